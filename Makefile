@@ -1,0 +1,48 @@
+# stripemeter — developer entry points. `make run` and `make test` are all a new machine needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 3000
+
+.PHONY: install run test test-python test-node bench lint typecheck lock emulator clean
+
+$(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e sdk/python
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lock:
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet "uv==0.13.9"; }
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements.lock
+
+run: $(STAMP)
+	$(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
+	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
+
+test-node: $(STAMP)
+	@bash scripts/test-node.sh
+
+bench: $(STAMP)
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+emulator: $(STAMP)
+	$(BIN)/stripemeter stripe-emulator --port 12111
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

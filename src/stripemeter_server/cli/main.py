@@ -1,0 +1,30 @@
+"""The `stripemeter` command line: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="stripemeter",
+    help="Usage metering for usage-based billing on Stripe.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command("stripe-emulator")
+def stripe_emulator(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(12111, help="Port to listen on."),
+    state_file: str | None = typer.Option(
+        None, "--state-file", help="Persist emulator state to this SQLite file."
+    ),
+) -> None:
+    """Run the local Stripe-compatible emulator (no Stripe account needed)."""
+    from stripemeter_server.stripe.emulator.server import run
+
+    run(host=host, port=port, state_file=state_file)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

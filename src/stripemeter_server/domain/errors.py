@@ -1,0 +1,73 @@
+"""Errors of the domain and service layers.
+
+Every error carries a stable snake_case ``code`` that clients can branch on; the API maps
+error classes to HTTP statuses in exactly one table (``api/errors.py``).
+
+    StripemeterError
+    ├── ValidationError          (422) a request or field is malformed
+    │   └── EventRejected        one event of a batch is invalid (reported per event)
+    ├── NotFoundError            (404)
+    ├── ConflictError            (409) the request contradicts stored state
+    ├── ForbiddenError           (403) the key may not do this / other tenant
+    ├── UnauthorizedError        (401)
+    ├── PayloadTooLargeError     (413)
+    ├── RateLimitedError         (429)
+    └── UnavailableError         (503) the store cannot be reached
+"""
+
+from __future__ import annotations
+
+
+class StripemeterError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+
+class ValidationError(StripemeterError):
+    code = "invalid_request"
+
+
+class EventRejected(ValidationError):
+    """One event of a batch is invalid; the rest of the batch goes on."""
+
+    code = "invalid_event"
+
+
+class NotFoundError(StripemeterError):
+    code = "not_found"
+
+
+class ConflictError(StripemeterError):
+    code = "conflict"
+
+
+class ForbiddenError(StripemeterError):
+    code = "forbidden"
+
+
+class UnauthorizedError(StripemeterError):
+    code = "unauthorized"
+
+
+class PayloadTooLargeError(StripemeterError):
+    code = "payload_too_large"
+
+
+class RateLimitedError(StripemeterError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UnavailableError(StripemeterError):
+    code = "unavailable"

@@ -1,0 +1,1 @@
+"""service layer (see README.md in this folder)."""

@@ -1,0 +1,1 @@
+"""storage layer (see README.md in this folder)."""

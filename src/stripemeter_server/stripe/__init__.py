@@ -1,0 +1,1 @@
+"""stripe layer (see README.md in this folder)."""

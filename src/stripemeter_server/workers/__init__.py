@@ -1,0 +1,1 @@
+"""workers layer (see README.md in this folder)."""
