@@ -203,7 +203,10 @@ export class StripeMeterClient {
     const quantity = normalizeQuantity(event.quantity ?? 1);
     const ts = canonicalTimestamp(event.ts ?? this.clock());
     let resourceId: string | undefined;
-    if (event.resourceId !== undefined && event.resourceId !== null) resourceId = requireString(event.resourceId, "resourceId");
+    // An empty resourceId means "none" (it is keyed as "" either way).
+    if (event.resourceId !== undefined && event.resourceId !== null && event.resourceId !== "") {
+      resourceId = requireString(event.resourceId, "resourceId");
+    }
     let meta: Meta | undefined;
     if (event.meta !== undefined && event.meta !== null) {
       if (!isPlainObject(event.meta)) throw new ValidationError("meta must be a JSON object", "meta");
