@@ -1,0 +1,196 @@
+"""Customers, products and prices: the catalogue that subscriptions and invoices use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripemeter_server.stripe.emulator.errors import invalid, not_found
+from stripemeter_server.stripe.emulator.forms import (
+    get_bool,
+    get_decimal,
+    get_dict,
+    get_int,
+    get_str,
+    metadata,
+    req_str,
+)
+from stripemeter_server.stripe.emulator.routing import Req, Router, list_envelope
+from stripemeter_server.stripe.emulator.store import new_id, public
+from stripemeter_server.stripe.emulator.webhooks import emit
+
+
+def _merge_metadata(obj: dict[str, Any], update: dict[str, str]) -> None:
+    for key, value in update.items():
+        if value == "":
+            obj["metadata"].pop(key, None)
+        else:
+            obj["metadata"][key] = value
+
+
+def _newest_first(req: Req, name: str) -> list[dict[str, Any]]:
+    return [public(o) for o in reversed(list(req.emu.store.collection(name).values()))]
+
+
+# -- customers ----------------------------------------------------------------------------
+def create_customer(req: Req) -> Any:
+    p = req.params
+    customer = {
+        "id": get_str(p, "id") or new_id("cus", 14),
+        "object": "customer",
+        "created": req.now,
+        "description": get_str(p, "description"),
+        "email": get_str(p, "email"),
+        "livemode": False,
+        "metadata": metadata(p),
+        "name": get_str(p, "name"),
+        "test_clock": None,
+    }
+    if req.emu.store.get("customers", customer["id"]) is not None:
+        raise invalid(f"Customer already exists: {customer['id']}", param="id",
+                      code="resource_already_exists")
+    req.emu.store.put("customers", customer["id"], customer)
+    emit(req.emu, "customer.created", public(customer))
+    return public(customer)
+
+
+def get_customer(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
+    customer = req.emu.store.get("customers", ident)
+    if customer is None:
+        raise not_found("customer", ident, param=param)
+    return customer
+
+
+def retrieve_customer(req: Req) -> Any:
+    return public(get_customer(req, req.path_params["id"]))
+
+
+def update_customer(req: Req) -> Any:
+    customer = get_customer(req, req.path_params["id"])
+    for key in ("name", "email", "description"):
+        if key in req.params:
+            customer[key] = get_str(req.params, key)
+    _merge_metadata(customer, metadata(req.params))
+    emit(req.emu, "customer.updated", public(customer))
+    return public(customer)
+
+
+def list_customers(req: Req) -> Any:
+    email = get_str(req.params, "email")
+    items = [c for c in _newest_first(req, "customers") if email is None or c["email"] == email]
+    return list_envelope(items, "/v1/customers", req.params)
+
+
+# -- products -----------------------------------------------------------------------------
+def create_product(req: Req) -> Any:
+    p = req.params
+    product = {
+        "id": get_str(p, "id") or new_id("prod", 14),
+        "object": "product",
+        "active": get_bool(p, "active", True),
+        "created": req.now,
+        "description": get_str(p, "description"),
+        "livemode": False,
+        "metadata": metadata(p),
+        "name": req_str(p, "name"),
+        "updated": req.now,
+    }
+    req.emu.store.put("products", product["id"], product)
+    return public(product)
+
+
+def retrieve_product(req: Req) -> Any:
+    product = req.emu.store.get("products", req.path_params["id"])
+    if product is None:
+        raise not_found("product", req.path_params["id"])
+    return public(product)
+
+
+def list_products(req: Req) -> Any:
+    return list_envelope(_newest_first(req, "products"), "/v1/products", req.params)
+
+
+# -- prices -------------------------------------------------------------------------------
+def create_price(req: Req) -> Any:
+    p = req.params
+    currency = req_str(p, "currency").lower()
+    product_id = get_str(p, "product")
+    if product_id is None:
+        product_data = get_dict(p, "product_data")
+        if not product_data:
+            raise invalid("Missing required param: product.", param="product")
+        product_id = new_id("prod", 14)
+        req.emu.store.put("products", product_id, {
+            "id": product_id, "object": "product", "active": True, "created": req.now,
+            "description": None, "livemode": False, "metadata": {},
+            "name": req_str(product_data, "name"), "updated": req.now,
+        })
+    elif req.emu.store.get("products", product_id) is None:
+        raise not_found("product", product_id, param="product")
+    unit_amount = get_int(p, "unit_amount")
+    unit_decimal = get_decimal(p, "unit_amount_decimal")
+    if unit_amount is None and unit_decimal is None:
+        raise invalid("Missing required param: unit_amount.", param="unit_amount")
+    if unit_decimal is None:
+        assert unit_amount is not None
+        unit_decimal = get_decimal({"v": str(unit_amount)}, "v")
+    recurring_in = get_dict(p, "recurring")
+    recurring = None
+    if recurring_in:
+        interval = req_str(recurring_in, "interval")
+        if interval not in ("day", "week", "month", "year"):
+            raise invalid("recurring[interval] must be day, week, month or year",
+                          param="recurring[interval]")
+        recurring = {
+            "interval": interval,
+            "interval_count": get_int(recurring_in, "interval_count") or 1,
+            "aggregate_usage": get_str(recurring_in, "aggregate_usage"),
+            "meter": get_str(recurring_in, "meter"),
+            "usage_type": get_str(recurring_in, "usage_type") or "licensed",
+        }
+    price = {
+        "id": new_id("price", 14),
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": req.now,
+        "currency": currency,
+        "livemode": False,
+        "lookup_key": get_str(p, "lookup_key"),
+        "metadata": metadata(p),
+        "nickname": get_str(p, "nickname"),
+        "product": product_id,
+        "recurring": recurring,
+        "type": "recurring" if recurring else "one_time",
+        "unit_amount": int(unit_decimal) if unit_decimal == int(unit_decimal) else None,
+        "unit_amount_decimal": str(unit_decimal),
+    }
+    req.emu.store.put("prices", price["id"], price)
+    return public(price)
+
+
+def get_price(req: Req, ident: str, param: str = "price") -> dict[str, Any]:
+    price = req.emu.store.get("prices", ident)
+    if price is None:
+        raise not_found("price", ident, param=param)
+    return price
+
+
+def retrieve_price(req: Req) -> Any:
+    return public(get_price(req, req.path_params["id"], "id"))
+
+
+def list_prices(req: Req) -> Any:
+    return list_envelope(_newest_first(req, "prices"), "/v1/prices", req.params)
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/customers", create_customer)
+    router.add("GET", "/v1/customers", list_customers)
+    router.add("GET", "/v1/customers/{id}", retrieve_customer)
+    router.add("POST", "/v1/customers/{id}", update_customer)
+    router.add("POST", "/v1/products", create_product)
+    router.add("GET", "/v1/products", list_products)
+    router.add("GET", "/v1/products/{id}", retrieve_product)
+    router.add("POST", "/v1/prices", create_price)
+    router.add("GET", "/v1/prices", list_prices)
+    router.add("GET", "/v1/prices/{id}", retrieve_price)

@@ -1,0 +1,343 @@
+"""Invoices and invoice items: drafts that accept items (≤ 250), finalize to `open`,
+totals, and automatic finalization one hour after `invoice.created` is delivered."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from stripemeter_server.stripe.emulator.errors import invalid, missing_param, not_found
+from stripemeter_server.stripe.emulator.forms import (
+    get_bool,
+    get_decimal,
+    get_dict,
+    get_int,
+    get_str,
+    metadata,
+    req_str,
+)
+from stripemeter_server.stripe.emulator.routing import Reply, Req, Router, list_envelope
+from stripemeter_server.stripe.emulator.store import new_id, public
+from stripemeter_server.stripe.emulator.webhooks import emit, listeners
+
+if TYPE_CHECKING:
+    from stripemeter_server.stripe.emulator.engine import Emulator
+
+MAX_ITEMS_PER_INVOICE = 250
+NO_DELIVERY_FALLBACK = 72 * 3600
+
+
+def cents(value: Decimal) -> int:
+    """Round a decimal amount to whole minor units, half up."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
+                period_start: int, period_end: int, auto_advance: bool,
+                billing_reason: str, subscription: str | None = None,
+                meta: dict[str, str] | None = None, description: str | None = None
+                ) -> dict[str, Any]:
+    """Create a draft invoice, emit `invoice.created` and schedule auto-finalization."""
+    invoice: dict[str, Any] = {
+        "id": new_id("in"),
+        "object": "invoice",
+        "amount_due": 0, "amount_paid": 0, "amount_remaining": 0,
+        "auto_advance": auto_advance,
+        "automatically_finalizes_at": None,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": created,
+        "currency": currency,
+        "customer": customer,
+        "description": description,
+        "livemode": False,
+        "metadata": meta or {},
+        "number": None,
+        "parent": None if subscription is None else {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": subscription, "metadata": {}},
+        },
+        "period_end": period_end,
+        "period_start": period_start,
+        "status": "draft",
+        "status_transitions": {"finalized_at": None, "paid_at": None, "voided_at": None},
+        "subscription": subscription,
+        "subtotal": 0, "total": 0,
+        "_lines": [],
+    }
+    if auto_advance:
+        wait = NO_DELIVERY_FALLBACK if listeners(emu, "invoice.created") else 0
+        invoice["automatically_finalizes_at"] = (
+            created + wait + (0 if wait else emu.config.invoice_finalize_grace))
+    emu.store.put("invoices", invoice["id"], invoice)
+    emit(emu, "invoice.created", render(emu, invoice))
+    return invoice
+
+
+def add_line(invoice: dict[str, Any], line: dict[str, Any]) -> None:
+    invoice["_lines"].append(line)
+    recompute(invoice)
+
+
+def recompute(invoice: dict[str, Any]) -> None:
+    total = sum(line["amount"] for line in invoice["_lines"])
+    invoice["subtotal"] = invoice["total"] = total
+    invoice["amount_due"] = total
+    invoice["amount_remaining"] = total - invoice["amount_paid"]
+
+
+def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
+    view = public(invoice)
+    lines = [public(line) for line in invoice["_lines"]]
+    view["lines"] = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10,
+                     "total_count": len(lines), "url": f"/v1/invoices/{invoice['id']}/lines"}
+    return view
+
+
+def finalize(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
+    invoice["status"] = "open"
+    invoice["status_transitions"]["finalized_at"] = now
+    invoice["automatically_finalizes_at"] = None
+    count = int(emu.store.extra.get("invoice_number", 0)) + 1
+    emu.store.extra["invoice_number"] = count
+    invoice["number"] = f"EMU-{count:06d}"
+    emit(emu, "invoice.finalized", render(emu, invoice))
+    if invoice["total"] == 0:
+        invoice["status"] = "paid"
+        invoice["status_transitions"]["paid_at"] = now
+        emit(emu, "invoice.paid", render(emu, invoice))
+
+
+def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
+    """Stripe finalizes an auto-advancing draft an hour after `invoice.created` succeeds."""
+    invoice = emu.store.get("invoices", invoice_id)
+    if invoice is None or invoice["status"] != "draft" or not invoice["auto_advance"]:
+        return
+    deadline = now + emu.config.invoice_finalize_grace
+    current = invoice["automatically_finalizes_at"]
+    invoice["automatically_finalizes_at"] = deadline if current is None else min(current,
+                                                                                 deadline)
+
+
+def finalize_due(emu: Emulator, now: int) -> list[str]:
+    """Finalize every auto-advancing draft whose time has come (clock advance hook)."""
+    done = []
+    for invoice in list(emu.store.collection("invoices").values()):
+        due = invoice["automatically_finalizes_at"]
+        if invoice["status"] == "draft" and invoice["auto_advance"] and due is not None \
+                and due <= now:
+            finalize(emu, invoice, now)
+            done.append(invoice["id"])
+    return done
+
+
+def _get_invoice(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
+    invoice = req.emu.store.get("invoices", ident)
+    if invoice is None:
+        raise not_found("invoice", ident, param=param)
+    return invoice
+
+
+# -- invoice routes -----------------------------------------------------------------------
+def create_invoice(req: Req) -> Any:
+    p = req.params
+    customer_id = req_str(p, "customer")
+    if req.emu.store.get("customers", customer_id) is None:
+        raise not_found("customer", customer_id, param="customer")
+    invoice = new_invoice(
+        req.emu, customer_id, (get_str(p, "currency") or "usd").lower(), created=req.now,
+        period_start=req.now, period_end=req.now, auto_advance=get_bool(p, "auto_advance", False),
+        billing_reason="manual", meta=metadata(p), description=get_str(p, "description"))
+    if get_str(p, "pending_invoice_items_behavior") == "include":
+        for item in req.emu.store.collection("invoice_items").values():
+            if item["customer"] == customer_id and item["invoice"] is None:
+                _attach(req.emu, invoice, item)
+    return render(req.emu, invoice)
+
+
+def retrieve_invoice(req: Req) -> Any:
+    return render(req.emu, _get_invoice(req, req.path_params["id"]))
+
+
+def list_invoices(req: Req) -> Any:
+    p = req.params
+    items = [
+        render(req.emu, i) for i in reversed(list(req.emu.store.collection("invoices").values()))
+        if all(p.get(k) in (None, i.get(k)) for k in ("customer", "status", "subscription"))
+    ]
+    return list_envelope(items, "/v1/invoices", p)
+
+
+def list_lines(req: Req) -> Any:
+    invoice = _get_invoice(req, req.path_params["id"])
+    return list_envelope([public(line) for line in invoice["_lines"]],
+                         f"/v1/invoices/{invoice['id']}/lines", req.params)
+
+
+def finalize_invoice(req: Req) -> Any:
+    invoice = _get_invoice(req, req.path_params["id"])
+    if invoice["status"] != "draft":
+        raise invalid("This invoice is already finalized, you can't re-finalize a "
+                      "non-draft invoice.", code="invoice_not_editable")
+    finalize(req.emu, invoice, req.now)
+    return render(req.emu, invoice)
+
+
+def pay_invoice(req: Req) -> Any:
+    invoice = _get_invoice(req, req.path_params["id"])
+    if invoice["status"] != "open":
+        raise invalid("Only open invoices can be paid.", code="invoice_not_editable")
+    invoice["status"] = "paid"
+    invoice["amount_paid"] = invoice["total"]
+    invoice["amount_remaining"] = 0
+    invoice["status_transitions"]["paid_at"] = req.now
+    emit(req.emu, "invoice.paid", render(req.emu, invoice))
+    return render(req.emu, invoice)
+
+
+def void_invoice(req: Req) -> Any:
+    invoice = _get_invoice(req, req.path_params["id"])
+    if invoice["status"] != "open":
+        raise invalid("Only open invoices can be voided.", code="invoice_not_editable")
+    invoice["status"] = "void"
+    invoice["status_transitions"]["voided_at"] = req.now
+    emit(req.emu, "invoice.voided", render(req.emu, invoice))
+    return render(req.emu, invoice)
+
+
+def delete_invoice(req: Req) -> Any:
+    invoice = _get_invoice(req, req.path_params["id"])
+    if invoice["status"] != "draft":
+        raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
+    del req.emu.store.collection("invoices")[invoice["id"]]
+    for item in req.emu.store.collection("invoice_items").values():
+        if item["invoice"] == invoice["id"]:
+            item["invoice"] = None
+    emit(req.emu, "invoice.deleted", render(req.emu, invoice))
+    return Reply({"id": invoice["id"], "object": "invoice", "deleted": True})
+
+
+# -- invoice items ------------------------------------------------------------------------
+def _attach(emu: Emulator, invoice: dict[str, Any], item: dict[str, Any]) -> None:
+    if len(invoice["_lines"]) >= MAX_ITEMS_PER_INVOICE:
+        raise invalid(f"An invoice cannot have more than {MAX_ITEMS_PER_INVOICE} invoice "
+                      "items.", param="invoice", code="invoice_too_many_items")
+    item["invoice"] = invoice["id"]
+    add_line(invoice, {
+        "id": "il_" + item["id"][3:],
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "invoice": invoice["id"],
+        "livemode": False,
+        "metadata": item["metadata"],
+        "parent": {"type": "invoice_item_details",
+                   "invoice_item_details": {"invoice_item": item["id"]}},
+        "period": item["period"],
+        "pricing": item["pricing"],
+        "quantity": item["quantity"],
+    })
+
+
+def create_invoice_item(req: Req) -> Any:
+    p, emu = req.params, req.emu
+    customer_id = req_str(p, "customer")
+    if emu.store.get("customers", customer_id) is None:
+        raise not_found("customer", customer_id, param="customer")
+    invoice = None
+    invoice_id = get_str(p, "invoice")
+    if invoice_id is not None:
+        invoice = _get_invoice(req, invoice_id, "invoice")
+        if invoice["status"] != "draft":
+            raise invalid("You can only add invoice items to draft invoices.",
+                          param="invoice", code="invoice_not_editable")
+        if invoice["customer"] != customer_id:
+            raise invalid("The invoice belongs to a different customer.", param="invoice")
+    price_id = get_str(get_dict(p, "pricing"), "price") or get_str(p, "price")
+    price = None
+    if price_id is not None:
+        price = emu.store.get("prices", price_id)
+        if price is None:
+            raise not_found("price", price_id, param="pricing[price]")
+    quantity = get_decimal(p, "quantity_decimal")
+    if quantity is None:
+        q = get_int(p, "quantity")
+        quantity = Decimal(1 if q is None else q)
+    unit = get_decimal(p, "unit_amount_decimal")
+    if unit is None and price is not None:
+        unit = Decimal(price["unit_amount_decimal"])
+    amount = get_int(p, "amount")
+    if amount is None:
+        if unit is None:
+            raise missing_param("amount")
+        amount = cents(unit * quantity)
+    elif unit is None:
+        unit = Decimal(amount) / quantity if quantity else Decimal(amount)
+    currency = (get_str(p, "currency") or (price or {}).get("currency")
+                or (invoice or {}).get("currency") or "usd").lower()
+    period = get_dict(p, "period")
+    start = get_int(period, "start") if period else None
+    end = get_int(period, "end") if period else None
+    item = {
+        "id": new_id("ii"),
+        "object": "invoiceitem",
+        "amount": amount,
+        "currency": currency,
+        "customer": customer_id,
+        "date": req.now,
+        "description": get_str(p, "description"),
+        "discountable": True,
+        "invoice": None,
+        "livemode": False,
+        "metadata": metadata(p),
+        "period": {"start": req.now if start is None else start,
+                   "end": req.now if end is None else end},
+        "pricing": {
+            "type": "price_details" if price else None,
+            "price_details": {"price": price["id"], "product": price["product"]}
+            if price else None,
+            "unit_amount_decimal": str(unit),
+        },
+        "proration": False,
+        "quantity": int(quantity) if quantity == int(quantity) else None,
+        "quantity_decimal": str(quantity),
+        "test_clock": None,
+    }
+    if invoice is not None:
+        _attach(emu, invoice, item)
+    emu.store.put("invoice_items", item["id"], item)
+    emit(emu, "invoiceitem.created", public(item))
+    return public(item)
+
+
+def retrieve_invoice_item(req: Req) -> Any:
+    item = req.emu.store.get("invoice_items", req.path_params["id"])
+    if item is None:
+        raise not_found("invoiceitem", req.path_params["id"])
+    return public(item)
+
+
+def list_invoice_items(req: Req) -> Any:
+    p = req.params
+    pending = p.get("pending")
+    items = [
+        public(i) for i in reversed(list(req.emu.store.collection("invoice_items").values()))
+        if p.get("customer") in (None, i["customer"]) and p.get("invoice") in (None, i["invoice"])
+        and (pending is None or (pending == "true") == (i["invoice"] is None))
+    ]
+    return list_envelope(items, "/v1/invoiceitems", p)
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/invoices", create_invoice)
+    router.add("GET", "/v1/invoices", list_invoices)
+    router.add("GET", "/v1/invoices/{id}", retrieve_invoice)
+    router.add("DELETE", "/v1/invoices/{id}", delete_invoice)
+    router.add("GET", "/v1/invoices/{id}/lines", list_lines)
+    router.add("POST", "/v1/invoices/{id}/finalize", finalize_invoice)
+    router.add("POST", "/v1/invoices/{id}/pay", pay_invoice)
+    router.add("POST", "/v1/invoices/{id}/void", void_invoice)
+    router.add("POST", "/v1/invoiceitems", create_invoice_item)
+    router.add("GET", "/v1/invoiceitems", list_invoice_items)
+    router.add("GET", "/v1/invoiceitems/{id}", retrieve_invoice_item)
