@@ -124,7 +124,10 @@ def _stream_errors(req: Req) -> Any:
 
 
 def _locks(req: Req) -> Any:
-    return {"data": [list(k) for k in req.emu.limiter.held()]}
+    """Held (customer, meter) slots and in-flight idempotency keys: lets tests wait for a
+    request to be mid-flight before racing a second one."""
+    return {"data": [list(k) for k in req.emu.limiter.held()],
+            "idempotency_keys": req.emu.idempotency.in_flight()}
 
 
 def _state(req: Req) -> Any:

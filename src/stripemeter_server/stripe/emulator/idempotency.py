@@ -82,5 +82,8 @@ class IdempotencyCache:
                 "created": now,
             }
 
+    def in_flight(self) -> list[str]:
+        return sorted(scope.split(":", 1)[1] for scope in self._in_flight)
+
     def abandon(self, api_key: str, key: str) -> None:
         self._in_flight.discard(self._scope(api_key, key))
