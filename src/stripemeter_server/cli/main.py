@@ -1,8 +1,10 @@
-"""The `stripemeter` command line: one typer app, one module per command group."""
+"""The `stripemeter` command line. Settings are read here, once, and passed down."""
 
 from __future__ import annotations
 
 import typer
+
+from stripemeter_server.cli import admin_cmds, serve_cmds
 
 app = typer.Typer(
     name="stripemeter",
@@ -10,6 +12,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+serve_cmds.register(app)
+admin_cmds.register(app)
 
 
 @app.command("stripe-emulator")

@@ -1,0 +1,69 @@
+"""JSON shapes of responses: decimals as exact strings, times as RFC 3339 UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from stripemeter_server.domain import exact_json
+from stripemeter_server.domain.decimals import to_plain_string
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros, parse_timestamp
+from stripemeter_server.storage.corrections_repo import AdjustmentRecord
+from stripemeter_server.storage.events_repo import StoredEvent
+
+
+def dec(value: Decimal | None) -> str | None:
+    return None if value is None else to_plain_string(value)
+
+
+def ts(value: datetime | int | None) -> str | None:
+    if value is None:
+        return None
+    return format_timestamp(from_micros(value) if isinstance(value, int) else value)
+
+
+def parse_time_param(raw: str | None, name: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return parse_timestamp(raw)
+    except ValidationError as exc:
+        raise ValidationError(f"{name}: {exc.message}", code="invalid_timestamp", field=name) from None
+
+
+def require_time(raw: object, name: str) -> datetime:
+    if not isinstance(raw, str):
+        raise ValidationError(f"{name} is required (RFC 3339)", code="invalid_timestamp", field=name)
+    parsed = parse_time_param(raw, name)
+    assert parsed is not None
+    return parsed
+
+
+def event_json(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "idempotencyKey": event.idempotency_key, "metric": event.metric,
+        "customerRef": event.customer_ref, "quantity": dec(event.quantity),
+        "ts": ts(event.ts_us), "receivedAt": ts(event.received_us),
+        "resourceId": event.resource_id,
+        "meta": exact_json.loads(event.meta) if event.meta else None,
+        "late": event.late, "lateAfterClose": event.late_after_close,
+        "voided": event.voided_us is not None, "voidedAt": ts(event.voided_us),
+    }
+
+
+def adjustment_json(record: AdjustmentRecord) -> dict[str, Any]:
+    return {
+        "id": record.adjustment_id, "metric": record.metric, "customerRef": record.customer_ref,
+        "periodStart": ts(record.period_start_us), "delta": dec(record.delta),
+        "reason": record.reason, "note": record.note, "actor": record.actor,
+        "status": record.status, "eventKey": record.event_key,
+        "sourcePeriodStart": ts(record.source_period_start_us), "reverts": record.reverts,
+        "createdAt": ts(record.created_us),
+    }
+
+
+def json_response_body(data: Any) -> bytes:
+    """Encode with exact decimals (meta may carry Decimal numbers)."""
+    return exact_json.dumps(data).encode("utf-8")

@@ -1,0 +1,152 @@
+"""Validation of incoming events: one specific error code per problem.
+
+Validation is pure and per event, so one malformed event is reported in its own result
+while the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from stripemeter_server.domain import exact_json
+from stripemeter_server.domain.decimals import ONE, check_precision, parse_decimal
+from stripemeter_server.domain.errors import EventRejected, ValidationError
+from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
+from stripemeter_server.domain.timestamps import parse_timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class EventLimits:
+    max_string_length: int = 255
+    max_meta_bytes: int = 4096
+    max_future_skew: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidEvent:
+    metric: str
+    customer_ref: str
+    quantity: Decimal
+    ts: datetime
+    resource_id: str | None
+    meta: Mapping[str, Any] | None
+    meta_json: str | None
+    idempotency_key: str
+    fingerprint: str
+
+
+def validate_event(
+    raw: object, *, tenant_id: str, received_at: datetime, limits: EventLimits
+) -> ValidEvent:
+    """Check one event and derive its idempotency key; raises ``EventRejected``."""
+    if not isinstance(raw, Mapping):
+        raise EventRejected("each event must be a JSON object", code="invalid_event")
+    metric = _required_string(raw, "metric", limits)
+    customer_ref = _required_string(raw, "customerRef", limits)
+    resource_id = _optional_string(raw, "resourceId", limits)
+    quantity = _quantity(raw.get("quantity", ONE))
+    ts_given = raw.get("ts") is not None
+    ts = _timestamp(raw["ts"], received_at, limits) if ts_given else received_at
+    meta, meta_json = _meta(raw.get("meta"), limits)
+    key = _optional_string(raw, "idempotencyKey", limits)
+    if key is None:
+        key = derive_idempotency_key(
+            tenant_id=tenant_id,
+            metric=metric,
+            customer_ref=customer_ref,
+            resource_id=resource_id,
+            ts=ts,
+            quantity=quantity,
+            meta=meta,
+        )
+    elif not key:
+        raise EventRejected("idempotencyKey must not be empty", code="invalid_idempotency_key",
+                            field="idempotencyKey")
+    fingerprint = payload_fingerprint(
+        metric=metric,
+        customer_ref=customer_ref,
+        resource_id=resource_id,
+        ts=ts if ts_given else None,
+        quantity=quantity,
+        meta=meta,
+    )
+    return ValidEvent(metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key,
+                      fingerprint)
+
+
+def _required_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> str:
+    value = raw.get(name)
+    if value is None or value == "":
+        raise EventRejected(f"{name} is required", code="missing_field", field=name)
+    return _checked_string(value, name, limits)
+
+
+def _optional_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> str | None:
+    value = raw.get(name)
+    return None if value is None else _checked_string(value, name, limits)
+
+
+def _checked_string(value: object, name: str, limits: EventLimits) -> str:
+    if not isinstance(value, str):
+        raise EventRejected(f"{name} must be a string", code="invalid_field", field=name)
+    if len(value) > limits.max_string_length:
+        raise EventRejected(
+            f"{name} is {len(value)} characters long; at most {limits.max_string_length} allowed",
+            code="field_too_long",
+            field=name,
+        )
+    return value
+
+
+def _quantity(raw: object) -> Decimal:
+    try:
+        value = parse_decimal(raw)
+        check_precision(value)
+    except ValueError as exc:
+        raise EventRejected(f"quantity {exc}", code="invalid_quantity", field="quantity") from None
+    if value < 0:
+        raise EventRejected(
+            "quantity must not be negative (book corrections as adjustments)",
+            code="invalid_quantity",
+            field="quantity",
+        )
+    return value
+
+
+def _timestamp(raw: object, received_at: datetime, limits: EventLimits) -> datetime:
+    if not isinstance(raw, str):
+        raise EventRejected("ts must be an RFC 3339 string", code="invalid_timestamp", field="ts")
+    try:
+        ts = parse_timestamp(raw)
+    except ValidationError as exc:
+        raise EventRejected(f"ts {exc.message}", code="invalid_timestamp", field="ts") from None
+    if ts > received_at + limits.max_future_skew:
+        raise EventRejected(
+            f"ts is more than {int(limits.max_future_skew.total_seconds())} s in the future",
+            code="timestamp_in_future",
+            field="ts",
+        )
+    return ts
+
+
+def _meta(raw: object, limits: EventLimits) -> tuple[Mapping[str, Any] | None, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, Mapping):
+        raise EventRejected("meta must be a JSON object", code="invalid_meta", field="meta")
+    try:
+        text = exact_json.dumps(raw)
+    except (TypeError, ValueError) as exc:
+        raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
+    size = len(text.encode("utf-8"))
+    if size > limits.max_meta_bytes:
+        raise EventRejected(
+            f"meta is {size} bytes; at most {limits.max_meta_bytes} allowed",
+            code="meta_too_large",
+            field="meta",
+        )
+    return (raw, text) if raw else (None, None)

@@ -1,0 +1,121 @@
+"""Adjustments (append-only signed deltas) and period locks (closed periods)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from stripemeter_server.storage.dialects import chunks, insert_for
+from stripemeter_server.storage.schema import adjustments, period_locks
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentRecord:
+    adjustment_id: str
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    delta: Decimal
+    reason: str
+    note: str | None
+    actor: str
+    status: str
+    event_key: str | None
+    source_period_start_us: int | None
+    reverts: str | None
+    created_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodLock:
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    reason: str
+    final_value: Decimal | None
+    closed_us: int
+
+
+class AdjustmentsRepository:
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self._conn = conn
+        self._tenant = tenant_id
+
+    def add_many(self, records: Iterable[AdjustmentRecord]) -> None:
+        rows = [{"tenant_id": self._tenant, **_as_row(r)} for r in records]
+        if rows:
+            self._conn.execute(adjustments.insert(), rows)
+
+    def get(self, adjustment_id: str) -> AdjustmentRecord | None:
+        row = self._conn.execute(select(adjustments).where(
+            adjustments.c.tenant_id == self._tenant,
+            adjustments.c.adjustment_id == adjustment_id)).first()
+        return _adjustment(row) if row else None
+
+    def set_status(self, adjustment_id: str, status: str) -> None:
+        self._conn.execute(update(adjustments).where(
+            adjustments.c.tenant_id == self._tenant,
+            adjustments.c.adjustment_id == adjustment_id).values(status=status))
+
+    def find(self, *, metric: str | None = None, customer_ref: str | None = None,
+             reverts: str | None = None) -> list[AdjustmentRecord]:
+        query = select(adjustments).where(adjustments.c.tenant_id == self._tenant)
+        if metric is not None:
+            query = query.where(adjustments.c.metric == metric)
+        if customer_ref is not None:
+            query = query.where(adjustments.c.customer_ref == customer_ref)
+        if reverts is not None:
+            query = query.where(adjustments.c.reverts == reverts)
+        query = query.order_by(adjustments.c.created_us, adjustments.c.adjustment_id)
+        return [_adjustment(row) for row in self._conn.execute(query)]
+
+
+def _as_row(record: AdjustmentRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in AdjustmentRecord.__slots__}
+
+
+def _adjustment(row: Any) -> AdjustmentRecord:
+    return AdjustmentRecord(**{name: row._mapping[name] for name in AdjustmentRecord.__slots__})
+
+
+class PeriodLocksRepository:
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self._conn = conn
+        self._tenant = tenant_id
+
+    def find_many(self, keys: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], PeriodLock]:
+        found: dict[tuple[str, str, int], PeriodLock] = {}
+        for part in chunks(sorted(set(keys))):
+            rows = self._conn.execute(select(period_locks).where(
+                period_locks.c.tenant_id == self._tenant,
+                tuple_(period_locks.c.metric, period_locks.c.customer_ref,
+                       period_locks.c.period_start_us).in_(list(part))))
+            for row in rows:
+                lock = _lock(row)
+                found[(lock.metric, lock.customer_ref, lock.period_start_us)] = lock
+        return found
+
+    def find(self, *, metric: str | None = None, customer_ref: str | None = None) -> list[PeriodLock]:
+        query = select(period_locks).where(period_locks.c.tenant_id == self._tenant)
+        if metric is not None:
+            query = query.where(period_locks.c.metric == metric)
+        if customer_ref is not None:
+            query = query.where(period_locks.c.customer_ref == customer_ref)
+        return [_lock(row) for row in self._conn.execute(query)]
+
+    def add(self, lock: PeriodLock) -> bool:
+        result = self._conn.execute(
+            insert_for(self._conn, period_locks)
+            .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodLock.__slots__})
+            .on_conflict_do_nothing())
+        return bool(result.rowcount)
+
+
+def _lock(row: Any) -> PeriodLock:
+    return PeriodLock(**{name: row._mapping[name] for name in PeriodLock.__slots__})

@@ -1,0 +1,130 @@
+"""The unit of work: one transaction, the repositories bound to it, and error translation.
+
+Only the unit of work commits. Database errors are translated here, at the boundary, into
+the service's own errors (``UnavailableError``; ``RetryableConflict`` for deadlocks and
+serialization failures, which the caller retries as a whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from stripemeter_server.domain.errors import StripemeterError, UnavailableError
+from stripemeter_server.storage import migrate
+from stripemeter_server.storage.catalog_repo import (
+    ApiKeysRepository,
+    CustomersRepository,
+    MetricsRepository,
+    TenantsRepository,
+)
+from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, PeriodLocksRepository
+from stripemeter_server.storage.counters_repo import CountersRepository
+from stripemeter_server.storage.engine import create_store_engine
+from stripemeter_server.storage.events_repo import EventsRepository
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+class RetryableConflict(StripemeterError):
+    """The database aborted the transaction to resolve contention; retrying is safe."""
+
+    code = "retryable_conflict"
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except sa_exc.DBAPIError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
+            raise RetryableConflict(str(exc.orig)) from exc
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            raise UnavailableError("the database is unavailable; nothing was stored") from exc
+        raise
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self.tenant_id = tenant_id
+        self._conn: Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        with translate_errors():
+            self._conn = self._engine.connect()
+            if self._read_only:
+                self._conn = self._conn.execution_options(stripemeter_read_only=True)
+            self._conn.begin()
+        conn, tenant = self._conn, self.tenant_id
+        self.events = EventsRepository(conn, tenant)
+        self.counters = CountersRepository(conn, tenant)
+        self.metrics = MetricsRepository(conn, tenant)
+        self.customers = CustomersRepository(conn, tenant)
+        self.adjustments = AdjustmentsRepository(conn, tenant)
+        self.locks = PeriodLocksRepository(conn, tenant)
+        self.tenants = TenantsRepository(conn)
+        self.api_keys = ApiKeysRepository(conn)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    def commit(self) -> None:
+        with translate_errors():
+            self.connection.commit()
+        self._committed = True
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._committed:
+                conn.rollback()
+        except sa_exc.DBAPIError:
+            pass
+        finally:
+            conn.close()
+
+
+class Store:
+    """The storage port's entry: one per process, shared by every request."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = create_store_engine(url, sqlite_synchronous=sqlite_synchronous,
+                                          pool_size=pool_size)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, tenant_id, read_only=read_only)
+
+    def migrate(self) -> None:
+        with translate_errors():
+            migrate.upgrade(self.engine)
+
+    def readiness(self) -> dict[str, bool]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return {"database": True, "migrations": migrate.is_up_to_date(self.engine)}
+        except sa_exc.DBAPIError:
+            return {"database": False, "migrations": False}
+
+    def close(self) -> None:
+        self.engine.dispose()
