@@ -23,7 +23,9 @@ lock:
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements.lock
 
 run: $(STAMP)
-	$(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
+	@mkdir -p data
+	@test -s data/.bootstrap-key || $(BIN)/python -c "import secrets; print('smk_' + secrets.token_urlsafe(24))" > data/.bootstrap-key
+	STRIPEMETER_BOOTSTRAP_KEY="$$(cat data/.bootstrap-key)" $(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@bash scripts/ensure-postgres.sh
