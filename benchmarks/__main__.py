@@ -1,0 +1,112 @@
+"""``python -m benchmarks`` (``make bench``): run the scenarios on SQLite and PostgreSQL.
+
+Usage: ``python -m benchmarks [--quick | --smoke] [--only sqlite|postgres]
+[--scenario NAME ...] [--preload http|direct] [--results-dir DIR]``.
+Each database gets a fresh store and a fresh server process; PostgreSQL is a throwaway
+server (fsync on) from the repo's test helper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.config import DATABASES, FULL, PROFILES, QUICK, SCENARIOS, SMOKE
+from benchmarks.progress import Reporter
+from benchmarks.scenarios import RUNNERS, DbRun, create_metrics
+from benchmarks.server import Postgres, Server
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
+    parser.add_argument("--only", choices=DATABASES, help="one database only")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
+                        help="run only this scenario (repeatable); prerequisites run untimed")
+    parser.add_argument("--preload", choices=("http", "direct"), default="http",
+                        help="how to fill the ledger to 1M events (default: http)")
+    parser.add_argument("--results-dir", type=Path, default=report.RESULTS_DIR)
+    parser.add_argument("--plain", action="store_true", help="plain progress lines")
+    return parser.parse_args(argv)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10, cwd=Path(__file__).parent)
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def run_database(database: str, url: str, args: argparse.Namespace, workdir: Path,
+                 reporter: Reporter) -> list[dict[str, Any]]:
+    profile = SMOKE if args.smoke else QUICK if args.quick else FULL
+    reporter.log(f"{database}: starting server")
+    server = Server(url, workdir)
+    run = DbRun(database, url, server, profile, reporter, args.preload)
+    try:
+        create_metrics(server)
+        for name in args.scenario or SCENARIOS:
+            RUNNERS[name](run)
+    except Exception as exc:
+        reporter.log(f"{database}: FAILED: {exc!r} (server log: {server.log_path})")
+        run.rows.append({"database": database, "scenario": "error", "error": repr(exc),
+                         "exact": False})
+    finally:
+        server.stop()
+    return run.rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    reporter = Reporter(force_plain=args.plain)
+    started, t0 = datetime.now(UTC), time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="stripemeter-bench-"))
+    meta: dict[str, Any] = {
+        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile.name,
+        "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
+        "commit": _commit(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version, "postgres": None,
+        "sizes": {k: v for k, v in vars(profile).items() if k != "name"}}
+    rows: list[dict[str, Any]] = []
+    try:
+        for database in DATABASES:
+            if args.only not in (None, database):
+                continue
+            if database == "sqlite":
+                rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}", args,
+                                     workdir, reporter)
+                continue
+            pg = Postgres()
+            try:
+                meta["postgres"] = pg.version()
+                rows += run_database(database, pg.database("bench"), args, workdir, reporter)
+            finally:
+                pg.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    meta["duration_s"] = round(time.monotonic() - t0, 1)
+    doc = {"meta": meta, "results": rows, "targets": report.evaluate(rows)}
+    report.print_tables(doc, reporter.console)
+    for path in report.write(doc, args.results_dir, timestamped=not args.smoke):
+        reporter.log(f"wrote {path.relative_to(path.parent.parent)}")
+    return 0 if all(r.get("exact") is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Benchmark sizes and targets.
+
+Sizes live in one place so that ``--quick`` (sanity check) and the pytest smoke test run the
+exact same code paths as the full run, just smaller. Every phase is bounded both in count
+(the number of requests is fixed before it starts) and in time (``time_limit_s``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big each scenario is; one instance per mode (full, quick, smoke)."""
+
+    name: str
+    customers: int
+    batch_size: int
+    batch_events: int
+    batch_clients: int
+    single_requests: int
+    single_clients: int
+    ledger_events: int
+    preload_batch: int
+    read_requests: int
+    verify_sample: int
+    time_limit_s: float
+    preload_time_limit_s: float
+
+
+FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=200_000,
+               batch_clients=4, single_requests=20_000, single_clients=4,
+               ledger_events=1_000_000, preload_batch=1000, read_requests=5_000,
+               verify_sample=1_000, time_limit_s=120.0, preload_time_limit_s=360.0)
+
+QUICK = Profile(name="quick", customers=1_000, batch_size=500, batch_events=20_000,
+                batch_clients=4, single_requests=2_000, single_clients=4,
+                ledger_events=50_000, preload_batch=1000, read_requests=500,
+                verify_sample=1_000, time_limit_s=60.0, preload_time_limit_s=120.0)
+
+SMOKE = Profile(name="smoke", customers=50, batch_size=100, batch_events=400,
+                batch_clients=2, single_requests=40, single_clients=2,
+                ledger_events=1_000, preload_batch=200, read_requests=20,
+                verify_sample=50, time_limit_s=20.0, preload_time_limit_s=20.0)
+
+PROFILES = {p.name: p for p in (FULL, QUICK, SMOKE)}
+
+#: The three metrics every scenario writes to: code -> (aggregation, extra definition fields).
+METRICS: dict[str, dict[str, str]] = {
+    "bench_sum": {"aggregation": "sum"},
+    "bench_count": {"aggregation": "count"},
+    "bench_unique": {"aggregation": "unique_count", "uniqueProperty": "resourceId"},
+}
+
+#: Distinct resource ids per customer for ``bench_unique`` (so that duplicates of a value occur).
+RESOURCES_PER_CUSTOMER = 40
+
+SCENARIOS = ("batch_new", "batch_dup", "single_new", "single_dup", "read_current", "rebuild")
+DATABASES = ("sqlite", "postgres")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target from the issue: ``field`` of ``scenario`` compared with ``op`` to ``value``."""
+
+    scenario: str
+    database: str | None  # None: every database
+    field: str
+    op: str  # ">=" or "<"
+    value: float
+    label: str
+
+    def met(self, measured: float | None) -> bool | None:
+        """None when the scenario was not run (or produced no figure)."""
+        if measured is None:
+            return None
+        return measured >= self.value if self.op == ">=" else measured < self.value
+
+
+TARGETS = (
+    Target("batch_new", "sqlite", "events_per_s", ">=", 50_000, "batch ingest (500 x 4 clients)"),
+    Target("batch_new", "postgres", "events_per_s", ">=", 30_000, "batch ingest (500 x 4 clients)"),
+    Target("single_new", None, "requests_per_s", ">=", 3_000, "single-event ingest"),
+    Target("single_new", None, "p99_ms", "<", 20, "single-event ingest p99"),
+    Target("read_current", None, "p99_ms", "<", 5, "current-usage read p99 at >= 1M events"),
+    Target("rebuild", None, "events_per_s", ">=", 200_000, "rebuild"),
+    Target("*", None, "peak_rss_mb", "<", 300, "server peak RSS"),
+)

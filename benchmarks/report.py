@@ -1,0 +1,108 @@
+"""Results: a rich table on the console, ``latest.json`` + ``latest.md`` and a timestamped
+copy of both in ``benchmarks/results/`` (so runs can be compared over time)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.config import TARGETS, Target
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+COLUMNS = ("database", "scenario", "events", "requests", "seconds", "events_per_s",
+           "requests_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "exact")
+
+
+def evaluate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target next to the measured figure, per database: met / missed / not run."""
+    out = []
+    for target in TARGETS:
+        for database in ("sqlite", "postgres"):
+            if target.database not in (None, database):
+                continue
+            measured = _measure(rows, target, database)
+            met = target.met(measured)
+            if measured is None and target.scenario == "*":
+                continue
+            out.append({"target": target.label, "database": database, "field": target.field,
+                        "op": target.op, "value": target.value, "measured": measured,
+                        "status": {True: "met", False: "MISSED", None: "not run"}[met]})
+    return out
+
+
+def _measure(rows: list[dict[str, Any]], target: Target, database: str) -> float | None:
+    values = [r.get(target.field) for r in rows if r["database"] == database
+              and (target.scenario == "*" or r["scenario"] == target.scenario)]
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    if not numbers:
+        return None
+    return max(numbers) if target.scenario == "*" else numbers[0]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "FALSE"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_tables(doc: dict[str, Any], console: Console) -> None:
+    table = Table(title="stripemeter benchmark results")
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col in ("database", "scenario") else "right")
+    for row in doc["results"]:
+        table.add_row(*(_fmt(row.get(c)) for c in COLUMNS))
+    console.print(table)
+    targets = Table(title="targets (2-core machine)")
+    for col in ("target", "database", "required", "measured", "status"):
+        targets.add_column(col)
+    for t in doc["targets"]:
+        style = {"met": "green", "MISSED": "red"}.get(t["status"], "dim")
+        targets.add_row(t["target"], t["database"], f"{t['field']} {t['op']} {_fmt(t['value'])}",
+                        _fmt(t["measured"]), f"[{style}]{t['status']}[/{style}]")
+    console.print(targets)
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    meta = doc["meta"]
+    lines = ["# stripemeter benchmark results", "",
+             f"Run {meta['started']} — mode `{meta['profile']}`, command `{meta['command']}`, "
+             f"commit `{meta['commit']}`, {meta['cpus']} CPUs, Python {meta['python']}, "
+             f"SQLite {meta['sqlite']}, PostgreSQL {meta.get('postgres') or '-'}; "
+             f"total {meta['duration_s']:.0f} s.", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |" for r in doc["results"]]
+    lines += ["", "## Targets", "", "| target | database | required | measured | status |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {t['target']} | {t['database']} | {t['field']} {t['op']} {_fmt(t['value'])} "
+              f"| {_fmt(t['measured'])} | {t['status']} |" for t in doc["targets"]]
+    lines += ["", "`exact` = every response accounted for (accepted, or duplicate on replays) "
+              "and `GET /v1/usage/current` equal to the client-side totals for the checked "
+              "customers; for `rebuild`, counters unchanged by the rebuild. Details per row "
+              "in the JSON file (`checks`).", ""]
+    return "\n".join(lines)
+
+
+def write(doc: dict[str, Any], directory: Path = RESULTS_DIR, *, stem: str = "latest",
+          timestamped: bool = True) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    text_json = json.dumps(doc, indent=2, default=str) + "\n"
+    text_md = markdown(doc)
+    stamp = doc["meta"]["started"].replace(":", "").replace("-", "")
+    names = [stem] + ([f"{stamp}-{doc['meta']['profile']}"] if timestamped else [])
+    written = []
+    for name in names:
+        for suffix, text in ((".json", text_json), (".md", text_md)):
+            path = directory / f"{name}{suffix}"
+            path.write_text(text)
+            written.append(path)
+    return written

@@ -1,0 +1,34 @@
+"""Smoke test of the benchmark harness (``make bench``) in its smallest mode, SQLite only.
+
+It runs the real harness (server process, load-generator processes, verification) on a few
+hundred events so that the harness cannot silently rot. It asserts exact totals only —
+never timings, which depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--only", "sqlite", "--plain",
+         "--results-dir", str(tmp_path)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads((tmp_path / "latest.json").read_text())
+    rows = {row["scenario"]: row for row in doc["results"]}
+    for scenario in ("batch_new", "batch_dup", "single_new", "single_dup", "rebuild"):
+        assert rows[scenario]["exact"] is True, rows[scenario]
+    assert rows["batch_new"]["checks"]["responses"]["accepted"] == rows["batch_new"]["events"]
+    assert rows["batch_dup"]["checks"]["responses"]["duplicates"] == rows["batch_new"]["events"]
+    assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
+    assert rows["read_current"]["checks"]["allOk"] is True
+    assert (tmp_path / "latest.md").exists()
