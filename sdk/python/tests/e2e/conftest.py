@@ -30,9 +30,20 @@ def start_server(tmp_path: Path, api_key: str) -> Iterator[ServerFactory]:
         server.kill()
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that need no crash: they use their own metric codes and
+    customers, so they do not see each other's events."""
+    database = tmp_path_factory.mktemp("shared") / "db.sqlite3"
+    server = Server(database, "sk_test_" + secrets.token_hex(16)).start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture
-def server(start_server: ServerFactory) -> Server:
-    return start_server()
+def unique() -> str:
+    """A fresh suffix for metric codes and customer refs."""
+    return secrets.token_hex(6)
 
 
 @pytest.fixture(autouse=True)
