@@ -48,7 +48,8 @@ class Receiver:
         self.statuses: list[int] = []
         self._lock = threading.Lock()
         self._server = uvicorn.Server(uvicorn.Config(
-            self._app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"))
+            self._app, host="127.0.0.1", port=self.port, log_level="error", lifespan="off",
+            interface="asgi3"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     async def _app(self, scope: Any, receive: Any, send: Any) -> None:

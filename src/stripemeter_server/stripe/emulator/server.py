@@ -20,7 +20,7 @@ from stripemeter_server.stripe.emulator.engine import Emulator
 def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = None) -> None:
     """Serve the emulator in the foreground (the `stripemeter stripe-emulator` command)."""
     app = create_app(EmulatorConfig(state_file=state_file))
-    uvicorn.run(app, host=host, port=port, http="h11", log_level="info")
+    uvicorn.run(app, host=host, port=port, http="h11", interface="asgi3", log_level="info")
 
 
 def free_port() -> int:
@@ -44,7 +44,7 @@ class EmulatorServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, http="h11", log_level="critical",
-            lifespan="on", timeout_graceful_shutdown=1))
+            lifespan="on", interface="asgi3", timeout_graceful_shutdown=1))
         self._thread = threading.Thread(target=self._server.run, daemon=True,
                                         name=f"stripe-emulator-{self.port}")
 

@@ -1,0 +1,74 @@
+"""Clock-driven renewals: draft invoices, `invoice.created`, finalization after the grace
+hour, metered usage on the renewal invoice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+from stripe_emulator_support import T0, Receiver, send_event
+
+from stripemeter_server.stripe.emulator import EmulatorServer
+
+FEB_15 = 1771113600  # one month after T0
+
+
+@pytest.fixture
+def subscription(client: stripe.StripeClient, customer: Any, meter: Any) -> Any:
+    price = client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 2, "product_data": {"name": "API"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})
+    return client.v1.subscriptions.create(params={"customer": customer.id,
+                                                  "items": [{"price": price.id}]})
+
+
+def test_subscription_period_follows_the_anchor(subscription: Any) -> None:
+    assert (subscription.current_period_start, subscription.current_period_end) == (T0, FEB_15)
+
+
+def test_renewal_creates_a_draft_for_the_ended_period(
+    server: EmulatorServer, client: stripe.StripeClient, subscription: Any
+) -> None:
+    result = server.control("POST", "/clock/advance", {"seconds": FEB_15 - T0})
+    invoice = client.v1.invoices.retrieve(result["invoices_created"][0])
+    assert (invoice.status, invoice.period_start, invoice.period_end) == ("draft", T0, FEB_15)
+
+
+def test_renewal_bills_metered_usage(server: EmulatorServer, client: stripe.StripeClient,
+                                     customer: Any, subscription: Any) -> None:
+    send_event(client, customer.id, "21", timestamp=T0 + 60)
+    result = server.control("POST", "/clock/advance", {"seconds": FEB_15 - T0})
+    assert client.v1.invoices.retrieve(result["invoices_created"][0]).total == 42
+
+
+def test_renewal_emits_invoice_created(server: EmulatorServer, client: stripe.StripeClient,
+                                       subscription: Any) -> None:
+    server.control("POST", "/clock/advance", {"seconds": FEB_15 - T0})
+    assert client.v1.events.list(params={"type": "invoice.created"}).data
+
+
+def test_draft_finalizes_an_hour_after_successful_delivery(
+    server: EmulatorServer, client: stripe.StripeClient, receiver: Receiver, customer: Any,
+    meter: Any
+) -> None:
+    client.v1.webhook_endpoints.create(params={"url": receiver.url,
+                                               "enabled_events": ["invoice.created"]})
+    price = client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 2, "product_data": {"name": "API"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})
+    client.v1.subscriptions.create(params={"customer": customer.id,
+                                           "items": [{"price": price.id}]})
+    invoice_id = server.control("POST", "/clock/advance",
+                                {"seconds": FEB_15 - T0})["invoices_created"][0]
+    server.control("POST", "/webhooks/deliver")
+    early = server.control("POST", "/clock/advance", {"seconds": 3599})["invoices_finalized"]
+    late = server.control("POST", "/clock/advance", {"seconds": 1})["invoices_finalized"]
+    assert (early, late) == ([], [invoice_id])
+
+
+def test_without_listeners_draft_finalizes_after_grace(
+    server: EmulatorServer, client: stripe.StripeClient, subscription: Any
+) -> None:
+    result = server.control("POST", "/clock/advance", {"seconds": FEB_15 - T0 + 3600})
+    assert result["invoices_finalized"] == result["invoices_created"]
