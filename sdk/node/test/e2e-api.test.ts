@@ -68,8 +68,16 @@ test("track: accepted, then duplicate on resend; usage, query and projection ref
   assert.deepEqual(totals, { count: 2, sum: "3.5" });
   const usage = await client.getUsage();
   assert.equal(usage.customerRef, "cus_api");
+  const searches = usage.metrics.find((m) => m.metric === "searches");
+  assert.ok(searches);
+  assert.equal(searches.status, "open");
+  assert.equal(searches.aggregation, "sum");
+});
+
+test("getProjection returns the customer's projection", async () => {
   const projection = await client.getProjection("cus_api");
   assert.equal(typeof projection, "object");
+  assert.ok(projection.asOf !== undefined || projection.total !== undefined, JSON.stringify(projection));
 });
 
 test("client-side keys equal the server's own derivation", async () => {

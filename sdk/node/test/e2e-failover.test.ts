@@ -2,7 +2,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { ServerProcess, TestDatabase, freePort, shutdown } from "../testsupport/server.js";
-import { expectedSum, patientClient, quantityOf, queryTotals, range, runPool } from "../testsupport/e2e.js";
+import { countingFetch, expectedSum, patientClient, quantityOf, queryTotals, range, runPool } from "../testsupport/e2e.js";
 
 const db = new TestDatabase();
 const servers: ServerProcess[] = [];
@@ -17,10 +17,11 @@ test("two nodes on one database: a node killed mid-stream, totals exact", async 
   servers.push(a, b);
   await a.start(); // first start creates the schema and the bootstrap key
   await b.start();
-  const client = patientClient([a.url, b.url], db.key, { loadBalancing: "round-robin" });
+  const { fetch, stats } = countingFetch();
+  const client = patientClient([a.url, b.url], db.key, { loadBalancing: "round-robin", fetch });
   await client.metrics.create({ code: "fo_units", aggregation: "sum", period: { type: "month", anchorDay: 1, timezone: "UTC" } });
 
-  const N = 240;
+  const N = 200;
   let killed: Promise<void> | undefined;
   await runPool(N, 4, async (i) => {
     if (i === 100) killed = a.kill("SIGKILL");
@@ -29,6 +30,7 @@ test("two nodes on one database: a node killed mid-stream, totals exact", async 
   });
   await killed;
   assert.equal(a.running, false);
+  assert.ok(stats.networkErrors > 0, "requests to the killed node failed over");
   const reader = patientClient(b.url, db.key);
   assert.deepEqual(await queryTotals(reader, "cus_fo", "fo_units"), { count: N, sum: expectedSum(range(N)) });
   await client.close();
@@ -40,13 +42,15 @@ test("one live node and one dead port: every call succeeds, counted once", async
   await live.start();
   const deadUrl = `http://127.0.0.1:${await freePort()}`;
   for (const loadBalancing of ["failover", "round-robin"] as const) {
-    const client = patientClient([deadUrl, live.url], db.key, { loadBalancing, retry: { maxRetries: 0 } });
+    const { fetch, stats } = countingFetch();
+    const client = patientClient([deadUrl, live.url], db.key, { loadBalancing, retry: { maxRetries: 0 }, fetch });
     const customer = `cus_dead_${loadBalancing}`;
     for (let i = 0; i < 20; i++) {
       const res = await client.track({ metric: "fo_units", customerRef: customer, quantity: quantityOf(i), resourceId: `d${i}` });
       assert.equal(res.status, "accepted");
     }
     assert.deepEqual(await queryTotals(client, customer, "fo_units"), { count: 20, sum: expectedSum(range(20)) });
+    assert.ok(stats.networkErrors >= 1, "the dead node was tried");
     await client.close();
   }
 });

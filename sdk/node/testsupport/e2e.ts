@@ -60,3 +60,21 @@ export async function queryTotals(client: StripeMeterClient, customerRef: string
   });
   return { count: res.value.count, sum: normalizeDecimalString(String(res.value.sum)) };
 }
+
+/** A fetch that counts failed attempts (network errors and 5xx), to prove a test went through failures. */
+export function countingFetch(): { fetch: (url: string, init: RequestInit) => Promise<Response>; stats: { networkErrors: number; serverErrors: number } } {
+  const stats = { networkErrors: 0, serverErrors: 0 };
+  return {
+    stats,
+    fetch: async (url, init) => {
+      try {
+        const res = await globalThis.fetch(url, init);
+        if (res.status >= 500) stats.serverErrors++;
+        return res;
+      } catch (err) {
+        stats.networkErrors++;
+        throw err;
+      }
+    },
+  };
+}
