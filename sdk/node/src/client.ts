@@ -21,15 +21,17 @@ import type {
 
 export const SDK_VERSION = "0.1.0";
 
-/** Tenant used in client-side keys when none is configured (the embedded install's tenant). */
-export const DEFAULT_TENANT_ID = "default";
-
 export interface ClientOptions {
   /** One node URL or a list (failover / load spreading). Default: STRIPEMETER_API_URL (comma-separated) or http://localhost:3000. */
   apiUrl?: string | string[];
   /** API key; default: the STRIPEMETER_API_KEY environment variable. */
   apiKey?: string;
-  /** Tenant id; sent with requests when set, and used in client-side keys. Default: STRIPEMETER_TENANT_ID. */
+  /**
+   * Tenant id. When set (or STRIPEMETER_TENANT is), it is sent with requests and the SDK
+   * computes each event's idempotency key itself. When unset, the key is left to the server,
+   * which derives it from the same fields (including the `ts` the SDK stamped), so retries
+   * are deduplicated either way.
+   */
   tenantId?: string;
   /** Default customerRef for track / getUsage / getProjection. */
   customerId?: string;
@@ -147,7 +149,7 @@ export class StripeMeterClient {
         throw new ValidationError(`apiUrl ${JSON.stringify(u)} must be http or https`, "apiUrl");
       }
     }
-    this.tenantId = options.tenantId ?? (env["STRIPEMETER_TENANT_ID"] || undefined);
+    this.tenantId = options.tenantId ?? (env["STRIPEMETER_TENANT"] || undefined);
     this.customerId = options.customerId;
     this.clock = options.now ?? (() => new Date());
     const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
@@ -193,8 +195,9 @@ export class StripeMeterClient {
   }
 
   /**
-   * Validate an event, stamp `ts`, normalise `quantity` and derive its idempotency key.
-   * The result is exactly what is sent, so resending it is always deduplicated.
+   * Validate an event, stamp `ts`, normalise `quantity` and (when the tenant is known) derive
+   * its idempotency key. The result is exactly what is sent, so resending it is always
+   * deduplicated: without a tenant the server derives the same key from the same fields.
    */
   prepare(event: UsageEvent): PreparedEvent {
     if (!isPlainObject(event)) throw new ValidationError("event must be an object");
@@ -212,20 +215,15 @@ export class StripeMeterClient {
       if (!isPlainObject(event.meta)) throw new ValidationError("meta must be a JSON object", "meta");
       meta = event.meta;
     }
-    const idempotencyKey =
-      event.idempotencyKey !== undefined
-        ? requireString(event.idempotencyKey, "idempotencyKey")
-        : computeIdempotencyKey({
-            tenantId: this.tenantId ?? DEFAULT_TENANT_ID,
-            metric,
-            customerRef,
-            resourceId,
-            ts,
-            quantity,
-            meta,
-          });
-    const prepared: PreparedEvent = { metric, customerRef, quantity, ts, idempotencyKey };
+    let idempotencyKey: string | undefined;
+    if (event.idempotencyKey !== undefined) {
+      idempotencyKey = requireString(event.idempotencyKey, "idempotencyKey");
+    } else if (this.tenantId !== undefined) {
+      idempotencyKey = computeIdempotencyKey({ tenantId: this.tenantId, metric, customerRef, resourceId, ts, quantity, meta });
+    }
+    const prepared: PreparedEvent = { metric, customerRef, quantity, ts };
     if (this.tenantId !== undefined) prepared.tenantId = this.tenantId;
+    if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey;
     if (resourceId !== undefined) prepared.resourceId = resourceId;
     if (meta !== undefined) prepared.meta = meta;
     return prepared;
@@ -241,7 +239,9 @@ export class StripeMeterClient {
     const prepared = this.prepare(event);
     if (this.buffer) {
       const status = await this.buffer.add(prepared);
-      return { idempotencyKey: prepared.idempotencyKey, status, event: prepared };
+      const queued: TrackResult = { status, event: prepared };
+      if (prepared.idempotencyKey !== undefined) queued.idempotencyKey = prepared.idempotencyKey;
+      return queued;
     }
     const response = await this.sendBatch([prepared]);
     const result = response.results[0];

@@ -1,4 +1,4 @@
-export { createClient, StripeMeterClient, MetricsApi, SDK_VERSION, DEFAULT_TENANT_ID, type ClientOptions } from "./client.js";
+export { createClient, StripeMeterClient, MetricsApi, SDK_VERSION, type ClientOptions } from "./client.js";
 export type { BufferOptions, FullPolicy } from "./buffer.js";
 export type { RetryOptions, LoadBalancing, FetchLike } from "./transport.js";
 export { computeIdempotencyKey, canonicalKeyMaterial, type KeyInput, type Meta, type JsonValue } from "./idempotency.js";

@@ -19,7 +19,7 @@ export interface UsageEvent {
   idempotencyKey?: string;
 }
 
-/** An event in wire form: ts stamped, quantity normalised, idempotency key set. */
+/** An event in wire form: ts stamped, quantity normalised, idempotency key set when the tenant is known. */
 export interface PreparedEvent {
   tenantId?: string;
   metric: string;
@@ -28,7 +28,7 @@ export interface PreparedEvent {
   ts: string;
   resourceId?: string;
   meta?: Meta;
-  idempotencyKey: string;
+  idempotencyKey?: string;
 }
 
 export type EventStatus = "accepted" | "duplicate" | "conflict" | "rejected";
@@ -53,7 +53,8 @@ export interface IngestResponse {
 }
 
 export interface TrackResult {
-  idempotencyKey: string;
+  /** The event's key (from the server when sent; in buffered mode only when the tenant is known). */
+  idempotencyKey?: string;
   /** "queued"/"dropped" only in buffered mode. */
   status: "accepted" | "duplicate" | "queued" | "dropped";
   late?: boolean;

@@ -20,6 +20,7 @@ function setup(buffered: BufferOptions, maxRetries = 2) {
   const client = createClient({
     apiUrl: A,
     apiKey: "k",
+    tenantId: "acme",
     fetch: server.fetch,
     sleep,
     retry: { maxRetries },
@@ -34,7 +35,7 @@ test("buffered track queues; close flushes everything in batches", async () => {
   for (let i = 0; i < 250; i++) {
     const r = await client.track({ metric: "m", customerRef: "c", resourceId: `r${i}` });
     assert.equal(r.status, "queued");
-    keys.add(r.idempotencyKey);
+    keys.add(r.idempotencyKey ?? "");
   }
   await client.close();
   assert.equal(client.buffered, 0);

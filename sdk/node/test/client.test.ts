@@ -57,7 +57,29 @@ test("track sends one prepared event with stamped ts and derived key", async () 
       },
     ],
   });
-  assert.match(res.idempotencyKey, /^evt_[0-9a-f]{32}$/);
+  assert.match(res.idempotencyKey ?? "", /^evt_[0-9a-f]{32}$/);
+});
+
+test("without a tenant the SDK sends no key and no tenantId; the stamped ts keeps retries deduplicated", async () => {
+  const { server, client } = setup({ customerId: "cus_1" });
+  server.plan = [{ kind: "lose-response" }];
+  const res = await client.track({ metric: "api_calls", quantity: 3 });
+  assert.equal(res.status, "duplicate");
+  const calls = server.ingestCalls();
+  assert.equal(calls.length, 2);
+  assert.equal(calls[0]?.body, calls[1]?.body);
+  assert.deepEqual(JSON.parse(calls[0]?.body ?? ""), {
+    events: [{ metric: "api_calls", customerRef: "cus_1", quantity: "3", ts: "2025-01-16T14:30:00.250000Z" }],
+  });
+  assert.equal(server.totals.get("cus_1/api_calls"), 3);
+  assert.match(res.idempotencyKey ?? "", /^evt_[0-9a-f]{32}$/, "the server's key is reported");
+});
+
+test("an explicit idempotencyKey is sent as given", async () => {
+  const { server, client } = setup({ tenantId: "acme" });
+  const res = await client.track({ metric: "m", customerRef: "c", idempotencyKey: "order-42" });
+  assert.equal(res.idempotencyKey, "order-42");
+  assert.equal(JSON.parse(server.calls[0]?.body ?? "").events[0].idempotencyKey, "order-42");
 });
 
 test("API key comes from STRIPEMETER_API_KEY when none is passed", async () => {

@@ -92,12 +92,17 @@ test("client-side keys equal the server's own derivation", async () => {
   assert.equal(res.status, 200);
   const body = (await res.json()) as { results: Array<{ idempotencyKey: string; status: string }> };
   assert.equal(body.results[0]?.status, "accepted");
-  const sdk = createClient({ apiUrl: server.url, apiKey: db.key }); // tenant "default" (bootstrap tenant)
-  assert.equal(sdk.prepare(raw).idempotencyKey, body.results[0]?.idempotencyKey);
-  // And sending it through the SDK is therefore a duplicate, not a second count.
-  assert.equal((await sdk.track(raw)).status, "duplicate");
-  const withTenant = createClient({ apiUrl: server.url, apiKey: db.key, tenantId: "default" });
-  assert.equal((await withTenant.track(raw)).status, "duplicate");
+  const withTenant = createClient({ apiUrl: server.url, apiKey: db.key, tenantId: "default" }); // the bootstrap tenant
+  assert.equal(withTenant.prepare(raw).idempotencyKey, body.results[0]?.idempotencyKey);
+  // Sending it through the SDK is therefore a duplicate, not a second count...
+  const dup = await withTenant.track(raw);
+  assert.equal(dup.status, "duplicate");
+  assert.equal(dup.idempotencyKey, body.results[0]?.idempotencyKey);
+  // ...also without a tenant, when the server derives the key from the same fields.
+  const noTenant = createClient({ apiUrl: server.url, apiKey: db.key });
+  assert.equal(noTenant.prepare(raw).idempotencyKey, undefined);
+  assert.equal((await noTenant.track(raw)).status, "duplicate");
+  assert.deepEqual(await queryTotals(client, "cus_keys", "api_calls"), { count: 1, sum: "1.5" });
 });
 
 test("a server-side rejection surfaces as EventRejectedError; trackBatch reports it per event", async () => {

@@ -1,4 +1,5 @@
 /** In-memory stand-ins for unit tests: a fake fetch that dedupes ingest by idempotency key. */
+import { computeIdempotencyKey, type Meta } from "../src/index.js";
 export interface Call {
   url: string;
   method: string;
@@ -52,7 +53,19 @@ export class FakeServer {
       let accepted = 0;
       let duplicates = 0;
       const results = body.events.map((e, index) => {
-        const key = String(e["idempotencyKey"]);
+        // Like the server: a missing key is derived from the event (tenant "default" here).
+        const key =
+          typeof e["idempotencyKey"] === "string"
+            ? e["idempotencyKey"]
+            : computeIdempotencyKey({
+                tenantId: typeof e["tenantId"] === "string" ? e["tenantId"] : "default",
+                metric: String(e["metric"]),
+                customerRef: String(e["customerRef"]),
+                resourceId: e["resourceId"] as string | undefined,
+                ts: String(e["ts"]),
+                quantity: String(e["quantity"]),
+                meta: e["meta"] as Meta | undefined,
+              });
         const payload = JSON.stringify({ ...e, idempotencyKey: undefined });
         const seen = this.ledger.get(key);
         if (seen) {
