@@ -1,0 +1,58 @@
+"""The real FastAPI app in process, on each store, with a frozen clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from stripemeter_server.api.app import create_app
+from stripemeter_server.api.settings import Settings
+from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.tenancy import SCOPES, bootstrap, create_tenant, issue_key
+from stripemeter_server.storage.unit_of_work import Store
+
+ADMIN_KEY = "smk_test_admin_key_0001"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: Store
+    clock: FrozenClock
+    key: str
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def post(self, path: str, json: object, key: str | None = None):  # type: ignore[no-untyped-def]
+        return self.client.post(path, json=json, headers=self.headers(key))
+
+    def get(self, path: str, key: str | None = None, **params: object):  # type: ignore[no-untyped-def]
+        return self.client.get(path, params=params, headers=self.headers(key))
+
+    def new_key(self, scopes: set[str], tenant: str = "default") -> str:
+        with self.store.unit_of_work() as uow:
+            if uow.tenants.get(tenant) is None:
+                create_tenant(uow, tenant, name=None, auto_create_metrics=True, now=self.clock.now())
+            issued = issue_key(uow, tenant, frozenset(scopes), label=None, now=self.clock.now())
+            uow.commit()
+        return issued.secret
+
+
+@pytest.fixture
+def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
+    with store.unit_of_work() as uow:
+        bootstrap(uow, clock.now(), ADMIN_KEY)
+        uow.commit()
+    ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
+    app = create_app(Settings(database_url=store.url), context=ctx)
+    with TestClient(app) as client:
+        yield Api(client, store, clock, ADMIN_KEY)
+
+
+__all__ = ["SCOPES", "Api"]
