@@ -17,8 +17,13 @@ from stripemeter_server.storage.counters_repo import StoredCounter
 from stripemeter_server.storage.unit_of_work import Store
 
 
-def make_tenant(store: Store, tenant: str, now: datetime, metrics: Sequence[dict[str, Any]] = (),
-                auto_create: bool = False) -> None:
+def make_tenant(
+    store: Store,
+    tenant: str,
+    now: datetime,
+    metrics: Sequence[dict[str, Any]] = (),
+    auto_create: bool = False,
+) -> None:
     with store.unit_of_work(tenant) as uow:
         create_tenant(uow, tenant, name=None, auto_create_metrics=auto_create, now=now)
         for definition in metrics:
@@ -33,7 +38,9 @@ def ingest(store: Store, tenant: str, events: Sequence[Any], now: datetime) -> I
     return outcome
 
 
-def counters(store: Store, tenant: str, metric: str | None = None) -> dict[tuple[str, str, int], Any]:
+def counters(
+    store: Store, tenant: str, metric: str | None = None
+) -> dict[tuple[str, str, int], Any]:
     """Every counter of the tenant as comparable plain values."""
     with store.unit_of_work(tenant, read_only=True) as uow:
         found: list[StoredCounter] = uow.counters.find(metric=metric)
@@ -44,13 +51,24 @@ def _normalized(state: Any) -> tuple[Any, ...]:
     def n(v: Any) -> Any:
         return v.normalize() if isinstance(v, Decimal) else v
 
-    return (state.count, n(state.sum), n(state.max), n(state.min), n(state.latest_value),
-            state.latest_ts_us, state.latest_key, state.unique_count, n(state.adjustments),
-            n(state.late_out), state.watermark_us)
+    return (
+        state.count,
+        n(state.sum),
+        n(state.max),
+        n(state.min),
+        n(state.latest_value),
+        state.latest_ts_us,
+        state.latest_key,
+        state.unique_count,
+        n(state.adjustments),
+        n(state.late_out),
+        state.watermark_us,
+    )
 
 
-def window(store: Store, tenant: str, customer: str, metric: str, start: datetime,
-           end: datetime) -> Any:
+def window(
+    store: Store, tenant: str, customer: str, metric: str, start: datetime, end: datetime
+) -> Any:
     with store.unit_of_work(tenant, read_only=True) as uow:
         return query_window(uow, customer, metric, start, end)
 

@@ -72,15 +72,46 @@ class PostgresServer:
         port = _free_port()
         if os.geteuid() == 0:
             shutil.chown(root, "postgres")
-        subprocess.run(_as_postgres([_bin("initdb"), "-D", str(data), "-A", "trust", "-U",
-                                     "postgres", "--no-sync", "-E", "UTF8"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=200"
         if not fsync:
             options += " -F -c synchronous_commit=off -c full_page_writes=off"
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data), "-o", options, "-l",
-                                     str(root / "log"), "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         server = cls(root, port)
         deadline = time.monotonic() + 30
         while True:
@@ -93,6 +124,10 @@ class PostgresServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
-                                     "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [_bin("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+        )
         shutil.rmtree(self.root, ignore_errors=True)

@@ -42,8 +42,9 @@ def _presented_key(request: Request) -> str:
     key = request.headers.get("x-api-key", "").strip()
     if key:
         return key
-    raise UnauthorizedError("missing API key: send 'Authorization: Bearer <key>'",
-                            code="missing_api_key")
+    raise UnauthorizedError(
+        "missing API key: send 'Authorization: Bearer <key>'", code="missing_api_key"
+    )
 
 
 async def principal(request: Request, state: AppState = Depends(app_state)) -> Principal:
@@ -77,17 +78,20 @@ def require(scope: str) -> Callable[..., Any]:
 
 def check_tenant(who: Principal, tenant_id: object) -> None:
     if tenant_id is not None and tenant_id != who.tenant_id:
-        raise ForbiddenError("tenantId does not match the API key's tenant",
-                             code="tenant_mismatch", field="tenantId")
+        raise ForbiddenError(
+            "tenantId does not match the API key's tenant", code="tenant_mismatch", field="tenantId"
+        )
 
 
-async def run(state: AppState, tenant_id: str, fn: Callable[[UnitOfWork], T], *,
-              read_only: bool = False) -> T:
+async def run(
+    state: AppState, tenant_id: str, fn: Callable[[UnitOfWork], T], *, read_only: bool = False
+) -> T:
     """Run one use case as one transaction in a worker thread; retry on deadlock."""
 
     def once() -> T:
-        for attempt in stamina.retry_context(on=RetryableConflict, attempts=5, wait_initial=0.01,
-                                             wait_max=0.5):
+        for attempt in stamina.retry_context(
+            on=RetryableConflict, attempts=5, wait_initial=0.01, wait_max=0.5
+        ):
             with attempt, state.ctx.store.unit_of_work(tenant_id, read_only=read_only) as uow:
                 result = fn(uow)
                 uow.commit()

@@ -34,10 +34,19 @@ STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (RetryableConflict, 503),
 )
 
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
-          422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
-          503: "Service Unavailable"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def status_for(error: StripemeterError) -> int:
@@ -47,9 +56,15 @@ def status_for(error: StripemeterError) -> int:
     return 500
 
 
-def problem(status: int, code: str, detail: str, *, request: Request | None = None,
-            errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://stripemeter.dev/problems/{code}",
         "title": TITLES.get(status, "Error"),
@@ -61,8 +76,9 @@ def problem(status: int, code: str, detail: str, *, request: Request | None = No
         body["errors"] = errors
     if request is not None and getattr(request.state, "request_id", None):
         body["requestId"] = request.state.request_id
-    return JSONResponse(body, status_code=status, headers=headers,
-                        media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,8 +98,13 @@ async def _on_request_validation(request: Request, exc: Exception) -> JSONRespon
     errors = []
     for item in exc.errors():
         location = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(location) or None, "code": item.get("type", "invalid"),
-                       "message": item.get("msg", "invalid")})
+        errors.append(
+            {
+                "field": ".".join(location) or None,
+                "code": item.get("type", "invalid"),
+                "message": item.get("msg", "invalid"),
+            }
+        )
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return problem(422, "invalid_request", detail, request=request, errors=errors)
 
@@ -91,8 +112,13 @@ async def _on_request_validation(request: Request, exc: Exception) -> JSONRespon
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = TITLES.get(exc.status_code, "error").lower().replace(" ", "_")
-    return problem(exc.status_code, code, str(exc.detail), request=request,
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code,
+        code,
+        str(exc.detail),
+        request=request,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

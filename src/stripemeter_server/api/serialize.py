@@ -30,12 +30,16 @@ def parse_time_param(raw: str | None, name: str) -> datetime | None:
     try:
         return parse_timestamp(raw)
     except ValidationError as exc:
-        raise ValidationError(f"{name}: {exc.message}", code="invalid_timestamp", field=name) from None
+        raise ValidationError(
+            f"{name}: {exc.message}", code="invalid_timestamp", field=name
+        ) from None
 
 
 def require_time(raw: object, name: str) -> datetime:
     if not isinstance(raw, str):
-        raise ValidationError(f"{name} is required (RFC 3339)", code="invalid_timestamp", field=name)
+        raise ValidationError(
+            f"{name} is required (RFC 3339)", code="invalid_timestamp", field=name
+        )
     parsed = parse_time_param(raw, name)
     assert parsed is not None
     return parsed
@@ -43,23 +47,35 @@ def require_time(raw: object, name: str) -> datetime:
 
 def event_json(event: StoredEvent) -> dict[str, Any]:
     return {
-        "idempotencyKey": event.idempotency_key, "metric": event.metric,
-        "customerRef": event.customer_ref, "quantity": dec(event.quantity),
-        "ts": ts(event.ts_us), "receivedAt": ts(event.received_us),
+        "idempotencyKey": event.idempotency_key,
+        "metric": event.metric,
+        "customerRef": event.customer_ref,
+        "quantity": dec(event.quantity),
+        "ts": ts(event.ts_us),
+        "receivedAt": ts(event.received_us),
         "resourceId": event.resource_id,
         "meta": exact_json.loads(event.meta) if event.meta else None,
-        "late": event.late, "lateAfterClose": event.late_after_close,
-        "voided": event.voided_us is not None, "voidedAt": ts(event.voided_us),
+        "late": event.late,
+        "lateAfterClose": event.late_after_close,
+        "voided": event.voided_us is not None,
+        "voidedAt": ts(event.voided_us),
     }
 
 
 def adjustment_json(record: AdjustmentRecord) -> dict[str, Any]:
     return {
-        "id": record.adjustment_id, "metric": record.metric, "customerRef": record.customer_ref,
-        "periodStart": ts(record.period_start_us), "delta": dec(record.delta),
-        "reason": record.reason, "note": record.note, "actor": record.actor,
-        "status": record.status, "eventKey": record.event_key,
-        "sourcePeriodStart": ts(record.source_period_start_us), "reverts": record.reverts,
+        "id": record.adjustment_id,
+        "metric": record.metric,
+        "customerRef": record.customer_ref,
+        "periodStart": ts(record.period_start_us),
+        "delta": dec(record.delta),
+        "reason": record.reason,
+        "note": record.note,
+        "actor": record.actor,
+        "status": record.status,
+        "eventKey": record.event_key,
+        "sourcePeriodStart": ts(record.source_period_start_us),
+        "reverts": record.reverts,
         "createdAt": ts(record.created_us),
     }
 

@@ -33,13 +33,15 @@ def _store() -> Store:
 
 
 @tenants.command("create")
-def tenants_create(tenant: str = typer.Argument(...), name: str | None = None,
-                   auto_create_metrics: bool = False) -> None:
+def tenants_create(
+    tenant: str = typer.Argument(...), name: str | None = None, auto_create_metrics: bool = False
+) -> None:
     """Create a tenant."""
     store = _store()
     with store.unit_of_work() as uow:
-        tenancy.create_tenant(uow, tenant, name=name, auto_create_metrics=auto_create_metrics,
-                              now=SystemClock().now())
+        tenancy.create_tenant(
+            uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=SystemClock().now()
+        )
         uow.commit()
     typer.echo(f"created tenant {tenant}")
 
@@ -53,10 +55,12 @@ def tenants_list() -> None:
 
 
 @keys.command("create")
-def keys_create(tenant: str = typer.Option(..., help="Tenant id."),
-                scopes: str = typer.Option("ingest,read", help="Comma-separated scopes."),
-                label: str | None = typer.Option(None, help="A note to recognise the key by."),
-                create_tenant: bool = typer.Option(False, help="Create the tenant if missing.")) -> None:
+def keys_create(
+    tenant: str = typer.Option(..., help="Tenant id."),
+    scopes: str = typer.Option("ingest,read", help="Comma-separated scopes."),
+    label: str | None = typer.Option(None, help="A note to recognise the key by."),
+    create_tenant: bool = typer.Option(False, help="Create the tenant if missing."),
+) -> None:
     """Create an API key; the secret is printed once."""
     store = _store()
     now = SystemClock().now()
@@ -74,8 +78,10 @@ def keys_list(tenant: str | None = typer.Option(None, help="Only this tenant."))
     with _store().unit_of_work(read_only=True) as uow:
         for record in uow.api_keys.list(tenant):
             state = "revoked" if record.revoked_us else "active"
-            typer.echo(f"{record.tenant_id}\t{record.key_id}\t{record.prefix}…\t"
-                       f"{','.join(sorted(record.scopes))}\t{state}")
+            typer.echo(
+                f"{record.tenant_id}\t{record.key_id}\t{record.prefix}…\t"
+                f"{','.join(sorted(record.scopes))}\t{state}"
+            )
 
 
 @keys.command("revoke")
@@ -88,9 +94,11 @@ def keys_revoke(key_id: str, tenant: str = typer.Option(..., help="Tenant id."))
     typer.echo(f"revoked {key_id}")
 
 
-def rebuild(tenant: str = typer.Option("default", help="Tenant id."),
-            metric: str | None = typer.Option(None, help="Only this metric."),
-            customer: str | None = typer.Option(None, help="Only this customer.")) -> None:
+def rebuild(
+    tenant: str = typer.Option("default", help="Tenant id."),
+    metric: str | None = typer.Option(None, help="Only this metric."),
+    customer: str | None = typer.Option(None, help="Only this customer."),
+) -> None:
     """Recompute counters from the ledger (progress bar in a terminal, lines in CI)."""
     store = _store()
     now = SystemClock().now()
@@ -100,8 +108,10 @@ def rebuild(tenant: str = typer.Option("default", help="Tenant id."),
         chosen = [metrics[metric]] if metric else list(metrics.values())
         for item in chosen:
             report = _rebuild_one(uow, item, customer, now, console)
-            typer.echo(f"rebuilt {report.metric}: {report.events} events, "
-                       f"{report.counters} counters, {report.skipped} skipped")
+            typer.echo(
+                f"rebuilt {report.metric}: {report.events} events, "
+                f"{report.counters} counters, {report.skipped} skipped"
+            )
         uow.commit()
 
 
@@ -109,12 +119,25 @@ def _rebuild_one(uow, metric, customer, now, console):  # type: ignore[no-untype
     from stripemeter_server.domain.timestamps import to_micros
 
     if not sys.stderr.isatty():
+
         def progress_line(done: int) -> None:
             print(f"rebuild {metric.code}: {done} events", file=sys.stderr, flush=True)
-        return rebuild_metric(uow, metric, customer_ref=customer, now_us=to_micros(now),
-                              progress=progress_line)
-    with Progress(TextColumn(f"rebuild {metric.code}"), BarColumn(), TextColumn("{task.completed} events"),
-                  TimeElapsedColumn(), console=console) as bar:
+
+        return rebuild_metric(
+            uow, metric, customer_ref=customer, now_us=to_micros(now), progress=progress_line
+        )
+    with Progress(
+        TextColumn(f"rebuild {metric.code}"),
+        BarColumn(),
+        TextColumn("{task.completed} events"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("rebuild", total=None)
-        return rebuild_metric(uow, metric, customer_ref=customer, now_us=to_micros(now),
-                              progress=lambda done: bar.update(task, completed=done))
+        return rebuild_metric(
+            uow,
+            metric,
+            customer_ref=customer,
+            now_us=to_micros(now),
+            progress=lambda done: bar.update(task, completed=done),
+        )

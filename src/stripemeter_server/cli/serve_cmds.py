@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Interface (default STRIPEMETER_HOST or 127.0.0.1)."),
+    host: str | None = typer.Option(
+        None, help="Interface (default STRIPEMETER_HOST or 127.0.0.1)."
+    ),
     port: int | None = typer.Option(None, help="Port (default STRIPEMETER_PORT or 3000)."),
     access_log: bool = typer.Option(False, help="Log every request."),
 ) -> None:
@@ -58,17 +60,22 @@ def _print_welcome(host: str, port: int, key: str | None, database_url: str) -> 
     console.print(f"[bold]stripemeter[/bold] on {base}  (store: {database_url})")
     console.print(f"API docs: {base}/docs")
     if key is None:
-        console.print("Use the admin key printed on first start, or create one with "
-                      "`stripemeter keys create --tenant default --scopes ingest,read,admin`.")
+        console.print(
+            "Use the admin key printed on first start, or create one with "
+            "`stripemeter keys create --tenant default --scopes ingest,read,admin`."
+        )
         return
     console.print(f"API key (tenant 'default', scopes ingest,read,admin): {key}")
     console.print("Try it:")
     console.print(
         f"  curl -s -X POST {base}/v1/events/ingest -H 'Authorization: Bearer {key}' "
         "-H 'Content-Type: application/json' "
-        """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100}]}'""")
-    console.print(f"  curl -s '{base}/v1/usage/current?customerRef=cus_ABC123' "
-                  f"-H 'Authorization: Bearer {key}'")
+        """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100}]}'"""
+    )
+    console.print(
+        f"  curl -s '{base}/v1/usage/current?customerRef=cus_ABC123' "
+        f"-H 'Authorization: Bearer {key}'"
+    )
 
 
 def migrate() -> None:

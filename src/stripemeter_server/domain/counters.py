@@ -52,7 +52,10 @@ class CounterState:
             self.max = c.value
         if self.min is None or c.value < self.min:
             self.min = c.value
-        if self.latest_ts_us is None or (c.ts_us, c.key) > (self.latest_ts_us, self.latest_key or ""):
+        if self.latest_ts_us is None or (c.ts_us, c.key) > (
+            self.latest_ts_us,
+            self.latest_key or "",
+        ):
             self.latest_value, self.latest_ts_us, self.latest_key = c.value, c.ts_us, c.key
         if c.is_new_unique:
             self.unique_count += 1
@@ -78,7 +81,7 @@ class CounterState:
         raise AssertionError(aggregation)  # pragma: no cover
 
     def value(self, aggregation: Aggregation) -> Decimal | None:
-        """Billable value: aggregate + adjustments − effects moved out by late events.
+        """Billable value: aggregate + adjustments - effects moved out by late events.
 
         An empty max/min/latest/avg stays null unless corrections give it a value.
         """

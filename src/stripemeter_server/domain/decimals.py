@@ -74,7 +74,7 @@ def parse_decimal(raw: object) -> Decimal:
 def check_precision(value: Decimal) -> None:
     """Enforce the product limits: ≤ 20 significant digits and ≤ 12 decimal places."""
     normalized = normalize(value)
-    sign, digits, exponent = normalized.as_tuple()
+    _sign, digits, exponent = normalized.as_tuple()
     assert isinstance(exponent, int)
     places = -exponent if exponent < 0 else 0
     if places > MAX_DECIMAL_PLACES:

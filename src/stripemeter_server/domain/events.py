@@ -64,8 +64,11 @@ def validate_event(
             meta=meta,
         )
     elif not key:
-        raise EventRejected("idempotencyKey must not be empty", code="invalid_idempotency_key",
-                            field="idempotencyKey")
+        raise EventRejected(
+            "idempotencyKey must not be empty",
+            code="invalid_idempotency_key",
+            field="idempotencyKey",
+        )
     fingerprint = payload_fingerprint(
         metric=metric,
         customer_ref=customer_ref,
@@ -74,8 +77,9 @@ def validate_event(
         quantity=quantity,
         meta=meta,
     )
-    return ValidEvent(metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key,
-                      fingerprint)
+    return ValidEvent(
+        metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint
+    )
 
 
 def _required_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> str:

@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring
 
 
 def dumps(value: Any) -> str:

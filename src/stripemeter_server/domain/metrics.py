@@ -70,7 +70,13 @@ class Metric:
     @property
     def counting_shape(self) -> tuple[object, ...]:
         """What, when changed, invalidates stored counters (they must be rebuilt)."""
-        return (self.aggregation, self.value_property, self.unique_property, self.filter, self.period)
+        return (
+            self.aggregation,
+            self.value_property,
+            self.unique_property,
+            self.filter,
+            self.period,
+        )
 
     def matches(self, resource_id: str | None, meta: Mapping[str, Any] | None) -> bool:
         for path, expected_json in self.filter:
@@ -208,7 +214,9 @@ def _property_path(raw: object, field_name: str, allow_resource_id: bool) -> str
     ):
         return raw
     raise ValidationError(
-        f'{field_name} must be "{allowed}" or "meta.<path>"', code="invalid_metric", field=field_name
+        f'{field_name} must be "{allowed}" or "meta.<path>"',
+        code="invalid_metric",
+        field=field_name,
     )
 
 
@@ -238,12 +246,16 @@ def _parse_period(raw: object, current: PeriodSpec) -> PeriodSpec:
         period_type = PeriodType(raw.get("type", current.type.value))
     except ValueError:
         raise ValidationError(
-            "period.type must be month, week, day or hour", code="invalid_metric", field="period.type"
+            "period.type must be month, week, day or hour",
+            code="invalid_metric",
+            field="period.type",
         ) from None
     anchor = raw.get("anchorDay", current.anchor_day)
     if isinstance(anchor, bool) or not isinstance(anchor, int):
         raise ValidationError(
-            "period.anchorDay must be an integer 1..31", code="invalid_metric", field="period.anchorDay"
+            "period.anchorDay must be an integer 1..31",
+            code="invalid_metric",
+            field="period.anchorDay",
         )
     timezone = raw.get("timezone", current.timezone)
     if not isinstance(timezone, str):

@@ -44,8 +44,9 @@ def is_closed(metric: Metric, period: Period, lock: PeriodLock | None, now: date
     return lock is not None or now >= period.end + metric.lateness_window
 
 
-def current_open_period(uow: UnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str,
-                        now: datetime) -> Period:
+def current_open_period(
+    uow: UnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str, now: datetime
+) -> Period:
     """The period a late event's effect is billed on: the first one at or after now not closed."""
     period = period_containing(spec, now)
     for _ in range(24):  # bounded: a run of early-closed periods ahead of now is not expected

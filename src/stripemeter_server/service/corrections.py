@@ -19,8 +19,14 @@ from stripemeter_server.storage.unit_of_work import UnitOfWork
 MAX_REASON_LENGTH = 64
 
 
-def close_period(uow: UnitOfWork, customer_ref: str, metric_code: str, at: datetime,
-                 now: datetime, reason: str = "manual") -> PeriodLock:
+def close_period(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    at: datetime,
+    now: datetime,
+    reason: str = "manual",
+) -> PeriodLock:
     """Close the period containing ``at`` early and freeze its value (idempotent)."""
     metric = get_metric(uow, metric_code)
     period = period_containing(spec_for(metric, uow.customers.get(customer_ref)), at)
@@ -30,41 +36,66 @@ def close_period(uow: UnitOfWork, customer_ref: str, metric_code: str, at: datet
         return existing
     counter = uow.counters.get(key)
     value = counter.state.value(metric.aggregation) if counter else None
-    lock = PeriodLock(metric_code, customer_ref, key[2], to_micros(period.end), reason, value,
-                      to_micros(now))
+    lock = PeriodLock(
+        metric_code, customer_ref, key[2], to_micros(period.end), reason, value, to_micros(now)
+    )
     uow.locks.add(lock)
     return lock
 
 
-def _open_period(uow: UnitOfWork, metric_code: str, customer_ref: str, at: datetime,
-                 now: datetime) -> tuple[Period, tuple[str, str, int]]:
+def _open_period(
+    uow: UnitOfWork, metric_code: str, customer_ref: str, at: datetime, now: datetime
+) -> tuple[Period, tuple[str, str, int]]:
     metric = get_metric(uow, metric_code)
     period = period_containing(spec_for(metric, uow.customers.get(customer_ref)), at)
     key = (metric_code, customer_ref, to_micros(period.start))
     if is_closed(metric, period, uow.locks.find_many([key]).get(key), now):
-        raise ConflictError("that billing period is closed; book the correction on an open one",
-                            code="period_closed", field="periodStart")
+        raise ConflictError(
+            "that billing period is closed; book the correction on an open one",
+            code="period_closed",
+            field="periodStart",
+        )
     return period, key
 
 
-def create_adjustment(uow: UnitOfWork, *, metric_code: str, customer_ref: str,
-                      delta_raw: object, reason: str, note: str | None, actor: str,
-                      at: datetime | None, now: datetime, reverts: str | None = None,
-                      ) -> AdjustmentRecord:
+def create_adjustment(
+    uow: UnitOfWork,
+    *,
+    metric_code: str,
+    customer_ref: str,
+    delta_raw: object,
+    reason: str,
+    note: str | None,
+    actor: str,
+    at: datetime | None,
+    now: datetime,
+    reverts: str | None = None,
+) -> AdjustmentRecord:
     try:
         delta = parse_decimal(delta_raw)
         check_precision(delta)
     except ValueError as exc:
         raise ValidationError(f"delta {exc}", code="invalid_delta", field="delta") from None
     if not reason or len(reason) > MAX_REASON_LENGTH:
-        raise ValidationError("reason is required (at most 64 characters)",
-                              code="invalid_reason", field="reason")
+        raise ValidationError(
+            "reason is required (at most 64 characters)", code="invalid_reason", field="reason"
+        )
     period, key = _open_period(uow, metric_code, customer_ref, at or now, now)
     record = AdjustmentRecord(
-        adjustment_id=f"adj_{uuid.uuid4().hex[:24]}", metric=metric_code,
-        customer_ref=customer_ref, period_start_us=key[2], delta=delta, reason=reason, note=note,
-        actor=actor, status="approved", event_key=None, source_period_start_us=None,
-        reverts=reverts, created_us=to_micros(now))
+        adjustment_id=f"adj_{uuid.uuid4().hex[:24]}",
+        metric=metric_code,
+        customer_ref=customer_ref,
+        period_start_us=key[2],
+        delta=delta,
+        reason=reason,
+        note=note,
+        actor=actor,
+        status="approved",
+        event_key=None,
+        source_period_start_us=None,
+        reverts=reverts,
+        created_us=to_micros(now),
+    )
     uow.adjustments.add_many([record])
     counter = uow.counters.lock({key: to_micros(period.end)}, to_micros(now))[key]
     counter.state.adjustments = add(counter.state.adjustments, delta)
@@ -72,30 +103,42 @@ def create_adjustment(uow: UnitOfWork, *, metric_code: str, customer_ref: str,
     return record
 
 
-def revert_adjustment(uow: UnitOfWork, adjustment_id: str, actor: str,
-                      now: datetime) -> AdjustmentRecord:
+def revert_adjustment(
+    uow: UnitOfWork, adjustment_id: str, actor: str, now: datetime
+) -> AdjustmentRecord:
     """Append the negative twin (adjustments are never edited)."""
     original = uow.adjustments.get(adjustment_id)
     if original is None:
-        raise NotFoundError(f"adjustment {adjustment_id!r} does not exist",
-                            code="adjustment_not_found", field="id")
+        raise NotFoundError(
+            f"adjustment {adjustment_id!r} does not exist", code="adjustment_not_found", field="id"
+        )
     if uow.adjustments.find(reverts=adjustment_id):
-        raise ConflictError("this adjustment is already reverted", code="already_reverted",
-                            field="id")
+        raise ConflictError(
+            "this adjustment is already reverted", code="already_reverted", field="id"
+        )
     if original.reverts is not None:
         raise ConflictError("a revert cannot itself be reverted", code="invalid_revert", field="id")
     return create_adjustment(
-        uow, metric_code=original.metric, customer_ref=original.customer_ref,
-        delta_raw=-original.delta, reason="revert", note=f"reverts {adjustment_id}",
-        actor=actor, at=from_micros(original.period_start_us), now=now, reverts=adjustment_id)
+        uow,
+        metric_code=original.metric,
+        customer_ref=original.customer_ref,
+        delta_raw=-original.delta,
+        reason="revert",
+        note=f"reverts {adjustment_id}",
+        actor=actor,
+        at=from_micros(original.period_start_us),
+        now=now,
+        reverts=adjustment_id,
+    )
 
 
 def void_event(uow: UnitOfWork, key: str, now: datetime) -> None:
     """Mark an event void (it stays in the ledger) and recompute its counter without it."""
     event = uow.events.get(key)
     if event is None:
-        raise NotFoundError(f"no event with idempotencyKey {key!r}", code="event_not_found",
-                            field="idempotencyKey")
+        raise NotFoundError(
+            f"no event with idempotencyKey {key!r}", code="event_not_found", field="idempotencyKey"
+        )
     if event.voided_us is not None:
         return
     _open_period(uow, event.metric, event.customer_ref, from_micros(event.ts_us), now)

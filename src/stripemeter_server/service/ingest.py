@@ -74,12 +74,20 @@ class _Prepared:
         return (self.metric.code, self.event.customer_ref, to_micros(self.period.start))
 
 
-def ingest_batch(uow: UnitOfWork, raw_events: Sequence[Any], *, now: datetime,
-                 limits: EventLimits, request_id: str | None = None,
-                 actor: str = "ingest") -> IngestOutcome:
+def ingest_batch(
+    uow: UnitOfWork,
+    raw_events: Sequence[Any],
+    *,
+    now: datetime,
+    limits: EventLimits,
+    request_id: str | None = None,
+    actor: str = "ingest",
+) -> IngestOutcome:
     """Process one batch inside ``uow``; the caller commits."""
-    outcome = IngestOutcome(request_id or f"req_{uuid.uuid4().hex[:24]}",
-                            [EventResult(i, REJECTED) for i in range(len(raw_events))])
+    outcome = IngestOutcome(
+        request_id or f"req_{uuid.uuid4().hex[:24]}",
+        [EventResult(i, REJECTED) for i in range(len(raw_events))],
+    )
     valid = _validate(raw_events, uow.tenant_id, now, limits, outcome.results)
     prepared = _prepare(uow, valid, now, outcome.results)
     fresh = _dedupe_in_batch(prepared, outcome.results)
@@ -91,11 +99,20 @@ def ingest_batch(uow: UnitOfWork, raw_events: Sequence[Any], *, now: datetime,
 
 def _reject(result: EventResult, error: EventRejected) -> None:
     result.status = REJECTED
-    result.error_code, result.error_message, result.error_field = error.code, error.message, error.field
+    result.error_code, result.error_message, result.error_field = (
+        error.code,
+        error.message,
+        error.field,
+    )
 
 
-def _validate(raw_events: Sequence[Any], tenant_id: str, now: datetime, limits: EventLimits,
-              results: list[EventResult]) -> list[tuple[int, ValidEvent]]:
+def _validate(
+    raw_events: Sequence[Any],
+    tenant_id: str,
+    now: datetime,
+    limits: EventLimits,
+    results: list[EventResult],
+) -> list[tuple[int, ValidEvent]]:
     valid = []
     for index, raw in enumerate(raw_events):
         try:
@@ -125,31 +142,48 @@ def _resolve_metrics(uow: UnitOfWork, codes: set[str], now: datetime) -> dict[st
     return metrics
 
 
-def _prepare(uow: UnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime,
-             results: list[EventResult]) -> list[_Prepared]:
+def _prepare(
+    uow: UnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime, results: list[EventResult]
+) -> list[_Prepared]:
     metrics = _resolve_metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
     prepared = []
     for index, event in valid:
         metric = metrics.get(event.metric)
         if metric is None:
-            _reject(results[index], EventRejected(
-                f"metric {event.metric!r} is not defined (create it, or turn on autoCreateMetrics)",
-                code="unknown_metric", field="metric"))
+            _reject(
+                results[index],
+                EventRejected(
+                    f"metric {event.metric!r} is not defined (create it, or turn on autoCreateMetrics)",
+                    code="unknown_metric",
+                    field="metric",
+                ),
+            )
             continue
         counts = metric.matches(event.resource_id, event.meta)
         try:
-            value = event.quantity if metric.aggregation is Aggregation.COUNT else \
-                metric.value_of(event.quantity, event.meta)
-            unique = (metric.unique_key_of(event.resource_id, event.meta)
-                      if counts and metric.aggregation is Aggregation.UNIQUE_COUNT else None)
+            value = (
+                event.quantity
+                if metric.aggregation is Aggregation.COUNT
+                else metric.value_of(event.quantity, event.meta)
+            )
+            unique = (
+                metric.unique_key_of(event.resource_id, event.meta)
+                if counts and metric.aggregation is Aggregation.UNIQUE_COUNT
+                else None
+            )
         except MetricValueError as exc:
-            _reject(results[index], EventRejected(str(exc), code="invalid_value",
-                                                  field=metric.value_property))
+            _reject(
+                results[index],
+                EventRejected(str(exc), code="invalid_value", field=metric.value_property),
+            )
             continue
         spec = spec_for(metric, customers.get(event.customer_ref))
-        prepared.append(_Prepared(index, event, metric, period_containing(spec, event.ts), counts,
-                                  value, unique))
+        prepared.append(
+            _Prepared(
+                index, event, metric, period_containing(spec, event.ts), counts, value, unique
+            )
+        )
     return prepared
 
 
@@ -175,8 +209,9 @@ def _mark_conflict(result: EventResult) -> None:
     result.error_field = "idempotencyKey"
 
 
-def _apply_close_policy(uow: UnitOfWork, fresh: list[_Prepared], now: datetime,
-                        results: list[EventResult]) -> list[_Prepared]:
+def _apply_close_policy(
+    uow: UnitOfWork, fresh: list[_Prepared], now: datetime, results: list[EventResult]
+) -> list[_Prepared]:
     locks = uow.locks.find_many([p.counter_key for p in fresh])
     kept = []
     for item in fresh:
@@ -184,9 +219,14 @@ def _apply_close_policy(uow: UnitOfWork, fresh: list[_Prepared], now: datetime,
             kept.append(item)
             continue
         if item.metric.late_policy.value == "reject":
-            _reject(results[item.index], EventRejected(
-                "the event's billing period is closed and the metric's latePolicy is reject",
-                code="period_closed", field="ts"))
+            _reject(
+                results[item.index],
+                EventRejected(
+                    "the event's billing period is closed and the metric's latePolicy is reject",
+                    code="period_closed",
+                    field="ts",
+                ),
+            )
             continue
         customer = uow.customers.get(item.event.customer_ref)
         spec = spec_for(item.metric, customer)
@@ -196,18 +236,28 @@ def _apply_close_policy(uow: UnitOfWork, fresh: list[_Prepared], now: datetime,
     return kept
 
 
-def _insert(uow: UnitOfWork, fresh: list[_Prepared], now: datetime,
-            outcome: IngestOutcome) -> list[_Prepared]:
+def _insert(
+    uow: UnitOfWork, fresh: list[_Prepared], now: datetime, outcome: IngestOutcome
+) -> list[_Prepared]:
     received_us = to_micros(now)
-    rows = [{
-        "idempotency_key": p.event.idempotency_key, "metric": p.event.metric,
-        "customer_ref": p.event.customer_ref, "quantity": p.event.quantity,
-        "ts_us": to_micros(p.event.ts), "received_us": received_us,
-        "resource_id": p.event.resource_id, "meta": p.event.meta_json,
-        "fingerprint": p.event.fingerprint, "late": False,
-        "late_after_close": p.late_target is not None, "voided_us": None,
-        "request_id": outcome.request_id,
-    } for p in fresh]
+    rows = [
+        {
+            "idempotency_key": p.event.idempotency_key,
+            "metric": p.event.metric,
+            "customer_ref": p.event.customer_ref,
+            "quantity": p.event.quantity,
+            "ts_us": to_micros(p.event.ts),
+            "received_us": received_us,
+            "resource_id": p.event.resource_id,
+            "meta": p.event.meta_json,
+            "fingerprint": p.event.fingerprint,
+            "late": False,
+            "late_after_close": p.late_target is not None,
+            "voided_us": None,
+            "request_id": outcome.request_id,
+        }
+        for p in fresh
+    ]
     inserted_keys = uow.events.insert_new(rows)
     existing = [p for p in fresh if p.event.idempotency_key not in inserted_keys]
     if existing:
@@ -225,8 +275,9 @@ def _insert(uow: UnitOfWork, fresh: list[_Prepared], now: datetime,
     return inserted
 
 
-def _count(uow: UnitOfWork, inserted: list[_Prepared], now: datetime, outcome: IngestOutcome,
-           actor: str) -> None:
+def _count(
+    uow: UnitOfWork, inserted: list[_Prepared], now: datetime, outcome: IngestOutcome, actor: str
+) -> None:
     counting = [p for p in inserted if p.counts]
     if not counting:
         return
@@ -236,7 +287,8 @@ def _count(uow: UnitOfWork, inserted: list[_Prepared], now: datetime, outcome: I
         if item.late_target is not None:
             periods[_target_key(item)] = to_micros(item.late_target.end)
     new_uniques = uow.counters.add_uniques(
-        [(*p.counter_key, p.unique) for p in counting if p.unique is not None])
+        [(*p.counter_key, p.unique) for p in counting if p.unique is not None]
+    )
     counters = uow.counters.lock(periods, to_micros(now))
     late_keys, adjustments = [], []
     for item in counting:
@@ -246,15 +298,17 @@ def _count(uow: UnitOfWork, inserted: list[_Prepared], now: datetime, outcome: I
             new_uniques.discard(unique_key)  # type: ignore[arg-type]
         counter = counters[item.counter_key]
         before = counter.state.aggregate(item.metric.aggregation)
-        late = counter.state.apply(Contribution(item.value, to_micros(item.event.ts),
-                                                item.event.idempotency_key, is_new))
+        late = counter.state.apply(
+            Contribution(item.value, to_micros(item.event.ts), item.event.idempotency_key, is_new)
+        )
         if late:
             late_keys.append(item.event.idempotency_key)
             outcome.results[item.index].late = True
         if item.late_target is not None:
             effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
-            adjustments.append(_book_late(counter, counters[_target_key(item)], item, effect,
-                                          now, actor))
+            adjustments.append(
+                _book_late(counter, counters[_target_key(item)], item, effect, now, actor)
+            )
     uow.counters.save(counters.values(), to_micros(now))
     uow.events.mark_late(late_keys)
     uow.adjustments.add_many(adjustments)
@@ -266,14 +320,29 @@ def _target_key(item: _Prepared) -> CounterKey:
     return (item.metric.code, item.event.customer_ref, to_micros(item.late_target.start))
 
 
-def _book_late(source: StoredCounter, target: StoredCounter, item: _Prepared, effect: Decimal,
-               now: datetime, actor: str) -> AdjustmentRecord:
+def _book_late(
+    source: StoredCounter,
+    target: StoredCounter,
+    item: _Prepared,
+    effect: Decimal,
+    now: datetime,
+    actor: str,
+) -> AdjustmentRecord:
     """Move a late event's effect out of its closed period onto the open one."""
     source.state.late_out = add(source.state.late_out, effect)
     target.state.adjustments = add(target.state.adjustments, effect)
     return AdjustmentRecord(
-        adjustment_id=f"adj_{uuid.uuid4().hex[:24]}", metric=item.metric.code,
-        customer_ref=item.event.customer_ref, period_start_us=target.period_start_us,
-        delta=effect, reason="late_event", note=None, actor=actor, status="approved",
-        event_key=item.event.idempotency_key, source_period_start_us=source.period_start_us,
-        reverts=None, created_us=to_micros(now))
+        adjustment_id=f"adj_{uuid.uuid4().hex[:24]}",
+        metric=item.metric.code,
+        customer_ref=item.event.customer_ref,
+        period_start_us=target.period_start_us,
+        delta=effect,
+        reason="late_event",
+        note=None,
+        actor=actor,
+        status="approved",
+        event_key=item.event.idempotency_key,
+        source_period_start_us=source.period_start_us,
+        reverts=None,
+        created_us=to_micros(now),
+    )

@@ -31,19 +31,26 @@ def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Sa
     if existing is not None:
         if decode_metric(existing) == metric:
             return SavedMetric(metric, created=False)
-        raise ConflictError(f"metric {metric.code!r} already exists with another definition; "
-                            "change it with PATCH", code="metric_exists", field="code")
+        raise ConflictError(
+            f"metric {metric.code!r} already exists with another definition; change it with PATCH",
+            code="metric_exists",
+            field="code",
+        )
     if not uow.metrics.add(metric.code, encode_metric(metric), to_micros(now)):
-        raise ConflictError(f"metric {metric.code!r} was just created by another request",
-                            code="metric_exists", field="code")
+        raise ConflictError(
+            f"metric {metric.code!r} was just created by another request",
+            code="metric_exists",
+            field="code",
+        )
     return SavedMetric(metric, created=True)
 
 
 def get_metric(uow: UnitOfWork, code: str) -> Metric:
     text = uow.metrics.get(code)
     if text is None:
-        raise NotFoundError(f"metric {code!r} does not exist", code="metric_not_found",
-                            field="code")
+        raise NotFoundError(
+            f"metric {code!r} does not exist", code="metric_not_found", field="code"
+        )
     return decode_metric(text)
 
 
@@ -51,7 +58,9 @@ def list_metrics(uow: UnitOfWork) -> list[Metric]:
     return list(load_metrics(uow).values())
 
 
-def update_metric(uow: UnitOfWork, code: str, data: Mapping[str, Any], now: datetime) -> SavedMetric:
+def update_metric(
+    uow: UnitOfWork, code: str, data: Mapping[str, Any], now: datetime
+) -> SavedMetric:
     """Apply a partial change; a change of how events count rebuilds the metric's counters."""
     current = get_metric(uow, code)
     if "code" in data and data["code"] != code:
@@ -67,30 +76,45 @@ def update_metric(uow: UnitOfWork, code: str, data: Mapping[str, Any], now: date
 def delete_metric(uow: UnitOfWork, code: str) -> None:
     """Remove the definition only; the ledger and counters stay (history is never deleted)."""
     if not uow.metrics.delete(code):
-        raise NotFoundError(f"metric {code!r} does not exist", code="metric_not_found",
-                            field="code")
+        raise NotFoundError(
+            f"metric {code!r} does not exist", code="metric_not_found", field="code"
+        )
 
 
-def put_customer(uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any],
-                 now: datetime) -> tuple[CustomerRecord, bool]:
+def put_customer(
+    uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any], now: datetime
+) -> tuple[CustomerRecord, bool]:
     """Create or replace a customer record; a new anchor or time zone rebuilds its counters."""
     if not customer_ref or len(customer_ref) > 255:
-        raise ValidationError("customerRef must be 1..255 characters", code="invalid_customer",
-                              field="customerRef")
+        raise ValidationError(
+            "customerRef must be 1..255 characters", code="invalid_customer", field="customerRef"
+        )
     anchor, timezone = data.get("anchorDay"), data.get("timezone")
     if anchor is not None or timezone is not None:
         try:  # PeriodSpec validates anchor range and the IANA name
             PeriodSpec(PeriodType.MONTH, anchor if anchor is not None else 1, timezone or "UTC")
         except (TypeError, ValidationError) as exc:
-            raise ValidationError(str(exc), code="invalid_customer",
-                                  field="anchorDay" if "anchor" in str(exc) else "timezone") from None
+            raise ValidationError(
+                str(exc),
+                code="invalid_customer",
+                field="anchorDay" if "anchor" in str(exc) else "timezone",
+            ) from None
     stripe_id = data.get("stripeCustomerId")
     if stripe_id is not None and (not isinstance(stripe_id, str) or len(stripe_id) > 255):
-        raise ValidationError("stripeCustomerId must be a string of at most 255 characters",
-                              code="invalid_customer", field="stripeCustomerId")
+        raise ValidationError(
+            "stripeCustomerId must be a string of at most 255 characters",
+            code="invalid_customer",
+            field="stripeCustomerId",
+        )
     previous = uow.customers.get(customer_ref)
-    record = CustomerRecord(customer_ref, stripe_id, anchor, timezone,
-                            previous.created_us if previous else to_micros(now), to_micros(now))
+    record = CustomerRecord(
+        customer_ref,
+        stripe_id,
+        anchor,
+        timezone,
+        previous.created_us if previous else to_micros(now),
+        to_micros(now),
+    )
     uow.customers.upsert(record)
     moved = previous is None or (previous.anchor_day, previous.timezone) != (anchor, timezone)
     if moved and (anchor is not None or timezone is not None or previous is not None):
@@ -102,6 +126,9 @@ def put_customer(uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any],
 def get_customer(uow: UnitOfWork, customer_ref: str) -> CustomerRecord:
     record = uow.customers.get(customer_ref)
     if record is None:
-        raise NotFoundError(f"customer {customer_ref!r} has no record", code="customer_not_found",
-                            field="customerRef")
+        raise NotFoundError(
+            f"customer {customer_ref!r} has no record",
+            code="customer_not_found",
+            field="customerRef",
+        )
     return record

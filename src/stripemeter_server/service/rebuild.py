@@ -33,8 +33,14 @@ class RebuildReport:
     skipped: int
 
 
-def rebuild_metric(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None, now_us: int,
-                   progress: Progress | None = None) -> RebuildReport:
+def rebuild_metric(
+    uow: UnitOfWork,
+    metric: Metric,
+    *,
+    customer_ref: str | None,
+    now_us: int,
+    progress: Progress | None = None,
+) -> RebuildReport:
     uow.counters.delete(metric=metric.code, customer_ref=customer_ref)
     customers: dict[str, object] = {}
     states: dict[CounterKey, StoredCounter] = {}
@@ -50,10 +56,16 @@ def rebuild_metric(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None,
         if not metric.matches(event.resource_id, meta):
             continue
         try:
-            value = event.quantity if metric.aggregation is Aggregation.COUNT else \
-                metric.value_of(event.quantity, meta)
-            unique = (metric.unique_key_of(event.resource_id, meta)
-                      if metric.aggregation is Aggregation.UNIQUE_COUNT else None)
+            value = (
+                event.quantity
+                if metric.aggregation is Aggregation.COUNT
+                else metric.value_of(event.quantity, meta)
+            )
+            unique = (
+                metric.unique_key_of(event.resource_id, meta)
+                if metric.aggregation is Aggregation.UNIQUE_COUNT
+                else None
+            )
         except MetricValueError:
             skipped += 1
             continue
@@ -71,12 +83,19 @@ def rebuild_metric(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None,
     for adjustment in uow.adjustments.find(metric=metric.code, customer_ref=customer_ref):
         if adjustment.status != "approved":
             continue
-        target = _counter_for(uow, metric, adjustment.customer_ref, adjustment.period_start_us,
-                              customers, states)
+        target = _counter_for(
+            uow, metric, adjustment.customer_ref, adjustment.period_start_us, customers, states
+        )
         target.state.adjustments = add(target.state.adjustments, adjustment.delta)
         if adjustment.source_period_start_us is not None:
-            source = _counter_for(uow, metric, adjustment.customer_ref,
-                                  adjustment.source_period_start_us, customers, states)
+            source = _counter_for(
+                uow,
+                metric,
+                adjustment.customer_ref,
+                adjustment.source_period_start_us,
+                customers,
+                states,
+            )
             source.state.late_out = add(source.state.late_out, adjustment.delta)
     uow.counters.insert_many(states.values(), now_us)
     uow.counters.insert_uniques(sorted(uniques))
@@ -85,9 +104,14 @@ def rebuild_metric(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None,
     return RebuildReport(metric.code, customer_ref, seen, len(states), skipped)
 
 
-def _counter_for(uow: UnitOfWork, metric: Metric, customer_ref: str, ts_us: int,
-                 customers: dict[str, object], states: dict[CounterKey, StoredCounter],
-                 ) -> StoredCounter:
+def _counter_for(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer_ref: str,
+    ts_us: int,
+    customers: dict[str, object],
+    states: dict[CounterKey, StoredCounter],
+) -> StoredCounter:
     if customer_ref not in customers:
         customers[customer_ref] = customers_for(uow, [customer_ref]).get(customer_ref)
     spec = spec_for(metric, customers[customer_ref])  # type: ignore[arg-type]
@@ -95,7 +119,8 @@ def _counter_for(uow: UnitOfWork, metric: Metric, customer_ref: str, ts_us: int,
     key = (metric.code, customer_ref, to_micros(period.start))
     counter = states.get(key)
     if counter is None:
-        counter = StoredCounter(metric.code, customer_ref, key[2], to_micros(period.end),
-                                CounterState())
+        counter = StoredCounter(
+            metric.code, customer_ref, key[2], to_micros(period.end), CounterState()
+        )
         states[key] = counter
     return counter

@@ -42,11 +42,15 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_tenant(uow: UnitOfWork, tenant_id: str, *, name: str | None, auto_create_metrics: bool,
-                  now: datetime) -> TenantRecord:
+def create_tenant(
+    uow: UnitOfWork, tenant_id: str, *, name: str | None, auto_create_metrics: bool, now: datetime
+) -> TenantRecord:
     if not _TENANT_ID.match(tenant_id):
-        raise ValidationError("tenantId must be 1..255 of letters, digits, '_', '-', '.'",
-                              code="invalid_tenant", field="tenantId")
+        raise ValidationError(
+            "tenantId must be 1..255 of letters, digits, '_', '-', '.'",
+            code="invalid_tenant",
+            field="tenantId",
+        )
     if uow.tenants.get(tenant_id) is not None:
         raise ConflictError(f"tenant {tenant_id!r} exists", code="tenant_exists", field="tenantId")
     record = TenantRecord(tenant_id, name, auto_create_metrics, to_micros(now))
@@ -60,22 +64,42 @@ def parse_scopes(raw: object) -> frozenset[str]:
         raise ValidationError("scopes must be a list", code="invalid_scopes", field="scopes")
     scopes = frozenset(str(s).strip() for s in items if str(s).strip())
     if not scopes or not scopes <= SCOPES:
-        raise ValidationError("scopes must be a non-empty subset of ingest, read, admin",
-                              code="invalid_scopes", field="scopes")
+        raise ValidationError(
+            "scopes must be a non-empty subset of ingest, read, admin",
+            code="invalid_scopes",
+            field="scopes",
+        )
     return scopes
 
 
-def issue_key(uow: UnitOfWork, tenant_id: str, scopes: frozenset[str], *, label: str | None,
-              now: datetime, secret: str | None = None) -> IssuedKey:
+def issue_key(
+    uow: UnitOfWork,
+    tenant_id: str,
+    scopes: frozenset[str],
+    *,
+    label: str | None,
+    now: datetime,
+    secret: str | None = None,
+) -> IssuedKey:
     if uow.tenants.get(tenant_id) is None:
-        raise NotFoundError(f"tenant {tenant_id!r} does not exist", code="tenant_not_found",
-                            field="tenantId")
+        raise NotFoundError(
+            f"tenant {tenant_id!r} does not exist", code="tenant_not_found", field="tenantId"
+        )
     if secret is not None and len(secret) < 16:
-        raise ValidationError("a supplied key must be at least 16 characters",
-                              code="invalid_key", field="key")
+        raise ValidationError(
+            "a supplied key must be at least 16 characters", code="invalid_key", field="key"
+        )
     secret = secret or KEY_PREFIX + secrets.token_urlsafe(24)
-    record = ApiKeyRecord(tenant_id, f"key_{secrets.token_hex(8)}", hash_key(secret),
-                          secret[:8], scopes, label, to_micros(now), None)
+    record = ApiKeyRecord(
+        tenant_id,
+        f"key_{secrets.token_hex(8)}",
+        hash_key(secret),
+        secret[:8],
+        scopes,
+        label,
+        to_micros(now),
+        None,
+    )
     uow.api_keys.add(record)
     return IssuedKey(record, secret)
 

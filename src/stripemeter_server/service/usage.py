@@ -42,47 +42,75 @@ class PeriodUsage:
         return self.state.value(self.metric.aggregation)
 
 
-def current_usage(uow: UnitOfWork, customer_ref: str, now: datetime,
-                  metric_code: str | None = None) -> list[PeriodUsage]:
+def current_usage(
+    uow: UnitOfWork, customer_ref: str, now: datetime, metric_code: str | None = None
+) -> list[PeriodUsage]:
     """Every metric's value for the customer's period containing ``now``."""
     metrics = load_metrics(uow)
     if metric_code is not None:
         metrics = {metric_code: get_metric(uow, metric_code)}
     customer = uow.customers.get(customer_ref)
     now_us = to_micros(now)
-    stored = {c.metric: c for c in uow.counters.find(
-        customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1)}
+    stored = {
+        c.metric: c
+        for c in uow.counters.find(
+            customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
+        )
+    }
     out = []
     for code, metric in sorted(metrics.items()):
         period = period_containing(spec_for(metric, customer), now)
         counter = stored.get(code)
-        state = counter.state if counter and counter.period_start_us == to_micros(period.start) \
+        state = (
+            counter.state
+            if counter and counter.period_start_us == to_micros(period.start)
             else CounterState()
+        )
         out.append(_usage(uow, metric, customer_ref, period, state, now))
     return out
 
 
-def _usage(uow: UnitOfWork, metric: Metric, customer_ref: str, period: Period, state: CounterState,
-           now: datetime) -> PeriodUsage:
+def _usage(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer_ref: str,
+    period: Period,
+    state: CounterState,
+    now: datetime,
+) -> PeriodUsage:
     key = (metric.code, customer_ref, to_micros(period.start))
     lock = uow.locks.find_many([key]).get(key)
     status = "closed" if is_closed(metric, period, lock, now) else "open"
     return PeriodUsage(metric, period, state, status, lock)
 
 
-def billing_periods(uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime,
-                    end: datetime, now: datetime) -> list[PeriodUsage]:
+def billing_periods(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[PeriodUsage]:
     """Each billing period overlapping [start, end): bounds, value and open/closed status."""
     metric = get_metric(uow, metric_code)
     spec = spec_for(metric, uow.customers.get(customer_ref))
     periods = periods_overlapping(spec, start, end)
     if len(periods) > MAX_HISTORY_POINTS:
-        raise ValidationError(f"the range spans {len(periods)} periods; at most "
-                              f"{MAX_HISTORY_POINTS} per request", code="range_too_large",
-                              field="from")
-    stored = {c.period_start_us: c for c in uow.counters.find(
-        customer_ref=customer_ref, metric=metric_code, start_from_us=to_micros(start),
-        start_before_us=to_micros(end))}
+        raise ValidationError(
+            f"the range spans {len(periods)} periods; at most {MAX_HISTORY_POINTS} per request",
+            code="range_too_large",
+            field="from",
+        )
+    stored = {
+        c.period_start_us: c
+        for c in uow.counters.find(
+            customer_ref=customer_ref,
+            metric=metric_code,
+            start_from_us=to_micros(start),
+            start_before_us=to_micros(end),
+        )
+    }
     result = []
     for period in periods:
         counter = stored.get(to_micros(period.start))
@@ -104,8 +132,9 @@ class WindowAggregates:
     from_counter: bool
 
 
-def query_window(uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime,
-                 end: datetime) -> WindowAggregates:
+def query_window(
+    uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime, end: datetime
+) -> WindowAggregates:
     """All aggregates over [start, end): from the counter when the window is exactly one
     billing period, otherwise from the ledger."""
     if end <= start:
@@ -116,16 +145,34 @@ def query_window(uow: UnitOfWork, customer_ref: str, metric_code: str, start: da
     if period.start == start and period.end == end:
         counter = uow.counters.get((metric_code, customer_ref, to_micros(start)))
         return _aggregates(metric, counter.state if counter else CounterState(), True)
-    state = _fold(metric, uow.events.stream(EventFilter(
-        metric=metric_code, customer_ref=customer_ref, ts_from_us=to_micros(start),
-        ts_to_us=to_micros(end), include_void=False)))
+    state = _fold(
+        metric,
+        uow.events.stream(
+            EventFilter(
+                metric=metric_code,
+                customer_ref=customer_ref,
+                ts_from_us=to_micros(start),
+                ts_to_us=to_micros(end),
+                include_void=False,
+            )
+        ),
+    )
     return _aggregates(metric, state, False)
 
 
 def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> WindowAggregates:
     avg = state.aggregate(Aggregation.AVG)
-    return WindowAggregates(state.count, state.sum, state.max, state.min, state.latest_value,
-                            state.unique_count, avg, state.value(metric.aggregation), from_counter)
+    return WindowAggregates(
+        state.count,
+        state.sum,
+        state.max,
+        state.min,
+        state.latest_value,
+        state.unique_count,
+        avg,
+        state.value(metric.aggregation),
+        from_counter,
+    )
 
 
 def _fold(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
@@ -136,10 +183,16 @@ def _fold(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
         if not metric.matches(event.resource_id, meta):
             continue
         try:
-            value = event.quantity if metric.aggregation is Aggregation.COUNT else \
-                metric.value_of(event.quantity, meta)
-            unique = metric.unique_key_of(event.resource_id, meta) \
-                if metric.aggregation is Aggregation.UNIQUE_COUNT else None
+            value = (
+                event.quantity
+                if metric.aggregation is Aggregation.COUNT
+                else metric.value_of(event.quantity, meta)
+            )
+            unique = (
+                metric.unique_key_of(event.resource_id, meta)
+                if metric.aggregation is Aggregation.UNIQUE_COUNT
+                else None
+            )
         except MetricValueError:
             continue
         is_new = unique is not None and unique not in seen
@@ -161,38 +214,67 @@ class HistoryPoint:
 _STEPS = {"hour": PeriodType.HOUR, "day": PeriodType.DAY, "month": PeriodType.MONTH}
 
 
-def usage_history(uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime,
-                  end: datetime, step: str, group_by: str | None) -> list[HistoryPoint]:
+def usage_history(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    start: datetime,
+    end: datetime,
+    step: str,
+    group_by: str | None,
+) -> list[HistoryPoint]:
     """The metric's aggregation per time bucket (in the metric's time zone), from the ledger."""
     if step not in _STEPS:
         raise ValidationError("step must be hour, day or month", code="invalid_step", field="step")
     if group_by is not None and not group_by.startswith("meta."):
-        raise ValidationError('groupBy must be "meta.<key>"', code="invalid_group_by",
-                              field="groupBy")
+        raise ValidationError(
+            'groupBy must be "meta.<key>"', code="invalid_group_by", field="groupBy"
+        )
     if end <= start:
         raise ValidationError("to must be after from", code="invalid_range", field="to")
     metric = get_metric(uow, metric_code)
     spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, uow.customers.get(customer_ref)).timezone)
     buckets = periods_overlapping(spec, start, end)
     if len(buckets) > MAX_HISTORY_POINTS:
-        raise ValidationError(f"{len(buckets)} buckets requested; at most {MAX_HISTORY_POINTS}",
-                              code="range_too_large", field="step")
+        raise ValidationError(
+            f"{len(buckets)} buckets requested; at most {MAX_HISTORY_POINTS}",
+            code="range_too_large",
+            field="step",
+        )
     grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
-    for event in uow.events.stream(EventFilter(metric=metric_code, customer_ref=customer_ref,
-                                               ts_from_us=to_micros(start),
-                                               ts_to_us=to_micros(end), include_void=False)):
+    for event in uow.events.stream(
+        EventFilter(
+            metric=metric_code,
+            customer_ref=customer_ref,
+            ts_from_us=to_micros(start),
+            ts_to_us=to_micros(end),
+            include_void=False,
+        )
+    ):
         bucket = period_containing(spec, from_micros(event.ts_us))
         group = None
         if group_by is not None:
-            found, raw = lookup(group_by, None, exact_json.loads(event.meta) if event.meta else None)
-            group = exact_json.dumps(raw) if found and not isinstance(raw, str) else \
-                (raw if found else None)
+            found, raw = lookup(
+                group_by, None, exact_json.loads(event.meta) if event.meta else None
+            )
+            group = (
+                exact_json.dumps(raw)
+                if found and not isinstance(raw, str)
+                else (raw if found else None)
+            )
         grouped[(to_micros(bucket.start), group)].append(event)
     groups = sorted({g for _, g in grouped}, key=lambda g: (g is not None, g or "")) or [None]
     points = []
     for bucket in buckets:
         for group in groups:
             state = _fold(metric, grouped.get((to_micros(bucket.start), group), []))
-            points.append(HistoryPoint(bucket.start, bucket.end, group,
-                                       state.aggregate(metric.aggregation), state.count))
+            points.append(
+                HistoryPoint(
+                    bucket.start,
+                    bucket.end,
+                    group,
+                    state.aggregate(metric.aggregation),
+                    state.count,
+                )
+            )
     return points

@@ -53,18 +53,31 @@ class AdjustmentsRepository:
             self._conn.execute(adjustments.insert(), rows)
 
     def get(self, adjustment_id: str) -> AdjustmentRecord | None:
-        row = self._conn.execute(select(adjustments).where(
-            adjustments.c.tenant_id == self._tenant,
-            adjustments.c.adjustment_id == adjustment_id)).first()
+        row = self._conn.execute(
+            select(adjustments).where(
+                adjustments.c.tenant_id == self._tenant,
+                adjustments.c.adjustment_id == adjustment_id,
+            )
+        ).first()
         return _adjustment(row) if row else None
 
     def set_status(self, adjustment_id: str, status: str) -> None:
-        self._conn.execute(update(adjustments).where(
-            adjustments.c.tenant_id == self._tenant,
-            adjustments.c.adjustment_id == adjustment_id).values(status=status))
+        self._conn.execute(
+            update(adjustments)
+            .where(
+                adjustments.c.tenant_id == self._tenant,
+                adjustments.c.adjustment_id == adjustment_id,
+            )
+            .values(status=status)
+        )
 
-    def find(self, *, metric: str | None = None, customer_ref: str | None = None,
-             reverts: str | None = None) -> list[AdjustmentRecord]:
+    def find(
+        self,
+        *,
+        metric: str | None = None,
+        customer_ref: str | None = None,
+        reverts: str | None = None,
+    ) -> list[AdjustmentRecord]:
         query = select(adjustments).where(adjustments.c.tenant_id == self._tenant)
         if metric is not None:
             query = query.where(adjustments.c.metric == metric)
@@ -89,19 +102,29 @@ class PeriodLocksRepository:
         self._conn = conn
         self._tenant = tenant_id
 
-    def find_many(self, keys: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], PeriodLock]:
+    def find_many(
+        self, keys: Sequence[tuple[str, str, int]]
+    ) -> dict[tuple[str, str, int], PeriodLock]:
         found: dict[tuple[str, str, int], PeriodLock] = {}
         for part in chunks(sorted(set(keys))):
-            rows = self._conn.execute(select(period_locks).where(
-                period_locks.c.tenant_id == self._tenant,
-                tuple_(period_locks.c.metric, period_locks.c.customer_ref,
-                       period_locks.c.period_start_us).in_(list(part))))
+            rows = self._conn.execute(
+                select(period_locks).where(
+                    period_locks.c.tenant_id == self._tenant,
+                    tuple_(
+                        period_locks.c.metric,
+                        period_locks.c.customer_ref,
+                        period_locks.c.period_start_us,
+                    ).in_(list(part)),
+                )
+            )
             for row in rows:
                 lock = _lock(row)
                 found[(lock.metric, lock.customer_ref, lock.period_start_us)] = lock
         return found
 
-    def find(self, *, metric: str | None = None, customer_ref: str | None = None) -> list[PeriodLock]:
+    def find(
+        self, *, metric: str | None = None, customer_ref: str | None = None
+    ) -> list[PeriodLock]:
         query = select(period_locks).where(period_locks.c.tenant_id == self._tenant)
         if metric is not None:
             query = query.where(period_locks.c.metric == metric)
@@ -113,7 +136,8 @@ class PeriodLocksRepository:
         result = self._conn.execute(
             insert_for(self._conn, period_locks)
             .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodLock.__slots__})
-            .on_conflict_do_nothing())
+            .on_conflict_do_nothing()
+        )
         return bool(result.rowcount)
 
 

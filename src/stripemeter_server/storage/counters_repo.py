@@ -18,8 +18,18 @@ from stripemeter_server.storage.schema import counter_uniques, counters
 CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
 
 _STATE_COLUMNS = (
-    "count", "sum", "max", "min", "latest_value", "latest_ts_us", "latest_key",
-    "unique_count", "adjustments", "late_out", "watermark_us", "late_count",
+    "count",
+    "sum",
+    "max",
+    "min",
+    "latest_value",
+    "latest_ts_us",
+    "latest_key",
+    "unique_count",
+    "adjustments",
+    "late_out",
+    "watermark_us",
+    "late_count",
 )
 
 
@@ -56,15 +66,24 @@ class CountersRepository:
         self._conn = conn
         self._tenant = tenant_id
 
-    def lock(self, periods: Mapping[CounterKey, int], now_us: int) -> dict[CounterKey, StoredCounter]:
+    def lock(
+        self, periods: Mapping[CounterKey, int], now_us: int
+    ) -> dict[CounterKey, StoredCounter]:
         """Create missing counters, then lock and load all of them (sorted: no deadlocks)."""
         if not periods:
             return {}
         keys = sorted(periods)
         zero = _state_values(CounterState())
         rows = [
-            {"tenant_id": self._tenant, "metric": m, "customer_ref": c, "period_start_us": p,
-             "period_end_us": periods[(m, c, p)], "updated_us": now_us, **zero}
+            {
+                "tenant_id": self._tenant,
+                "metric": m,
+                "customer_ref": c,
+                "period_start_us": p,
+                "period_end_us": periods[(m, c, p)],
+                "updated_us": now_us,
+                **zero,
+            }
             for (m, c, p) in keys
         ]
         insert = insert_for(self._conn, counters).on_conflict_do_nothing()
@@ -74,8 +93,11 @@ class CountersRepository:
             query = (
                 select(counters)
                 .where(counters.c.tenant_id == self._tenant)
-                .where(tuple_(counters.c.metric, counters.c.customer_ref,
-                              counters.c.period_start_us).in_(list(part)))
+                .where(
+                    tuple_(
+                        counters.c.metric, counters.c.customer_ref, counters.c.period_start_us
+                    ).in_(list(part))
+                )
                 .order_by(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
             )
             for row in self._conn.execute(for_update(self._conn, query)):
@@ -85,8 +107,13 @@ class CountersRepository:
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         rows = [
-            {"b_metric": c.metric, "b_customer": c.customer_ref, "b_start": c.period_start_us,
-             "updated_us": now_us, **_state_values(c.state)}
+            {
+                "b_metric": c.metric,
+                "b_customer": c.customer_ref,
+                "b_start": c.period_start_us,
+                "updated_us": now_us,
+                **_state_values(c.state),
+            }
             for c in changed
         ]
         if not rows:
@@ -100,20 +127,31 @@ class CountersRepository:
         )
         self._conn.execute(statement, rows)
 
-    def add_uniques(self, values: Sequence[tuple[str, str, int, str]]) -> set[tuple[str, str, int, str]]:
+    def add_uniques(
+        self, values: Sequence[tuple[str, str, int, str]]
+    ) -> set[tuple[str, str, int, str]]:
         """Insert distinct values; returns those that were new (exact, concurrency-safe)."""
         if not values:
             return set()
         rows = [
-            {"tenant_id": self._tenant, "metric": m, "customer_ref": c, "period_start_us": p,
-             "value": v}
+            {
+                "tenant_id": self._tenant,
+                "metric": m,
+                "customer_ref": c,
+                "period_start_us": p,
+                "value": v,
+            }
             for (m, c, p, v) in sorted(set(values))
         ]
         insert = (
             insert_for(self._conn, counter_uniques)
             .on_conflict_do_nothing()
-            .returning(counter_uniques.c.metric, counter_uniques.c.customer_ref,
-                       counter_uniques.c.period_start_us, counter_uniques.c.value)
+            .returning(
+                counter_uniques.c.metric,
+                counter_uniques.c.customer_ref,
+                counter_uniques.c.period_start_us,
+                counter_uniques.c.value,
+            )
         )
         result = self._conn.execute(insert, rows)
         return {(r[0], r[1], r[2], r[3]) for r in result}
@@ -121,16 +159,25 @@ class CountersRepository:
     def get(self, key: CounterKey) -> StoredCounter | None:
         metric, customer, start = key
         row = self._conn.execute(
-            select(counters).where(and_(
-                counters.c.tenant_id == self._tenant, counters.c.metric == metric,
-                counters.c.customer_ref == customer, counters.c.period_start_us == start,
-            ))
+            select(counters).where(
+                and_(
+                    counters.c.tenant_id == self._tenant,
+                    counters.c.metric == metric,
+                    counters.c.customer_ref == customer,
+                    counters.c.period_start_us == start,
+                )
+            )
         ).first()
         return _stored(row) if row else None
 
-    def find(self, *, customer_ref: str | None = None, metric: str | None = None,
-             start_from_us: int | None = None, start_before_us: int | None = None,
-             ) -> list[StoredCounter]:
+    def find(
+        self,
+        *,
+        customer_ref: str | None = None,
+        metric: str | None = None,
+        start_from_us: int | None = None,
+        start_before_us: int | None = None,
+    ) -> list[StoredCounter]:
         query = select(counters).where(counters.c.tenant_id == self._tenant)
         if customer_ref is not None:
             query = query.where(counters.c.customer_ref == customer_ref)
@@ -140,22 +187,31 @@ class CountersRepository:
             query = query.where(counters.c.period_end_us > start_from_us)
         if start_before_us is not None:
             query = query.where(counters.c.period_start_us < start_before_us)
-        query = query.order_by(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
+        query = query.order_by(
+            counters.c.metric, counters.c.customer_ref, counters.c.period_start_us
+        )
         return [_stored(row) for row in self._conn.execute(query)]
 
     def delete(self, *, metric: str, customer_ref: str | None = None) -> None:
         for table in (counters, counter_uniques):
-            statement = delete(table).where(table.c.tenant_id == self._tenant,
-                                            table.c.metric == metric)
+            statement = delete(table).where(
+                table.c.tenant_id == self._tenant, table.c.metric == metric
+            )
             if customer_ref is not None:
                 statement = statement.where(table.c.customer_ref == customer_ref)
             self._conn.execute(statement)
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
         rows = [
-            {"tenant_id": self._tenant, "metric": c.metric, "customer_ref": c.customer_ref,
-             "period_start_us": c.period_start_us, "period_end_us": c.period_end_us,
-             "updated_us": now_us, **_state_values(c.state)}
+            {
+                "tenant_id": self._tenant,
+                "metric": c.metric,
+                "customer_ref": c.customer_ref,
+                "period_start_us": c.period_start_us,
+                "period_end_us": c.period_end_us,
+                "updated_us": now_us,
+                **_state_values(c.state),
+            }
             for c in rebuilt
         ]
         if rows:
@@ -163,8 +219,13 @@ class CountersRepository:
 
     def insert_uniques(self, values: Iterable[tuple[str, str, int, str]]) -> None:
         rows = [
-            {"tenant_id": self._tenant, "metric": m, "customer_ref": c, "period_start_us": p,
-             "value": v}
+            {
+                "tenant_id": self._tenant,
+                "metric": m,
+                "customer_ref": c,
+                "period_start_us": p,
+                "value": v,
+            }
             for (m, c, p, v) in values
         ]
         if rows:

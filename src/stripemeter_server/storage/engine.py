@@ -9,7 +9,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 
-def create_store_engine(url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> Engine:
+def create_store_engine(
+    url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, sqlite_synchronous)

@@ -32,8 +32,17 @@ class StoredEvent:
 
 def _event(row: Row[Any]) -> StoredEvent:
     return StoredEvent(
-        row.seq, row.idempotency_key, row.metric, row.customer_ref, row.quantity, row.ts_us,
-        row.received_us, row.resource_id, row.meta, bool(row.late), bool(row.late_after_close),
+        row.seq,
+        row.idempotency_key,
+        row.metric,
+        row.customer_ref,
+        row.quantity,
+        row.ts_us,
+        row.received_us,
+        row.resource_id,
+        row.meta,
+        bool(row.late),
+        bool(row.late_after_close),
         row.voided_us,
     )
 
@@ -93,8 +102,9 @@ class EventsRepository:
 
     def get(self, key: str) -> StoredEvent | None:
         row = self._conn.execute(
-            select(events).where(events.c.tenant_id == self._tenant,
-                                 events.c.idempotency_key == key)
+            select(events).where(
+                events.c.tenant_id == self._tenant, events.c.idempotency_key == key
+            )
         ).first()
         return _event(row) if row else None
 
@@ -109,8 +119,17 @@ class EventsRepository:
         """All matching events in ledger order, fetched in keyset pages (bounded memory)."""
         after = flt.after_seq
         while True:
-            page = self.page(EventFilter(flt.metric, flt.customer_ref, flt.ts_from_us,
-                                         flt.ts_to_us, after, flt.include_void), batch)
+            page = self.page(
+                EventFilter(
+                    flt.metric,
+                    flt.customer_ref,
+                    flt.ts_from_us,
+                    flt.ts_to_us,
+                    after,
+                    flt.include_void,
+                ),
+                batch,
+            )
             yield from page
             if len(page) < batch:
                 return

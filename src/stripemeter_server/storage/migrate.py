@@ -1,4 +1,4 @@
-"""Schema migrations (Alembic), run by ``stripemeter migrate`` and on start of the embedded store."""
+"""Schema migrations (Alembic): run by `stripemeter migrate`, and on start of the embedded store."""
 
 from __future__ import annotations
 

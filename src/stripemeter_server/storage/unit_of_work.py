@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from stripemeter_server.domain.errors import StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
+from stripemeter_server.storage.alerts_repo import AlertsRepository
 from stripemeter_server.storage.catalog_repo import (
     ApiKeysRepository,
     CustomersRepository,
@@ -27,6 +28,7 @@ from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, P
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine
 from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.prices_repo import PricesRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -45,7 +47,9 @@ def translate_errors() -> Iterator[None]:
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
             raise RetryableConflict(str(exc.orig)) from exc
-        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        if exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        ):
             raise UnavailableError("the database is unavailable; nothing was stored") from exc
         raise
 
@@ -73,6 +77,8 @@ class UnitOfWork:
         self.locks = PeriodLocksRepository(conn, tenant)
         self.tenants = TenantsRepository(conn)
         self.api_keys = ApiKeysRepository(conn)
+        self.prices = PricesRepository(conn, tenant)
+        self.alerts = AlertsRepository(conn, tenant)
         return self
 
     @property
@@ -85,8 +91,12 @@ class UnitOfWork:
             self.connection.commit()
         self._committed = True
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -102,10 +112,13 @@ class UnitOfWork:
 class Store:
     """The storage port's entry: one per process, shared by every request."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
+    ) -> None:
         self.url = url
-        self.engine = create_store_engine(url, sqlite_synchronous=sqlite_synchronous,
-                                          pool_size=pool_size)
+        self.engine = create_store_engine(
+            url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
+        )
 
     @property
     def dialect(self) -> str:

@@ -25,8 +25,12 @@ METRICS = [{"code": "calls", "aggregation": "sum"}, {"code": "peak", "aggregatio
 
 
 def ev(quantity: str, ts: str, metric: str = "calls", key: str | None = None) -> dict[str, object]:
-    body: dict[str, object] = {"metric": metric, "customerRef": "cus_1", "quantity": quantity,
-                               "ts": ts}
+    body: dict[str, object] = {
+        "metric": metric,
+        "customerRef": "cus_1",
+        "quantity": quantity,
+        "ts": ts,
+    }
     if key:
         body["idempotencyKey"] = key
     return body
@@ -38,7 +42,8 @@ def value(store: Store, now: datetime, metric: str = "calls") -> Decimal | None:
 
 
 def test_closing_a_period_freezes_its_value_and_books_later_events_forward(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     ingest(store, "acme", [ev("3", "2025-01-05T00:00:00Z")], clock.now())
     with store.unit_of_work("acme") as uow:
@@ -48,8 +53,14 @@ def test_closing_a_period_freezes_its_value_and_books_later_events_forward(
     outcome = ingest(store, "acme", [ev("2", "2025-01-06T00:00:00Z")], clock.now())
     assert outcome.results[0].late_after_close is True
     with store.unit_of_work("acme", read_only=True) as uow:
-        periods = billing_periods(uow, "cus_1", "calls", datetime(2025, 1, 1, tzinfo=UTC),
-                                  datetime(2025, 3, 1, tzinfo=UTC), clock.now())
+        periods = billing_periods(
+            uow,
+            "cus_1",
+            "calls",
+            datetime(2025, 1, 1, tzinfo=UTC),
+            datetime(2025, 3, 1, tzinfo=UTC),
+            clock.now(),
+        )
     assert [(p.status, p.value) for p in periods] == [("closed", Decimal(3)), ("open", Decimal(2))]
 
 
@@ -66,12 +77,22 @@ def test_a_late_max_event_books_only_the_increase(store: Store, clock: FrozenClo
 
 
 def test_adjustments_change_the_value_and_revert_appends_the_negative_twin(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     ingest(store, "acme", [ev("10", "2025-01-05T00:00:00Z")], clock.now())
     with store.unit_of_work("acme") as uow:
-        adj = create_adjustment(uow, metric_code="calls", customer_ref="cus_1", delta_raw="-2.5",
-                                reason="credit", note=None, actor="test", at=None, now=clock.now())
+        adj = create_adjustment(
+            uow,
+            metric_code="calls",
+            customer_ref="cus_1",
+            delta_raw="-2.5",
+            reason="credit",
+            note=None,
+            actor="test",
+            at=None,
+            now=clock.now(),
+        )
         uow.commit()
     assert value(store, clock.now()) == Decimal("7.5")
     with store.unit_of_work("acme") as uow:
@@ -86,29 +107,55 @@ def test_adjusting_a_closed_period_is_refused(store: Store, clock: FrozenClock) 
     with store.unit_of_work("acme") as uow:
         close_period(uow, "cus_1", "calls", clock.now(), clock.now())
         with pytest.raises(ConflictError):
-            create_adjustment(uow, metric_code="calls", customer_ref="cus_1", delta_raw="1",
-                              reason="credit", note=None, actor="t", at=None, now=clock.now())
+            create_adjustment(
+                uow,
+                metric_code="calls",
+                customer_ref="cus_1",
+                delta_raw="1",
+                reason="credit",
+                note=None,
+                actor="t",
+                at=None,
+                now=clock.now(),
+            )
 
 
-def test_voiding_an_event_recomputes_the_counter_without_it(store: Store,
-                                                            clock: FrozenClock) -> None:
+def test_voiding_an_event_recomputes_the_counter_without_it(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [ev("9", "2025-01-05T00:00:00Z", "peak", "k9"),
-                           ev("4", "2025-01-06T00:00:00Z", "peak", "k4")], clock.now())
+    ingest(
+        store,
+        "acme",
+        [
+            ev("9", "2025-01-05T00:00:00Z", "peak", "k9"),
+            ev("4", "2025-01-06T00:00:00Z", "peak", "k4"),
+        ],
+        clock.now(),
+    )
     with store.unit_of_work("acme") as uow:
         void_event(uow, "k9", clock.now())
         uow.commit()
     assert value(store, clock.now(), "peak") == Decimal(4)
 
 
-def test_rebuild_reproduces_live_counters_including_late_bookings(store: Store,
-                                                                  clock: FrozenClock) -> None:
+def test_rebuild_reproduces_live_counters_including_late_bookings(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [ev("5", "2025-01-05T00:00:00Z"), ev("1", "2025-01-04T00:00:00Z")],
-           clock.now())
+    ingest(
+        store,
+        "acme",
+        [ev("5", "2025-01-05T00:00:00Z"), ev("1", "2025-01-04T00:00:00Z")],
+        clock.now(),
+    )
     clock.set(datetime(2025, 2, 10, tzinfo=UTC))
-    ingest(store, "acme", [ev("2", "2025-01-20T00:00:00Z"), ev("3", "2025-02-02T00:00:00Z")],
-           clock.now())
+    ingest(
+        store,
+        "acme",
+        [ev("2", "2025-01-20T00:00:00Z"), ev("3", "2025-02-02T00:00:00Z")],
+        clock.now(),
+    )
     live = counters(store, "acme", "calls")
     with store.unit_of_work("acme") as uow:
         rebuild_metric(uow, get_metric(uow, "calls"), customer_ref=None, now_us=us(clock.now()))
@@ -118,8 +165,12 @@ def test_rebuild_reproduces_live_counters_including_late_bookings(store: Store,
 
 def test_changing_the_aggregation_rebuilds_the_counters(store: Store, clock: FrozenClock) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [ev("5", "2025-01-05T00:00:00Z"), ev("7", "2025-01-06T00:00:00Z")],
-           clock.now())
+    ingest(
+        store,
+        "acme",
+        [ev("5", "2025-01-05T00:00:00Z"), ev("7", "2025-01-06T00:00:00Z")],
+        clock.now(),
+    )
     with store.unit_of_work("acme") as uow:
         saved = update_metric(uow, "calls", {"aggregation": "max"}, clock.now())
         uow.commit()
@@ -131,8 +182,15 @@ def test_time_based_close_happens_at_end_plus_lateness(store: Store, clock: Froz
     make_tenant(store, "acme", clock.now(), METRICS)
     feb = datetime(2025, 2, 1, tzinfo=UTC)
     with store.unit_of_work("acme", read_only=True) as uow:
-        before = billing_periods(uow, "cus_1", "calls", datetime(2025, 1, 1, tzinfo=UTC), feb,
-                                 feb + timedelta(hours=47, minutes=59))
-        after = billing_periods(uow, "cus_1", "calls", datetime(2025, 1, 1, tzinfo=UTC), feb,
-                                feb + timedelta(hours=48))
+        before = billing_periods(
+            uow,
+            "cus_1",
+            "calls",
+            datetime(2025, 1, 1, tzinfo=UTC),
+            feb,
+            feb + timedelta(hours=47, minutes=59),
+        )
+        after = billing_periods(
+            uow, "cus_1", "calls", datetime(2025, 1, 1, tzinfo=UTC), feb, feb + timedelta(hours=48)
+        )
     assert (before[0].status, after[0].status) == ("open", "closed")

@@ -22,8 +22,13 @@ METRICS = [
 ]
 
 
-def event(metric: str = "calls", customer: str = "cus_1", quantity: str = "1",
-          ts: str = "2025-01-10T00:00:00Z", **extra: object) -> dict[str, object]:
+def event(
+    metric: str = "calls",
+    customer: str = "cus_1",
+    quantity: str = "1",
+    ts: str = "2025-01-10T00:00:00Z",
+    **extra: object,
+) -> dict[str, object]:
     return {"metric": metric, "customerRef": customer, "quantity": quantity, "ts": ts, **extra}
 
 
@@ -33,16 +38,23 @@ def value_of(store: Store, metric: str, now: datetime, customer: str = "cus_1") 
     return found[0].value
 
 
-def test_accepted_events_are_counted_in_the_same_transaction(store: Store, clock: FrozenClock) -> None:
+def test_accepted_events_are_counted_in_the_same_transaction(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    outcome = ingest(store, "acme", [event(quantity="1.5"), event(quantity="2.25", ts="2025-01-11T00:00:00Z")],
-                     clock.now())
+    outcome = ingest(
+        store,
+        "acme",
+        [event(quantity="1.5"), event(quantity="2.25", ts="2025-01-11T00:00:00Z")],
+        clock.now(),
+    )
     assert [r.status for r in outcome.results] == ["accepted", "accepted"]
     assert value_of(store, "calls", clock.now()) == Decimal("3.75")
 
 
-def test_a_repeat_with_the_same_payload_is_a_duplicate_and_counted_once(store: Store,
-                                                                        clock: FrozenClock) -> None:
+def test_a_repeat_with_the_same_payload_is_a_duplicate_and_counted_once(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     ingest(store, "acme", [event(quantity="5")], clock.now())
     again = ingest(store, "acme", [event(quantity="5.0")], clock.now())
@@ -54,14 +66,25 @@ def test_a_reused_key_with_another_payload_is_a_conflict(store: Store, clock: Fr
     make_tenant(store, "acme", clock.now(), METRICS)
     ingest(store, "acme", [event(quantity="5", idempotencyKey="k1")], clock.now())
     again = ingest(store, "acme", [event(quantity="6", idempotencyKey="k1")], clock.now())
-    assert (again.results[0].status, again.results[0].error_code) == ("conflict", "idempotency_conflict")
+    assert (again.results[0].status, again.results[0].error_code) == (
+        "conflict",
+        "idempotency_conflict",
+    )
     assert value_of(store, "calls", clock.now()) == Decimal("5")
 
 
 def test_duplicates_inside_one_batch_count_once(store: Store, clock: FrozenClock) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    outcome = ingest(store, "acme", [event(idempotencyKey="k"), event(idempotencyKey="k"),
-                                     event(idempotencyKey="k", quantity="2")], clock.now())
+    outcome = ingest(
+        store,
+        "acme",
+        [
+            event(idempotencyKey="k"),
+            event(idempotencyKey="k"),
+            event(idempotencyKey="k", quantity="2"),
+        ],
+        clock.now(),
+    )
     assert [r.status for r in outcome.results] == ["accepted", "duplicate", "conflict"]
     assert value_of(store, "calls", clock.now()) == Decimal("1")
 
@@ -76,14 +99,19 @@ def test_dedupe_is_per_tenant(store: Store, clock: FrozenClock) -> None:
 
 def test_a_bad_event_is_rejected_alone(store: Store, clock: FrozenClock) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    outcome = ingest(store, "acme", [event(quantity="NaN"), event(metric="nope"), event()],
-                     clock.now())
+    outcome = ingest(
+        store, "acme", [event(quantity="NaN"), event(metric="nope"), event()], clock.now()
+    )
     assert [(r.status, r.error_code) for r in outcome.results] == [
-        ("rejected", "invalid_quantity"), ("rejected", "unknown_metric"), ("accepted", None)]
+        ("rejected", "invalid_quantity"),
+        ("rejected", "unknown_metric"),
+        ("accepted", None),
+    ]
 
 
-def test_unknown_metrics_are_created_when_the_tenant_allows_it(store: Store,
-                                                               clock: FrozenClock) -> None:
+def test_unknown_metrics_are_created_when_the_tenant_allows_it(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), auto_create=True)
     outcome = ingest(store, "acme", [event(metric="fresh", quantity="3")], clock.now())
     assert outcome.results[0].status == "accepted"
@@ -92,17 +120,38 @@ def test_unknown_metrics_are_created_when_the_tenant_allows_it(store: Store,
 
 def test_unique_count_is_exact_across_batches(store: Store, clock: FrozenClock) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [event("users", meta={"user": u}, idempotencyKey=f"a{i}")
-                           for i, u in enumerate(["x", "y", "x"])], clock.now())
-    ingest(store, "acme", [event("users", meta={"user": u}, idempotencyKey=f"b{i}")
-                           for i, u in enumerate(["y", "z"])], clock.now())
+    ingest(
+        store,
+        "acme",
+        [
+            event("users", meta={"user": u}, idempotencyKey=f"a{i}")
+            for i, u in enumerate(["x", "y", "x"])
+        ],
+        clock.now(),
+    )
+    ingest(
+        store,
+        "acme",
+        [
+            event("users", meta={"user": u}, idempotencyKey=f"b{i}")
+            for i, u in enumerate(["y", "z"])
+        ],
+        clock.now(),
+    )
     assert value_of(store, "users", clock.now()) == Decimal(3)
 
 
 def test_latest_breaks_timestamp_ties_by_the_greatest_key(store: Store, clock: FrozenClock) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [event("last", quantity="7", idempotencyKey="b"),
-                           event("last", quantity="9", idempotencyKey="a")], clock.now())
+    ingest(
+        store,
+        "acme",
+        [
+            event("last", quantity="7", idempotencyKey="b"),
+            event("last", quantity="9", idempotencyKey="a"),
+        ],
+        clock.now(),
+    )
     assert value_of(store, "last", clock.now()) == Decimal("7")
 
 
@@ -114,10 +163,16 @@ def test_an_event_older_than_the_watermark_is_marked_late(store: Store, clock: F
     assert value_of(store, "calls", clock.now()) == Decimal(2)
 
 
-def test_late_event_after_close_is_booked_on_the_open_period(store: Store,
-                                                             clock: FrozenClock) -> None:
+def test_late_event_after_close_is_booked_on_the_open_period(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
-    ingest(store, "acme", [event(quantity="10", ts="2025-01-20T00:00:00Z")], datetime(2025, 1, 21, tzinfo=UTC))
+    ingest(
+        store,
+        "acme",
+        [event(quantity="10", ts="2025-01-20T00:00:00Z")],
+        datetime(2025, 1, 21, tzinfo=UTC),
+    )
     clock.set(FEB + timedelta(days=3))  # January closed at Feb 1 + 48 h
     outcome = ingest(store, "acme", [event(quantity="4", ts="2025-01-30T00:00:00Z")], clock.now())
     assert outcome.results[0].late_after_close is True
@@ -128,18 +183,23 @@ def test_late_event_after_close_is_booked_on_the_open_period(store: Store,
     assert value_of(store, "calls", datetime(2025, 1, 31, tzinfo=UTC)) == Decimal(10)  # frozen
 
 
-def test_late_event_after_close_is_rejected_under_reject_policy(store: Store,
-                                                                clock: FrozenClock) -> None:
+def test_late_event_after_close_is_rejected_under_reject_policy(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     clock.set(FEB + timedelta(hours=2))
     outcome = ingest(store, "acme", [event("strict", ts="2025-01-30T00:00:00Z")], clock.now())
-    assert (outcome.results[0].status, outcome.results[0].error_code) == ("rejected", "period_closed")
+    assert (outcome.results[0].status, outcome.results[0].error_code) == (
+        "rejected",
+        "period_closed",
+    )
     with store.unit_of_work("acme", read_only=True) as uow:
         assert uow.events.get(outcome.results[0].idempotency_key or "") is None
 
 
-def test_an_event_inside_the_lateness_window_counts_in_its_own_period(store: Store,
-                                                                      clock: FrozenClock) -> None:
+def test_an_event_inside_the_lateness_window_counts_in_its_own_period(
+    store: Store, clock: FrozenClock
+) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     clock.set(FEB + timedelta(hours=47))
     outcome = ingest(store, "acme", [event(quantity="2", ts="2025-01-31T23:00:00Z")], clock.now())
@@ -154,8 +214,12 @@ def test_a_customer_anchor_overrides_the_metric_anchor(store: Store, clock: Froz
     with store.unit_of_work("acme") as uow:
         put_customer(uow, "cus_1", {"anchorDay": 15}, clock.now())
         uow.commit()
-    ingest(store, "acme", [event(ts="2025-01-14T00:00:00Z"), event(ts="2025-01-15T00:00:00Z")],
-           clock.now())
+    ingest(
+        store,
+        "acme",
+        [event(ts="2025-01-14T00:00:00Z"), event(ts="2025-01-15T00:00:00Z")],
+        clock.now(),
+    )
     with store.unit_of_work("acme", read_only=True) as uow:
         found = current_usage(uow, "cus_1", clock.now(), "calls")[0]
     assert (found.period.start, found.value) == (datetime(2025, 1, 15, tzinfo=UTC), Decimal(1))

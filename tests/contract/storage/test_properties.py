@@ -23,26 +23,39 @@ from tests.support.ledger import counters, ingest, make_tenant, us
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
 METRICS = [
-    {"code": "s", "aggregation": "sum"}, {"code": "c", "aggregation": "count"},
+    {"code": "s", "aggregation": "sum"},
+    {"code": "c", "aggregation": "count"},
     {"code": "u", "aggregation": "unique_count", "uniqueProperty": "meta.u"},
-    {"code": "mx", "aggregation": "max"}, {"code": "mn", "aggregation": "min"},
-    {"code": "l", "aggregation": "latest"}, {"code": "a", "aggregation": "avg"},
+    {"code": "mx", "aggregation": "max"},
+    {"code": "mn", "aggregation": "min"},
+    {"code": "l", "aggregation": "latest"},
+    {"code": "a", "aggregation": "avg"},
     {"code": "d", "aggregation": "sum", "period": {"type": "day", "timezone": "Europe/Berlin"}},
 ]
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-quantities = st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False,
-                         allow_infinity=False)
-events = st.lists(st.fixed_dictionaries({
-    "metric": st.sampled_from([m["code"] for m in METRICS]),
-    "customerRef": st.sampled_from(["cus_a", "cus_b", "cus_ü"]),
-    "quantity": quantities.map(str),
-    "ts": st.integers(0, 75 * 24 * 3600).map(
-        lambda s: (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=s)).isoformat()),
-    "meta": st.fixed_dictionaries({"u": st.sampled_from(["x", "y", "z", "w"])}),
-}), min_size=1, max_size=40)
+quantities = st.decimals(
+    min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False
+)
+events = st.lists(
+    st.fixed_dictionaries(
+        {
+            "metric": st.sampled_from([m["code"] for m in METRICS]),
+            "customerRef": st.sampled_from(["cus_a", "cus_b", "cus_ü"]),
+            "quantity": quantities.map(str),
+            "ts": st.integers(0, 75 * 24 * 3600).map(
+                lambda s: (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=s)).isoformat()
+            ),
+            "meta": st.fixed_dictionaries({"u": st.sampled_from(["x", "y", "z", "w"])}),
+        }
+    ),
+    min_size=1,
+    max_size=40,
+)
 
 
 def fresh_tenant(store: Store) -> str:
@@ -62,8 +75,9 @@ def split(items: list[Any], cuts: list[int]) -> list[list[Any]]:
 
 @SETTINGS
 @given(stream=events, cuts=st.lists(st.integers(0, 100), max_size=4), seed=st.integers())
-def test_order_and_batching_do_not_change_counters(store: Store, stream: list[dict[str, Any]],
-                                                   cuts: list[int], seed: int) -> None:
+def test_order_and_batching_do_not_change_counters(
+    store: Store, stream: list[dict[str, Any]], cuts: list[int], seed: int
+) -> None:
     one, other = fresh_tenant(store), fresh_tenant(store)
     ingest(store, one, stream, NOW)
     shuffled = stream[:]
@@ -75,8 +89,9 @@ def test_order_and_batching_do_not_change_counters(store: Store, stream: list[di
 
 @SETTINGS
 @given(stream=events, replay=st.lists(st.integers(0, 39), max_size=20))
-def test_duplicates_never_change_totals(store: Store, stream: list[dict[str, Any]],
-                                        replay: list[int]) -> None:
+def test_duplicates_never_change_totals(
+    store: Store, stream: list[dict[str, Any]], replay: list[int]
+) -> None:
     tenant = fresh_tenant(store)
     ingest(store, tenant, stream, NOW)
     before = counters(store, tenant)
@@ -88,16 +103,18 @@ def test_duplicates_never_change_totals(store: Store, stream: list[dict[str, Any
 
 @SETTINGS
 @given(stream=events, cuts=st.lists(st.integers(0, 100), max_size=3))
-def test_rebuilt_counters_equal_live_counters(store: Store, stream: list[dict[str, Any]],
-                                              cuts: list[int]) -> None:
+def test_rebuilt_counters_equal_live_counters(
+    store: Store, stream: list[dict[str, Any]], cuts: list[int]
+) -> None:
     tenant = fresh_tenant(store)
     for batch in split(stream, cuts):
         ingest(store, tenant, batch, NOW)
     live = counters(store, tenant)
     with store.unit_of_work(tenant) as uow:
         for definition in METRICS:
-            rebuild_metric(uow, get_metric(uow, definition["code"]), customer_ref=None,
-                           now_us=us(NOW))
+            rebuild_metric(
+                uow, get_metric(uow, definition["code"]), customer_ref=None, now_us=us(NOW)
+            )
         uow.commit()
     assert counters(store, tenant) == live
 
@@ -113,14 +130,17 @@ def both_stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 @SETTINGS
 @given(stream=events, cuts=st.lists(st.integers(0, 100), max_size=3))
-def test_sqlite_and_postgresql_agree(both_stores: list[Store], stream: list[dict[str, Any]],
-                                     cuts: list[int]) -> None:
+def test_sqlite_and_postgresql_agree(
+    both_stores: list[Store], stream: list[dict[str, Any]], cuts: list[int]
+) -> None:
     results = []
     for opened in both_stores:
         tenant = f"same{uuid.uuid4().hex[:8]}"
         make_tenant(opened, tenant, NOW, METRICS)
-        statuses = [[r.status for r in ingest(opened, tenant, batch, NOW).results]
-                    for batch in split(stream, cuts)]
+        statuses = [
+            [r.status for r in ingest(opened, tenant, batch, NOW).results]
+            for batch in split(stream, cuts)
+        ]
         results.append((statuses, _values(counters(opened, tenant))))
     assert results[0] == results[1]
 
@@ -132,8 +152,20 @@ def _values(found: dict[Any, Any]) -> dict[Any, Any]:
 
 def test_sum_is_exact_for_decimal_fractions(store: Store) -> None:
     tenant = fresh_tenant(store)
-    ingest(store, tenant, [{"metric": "s", "customerRef": "c", "quantity": "0.1",
-                            "ts": "2025-03-01T00:00:00Z", "idempotencyKey": f"k{i}"}
-                           for i in range(10)], NOW)
+    ingest(
+        store,
+        tenant,
+        [
+            {
+                "metric": "s",
+                "customerRef": "c",
+                "quantity": "0.1",
+                "ts": "2025-03-01T00:00:00Z",
+                "idempotencyKey": f"k{i}",
+            }
+            for i in range(10)
+        ],
+        NOW,
+    )
     found = counters(store, tenant, "s")
     assert [v[1][1] for v in found.values()] == [Decimal(1)]

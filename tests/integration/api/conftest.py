@@ -38,7 +38,9 @@ class Api:
     def new_key(self, scopes: set[str], tenant: str = "default") -> str:
         with self.store.unit_of_work() as uow:
             if uow.tenants.get(tenant) is None:
-                create_tenant(uow, tenant, name=None, auto_create_metrics=True, now=self.clock.now())
+                create_tenant(
+                    uow, tenant, name=None, auto_create_metrics=True, now=self.clock.now()
+                )
             issued = issue_key(uow, tenant, frozenset(scopes), label=None, now=self.clock.now())
             uow.commit()
         return issued.secret

@@ -16,23 +16,39 @@ router = APIRouter(tags=["adjustments"])
 
 
 @router.get("/v1/adjustments", summary="List adjustments")
-async def list_adjustments(metric: str | None = None,
-                           customer_ref: str | None = Query(None, alias="customerRef"),
-                           tenant_id: str | None = Query(None, alias="tenantId"),
-                           state: AppState = Depends(app_state),
-                           who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def list_adjustments(
+    metric: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    tenant_id: str | None = Query(None, alias="tenantId"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     check_tenant(who, tenant_id)
-    found = await run(state, who.tenant_id, lambda uow: uow.adjustments.find(
-        metric=metric, customer_ref=customer_ref), read_only=True)
+    found = await run(
+        state,
+        who.tenant_id,
+        lambda uow: uow.adjustments.find(metric=metric, customer_ref=customer_ref),
+        read_only=True,
+    )
     return {"data": [adjustment_json(a) for a in found]}
 
 
 @router.post("/v1/adjustments", status_code=201, summary="Book an adjustment on an open period")
-async def create(body: dict[str, Any] = Body(examples=[{
-                     "metric": "api_calls", "customerRef": "cus_ABC123", "delta": "-100",
-                     "reason": "credit", "note": "outage on the 3rd"}]),
-                 state: AppState = Depends(app_state),
-                 who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+async def create(
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "metric": "api_calls",
+                "customerRef": "cus_ABC123",
+                "delta": "-100",
+                "reason": "credit",
+                "note": "outage on the 3rd",
+            }
+        ]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     for name in ("metric", "customerRef"):
         if not isinstance(body.get(name), str) or not body[name]:
@@ -42,18 +58,36 @@ async def create(body: dict[str, Any] = Body(examples=[{
     note = body.get("note")
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart")
-    record = await run(state, who.tenant_id, lambda uow: create_adjustment(
-        uow, metric_code=body["metric"], customer_ref=body["customerRef"],
-        delta_raw=body["delta"], reason=str(body.get("reason") or ""),
-        note=note if isinstance(note, str) else None, actor=who.key_id, at=at, now=now))
+    record = await run(
+        state,
+        who.tenant_id,
+        lambda uow: create_adjustment(
+            uow,
+            metric_code=body["metric"],
+            customer_ref=body["customerRef"],
+            delta_raw=body["delta"],
+            reason=str(body.get("reason") or ""),
+            note=note if isinstance(note, str) else None,
+            actor=who.key_id,
+            at=at,
+            now=now,
+        ),
+    )
     return adjustment_json(record)
 
 
-@router.post("/v1/adjustments/{adjustment_id}/revert", status_code=201,
-             summary="Revert an adjustment (appends its negative twin)")
-async def revert(adjustment_id: str, state: AppState = Depends(app_state),
-                 who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.post(
+    "/v1/adjustments/{adjustment_id}/revert",
+    status_code=201,
+    summary="Revert an adjustment (appends its negative twin)",
+)
+async def revert(
+    adjustment_id: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    record = await run(state, who.tenant_id,
-                       lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now))
+    record = await run(
+        state, who.tenant_id, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now)
+    )
     return adjustment_json(record)

@@ -16,58 +16,85 @@ router = APIRouter(tags=["admin"])
 
 
 def key_json(record: ApiKeyRecord) -> dict[str, Any]:
-    return {"id": record.key_id, "tenantId": record.tenant_id, "prefix": record.prefix,
-            "scopes": sorted(record.scopes), "label": record.label,
-            "createdAt": ts(record.created_us), "revokedAt": ts(record.revoked_us)}
+    return {
+        "id": record.key_id,
+        "tenantId": record.tenant_id,
+        "prefix": record.prefix,
+        "scopes": sorted(record.scopes),
+        "label": record.label,
+        "createdAt": ts(record.created_us),
+        "revokedAt": ts(record.revoked_us),
+    }
 
 
 @router.get("/v1/admin/tenants", summary="The key's own tenant")
-async def tenants(state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("admin"))) -> dict[str, Any]:
-    record = await run(state, who.tenant_id, lambda uow: uow.tenants.get(who.tenant_id),
-                       read_only=True)
+async def tenants(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
+    record = await run(
+        state, who.tenant_id, lambda uow: uow.tenants.get(who.tenant_id), read_only=True
+    )
     assert record is not None
-    return {"data": [{"tenantId": record.tenant_id, "name": record.name,
-                      "autoCreateMetrics": record.auto_create_metrics,
-                      "createdAt": ts(record.created_us)}]}
+    return {
+        "data": [
+            {
+                "tenantId": record.tenant_id,
+                "name": record.name,
+                "autoCreateMetrics": record.auto_create_metrics,
+                "createdAt": ts(record.created_us),
+            }
+        ]
+    }
 
 
 @router.get("/v1/admin/api-keys", summary="List the tenant's API keys (never the secrets)")
-async def list_keys(state: AppState = Depends(app_state),
-                    who: Principal = Depends(require("admin"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, lambda uow: uow.api_keys.list(who.tenant_id),
-                      read_only=True)
+async def list_keys(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
+    found = await run(
+        state, who.tenant_id, lambda uow: uow.api_keys.list(who.tenant_id), read_only=True
+    )
     return {"data": [key_json(k) for k in found]}
 
 
 @router.post("/v1/admin/api-keys", status_code=201, summary="Create an API key (shown once)")
-async def create_key(body: dict[str, Any] = Body(examples=[{"scopes": ["ingest", "read"],
-                                                            "label": "backend"}]),
-                     state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+async def create_key(
+    body: dict[str, Any] = Body(examples=[{"scopes": ["ingest", "read"], "label": "backend"}]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
     label = body.get("label") if isinstance(body.get("label"), str) else None
     now = state.ctx.clock.now()
-    issued = await run(state, who.tenant_id, lambda uow: tenancy.issue_key(
-        uow, who.tenant_id, scopes, label=label, now=now))
+    issued = await run(
+        state,
+        who.tenant_id,
+        lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now),
+    )
     return {**key_json(issued.record), "key": issued.secret}
 
 
-@router.post("/v1/admin/api-keys/{key_id}/rotate", status_code=201,
-             summary="Revoke a key and issue a replacement with the same scopes")
-async def rotate_key(key_id: str, state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.post(
+    "/v1/admin/api-keys/{key_id}/rotate",
+    status_code=201,
+    summary="Revoke a key and issue a replacement with the same scopes",
+)
+async def rotate_key(
+    key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    issued = await run(state, who.tenant_id,
-                       lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now))
+    issued = await run(
+        state, who.tenant_id, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now)
+    )
     state.key_cache.clear()
     return {**key_json(issued.record), "key": issued.secret}
 
 
 @router.delete("/v1/admin/api-keys/{key_id}", summary="Revoke an API key")
-async def revoke_key(key_id: str, state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+async def revoke_key(
+    key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     await run(state, who.tenant_id, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
     state.key_cache.clear()

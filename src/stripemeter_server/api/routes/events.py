@@ -22,18 +22,37 @@ from stripemeter_server.storage.unit_of_work import UnitOfWork
 router = APIRouter(tags=["events"])
 
 INGEST_SCHEMA = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": ["events"],
-        "properties": {"events": {"type": "array", "maxItems": 1000, "items": {
-            "type": "object", "required": ["metric", "customerRef"],
-            "properties": {
-                "tenantId": {"type": "string"}, "metric": {"type": "string", "maxLength": 255},
-                "customerRef": {"type": "string", "maxLength": 255},
-                "quantity": {"type": ["string", "number"], "default": "1"},
-                "ts": {"type": "string", "format": "date-time"},
-                "resourceId": {"type": "string", "maxLength": 255},
-                "meta": {"type": "object"},
-                "idempotencyKey": {"type": "string", "maxLength": 255}}}}}}}}},
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["events"],
+                    "properties": {
+                        "events": {
+                            "type": "array",
+                            "maxItems": 1000,
+                            "items": {
+                                "type": "object",
+                                "required": ["metric", "customerRef"],
+                                "properties": {
+                                    "tenantId": {"type": "string"},
+                                    "metric": {"type": "string", "maxLength": 255},
+                                    "customerRef": {"type": "string", "maxLength": 255},
+                                    "quantity": {"type": ["string", "number"], "default": "1"},
+                                    "ts": {"type": "string", "format": "date-time"},
+                                    "resourceId": {"type": "string", "maxLength": 255},
+                                    "meta": {"type": "object"},
+                                    "idempotencyKey": {"type": "string", "maxLength": 255},
+                                },
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    },
 }
 
 
@@ -51,40 +70,62 @@ async def read_batch(request: Request, state: AppState) -> list[Any]:
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
-        raise ValidationError('the body must be an object with an "events" array',
-                              code="invalid_batch", field="events")
+        raise ValidationError(
+            'the body must be an object with an "events" array',
+            code="invalid_batch",
+            field="events",
+        )
     events: list[Any] = data["events"]
     if not events:
         raise ValidationError("events must not be empty", code="invalid_batch", field="events")
     if len(events) > state.settings.max_batch_events:
-        raise PayloadTooLargeError(f"{len(events)} events in one batch; at most "
-                                   f"{state.settings.max_batch_events} allowed",
-                                   code="batch_too_large", field="events")
+        raise PayloadTooLargeError(
+            f"{len(events)} events in one batch; at most {state.settings.max_batch_events} allowed",
+            code="batch_too_large",
+            field="events",
+        )
     return events
 
 
 def outcome_json(outcome: IngestOutcome) -> dict[str, Any]:
     results = []
     for r in outcome.results:
-        item: dict[str, Any] = {"index": r.index, "idempotencyKey": r.idempotency_key,
-                                "status": r.status}
+        item: dict[str, Any] = {
+            "index": r.index,
+            "idempotencyKey": r.idempotency_key,
+            "status": r.status,
+        }
         if r.error_code:
-            item["error"] = {"code": r.error_code, "message": r.error_message,
-                             "field": r.error_field}
+            item["error"] = {
+                "code": r.error_code,
+                "message": r.error_message,
+                "field": r.error_field,
+            }
         if r.status == "accepted":
             item["late"] = r.late
             if r.late_after_close:
                 item["lateAfterClose"] = True
         results.append(item)
-    return {"accepted": outcome.count("accepted"), "duplicates": outcome.count("duplicate"),
-            "conflicts": outcome.count("conflict"), "rejected": outcome.count("rejected"),
-            "requestId": outcome.request_id, "results": results}
+    return {
+        "accepted": outcome.count("accepted"),
+        "duplicates": outcome.count("duplicate"),
+        "conflicts": outcome.count("conflict"),
+        "rejected": outcome.count("rejected"),
+        "requestId": outcome.request_id,
+        "results": results,
+    }
 
 
-@router.post("/v1/events/ingest", openapi_extra=INGEST_SCHEMA,
-             summary="Ingest a batch of events (one transaction)")
-async def ingest(request: Request, state: AppState = Depends(app_state),
-                 who: Principal = Depends(require("ingest"))) -> Response:
+@router.post(
+    "/v1/events/ingest",
+    openapi_extra=INGEST_SCHEMA,
+    summary="Ingest a batch of events (one transaction)",
+)
+async def ingest(
+    request: Request,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("ingest")),
+) -> Response:
     events = await read_batch(request, state)
     for raw in events:
         if isinstance(raw, dict):
@@ -93,8 +134,14 @@ async def ingest(request: Request, state: AppState = Depends(app_state),
     now = ctx.clock.now()
 
     def work(uow: UnitOfWork) -> IngestOutcome:
-        return ingest_batch(uow, events, now=now, limits=ctx.limits,
-                            request_id=request.state.request_id, actor=who.key_id)
+        return ingest_batch(
+            uow,
+            events,
+            now=now,
+            limits=ctx.limits,
+            request_id=request.state.request_id,
+            actor=who.key_id,
+        )
 
     outcome = await run(state, who.tenant_id, work)
     for status in ("accepted", "duplicate", "conflict", "rejected"):
@@ -107,24 +154,36 @@ async def ingest(request: Request, state: AppState = Depends(app_state),
 
 @router.get("/v1/events", summary="List the ledger (keyset pagination)")
 async def list_events(
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
-    metric: str | None = None, customer_ref: str | None = Query(None, alias="customerRef"),
-    ts_from: str | None = Query(None, alias="from"), ts_to: str | None = Query(None, alias="to"),
-    cursor: str | None = None, limit: int = Query(100, ge=1, le=1000),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+    metric: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    ts_from: str | None = Query(None, alias="from"),
+    ts_to: str | None = Query(None, alias="to"),
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
     tenant_id: str | None = Query(None, alias="tenantId"),
 ) -> Response:
     check_tenant(who, tenant_id)
     after = _decode_cursor(cursor)
     start, end = parse_time_param(ts_from, "from"), parse_time_param(ts_to, "to")
-    flt = EventFilter(metric=metric, customer_ref=customer_ref,
-                      ts_from_us=None if start is None else to_micros(start),
-                      ts_to_us=None if end is None else to_micros(end), after_seq=after)
-    page = await run(state, who.tenant_id, lambda uow: uow.events.page(flt, limit + 1),
-                     read_only=True)
+    flt = EventFilter(
+        metric=metric,
+        customer_ref=customer_ref,
+        ts_from_us=None if start is None else to_micros(start),
+        ts_to_us=None if end is None else to_micros(end),
+        after_seq=after,
+    )
+    page = await run(
+        state, who.tenant_id, lambda uow: uow.events.page(flt, limit + 1), read_only=True
+    )
     more = len(page) > limit
     page = page[:limit]
-    body = {"data": [event_json(e) for e in page],
-            "nextCursor": f"c{page[-1].seq}" if more and page else None, "hasMore": more}
+    body = {
+        "data": [event_json(e) for e in page],
+        "nextCursor": f"c{page[-1].seq}" if more and page else None,
+        "hasMore": more,
+    }
     return Response(json_response_body(body), media_type="application/json")
 
 
@@ -132,14 +191,16 @@ def _decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     if not (cursor.startswith("c") and cursor[1:].isdigit()):
-        raise ValidationError("cursor is not one this API returned", code="invalid_cursor",
-                              field="cursor")
+        raise ValidationError(
+            "cursor is not one this API returned", code="invalid_cursor", field="cursor"
+        )
     return int(cursor[1:])
 
 
 @router.post("/v1/events/{key}/void", summary="Void an event (its period must be open)")
-async def void(key: str, state: AppState = Depends(app_state),
-               who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+async def void(
+    key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     await run(state, who.tenant_id, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}

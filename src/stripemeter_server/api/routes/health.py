@@ -21,8 +21,9 @@ async def live() -> dict[str, str]:
 async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
     checks = await run_in_threadpool(state.ctx.store.readiness)
     ok = all(checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics")
