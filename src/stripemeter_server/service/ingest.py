@@ -154,7 +154,8 @@ def _prepare(
             _reject(
                 results[index],
                 EventRejected(
-                    f"metric {event.metric!r} is not defined (create it, or turn on autoCreateMetrics)",
+                    f"metric {event.metric!r} is not defined "
+                    "(create it, or turn on autoCreateMetrics)",
                     code="unknown_metric",
                     field="metric",
                 ),
