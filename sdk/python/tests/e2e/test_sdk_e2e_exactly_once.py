@@ -17,8 +17,8 @@ from stripemeter import (
     current_billing_period,
 )
 
-EVENTS = 300
-KILL_AFTER = 60
+EVENTS = 150
+KILL_AFTER = 40
 # Enough retries to outlast a server restart; full jitter keeps each wait short.
 PATIENT = RetryPolicy(max_attempts=400, base_delay=0.02, max_delay=0.2)
 
