@@ -8,14 +8,22 @@ import { countingFetch, expectedSum, patientClient, quantityOf, queryTotals, ran
 const db = new TestDatabase();
 const servers: ServerProcess[] = [];
 
+/** One server for this file; the crash test (last) kills and restarts it. */
+async function theServer(): Promise<ServerProcess> {
+  if (servers[0] === undefined) {
+    const server = new ServerProcess(db, await freePort(), "buffered");
+    servers.push(server);
+    await server.start();
+  }
+  return servers[0] as ServerProcess;
+}
+
 after(async () => {
   await shutdown(servers, db);
 });
 
 test("buffered mode: close flushes every queued event", async () => {
-  const server = new ServerProcess(db, await freePort(), "buffered");
-  servers.push(server);
-  await server.start();
+  const server = await theServer();
   const dropped: number[] = [];
   const errors: StripeMeterError[] = [];
   const client = patientClient(server.url, db.key, {
@@ -35,9 +43,7 @@ test("buffered mode: close flushes every queued event", async () => {
 });
 
 test("buffered mode: server killed and restarted while batching; close delivers all exactly once", async () => {
-  const server = new ServerProcess(db, await freePort(), "buffered-crash");
-  servers.push(server);
-  await server.start();
+  const server = await theServer();
   const dropped: number[] = [];
   const { fetch, stats } = countingFetch();
   const client = patientClient(server.url, db.key, {

@@ -12,7 +12,7 @@ after(async () => {
   await shutdown(servers, db);
 });
 
-test("server killed and restarted twice mid-stream: every event counted exactly once", async () => {
+test("server killed and restarted mid-stream: every event counted exactly once", async () => {
   const server = new ServerProcess(db, await freePort(), "crash");
   servers.push(server);
   await server.start();
@@ -21,7 +21,7 @@ test("server killed and restarted twice mid-stream: every event counted exactly 
   await client.metrics.create({ code: "crash_units", aggregation: "sum", period: { type: "month", anchorDay: 1, timezone: "UTC" } });
 
   const N = 240;
-  const crashAt = new Set([80, 190]);
+  const crashAt = new Set([100]);
   let restarts = Promise.resolve();
   let restartCount = 0;
   const sent: PreparedEvent[] = [];
@@ -39,7 +39,7 @@ test("server killed and restarted twice mid-stream: every event counted exactly 
     sent[i] = res.event;
   });
   await restarts;
-  assert.equal(restartCount, 2);
+  assert.equal(restartCount, 1);
   assert.ok(stats.networkErrors + stats.serverErrors > 0, "the stream went through failed attempts");
 
   const want = expectedSum(range(N));

@@ -24,7 +24,7 @@ export function patientClient(apiUrl: string | string[], apiKey: string, extra: 
     apiUrl,
     apiKey,
     timeoutMs: 10_000,
-    retry: { maxRetries: 60, initialDelayMs: 50, maxDelayMs: 500 },
+    retry: { maxRetries: 200, initialDelayMs: 50, maxDelayMs: 500 },
     ...extra,
   });
 }
