@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import T0, Receiver, make_meter
 
 from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from tests.contract.stripe_emulator.stripe_emulator_support import T0, Receiver, make_meter
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import send_event, wait_until
 
 from stripemeter_server.stripe.emulator import EmulatorServer
+from tests.contract.stripe_emulator.stripe_emulator_support import send_event, wait_until
 
 
 def test_same_key_replays_the_saved_response(client: stripe.StripeClient) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import make_meter
+
+from tests.contract.stripe_emulator.stripe_emulator_support import make_meter
 
 
 def test_create_meter_applies_stripe_defaults(meter: Any) -> None:

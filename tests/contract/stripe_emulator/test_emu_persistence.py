@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stripe_emulator_support import T0
-
 from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from tests.contract.stripe_emulator.stripe_emulator_support import T0
 
 
 def test_state_survives_restart(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import T0, make_meter, send_event
+
+from tests.contract.stripe_emulator.stripe_emulator_support import T0, make_meter, send_event
 
 HOUR, DAY = 3600, 86400
 

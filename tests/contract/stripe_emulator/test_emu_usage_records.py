@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import T0
+
+from tests.contract.stripe_emulator.stripe_emulator_support import T0
 
 LEGACY = "2024-06-20"
 

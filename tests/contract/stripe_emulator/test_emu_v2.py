@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 import stripe
-from stripe_emulator_support import T0
 
 from stripemeter_server.stripe.emulator import EmulatorServer
+from tests.contract.stripe_emulator.stripe_emulator_support import T0
 
 
 def stream_client(server: EmulatorServer, client: stripe.StripeClient) -> stripe.StripeClient:

@@ -45,6 +45,7 @@ class EmulatorServer:
         self._server = uvicorn.Server(uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, http="h11", log_level="critical",
             lifespan="on", interface="asgi3", timeout_graceful_shutdown=1))
+        self._http: httpx.Client | None = None
         self._thread = threading.Thread(target=self._server.run, daemon=True,
                                         name=f"stripe-emulator-{self.port}")
 
@@ -62,6 +63,9 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         self._server.should_exit = True
         self._thread.join(timeout=5)
 
@@ -75,7 +79,9 @@ class EmulatorServer:
     # -- conveniences for tests --------------------------------------------------------
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call the control surface (`/_emulator{path}`) and return the JSON body."""
-        response = httpx.request(method, f"{self.url}/_emulator{path}", json=body, timeout=30)
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.url, timeout=30, trust_env=False)
+        response = self._http.request(method, f"/_emulator{path}", json=body)
         response.raise_for_status()
         return response.json()
 
