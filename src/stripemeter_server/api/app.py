@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
-from stripemeter_server.api.routes import adjustments, admin, events, health, metrics, usage
+from stripemeter_server.api.routes import adjustments, admin, events, health, metrics, prices, usage
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
@@ -28,15 +28,21 @@ Quantities and values are exact decimal strings."""
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
-    store = Store(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                  pool_size=settings.db_pool_size)
-    limits = EventLimits(max_meta_bytes=settings.max_meta_bytes,
-                         max_future_skew=timedelta(seconds=settings.max_future_skew_seconds))
+    store = Store(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+    )
+    limits = EventLimits(
+        max_meta_bytes=settings.max_meta_bytes,
+        max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
+    )
     return ServiceContext(store=store, clock=clock or SystemClock(), limits=limits)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None,
-               context: ServiceContext | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, context: ServiceContext | None = None
+) -> FastAPI:
     ctx = context or build_context(settings, clock)
     state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry())
 
@@ -46,24 +52,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         if context is None:
             ctx.store.close()
 
-    app = FastAPI(title="stripemeter", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="stripemeter", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.stripemeter = state
     install_error_handlers(app)
-    for module in (events, metrics, usage, adjustments, admin, health):
+    for module in (events, metrics, usage, adjustments, admin, health, prices):
         app.include_router(module.router)
 
     @app.middleware("http")
-    async def request_context(request: Request,
-                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or \
-            f"req_{uuid.uuid4().hex[:24]}"
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = (
+            request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex[:24]}"
+        )
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
-        state.telemetry.requests.labels(getattr(route, "path", "unmatched"), request.method,
-                                        str(response.status_code)).observe(
-            time.perf_counter() - started)
+        state.telemetry.requests.labels(
+            getattr(route, "path", "unmatched"), request.method, str(response.status_code)
+        ).observe(time.perf_counter() - started)
         response.headers["X-Request-Id"] = request.state.request_id
         return response
 

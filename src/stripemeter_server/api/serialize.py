@@ -83,3 +83,9 @@ def adjustment_json(record: AdjustmentRecord) -> dict[str, Any]:
 def json_response_body(data: Any) -> bytes:
     """Encode with exact decimals (meta may carry Decimal numbers)."""
     return exact_json.dumps(data).encode("utf-8")
+
+
+def money(value: Decimal | None) -> str | None:
+    """A money amount keeps its minor-unit digits ("1.20", "0.00"; "5" for JPY), unlike
+    quantities, which are normalised: clients display amounts as they are."""
+    return None if value is None else format(value, "f")

@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
-from stripemeter_server.api.serialize import dec, parse_time_param, require_time, ts
+from stripemeter_server.api.serialize import dec, money, parse_time_param, require_time, ts
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.pricing import Quote
+from stripemeter_server.service import projection as projection_service
 from stripemeter_server.service import usage as usage_service
 from stripemeter_server.service.corrections import close_period
 from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["usage"])
 
@@ -23,12 +26,19 @@ def _customer(raw: object) -> str:
 
 
 def period_json(item: usage_service.PeriodUsage) -> dict[str, Any]:
-    body = {"metric": item.metric.code, "aggregation": item.metric.aggregation.value,
-            "unit": item.metric.unit, "value": dec(item.value),
-            "periodStart": ts(item.period.start), "periodEnd": ts(item.period.end),
-            "status": item.status, "eventCount": item.state.count,
-            "adjustments": dec(item.state.adjustments), "watermark": ts(item.state.watermark_us),
-            "lateEvents": item.state.late_count}
+    body = {
+        "metric": item.metric.code,
+        "aggregation": item.metric.aggregation.value,
+        "unit": item.metric.unit,
+        "value": dec(item.value),
+        "periodStart": ts(item.period.start),
+        "periodEnd": ts(item.period.end),
+        "status": item.status,
+        "eventCount": item.state.count,
+        "adjustments": dec(item.state.adjustments),
+        "watermark": ts(item.state.watermark_us),
+        "lateEvents": item.state.late_count,
+    }
     if item.lock is not None:
         body["closedAt"] = ts(item.lock.closed_us)
         body["closeReason"] = item.lock.reason
@@ -37,80 +47,245 @@ def period_json(item: usage_service.PeriodUsage) -> dict[str, Any]:
 
 
 @router.get("/v1/usage/current", summary="Current-period usage of every metric")
-async def current(customer_ref: str = Query(alias="customerRef"),
-                  metric: str | None = None,
-                  tenant_id: str | None = Query(None, alias="tenantId"),
-                  state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def current(
+    customer_ref: str = Query(alias="customerRef"),
+    metric: str | None = None,
+    tenant_id: str | None = Query(None, alias="tenantId"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     now = state.ctx.clock.now()
-    found = await run(state, who.tenant_id,
-                      lambda uow: usage_service.current_usage(uow, customer_ref, now, metric),
-                      read_only=True)
-    return {"customerRef": customer_ref, "asOf": ts(now),
-            "metrics": [period_json(item) for item in found]}
+
+    def read(uow: UnitOfWork) -> tuple[list[usage_service.PeriodUsage], dict[str, Quote | None]]:
+        found = usage_service.current_usage(uow, customer_ref, now, metric)
+        return found, projection_service.current_costs(uow, customer_ref, found)
+
+    found, costs = await run(state, who.tenant_id, read, read_only=True)
+    return {
+        "customerRef": customer_ref,
+        "asOf": ts(now),
+        "metrics": [
+            {**period_json(item), "cost": cost_json(costs.get(item.metric.code))} for item in found
+        ],
+    }
+
+
+def cost_json(cost: Quote | None) -> dict[str, Any] | None:
+    """A priced amount with its explainable lines; ``None`` for an unpriced metric."""
+    if cost is None:
+        return None
+    return {
+        "currency": cost.currency,
+        "amount": money(cost.amount),
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": dec(line.quantity),
+                "unitAmount": dec(line.unit_amount),
+                "amount": money(line.amount),
+            }
+            for line in cost.lines
+        ],
+    }
+
+
+def projection_json(found: projection_service.Projection) -> dict[str, Any]:
+    totals = found.totals[0] if len(found.totals) == 1 else None
+    return {
+        "customerRef": found.customer_ref,
+        "asOf": ts(found.as_of),
+        "periodStart": ts(found.period_start),
+        "periodEnd": ts(found.period_end),
+        "currency": totals.currency if totals else None,
+        "metrics": [
+            {
+                "metric": m.usage.metric.code,
+                "aggregation": m.line.aggregation,
+                "unit": m.usage.metric.unit,
+                "periodStart": ts(m.usage.period.start),
+                "periodEnd": ts(m.usage.period.end),
+                "currency": m.price.currency if m.price else None,
+                "currentQuantity": dec(m.current_quantity),
+                "projectedQuantity": dec(m.projected_quantity),
+                "creditedQuantity": dec(m.credited_quantity),
+                "currentCost": money(m.current_cost.amount) if m.current_cost else None,
+                "projectedCost": money(m.projected_cost.amount) if m.projected_cost else None,
+                "credits": money(m.credit_amount),
+                "projectedCostLines": (cost_json(m.projected_cost) or {}).get("lines"),
+            }
+            for m in found.metrics
+        ],
+        "currentTotal": money(totals.current_total) if totals else None,
+        "subtotal": money(totals.subtotal) if totals else None,
+        "projectedSubtotal": money(totals.projected_subtotal) if totals else None,
+        "credits": money(totals.credits) if totals else None,
+        "total": money(totals.total) if totals else None,
+        "totals": [
+            {
+                "currency": t.currency,
+                "currentTotal": money(t.current_total),
+                "subtotal": money(t.subtotal),
+                "projectedSubtotal": money(t.projected_subtotal),
+                "credits": money(t.credits),
+                "total": money(t.total),
+            }
+            for t in found.totals
+        ],
+    }
+
+
+@router.post("/v1/usage/projection", summary="Current and projected quantity and cost")
+async def projection(
+    body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    check_tenant(who, body.get("tenantId"))
+    customer_ref = _customer(body.get("customerRef"))
+    metric = body.get("metric")
+    if metric is not None and (not isinstance(metric, str) or not metric):
+        raise ValidationError("metric must be a metric code", code="invalid_metric", field="metric")
+    now = state.ctx.clock.now()
+    found = await run(
+        state,
+        who.tenant_id,
+        lambda uow: projection_service.project_customer(uow, customer_ref, now, metric),
+        read_only=True,
+    )
+    return projection_json(found)
 
 
 @router.get("/v1/usage/periods", summary="Billing periods with value and open/closed status")
-async def periods(customer_ref: str = Query(alias="customerRef"), metric: str = Query(),
-                  start: str = Query(alias="from"), end: str = Query(alias="to"),
-                  tenant_id: str | None = Query(None, alias="tenantId"),
-                  state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def periods(
+    customer_ref: str = Query(alias="customerRef"),
+    metric: str = Query(),
+    start: str = Query(alias="from"),
+    end: str = Query(alias="to"),
+    tenant_id: str | None = Query(None, alias="tenantId"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found = await run(state, who.tenant_id, lambda uow: usage_service.billing_periods(
-        uow, customer_ref, metric, begin, finish, now), read_only=True)
-    return {"customerRef": customer_ref, "metric": metric,
-            "data": [period_json(item) for item in found]}
+    found = await run(
+        state,
+        who.tenant_id,
+        lambda uow: usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
+        read_only=True,
+    )
+    return {
+        "customerRef": customer_ref,
+        "metric": metric,
+        "data": [period_json(item) for item in found],
+    }
 
 
 @router.post("/v1/usage/query", summary="All aggregates over any window")
-async def query(body: dict[str, Any] = Body(examples=[{
-                    "customerRef": "cus_ABC123", "metric": "api_calls",
-                    "start": "2025-01-01T00:00:00Z", "end": "2025-02-01T00:00:00Z"}]),
-                state: AppState = Depends(app_state),
-                who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def query(
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "customerRef": "cus_ABC123",
+                "metric": "api_calls",
+                "start": "2025-01-01T00:00:00Z",
+                "end": "2025-02-01T00:00:00Z",
+            }
+        ]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     customer_ref = _customer(body.get("customerRef"))
     metric = body.get("metric")
     if not isinstance(metric, str) or not metric:
         raise ValidationError("metric is required", code="missing_field", field="metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
-    found = await run(state, who.tenant_id, lambda uow: usage_service.query_window(
-        uow, customer_ref, metric, start, end), read_only=True)
-    return {"customerRef": customer_ref, "metric": metric, "start": ts(start), "end": ts(end),
-            "source": "counter" if found.from_counter else "ledger",
-            "value": {"count": found.count, "sum": dec(found.sum), "max": dec(found.max),
-                      "min": dec(found.min), "latest": dec(found.latest),
-                      "uniqueCount": found.unique_count, "avg": dec(found.avg),
-                      "billable": dec(found.value)}}
+    found = await run(
+        state,
+        who.tenant_id,
+        lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end),
+        read_only=True,
+    )
+    return {
+        "customerRef": customer_ref,
+        "metric": metric,
+        "start": ts(start),
+        "end": ts(end),
+        "source": "counter" if found.from_counter else "ledger",
+        "value": {
+            "count": found.count,
+            "sum": dec(found.sum),
+            "max": dec(found.max),
+            "min": dec(found.min),
+            "latest": dec(found.latest),
+            "uniqueCount": found.unique_count,
+            "avg": dec(found.avg),
+            "billable": dec(found.value),
+        },
+    }
 
 
 @router.get("/v1/usage/history", summary="Usage per hour/day/month, optionally grouped")
-async def history(customer_ref: str = Query(alias="customerRef"), metric: str = Query(),
-                  start: str = Query(alias="from"), end: str = Query(alias="to"),
-                  step: str = Query("day"), group_by: str | None = Query(None, alias="groupBy"),
-                  tenant_id: str | None = Query(None, alias="tenantId"),
-                  state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def history(
+    customer_ref: str = Query(alias="customerRef"),
+    metric: str = Query(),
+    start: str = Query(alias="from"),
+    end: str = Query(alias="to"),
+    step: str = Query("day"),
+    group_by: str | None = Query(None, alias="groupBy"),
+    tenant_id: str | None = Query(None, alias="tenantId"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
-    points = await run(state, who.tenant_id, lambda uow: usage_service.usage_history(
-        uow, customer_ref, metric, begin, finish, step, group_by), read_only=True)
-    return {"customerRef": customer_ref, "metric": metric, "step": step, "groupBy": group_by,
-            "data": [{"start": ts(p.start), "end": ts(p.end), "group": p.group,
-                      "value": dec(p.value), "eventCount": p.count} for p in points]}
+    points = await run(
+        state,
+        who.tenant_id,
+        lambda uow: usage_service.usage_history(
+            uow, customer_ref, metric, begin, finish, step, group_by
+        ),
+        read_only=True,
+    )
+    return {
+        "customerRef": customer_ref,
+        "metric": metric,
+        "step": step,
+        "groupBy": group_by,
+        "data": [
+            {
+                "start": ts(p.start),
+                "end": ts(p.end),
+                "group": p.group,
+                "value": dec(p.value),
+                "eventCount": p.count,
+            }
+            for p in points
+        ],
+    }
 
 
-@router.post("/v1/periods/close", tags=["periods"],
-             summary="Close a billing period early and freeze its value (invoice lock)")
-async def close(body: dict[str, Any] = Body(examples=[{
-                    "customerRef": "cus_ABC123", "metric": "api_calls",
-                    "periodStart": "2025-01-01T00:00:00Z"}]),
-                state: AppState = Depends(app_state),
-                who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.post(
+    "/v1/periods/close",
+    tags=["periods"],
+    summary="Close a billing period early and freeze its value (invoice lock)",
+)
+async def close(
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "customerRef": "cus_ABC123",
+                "metric": "api_calls",
+                "periodStart": "2025-01-01T00:00:00Z",
+            }
+        ]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     customer_ref = _customer(body.get("customerRef"))
     metric = body.get("metric")
@@ -119,8 +294,18 @@ async def close(body: dict[str, Any] = Body(examples=[{
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart") or now
     reason = body.get("reason") or "manual"
-    lock = await run(state, who.tenant_id, lambda uow: close_period(
-        uow, customer_ref, metric, at, now, str(reason)[:64]))
-    return {"customerRef": customer_ref, "metric": metric, "periodStart": ts(lock.period_start_us),
-            "periodEnd": ts(lock.period_end_us), "status": "closed", "reason": lock.reason,
-            "finalValue": dec(lock.final_value), "closedAt": ts(lock.closed_us)}
+    lock = await run(
+        state,
+        who.tenant_id,
+        lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64]),
+    )
+    return {
+        "customerRef": customer_ref,
+        "metric": metric,
+        "periodStart": ts(lock.period_start_us),
+        "periodEnd": ts(lock.period_end_us),
+        "status": "closed",
+        "reason": lock.reason,
+        "finalValue": dec(lock.final_value),
+        "closedAt": ts(lock.closed_us),
+    }
