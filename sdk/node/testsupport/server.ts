@@ -45,6 +45,18 @@ export class TestDatabase {
   }
 }
 
+/** Process groups of servers still running, killed if the test process exits without cleanup. */
+const liveGroups = new Set<number>();
+process.once("exit", () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export class ServerProcess {
   readonly port: number;
   readonly db: TestDatabase;
@@ -89,10 +101,13 @@ export class ServerProcess {
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.child = child;
+    const pid = child.pid;
+    if (pid !== undefined) liveGroups.add(pid);
     let exitInfo: string | undefined;
     this.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
         exitInfo = `exit code ${String(code)}, signal ${String(signal)}`;
+        if (pid !== undefined) liveGroups.delete(pid);
         if (this.child === child) this.child = undefined;
         resolve();
       });
