@@ -56,3 +56,11 @@ def test_concurrent_use_of_a_key_is_409(client: stripe.StripeClient, server: Emu
     slow.join()
     assert info.value.http_status == 409
     assert info.value.json_body["error"]["code"] == "idempotency_key_in_use"
+
+
+def test_failed_request_is_not_saved_under_its_key(client: stripe.StripeClient, meter: Any
+                                                   ) -> None:
+    with pytest.raises(stripe.InvalidRequestError):
+        send_event(client, "cus_later", "1", options={"idempotency_key": "k"})
+    later = client.v1.customers.create(params={"id": "cus_later", "name": "Late"})
+    assert send_event(client, later.id, "1", options={"idempotency_key": "k"})

@@ -72,3 +72,29 @@ def test_without_listeners_draft_finalizes_after_grace(
 ) -> None:
     result = server.control("POST", "/clock/advance", {"seconds": FEB_15 - T0 + 3600})
     assert result["invoices_finalized"] == result["invoices_created"]
+
+
+def test_future_anchor_ends_the_first_period_at_the_anchor(
+    client: stripe.StripeClient, customer: Any
+) -> None:
+    price = client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 500, "product_data": {"name": "Plan"},
+        "recurring": {"interval": "month"}})
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": price.id}],
+        "billing_cycle_anchor": T0 + 86400})
+    assert sub.current_period_end == T0 + 86400
+
+
+def test_licensed_renewal_bills_the_next_period_in_advance(
+    server: EmulatorServer, client: stripe.StripeClient, customer: Any
+) -> None:
+    price = client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 500, "product_data": {"name": "Plan"},
+        "recurring": {"interval": "month"}})
+    client.v1.subscriptions.create(params={"customer": customer.id,
+                                           "items": [{"price": price.id, "quantity": 2}]})
+    invoice_id = server.control("POST", "/clock/advance",
+                                {"seconds": FEB_15 - T0})["invoices_created"][0]
+    line = client.v1.invoices.line_items.list(invoice_id).data[0]
+    assert (line.amount, line.period.start) == (1000, FEB_15)

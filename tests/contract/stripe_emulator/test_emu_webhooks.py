@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import stripe
 
-from stripemeter_server.stripe.emulator import EmulatorServer
-from tests.contract.stripe_emulator.stripe_emulator_support import Receiver
+from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
+from tests.contract.stripe_emulator.stripe_emulator_support import Receiver, wait_until
 
 
 @pytest.fixture
@@ -83,3 +83,14 @@ def test_non_loopback_endpoint_is_rejected(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.webhook_endpoints.create(
             params={"url": "https://example.com/hook", "enabled_events": ["*"]})
+
+
+def test_background_task_delivers_without_a_control_call(receiver: Receiver) -> None:
+    config = EmulatorConfig(auto_deliver_webhooks=True, webhook_poll_interval=0.05)
+    with EmulatorServer(config) as live:
+        client = live.stripe_client()
+        client.v1.webhook_endpoints.create(params={"url": receiver.url,
+                                                   "enabled_events": ["customer.created"]})
+        client.v1.customers.create(params={"name": "A"})
+        wait_until(lambda: receiver.received, "a background delivery")
+    assert b"customer.created" in receiver.received[0][1]

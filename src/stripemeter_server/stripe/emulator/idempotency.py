@@ -71,10 +71,11 @@ class IdempotencyCache:
     def finish(
         self, api_key: str, key: str, fp: str, now: int, status: int, body: Any
     ) -> None:
-        """Save the response if the request executed (Stripe saves results, not 5xx/429)."""
+        """Save successful results only: Stripe saves nothing for requests that failed
+        validation or conflicted, and a 5xx/429 must stay retryable with the same key."""
         scope = self._scope(api_key, key)
         self._in_flight.discard(scope)
-        if status < 500 and status != 429 and status != 409:
+        if status < 400:
             self._store.collection("idempotency")[scope] = {
                 "fingerprint": fp,
                 "status": status,
