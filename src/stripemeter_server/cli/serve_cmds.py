@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from stripemeter_server.api.settings import Settings
+from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.service.tenancy import authenticate, bootstrap
 
 
@@ -31,9 +32,13 @@ def serve(
     ctx = build_context(settings)
     if settings.auto_migrate or ctx.store.dialect == "sqlite":
         ctx.store.migrate()
-    with ctx.store.unit_of_work() as uow:
-        issued = bootstrap(uow, ctx.clock.now(), settings.bootstrap_key)
-        uow.commit()
+    try:
+        with ctx.store.unit_of_work() as uow:
+            issued = bootstrap(uow, ctx.clock.now(), settings.bootstrap_key)
+            uow.commit()
+    except StripemeterError as exc:
+        typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
+        raise typer.Exit(2) from None
     key = issued.secret if issued else _known_key(ctx, settings.bootstrap_key)
     _print_welcome(host, port, key, settings.database_url)
     app = create_app(settings, context=ctx)
