@@ -108,3 +108,9 @@ def test_finalizing_twice_is_rejected(client: stripe.StripeClient, draft: Any) -
     client.v1.invoices.finalize_invoice(draft.id)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoices.finalize_invoice(draft.id)
+
+
+def test_key_that_is_not_a_secret_key_is_an_authentication_error(server: EmulatorServer
+                                                                  ) -> None:
+    with pytest.raises(stripe.AuthenticationError):
+        server.stripe_client("pk_test_public").v1.customers.list()

@@ -4,6 +4,7 @@ the per-customer meter lock, the handler (atomic under the store lock), persiste
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -69,6 +70,11 @@ class Emulator:
     def _authenticate(self, req: Req) -> None:
         auth = req.headers.get("authorization", "")
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if auth.lower().startswith("basic "):  # `curl -u sk_test_…:` as in Stripe's docs
+            try:
+                key = base64.b64decode(auth[6:].strip()).decode().split(":", 1)[0]
+            except (ValueError, UnicodeDecodeError):
+                key = ""
         if req.path == "/v2/billing/meter_event_stream":
             v2.authenticate_stream(req, key)
             req.api_key = key
