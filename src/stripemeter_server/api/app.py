@@ -13,7 +13,16 @@ from fastapi import FastAPI, Request, Response
 from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
-from stripemeter_server.api.routes import adjustments, admin, events, health, metrics, prices, usage
+from stripemeter_server.api.routes import (
+    adjustments,
+    admin,
+    alerts,
+    events,
+    health,
+    metrics,
+    prices,
+    usage,
+)
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
@@ -57,7 +66,7 @@ def create_app(
     )
     app.state.stripemeter = state
     install_error_handlers(app)
-    for module in (events, metrics, usage, adjustments, admin, health, prices):
+    for module in (events, metrics, usage, adjustments, admin, health, prices, alerts):
         app.include_router(module.router)
 
     @app.middleware("http")

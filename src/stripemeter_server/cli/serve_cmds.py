@@ -21,6 +21,9 @@ def serve(
     ),
     port: int | None = typer.Option(None, help="Port (default STRIPEMETER_PORT or 3000)."),
     access_log: bool = typer.Option(False, help="Log every request."),
+    with_worker: bool = typer.Option(
+        False, "--with-worker", help="Also deliver alert webhooks in this process."
+    ),
 ) -> None:
     """Migrate (embedded store), bootstrap on an empty database, and serve the HTTP API."""
     import uvicorn
@@ -42,6 +45,10 @@ def serve(
     key = issued.secret if issued else _known_key(ctx, settings.bootstrap_key)
     _print_welcome(host, port, key, settings.database_url)
     app = create_app(settings, context=ctx)
+    if with_worker:  # handy for the embedded store: one process does everything
+        from stripemeter_server.cli.worker_cmds import start_in_background
+
+        start_in_background(ctx.store, ctx.clock)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 

@@ -10,6 +10,7 @@ from stripemeter_server.domain.decimals import add, check_precision, parse_decim
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import is_closed, spec_for
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.rebuild import rebuild_metric
@@ -100,6 +101,7 @@ def create_adjustment(
     counter = uow.counters.lock({key: to_micros(period.end)}, to_micros(now))[key]
     counter.state.adjustments = add(counter.state.adjustments, delta)
     uow.counters.save([counter], to_micros(now))
+    evaluate_alerts(uow, [key], now)  # an adjustment can cross a threshold too
     return record
 
 

@@ -21,6 +21,7 @@ from stripemeter_server.domain.events import EventLimits, ValidEvent, validate_e
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import (
     current_open_period,
     customers_for,
@@ -94,6 +95,7 @@ def ingest_batch(
     fresh = _apply_close_policy(uow, fresh, now, outcome.results)
     inserted = _insert(uow, fresh, now, outcome)
     _count(uow, inserted, now, outcome, actor)
+    evaluate_alerts(uow, outcome.touched, now)  # same transaction: fire-once with the usage
     return outcome
 
 

@@ -1,0 +1,188 @@
+"""Alert rules (CRUD), fired alert events with their delivery log, and the SSE stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.serialize import ts
+from stripemeter_server.domain.alerts import rule_to_dict
+from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.service import alerts as alerts_service
+from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+router = APIRouter(tags=["alerts"])
+
+RULE_EXAMPLE = {"name": "80% of plan", "type": "quantity", "metric": "api_calls",
+                "customerRef": None, "threshold": "80", "percentOf": "100000",
+                "recurrence": "period", "webhookUrl": "https://example.com/hooks/stripemeter"}
+HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 0.5
+PAGE = 100
+
+
+def rule_json(view: alerts_service.RuleView) -> dict[str, Any]:
+    body = {"id": view.rule_id, **rule_to_dict(view.rule), "hasSecret": view.has_secret,
+            "createdAt": ts(view.created_us), "updatedAt": ts(view.updated_us)}
+    if view.secret is not None:
+        body["secret"] = view.secret  # shown once, on creation
+    return body
+
+
+def attempt_json(attempt: DeliveryAttempt) -> dict[str, Any]:
+    return {"deliveryId": attempt.delivery_id, "attempt": attempt.attempt, "url": attempt.url,
+            "attemptedAt": ts(attempt.attempted_us), "statusCode": attempt.status_code,
+            "outcome": attempt.outcome, "error": attempt.error,
+            "durationMs": attempt.duration_us // 1000,
+            "nextAttemptAt": ts(attempt.next_attempt_us)}
+
+
+def outbox_json(item: OutboxItem) -> dict[str, Any]:
+    return {"deliveryId": item.delivery_id, "url": item.url, "status": item.status,
+            "attempts": item.attempts,
+            "nextAttemptAt": ts(item.next_attempt_us) if item.status == "pending" else None}
+
+
+@router.post("/v1/alerts", status_code=201, summary="Create an alert rule")
+async def create(body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
+                 state: AppState = Depends(app_state),
+                 who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    view = await run(state, who.tenant_id, lambda uow: alerts_service.create_rule(uow, body, now))
+    return rule_json(view)
+
+
+@router.get("/v1/alerts", summary="List alert rules")
+async def list_rules(state: AppState = Depends(app_state),
+                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    found = await run(state, who.tenant_id, alerts_service.list_rules, read_only=True)
+    return {"data": [rule_json(v) for v in found]}
+
+
+@router.get("/v1/alerts/events", summary="Fired alert events, oldest first")
+async def list_events(after: int = Query(0, ge=0, description="Return events after this id"),
+                      limit: int = Query(100, ge=1, le=1000),
+                      rule_id: str | None = Query(None, alias="ruleId"),
+                      customer_ref: str | None = Query(None, alias="customerRef"),
+                      state: AppState = Depends(app_state),
+                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    found = await run(state, who.tenant_id, lambda uow: uow.alerts.events(
+        after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref),
+        read_only=True)
+    return {"data": [alerts_service.event_body(e) for e in found],
+            "nextAfter": found[-1].seq if found else after}
+
+
+@router.get("/v1/alerts/events/{event_id}/deliveries",
+            summary="Webhook deliveries of an alert event and every attempt")
+async def deliveries(event_id: str, state: AppState = Depends(app_state),
+                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    def read(uow: UnitOfWork) -> tuple[list[OutboxItem], list[DeliveryAttempt]]:
+        event = _find_event(uow, event_id)
+        return uow.alerts.outbox_for_event(event.seq), uow.alerts.attempts(event.seq)
+
+    outbox, attempts = await run(state, who.tenant_id, read, read_only=True)
+    return {"eventId": event_id, "deliveries": [outbox_json(o) for o in outbox],
+            "data": [attempt_json(a) for a in attempts]}
+
+
+def _find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
+    event = uow.alerts.get_event(event_id)
+    if event is None and event_id.isdigit():
+        event = uow.alerts.event_by_seq(int(event_id))
+    if event is None:
+        raise NotFoundError(f"alert event {event_id!r} does not exist",
+                            code="alert_event_not_found", field="id")
+    return event
+
+
+def _resume_point(header: str | None, query: int | None) -> int:
+    raw = header if header is not None else query
+    if raw is None or raw == "":
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError("Last-Event-ID must be an event id (an integer)",
+                              code="invalid_last_event_id", field="Last-Event-ID") from None
+    return max(value, 0)
+
+
+def sse_frame(event: AlertEventRecord) -> str:
+    data = json.dumps(alerts_service.event_body(event), separators=(",", ":"))
+    return f"id: {event.seq}\nevent: alert\ndata: {data}\n\n"
+
+
+@router.get("/v1/alerts/stream", summary="Server-sent events of the tenant's alert events",
+            response_class=StreamingResponse)
+async def stream(request: Request,
+                 last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+                 after: int | None = Query(None, ge=0, alias="lastEventId"),
+                 once: bool = Query(False, description="End after sending the backlog"),
+                 limit: int | None = Query(None, ge=1, description="End after this many events"),
+                 state: AppState = Depends(app_state),
+                 who: Principal = Depends(require("read"))) -> StreamingResponse:
+    """Events after ``Last-Event-ID`` (header, or ``lastEventId`` query), then new ones as
+    they are fired; a comment line every 15 s keeps proxies from closing an idle stream.
+    Event ids are the per-tenant sequence, so a reconnecting client resumes exactly."""
+    cursor = _resume_point(last_event_id, after)
+    tenant = who.tenant_id
+
+    async def frames() -> AsyncIterator[str]:
+        position, sent, beat = cursor, 0, time.monotonic()
+        yield "retry: 2000\n\n"
+        while True:
+            found = await run(state, tenant, lambda uow, start=position: uow.alerts.events(
+                after_seq=start, limit=PAGE), read_only=True)
+            for event in found:
+                yield sse_frame(event)
+                position, sent = event.seq, sent + 1
+                if limit is not None and sent >= limit:
+                    return
+            if len(found) == PAGE:
+                continue
+            if once or await request.is_disconnected():
+                return
+            if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                beat = time.monotonic()
+                yield ": heartbeat\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(frames(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/v1/alerts/{rule_id}", summary="Get an alert rule")
+async def get_rule(rule_id: str, state: AppState = Depends(app_state),
+                   who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    view = await run(state, who.tenant_id, lambda uow: alerts_service.get_rule(uow, rule_id),
+                     read_only=True)
+    return rule_json(view)
+
+
+@router.patch("/v1/alerts/{rule_id}", summary="Change an alert rule")
+async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
+                      state: AppState = Depends(app_state),
+                      who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    view = await run(state, who.tenant_id,
+                     lambda uow: alerts_service.update_rule(uow, rule_id, body, now))
+    return rule_json(view)
+
+
+@router.delete("/v1/alerts/{rule_id}", status_code=204, summary="Delete an alert rule")
+async def delete_rule(rule_id: str, state: AppState = Depends(app_state),
+                      who: Principal = Depends(require("admin"))) -> Response:
+    await run(state, who.tenant_id, lambda uow: alerts_service.delete_rule(uow, rule_id))
+    return Response(status_code=204)

@@ -1,0 +1,175 @@
+"""Alert rules and webhook signatures: pure definitions, no storage and no I/O.
+
+A rule watches one metric's quantity, or spend (one metric's cost, or the customer's total
+cost over all priced metrics), for one customer or all of them. It fires when the watched
+value reaches its threshold, at most once per customer and billing period (or once ever).
+The signature scheme (``t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">``) binds the
+timestamp to the body so a receiver can reject both tampering and replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+from urllib.parse import urlsplit
+
+from stripemeter_server.domain.decimals import check_precision, parse_decimal, to_plain_string
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.money import normalize_currency
+
+SIGNATURE_HEADER: Final = "Stripemeter-Signature"
+HUNDRED: Final = Decimal(100)
+
+
+class AlertKind(StrEnum):
+    QUANTITY = "quantity"
+    SPEND = "spend"
+
+
+class Recurrence(StrEnum):
+    PERIOD = "period"  # once per customer per billing period
+    ONCE = "once"  # once per customer, ever
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    kind: AlertKind
+    metric: str | None
+    customer_ref: str | None
+    threshold: Decimal
+    percent_of: Decimal | None = None
+    currency: str | None = None
+    recurrence: Recurrence = Recurrence.PERIOD
+    webhook_url: str | None = None
+    name: str | None = None
+    enabled: bool = True
+
+    @property
+    def trigger_value(self) -> Decimal:
+        """The absolute value that fires: the threshold, or that percent of ``percentOf``."""
+        if self.percent_of is None:
+            return self.threshold
+        return self.percent_of * self.threshold / HUNDRED
+
+    def watches(self, metric: str, customer_ref: str) -> bool:
+        if self.customer_ref is not None and self.customer_ref != customer_ref:
+            return False
+        return self.metric is None or self.metric == metric
+
+
+_KEYS: Final = frozenset({"type", "metric", "customerRef", "threshold", "percentOf", "currency",
+                          "recurrence", "webhookUrl", "name", "enabled", "secret"})
+
+
+def _invalid(message: str, field: str) -> ValidationError:
+    return ValidationError(message, code="invalid_alert_rule", field=field)
+
+
+def _amount(raw: object, field: str, *, required: bool) -> Decimal | None:
+    if raw is None:
+        if required:
+            raise _invalid(f"{field} is required", field)
+        return None
+    if isinstance(raw, bool | float):
+        raise _invalid(f"{field} must be a decimal string or an integer", field)
+    try:
+        value = parse_decimal(raw)
+        check_precision(value)
+    except ValueError as exc:
+        raise _invalid(f"{field} {exc}", field) from None
+    if value <= 0:
+        raise _invalid(f"{field} must be greater than 0", field)
+    return value
+
+
+def _text(raw: object, field: str, limit: int = 255) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw or len(raw) > limit:
+        raise _invalid(f"{field} must be a non-empty string of at most {limit} characters", field)
+    return raw
+
+
+def _webhook_url(raw: object) -> str | None:
+    url = _text(raw, "webhookUrl", 2048)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _invalid("webhookUrl must be an absolute http(s) URL", "webhookUrl")
+    return url
+
+
+def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
+    """Parse and validate the API's camelCase rule; errors name the offending field."""
+    for key in data:
+        if key not in _KEYS:
+            raise _invalid(f"unknown field {key!r}", str(key))
+    try:
+        kind = AlertKind(str(data.get("type", "quantity")))
+    except ValueError:
+        raise _invalid("type must be quantity or spend", "type") from None
+    try:
+        recurrence = Recurrence(str(data.get("recurrence", "period")))
+    except ValueError:
+        raise _invalid("recurrence must be period or once", "recurrence") from None
+    metric = _text(data.get("metric"), "metric")
+    if kind is AlertKind.QUANTITY and metric is None:
+        raise _invalid("a quantity alert needs a metric", "metric")
+    currency = _text(data.get("currency"), "currency", 3)
+    if currency is not None:
+        if kind is not AlertKind.SPEND:
+            raise _invalid("currency applies to spend alerts only", "currency")
+        try:
+            currency = normalize_currency(currency)
+        except ValidationError as exc:
+            raise _invalid(exc.message, "currency") from None
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _invalid("enabled must be true or false", "enabled")
+    threshold = _amount(data.get("threshold"), "threshold", required=True)
+    assert threshold is not None
+    return AlertRule(
+        kind=kind, metric=metric, customer_ref=_text(data.get("customerRef"), "customerRef"),
+        threshold=threshold, percent_of=_amount(data.get("percentOf"), "percentOf",
+                                                required=False),
+        currency=currency, recurrence=recurrence, webhook_url=_webhook_url(data.get("webhookUrl")),
+        name=_text(data.get("name"), "name"), enabled=enabled)
+
+
+def rule_to_dict(rule: AlertRule) -> dict[str, object]:
+    return {
+        "type": rule.kind.value, "metric": rule.metric, "customerRef": rule.customer_ref,
+        "threshold": to_plain_string(rule.threshold),
+        "percentOf": None if rule.percent_of is None else to_plain_string(rule.percent_of),
+        "currency": rule.currency, "recurrence": rule.recurrence.value,
+        "webhookUrl": rule.webhook_url, "name": rule.name, "enabled": rule.enabled,
+    }
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``hex(HMAC-SHA256(secret, f"{timestamp}." + body))``."""
+    message = str(timestamp).encode("ascii") + b"." + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, now: int,
+                     tolerance_seconds: int = 300) -> bool:
+    """What a receiver does: recompute, compare in constant time, bound the clock skew."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(fields.get("t", ""))
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    return hmac.compare_digest(fields.get("v1", ""), signature(secret, timestamp, body))

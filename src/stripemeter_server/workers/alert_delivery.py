@@ -1,0 +1,135 @@
+"""Delivers alert events to their webhooks from the outbox, with retries and a log.
+
+Each pass claims due deliveries in a short transaction that leases them (so no other worker
+takes them while the HTTP call runs), POSTs each one signed, then records the attempt and
+the next state in a second short transaction. No transaction is held open across HTTP: on
+SQLite that would block every writer. Failed attempts are retried with exponential backoff
+(capped) until 24 hours after the event, then the delivery is given up as ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from stripemeter_server import __version__
+from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
+from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.alerts import event_body
+from stripemeter_server.service.clock import Clock
+from stripemeter_server.storage.alerts_repo import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    DeliveryAttempt,
+    OutboxItem,
+)
+from stripemeter_server.storage.unit_of_work import Store
+
+log = logging.getLogger(__name__)
+MICROS = 1_000_000
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    first_retry: timedelta = timedelta(seconds=10)
+    max_retry: timedelta = timedelta(hours=1)
+    give_up_after: timedelta = timedelta(hours=24)
+    lease: timedelta = timedelta(minutes=2)
+    timeout_seconds: float = 10.0
+    batch: int = 50
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        """10 s, 20 s, 40 s, ... capped at an hour (``attempt`` counts from 1)."""
+        return min(self.first_retry * (2 ** min(attempt - 1, 30)), self.max_retry)
+
+
+class AlertDeliveryWorker:
+    def __init__(self, store: Store, clock: Clock, policy: DeliveryPolicy | None = None,
+                 client: httpx.Client | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy or DeliveryPolicy()
+        self._client = client or httpx.Client(timeout=self._policy.timeout_seconds,
+                                              follow_redirects=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """One pass: claim what is due at ``now`` and attempt each; returns attempts made."""
+        at = now or self._clock.now()
+        with self._store.unit_of_work() as uow:
+            items = uow.alerts.claim_due(to_micros(at), int(self._policy.lease.total_seconds()
+                                                            * MICROS), self._policy.batch)
+            uow.commit()
+        for item in items:
+            self._attempt(item, at)
+        return len(items)
+
+    def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
+        """The loop of ``stripemeter worker`` (and ``serve --with-worker``)."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # a broken pass must not kill the loop; the next one retries
+                log.exception("alert delivery pass failed")
+                busy = 0
+            if not busy:
+                stop.wait(interval_seconds)
+
+    def _attempt(self, item: OutboxItem, now: datetime) -> None:
+        with self._store.unit_of_work(item.tenant_id, read_only=True) as uow:
+            event = uow.alerts.event_by_seq(item.event_seq)
+            rule = uow.alerts.get_rule(item.rule_id)
+        attempt = item.attempts + 1
+        if event is None or rule is None or rule.secret is None:
+            self._record(item, now, attempt, None, "cancelled", "the alert rule was deleted",
+                         0, FAILED)
+            return
+        body = json.dumps(event_body(event), separators=(",", ":")).encode("utf-8")
+        stamp = int(now.timestamp())
+        headers = {"Content-Type": "application/json",
+                   "User-Agent": f"stripemeter/{__version__}",
+                   SIGNATURE_HEADER: signature_header(rule.secret, stamp, body),
+                   "Stripemeter-Event-Id": event.event_id,
+                   "Stripemeter-Delivery-Id": item.delivery_id}
+        started = time.perf_counter()
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = self._client.post(item.url, content=body, headers=headers)
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        duration = int((time.perf_counter() - started) * MICROS)
+        if error is None:
+            self._record(item, now, attempt, status_code, "delivered", None, duration, DELIVERED)
+            return
+        retry_at = now + self._policy.retry_delay(attempt)
+        if retry_at - from_micros(item.created_us) > self._policy.give_up_after:
+            self._record(item, now, attempt, status_code, "failed", error, duration, FAILED)
+            return
+        self._record(item, now, attempt, status_code, "retrying", error, duration, PENDING,
+                     next_at=retry_at)
+
+    def _record(self, item: OutboxItem, now: datetime, attempt: int, status_code: int | None,
+                outcome: str, error: str | None, duration_us: int, status: str, *,
+                next_at: datetime | None = None) -> None:
+        record = DeliveryAttempt(
+            delivery_id=item.delivery_id, attempt=attempt, event_seq=item.event_seq,
+            url=item.url, attempted_us=to_micros(now), status_code=status_code, outcome=outcome,
+            error=error, duration_us=duration_us,
+            next_attempt_us=None if next_at is None else to_micros(next_at))
+        with self._store.unit_of_work(item.tenant_id) as uow:
+            uow.alerts.record_attempt(record, status=status, now_us=to_micros(now))
+            uow.commit()
+
