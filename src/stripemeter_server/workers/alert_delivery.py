@@ -62,6 +62,12 @@ class AlertDeliveryWorker:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> AlertDeliveryWorker:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def run_once(self, now: datetime | None = None) -> int:
         """One pass: claim what is due at ``now`` and attempt each; returns attempts made."""
         at = now or self._clock.now()

@@ -55,7 +55,8 @@ def test_a_refused_delivery_is_retried_until_the_receiver_accepts(
         client: Client, store: Store, clock: FrozenClock) -> None:
     with webhook_receiver([500, 503, 200]) as receiver:
         event_id = fire(client, receiver)
-        deliver_until_quiet(AlertDeliveryWorker(store, clock), clock, hours=1)
+        with AlertDeliveryWorker(store, clock) as worker:
+            deliver_until_quiet(worker, clock, hours=1)
     assert [a["outcome"] for a in attempts(client, event_id)] == \
         ["retrying", "retrying", "delivered"]
 
@@ -64,7 +65,8 @@ def test_the_signature_verifies_with_the_rule_secret(
         client: Client, store: Store, clock: FrozenClock) -> None:
     with webhook_receiver([200]) as receiver:
         fire(client, receiver)
-        AlertDeliveryWorker(store, clock).run_once(clock.now())
+        with AlertDeliveryWorker(store, clock) as worker:
+            worker.run_once(clock.now())
     request = receiver.requests[0]
     assert verify_signature(SECRET, request.headers[SIGNATURE_HEADER], request.body,
                             now=int(clock.now().timestamp()))
@@ -73,7 +75,8 @@ def test_the_signature_verifies_with_the_rule_secret(
 def test_the_body_is_the_alert_event(client: Client, store: Store, clock: FrozenClock) -> None:
     with webhook_receiver([200]) as receiver:
         event_id = fire(client, receiver)
-        AlertDeliveryWorker(store, clock).run_once(clock.now())
+        with AlertDeliveryWorker(store, clock) as worker:
+            worker.run_once(clock.now())
     body = json.loads(receiver.requests[0].body)
     assert (body["id"], body["type"], body["value"], body["threshold"]) == \
         (event_id, "alert.triggered", "11", "10")
@@ -82,9 +85,10 @@ def test_the_body_is_the_alert_event(client: Client, store: Store, clock: Frozen
 def test_a_retry_waits_for_its_backoff(client: Client, store: Store, clock: FrozenClock) -> None:
     with webhook_receiver([500]) as receiver:
         fire(client, receiver)
-        worker = AlertDeliveryWorker(store, clock)
-        made = [worker.run_once(clock.now()), worker.run_once(clock.now() + timedelta(seconds=9)),
-                worker.run_once(clock.now() + timedelta(seconds=10))]
+        with AlertDeliveryWorker(store, clock) as worker:
+            made = [worker.run_once(clock.now()),
+                    worker.run_once(clock.now() + timedelta(seconds=9)),
+                    worker.run_once(clock.now() + timedelta(seconds=10))]
     assert made == [1, 0, 1]
 
 
@@ -92,7 +96,8 @@ def test_delivery_gives_up_after_24_hours(client: Client, store: Store,
                                           clock: FrozenClock) -> None:
     with webhook_receiver([500]) as receiver:
         event_id = fire(client, receiver)
-        deliver_until_quiet(AlertDeliveryWorker(store, clock), clock, hours=30)
+        with AlertDeliveryWorker(store, clock) as worker:
+            deliver_until_quiet(worker, clock, hours=30)
     body = client.get(f"/v1/alerts/events/{event_id}/deliveries").json()
     assert (body["deliveries"][0]["status"], body["data"][-1]["outcome"]) == ("failed", "failed")
 
@@ -102,6 +107,7 @@ def test_an_unreachable_receiver_is_logged_as_an_error(
     with webhook_receiver([200]) as receiver:
         url = receiver.url
     event_id = fire(client, Receiver(url=url, statuses=[]))  # the server is gone now
-    AlertDeliveryWorker(store, clock).run_once(clock.now())
+    with AlertDeliveryWorker(store, clock) as worker:
+        worker.run_once(clock.now())
     attempt = attempts(client, event_id)[0]
     assert (attempt["outcome"], attempt["statusCode"]) == ("retrying", None)
