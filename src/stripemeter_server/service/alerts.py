@@ -174,11 +174,11 @@ def evaluate_alerts(uow: UnitOfWork, touched_counter_keys: Iterable[CounterKey],
         for record, rule in rules:
             if not rule.watches(metric, customer_ref) or metric not in aggregations:
                 continue
-            scope = None if rule.recurrence is Recurrence.ONCE else period_start_us
-            if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
-                continue
             value, currency = _observed(ev, rule, key, aggregations)
             if value is None or value < rule.trigger_value:
+                continue  # checked first: below-threshold keys cost no fired-lookup
+            scope = None if rule.recurrence is Recurrence.ONCE else period_start_us
+            if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
                 continue
             event = _fire(ev, record, rule, key, value, currency, now)
             if event is not None:
