@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import timedelta
 from typing import Any
+
+import stamina
 
 from stripemeter_server.service.alerts import create_rule
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.corrections import create_adjustment
 from stripemeter_server.service.pricing import put_price
 from stripemeter_server.storage.alerts_repo import AlertEventRecord
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.storage.unit_of_work import RetryableConflict, Store
 from tests.support.ledger import ingest, make_tenant, us
 
 METRICS = [{"code": "calls", "aggregation": "sum"}]
@@ -150,3 +153,21 @@ def us_of(day: str) -> int:
     from stripemeter_server.domain.timestamps import parse_timestamp
 
     return us(parse_timestamp(f"{day}T00:00:00Z"))
+
+
+def test_concurrent_crossings_fire_once(store: Store, clock: FrozenClock) -> None:
+    setup(store, clock)
+    barrier = threading.Barrier(4)
+
+    def cross() -> None:
+        barrier.wait()
+        for attempt in stamina.retry_context(on=RetryableConflict, attempts=10):
+            with attempt:
+                ingest(store, "acme", [ev("11")], clock.now())
+
+    threads = [threading.Thread(target=cross) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(fired(store)) == 1
