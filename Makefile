@@ -29,8 +29,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/ensure-postgres.sh
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
 	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
 
 test-node: $(STAMP)
 	@bash scripts/test-node.sh
