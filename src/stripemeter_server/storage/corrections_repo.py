@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.dialects import chunks, insert_for
@@ -105,21 +105,21 @@ class PeriodLocksRepository:
     def find_many(
         self, keys: Sequence[tuple[str, str, int]]
     ) -> dict[tuple[str, str, int], PeriodLock]:
+        """Locks for the given counters, selected by customer (cheap to bind) and filtered."""
+        wanted = set(keys)
         found: dict[tuple[str, str, int], PeriodLock] = {}
-        for part in chunks(sorted(set(keys))):
+        for part in chunks(sorted({c for _, c, _ in wanted})):
             rows = self._conn.execute(
                 select(period_locks).where(
                     period_locks.c.tenant_id == self._tenant,
-                    tuple_(
-                        period_locks.c.metric,
-                        period_locks.c.customer_ref,
-                        period_locks.c.period_start_us,
-                    ).in_(list(part)),
+                    period_locks.c.customer_ref.in_(list(part)),
                 )
             )
             for row in rows:
                 lock = _lock(row)
-                found[(lock.metric, lock.customer_ref, lock.period_start_us)] = lock
+                key = (lock.metric, lock.customer_ref, lock.period_start_us)
+                if key in wanted:
+                    found[key] = lock
         return found
 
     def find(

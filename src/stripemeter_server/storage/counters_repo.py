@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.expression import bindparam
 
@@ -69,40 +69,52 @@ class CountersRepository:
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
     ) -> dict[CounterKey, StoredCounter]:
-        """Create missing counters, then lock and load all of them (sorted: no deadlocks)."""
+        """Lock and load the counters, creating the missing ones (sorted: no deadlocks).
+
+        Existing counters are the common case, so they are selected first and only the
+        missing ones are inserted (then selected) — one statement per batch in steady state.
+        """
         if not periods:
             return {}
-        keys = sorted(periods)
-        zero = _state_values(CounterState())
-        rows = [
-            {
-                "tenant_id": self._tenant,
-                "metric": m,
-                "customer_ref": c,
-                "period_start_us": p,
-                "period_end_us": periods[(m, c, p)],
-                "updated_us": now_us,
-                **zero,
-            }
-            for (m, c, p) in keys
-        ]
-        insert = insert_for(self._conn, counters).on_conflict_do_nothing()
-        self._conn.execute(insert, rows)
+        found = self._select_locked(sorted(periods))
+        missing = sorted(set(periods) - found.keys())
+        if missing:
+            zero = _state_values(CounterState())
+            rows = [
+                {
+                    "tenant_id": self._tenant,
+                    "metric": m,
+                    "customer_ref": c,
+                    "period_start_us": p,
+                    "period_end_us": periods[(m, c, p)],
+                    "updated_us": now_us,
+                    **zero,
+                }
+                for (m, c, p) in missing
+            ]
+            self._conn.execute(insert_for(self._conn, counters).on_conflict_do_nothing(), rows)
+            found.update(self._select_locked(missing))
+        return found
+
+    def _select_locked(self, keys: Sequence[CounterKey]) -> dict[CounterKey, StoredCounter]:
+        """Select by customer (a plain IN list, cheap to bind) and keep the wanted keys."""
+        wanted = set(keys)
+        metrics = sorted({m for m, _, _ in keys})
+        customers = sorted({c for _, c, _ in keys})
         found: dict[CounterKey, StoredCounter] = {}
-        for part in chunks(keys):
+        for part in chunks(customers):
             query = (
                 select(counters)
                 .where(counters.c.tenant_id == self._tenant)
-                .where(
-                    tuple_(
-                        counters.c.metric, counters.c.customer_ref, counters.c.period_start_us
-                    ).in_(list(part))
-                )
+                .where(counters.c.metric.in_(metrics))
+                .where(counters.c.customer_ref.in_(list(part)))
+                .where(counters.c.period_start_us.in_(sorted({p for _, _, p in keys})))
                 .order_by(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
             )
             for row in self._conn.execute(for_update(self._conn, query)):
                 stored = _stored(row)
-                found[stored.key] = stored
+                if stored.key in wanted:
+                    found[stored.key] = stored
         return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
