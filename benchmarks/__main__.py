@@ -24,7 +24,7 @@ from benchmarks import report
 from benchmarks.config import DATABASES, FULL, PROFILES, QUICK, SCENARIOS, SMOKE
 from benchmarks.progress import Reporter
 from benchmarks.scenarios import RUNNERS, DbRun, create_metrics
-from benchmarks.server import Postgres, Server
+from benchmarks.server import Postgres, Server, load_average
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile.name,
         "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
         "commit": _commit(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
-        "sqlite": sqlite3.sqlite_version, "postgres": None,
+        "sqlite": sqlite3.sqlite_version, "postgres": None, "load_average_start": load_average(),
         "sizes": {k: v for k, v in vars(profile).items() if k != "name"}}
     rows: list[dict[str, Any]] = []
     try:
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     meta["duration_s"] = round(time.monotonic() - t0, 1)
+    meta["load_average_end"] = load_average()
     doc = {"meta": meta, "results": rows, "targets": report.evaluate(rows)}
     report.print_tables(doc, reporter.console)
     for path in report.write(doc, args.results_dir, timestamped=not args.smoke):

@@ -26,23 +26,30 @@ class Profile:
     read_requests: int
     verify_sample: int
     time_limit_s: float
-    preload_time_limit_s: float
+    preload_time_limit_s: dict[str, float]
 
 
-FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=200_000,
-               batch_clients=4, single_requests=20_000, single_clients=4,
-               ledger_events=1_000_000, preload_batch=1000, read_requests=5_000,
-               verify_sample=1_000, time_limit_s=120.0, preload_time_limit_s=360.0)
+# Sized so that `make bench` stays near 15 minutes at the ingest rates measured so far
+# (a few thousand events/s): the preload budget goes mostly to SQLite, the default store,
+# so that its ledger reaches 1M; on PostgreSQL the ledger reaches what its budget allows
+# (the row records ``ledger_events``, and the read target is only judged at >= 1M).
+FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=100_000,
+               batch_clients=4, single_requests=5_000, single_clients=4,
+               ledger_events=1_000_000, preload_batch=1000, read_requests=2_000,
+               verify_sample=500, time_limit_s=150.0,
+               preload_time_limit_s={"sqlite": 420.0, "postgres": 150.0})
 
 QUICK = Profile(name="quick", customers=1_000, batch_size=500, batch_events=20_000,
                 batch_clients=4, single_requests=2_000, single_clients=4,
                 ledger_events=50_000, preload_batch=1000, read_requests=500,
-                verify_sample=1_000, time_limit_s=60.0, preload_time_limit_s=120.0)
+                verify_sample=1_000, time_limit_s=60.0,
+                preload_time_limit_s={"sqlite": 120.0, "postgres": 120.0})
 
 SMOKE = Profile(name="smoke", customers=50, batch_size=100, batch_events=400,
                 batch_clients=2, single_requests=40, single_clients=2,
                 ledger_events=1_000, preload_batch=200, read_requests=20,
-                verify_sample=50, time_limit_s=20.0, preload_time_limit_s=20.0)
+                verify_sample=50, time_limit_s=20.0,
+                preload_time_limit_s={"sqlite": 20.0, "postgres": 20.0})
 
 PROFILES = {p.name: p for p in (FULL, QUICK, SMOKE)}
 

@@ -20,12 +20,13 @@ ROUND = 200_000
 
 
 def preload(server: Server, url: str, count: int, profile: Profile, reporter: Reporter,
-            mode: str) -> int:
+            mode: str, database: str) -> int:
     """Add ``count`` new events (fewer if the time limit is hit); returns how many were added."""
+    budget = profile.preload_time_limit_s[database]
     if mode == "direct":
-        return _direct(url, count, profile, reporter)
+        return _direct(url, count, profile, reporter, budget)
     added = 0
-    deadline = datetime.now(UTC).timestamp() + profile.preload_time_limit_s
+    deadline = datetime.now(UTC).timestamp() + budget
     with reporter.task("preload (http)", count) as update:
         for rnd in range((count + ROUND - 1) // ROUND):
             remaining_s = deadline - datetime.now(UTC).timestamp()
@@ -46,7 +47,7 @@ def preload(server: Server, url: str, count: int, profile: Profile, reporter: Re
     return added
 
 
-def _direct(url: str, count: int, profile: Profile, reporter: Reporter) -> int:
+def _direct(url: str, count: int, profile: Profile, reporter: Reporter, budget: float) -> int:
     from stripemeter_server.domain.events import EventLimits
     from stripemeter_server.service.ingest import ingest_batch
     from stripemeter_server.storage.unit_of_work import Store
@@ -54,7 +55,7 @@ def _direct(url: str, count: int, profile: Profile, reporter: Reporter) -> int:
     store = Store(url)
     limits = EventLimits()
     added = 0
-    deadline = datetime.now(UTC).timestamp() + profile.preload_time_limit_s
+    deadline = datetime.now(UTC).timestamp() + budget
     try:
         with reporter.task("preload (direct)", count) as update:
             for rnd in range((count + ROUND - 1) // ROUND):

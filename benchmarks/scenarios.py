@@ -48,6 +48,8 @@ class DbRun:
     ledger: int = 0
     replay: dict[str, Replayable] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    last_cpu_s: float = 0.0
+    preloaded: bool = False
 
     @property
     def sample(self) -> list[str]:
@@ -70,6 +72,7 @@ def create_metrics(server: Server) -> None:
 def _row(run: DbRun, scenario: str, load: LoadResult, *, rss_mb: float, exact: bool | None,
          checks: dict[str, Any], **extra: Any) -> dict[str, Any]:
     wall = load.wall_s or float("nan")
+    cpu = run.last_cpu_s
     p50, p99 = load.percentile(50), load.percentile(99)
     return {"database": run.database, "scenario": scenario, "requests": load.requests,
             "events": load.events, "seconds": round(load.wall_s, 3),
@@ -78,6 +81,10 @@ def _row(run: DbRun, scenario: str, load: LoadResult, *, rss_mb: float, exact: b
             "p50_ms": None if p50 is None else round(p50, 3),
             "p99_ms": None if p99 is None else round(p99, 3),
             "peak_rss_mb": rss_mb, "exact": exact, "timed_out": load.timed_out,
+            "server_cpu_s": round(cpu, 2),
+            "server_cpu_util": round(cpu / wall, 2) if load.wall_s else None,
+            "events_per_server_cpu_s": round(load.events / cpu, 1) if cpu and load.events
+            else None,
             "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
             "errors": load.errors[:5], "checks": checks, **extra}
 
@@ -86,9 +93,11 @@ def _ingest(run: DbRun, scenario: str, requests: Sequence[Request], clients: int
             *, expect: str, report: bool) -> LoadResult:
     """Time one ingest phase, then verify counts and totals; appends a row when ``report``."""
     run.server.rss.reset()
+    cpu_before = run.server.cpu_seconds()
     with run.reporter.task(f"{run.database} {scenario}", len(requests)) as update:
         load = run_load(run.server.port, run.server.key, requests, clients=clients,
                         time_limit=run.profile.time_limit_s, on_progress=update)
+    run.last_cpu_s = run.server.cpu_seconds() - cpu_before
     rss = run.server.rss.peak_mb()
     return load if not report else _verify_and_record(run, scenario, requests, load, expect, rss)
 
@@ -120,7 +129,8 @@ def _clients(run: DbRun, scenario: str) -> int:
 def _summary(row: dict[str, Any]) -> str:
     rate = row["events_per_s"] or row["requests_per_s"]
     return (f"{row['database']} {row['scenario']}: {rate} /s, p50 {row['p50_ms']} ms, "
-            f"p99 {row['p99_ms']} ms, RSS {row['peak_rss_mb']} MB, exact={row['exact']}")
+            f"p99 {row['p99_ms']} ms, RSS {row['peak_rss_mb']} MB, "
+            f"server CPU {row['server_cpu_util']} cores, exact={row['exact']}")
 
 
 def ingest_new(run: DbRun, scenario: str, *, report: bool = True) -> None:
@@ -159,12 +169,15 @@ def ingest_dup(run: DbRun, scenario: str) -> None:
 
 
 def fill_ledger(run: DbRun) -> None:
-    """Top the ledger up to ``ledger_events`` (not timed as a scenario; its rate is logged)."""
+    """Top the ledger up to ``ledger_events`` once (its rate is logged, not a scenario); if
+    the time budget ran out, later scenarios use the ledger as it is."""
     missing = run.profile.ledger_events - run.ledger
-    if missing <= 0:
+    if missing <= 0 or run.preloaded:
         return
+    run.preloaded = True
     started = time.monotonic()
-    added = preload(run.server, run.url, missing, run.profile, run.reporter, run.preload_mode)
+    added = preload(run.server, run.url, missing, run.profile, run.reporter, run.preload_mode,
+                    run.database)
     seconds = time.monotonic() - started
     run.ledger += added
     run.reporter.log(f"{run.database} preload ({run.preload_mode}): {added} events in "

@@ -41,6 +41,26 @@ def _proc_kb(pid: int, field: str) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (from /proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> list[float]:
+    """The machine's 1/5/15-minute load averages: other work on a shared machine skews
+    timings, so every run records them."""
+    try:
+        with open("/proc/loadavg") as fh:
+            return [float(x) for x in fh.read().split()[:3]]
+    except OSError:
+        return []
+
+
 class RssProbe:
     """Peak resident memory of one process between ``reset()`` and ``peak_mb()``."""
 
@@ -133,6 +153,9 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("server not ready within 60 s")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.proc.pid)
 
     def client(self) -> Client:
         return Client(self.port, self.key)
