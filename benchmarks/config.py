@@ -30,14 +30,14 @@ class Profile:
 
 
 # Sized so that `make bench` stays near 15 minutes at the ingest rates measured so far
-# (a few thousand events/s): the preload budget goes mostly to SQLite, the default store,
-# so that its ledger reaches 1M; on PostgreSQL the ledger reaches what its budget allows
-# (the row records ``ledger_events``, and the read target is only judged at >= 1M).
+# (a few thousand events/s): the preload (1M events in the ledger) takes most of it. If a
+# budget runs out, the ledger stays smaller (the row records ``ledger_events``, and the
+# read target is then reported as not judged at 1M).
 FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=100_000,
                batch_clients=4, single_requests=5_000, single_clients=4,
                ledger_events=1_000_000, preload_batch=1000, read_requests=2_000,
                verify_sample=500, time_limit_s=150.0,
-               preload_time_limit_s={"sqlite": 420.0, "postgres": 150.0})
+               preload_time_limit_s={"sqlite": 420.0, "postgres": 360.0})
 
 QUICK = Profile(name="quick", customers=1_000, batch_size=500, batch_events=20_000,
                 batch_clients=4, single_requests=2_000, single_clients=4,

@@ -81,16 +81,21 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
             timed_out = True
             break
         req = requests[pos]
-        t0 = time.perf_counter()
-        try:
-            conn.request(req.method, req.path, body=req.body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            if len(errors) < _MAX_ERRORS:
-                errors.append(f"{type(exc).__name__}: {exc}")
-            conn.close()
-            conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        # A dropped connection (the server closes it after a 500) gets one retry on a new
+        # connection: safe, because every ingest request carries explicit idempotency keys.
+        for _attempt in range(2):
+            t0 = time.perf_counter()
+            try:
+                conn.request(req.method, req.path, body=req.body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                if len(errors) < _MAX_ERRORS:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        else:
             continue
         latencies.append((time.perf_counter() - t0) * 1000.0)
         statuses[resp.status] = statuses.get(resp.status, 0) + 1
