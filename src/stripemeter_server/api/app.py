@@ -28,6 +28,7 @@ from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.storage.unit_of_work import Store
 
 DESCRIPTION = """Usage metering for usage-based billing on Stripe.
@@ -53,11 +54,14 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, context: ServiceContext | None = None
 ) -> FastAPI:
     ctx = context or build_context(settings, clock)
-    state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry())
+    writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 4)
+    committer = GroupCommitter(ctx, writers=writers, max_events=settings.max_group_events)
+    state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        committer.stop()
         if context is None:
             ctx.store.close()
 

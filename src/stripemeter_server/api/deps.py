@@ -15,6 +15,7 @@ from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.errors import ForbiddenError, UnauthorizedError
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.service.tenancy import Principal, authenticate, hash_key
 from stripemeter_server.storage.unit_of_work import RetryableConflict, UnitOfWork
 
@@ -27,6 +28,7 @@ class AppState:
     settings: Settings
     ctx: ServiceContext
     telemetry: Telemetry
+    committer: GroupCommitter
     key_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
 
 

@@ -97,6 +97,10 @@ def _optional_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> 
 def _checked_string(value: object, name: str, limits: EventLimits) -> str:
     if not isinstance(value, str):
         raise EventRejected(f"{name} must be a string", code="invalid_field", field=name)
+    if "\x00" in value:
+        raise EventRejected(
+            f"{name} must not contain NUL characters", code="invalid_field", field=name
+        )
     if len(value) > limits.max_string_length:
         raise EventRejected(
             f"{name} is {len(value)} characters long; at most {limits.max_string_length} allowed",

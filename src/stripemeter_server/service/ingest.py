@@ -75,6 +75,25 @@ class _Prepared:
         return (self.metric.code, self.event.customer_ref, to_micros(self.period.start))
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """One client request inside a group commit: its events, arrival time, id and key."""
+
+    events: Sequence[Any]
+    received_at: datetime
+    request_id: str
+    actor: str = "ingest"
+
+
+@dataclass(slots=True)
+class _Slots:
+    """Per-event facts of a (possibly grouped) batch, by index in the concatenated list."""
+
+    received_at: list[datetime]
+    request_ids: list[str]
+    actors: list[str]
+
+
 def ingest_batch(
     uow: UnitOfWork,
     raw_events: Sequence[Any],
@@ -85,18 +104,48 @@ def ingest_batch(
     actor: str = "ingest",
 ) -> IngestOutcome:
     """Process one batch inside ``uow``; the caller commits."""
-    outcome = IngestOutcome(
-        request_id or f"req_{uuid.uuid4().hex[:24]}",
-        [EventResult(i, REJECTED) for i in range(len(raw_events))],
+    request = BatchRequest(raw_events, now, request_id or f"req_{uuid.uuid4().hex[:24]}", actor)
+    return ingest_group(uow, [request], now=now, limits=limits)[0]
+
+
+def ingest_group(
+    uow: UnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
+) -> list[IngestOutcome]:
+    """Process several requests of one tenant as one batch (group commit).
+
+    The result is what processing them one after another would give: dedupe across the
+    requests is in order, each event keeps its own arrival time (which derived keys use), and
+    the caller commits them together, so each request is still all-or-nothing.
+    """
+    events = [event for request in requests for event in request.events]
+    slots = _Slots(
+        [r.received_at for r in requests for _ in r.events],
+        [r.request_id for r in requests for _ in r.events],
+        [r.actor for r in requests for _ in r.events],
     )
-    valid = _validate(raw_events, uow.tenant_id, now, limits, outcome.results)
-    prepared = _prepare(uow, valid, now, outcome.results)
-    fresh = _dedupe_in_batch(prepared, outcome.results)
-    fresh = _apply_close_policy(uow, fresh, now, outcome.results)
-    inserted = _insert(uow, fresh, now, outcome)
-    _count(uow, inserted, now, outcome, actor)
-    evaluate_alerts(uow, outcome.touched, now)  # same transaction: fire-once with the usage
-    return outcome
+    combined = IngestOutcome(
+        requests[0].request_id if requests else "",
+        [EventResult(i, REJECTED) for i in range(len(events))],
+    )
+    valid = _validate(events, uow.tenant_id, slots.received_at, limits, combined.results)
+    prepared = _prepare(uow, valid, now, combined.results)
+    fresh = _dedupe_in_batch(prepared, combined.results)
+    fresh = _apply_close_policy(uow, fresh, now, combined.results)
+    inserted = _insert(uow, fresh, slots, combined)
+    _count(uow, inserted, now, combined, slots.actors)
+    evaluate_alerts(uow, combined.touched, now)  # same transaction: fire-once with the usage
+    return _split(requests, combined)
+
+
+def _split(requests: Sequence[BatchRequest], combined: IngestOutcome) -> list[IngestOutcome]:
+    outcomes, offset = [], 0
+    for request in requests:
+        results = combined.results[offset : offset + len(request.events)]
+        for result in results:
+            result.index -= offset
+        outcomes.append(IngestOutcome(request.request_id, results, combined.touched))
+        offset += len(request.events)
+    return outcomes
 
 
 def _reject(result: EventResult, error: EventRejected) -> None:
@@ -111,14 +160,16 @@ def _reject(result: EventResult, error: EventRejected) -> None:
 def _validate(
     raw_events: Sequence[Any],
     tenant_id: str,
-    now: datetime,
+    received_at: Sequence[datetime],
     limits: EventLimits,
     results: list[EventResult],
 ) -> list[tuple[int, ValidEvent]]:
     valid = []
     for index, raw in enumerate(raw_events):
         try:
-            event = validate_event(raw, tenant_id=tenant_id, received_at=now, limits=limits)
+            event = validate_event(
+                raw, tenant_id=tenant_id, received_at=received_at[index], limits=limits
+            )
         except EventRejected as error:
             _reject(results[index], error)
             if isinstance(raw, dict) and isinstance(raw.get("idempotencyKey"), str):
@@ -240,9 +291,8 @@ def _apply_close_policy(
 
 
 def _insert(
-    uow: UnitOfWork, fresh: list[_Prepared], now: datetime, outcome: IngestOutcome
+    uow: UnitOfWork, fresh: list[_Prepared], slots: _Slots, outcome: IngestOutcome
 ) -> list[_Prepared]:
-    received_us = to_micros(now)
     rows = [
         {
             "idempotency_key": p.event.idempotency_key,
@@ -250,14 +300,14 @@ def _insert(
             "customer_ref": p.event.customer_ref,
             "quantity": p.event.quantity,
             "ts_us": to_micros(p.event.ts),
-            "received_us": received_us,
+            "received_us": to_micros(slots.received_at[p.index]),
             "resource_id": p.event.resource_id,
             "meta": p.event.meta_json,
             "fingerprint": p.event.fingerprint,
             "late": False,
             "late_after_close": p.late_target is not None,
             "voided_us": None,
-            "request_id": outcome.request_id,
+            "request_id": slots.request_ids[p.index],
         }
         for p in fresh
     ]
@@ -279,7 +329,11 @@ def _insert(
 
 
 def _count(
-    uow: UnitOfWork, inserted: list[_Prepared], now: datetime, outcome: IngestOutcome, actor: str
+    uow: UnitOfWork,
+    inserted: list[_Prepared],
+    now: datetime,
+    outcome: IngestOutcome,
+    actors: Sequence[str],
 ) -> None:
     counting = [p for p in inserted if p.counts]
     if not counting:
@@ -310,7 +364,9 @@ def _count(
         if item.late_target is not None:
             effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
             adjustments.append(
-                _book_late(counter, counters[_target_key(item)], item, effect, now, actor)
+                _book_late(
+                    counter, counters[_target_key(item)], item, effect, now, actors[item.index]
+                )
             )
     uow.counters.save(counters.values(), to_micros(now))
     uow.events.mark_late(late_keys)

@@ -26,6 +26,7 @@ def check(raw: object) -> tuple[str, str | None]:
         ({"metric": None}, ("missing_field", "metric")),
         ({"customerRef": ""}, ("missing_field", "customerRef")),
         ({"customerRef": 12}, ("invalid_field", "customerRef")),
+        ({"customerRef": "a\x00b"}, ("invalid_field", "customerRef")),
         ({"resourceId": "r" * 256}, ("field_too_long", "resourceId")),
         ({"quantity": "NaN"}, ("invalid_quantity", "quantity")),
         ({"quantity": "Infinity"}, ("invalid_quantity", "quantity")),

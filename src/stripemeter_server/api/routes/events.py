@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
@@ -14,10 +15,9 @@ from stripemeter_server.api.serialize import event_json, json_response_body, par
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections import void_event
-from stripemeter_server.service.ingest import IngestOutcome, ingest_batch
+from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.events_repo import EventFilter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["events"])
 
@@ -130,20 +130,8 @@ async def ingest(
     for raw in events:
         if isinstance(raw, dict):
             check_tenant(who, raw.get("tenantId"))
-    ctx = state.ctx
-    now = ctx.clock.now()
-
-    def work(uow: UnitOfWork) -> IngestOutcome:
-        return ingest_batch(
-            uow,
-            events,
-            now=now,
-            limits=ctx.limits,
-            request_id=request.state.request_id,
-            actor=who.key_id,
-        )
-
-    outcome = await run(state, who.tenant_id, work)
+    batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
+    outcome = await asyncio.wrap_future(state.committer.submit(who.tenant_id, batch))
     for status in ("accepted", "duplicate", "conflict", "rejected"):
         if n := outcome.count(status):
             state.telemetry.events.labels(status).inc(n)
