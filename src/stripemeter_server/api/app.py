@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
+from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.routes import (
     adjustments,
     admin,
@@ -73,20 +72,6 @@ def create_app(
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = (
-            request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex[:24]}"
-        )
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        state.telemetry.requests.labels(
-            getattr(route, "path", "unmatched"), request.method, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
+    app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 
     return app
