@@ -75,3 +75,8 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for multi-process serving: each worker process reads the settings once."""
+    return create_app(Settings())

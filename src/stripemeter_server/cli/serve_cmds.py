@@ -24,6 +24,9 @@ def serve(
     with_worker: bool = typer.Option(
         False, "--with-worker", help="Also deliver alert webhooks in this process."
     ),
+    workers: int = typer.Option(
+        1, help="HTTP worker processes (each runs its own group-commit writers)."
+    ),
 ) -> None:
     """Migrate (embedded store), bootstrap on an empty database, and serve the HTTP API."""
     import uvicorn
@@ -44,6 +47,18 @@ def serve(
         raise typer.Exit(2) from None
     key = issued.secret if issued else _known_key(ctx, settings.bootstrap_key)
     _print_welcome(host, port, key, settings.database_url)
+    if workers > 1:
+        ctx.store.close()
+        uvicorn.run(
+            "stripemeter_server.api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            workers=workers,
+        )
+        return
     app = create_app(settings, context=ctx)
     if with_worker:  # handy for the embedded store: one process does everything
         from stripemeter_server.cli.worker_cmds import start_in_background
