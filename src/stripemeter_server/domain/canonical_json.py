@@ -24,13 +24,39 @@ def canonicalize(value: object) -> bytes:
     that are not valid Unicode (lone surrogates); ``TypeError`` for unsupported types and
     non-string object keys.
     """
-    parts: list[str] = []
-    _write(value, parts)
-    text = "".join(parts)
+    if _is_plain(value):
+        # Fast path (the common event): for strings, null, booleans, safe integers and
+        # objects whose keys sort the same by code point and by UTF-16 unit, the standard
+        # encoder's output is byte-identical to JCS (same escapes, same number text).
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    else:
+        parts: list[str] = []
+        _write(value, parts)
+        text = "".join(parts)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("string contains a lone surrogate; it is not valid Unicode") from None
+
+
+_MAX_SAFE_INTEGER = 2**53
+
+
+def _is_plain(value: object, depth: int = 0) -> bool:
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INTEGER < value < _MAX_SAFE_INTEGER
+    if depth > 32:
+        return False
+    if isinstance(value, list | tuple):
+        return all(_is_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and (not key or max(key) < "\ud800") and _is_plain(item, depth + 1)
+            for key, item in value.items()
+        )
+    return False
 
 
 def _write(value: object, out: list[str]) -> None:
