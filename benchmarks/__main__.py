@@ -44,12 +44,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _commit() -> str:
+    """HEAD, plus ``+dirty`` when the server sources differ from it: the server under test
+    runs from the working tree, so uncommitted changes there change the figures."""
+    here = Path(__file__).parent
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=10, cwd=Path(__file__).parent)
-        return out.stdout.strip() or "unknown"
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, cwd=here).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../src"],
+                               capture_output=True, text=True, timeout=10, cwd=here).stdout
     except OSError:
         return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty.strip() else "")
 
 
 def run_database(database: str, url: str, args: argparse.Namespace, workdir: Path,
