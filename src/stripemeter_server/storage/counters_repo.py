@@ -92,8 +92,17 @@ class CountersRepository:
                 }
                 for (m, c, p) in missing
             ]
-            self._conn.execute(insert_for(self._conn, counters).on_conflict_do_nothing(), rows)
-            found.update(self._select_locked(missing))
+            insert = (
+                insert_for(self._conn, counters)
+                .on_conflict_do_nothing()
+                .returning(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
+            )
+            created = {(r[0], r[1], r[2]) for r in self._conn.execute(insert, rows)}
+            for key in created:  # ours: new, zero, and locked by this transaction's insert
+                found[key] = StoredCounter(*key, periods[key], CounterState())
+            raced = [key for key in missing if key not in created]
+            if raced:  # another transaction created them first: lock theirs
+                found.update(self._select_locked(raced))
         return found
 
     def _select_locked(self, keys: Sequence[CounterKey]) -> dict[CounterKey, StoredCounter]:
