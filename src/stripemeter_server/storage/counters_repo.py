@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.sql.expression import bindparam
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
-from stripemeter_server.storage.dialects import chunks, for_update, insert_for
+from stripemeter_server.storage.dialects import chunks, for_update, insert_for, is_postgres
 from stripemeter_server.storage.schema import counter_uniques, counters
 
 CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
@@ -57,6 +57,30 @@ def _stored(row: Row[Any]) -> StoredCounter:
     )
 
 
+_UPDATE_COLUMNS = (*_STATE_COLUMNS, "updated_us")
+
+
+def _lock_order(key: CounterKey) -> tuple[str, str, int]:
+    metric, customer_ref, period_start_us = key
+    return (customer_ref, metric, period_start_us)
+
+
+def _update_sql(conn: Connection) -> str:
+    mark = "%s" if is_postgres(conn) else "?"
+    assignments = ", ".join(f'"{name}" = {mark}' for name in _UPDATE_COLUMNS)
+    return (
+        f"UPDATE counters SET {assignments} WHERE tenant_id = {mark} AND metric = {mark} "
+        f"AND customer_ref = {mark} AND period_start_us = {mark}"
+    )
+
+
+def _decimal_param(conn: Connection) -> Callable[[Decimal | None], Any]:
+    """Decimals as the driver wants them: NUMERIC on PostgreSQL, exact text on SQLite."""
+    if is_postgres(conn):
+        return lambda value: value
+    return lambda value: None if value is None else format(value, "f")
+
+
 def _state_values(state: CounterState) -> dict[str, Any]:
     return {name: getattr(state, name) for name in _STATE_COLUMNS}
 
@@ -69,41 +93,53 @@ class CountersRepository:
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
     ) -> dict[CounterKey, StoredCounter]:
-        """Lock and load the counters, creating the missing ones (sorted: no deadlocks).
+        """Lock and load the counters, creating the missing ones.
 
-        Existing counters are the common case, so they are selected first and only the
-        missing ones are inserted (then selected) — one statement per batch in steady state.
+        Deadlock freedom on PostgreSQL: every transaction first inserts all its counters
+        (``ON CONFLICT DO NOTHING``, which waits for a racing insert instead of locking
+        existing rows), then locks the rest; each phase goes in one global key order. SQLite
+        has a single writer, so there the cheaper select-first order is used.
         """
         if not periods:
             return {}
-        found = self._select_locked(sorted(periods))
-        missing = sorted(set(periods) - found.keys())
+        keys = sorted(periods, key=_lock_order)
+        if is_postgres(self._conn):
+            found = self._create(keys, periods, now_us)
+            found.update(self._select_locked([k for k in keys if k not in found]))
+            return found
+        found = self._select_locked(keys)
+        missing = [k for k in keys if k not in found]
         if missing:
-            zero = _state_values(CounterState())
-            rows = [
-                {
-                    "tenant_id": self._tenant,
-                    "metric": m,
-                    "customer_ref": c,
-                    "period_start_us": p,
-                    "period_end_us": periods[(m, c, p)],
-                    "updated_us": now_us,
-                    **zero,
-                }
-                for (m, c, p) in missing
-            ]
-            insert = (
-                insert_for(self._conn, counters)
-                .on_conflict_do_nothing()
-                .returning(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
-            )
-            created = {(r[0], r[1], r[2]) for r in self._conn.execute(insert, rows)}
-            for key in created:  # ours: new, zero, and locked by this transaction's insert
-                found[key] = StoredCounter(*key, periods[key], CounterState())
-            raced = [key for key in missing if key not in created]
-            if raced:  # another transaction created them first: lock theirs
-                found.update(self._select_locked(raced))
+            found.update(self._create(missing, periods, now_us))
+            found.update(self._select_locked([k for k in missing if k not in found]))
         return found
+
+    def _create(
+        self, keys: Sequence[CounterKey], periods: Mapping[CounterKey, int], now_us: int
+    ) -> dict[CounterKey, StoredCounter]:
+        """Insert zero counters; returns those this transaction created (new and locked)."""
+        if not keys:
+            return {}
+        zero = _state_values(CounterState())
+        rows = [
+            {
+                "tenant_id": self._tenant,
+                "metric": m,
+                "customer_ref": c,
+                "period_start_us": p,
+                "period_end_us": periods[(m, c, p)],
+                "updated_us": now_us,
+                **zero,
+            }
+            for (m, c, p) in keys
+        ]
+        insert = (
+            insert_for(self._conn, counters)
+            .on_conflict_do_nothing()
+            .returning(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
+        )
+        created = {(r[0], r[1], r[2]) for r in self._conn.execute(insert, rows)}
+        return {key: StoredCounter(*key, periods[key], CounterState()) for key in created}
 
     def _select_locked(self, keys: Sequence[CounterKey]) -> dict[CounterKey, StoredCounter]:
         """Select by customer (a plain IN list, cheap to bind) and keep the wanted keys."""
@@ -111,14 +147,16 @@ class CountersRepository:
         metrics = sorted({m for m, _, _ in keys})
         customers = sorted({c for _, c, _ in keys})
         found: dict[CounterKey, StoredCounter] = {}
-        for part in chunks(customers):
+        if not keys:
+            return found
+        for part in chunks(customers):  # chunks follow the lock order (customer first)
             query = (
                 select(counters)
                 .where(counters.c.tenant_id == self._tenant)
                 .where(counters.c.metric.in_(metrics))
                 .where(counters.c.customer_ref.in_(list(part)))
                 .where(counters.c.period_start_us.in_(sorted({p for _, _, p in keys})))
-                .order_by(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
+                .order_by(counters.c.customer_ref, counters.c.metric, counters.c.period_start_us)
             )
             for row in self._conn.execute(for_update(self._conn, query)):
                 stored = _stored(row)
@@ -127,26 +165,20 @@ class CountersRepository:
         return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
+        """Write counter states back: one driver-level executemany (the ingest hot path)."""
+        to_db = _decimal_param(self._conn)
         rows = [
-            {
-                "b_metric": c.metric,
-                "b_customer": c.customer_ref,
-                "b_start": c.period_start_us,
-                "updated_us": now_us,
-                **_state_values(c.state),
-            }
+            (
+                c.state.count, to_db(c.state.sum), to_db(c.state.max), to_db(c.state.min),
+                to_db(c.state.latest_value), c.state.latest_ts_us, c.state.latest_key,
+                c.state.unique_count, to_db(c.state.adjustments), to_db(c.state.late_out),
+                c.state.watermark_us, c.state.late_count, now_us,
+                self._tenant, c.metric, c.customer_ref, c.period_start_us,
+            )
             for c in changed
         ]
-        if not rows:
-            return
-        statement = (
-            update(counters)
-            .where(counters.c.tenant_id == self._tenant)
-            .where(counters.c.metric == bindparam("b_metric"))
-            .where(counters.c.customer_ref == bindparam("b_customer"))
-            .where(counters.c.period_start_us == bindparam("b_start"))
-        )
-        self._conn.execute(statement, rows)
+        if rows:
+            self._conn.exec_driver_sql(_update_sql(self._conn), rows)
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]

@@ -39,19 +39,27 @@ class RetryableConflict(StripemeterError):
     code = "retryable_conflict"
 
 
+def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:
+    """The service error a database error means, or None for a genuine bug."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
+        return RetryableConflict(str(exc.orig))
+    if exc.connection_invalidated or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    ):
+        return UnavailableError("the database is unavailable; nothing was stored")
+    return None
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     try:
         yield
     except sa_exc.DBAPIError as exc:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
-            raise RetryableConflict(str(exc.orig)) from exc
-        if exc.connection_invalidated or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
-        ):
-            raise UnavailableError("the database is unavailable; nothing was stored") from exc
-        raise
+        error = translated(exc)
+        if error is None:
+            raise
+        raise error from exc
 
 
 class UnitOfWork:
@@ -107,6 +115,12 @@ class UnitOfWork:
             pass
         finally:
             conn.close()
+        if isinstance(exc, sa_exc.DBAPIError):
+            # Statements run inside the use case; their errors are translated here, at the
+            # boundary, so a deadlock is retried and an outage is a 503, never a 500.
+            error = translated(exc)
+            if error is not None:
+                raise error from exc
 
 
 class Store:
