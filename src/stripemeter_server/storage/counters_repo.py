@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.storage import pg_bulk
 from stripemeter_server.storage.dialects import chunks, for_update, insert_for, is_postgres
 from stripemeter_server.storage.schema import counter_uniques, counters
 
@@ -120,6 +121,11 @@ class CountersRepository:
         """Insert zero counters; returns those this transaction created (new and locked)."""
         if not keys:
             return {}
+        if is_postgres(self._conn):
+            created = pg_bulk.insert_zero_counters(
+                self._conn, self._tenant, keys, [periods[k] for k in keys], now_us
+            )
+            return {key: StoredCounter(*key, periods[key], CounterState()) for key in created}
         zero = _state_values(CounterState())
         rows = [
             {

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Row
 
-from stripemeter_server.storage.dialects import chunks, insert_for
+from stripemeter_server.storage import pg_bulk
+from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
 from stripemeter_server.storage.schema import events
 
 
@@ -70,6 +71,9 @@ class EventsRepository:
         """
         if not rows:
             return set()
+        if is_postgres(self._conn):
+            ordered = sorted(rows, key=lambda r: r["idempotency_key"])
+            return pg_bulk.insert_events(self._conn, self._tenant, ordered)
         ordered = sorted(rows, key=lambda r: r["idempotency_key"])
         for row in ordered:
             row["tenant_id"] = self._tenant
