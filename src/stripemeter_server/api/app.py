@@ -53,7 +53,7 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, context: ServiceContext | None = None
 ) -> FastAPI:
     ctx = context or build_context(settings, clock)
-    writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 4)
+    writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 2)
     committer = GroupCommitter(ctx, writers=writers, max_events=settings.max_group_events)
     state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer)
 

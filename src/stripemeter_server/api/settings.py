@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_meta_bytes: int = 4096
     max_future_skew_seconds: int = 300
-    ingest_writers: int = 0  # 0: one writer on SQLite, four on PostgreSQL
+    ingest_writers: int = 0  # 0: one writer on SQLite, two on PostgreSQL
     max_group_events: int = 5000
     host: str = "127.0.0.1"
     port: int = 3000

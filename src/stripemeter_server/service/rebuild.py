@@ -7,16 +7,17 @@ recomputed). Rebuilt counters must equal live counters; the property tests check
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
-from stripemeter_server.domain.periods import period_containing
+from stripemeter_server.domain.periods import PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import customers_for, spec_for
+from stripemeter_server.storage.catalog_repo import CustomerRecord
 from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
 from stripemeter_server.storage.events_repo import EventFilter
 from stripemeter_server.storage.unit_of_work import UnitOfWork
@@ -42,17 +43,21 @@ def rebuild_metric(
     progress: Progress | None = None,
 ) -> RebuildReport:
     uow.counters.delete(metric=metric.code, customer_ref=customer_ref)
-    customers: dict[str, object] = {}
+    records = (
+        uow.customers.everyone() if customer_ref is None else customers_for(uow, [customer_ref])
+    )
+    specs = _SpecCache(metric, records)
     states: dict[CounterKey, StoredCounter] = {}
     uniques: set[tuple[str, str, int, str]] = set()
     late_counts: dict[CounterKey, int] = {}
     seen = skipped = 0
     flt = EventFilter(metric=metric.code, customer_ref=customer_ref, include_void=False)
+    needs_meta = _reads_meta(metric)
     for event in uow.events.stream(flt):
         seen += 1
         if progress is not None and seen % 10_000 == 0:
             progress(seen)
-        meta = exact_json.loads(event.meta) if event.meta else None
+        meta = exact_json.loads(event.meta) if event.meta and needs_meta else None
         if not metric.matches(event.resource_id, meta):
             continue
         try:
@@ -69,7 +74,7 @@ def rebuild_metric(
         except MetricValueError:
             skipped += 1
             continue
-        counter = _counter_for(uow, metric, event.customer_ref, event.ts_us, customers, states)
+        counter = _counter_for(metric, event.customer_ref, event.ts_us, specs, states)
         is_new = False
         if unique is not None:
             unique_key = (metric.code, event.customer_ref, counter.period_start_us, unique)
@@ -84,17 +89,12 @@ def rebuild_metric(
         if adjustment.status != "approved":
             continue
         target = _counter_for(
-            uow, metric, adjustment.customer_ref, adjustment.period_start_us, customers, states
+            metric, adjustment.customer_ref, adjustment.period_start_us, specs, states
         )
         target.state.adjustments = add(target.state.adjustments, adjustment.delta)
         if adjustment.source_period_start_us is not None:
             source = _counter_for(
-                uow,
-                metric,
-                adjustment.customer_ref,
-                adjustment.source_period_start_us,
-                customers,
-                states,
+                metric, adjustment.customer_ref, adjustment.source_period_start_us, specs, states
             )
             source.state.late_out = add(source.state.late_out, adjustment.delta)
     uow.counters.insert_many(states.values(), now_us)
@@ -104,18 +104,42 @@ def rebuild_metric(
     return RebuildReport(metric.code, customer_ref, seen, len(states), skipped)
 
 
+def _reads_meta(metric: Metric) -> bool:
+    """Whether counting this metric looks inside ``meta`` (else skip decoding it)."""
+    return (
+        any(path.startswith("meta.") for path, _ in metric.filter)
+        or metric.value_property.startswith("meta.")
+        or (
+            metric.aggregation is Aggregation.UNIQUE_COUNT
+            and metric.unique_property.startswith("meta.")
+        )
+    )
+
+
+class _SpecCache:
+    """Each customer's period spec, computed once (their record may override the metric's)."""
+
+    def __init__(self, metric: Metric, records: Mapping[str, CustomerRecord]) -> None:
+        self._metric = metric
+        self._records = records
+        self._specs: dict[str, PeriodSpec] = {}
+
+    def __call__(self, customer_ref: str) -> PeriodSpec:
+        spec = self._specs.get(customer_ref)
+        if spec is None:
+            spec = spec_for(self._metric, self._records.get(customer_ref))
+            self._specs[customer_ref] = spec
+        return spec
+
+
 def _counter_for(
-    uow: UnitOfWork,
     metric: Metric,
     customer_ref: str,
     ts_us: int,
-    customers: dict[str, object],
+    specs: _SpecCache,
     states: dict[CounterKey, StoredCounter],
 ) -> StoredCounter:
-    if customer_ref not in customers:
-        customers[customer_ref] = customers_for(uow, [customer_ref]).get(customer_ref)
-    spec = spec_for(metric, customers[customer_ref])  # type: ignore[arg-type]
-    period = period_containing(spec, from_micros(ts_us))
+    period = period_containing(specs(customer_ref), from_micros(ts_us))
     key = (metric.code, customer_ref, to_micros(period.start))
     counter = states.get(key)
     if counter is None:

@@ -198,6 +198,11 @@ class CustomersRepository:
     def get(self, ref: str) -> CustomerRecord | None:
         return self.get_many([ref]).get(ref)
 
+    def everyone(self) -> dict[str, CustomerRecord]:
+        """All customer records of the tenant (only customers with overrides have one)."""
+        rows = self._conn.execute(select(customers).where(customers.c.tenant_id == self._tenant))
+        return {r.customer_ref: self._record(r) for r in rows}
+
     def by_stripe_id(self, stripe_customer_id: str) -> CustomerRecord | None:
         row = self._conn.execute(
             select(customers).where(
