@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from stripemeter_server.domain.metrics import Metric, metric_from_dict, metric_to_dict
 from stripemeter_server.domain.periods import (
@@ -24,7 +25,9 @@ def load_metrics(uow: UnitOfWork) -> dict[str, Metric]:
     return {code: decode_metric(text) for code, text in uow.metrics.all().items()}
 
 
+@lru_cache(maxsize=4096)
 def decode_metric(text: str) -> Metric:
+    """Parse a stored definition; memoised by its text (a pure function of an immutable value)."""
     return metric_from_dict(json.loads(text))
 
 

@@ -57,16 +57,22 @@ def current_usage(
             customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
         )
     }
+    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
+    locks = uow.locks.find_many(
+        [(code, customer_ref, to_micros(p.start)) for code, p in periods.items()]
+    )
     out = []
     for code, metric in sorted(metrics.items()):
-        period = period_containing(spec_for(metric, customer), now)
+        period = periods[code]
         counter = stored.get(code)
         state = (
             counter.state
             if counter and counter.period_start_us == to_micros(period.start)
             else CounterState()
         )
-        out.append(_usage(uow, metric, customer_ref, period, state, now))
+        lock = locks.get((code, customer_ref, to_micros(period.start)))
+        status = "closed" if is_closed(metric, period, lock, now) else "open"
+        out.append(PeriodUsage(metric, period, state, status, lock))
     return out
 
 
