@@ -97,6 +97,26 @@ class Metric:
         except ValueError as exc:
             raise MetricValueError(f"{self.value_property} {exc}") from None
 
+    def measure(
+        self,
+        quantity: Decimal,
+        resource_id: str | None,
+        meta: Mapping[str, Any] | None,
+        *,
+        counted: bool = True,
+    ) -> tuple[Decimal, str | None]:
+        """What an event contributes: its value, and its distinct key for ``unique_count``.
+
+        Raises ``MetricValueError`` when the event lacks what the metric reads.
+        """
+        value = quantity if self.aggregation is Aggregation.COUNT else self.value_of(quantity, meta)
+        unique = (
+            self.unique_key_of(resource_id, meta)
+            if counted and self.aggregation is Aggregation.UNIQUE_COUNT
+            else None
+        )
+        return value, unique
+
     def unique_key_of(self, resource_id: str | None, meta: Mapping[str, Any] | None) -> str:
         found, raw = lookup(self.unique_property, resource_id, meta)
         if not found or raw is None:

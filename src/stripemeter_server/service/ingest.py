@@ -18,7 +18,7 @@ from stripemeter_server.domain.counters import Contribution, value_delta
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import EventLimits, ValidEvent, validate_event
-from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
+from stripemeter_server.domain.metrics import Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts import evaluate_alerts
@@ -216,15 +216,8 @@ def _prepare(
             continue
         counts = metric.matches(event.resource_id, event.meta)
         try:
-            value = (
-                event.quantity
-                if metric.aggregation is Aggregation.COUNT
-                else metric.value_of(event.quantity, event.meta)
-            )
-            unique = (
-                metric.unique_key_of(event.resource_id, event.meta)
-                if counts and metric.aggregation is Aggregation.UNIQUE_COUNT
-                else None
+            value, unique = metric.measure(
+                event.quantity, event.resource_id, event.meta, counted=counts
             )
         except MetricValueError as exc:
             _reject(

@@ -61,16 +61,7 @@ def rebuild_metric(
         if not metric.matches(event.resource_id, meta):
             continue
         try:
-            value = (
-                event.quantity
-                if metric.aggregation is Aggregation.COUNT
-                else metric.value_of(event.quantity, meta)
-            )
-            unique = (
-                metric.unique_key_of(event.resource_id, meta)
-                if metric.aggregation is Aggregation.UNIQUE_COUNT
-                else None
-            )
+            value, unique = metric.measure(event.quantity, event.resource_id, meta)
         except MetricValueError:
             skipped += 1
             continue

@@ -189,16 +189,7 @@ def _fold(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
         if not metric.matches(event.resource_id, meta):
             continue
         try:
-            value = (
-                event.quantity
-                if metric.aggregation is Aggregation.COUNT
-                else metric.value_of(event.quantity, meta)
-            )
-            unique = (
-                metric.unique_key_of(event.resource_id, meta)
-                if metric.aggregation is Aggregation.UNIQUE_COUNT
-                else None
-            )
+            value, unique = metric.measure(event.quantity, event.resource_id, meta)
         except MetricValueError:
             continue
         is_new = unique is not None and unique not in seen
