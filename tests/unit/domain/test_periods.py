@@ -17,21 +17,7 @@ from stripemeter_server.domain.periods import (
     periods_overlapping,
     with_customer_overrides,
 )
-from stripemeter_server.domain.timestamps import parse_timestamp
-
-
-def ts(text: str) -> datetime:
-    return parse_timestamp(text)
-
-
-def spec(kind: str, tz: str = "UTC", anchor: int = 1) -> PeriodSpec:
-    return PeriodSpec(PeriodType(kind), anchor, tz)
-
-
-def bounds(s: PeriodSpec, instant: str) -> tuple[datetime, datetime]:
-    p = period_containing(s, ts(instant))
-    return p.start, p.end
-
+from tests.support.periods import bounds, spec, ts
 
 # --- PeriodSpec and Period ---------------------------------------------------------------
 
@@ -69,8 +55,9 @@ def test_spec_is_hashable() -> None:
 
 
 def test_overrides_replace_anchor_and_zone() -> None:
-    assert with_customer_overrides(spec("month"), 15, "Asia/Tokyo") == spec("month",
-                                                                           "Asia/Tokyo", 15)
+    assert with_customer_overrides(spec("month"), 15, "Asia/Tokyo") == spec(
+        "month", "Asia/Tokyo", 15
+    )
 
 
 def test_overrides_none_keeps_metric_values() -> None:
@@ -117,8 +104,10 @@ def test_naive_instant_is_rejected() -> None:
 
 
 def test_instant_at_start_belongs_to_that_period() -> None:
-    assert bounds(spec("month"), "2025-02-01T00:00:00Z") == (ts("2025-02-01T00:00:00Z"),
-                                                             ts("2025-03-01T00:00:00Z"))
+    assert bounds(spec("month"), "2025-02-01T00:00:00Z") == (
+        ts("2025-02-01T00:00:00Z"),
+        ts("2025-03-01T00:00:00Z"),
+    )
 
 
 def test_instant_just_before_end_belongs_to_that_period() -> None:
@@ -165,8 +154,10 @@ def test_month_anchor(anchor: int, instant: str, start: str, end: str) -> None:
 
 def test_month_starts_at_local_midnight() -> None:
     s = spec("month", "America/New_York", 5)
-    assert bounds(s, "2025-03-05T04:59:59Z") == (ts("2025-02-05T00:00:00-05:00"),
-                                                 ts("2025-03-05T00:00:00-05:00"))
+    assert bounds(s, "2025-03-05T04:59:59Z") == (
+        ts("2025-02-05T00:00:00-05:00"),
+        ts("2025-03-05T00:00:00-05:00"),
+    )
 
 
 def test_month_across_dst_change_is_an_hour_short() -> None:
@@ -176,28 +167,37 @@ def test_month_across_dst_change_is_an_hour_short() -> None:
 
 def test_week_starts_monday_local() -> None:
     assert bounds(spec("week", "Europe/Berlin"), "2025-01-16T14:30:00Z") == (
-        ts("2025-01-13T00:00:00+01:00"), ts("2025-01-20T00:00:00+01:00"))
+        ts("2025-01-13T00:00:00+01:00"),
+        ts("2025-01-20T00:00:00+01:00"),
+    )
 
 
 def test_week_sunday_night_local_is_previous_week() -> None:
     # Monday 01:00 UTC is still Sunday in New York.
     assert bounds(spec("week", "America/New_York"), "2025-01-20T01:00:00Z")[0] == ts(
-        "2025-01-13T00:00:00-05:00")
+        "2025-01-13T00:00:00-05:00"
+    )
 
 
 def test_day_in_kolkata_starts_at_half_past_utc() -> None:
     assert bounds(spec("day", "Asia/Kolkata"), "2025-01-16T18:29:59Z") == (
-        ts("2025-01-15T18:30:00Z"), ts("2025-01-16T18:30:00Z"))
+        ts("2025-01-15T18:30:00Z"),
+        ts("2025-01-16T18:30:00Z"),
+    )
 
 
 def test_hour_in_kolkata_starts_at_half_past_utc() -> None:
     assert bounds(spec("hour", "Asia/Kolkata"), "2025-01-16T14:10:00Z") == (
-        ts("2025-01-16T13:30:00Z"), ts("2025-01-16T14:30:00Z"))
+        ts("2025-01-16T13:30:00Z"),
+        ts("2025-01-16T14:30:00Z"),
+    )
 
 
 def test_hour_in_utc() -> None:
     assert bounds(spec("hour"), "2025-01-16T14:59:59.999999Z") == (
-        ts("2025-01-16T14:00:00Z"), ts("2025-01-16T15:00:00Z"))
+        ts("2025-01-16T14:00:00Z"),
+        ts("2025-01-16T15:00:00Z"),
+    )
 
 
 # --- navigation ---------------------------------------------------------------------------
@@ -217,8 +217,11 @@ def test_period_before_month() -> None:
 
 def test_periods_overlapping_includes_partial_ends() -> None:
     got = periods_overlapping(spec("day"), ts("2025-01-01T12:00:00Z"), ts("2025-01-03T00:00:01Z"))
-    assert [p.start for p in got] == [ts("2025-01-01T00:00:00Z"), ts("2025-01-02T00:00:00Z"),
-                                      ts("2025-01-03T00:00:00Z")]
+    assert [p.start for p in got] == [
+        ts("2025-01-01T00:00:00Z"),
+        ts("2025-01-02T00:00:00Z"),
+        ts("2025-01-03T00:00:00Z"),
+    ]
 
 
 def test_periods_overlapping_end_is_exclusive() -> None:
@@ -227,5 +230,7 @@ def test_periods_overlapping_end_is_exclusive() -> None:
 
 
 def test_periods_overlapping_empty_range() -> None:
-    assert periods_overlapping(spec("day"), ts("2025-01-02T00:00:00Z"),
-                               ts("2025-01-01T00:00:00Z")) == []
+    assert (
+        periods_overlapping(spec("day"), ts("2025-01-02T00:00:00Z"), ts("2025-01-01T00:00:00Z"))
+        == []
+    )

@@ -19,10 +19,15 @@ from stripemeter_server.storage.unit_of_work import UnitOfWork
 router = APIRouter(tags=["usage"])
 
 
-def _customer(raw: object) -> str:
+def _required(body: dict[str, Any], name: str) -> str:
+    raw = body.get(name)
     if not isinstance(raw, str) or not raw:
-        raise ValidationError("customerRef is required", code="missing_field", field="customerRef")
+        raise ValidationError(f"{name} is required", code="missing_field", field=name)
     return raw
+
+
+def _customer(raw: object) -> str:
+    return _required({"customerRef": raw}, "customerRef")
 
 
 def period_json(item: usage_service.PeriodUsage) -> dict[str, Any]:
@@ -198,10 +203,7 @@ async def query(
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    customer_ref = _customer(body.get("customerRef"))
-    metric = body.get("metric")
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("metric is required", code="missing_field", field="metric")
+    customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
     found = await run(
         state,
@@ -287,10 +289,7 @@ async def close(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    customer_ref = _customer(body.get("customerRef"))
-    metric = body.get("metric")
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("metric is required", code="missing_field", field="metric")
+    customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart") or now
     reason = body.get("reason") or "manual"
