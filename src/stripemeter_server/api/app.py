@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -20,15 +21,19 @@ from stripemeter_server.api.routes import (
     health,
     metrics,
     prices,
+    stripe_config,
     usage,
 )
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import Clock, SystemClock
-from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.group_commit import GroupCommitter
+from stripemeter_server.service.stripe_port import StripeCredentials
+from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file
 from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.stripe.gateway import GatewayPool
 
 DESCRIPTION = """Usage metering for usage-based billing on Stripe.
 
@@ -46,7 +51,24 @@ def build_context(settings: Settings, clock: Clock | None = None) -> ServiceCont
         max_meta_bytes=settings.max_meta_bytes,
         max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
     )
-    return ServiceContext(store=store, clock=clock or SystemClock(), limits=limits)
+    return ServiceContext(store=store, clock=clock or SystemClock(), limits=limits,
+                          stripe=stripe_access(settings))
+
+
+def stripe_access(settings: Settings) -> StripeAccess:
+    """Secrets at rest and Stripe clients, from the settings (read once, here)."""
+    keys = settings.secret_key.get_secret_value() if settings.secret_key else None
+    if keys is None and settings.database_url.startswith("sqlite:///"):
+        keys = embedded_key_file(Path(settings.database_url.removeprefix("sqlite:///")))
+    environment = None
+    if settings.stripe_secret_key is not None:
+        webhook = settings.stripe_webhook_secret
+        environment = StripeCredentials(
+            settings.stripe_secret_key.get_secret_value(),
+            webhook.get_secret_value() if webhook else None,
+            settings.stripe_api_base)
+    return StripeAccess(cipher=SecretBox(keys) if keys else None, environment=environment,
+                        factory=GatewayPool())
 
 
 def create_app(
@@ -69,7 +91,8 @@ def create_app(
     )
     app.state.stripemeter = state
     install_error_handlers(app)
-    for module in (events, metrics, usage, adjustments, admin, health, prices, alerts):
+    for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
+                   stripe_config):
         app.include_router(module.router)
 
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,3 +22,10 @@ class Settings(BaseSettings):
     max_group_events: int = 5000
     host: str = "127.0.0.1"
     port: int = 3000
+    # Secrets at rest (comma-separated keys; the first encrypts). The embedded SQLite store
+    # makes one beside its file when unset; PostgreSQL deployments must set it.
+    secret_key: SecretStr | None = None
+    # A single-tenant install may configure the default tenant's Stripe account here.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None

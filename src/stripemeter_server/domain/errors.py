@@ -12,7 +12,12 @@ error classes to HTTP statuses in exactly one table (``api/errors.py``).
     ├── UnauthorizedError        (401)
     ├── PayloadTooLargeError     (413)
     ├── RateLimitedError         (429)
-    └── UnavailableError         (503) the store cannot be reached
+    ├── UnavailableError         (503) the store cannot be reached
+    └── StripeCallError          (502) a call to Stripe failed (translated by stripe/gateway.py)
+        ├── StripeRetryableError     5xx, timeouts, lost connections, lock contention
+        │   └── StripeRateLimitedError   429: slow down, then retry
+        └── StripePermanentError     Stripe refused the request; retrying the same call
+                                     cannot succeed (no meter, unknown customer, too old)
 """
 
 from __future__ import annotations
@@ -71,3 +76,27 @@ class RateLimitedError(StripemeterError):
 
 class UnavailableError(StripemeterError):
     code = "unavailable"
+
+
+class StripeCallError(StripemeterError):
+    """A call to Stripe failed. ``stripe_code`` is Stripe's own error code, if any."""
+
+    code = "stripe_error"
+
+    def __init__(self, message: str, *, stripe_code: str | None = None,
+                 http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.stripe_code = stripe_code
+        self.http_status = http_status
+
+
+class StripeRetryableError(StripeCallError):
+    code = "stripe_unavailable"
+
+
+class StripeRateLimitedError(StripeRetryableError):
+    code = "stripe_rate_limited"
+
+
+class StripePermanentError(StripeCallError):
+    code = "stripe_refused"

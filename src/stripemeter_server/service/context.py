@@ -1,12 +1,48 @@
-"""What every use case needs: the store, a clock and the limits in force."""
+"""What every use case needs: the store, a clock, the limits in force, and Stripe access."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.service.stripe_accounts import credentials_for
+from stripemeter_server.service.stripe_port import (
+    Cipher,
+    StripeCredentials,
+    StripeFactory,
+    StripePort,
+)
+from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
+
+
+@dataclass(frozen=True)
+class StripeAccess:
+    """How use cases reach a tenant's Stripe account: the cipher that opens stored secrets,
+    the environment's single-tenant account, and the factory of ports (the adapter)."""
+
+    cipher: Cipher | None = None
+    environment: StripeCredentials | None = None
+    factory: StripeFactory | None = None
+
+    def credentials(self, uow: UnitOfWork) -> StripeCredentials | None:
+        return credentials_for(uow, self.cipher, self.environment)
+
+    def port(self, credentials: StripeCredentials) -> StripePort:
+        if self.factory is None:
+            raise ConflictError("Stripe is not reachable from this process",
+                                code="stripe_not_configured")
+        return self.factory(credentials)
+
+    def port_for(self, uow: UnitOfWork) -> StripePort:
+        """The tenant's port, or 409 ``stripe_not_configured``."""
+        credentials = self.credentials(uow)
+        if credentials is None:
+            raise ConflictError(
+                "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
+                code="stripe_not_configured")
+        return self.port(credentials)
 
 
 @dataclass(frozen=True)
@@ -14,3 +50,4 @@ class ServiceContext:
     store: Store
     clock: Clock
     limits: EventLimits = field(default_factory=EventLimits)
+    stripe: StripeAccess = field(default_factory=StripeAccess)

@@ -29,6 +29,11 @@ from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.prices_repo import PricesRepository
+from stripemeter_server.storage.stripe_accounts_repo import (
+    MappingsRepository,
+    StripeAccountsRepository,
+    StripeCustomersRepository,
+)
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -87,6 +92,9 @@ class UnitOfWork:
         self.api_keys = ApiKeysRepository(conn)
         self.prices = PricesRepository(conn, tenant)
         self.alerts = AlertsRepository(conn, tenant)
+        self.stripe_accounts = StripeAccountsRepository(conn, tenant)
+        self.mappings = MappingsRepository(conn, tenant)
+        self.stripe_customers = StripeCustomersRepository(conn, tenant)
         return self
 
     @property

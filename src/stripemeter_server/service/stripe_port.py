@@ -1,0 +1,91 @@
+"""The Stripe port: what the use cases need from Stripe, as a protocol with plain data.
+
+The adapter (``stripe/gateway.py``) implements it with the official library; tests run the
+use cases against the project's emulator through that adapter. Nothing here imports
+``stripe``: library types never leak past the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StripeCredentials:
+    """What reaching one Stripe account takes (``api_base`` points at the emulator)."""
+
+    secret_key: str
+    webhook_secret: str | None = None
+    api_base: str | None = None
+
+    def __repr__(self) -> str:  # never print a secret
+        return f"StripeCredentials(secret_key=<hidden>, api_base={self.api_base!r})"
+
+    @property
+    def livemode(self) -> bool:
+        return self.secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    meter_id: str
+    event_name: str
+    formula: str
+    status: str
+    customer_key: str
+    value_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeterEventOut:
+    event_name: str
+    stripe_customer_id: str
+    value: int
+    identifier: str
+    timestamp_s: int
+
+
+class StripePort(Protocol):
+    def list_meters(self) -> list[MeterInfo]: ...
+
+    def create_meter(self, event_name: str, display_name: str, formula: str) -> MeterInfo: ...
+
+    def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
+                    end_s: int) -> Decimal: ...
+
+    def send_meter_event(self, event: MeterEventOut) -> bool: ...
+
+    def open_meter_event_session(self) -> tuple[str, str]: ...
+
+    def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None: ...
+
+    def find_customer_by_metadata(self, key: str, value: str) -> str | None: ...
+
+    def get_customer(self, customer_id: str) -> dict[str, Any]: ...
+
+    def get_invoice(self, invoice_id: str) -> dict[str, Any]: ...
+
+    def create_invoice_item(self, params: dict[str, Any],
+                            idempotency_key: str) -> dict[str, Any]: ...
+
+    def raw(self, method: str, path: str, *, stripe_version: str | None = None,
+            idempotency_key: str | None = None, **params: Any) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class StripeFactory(Protocol):
+    """Builds the port for one account (the API and workers get one per process)."""
+
+    def __call__(self, credentials: StripeCredentials) -> StripePort: ...
+
+
+class Cipher(Protocol):
+    """Secrets at rest (``storage/secret_box.py``)."""
+
+    def seal(self, plaintext: str) -> str: ...
+
+    def open(self, token: str) -> str: ...

@@ -1,0 +1,246 @@
+"""The Stripe adapter: builds ``StripeClient``s and translates Stripe's errors, nothing else.
+
+Every call goes through the official ``stripe`` library. Results come back as plain dicts or
+this module's dataclasses, never as ``stripe`` objects, and every failure as one of the
+project's errors (``domain/errors.py``): retryable, rate-limited or permanent. Retrying is
+the caller's policy (the pusher's backoff), so the library's own retries are off.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import stripe
+
+from stripemeter_server.domain.errors import (
+    StripeCallError,
+    StripePermanentError,
+    StripeRateLimitedError,
+    StripeRetryableError,
+)
+from stripemeter_server.service.stripe_port import MeterEventOut, MeterInfo, StripeCredentials
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT_SECONDS = 20.0
+# A resend of a push Stripe already has: the meter event exists, so the push is done.
+DUPLICATE_IDENTIFIER = "duplicate_meter_event"
+# The API version pinned for legacy usage records (removed in 2025-03-31.basil).
+LEGACY_USAGE_RECORDS_VERSION = "2024-12-18.acacia"
+
+
+def _translate(exc: stripe.StripeError) -> StripeCallError:
+    status = exc.http_status
+    code = exc.code
+    message = f"Stripe: {exc.user_message or exc.__class__.__name__}"[:500]
+    if isinstance(exc, stripe.RateLimitError) or status == 429:
+        return StripeRateLimitedError(message, stripe_code=code, http_status=status)
+    if isinstance(exc, stripe.APIConnectionError) or status is None or status >= 500:
+        return StripeRetryableError(message, stripe_code=code, http_status=status)
+    if status == 409 or code == "idempotency_key_in_use":
+        return StripeRetryableError(message, stripe_code=code, http_status=status)
+    return StripePermanentError(message, stripe_code=code, http_status=status)
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except stripe.StripeError as exc:
+        raise _translate(exc) from None
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    result: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    return result
+
+
+class StripeGateway:
+    """One Stripe account, through the official library."""
+
+    def __init__(self, credentials: StripeCredentials, *,
+                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._credentials = credentials
+        self._http = stripe.HTTPXClient(timeout=timeout_seconds, allow_sync_methods=True)
+        self._client = self._build(credentials.secret_key)
+
+    def __repr__(self) -> str:
+        return f"StripeGateway(api_base={self._credentials.api_base!r})"
+
+    def _build(self, api_key: str) -> stripe.StripeClient:
+        base = self._credentials.api_base
+        addresses: Any = None
+        if base:
+            addresses = {"api": base, "meter_events": base, "files": base, "connect": base}
+        return stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0,
+                                   http_client=self._http)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def call(self, fn: Callable[[stripe.StripeClient], T]) -> T:
+        """Run one library call with translated errors (for the few one-off calls)."""
+        with translated_errors():
+            return fn(self._client)
+
+    # --- meters -----------------------------------------------------------------------
+
+    def list_meters(self) -> list[MeterInfo]:
+        with translated_errors():
+            page = self._client.v1.billing.meters.list(params={"limit": 100})
+            return [_meter(m) for m in page.auto_paging_iter()]
+
+    def create_meter(self, event_name: str, display_name: str, formula: str) -> MeterInfo:
+        with translated_errors():
+            meter = self._client.v1.billing.meters.create(params={
+                "display_name": display_name[:250],
+                "event_name": event_name,
+                "default_aggregation": {"formula": formula},  # type: ignore[typeddict-item]
+            })
+        return _meter(meter)
+
+    def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
+                    end_s: int) -> Decimal:
+        """The meter's aggregated value for a customer over ``[start, end)``."""
+        with translated_errors():
+            page = self._client.v1.billing.meters.event_summaries.list(meter_id, params={
+                "customer": stripe_customer_id, "start_time": start_s, "end_time": end_s})
+            return sum((Decimal(str(s.aggregated_value)) for s in page.data), Decimal(0))
+
+    # --- meter events -----------------------------------------------------------------
+
+    def send_meter_event(self, event: MeterEventOut) -> bool:
+        """Send one meter event; True if Stripe took it now, False if it already had it."""
+        params: Any = {
+            "event_name": event.event_name,
+            "payload": {"stripe_customer_id": event.stripe_customer_id,
+                        "value": str(event.value)},
+            "identifier": event.identifier,
+            "timestamp": event.timestamp_s,
+        }
+        try:
+            with translated_errors():
+                self._client.v1.billing.meter_events.create(
+                    params=params, options={"idempotency_key": event.identifier})
+        except StripePermanentError as exc:
+            if exc.stripe_code == DUPLICATE_IDENTIFIER:
+                return False
+            raise
+        return True
+
+    def open_meter_event_session(self) -> tuple[str, str]:
+        """A v2 meter-event session: (authentication token, expiry as RFC 3339)."""
+        with translated_errors():
+            session = self._client.v2.billing.meter_event_session.create()
+        return str(session.authentication_token), str(session.expires_at)
+
+    def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None:
+        """Send up to 100 events on a v2 stream. ``stripe.TemporarySessionExpiredError``
+        surfaces as ``SessionExpired`` so the caller renews the session and re-sends."""
+        from datetime import UTC, datetime
+
+        if len(events) > 100:
+            raise ValueError("a v2 meter event stream request takes at most 100 events")
+        body: Any = {"events": [{
+            "event_name": e.event_name,
+            "payload": {"stripe_customer_id": e.stripe_customer_id, "value": str(e.value)},
+            "identifier": e.identifier,
+            "timestamp": datetime.fromtimestamp(e.timestamp_s, UTC).isoformat()
+            .replace("+00:00", "Z"),
+        } for e in events]}
+        try:
+            with translated_errors():
+                self._build(token).v2.billing.meter_event_stream.create(params=body)
+        except StripeCallError as exc:
+            if exc.stripe_code == "billing_meter_event_session_expired":
+                raise SessionExpired(exc.message) from None
+            raise
+
+    # --- customers --------------------------------------------------------------------
+
+    def find_customer_by_metadata(self, key: str, value: str) -> str | None:
+        """The first Stripe customer whose ``metadata[key]`` equals ``value``."""
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        with translated_errors():
+            found = self._client.v1.customers.search(
+                params={"query": f"metadata['{key}']:'{escaped}'", "limit": 1})
+        return str(found.data[0].id) if found.data else None
+
+    def get_customer(self, customer_id: str) -> dict[str, Any]:
+        with translated_errors():
+            return _plain(self._client.v1.customers.retrieve(customer_id))
+
+    # --- invoices ---------------------------------------------------------------------
+
+    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+        with translated_errors():
+            return _plain(self._client.v1.invoices.retrieve(invoice_id))
+
+    def create_invoice_item(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        with translated_errors():
+            item = self._client.v1.invoice_items.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key})
+        return _plain(item)
+
+    def raw(self, method: str, path: str, *, stripe_version: str | None = None,
+            idempotency_key: str | None = None, **params: Any) -> dict[str, Any]:
+        """A raw request (legacy routes the typed services no longer carry)."""
+        options: dict[str, Any] = {}
+        if stripe_version:
+            options["stripe_version"] = stripe_version
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        with translated_errors():
+            response = self._client.raw_request(method, path, **params, **options)
+            return _plain(self._client.deserialize(response, api_mode="V1"))
+
+
+class SessionExpired(StripeRetryableError):
+    """The v2 meter-event session expired mid-stream: renew it and send again."""
+
+    code = "stripe_session_expired"
+
+
+def _meter(meter: Any) -> MeterInfo:
+    mapping = meter.customer_mapping
+    settings = meter.value_settings
+    return MeterInfo(
+        meter_id=str(meter.id),
+        event_name=str(meter.event_name),
+        formula=str(meter.default_aggregation.formula),
+        status=str(meter.status),
+        customer_key=str(getattr(mapping, "event_payload_key", "stripe_customer_id")),
+        value_key=str(getattr(settings, "event_payload_key", "value")),
+    )
+
+
+class GatewayPool:
+    """The process's ``StripeFactory``: one gateway (one HTTP connection pool) per account,
+    bounded, so a request or a push pass never builds a client per call."""
+
+    def __init__(self, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                 max_accounts: int = 1000) -> None:
+        self._timeout = timeout_seconds
+        self._max = max_accounts
+        self._gateways: dict[tuple[str, str | None], StripeGateway] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, credentials: StripeCredentials) -> StripeGateway:
+        key = (credentials.secret_key, credentials.api_base)
+        with self._lock:
+            gateway = self._gateways.get(key)
+            if gateway is None:
+                if len(self._gateways) >= self._max:
+                    self.close()
+                gateway = StripeGateway(credentials, timeout_seconds=self._timeout)
+                self._gateways[key] = gateway
+            return gateway
+
+    def close(self) -> None:
+        for gateway in self._gateways.values():
+            gateway.close()
+        self._gateways.clear()
