@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from stripemeter_server.domain.decimals import parse_decimal, to_plain_string
+from stripemeter_server.domain.decimals import check_precision, parse_decimal, to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.domain.money import normalize_currency
@@ -123,7 +123,8 @@ def _unit_amount(raw: MappingType[str, Any]) -> Decimal | None:
         return None
     try:
         amount = parse_decimal(value)
-    except ValidationError:
+        check_precision(amount)
+    except (ValueError, ArithmeticError):
         raise ValidationError(
             "unitAmount must be a decimal amount in the currency's minor unit (e.g. cents)",
             code="invalid_field", field="unitAmount",
