@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from stripemeter_server.cli import admin_cmds, serve_cmds, worker_cmds
+from stripemeter_server.cli import admin_cmds, serve_cmds, stripe_cmds, worker_cmds
 
 app = typer.Typer(
     name="stripemeter",
@@ -15,6 +15,7 @@ app = typer.Typer(
 serve_cmds.register(app)
 admin_cmds.register(app)
 worker_cmds.register(app)
+stripe_cmds.register(app)
 
 
 @app.command("stripe-emulator")

@@ -1,0 +1,54 @@
+"""`stripe …`: operator commands against the tenant's Stripe account."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stripemeter_server.api.settings import Settings
+from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.meter_sync import REFUSED, sync_meters
+from stripemeter_server.service.stripe_mappings import list_mappings
+
+stripe_app = typer.Typer(help="Work with the tenant's Stripe account.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(stripe_app, name="stripe")
+
+
+@stripe_app.command("sync-meters")
+def sync_meters_cmd(
+    tenant: str = typer.Option("default", help="Tenant whose mappings to sync."),
+    check: bool = typer.Option(False, "--check", help="Only check; create nothing."),
+) -> None:
+    """Create or check the Stripe meter of every meter_events mapping.
+
+    Exits 1 when a mapping is refused (its meter cannot hold what the pusher sends).
+    """
+    from stripemeter_server.api.app import build_context
+
+    ctx = build_context(Settings())
+    console = Console(highlight=False)
+    try:
+        ctx.store.migrate()
+        with ctx.store.unit_of_work(tenant, read_only=True) as uow:
+            if uow.tenants.get(tenant) is None:
+                raise typer.BadParameter(f"tenant {tenant!r} does not exist", param_hint="--tenant")
+            mappings, metrics = list_mappings(uow), load_metrics(uow)
+            port = ctx.stripe.port_for(uow)
+        checks = sync_meters(port, mappings, metrics, create=not check)
+    except StripemeterError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        ctx.store.close()
+    table = Table("metric", "event name", "formula", "status", "meter", "reason")
+    for c in checks:
+        table.add_row(c.metric, c.event_name, c.formula, c.status, c.meter_id or "",
+                      c.reason or "")
+    console.print(table if checks else "no meter_events mappings")
+    if any(c.status == REFUSED for c in checks):
+        raise typer.Exit(1)

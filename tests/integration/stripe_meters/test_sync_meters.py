@@ -1,0 +1,118 @@
+"""`stripemeter stripe sync-meters`: every meter_events mapping gets a meter that can hold
+what the pusher sends, through the official library against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stripemeter_server.cli.main import app
+from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.meter_sync import CREATED, MISSING, OK, REFUSED, sync_meters
+from stripemeter_server.service.metrics_admin import create_metric
+from stripemeter_server.service.stripe_mappings import list_mappings, put_mapping
+from stripemeter_server.service.stripe_port import StripeCredentials
+from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
+from stripemeter_server.stripe.gateway import StripeGateway
+
+SECRET = "sk_test_sync_meters_0001"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(auto_deliver_webhooks=False)) as server:
+        yield server
+
+
+@pytest.fixture
+def gateway(emulator: EmulatorServer) -> StripeGateway:
+    emulator.control("POST", "/reset")
+    return StripeGateway(StripeCredentials(SECRET, api_base=emulator.url))
+
+
+def _mapped(store: Store, clock: FrozenClock, metrics: dict[str, str],
+            mappings: list[dict[str, object]]) -> None:
+    with store.unit_of_work("default") as uow:
+        bootstrap(uow, clock.now(), None)
+        for code, aggregation in metrics.items():
+            create_metric(uow, {"code": code, "aggregation": aggregation}, clock.now())
+        for mapping in mappings:
+            put_mapping(uow, mapping, clock.now())
+        uow.commit()
+
+
+def _sync(store: Store, gateway: StripeGateway, *, create: bool = True) -> dict[str, object]:
+    with store.unit_of_work("default", read_only=True) as uow:
+        mappings, metrics = list_mappings(uow), load_metrics(uow)
+    return {c.metric: c for c in sync_meters(gateway, mappings, metrics, create=create)}
+
+
+def test_missing_meters_are_created_with_the_formula_the_push_needs(
+        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
+    _mapped(store, clock, {"calls": "sum", "seats": "latest", "hits": "count"},
+            [{"metric": "calls"}, {"metric": "seats"}, {"metric": "hits"}])
+    checks = _sync(store, gateway)
+    assert {m: (c.status, c.formula) for m, c in checks.items()} == {  # type: ignore[attr-defined]
+        "calls": (CREATED, "sum"), "seats": (CREATED, "last"), "hits": (CREATED, "sum")}
+    assert {(m.event_name, m.formula) for m in gateway.list_meters()} == {
+        ("calls", "sum"), ("seats", "last"), ("hits", "sum")}
+
+
+def test_a_second_run_finds_them_ok_and_creates_nothing(
+        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
+    _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
+    _sync(store, gateway)
+    assert _sync(store, gateway)["calls"].status == OK  # type: ignore[attr-defined]
+    assert len(gateway.list_meters()) == 1
+
+
+def test_a_meter_with_the_wrong_formula_is_refused_with_the_reason(
+        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
+    gateway.create_meter("seats", "Seats", "sum")
+    _mapped(store, clock, {"seats": "max"}, [{"metric": "seats"}])
+    check = _sync(store, gateway)["seats"]
+    assert check.status == REFUSED  # type: ignore[attr-defined]
+    assert "needs 'last'" in check.reason  # type: ignore[attr-defined]
+
+
+def test_check_only_reports_missing_meters(store: Store, clock: FrozenClock,
+                                           gateway: StripeGateway) -> None:
+    _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls", "meterEventName": "api.calls"}])
+    assert _sync(store, gateway, create=False)["calls"].status == MISSING  # type: ignore[attr-defined]
+    assert gateway.list_meters() == []
+
+
+def test_other_modes_need_no_meter(store: Store, clock: FrozenClock,
+                                   gateway: StripeGateway) -> None:
+    _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls", "mode": "invoice_items"}])
+    assert _sync(store, gateway) == {}
+
+
+def test_the_command_prints_a_table_and_fails_on_a_refusal(
+        tmp_path: Path, clock: FrozenClock, emulator: EmulatorServer,
+        gateway: StripeGateway) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store(url)
+    store.migrate()
+    _mapped(store, clock, {"calls": "sum", "seats": "latest"},
+            [{"metric": "calls"}, {"metric": "seats"}])
+    store.close()
+    gateway.create_meter("seats", "Seats", "sum")
+    env = {"STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
+           "STRIPEMETER_STRIPE_API_BASE": emulator.url}
+    result = CliRunner().invoke(app, ["stripe", "sync-meters"], env=env)
+    assert result.exit_code == 1
+    assert "created" in result.output and "refused" in result.output
+    assert SECRET not in result.output
+
+
+def test_the_command_names_an_unknown_tenant(tmp_path: Path) -> None:
+    env = {"STRIPEMETER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    result = CliRunner().invoke(app, ["stripe", "sync-meters", "--tenant", "ghost"], env=env)
+    assert result.exit_code == 2 and "ghost" in result.output
