@@ -41,7 +41,10 @@ Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 problem det
 Quantities and values are exact decimal strings."""
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
+def build_context(settings: Settings, clock: Clock | None = None, *,
+                  stripe_environment: StripeCredentials | None = None) -> ServiceContext:
+    """The process's services; ``stripe_environment`` overrides the settings' account
+    (``serve`` passes the local emulator's)."""
     store = Store(
         settings.database_url,
         sqlite_synchronous=settings.sqlite_synchronous,
@@ -52,16 +55,16 @@ def build_context(settings: Settings, clock: Clock | None = None) -> ServiceCont
         max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
     )
     return ServiceContext(store=store, clock=clock or SystemClock(), limits=limits,
-                          stripe=stripe_access(settings))
+                          stripe=stripe_access(settings, stripe_environment))
 
 
-def stripe_access(settings: Settings) -> StripeAccess:
+def stripe_access(settings: Settings,
+                  environment: StripeCredentials | None = None) -> StripeAccess:
     """Secrets at rest and Stripe clients, from the settings (read once, here)."""
     keys = settings.secret_key.get_secret_value() if settings.secret_key else None
     if keys is None and settings.database_url.startswith("sqlite:///"):
         keys = embedded_key_file(Path(settings.database_url.removeprefix("sqlite:///")))
-    environment = None
-    if settings.stripe_secret_key is not None:
+    if environment is None and settings.stripe_secret_key is not None:
         webhook = settings.stripe_webhook_secret
         environment = StripeCredentials(
             settings.stripe_secret_key.get_secret_value(),

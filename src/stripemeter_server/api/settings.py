@@ -29,3 +29,6 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
+    # `serve` on the embedded store with no Stripe key starts the local emulator ("off": never).
+    local_stripe: str = "auto"
+    local_stripe_port: int = 12111

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.service.tenancy import authenticate, bootstrap
+
+if TYPE_CHECKING:
+    from stripemeter_server.cli.local_stripe import LocalStripe
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +41,8 @@ def serve(
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
-    ctx = build_context(settings)
+    local = _local_stripe(settings, host, port, workers)
+    ctx = build_context(settings, stripe_environment=local.credentials if local else None)
     if settings.auto_migrate or ctx.store.dialect == "sqlite":
         ctx.store.migrate()
     try:
@@ -47,6 +54,11 @@ def serve(
         raise typer.Exit(2) from None
     key = issued.secret if issued else _known_key(ctx, settings.bootstrap_key)
     _print_welcome(host, port, key, settings.database_url)
+    if local is not None:
+        typer.echo(f"Stripe: no account configured, so tenant 'default' uses the local Stripe "
+                   f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
+                   "set STRIPEMETER_STRIPE_SECRET_KEY or PUT /v1/stripe/account for real Stripe.",
+                   err=True)
     if workers > 1:
         ctx.store.close()
         uvicorn.run(
@@ -64,7 +76,27 @@ def serve(
         from stripemeter_server.cli.worker_cmds import start_in_background
 
         start_in_background(ctx.store, ctx.clock)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+    finally:
+        if local is not None:
+            local.stop()
+
+
+def _local_stripe(settings: Settings, host: str, port: int, workers: int) -> LocalStripe | None:
+    """The local emulator, when the embedded store has no Stripe account to use."""
+    if (settings.local_stripe == "off" or settings.stripe_secret_key is not None
+            or not settings.database_url.startswith("sqlite:///") or workers > 1):
+        return None
+    from stripemeter_server.cli.local_stripe import start_local_stripe
+
+    return start_local_stripe(Path(settings.database_url.removeprefix("sqlite:///")),
+                              settings.local_stripe_port, f"http://{host}:{port}")
+
+
+def _emulator_state(settings: Settings) -> str:
+    return str(Path(settings.database_url.removeprefix("sqlite:///")).parent
+               / "stripe-emulator.db")
 
 
 def _known_key(ctx: object, candidate: str | None) -> str | None:

@@ -37,10 +37,10 @@ class EmulatorServer:
     ...     emu.control("POST", "/clock/advance", {"seconds": 3600})
     """
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, *, port: int | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.app: EmulatorApp = create_app(self.config)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, http="h11", log_level="critical",
