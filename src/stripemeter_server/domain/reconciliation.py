@@ -11,7 +11,7 @@ the ledger's value (``local``), what the pusher has sent (``pushed``) and what S
 * ``missing_locally``    Stripe has usage the ledger does not;
 * ``drift``              anything else: Stripe differs from what we sent, or a push failed.
 
-The tolerance is half a pushed unit (``0.5 × 10^-precision``): a whole-number metric pushed in
+The tolerance is half a pushed unit (``0.5 * 10^-precision``): a whole-number metric pushed in
 whole units must match exactly; a decimal metric may differ by the rounding the push makes.
 """
 

@@ -282,3 +282,59 @@ stripe_customers = Table(
     Column("looked_up_us", BigInteger, nullable=False),
     Index("ix_stripe_customers_stripe_id", "tenant_id", "stripe_customer_id"),
 )
+
+# --- reconciliation runs and the invoice gate (migration 0006) --------------------------------
+
+reconciliation_settings = Table(
+    "reconciliation_settings",
+    metadata,
+    Column("tenant_id", String(255), primary_key=True),
+    Column("gate", String(16), nullable=False),  # off | report | hold
+    Column("lead_seconds", BigInteger, nullable=False),  # scheduled run before a close
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("tenant_id", String(255), primary_key=True),
+    Column("run_id", String(64), primary_key=True),
+    Column("trigger", String(16), nullable=False),  # manual | schedule | invoice
+    Column("filters", Text, nullable=False),  # JSON: period, metric, customerRef, invoice
+    Column("repair", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("progress_done", BigInteger, nullable=False),
+    Column("progress_total", BigInteger, nullable=True),
+    Column("summary", Text, nullable=True),  # JSON, written when done
+    Column("error", Text, nullable=True),
+    Column("lease_until_us", BigInteger, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("started_us", BigInteger, nullable=True),
+    Column("finished_us", BigInteger, nullable=True),
+    Index("ix_reconciliation_runs_created", "tenant_id", "created_us"),
+    Index("ix_reconciliation_runs_status", "status", "created_us"),
+)
+
+reconciliation_lines = Table(
+    "reconciliation_lines",
+    metadata,
+    Column("tenant_id", String(255), primary_key=True),
+    Column("run_id", String(64), primary_key=True),
+    Column("line_no", BigInteger, primary_key=True),
+    Column("customer_ref", String(255), nullable=False),
+    Column("metric", String(255), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("period_start_us", BigInteger, nullable=False),
+    Column("period_end_us", BigInteger, nullable=False),
+    Column("local_value", ExactDecimal, nullable=True),
+    Column("pushed_value", ExactDecimal, nullable=True),
+    Column("stripe_value", ExactDecimal, nullable=True),
+    Column("absolute_drift", ExactDecimal, nullable=False),
+    Column("relative_drift", ExactDecimal, nullable=True),
+    Column("status", String(24), nullable=False),
+    Column("money_at_stake", ExactDecimal, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("action", String(32), nullable=True),  # repaired | credit_note_needed | …
+    Column("note", Text, nullable=True),
+    Index("ix_reconciliation_lines_status", "tenant_id", "run_id", "status"),
+)

@@ -29,6 +29,7 @@ from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.prices_repo import PricesRepository
+from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -95,6 +96,7 @@ class UnitOfWork:
         self.stripe_accounts = StripeAccountsRepository(conn, tenant)
         self.mappings = MappingsRepository(conn, tenant)
         self.stripe_customers = StripeCustomersRepository(conn, tenant)
+        self.reconciliation = ReconciliationRepository(conn, tenant)
         return self
 
     @property
