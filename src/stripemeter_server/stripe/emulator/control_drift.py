@@ -28,7 +28,8 @@ def _item(req: Req) -> dict[str, Any]:
     item = req.emu.store.get("invoice_items", req.path_params["id"])
     if item is None:
         raise not_found("invoiceitem", req.path_params["id"])
-    return item
+    found: dict[str, Any] = item
+    return found
 
 
 def edit_invoice_item(req: Req) -> Any:

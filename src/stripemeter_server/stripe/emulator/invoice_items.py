@@ -157,7 +157,8 @@ def amend(emu: Emulator, item: dict[str, Any], changes: dict[str, Any]) -> dict[
                  **_quantity_fields(quantity)})
     if invoice is not None:
         sync_item_line(invoice, item)
-    return public(item)
+    view: dict[str, Any] = public(item)
+    return view
 
 
 def register(router: Router) -> None:

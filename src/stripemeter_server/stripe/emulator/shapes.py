@@ -72,7 +72,8 @@ def line_fields() -> dict[str, Any]:
 def invoice_item_fields() -> dict[str, Any]:
     return {
         "discounts": [], "discountable": True, "livemode": False, "net_amount": None,
-        "parent": None, "proration": False, "proration_details": {"credited_items": None},
+        "parent": None, "proration": False,
+        "proration_details": {"credited_items": None, "discount_amounts": []},
         "tax_rates": [], "test_clock": None,
     }
 

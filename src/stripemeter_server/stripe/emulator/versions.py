@@ -10,6 +10,7 @@ older pinned version gets the old one. Internal logic reads the stored superset.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stripemeter_server.stripe.emulator.store import public
@@ -89,10 +90,12 @@ def _legacy_line(obj: dict[str, Any], store: StateStore) -> None:
 def _legacy_invoice_item(obj: dict[str, Any], store: StateStore) -> None:
     pricing = obj.get("pricing") or {}
     unit = pricing.get("unit_amount_decimal")
-    whole = unit is not None and float(unit) == int(float(unit))
+    value = None if unit is None else Decimal(str(unit))
+    whole = value is not None and value == value.to_integral_value()
     obj.update({
         "price": _legacy_price(store, pricing), "plan": None,
-        "unit_amount": int(float(unit)) if whole else None, "unit_amount_decimal": unit,
+        "unit_amount": int(value) if whole and value is not None else None,
+        "unit_amount_decimal": unit,
         "subscription": None, "subscription_item": None,
     })
 
