@@ -61,6 +61,6 @@ def test_concurrent_use_of_a_key_is_409(client: stripe.StripeClient, server: Emu
 def test_failed_request_is_not_saved_under_its_key(client: stripe.StripeClient, meter: Any
                                                    ) -> None:
     with pytest.raises(stripe.InvalidRequestError):
-        send_event(client, "cus_later", "1", options={"idempotency_key": "k"})
-    later = client.v1.customers.create(params={"id": "cus_later", "name": "Late"})
+        send_event(client, "cus_unknown", "1", options={"idempotency_key": "k"})
+    later = client.v1.customers.create(params={"name": "Late"})  # Stripe picks the id
     assert send_event(client, later.id, "1", options={"idempotency_key": "k"})

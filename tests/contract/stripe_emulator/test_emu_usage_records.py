@@ -14,12 +14,14 @@ LEGACY = "2024-06-20"
 
 @pytest.fixture
 def item(client: stripe.StripeClient, customer: Any) -> Any:
+    legacy = {"stripe_version": LEGACY}  # aggregate_usage only exists before basil
     price = client.v1.prices.create(params={
         "currency": "usd", "unit_amount": 3, "product_data": {"name": "Seats"},
         "recurring": {"interval": "month", "usage_type": "metered",
-                      "aggregate_usage": "last_during_period"}})
+                      "aggregate_usage": "last_during_period"}}, options=legacy)
     sub = client.v1.subscriptions.create(params={"customer": customer.id,
-                                                 "items": [{"price": price.id}]})
+                                                 "items": [{"price": price.id}]},
+                                         options=legacy)
     return sub["items"]["data"][0]
 
 

@@ -92,3 +92,31 @@ def test_v2_adjustment_cancels_by_identifier(server: EmulatorServer, client: str
         params={"event_name": "api_calls", "type": "cancel", "cancel": {"identifier": "s0"}})
     assert adjustment.cancel.identifier == "s0"
     assert server.control("GET", "/meter_events")["data"][0]["cancelled_at"] == T0
+
+
+def test_v2_missing_payload_error_carries_a_code(client: stripe.StripeClient, meter: Any
+                                                 ) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v2.billing.meter_events.create(params={"event_name": "api_calls"})  # type: ignore[typeddict-item]
+    assert info.value.code == "parameter_missing"
+
+
+def test_v2_invalid_value_error_carries_a_code(client: stripe.StripeClient, meter: Any
+                                               ) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v2.billing.meter_event_adjustments.create(params={
+            "event_name": "api_calls", "type": "refund", "cancel": {"identifier": "x"}})  # type: ignore[typeddict-item]
+    assert (info.value.http_status, info.value.code) == (400, "invalid_request")
+
+
+def test_v2_bad_session_token_error_carries_a_code(server: EmulatorServer) -> None:
+    with pytest.raises(stripe.AuthenticationError) as info:
+        server.stripe_client("mes_token_bogus").v2.billing.meter_event_stream.create(
+            params={"events": []})
+    assert info.value.json_body["error"]["code"] == "unauthorized"  # the library drops it
+
+
+def test_v2_unknown_route_error_carries_a_code(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.raw_request("post", "/v2/billing/nothing_here")
+    assert (info.value.http_status, info.value.code) == (404, "not_found")

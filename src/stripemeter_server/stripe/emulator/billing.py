@@ -15,6 +15,8 @@ from stripemeter_server.stripe.emulator.forms import (
     req_str,
 )
 from stripemeter_server.stripe.emulator.routing import Req, Router, list_envelope
+from stripemeter_server.stripe.emulator.search import search_customers
+from stripemeter_server.stripe.emulator.shapes import customer_fields, price_fields, product_fields
 from stripemeter_server.stripe.emulator.store import new_id, public
 from stripemeter_server.stripe.emulator.webhooks import emit
 
@@ -35,7 +37,8 @@ def _newest_first(req: Req, name: str) -> list[dict[str, Any]]:
 def create_customer(req: Req) -> Any:
     p = req.params
     customer = {
-        "id": get_str(p, "id") or new_id("cus", 14),
+        **customer_fields(),
+        "id": new_id("cus", 14),
         "object": "customer",
         "created": req.now,
         "description": get_str(p, "description"),
@@ -43,11 +46,8 @@ def create_customer(req: Req) -> Any:
         "livemode": False,
         "metadata": metadata(p),
         "name": get_str(p, "name"),
-        "test_clock": None,
+        "phone": get_str(p, "phone"),
     }
-    if req.emu.store.get("customers", customer["id"]) is not None:
-        raise invalid(f"Customer already exists: {customer['id']}", param="id",
-                      code="resource_already_exists")
     req.emu.store.put("customers", customer["id"], customer)
     emit(req.emu, "customer.created", public(customer))
     return public(customer)
@@ -66,7 +66,7 @@ def retrieve_customer(req: Req) -> Any:
 
 def update_customer(req: Req) -> Any:
     customer = get_customer(req, req.path_params["id"])
-    for key in ("name", "email", "description"):
+    for key in ("name", "email", "description", "phone"):
         if key in req.params:
             customer[key] = get_str(req.params, key)
     _merge_metadata(customer, metadata(req.params))
@@ -81,21 +81,38 @@ def list_customers(req: Req) -> Any:
 
 
 # -- products -----------------------------------------------------------------------------
-def create_product(req: Req) -> Any:
-    p = req.params
+def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
+                ) -> dict[str, Any]:
+    product_id = product_id or new_id("prod", 14)
+    if req.emu.store.get("products", product_id) is not None:
+        raise invalid(f"Product already exists: {product_id}", param="id",
+                      code="resource_already_exists")
+    features = p.get("marketing_features") or []
+    if not isinstance(features, list):
+        raise invalid("Invalid array", param="marketing_features")
     product = {
-        "id": get_str(p, "id") or new_id("prod", 14),
+        **product_fields(),
+        "id": product_id,
         "object": "product",
         "active": get_bool(p, "active", True),
         "created": req.now,
         "description": get_str(p, "description"),
+        "images": [str(i) for i in (p.get("images") or [])],
         "livemode": False,
+        "marketing_features": [{"name": get_str(f, "name")} for f in features],
         "metadata": metadata(p),
         "name": req_str(p, "name"),
+        "type": get_str(p, "type") or "service",
         "updated": req.now,
     }
+    if product["type"] not in ("service", "good"):
+        raise invalid("Invalid type: must be one of good or service", param="type")
     req.emu.store.put("products", product["id"], product)
-    return public(product)
+    return product
+
+
+def create_product(req: Req) -> Any:
+    return public(new_product(req, req.params, get_str(req.params, "id")))
 
 
 def retrieve_product(req: Req) -> Any:
@@ -105,8 +122,16 @@ def retrieve_product(req: Req) -> Any:
     return public(product)
 
 
+def _active_filter(req: Req, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if req.params.get("active") in (None, ""):
+        return items
+    wanted = get_bool(req.params, "active", True)
+    return [i for i in items if i["active"] == wanted]
+
+
 def list_products(req: Req) -> Any:
-    return list_envelope(_newest_first(req, "products"), "/v1/products", req.params)
+    items = _active_filter(req, _newest_first(req, "products"))
+    return list_envelope(items, "/v1/products", req.params)
 
 
 # -- prices -------------------------------------------------------------------------------
@@ -118,12 +143,7 @@ def create_price(req: Req) -> Any:
         product_data = get_dict(p, "product_data")
         if not product_data:
             raise invalid("Missing required param: product.", param="product")
-        product_id = new_id("prod", 14)
-        req.emu.store.put("products", product_id, {
-            "id": product_id, "object": "product", "active": True, "created": req.now,
-            "description": None, "livemode": False, "metadata": {},
-            "name": req_str(product_data, "name"), "updated": req.now,
-        })
+        product_id = new_product(req, product_data)["id"]
     elif req.emu.store.get("products", product_id) is None:
         raise not_found("product", product_id, param="product")
     unit_amount = get_int(p, "unit_amount")
@@ -145,13 +165,17 @@ def create_price(req: Req) -> Any:
             "interval_count": get_int(recurring_in, "interval_count") or 1,
             "aggregate_usage": get_str(recurring_in, "aggregate_usage"),
             "meter": get_str(recurring_in, "meter"),
+            "trial_period_days": None,
             "usage_type": get_str(recurring_in, "usage_type") or "licensed",
         }
+        if recurring["usage_type"] not in ("licensed", "metered"):
+            raise invalid("recurring[usage_type] must be licensed or metered",
+                          param="recurring[usage_type]")
     price = {
+        **price_fields(),
         "id": new_id("price", 14),
         "object": "price",
-        "active": True,
-        "billing_scheme": "per_unit",
+        "active": get_bool(p, "active", True),
         "created": req.now,
         "currency": currency,
         "livemode": False,
@@ -180,12 +204,16 @@ def retrieve_price(req: Req) -> Any:
 
 
 def list_prices(req: Req) -> Any:
-    return list_envelope(_newest_first(req, "prices"), "/v1/prices", req.params)
+    product = get_str(req.params, "product")
+    items = [i for i in _active_filter(req, _newest_first(req, "prices"))
+             if product in (None, i["product"])]
+    return list_envelope(items, "/v1/prices", req.params)
 
 
 def register(router: Router) -> None:
     router.add("POST", "/v1/customers", create_customer)
     router.add("GET", "/v1/customers", list_customers)
+    router.add("GET", "/v1/customers/search", search_customers)
     router.add("GET", "/v1/customers/{id}", retrieve_customer)
     router.add("POST", "/v1/customers/{id}", update_customer)
     router.add("POST", "/v1/products", create_product)

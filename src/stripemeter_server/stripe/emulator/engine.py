@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from typing import Any
 from stripemeter_server.stripe.emulator import (
     billing,
     control,
+    control_drift,
+    invoice_items,
     invoices,
     meter_events,
     meters,
@@ -25,9 +28,12 @@ from stripemeter_server.stripe.emulator.errors import StripeError
 from stripemeter_server.stripe.emulator.faults import Fault, FaultInjector, fault_error
 from stripemeter_server.stripe.emulator.forms import decode_form
 from stripemeter_server.stripe.emulator.idempotency import IdempotencyCache, fingerprint
+from stripemeter_server.stripe.emulator.params import check_params
 from stripemeter_server.stripe.emulator.ratelimit import RateLimiter
 from stripemeter_server.stripe.emulator.routing import Reply, Req, Router
+from stripemeter_server.stripe.emulator.schemas import check_coverage, schema_for
 from stripemeter_server.stripe.emulator.store import StateStore
+from stripemeter_server.stripe.emulator.versions import is_legacy, shape
 
 CONTROL_PREFIX = "/_emulator"
 _METER_EVENT_PATHS = ("/v1/billing/meter_events", "/v2/billing/meter_events")
@@ -56,10 +62,13 @@ class Emulator:
         self.limiter = RateLimiter()
         self.idempotency = IdempotencyCache(self.store, config.idempotency_ttl)
         self.router = Router()
-        for module in (billing, meters, meter_events, v2, subscriptions, invoices, webhooks):
+        for module in (billing, meters, meter_events, v2, subscriptions, invoices,
+                       invoice_items, webhooks):
             module.register(self.router)
+        check_coverage(self.router.routes)
         self.control = Router()
         control.register(self.control)
+        control_drift.register(self.control)
         self.delivery = webhooks.Deliverer(self)
 
     # -- helpers -----------------------------------------------------------------------
@@ -143,6 +152,8 @@ class Emulator:
                 self.limiter.hit("all", self.config.requests_per_second, now)
                 if path in _METER_EVENT_PATHS:
                     self.limiter.hit("meter_events", self.config.meter_events_per_second, now)
+                check_params(params, schema_for(route.method, route.pattern),
+                             legacy=is_legacy(req.stripe_version))
                 if idem_key:
                     assert req.api_key is not None
                     saved = self.idempotency.begin(req.api_key, idem_key, fp, now, v2=v2_mode)
@@ -159,6 +170,9 @@ class Emulator:
             with self.store.lock:
                 result = route.handler(req)
                 reply = result if isinstance(result, Reply) else Reply(result)
+                if not v2_mode:
+                    reply.body = shape(copy.deepcopy(reply.body), req.stripe_version,
+                                       self.store)
                 if method != "GET":
                     self.persist()
             status, out, extra = reply.status, reply.body, reply.headers

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The code a v2 error gets when its raise site names none (v2 errors always have one).
+V2_DEFAULT_CODES = {400: "invalid_request", 401: "unauthorized", 404: "not_found",
+                    409: "conflict", 429: "rate_limit", 500: "internal_error"}
+
 
 @dataclass
 class StripeError(Exception):
@@ -22,8 +26,11 @@ class StripeError(Exception):
 
     def body(self, *, v2: bool = False) -> dict[str, Any]:
         err: dict[str, Any] = {"type": self.type, "message": self.message}
-        if self.code is not None:
-            err["code"] = self.code
+        code = self.code
+        if code is None and v2:  # every v2 error carries a code
+            code = V2_DEFAULT_CODES.get(self.status, "api_error")
+        if code is not None:
+            err["code"] = code
         if self.param is not None:
             err["param"] = self.param
         if not v2 and self.code is not None:

@@ -1,22 +1,20 @@
-"""Invoices and invoice items: drafts that accept items (≤ 250), finalize to `open`,
-totals, and automatic finalization one hour after `invoice.created` is delivered."""
+"""Invoices: drafts that accept items (≤ 250), finalize to `open`, totals, and automatic
+finalization one hour after `invoice.created` is delivered (items: `invoice_items.py`)."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from stripemeter_server.stripe.emulator.errors import invalid, missing_param, not_found
+from stripemeter_server.stripe.emulator.errors import invalid, not_found
 from stripemeter_server.stripe.emulator.forms import (
     get_bool,
-    get_decimal,
-    get_dict,
-    get_int,
     get_str,
     metadata,
     req_str,
 )
 from stripemeter_server.stripe.emulator.routing import Reply, Req, Router, list_envelope
+from stripemeter_server.stripe.emulator.shapes import invoice_fields, line_fields
 from stripemeter_server.stripe.emulator.store import new_id, public
 from stripemeter_server.stripe.emulator.webhooks import emit, listeners
 
@@ -38,10 +36,11 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
                 meta: dict[str, str] | None = None, description: str | None = None
                 ) -> dict[str, Any]:
     """Create a draft invoice, emit `invoice.created` and schedule auto-finalization."""
+    who = emu.store.get("customers", customer) or {}
     invoice: dict[str, Any] = {
+        **invoice_fields(),
         "id": new_id("in"),
         "object": "invoice",
-        "amount_due": 0, "amount_paid": 0, "amount_remaining": 0,
         "auto_advance": auto_advance,
         "automatically_finalizes_at": None,
         "billing_reason": billing_reason,
@@ -49,18 +48,22 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
         "created": created,
         "currency": currency,
         "customer": customer,
+        "customer_email": who.get("email"), "customer_name": who.get("name"),
+        "customer_phone": who.get("phone"),
         "description": description,
         "livemode": False,
         "metadata": meta or {},
         "number": None,
         "parent": None if subscription is None else {
-            "type": "subscription_details",
-            "subscription_details": {"subscription": subscription, "metadata": {}},
+            "type": "subscription_details", "quote_details": None,
+            "subscription_details": {"subscription": subscription, "metadata": {},
+                                     "subscription_proration_date": None},
         },
         "period_end": period_end,
         "period_start": period_start,
         "status": "draft",
-        "status_transitions": {"finalized_at": None, "paid_at": None, "voided_at": None},
+        "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
+                               "paid_at": None, "voided_at": None},
         "subscription": subscription,
         "subtotal": 0, "total": 0,
         "_lines": [],
@@ -81,7 +84,8 @@ def add_line(invoice: dict[str, Any], line: dict[str, Any]) -> None:
 
 def recompute(invoice: dict[str, Any]) -> None:
     total = sum(line["amount"] for line in invoice["_lines"])
-    invoice["subtotal"] = invoice["total"] = total
+    for key in ("subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax"):
+        invoice[key] = total
     invoice["amount_due"] = total
     invoice["amount_remaining"] = total - invoice["amount_paid"]
 
@@ -97,6 +101,8 @@ def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
 def finalize(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
     invoice["status"] = "open"
     invoice["status_transitions"]["finalized_at"] = now
+    invoice["effective_at"] = now
+    invoice["ending_balance"] = 0
     invoice["automatically_finalizes_at"] = None
     count = int(emu.store.extra.get("invoice_number", 0)) + 1
     emu.store.extra["invoice_number"] = count
@@ -131,11 +137,58 @@ def finalize_due(emu: Emulator, now: int) -> list[str]:
     return done
 
 
-def _get_invoice(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
+def get_invoice(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
     invoice = req.emu.store.get("invoices", ident)
     if invoice is None:
         raise not_found("invoice", ident, param=param)
     return invoice
+
+
+def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
+    """The invoice line that mirrors an invoice item."""
+    return {
+        **line_fields(),
+        "id": "il_" + item["id"][3:],
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "discountable": item["discountable"],
+        "invoice": invoice_id,
+        "metadata": dict(item["metadata"]),
+        "parent": {"type": "invoice_item_details", "subscription_item_details": None,
+                   "invoice_item_details": {
+                       "invoice_item": item["id"], "proration": False,
+                       "proration_details": {"credited_items": None}, "subscription": None}},
+        "period": dict(item["period"]),
+        "pricing": item["pricing"],
+        "quantity": item["quantity"],
+        "quantity_decimal": item["quantity_decimal"],
+        "subtotal": item["amount"],
+    }
+
+
+def attach_item(invoice: dict[str, Any], item: dict[str, Any]) -> None:
+    if len(invoice["_lines"]) >= MAX_ITEMS_PER_INVOICE:
+        raise invalid(f"An invoice cannot have more than {MAX_ITEMS_PER_INVOICE} invoice "
+                      "items.", param="invoice", code="invoice_too_many_items")
+    item["invoice"] = invoice["id"]
+    add_line(invoice, item_line(item, invoice["id"]))
+
+
+def sync_item_line(invoice: dict[str, Any], item: dict[str, Any]) -> None:
+    """Replace an item's line after the item changed, then recompute the totals."""
+    fresh = item_line(item, invoice["id"])
+    invoice["_lines"] = [fresh if line.get("id") == fresh["id"] else line
+                         for line in invoice["_lines"]]
+    recompute(invoice)
+
+
+def detach_item(invoice: dict[str, Any], item: dict[str, Any]) -> None:
+    line_id = "il_" + item["id"][3:]
+    invoice["_lines"] = [line for line in invoice["_lines"] if line.get("id") != line_id]
+    item["invoice"] = None
+    recompute(invoice)
 
 
 # -- invoice routes -----------------------------------------------------------------------
@@ -151,12 +204,12 @@ def create_invoice(req: Req) -> Any:
     if get_str(p, "pending_invoice_items_behavior") == "include":
         for item in req.emu.store.collection("invoice_items").values():
             if item["customer"] == customer_id and item["invoice"] is None:
-                _attach(req.emu, invoice, item)
+                attach_item(invoice, item)
     return render(req.emu, invoice)
 
 
 def retrieve_invoice(req: Req) -> Any:
-    return render(req.emu, _get_invoice(req, req.path_params["id"]))
+    return render(req.emu, get_invoice(req, req.path_params["id"]))
 
 
 def list_invoices(req: Req) -> Any:
@@ -169,25 +222,29 @@ def list_invoices(req: Req) -> Any:
 
 
 def list_lines(req: Req) -> Any:
-    invoice = _get_invoice(req, req.path_params["id"])
+    invoice = get_invoice(req, req.path_params["id"])
     return list_envelope([public(line) for line in invoice["_lines"]],
                          f"/v1/invoices/{invoice['id']}/lines", req.params)
 
 
 def finalize_invoice(req: Req) -> Any:
-    invoice = _get_invoice(req, req.path_params["id"])
+    invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "draft":
         raise invalid("This invoice is already finalized, you can't re-finalize a "
                       "non-draft invoice.", code="invoice_not_editable")
+    if "auto_advance" in req.params:
+        invoice["auto_advance"] = get_bool(req.params, "auto_advance", False)
     finalize(req.emu, invoice, req.now)
     return render(req.emu, invoice)
 
 
 def pay_invoice(req: Req) -> Any:
-    invoice = _get_invoice(req, req.path_params["id"])
+    invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "open":
         raise invalid("Only open invoices can be paid.", code="invoice_not_editable")
     invoice["status"] = "paid"
+    invoice["attempted"] = True
+    invoice["attempt_count"] += 1
     invoice["amount_paid"] = invoice["total"]
     invoice["amount_remaining"] = 0
     invoice["status_transitions"]["paid_at"] = req.now
@@ -196,7 +253,7 @@ def pay_invoice(req: Req) -> Any:
 
 
 def void_invoice(req: Req) -> Any:
-    invoice = _get_invoice(req, req.path_params["id"])
+    invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "open":
         raise invalid("Only open invoices can be voided.", code="invoice_not_editable")
     invoice["status"] = "void"
@@ -206,7 +263,7 @@ def void_invoice(req: Req) -> Any:
 
 
 def delete_invoice(req: Req) -> Any:
-    invoice = _get_invoice(req, req.path_params["id"])
+    invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "draft":
         raise invalid("You can only delete draft invoices.", code="invoice_not_editable")
     del req.emu.store.collection("invoices")[invoice["id"]]
@@ -215,118 +272,6 @@ def delete_invoice(req: Req) -> Any:
             item["invoice"] = None
     emit(req.emu, "invoice.deleted", render(req.emu, invoice))
     return Reply({"id": invoice["id"], "object": "invoice", "deleted": True})
-
-
-# -- invoice items ------------------------------------------------------------------------
-def _attach(emu: Emulator, invoice: dict[str, Any], item: dict[str, Any]) -> None:
-    if len(invoice["_lines"]) >= MAX_ITEMS_PER_INVOICE:
-        raise invalid(f"An invoice cannot have more than {MAX_ITEMS_PER_INVOICE} invoice "
-                      "items.", param="invoice", code="invoice_too_many_items")
-    item["invoice"] = invoice["id"]
-    add_line(invoice, {
-        "id": "il_" + item["id"][3:],
-        "object": "line_item",
-        "amount": item["amount"],
-        "currency": item["currency"],
-        "description": item["description"],
-        "invoice": invoice["id"],
-        "livemode": False,
-        "metadata": item["metadata"],
-        "parent": {"type": "invoice_item_details",
-                   "invoice_item_details": {"invoice_item": item["id"]}},
-        "period": item["period"],
-        "pricing": item["pricing"],
-        "quantity": item["quantity"],
-    })
-
-
-def create_invoice_item(req: Req) -> Any:
-    p, emu = req.params, req.emu
-    customer_id = req_str(p, "customer")
-    if emu.store.get("customers", customer_id) is None:
-        raise not_found("customer", customer_id, param="customer")
-    invoice = None
-    invoice_id = get_str(p, "invoice")
-    if invoice_id is not None:
-        invoice = _get_invoice(req, invoice_id, "invoice")
-        if invoice["status"] != "draft":
-            raise invalid("You can only add invoice items to draft invoices.",
-                          param="invoice", code="invoice_not_editable")
-        if invoice["customer"] != customer_id:
-            raise invalid("The invoice belongs to a different customer.", param="invoice")
-    price_id = get_str(get_dict(p, "pricing"), "price") or get_str(p, "price")
-    price = None
-    if price_id is not None:
-        price = emu.store.get("prices", price_id)
-        if price is None:
-            raise not_found("price", price_id, param="pricing[price]")
-    quantity = get_decimal(p, "quantity_decimal")
-    if quantity is None:
-        q = get_int(p, "quantity")
-        quantity = Decimal(1 if q is None else q)
-    unit = get_decimal(p, "unit_amount_decimal")
-    if unit is None and price is not None:
-        unit = Decimal(price["unit_amount_decimal"])
-    amount = get_int(p, "amount")
-    if amount is None:
-        if unit is None:
-            raise missing_param("amount")
-        amount = cents(unit * quantity)
-    elif unit is None:
-        unit = Decimal(amount) / quantity if quantity else Decimal(amount)
-    currency = (get_str(p, "currency") or (price or {}).get("currency")
-                or (invoice or {}).get("currency") or "usd").lower()
-    period = get_dict(p, "period")
-    start = get_int(period, "start") if period else None
-    end = get_int(period, "end") if period else None
-    item = {
-        "id": new_id("ii"),
-        "object": "invoiceitem",
-        "amount": amount,
-        "currency": currency,
-        "customer": customer_id,
-        "date": req.now,
-        "description": get_str(p, "description"),
-        "discountable": True,
-        "invoice": None,
-        "livemode": False,
-        "metadata": metadata(p),
-        "period": {"start": req.now if start is None else start,
-                   "end": req.now if end is None else end},
-        "pricing": {
-            "type": "price_details" if price else None,
-            "price_details": {"price": price["id"], "product": price["product"]}
-            if price else None,
-            "unit_amount_decimal": str(unit),
-        },
-        "proration": False,
-        "quantity": int(quantity) if quantity == int(quantity) else None,
-        "quantity_decimal": str(quantity),
-        "test_clock": None,
-    }
-    if invoice is not None:
-        _attach(emu, invoice, item)
-    emu.store.put("invoice_items", item["id"], item)
-    emit(emu, "invoiceitem.created", public(item))
-    return public(item)
-
-
-def retrieve_invoice_item(req: Req) -> Any:
-    item = req.emu.store.get("invoice_items", req.path_params["id"])
-    if item is None:
-        raise not_found("invoiceitem", req.path_params["id"])
-    return public(item)
-
-
-def list_invoice_items(req: Req) -> Any:
-    p = req.params
-    pending = p.get("pending")
-    items = [
-        public(i) for i in reversed(list(req.emu.store.collection("invoice_items").values()))
-        if p.get("customer") in (None, i["customer"]) and p.get("invoice") in (None, i["invoice"])
-        and (pending is None or (pending == "true") == (i["invoice"] is None))
-    ]
-    return list_envelope(items, "/v1/invoiceitems", p)
 
 
 def register(router: Router) -> None:
@@ -338,6 +283,3 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/invoices/{id}/finalize", finalize_invoice)
     router.add("POST", "/v1/invoices/{id}/pay", pay_invoice)
     router.add("POST", "/v1/invoices/{id}/void", void_invoice)
-    router.add("POST", "/v1/invoiceitems", create_invoice_item)
-    router.add("GET", "/v1/invoiceitems", list_invoice_items)
-    router.add("GET", "/v1/invoiceitems/{id}", retrieve_invoice_item)

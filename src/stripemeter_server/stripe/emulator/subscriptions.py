@@ -13,6 +13,12 @@ from stripemeter_server.stripe.emulator.invoices import add_line, cents, new_inv
 from stripemeter_server.stripe.emulator.meter_events import usage_events
 from stripemeter_server.stripe.emulator.periods import next_boundary
 from stripemeter_server.stripe.emulator.routing import Req, Router, list_envelope
+from stripemeter_server.stripe.emulator.shapes import (
+    line_fields,
+    plan_from_price,
+    subscription_fields,
+    subscription_item_fields,
+)
 from stripemeter_server.stripe.emulator.store import new_id, public
 from stripemeter_server.stripe.emulator.webhooks import emit
 
@@ -45,7 +51,7 @@ def create_subscription(req: Req) -> Any:
         if price is None or price["recurring"] is None:
             raise invalid(f"items[{index}][price] must be an existing recurring price.",
                           param=f"items[{index}][price]")
-        prices.append((price, int(raw.get("quantity") or 1)))
+        prices.append((price, int(raw.get("quantity") or 1), metadata(raw)))
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
@@ -53,17 +59,20 @@ def create_subscription(req: Req) -> Any:
     end = anchor if anchor > now else next_boundary(anchor, now, recurring["interval"],
                                                      recurring["interval_count"])
     sub: dict[str, Any] = {
+        **subscription_fields(),
         "id": new_id("sub"), "object": "subscription", "billing_cycle_anchor": anchor,
-        "cancel_at_period_end": False, "canceled_at": None, "created": now,
+        "created": now,
         "currency": prices[0][0]["currency"], "current_period_end": end,
         "current_period_start": now, "customer": customer, "livemode": False,
         "metadata": metadata(p), "start_date": now, "status": "active",
         "_items": [], "_periods": [[now, end]],
     }
-    for price, quantity in prices:
-        item = {"id": new_id("si", 14), "object": "subscription_item", "created": now,
-                "current_period_end": end, "current_period_start": now, "metadata": {},
-                "price": public(price), "quantity": quantity, "subscription": sub["id"]}
+    for price, quantity, item_meta in prices:
+        item = {**subscription_item_fields(),
+                "id": new_id("si", 14), "object": "subscription_item", "created": now,
+                "current_period_end": end, "current_period_start": now, "metadata": item_meta,
+                "plan": plan_from_price(price), "price": public(price), "quantity": quantity,
+                "subscription": sub["id"]}
         emu.store.put("subscription_items", item["id"], item)
         sub["_items"].append(item["id"])
     emu.store.put("subscriptions", sub["id"], sub)
@@ -82,18 +91,29 @@ def retrieve_subscription(req: Req) -> Any:
     return _render(req.emu, _get_sub(req))
 
 
+def _listed(req: Req, sub: dict[str, Any]) -> bool:
+    p = req.params
+    status = p.get("status")
+    if status is None and sub["status"] == "canceled":  # Stripe's default hides them
+        return False
+    if status not in (None, "all", sub["status"]):
+        return False
+    prices = {req.emu.store.get("subscription_items", i)["price"]["id"] for i in sub["_items"]}
+    return p.get("customer") in (None, sub["customer"]) and p.get("price") in (None, *prices)
+
+
 def list_subscriptions(req: Req) -> Any:
-    customer = req.params.get("customer")
     items = [_render(req.emu, s) for s in
              reversed(list(req.emu.store.collection("subscriptions").values()))
-             if customer in (None, s["customer"])]
+             if _listed(req, s)]
     return list_envelope(items, "/v1/subscriptions", req.params)
 
 
 def cancel_subscription(req: Req) -> Any:
     sub = _get_sub(req)
     sub["status"] = "canceled"
-    sub["canceled_at"] = req.now
+    sub["canceled_at"] = sub["ended_at"] = req.now
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
     emit(req.emu, "customer.subscription.deleted", _render(req.emu, sub))
     return _render(req.emu, sub)
 
@@ -145,24 +165,29 @@ def renew_due(emu: Emulator, now: int) -> list[str]:
                 qty = _usage(emu, sub, item, start, end) if metered else Decimal(item["quantity"])
                 line_period = {"start": start, "end": end} if metered else \
                     {"start": end, "end": new_end}
+                amount = cents(qty * Decimal(price["unit_amount_decimal"]))
                 add_line(invoice, {
-                    "id": new_id("il"), "object": "line_item",
-                    "amount": cents(qty * Decimal(price["unit_amount_decimal"])),
-                    "currency": price["currency"], "description": None,
-                    "invoice": invoice["id"], "livemode": False, "metadata": {},
+                    **line_fields(),
+                    "id": new_id("il"), "object": "line_item", "amount": amount,
+                    "currency": price["currency"], "invoice": invoice["id"],
                     "parent": {"type": "subscription_item_details",
-                               "subscription_item_details": {"subscription_item": item["id"],
-                                                             "subscription": sub["id"]}},
+                               "invoice_item_details": None,
+                               "subscription_item_details": {
+                                   "invoice_item": None, "proration": False,
+                                   "proration_details": {"credited_items": None},
+                                   "subscription": sub["id"], "subscription_item": item["id"]}},
                     "period": line_period,
                     "pricing": {"type": "price_details",
                                 "price_details": {"price": price["id"],
                                                   "product": price["product"]},
                                 "unit_amount_decimal": price["unit_amount_decimal"]},
                     "quantity": int(qty) if qty == int(qty) else None,
+                    "quantity_decimal": str(qty), "subscription": sub["id"], "subtotal": amount,
                 })
                 item["current_period_start"], item["current_period_end"] = end, new_end
             sub["current_period_start"], sub["current_period_end"] = end, new_end
             sub["_periods"].append([end, new_end])
+            sub["latest_invoice"] = invoice["id"]
             created.append(invoice["id"])
     return created
 

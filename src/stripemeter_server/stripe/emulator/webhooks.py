@@ -23,6 +23,7 @@ from stripemeter_server.stripe.emulator.errors import invalid, missing_param, no
 from stripemeter_server.stripe.emulator.forms import get_str, metadata, req_str
 from stripemeter_server.stripe.emulator.routing import Reply, Req, Router, list_envelope
 from stripemeter_server.stripe.emulator.store import new_id, public
+from stripemeter_server.stripe.emulator.versions import shape
 
 if TYPE_CHECKING:
     from stripemeter_server.stripe.emulator.engine import Emulator
@@ -141,7 +142,8 @@ class Deliverer:
                         if endpoint is None or event is None:
                             d["status"] = "failed"
                             continue
-                        due.append((d["id"], endpoint["url"], endpoint["secret"], public(event)))
+                        body = shape(public(event), API_VERSION, emu.store)
+                        due.append((d["id"], endpoint["url"], endpoint["secret"], body))
             reports = []
             async with httpx.AsyncClient(timeout=emu.config.webhook_timeout) as client:
                 for delivery_id, url, secret, event in due:
@@ -248,7 +250,15 @@ def update_endpoint(req: Req) -> Any:
     if "url" in req.params:
         endpoint["url"] = req_str(req.params, "url")
     if req.params.get("enabled_events"):
-        endpoint["enabled_events"] = list(req.params["enabled_events"])
+        events = req.params["enabled_events"]
+        endpoint["enabled_events"] = [events] if isinstance(events, str) else list(events)
+    if "description" in req.params:
+        endpoint["description"] = get_str(req.params, "description")
+    for key, value in metadata(req.params).items():
+        if value == "":
+            endpoint["metadata"].pop(key, None)
+        else:
+            endpoint["metadata"][key] = value
     return _endpoint_view(endpoint)
 
 
@@ -266,8 +276,10 @@ def list_endpoints(req: Req) -> Any:
 
 def list_events(req: Req) -> Any:
     kind = get_str(req.params, "type")
+    types = req.params.get("types")
+    wanted = None if not types else set([types] if isinstance(types, str) else types)
     items = [public(e) for e in reversed(list(req.emu.store.collection("events").values()))
-             if kind is None or e["type"] == kind]
+             if (kind is None or e["type"] == kind) and (wanted is None or e["type"] in wanted)]
     return list_envelope(items, "/v1/events", req.params)
 
 
