@@ -39,12 +39,20 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+def _start(config: EmulatorConfig, port: int) -> EmulatorServer:
+    if _port_is_free(port):
+        try:
+            return EmulatorServer(config, port=port).start()
+        except RuntimeError:  # another process took the port between the check and the bind
+            pass
+    return EmulatorServer(config).start()
+
+
 def start_local_stripe(database_path: Path, emulator_port: int, service_url: str) -> LocalStripe:
     """Start the emulator (on ``emulator_port``, or a free port if that one is taken)."""
     state = database_path.parent / "stripe-emulator.db"
     state.parent.mkdir(parents=True, exist_ok=True)
-    port = emulator_port if _port_is_free(emulator_port) else None
-    server = EmulatorServer(EmulatorConfig(state_file=str(state)), port=port).start()
+    server = _start(EmulatorConfig(state_file=str(state)), emulator_port)
     client = server.stripe_client(EMULATOR_KEY)
     hook_url = f"{service_url}/v1/stripe/webhook/default"
     for endpoint in client.v1.webhook_endpoints.list().data:
