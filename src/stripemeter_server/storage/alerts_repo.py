@@ -9,10 +9,10 @@ visible in sequence order and a server-sent-events client resuming "after N" mis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.dialects import insert_for, is_postgres
@@ -145,7 +145,15 @@ class AlertsRepository:
                   "payload": payload, "created_us": now_us}
         result = self._conn.execute(insert_for(self._conn, alert_events).values(
             tenant_id=self._tenant, **values).on_conflict_do_nothing())
-        return AlertEventRecord(**values) if result.rowcount else None
+        if result.rowcount:
+            return AlertEventRecord(**values)
+        # It had fired: hand the number back. This transaction still holds the sequence row's
+        # lock (taken by the increment), so no later number was given out meanwhile and the
+        # sequence stays gapless.
+        self._conn.execute(update(alert_sequences).where(
+            alert_sequences.c.tenant_id == self._tenant, alert_sequences.c.last_seq == seq,
+        ).values(last_seq=seq - 1))
+        return None
 
     def events(self, *, after_seq: int = 0, limit: int = 100, rule_id: str | None = None,
                customer_ref: str | None = None) -> list[AlertEventRecord]:
@@ -211,7 +219,22 @@ class AlertsRepository:
         return [_fields(OutboxItem, row) for row in rows]
 
     def record_attempt(self, attempt: DeliveryAttempt, *, status: str, now_us: int) -> None:
-        """Log one attempt and move the outbox row to its next state, in one transaction."""
+        """Log one attempt and move the outbox row to its next state, in one transaction.
+
+        The attempt is numbered here, under the outbox row's lock, so every POST made is
+        logged once even if two workers ever attempted the same delivery.
+        """
+        locked = select(alert_outbox.c.attempts).where(
+            alert_outbox.c.tenant_id == self._tenant,
+            alert_outbox.c.delivery_id == attempt.delivery_id)
+        if is_postgres(self._conn):
+            locked = locked.with_for_update()
+        self._conn.execute(locked)
+        number = int(self._conn.execute(select(func.coalesce(func.max(alert_deliveries.c.attempt),
+                                                             0)).where(
+            alert_deliveries.c.tenant_id == self._tenant,
+            alert_deliveries.c.delivery_id == attempt.delivery_id)).scalar_one()) + 1
+        attempt = replace(attempt, attempt=number)
         self._conn.execute(alert_deliveries.insert().values(
             tenant_id=self._tenant,
             **{n: getattr(attempt, n) for n in DeliveryAttempt.__slots__}))

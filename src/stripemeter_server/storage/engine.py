@@ -9,6 +9,11 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 
+# ``rowcount`` of an INSERT (``ON CONFLICT DO NOTHING`` tells "was it mine?" by it) is -1 on
+# PostgreSQL unless SQLAlchemy is asked to keep the driver's count.
+_EXECUTION_OPTIONS = {"preserve_rowcount": True}
+
+
 def create_store_engine(
     url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
 ) -> Engine:
@@ -17,14 +22,16 @@ def create_store_engine(
         return _sqlite_engine(url, sqlite_synchronous)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         execution_options=_EXECUTION_OPTIONS)
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           execution_options=_EXECUTION_OPTIONS)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -171,3 +171,24 @@ def test_concurrent_crossings_fire_once(store: Store, clock: FrozenClock) -> Non
     for thread in threads:
         thread.join()
     assert len(fired(store)) == 1
+
+
+def test_alert_sequence_numbers_have_no_gaps_when_a_rule_had_already_fired(
+        store: Store, clock: FrozenClock) -> None:
+    setup(store, clock)
+    with store.unit_of_work("acme") as uow:
+        second = create_rule(uow, {"metric": "calls", "threshold": "20"}, clock.now())
+        uow.commit()
+    ingest(store, "acme", [ev("11")], clock.now())   # fires the first rule
+    ingest(store, "acme", [ev("1")], clock.now())    # the first rule again: already fired
+    with store.unit_of_work("acme") as uow:          # a repeat fire, refused by the once-key
+        first = fired(store)[0]
+        assert uow.alerts.fire(event_id="again", rule_id=first.rule_id,
+                               customer_ref=first.customer_ref, metric=first.metric,
+                               period_start_us=first.period_start_us,
+                               period_end_us=first.period_end_us, payload="{}",
+                               now_us=us(clock.now())) is None
+        uow.commit()
+    ingest(store, "acme", [ev("10")], clock.now())   # crosses the second rule
+    assert [e.seq for e in fired(store)] == [1, 2]
+    assert fired(store)[1].rule_id == second.rule_id
