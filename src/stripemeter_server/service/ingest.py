@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from stripemeter_server.domain.bounded import unsafe_reason
 from stripemeter_server.domain.counters import Contribution, value_delta
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.errors import EventRejected
@@ -172,8 +173,9 @@ def _validate(
             )
         except EventRejected as error:
             _reject(results[index], error)
-            if isinstance(raw, dict) and isinstance(raw.get("idempotencyKey"), str):
-                results[index].idempotency_key = raw["idempotencyKey"][:255]
+            key = raw.get("idempotencyKey") if isinstance(raw, dict) else None
+            if isinstance(key, str) and unsafe_reason(key) is None:  # echo only what encodes
+                results[index].idempotency_key = key[:255]
             continue
         results[index].idempotency_key = event.idempotency_key
         valid.append((index, event))
