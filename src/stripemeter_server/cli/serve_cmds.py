@@ -33,6 +33,7 @@ def serve(
     import uvicorn
 
     from stripemeter_server.api.app import build_context, create_app
+    from stripemeter_server.api.protocol import DEFAULT_PROTOCOL
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
@@ -57,6 +58,7 @@ def serve(
             log_level="info",
             access_log=access_log,
             workers=workers,
+            http=DEFAULT_PROTOCOL,
         )
         return
     app = create_app(settings, context=ctx)
@@ -64,7 +66,9 @@ def serve(
         from stripemeter_server.cli.worker_cmds import start_in_background
 
         start_in_background(ctx.store, ctx.clock)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", access_log=access_log, http=DEFAULT_PROTOCOL
+    )
 
 
 def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings) -> None:
