@@ -13,7 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain import exact_json
-from stripemeter_server.domain.bounded import check_string, find_unsafe, parse_instant
+from stripemeter_server.domain.bounded import (
+    check_string,
+    find_unsafe,
+    parse_instant,
+    unsafe_reason,
+)
 from stripemeter_server.domain.decimals import ONE, check_precision, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
@@ -80,6 +85,15 @@ def validate_event(
     return ValidEvent(
         metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint
     )
+
+
+def echoable_key(raw: object) -> str | None:
+    """A rejected event's own idempotencyKey, to echo in its result, when it is safe to echo
+    (a string that encodes: a lone surrogate would break the whole response)."""
+    key = raw.get("idempotencyKey") if isinstance(raw, Mapping) else None
+    if isinstance(key, str) and unsafe_reason(key) is None:
+        return key[:255]
+    return None
 
 
 def _required_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> str:
