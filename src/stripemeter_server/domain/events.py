@@ -19,6 +19,7 @@ from stripemeter_server.domain.bounded import (
     parse_instant,
     unsafe_reason,
 )
+from stripemeter_server.domain.canonical_json import canonicalize
 from stripemeter_server.domain.decimals import ONE, check_precision, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
@@ -156,6 +157,10 @@ def _meta(raw: object, limits: EventLimits) -> tuple[Mapping[str, Any] | None, s
         raise EventRejected(f"{unsafe[0]} {unsafe[2]}", code="invalid_meta", field=unsafe[0])
     try:
         text = exact_json.dumps(raw)
+    except (TypeError, ValueError) as exc:
+        raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
+    try:  # the derived key hashes meta as RFC 8785 JSON: numbers must be finite doubles
+        canonicalize(raw)
     except (TypeError, ValueError) as exc:
         raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
     size = len(text.encode("utf-8"))

@@ -25,6 +25,7 @@ BAD_EVENTS: list[tuple[str, str, str]] = [
     (json.dumps({**GOOD, "ts": "9999-12-31T00:00:00Z"}), "invalid_timestamp", "ts"),
     (json.dumps({**GOOD, "ts": "0001-01-01T00:00:00Z"}), "invalid_timestamp", "ts"),
     (json.dumps({**GOOD, "customerRef": "c" * 256}), "field_too_long", "customerRef"),
+    (json.dumps(GOOD)[:-1] + ', "meta": {"v": 1e999}}', "invalid_meta", "meta"),
 ]
 
 
