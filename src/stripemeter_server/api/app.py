@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
+from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.middleware import RequestContextMiddleware
+from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
 from stripemeter_server.api.routes import (
     adjustments,
     admin,
@@ -90,14 +92,20 @@ def create_app(
             ctx.store.close()
 
     app = FastAPI(
-        title="stripemeter", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="stripemeter",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(guard_request)],  # one input bound for every route (ADR 0006)
     )
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    install_openapi(app)
 
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,6 +50,16 @@ TITLES = {
 }
 
 
+class ProblemResponse(JSONResponse):
+    """``application/problem+json``, ASCII-escaped: a detail that echoes client text (even
+    an unpaired surrogate) always encodes."""
+
+    media_type = "application/problem+json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def status_for(error: StripemeterError) -> int:
     for error_type, status in STATUS_BY_ERROR:
         if isinstance(error, error_type):
@@ -64,7 +75,7 @@ def problem(
     request: Request | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
+) -> ProblemResponse:
     body: dict[str, Any] = {
         "type": f"https://stripemeter.dev/problems/{code}",
         "title": TITLES.get(status, "Error"),
@@ -76,9 +87,7 @@ def problem(
         body["errors"] = errors
     if request is not None and getattr(request.state, "request_id", None):
         body["requestId"] = request.state.request_id
-    return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/problem+json"
-    )
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:

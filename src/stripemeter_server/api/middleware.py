@@ -6,6 +6,7 @@ hot path that overhead is measurable, so this one only wraps ``send``.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -47,9 +48,14 @@ class RequestContextMiddleware:
             ).observe(time.perf_counter() - started)
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}", re.ASCII)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
+    """A client's request id, if it is a plain token (it is stored with events and echoed in
+    headers, so anything else — NUL, spaces, non-ASCII — is replaced by a fresh id)."""
     for key, value in scope.get("headers", []):
         if key == name:
             text: str = value.decode("latin-1")
-            return text[:64] or None
+            return text if _REQUEST_ID.fullmatch(text) else None
     return None

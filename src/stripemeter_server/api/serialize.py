@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain import exact_json
+from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, parse_timestamp
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros
 from stripemeter_server.storage.corrections_repo import AdjustmentRecord
 from stripemeter_server.storage.events_repo import StoredEvent
 
@@ -25,24 +26,16 @@ def ts(value: datetime | int | None) -> str | None:
 
 
 def parse_time_param(raw: str | None, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        return parse_timestamp(raw)
-    except ValidationError as exc:
-        raise ValidationError(
-            f"{name}: {exc.message}", code="invalid_timestamp", field=name
-        ) from None
+    """An optional RFC 3339 parameter, through the one bounded instant parser."""
+    return None if raw is None else parse_instant(raw, name)
 
 
 def require_time(raw: object, name: str) -> datetime:
-    if not isinstance(raw, str):
+    if raw is None:
         raise ValidationError(
             f"{name} is required (RFC 3339)", code="invalid_timestamp", field=name
         )
-    parsed = parse_time_param(raw, name)
-    assert parsed is not None
-    return parsed
+    return parse_instant(raw, name)
 
 
 def event_json(event: StoredEvent) -> dict[str, Any]:

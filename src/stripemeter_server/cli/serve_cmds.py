@@ -10,7 +10,8 @@ from rich.console import Console
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.service.tenancy import authenticate, bootstrap
+from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.storage.engine import masked_url
 
 if TYPE_CHECKING:
     from stripemeter_server.cli.local_stripe import LocalStripe
@@ -38,6 +39,7 @@ def serve(
     import uvicorn
 
     from stripemeter_server.api.app import build_context, create_app
+    from stripemeter_server.api.protocol import DEFAULT_PROTOCOL
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
@@ -52,8 +54,7 @@ def serve(
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
         raise typer.Exit(2) from None
-    key = issued.secret if issued else _known_key(ctx, settings.bootstrap_key)
-    _print_welcome(host, port, key, settings.database_url)
+    _print_welcome(host, port, issued.secret if issued else None, settings)
     if local is not None:
         typer.echo(f"Stripe: no account configured, so tenant 'default' uses the local Stripe "
                    f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
@@ -69,6 +70,7 @@ def serve(
             log_level="info",
             access_log=access_log,
             workers=workers,
+            http=DEFAULT_PROTOCOL,
         )
         return
     app = create_app(settings, context=ctx)
@@ -77,7 +79,8 @@ def serve(
 
         start_in_background(ctx.store, ctx.clock)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
+                    http=DEFAULT_PROTOCOL)
     finally:
         if local is not None:
             local.stop()
@@ -99,41 +102,31 @@ def _emulator_state(settings: Settings) -> str:
                / "stripe-emulator.db")
 
 
-def _known_key(ctx: object, candidate: str | None) -> str | None:
-    if not candidate:
-        return None
-    from stripemeter_server.service.context import ServiceContext
-
-    assert isinstance(ctx, ServiceContext)
-    try:
-        with ctx.store.unit_of_work(read_only=True) as uow:
-            authenticate(uow, candidate)
-        return candidate
-    except Exception:
-        return None
-
-
-def _print_welcome(host: str, port: int, key: str | None, database_url: str) -> None:
+def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings) -> None:
+    """The banner. A bootstrap key is printed once, when it is created; on later starts at
+    most its prefix (a log collector keeps every start). The store URL is masked."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     base = f"http://{host}:{port}"
-    console.print(f"[bold]stripemeter[/bold] on {base}  (store: {database_url})")
+    store = masked_url(settings.database_url)
+    console.print(f"[bold]stripemeter[/bold] on {base}  (store: {store})")
     console.print(f"API docs: {base}/docs")
-    if key is None:
+    if new_key is None:
+        hint = f" ({settings.bootstrap_key[:8]}…)" if settings.bootstrap_key else ""
         console.print(
-            "Use the admin key printed on first start, or create one with "
+            f"Use the admin key printed on first start{hint}, or create one with "
             "`stripemeter keys create --tenant default --scopes ingest,read,admin`."
         )
         return
-    console.print(f"API key (tenant 'default', scopes ingest,read,admin): {key}")
-    console.print("Try it:")
+    console.print(f"API key (tenant 'default', scopes ingest,read,admin): {new_key}")
+    console.print("Try it (export KEY=<the key above>):")
     console.print(
-        f"  curl -s -X POST {base}/v1/events/ingest -H 'Authorization: Bearer {key}' "
+        f"  curl -s -X POST {base}/v1/events/ingest -H \"Authorization: Bearer $KEY\" "
         "-H 'Content-Type: application/json' "
         """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100}]}'"""
     )
     console.print(
         f"  curl -s '{base}/v1/usage/current?customerRef=cus_ABC123' "
-        f"-H 'Authorization: Bearer {key}'"
+        '-H "Authorization: Bearer $KEY"'
     )
 
 
@@ -144,5 +137,5 @@ def migrate() -> None:
     settings = Settings()
     store = Store(settings.database_url)
     store.migrate()
-    typer.echo(f"migrated {settings.database_url}")
+    typer.echo(f"migrated {masked_url(settings.database_url)}")
     store.close()

@@ -14,6 +14,7 @@ import typer
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.service.clock import Clock
+from stripemeter_server.storage.engine import masked_url
 from stripemeter_server.storage.unit_of_work import Store
 
 
@@ -59,7 +60,7 @@ def worker(
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
-        typer.echo(f"stripemeter worker delivering alerts from {settings.database_url}")
+        typer.echo(f"stripemeter worker delivering alerts from {masked_url(settings.database_url)}")
         delivery.run_forever(stop, interval)
     finally:
         delivery.close()

@@ -13,10 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain import exact_json
+from stripemeter_server.domain.bounded import (
+    check_string,
+    find_unsafe,
+    parse_instant,
+    unsafe_reason,
+)
+from stripemeter_server.domain.canonical_json import canonicalize
 from stripemeter_server.domain.decimals import ONE, check_precision, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
-from stripemeter_server.domain.timestamps import parse_timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,15 @@ def validate_event(
     )
 
 
+def echoable_key(raw: object) -> str | None:
+    """A rejected event's own idempotencyKey, to echo in its result, when it is safe to echo
+    (a string that encodes: a lone surrogate would break the whole response)."""
+    key = raw.get("idempotencyKey") if isinstance(raw, Mapping) else None
+    if isinstance(key, str) and unsafe_reason(key) is None:
+        return key[:255]
+    return None
+
+
 def _required_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> str:
     value = raw.get(name)
     if value is None or value == "":
@@ -95,19 +110,10 @@ def _optional_string(raw: Mapping[str, Any], name: str, limits: EventLimits) -> 
 
 
 def _checked_string(value: object, name: str, limits: EventLimits) -> str:
-    if not isinstance(value, str):
-        raise EventRejected(f"{name} must be a string", code="invalid_field", field=name)
-    if "\x00" in value:
-        raise EventRejected(
-            f"{name} must not contain NUL characters", code="invalid_field", field=name
-        )
-    if len(value) > limits.max_string_length:
-        raise EventRejected(
-            f"{name} is {len(value)} characters long; at most {limits.max_string_length} allowed",
-            code="field_too_long",
-            field=name,
-        )
-    return value
+    try:
+        return check_string(value, name, max_length=limits.max_string_length, required=False)
+    except ValidationError as exc:
+        raise EventRejected(exc.message, code=exc.code, field=name) from None
 
 
 def _quantity(raw: object) -> Decimal:
@@ -129,9 +135,9 @@ def _timestamp(raw: object, received_at: datetime, limits: EventLimits) -> datet
     if not isinstance(raw, str):
         raise EventRejected("ts must be an RFC 3339 string", code="invalid_timestamp", field="ts")
     try:
-        ts = parse_timestamp(raw)
+        ts = parse_instant(raw, "ts")
     except ValidationError as exc:
-        raise EventRejected(f"ts {exc.message}", code="invalid_timestamp", field="ts") from None
+        raise EventRejected(exc.message, code="invalid_timestamp", field="ts") from None
     if ts > received_at + limits.max_future_skew:
         raise EventRejected(
             f"ts is more than {int(limits.max_future_skew.total_seconds())} s in the future",
@@ -146,8 +152,15 @@ def _meta(raw: object, limits: EventLimits) -> tuple[Mapping[str, Any] | None, s
         return None, None
     if not isinstance(raw, Mapping):
         raise EventRejected("meta must be a JSON object", code="invalid_meta", field="meta")
+    unsafe = find_unsafe(raw, "meta")
+    if unsafe is not None:
+        raise EventRejected(f"{unsafe[0]} {unsafe[2]}", code="invalid_meta", field=unsafe[0])
     try:
         text = exact_json.dumps(raw)
+    except (TypeError, ValueError) as exc:
+        raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
+    try:  # the derived key hashes meta as RFC 8785 JSON: numbers must be finite doubles
+        canonicalize(raw)
     except (TypeError, ValueError) as exc:
         raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
     size = len(text.encode("utf-8"))

@@ -48,6 +48,8 @@ AGGREGATION_ALIASES: Mapping[str, Aggregation] = {
 
 DEFAULT_LATENESS = timedelta(hours=48)
 MAX_CODE_LENGTH = 255
+MAX_LATENESS = timedelta(days=3660)  # keeps every close time far inside the calendar
+MAX_UNIQUE_LENGTH = 512  # the stored distinct value's column width
 
 
 class MetricValueError(ValueError):
@@ -121,7 +123,12 @@ class Metric:
         found, raw = lookup(self.unique_property, resource_id, meta)
         if not found or raw is None:
             raise MetricValueError(f"{self.unique_property} is missing")
-        return _canonical(raw)
+        key = _canonical(raw)
+        if len(key) > MAX_UNIQUE_LENGTH:
+            raise MetricValueError(
+                f"{self.unique_property} is longer than {MAX_UNIQUE_LENGTH} characters"
+            )
+        return key
 
 
 def lookup(path: str, resource_id: str | None, meta: Mapping[str, Any] | None) -> tuple[bool, Any]:
@@ -298,8 +305,10 @@ def _lateness(raw: object) -> timedelta:
         window = parse_duration(raw)
     except ValidationError as exc:
         raise ValidationError(exc.message, code="invalid_metric", field="latenessWindow") from None
-    if window < timedelta(0):
+    if not timedelta(0) <= window <= MAX_LATENESS:
         raise ValidationError(
-            "latenessWindow must not be negative", code="invalid_metric", field="latenessWindow"
+            "latenessWindow must be between PT0S and P3660D (about ten years)",
+            code="invalid_metric",
+            field="latenessWindow",
         )
     return window

@@ -125,12 +125,30 @@ def period_before(spec: PeriodSpec, period: Period) -> Period:
     return period_containing(spec, period.start - _MICROSECOND)
 
 
-def periods_overlapping(spec: PeriodSpec, start: datetime, end: datetime) -> list[Period]:
-    """Every period that shares at least one instant with ``[start, end)``, in order."""
+def periods_overlapping(
+    spec: PeriodSpec,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int | None = None,
+    field: str = "from",
+) -> list[Period]:
+    """Every period that shares at least one instant with ``[start, end)``, in order.
+
+    With ``limit``, stops as soon as the range turns out to span more periods and raises
+    ``range_too_large``: a client's range never makes the server build more than that.
+    """
     if not start < end:
         return []
     periods = [period_containing(spec, start)]
     while periods[-1].end < end:
+        if limit is not None and len(periods) >= limit:
+            raise ValidationError(
+                f"the range spans more than {limit} {spec.type.value} periods; "
+                "ask for a shorter range",
+                code="range_too_large",
+                field=field,
+            )
         periods.append(period_containing(spec, periods[-1].end))
     return periods
 

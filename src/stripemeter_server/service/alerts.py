@@ -20,6 +20,7 @@ from typing import Any
 
 from stripemeter_server.domain.alerts import AlertKind, AlertRule, Recurrence, rule_from_dict
 from stripemeter_server.domain.alerts import rule_to_dict as _rule_to_dict
+from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.pricing import Price
@@ -66,8 +67,8 @@ def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime) -> R
     """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
     once in the response), because an unsigned alert could be forged by anyone."""
     rule = rule_from_dict(body)
-    given = body.get("secret")
-    secret = given if isinstance(given, str) and given else None
+    secret = check_text(body.get("secret"), "secret", max_length=255,
+                        code="invalid_alert_rule") or None
     if secret is None and rule.webhook_url is not None:
         secret = f"whsec_{secrets.token_hex(24)}"
     record = _record(f"alr_{uuid.uuid4().hex[:24]}", rule, secret, to_micros(now),

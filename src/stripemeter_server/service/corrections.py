@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from stripemeter_server.domain.bounded import check_identifier, check_text
 from stripemeter_server.domain.decimals import add, check_precision, parse_decimal
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period, period_containing
@@ -18,6 +19,7 @@ from stripemeter_server.storage.corrections_repo import AdjustmentRecord, Period
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MAX_REASON_LENGTH = 64
+MAX_NOTE_LENGTH = 4096  # characters; a note is an audit remark, not a document
 
 
 def close_period(
@@ -66,7 +68,7 @@ def create_adjustment(
     customer_ref: str,
     delta_raw: object,
     reason: str,
-    note: str | None,
+    note: object,
     actor: str,
     at: datetime | None,
     now: datetime,
@@ -77,10 +79,13 @@ def create_adjustment(
         check_precision(delta)
     except ValueError as exc:
         raise ValidationError(f"delta {exc}", code="invalid_delta", field="delta") from None
+    check_identifier(metric_code, "metric", code="missing_field")
+    check_identifier(customer_ref, "customerRef", code="missing_field")
     if not reason or len(reason) > MAX_REASON_LENGTH:
         raise ValidationError(
             "reason is required (at most 64 characters)", code="invalid_reason", field="reason"
         )
+    note = check_text(note, "note", max_length=MAX_NOTE_LENGTH, code="invalid_note")
     period, key = _open_period(uow, metric_code, customer_ref, at or now, now)
     record = AdjustmentRecord(
         adjustment_id=f"adj_{uuid.uuid4().hex[:24]}",

@@ -17,7 +17,7 @@ from typing import Any
 from stripemeter_server.domain.counters import Contribution, value_delta
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.errors import EventRejected
-from stripemeter_server.domain.events import EventLimits, ValidEvent, validate_event
+from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
 from stripemeter_server.domain.metrics import Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import to_micros
@@ -172,8 +172,7 @@ def _validate(
             )
         except EventRejected as error:
             _reject(results[index], error)
-            if isinstance(raw, dict) and isinstance(raw.get("idempotencyKey"), str):
-                results[index].idempotency_key = raw["idempotencyKey"][:255]
+            results[index].idempotency_key = echoable_key(raw)
             continue
         results[index].idempotency_key = event.idempotency_key
         valid.append((index, event))

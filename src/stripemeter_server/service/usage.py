@@ -76,20 +76,6 @@ def current_usage(
     return out
 
 
-def _usage(
-    uow: UnitOfWork,
-    metric: Metric,
-    customer_ref: str,
-    period: Period,
-    state: CounterState,
-    now: datetime,
-) -> PeriodUsage:
-    key = (metric.code, customer_ref, to_micros(period.start))
-    lock = uow.locks.find_many([key]).get(key)
-    status = "closed" if is_closed(metric, period, lock, now) else "open"
-    return PeriodUsage(metric, period, state, status, lock)
-
-
 def billing_periods(
     uow: UnitOfWork,
     customer_ref: str,
@@ -101,13 +87,7 @@ def billing_periods(
     """Each billing period overlapping [start, end): bounds, value and open/closed status."""
     metric = get_metric(uow, metric_code)
     spec = spec_for(metric, uow.customers.get(customer_ref))
-    periods = periods_overlapping(spec, start, end)
-    if len(periods) > MAX_HISTORY_POINTS:
-        raise ValidationError(
-            f"the range spans {len(periods)} periods; at most {MAX_HISTORY_POINTS} per request",
-            code="range_too_large",
-            field="from",
-        )
+    periods = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS)
     stored = {
         c.period_start_us: c
         for c in uow.counters.find(
@@ -117,11 +97,15 @@ def billing_periods(
             start_before_us=to_micros(end),
         )
     }
+    keys = [(metric_code, customer_ref, to_micros(p.start)) for p in periods]
+    locks = uow.locks.find_many(keys)
     result = []
-    for period in periods:
-        counter = stored.get(to_micros(period.start))
+    for period, key in zip(periods, keys, strict=True):
+        counter = stored.get(key[2])
         state = counter.state if counter else CounterState()
-        result.append(_usage(uow, metric, customer_ref, period, state, now))
+        lock = locks.get(key)
+        status = "closed" if is_closed(metric, period, lock, now) else "open"
+        result.append(PeriodUsage(metric, period, state, status, lock))
     return result
 
 
@@ -231,13 +215,7 @@ def usage_history(
         raise ValidationError("to must be after from", code="invalid_range", field="to")
     metric = get_metric(uow, metric_code)
     spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, uow.customers.get(customer_ref)).timezone)
-    buckets = periods_overlapping(spec, start, end)
-    if len(buckets) > MAX_HISTORY_POINTS:
-        raise ValidationError(
-            f"{len(buckets)} buckets requested; at most {MAX_HISTORY_POINTS}",
-            code="range_too_large",
-            field="step",
-        )
+    buckets = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS, field="step")
     grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
     for event in uow.events.stream(
         EventFilter(
@@ -261,6 +239,12 @@ def usage_history(
             )
         grouped[(to_micros(bucket.start), group)].append(event)
     groups = sorted({g for _, g in grouped}, key=lambda g: (g is not None, g or "")) or [None]
+    if len(buckets) * len(groups) > MAX_HISTORY_POINTS:
+        raise ValidationError(
+            f"{len(buckets)} buckets x {len(groups)} groups; at most {MAX_HISTORY_POINTS} points",
+            code="range_too_large",
+            field="groupBy",
+        )
     points = []
     for bucket in buckets:
         for group in groups:

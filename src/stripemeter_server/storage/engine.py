@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+
+_USERINFO_PASSWORD = re.compile(r"(?P<head>//[^/@:]*):[^/]*@")  # up to the last '@'
+
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|sslpassword)=)[^&#]*", re.IGNORECASE)
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print or log: every password replaced by ``***``.
+
+    The one masking function for URLs (serve banner, ``migrate``, the worker, logs). It works
+    on the text, so even a URL that SQLAlchemy cannot parse is masked.
+    """
+    masked = _USERINFO_PASSWORD.sub(r"\g<head>:***@", url)
+    return _QUERY_PASSWORD.sub(r"\g<head>***", masked)
 
 
 # ``rowcount`` of an INSERT (``ON CONFLICT DO NOTHING`` tells "was it mine?" by it) is -1 on

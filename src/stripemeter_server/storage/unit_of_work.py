@@ -26,7 +26,7 @@ from stripemeter_server.storage.catalog_repo import (
 )
 from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, PeriodLocksRepository
 from stripemeter_server.storage.counters_repo import CountersRepository
-from stripemeter_server.storage.engine import create_store_engine
+from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
@@ -143,6 +143,9 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
+
+    def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
+        return f"Store({masked_url(self.url)!r})"
 
     @property
     def dialect(self) -> str:

@@ -55,7 +55,6 @@ async def create(
             raise ValidationError(f"{name} is required", code="missing_field", field=name)
     if "delta" not in body:
         raise ValidationError("delta is required", code="missing_field", field="delta")
-    note = body.get("note")
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart")
     record = await run(
@@ -67,7 +66,7 @@ async def create(
             customer_ref=body["customerRef"],
             delta_raw=body["delta"],
             reason=str(body.get("reason") or ""),
-            note=note if isinstance(note, str) else None,
+            note=body.get("note"),
             actor=who.key_id,
             at=at,
             now=now,

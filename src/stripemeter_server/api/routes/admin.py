@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import ts
+from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service import tenancy
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.catalog_repo import ApiKeyRecord
@@ -65,7 +66,7 @@ async def create_key(
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
-    label = body.get("label") if isinstance(body.get("label"), str) else None
+    label = check_text(body.get("label"), "label", max_length=255)
     now = state.ctx.clock.now()
     issued = await run(
         state,

@@ -14,7 +14,8 @@ from fastapi.responses import StreamingResponse
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.alerts import rule_to_dict
-from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.domain.bounded import MAX_SEQUENCE, is_sequence, parse_sequence
+from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.service import alerts as alerts_service
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
@@ -70,7 +71,8 @@ async def list_rules(state: AppState = Depends(app_state),
 
 
 @router.get("/v1/alerts/events", summary="Fired alert events, oldest first")
-async def list_events(after: int = Query(0, ge=0, description="Return events after this id"),
+async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
+                                        description="Return events after this id"),
                       limit: int = Query(100, ge=1, le=1000),
                       rule_id: str | None = Query(None, alias="ruleId"),
                       customer_ref: str | None = Query(None, alias="customerRef"),
@@ -98,7 +100,7 @@ async def deliveries(event_id: str, state: AppState = Depends(app_state),
 
 def _find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
     event = uow.alerts.get_event(event_id)
-    if event is None and event_id.isdigit():
+    if event is None and is_sequence(event_id):
         event = uow.alerts.event_by_seq(int(event_id))
     if event is None:
         raise NotFoundError(f"alert event {event_id!r} does not exist",
@@ -107,15 +109,11 @@ def _find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
 
 
 def _resume_point(header: str | None, query: int | None) -> int:
-    raw = header if header is not None else query
-    if raw is None or raw == "":
-        return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError("Last-Event-ID must be an event id (an integer)",
-                              code="invalid_last_event_id", field="Last-Event-ID") from None
-    return max(value, 0)
+    """The stream's start: ``Last-Event-ID`` (header) or ``lastEventId``, bounded like
+    every sequence, so a bad one is a 422 before the stream starts (never a dropped 200)."""
+    if header is not None and header != "":
+        return parse_sequence(header.strip(), "Last-Event-ID", code="invalid_last_event_id")
+    return query or 0
 
 
 def sse_frame(event: AlertEventRecord) -> str:
@@ -127,9 +125,10 @@ def sse_frame(event: AlertEventRecord) -> str:
             response_class=StreamingResponse)
 async def stream(request: Request,
                  last_event_id: str | None = Header(None, alias="Last-Event-ID"),
-                 after: int | None = Query(None, ge=0, alias="lastEventId"),
+                 after: int | None = Query(None, ge=0, le=MAX_SEQUENCE, alias="lastEventId"),
                  once: bool = Query(False, description="End after sending the backlog"),
-                 limit: int | None = Query(None, ge=1, description="End after this many events"),
+                 limit: int | None = Query(None, ge=1, le=MAX_SEQUENCE,
+                                           description="End after this many events"),
                  state: AppState = Depends(app_state),
                  who: Principal = Depends(require("read"))) -> StreamingResponse:
     """Events after ``Last-Event-ID`` (header, or ``lastEventId`` query), then new ones as

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
+from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections import void_event
@@ -59,10 +60,7 @@ INGEST_SCHEMA = {
 async def read_batch(request: Request, state: AppState) -> list[Any]:
     """Read the body as exact decimals, enforcing size and shape before any work."""
     limit = state.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"the body is {declared} bytes; at most {limit} allowed")
-    body = await request.body()
+    body = await request.body()  # the declared length was checked by BodyLimitMiddleware
     if len(body) > limit:
         raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
     try:
@@ -178,11 +176,11 @@ async def list_events(
 def _decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not (cursor.startswith("c") and cursor[1:].isdigit()):
+    if not (cursor.startswith("c") and is_sequence(cursor[1:])):
         raise ValidationError(
             "cursor is not one this API returned", code="invalid_cursor", field="cursor"
         )
-    return int(cursor[1:])
+    return parse_sequence(cursor[1:], "cursor")
 
 
 @router.post("/v1/events/{key}/void", summary="Void an event (its period must be open)")

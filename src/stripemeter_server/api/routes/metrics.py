@@ -26,7 +26,12 @@ METRIC_EXAMPLE = {
 }
 
 
-@router.post("/v1/metrics", status_code=201, summary="Create a metric (idempotent)")
+@router.post(
+    "/v1/metrics",
+    status_code=201,
+    summary="Create a metric (idempotent)",
+    responses={200: {"description": "The same definition existed already"}},
+)
 async def create_metric(
     response: Response,
     body: dict[str, Any] = Body(examples=[METRIC_EXAMPLE]),

@@ -46,7 +46,10 @@ async def list_prices(metric: str | None = None,
     return {"data": [price_json(v) for v in found]}
 
 
-@router.put("/v1/prices/{metric}", summary="Set the metric's default price")
+CREATED = {201: {"description": "Created (200 when it replaced a price)"}}
+
+
+@router.put("/v1/prices/{metric}", summary="Set the metric's default price", responses=CREATED)
 async def put_default(metric: str, response: Response,
                       body: dict[str, Any] = Body(examples=[PRICE_EXAMPLE]),
                       state: AppState = Depends(app_state),
@@ -70,7 +73,7 @@ async def delete_default(metric: str, state: AppState = Depends(app_state),
 
 
 @router.put("/v1/customers/{customer_ref}/prices/{metric}",
-            summary="Set a customer's price override for a metric")
+            summary="Set a customer's price override for a metric", responses=CREATED)
 async def put_override(customer_ref: str, metric: str, response: Response,
                        body: dict[str, Any] = Body(examples=[PRICE_EXAMPLE]),
                        state: AppState = Depends(app_state),

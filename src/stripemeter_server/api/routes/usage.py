@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import dec, money, parse_time_param, require_time, ts
+from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
 from stripemeter_server.service import projection as projection_service
@@ -23,7 +24,7 @@ def _required(body: dict[str, Any], name: str) -> str:
     raw = body.get(name)
     if not isinstance(raw, str) or not raw:
         raise ValidationError(f"{name} is required", code="missing_field", field=name)
-    return raw
+    return check_identifier(raw, name)
 
 
 def _customer(raw: object) -> str:

@@ -1,0 +1,83 @@
+"""The error half of the OpenAPI document, declared once for every route.
+
+Every route can answer with a problem body (RFC 9457) for malformed input, a missing or
+wrong key, a missing scope, an unknown resource, a conflict, an oversized body, a rate limit
+or an unavailable store; listing them per route by hand would drift. ``PROBLEM_RESPONSES``
+is applied when the routers are included, and the ``Problem`` schema is added to the
+document's components, so clients and the schema fuzzer see what the API really returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable and `errors` name the fields.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "requestId": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_MEANINGS = {
+    400: "The body is not valid JSON",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the scope, or names another tenant",
+    404: "No such resource",
+    409: "The request contradicts stored state",
+    413: "The body is larger than the configured limit",
+    422: "A field is malformed or out of bounds (the problem names it)",
+    429: "Rate limited; retry after `Retry-After` seconds",
+    503: "The store is unavailable; retry after `Retry-After` seconds",
+}
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": meaning,
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    }
+    for status, meaning in _MEANINGS.items()
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the document once, with the ``Problem`` schema among its components."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            document.setdefault("components", {}).setdefault("schemas", {})[
+                "Problem"
+            ] = PROBLEM_SCHEMA
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
