@@ -101,10 +101,12 @@ class WebhookJobsRepository:
 
     def add(self, job: WebhookJob) -> bool:
         """Record a received event; False when Stripe's event id was already recorded."""
-        result = self._conn.execute(
+        # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT insert.
+        row = self._conn.execute(
             insert_for(self._conn, self._t).values(**_values(job)).on_conflict_do_nothing()
-        )
-        return bool(result.rowcount)
+            .returning(self._t.c.event_id)
+        ).first()
+        return row is not None
 
     def get(self, event_id: str) -> WebhookJob | None:
         row = self._conn.execute(select(self._t).where(self._this(event_id))).first()
@@ -112,14 +114,15 @@ class WebhookJobsRepository:
 
     def claim(self, event_id: str, now_us: int, lease_us: int) -> WebhookJob | None:
         """Take one due job (after the commit that recorded it); None if someone holds it."""
-        result = self._conn.execute(
+        row = self._conn.execute(
             update(self._t)
             .where(self._this(event_id), self._t.c.status == JOB_PENDING,
                    self._t.c.next_attempt_us <= now_us)
             .values(next_attempt_us=now_us + lease_us, attempts=self._t.c.attempts + 1,
                     updated_us=now_us)
-        )
-        return self.get(event_id) if result.rowcount else None
+            .returning(self._t.c.event_id)
+        ).first()
+        return self.get(event_id) if row is not None else None
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[WebhookJob]:
         """Worker only, across tenants: take due jobs and lease them (SKIP LOCKED on
@@ -184,10 +187,11 @@ class InvoiceItemsRepository:
 
     def add(self, record: InvoiceItemRecord) -> bool:
         """Write the intent; False when the period was already billed (the key is taken)."""
-        result = self._conn.execute(
+        row = self._conn.execute(
             insert_for(self._conn, self._t)
-            .values(tenant_id=self._tenant, **_values(record)).on_conflict_do_nothing())
-        return bool(result.rowcount)
+            .values(tenant_id=self._tenant, **_values(record)).on_conflict_do_nothing()
+            .returning(self._t.c.metric)).first()
+        return row is not None
 
     def settle(self, record: InvoiceItemRecord, *, status: str, now_us: int,
                stripe_item_id: str | None = None, amount: int | None = None,
