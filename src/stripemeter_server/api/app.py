@@ -24,6 +24,7 @@ from stripemeter_server.api.routes import (
     metrics,
     prices,
     stripe_config,
+    stripe_webhooks,
     usage,
 )
 from stripemeter_server.api.settings import Settings
@@ -101,7 +102,7 @@ def create_app(
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config):
+                   stripe_config, stripe_webhooks):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
 

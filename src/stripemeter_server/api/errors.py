@@ -20,6 +20,7 @@ from stripemeter_server.domain.errors import (
     UnauthorizedError,
     UnavailableError,
     ValidationError,
+    WebhookSignatureError,
 )
 from stripemeter_server.storage.unit_of_work import RetryableConflict
 
@@ -33,6 +34,7 @@ STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (RateLimitedError, 429),
     (UnavailableError, 503),
     (RetryableConflict, 503),
+    (WebhookSignatureError, 400),
 )
 
 TITLES = {

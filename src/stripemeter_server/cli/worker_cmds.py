@@ -49,6 +49,8 @@ def worker(
     if settings.auto_migrate or store.dialect == "sqlite":
         store.migrate()
     delivery = AlertDeliveryWorker(store, SystemClock())
+    from stripemeter_server.workers.invoice_jobs import start_invoice_jobs  # Stripe webhook jobs
+    start_invoice_jobs(settings, store, SystemClock(), once=once)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")

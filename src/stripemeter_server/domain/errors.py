@@ -13,6 +13,7 @@ error classes to HTTP statuses in exactly one table (``api/errors.py``).
     ├── PayloadTooLargeError     (413)
     ├── RateLimitedError         (429)
     ├── UnavailableError         (503) the store cannot be reached
+    ├── WebhookSignatureError    (400) a Stripe webhook's signature does not verify
     └── StripeCallError          (502) a call to Stripe failed (translated by stripe/gateway.py)
         ├── StripeRetryableError     5xx, timeouts, lost connections, lock contention
         │   └── StripeRateLimitedError   429: slow down, then retry
@@ -76,6 +77,13 @@ class RateLimitedError(StripemeterError):
 
 class UnavailableError(StripemeterError):
     code = "unavailable"
+
+
+class WebhookSignatureError(StripemeterError):
+    """A webhook that cannot be shown to come from Stripe (bad, stale or missing signature,
+    or no signing secret to check it with): Stripe is told 400, nothing is recorded."""
+
+    code = "invalid_signature"
 
 
 class StripeCallError(StripemeterError):

@@ -71,6 +71,13 @@ class StripePort(Protocol):
     def create_invoice_item(self, params: dict[str, Any],
                             idempotency_key: str) -> dict[str, Any]: ...
 
+    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
+        """The event, once its signature verifies with the account's webhook secret; raises
+        ``WebhookSignatureError`` otherwise."""
+        ...
+
     def raw(self, method: str, path: str, *, stripe_version: str | None = None,
             idempotency_key: str | None = None, **params: Any) -> dict[str, Any]: ...
 

@@ -28,6 +28,11 @@ from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, P
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.invoice_flow_repo import (
+    InvoiceItemsRepository,
+    StripeInvoicesRepository,
+    WebhookJobsRepository,
+)
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
@@ -97,6 +102,9 @@ class UnitOfWork:
         self.mappings = MappingsRepository(conn, tenant)
         self.stripe_customers = StripeCustomersRepository(conn, tenant)
         self.reconciliation = ReconciliationRepository(conn, tenant)
+        self.webhook_jobs = WebhookJobsRepository(conn, tenant)
+        self.invoice_items = InvoiceItemsRepository(conn, tenant)
+        self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
         return self
 
     @property

@@ -21,6 +21,7 @@ from stripemeter_server.domain.errors import (
     StripePermanentError,
     StripeRateLimitedError,
     StripeRetryableError,
+    WebhookSignatureError,
 )
 from stripemeter_server.service.stripe_port import MeterEventOut, MeterInfo, StripeCredentials
 
@@ -185,6 +186,31 @@ class StripeGateway:
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key})
         return _plain(item)
+
+    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every line of an invoice (≤ 250 on Stripe), as plain dicts."""
+        with translated_errors():
+            page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
+            return [_plain(line) for line in page.auto_paging_iter()]
+
+    # --- webhooks ---------------------------------------------------------------------
+
+    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
+        """Verify ``Stripe-Signature`` with the library (HMAC and the 5-minute tolerance)
+        against this account's webhook secret; the event comes back as a plain dict."""
+        secret = self._credentials.webhook_secret
+        if not secret:
+            raise WebhookSignatureError("no webhook signing secret is configured for this "
+                                        "tenant (PUT /v1/stripe/account webhookSecret)")
+        if not signature_header:
+            raise WebhookSignatureError("the Stripe-Signature header is missing")
+        try:
+            event = self._client.construct_event(payload, signature_header, secret)
+        except stripe.StripeError:  # SignatureVerificationError (bad, stale or malformed)
+            raise WebhookSignatureError("the Stripe-Signature does not verify") from None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            raise WebhookSignatureError("the webhook body is not a JSON Stripe event") from None
+        return _plain(event)
 
     def raw(self, method: str, path: str, *, stripe_version: str | None = None,
             idempotency_key: str | None = None, **params: Any) -> dict[str, Any]:

@@ -59,7 +59,8 @@ async def list_mappings(state: AppState = Depends(app_state),
     return {"data": [mapping_to_dict(m) for m in found]}
 
 
-@router.post("/v1/mappings", status_code=201, summary="Create or replace a metric's mapping")
+@router.post("/v1/mappings", status_code=201, summary="Create or replace a metric's mapping",
+             responses={200: {"description": "Replaced the metric's existing mapping"}})
 async def create_mapping(response: Response,
                          body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),
                          state: AppState = Depends(app_state),
@@ -80,7 +81,8 @@ async def get_mapping(metric: str, state: AppState = Depends(app_state),
     return mapping_to_dict(found)
 
 
-@router.put("/v1/mappings/{metric}", summary="Create or replace a metric's mapping")
+@router.put("/v1/mappings/{metric}", summary="Create or replace a metric's mapping",
+            responses={201: {"description": "Created (200 when it replaced a mapping)"}})
 async def put_mapping(metric: str, response: Response,
                       body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),
                       state: AppState = Depends(app_state),

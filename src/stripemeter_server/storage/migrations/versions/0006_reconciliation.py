@@ -1,7 +1,7 @@
 """reconciliation runs, their lines, and the per-tenant invoice gate
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from stripemeter_server.storage.types import ExactDecimal
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
