@@ -29,11 +29,13 @@ from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.prices_repo import PricesRepository
+from stripemeter_server.storage.pushes_repo import PushesRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
     StripeAccountsRepository,
     StripeCustomersRepository,
 )
+from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -95,6 +97,8 @@ class UnitOfWork:
         self.stripe_accounts = StripeAccountsRepository(conn, tenant)
         self.mappings = MappingsRepository(conn, tenant)
         self.stripe_customers = StripeCustomersRepository(conn, tenant)
+        self.pushes = PushesRepository(conn, tenant)
+        self.subscription_items = SubscriptionItemsRepository(conn, tenant)
         return self
 
     @property
