@@ -21,6 +21,7 @@ from stripemeter_server.api.routes import (
     health,
     metrics,
     prices,
+    pushes,
     stripe_config,
     usage,
 )
@@ -68,7 +69,7 @@ def stripe_access(settings: Settings) -> StripeAccess:
             webhook.get_secret_value() if webhook else None,
             settings.stripe_api_base)
     return StripeAccess(cipher=SecretBox(keys) if keys else None, environment=environment,
-                        factory=GatewayPool())
+                        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds))
 
 
 def create_app(
@@ -92,7 +93,7 @@ def create_app(
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config):
+                   stripe_config, pushes):
         app.include_router(module.router)
 
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)

@@ -37,7 +37,14 @@ from stripemeter_server.domain.stripe_mapping import (
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.stripe_mappings import list_mappings
-from stripemeter_server.storage.pushes_repo import FAILED, PENDING, PushRow, PushState, StateKey
+from stripemeter_server.storage.pushes_repo import (
+    FAILED,
+    PENDING,
+    PushRow,
+    PushState,
+    StateKey,
+    unsent_target,
+)
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MICROS = 1_000_000
@@ -109,9 +116,10 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
     unsent = uow.pushes.unsent_keys(metric.code)
     target = target_of(mapping)
     formula = formula_of(mapping, metric)
+    blocking = unsent_target(mapping.mode.value, mapping.event_name)
     planned = 0
     for candidate in candidates:
-        if candidate.key in unsent:
+        if (*candidate.key, blocking) in unsent:
             continue
         state = states.get(candidate.key)
         same_target = state is not None and state.target == target

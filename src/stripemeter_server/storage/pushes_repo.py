@@ -96,6 +96,10 @@ def _units(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def unsent_target(mode: str, target: str | None) -> str:
+    return f"meter_events:{target}" if mode == "meter_events" else "usage_records"
+
+
 @dataclass(frozen=True, slots=True)
 class PushStats:
     """Across tenants, for ``/metrics`` and ``/health/ready``."""
@@ -149,12 +153,15 @@ class PushesRepository:
                 found[state.key] = state
         return found
 
-    def unsent_keys(self, metric: str) -> set[StateKey]:
-        """Counters with a push not yet sent (pending or parked): they get no new one."""
-        query = select(push_outbox.c.customer_ref, push_outbox.c.period_start_us).where(
+    def unsent_keys(self, metric: str) -> set[tuple[str, str, int, str]]:
+        """Counters with a push not yet sent (pending, or parked), each with the target it
+        goes to (``meter_events:<event name>`` or ``usage_records``): such a counter gets no
+        new push to that target. A push parked on an old target does not block a new one."""
+        query = select(push_outbox.c.customer_ref, push_outbox.c.period_start_us,
+                       push_outbox.c.mode, push_outbox.c.target).where(
             push_outbox.c.tenant_id == self._tenant, push_outbox.c.metric == metric,
             push_outbox.c.status.in_(UNSENT))
-        return {(metric, r[0], r[1]) for r in self._conn.execute(query)}
+        return {(metric, r[0], r[1], unsent_target(r[2], r[3])) for r in self._conn.execute(query)}
 
     def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool:
         """Move the counter's push state on; False when another planner got there first."""

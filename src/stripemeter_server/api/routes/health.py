@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state
+from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.pushes import push_health
 
 router = APIRouter(tags=["health"])
 
@@ -17,15 +21,35 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _pushes(state: AppState) -> dict[str, Any] | None:
+    """Push lag and parked pushes across tenants (None when the store cannot say)."""
+    try:
+        with state.ctx.store.unit_of_work(read_only=True) as uow:
+            stats = uow.pushes.stats()
+    except StripemeterError:
+        return None
+    return push_health(stats, state.ctx.clock.now())
+
+
 @router.get("/health/ready", summary="Database reachable and migrations applied")
 async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
+    """Not ready only when the database is unreachable or not migrated. Push lag and parked
+    pushes are reported (``pushes``) but never make a node unready: taking API nodes out of
+    rotation cannot fix a Stripe outage or a missing meter, it would only stop ingest."""
     checks = await run_in_threadpool(state.ctx.store.readiness)
     ok = all(checks.values())
+    pushes = await run_in_threadpool(_pushes, state) if checks.get("migrations") else None
     return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        {"status": "ok" if ok else "unavailable", "checks": checks, "pushes": pushes},
+        status_code=200 if ok else 503,
     )
 
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics(state: AppState = Depends(app_state)) -> Response:
+    pushes = await run_in_threadpool(_pushes, state)
+    if pushes is not None:
+        state.telemetry.push_lag.set(pushes["lagSeconds"])
+        state.telemetry.push_pending.set(pushes["pending"])
+        state.telemetry.push_failed.set(pushes["failed"])
     return Response(generate_latest(state.telemetry.registry), media_type=CONTENT_TYPE_LATEST)
