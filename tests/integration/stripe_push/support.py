@@ -108,7 +108,7 @@ class Env:
             report = worker.run_once(self.clock.now(), full=True)
             if report.planned == 0 and report.claimed == 0:
                 return report
-        raise AssertionError("pushes did not settle")
+        raise AssertionError(f"pushes did not settle: {[(r.status, r.last_error_code, r.last_error) for r in self.rows()]}")
 
     def rows(self, **filters: Any) -> list[PushRow]:
         with self.store.unit_of_work("default", read_only=True) as uow:
@@ -136,11 +136,13 @@ def assert_identifiers_consistent(emu: EmulatorServer) -> None:
         seen[ident] = value
 
 
-def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0) -> Env:
+def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0,
+              bootstrap_tenant: bool = True) -> Env:
     clock = FrozenClock(NOW)
-    with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), TEST_KEY)
-        uow.commit()
+    if bootstrap_tenant:
+        with store.unit_of_work() as uow:
+            bootstrap(uow, clock.now(), TEST_KEY)
+            uow.commit()
     pool = GatewayPool(timeout_seconds=timeout)
     credentials = StripeCredentials("sk_test_push_tests", None, emu.url)
     ctx = ServiceContext(store=store, clock=clock,
