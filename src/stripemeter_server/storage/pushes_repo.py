@@ -171,14 +171,16 @@ class PushesRepository:
         if before is None:
             statement = insert_for(self._conn, push_state).values(
                 tenant_id=self._tenant, metric=after.metric, customer_ref=after.customer_ref,
-                period_start_us=after.period_start_us, **values).on_conflict_do_nothing()
-            return bool(self._conn.execute(statement).rowcount)
+                period_start_us=after.period_start_us, **values,
+            ).on_conflict_do_nothing().returning(push_state.c.next_seq)
+            return self._conn.execute(statement).first() is not None
         result = self._conn.execute(update(push_state).where(
             push_state.c.tenant_id == self._tenant, push_state.c.metric == before.metric,
             push_state.c.customer_ref == before.customer_ref,
             push_state.c.period_start_us == before.period_start_us,
-            push_state.c.next_seq == before.next_seq).values(**values))
-        return bool(result.rowcount)
+            push_state.c.next_seq == before.next_seq).values(**values).returning(
+            push_state.c.next_seq))
+        return result.first() is not None
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key

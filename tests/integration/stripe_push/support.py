@@ -108,7 +108,8 @@ class Env:
             report = worker.run_once(self.clock.now(), full=True)
             if report.planned == 0 and report.claimed == 0:
                 return report
-        raise AssertionError(f"pushes did not settle: {[(r.status, r.last_error_code, r.last_error) for r in self.rows()]}")
+        left = [(r.status, r.last_error_code, r.last_error) for r in self.rows()]
+        raise AssertionError(f"pushes did not settle: {left}")
 
     def rows(self, **filters: Any) -> list[PushRow]:
         with self.store.unit_of_work("default", read_only=True) as uow:
