@@ -114,5 +114,5 @@ def usage_record_quantity(units: int) -> int:
 def retry_delay_s(attempt: int, first_s: float, max_s: float, jitter: float) -> float:
     """Exponential backoff with full jitter: ``jitter`` in [0, 1) is the caller's random draw
     (the domain reads no randomness), so two workers retrying together spread out."""
-    ceiling = min(first_s * (2 ** min(max(attempt - 1, 0), 30)), max_s)
+    ceiling = min(first_s * float(2 ** min(max(attempt - 1, 0), 30)), max_s)
     return ceiling / 2 + ceiling / 2 * jitter
