@@ -23,6 +23,7 @@ from stripemeter_server.api.routes import (
     health,
     metrics,
     prices,
+    pushes,
     stripe_config,
     stripe_webhooks,
     usage,
@@ -74,7 +75,7 @@ def stripe_access(settings: Settings,
             webhook.get_secret_value() if webhook else None,
             settings.stripe_api_base)
     return StripeAccess(cipher=SecretBox(keys) if keys else None, environment=environment,
-                        factory=GatewayPool())
+                        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds))
 
 
 def create_app(
@@ -102,7 +103,7 @@ def create_app(
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, stripe_webhooks):
+                   stripe_config, stripe_webhooks, pushes):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
 

@@ -32,3 +32,15 @@ class Settings(BaseSettings):
     # `serve` on the embedded store with no Stripe key starts the local emulator ("off": never).
     local_stripe: str = "auto"
     local_stripe_port: int = 12111
+    stripe_timeout_seconds: float = 20.0
+    # The Stripe pusher (docs/stripe-sync.md). ``push_worker`` unset: on inside ``serve`` for
+    # the embedded SQLite store, off on PostgreSQL (run ``stripemeter worker`` there).
+    push_worker: bool | None = None
+    push_rate_live: float = 500.0  # meter events/s per live account (Stripe allows 1000)
+    push_rate_test: float = 25.0  # per test-mode account
+    push_interval_seconds: float = 1.0
+    push_lease_seconds: float = 120.0
+    push_full_sweep_seconds: float = 60.0
+    push_retry_max_seconds: float = 600.0
+    # TEST ONLY: SIGKILL the worker at after_plan | before_send | after_send.
+    test_crash_point: str | None = None

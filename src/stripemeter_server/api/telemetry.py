@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Telemetry:
@@ -25,4 +25,18 @@ class Telemetry:
             ["route", "method", "status"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.push_lag = Gauge(
+            "stripemeter_push_lag_seconds",
+            "Age of the oldest pending push to Stripe (0 when none is pending)",
+            registry=self.registry,
+        )
+        self.push_pending = Gauge(
+            "stripemeter_push_pending", "Pushes to Stripe waiting to be sent",
+            registry=self.registry,
+        )
+        self.push_failed = Gauge(
+            "stripemeter_push_failed",
+            "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
+            registry=self.registry,
         )

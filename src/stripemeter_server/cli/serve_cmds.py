@@ -29,7 +29,13 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default STRIPEMETER_PORT or 3000)."),
     access_log: bool = typer.Option(False, help="Log every request."),
     with_worker: bool = typer.Option(
-        False, "--with-worker", help="Also deliver alert webhooks in this process."
+        False, "--with-worker",
+        help="Also deliver alert webhooks and push usage to Stripe in this process.",
+    ),
+    push_worker: bool | None = typer.Option(
+        None, "--push-worker/--no-push-worker",
+        help="Push usage to Stripe in this process (default: on for the embedded SQLite "
+        "store, off on PostgreSQL; STRIPEMETER_PUSH_WORKER).",
     ),
     workers: int = typer.Option(
         1, help="HTTP worker processes (each runs its own group-commit writers)."
@@ -60,8 +66,14 @@ def serve(
                    f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
                    "set STRIPEMETER_STRIPE_SECRET_KEY or PUT /v1/stripe/account for real Stripe.",
                    err=True)
+    pushing = _pushes_here(push_worker, settings, ctx.store.dialect, with_worker)
+    if with_worker or pushing:
+        # The background loops run once, in this (the supervising) process, also under
+        # ``--workers N``: each HTTP worker process only serves requests.
+        from stripemeter_server.cli.worker_cmds import start_in_background
+
+        start_in_background(ctx, settings, alerts=with_worker, stripe=pushing)
     if workers > 1:
-        ctx.store.close()
         uvicorn.run(
             "stripemeter_server.api.app:app_from_environment",
             factory=True,
@@ -74,16 +86,21 @@ def serve(
         )
         return
     app = create_app(settings, context=ctx)
-    if with_worker:  # handy for the embedded store: one process does everything
-        from stripemeter_server.cli.worker_cmds import start_in_background
-
-        start_in_background(ctx.store, ctx.clock)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
                     http=DEFAULT_PROTOCOL)
     finally:
         if local is not None:
             local.stop()
+
+
+def _pushes_here(flag: bool | None, settings: Settings, dialect: str, with_worker: bool) -> bool:
+    """The flag, else the setting, else: on with ``--with-worker`` or on the SQLite store."""
+    if flag is not None:
+        return flag
+    if settings.push_worker is not None:
+        return settings.push_worker
+    return with_worker or dialect == "sqlite"
 
 
 def _local_stripe(settings: Settings, host: str, port: int, workers: int) -> LocalStripe | None:

@@ -1,7 +1,8 @@
-"""`worker`: the background loops (alert webhook delivery) as their own process.
+"""`worker`: the background loops — alert webhook delivery, the Stripe pusher and the Stripe
+webhook jobs (invoice items) — as their own process.
 
 Run as many workers as you like against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``
-and a lease, so no delivery attempt is made by two workers at once.
+and a lease, so no delivery attempt, push or webhook job is worked on by two at once.
 """
 
 from __future__ import annotations
@@ -13,47 +14,70 @@ from types import FrameType
 import typer
 
 from stripemeter_server.api.settings import Settings
-from stripemeter_server.service.clock import Clock
+from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.storage.engine import masked_url
-from stripemeter_server.storage.unit_of_work import Store
 
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
 
 
-def start_in_background(store: Store, clock: Clock) -> tuple[threading.Event, threading.Thread]:
-    """Start the delivery loop in a daemon thread (``serve --with-worker``); set the returned
-    event to stop it."""
+def push_policy(settings: Settings) -> PushPolicy:
+    return PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
+                      lease_s=settings.push_lease_seconds,
+                      full_sweep_s=settings.push_full_sweep_seconds,
+                      max_retry_s=settings.push_retry_max_seconds)
+
+
+def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool = True,
+                        stripe: bool = False) -> threading.Event:
+    """Start the loops in daemon threads (``serve``): alert delivery and, with ``stripe``,
+    the pusher and the webhook jobs. Set the returned event to stop them."""
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
+    from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
+    from stripemeter_server.workers.stripe_push import StripePushWorker
 
     stop = threading.Event()
-    delivery = AlertDeliveryWorker(store, clock)
-    thread = threading.Thread(target=delivery.run_forever, args=(stop,),
-                              name="stripemeter-alert-delivery", daemon=True)
-    thread.start()
-    return stop, thread
+    loops: list[tuple[str, object, float]] = []
+    if alerts:
+        loops.append(("alert-delivery", AlertDeliveryWorker(ctx.store, ctx.clock), 1.0))
+    if stripe:
+        loops.append(("stripe-push", StripePushWorker(ctx, push_policy(settings)),
+                      settings.push_interval_seconds))
+        loops.append(("stripe-webhook-jobs", InvoiceJobWorker(ctx), 1.0))
+    for name, loop, interval in loops:
+        threading.Thread(target=loop.run_forever, args=(stop, interval),  # type: ignore[attr-defined]
+                         name=f"stripemeter-{name}", daemon=True).start()
+    return stop
 
 
 def worker(
     interval: float = typer.Option(1.0, help="Seconds to wait when nothing is due."),
-    once: bool = typer.Option(False, "--once", help="Make one pass and exit."),
+    once: bool = typer.Option(False, "--once", help="Make one pass of each loop and exit."),
 ) -> None:
-    """Deliver alert webhooks from the outbox (retries with backoff for 24 h)."""
-    from stripemeter_server.service.clock import SystemClock
+    """Deliver alert webhooks, push usage to Stripe, and run Stripe webhook jobs."""
+    from stripemeter_server.api.app import build_context
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
+    from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
+    from stripemeter_server.workers.stripe_push import StripePushWorker, crash_hook
 
     settings = Settings()
-    store = Store(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                  pool_size=settings.db_pool_size)
+    ctx = build_context(settings)
+    store = ctx.store
     if settings.auto_migrate or store.dialect == "sqlite":
         store.migrate()
-    delivery = AlertDeliveryWorker(store, SystemClock())
-    from stripemeter_server.workers.invoice_jobs import start_invoice_jobs  # Stripe webhook jobs
-    start_invoice_jobs(settings, store, SystemClock(), once=once)
+    delivery = AlertDeliveryWorker(store, ctx.clock)
+    pusher = StripePushWorker(ctx, push_policy(settings),
+                              hook=crash_hook(settings.test_crash_point))
+    jobs = InvoiceJobWorker(ctx)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")
+            report = pusher.run_once()
+            typer.echo(f"planned {report.planned} pushes, sent {report.sent}, "
+                       f"retrying {report.retrying}, failed {report.failed}")
+            typer.echo(f"ran {jobs.run_once()} Stripe webhook jobs")
             return
         stop = threading.Event()
 
@@ -62,8 +86,12 @@ def worker(
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
-        typer.echo(f"stripemeter worker delivering alerts from {masked_url(settings.database_url)}")
-        delivery.run_forever(stop, interval)
+        typer.echo(f"stripemeter worker on {masked_url(settings.database_url)}: delivering "
+                   "alerts, pushing usage to Stripe, running Stripe webhook jobs")
+        for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
+            threading.Thread(target=loop.run_forever, args=(stop, interval),
+                             name=f"stripemeter-{name}", daemon=True).start()
+        pusher.run_forever(stop, settings.push_interval_seconds)
     finally:
         delivery.close()
         store.close()

@@ -19,6 +19,8 @@ STRIPE_MAX_AGE_SECONDS = 35 * 24 * 3600
 STRIPE_FUTURE_SECONDS = 5 * 60
 # Pushes must reach Stripe a little before its 35-day limit, or they are refused.
 PUSH_AGE_MARGIN_SECONDS = 3600
+# How far ahead of now a ``last`` push may step to stay strictly after its predecessor.
+FUTURE_STEP_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +75,44 @@ def push_identifier(
 
 
 def push_timestamp(now_s: int, period_start_s: int, period_end_s: int,
-                   previous_s: int | None = None) -> int:
+                   previous_s: int | None = None, *, strictly_after: bool = False) -> int:
     """A meter event time inside the period: now, clamped to ``[start, end - 1]``, and never
-    before the counter's previous push (so a ``last`` meter sees pushes in order)."""
+    before the counter's previous push.
+
+    A ``last`` meter keeps the value with the greatest timestamp, so its pushes ask for
+    ``strictly_after``: one second past the previous push when that still lies inside the
+    period and at most ``FUTURE_STEP_SECONDS`` ahead of now (Stripe refuses events more than
+    five minutes ahead); otherwise the previous time again (ties keep arrival order).
+    """
     at = min(max(now_s, period_start_s), period_end_s - 1)
-    if previous_s is not None and previous_s > at:
-        at = min(previous_s, period_end_s - 1)
-    return at
+    if previous_s is None or previous_s < at:
+        return at
+    if strictly_after:
+        bumped = previous_s + 1
+        if bumped <= period_end_s - 1 and bumped <= now_s + FUTURE_STEP_SECONDS:
+            return bumped
+    return min(previous_s, period_end_s - 1)
 
 
 def too_old_for_stripe(timestamp_s: int, now_s: int) -> bool:
     """Stripe refuses meter events more than 35 days old (with a margin for the send)."""
     return timestamp_s < now_s - STRIPE_MAX_AGE_SECONDS + PUSH_AGE_MARGIN_SECONDS
+
+
+def oldest_pushable_end_s(now_s: int) -> int:
+    """Periods ending at or before this instant are outside Stripe's window: a counter there
+    that was never pushed is history from before its mapping and is not pushed at all."""
+    return now_s - STRIPE_MAX_AGE_SECONDS + PUSH_AGE_MARGIN_SECONDS
+
+
+def usage_record_quantity(units: int) -> int:
+    """A legacy usage record's quantity: a whole, non-negative number (a negative ledger total
+    bills nothing, as a negative meter total does)."""
+    return max(units, 0)
+
+
+def retry_delay_s(attempt: int, first_s: float, max_s: float, jitter: float) -> float:
+    """Exponential backoff with full jitter: ``jitter`` in [0, 1) is the caller's random draw
+    (the domain reads no randomness), so two workers retrying together spread out."""
+    ceiling = min(first_s * float(2 ** min(max(attempt - 1, 0), 30)), max_s)
+    return ceiling / 2 + ceiling / 2 * jitter

@@ -35,6 +35,8 @@ def put_mapping(uow: UnitOfWork, raw: object, now: datetime, *,
                               code="unknown_metric", field="metric")
     created = uow.mappings.get(mapping.metric) is None
     uow.mappings.put(mapping.metric, encode_mapping(mapping), to_micros(now))
+    # A changed mapping may be what the parked pushes were waiting for: try them again.
+    uow.pushes.requeue(None, to_micros(now), metric=mapping.metric)
     return mapping, created
 
 

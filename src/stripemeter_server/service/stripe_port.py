@@ -48,6 +48,12 @@ class MeterEventOut:
     timestamp_s: int
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriptionItemInfo:
+    item_id: str
+    period_start_s: int | None
+
+
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
@@ -61,6 +67,12 @@ class StripePort(Protocol):
     def open_meter_event_session(self) -> tuple[str, str]: ...
 
     def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None: ...
+
+    def find_subscription_item(self, stripe_customer_id: str,
+                               price: str) -> SubscriptionItemInfo | None: ...
+
+    def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
+                         idempotency_key: str) -> None: ...
 
     def find_customer_by_metadata(self, key: str, value: str) -> str | None: ...
 

@@ -34,12 +34,14 @@ from stripemeter_server.storage.invoice_flow_repo import (
     WebhookJobsRepository,
 )
 from stripemeter_server.storage.prices_repo import PricesRepository
+from stripemeter_server.storage.pushes_repo import PushesRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
     StripeAccountsRepository,
     StripeCustomersRepository,
 )
+from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -105,6 +107,8 @@ class UnitOfWork:
         self.webhook_jobs = WebhookJobsRepository(conn, tenant)
         self.invoice_items = InvoiceItemsRepository(conn, tenant)
         self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
+        self.pushes = PushesRepository(conn, tenant)
+        self.subscription_items = SubscriptionItemsRepository(conn, tenant)
         return self
 
     @property

@@ -23,7 +23,12 @@ from stripemeter_server.domain.errors import (
     StripeRetryableError,
     WebhookSignatureError,
 )
-from stripemeter_server.service.stripe_port import MeterEventOut, MeterInfo, StripeCredentials
+from stripemeter_server.service.stripe_port import (
+    MeterEventOut,
+    MeterInfo,
+    StripeCredentials,
+    SubscriptionItemInfo,
+)
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -173,6 +178,32 @@ class StripeGateway:
     def get_customer(self, customer_id: str) -> dict[str, Any]:
         with translated_errors():
             return _plain(self._client.v1.customers.retrieve(customer_id))
+
+    # --- legacy usage records ---------------------------------------------------------
+
+    def find_subscription_item(self, stripe_customer_id: str,
+                               price: str) -> SubscriptionItemInfo | None:
+        """The item with ``price`` on the customer's active subscription, if any."""
+        with translated_errors():
+            page = self._client.v1.subscriptions.list(
+                params={"customer": stripe_customer_id, "limit": 100})
+            for sub in page.data:
+                if sub.status not in ("active", "trialing", "past_due"):
+                    continue
+                for item in sub["items"].data:
+                    if str(item.price.id) == price:
+                        start = getattr(item, "current_period_start", None) \
+                            or getattr(sub, "current_period_start", None)
+                        return SubscriptionItemInfo(str(item.id),
+                                                    None if start is None else int(start))
+        return None
+
+    def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
+                         idempotency_key: str) -> None:
+        """``action=set`` on a subscription item, at the legacy API version pinned here."""
+        self.raw("post", f"/v1/subscription_items/{subscription_item}/usage_records",
+                 stripe_version=LEGACY_USAGE_RECORDS_VERSION, idempotency_key=idempotency_key,
+                 quantity=quantity, timestamp=timestamp_s, action="set")
 
     # --- invoices ---------------------------------------------------------------------
 

@@ -12,10 +12,8 @@ import logging
 import threading
 from datetime import datetime
 
-from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.invoice_flow import DEFAULT_POLICY, JobPolicy, claim_due, run_job
-from stripemeter_server.storage.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +43,3 @@ class InvoiceJobWorker:
                 busy = 0
             if not busy:
                 stop.wait(interval_seconds)
-
-
-def start_invoice_jobs(settings: object, store: Store, clock: Clock, *,
-                       once: bool = False) -> threading.Thread | None:
-    """The hook ``stripemeter worker`` calls: one pass now (``once``), else the loop in a
-    daemon thread (a killed process loses nothing: leases expire and jobs are re-claimed)."""
-    from stripemeter_server.api.app import stripe_access
-    from stripemeter_server.api.settings import Settings
-
-    assert isinstance(settings, Settings)
-    worker = InvoiceJobWorker(ServiceContext(store=store, clock=clock,
-                                             stripe=stripe_access(settings)))
-    if once:
-        worker.run_once()
-        return None
-    thread = threading.Thread(target=worker.run_forever, args=(threading.Event(),),
-                              name="stripemeter-invoice-jobs", daemon=True)
-    thread.start()
-    return thread

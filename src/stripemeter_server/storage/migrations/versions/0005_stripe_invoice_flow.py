@@ -1,7 +1,7 @@
 """The invoice webhook flow: webhook events as durable jobs, invoice items, final invoices
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import stripemeter_server.storage.types
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

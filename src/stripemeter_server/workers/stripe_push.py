@@ -1,0 +1,123 @@
+"""The Stripe push loop: plan (one transaction per tenant), claim, send, record.
+
+Each pass plans the tenants' changed counters into the outbox, then claims due rows with a
+lease in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one
+writer), sends them with no transaction open, and records each result in a second short
+transaction. Any number of workers may run against one PostgreSQL: planning is optimistic
+per counter and claiming skips rows another worker holds, so no delta is pushed twice.
+Runs in ``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import stamina
+
+from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.push_planner import plan_tenant
+from stripemeter_server.service.push_sender import PushPolicy, PushSender, SendReport
+from stripemeter_server.service.stripe_accounts import tenants_with_stripe
+from stripemeter_server.storage.unit_of_work import RetryableConflict
+
+log = logging.getLogger(__name__)
+MICROS = 1_000_000
+CRASH_POINTS = frozenset({"after_plan", "before_send", "after_send"})
+
+
+def crash_hook(point: str | None) -> Callable[[str], None] | None:
+    """TEST ONLY: a hook that SIGKILLs this process at ``point`` (``STRIPEMETER_TEST_CRASH_
+    POINT``), so the end-to-end tests can prove a crash between outbox and Stripe is safe."""
+    if not point:
+        return None
+    if point not in CRASH_POINTS:
+        raise ValueError(f"unknown crash point {point!r}")
+
+    def hook(reached: str) -> None:
+        if reached == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+@dataclass
+class PassReport:
+    planned: int
+    claimed: int
+    sent: int
+    retrying: int
+    failed: int
+
+
+class StripePushWorker:
+    def __init__(self, ctx: ServiceContext, policy: PushPolicy | None = None, *,
+                 hook: Callable[[str], None] | None = None) -> None:
+        self._ctx = ctx
+        self._policy = policy or PushPolicy()
+        self._hook = hook
+        self._sender = PushSender(ctx, self._policy, hook)
+        self._since_us: int | None = None  # the next incremental scan's lower bound
+        self._last_full_us: int | None = None
+
+    def run_once(self, now: datetime | None = None, *, full: bool = False) -> PassReport:
+        """One pass at ``now``: plan, then send what is due. ``full`` forces a full sweep
+        (a worker's first pass is always one)."""
+        at = now or self._ctx.clock.now()
+        planned = self.plan(at, full=full)
+        if self._hook is not None and planned:
+            self._hook("after_plan")
+        claimed, report = self.send_due(at)
+        return PassReport(planned, claimed, report.sent, report.retrying, report.failed)
+
+    def plan(self, at: datetime, *, full: bool = False) -> int:
+        now_us = to_micros(at)
+        sweep = full or self._last_full_us is None or \
+            now_us - self._last_full_us >= self._policy.full_sweep_s * MICROS
+        since = None if sweep else self._since_us
+        with self._ctx.store.unit_of_work(read_only=True) as uow:
+            tenants = tenants_with_stripe(uow, self._ctx.stripe.environment)
+        planned = sum(self._plan_tenant(tenant, at, since) for tenant in tenants)
+        self._since_us = now_us - int(self._policy.overlap_s * MICROS)
+        if sweep:
+            self._last_full_us = now_us
+        return planned
+
+    def _plan_tenant(self, tenant: str, at: datetime, since_us: int | None) -> int:
+        try:
+            for attempt in stamina.retry_context(on=RetryableConflict, attempts=5,
+                                                 wait_initial=0.01, wait_max=0.5):
+                with attempt, self._ctx.store.unit_of_work(tenant) as uow:
+                    planned = plan_tenant(uow, at, since_us=since_us)
+                    uow.commit()
+                    return planned
+        except StripemeterError:
+            log.exception("planning pushes for tenant %s failed", tenant)
+        return 0
+
+    def send_due(self, at: datetime) -> tuple[int, SendReport]:
+        now_us = to_micros(at)
+        with self._ctx.store.unit_of_work() as uow:
+            rows = uow.pushes.claim_due(now_us, int(self._policy.lease_s * MICROS),
+                                        self._policy.batch)
+            uow.commit()
+        return len(rows), self._sender.send(rows, at)
+
+    def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
+        """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store)."""
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+                busy = report.claimed >= self._policy.batch
+            except Exception:  # a broken pass must not kill the loop; the next one retries
+                log.exception("stripe push pass failed")
+                busy = False
+            if not busy:
+                stop.wait(interval_seconds)
