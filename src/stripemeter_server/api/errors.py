@@ -16,7 +16,9 @@ from stripemeter_server.domain.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
+    StripeCallError,
     StripemeterError,
+    StripeRetryableError,
     UnauthorizedError,
     UnavailableError,
     ValidationError,
@@ -35,6 +37,9 @@ STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (UnavailableError, 503),
     (RetryableConflict, 503),
     (WebhookSignatureError, 400),
+    # Stripe could not be reached or refused: the gateway's fault, not the client's.
+    (StripeRetryableError, 503),
+    (StripeCallError, 502),
 )
 
 TITLES = {
@@ -48,6 +53,7 @@ TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
 

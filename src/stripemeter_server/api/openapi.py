@@ -62,6 +62,12 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, meaning in _MEANINGS.items()
 }
 
+# Routes that call Stripe while the client waits may also answer these.
+STRIPE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    502: {"description": "Stripe refused the request (the problem carries Stripe's reason)",
+          "content": {"application/problem+json": {"schema": PROBLEM_REF}}},
+}
+
 
 def install_openapi(app: FastAPI) -> None:
     """Generate the document once, with the ``Problem`` schema among its components."""

@@ -8,9 +8,7 @@ from rich.table import Table
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.service.catalog import load_metrics
-from stripemeter_server.service.meter_sync import REFUSED, sync_meters
-from stripemeter_server.service.stripe_mappings import list_mappings
+from stripemeter_server.service.meter_sync import REFUSED, sync_tenant_meters
 
 stripe_app = typer.Typer(help="Work with the tenant's Stripe account.", no_args_is_help=True)
 
@@ -34,12 +32,7 @@ def sync_meters_cmd(
     console = Console(highlight=False)
     try:
         ctx.store.migrate()
-        with ctx.store.unit_of_work(tenant, read_only=True) as uow:
-            if uow.tenants.get(tenant) is None:
-                raise typer.BadParameter(f"tenant {tenant!r} does not exist", param_hint="--tenant")
-            mappings, metrics = list_mappings(uow), load_metrics(uow)
-            port = ctx.stripe.port_for(uow)
-        checks = sync_meters(port, mappings, metrics, create=not check)
+        checks = sync_tenant_meters(ctx, tenant, create=not check)
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None

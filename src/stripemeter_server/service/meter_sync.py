@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.stripe_mapping import StripeMapping, SyncMode, meter_formula
+from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.stripe_mappings import list_mappings
 from stripemeter_server.service.stripe_port import MeterInfo, StripePort
 
 CREATED, OK, MISSING, REFUSED = "created", "ok", "missing", "refused"
@@ -75,3 +79,16 @@ def _check_existing(mapping: StripeMapping, metric: Metric | None, meter: MeterI
     reason = _refusal(metric, meter, formula)
     status = OK if reason is None else REFUSED
     return MeterCheck(mapping.metric, mapping.event_name, formula, status, meter.meter_id, reason)
+
+
+def sync_tenant_meters(ctx: ServiceContext, tenant_id: str, *,
+                       create: bool = True) -> list[MeterCheck]:
+    """The use case behind the CLI and ``POST /v1/stripe/meters/sync``: read the tenant's
+    mappings in one short read-only transaction, then talk to Stripe outside of it."""
+    with ctx.store.unit_of_work(tenant_id, read_only=True) as uow:
+        if uow.tenants.get(tenant_id) is None:
+            raise NotFoundError(f"tenant {tenant_id!r} does not exist", code="tenant_not_found",
+                                field="tenant")
+        mappings, metrics = list_mappings(uow), load_metrics(uow)
+        port = ctx.stripe.port_for(uow)
+    return sync_meters(port, mappings, metrics, create=create)

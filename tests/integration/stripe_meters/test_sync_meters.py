@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from stripemeter_server.api.app import create_app
+from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli.main import app
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.meter_sync import CREATED, MISSING, OK, REFUSED, sync_meters
 from stripemeter_server.service.metrics_admin import create_metric
 from stripemeter_server.service.stripe_mappings import list_mappings, put_mapping
@@ -19,9 +23,10 @@ from stripemeter_server.service.stripe_port import StripeCredentials
 from stripemeter_server.service.tenancy import bootstrap
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
-from stripemeter_server.stripe.gateway import StripeGateway
+from stripemeter_server.stripe.gateway import GatewayPool, StripeGateway
 
 SECRET = "sk_test_sync_meters_0001"
+ADMIN = "smk_test_sync_meters_admin_01"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,7 @@ def gateway(emulator: EmulatorServer) -> StripeGateway:
 def _mapped(store: Store, clock: FrozenClock, metrics: dict[str, str],
             mappings: list[dict[str, object]]) -> None:
     with store.unit_of_work("default") as uow:
-        bootstrap(uow, clock.now(), None)
+        bootstrap(uow, clock.now(), ADMIN)
         for code, aggregation in metrics.items():
             create_metric(uow, {"code": code, "aggregation": aggregation}, clock.now())
         for mapping in mappings:
@@ -116,3 +121,49 @@ def test_the_command_names_an_unknown_tenant(tmp_path: Path) -> None:
     env = {"STRIPEMETER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     result = CliRunner().invoke(app, ["stripe", "sync-meters", "--tenant", "ghost"], env=env)
     assert result.exit_code == 2 and "ghost" in result.output
+
+
+@pytest.fixture
+def api(store: Store, clock: FrozenClock, emulator: EmulatorServer,
+        gateway: StripeGateway) -> Iterator[TestClient]:
+    _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
+    access = StripeAccess(environment=StripeCredentials(SECRET, api_base=emulator.url),
+                          factory=GatewayPool())
+    app = create_app(Settings(database_url=store.url),
+                     context=ServiceContext(store=store, clock=clock, stripe=access))
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN}"
+        yield client
+
+
+def test_the_api_creates_the_meters(api: TestClient, gateway: StripeGateway) -> None:
+    response = api.post("/v1/stripe/meters/sync")
+    assert response.status_code == 200
+    assert [(c["metric"], c["status"]) for c in response.json()["data"]] == [("calls", CREATED)]
+    assert [m.event_name for m in gateway.list_meters()] == ["calls"]
+
+
+def test_the_api_check_creates_nothing(api: TestClient, gateway: StripeGateway) -> None:
+    assert api.post("/v1/stripe/meters/sync", params={"check": "true"}).json()["data"][0][
+        "status"] == MISSING
+    assert gateway.list_meters() == []
+
+
+def test_stripe_failing_is_a_503_problem_not_a_500(api: TestClient,
+                                                    emulator: EmulatorServer) -> None:
+    emulator.control("POST", "/faults", {"kind": "server_error", "path": "/v1/billing/meters",
+                                         "count": 5})
+    response = api.post("/v1/stripe/meters/sync")
+    emulator.control("DELETE", "/faults")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_tenant_without_a_stripe_account_gets_409(store: Store, clock: FrozenClock) -> None:
+    _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
+    app = create_app(Settings(database_url=store.url),
+                     context=ServiceContext(store=store, clock=clock))
+    with TestClient(app) as client:
+        response = client.post("/v1/stripe/meters/sync",
+                               headers={"Authorization": f"Bearer {ADMIN}"})
+    assert (response.status_code, response.json()["code"]) == (409, "stripe_not_configured")

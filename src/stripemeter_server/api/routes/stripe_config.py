@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Response
+from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.openapi import STRIPE_PROBLEM_RESPONSES
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
-from stripemeter_server.service import stripe_accounts, stripe_mappings
+from stripemeter_server.service import meter_sync, stripe_accounts, stripe_mappings
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["stripe"])
@@ -105,3 +107,17 @@ async def delete_mapping(metric: str, state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
     await run(state, who.tenant_id, lambda uow: stripe_mappings.delete_mapping(uow, metric))
     return Response(status_code=204)
+
+
+@router.post("/v1/stripe/meters/sync",
+             summary="Create or check the Stripe meter of every meter_events mapping",
+             responses=STRIPE_PROBLEM_RESPONSES)
+async def sync_meters(check: bool = False, state: AppState = Depends(app_state),
+                      who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    """``check=true`` only reports; otherwise missing meters are created. A mapping whose
+    existing meter cannot hold the pushes is ``refused`` with the reason."""
+    checks = await run_in_threadpool(meter_sync.sync_tenant_meters, state.ctx, who.tenant_id,
+                                     create=not check)
+    return {"data": [{"metric": c.metric, "meterEventName": c.event_name, "formula": c.formula,
+                      "status": c.status, "meterId": c.meter_id, "reason": c.reason}
+                     for c in checks]}
