@@ -3,8 +3,10 @@
 Three rules live here so they are written once and tested alone:
 
 * **Which period** an invoice bills (``usage_period``): the metric's period, for the
-  customer's anchor and time zone, that contains the last instant of the invoice's usage
-  period (``period_end - 1 µs``) — the period that just ended when Stripe renewed.
+  customer's anchor and time zone, that contains the middle of the invoice's usage period —
+  the period that just ended when Stripe renewed. The middle, not an end, because Stripe's
+  cycle starts at the subscription's time of day while ours starts at local midnight: an
+  end instant can fall a few hours into the next period, the middle never does.
 * **What the item says** (``charge_for``): the project's price for the metric/customer
   first (an exact ``amount``); else the mapping's Stripe price with the quantity; else the
   mapping's ``unitAmount`` as ``unit_amount_decimal`` with the quantity.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -30,7 +32,6 @@ from stripemeter_server.domain.timestamps import format_timestamp
 
 KEY_METADATA = "stripemeter_key"
 MAX_KEY_LENGTH = 255
-_LAST_INSTANT = timedelta(microseconds=1)
 
 
 class PricingKind:
@@ -65,7 +66,7 @@ def usage_period(spec: PeriodSpec, invoice_start: datetime, invoice_end: datetim
     if invoice_end <= invoice_start:
         raise ValidationError("the invoice has no usage period (period_end <= period_start)",
                               code="no_usage_period", field="period_end")
-    return period_containing(spec, invoice_end - _LAST_INSTANT)
+    return period_containing(spec, invoice_start + (invoice_end - invoice_start) / 2)
 
 
 def item_key(tenant_id: str, customer_ref: str, metric: str, period_start: datetime) -> str:

@@ -79,3 +79,11 @@ def test_a_metric_without_any_price_is_refused() -> None:
     with pytest.raises(ValidationError) as raised:
         charge_for(_mapping(), None, Decimal(1))
     assert raised.value.code == "no_price"
+
+
+def test_a_stripe_cycle_starting_at_its_time_of_day_bills_the_period_starting_that_day() -> None:
+    anchored = PeriodSpec(PeriodType.MONTH, anchor_day=30)
+    period = usage_period(anchored, datetime(2026, 11, 30, 5, 44, 44, tzinfo=UTC),
+                          datetime(2026, 12, 30, 5, 44, 44, tzinfo=UTC))
+    assert (period.start, period.end) == (datetime(2026, 11, 30, tzinfo=UTC),
+                                          datetime(2026, 12, 30, tzinfo=UTC))
