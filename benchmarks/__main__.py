@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
     size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     parser.add_argument("--only", choices=DATABASES, help="one database only")
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
+    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, "push"),
                         help="run only this scenario (repeatable); prerequisites run untimed")
     parser.add_argument("--preload", choices=("http", "direct"), default="http",
                         help="how to fill the ledger to 1M events (default: http)")
@@ -66,7 +66,8 @@ def run_database(database: str, url: str, args: argparse.Namespace, workdir: Pat
     try:
         create_metrics(server)
         for name in args.scenario or SCENARIOS:
-            RUNNERS[name](run)
+            if name in RUNNERS:
+                RUNNERS[name](run)
     except Exception as exc:
         reporter.log(f"{database}: FAILED: {exc!r} (server log: {server.log_path})")
         run.rows.append({"database": database, "scenario": "error", "error": repr(exc),
@@ -74,6 +75,22 @@ def run_database(database: str, url: str, args: argparse.Namespace, workdir: Pat
     finally:
         server.stop()
     return run.rows
+
+
+def _push(database: str, url: str, args: argparse.Namespace,
+          reporter: Reporter) -> list[dict[str, Any]]:
+    """The Stripe pusher's figures, on a store of their own (benchmarks/push.py)."""
+    if args.scenario is not None and "push" not in args.scenario:
+        return []
+    from benchmarks.push import run_push
+
+    profile = SMOKE if args.smoke else QUICK if args.quick else FULL
+    try:
+        return run_push(database, url, profile, reporter)
+    except Exception as exc:
+        reporter.log(f"{database}: push FAILED: {exc!r}")
+        return [{"database": database, "scenario": "push_error", "error": repr(exc),
+                 "exact": False}]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,11 +113,13 @@ def main(argv: list[str] | None = None) -> int:
             if database == "sqlite":
                 rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}", args,
                                      workdir, reporter)
+                rows += _push(database, f"sqlite:///{workdir / 'push.db'}", args, reporter)
                 continue
             pg = Postgres()
             try:
                 meta["postgres"] = pg.version()
                 rows += run_database(database, pg.database("bench"), args, workdir, reporter)
+                rows += _push(database, pg.database("bench_push"), args, reporter)
             finally:
                 pg.stop()
     finally:

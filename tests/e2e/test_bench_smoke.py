@@ -32,3 +32,5 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
     assert rows["read_current"]["checks"]["allOk"] is True
     assert (tmp_path / "latest.md").exists()
+    for scenario in ("push_drain", "push_lag"):
+        assert rows[scenario]["exact"] is True, rows[scenario]
