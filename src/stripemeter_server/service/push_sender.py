@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -36,6 +37,7 @@ from stripemeter_server.service.push_targets import (
 from stripemeter_server.service.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_port import MeterEventOut, StripeCredentials, StripePort
 from stripemeter_server.storage.pushes_repo import PushRow
+from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 MICROS = 1_000_000
@@ -56,6 +58,7 @@ class PushPolicy:
     max_retry_s: float = 600.0
     lease_s: float = 120.0
     batch: int = 200
+    concurrency: int = 8  # Stripe calls in flight at once (never two for one counter)
     overlap_s: float = 60.0
     full_sweep_s: float = 60.0
 
@@ -106,12 +109,23 @@ class PushSender:
             return
         port = self.ctx.stripe.port(credentials)
         stream = [r for r in rows if r.transport == "v2_stream" and r.mode == "meter_events"]
-        for row in rows:
-            if row not in stream:
-                self._finish(row, now, report, self._attempt(row, port, credentials, now))
+        singles = [r for r in rows if r not in stream]
+        results = self._attempt_all(singles, port, credentials, now)
+        self._finish_all(list(zip(singles, results, strict=True)), now, report)
         for start in range(0, len(stream), STREAM_BATCH):
             self._send_stream(stream[start:start + STREAM_BATCH], port, credentials, now,
                               report)
+
+    def _attempt_all(self, rows: list[PushRow], port: StripePort,
+                     credentials: StripeCredentials, now: datetime) -> list[_Failure | str]:
+        """Send the rows, several at once (bounded). Safe: a claimed batch holds at most one
+        row per counter, so concurrent calls never reorder one counter's pushes."""
+        if len(rows) <= 1 or self.policy.concurrency <= 1:
+            return [self._attempt(row, port, credentials, now) for row in rows]
+        self._bucket(credentials)  # made once, before the threads share it
+        with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(rows)),
+                                thread_name_prefix="stripe-push") as pool:
+            return list(pool.map(lambda row: self._attempt(row, port, credentials, now), rows))
 
     def _attempt(self, row: PushRow, port: StripePort, credentials: StripeCredentials,
                  now: datetime) -> _Failure | str:
@@ -255,24 +269,39 @@ class PushSender:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _finish_all(self, results: list[tuple[PushRow, _Failure | str]], now: datetime,
+                    report: SendReport) -> None:
+        """Record a tenant's results in one transaction (if it fails, the rows stay leased
+        and are sent again with the same identifiers, which Stripe drops)."""
+        if not results:
+            return
+        with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
+            for row, result in results:
+                self._record(uow, row, now, report, result)
+            uow.commit()
+
     def _finish(self, row: PushRow, now: datetime, report: SendReport,
                 result: _Failure | str) -> None:
-        now_us = to_micros(now)
         with self.ctx.store.unit_of_work(row.tenant_id) as uow:
-            if isinstance(result, str):
-                uow.pushes.mark_sent(row.push_id, stripe_customer_id=result, now_us=now_us)
-                report.sent += 1
-            elif result.permanent:
-                uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
-                                       now_us=now_us)
-                report.failed += 1
-            else:
-                delay = retry_delay_s(row.attempts + 1, self.policy.first_retry_s,
-                                      self.policy.max_retry_s, random.random())
-                uow.pushes.mark_retry(row.push_id, next_attempt_us=now_us + int(delay * MICROS),
-                                      error=result.message, code=result.code, now_us=now_us)
-                report.retrying += 1
+            self._record(uow, row, now, report, result)
             uow.commit()
+
+    def _record(self, uow: UnitOfWork, row: PushRow, now: datetime, report: SendReport,
+                result: _Failure | str) -> None:
+        now_us = to_micros(now)
+        if isinstance(result, str):
+            uow.pushes.mark_sent(row.push_id, stripe_customer_id=result, now_us=now_us)
+            report.sent += 1
+        elif result.permanent:
+            uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
+                                   now_us=now_us)
+            report.failed += 1
+        else:
+            delay = retry_delay_s(row.attempts + 1, self.policy.first_retry_s,
+                                  self.policy.max_retry_s, random.random())
+            uow.pushes.mark_retry(row.push_id, next_attempt_us=now_us + int(delay * MICROS),
+                                  error=result.message, code=result.code, now_us=now_us)
+            report.retrying += 1
 
 
 def _failure_of(exc: StripemeterError) -> _Failure:
