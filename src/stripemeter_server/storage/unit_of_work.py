@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from stripemeter_server.domain.errors import StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.alerts_repo import AlertsRepository
+from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
 from stripemeter_server.storage.catalog_repo import (
     ApiKeysRepository,
     CustomersRepository,
@@ -29,6 +30,7 @@ from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.prices_repo import PricesRepository
+from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobsRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -95,6 +97,9 @@ class UnitOfWork:
         self.stripe_accounts = StripeAccountsRepository(conn, tenant)
         self.mappings = MappingsRepository(conn, tenant)
         self.stripe_customers = StripeCustomersRepository(conn, tenant)
+        self.backfills = BackfillsRepository(conn, tenant)
+        self.approvals = ApprovalsRepository(conn, tenant)
+        self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
         return self
 
     @property
