@@ -17,12 +17,17 @@ from stripemeter_server.api.routes import (
     adjustments,
     admin,
     alerts,
+    approvals,
+    backfills,
+    cloudevents,
     events,
     health,
     metrics,
     prices,
+    rebuilds,
     stripe_config,
     usage,
+    voids,
 )
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
@@ -96,6 +101,8 @@ def create_app(
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config):
+        app.include_router(module.router)
+    for module in (voids, approvals, backfills, rebuilds, cloudevents):  # corrections, interop
         app.include_router(module.router)
 
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
