@@ -1,5 +1,6 @@
 """The real app served by uvicorn on 127.0.0.1 in a thread, for clients that need a socket
-(the OpenMeter client speaks HTTP through its own transport)."""
+(the OpenMeter client speaks HTTP through its own transport). The app's lifespan is the
+caller's (a TestClient already ran it), so uvicorn leaves it alone."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def serving(app: FastAPI) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
