@@ -22,7 +22,7 @@ import type {
 export const SDK_VERSION = "0.1.0";
 
 export interface ClientOptions {
-  /** One node URL or a list (failover / load spreading). Default: STRIPEMETER_API_URL (comma-separated) or http://127.0.0.1:3000. */
+  /** One node URL or a list (failover / load spreading). Default: STRIPEMETER_URL (comma-separated; also read as STRIPEMETER_API_URL, its former name) or http://127.0.0.1:3000. */
   apiUrl?: string | string[];
   /** API key; default: the STRIPEMETER_API_KEY environment variable. */
   apiKey?: string;
@@ -133,7 +133,7 @@ export class StripeMeterClient {
     const env = process.env;
     const urls =
       options.apiUrl === undefined
-        ? envList(env["STRIPEMETER_API_URL"]) ?? ["http://127.0.0.1:3000"]
+        ? envList(env["STRIPEMETER_URL"]) ?? envList(env["STRIPEMETER_API_URL"]) ?? ["http://127.0.0.1:3000"]
         : Array.isArray(options.apiUrl)
           ? options.apiUrl
           : [options.apiUrl];

@@ -19,14 +19,19 @@ from stripemeter_server.api.routes import (
     adjustments,
     admin,
     alerts,
+    approvals,
+    backfills,
+    cloudevents,
     events,
     health,
     metrics,
     prices,
     pushes,
+    rebuilds,
     stripe_config,
     stripe_webhooks,
     usage,
+    voids,
 )
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
@@ -103,7 +108,8 @@ def create_app(
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, stripe_webhooks, pushes):
+                   stripe_config, stripe_webhooks, pushes,
+                   voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
 

@@ -16,6 +16,7 @@ from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.errors import ForbiddenError, UnauthorizedError
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.group_commit import GroupCommitter
+from stripemeter_server.service.rebuild_jobs import RebuildRunner
 from stripemeter_server.service.tenancy import Principal, authenticate, hash_key
 from stripemeter_server.storage.unit_of_work import RetryableConflict, UnitOfWork
 
@@ -30,6 +31,7 @@ class AppState:
     telemetry: Telemetry
     committer: GroupCommitter
     key_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    rebuilds: RebuildRunner = field(default_factory=RebuildRunner)
 
 
 def app_state(request: Request) -> AppState:

@@ -52,6 +52,7 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
         "lateAfterClose": event.late_after_close,
         "voided": event.voided_us is not None,
         "voidedAt": ts(event.voided_us),
+        "backfillId": event.backfill_id,
     }
 
 

@@ -9,9 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stripemeter_server.api.settings import Settings
+from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.service import tenancy
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import SystemClock
+from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.storage.unit_of_work import Store
 
@@ -34,7 +36,11 @@ def _store() -> Store:
 
 @tenants.command("create")
 def tenants_create(
-    tenant: str = typer.Argument(...), name: str | None = None, auto_create_metrics: bool = False
+    tenant: str = typer.Argument(..., help="Tenant id (letters, digits, '_', '-', '.')."),
+    name: str | None = typer.Option(None, help="A display name."),
+    auto_create_metrics: bool = typer.Option(
+        False, help="Create a sum monthly metric for events of an unknown metric."
+    ),
 ) -> None:
     """Create a tenant."""
     store = _store()
@@ -85,7 +91,10 @@ def keys_list(tenant: str | None = typer.Option(None, help="Only this tenant."))
 
 
 @keys.command("revoke")
-def keys_revoke(key_id: str, tenant: str = typer.Option(..., help="Tenant id.")) -> None:
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key's id (key_...), as `keys list` shows it."),
+    tenant: str = typer.Option(..., help="Tenant id."),
+) -> None:
     """Revoke an API key."""
     store = _store()
     with store.unit_of_work() as uow:
@@ -104,8 +113,9 @@ def rebuild(
     now = SystemClock().now()
     console = Console(stderr=True)
     with store.unit_of_work(tenant) as uow:
-        metrics = load_metrics(uow)
-        chosen = [metrics[metric]] if metric else list(metrics.values())
+        if uow.tenants.get(tenant) is None:
+            raise NotFoundError(f"tenant {tenant!r} does not exist", code="tenant_not_found")
+        chosen = [get_metric(uow, metric)] if metric else list(load_metrics(uow).values())
         for item in chosen:
             report = _rebuild_one(uow, item, customer, now, console)
             typer.echo(

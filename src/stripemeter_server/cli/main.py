@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from stripemeter_server.cli import admin_cmds, serve_cmds, stripe_cmds, worker_cmds
+from stripemeter_server.cli import admin_cmds, serve_cmds, stripe_cmds, transfer_cmds, worker_cmds
+from stripemeter_server.cli.tool import ToolGroup
 
 app = typer.Typer(
     name="stripemeter",
     help="Usage metering for usage-based billing on Stripe.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ToolGroup,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 serve_cmds.register(app)
 admin_cmds.register(app)
 worker_cmds.register(app)
 stripe_cmds.register(app)
+transfer_cmds.register(app)
 
 
 @app.command("stripe-emulator")

@@ -43,6 +43,9 @@ class ValidEvent:
     meta_json: str | None
     idempotency_key: str
     fingerprint: str
+    # The backfill session the event is imported in (not part of its key or fingerprint:
+    # an event already in the ledger is a duplicate whichever session re-sends it).
+    backfill_id: str | None = None
 
 
 def validate_event(
@@ -83,8 +86,10 @@ def validate_event(
         quantity=quantity,
         meta=meta,
     )
+    backfill_id = _optional_string(raw, "backfillId", limits)
     return ValidEvent(
-        metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint
+        metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint,
+        backfill_id or None,
     )
 
 

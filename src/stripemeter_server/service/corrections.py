@@ -87,6 +87,7 @@ def create_adjustment(
         )
     note = check_text(note, "note", max_length=MAX_NOTE_LENGTH, code="invalid_note")
     period, key = _open_period(uow, metric_code, customer_ref, at or now, now)
+    pending = uow.approvals.four_eyes()  # four-eyes: counts once a second key approves
     record = AdjustmentRecord(
         adjustment_id=f"adj_{uuid.uuid4().hex[:24]}",
         metric=metric_code,
@@ -96,18 +97,35 @@ def create_adjustment(
         reason=reason,
         note=note,
         actor=actor,
-        status="approved",
+        status="pending" if pending else "approved",
         event_key=None,
         source_period_start_us=None,
         reverts=reverts,
         created_us=to_micros(now),
     )
     uow.adjustments.add_many([record])
+    if not pending:
+        book_on_counter(uow, key, period, delta, now)
+    return record
+
+
+def book_on_counter(
+    uow: UnitOfWork, key: tuple[str, str, int], period: Period, delta: Decimal, now: datetime
+) -> None:
+    """Add an approved adjustment's delta to its (open) period's counter."""
     counter = uow.counters.lock({key: to_micros(period.end)}, to_micros(now))[key]
     counter.state.adjustments = add(counter.state.adjustments, delta)
     uow.counters.save([counter], to_micros(now))
     evaluate_alerts(uow, [key], now)  # an adjustment can cross a threshold too
-    return record
+
+
+def open_period_of(
+    uow: UnitOfWork, record: AdjustmentRecord, now: datetime
+) -> tuple[Period, tuple[str, str, int]]:
+    """The adjustment's period and counter key; 409 ``period_closed`` once it has closed."""
+    return _open_period(
+        uow, record.metric, record.customer_ref, from_micros(record.period_start_us), now
+    )
 
 
 def revert_adjustment(
@@ -119,7 +137,14 @@ def revert_adjustment(
         raise NotFoundError(
             f"adjustment {adjustment_id!r} does not exist", code="adjustment_not_found", field="id"
         )
-    if uow.adjustments.find(reverts=adjustment_id):
+    if original.status != "approved":
+        raise ConflictError(
+            f"only an approved adjustment can be reverted (this one is {original.status}); "
+            "reject a pending one instead",
+            code="not_approved",
+            field="id",
+        )
+    if any(r.status != "rejected" for r in uow.adjustments.find(reverts=adjustment_id)):
         raise ConflictError(
             "this adjustment is already reverted", code="already_reverted", field="id"
         )

@@ -22,6 +22,7 @@ from stripemeter_server.domain.metrics import Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts import evaluate_alerts
+from stripemeter_server.service.backfill_gate import hold_backfilled
 from stripemeter_server.service.catalog import (
     current_open_period,
     customers_for,
@@ -69,6 +70,7 @@ class _Prepared:
     value: Decimal
     unique: str | None
     late_target: Period | None = None
+    held: bool = False  # in an open backfill session: stored, counted when it closes
 
     @property
     def counter_key(self) -> CounterKey:
@@ -129,6 +131,7 @@ def ingest_group(
     )
     valid = _validate(events, uow.tenant_id, slots.received_at, limits, combined.results)
     prepared = _prepare(uow, valid, now, combined.results)
+    prepared = hold_backfilled(uow, prepared, lambda i, e: _reject(combined.results[i], e))
     fresh = _dedupe_in_batch(prepared, combined.results)
     fresh = _apply_close_policy(uow, fresh, now, combined.results)
     inserted = _insert(uow, fresh, slots, combined)
@@ -149,12 +152,8 @@ def _split(requests: Sequence[BatchRequest], combined: IngestOutcome) -> list[In
 
 
 def _reject(result: EventResult, error: EventRejected) -> None:
-    result.status = REJECTED
-    result.error_code, result.error_message, result.error_field = (
-        error.code,
-        error.message,
-        error.field,
-    )
+    result.status, result.error_code = REJECTED, error.code
+    result.error_message, result.error_field = error.message, error.field
 
 
 def _validate(
@@ -261,7 +260,7 @@ def _apply_close_policy(
     locks = uow.locks.find_many([p.counter_key for p in fresh])
     kept = []
     for item in fresh:
-        if not is_closed(item.metric, item.period, locks.get(item.counter_key), now):
+        if item.held or not is_closed(item.metric, item.period, locks.get(item.counter_key), now):
             kept.append(item)
             continue
         if item.metric.late_policy.value == "reject":
@@ -300,6 +299,7 @@ def _insert(
             "late_after_close": p.late_target is not None,
             "voided_us": None,
             "request_id": slots.request_ids[p.index],
+            "backfill_id": p.event.backfill_id,
         }
         for p in fresh
     ]

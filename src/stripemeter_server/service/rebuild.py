@@ -51,7 +51,7 @@ def rebuild_metric(
     uniques: set[tuple[str, str, int, str]] = set()
     late_counts: dict[CounterKey, int] = {}
     seen = skipped = 0
-    flt = EventFilter(metric=metric.code, customer_ref=customer_ref, include_void=False)
+    flt = EventFilter(metric=metric.code, customer_ref=customer_ref, only_counting=True)
     needs_meta = _reads_meta(metric)
     for event in uow.events.stream(flt):
         seen += 1

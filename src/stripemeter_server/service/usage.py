@@ -135,7 +135,7 @@ def query_window(
     if period.start == start and period.end == end:
         counter = uow.counters.get((metric_code, customer_ref, to_micros(start)))
         return _aggregates(metric, counter.state if counter else CounterState(), True)
-    state = _fold(
+    state = fold_events(
         metric,
         uow.events.stream(
             EventFilter(
@@ -143,7 +143,7 @@ def query_window(
                 customer_ref=customer_ref,
                 ts_from_us=to_micros(start),
                 ts_to_us=to_micros(end),
-                include_void=False,
+                only_counting=True,
             )
         ),
     )
@@ -165,7 +165,7 @@ def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> Wind
     )
 
 
-def _fold(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
+def fold_events(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
     state = CounterState()
     seen: set[str] = set()
     for event in events:
@@ -223,7 +223,7 @@ def usage_history(
             customer_ref=customer_ref,
             ts_from_us=to_micros(start),
             ts_to_us=to_micros(end),
-            include_void=False,
+            only_counting=True,
         )
     ):
         bucket = period_containing(spec, from_micros(event.ts_us))
@@ -248,7 +248,7 @@ def usage_history(
     points = []
     for bucket in buckets:
         for group in groups:
-            state = _fold(metric, grouped.get((to_micros(bucket.start), group), []))
+            state = fold_events(metric, grouped.get((to_micros(bucket.start), group), []))
             points.append(
                 HistoryPoint(
                     bucket.start,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
+from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.storage import pg_bulk
 from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
-from stripemeter_server.storage.schema import events
+from stripemeter_server.storage.schema import backfills, events
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class StoredEvent:
     late: bool
     late_after_close: bool
     voided_us: int | None
+    backfill_id: str | None = None
 
 
 def _event(row: Row[Any]) -> StoredEvent:
@@ -45,6 +48,7 @@ def _event(row: Row[Any]) -> StoredEvent:
         bool(row.late),
         bool(row.late_after_close),
         row.voided_us,
+        row.backfill_id,
     )
 
 
@@ -56,6 +60,10 @@ class EventFilter:
     ts_to_us: int | None = None
     after_seq: int | None = None
     include_void: bool = True
+    # Only events that count: not void, and not held in a backfill session that is not
+    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
+    only_counting: bool = False
+    backfill_id: str | None = None
 
 
 class EventsRepository:
@@ -123,17 +131,7 @@ class EventsRepository:
         """All matching events in ledger order, fetched in keyset pages (bounded memory)."""
         after = flt.after_seq
         while True:
-            page = self.page(
-                EventFilter(
-                    flt.metric,
-                    flt.customer_ref,
-                    flt.ts_from_us,
-                    flt.ts_to_us,
-                    after,
-                    flt.include_void,
-                ),
-                batch,
-            )
+            page = self.page(replace(flt, after_seq=after), batch)
             yield from page
             if len(page) < batch:
                 return
@@ -151,6 +149,55 @@ class EventsRepository:
             query = query.where(events.c.ts_us < flt.ts_to_us)
         if flt.after_seq is not None:
             query = query.where(events.c.seq > flt.after_seq)
-        if not flt.include_void:
+        if not flt.include_void or flt.only_counting:
             query = query.where(events.c.voided_us.is_(None))
+        if flt.only_counting:
+            closed = select(backfills.c.backfill_id).where(
+                backfills.c.tenant_id == self._tenant, backfills.c.status == "closed"
+            )
+            query = query.where(
+                or_(events.c.backfill_id.is_(None), events.c.backfill_id.in_(closed))
+            )
+        if flt.backfill_id is not None:
+            query = query.where(events.c.backfill_id == flt.backfill_id)
         return query
+
+    def void_many(self, keys: Sequence[str], now_us: int) -> None:
+        self._set_flag(keys, {"voided_us": now_us})
+
+    def mark_late_after_close(self, keys: Sequence[str]) -> None:
+        self._set_flag(keys, {"late_after_close": True})
+
+    def flag_backfill_range(
+        self, backfill_id: str, customer_ref: str, period: Period, **values: Any
+    ) -> int:
+        """Flag a session's live events of one customer in one period; returns how many."""
+        result = self._conn.execute(
+            update(events)
+            .where(
+                events.c.tenant_id == self._tenant,
+                events.c.backfill_id == backfill_id,
+                events.c.customer_ref == customer_ref,
+                events.c.ts_us >= to_micros(period.start),
+                events.c.ts_us < to_micros(period.end),
+                events.c.voided_us.is_(None),
+            )
+            .values(**values)
+        )
+        return int(result.rowcount)
+
+    def backfill_tallies(self, backfill_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Per session: (events held, of which void)."""
+        found: dict[str, tuple[int, int]] = {}
+        for part in chunks(list(backfill_ids)):
+            query = (
+                select(
+                    events.c.backfill_id,
+                    func.count(),
+                    func.count(events.c.voided_us),
+                )
+                .where(events.c.tenant_id == self._tenant, events.c.backfill_id.in_(list(part)))
+                .group_by(events.c.backfill_id)
+            )
+            found.update({row[0]: (int(row[1]), int(row[2])) for row in self._conn.execute(query)})
+        return found

@@ -27,6 +27,7 @@ _EVENT_COLUMNS = (
     ("late_after_close", "boolean"),
     ("voided_us", "bigint"),
     ("request_id", "text"),
+    ("backfill_id", "text"),
 )
 
 _COUNTER_ZERO = (

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from stripemeter_server.domain.errors import StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.alerts_repo import AlertsRepository
+from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
 from stripemeter_server.storage.catalog_repo import (
     ApiKeysRepository,
     CustomersRepository,
@@ -35,6 +36,7 @@ from stripemeter_server.storage.invoice_flow_repo import (
 )
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.pushes_repo import PushesRepository
+from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobsRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
@@ -109,6 +111,9 @@ class UnitOfWork:
         self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
         self.pushes = PushesRepository(conn, tenant)
         self.subscription_items = SubscriptionItemsRepository(conn, tenant)
+        self.backfills = BackfillsRepository(conn, tenant)
+        self.approvals = ApprovalsRepository(conn, tenant)
+        self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
         return self
 
     @property

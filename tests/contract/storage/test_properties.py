@@ -1,6 +1,7 @@
 """Hypothesis properties of the ledger and counters, on SQLite and PostgreSQL:
-duplicates never change totals; order and batching don't matter; rebuilt == live;
-and both stores agree on the same random stream."""
+duplicates never change totals; order and batching don't matter; rebuilt == live (also with
+backfill sessions open, closed and reverted); closing a session equals ingesting its events
+live, reverting it equals never ingesting them; and both stores agree on the same stream."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.storage.unit_of_work import Store
 from tests.conftest import open_store
+from tests.support.backfill import close, open_session, revert
 from tests.support.ledger import counters, ingest, make_tenant, us
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
@@ -168,3 +170,84 @@ def test_sum_is_exact_for_decimal_fractions(store: Store) -> None:
     )
     found = counters(store, tenant, "s")
     assert [v[1][1] for v in found.values()] == [Decimal(1)]
+
+
+# --- backfill sessions: counters stay a cache of the ledger --------------------------------
+
+flags = st.lists(st.booleans(), min_size=40, max_size=40)
+
+
+def backfill(store: Store, tenant: str, held: list[dict[str, Any]]) -> list[str]:
+    """Ingest ``held`` inside one session per metric; returns the session ids."""
+    sessions = {
+        code: open_session(store, tenant, NOW, metric=code)
+        for code in sorted({e["metric"] for e in held})
+    }
+    ingest(store, tenant, [{**e, "backfillId": sessions[e["metric"]]} for e in held], NOW)
+    return list(sessions.values())
+
+
+def billable(store: Store, tenant: str) -> dict[tuple[str, str, int], Any]:
+    """What a reader sees per counter; counters that hold nothing are left out (a revert may
+    leave an empty counter where a tenant that never saw the events has none)."""
+    out = {}
+    for key, (_, state) in counters(store, tenant).items():
+        count, value = state[0], state[8] - state[9]
+        if count or value:
+            out[key] = (*state[:8], value)
+    return out
+
+
+@SETTINGS
+@given(stream=events, held=flags)
+def test_closing_a_backfill_equals_ingesting_its_events_live(
+    store: Store, stream: list[dict[str, Any]], held: list[bool]
+) -> None:
+    live_tenant, backfilled = fresh_tenant(store), fresh_tenant(store)
+    ingest(store, live_tenant, stream, NOW)
+    ingest(store, backfilled, [e for e, h in zip(stream, held, strict=False) if not h], NOW)
+    late = [e for e, h in zip(stream, held, strict=False) if h]
+    for session in backfill(store, backfilled, late):
+        close(store, backfilled, session, NOW)
+    assert billable(store, backfilled) == billable(store, live_tenant)
+
+
+@SETTINGS
+@given(stream=events, held=flags)
+def test_reverting_a_closed_backfill_equals_never_ingesting_it(
+    store: Store, stream: list[dict[str, Any]], held: list[bool]
+) -> None:
+    without, reverted = fresh_tenant(store), fresh_tenant(store)
+    live = [e for e, h in zip(stream, held, strict=False) if not h]
+    ingest(store, without, live, NOW)
+    ingest(store, reverted, live, NOW)
+    for session in backfill(store, reverted, [e for e, h in zip(stream, held, strict=False) if h]):
+        close(store, reverted, session, NOW)
+        revert(store, reverted, session, NOW)
+    assert billable(store, reverted) == billable(store, without)
+
+
+@SETTINGS
+@given(stream=events, held=flags, fate=st.lists(st.sampled_from(["open", "close", "revert"])))
+def test_rebuilt_counters_equal_live_counters_with_backfill_sessions(
+    store: Store, stream: list[dict[str, Any]], held: list[bool], fate: list[str]
+) -> None:
+    tenant = fresh_tenant(store)
+    half = len(stream) // 2
+    ingest(store, tenant, [e for e, h in zip(stream[:half], held, strict=False) if not h], NOW)
+    sessions = backfill(store, tenant, [e for e, h in zip(stream, held, strict=False) if h])
+    for session, what in zip(sessions, fate, strict=False):
+        if what != "open":
+            close(store, tenant, session, NOW)
+        if what == "revert":
+            revert(store, tenant, session, NOW)
+    ingest(store, tenant, [e for e, h in zip(stream[half:], held[half:], strict=False) if not h],
+           NOW)
+    live = counters(store, tenant)
+    with store.unit_of_work(tenant) as uow:
+        for definition in METRICS:
+            rebuild_metric(
+                uow, get_metric(uow, definition["code"]), customer_ref=None, now_us=us(NOW)
+            )
+        uow.commit()
+    assert counters(store, tenant) == live

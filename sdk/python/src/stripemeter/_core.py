@@ -180,13 +180,18 @@ def _split_urls(api_url: str | Sequence[str] | None) -> list[str]:
     if api_url is None:
         api_url = os.environ.get("STRIPEMETER_URL") or DEFAULT_URL
     items = api_url.split(",") if isinstance(api_url, str) else list(api_url)
-    urls = [u.strip().rstrip("/") for u in items if u and u.strip()]
+    # Unimeter's node lists are bare "host:port" addresses: plain HTTP is meant.
+    urls = [_with_scheme(u.strip().rstrip("/")) for u in items if u and u.strip()]
     if not urls:
         raise ConfigurationError("at least one stripemeter node URL is required")
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"node URL must start with http:// or https://: {url!r}")
     return urls
+
+
+def _with_scheme(url: str) -> str:
+    return url if "://" in url else "http://" + url
 
 
 class ClientCore:
@@ -315,6 +320,8 @@ class ClientCore:
             payload["resourceId"] = event.resource_id
         if event.meta:
             payload["meta"] = event.meta
+        if event.backfill_id is not None:
+            payload["backfillId"] = event.backfill_id
         key = self.key_for(event)
         if key is not None:
             payload["idempotencyKey"] = key
@@ -349,6 +356,10 @@ class ClientCore:
         return item
 
     # -- reads -----------------------------------------------------------------------------
+
+    def live_op(self) -> Op[None]:
+        """A node answers at all (``connect()``): fail fast at startup, not on first use."""
+        return Op("GET", "/health/live", lambda _: None)
 
     def usage_op(self, customer_ref: object) -> Op[Usage]:
         return Op("GET", "/v1/usage/current", Usage.from_json,

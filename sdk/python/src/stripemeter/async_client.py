@@ -98,6 +98,10 @@ class AsyncClient:
                 continue
             return op.parse(outcome)
 
+    async def connect(self) -> None:
+        """Check that a node answers (Unimeter's startup calls it); raises if none does."""
+        await self._call(self._core.live_op())
+
     # -- events ----------------------------------------------------------------------------
 
     async def track(

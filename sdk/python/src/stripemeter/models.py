@@ -53,17 +53,18 @@ class Event:
     """One usage event.
 
     Native names: ``Event(metric, customer_ref, quantity=1, ts=None, resource_id=None,
-    meta=None, idempotency_key=None)``. Unimeter names are accepted as keywords:
-    ``Event(account_id=…, metric_code=…, value=…, timestamp=…)`` (``account_id`` becomes the
-    ``customer_ref`` as a string).
+    meta=None, idempotency_key=None, backfill_id=None)`` (``backfill_id``: import the event
+    inside that open backfill session; it counts once the session is closed). Unimeter
+    names are accepted as keywords: ``Event(account_id=…, metric_code=…, value=…,
+    timestamp=…)`` (``account_id`` becomes the ``customer_ref`` as a string).
 
     ``ts`` defaults to the moment the ``Event`` is created (UTC, microseconds, strictly
     increasing within the process), so sending the same ``Event`` object twice is
     deduplicated by the server.
     """
 
-    __slots__ = ("customer_ref", "idempotency_key", "meta", "metric", "quantity", "resource_id",
-                 "ts")
+    __slots__ = ("backfill_id", "customer_ref", "idempotency_key", "meta", "metric", "quantity",
+                 "resource_id", "ts")
 
     metric: str
     customer_ref: str
@@ -72,6 +73,7 @@ class Event:
     resource_id: str | None
     meta: dict[str, Any] | None
     idempotency_key: str | None
+    backfill_id: str | None
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class Event:
         resource_id: str | None = None,
         meta: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        backfill_id: str | None = None,
         *,
         account_id: object = None,
         metric_code: str | None = None,
@@ -103,13 +106,14 @@ class Event:
         self.resource_id = resource_id
         self.meta = dict(meta) if meta else None
         self.idempotency_key = idempotency_key
+        self.backfill_id = backfill_id
 
     def __repr__(self) -> str:
         return (
             f"Event(metric={self.metric!r}, customer_ref={self.customer_ref!r}, "
             f"quantity={self.quantity!r}, ts={self.ts.isoformat()!r}, "
             f"resource_id={self.resource_id!r}, meta={self.meta!r}, "
-            f"idempotency_key={self.idempotency_key!r})"
+            f"idempotency_key={self.idempotency_key!r}, backfill_id={self.backfill_id!r})"
         )
 
     def __eq__(self, other: object) -> bool:

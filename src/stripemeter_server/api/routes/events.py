@@ -183,7 +183,10 @@ def _decode_cursor(cursor: str | None) -> int | None:
     return parse_sequence(cursor[1:], "cursor")
 
 
-@router.post("/v1/events/{key}/void", summary="Void an event (its period must be open)")
+@router.post(
+    "/v1/events/{key:path}/void",
+    summary="Void an event (its period must be open); any key, '/' included (or void by body)",
+)
 async def void(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:

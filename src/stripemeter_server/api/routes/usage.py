@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
+from stripemeter_server.api.corrections_json import held_json
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import dec, money, parse_time_param, require_time, ts
 from stripemeter_server.domain.bounded import check_identifier
@@ -13,6 +14,7 @@ from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
 from stripemeter_server.service import projection as projection_service
 from stripemeter_server.service import usage as usage_service
+from stripemeter_server.service.backfills import open_sessions_for
 from stripemeter_server.service.corrections import close_period
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.unit_of_work import UnitOfWork
@@ -63,14 +65,17 @@ async def current(
     check_tenant(who, tenant_id)
     now = state.ctx.clock.now()
 
-    def read(uow: UnitOfWork) -> tuple[list[usage_service.PeriodUsage], dict[str, Quote | None]]:
+    def read(uow: UnitOfWork) -> tuple[list[usage_service.PeriodUsage], dict[str, Quote | None],
+                                       list[dict[str, Any]]]:
         found = usage_service.current_usage(uow, customer_ref, now, metric)
-        return found, projection_service.current_costs(uow, customer_ref, found)
+        held = held_json(open_sessions_for(uow, customer_ref, metric))
+        return found, projection_service.current_costs(uow, customer_ref, found), held
 
-    found, costs = await run(state, who.tenant_id, read, read_only=True)
+    found, costs, held = await run(state, who.tenant_id, read, read_only=True)
     return {
         "customerRef": customer_ref,
         "asOf": ts(now),
+        "heldBackfills": held,  # sessions whose events these values do not include yet
         "metrics": [
             {**period_json(item), "cost": cost_json(costs.get(item.metric.code))} for item in found
         ],
@@ -175,15 +180,19 @@ async def periods(
     check_tenant(who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found = await run(
+    found, held = await run(
         state,
         who.tenant_id,
-        lambda uow: usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
+        lambda uow: (
+            usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
+            held_json(open_sessions_for(uow, customer_ref, metric)),
+        ),
         read_only=True,
     )
     return {
         "customerRef": customer_ref,
         "metric": metric,
+        "heldBackfills": held,
         "data": [period_json(item) for item in found],
     }
 

@@ -1,0 +1,35 @@
+"""The README's quickstart works when pasted, in either order with the line `make run`
+prints: step 1's metric is the one ingest auto-creates, and step 2 sent twice is one event."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.integration.api.conftest import Api
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def step_body(marker: str) -> Any:
+    """The JSON body (-d '…') of the quickstart curl after the comment starting ``marker``."""
+    text = README.read_text()
+    after = text[text.index(marker):]
+    raw = re.search(r"-d '(\{.*\})'", after)
+    assert raw is not None
+    return json.loads(raw.group(1).replace("""'"$TS"'""", "2025-01-16T14:00:00Z"))
+
+
+def test_step_one_after_the_printed_ingest_line_is_not_a_conflict(api: Api) -> None:
+    printed = {"events": [{"metric": "api_calls", "customerRef": "cus_ABC123", "quantity": 100}]}
+    assert api.post("/v1/events/ingest", printed).json()["accepted"] == 1
+    response = api.post("/v1/metrics", step_body("# 1. define a metric"))
+    assert response.status_code == 200, response.text  # the same definition: no 409
+
+
+def test_step_two_sent_twice_is_one_event(api: Api) -> None:
+    body = step_body("# 2. ingest")
+    first, second = api.post("/v1/events/ingest", body), api.post("/v1/events/ingest", body)
+    assert (first.json()["accepted"], second.json()["duplicates"]) == (1, 1)
