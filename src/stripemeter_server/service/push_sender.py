@@ -118,14 +118,27 @@ class PushSender:
 
     def _attempt_all(self, rows: list[PushRow], port: StripePort,
                      credentials: StripeCredentials, now: datetime) -> list[_Failure | str]:
-        """Send the rows, several at once (bounded). Safe: a claimed batch holds at most one
-        row per counter, so concurrent calls never reorder one counter's pushes."""
-        if len(rows) <= 1 or self.policy.concurrency <= 1:
-            return [self._attempt(row, port, credentials, now) for row in rows]
-        self._bucket(credentials)  # made once, before the threads share it
-        with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(rows)),
-                                thread_name_prefix="stripe-push") as pool:
-            return list(pool.map(lambda row: self._attempt(row, port, credentials, now), rows))
+        """Send the rows, several at once (bounded), but never two for one customer and
+        meter at the same time (Stripe allows one call in flight per customer per meter):
+        rows are grouped by (customer, target) and each group is sent in order."""
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for index, row in enumerate(rows):
+            groups.setdefault((row.customer_ref, row.target), []).append(index)
+        results: list[_Failure | str | None] = [None] * len(rows)
+
+        def send_group(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = self._attempt(rows[index], port, credentials, now)
+
+        if len(groups) <= 1 or self.policy.concurrency <= 1:
+            for indexes in groups.values():
+                send_group(indexes)
+        else:
+            self._bucket(credentials)  # made once, before the threads share it
+            with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(groups)),
+                                    thread_name_prefix="stripe-push") as pool:
+                list(pool.map(send_group, groups.values()))
+        return [r for r in results if r is not None]
 
     def _attempt(self, row: PushRow, port: StripePort, credentials: StripeCredentials,
                  now: datetime) -> _Failure | str:
