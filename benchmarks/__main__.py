@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
     size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     parser.add_argument("--only", choices=DATABASES, help="one database only")
-    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, "push"),
+    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA),
                         help="run only this scenario (repeatable); prerequisites run untimed")
     parser.add_argument("--preload", choices=("http", "direct"), default="http",
                         help="how to fill the ledger to 1M events (default: http)")
@@ -77,20 +78,32 @@ def run_database(database: str, url: str, args: argparse.Namespace, workdir: Pat
     return run.rows
 
 
-def _push(database: str, url: str, args: argparse.Namespace,
-          reporter: Reporter) -> list[dict[str, Any]]:
-    """The Stripe pusher's figures, on a store of their own (benchmarks/push.py)."""
-    if args.scenario is not None and "push" not in args.scenario:
-        return []
+# Scenarios with a store of their own (not the served one): the Stripe pusher and the import.
+EXTRA = ("push", "import")
+
+
+def _extra(database: str, url_for: Callable[[str], str], args: argparse.Namespace,
+           workdir: Path, reporter: Reporter) -> list[dict[str, Any]]:
+    """The pusher's figures (benchmarks/push.py) and the import's (benchmarks/importing.py),
+    each on a fresh store made by ``url_for(name)``."""
+    from benchmarks.importing import run_import
     from benchmarks.push import run_push
 
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
-    try:
-        return run_push(database, url, profile, reporter)
-    except Exception as exc:
-        reporter.log(f"{database}: push FAILED: {exc!r}")
-        return [{"database": database, "scenario": "push_error", "error": repr(exc),
-                 "exact": False}]
+    rows: list[dict[str, Any]] = []
+    for name in EXTRA:
+        if args.scenario is not None and name not in args.scenario:
+            continue
+        try:
+            if name == "push":
+                rows += run_push(database, url_for(name), profile, reporter)
+            else:
+                rows += run_import(database, url_for(name), profile, workdir, reporter)
+        except Exception as exc:
+            reporter.log(f"{database}: {name} FAILED: {exc!r}")
+            rows.append({"database": database, "scenario": f"{name}_error",
+                         "error": repr(exc), "exact": False})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,13 +126,15 @@ def main(argv: list[str] | None = None) -> int:
             if database == "sqlite":
                 rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}", args,
                                      workdir, reporter)
-                rows += _push(database, f"sqlite:///{workdir / 'push.db'}", args, reporter)
+                rows += _extra(database, lambda name: f"sqlite:///{workdir / name}.db", args,
+                               workdir, reporter)
                 continue
             pg = Postgres()
             try:
                 meta["postgres"] = pg.version()
                 rows += run_database(database, pg.database("bench"), args, workdir, reporter)
-                rows += _push(database, pg.database("bench_push"), args, reporter)
+                rows += _extra(database, lambda name, pg=pg: pg.database(f"bench_{name}"),
+                               args, workdir, reporter)
             finally:
                 pg.stop()
     finally:

@@ -25,6 +25,7 @@ def _is_push(row: dict[str, Any]) -> bool:
     return str(row.get("scenario", "")).startswith("push_")
 
 
+
 def evaluate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target next to the measured figure, per database: met / missed / not run."""
     out = []

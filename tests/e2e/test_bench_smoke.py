@@ -34,3 +34,5 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert (tmp_path / "latest.md").exists()
     for scenario in ("push_drain", "push_lag"):
         assert rows[scenario]["exact"] is True, rows[scenario]
+    for scenario in ("import_new", "import_dup"):
+        assert rows[scenario]["exact"] is True, rows[scenario]
