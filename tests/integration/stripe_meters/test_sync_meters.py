@@ -120,7 +120,7 @@ def test_the_command_prints_a_table_and_fails_on_a_refusal(
 def test_the_command_names_an_unknown_tenant(tmp_path: Path) -> None:
     env = {"STRIPEMETER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     result = CliRunner().invoke(app, ["stripe", "sync-meters", "--tenant", "ghost"], env=env)
-    assert result.exit_code == 2 and "ghost" in result.output
+    assert result.exit_code == 1 and "ghost" in result.output
 
 
 @pytest.fixture
