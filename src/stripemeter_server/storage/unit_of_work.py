@@ -33,6 +33,11 @@ from stripemeter_server.storage.invoice_flow_repo import (
     StripeInvoicesRepository,
     WebhookJobsRepository,
 )
+from stripemeter_server.storage.operations_repo import (
+    AuditRepository,
+    HeartbeatRepository,
+    RateLimitRepository,
+)
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.pushes_repo import PushesRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
@@ -76,10 +81,13 @@ def translate_errors() -> Iterator[None]:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False,
+                 actor: str = "system") -> None:
         self._engine = engine
         self._read_only = read_only
         self.tenant_id = tenant_id
+        self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
+        self.request_id: str | None = None
         self._conn: Connection | None = None
         self._committed = False
 
@@ -109,6 +117,9 @@ class UnitOfWork:
         self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
         self.pushes = PushesRepository(conn, tenant)
         self.subscription_items = SubscriptionItemsRepository(conn, tenant)
+        self.audit = AuditRepository(conn, tenant)
+        self.rate_limits = RateLimitRepository(conn, tenant)
+        self.heartbeats = HeartbeatRepository(conn)
         return self
 
     @property
@@ -149,9 +160,11 @@ class Store:
     """The storage port's entry: one per process, shared by every request."""
 
     def __init__(
-        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
+        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10,
+        actor: str = "system",
     ) -> None:
         self.url = url
+        self.actor = actor  # the audit log's default "who" (``cli`` for operator commands)
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
@@ -163,8 +176,10 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, tenant_id, read_only=read_only)
+    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
+                     actor: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.engine, tenant_id, read_only=read_only,
+                          actor=actor or self.actor)
 
     def migrate(self) -> None:
         with translate_errors():

@@ -188,5 +188,5 @@ async def void(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: void_event(uow, key, now))
+    await run(state, who, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}
