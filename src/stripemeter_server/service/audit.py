@@ -10,7 +10,8 @@ for operator commands, ``system`` for the workers. Secrets never reach the log: 
 from __future__ import annotations
 
 import json
-import uuid
+import secrets
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -35,20 +36,28 @@ def _json(state: Mapping[str, Any] | None) -> str | None:
 
 def record(uow: UnitOfWork, now: datetime, action: str, target_type: str, target_id: str, *,
            before: Mapping[str, Any] | None = None,
-           after: Mapping[str, Any] | None = None) -> None:
-    """Append one entry to the tenant's trail, in ``uow``'s transaction."""
-    uow.audit.add(AuditRecord(
-        audit_id=f"aud_{uuid.uuid4().hex[:24]}", created_us=to_micros(now), actor=uow.actor,
+           after: Mapping[str, Any] | None = None, tenant_id: str | None = None) -> None:
+    """Append one entry to the trail of ``tenant_id`` (default: the unit of work's tenant;
+    key and tenant commands name theirs, as the CLI works outside any one tenant), in
+    ``uow``'s transaction."""
+    uow.audit.add(tenant_id or uow.tenant_id, AuditRecord(
+        audit_id=_new_id(), created_us=to_micros(now), actor=uow.actor,
         action=action, target_type=target_type, target_id=target_id[:MAX_TARGET],
         before=_json(before), after=_json(after), request_id=uow.request_id))
 
 
-def redacted(state: Mapping[str, Any], secrets: Iterable[str],
+def _new_id() -> str:
+    """Ids sort in the order they were made (the wall clock's nanoseconds, then random), so
+    entries of the same microsecond still page in the order they happened."""
+    return f"aud_{time.time_ns():016x}{secrets.token_hex(4)}"
+
+
+def redacted(state: Mapping[str, Any], secret_fields: Iterable[str],
              previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``state`` with each secret field replaced: compared with ``previous``, ``"changed"``
     or ``"unchanged"``; without ``previous``, ``"set"``. An unset secret stays ``None``."""
     shown = dict(state)
-    for name in secrets:
+    for name in secret_fields:
         value = shown.get(name)
         if value is None:
             continue

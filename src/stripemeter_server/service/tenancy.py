@@ -59,7 +59,8 @@ def create_tenant(
     record = TenantRecord(tenant_id, name, auto_create_metrics, to_micros(now))
     uow.tenants.add(record)
     audit.record(uow, now, "tenant.create", "tenant", tenant_id,
-                 after={"name": name, "autoCreateMetrics": auto_create_metrics})
+                 after={"name": name, "autoCreateMetrics": auto_create_metrics},
+                 tenant_id=tenant_id)
     return record
 
 
@@ -88,7 +89,7 @@ def issue_key(
 ) -> IssuedKey:
     issued = _issue(uow, tenant_id, scopes, label=label, now=now, secret=secret)
     audit.record(uow, now, "api_key.create", "api_key", issued.record.key_id,
-                 after=key_state(issued.record))
+                 after=key_state(issued.record), tenant_id=tenant_id)
     return issued
 
 
@@ -161,7 +162,7 @@ def revoke_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime) -> N
     after = _key(uow, tenant_id, key_id)
     assert after is not None
     audit.record(uow, now, "api_key.revoke", "api_key", key_id, before=key_state(before),
-                 after=key_state(after))
+                 after=key_state(after), tenant_id=tenant_id)
 
 
 def parse_grace(raw: object) -> int:
@@ -193,7 +194,7 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
     audit.record(uow, now, "api_key.rotate", "api_key", key_id,
                  before=key_state(current),
                  after={**key_state(retired), "replacedBy": issued.record.key_id,
-                        "replacement": key_state(issued.record)})
+                        "replacement": key_state(issued.record)}, tenant_id=tenant_id)
     return issued
 
 

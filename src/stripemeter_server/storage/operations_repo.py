@@ -41,8 +41,8 @@ class AuditRepository:
         self._conn = conn
         self._tenant = tenant_id
 
-    def add(self, record: AuditRecord) -> None:
-        self._conn.execute(audit_log.insert().values(tenant_id=self._tenant, **_fields(record)))
+    def add(self, tenant_id: str, record: AuditRecord) -> None:
+        self._conn.execute(audit_log.insert().values(tenant_id=tenant_id, **_fields(record)))
 
     def page(self, where: AuditFilter, *, before: tuple[int, str] | None,
              limit: int) -> list[AuditRecord]:

@@ -15,8 +15,9 @@ from stripemeter_server.api.app import create_app
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 from tests.conftest import NOW, open_store
 
@@ -40,7 +41,8 @@ def nodes(url: str, count: int = 2, **settings: Any) -> Iterator[list[Node]]:
         for _ in range(count):
             store = Store(url, pool_size=4)
             stack.callback(store.close)
-            ctx = ServiceContext(store=store, clock=FrozenClock(NOW), limits=EventLimits())
+            ctx = ServiceContext(store=store, clock=FrozenClock(NOW), limits=EventLimits(),
+                                 stripe=StripeAccess(cipher=SecretBox("k" * 32)))
             app = create_app(Settings(database_url=url, **settings), context=ctx)
             found.append(Node(stack.enter_context(TestClient(app)), store))
         yield found
