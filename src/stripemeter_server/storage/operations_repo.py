@@ -10,7 +10,12 @@ from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.dialects import insert_for, is_postgres
-from stripemeter_server.storage.schema import audit_log, tenant_rate_limits, worker_heartbeats
+from stripemeter_server.storage.schema import (
+    audit_log,
+    counters,
+    tenant_rate_limits,
+    worker_heartbeats,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +169,15 @@ class HeartbeatRepository:
         rows = self._conn.execute(select(worker_heartbeats).order_by(
             worker_heartbeats.c.loop, worker_heartbeats.c.worker_id))
         return [Heartbeat(**{k: getattr(r, k) for k in Heartbeat.__slots__}) for r in rows]
+
+
+class GaugesRepository:
+    """Cross-tenant figures for ``/metrics`` (read at scrape time)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def open_periods(self, now_us: int) -> int:
+        query = select(func.count()).select_from(counters).where(
+            counters.c.period_end_us > now_us)
+        return int(self._conn.execute(query).scalar_one())

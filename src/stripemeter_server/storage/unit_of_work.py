@@ -35,6 +35,7 @@ from stripemeter_server.storage.invoice_flow_repo import (
 )
 from stripemeter_server.storage.operations_repo import (
     AuditRepository,
+    GaugesRepository,
     HeartbeatRepository,
     RateLimitRepository,
 )
@@ -120,6 +121,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn, tenant)
         self.rate_limits = RateLimitRepository(conn, tenant)
         self.heartbeats = HeartbeatRepository(conn)
+        self.gauges = GaugesRepository(conn)
         return self
 
     @property
