@@ -95,6 +95,10 @@ def serve(
             workers=workers,
             http=DEFAULT_PROTOCOL,
             log_config=logs.log_config(settings.log_format),
+            # A worker importing the app on a busy host can take longer than uvicorn's 5 s
+            # default to answer its first health check; it is then killed and restarted,
+            # over and over, and never serves.
+            timeout_worker_healthcheck=60,
         )
         return
     app = create_app(settings, context=ctx)
