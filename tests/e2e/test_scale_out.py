@@ -146,14 +146,14 @@ def _load(one: str, two: str) -> dict[str, int]:
 
     def send(index: int) -> list[tuple[str, int]]:
         targets = [one, two] if index % 3 == 0 else [(one, two)[index % 2]]
-        with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as http:
-            with ThreadPoolExecutor(2) as both:
-                answers = both.map(lambda base: (base, http.post(
-                    f"{base}/v1/events/ingest", json={"events": batches[index]})), targets)
-                found = []
-                for base, answer in answers:
-                    assert answer.status_code == 200, answer.text
-                    found.append((base, int(answer.json()["accepted"])))
+        with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as http, \
+                ThreadPoolExecutor(2) as both:
+            answers = both.map(lambda base: (base, http.post(
+                f"{base}/v1/events/ingest", json={"events": batches[index]})), targets)
+            found = []
+            for base, answer in answers:
+                assert answer.status_code == 200, answer.text
+                found.append((base, int(answer.json()["accepted"])))
         return found
 
     with ThreadPoolExecutor(8) as pool:
