@@ -128,8 +128,9 @@ class Server:
         self.log_path = workdir / f"server-{self.port}.log"
         exe = Path(sys.executable).with_name("stripemeter")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stripemeter_server.cli.main"]
+        # The load generator is one tenant far above the default per-tenant rate limit.
         env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
-               "STRIPEMETER_BOOTSTRAP_KEY": self.key}
+               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0"}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([*cmd, "serve", "--host", HOST, "--port", str(self.port)],
                                      env=env, cwd=workdir, stdout=self._log,

@@ -20,6 +20,7 @@ from stripemeter_server.api.routes import (
     admin,
     alerts,
     approvals,
+    audit,
     backfills,
     cloudevents,
     events,
@@ -36,6 +37,7 @@ from stripemeter_server.api.routes import (
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.group_commit import GroupCommitter
@@ -89,7 +91,10 @@ def create_app(
     ctx = context or build_context(settings, clock)
     writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 2)
     committer = GroupCommitter(ctx, writers=writers, max_events=settings.max_group_events)
-    state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer)
+    state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer,
+                     rate_defaults=BucketLimits(settings.rate_limit_per_second,
+                                                settings.rate_limit_burst),
+                     shared_buckets=ctx.store.dialect == "postgresql")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +113,7 @@ def create_app(
     app.state.stripemeter = state
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, stripe_webhooks, pushes,
+                   stripe_config, stripe_webhooks, pushes, audit,
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import stamina
@@ -13,15 +12,16 @@ from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
-from stripemeter_server.domain.errors import ForbiddenError, UnauthorizedError
+from stripemeter_server.domain.errors import ForbiddenError, RateLimitedError, UnauthorizedError
+from stripemeter_server.domain.token_bucket import BucketLimits
+from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.service.rebuild_jobs import RebuildRunner
-from stripemeter_server.service.tenancy import Principal, authenticate, hash_key
+from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.unit_of_work import RetryableConflict, UnitOfWork
 
 T = TypeVar("T")
-KEY_CACHE_SECONDS = 5.0
 
 
 @dataclass
@@ -30,8 +30,10 @@ class AppState:
     ctx: ServiceContext
     telemetry: Telemetry
     committer: GroupCommitter
-    key_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
     rebuilds: RebuildRunner = field(default_factory=RebuildRunner)
+    rate_defaults: BucketLimits = field(default_factory=lambda: BucketLimits(0.0, 1.0))
+    shared_buckets: bool = False  # PostgreSQL: one bucket row per tenant for every node
+    buckets: admission.LocalBuckets = field(default_factory=admission.LocalBuckets)
 
 
 def app_state(request: Request) -> AppState:
@@ -52,21 +54,25 @@ def _presented_key(request: Request) -> str:
 
 
 async def principal(request: Request, state: AppState = Depends(app_state)) -> Principal:
-    """Authenticate the key (cached a few seconds per process, by hash, to spare a query)."""
+    """Authenticate the key against the database and take a token from its tenant's bucket
+    (``service/admission.py``): no cache, so a revocation holds on every node at once."""
     secret = _presented_key(request)
-    digest = hash_key(secret)
-    cached = state.key_cache.get(digest)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-
-    def lookup(uow: UnitOfWork) -> Principal:
-        return authenticate(uow, secret)
-
-    found = await run(state, "", lookup, read_only=True)
-    if len(state.key_cache) > 10_000:
-        state.key_cache.clear()
-    state.key_cache[digest] = (time.monotonic() + KEY_CACHE_SECONDS, found)
-    return found
+    now = state.ctx.clock.now()
+    defaults = state.rate_defaults
+    if state.shared_buckets:
+        found, decision = await run(
+            state, "", lambda uow: admission.admit_shared(uow, secret, now, defaults))
+    else:
+        found, limits = await run(
+            state, "", lambda uow: admission.admit_local(uow, secret, now, defaults),
+            read_only=True)
+        decision = state.buckets.take(found.tenant_id, limits)
+    request.state.tenant_id = found.tenant_id  # for the request's log line
+    if not decision.allowed:
+        raise RateLimitedError(
+            f"tenant {found.tenant_id!r} is over its rate limit; retry after "
+            f"{decision.retry_after_seconds} s", retry_after_seconds=decision.retry_after_seconds)
+    return replace(found, request_id=getattr(request.state, "request_id", None))
 
 
 def require(scope: str) -> Callable[..., Any]:
@@ -88,15 +94,24 @@ def check_tenant(who: Principal, tenant_id: object) -> None:
 
 
 async def run(
-    state: AppState, tenant_id: str, fn: Callable[[UnitOfWork], T], *, read_only: bool = False
+    state: AppState, tenant: str | Principal, fn: Callable[[UnitOfWork], T], *,
+    read_only: bool = False,
 ) -> T:
-    """Run one use case as one transaction in a worker thread; retry on deadlock."""
+    """Run one use case as one transaction in a worker thread; retry on deadlock. Given the
+    request's ``Principal``, the unit of work names its key as the actor (audit log)."""
+    if isinstance(tenant, Principal):
+        tenant_id, actor, request_id = tenant.tenant_id, tenant.key_id, tenant.request_id
+    else:
+        tenant_id, actor, request_id = tenant, None, None
 
     def once() -> T:
         for attempt in stamina.retry_context(
             on=RetryableConflict, attempts=5, wait_initial=0.01, wait_max=0.5
         ):
-            with attempt, state.ctx.store.unit_of_work(tenant_id, read_only=read_only) as uow:
+            with attempt, state.ctx.store.unit_of_work(
+                tenant_id, read_only=read_only, actor=actor
+            ) as uow:
+                uow.request_id = request_id
                 result = fn(uow)
                 uow.commit()
                 return result

@@ -1,4 +1,4 @@
-"""Request id and latency metrics as a plain ASGI middleware.
+"""Request id, latency metrics and the request's log line as a plain ASGI middleware.
 
 Starlette's ``BaseHTTPMiddleware`` runs the app in an extra task per request; on the ingest
 hot path that overhead is measurable, so this one only wraps ``send``.
@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stripemeter_server.api.logs import request_line
 from stripemeter_server.api.telemetry import Telemetry
 
 
@@ -43,9 +44,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             route: Any = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
             self.telemetry.requests.labels(
-                getattr(route, "path", "unmatched"), scope.get("method", ""), str(status)
-            ).observe(time.perf_counter() - started)
+                template, scope.get("method", ""), str(status)
+            ).observe(elapsed)
+            tenant = scope["state"].get("tenant_id")  # set once the key is authenticated
+            request_line(request_id, tenant, template, scope.get("method", ""), status, elapsed)
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}", re.ASCII)

@@ -42,5 +42,14 @@ class Settings(BaseSettings):
     push_lease_seconds: float = 120.0
     push_full_sweep_seconds: float = 60.0
     push_retry_max_seconds: float = 600.0
+    # Per-tenant rate limit defaults (token bucket; a tenant's own limits win; 0: unlimited).
+    rate_limit_per_second: float = 100.0
+    rate_limit_burst: float = 200.0
+    # /health/ready: loops that must have a fresh heartbeat (comma-separated names, e.g.
+    # "alert-delivery,stripe-push,stripe-webhook-jobs"), and how old a beat may be.
+    ready_workers: str = ""
+    worker_stale_seconds: float = 180.0
+    # Logs: "json" (one object per line) or "text".
+    log_format: str = "json"
     # TEST ONLY: SIGKILL the worker at after_plan | before_send | after_send.
     test_crash_point: str | None = None

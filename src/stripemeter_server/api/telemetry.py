@@ -1,8 +1,29 @@
-"""Prometheus metrics, one registry per app (no process-global state)."""
+"""Prometheus metrics, one registry per app (no process-global state).
+
+Two kinds of series:
+
+* **Event series** (counters, histograms) recorded as requests happen. Under
+  ``serve --workers N`` each HTTP process has its own memory, so ``serve`` sets
+  ``PROMETHEUS_MULTIPROC_DIR`` to a fresh directory for the run before the processes start:
+  prometheus-client then keeps these values in per-process files, and a scrape — whichever
+  process answers it — aggregates every process's files (``MultiProcessCollector``).
+* **State gauges** (push lag, open periods, worker heartbeats) read from the database at
+  scrape time: every process would report the same value, so they are computed by the one
+  answering and never stored per process.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class Telemetry:
@@ -10,7 +31,7 @@ class Telemetry:
         self.registry = CollectorRegistry()
         self.events = Counter(
             "stripemeter_ingest_events_total",
-            "Ingested events by result",
+            "Ingested events by result (accepted, duplicate, conflict, rejected)",
             ["status"],
             registry=self.registry,
         )
@@ -19,24 +40,49 @@ class Telemetry:
             "Events older than their counter's watermark",
             registry=self.registry,
         )
+        self.counter_updates = Counter(
+            "stripemeter_counter_updates_total",
+            "Live counters changed by ingest (one per counter per batch)",
+            registry=self.registry,
+        )
         self.requests = Histogram(
             "stripemeter_http_request_seconds",
-            "HTTP request latency",
+            "HTTP request latency by route template, method and status",
             ["route", "method", "status"],
             registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            buckets=LATENCY_BUCKETS,
         )
-        self.push_lag = Gauge(
-            "stripemeter_push_lag_seconds",
-            "Age of the oldest pending push to Stripe (0 when none is pending)",
-            registry=self.registry,
-        )
-        self.push_pending = Gauge(
-            "stripemeter_push_pending", "Pushes to Stripe waiting to be sent",
-            registry=self.registry,
-        )
-        self.push_failed = Gauge(
-            "stripemeter_push_failed",
-            "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
-            registry=self.registry,
-        )
+
+    def exposition(self, gauges: Iterable[Metric]) -> bytes:
+        """The text format: the event series (of every process, in multiprocess mode), then
+        the state gauges read for this scrape."""
+        directory = os.environ.get(MULTIPROC_ENV)
+        if directory:
+            events = CollectorRegistry()
+            MultiProcessCollector(events, path=directory)
+        else:
+            events = self.registry
+        state = CollectorRegistry()
+        state.register(_Fixed(list(gauges)))
+        return generate_latest(events) + generate_latest(state)
+
+
+class _Fixed(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics
+
+
+def gauge(name: str, documentation: str, value: float | None = None,
+          labels: dict[tuple[str, ...], float] | None = None,
+          label_names: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    """A state gauge: one value, or one value per label tuple."""
+    family = GaugeMetricFamily(name, documentation, labels=list(label_names) or None)
+    if labels is not None:
+        for values, number in sorted(labels.items()):
+            family.add_metric(list(values), number)
+    elif value is not None:
+        family.add_metric([], value)
+    return family

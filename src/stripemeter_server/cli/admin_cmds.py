@@ -11,10 +11,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.service import tenancy
+from stripemeter_server.service.admission import configure_rate_limit
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.service.rebuild import rebuild_metric
+from stripemeter_server.service.rebuild import rebuild_requested
 from stripemeter_server.storage.unit_of_work import Store
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def _store() -> Store:
     settings = Settings()
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, actor="cli")  # the audit log's "who"
     store.migrate()
     return store
 
@@ -58,6 +59,28 @@ def tenants_list() -> None:
     with _store().unit_of_work(read_only=True) as uow:
         for record in uow.tenants.list():
             typer.echo(f"{record.tenant_id}\tautoCreateMetrics={record.auto_create_metrics}")
+
+
+@tenants.command("rate-limit")
+def tenants_rate_limit(
+    tenant: str = typer.Argument(...),
+    rate: float | None = typer.Option(None, help="Requests per second (0: unlimited)."),
+    burst: float | None = typer.Option(None, help="Bucket size (requests at once)."),
+    default: bool = typer.Option(False, "--default", help="Back to the deployment's defaults."),
+) -> None:
+    """Set a tenant's rate limit (a token bucket shared by every node)."""
+    if default == (rate is not None or burst is not None):
+        typer.echo("error: give --rate/--burst, or --default", err=True)
+        raise typer.Exit(2)
+    store = _store()
+    with store.unit_of_work(tenant) as uow:
+        if uow.tenants.get(tenant) is None:
+            typer.echo(f"error: no tenant {tenant!r}", err=True)
+            raise typer.Exit(2)
+        configure_rate_limit(uow, rate, burst, SystemClock().now())
+        uow.commit()
+    typer.echo(f"rate limit of {tenant}: " + ("defaults" if default else
+                                              f"rate={rate} burst={burst}"))
 
 
 @keys.command("create")
@@ -126,15 +149,13 @@ def rebuild(
 
 
 def _rebuild_one(uow, metric, customer, now, console):  # type: ignore[no-untyped-def]
-    from stripemeter_server.domain.timestamps import to_micros
-
     if not sys.stderr.isatty():
 
         def progress_line(done: int) -> None:
             print(f"rebuild {metric.code}: {done} events", file=sys.stderr, flush=True)
 
-        return rebuild_metric(
-            uow, metric, customer_ref=customer, now_us=to_micros(now), progress=progress_line
+        return rebuild_requested(
+            uow, metric, customer_ref=customer, now=now, progress=progress_line
         )
     with Progress(
         TextColumn(f"rebuild {metric.code}"),
@@ -144,10 +165,10 @@ def _rebuild_one(uow, metric, customer, now, console):  # type: ignore[no-untype
         console=console,
     ) as bar:
         task = bar.add_task("rebuild", total=None)
-        return rebuild_metric(
+        return rebuild_requested(
             uow,
             metric,
             customer_ref=customer,
-            now_us=to_micros(now),
+            now=now,
             progress=lambda done: bar.update(task, completed=done),
         )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from stripemeter_server.api import logs
 from stripemeter_server.api.settings import Settings
+from stripemeter_server.api.telemetry import MULTIPROC_ENV
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.health import parse_loops
 from stripemeter_server.service.tenancy import bootstrap
 from stripemeter_server.storage.engine import masked_url
 
@@ -48,6 +55,9 @@ def serve(
     from stripemeter_server.api.protocol import DEFAULT_PROTOCOL
 
     settings = Settings()
+    logs.configure(settings.log_format)
+    if workers > 1:
+        _multiprocess_metrics()
     host, port = host or settings.host, port or settings.port
     local = _local_stripe(settings, host, port, workers)
     ctx = build_context(settings, stripe_environment=local.credentials if local else None)
@@ -70,9 +80,10 @@ def serve(
     if with_worker or pushing:
         # The background loops run once, in this (the supervising) process, also under
         # ``--workers N``: each HTTP worker process only serves requests.
-        from stripemeter_server.cli.worker_cmds import start_in_background
+        from stripemeter_server.cli.worker_cmds import loop_names, start_in_background
 
         start_in_background(ctx, settings, alerts=with_worker, stripe=pushing)
+        settings = _require_loops(settings, loop_names(alerts=with_worker, stripe=pushing))
     if workers > 1:
         uvicorn.run(
             "stripemeter_server.api.app:app_from_environment",
@@ -83,15 +94,37 @@ def serve(
             access_log=access_log,
             workers=workers,
             http=DEFAULT_PROTOCOL,
+            log_config=logs.log_config(settings.log_format),
+            # A worker importing the app on a busy host can take longer than uvicorn's 5 s
+            # default to answer its first health check; it is then killed and restarted,
+            # over and over, and never serves.
+            timeout_worker_healthcheck=60,
         )
         return
     app = create_app(settings, context=ctx)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
-                    http=DEFAULT_PROTOCOL)
+                    http=DEFAULT_PROTOCOL, log_config=logs.log_config(settings.log_format))
     finally:
         if local is not None:
             local.stop()
+
+
+def _multiprocess_metrics() -> None:
+    """A fresh directory for this run's per-process metric files, set before the HTTP
+    processes start (prometheus-client reads it when they import it) and removed on exit,
+    so no counts of an earlier run are ever added in."""
+    directory = tempfile.mkdtemp(prefix="stripemeter-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+
+
+def _require_loops(settings: Settings, loops: list[str]) -> Settings:
+    """Readiness also requires the loops this ``serve`` started (in every HTTP process: the
+    environment is how ``--workers N`` passes it on)."""
+    required = ",".join(sorted(set(parse_loops(settings.ready_workers)) | set(loops)))
+    os.environ["STRIPEMETER_READY_WORKERS"] = required
+    return settings.model_copy(update={"ready_workers": required})
 
 
 def _pushes_here(flag: bool | None, settings: Settings, dialect: str, with_worker: bool) -> bool:

@@ -13,10 +13,12 @@ from types import FrameType
 
 import typer
 
+from stripemeter_server.api import logs
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.storage.engine import masked_url
+from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 
 
 def register(app: typer.Typer) -> None:
@@ -46,10 +48,18 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
         loops.append(("stripe-push", StripePushWorker(ctx, push_policy(settings)),
                       settings.push_interval_seconds))
         loops.append(("stripe-webhook-jobs", InvoiceJobWorker(ctx), 1.0))
+    process = worker_id()
     for name, loop, interval in loops:
-        threading.Thread(target=loop.run_forever, args=(stop, interval),  # type: ignore[attr-defined]
+        beating = BeatingStop(stop, ctx.store, ctx.clock, name, process=process)
+        threading.Thread(target=loop.run_forever, args=(beating, interval),  # type: ignore[attr-defined]
                          name=f"stripemeter-{name}", daemon=True).start()
     return stop
+
+
+def loop_names(*, alerts: bool, stripe: bool) -> list[str]:
+    """The loops ``start_in_background`` runs (their heartbeat names)."""
+    return (["alert-delivery"] if alerts else []) + (
+        ["stripe-push", "stripe-webhook-jobs"] if stripe else [])
 
 
 def worker(
@@ -63,6 +73,8 @@ def worker(
     from stripemeter_server.workers.stripe_push import StripePushWorker, crash_hook
 
     settings = Settings()
+    if not once:  # a long-running worker logs JSON lines; `--once` prints a summary
+        logs.configure(settings.log_format)
     ctx = build_context(settings)
     store = ctx.store
     if settings.auto_migrate or store.dialect == "sqlite":
@@ -88,10 +100,14 @@ def worker(
         signal.signal(signal.SIGTERM, _stop)
         typer.echo(f"stripemeter worker on {masked_url(settings.database_url)}: delivering "
                    "alerts, pushing usage to Stripe, running Stripe webhook jobs")
+        process = worker_id()
         for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
-            threading.Thread(target=loop.run_forever, args=(stop, interval),
+            threading.Thread(target=loop.run_forever,
+                             args=(BeatingStop(stop, store, ctx.clock, name, process=process),
+                                   interval),
                              name=f"stripemeter-{name}", daemon=True).start()
-        pusher.run_forever(stop, settings.push_interval_seconds)
+        pusher.run_forever(BeatingStop(stop, store, ctx.clock, "stripe-push", process=process),
+                           settings.push_interval_seconds)
     finally:
         delivery.close()
         store.close()

@@ -168,7 +168,8 @@ def evaluate_alerts(uow: UnitOfWork, touched_counter_keys: Iterable[CounterKey],
     if not rules:
         return []
     aggregations = {code: m.aggregation for code, m in load_metrics(uow).items()}
-    ev = _Evaluation(uow, {}, {})
+    uow.alerts.lock_customers(_spend_customers(keys, [rule for _, rule in rules]))
+    ev = _Evaluation(uow, {}, {})  # every counter read happens after the locks
     fired = []
     for key in keys:
         metric, customer_ref, period_start_us = key
@@ -185,6 +186,17 @@ def evaluate_alerts(uow: UnitOfWork, touched_counter_keys: Iterable[CounterKey],
             if event is not None:
                 fired.append(event)
     return fired
+
+
+def _spend_customers(keys: list[CounterKey], rules: list[AlertRule]) -> list[str]:
+    """Customers whose evaluation reads counters this transaction did not write: those a
+    spend rule over all metrics watches. Two transactions adding to different metrics of one
+    customer would each see only their own part, and neither fire; under the per-customer
+    lock the second reads (READ COMMITTED: each statement a fresh snapshot) what the first
+    committed, so every crossing fires exactly once (ADR 0012)."""
+    spanning = [r for r in rules if r.kind is AlertKind.SPEND and r.metric is None]
+    return [ref for _, ref, _ in keys
+            if any(r.customer_ref in (None, ref) for r in spanning)]
 
 
 def _fire(ev: _Evaluation, record: AlertRuleRecord, rule: AlertRule, key: CounterKey,

@@ -10,7 +10,8 @@ from stripemeter_server.domain.bounded import check_identifier, check_text
 from stripemeter_server.domain.decimals import add, check_precision, parse_decimal
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period, period_containing
-from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import is_closed, spec_for
 from stripemeter_server.service.metrics_admin import get_metric
@@ -43,6 +44,9 @@ def close_period(
         metric_code, customer_ref, key[2], to_micros(period.end), reason, value, to_micros(now)
     )
     uow.locks.add(lock)
+    audit.record(uow, now, "period.close", "period", f"{metric_code}/{customer_ref}/{key[2]}",
+                 after={"reason": reason, "value": None if value is None else str(value),
+                        "periodStart": format_timestamp(period.start)})
     return lock
 
 
@@ -106,6 +110,8 @@ def create_adjustment(
     uow.adjustments.add_many([record])
     if not pending:
         book_on_counter(uow, key, period, delta, now)
+    audit.record(uow, now, "adjustment.revert" if reverts else "adjustment.create",
+                 "adjustment", record.adjustment_id, after=adjustment_state(record))
     return record
 
 
@@ -126,6 +132,13 @@ def open_period_of(
     return _open_period(
         uow, record.metric, record.customer_ref, from_micros(record.period_start_us), now
     )
+
+
+def adjustment_state(record: AdjustmentRecord) -> dict[str, object]:
+    return {"metric": record.metric, "customerRef": record.customer_ref,
+            "periodStart": format_timestamp(from_micros(record.period_start_us)),
+            "delta": str(record.delta), "reason": record.reason, "note": record.note,
+            "status": record.status, "reverts": record.reverts}
 
 
 def revert_adjustment(
@@ -177,6 +190,9 @@ def void_event(uow: UnitOfWork, key: str, now: datetime) -> None:
     uow.events.void(key, to_micros(now))
     metric = get_metric(uow, event.metric)
     rebuild_metric(uow, metric, customer_ref=event.customer_ref, now_us=to_micros(now))
+    audit.record(uow, now, "event.void", "event", key,
+                 before={"metric": event.metric, "customerRef": event.customer_ref,
+                         "voided": False}, after={"voided": True})
 
 
 def zero_if_none(value: Decimal | None) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from stripemeter_server.domain.errors import ConflictError, NotFoundError, Valid
 from stripemeter_server.domain.metrics import Metric, metric_from_dict
 from stripemeter_server.domain.periods import PeriodSpec, PeriodType
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import decode_metric, encode_metric, load_metrics
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.storage.catalog_repo import CustomerRecord
@@ -42,7 +44,12 @@ def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Sa
             code="metric_exists",
             field="code",
         )
+    audit.record(uow, now, "metric.create", "metric", metric.code, after=_state(metric))
     return SavedMetric(metric, created=True)
+
+
+def _state(metric: Metric) -> dict[str, Any]:
+    return dict(json.loads(encode_metric(metric)))
 
 
 def get_metric(uow: UnitOfWork, code: str) -> Metric:
@@ -70,15 +77,19 @@ def update_metric(
     rebuilt = updated.counting_shape != current.counting_shape
     if rebuilt:
         rebuild_metric(uow, updated, customer_ref=None, now_us=to_micros(now))
+    audit.record(uow, now, "metric.update", "metric", code, before=_state(current),
+                 after={**_state(updated), "rebuilt": rebuilt})
     return SavedMetric(updated, created=False, rebuilt=rebuilt)
 
 
-def delete_metric(uow: UnitOfWork, code: str) -> None:
+def delete_metric(uow: UnitOfWork, code: str, now: datetime) -> None:
     """Remove the definition only; the ledger and counters stay (history is never deleted)."""
+    current = get_metric(uow, code)
     if not uow.metrics.delete(code):
         raise NotFoundError(
             f"metric {code!r} does not exist", code="metric_not_found", field="code"
         )
+    audit.record(uow, now, "metric.delete", "metric", code, before=_state(current))
 
 
 def put_customer(
@@ -120,6 +131,9 @@ def put_customer(
     if moved and (anchor is not None or timezone is not None or previous is not None):
         for metric in load_metrics(uow).values():
             rebuild_metric(uow, metric, customer_ref=customer_ref, now_us=to_micros(now))
+    audit.record(uow, now, "customer.put", "customer", customer_ref,
+                 before=None if previous is None else _customer_state(previous),
+                 after=_customer_state(record))
     return record, moved
 
 
@@ -132,3 +146,8 @@ def get_customer(uow: UnitOfWork, customer_ref: str) -> CustomerRecord:
             field="customerRef",
         )
     return record
+
+
+def _customer_state(record: CustomerRecord) -> dict[str, Any]:
+    return {"stripeCustomerId": record.stripe_customer_id, "anchorDay": record.anchor_day,
+            "timezone": record.timezone}

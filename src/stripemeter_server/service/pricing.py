@@ -16,6 +16,7 @@ from decimal import Decimal
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.pricing import Price, Quote, price_from_dict, price_to_dict, quote
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.storage.prices_repo import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.storage.unit_of_work import UnitOfWork
@@ -57,11 +58,20 @@ def put_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None,
     """Validate and store (replace) a price; returns it and whether it was new."""
     get_metric(uow, metric_code)  # a price for an unknown metric is a typo, not a wish
     price = price_from_dict(body)
+    previous = uow.prices.get(metric_code, _customer_key(customer_ref))
     created = uow.prices.put(metric_code, _customer_key(customer_ref), encode_price(price),
                              to_micros(now))
     stored = uow.prices.get(metric_code, _customer_key(customer_ref))
     assert stored is not None
+    audit.record(uow, now, "price.put", "price", _target(metric_code, customer_ref),
+                 before=None if previous is None else json.loads(previous.definition),
+                 after=json.loads(stored.definition))
     return _view(stored), created
+
+
+def _target(metric_code: str, customer_ref: str | None) -> str:
+    """``metric`` for a default price, ``metric/customer`` for a customer's override."""
+    return metric_code if customer_ref is None else f"{metric_code}/{customer_ref}"
 
 
 def get_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None) -> PriceView:
@@ -73,9 +83,14 @@ def get_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None) -> Pr
     return _view(stored)
 
 
-def delete_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None) -> None:
-    if not uow.prices.delete(metric_code, _customer_key(customer_ref)):
+def delete_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None,
+                 now: datetime) -> None:
+    previous = uow.prices.get(metric_code, _customer_key(customer_ref))
+    if previous is None or not uow.prices.delete(metric_code, _customer_key(customer_ref)):
         get_price(uow, metric_code, customer_ref)  # raises the right 404
+        return
+    audit.record(uow, now, "price.delete", "price", _target(metric_code, customer_ref),
+                 before=json.loads(previous.definition))
 
 
 def list_prices(uow: UnitOfWork, *, metric: str | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.stripe_mappings import get_mapping
 from stripemeter_server.storage.pushes_repo import FAILED, PENDING, SENT, PushRow, PushStats
 from stripemeter_server.storage.subscription_items_repo import OVERRIDE, SubscriptionItemRecord
@@ -96,6 +97,12 @@ def set_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str, body:
         raise ValidationError("subscriptionItem must be a Stripe subscription item id (si_…)",
                               code="invalid_field", field="subscriptionItem")
     get_mapping(uow, metric)  # 404 when the metric has no mapping
+    previous = uow.subscription_items.get(customer_ref, metric)
+    audit.record(uow, now, "subscription_item.put", "subscription_item",
+                 f"{metric}/{customer_ref}",
+                 before=None if previous is None else {"subscriptionItem":
+                                                       previous.subscription_item_id},
+                 after={"subscriptionItem": item})
     uow.subscription_items.put(SubscriptionItemRecord(customer_ref, metric, item, None,
                                                       OVERRIDE, to_micros(now)))
     requeue_metric(uow, metric, now)
@@ -112,10 +119,15 @@ def subscription_item_view(uow: UnitOfWork, customer_ref: str, metric: str) -> d
             "updatedAt": _iso(record.updated_us)}
 
 
-def delete_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str) -> None:
-    if not uow.subscription_items.delete(customer_ref, metric):
+def delete_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str,
+                             now: datetime) -> None:
+    previous = uow.subscription_items.get(customer_ref, metric)
+    if previous is None or not uow.subscription_items.delete(customer_ref, metric):
         raise NotFoundError("no subscription item is known for this customer and metric",
                             code="subscription_item_not_found", field="metric")
+    audit.record(uow, now, "subscription_item.delete", "subscription_item",
+                 f"{metric}/{customer_ref}",
+                 before={"subscriptionItem": previous.subscription_item_id})
 
 
 def push_health(stats: PushStats, now: datetime) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.counters import Contribution, CounterState
@@ -16,6 +17,7 @@ from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
 from stripemeter_server.domain.periods import PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import customers_for, spec_for
 from stripemeter_server.storage.catalog_repo import CustomerRecord
 from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
@@ -139,3 +141,16 @@ def _counter_for(
         )
         states[key] = counter
     return counter
+
+
+def rebuild_requested(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None,
+                      now: datetime, progress: Progress | None = None) -> RebuildReport:
+    """A rebuild an operator asked for (CLI, API): the same work, recorded in the audit log.
+    Rebuilds that are part of another change (a metric's new aggregation, a void) are
+    recorded as that change."""
+    report = rebuild_metric(uow, metric, customer_ref=customer_ref, now_us=to_micros(now),
+                            progress=progress)
+    audit.record(uow, now, "counters.rebuild", "metric", metric.code,
+                 after={"customerRef": customer_ref, "events": report.events,
+                        "counters": report.counters, "skipped": report.skipped})
+    return report

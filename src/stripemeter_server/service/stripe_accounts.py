@@ -14,6 +14,7 @@ from typing import Any
 
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.stripe_port import Cipher, StripeCredentials
 from stripemeter_server.storage.stripe_accounts_repo import StoredStripeAccount
 from stripemeter_server.storage.unit_of_work import UnitOfWork
@@ -63,6 +64,7 @@ def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCrede
             "secrets cannot be stored: STRIPEMETER_SECRET_KEY is not set on this server",
             code="secret_key_not_configured")
     existing = uow.stripe_accounts.get()
+    before = None if existing is None else _audit_view(existing, cipher)
     now_us = to_micros(now)
     uow.stripe_accounts.put(StoredStripeAccount(
         secret_key_enc=cipher.seal(credentials.secret_key),
@@ -74,13 +76,40 @@ def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCrede
         created_us=existing.created_us if existing else now_us,
         updated_us=now_us,
     ))
+    given = {"secretKey": credentials.secret_key, "webhookSecret": credentials.webhook_secret,
+             "apiBase": credentials.api_base, "livemode": credentials.livemode}
+    audit.record(uow, now, "stripe_account.put", "stripe_account", "default",
+                 before=None if before is None else audit.redacted(before, _SECRETS),
+                 after=audit.redacted(given, _SECRETS, before or {}))
     return account_view(uow, None)
 
 
-def delete_account(uow: UnitOfWork) -> None:
-    if not uow.stripe_accounts.delete():
+_SECRETS = ("secretKey", "webhookSecret")
+
+
+def _audit_view(stored: StoredStripeAccount, cipher: Cipher | None) -> dict[str, Any]:
+    """The stored account with its secrets opened, only to tell "changed" from "unchanged"
+    (:func:`audit.redacted` replaces them before anything is written)."""
+    def opened(sealed: str | None) -> str | None:
+        if sealed is None or cipher is None:
+            return sealed
+        try:
+            return cipher.open(sealed)
+        except ValidationError:  # an old key that no longer opens it: count it as changed
+            return sealed
+
+    return {"secretKey": opened(stored.secret_key_enc),
+            "webhookSecret": opened(stored.webhook_secret_enc),
+            "apiBase": stored.api_base, "livemode": stored.livemode}
+
+
+def delete_account(uow: UnitOfWork, now: datetime) -> None:
+    existing = uow.stripe_accounts.get()
+    if existing is None or not uow.stripe_accounts.delete():
         raise NotFoundError("no Stripe account is stored for this tenant",
                             code="stripe_account_not_found")
+    audit.record(uow, now, "stripe_account.delete", "stripe_account", "default",
+                 before=audit.redacted(_audit_view(existing, None), _SECRETS))
 
 
 def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict[str, Any]:

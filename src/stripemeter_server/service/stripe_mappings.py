@@ -13,6 +13,7 @@ from stripemeter_server.domain.stripe_mapping import (
     mapping_to_dict,
 )
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
@@ -33,8 +34,12 @@ def put_mapping(uow: UnitOfWork, raw: object, now: datetime, *,
     if uow.metrics.get(mapping.metric) is None:
         raise ValidationError(f"metric {mapping.metric!r} does not exist",
                               code="unknown_metric", field="metric")
-    created = uow.mappings.get(mapping.metric) is None
+    previous = uow.mappings.get(mapping.metric)
+    created = previous is None
     uow.mappings.put(mapping.metric, encode_mapping(mapping), to_micros(now))
+    audit.record(uow, now, "mapping.put", "mapping", mapping.metric,
+                 before=None if previous is None else json.loads(previous.definition),
+                 after=mapping_to_dict(mapping))
     # A changed mapping may be what the parked pushes were waiting for: try them again.
     uow.pushes.requeue(None, to_micros(now), metric=mapping.metric)
     return mapping, created
@@ -52,7 +57,10 @@ def list_mappings(uow: UnitOfWork) -> list[StripeMapping]:
     return [decode_mapping(m.definition) for m in uow.mappings.all()]
 
 
-def delete_mapping(uow: UnitOfWork, metric: str) -> None:
-    if not uow.mappings.delete(metric):
+def delete_mapping(uow: UnitOfWork, metric: str, now: datetime) -> None:
+    previous = uow.mappings.get(metric)
+    if previous is None or not uow.mappings.delete(metric):
         raise NotFoundError(f"no mapping for metric {metric!r}", code="mapping_not_found",
                             field="metric")
+    audit.record(uow, now, "mapping.delete", "mapping", metric,
+                 before=json.loads(previous.definition))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.dialects import insert_for, is_postgres
@@ -115,6 +115,16 @@ class AlertsRepository:
         result = self._conn.execute(delete(alert_rules).where(
             alert_rules.c.tenant_id == self._tenant, alert_rules.c.rule_id == rule_id))
         return bool(result.rowcount)
+
+    def lock_customers(self, customer_refs: list[str]) -> None:
+        """Serialise spend evaluation per customer until commit (PostgreSQL advisory
+        transaction locks, taken in sorted order so two evaluations never deadlock; on SQLite
+        ``BEGIN IMMEDIATE`` already serialises every writer). ADR 0012."""
+        if not is_postgres(self._conn):
+            return
+        for ref in sorted(set(customer_refs)):
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                               {"k": f"stripemeter:spend:{self._tenant}:{ref}"})
 
     # --- events --------------------------------------------------------------------------
 

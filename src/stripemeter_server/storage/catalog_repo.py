@@ -30,6 +30,7 @@ class ApiKeyRecord:
     label: str | None
     created_us: int
     revoked_us: int | None
+    expires_us: int | None = None  # a rotated key's grace end (migration 0008)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,16 @@ class ApiKeysRepository:
         )
         return bool(result.rowcount)
 
+    def expire(self, tenant_id: str, key_id: str, at_us: int) -> bool:
+        """Let an active key work until ``at_us`` (a rotation's grace), then refuse it."""
+        result = self._conn.execute(
+            update(api_keys)
+            .where(api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id,
+                   api_keys.c.revoked_us.is_(None), api_keys.c.expires_us.is_(None))
+            .values(expires_us=at_us)
+        )
+        return bool(result.rowcount)
+
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:
         return ApiKeyRecord(
@@ -126,6 +137,7 @@ class ApiKeysRepository:
             row.label,
             row.created_us,
             row.revoked_us,
+            row.expires_us,
         )
 
 

@@ -34,6 +34,12 @@ from stripemeter_server.storage.invoice_flow_repo import (
     StripeInvoicesRepository,
     WebhookJobsRepository,
 )
+from stripemeter_server.storage.operations_repo import (
+    AuditRepository,
+    GaugesRepository,
+    HeartbeatRepository,
+    RateLimitRepository,
+)
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.pushes_repo import PushesRepository
 from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobsRepository
@@ -78,10 +84,13 @@ def translate_errors() -> Iterator[None]:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False,
+                 actor: str = "system") -> None:
         self._engine = engine
         self._read_only = read_only
         self.tenant_id = tenant_id
+        self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
+        self.request_id: str | None = None
         self._conn: Connection | None = None
         self._committed = False
 
@@ -114,6 +123,10 @@ class UnitOfWork:
         self.backfills = BackfillsRepository(conn, tenant)
         self.approvals = ApprovalsRepository(conn, tenant)
         self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
+        self.audit = AuditRepository(conn, tenant)
+        self.rate_limits = RateLimitRepository(conn, tenant)
+        self.heartbeats = HeartbeatRepository(conn)
+        self.gauges = GaugesRepository(conn)
         return self
 
     @property
@@ -154,9 +167,11 @@ class Store:
     """The storage port's entry: one per process, shared by every request."""
 
     def __init__(
-        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10
+        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10,
+        actor: str = "system",
     ) -> None:
         self.url = url
+        self.actor = actor  # the audit log's default "who" (``cli`` for operator commands)
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
@@ -168,8 +183,10 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, tenant_id, read_only=read_only)
+    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
+                     actor: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.engine, tenant_id, read_only=read_only,
+                          actor=actor or self.actor)
 
     def migrate(self) -> None:
         with translate_errors():

@@ -56,7 +56,7 @@ def test_deleting_the_override_restores_the_default(store: Store, clock: FrozenC
     put(store, clock, "calls", None, PER_UNIT)
     put(store, clock, "calls", "cus_1", OVERRIDE)
     with store.unit_of_work("acme") as uow:
-        delete_price(uow, "calls", "cus_1")
+        delete_price(uow, "calls", "cus_1", clock.now())
         uow.commit()
     with store.unit_of_work("acme", read_only=True) as uow:
         price = effective_price(uow, "calls", "cus_1")

@@ -194,6 +194,7 @@ def test_health_and_openapi(api: Api) -> None:
     assert api.client.get("/health/ready").json()["checks"] == {
         "database": True,
         "migrations": True,
+        "workers": True,  # no loop required or known yet
     }
     assert "/v1/events/ingest" in api.client.get("/openapi.json").json()["paths"]
     assert "stripemeter_ingest_events_total" in api.client.get("/metrics").text

@@ -59,7 +59,7 @@ async def create(
     at = parse_time_param(body.get("periodStart"), "periodStart")
     record = await run(
         state,
-        who.tenant_id,
+        who,
         lambda uow: create_adjustment(
             uow,
             metric_code=body["metric"],
@@ -87,6 +87,6 @@ async def revert(
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     record = await run(
-        state, who.tenant_id, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now)
+        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now)
     )
     return adjustment_json(record)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body, Depends
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.bounded import check_text
-from stripemeter_server.service import tenancy
+from stripemeter_server.service import admission, tenancy
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.catalog_repo import ApiKeyRecord
+from stripemeter_server.storage.catalog_repo import ApiKeyRecord, TenantRecord
+from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["admin"])
 
@@ -25,6 +26,7 @@ def key_json(record: ApiKeyRecord) -> dict[str, Any]:
         "label": record.label,
         "createdAt": ts(record.created_us),
         "revokedAt": ts(record.revoked_us),
+        "expiresAt": ts(record.expires_us),  # a rotated key's grace end
     }
 
 
@@ -32,9 +34,10 @@ def key_json(record: ApiKeyRecord) -> dict[str, Any]:
 async def tenants(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
-    record = await run(
-        state, who.tenant_id, lambda uow: uow.tenants.get(who.tenant_id), read_only=True
-    )
+    def read(uow: UnitOfWork) -> tuple[TenantRecord | None, admission.RateLimitView]:
+        return uow.tenants.get(who.tenant_id), admission.rate_limit_view(uow, state.rate_defaults)
+
+    record, limit = await run(state, who.tenant_id, read, read_only=True)
     assert record is not None
     return {
         "data": [
@@ -43,6 +46,8 @@ async def tenants(
                 "name": record.name,
                 "autoCreateMetrics": record.auto_create_metrics,
                 "createdAt": ts(record.created_us),
+                "rateLimit": {"perSecond": limit.rate_per_second, "burst": limit.burst,
+                              "source": limit.source},
             }
         ]
     }
@@ -70,7 +75,7 @@ async def create_key(
     now = state.ctx.clock.now()
     issued = await run(
         state,
-        who.tenant_id,
+        who,
         lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now),
     )
     return {**key_json(issued.record), "key": issued.secret}
@@ -79,17 +84,22 @@ async def create_key(
 @router.post(
     "/v1/admin/api-keys/{key_id}/rotate",
     status_code=201,
-    summary="Revoke a key and issue a replacement with the same scopes",
+    summary="Issue a replacement with the same scopes (shown once); revoke the old key now "
+    "or after graceSeconds",
 )
 async def rotate_key(
-    key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+    key_id: str,
+    body: dict[str, Any] | None = Body(None, examples=[{"graceSeconds": 300}]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    grace = tenancy.parse_grace((body or {}).get("graceSeconds"))
     now = state.ctx.clock.now()
     issued = await run(
-        state, who.tenant_id, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now)
+        state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,
+                                                  grace_seconds=grace)
     )
-    state.key_cache.clear()
-    return {**key_json(issued.record), "key": issued.secret}
+    return {**key_json(issued.record), "key": issued.secret, "replaces": key_id}
 
 
 @router.delete("/v1/admin/api-keys/{key_id}", summary="Revoke an API key")
@@ -97,6 +107,5 @@ async def revoke_key(
     key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
-    state.key_cache.clear()
+    await run(state, who, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
     return {"id": key_id, "revoked": True}

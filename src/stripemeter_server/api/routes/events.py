@@ -135,6 +135,8 @@ async def ingest(
             state.telemetry.events.labels(status).inc(n)
     if late := sum(1 for r in outcome.results if r.late):
         state.telemetry.late_events.inc(late)
+    if outcome.touched:
+        state.telemetry.counter_updates.inc(len(outcome.touched))
     return Response(json_response_body(outcome_json(outcome)), media_type="application/json")
 
 
@@ -191,5 +193,5 @@ async def void(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: void_event(uow, key, now))
+    await run(state, who, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}

@@ -6,11 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import Metric
 from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state
+from stripemeter_server.api.telemetry import gauge
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.health import parse_loops, worker_health
 from stripemeter_server.service.pushes import push_health
 
 router = APIRouter(tags=["health"])
@@ -39,29 +43,74 @@ READY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _workers(state: AppState) -> tuple[bool, dict[str, Any]]:
+    settings = state.settings
+    try:
+        with state.ctx.store.unit_of_work(read_only=True) as uow:
+            return worker_health(uow, state.ctx.clock.now(), parse_loops(settings.ready_workers),
+                                 settings.worker_stale_seconds)
+    except StripemeterError:
+        return False, {}
+
+
 @router.get(
     "/health/ready",
-    summary="Database reachable and migrations applied",
+    summary="Database reachable, migrations applied, background loops beating",
     responses=READY_RESPONSES,
 )
 async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
-    """Not ready only when the database is unreachable or not migrated. Push lag and parked
-    pushes are reported (``pushes``) but never make a node unready: taking API nodes out of
-    rotation cannot fix a Stripe outage or a missing meter, it would only stop ingest."""
+    """Not ready when the database is unreachable or not migrated, or a background loop
+    stopped beating (``workers`` says which; ``failed`` lists the failed checks). Push lag
+    and parked pushes are reported (``pushes``) but never make a node unready: taking API
+    nodes out of rotation cannot fix a Stripe outage or a missing meter."""
     checks = await run_in_threadpool(state.ctx.store.readiness)
+    pushes = workers = None
+    if checks.get("migrations"):
+        pushes = await run_in_threadpool(_pushes, state)
+        checks["workers"], workers = await run_in_threadpool(_workers, state)
     ok = all(checks.values())
-    pushes = await run_in_threadpool(_pushes, state) if checks.get("migrations") else None
     return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks, "pushes": pushes},
+        {"status": "ok" if ok else "unavailable", "checks": checks,
+         "failed": sorted(name for name, passed in checks.items() if not passed),
+         "workers": workers, "pushes": pushes},
         status_code=200 if ok else 503,
     )
 
 
+def _state_gauges(state: AppState) -> list[Metric]:
+    """Gauges read from the database for this scrape (none when it cannot be read)."""
+    pushes = _pushes(state)
+    found: list[Metric] = []
+    if pushes is not None:
+        found += [
+            gauge("stripemeter_push_lag_seconds",
+                  "Age of the oldest pending push to Stripe (0 when none is pending)",
+                  pushes["lagSeconds"]),
+            gauge("stripemeter_push_pending", "Pushes to Stripe waiting to be sent",
+                  pushes["pending"]),
+            gauge("stripemeter_push_failed",
+                  "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
+                  pushes["failed"]),
+        ]
+    try:
+        with state.ctx.store.unit_of_work(read_only=True) as uow:
+            now_us = to_micros(state.ctx.clock.now())
+            open_periods = uow.gauges.open_periods(now_us)
+            beats = uow.heartbeats.latest()
+    except StripemeterError:
+        return found
+    found.append(gauge("stripemeter_open_periods",
+                       "Customer billing periods in progress (counters whose period has not "
+                       "ended), over all tenants", open_periods))
+    found.append(gauge("stripemeter_worker_heartbeat_age_seconds",
+                       "Seconds since each background loop's freshest heartbeat",
+                       labels={(loop,): max(0.0, (now_us - beat) / 1e6)
+                               for loop, beat in beats.items()}, label_names=("loop",)))
+    return found
+
+
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
 async def metrics(state: AppState = Depends(app_state)) -> Response:
-    pushes = await run_in_threadpool(_pushes, state)
-    if pushes is not None:
-        state.telemetry.push_lag.set(pushes["lagSeconds"])
-        state.telemetry.push_pending.set(pushes["pending"])
-        state.telemetry.push_failed.set(pushes["failed"])
-    return Response(generate_latest(state.telemetry.registry), media_type=CONTENT_TYPE_LATEST)
+    gauges = await run_in_threadpool(_state_gauges, state)
+    body = await run_in_threadpool(state.telemetry.exposition, gauges)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

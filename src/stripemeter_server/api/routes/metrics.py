@@ -40,7 +40,7 @@ async def create_metric(
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    saved = await run(state, who.tenant_id, lambda uow: metrics_admin.create_metric(uow, body, now))
+    saved = await run(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
     if not saved.created:
         response.status_code = 200
     return metric_to_dict(saved.metric)
@@ -74,7 +74,7 @@ async def update_metric(
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     saved = await run(
-        state, who.tenant_id, lambda uow: metrics_admin.update_metric(uow, code, body, now)
+        state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now)
     )
     return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
 
@@ -93,7 +93,8 @@ async def put_metric(
 async def delete_metric(
     code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> Response:
-    await run(state, who.tenant_id, lambda uow: metrics_admin.delete_metric(uow, code))
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: metrics_admin.delete_metric(uow, code, now))
     return Response(status_code=204)
 
 
@@ -124,7 +125,7 @@ async def put_customer(
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     record, rebuilt = await run(
-        state, who.tenant_id, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now)
+        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now)
     )
     return {**customer_json(record), "rebuilt": rebuilt}
 

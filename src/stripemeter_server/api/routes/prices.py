@@ -30,7 +30,7 @@ async def _put(metric: str, customer_ref: str | None, body: dict[str, Any], resp
                state: AppState, who: Principal) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view, created = await run(state, who.tenant_id, lambda uow: pricing.put_price(
+    view, created = await run(state, who, lambda uow: pricing.put_price(
         uow, metric, customer_ref, body, now))
     response.status_code = 201 if created else 200
     return price_json(view)
@@ -68,7 +68,8 @@ async def get_default(metric: str, state: AppState = Depends(app_state),
 @router.delete("/v1/prices/{metric}", status_code=204, summary="Delete the default price")
 async def delete_default(metric: str, state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
-    await run(state, who.tenant_id, lambda uow: pricing.delete_price(uow, metric, None))
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: pricing.delete_price(uow, metric, None, now))
     return Response(status_code=204)
 
 
@@ -94,6 +95,6 @@ async def get_override(customer_ref: str, metric: str, state: AppState = Depends
                summary="Delete a customer's price override (the default applies again)")
 async def delete_override(customer_ref: str, metric: str, state: AppState = Depends(app_state),
                           who: Principal = Depends(require("admin"))) -> Response:
-    await run(state, who.tenant_id,
-              lambda uow: pricing.delete_price(uow, metric, customer_ref))
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: pricing.delete_price(uow, metric, customer_ref, now))
     return Response(status_code=204)

@@ -46,7 +46,7 @@ async def put_subscription_item(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    return await run(state, who.tenant_id, lambda uow: pushes.set_subscription_item(
+    return await run(state, who, lambda uow: pushes.set_subscription_item(
         uow, customer_ref, metric, body, now))
 
 
@@ -69,6 +69,7 @@ async def delete_subscription_item(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> Response:
-    await run(state, who.tenant_id, lambda uow: pushes.delete_subscription_item(
-        uow, customer_ref, metric))
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: pushes.delete_subscription_item(
+        uow, customer_ref, metric, now))
     return Response(status_code=204)

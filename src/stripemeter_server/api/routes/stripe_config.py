@@ -43,14 +43,15 @@ async def put_account(
     credentials = stripe_accounts.parse_account(body)
     now = state.ctx.clock.now()
     cipher = state.ctx.stripe.cipher
-    return await run(state, who.tenant_id,
+    return await run(state, who,
                      lambda uow: stripe_accounts.set_account(uow, cipher, credentials, now))
 
 
 @router.delete("/v1/stripe/account", status_code=204, summary="Forget the stored Stripe account")
 async def delete_account(state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
-    await run(state, who.tenant_id, stripe_accounts.delete_account)
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: stripe_accounts.delete_account(uow, now))
     return Response(status_code=204)
 
 
@@ -69,7 +70,7 @@ async def create_mapping(response: Response,
                          who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     now = state.ctx.clock.now()
-    mapping, created = await run(state, who.tenant_id,
+    mapping, created = await run(state, who,
                                  lambda uow: stripe_mappings.put_mapping(uow, body, now))
     response.status_code = 201 if created else 200
     return mapping_to_dict(mapping)
@@ -96,7 +97,7 @@ async def put_mapping(metric: str, response: Response,
     body = {k: v for k, v in body.items() if k != "metric"}
     now = state.ctx.clock.now()
     mapping, created = await run(
-        state, who.tenant_id,
+        state, who,
         lambda uow: stripe_mappings.put_mapping(uow, body, now, metric=metric))
     response.status_code = 201 if created else 200
     return mapping_to_dict(mapping)
@@ -105,7 +106,8 @@ async def put_mapping(metric: str, response: Response,
 @router.delete("/v1/mappings/{metric}", status_code=204, summary="Delete a metric's mapping")
 async def delete_mapping(metric: str, state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
-    await run(state, who.tenant_id, lambda uow: stripe_mappings.delete_mapping(uow, metric))
+    now = state.ctx.clock.now()
+    await run(state, who, lambda uow: stripe_mappings.delete_mapping(uow, metric, now))
     return Response(status_code=204)
 
 

@@ -305,7 +305,7 @@ async def close(
     reason = body.get("reason") or "manual"
     lock = await run(
         state,
-        who.tenant_id,
+        who,
         lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64]),
     )
     return {

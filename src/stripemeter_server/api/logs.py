@@ -1,0 +1,101 @@
+"""Structured logs: one JSON object per line, and one line per HTTP request.
+
+The request line carries the request id, tenant, route template, method, status and
+duration — never the path's query, a header or a body, so no key, secret or password can
+reach it. As a second guard every line (also other loggers' and exception text) passes
+:func:`scrub`, which masks anything shaped like an API key, a Stripe secret, a webhook secret,
+a bearer token or a URL password. Logging is configured at the entry points (``serve``,
+``worker``), never at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from stripemeter_server.storage.engine import masked_url
+
+ACCESS_LOGGER = "stripemeter.access"
+_SECRETS = re.compile(
+    r"(smk_[A-Za-z0-9_\-]{6,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]+|whsec_[A-Za-z0-9_+/=]+|"
+    r"(?i:bearer)\s+\S+)"
+)
+_FIELDS = ("requestId", "tenant", "route", "method", "status", "durationMs")
+
+
+def scrub(text: str) -> str:
+    """``text`` with secrets masked (keys keep their first 8 characters, like the API's
+    ``prefix``, so a line can still be matched to a key)."""
+    def mask(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found.lower().startswith("bearer"):
+            return "Bearer ***"
+        return found[:8] + "***"
+
+    return _SECRETS.sub(mask, masked_url(text))
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": scrub(record.getMessage()),
+        }
+        for name in _FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["error"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=True, separators=(",", ":"))
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(f"{n}={getattr(record, n)}" for n in _FIELDS if hasattr(record, n))
+        return scrub(f"{super().format(record)} {extra}".rstrip())
+
+
+def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for the process, uvicorn's loggers included (passed
+    to ``uvicorn.run(log_config=...)`` so its worker processes use it too)."""
+    formatter = ({"()": JsonFormatter} if fmt == "json"
+                 else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s "
+                                                     "%(message)s"})
+    handler = {"class": "logging.StreamHandler", "formatter": "default",
+               "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
+            "alembic": {"level": "WARNING"},
+        },
+    }
+
+
+def configure(fmt: str = "json") -> None:
+    import logging.config
+
+    logging.config.dictConfig(log_config(fmt))
+    sys.stderr.flush()
+
+
+def request_line(request_id: str, tenant: str | None, route: str, method: str, status: int,
+                 duration_s: float) -> None:
+    """The one log line of a request."""
+    logging.getLogger(ACCESS_LOGGER).info(
+        "%s %s %s", method, route, status,
+        extra={"requestId": request_id, "tenant": tenant, "route": route, "method": method,
+               "status": status, "durationMs": round(duration_s * 1000, 3)})

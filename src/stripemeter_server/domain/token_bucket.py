@@ -1,0 +1,40 @@
+"""The token-bucket arithmetic of the per-tenant rate limit: pure, the time is passed in.
+
+A bucket holds at most ``burst`` tokens and gains ``rate`` tokens per second; a request
+takes one. The store keeps ``(tokens, at)`` per tenant and applies :func:`take` under a
+row lock, so every node shares one bucket per tenant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class BucketLimits:
+    rate: float  # tokens per second; 0 means unlimited
+    burst: float
+
+    @property
+    def unlimited(self) -> bool:
+        return self.rate <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    tokens: float  # what the bucket holds afterwards
+    retry_after_seconds: int  # whole seconds until one token is back (0 when allowed)
+
+
+def take(limits: BucketLimits, tokens: float, elapsed_seconds: float) -> Decision:
+    """Refill for ``elapsed_seconds`` (a negative value — clocks stepping back — counts as
+    0), then take one token if there is one."""
+    if limits.unlimited:
+        return Decision(True, limits.burst, 0)
+    burst = max(1.0, limits.burst)
+    level = min(burst, tokens + max(0.0, elapsed_seconds) * limits.rate)
+    if level >= 1.0:
+        return Decision(True, level - 1.0, 0)
+    return Decision(False, level, max(1, math.ceil((1.0 - level) / limits.rate)))

@@ -1,0 +1,43 @@
+"""Readiness of the background loops, from their heartbeats (``workers/heartbeat.py``).
+
+A loop is healthy when its freshest beat — over every process that runs it — is younger than
+the stale limit. Loops that must run (``STRIPEMETER_READY_WORKERS``, and the loops a
+``serve --with-worker`` started itself) fail readiness when they never beat; any loop that
+has beaten before fails it when it stops (its worker died or hangs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+MICROS = 1_000_000
+
+
+def parse_loops(raw: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+def worker_health(uow: UnitOfWork, now: datetime, required: Iterable[str],
+                  stale_seconds: float) -> tuple[bool, dict[str, Any]]:
+    """Whether every known or required loop beat recently, and each loop's state."""
+    latest = uow.heartbeats.latest()
+    now_us = to_micros(now)
+    loops: dict[str, Any] = {}
+    for name in sorted(set(latest) | set(required)):
+        beat = latest.get(name)
+        if beat is None:
+            loops[name] = {"ok": False, "lastBeat": None, "ageSeconds": None,
+                           "reason": "required but never beat"}
+            continue
+        age = max(0.0, (now_us - beat) / MICROS)
+        ok = age <= stale_seconds
+        loops[name] = {"ok": ok, "lastBeat": format_timestamp(from_micros(beat)),
+                       "ageSeconds": round(age, 3),
+                       **({} if ok else {"reason": f"no beat for {age:.0f} s "
+                                                   f"(limit {stale_seconds:.0f} s)"})}
+    return all(loop["ok"] for loop in loops.values()), loops

@@ -1,0 +1,65 @@
+"""The per-tenant rate limit: a token bucket shared by every node (a row per tenant on
+PostgreSQL, in process on the one-process SQLite store) → 429 problem with Retry-After.
+
+Rates here are tiny (one token per 1000 s), so no refill can happen while a test runs: the
+assertions count tokens, they do not time anything."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from stripemeter_server.cli.main import app as cli
+from tests.integration.operations.conftest import nodes
+
+TINY = {"rate_limit_per_second": 0.001, "rate_limit_burst": 3}
+
+
+def test_the_bucket_is_shared_by_every_node(pg_url: str) -> None:
+    with nodes(pg_url, **TINY) as (one, two):
+        assert one.call("GET", "/v1/metrics").status_code == 200
+        assert two.call("GET", "/v1/metrics").status_code == 200
+        assert one.call("GET", "/v1/metrics").status_code == 200
+        refused = two.call("GET", "/v1/metrics")
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 1000
+
+
+def test_one_process_store_limits_in_process(db_url: str) -> None:
+    with nodes(db_url, count=1, **TINY) as (one,):
+        statuses = [one.call("GET", "/v1/metrics").status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_limits_are_per_tenant_and_configurable(db_url: str) -> None:
+    done = CliRunner().invoke(cli, ["tenants", "rate-limit", "default", "--rate", "0.001",
+                                    "--burst", "1"], env={"STRIPEMETER_DATABASE_URL": db_url})
+    assert done.exit_code == 0, done.output
+    with nodes(db_url, count=1) as (one,):  # generous defaults, but the tenant's own win
+        tenant = one.call("GET", "/v1/admin/tenants").json()["data"][0]
+        assert tenant["rateLimit"] == {"perSecond": 0.001, "burst": 1.0, "source": "tenant"}
+        assert one.call("GET", "/v1/metrics").status_code == 429
+    done = CliRunner().invoke(cli, ["tenants", "rate-limit", "default", "--default"],
+                              env={"STRIPEMETER_DATABASE_URL": db_url})
+    assert done.exit_code == 0, done.output
+    with nodes(db_url, count=1) as (one,):
+        assert one.call("GET", "/v1/metrics").status_code == 200
+        entries = one.call("GET", "/v1/audit", params={"action": "tenant.rate_limit"}).json()
+    assert [(e["actor"], e["after"]) for e in entries["data"]] == [
+        ("cli", {"ratePerSecond": None, "burst": None}),
+        ("cli", {"ratePerSecond": 0.001, "burst": 1.0}),
+    ]
+
+
+def test_a_rate_of_zero_is_unlimited(pg_url: str) -> None:
+    with nodes(pg_url, count=1, rate_limit_per_second=0, rate_limit_burst=1) as (one,):
+        assert {one.call("GET", "/v1/metrics").status_code for _ in range(20)} == {200}
+
+
+def test_unauthenticated_requests_do_not_spend_the_tenants_tokens(pg_url: str) -> None:
+    with nodes(pg_url, count=1, **TINY) as (one,):
+        for _ in range(5):
+            assert one.call("GET", "/v1/metrics", key="smk_not_a_key_at_all").status_code == 401
+        assert [one.call("GET", "/v1/metrics").status_code for _ in range(4)] == [
+            200, 200, 200, 429]
