@@ -10,13 +10,17 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.api.settings import Settings, reconcile_policy
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.storage.engine import masked_url
+
+if TYPE_CHECKING:
+    from stripemeter_server.workers.reconciliation import ReconciliationWorker
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +32,14 @@ def push_policy(settings: Settings) -> PushPolicy:
                       lease_s=settings.push_lease_seconds,
                       full_sweep_s=settings.push_full_sweep_seconds,
                       max_retry_s=settings.push_retry_max_seconds)
+
+
+def reconciliation_worker(ctx: ServiceContext, settings: Settings) -> ReconciliationWorker:
+    from stripemeter_server.workers.reconciliation import ReconciliationWorker
+
+    return ReconciliationWorker(ctx, reconcile_policy(settings),
+                                lead_seconds=settings.reconcile_lead_seconds,
+                                schedule=settings.reconcile_schedule)
 
 
 def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool = True,
@@ -46,6 +58,8 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
         loops.append(("stripe-push", StripePushWorker(ctx, push_policy(settings)),
                       settings.push_interval_seconds))
         loops.append(("stripe-webhook-jobs", InvoiceJobWorker(ctx), 1.0))
+        loops.append(("reconciliation", reconciliation_worker(ctx, settings),
+                      settings.reconcile_interval_seconds))
     for name, loop, interval in loops:
         threading.Thread(target=loop.run_forever, args=(stop, interval),  # type: ignore[attr-defined]
                          name=f"stripemeter-{name}", daemon=True).start()
@@ -71,6 +85,7 @@ def worker(
     pusher = StripePushWorker(ctx, push_policy(settings),
                               hook=crash_hook(settings.test_crash_point))
     jobs = InvoiceJobWorker(ctx)
+    reconciler = reconciliation_worker(ctx, settings)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")
@@ -78,6 +93,7 @@ def worker(
             typer.echo(f"planned {report.planned} pushes, sent {report.sent}, "
                        f"retrying {report.retrying}, failed {report.failed}")
             typer.echo(f"ran {jobs.run_once()} Stripe webhook jobs")
+            typer.echo(f"executed {reconciler.run_once()} reconciliation runs")
             return
         stop = threading.Event()
 
@@ -87,10 +103,14 @@ def worker(
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         typer.echo(f"stripemeter worker on {masked_url(settings.database_url)}: delivering "
-                   "alerts, pushing usage to Stripe, running Stripe webhook jobs")
+                   "alerts, pushing usage to Stripe, running Stripe webhook jobs and "
+                   "reconciliation runs")
         for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
             threading.Thread(target=loop.run_forever, args=(stop, interval),
                              name=f"stripemeter-{name}", daemon=True).start()
+        threading.Thread(target=reconciler.run_forever,
+                         args=(stop, settings.reconcile_interval_seconds),
+                         name="stripemeter-reconciliation", daemon=True).start()
         pusher.run_forever(stop, settings.push_interval_seconds)
     finally:
         delivery.close()
