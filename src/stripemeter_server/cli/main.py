@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from stripemeter_server.cli import admin_cmds, serve_cmds, stripe_cmds, worker_cmds
+from stripemeter_server.cli import (
+    admin_cmds,
+    reconcile_cmds,
+    serve_cmds,
+    stripe_cmds,
+    worker_cmds,
+)
 
 app = typer.Typer(
     name="stripemeter",
@@ -16,6 +22,7 @@ serve_cmds.register(app)
 admin_cmds.register(app)
 worker_cmds.register(app)
 stripe_cmds.register(app)
+reconcile_cmds.register(app)
 
 
 @app.command("stripe-emulator")
