@@ -106,3 +106,14 @@ def test_drift_on_a_finalized_invoice_is_reported_as_a_credit_note(flow: Flow) -
                                "credit_note_needed", None)]
     line = usage_lines(flow, renewal.invoice_id)["api_calls"][0]
     assert line["quantity"] == 1300  # Stripe untouched
+
+
+def test_the_csv_export_holds_every_line(flow: Flow, held_gate: Renewal) -> None:
+    edit_api_calls(flow, held_gate, 1300)
+    run = reconcile(flow)
+    response = flow.http.get(f"/v1/reconciliation/runs/{run['id']}.csv", headers=flow.headers)
+    rows = [line.split(",") for line in response.text.splitlines()]
+    assert response.headers["content-type"].startswith("text/csv")
+    assert (rows[0][:3], sorted((r[2], r[11]) for r in rows[1:])) == (
+        ["lineNo", "customerRef", "metric"],
+        sorted((code, "drift" if code == "api_calls" else "ok") for code in EXPECTED))
