@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,6 +24,7 @@ from stripemeter_server.storage.reconciliation_repo import GateVerdict, LineReco
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MAX_LIMIT = 1000
+_RUN_ID = re.compile(r"[A-Za-z0-9_]{1,64}", re.ASCII)
 CSV_PAGE = 1000
 STATUSES = tuple(s.value for s in LineStatus)
 _FIELDS = frozenset({"period", "metric", "customerRef", "repair", "tenantId"})
@@ -139,13 +141,25 @@ def run_with_lines(uow: UnitOfWork, run_id: str, *, status: str | None, after: s
             "nextCursor": str(page[-1].line_no) if len(lines) > limit else None}
 
 
+def _run_cursor(cursor: str | None) -> tuple[int, str] | None:
+    """``{created µs}.{run id}`` as this API returned it; anything else names the field."""
+    if cursor is None:
+        return None
+    head, _, tail = cursor.partition(".")
+    if not _RUN_ID.fullmatch(tail):
+        raise ValidationError("cursor is not one this API returned", code="invalid_cursor",
+                              field="cursor")
+    return parse_sequence(head, "cursor"), tail
+
+
 def list_runs(uow: UnitOfWork, *, cursor: str | None, limit: int) -> dict[str, Any]:
-    """Newest first; ``nextCursor`` is the creation time (µs) to continue before."""
-    before = None if cursor is None else parse_sequence(cursor, "cursor")
-    runs = uow.reconciliation.list_runs(before_us=before, limit=_limit(limit) + 1)
+    """Newest first, keyset-paged (``nextCursor``)."""
+    runs = uow.reconciliation.list_runs(before=_run_cursor(cursor), limit=_limit(limit) + 1)
     page = runs[:limit]
+    last = page[-1] if page else None
     return {"data": [run_view(r) for r in page],
-            "nextCursor": str(page[-1].created_us) if len(runs) > limit else None}
+            "nextCursor": f"{last.created_us}.{last.run_id}" if last and len(runs) > limit
+            else None}
 
 
 def csv_chunks(store_uow: Any, tenant: str, run_id: str) -> Iterator[str]:

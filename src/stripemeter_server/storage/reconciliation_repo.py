@@ -153,13 +153,14 @@ class ReconciliationRepository:
             reconciliation_runs.c.run_id == run_id)).first()
         return None if row is None else _run(row)
 
-    def list_runs(self, *, before_us: int | None, limit: int) -> list[RunRecord]:
-        """Newest first (keyset on creation time)."""
-        query = select(reconciliation_runs).where(
-            reconciliation_runs.c.tenant_id == self._tenant)
-        if before_us is not None:
-            query = query.where(reconciliation_runs.c.created_us < before_us)
-        query = query.order_by(reconciliation_runs.c.created_us.desc()).limit(limit)
+    def list_runs(self, *, before: tuple[int, str] | None, limit: int) -> list[RunRecord]:
+        """Newest first (keyset on creation time, then id)."""
+        t = reconciliation_runs
+        query = select(t).where(t.c.tenant_id == self._tenant)
+        if before is not None:
+            query = query.where((t.c.created_us < before[0])
+                                | ((t.c.created_us == before[0]) & (t.c.run_id < before[1])))
+        query = query.order_by(t.c.created_us.desc(), t.c.run_id.desc()).limit(limit)
         return [_run(r) for r in self._conn.execute(query)]
 
     def claim_run(self, run_id: str, now_us: int, lease_us: int) -> RunRecord | None:

@@ -5,6 +5,7 @@ is a 404. A run answers at once (``202``) and executes as a job, claimed through
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
@@ -27,6 +28,7 @@ from stripemeter_server.service.reconciliation_gate import (
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])
 RUN_EXAMPLE = {"period": "2026-01", "metric": "api_calls", "customerRef": "cus_123",
                "repair": False}
@@ -42,7 +44,7 @@ def _background(state: AppState, tenant: str, run_id: str) -> None:
     try:
         execute(state.ctx, tenant, run_id, reconcile_policy(state.settings))
     except Exception:  # recorded on the run as failed; the worker loop may take it over
-        return
+        log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
 
 
 @router.post("/v1/reconciliation/runs", status_code=202,
@@ -60,7 +62,7 @@ async def start_run(background: BackgroundTasks,
 
 
 @router.get("/v1/reconciliation/runs", summary="Reconciliation runs, newest first")
-async def list_runs(cursor: str | None = Query(None, max_length=19),
+async def list_runs(cursor: str | None = Query(None, max_length=90),
                     limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
                     state: AppState = Depends(app_state),
                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
