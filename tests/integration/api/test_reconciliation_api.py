@@ -66,3 +66,11 @@ def test_the_gate_setting_round_trips_and_refuses_unknown_modes(api: Api) -> Non
                          headers=api.headers())
     assert (api.get("/v1/reconciliation/settings").json(), bad.status_code) == (
         {"gate": "hold", "leadSeconds": 600}, 422)
+
+
+def test_metrics_show_the_latest_run_status(api: Api) -> None:
+    start(api, {})
+    text = api.client.get("/metrics").text
+    assert 'stripemeter_reconciliation_last_run_status{status="failed",tenant="default"} 1.0' \
+        in text
+    assert "stripemeter_reconciliation_held_invoices 0.0" in text
