@@ -38,6 +38,7 @@ test-node: $(STAMP)
 bench: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.reconcile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
+from stripemeter_server.api.reconciliation_metrics import ReconciliationCollector
 from stripemeter_server.api.routes import (
     adjustments,
     admin,
@@ -29,6 +30,7 @@ from stripemeter_server.api.routes import (
     prices,
     pushes,
     rebuilds,
+    reconciliation,
     stripe_config,
     stripe_webhooks,
     usage,
@@ -111,9 +113,10 @@ def create_app(
         dependencies=[Depends(guard_request)],  # one input bound for every route (ADR 0006)
     )
     app.state.stripemeter = state
+    state.telemetry.registry.register(ReconciliationCollector(ctx.store))
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, stripe_webhooks, pushes, audit,
+                   stripe_config, stripe_webhooks, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from stripemeter_server.service.reconciliation_engine import RunPolicy
 
 
 class Settings(BaseSettings):
@@ -53,3 +58,24 @@ class Settings(BaseSettings):
     log_format: str = "json"
     # TEST ONLY: SIGKILL the worker at after_plan | before_send | after_send.
     test_crash_point: str | None = None
+    # Reconciliation (docs/reconciliation.md): scheduled runs before each period closes, the
+    # default lead (a tenant may set its own), the page size and lease of a run.
+    reconcile_schedule: bool = True
+    reconcile_lead_seconds: int = 3600
+    reconcile_page_size: int = 200
+    reconcile_lease_seconds: float = 300.0
+    reconcile_interval_seconds: float = 5.0
+
+
+def reconcile_policy(settings: Settings) -> RunPolicy:
+    """A run's page size and lease, and the pusher's rates and retries (the same account)."""
+    from datetime import timedelta
+
+    from stripemeter_server.service.push_sender import PushPolicy
+    from stripemeter_server.service.reconciliation_engine import RunPolicy
+
+    push = PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
+                      lease_s=settings.push_lease_seconds,
+                      max_retry_s=settings.push_retry_max_seconds)
+    return RunPolicy(page_size=settings.reconcile_page_size,
+                     lease=timedelta(seconds=settings.reconcile_lease_seconds), push=push)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from stripemeter_server.cli import admin_cmds, serve_cmds, stripe_cmds, transfer_cmds, worker_cmds
+from stripemeter_server.cli import (
+    admin_cmds,
+    reconcile_cmds,
+    serve_cmds,
+    stripe_cmds,
+    transfer_cmds,
+    worker_cmds,
+)
 from stripemeter_server.cli.tool import ToolGroup
 
 app = typer.Typer(
@@ -21,6 +28,7 @@ admin_cmds.register(app)
 worker_cmds.register(app)
 stripe_cmds.register(app)
 transfer_cmds.register(app)
+reconcile_cmds.register(app)
 
 
 @app.command("stripe-emulator")

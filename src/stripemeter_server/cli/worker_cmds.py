@@ -1,5 +1,5 @@
-"""`worker`: the background loops — alert webhook delivery, the Stripe pusher and the Stripe
-webhook jobs (invoice items) — as their own process.
+"""`worker`: the background loops — alert webhook delivery, the Stripe pusher, the Stripe
+webhook jobs (invoice items) and reconciliation runs — as their own process.
 
 Run as many workers as you like against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``
 and a lease, so no delivery attempt, push or webhook job is worked on by two at once.
@@ -10,15 +10,19 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from stripemeter_server.api import logs
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.api.settings import Settings, reconcile_policy
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.storage.engine import masked_url
 from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
+
+if TYPE_CHECKING:
+    from stripemeter_server.workers.reconciliation import ReconciliationWorker
 
 
 def register(app: typer.Typer) -> None:
@@ -32,10 +36,18 @@ def push_policy(settings: Settings) -> PushPolicy:
                       max_retry_s=settings.push_retry_max_seconds)
 
 
+def reconciliation_worker(ctx: ServiceContext, settings: Settings) -> ReconciliationWorker:
+    from stripemeter_server.workers.reconciliation import ReconciliationWorker
+
+    return ReconciliationWorker(ctx, reconcile_policy(settings),
+                                lead_seconds=settings.reconcile_lead_seconds,
+                                schedule=settings.reconcile_schedule)
+
+
 def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool = True,
                         stripe: bool = False) -> threading.Event:
     """Start the loops in daemon threads (``serve``): alert delivery and, with ``stripe``,
-    the pusher and the webhook jobs. Set the returned event to stop them."""
+    the pusher, the webhook jobs and reconciliation. Set the returned event to stop them."""
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
     from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
     from stripemeter_server.workers.stripe_push import StripePushWorker
@@ -48,6 +60,8 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
         loops.append(("stripe-push", StripePushWorker(ctx, push_policy(settings)),
                       settings.push_interval_seconds))
         loops.append(("stripe-webhook-jobs", InvoiceJobWorker(ctx), 1.0))
+        loops.append(("reconciliation", reconciliation_worker(ctx, settings),
+                      settings.reconcile_interval_seconds))
     process = worker_id()
     for name, loop, interval in loops:
         beating = BeatingStop(stop, ctx.store, ctx.clock, name, process=process)
@@ -59,14 +73,15 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
 def loop_names(*, alerts: bool, stripe: bool) -> list[str]:
     """The loops ``start_in_background`` runs (their heartbeat names)."""
     return (["alert-delivery"] if alerts else []) + (
-        ["stripe-push", "stripe-webhook-jobs"] if stripe else [])
+        ["stripe-push", "stripe-webhook-jobs", "reconciliation"] if stripe else [])
 
 
 def worker(
     interval: float = typer.Option(1.0, help="Seconds to wait when nothing is due."),
     once: bool = typer.Option(False, "--once", help="Make one pass of each loop and exit."),
 ) -> None:
-    """Deliver alert webhooks, push usage to Stripe, and run Stripe webhook jobs."""
+    """Deliver alert webhooks, push usage to Stripe, run Stripe webhook jobs and
+    reconciliation runs."""
     from stripemeter_server.api.app import build_context
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
     from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
@@ -83,6 +98,7 @@ def worker(
     pusher = StripePushWorker(ctx, push_policy(settings),
                               hook=crash_hook(settings.test_crash_point))
     jobs = InvoiceJobWorker(ctx)
+    reconciler = reconciliation_worker(ctx, settings)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")
@@ -90,6 +106,7 @@ def worker(
             typer.echo(f"planned {report.planned} pushes, sent {report.sent}, "
                        f"retrying {report.retrying}, failed {report.failed}")
             typer.echo(f"ran {jobs.run_once()} Stripe webhook jobs")
+            typer.echo(f"executed {reconciler.run_once()} reconciliation runs")
             return
         stop = threading.Event()
 
@@ -99,13 +116,19 @@ def worker(
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
         typer.echo(f"stripemeter worker on {masked_url(settings.database_url)}: delivering "
-                   "alerts, pushing usage to Stripe, running Stripe webhook jobs")
+                   "alerts, pushing usage to Stripe, running Stripe webhook jobs and "
+                   "reconciliation runs")
         process = worker_id()
         for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
             threading.Thread(target=loop.run_forever,
                              args=(BeatingStop(stop, store, ctx.clock, name, process=process),
                                    interval),
                              name=f"stripemeter-{name}", daemon=True).start()
+        threading.Thread(target=reconciler.run_forever,
+                         args=(BeatingStop(stop, store, ctx.clock, "reconciliation",
+                                           process=process),
+                               settings.reconcile_interval_seconds),
+                         name="stripemeter-reconciliation", daemon=True).start()
         pusher.run_forever(BeatingStop(stop, store, ctx.clock, "stripe-push", process=process),
                            settings.push_interval_seconds)
     finally:

@@ -29,6 +29,9 @@ HUNDRED: Final = Decimal(100)
 class AlertKind(StrEnum):
     QUANTITY = "quantity"
     SPEND = "spend"
+    # The invoice gate found a draft whose usage lines disagree with the ledger; the
+    # threshold (optional, default 0) is the least money at stake that alerts.
+    RECONCILIATION = "reconciliation"
 
 
 class Recurrence(StrEnum):
@@ -70,7 +73,8 @@ def _invalid(message: str, field: str) -> ValidationError:
     return ValidationError(message, code="invalid_alert_rule", field=field)
 
 
-def _amount(raw: object, field: str, *, required: bool) -> Decimal | None:
+def _amount(raw: object, field: str, *, required: bool,
+            allow_zero: bool = False) -> Decimal | None:
     if raw is None:
         if required:
             raise _invalid(f"{field} is required", field)
@@ -82,7 +86,7 @@ def _amount(raw: object, field: str, *, required: bool) -> Decimal | None:
         check_precision(value)
     except ValueError as exc:
         raise _invalid(f"{field} {exc}", field) from None
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise _invalid(f"{field} must be greater than 0", field)
     return value
 
@@ -113,7 +117,7 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     try:
         kind = AlertKind(str(data.get("type", "quantity")))
     except ValueError:
-        raise _invalid("type must be quantity or spend", "type") from None
+        raise _invalid("type must be quantity, spend or reconciliation", "type") from None
     try:
         recurrence = Recurrence(str(data.get("recurrence", "period")))
     except ValueError:
@@ -132,7 +136,9 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
         raise _invalid("enabled must be true or false", "enabled")
-    threshold = _amount(data.get("threshold"), "threshold", required=True)
+    gate = kind is AlertKind.RECONCILIATION
+    threshold = _amount(data.get("threshold", "0" if gate else None), "threshold",
+                        required=True, allow_zero=gate)
     assert threshold is not None
     return AlertRule(
         kind=kind, metric=metric, customer_ref=_text(data.get("customerRef"), "customerRef"),

@@ -13,6 +13,10 @@ the ledger's value (``local``), what the pusher has sent (``pushed``) and what S
 
 The tolerance is half a pushed unit (``0.5 * 10^-precision``): a whole-number metric pushed in
 whole units must match exactly; a decimal metric may differ by the rounding the push makes.
+
+An invoice line (``invoice_items`` mapping, or the invoice gate) is compared on two axes: the
+quantity Stripe bills against the ledger, and — where the amount is known locally — the
+amount Stripe bills against the amount the ledger and the price give (``classify_invoice_line``).
 """
 
 from __future__ import annotations
@@ -86,3 +90,52 @@ def classify(c: Comparison, tolerance: Decimal) -> LineStatus:
 def repair_delta(c: Comparison) -> Decimal:
     """What a corrective push adds so Stripe equals the ledger (for ``sum`` meters)."""
     return ARITHMETIC.subtract(_value(c.local), _value(c.stripe))
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLineCheck:
+    """One usage line of an invoice: the ledger's quantity and the amount the price gives it
+    (``expected_amount``; None when Stripe prices it), against the line Stripe holds
+    (``stripe``/``stripe_amount`` both None: there is no line). Amounts in currency units."""
+
+    local: Decimal | None
+    expected_amount: Decimal | None
+    stripe: Decimal | None
+    stripe_amount: Decimal | None
+
+    @property
+    def comparison(self) -> Comparison:
+        return Comparison(self.local, None, self.stripe)
+
+
+def _bills_something(quantity: Decimal | None, amount: Decimal | None) -> bool:
+    return _value(quantity) != ZERO or _value(amount) != ZERO
+
+
+def classify_invoice_line(c: InvoiceLineCheck, tolerance: Decimal) -> LineStatus:
+    """``ok`` when the line bills the ledger's quantity (within the tolerance) and, where it
+    is known, the expected amount to the minor unit; no line is ``ok`` only for nothing."""
+    if c.stripe is None and c.stripe_amount is None:
+        if _bills_something(c.local, c.expected_amount):
+            return LineStatus.MISSING_IN_STRIPE
+        return LineStatus.OK
+    if not _bills_something(c.local, c.expected_amount):
+        if _bills_something(c.stripe, c.stripe_amount):
+            return LineStatus.MISSING_LOCALLY
+        return LineStatus.OK
+    quantity_off = abs(ARITHMETIC.subtract(_value(c.stripe), _value(c.local))) > tolerance
+    amount_off = (c.expected_amount is not None and c.stripe_amount is not None
+                  and c.expected_amount != c.stripe_amount)
+    return LineStatus.DRIFT if quantity_off or amount_off else LineStatus.OK
+
+
+def invoice_money_at_stake(c: InvoiceLineCheck) -> Decimal | None:
+    """What the line bills beyond what it should (negative: under-billed), if known."""
+    if c.expected_amount is None:
+        return None
+    return ARITHMETIC.subtract(_value(c.stripe_amount), c.expected_amount)
+
+
+def needs_attention(status: str) -> bool:
+    """Statuses an operator must act on (``ok`` and ``pending`` need nothing)."""
+    return status not in (LineStatus.OK, LineStatus.PENDING)

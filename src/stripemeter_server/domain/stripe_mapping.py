@@ -24,7 +24,7 @@ _EVENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}", re.ASCII)
 _STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}", re.ASCII)
 _FIELDS = frozenset(
     {"metric", "mode", "meterEventName", "transport", "precision", "price", "unitAmount",
-     "currency", "description", "tenantId"}
+     "currency", "description", "tolerance", "tenantId"}
 )
 
 
@@ -67,6 +67,8 @@ class StripeMapping:
     unit_amount: Decimal | None = None
     currency: str | None = None
     description: str | None = None
+    # Reconciliation's tolerance in the metric's unit (None: half a pushed unit).
+    tolerance: Decimal | None = None
 
     @property
     def event_name(self) -> str:
@@ -136,6 +138,21 @@ def _unit_amount(raw: MappingType[str, Any]) -> Decimal | None:
     return amount
 
 
+def _tolerance(raw: MappingType[str, Any]) -> Decimal | None:
+    value = raw.get("tolerance")
+    if value is None:
+        return None
+    try:
+        tolerance = parse_decimal(value)
+        check_precision(tolerance)
+    except (ValueError, ArithmeticError):
+        tolerance = Decimal(-1)
+    if tolerance < 0:
+        raise ValidationError("tolerance must be a non-negative decimal in the metric's unit",
+                              code="invalid_field", field="tolerance")
+    return tolerance
+
+
 def mapping_from_dict(raw: object, *, metric: str | None = None) -> StripeMapping:
     """Validate the API's shape; every error names its field."""
     if not isinstance(raw, dict):
@@ -169,6 +186,7 @@ def mapping_from_dict(raw: object, *, metric: str | None = None) -> StripeMappin
         unit_amount=_unit_amount(raw),
         currency=None if currency is None else _currency(currency),
         description=_text(raw, "description", 500),
+        tolerance=_tolerance(raw),
     )
     _check_mode_fields(mapping)
     return mapping
@@ -213,4 +231,5 @@ def mapping_to_dict(mapping: StripeMapping) -> dict[str, Any]:
         else to_plain_string(mapping.unit_amount),
         "currency": mapping.currency,
         "description": mapping.description,
+        "tolerance": None if mapping.tolerance is None else to_plain_string(mapping.tolerance),
     }

@@ -164,7 +164,8 @@ def evaluate_alerts(uow: UnitOfWork, touched_counter_keys: Iterable[CounterKey],
     if not keys:
         return []
     rules = [(r, _decode(r)) for r in uow.alerts.rules()]
-    rules = [(record, rule) for record, rule in rules if rule.enabled]
+    rules = [(record, rule) for record, rule in rules
+             if rule.enabled and rule.kind is not AlertKind.RECONCILIATION]
     if not rules:
         return []
     aggregations = {code: m.aggregation for code, m in load_metrics(uow).items()}

@@ -114,7 +114,12 @@ def _handle(ctx: ServiceContext, job: WebhookJob) -> Outcome:
     data = event.get("data")
     invoice = data.get("object") if isinstance(data, dict) else None
     if job.event_type == INVOICE_CREATED:
-        return bill_invoice(ctx, job.tenant_id, job.event_id, invoice)
+        outcome = bill_invoice(ctx, job.tenant_id, job.event_id, invoice)
+        if outcome.status != JOB_IGNORED:  # the usage items are in place: the invoice gate
+            from stripemeter_server.service.reconciliation_schedule import gate_after_billing
+
+            gate_after_billing(ctx, job.tenant_id, invoice)
+        return outcome
     if job.event_type == INVOICE_FINALIZED:
         return _record_final(ctx, job, invoice)
     return Outcome(JOB_IGNORED, f"event type {job.event_type} is not handled")

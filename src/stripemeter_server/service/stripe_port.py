@@ -85,6 +85,16 @@ class StripePort(Protocol):
 
     def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
+    def update_invoice(self, invoice_id: str, params: dict[str, Any],
+                       idempotency_key: str) -> dict[str, Any]: ...
+
+    def update_invoice_item(self, item_id: str, params: dict[str, Any],
+                            idempotency_key: str) -> dict[str, Any]: ...
+
+    def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
+        """The legacy usage-record summary total of the item's period containing ``at_s``."""
+        ...
+
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
         """The event, once its signature verifies with the account's webhook secret; raises
         ``WebhookSignatureError`` otherwise."""

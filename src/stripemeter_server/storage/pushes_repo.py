@@ -215,6 +215,22 @@ class PushesRepository:
                      attempts=row.attempts + 1, updated_us=now_us))
         return rows
 
+    def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
+        """Take these due pending rows of the tenant (a reconciliation repair sends its own
+        corrective pushes at once); rows another worker leased are skipped."""
+        query = select(push_outbox).where(
+            push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(push_ids)),
+            push_outbox.c.status == PENDING, push_outbox.c.next_attempt_us <= now_us)
+        if is_postgres(self._conn):
+            query = query.with_for_update(skip_locked=True)
+        rows = [_row(r) for r in self._conn.execute(query)]
+        for row in rows:
+            self._conn.execute(update(push_outbox).where(
+                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
+            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
+                     attempts=row.attempts + 1, updated_us=now_us))
+        return rows
+
     def _where_pending(self, push_id: str) -> Any:
         return and_(push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id,
                     push_outbox.c.status == PENDING)

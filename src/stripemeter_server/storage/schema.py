@@ -338,7 +338,29 @@ reconciliation_lines = Table(
     Column("currency", String(3), nullable=True),
     Column("action", String(32), nullable=True),  # repaired | credit_note_needed | …
     Column("note", Text, nullable=True),
+    Column("invoice_id", String(255), nullable=True),  # invoice_items lines and the gate
+    Column("expected_amount", ExactDecimal, nullable=True),  # from the ledger and the price
+    Column("stripe_amount", ExactDecimal, nullable=True),  # what the invoice line bills
+    Column("status_after", String(24), nullable=True),  # the re-check after a repair
     Index("ix_reconciliation_lines_status", "tenant_id", "run_id", "status"),
+)
+
+# The invoice gate's verdict per draft invoice: agreed | held | reported | released.
+reconciliation_invoices = Table(
+    "reconciliation_invoices",
+    metadata,
+    Column("tenant_id", String(255), primary_key=True),
+    Column("invoice_id", String(255), primary_key=True),
+    Column("customer_ref", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("gate", String(16), nullable=False),  # the setting the verdict was made under
+    Column("run_id", String(64), nullable=False),  # the run that made it
+    Column("drift_lines", Integer, nullable=False),
+    Column("money_at_stake", ExactDecimal, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_reconciliation_invoices_state", "state", "updated_us"),
 )
 
 # --- the invoice webhook flow (migration 0005) ---------------------------------------------

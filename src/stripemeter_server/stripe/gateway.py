@@ -224,6 +224,37 @@ class StripeGateway:
             page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
             return [_plain(line) for line in page.auto_paging_iter()]
 
+    def update_invoice(self, invoice_id: str, params: dict[str, Any],
+                       idempotency_key: str) -> dict[str, Any]:
+        """E.g. ``auto_advance`` (the invoice gate holds and releases drafts with it)."""
+        with translated_errors():
+            invoice = self._client.v1.invoices.update(
+                invoice_id, params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key})
+        return _plain(invoice)
+
+    def update_invoice_item(self, item_id: str, params: dict[str, Any],
+                            idempotency_key: str) -> dict[str, Any]:
+        """Correct a draft's item (reconciliation repair): quantity, unit amount, amount."""
+        with translated_errors():
+            item = self._client.v1.invoice_items.update(
+                item_id, params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key})
+        return _plain(item)
+
+    def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
+        """``total_usage`` of the legacy summary whose period contains ``at_s`` (at the
+        pinned legacy version); None when no summary period contains it."""
+        found = self.raw("get", f"/v1/subscription_items/{subscription_item}/"
+                         "usage_record_summaries", stripe_version=LEGACY_USAGE_RECORDS_VERSION,
+                         limit=100)
+        for summary in found.get("data") or []:
+            period = summary.get("period") or {}
+            start, end = period.get("start"), period.get("end")
+            if isinstance(start, int) and isinstance(end, int) and start <= at_s < end:
+                return Decimal(int(summary.get("total_usage") or 0))
+        return None
+
     # --- webhooks ---------------------------------------------------------------------
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:

@@ -58,6 +58,7 @@ LIBRARY_PARAMS = {
     ("POST", "/v1/invoices"): "_invoice_create_params:InvoiceCreateParams",
     ("GET", "/v1/invoices"): "_invoice_list_params:InvoiceListParams",
     ("GET", "/v1/invoices/{id}"): "_invoice_retrieve_params:InvoiceRetrieveParams",
+    ("POST", "/v1/invoices/{id}"): "_invoice_update_params:InvoiceUpdateParams",
     ("DELETE", "/v1/invoices/{id}"): "_invoice_delete_params:InvoiceDeleteParams",
     ("GET", "/v1/invoices/{id}/lines"): "_invoice_list_lines_params:InvoiceListLinesParams",
     ("POST", "/v1/invoices/{id}/finalize"):
@@ -67,6 +68,7 @@ LIBRARY_PARAMS = {
     ("POST", "/v1/invoiceitems"): "_invoice_item_create_params:InvoiceItemCreateParams",
     ("GET", "/v1/invoiceitems"): "_invoice_item_list_params:InvoiceItemListParams",
     ("GET", "/v1/invoiceitems/{id}"): "_invoice_item_retrieve_params:InvoiceItemRetrieveParams",
+    ("POST", "/v1/invoiceitems/{id}"): "_invoice_item_update_params:InvoiceItemUpdateParams",
     ("POST", "/v1/webhook_endpoints"):
         "_webhook_endpoint_create_params:WebhookEndpointCreateParams",
     ("GET", "/v1/webhook_endpoints"): "_webhook_endpoint_list_params:WebhookEndpointListParams",

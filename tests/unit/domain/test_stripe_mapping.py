@@ -29,7 +29,7 @@ def test_defaults_are_v1_meter_events_in_whole_units() -> None:
 def test_round_trip_through_the_api_shape() -> None:
     raw = {"metric": "gb", "mode": "invoice_items", "meterEventName": None, "transport": "v1",
            "precision": 3, "price": None, "unitAmount": "0.5", "currency": "usd",
-           "description": "Storage"}
+           "description": "Storage", "tolerance": "0.002"}
     assert mapping_to_dict(mapping_from_dict(raw)) == raw
 
 

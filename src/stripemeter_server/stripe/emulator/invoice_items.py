@@ -161,7 +161,44 @@ def amend(emu: Emulator, item: dict[str, Any], changes: dict[str, Any]) -> dict[
     return view
 
 
+def update_invoice_item(req: Req) -> Any:
+    """Update a pending or draft item: quantity, unit amount or amount reprice it as
+    creation would (`amend`); description, period and metadata change as given."""
+    item = req.emu.store.get("invoice_items", req.path_params["id"])
+    if item is None:
+        raise not_found("invoiceitem", req.path_params["id"])
+    invoice = None if item["invoice"] is None else req.emu.store.get("invoices", item["invoice"])
+    if invoice is not None and invoice["status"] != "draft":
+        raise invalid(f"Invoice {invoice['id']} is {invoice['status']}: its items can no "
+                      "longer be changed.", param="invoice", code="invoice_not_editable")
+    p = req.params
+    price_id = get_str(get_dict(p, "pricing"), "price")
+    changes = {k: p[k] for k in ("quantity", "quantity_decimal", "unit_amount_decimal",
+                                 "amount") if k in p}
+    if price_id is not None:
+        price = req.emu.store.get("prices", price_id)
+        if price is None:
+            raise not_found("price", price_id, param="pricing[price]")
+        item["pricing"] = _pricing(price, Decimal(price["unit_amount_decimal"]))
+        changes.setdefault("unit_amount_decimal", price["unit_amount_decimal"])
+    if "description" in p:
+        item["description"] = get_str(p, "description")
+    period = get_dict(p, "period")
+    if period:
+        item["period"] = {"start": get_int(period, "start") or item["period"]["start"],
+                          "end": get_int(period, "end") or item["period"]["end"]}
+    for key, value in metadata(p).items():
+        if value == "":
+            item["metadata"].pop(key, None)
+        else:
+            item["metadata"][key] = value
+    view = amend(req.emu, item, changes)
+    emit(req.emu, "invoiceitem.updated", view)
+    return view
+
+
 def register(router: Router) -> None:
     router.add("POST", "/v1/invoiceitems", create_invoice_item)
     router.add("GET", "/v1/invoiceitems", list_invoice_items)
     router.add("GET", "/v1/invoiceitems/{id}", retrieve_invoice_item)
+    router.add("POST", "/v1/invoiceitems/{id}", update_invoice_item)

@@ -227,6 +227,31 @@ def list_lines(req: Req) -> Any:
                          f"/v1/invoices/{invoice['id']}/lines", req.params)
 
 
+def update_invoice(req: Req) -> Any:
+    """`auto_advance`, `description`, `metadata` of a draft. Turning `auto_advance` off stops
+    automatic finalization (the invoice stays a draft until finalized by hand); turning it
+    back on schedules finalization one grace period (an hour) later, as Stripe does."""
+    invoice = get_invoice(req, req.path_params["id"])
+    p = req.params
+    if "auto_advance" in p:
+        if invoice["status"] != "draft":
+            raise invalid("auto_advance can only be changed on a draft invoice.",
+                          param="auto_advance", code="invoice_not_editable")
+        invoice["auto_advance"] = get_bool(p, "auto_advance", False)
+        invoice["automatically_finalizes_at"] = (
+            req.now + req.emu.config.invoice_finalize_grace if invoice["auto_advance"]
+            else None)
+    if "description" in p:
+        invoice["description"] = get_str(p, "description")
+    for key, value in metadata(p).items():
+        if value == "":
+            invoice["metadata"].pop(key, None)
+        else:
+            invoice["metadata"][key] = value
+    emit(req.emu, "invoice.updated", render(req.emu, invoice))
+    return render(req.emu, invoice)
+
+
 def finalize_invoice(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "draft":
@@ -278,6 +303,7 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/invoices", create_invoice)
     router.add("GET", "/v1/invoices", list_invoices)
     router.add("GET", "/v1/invoices/{id}", retrieve_invoice)
+    router.add("POST", "/v1/invoices/{id}", update_invoice)
     router.add("DELETE", "/v1/invoices/{id}", delete_invoice)
     router.add("GET", "/v1/invoices/{id}/lines", list_lines)
     router.add("POST", "/v1/invoices/{id}/finalize", finalize_invoice)

@@ -83,6 +83,7 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
         pending_invoice_items_behavior=S),
     ("GET", "/v1/invoices"): obj(customer=S, status=S, subscription=S, **PAGE),
     ("GET", "/v1/invoices/{id}"): _NONE,
+    ("POST", "/v1/invoices/{id}"): obj(auto_advance=S, description=S, metadata=FREE),
     ("DELETE", "/v1/invoices/{id}"): _NONE,
     ("GET", "/v1/invoices/{id}/lines"): obj(**PAGE),
     ("POST", "/v1/invoices/{id}/finalize"): obj(auto_advance=S),
@@ -94,6 +95,9 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
         price=Legacy(S), quantity=S, quantity_decimal=S, unit_amount_decimal=S),
     ("GET", "/v1/invoiceitems"): obj(customer=S, invoice=S, pending=S, **PAGE),
     ("GET", "/v1/invoiceitems/{id}"): _NONE,
+    ("POST", "/v1/invoiceitems/{id}"): obj(
+        amount=S, description=S, metadata=FREE, period=obj(start=S, end=S),
+        pricing=obj(price=S), quantity=S, quantity_decimal=S, unit_amount_decimal=S),
     # webhook endpoints and events
     ("POST", "/v1/webhook_endpoints"): obj(
         url=S, enabled_events=Arr(S), api_version=S, description=S, metadata=FREE),

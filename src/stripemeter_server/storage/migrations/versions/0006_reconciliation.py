@@ -68,13 +68,36 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("invoice_id", sa.String(length=255), nullable=True),
+        sa.Column("expected_amount", ExactDecimal(), nullable=True),
+        sa.Column("stripe_amount", ExactDecimal(), nullable=True),
+        sa.Column("status_after", sa.String(length=24), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "run_id", "line_no"),
     )
     op.create_index("ix_reconciliation_lines_status", "reconciliation_lines",
                     ["tenant_id", "run_id", "status"])
+    op.create_table(
+        "reconciliation_invoices",
+        sa.Column("tenant_id", sa.String(length=255), nullable=False),
+        sa.Column("invoice_id", sa.String(length=255), nullable=False),
+        sa.Column("customer_ref", sa.String(length=255), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("gate", sa.String(length=16), nullable=False),
+        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("drift_lines", sa.Integer(), nullable=False),
+        sa.Column("money_at_stake", ExactDecimal(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+        sa.Column("updated_us", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "invoice_id"),
+    )
+    op.create_index("ix_reconciliation_invoices_state", "reconciliation_invoices",
+                    ["state", "updated_us"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reconciliation_invoices_state", table_name="reconciliation_invoices")
+    op.drop_table("reconciliation_invoices")
     op.drop_index("ix_reconciliation_lines_status", table_name="reconciliation_lines")
     op.drop_table("reconciliation_lines")
     op.drop_index("ix_reconciliation_runs_status", table_name="reconciliation_runs")

@@ -1,0 +1,140 @@
+"""Reconciliation (``/v1/reconciliation``): start runs, read them (summary, paged lines, CSV),
+the history, the invoice gate's setting and its verdicts. Tenant-scoped: another tenant's run
+is a 404. A run answers at once (``202``) and executes as a job, claimed through the database
+(in this process right after the answer, or by any ``stripemeter worker``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.settings import reconcile_policy
+from stripemeter_server.domain.bounded import MAX_SEQUENCE
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service import reconciliation_runs as runs
+from stripemeter_server.service.reconciliation_engine import execute
+from stripemeter_server.service.reconciliation_gate import (
+    AGREED,
+    HELD,
+    RELEASED,
+    REPORTED,
+    gate_setting,
+    put_gate_setting,
+)
+from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["reconciliation"])
+RUN_EXAMPLE = {"period": "2026-01", "metric": "api_calls", "customerRef": "cus_123",
+               "repair": False}
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The run's lines as CSV (streamed)",
+          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+VERDICT_STATES = frozenset({AGREED, HELD, RELEASED, REPORTED})
+RUN_ID = Path(alias="run_id", max_length=64, pattern=r"^[A-Za-z0-9_]+$")
+
+
+def _background(state: AppState, tenant: str, run_id: str) -> None:
+    """Execute the run after the answer (never raises: a failed run says why)."""
+    try:
+        execute(state.ctx, tenant, run_id, reconcile_policy(state.settings))
+    except Exception:  # recorded on the run as failed; the worker loop may take it over
+        log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
+
+
+@router.post("/v1/reconciliation/runs", status_code=202,
+             summary="Start a reconciliation run (executes as a job; poll it by id)")
+async def start_run(background: BackgroundTasks,
+                    body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
+                    state: AppState = Depends(app_state),
+                    who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    check_tenant(who, (body or {}).get("tenantId"))
+    scope, repair = runs.parse_scope(body)
+    now = state.ctx.clock.now()
+    record = await run(state, who.tenant_id, lambda uow: runs.start_run(uow, scope, repair, now))
+    background.add_task(_background, state, who.tenant_id, record.run_id)
+    return runs.run_view(record)
+
+
+@router.get("/v1/reconciliation/runs", summary="Reconciliation runs, newest first")
+async def list_runs(cursor: str | None = Query(None, max_length=90),
+                    limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
+                    state: AppState = Depends(app_state),
+                    who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return await run(state, who.tenant_id, lambda uow: runs.list_runs(
+        uow, cursor=cursor, limit=limit), read_only=True)
+
+
+@router.get("/v1/reconciliation/runs/{run_id}.csv", response_class=StreamingResponse,
+            responses=CSV_RESPONSES, summary="A run's lines as CSV")
+async def run_csv(run_id: str = RUN_ID, state: AppState = Depends(app_state),
+                  who: Principal = Depends(require("read"))) -> StreamingResponse:
+    await run(state, who.tenant_id, lambda uow: runs.get_run(uow, run_id), read_only=True)
+    chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
+    return StreamingResponse(chunks, media_type="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+
+
+@router.get("/v1/reconciliation/runs/{run_id}",
+            summary="A run: summary (per-metric totals, counts per status, progress) and lines")
+async def get_run(run_id: str = RUN_ID,
+                  status: str | None = Query(None, max_length=24,
+                                             description="ok | pending | drift | "
+                                             "missing_in_stripe | missing_locally"),
+                  cursor: str | None = Query(None, max_length=19,
+                                             description="the nextCursor of the last page"),
+                  limit: int = Query(100, ge=1, le=runs.MAX_LIMIT),
+                  state: AppState = Depends(app_state),
+                  who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return await run(state, who.tenant_id, lambda uow: runs.run_with_lines(
+        uow, run_id, status=status, after=cursor, limit=limit), read_only=True)
+
+
+def _setting_view(uow: UnitOfWork, default_lead: int) -> dict[str, Any]:
+    found = gate_setting(uow, default_lead)
+    return {"gate": found.gate, "leadSeconds": found.lead_seconds}
+
+
+@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead")
+async def get_settings(state: AppState = Depends(app_state),
+                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    lead = state.settings.reconcile_lead_seconds
+    return await run(state, who.tenant_id, lambda uow: _setting_view(uow, lead),
+                     read_only=True)
+
+
+@router.put("/v1/reconciliation/settings",
+            summary="Set the invoice gate (off | report | hold) and the schedule's lead")
+async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
+                                                               "leadSeconds": 3600}]),
+                       state: AppState = Depends(app_state),
+                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    check_tenant(who, body.get("tenantId"))
+    now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
+
+    def put(uow: UnitOfWork) -> dict[str, Any]:
+        put_gate_setting(uow, body, now, lead)
+        return _setting_view(uow, lead)
+
+    return await run(state, who.tenant_id, put)
+
+
+@router.get("/v1/reconciliation/invoices",
+            summary="The invoice gate's verdicts on draft invoices (newest first)")
+async def list_verdicts(state_filter: str | None = Query(None, alias="state", max_length=16,
+                                                         description="agreed | held | "
+                                                         "reported | released"),
+                        limit: int = Query(100, ge=1, le=MAX_SEQUENCE),
+                        state: AppState = Depends(app_state),
+                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    if state_filter is not None and state_filter not in VERDICT_STATES:
+        raise ValidationError("state must be one of: agreed, held, released, reported",
+                              code="invalid_field", field="state")
+    found = await run(state, who.tenant_id, lambda uow: uow.reconciliation.verdicts(
+        state=state_filter, limit=min(limit, runs.MAX_LIMIT)), read_only=True)
+    return {"data": [runs.verdict_view(v) for v in found]}

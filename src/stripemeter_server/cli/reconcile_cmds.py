@@ -1,0 +1,118 @@
+"""`reconcile`: one reconciliation run, synchronously, so it can gate a billing job.
+
+It runs in this process (claimed through the database like any run, so a worker never runs
+it twice), shows progress (a bar in a terminal, plain lines otherwise), prints the lines that
+need attention and the counts per status, and exits 1 while unrepaired drift remains (2 when
+the run could not be made).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from stripemeter_server.api.settings import Settings, reconcile_policy
+from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.domain.reconciliation import needs_attention
+from stripemeter_server.service.reconciliation_engine import execute
+from stripemeter_server.service.reconciliation_runs import line_view, parse_scope, start_run
+from stripemeter_server.storage.reconciliation_repo import LineRecord
+
+ATTENTION_SHOWN = 200
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reconcile")(reconcile)
+
+
+def _progress(console: Console) -> tuple[Callable[[int, int | None], None], Callable[[], None]]:
+    if console.is_terminal:
+        bar = Progress(TextColumn("reconciling"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("customers"), console=console, transient=True)
+        task = bar.add_task("run", total=None)
+        bar.start()
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return update, bar.stop
+
+    def plain(done: int, total: int | None) -> None:
+        typer.echo(f"reconciled {done}/{total if total is not None else '?'} customers")
+
+    return plain, lambda: None
+
+
+def reconcile(
+    tenant: str = typer.Option("default", help="Tenant to reconcile."),
+    period: str | None = typer.Option(None, help="YYYY-MM (periods starting that month) or "
+                                      "an RFC 3339 instant; default: current and just ended."),
+    metric: str | None = typer.Option(None, help="Only this metric."),
+    customer: str | None = typer.Option(None, help="Only this customerRef."),
+    repair: bool = typer.Option(False, "--repair", help="Push / correct what drifted."),
+) -> None:
+    """Compare the ledger with Stripe; exit 1 on unrepaired drift."""
+    from stripemeter_server.api.app import build_context
+
+    settings = Settings()
+    ctx = build_context(settings)
+    console = Console(highlight=False)
+    body = {k: v for k, v in (("period", period), ("metric", metric),
+                              ("customerRef", customer)) if v is not None}
+    try:
+        if settings.auto_migrate or ctx.store.dialect == "sqlite":
+            ctx.store.migrate()
+        scope, _ = parse_scope(body)
+        with ctx.store.unit_of_work(tenant) as uow:
+            if uow.tenants.get(tenant) is None:
+                raise typer.BadParameter(f"tenant {tenant!r} does not exist",
+                                         param_hint="--tenant")
+            run = start_run(uow, scope, repair, ctx.clock.now(), trigger="cli")
+            uow.commit()
+        update, stop = _progress(console)
+        try:
+            done = execute(ctx, tenant, run.run_id, reconcile_policy(settings), update)
+        finally:
+            stop()
+        with ctx.store.unit_of_work(tenant, read_only=True) as uow:
+            lines = [x for x in uow.reconciliation.lines(run.run_id, limit=100_000)
+                     if needs_attention(x.status)][:ATTENTION_SHOWN]
+            unresolved = uow.reconciliation.unresolved_count(run.run_id)
+    except StripemeterError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        ctx.store.close()
+    if done is None or done.status != "done":
+        why = f"{done.status}: {done.error}" if done else "is held by another process"
+        typer.echo(f"error: run {run.run_id} {why}", err=True)
+        raise typer.Exit(2)
+    _print(console, run.run_id, lines, json.loads(done.summary or "{}"), unresolved)
+    if unresolved:
+        raise typer.Exit(1)
+
+
+def _print(console: Console, run_id: str, lines: list[LineRecord], summary: dict[str, Any],
+           unresolved: int) -> None:
+    if lines:
+        table = Table("customer", "metric", "period start", "local", "stripe", "drift",
+                      "money", "status", "action", "after")
+        for line in lines:
+            view = line_view(line)
+            table.add_row(view["customerRef"], view["metric"], view["periodStart"] or "",
+                          view["local"] or "", view["stripe"] or "",
+                          view["absoluteDrift"] or "", " ".join(
+                              x for x in (view["moneyAtStake"], view["currency"]) if x),
+                          view["status"], view["action"] or "", view["statusAfter"] or "")
+        console.print(table)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted((summary.get("counts") or {}).items()))
+    console.print(f"run {run_id}: {counts or 'nothing to compare'}; "
+                  f"{unresolved} need attention")
+    sys.stdout.flush()

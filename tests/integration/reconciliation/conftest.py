@@ -1,0 +1,32 @@
+"""Reconciliation through the emulator: the push tests' environment (one emulator per test
+process, reset and frozen at T0; a fresh store of each kind per test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from tests.integration.stripe_push.support import T0, Env, build_env
+
+
+@pytest.fixture(scope="session")
+def emu() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(clock=EmulatorClock(frozen_at=T0), auto_deliver_webhooks=False)
+    with EmulatorServer(config) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh(emu: EmulatorServer) -> None:
+    emu.control("POST", "/reset")
+    emu.emulator.clock.restore({"frozen_at": T0, "offset": 0})
+
+
+@pytest.fixture
+def env(store: Store, emu: EmulatorServer) -> Iterator[Env]:
+    built = build_env(store, emu)
+    yield built
+    built.pool.close()
