@@ -11,6 +11,7 @@ from datetime import datetime
 
 from stripemeter_server.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.backfills import BackfillView, apply_close, get_backfill
 from stripemeter_server.service.corrections import book_on_counter, open_period_of
 from stripemeter_server.storage.backfills_repo import PENDING, REJECTED, ApprovalRecord
@@ -22,6 +23,8 @@ APPROVED = "approved"
 
 def set_four_eyes(uow: UnitOfWork, on: bool, actor: str, now: datetime) -> bool:
     uow.approvals.set_four_eyes(on, actor, to_micros(now))
+    audit.record(uow, now, "corrections_policy.update", "tenant", uow.tenant_id,
+                 after={"fourEyes": on})
     return on
 
 
@@ -87,3 +90,6 @@ def _record(
                             to_micros(now), note)
     if not uow.approvals.add(record):
         raise ConflictError(f"{subject_id} was already decided", code="not_pending", field="id")
+    audit.record(uow, now, f"{kind}.{'approve' if decision == APPROVED else 'reject'}", kind,
+                 subject_id, before={"status": PENDING, "requestedBy": requested_by},
+                 after={"status": decision})

@@ -16,6 +16,7 @@ from typing import Any
 
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import parse_timestamp, to_micros
+from stripemeter_server.service import audit
 from stripemeter_server.service.backfill_effects import count_session, refresh, uncount_session
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.storage.backfills_repo import (
@@ -64,6 +65,8 @@ def open_backfill(
         created_us=to_micros(now),
     )
     uow.backfills.add(record)
+    audit.record(uow, now, "backfill.open", "backfill", record.backfill_id,
+                 after={"metric": metric, "status": OPEN})
     return record
 
 
@@ -84,7 +87,10 @@ def close_backfill(uow: UnitOfWork, backfill_id: str, actor: str, now: datetime)
     """Start counting the session's events, or (four-eyes) ask a second key to approve."""
     session = _locked(uow, backfill_id, expected=(OPEN,))
     session = session.with_changes(close_requested_by=actor, close_requested_us=to_micros(now))
-    if uow.approvals.four_eyes():
+    pending = uow.approvals.four_eyes()
+    audit.record(uow, now, "backfill.close", "backfill", backfill_id, before={"status": OPEN},
+                 after={"status": PENDING if pending else CLOSED})
+    if pending:
         uow.backfills.save(session.with_changes(status=PENDING))
         return get_backfill(uow, backfill_id)
     return apply_close(uow, session, actor, now)
@@ -110,6 +116,8 @@ def apply_close(
 def revert_backfill(uow: UnitOfWork, backfill_id: str, actor: str, now: datetime) -> BackfillView:
     """Stop counting the session's events. An open or pending session just ends."""
     session = _locked(uow, backfill_id, expected=(OPEN, PENDING, CLOSED))
+    audit.record(uow, now, "backfill.revert", "backfill", backfill_id,
+                 before={"status": session.status}, after={"status": REVERTED})
     changes: dict[str, Any] = {
         "status": REVERTED, "reverted_by": actor, "reverted_us": to_micros(now)
     }

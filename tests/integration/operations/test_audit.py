@@ -156,3 +156,22 @@ def test_scope_and_tenant_isolation(db_url: str) -> None:
         assert [e["action"] for e in theirs] == ["api_key.create", "tenant.create"]
         assert node.call("GET", "/v1/audit", key=other_key,
                          params={"tenantId": "default"}).status_code == 403
+
+
+def test_backfills_and_four_eyes_decisions_are_in_the_trail(db_url: str) -> None:
+    with nodes(db_url, count=1) as (node,):
+        second = node.call("POST", "/v1/admin/api-keys",
+                           json={"scopes": ["admin"], "label": "checker"}).json()["key"]
+        node.call("POST", "/v1/metrics", json={"code": "calls", "aggregation": "sum"})
+        node.call("PUT", "/v1/corrections/policy", json={"fourEyes": True})
+        session = node.call("POST", "/v1/backfills", json={"metric": "calls"}).json()
+        node.call("POST", f"/v1/backfills/{session['id']}/close")
+        approved = node.call("POST", f"/v1/backfills/{session['id']}/approve", key=second)
+        assert approved.status_code == 200, approved.text
+        node.call("POST", f"/v1/backfills/{session['id']}/revert")
+        actions = [e["action"] for e in reversed(_trail(node, targetType="backfill_close"))] + \
+            [e["action"] for e in reversed(_trail(node, targetType="backfill"))]
+        policy = [e["action"] for e in _trail(node, targetType="tenant")]
+    assert actions == ["backfill_close.approve", "backfill.open", "backfill.close",
+                       "backfill.revert"]
+    assert "corrections_policy.update" in policy
