@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
     size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     parser.add_argument("--only", choices=DATABASES, help="one database only")
-    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA),
+    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA, "nodes"),
                         help="run only this scenario (repeatable); prerequisites run untimed")
     parser.add_argument("--preload", choices=("http", "direct"), default="http",
                         help="how to fill the ledger to 1M events (default: http)")
@@ -106,6 +106,22 @@ def _extra(database: str, url_for: Callable[[str], str], args: argparse.Namespac
     return rows
 
 
+def _nodes(pg: Postgres, args: argparse.Namespace, workdir: Path,
+           reporter: Reporter) -> list[dict[str, Any]]:
+    """1, 2 and 4 `serve` nodes on one PostgreSQL (benchmarks/nodes.py)."""
+    if args.scenario is not None and "nodes" not in args.scenario:
+        return []
+    from benchmarks.nodes import run_nodes
+
+    profile = SMOKE if args.smoke else QUICK if args.quick else FULL
+    try:
+        return run_nodes(pg, profile, workdir, reporter)
+    except Exception as exc:
+        reporter.log(f"postgres: nodes FAILED: {exc!r}")
+        return [{"database": "postgres", "scenario": "nodes_error", "error": repr(exc),
+                 "exact": False}]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
@@ -135,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += run_database(database, pg.database("bench"), args, workdir, reporter)
                 rows += _extra(database, lambda name, pg=pg: pg.database(f"bench_{name}"),
                                args, workdir, reporter)
+                rows += _nodes(pg, args, workdir, reporter)
             finally:
                 pg.stop()
     finally:

@@ -115,16 +115,19 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
              "errors": errors, "events": events, "timed_out": timed_out})
 
 
-def run_load(port: int, key: str, requests: Sequence[Request], *, clients: int,
+def run_load(port: int | Sequence[int], key: str, requests: Sequence[Request], *, clients: int,
              time_limit: float, on_progress: Callable[[int], None] | None = None) -> LoadResult:
     """Send ``requests`` split round-robin over ``clients`` processes; wall time is measured
-    from the common start signal to the last client's finish (CLOCK_MONOTONIC is shared)."""
+    from the common start signal to the last client's finish (CLOCK_MONOTONIC is shared).
+    Several ports (server nodes) are shared out round-robin over the clients."""
+    ports = [port] if isinstance(port, int) else list(port)
     ctx = mp.get_context("fork")
     ready, out = ctx.Queue(), ctx.Queue()
     go = ctx.Event()
     progress = ctx.Array("q", clients, lock=False)
     procs = [ctx.Process(target=_client, daemon=True,
-                         args=(i, port, key, requests, range(i, len(requests), clients),
+                         args=(i, ports[i % len(ports)], key, requests,
+                               range(i, len(requests), clients),
                                time_limit, ready, go, progress, out))
              for i in range(clients)]
     for proc in procs:
