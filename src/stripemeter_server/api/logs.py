@@ -81,6 +81,9 @@ def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
             "alembic": {"level": "WARNING"},
+            # The stripe library logs two lines per call at INFO; a push pass would drown
+            # the request log. Its warnings and errors still show.
+            "stripe": {"level": "WARNING"},
         },
     }
 
