@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.bounded import parse_instant
@@ -83,3 +84,25 @@ def money(value: Decimal | None) -> str | None:
     """A money amount keeps its minor-unit digits ("1.20", "0.00"; "5" for JPY), unlike
     quantities, which are normalised: clients display amounts as they are."""
     return None if value is None else format(value, "f")
+
+
+T = TypeVar("T")
+PAGE_DEFAULT = 1000
+
+
+def first_page(items: Sequence[T], start_of: Callable[[T], datetime],
+               limit: int) -> tuple[list[T], datetime | None]:
+    """The items of the first ``limit`` distinct starts (items are in start order; several
+    may share a start, e.g. history groups) and the start the next page begins at (pass it
+    as ``from``), or None when nothing is left."""
+    shown: list[T] = []
+    starts = 0
+    previous: datetime | None = None
+    for item in items:
+        start = start_of(item)
+        if start != previous:
+            if starts == limit:
+                return shown, start
+            starts, previous = starts + 1, start
+        shown.append(item)
+    return shown, None

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.corrections_json import held_json
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
-from stripemeter_server.api.serialize import dec, money, parse_time_param, require_time, ts
+from stripemeter_server.api.serialize import (
+    PAGE_DEFAULT,
+    dec,
+    first_page,
+    money,
+    parse_time_param,
+    require_time,
+    ts,
+)
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
@@ -17,6 +25,7 @@ from stripemeter_server.service import usage as usage_service
 from stripemeter_server.service.backfills import open_sessions_for
 from stripemeter_server.service.corrections import close_period
 from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.service.usage import MAX_HISTORY_POINTS
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["usage"])
@@ -173,6 +182,8 @@ async def periods(
     metric: str = Query(),
     start: str = Query(alias="from"),
     end: str = Query(alias="to"),
+    limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS,
+                       description="Periods per page; `nextFrom` continues the list"),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
@@ -189,11 +200,13 @@ async def periods(
         ),
         read_only=True,
     )
+    shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return {
         "customerRef": customer_ref,
         "metric": metric,
         "heldBackfills": held,
-        "data": [period_json(item) for item in found],
+        "data": [period_json(item) for item in shown],
+        "nextFrom": ts(next_from),
     }
 
 
@@ -248,6 +261,8 @@ async def history(
     end: str = Query(alias="to"),
     step: str = Query("day"),
     group_by: str | None = Query(None, alias="groupBy"),
+    limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS,
+                       description="Time buckets per page; `nextFrom` continues the series"),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
@@ -262,11 +277,13 @@ async def history(
         ),
         read_only=True,
     )
+    points, next_from = first_page(points, lambda p: p.start, limit)
     return {
         "customerRef": customer_ref,
         "metric": metric,
         "step": step,
         "groupBy": group_by,
+        "nextFrom": ts(next_from),
         "data": [
             {
                 "start": ts(p.start),
