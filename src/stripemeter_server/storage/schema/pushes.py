@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from stripemeter_server.storage.schema.base import metadata
-from stripemeter_server.storage.schema.core import counters
 from stripemeter_server.storage.types import ExactDecimal
 
 push_state = Table(
@@ -72,5 +71,3 @@ stripe_subscription_items = Table(
     Column("updated_us", BigInteger, nullable=False),
 )
 
-# The planner finds changed counters by ``updated_us`` (migration 0004).
-Index("ix_counters_tenant_updated", counters.c.tenant_id, counters.c.updated_us)

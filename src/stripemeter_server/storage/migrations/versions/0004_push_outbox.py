@@ -75,11 +75,9 @@ def upgrade() -> None:
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "customer_ref", "metric"),
     )
-    op.create_index("ix_counters_tenant_updated", "counters", ["tenant_id", "updated_us"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_counters_tenant_updated", table_name="counters")
     op.drop_table("stripe_subscription_items")
     op.drop_index("ix_push_outbox_list", table_name="push_outbox")
     op.drop_index("ix_push_outbox_counter", table_name="push_outbox")
