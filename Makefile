@@ -43,6 +43,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 emulator: $(STAMP)
 	$(BIN)/stripemeter stripe-emulator --port 12111
