@@ -344,7 +344,7 @@ def _count(
         unique_key = (*item.counter_key, item.unique) if item.unique is not None else None
         is_new = unique_key in new_uniques
         if is_new:
-            new_uniques.discard(unique_key)  # type: ignore[arg-type]
+            new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
         before = counter.state.aggregate(item.metric.aggregation)
         late = counter.state.apply(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 import stamina
@@ -170,7 +171,7 @@ class PushSender:
                 customer = self._customer(row, port, now, refresh=True)
             event = MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s)
             try:
-                self._call(credentials, lambda e=event: port.send_meter_event(e))
+                self._call(credentials, partial(port.send_meter_event, event))
                 return customer
             except StripePermanentError as exc:
                 if refresh or exc.stripe_code not in UNKNOWN_CUSTOMER_CODES:

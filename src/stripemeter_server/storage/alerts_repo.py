@@ -79,7 +79,7 @@ class DeliveryAttempt:
     next_attempt_us: int | None
 
 
-def _fields(cls: type, row: Any) -> Any:
+def _fields(cls: Any, row: Any) -> Any:
     return cls(**{name: row._mapping[name] for name in cls.__slots__})
 
 
@@ -149,7 +149,7 @@ class AlertsRepository:
              now_us: int) -> AlertEventRecord | None:
         """Store the event unless it already fired; ``None`` when it had."""
         seq = self._next_seq()
-        values = {"seq": seq, "event_id": event_id, "rule_id": rule_id,
+        values: dict[str, Any] = {"seq": seq, "event_id": event_id, "rule_id": rule_id,
                   "customer_ref": customer_ref, "metric": metric,
                   "period_start_us": period_start_us, "period_end_us": period_end_us,
                   "payload": payload, "created_us": now_us}

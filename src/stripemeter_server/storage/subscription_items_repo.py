@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.dialects import insert_for
@@ -29,7 +29,7 @@ class SubscriptionItemsRepository:
         self._conn = conn
         self._tenant = tenant_id
 
-    def _where(self, customer_ref: str, metric: str) -> list[object]:
+    def _where(self, customer_ref: str, metric: str) -> list[ColumnElement[bool]]:
         t = stripe_subscription_items.c
         return [t.tenant_id == self._tenant, t.customer_ref == customer_ref, t.metric == metric]
 

@@ -85,7 +85,7 @@ class StripeGateway:
                                    http_client=self._http)
 
     def close(self) -> None:
-        self._http.close()
+        self._http.close()  # type: ignore[no-untyped-call]
 
     def call(self, fn: Callable[[stripe.StripeClient], T]) -> T:
         """Run one library call with translated errors (for the few one-off calls)."""
@@ -104,7 +104,7 @@ class StripeGateway:
             meter = self._client.v1.billing.meters.create(params={
                 "display_name": display_name[:250],
                 "event_name": event_name,
-                "default_aggregation": {"formula": formula},  # type: ignore[typeddict-item]
+                "default_aggregation": {"formula": formula},
             })
         return _meter(meter)
 

@@ -59,7 +59,8 @@ class DeliveryPolicy:
 
     def retry_delay(self, attempt: int) -> timedelta:
         """10 s, 20 s, 40 s, ... capped at an hour (``attempt`` counts from 1)."""
-        return min(self.first_retry * (2 ** min(attempt - 1, 30)), self.max_retry)
+        grown: timedelta = self.first_retry * 2 ** min(attempt - 1, 30)
+        return min(grown, self.max_retry)
 
 
 class AlertDeliveryWorker:
