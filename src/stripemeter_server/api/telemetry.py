@@ -59,7 +59,7 @@ class Telemetry:
         directory = os.environ.get(MULTIPROC_ENV)
         if directory:
             events = CollectorRegistry()
-            MultiProcessCollector(events, path=directory)
+            MultiProcessCollector(events, path=directory)  # type: ignore[no-untyped-call]
         else:
             events = self.registry
         state = CollectorRegistry()

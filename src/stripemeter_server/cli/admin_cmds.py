@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -10,13 +11,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stripemeter_server.api.settings import Settings
 from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.service import tenancy
 from stripemeter_server.service.admission import configure_rate_limit
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.service.rebuild import rebuild_requested
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.service.rebuild import RebuildReport, rebuild_requested
+from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 tenants = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
@@ -148,7 +150,8 @@ def rebuild(
         uow.commit()
 
 
-def _rebuild_one(uow, metric, customer, now, console):  # type: ignore[no-untyped-def]
+def _rebuild_one(uow: UnitOfWork, metric: Metric, customer: str | None, now: datetime,
+                 console: Console) -> RebuildReport:
     if not sys.stderr.isatty():
 
         def progress_line(done: int) -> None:

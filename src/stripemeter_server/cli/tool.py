@@ -21,7 +21,7 @@ class ToolGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         _plain_help(self)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
         except StripemeterError as exc:
@@ -29,7 +29,7 @@ class ToolGroup(TyperGroup):
             raise typer.Exit(OPERATOR_ERROR_EXIT) from None
 
 
-def _plain_help(command: click.Command) -> None:
+def _plain_help(command: Any) -> None:
     """Click's own help layout everywhere: no ``<bool>`` metavars, no truncated names."""
     if isinstance(command, TyperCommand | TyperGroup):
         command.rich_markup_mode = None

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
@@ -20,6 +21,11 @@ from stripemeter_server.service import alerts as alerts_service
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
 from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+
+def _events_after(uow: UnitOfWork, *, after_seq: int) -> list[AlertEventRecord]:
+    return uow.alerts.events(after_seq=after_seq, limit=PAGE)
+
 
 router = APIRouter(tags=["alerts"])
 
@@ -141,8 +147,8 @@ async def stream(request: Request,
         position, sent, beat = cursor, 0, time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            found = await run(state, tenant, lambda uow, start=position: uow.alerts.events(
-                after_seq=start, limit=PAGE), read_only=True)
+            found = await run(state, tenant, partial(_events_after, after_seq=position),
+                              read_only=True)
             for event in found:
                 yield sse_frame(event)
                 position, sent = event.seq, sent + 1

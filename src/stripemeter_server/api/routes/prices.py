@@ -46,7 +46,8 @@ async def list_prices(metric: str | None = None,
     return {"data": [price_json(v) for v in found]}
 
 
-CREATED = {201: {"description": "Created (200 when it replaced a price)"}}
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Created (200 when it replaced a price)"}}
 
 
 @router.put("/v1/prices/{metric}", summary="Set the metric's default price", responses=CREATED)
