@@ -37,6 +37,7 @@ from stripemeter_server.api.routes import (
     voids,
 )
 from stripemeter_server.api.settings import Settings
+from stripemeter_server.api.ui import install_ui
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.token_bucket import BucketLimits
@@ -111,6 +112,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(guard_request)],  # one input bound for every route (ADR 0006)
+        docs_url=None,  # served by install_ui from the vendored Swagger UI (no CDN)
+        redoc_url=None,
     )
     app.state.stripemeter = state
     state.telemetry.registry.register(ReconciliationCollector(ctx.store))
@@ -120,6 +123,7 @@ def create_app(
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
+    install_ui(app, ctx.stripe.cipher)
 
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)

@@ -56,7 +56,12 @@ def _presented_key(request: Request) -> str:
 async def principal(request: Request, state: AppState = Depends(app_state)) -> Principal:
     """Authenticate the key against the database and take a token from its tenant's bucket
     (``service/admission.py``): no cache, so a revocation holds on every node at once."""
-    secret = _presented_key(request)
+    return await admit_key(request, state, _presented_key(request))
+
+
+async def admit_key(request: Request, state: AppState, secret: str) -> Principal:
+    """Authenticate ``secret`` and rate-limit its tenant (the header's key, or the key
+    a dashboard session holds)."""
     now = state.ctx.clock.now()
     defaults = state.rate_defaults
     if state.shared_buckets:

@@ -1,0 +1,1 @@
+"""One small module per dashboard page; each calls the service layer only."""

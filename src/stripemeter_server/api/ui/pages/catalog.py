@@ -1,0 +1,28 @@
+"""Metrics and prices: every metric's definition and every price (defaults and a
+customer's overrides), as ``/v1/metrics`` and ``/v1/prices`` list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from stripemeter_server.api.deps import run
+from stripemeter_server.api.routes.prices import price_json
+from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
+from stripemeter_server.domain.metrics import metric_to_dict
+from stripemeter_server.service import metrics_admin, pricing
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+router = APIRouter(route_class=UiRoute)
+
+
+def _catalog(uow: UnitOfWork) -> dict[str, Any]:
+    return {"metrics": [metric_to_dict(m) for m in metrics_admin.list_metrics(uow)],
+            "prices": [price_json(v) for v in pricing.list_prices(uow)]}
+
+
+@router.get("/ui/metrics")
+async def catalog_page(request: Request, who: Operator = Depends(operator)) -> Response:
+    found = await run(state_of(request), who.tenant_id, _catalog, read_only=True)
+    return ui_tools(request).pages.render(request, "catalog.html", **found)

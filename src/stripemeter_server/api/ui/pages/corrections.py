@@ -1,0 +1,104 @@
+"""Corrections: adjustments (create, revert, approve or reject in four-eyes mode), backfill
+sessions and counter rebuilds with their progress, through the ``/v1`` routes' use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from stripemeter_server.api.corrections_json import job_json
+from stripemeter_server.api.deps import run
+from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.ui.web import (
+    Operator,
+    UiRoute,
+    back_to,
+    operator,
+    state_of,
+    ui_tools,
+    writer,
+)
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service import backfills as backfill_service
+from stripemeter_server.service import dashboard_lists
+from stripemeter_server.service.approvals import APPROVED, decide_adjustment
+from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
+from stripemeter_server.service.rebuild_jobs import submit_rebuild
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+router = APIRouter(route_class=UiRoute)
+ID = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+DECISIONS = {"approve": APPROVED, "reject": "rejected"}
+
+
+def _page(uow: UnitOfWork) -> dict[str, Any]:
+    return {"adjustments": [adjustment_json(a) for a in dashboard_lists.adjustments(uow)][::-1],
+            "four_eyes": dashboard_lists.four_eyes(uow),
+            "backfills": backfill_service.list_backfills(uow)}
+
+
+@router.get("/ui/corrections")
+async def corrections_page(request: Request, who: Operator = Depends(operator)) -> Response:
+    found = await run(state_of(request), who.tenant_id, _page, read_only=True)
+    return ui_tools(request).pages.render(request, "corrections.html",
+                                          notice=request.query_params.get("notice"), **found)
+
+
+@router.post("/ui/corrections/adjustments")
+async def create(request: Request) -> Response:
+    who, form = await writer(request)
+    for name in ("metric", "customerRef", "delta"):
+        if not form.get(name):
+            raise ValidationError(f"{name} is required", code="missing_field", field=name)
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    at = parse_time_param(form.get("periodStart") or None, "periodStart")
+    record = await run(state, who.who, lambda uow: create_adjustment(
+        uow, metric_code=form["metric"], customer_ref=form["customerRef"],
+        delta_raw=form["delta"], reason=form.get("reason") or "correction",
+        note=form.get("note") or None, actor=who.who.key_id, at=at, now=now))
+    return back_to("/ui/corrections", f"Adjustment {record.adjustment_id} is {record.status}.")
+
+
+@router.post("/ui/corrections/adjustments/{adjustment_id}/revert")
+async def revert(request: Request, adjustment_id: str = ID) -> Response:
+    who, _ = await writer(request)
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    await run(state, who.who, lambda uow: revert_adjustment(uow, adjustment_id,
+                                                            who.who.key_id, now))
+    return back_to("/ui/corrections", f"Adjustment {adjustment_id} is reverted.")
+
+
+@router.post("/ui/corrections/adjustments/{adjustment_id}/{decision}")
+async def decide(request: Request, adjustment_id: str = ID,
+                 decision: str = Path(pattern="^(approve|reject)$")) -> Response:
+    who, form = await writer(request)
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    await run(state, who.who, lambda uow: decide_adjustment(
+        uow, adjustment_id, DECISIONS[decision], who.who.key_id, now,
+        form.get("note") or None))
+    return back_to("/ui/corrections", f"Adjustment {adjustment_id}: {DECISIONS[decision]}.")
+
+
+@router.post("/ui/corrections/rebuilds")
+async def rebuild(request: Request) -> Response:
+    who, form = await writer(request)
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    job = await run(state, who.tenant_id, lambda uow: submit_rebuild(
+        uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now))
+    state.rebuilds.start(state.ctx, who.tenant_id, job)
+    return back_to(f"/ui/corrections/rebuilds/{job.job_id}")
+
+
+@router.get("/ui/corrections/rebuilds/{job_id}")
+async def rebuild_page(request: Request, job_id: str = ID,
+                       who: Operator = Depends(operator)) -> Response:
+    state = state_of(request)
+    job = await run(state, who.tenant_id, lambda uow: dashboard_lists.rebuild_job(uow, job_id),
+                    read_only=True)
+    return ui_tools(request).pages.render(request, "rebuild.html",
+                                          job=job_json(job, state.rebuilds.progress(job_id)))

@@ -1,0 +1,30 @@
+"""Overview: ingest over the last hour and day, periods closing soon, pushes, the last
+reconciliation, held invoices and the latest alert events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from stripemeter_server.api.deps import run
+from stripemeter_server.api.serialize import ts
+from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
+from stripemeter_server.service import dashboard
+from stripemeter_server.service.pushes import push_health
+from stripemeter_server.service.reconciliation_runs import run_view
+from stripemeter_server.storage.pushes_repo import PushStats
+
+router = APIRouter(route_class=UiRoute)
+
+
+@router.get("/ui/overview")
+async def overview_page(request: Request, who: Operator = Depends(operator)) -> Response:
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    found = await run(state, who.tenant_id, lambda uow: dashboard.overview(uow, now),
+                      read_only=True)
+    pushes = found.pushes
+    health = push_health(PushStats(pushes.pending, pushes.failed, pushes.oldest_pending_us), now)
+    return ui_tools(request).pages.render(
+        request, "overview.html", view=found, pushes=health, ts=ts,
+        last_run=run_view(found.last_run) if found.last_run else None,
+        cap=dashboard.TALLY_CAP)

@@ -1,0 +1,117 @@
+"""Reads of the operator dashboard (``/ui``) that the JSON API has no use case for: the
+customer list, the ledger newest first, one event, and the overview's tallies. Writes go
+through the same use cases as the API (``corrections``, ``pushes``, ``reconciliation_runs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from typing import Generic, TypeVar
+from datetime import datetime, timedelta
+
+from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.pushes import subscription_item_view
+from stripemeter_server.storage.alerts_repo import AlertEventRecord
+from stripemeter_server.storage.dashboard_repo import (
+    ClosingPeriod,
+    DashboardReads,
+    TenantPushStats,
+    WindowTally,
+)
+from stripemeter_server.storage.events_repo import StoredEvent
+from stripemeter_server.storage.reconciliation_repo import GateVerdict, RunRecord
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+PAGE = 50
+TALLY_CAP = 100_000  # window counts stop here ("100,000+"): bounded work on any ledger
+CLOSING_WITHIN = timedelta(days=3)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    last_hour: WindowTally
+    last_day: WindowTally
+    closing: list[ClosingPeriod]
+    pushes: TenantPushStats
+    last_run: RunRecord | None
+    held_invoices: int
+    alert_events: list[AlertEventRecord]
+
+
+def _reads(uow: UnitOfWork) -> DashboardReads:
+    return DashboardReads(uow.connection, uow.tenant_id)
+
+
+def customer_page(uow: UnitOfWork, prefix: str, after: str | None,
+                  limit: int = PAGE) -> Page[str]:
+    """Customers in reference order, optionally those starting with ``prefix``."""
+    prefix = check_identifier(prefix, "q") if prefix else ""
+    found = _reads(uow).customer_refs(prefix=prefix, after=after or None, limit=limit + 1)
+    return Page(found[:limit], found[limit - 1] if len(found) > limit else None)
+
+
+def require_customer(uow: UnitOfWork, customer_ref: str) -> None:
+    """404 for a customer this tenant has never counted nor recorded."""
+    if not _reads(uow).customer_known(customer_ref):
+        raise NotFoundError(f"no customer {customer_ref!r}", code="customer_not_found",
+                            field="customerRef")
+
+
+def ledger_page(uow: UnitOfWork, *, metric: str | None, customer_ref: str | None,
+                before: int | None, limit: int = PAGE) -> Page[StoredEvent]:
+    """The ledger newest first; the cursor is the last shown event's position."""
+    found = _reads(uow).events_newest_first(metric=metric or None,
+                                            customer_ref=customer_ref or None,
+                                            before_seq=before, limit=limit + 1)
+    shown = found[:limit]
+    return Page(shown, str(shown[-1].seq) if len(found) > limit else None)
+
+
+def event_detail(uow: UnitOfWork, key: str) -> StoredEvent:
+    event = uow.events.get(key)
+    if event is None:
+        raise NotFoundError(f"no event with idempotencyKey {key!r}", code="event_not_found",
+                            field="idempotencyKey")
+    return event
+
+
+def overview(uow: UnitOfWork, now: datetime) -> Overview:
+    reads, now_us = _reads(uow), to_micros(now)
+    hour = reads.first_seq_received_since(to_micros(now - timedelta(hours=1)))
+    day = reads.first_seq_received_since(to_micros(now - timedelta(days=1)))
+    finished = uow.reconciliation.list_runs(before=None, limit=1)
+    return Overview(
+        last_hour=reads.tally_from(hour, TALLY_CAP),
+        last_day=reads.tally_from(day, TALLY_CAP),
+        closing=reads.periods_closing(now_us, to_micros(now + CLOSING_WITHIN), 10),
+        pushes=reads.push_stats(),
+        last_run=finished[0] if finished else None,
+        held_invoices=uow.reconciliation.held_count(),
+        alert_events=uow.alerts.events(after_seq=0, limit=10),
+    )
+
+
+def stripe_mapping(uow: UnitOfWork, customer_ref: str,
+                   metrics: list[str]) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The customer's Stripe customer id and the subscription items its metrics go to."""
+    record = uow.customers.get(customer_ref)
+    stripe_id = uow.stripe_customers.get(customer_ref) or (
+        record.stripe_customer_id if record else None)
+    items = {code: subscription_item_view(uow, customer_ref, code) for code in metrics
+             if uow.subscription_items.get(customer_ref, code) is not None}
+    return stripe_id, items
+
+
+def held_invoices(uow: UnitOfWork, limit: int = 50) -> list[GateVerdict]:
+    """Draft invoices the reconciliation gate holds back (newest first)."""
+    return uow.reconciliation.verdicts(state="held", limit=limit)
