@@ -1,0 +1,186 @@
+"""The operator dashboard in headless Chromium: sign in, a customer's usage equal to the
+API's, a void that lowers the total, a failed push retried, a reconciliation run with drift
+highlighted and its CSV downloaded, sign out; a read-only key sees no write controls;
+another tenant's ids are 404s; a write without the CSRF token is refused. Every page is
+saved as a screenshot at 1280 px and 390 px."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from stripemeter_server.service.tenancy import create_tenant, issue_key
+from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from tests.conftest import open_store
+from tests.e2e.dashboard_support import Site, launch, screenshot, serve
+from tests.integration.stripe_push.support import T0, TEST_KEY, Env, build_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch()
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(clock=EmulatorClock(frozen_at=T0), auto_deliver_webhooks=False)
+    with EmulatorServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, tmp_path: Path, emu: EmulatorServer) -> Iterator[Site]:
+    emu.control("POST", "/reset")
+    emu.emulator.clock.restore({"frozen_at": T0, "offset": 0})
+    store: Store = open_store("sqlite", request, tmp_path)
+    env = build_env(store, emu)
+    yield from serve(env)
+    env.pool.close()
+    store.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _synced(env: Env) -> str:
+    """A mapped metric, one Stripe customer and January usage pushed to Stripe."""
+    env.metric("api_calls", "sum")
+    ref = env.customer("Acme")
+    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "100",
+                "ts": "2026-01-10T00:00:00Z", "idempotencyKey": "evt-big"},
+               {"metric": "api_calls", "customerRef": ref, "quantity": "20",
+                "ts": "2026-01-11T00:00:00Z", "idempotencyKey": "evt-small"})
+    env.drain()
+    return ref
+
+
+def _key(env: Env, scopes: set[str], tenant: str = "default") -> str:
+    with env.store.unit_of_work() as uow:
+        if uow.tenants.get(tenant) is None:
+            create_tenant(uow, tenant, name=None, auto_create_metrics=True, now=env.clock.now())
+        issued = issue_key(uow, tenant, frozenset(scopes), label=None, now=env.clock.now())
+        uow.commit()
+    return issued.secret
+
+
+def _api_usage(page: Page, site: Site, ref: str) -> str:
+    answer = page.request.get(f"{site.url}/v1/usage/current?customerRef={ref}",
+                              headers={"Authorization": f"Bearer {TEST_KEY}"})
+    return str(answer.json()["metrics"][0]["value"])
+
+
+def _shown_usage(page: Page) -> str:
+    return str(page.locator('td[data-metric="api_calls"]').get_attribute("data-value"))
+
+
+def test_usage_void_and_sign_out(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    site.sign_in(page)
+    screenshot(page, "overview")
+    page.get_by_role("link", name="Customers").click()
+    screenshot(page, "customers")
+    page.get_by_role("link", name=ref).click()
+    assert _shown_usage(page) == _api_usage(page, site, ref) == "120"
+    screenshot(page, "customer")
+    page.goto(f"{site.url}/ui/events")
+    screenshot(page, "events")
+    page.get_by_role("link", name="evt-small").click()
+    screenshot(page, "event")
+    page.get_by_role("link", name="Void this event…").click()
+    page.get_by_role("button", name="Void the event").click()
+    assert page.get_by_role("status").inner_text() == "The event is void."
+    page.goto(f"{site.url}/ui/customers/{ref}")
+    assert _shown_usage(page) == _api_usage(page, site, ref) == "100"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{site.url}/ui/sign-in")
+    screenshot(page, "sign-in")
+    page.goto(f"{site.url}/ui/overview")
+    assert page.url == f"{site.url}/ui/sign-in"
+
+
+def test_a_failed_push_is_retried(site: Site, page: Page) -> None:
+    env = site.env
+    env.metric("api_calls", "sum", meter=False)  # no meter in Stripe: the push parks
+    ref = env.customer()
+    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "9",
+                "ts": "2026-01-10T00:00:00Z"})
+    env.drain()
+    site.sign_in(page)
+    page.goto(f"{site.url}/ui/stripe?status=failed")
+    row = page.locator("tr", has_text=ref)
+    assert "no_meter" in row.inner_text()
+    screenshot(page, "stripe")
+    env.meter("api_calls")
+    row.get_by_role("button", name="Retry").click()
+    assert "queued again" in page.get_by_role("status").inner_text()
+    env.drain()
+    assert [r.status for r in env.rows()] == ["sent"]
+
+
+def test_a_reconciliation_shows_drift_and_its_csv_downloads(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    site.env.emu.control("POST", "/meter_events", {
+        "event_name": "api_calls", "payload": {"stripe_customer_id": ref, "value": "7"},
+        "timestamp": T0 - 3600})
+    site.sign_in(page)
+    page.goto(f"{site.url}/ui/stripe")
+    page.get_by_role("button", name="Run a reconciliation").click()
+    page.locator("#run-status", has_text="done").wait_for(timeout=30_000)
+    page.reload()
+    drift = page.locator("tr.drift", has_text=ref)
+    cells = drift.locator("td").all_inner_texts()
+    assert cells[3:6] == ["120", "127", "7"] and cells[-1].startswith("drift")
+    screenshot(page, "reconciliation-run")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert text.splitlines()[0].startswith("line") or "customerRef" in text.splitlines()[0]
+    assert ref in text and "drift" in text
+
+
+def test_other_pages_render_for_screenshots(site: Site, page: Page) -> None:
+    _synced(site.env)
+    site.sign_in(page)
+    for name in ("corrections", "metrics", "alerts"):
+        page.goto(f"{site.url}/ui/{name}")
+        assert page.locator("h1").count() == 1
+        screenshot(page, name)
+
+
+def test_a_read_only_key_sees_no_write_control(site: Site, page: Page) -> None:
+    _synced(site.env)
+    site.sign_in(page, _key(site.env, {"read"}))
+    page.goto(f"{site.url}/ui/events")
+    page.get_by_role("link", name="evt-small").click()
+    assert page.get_by_role("link", name="Void this event…").count() == 0
+    page.goto(f"{site.url}/ui/stripe")
+    assert page.get_by_role("button").filter(has_text="Run a reconciliation").count() == 0
+    assert "read-only" in page.locator("header").inner_text()
+
+
+def test_another_tenants_ids_are_404(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    site.sign_in(page, _key(site.env, {"admin"}, tenant="other"))
+    for path in (f"/ui/customers/{ref}", "/ui/events/detail?key=evt-big"):
+        answer = page.goto(f"{site.url}{path}")
+        assert answer is not None and answer.status == 404
+
+
+def test_a_write_without_the_csrf_token_is_refused(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    site.sign_in(page)
+    refused = page.request.post(f"{site.url}/ui/events/void",
+                                form={"key": "evt-big", "confirm": "yes"})
+    assert refused.status == 403 and _api_usage(page, site, ref) == "120"
