@@ -29,6 +29,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/ensure-postgres.sh
+	@bash scripts/ensure-chromium.sh
 	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
 
@@ -39,6 +40,7 @@ bench: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.reconcile
+	$(BIN)/python -m benchmarks.ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

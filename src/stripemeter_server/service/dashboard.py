@@ -6,9 +6,8 @@ through the same use cases as the API (``corrections``, ``pushes``, ``reconcilia
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from typing import Generic, TypeVar
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import NotFoundError

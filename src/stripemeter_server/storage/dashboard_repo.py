@@ -67,7 +67,7 @@ class DashboardReads:
 
     def customer_known(self, customer_ref: str) -> bool:
         for table in (counters, customers):
-            found = self._conn.execute(select(literal_column("1")).where(
+            found: object = self._conn.execute(select(literal_column("1")).where(
                 table.c.tenant_id == self._tenant, table.c.customer_ref == customer_ref,
             ).limit(1)).first()
             if found is not None:

@@ -61,5 +61,6 @@ async def customer_page(ref: str, request: Request,
     now = state.ctx.clock.now()
     found = await run(state, who.tenant_id, lambda uow: _customer(uow, ref, now),
                       read_only=True)
-    return ui_tools(request).pages.render(
-        request, "customer.html", ref=ref, chart=json.dumps(found["history"]).replace("<", "\\u003c"), **found)
+    chart = json.dumps(found["history"]).replace("<", "\\u003c")  # safe inside <script>
+    return ui_tools(request).pages.render(request, "customer.html", ref=ref, chart=chart,
+                                          **found)

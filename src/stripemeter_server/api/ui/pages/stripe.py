@@ -26,8 +26,8 @@ from stripemeter_server.api.ui.web import (
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service import pushes, stripe_accounts, stripe_mappings
 from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.reconciliation_engine import execute
 from stripemeter_server.service.dashboard import held_invoices
+from stripemeter_server.service.reconciliation_engine import execute
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
