@@ -1,0 +1,54 @@
+"""The dashboard's number and money filters: exact decimals, per-currency minor units."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stripemeter_server.api.ui.render import format_money, format_number
+from stripemeter_server.api.ui.session import SessionSealer
+
+NOW = datetime(2026, 1, 15, tzinfo=UTC)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6,
+                   min_value=Decimal("-1e12"), max_value=Decimal("1e12")))
+def test_a_number_keeps_every_digit(value: Decimal) -> None:
+    assert Decimal(format_number(str(value)).replace(",", "")) == value
+
+
+def test_thousands_are_grouped_without_float_error() -> None:
+    assert format_number("1234567.10000000000000000001") == "1,234,567.10000000000000000001"
+
+
+def test_usd_has_two_decimals() -> None:
+    assert format_money("1234.5", "usd") == "1,234.50 USD"
+
+
+def test_jpy_has_none() -> None:
+    assert format_money("1234", "jpy") == "1,234 JPY"
+
+
+def test_a_missing_amount_is_a_dash() -> None:
+    assert format_money(None, "usd") == "—"
+
+
+def test_a_sealed_session_opens_until_it_expires() -> None:
+    sealer = SessionSealer(None, ttl=timedelta(hours=1))
+    session, sealed = sealer.issue("smk_secret_key", NOW)
+    opened = sealer.open(sealed, NOW + timedelta(minutes=59))
+    assert opened is not None and opened.csrf == session.csrf
+    assert sealer.open(sealed, NOW + timedelta(hours=1)) is None
+
+
+def test_another_apps_cookie_does_not_open() -> None:
+    _, sealed = SessionSealer(None).issue("smk_secret_key", NOW)
+    assert SessionSealer(None).open(sealed, NOW) is None
+
+
+def test_the_session_repr_hides_the_key() -> None:
+    session, _ = SessionSealer(None).issue("smk_secret_key", NOW)
+    assert "smk_secret_key" not in repr(session)
