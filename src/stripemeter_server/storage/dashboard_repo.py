@@ -77,22 +77,35 @@ class DashboardReads:
     def events_newest_first(self, *, metric: str | None, customer_ref: str | None,
                             before_seq: int | None, limit: int) -> list[StoredEvent]:
         query = select(events).where(events.c.tenant_id == self._tenant)
-        if metric:
-            query = query.where(events.c.metric == metric)
+        order = events.c.seq
         if customer_ref:
-            query = query.where(events.c.customer_ref == customer_ref)
+            # Through the (tenant, metric, customer, ts) index: the customer's metrics come
+            # from its counters; ``seq + 0`` keeps the planner off the sequence index, which
+            # would walk the whole ledger to find one customer's events.
+            metrics = [metric] if metric else self._metrics_of(customer_ref)
+            query = query.where(events.c.metric.in_(metrics),
+                                events.c.customer_ref == customer_ref)
+            order = events.c.seq + 0
+        elif metric:
+            query = query.where(events.c.metric == metric)
         if before_seq is not None:
             query = query.where(events.c.seq < before_seq)
-        query = query.order_by(events.c.seq.desc()).limit(limit)
+        query = query.order_by(order.desc()).limit(limit)
         return [_event(row) for row in self._conn.execute(query)]
+
+    def _metrics_of(self, customer_ref: str) -> list[str]:
+        query = select(counters.c.metric).where(
+            counters.c.tenant_id == self._tenant, counters.c.customer_ref == customer_ref,
+        ).distinct()
+        return [row[0] for row in self._conn.execute(query)]
 
     def first_seq_received_since(self, cutoff_us: int) -> int | None:
         """The first ledger position received at or after ``cutoff_us``, by a binary search
         over the sequence index (``received_us`` grows with ``seq``): ~40 index probes."""
-        bounds = self._conn.execute(select(func.min(events.c.seq), func.max(events.c.seq))
-                                    .where(events.c.tenant_id == self._tenant)).one()
-        low, high = bounds
-        if low is None or self._received_at_or_after(high) is None:
+        mine = events.c.tenant_id == self._tenant  # min and max apart: each one index probe
+        low = self._conn.execute(select(func.min(events.c.seq)).where(mine)).scalar()
+        high = self._conn.execute(select(func.max(events.c.seq)).where(mine)).scalar()
+        if low is None or high is None or self._received_at_or_after(high) is None:
             return None
         found: int | None = None
         while low <= high:

@@ -85,3 +85,17 @@ def test_the_vendored_assets_are_served(ui: Ui) -> None:
     for path in ("vendor/htmx/htmx.min.js", "vendor/uplot/uPlot.iife.min.js",
                  "vendor/swagger-ui/swagger-ui-bundle.js", "app.css", "chart.js"):
         assert client.get(f"/ui/static/{path}").status_code == 200, path
+
+
+def test_the_ledger_filters_by_customer(ui: Ui) -> None:
+    ui.ingest([{**EVENTS[0], "customerRef": ref, "idempotencyKey": f"key-of-{ref}"}
+               for ref in ("cus_X", "cus_Y")])
+    page = ui.sign_in().get("/ui/events", params={"customer": "cus_X"}).text
+    assert "key-of-cus_X" in page and "key-of-cus_Y" not in page
+
+
+def test_the_overview_counts_the_last_hours_events(ui: Ui) -> None:
+    ui.ingest(EVENTS)
+    page = ui.sign_in().get("/ui/overview").text
+    hour = re.search(r"Last hour</th>\s*<td class=\"num\">([^<]+)</td>", page)
+    assert hour is not None and hour.group(1).strip() == "2"
