@@ -7,9 +7,11 @@ Every query is bounded for large tenants: lists use keyset paging on an index (n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, literal_column, select, union
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from stripemeter_server.storage.events_repo import StoredEvent, _event
 from stripemeter_server.storage.schema import counters, customers, events, push_outbox
@@ -77,7 +79,7 @@ class DashboardReads:
     def events_newest_first(self, *, metric: str | None, customer_ref: str | None,
                             before_seq: int | None, limit: int) -> list[StoredEvent]:
         query = select(events).where(events.c.tenant_id == self._tenant)
-        order = events.c.seq
+        order: ColumnElement[Any] = events.c.seq
         if customer_ref:
             # Through the (tenant, metric, customer, ts) index: the customer's metrics come
             # from its counters; ``seq + 0`` keeps the planner off the sequence index, which
