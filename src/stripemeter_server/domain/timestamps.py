@@ -86,8 +86,9 @@ def _require_aware(ts: datetime) -> None:
 
 def format_timestamp(ts: datetime) -> str:
     """Render an aware datetime as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (the key's ts form)."""
-    _require_aware(ts)
-    u = ts.astimezone(UTC)
+    if ts.tzinfo is not UTC:
+        _require_aware(ts)
+    u = ts if ts.tzinfo is UTC else ts.astimezone(UTC)
     return (
         f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
         f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
