@@ -6,9 +6,9 @@ while the rest of the batch goes on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any

@@ -14,9 +14,12 @@ from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
 class Candidate(Protocol):
-    index: int
-    event: ValidEvent
-    metric: Metric
+    @property
+    def index(self) -> int: ...
+    @property
+    def event(self) -> ValidEvent: ...
+    @property
+    def metric(self) -> Metric: ...
 
     def held_back(self) -> Self:
         """The same event, stored but not counted until its session closes."""

@@ -167,4 +167,4 @@ class CountersRepository(ABC):
             self._conn.execute(counter_uniques.insert(), rows)
 
 
-__all__ = ["ZERO", "STATE_COLUMNS", "CounterKey", "CountersRepository", "StoredCounter"]
+__all__ = ["STATE_COLUMNS", "ZERO", "CounterKey", "CountersRepository", "StoredCounter"]

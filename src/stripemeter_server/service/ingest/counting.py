@@ -54,7 +54,7 @@ def count(
         unique_key = (*item.counter_key, item.unique) if item.unique is not None else None
         is_new = unique_key in new_uniques
         if is_new:  # a value new to the period counts once, for its first event
-            new_uniques.discard(unique_key)  # type: ignore[arg-type]
+            new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
         before = counter.state.aggregate(item.metric.aggregation)
         contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)

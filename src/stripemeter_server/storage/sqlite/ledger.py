@@ -45,6 +45,10 @@ _COUNTER_UPSERT = (
 )
 
 
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
@@ -97,10 +101,9 @@ class SqliteEventsRepository(_Raw, EventsRepository):
         found: dict[str, str] = {}
         cursor = self._cursor()
         for part in chunks(list(keys)):
-            marks = ", ".join("?" * len(part))
             cursor.execute(
                 "SELECT idempotency_key, fingerprint FROM events "
-                f"WHERE tenant_id = ? AND idempotency_key IN ({marks})",
+                f"WHERE tenant_id = ? AND idempotency_key IN ({_marks(part)})",
                 (self._tenant, *part),
             )
             found.update(cursor.fetchall())
@@ -130,9 +133,8 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         for part in chunks(sorted({c for _, c, _ in keys})):
             cursor.execute(
                 f"SELECT metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE} "
-                f"FROM counters WHERE tenant_id = ? AND metric IN ({', '.join('?' * len(metrics))}) "
-                f"AND customer_ref IN ({', '.join('?' * len(part))}) "
-                f"AND period_start_us IN ({', '.join('?' * len(starts))})",
+                f"FROM counters WHERE tenant_id = ? AND metric IN ({_marks(metrics)}) "
+                f"AND customer_ref IN ({_marks(part)}) AND period_start_us IN ({_marks(starts)})",
                 (self._tenant, *metrics, *part, *starts),
             )
             for row in cursor.fetchall():
