@@ -59,20 +59,10 @@ _COUNTER_CREATE = (
     "AS t(metric, customer_ref, period_start_us, period_end_us) "
     "ON CONFLICT DO NOTHING RETURNING metric, customer_ref, period_start_us"
 )
-_STATE_TYPES = {
-    "count": "bigint", "sum": "numeric", "max": "numeric", "min": "numeric",
-    "latest_value": "numeric", "latest_ts_us": "bigint", "latest_key": "text",
-    "unique_count": "bigint", "adjustments": "numeric", "late_out": "numeric",
-    "watermark_us": "bigint", "late_count": "bigint",
-}
 _COUNTER_UPDATE = (
-    "UPDATE counters c SET "
-    + ", ".join(f'"{name}" = u."{name}"' for name in STATE_COLUMNS)
-    + ", updated_us = %s FROM unnest(%s::text[], %s::text[], %s::bigint[], "
-    + ", ".join(f"%s::{_STATE_TYPES[name]}[]" for name in STATE_COLUMNS)
-    + f") AS u(metric, customer_ref, period_start_us, {_QUOTED_STATE}) "
-    "WHERE c.tenant_id = %s AND c.metric = u.metric AND c.customer_ref = u.customer_ref "
-    "AND c.period_start_us = u.period_start_us"
+    "UPDATE counters SET "
+    + ", ".join(f'"{name}" = %s' for name in (*STATE_COLUMNS, "updated_us"))
+    + " WHERE tenant_id = %s AND metric = %s AND customer_ref = %s AND period_start_us = %s"
 )
 _UNIQUES_INSERT = (
     "INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, \"value\") "
@@ -108,9 +98,9 @@ class PostgresEventsRepository(_Raw, EventsRepository):
             return {}
         with self._cursor() as cursor:
             cursor.execute(
-                "SELECT idempotency_key, fingerprint FROM events "
-                "WHERE tenant_id = %s AND idempotency_key = ANY(%s::text[])",
-                (self._tenant, list(keys)),
+                "SELECT e.idempotency_key, e.fingerprint FROM unnest(%s::text[]) AS k(key) "
+                "JOIN events e ON e.tenant_id = %s AND e.idempotency_key = k.key",
+                (list(keys), self._tenant),
             )
             return dict(cursor.fetchall())
 
@@ -118,9 +108,9 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         if keys:
             with self._cursor() as cursor:
                 cursor.execute(
-                    "UPDATE events SET late = true "
-                    "WHERE tenant_id = %s AND idempotency_key = ANY(%s::text[])",
-                    (self._tenant, list(keys)),
+                    "UPDATE events e SET late = true FROM unnest(%s::text[]) AS k(key) "
+                    "WHERE e.tenant_id = %s AND e.idempotency_key = k.key",
+                    (sorted(keys), self._tenant),
                 )
 
 
@@ -154,17 +144,14 @@ class PostgresCountersRepository(_Raw, CountersRepository):
         return {key: StoredCounter(*key, periods[key], CounterState()) for key in created}
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
-        ordered = sorted(changed, key=lambda c: lock_order(c.key))
-        if not ordered:
-            return
-        states = [
-            [getattr(c.state, name) for c in ordered] for name in STATE_COLUMNS
+        """One prepared UPDATE per counter, sent in one pipeline (psycopg's executemany)."""
+        rows = [
+            (*(getattr(c.state, name) for name in STATE_COLUMNS), now_us, self._tenant, *c.key)
+            for c in sorted(changed, key=lambda c: lock_order(c.key))
         ]
-        with self._cursor() as cursor:
-            cursor.execute(
-                _COUNTER_UPDATE,
-                (now_us, *_columns([c.key for c in ordered]), *states, self._tenant),
-            )
+        if rows:
+            with self._cursor() as cursor:
+                cursor.executemany(_COUNTER_UPDATE, rows)
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]
