@@ -136,21 +136,9 @@ class CountersRepository(ABC):
                 statement = statement.where(table.c.customer_ref == customer_ref)
             self._conn.execute(statement)
 
+    @abstractmethod
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
-        rows = [
-            {
-                "tenant_id": self._tenant,
-                "metric": c.metric,
-                "customer_ref": c.customer_ref,
-                "period_start_us": c.period_start_us,
-                "period_end_us": c.period_end_us,
-                "updated_us": now_us,
-                **state_values(c.state),
-            }
-            for c in rebuilt
-        ]
-        if rows:
-            self._conn.execute(counters.insert(), rows)
+        """Insert counters a rebuild computed (their old rows are deleted first)."""
 
     def insert_uniques(self, values: Iterable[tuple[str, str, int, str]]) -> None:
         rows = [

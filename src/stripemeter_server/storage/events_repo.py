@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Row
@@ -51,6 +51,17 @@ def _event(row: Row[Any]) -> StoredEvent:
         row.voided_us,
         row.backfill_id,
     )
+
+
+class CountingRow(NamedTuple):
+    seq: int
+    idempotency_key: str
+    customer_ref: str
+    quantity: Decimal
+    ts_us: int
+    resource_id: str | None
+    meta: str | None
+    late: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +135,25 @@ class EventsRepository(ABC):
                 return
             after = page[-1].seq
 
-    def _filtered(self, flt: EventFilter) -> Any:
-        query = select(events).where(events.c.tenant_id == self._tenant)
+    def counting_rows(
+        self, metric: str, customer_ref: str | None, batch: int = 10_000
+    ) -> Iterator[CountingRow]:
+        """What a rebuild needs of each counting event, in ledger order, fetched in keyset
+        pages of plain tuples (bounded memory, no per-row objects)."""
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        columns = [events.c[name] for name in CountingRow._fields]
+        after = None
+        while True:
+            query = self._filtered(replace(flt, after_seq=after), columns)
+            rows = [CountingRow(*row) for row in
+                    self._conn.execute(query.order_by(events.c.seq).limit(batch))]
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
+        query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)
         if flt.metric is not None:
             query = query.where(events.c.metric == flt.metric)
         if flt.customer_ref is not None:

@@ -21,3 +21,9 @@ def test_counter_state_columns_are_the_counter_state_fields_in_order() -> None:
 def test_every_counter_column_is_a_key_a_period_end_a_state_or_the_update_time() -> None:
     key = {"tenant_id", "metric", "customer_ref", "period_start_us"}
     assert set(counters.c.keys()) == key | {"period_end_us", "updated_us", *STATE_COLUMNS}
+
+
+def test_the_postgres_rebuild_insert_types_every_state_column() -> None:
+    from stripemeter_server.storage.postgres.ledger import _STATE_TYPES
+
+    assert len(_STATE_TYPES) == len(STATE_COLUMNS)

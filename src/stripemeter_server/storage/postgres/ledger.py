@@ -64,6 +64,17 @@ _COUNTER_UPDATE = (
     + ", ".join(f'"{name}" = %s' for name in (*STATE_COLUMNS, "updated_us"))
     + " WHERE tenant_id = %s AND metric = %s AND customer_ref = %s AND period_start_us = %s"
 )
+_STATE_TYPES = (
+    "bigint", "numeric", "numeric", "numeric", "numeric", "bigint", "text", "bigint", "numeric",
+    "numeric", "bigint", "bigint",
+)  # STATE_COLUMNS' types, in order
+_COUNTER_INSERT = (
+    "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
+    f"{_QUOTED_STATE}, updated_us) SELECT %s, t.*, %s FROM unnest("
+    "%s::text[], %s::text[], %s::bigint[], %s::bigint[], "
+    + ", ".join(f"%s::{kind}[]" for kind in _STATE_TYPES)
+    + ") AS t"
+)
 _UNIQUES_INSERT = (
     "INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, \"value\") "
     "SELECT %s, t.* FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[]) "
@@ -152,6 +163,18 @@ class PostgresCountersRepository(_Raw, CountersRepository):
         if rows:
             with self._cursor() as cursor:
                 cursor.executemany(_COUNTER_UPDATE, rows)
+
+    def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
+        """Rebuilt counters, a page of rows per statement (one array per column)."""
+        rows = list(rebuilt)
+        for start in range(0, len(rows), 5000):
+            page = rows[start : start + 5000]
+            states = [[getattr(c.state, name) for c in page] for name in STATE_COLUMNS]
+            with self._cursor() as cursor:
+                cursor.execute(_COUNTER_INSERT, (
+                    self._tenant, now_us, *_columns([c.key for c in page]),
+                    [c.period_end_us for c in page], *states,
+                ))
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]

@@ -159,6 +159,9 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         if rows:
             self._cursor().executemany(_COUNTER_UPSERT, rows)
 
+    def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
+        self.save(rebuilt, now_us)
+
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]
     ) -> set[tuple[str, str, int, str]]:
