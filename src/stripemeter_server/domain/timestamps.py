@@ -88,11 +88,10 @@ def format_timestamp(ts: datetime) -> str:
     """Render an aware datetime as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (the key's ts form)."""
     if ts.tzinfo is not UTC:
         _require_aware(ts)
-    u = ts if ts.tzinfo is UTC else ts.astimezone(UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
-    )
+        ts = ts.astimezone(UTC)
+    # ``isoformat`` pads the year to four digits and, with this timespec, always writes six
+    # fraction digits: only the "+00:00" suffix differs from the canonical form.
+    return ts.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def to_micros(ts: datetime) -> int:
