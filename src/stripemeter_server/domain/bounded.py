@@ -32,6 +32,7 @@ MAX_TEXT_LENGTH: Final = 4096
 
 _UNSAFE: Final = re.compile("[\x00\ud800-\udfff]")
 _SEQUENCE: Final = re.compile(r"[0-9]{1,19}", re.ASCII)
+_PLAIN_DECIMAL: Final = re.compile(r"(?=[0-9.]{1,21}$)[0-9]{1,20}(?:\.[0-9]{1,12})?", re.ASCII)
 
 
 # --- strings ------------------------------------------------------------------------------
@@ -130,6 +131,11 @@ def decimal_value(raw: object) -> Decimal:
     Raises ``ValueError`` with a human reason (callers attach the field and their code). The
     check counts digits from the decimal's own tuple, so no context can round or overflow.
     """
+    if type(raw) is str and _PLAIN_DECIMAL.fullmatch(raw):
+        # Plain digits, at most 20 of them and 12 after the point: inside the range as
+        # written, so the digit count below cannot fail (the common quantity).
+        value = Decimal(raw)
+        return Decimal(0) if value.is_zero() else value
     if isinstance(raw, bool):
         raise ValueError("must be a decimal number, not a boolean")
     if isinstance(raw, Decimal):

@@ -6,14 +6,17 @@ while the rest of the batch goes on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.bounded import (
+    MAX_INSTANT,
+    MIN_INSTANT,
     check_string,
     find_unsafe,
     parse_instant,
@@ -52,6 +55,16 @@ def validate_event(
     raw: object, *, tenant_id: str, received_at: datetime, limits: EventLimits
 ) -> ValidEvent:
     """Check one event and derive its idempotency key; raises ``EventRejected``."""
+    fast = _accept_plain(raw, tenant_id, received_at, limits)
+    if fast is not None:
+        return fast
+    return validate_fully(raw, tenant_id=tenant_id, received_at=received_at, limits=limits)
+
+
+def validate_fully(
+    raw: object, *, tenant_id: str, received_at: datetime, limits: EventLimits
+) -> ValidEvent:
+    """Every check, with its one error code and message (the fast path defers to this)."""
     if not isinstance(raw, Mapping):
         raise EventRejected("each event must be a JSON object", code="invalid_event")
     metric = _required_string(raw, "metric", limits)
@@ -90,6 +103,65 @@ def validate_event(
     return ValidEvent(
         metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint,
         backfill_id or None,
+    )
+
+
+# The common event: ASCII identifiers, a decimal quantity, an RFC 3339 ``ts`` in the usual
+# ``T``/``Z``/offset form. It is only ever *accepted* here; anything else, valid or not, goes
+# through the full checks above, so every error keeps its one code and message (the
+# equivalence is property-tested).
+_PLAIN_TS = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?(?:Z|[+-][01]\d:[0-5]\d)", re.ASCII
+)
+
+
+def _plain_id(value: object, limit: int) -> bool:
+    return (
+        type(value) is str and 0 < len(value) <= limit and value.isascii() and "\x00" not in value
+    )
+
+
+def _accept_plain(
+    raw: object, tenant_id: str, received_at: datetime, limits: EventLimits
+) -> ValidEvent | None:
+    if type(raw) is not dict or raw.get("meta") is not None:
+        return None
+    metric, customer_ref = raw.get("metric"), raw.get("customerRef")
+    key, resource_id = raw.get("idempotencyKey"), raw.get("resourceId")
+    backfill_id, ts_text = raw.get("backfillId"), raw.get("ts")
+    limit = limits.max_string_length
+    if not (_plain_id(metric, limit) and _plain_id(customer_ref, limit)):
+        return None
+    if not all(v is None or _plain_id(v, limit) for v in (key, resource_id, backfill_id)):
+        return None
+    try:
+        quantity = _quantity(raw.get("quantity", ONE))
+    except EventRejected:
+        return None
+    if ts_text is None:
+        ts = received_at
+    elif type(ts_text) is str and _PLAIN_TS.fullmatch(ts_text):
+        try:
+            ts = datetime.fromisoformat(ts_text).astimezone(UTC)
+        except ValueError:  # hour 24, day 31 of a short month...: the full parser says why
+            return None
+        if not MIN_INSTANT <= ts < MAX_INSTANT or ts > received_at + limits.max_future_skew:
+            return None
+    else:
+        return None
+    assert isinstance(metric, str) and isinstance(customer_ref, str)
+    if key is None:
+        key = derive_idempotency_key(
+            tenant_id=tenant_id, metric=metric, customer_ref=customer_ref,
+            resource_id=resource_id, ts=ts, quantity=quantity, meta=None,
+        )
+    fingerprint = payload_fingerprint(
+        metric=metric, customer_ref=customer_ref, resource_id=resource_id,
+        ts=ts if ts_text is not None else None, quantity=quantity, meta=None,
+    )
+    return ValidEvent(
+        metric, customer_ref, quantity, ts, resource_id, None, None, str(key), fingerprint,
+        backfill_id,
     )
 
 

@@ -8,6 +8,7 @@ canonical text (UTC microsecond timestamp, plain-notation decimal, JCS JSON) bef
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,8 @@ __all__ = ["derive_idempotency_key", "format_quantity", "payload_fingerprint"]
 
 KEY_PREFIX = "evt_"
 _HEX_DIGITS = 32
+# Built once: ``json.dumps`` with options builds a new encoder on every call.
+_STRINGS_ONLY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def format_quantity(q: Decimal) -> str:
@@ -35,6 +38,11 @@ def format_quantity(q: Decimal) -> str:
 
 
 def _digest(parts: list[object]) -> str:
+    if parts[-1] is None:
+        # Strings and nulls only (meta is absent): the standard encoder's text is already
+        # JCS, so the generic walk is skipped (the ingest hot path hashes every event).
+        text = _STRINGS_ONLY.encode(parts)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HEX_DIGITS]
     return hashlib.sha256(canonicalize(parts)).hexdigest()[:_HEX_DIGITS]
 
 

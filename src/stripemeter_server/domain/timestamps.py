@@ -86,12 +86,12 @@ def _require_aware(ts: datetime) -> None:
 
 def format_timestamp(ts: datetime) -> str:
     """Render an aware datetime as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (the key's ts form)."""
-    _require_aware(ts)
-    u = ts.astimezone(UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T"
-        f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
-    )
+    if ts.tzinfo is not UTC:
+        _require_aware(ts)
+        ts = ts.astimezone(UTC)
+    # ``isoformat`` pads the year to four digits and, with this timespec, always writes six
+    # fraction digits: only the "+00:00" suffix differs from the canonical form.
+    return ts.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def to_micros(ts: datetime) -> int:

@@ -3,8 +3,7 @@ session's scope and stored without counting; the session's close makes it count.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Protocol, Self, TypeVar
 
 from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import ValidEvent
@@ -15,37 +14,44 @@ from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
 class Candidate(Protocol):
-    index: int
-    event: ValidEvent
-    metric: Metric
-    counts: bool
-    held: bool
+    @property
+    def index(self) -> int: ...
+    @property
+    def event(self) -> ValidEvent: ...
+    @property
+    def metric(self) -> Metric: ...
+
+    def held_back(self) -> Self:
+        """The same event, stored but not counted until its session closes."""
+        ...
 
 
 C = TypeVar("C", bound=Candidate)
 
 
 def hold_backfilled(
-    uow: UnitOfWork, prepared: list[C], reject: Callable[[int, EventRejected], None]
-) -> list[C]:
-    """Mark events of open sessions as held (stored, not counted); reject misfits.
+    uow: UnitOfWork, prepared: list[C]
+) -> tuple[list[C], dict[int, EventRejected]]:
+    """Events of open sessions come back held (stored, not counted); misfits are rejected.
 
     Costs nothing when no event names a session (the common case)."""
     ids = sorted({p.event.backfill_id for p in prepared if p.event.backfill_id})
     if not ids:
-        return prepared
+        return prepared, {}
     sessions = uow.backfills.get_shared(ids)
-    kept = []
+    kept: list[C] = []
+    rejected: dict[int, EventRejected] = {}
     for item in prepared:
         backfill_id = item.event.backfill_id
-        if backfill_id is not None:
-            problem = misfit(sessions.get(backfill_id), item.event, item.metric.code)
-            if problem is not None:
-                reject(item.index, problem)
-                continue
-            item.counts, item.held = False, True
-        kept.append(item)
-    return kept
+        if backfill_id is None:
+            kept.append(item)
+            continue
+        problem = misfit(sessions.get(backfill_id), item.event, item.metric.code)
+        if problem is None:
+            kept.append(item.held_back())
+        else:
+            rejected[item.index] = problem
+    return kept, rejected
 
 
 def misfit(session: BackfillRecord | None, event: ValidEvent, metric: str) -> EventRejected | None:

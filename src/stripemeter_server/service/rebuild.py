@@ -21,7 +21,6 @@ from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import customers_for, spec_for
 from stripemeter_server.storage.catalog_repo import CustomerRecord
 from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.events_repo import EventFilter
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]
@@ -53,9 +52,8 @@ def rebuild_metric(
     uniques: set[tuple[str, str, int, str]] = set()
     late_counts: dict[CounterKey, int] = {}
     seen = skipped = 0
-    flt = EventFilter(metric=metric.code, customer_ref=customer_ref, only_counting=True)
     needs_meta = _reads_meta(metric)
-    for event in uow.events.stream(flt):
+    for event in uow.events.counting_rows(metric.code, customer_ref):
         seen += 1
         if progress is not None and seen % 10_000 == 0:
             progress(seen)
@@ -110,12 +108,28 @@ def _reads_meta(metric: Metric) -> bool:
 
 
 class _SpecCache:
-    """Each customer's period spec, computed once (their record may override the metric's)."""
+    """Each customer's period spec, computed once (their record may override the metric's),
+    and the counter of the customer's period last seen: most events fall in it."""
 
     def __init__(self, metric: Metric, records: Mapping[str, CustomerRecord]) -> None:
         self._metric = metric
         self._records = records
         self._specs: dict[str, PeriodSpec] = {}
+        self._periods: dict[PeriodSpec, list[tuple[int, int]]] = {}
+        self.last: dict[str, StoredCounter] = {}
+
+    def period(self, customer_ref: str, ts_us: int) -> tuple[int, int]:
+        """The customer's period around ``ts_us`` as (start, end) microseconds; customers
+        sharing a spec share its periods, so each is computed once."""
+        spec = self(customer_ref)
+        known = self._periods.setdefault(spec, [])
+        for start_us, end_us in known:
+            if start_us <= ts_us < end_us:
+                return start_us, end_us
+        period = period_containing(spec, from_micros(ts_us))
+        found = (to_micros(period.start), to_micros(period.end))
+        known.append(found)
+        return found
 
     def __call__(self, customer_ref: str) -> PeriodSpec:
         spec = self._specs.get(customer_ref)
@@ -132,14 +146,16 @@ def _counter_for(
     specs: _SpecCache,
     states: dict[CounterKey, StoredCounter],
 ) -> StoredCounter:
-    period = period_containing(specs(customer_ref), from_micros(ts_us))
-    key = (metric.code, customer_ref, to_micros(period.start))
+    last = specs.last.get(customer_ref)
+    if last is not None and last.period_start_us <= ts_us < last.period_end_us:
+        return last
+    start_us, end_us = specs.period(customer_ref, ts_us)
+    key = (metric.code, customer_ref, start_us)
     counter = states.get(key)
     if counter is None:
-        counter = StoredCounter(
-            metric.code, customer_ref, key[2], to_micros(period.end), CounterState()
-        )
+        counter = StoredCounter(metric.code, customer_ref, start_us, end_us, CounterState())
         states[key] = counter
+    specs.last[customer_ref] = counter
     return counter
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
+from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.storage import pg_bulk
-from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
+from stripemeter_server.storage.dialects import chunks
 from stripemeter_server.storage.schema import backfills, events
 
 
@@ -52,6 +53,17 @@ def _event(row: Row[Any]) -> StoredEvent:
     )
 
 
+class CountingRow(NamedTuple):
+    seq: int
+    idempotency_key: str
+    customer_ref: str
+    quantity: Decimal
+    ts_us: int
+    resource_id: str | None
+    meta: str | None
+    late: bool
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     metric: str | None = None
@@ -66,43 +78,29 @@ class EventFilter:
     backfill_id: str | None = None
 
 
-class EventsRepository:
+class EventsRepository(ABC):
+    """The ledger, shared by both stores; the ingest hot path is written per store on the
+    raw driver (``storage/sqlite``, ``storage/postgres``)."""
+
     def __init__(self, conn: Connection, tenant_id: str) -> None:
         self._conn = conn
         self._tenant = tenant_id
 
-    def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+    @abstractmethod
+    def insert_new(self, entries: Sequence[LedgerEntry]) -> set[str]:
         """Insert events whose key is new; returns the keys actually inserted.
 
-        The unique (tenant, key) index makes this exact under concurrency: a racing request
-        with the same key waits for ours and then inserts nothing.
+        Exact under concurrency: the unique (tenant, key) index makes a racing request with
+        the same key wait for ours and then insert nothing.
         """
-        if not rows:
-            return set()
-        if is_postgres(self._conn):
-            ordered = sorted(rows, key=lambda r: r["idempotency_key"])
-            return pg_bulk.insert_events(self._conn, self._tenant, ordered)
-        ordered = sorted(rows, key=lambda r: r["idempotency_key"])
-        for row in ordered:
-            row["tenant_id"] = self._tenant
-        insert = (
-            insert_for(self._conn, events)
-            .on_conflict_do_nothing(index_elements=[events.c.tenant_id, events.c.idempotency_key])
-            .returning(events.c.idempotency_key)
-        )
-        return {r[0] for r in self._conn.execute(insert, ordered)}
 
+    @abstractmethod
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for part in chunks(list(keys)):
-            query = select(events.c.idempotency_key, events.c.fingerprint).where(
-                events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(list(part))
-            )
-            found.update({k: f for k, f in self._conn.execute(query)})
-        return found
+        """The stored payload fingerprint of each of ``keys`` that is in the ledger."""
 
+    @abstractmethod
     def mark_late(self, keys: Sequence[str]) -> None:
-        self._set_flag(keys, {"late": True})
+        """Flag accepted events that arrived behind their counter's watermark."""
 
     def _set_flag(self, keys: Sequence[str], values: dict[str, Any]) -> None:
         for part in chunks(list(keys)):
@@ -137,8 +135,25 @@ class EventsRepository:
                 return
             after = page[-1].seq
 
-    def _filtered(self, flt: EventFilter) -> Any:
-        query = select(events).where(events.c.tenant_id == self._tenant)
+    def counting_rows(
+        self, metric: str, customer_ref: str | None, batch: int = 10_000
+    ) -> Iterator[CountingRow]:
+        """What a rebuild needs of each counting event, in ledger order, fetched in keyset
+        pages of plain tuples (bounded memory, no per-row objects)."""
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        columns = [events.c[name] for name in CountingRow._fields]
+        after = None
+        while True:
+            query = self._filtered(replace(flt, after_seq=after), columns)
+            rows = [CountingRow(*row) for row in
+                    self._conn.execute(query.order_by(events.c.seq).limit(batch))]
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].seq
+
+    def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
+        query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)
         if flt.metric is not None:
             query = query.where(events.c.metric == flt.metric)
         if flt.customer_ref is not None:

@@ -29,6 +29,7 @@ from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, P
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.ingest_adapters import LedgerAdapter, ledger_adapter
 from stripemeter_server.storage.invoice_flow_repo import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -85,8 +86,9 @@ def translate_errors() -> Iterator[None]:
 
 class UnitOfWork:
     def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False,
-                 actor: str = "system") -> None:
+                 actor: str = "system", ledger: LedgerAdapter) -> None:
         self._engine = engine
+        self._ledger = ledger
         self._read_only = read_only
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
@@ -101,8 +103,8 @@ class UnitOfWork:
                 self._conn = self._conn.execution_options(stripemeter_read_only=True)
             self._conn.begin()
         conn, tenant = self._conn, self.tenant_id
-        self.events = EventsRepository(conn, tenant)
-        self.counters = CountersRepository(conn, tenant)
+        self.events: EventsRepository = self._ledger.events(conn, tenant)
+        self.counters: CountersRepository = self._ledger.counters(conn, tenant)
         self.metrics = MetricsRepository(conn, tenant)
         self.customers = CustomersRepository(conn, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
@@ -175,6 +177,7 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
+        self._ledger = ledger_adapter(self.engine.dialect.name)  # the dialect, chosen once
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
@@ -186,7 +189,7 @@ class Store:
     def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
                      actor: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.engine, tenant_id, read_only=read_only,
-                          actor=actor or self.actor)
+                          actor=actor or self.actor, ledger=self._ledger)
 
     def migrate(self) -> None:
         with translate_errors():

@@ -7,8 +7,6 @@ bodies listing each bad event; nothing of them is stored.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +14,7 @@ from fastapi.responses import Response
 
 from stripemeter_server.api.deps import AppState, app_state, require, run
 from stripemeter_server.api.errors import problem
+from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.cloudevents_ingest import CloudEventsRejected, ingest_cloudevents
 from stripemeter_server.service.tenancy import Principal
@@ -64,7 +63,7 @@ async def _read(request: Request, state: AppState) -> list[Any]:
     if len(body) > limit:
         raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
     try:
-        data = json.loads(body, parse_float=Decimal)
+        data = decode_exact(body)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
     events = data if isinstance(data, list) else [data]

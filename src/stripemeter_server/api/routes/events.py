@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
@@ -64,7 +63,7 @@ async def read_batch(request: Request, state: AppState) -> list[Any]:
     if len(body) > limit:
         raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
     try:
-        data = json.loads(body, parse_float=Decimal)
+        data = decode_exact(body)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):

@@ -1,0 +1,82 @@
+"""What ingest answers: one immutable result per event, built once at the end of the pipeline
+from the verdicts its stages returned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stripemeter_server.domain.errors import EventRejected
+from stripemeter_server.storage.counters_repo import CounterKey
+
+ACCEPTED, DUPLICATE, CONFLICT, REJECTED = "accepted", "duplicate", "conflict", "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRequest:
+    """One client request inside a group commit: its events, arrival time, id and key."""
+
+    events: Sequence[Any]
+    received_at: datetime
+    request_id: str
+    actor: str = "ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a stage decided about one event."""
+
+    status: str
+    error: EventRejected | None = None
+    late: bool = False
+    late_after_close: bool = False
+
+
+DUPLICATE_VERDICT = Verdict(DUPLICATE)
+CONFLICT_VERDICT = Verdict(
+    CONFLICT,
+    EventRejected(
+        "an event with this idempotencyKey exists with a different payload",
+        code="idempotency_conflict",
+        field="idempotencyKey",
+    ),
+)
+
+
+def rejected(error: EventRejected) -> Verdict:
+    return Verdict(REJECTED, error)
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    index: int
+    status: str
+    idempotency_key: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_field: str | None = None
+    late: bool = False
+    late_after_close: bool = False
+
+    @classmethod
+    def of(cls, index: int, key: str | None, verdict: Verdict) -> EventResult:
+        error = verdict.error
+        return cls(
+            index, verdict.status, key,
+            None if error is None else error.code,
+            None if error is None else error.message,
+            None if error is None else error.field,
+            verdict.late, verdict.late_after_close,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    request_id: str
+    results: tuple[EventResult, ...]
+    touched: frozenset[CounterKey] = frozenset()
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)

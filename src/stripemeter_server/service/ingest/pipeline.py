@@ -1,0 +1,99 @@
+"""Ingest: validate, dedupe, store and count a group of requests in one transaction.
+
+Dedupe and counters are updated in the same transaction as the insert, so a failed write
+never leaves a key "seen" without its event counted, and a read after the call returns
+reflects it (read-your-writes). The pipeline reads straight through: each stage returns its
+verdicts and the events that go on; the results are built once, at the end.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.alerts import evaluate_alerts
+from stripemeter_server.service.backfill_gate import hold_backfilled
+from stripemeter_server.service.ingest import stages
+from stripemeter_server.service.ingest.counting import Counted, count
+from stripemeter_server.service.ingest.outcome import (
+    ACCEPTED,
+    BatchRequest,
+    EventResult,
+    IngestOutcome,
+    Verdict,
+    rejected,
+)
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+
+def ingest_batch(
+    uow: UnitOfWork,
+    raw_events: Sequence[Any],
+    *,
+    now: datetime,
+    limits: EventLimits,
+    request_id: str | None = None,
+    actor: str = "ingest",
+) -> IngestOutcome:
+    """Process one batch inside ``uow``; the caller commits."""
+    request = BatchRequest(raw_events, now, request_id or f"req_{uuid.uuid4().hex[:24]}", actor)
+    return ingest_group(uow, [request], now=now, limits=limits)[0]
+
+
+def ingest_group(
+    uow: UnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
+) -> list[IngestOutcome]:
+    """Process several requests of one tenant as one batch (group commit).
+
+    The result is what processing them one after another would give: dedupe across the
+    requests is in order, each event keeps its own arrival time (which derived keys use), and
+    the caller commits them together, so each request is still all-or-nothing.
+    """
+    events = [event for request in requests for event in request.events]
+    received_at = [r.received_at for r in requests for _ in r.events]
+    parsed = stages.parse(events, uow.tenant_id, received_at, limits)
+    resolved = stages.resolve(uow, parsed.valid, now)
+    held, held_out = hold_backfilled(uow, resolved.candidates)
+    fresh, in_batch = stages.dedupe_in_batch(held)
+    fresh, in_ledger = stages.dedupe_against_ledger(uow, fresh)
+    fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
+    received_us = [to_micros(at) for at in received_at]
+    request_ids = [r.request_id for r in requests for _ in r.events]
+    stored, raced = stages.record(uow, fresh, received_us, request_ids)
+    counted = count(uow, stored, now, [r.actor for r in requests for _ in r.events])
+    evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
+    verdicts = {
+        **parsed.verdicts, **resolved.verdicts,
+        **{index: rejected(error) for index, error in held_out.items()},
+        **in_batch, **in_ledger, **closed, **raced,
+        **_accepted(stored, counted),
+    }
+    return _outcomes(requests, parsed.keys, verdicts, counted)
+
+
+def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
+    return {
+        item.index: Verdict(ACCEPTED, late=item.index in counted.late,
+                            late_after_close=item.late_target is not None)
+        for item in stored
+    }
+
+
+def _outcomes(
+    requests: Sequence[BatchRequest], keys: Sequence[str | None], verdicts: dict[int, Verdict],
+    counted: Counted,
+) -> list[IngestOutcome]:
+    """One outcome per request, indexes relative to the request's own events."""
+    outcomes, offset = [], 0
+    for request in requests:
+        results = tuple(
+            EventResult.of(i, keys[offset + i], verdicts[offset + i])
+            for i in range(len(request.events))
+        )
+        outcomes.append(IngestOutcome(request.request_id, results, counted.touched))
+        offset += len(request.events)
+    return outcomes

@@ -1,0 +1,235 @@
+"""The ingest pipeline's stages before counting. Each takes the events still in play and
+returns those that go on plus its verdicts on the others; none mutates what it was given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Self
+
+from stripemeter_server.domain.errors import EventRejected
+from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
+from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.domain.metrics import Metric, MetricValueError
+from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog import (
+    current_open_period,
+    customers_for,
+    encode_metric,
+    is_closed,
+    load_metrics,
+    spec_for,
+)
+from stripemeter_server.service.ingest.outcome import (
+    CONFLICT_VERDICT,
+    DUPLICATE_VERDICT,
+    Verdict,
+    rejected,
+)
+from stripemeter_server.storage.catalog_repo import CustomerRecord
+from stripemeter_server.storage.counters_repo import CounterKey
+from stripemeter_server.storage.unit_of_work import UnitOfWork
+
+Verdicts = dict[int, Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A valid event with what it counts towards: its metric, period and measured value."""
+
+    index: int
+    event: ValidEvent
+    ts_us: int
+    metric: Metric
+    period: Period
+    counter_key: CounterKey
+    counts: bool
+    value: Decimal
+    unique: str | None
+    held: bool = False  # in an open backfill session: stored, counted when it closes
+    late_target: Period | None = None  # its period is closed: the effect goes here
+
+    def held_back(self) -> Self:
+        return replace(self, counts=False, held=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    valid: list[tuple[int, ValidEvent]]
+    keys: list[str | None]  # every event's key, to echo in its result
+    verdicts: Verdicts
+
+
+def parse(
+    raw_events: Sequence[Any], tenant_id: str, received_at: Sequence[datetime],
+    limits: EventLimits,
+) -> Parsed:
+    valid, keys, verdicts = [], [], {}
+    for index, raw in enumerate(raw_events):
+        try:
+            event = validate_event(
+                raw, tenant_id=tenant_id, received_at=received_at[index], limits=limits
+            )
+        except EventRejected as error:
+            verdicts[index] = rejected(error)
+            keys.append(echoable_key(raw))
+            continue
+        keys.append(event.idempotency_key)
+        valid.append((index, event))
+    return Parsed(valid, keys, verdicts)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    candidates: list[Candidate]
+    customers: Mapping[str, CustomerRecord]
+    verdicts: Verdicts
+
+
+def resolve(uow: UnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime) -> Resolved:
+    """Each event's metric, measured value and billing period."""
+    metrics = _metrics(uow, {e.metric for _, e in valid}, now)
+    customers = customers_for(uow, [e.customer_ref for _, e in valid])
+    periods = _PeriodFinder()
+    candidates, verdicts = [], {}
+    for index, event in valid:
+        metric = metrics.get(event.metric)
+        if metric is None:
+            verdicts[index] = rejected(EventRejected(
+                f"metric {event.metric!r} is not defined (create it, or turn on "
+                "autoCreateMetrics)", code="unknown_metric", field="metric"))
+            continue
+        counts = metric.matches(event.resource_id, event.meta)
+        try:
+            value, unique = metric.measure(
+                event.quantity, event.resource_id, event.meta, counted=counts
+            )
+        except MetricValueError as exc:
+            verdicts[index] = rejected(
+                EventRejected(str(exc), code="invalid_value", field=metric.value_property))
+            continue
+        ts_us = to_micros(event.ts)
+        start_us, period = periods.containing(
+            spec_for(metric, customers.get(event.customer_ref)), event.ts, ts_us)
+        key = (metric.code, event.customer_ref, start_us)
+        candidates.append(
+            Candidate(index, event, ts_us, metric, period, key, counts, value, unique))
+    return Resolved(candidates, customers, verdicts)
+
+
+class _PeriodFinder:
+    """Periods by spec: most events of a batch fall in a period already computed."""
+
+    def __init__(self) -> None:
+        self._known: dict[PeriodSpec, list[tuple[int, int, Period]]] = {}
+
+    def containing(self, spec: PeriodSpec, ts: datetime, ts_us: int) -> tuple[int, Period]:
+        """The period and its start in microseconds."""
+        known = self._known.setdefault(spec, [])
+        for start_us, end_us, period in known:
+            if start_us <= ts_us < end_us:
+                return start_us, period
+        period = period_containing(spec, ts)
+        start_us = to_micros(period.start)
+        known.append((start_us, to_micros(period.end), period))
+        return start_us, period
+
+
+def _metrics(uow: UnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
+    metrics = load_metrics(uow)
+    missing = codes - metrics.keys()
+    if not missing:
+        return metrics
+    tenant = uow.tenants.get(uow.tenant_id)
+    if tenant is None or not tenant.auto_create_metrics:
+        return metrics
+    for code in sorted(missing):
+        metric = Metric(code=code)
+        if uow.metrics.add(code, encode_metric(metric), to_micros(now)):
+            metrics[code] = metric
+    return load_metrics(uow) if missing - metrics.keys() else metrics
+
+
+def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdicts]:
+    """The first event of each key goes on; a later one is a duplicate or a conflict."""
+    first: dict[str, Candidate] = {}
+    verdicts = {}
+    for item in candidates:
+        seen = first.setdefault(item.event.idempotency_key, item)
+        if seen is not item:
+            same = seen.event.fingerprint == item.event.fingerprint
+            verdicts[item.index] = DUPLICATE_VERDICT if same else CONFLICT_VERDICT
+    return list(first.values()), verdicts
+
+
+def dedupe_against_ledger(
+    uow: UnitOfWork, fresh: list[Candidate]
+) -> tuple[list[Candidate], Verdicts]:
+    """Keys already in the ledger: a duplicate when the payload matches, else a conflict."""
+    stored = uow.events.fingerprints([item.event.idempotency_key for item in fresh])
+    if not stored:
+        return fresh, {}
+    return _split_known(fresh, stored)
+
+
+def _split_known(
+    items: list[Candidate], stored: Mapping[str, str]
+) -> tuple[list[Candidate], Verdicts]:
+    new, verdicts = [], {}
+    for item in items:
+        fingerprint = stored.get(item.event.idempotency_key)
+        if fingerprint is None:
+            new.append(item)
+        else:
+            same = fingerprint == item.event.fingerprint
+            verdicts[item.index] = DUPLICATE_VERDICT if same else CONFLICT_VERDICT
+    return new, verdicts
+
+
+def apply_close_policy(
+    uow: UnitOfWork, fresh: list[Candidate], customers: Mapping[str, CustomerRecord],
+    now: datetime,
+) -> tuple[list[Candidate], Verdicts]:
+    """Events of closed periods: rejected, or kept with the open period their effect goes to."""
+    closes = uow.locks.find_many(list({p.counter_key for p in fresh}))
+    kept, verdicts = [], {}
+    for item in fresh:
+        if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key),
+                                      now):
+            kept.append(item)
+        elif item.metric.late_policy.value == "reject":
+            verdicts[item.index] = rejected(EventRejected(
+                "the event's billing period is closed and the metric's latePolicy is reject",
+                code="period_closed", field="ts"))
+        else:
+            spec = spec_for(item.metric, customers.get(item.event.customer_ref))
+            target = current_open_period(uow, item.metric, spec, item.event.customer_ref, now)
+            kept.append(replace(item, late_target=target))
+    return kept, verdicts
+
+
+def record(
+    uow: UnitOfWork, fresh: list[Candidate], received_us: Sequence[int],
+    request_ids: Sequence[str],
+) -> tuple[list[Candidate], Verdicts]:
+    """Append the new events to the ledger. A key a concurrent request stored first (after
+    the ledger check) is a duplicate or a conflict, as if it had been there all along."""
+    entries = [
+        LedgerEntry(
+            p.event.idempotency_key, p.event.metric, p.event.customer_ref, p.event.quantity,
+            p.ts_us, received_us[p.index], p.event.resource_id, p.event.meta_json,
+            p.event.fingerprint, False, p.late_target is not None, None,
+            request_ids[p.index], p.event.backfill_id,
+        )
+        for p in fresh
+    ]
+    inserted = uow.events.insert_new(entries)
+    if len(inserted) == len(fresh):
+        return fresh, {}
+    raced = [p for p in fresh if p.event.idempotency_key not in inserted]
+    _, verdicts = _split_known(
+        raced, uow.events.fingerprints([p.event.idempotency_key for p in raced]))
+    return [p for p in fresh if p.event.idempotency_key in inserted], verdicts

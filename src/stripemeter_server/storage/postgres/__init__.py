@@ -1,0 +1,1 @@
+"""The PostgreSQL adapter: what differs on the production store (see README.md)."""

@@ -1,0 +1,1 @@
+"""The SQLite adapter: what differs on the embedded store (see README.md)."""

@@ -1,0 +1,178 @@
+"""The ingest hot path on SQLite, on the raw ``sqlite3`` driver.
+
+SQLite has one writer: every write transaction starts with ``BEGIN IMMEDIATE``, so between a
+read and a write of the same transaction no one else can insert a key or create a counter.
+That makes "select what exists, then write" exact here, and every write one plain
+``executemany`` of a statement the driver caches (no SQL compiled per batch). Decimals are
+stored as their exact text (``storage/types.py``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.storage.counters_repo import (
+    STATE_COLUMNS,
+    CounterKey,
+    CountersRepository,
+    StoredCounter,
+    lock_order,
+)
+from stripemeter_server.storage.dialects import chunks
+from stripemeter_server.storage.events_repo import EventsRepository
+
+_EVENT_INSERT = (
+    f"INSERT INTO events (tenant_id, {', '.join(LedgerEntry._fields)}) "
+    f"VALUES ({', '.join('?' * (len(LedgerEntry._fields) + 1))}) "
+    "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
+)
+_COUNTER_COLUMNS = ("period_end_us", *STATE_COLUMNS, "updated_us")
+_QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
+_COUNTER_UPSERT = (
+    "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, "
+    + ", ".join(f'"{c}"' for c in _COUNTER_COLUMNS)
+    + ") "
+    f"VALUES ({', '.join('?' * (len(_COUNTER_COLUMNS) + 4))}) "
+    "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) DO UPDATE SET "
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in _COUNTER_COLUMNS)
+)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _state(row: Sequence[Any]) -> CounterState:
+    """A state from its columns (``STATE_COLUMNS`` order), the decimals from their text."""
+    (count, total, high, low, latest, latest_ts_us, latest_key, unique_count, adjustments,
+     late_out, watermark_us, late_count) = row
+    return CounterState(
+        count, Decimal(total), _decimal(high), _decimal(low), _decimal(latest), latest_ts_us,
+        latest_key, unique_count, Decimal(adjustments), Decimal(late_out), watermark_us,
+        late_count,
+    )
+
+
+class _Raw:
+    """The driver connection under the unit of work's transaction."""
+
+    _conn: Connection
+
+    def _cursor(self) -> sqlite3.Cursor:
+        driver = self._conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver.cursor()
+
+
+class SqliteEventsRepository(_Raw, EventsRepository):
+    def insert_new(self, entries: Sequence[LedgerEntry]) -> set[str]:
+        if not entries:
+            return set()
+        tenant = self._tenant
+        rows = [(tenant, *e[:3], format(e.quantity, "f"), *e[4:]) for e in entries]
+        cursor = self._cursor()
+        cursor.executemany(_EVENT_INSERT, rows)
+        if cursor.rowcount == len(rows):
+            return {e.idempotency_key for e in entries}
+        # Some keys were in the ledger already (the caller usually checked first): tell
+        # which, row by row — rare, and exact.
+        inserted = set()
+        for row, entry in zip(rows, entries, strict=True):
+            if cursor.execute(_EVENT_INSERT, row).rowcount == 1:
+                inserted.add(entry.idempotency_key)
+        return inserted
+
+    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        cursor = self._cursor()
+        for part in chunks(list(keys)):
+            cursor.execute(
+                "SELECT idempotency_key, fingerprint FROM events "
+                f"WHERE tenant_id = ? AND idempotency_key IN ({_marks(part)})",
+                (self._tenant, *part),
+            )
+            found.update(cursor.fetchall())
+        return found
+
+    def mark_late(self, keys: Sequence[str]) -> None:
+        if keys:
+            self._cursor().executemany(
+                "UPDATE events SET late = 1 WHERE tenant_id = ? AND idempotency_key = ?",
+                [(self._tenant, key) for key in keys],
+            )
+
+
+class SqliteCountersRepository(_Raw, CountersRepository):
+    def lock(
+        self, periods: Mapping[CounterKey, int], now_us: int
+    ) -> dict[CounterKey, StoredCounter]:
+        """Load the counters (the transaction already holds the write lock); a counter that
+        does not exist yet starts from zero and is created by ``save``."""
+        found: dict[CounterKey, StoredCounter] = {}
+        if not periods:
+            return found
+        keys = sorted(periods, key=lock_order)
+        metrics = sorted({m for m, _, _ in keys})
+        starts = sorted({p for _, _, p in keys})
+        cursor = self._cursor()
+        for part in chunks(sorted({c for _, c, _ in keys})):
+            cursor.execute(
+                f"SELECT metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE} "
+                f"FROM counters WHERE tenant_id = ? AND metric IN ({_marks(metrics)}) "
+                f"AND customer_ref IN ({_marks(part)}) AND period_start_us IN ({_marks(starts)})",
+                (self._tenant, *metrics, *part, *starts),
+            )
+            for row in cursor.fetchall():
+                key = (row[0], row[1], row[2])
+                if key in periods:
+                    found[key] = StoredCounter(*key, row[3], _state(row[4:]))
+        for key in keys:
+            if key not in found:
+                found[key] = StoredCounter(*key, periods[key], CounterState())
+        return found
+
+    def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
+        rows = []
+        for c in changed:
+            s = c.state
+            rows.append((
+                self._tenant, c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
+                s.count, _text(s.sum), _text(s.max), _text(s.min), _text(s.latest_value),
+                s.latest_ts_us, s.latest_key, s.unique_count, _text(s.adjustments),
+                _text(s.late_out), s.watermark_us, s.late_count, now_us,
+            ))
+        if rows:
+            self._cursor().executemany(_COUNTER_UPSERT, rows)
+
+    def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
+        self.save(rebuilt, now_us)
+
+    def add_uniques(
+        self, values: Sequence[tuple[str, str, int, str]]
+    ) -> set[tuple[str, str, int, str]]:
+        new = set()
+        cursor = self._cursor()
+        for value in sorted(set(values)):
+            cursor.execute(
+                "INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, "
+                '"value") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+                (self._tenant, *value),
+            )
+            if cursor.rowcount == 1:
+                new.add(value)
+        return new
