@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import stamina
 
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.ingest import BatchRequest, IngestOutcome, ingest_group
+from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
+from stripemeter_server.service.ingest.pipeline import ingest_parsed, parse_group
 from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 DEFAULT_MAX_GROUP_EVENTS = 5000
@@ -113,13 +114,12 @@ class GroupCommitter:
             job.future.set_result(outcome)
 
     def _run(self, tenant_id: str, requests: list[BatchRequest]) -> list[IngestOutcome]:
+        group = parse_group(requests, tenant_id, self._ctx.limits)  # before the transaction
         for attempt in stamina.retry_context(
             on=RetryableConflict, attempts=5, wait_initial=0.01, wait_max=0.5
         ):
             with attempt, self._ctx.store.unit_of_work(tenant_id) as uow:
-                outcomes = ingest_group(
-                    uow, requests, now=self._ctx.clock.now(), limits=self._ctx.limits
-                )
+                outcomes = ingest_parsed(uow, group, now=self._ctx.clock.now())
                 uow.commit()
                 return outcomes
         raise AssertionError("unreachable")  # pragma: no cover

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -53,18 +54,46 @@ def ingest_group(
     requests is in order, each event keeps its own arrival time (which derived keys use), and
     the caller commits them together, so each request is still all-or-nothing.
     """
+    return ingest_parsed(uow, parse_group(requests, uow.tenant_id, limits), now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedGroup:
+    """A group's requests with every event validated: pure work, done before the
+    transaction opens (so a retry does not repeat it, and the write lock is held for the
+    database work only)."""
+
+    requests: Sequence[BatchRequest]
+    parsed: stages.Parsed
+    received_us: list[int]
+    request_ids: list[str]
+    actors: list[str]
+
+
+def parse_group(
+    requests: Sequence[BatchRequest], tenant_id: str, limits: EventLimits
+) -> ParsedGroup:
     events = [event for request in requests for event in request.events]
     received_at = [r.received_at for r in requests for _ in r.events]
-    parsed = stages.parse(events, uow.tenant_id, received_at, limits)
+    return ParsedGroup(
+        requests,
+        stages.parse(events, tenant_id, received_at, limits),
+        [to_micros(at) for at in received_at],
+        [r.request_id for r in requests for _ in r.events],
+        [r.actor for r in requests for _ in r.events],
+    )
+
+
+def ingest_parsed(uow: UnitOfWork, group: ParsedGroup, *, now: datetime) -> list[IngestOutcome]:
+    """The database stages of a parsed group, inside ``uow``; the caller commits."""
+    parsed = group.parsed
     resolved = stages.resolve(uow, parsed.valid, now)
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
     fresh, in_ledger = stages.dedupe_against_ledger(uow, fresh)
     fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
-    received_us = [to_micros(at) for at in received_at]
-    request_ids = [r.request_id for r in requests for _ in r.events]
-    stored, raced = stages.record(uow, fresh, received_us, request_ids)
-    counted = count(uow, stored, now, [r.actor for r in requests for _ in r.events])
+    stored, raced = stages.record(uow, fresh, group.received_us, group.request_ids)
+    counted = count(uow, stored, now, group.actors)
     evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
     verdicts = {
         **parsed.verdicts, **resolved.verdicts,
@@ -72,7 +101,7 @@ def ingest_group(
         **in_batch, **in_ledger, **closed, **raced,
         **_accepted(stored, counted),
     }
-    return _outcomes(requests, parsed.keys, verdicts, counted)
+    return _outcomes(group.requests, parsed.keys, verdicts, counted)
 
 
 def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
