@@ -27,6 +27,7 @@ def masked_url(url: str) -> str:
 # ``rowcount`` of an INSERT (``ON CONFLICT DO NOTHING`` tells "was it mine?" by it) is -1 on
 # PostgreSQL unless SQLAlchemy is asked to keep the driver's count.
 _EXECUTION_OPTIONS = {"preserve_rowcount": True}
+_SQLITE_POOL = 40
 
 
 def create_store_engine(
@@ -45,7 +46,10 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # A SQLite connection is a file handle, but opening one runs the pragmas below: keep
+    # enough for every request thread (AnyIO's pool has 40) so none is opened per request.
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=_SQLITE_POOL, max_overflow=_SQLITE_POOL,
                            execution_options=_EXECUTION_OPTIONS)
 
     @event.listens_for(engine, "connect")
