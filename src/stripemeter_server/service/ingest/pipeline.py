@@ -87,10 +87,10 @@ def parse_group(
 def ingest_parsed(uow: UnitOfWork, group: ParsedGroup, *, now: datetime) -> list[IngestOutcome]:
     """The database stages of a parsed group, inside ``uow``; the caller commits."""
     parsed = group.parsed
-    resolved = stages.resolve(uow, parsed.valid, now)
+    unknown, in_ledger = stages.dedupe_against_ledger(uow, parsed.valid)
+    resolved = stages.resolve(uow, unknown, now)
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
-    fresh, in_ledger = stages.dedupe_against_ledger(uow, fresh)
     fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
     stored, raced = stages.record(uow, fresh, group.received_us, group.request_ids)
     counted = count(uow, stored, now, group.actors)
@@ -98,7 +98,7 @@ def ingest_parsed(uow: UnitOfWork, group: ParsedGroup, *, now: datetime) -> list
     verdicts = {
         **parsed.verdicts, **resolved.verdicts,
         **{index: rejected(error) for index, error in held_out.items()},
-        **in_batch, **in_ledger, **closed, **raced,
+        **in_ledger, **in_batch, **closed, **raced,
         **_accepted(stored, counted),
     }
     return _outcomes(group.requests, parsed.keys, verdicts, counted)

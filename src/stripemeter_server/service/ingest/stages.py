@@ -166,27 +166,26 @@ def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdi
 
 
 def dedupe_against_ledger(
-    uow: UnitOfWork, fresh: list[Candidate]
-) -> tuple[list[Candidate], Verdicts]:
-    """Keys already in the ledger: a duplicate when the payload matches, else a conflict."""
-    stored = uow.events.fingerprints([item.event.idempotency_key for item in fresh])
+    uow: UnitOfWork, valid: list[tuple[int, ValidEvent]]
+) -> tuple[list[tuple[int, ValidEvent]], Verdicts]:
+    """Keys already in the ledger: a duplicate when the payload matches, else a conflict.
+
+    Runs before anything else reads the database, so a replay costs one query."""
+    stored = uow.events.fingerprints(list({event.idempotency_key for _, event in valid}))
     if not stored:
-        return fresh, {}
-    return _split_known(fresh, stored)
-
-
-def _split_known(
-    items: list[Candidate], stored: Mapping[str, str]
-) -> tuple[list[Candidate], Verdicts]:
+        return valid, {}
     new, verdicts = [], {}
-    for item in items:
-        fingerprint = stored.get(item.event.idempotency_key)
+    for index, event in valid:
+        fingerprint = stored.get(event.idempotency_key)
         if fingerprint is None:
-            new.append(item)
+            new.append((index, event))
         else:
-            same = fingerprint == item.event.fingerprint
-            verdicts[item.index] = DUPLICATE_VERDICT if same else CONFLICT_VERDICT
+            verdicts[index] = _against(fingerprint, event)
     return new, verdicts
+
+
+def _against(stored_fingerprint: str, event: ValidEvent) -> Verdict:
+    return DUPLICATE_VERDICT if stored_fingerprint == event.fingerprint else CONFLICT_VERDICT
 
 
 def apply_close_policy(
@@ -230,6 +229,6 @@ def record(
     if len(inserted) == len(fresh):
         return fresh, {}
     raced = [p for p in fresh if p.event.idempotency_key not in inserted]
-    _, verdicts = _split_known(
-        raced, uow.events.fingerprints([p.event.idempotency_key for p in raced]))
+    stored = uow.events.fingerprints([p.event.idempotency_key for p in raced])
+    verdicts = {p.index: _against(stored[p.event.idempotency_key], p.event) for p in raced}
     return [p for p in fresh if p.event.idempotency_key in inserted], verdicts
