@@ -1,16 +1,21 @@
-"""The few places where SQLite and PostgreSQL differ: upsert syntax and row locks."""
+"""Per-connection dialect checks, kept only for the ingest hot path.
+
+``events_repo`` and ``counters_repo`` still ask the connection which store it is; every other
+repository is handed its store's ``SqlDialect`` (``sql_dialect.py``) by the unit of work.
+This module goes away when the hot path moves to the raw-driver adapters.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-T = TypeVar("T")
-IN_LIST_CHUNK = 500
+from stripemeter_server.storage.chunking import chunks
+
+__all__ = ["chunks", "for_update", "insert_for", "is_postgres"]
 
 
 def is_postgres(conn: Connection) -> bool:
@@ -25,8 +30,3 @@ def insert_for(conn: Connection, table: Table) -> Any:
 def for_update(conn: Connection, query: Select[Any]) -> Select[Any]:
     """Row locks on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
     return query.with_for_update() if is_postgres(conn) else query
-
-
-def chunks(items: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -40,10 +40,13 @@ from stripemeter_server.storage.operations_repo import (
     HeartbeatRepository,
     RateLimitRepository,
 )
+from stripemeter_server.storage.postgres import PostgresDialect
 from stripemeter_server.storage.prices_repo import PricesRepository
 from stripemeter_server.storage.pushes_repo import PushesRepository
 from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobsRepository
 from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
+from stripemeter_server.storage.sql_dialect import SqlDialect
+from stripemeter_server.storage.sqlite import SqliteDialect
 from stripemeter_server.storage.stripe_accounts_repo import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -84,9 +87,10 @@ def translate_errors() -> Iterator[None]:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False,
-                 actor: str = "system") -> None:
+    def __init__(self, engine: Engine, dialect: SqlDialect, tenant_id: str, *,
+                 read_only: bool = False, actor: str = "system") -> None:
         self._engine = engine
+        self._dialect = dialect
         self._read_only = read_only
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
@@ -100,32 +104,32 @@ class UnitOfWork:
             if self._read_only:
                 self._conn = self._conn.execution_options(stripemeter_read_only=True)
             self._conn.begin()
-        conn, tenant = self._conn, self.tenant_id
+        conn, dialect, tenant = self._conn, self._dialect, self.tenant_id
         self.events = EventsRepository(conn, tenant)
         self.counters = CountersRepository(conn, tenant)
-        self.metrics = MetricsRepository(conn, tenant)
-        self.customers = CustomersRepository(conn, tenant)
+        self.metrics = MetricsRepository(conn, dialect, tenant)
+        self.customers = CustomersRepository(conn, dialect, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
-        self.locks = PeriodLocksRepository(conn, tenant)
+        self.locks = PeriodLocksRepository(conn, dialect, tenant)
         self.tenants = TenantsRepository(conn)
         self.api_keys = ApiKeysRepository(conn)
-        self.prices = PricesRepository(conn, tenant)
-        self.alerts = AlertsRepository(conn, tenant)
-        self.stripe_accounts = StripeAccountsRepository(conn, tenant)
-        self.mappings = MappingsRepository(conn, tenant)
-        self.stripe_customers = StripeCustomersRepository(conn, tenant)
-        self.reconciliation = ReconciliationRepository(conn, tenant)
-        self.webhook_jobs = WebhookJobsRepository(conn, tenant)
-        self.invoice_items = InvoiceItemsRepository(conn, tenant)
-        self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
-        self.pushes = PushesRepository(conn, tenant)
-        self.subscription_items = SubscriptionItemsRepository(conn, tenant)
-        self.backfills = BackfillsRepository(conn, tenant)
-        self.approvals = ApprovalsRepository(conn, tenant)
+        self.prices = PricesRepository(conn, dialect, tenant)
+        self.alerts = AlertsRepository(conn, dialect, tenant)
+        self.stripe_accounts = StripeAccountsRepository(conn, dialect, tenant)
+        self.mappings = MappingsRepository(conn, dialect, tenant)
+        self.stripe_customers = StripeCustomersRepository(conn, dialect, tenant)
+        self.reconciliation = ReconciliationRepository(conn, dialect, tenant)
+        self.webhook_jobs = WebhookJobsRepository(conn, dialect, tenant)
+        self.invoice_items = InvoiceItemsRepository(conn, dialect, tenant)
+        self.stripe_invoices = StripeInvoicesRepository(conn, dialect, tenant)
+        self.pushes = PushesRepository(conn, dialect, tenant)
+        self.subscription_items = SubscriptionItemsRepository(conn, dialect, tenant)
+        self.backfills = BackfillsRepository(conn, dialect, tenant)
+        self.approvals = ApprovalsRepository(conn, dialect, tenant)
         self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
         self.audit = AuditRepository(conn, tenant)
-        self.rate_limits = RateLimitRepository(conn, tenant)
-        self.heartbeats = HeartbeatRepository(conn)
+        self.rate_limits = RateLimitRepository(conn, dialect, tenant)
+        self.heartbeats = HeartbeatRepository(conn, dialect)
         self.gauges = GaugesRepository(conn)
         return self
 
@@ -163,6 +167,16 @@ class UnitOfWork:
                 raise error from exc
 
 
+def dialect_for(name: str) -> SqlDialect:
+    """The statement shapes of the store SQLAlchemy names ``name`` (the one place that asks
+    which store this is; repositories are handed the answer)."""
+    if name == "postgresql":
+        return PostgresDialect()
+    if name == "sqlite":
+        return SqliteDialect()
+    raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
+
+
 class Store:
     """The storage port's entry: one per process, shared by every request."""
 
@@ -175,17 +189,18 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
+        self.sql_dialect = dialect_for(self.engine.dialect.name)  # chosen once, for every unit of work
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self.sql_dialect.name
 
     def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
                      actor: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, tenant_id, read_only=read_only,
+        return UnitOfWork(self.engine, self.sql_dialect, tenant_id, read_only=read_only,
                           actor=actor or self.actor)
 
     def migrate(self) -> None:
