@@ -189,7 +189,8 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
-        self.sql_dialect = dialect_for(self.engine.dialect.name)  # chosen once, for every unit of work
+        # Chosen once here, for every unit of work and every repository it opens.
+        self.sql_dialect = dialect_for(self.engine.dialect.name)
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
