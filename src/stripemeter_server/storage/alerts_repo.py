@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for, is_postgres
 from stripemeter_server.storage.schema import (
     alert_deliveries,
     alert_events,
@@ -23,6 +22,7 @@ from stripemeter_server.storage.schema import (
     alert_rules,
     alert_sequences,
 )
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -84,8 +84,9 @@ def _fields(cls: Any, row: Any) -> Any:
 
 
 class AlertsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     # --- rules ---------------------------------------------------------------------------
@@ -117,14 +118,11 @@ class AlertsRepository:
         return bool(result.rowcount)
 
     def lock_customers(self, customer_refs: list[str]) -> None:
-        """Serialise spend evaluation per customer until commit (PostgreSQL advisory
-        transaction locks, taken in sorted order so two evaluations never deadlock; on SQLite
-        ``BEGIN IMMEDIATE`` already serialises every writer). ADR 0012."""
-        if not is_postgres(self._conn):
-            return
-        for ref in sorted(set(customer_refs)):
-            self._conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                               {"k": f"stripemeter:spend:{self._tenant}:{ref}"})
+        """Serialise spend evaluation per customer until commit (a named lock per customer,
+        the store's ``lock_keys``: advisory locks on PostgreSQL, the one writer on SQLite).
+        ADR 0012."""
+        self._dialect.lock_keys(
+            self._conn, (f"stripemeter:spend:{self._tenant}:{ref}" for ref in customer_refs))
 
     # --- events --------------------------------------------------------------------------
 
@@ -138,7 +136,7 @@ class AlertsRepository:
         return self._conn.execute(query.limit(1)).first() is not None
 
     def _next_seq(self) -> int:
-        stmt = insert_for(self._conn, alert_sequences).values(
+        stmt = self._dialect.upsert(alert_sequences).values(
             tenant_id=self._tenant, last_seq=1).on_conflict_do_update(
             index_elements=["tenant_id"], set_={"last_seq": alert_sequences.c.last_seq + 1},
         ).returning(alert_sequences.c.last_seq)
@@ -153,7 +151,7 @@ class AlertsRepository:
                   "customer_ref": customer_ref, "metric": metric,
                   "period_start_us": period_start_us, "period_end_us": period_end_us,
                   "payload": payload, "created_us": now_us}
-        result = self._conn.execute(insert_for(self._conn, alert_events).values(
+        result = self._conn.execute(self._dialect.upsert(alert_events).values(
             tenant_id=self._tenant, **values).on_conflict_do_nothing())
         if result.rowcount:
             return AlertEventRecord(**values)
@@ -205,9 +203,7 @@ class AlertsRepository:
         """
         query = select(alert_outbox).where(alert_outbox.c.status == PENDING,
                                            alert_outbox.c.next_attempt_us <= now_us)
-        query = query.order_by(alert_outbox.c.next_attempt_us).limit(limit)
-        if is_postgres(self._conn):
-            query = query.with_for_update(skip_locked=True)
+        query = self._dialect.claim_due(query.order_by(alert_outbox.c.next_attempt_us).limit(limit))
         items = [_fields(OutboxItem, row) for row in self._conn.execute(query)]
         for item in items:
             self._conn.execute(update(alert_outbox).where(
@@ -237,9 +233,7 @@ class AlertsRepository:
         locked = select(alert_outbox.c.attempts).where(
             alert_outbox.c.tenant_id == self._tenant,
             alert_outbox.c.delivery_id == attempt.delivery_id)
-        if is_postgres(self._conn):
-            locked = locked.with_for_update()
-        self._conn.execute(locked)
+        self._conn.execute(self._dialect.lock_rows(locked))
         number = int(self._conn.execute(select(func.coalesce(func.max(alert_deliveries.c.attempt),
                                                              0)).where(
             alert_deliveries.c.tenant_id == self._tenant,

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import approvals, backfills, corrections_policy
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 OPEN, PENDING, CLOSED, REVERTED, REJECTED = "open", "pending", "closed", "reverted", "rejected"
 
@@ -69,8 +70,9 @@ class ApprovalRecord:
 
 
 class BackfillsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def add(self, record: BackfillRecord) -> None:
@@ -82,8 +84,8 @@ class BackfillsRepository:
         query = select(backfills).where(
             backfills.c.tenant_id == self._tenant, backfills.c.backfill_id == backfill_id
         )
-        if lock and is_postgres(self._conn):
-            query = query.with_for_update()
+        if lock:
+            query = self._dialect.lock_rows(query)
         row = self._conn.execute(query).first()
         return _backfill(row) if row else None
 
@@ -95,8 +97,7 @@ class BackfillsRepository:
             query = select(backfills).where(
                 backfills.c.tenant_id == self._tenant, backfills.c.backfill_id.in_(list(part))
             )
-            if is_postgres(self._conn):
-                query = query.with_for_update(read=True)
+            query = self._dialect.share_rows(query)
             found.update({r.backfill_id: _backfill(r) for r in self._conn.execute(query)})
         return found
 
@@ -125,15 +126,16 @@ class BackfillsRepository:
 
 
 class ApprovalsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def add(self, record: ApprovalRecord) -> bool:
         """Record a decision; False when the subject was already decided (one each)."""
         values = {f.name: getattr(record, f.name) for f in fields(ApprovalRecord)}
         result = self._conn.execute(
-            insert_for(self._conn, approvals)
+            self._dialect.upsert(approvals)
             .values(tenant_id=self._tenant, **values)
             .on_conflict_do_nothing()
         )
@@ -160,7 +162,7 @@ class ApprovalsRepository:
     def set_four_eyes(self, on: bool, actor: str, now_us: int) -> None:
         values = {"four_eyes": on, "updated_by": actor, "updated_us": now_us}
         self._conn.execute(
-            insert_for(self._conn, corrections_policy)
+            self._dialect.upsert(corrections_policy)
             .values(tenant_id=self._tenant, **values)
             .on_conflict_do_update(index_elements=[corrections_policy.c.tenant_id], set_=values)
         )

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for
 from stripemeter_server.storage.schema import api_keys, customers, metrics, tenants
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +144,9 @@ class ApiKeysRepository:
 class MetricsRepository:
     """Stores each metric's definition as JSON text (the domain owns its shape)."""
 
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def all(self) -> dict[str, str]:
@@ -166,7 +167,7 @@ class MetricsRepository:
     def add(self, code: str, definition: str, now_us: int) -> bool:
         """Insert unless present; returns False when another writer created it first."""
         result = self._conn.execute(
-            insert_for(self._conn, metrics)
+            self._dialect.upsert(metrics)
             .values(
                 tenant_id=self._tenant,
                 code=code,
@@ -193,8 +194,9 @@ class MetricsRepository:
 
 
 class CustomersRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
@@ -231,7 +233,7 @@ class CustomersRepository:
             "timezone": record.timezone,
             "updated_us": record.updated_us,
         }
-        insert = insert_for(self._conn, customers).values(
+        insert = self._dialect.upsert(customers).values(
             tenant_id=self._tenant,
             customer_ref=record.customer_ref,
             created_us=record.created_us,

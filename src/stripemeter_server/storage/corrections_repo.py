@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import chunks, insert_for
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import adjustments, period_locks
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,9 @@ def _adjustment(row: Any) -> AdjustmentRecord:
 
 
 class PeriodLocksRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def find_many(
@@ -134,7 +136,7 @@ class PeriodLocksRepository:
 
     def add(self, lock: PeriodLock) -> bool:
         result = self._conn.execute(
-            insert_for(self._conn, period_locks)
+            self._dialect.upsert(period_locks)
             .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodLock.__slots__})
             .on_conflict_do_nothing()
         )

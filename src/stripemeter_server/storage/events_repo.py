@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.storage.dialects import chunks
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import backfills, events
 
 

@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for, is_postgres
 from stripemeter_server.storage.schema import (
     stripe_invoice_items,
     stripe_invoices,
     stripe_webhook_events,
 )
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 JOB_PENDING, JOB_DONE, JOB_IGNORED, JOB_FAILED = "pending", "done", "ignored", "failed"
 ITEM_PENDING, ITEM_CREATED, ITEM_SKIPPED, ITEM_FAILED = "pending", "created", "skipped", "failed"
@@ -91,8 +91,9 @@ def _values(record: Any) -> dict[str, Any]:
 class WebhookJobsRepository:
     """Tenant-scoped, except ``claim_due`` (the worker's work list spans tenants)."""
 
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
         self._t = stripe_webhook_events
 
@@ -103,7 +104,7 @@ class WebhookJobsRepository:
         """Record a received event; False when Stripe's event id was already recorded."""
         # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT insert.
         row = self._conn.execute(
-            insert_for(self._conn, self._t).values(**_values(job)).on_conflict_do_nothing()
+            self._dialect.upsert(self._t).values(**_values(job)).on_conflict_do_nothing()
             .returning(self._t.c.event_id)
         ).first()
         return row is not None
@@ -127,11 +128,10 @@ class WebhookJobsRepository:
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[WebhookJob]:
         """Worker only, across tenants: take due jobs and lease them (SKIP LOCKED on
         PostgreSQL, so concurrent workers never take the same job)."""
-        query = (select(self._t)
-                 .where(self._t.c.status == JOB_PENDING, self._t.c.next_attempt_us <= now_us)
-                 .order_by(self._t.c.next_attempt_us).limit(limit))
-        if is_postgres(self._conn):
-            query = query.with_for_update(skip_locked=True)
+        query = self._dialect.claim_due(
+            select(self._t)
+            .where(self._t.c.status == JOB_PENDING, self._t.c.next_attempt_us <= now_us)
+            .order_by(self._t.c.next_attempt_us).limit(limit))
         jobs = [_record(WebhookJob, row) for row in self._conn.execute(query)]
         claimed = []
         for job in jobs:
@@ -169,8 +169,9 @@ class WebhookJobsRepository:
 
 
 class InvoiceItemsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
         self._t = stripe_invoice_items
 
@@ -188,7 +189,7 @@ class InvoiceItemsRepository:
     def add(self, record: InvoiceItemRecord) -> bool:
         """Write the intent; False when the period was already billed (the key is taken)."""
         row = self._conn.execute(
-            insert_for(self._conn, self._t)
+            self._dialect.upsert(self._t)
             .values(tenant_id=self._tenant, **_values(record)).on_conflict_do_nothing()
             .returning(self._t.c.metric)).first()
         return row is not None
@@ -220,8 +221,9 @@ class InvoiceItemsRepository:
 
 
 class StripeInvoicesRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
         self._t = stripe_invoices
 
@@ -236,7 +238,7 @@ class StripeInvoicesRepository:
             "currency", "number", "status", "subtotal", "total", "amount_due",
             "finalized_us", "updated_us")}
         self._conn.execute(
-            insert_for(self._conn, self._t)
+            self._dialect.upsert(self._t)
             .values(tenant_id=self._tenant, **_values(record))
             .on_conflict_do_update(index_elements=["tenant_id", "invoice_id"], set_=changing))
 

@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for, is_postgres
 from stripemeter_server.storage.schema import (
     audit_log,
     counters,
     tenant_rate_limits,
     worker_heartbeats,
 )
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +82,21 @@ class BucketRow:
     burst: float | None
     tokens: float
     updated_us: int
-    now_us: int  # the database's clock on PostgreSQL (one clock for every node)
+    now_us: int  # the database's clock (one clock for every node)
 
 
 class RateLimitRepository:
-    """Buckets are tenant rows; the admission transaction locks the row (PostgreSQL), reads
-    it with the database's own time, and writes the new level back."""
+    """Buckets are tenant rows; the admission transaction locks the row, reads it with the
+    database's own time, and writes the new level back."""
 
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def of(self, tenant_id: str) -> RateLimitRepository:
         """The same table for another tenant (admission learns the tenant from the key)."""
-        return RateLimitRepository(self._conn, tenant_id)
+        return RateLimitRepository(self._conn, self._dialect, tenant_id)
 
     def settings(self) -> tuple[float | None, float | None]:
         row = self._conn.execute(
@@ -106,7 +107,7 @@ class RateLimitRepository:
     def configure(self, rate: float | None, burst: float | None) -> None:
         """Set (or with ``None``, reset to the defaults) the tenant's limits."""
         # A new row starts "long ago" and empty: its first use refills it to a full burst.
-        stmt = insert_for(self._conn, tenant_rate_limits).values(
+        stmt = self._dialect.upsert(tenant_rate_limits).values(
             tenant_id=self._tenant, rate_per_second=rate, burst=burst, tokens=0.0,
             updated_us=0)
         self._conn.execute(stmt.on_conflict_do_update(
@@ -116,16 +117,13 @@ class RateLimitRepository:
     def lock(self, initial_tokens: float) -> BucketRow:
         """The tenant's bucket, locked until commit (created full on first use)."""
         c = tenant_rate_limits.c
-        now = (func.floor(func.extract("epoch", func.clock_timestamp()) * 1_000_000)
-               if is_postgres(self._conn) else literal_column("0"))
-        query = select(c.rate_per_second, c.burst, c.tokens, c.updated_us,
-                       now.label("now_us")).where(c.tenant_id == self._tenant)
-        if is_postgres(self._conn):
-            query = query.with_for_update()
-            self._conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        query = self._dialect.lock_rows(
+            select(c.rate_per_second, c.burst, c.tokens, c.updated_us,
+                   self._dialect.clock_us().label("now_us")).where(c.tenant_id == self._tenant))
+        self._dialect.relax_commit_durability(self._conn)  # a lost bucket level is harmless
         row = self._conn.execute(query).first()
         if row is None:
-            stmt = insert_for(self._conn, tenant_rate_limits).values(
+            stmt = self._dialect.upsert(tenant_rate_limits).values(
                 tenant_id=self._tenant, rate_per_second=None, burst=None,
                 tokens=initial_tokens, updated_us=0)
             self._conn.execute(stmt.on_conflict_do_nothing(index_elements=["tenant_id"]))
@@ -150,11 +148,12 @@ class Heartbeat:
 
 
 class HeartbeatRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect) -> None:
         self._conn = conn
+        self._dialect = dialect
 
     def beat(self, beat: Heartbeat) -> None:
-        stmt = insert_for(self._conn, worker_heartbeats).values(**{
+        stmt = self._dialect.upsert(worker_heartbeats).values(**{
             k: getattr(beat, k) for k in Heartbeat.__slots__})
         self._conn.execute(stmt.on_conflict_do_update(
             index_elements=["worker_id", "loop"], set_={"beat_us": beat.beat_us}))

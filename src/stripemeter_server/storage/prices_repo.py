@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for
 from stripemeter_server.storage.schema import prices
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 DEFAULT_CUSTOMER = ""
 
@@ -31,14 +31,15 @@ class StoredPrice:
 
 
 class PricesRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def put(self, metric: str, customer_ref: str, definition: str, now_us: int) -> bool:
         """Insert or replace; returns True when the price is new."""
         existed = self.get(metric, customer_ref) is not None
-        stmt = insert_for(self._conn, prices).values(
+        stmt = self._dialect.upsert(prices).values(
             tenant_id=self._tenant, metric=metric, customer_ref=customer_ref,
             definition=definition, created_us=now_us, updated_us=now_us)
         self._conn.execute(stmt.on_conflict_do_update(

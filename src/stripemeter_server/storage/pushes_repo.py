@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.counters_repo import StoredCounter, _stored
-from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 UNSENT = (PENDING, FAILED)
@@ -110,8 +111,9 @@ class PushStats:
 
 
 class PushesRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     # --- planning ---------------------------------------------------------------------
@@ -169,7 +171,7 @@ class PushesRepository:
                   "pushed_units": _units(after.pushed_units), "next_seq": after.next_seq,
                   "last_ts_s": after.last_ts_s, "updated_us": now_us}
         if before is None:
-            statement = insert_for(self._conn, push_state).values(
+            statement = self._dialect.upsert(push_state).values(
                 tenant_id=self._tenant, metric=after.metric, customer_ref=after.customer_ref,
                 period_start_us=after.period_start_us, **values,
             ).on_conflict_do_nothing().returning(push_state.c.next_seq)
@@ -205,9 +207,7 @@ class PushesRepository:
                                           push_outbox.c.next_attempt_us <= now_us)
         query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
                                push_outbox.c.push_id).limit(limit)
-        if is_postgres(self._conn):
-            query = query.with_for_update(skip_locked=True)
-        rows = [_row(r) for r in self._conn.execute(query)]
+        rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
         for row in rows:
             self._conn.execute(update(push_outbox).where(
                 push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
@@ -221,9 +221,7 @@ class PushesRepository:
         query = select(push_outbox).where(
             push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(push_ids)),
             push_outbox.c.status == PENDING, push_outbox.c.next_attempt_us <= now_us)
-        if is_postgres(self._conn):
-            query = query.with_for_update(skip_locked=True)
-        rows = [_row(r) for r in self._conn.execute(query)]
+        rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
         for row in rows:
             self._conn.execute(update(push_outbox).where(
                 push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.counters_repo import StoredCounter, _stored
-from stripemeter_server.storage.dialects import chunks
 from stripemeter_server.storage.invoice_flow_repo import InvoiceItemRecord, _record
 from stripemeter_server.storage.schema import (
     counters,

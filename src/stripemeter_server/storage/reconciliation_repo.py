@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import func, select, union, update
 from sqlalchemy.engine import Connection, Row
 
-from stripemeter_server.storage.dialects import for_update, insert_for
 from stripemeter_server.storage.reconciliation_facts import ReconciliationFacts
 from stripemeter_server.storage.schema import (
     counters,
@@ -21,6 +20,7 @@ from stripemeter_server.storage.schema import (
     reconciliation_runs,
     reconciliation_settings,
 )
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -116,8 +116,9 @@ def _line(row: Row[Any]) -> LineRecord:
 
 
 class ReconciliationRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
         self.facts = ReconciliationFacts(conn, tenant_id)
 
@@ -131,7 +132,7 @@ class ReconciliationRepository:
     def put_gate(self, setting: GateSetting, now_us: int) -> None:
         values = {"gate": setting.gate, "lead_seconds": setting.lead_seconds,
                   "updated_us": now_us}
-        statement = insert_for(self._conn, reconciliation_settings).values(
+        statement = self._dialect.upsert(reconciliation_settings).values(
             tenant_id=self._tenant, **values)
         self._conn.execute(statement.on_conflict_do_update(index_elements=["tenant_id"],
                                                            set_=values))
@@ -141,7 +142,7 @@ class ReconciliationRepository:
     def create_run(self, run_id: str, *, trigger: str, filters: str, repair: bool,
                    now_us: int) -> bool:
         """Queue a run; False when the id exists (a scheduled run another node created)."""
-        row = self._conn.execute(insert_for(self._conn, reconciliation_runs).values(
+        row = self._conn.execute(self._dialect.upsert(reconciliation_runs).values(
             tenant_id=self._tenant, run_id=run_id, trigger=trigger, filters=filters,
             repair=repair, status=QUEUED, progress_done=0, created_us=now_us,
         ).on_conflict_do_nothing().returning(reconciliation_runs.c.run_id)).first()
@@ -165,7 +166,7 @@ class ReconciliationRepository:
 
     def claim_run(self, run_id: str, now_us: int, lease_us: int) -> RunRecord | None:
         """Take a queued run (or one whose worker's lease lapsed); None if someone has it."""
-        row = self._conn.execute(for_update(self._conn, select(reconciliation_runs).where(
+        row = self._conn.execute(self._dialect.lock_rows(select(reconciliation_runs).where(
             reconciliation_runs.c.tenant_id == self._tenant,
             reconciliation_runs.c.run_id == run_id))).first()
         if row is None or row.status in (DONE, FAILED):
@@ -297,7 +298,7 @@ class ReconciliationRepository:
     def put_verdict(self, verdict: GateVerdict) -> None:
         values = {n: getattr(verdict, n) for n in GateVerdict.__dataclass_fields__}
         changing = {k: v for k, v in values.items() if k not in ("invoice_id", "created_us")}
-        self._conn.execute(insert_for(self._conn, reconciliation_invoices).values(
+        self._conn.execute(self._dialect.upsert(reconciliation_invoices).values(
             tenant_id=self._tenant, **values).on_conflict_do_update(
             index_elements=["tenant_id", "invoice_id"], set_=changing))
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for
 from stripemeter_server.storage.schema import stripe_accounts, stripe_customers, stripe_mappings
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,9 @@ class StoredStripeAccount:
 
 
 class StripeAccountsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def get(self) -> StoredStripeAccount | None:
@@ -50,7 +51,7 @@ class StripeAccountsRepository:
             "livemode": account.livemode,
             "updated_us": account.updated_us,
         }
-        statement = insert_for(self._conn, stripe_accounts).values(
+        statement = self._dialect.upsert(stripe_accounts).values(
             tenant_id=self._tenant, created_us=account.created_us, **values
         )
         self._conn.execute(
@@ -80,8 +81,9 @@ class StoredMapping:
 
 
 class MappingsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def get(self, metric: str) -> StoredMapping | None:
@@ -102,7 +104,7 @@ class MappingsRepository:
         return [StoredMapping(r.metric, r.definition, r.created_us, r.updated_us) for r in rows]
 
     def put(self, metric: str, definition: str, now_us: int) -> None:
-        statement = insert_for(self._conn, stripe_mappings).values(
+        statement = self._dialect.upsert(stripe_mappings).values(
             tenant_id=self._tenant, metric=metric, definition=definition,
             created_us=now_us, updated_us=now_us,
         )
@@ -125,8 +127,9 @@ class MappingsRepository:
 class StripeCustomersRepository:
     """customerRef → Stripe customer id, as found by a metadata lookup (a cache)."""
 
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def get(self, customer_ref: str) -> str | None:
@@ -152,7 +155,7 @@ class StripeCustomersRepository:
         return None if row is None else str(row[0])
 
     def put(self, customer_ref: str, stripe_customer_id: str, now_us: int) -> None:
-        statement = insert_for(self._conn, stripe_customers).values(
+        statement = self._dialect.upsert(stripe_customers).values(
             tenant_id=self._tenant, customer_ref=customer_ref,
             stripe_customer_id=stripe_customer_id, looked_up_us=now_us,
         )

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.storage.dialects import insert_for
 from stripemeter_server.storage.schema import stripe_subscription_items
+from stripemeter_server.storage.sql_dialect import SqlDialect
 
 OVERRIDE, LOOKUP = "override", "lookup"
 
@@ -25,8 +25,9 @@ class SubscriptionItemRecord:
 
 
 class SubscriptionItemsRepository:
-    def __init__(self, conn: Connection, tenant_id: str) -> None:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
+        self._dialect = dialect
         self._tenant = tenant_id
 
     def _where(self, customer_ref: str, metric: str) -> list[ColumnElement[bool]]:
@@ -45,7 +46,7 @@ class SubscriptionItemsRepository:
         values = {"subscription_item_id": record.subscription_item_id,
                   "period_start_s": record.period_start_s, "source": record.source,
                   "updated_us": record.updated_us}
-        statement = insert_for(self._conn, stripe_subscription_items).values(
+        statement = self._dialect.upsert(stripe_subscription_items).values(
             tenant_id=self._tenant, customer_ref=record.customer_ref, metric=record.metric,
             **values)
         self._conn.execute(statement.on_conflict_do_update(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from stripemeter_server.domain.errors import StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
+from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts_repo import AlertsRepository
 from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
 from stripemeter_server.storage.catalog_repo import (
@@ -29,7 +30,6 @@ from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, P
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
-from stripemeter_server.storage.ingest_adapters import LedgerAdapter, ledger_adapter
 from stripemeter_server.storage.invoice_flow_repo import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -85,10 +85,10 @@ def translate_errors() -> Iterator[None]:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, tenant_id: str, *, read_only: bool = False,
-                 actor: str = "system", ledger: LedgerAdapter) -> None:
+    def __init__(self, engine: Engine, adapter: StoreAdapter, tenant_id: str, *,
+                 read_only: bool = False, actor: str = "system") -> None:
         self._engine = engine
-        self._ledger = ledger
+        self._adapter = adapter
         self._read_only = read_only
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
@@ -102,32 +102,32 @@ class UnitOfWork:
             if self._read_only:
                 self._conn = self._conn.execution_options(stripemeter_read_only=True)
             self._conn.begin()
-        conn, tenant = self._conn, self.tenant_id
-        self.events: EventsRepository = self._ledger.events(conn, tenant)
-        self.counters: CountersRepository = self._ledger.counters(conn, tenant)
-        self.metrics = MetricsRepository(conn, tenant)
-        self.customers = CustomersRepository(conn, tenant)
+        conn, dialect, tenant = self._conn, self._adapter.dialect, self.tenant_id
+        self.events: EventsRepository = self._adapter.events(conn, tenant)
+        self.counters: CountersRepository = self._adapter.counters(conn, tenant)
+        self.metrics = MetricsRepository(conn, dialect, tenant)
+        self.customers = CustomersRepository(conn, dialect, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
-        self.locks = PeriodLocksRepository(conn, tenant)
+        self.locks = PeriodLocksRepository(conn, dialect, tenant)
         self.tenants = TenantsRepository(conn)
         self.api_keys = ApiKeysRepository(conn)
-        self.prices = PricesRepository(conn, tenant)
-        self.alerts = AlertsRepository(conn, tenant)
-        self.stripe_accounts = StripeAccountsRepository(conn, tenant)
-        self.mappings = MappingsRepository(conn, tenant)
-        self.stripe_customers = StripeCustomersRepository(conn, tenant)
-        self.reconciliation = ReconciliationRepository(conn, tenant)
-        self.webhook_jobs = WebhookJobsRepository(conn, tenant)
-        self.invoice_items = InvoiceItemsRepository(conn, tenant)
-        self.stripe_invoices = StripeInvoicesRepository(conn, tenant)
-        self.pushes = PushesRepository(conn, tenant)
-        self.subscription_items = SubscriptionItemsRepository(conn, tenant)
-        self.backfills = BackfillsRepository(conn, tenant)
-        self.approvals = ApprovalsRepository(conn, tenant)
+        self.prices = PricesRepository(conn, dialect, tenant)
+        self.alerts = AlertsRepository(conn, dialect, tenant)
+        self.stripe_accounts = StripeAccountsRepository(conn, dialect, tenant)
+        self.mappings = MappingsRepository(conn, dialect, tenant)
+        self.stripe_customers = StripeCustomersRepository(conn, dialect, tenant)
+        self.reconciliation = ReconciliationRepository(conn, dialect, tenant)
+        self.webhook_jobs = WebhookJobsRepository(conn, dialect, tenant)
+        self.invoice_items = InvoiceItemsRepository(conn, dialect, tenant)
+        self.stripe_invoices = StripeInvoicesRepository(conn, dialect, tenant)
+        self.pushes = PushesRepository(conn, dialect, tenant)
+        self.subscription_items = SubscriptionItemsRepository(conn, dialect, tenant)
+        self.backfills = BackfillsRepository(conn, dialect, tenant)
+        self.approvals = ApprovalsRepository(conn, dialect, tenant)
         self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
         self.audit = AuditRepository(conn, tenant)
-        self.rate_limits = RateLimitRepository(conn, tenant)
-        self.heartbeats = HeartbeatRepository(conn)
+        self.rate_limits = RateLimitRepository(conn, dialect, tenant)
+        self.heartbeats = HeartbeatRepository(conn, dialect)
         self.gauges = GaugesRepository(conn)
         return self
 
@@ -177,19 +177,21 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
-        self._ledger = ledger_adapter(self.engine.dialect.name)  # the dialect, chosen once
+        # Chosen once here, for every unit of work and every repository it opens.
+        self.adapter = adapter_for(self.engine.dialect.name)
+        self.sql_dialect = self.adapter.dialect
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self.sql_dialect.name
 
     def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
                      actor: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, tenant_id, read_only=read_only,
-                          actor=actor or self.actor, ledger=self._ledger)
+        return UnitOfWork(self.engine, self.adapter, tenant_id, read_only=read_only,
+                          actor=actor or self.actor)
 
     def migrate(self) -> None:
         with translate_errors():

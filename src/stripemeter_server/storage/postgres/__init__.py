@@ -1,1 +1,5 @@
-"""The PostgreSQL adapter: what differs on the production store (see README.md)."""
+"""The PostgreSQL adapter (see README.md)."""
+
+from stripemeter_server.storage.postgres.dialect import PostgresDialect
+
+__all__ = ["PostgresDialect"]

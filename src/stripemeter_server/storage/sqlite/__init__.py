@@ -1,1 +1,5 @@
-"""The SQLite adapter: what differs on the embedded store (see README.md)."""
+"""The SQLite adapter (see README.md)."""
+
+from stripemeter_server.storage.sqlite.dialect import SqliteDialect
+
+__all__ = ["SqliteDialect"]

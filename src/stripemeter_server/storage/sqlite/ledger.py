@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.counters_repo import (
     STATE_COLUMNS,
     CounterKey,
@@ -25,7 +26,6 @@ from stripemeter_server.storage.counters_repo import (
     StoredCounter,
     lock_order,
 )
-from stripemeter_server.storage.dialects import chunks
 from stripemeter_server.storage.events_repo import EventsRepository
 
 _EVENT_INSERT = (

@@ -1,0 +1,42 @@
+"""A store's adapter, chosen once when the store opens: its statement shapes (the SQL
+dialect object, ADR 0017) and its raw-driver ingest hot path (ADR 0018)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stripemeter_server.storage.counters_repo import CountersRepository
+from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.postgres import PostgresDialect
+from stripemeter_server.storage.postgres.ledger import (
+    PostgresCountersRepository,
+    PostgresEventsRepository,
+)
+from stripemeter_server.storage.sql_dialect import SqlDialect
+from stripemeter_server.storage.sqlite import SqliteDialect
+from stripemeter_server.storage.sqlite.ledger import (
+    SqliteCountersRepository,
+    SqliteEventsRepository,
+)
+
+
+@dataclass(frozen=True)
+class StoreAdapter:
+    dialect: SqlDialect
+    events: type[EventsRepository]
+    counters: type[CountersRepository]
+
+
+def adapter_for(name: str) -> StoreAdapter:
+    """The adapter of the store SQLAlchemy names ``name`` (the one place that asks which
+    store this is; repositories are handed the answer)."""
+    if name == "postgresql":
+        return StoreAdapter(PostgresDialect(), PostgresEventsRepository,
+                            PostgresCountersRepository)
+    if name == "sqlite":
+        return StoreAdapter(SqliteDialect(), SqliteEventsRepository, SqliteCountersRepository)
+    raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
+
+
+def dialect_for(name: str) -> SqlDialect:
+    return adapter_for(name).dialect

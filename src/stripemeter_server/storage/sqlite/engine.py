@@ -1,0 +1,41 @@
+"""The SQLite engine: one file in WAL mode, and one writer at a time, taken up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+_POOL = 40
+
+
+def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any]) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # A SQLite connection is a file handle, but opening one runs the pragmas below: keep
+    # enough for every request thread (AnyIO's pool has 40) so none is opened per request.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=_POOL, max_overflow=_POOL,
+                           execution_options=execution_options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN IMMEDIATE takes the write
+        # lock up front: a reader never upgrades to a writer mid-transaction (no deadlock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get("stripemeter_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
