@@ -26,10 +26,10 @@ from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.pricing import Price
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.ports.alerts import AlertEventRecord, AlertRuleRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.pricing import cost_of, effective_prices
-from stripemeter_server.storage.alerts_repo import AlertEventRecord, AlertRuleRecord
-from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 EVENT_TYPE = "alert.triggered"
 

@@ -10,8 +10,8 @@ from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import ValidEvent
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.storage.backfills_repo import OPEN, BackfillRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.backfills import OPEN, BackfillRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 class Candidate(Protocol):

@@ -31,9 +31,9 @@ from stripemeter_server.service.catalog import (
     load_metrics,
     spec_for,
 )
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 ACCEPTED, DUPLICATE, CONFLICT, REJECTED = "accepted", "duplicate", "conflict", "rejected"
 
@@ -257,7 +257,7 @@ def _mark_conflict(result: EventResult) -> None:
 def _apply_close_policy(
     uow: UnitOfWork, fresh: list[_Prepared], now: datetime, results: list[EventResult]
 ) -> list[_Prepared]:
-    locks = uow.locks.find_many([p.counter_key for p in fresh])
+    locks = uow.period_closes.find_many([p.counter_key for p in fresh])
     kept = []
     for item in fresh:
         if item.held or not is_closed(item.metric, item.period, locks.get(item.counter_key), now):

@@ -18,8 +18,8 @@ from stripemeter_server.domain.pricing import Price, Quote, price_from_dict, pri
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.storage.prices_repo import DEFAULT_CUSTOMER, StoredPrice
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +11,10 @@ from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.storage import pg_bulk
 from stripemeter_server.storage.dialects import chunks, for_update, insert_for, is_postgres
 from stripemeter_server.storage.schema import counter_uniques, counters
-
-CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
 
 _STATE_COLUMNS = (
     "count",
@@ -32,19 +30,6 @@ _STATE_COLUMNS = (
     "watermark_us",
     "late_count",
 )
-
-
-@dataclass(slots=True)
-class StoredCounter:
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    state: CounterState
-
-    @property
-    def key(self) -> CounterKey:
-        return (self.metric, self.customer_ref, self.period_start_us)
 
 
 def _state_of(row: Row[Any]) -> CounterState:

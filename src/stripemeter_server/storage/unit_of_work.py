@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from stripemeter_server.domain.errors import StripemeterError, UnavailableError
+from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.alerts_repo import AlertsRepository
 from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
@@ -25,7 +25,10 @@ from stripemeter_server.storage.catalog_repo import (
     MetricsRepository,
     TenantsRepository,
 )
-from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, PeriodLocksRepository
+from stripemeter_server.storage.corrections_repo import (
+    AdjustmentsRepository,
+    PeriodClosesRepository,
+)
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
@@ -52,12 +55,6 @@ from stripemeter_server.storage.stripe_accounts_repo import (
 from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-class RetryableConflict(StripemeterError):
-    """The database aborted the transaction to resolve contention; retrying is safe."""
-
-    code = "retryable_conflict"
 
 
 def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:
@@ -106,7 +103,7 @@ class UnitOfWork:
         self.metrics = MetricsRepository(conn, tenant)
         self.customers = CustomersRepository(conn, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
-        self.locks = PeriodLocksRepository(conn, tenant)
+        self.period_closes = PeriodClosesRepository(conn, tenant)
         self.tenants = TenantsRepository(conn)
         self.api_keys = ApiKeysRepository(conn)
         self.prices = PricesRepository(conn, tenant)

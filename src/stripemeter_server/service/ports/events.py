@@ -1,0 +1,73 @@
+"""The event ledger: stored events, the read filter and the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from stripemeter_server.domain.periods import Period
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    idempotency_key: str
+    metric: str
+    customer_ref: str
+    quantity: Decimal
+    ts_us: int
+    received_us: int
+    resource_id: str | None
+    meta: str | None
+    late: bool
+    late_after_close: bool
+    voided_us: int | None
+    backfill_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    metric: str | None = None
+    customer_ref: str | None = None
+    ts_from_us: int | None = None
+    ts_to_us: int | None = None
+    after_seq: int | None = None
+    include_void: bool = True
+    # Only events that count: not void, and not held in a backfill session that is not
+    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
+    only_counting: bool = False
+    backfill_id: str | None = None
+
+
+class IngestEvents(Protocol):
+    """The ledger as ingest writes it: insert the new keys, compare the rest, flag late ones."""
+
+    def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[str]: ...
+
+    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    def mark_late(self, keys: Sequence[str]) -> None: ...
+
+
+class EventsRepository(IngestEvents, Protocol):
+    """The immutable ledger: rows are only inserted, or marked void / late."""
+
+    def get(self, key: str) -> StoredEvent | None: ...
+
+    def void(self, key: str, now_us: int) -> None: ...
+
+    def page(self, flt: EventFilter, limit: int) -> list[StoredEvent]: ...
+
+    def stream(self, flt: EventFilter, batch: int = 5000) -> Iterator[StoredEvent]: ...
+
+    def void_many(self, keys: Sequence[str], now_us: int) -> None: ...
+
+    def mark_late_after_close(self, keys: Sequence[str]) -> None: ...
+
+    def flag_backfill_range(
+        self, backfill_id: str, customer_ref: str, period: Period, **values: Any
+    ) -> int: ...
+
+    def backfill_tallies(self, backfill_ids: Sequence[str]) -> dict[str, tuple[int, int]]: ...
