@@ -11,7 +11,7 @@ from stripemeter_server.domain.events import ValidEvent
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ports.backfills import OPEN, BackfillRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 class Candidate(Protocol):
@@ -26,7 +26,7 @@ C = TypeVar("C", bound=Candidate)
 
 
 def hold_backfilled(
-    uow: UnitOfWork, prepared: list[C], reject: Callable[[int, EventRejected], None]
+    uow: IngestUnitOfWork, prepared: list[C], reject: Callable[[int, EventRejected], None]
 ) -> list[C]:
     """Mark events of open sessions as held (stored, not counted); reject misfits.
 

@@ -18,10 +18,10 @@ from stripemeter_server.domain.periods import (
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ports.catalog import CustomerRecord
 from stripemeter_server.service.ports.corrections import PeriodClose
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
-def load_metrics(uow: UnitOfWork) -> dict[str, Metric]:
+def load_metrics(uow: IngestUnitOfWork) -> dict[str, Metric]:
     return {code: decode_metric(text) for code, text in uow.metrics.all().items()}
 
 
@@ -48,7 +48,7 @@ def is_closed(metric: Metric, period: Period, lock: PeriodClose | None, now: dat
 
 
 def current_open_period(
-    uow: UnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str, now: datetime
+    uow: IngestUnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str, now: datetime
 ) -> Period:
     """The period a late event's effect is billed on: the first one at or after now not closed."""
     period = period_containing(spec, now)
@@ -61,5 +61,5 @@ def current_open_period(
     return period
 
 
-def customers_for(uow: UnitOfWork, refs: list[str]) -> Mapping[str, CustomerRecord]:
+def customers_for(uow: IngestUnitOfWork, refs: list[str]) -> Mapping[str, CustomerRecord]:
     return uow.customers.get_many(sorted(set(refs)))

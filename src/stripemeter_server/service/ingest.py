@@ -33,7 +33,7 @@ from stripemeter_server.service.catalog import (
 )
 from stripemeter_server.service.ports.corrections import AdjustmentRecord
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 ACCEPTED, DUPLICATE, CONFLICT, REJECTED = "accepted", "duplicate", "conflict", "rejected"
 
@@ -97,7 +97,7 @@ class _Slots:
 
 
 def ingest_batch(
-    uow: UnitOfWork,
+    uow: IngestUnitOfWork,
     raw_events: Sequence[Any],
     *,
     now: datetime,
@@ -111,7 +111,7 @@ def ingest_batch(
 
 
 def ingest_group(
-    uow: UnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
+    uow: IngestUnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
 ) -> list[IngestOutcome]:
     """Process several requests of one tenant as one batch (group commit).
 
@@ -178,7 +178,7 @@ def _validate(
     return valid
 
 
-def _resolve_metrics(uow: UnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
+def _resolve_metrics(uow: IngestUnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
     metrics = load_metrics(uow)
     missing = codes - metrics.keys()
     if missing:
@@ -194,7 +194,10 @@ def _resolve_metrics(uow: UnitOfWork, codes: set[str], now: datetime) -> dict[st
 
 
 def _prepare(
-    uow: UnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime, results: list[EventResult]
+    uow: IngestUnitOfWork,
+    valid: list[tuple[int, ValidEvent]],
+    now: datetime,
+    results: list[EventResult],
 ) -> list[_Prepared]:
     metrics = _resolve_metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
@@ -255,7 +258,7 @@ def _mark_conflict(result: EventResult) -> None:
 
 
 def _apply_close_policy(
-    uow: UnitOfWork, fresh: list[_Prepared], now: datetime, results: list[EventResult]
+    uow: IngestUnitOfWork, fresh: list[_Prepared], now: datetime, results: list[EventResult]
 ) -> list[_Prepared]:
     locks = uow.period_closes.find_many([p.counter_key for p in fresh])
     kept = []
@@ -282,7 +285,7 @@ def _apply_close_policy(
 
 
 def _insert(
-    uow: UnitOfWork, fresh: list[_Prepared], slots: _Slots, outcome: IngestOutcome
+    uow: IngestUnitOfWork, fresh: list[_Prepared], slots: _Slots, outcome: IngestOutcome
 ) -> list[_Prepared]:
     rows = [
         {
@@ -321,7 +324,7 @@ def _insert(
 
 
 def _count(
-    uow: UnitOfWork,
+    uow: IngestUnitOfWork,
     inserted: list[_Prepared],
     now: datetime,
     outcome: IngestOutcome,
