@@ -10,9 +10,15 @@ one. The ledger-side repositories live in ``fake_repos.py``; the catalog ones ar
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
+from typing import Any
 
+from stripemeter_server.domain.metrics import metric_from_dict
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog import encode_metric
 from stripemeter_server.service.ports.catalog import CustomerRecord, TenantRecord
 from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
@@ -181,8 +187,19 @@ class FakeStore:
         self.data = FakeData()
         self.actor = "system"
 
-    def unit_of_work(self, tenant_id: str = "", *, actor: str | None = None) -> FakeUnitOfWork:
+    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
+                     actor: str | None = None) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id, actor or self.actor)
+
+    def add_tenant(self, tenant_id: str, now: datetime,
+                   metrics: Iterable[Mapping[str, Any]] = (), auto_create: bool = False) -> None:
+        """A tenant with metric definitions, stored as ``create_metric`` stores them."""
+        self.data.tenants[tenant_id] = TenantRecord(tenant_id, None, auto_create, to_micros(now))
+        with self.unit_of_work(tenant_id) as uow:
+            for definition in metrics:
+                metric = metric_from_dict(definition)
+                uow.metrics.add(metric.code, encode_metric(metric), to_micros(now))
+            uow.commit()
 
     def restore(self, snapshot: FakeData) -> None:
         """Roll back: put every table back as it was (in place, so repositories stay bound)."""
