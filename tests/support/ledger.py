@@ -15,6 +15,7 @@ from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.tenancy import create_tenant
 from stripemeter_server.service.usage import query_window
 from stripemeter_server.storage.unit_of_work import Store
+from tests.support.fake_store import FakeStore
 
 
 def make_tenant(
@@ -39,7 +40,7 @@ def ingest(store: Store, tenant: str, events: Sequence[Any], now: datetime) -> I
 
 
 def counters(
-    store: Store, tenant: str, metric: str | None = None
+    store: Store | FakeStore, tenant: str, metric: str | None = None
 ) -> dict[tuple[str, str, int], Any]:
     """Every counter of the tenant as comparable plain values."""
     with store.unit_of_work(tenant, read_only=True) as uow:
