@@ -1,4 +1,4 @@
-"""Adjustments (append-only signed deltas) and period locks (closed periods)."""
+"""Adjustments (append-only signed deltas) and period closes (table ``period_locks``)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class PeriodClosesRepository:
     def find_many(
         self, keys: Sequence[tuple[str, str, int]]
     ) -> dict[tuple[str, str, int], PeriodClose]:
-        """Locks for the given counters, selected by customer (cheap to bind) and filtered."""
+        """Closes of the given counters' periods, selected by customer (cheap to bind), filtered."""
         wanted = set(keys)
         found: dict[tuple[str, str, int], PeriodClose] = {}
         for part in chunks(sorted({c for _, c, _ in wanted})):

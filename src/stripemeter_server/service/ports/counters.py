@@ -29,13 +29,18 @@ class IngestCounters(Protocol):
 
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
-    ) -> dict[CounterKey, StoredCounter]: ...
+    ) -> dict[CounterKey, StoredCounter]:
+        """Lock and load the counters (``periods`` maps each to its period end), creating
+        the missing ones at zero; the caller changes them and ``save``s them back."""
+        ...
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None: ...
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]
-    ) -> set[tuple[str, str, int, str]]: ...
+    ) -> set[tuple[str, str, int, str]]:
+        """Record distinct values; returns those that were new (exact, concurrency-safe)."""
+        ...
 
     def get(self, key: CounterKey) -> StoredCounter | None: ...
 

@@ -44,9 +44,14 @@ class EventFilter:
 class IngestEvents(Protocol):
     """The ledger as ingest writes it: insert the new keys, compare the rest, flag late ones."""
 
-    def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[str]: ...
+    def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert the rows whose key is new; returns the keys actually inserted (exact
+        under concurrency: a racing insert of the same key waits, then inserts nothing)."""
+        ...
 
-    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]: ...
+    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
+        """The stored payload fingerprint of each key that exists."""
+        ...
 
     def mark_late(self, keys: Sequence[str]) -> None: ...
 
