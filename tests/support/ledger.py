@@ -11,10 +11,11 @@ from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ingest import IngestOutcome, ingest_batch
 from stripemeter_server.service.metrics_admin import create_metric
+from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.tenancy import create_tenant
 from stripemeter_server.service.usage import query_window
-from stripemeter_server.storage.counters_repo import StoredCounter
 from stripemeter_server.storage.unit_of_work import Store
+from tests.support.fake_store import FakeStore
 
 
 def make_tenant(
@@ -39,7 +40,7 @@ def ingest(store: Store, tenant: str, events: Sequence[Any], now: datetime) -> I
 
 
 def counters(
-    store: Store, tenant: str, metric: str | None = None
+    store: Store | FakeStore, tenant: str, metric: str | None = None
 ) -> dict[tuple[str, str, int], Any]:
     """Every counter of the tenant as comparable plain values."""
     with store.unit_of_work(tenant, read_only=True) as uow:

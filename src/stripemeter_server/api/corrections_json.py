@@ -7,8 +7,8 @@ from typing import Any
 
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.service.backfills import BackfillView
-from stripemeter_server.storage.backfills_repo import ApprovalRecord, BackfillRecord
-from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobRecord
+from stripemeter_server.service.ports.backfills import ApprovalRecord, BackfillRecord
+from stripemeter_server.service.ports.rebuild_jobs import RebuildJobRecord
 
 
 def approval_json(record: ApprovalRecord | None) -> dict[str, Any] | None:

@@ -17,8 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.storage.reconciliation_repo import RunRecord
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.service.ports.reconciliation import RunRecord
+from stripemeter_server.service.ports.unit_of_work import Store
 
 CACHE_SECONDS = 5.0
 RUN_STATUSES = ("done", "failed")

@@ -12,8 +12,8 @@ from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.events_repo import StoredEvent
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.events import StoredEvent
 
 
 def dec(value: Decimal | None) -> str | None:

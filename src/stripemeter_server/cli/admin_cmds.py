@@ -17,8 +17,9 @@ from stripemeter_server.service.admission import configure_rate_limit
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.metrics_admin import get_metric
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import RebuildReport, rebuild_requested
-from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
+from stripemeter_server.storage.unit_of_work import Store
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 tenants = typer.Typer(help="Create and list tenants.", no_args_is_help=True)

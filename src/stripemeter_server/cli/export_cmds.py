@@ -19,8 +19,9 @@ from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import is_closed, load_metrics
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.storage.events_repo import EventFilter
-from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.ports.events import EventFilter
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.storage.unit_of_work import Store
 
 EVENT_COLUMNS = ("idempotencyKey", "metric", "customerRef", "quantity", "ts", "receivedAt",
                  "resourceId", "meta", "late", "lateAfterClose", "voided", "voidedAt",
@@ -80,7 +81,7 @@ def _usage_rows(uow: UnitOfWork, metric: str | None, customer: str | None,
     found = uow.counters.find(customer_ref=customer, metric=metric,
                               start_from_us=to_micros(start) if start else None,
                               start_before_us=to_micros(end) if end else None)
-    locks = uow.locks.find_many([c.key for c in found])
+    locks = uow.period_closes.find_many([c.key for c in found])
     for counter in found:
         definition = metrics.get(counter.metric)
         if definition is None:

@@ -21,9 +21,9 @@ from rich.table import Table
 from stripemeter_server.api.settings import Settings, reconcile_policy
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.reconciliation import needs_attention
+from stripemeter_server.service.ports.reconciliation import LineRecord
 from stripemeter_server.service.reconciliation_engine import execute
 from stripemeter_server.service.reconciliation_runs import line_view, parse_scope, start_run
-from stripemeter_server.storage.reconciliation_repo import LineRecord
 
 ATTENTION_SHOWN = 200
 

@@ -79,6 +79,12 @@ class UnavailableError(StripemeterError):
     code = "unavailable"
 
 
+class RetryableConflict(StripemeterError):
+    """The store aborted the transaction to resolve contention; retrying it whole is safe."""
+
+    code = "retryable_conflict"
+
+
 class WebhookSignatureError(StripemeterError):
     """A webhook that cannot be shown to come from Stripe (bad, stale or missing signature,
     or no signing secret to check it with): Stripe is told 400, nothing is recorded."""

@@ -23,8 +23,8 @@ from datetime import datetime
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.token_bucket import BucketLimits, Decision, take
 from stripemeter_server.service import audit
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal, authenticate
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MICROS = 1_000_000
 MAX_RATE = 1_000_000.0

@@ -26,10 +26,10 @@ from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.pricing import Price
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.ports.alerts import AlertEventRecord, AlertRuleRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 from stripemeter_server.service.pricing import cost_of, effective_prices
-from stripemeter_server.storage.alerts_repo import AlertEventRecord, AlertRuleRecord
-from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 EVENT_TYPE = "alert.triggered"
 
@@ -117,7 +117,7 @@ def delete_rule(uow: UnitOfWork, rule_id: str) -> None:
 class _Evaluation:
     """Per-call caches: one evaluation reads each customer's prices and counters once."""
 
-    uow: UnitOfWork
+    uow: IngestUnitOfWork
     prices: dict[str, dict[str, Price]]
     counters: dict[CounterKey, StoredCounter | None]
 
@@ -157,7 +157,7 @@ def _observed(ev: _Evaluation, rule: AlertRule, key: CounterKey,
     return total, currency
 
 
-def evaluate_alerts(uow: UnitOfWork, touched_counter_keys: Iterable[CounterKey],
+def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[CounterKey],
                     now: datetime) -> list[AlertEventRecord]:
     """Fire every enabled rule whose watched value reached its threshold at a changed counter."""
     keys = sorted(set(touched_counter_keys))

@@ -14,9 +14,9 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.backfills import BackfillView, apply_close, get_backfill
 from stripemeter_server.service.corrections import book_on_counter, open_period_of
-from stripemeter_server.storage.backfills_repo import PENDING, REJECTED, ApprovalRecord
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.backfills import PENDING, REJECTED, ApprovalRecord
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 APPROVED = "approved"
 

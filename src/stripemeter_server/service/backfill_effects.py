@@ -22,13 +22,13 @@ from stripemeter_server.domain.periods import Period, PeriodSpec, period_contain
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import current_open_period, is_closed, spec_for
+from stripemeter_server.service.ports.backfills import BackfillRecord
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.counters import CounterKey
+from stripemeter_server.service.ports.events import EventFilter
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.service.usage import fold_events
-from stripemeter_server.storage.backfills_repo import BackfillRecord
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.counters_repo import CounterKey
-from stripemeter_server.storage.events_repo import EventFilter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(slots=True)
@@ -146,7 +146,7 @@ def _report(
 def _closed(
     uow: UnitOfWork, metric: Metric, touched: dict[CounterKey, Period], now: datetime
 ) -> Iterable[tuple[CounterKey, Period]]:
-    locks = uow.locks.find_many(list(touched))
+    locks = uow.period_closes.find_many(list(touched))
     for key in sorted(touched):
         if is_closed(metric, touched[key], locks.get(key), now):
             yield key, touched[key]

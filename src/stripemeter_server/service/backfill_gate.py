@@ -9,8 +9,8 @@ from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import ValidEvent
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.storage.backfills_repo import OPEN, BackfillRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.backfills import OPEN, BackfillRecord
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 class Candidate(Protocol):
@@ -30,7 +30,7 @@ C = TypeVar("C", bound=Candidate)
 
 
 def hold_backfilled(
-    uow: UnitOfWork, prepared: list[C]
+    uow: IngestUnitOfWork, prepared: list[C]
 ) -> tuple[list[C], dict[int, EventRejected]]:
     """Events of open sessions come back held (stored, not counted); misfits are rejected.
 

@@ -19,7 +19,7 @@ from stripemeter_server.domain.timestamps import parse_timestamp, to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.backfill_effects import count_session, refresh, uncount_session
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.storage.backfills_repo import (
+from stripemeter_server.service.ports.backfills import (
     CLOSED,
     OPEN,
     PENDING,
@@ -27,7 +27,7 @@ from stripemeter_server.storage.backfills_repo import (
     ApprovalRecord,
     BackfillRecord,
 )
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_SESSION_CUSTOMERS = 1000
 MAX_NOTE_LENGTH = 1000

@@ -16,12 +16,12 @@ from stripemeter_server.domain.periods import (
     with_customer_overrides,
 )
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.storage.catalog_repo import CustomerRecord
-from stripemeter_server.storage.corrections_repo import PeriodLock
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.service.ports.corrections import PeriodClose
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
-def load_metrics(uow: UnitOfWork) -> dict[str, Metric]:
+def load_metrics(uow: IngestUnitOfWork) -> dict[str, Metric]:
     return {code: decode_metric(text) for code, text in uow.metrics.all().items()}
 
 
@@ -42,24 +42,24 @@ def spec_for(metric: Metric, customer: CustomerRecord | None) -> PeriodSpec:
     return with_customer_overrides(metric.period, customer.anchor_day, customer.timezone)
 
 
-def is_closed(metric: Metric, period: Period, lock: PeriodLock | None, now: datetime) -> bool:
+def is_closed(metric: Metric, period: Period, lock: PeriodClose | None, now: datetime) -> bool:
     """Closed at ``end + latenessWindow`` (wall clock), or early by an explicit lock."""
     return lock is not None or now >= period.end + metric.lateness_window
 
 
 def current_open_period(
-    uow: UnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str, now: datetime
+    uow: IngestUnitOfWork, metric: Metric, spec: PeriodSpec, customer_ref: str, now: datetime
 ) -> Period:
     """The period a late event's effect is billed on: the first one at or after now not closed."""
     period = period_containing(spec, now)
     for _ in range(24):  # bounded: a run of early-closed periods ahead of now is not expected
         key = (metric.code, customer_ref, to_micros(period.start))
-        lock = uow.locks.find_many([key]).get(key)
+        lock = uow.period_closes.find_many([key]).get(key)
         if not is_closed(metric, period, lock, now):
             return period
         period = period_after(spec, period)
     return period
 
 
-def customers_for(uow: UnitOfWork, refs: list[str]) -> Mapping[str, CustomerRecord]:
+def customers_for(uow: IngestUnitOfWork, refs: list[str]) -> Mapping[str, CustomerRecord]:
     return uow.customers.get_many(sorted(set(refs)))

@@ -15,7 +15,7 @@ from stripemeter_server.domain.cloudevents import to_event
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.ingest import IngestOutcome, ingest_batch
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 class CloudEventsRejected(ValidationError):

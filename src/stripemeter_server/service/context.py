@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import Clock
+from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
 from stripemeter_server.service.stripe_accounts import credentials_for
 from stripemeter_server.service.stripe_port import (
     Cipher,
@@ -14,7 +15,6 @@ from stripemeter_server.service.stripe_port import (
     StripeFactory,
     StripePort,
 )
-from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from stripemeter_server.service import audit
 from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import is_closed, spec_for
 from stripemeter_server.service.metrics_admin import get_metric
+from stripemeter_server.service.ports.corrections import AdjustmentRecord, PeriodClose
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import rebuild_metric
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord, PeriodLock
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MAX_REASON_LENGTH = 64
 MAX_NOTE_LENGTH = 4096  # characters; a note is an audit remark, not a document
@@ -30,20 +30,20 @@ def close_period(
     at: datetime,
     now: datetime,
     reason: str = "manual",
-) -> PeriodLock:
+) -> PeriodClose:
     """Close the period containing ``at`` early and freeze its value (idempotent)."""
     metric = get_metric(uow, metric_code)
     period = period_containing(spec_for(metric, uow.customers.get(customer_ref)), at)
     key = (metric_code, customer_ref, to_micros(period.start))
-    existing = uow.locks.find_many([key]).get(key)
+    existing = uow.period_closes.find_many([key]).get(key)
     if existing is not None:
         return existing
     counter = uow.counters.get(key)
     value = counter.state.value(metric.aggregation) if counter else None
-    lock = PeriodLock(
+    lock = PeriodClose(
         metric_code, customer_ref, key[2], to_micros(period.end), reason, value, to_micros(now)
     )
-    uow.locks.add(lock)
+    uow.period_closes.add(lock)
     audit.record(uow, now, "period.close", "period", f"{metric_code}/{customer_ref}/{key[2]}",
                  after={"reason": reason, "value": None if value is None else str(value),
                         "periodStart": format_timestamp(period.start)})
@@ -56,7 +56,7 @@ def _open_period(
     metric = get_metric(uow, metric_code)
     period = period_containing(spec_for(metric, uow.customers.get(customer_ref)), at)
     key = (metric_code, customer_ref, to_micros(period.start))
-    if is_closed(metric, period, uow.locks.find_many([key]).get(key), now):
+    if is_closed(metric, period, uow.period_closes.find_many([key]).get(key), now):
         raise ConflictError(
             "that billing period is closed; book the correction on an open one",
             code="period_closed",

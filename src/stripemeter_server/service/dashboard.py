@@ -12,17 +12,17 @@ from typing import Any, Generic, TypeVar
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.pushes import subscription_item_view
-from stripemeter_server.storage.alerts_repo import AlertEventRecord
-from stripemeter_server.storage.dashboard_repo import (
+from stripemeter_server.service.ports.alerts import AlertEventRecord
+from stripemeter_server.service.ports.dashboard import (
     ClosingPeriod,
     DashboardReads,
     TenantPushStats,
     WindowTally,
 )
-from stripemeter_server.storage.events_repo import StoredEvent
-from stripemeter_server.storage.reconciliation_repo import GateVerdict, RunRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.reconciliation import GateVerdict, RunRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.pushes import subscription_item_view
 
 PAGE = 50
 TALLY_CAP = 100_000  # window counts stop here ("100,000+"): bounded work on any ledger
@@ -48,7 +48,7 @@ class Overview:
 
 
 def _reads(uow: UnitOfWork) -> DashboardReads:
-    return DashboardReads(uow.connection, uow.tenant_id)
+    return uow.dashboard
 
 
 def customer_page(uow: UnitOfWork, prefix: str, after: str | None,

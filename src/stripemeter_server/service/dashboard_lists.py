@@ -4,10 +4,10 @@ cases only (the JSON routes read these straight from their repositories)."""
 from __future__ import annotations
 
 from stripemeter_server.domain.errors import NotFoundError
-from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.alerts import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.rebuild_jobs import RebuildJobRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 EVENTS_PAGE = 50
 

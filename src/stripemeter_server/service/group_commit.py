@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import stamina
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_parsed, parse_group
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 DEFAULT_MAX_GROUP_EVENTS = 5000
 

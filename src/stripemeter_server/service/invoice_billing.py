@@ -45,11 +45,7 @@ from stripemeter_server.service.catalog import spec_for
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections import close_period
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.service.pricing import effective_price
-from stripemeter_server.service.stripe_customers import METADATA_KEY
-from stripemeter_server.service.stripe_mappings import list_mappings
-from stripemeter_server.service.stripe_port import StripePort
-from stripemeter_server.storage.invoice_flow_repo import (
+from stripemeter_server.service.ports.invoice_flow import (
     ITEM_CREATED,
     ITEM_FAILED,
     ITEM_PENDING,
@@ -60,7 +56,11 @@ from stripemeter_server.storage.invoice_flow_repo import (
     InvoiceItemRecord,
     StripeInvoiceRecord,
 )
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.pricing import effective_price
+from stripemeter_server.service.stripe_customers import METADATA_KEY
+from stripemeter_server.service.stripe_mappings import list_mappings
+from stripemeter_server.service.stripe_port import StripePort
 
 log = logging.getLogger(__name__)
 

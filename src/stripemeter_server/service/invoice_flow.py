@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from stripemeter_server.domain.errors import (
+    RetryableConflict,
     StripemeterError,
     StripeRetryableError,
     UnavailableError,
@@ -27,14 +28,13 @@ from stripemeter_server.service.invoice_webhooks import (
     INVOICE_FINALIZED,
     event_payload,
 )
-from stripemeter_server.storage.invoice_flow_repo import (
+from stripemeter_server.service.ports.invoice_flow import (
     JOB_DONE,
     JOB_FAILED,
     JOB_IGNORED,
     JOB_PENDING,
     WebhookJob,
 )
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 log = logging.getLogger(__name__)
 

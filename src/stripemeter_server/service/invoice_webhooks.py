@@ -17,14 +17,14 @@ from typing import Any
 from stripemeter_server.domain.errors import ValidationError, WebhookSignatureError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import StripeAccess
-from stripemeter_server.storage.invoice_flow_repo import (
+from stripemeter_server.service.ports.invoice_flow import (
     JOB_IGNORED,
     JOB_PENDING,
     InvoiceItemRecord,
     StripeInvoiceRecord,
     WebhookJob,
 )
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 INVOICE_CREATED = "invoice.created"
 INVOICE_FINALIZED = "invoice.finalized"

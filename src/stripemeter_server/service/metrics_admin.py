@@ -14,9 +14,9 @@ from stripemeter_server.domain.periods import PeriodSpec, PeriodType
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import decode_metric, encode_metric, load_metrics
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import rebuild_metric
-from stripemeter_server.storage.catalog_repo import CustomerRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

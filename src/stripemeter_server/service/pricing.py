@@ -18,8 +18,8 @@ from stripemeter_server.domain.pricing import Price, Quote, price_from_dict, pri
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.storage.prices_repo import DEFAULT_CUSTOMER, StoredPrice
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def list_prices(uow: UnitOfWork, *, metric: str | None = None,
     return [_view(s) for s in uow.prices.list(metric=metric, customer_ref=customer_ref)]
 
 
-def effective_prices(uow: UnitOfWork, customer_ref: str) -> dict[str, Price]:
+def effective_prices(uow: IngestUnitOfWork, customer_ref: str) -> dict[str, Price]:
     """The price of every priced metric for the customer (override over default)."""
     resolved: dict[str, Price] = {}
     for stored in uow.prices.for_customer(customer_ref):  # defaults sort before overrides

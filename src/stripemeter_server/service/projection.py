@@ -16,10 +16,10 @@ from stripemeter_server.domain.money import zero_amount
 from stripemeter_server.domain.pricing import Price, Quote
 from stripemeter_server.domain.projection import ProjectionLine, project_line
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.pricing import cost_of, effective_prices
 from stripemeter_server.service.usage import PeriodUsage, current_usage
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 CREDIT_REASON = "credit"
 ZERO = Decimal(0)

@@ -36,8 +36,7 @@ from stripemeter_server.domain.stripe_mapping import (
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog import load_metrics
-from stripemeter_server.service.stripe_mappings import list_mappings
-from stripemeter_server.storage.pushes_repo import (
+from stripemeter_server.service.ports.pushes import (
     FAILED,
     PENDING,
     PushRow,
@@ -45,7 +44,8 @@ from stripemeter_server.storage.pushes_repo import (
     StateKey,
     unsent_target,
 )
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_mappings import list_mappings
 
 MICROS = 1_000_000
 TOO_OLD = "timestamp_too_far_in_past"

@@ -29,6 +29,8 @@ from stripemeter_server.domain.errors import (
 from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.pushes import PushRow
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.push_planner import TOO_OLD
 from stripemeter_server.service.push_targets import (
     UNKNOWN_CUSTOMER_CODES,
@@ -37,8 +39,6 @@ from stripemeter_server.service.push_targets import (
 )
 from stripemeter_server.service.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_port import MeterEventOut, StripeCredentials, StripePort
-from stripemeter_server.storage.pushes_repo import PushRow
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 MICROS = 1_000_000

@@ -10,15 +10,12 @@ from typing import Any, cast
 
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ports.pushes import PushRow
+from stripemeter_server.service.ports.subscription_items import LOOKUP, SubscriptionItemRecord
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.stripe_customers import stripe_customer_for
 from stripemeter_server.service.stripe_mappings import get_mapping
 from stripemeter_server.service.stripe_port import StripePort
-from stripemeter_server.storage.pushes_repo import PushRow
-from stripemeter_server.storage.subscription_items_repo import (
-    LOOKUP,
-    SubscriptionItemRecord,
-)
-from stripemeter_server.storage.unit_of_work import Store
 
 MICROS = 1_000_000
 # Stripe's codes for "no such customer" on a meter event (sync and error-report forms).

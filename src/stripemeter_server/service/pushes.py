@@ -12,10 +12,10 @@ from typing import Any
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service import audit
+from stripemeter_server.service.ports.pushes import FAILED, PENDING, SENT, PushRow, PushStats
+from stripemeter_server.service.ports.subscription_items import OVERRIDE, SubscriptionItemRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_mappings import get_mapping
-from stripemeter_server.storage.pushes_repo import FAILED, PENDING, SENT, PushRow, PushStats
-from stripemeter_server.storage.subscription_items_repo import OVERRIDE, SubscriptionItemRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 MAX_LIMIT = 500
 STATUSES = (PENDING, SENT, FAILED)

@@ -19,9 +19,9 @@ from stripemeter_server.domain.periods import PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import customers_for, spec_for
-from stripemeter_server.storage.catalog_repo import CustomerRecord
-from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]
 

@@ -32,11 +32,11 @@ from stripemeter_server.domain.reconciliation import (
 )
 from stripemeter_server.domain.stripe_mapping import MeterFormula, StripeMapping, SyncMode
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ports.reconciliation import LineRecord
 from stripemeter_server.service.pricing import cost_of
 from stripemeter_server.service.push_planner import formula_of, target_of
 from stripemeter_server.service.reconciliation_plan import Task
 from stripemeter_server.service.reconciliation_reader import StripeReader
-from stripemeter_server.storage.reconciliation_repo import LineRecord
 
 MICROS = 1_000_000
 

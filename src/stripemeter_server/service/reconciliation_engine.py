@@ -24,18 +24,18 @@ from stripemeter_server.domain.stripe_mapping import SyncMode
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import reconciliation_repair as repair
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.push_sender import PushPolicy
-from stripemeter_server.service.reconciliation_compare import Compared, compare
-from stripemeter_server.service.reconciliation_gate import InvoiceTally, judge
-from stripemeter_server.service.reconciliation_plan import RunScope, in_scope_mappings, plan_page
-from stripemeter_server.service.reconciliation_reader import StripeReader, bucket_for
-from stripemeter_server.storage.reconciliation_repo import (
+from stripemeter_server.service.ports.reconciliation import (
     DONE,
     FAILED,
     GateVerdict,
     LineRecord,
     RunRecord,
 )
+from stripemeter_server.service.push_sender import PushPolicy
+from stripemeter_server.service.reconciliation_compare import Compared, compare
+from stripemeter_server.service.reconciliation_gate import InvoiceTally, judge
+from stripemeter_server.service.reconciliation_plan import RunScope, in_scope_mappings, plan_page
+from stripemeter_server.service.reconciliation_reader import StripeReader, bucket_for
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int | None], None]

@@ -20,9 +20,9 @@ from stripemeter_server.domain.alerts import AlertKind, rule_from_dict
 from stripemeter_server.domain.errors import StripeCallError, ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.reconciliation import GateSetting, GateVerdict
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation_reader import StripeReader
-from stripemeter_server.storage.reconciliation_repo import GateSetting, GateVerdict
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 OFF, REPORT, HOLD = "off", "report", "hold"
 GATES = (OFF, REPORT, HOLD)

@@ -28,12 +28,12 @@ from stripemeter_server.domain.reconciliation_scope import (
 from stripemeter_server.domain.stripe_mapping import StripeMapping, SyncMode
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import load_metrics, spec_for
+from stripemeter_server.service.ports.invoice_flow import InvoiceItemRecord
+from stripemeter_server.service.ports.pushes import PushState
+from stripemeter_server.service.ports.reconciliation import UnsentPush
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.pricing import effective_prices
 from stripemeter_server.service.stripe_mappings import list_mappings
-from stripemeter_server.storage.invoice_flow_repo import InvoiceItemRecord
-from stripemeter_server.storage.pushes_repo import PushState
-from stripemeter_server.storage.reconciliation_facts import UnsentPush
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 LOOKBACK = timedelta(days=40)  # every period a default run compares ends after now - 40 d
 
@@ -126,7 +126,7 @@ def plan_page(uow: UnitOfWork, scope: RunScope, customers: list[str],
             for period in _periods(scope, spec, metric, ref, intents, statuses, now,
                                    billed_only=mapping.mode is SyncMode.INVOICE_ITEMS):
                 wanted.append((ref, period))
-        locks = uow.locks.find_many([(metric.code, ref, to_micros(p.start))
+        locks = uow.period_closes.find_many([(metric.code, ref, to_micros(p.start))
                                      for ref, p in wanted])
         for ref, period in wanted:
             start_us = to_micros(period.start)

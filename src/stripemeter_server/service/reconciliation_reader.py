@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 import stamina
 
 from stripemeter_server.domain.errors import StripeRetryableError
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.service.push_targets import resolve_customer
 from stripemeter_server.service.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_port import StripeCredentials, StripePort
-from stripemeter_server.storage.unit_of_work import Store
 
 T = TypeVar("T")
 

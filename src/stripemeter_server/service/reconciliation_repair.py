@@ -28,6 +28,7 @@ from stripemeter_server.domain.reconciliation import needs_attention
 from stripemeter_server.domain.stripe_mapping import MeterFormula, SyncMode
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.pushes import PENDING, PushRow, PushState
 from stripemeter_server.service.push_planner import formula_of, target_of
 from stripemeter_server.service.push_sender import PushPolicy, PushSender
 from stripemeter_server.service.reconciliation_compare import (
@@ -36,7 +37,6 @@ from stripemeter_server.service.reconciliation_compare import (
     expected_charge,
 )
 from stripemeter_server.service.reconciliation_reader import StripeReader
-from stripemeter_server.storage.pushes_repo import PENDING, PushRow, PushState
 
 MICROS = 1_000_000
 REPAIRED, REPAIR_FAILED = "repaired", "repair_failed"

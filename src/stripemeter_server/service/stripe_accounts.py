@@ -15,9 +15,9 @@ from typing import Any
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
+from stripemeter_server.service.ports.stripe_accounts import StoredStripeAccount
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_port import Cipher, StripeCredentials
-from stripemeter_server.storage.stripe_accounts_repo import StoredStripeAccount
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 ENVIRONMENT_TENANT = "default"
 _SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_port import StripePort
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 METADATA_KEY = "stripemeter_customer_ref"
 

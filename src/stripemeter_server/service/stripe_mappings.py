@@ -14,7 +14,7 @@ from stripemeter_server.domain.stripe_mapping import (
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 @lru_cache(maxsize=4096)

@@ -18,8 +18,8 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service import audit
-from stripemeter_server.storage.catalog_repo import ApiKeyRecord, TenantRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.catalog import ApiKeyRecord, TenantRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 SCOPES = frozenset({"ingest", "read", "admin"})
 MAX_GRACE_SECONDS = 86_400  # a rotated key may keep working this long, at most

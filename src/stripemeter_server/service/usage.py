@@ -22,9 +22,9 @@ from stripemeter_server.domain.periods import (
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import is_closed, load_metrics, spec_for
 from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.storage.corrections_repo import PeriodLock
-from stripemeter_server.storage.events_repo import EventFilter, StoredEvent
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.corrections import PeriodClose
+from stripemeter_server.service.ports.events import EventFilter, StoredEvent
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_HISTORY_POINTS = 5000
 
@@ -35,7 +35,7 @@ class PeriodUsage:
     period: Period
     state: CounterState
     status: str
-    lock: PeriodLock | None
+    lock: PeriodClose | None
 
     @property
     def value(self) -> Decimal | None:
@@ -58,7 +58,7 @@ def current_usage(
         )
     }
     periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
-    locks = uow.locks.find_many(
+    locks = uow.period_closes.find_many(
         [(code, customer_ref, to_micros(p.start)) for code, p in periods.items()]
     )
     out = []
@@ -98,7 +98,7 @@ def billing_periods(
         )
     }
     keys = [(metric_code, customer_ref, to_micros(p.start)) for p in periods]
-    locks = uow.locks.find_many(keys)
+    locks = uow.period_closes.find_many(keys)
     result = []
     for period, key in zip(periods, keys, strict=True):
         counter = stored.get(key[2])

@@ -9,12 +9,19 @@ visible in sequence order and a server-sent-events client resuming "after N" mis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.alerts import (
+    PENDING,
+    AlertEventRecord,
+    AlertRuleRecord,
+    DeliveryAttempt,
+    OutboxItem,
+)
 from stripemeter_server.storage.schema import (
     alert_deliveries,
     alert_events,
@@ -23,60 +30,6 @@ from stripemeter_server.storage.schema import (
     alert_sequences,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRuleRecord:
-    rule_id: str
-    metric: str | None
-    customer_ref: str | None
-    definition: str
-    webhook_url: str | None
-    secret: str | None
-    created_us: int
-    updated_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEventRecord:
-    seq: int
-    event_id: str
-    rule_id: str
-    customer_ref: str
-    metric: str | None
-    period_start_us: int
-    period_end_us: int
-    payload: str
-    created_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    tenant_id: str
-    delivery_id: str
-    event_seq: int
-    rule_id: str
-    url: str
-    status: str
-    attempts: int
-    next_attempt_us: int
-    created_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryAttempt:
-    delivery_id: str
-    attempt: int
-    event_seq: int
-    url: str
-    attempted_us: int
-    status_code: int | None
-    outcome: str
-    error: str | None
-    duration_us: int
-    next_attempt_us: int | None
 
 
 def _fields(cls: Any, row: Any) -> Any:

@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.backfills import (
+    ApprovalRecord,
+    BackfillRecord,
+)
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import approvals, backfills, corrections_policy
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-OPEN, PENDING, CLOSED, REVERTED, REJECTED = "open", "pending", "closed", "reverted", "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class BackfillRecord:
-    backfill_id: str
-    metric: str
-    customers: tuple[str, ...] | None
-    ts_from_us: int | None
-    ts_to_us: int | None
-    status: str
-    note: str | None
-    created_by: str
-    created_us: int
-    close_requested_by: str | None = None
-    close_requested_us: int | None = None
-    closed_by: str | None = None
-    closed_us: int | None = None
-    reverted_by: str | None = None
-    reverted_us: int | None = None
-    report: str | None = None
-
-    def with_changes(self, **changes: Any) -> BackfillRecord:
-        return replace(self, **changes)
-
 
 _BACKFILL_FIELDS = tuple(f.name for f in fields(BackfillRecord))
 
@@ -55,18 +33,6 @@ def _backfill_row(record: BackfillRecord) -> dict[str, Any]:
     customers = record.customers
     row["customers"] = json.dumps(list(customers)) if customers is not None else None
     return row
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    subject_id: str
-    kind: str
-    requested_by: str
-    requested_us: int
-    decision: str
-    decided_by: str
-    decided_us: int
-    note: str | None
 
 
 class BackfillsRepository:

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.catalog import ApiKeyRecord, CustomerRecord, TenantRecord
 from stripemeter_server.storage.schema import api_keys, customers, metrics, tenants
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-
-@dataclass(frozen=True, slots=True)
-class TenantRecord:
-    tenant_id: str
-    name: str | None
-    auto_create_metrics: bool
-    created_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
-    tenant_id: str
-    key_id: str
-    key_hash: str
-    prefix: str
-    scopes: frozenset[str]
-    label: str | None
-    created_us: int
-    revoked_us: int | None
-    expires_us: int | None = None  # a rotated key's grace end (migration 0008)
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerRecord:
-    customer_ref: str
-    stripe_customer_id: str | None
-    anchor_day: int | None
-    timezone: str | None
-    created_us: int
-    updated_us: int
 
 
 class TenantsRepository:

@@ -1,46 +1,17 @@
-"""Adjustments (append-only signed deltas) and period locks (closed periods)."""
+"""Adjustments (append-only signed deltas) and period closes (table ``period_locks``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.corrections import AdjustmentRecord, PeriodClose
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import adjustments, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-
-@dataclass(frozen=True, slots=True)
-class AdjustmentRecord:
-    adjustment_id: str
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    delta: Decimal
-    reason: str
-    note: str | None
-    actor: str
-    status: str
-    event_key: str | None
-    source_period_start_us: int | None
-    reverts: str | None
-    created_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodLock:
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    reason: str
-    final_value: Decimal | None
-    closed_us: int
 
 
 class AdjustmentsRepository:
@@ -98,7 +69,7 @@ def _adjustment(row: Any) -> AdjustmentRecord:
     return AdjustmentRecord(**{name: row._mapping[name] for name in AdjustmentRecord.__slots__})
 
 
-class PeriodLocksRepository:
+class PeriodClosesRepository:
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
         self._dialect = dialect
@@ -106,10 +77,10 @@ class PeriodLocksRepository:
 
     def find_many(
         self, keys: Sequence[tuple[str, str, int]]
-    ) -> dict[tuple[str, str, int], PeriodLock]:
-        """Locks for the given counters, selected by customer (cheap to bind) and filtered."""
+    ) -> dict[tuple[str, str, int], PeriodClose]:
+        """Closes of the given counters' periods, selected by customer (cheap to bind), filtered."""
         wanted = set(keys)
-        found: dict[tuple[str, str, int], PeriodLock] = {}
+        found: dict[tuple[str, str, int], PeriodClose] = {}
         for part in chunks(sorted({c for _, c, _ in wanted})):
             rows = self._conn.execute(
                 select(period_locks).where(
@@ -126,7 +97,7 @@ class PeriodLocksRepository:
 
     def find(
         self, *, metric: str | None = None, customer_ref: str | None = None
-    ) -> list[PeriodLock]:
+    ) -> list[PeriodClose]:
         query = select(period_locks).where(period_locks.c.tenant_id == self._tenant)
         if metric is not None:
             query = query.where(period_locks.c.metric == metric)
@@ -134,14 +105,14 @@ class PeriodLocksRepository:
             query = query.where(period_locks.c.customer_ref == customer_ref)
         return [_lock(row) for row in self._conn.execute(query)]
 
-    def add(self, lock: PeriodLock) -> bool:
+    def add(self, lock: PeriodClose) -> bool:
         result = self._conn.execute(
             self._dialect.upsert(period_locks)
-            .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodLock.__slots__})
+            .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodClose.__slots__})
             .on_conflict_do_nothing()
         )
         return bool(result.rowcount)
 
 
-def _lock(row: Any) -> PeriodLock:
-    return PeriodLock(**{name: row._mapping[name] for name in PeriodLock.__slots__})
+def _lock(row: Any) -> PeriodClose:
+    return PeriodClose(**{name: row._mapping[name] for name in PeriodClose.__slots__})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, select
@@ -12,9 +11,8 @@ from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.storage.schema import counter_uniques, counters
-
-CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
 
 STATE_COLUMNS = (
     "count",
@@ -30,19 +28,6 @@ STATE_COLUMNS = (
     "watermark_us",
     "late_count",
 )
-
-
-@dataclass(slots=True)
-class StoredCounter:
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    state: CounterState
-
-    @property
-    def key(self) -> CounterKey:
-        return (self.metric, self.customer_ref, self.period_start_us)
 
 
 def _state_of(row: Row[Any]) -> CounterState:

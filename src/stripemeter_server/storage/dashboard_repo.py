@@ -6,45 +6,22 @@ Every query is bounded for large tenants: lists use keyset paging on an index (n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, literal_column, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from stripemeter_server.storage.events_repo import StoredEvent, _event
+from stripemeter_server.service.ports.dashboard import ClosingPeriod, TenantPushStats, WindowTally
+from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.storage.events_repo import _event
 from stripemeter_server.storage.schema import counters, customers, events, push_outbox
 
 # Above any character a customer reference may hold: the end of a prefix range.
 _PREFIX_END = "\U0010ffff"
 
 
-@dataclass(frozen=True)
-class WindowTally:
-    """Ledger rows received since a cutoff; ``capped`` when the count stopped at the cap."""
-
-    accepted: int
-    late: int
-    capped: bool
-
-
-@dataclass(frozen=True)
-class ClosingPeriod:
-    metric: str
-    period_start_us: int
-    period_end_us: int
-    customers: int
-
-
-@dataclass(frozen=True)
-class TenantPushStats:
-    pending: int
-    failed: int
-    oldest_pending_us: int | None
-
-
-class DashboardReads:
+class DashboardRepository:
     def __init__(self, conn: Connection, tenant_id: str) -> None:
         self._conn = conn
         self._tenant = tenant_id

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from decimal import Decimal
-from typing import Any, NamedTuple
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Row
@@ -14,25 +13,9 @@ from sqlalchemy.engine import Connection, Row
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ports.events import CountingRow, EventFilter, StoredEvent
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import backfills, events
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    seq: int
-    idempotency_key: str
-    metric: str
-    customer_ref: str
-    quantity: Decimal
-    ts_us: int
-    received_us: int
-    resource_id: str | None
-    meta: str | None
-    late: bool
-    late_after_close: bool
-    voided_us: int | None
-    backfill_id: str | None = None
 
 
 def _event(row: Row[Any]) -> StoredEvent:
@@ -51,31 +34,6 @@ def _event(row: Row[Any]) -> StoredEvent:
         row.voided_us,
         row.backfill_id,
     )
-
-
-class CountingRow(NamedTuple):
-    seq: int
-    idempotency_key: str
-    customer_ref: str
-    quantity: Decimal
-    ts_us: int
-    resource_id: str | None
-    meta: str | None
-    late: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EventFilter:
-    metric: str | None = None
-    customer_ref: str | None = None
-    ts_from_us: int | None = None
-    ts_to_us: int | None = None
-    after_seq: int | None = None
-    include_void: bool = True
-    # Only events that count: not void, and not held in a backfill session that is not
-    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
-    only_counting: bool = False
-    backfill_id: str | None = None
 
 
 class EventsRepository(ABC):

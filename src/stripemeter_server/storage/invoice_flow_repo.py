@@ -4,13 +4,19 @@ billed per (metric, customer, period), and the Stripe invoices they went on."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.invoice_flow import (
+    ITEM_PENDING,
+    JOB_PENDING,
+    InvoiceItemRecord,
+    StripeInvoiceRecord,
+    WebhookJob,
+)
 from stripemeter_server.storage.schema import (
     stripe_invoice_items,
     stripe_invoices,
@@ -18,66 +24,7 @@ from stripemeter_server.storage.schema import (
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
-JOB_PENDING, JOB_DONE, JOB_IGNORED, JOB_FAILED = "pending", "done", "ignored", "failed"
-ITEM_PENDING, ITEM_CREATED, ITEM_SKIPPED, ITEM_FAILED = "pending", "created", "skipped", "failed"
-
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookJob:
-    tenant_id: str
-    event_id: str
-    event_type: str
-    object_id: str | None
-    payload: str
-    status: str
-    attempts: int
-    error: str | None
-    received_us: int
-    next_attempt_us: int
-    processed_us: int | None
-    updated_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceItemRecord:
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    invoice_id: str
-    stripe_customer_id: str
-    event_id: str
-    idempotency_key: str
-    pricing: str
-    quantity: Decimal
-    amount: int | None
-    currency: str | None
-    request: str | None
-    status: str
-    stripe_item_id: str | None
-    error: str | None
-    created_us: int
-    updated_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class StripeInvoiceRecord:
-    invoice_id: str
-    customer_ref: str
-    stripe_customer_id: str
-    period_start_us: int
-    period_end_us: int
-    currency: str | None
-    number: str | None
-    status: str
-    subtotal: int | None
-    total: int | None
-    amount_due: int | None
-    finalized_us: int | None
-    created_us: int
-    updated_us: int
 
 
 def _record(kind: type[R], row: Any) -> R:

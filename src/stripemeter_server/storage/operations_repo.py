@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.operations import (
+    AuditFilter,
+    AuditRecord,
+    BucketRow,
+    Heartbeat,
+)
 from stripemeter_server.storage.schema import (
     audit_log,
     counters,
@@ -16,29 +21,6 @@ from stripemeter_server.storage.schema import (
     worker_heartbeats,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    audit_id: str
-    created_us: int
-    actor: str
-    action: str
-    target_type: str
-    target_id: str
-    before: str | None
-    after: str | None
-    request_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    action: str | None = None
-    actor: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    from_us: int | None = None
-    to_us: int | None = None
 
 
 class AuditRepository:
@@ -74,15 +56,6 @@ class AuditRepository:
 
 def _fields(record: AuditRecord) -> dict[str, Any]:
     return {k: getattr(record, k) for k in AuditRecord.__slots__}
-
-
-@dataclass(frozen=True, slots=True)
-class BucketRow:
-    rate_per_second: float | None
-    burst: float | None
-    tokens: float
-    updated_us: int
-    now_us: int  # the database's clock (one clock for every node)
 
 
 class RateLimitRepository:
@@ -135,16 +108,6 @@ class RateLimitRepository:
         self._conn.execute(update(tenant_rate_limits)
                            .where(tenant_rate_limits.c.tenant_id == self._tenant)
                            .values(tokens=tokens, updated_us=at_us))
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    worker_id: str
-    loop: str
-    host: str
-    pid: int
-    started_us: int
-    beat_us: int
 
 
 class HeartbeatRepository:

@@ -6,28 +6,12 @@ storage layer needs no knowledge of price models; parsing stays in the domain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.storage.schema import prices
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-DEFAULT_CUSTOMER = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPrice:
-    metric: str
-    customer_ref: str
-    definition: str
-    created_us: int
-    updated_us: int
-
-    @property
-    def is_default(self) -> bool:
-        return self.customer_ref == DEFAULT_CUSTOMER
 
 
 class PricesRepository:

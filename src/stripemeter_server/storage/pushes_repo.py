@@ -10,69 +10,29 @@ LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.counters import StoredCounter
+from stripemeter_server.service.ports.pushes import (
+    FAILED,
+    PENDING,
+    SENT,
+    UNSENT,
+    PushRow,
+    PushState,
+    PushStats,
+    StateKey,
+    unsent_target,
+)
 from stripemeter_server.storage.chunking import chunks
-from stripemeter_server.storage.counters_repo import StoredCounter, _stored
+from stripemeter_server.storage.counters_repo import _stored
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-PENDING, SENT, FAILED = "pending", "sent", "failed"
-UNSENT = (PENDING, FAILED)
-StateKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
-
-
-@dataclass(frozen=True, slots=True)
-class PushState:
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    target: str
-    pushed_units: int | None
-    next_seq: int
-    last_ts_s: int | None
-
-    @property
-    def key(self) -> StateKey:
-        return (self.metric, self.customer_ref, self.period_start_us)
-
-
-@dataclass(frozen=True, slots=True)
-class PushRow:
-    tenant_id: str
-    push_id: str
-    metric: str
-    customer_ref: str
-    period_start_us: int
-    period_end_us: int
-    seq: int
-    mode: str
-    transport: str
-    target: str | None
-    stripe_customer_id: str | None
-    value: int
-    pushed_after: int
-    timestamp_s: int | None
-    status: str
-    attempts: int
-    last_error: str | None
-    last_error_code: str | None
-    next_attempt_us: int
-    lease_until_us: int | None
-    created_us: int
-    sent_us: int | None
-    updated_us: int
-
-    @property
-    def key(self) -> StateKey:
-        return (self.metric, self.customer_ref, self.period_start_us)
-
 
 _ROW_FIELDS = tuple(f.name for f in fields(PushRow))
 
@@ -95,19 +55,6 @@ def _state(raw: Any) -> PushState:
 
 def _units(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value)
-
-
-def unsent_target(mode: str, target: str | None) -> str:
-    return f"meter_events:{target}" if mode == "meter_events" else "usage_records"
-
-
-@dataclass(frozen=True, slots=True)
-class PushStats:
-    """Across tenants, for ``/metrics`` and ``/health/ready``."""
-
-    pending: int
-    failed: int
-    oldest_pending_us: int | None
 
 
 class PushesRepository:

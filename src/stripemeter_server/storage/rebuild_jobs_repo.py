@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.rebuild_jobs import RebuildJobRecord
 from stripemeter_server.storage.schema import rebuild_jobs
-
-
-@dataclass(frozen=True, slots=True)
-class RebuildJobRecord:
-    job_id: str
-    metric: str
-    customer_ref: str | None
-    status: str
-    events: int
-    counters: int
-    skipped: int
-    error: str | None
-    requested_by: str
-    created_us: int
-    finished_us: int | None
-
 
 _FIELDS = tuple(f.name for f in fields(RebuildJobRecord))
 

@@ -5,14 +5,16 @@ queries per page: counters, unsent pushes, invoice-item intents and their invoic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.counters import StoredCounter
+from stripemeter_server.service.ports.invoice_flow import InvoiceItemRecord
+from stripemeter_server.service.ports.reconciliation import UnsentPush
 from stripemeter_server.storage.chunking import chunks
-from stripemeter_server.storage.counters_repo import StoredCounter, _stored
-from stripemeter_server.storage.invoice_flow_repo import InvoiceItemRecord, _record
+from stripemeter_server.storage.counters_repo import _stored
+from stripemeter_server.storage.invoice_flow_repo import _record
 from stripemeter_server.storage.schema import (
     counters,
     push_outbox,
@@ -21,15 +23,6 @@ from stripemeter_server.storage.schema import (
 )
 
 Key = tuple[str, int]  # (customer_ref, period_start_us) within one metric
-
-
-@dataclass(frozen=True, slots=True)
-class UnsentPush:
-    push_id: str
-    status: str  # pending | failed
-    error_code: str | None
-    value: int  # what the push sends (a delta for a sum meter, the value for a last one)
-    pushed_after: int  # the counter's pushed total once it is sent
 
 
 class ReconciliationFacts:

@@ -4,13 +4,23 @@ tenant's invoice-gate setting."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, union, update
 from sqlalchemy.engine import Connection, Row
 
+from stripemeter_server.service.ports.reconciliation import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    GateSetting,
+    GateVerdict,
+    LineRecord,
+    MetricTotals,
+    RunRecord,
+)
 from stripemeter_server.storage.reconciliation_facts import ReconciliationFacts
 from stripemeter_server.storage.schema import (
     counters,
@@ -21,84 +31,6 @@ from stripemeter_server.storage.schema import (
     reconciliation_settings,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class GateSetting:
-    gate: str
-    lead_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    run_id: str
-    tenant_id: str
-    trigger: str
-    filters: str
-    repair: bool
-    status: str
-    progress_done: int
-    progress_total: int | None
-    summary: str | None
-    error: str | None
-    created_us: int
-    started_us: int | None
-    finished_us: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class LineRecord:
-    line_no: int
-    customer_ref: str
-    metric: str
-    mode: str
-    period_start_us: int
-    period_end_us: int
-    local_value: Decimal | None
-    pushed_value: Decimal | None
-    stripe_value: Decimal | None
-    absolute_drift: Decimal
-    relative_drift: Decimal | None
-    status: str
-    money_at_stake: Decimal | None
-    currency: str | None
-    action: str | None
-    note: str | None
-    invoice_id: str | None = None
-    expected_amount: Decimal | None = None
-    stripe_amount: Decimal | None = None
-    status_after: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GateVerdict:
-    """The invoice gate's verdict on one draft invoice (``reconciliation_invoices``)."""
-
-    invoice_id: str
-    customer_ref: str
-    state: str  # agreed | held | reported | released
-    gate: str
-    run_id: str
-    drift_lines: int
-    money_at_stake: Decimal | None
-    currency: str | None
-    created_us: int
-    updated_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class MetricTotals:
-    """One metric's totals in a run (computed in SQL, never by loading the lines)."""
-
-    metric: str
-    status: str
-    lines: int
-    local: Decimal | None
-    stripe: Decimal | None
-    drift: Decimal | None
-    money: Decimal | None
 
 
 def _run(row: Row[Any]) -> RunRecord:

@@ -3,26 +3,12 @@ of Stripe customer ids found by metadata lookup."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.stripe_accounts import StoredMapping, StoredStripeAccount
 from stripemeter_server.storage.schema import stripe_accounts, stripe_customers, stripe_mappings
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-
-@dataclass(frozen=True, slots=True)
-class StoredStripeAccount:
-    """As stored: the secrets are ciphertexts; only ``storage/secret_box.py`` opens them."""
-
-    secret_key_enc: str
-    webhook_secret_enc: str | None
-    api_base: str | None
-    key_last4: str
-    livemode: bool
-    created_us: int
-    updated_us: int
 
 
 class StripeAccountsRepository:
@@ -70,14 +56,6 @@ class StripeAccountsRepository:
             select(stripe_accounts.c.tenant_id).order_by(stripe_accounts.c.tenant_id)
         )
         return [r[0] for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMapping:
-    metric: str
-    definition: str
-    created_us: int
-    updated_us: int
 
 
 class MappingsRepository:

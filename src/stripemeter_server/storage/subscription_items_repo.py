@@ -3,25 +3,14 @@ an override set through the API, or the item found by lookup and cached."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.service.ports.subscription_items import (
+    SubscriptionItemRecord,
+)
 from stripemeter_server.storage.schema import stripe_subscription_items
 from stripemeter_server.storage.sql_dialect import SqlDialect
-
-OVERRIDE, LOOKUP = "override", "lookup"
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionItemRecord:
-    customer_ref: str
-    metric: str
-    subscription_item_id: str
-    period_start_s: int | None
-    source: str
-    updated_us: int
 
 
 class SubscriptionItemsRepository:

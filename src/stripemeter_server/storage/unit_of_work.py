@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from stripemeter_server.domain.errors import StripemeterError, UnavailableError
+from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts_repo import AlertsRepository
@@ -26,8 +26,12 @@ from stripemeter_server.storage.catalog_repo import (
     MetricsRepository,
     TenantsRepository,
 )
-from stripemeter_server.storage.corrections_repo import AdjustmentsRepository, PeriodLocksRepository
+from stripemeter_server.storage.corrections_repo import (
+    AdjustmentsRepository,
+    PeriodClosesRepository,
+)
 from stripemeter_server.storage.counters_repo import CountersRepository
+from stripemeter_server.storage.dashboard_repo import DashboardRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.invoice_flow_repo import (
@@ -53,12 +57,6 @@ from stripemeter_server.storage.stripe_accounts_repo import (
 from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-class RetryableConflict(StripemeterError):
-    """The database aborted the transaction to resolve contention; retrying is safe."""
-
-    code = "retryable_conflict"
 
 
 def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:
@@ -108,7 +106,7 @@ class UnitOfWork:
         self.metrics = MetricsRepository(conn, dialect, tenant)
         self.customers = CustomersRepository(conn, dialect, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
-        self.locks = PeriodLocksRepository(conn, dialect, tenant)
+        self.period_closes = PeriodClosesRepository(conn, dialect, tenant)
         self.tenants = TenantsRepository(conn)
         self.api_keys = ApiKeysRepository(conn)
         self.prices = PricesRepository(conn, dialect, tenant)
@@ -129,6 +127,7 @@ class UnitOfWork:
         self.rate_limits = RateLimitRepository(conn, dialect, tenant)
         self.heartbeats = HeartbeatRepository(conn, dialect)
         self.gauges = GaugesRepository(conn)
+        self.dashboard = DashboardRepository(conn, tenant)
         return self
 
     @property

@@ -28,14 +28,14 @@ from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.alerts import event_body
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.storage.alerts_repo import (
+from stripemeter_server.service.ports.alerts import (
     DELIVERED,
     FAILED,
     PENDING,
     DeliveryAttempt,
     OutboxItem,
 )
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.service.ports.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000

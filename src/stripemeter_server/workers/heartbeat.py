@@ -19,8 +19,8 @@ import uuid
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.storage.operations_repo import Heartbeat
-from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.service.ports.operations import Heartbeat
+from stripemeter_server.service.ports.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 

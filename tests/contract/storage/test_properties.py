@@ -9,17 +9,14 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.storage.unit_of_work import Store
-from tests.conftest import open_store
 from tests.support.backfill import close, open_session, revert
 from tests.support.ledger import counters, ingest, make_tenant, us
 
@@ -123,15 +120,6 @@ def test_rebuilt_counters_equal_live_counters(
             )
         uow.commit()
     assert counters(store, tenant) == live
-
-
-@pytest.fixture(scope="module")
-def both_stores(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    path: Path = tmp_path_factory.mktemp("both")
-    stores = [open_store("sqlite", request, path), open_store("postgres", request, path)]
-    yield stores
-    for opened in stores:
-        opened.close()
 
 
 @SETTINGS

@@ -70,7 +70,7 @@ def test_the_period_is_locked_by_the_invoice_with_its_final_value(
 ) -> None:
     with flow.store.unit_of_work("default", read_only=True) as uow:
         locks = {(lock.metric, lock.reason, lock.final_value)
-                 for lock in uow.locks.find(customer_ref=CUSTOMER)}
+                 for lock in uow.period_closes.find(customer_ref=CUSTOMER)}
     assert locks == {(code, "invoice", Decimal(quantity))
                      for code, (quantity, _) in EXPECTED.items()}
 
@@ -98,5 +98,5 @@ def test_operators_see_the_job_done_and_the_items_created(flow: Flow, renewal: R
 
 def test_the_lock_time_is_the_processing_time(flow: Flow, renewal: Renewal) -> None:
     with flow.store.unit_of_work("default", read_only=True) as uow:
-        closed = {lock.closed_us for lock in uow.locks.find(customer_ref=CUSTOMER)}
+        closed = {lock.closed_us for lock in uow.period_closes.find(customer_ref=CUSTOMER)}
     assert closed == {to_micros(at(FEB_1 + 600))}

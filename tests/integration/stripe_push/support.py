@@ -14,11 +14,11 @@ from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.ingest import ingest_batch
 from stripemeter_server.service.metrics_admin import create_metric
+from stripemeter_server.service.ports.pushes import PushRow
 from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.service.stripe_mappings import put_mapping
 from stripemeter_server.service.stripe_port import StripeCredentials
 from stripemeter_server.service.tenancy import bootstrap
-from stripemeter_server.storage.pushes_repo import PushRow
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.emulator import EmulatorServer
 from stripemeter_server.stripe.gateway import GatewayPool, StripeGateway

@@ -10,9 +10,9 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service import admission, tenancy
+from stripemeter_server.service.ports.catalog import ApiKeyRecord, TenantRecord
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.catalog_repo import ApiKeyRecord, TenantRecord
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["admin"])
 

@@ -18,9 +18,9 @@ from stripemeter_server.domain.alerts import rule_to_dict
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, is_sequence, parse_sequence
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.service import alerts as alerts_service
+from stripemeter_server.service.ports.alerts import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 
 def _events_after(uow: UnitOfWork, *, after_seq: int) -> list[AlertEventRecord]:

@@ -11,8 +11,8 @@ from stripemeter_server.api.deps import AppState, app_state, require, run
 from stripemeter_server.api.serialize import adjustment_json
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.service.approvals import APPROVED, decide_adjustment, set_four_eyes
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["corrections"])
 REJECTED = "rejected"

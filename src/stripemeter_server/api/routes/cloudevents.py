@@ -17,8 +17,8 @@ from stripemeter_server.api.errors import problem
 from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.cloudevents_ingest import CloudEventsRejected, ingest_cloudevents
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["events"])
 SINGLE, BATCH = "application/cloudevents+json", "application/cloudevents-batch+json"

@@ -16,8 +16,8 @@ from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationErr
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections import void_event
 from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
+from stripemeter_server.service.ports.events import EventFilter
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.events_repo import EventFilter
 
 router = APIRouter(tags=["events"])
 

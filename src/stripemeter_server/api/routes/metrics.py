@@ -10,8 +10,8 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.metrics import metric_to_dict
 from stripemeter_server.service import metrics_admin
+from stripemeter_server.service.ports.catalog import CustomerRecord
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.catalog_repo import CustomerRecord
 
 router = APIRouter(tags=["metrics"])
 

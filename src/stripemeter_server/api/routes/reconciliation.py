@@ -16,6 +16,7 @@ from stripemeter_server.api.settings import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service import reconciliation_runs as runs
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation_engine import execute
 from stripemeter_server.service.reconciliation_gate import (
     AGREED,
@@ -26,7 +27,6 @@ from stripemeter_server.service.reconciliation_gate import (
     put_gate_setting,
 )
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])

@@ -16,13 +16,13 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service import invoice_webhooks
 from stripemeter_server.service.invoice_flow import process_received
-from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.invoice_flow_repo import (
+from stripemeter_server.service.ports.invoice_flow import (
     JOB_DONE,
     JOB_FAILED,
     JOB_IGNORED,
     JOB_PENDING,
 )
+from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["stripe"])
 

@@ -24,9 +24,9 @@ from stripemeter_server.service import projection as projection_service
 from stripemeter_server.service import usage as usage_service
 from stripemeter_server.service.backfills import open_sessions_for
 from stripemeter_server.service.corrections import close_period
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.service.usage import MAX_HISTORY_POINTS
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(tags=["usage"])
 

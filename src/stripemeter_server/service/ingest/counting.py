@@ -18,9 +18,9 @@ from stripemeter_server.domain.counters import Contribution, value_delta
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ingest.stages import Candidate
-from stripemeter_server.storage.corrections_repo import AdjustmentRecord
-from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ NOTHING_COUNTED = Counted(frozenset(), frozenset())
 
 
 def count(
-    uow: UnitOfWork, inserted: list[Candidate], now: datetime, actors: Sequence[str]
+    uow: IngestUnitOfWork, inserted: list[Candidate], now: datetime, actors: Sequence[str]
 ) -> Counted:
     counting = [p for p in inserted if p.counts]
     if not counting:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from stripemeter_server.domain.errors import EventRejected
-from stripemeter_server.storage.counters_repo import CounterKey
+from stripemeter_server.service.ports.counters import CounterKey
 
 ACCEPTED, DUPLICATE, CONFLICT, REJECTED = "accepted", "duplicate", "conflict", "rejected"
 

@@ -28,11 +28,11 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
     rejected,
 )
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 def ingest_batch(
-    uow: UnitOfWork,
+    uow: IngestUnitOfWork,
     raw_events: Sequence[Any],
     *,
     now: datetime,
@@ -46,7 +46,7 @@ def ingest_batch(
 
 
 def ingest_group(
-    uow: UnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
+    uow: IngestUnitOfWork, requests: Sequence[BatchRequest], *, now: datetime, limits: EventLimits
 ) -> list[IngestOutcome]:
     """Process several requests of one tenant as one batch (group commit).
 
@@ -84,7 +84,9 @@ def parse_group(
     )
 
 
-def ingest_parsed(uow: UnitOfWork, group: ParsedGroup, *, now: datetime) -> list[IngestOutcome]:
+def ingest_parsed(
+    uow: IngestUnitOfWork, group: ParsedGroup, *, now: datetime
+) -> list[IngestOutcome]:
     """The database stages of a parsed group, inside ``uow``; the caller commits."""
     parsed = group.parsed
     unknown, in_ledger = stages.dedupe_against_ledger(uow, parsed.valid)

@@ -29,9 +29,9 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
     rejected,
 )
-from stripemeter_server.storage.catalog_repo import CustomerRecord
-from stripemeter_server.storage.counters_repo import CounterKey
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.service.ports.counters import CounterKey
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 Verdicts = dict[int, Verdict]
 
@@ -89,7 +89,7 @@ class Resolved:
     verdicts: Verdicts
 
 
-def resolve(uow: UnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime) -> Resolved:
+def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: datetime) -> Resolved:
     """Each event's metric, measured value and billing period."""
     metrics = _metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
@@ -138,7 +138,7 @@ class _PeriodFinder:
         return start_us, period
 
 
-def _metrics(uow: UnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
+def _metrics(uow: IngestUnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
     metrics = load_metrics(uow)
     missing = codes - metrics.keys()
     if not missing:
@@ -166,7 +166,7 @@ def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdi
 
 
 def dedupe_against_ledger(
-    uow: UnitOfWork, valid: list[tuple[int, ValidEvent]]
+    uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]]
 ) -> tuple[list[tuple[int, ValidEvent]], Verdicts]:
     """Keys already in the ledger: a duplicate when the payload matches, else a conflict.
 
@@ -189,11 +189,11 @@ def _against(stored_fingerprint: str, event: ValidEvent) -> Verdict:
 
 
 def apply_close_policy(
-    uow: UnitOfWork, fresh: list[Candidate], customers: Mapping[str, CustomerRecord],
+    uow: IngestUnitOfWork, fresh: list[Candidate], customers: Mapping[str, CustomerRecord],
     now: datetime,
 ) -> tuple[list[Candidate], Verdicts]:
     """Events of closed periods: rejected, or kept with the open period their effect goes to."""
-    closes = uow.locks.find_many(list({p.counter_key for p in fresh}))
+    closes = uow.period_closes.find_many(list({p.counter_key for p in fresh}))
     kept, verdicts = [], {}
     for item in fresh:
         if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key),
@@ -211,7 +211,7 @@ def apply_close_policy(
 
 
 def record(
-    uow: UnitOfWork, fresh: list[Candidate], received_us: Sequence[int],
+    uow: IngestUnitOfWork, fresh: list[Candidate], received_us: Sequence[int],
     request_ids: Sequence[str],
 ) -> tuple[list[Candidate], Verdicts]:
     """Append the new events to the ledger. A key a concurrent request stored first (after

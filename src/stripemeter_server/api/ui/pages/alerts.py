@@ -12,7 +12,7 @@ from stripemeter_server.api.routes.alerts import attempt_json, outbox_json, rule
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service import alerts as alerts_service
 from stripemeter_server.service import dashboard_lists
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)
 

@@ -12,7 +12,7 @@ from stripemeter_server.api.routes.prices import price_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.domain.metrics import metric_to_dict
 from stripemeter_server.service import metrics_admin, pricing
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)
 

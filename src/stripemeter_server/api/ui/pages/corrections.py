@@ -24,8 +24,8 @@ from stripemeter_server.service import backfills as backfill_service
 from stripemeter_server.service import dashboard_lists
 from stripemeter_server.service.approvals import APPROVED, decide_adjustment
 from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild_jobs import submit_rebuild
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)
 ID = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")

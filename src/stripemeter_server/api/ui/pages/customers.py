@@ -15,7 +15,7 @@ from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of,
 from stripemeter_server.service import dashboard
 from stripemeter_server.service import projection as projection_service
 from stripemeter_server.service import usage as usage_service
-from stripemeter_server.storage.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)
 HISTORY_DAYS = 31

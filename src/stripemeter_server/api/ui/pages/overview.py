@@ -9,9 +9,9 @@ from stripemeter_server.api.deps import run
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service import dashboard
+from stripemeter_server.service.ports.pushes import PushStats
 from stripemeter_server.service.pushes import push_health
 from stripemeter_server.service.reconciliation_runs import run_view
-from stripemeter_server.storage.pushes_repo import PushStats
 
 router = APIRouter(route_class=UiRoute)
 

@@ -27,8 +27,8 @@ from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service import pushes, stripe_accounts, stripe_mappings
 from stripemeter_server.service import reconciliation_runs as runs
 from stripemeter_server.service.dashboard import held_invoices
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation_engine import execute
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=UiRoute)

@@ -1,0 +1,64 @@
+"""Live counters: the key, the stored record and the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from stripemeter_server.domain.counters import CounterState
+
+CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
+
+
+@dataclass(slots=True)
+class StoredCounter:
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    state: CounterState
+
+    @property
+    def key(self) -> CounterKey:
+        return (self.metric, self.customer_ref, self.period_start_us)
+
+
+class IngestCounters(Protocol):
+    """Live counters as ingest and alert evaluation update and read them."""
+
+    def lock(
+        self, periods: Mapping[CounterKey, int], now_us: int
+    ) -> dict[CounterKey, StoredCounter]:
+        """Lock and load the counters (``periods`` maps each to its period end), creating
+        the missing ones at zero; the caller changes them and ``save``s them back."""
+        ...
+
+    def save(self, changed: Iterable[StoredCounter], now_us: int) -> None: ...
+
+    def add_uniques(
+        self, values: Sequence[tuple[str, str, int, str]]
+    ) -> set[tuple[str, str, int, str]]:
+        """Record distinct values; returns those that were new (exact, concurrency-safe)."""
+        ...
+
+    def get(self, key: CounterKey) -> StoredCounter | None: ...
+
+
+class CountersRepository(IngestCounters, Protocol):
+    """Live counters and the distinct-value sets behind ``unique_count`` (rebuilds too)."""
+
+    def find(
+        self,
+        *,
+        customer_ref: str | None = None,
+        metric: str | None = None,
+        start_from_us: int | None = None,
+        start_before_us: int | None = None,
+    ) -> list[StoredCounter]: ...
+
+    def delete(self, *, metric: str, customer_ref: str | None = None) -> None: ...
+
+    def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None: ...
+
+    def insert_uniques(self, values: Iterable[tuple[str, str, int, str]]) -> None: ...

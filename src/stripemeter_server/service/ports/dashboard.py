@@ -1,0 +1,51 @@
+"""The operator dashboard's own reads: their records and the repository port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from stripemeter_server.service.ports.events import StoredEvent
+
+
+@dataclass(frozen=True)
+class WindowTally:
+    """Ledger rows received since a cutoff; ``capped`` when the count stopped at the cap."""
+
+    accepted: int
+    late: int
+    capped: bool
+
+
+@dataclass(frozen=True)
+class ClosingPeriod:
+    metric: str
+    period_start_us: int
+    period_end_us: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class TenantPushStats:
+    pending: int
+    failed: int
+    oldest_pending_us: int | None
+
+
+class DashboardReads(Protocol):
+    """Bounded reads for large tenants: keyset pages, capped tallies."""
+
+    def customer_refs(self, *, prefix: str, after: str | None, limit: int) -> list[str]: ...
+
+    def customer_known(self, customer_ref: str) -> bool: ...
+
+    def events_newest_first(self, *, metric: str | None, customer_ref: str | None,
+                            before_seq: int | None, limit: int) -> list[StoredEvent]: ...
+
+    def first_seq_received_since(self, cutoff_us: int) -> int | None: ...
+
+    def tally_from(self, first_seq: int | None, cap: int) -> WindowTally: ...
+
+    def periods_closing(self, now_us: int, until_us: int, limit: int) -> list[ClosingPeriod]: ...
+
+    def push_stats(self) -> TenantPushStats: ...

@@ -1,0 +1,98 @@
+"""The event ledger: stored events, the read filter and the repository ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.domain.periods import Period
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    idempotency_key: str
+    metric: str
+    customer_ref: str
+    quantity: Decimal
+    ts_us: int
+    received_us: int
+    resource_id: str | None
+    meta: str | None
+    late: bool
+    late_after_close: bool
+    voided_us: int | None
+    backfill_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    metric: str | None = None
+    customer_ref: str | None = None
+    ts_from_us: int | None = None
+    ts_to_us: int | None = None
+    after_seq: int | None = None
+    include_void: bool = True
+    # Only events that count: not void, and not held in a backfill session that is not
+    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
+    only_counting: bool = False
+    backfill_id: str | None = None
+
+
+class CountingRow(NamedTuple):
+    """An event as a rebuild folds it: no more than that, read as a plain tuple."""
+
+    seq: int
+    idempotency_key: str
+    customer_ref: str
+    quantity: Decimal
+    ts_us: int
+    resource_id: str | None
+    meta: str | None
+    late: bool
+
+
+class IngestEvents(Protocol):
+    """The ledger as ingest writes it: insert the new keys, compare the rest, flag late ones."""
+
+    def insert_new(self, entries: Sequence[LedgerEntry]) -> set[str]:
+        """Insert the entries whose key is new; returns the keys actually inserted (exact
+        under concurrency: a racing insert of the same key waits, then inserts nothing)."""
+        ...
+
+    def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
+        """The stored payload fingerprint of each key that exists."""
+        ...
+
+    def mark_late(self, keys: Sequence[str]) -> None: ...
+
+
+class EventsRepository(IngestEvents, Protocol):
+    """The immutable ledger: rows are only inserted, or marked void / late."""
+
+    def get(self, key: str) -> StoredEvent | None: ...
+
+    def void(self, key: str, now_us: int) -> None: ...
+
+    def page(self, flt: EventFilter, limit: int) -> list[StoredEvent]: ...
+
+    def stream(self, flt: EventFilter, batch: int = 5000) -> Iterator[StoredEvent]: ...
+
+    def counting_rows(
+        self, metric: str, customer_ref: str | None, batch: int = 10_000
+    ) -> Iterator[CountingRow]:
+        """What a rebuild needs of each counting event, in ledger order."""
+        ...
+
+    def void_many(self, keys: Sequence[str], now_us: int) -> None: ...
+
+    def mark_late_after_close(self, keys: Sequence[str]) -> None: ...
+
+    def flag_backfill_range(
+        self, backfill_id: str, customer_ref: str, period: Period, **values: Any
+    ) -> int: ...
+
+    def backfill_tallies(self, backfill_ids: Sequence[str]) -> dict[str, tuple[int, int]]: ...

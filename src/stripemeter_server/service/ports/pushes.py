@@ -1,0 +1,129 @@
+"""Push state per counter and the push outbox: records, statuses and the port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from stripemeter_server.service.ports.counters import StoredCounter
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+UNSENT = (PENDING, FAILED)
+
+
+StateKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
+
+
+@dataclass(frozen=True, slots=True)
+class PushState:
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    target: str
+    pushed_units: int | None
+    next_seq: int
+    last_ts_s: int | None
+
+    @property
+    def key(self) -> StateKey:
+        return (self.metric, self.customer_ref, self.period_start_us)
+
+
+@dataclass(frozen=True, slots=True)
+class PushRow:
+    tenant_id: str
+    push_id: str
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    seq: int
+    mode: str
+    transport: str
+    target: str | None
+    stripe_customer_id: str | None
+    value: int
+    pushed_after: int
+    timestamp_s: int | None
+    status: str
+    attempts: int
+    last_error: str | None
+    last_error_code: str | None
+    next_attempt_us: int
+    lease_until_us: int | None
+    created_us: int
+    sent_us: int | None
+    updated_us: int
+
+    @property
+    def key(self) -> StateKey:
+        return (self.metric, self.customer_ref, self.period_start_us)
+
+
+def unsent_target(mode: str, target: str | None) -> str:
+    return f"meter_events:{target}" if mode == "meter_events" else "usage_records"
+
+
+@dataclass(frozen=True, slots=True)
+class PushStats:
+    """Across tenants, for ``/metrics`` and ``/health/ready``."""
+
+    pending: int
+    failed: int
+    oldest_pending_us: int | None
+
+
+class PushesRepository(Protocol):
+    def changed_counters(
+        self, metric: str, *, since_us: int | None, min_end_us: int | None
+    ) -> list[StoredCounter]: ...
+
+    def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
+
+    def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]: ...
+
+    def unsent_keys(self, metric: str) -> set[tuple[str, str, int, str]]: ...
+
+    def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool: ...
+
+    def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None: ...
+
+    def add(self, row: PushRow) -> None: ...
+
+    def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]: ...
+
+    def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]: ...
+
+    def prepare(
+        self, push_id: str, *, target: str, stripe_customer_id: str, timestamp_s: int, now_us: int
+    ) -> None: ...
+
+    def mark_sent(self, push_id: str, *, stripe_customer_id: str | None, now_us: int) -> None: ...
+
+    def mark_retry(
+        self, push_id: str, *, next_attempt_us: int, error: str, code: str | None, now_us: int
+    ) -> None: ...
+
+    def mark_failed(self, push_id: str, *, error: str, code: str | None, now_us: int) -> None: ...
+
+    def stats(self) -> PushStats: ...
+
+    def get(self, push_id: str) -> PushRow | None: ...
+
+    def find(
+        self,
+        *,
+        status: str | None,
+        metric: str | None,
+        customer_ref: str | None,
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[PushRow]: ...
+
+    def requeue(
+        self, push_ids: Sequence[str] | None, now_us: int, *, metric: str | None = None
+    ) -> int: ...

@@ -1,0 +1,158 @@
+"""The unit of work and the store as the use cases see them: protocols, not the adapter.
+
+A unit of work is one transaction and the repositories bound to it; only it commits. The
+SQL adapter (``storage/unit_of_work.py``) implements these structurally, and so does the
+in-memory fake the tests use. ``IngestUnitOfWork`` is the narrow part the ingest pipeline
+needs, so a fake for it stays small (interface segregation); ``UnitOfWork`` is the whole.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from stripemeter_server.service.ports.alerts import AlertFiring, AlertsRepository
+from stripemeter_server.service.ports.backfills import ApprovalsRepository, BackfillsRepository
+from stripemeter_server.service.ports.catalog import (
+    ApiKeysRepository,
+    CustomersRepository,
+    MetricsRepository,
+    TenantsRepository,
+)
+from stripemeter_server.service.ports.corrections import (
+    AdjustmentsRepository,
+    PeriodClosesRepository,
+)
+from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
+from stripemeter_server.service.ports.dashboard import DashboardReads
+from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
+from stripemeter_server.service.ports.invoice_flow import (
+    InvoiceItemsRepository,
+    StripeInvoicesRepository,
+    WebhookJobsRepository,
+)
+from stripemeter_server.service.ports.operations import (
+    AuditRepository,
+    GaugesRepository,
+    HeartbeatRepository,
+    RateLimitRepository,
+)
+from stripemeter_server.service.ports.prices import PricesRepository
+from stripemeter_server.service.ports.pushes import PushesRepository
+from stripemeter_server.service.ports.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.service.ports.reconciliation import ReconciliationRepository
+from stripemeter_server.service.ports.stripe_accounts import (
+    MappingsRepository,
+    StripeAccountsRepository,
+    StripeCustomersRepository,
+)
+from stripemeter_server.service.ports.subscription_items import SubscriptionItemsRepository
+
+# Repositories are read-only properties here: a protocol's plain attribute would be
+# invariant, and the adapter's concrete repository types must match it structurally.
+
+
+class IngestUnitOfWork(Protocol):
+    """What the ingest pipeline reads and writes (and alert evaluation, which it calls)."""
+
+    tenant_id: str
+
+    @property
+    def events(self) -> IngestEvents: ...
+    @property
+    def counters(self) -> IngestCounters: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
+    @property
+    def customers(self) -> CustomersRepository: ...
+    @property
+    def adjustments(self) -> AdjustmentsRepository: ...
+    @property
+    def period_closes(self) -> PeriodClosesRepository: ...
+    @property
+    def tenants(self) -> TenantsRepository: ...
+    @property
+    def alerts(self) -> AlertFiring: ...
+    @property
+    def backfills(self) -> BackfillsRepository: ...
+    @property
+    def prices(self) -> PricesRepository: ...
+
+
+class UnitOfWork(IngestUnitOfWork, Protocol):
+    """One transaction of one tenant, every repository bound to it; only it commits."""
+
+    actor: str  # who the audit log names: an API key id, ``cli`` or ``system``
+    request_id: str | None
+
+    @property
+    def events(self) -> EventsRepository: ...
+    @property
+    def counters(self) -> CountersRepository: ...
+    @property
+    def alerts(self) -> AlertsRepository: ...
+    @property
+    def api_keys(self) -> ApiKeysRepository: ...
+    @property
+    def stripe_accounts(self) -> StripeAccountsRepository: ...
+    @property
+    def mappings(self) -> MappingsRepository: ...
+    @property
+    def stripe_customers(self) -> StripeCustomersRepository: ...
+    @property
+    def reconciliation(self) -> ReconciliationRepository: ...
+    @property
+    def webhook_jobs(self) -> WebhookJobsRepository: ...
+    @property
+    def invoice_items(self) -> InvoiceItemsRepository: ...
+    @property
+    def stripe_invoices(self) -> StripeInvoicesRepository: ...
+    @property
+    def pushes(self) -> PushesRepository: ...
+    @property
+    def subscription_items(self) -> SubscriptionItemsRepository: ...
+    @property
+    def approvals(self) -> ApprovalsRepository: ...
+    @property
+    def rebuild_jobs(self) -> RebuildJobsRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def rate_limits(self) -> RateLimitRepository: ...
+    @property
+    def heartbeats(self) -> HeartbeatRepository: ...
+    @property
+    def gauges(self) -> GaugesRepository: ...
+    @property
+    def dashboard(self) -> DashboardReads: ...
+
+    def commit(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class Store(Protocol):
+    """The storage port's entry: one per process, shared by every request."""
+
+    url: str
+    actor: str  # the audit log's default "who" (``cli`` for operator commands)
+
+    @property
+    def dialect(self) -> str: ...
+
+    def unit_of_work(
+        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+    ) -> UnitOfWork: ...
+
+    def migrate(self) -> None: ...
+
+    def readiness(self) -> dict[str, bool]: ...
+
+    def close(self) -> None: ...

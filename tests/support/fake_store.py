@@ -1,0 +1,218 @@
+"""A fake unit of work at the ports (as in cosmicpython): the ingest pipeline in memory.
+
+``FakeStore`` holds every tenant's rows in plain dicts; ``FakeStore.unit_of_work`` hands out
+a ``FakeUnitOfWork`` that satisfies ``service.ports.unit_of_work.IngestUnitOfWork``, so
+``ingest_batch`` runs against it unchanged, in microseconds per event. A unit of work that
+is left without ``commit`` rolls back (its tables are restored from a snapshot), like the SQL
+one. The ledger-side repositories live in ``fake_repos.py``; the catalog ones are here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from stripemeter_server.domain.metrics import metric_from_dict
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog import encode_metric
+from stripemeter_server.service.ports.catalog import CustomerRecord, TenantRecord
+from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from tests.support.fake_repos import (
+    FakeAdjustments,
+    FakeAlerts,
+    FakeBackfills,
+    FakeCounters,
+    FakeEvents,
+    FakePeriodCloses,
+    LedgerTables,
+)
+
+
+@dataclass
+class CatalogTables:
+    """One tenant's catalog rows: metric definitions (JSON text), customers, prices."""
+
+    metrics: dict[str, str] = field(default_factory=dict)
+    customers: dict[str, CustomerRecord] = field(default_factory=dict)
+    prices: dict[tuple[str, str], StoredPrice] = field(default_factory=dict)
+
+
+@dataclass
+class FakeData:
+    tenants: dict[str, TenantRecord] = field(default_factory=dict)
+    catalogs: dict[str, CatalogTables] = field(default_factory=dict)
+    ledgers: dict[str, LedgerTables] = field(default_factory=dict)
+
+
+class FakeTenants:
+    def __init__(self, tenants: dict[str, TenantRecord]) -> None:
+        self._tenants = tenants
+
+    def get(self, tenant_id: str) -> TenantRecord | None:
+        return self._tenants.get(tenant_id)
+
+    def list(self) -> list[TenantRecord]:
+        return [self._tenants[t] for t in sorted(self._tenants)]
+
+    def add(self, record: TenantRecord) -> None:
+        self._tenants[record.tenant_id] = record
+
+    def count(self) -> int:
+        return len(self._tenants)
+
+
+class FakeMetrics:
+    def __init__(self, tables: CatalogTables) -> None:
+        self._metrics = tables.metrics
+
+    def all(self) -> dict[str, str]:
+        return dict(sorted(self._metrics.items()))
+
+    def get(self, code: str) -> str | None:
+        return self._metrics.get(code)
+
+    def add(self, code: str, definition: str, now_us: int) -> bool:
+        if code in self._metrics:
+            return False  # another writer created it first
+        self._metrics[code] = definition
+        return True
+
+    def replace(self, code: str, definition: str, now_us: int) -> None:
+        if code in self._metrics:
+            self._metrics[code] = definition
+
+    def delete(self, code: str) -> bool:
+        return self._metrics.pop(code, None) is not None
+
+
+class FakeCustomers:
+    def __init__(self, tables: CatalogTables) -> None:
+        self._customers = tables.customers
+
+    def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
+        return {r: self._customers[r] for r in refs if r in self._customers}
+
+    def get(self, ref: str) -> CustomerRecord | None:
+        return self._customers.get(ref)
+
+    def everyone(self) -> dict[str, CustomerRecord]:
+        return dict(self._customers)
+
+    def by_stripe_id(self, stripe_customer_id: str) -> CustomerRecord | None:
+        return next((c for c in self._customers.values()
+                     if c.stripe_customer_id == stripe_customer_id), None)
+
+    def upsert(self, record: CustomerRecord) -> None:
+        kept = self._customers.get(record.customer_ref)
+        created = kept.created_us if kept is not None else record.created_us
+        self._customers[record.customer_ref] = CustomerRecord(
+            record.customer_ref, record.stripe_customer_id, record.anchor_day,
+            record.timezone, created, record.updated_us)
+
+
+class FakePrices:
+    def __init__(self, tables: CatalogTables) -> None:
+        self._prices = tables.prices
+
+    def put(self, metric: str, customer_ref: str, definition: str, now_us: int) -> bool:
+        kept = self._prices.get((metric, customer_ref))
+        created = kept.created_us if kept is not None else now_us
+        self._prices[(metric, customer_ref)] = StoredPrice(
+            metric, customer_ref, definition, created, now_us)
+        return kept is None
+
+    def get(self, metric: str, customer_ref: str) -> StoredPrice | None:
+        return self._prices.get((metric, customer_ref))
+
+    def for_customer(self, customer_ref: str) -> list[StoredPrice]:
+        wanted = (DEFAULT_CUSTOMER, customer_ref)
+        return [p for k, p in sorted(self._prices.items()) if k[1] in wanted]
+
+    def list(self, *, metric: str | None = None,
+             customer_ref: str | None = None) -> list[StoredPrice]:
+        return [p for k, p in sorted(self._prices.items())
+                if (metric is None or k[0] == metric)
+                and (customer_ref is None or k[1] == customer_ref)]
+
+    def delete(self, metric: str, customer_ref: str) -> bool:
+        return self._prices.pop((metric, customer_ref), None) is not None
+
+
+class FakeUnitOfWork:
+    """One tenant's transaction over the fake tables; only ``commit`` keeps its writes."""
+
+    def __init__(self, store: FakeStore, tenant_id: str, actor: str) -> None:
+        self._store = store
+        self._snapshot: FakeData | None = None
+        self._committed = False
+        self.tenant_id = tenant_id
+        self.actor = actor
+        self.request_id: str | None = None
+        data = store.data
+        catalog = data.catalogs.setdefault(tenant_id, CatalogTables())
+        ledger = data.ledgers.setdefault(tenant_id, LedgerTables())
+        self.events = FakeEvents(ledger)
+        self.counters = FakeCounters(ledger)
+        self.adjustments = FakeAdjustments(ledger)
+        self.period_closes = FakePeriodCloses(ledger)
+        self.backfills = FakeBackfills(ledger)
+        self.alerts = FakeAlerts(ledger.alerts)
+        self.metrics = FakeMetrics(catalog)
+        self.customers = FakeCustomers(catalog)
+        self.prices = FakePrices(catalog)
+        self.tenants = FakeTenants(data.tenants)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._snapshot = copy.deepcopy(self._store.data)
+        return self
+
+    def commit(self) -> None:
+        self._committed = True
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if not self._committed and self._snapshot is not None:
+            self._store.restore(self._snapshot)
+
+
+class FakeStore:
+    """Every tenant's tables in memory; one per test."""
+
+    def __init__(self) -> None:
+        self.data = FakeData()
+        self.actor = "system"
+
+    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
+                     actor: str | None = None) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self, tenant_id, actor or self.actor)
+
+    def add_tenant(self, tenant_id: str, now: datetime,
+                   metrics: Iterable[Mapping[str, Any]] = (), auto_create: bool = False) -> None:
+        """A tenant with metric definitions, stored as ``create_metric`` stores them."""
+        self.data.tenants[tenant_id] = TenantRecord(tenant_id, None, auto_create, to_micros(now))
+        with self.unit_of_work(tenant_id) as uow:
+            for definition in metrics:
+                metric = metric_from_dict(definition)
+                uow.metrics.add(metric.code, encode_metric(metric), to_micros(now))
+            uow.commit()
+
+    def restore(self, snapshot: FakeData) -> None:
+        """Roll back: put every table back as it was (in place, so repositories stay bound)."""
+        self.data.tenants.clear()
+        self.data.tenants.update(snapshot.tenants)
+        self.data.catalogs.clear()
+        self.data.catalogs.update(snapshot.catalogs)
+        self.data.ledgers.clear()
+        self.data.ledgers.update(snapshot.ledgers)
+
+
+def _conforms(uow: FakeUnitOfWork) -> IngestUnitOfWork:
+    return uow  # mypy checks here that the fake satisfies the port
+
+
+__all__ = ["FakeStore", "FakeUnitOfWork"]
