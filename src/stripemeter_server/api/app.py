@@ -36,8 +36,8 @@ from stripemeter_server.api.routes import (
     usage,
     voids,
 )
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.clock import Clock, SystemClock

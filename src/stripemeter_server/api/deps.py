@@ -10,16 +10,21 @@ import stamina
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
-from stripemeter_server.domain.errors import ForbiddenError, RateLimitedError, UnauthorizedError
+from stripemeter_server.config import Settings
+from stripemeter_server.domain.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    RetryableConflict,
+    UnauthorizedError,
+)
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.service.rebuild_jobs import RebuildRunner
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.unit_of_work import RetryableConflict, UnitOfWork
+from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from stripemeter_server.domain.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
+    RetryableConflict,
     StripeCallError,
     StripemeterError,
     StripeRetryableError,
@@ -24,7 +25,6 @@ from stripemeter_server.domain.errors import (
     ValidationError,
     WebhookSignatureError,
 )
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (ValidationError, 422),

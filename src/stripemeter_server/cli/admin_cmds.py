@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.service import tenancy

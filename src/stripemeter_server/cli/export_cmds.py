@@ -12,8 +12,8 @@ from typing import IO, Any
 import typer
 
 from stripemeter_server.api.serialize import dec, event_json, parse_time_param, ts
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli.records import write_rows
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.timestamps import from_micros, to_micros

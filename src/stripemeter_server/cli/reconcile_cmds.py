@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from stripemeter_server.api.settings import Settings, reconcile_policy
+from stripemeter_server.config import Settings, reconcile_policy
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.reconciliation import needs_attention
 from stripemeter_server.service.reconciliation_engine import execute

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from stripemeter_server.api import logs
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import MULTIPROC_ENV
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.service.health import parse_loops
 from stripemeter_server.service.tenancy import bootstrap

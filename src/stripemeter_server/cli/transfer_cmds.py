@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli import export_cmds
 from stripemeter_server.cli.import_progress import ImportProgress
 from stripemeter_server.cli.records import Row, detect_format, read_rows, text_input
+from stripemeter_server.config import Settings
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.events import EventLimits

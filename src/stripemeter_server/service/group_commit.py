@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import stamina
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest import BatchRequest, IngestOutcome, ingest_group
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 DEFAULT_MAX_GROUP_EVENTS = 5000
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import stamina
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.storage.unit_of_work import RetryableConflict, Store
+from stripemeter_server.storage.unit_of_work import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from stripemeter_server.domain.errors import (
+    RetryableConflict,
     StripemeterError,
     StripeRetryableError,
     UnavailableError,
@@ -34,7 +35,6 @@ from stripemeter_server.storage.invoice_flow_repo import (
     JOB_PENDING,
     WebhookJob,
 )
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from datetime import datetime
 
 import stamina
 
-from stripemeter_server.domain.errors import StripemeterError, ValidationError
+from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobRecord
-from stripemeter_server.storage.unit_of_work import RetryableConflict, UnitOfWork
+from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 

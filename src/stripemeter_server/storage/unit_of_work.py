@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from stripemeter_server.domain.errors import StripemeterError, UnavailableError
+from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.alerts_repo import AlertsRepository
 from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
@@ -52,12 +52,6 @@ from stripemeter_server.storage.stripe_accounts_repo import (
 from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-class RetryableConflict(StripemeterError):
-    """The database aborted the transaction to resolve contention; retrying is safe."""
-
-    code = "retryable_conflict"
 
 
 def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:

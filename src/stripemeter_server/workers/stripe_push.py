@@ -20,13 +20,12 @@ from datetime import datetime
 
 import stamina
 
-from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.domain.errors import RetryableConflict, StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.push_planner import plan_tenant
 from stripemeter_server.service.push_sender import PushPolicy, PushSender, SendReport
 from stripemeter_server.service.stripe_accounts import tenants_with_stripe
-from stripemeter_server.storage.unit_of_work import RetryableConflict
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000

@@ -9,12 +9,13 @@ from typing import Any
 
 import stamina
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.service.alerts import create_rule
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.corrections import create_adjustment
 from stripemeter_server.service.pricing import put_price
 from stripemeter_server.storage.alerts_repo import AlertEventRecord
-from stripemeter_server.storage.unit_of_work import RetryableConflict, Store
+from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant, us
 
 METRICS = [{"code": "calls", "aggregation": "sum"}]
