@@ -135,6 +135,6 @@ async def list_verdicts(state_filter: str | None = Query(None, alias="state", ma
     if state_filter is not None and state_filter not in VERDICT_STATES:
         raise ValidationError("state must be one of: agreed, held, released, reported",
                               code="invalid_field", field="state")
-    found = await run(state, who.tenant_id, lambda uow: uow.reconciliation.verdicts(
-        state=state_filter, limit=min(limit, runs.MAX_LIMIT)), read_only=True)
+    found = await run(state, who.tenant_id, lambda uow: runs.verdicts(
+        uow, state=state_filter, limit=limit), read_only=True)
     return {"data": [runs.verdict_view(v) for v in found]}
