@@ -17,6 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.reconciliation_runs import latest_results
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.reconciliation_repo import RunRecord
 from stripemeter_server.storage.unit_of_work import Store
 
@@ -41,9 +43,7 @@ class ReconciliationCollector(Collector):
 
     def _read(self) -> list[Metric]:
         try:
-            with self._store.unit_of_work(read_only=True) as uow:
-                runs = uow.reconciliation.latest_finished()
-                held = uow.reconciliation.held_count()
+            runs, held = run_use_case(self._store, "", latest_results, read_only=True)
         except StripemeterError:
             return []
         return families(runs, held)

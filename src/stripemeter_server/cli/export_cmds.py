@@ -16,10 +16,10 @@ from stripemeter_server.cli.records import write_rows
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import is_closed, load_metrics
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.storage.events_repo import EventFilter
 from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 
 EVENT_COLUMNS = ("idempotencyKey", "metric", "customerRef", "quantity", "ts", "receivedAt",

@@ -19,6 +19,7 @@ from stripemeter_server.domain.counters import value_delta
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import current_open_period, is_closed, spec_for
@@ -27,7 +28,6 @@ from stripemeter_server.service.usage import fold_events
 from stripemeter_server.storage.backfills_repo import BackfillRecord
 from stripemeter_server.storage.corrections_repo import AdjustmentRecord
 from stripemeter_server.storage.counters_repo import CounterKey
-from stripemeter_server.storage.events_repo import EventFilter
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 

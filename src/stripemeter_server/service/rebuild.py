@@ -16,12 +16,12 @@ from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
 from stripemeter_server.domain.periods import PeriodSpec, period_containing
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service import audit
 from stripemeter_server.service.catalog import customers_for, spec_for
 from stripemeter_server.storage.catalog_repo import CustomerRecord
 from stripemeter_server.storage.counters_repo import CounterKey, StoredCounter
-from stripemeter_server.storage.events_repo import EventFilter
 from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]

@@ -15,7 +15,12 @@ from datetime import datetime
 
 import stamina
 
-from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, ValidationError
+from stripemeter_server.domain.errors import (
+    NotFoundError,
+    RetryableConflict,
+    StripemeterError,
+    ValidationError,
+)
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.metrics_admin import get_metric
@@ -93,3 +98,11 @@ class RebuildRunner:
     def progress(self, job_id: str) -> int | None:
         with self._lock:
             return self._progress.get(job_id)
+
+
+def get_job(uow: UnitOfWork, job_id: str) -> RebuildJobRecord:
+    job = uow.rebuild_jobs.get(job_id)
+    if job is None:
+        raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
+                            field="id")
+    return job

@@ -204,3 +204,8 @@ def verdict_view(verdict: GateVerdict) -> dict[str, Any]:
             "driftLines": verdict.drift_lines, "moneyAtStake": _money(verdict.money_at_stake),
             "currency": verdict.currency, "firstSeenAt": _when(verdict.created_us),
             "updatedAt": _when(verdict.updated_us)}
+
+
+def latest_results(uow: UnitOfWork) -> tuple[list[RunRecord], int]:
+    """For ``/metrics``: each tenant's latest finished run, and invoices held right now."""
+    return uow.reconciliation.latest_finished(), uow.reconciliation.held_count()

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.storage import pg_bulk
 from stripemeter_server.storage.dialects import chunks, insert_for, is_postgres
@@ -50,20 +51,6 @@ def _event(row: Row[Any]) -> StoredEvent:
         row.voided_us,
         row.backfill_id,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class EventFilter:
-    metric: str | None = None
-    customer_ref: str | None = None
-    ts_from_us: int | None = None
-    ts_to_us: int | None = None
-    after_seq: int | None = None
-    include_void: bool = True
-    # Only events that count: not void, and not held in a backfill session that is not
-    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
-    only_counting: bool = False
-    backfill_id: str | None = None
 
 
 class EventsRepository:

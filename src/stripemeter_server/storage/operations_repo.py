@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.storage.dialects import insert_for, is_postgres
 from stripemeter_server.storage.schema import (
     audit_log,
@@ -29,16 +30,6 @@ class AuditRecord:
     before: str | None
     after: str | None
     request_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    action: str | None = None
-    actor: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    from_us: int | None = None
-    to_us: int | None = None
 
 
 class AuditRepository:

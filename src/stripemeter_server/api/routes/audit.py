@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import parse_time_param
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit as audit_service
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.operations_repo import AuditFilter
 
 router = APIRouter(tags=["audit"])
 
