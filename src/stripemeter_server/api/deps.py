@@ -21,9 +21,8 @@ from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.service.rebuild_jobs import RebuildRunner
-from stripemeter_server.service.runner import run_use_case
+from stripemeter_server.service.runner import UseCase, run_use_case
 from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 
@@ -98,7 +97,7 @@ def check_tenant(who: Principal, tenant_id: object) -> None:
 
 
 async def run(
-    state: AppState, tenant: str | Principal, fn: Callable[[UnitOfWork], T], *,
+    state: AppState, tenant: str | Principal, fn: UseCase[T], *,
     read_only: bool = False,
 ) -> T:
     """Run one use case through the shared runner (``service/runner.py``) in a worker thread.

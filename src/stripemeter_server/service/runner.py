@@ -21,6 +21,9 @@ from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 
 T = TypeVar("T")
 
+# A use case: a function of one unit of work. Entry points name this, not the storage types.
+UseCase = Callable[[UnitOfWork], T]
+
 # Short and bounded: a conflict clears in milliseconds, and a caller (an HTTP client, an
 # operator) is waiting; after the last attempt the conflict reaches it as a 503.
 RETRY_ATTEMPTS = 5
@@ -31,7 +34,7 @@ RETRY_WAIT_MAX_S = 0.5
 def run_use_case(
     store: Store,
     tenant_id: str,
-    use_case: Callable[[UnitOfWork], T],
+    use_case: UseCase[T],
     *,
     read_only: bool = False,
     actor: str | None = None,

@@ -19,12 +19,6 @@ from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
 from stripemeter_server.service import alerts as alerts_service
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.storage.alerts_repo import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.storage.unit_of_work import UnitOfWork
-
-
-def _events_after(uow: UnitOfWork, *, after_seq: int) -> list[AlertEventRecord]:
-    return alerts_service.list_events(uow, after_seq=after_seq, limit=PAGE)
-
 
 router = APIRouter(tags=["alerts"])
 
@@ -135,7 +129,8 @@ async def stream(request: Request,
         position, sent, beat = cursor, 0, time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            found = await run(state, tenant, partial(_events_after, after_seq=position),
+            found = await run(state, tenant, partial(alerts_service.list_events,
+                                                     after_seq=position, limit=PAGE),
                               read_only=True)
             for event in found:
                 yield sse_frame(event)
