@@ -113,7 +113,7 @@ def create_app(
         dependencies=[Depends(guard_request)],  # one input bound for every route (ADR 0006)
     )
     app.state.stripemeter = state
-    state.telemetry.registry.register(ReconciliationCollector(ctx.store))
+    state.telemetry.registry.register(ReconciliationCollector(ctx))
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, stripe_webhooks, pushes, audit, reconciliation,

@@ -17,18 +17,18 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.reconciliation_runs import latest_results
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.reconciliation_repo import RunRecord
-from stripemeter_server.storage.unit_of_work import Store
 
 CACHE_SECONDS = 5.0
 RUN_STATUSES = ("done", "failed")
 
 
 class ReconciliationCollector(Collector):
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Metric]] | None = None
 
@@ -43,7 +43,7 @@ class ReconciliationCollector(Collector):
 
     def _read(self) -> list[Metric]:
         try:
-            runs, held = run_use_case(self._store, "", latest_results, read_only=True)
+            runs, held = run_use_case(self._ctx.store, "", latest_results, read_only=True)
         except StripemeterError:
             return []
         return families(runs, held)
