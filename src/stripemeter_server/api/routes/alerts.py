@@ -95,7 +95,6 @@ async def deliveries(event_id: str, state: AppState = Depends(app_state),
             "data": [attempt_json(a) for a in attempts]}
 
 
-
 def _resume_point(header: str | None, query: int | None) -> int:
     """The stream's start: ``Last-Event-ID`` (header) or ``lastEventId``, bounded like
     every sequence, so a bad one is a 422 before the stream starts (never a dropped 200)."""
