@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from stripemeter_server.api.app import create_app
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from tests.integration.stripe_push.support import TEST_KEY, Env
 from tests.support.live_server import serving
 

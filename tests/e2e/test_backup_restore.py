@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.ingest import ingest_batch
 from stripemeter_server.service.metrics_admin import create_metric
-from stripemeter_server.service.ports.operations import AuditFilter
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.service.tenancy import bootstrap
 from stripemeter_server.storage import migrate

@@ -36,16 +36,16 @@ from stripemeter_server.api.routes import (
     usage,
     voids,
 )
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.api.ui import install_ui
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.group_commit import GroupCommitter
 from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file
+from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
 
@@ -116,14 +116,15 @@ def create_app(
         redoc_url=None,
     )
     app.state.stripemeter = state
-    state.telemetry.registry.register(ReconciliationCollector(ctx.store))
+    state.telemetry.registry.register(ReconciliationCollector(ctx))
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, stripe_webhooks, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
-    install_ui(app, ctx.stripe.cipher)
+    # Sessions are sealed with the secrets key; without one, with a key of this process's own.
+    install_ui(app, ctx.stripe.cipher or SecretBox(new_secret_key()))
 
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)

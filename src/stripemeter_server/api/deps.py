@@ -6,24 +6,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-import stamina
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import Telemetry
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import (
     ForbiddenError,
     RateLimitedError,
-    RetryableConflict,
     UnauthorizedError,
 )
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.runner import UseCase, run_use_case
 from stripemeter_server.service.tenancy import Principal
 
 T = TypeVar("T")
@@ -104,27 +102,15 @@ def check_tenant(who: Principal, tenant_id: object) -> None:
 
 
 async def run(
-    state: AppState, tenant: str | Principal, fn: Callable[[UnitOfWork], T], *,
+    state: AppState, tenant: str | Principal, fn: UseCase[T], *,
     read_only: bool = False,
 ) -> T:
-    """Run one use case as one transaction in a worker thread; retry on deadlock. Given the
-    request's ``Principal``, the unit of work names its key as the actor (audit log)."""
+    """Run one use case through the shared runner (``service/runner.py``) in a worker thread.
+    Given the request's ``Principal``, the unit of work names its key as the actor (audit log)."""
     if isinstance(tenant, Principal):
         tenant_id, actor, request_id = tenant.tenant_id, tenant.key_id, tenant.request_id
     else:
         tenant_id, actor, request_id = tenant, None, None
-
-    def once() -> T:
-        for attempt in stamina.retry_context(
-            on=RetryableConflict, attempts=5, wait_initial=0.01, wait_max=0.5
-        ):
-            with attempt, state.ctx.store.unit_of_work(
-                tenant_id, read_only=read_only, actor=actor
-            ) as uow:
-                uow.request_id = request_id
-                result = fn(uow)
-                uow.commit()
-                return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    return await run_in_threadpool(once)
+    return await run_in_threadpool(
+        run_use_case, state.ctx.store, tenant_id, fn,
+        read_only=read_only, actor=actor, request_id=request_id)

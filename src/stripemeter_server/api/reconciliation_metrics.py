@@ -17,16 +17,18 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.reconciliation import RunRecord
-from stripemeter_server.service.ports.unit_of_work import Store
+from stripemeter_server.service.reconciliation_runs import latest_results
+from stripemeter_server.service.runner import run_use_case
 
 CACHE_SECONDS = 5.0
 RUN_STATUSES = ("done", "failed")
 
 
 class ReconciliationCollector(Collector):
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Metric]] | None = None
 
@@ -41,9 +43,7 @@ class ReconciliationCollector(Collector):
 
     def _read(self) -> list[Metric]:
         try:
-            with self._store.unit_of_work(read_only=True) as uow:
-                runs = uow.reconciliation.latest_finished()
-                held = uow.reconciliation.held_count()
+            runs, held = run_use_case(self._ctx.store, "", latest_results, read_only=True)
         except StripemeterError:
             return []
         return families(runs, held)

@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from stripemeter_server.api.settings import Settings
-from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.service import tenancy
 from stripemeter_server.service.admission import configure_rate_limit
@@ -19,6 +18,7 @@ from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import RebuildReport, rebuild_requested
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.unit_of_work import Store
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -47,21 +47,17 @@ def tenants_create(
     ),
 ) -> None:
     """Create a tenant."""
-    store = _store()
-    with store.unit_of_work() as uow:
-        tenancy.create_tenant(
-            uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=SystemClock().now()
-        )
-        uow.commit()
+    now = SystemClock().now()
+    run_use_case(_store(), "", lambda uow: tenancy.create_tenant(
+        uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=now))
     typer.echo(f"created tenant {tenant}")
 
 
 @tenants.command("list")
 def tenants_list() -> None:
     """List tenants."""
-    with _store().unit_of_work(read_only=True) as uow:
-        for record in uow.tenants.list():
-            typer.echo(f"{record.tenant_id}\tautoCreateMetrics={record.auto_create_metrics}")
+    for record in run_use_case(_store(), "", tenancy.list_tenants, read_only=True):
+        typer.echo(f"{record.tenant_id}\tautoCreateMetrics={record.auto_create_metrics}")
 
 
 @tenants.command("rate-limit")
@@ -75,13 +71,17 @@ def tenants_rate_limit(
     if default == (rate is not None or burst is not None):
         typer.echo("error: give --rate/--burst, or --default", err=True)
         raise typer.Exit(2)
-    store = _store()
-    with store.unit_of_work(tenant) as uow:
-        if uow.tenants.get(tenant) is None:
-            typer.echo(f"error: no tenant {tenant!r}", err=True)
-            raise typer.Exit(2)
-        configure_rate_limit(uow, rate, burst, SystemClock().now())
-        uow.commit()
+    now = SystemClock().now()
+
+    def configure(uow: UnitOfWork) -> bool:
+        if not tenancy.tenant_exists(uow, tenant):
+            return False
+        configure_rate_limit(uow, rate, burst, now)
+        return True
+
+    if not run_use_case(_store(), tenant, configure):
+        typer.echo(f"error: no tenant {tenant!r}", err=True)
+        raise typer.Exit(2)
     typer.echo(f"rate limit of {tenant}: " + ("defaults" if default else
                                               f"rate={rate} burst={burst}"))
 
@@ -94,26 +94,29 @@ def keys_create(
     create_tenant: bool = typer.Option(False, help="Create the tenant if missing."),
 ) -> None:
     """Create an API key; the secret is printed once."""
-    store = _store()
     now = SystemClock().now()
-    with store.unit_of_work() as uow:
-        if create_tenant and uow.tenants.get(tenant) is None:
+    wanted = tenancy.parse_scopes(scopes)
+
+    def issue(uow: UnitOfWork) -> tenancy.IssuedKey:
+        if create_tenant and not tenancy.tenant_exists(uow, tenant):
             tenancy.create_tenant(uow, tenant, name=None, auto_create_metrics=False, now=now)
-        issued = tenancy.issue_key(uow, tenant, tenancy.parse_scopes(scopes), label=label, now=now)
-        uow.commit()
+        return tenancy.issue_key(uow, tenant, wanted, label=label, now=now)
+
+    issued = run_use_case(_store(), "", issue)
     typer.echo(f"{issued.record.key_id}\t{issued.secret}")
 
 
 @keys.command("list")
 def keys_list(tenant: str | None = typer.Option(None, help="Only this tenant.")) -> None:
     """List API keys (never their secrets)."""
-    with _store().unit_of_work(read_only=True) as uow:
-        for record in uow.api_keys.list(tenant):
-            state = "revoked" if record.revoked_us else "active"
-            typer.echo(
-                f"{record.tenant_id}\t{record.key_id}\t{record.prefix}…\t"
-                f"{','.join(sorted(record.scopes))}\t{state}"
-            )
+    found = run_use_case(_store(), "", lambda uow: tenancy.list_keys(uow, tenant),
+                         read_only=True)
+    for record in found:
+        state = "revoked" if record.revoked_us else "active"
+        typer.echo(
+            f"{record.tenant_id}\t{record.key_id}\t{record.prefix}…\t"
+            f"{','.join(sorted(record.scopes))}\t{state}"
+        )
 
 
 @keys.command("revoke")
@@ -122,10 +125,8 @@ def keys_revoke(
     tenant: str = typer.Option(..., help="Tenant id."),
 ) -> None:
     """Revoke an API key."""
-    store = _store()
-    with store.unit_of_work() as uow:
-        tenancy.revoke_key(uow, tenant, key_id, SystemClock().now())
-        uow.commit()
+    now = SystemClock().now()
+    run_use_case(_store(), "", lambda uow: tenancy.revoke_key(uow, tenant, key_id, now))
     typer.echo(f"revoked {key_id}")
 
 
@@ -135,20 +136,19 @@ def rebuild(
     customer: str | None = typer.Option(None, help="Only this customer."),
 ) -> None:
     """Recompute counters from the ledger (progress bar in a terminal, lines in CI)."""
-    store = _store()
     now = SystemClock().now()
     console = Console(stderr=True)
-    with store.unit_of_work(tenant) as uow:
-        if uow.tenants.get(tenant) is None:
-            raise NotFoundError(f"tenant {tenant!r} does not exist", code="tenant_not_found")
+
+    def rebuild_all(uow: UnitOfWork) -> list[RebuildReport]:
+        tenancy.get_tenant(uow, tenant)
         chosen = [get_metric(uow, metric)] if metric else list(load_metrics(uow).values())
-        for item in chosen:
-            report = _rebuild_one(uow, item, customer, now, console)
-            typer.echo(
-                f"rebuilt {report.metric}: {report.events} events, "
-                f"{report.counters} counters, {report.skipped} skipped"
-            )
-        uow.commit()
+        return [_rebuild_one(uow, item, customer, now, console) for item in chosen]
+
+    for report in run_use_case(_store(), tenant, rebuild_all):
+        typer.echo(
+            f"rebuilt {report.metric}: {report.events} events, "
+            f"{report.counters} counters, {report.skipped} skipped"
+        )
 
 
 def _rebuild_one(uow: UnitOfWork, metric: Metric, customer: str | None, now: datetime,

@@ -12,14 +12,14 @@ from typing import IO, Any
 import typer
 
 from stripemeter_server.api.serialize import dec, event_json, parse_time_param, ts
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli.records import write_rows
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import is_closed, load_metrics
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.service.ports.events import EventFilter
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.storage.unit_of_work import Store
 

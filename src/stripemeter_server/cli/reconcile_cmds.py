@@ -18,12 +18,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from stripemeter_server.api.settings import Settings, reconcile_policy
+from stripemeter_server.config import Settings, reconcile_policy
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.domain.reconciliation import needs_attention
+from stripemeter_server.service import tenancy
 from stripemeter_server.service.ports.reconciliation import LineRecord
 from stripemeter_server.service.reconciliation_engine import execute
-from stripemeter_server.service.reconciliation_runs import line_view, parse_scope, start_run
+from stripemeter_server.service.reconciliation_runs import (
+    line_view,
+    lines_needing_attention,
+    parse_scope,
+    start_run,
+)
+from stripemeter_server.service.runner import run_use_case
 
 ATTENTION_SHOWN = 200
 
@@ -70,21 +76,21 @@ def reconcile(
         if settings.auto_migrate or ctx.store.dialect == "sqlite":
             ctx.store.migrate()
         scope, _ = parse_scope(body)
-        with ctx.store.unit_of_work(tenant) as uow:
-            if uow.tenants.get(tenant) is None:
-                raise typer.BadParameter(f"tenant {tenant!r} does not exist",
-                                         param_hint="--tenant")
-            run = start_run(uow, scope, repair, ctx.clock.now(), trigger="cli")
-            uow.commit()
+        now = ctx.clock.now()
+        if not run_use_case(ctx.store, tenant, lambda uow: tenancy.tenant_exists(uow, tenant),
+                            read_only=True):
+            raise typer.BadParameter(f"tenant {tenant!r} does not exist", param_hint="--tenant")
+        run = run_use_case(ctx.store, tenant,
+                           lambda uow: start_run(uow, scope, repair, now, trigger="cli"))
         update, stop = _progress(console)
         try:
             done = execute(ctx, tenant, run.run_id, reconcile_policy(settings), update)
         finally:
             stop()
-        with ctx.store.unit_of_work(tenant, read_only=True) as uow:
-            lines = [x for x in uow.reconciliation.lines(run.run_id, limit=100_000)
-                     if needs_attention(x.status)][:ATTENTION_SHOWN]
-            unresolved = uow.reconciliation.unresolved_count(run.run_id)
+        lines, unresolved = run_use_case(
+            ctx.store, tenant,
+            lambda uow: lines_needing_attention(uow, run.run_id, ATTENTION_SHOWN),
+            read_only=True)
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None

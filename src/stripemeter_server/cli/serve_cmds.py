@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 
 from stripemeter_server.api import logs
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.api.telemetry import MULTIPROC_ENV
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.service.health import parse_loops
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.tenancy import bootstrap
 from stripemeter_server.storage.engine import masked_url
 
@@ -64,9 +65,9 @@ def serve(
     if settings.auto_migrate or ctx.store.dialect == "sqlite":
         ctx.store.migrate()
     try:
-        with ctx.store.unit_of_work() as uow:
-            issued = bootstrap(uow, ctx.clock.now(), settings.bootstrap_key)
-            uow.commit()
+        now = ctx.clock.now()
+        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(uow, now,
+                                                                   settings.bootstrap_key))
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
         raise typer.Exit(2) from None

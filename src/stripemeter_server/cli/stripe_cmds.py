@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from stripemeter_server.service.meter_sync import REFUSED, sync_tenant_meters
 
 stripe_app = typer.Typer(help="Work with the tenant's Stripe account.", no_args_is_help=True)

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli import export_cmds
 from stripemeter_server.cli.import_progress import ImportProgress
 from stripemeter_server.cli.records import Row, detect_format, read_rows, text_input
+from stripemeter_server.config import Settings
 from stripemeter_server.domain import exact_json
-from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.service import tenancy
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.history_import import (
     ImportTally,
@@ -21,6 +22,7 @@ from stripemeter_server.service.history_import import (
     import_batch,
     unresumable,
 )
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.unit_of_work import Store
 
 MAX_BATCH = 1000
@@ -93,9 +95,7 @@ def _flush(store: Store, tenant: str, batch: list[Row], backfill: str | None,
 
 
 def _check_tenant(store: Store, tenant: str) -> None:
-    with store.unit_of_work(read_only=True) as uow:
-        if uow.tenants.get(tenant) is None:
-            raise NotFoundError(f"tenant {tenant!r} does not exist", code="tenant_not_found")
+    run_use_case(store, "", lambda uow: tenancy.get_tenant(uow, tenant), read_only=True)
 
 
 def _write_rejects(path: Path, refused: list[Refusal]) -> None:

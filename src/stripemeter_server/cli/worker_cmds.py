@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from stripemeter_server.api import logs
-from stripemeter_server.api.settings import Settings, reconcile_policy
+from stripemeter_server.config import Settings, push_policy, reconcile_policy
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.push_sender import PushPolicy
 from stripemeter_server.storage.engine import masked_url
 from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 
@@ -27,13 +26,6 @@ if TYPE_CHECKING:
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
-
-
-def push_policy(settings: Settings) -> PushPolicy:
-    return PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
-                      lease_s=settings.push_lease_seconds,
-                      full_sweep_s=settings.push_full_sweep_seconds,
-                      max_retry_s=settings.push_retry_max_seconds)
 
 
 def reconciliation_worker(ctx: ServiceContext, settings: Settings) -> ReconciliationWorker:

@@ -13,6 +13,8 @@ error classes to HTTP statuses in exactly one table (``api/errors.py``).
     ├── PayloadTooLargeError     (413)
     ├── RateLimitedError         (429)
     ├── UnavailableError         (503) the store cannot be reached
+    ├── RetryableConflict        (503) the store aborted a transaction to resolve contention;
+    │                            the use-case runner retries the whole transaction
     ├── WebhookSignatureError    (400) a Stripe webhook's signature does not verify
     └── StripeCallError          (502) a call to Stripe failed (translated by stripe/gateway.py)
         ├── StripeRetryableError     5xx, timeouts, lost connections, lock contention
@@ -80,7 +82,8 @@ class UnavailableError(StripemeterError):
 
 
 class RetryableConflict(StripemeterError):
-    """The store aborted the transaction to resolve contention; retrying it whole is safe."""
+    """The database aborted the transaction to resolve contention (a deadlock, a
+    serialization failure, a busy SQLite file); running it again from the start is safe."""
 
     code = "retryable_conflict"
 

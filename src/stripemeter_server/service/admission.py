@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.token_bucket import BucketLimits, Decision, take
 from stripemeter_server.service import audit
+from stripemeter_server.service.ports.catalog import TenantRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal, authenticate
 
@@ -114,3 +115,11 @@ def rate_limit_view(uow: UnitOfWork, defaults: BucketLimits) -> RateLimitView:
     limits = limits_for(configured, defaults)
     source = "default" if configured == (None, None) else "tenant"
     return RateLimitView(limits.rate, limits.burst, source)
+
+
+def tenant_limits(uow: UnitOfWork, defaults: BucketLimits) -> tuple[TenantRecord, RateLimitView]:
+    """The unit of work's tenant and the rate limit in force for it."""
+    record = uow.tenants.get(uow.tenant_id)
+    if record is None:
+        raise NotFoundError(f"tenant {uow.tenant_id!r} does not exist", code="tenant_not_found")
+    return record, rate_limit_view(uow, defaults)

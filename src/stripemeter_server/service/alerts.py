@@ -20,13 +20,18 @@ from typing import Any
 
 from stripemeter_server.domain.alerts import AlertKind, AlertRule, Recurrence, rule_from_dict
 from stripemeter_server.domain.alerts import rule_to_dict as _rule_to_dict
-from stripemeter_server.domain.bounded import check_text
+from stripemeter_server.domain.bounded import check_text, is_sequence
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.pricing import Price
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog import load_metrics
-from stripemeter_server.service.ports.alerts import AlertEventRecord, AlertRuleRecord
+from stripemeter_server.service.ports.alerts import (
+    AlertEventRecord,
+    AlertRuleRecord,
+    DeliveryAttempt,
+    OutboxItem,
+)
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 from stripemeter_server.service.pricing import cost_of, effective_prices
@@ -236,3 +241,27 @@ def event_body(event: AlertEventRecord) -> dict[str, Any]:
 
 __all__ = ["RuleView", "create_rule", "delete_rule", "evaluate_alerts", "event_body",
            "get_rule", "list_rules", "update_rule"]
+
+
+def list_events(uow: UnitOfWork, *, after_seq: int, limit: int, rule_id: str | None = None,
+                customer_ref: str | None = None) -> list[AlertEventRecord]:
+    """Fired alert events after ``after_seq`` (the per-tenant sequence), oldest first."""
+    return uow.alerts.events(after_seq=after_seq, limit=limit, rule_id=rule_id,
+                             customer_ref=customer_ref)
+
+
+def find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
+    """An alert event by its id or, failing that, by its sequence number."""
+    event = uow.alerts.get_event(event_id)
+    if event is None and is_sequence(event_id):
+        event = uow.alerts.event_by_seq(int(event_id))
+    if event is None:
+        raise NotFoundError(f"alert event {event_id!r} does not exist",
+                            code="alert_event_not_found", field="id")
+    return event
+
+
+def deliveries(uow: UnitOfWork, event_id: str) -> tuple[list[OutboxItem], list[DeliveryAttempt]]:
+    """An alert event's webhook deliveries and every attempt made on them."""
+    event = find_event(uow, event_id)
+    return uow.alerts.outbox_for_event(event.seq), uow.alerts.attempts(event.seq)

@@ -93,3 +93,18 @@ def _record(
     audit.record(uow, now, f"{kind}.{'approve' if decision == APPROVED else 'reject'}", kind,
                  subject_id, before={"status": PENDING, "requestedBy": requested_by},
                  after={"status": decision})
+
+
+def four_eyes(uow: UnitOfWork) -> bool:
+    """Whether the tenant's corrections need a second key's approval."""
+    return uow.approvals.four_eyes()
+
+
+def adjustment_with_approval(
+    uow: UnitOfWork, adjustment_id: str
+) -> tuple[AdjustmentRecord, ApprovalRecord | None]:
+    record = uow.adjustments.get(adjustment_id)
+    if record is None:
+        raise NotFoundError(f"adjustment {adjustment_id!r} does not exist",
+                            code="adjustment_not_found", field="id")
+    return record, uow.approvals.get(adjustment_id)

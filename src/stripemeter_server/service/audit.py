@@ -18,8 +18,9 @@ from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier, is_sequence, parse_sequence
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
-from stripemeter_server.service.ports.operations import AuditFilter, AuditRecord
+from stripemeter_server.service.ports.operations import AuditRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 CHANGED = "changed"

@@ -19,13 +19,13 @@ from stripemeter_server.domain.counters import value_delta
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.alerts import evaluate_alerts
 from stripemeter_server.service.catalog import current_open_period, is_closed, spec_for
 from stripemeter_server.service.ports.backfills import BackfillRecord
 from stripemeter_server.service.ports.corrections import AdjustmentRecord
 from stripemeter_server.service.ports.counters import CounterKey
-from stripemeter_server.service.ports.events import EventFilter
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import rebuild_metric
 from stripemeter_server.service.usage import fold_events

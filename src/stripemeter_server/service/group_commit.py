@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-import stamina
-
-from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_parsed, parse_group
+from stripemeter_server.service.runner import run_use_case
 
 DEFAULT_MAX_GROUP_EVENTS = 5000
 
@@ -115,11 +113,5 @@ class GroupCommitter:
 
     def _run(self, tenant_id: str, requests: list[BatchRequest]) -> list[IngestOutcome]:
         group = parse_group(requests, tenant_id, self._ctx.limits)  # before the transaction
-        for attempt in stamina.retry_context(
-            on=RetryableConflict, attempts=5, wait_initial=0.01, wait_max=0.5
-        ):
-            with attempt, self._ctx.store.unit_of_work(tenant_id) as uow:
-                outcomes = ingest_parsed(uow, group, now=self._ctx.clock.now())
-                uow.commit()
-                return outcomes
-        raise AssertionError("unreachable")  # pragma: no cover
+        return run_use_case(self._ctx.store, tenant_id,
+                            lambda uow: ingest_parsed(uow, group, now=self._ctx.clock.now()))

@@ -41,3 +41,9 @@ def worker_health(uow: UnitOfWork, now: datetime, required: Iterable[str],
                        **({} if ok else {"reason": f"no beat for {age:.0f} s "
                                                    f"(limit {stale_seconds:.0f} s)"})}
     return all(loop["ok"] for loop in loops.values()), loops
+
+
+def open_periods_and_beats(uow: UnitOfWork, now: datetime) -> tuple[int, dict[str, int]]:
+    """For ``/metrics``: billing periods still in progress (all tenants) and each loop's
+    freshest heartbeat (µs)."""
+    return uow.gauges.open_periods(to_micros(now)), uow.heartbeats.latest()

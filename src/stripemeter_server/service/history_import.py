@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import stamina
-
-from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.ingest import ingest_batch
 from stripemeter_server.service.ports.unit_of_work import Store
+from stripemeter_server.service.runner import run_use_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +51,8 @@ def import_batch(
     tally: ImportTally,
 ) -> None:
     """Ingest one batch (retried whole on a deadlock) and add its outcome to ``tally``."""
-    for attempt in stamina.retry_context(on=RetryableConflict, attempts=10, wait_initial=0.05,
-                                         wait_max=2.0):
-        with attempt, store.unit_of_work(tenant_id) as uow:
-            outcome = ingest_batch(uow, list(events), now=now, limits=limits, actor=actor)
-            uow.commit()
+    outcome = run_use_case(store, tenant_id, lambda uow: ingest_batch(
+        uow, list(events), now=now, limits=limits, actor=actor))
     tally.lines += len(events)
     for result in outcome.results:
         if result.status == "accepted":

@@ -16,6 +16,8 @@ from stripemeter_server.domain.money import zero_amount
 from stripemeter_server.domain.pricing import Price, Quote
 from stripemeter_server.domain.projection import ProjectionLine, project_line
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.backfills import open_sessions_for
+from stripemeter_server.service.ports.backfills import BackfillRecord
 from stripemeter_server.service.ports.corrections import AdjustmentRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.pricing import cost_of, effective_prices
@@ -146,3 +148,13 @@ def current_costs(uow: UnitOfWork, customer_ref: str,
     """The current cost of each listed metric (``None`` where the metric has no price)."""
     prices = effective_prices(uow, customer_ref)
     return {u.metric.code: cost_of(prices.get(u.metric.code), u.value) for u in usages}
+
+
+def current_with_costs(
+    uow: UnitOfWork, customer_ref: str, now: datetime, metric: str | None
+) -> tuple[list[PeriodUsage], dict[str, Quote | None], list[BackfillRecord]]:
+    """What a current-usage read shows, from one snapshot: each metric's open period, its
+    cost, and the backfill sessions whose events these values do not include yet."""
+    found = current_usage(uow, customer_ref, now, metric)
+    return found, current_costs(uow, customer_ref, found), open_sessions_for(
+        uow, customer_ref, metric)

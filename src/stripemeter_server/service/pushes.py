@@ -136,3 +136,8 @@ def push_health(stats: PushStats, now: datetime) -> dict[str, Any]:
     if stats.oldest_pending_us is not None:
         lag = max(0.0, (to_micros(now) - stats.oldest_pending_us) / 1_000_000)
     return {"lagSeconds": round(lag, 3), "pending": stats.pending, "failed": stats.failed}
+
+
+def current_push_health(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    """``push_health`` of the outbox as it stands (all tenants)."""
+    return push_health(uow.pushes.stats(), now)

@@ -13,15 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import stamina
-
-from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, ValidationError
+from stripemeter_server.domain.errors import (
+    NotFoundError,
+    StripemeterError,
+    ValidationError,
+)
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.ports.rebuild_jobs import RebuildJobRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild import rebuild_metric
+from stripemeter_server.service.runner import run_use_case
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 
@@ -46,23 +49,20 @@ def run_rebuild_job(
     ctx: ServiceContext, tenant_id: str, job: RebuildJobRecord, progress: Callable[[int], None]
 ) -> None:
     """Do the job (retried whole on a deadlock); a failure is recorded on the job's row."""
+    def rebuild(uow: UnitOfWork) -> None:
+        metric = get_metric(uow, job.metric)
+        report = rebuild_metric(uow, metric, customer_ref=job.customer_ref,
+                                now_us=to_micros(ctx.clock.now()), progress=progress)
+        uow.rebuild_jobs.finish(job.job_id, status=SUCCEEDED, events=report.events,
+                                counters=report.counters, skipped=report.skipped,
+                                finished_us=to_micros(ctx.clock.now()))
+
     try:
-        for attempt in stamina.retry_context(on=RetryableConflict, attempts=5,
-                                             wait_initial=0.05, wait_max=1.0):
-            with attempt, ctx.store.unit_of_work(tenant_id) as uow:
-                metric = get_metric(uow, job.metric)
-                report = rebuild_metric(uow, metric, customer_ref=job.customer_ref,
-                                        now_us=to_micros(ctx.clock.now()), progress=progress)
-                uow.rebuild_jobs.finish(job.job_id, status=SUCCEEDED, events=report.events,
-                                        counters=report.counters, skipped=report.skipped,
-                                        finished_us=to_micros(ctx.clock.now()))
-                uow.commit()
+        run_use_case(ctx.store, tenant_id, rebuild)
     except Exception as exc:  # recorded for the poller, whatever it was
         reason = exc.message if isinstance(exc, StripemeterError) else type(exc).__name__
-        with ctx.store.unit_of_work(tenant_id) as uow:
-            uow.rebuild_jobs.finish(job.job_id, status=FAILED, error=reason,
-                                    finished_us=to_micros(ctx.clock.now()))
-            uow.commit()
+        run_use_case(ctx.store, tenant_id, lambda uow: uow.rebuild_jobs.finish(
+            job.job_id, status=FAILED, error=reason, finished_us=to_micros(ctx.clock.now())))
 
 
 @dataclass
@@ -93,3 +93,11 @@ class RebuildRunner:
     def progress(self, job_id: str) -> int | None:
         with self._lock:
             return self._progress.get(job_id)
+
+
+def get_job(uow: UnitOfWork, job_id: str) -> RebuildJobRecord:
+    job = uow.rebuild_jobs.get(job_id)
+    if job is None:
+        raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
+                            field="id")
+    return job

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from stripemeter_server.domain.alerts import AlertKind, rule_from_dict
 from stripemeter_server.domain.errors import StripeCallError, ValidationError
@@ -36,6 +37,10 @@ def gate_setting(uow: UnitOfWork, default_lead_seconds: int = DEFAULT_LEAD_SECON
                  ) -> GateSetting:
     found = uow.reconciliation.gate()
     return found or GateSetting(DEFAULT_GATE, default_lead_seconds)
+
+
+def gate_view(setting: GateSetting) -> dict[str, Any]:
+    return {"gate": setting.gate, "leadSeconds": setting.lead_seconds}
 
 
 def put_gate_setting(uow: UnitOfWork, body: object, now: datetime,

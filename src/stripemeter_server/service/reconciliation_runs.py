@@ -16,7 +16,7 @@ from typing import Any
 from stripemeter_server.domain.bounded import check_identifier, parse_sequence
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
-from stripemeter_server.domain.reconciliation import LineStatus
+from stripemeter_server.domain.reconciliation import LineStatus, needs_attention
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.ports.reconciliation import GateVerdict, LineRecord, RunRecord
@@ -141,6 +141,19 @@ def run_with_lines(uow: UnitOfWork, run_id: str, *, status: str | None, after: s
             "nextCursor": str(page[-1].line_no) if len(lines) > limit else None}
 
 
+def lines_needing_attention(uow: UnitOfWork, run_id: str,
+                            shown: int) -> tuple[list[LineRecord], int]:
+    """Up to ``shown`` lines an operator should look at, and how many stay unresolved."""
+    lines = [x for x in uow.reconciliation.lines(run_id, limit=100_000)
+             if needs_attention(x.status)][:shown]
+    return lines, uow.reconciliation.unresolved_count(run_id)
+
+
+def verdicts(uow: UnitOfWork, *, state: str | None, limit: int) -> list[GateVerdict]:
+    """The newest invoice-gate verdicts, optionally of one state."""
+    return uow.reconciliation.verdicts(state=state, limit=min(limit, MAX_LIMIT))
+
+
 def _run_cursor(cursor: str | None) -> tuple[int, str] | None:
     """``{created µs}.{run id}`` as this API returned it; anything else names the field."""
     if cursor is None:
@@ -191,3 +204,8 @@ def verdict_view(verdict: GateVerdict) -> dict[str, Any]:
             "driftLines": verdict.drift_lines, "moneyAtStake": _money(verdict.money_at_stake),
             "currency": verdict.currency, "firstSeenAt": _when(verdict.created_us),
             "updatedAt": _when(verdict.updated_us)}
+
+
+def latest_results(uow: UnitOfWork) -> tuple[list[RunRecord], int]:
+    """For ``/metrics``: each tenant's latest finished run, and invoices held right now."""
+    return uow.reconciliation.latest_finished(), uow.reconciliation.held_count()

@@ -204,3 +204,23 @@ def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None) -> IssuedKey |
         return None
     create_tenant(uow, "default", name="Default tenant", auto_create_metrics=True, now=now)
     return issue_key(uow, "default", SCOPES, label="bootstrap", now=now, secret=secret)
+
+
+def list_tenants(uow: UnitOfWork) -> list[TenantRecord]:
+    return uow.tenants.list()
+
+
+def tenant_exists(uow: UnitOfWork, tenant_id: str) -> bool:
+    return uow.tenants.get(tenant_id) is not None
+
+
+def get_tenant(uow: UnitOfWork, tenant_id: str) -> TenantRecord:
+    record = uow.tenants.get(tenant_id)
+    if record is None:
+        raise NotFoundError(f"tenant {tenant_id!r} does not exist", code="tenant_not_found")
+    return record
+
+
+def list_keys(uow: UnitOfWork, tenant_id: str | None) -> list[ApiKeyRecord]:
+    """Every key of ``tenant_id`` (None: of every tenant), never a secret."""
+    return uow.api_keys.list(tenant_id)

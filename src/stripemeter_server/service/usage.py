@@ -19,11 +19,12 @@ from stripemeter_server.domain.periods import (
     period_containing,
     periods_overlapping,
 )
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog import is_closed, load_metrics, spec_for
 from stripemeter_server.service.metrics_admin import get_metric
 from stripemeter_server.service.ports.corrections import PeriodClose
-from stripemeter_server.service.ports.events import EventFilter, StoredEvent
+from stripemeter_server.service.ports.events import StoredEvent
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_HISTORY_POINTS = 5000

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.ports.events import CountingRow, EventFilter, StoredEvent
+from stripemeter_server.service.ports.events import CountingRow, StoredEvent
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import backfills, events
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.service.ports.operations import (
-    AuditFilter,
     AuditRecord,
     BucketRow,
     Heartbeat,

@@ -36,6 +36,7 @@ from stripemeter_server.service.ports.alerts import (
     OutboxItem,
 )
 from stripemeter_server.service.ports.unit_of_work import Store
+from stripemeter_server.service.runner import run_use_case
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000
@@ -84,10 +85,9 @@ class AlertDeliveryWorker:
     def run_once(self, now: datetime | None = None) -> int:
         """One pass: claim what is due at ``now`` and attempt each; returns attempts made."""
         at = now or self._clock.now()
-        with self._store.unit_of_work() as uow:
-            items = uow.alerts.claim_due(to_micros(at), int(self._policy.lease.total_seconds()
-                                                            * MICROS), self._policy.batch)
-            uow.commit()
+        lease_us = int(self._policy.lease.total_seconds() * MICROS)
+        items = run_use_case(self._store, "", lambda uow: uow.alerts.claim_due(
+            to_micros(at), lease_us, self._policy.batch))
         if len(items) <= 1:
             for item in items:
                 self._attempt(item, at)
@@ -109,9 +109,9 @@ class AlertDeliveryWorker:
                 stop.wait(interval_seconds)
 
     def _attempt(self, item: OutboxItem, now: datetime) -> None:
-        with self._store.unit_of_work(item.tenant_id, read_only=True) as uow:
-            event = uow.alerts.event_by_seq(item.event_seq)
-            rule = uow.alerts.get_rule(item.rule_id)
+        event, rule = run_use_case(self._store, item.tenant_id, lambda uow: (
+            uow.alerts.event_by_seq(item.event_seq), uow.alerts.get_rule(item.rule_id)),
+            read_only=True)
         attempt = item.attempts + 1
         if event is None or rule is None or rule.secret is None:
             self._record(item, now, attempt, None, "cancelled", "the alert rule was deleted",
@@ -158,7 +158,6 @@ class AlertDeliveryWorker:
             url=item.url, attempted_us=to_micros(now), status_code=status_code, outcome=outcome,
             error=error, duration_us=duration_us,
             next_attempt_us=None if next_at is None else to_micros(next_at))
-        with self._store.unit_of_work(item.tenant_id) as uow:
-            uow.alerts.record_attempt(record, status=status, now_us=to_micros(now))
-            uow.commit()
+        run_use_case(self._store, item.tenant_id, lambda uow: uow.alerts.record_attempt(
+            record, status=status, now_us=to_micros(now)))
 

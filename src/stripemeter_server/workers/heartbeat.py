@@ -21,6 +21,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.ports.operations import Heartbeat
 from stripemeter_server.service.ports.unit_of_work import Store
+from stripemeter_server.service.runner import run_use_case
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ class BeatingStop(threading.Event):
         beat = Heartbeat(**{**{k: getattr(self._beat, k) for k in Heartbeat.__slots__},
                             "beat_us": to_micros(self._clock.now())})
         try:
-            with self._store.unit_of_work() as uow:
-                uow.heartbeats.beat(beat)
-                uow.commit()
+            run_use_case(self._store, "", lambda uow: uow.heartbeats.beat(beat))
         except StripemeterError:  # the database is away: the stale beat will say so
             log.warning("could not record the heartbeat of %s", beat.loop)

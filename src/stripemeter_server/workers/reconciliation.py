@@ -11,6 +11,7 @@ from datetime import datetime
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.reconciliation_engine import RunPolicy, execute
 from stripemeter_server.service.reconciliation_schedule import schedule_due
+from stripemeter_server.service.runner import run_use_case
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ class ReconciliationWorker:
         at = now or self._ctx.clock.now()
         if self._schedule:
             schedule_due(self._ctx, at, self._lead)
-        with self._ctx.store.unit_of_work(read_only=True) as uow:
-            waiting = uow.reconciliation.queued_runs(self._batch)
+        waiting = run_use_case(self._ctx.store, "",
+                               lambda uow: uow.reconciliation.queued_runs(self._batch),
+                               read_only=True)
         executed = 0
         for tenant, run_id in waiting:
             try:

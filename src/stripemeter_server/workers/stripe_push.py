@@ -18,13 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import stamina
-
-from stripemeter_server.domain.errors import RetryableConflict, StripemeterError
+from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.push_planner import plan_tenant
 from stripemeter_server.service.push_sender import PushPolicy, PushSender, SendReport
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_accounts import tenants_with_stripe
 
 log = logging.getLogger(__name__)
@@ -81,8 +80,8 @@ class StripePushWorker:
         sweep = full or self._last_full_us is None or \
             now_us - self._last_full_us >= self._policy.full_sweep_s * MICROS
         since = None if sweep else self._since_us
-        with self._ctx.store.unit_of_work(read_only=True) as uow:
-            tenants = tenants_with_stripe(uow, self._ctx.stripe.environment)
+        tenants = run_use_case(self._ctx.store, "", lambda uow: tenants_with_stripe(
+            uow, self._ctx.stripe.environment), read_only=True)
         planned = sum(self._plan_tenant(tenant, at, since) for tenant in tenants)
         self._since_us = now_us - int(self._policy.overlap_s * MICROS)
         if sweep:
@@ -91,22 +90,17 @@ class StripePushWorker:
 
     def _plan_tenant(self, tenant: str, at: datetime, since_us: int | None) -> int:
         try:
-            for attempt in stamina.retry_context(on=RetryableConflict, attempts=5,
-                                                 wait_initial=0.01, wait_max=0.5):
-                with attempt, self._ctx.store.unit_of_work(tenant) as uow:
-                    planned = plan_tenant(uow, at, since_us=since_us)
-                    uow.commit()
-                    return planned
+            return run_use_case(self._ctx.store, tenant,
+                                lambda uow: plan_tenant(uow, at, since_us=since_us))
         except StripemeterError:
             log.exception("planning pushes for tenant %s failed", tenant)
         return 0
 
     def send_due(self, at: datetime) -> tuple[int, SendReport]:
         now_us = to_micros(at)
-        with self._ctx.store.unit_of_work() as uow:
-            rows = uow.pushes.claim_due(now_us, int(self._policy.lease_s * MICROS),
-                                        self._policy.batch)
-            uow.commit()
+        lease_us = int(self._policy.lease_s * MICROS)
+        rows = run_use_case(self._ctx.store, "", lambda uow: uow.pushes.claim_due(
+            now_us, lease_us, self._policy.batch))
         return len(rows), self._sender.send(rows, at)
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:

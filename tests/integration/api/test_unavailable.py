@@ -7,7 +7,7 @@ import socket
 from fastapi.testclient import TestClient
 
 from stripemeter_server.api.app import create_app
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.storage.unit_of_work import Store

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli.main import app
 from stripemeter_server.cli.serve_cmds import _print_welcome
+from stripemeter_server.config import Settings
 from stripemeter_server.storage.engine import masked_url
 from tests.support.postgres import PostgresServer
 

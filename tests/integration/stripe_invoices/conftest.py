@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stripemeter_server.api.app import create_app
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.stripe_port import StripeCredentials, StripePort

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from stripemeter_server.api.app import create_app
-from stripemeter_server.api.settings import Settings
 from stripemeter_server.cli.main import app
+from stripemeter_server.config import Settings
 from stripemeter_server.service.catalog import load_metrics
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stripemeter_server.api.app import create_app
-from stripemeter_server.api.settings import Settings
+from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from stripemeter_server.api.ui.render import format_money, format_number
 from stripemeter_server.api.ui.session import SessionSealer
+from stripemeter_server.storage.secret_box import SecretBox, new_secret_key
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 
@@ -37,7 +38,7 @@ def test_a_missing_amount_is_a_dash() -> None:
 
 
 def test_a_sealed_session_opens_until_it_expires() -> None:
-    sealer = SessionSealer(None, ttl=timedelta(hours=1))
+    sealer = SessionSealer(_box(), ttl=timedelta(hours=1))
     session, sealed = sealer.issue("smk_secret_key", NOW)
     opened = sealer.open(sealed, NOW + timedelta(minutes=59))
     assert opened is not None and opened.csrf == session.csrf
@@ -45,10 +46,14 @@ def test_a_sealed_session_opens_until_it_expires() -> None:
 
 
 def test_another_apps_cookie_does_not_open() -> None:
-    _, sealed = SessionSealer(None).issue("smk_secret_key", NOW)
-    assert SessionSealer(None).open(sealed, NOW) is None
+    _, sealed = SessionSealer(_box()).issue("smk_secret_key", NOW)
+    assert SessionSealer(_box()).open(sealed, NOW) is None
 
 
 def test_the_session_repr_hides_the_key() -> None:
-    session, _ = SessionSealer(None).issue("smk_secret_key", NOW)
+    session, _ = SessionSealer(_box()).issue("smk_secret_key", NOW)
     assert "smk_secret_key" not in repr(session)
+
+
+def _box() -> SecretBox:
+    return SecretBox(new_secret_key())

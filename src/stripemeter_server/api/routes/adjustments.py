@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service import corrections
 from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
 from stripemeter_server.service.tenancy import Principal
 
@@ -27,7 +28,7 @@ async def list_adjustments(
     found = await run(
         state,
         who.tenant_id,
-        lambda uow: uow.adjustments.find(metric=metric, customer_ref=customer_ref),
+        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref),
         read_only=True,
     )
     return {"data": [adjustment_json(a) for a in found]}

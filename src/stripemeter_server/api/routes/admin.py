@@ -10,8 +10,7 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service import admission, tenancy
-from stripemeter_server.service.ports.catalog import ApiKeyRecord, TenantRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.catalog import ApiKeyRecord
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["admin"])
@@ -34,11 +33,9 @@ def key_json(record: ApiKeyRecord) -> dict[str, Any]:
 async def tenants(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
-    def read(uow: UnitOfWork) -> tuple[TenantRecord | None, admission.RateLimitView]:
-        return uow.tenants.get(who.tenant_id), admission.rate_limit_view(uow, state.rate_defaults)
-
-    record, limit = await run(state, who.tenant_id, read, read_only=True)
-    assert record is not None
+    record, limit = await run(
+        state, who.tenant_id, lambda uow: admission.tenant_limits(uow, state.rate_defaults),
+        read_only=True)
     return {
         "data": [
             {
@@ -58,7 +55,7 @@ async def list_keys(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     found = await run(
-        state, who.tenant_id, lambda uow: uow.api_keys.list(who.tenant_id), read_only=True
+        state, who.tenant_id, lambda uow: tenancy.list_keys(uow, who.tenant_id), read_only=True
     )
     return {"data": [key_json(k) for k in found]}
 

@@ -15,17 +15,10 @@ from fastapi.responses import StreamingResponse
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.alerts import rule_to_dict
-from stripemeter_server.domain.bounded import MAX_SEQUENCE, is_sequence, parse_sequence
-from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
 from stripemeter_server.service import alerts as alerts_service
 from stripemeter_server.service.ports.alerts import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
-
-
-def _events_after(uow: UnitOfWork, *, after_seq: int) -> list[AlertEventRecord]:
-    return uow.alerts.events(after_seq=after_seq, limit=PAGE)
-
 
 router = APIRouter(tags=["alerts"])
 
@@ -84,8 +77,8 @@ async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
                       customer_ref: str | None = Query(None, alias="customerRef"),
                       state: AppState = Depends(app_state),
                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, lambda uow: uow.alerts.events(
-        after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref),
+    found = await run(state, who.tenant_id, lambda uow: alerts_service.list_events(
+        uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref),
         read_only=True)
     return {"data": [alerts_service.event_body(e) for e in found],
             "nextAfter": found[-1].seq if found else after}
@@ -95,23 +88,11 @@ async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
             summary="Webhook deliveries of an alert event and every attempt")
 async def deliveries(event_id: str, state: AppState = Depends(app_state),
                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    def read(uow: UnitOfWork) -> tuple[list[OutboxItem], list[DeliveryAttempt]]:
-        event = _find_event(uow, event_id)
-        return uow.alerts.outbox_for_event(event.seq), uow.alerts.attempts(event.seq)
-
-    outbox, attempts = await run(state, who.tenant_id, read, read_only=True)
+    outbox, attempts = await run(
+        state, who.tenant_id, lambda uow: alerts_service.deliveries(uow, event_id),
+        read_only=True)
     return {"eventId": event_id, "deliveries": [outbox_json(o) for o in outbox],
             "data": [attempt_json(a) for a in attempts]}
-
-
-def _find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
-    event = uow.alerts.get_event(event_id)
-    if event is None and is_sequence(event_id):
-        event = uow.alerts.event_by_seq(int(event_id))
-    if event is None:
-        raise NotFoundError(f"alert event {event_id!r} does not exist",
-                            code="alert_event_not_found", field="id")
-    return event
 
 
 def _resume_point(header: str | None, query: int | None) -> int:
@@ -147,7 +128,8 @@ async def stream(request: Request,
         position, sent, beat = cursor, 0, time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            found = await run(state, tenant, partial(_events_after, after_seq=position),
+            found = await run(state, tenant, partial(alerts_service.list_events,
+                                                     after_seq=position, limit=PAGE),
                               read_only=True)
             for event in found:
                 yield sse_frame(event)

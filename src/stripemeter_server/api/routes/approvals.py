@@ -9,9 +9,14 @@ from fastapi import APIRouter, Body, Depends
 from stripemeter_server.api.corrections_json import approval_json
 from stripemeter_server.api.deps import AppState, app_state, require, run
 from stripemeter_server.api.serialize import adjustment_json
-from stripemeter_server.domain.errors import NotFoundError, ValidationError
-from stripemeter_server.service.approvals import APPROVED, decide_adjustment, set_four_eyes
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.approvals import (
+    APPROVED,
+    adjustment_with_approval,
+    decide_adjustment,
+    four_eyes,
+    set_four_eyes,
+)
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["corrections"])
@@ -22,7 +27,7 @@ REJECTED = "rejected"
 async def get_policy(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    on = await run(state, who.tenant_id, lambda uow: uow.approvals.four_eyes(), read_only=True)
+    on = await run(state, who.tenant_id, four_eyes, read_only=True)
     return {"fourEyes": on}
 
 
@@ -45,15 +50,10 @@ async def get_adjustment(
     adjustment_id: str, state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    def read(uow: UnitOfWork) -> dict[str, Any]:
-        record = uow.adjustments.get(adjustment_id)
-        if record is None:
-            raise NotFoundError(f"adjustment {adjustment_id!r} does not exist",
-                                code="adjustment_not_found", field="id")
-        return {**adjustment_json(record),
-                "approval": approval_json(uow.approvals.get(adjustment_id))}
-
-    return await run(state, who.tenant_id, read, read_only=True)
+    record, approval = await run(
+        state, who.tenant_id, lambda uow: adjustment_with_approval(uow, adjustment_id),
+        read_only=True)
+    return {**adjustment_json(record), "approval": approval_json(approval)}
 
 
 @router.post("/v1/adjustments/{adjustment_id}/approve",

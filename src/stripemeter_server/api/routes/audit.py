@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
 from stripemeter_server.api.serialize import parse_time_param
+from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service import audit as audit_service
-from stripemeter_server.service.ports.operations import AuditFilter
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["audit"])

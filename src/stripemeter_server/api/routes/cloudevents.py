@@ -17,7 +17,6 @@ from stripemeter_server.api.errors import problem
 from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.cloudevents_ingest import CloudEventsRejected, ingest_cloudevents
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["events"])
@@ -42,12 +41,11 @@ async def ingest_cloudevents_route(
     raw_events = await _read(request, state)
     now = state.ctx.clock.now()
 
-    def work(uow: UnitOfWork) -> None:
-        ingest_cloudevents(uow, raw_events, now=now, limits=state.ctx.limits,
-                           request_id=request.state.request_id, actor=who.key_id)
-
+    request_id = request.state.request_id
     try:
-        await run(state, who.tenant_id, work)
+        await run(state, who.tenant_id, lambda uow: ingest_cloudevents(
+            uow, raw_events, now=now, limits=state.ctx.limits, request_id=request_id,
+            actor=who.key_id))
     except CloudEventsRejected as exc:
         return problem(400, exc.code, exc.message, request=request, errors=exc.errors)
     return Response(status_code=204)

@@ -13,10 +13,11 @@ from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
+from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections import void_event
 from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
-from stripemeter_server.service.ports.events import EventFilter
+from stripemeter_server.service.ledger import events_page
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["events"])
@@ -162,7 +163,7 @@ async def list_events(
         after_seq=after,
     )
     page = await run(
-        state, who.tenant_id, lambda uow: uow.events.page(flt, limit + 1), read_only=True
+        state, who.tenant_id, lambda uow: events_page(uow, flt, limit + 1), read_only=True
     )
     more = len(page) > limit
     page = page[:limit]

@@ -14,8 +14,9 @@ from stripemeter_server.api.deps import AppState, app_state
 from stripemeter_server.api.telemetry import gauge
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.health import parse_loops, worker_health
-from stripemeter_server.service.pushes import push_health
+from stripemeter_server.service.health import open_periods_and_beats, parse_loops, worker_health
+from stripemeter_server.service.pushes import current_push_health
+from stripemeter_server.service.runner import run_use_case
 
 router = APIRouter(tags=["health"])
 
@@ -27,12 +28,12 @@ async def live() -> dict[str, str]:
 
 def _pushes(state: AppState) -> dict[str, Any] | None:
     """Push lag and parked pushes across tenants (None when the store cannot say)."""
+    now = state.ctx.clock.now()
     try:
-        with state.ctx.store.unit_of_work(read_only=True) as uow:
-            stats = uow.pushes.stats()
+        return run_use_case(state.ctx.store, "", lambda uow: current_push_health(uow, now),
+                            read_only=True)
     except StripemeterError:
         return None
-    return push_health(stats, state.ctx.clock.now())
 
 
 READY_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -45,10 +46,10 @@ READY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _workers(state: AppState) -> tuple[bool, dict[str, Any]]:
     settings = state.settings
+    now, required = state.ctx.clock.now(), parse_loops(settings.ready_workers)
     try:
-        with state.ctx.store.unit_of_work(read_only=True) as uow:
-            return worker_health(uow, state.ctx.clock.now(), parse_loops(settings.ready_workers),
-                                 settings.worker_stale_seconds)
+        return run_use_case(state.ctx.store, "", lambda uow: worker_health(
+            uow, now, required, settings.worker_stale_seconds), read_only=True)
     except StripemeterError:
         return False, {}
 
@@ -92,11 +93,11 @@ def _state_gauges(state: AppState) -> list[Metric]:
                   "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
                   pushes["failed"]),
         ]
+    now = state.ctx.clock.now()
+    now_us = to_micros(now)
     try:
-        with state.ctx.store.unit_of_work(read_only=True) as uow:
-            now_us = to_micros(state.ctx.clock.now())
-            open_periods = uow.gauges.open_periods(now_us)
-            beats = uow.heartbeats.latest()
+        open_periods, beats = run_use_case(
+            state.ctx.store, "", lambda uow: open_periods_and_beats(uow, now), read_only=True)
     except StripemeterError:
         return found
     found.append(gauge("stripemeter_open_periods",

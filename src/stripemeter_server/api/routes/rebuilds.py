@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.corrections_json import job_json
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
-from stripemeter_server.domain.errors import NotFoundError, ValidationError
-from stripemeter_server.service.rebuild_jobs import RUNNING, submit_rebuild
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.rebuild_jobs import RUNNING, get_job, submit_rebuild
 from stripemeter_server.service.tenancy import Principal
 
 router = APIRouter(tags=["corrections"])
@@ -46,11 +46,7 @@ async def status(
 
 
 async def _job(state: AppState, who: Principal, job_id: str) -> dict[str, Any]:
-    job = await run(state, who.tenant_id, lambda uow: uow.rebuild_jobs.get(job_id),
-                    read_only=True)
-    if job is None:
-        raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
-                            field="id")
+    job = await run(state, who.tenant_id, lambda uow: get_job(uow, job_id), read_only=True)
     return job_json(job, state.rebuilds.progress(job_id))
 
 

@@ -12,11 +12,10 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
-from stripemeter_server.api.settings import reconcile_policy
+from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation_engine import execute
 from stripemeter_server.service.reconciliation_gate import (
     AGREED,
@@ -24,6 +23,7 @@ from stripemeter_server.service.reconciliation_gate import (
     RELEASED,
     REPORTED,
     gate_setting,
+    gate_view,
     put_gate_setting,
 )
 from stripemeter_server.service.tenancy import Principal
@@ -95,17 +95,12 @@ async def get_run(run_id: str = RUN_ID,
         uow, run_id, status=status, after=cursor, limit=limit), read_only=True)
 
 
-def _setting_view(uow: UnitOfWork, default_lead: int) -> dict[str, Any]:
-    found = gate_setting(uow, default_lead)
-    return {"gate": found.gate, "leadSeconds": found.lead_seconds}
-
-
 @router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead")
 async def get_settings(state: AppState = Depends(app_state),
                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
-    return await run(state, who.tenant_id, lambda uow: _setting_view(uow, lead),
-                     read_only=True)
+    return gate_view(await run(state, who.tenant_id, lambda uow: gate_setting(uow, lead),
+                                   read_only=True))
 
 
 @router.put("/v1/reconciliation/settings",
@@ -117,11 +112,8 @@ async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
     check_tenant(who, body.get("tenantId"))
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
 
-    def put(uow: UnitOfWork) -> dict[str, Any]:
-        put_gate_setting(uow, body, now, lead)
-        return _setting_view(uow, lead)
-
-    return await run(state, who.tenant_id, put)
+    return gate_view(await run(state, who.tenant_id,
+                                   lambda uow: put_gate_setting(uow, body, now, lead)))
 
 
 @router.get("/v1/reconciliation/invoices",
@@ -135,6 +127,6 @@ async def list_verdicts(state_filter: str | None = Query(None, alias="state", ma
     if state_filter is not None and state_filter not in VERDICT_STATES:
         raise ValidationError("state must be one of: agreed, held, released, reported",
                               code="invalid_field", field="state")
-    found = await run(state, who.tenant_id, lambda uow: uow.reconciliation.verdicts(
-        state=state_filter, limit=min(limit, runs.MAX_LIMIT)), read_only=True)
+    found = await run(state, who.tenant_id, lambda uow: runs.verdicts(
+        uow, state=state_filter, limit=limit), read_only=True)
     return {"data": [runs.verdict_view(v) for v in found]}

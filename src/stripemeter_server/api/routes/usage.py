@@ -24,7 +24,7 @@ from stripemeter_server.service import projection as projection_service
 from stripemeter_server.service import usage as usage_service
 from stripemeter_server.service.backfills import open_sessions_for
 from stripemeter_server.service.corrections import close_period
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.projection import current_with_costs
 from stripemeter_server.service.tenancy import Principal
 from stripemeter_server.service.usage import MAX_HISTORY_POINTS
 
@@ -74,17 +74,12 @@ async def current(
     check_tenant(who, tenant_id)
     now = state.ctx.clock.now()
 
-    def read(uow: UnitOfWork) -> tuple[list[usage_service.PeriodUsage], dict[str, Quote | None],
-                                       list[dict[str, Any]]]:
-        found = usage_service.current_usage(uow, customer_ref, now, metric)
-        held = held_json(open_sessions_for(uow, customer_ref, metric))
-        return found, projection_service.current_costs(uow, customer_ref, found), held
-
-    found, costs, held = await run(state, who.tenant_id, read, read_only=True)
+    found, costs, held = await run(state, who.tenant_id, lambda uow: current_with_costs(
+        uow, customer_ref, now, metric), read_only=True)
     return {
         "customerRef": customer_ref,
         "asOf": ts(now),
-        "heldBackfills": held,  # sessions whose events these values do not include yet
+        "heldBackfills": held_json(held),  # sessions whose events these values do not include yet
         "metrics": [
             {**period_json(item), "cost": cost_json(costs.get(item.metric.code))} for item in found
         ],

@@ -23,7 +23,8 @@ from stripemeter_server.api.ui.web import UiTools
 from stripemeter_server.service.stripe_port import Cipher
 
 
-def install_ui(app: FastAPI, cipher: Cipher | None) -> None:
+def install_ui(app: FastAPI, cipher: Cipher) -> None:
+    """Mount the dashboard; ``cipher`` seals its session cookies."""
     app.state.stripemeter_ui = UiTools(pages=Pages(), sealer=SessionSealer(cipher))
     install_assets(app)
     for module in (sign_in, overview, customers, events, stripe, corrections, catalog, alerts):

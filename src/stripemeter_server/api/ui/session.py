@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.service.stripe_port import Cipher
-from stripemeter_server.storage.secret_box import SecretBox, new_secret_key
 
 COOKIE = "stripemeter_session"
 SIGN_IN_COOKIE = "stripemeter_sign_in"  # double-submit token of the sign-in form
@@ -41,8 +40,8 @@ class Session:
 class SessionSealer:
     """Seals sessions into cookie values and opens them again (``None`` if forged or old)."""
 
-    def __init__(self, box: Cipher | None, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._box: Cipher = box if box is not None else SecretBox(new_secret_key())
+    def __init__(self, box: Cipher, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._box = box
         self.ttl = ttl
 
     def __repr__(self) -> str:

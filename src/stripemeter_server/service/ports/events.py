@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, Protocol
 
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +29,6 @@ class StoredEvent:
     backfill_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EventFilter:
-    metric: str | None = None
-    customer_ref: str | None = None
-    ts_from_us: int | None = None
-    ts_to_us: int | None = None
-    after_seq: int | None = None
-    include_void: bool = True
-    # Only events that count: not void, and not held in a backfill session that is not
-    # closed. Rebuilds and ledger reads use it, so they agree with the live counters.
-    only_counting: bool = False
-    backfill_id: str | None = None
 
 
 class CountingRow(NamedTuple):

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from stripemeter_server.domain.queries import AuditFilter
+
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
@@ -20,14 +22,6 @@ class AuditRecord:
     request_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    action: str | None = None
-    actor: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    from_us: int | None = None
-    to_us: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, R
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, run
-from stripemeter_server.api.settings import reconcile_policy
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
@@ -23,6 +22,7 @@ from stripemeter_server.api.ui.web import (
     ui_tools,
     writer,
 )
+from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service import pushes, stripe_accounts, stripe_mappings
 from stripemeter_server.service import reconciliation_runs as runs

@@ -1,14 +1,19 @@
-"""Settings, read once at the entry point from ``STRIPEMETER_*`` variables and ``.env``."""
+"""Settings, read once at an entry point (the app factory, a CLI command) from
+``STRIPEMETER_*`` variables and ``.env``, and the service policies they describe.
+
+Only entry points import this module: use cases get plain values and policies passed in
+(an import-linter contract keeps ``domain`` and ``service`` from importing it).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from stripemeter_server.service.reconciliation_engine import RunPolicy
+from stripemeter_server.service.push_sender import PushPolicy
+from stripemeter_server.service.reconciliation_engine import RunPolicy
 
 
 class Settings(BaseSettings):
@@ -67,15 +72,16 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = 5.0
 
 
-def reconcile_policy(settings: Settings) -> RunPolicy:
-    """A run's page size and lease, and the pusher's rates and retries (the same account)."""
-    from datetime import timedelta
-
-    from stripemeter_server.service.push_sender import PushPolicy
-    from stripemeter_server.service.reconciliation_engine import RunPolicy
-
-    push = PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
+def push_policy(settings: Settings) -> PushPolicy:
+    """The pusher's rates, lease, sweep and retry ceiling."""
+    return PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
                       lease_s=settings.push_lease_seconds,
+                      full_sweep_s=settings.push_full_sweep_seconds,
                       max_retry_s=settings.push_retry_max_seconds)
+
+
+def reconcile_policy(settings: Settings) -> RunPolicy:
+    """A run's page size and lease, and the pusher's policy (the same Stripe account)."""
     return RunPolicy(page_size=settings.reconcile_page_size,
-                     lease=timedelta(seconds=settings.reconcile_lease_seconds), push=push)
+                     lease=timedelta(seconds=settings.reconcile_lease_seconds),
+                     push=push_policy(settings))
