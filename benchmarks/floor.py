@@ -272,7 +272,7 @@ class FloorRun:
 def run_floor(store: FloorStore, requests: Sequence[Request], *, time_limit: float,
               on_progress: Any = None) -> FloorRun:
     """Every request body in order, one at a time, until done or ``time_limit`` passes."""
-    run, cache = FloorRun(), {}
+    run, cache = FloorRun(), dict[int, int]()
     cpu0, start = time.process_time(), time.perf_counter()
     deadline = start + time_limit
     for index, request in enumerate(requests):

@@ -1,4 +1,4 @@
-"""Import benchmark: `stripemeter import` of a JSONL history file (100k lines in the full run)
+"""Import benchmark: `stripemeter import` of a JSONL history file (50k lines in the full run)
 into a fresh store, then the same file again (every line a duplicate: the resume path).
 
 The command runs as an operator runs it (the console script, its own process, the

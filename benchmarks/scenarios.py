@@ -87,7 +87,8 @@ def _row(run: DbRun, scenario: str, load: LoadResult, *, rss_mb: float, exact: b
             "p50_ms": None if p50 is None else round(p50, 3),
             "p95_ms": None if p95 is None else round(p95, 3),
             "p99_ms": None if p99 is None else round(p99, 3),
-            "peak_rss_mb": rss_mb, "peak_rss_tree_mb": run.server.rss.peak_total_mb(), "exact": exact, "timed_out": load.timed_out,
+            "peak_rss_mb": rss_mb, "peak_rss_tree_mb": run.server.rss.peak_total_mb(),
+            "exact": exact, "timed_out": load.timed_out,
             "server_cpu_s": round(cpu, 2),
             "server_cpu_util": round(cpu / wall, 2) if load.wall_s else None,
             "events_per_server_cpu_s": round(load.events / cpu, 1) if cpu and load.events
@@ -112,8 +113,8 @@ def _ingest(run: DbRun, scenario: str, requests: Sequence[Request], clients: int
 def _verify_and_record(run: DbRun, scenario: str, requests: Sequence[Request],
                        load: LoadResult, expect: str, rss: float) -> LoadResult:
     sent = [requests[i] for i in load.completed]
-    counts = check_counts(load, sent_requests=len(requests),
-                          sent_events=sum(r.events for r in requests), expect=expect)
+    counts = check_counts(load, planned_requests=len(requests),
+                          completed_events=sum(r.events for r in sent), expect=expect)
     client = run.server.client()
     try:
         totals = check_totals(client, run.totals, run.sample)

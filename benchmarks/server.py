@@ -80,9 +80,12 @@ class Server:
         self.log_path = workdir / f"server-{self.port}.log"
         exe = Path(sys.executable).with_name("stripemeter")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stripemeter_server.cli.main"]
-        # The load generator is one tenant far above the default per-tenant rate limit.
+        # The load generator is one tenant far above the default per-tenant rate limit. No
+        # in-process Stripe emulator: a deployment has a Stripe account, and the emulator's
+        # webhook poller costs CPU every 0.5 s (see the README, "Where the time goes").
         env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
-               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0"}
+               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
+               "STRIPEMETER_LOCAL_STRIPE": "off"}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         args = [*cmd, "serve", "--host", HOST, "--port", str(self.port)]
         if workers > 1:

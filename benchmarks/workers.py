@@ -60,8 +60,8 @@ def _measure(server: Server, requests: list[Request], chunks: list[list[Event]],
     totals = Totals()
     for index in load.completed:
         totals.add(chunks[index])
-    counts = check_counts(load, sent_requests=len(requests),
-                          sent_events=sum(r.events for r in requests), expect="accepted")
+    counts = check_counts(load, planned_requests=len(requests), completed_events=totals.events,
+                          expect="accepted")
     client = server.client()
     try:
         checked = check_totals(client, totals, sample_customers(profile.customers,
