@@ -120,8 +120,8 @@ def _workers(pg: Postgres, args: argparse.Namespace, workdir: Path, reporter: Re
     from benchmarks.workers import run_workers
 
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
-    floor = next((r.get("events_per_s") for r in rows if r["database"] == "postgres"
-                  and r["scenario"] == "floor_batch_new"), None)
+    floor = next((r for r in rows if r["database"] == "postgres"
+                  and r["scenario"] == "floor_batch_new"), {})
     try:
         return run_workers(pg, profile, workdir, reporter, floor)
     except Exception as exc:

@@ -14,9 +14,10 @@ from benchmarks.config import TARGETS, Target
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COLUMNS = ("database", "scenario", "events", "seconds", "events_per_s", "requests_per_s",
-           "p50_ms", "p95_ms", "p99_ms", "floor_events_per_s", "floor_ratio", "dup_ratio",
-           "events_per_server_cpu_s", "server_cpu_util", "peak_rss_mb", "exact")
-TARGET_COLUMNS = ("target", "database", "required", "measured", "floor ratio",
+           "p50_ms", "p95_ms", "p99_ms", "floor_events_per_s", "floor_ratio", "cpu_ratio",
+           "dup_ratio", "events_per_server_cpu_s", "events_per_cpu_s", "server_cpu_util",
+           "peak_rss_mb", "exact")
+TARGET_COLUMNS = ("target", "database", "required", "measured", "floor ratio", "cpu ratio",
                   "events per server CPU-s", "status")
 # The Stripe pusher's rows (benchmarks/push.py) have figures of their own.
 PUSH_COLUMNS = ("database", "scenario", "events", "seconds", "changes_per_s", "events_per_s",
@@ -47,6 +48,7 @@ def evaluate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({"target": target.label, "database": database, "field": target.field,
                         "op": target.op, "value": target.value, "measured": measured,
                         "floor_ratio": row.get("floor_ratio"),
+                        "cpu_ratio": row.get("cpu_ratio"),
                         "events_per_server_cpu_s": row.get("events_per_server_cpu_s"),
                         "status": status})
     return out
@@ -65,7 +67,7 @@ def _row(rows: list[dict[str, Any]], target: Target, database: str) -> dict[str,
 
 def _target_cells(t: dict[str, Any]) -> list[str]:
     return [t["target"], t["database"], f"{t['field']} {t['op']} {_fmt(t['value'])}",
-            _fmt(t["measured"]), _fmt(t.get("floor_ratio")),
+            _fmt(t["measured"]), _fmt(t.get("floor_ratio")), _fmt(t.get("cpu_ratio")),
             _fmt(t.get("events_per_server_cpu_s")), t["status"]]
 
 
@@ -145,8 +147,9 @@ def markdown(doc: dict[str, Any]) -> str:
               "customers; for `rebuild`, counters unchanged by the rebuild; for `floor_*`, "
               "every event accepted (duplicate on replays) and the floor's counters equal to "
               "the totals of what it processed. `floor_ratio` = server events/s ÷ floor "
-              "events/s; `dup_ratio` = replay rate ÷ new-event rate. Details per row in the "
-              "JSON file (`checks`).", ""]
+              "events/s; `cpu_ratio` = server events per server CPU-s ÷ floor events per "
+              "floor CPU-s (`events_per_cpu_s`, floor rows); `dup_ratio` = replay rate ÷ "
+              "new-event rate. Details per row in the JSON file (`checks`).", ""]
     return "\n".join(lines)
 
 

@@ -217,6 +217,8 @@ def floor_phase(run: DbRun, scenario: str, requests: Sequence[Request],
     if server is not None and server.get("events_per_s") and rate:
         server["floor_events_per_s"] = row["events_per_s"]
         server["floor_ratio"] = round(server["events_per_s"] / rate, 3)
+        server["cpu_ratio"] = cpu_ratio(server.get("events_per_server_cpu_s"),
+                                        row["events_per_cpu_s"])
     run.reporter.log(f"{run.database} floor_{scenario}: {rate:,.0f} events/s, "
                      f"exact={row['exact']}; server / floor = "
                      f"{server.get('floor_ratio') if server else None}")
@@ -233,6 +235,8 @@ def _floor_row(run: DbRun, scenario: str, result: Any, rate: float, *,
             if result.wall_s else None,
             **{f"p{p}_ms": _round(load.percentile(p)) for p in (50, 95, 99)},
             "floor_cpu_util": round(result.cpu_s / result.wall_s, 2) if result.wall_s else None,
+            "events_per_cpu_s": round(result.events / result.cpu_s, 1) if result.cpu_s
+            else None,
             "dup_ratio": round(rate / new_rate, 2) if new_rate and scenario.endswith("_dup")
             else None,
             "exact": exact, "timed_out": result.timed_out, "clients": 1,
@@ -243,6 +247,15 @@ def _floor_row(run: DbRun, scenario: str, result: Any, rate: float, *,
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def cpu_ratio(server_per_cpu_s: float | None, floor_per_cpu_s: float | None) -> float | None:
+    """Server events per CPU-second ÷ the floor's: the floor ratio measured in CPU instead of
+    wall time, so waiting for a core on a busy machine cancels out (neither side counts the
+    PostgreSQL backend's CPU; SQLite's runs inside both processes)."""
+    if not server_per_cpu_s or not floor_per_cpu_s:
+        return None
+    return round(server_per_cpu_s / floor_per_cpu_s, 3)
 
 
 def fill_ledger(run: DbRun) -> None:

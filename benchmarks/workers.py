@@ -17,15 +17,17 @@ from typing import Any
 from benchmarks.config import Profile
 from benchmarks.loadgen import Request, run_load
 from benchmarks.progress import Reporter
-from benchmarks.scenarios import INGEST, create_metrics
+from benchmarks.scenarios import INGEST, cpu_ratio, create_metrics
 from benchmarks.server import Postgres, Server
 from benchmarks.verify import check_counts, check_totals, sample_customers
 from benchmarks.workload import Event, Totals, bodies, generate
 
 
 def run_workers(pg: Postgres, profile: Profile, workdir: Path, reporter: Reporter,
-                floor_rate: float | None) -> list[dict[str, Any]]:
-    """One row per worker count; ``floor_rate`` is the PostgreSQL batch floor of this run."""
+                floor: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per worker count; ``floor`` is the PostgreSQL batch floor row of this run
+    (empty when it was not run)."""
+    floor_rate = floor.get("events_per_s")
     events = generate("workers", profile.batch_events, profile.customers, seed=5)
     requests = [Request("POST", INGEST, body, n)
                 for body, n in bodies(events, profile.batch_size)]
@@ -41,6 +43,8 @@ def run_workers(pg: Postgres, profile: Profile, workdir: Path, reporter: Reporte
         if floor_rate and row["events_per_s"]:
             row["floor_events_per_s"] = round(floor_rate, 1)
             row["floor_ratio"] = round(row["events_per_s"] / floor_rate, 3)
+            row["cpu_ratio"] = cpu_ratio(row["events_per_server_cpu_s"],
+                                         floor.get("events_per_cpu_s"))
         reporter.log(f"postgres --workers {count}: {row['events_per_s']} events/s, "
                      f"{row['events_per_server_cpu_s']} events per server CPU-s, "
                      f"server / floor {row.get('floor_ratio')}, exact={row['exact']}")
