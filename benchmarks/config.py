@@ -42,7 +42,7 @@ FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=400_0
                batch_clients=4, single_requests=60_000, single_clients=16,
                ledger_events=1_000_000, preload_batch=1000, read_requests=2_000,
                verify_sample=500, time_limit_s=20.0,
-               preload_time_limit_s={"sqlite": 180.0, "postgres": 180.0},
+               preload_time_limit_s={"sqlite": 150.0, "postgres": 150.0},
                import_lines=50_000, worker_counts=(1, 2, 4), worker_clients=8)
 
 QUICK = Profile(name="quick", customers=1_000, batch_size=500, batch_events=40_000,
