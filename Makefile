@@ -36,7 +36,7 @@ test-node: $(STAMP)
 	@bash scripts/test-node.sh
 
 # The ingest, read, rebuild, push and import figures, each beside its target and the plain
-# floor of the same run (~15-20 min on 2 cores); `python -m benchmarks --quick` for a check.
+# floor of the same run (~20 min on 2 cores); `python -m benchmarks --quick` for a check.
 bench: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks
