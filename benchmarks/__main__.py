@@ -2,8 +2,9 @@
 
 Usage: ``python -m benchmarks [--quick | --smoke] [--only sqlite|postgres]
 [--scenario NAME ...] [--preload http|direct] [--results-dir DIR]``.
-Each database gets a fresh store and a fresh server process; PostgreSQL is a throwaway
-server (fsync on) from the repo's test helper.
+Each database gets a fresh store, a fresh server process and a scratch store for the plain
+floor (benchmarks/floor.py); PostgreSQL is a throwaway server (fsync on) from the repo's test
+helper. On PostgreSQL the batch ingest is also run against ``serve --workers 1, 2, 4``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.config import DATABASES, FULL, PROFILES, QUICK, SCENARIOS, SMOKE
+from benchmarks.floor import open_floor
 from benchmarks.progress import Reporter
 from benchmarks.scenarios import RUNNERS, DbRun, create_metrics
 from benchmarks.server import Postgres, Server, load_average
@@ -35,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
     size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     parser.add_argument("--only", choices=DATABASES, help="one database only")
-    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA, "nodes"),
+    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA, "workers"),
                         help="run only this scenario (repeatable); prerequisites run untimed")
     parser.add_argument("--preload", choices=("http", "direct"), default="http",
                         help="how to fill the ledger to 1M events (default: http)")
@@ -58,12 +60,13 @@ def _commit() -> str:
     return (head or "unknown") + ("+dirty" if dirty.strip() else "")
 
 
-def run_database(database: str, url: str, args: argparse.Namespace, workdir: Path,
-                 reporter: Reporter) -> list[dict[str, Any]]:
+def run_database(database: str, url: str, floor_url: str, args: argparse.Namespace,
+                 workdir: Path, reporter: Reporter) -> list[dict[str, Any]]:
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
     reporter.log(f"{database}: starting server")
     server = Server(url, workdir)
-    run = DbRun(database, url, server, profile, reporter, args.preload)
+    run = DbRun(database, url, server, profile, reporter, args.preload,
+                floor=open_floor(floor_url))
     try:
         create_metrics(server)
         for name in args.scenario or SCENARIOS:
@@ -75,6 +78,8 @@ def run_database(database: str, url: str, args: argparse.Namespace, workdir: Pat
                          "exact": False})
     finally:
         server.stop()
+        if run.floor is not None:
+            run.floor.close()
     return run.rows
 
 
@@ -106,19 +111,22 @@ def _extra(database: str, url_for: Callable[[str], str], args: argparse.Namespac
     return rows
 
 
-def _nodes(pg: Postgres, args: argparse.Namespace, workdir: Path,
-           reporter: Reporter) -> list[dict[str, Any]]:
-    """1, 2 and 4 `serve` nodes on one PostgreSQL (benchmarks/nodes.py)."""
-    if args.scenario is not None and "nodes" not in args.scenario:
+def _workers(pg: Postgres, args: argparse.Namespace, workdir: Path, reporter: Reporter,
+             rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``serve --workers 1, 2, 4`` on one PostgreSQL (benchmarks/workers.py), each beside
+    the PostgreSQL batch floor measured earlier in this run (``rows``)."""
+    if args.scenario is not None and "workers" not in args.scenario:
         return []
-    from benchmarks.nodes import run_nodes
+    from benchmarks.workers import run_workers
 
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
+    floor = next((r for r in rows if r["database"] == "postgres"
+                  and r["scenario"] == "floor_batch_new"), {})
     try:
-        return run_nodes(pg, profile, workdir, reporter)
+        return run_workers(pg, profile, workdir, reporter, floor)
     except Exception as exc:
-        reporter.log(f"postgres: nodes FAILED: {exc!r}")
-        return [{"database": "postgres", "scenario": "nodes_error", "error": repr(exc),
+        reporter.log(f"postgres: workers FAILED: {exc!r}")
+        return [{"database": "postgres", "scenario": "workers_error", "error": repr(exc),
                  "exact": False}]
 
 
@@ -140,18 +148,20 @@ def main(argv: list[str] | None = None) -> int:
             if args.only not in (None, database):
                 continue
             if database == "sqlite":
-                rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}", args,
-                                     workdir, reporter)
+                rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}",
+                                     f"sqlite:///{workdir / 'floor.db'}", args, workdir,
+                                     reporter)
                 rows += _extra(database, lambda name: f"sqlite:///{workdir / name}.db", args,
                                workdir, reporter)
                 continue
             pg = Postgres()
             try:
                 meta["postgres"] = pg.version()
-                rows += run_database(database, pg.database("bench"), args, workdir, reporter)
+                rows += run_database(database, pg.database("bench"),
+                                     pg.database("bench_floor"), args, workdir, reporter)
                 rows += _extra(database, lambda name, pg=pg: pg.database(f"bench_{name}"),
                                args, workdir, reporter)
-                rows += _nodes(pg, args, workdir, reporter)
+                rows += _workers(pg, args, workdir, reporter, rows)
             finally:
                 pg.stop()
     finally:

@@ -1,4 +1,4 @@
-"""Import benchmark: `stripemeter import` of a JSONL history file (1M events in the full run)
+"""Import benchmark: `stripemeter import` of a JSONL history file (50k lines in the full run)
 into a fresh store, then the same file again (every line a duplicate: the resume path).
 
 The command runs as an operator runs it (the console script, its own process, the
@@ -22,7 +22,6 @@ from benchmarks.config import Profile
 from benchmarks.progress import Reporter
 
 SUMMARY = re.compile(r"(\d+) lines, (\d+) accepted, (\d+) duplicates, (\d+) rejected")
-SIZES = {"full": 1_000_000, "quick": 50_000, "smoke": 1_000}
 
 
 def write_history(path: Path, events: int, customers: int) -> None:
@@ -62,7 +61,7 @@ def run_import(database: str, url: str, profile: Profile, workdir: Path,
         bootstrap(uow, SystemClock().now(), None)  # the default tenant auto-creates metrics
         uow.commit()
     store.close()
-    events = SIZES.get(profile.name, SIZES["smoke"])
+    events = profile.import_lines
     path = workdir / f"history-{database}.jsonl"
     reporter.log(f"{database} import: writing {events:,} lines")
     write_history(path, events, profile.customers)

@@ -48,6 +48,7 @@ class LoadResult:
     completed: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timed_out: bool = False
+    dropped: int = 0  # requests sent that never got a response (after one retry)
 
     def percentile(self, p: float) -> float | None:
         """Nearest-rank percentile of the request latencies, in ms."""
@@ -72,7 +73,7 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
     statuses: dict[int, int] = {}
     completed: list[int] = []
     errors: list[str] = []
-    events = 0
+    events = dropped = 0
     start = time.perf_counter()
     deadline = start + time_limit
     timed_out = False
@@ -96,6 +97,7 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
                 conn.close()
                 conn = http.client.HTTPConnection(HOST, port, timeout=30)
         else:
+            dropped += 1
             continue
         latencies.append((time.perf_counter() - t0) * 1000.0)
         statuses[resp.status] = statuses.get(resp.status, 0) + 1
@@ -112,7 +114,8 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
     conn.close()
     out.put({"index": index, "start": start, "end": end, "latencies": latencies.tobytes(),
              "counts": counts, "statuses": statuses, "completed": completed,
-             "errors": errors, "events": events, "timed_out": timed_out})
+             "errors": errors, "events": events, "timed_out": timed_out,
+             "dropped": dropped})
 
 
 def run_load(port: int | Sequence[int], key: str, requests: Sequence[Request], *, clients: int,
@@ -169,6 +172,7 @@ def _merge(reports: list[dict[str, Any]], clients: int) -> LoadResult:
         result.completed.extend(r["completed"])
         result.errors.extend(r["errors"][:_MAX_ERRORS])
         result.events += r["events"]
+        result.dropped += r["dropped"]
         result.timed_out = result.timed_out or r["timed_out"]
     result.requests = len(result.latencies_ms)
     result.completed.sort()

@@ -20,7 +20,7 @@ class Reporter:
     def __init__(self, *, quiet: bool = False, force_plain: bool = False) -> None:
         self.quiet = quiet
         self.fancy = sys.stderr.isatty() and not force_plain and not quiet
-        self.console = Console(stderr=True, highlight=False, width=None if self.fancy else 150)
+        self.console = Console(stderr=True, highlight=False, width=None if self.fancy else 240)
 
     def log(self, message: str) -> None:
         if self.quiet:

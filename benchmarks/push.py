@@ -48,6 +48,12 @@ def _customers(profile: Profile) -> int:
     return max(10, min(profile.customers // 5, 2000))
 
 
+def _drain_limit(profile: Profile) -> float:
+    """How long a drain may take: a safety bound, not a phase length (the ingest phases'
+    20 s would cut a drain short on a busy machine and leave it inexact)."""
+    return max(120.0, profile.time_limit_s)
+
+
 def _lag_seconds(profile: Profile) -> float:
     return {"full": 20.0, "quick": 8.0}.get(profile.name, 2.0)
 
@@ -124,7 +130,7 @@ def run_push(database: str, url: str, profile: Profile,
                 Decimal(e["quantity"])
         _ingest(ctx, events)
         worker = StripePushWorker(ctx, UNCAPPED)
-        seconds = _drain(ctx, worker, profile.time_limit_s)
+        seconds = _drain(ctx, worker, _drain_limit(profile))
         drain_row = {"database": database, "scenario": "push_drain", "events": count,
                      "seconds": round(seconds, 2),
                      "changes_per_s": round(count / seconds, 1) if seconds else None,
@@ -156,7 +162,7 @@ def _steady(ctx: ServiceContext, emulator: EmulatorServer, worker: StripePushWor
         time.sleep(0.1)
     stop.set()
     loop.join(timeout=30)
-    drain = _drain(ctx, worker, profile.time_limit_s)
+    drain = _drain(ctx, worker, _drain_limit(profile))
     lags.sort()
     row = {"database": database, "scenario": "push_lag", "events": sent[0],
            "seconds": round(duration, 1), "events_per_s": round(sent[0] / duration, 1),

@@ -1,6 +1,7 @@
 """The scenarios, run in order against one server: ingest (batches of N and of 1, new events
-then pure duplicate replays), then — with the ledger topped up to >= 1M events — current-usage
-read latency and rebuild speed.
+then pure duplicate replays, each followed by the plain floor on the same request bodies;
+then the 3-metric mix), then — with the ledger topped up to >= 1M events — current-usage read
+latency and rebuild speed.
 
 A replay scenario needs its "new" scenario's events in the ledger, and the read/rebuild
 scenarios need the preload, so ``--scenario X`` runs those prerequisites untimed first.
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.config import METRICS, Profile
+from benchmarks.config import HEADLINE_METRICS, METRICS, MIX_METRICS, Profile
+from benchmarks.floor import FloorStore, run_floor
 from benchmarks.loadgen import LoadResult, Request, run_load
 from benchmarks.preload import preload
 from benchmarks.progress import Reporter
@@ -50,6 +52,10 @@ class DbRun:
     rows: list[dict[str, Any]] = field(default_factory=list)
     last_cpu_s: float = 0.0
     preloaded: bool = False
+    floor: FloorStore | None = None
+    floor_totals: Totals = field(default_factory=Totals)
+    floor_replay: dict[str, list[Request]] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
 
     @property
     def sample(self) -> list[str]:
@@ -73,14 +79,16 @@ def _row(run: DbRun, scenario: str, load: LoadResult, *, rss_mb: float, exact: b
          checks: dict[str, Any], **extra: Any) -> dict[str, Any]:
     wall = load.wall_s or float("nan")
     cpu = run.last_cpu_s
-    p50, p99 = load.percentile(50), load.percentile(99)
+    p50, p95, p99 = load.percentile(50), load.percentile(95), load.percentile(99)
     return {"database": run.database, "scenario": scenario, "requests": load.requests,
             "events": load.events, "seconds": round(load.wall_s, 3),
             "events_per_s": round(load.events / wall, 1) if load.events else None,
             "requests_per_s": round(load.requests / wall, 1) if load.requests else None,
             "p50_ms": None if p50 is None else round(p50, 3),
+            "p95_ms": None if p95 is None else round(p95, 3),
             "p99_ms": None if p99 is None else round(p99, 3),
-            "peak_rss_mb": rss_mb, "exact": exact, "timed_out": load.timed_out,
+            "peak_rss_mb": rss_mb, "peak_rss_tree_mb": run.server.rss.peak_total_mb(),
+            "exact": exact, "timed_out": load.timed_out,
             "server_cpu_s": round(cpu, 2),
             "server_cpu_util": round(cpu / wall, 2) if load.wall_s else None,
             "events_per_server_cpu_s": round(load.events / cpu, 1) if cpu and load.events
@@ -105,8 +113,8 @@ def _ingest(run: DbRun, scenario: str, requests: Sequence[Request], clients: int
 def _verify_and_record(run: DbRun, scenario: str, requests: Sequence[Request],
                        load: LoadResult, expect: str, rss: float) -> LoadResult:
     sent = [requests[i] for i in load.completed]
-    counts = check_counts(load, sent_requests=len(requests),
-                          sent_events=sum(r.events for r in requests), expect=expect)
+    counts = check_counts(load, planned_requests=len(requests),
+                          completed_events=sum(r.events for r in sent), expect=expect)
     client = run.server.client()
     try:
         totals = check_totals(client, run.totals, run.sample)
@@ -123,24 +131,28 @@ def _verify_and_record(run: DbRun, scenario: str, requests: Sequence[Request],
 
 def _clients(run: DbRun, scenario: str) -> int:
     p = run.profile
-    return p.batch_clients if scenario.startswith("batch") else p.single_clients
+    return p.single_clients if scenario.startswith("single") else p.batch_clients
 
 
 def _summary(row: dict[str, Any]) -> str:
     rate = row["events_per_s"] or row["requests_per_s"]
     return (f"{row['database']} {row['scenario']}: {rate} /s, p50 {row['p50_ms']} ms, "
-            f"p99 {row['p99_ms']} ms, RSS {row['peak_rss_mb']} MB, "
+            f"p95 {row.get('p95_ms')} ms, p99 {row['p99_ms']} ms, RSS {row['peak_rss_mb']} MB, "
             f"server CPU {row['server_cpu_util']} cores, exact={row['exact']}")
 
 
 def ingest_new(run: DbRun, scenario: str, *, report: bool = True) -> None:
-    """Fresh events (new keys): batches of ``batch_size`` or of 1."""
+    """Fresh events (new keys): batches of ``batch_size`` or of 1, one sum metric (all three
+    for ``batch_mix``); then the floor on the same bodies (not for the mix)."""
     p = run.profile
     single = scenario.startswith("single")
-    count = p.single_requests if single else p.batch_events
+    mix = scenario == "batch_mix"
+    # The mix is an extra: half the headline's list, which its 20 s rarely exhaust anyway.
+    count = p.single_requests if single else p.batch_events // 2 if mix else p.batch_events
     size = 1 if single else p.batch_size
     events = generate(f"{scenario}-{run.database}", count, p.customers,
-                      seed=1 if single else 2)
+                      seed=1 if single else 3 if mix else 2,
+                      metrics=MIX_METRICS if mix else HEADLINE_METRICS)
     chunks: list[list[Event]] = [events[i:i + size] for i in range(0, len(events), size)]
     requests = [Request("POST", INGEST, body, n) for body, n in bodies(events, size)]
     run.reporter.log(f"{run.database} {scenario}: {len(requests)} requests of {size} event(s) "
@@ -152,11 +164,16 @@ def ingest_new(run: DbRun, scenario: str, *, report: bool = True) -> None:
     for index in load.completed:
         run.totals.add(chunks[index])
     run.ledger += sum(len(chunks[i]) for i in load.completed)
-    done = [requests[i] for i in load.completed]
-    run.replay[scenario.replace("_new", "_dup")] = Replayable(done, sum(r.events for r in done))
+    if not mix:
+        done = [requests[i] for i in load.completed]
+        run.replay[scenario.replace("_new", "_dup")] = Replayable(done,
+                                                                  sum(r.events for r in done))
+    run.rates[scenario] = load.events / load.wall_s if load.wall_s else 0.0
     if report:
         rss = run.server.rss.peak_mb()
         _verify_and_record(run, scenario, requests, load, "accepted", rss)
+    if not mix:
+        floor_phase(run, scenario, requests, chunks, report=report)
 
 
 def ingest_dup(run: DbRun, scenario: str) -> None:
@@ -164,8 +181,82 @@ def ingest_dup(run: DbRun, scenario: str) -> None:
     if scenario not in run.replay:
         ingest_new(run, scenario.replace("_dup", "_new"), report=False)
     replay = run.replay[scenario]
-    _ingest(run, scenario, replay.requests, _clients(run, scenario), expect="duplicates",
-            report=True)
+    load = _ingest(run, scenario, replay.requests, _clients(run, scenario),
+                   expect="duplicates", report=True)
+    rate = load.events / load.wall_s if load.wall_s else 0.0
+    new_rate = run.rates.get(scenario.replace("_dup", "_new"))
+    run.rows[-1]["dup_ratio"] = round(rate / new_rate, 2) if new_rate else None
+    floor_phase(run, scenario, run.floor_replay.get(scenario, []), [], report=True)
+
+
+def floor_phase(run: DbRun, scenario: str, requests: Sequence[Request],
+                chunks: Sequence[Sequence[Event]], *, report: bool) -> None:
+    """The plain floor (benchmarks/floor.py) on the same request bodies, right after the
+    server's phase; its rate goes into a ``floor_<scenario>`` row and, as ``floor_ratio``,
+    into the server's row. Exact when every event was accepted (or a duplicate, on replays)
+    and the floor's counters equal the totals of what it processed."""
+    if run.floor is None or not requests:
+        return
+    with run.reporter.task(f"{run.database} floor {scenario}", len(requests)) as update:
+        result = run_floor(run.floor, requests, time_limit=run.profile.time_limit_s,
+                           on_progress=update)
+    replay = scenario.endswith("_dup")
+    if not replay:
+        run.floor_replay[scenario.replace("_new", "_dup")] = [requests[i]
+                                                              for i in result.completed]
+        for index in result.completed:
+            run.floor_totals.add(chunks[index])
+    rate = result.events / result.wall_s if result.wall_s else 0.0
+    run.rates[f"floor_{scenario}"] = rate
+    if not report:
+        return
+    got = result.outcome.duplicates if replay else result.outcome.accepted
+    sums_equal = run.floor.sums("bench_sum") == run.floor_totals.sums
+    row = _floor_row(run, scenario, result, rate, exact=got == result.events and sums_equal)
+    run.rows.append(row)
+    server = next((r for r in reversed(run.rows) if r["scenario"] == scenario), None)
+    if server is not None and server.get("events_per_s") and rate:
+        server["floor_events_per_s"] = row["events_per_s"]
+        server["floor_ratio"] = round(server["events_per_s"] / rate, 3)
+        server["cpu_ratio"] = cpu_ratio(server.get("events_per_server_cpu_s"),
+                                        row["events_per_cpu_s"])
+    run.reporter.log(f"{run.database} floor_{scenario}: {rate:,.0f} events/s, "
+                     f"exact={row['exact']}; server / floor = "
+                     f"{server.get('floor_ratio') if server else None}")
+
+
+def _floor_row(run: DbRun, scenario: str, result: Any, rate: float, *,
+               exact: bool) -> dict[str, Any]:
+    load = LoadResult(wall_s=result.wall_s, latencies_ms=result.latencies_ms)
+    new_rate = run.rates.get(f"floor_{scenario.replace('_dup', '_new')}")
+    return {"database": run.database, "scenario": f"floor_{scenario}",
+            "requests": len(result.completed), "events": result.events,
+            "seconds": round(result.wall_s, 3), "events_per_s": round(rate, 1),
+            "requests_per_s": round(len(result.completed) / result.wall_s, 1)
+            if result.wall_s else None,
+            **{f"p{p}_ms": _round(load.percentile(p)) for p in (50, 95, 99)},
+            "floor_cpu_util": round(result.cpu_s / result.wall_s, 2) if result.wall_s else None,
+            "events_per_cpu_s": round(result.events / result.cpu_s, 1) if result.cpu_s
+            else None,
+            "dup_ratio": round(rate / new_rate, 2) if new_rate and scenario.endswith("_dup")
+            else None,
+            "exact": exact, "timed_out": result.timed_out, "clients": 1,
+            "checks": {"accepted": result.outcome.accepted,
+                       "duplicates": result.outcome.duplicates,
+                       "conflicts": result.outcome.conflicts}}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def cpu_ratio(server_per_cpu_s: float | None, floor_per_cpu_s: float | None) -> float | None:
+    """Server events per CPU-second ÷ the floor's: the floor ratio measured in CPU instead of
+    wall time, so waiting for a core on a busy machine cancels out (neither side counts the
+    PostgreSQL backend's CPU; SQLite's runs inside both processes)."""
+    if not server_per_cpu_s or not floor_per_cpu_s:
+        return None
+    return round(server_per_cpu_s / floor_per_cpu_s, 3)
 
 
 def fill_ledger(run: DbRun) -> None:
@@ -219,7 +310,7 @@ def rebuild(run: DbRun, metric: str = "bench_sum") -> None:
     before = snapshot(client, run.sample)
     store = Store(run.url)
     try:
-        with run.reporter.task(f"{run.database} rebuild {metric}", run.ledger // 3) as update, \
+        with run.reporter.task(f"{run.database} rebuild {metric}", run.ledger) as update, \
                 store.unit_of_work("default") as uow:
             definition = load_metrics(uow)[metric]
             now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
@@ -245,6 +336,7 @@ def rebuild(run: DbRun, metric: str = "bench_sum") -> None:
 
 RUNNERS = {
     "batch_new": lambda run: ingest_new(run, "batch_new"),
+    "batch_mix": lambda run: ingest_new(run, "batch_mix"),
     "batch_dup": lambda run: ingest_dup(run, "batch_dup"),
     "single_new": lambda run: ingest_new(run, "single_new"),
     "single_dup": lambda run: ingest_dup(run, "single_dup"),

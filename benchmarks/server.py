@@ -1,9 +1,9 @@
 """A real ``stripemeter serve`` process under test, its peak-RSS probe and a tiny client.
 
-The server runs exactly as an operator would start it (the console script, one process),
-so the figures include uvicorn, FastAPI and the store. Peak RSS comes from the kernel:
-``VmHWM`` in ``/proc/<pid>/status``, reset per scenario by writing ``5`` to
-``/proc/<pid>/clear_refs`` (we own the process), with a ``VmRSS`` poller as a fallback.
+The server runs exactly as an operator would start it (the console script; one process, or
+a supervisor and N HTTP worker processes with ``--workers N``), so the figures include
+uvicorn, FastAPI and the store. CPU time and peak RSS cover the whole process tree
+(``benchmarks/proctree.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import secrets
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks.proctree import RssProbe, descendants, tree_cpu_seconds
 
 HOST = "127.0.0.1"
 
@@ -30,27 +31,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _proc_kb(pid: int, field: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` so far (from /proc/<pid>/stat)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def load_average() -> list[float]:
     """The machine's 1/5/15-minute load averages: other work on a shared machine skews
     timings, so every run records them."""
@@ -59,36 +39,6 @@ def load_average() -> list[float]:
             return [float(x) for x in fh.read().split()[:3]]
     except OSError:
         return []
-
-
-class RssProbe:
-    """Peak resident memory of one process between ``reset()`` and ``peak_mb()``."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._polled_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.05):
-            kb = _proc_kb(self.pid, "VmRSS")
-            if kb is not None:
-                self._polled_kb = max(self._polled_kb, kb)
-
-    def reset(self) -> None:
-        self._polled_kb = 0
-        with contextlib.suppress(OSError), open(f"/proc/{self.pid}/clear_refs", "w") as fh:
-            fh.write("5")
-
-    def peak_mb(self) -> float:
-        hwm = _proc_kb(self.pid, "VmHWM") or 0
-        return round(max(hwm, self._polled_kb) / 1024, 1)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
 
 
 class Client:
@@ -119,21 +69,28 @@ class Client:
 
 
 class Server:
-    """Start ``stripemeter serve`` on ``database_url`` and wait until it is ready."""
+    """Start ``stripemeter serve [--workers N]`` on ``database_url`` and wait until it is
+    ready (and, with N > 1, until its N worker processes exist)."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, *, workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.port = free_port()
         self.key = "smk_bench_" + secrets.token_urlsafe(18)
         self.log_path = workdir / f"server-{self.port}.log"
         exe = Path(sys.executable).with_name("stripemeter")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stripemeter_server.cli.main"]
-        # The load generator is one tenant far above the default per-tenant rate limit.
+        # The load generator is one tenant far above the default per-tenant rate limit. No
+        # in-process Stripe emulator: a deployment has a Stripe account, and the emulator's
+        # webhook poller costs CPU every 0.5 s (see the README, "Where the time goes").
         env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
-               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0"}
+               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
+               "STRIPEMETER_LOCAL_STRIPE": "off"}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([*cmd, "serve", "--host", HOST, "--port", str(self.port)],
-                                     env=env, cwd=workdir, stdout=self._log,
+        args = [*cmd, "serve", "--host", HOST, "--port", str(self.port)]
+        if workers > 1:
+            args += ["--workers", str(workers)]
+        self.proc = subprocess.Popen(args, env=env, cwd=workdir, stdout=self._log,
                                      stderr=subprocess.STDOUT)
         self._wait_ready()
         self.rss = RssProbe(self.proc.pid)
@@ -144,19 +101,29 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited ({self.proc.returncode}); log: "
                                    f"{self.log_path.read_text(errors='replace')[-2000:]}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                conn.request("GET", "/health/ready")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-                conn.close()
+            if self._answers_ready() and len(descendants(self.proc.pid)) > self._children():
+                return
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("server not ready within 60 s")
 
+    def _children(self) -> int:
+        """Processes expected below ``serve``: none for one process, N HTTP workers else."""
+        return 0 if self.workers == 1 else self.workers
+
+    def _answers_ready(self) -> bool:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+            try:
+                conn.request("GET", "/health/ready")
+                return conn.getresponse().status == 200
+            finally:
+                conn.close()
+        return False
+
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
+        """CPU time of the server's whole process tree so far."""
+        return tree_cpu_seconds(self.proc.pid)
 
     def client(self) -> Client:
         return Client(self.port, self.key)

@@ -2,21 +2,25 @@
 
 Bodies are built (and serialised to bytes) before any timed phase, so the load generator
 spends its CPU on sockets, not on JSON. Every event carries an explicit ``ts`` inside the
-current month and an explicit idempotency key, so a replay is a pure duplicate.
+current month and an explicit idempotency key, so a replay is a pure duplicate. Quantities
+are JSON numbers with two decimals (``12.34``), which the server and the floor both parse
+as exact decimals.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from benchmarks.config import METRICS, RESOURCES_PER_CUSTOMER
+from benchmarks.config import HEADLINE_METRICS, RESOURCES_PER_CUSTOMER
 
-METRIC_CODES = tuple(METRICS)
+# ``json.dumps`` writes the quantity as a string; this turns it into a JSON number, unchanged.
+_QUANTITY = re.compile(rb'"quantity":"([0-9]+\.[0-9]+)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,10 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def generate(prefix: str, count: int, customers: int, *, seed: int,
-             now: datetime | None = None) -> list[Event]:
-    """``count`` events spread at random over ``customers`` customers and the 3 metrics."""
+             now: datetime | None = None,
+             metrics: Sequence[str] = HEADLINE_METRICS) -> list[Event]:
+    """``count`` events spread at random over ``customers`` customers, round-robin over
+    ``metrics`` (one sum metric unless told otherwise)."""
     rng = random.Random(seed)
     start, end = month_window(now or datetime.now(UTC))
     span_us = int((end - start).total_seconds() * 1_000_000)
@@ -57,7 +63,7 @@ def generate(prefix: str, count: int, customers: int, *, seed: int,
         ts = start + timedelta(microseconds=rng.randrange(span_us))
         cents = rng.randrange(1, 100_000)
         events.append(Event(
-            key=f"{prefix}-{i:07d}", metric=METRIC_CODES[i % 3],
+            key=f"{prefix}-{i:07d}", metric=metrics[i % len(metrics)],
             customer=customer_ref(rng.randrange(customers)),
             quantity=f"{cents // 100}.{cents % 100:02d}",
             resource=f"res_{rng.randrange(RESOURCES_PER_CUSTOMER)}",
@@ -71,7 +77,8 @@ def bodies(events: Sequence[Event], batch_size: int) -> list[tuple[bytes, int]]:
     for offset in range(0, len(events), batch_size):
         chunk = events[offset:offset + batch_size]
         payload = {"events": [e.as_json() for e in chunk]}
-        out.append((json.dumps(payload, separators=(",", ":")).encode(), len(chunk)))
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        out.append((_QUANTITY.sub(rb'"quantity":\1', body), len(chunk)))
     return out
 
 

@@ -25,8 +25,11 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     doc = json.loads((tmp_path / "latest.json").read_text())
     rows = {row["scenario"]: row for row in doc["results"]}
-    for scenario in ("batch_new", "batch_dup", "single_new", "single_dup", "rebuild"):
+    for scenario in ("batch_new", "batch_dup", "single_new", "single_dup", "batch_mix",
+                     "floor_batch_new", "floor_batch_dup", "floor_single_new",
+                     "floor_single_dup", "rebuild"):
         assert rows[scenario]["exact"] is True, rows[scenario]
+    assert rows["batch_new"]["floor_events_per_s"] == rows["floor_batch_new"]["events_per_s"]
     assert rows["batch_new"]["checks"]["responses"]["accepted"] == rows["batch_new"]["events"]
     assert rows["batch_dup"]["checks"]["responses"]["duplicates"] == rows["batch_new"]["events"]
     assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
