@@ -47,7 +47,6 @@ bench: $(STAMP)
 bench-reconcile: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks.reconcile
-	$(BIN)/python -m benchmarks.ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
