@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/stripemeter.db"
     sqlite_synchronous: str = "NORMAL"
     db_pool_size: int = 10
+    # HTTP processes serving this store (``serve --workers N`` sets it for its workers). With
+    # more than one, the per-tenant rate-limit bucket lives in the database on SQLite too, so
+    # the processes draw from one bucket instead of one each.
+    http_processes: int = 1
     auto_migrate: bool = True
     bootstrap_key: str | None = None
     max_batch_events: int = 1000

@@ -97,7 +97,7 @@ def create_app(
     state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer,
                      rate_defaults=BucketLimits(settings.rate_limit_per_second,
                                                 settings.rate_limit_burst),
-                     shared_buckets=ctx.store.dialect == "postgresql")
+                     shared_buckets=_shared_buckets(ctx.store.dialect, settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -130,6 +130,12 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 
     return app
+
+
+def _shared_buckets(dialect: str, settings: Settings) -> bool:
+    """One bucket row per tenant in the database wherever more than one process may serve:
+    always on PostgreSQL (nodes), on SQLite under ``serve --workers N``."""
+    return dialect == "postgresql" or settings.http_processes > 1
 
 
 def app_from_environment() -> FastAPI:

@@ -59,6 +59,8 @@ def serve(
     logs.configure(settings.log_format)
     if workers > 1:
         _multiprocess_metrics()
+        os.environ["STRIPEMETER_HTTP_PROCESSES"] = str(workers)  # read by every worker
+        settings = settings.model_copy(update={"http_processes": workers})
     host, port = host or settings.host, port or settings.port
     local = _local_stripe(settings, host, port, workers)
     ctx = build_context(settings, stripe_environment=local.credentials if local else None)

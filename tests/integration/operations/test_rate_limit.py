@@ -26,6 +26,13 @@ def test_the_bucket_is_shared_by_every_node(pg_url: str) -> None:
         assert 1 <= int(refused.headers["retry-after"]) <= 1000
 
 
+def test_several_processes_share_the_bucket_on_either_store(db_url: str) -> None:
+    # ``serve --workers 2`` on SQLite: two processes, one bucket row in the database.
+    with nodes(db_url, http_processes=2, **TINY) as (one, two):
+        statuses = [node.call("GET", "/v1/metrics").status_code for node in (one, two) * 2]
+        assert statuses == [200, 200, 200, 429]
+
+
 def test_one_process_store_limits_in_process(db_url: str) -> None:
     with nodes(db_url, count=1, **TINY) as (one,):
         statuses = [one.call("GET", "/v1/metrics").status_code for _ in range(5)]
