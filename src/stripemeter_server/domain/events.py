@@ -23,7 +23,7 @@ from stripemeter_server.domain.bounded import (
     unsafe_reason,
 )
 from stripemeter_server.domain.canonical_json import canonicalize
-from stripemeter_server.domain.decimals import ONE, check_precision, parse_decimal
+from stripemeter_server.domain.decimals import ONE, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
 
@@ -195,8 +195,7 @@ def _checked_string(value: object, name: str, limits: EventLimits) -> str:
 
 def _quantity(raw: object) -> Decimal:
     try:
-        value = parse_decimal(raw)
-        check_precision(value)
+        value = parse_decimal(raw)  # the one bounded parser: range and precision included
     except ValueError as exc:
         raise EventRejected(f"quantity {exc}", code="invalid_quantity", field="quantity") from None
     if value < 0:

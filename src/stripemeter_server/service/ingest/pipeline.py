@@ -78,7 +78,7 @@ def parse_group(
     return ParsedGroup(
         requests,
         stages.parse(events, tenant_id, received_at, limits),
-        [to_micros(at) for at in received_at],
+        [us for r in requests for us in [to_micros(r.received_at)] * len(r.events)],
         [r.request_id for r in requests for _ in r.events],
         [r.actor for r in requests for _ in r.events],
     )
