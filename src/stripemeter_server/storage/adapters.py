@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stripemeter_server.storage.catalog_repo import CustomersRepository
 from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.events_repo import EventsRepository
 from stripemeter_server.storage.postgres import PostgresDialect
 from stripemeter_server.storage.postgres.ledger import (
     PostgresCountersRepository,
+    PostgresCustomersRepository,
     PostgresEventsRepository,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
 from stripemeter_server.storage.sqlite import SqliteDialect
 from stripemeter_server.storage.sqlite.ledger import (
     SqliteCountersRepository,
+    SqliteCustomersRepository,
     SqliteEventsRepository,
 )
 
@@ -25,6 +28,7 @@ class StoreAdapter:
     dialect: SqlDialect
     events: type[EventsRepository]
     counters: type[CountersRepository]
+    customers: type[CustomersRepository]
 
 
 def adapter_for(name: str) -> StoreAdapter:
@@ -32,9 +36,10 @@ def adapter_for(name: str) -> StoreAdapter:
     store this is; repositories are handed the answer)."""
     if name == "postgresql":
         return StoreAdapter(PostgresDialect(), PostgresEventsRepository,
-                            PostgresCountersRepository)
+                            PostgresCountersRepository, PostgresCustomersRepository)
     if name == "sqlite":
-        return StoreAdapter(SqliteDialect(), SqliteEventsRepository, SqliteCountersRepository)
+        return StoreAdapter(SqliteDialect(), SqliteEventsRepository, SqliteCountersRepository,
+                            SqliteCustomersRepository)
     raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
 
 

@@ -104,7 +104,7 @@ class UnitOfWork:
         self.events: EventsRepository = self._adapter.events(conn, tenant)
         self.counters: CountersRepository = self._adapter.counters(conn, tenant)
         self.metrics = MetricsRepository(conn, dialect, tenant)
-        self.customers = CustomersRepository(conn, dialect, tenant)
+        self.customers: CustomersRepository = self._adapter.customers(conn, dialect, tenant)
         self.adjustments = AdjustmentsRepository(conn, tenant)
         self.period_closes = PeriodClosesRepository(conn, dialect, tenant)
         self.tenants = TenantsRepository(conn)

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.storage.catalog_repo import CustomersRepository
 from stripemeter_server.storage.counters_repo import (
     STATE_COLUMNS,
     CounterKey,
@@ -192,3 +194,18 @@ class PostgresCountersRepository(_Raw, CountersRepository):
 
 def _columns(keys: Sequence[CounterKey]) -> tuple[list[str], list[str], list[int]]:
     return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+
+
+class PostgresCustomersRepository(_Raw, CustomersRepository):
+    def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
+        """Ingest asks this for every batch: one prepared statement, one array of refs."""
+        if not refs:
+            return {}
+        with self._cursor() as cursor:
+            cursor.execute(
+                "SELECT c.customer_ref, c.stripe_customer_id, c.anchor_day, c.timezone, "
+                "c.created_us, c.updated_us FROM unnest(%s::text[]) AS k(ref) "
+                "JOIN customers c ON c.tenant_id = %s AND c.customer_ref = k.ref",
+                (list(refs), self._tenant),
+            )
+            return {row[0]: CustomerRecord(*row) for row in cursor.fetchall()}

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.service.ports.catalog import CustomerRecord
+from stripemeter_server.storage.catalog_repo import CustomersRepository
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.counters_repo import (
     STATE_COLUMNS,
@@ -176,3 +178,23 @@ class SqliteCountersRepository(_Raw, CountersRepository):
             if cursor.rowcount == 1:
                 new.add(value)
         return new
+
+
+_CUSTOMER_COLUMNS = (
+    "customer_ref, stripe_customer_id, anchor_day, timezone, created_us, updated_us"
+)
+
+
+class SqliteCustomersRepository(_Raw, CustomersRepository):
+    def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
+        """Ingest asks this for every batch: one plain statement per chunk of refs."""
+        found: dict[str, CustomerRecord] = {}
+        cursor = self._cursor()
+        for part in chunks(refs):
+            cursor.execute(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers "
+                f"WHERE tenant_id = ? AND customer_ref IN ({_marks(part)})",
+                (self._tenant, *part),
+            )
+            found.update((row[0], CustomerRecord(*row)) for row in cursor.fetchall())
+        return found
