@@ -15,7 +15,7 @@ from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 class Candidate(Protocol):
     @property
-    def index(self) -> int: ...
+    def position(self) -> int: ...
     @property
     def event(self) -> ValidEvent: ...
     @property
@@ -50,7 +50,7 @@ def hold_backfilled(
         if problem is None:
             kept.append(item.held_back())
         else:
-            rejected[item.index] = problem
+            rejected[item.position] = problem
     return kept, rejected
 
 

@@ -63,11 +63,12 @@ def count(
         if item.late_target is not None:
             effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
             target = counters[_target_key(item)]
-            adjustments.append(_book_late(counter, target, item, effect, now, actors[item.index]))
+            actor = actors[item.position]
+            adjustments.append(_book_late(counter, target, item, effect, now, actor))
     uow.counters.save(counters.values(), now_us)
     uow.events.mark_late([p.event.idempotency_key for p in late])
     uow.adjustments.add_many(adjustments)
-    return Counted(frozenset(p.index for p in late), frozenset(counters))
+    return Counted(frozenset(p.position for p in late), frozenset(counters))
 
 
 def _target_key(item: Candidate) -> CounterKey:

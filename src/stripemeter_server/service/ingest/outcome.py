@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.service.ports.counters import CounterKey
@@ -24,9 +24,8 @@ class BatchRequest:
     actor: str = "ingest"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What a stage decided about one event."""
+class Verdict(NamedTuple):
+    """What a stage decided about one event (a tuple: built per event, immutable)."""
 
     status: str
     error: EventRejected | None = None

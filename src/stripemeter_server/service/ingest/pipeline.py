@@ -108,7 +108,7 @@ def ingest_parsed(
 
 def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
     return {
-        item.index: Verdict(ACCEPTED, late=item.index in counted.late,
+        item.position: Verdict(ACCEPTED, late=item.position in counted.late,
                             late_after_close=item.late_target is not None)
         for item in stored
     }

@@ -4,10 +4,10 @@ returns those that go on plus its verdicts on the others; none mutates what it w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
@@ -36,11 +36,11 @@ from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 Verdicts = dict[int, Verdict]
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A valid event with what it counts towards: its metric, period and measured value."""
+class Candidate(NamedTuple):
+    """A valid event with what it counts towards: its metric, period and measured value
+    (a tuple: built per event, immutable)."""
 
-    index: int
+    position: int  # in the group's events
     event: ValidEvent
     ts_us: int
     metric: Metric
@@ -53,7 +53,7 @@ class Candidate:
     late_target: Period | None = None  # its period is closed: the effect goes here
 
     def held_back(self) -> Self:
-        return replace(self, counts=False, held=True)
+        return self._replace(counts=False, held=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,7 @@ def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdi
         seen = first.setdefault(item.event.idempotency_key, item)
         if seen is not item:
             same = seen.event.fingerprint == item.event.fingerprint
-            verdicts[item.index] = DUPLICATE_VERDICT if same else CONFLICT_VERDICT
+            verdicts[item.position] = DUPLICATE_VERDICT if same else CONFLICT_VERDICT
     return list(first.values()), verdicts
 
 
@@ -200,13 +200,13 @@ def apply_close_policy(
                                       now):
             kept.append(item)
         elif item.metric.late_policy.value == "reject":
-            verdicts[item.index] = rejected(EventRejected(
+            verdicts[item.position] = rejected(EventRejected(
                 "the event's billing period is closed and the metric's latePolicy is reject",
                 code="period_closed", field="ts"))
         else:
             spec = spec_for(item.metric, customers.get(item.event.customer_ref))
             target = current_open_period(uow, item.metric, spec, item.event.customer_ref, now)
-            kept.append(replace(item, late_target=target))
+            kept.append(item._replace(late_target=target))
     return kept, verdicts
 
 
@@ -219,9 +219,9 @@ def record(
     entries = [
         LedgerEntry(
             p.event.idempotency_key, p.event.metric, p.event.customer_ref, p.event.quantity,
-            p.ts_us, received_us[p.index], p.event.resource_id, p.event.meta_json,
+            p.ts_us, received_us[p.position], p.event.resource_id, p.event.meta_json,
             p.event.fingerprint, False, p.late_target is not None, None,
-            request_ids[p.index], p.event.backfill_id,
+            request_ids[p.position], p.event.backfill_id,
         )
         for p in fresh
     ]
@@ -230,5 +230,5 @@ def record(
         return fresh, {}
     raced = [p for p in fresh if p.event.idempotency_key not in inserted]
     stored = uow.events.fingerprints([p.event.idempotency_key for p in raced])
-    verdicts = {p.index: _against(stored[p.event.idempotency_key], p.event) for p in raced}
+    verdicts = {p.position: _against(stored[p.event.idempotency_key], p.event) for p in raced}
     return [p for p in fresh if p.event.idempotency_key in inserted], verdicts
