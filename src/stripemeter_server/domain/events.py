@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.bounded import (
@@ -35,8 +35,9 @@ class EventLimits:
     max_future_skew: timedelta = timedelta(minutes=5)
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEvent:
+class ValidEvent(NamedTuple):
+    """A checked event (a tuple: one is built per event on the ingest hot path)."""
+
     metric: str
     customer_ref: str
     quantity: Decimal
