@@ -15,7 +15,10 @@ from typing import Any
 
 import msgspec
 
+from stripemeter_server.domain import exact_json
+
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)  # stateless: safe to share
+_ENCODER = msgspec.json.Encoder()
 
 
 def decode_exact(body: bytes) -> Any:
@@ -24,3 +27,12 @@ def decode_exact(body: bytes) -> Any:
         return _DECODER.decode(body)
     except msgspec.DecodeError:
         return json.loads(body, parse_float=Decimal)
+
+
+def encode_plain(data: Any) -> bytes:
+    """A document of strings, integers, booleans and nulls only (an ingest answer) as compact
+    JSON: the same bytes ``exact_json`` writes, encoded by msgspec (property-tested)."""
+    try:
+        return _ENCODER.encode(data)
+    except (TypeError, ValueError, OverflowError):  # beyond what msgspec writes: the long way
+        return exact_json.dumps(data).encode("utf-8")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stripemeter_server.api.json_body import decode_exact
+from stripemeter_server.api.json_body import decode_exact, encode_plain
+from stripemeter_server.domain import exact_json
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text()
@@ -53,3 +54,17 @@ def test_edge_cases_match(body: bytes) -> None:
 
 def test_decimals_stay_exact() -> None:
     assert decode_exact(b'{"q": 0.1}') == {"q": Decimal("0.1")}
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_values)
+def test_plain_documents_encode_as_the_exact_encoder_writes_them(value: object) -> None:
+    assert encode_plain(value) == exact_json.dumps(value).encode("utf-8")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
-from stripemeter_server.api.json_body import decode_exact
+from stripemeter_server.api.json_body import decode_exact, encode_plain
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
@@ -137,7 +137,7 @@ async def ingest(
         state.telemetry.late_events.inc(late)
     if outcome.touched:
         state.telemetry.counter_updates.inc(len(outcome.touched))
-    return Response(json_response_body(outcome_json(outcome)), media_type="application/json")
+    return Response(encode_plain(outcome_json(outcome)), media_type="application/json")
 
 
 @router.get("/v1/events", summary="List the ledger (keyset pagination)")
