@@ -59,6 +59,12 @@ class Ui:
         return self.browser().post("/v1/events/ingest", json={"events": events},
                                    headers={"Authorization": f"Bearer {key}"})
 
+    def api_send(self, method: str, path: str, body: Any, key: str = ADMIN_KEY) -> Any:
+        answer = self.browser().request(method, path, json=body,
+                                        headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
+
     def api_get(self, path: str, key: str = ADMIN_KEY, **params: Any) -> Any:
         answer = self.browser().get(path, params=params,
                                     headers={"Authorization": f"Bearer {key}"})
