@@ -3,9 +3,10 @@
 Fills a fresh store (SQLite, and PostgreSQL unless ``--only sqlite``) with 100 000
 customers and 1 000 000 ledger events by bulk insert (bounded: ``--customers`` and
 ``--events`` change the sizes), then signs in and times the customer list, a prefix search,
-the ledger's first and a later page, a customer's page and the overview, in process
-(FastAPI TestClient: the server's own time, no network). Each page is fetched ``--repeat``
-times after one warm-up; the median and the worst are reported against the 300 ms budget.
+the ledger's first and a later page, a customer's page, the overview, the corrections and
+the metrics pages, in process (FastAPI TestClient: the server's own time, no network). Each
+page is fetched ``--repeat`` times after one warm-up; the median and the worst are reported
+against the 300 ms budget.
 Usage: ``python -m benchmarks.ui [--quick] [--only sqlite|postgres] [--repeat N]``.
 """
 
@@ -17,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,7 +35,7 @@ from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.tenancy import bootstrap
-from stripemeter_server.storage.schema import counters, events
+from stripemeter_server.storage.schema import counters, events, ingest_tallies
 from stripemeter_server.storage.unit_of_work import Store
 
 BUDGET_MS = 300.0
@@ -42,6 +44,8 @@ NOW = datetime(2026, 1, 20, tzinfo=UTC)
 JAN = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
 FEB = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp() * 1_000_000)
 CHUNK = 10_000
+DAY_US = 86_400_000_000
+MINUTE_US = 60_000_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,8 +67,11 @@ def _ref(i: int) -> str:
 
 
 def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -> None:
-    """Counters (one per customer) and events, in chunks of one transaction each."""
-    received = int(NOW.timestamp() * 1_000_000) - total_events * 1000
+    """Counters (one per customer), events received over the last day, and the ingest
+    tallies those events would have written (a row per minute), in chunks of one
+    transaction each."""
+    received = int(NOW.timestamp() * 1_000_000) - DAY_US
+    step = DAY_US // total_events
     with reporter.task("counters", customers) as update:
         for start in range(0, customers, CHUNK):
             rows = [{"tenant_id": "default", "metric": "api_calls", "customer_ref": _ref(i),
@@ -80,13 +87,18 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
         for start in range(0, total_events, CHUNK):
             rows = [{"tenant_id": "default", "idempotency_key": f"bench-{i}",
                      "metric": "api_calls", "customer_ref": _ref(i % customers),
-                     "quantity": Decimal(1), "ts_us": JAN + i, "received_us": received + i * 1000,
+                     "quantity": Decimal(1), "ts_us": JAN + i, "received_us": received + i * step,
                      "resource_id": None, "meta": None, "fingerprint": "0" * 32,
                      "late": False, "late_after_close": False, "voided_us": None,
                      "request_id": None}
                     for i in range(start, min(start + CHUNK, total_events))]
             _insert(store, events, rows)
             update(start + len(rows))
+    per_minute = Counter((received + i * step) // MINUTE_US * MINUTE_US
+                         for i in range(total_events))
+    _insert(store, ingest_tallies, [
+        {"tenant_id": "default", "minute_us": minute, "accepted": count, "duplicates": 0,
+         "conflicts": 0, "rejected": 0, "late": 0} for minute, count in per_minute.items()])
 
 
 def _insert(store: Store, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -133,13 +145,15 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
              "event list, later page": f"/ui/events?before={args.events // 2}",
              "event list, one customer": f"/ui/events?customer={_ref(7)}",
              "customer page": f"/ui/customers/{_ref(7)}",
-             "overview": "/ui/overview"}
+             "overview": "/ui/overview",
+             "corrections": "/ui/corrections",
+             "metrics and prices": "/ui/metrics"}
     ok = True
     with TestClient(app), _signed_in(app) as client:
         for name, path in pages.items():
             median, worst = _timed(client, path, args.repeat)
             verdict = "ok" if median < BUDGET_MS else "OVER BUDGET"
-            ok = ok and (median < BUDGET_MS or name == "overview")
+            ok = ok and median < BUDGET_MS
             reporter.log(f"{label}: {name:28s} median {median:7.1f} ms, worst {worst:7.1f} ms"
                          f"  [{verdict}]")
     store.close()
@@ -163,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if postgres is not None:
                 postgres.stop()
-    reporter.log("dashboard pages: " + ("all list pages within 300 ms" if all(results)
-                                        else "some list page over 300 ms"))
+    reporter.log("dashboard pages: " + ("every page within 300 ms" if all(results)
+                                        else "some page over 300 ms"))
     return 0 if all(results) else 1
 
 

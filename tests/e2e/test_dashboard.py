@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -184,3 +185,68 @@ def test_a_write_without_the_csrf_token_is_refused(site: Site, page: Page) -> No
     refused = page.request.post(f"{site.url}/ui/events/void",
                                 form={"key": "evt-big", "confirm": "yes"})
     assert refused.status == 403 and _api_usage(page, site, ref) == "120"
+
+
+def _api(page: Page, site: Site, method: str, path: str, body: object) -> dict[str, Any]:
+    answer = page.request.fetch(f"{site.url}{path}", method=method, data=body,
+                                headers={"Authorization": f"Bearer {TEST_KEY}"})
+    assert answer.ok, answer.text()
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_the_overview_counts_each_answer(site: Site, page: Page) -> None:
+    site.env.metric("api_calls", "sum", meter=False)
+    event = {"metric": "api_calls", "customerRef": "cus_A", "quantity": "1",
+             "ts": "2026-01-10T00:00:00Z", "idempotencyKey": "evt-1"}
+    for events in ([event], [event, {**event, "quantity": "2"}, {**event, "quantity": "x"}]):
+        _api(page, site, "POST", "/v1/events/ingest", {"events": events})
+    site.sign_in(page)
+    hour = page.locator("#ingest-counts tr", has_text="Last hour")
+    shown = [hour.locator(f'td[data-status="{s}"]').inner_text()
+             for s in ("accepted", "duplicate", "conflict", "rejected")]
+    assert shown == ["1", "1", "1", "1"]
+    screenshot(page, "overview-counts")
+
+
+def test_another_key_approves_a_backfill_close(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    _api(page, site, "PUT", "/v1/corrections/policy", {"fourEyes": True})
+    session = _api(page, site, "POST", "/v1/backfills", {"metric": "api_calls"})["id"]
+    _api(page, site, "POST", "/v1/events/ingest", {"events": [{
+        "metric": "api_calls", "customerRef": ref, "quantity": "30", "backfillId": session,
+        "ts": "2026-01-12T00:00:00Z", "idempotencyKey": "evt-backfill"}]})
+    _api(page, site, "POST", f"/v1/backfills/{session}/close", {})
+    site.sign_in(page, _key(site.env, {"admin"}))
+    page.goto(f"{site.url}/ui/corrections")
+    screenshot(page, "corrections-four-eyes")
+    page.get_by_role("button", name=f"Approve the close of {session}").click()
+    assert page.get_by_role("status").inner_text() == f"Backfill {session} is closed."
+    assert _api_usage(page, site, ref) == "150"
+
+
+def test_a_rebuild_is_started_and_its_progress_shown(site: Site, page: Page) -> None:
+    _synced(site.env)
+    site.sign_in(page)
+    page.goto(f"{site.url}/ui/corrections")
+    page.get_by_label("Metric", exact=True).last.fill("api_calls")
+    page.get_by_role("button", name="Start a rebuild").click()
+    page.locator("#job-status", has_text="succeeded").wait_for(timeout=30_000)
+    screenshot(page, "rebuild")
+    page.get_by_role("link", name="Back to corrections").click()
+    job = page.locator("#rebuild-jobs tbody tr").first
+    assert "succeeded" in job.inner_text()
+    screenshot(page, "corrections-rebuilds")
+
+
+def test_prices_are_shown_per_currency(site: Site, page: Page) -> None:
+    ref = _synced(site.env)
+    _api(page, site, "PUT", "/v1/prices/api_calls",
+         {"model": "per_unit", "currency": "usd", "unitAmount": "0.0025", "minimum": "10"})
+    _api(page, site, "PUT", f"/v1/customers/{ref}/prices/api_calls",
+         {"model": "package", "currency": "jpy", "packageSize": "1000", "packageAmount": "500"})
+    site.sign_in(page)
+    page.get_by_role("link", name="Metrics and prices").click()
+    amounts = page.locator("#price-list td.amount").all_inner_texts()
+    assert amounts == ["0.0025 USD per unit", "500 JPY per 1,000 units"]
+    screenshot(page, "metrics-prices")

@@ -21,6 +21,7 @@ from stripemeter_server.service.ports.backfills import BackfillRecord
 from stripemeter_server.service.ports.corrections import AdjustmentRecord, PeriodClose
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.ingest_tallies import TALLY_FIELDS, IngestTally
 
 UniqueValue = tuple[str, str, int, str]  # (metric, customer_ref, period_start_us, value)
 
@@ -44,6 +45,21 @@ class LedgerTables:
     period_closes: dict[CounterKey, PeriodClose] = field(default_factory=dict)
     backfills: dict[str, BackfillRecord] = field(default_factory=dict)
     alerts: AlertTables = field(default_factory=AlertTables)
+    tallies: dict[int, IngestTally] = field(default_factory=dict)
+
+
+class FakeIngestTallies:
+    def __init__(self, tables: LedgerTables) -> None:
+        self._t = tables
+
+    def add(self, minute_us: int, counts: IngestTally) -> None:
+        before = self._t.tallies.get(minute_us, IngestTally())
+        self._t.tallies[minute_us] = IngestTally(*(
+            getattr(before, name) + getattr(counts, name) for name in TALLY_FIELDS))
+
+    def sums(self, since_us: int) -> IngestTally:
+        rows = [t for minute, t in self._t.tallies.items() if minute >= since_us]
+        return IngestTally(*(sum(getattr(t, name) for t in rows) for name in TALLY_FIELDS))
 
 
 class FakeEvents:

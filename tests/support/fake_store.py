@@ -28,6 +28,7 @@ from tests.support.fake_repos import (
     FakeBackfills,
     FakeCounters,
     FakeEvents,
+    FakeIngestTallies,
     FakePeriodCloses,
     LedgerTables,
 )
@@ -166,6 +167,7 @@ class FakeUnitOfWork:
         self.customers = FakeCustomers(catalog)
         self.prices = FakePrices(catalog)
         self.tenants = FakeTenants(data.tenants)
+        self.ingest_tallies = FakeIngestTallies(ledger)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)

@@ -1,6 +1,7 @@
 """Reads of the operator dashboard (``/ui``) that the JSON API has no use case for: the
-customer list, the ledger newest first, one event, and the overview's tallies. Writes go
-through the same use cases as the API (``corrections``, ``pushes``, ``reconciliation_runs``).
+customer list, the ledger newest first, one event, and the overview (its status counts are
+the per-minute ingest tallies, never a count of ledger rows). Writes go through the same use
+cases as the API (``corrections``, ``pushes``, ``reconciliation_runs``).
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ from typing import Any, Generic, TypeVar
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ingest.tallies import MINUTE_US
 from stripemeter_server.service.ports.alerts import AlertEventRecord
 from stripemeter_server.service.ports.dashboard import (
     ClosingPeriod,
     DashboardReads,
     TenantPushStats,
-    WindowTally,
 )
 from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.ingest_tallies import IngestTally
 from stripemeter_server.service.ports.reconciliation import GateVerdict, RunRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.pushes import subscription_item_view
 
 PAGE = 50
-TALLY_CAP = 100_000  # window counts stop here ("100,000+"): bounded work on any ledger
 CLOSING_WITHIN = timedelta(days=3)
 T = TypeVar("T")
 
@@ -38,8 +39,8 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class Overview:
-    last_hour: WindowTally
-    last_day: WindowTally
+    last_hour: IngestTally
+    last_day: IngestTally
     closing: list[ClosingPeriod]
     pushes: TenantPushStats
     last_run: RunRecord | None
@@ -86,18 +87,21 @@ def event_detail(uow: UnitOfWork, key: str) -> StoredEvent:
 
 def overview(uow: UnitOfWork, now: datetime) -> Overview:
     reads, now_us = _reads(uow), to_micros(now)
-    hour = reads.first_seq_received_since(to_micros(now - timedelta(hours=1)))
-    day = reads.first_seq_received_since(to_micros(now - timedelta(days=1)))
     finished = uow.reconciliation.list_runs(before=None, limit=1)
     return Overview(
-        last_hour=reads.tally_from(hour, TALLY_CAP),
-        last_day=reads.tally_from(day, TALLY_CAP),
+        last_hour=uow.ingest_tallies.sums(_minute_of(now - timedelta(hours=1))),
+        last_day=uow.ingest_tallies.sums(_minute_of(now - timedelta(days=1))),
         closing=reads.periods_closing(now_us, to_micros(now + CLOSING_WITHIN), 10),
         pushes=reads.push_stats(),
         last_run=finished[0] if finished else None,
         held_invoices=uow.reconciliation.held_count(),
         alert_events=uow.alerts.events(after_seq=0, limit=10),
     )
+
+
+def _minute_of(at: datetime) -> int:
+    """The start of ``at``'s minute: tallies are per minute, so a window spans 60 to 61."""
+    return to_micros(at) // MINUTE_US * MINUTE_US
 
 
 def stripe_mapping(uow: UnitOfWork, customer_ref: str,

@@ -10,6 +10,7 @@ from stripemeter_server.service.ports.rebuild_jobs import RebuildJobRecord
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 EVENTS_PAGE = 50
+RECENT_REBUILDS = 20
 
 
 def adjustments(uow: UnitOfWork) -> list[AdjustmentRecord]:
@@ -26,6 +27,11 @@ def rebuild_job(uow: UnitOfWork, job_id: str) -> RebuildJobRecord:
         raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
                             field="id")
     return job
+
+
+def rebuild_jobs(uow: UnitOfWork, limit: int = RECENT_REBUILDS) -> list[RebuildJobRecord]:
+    """The tenant's latest rebuild jobs, newest first."""
+    return uow.rebuild_jobs.recent(limit)
 
 
 def alert_events(uow: UnitOfWork, after_seq: int) -> list[AlertEventRecord]:

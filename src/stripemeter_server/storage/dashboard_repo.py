@@ -1,7 +1,8 @@
 """Read-only queries of the operator dashboard that no other use case needs.
 
 Every query is bounded for large tenants: lists use keyset paging on an index (never
-``OFFSET``, never a ``COUNT(*)`` of a whole table), and window tallies stop at a cap.
+``OFFSET``, never a ``COUNT(*)`` of a whole table); the overview's status counts come from
+the ingest tallies (``ingest_tallies_repo``), not from counting events.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import and_, func, literal_column, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from stripemeter_server.service.ports.dashboard import ClosingPeriod, TenantPushStats, WindowTally
+from stripemeter_server.service.ports.dashboard import ClosingPeriod, TenantPushStats
 from stripemeter_server.service.ports.events import StoredEvent
 from stripemeter_server.storage.events_repo import _event
 from stripemeter_server.storage.schema import counters, customers, events, push_outbox
@@ -77,41 +78,6 @@ class DashboardRepository:
             counters.c.tenant_id == self._tenant, counters.c.customer_ref == customer_ref,
         ).distinct()
         return [row[0] for row in self._conn.execute(query)]
-
-    def first_seq_received_since(self, cutoff_us: int) -> int | None:
-        """The first ledger position received at or after ``cutoff_us``, by a binary search
-        over the sequence index (``received_us`` grows with ``seq``): ~40 index probes."""
-        mine = events.c.tenant_id == self._tenant  # min and max apart: each one index probe
-        low = self._conn.execute(select(func.min(events.c.seq)).where(mine)).scalar()
-        high = self._conn.execute(select(func.max(events.c.seq)).where(mine)).scalar()
-        if low is None or high is None or self._received_at_or_after(high) is None:
-            return None
-        found: int | None = None
-        while low <= high:
-            middle = (low + high) // 2
-            probe = self._received_at_or_after(middle)
-            if probe is not None and probe[1] >= cutoff_us:
-                found, high = probe[0], middle - 1
-            else:
-                low = (probe[0] if probe is not None else middle) + 1
-        return found
-
-    def _received_at_or_after(self, seq: int) -> tuple[int, int] | None:
-        row = self._conn.execute(
-            select(events.c.seq, events.c.received_us)
-            .where(events.c.tenant_id == self._tenant, events.c.seq >= seq)
-            .order_by(events.c.seq).limit(1)).first()
-        return None if row is None else (int(row[0]), int(row[1]))
-
-    def tally_from(self, first_seq: int | None, cap: int) -> WindowTally:
-        if first_seq is None:
-            return WindowTally(0, 0, False)
-        window = (select(events.c.late).where(events.c.tenant_id == self._tenant,
-                                              events.c.seq >= first_seq)
-                  .order_by(events.c.seq).limit(cap + 1).subquery())
-        query = select(func.count(), func.count().filter(window.c.late.is_(True)))
-        count, late = self._conn.execute(query.select_from(window)).one()
-        return WindowTally(min(int(count), cap), int(late), int(count) > cap)
 
     def periods_closing(self, now_us: int, until_us: int, limit: int) -> list[ClosingPeriod]:
         query = (select(counters.c.metric, counters.c.period_start_us, counters.c.period_end_us,

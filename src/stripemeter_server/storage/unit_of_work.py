@@ -34,6 +34,7 @@ from stripemeter_server.storage.counters_repo import CountersRepository
 from stripemeter_server.storage.dashboard_repo import DashboardRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.ingest_tallies_repo import IngestTalliesRepository
 from stripemeter_server.storage.invoice_flow_repo import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -128,6 +129,7 @@ class UnitOfWork:
         self.heartbeats = HeartbeatRepository(conn, dialect)
         self.gauges = GaugesRepository(conn)
         self.dashboard = DashboardRepository(conn, tenant)
+        self.ingest_tallies = IngestTalliesRepository(conn, dialect, tenant)
         return self
 
     @property

@@ -1,6 +1,6 @@
 """The fake unit of work is a faithful stand-in: the same random stream of events through
 the fake, the SQLite adapter and the PostgreSQL adapter gives the same outcome for every
-event, the same counters and the same late-event adjustments.
+event, the same counters, the same late-event adjustments and the same ingest tallies.
 
 The streams mix every aggregation, an undefined metric, customers, deliberate duplicate and
 conflicting replays, timestamps in closed periods (late after close) and out of order (late),
@@ -80,7 +80,8 @@ def run(store: Store | FakeStore, tenant: str, stream: list[dict[str, Any]],
         booked = sorted((a.metric, a.customer_ref, a.period_start_us, a.delta.normalize(),
                          a.reason, a.event_key, a.source_period_start_us)
                         for a in uow.adjustments.find())
-    return outcomes, flags, counters(store, tenant), booked
+        tallies = uow.ingest_tallies.sums(0)
+    return outcomes, flags, counters(store, tenant), booked, tallies
 
 
 @SETTINGS

@@ -54,13 +54,20 @@ class Ui:
         return issued.secret
 
     def ingest(self, events: list[dict[str, Any]], key: str = ADMIN_KEY) -> httpx.Response:
-        with self.browser() as api:
-            return api.post("/v1/events/ingest", json={"events": events},
-                            headers={"Authorization": f"Bearer {key}"})
+        # No ``with``: the fixture's client runs the app's lifespan once for the whole test
+        # (a client's own ``with`` would stop the ingest committer on leaving).
+        return self.browser().post("/v1/events/ingest", json={"events": events},
+                                   headers={"Authorization": f"Bearer {key}"})
+
+    def api_send(self, method: str, path: str, body: Any, key: str = ADMIN_KEY) -> Any:
+        answer = self.browser().request(method, path, json=body,
+                                        headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
 
     def api_get(self, path: str, key: str = ADMIN_KEY, **params: Any) -> Any:
-        with self.browser() as api:
-            answer = api.get(path, params=params, headers={"Authorization": f"Bearer {key}"})
+        answer = self.browser().get(path, params=params,
+                                    headers={"Authorization": f"Bearer {key}"})
         assert answer.status_code == 200, answer.text
         return answer.json()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -94,8 +95,34 @@ def test_the_ledger_filters_by_customer(ui: Ui) -> None:
     assert "key-of-cus_X" in page and "key-of-cus_Y" not in page
 
 
+def _overview_count(page: str, window: str, status: str) -> str:
+    row = re.search(rf"{window}</th>(.*?)</tr>", page, re.S)
+    assert row is not None
+    cell = re.search(rf'data-status="{status}">([^<]+)</td>', row.group(1))
+    assert cell is not None
+    return cell.group(1).strip()
+
+
 def test_the_overview_counts_the_last_hours_events(ui: Ui) -> None:
     ui.ingest(EVENTS)
     page = ui.sign_in().get("/ui/overview").text
-    hour = re.search(r"Last hour</th>\s*<td class=\"num\">([^<]+)</td>", page)
-    assert hour is not None and hour.group(1).strip() == "2"
+    assert _overview_count(page, "Last hour", "accepted") == "2"
+
+
+def test_the_overview_counts_each_answer_of_the_last_hour(ui: Ui) -> None:
+    ui.ingest(EVENTS)
+    bad = {**EVENTS[0], "idempotencyKey": "k-3", "quantity": "x"}
+    ui.ingest([EVENTS[0], {**EVENTS[1], "quantity": "5"}, bad])  # duplicate, conflict, rejected
+    page = ui.sign_in().get("/ui/overview").text
+    shown = {s: _overview_count(page, "Last hour", s)
+             for s in ("accepted", "duplicate", "conflict", "rejected")}
+    assert shown == {"accepted": "2", "duplicate": "1", "conflict": "1", "rejected": "1"}
+
+
+def test_the_overviews_last_hour_leaves_out_older_minutes(ui: Ui) -> None:
+    ui.ingest(EVENTS)
+    ui.clock.advance(timedelta(hours=2))
+    page = ui.sign_in().get("/ui/overview").text
+    counts = (_overview_count(page, "Last hour", "accepted"),
+              _overview_count(page, "Last day", "accepted"))
+    assert counts == ("0", "2")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stripemeter_server.api.ui.render import format_money, format_number
+from stripemeter_server.api.ui.render import format_money, format_number, format_unit_price
 from stripemeter_server.api.ui.session import SessionSealer
 from stripemeter_server.storage.secret_box import SecretBox, new_secret_key
 
@@ -35,6 +35,21 @@ def test_jpy_has_none() -> None:
 
 def test_a_missing_amount_is_a_dash() -> None:
     assert format_money(None, "usd") == "—"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=8,
+                   min_value=Decimal("0"), max_value=Decimal("1e9")))
+def test_a_unit_price_is_never_rounded(value: Decimal) -> None:
+    shown = format_unit_price(str(value), "usd")
+    assert Decimal(shown.removesuffix(" USD").replace(",", "")) == value
+
+
+def test_a_unit_price_is_padded_to_the_currencys_minor_unit() -> None:
+    assert format_unit_price("12.5", "usd") == "12.50 USD"
+
+
+def test_a_sub_cent_unit_price_keeps_its_digits() -> None:
+    assert format_unit_price("0.002", "usd") == "0.002 USD"
 
 
 def test_a_sealed_session_opens_until_it_expires() -> None:

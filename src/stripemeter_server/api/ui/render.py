@@ -25,6 +25,7 @@ def build_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["number"] = format_number
     env.filters["money"] = format_money
+    env.filters["unit_price"] = format_unit_price
     env.filters["when"] = format_when
     return env
 
@@ -58,6 +59,20 @@ def format_money(value: object, currency: str | None) -> str:
     except StripemeterError:  # an unknown currency: the exact amount, as stored
         return f"{found:,f} {currency.upper()}"
     return f"{rounded:,.{digits}f} {currency.upper()}"
+
+
+def format_unit_price(value: object, currency: str | None) -> str:
+    """A price per unit is never rounded (``0.002`` USD a call is a real price): every digit
+    it has, padded to the currency's minor unit (``12.5`` → ``"12.50 USD"``)."""
+    found = _decimal(value)
+    if found is None or not currency:
+        return "—" if found is None else f"{found:,f}"
+    try:
+        minor = minor_unit_exponent(currency)
+    except StripemeterError:
+        return f"{found:,f} {currency.upper()}"
+    digits = max(minor, -int(found.normalize().as_tuple().exponent))
+    return f"{found:,.{digits}f} {currency.upper()}"
 
 
 def format_when(value: object) -> str:

@@ -28,6 +28,7 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
     rejected,
 )
+from stripemeter_server.service.ingest.tallies import record_tallies
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
@@ -103,6 +104,7 @@ def ingest_parsed(
         **in_ledger, **in_batch, **closed, **raced,
         **_accepted(stored, counted),
     }
+    record_tallies(uow, verdicts.values(), now)  # last write: the tally row is held briefly
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
 
 

@@ -9,15 +9,6 @@ from stripemeter_server.service.ports.events import StoredEvent
 
 
 @dataclass(frozen=True)
-class WindowTally:
-    """Ledger rows received since a cutoff; ``capped`` when the count stopped at the cap."""
-
-    accepted: int
-    late: int
-    capped: bool
-
-
-@dataclass(frozen=True)
 class ClosingPeriod:
     metric: str
     period_start_us: int
@@ -33,7 +24,7 @@ class TenantPushStats:
 
 
 class DashboardReads(Protocol):
-    """Bounded reads for large tenants: keyset pages, capped tallies."""
+    """Bounded reads for large tenants: keyset pages, grouped counts."""
 
     def customer_refs(self, *, prefix: str, after: str | None, limit: int) -> list[str]: ...
 
@@ -41,10 +32,6 @@ class DashboardReads(Protocol):
 
     def events_newest_first(self, *, metric: str | None, customer_ref: str | None,
                             before_seq: int | None, limit: int) -> list[StoredEvent]: ...
-
-    def first_seq_received_since(self, cutoff_us: int) -> int | None: ...
-
-    def tally_from(self, first_seq: int | None, cap: int) -> WindowTally: ...
 
     def periods_closing(self, now_us: int, until_us: int, limit: int) -> list[ClosingPeriod]: ...
 

@@ -26,6 +26,7 @@ from stripemeter_server.service.ports.corrections import (
 from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
 from stripemeter_server.service.ports.dashboard import DashboardReads
 from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
+from stripemeter_server.service.ports.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.service.ports.invoice_flow import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -77,6 +78,8 @@ class IngestUnitOfWork(Protocol):
     def backfills(self) -> BackfillsRepository: ...
     @property
     def prices(self) -> PricesRepository: ...
+    @property
+    def ingest_tallies(self) -> IngestTalliesRepository: ...
 
 
 class UnitOfWork(IngestUnitOfWork, Protocol):

@@ -1,5 +1,6 @@
-"""Metrics and prices: every metric's definition and every price (defaults and a
-customer's overrides), as ``/v1/metrics`` and ``/v1/prices`` list them."""
+"""Metrics and prices: every metric's definition and its prices (the default, then each
+customer's override), as ``/v1/metrics`` and ``/v1/prices`` list them. Read-only: prices and
+metrics are set through the API."""
 
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ router = APIRouter(route_class=UiRoute)
 
 
 def _catalog(uow: UnitOfWork) -> dict[str, Any]:
+    prices = sorted((price_json(v) for v in pricing.list_prices(uow)), key=_default_first)
     return {"metrics": [metric_to_dict(m) for m in metrics_admin.list_metrics(uow)],
-            "prices": [price_json(v) for v in pricing.list_prices(uow)]}
+            "prices": prices}
+
+
+def _default_first(price: dict[str, Any]) -> tuple[str, bool, str]:
+    """Each metric's default price, then its customer overrides by reference."""
+    ref = price["customerRef"]
+    return price["metric"], ref is not None, ref or ""
 
 
 @router.get("/ui/metrics")

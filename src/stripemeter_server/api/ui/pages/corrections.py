@@ -1,5 +1,6 @@
 """Corrections: adjustments (create, revert, approve or reject in four-eyes mode), backfill
-sessions and counter rebuilds with their progress, through the ``/v1`` routes' use cases."""
+sessions (approve or reject a pending close), and counter rebuilds (the recent jobs, start one,
+watch its progress), through the ``/v1`` routes' use cases."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from stripemeter_server.api.corrections_json import job_json
+from stripemeter_server.api.corrections_json import backfill_json, job_json
 from stripemeter_server.api.deps import run
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.api.ui.web import (
@@ -22,25 +23,35 @@ from stripemeter_server.api.ui.web import (
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service import backfills as backfill_service
 from stripemeter_server.service import dashboard_lists
-from stripemeter_server.service.approvals import APPROVED, decide_adjustment
+from stripemeter_server.service.approvals import APPROVED, decide_adjustment, decide_backfill
 from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.rebuild_jobs import submit_rebuild
 
 router = APIRouter(route_class=UiRoute)
-ID = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+def _id() -> Any:
+    """A path id; one per parameter (FastAPI binds a ``Path`` object to its first name)."""
+    return Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
 DECISIONS = {"approve": APPROVED, "reject": "rejected"}
 
 
 def _page(uow: UnitOfWork) -> dict[str, Any]:
     return {"adjustments": [adjustment_json(a) for a in dashboard_lists.adjustments(uow)][::-1],
             "four_eyes": dashboard_lists.four_eyes(uow),
-            "backfills": backfill_service.list_backfills(uow)}
+            "backfills": [backfill_json(v) for v in backfill_service.list_backfills(uow)],
+            "rebuilds": dashboard_lists.rebuild_jobs(uow)}
 
 
 @router.get("/ui/corrections")
 async def corrections_page(request: Request, who: Operator = Depends(operator)) -> Response:
-    found = await run(state_of(request), who.tenant_id, _page, read_only=True)
+    state = state_of(request)
+    found = await run(state, who.tenant_id, _page, read_only=True)
+    found["rebuilds"] = [job_json(j, state.rebuilds.progress(j.job_id))
+                         for j in found["rebuilds"]]
     return ui_tools(request).pages.render(request, "corrections.html",
                                           notice=request.query_params.get("notice"), **found)
 
@@ -62,7 +73,7 @@ async def create(request: Request) -> Response:
 
 
 @router.post("/ui/corrections/adjustments/{adjustment_id}/revert")
-async def revert(request: Request, adjustment_id: str = ID) -> Response:
+async def revert(request: Request, adjustment_id: str = _id()) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
@@ -72,7 +83,7 @@ async def revert(request: Request, adjustment_id: str = ID) -> Response:
 
 
 @router.post("/ui/corrections/adjustments/{adjustment_id}/{decision}")
-async def decide(request: Request, adjustment_id: str = ID,
+async def decide(request: Request, adjustment_id: str = _id(),
                  decision: str = Path(pattern="^(approve|reject)$")) -> Response:
     who, form = await writer(request)
     state = state_of(request)
@@ -81,6 +92,19 @@ async def decide(request: Request, adjustment_id: str = ID,
         uow, adjustment_id, DECISIONS[decision], who.who.key_id, now,
         form.get("note") or None))
     return back_to("/ui/corrections", f"Adjustment {adjustment_id}: {DECISIONS[decision]}.")
+
+
+@router.post("/ui/corrections/backfills/{backfill_id}/{decision}")
+async def decide_close(request: Request, backfill_id: str = _id(),
+                       decision: str = Path(pattern="^(approve|reject)$")) -> Response:
+    """Four-eyes: another key approves (the session's events count now) or rejects a close."""
+    who, form = await writer(request)
+    state = state_of(request)
+    now = state.ctx.clock.now()
+    view = await run(state, who.who, lambda uow: decide_backfill(
+        uow, backfill_id, DECISIONS[decision], who.who.key_id, now,
+        form.get("note") or None))
+    return back_to("/ui/corrections", f"Backfill {backfill_id} is {view.record.status}.")
 
 
 @router.post("/ui/corrections/rebuilds")
@@ -95,7 +119,7 @@ async def rebuild(request: Request) -> Response:
 
 
 @router.get("/ui/corrections/rebuilds/{job_id}")
-async def rebuild_page(request: Request, job_id: str = ID,
+async def rebuild_page(request: Request, job_id: str = _id(),
                        who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
     job = await run(state, who.tenant_id, lambda uow: dashboard_lists.rebuild_job(uow, job_id),

@@ -1,4 +1,4 @@
-"""Overview: ingest over the last hour and day, periods closing soon, pushes, the last
+"""Overview: ingest status counts over the last hour and day, periods closing soon, pushes, the last
 reconciliation, held invoices and the latest alert events."""
 
 from __future__ import annotations
@@ -26,5 +26,4 @@ async def overview_page(request: Request, who: Operator = Depends(operator)) -> 
     health = push_health(PushStats(pushes.pending, pushes.failed, pushes.oldest_pending_us), now)
     return ui_tools(request).pages.render(
         request, "overview.html", view=found, pushes=health, ts=ts,
-        last_run=run_view(found.last_run) if found.last_run else None,
-        cap=dashboard.TALLY_CAP)
+        last_run=run_view(found.last_run) if found.last_run else None)

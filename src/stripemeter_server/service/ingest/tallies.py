@@ -1,0 +1,39 @@
+"""The group's answers added to the tenant's per-minute ingest tallies (the dashboard's status
+counts). Written once per group, in its transaction: a retried group rolls back with its
+tallies, so every event is counted once, with the answer its sender got."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ingest.outcome import (
+    ACCEPTED,
+    CONFLICT,
+    DUPLICATE,
+    REJECTED,
+    Verdict,
+)
+from stripemeter_server.service.ports.ingest_tallies import IngestTally
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+
+MINUTE_US = 60_000_000
+
+
+def tally_of(verdicts: Iterable[Verdict]) -> IngestTally:
+    statuses: Counter[str] = Counter()
+    late = 0
+    for verdict in verdicts:
+        statuses[verdict.status] += 1
+        late += verdict.status == ACCEPTED and (verdict.late or verdict.late_after_close)
+    return IngestTally(statuses[ACCEPTED], statuses[DUPLICATE], statuses[CONFLICT],
+                       statuses[REJECTED], late)
+
+
+def record_tallies(uow: IngestUnitOfWork, verdicts: Iterable[Verdict], now: datetime) -> None:
+    """One upsert for the whole group, keyed by the minute of ``now``."""
+    tally = tally_of(verdicts)
+    if not tally.empty:
+        uow.ingest_tallies.add(to_micros(now) // MINUTE_US * MINUTE_US, tally)
