@@ -45,20 +45,20 @@ class LedgerTables:
     period_closes: dict[CounterKey, PeriodClose] = field(default_factory=dict)
     backfills: dict[str, BackfillRecord] = field(default_factory=dict)
     alerts: AlertTables = field(default_factory=AlertTables)
-    tallies: dict[int, IngestTally] = field(default_factory=dict)
+    tallies: dict[tuple[int, int], IngestTally] = field(default_factory=dict)  # (minute, slot)
 
 
 class FakeIngestTallies:
     def __init__(self, tables: LedgerTables) -> None:
         self._t = tables
 
-    def add(self, minute_us: int, counts: IngestTally) -> None:
-        before = self._t.tallies.get(minute_us, IngestTally())
-        self._t.tallies[minute_us] = IngestTally(*(
+    def add(self, minute_us: int, counts: IngestTally, slot: int = 0) -> None:
+        before = self._t.tallies.get((minute_us, slot), IngestTally())
+        self._t.tallies[(minute_us, slot)] = IngestTally(*(
             getattr(before, name) + getattr(counts, name) for name in TALLY_FIELDS))
 
     def sums(self, since_us: int) -> IngestTally:
-        rows = [t for minute, t in self._t.tallies.items() if minute >= since_us]
+        rows = [t for (minute, _), t in self._t.tallies.items() if minute >= since_us]
         return IngestTally(*(sum(getattr(t, name) for t in rows) for name in TALLY_FIELDS))
 
 

@@ -16,14 +16,14 @@ class IngestTalliesRepository:
         self._dialect = dialect
         self._tenant = tenant_id
 
-    def add(self, minute_us: int, counts: IngestTally) -> None:
+    def add(self, minute_us: int, counts: IngestTally, slot: int = 0) -> None:
         """``INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x``: one statement, and
         concurrent transactions of the tenant add up instead of overwriting each other."""
         values = {name: getattr(counts, name) for name in TALLY_FIELDS}
         stmt = self._dialect.upsert(ingest_tallies).values(
-            tenant_id=self._tenant, minute_us=minute_us, **values)
+            tenant_id=self._tenant, minute_us=minute_us, slot=slot, **values)
         self._conn.execute(stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "minute_us"],
+            index_elements=["tenant_id", "minute_us", "slot"],
             set_={name: ingest_tallies.c[name] + stmt.excluded[name] for name in TALLY_FIELDS}))
 
     def sums(self, since_us: int) -> IngestTally:

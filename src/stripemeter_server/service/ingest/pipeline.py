@@ -104,7 +104,7 @@ def ingest_parsed(
         **in_ledger, **in_batch, **closed, **raced,
         **_accepted(stored, counted),
     }
-    record_tallies(uow, verdicts.values(), now)  # last write: the tally row is held briefly
+    record_tallies(uow, verdicts.values(), now, group.request_ids[0] if group.request_ids else "")
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
 
 

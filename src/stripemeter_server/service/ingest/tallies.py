@@ -4,6 +4,7 @@ tallies, so every event is counted once, with the answer its sender got."""
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,6 +21,7 @@ from stripemeter_server.service.ports.ingest_tallies import IngestTally
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 MINUTE_US = 60_000_000
+TALLY_SLOTS = 8
 
 
 def tally_of(verdicts: Iterable[Verdict]) -> IngestTally:
@@ -32,8 +34,12 @@ def tally_of(verdicts: Iterable[Verdict]) -> IngestTally:
                        statuses[REJECTED], late)
 
 
-def record_tallies(uow: IngestUnitOfWork, verdicts: Iterable[Verdict], now: datetime) -> None:
-    """One upsert for the whole group, keyed by the minute of ``now``."""
+def record_tallies(
+    uow: IngestUnitOfWork, verdicts: Iterable[Verdict], now: datetime, group_id: str
+) -> None:
+    """One upsert for the whole group, keyed by the minute of ``now`` and a slot drawn from
+    the group's id (groups running at once land on different rows)."""
     tally = tally_of(verdicts)
     if not tally.empty:
-        uow.ingest_tallies.add(to_micros(now) // MINUTE_US * MINUTE_US, tally)
+        slot = zlib.crc32(group_id.encode()) % TALLY_SLOTS
+        uow.ingest_tallies.add(to_micros(now) // MINUTE_US * MINUTE_US, tally, slot)

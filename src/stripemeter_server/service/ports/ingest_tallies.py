@@ -26,7 +26,7 @@ TALLY_FIELDS = tuple(f.name for f in fields(IngestTally))
 
 
 class IngestTalliesRepository(Protocol):
-    def add(self, minute_us: int, counts: IngestTally) -> None:
+    def add(self, minute_us: int, counts: IngestTally, slot: int = 0) -> None:
         """Add ``counts`` to the minute's row (created on first use), in one statement."""
         ...
 

@@ -7,7 +7,7 @@ added to in the ingest transaction itself (exact, never counted twice by a retri
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, String, Table
+from sqlalchemy import BigInteger, Column, SmallInteger, String, Table
 
 from stripemeter_server.storage.schema.base import metadata
 
@@ -16,6 +16,9 @@ ingest_tallies = Table(
     metadata,
     Column("tenant_id", String(255), primary_key=True),
     Column("minute_us", BigInteger, primary_key=True),  # the minute's first microsecond
+    # Concurrent groups of one tenant add to different rows of the minute (a slot each),
+    # so they do not queue on one row lock; a window sums the slots.
+    Column("slot", SmallInteger, primary_key=True),
     Column("accepted", BigInteger, nullable=False),  # late ones included
     Column("duplicates", BigInteger, nullable=False),
     Column("conflicts", BigInteger, nullable=False),

@@ -20,12 +20,13 @@ def upgrade() -> None:
         "ingest_tallies",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
         sa.Column("minute_us", sa.BigInteger(), nullable=False),
+        sa.Column("slot", sa.SmallInteger(), nullable=False),
         sa.Column("accepted", sa.BigInteger(), nullable=False),
         sa.Column("duplicates", sa.BigInteger(), nullable=False),
         sa.Column("conflicts", sa.BigInteger(), nullable=False),
         sa.Column("rejected", sa.BigInteger(), nullable=False),
         sa.Column("late", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "minute_us"),
+        sa.PrimaryKeyConstraint("tenant_id", "minute_us", "slot"),
     )
 
 
