@@ -97,7 +97,7 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
     per_minute = Counter((received + i * step) // MINUTE_US * MINUTE_US
                          for i in range(total_events))
     _insert(store, ingest_tallies, [
-        {"tenant_id": "default", "minute_us": minute, "accepted": count, "duplicates": 0,
+        {"tenant_id": "default", "minute_us": minute, "slot": 0, "accepted": count, "duplicates": 0,
          "conflicts": 0, "rejected": 0, "late": 0} for minute, count in per_minute.items()])
 
 

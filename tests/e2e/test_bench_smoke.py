@@ -39,3 +39,18 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
         assert rows[scenario]["exact"] is True, rows[scenario]
     for scenario in ("import_new", "import_dup"):
         assert rows[scenario]["exact"] is True, rows[scenario]
+
+
+def test_the_dashboard_benchmark_fills_its_data_and_times_every_page() -> None:
+    # Tiny sizes: whether a page is under the budget is not asserted (no timed assertions),
+    # only that the data fill runs against the current schema and every page is measured.
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.ui", "--only", "sqlite", "--customers", "50",
+         "--events", "500", "--repeat", "1"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        timeout=120)
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output, output[-3000:]
+    for page in ("customer list", "overview", "event list"):
+        assert page in output, output[-3000:]
+    assert "dashboard pages:" in output
