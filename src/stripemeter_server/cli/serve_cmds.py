@@ -163,6 +163,7 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
     store = masked_url(settings.database_url)
     console.print(f"[bold]stripemeter[/bold] on {base}  (store: {store})")
     console.print(f"API docs: {base}/docs")
+    console.print(f"Dashboard: {base}/ui  (sign in with an API key)")
     if new_key is None:
         hint = f" ({settings.bootstrap_key[:8]}…)" if settings.bootstrap_key else ""
         console.print(

@@ -57,3 +57,9 @@ def test_banner_on_a_later_start_shows_at_most_the_prefix(
     printed = capsys.readouterr().err
     assert "smk_bootstrap_key_0001" not in printed
     assert "smk_boot" in printed
+
+
+def test_banner_points_to_the_dashboard(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(database_url="sqlite:///x.db")
+    _print_welcome("127.0.0.1", 3000, None, settings)
+    assert "Dashboard: http://127.0.0.1:3000/ui" in capsys.readouterr().err
