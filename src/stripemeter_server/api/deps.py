@@ -17,12 +17,12 @@ from stripemeter_server.domain.errors import (
     UnauthorizedError,
 )
 from stripemeter_server.domain.token_bucket import BucketLimits
-from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.corrections.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.ingest.group_commit import GroupCommitter
+from stripemeter_server.service.operations import admission
+from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.runner import UseCase, run_use_case
-from stripemeter_server.service.tenancy import Principal
 
 T = TypeVar("T")
 

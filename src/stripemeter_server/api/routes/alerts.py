@@ -16,9 +16,9 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.alerts import rule_to_dict
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
-from stripemeter_server.service import alerts as alerts_service
-from stripemeter_server.service.ports.alerts import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.service.alerts import rules as alerts_service
+from stripemeter_server.service.alerts.ports import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["alerts"])
 

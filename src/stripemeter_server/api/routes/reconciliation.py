@@ -15,9 +15,10 @@ from stripemeter_server.api.deps import AppState, app_state, check_tenant, requi
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.reconciliation_engine import execute
-from stripemeter_server.service.reconciliation_gate import (
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.reconciliation import runs
+from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.reconciliation.gate import (
     AGREED,
     HELD,
     RELEASED,
@@ -26,7 +27,6 @@ from stripemeter_server.service.reconciliation_gate import (
     gate_view,
     put_gate_setting,
 )
-from stripemeter_server.service.tenancy import Principal
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from stripemeter_server.api.corrections_json import held_json
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.routes.corrections.shapes import held_json
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
     dec,
@@ -20,13 +20,13 @@ from stripemeter_server.api.serialize import (
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
-from stripemeter_server.service import projection as projection_service
-from stripemeter_server.service import usage as usage_service
-from stripemeter_server.service.backfills import open_sessions_for
-from stripemeter_server.service.corrections import close_period
-from stripemeter_server.service.projection import current_with_costs
-from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.service.usage import MAX_HISTORY_POINTS
+from stripemeter_server.service.corrections.adjustments import close_period
+from stripemeter_server.service.corrections.backfills import open_sessions_for
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.usage import projection as projection_service
+from stripemeter_server.service.usage import reads as usage_service
+from stripemeter_server.service.usage.projection import current_with_costs
+from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS
 
 router = APIRouter(tags=["usage"])
 

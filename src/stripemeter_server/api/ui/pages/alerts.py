@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from stripemeter_server.api.deps import run
 from stripemeter_server.api.routes.alerts import attempt_json, outbox_json, rule_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
-from stripemeter_server.service import alerts as alerts_service
-from stripemeter_server.service import dashboard_lists
+from stripemeter_server.service.alerts import rules as alerts_service
+from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)

@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from stripemeter_server.api.deps import run
-from stripemeter_server.api.routes.prices import price_json
+from stripemeter_server.api.routes.catalog.prices import price_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.domain.metrics import metric_to_dict
-from stripemeter_server.service import metrics_admin, pricing
+from stripemeter_server.service.catalog import metrics as metrics_admin
+from stripemeter_server.service.catalog import prices as pricing
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)

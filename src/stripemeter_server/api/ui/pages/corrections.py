@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from stripemeter_server.api.corrections_json import backfill_json, job_json
 from stripemeter_server.api.deps import run
+from stripemeter_server.api.routes.corrections.shapes import backfill_json, job_json
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.api.ui.web import (
     Operator,
@@ -21,12 +21,16 @@ from stripemeter_server.api.ui.web import (
     writer,
 )
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import backfills as backfill_service
-from stripemeter_server.service import dashboard_lists
-from stripemeter_server.service.approvals import APPROVED, decide_adjustment, decide_backfill
-from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
+from stripemeter_server.service.corrections import backfills as backfill_service
+from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
+from stripemeter_server.service.corrections.approvals import (
+    APPROVED,
+    decide_adjustment,
+    decide_backfill,
+)
+from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
+from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.rebuild_jobs import submit_rebuild
 
 router = APIRouter(route_class=UiRoute)
 

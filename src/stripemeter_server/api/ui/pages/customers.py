@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from stripemeter_server.api.deps import run
 from stripemeter_server.api.routes.usage import cost_json, period_json, projection_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
-from stripemeter_server.service import dashboard
-from stripemeter_server.service import projection as projection_service
-from stripemeter_server.service import usage as usage_service
+from stripemeter_server.service.dashboard import reads as dashboard
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage import projection as projection_service
+from stripemeter_server.service.usage import reads as usage_service
 
 router = APIRouter(route_class=UiRoute)
 HISTORY_DAYS = 31

@@ -20,8 +20,8 @@ from stripemeter_server.api.ui.web import (
 )
 from stripemeter_server.domain.bounded import parse_sequence
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import dashboard
-from stripemeter_server.service.corrections import void_event
+from stripemeter_server.service.corrections.adjustments import void_event
+from stripemeter_server.service.dashboard import reads as dashboard
 
 router = APIRouter(route_class=UiRoute)
 

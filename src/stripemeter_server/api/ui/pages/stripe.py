@@ -24,11 +24,13 @@ from stripemeter_server.api.ui.web import (
 )
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
-from stripemeter_server.service import pushes, stripe_accounts, stripe_mappings
-from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.dashboard import held_invoices
+from stripemeter_server.service.dashboard.reads import held_invoices
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.reconciliation_engine import execute
+from stripemeter_server.service.reconciliation import runs
+from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.stripe_sync import accounts as stripe_accounts
+from stripemeter_server.service.stripe_sync import mappings as stripe_mappings
+from stripemeter_server.service.stripe_sync import pushes
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=UiRoute)
