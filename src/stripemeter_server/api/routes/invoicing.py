@@ -12,7 +12,14 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import (
+    AppState,
+    app_state,
+    check_tenant,
+    read,
+    require,
+    run_as_system,
+)
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.invoicing import webhooks as invoice_webhooks
 from stripemeter_server.service.invoicing.flow import process_received
@@ -56,8 +63,9 @@ async def receive_webhook(tenant_id: str, request: Request, background: Backgrou
     signature = request.headers.get("stripe-signature")
     ctx = state.ctx
     now = ctx.clock.now()
-    received = await run(state, tenant_id, lambda uow: invoice_webhooks.record_webhook(
-        uow, ctx.stripe, body, signature, now))
+    # Stripe, not a key, is the caller: the signature is the authentication.
+    received = await run_as_system(state, tenant_id, lambda uow: invoice_webhooks.record_webhook(
+        uow, ctx.stripe, body, signature, now), read_only=False)
     if received.needs_processing:
         background.add_task(process_received, ctx, tenant_id, received.event_id)
     return {"received": True, "eventId": received.event_id, "type": received.event_type,
@@ -81,8 +89,8 @@ async def list_webhook_events(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, JOB_STATUSES, "status")
-    return await run(state, who.tenant_id, lambda uow: invoice_webhooks.list_jobs(
-        uow, status=wanted, cursor=cursor, limit=limit), read_only=True)
+    return await read(state, who, lambda uow: invoice_webhooks.list_jobs(
+        uow, status=wanted, cursor=cursor, limit=limit))
 
 
 @router.get("/v1/stripe/invoices",
@@ -96,7 +104,6 @@ async def list_invoices(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, INVOICE_STATUSES, "status")
-    return await run(state, who.tenant_id, lambda uow: invoice_webhooks.list_invoices(
-        uow, status=wanted, customer_ref=customer_ref, cursor=cursor, limit=limit),
-        read_only=True)
+    return await read(state, who, lambda uow: invoice_webhooks.list_invoices(
+        uow, status=wanted, customer_ref=customer_ref, cursor=cursor, limit=limit))
 

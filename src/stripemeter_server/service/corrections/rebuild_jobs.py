@@ -22,7 +22,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
-from stripemeter_server.service.corrections.rebuild import rebuild_metric
+from stripemeter_server.service.corrections.rebuild import rebuild_requested
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import run_use_case
 
@@ -51,14 +51,15 @@ def run_rebuild_job(
     """Do the job (retried whole on a deadlock); a failure is recorded on the job's row."""
     def rebuild(uow: UnitOfWork) -> None:
         metric = get_metric(uow, job.metric)
-        report = rebuild_metric(uow, metric, customer_ref=job.customer_ref,
-                                now_us=to_micros(ctx.clock.now()), progress=progress)
+        report = rebuild_requested(uow, metric, customer_ref=job.customer_ref,
+                                   now=ctx.clock.now(), progress=progress)
         uow.rebuild_jobs.finish(job.job_id, status=SUCCEEDED, events=report.events,
                                 counters=report.counters, skipped=report.skipped,
                                 finished_us=to_micros(ctx.clock.now()))
 
     try:
-        run_use_case(ctx.store, tenant_id, rebuild)
+        # The job's key is the rebuild's actor in the audit log, as if it ran in the request.
+        run_use_case(ctx.store, tenant_id, rebuild, actor=job.requested_by)
     except Exception as exc:  # recorded for the poller, whatever it was
         reason = exc.message if isinstance(exc, StripemeterError) else type(exc).__name__
         run_use_case(ctx.store, tenant_id, lambda uow: uow.rebuild_jobs.finish(

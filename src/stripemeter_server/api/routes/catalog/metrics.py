@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.metrics import metric_to_dict
 from stripemeter_server.service.catalog import metrics as metrics_admin
@@ -40,7 +40,7 @@ async def create_metric(
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    saved = await run(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
+    saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
     if not saved.created:
         response.status_code = 200
     return metric_to_dict(saved.metric)
@@ -50,7 +50,7 @@ async def create_metric(
 async def list_metrics(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, metrics_admin.list_metrics, read_only=True)
+    found = await read(state, who, metrics_admin.list_metrics)
     return {"data": [metric_to_dict(m) for m in found]}
 
 
@@ -58,9 +58,7 @@ async def list_metrics(
 async def get_metric(
     code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
-    metric = await run(
-        state, who.tenant_id, lambda uow: metrics_admin.get_metric(uow, code), read_only=True
-    )
+    metric = await read(state, who, lambda uow: metrics_admin.get_metric(uow, code))
     return metric_to_dict(metric)
 
 
@@ -73,9 +71,7 @@ async def update_metric(
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    saved = await run(
-        state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now)
-    )
+    saved = await write(state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now))
     return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
 
 
@@ -94,7 +90,7 @@ async def delete_metric(
     code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: metrics_admin.delete_metric(uow, code, now))
+    await write(state, who, lambda uow: metrics_admin.delete_metric(uow, code, now))
     return Response(status_code=204)
 
 
@@ -124,9 +120,8 @@ async def put_customer(
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    record, rebuilt = await run(
-        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now)
-    )
+    record, rebuilt = await write(
+        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now))
     return {**customer_json(record), "rebuilt": rebuilt}
 
 
@@ -136,10 +131,7 @@ async def get_customer(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    record = await run(
-        state,
-        who.tenant_id,
-        lambda uow: metrics_admin.get_customer(uow, customer_ref),
-        read_only=True,
-    )
+    record = await read(state,
+        who,
+        lambda uow: metrics_admin.get_customer(uow, customer_ref))
     return customer_json(record)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.pricing import price_to_dict
 from stripemeter_server.service.catalog import prices as pricing
@@ -30,7 +30,7 @@ async def _put(metric: str, customer_ref: str | None, body: dict[str, Any], resp
                state: AppState, who: Principal) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view, created = await run(state, who, lambda uow: pricing.put_price(
+    view, created = await write(state, who, lambda uow: pricing.put_price(
         uow, metric, customer_ref, body, now))
     response.status_code = 201 if created else 200
     return price_json(view)
@@ -41,8 +41,8 @@ async def list_prices(metric: str | None = None,
                       customer_ref: str | None = Query(None, alias="customerRef"),
                       state: AppState = Depends(app_state),
                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, lambda uow: pricing.list_prices(
-        uow, metric=metric, customer_ref=customer_ref), read_only=True)
+    found = await read(state, who, lambda uow: pricing.list_prices(
+        uow, metric=metric, customer_ref=customer_ref))
     return {"data": [price_json(v) for v in found]}
 
 
@@ -61,8 +61,7 @@ async def put_default(metric: str, response: Response,
 @router.get("/v1/prices/{metric}", summary="Get the metric's default price")
 async def get_default(metric: str, state: AppState = Depends(app_state),
                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    view = await run(state, who.tenant_id, lambda uow: pricing.get_price(uow, metric, None),
-                     read_only=True)
+    view = await read(state, who, lambda uow: pricing.get_price(uow, metric, None))
     return price_json(view)
 
 
@@ -70,7 +69,7 @@ async def get_default(metric: str, state: AppState = Depends(app_state),
 async def delete_default(metric: str, state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: pricing.delete_price(uow, metric, None, now))
+    await write(state, who, lambda uow: pricing.delete_price(uow, metric, None, now))
     return Response(status_code=204)
 
 
@@ -87,8 +86,8 @@ async def put_override(customer_ref: str, metric: str, response: Response,
             summary="Get a customer's price override")
 async def get_override(customer_ref: str, metric: str, state: AppState = Depends(app_state),
                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    view = await run(state, who.tenant_id,
-                     lambda uow: pricing.get_price(uow, metric, customer_ref), read_only=True)
+    view = await read(state, who,
+                     lambda uow: pricing.get_price(uow, metric, customer_ref))
     return price_json(view)
 
 
@@ -97,5 +96,5 @@ async def get_override(customer_ref: str, metric: str, state: AppState = Depends
 async def delete_override(customer_ref: str, metric: str, state: AppState = Depends(app_state),
                           who: Principal = Depends(require("admin"))) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: pricing.delete_price(uow, metric, customer_ref, now))
+    await write(state, who, lambda uow: pricing.delete_price(uow, metric, customer_ref, now))
     return Response(status_code=204)

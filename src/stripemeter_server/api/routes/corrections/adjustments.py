@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections import adjustments as corrections
@@ -25,12 +25,9 @@ async def list_adjustments(
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
-    found = await run(
-        state,
-        who.tenant_id,
-        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref),
-        read_only=True,
-    )
+    found = await read(state,
+        who,
+        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref))
     return {"data": [adjustment_json(a) for a in found]}
 
 
@@ -58,8 +55,7 @@ async def create(
         raise ValidationError("delta is required", code="missing_field", field="delta")
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart")
-    record = await run(
-        state,
+    record = await write(state,
         who,
         lambda uow: create_adjustment(
             uow,
@@ -71,8 +67,7 @@ async def create(
             actor=who.key_id,
             at=at,
             now=now,
-        ),
-    )
+        ))
     return adjustment_json(record)
 
 
@@ -87,7 +82,6 @@ async def revert(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    record = await run(
-        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now)
-    )
+    record = await write(
+        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now))
     return adjustment_json(record)

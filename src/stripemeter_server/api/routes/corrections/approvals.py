@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from stripemeter_server.api.deps import AppState, app_state, require, run
+from stripemeter_server.api.deps import AppState, app_state, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import approval_json
 from stripemeter_server.api.serialize import adjustment_json
 from stripemeter_server.domain.errors import ValidationError
@@ -27,7 +27,7 @@ REJECTED = "rejected"
 async def get_policy(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    on = await run(state, who.tenant_id, four_eyes, read_only=True)
+    on = await read(state, who, four_eyes)
     return {"fourEyes": on}
 
 
@@ -41,7 +41,7 @@ async def put_policy(
         raise ValidationError("fourEyes must be true or false", code="invalid_field",
                               field="fourEyes")
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: set_four_eyes(uow, on, who.key_id, now))
+    await write(state, who, lambda uow: set_four_eyes(uow, on, who.key_id, now))
     return {"fourEyes": on}
 
 
@@ -50,9 +50,8 @@ async def get_adjustment(
     adjustment_id: str, state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    record, approval = await run(
-        state, who.tenant_id, lambda uow: adjustment_with_approval(uow, adjustment_id),
-        read_only=True)
+    record, approval = await read(
+        state, who, lambda uow: adjustment_with_approval(uow, adjustment_id))
     return {**adjustment_json(record), "approval": approval_json(approval)}
 
 
@@ -78,6 +77,6 @@ async def _decide(adjustment_id: str, decision: str, body: dict[str, Any] | None
                   state: AppState, who: Principal) -> dict[str, Any]:
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
-    record = await run(state, who.tenant_id, lambda uow: decide_adjustment(
+    record = await write(state, who, lambda uow: decide_adjustment(
         uow, adjustment_id, decision, who.key_id, now, note if isinstance(note, str) else None))
     return adjustment_json(record)

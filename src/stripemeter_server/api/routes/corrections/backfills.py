@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import backfill_json
 from stripemeter_server.service.corrections import backfills as service
 from stripemeter_server.service.corrections.approvals import APPROVED, decide_backfill
@@ -31,7 +31,7 @@ async def open_session(
         record = service.open_backfill(uow, body, who.key_id, now)
         return service.get_backfill(uow, record.backfill_id)
 
-    return backfill_json(await run(state, who.tenant_id, work))
+    return backfill_json(await write(state, who, work))
 
 
 @router.get("/v1/backfills", summary="List backfill sessions")
@@ -40,8 +40,7 @@ async def list_sessions(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, lambda uow: service.list_backfills(uow, status),
-                      read_only=True)
+    found = await read(state, who, lambda uow: service.list_backfills(uow, status))
     return {"data": [backfill_json(v) for v in found]}
 
 
@@ -50,8 +49,7 @@ async def get_session(
     backfill_id: str, state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    view = await run(state, who.tenant_id, lambda uow: service.get_backfill(uow, backfill_id),
-                     read_only=True)
+    view = await read(state, who, lambda uow: service.get_backfill(uow, backfill_id))
     return backfill_json(view)
 
 
@@ -62,7 +60,7 @@ async def close_session(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    view = await run(state, who.tenant_id,
+    view = await write(state, who,
                      lambda uow: service.close_backfill(uow, backfill_id, who.key_id, now))
     return backfill_json(view)
 
@@ -74,7 +72,7 @@ async def revert_session(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    view = await run(state, who.tenant_id,
+    view = await write(state, who,
                      lambda uow: service.revert_backfill(uow, backfill_id, who.key_id, now))
     return backfill_json(view)
 
@@ -101,6 +99,6 @@ async def _decide(backfill_id: str, decision: str, body: dict[str, Any] | None,
                   state: AppState, who: Principal) -> dict[str, Any]:
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
-    view = await run(state, who.tenant_id, lambda uow: decide_backfill(
+    view = await write(state, who, lambda uow: decide_backfill(
         uow, backfill_id, decision, who.key_id, now, note if isinstance(note, str) else None))
     return backfill_json(view)

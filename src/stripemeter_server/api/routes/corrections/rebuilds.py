@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import job_json
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.rebuild_jobs import RUNNING, get_job, submit_rebuild
@@ -28,7 +28,7 @@ async def start(
     check_tenant(who, body.get("tenantId"))
     wait = _wait_seconds(body.get("waitSeconds", DEFAULT_WAIT_SECONDS))
     now = state.ctx.clock.now()
-    job = await run(state, who.tenant_id, lambda uow: submit_rebuild(
+    job = await write(state, who, lambda uow: submit_rebuild(
         uow, body.get("metric"), body.get("customerRef"), who.key_id, now))
     done = state.rebuilds.start(state.ctx, who.tenant_id, job)
     await asyncio.to_thread(done.wait, wait)
@@ -46,7 +46,7 @@ async def status(
 
 
 async def _job(state: AppState, who: Principal, job_id: str) -> dict[str, Any]:
-    job = await run(state, who.tenant_id, lambda uow: get_job(uow, job_id), read_only=True)
+    job = await read(state, who, lambda uow: get_job(uow, job_id))
     return job_json(job, state.rebuilds.progress(job_id))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from stripemeter_server.api.deps import AppState, app_state, require, run
+from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.adjustments import void_event
 from stripemeter_server.service.operations.tenancy import Principal
@@ -24,5 +24,5 @@ async def void_by_body(
         raise ValidationError("idempotencyKey is required", code="missing_field",
                               field="idempotencyKey")
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: void_event(uow, key, now))
+    await write(state, who, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from stripemeter_server.api.deps import AppState, app_state, require, run
+from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.api.errors import problem
 from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
@@ -43,7 +43,7 @@ async def ingest_cloudevents_route(
 
     request_id = request.state.request_id
     try:
-        await run(state, who.tenant_id, lambda uow: ingest_cloudevents(
+        await write(state, who, lambda uow: ingest_cloudevents(
             uow, raw_events, now=now, limits=state.ctx.limits, request_id=request_id,
             actor=who.key_id))
     except CloudEventsRejected as exc:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.json_body import decode_exact, encode_plain
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
@@ -162,9 +162,7 @@ async def list_events(
         ts_to_us=None if end is None else to_micros(end),
         after_seq=after,
     )
-    page = await run(
-        state, who.tenant_id, lambda uow: events_page(uow, flt, limit + 1), read_only=True
-    )
+    page = await read(state, who, lambda uow: events_page(uow, flt, limit + 1))
     more = len(page) > limit
     page = page[:limit]
     body = {
@@ -193,5 +191,5 @@ async def void(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: void_event(uow, key, now))
+    await write(state, who, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord
@@ -33,9 +33,8 @@ def key_json(record: ApiKeyRecord) -> dict[str, Any]:
 async def tenants(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
-    record, limit = await run(
-        state, who.tenant_id, lambda uow: admission.tenant_limits(uow, state.rate_defaults),
-        read_only=True)
+    record, limit = await read(
+        state, who, lambda uow: admission.tenant_limits(uow, state.rate_defaults))
     return {
         "data": [
             {
@@ -54,9 +53,7 @@ async def tenants(
 async def list_keys(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
-    found = await run(
-        state, who.tenant_id, lambda uow: tenancy.list_keys(uow, who.tenant_id), read_only=True
-    )
+    found = await read(state, who, lambda uow: tenancy.list_keys(uow, who.tenant_id))
     return {"data": [key_json(k) for k in found]}
 
 
@@ -70,11 +67,9 @@ async def create_key(
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
     label = check_text(body.get("label"), "label", max_length=255)
     now = state.ctx.clock.now()
-    issued = await run(
-        state,
+    issued = await write(state,
         who,
-        lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now),
-    )
+        lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now))
     return {**key_json(issued.record), "key": issued.secret}
 
 
@@ -92,10 +87,8 @@ async def rotate_key(
 ) -> dict[str, Any]:
     grace = tenancy.parse_grace((body or {}).get("graceSeconds"))
     now = state.ctx.clock.now()
-    issued = await run(
-        state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,
-                                                  grace_seconds=grace)
-    )
+    issued = await write(state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,
+                                                  grace_seconds=grace))
     return {**key_json(issued.record), "key": issued.secret, "replaces": key_id}
 
 
@@ -104,5 +97,5 @@ async def revoke_key(
     key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
+    await write(state, who, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
     return {"id": key_id, "revoked": True}

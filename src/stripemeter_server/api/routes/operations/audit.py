@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
 from stripemeter_server.api.serialize import parse_time_param
 from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import to_micros
@@ -36,6 +36,5 @@ async def audit_log(
                         target_id=target_id,
                         from_us=None if start is None else to_micros(start),
                         to_us=None if end is None else to_micros(end))
-    return await run(state, who.tenant_id,
-                     lambda uow: audit_service.audit_page(uow, where, cursor, limit),
-                     read_only=True)
+    return await read(state, who,
+                     lambda uow: audit_service.audit_page(uow, where, cursor, limit))

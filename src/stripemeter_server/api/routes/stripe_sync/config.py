@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.openapi import STRIPE_PROBLEM_RESPONSES
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
@@ -30,8 +30,8 @@ MAPPING_EXAMPLE = {"metric": "api_calls", "mode": "meter_events", "meterEventNam
 async def get_account(state: AppState = Depends(app_state),
                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     env = state.ctx.stripe.environment
-    return await run(state, who.tenant_id,
-                     lambda uow: stripe_accounts.account_view(uow, env), read_only=True)
+    return await read(state, who,
+                     lambda uow: stripe_accounts.account_view(uow, env))
 
 
 @router.put("/v1/stripe/account", summary="Set the tenant's Stripe account (secrets encrypted)")
@@ -45,7 +45,7 @@ async def put_account(
     credentials = stripe_accounts.parse_account(body)
     now = state.ctx.clock.now()
     cipher = state.ctx.stripe.cipher
-    return await run(state, who,
+    return await write(state, who,
                      lambda uow: stripe_accounts.set_account(uow, cipher, credentials, now))
 
 
@@ -53,14 +53,14 @@ async def put_account(
 async def delete_account(state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: stripe_accounts.delete_account(uow, now))
+    await write(state, who, lambda uow: stripe_accounts.delete_account(uow, now))
     return Response(status_code=204)
 
 
 @router.get("/v1/mappings", summary="List metric mappings to Stripe")
 async def list_mappings(state: AppState = Depends(app_state),
                         who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, stripe_mappings.list_mappings, read_only=True)
+    found = await read(state, who, stripe_mappings.list_mappings)
     return {"data": [mapping_to_dict(m) for m in found]}
 
 
@@ -72,7 +72,7 @@ async def create_mapping(response: Response,
                          who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     now = state.ctx.clock.now()
-    mapping, created = await run(state, who,
+    mapping, created = await write(state, who,
                                  lambda uow: stripe_mappings.put_mapping(uow, body, now))
     response.status_code = 201 if created else 200
     return mapping_to_dict(mapping)
@@ -81,8 +81,8 @@ async def create_mapping(response: Response,
 @router.get("/v1/mappings/{metric}", summary="Get a metric's mapping")
 async def get_mapping(metric: str, state: AppState = Depends(app_state),
                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id,
-                      lambda uow: stripe_mappings.get_mapping(uow, metric), read_only=True)
+    found = await read(state, who,
+                      lambda uow: stripe_mappings.get_mapping(uow, metric))
     return mapping_to_dict(found)
 
 
@@ -98,8 +98,7 @@ async def put_mapping(metric: str, response: Response,
                               code="invalid_field", field="metric")
     body = {k: v for k, v in body.items() if k != "metric"}
     now = state.ctx.clock.now()
-    mapping, created = await run(
-        state, who,
+    mapping, created = await write(state, who,
         lambda uow: stripe_mappings.put_mapping(uow, body, now, metric=metric))
     response.status_code = 201 if created else 200
     return mapping_to_dict(mapping)
@@ -109,7 +108,7 @@ async def put_mapping(metric: str, response: Response,
 async def delete_mapping(metric: str, state: AppState = Depends(app_state),
                          who: Principal = Depends(require("admin"))) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: stripe_mappings.delete_mapping(uow, metric, now))
+    await write(state, who, lambda uow: stripe_mappings.delete_mapping(uow, metric, now))
     return Response(status_code=204)
 
 

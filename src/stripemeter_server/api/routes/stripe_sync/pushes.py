@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
-from stripemeter_server.api.deps import AppState, app_state, require, run
+from stripemeter_server.api.deps import AppState, app_state, read, require, write
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.stripe_sync import pushes
 
@@ -25,16 +25,16 @@ async def list_pushes(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await run(state, who.tenant_id, lambda uow: pushes.list_pushes(
+    return await read(state, who, lambda uow: pushes.list_pushes(
         uow, status=status, metric=metric, customer_ref=customer_ref, cursor=cursor,
-        limit=limit), read_only=True)
+        limit=limit))
 
 
 @router.post("/v1/pushes/{push_id}/retry", summary="Retry a parked (failed) push now")
 async def retry_push(push_id: str, state: AppState = Depends(app_state),
                      who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    return await run(state, who.tenant_id, lambda uow: pushes.retry_push(uow, push_id, now))
+    return await write(state, who, lambda uow: pushes.retry_push(uow, push_id, now))
 
 
 @router.put(ITEM_PATH, summary="Set the subscription item a metric's usage records go to")
@@ -46,7 +46,7 @@ async def put_subscription_item(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    return await run(state, who, lambda uow: pushes.set_subscription_item(
+    return await write(state, who, lambda uow: pushes.set_subscription_item(
         uow, customer_ref, metric, body, now))
 
 
@@ -57,8 +57,8 @@ async def get_subscription_item(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await run(state, who.tenant_id, lambda uow: pushes.subscription_item_view(
-        uow, customer_ref, metric), read_only=True)
+    return await read(state, who, lambda uow: pushes.subscription_item_view(
+        uow, customer_ref, metric))
 
 
 @router.delete(ITEM_PATH, status_code=204,
@@ -70,6 +70,6 @@ async def delete_subscription_item(
     who: Principal = Depends(require("admin")),
 ) -> Response:
     now = state.ctx.clock.now()
-    await run(state, who, lambda uow: pushes.delete_subscription_item(
+    await write(state, who, lambda uow: pushes.delete_subscription_item(
         uow, customer_ref, metric, now))
     return Response(status_code=204)
