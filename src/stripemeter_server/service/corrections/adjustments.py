@@ -195,10 +195,6 @@ def void_event(uow: UnitOfWork, key: str, now: datetime) -> None:
                          "voided": False}, after={"voided": True})
 
 
-def zero_if_none(value: Decimal | None) -> Decimal:
-    return value if value is not None else Decimal(0)
-
-
 def list_adjustments(uow: UnitOfWork, *, metric: str | None,
                      customer_ref: str | None) -> list[AdjustmentRecord]:
     return uow.adjustments.find(metric=metric, customer_ref=customer_ref)

@@ -34,20 +34,3 @@ def stripe_customer_for(uow: UnitOfWork, stripe: StripePort, customer_ref: str, 
         return None
     uow.stripe_customers.put(customer_ref, found, to_micros(now))
     return found
-
-
-def customer_ref_for(uow: UnitOfWork, stripe: StripePort, stripe_customer_id: str,
-                     now: datetime) -> str | None:
-    """The reverse, for Stripe's webhooks: which of our customers a Stripe customer is."""
-    by_record = uow.customers.by_stripe_id(stripe_customer_id)
-    if by_record is not None:
-        return by_record.customer_ref
-    cached = uow.stripe_customers.ref_for(stripe_customer_id)
-    if cached is not None:
-        return cached
-    metadata = stripe.get_customer(stripe_customer_id).get("metadata") or {}
-    ref = metadata.get(METADATA_KEY)
-    if isinstance(ref, str) and ref:
-        uow.stripe_customers.put(ref, stripe_customer_id, to_micros(now))
-        return ref
-    return stripe_customer_id

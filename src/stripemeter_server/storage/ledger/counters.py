@@ -41,10 +41,6 @@ def _stored(row: Row[Any]) -> StoredCounter:
     )
 
 
-def state_values(state: CounterState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in STATE_COLUMNS}
-
-
 def lock_order(key: CounterKey) -> tuple[str, str, int]:
     """The one global order in which every transaction locks counters (no deadlocks)."""
     metric, customer_ref, period_start_us = key
