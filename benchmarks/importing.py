@@ -52,7 +52,7 @@ def _run_import(path: Path, url: str) -> tuple[float, tuple[int, ...] | None, st
 def run_import(database: str, url: str, profile: Profile, workdir: Path,
                reporter: Reporter) -> list[dict[str, Any]]:
     from stripemeter_server.service.clock import SystemClock
-    from stripemeter_server.service.tenancy import bootstrap
+    from stripemeter_server.service.operations.tenancy import bootstrap
     from stripemeter_server.storage.unit_of_work import Store
 
     store = Store(url)

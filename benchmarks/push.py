@@ -25,18 +25,18 @@ from typing import Any
 
 from benchmarks.config import Profile
 from benchmarks.progress import Reporter
+from stripe_emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.meter_sync import sync_tenant_meters
-from stripemeter_server.service.metrics_admin import create_metric
-from stripemeter_server.service.push_sender import PushPolicy
-from stripemeter_server.service.stripe_mappings import put_mapping
-from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.ingest.pipeline import ingest_batch
+from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.service.ports.stripe import StripeCredentials
+from stripemeter_server.service.stripe_sync.mappings import put_mapping
+from stripemeter_server.service.stripe_sync.meters import sync_tenant_meters
+from stripemeter_server.service.stripe_sync.sender import PushPolicy
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.stripe.gateway import GatewayPool, StripeGateway
 from stripemeter_server.workers.stripe_push import StripePushWorker
 

@@ -33,20 +33,20 @@ def _rss_mb() -> float:
 
 
 def bench(url: str, customers: int) -> dict[str, object]:
+    from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
     from stripemeter_server.domain.events import EventLimits
+    from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.clock import FrozenClock
     from stripemeter_server.service.context import ServiceContext, StripeAccess
     from stripemeter_server.service.ingest import ingest_batch
-    from stripemeter_server.service.metrics_admin import create_metric
-    from stripemeter_server.service.push_sender import PushPolicy
-    from stripemeter_server.service.reconciliation_engine import RunPolicy, execute
-    from stripemeter_server.service.reconciliation_plan import RunScope
-    from stripemeter_server.service.reconciliation_runs import start_run
-    from stripemeter_server.service.stripe_mappings import put_mapping
-    from stripemeter_server.service.stripe_port import StripeCredentials
-    from stripemeter_server.service.tenancy import bootstrap
+    from stripemeter_server.service.operations.tenancy import bootstrap
+    from stripemeter_server.service.ports.stripe import StripeCredentials
+    from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
+    from stripemeter_server.service.reconciliation.plan import RunScope
+    from stripemeter_server.service.reconciliation.runs import start_run
+    from stripemeter_server.service.stripe_sync.mappings import put_mapping
+    from stripemeter_server.service.stripe_sync.sender import PushPolicy
     from stripemeter_server.storage.unit_of_work import Store
-    from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
     from stripemeter_server.stripe.gateway import GatewayPool
     from stripemeter_server.workers.stripe_push import StripePushWorker
 

@@ -301,8 +301,8 @@ def rebuild(run: DbRun, metric: str = "bench_sum") -> None:
     """Rebuild one metric's counters from the ledger through the service function (what
     ``stripemeter rebuild`` calls), timed around the call and its commit. The counters must
     be identical afterwards (checked over the verification sample)."""
-    from stripemeter_server.service.catalog import load_metrics
-    from stripemeter_server.service.rebuild import rebuild_metric
+    from stripemeter_server.service.catalog.definitions import load_metrics
+    from stripemeter_server.service.corrections.rebuild import rebuild_metric
     from stripemeter_server.storage.unit_of_work import Store
 
     fill_ledger(run)

@@ -12,8 +12,8 @@ from datetime import timedelta
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stripemeter_server.service.push_sender import PushPolicy
-from stripemeter_server.service.reconciliation_engine import RunPolicy
+from stripemeter_server.service.reconciliation.engine import RunPolicy
+from stripemeter_server.service.stripe_sync.sender import PushPolicy
 
 
 class Settings(BaseSettings):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.queries import AuditFilter
-from stripemeter_server.service.catalog import load_metrics
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.metrics_admin import create_metric
-from stripemeter_server.service.rebuild import rebuild_metric
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.catalog.definitions import load_metrics
+from stripemeter_server.service.catalog.metrics import create_metric
+from stripemeter_server.service.corrections.rebuild import rebuild_metric
+from stripemeter_server.service.ingest.pipeline import ingest_batch
+from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import counters

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from stripemeter_server.service.tenancy import create_tenant, issue_key
+from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from stripemeter_server.service.operations.tenancy import create_tenant, issue_key
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from tests.conftest import open_store
 from tests.e2e.dashboard_support import Site, launch, screenshot, serve
 from tests.integration.stripe_push.support import T0, TEST_KEY, Env, build_env

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from stripemeter_server.domain.timestamps import format_timestamp
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.unit_of_work import Store
 from tests.e2e.test_server_process import free_port
 from tests.support.postgres import PostgresServer

@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from stripemeter_server.service import backfills
-from stripemeter_server.service.approvals import decide_backfill, set_four_eyes
-from stripemeter_server.service.backfills import BackfillView
-from stripemeter_server.service.usage import current_usage
+from stripemeter_server.service.corrections import backfills
+from stripemeter_server.service.corrections.approvals import decide_backfill, set_four_eyes
+from stripemeter_server.service.corrections.backfills import BackfillView
+from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store
 
 

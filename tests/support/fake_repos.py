@@ -16,12 +16,12 @@ from typing import Any
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
-from stripemeter_server.service.ports.alerts import AlertEventRecord, AlertRuleRecord
-from stripemeter_server.service.ports.backfills import BackfillRecord
-from stripemeter_server.service.ports.corrections import AdjustmentRecord, PeriodClose
+from stripemeter_server.service.alerts.ports import AlertEventRecord, AlertRuleRecord
+from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
+from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
+from stripemeter_server.service.ingest.ports import TALLY_FIELDS, IngestTally
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.ingest_tallies import TALLY_FIELDS, IngestTally
 
 UniqueValue = tuple[str, str, int, str]  # (metric, customer_ref, period_start_us, value)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.catalog import encode_metric
-from stripemeter_server.service.ports.catalog import CustomerRecord, TenantRecord
-from stripemeter_server.service.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.catalog.definitions import encode_metric
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
+from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 from tests.support.fake_repos import (
     FakeAdjustments,

@@ -9,11 +9,12 @@ from typing import Any
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.ingest import IngestOutcome, ingest_batch
-from stripemeter_server.service.metrics_admin import create_metric
+from stripemeter_server.service.catalog.metrics import create_metric
+from stripemeter_server.service.ingest.outcome import IngestOutcome
+from stripemeter_server.service.ingest.pipeline import ingest_batch
+from stripemeter_server.service.operations.tenancy import create_tenant
 from stripemeter_server.service.ports.counters import StoredCounter
-from stripemeter_server.service.tenancy import create_tenant
-from stripemeter_server.service.usage import query_window
+from stripemeter_server.service.usage.reads import query_window
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.fake_store import FakeStore
 

@@ -15,27 +15,20 @@ from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
-from stripemeter_server.api.reconciliation_metrics import ReconciliationCollector
-from stripemeter_server.api.routes import (
+from stripemeter_server.api.routes import alerts, invoicing, reconciliation, usage
+from stripemeter_server.api.routes.catalog import metrics, prices
+from stripemeter_server.api.routes.corrections import (
     adjustments,
-    admin,
-    alerts,
     approvals,
-    audit,
     backfills,
-    cloudevents,
-    events,
-    health,
-    metrics,
-    prices,
-    pushes,
     rebuilds,
-    reconciliation,
-    stripe_config,
-    stripe_webhooks,
-    usage,
     voids,
 )
+from stripemeter_server.api.routes.ingest import cloudevents, events
+from stripemeter_server.api.routes.operations import admin, audit, health
+from stripemeter_server.api.routes.reconciliation_gauges import ReconciliationCollector
+from stripemeter_server.api.routes.stripe_sync import config as stripe_config
+from stripemeter_server.api.routes.stripe_sync import pushes
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.api.ui import install_ui
 from stripemeter_server.config import Settings
@@ -43,8 +36,8 @@ from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.stripe_port import StripeCredentials
+from stripemeter_server.service.ingest.group_commit import GroupCommitter
+from stripemeter_server.service.ports.stripe import StripeCredentials
 from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
@@ -119,7 +112,7 @@ def create_app(
     state.telemetry.registry.register(ReconciliationCollector(ctx))
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, stripe_webhooks, pushes, audit, reconciliation,
+                   stripe_config, invoicing, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)

@@ -17,12 +17,12 @@ from stripemeter_server.domain.errors import (
     UnauthorizedError,
 )
 from stripemeter_server.domain.token_bucket import BucketLimits
-from stripemeter_server.service import admission
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.corrections.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.ingest.group_commit import GroupCommitter
+from stripemeter_server.service.operations import admission
+from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.runner import UseCase, run_use_case
-from stripemeter_server.service.tenancy import Principal
 
 T = TypeVar("T")
 
@@ -68,10 +68,11 @@ async def admit_key(request: Request, state: AppState, secret: str) -> Principal
     now = state.ctx.clock.now()
     defaults = state.rate_defaults
     if state.shared_buckets:
-        found, decision = await run(
-            state, "", lambda uow: admission.admit_shared(uow, secret, now, defaults))
+        found, decision = await run_as_system(
+            state, "", lambda uow: admission.admit_shared(uow, secret, now, defaults),
+            read_only=False)
     else:
-        found, limits = await run(
+        found, limits = await run_as_system(
             state, "", lambda uow: admission.admit_local(uow, secret, now, defaults),
             read_only=True)
         decision = state.buckets.take(found.tenant_id, limits)
@@ -101,16 +102,28 @@ def check_tenant(who: Principal, tenant_id: object) -> None:
         )
 
 
-async def run(
-    state: AppState, tenant: str | Principal, fn: UseCase[T], *,
-    read_only: bool = False,
-) -> T:
-    """Run one use case through the shared runner (``service/runner.py``) in a worker thread.
-    Given the request's ``Principal``, the unit of work names its key as the actor (audit log)."""
-    if isinstance(tenant, Principal):
-        tenant_id, actor, request_id = tenant.tenant_id, tenant.key_id, tenant.request_id
-    else:
-        tenant_id, actor, request_id = tenant, None, None
+async def read(state: AppState, who: Principal, fn: UseCase[T]) -> T:
+    """Run a read-only use case for the calling key (never commits)."""
+    return await _run(state, who.tenant_id, fn, read_only=True,
+                      actor=who.key_id, request_id=who.request_id)
+
+
+async def write(state: AppState, who: Principal, fn: UseCase[T]) -> T:
+    """Run a writing use case for the calling key. A write takes the ``Principal``, never a
+    bare tenant id, so every audit entry it leaves names the key that asked for it."""
+    return await _run(state, who.tenant_id, fn, read_only=False,
+                      actor=who.key_id, request_id=who.request_id)
+
+
+async def run_as_system(state: AppState, tenant_id: str, fn: UseCase[T], *,
+                        read_only: bool) -> T:
+    """Run a use case before any key is known (admission itself): its actor is the system."""
+    return await _run(state, tenant_id, fn, read_only=read_only, actor=None, request_id=None)
+
+
+async def _run(state: AppState, tenant_id: str, fn: UseCase[T], *, read_only: bool,
+               actor: str | None, request_id: str | None) -> T:
+    """One use case through the shared runner (``service/runner.py``) in a worker thread."""
     return await run_in_threadpool(
         run_use_case, state.ctx.store, tenant_id, fn,
         read_only=read_only, actor=actor, request_id=request_id)

@@ -12,7 +12,7 @@ from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros
-from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.ports.events import StoredEvent
 
 

@@ -11,13 +11,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.metrics import Metric
-from stripemeter_server.service import tenancy
-from stripemeter_server.service.admission import configure_rate_limit
-from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.catalog.definitions import load_metrics
+from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.service.metrics_admin import get_metric
+from stripemeter_server.service.corrections.rebuild import RebuildReport, rebuild_requested
+from stripemeter_server.service.operations import tenancy
+from stripemeter_server.service.operations.admission import configure_rate_limit
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.rebuild import RebuildReport, rebuild_requested
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.unit_of_work import Store
 

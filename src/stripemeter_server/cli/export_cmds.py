@@ -18,7 +18,7 @@ from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
-from stripemeter_server.service.catalog import is_closed, load_metrics
+from stripemeter_server.service.catalog.definitions import is_closed, load_metrics
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.storage.unit_of_work import Store

@@ -9,7 +9,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from stripemeter_server.service.history_import import ImportTally
+from stripemeter_server.service.ingest.history_import import ImportTally
 
 LINE_EVERY_SECONDS = 5.0
 

@@ -14,8 +14,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
+from stripe_emulator import EmulatorConfig, EmulatorServer
+from stripemeter_server.service.ports.stripe import StripeCredentials
 
 EMULATOR_KEY = "sk_test_local_emulator"
 WEBHOOK_EVENTS = ("invoice.created", "invoice.finalized")

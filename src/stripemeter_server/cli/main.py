@@ -40,7 +40,7 @@ def stripe_emulator(
     ),
 ) -> None:
     """Run the local Stripe-compatible emulator (no Stripe account needed)."""
-    from stripemeter_server.stripe.emulator.server import run
+    from stripe_emulator.server import run
 
     run(host=host, port=port, state_file=state_file)
 

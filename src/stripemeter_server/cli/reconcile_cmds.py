@@ -20,10 +20,10 @@ from rich.table import Table
 
 from stripemeter_server.config import Settings, reconcile_policy
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.service import tenancy
-from stripemeter_server.service.ports.reconciliation import LineRecord
-from stripemeter_server.service.reconciliation_engine import execute
-from stripemeter_server.service.reconciliation_runs import (
+from stripemeter_server.service.operations import tenancy
+from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.reconciliation.ports import LineRecord
+from stripemeter_server.service.reconciliation.runs import (
     line_view,
     lines_needing_attention,
     parse_scope,

@@ -16,9 +16,9 @@ from stripemeter_server.api import logs
 from stripemeter_server.api.telemetry import MULTIPROC_ENV
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.service.health import parse_loops
+from stripemeter_server.service.operations.health import parse_loops
+from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.service.runner import run_use_case
-from stripemeter_server.service.tenancy import bootstrap
 from stripemeter_server.storage.engine import masked_url
 
 if TYPE_CHECKING:

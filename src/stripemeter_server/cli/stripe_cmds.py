@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stripemeter_server.config import Settings
-from stripemeter_server.service.meter_sync import REFUSED, sync_tenant_meters
+from stripemeter_server.service.stripe_sync.meters import REFUSED, sync_tenant_meters
 
 stripe_app = typer.Typer(help="Work with the tenant's Stripe account.", no_args_is_help=True)
 

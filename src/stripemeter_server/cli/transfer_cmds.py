@@ -14,14 +14,14 @@ from stripemeter_server.config import Settings
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.events import EventLimits
-from stripemeter_server.service import tenancy
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.service.history_import import (
+from stripemeter_server.service.ingest.history_import import (
     ImportTally,
     Refusal,
     import_batch,
     unresumable,
 )
+from stripemeter_server.service.operations import tenancy
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.unit_of_work import Store
 

@@ -16,7 +16,6 @@ from stripemeter_server.domain.decimals import ARITHMETIC
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 
 STRIPE_MAX_AGE_SECONDS = 35 * 24 * 3600
-STRIPE_FUTURE_SECONDS = 5 * 60
 # Pushes must reach Stripe a little before its 35-day limit, or they are refused.
 PUSH_AGE_MARGIN_SECONDS = 3600
 # How far ahead of now a ``last`` push may step to stay strictly after its predecessor.
@@ -103,12 +102,6 @@ def oldest_pushable_end_s(now_s: int) -> int:
     """Periods ending at or before this instant are outside Stripe's window: a counter there
     that was never pushed is history from before its mapping and is not pushed at all."""
     return now_s - STRIPE_MAX_AGE_SECONDS + PUSH_AGE_MARGIN_SECONDS
-
-
-def usage_record_quantity(units: int) -> int:
-    """A legacy usage record's quantity: a whole, non-negative number (a negative ledger total
-    bills nothing, as a negative meter total does)."""
-    return max(units, 0)
 
 
 def retry_delay_s(attempt: int, first_s: float, max_s: float, jitter: float) -> float:

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
-from stripemeter_server.service.stripe_accounts import credentials_for
-from stripemeter_server.service.stripe_port import (
+from stripemeter_server.service.ports.stripe import (
     Cipher,
     StripeCredentials,
     StripeFactory,
     StripePort,
 )
+from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.stripe_sync.accounts import credentials_for
 
 
 @dataclass(frozen=True)

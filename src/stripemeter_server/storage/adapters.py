@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stripemeter_server.storage.catalog_repo import CustomersRepository
-from stripemeter_server.storage.counters_repo import CountersRepository
-from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.catalog.definitions import CustomersRepository
+from stripemeter_server.storage.ledger.counters import CountersRepository
+from stripemeter_server.storage.ledger.events import EventsRepository
 from stripemeter_server.storage.postgres import PostgresDialect
 from stripemeter_server.storage.postgres.ledger import (
     PostgresCountersRepository,

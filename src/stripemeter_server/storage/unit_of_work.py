@@ -18,44 +18,47 @@ from sqlalchemy.engine import Connection, Engine
 from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
-from stripemeter_server.storage.alerts_repo import AlertsRepository
-from stripemeter_server.storage.backfills_repo import ApprovalsRepository, BackfillsRepository
-from stripemeter_server.storage.catalog_repo import (
+from stripemeter_server.storage.alerts import AlertsRepository
+from stripemeter_server.storage.catalog.definitions import (
     ApiKeysRepository,
     CustomersRepository,
     MetricsRepository,
     TenantsRepository,
 )
-from stripemeter_server.storage.corrections_repo import (
+from stripemeter_server.storage.catalog.prices import PricesRepository
+from stripemeter_server.storage.corrections.adjustments import (
     AdjustmentsRepository,
     PeriodClosesRepository,
 )
-from stripemeter_server.storage.counters_repo import CountersRepository
-from stripemeter_server.storage.dashboard_repo import DashboardRepository
+from stripemeter_server.storage.corrections.backfills import (
+    ApprovalsRepository,
+    BackfillsRepository,
+)
+from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.storage.dashboard import DashboardRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
-from stripemeter_server.storage.events_repo import EventsRepository
-from stripemeter_server.storage.ingest_tallies_repo import IngestTalliesRepository
-from stripemeter_server.storage.invoice_flow_repo import (
+from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
+from stripemeter_server.storage.invoicing import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
     WebhookJobsRepository,
 )
-from stripemeter_server.storage.operations_repo import (
+from stripemeter_server.storage.ledger.counters import CountersRepository
+from stripemeter_server.storage.ledger.events import EventsRepository
+from stripemeter_server.storage.operations import (
     AuditRepository,
     GaugesRepository,
     HeartbeatRepository,
     RateLimitRepository,
 )
-from stripemeter_server.storage.prices_repo import PricesRepository
-from stripemeter_server.storage.pushes_repo import PushesRepository
-from stripemeter_server.storage.rebuild_jobs_repo import RebuildJobsRepository
-from stripemeter_server.storage.reconciliation_repo import ReconciliationRepository
-from stripemeter_server.storage.stripe_accounts_repo import (
+from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
+from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
     StripeAccountsRepository,
     StripeCustomersRepository,
 )
-from stripemeter_server.storage.subscription_items_repo import SubscriptionItemsRepository
+from stripemeter_server.storage.stripe_sync.pushes import PushesRepository
+from stripemeter_server.storage.stripe_sync.subscription_items import SubscriptionItemsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 

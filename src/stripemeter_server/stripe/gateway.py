@@ -23,7 +23,7 @@ from stripemeter_server.domain.errors import (
     StripeRetryableError,
     WebhookSignatureError,
 )
-from stripemeter_server.service.stripe_port import (
+from stripemeter_server.service.ports.stripe import (
     MeterEventOut,
     MeterInfo,
     StripeCredentials,

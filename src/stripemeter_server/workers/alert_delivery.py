@@ -26,15 +26,15 @@ import httpx
 from stripemeter_server import __version__
 from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
 from stripemeter_server.domain.timestamps import from_micros, to_micros
-from stripemeter_server.service.alerts import event_body
-from stripemeter_server.service.clock import Clock
-from stripemeter_server.service.ports.alerts import (
+from stripemeter_server.service.alerts.ports import (
     DELIVERED,
     FAILED,
     PENDING,
     DeliveryAttempt,
     OutboxItem,
 )
+from stripemeter_server.service.alerts.rules import event_body
+from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
 

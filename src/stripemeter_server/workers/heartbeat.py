@@ -19,7 +19,7 @@ import uuid
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.service.ports.operations import Heartbeat
+from stripemeter_server.service.operations.ports import Heartbeat
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
 

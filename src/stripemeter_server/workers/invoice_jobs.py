@@ -13,7 +13,7 @@ import threading
 from datetime import datetime
 
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.invoice_flow import DEFAULT_POLICY, JobPolicy, claim_due, run_job
+from stripemeter_server.service.invoicing.flow import DEFAULT_POLICY, JobPolicy, claim_due, run_job
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import threading
 from datetime import datetime
 
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.reconciliation_engine import RunPolicy, execute
-from stripemeter_server.service.reconciliation_schedule import schedule_due
+from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
+from stripemeter_server.service.reconciliation.schedule import schedule_due
 from stripemeter_server.service.runner import run_use_case
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from datetime import datetime
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.push_planner import plan_tenant
-from stripemeter_server.service.push_sender import PushPolicy, PushSender, SendReport
 from stripemeter_server.service.runner import run_use_case
-from stripemeter_server.service.stripe_accounts import tenants_with_stripe
+from stripemeter_server.service.stripe_sync.accounts import tenants_with_stripe
+from stripemeter_server.service.stripe_sync.planner import plan_tenant
+from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender, SendReport
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000

@@ -10,11 +10,11 @@ from typing import Any
 import stamina
 
 from stripemeter_server.domain.errors import RetryableConflict
-from stripemeter_server.service.alerts import create_rule
+from stripemeter_server.service.alerts.ports import AlertEventRecord
+from stripemeter_server.service.alerts.rules import create_rule
+from stripemeter_server.service.catalog.prices import put_price
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.corrections import create_adjustment
-from stripemeter_server.service.ports.alerts import AlertEventRecord
-from stripemeter_server.service.pricing import put_price
+from stripemeter_server.service.corrections.adjustments import create_adjustment
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant, us
 

@@ -10,7 +10,7 @@ import pytest
 
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.corrections import close_period
+from stripemeter_server.service.corrections.adjustments import close_period
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.backfill import close, current, open_session, revert
 from tests.support.ledger import counters, ingest, make_tenant

@@ -11,8 +11,8 @@ import stamina
 from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.usage import current_usage
+from stripemeter_server.service.ingest.pipeline import ingest_batch
+from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import make_tenant
 

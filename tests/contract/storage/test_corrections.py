@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.domain.errors import ConflictError
+from stripemeter_server.service.catalog.metrics import get_metric, update_metric
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.corrections import (
+from stripemeter_server.service.corrections.adjustments import (
     close_period,
     create_adjustment,
     revert_adjustment,
     void_event,
 )
-from stripemeter_server.service.metrics_admin import get_metric, update_metric
-from stripemeter_server.service.rebuild import rebuild_metric
-from stripemeter_server.service.usage import billing_periods, current_usage
+from stripemeter_server.service.corrections.rebuild import rebuild_metric
+from stripemeter_server.service.usage.reads import billing_periods, current_usage
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import counters, ingest, make_tenant, us
 

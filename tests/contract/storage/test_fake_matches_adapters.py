@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stripemeter_server.domain.events import EventLimits
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.ports.corrections import PeriodClose
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
+from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.storage.unit_of_work import Store
 from tests.contract.storage.test_properties import METRICS, NOW, SETTINGS, quantities, split
 from tests.support.fake_store import FakeStore

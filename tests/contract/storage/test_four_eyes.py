@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.domain.errors import ConflictError, ForbiddenError
-from stripemeter_server.service.approvals import decide_adjustment
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
-from stripemeter_server.service.ports.corrections import AdjustmentRecord
+from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
+from stripemeter_server.service.corrections.approvals import decide_adjustment
+from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.backfill import close, current, decide, four_eyes, open_session
 from tests.support.ledger import ingest, make_tenant

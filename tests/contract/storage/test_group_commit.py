@@ -9,9 +9,10 @@ from decimal import Decimal
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.ingest import BatchRequest, ingest_group
-from stripemeter_server.service.usage import current_usage
+from stripemeter_server.service.ingest.group_commit import GroupCommitter
+from stripemeter_server.service.ingest.outcome import BatchRequest
+from stripemeter_server.service.ingest.pipeline import ingest_group
+from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import make_tenant
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.usage import current_usage
+from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant
 
@@ -208,7 +208,7 @@ def test_an_event_inside_the_lateness_window_counts_in_its_own_period(
 
 
 def test_a_customer_anchor_overrides_the_metric_anchor(store: Store, clock: FrozenClock) -> None:
-    from stripemeter_server.service.metrics_admin import put_customer
+    from stripemeter_server.service.catalog.metrics import put_customer
 
     make_tenant(store, "acme", clock.now(), METRICS)
     with store.unit_of_work("acme") as uow:

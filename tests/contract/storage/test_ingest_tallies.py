@@ -12,9 +12,9 @@ from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.group_commit import GroupCommitter
-from stripemeter_server.service.ingest import BatchRequest, IngestOutcome
-from stripemeter_server.service.ports.ingest_tallies import IngestTally
+from stripemeter_server.service.ingest.group_commit import GroupCommitter
+from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
+from stripemeter_server.service.ingest.ports import IngestTally
 from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 from tests.support.ledger import ingest, make_tenant
 

@@ -7,14 +7,14 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.domain.errors import NotFoundError
-from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.pricing import (
+from stripemeter_server.service.catalog.prices import (
     delete_price,
     effective_price,
     effective_prices,
     get_price,
     put_price,
 )
+from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import make_tenant
 

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stripemeter_server.service.metrics_admin import get_metric
-from stripemeter_server.service.rebuild import rebuild_metric
+from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.backfill import close, open_session, revert
 from tests.support.ledger import counters, ingest, make_tenant, us

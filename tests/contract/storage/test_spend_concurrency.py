@@ -19,10 +19,10 @@ import stamina
 
 from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
-from stripemeter_server.service.alerts import create_rule
+from stripemeter_server.service.alerts.rules import create_rule
+from stripemeter_server.service.catalog.prices import put_price
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.pricing import put_price
+from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.storage.unit_of_work import Store
 from tests.conftest import open_store
 from tests.support.ledger import ingest, make_tenant

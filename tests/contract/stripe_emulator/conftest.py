@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
-from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import T0, Receiver, make_meter
 
 

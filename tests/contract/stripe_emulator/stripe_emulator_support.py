@@ -9,7 +9,7 @@ from typing import Any
 import stripe
 import uvicorn
 
-from stripemeter_server.stripe.emulator.server import free_port
+from stripe_emulator.server import free_port
 
 # 2026-01-15T00:00:00Z: minute, hour and day aligned, so summary windows are easy to reason about.
 T0 = 1768435200

@@ -11,7 +11,7 @@ import pytest
 import stripe
 from stripe._stripe_object import StripeObject
 
-from stripemeter_server.stripe.emulator import EmulatorServer
+from stripe_emulator import EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import T0, send_event
 
 FEB_15 = 1771113600

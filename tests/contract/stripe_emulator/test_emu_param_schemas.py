@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from stripemeter_server.stripe.emulator.params import Arr, Free, Legacy, Obj, Spec
-from stripemeter_server.stripe.emulator.routing import Router
-from stripemeter_server.stripe.emulator.schemas import SCHEMAS, check_coverage, schema_for
+from stripe_emulator.params import Arr, Free, Legacy, Obj, Spec
+from stripe_emulator.routing import Router
+from stripe_emulator.schemas import SCHEMAS, check_coverage, schema_for
 
 # (method, route) → the library's params class. Legacy usage-record routes have none
 # (the library dropped them with 2025-03-31.basil) and are checked by version tests.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import T0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import stripe
 
-from stripemeter_server.stripe.emulator import EmulatorServer
+from stripe_emulator import EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import T0
 
 

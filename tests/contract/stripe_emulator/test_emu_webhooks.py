@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import stripe
 
-from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
+from stripe_emulator import EmulatorConfig, EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import Receiver, wait_until
 
 

@@ -13,7 +13,12 @@ from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.tenancy import SCOPES, bootstrap, create_tenant, issue_key
+from stripemeter_server.service.operations.tenancy import (
+    SCOPES,
+    bootstrap,
+    create_tenant,
+    issue_key,
+)
 from stripemeter_server.storage.unit_of_work import Store
 
 ADMIN_KEY = "smk_test_admin_key_0001"

@@ -13,8 +13,8 @@ from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.service.tenancy import bootstrap, create_tenant, issue_key
+from stripemeter_server.service.operations.tenancy import bootstrap, create_tenant, issue_key
+from stripemeter_server.service.ports.stripe import StripeCredentials
 from stripemeter_server.storage.schema import stripe_accounts
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store

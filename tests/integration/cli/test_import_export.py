@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stripemeter_server.cli.main import app
-from stripemeter_server.service.backfills import open_backfill
 from stripemeter_server.service.clock import SystemClock
-from stripemeter_server.service.tenancy import create_tenant
+from stripemeter_server.service.corrections.backfills import open_backfill
+from stripemeter_server.service.operations.tenancy import create_tenant
 from stripemeter_server.storage.unit_of_work import Store
 
 GOOD = {"metric": "api_calls", "customerRef": "cus_1", "quantity": "2",

@@ -16,7 +16,7 @@ from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 from tests.conftest import NOW, open_store

@@ -7,10 +7,10 @@ from typing import Any
 
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.ports.reconciliation import LineRecord, RunRecord
-from stripemeter_server.service.reconciliation_engine import RunPolicy, execute
-from stripemeter_server.service.reconciliation_plan import RunScope
-from stripemeter_server.service.reconciliation_runs import start_run
+from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
+from stripemeter_server.service.reconciliation.plan import RunScope
+from stripemeter_server.service.reconciliation.ports import LineRecord, RunRecord
+from stripemeter_server.service.reconciliation.runs import start_run
 from tests.integration.stripe_push.support import FAST
 
 POLICY = RunPolicy(page_size=50, push=FAST)

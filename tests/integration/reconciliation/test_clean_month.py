@@ -4,7 +4,7 @@ and out-of-order events, a void and an adjustment, pushed day by day."""
 
 from __future__ import annotations
 
-from stripemeter_server.service.metrics_admin import put_customer
+from stripemeter_server.service.catalog.metrics import put_customer
 from tests.integration.reconciliation.support import reconcile
 from tests.integration.stripe_push.support import Env
 

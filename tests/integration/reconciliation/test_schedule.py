@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from stripemeter_server.service.reconciliation_engine import claim
-from stripemeter_server.service.reconciliation_schedule import schedule_due
+from stripemeter_server.service.reconciliation.engine import claim
+from stripemeter_server.service.reconciliation.schedule import schedule_due
 from stripemeter_server.workers.reconciliation import ReconciliationWorker
 from tests.integration.reconciliation.support import POLICY
 from tests.integration.stripe_push.support import Env

@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.stripe_port import StripeCredentials, StripePort
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.service.ports.stripe import StripeCredentials, StripePort
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from stripemeter_server.stripe.gateway import GatewayPool
 
 JAN_1 = 1767225600  # 2026-01-01T00:00:00Z: the subscription's anchor and the emulator's start

@@ -10,19 +10,19 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from stripe_emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
 from stripemeter_server.cli.main import app
 from stripemeter_server.config import Settings
-from stripemeter_server.service.catalog import load_metrics
+from stripemeter_server.service.catalog.definitions import load_metrics
+from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.meter_sync import CREATED, MISSING, OK, REFUSED, sync_meters
-from stripemeter_server.service.metrics_admin import create_metric
-from stripemeter_server.service.stripe_mappings import list_mappings, put_mapping
-from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.service.ports.stripe import StripeCredentials
+from stripemeter_server.service.stripe_sync.mappings import list_mappings, put_mapping
+from stripemeter_server.service.stripe_sync.meters import CREATED, MISSING, OK, REFUSED, sync_meters
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.stripe.gateway import GatewayPool, StripeGateway
 
 SECRET = "sk_test_sync_meters_0001"

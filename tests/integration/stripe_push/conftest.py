@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from tests.integration.stripe_push.support import T0, Env, build_env
 
 

@@ -7,20 +7,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from stripe_emulator import EmulatorServer
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service import corrections
+from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.ingest import ingest_batch
-from stripemeter_server.service.metrics_admin import create_metric
-from stripemeter_server.service.ports.pushes import PushRow
-from stripemeter_server.service.push_sender import PushPolicy
-from stripemeter_server.service.stripe_mappings import put_mapping
-from stripemeter_server.service.stripe_port import StripeCredentials
-from stripemeter_server.service.tenancy import bootstrap
+from stripemeter_server.service.corrections import adjustments as corrections
+from stripemeter_server.service.ingest.pipeline import ingest_batch
+from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.service.ports.stripe import StripeCredentials
+from stripemeter_server.service.stripe_sync.mappings import put_mapping
+from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.sender import PushPolicy
 from stripemeter_server.storage.unit_of_work import Store
-from stripemeter_server.stripe.emulator import EmulatorServer
 from stripemeter_server.stripe.gateway import GatewayPool, StripeGateway
 from stripemeter_server.workers.stripe_push import PassReport, StripePushWorker
 
@@ -88,7 +88,7 @@ class Env:
             uow.commit()
 
     def local(self, metric: str, customer: str, period: tuple[datetime, datetime]) -> Decimal:
-        from stripemeter_server.service.catalog import load_metrics
+        from stripemeter_server.service.catalog.definitions import load_metrics
 
         with self.store.unit_of_work("default", read_only=True) as uow:
             agg = load_metrics(uow)[metric].aggregation

@@ -9,8 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from stripemeter_server.service.ports.catalog import CustomerRecord
-from stripemeter_server.service.stripe_port import MeterEventOut
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.ports.stripe import MeterEventOut
 from stripemeter_server.stripe.gateway import StripeGateway
 from stripemeter_server.workers.stripe_push import StripePushWorker
 from tests.integration.stripe_push.support import FAST, Env

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
-from stripemeter_server.service.corrections import close_period
-from stripemeter_server.service.tenancy import create_tenant, issue_key
+from stripemeter_server.service.corrections.adjustments import close_period
+from stripemeter_server.service.operations.tenancy import create_tenant, issue_key
 from tests.integration.stripe_push.support import JAN, NOW, TEST_KEY, Env
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}

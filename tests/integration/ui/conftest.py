@@ -17,7 +17,7 @@ from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.tenancy import bootstrap, create_tenant, issue_key
+from stripemeter_server.service.operations.tenancy import bootstrap, create_tenant, issue_key
 from stripemeter_server.storage.unit_of_work import Store
 
 ADMIN_KEY = "smk_test_ui_admin_0001"

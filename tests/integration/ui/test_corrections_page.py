@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from stripemeter_server.service.rebuild_jobs import submit_rebuild
+from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
 
 EVENT = {"metric": "api_calls", "customerRef": "cus_A", "quantity": "5",

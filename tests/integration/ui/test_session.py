@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stripemeter_server.service.tenancy import hash_key, revoke_key
+from stripemeter_server.service.operations.tenancy import hash_key, revoke_key
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.ingest import IngestOutcome, ingest_batch
-from stripemeter_server.service.ports.corrections import PeriodClose
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
+from stripemeter_server.service.ingest.outcome import IngestOutcome
+from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.service.ports.counters import StoredCounter
 from tests.support.fake_store import FakeStore
 

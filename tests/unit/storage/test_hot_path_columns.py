@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
-from stripemeter_server.storage.counters_repo import STATE_COLUMNS
+from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, events
 
 

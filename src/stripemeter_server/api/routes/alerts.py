@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.alerts import rule_to_dict
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
-from stripemeter_server.service import alerts as alerts_service
-from stripemeter_server.service.ports.alerts import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.service.alerts import rules as alerts_service
+from stripemeter_server.service.alerts.ports import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["alerts"])
 
@@ -58,14 +58,14 @@ async def create(body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
                  who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view = await run(state, who.tenant_id, lambda uow: alerts_service.create_rule(uow, body, now))
+    view = await write(state, who, lambda uow: alerts_service.create_rule(uow, body, now))
     return rule_json(view)
 
 
 @router.get("/v1/alerts", summary="List alert rules")
 async def list_rules(state: AppState = Depends(app_state),
                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, alerts_service.list_rules, read_only=True)
+    found = await read(state, who, alerts_service.list_rules)
     return {"data": [rule_json(v) for v in found]}
 
 
@@ -77,9 +77,8 @@ async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
                       customer_ref: str | None = Query(None, alias="customerRef"),
                       state: AppState = Depends(app_state),
                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await run(state, who.tenant_id, lambda uow: alerts_service.list_events(
-        uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref),
-        read_only=True)
+    found = await read(state, who, lambda uow: alerts_service.list_events(
+        uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref))
     return {"data": [alerts_service.event_body(e) for e in found],
             "nextAfter": found[-1].seq if found else after}
 
@@ -88,9 +87,7 @@ async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
             summary="Webhook deliveries of an alert event and every attempt")
 async def deliveries(event_id: str, state: AppState = Depends(app_state),
                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    outbox, attempts = await run(
-        state, who.tenant_id, lambda uow: alerts_service.deliveries(uow, event_id),
-        read_only=True)
+    outbox, attempts = await read(state, who, lambda uow: alerts_service.deliveries(uow, event_id))
     return {"eventId": event_id, "deliveries": [outbox_json(o) for o in outbox],
             "data": [attempt_json(a) for a in attempts]}
 
@@ -122,15 +119,13 @@ async def stream(request: Request,
     they are fired; a comment line every 15 s keeps proxies from closing an idle stream.
     Event ids are the per-tenant sequence, so a reconnecting client resumes exactly."""
     cursor = _resume_point(last_event_id, after)
-    tenant = who.tenant_id
 
     async def frames() -> AsyncIterator[str]:
         position, sent, beat = cursor, 0, time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            found = await run(state, tenant, partial(alerts_service.list_events,
-                                                     after_seq=position, limit=PAGE),
-                              read_only=True)
+            found = await read(state, who, partial(alerts_service.list_events,
+                                                     after_seq=position, limit=PAGE))
             for event in found:
                 yield sse_frame(event)
                 position, sent = event.seq, sent + 1
@@ -152,8 +147,7 @@ async def stream(request: Request,
 @router.get("/v1/alerts/{rule_id}", summary="Get an alert rule")
 async def get_rule(rule_id: str, state: AppState = Depends(app_state),
                    who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    view = await run(state, who.tenant_id, lambda uow: alerts_service.get_rule(uow, rule_id),
-                     read_only=True)
+    view = await read(state, who, lambda uow: alerts_service.get_rule(uow, rule_id))
     return rule_json(view)
 
 
@@ -163,7 +157,7 @@ async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view = await run(state, who.tenant_id,
+    view = await write(state, who,
                      lambda uow: alerts_service.update_rule(uow, rule_id, body, now))
     return rule_json(view)
 
@@ -171,5 +165,5 @@ async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
 @router.delete("/v1/alerts/{rule_id}", status_code=204, summary="Delete an alert rule")
 async def delete_rule(rule_id: str, state: AppState = Depends(app_state),
                       who: Principal = Depends(require("admin"))) -> Response:
-    await run(state, who.tenant_id, lambda uow: alerts_service.delete_rule(uow, rule_id))
+    await write(state, who, lambda uow: alerts_service.delete_rule(uow, rule_id))
     return Response(status_code=204)

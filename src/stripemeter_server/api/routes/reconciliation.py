@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.reconciliation_engine import execute
-from stripemeter_server.service.reconciliation_gate import (
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.reconciliation import runs
+from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.reconciliation.gate import (
     AGREED,
     HELD,
     RELEASED,
@@ -26,7 +27,6 @@ from stripemeter_server.service.reconciliation_gate import (
     gate_view,
     put_gate_setting,
 )
-from stripemeter_server.service.tenancy import Principal
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])
@@ -56,7 +56,7 @@ async def start_run(background: BackgroundTasks,
     check_tenant(who, (body or {}).get("tenantId"))
     scope, repair = runs.parse_scope(body)
     now = state.ctx.clock.now()
-    record = await run(state, who.tenant_id, lambda uow: runs.start_run(uow, scope, repair, now))
+    record = await write(state, who, lambda uow: runs.start_run(uow, scope, repair, now))
     background.add_task(_background, state, who.tenant_id, record.run_id)
     return runs.run_view(record)
 
@@ -66,15 +66,15 @@ async def list_runs(cursor: str | None = Query(None, max_length=90),
                     limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
                     state: AppState = Depends(app_state),
                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return await run(state, who.tenant_id, lambda uow: runs.list_runs(
-        uow, cursor=cursor, limit=limit), read_only=True)
+    return await read(state, who, lambda uow: runs.list_runs(
+        uow, cursor=cursor, limit=limit))
 
 
 @router.get("/v1/reconciliation/runs/{run_id}.csv", response_class=StreamingResponse,
             responses=CSV_RESPONSES, summary="A run's lines as CSV")
 async def run_csv(run_id: str = RUN_ID, state: AppState = Depends(app_state),
                   who: Principal = Depends(require("read"))) -> StreamingResponse:
-    await run(state, who.tenant_id, lambda uow: runs.get_run(uow, run_id), read_only=True)
+    await read(state, who, lambda uow: runs.get_run(uow, run_id))
     chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
     return StreamingResponse(chunks, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
@@ -91,16 +91,15 @@ async def get_run(run_id: str = RUN_ID,
                   limit: int = Query(100, ge=1, le=runs.MAX_LIMIT),
                   state: AppState = Depends(app_state),
                   who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return await run(state, who.tenant_id, lambda uow: runs.run_with_lines(
-        uow, run_id, status=status, after=cursor, limit=limit), read_only=True)
+    return await read(state, who, lambda uow: runs.run_with_lines(
+        uow, run_id, status=status, after=cursor, limit=limit))
 
 
 @router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead")
 async def get_settings(state: AppState = Depends(app_state),
                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
-    return gate_view(await run(state, who.tenant_id, lambda uow: gate_setting(uow, lead),
-                                   read_only=True))
+    return gate_view(await read(state, who, lambda uow: gate_setting(uow, lead)))
 
 
 @router.put("/v1/reconciliation/settings",
@@ -112,7 +111,7 @@ async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
     check_tenant(who, body.get("tenantId"))
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
 
-    return gate_view(await run(state, who.tenant_id,
+    return gate_view(await write(state, who,
                                    lambda uow: put_gate_setting(uow, body, now, lead)))
 
 
@@ -127,6 +126,6 @@ async def list_verdicts(state_filter: str | None = Query(None, alias="state", ma
     if state_filter is not None and state_filter not in VERDICT_STATES:
         raise ValidationError("state must be one of: agreed, held, released, reported",
                               code="invalid_field", field="state")
-    found = await run(state, who.tenant_id, lambda uow: runs.verdicts(
-        uow, state=state_filter, limit=limit), read_only=True)
+    found = await read(state, who, lambda uow: runs.verdicts(
+        uow, state=state_filter, limit=limit))
     return {"data": [runs.verdict_view(v) for v in found]}

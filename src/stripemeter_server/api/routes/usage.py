@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from stripemeter_server.api.corrections_json import held_json
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, run
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.routes.corrections.shapes import held_json
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
     dec,
@@ -20,13 +20,13 @@ from stripemeter_server.api.serialize import (
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
-from stripemeter_server.service import projection as projection_service
-from stripemeter_server.service import usage as usage_service
-from stripemeter_server.service.backfills import open_sessions_for
-from stripemeter_server.service.corrections import close_period
-from stripemeter_server.service.projection import current_with_costs
-from stripemeter_server.service.tenancy import Principal
-from stripemeter_server.service.usage import MAX_HISTORY_POINTS
+from stripemeter_server.service.corrections.adjustments import close_period
+from stripemeter_server.service.corrections.backfills import open_sessions_for
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.usage import projection as projection_service
+from stripemeter_server.service.usage import reads as usage_service
+from stripemeter_server.service.usage.projection import current_with_costs
+from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS
 
 router = APIRouter(tags=["usage"])
 
@@ -74,8 +74,8 @@ async def current(
     check_tenant(who, tenant_id)
     now = state.ctx.clock.now()
 
-    found, costs, held = await run(state, who.tenant_id, lambda uow: current_with_costs(
-        uow, customer_ref, now, metric), read_only=True)
+    found, costs, held = await read(state, who, lambda uow: current_with_costs(
+        uow, customer_ref, now, metric))
     return {
         "customerRef": customer_ref,
         "asOf": ts(now),
@@ -162,12 +162,9 @@ async def projection(
     if metric is not None and (not isinstance(metric, str) or not metric):
         raise ValidationError("metric must be a metric code", code="invalid_metric", field="metric")
     now = state.ctx.clock.now()
-    found = await run(
-        state,
-        who.tenant_id,
-        lambda uow: projection_service.project_customer(uow, customer_ref, now, metric),
-        read_only=True,
-    )
+    found = await read(state,
+        who,
+        lambda uow: projection_service.project_customer(uow, customer_ref, now, metric))
     return projection_json(found)
 
 
@@ -186,15 +183,12 @@ async def periods(
     check_tenant(who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found, held = await run(
-        state,
-        who.tenant_id,
+    found, held = await read(state,
+        who,
         lambda uow: (
             usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
             held_json(open_sessions_for(uow, customer_ref, metric)),
-        ),
-        read_only=True,
-    )
+        ))
     shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return {
         "customerRef": customer_ref,
@@ -223,12 +217,9 @@ async def query(
     check_tenant(who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
-    found = await run(
-        state,
-        who.tenant_id,
-        lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end),
-        read_only=True,
-    )
+    found = await read(state,
+        who,
+        lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end))
     return {
         "customerRef": customer_ref,
         "metric": metric,
@@ -264,14 +255,11 @@ async def history(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
-    points = await run(
-        state,
-        who.tenant_id,
+    points = await read(state,
+        who,
         lambda uow: usage_service.usage_history(
             uow, customer_ref, metric, begin, finish, step, group_by
-        ),
-        read_only=True,
-    )
+        ))
     points, next_from = first_page(points, lambda p: p.start, limit)
     return {
         "customerRef": customer_ref,
@@ -315,11 +303,9 @@ async def close(
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart") or now
     reason = body.get("reason") or "manual"
-    lock = await run(
-        state,
+    lock = await write(state,
         who,
-        lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64]),
-    )
+        lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64]))
     return {
         "customerRef": customer_ref,
         "metric": metric,

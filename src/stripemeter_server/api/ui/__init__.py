@@ -20,7 +20,7 @@ from stripemeter_server.api.ui.pages import (
 from stripemeter_server.api.ui.render import Pages
 from stripemeter_server.api.ui.session import SessionSealer
 from stripemeter_server.api.ui.web import UiTools
-from stripemeter_server.service.stripe_port import Cipher
+from stripemeter_server.service.ports.stripe import Cipher
 
 
 def install_ui(app: FastAPI, cipher: Cipher) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.service.stripe_port import Cipher
+from stripemeter_server.service.ports.stripe import Cipher
 
 COOKIE = "stripemeter_session"
 SIGN_IN_COOKIE = "stripemeter_sign_in"  # double-submit token of the sign-in form

@@ -22,7 +22,7 @@ from stripemeter_server.api.errors import status_for
 from stripemeter_server.api.ui.render import Pages
 from stripemeter_server.api.ui.session import COOKIE, Session, SessionSealer
 from stripemeter_server.domain.errors import ForbiddenError, StripemeterError, UnauthorizedError
-from stripemeter_server.service.tenancy import Principal
+from stripemeter_server.service.operations.tenancy import Principal
 
 MAX_FORM_BYTES = 16 * 1024
 SIGN_IN_PATH = "/ui/sign-in"

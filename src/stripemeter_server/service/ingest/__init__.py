@@ -1,18 +1,5 @@
 """Ingest: the pipeline that turns a batch of raw events into ledger rows and counter
-updates, one transaction per group (see ``pipeline.py``)."""
+updates, one transaction per group (``pipeline.py``; answers in ``outcome.py``).
 
-from stripemeter_server.service.ingest.outcome import (
-    ACCEPTED,
-    CONFLICT,
-    DUPLICATE,
-    REJECTED,
-    BatchRequest,
-    EventResult,
-    IngestOutcome,
-)
-from stripemeter_server.service.ingest.pipeline import ingest_batch, ingest_group
-
-__all__ = [
-    "ACCEPTED", "CONFLICT", "DUPLICATE", "REJECTED", "BatchRequest", "EventResult",
-    "IngestOutcome", "ingest_batch", "ingest_group",
-]
+The package module is deliberately empty: the ports of the unit of work import this
+feature's port module, so importing the package must not pull in the use cases."""

@@ -16,9 +16,9 @@ from typing import Any
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.alerts import evaluate_alerts
-from stripemeter_server.service.backfill_gate import hold_backfilled
+from stripemeter_server.service.alerts.rules import evaluate_alerts
 from stripemeter_server.service.ingest import stages
+from stripemeter_server.service.ingest.backfill_gate import hold_backfilled
 from stripemeter_server.service.ingest.counting import Counted, count
 from stripemeter_server.service.ingest.outcome import (
     ACCEPTED,

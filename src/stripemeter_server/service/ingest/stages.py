@@ -15,7 +15,7 @@ from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.metrics import Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.catalog import (
+from stripemeter_server.service.catalog.definitions import (
     current_open_period,
     customers_for,
     encode_metric,
@@ -23,13 +23,13 @@ from stripemeter_server.service.catalog import (
     load_metrics,
     spec_for,
 )
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.ingest.outcome import (
     CONFLICT_VERDICT,
     DUPLICATE_VERDICT,
     Verdict,
     rejected,
 )
-from stripemeter_server.service.ports.catalog import CustomerRecord
 from stripemeter_server.service.ports.counters import CounterKey
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 

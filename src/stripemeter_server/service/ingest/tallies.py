@@ -17,7 +17,7 @@ from stripemeter_server.service.ingest.outcome import (
     REJECTED,
     Verdict,
 )
-from stripemeter_server.service.ports.ingest_tallies import IngestTally
+from stripemeter_server.service.ingest.ports import IngestTally
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 MINUTE_US = 60_000_000

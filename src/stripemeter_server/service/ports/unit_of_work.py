@@ -11,43 +11,48 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from stripemeter_server.service.ports.alerts import AlertFiring, AlertsRepository
-from stripemeter_server.service.ports.backfills import ApprovalsRepository, BackfillsRepository
-from stripemeter_server.service.ports.catalog import (
+from stripemeter_server.service.alerts.ports import AlertFiring, AlertsRepository
+from stripemeter_server.service.catalog.ports.definitions import (
     ApiKeysRepository,
     CustomersRepository,
     MetricsRepository,
     TenantsRepository,
 )
-from stripemeter_server.service.ports.corrections import (
+from stripemeter_server.service.catalog.ports.prices import PricesRepository
+from stripemeter_server.service.corrections.ports.adjustments import (
     AdjustmentsRepository,
     PeriodClosesRepository,
 )
-from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
-from stripemeter_server.service.ports.dashboard import DashboardReads
-from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
-from stripemeter_server.service.ports.ingest_tallies import IngestTalliesRepository
-from stripemeter_server.service.ports.invoice_flow import (
+from stripemeter_server.service.corrections.ports.backfills import (
+    ApprovalsRepository,
+    BackfillsRepository,
+)
+from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.service.dashboard.ports import DashboardReads
+from stripemeter_server.service.ingest.ports import IngestTalliesRepository
+from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
     WebhookJobsRepository,
 )
-from stripemeter_server.service.ports.operations import (
+from stripemeter_server.service.operations.ports import (
     AuditRepository,
     GaugesRepository,
     HeartbeatRepository,
     RateLimitRepository,
 )
-from stripemeter_server.service.ports.prices import PricesRepository
-from stripemeter_server.service.ports.pushes import PushesRepository
-from stripemeter_server.service.ports.rebuild_jobs import RebuildJobsRepository
-from stripemeter_server.service.ports.reconciliation import ReconciliationRepository
-from stripemeter_server.service.ports.stripe_accounts import (
+from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
+from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
+from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
+from stripemeter_server.service.stripe_sync.ports.accounts import (
     MappingsRepository,
     StripeAccountsRepository,
     StripeCustomersRepository,
 )
-from stripemeter_server.service.ports.subscription_items import SubscriptionItemsRepository
+from stripemeter_server.service.stripe_sync.ports.pushes import PushesRepository
+from stripemeter_server.service.stripe_sync.ports.subscription_items import (
+    SubscriptionItemsRepository,
+)
 
 # Repositories are read-only properties here: a protocol's plain attribute would be
 # invariant, and the adapter's concrete repository types must match it structurally.

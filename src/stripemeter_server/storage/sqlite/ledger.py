@@ -18,17 +18,17 @@ from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
-from stripemeter_server.service.ports.catalog import CustomerRecord
-from stripemeter_server.storage.catalog_repo import CustomersRepository
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.storage.catalog.definitions import CustomersRepository
 from stripemeter_server.storage.chunking import chunks
-from stripemeter_server.storage.counters_repo import (
+from stripemeter_server.storage.ledger.counters import (
     STATE_COLUMNS,
     CounterKey,
     CountersRepository,
     StoredCounter,
     lock_order,
 )
-from stripemeter_server.storage.events_repo import EventsRepository
+from stripemeter_server.storage.ledger.events import EventsRepository
 
 _EVENT_INSERT = (
     f"INSERT INTO events (tenant_id, {', '.join(LedgerEntry._fields)}) "

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from stripemeter_server.stripe.emulator.aggregation import (
+from stripe_emulator.aggregation import (
     Bucket,
     UsageEvent,
     aggregate,
@@ -14,7 +14,7 @@ from stripemeter_server.stripe.emulator.aggregation import (
     summarize,
     summary_id,
 )
-from stripemeter_server.stripe.emulator.errors import StripeError
+from stripe_emulator.errors import StripeError
 
 H = 3600
 EVENTS = [UsageEvent(100, Decimal("2"), 1), UsageEvent(50, Decimal("5"), 2),

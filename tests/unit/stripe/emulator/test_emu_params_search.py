@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from stripemeter_server.stripe.emulator.errors import StripeError
-from stripemeter_server.stripe.emulator.params import FREE, Arr, Legacy, S, obj, unknown_params
-from stripemeter_server.stripe.emulator.search import parse_query
-from stripemeter_server.stripe.emulator.versions import is_legacy
+from stripe_emulator.errors import StripeError
+from stripe_emulator.params import FREE, Arr, Legacy, S, obj, unknown_params
+from stripe_emulator.search import parse_query
+from stripe_emulator.versions import is_legacy
 
 SPEC = obj(name=S, metadata=FREE, recurring=obj(interval=S, aggregate_usage=Legacy(S)),
            items=Arr(obj(price=S)), expand=Arr(S))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from stripemeter_server.stripe.emulator.clock import EmulatorClock
-from stripemeter_server.stripe.emulator.errors import StripeError
-from stripemeter_server.stripe.emulator.faults import FaultInjector
-from stripemeter_server.stripe.emulator.forms import decode_form
-from stripemeter_server.stripe.emulator.periods import add_interval, next_boundary
-from stripemeter_server.stripe.emulator.ratelimit import RateLimiter
-from stripemeter_server.stripe.emulator.webhooks import sign
+from stripe_emulator.clock import EmulatorClock
+from stripe_emulator.errors import StripeError
+from stripe_emulator.faults import FaultInjector
+from stripe_emulator.forms import decode_form
+from stripe_emulator.periods import add_interval, next_boundary
+from stripe_emulator.ratelimit import RateLimiter
+from stripe_emulator.webhooks import sign
 
 JAN_31 = 1769817600  # 2026-01-31T00:00:00Z
 FEB_28 = 1772236800

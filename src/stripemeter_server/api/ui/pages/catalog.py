@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from stripemeter_server.api.deps import run
-from stripemeter_server.api.routes.prices import price_json
+from stripemeter_server.api.deps import read
+from stripemeter_server.api.routes.catalog.prices import price_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.domain.metrics import metric_to_dict
-from stripemeter_server.service import metrics_admin, pricing
+from stripemeter_server.service.catalog import metrics as metrics_admin
+from stripemeter_server.service.catalog import prices as pricing
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 router = APIRouter(route_class=UiRoute)
@@ -32,5 +33,5 @@ def _default_first(price: dict[str, Any]) -> tuple[str, bool, str]:
 
 @router.get("/ui/metrics")
 async def catalog_page(request: Request, who: Operator = Depends(operator)) -> Response:
-    found = await run(state_of(request), who.tenant_id, _catalog, read_only=True)
+    found = await read(state_of(request), who.who, _catalog)
     return ui_tools(request).pages.render(request, "catalog.html", **found)

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from stripemeter_server.api.corrections_json import backfill_json, job_json
-from stripemeter_server.api.deps import run
+from stripemeter_server.api.deps import read, write
+from stripemeter_server.api.routes.corrections.shapes import backfill_json, job_json
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.api.ui.web import (
     Operator,
@@ -21,12 +21,16 @@ from stripemeter_server.api.ui.web import (
     writer,
 )
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import backfills as backfill_service
-from stripemeter_server.service import dashboard_lists
-from stripemeter_server.service.approvals import APPROVED, decide_adjustment, decide_backfill
-from stripemeter_server.service.corrections import create_adjustment, revert_adjustment
+from stripemeter_server.service.corrections import backfills as backfill_service
+from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
+from stripemeter_server.service.corrections.approvals import (
+    APPROVED,
+    decide_adjustment,
+    decide_backfill,
+)
+from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
+from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.rebuild_jobs import submit_rebuild
 
 router = APIRouter(route_class=UiRoute)
 
@@ -49,7 +53,7 @@ def _page(uow: UnitOfWork) -> dict[str, Any]:
 @router.get("/ui/corrections")
 async def corrections_page(request: Request, who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
-    found = await run(state, who.tenant_id, _page, read_only=True)
+    found = await read(state, who.who, _page)
     found["rebuilds"] = [job_json(j, state.rebuilds.progress(j.job_id))
                          for j in found["rebuilds"]]
     return ui_tools(request).pages.render(request, "corrections.html",
@@ -65,7 +69,7 @@ async def create(request: Request) -> Response:
     state = state_of(request)
     now = state.ctx.clock.now()
     at = parse_time_param(form.get("periodStart") or None, "periodStart")
-    record = await run(state, who.who, lambda uow: create_adjustment(
+    record = await write(state, who.who, lambda uow: create_adjustment(
         uow, metric_code=form["metric"], customer_ref=form["customerRef"],
         delta_raw=form["delta"], reason=form.get("reason") or "correction",
         note=form.get("note") or None, actor=who.who.key_id, at=at, now=now))
@@ -77,7 +81,7 @@ async def revert(request: Request, adjustment_id: str = _id()) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    await run(state, who.who, lambda uow: revert_adjustment(uow, adjustment_id,
+    await write(state, who.who, lambda uow: revert_adjustment(uow, adjustment_id,
                                                             who.who.key_id, now))
     return back_to("/ui/corrections", f"Adjustment {adjustment_id} is reverted.")
 
@@ -88,7 +92,7 @@ async def decide(request: Request, adjustment_id: str = _id(),
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    await run(state, who.who, lambda uow: decide_adjustment(
+    await write(state, who.who, lambda uow: decide_adjustment(
         uow, adjustment_id, DECISIONS[decision], who.who.key_id, now,
         form.get("note") or None))
     return back_to("/ui/corrections", f"Adjustment {adjustment_id}: {DECISIONS[decision]}.")
@@ -101,7 +105,7 @@ async def decide_close(request: Request, backfill_id: str = _id(),
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    view = await run(state, who.who, lambda uow: decide_backfill(
+    view = await write(state, who.who, lambda uow: decide_backfill(
         uow, backfill_id, DECISIONS[decision], who.who.key_id, now,
         form.get("note") or None))
     return back_to("/ui/corrections", f"Backfill {backfill_id} is {view.record.status}.")
@@ -112,7 +116,7 @@ async def rebuild(request: Request) -> Response:
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    job = await run(state, who.tenant_id, lambda uow: submit_rebuild(
+    job = await write(state, who.who, lambda uow: submit_rebuild(
         uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now))
     state.rebuilds.start(state.ctx, who.tenant_id, job)
     return back_to(f"/ui/corrections/rebuilds/{job.job_id}")
@@ -122,7 +126,6 @@ async def rebuild(request: Request) -> Response:
 async def rebuild_page(request: Request, job_id: str = _id(),
                        who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
-    job = await run(state, who.tenant_id, lambda uow: dashboard_lists.rebuild_job(uow, job_id),
-                    read_only=True)
+    job = await read(state, who.who, lambda uow: dashboard_lists.rebuild_job(uow, job_id))
     return ui_tools(request).pages.render(request, "rebuild.html",
                                           job=job_json(job, state.rebuilds.progress(job_id)))

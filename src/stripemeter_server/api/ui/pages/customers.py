@@ -9,13 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from stripemeter_server.api.deps import run
+from stripemeter_server.api.deps import read
 from stripemeter_server.api.routes.usage import cost_json, period_json, projection_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
-from stripemeter_server.service import dashboard
-from stripemeter_server.service import projection as projection_service
-from stripemeter_server.service import usage as usage_service
+from stripemeter_server.service.dashboard import reads as dashboard
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage import projection as projection_service
+from stripemeter_server.service.usage import reads as usage_service
 
 router = APIRouter(route_class=UiRoute)
 HISTORY_DAYS = 31
@@ -27,8 +27,7 @@ async def customer_list(request: Request, who: Operator = Depends(operator),
                         q: str = Query("", max_length=255),
                         after: str | None = Query(None, max_length=255)) -> Response:
     state = state_of(request)
-    page = await run(state, who.tenant_id, lambda uow: dashboard.customer_page(uow, q, after),
-                     read_only=True)
+    page = await read(state, who.who, lambda uow: dashboard.customer_page(uow, q, after))
     return ui_tools(request).pages.render(request, "customers.html", page=page, q=q,
                                           after=after)
 
@@ -59,8 +58,7 @@ async def customer_page(ref: str, request: Request,
                         who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
     now = state.ctx.clock.now()
-    found = await run(state, who.tenant_id, lambda uow: _customer(uow, ref, now),
-                      read_only=True)
+    found = await read(state, who.who, lambda uow: _customer(uow, ref, now))
     chart = json.dumps(found["history"]).replace("<", "\\u003c")  # safe inside <script>
     return ui_tools(request).pages.render(request, "customer.html", ref=ref, chart=chart,
                                           **found)

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from stripemeter_server.api.deps import run
+from stripemeter_server.api.deps import read, write
 from stripemeter_server.api.serialize import event_json
 from stripemeter_server.api.ui.web import (
     Operator,
@@ -20,8 +20,8 @@ from stripemeter_server.api.ui.web import (
 )
 from stripemeter_server.domain.bounded import parse_sequence
 from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.service import dashboard
-from stripemeter_server.service.corrections import void_event
+from stripemeter_server.service.corrections.adjustments import void_event
+from stripemeter_server.service.dashboard import reads as dashboard
 
 router = APIRouter(route_class=UiRoute)
 
@@ -39,8 +39,8 @@ async def ledger(request: Request, who: Operator = Depends(operator),
                  before: str | None = Query(None, max_length=19)) -> Response:
     state = state_of(request)
     cursor = _cursor(before)
-    page = await run(state, who.tenant_id, lambda uow: dashboard.ledger_page(
-        uow, metric=metric, customer_ref=customer, before=cursor), read_only=True)
+    page = await read(state, who.who, lambda uow: dashboard.ledger_page(
+        uow, metric=metric, customer_ref=customer, before=cursor))
     return ui_tools(request).pages.render(
         request, "events.html", events=[event_json(e) for e in page.items],
         next_cursor=page.next_cursor, metric=metric, customer=customer)
@@ -48,8 +48,7 @@ async def ledger(request: Request, who: Operator = Depends(operator),
 
 async def _event(request: Request, who: Operator, key: str) -> Response:
     state = state_of(request)
-    found = await run(state, who.tenant_id, lambda uow: dashboard.event_detail(uow, key),
-                      read_only=True)
+    found = await read(state, who.who, lambda uow: dashboard.event_detail(uow, key))
     template = "event_void.html" if request.url.path.endswith("/void") else "event.html"
     return ui_tools(request).pages.render(request, template, event=event_json(found),
                                           notice=request.query_params.get("notice"))
@@ -76,5 +75,5 @@ async def void(request: Request) -> Response:
                               field="confirm")
     state = state_of(request)
     now = state.ctx.clock.now()
-    await run(state, who.who, lambda uow: void_event(uow, key, now))
+    await write(state, who.who, lambda uow: void_event(uow, key, now))
     return back_to(f"/ui/events/detail?key={quote(key, safe='')}", "The event is void.")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from stripemeter_server.api.deps import run
+from stripemeter_server.api.deps import read
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
-from stripemeter_server.service import dashboard
-from stripemeter_server.service.ports.pushes import PushStats
-from stripemeter_server.service.pushes import push_health
-from stripemeter_server.service.reconciliation_runs import run_view
+from stripemeter_server.service.dashboard import reads as dashboard
+from stripemeter_server.service.reconciliation.runs import run_view
+from stripemeter_server.service.stripe_sync.ports.pushes import PushStats
+from stripemeter_server.service.stripe_sync.pushes import push_health
 
 router = APIRouter(route_class=UiRoute)
 
@@ -20,8 +20,7 @@ router = APIRouter(route_class=UiRoute)
 async def overview_page(request: Request, who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
     now = state.ctx.clock.now()
-    found = await run(state, who.tenant_id, lambda uow: dashboard.overview(uow, now),
-                      read_only=True)
+    found = await read(state, who.who, lambda uow: dashboard.overview(uow, now))
     pushes = found.pushes
     health = push_health(PushStats(pushes.pending, pushes.failed, pushes.oldest_pending_us), now)
     return ui_tools(request).pages.render(

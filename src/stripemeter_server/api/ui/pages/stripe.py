@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from stripemeter_server.api.deps import AppState, run
+from stripemeter_server.api.deps import AppState, read, write
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
@@ -24,11 +24,13 @@ from stripemeter_server.api.ui.web import (
 )
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
-from stripemeter_server.service import pushes, stripe_accounts, stripe_mappings
-from stripemeter_server.service import reconciliation_runs as runs
-from stripemeter_server.service.dashboard import held_invoices
+from stripemeter_server.service.dashboard.reads import held_invoices
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.reconciliation_engine import execute
+from stripemeter_server.service.reconciliation import runs
+from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.stripe_sync import accounts as stripe_accounts
+from stripemeter_server.service.stripe_sync import mappings as stripe_mappings
+from stripemeter_server.service.stripe_sync import pushes
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=UiRoute)
@@ -54,9 +56,8 @@ async def stripe_page(request: Request, who: Operator = Depends(operator),
                       status: str | None = Query(None, max_length=16),
                       cursor: str | None = Query(None, max_length=200)) -> Response:
     state = state_of(request)
-    found = await run(state, who.tenant_id,
-                      lambda uow: _stripe_view(uow, state, status or None, cursor),
-                      read_only=True)
+    found = await read(state, who.who,
+                      lambda uow: _stripe_view(uow, state, status or None, cursor))
     return ui_tools(request).pages.render(request, "stripe.html", status=status or "",
                                           notice=request.query_params.get("notice"), **found)
 
@@ -66,7 +67,7 @@ async def retry(request: Request, push_id: str = PUSH_ID) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    await run(state, who.tenant_id, lambda uow: pushes.retry_push(uow, push_id, now))
+    await write(state, who.who, lambda uow: pushes.retry_push(uow, push_id, now))
     return back_to("/ui/stripe?status=failed", f"Push {push_id} is queued again.")
 
 
@@ -83,7 +84,7 @@ async def _start(request: Request, background: BackgroundTasks, who: Operator,
     state = state_of(request)
     scope, repair = runs.parse_scope(body)
     now = state.ctx.clock.now()
-    record = await run(state, who.tenant_id, lambda uow: runs.start_run(uow, scope, repair, now))
+    record = await write(state, who.who, lambda uow: runs.start_run(uow, scope, repair, now))
     background.add_task(_execute, state, who.tenant_id, record.run_id)
     return record.run_id
 
@@ -101,8 +102,7 @@ async def repair_run(request: Request, background: BackgroundTasks,
                      run_id: str = RUN_ID) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
-    record = await run(state, who.tenant_id, lambda uow: runs.get_run(uow, run_id),
-                       read_only=True)
+    record = await read(state, who.who, lambda uow: runs.get_run(uow, run_id))
     filters = json.loads(record.filters)
     body = {name: filters[name] for name in SCOPE_FIELDS if filters.get(name) is not None}
     new_id = await _start(request, background, who, {**body, "repair": True})
@@ -114,8 +114,8 @@ async def run_page(request: Request, run_id: str = RUN_ID, who: Operator = Depen
                    status: str | None = Query(None, max_length=24),
                    cursor: str | None = Query(None, max_length=19)) -> Response:
     state = state_of(request)
-    found = await run(state, who.tenant_id, lambda uow: runs.run_with_lines(
-        uow, run_id, status=status or None, after=cursor, limit=100), read_only=True)
+    found = await read(state, who.who, lambda uow: runs.run_with_lines(
+        uow, run_id, status=status or None, after=cursor, limit=100))
     return ui_tools(request).pages.render(request, "run.html", run=found, status=status or "",
                                           notice=request.query_params.get("notice"))
 
@@ -124,7 +124,7 @@ async def run_page(request: Request, run_id: str = RUN_ID, who: Operator = Depen
 async def run_csv(request: Request, run_id: str = RUN_ID,
                   who: Operator = Depends(operator)) -> StreamingResponse:
     state = state_of(request)
-    await run(state, who.tenant_id, lambda uow: runs.get_run(uow, run_id), read_only=True)
+    await read(state, who.who, lambda uow: runs.get_run(uow, run_id))
     chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
     return StreamingResponse(chunks, media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{run_id}.csv"'})

@@ -1,0 +1,137 @@
+"""Metric definitions (CRUD) and customer records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Response
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.serialize import ts
+from stripemeter_server.domain.metrics import metric_to_dict
+from stripemeter_server.service.catalog import metrics as metrics_admin
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.operations.tenancy import Principal
+
+router = APIRouter(tags=["metrics"])
+
+METRIC_EXAMPLE = {
+    "code": "api_calls",
+    "displayName": "API calls",
+    "unit": "call",
+    "aggregation": "sum",
+    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+    "latenessWindow": "PT48H",
+    "latePolicy": "adjust",
+}
+
+
+@router.post(
+    "/v1/metrics",
+    status_code=201,
+    summary="Create a metric (idempotent)",
+    responses={200: {"description": "The same definition existed already"}},
+)
+async def create_metric(
+    response: Response,
+    body: dict[str, Any] = Body(examples=[METRIC_EXAMPLE]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
+    if not saved.created:
+        response.status_code = 200
+    return metric_to_dict(saved.metric)
+
+
+@router.get("/v1/metrics", summary="List metrics")
+async def list_metrics(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
+    found = await read(state, who, metrics_admin.list_metrics)
+    return {"data": [metric_to_dict(m) for m in found]}
+
+
+@router.get("/v1/metrics/{code}", summary="Get a metric")
+async def get_metric(
+    code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
+    metric = await read(state, who, lambda uow: metrics_admin.get_metric(uow, code))
+    return metric_to_dict(metric)
+
+
+@router.patch("/v1/metrics/{code}", summary="Change a metric (rebuilds counters if needed)")
+async def update_metric(
+    code: str,
+    body: dict[str, Any] = Body(),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    saved = await write(state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now))
+    return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
+
+
+@router.put("/v1/metrics/{code}", summary="Replace a metric (same as PATCH with every field)")
+async def put_metric(
+    code: str,
+    body: dict[str, Any] = Body(),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    return await update_metric(code, body, state, who)
+
+
+@router.delete("/v1/metrics/{code}", status_code=204, summary="Delete a metric definition")
+async def delete_metric(
+    code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> Response:
+    now = state.ctx.clock.now()
+    await write(state, who, lambda uow: metrics_admin.delete_metric(uow, code, now))
+    return Response(status_code=204)
+
+
+def customer_json(record: CustomerRecord) -> dict[str, Any]:
+    return {
+        "customerRef": record.customer_ref,
+        "stripeCustomerId": record.stripe_customer_id,
+        "anchorDay": record.anchor_day,
+        "timezone": record.timezone,
+        "createdAt": ts(record.created_us),
+        "updatedAt": ts(record.updated_us),
+    }
+
+
+@router.put(
+    "/v1/customers/{customer_ref}",
+    tags=["customers"],
+    summary="Create or replace a customer record (anchor, time zone, Stripe id)",
+)
+async def put_customer(
+    customer_ref: str,
+    body: dict[str, Any] = Body(
+        examples=[{"stripeCustomerId": "cus_123", "anchorDay": 15, "timezone": "Europe/Berlin"}]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    record, rebuilt = await write(
+        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now))
+    return {**customer_json(record), "rebuilt": rebuilt}
+
+
+@router.get("/v1/customers/{customer_ref}", tags=["customers"], summary="Get a customer record")
+async def get_customer(
+    customer_ref: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    record = await read(state,
+        who,
+        lambda uow: metrics_admin.get_customer(uow, customer_ref))
+    return customer_json(record)

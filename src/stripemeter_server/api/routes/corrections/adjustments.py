@@ -1,0 +1,87 @@
+"""Adjustments: append-only signed deltas with an audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.corrections import adjustments as corrections
+from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
+from stripemeter_server.service.operations.tenancy import Principal
+
+router = APIRouter(tags=["adjustments"])
+
+
+@router.get("/v1/adjustments", summary="List adjustments")
+async def list_adjustments(
+    metric: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    tenant_id: str | None = Query(None, alias="tenantId"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    check_tenant(who, tenant_id)
+    found = await read(state,
+        who,
+        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref))
+    return {"data": [adjustment_json(a) for a in found]}
+
+
+@router.post("/v1/adjustments", status_code=201, summary="Book an adjustment on an open period")
+async def create(
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "metric": "api_calls",
+                "customerRef": "cus_ABC123",
+                "delta": "-100",
+                "reason": "credit",
+                "note": "outage on the 3rd",
+            }
+        ]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    check_tenant(who, body.get("tenantId"))
+    for name in ("metric", "customerRef"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise ValidationError(f"{name} is required", code="missing_field", field=name)
+    if "delta" not in body:
+        raise ValidationError("delta is required", code="missing_field", field="delta")
+    now = state.ctx.clock.now()
+    at = parse_time_param(body.get("periodStart"), "periodStart")
+    record = await write(state,
+        who,
+        lambda uow: create_adjustment(
+            uow,
+            metric_code=body["metric"],
+            customer_ref=body["customerRef"],
+            delta_raw=body["delta"],
+            reason=str(body.get("reason") or ""),
+            note=body.get("note"),
+            actor=who.key_id,
+            at=at,
+            now=now,
+        ))
+    return adjustment_json(record)
+
+
+@router.post(
+    "/v1/adjustments/{adjustment_id}/revert",
+    status_code=201,
+    summary="Revert an adjustment (appends its negative twin)",
+)
+async def revert(
+    adjustment_id: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    record = await write(
+        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now))
+    return adjustment_json(record)

@@ -1,0 +1,28 @@
+"""Void by body: any key ingest accepted, whatever characters it holds (no URL encoding)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+
+from stripemeter_server.api.deps import AppState, app_state, require, write
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.corrections.adjustments import void_event
+from stripemeter_server.service.operations.tenancy import Principal
+
+router = APIRouter(tags=["events"])
+
+
+@router.post("/v1/events/void", summary="Void an event by its idempotencyKey (in the body)")
+async def void_by_body(
+    body: dict[str, Any] = Body(examples=[{"idempotencyKey": "order/42/line/4"}]),
+    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    key = body.get("idempotencyKey")
+    if not isinstance(key, str) or not key:
+        raise ValidationError("idempotencyKey is required", code="missing_field",
+                              field="idempotencyKey")
+    now = state.ctx.clock.now()
+    await write(state, who, lambda uow: void_event(uow, key, now))
+    return {"idempotencyKey": key, "voided": True}

@@ -1,0 +1,195 @@
+"""Event ingest and the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.json_body import decode_exact, encode_plain
+from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
+from stripemeter_server.domain.bounded import is_sequence, parse_sequence
+from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
+from stripemeter_server.domain.queries import EventFilter
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.corrections.adjustments import void_event
+from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.usage.ledger import events_page
+
+router = APIRouter(tags=["events"])
+
+INGEST_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["events"],
+                    "properties": {
+                        "events": {
+                            "type": "array",
+                            "maxItems": 1000,
+                            "items": {
+                                "type": "object",
+                                "required": ["metric", "customerRef"],
+                                "properties": {
+                                    "tenantId": {"type": "string"},
+                                    "metric": {"type": "string", "maxLength": 255},
+                                    "customerRef": {"type": "string", "maxLength": 255},
+                                    "quantity": {"type": ["string", "number"], "default": "1"},
+                                    "ts": {"type": "string", "format": "date-time"},
+                                    "resourceId": {"type": "string", "maxLength": 255},
+                                    "meta": {"type": "object"},
+                                    "idempotencyKey": {"type": "string", "maxLength": 255},
+                                },
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    },
+}
+
+
+async def read_batch(request: Request, state: AppState) -> list[Any]:
+    """Read the body as exact decimals, enforcing size and shape before any work."""
+    limit = state.settings.max_body_bytes
+    body = await request.body()  # the declared length was checked by BodyLimitMiddleware
+    if len(body) > limit:
+        raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
+    try:
+        data = decode_exact(body)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise ValidationError(
+            'the body must be an object with an "events" array',
+            code="invalid_batch",
+            field="events",
+        )
+    events: list[Any] = data["events"]
+    if not events:
+        raise ValidationError("events must not be empty", code="invalid_batch", field="events")
+    if len(events) > state.settings.max_batch_events:
+        raise PayloadTooLargeError(
+            f"{len(events)} events in one batch; at most {state.settings.max_batch_events} allowed",
+            code="batch_too_large",
+            field="events",
+        )
+    return events
+
+
+def outcome_json(outcome: IngestOutcome) -> dict[str, Any]:
+    results = []
+    for r in outcome.results:
+        item: dict[str, Any] = {
+            "index": r.index,
+            "idempotencyKey": r.idempotency_key,
+            "status": r.status,
+        }
+        if r.error_code:
+            item["error"] = {
+                "code": r.error_code,
+                "message": r.error_message,
+                "field": r.error_field,
+            }
+        if r.status == "accepted":
+            item["late"] = r.late
+            if r.late_after_close:
+                item["lateAfterClose"] = True
+        results.append(item)
+    return {
+        "accepted": outcome.count("accepted"),
+        "duplicates": outcome.count("duplicate"),
+        "conflicts": outcome.count("conflict"),
+        "rejected": outcome.count("rejected"),
+        "requestId": outcome.request_id,
+        "results": results,
+    }
+
+
+@router.post(
+    "/v1/events/ingest",
+    openapi_extra=INGEST_SCHEMA,
+    summary="Ingest a batch of events (one transaction)",
+)
+async def ingest(
+    request: Request,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("ingest")),
+) -> Response:
+    events = await read_batch(request, state)
+    for raw in events:
+        if isinstance(raw, dict):
+            check_tenant(who, raw.get("tenantId"))
+    batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
+    outcome = await asyncio.wrap_future(state.committer.submit(who.tenant_id, batch))
+    for status in ("accepted", "duplicate", "conflict", "rejected"):
+        if n := outcome.count(status):
+            state.telemetry.events.labels(status).inc(n)
+    if late := sum(1 for r in outcome.results if r.late):
+        state.telemetry.late_events.inc(late)
+    if outcome.touched:
+        state.telemetry.counter_updates.inc(len(outcome.touched))
+    return Response(encode_plain(outcome_json(outcome)), media_type="application/json")
+
+
+@router.get("/v1/events", summary="List the ledger (keyset pagination)")
+async def list_events(
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+    metric: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    ts_from: str | None = Query(None, alias="from"),
+    ts_to: str | None = Query(None, alias="to"),
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    tenant_id: str | None = Query(None, alias="tenantId"),
+) -> Response:
+    check_tenant(who, tenant_id)
+    after = _decode_cursor(cursor)
+    start, end = parse_time_param(ts_from, "from"), parse_time_param(ts_to, "to")
+    flt = EventFilter(
+        metric=metric,
+        customer_ref=customer_ref,
+        ts_from_us=None if start is None else to_micros(start),
+        ts_to_us=None if end is None else to_micros(end),
+        after_seq=after,
+    )
+    page = await read(state, who, lambda uow: events_page(uow, flt, limit + 1))
+    more = len(page) > limit
+    page = page[:limit]
+    body = {
+        "data": [event_json(e) for e in page],
+        "nextCursor": f"c{page[-1].seq}" if more and page else None,
+        "hasMore": more,
+    }
+    return Response(json_response_body(body), media_type="application/json")
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not (cursor.startswith("c") and is_sequence(cursor[1:])):
+        raise ValidationError(
+            "cursor is not one this API returned", code="invalid_cursor", field="cursor"
+        )
+    return parse_sequence(cursor[1:], "cursor")
+
+
+@router.post(
+    "/v1/events/{key:path}/void",
+    summary="Void an event (its period must be open); any key, '/' included (or void by body)",
+)
+async def void(
+    key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    await write(state, who, lambda uow: void_event(uow, key, now))
+    return {"idempotencyKey": key, "voided": True}

@@ -1,0 +1,267 @@
+"""Alert rules (CRUD) and their evaluation, which runs inside the writing transaction.
+
+``evaluate_alerts`` is called by ingest and by adjustments with the counters they changed,
+so an alert event is stored atomically with the usage that crossed the threshold: no
+polling loop, no window in which usage is visible but its alert is not. Fire-once is the
+database's unique key (see ``storage/alerts_repo.py``); evaluation checks first only to
+avoid spending sequence numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from stripemeter_server.domain.alerts import AlertKind, AlertRule, Recurrence, rule_from_dict
+from stripemeter_server.domain.alerts import rule_to_dict as _rule_to_dict
+from stripemeter_server.domain.bounded import check_text, is_sequence
+from stripemeter_server.domain.decimals import to_plain_string
+from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.pricing import Price
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.service.alerts.ports import (
+    AlertEventRecord,
+    AlertRuleRecord,
+    DeliveryAttempt,
+    OutboxItem,
+)
+from stripemeter_server.service.catalog.definitions import load_metrics
+from stripemeter_server.service.catalog.prices import cost_of, effective_prices
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
+
+EVENT_TYPE = "alert.triggered"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    rule_id: str
+    rule: AlertRule
+    has_secret: bool
+    created_us: int
+    updated_us: int
+    secret: str | None = None  # only right after creation
+
+
+def _encode(rule: AlertRule) -> str:
+    return json.dumps(_rule_to_dict(rule), sort_keys=True, separators=(",", ":"))
+
+
+def _decode(record: AlertRuleRecord) -> AlertRule:
+    return rule_from_dict(json.loads(record.definition))
+
+
+def _view(record: AlertRuleRecord, secret: str | None = None) -> RuleView:
+    return RuleView(record.rule_id, _decode(record), record.secret is not None,
+                    record.created_us, record.updated_us, secret)
+
+
+def _record(rule_id: str, rule: AlertRule, secret: str | None, created_us: int,
+            now_us: int) -> AlertRuleRecord:
+    return AlertRuleRecord(rule_id, rule.metric, rule.customer_ref, _encode(rule),
+                           rule.webhook_url, secret, created_us, now_us)
+
+
+def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime) -> RuleView:
+    """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
+    once in the response), because an unsigned alert could be forged by anyone."""
+    rule = rule_from_dict(body)
+    secret = check_text(body.get("secret"), "secret", max_length=255,
+                        code="invalid_alert_rule") or None
+    if secret is None and rule.webhook_url is not None:
+        secret = f"whsec_{secrets.token_hex(24)}"
+    record = _record(f"alr_{uuid.uuid4().hex[:24]}", rule, secret, to_micros(now),
+                     to_micros(now))
+    uow.alerts.add_rule(record)
+    return _view(record, secret)
+
+
+def get_rule(uow: UnitOfWork, rule_id: str) -> RuleView:
+    record = uow.alerts.get_rule(rule_id)
+    if record is None:
+        raise NotFoundError(f"alert rule {rule_id!r} does not exist", code="alert_rule_not_found",
+                            field="id")
+    return _view(record)
+
+
+def list_rules(uow: UnitOfWork) -> list[RuleView]:
+    return [_view(r) for r in uow.alerts.rules()]
+
+
+def update_rule(uow: UnitOfWork, rule_id: str, changes: Mapping[str, object],
+                now: datetime) -> RuleView:
+    """Merge ``changes`` into the rule (JSON merge-patch style); events already fired stay."""
+    current = uow.alerts.get_rule(rule_id)
+    if current is None:
+        get_rule(uow, rule_id)  # raises
+        raise AssertionError("unreachable")  # pragma: no cover
+    merged = {**json.loads(current.definition), **changes}
+    given = merged.pop("secret", None)
+    rule = rule_from_dict(merged)
+    secret = given if isinstance(given, str) and given else current.secret
+    record = _record(rule_id, rule, secret, current.created_us, to_micros(now))
+    uow.alerts.replace_rule(record)
+    return _view(record)
+
+
+def delete_rule(uow: UnitOfWork, rule_id: str) -> None:
+    if not uow.alerts.delete_rule(rule_id):
+        get_rule(uow, rule_id)
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Evaluation:
+    """Per-call caches: one evaluation reads each customer's prices and counters once."""
+
+    uow: IngestUnitOfWork
+    prices: dict[str, dict[str, Price]]
+    counters: dict[CounterKey, StoredCounter | None]
+
+    def price_map(self, customer_ref: str) -> dict[str, Price]:
+        if customer_ref not in self.prices:
+            self.prices[customer_ref] = effective_prices(self.uow, customer_ref)
+        return self.prices[customer_ref]
+
+    def counter(self, key: CounterKey) -> StoredCounter | None:
+        if key not in self.counters:
+            self.counters[key] = self.uow.counters.get(key)
+        return self.counters[key]
+
+
+def _observed(ev: _Evaluation, rule: AlertRule, key: CounterKey,
+              aggregations: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
+    """The watched value for the rule at the counter ``key`` (and its currency if spend)."""
+    metric, customer_ref, period_start_us = key
+    if rule.kind is AlertKind.QUANTITY:
+        counter = ev.counter(key)
+        return (counter.state.value(aggregations[metric]) if counter else None), None
+    prices = ev.price_map(customer_ref)
+    codes = [rule.metric] if rule.metric is not None else sorted(prices)
+    total: Decimal | None = None
+    currency = rule.currency
+    for code in codes:
+        price = prices.get(code)
+        if code not in aggregations or price is None:
+            continue
+        if currency is not None and price.currency != currency:
+            continue
+        currency = price.currency
+        counter = ev.counter((code, customer_ref, period_start_us))
+        cost = cost_of(price, counter.state.value(aggregations[code]) if counter else None)
+        assert cost is not None
+        total = cost.amount if total is None else total + cost.amount
+    return total, currency
+
+
+def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[CounterKey],
+                    now: datetime) -> list[AlertEventRecord]:
+    """Fire every enabled rule whose watched value reached its threshold at a changed counter."""
+    keys = sorted(set(touched_counter_keys))
+    if not keys:
+        return []
+    rules = [(r, _decode(r)) for r in uow.alerts.rules()]
+    rules = [(record, rule) for record, rule in rules
+             if rule.enabled and rule.kind is not AlertKind.RECONCILIATION]
+    if not rules:
+        return []
+    aggregations = {code: m.aggregation for code, m in load_metrics(uow).items()}
+    uow.alerts.lock_customers(_spend_customers(keys, [rule for _, rule in rules]))
+    ev = _Evaluation(uow, {}, {})  # every counter read happens after the locks
+    fired = []
+    for key in keys:
+        metric, customer_ref, period_start_us = key
+        for record, rule in rules:
+            if not rule.watches(metric, customer_ref) or metric not in aggregations:
+                continue
+            value, currency = _observed(ev, rule, key, aggregations)
+            if value is None or value < rule.trigger_value:
+                continue  # checked first: below-threshold keys cost no fired-lookup
+            scope = None if rule.recurrence is Recurrence.ONCE else period_start_us
+            if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
+                continue
+            event = _fire(ev, record, rule, key, value, currency, now)
+            if event is not None:
+                fired.append(event)
+    return fired
+
+
+def _spend_customers(keys: list[CounterKey], rules: list[AlertRule]) -> list[str]:
+    """Customers whose evaluation reads counters this transaction did not write: those a
+    spend rule over all metrics watches. Two transactions adding to different metrics of one
+    customer would each see only their own part, and neither fire; under the per-customer
+    lock the second reads (READ COMMITTED: each statement a fresh snapshot) what the first
+    committed, so every crossing fires exactly once (ADR 0012)."""
+    spanning = [r for r in rules if r.kind is AlertKind.SPEND and r.metric is None]
+    return [ref for _, ref, _ in keys
+            if any(r.customer_ref in (None, ref) for r in spanning)]
+
+
+def _fire(ev: _Evaluation, record: AlertRuleRecord, rule: AlertRule, key: CounterKey,
+          value: Decimal, currency: str | None, now: datetime) -> AlertEventRecord | None:
+    metric, customer_ref, period_start_us = key
+    counter = ev.counter(key)
+    period_end_us = counter.period_end_us if counter else period_start_us
+    event_id = f"alev_{uuid.uuid4().hex[:24]}"
+    payload = {
+        "id": event_id, "type": EVENT_TYPE, "tenantId": ev.uow.tenant_id,
+        "ruleId": record.rule_id, "ruleName": rule.name, "kind": rule.kind.value,
+        "metric": rule.metric if rule.kind is AlertKind.SPEND else metric,
+        "customerRef": customer_ref, "periodStart": format_timestamp(from_micros(period_start_us)),
+        "periodEnd": format_timestamp(from_micros(period_end_us)),
+        "threshold": to_plain_string(rule.trigger_value), "value": format(value, "f"),
+        "currency": currency, "triggeredAt": format_timestamp(now),
+    }
+    event = ev.uow.alerts.fire(
+        event_id=event_id, rule_id=record.rule_id, customer_ref=customer_ref,
+        metric=payload["metric"], period_start_us=period_start_us, period_end_us=period_end_us,
+        payload=json.dumps(payload, separators=(",", ":")), now_us=to_micros(now))
+    if event is not None and record.webhook_url is not None:
+        ev.uow.alerts.enqueue(delivery_id=f"dlv_{uuid.uuid4().hex[:24]}", event_seq=event.seq,
+                              rule_id=record.rule_id, url=record.webhook_url,
+                              now_us=to_micros(now))
+    return event
+
+
+def event_body(event: AlertEventRecord) -> dict[str, Any]:
+    """The event as clients see it (webhook body, SSE data, API): the payload plus its
+    per-tenant sequence number, which is also the SSE event id."""
+    body: dict[str, Any] = json.loads(event.payload)
+    body["sequence"] = event.seq
+    return body
+
+
+__all__ = ["RuleView", "create_rule", "delete_rule", "evaluate_alerts", "event_body",
+           "get_rule", "list_rules", "update_rule"]
+
+
+def list_events(uow: UnitOfWork, *, after_seq: int, limit: int, rule_id: str | None = None,
+                customer_ref: str | None = None) -> list[AlertEventRecord]:
+    """Fired alert events after ``after_seq`` (the per-tenant sequence), oldest first."""
+    return uow.alerts.events(after_seq=after_seq, limit=limit, rule_id=rule_id,
+                             customer_ref=customer_ref)
+
+
+def find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
+    """An alert event by its id or, failing that, by its sequence number."""
+    event = uow.alerts.get_event(event_id)
+    if event is None and is_sequence(event_id):
+        event = uow.alerts.event_by_seq(int(event_id))
+    if event is None:
+        raise NotFoundError(f"alert event {event_id!r} does not exist",
+                            code="alert_event_not_found", field="id")
+    return event
+
+
+def deliveries(uow: UnitOfWork, event_id: str) -> tuple[list[OutboxItem], list[DeliveryAttempt]]:
+    """An alert event's webhook deliveries and every attempt made on them."""
+    event = find_event(uow, event_id)
+    return uow.alerts.outbox_for_event(event.seq), uow.alerts.attempts(event.seq)

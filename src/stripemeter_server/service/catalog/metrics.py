@@ -1,0 +1,157 @@
+"""Metric definitions and customer records: create, read, change (rebuilding when needed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
+from stripemeter_server.domain.metrics import Metric, metric_from_dict
+from stripemeter_server.domain.periods import PeriodSpec, PeriodType
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog.definitions import (
+    decode_metric,
+    encode_metric,
+    load_metrics,
+)
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.corrections.rebuild import rebuild_metric
+from stripemeter_server.service.operations import audit
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMetric:
+    metric: Metric
+    created: bool
+    rebuilt: bool = False
+
+
+def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> SavedMetric:
+    """Idempotent create: the same definition again is fine, a different one is a conflict."""
+    metric = metric_from_dict(data)
+    existing = uow.metrics.get(metric.code)
+    if existing is not None:
+        if decode_metric(existing) == metric:
+            return SavedMetric(metric, created=False)
+        raise ConflictError(
+            f"metric {metric.code!r} already exists with another definition; change it with PATCH",
+            code="metric_exists",
+            field="code",
+        )
+    if not uow.metrics.add(metric.code, encode_metric(metric), to_micros(now)):
+        raise ConflictError(
+            f"metric {metric.code!r} was just created by another request",
+            code="metric_exists",
+            field="code",
+        )
+    audit.record(uow, now, "metric.create", "metric", metric.code, after=_state(metric))
+    return SavedMetric(metric, created=True)
+
+
+def _state(metric: Metric) -> dict[str, Any]:
+    return dict(json.loads(encode_metric(metric)))
+
+
+def get_metric(uow: UnitOfWork, code: str) -> Metric:
+    text = uow.metrics.get(code)
+    if text is None:
+        raise NotFoundError(
+            f"metric {code!r} does not exist", code="metric_not_found", field="code"
+        )
+    return decode_metric(text)
+
+
+def list_metrics(uow: UnitOfWork) -> list[Metric]:
+    return list(load_metrics(uow).values())
+
+
+def update_metric(
+    uow: UnitOfWork, code: str, data: Mapping[str, Any], now: datetime
+) -> SavedMetric:
+    """Apply a partial change; a change of how events count rebuilds the metric's counters."""
+    current = get_metric(uow, code)
+    if "code" in data and data["code"] != code:
+        raise ValidationError("a metric's code cannot change", code="invalid_metric", field="code")
+    updated = metric_from_dict(data, base=current)
+    uow.metrics.replace(code, encode_metric(updated), to_micros(now))
+    rebuilt = updated.counting_shape != current.counting_shape
+    if rebuilt:
+        rebuild_metric(uow, updated, customer_ref=None, now_us=to_micros(now))
+    audit.record(uow, now, "metric.update", "metric", code, before=_state(current),
+                 after={**_state(updated), "rebuilt": rebuilt})
+    return SavedMetric(updated, created=False, rebuilt=rebuilt)
+
+
+def delete_metric(uow: UnitOfWork, code: str, now: datetime) -> None:
+    """Remove the definition only; the ledger and counters stay (history is never deleted)."""
+    current = get_metric(uow, code)
+    if not uow.metrics.delete(code):
+        raise NotFoundError(
+            f"metric {code!r} does not exist", code="metric_not_found", field="code"
+        )
+    audit.record(uow, now, "metric.delete", "metric", code, before=_state(current))
+
+
+def put_customer(
+    uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any], now: datetime
+) -> tuple[CustomerRecord, bool]:
+    """Create or replace a customer record; a new anchor or time zone rebuilds its counters."""
+    if not customer_ref or len(customer_ref) > 255:
+        raise ValidationError(
+            "customerRef must be 1..255 characters", code="invalid_customer", field="customerRef"
+        )
+    anchor, timezone = data.get("anchorDay"), data.get("timezone")
+    if anchor is not None or timezone is not None:
+        try:  # PeriodSpec validates anchor range and the IANA name
+            PeriodSpec(PeriodType.MONTH, anchor if anchor is not None else 1, timezone or "UTC")
+        except (TypeError, ValidationError) as exc:
+            raise ValidationError(
+                str(exc),
+                code="invalid_customer",
+                field="anchorDay" if "anchor" in str(exc) else "timezone",
+            ) from None
+    stripe_id = data.get("stripeCustomerId")
+    if stripe_id is not None and (not isinstance(stripe_id, str) or len(stripe_id) > 255):
+        raise ValidationError(
+            "stripeCustomerId must be a string of at most 255 characters",
+            code="invalid_customer",
+            field="stripeCustomerId",
+        )
+    previous = uow.customers.get(customer_ref)
+    record = CustomerRecord(
+        customer_ref,
+        stripe_id,
+        anchor,
+        timezone,
+        previous.created_us if previous else to_micros(now),
+        to_micros(now),
+    )
+    uow.customers.upsert(record)
+    moved = previous is None or (previous.anchor_day, previous.timezone) != (anchor, timezone)
+    if moved and (anchor is not None or timezone is not None or previous is not None):
+        for metric in load_metrics(uow).values():
+            rebuild_metric(uow, metric, customer_ref=customer_ref, now_us=to_micros(now))
+    audit.record(uow, now, "customer.put", "customer", customer_ref,
+                 before=None if previous is None else _customer_state(previous),
+                 after=_customer_state(record))
+    return record, moved
+
+
+def get_customer(uow: UnitOfWork, customer_ref: str) -> CustomerRecord:
+    record = uow.customers.get(customer_ref)
+    if record is None:
+        raise NotFoundError(
+            f"customer {customer_ref!r} has no record",
+            code="customer_not_found",
+            field="customerRef",
+        )
+    return record
+
+
+def _customer_state(record: CustomerRecord) -> dict[str, Any]:
+    return {"stripeCustomerId": record.stripe_customer_id, "anchorDay": record.anchor_day,
+            "timezone": record.timezone}

@@ -1,0 +1,1 @@
+"""ports (see README.md in this folder)."""

@@ -1,0 +1,1 @@
+"""dashboard (see README.md in this folder)."""

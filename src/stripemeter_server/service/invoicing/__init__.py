@@ -1,0 +1,1 @@
+"""invoicing (see README.md in this folder)."""

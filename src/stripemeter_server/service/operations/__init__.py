@@ -1,0 +1,1 @@
+"""operations (see README.md in this folder)."""

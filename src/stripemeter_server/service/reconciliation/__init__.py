@@ -1,0 +1,1 @@
+"""reconciliation (see README.md in this folder)."""

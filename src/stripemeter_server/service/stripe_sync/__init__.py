@@ -1,0 +1,1 @@
+"""stripe_sync (see README.md in this folder)."""

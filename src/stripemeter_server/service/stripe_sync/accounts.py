@@ -1,0 +1,155 @@
+"""A tenant's Stripe account: set it (secrets sealed), show it (never the secrets), and
+resolve the credentials a push or webhook needs.
+
+A single-tenant install may configure the ``default`` tenant from the environment
+(``STRIPEMETER_STRIPE_*``); an account stored through the API always wins over it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.operations import audit
+from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.ports.accounts import StoredStripeAccount
+
+ENVIRONMENT_TENANT = "default"
+_SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=]{1,240}", re.ASCII)
+_API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?",
+                       re.ASCII)
+_FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId"})
+
+
+def _field(body: Mapping[str, Any], name: str, pattern: re.Pattern[str], what: str,
+           *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required", code="missing_field", field=name)
+        return None
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        # The message never echoes the value: it may be a secret.
+        raise ValidationError(f"{name} must be {what}", code="invalid_field", field=name)
+    return value
+
+
+def parse_account(body: object) -> StripeCredentials:
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", code="invalid_body")
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown field: {unknown[0]}", code="unknown_field",
+                              field=unknown[0])
+    secret = _field(body, "secretKey", _SECRET_KEY,
+                    "a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)",
+                    required=True)
+    assert secret is not None
+    webhook = _field(body, "webhookSecret", _WEBHOOK_SECRET,
+                     "a webhook signing secret (whsec_…)")
+    base = _field(body, "apiBase", _API_BASE, "an http(s) base URL (e.g. the emulator's)")
+    return StripeCredentials(secret, webhook, base.rstrip("/") if base else None)
+
+
+def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCredentials,
+                now: datetime) -> dict[str, Any]:
+    if cipher is None:
+        raise ConflictError(
+            "secrets cannot be stored: STRIPEMETER_SECRET_KEY is not set on this server",
+            code="secret_key_not_configured")
+    existing = uow.stripe_accounts.get()
+    before = None if existing is None else _audit_view(existing, cipher)
+    now_us = to_micros(now)
+    uow.stripe_accounts.put(StoredStripeAccount(
+        secret_key_enc=cipher.seal(credentials.secret_key),
+        webhook_secret_enc=None if credentials.webhook_secret is None
+        else cipher.seal(credentials.webhook_secret),
+        api_base=credentials.api_base,
+        key_last4=credentials.secret_key[-4:],
+        livemode=credentials.livemode,
+        created_us=existing.created_us if existing else now_us,
+        updated_us=now_us,
+    ))
+    given = {"secretKey": credentials.secret_key, "webhookSecret": credentials.webhook_secret,
+             "apiBase": credentials.api_base, "livemode": credentials.livemode}
+    audit.record(uow, now, "stripe_account.put", "stripe_account", "default",
+                 before=None if before is None else audit.redacted(before, _SECRETS),
+                 after=audit.redacted(given, _SECRETS, before or {}))
+    return account_view(uow, None)
+
+
+_SECRETS = ("secretKey", "webhookSecret")
+
+
+def _audit_view(stored: StoredStripeAccount, cipher: Cipher | None) -> dict[str, Any]:
+    """The stored account with its secrets opened, only to tell "changed" from "unchanged"
+    (:func:`audit.redacted` replaces them before anything is written)."""
+    def opened(sealed: str | None) -> str | None:
+        if sealed is None or cipher is None:
+            return sealed
+        try:
+            return cipher.open(sealed)
+        except ValidationError:  # an old key that no longer opens it: count it as changed
+            return sealed
+
+    return {"secretKey": opened(stored.secret_key_enc),
+            "webhookSecret": opened(stored.webhook_secret_enc),
+            "apiBase": stored.api_base, "livemode": stored.livemode}
+
+
+def delete_account(uow: UnitOfWork, now: datetime) -> None:
+    existing = uow.stripe_accounts.get()
+    if existing is None or not uow.stripe_accounts.delete():
+        raise NotFoundError("no Stripe account is stored for this tenant",
+                            code="stripe_account_not_found")
+    audit.record(uow, now, "stripe_account.delete", "stripe_account", "default",
+                 before=audit.redacted(_audit_view(existing, None), _SECRETS))
+
+
+def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict[str, Any]:
+    """What the API shows: whether it is configured and how, never a secret."""
+    stored = uow.stripe_accounts.get()
+    if stored is not None:
+        return {"configured": True, "source": "api", "livemode": stored.livemode,
+                "keyLast4": stored.key_last4,
+                "webhookSecretConfigured": stored.webhook_secret_enc is not None,
+                "apiBase": stored.api_base}
+    env = environment if uow.tenant_id == ENVIRONMENT_TENANT else None
+    if env is not None:
+        return {"configured": True, "source": "environment", "livemode": env.livemode,
+                "keyLast4": env.secret_key[-4:],
+                "webhookSecretConfigured": env.webhook_secret is not None,
+                "apiBase": env.api_base}
+    return {"configured": False, "source": None, "livemode": False, "keyLast4": None,
+            "webhookSecretConfigured": False, "apiBase": None}
+
+
+def credentials_for(uow: UnitOfWork, cipher: Cipher | None,
+                    environment: StripeCredentials | None) -> StripeCredentials | None:
+    """The tenant's credentials (stored, else the environment's for ``default``), or None."""
+    stored = uow.stripe_accounts.get()
+    if stored is not None:
+        if cipher is None:
+            raise ConflictError(
+                "the stored Stripe account cannot be read: STRIPEMETER_SECRET_KEY is not set",
+                code="secret_key_not_configured")
+        webhook = None if stored.webhook_secret_enc is None \
+            else cipher.open(stored.webhook_secret_enc)
+        return StripeCredentials(cipher.open(stored.secret_key_enc), webhook, stored.api_base)
+    if uow.tenant_id == ENVIRONMENT_TENANT:
+        return environment
+    return None
+
+
+def tenants_with_stripe(uow: UnitOfWork, environment: StripeCredentials | None) -> list[str]:
+    """Every tenant whose usage can reach Stripe (the background workers' work list)."""
+    tenants = set(uow.stripe_accounts.tenants_with_accounts())
+    if environment is not None:
+        tenants.add(ENVIRONMENT_TENANT)
+    return sorted(tenants)

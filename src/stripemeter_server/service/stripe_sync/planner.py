@@ -1,0 +1,171 @@
+"""Planning pushes: which counters Stripe does not yet match, and the outbox rows that fix it.
+
+For every ``meter_events`` / ``usage_records`` mapping of a tenant, the planner looks at the
+counters written since the last pass (``counters.updated_us`` with an overlap, so a slow
+transaction committed after the previous scan is not missed), or, in a full sweep, at every
+counter whose period is still inside Stripe's 35-day window plus the pushed counters that
+vanished (all events voided, metric rebuilt). For each it computes ``next_push`` from the
+ledger's whole value and writes the outbox row together with the counter's new push state,
+in the caller's one transaction, before any Stripe call.
+
+A counter that still has an unsent row (pending, or parked as failed) gets no new one: one
+push per counter at a time keeps the order and means one call in flight per customer and
+meter. Nothing is skipped: once the row is sent, the next pass pushes what changed since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from stripemeter_server.domain.metrics import Metric
+from stripemeter_server.domain.push_plan import (
+    PushDecision,
+    next_push,
+    oldest_pushable_end_s,
+    push_identifier,
+    push_timestamp,
+    too_old_for_stripe,
+)
+from stripemeter_server.domain.stripe_mapping import (
+    MeterFormula,
+    StripeMapping,
+    SyncMode,
+    meter_formula,
+)
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog.definitions import load_metrics
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.mappings import list_mappings
+from stripemeter_server.service.stripe_sync.ports.pushes import (
+    FAILED,
+    PENDING,
+    PushRow,
+    PushState,
+    StateKey,
+    unsent_target,
+)
+
+MICROS = 1_000_000
+TOO_OLD = "timestamp_too_far_in_past"
+PUSHED_MODES = (SyncMode.METER_EVENTS, SyncMode.USAGE_RECORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    metric: str
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    value: Decimal | None
+
+    @property
+    def key(self) -> StateKey:
+        return (self.metric, self.customer_ref, self.period_start_us)
+
+
+def target_of(mapping: StripeMapping) -> str:
+    """What a counter's pushed total refers to; a new target starts again from nothing."""
+    if mapping.mode is SyncMode.USAGE_RECORDS:
+        return f"usage_records:{mapping.price}"
+    return f"meter_events:{mapping.event_name}"
+
+
+def formula_of(mapping: StripeMapping, metric: Metric) -> MeterFormula:
+    """Usage records are ``set`` to the period's total, like a ``last`` meter's value."""
+    if mapping.mode is SyncMode.USAGE_RECORDS:
+        return MeterFormula.LAST
+    return meter_formula(metric.aggregation)
+
+
+def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None) -> int:
+    """Write the outbox rows the tenant's counters need; ``since_us=None`` is a full sweep.
+    Returns how many rows were written (the caller commits)."""
+    metrics = load_metrics(uow)
+    planned = 0
+    for mapping in list_mappings(uow):
+        metric = metrics.get(mapping.metric)
+        if mapping.mode in PUSHED_MODES and metric is not None:
+            planned += _plan_metric(uow, mapping, metric, now, since_us)
+    return planned
+
+
+def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
+                since_us: int | None) -> list[_Candidate]:
+    if since_us is None:
+        changed = uow.pushes.changed_counters(metric.code, since_us=None, min_end_us=min_end_us)
+    else:
+        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None)
+    found = [_Candidate(c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
+                        c.state.value(metric.aggregation)) for c in changed]
+    if since_us is None:
+        found += [_Candidate(s.metric, s.customer_ref, s.period_start_us, s.period_end_us, None)
+                  for s in uow.pushes.orphaned_states(metric.code, min_end_us)]
+    return found
+
+
+def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: datetime,
+                 since_us: int | None) -> int:
+    now_us = to_micros(now)
+    min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
+    candidates = _candidates(uow, metric, min_end_us, since_us)
+    if not candidates:
+        return 0
+    states = uow.pushes.states(metric.code, {c.customer_ref for c in candidates})
+    unsent = uow.pushes.unsent_keys(metric.code)
+    target = target_of(mapping)
+    formula = formula_of(mapping, metric)
+    blocking = unsent_target(mapping.mode.value, mapping.event_name)
+    planned = 0
+    for candidate in candidates:
+        if (*candidate.key, blocking) in unsent:
+            continue
+        state = states.get(candidate.key)
+        same_target = state is not None and state.target == target
+        pushed = state.pushed_units if state is not None and same_target else None
+        decision = next_push(candidate.value, pushed, formula, mapping.scale)
+        if decision is None or (state is None and candidate.period_end_us <= min_end_us):
+            continue  # nothing to do, or history from before the mapping, outside Stripe's window
+        previous_ts = state.last_ts_s if state is not None and same_target else None
+        if _write(uow, mapping, formula, candidate, state, previous_ts, decision, target,
+                  now_us):
+            planned += 1
+    return planned
+
+
+def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
+           candidate: _Candidate, state: PushState | None, previous_ts: int | None,
+           decision: PushDecision, target: str, now_us: int) -> bool:
+    now_s = now_us // MICROS
+    seq = state.next_seq if state is not None else 0
+    start_s, end_s = candidate.period_start_us // MICROS, candidate.period_end_us // MICROS
+    status, error, code = PENDING, None, None
+    if mapping.mode is SyncMode.METER_EVENTS:
+        timestamp: int | None = push_timestamp(now_s, start_s, end_s, previous_ts,
+                                               strictly_after=formula is MeterFormula.LAST)
+        assert timestamp is not None
+        if too_old_for_stripe(timestamp, now_s):
+            status, code = FAILED, TOO_OLD
+            error = ("the period ended more than 35 days ago: Stripe refuses meter events "
+                     "that old (bill the difference by hand, e.g. an invoice item)")
+    else:
+        timestamp = previous_ts  # one fixed time per period, chosen at the first send
+    after = PushState(candidate.metric, candidate.customer_ref, candidate.period_start_us,
+                      candidate.period_end_us, target, decision.pushed_units_after, seq + 1,
+                      timestamp)
+    if not uow.pushes.advance(state, after, now_us):
+        return False  # another planner wrote this counter's push first
+    uow.pushes.add(PushRow(
+        tenant_id=uow.tenant_id,
+        push_id=push_identifier(uow.tenant_id, candidate.metric, candidate.customer_ref,
+                                candidate.period_start_us, seq),
+        metric=candidate.metric, customer_ref=candidate.customer_ref,
+        period_start_us=candidate.period_start_us, period_end_us=candidate.period_end_us,
+        seq=seq, mode=mapping.mode.value, transport=mapping.transport.value,
+        target=mapping.event_name if mapping.mode is SyncMode.METER_EVENTS else None,
+        stripe_customer_id=None, value=decision.value, pushed_after=decision.pushed_units_after,
+        timestamp_s=timestamp, status=status, attempts=0, last_error=error,
+        last_error_code=code, next_attempt_us=now_us, lease_until_us=None, created_us=now_us,
+        sent_us=None, updated_us=now_us))
+    return True

@@ -1,0 +1,329 @@
+"""Sending claimed outbox rows to Stripe, outside any transaction, and recording the result.
+
+Each row is sent as it was planned (same identifier, value and timestamp on every attempt),
+so a resend after a crash, a timeout or a lost response is dropped by Stripe as a repeat
+(identifier dedupe, idempotency key) and counted once. Short in-call retries (``stamina``)
+absorb a blip; a row still failing with a retryable error goes back to ``pending`` with
+exponential backoff and jitter; a permanent refusal parks it as ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+import stamina
+
+from stripemeter_server.domain.errors import (
+    StripeCallError,
+    StripemeterError,
+    StripePermanentError,
+    StripeRetryableError,
+)
+from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.stripe import MeterEventOut, StripeCredentials, StripePort
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.planner import TOO_OLD
+from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
+from stripemeter_server.service.stripe_sync.targets import (
+    UNKNOWN_CUSTOMER_CODES,
+    resolve_customer,
+    resolve_usage_target,
+)
+
+T = TypeVar("T")
+MICROS = 1_000_000
+STREAM_BATCH = 100
+SESSION_RENEW_MARGIN_S = 60
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """How hard and how fast the pusher talks to Stripe (``STRIPEMETER_PUSH_*``)."""
+
+    rate_live: float = 500.0  # meter events/s per account, under Stripe's live 1000/s
+    rate_test: float = 25.0  # test-mode keys get a much lower limit from Stripe
+    call_attempts: int = 3
+    call_wait_initial: float = 0.2
+    call_wait_max: float = 2.0
+    first_retry_s: float = 5.0
+    max_retry_s: float = 600.0
+    lease_s: float = 120.0
+    batch: int = 200
+    concurrency: int = 8  # Stripe calls in flight at once (never two for one counter)
+    overlap_s: float = 60.0
+    full_sweep_s: float = 60.0
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+class _Failure(Exception):
+    """A row ends this attempt without being sent: retry later or park."""
+
+    def __init__(self, message: str, code: str | None, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.message, self.code, self.permanent = message, code, permanent
+
+
+@dataclass
+class PushSender:
+    ctx: ServiceContext
+    policy: PushPolicy = field(default_factory=PushPolicy)
+    hook: Callable[[str], None] | None = None  # test-only crash points (see workers/)
+    _buckets: dict[tuple[str, str | None], TokenBucket] = field(default_factory=dict)
+    _sessions: dict[tuple[str, str | None], tuple[str, int]] = field(default_factory=dict)
+
+    def send(self, rows: Sequence[PushRow], now: datetime) -> SendReport:
+        report = SendReport()
+        by_tenant: dict[str, list[PushRow]] = {}
+        for row in rows:
+            by_tenant.setdefault(row.tenant_id, []).append(row)
+        for tenant, tenant_rows in by_tenant.items():
+            self._send_tenant(tenant, tenant_rows, now, report)
+        return report
+
+    # --- per tenant -------------------------------------------------------------------
+
+    def _send_tenant(self, tenant: str, rows: list[PushRow], now: datetime,
+                     report: SendReport) -> None:
+        with self.ctx.store.unit_of_work(tenant, read_only=True) as uow:
+            credentials = self.ctx.stripe.credentials(uow)
+        if credentials is None:
+            for row in rows:
+                self._finish(row, now, report, _Failure(
+                    "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
+                    "stripe_not_configured", permanent=True))
+            return
+        port = self.ctx.stripe.port(credentials)
+        stream = [r for r in rows if r.transport == "v2_stream" and r.mode == "meter_events"]
+        singles = [r for r in rows if r not in stream]
+        results = self._attempt_all(singles, port, credentials, now)
+        self._finish_all(list(zip(singles, results, strict=True)), now, report)
+        for start in range(0, len(stream), STREAM_BATCH):
+            self._send_stream(stream[start:start + STREAM_BATCH], port, credentials, now,
+                              report)
+
+    def _attempt_all(self, rows: list[PushRow], port: StripePort,
+                     credentials: StripeCredentials, now: datetime) -> list[_Failure | str]:
+        """Send the rows, several at once (bounded), but never two for one customer and
+        meter at the same time (Stripe allows one call in flight per customer per meter):
+        rows are grouped by (customer, target) and each group is sent in order."""
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for index, row in enumerate(rows):
+            groups.setdefault((row.customer_ref, row.target), []).append(index)
+        results: list[_Failure | str | None] = [None] * len(rows)
+
+        def send_group(indexes: list[int]) -> None:
+            for index in indexes:
+                results[index] = self._attempt(rows[index], port, credentials, now)
+
+        if len(groups) <= 1 or self.policy.concurrency <= 1:
+            for indexes in groups.values():
+                send_group(indexes)
+        else:
+            self._bucket(credentials)  # made once, before the threads share it
+            with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(groups)),
+                                    thread_name_prefix="stripe-push") as pool:
+                list(pool.map(send_group, groups.values()))
+        return [r for r in results if r is not None]
+
+    def _attempt(self, row: PushRow, port: StripePort, credentials: StripeCredentials,
+                 now: datetime) -> _Failure | str:
+        """Send one row; returns the Stripe customer id on success or the failure."""
+        try:
+            self._check_age(row, now)
+            if row.mode == "usage_records":
+                return self._send_usage_record(row, port, credentials, now)
+            return self._send_meter_event(row, port, credentials, now)
+        except _Failure as failure:
+            return failure
+        except StripeCallError as exc:
+            return _failure_of(exc)
+        except StripemeterError as exc:  # e.g. the store is briefly unavailable
+            return _Failure(exc.message, exc.code, permanent=False)
+
+    def _check_age(self, row: PushRow, now: datetime) -> None:
+        if row.mode == "meter_events" and row.timestamp_s is not None and \
+                too_old_for_stripe(row.timestamp_s, to_micros(now) // MICROS):
+            raise _Failure("the push is more than 35 days old: Stripe refuses it", TOO_OLD,
+                           permanent=True)
+
+    def _send_meter_event(self, row: PushRow, port: StripePort,
+                          credentials: StripeCredentials, now: datetime) -> str:
+        assert row.target is not None and row.timestamp_s is not None
+        customer = self._customer(row, port, now, refresh=False)
+        for refresh in (False, True):
+            if refresh:
+                customer = self._customer(row, port, now, refresh=True)
+            event = MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s)
+            try:
+                self._call(credentials, partial(port.send_meter_event, event))
+                return customer
+            except StripePermanentError as exc:
+                if refresh or exc.stripe_code not in UNKNOWN_CUSTOMER_CODES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_usage_record(self, row: PushRow, port: StripePort,
+                           credentials: StripeCredentials, now: datetime) -> str:
+        customer = self._customer(row, port, now, refresh=False)
+        target = resolve_usage_target(self.ctx.store, row, port, customer, now)
+        if target is None:
+            raise _Failure(f"no active subscription of {customer} has an item with the "
+                           "mapping's price (or set one: PUT /v1/customers/{customerRef}/"
+                           f"stripe-subscription-items/{row.metric})",
+                           "subscription_item_not_found", permanent=True)
+        item, timestamp = target
+        self._call(credentials, lambda: port.set_usage_record(
+            item, max(row.value, 0), timestamp, row.push_id))
+        return customer
+
+    def _customer(self, row: PushRow, port: StripePort, now: datetime, *,
+                  refresh: bool) -> str:
+        if row.stripe_customer_id and not refresh:
+            return row.stripe_customer_id
+        found = resolve_customer(self.ctx.store, row.tenant_id, port, row.customer_ref, now,
+                                 refresh=refresh)
+        if found is None:
+            raise _Failure(f"no Stripe customer for customerRef {row.customer_ref!r} (set the "
+                           "customer's stripeCustomerId, or Stripe metadata "
+                           "stripemeter_customer_ref)", "customer_not_found", permanent=True)
+        return found
+
+    # --- v2 streams -------------------------------------------------------------------
+
+    def _send_stream(self, rows: list[PushRow], port: StripePort,
+                     credentials: StripeCredentials, now: datetime,
+                     report: SendReport) -> None:
+        events: list[tuple[PushRow, MeterEventOut]] = []
+        for row in rows:
+            try:
+                self._check_age(row, now)
+                customer = self._customer(row, port, now, refresh=False)
+            except _Failure as failure:
+                self._finish(row, now, report, failure)
+                continue
+            except StripeCallError as exc:
+                self._finish(row, now, report, _failure_of(exc))
+                continue
+            assert row.target is not None and row.timestamp_s is not None
+            events.append((row, MeterEventOut(row.target, customer, row.value, row.push_id,
+                                              row.timestamp_s)))
+        if not events:
+            return
+        key = _account_key(credentials)
+        outs = [e for _, e in events]
+
+        def once() -> None:
+            token = self._session(key, port, now)
+            try:
+                port.stream_meter_events(token, outs)
+            except StripeRetryableError as exc:
+                if exc.code == "stripe_session_expired":
+                    self._sessions.pop(key, None)  # renew on the next attempt
+                raise
+
+        try:
+            self._call(credentials, once, tokens=1)
+            results: list[_Failure | str] = [e.stripe_customer_id for _, e in events]
+        except StripeCallError as exc:
+            results = [_failure_of(exc)] * len(events)
+        for (row, _), result in zip(events, results, strict=True):
+            self._finish(row, now, report, result)
+
+    def _session(self, key: tuple[str, str | None], port: StripePort, now: datetime) -> str:
+        held = self._sessions.get(key)
+        now_s = to_micros(now) // MICROS
+        if held is None or held[1] - SESSION_RENEW_MARGIN_S <= now_s:
+            token, expires = port.open_meter_event_session()
+            held = (token, int(datetime.fromisoformat(expires.replace("Z", "+00:00"))
+                               .timestamp()))
+            self._sessions[key] = held
+        return held[0]
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _hook(self, point: str) -> None:
+        if self.hook is not None:
+            self.hook(point)
+
+    def _bucket(self, credentials: StripeCredentials) -> TokenBucket:
+        key = _account_key(credentials)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            rate = self.policy.rate_live if credentials.livemode else self.policy.rate_test
+            bucket = self._buckets[key] = TokenBucket(rate)
+        return bucket
+
+    def _call(self, credentials: StripeCredentials, fn: Callable[[], T], *,
+              tokens: int = 1) -> T:
+        """One Stripe call under the account's rate limit, with short in-call retries."""
+        self._hook("before_send")
+        for attempt in stamina.retry_context(
+                on=StripeRetryableError, attempts=self.policy.call_attempts,
+                wait_initial=self.policy.call_wait_initial, wait_max=self.policy.call_wait_max):
+            with attempt:
+                self._bucket(credentials).acquire(tokens)
+                result = fn()
+                self._hook("after_send")
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _finish_all(self, results: list[tuple[PushRow, _Failure | str]], now: datetime,
+                    report: SendReport) -> None:
+        """Record a tenant's results in one transaction (if it fails, the rows stay leased
+        and are sent again with the same identifiers, which Stripe drops)."""
+        if not results:
+            return
+        with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
+            for row, result in results:
+                self._record(uow, row, now, report, result)
+            uow.commit()
+
+    def _finish(self, row: PushRow, now: datetime, report: SendReport,
+                result: _Failure | str) -> None:
+        with self.ctx.store.unit_of_work(row.tenant_id) as uow:
+            self._record(uow, row, now, report, result)
+            uow.commit()
+
+    def _record(self, uow: UnitOfWork, row: PushRow, now: datetime, report: SendReport,
+                result: _Failure | str) -> None:
+        now_us = to_micros(now)
+        if isinstance(result, str):
+            uow.pushes.mark_sent(row.push_id, stripe_customer_id=result, now_us=now_us)
+            report.sent += 1
+        elif result.permanent:
+            uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
+                                   now_us=now_us)
+            report.failed += 1
+        else:
+            delay = retry_delay_s(row.attempts + 1, self.policy.first_retry_s,
+                                  self.policy.max_retry_s, random.random())
+            uow.pushes.mark_retry(row.push_id, next_attempt_us=now_us + int(delay * MICROS),
+                                  error=result.message, code=result.code, now_us=now_us)
+            report.retrying += 1
+
+
+def _failure_of(exc: StripemeterError) -> _Failure:
+    code = getattr(exc, "stripe_code", None) or exc.code
+    return _Failure(exc.message, code, permanent=isinstance(exc, StripePermanentError))
+
+
+def _account_key(credentials: StripeCredentials) -> tuple[str, str | None]:
+    digest = hashlib.sha256(credentials.secret_key.encode("utf-8")).hexdigest()[:16]
+    return (digest, credentials.api_base)
+

@@ -1,0 +1,1 @@
+"""usage (see README.md in this folder)."""

@@ -1,0 +1,262 @@
+"""Reading usage: current totals, billing periods, arbitrary windows and history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from stripemeter_server.domain import exact_json
+from stripemeter_server.domain.counters import Contribution, CounterState
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError, lookup
+from stripemeter_server.domain.periods import (
+    Period,
+    PeriodSpec,
+    PeriodType,
+    period_containing,
+    periods_overlapping,
+)
+from stripemeter_server.domain.queries import EventFilter
+from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.catalog.definitions import is_closed, load_metrics, spec_for
+from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
+from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+
+MAX_HISTORY_POINTS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodUsage:
+    metric: Metric
+    period: Period
+    state: CounterState
+    status: str
+    lock: PeriodClose | None
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.state.value(self.metric.aggregation)
+
+
+def current_usage(
+    uow: UnitOfWork, customer_ref: str, now: datetime, metric_code: str | None = None
+) -> list[PeriodUsage]:
+    """Every metric's value for the customer's period containing ``now``."""
+    metrics = load_metrics(uow)
+    if metric_code is not None:
+        metrics = {metric_code: get_metric(uow, metric_code)}
+    customer = uow.customers.get(customer_ref)
+    now_us = to_micros(now)
+    stored = {
+        c.metric: c
+        for c in uow.counters.find(
+            customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
+        )
+    }
+    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
+    locks = uow.period_closes.find_many(
+        [(code, customer_ref, to_micros(p.start)) for code, p in periods.items()]
+    )
+    out = []
+    for code, metric in sorted(metrics.items()):
+        period = periods[code]
+        counter = stored.get(code)
+        state = (
+            counter.state
+            if counter and counter.period_start_us == to_micros(period.start)
+            else CounterState()
+        )
+        lock = locks.get((code, customer_ref, to_micros(period.start)))
+        status = "closed" if is_closed(metric, period, lock, now) else "open"
+        out.append(PeriodUsage(metric, period, state, status, lock))
+    return out
+
+
+def billing_periods(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[PeriodUsage]:
+    """Each billing period overlapping [start, end): bounds, value and open/closed status."""
+    metric = get_metric(uow, metric_code)
+    spec = spec_for(metric, uow.customers.get(customer_ref))
+    periods = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS)
+    stored = {
+        c.period_start_us: c
+        for c in uow.counters.find(
+            customer_ref=customer_ref,
+            metric=metric_code,
+            start_from_us=to_micros(start),
+            start_before_us=to_micros(end),
+        )
+    }
+    keys = [(metric_code, customer_ref, to_micros(p.start)) for p in periods]
+    locks = uow.period_closes.find_many(keys)
+    result = []
+    for period, key in zip(periods, keys, strict=True):
+        counter = stored.get(key[2])
+        state = counter.state if counter else CounterState()
+        lock = locks.get(key)
+        status = "closed" if is_closed(metric, period, lock, now) else "open"
+        result.append(PeriodUsage(metric, period, state, status, lock))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAggregates:
+    count: int
+    sum: Decimal
+    max: Decimal | None
+    min: Decimal | None
+    latest: Decimal | None
+    unique_count: int
+    avg: Decimal | None
+    value: Decimal | None
+    from_counter: bool
+
+
+def query_window(
+    uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime, end: datetime
+) -> WindowAggregates:
+    """All aggregates over [start, end): from the counter when the window is exactly one
+    billing period, otherwise from the ledger."""
+    if end <= start:
+        raise ValidationError("end must be after start", code="invalid_range", field="end")
+    metric = get_metric(uow, metric_code)
+    spec = spec_for(metric, uow.customers.get(customer_ref))
+    period = period_containing(spec, start)
+    if period.start == start and period.end == end:
+        counter = uow.counters.get((metric_code, customer_ref, to_micros(start)))
+        return _aggregates(metric, counter.state if counter else CounterState(), True)
+    state = fold_events(
+        metric,
+        uow.events.stream(
+            EventFilter(
+                metric=metric_code,
+                customer_ref=customer_ref,
+                ts_from_us=to_micros(start),
+                ts_to_us=to_micros(end),
+                only_counting=True,
+            )
+        ),
+    )
+    return _aggregates(metric, state, False)
+
+
+def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> WindowAggregates:
+    avg = state.aggregate(Aggregation.AVG)
+    return WindowAggregates(
+        state.count,
+        state.sum,
+        state.max,
+        state.min,
+        state.latest_value,
+        state.unique_count,
+        avg,
+        state.value(metric.aggregation),
+        from_counter,
+    )
+
+
+def fold_events(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
+    state = CounterState()
+    seen: set[str] = set()
+    for event in events:
+        meta = exact_json.loads(event.meta) if event.meta else None
+        if not metric.matches(event.resource_id, meta):
+            continue
+        try:
+            value, unique = metric.measure(event.quantity, event.resource_id, meta)
+        except MetricValueError:
+            continue
+        is_new = unique is not None and unique not in seen
+        if unique is not None:
+            seen.add(unique)
+        state.apply(Contribution(value, event.ts_us, event.idempotency_key, is_new))
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    start: datetime
+    end: datetime
+    group: str | None
+    value: Decimal | None
+    count: int
+
+
+_STEPS = {"hour": PeriodType.HOUR, "day": PeriodType.DAY, "month": PeriodType.MONTH}
+
+
+def usage_history(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    start: datetime,
+    end: datetime,
+    step: str,
+    group_by: str | None,
+) -> list[HistoryPoint]:
+    """The metric's aggregation per time bucket (in the metric's time zone), from the ledger."""
+    if step not in _STEPS:
+        raise ValidationError("step must be hour, day or month", code="invalid_step", field="step")
+    if group_by is not None and not group_by.startswith("meta."):
+        raise ValidationError(
+            'groupBy must be "meta.<key>"', code="invalid_group_by", field="groupBy"
+        )
+    if end <= start:
+        raise ValidationError("to must be after from", code="invalid_range", field="to")
+    metric = get_metric(uow, metric_code)
+    spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, uow.customers.get(customer_ref)).timezone)
+    buckets = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS, field="step")
+    grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
+    for event in uow.events.stream(
+        EventFilter(
+            metric=metric_code,
+            customer_ref=customer_ref,
+            ts_from_us=to_micros(start),
+            ts_to_us=to_micros(end),
+            only_counting=True,
+        )
+    ):
+        bucket = period_containing(spec, from_micros(event.ts_us))
+        group = None
+        if group_by is not None:
+            found, raw = lookup(
+                group_by, None, exact_json.loads(event.meta) if event.meta else None
+            )
+            group = (
+                exact_json.dumps(raw)
+                if found and not isinstance(raw, str)
+                else (raw if found else None)
+            )
+        grouped[(to_micros(bucket.start), group)].append(event)
+    groups = sorted({g for _, g in grouped}, key=lambda g: (g is not None, g or "")) or [None]
+    if len(buckets) * len(groups) > MAX_HISTORY_POINTS:
+        raise ValidationError(
+            f"{len(buckets)} buckets x {len(groups)} groups; at most {MAX_HISTORY_POINTS} points",
+            code="range_too_large",
+            field="groupBy",
+        )
+    points = []
+    for bucket in buckets:
+        for group in groups:
+            state = fold_events(metric, grouped.get((to_micros(bucket.start), group), []))
+            points.append(
+                HistoryPoint(
+                    bucket.start,
+                    bucket.end,
+                    group,
+                    state.aggregate(metric.aggregation),
+                    state.count,
+                )
+            )
+    return points

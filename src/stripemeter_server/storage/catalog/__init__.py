@@ -1,0 +1,1 @@
+"""catalog (see README.md in this folder)."""

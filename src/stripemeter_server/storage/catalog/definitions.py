@@ -1,0 +1,230 @@
+"""Tenants, API keys, metric definitions and customer records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+
+from stripemeter_server.service.catalog.ports.definitions import (
+    ApiKeyRecord,
+    CustomerRecord,
+    TenantRecord,
+)
+from stripemeter_server.storage.schema import api_keys, customers, metrics, tenants
+from stripemeter_server.storage.sql_dialect import SqlDialect
+
+
+class TenantsRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, tenant_id: str) -> TenantRecord | None:
+        row = self._conn.execute(select(tenants).where(tenants.c.tenant_id == tenant_id)).first()
+        return (
+            TenantRecord(row.tenant_id, row.name, bool(row.auto_create_metrics), row.created_us)
+            if row
+            else None
+        )
+
+    def list(self) -> list[TenantRecord]:
+        rows = self._conn.execute(select(tenants).order_by(tenants.c.tenant_id))
+        return [
+            TenantRecord(r.tenant_id, r.name, bool(r.auto_create_metrics), r.created_us)
+            for r in rows
+        ]
+
+    def add(self, record: TenantRecord) -> None:
+        self._conn.execute(
+            tenants.insert().values(
+                tenant_id=record.tenant_id,
+                name=record.name,
+                auto_create_metrics=record.auto_create_metrics,
+                created_us=record.created_us,
+            )
+        )
+
+    def count(self) -> int:
+        return len(self._conn.execute(select(tenants.c.tenant_id).limit(1)).all())
+
+
+class ApiKeysRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, record: ApiKeyRecord) -> None:
+        self._conn.execute(
+            api_keys.insert().values(
+                tenant_id=record.tenant_id,
+                key_id=record.key_id,
+                key_hash=record.key_hash,
+                prefix=record.prefix,
+                scopes=",".join(sorted(record.scopes)),
+                label=record.label,
+                created_us=record.created_us,
+                revoked_us=record.revoked_us,
+            )
+        )
+
+    def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        row = self._conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+        return self._record(row) if row else None
+
+    def list(self, tenant_id: str | None = None) -> list[ApiKeyRecord]:
+        query = select(api_keys).order_by(api_keys.c.tenant_id, api_keys.c.created_us)
+        if tenant_id is not None:
+            query = query.where(api_keys.c.tenant_id == tenant_id)
+        return [self._record(row) for row in self._conn.execute(query)]
+
+    def revoke(self, tenant_id: str, key_id: str, now_us: int) -> bool:
+        result = self._conn.execute(
+            update(api_keys)
+            .where(
+                api_keys.c.tenant_id == tenant_id,
+                api_keys.c.key_id == key_id,
+                api_keys.c.revoked_us.is_(None),
+            )
+            .values(revoked_us=now_us)
+        )
+        return bool(result.rowcount)
+
+    def expire(self, tenant_id: str, key_id: str, at_us: int) -> bool:
+        """Let an active key work until ``at_us`` (a rotation's grace), then refuse it."""
+        result = self._conn.execute(
+            update(api_keys)
+            .where(api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id,
+                   api_keys.c.revoked_us.is_(None), api_keys.c.expires_us.is_(None))
+            .values(expires_us=at_us)
+        )
+        return bool(result.rowcount)
+
+    @staticmethod
+    def _record(row: Any) -> ApiKeyRecord:
+        return ApiKeyRecord(
+            row.tenant_id,
+            row.key_id,
+            row.key_hash,
+            row.prefix,
+            frozenset(s for s in row.scopes.split(",") if s),
+            row.label,
+            row.created_us,
+            row.revoked_us,
+            row.expires_us,
+        )
+
+
+class MetricsRepository:
+    """Stores each metric's definition as JSON text (the domain owns its shape)."""
+
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._tenant = tenant_id
+
+    def all(self) -> dict[str, str]:
+        rows = self._conn.execute(
+            select(metrics.c.code, metrics.c.definition)
+            .where(metrics.c.tenant_id == self._tenant)
+            .order_by(metrics.c.code)
+        )
+        return {code: definition for code, definition in rows}
+
+    def get(self, code: str) -> str | None:
+        return self._conn.execute(
+            select(metrics.c.definition).where(
+                metrics.c.tenant_id == self._tenant, metrics.c.code == code
+            )
+        ).scalar()
+
+    def add(self, code: str, definition: str, now_us: int) -> bool:
+        """Insert unless present; returns False when another writer created it first."""
+        result = self._conn.execute(
+            self._dialect.upsert(metrics)
+            .values(
+                tenant_id=self._tenant,
+                code=code,
+                definition=definition,
+                created_us=now_us,
+                updated_us=now_us,
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)
+
+    def replace(self, code: str, definition: str, now_us: int) -> None:
+        self._conn.execute(
+            update(metrics)
+            .where(metrics.c.tenant_id == self._tenant, metrics.c.code == code)
+            .values(definition=definition, updated_us=now_us)
+        )
+
+    def delete(self, code: str) -> bool:
+        result = self._conn.execute(
+            delete(metrics).where(metrics.c.tenant_id == self._tenant, metrics.c.code == code)
+        )
+        return bool(result.rowcount)
+
+
+class CustomersRepository:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._tenant = tenant_id
+
+    def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
+        if not refs:
+            return {}
+        rows = self._conn.execute(
+            select(customers).where(
+                customers.c.tenant_id == self._tenant, customers.c.customer_ref.in_(refs)
+            )
+        )
+        return {r.customer_ref: self._record(r) for r in rows}
+
+    def get(self, ref: str) -> CustomerRecord | None:
+        return self.get_many([ref]).get(ref)
+
+    def everyone(self) -> dict[str, CustomerRecord]:
+        """All customer records of the tenant (only customers with overrides have one)."""
+        rows = self._conn.execute(select(customers).where(customers.c.tenant_id == self._tenant))
+        return {r.customer_ref: self._record(r) for r in rows}
+
+    def by_stripe_id(self, stripe_customer_id: str) -> CustomerRecord | None:
+        row = self._conn.execute(
+            select(customers).where(
+                customers.c.tenant_id == self._tenant,
+                customers.c.stripe_customer_id == stripe_customer_id,
+            )
+        ).first()
+        return self._record(row) if row else None
+
+    def upsert(self, record: CustomerRecord) -> None:
+        values = {
+            "stripe_customer_id": record.stripe_customer_id,
+            "anchor_day": record.anchor_day,
+            "timezone": record.timezone,
+            "updated_us": record.updated_us,
+        }
+        insert = self._dialect.upsert(customers).values(
+            tenant_id=self._tenant,
+            customer_ref=record.customer_ref,
+            created_us=record.created_us,
+            **values,
+        )
+        self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[customers.c.tenant_id, customers.c.customer_ref], set_=values
+            )
+        )
+
+    @staticmethod
+    def _record(row: Any) -> CustomerRecord:
+        return CustomerRecord(
+            row.customer_ref,
+            row.stripe_customer_id,
+            row.anchor_day,
+            row.timezone,
+            row.created_us,
+            row.updated_us,
+        )

@@ -1,0 +1,1 @@
+"""corrections (see README.md in this folder)."""

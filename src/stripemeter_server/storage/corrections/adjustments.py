@@ -1,0 +1,118 @@
+"""Adjustments (append-only signed deltas) and period closes (table ``period_locks``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
+from stripemeter_server.storage.chunking import chunks
+from stripemeter_server.storage.schema import adjustments, period_locks
+from stripemeter_server.storage.sql_dialect import SqlDialect
+
+
+class AdjustmentsRepository:
+    def __init__(self, conn: Connection, tenant_id: str) -> None:
+        self._conn = conn
+        self._tenant = tenant_id
+
+    def add_many(self, records: Iterable[AdjustmentRecord]) -> None:
+        rows = [{"tenant_id": self._tenant, **_as_row(r)} for r in records]
+        if rows:
+            self._conn.execute(adjustments.insert(), rows)
+
+    def get(self, adjustment_id: str) -> AdjustmentRecord | None:
+        row = self._conn.execute(
+            select(adjustments).where(
+                adjustments.c.tenant_id == self._tenant,
+                adjustments.c.adjustment_id == adjustment_id,
+            )
+        ).first()
+        return _adjustment(row) if row else None
+
+    def set_status(self, adjustment_id: str, status: str) -> None:
+        self._conn.execute(
+            update(adjustments)
+            .where(
+                adjustments.c.tenant_id == self._tenant,
+                adjustments.c.adjustment_id == adjustment_id,
+            )
+            .values(status=status)
+        )
+
+    def find(
+        self,
+        *,
+        metric: str | None = None,
+        customer_ref: str | None = None,
+        reverts: str | None = None,
+    ) -> list[AdjustmentRecord]:
+        query = select(adjustments).where(adjustments.c.tenant_id == self._tenant)
+        if metric is not None:
+            query = query.where(adjustments.c.metric == metric)
+        if customer_ref is not None:
+            query = query.where(adjustments.c.customer_ref == customer_ref)
+        if reverts is not None:
+            query = query.where(adjustments.c.reverts == reverts)
+        query = query.order_by(adjustments.c.created_us, adjustments.c.adjustment_id)
+        return [_adjustment(row) for row in self._conn.execute(query)]
+
+
+def _as_row(record: AdjustmentRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in AdjustmentRecord.__slots__}
+
+
+def _adjustment(row: Any) -> AdjustmentRecord:
+    return AdjustmentRecord(**{name: row._mapping[name] for name in AdjustmentRecord.__slots__})
+
+
+class PeriodClosesRepository:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._tenant = tenant_id
+
+    def find_many(
+        self, keys: Sequence[tuple[str, str, int]]
+    ) -> dict[tuple[str, str, int], PeriodClose]:
+        """Closes of the given counters' periods, selected by customer (cheap to bind), filtered."""
+        wanted = set(keys)
+        found: dict[tuple[str, str, int], PeriodClose] = {}
+        for part in chunks(sorted({c for _, c, _ in wanted})):
+            rows = self._conn.execute(
+                select(period_locks).where(
+                    period_locks.c.tenant_id == self._tenant,
+                    period_locks.c.customer_ref.in_(list(part)),
+                )
+            )
+            for row in rows:
+                lock = _lock(row)
+                key = (lock.metric, lock.customer_ref, lock.period_start_us)
+                if key in wanted:
+                    found[key] = lock
+        return found
+
+    def find(
+        self, *, metric: str | None = None, customer_ref: str | None = None
+    ) -> list[PeriodClose]:
+        query = select(period_locks).where(period_locks.c.tenant_id == self._tenant)
+        if metric is not None:
+            query = query.where(period_locks.c.metric == metric)
+        if customer_ref is not None:
+            query = query.where(period_locks.c.customer_ref == customer_ref)
+        return [_lock(row) for row in self._conn.execute(query)]
+
+    def add(self, lock: PeriodClose) -> bool:
+        result = self._conn.execute(
+            self._dialect.upsert(period_locks)
+            .values(tenant_id=self._tenant, **{n: getattr(lock, n) for n in PeriodClose.__slots__})
+            .on_conflict_do_nothing()
+        )
+        return bool(result.rowcount)
+
+
+def _lock(row: Any) -> PeriodClose:
+    return PeriodClose(**{name: row._mapping[name] for name in PeriodClose.__slots__})

@@ -1,0 +1,1 @@
+"""ledger (see README.md in this folder)."""

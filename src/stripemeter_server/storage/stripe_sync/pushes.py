@@ -1,0 +1,251 @@
+"""Push state per counter and the push outbox: what Stripe has, and what is on its way.
+
+Planning writes an outbox row and advances the counter's push state in one transaction,
+before any Stripe call. The state is advanced optimistically (``WHERE next_seq = ?``), so two
+planners racing on one counter cannot both write: the loser's update matches no row and it
+skips the counter. Sending claims rows across tenants with a lease (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from stripemeter_server.service.ports.counters import StoredCounter
+from stripemeter_server.service.stripe_sync.ports.pushes import (
+    FAILED,
+    PENDING,
+    SENT,
+    UNSENT,
+    PushRow,
+    PushState,
+    PushStats,
+    StateKey,
+    unsent_target,
+)
+from stripemeter_server.storage.chunking import chunks
+from stripemeter_server.storage.ledger.counters import _stored
+from stripemeter_server.storage.schema import counters, push_outbox, push_state
+from stripemeter_server.storage.sql_dialect import SqlDialect
+
+_ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+
+
+def _row(raw: Any) -> PushRow:
+    m = raw._mapping
+    values = {name: m[name] for name in _ROW_FIELDS}
+    values["value"] = int(m["value"])
+    values["pushed_after"] = int(m["pushed_after"])
+    return PushRow(**values)
+
+
+def _state(raw: Any) -> PushState:
+    m = raw._mapping
+    units = m["pushed_units"]
+    return PushState(m["metric"], m["customer_ref"], m["period_start_us"], m["period_end_us"],
+                     m["target"], None if units is None else int(units), m["next_seq"],
+                     m["last_ts_s"])
+
+
+def _units(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+class PushesRepository:
+    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._tenant = tenant_id
+
+    # --- planning ---------------------------------------------------------------------
+
+    def changed_counters(self, metric: str, *, since_us: int | None,
+                         min_end_us: int | None) -> list[StoredCounter]:
+        """The metric's counters written at or after ``since_us`` (None: all) whose period
+        ends after ``min_end_us`` (None: any)."""
+        query = select(counters).where(counters.c.tenant_id == self._tenant,
+                                       counters.c.metric == metric)
+        if since_us is not None:
+            query = query.where(counters.c.updated_us >= since_us)
+        if min_end_us is not None:
+            query = query.where(counters.c.period_end_us > min_end_us)
+        return [_stored(r) for r in self._conn.execute(query)]
+
+    def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
+        """Pushed counters that no longer exist (every event voided, or the metric rebuilt
+        onto other periods): Stripe still holds a non-zero total for them."""
+        has_counter = exists().where(
+            counters.c.tenant_id == push_state.c.tenant_id,
+            counters.c.metric == push_state.c.metric,
+            counters.c.customer_ref == push_state.c.customer_ref,
+            counters.c.period_start_us == push_state.c.period_start_us)
+        query = select(push_state).where(
+            push_state.c.tenant_id == self._tenant, push_state.c.metric == metric,
+            push_state.c.period_end_us > min_end_us, push_state.c.pushed_units.is_not(None),
+            push_state.c.pushed_units != _units(0), ~has_counter)
+        return [_state(r) for r in self._conn.execute(query)]
+
+    def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]:
+        found: dict[StateKey, PushState] = {}
+        for part in chunks(sorted(set(customers))):
+            query = select(push_state).where(
+                push_state.c.tenant_id == self._tenant, push_state.c.metric == metric,
+                push_state.c.customer_ref.in_(list(part)))
+            for raw in self._conn.execute(query):
+                state = _state(raw)
+                found[state.key] = state
+        return found
+
+    def unsent_keys(self, metric: str) -> set[tuple[str, str, int, str]]:
+        """Counters with a push not yet sent (pending, or parked), each with the target it
+        goes to (``meter_events:<event name>`` or ``usage_records``): such a counter gets no
+        new push to that target. A push parked on an old target does not block a new one."""
+        query = select(push_outbox.c.customer_ref, push_outbox.c.period_start_us,
+                       push_outbox.c.mode, push_outbox.c.target).where(
+            push_outbox.c.tenant_id == self._tenant, push_outbox.c.metric == metric,
+            push_outbox.c.status.in_(UNSENT))
+        return {(metric, r[0], r[1], unsent_target(r[2], r[3])) for r in self._conn.execute(query)}
+
+    def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool:
+        """Move the counter's push state on; False when another planner got there first."""
+        values = {"period_end_us": after.period_end_us, "target": after.target,
+                  "pushed_units": _units(after.pushed_units), "next_seq": after.next_seq,
+                  "last_ts_s": after.last_ts_s, "updated_us": now_us}
+        if before is None:
+            statement = self._dialect.upsert(push_state).values(
+                tenant_id=self._tenant, metric=after.metric, customer_ref=after.customer_ref,
+                period_start_us=after.period_start_us, **values,
+            ).on_conflict_do_nothing().returning(push_state.c.next_seq)
+            return self._conn.execute(statement).first() is not None
+        result = self._conn.execute(update(push_state).where(
+            push_state.c.tenant_id == self._tenant, push_state.c.metric == before.metric,
+            push_state.c.customer_ref == before.customer_ref,
+            push_state.c.period_start_us == before.period_start_us,
+            push_state.c.next_seq == before.next_seq).values(**values).returning(
+            push_state.c.next_seq))
+        return result.first() is not None
+
+    def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
+        metric, customer, start = key
+        self._conn.execute(update(push_state).where(
+            push_state.c.tenant_id == self._tenant, push_state.c.metric == metric,
+            push_state.c.customer_ref == customer, push_state.c.period_start_us == start,
+        ).values(last_ts_s=timestamp_s))
+
+    def add(self, row: PushRow) -> None:
+        values = {name: getattr(row, name) for name in _ROW_FIELDS}
+        values["value"] = Decimal(row.value)
+        values["pushed_after"] = Decimal(row.pushed_after)
+        values["tenant_id"] = self._tenant
+        self._conn.execute(push_outbox.insert().values(**values))
+
+    # --- sending (claims run across tenants) --------------------------------------------
+
+    def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]:
+        """Worker only: take due pending rows and lease them (the lease moves
+        ``next_attempt_us`` on, so once this commits no other worker sees them as due)."""
+        query = select(push_outbox).where(push_outbox.c.status == PENDING,
+                                          push_outbox.c.next_attempt_us <= now_us)
+        query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
+                               push_outbox.c.push_id).limit(limit)
+        rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
+        for row in rows:
+            self._conn.execute(update(push_outbox).where(
+                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
+            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
+                     attempts=row.attempts + 1, updated_us=now_us))
+        return rows
+
+    def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
+        """Take these due pending rows of the tenant (a reconciliation repair sends its own
+        corrective pushes at once); rows another worker leased are skipped."""
+        query = select(push_outbox).where(
+            push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(push_ids)),
+            push_outbox.c.status == PENDING, push_outbox.c.next_attempt_us <= now_us)
+        rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
+        for row in rows:
+            self._conn.execute(update(push_outbox).where(
+                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
+            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
+                     attempts=row.attempts + 1, updated_us=now_us))
+        return rows
+
+    def _where_pending(self, push_id: str) -> Any:
+        return and_(push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id,
+                    push_outbox.c.status == PENDING)
+
+    def prepare(self, push_id: str, *, target: str, stripe_customer_id: str,
+                timestamp_s: int, now_us: int) -> None:
+        """Fix what a resend must repeat (subscription item, customer, timestamp)."""
+        self._conn.execute(update(push_outbox).where(self._where_pending(push_id)).values(
+            target=target, stripe_customer_id=stripe_customer_id, timestamp_s=timestamp_s,
+            updated_us=now_us))
+
+    def mark_sent(self, push_id: str, *, stripe_customer_id: str | None, now_us: int) -> None:
+        self._conn.execute(update(push_outbox).where(self._where_pending(push_id)).values(
+            status=SENT, sent_us=now_us, lease_until_us=None, updated_us=now_us,
+            stripe_customer_id=func.coalesce(stripe_customer_id,
+                                             push_outbox.c.stripe_customer_id)))
+
+    def mark_retry(self, push_id: str, *, next_attempt_us: int, error: str, code: str | None,
+                   now_us: int) -> None:
+        self._conn.execute(update(push_outbox).where(self._where_pending(push_id)).values(
+            next_attempt_us=next_attempt_us, lease_until_us=None, last_error=error[:1000],
+            last_error_code=code, updated_us=now_us))
+
+    def mark_failed(self, push_id: str, *, error: str, code: str | None, now_us: int) -> None:
+        """Park the push: it stays visible and blocks newer pushes of its counter."""
+        self._conn.execute(update(push_outbox).where(self._where_pending(push_id)).values(
+            status=FAILED, lease_until_us=None, last_error=error[:1000], last_error_code=code,
+            updated_us=now_us))
+
+    def stats(self) -> PushStats:
+        query = select(push_outbox.c.status, func.count(), func.min(push_outbox.c.created_us)
+                       ).where(push_outbox.c.status.in_(UNSENT)).group_by(push_outbox.c.status)
+        by_status = {r[0]: (int(r[1]), r[2]) for r in self._conn.execute(query)}
+        pending = by_status.get(PENDING, (0, None))
+        return PushStats(pending[0], by_status.get(FAILED, (0, None))[0], pending[1])
+
+    # --- the API ----------------------------------------------------------------------
+
+    def get(self, push_id: str) -> PushRow | None:
+        raw = self._conn.execute(select(push_outbox).where(
+            push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id)).first()
+        return _row(raw) if raw else None
+
+    def find(self, *, status: str | None, metric: str | None, customer_ref: str | None,
+             before: tuple[int, str] | None, limit: int) -> list[PushRow]:
+        """Newest first, keyset-paged by ``(created_us, push_id)``."""
+        query = select(push_outbox).where(push_outbox.c.tenant_id == self._tenant)
+        if status is not None:
+            query = query.where(push_outbox.c.status == status)
+        if metric is not None:
+            query = query.where(push_outbox.c.metric == metric)
+        if customer_ref is not None:
+            query = query.where(push_outbox.c.customer_ref == customer_ref)
+        if before is not None:
+            created, push_id = before
+            query = query.where(or_(push_outbox.c.created_us < created,
+                                    and_(push_outbox.c.created_us == created,
+                                         push_outbox.c.push_id < push_id)))
+        query = query.order_by(push_outbox.c.created_us.desc(), push_outbox.c.push_id.desc())
+        return [_row(r) for r in self._conn.execute(query.limit(limit))]
+
+    def requeue(self, push_ids: Sequence[str] | None, now_us: int, *,
+                metric: str | None = None) -> int:
+        """Failed → pending, due now (by id, or every failed push of a metric)."""
+        statement = update(push_outbox).where(push_outbox.c.tenant_id == self._tenant,
+                                              push_outbox.c.status == FAILED)
+        if push_ids is not None:
+            statement = statement.where(push_outbox.c.push_id.in_(list(push_ids)))
+        if metric is not None:
+            statement = statement.where(push_outbox.c.metric == metric)
+        result = self._conn.execute(statement.values(
+            status=PENDING, next_attempt_us=now_us, lease_until_us=None, updated_us=now_us))
+        return int(result.rowcount)
