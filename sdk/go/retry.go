@@ -20,6 +20,7 @@ import (
 // (capped at MaxRetryAfter), or a backoff when the header is absent. The backoff before
 // the n-th wait is drawn uniformly from [0, min(MaxDelay, BaseDelay × 2^(n-1))] ("full
 // jitter"), so many clients retrying together spread out.
+// Zero fields take the defaults of DefaultRetryPolicy.
 type RetryPolicy struct {
 	MaxAttempts   int           // HTTP attempts per call over all nodes (1 = no retry); default 6
 	BaseDelay     time.Duration // default 250 ms
@@ -42,8 +43,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts < 1 {
 		p.MaxAttempts = 1
 	}
-	if p.BaseDelay < 0 {
-		p.BaseDelay = 0
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = DefaultRetryPolicy.BaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultRetryPolicy.MaxDelay
 	}
 	if p.MaxDelay < p.BaseDelay {
 		p.MaxDelay = p.BaseDelay

@@ -79,8 +79,10 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 				return apiErr // waiting would outlive the caller: report the answer we have
 			}
 		}
-		if err := c.sleep(ctx, delay); err != nil {
-			return contextError(ctx, lastNet, nil)
+		if delay > 0 {
+			if err := c.sleep(ctx, delay); err != nil {
+				return contextError(ctx, lastNet, nil)
+			}
 		}
 	}
 }

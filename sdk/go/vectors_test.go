@@ -93,3 +93,28 @@ func TestSharedVectorsIdempotencyKeys(t *testing.T) {
 		}
 	}
 }
+
+// Meta built from plain Go values (float64 numbers, as json.Unmarshal gives) hashes the same.
+func TestSharedVectorsWithFloatMeta(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		if v.Input.Meta == nil {
+			continue
+		}
+		raw, err := json.Marshal(v.Input.Meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta map[string]any
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			t.Fatal(err)
+		}
+		ts, _ := stripemeter.ParseTimestamp(v.Input.TS)
+		key, err := stripemeter.IdempotencyKey(v.Input.TenantID, stripemeter.Event{
+			Metric: v.Input.Metric, CustomerRef: v.Input.CustomerRef, ResourceID: v.Input.ResourceID,
+			Timestamp: ts, Quantity: stripemeter.MustDecimal(v.Input.Quantity), Meta: meta,
+		})
+		if err != nil || key != v.Expected {
+			t.Errorf("%s: key %s (%v), want %s", v.Name, key, err, v.Expected)
+		}
+	}
+}
