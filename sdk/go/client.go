@@ -37,6 +37,7 @@ type config struct {
 	apiKey     string
 	baseURLs   []string
 	tenantID   string
+	tenantSet  bool
 	httpClient *http.Client
 	transport  http.RoundTripper
 	timeout    time.Duration
@@ -61,8 +62,10 @@ func WithBaseURL(urls ...string) Option { return func(c *config) { c.baseURLs = 
 // WithTenant sets the tenant of the API key (default: STRIPEMETER_TENANT). With it the
 // client computes every event's idempotency key itself and sends it; without it, it sends
 // the timestamp it stamped and the server derives the very same key. A tenant that differs
-// from the key's is refused with 403.
-func WithTenant(tenantID string) Option { return func(c *config) { c.tenantID = tenantID } }
+// from the key's is refused with 403. WithTenant("") turns the environment default off.
+func WithTenant(tenantID string) Option {
+	return func(c *config) { c.tenantID, c.tenantSet = tenantID, true }
+}
 
 // WithHTTPClient makes the client send through hc (its Timeout, if any, also applies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
@@ -107,7 +110,7 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.tenantID == "" {
+	if !cfg.tenantSet {
 		cfg.tenantID = os.Getenv("STRIPEMETER_TENANT")
 	}
 	retry := DefaultRetryPolicy

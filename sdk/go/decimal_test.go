@@ -44,7 +44,7 @@ func TestParseDecimalEnforcesTheServersLimits(t *testing.T) {
 		"1e20",                  // 21 digits once written out
 		"0.0000000000001",       // 13 decimal places
 		"1e-999999999",
-		"1234567890.12345678901", // 21 significant digits with a fraction
+		"1234567890.12345678901",      // 21 significant digits with a fraction
 		"1" + strings.Repeat("0", 70), // longer than 64 characters
 	} {
 		var inputErr *stripemeter.InputError

@@ -156,7 +156,7 @@ func (s *sleepRecorder) recorded() []time.Duration {
 // testClient is a client for the fake server whose retries do not wait.
 func testClient(t *testing.T, urls []string, opts ...Option) (*Client, *sleepRecorder) {
 	t.Helper()
-	base := []Option{WithAPIKey("smk_test_key_0123456789"), WithBaseURL(urls...), WithJitterSeed(1)}
+	base := []Option{WithAPIKey("smk_test_key_0123456789"), WithBaseURL(urls...), WithTenant(""), WithJitterSeed(1)}
 	c, err := New(append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ func TestParseTimestampRefusesWhatTheServerRefuses(t *testing.T) {
 		"2025-1-16T14:30:00Z",        // short month
 		"2025-01-16T14:30:00Z junk",  // trailing text
 		"2025-01-16T14:30:00+0530",   // offset without colon
-		"２０２５-01-16T14:30:00Z",     // non-ASCII digits
+		"２０２５-01-16T14:30:00Z",       // non-ASCII digits
 		"2025-01-16T14:30:00.5+05:3", // short offset
 	} {
 		if _, err := stripemeter.ParseTimestamp(in); !errors.Is(err, stripemeter.ErrInvalidInput) {
