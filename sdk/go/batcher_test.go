@@ -1,6 +1,7 @@
 package stripemeter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -154,5 +155,22 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestBatcherIsNotAffectedByLaterChangesToMeta(t *testing.T) {
+	fake := newFakeServer(t)
+	c, _ := testClient(t, []string{fake.URL()})
+	b := c.NewBatcher(BatcherOptions{FlushInterval: time.Hour})
+	meta := map[string]any{"region": "eu"}
+	if _, err := b.Add(context.Background(), Event{Metric: "api_calls", CustomerRef: "cus_1", Meta: meta}); err != nil {
+		t.Fatal(err)
+	}
+	meta["region"] = "us"
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(fake.bodies[0], []byte(`"meta":{"region":"eu"}`)) {
+		t.Errorf("sent %s", fake.bodies[0])
 	}
 }

@@ -1,8 +1,10 @@
 package stripemeter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -109,6 +111,9 @@ func (c *Client) Track(ctx context.Context, e Event) (*EventResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(res.Results) != 1 {
+		return nil, fmt.Errorf("stripemeter: the server answered %d results for 1 event", len(res.Results))
+	}
 	item := res.Results[0]
 	if !item.Stored() {
 		return &item, &EventRejectedError{Result: item}
@@ -180,7 +185,8 @@ func (r *IngestResult) merge(answer ingestAnswer, offset int) {
 }
 
 // Stamp returns e with its Timestamp set (now, if unset) and, when the client knows its
-// tenant, its IdempotencyKey computed. Sending a stamped event twice is deduplicated.
+// tenant, its IdempotencyKey computed. Sending a stamped event twice is deduplicated. The
+// stamped event holds its own copy of Meta, so changing your map later changes nothing.
 func (c *Client) Stamp(e Event) (Event, error) {
 	_, stamped, err := c.prepareEvent(e)
 	return stamped, err
@@ -205,6 +211,9 @@ func (c *Client) prepareEvent(e Event) (wireEvent, Event, error) {
 	}
 	meta, err := encodeMeta(e.Meta)
 	if err != nil {
+		return wireEvent{}, e, err
+	}
+	if e.Meta, err = copyMeta(meta); err != nil {
 		return wireEvent{}, e, err
 	}
 	if e.IdempotencyKey == "" && c.tenantID != "" {
@@ -254,4 +263,19 @@ func checkEventIDs(e Event) error {
 		}
 	}
 	return nil
+}
+
+// copyMeta decodes the wire meta again (numbers as json.Number, so they re-encode to the same
+// text): a private copy that the caller's later changes cannot reach.
+func copyMeta(wire json.RawMessage) (map[string]any, error) {
+	if wire == nil {
+		return nil, nil
+	}
+	var meta map[string]any
+	decoder := json.NewDecoder(bytes.NewReader(wire))
+	decoder.UseNumber()
+	if err := decoder.Decode(&meta); err != nil {
+		return nil, inputErrorf("meta", "%v", err)
+	}
+	return meta, nil
 }

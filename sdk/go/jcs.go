@@ -48,11 +48,8 @@ func appendCanonical(buf []byte, v any, depth int) ([]byte, error) {
 		return appendCanonicalNumber(buf, x)
 	case float32:
 		return appendCanonicalNumber(buf, float64(x))
-	case int:
-		return appendCanonicalNumber(buf, float64(x))
-	case int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-		f, _ := strconv.ParseFloat(fmt.Sprint(x), 64) // correctly rounded, like the server
-		return appendCanonicalNumber(buf, f)
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return appendCanonicalNumber(buf, integerToDouble(x))
 	case []any:
 		buf = append(buf, '[')
 		for i, item := range x {
@@ -69,6 +66,36 @@ func appendCanonical(buf []byte, v any, depth int) ([]byte, error) {
 		return appendCanonicalObject(buf, x, depth)
 	}
 	return nil, fmt.Errorf("stripemeter: cannot canonicalize a %T", v)
+}
+
+// integerToDouble rounds an integer to the nearest double through its decimal text, as the
+// server does with a JSON integer (float(int) in Python is correctly rounded too).
+func integerToDouble(v any) float64 {
+	var text string
+	switch x := v.(type) {
+	case int:
+		text = strconv.FormatInt(int64(x), 10)
+	case int8:
+		text = strconv.FormatInt(int64(x), 10)
+	case int16:
+		text = strconv.FormatInt(int64(x), 10)
+	case int32:
+		text = strconv.FormatInt(int64(x), 10)
+	case int64:
+		text = strconv.FormatInt(x, 10)
+	case uint:
+		text = strconv.FormatUint(uint64(x), 10)
+	case uint8:
+		text = strconv.FormatUint(uint64(x), 10)
+	case uint16:
+		text = strconv.FormatUint(uint64(x), 10)
+	case uint32:
+		text = strconv.FormatUint(uint64(x), 10)
+	case uint64:
+		text = strconv.FormatUint(x, 10)
+	}
+	f, _ := strconv.ParseFloat(text, 64) // never out of range for 64-bit integers
+	return f
 }
 
 func isRangeError(err error) bool {

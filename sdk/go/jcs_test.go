@@ -78,11 +78,11 @@ func TestFormatDoubleRoundTrips(t *testing.T) {
 }
 
 func TestCanonicalizeIntegersBeyondDoublePrecisionRoundToNearestDouble(t *testing.T) {
-	got, err := stripemeter.Canonicalize([]any{int64(9007199254740993), json.Number("9007199254740993")})
+	got, err := stripemeter.Canonicalize([]any{int64(9007199254740993), json.Number("9007199254740993"), uint64(math.MaxUint64)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != "[9007199254740992,9007199254740992]" {
+	if string(got) != "[9007199254740992,9007199254740992,18446744073709552000]" {
 		t.Errorf("got %s", got)
 	}
 }
