@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: install run test test-python test-node bench bench-reconcile lint typecheck lock emulator clean
+.PHONY: install run test test-python test-node test-go bench bench-reconcile lint typecheck lock emulator clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,16 @@ test: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	@bash scripts/ensure-chromium.sh
 	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
+	@$(MAKE) --no-print-directory test-go
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
 
 test-node: $(STAMP)
 	@bash scripts/test-node.sh
+
+# The Go SDK: gofmt, go vet, go test and its example against a real server (installs
+# Debian's golang when `go` is missing).
+test-go: $(STAMP)
+	@bash scripts/test-go.sh
 
 # The ingest, read, rebuild, push and import figures, each beside its target and the plain
 # floor of the same run (~20 min on 2 cores); `python -m benchmarks --quick` for a check.

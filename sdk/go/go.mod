@@ -1,0 +1,3 @@
+module github.com/stripemeter/stripemeter/sdk/go
+
+go 1.19
