@@ -7,7 +7,7 @@ STRIPEMETER_API_KEY and STRIPEMETER_TENANT set. Exits 0 and prints OK when every
 import asyncio
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stripemeter import (
     AggType,
@@ -30,7 +30,7 @@ async def main() -> None:
             billing_cycle_day=1,
         ))
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         events = [Event(account_id=account, metric_code="example_requests", value=1,
                         timestamp=now.replace(microsecond=i)) for i in range(3)]
         sent = await client.ingest(events)

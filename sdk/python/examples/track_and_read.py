@@ -5,7 +5,7 @@ read, admin) and STRIPEMETER_TENANT set. Exits 0 and prints OK when every check 
 """
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from stripemeter import AggType, MetricSchema, StripeMeterClient
@@ -21,7 +21,7 @@ with StripeMeterClient(
                                        unit="call"))
 
     # A fixed timestamp makes the event's idempotency key stable, so a retry is a duplicate.
-    ts = datetime.now(timezone.utc).replace(microsecond=0)
+    ts = datetime.now(UTC).replace(microsecond=0)
     first = client.track(metric="example_api_calls", customer_ref=customer, quantity=100,
                          ts=ts, meta={"endpoint": "/v1/search"})
     retry = client.track(metric="example_api_calls", customer_ref=customer, quantity=100,
