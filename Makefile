@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: install run test test-python test-node test-go bench bench-reconcile lint typecheck lock emulator clean
+.PHONY: install run test test-python test-node test-go sdk bench bench-reconcile lint typecheck lock emulator clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test-node: $(STAMP)
 test-go: $(STAMP)
 	@bash scripts/test-go.sh
 
+# The Node packages (@stripemeter/sdk, @stripemeter/sdk-node, @stripemeter/stripe-driver) as
+# tarballs in dist/, for `npm install ./dist/<name>.tgz`.
+sdk:
+	@bash scripts/pack-node.sh
+
 # The ingest, read, rebuild, push and import figures, each beside its target and the plain
 # floor of the same run (~20 min on 2 cores); `python -m benchmarks --quick` for a check.
 bench: $(STAMP)
@@ -63,4 +68,4 @@ emulator: $(STAMP)
 	$(BIN)/stripemeter stripe-emulator --port 12111
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data dist .pytest_cache .mypy_cache .ruff_cache

@@ -74,6 +74,7 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("GET", "/v1/subscriptions"): obj(customer=S, price=S, status=S, **PAGE),
     ("GET", "/v1/subscriptions/{id}"): _NONE,
     ("DELETE", "/v1/subscriptions/{id}"): _NONE,
+    ("GET", "/v1/subscription_items/{id}"): _NONE,
     ("POST", "/v1/subscription_items/{id}/usage_records"): obj(
         quantity=S, timestamp=S, action=S),
     ("GET", "/v1/subscription_items/{id}/usage_record_summaries"): obj(**PAGE),

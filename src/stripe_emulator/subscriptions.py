@@ -251,6 +251,11 @@ def usage_record_summaries(req: Req) -> Any:
                          f"/v1/subscription_items/{item['id']}/usage_record_summaries", req.params)
 
 
+def retrieve_subscription_item(req: Req) -> Any:
+    """`GET /v1/subscription_items/{id}`: how a client learns an item's price and subscription."""
+    return public(_get_item(req))
+
+
 def register(router: Router) -> None:
     router.add("POST", "/v1/subscriptions", create_subscription)
     router.add("GET", "/v1/subscriptions", list_subscriptions)
@@ -259,3 +264,4 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/subscription_items/{id}/usage_records", create_usage_record)
     router.add("GET", "/v1/subscription_items/{id}/usage_record_summaries",
                usage_record_summaries)
+    router.add("GET", "/v1/subscription_items/{id}", retrieve_subscription_item)

@@ -1,1 +1,1 @@
-export * from "../src/index.js";
+export * from "../lib/index.js";

@@ -4,10 +4,10 @@
  * canonical JSON of [tenantId, metric, customerRef, resourceId or "", ts, quantity, meta or null].
  */
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
 import { normalizeQuantity, type QuantityInput } from "./decimal.js";
 import { canonicalTimestamp, type TimestampInput } from "./timestamp.js";
 import { ValidationError } from "./errors.js";
+import { canonicalJson } from "./jcs.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Meta = { [key: string]: JsonValue };
@@ -34,9 +34,11 @@ export function canonicalKeyMaterial(input: KeyInput): string {
     normalizeQuantity(input.quantity),
     meta,
   ];
-  const text = canonicalize(material);
-  if (text === undefined) throw new ValidationError("event cannot be canonicalised", "meta");
-  return text;
+  try {
+    return canonicalJson(material);
+  } catch (err) {
+    throw new ValidationError(`event cannot be canonicalised: ${(err as Error).message}`, "meta");
+  }
 }
 
 /** Deterministic idempotency key of an event. */

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as alias from "@stripemeter/sdk-node";
-import * as sdk from "../src/index.js";
+import * as sdk from "@stripemeter/sdk";
 
-test("the SDK is importable as @stripemeter/sdk-node (StripeMeter's name)", () => {
+test("@stripemeter/sdk-node (StripeMeter's name) is the same module as @stripemeter/sdk", () => {
   assert.equal(alias.createClient, sdk.createClient);
 });
 

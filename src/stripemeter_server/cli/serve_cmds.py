@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,7 +156,8 @@ def _emulator_state(settings: Settings) -> str:
                / "stripe-emulator.db")
 
 
-def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings) -> None:
+def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings,
+                   now: datetime | None = None) -> None:
     """The banner. A bootstrap key is printed once, when it is created; on later starts at
     most its prefix (a log collector keeps every start). The store URL is masked."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -172,11 +174,15 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
         )
         return
     console.print(f"API key (tenant 'default', scopes ingest,read,admin): {new_key}")
-    console.print("Try it (export KEY=<the key above>):")
+    # The example carries a fixed `ts`: running the command again is then a duplicate of the
+    # same event (the key is derived from ts), never a second count.
+    ts = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    console.print("Try it (export KEY=<the key above>; the fixed ts makes a rerun a duplicate):")
     console.print(
         f"  curl -s -X POST {base}/v1/events/ingest -H \"Authorization: Bearer $KEY\" "
         "-H 'Content-Type: application/json' "
-        """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100}]}'"""
+        """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100,"""
+        f""""ts":"{ts}"}}]}}'"""
     )
     console.print(
         f"  curl -s '{base}/v1/usage/current?customerRef=cus_ABC123' "

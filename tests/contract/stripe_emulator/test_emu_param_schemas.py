@@ -55,6 +55,8 @@ LIBRARY_PARAMS = {
     ("GET", "/v1/subscriptions/{id}"):
         "_subscription_retrieve_params:SubscriptionRetrieveParams",
     ("DELETE", "/v1/subscriptions/{id}"): "_subscription_cancel_params:SubscriptionCancelParams",
+    ("GET", "/v1/subscription_items/{id}"):
+        "_subscription_item_retrieve_params:SubscriptionItemRetrieveParams",
     ("POST", "/v1/invoices"): "_invoice_create_params:InvoiceCreateParams",
     ("GET", "/v1/invoices"): "_invoice_list_params:InvoiceListParams",
     ("GET", "/v1/invoices/{id}"): "_invoice_retrieve_params:InvoiceRetrieveParams",

@@ -67,3 +67,9 @@ def test_current_api_version_has_no_usage_records(client: stripe.StripeClient, i
                                                   ) -> None:
     with pytest.raises(stripe.InvalidRequestError):
         record(client, item, 5, T0, "set", version="2025-03-31.basil")
+
+
+def test_a_subscription_item_is_retrievable_with_its_price(client: stripe.StripeClient,
+                                                           item: Any) -> None:
+    fetched = client.v1.subscription_items.retrieve(item["id"])
+    assert (fetched.id, fetched.price.id) == (item["id"], item["price"]["id"])

@@ -1,13 +1,19 @@
 """The README's quickstart works when pasted, in either order with the line `make run`
-prints: step 1's metric is the one ingest auto-creates, and step 2 sent twice is one event."""
+prints: step 1's metric is the one ingest auto-creates, and step 2 sent twice is one event;
+the banner's own "Try it" line, pasted twice, is one event too."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from stripemeter_server.cli.serve_cmds import _print_welcome
+from stripemeter_server.config import Settings
 from tests.integration.api.conftest import Api
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -32,4 +38,18 @@ def test_step_one_after_the_printed_ingest_line_is_not_a_conflict(api: Api) -> N
 def test_step_two_sent_twice_is_one_event(api: Api) -> None:
     body = step_body("# 2. ingest")
     first, second = api.post("/v1/events/ingest", body), api.post("/v1/events/ingest", body)
+    assert (first.json()["accepted"], second.json()["duplicates"]) == (1, 1)
+
+
+def test_the_banners_try_it_line_sent_twice_is_one_event(
+    api: Api, capsys: pytest.CaptureFixture[str],
+) -> None:
+    _print_welcome("127.0.0.1", 3000, "smk_new_key", Settings(database_url="sqlite:///x.db"),
+                   now=api.clock.now())
+    raw = re.search(r"-d '(\{.*\})'", capsys.readouterr().err)
+    assert raw is not None
+    body = json.loads(raw.group(1))
+    first = api.post("/v1/events/ingest", body)
+    api.clock.advance(timedelta(seconds=5))  # pasted again a little later: same event
+    second = api.post("/v1/events/ingest", body)
     assert (first.json()["accepted"], second.json()["duplicates"]) == (1, 1)

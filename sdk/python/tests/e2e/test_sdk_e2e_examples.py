@@ -1,4 +1,5 @@
-"""Every reference example program runs unchanged against a real server and prints OK."""
+"""Every example program in sdk/python/examples runs unchanged against a real server and
+prints OK (the programs the SDK README points to)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from sdk_server import Server
 from sdk_testkit import REPO_ROOT
 
-EXAMPLES = REPO_ROOT.parent / "shared" / "reference" / "examples"
+EXAMPLES = REPO_ROOT / "sdk" / "python" / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.py"))
 
 

@@ -1,0 +1,6 @@
+export { createClient, StripeMeterClient, MetricsApi, SDK_VERSION } from "./client.js";
+export { computeIdempotencyKey, canonicalKeyMaterial } from "./idempotency.js";
+export { normalizeQuantity, normalizeDecimalString } from "./decimal.js";
+export { canonicalTimestamp } from "./timestamp.js";
+export { lastBillingPeriod } from "./period.js";
+export * from "./errors.js";
