@@ -71,8 +71,8 @@ async def ingest(backend: Backend, payload: bytes, _: Peer) -> Reply:
         return Status.OK, replies.ingest_result(0, 0, 0)
     raw = [um.ingest_event(e) for e in events]
     known = await backend.run(lambda uow: {m.code for m in list_metrics(uow)}, read_only=True)
-    if {e.metric for e in events} - known:  # refused whole, as Unimeter does: nothing stored
-        return Status.UNKNOWN_METRIC, NO_REPLY
+    if {e.metric for e in events} - known:  # refused whole: nothing stored
+        return Status.UNKNOWN_METRIC, replies.ingest_result(0, 0, 0)
     request = BatchRequest(raw, backend.now(), f"um_{uuid.uuid4().hex[:24]}", "unimeter")
     outcome = await backend.ingest(request)
     stored, duplicates = outcome.count(ACCEPTED), outcome.count(DUPLICATE)
