@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from unimeter import AsyncClient, Event, current_billing_period
 
-from tests.e2e.unimeter_support import UnimeterServer, run_sample
+from tests.e2e.unimeter_support import UNIMETER_PORT, UnimeterServer, port_held, run_sample
 
 pytestmark = pytest.mark.slow
 NODES = ["localhost:7001"]
@@ -28,10 +28,13 @@ class Request:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[UnimeterServer]:
-    running = UnimeterServer(tmp_path / "stripemeter.db").start()
-    yield running
-    running.kill()
+def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[UnimeterServer]:
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every test worker
+    with port_held(shared, UNIMETER_PORT):
+        running = UnimeterServer(tmp_path / "stripemeter.db").start()
+        yield running
+        running.kill()
 
 
 def run(coroutine: Any) -> Any:

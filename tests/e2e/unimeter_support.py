@@ -4,12 +4,15 @@ run as written (tests/e2e/unimeter_samples)."""
 from __future__ import annotations
 
 import ast
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,17 @@ def free_port() -> int:
 def port_is_open(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def port_held(shared_dir: Path, port: int) -> Iterator[None]:
+    """One test at a time on a fixed port, across test worker processes (``-n 2``)."""
+    with (shared_dir / f"port-{port}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class UnimeterServer:
