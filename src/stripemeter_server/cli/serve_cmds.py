@@ -67,18 +67,17 @@ def serve(
     from stripemeter_server.api.app import build_context, create_app
     from stripemeter_server.api.protocol import DEFAULT_PROTOCOL
 
-    settings = Settings()
+    settings = _with_unimeter(Settings(), unimeter_port, unimeter_host, unimeter_tenant)
+    if settings.unimeter_port is not None and workers > 1:
+        typer.echo("error: the Unimeter port is served by one process; use --workers 1",
+                   err=True)
+        raise typer.Exit(2)
     logs.configure(settings.log_format)
     if workers > 1:
         _multiprocess_metrics()
         os.environ["STRIPEMETER_HTTP_PROCESSES"] = str(workers)  # read by every worker
         settings = settings.model_copy(update={"http_processes": workers})
     host, port = host or settings.host, port or settings.port
-    settings = _with_unimeter(settings, unimeter_port, unimeter_host, unimeter_tenant)
-    if settings.unimeter_port is not None and workers > 1:
-        typer.echo("error: the Unimeter port is served by one process; use --workers 1",
-                   err=True)
-        raise typer.Exit(2)
     local = _local_stripe(settings, host, port, workers)
     ctx = build_context(settings, stripe_environment=local.credentials if local else None)
     if settings.auto_migrate or ctx.store.dialect == "sqlite":

@@ -184,3 +184,18 @@ def test_cluster_status_names_one_node(backend: Backend) -> None:
         assert (status, nodes, partitions, node_address) == (Status.OK, 1, 256, address)
 
     with_client(backend, scenario)
+
+
+def test_restating_a_threshold_keeps_what_it_already_fired(backend: Backend) -> None:
+    async def scenario(client: AsyncClient, _: str) -> None:
+        await client.metrics.create(calls(thresholds=[AlertThreshold("soft", 2)]))
+        await client.ingest([Event(account_id=6, metric_code="api_calls", value=1)
+                             for _ in range(2)])
+        await client.metrics.update(calls(thresholds=[AlertThreshold("soft", 2),
+                                                      AlertThreshold("hard", 4)]))
+        await client.ingest([Event(account_id=6, metric_code="api_calls", value=1)
+                             for _ in range(2)])
+        fired = [a.threshold_code for a in await client.list_alerts(6)]
+        assert fired == ["soft", "hard"]  # "soft" did not fire a second time
+
+    with_client(backend, scenario)
