@@ -106,10 +106,15 @@ class AlertsSince:
 
 
 def text(raw: bytes, field: str) -> str:
-    """A NUL-padded fixed-width string: the bytes before the first NUL, as UTF-8."""
+    """A NUL-padded fixed-width string: the bytes before the first NUL, as UTF-8. Clients
+    cut long text at a byte count, which can split the last character: that partial
+    character is dropped; any other invalid UTF-8 is refused."""
+    value = raw.split(b"\x00", 1)[0]
     try:
-        return raw.split(b"\x00", 1)[0].decode("utf-8")
-    except UnicodeDecodeError:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            return value[:exc.start].decode("utf-8")
         raise PayloadError(f"{field} is not UTF-8") from None
 
 
