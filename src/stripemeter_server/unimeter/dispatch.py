@@ -8,6 +8,7 @@ down or contended ``BACKPRESSURE`` (the client's "retry later").
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,14 +34,16 @@ log = logging.getLogger("stripemeter.unimeter")
 Reply = tuple[Status, bytes]
 Handler = Callable[[Backend, bytes, "Peer"], Awaitable[Reply]]
 NO_REPLY: Final = b""
+UNKNOWN_METRIC_CODE: Final = "unknown_metric"  # the pipeline's error code
 
 
 @dataclass(frozen=True, slots=True)
 class Peer:
     """The connection's view of the server: the address its client reached us on (what
-    the partition map and cluster status name as the one node)."""
+    the partition map names as the one node), and when the listener started."""
 
     address: str
+    started: float = 0.0  # time.monotonic() at the listener's start
 
 
 async def dispatch(backend: Backend, packet_type: int, payload: bytes, peer: Peer) -> Reply:
@@ -65,22 +68,31 @@ async def dispatch(backend: Backend, packet_type: int, payload: bytes, peer: Pee
 
 
 async def ingest(backend: Backend, payload: bytes, _: Peer) -> Reply:
-    """Both delivery modes answer after the durable commit: "async" is no weaker here."""
+    """Both delivery modes answer after the durable commit: "async" is no weaker here.
+    As in Unimeter, events of unknown metrics do not stop the others (ours are not stored:
+    the pipeline refuses them, unless the tenant auto-creates metrics)."""
     events = payloads.decode_ingest(payload)
     if not events:
         return Status.OK, replies.ingest_result(0, 0, 0)
     raw = [um.ingest_event(e) for e in events]
-    known = await backend.run(lambda uow: {m.code for m in list_metrics(uow)}, read_only=True)
-    if {e.metric for e in events} - known:  # refused whole: nothing stored
-        return Status.UNKNOWN_METRIC, replies.ingest_result(0, 0, 0)
     request = BatchRequest(raw, backend.now(), f"um_{uuid.uuid4().hex[:24]}", "unimeter")
     outcome = await backend.ingest(request)
     stored, duplicates = outcome.count(ACCEPTED), outcome.count(DUPLICATE)
-    status = Status.OK if stored + duplicates == len(events) else Status.ERR
-    if status is Status.ERR:
-        log.info("unimeter ingest: %s", [(r.index, r.error_code) for r in outcome.results
-                                          if r.error_code][:5])
-    return status, replies.ingest_result(stored, duplicates, 0)
+    errors = [r.error_code for r in outcome.results if r.error_code is not None]
+    if errors:
+        log.info("unimeter ingest: %d events refused (%s)", len(errors),
+                 ", ".join(sorted(set(errors))))
+    return ingest_status(stored, duplicates, errors), replies.ingest_result(stored, duplicates, 0)
+
+
+def ingest_status(stored: int, duplicates: int, errors: list[str]) -> Status:
+    """``UNKNOWN_METRIC`` if an event named one, ``ERR`` if another was refused,
+    ``DUPLICATE`` if every event was one, else ``OK`` (the reply always has the counts)."""
+    if UNKNOWN_METRIC_CODE in errors:
+        return Status.UNKNOWN_METRIC
+    if errors:
+        return Status.ERR
+    return Status.DUPLICATE if stored == 0 and duplicates > 0 else Status.OK
 
 
 async def metric_put(backend: Backend, payload: bytes, _: Peer) -> Reply:
@@ -120,7 +132,8 @@ async def partition_map(_backend: Backend, _payload: bytes, peer: Peer) -> Reply
 
 
 async def cluster_status(_backend: Backend, _payload: bytes, peer: Peer) -> Reply:
-    return Status.OK, replies.cluster_status(peer.address)
+    uptime_ns = max(0, int((time.monotonic() - peer.started) * 1e9)) if peer.started else 0
+    return Status.OK, replies.cluster_status(uptime_ns)
 
 
 async def nothing_to_do(_backend: Backend, _payload: bytes, _: Peer) -> Reply:

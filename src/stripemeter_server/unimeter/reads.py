@@ -73,8 +73,8 @@ async def events(backend: Backend, asked: EventsWindow) -> bytes:
                         only_counting=True)
     page = await backend.run(lambda uow: events_page(uow, where, MAX_EVENT_RECORDS),
                              read_only=True)
-    return b"".join(replies.event_record(e.seq, asked.account_id, e.metric, e.ts_us * 1000,
-                                         replies.whole(e.quantity), 0) for e in page)
+    return replies.event_records([(e.seq, e.ts_us * 1000, asked.account_id, e.metric,
+                                   replies.whole(e.quantity), 0) for e in page])
 
 
 async def alerts(backend: Backend, asked: AlertsSince) -> list[bytes]:

@@ -22,11 +22,14 @@ _INGEST = struct.Struct("<IIQ")  # stored, duplicates, last offset
 _AGG = struct.Struct("<QQQQQqQ")  # sum lo, sum hi, count, max, last value, last ts, flags
 _METRIC = struct.Struct("<64sBBBx64s")
 _BREAKDOWN = struct.Struct("<B7x128s128sQQQQQqQ")
-_EVENT_RECORD = struct.Struct("<QQ64sqQB7x")  # offset, account, metric, ts, value, op
+_LIST_HEAD = struct.Struct("<I4x")  # entry count, padding: EVENTS_LIST's reply starts so
+_EVENT_RECORD = struct.Struct("<QqQ64sQB7x")  # offset, ts, account, metric, value, op
 _ALERT_RECORD = struct.Struct("<QQ64s32sQq8x")  # offset, account, metric, code, value, ts
-_CLUSTER_HEAD = struct.Struct("<IIB7x")  # nodes, partitions, this node's id
-_CLUSTER_NODE = struct.Struct("<BB6x24s")  # node id, state (1: up), address
+# node id, node count, padding, log offset, segments, memtable entries, uptime (ns)
+_CLUSTER_HEAD = struct.Struct("<BB6xQQQq")
+_PARTITION_STATUS = struct.Struct("<IHBB")  # view, commit number, role (0: leader), leader
 EVENT_RECORD_SIZE: Final = _EVENT_RECORD.size  # 104
+CLUSTER_STATUS_SIZE: Final = _CLUSTER_HEAD.size + PARTITION_COUNT * _PARTITION_STATUS.size
 ALERT_RECORD_SIZE: Final = _ALERT_RECORD.size  # 136
 
 
@@ -85,10 +88,13 @@ def breakdown_entry(dims: list[tuple[str, str]], value: AggValue) -> bytes:
                            value.last_ts_ns, whole(value.alert_flags))
 
 
-def event_record(offset: int, account_id: int, metric: str, ts_ns: int, value: int,
-                 operation: int) -> bytes:
-    return _EVENT_RECORD.pack(whole(offset), account_id, fixed(metric, 64), ts_ns,
-                              whole(value), operation)
+def event_records(records: list[tuple[int, int, int, str, int, int]]) -> bytes:
+    """EVENTS_LIST's reply: an 8-byte count, then one 104-byte record per event
+    (offset, ts ns, account, metric, value, operation), as Unimeter's server writes it."""
+    return _LIST_HEAD.pack(len(records)) + b"".join(
+        _EVENT_RECORD.pack(whole(offset), ts_ns, account_id, fixed(metric, 64), whole(value),
+                           operation)
+        for offset, ts_ns, account_id, metric, value, operation in records)
 
 
 def alert_record(offset: int, account_id: int, metric: str, code: str, value: int,
@@ -102,7 +108,8 @@ def alert_push(record: bytes, node_id: int = 0) -> bytes:
     return record + bytes([node_id]) + b"\x00" * 7
 
 
-def cluster_status(address: str) -> bytes:
-    """One node (id 0, up) leading all partitions. Our layout: no public client decodes it."""
-    return (_CLUSTER_HEAD.pack(1, PARTITION_COUNT, 0)
-            + _CLUSTER_NODE.pack(0, 1, fixed(address, ADDRESS_WIDTH)))
+def cluster_status(uptime_ns: int) -> bytes:
+    """One node (id 0) leading every partition: the 40-byte header, then 256 partition
+    entries. The storage counters of Unimeter's own engine have no equivalent here: 0."""
+    return (_CLUSTER_HEAD.pack(0, 1, 0, 0, 0, uptime_ns)
+            + _PARTITION_STATUS.pack(0, 0, 0, 0) * PARTITION_COUNT)

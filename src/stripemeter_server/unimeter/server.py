@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -47,6 +48,7 @@ class UnimeterServer:
         self._sessions: set[Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._alerts: asyncio.Task[None] | None = None
+        self._started = 0.0
 
     @property
     def port(self) -> int:
@@ -55,6 +57,7 @@ class UnimeterServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
+        self._started = time.monotonic()
         self._server = await asyncio.start_server(self._accept, self._config.host,
                                                   self._config.port)
         self._alerts = asyncio.create_task(self._push_alerts())
@@ -75,8 +78,8 @@ class UnimeterServer:
         if len(self._sessions) >= self._config.max_connections:
             writer.close()
             return
-        session = Session(self._backend, reader, writer, Peer(_address(writer)),
-                          self._config.limits)
+        session = Session(self._backend, reader, writer,
+                          Peer(_address(writer), self._started), self._config.limits)
         self._sessions.add(session)
         task = asyncio.current_task()
         if task is not None:

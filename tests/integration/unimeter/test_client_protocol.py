@@ -17,6 +17,7 @@ from unimeter import (
     Period,
     PeriodType,
 )
+from unimeter import protocol as wire_protocol
 
 from stripemeter_server.unimeter.backend import Backend
 from stripemeter_server.unimeter.server import UnimeterConfig, UnimeterServer
@@ -130,13 +131,32 @@ def test_breakdown_and_filters_split_by_properties(backend: Backend) -> None:
     with_client(backend, scenario)
 
 
-def test_an_unknown_metric_stores_nothing(backend: Backend) -> None:
+def ingest_frame(*events: tuple[str, int]) -> bytes:
+    """An ingest payload as the client encodes it: (metric, account) events at EARLY."""
+    ts = int(EARLY.timestamp()) * 10**9
+    return wire_protocol.encode_ingest_payload(
+        [(metric, account, ts + i, 1, 0, 0, []) for i, (metric, account) in enumerate(events)])
+
+
+def test_an_unknown_metric_is_flagged_and_the_other_events_stored(backend: Backend) -> None:
     async def scenario(client: AsyncClient, address: str) -> None:
         await client.metrics.create(calls())
-        result = await client.ingest([Event(account_id=7, metric_code="api_calls", value=1),
-                                      Event(account_id=7, metric_code="nope", value=1)])
-        assert result.n_stored == 0
-        assert (await client.query_realtime(7, "api_calls")).count == 0
+        status, body = await raw(address, PacketType.INGEST_SYNC,
+                                 ingest_frame(("api_calls", 7), ("nope", 7)))
+        assert (status, struct.unpack("<IIQ", body)) == (Status.UNKNOWN_METRIC, (1, 0, 0))
+        assert (await client.query(7, "api_calls", JANUARY)).value.count == 1
+
+    with_client(backend, scenario)
+
+
+def test_a_batch_of_duplicates_answers_duplicate(backend: Backend) -> None:
+    async def scenario(client: AsyncClient, address: str) -> None:
+        await client.metrics.create(calls())
+        frame = ingest_frame(("api_calls", 8), ("api_calls", 8))
+        first = await raw(address, PacketType.INGEST_ASYNC, frame)
+        again = await raw(address, PacketType.INGEST_ASYNC, frame)
+        assert [(s, struct.unpack("<IIQ", b)[:2]) for s, b in (first, again)] == [
+            (Status.OK, (2, 0)), (Status.DUPLICATE, (0, 2))]
 
     with_client(backend, scenario)
 
@@ -168,20 +188,22 @@ def test_events_are_listed_for_an_account(backend: Backend) -> None:
             JANUARY.end.timestamp()) * 10**9
         status, body = await raw(address, PacketType.EVENTS_LIST,
                                  struct.pack("<Qqq", 3, since, until))
-        assert status == Status.OK and len(body) == 104
-        _, account, metric, ts, value, op = struct.unpack("<QQ64sqQB7x", body)
+        assert status == Status.OK and len(body) == 8 + 104
+        assert struct.unpack_from("<I", body) == (1,)
+        _, ts, account, metric, value, op = struct.unpack_from("<QqQ64sQB7x", body, 8)
         assert (account, metric.rstrip(b"\0"), ts, value, op) == (
             3, b"api_calls", int(EARLY.timestamp()) * 10**9, 2, 0)
 
     with_client(backend, scenario)
 
 
-def test_cluster_status_names_one_node(backend: Backend) -> None:
+def test_cluster_status_names_one_node_leading_every_partition(backend: Backend) -> None:
     async def scenario(_client: AsyncClient, address: str) -> None:
         status, body = await raw(address, PacketType.CLUSTER_STATUS, b"")
-        nodes, partitions, _me = struct.unpack_from("<IIB7x", body)
-        node_address = body[24:48].rstrip(b"\0").decode()
-        assert (status, nodes, partitions, node_address) == (Status.OK, 1, 256, address)
+        node, nodes = struct.unpack_from("<BB", body)
+        partitions = [struct.unpack_from("<IHBB", body, 40 + 8 * i) for i in range(256)]
+        assert (status, node, nodes, len(body)) == (Status.OK, 0, 1, 40 + 256 * 8)
+        assert {(role, leader) for _v, _c, role, leader in partitions} == {(0, 0)}
 
     with_client(backend, scenario)
 
