@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -23,6 +23,7 @@ from stripemeter_server.unimeter.replies import U128_MAX, AggValue, whole
 
 KEY_PREFIX: Final = "um_"
 THRESHOLD_RULE_PREFIX: Final = "unimeter:"
+MAX_THRESHOLD_FLAGS: Final = 8  # Unimeter keeps at most 8 thresholds per metric
 
 AGG_TYPES: Final[Mapping[int, Aggregation]] = {
     0: Aggregation.COUNT, 1: Aggregation.SUM, 2: Aggregation.MAX, 3: Aggregation.LATEST,
@@ -94,19 +95,42 @@ def _filter(schema: WireSchema) -> dict[str, str]:
 
 def threshold_rules(schema: WireSchema) -> list[dict[str, Any]]:
     """Alert rules (our API's shape) for a schema's thresholds: one per threshold, for every
-    customer, named so the alert lists can give the threshold's code back."""
+    customer, once per period (``recurring`` ones too: Unimeter re-fires those on every
+    update above the line, our rules fire at most once per period), named
+    ``unimeter:<metric>:<position>:<code>`` so replies can give the code and the flag bit
+    back."""
     return [{"type": "quantity", "metric": schema.code, "threshold": str(t.value),
-             "recurrence": "period" if t.recurring else "once",
-             "name": f"{THRESHOLD_RULE_PREFIX}{schema.code}:{t.code}"}
-            for t in schema.thresholds]
+             "recurrence": "period",
+             "name": f"{THRESHOLD_RULE_PREFIX}{schema.code}:{position}:{t.code}"}
+            for position, t in enumerate(schema.thresholds[:MAX_THRESHOLD_FLAGS])]
+
+
+def _threshold_name(rule_name: str | None, metric: str) -> tuple[int, str] | None:
+    """(position, code) of a threshold rule of ``metric``, from its name."""
+    prefix = f"{THRESHOLD_RULE_PREFIX}{metric}:"
+    if not rule_name or not rule_name.startswith(prefix):
+        return None
+    position, _, code = rule_name[len(prefix):].partition(":")
+    return (int(position), code) if position.isdigit() else None
 
 
 def threshold_code(rule_name: str | None, metric: str, fallback: str) -> str:
     """The code a Unimeter client sees for an alert of this rule."""
-    prefix = f"{THRESHOLD_RULE_PREFIX}{metric}:"
-    if rule_name and rule_name.startswith(prefix):
-        return rule_name[len(prefix):]
-    return rule_name or fallback
+    named = _threshold_name(rule_name, metric)
+    return named[1] if named is not None else (rule_name or fallback)
+
+
+def alert_flags(metric: str, rules: Sequence[tuple[str | None, Decimal]],
+                value: Decimal | None) -> int:
+    """Bit i set while the value is at or over the metric's threshold i, as Unimeter's
+    aggregate flags say (``rules``: each rule's name and threshold)."""
+    flags = 0
+    for name, threshold in rules:
+        named = _threshold_name(name, metric)
+        if named is not None and named[0] < MAX_THRESHOLD_FLAGS and value is not None \
+                and value >= threshold:
+            flags |= 1 << named[0]
+    return flags
 
 
 def listable(metric: Metric) -> tuple[int, str] | None:
@@ -144,7 +168,8 @@ def ingest_event(event: WireEvent) -> dict[str, Any]:
     return raw
 
 
-def aggregate(metric: Metric, state: CounterState, alert_flags: int = 0) -> AggValue:
+def aggregate(metric: Metric, state: CounterState,
+              rules: Sequence[tuple[str | None, Decimal]] = ()) -> AggValue:
     """The aggregate value: every field from the events, and the metric's own field as its
     billable value (adjustments included), so the field a client reads is what we invoice."""
     billable = state.value(metric.aggregation)
@@ -158,4 +183,5 @@ def aggregate(metric: Metric, state: CounterState, alert_flags: int = 0) -> AggV
     return AggValue(
         sum=whole(fields["sum"], U128_MAX), count=whole(fields["count"]),
         max=whole(fields["max"]), last_value=whole(fields["last_value"]),
-        last_ts_ns=(state.latest_ts_us or 0) * 1000, alert_flags=alert_flags)
+        last_ts_ns=(state.latest_ts_us or 0) * 1000,
+        alert_flags=alert_flags(metric.code, rules, billable))

@@ -7,9 +7,11 @@ import json
 from decimal import Decimal
 from typing import Final
 
+from stripemeter_server.domain.alerts import AlertKind
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.queries import EventFilter
-from stripemeter_server.service.alerts.rules import list_events
+from stripemeter_server.service.alerts.rules import list_events, list_rules
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.breakdown import window_breakdown
 from stripemeter_server.service.usage.ledger import events_page
 from stripemeter_server.service.usage.reads import current_usage, window_state
@@ -40,30 +42,37 @@ async def window(backend: Backend, query: RangeQuery) -> AggValue:
             raise um.MappingError("a query filter has one value")
         wanted = tuple((f.key, f.values[0]) for f in query.filters)
         keys = [f.key for f in query.filters]
-        metric, cells = await backend.run(lambda uow: window_breakdown(
-            uow, ref, query.metric, start, end, keys), read_only=True)
+        (metric, cells), rules = await backend.run(lambda uow: (window_breakdown(
+            uow, ref, query.metric, start, end, keys), thresholds(uow)), read_only=True)
         state = next((c.state for c in cells if c.dims == wanted), CounterState())
-        return um.aggregate(metric, state)
-    metric, state, _ = await backend.run(
-        lambda uow: window_state(uow, ref, query.metric, start, end), read_only=True)
-    return um.aggregate(metric, state)
+        return um.aggregate(metric, state, rules)
+    (metric, state, _), rules = await backend.run(lambda uow: (
+        window_state(uow, ref, query.metric, start, end), thresholds(uow)), read_only=True)
+    return um.aggregate(metric, state, rules)
 
 
 async def realtime(backend: Backend, asked: AccountMetric) -> AggValue:
     """USAGE_REALTIME: the account's open period of the metric, as of now."""
     ref, now = um.customer_ref(asked.account_id), backend.now()
-    usage = await backend.run(lambda uow: current_usage(uow, ref, now, asked.metric),
-                              read_only=True)
-    return um.aggregate(usage[0].metric, usage[0].state)
+    usage, rules = await backend.run(lambda uow: (
+        current_usage(uow, ref, now, asked.metric), thresholds(uow)), read_only=True)
+    return um.aggregate(usage[0].metric, usage[0].state, rules)
 
 
 async def breakdown(backend: Backend, query: RangeQuery
                     ) -> list[tuple[tuple[tuple[str, str], ...], AggValue]]:
     ref = um.customer_ref(query.account_id)
     start, end = instant(query.start_ns), instant(query.end_ns)
-    metric, cells = await backend.run(lambda uow: window_breakdown(
-        uow, ref, query.metric, start, end, list(query.group_by)), read_only=True)
-    return [(c.dims, um.aggregate(metric, c.state)) for c in cells if c.state.count]
+    (metric, cells), rules = await backend.run(lambda uow: (window_breakdown(
+        uow, ref, query.metric, start, end, list(query.group_by)), thresholds(uow)),
+        read_only=True)
+    return [(c.dims, um.aggregate(metric, c.state, rules)) for c in cells if c.state.count]
+
+
+def thresholds(uow: UnitOfWork) -> list[tuple[str | None, Decimal]]:
+    """Every quantity rule's name and threshold (the aggregate flags are read from them)."""
+    return [(v.rule.name, v.rule.threshold) for v in list_rules(uow)
+            if v.rule.kind is AlertKind.QUANTITY]
 
 
 async def events(backend: Backend, asked: EventsWindow) -> bytes:

@@ -179,6 +179,17 @@ def test_thresholds_fire_alerts_that_are_listed_and_pushed(backend: Backend) -> 
     with_client(backend, scenario)
 
 
+def test_the_aggregate_flags_the_thresholds_reached(backend: Backend) -> None:
+    async def scenario(client: AsyncClient, _: str) -> None:
+        await client.metrics.create(calls(thresholds=[AlertThreshold("soft", 2),
+                                                      AlertThreshold("hard", 10)]))
+        await client.ingest([Event(account_id=4, metric_code="api_calls", value=1)
+                             for _ in range(3)])
+        assert (await client.query_realtime(4, "api_calls")).alert_flags == 0b01
+
+    with_client(backend, scenario)
+
+
 def test_events_are_listed_for_an_account(backend: Backend) -> None:
     async def scenario(client: AsyncClient, address: str) -> None:
         await client.metrics.create(calls())

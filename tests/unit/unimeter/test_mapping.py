@@ -46,10 +46,27 @@ def test_what_we_cannot_hold_faithfully_is_refused(changes: dict[str, object]) -
 
 
 def test_thresholds_become_named_alert_rules() -> None:
-    rules = um.threshold_rules(schema(thresholds=(WireThreshold("soft", 100, True),)))
-    assert rules == [{"type": "quantity", "metric": "api_calls", "threshold": "100",
-                      "recurrence": "period", "name": "unimeter:api_calls:soft"}]
-    assert um.threshold_code("unimeter:api_calls:soft", "api_calls", "alr_1") == "soft"
+    rules = um.threshold_rules(schema(thresholds=(WireThreshold("soft", 100, False),
+                                                  WireThreshold("hard", 500, True))))
+    assert rules == [
+        {"type": "quantity", "metric": "api_calls", "threshold": "100",
+         "recurrence": "period", "name": "unimeter:api_calls:0:soft"},
+        {"type": "quantity", "metric": "api_calls", "threshold": "500",
+         "recurrence": "period", "name": "unimeter:api_calls:1:hard"}]
+
+
+@pytest.mark.parametrize(("name", "code"), [("unimeter:api_calls:1:hard", "hard"),
+                                            ("Spend watch", "Spend watch"), (None, "alr_1")])
+def test_an_alert_names_its_threshold_code(name: str | None, code: str) -> None:
+    assert um.threshold_code(name, "api_calls", "alr_1") == code
+
+
+def test_flags_are_the_thresholds_the_value_has_reached() -> None:
+    rules = [("unimeter:api_calls:0:soft", Decimal(100)),
+             ("unimeter:api_calls:1:hard", Decimal(500)),
+             ("unimeter:other:0:soft", Decimal(1)), ("Spend watch", Decimal(1))]
+    assert [um.alert_flags("api_calls", rules, Decimal(v)) for v in (99, 100, 700)] == [
+        0b00, 0b01, 0b11]
 
 
 def event(ts: int = 0, **changes: object) -> WireEvent:
