@@ -54,6 +54,8 @@ def _amounts(p: dict[str, Any], price: dict[str, Any] | None
         q = get_int(p, "quantity")
         quantity = Decimal(1 if q is None else q)
     unit = get_decimal(p, "unit_amount_decimal")
+    if unit is None and get_int(p, "unit_amount") is not None:  # before basil only
+        unit = Decimal(get_int(p, "unit_amount") or 0)
     if unit is None and price is not None:
         unit = Decimal(price["unit_amount_decimal"])
     amount = get_int(p, "amount")

@@ -93,7 +93,8 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("POST", "/v1/invoiceitems"): obj(
         amount=S, currency=S, customer=S, description=S, discountable=S, invoice=S,
         metadata=FREE, period=obj(start=S, end=S), pricing=obj(price=S),
-        price=Legacy(S), quantity=S, quantity_decimal=S, unit_amount_decimal=S),
+        price=Legacy(S), quantity=S, quantity_decimal=S, unit_amount=Legacy(S),
+        unit_amount_decimal=S),
     ("GET", "/v1/invoiceitems"): obj(customer=S, invoice=S, pending=S, **PAGE),
     ("GET", "/v1/invoiceitems/{id}"): _NONE,
     ("POST", "/v1/invoiceitems/{id}"): obj(

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_group_events: int = 5000
     host: str = "127.0.0.1"
     port: int = 3000
+    # Unimeter's wire protocol (docs/unimeter.md): off unless a port is set. It has no
+    # authentication, so it binds loopback unless told otherwise, for one tenant.
+    unimeter_port: int | None = None
+    unimeter_host: str = "127.0.0.1"
+    unimeter_tenant: str = "default"
     # Secrets at rest (comma-separated keys; the first encrypts). The embedded SQLite store
     # makes one beside its file when unset; PostgreSQL deployments must set it.
     secret_key: SecretStr | None = None

@@ -41,6 +41,8 @@ from stripemeter_server.service.ports.stripe import StripeCredentials
 from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
+from stripemeter_server.unimeter.backend import Backend
+from stripemeter_server.unimeter.server import UnimeterConfig, UnimeterServer
 
 DESCRIPTION = """Usage metering for usage-based billing on Stripe.
 
@@ -92,9 +94,15 @@ def create_app(
                                                 settings.rate_limit_burst),
                      shared_buckets=_shared_buckets(ctx.store.dialect, settings))
 
+    unimeter = _unimeter_server(settings, ctx, committer)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if unimeter is not None:  # same loop, same services, same committer (ADR 0620)
+            await unimeter.start()
         yield
+        if unimeter is not None:
+            await unimeter.stop()
         committer.stop()
         if context is None:
             ctx.store.close()
@@ -123,6 +131,16 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 
     return app
+
+
+def _unimeter_server(settings: Settings, ctx: ServiceContext,
+                     committer: GroupCommitter) -> UnimeterServer | None:
+    """The Unimeter wire-protocol listener, when a port is configured (off by default)."""
+    if settings.unimeter_port is None:
+        return None
+    config = UnimeterConfig(settings.unimeter_host, settings.unimeter_port,
+                            settings.unimeter_tenant)
+    return UnimeterServer(Backend(ctx, committer, settings.unimeter_tenant), config)
 
 
 def _shared_buckets(dialect: str, settings: Settings) -> bool:

@@ -49,6 +49,18 @@ def serve(
     workers: int = typer.Option(
         1, help="HTTP worker processes (each runs its own group-commit writers)."
     ),
+    unimeter_port: int | None = typer.Option(
+        None, help="Also speak Unimeter's wire protocol on this port (default "
+        "STRIPEMETER_UNIMETER_PORT; off when unset). It has no authentication.",
+    ),
+    unimeter_host: str | None = typer.Option(
+        None, help="Interface of the Unimeter port (default STRIPEMETER_UNIMETER_HOST or "
+        "127.0.0.1).",
+    ),
+    unimeter_tenant: str | None = typer.Option(
+        None, help="The tenant the Unimeter port speaks for (default "
+        "STRIPEMETER_UNIMETER_TENANT or 'default').",
+    ),
 ) -> None:
     """Migrate (embedded store), bootstrap on an empty database, and serve the HTTP API."""
     import uvicorn
@@ -56,7 +68,11 @@ def serve(
     from stripemeter_server.api.app import build_context, create_app
     from stripemeter_server.api.protocol import DEFAULT_PROTOCOL
 
-    settings = Settings()
+    settings = _with_unimeter(Settings(), unimeter_port, unimeter_host, unimeter_tenant)
+    if settings.unimeter_port is not None and workers > 1:
+        typer.echo("error: the Unimeter port is served by one process; use --workers 1",
+                   err=True)
+        raise typer.Exit(2)
     logs.configure(settings.log_format)
     if workers > 1:
         _multiprocess_metrics()
@@ -114,6 +130,14 @@ def serve(
             local.stop()
 
 
+def _with_unimeter(settings: Settings, port: int | None, host: str | None,
+                   tenant: str | None) -> Settings:
+    """The command line's Unimeter options over the settings'."""
+    changes = {name: value for name, value in (("unimeter_port", port), ("unimeter_host", host),
+                                               ("unimeter_tenant", tenant)) if value is not None}
+    return settings.model_copy(update=changes) if changes else settings
+
+
 def _multiprocess_metrics() -> None:
     """A fresh directory for this run's per-process metric files, set before the HTTP
     processes start (prometheus-client reads it when they import it) and removed on exit,
@@ -166,6 +190,9 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
     console.print(f"[bold]stripemeter[/bold] on {base}  (store: {store})")
     console.print(f"API docs: {base}/docs")
     console.print(f"Dashboard: {base}/ui  (sign in with an API key)")
+    if settings.unimeter_port is not None:
+        console.print(f"Unimeter protocol: {settings.unimeter_host}:{settings.unimeter_port} "
+                      f"(tenant '{settings.unimeter_tenant}', no authentication)")
     if new_key is None:
         hint = f" ({settings.bootstrap_key[:8]}…)" if settings.bootstrap_key else ""
         console.print(

@@ -100,3 +100,19 @@ def test_current_price_has_no_aggregate_usage(client: stripe.StripeClient) -> No
         "currency": "usd", "unit_amount": 1, "product_data": {"name": "M"},
         "recurring": {"interval": "month", "usage_type": "metered"}})
     assert "aggregate_usage" not in price.recurring.to_dict()
+
+
+def test_old_version_invoice_item_takes_a_unit_amount(client: stripe.StripeClient,
+                                                      customer: Any) -> None:
+    created = client.v1.invoice_items.create(
+        params={"customer": customer.id, "quantity": 3, "unit_amount": 10, "currency": "usd"},
+        options=OLD)  # type: ignore[typeddict-unknown-key]
+    assert (created.amount, created.quantity) == (30, 3)
+
+
+def test_current_version_refuses_an_invoice_items_unit_amount(client: stripe.StripeClient,
+                                                              customer: Any) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.invoice_items.create(params={  # type: ignore[typeddict-unknown-key]
+            "customer": customer.id, "quantity": 3, "unit_amount": 10, "currency": "usd"})
+    assert refused.value.param == "unit_amount"

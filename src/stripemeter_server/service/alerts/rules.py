@@ -115,6 +115,26 @@ def delete_rule(uow: UnitOfWork, rule_id: str) -> None:
         get_rule(uow, rule_id)
 
 
+def replace_named_rules(uow: UnitOfWork, prefix: str, bodies: list[Mapping[str, object]],
+                        now: datetime) -> list[RuleView]:
+    """Make the rules whose name starts with ``prefix`` exactly ``bodies``: a definition
+    that owns its rules (a metric's thresholds) restates them all on every change. A rule
+    that stays the same is kept, with its id, so what it already fired stays fired."""
+    wanted = [rule_from_dict(body) for body in bodies]
+    kept = []
+    for record in uow.alerts.rules():
+        rule = _decode(record)
+        if rule.name is None or not rule.name.startswith(prefix):
+            continue
+        if rule in wanted:
+            wanted.remove(rule)
+            kept.append(_view(record))
+        else:
+            uow.alerts.delete_rule(record.rule_id)
+    fresh = [body for body in bodies if rule_from_dict(body) in wanted]
+    return kept + [create_rule(uow, body, now) for body in fresh]
+
+
 # --- evaluation -------------------------------------------------------------------------
 
 
@@ -240,7 +260,7 @@ def event_body(event: AlertEventRecord) -> dict[str, Any]:
 
 
 __all__ = ["RuleView", "create_rule", "delete_rule", "evaluate_alerts", "event_body",
-           "get_rule", "list_rules", "update_rule"]
+           "get_rule", "list_rules", "replace_named_rules", "update_rule"]
 
 
 def list_events(uow: UnitOfWork, *, after_seq: int, limit: int, rule_id: str | None = None,

@@ -52,6 +52,18 @@ def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Sa
     return SavedMetric(metric, created=True)
 
 
+def put_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> SavedMetric:
+    """Create the metric, or make the existing one say ``data`` (a change of how events
+    count rebuilds its counters): the upsert of protocols whose one verb is "put"."""
+    metric = metric_from_dict(data)
+    existing = uow.metrics.get(metric.code)
+    if existing is None:
+        return create_metric(uow, data, now)
+    if decode_metric(existing) == metric:
+        return SavedMetric(metric, created=False)
+    return update_metric(uow, metric.code, data, now)
+
+
 def _state(metric: Metric) -> dict[str, Any]:
     return dict(json.loads(encode_metric(metric)))
 

@@ -128,6 +128,15 @@ def query_window(
 ) -> WindowAggregates:
     """All aggregates over [start, end): from the counter when the window is exactly one
     billing period, otherwise from the ledger."""
+    metric, state, from_counter = window_state(uow, customer_ref, metric_code, start, end)
+    return _aggregates(metric, state, from_counter)
+
+
+def window_state(
+    uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime, end: datetime
+) -> tuple[Metric, CounterState, bool]:
+    """The metric, its counter state over [start, end) and whether it came from the
+    counter (the window is exactly one billing period) rather than the ledger."""
     if end <= start:
         raise ValidationError("end must be after start", code="invalid_range", field="end")
     metric = get_metric(uow, metric_code)
@@ -135,20 +144,16 @@ def query_window(
     period = period_containing(spec, start)
     if period.start == start and period.end == end:
         counter = uow.counters.get((metric_code, customer_ref, to_micros(start)))
-        return _aggregates(metric, counter.state if counter else CounterState(), True)
-    state = fold_events(
-        metric,
-        uow.events.stream(
-            EventFilter(
-                metric=metric_code,
-                customer_ref=customer_ref,
-                ts_from_us=to_micros(start),
-                ts_to_us=to_micros(end),
-                only_counting=True,
-            )
-        ),
-    )
-    return _aggregates(metric, state, False)
+        return metric, counter.state if counter else CounterState(), True
+    return metric, fold_events(metric, uow.events.stream(
+        window_filter(metric_code, customer_ref, start, end))), False
+
+
+def window_filter(metric_code: str, customer_ref: str, start: datetime,
+                  end: datetime) -> EventFilter:
+    """The events that count for one customer's metric in [start, end)."""
+    return EventFilter(metric=metric_code, customer_ref=customer_ref,
+                       ts_from_us=to_micros(start), ts_to_us=to_micros(end), only_counting=True)
 
 
 def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> WindowAggregates:

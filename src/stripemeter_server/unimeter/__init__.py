@@ -1,0 +1,1 @@
+"""Unimeter's binary wire protocol, served over our use cases (docs/unimeter.md)."""
