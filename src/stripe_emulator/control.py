@@ -20,7 +20,7 @@ _TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_cus
 def process_time(emu: Emulator) -> dict[str, Any]:
     """Run what the passage of time causes: renewals, then due finalizations."""
     from stripe_emulator.invoices import finalize_due
-    from stripe_emulator.subscriptions import renew_due
+    from stripe_emulator.sub_lifecycle import renew_due
 
     now = emu.clock.now()
     created = renew_due(emu, now)

@@ -33,9 +33,10 @@ def cents(value: Decimal) -> int:
 def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
                 period_start: int, period_end: int, auto_advance: bool,
                 billing_reason: str, subscription: str | None = None,
-                meta: dict[str, str] | None = None, description: str | None = None
-                ) -> dict[str, Any]:
-    """Create a draft invoice, emit `invoice.created` and schedule auto-finalization."""
+                meta: dict[str, str] | None = None, description: str | None = None,
+                lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Create a draft invoice (with `lines`, if given), emit `invoice.created` and schedule
+    auto-finalization."""
     who = emu.store.get("customers", customer) or {}
     invoice: dict[str, Any] = {
         **invoice_fields(),
@@ -65,9 +66,13 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
                                "paid_at": None, "voided_at": None},
         "subscription": subscription,
-        "subtotal": 0, "total": 0,
+        "subtotal": 0, "test_clock": who.get("test_clock"), "total": 0,
         "_lines": [],
     }
+    for line in lines or []:
+        line["invoice"] = invoice["id"]
+        invoice["_lines"].append(line)
+    recompute(invoice)
     if auto_advance:
         wait = NO_DELIVERY_FALLBACK if listeners(emu, "invoice.created") else 0
         invoice["automatically_finalizes_at"] = (
@@ -125,10 +130,13 @@ def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
                                                                                  deadline)
 
 
-def finalize_due(emu: Emulator, now: int) -> list[str]:
-    """Finalize every auto-advancing draft whose time has come (clock advance hook)."""
+def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]:
+    """Finalize every auto-advancing draft whose time has come (clock advance hook); only
+    the drafts of `clock`'s customers (a test clock), or of no test clock."""
     done = []
     for invoice in list(emu.store.collection("invoices").values()):
+        if invoice["test_clock"] != clock:
+            continue
         due = invoice["automatically_finalizes_at"]
         if invoice["status"] == "draft" and invoice["auto_advance"] and due is not None \
                 and due <= now:
@@ -158,8 +166,9 @@ def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
         "metadata": dict(item["metadata"]),
         "parent": {"type": "invoice_item_details", "subscription_item_details": None,
                    "invoice_item_details": {
-                       "invoice_item": item["id"], "proration": False,
-                       "proration_details": {"credited_items": None}, "subscription": None}},
+                       "invoice_item": item["id"], "proration": item["proration"],
+                       "proration_details": {"credited_items": None},
+                       "subscription": item.get("_subscription")}},
         "period": dict(item["period"]),
         "pricing": item["pricing"],
         "quantity": item["quantity"],

@@ -20,6 +20,7 @@ from stripe_emulator.forms import decimal_json, get_dict, get_int, get_str
 from stripe_emulator.meters import get_meter, meter_for_event
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.store import StateStore, new_id, public
+from stripe_emulator.test_clocks import customer_now
 
 DEDUPE_WINDOW = 86400
 PAST_LIMIT = 35 * 86400
@@ -94,14 +95,15 @@ def ingest(
     if not value.is_finite():
         raise invalid(f"Invalid value '{raw_value}' for '{value_key}': must be a number.",
                       param=f"payload[{value_key}]", code="meter_event_invalid_value")
-    ts = now if timestamp is None else timestamp
-    if ts < now - PAST_LIMIT:
+    clock_now = customer_now(emu, customer)  # a test clock's customer lives on its time
+    ts = clock_now if timestamp is None else timestamp
+    if ts < clock_now - PAST_LIMIT:
         raise invalid("The event timestamp cannot be more than 35 days in past. Expected a "
-                      f"timestamp greater than or equal to {now - PAST_LIMIT}.",
+                      f"timestamp greater than or equal to {clock_now - PAST_LIMIT}.",
                       param="timestamp", code="timestamp_too_far_in_past")
-    if ts > now + FUTURE_LIMIT:
+    if ts > clock_now + FUTURE_LIMIT:
         raise invalid("The event timestamp cannot be more than 5 minutes in the future. "
-                      f"Expected a timestamp less than or equal to {now + FUTURE_LIMIT}.",
+                      f"Expected a timestamp less than or equal to {clock_now + FUTURE_LIMIT}.",
                       param="timestamp", code="timestamp_in_future")
     ident = identifier or str(uuid.uuid4())
     previous = find_by_identifier(emu.store, ident)

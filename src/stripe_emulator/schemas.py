@@ -21,6 +21,7 @@ from stripe_emulator.params import (
     obj,
 )
 from stripe_emulator.routing import Route
+from stripe_emulator.surface_schemas import merge_into
 
 _CUSTOMER = obj(description=S, email=S, metadata=FREE, name=S, phone=S)
 _METER_EVENT = obj(event_name=S, identifier=S, payload=FREE, timestamp=S)
@@ -109,6 +110,8 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("GET", "/v1/events"): obj(type=S, types=Arr(S), **PAGE),
     ("GET", "/v1/events/{id}"): _NONE,
 }
+
+merge_into(SCHEMAS)  # the billing surface beyond metering: surface_schemas.py
 
 
 def schema_for(method: str, pattern: str) -> Obj:

@@ -1,0 +1,53 @@
+"""Declared parameters of the billing surface beyond metering (test clocks, subscription
+changes, tiered prices, previews, credits, credit notes, alerts), merged into `SCHEMAS`.
+
+`EXTENSIONS` adds parameters to routes declared in `schemas.py` (kept apart so each
+family's parameters live next to each other); `ROUTES` declares the new routes.
+"""
+
+from __future__ import annotations
+
+from stripe_emulator.params import FREE, PAGE, Arr, Obj, S, Spec, obj
+
+_TIER = obj(flat_amount=S, flat_amount_decimal=S, unit_amount=S, unit_amount_decimal=S,
+            up_to=S)
+_SUB_ITEM_CHANGE = obj(id=S, price=S, quantity=S, metadata=FREE, deleted=S, clear_usage=S)
+_PRORATION = {"proration_behavior": S, "proration_date": S}
+
+EXTENSIONS: dict[tuple[str, str], dict[str, Spec]] = {
+    ("POST", "/v1/customers"): {"test_clock": S},
+    ("GET", "/v1/customers"): {"test_clock": S},
+    ("POST", "/v1/prices"): {"billing_scheme": S, "tiers": Arr(_TIER), "tiers_mode": S,
+                             "transform_quantity": obj(divide_by=S, round=S)},
+    ("POST", "/v1/subscriptions"): {"trial_period_days": S, "trial_end": S,
+                                    "cancel_at_period_end": S, "proration_behavior": S},
+    ("DELETE", "/v1/subscriptions/{id}"): {"invoice_now": S, "prorate": S,
+                                           "cancellation_details": obj(comment=S, feedback=S)},
+}
+
+ROUTES: dict[tuple[str, str], Obj] = {
+    # test clocks
+    ("POST", "/v1/test_helpers/test_clocks"): obj(frozen_time=S, name=S),
+    ("GET", "/v1/test_helpers/test_clocks"): obj(**PAGE),
+    ("GET", "/v1/test_helpers/test_clocks/{id}"): obj(),
+    ("DELETE", "/v1/test_helpers/test_clocks/{id}"): obj(),
+    ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): obj(frozen_time=S),
+    # subscription changes and items
+    ("POST", "/v1/subscriptions/{id}"): obj(
+        items=Arr(_SUB_ITEM_CHANGE), cancel_at_period_end=S, cancel_at=S, metadata=FREE,
+        description=S, trial_end=S, **_PRORATION),
+    ("POST", "/v1/subscription_items"): obj(
+        subscription=S, price=S, quantity=S, metadata=FREE, **_PRORATION),
+    ("GET", "/v1/subscription_items"): obj(subscription=S, **PAGE),
+    ("GET", "/v1/subscription_items/{id}"): obj(),
+    ("POST", "/v1/subscription_items/{id}"): obj(
+        price=S, quantity=S, metadata=FREE, **_PRORATION),
+    ("DELETE", "/v1/subscription_items/{id}"): obj(clear_usage=S, **_PRORATION),
+}
+
+
+def merge_into(schemas: dict[tuple[str, str], Obj]) -> None:
+    """Add the surface's routes and parameter extensions to the route table."""
+    for route, extra in EXTENSIONS.items():
+        schemas[route] = Obj({**schemas[route].fields, **extra})
+    schemas.update(ROUTES)
