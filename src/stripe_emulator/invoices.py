@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from stripe_emulator.credits import apply_credits, restore_credits
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import (
     get_bool,
@@ -104,6 +105,7 @@ def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
 
 
 def finalize(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
+    apply_credits(emu, invoice, now)  # billing credits reduce metered lines (credits.py)
     invoice["status"] = "open"
     invoice["status_transitions"]["finalized_at"] = now
     invoice["effective_at"] = now
@@ -292,6 +294,7 @@ def void_invoice(req: Req) -> Any:
         raise invalid("Only open invoices can be voided.", code="invoice_not_editable")
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = req.now
+    restore_credits(req.emu, invoice, req.now)
     emit(req.emu, "invoice.voided", render(req.emu, invoice))
     return render(req.emu, invoice)
 

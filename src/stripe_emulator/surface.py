@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from stripe_emulator import sub_changes, test_clocks
+from stripe_emulator import credits, sub_changes, test_clocks
 from stripe_emulator.routing import Router
 
 
 def register(router: Router) -> None:
-    for module in (test_clocks, sub_changes):
+    for module in (test_clocks, sub_changes, credits):
         module.register(router)

@@ -43,6 +43,23 @@ ROUTES: dict[tuple[str, str], Obj] = {
     ("POST", "/v1/subscription_items/{id}"): obj(
         price=S, quantity=S, metadata=FREE, **_PRORATION),
     ("DELETE", "/v1/subscription_items/{id}"): obj(clear_usage=S, **_PRORATION),
+    # billing credits
+    ("POST", "/v1/billing/credit_grants"): obj(
+        amount=obj(monetary=obj(currency=S, value=S), type=S),
+        applicability_config=obj(scope=obj(price_type=S, prices=Arr(obj(id=S)))),
+        category=S, customer=S, effective_at=S, expires_at=S, metadata=FREE, name=S,
+        priority=S),
+    ("GET", "/v1/billing/credit_grants"): obj(customer=S, **PAGE),
+    ("GET", "/v1/billing/credit_grants/{id}"): obj(),
+    ("POST", "/v1/billing/credit_grants/{id}"): obj(expires_at=S, metadata=FREE),
+    ("POST", "/v1/billing/credit_grants/{id}/expire"): obj(),
+    ("POST", "/v1/billing/credit_grants/{id}/void"): obj(),
+    ("GET", "/v1/billing/credit_balance_summary"): obj(
+        customer=S, filter=obj(type=S, credit_grant=S, applicability_scope=obj(
+            price_type=S, prices=Arr(obj(id=S))))),
+    ("GET", "/v1/billing/credit_balance_transactions"): obj(
+        credit_grant=S, customer=S, **PAGE),
+    ("GET", "/v1/billing/credit_balance_transactions/{id}"): obj(),
 }
 
 

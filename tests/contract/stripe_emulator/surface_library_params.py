@@ -24,4 +24,22 @@ SURFACE_LIBRARY_PARAMS = {
         "_subscription_item_update_params:SubscriptionItemUpdateParams",
     ("DELETE", "/v1/subscription_items/{id}"):
         "_subscription_item_delete_params:SubscriptionItemDeleteParams",
+    ("POST", "/v1/billing/credit_grants"):
+        "billing._credit_grant_create_params:CreditGrantCreateParams",
+    ("GET", "/v1/billing/credit_grants"): "billing._credit_grant_list_params:CreditGrantListParams",
+    ("GET", "/v1/billing/credit_grants/{id}"):
+        "billing._credit_grant_retrieve_params:CreditGrantRetrieveParams",
+    ("POST", "/v1/billing/credit_grants/{id}"):
+        "billing._credit_grant_update_params:CreditGrantUpdateParams",
+    ("POST", "/v1/billing/credit_grants/{id}/expire"):
+        "billing._credit_grant_expire_params:CreditGrantExpireParams",
+    ("POST", "/v1/billing/credit_grants/{id}/void"):
+        "billing._credit_grant_void_grant_params:CreditGrantVoidGrantParams",
+    ("GET", "/v1/billing/credit_balance_summary"):
+        "billing._credit_balance_summary_retrieve_params:CreditBalanceSummaryRetrieveParams",
+    ("GET", "/v1/billing/credit_balance_transactions"):
+        "billing._credit_balance_transaction_list_params:CreditBalanceTransactionListParams",
+    ("GET", "/v1/billing/credit_balance_transactions/{id}"):
+        "billing._credit_balance_transaction_retrieve_params:"
+        "CreditBalanceTransactionRetrieveParams",
 }
