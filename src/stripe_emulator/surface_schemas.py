@@ -43,6 +43,12 @@ ROUTES: dict[tuple[str, str], Obj] = {
     ("POST", "/v1/subscription_items/{id}"): obj(
         price=S, quantity=S, metadata=FREE, **_PRORATION),
     ("DELETE", "/v1/subscription_items/{id}"): obj(clear_usage=S, **_PRORATION),
+    # previews
+    ("POST", "/v1/invoices/create_preview"): obj(
+        customer=S, subscription=S, currency=S,
+        subscription_details=obj(
+            items=Arr(_SUB_ITEM_CHANGE), cancel_at_period_end=S, cancel_at=S,
+            cancel_now=S, trial_end=S, **_PRORATION)),
     # billing credits
     ("POST", "/v1/billing/credit_grants"): obj(
         amount=obj(monetary=obj(currency=S, value=S), type=S),

@@ -42,4 +42,6 @@ SURFACE_LIBRARY_PARAMS = {
     ("GET", "/v1/billing/credit_balance_transactions/{id}"):
         "billing._credit_balance_transaction_retrieve_params:"
         "CreditBalanceTransactionRetrieveParams",
+    ("POST", "/v1/invoices/create_preview"):
+        "_invoice_create_preview_params:InvoiceCreatePreviewParams",
 }
