@@ -70,6 +70,7 @@ class Emulator:
         self.control = Router()
         control.register(self.control)
         control_drift.register(self.control)
+        surface.register_control(self.control)
         self.delivery = webhooks.Deliverer(self)
 
     # -- helpers -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from stripe_emulator.credits import apply_credits, restore_credits
+from stripe_emulator.customer_balance import apply_balance
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import (
     get_bool,
@@ -106,19 +107,23 @@ def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
 
 def finalize(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
     apply_credits(emu, invoice, now)  # billing credits reduce metered lines (credits.py)
+    apply_balance(emu, invoice)  # then the customer's balance (customer_balance.py)
     invoice["status"] = "open"
     invoice["status_transitions"]["finalized_at"] = now
     invoice["effective_at"] = now
-    invoice["ending_balance"] = 0
     invoice["automatically_finalizes_at"] = None
     count = int(emu.store.extra.get("invoice_number", 0)) + 1
     emu.store.extra["invoice_number"] = count
     invoice["number"] = f"EMU-{count:06d}"
     emit(emu, "invoice.finalized", render(emu, invoice))
-    if invoice["total"] == 0:
+    if invoice["amount_due"] == 0:
         invoice["status"] = "paid"
         invoice["status_transitions"]["paid_at"] = now
         emit(emu, "invoice.paid", render(emu, invoice))
+    else:
+        from stripe_emulator.invoice_ops import attempt_automatic_payment
+
+        attempt_automatic_payment(emu, invoice, now)
 
 
 def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
@@ -275,13 +280,16 @@ def finalize_invoice(req: Req) -> Any:
 
 
 def pay_invoice(req: Req) -> Any:
+    from stripe_emulator.invoice_ops import check_payment
+
     invoice = get_invoice(req, req.path_params["id"])
-    if invoice["status"] != "open":
+    if invoice["status"] not in ("open", "uncollectible"):
         raise invalid("Only open invoices can be paid.", code="invoice_not_editable")
+    check_payment(req.emu, invoice, req.now, get_bool(req.params, "paid_out_of_band", False))
     invoice["status"] = "paid"
     invoice["attempted"] = True
     invoice["attempt_count"] += 1
-    invoice["amount_paid"] = invoice["total"]
+    invoice["amount_paid"] = invoice["amount_due"]
     invoice["amount_remaining"] = 0
     invoice["status_transitions"]["paid_at"] = req.now
     emit(req.emu, "invoice.paid", render(req.emu, invoice))
@@ -290,7 +298,7 @@ def pay_invoice(req: Req) -> Any:
 
 def void_invoice(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
-    if invoice["status"] != "open":
+    if invoice["status"] not in ("open", "uncollectible"):
         raise invalid("Only open invoices can be voided.", code="invoice_not_editable")
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = req.now

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from stripe_emulator import credits, previews, sub_changes, test_clocks
+from stripe_emulator import (
+    credit_notes,
+    credits,
+    customer_balance,
+    invoice_ops,
+    previews,
+    sub_changes,
+    test_clocks,
+)
 from stripe_emulator.routing import Router
 
 
 def register(router: Router) -> None:
-    for module in (test_clocks, sub_changes, credits):
+    for module in (test_clocks, sub_changes, credits, customer_balance, credit_notes,
+                   invoice_ops):
         module.register(router)
     # `POST /v1/invoices/create_preview` must win over `POST /v1/invoices/{id}`, which
     # was registered first: routes match in order, so the literal one goes to the front.
     previews.register(router)
     router.routes.insert(0, router.routes.pop())
+
+
+def register_control(router: Router) -> None:
+    """Control-surface routes of the billing surface (not part of Stripe's API)."""
+    invoice_ops.register_control(router)

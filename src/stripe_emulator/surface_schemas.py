@@ -14,6 +14,12 @@ _TIER = obj(flat_amount=S, flat_amount_decimal=S, unit_amount=S, unit_amount_dec
 _SUB_ITEM_CHANGE = obj(id=S, price=S, quantity=S, metadata=FREE, deleted=S, clear_usage=S)
 _PRORATION = {"proration_behavior": S, "proration_date": S}
 
+_CREDIT_NOTE = obj(
+    invoice=S, amount=S, credit_amount=S, refund_amount=S, out_of_band_amount=S, memo=S,
+    metadata=FREE, reason=S,
+    lines=Arr(obj(type=S, invoice_line_item=S, amount=S, quantity=S, unit_amount=S,
+                  unit_amount_decimal=S, description=S, metadata=FREE)))
+
 EXTENSIONS: dict[tuple[str, str], dict[str, Spec]] = {
     ("POST", "/v1/customers"): {"test_clock": S},
     ("GET", "/v1/customers"): {"test_clock": S},
@@ -49,6 +55,27 @@ ROUTES: dict[tuple[str, str], Obj] = {
         subscription_details=obj(
             items=Arr(_SUB_ITEM_CHANGE), cancel_at_period_end=S, cancel_at=S,
             cancel_now=S, trial_end=S, **_PRORATION)),
+    # customer balance transactions
+    ("POST", "/v1/customers/{id}/balance_transactions"): obj(
+        amount=S, currency=S, description=S, metadata=FREE),
+    ("GET", "/v1/customers/{id}/balance_transactions"): obj(**PAGE),
+    ("GET", "/v1/customers/{id}/balance_transactions/{txn}"): obj(),
+    ("POST", "/v1/customers/{id}/balance_transactions/{txn}"): obj(
+        description=S, metadata=FREE),
+    # credit notes
+    ("POST", "/v1/credit_notes"): _CREDIT_NOTE,
+    ("GET", "/v1/credit_notes/preview"): _CREDIT_NOTE,
+    ("GET", "/v1/credit_notes/preview/lines"): obj(**_CREDIT_NOTE.fields, **PAGE),
+    ("GET", "/v1/credit_notes"): obj(customer=S, invoice=S, **PAGE),
+    ("GET", "/v1/credit_notes/{id}"): obj(),
+    ("GET", "/v1/credit_notes/{id}/lines"): obj(**PAGE),
+    ("POST", "/v1/credit_notes/{id}/void"): obj(),
+    # invoice operations
+    ("POST", "/v1/invoices/{id}/mark_uncollectible"): obj(),
+    ("POST", "/v1/invoices/{id}/lines/{line}"): obj(
+        amount=S, description=S, discountable=S, metadata=FREE, period=obj(start=S, end=S),
+        pricing=obj(price=S), quantity=S, quantity_decimal=S),
+    ("DELETE", "/v1/invoiceitems/{id}"): obj(),
     # billing credits
     ("POST", "/v1/billing/credit_grants"): obj(
         amount=obj(monetary=obj(currency=S, value=S), type=S),

@@ -44,4 +44,28 @@ SURFACE_LIBRARY_PARAMS = {
         "CreditBalanceTransactionRetrieveParams",
     ("POST", "/v1/invoices/create_preview"):
         "_invoice_create_preview_params:InvoiceCreatePreviewParams",
+    ("POST", "/v1/customers/{id}/balance_transactions"):
+        "_customer_balance_transaction_create_params:CustomerBalanceTransactionCreateParams",
+    ("GET", "/v1/customers/{id}/balance_transactions"):
+        "_customer_balance_transaction_list_params:CustomerBalanceTransactionListParams",
+    ("GET", "/v1/customers/{id}/balance_transactions/{txn}"):
+        "_customer_balance_transaction_retrieve_params:"
+        "CustomerBalanceTransactionRetrieveParams",
+    ("POST", "/v1/customers/{id}/balance_transactions/{txn}"):
+        "_customer_balance_transaction_update_params:CustomerBalanceTransactionUpdateParams",
+    ("POST", "/v1/credit_notes"): "_credit_note_create_params:CreditNoteCreateParams",
+    ("GET", "/v1/credit_notes/preview"): "_credit_note_preview_params:CreditNotePreviewParams",
+    ("GET", "/v1/credit_notes/preview/lines"):
+        "_credit_note_preview_lines_params:CreditNotePreviewLinesParams",
+    ("GET", "/v1/credit_notes"): "_credit_note_list_params:CreditNoteListParams",
+    ("GET", "/v1/credit_notes/{id}"): "_credit_note_retrieve_params:CreditNoteRetrieveParams",
+    ("GET", "/v1/credit_notes/{id}/lines"):
+        "_credit_note_list_lines_params:CreditNoteListLinesParams",
+    ("POST", "/v1/credit_notes/{id}/void"):
+        "_credit_note_void_credit_note_params:CreditNoteVoidCreditNoteParams",
+    ("POST", "/v1/invoices/{id}/mark_uncollectible"):
+        "_invoice_mark_uncollectible_params:InvoiceMarkUncollectibleParams",
+    ("POST", "/v1/invoices/{id}/lines/{line}"):
+        "_invoice_line_item_update_params:InvoiceLineItemUpdateParams",
+    ("DELETE", "/v1/invoiceitems/{id}"): "_invoice_item_delete_params:InvoiceItemDeleteParams",
 }
