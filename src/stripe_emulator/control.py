@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 P = "/_emulator"
 _TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_customers",
-            "meter_event_concurrency_per_customer", "invoice_finalize_grace")
+            "meter_event_concurrency_per_customer", "invoice_finalize_grace",
+            "async_meter_errors")
 
 
 def process_time(emu: Emulator) -> dict[str, Any]:

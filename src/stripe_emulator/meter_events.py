@@ -66,6 +66,9 @@ def ingest(
     if not payload:
         raise missing_param("payload")
     meter = meter_for_event(req, event_name)
+    if meter is None and emu.config.async_meter_errors:
+        return _deferred(req, None, "no_meter", f"No active meter was found for event_name "
+                         f"'{event_name}'.", event_name, payload, identifier, timestamp)
     if meter is None:
         raise invalid(f"No active meter was found for event_name '{event_name}'.",
                       param="event_name", code="no_meter")
@@ -79,6 +82,10 @@ def ingest(
         raise invalid(f"Missing required field '{customer_key}' in payload.",
                       param=f"payload[{customer_key}]", code="meter_event_no_customer_defined")
     customer = str(customer)
+    if emu.config.async_meter_errors and emu.store.get("customers", customer) is None:
+        return _deferred(req, meter, "meter_event_customer_not_found",
+                         f"No such customer: '{customer}'", event_name, payload, identifier,
+                         timestamp)
     if emu.config.require_known_customers and emu.store.get("customers", customer) is None:
         raise invalid(f"No such customer: '{customer}'", param=f"payload[{customer_key}]",
                       code="meter_event_customer_not_found")
@@ -129,7 +136,24 @@ def ingest(
     }
     emu.store.put("meter_events", event["_id"], event)
     _identifier_index(emu.store)[ident] = event["_id"]
+    from stripe_emulator.alerts import check_alerts
+
+    check_alerts(emu, meter, customer)  # billing alerts (alerts.py)
     return event
+
+
+def _deferred(req: Req, meter: dict[str, Any] | None, code: str, message: str,
+              event_name: str, payload: dict[str, Any], identifier: str | None,
+              timestamp: int | None) -> dict[str, Any]:
+    """Accept (not store) an event Stripe would refuse later, and queue the error report."""
+    from stripe_emulator.event_destinations import report_meter_error
+
+    ident = identifier or str(uuid.uuid4())
+    report_meter_error(req.emu, meter, code, message, ident)
+    return {"object": "billing.meter_event", "created": req.now, "event_name": event_name,
+            "identifier": ident, "livemode": False,
+            "payload": {str(k): str(v) for k, v in payload.items()},
+            "timestamp": req.now if timestamp is None else timestamp}
 
 
 def cancel(req: Req, event_name: str | None, identifier: str | None, source: str

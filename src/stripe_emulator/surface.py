@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from stripe_emulator import (
+    alerts,
     credit_notes,
     credits,
     customer_balance,
+    event_destinations,
     invoice_ops,
     previews,
     sub_changes,
@@ -16,7 +18,7 @@ from stripe_emulator.routing import Router
 
 def register(router: Router) -> None:
     for module in (test_clocks, sub_changes, credits, customer_balance, credit_notes,
-                   invoice_ops):
+                   invoice_ops, alerts, event_destinations):
         module.register(router)
     # `POST /v1/invoices/create_preview` must win over `POST /v1/invoices/{id}`, which
     # was registered first: routes match in order, so the literal one goes to the front.

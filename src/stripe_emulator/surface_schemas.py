@@ -76,6 +76,26 @@ ROUTES: dict[tuple[str, str], Obj] = {
         amount=S, description=S, discountable=S, metadata=FREE, period=obj(start=S, end=S),
         pricing=obj(price=S), quantity=S, quantity_decimal=S),
     ("DELETE", "/v1/invoiceitems/{id}"): obj(),
+    # billing alerts
+    ("POST", "/v1/billing/alerts"): obj(
+        alert_type=S, title=S, usage_threshold=obj(
+            filters=Arr(obj(customer=S, type=S)), gte=S, meter=S, recurrence=S)),
+    ("GET", "/v1/billing/alerts"): obj(alert_type=S, meter=S, **PAGE),
+    ("GET", "/v1/billing/alerts/{id}"): obj(),
+    ("POST", "/v1/billing/alerts/{id}/activate"): obj(),
+    ("POST", "/v1/billing/alerts/{id}/deactivate"): obj(),
+    ("POST", "/v1/billing/alerts/{id}/archive"): obj(),
+    # v2 event destinations and events (JSON bodies, no expand)
+    ("POST", "/v2/core/event_destinations"): obj(
+        name=S, description=S, enabled_events=Arr(S), event_payload=S, metadata=FREE,
+        type=S, webhook_endpoint=obj(url=S), include=Arr(S)),
+    ("GET", "/v2/core/event_destinations"): obj(include=Arr(S), limit=S),
+    ("GET", "/v2/core/event_destinations/{id}"): obj(include=Arr(S)),
+    ("DELETE", "/v2/core/event_destinations/{id}"): obj(),
+    ("POST", "/v2/core/event_destinations/{id}/enable"): obj(),
+    ("POST", "/v2/core/event_destinations/{id}/disable"): obj(),
+    ("GET", "/v2/core/events"): obj(object_id=S, types=Arr(S), limit=S),
+    ("GET", "/v2/core/events/{id}"): obj(),
     # billing credits
     ("POST", "/v1/billing/credit_grants"): obj(
         amount=obj(monetary=obj(currency=S, value=S), type=S),

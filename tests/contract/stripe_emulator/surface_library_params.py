@@ -68,4 +68,27 @@ SURFACE_LIBRARY_PARAMS = {
     ("POST", "/v1/invoices/{id}/lines/{line}"):
         "_invoice_line_item_update_params:InvoiceLineItemUpdateParams",
     ("DELETE", "/v1/invoiceitems/{id}"): "_invoice_item_delete_params:InvoiceItemDeleteParams",
+    ("POST", "/v1/billing/alerts"): "billing._alert_create_params:AlertCreateParams",
+    ("GET", "/v1/billing/alerts"): "billing._alert_list_params:AlertListParams",
+    ("GET", "/v1/billing/alerts/{id}"): "billing._alert_retrieve_params:AlertRetrieveParams",
+    ("POST", "/v1/billing/alerts/{id}/activate"):
+        "billing._alert_activate_params:AlertActivateParams",
+    ("POST", "/v1/billing/alerts/{id}/deactivate"):
+        "billing._alert_deactivate_params:AlertDeactivateParams",
+    ("POST", "/v1/billing/alerts/{id}/archive"):
+        "billing._alert_archive_params:AlertArchiveParams",
+    ("POST", "/v2/core/event_destinations"):
+        "v2.core._event_destination_create_params:EventDestinationCreateParams",
+    ("GET", "/v2/core/event_destinations"):
+        "v2.core._event_destination_list_params:EventDestinationListParams",
+    ("GET", "/v2/core/event_destinations/{id}"):
+        "v2.core._event_destination_retrieve_params:EventDestinationRetrieveParams",
+    ("DELETE", "/v2/core/event_destinations/{id}"):
+        "v2.core._event_destination_delete_params:EventDestinationDeleteParams",
+    ("POST", "/v2/core/event_destinations/{id}/enable"):
+        "v2.core._event_destination_enable_params:EventDestinationEnableParams",
+    ("POST", "/v2/core/event_destinations/{id}/disable"):
+        "v2.core._event_destination_disable_params:EventDestinationDisableParams",
+    ("GET", "/v2/core/events"): "v2.core._event_list_params:EventListParams",
+    ("GET", "/v2/core/events/{id}"): "v2.core._event_retrieve_params:EventRetrieveParams",
 }
