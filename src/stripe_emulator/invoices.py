@@ -142,7 +142,7 @@ def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]
     the drafts of `clock`'s customers (a test clock), or of no test clock."""
     done = []
     for invoice in list(emu.store.collection("invoices").values()):
-        if invoice["test_clock"] != clock:
+        if invoice.get("test_clock") != clock:
             continue
         due = invoice["automatically_finalizes_at"]
         if invoice["status"] == "draft" and invoice["auto_advance"] and due is not None \

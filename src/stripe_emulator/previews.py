@@ -31,6 +31,9 @@ def _subscription(req: Req, customer: str | None) -> dict[str, Any] | None:
         sub: dict[str, Any] | None = req.emu.store.get("subscriptions", sub_id)
         if sub is None:
             raise not_found("subscription", sub_id, param="subscription")
+        if sub["status"] not in LIVE:
+            raise invalid("The subscription is canceled: it has no upcoming invoice.",
+                          param="subscription", code="invoice_upcoming_none")
         if customer is not None and sub["customer"] != customer:
             raise invalid("The subscription belongs to a different customer.",
                           param="subscription")
@@ -52,7 +55,7 @@ def _apply_details(req: Req, sub: dict[str, Any], details: dict[str, Any], now: 
         if not isinstance(raw, dict):
             raise invalid("Invalid object", param=f"subscription_details[items][{index}]")
         _apply_change(req, sub, raw, index, now, prorate)
-    _cancel_flags(sub, details, now)
+    _cancel_flags(req.emu, sub, details, now)
     if get_bool(details, "cancel_now", False):
         if prorate:
             from stripe_emulator.prorations import prorate_change

@@ -8,7 +8,7 @@ Every change that moves money goes through `prorations.py`; every change emits
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import get_bool, get_dict, get_int, get_str, metadata
@@ -17,10 +17,13 @@ from stripe_emulator.prorations import behavior, prorate_change, proration_time
 from stripe_emulator.routing import Reply, Req, Router, list_envelope
 from stripe_emulator.shapes import plan_from_price, subscription_item_fields
 from stripe_emulator.store import new_id, public
-from stripe_emulator.sub_lifecycle import items_of, pending_items, render_sub
+from stripe_emulator.sub_lifecycle import items_of, pending_items, render_sub, set_period
 from stripe_emulator.sub_lines import cycle_lines
 from stripe_emulator.test_clocks import customer_now
 from stripe_emulator.webhooks import emit
+
+if TYPE_CHECKING:
+    from stripe_emulator.engine import Emulator
 
 LIVE = ("active", "trialing", "past_due", "incomplete")
 
@@ -151,7 +154,7 @@ def invoice_now(req: Req, sub: dict[str, Any], now: int, reason: str,
     return invoice
 
 
-def _cancel_flags(sub: dict[str, Any], p: dict[str, Any], now: int) -> None:
+def _cancel_flags(emu: Emulator, sub: dict[str, Any], p: dict[str, Any], now: int) -> None:
     if "cancel_at_period_end" in p:
         wanted = get_bool(p, "cancel_at_period_end", False)
         sub["cancel_at_period_end"] = wanted
@@ -165,7 +168,7 @@ def _cancel_flags(sub: dict[str, Any], p: dict[str, Any], now: int) -> None:
         sub["cancel_at"] = at
         sub["canceled_at"] = None if at is None else now
         if at is not None and sub["current_period_end"] > at:
-            sub["current_period_end"] = at
+            set_period(emu, sub, sub["current_period_start"], at)
 
 
 def update_subscription(req: Req) -> Any:
@@ -185,7 +188,7 @@ def update_subscription(req: Req) -> Any:
         if not isinstance(raw, dict):
             raise invalid("Invalid object", param=f"items[{index}]")
         _apply_change(req, sub, raw, index, when, prorate)
-    _cancel_flags(sub, p, now)
+    _cancel_flags(req.emu, sub, p, now)
     if "description" in p:
         sub["description"] = get_str(p, "description")
     if get_str(p, "trial_end") == "now" and sub["status"] == "trialing":
@@ -195,7 +198,7 @@ def update_subscription(req: Req) -> Any:
     if chosen == "always_invoice" and raw_items:
         invoice_now(req, sub, now, "subscription_update")
     view = render_sub(req.emu, sub)
-    changed = {k: before[k] for k in view if view[k] != before.get(k)}
+    changed = {k: before.get(k) for k in view if view[k] != before.get(k)}
     emit(req.emu, "customer.subscription.updated", view, changed)
     if get_str(p, "trial_end") == "now":
         from stripe_emulator.sub_lifecycle import renew_due

@@ -77,12 +77,15 @@ def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any
     """Apply a trial, then bill the opening invoice (finalized at once, as Stripe does for
     automatically charged subscriptions)."""
     sub["test_clock"] = customer_clock(emu, sub["customer"])
-    sub["cancel_at_period_end"] = str(params.get("cancel_at_period_end")).lower() == "true"
     trial_end = trial_end_from(params, now)
     if trial_end is not None:
         sub.update(status="trialing", trial_start=now, trial_end=trial_end,
                    billing_cycle_anchor=trial_end, _periods=[[now, trial_end]])
         set_period(emu, sub, now, trial_end)
+    if str(params.get("cancel_at_period_end")).lower() == "true":
+        sub.update(cancel_at_period_end=True, cancel_at=sub["current_period_end"],
+                   canceled_at=now)
+        sub["cancellation_details"]["reason"] = "cancellation_requested"
     lines = opening_lines(sub, items_of(emu, sub), start=now, end=sub["current_period_end"],
                           invoice_id=None, trial=trial_end is not None)
     invoice = new_invoice(emu, sub["customer"], sub["currency"], created=now,

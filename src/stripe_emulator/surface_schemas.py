@@ -11,7 +11,7 @@ from stripe_emulator.params import FREE, PAGE, Arr, Obj, S, Spec, obj
 
 _TIER = obj(flat_amount=S, flat_amount_decimal=S, unit_amount=S, unit_amount_decimal=S,
             up_to=S)
-_SUB_ITEM_CHANGE = obj(id=S, price=S, quantity=S, metadata=FREE, deleted=S, clear_usage=S)
+_SUB_ITEM_CHANGE = obj(id=S, price=S, quantity=S, metadata=FREE, deleted=S)
 _PRORATION = {"proration_behavior": S, "proration_date": S}
 
 _CREDIT_NOTE = obj(
@@ -48,10 +48,10 @@ ROUTES: dict[tuple[str, str], Obj] = {
     ("GET", "/v1/subscription_items/{id}"): obj(),
     ("POST", "/v1/subscription_items/{id}"): obj(
         price=S, quantity=S, metadata=FREE, **_PRORATION),
-    ("DELETE", "/v1/subscription_items/{id}"): obj(clear_usage=S, **_PRORATION),
+    ("DELETE", "/v1/subscription_items/{id}"): obj(**_PRORATION),
     # previews
     ("POST", "/v1/invoices/create_preview"): obj(
-        customer=S, subscription=S, currency=S,
+        customer=S, subscription=S,
         subscription_details=obj(
             items=Arr(_SUB_ITEM_CHANGE), cancel_at_period_end=S, cancel_at=S,
             cancel_now=S, trial_end=S, **_PRORATION)),

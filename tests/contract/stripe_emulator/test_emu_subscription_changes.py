@@ -208,3 +208,24 @@ def test_renewal_emits_subscription_updated(client: stripe.StripeClient,
     event = client.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
     assert (event.data.object.latest_invoice, event.data.object["items"].data[0]
             .current_period_end) == (created[0], MAR_15)
+
+
+def test_cancel_at_period_end_at_creation_sets_cancel_at(client: stripe.StripeClient,
+                                                         customer: Any, seat: Any) -> None:
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": seat.id}], "cancel_at_period_end": True})
+    assert (sub.cancel_at_period_end, sub.cancel_at) == (True, FEB_15)
+
+
+def test_a_subscription_ending_bills_its_last_periods_usage(
+    client: stripe.StripeClient, server: EmulatorServer, customer: Any, meter: Any
+) -> None:
+    price = _price(client, 3, recurring={"interval": "month", "usage_type": "metered",
+                                         "meter": meter.id})
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": price.id}], "cancel_at_period_end": True})
+    send_event(client, customer.id, "7", timestamp=T0 + 60)
+    preview = client.v1.invoices.create_preview(params={"subscription": sub.id})
+    created = _advance(server, FEB_15 - T0)["invoices_created"]
+    assert (preview.total, client.v1.invoices.retrieve(created[0]).total,
+            client.v1.subscriptions.retrieve(sub.id).status) == (21, 21, "canceled")
