@@ -131,6 +131,10 @@ def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
     invoice = emu.store.get("invoices", invoice_id)
     if invoice is None or invoice["status"] != "draft" or not invoice["auto_advance"]:
         return
+    if invoice.get("test_clock"):  # a test clock's invoice finalizes on the clock's time
+        from stripe_emulator.test_clocks import customer_now
+
+        now = customer_now(emu, invoice["customer"])
     deadline = now + emu.config.invoice_finalize_grace
     current = invoice["automatically_finalizes_at"]
     invoice["automatically_finalizes_at"] = deadline if current is None else min(current,

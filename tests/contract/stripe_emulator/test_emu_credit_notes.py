@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import stripe
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stripe_emulator import EmulatorServer
 
@@ -170,3 +172,31 @@ def test_a_failing_customers_renewal_fails_its_automatic_attempt(
     renewal = client.v1.invoices.retrieve(created["invoices_created"][0])
     assert (renewal.status, renewal.attempt_count, renewal.next_payment_attempt is not None
             ) == ("open", 1, True)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=st.lists(st.integers(min_value=1, max_value=1500), min_size=1, max_size=5))
+def test_credit_notes_never_credit_more_than_the_invoice(
+    client: stripe.StripeClient, server: EmulatorServer, amounts: list[int]
+) -> None:
+    server.control("POST", "/reset")
+    customer = client.v1.customers.create(params={"name": "Prop"})
+    invoice = _open_invoice_of(client, customer, 2700)
+    issued = 0
+    for amount in amounts:
+        try:
+            client.v1.credit_notes.create(params={"invoice": invoice.id, "amount": amount})
+            issued += amount
+        except stripe.InvalidRequestError:
+            assert issued + amount > 2700
+    after = client.v1.invoices.retrieve(invoice.id)
+    assert (issued <= 2700, after.pre_payment_credit_notes_amount, after.amount_due) == (
+        True, issued, 2700 - issued)
+
+
+def _open_invoice_of(client: stripe.StripeClient, customer: Any, amount: int) -> Any:
+    draft = client.v1.invoices.create(params={"customer": customer.id})
+    client.v1.invoice_items.create(params={"customer": customer.id, "invoice": draft.id,
+                                           "amount": amount, "currency": "usd"})
+    return client.v1.invoices.finalize_invoice(draft.id)

@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from stripe_emulator import EmulatorServer
-from tests.contract.stripe_emulator.stripe_emulator_support import T0, send_event
+from tests.contract.stripe_emulator.stripe_emulator_support import T0, Receiver, send_event
 
 MAR_1 = 1772323200  # 2026-03-01T00:00:00Z
 APR_1 = 1775001600
@@ -149,3 +149,19 @@ def test_meter_event_timestamps_follow_the_customers_clock(
     with pytest.raises(stripe.InvalidRequestError) as caught:
         send_event(client, clocked.id, "1", timestamp=T0)
     assert caught.value.code == "timestamp_too_far_in_past"
+
+
+def test_a_clocked_draft_finalizes_an_hour_after_delivery_on_the_clocks_time(
+    client: stripe.StripeClient, server: EmulatorServer, receiver: Receiver, clock: Any,
+    clocked: Any
+) -> None:
+    client.v1.webhook_endpoints.create(params={"url": receiver.url,
+                                               "enabled_events": ["invoice.created"]})
+    sub = _subscribe(client, clocked.id)
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": APR_1})
+    server.control("POST", "/webhooks/deliver")
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": APR_1 + 3599})
+    early = client.v1.invoices.list(params={"subscription": sub.id}).data[0].status
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": APR_1 + 3600})
+    late = client.v1.invoices.list(params={"subscription": sub.id}).data[0].status
+    assert (early, late) == ("draft", "open")
