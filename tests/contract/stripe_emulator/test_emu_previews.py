@@ -147,3 +147,31 @@ def test_previews_always_agree_with_the_renewal(
     preview = _preview(client, sub, subscription_details={"items": change})
     client.v1.subscriptions.update(sub.id, params={"items": change})
     assert preview.total == _renewal_total(client, server, FEB_15 + 3600)
+
+
+def test_preview_renewal_and_a_full_credit_note_agree(client: stripe.StripeClient,
+                                                      server: EmulatorServer) -> None:
+    """Tiers, a credit grant and prorations on one invoice: the preview, the renewal and a
+    credit note of everything creditable all come to the same total."""
+    customer, sub = _setup(client)
+    client.v1.billing.credit_grants.create(params={
+        "customer": customer.id, "applicability_config": {"scope": {"price_type": "metered"}},
+        "amount": {"type": "monetary", "monetary": {"currency": "usd", "value": 450}}})
+    send_event(client, customer.id, "777", timestamp=T0 + 60)
+    server.control("POST", "/clock/set", {"at": T0 + HALF})
+    client.v1.subscriptions.update(sub.id, params={
+        "items": [{"id": sub["items"].data[0].id, "quantity": 4}]})
+    preview = _preview(client, sub)
+    created = server.control("POST", "/clock/set", {"at": FEB_15 + 3600})["invoices_created"]
+    invoice = client.v1.invoices.retrieve(created[-1])
+    lines = client.v1.invoices.line_items.list(invoice.id, params={"limit": 100}).data
+    left, credit_lines = invoice.total, []  # a proration credit line makes the invoice
+    for li in lines:                        # total less than its positive lines
+        amount = min(left, li.amount - sum(c.amount for c in li.pretax_credit_amounts or []))
+        if amount > 0:
+            credit_lines.append({"type": "invoice_line_item", "invoice_line_item": li.id,
+                                 "amount": amount})
+            left -= amount
+    note = client.v1.credit_notes.create(params={"invoice": invoice.id,
+                                                 "lines": credit_lines})
+    assert preview.total == invoice.total == note.total
