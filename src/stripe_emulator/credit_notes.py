@@ -16,7 +16,7 @@ from stripe_emulator.customer_balance import record
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import get_decimal, get_int, get_str, metadata
 from stripe_emulator.invoices import render
-from stripe_emulator.pricing import cents
+from stripe_emulator.pricing import MAX_AMOUNT, cents
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.store import new_id, public
 from stripe_emulator.test_clocks import customer_now
@@ -55,6 +55,8 @@ def _invoice_line(req: Req, invoice: dict[str, Any], raw: dict[str, Any], where:
                       param=f"{where}[invoice_line_item]")
     amount = get_int(raw, "amount")
     quantity = get_int(raw, "quantity")
+    if quantity is not None and not 0 < quantity <= MAX_AMOUNT:
+        raise invalid("quantity must be positive and at most 10^12.", param=f"{where}[quantity]")
     unit = Decimal(line["pricing"]["unit_amount_decimal"] or 0) if line.get("pricing") \
         else None
     if amount is None:
@@ -76,6 +78,9 @@ def _custom_line(raw: dict[str, Any], where: str) -> dict[str, Any]:
         raise invalid("A custom line needs unit_amount.", param=f"{where}[unit_amount]",
                       code="parameter_missing")
     quantity = get_int(raw, "quantity") or 1
+    if not (0 <= unit <= MAX_AMOUNT and 0 < quantity <= MAX_AMOUNT):
+        raise invalid("unit_amount and quantity must be positive and at most 10^12.",
+                      param=f"{where}[unit_amount]")
     description = get_str(raw, "description", required=True)
     return _base_line("custom_line_item", cents(unit * quantity), description, quantity,
                       unit, None)

@@ -146,6 +146,8 @@ def _scope(p: dict[str, Any]) -> dict[str, Any]:
     if prices:
         if not isinstance(prices, list):
             raise invalid("Invalid array", param="applicability_config[scope][prices]")
+        if not all(isinstance(p_, dict) for p_ in prices):
+            raise invalid("Invalid object", param="applicability_config[scope][prices]")
         return {"price_type": None,
                 "prices": [{"id": get_str(p_, "id", required=True)} for p_ in prices]}
     if price_type != "metered":

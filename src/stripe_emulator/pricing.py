@@ -14,6 +14,7 @@ from stripe_emulator.errors import invalid
 from stripe_emulator.forms import get_decimal, get_dict, get_int, get_str
 
 MAX_TIERS = 250
+MAX_AMOUNT = Decimal(10) ** 12  # bounds every parsed amount (no huge-integer arithmetic)
 
 
 def cents(value: Decimal) -> int:
@@ -29,10 +30,14 @@ def _amount_pair(raw: dict[str, Any], key: str, where: str) -> tuple[int | None,
         raise invalid(f"You may only specify one of {key} and {key}_decimal.",
                       param=f"{where}[{key}]")
     if whole is not None:
+        if whole > MAX_AMOUNT:
+            raise invalid(f"Invalid {key}: too large.", param=f"{where}[{key}]")
         if whole < 0:
             raise invalid(f"Invalid {key}: must be non-negative.", param=f"{where}[{key}]")
         return whole, str(whole)
     if exact is not None:
+        if exact > MAX_AMOUNT:
+            raise invalid(f"Invalid {key}_decimal: too large.", param=f"{where}[{key}_decimal]")
         if exact < 0:
             raise invalid(f"Invalid {key}_decimal: must be non-negative.",
                           param=f"{where}[{key}_decimal]")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from stripe_emulator.engine import Emulator
 
 LIVE = ("active", "trialing", "past_due", "incomplete")
+MAX_QUANTITY = 10**12
 
 
 def merge_metadata(target: dict[str, str], update: dict[str, str]) -> None:
@@ -67,12 +68,13 @@ def _price(req: Req, price_id: str | None, param: str, sub: dict[str, Any]
     return price
 
 
-def _quantity(raw: dict[str, Any], param: str, default: int) -> int:
+def item_quantity(raw: dict[str, Any], param: str, default: int) -> int:
+    """A subscription item's quantity: a whole number from 0 to 10^12."""
     quantity = get_int(raw, "quantity")
     if quantity is None:
         return default
-    if quantity < 0:
-        raise invalid("Invalid quantity: must be non-negative.", param=param)
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise invalid("Invalid quantity: must be between 0 and 10^12.", param=param)
     return quantity
 
 
@@ -95,7 +97,7 @@ def _apply_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int
     item_id = get_str(raw, "id")
     if item_id is None:
         price = _price(req, get_str(raw, "price"), f"{where}[price]", sub)
-        item = new_item(req, sub, price, _quantity(raw, f"{where}[quantity]", 1),
+        item = new_item(req, sub, price, item_quantity(raw, f"{where}[quantity]", 1),
                         metadata(raw), when)
         if prorate:
             prorate_change(req.emu, sub, item["id"], None, (price, item["quantity"]), when)
@@ -110,7 +112,7 @@ def _apply_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int
         return
     price = before[0] if get_str(raw, "price") is None else \
         public(_price(req, get_str(raw, "price"), f"{where}[price]", sub))
-    quantity = _quantity(raw, f"{where}[quantity]", item["quantity"])
+    quantity = item_quantity(raw, f"{where}[quantity]", item["quantity"])
     merge_metadata(item["metadata"], metadata(raw))
     if (price["id"], quantity) == (before[0]["id"], before[1]):
         return

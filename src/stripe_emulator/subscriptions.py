@@ -17,7 +17,7 @@ from stripe_emulator.shapes import (
     subscription_item_fields,
 )
 from stripe_emulator.store import new_id, public
-from stripe_emulator.sub_changes import cancel_subscription
+from stripe_emulator.sub_changes import cancel_subscription, item_quantity
 from stripe_emulator.sub_lifecycle import render_sub, start_subscription
 from stripe_emulator.sub_lines import records_total
 from stripe_emulator.test_clocks import customer_now
@@ -37,11 +37,14 @@ def create_subscription(req: Req) -> Any:
         raise invalid("Missing required param: items.", param="items")
     prices = []
     for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            raise invalid("Invalid object", param=f"items[{index}]")
         price = emu.store.get("prices", str(raw.get("price")))
         if price is None or price["recurring"] is None:
             raise invalid(f"items[{index}][price] must be an existing recurring price.",
                           param=f"items[{index}][price]")
-        prices.append((price, int(raw.get("quantity") or 1), metadata(raw)))
+        prices.append((price, item_quantity(raw, f"items[{index}][quantity]", 1),
+                       metadata(raw)))
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
