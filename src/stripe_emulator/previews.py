@@ -14,10 +14,10 @@ from typing import Any
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import get_bool, get_dict, get_str
 from stripe_emulator.invoices import finalize, new_invoice, render
-from stripe_emulator.prorations import behavior
+from stripe_emulator.prorations import behavior, prorate_change
 from stripe_emulator.routing import Req, Router
 from stripe_emulator.store import new_id
-from stripe_emulator.sub_changes import _apply_change, _cancel_flags, invoice_now
+from stripe_emulator.sub_changes import apply_item_change, cancel_flags, invoice_now
 from stripe_emulator.sub_lifecycle import items_of, renew_once
 from stripe_emulator.test_clocks import customer_now
 
@@ -54,12 +54,10 @@ def _apply_details(req: Req, sub: dict[str, Any], details: dict[str, Any], now: 
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, dict):
             raise invalid("Invalid object", param=f"subscription_details[items][{index}]")
-        _apply_change(req, sub, raw, index, now, prorate)
-    _cancel_flags(req.emu, sub, details, now)
+        apply_item_change(req, sub, raw, index, now, prorate)
+    cancel_flags(req.emu, sub, details, now)
     if get_bool(details, "cancel_now", False):
         if prorate:
-            from stripe_emulator.prorations import prorate_change
-
             for item in items_of(req.emu, sub):
                 prorate_change(req.emu, sub, item["id"], (item["price"], item["quantity"]),
                                None, now)

@@ -91,8 +91,10 @@ def new_item(req: Req, sub: dict[str, Any], price: dict[str, Any], quantity: int
     return item
 
 
-def _apply_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int,
-                  when: int, prorate: bool) -> None:
+def apply_item_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int,
+                      when: int, prorate: bool) -> None:
+    """One `items[index]` entry: add an item (no `id`), delete one (`deleted`), or change
+    its price / quantity / metadata, prorating from `when` if asked."""
     where = f"items[{index}]"
     item_id = get_str(raw, "id")
     if item_id is None:
@@ -156,7 +158,8 @@ def invoice_now(req: Req, sub: dict[str, Any], now: int, reason: str,
     return invoice
 
 
-def _cancel_flags(emu: Emulator, sub: dict[str, Any], p: dict[str, Any], now: int) -> None:
+def cancel_flags(emu: Emulator, sub: dict[str, Any], p: dict[str, Any], now: int) -> None:
+    """`cancel_at_period_end` and `cancel_at`, as an update or a preview gives them."""
     if "cancel_at_period_end" in p:
         wanted = get_bool(p, "cancel_at_period_end", False)
         sub["cancel_at_period_end"] = wanted
@@ -189,8 +192,8 @@ def update_subscription(req: Req) -> Any:
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, dict):
             raise invalid("Invalid object", param=f"items[{index}]")
-        _apply_change(req, sub, raw, index, when, prorate)
-    _cancel_flags(req.emu, sub, p, now)
+        apply_item_change(req, sub, raw, index, when, prorate)
+    cancel_flags(req.emu, sub, p, now)
     if "description" in p:
         sub["description"] = get_str(p, "description")
     if get_str(p, "trial_end") == "now" and sub["status"] == "trialing":
@@ -248,7 +251,7 @@ def _item_change(req: Req, sub: dict[str, Any], raw: dict[str, Any]) -> Any:
     now = customer_now(req.emu, sub["customer"])
     chosen = behavior(req.params)
     when = proration_time(req.params, sub, now)
-    _apply_change(req, sub, raw, 0, when, chosen != "none" and sub["status"] != "trialing")
+    apply_item_change(req, sub, raw, 0, when, chosen != "none" and sub["status"] != "trialing")
     if chosen == "always_invoice":
         invoice_now(req, sub, now, "subscription_update")
     emit(req.emu, "customer.subscription.updated", render_sub(req.emu, sub),

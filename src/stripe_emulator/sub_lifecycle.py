@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from stripe_emulator.errors import invalid
 from stripe_emulator.forms import get_int, get_str
-from stripe_emulator.invoices import finalize, item_line, new_invoice, render
+from stripe_emulator.invoices import finalize, item_line, new_invoice
 from stripe_emulator.periods import next_boundary
 from stripe_emulator.store import public
 from stripe_emulator.sub_lines import cycle_lines, opening_lines
@@ -115,8 +115,6 @@ def _boundary_invoice(emu: Emulator, sub: dict[str, Any], start: int, end: int,
                           lines=lines + [item_line(i, "") for i in pending])
     for item in pending:
         item["invoice"] = invoice["id"]
-    for line in invoice["_lines"]:
-        line["invoice"] = invoice["id"]
     return invoice
 
 
@@ -170,7 +168,3 @@ def renew_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]:
             if invoice_id is not None:
                 created.append(invoice_id)
     return created
-
-
-def invoice_view(emu: Emulator, invoice_id: str) -> dict[str, Any]:
-    return render(emu, emu.store.get("invoices", invoice_id))
