@@ -9,6 +9,7 @@ what the renewal then bills, tiers, prorations and credits included.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from stripe_emulator.errors import invalid, not_found
@@ -127,14 +128,26 @@ def _pending_only(req: Req, customer: str) -> dict[str, Any]:
     return invoice
 
 
+# What a preview never writes: usage, its indexes and the request log. Leaving them out of
+# the rehearsal's snapshot keeps a preview's cost independent of how much usage is stored.
+UNTOUCHED = frozenset({"meter_events", "meter_event_adjustments", "meter_event_sessions",
+                       "usage_records", "idempotency"})
+UNTOUCHED_EXTRA = frozenset({"identifier_index"})
+
+
 def create_preview(req: Req) -> Any:
     store = req.emu.store
-    saved = store.snapshot()
+    saved = {name: copy.deepcopy(items) for name, items in store.data.items()
+             if name not in UNTOUCHED}
+    saved_extra = {k: copy.deepcopy(v) for k, v in store.extra.items()
+                   if k not in UNTOUCHED_EXTRA}
     try:
         invoice = _preview(req)
         view = render(req.emu, invoice)
     finally:
-        store.restore(saved)
+        store.data.update(saved)
+        store.extra = {**{k: v for k, v in store.extra.items() if k in UNTOUCHED_EXTRA},
+                       **saved_extra}
     view.update(id="upcoming_" + new_id("in"), number=None, status="draft",
                 status_transitions={"finalized_at": None, "marked_uncollectible_at": None,
                                     "paid_at": None, "voided_at": None},
