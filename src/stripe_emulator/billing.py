@@ -14,10 +14,12 @@ from stripe_emulator.forms import (
     metadata,
     req_str,
 )
+from stripe_emulator.pricing import price_scheme
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.search import search_customers
 from stripe_emulator.shapes import customer_fields, price_fields, product_fields
 from stripe_emulator.store import new_id, public
+from stripe_emulator.test_clocks import attachable_clock
 from stripe_emulator.webhooks import emit
 
 
@@ -47,6 +49,7 @@ def create_customer(req: Req) -> Any:
         "metadata": metadata(p),
         "name": get_str(p, "name"),
         "phone": get_str(p, "phone"),
+        "test_clock": attachable_clock(req.emu, get_str(p, "test_clock")),
     }
     req.emu.store.put("customers", customer["id"], customer)
     emit(req.emu, "customer.created", public(customer))
@@ -76,7 +79,9 @@ def update_customer(req: Req) -> Any:
 
 def list_customers(req: Req) -> Any:
     email = get_str(req.params, "email")
-    items = [c for c in _newest_first(req, "customers") if email is None or c["email"] == email]
+    clock = get_str(req.params, "test_clock")
+    items = [c for c in _newest_first(req, "customers") if email in (None, c["email"])
+             and clock in (None, c["test_clock"])]
     return list_envelope(items, "/v1/customers", req.params)
 
 
@@ -146,12 +151,13 @@ def create_price(req: Req) -> Any:
         product_id = new_product(req, product_data)["id"]
     elif req.emu.store.get("products", product_id) is None:
         raise not_found("product", product_id, param="product")
+    scheme = price_scheme(p)
+    tiered = scheme["billing_scheme"] == "tiered"
     unit_amount = get_int(p, "unit_amount")
     unit_decimal = get_decimal(p, "unit_amount_decimal")
-    if unit_amount is None and unit_decimal is None:
+    if unit_amount is None and unit_decimal is None and not tiered:
         raise invalid("Missing required param: unit_amount.", param="unit_amount")
-    if unit_decimal is None:
-        assert unit_amount is not None
+    if unit_decimal is None and unit_amount is not None:
         unit_decimal = get_decimal({"v": str(unit_amount)}, "v")
     recurring_in = get_dict(p, "recurring")
     recurring = None
@@ -185,8 +191,10 @@ def create_price(req: Req) -> Any:
         "product": product_id,
         "recurring": recurring,
         "type": "recurring" if recurring else "one_time",
-        "unit_amount": int(unit_decimal) if unit_decimal == int(unit_decimal) else None,
-        "unit_amount_decimal": str(unit_decimal),
+        "unit_amount": None if unit_decimal is None or unit_decimal != int(unit_decimal)
+        else int(unit_decimal),
+        "unit_amount_decimal": None if unit_decimal is None else str(unit_decimal),
+        **scheme,
     }
     req.emu.store.put("prices", price["id"], price)
     return public(price)

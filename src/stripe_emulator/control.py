@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 
 P = "/_emulator"
 _TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_customers",
-            "meter_event_concurrency_per_customer", "invoice_finalize_grace")
+            "meter_event_concurrency_per_customer", "invoice_finalize_grace",
+            "async_meter_errors")
 
 
 def process_time(emu: Emulator) -> dict[str, Any]:
     """Run what the passage of time causes: renewals, then due finalizations."""
     from stripe_emulator.invoices import finalize_due
-    from stripe_emulator.subscriptions import renew_due
+    from stripe_emulator.sub_lifecycle import renew_due
 
     now = emu.clock.now()
     created = renew_due(emu, now)

@@ -20,6 +20,7 @@ from stripe_emulator import (
     meter_events,
     meters,
     subscriptions,
+    surface,
     v2,
     webhooks,
 )
@@ -63,12 +64,13 @@ class Emulator:
         self.idempotency = IdempotencyCache(self.store, config.idempotency_ttl)
         self.router = Router()
         for module in (billing, meters, meter_events, v2, subscriptions, invoices,
-                       invoice_items, webhooks):
+                       invoice_items, webhooks, surface):
             module.register(self.router)
         check_coverage(self.router.routes)
         self.control = Router()
         control.register(self.control)
         control_drift.register(self.control)
+        surface.register_control(self.control)
         self.delivery = webhooks.Deliverer(self)
 
     # -- helpers -----------------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from stripe_emulator.credits import apply_credits, restore_credits
+from stripe_emulator.customer_balance import apply_balance
 from stripe_emulator.errors import invalid, not_found
 from stripe_emulator.forms import (
     get_bool,
@@ -33,9 +35,10 @@ def cents(value: Decimal) -> int:
 def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
                 period_start: int, period_end: int, auto_advance: bool,
                 billing_reason: str, subscription: str | None = None,
-                meta: dict[str, str] | None = None, description: str | None = None
-                ) -> dict[str, Any]:
-    """Create a draft invoice, emit `invoice.created` and schedule auto-finalization."""
+                meta: dict[str, str] | None = None, description: str | None = None,
+                lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Create a draft invoice (with `lines`, if given), emit `invoice.created` and schedule
+    auto-finalization."""
     who = emu.store.get("customers", customer) or {}
     invoice: dict[str, Any] = {
         **invoice_fields(),
@@ -65,9 +68,13 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
                                "paid_at": None, "voided_at": None},
         "subscription": subscription,
-        "subtotal": 0, "total": 0,
+        "subtotal": 0, "test_clock": who.get("test_clock"), "total": 0,
         "_lines": [],
     }
+    for line in lines or []:
+        line["invoice"] = invoice["id"]
+        invoice["_lines"].append(line)
+    recompute(invoice)
     if auto_advance:
         wait = NO_DELIVERY_FALLBACK if listeners(emu, "invoice.created") else 0
         invoice["automatically_finalizes_at"] = (
@@ -99,19 +106,24 @@ def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
 
 
 def finalize(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
+    apply_credits(emu, invoice, now)  # billing credits reduce metered lines (credits.py)
+    apply_balance(emu, invoice)  # then the customer's balance (customer_balance.py)
     invoice["status"] = "open"
     invoice["status_transitions"]["finalized_at"] = now
     invoice["effective_at"] = now
-    invoice["ending_balance"] = 0
     invoice["automatically_finalizes_at"] = None
     count = int(emu.store.extra.get("invoice_number", 0)) + 1
     emu.store.extra["invoice_number"] = count
     invoice["number"] = f"EMU-{count:06d}"
     emit(emu, "invoice.finalized", render(emu, invoice))
-    if invoice["total"] == 0:
+    if invoice["amount_due"] == 0:
         invoice["status"] = "paid"
         invoice["status_transitions"]["paid_at"] = now
         emit(emu, "invoice.paid", render(emu, invoice))
+    else:
+        from stripe_emulator.invoice_ops import attempt_automatic_payment
+
+        attempt_automatic_payment(emu, invoice, now)
 
 
 def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
@@ -119,16 +131,23 @@ def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
     invoice = emu.store.get("invoices", invoice_id)
     if invoice is None or invoice["status"] != "draft" or not invoice["auto_advance"]:
         return
+    if invoice.get("test_clock"):  # a test clock's invoice finalizes on the clock's time
+        from stripe_emulator.test_clocks import customer_now
+
+        now = customer_now(emu, invoice["customer"])
     deadline = now + emu.config.invoice_finalize_grace
     current = invoice["automatically_finalizes_at"]
     invoice["automatically_finalizes_at"] = deadline if current is None else min(current,
                                                                                  deadline)
 
 
-def finalize_due(emu: Emulator, now: int) -> list[str]:
-    """Finalize every auto-advancing draft whose time has come (clock advance hook)."""
+def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]:
+    """Finalize every auto-advancing draft whose time has come (clock advance hook); only
+    the drafts of `clock`'s customers (a test clock), or of no test clock."""
     done = []
     for invoice in list(emu.store.collection("invoices").values()):
+        if invoice.get("test_clock") != clock:
+            continue
         due = invoice["automatically_finalizes_at"]
         if invoice["status"] == "draft" and invoice["auto_advance"] and due is not None \
                 and due <= now:
@@ -158,8 +177,9 @@ def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
         "metadata": dict(item["metadata"]),
         "parent": {"type": "invoice_item_details", "subscription_item_details": None,
                    "invoice_item_details": {
-                       "invoice_item": item["id"], "proration": False,
-                       "proration_details": {"credited_items": None}, "subscription": None}},
+                       "invoice_item": item["id"], "proration": item["proration"],
+                       "proration_details": {"credited_items": None},
+                       "subscription": item.get("_subscription")}},
         "period": dict(item["period"]),
         "pricing": item["pricing"],
         "quantity": item["quantity"],
@@ -264,13 +284,16 @@ def finalize_invoice(req: Req) -> Any:
 
 
 def pay_invoice(req: Req) -> Any:
+    from stripe_emulator.invoice_ops import check_payment
+
     invoice = get_invoice(req, req.path_params["id"])
-    if invoice["status"] != "open":
+    if invoice["status"] not in ("open", "uncollectible"):
         raise invalid("Only open invoices can be paid.", code="invoice_not_editable")
+    check_payment(req.emu, invoice, req.now, get_bool(req.params, "paid_out_of_band", False))
     invoice["status"] = "paid"
     invoice["attempted"] = True
     invoice["attempt_count"] += 1
-    invoice["amount_paid"] = invoice["total"]
+    invoice["amount_paid"] = invoice["amount_due"]
     invoice["amount_remaining"] = 0
     invoice["status_transitions"]["paid_at"] = req.now
     emit(req.emu, "invoice.paid", render(req.emu, invoice))
@@ -279,10 +302,11 @@ def pay_invoice(req: Req) -> Any:
 
 def void_invoice(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
-    if invoice["status"] != "open":
+    if invoice["status"] not in ("open", "uncollectible"):
         raise invalid("Only open invoices can be voided.", code="invoice_not_editable")
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = req.now
+    restore_credits(req.emu, invoice, req.now)
     emit(req.emu, "invoice.voided", render(req.emu, invoice))
     return render(req.emu, invoice)
 

@@ -20,6 +20,7 @@ from stripe_emulator.forms import decimal_json, get_dict, get_int, get_str
 from stripe_emulator.meters import get_meter, meter_for_event
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.store import StateStore, new_id, public
+from stripe_emulator.test_clocks import customer_now
 
 DEDUPE_WINDOW = 86400
 PAST_LIMIT = 35 * 86400
@@ -65,6 +66,9 @@ def ingest(
     if not payload:
         raise missing_param("payload")
     meter = meter_for_event(req, event_name)
+    if meter is None and emu.config.async_meter_errors:
+        return _deferred(req, None, "no_meter", f"No active meter was found for event_name "
+                         f"'{event_name}'.", event_name, payload, identifier, timestamp)
     if meter is None:
         raise invalid(f"No active meter was found for event_name '{event_name}'.",
                       param="event_name", code="no_meter")
@@ -78,6 +82,10 @@ def ingest(
         raise invalid(f"Missing required field '{customer_key}' in payload.",
                       param=f"payload[{customer_key}]", code="meter_event_no_customer_defined")
     customer = str(customer)
+    if emu.config.async_meter_errors and emu.store.get("customers", customer) is None:
+        return _deferred(req, meter, "meter_event_customer_not_found",
+                         f"No such customer: '{customer}'", event_name, payload, identifier,
+                         timestamp)
     if emu.config.require_known_customers and emu.store.get("customers", customer) is None:
         raise invalid(f"No such customer: '{customer}'", param=f"payload[{customer_key}]",
                       code="meter_event_customer_not_found")
@@ -94,14 +102,15 @@ def ingest(
     if not value.is_finite():
         raise invalid(f"Invalid value '{raw_value}' for '{value_key}': must be a number.",
                       param=f"payload[{value_key}]", code="meter_event_invalid_value")
-    ts = now if timestamp is None else timestamp
-    if ts < now - PAST_LIMIT:
+    clock_now = customer_now(emu, customer)  # a test clock's customer lives on its time
+    ts = clock_now if timestamp is None else timestamp
+    if ts < clock_now - PAST_LIMIT:
         raise invalid("The event timestamp cannot be more than 35 days in past. Expected a "
-                      f"timestamp greater than or equal to {now - PAST_LIMIT}.",
+                      f"timestamp greater than or equal to {clock_now - PAST_LIMIT}.",
                       param="timestamp", code="timestamp_too_far_in_past")
-    if ts > now + FUTURE_LIMIT:
+    if ts > clock_now + FUTURE_LIMIT:
         raise invalid("The event timestamp cannot be more than 5 minutes in the future. "
-                      f"Expected a timestamp less than or equal to {now + FUTURE_LIMIT}.",
+                      f"Expected a timestamp less than or equal to {clock_now + FUTURE_LIMIT}.",
                       param="timestamp", code="timestamp_in_future")
     ident = identifier or str(uuid.uuid4())
     previous = find_by_identifier(emu.store, ident)
@@ -127,7 +136,24 @@ def ingest(
     }
     emu.store.put("meter_events", event["_id"], event)
     _identifier_index(emu.store)[ident] = event["_id"]
+    from stripe_emulator.alerts import check_alerts
+
+    check_alerts(emu, meter, customer)  # billing alerts (alerts.py)
     return event
+
+
+def _deferred(req: Req, meter: dict[str, Any] | None, code: str, message: str,
+              event_name: str, payload: dict[str, Any], identifier: str | None,
+              timestamp: int | None) -> dict[str, Any]:
+    """Accept (not store) an event Stripe would refuse later, and queue the error report."""
+    from stripe_emulator.event_destinations import report_meter_error
+
+    ident = identifier or str(uuid.uuid4())
+    report_meter_error(req.emu, meter, code, message, ident)
+    return {"object": "billing.meter_event", "created": req.now, "event_name": event_name,
+            "identifier": ident, "livemode": False,
+            "payload": {str(k): str(v) for k, v in payload.items()},
+            "timestamp": req.now if timestamp is None else timestamp}
 
 
 def cancel(req: Req, event_name: str | None, identifier: str | None, source: str

@@ -21,6 +21,7 @@ from stripe_emulator.params import (
     obj,
 )
 from stripe_emulator.routing import Route
+from stripe_emulator.surface_schemas import merge_into
 
 _CUSTOMER = obj(description=S, email=S, metadata=FREE, name=S, phone=S)
 _METER_EVENT = obj(event_name=S, identifier=S, payload=FREE, timestamp=S)
@@ -74,7 +75,6 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("GET", "/v1/subscriptions"): obj(customer=S, price=S, status=S, **PAGE),
     ("GET", "/v1/subscriptions/{id}"): _NONE,
     ("DELETE", "/v1/subscriptions/{id}"): _NONE,
-    ("GET", "/v1/subscription_items/{id}"): _NONE,
     ("POST", "/v1/subscription_items/{id}/usage_records"): obj(
         quantity=S, timestamp=S, action=S),
     ("GET", "/v1/subscription_items/{id}/usage_record_summaries"): obj(**PAGE),
@@ -111,6 +111,8 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("GET", "/v1/events"): obj(type=S, types=Arr(S), **PAGE),
     ("GET", "/v1/events/{id}"): _NONE,
 }
+
+merge_into(SCHEMAS)  # the billing surface beyond metering: surface_schemas.py
 
 
 def schema_for(method: str, pattern: str) -> Obj:

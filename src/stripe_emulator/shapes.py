@@ -109,11 +109,12 @@ def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": price["id"], "object": "plan", "active": price["active"],
         "amount": price["unit_amount"], "amount_decimal": price["unit_amount_decimal"],
-        "billing_scheme": "per_unit", "created": price["created"],
+        "billing_scheme": price.get("billing_scheme", "per_unit"), "created": price["created"],
         "currency": price["currency"], "interval": recurring.get("interval"),
         "interval_count": recurring.get("interval_count"), "livemode": False,
         "metadata": price["metadata"], "meter": recurring.get("meter"),
-        "nickname": price.get("nickname"), "product": price["product"], "tiers_mode": None,
-        "transform_usage": None, "trial_period_days": None,
+        "nickname": price.get("nickname"), "product": price["product"],
+        "tiers_mode": price.get("tiers_mode"),
+        "transform_usage": price.get("transform_quantity"), "trial_period_days": None,
         "usage_type": recurring.get("usage_type"),
     }

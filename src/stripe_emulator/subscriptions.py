@@ -1,57 +1,50 @@
-"""Subscriptions (items, billing cycle anchor, renewals on clock advance) and legacy
+"""Subscriptions (creation, items, billing cycle anchor; renewals and trials live in
+`sub_lifecycle.py`, changes and cancellation in `sub_changes.py`) and legacy
 usage records for accounts pinned to an API version before 2025-03-31.basil."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from stripe_emulator.aggregation import aggregate
 from stripe_emulator.errors import StripeError, invalid, not_found
 from stripe_emulator.forms import get_int, get_str, metadata, req_str
-from stripe_emulator.invoices import add_line, cents, new_invoice
-from stripe_emulator.meter_events import usage_events
 from stripe_emulator.periods import next_boundary
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.shapes import (
-    line_fields,
     plan_from_price,
     subscription_fields,
     subscription_item_fields,
 )
 from stripe_emulator.store import new_id, public
+from stripe_emulator.sub_changes import cancel_subscription, item_quantity
+from stripe_emulator.sub_lifecycle import render_sub, start_subscription
+from stripe_emulator.sub_lines import records_total
+from stripe_emulator.test_clocks import customer_now
 from stripe_emulator.webhooks import emit
-
-if TYPE_CHECKING:
-    from stripe_emulator.engine import Emulator
 
 USAGE_RECORDS_REMOVED_IN = "2025-03-31"
 
 
-def _render(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
-    view = public(sub)
-    items = [public(emu.store.get("subscription_items", i)) for i in sub["_items"]]
-    view["items"] = {"object": "list", "data": items, "has_more": False,
-                     "total_count": len(items),
-                     "url": f"/v1/subscription_items?subscription={sub['id']}"}
-    return view
-
-
 def create_subscription(req: Req) -> Any:
-    p, emu, now = req.params, req.emu, req.now
+    p, emu = req.params, req.emu
     customer = req_str(p, "customer")
     if emu.store.get("customers", customer) is None:
         raise not_found("customer", customer, param="customer")
+    now = customer_now(emu, customer)
     raw_items = p.get("items")
     if not raw_items or not isinstance(raw_items, list):
         raise invalid("Missing required param: items.", param="items")
     prices = []
     for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            raise invalid("Invalid object", param=f"items[{index}]")
         price = emu.store.get("prices", str(raw.get("price")))
         if price is None or price["recurring"] is None:
             raise invalid(f"items[{index}][price] must be an existing recurring price.",
                           param=f"items[{index}][price]")
-        prices.append((price, int(raw.get("quantity") or 1), metadata(raw)))
+        prices.append((price, item_quantity(raw, f"items[{index}][quantity]", 1),
+                       metadata(raw)))
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
@@ -76,8 +69,9 @@ def create_subscription(req: Req) -> Any:
         emu.store.put("subscription_items", item["id"], item)
         sub["_items"].append(item["id"])
     emu.store.put("subscriptions", sub["id"], sub)
-    emit(emu, "customer.subscription.created", _render(emu, sub))
-    return _render(emu, sub)
+    start_subscription(emu, sub, p, now)
+    emit(emu, "customer.subscription.created", render_sub(emu, sub))
+    return render_sub(emu, sub)
 
 
 def _get_sub(req: Req) -> dict[str, Any]:
@@ -88,7 +82,7 @@ def _get_sub(req: Req) -> dict[str, Any]:
 
 
 def retrieve_subscription(req: Req) -> Any:
-    return _render(req.emu, _get_sub(req))
+    return render_sub(req.emu, _get_sub(req))
 
 
 def _listed(req: Req, sub: dict[str, Any]) -> bool:
@@ -103,93 +97,10 @@ def _listed(req: Req, sub: dict[str, Any]) -> bool:
 
 
 def list_subscriptions(req: Req) -> Any:
-    items = [_render(req.emu, s) for s in
+    items = [render_sub(req.emu, s) for s in
              reversed(list(req.emu.store.collection("subscriptions").values()))
              if _listed(req, s)]
     return list_envelope(items, "/v1/subscriptions", req.params)
-
-
-def cancel_subscription(req: Req) -> Any:
-    sub = _get_sub(req)
-    sub["status"] = "canceled"
-    sub["canceled_at"] = sub["ended_at"] = req.now
-    sub["cancellation_details"]["reason"] = "cancellation_requested"
-    emit(req.emu, "customer.subscription.deleted", _render(req.emu, sub))
-    return _render(req.emu, sub)
-
-
-def _records_total(emu: Emulator, item: dict[str, Any], start: int, end: int) -> Decimal:
-    by_ts: dict[int, Decimal] = {}
-    for record in emu.store.collection("usage_records").values():
-        if record["subscription_item"] == item["id"] and start <= record["timestamp"] < end:
-            by_ts[record["timestamp"]] = Decimal(record["_value"])
-    mode = (item["price"]["recurring"] or {}).get("aggregate_usage") or "sum"
-    if not by_ts:
-        return Decimal(0)
-    if mode in ("last_during_period", "last_ever"):
-        return by_ts[max(by_ts)]
-    if mode == "max":
-        return max(by_ts.values())
-    return sum(by_ts.values(), Decimal(0))
-
-
-def _usage(emu: Emulator, sub: dict[str, Any], item: dict[str, Any], start: int, end: int
-           ) -> Decimal:
-    meter_id = item["price"]["recurring"].get("meter")
-    if meter_id is None:
-        return _records_total(emu, item, start, end)
-    meter = emu.store.get("meters", meter_id)
-    if meter is None:
-        return Decimal(0)
-    events = [e for e in usage_events(emu.store, meter_id, sub["customer"])
-              if start <= e.timestamp < end]
-    return aggregate(meter["default_aggregation"]["formula"], events)
-
-
-def renew_due(emu: Emulator, now: int) -> list[str]:
-    """Roll every subscription whose period ended; each renewal creates a draft invoice."""
-    created = []
-    for sub in list(emu.store.collection("subscriptions").values()):
-        while sub["status"] == "active" and sub["current_period_end"] <= now:
-            start, end = sub["current_period_start"], sub["current_period_end"]
-            items = [emu.store.get("subscription_items", i) for i in sub["_items"]]
-            rec = items[0]["price"]["recurring"]
-            new_end = next_boundary(sub["billing_cycle_anchor"], end, rec["interval"],
-                                    rec["interval_count"])
-            invoice = new_invoice(emu, sub["customer"], sub["currency"], created=end,
-                                  period_start=start, period_end=end, auto_advance=True,
-                                  billing_reason="subscription_cycle", subscription=sub["id"])
-            for item in items:
-                price = item["price"]
-                metered = price["recurring"]["usage_type"] == "metered"
-                qty = _usage(emu, sub, item, start, end) if metered else Decimal(item["quantity"])
-                line_period = {"start": start, "end": end} if metered else \
-                    {"start": end, "end": new_end}
-                amount = cents(qty * Decimal(price["unit_amount_decimal"]))
-                add_line(invoice, {
-                    **line_fields(),
-                    "id": new_id("il"), "object": "line_item", "amount": amount,
-                    "currency": price["currency"], "invoice": invoice["id"],
-                    "parent": {"type": "subscription_item_details",
-                               "invoice_item_details": None,
-                               "subscription_item_details": {
-                                   "invoice_item": None, "proration": False,
-                                   "proration_details": {"credited_items": None},
-                                   "subscription": sub["id"], "subscription_item": item["id"]}},
-                    "period": line_period,
-                    "pricing": {"type": "price_details",
-                                "price_details": {"price": price["id"],
-                                                  "product": price["product"]},
-                                "unit_amount_decimal": price["unit_amount_decimal"]},
-                    "quantity": int(qty) if qty == int(qty) else None,
-                    "quantity_decimal": str(qty), "subscription": sub["id"], "subtotal": amount,
-                })
-                item["current_period_start"], item["current_period_end"] = end, new_end
-            sub["current_period_start"], sub["current_period_end"] = end, new_end
-            sub["_periods"].append([end, new_end])
-            sub["latest_invoice"] = invoice["id"]
-            created.append(invoice["id"])
-    return created
 
 
 # -- legacy usage records -----------------------------------------------------------------
@@ -242,7 +153,7 @@ def usage_record_summaries(req: Req) -> Any:
     sub = req.emu.store.get("subscriptions", item["subscription"])
     summaries = []
     for start, end in reversed(sub["_periods"]):
-        total = _records_total(req.emu, item, start, end)
+        total = records_total(req.emu, item, start, end)
         summaries.append({"id": f"sis_{item['id'][3:]}_{start}",
                           "object": "usage_record_summary", "invoice": None, "livemode": False,
                           "period": {"start": start, "end": end},
@@ -251,17 +162,11 @@ def usage_record_summaries(req: Req) -> Any:
                          f"/v1/subscription_items/{item['id']}/usage_record_summaries", req.params)
 
 
-def retrieve_subscription_item(req: Req) -> Any:
-    """`GET /v1/subscription_items/{id}`: how a client learns an item's price and subscription."""
-    return public(_get_item(req))
-
-
 def register(router: Router) -> None:
     router.add("POST", "/v1/subscriptions", create_subscription)
     router.add("GET", "/v1/subscriptions", list_subscriptions)
     router.add("GET", "/v1/subscriptions/{id}", retrieve_subscription)
-    router.add("DELETE", "/v1/subscriptions/{id}", cancel_subscription)
+    router.add("DELETE", "/v1/subscriptions/{id}", cancel_subscription)  # sub_changes.py
     router.add("POST", "/v1/subscription_items/{id}/usage_records", create_usage_record)
     router.add("GET", "/v1/subscription_items/{id}/usage_record_summaries",
                usage_record_summaries)
-    router.add("GET", "/v1/subscription_items/{id}", retrieve_subscription_item)

@@ -137,12 +137,17 @@ class Deliverer:
                 due = []
                 for d in emu.store.collection("deliveries").values():
                     if d["status"] == "pending" and d["next_attempt_at"] <= now:
-                        endpoint = emu.store.get("webhook_endpoints", d["endpoint"])
+                        from stripe_emulator.event_destinations import delivery_target, thin
+
+                        endpoint = emu.store.get("webhook_endpoints", d["endpoint"]) \
+                            or delivery_target(emu, d["endpoint"])  # a v2 event destination
                         event = emu.store.get("events", d["event"])
-                        if endpoint is None or event is None:
+                        v2_event = emu.store.get("v2_events", d["event"])
+                        if endpoint is None or (event is None and v2_event is None):
                             d["status"] = "failed"
                             continue
-                        body = shape(public(event), API_VERSION, emu.store)
+                        body = thin(v2_event) if event is None \
+                            else shape(public(event), API_VERSION, emu.store)
                         due.append((d["id"], endpoint["url"], endpoint["secret"], body))
             reports: list[dict[str, Any]] = []
             if not due:  # the common poll: no client (its TLS context costs milliseconds)

@@ -13,6 +13,7 @@ import pytest
 from stripe_emulator.params import Arr, Free, Legacy, Obj, Spec
 from stripe_emulator.routing import Router
 from stripe_emulator.schemas import SCHEMAS, check_coverage, schema_for
+from tests.contract.stripe_emulator.surface_library_params import SURFACE_LIBRARY_PARAMS
 
 # (method, route) → the library's params class. Legacy usage-record routes have none
 # (the library dropped them with 2025-03-31.basil) and are checked by version tests.
@@ -83,6 +84,7 @@ LIBRARY_PARAMS = {
     ("GET", "/v1/events"): "_event_list_params:EventListParams",
     ("GET", "/v1/events/{id}"): "_event_retrieve_params:EventRetrieveParams",
 }
+LIBRARY_PARAMS.update(SURFACE_LIBRARY_PARAMS)
 NO_LIBRARY_PARAMS = {("POST", "/v1/subscription_items/{id}/usage_records"),
                      ("GET", "/v1/subscription_items/{id}/usage_record_summaries")}
 # `expand` is accepted on every v1 route (and ignored); the library omits it on deletes.

@@ -86,7 +86,9 @@ def test_listing_invoices_by_subscription_works_on_the_current_version(
     client: stripe.StripeClient, renewal: Any
 ) -> None:
     listed = client.v1.invoices.list(params={"subscription": renewal[0].id})
-    assert [i.id for i in listed.data] == [renewal[1]]
+    # newest first: the renewal, then the invoice billed when the subscription was created
+    assert [(i.id, i.billing_reason) for i in listed.data] == [
+        (renewal[1], "subscription_cycle"), (renewal[0].latest_invoice, "subscription_create")]
 
 
 def test_webhook_event_payload_uses_the_current_shape(client: stripe.StripeClient,
