@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     local_stripe: str = "auto"
     local_stripe_port: int = 12111
     stripe_timeout_seconds: float = 20.0
+    # Security (docs/operations.md "Security settings"). The hosts a stored account's apiBase
+    # may name (``host`` or ``host:port``, comma-separated); the environment's
+    # STRIPEMETER_STRIPE_API_BASE and serve's local emulator are always allowed.
+    stripe_api_hosts: str = "api.stripe.com,files.stripe.com,meter-events.stripe.com"
+    # How long a replaced webhook secret stays valid (PUT /v1/stripe/account may say).
+    webhook_secret_grace_seconds: int = 86400
+    # Alert webhooks to loopback, private, link-local… addresses (refused unless true).
+    allow_private_webhooks: bool = False
     # The Stripe pusher (docs/stripe-sync.md). ``push_worker`` unset: on inside ``serve`` for
     # the embedded SQLite store, off on PostgreSQL (run ``stripemeter worker`` there).
     push_worker: bool | None = None
