@@ -53,7 +53,7 @@ def _translate(exc: stripe.StripeError) -> StripeCallError:
     if blocked:
         return StripePermanentError("Stripe: the account's API host may not be reached from "
                                     "this server (STRIPEMETER_STRIPE_API_HOSTS)",
-                                    stripe_code="stripe_host_blocked", http_status=None,
+                                    code="stripe_host_blocked", stripe_code="stripe_host_blocked",
                                     log_detail=str(exc.__cause__))
     message = f"Stripe: {_safe_message(exc, status)}"[:500]
     kind: type[StripeCallError] = StripePermanentError
