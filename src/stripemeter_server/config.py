@@ -61,7 +61,9 @@ class Settings(BaseSettings):
     push_rate_live: float = 500.0  # meter events/s per live account (Stripe allows 1000)
     push_rate_test: float = 25.0  # per test-mode account
     push_interval_seconds: float = 1.0
-    push_lease_seconds: float = 120.0
+    # A claimed push's lease, renewed every quarter of it while its worker lives: a crashed
+    # worker's pushes are taken over by another within about this long.
+    push_lease_seconds: float = 8.0
     push_full_sweep_seconds: float = 60.0
     push_retry_max_seconds: float = 600.0
     # Per-tenant rate limit defaults (token bucket; a tenant's own limits win; 0: unlimited).
