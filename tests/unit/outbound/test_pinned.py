@@ -64,17 +64,17 @@ def test_the_connection_goes_to_the_address_that_was_checked() -> None:
 
 
 def test_a_blocked_request_never_connects_and_is_categorised_blocked() -> None:
-    with webhook_receiver([200]) as receiver, pinned_client(PublicAddressGuard(),
-                                                            timeout=5) as client:
-        with pytest.raises(httpx.HTTPError) as failed:
-            client.post(receiver.url, content=b"x")
+    with webhook_receiver([200]) as receiver, \
+            pinned_client(PublicAddressGuard(), timeout=5) as client, \
+            pytest.raises(httpx.HTTPError) as failed:
+        client.post(receiver.url, content=b"x")
     assert (failure_category(failed.value), receiver.requests) == ("blocked", [])
 
 
 def test_a_closed_port_is_categorised_refused_not_described() -> None:
     with webhook_receiver([200]) as receiver:
         url = receiver.url
-    with pinned_client(PublicAddressGuard(allow_private=True), timeout=5) as client:
-        with pytest.raises(httpx.HTTPError) as failed:
-            client.post(url, content=b"x")
+    with pinned_client(PublicAddressGuard(allow_private=True), timeout=5) as client, \
+            pytest.raises(httpx.HTTPError) as failed:
+        client.post(url, content=b"x")
     assert failure_category(failed.value) == "refused"
