@@ -5,6 +5,7 @@ an unexpected shape is a 502 problem, never a 500."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -67,6 +68,16 @@ def test_an_upstream_body_is_never_echoed_to_the_client(store: Store,
     assert response.status_code in (502, 503)
     assert response.headers["content-type"] == "application/problem+json"
     assert b"INTERNAL-SECRET" not in response.content
+
+
+def test_the_upstream_body_goes_to_the_log_with_the_request_id(
+        store: Store, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="stripemeter_server.api.errors"), \
+            _upstream(502, LEAK, store, clock) as (api, _):
+        response = api.post("/v1/stripe/meters/sync")
+    logged = [r for r in caplog.records if r.getMessage().startswith("stripe call failed")]
+    assert len(logged) == 1 and "INTERNAL-SECRET" in logged[0].getMessage()
+    assert getattr(logged[0], "requestId", None) == response.json()["requestId"]
 
 
 def test_a_200_empty_object_is_a_502_problem(store: Store, clock: FrozenClock) -> None:
