@@ -80,6 +80,8 @@ def test_a_killed_pushers_work_is_finished_by_another_within_one_lease(
     # The dead worker's pushes are held for at most one lease past its death.
     assert held and all(r.lease_until_us is not None and
                         r.lease_until_us <= died_us + lease_us for r in held)
+    lapse_s = (max(r.lease_until_us or 0 for r in held) - died_us) / 1_000_000
+    print(f"\nthe dead worker's pushes were held for {lapse_s:.1f} s more")
     second = _worker(env, tmp_path / "b.log", crash=None)
     try:
         while any(r.status != "sent" for r in env.rows()):
