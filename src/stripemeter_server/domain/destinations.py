@@ -153,8 +153,11 @@ class HostAllowList:
                                              or is_local_name(destination.host))
 
     def describe(self) -> str:
-        return ", ".join(e.host if e.port is None else f"{e.host}:{e.port}"
-                         for e in self.entries) or "(none)"
+        def shown(entry: AllowedHost) -> str:
+            host = f"[{entry.host}]" if ":" in entry.host else entry.host
+            return host if entry.port is None else f"{host}:{entry.port}"
+
+        return ", ".join(shown(e) for e in self.entries) or "(none)"
 
 
 def _entry(item: str) -> AllowedHost:

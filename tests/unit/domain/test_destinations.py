@@ -76,3 +76,14 @@ def test_non_public_addresses_are_blocked(address: str) -> None:
 @pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::1111"])
 def test_public_addresses_are_not_blocked(address: str) -> None:
     assert blocked_reason(ipaddress.ip_address(address)) is None
+
+
+def test_ipv6_entries_parse_and_are_described_with_brackets() -> None:
+    listed = HostAllowList.parse("[::1]:12111,api.stripe.com")
+    assert (listed.allows(parse_destination("http://[::1]:12111/", "a")),
+            listed.describe()) == (True, "[::1]:12111, api.stripe.com")
+
+
+def test_an_invalid_allow_list_entry_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        HostAllowList.parse("api.stripe.com:http")
