@@ -25,7 +25,7 @@ lock:
 run: $(STAMP)
 	@mkdir -p data
 	@test -s data/.bootstrap-key || $(BIN)/python -c "import secrets; print('smk_' + secrets.token_urlsafe(24))" > data/.bootstrap-key
-	STRIPEMETER_BOOTSTRAP_KEY="$$(cat data/.bootstrap-key)" $(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
+	STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS="$${STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS:-true}" STRIPEMETER_BOOTSTRAP_KEY="$$(cat data/.bootstrap-key)" $(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	@bash scripts/ensure-postgres.sh

@@ -26,6 +26,7 @@ from typing import Any
 from benchmarks.config import Profile
 from benchmarks.progress import Reporter
 from stripe_emulator import EmulatorConfig, EmulatorServer
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import SystemClock
@@ -61,7 +62,8 @@ def _lag_seconds(profile: Profile) -> float:
 def _setup(store: Store, emulator: EmulatorServer, count: int) -> tuple[ServiceContext, list[str]]:
     credentials = StripeCredentials("sk_live_bench_push", api_base=emulator.url)
     ctx = ServiceContext(store=store, clock=SystemClock(),
-                         stripe=StripeAccess(environment=credentials, factory=GatewayPool()))
+                         stripe=StripeAccess(environment=credentials, factory=GatewayPool(
+                             allowed_hosts=HostAllowList.of_urls(emulator.url))))
     now = ctx.clock.now()
     with store.unit_of_work("default") as uow:
         bootstrap(uow, now, None)
@@ -69,7 +71,7 @@ def _setup(store: Store, emulator: EmulatorServer, count: int) -> tuple[ServiceC
         put_mapping(uow, {"metric": METRIC}, now)
         uow.commit()
     sync_tenant_meters(ctx, "default")
-    gateway = StripeGateway(credentials)
+    gateway = StripeGateway(credentials, allowed_hosts=HostAllowList.of_urls(emulator.url))
     refs = [str(gateway.call(lambda c, i=i: c.v1.customers.create(
         params={"name": f"bench {i}"})).id) for i in range(count)]
     return ctx, refs
@@ -106,7 +108,8 @@ def _drain(ctx: ServiceContext, worker: StripePushWorker, limit_s: float) -> flo
 
 def _exact(ctx: ServiceContext, emulator: EmulatorServer, refs: list[str],
            expected: dict[str, Decimal]) -> bool:
-    gateway = StripeGateway(StripeCredentials("sk_live_bench_push", api_base=emulator.url))
+    gateway = StripeGateway(StripeCredentials("sk_live_bench_push", api_base=emulator.url),
+                            allowed_hosts=HostAllowList.of_urls(emulator.url))
     meter = next(m for m in gateway.list_meters() if m.event_name == METRIC)
     day = int(time.time()) // 86400 * 86400
     sample = random.Random(7).sample(refs, min(50, len(refs)))

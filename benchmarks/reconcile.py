@@ -34,6 +34,7 @@ def _rss_mb() -> float:
 
 def bench(url: str, customers: int) -> dict[str, object]:
     from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
+    from stripemeter_server.domain.destinations import HostAllowList
     from stripemeter_server.domain.events import EventLimits
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.clock import FrozenClock
@@ -56,7 +57,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
     config = EmulatorConfig(clock=EmulatorClock(frozen_at=T0), auto_deliver_webhooks=False,
                             require_known_customers=False)
     with EmulatorServer(config) as emu:
-        pool = GatewayPool()
+        pool = GatewayPool(allowed_hosts=HostAllowList.of_urls(emu.url))
         credentials = StripeCredentials("sk_live_bench_reconcile", None, emu.url)
         ctx = ServiceContext(store=store, clock=FrozenClock(now),
                              stripe=StripeAccess(environment=credentials, factory=pool))

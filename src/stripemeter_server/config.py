@@ -52,13 +52,23 @@ class Settings(BaseSettings):
     local_stripe: str = "auto"
     local_stripe_port: int = 12111
     stripe_timeout_seconds: float = 20.0
+    # Security (docs/operations.md "Security settings"). The hosts a stored account's apiBase
+    # may name (``host`` or ``host:port``, comma-separated); the environment's
+    # STRIPEMETER_STRIPE_API_BASE and serve's local emulator are always allowed.
+    stripe_api_hosts: str = "api.stripe.com,files.stripe.com,meter-events.stripe.com"
+    # How long a replaced webhook secret stays valid (PUT /v1/stripe/account may say).
+    webhook_secret_grace_seconds: int = 86400
+    # Alert webhooks to loopback, private, link-local… addresses (refused unless true).
+    allow_private_webhooks: bool = False
     # The Stripe pusher (docs/stripe-sync.md). ``push_worker`` unset: on inside ``serve`` for
     # the embedded SQLite store, off on PostgreSQL (run ``stripemeter worker`` there).
     push_worker: bool | None = None
     push_rate_live: float = 500.0  # meter events/s per live account (Stripe allows 1000)
     push_rate_test: float = 25.0  # per test-mode account
     push_interval_seconds: float = 1.0
-    push_lease_seconds: float = 120.0
+    # A claimed push's lease, renewed every quarter of it while its worker lives: a crashed
+    # worker's pushes are taken over by another within about this long.
+    push_lease_seconds: float = 8.0
     push_full_sweep_seconds: float = 60.0
     push_retry_max_seconds: float = 600.0
     # Per-tenant rate limit defaults (token bucket; a tenant's own limits win; 0: unlimited).

@@ -71,7 +71,8 @@ def cluster(pg_server: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any
     store.close()
     env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",
            "STRIPEMETER_SECRET_KEY": "scale-out-test-secret-key-material",
-           "STRIPEMETER_PUSH_WORKER": "false", "STRIPEMETER_LOG_FORMAT": "json"}
+           "STRIPEMETER_PUSH_WORKER": "false", "STRIPEMETER_LOG_FORMAT": "json",
+           "STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS": "true"}  # the receiver is on 127.0.0.1
     env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     ports = [free_port(), free_port()]

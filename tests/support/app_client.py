@@ -47,12 +47,14 @@ class Client:
 
 
 @contextmanager
-def running_app(store: Store, clock: FrozenClock) -> Iterator[Client]:
-    """The app with a bootstrapped admin key of tenant ``default`` (auto-created metrics)."""
+def running_app(store: Store, clock: FrozenClock, **settings: Any) -> Iterator[Client]:
+    """The app with a bootstrapped admin key of tenant ``default`` (auto-created metrics);
+    ``settings`` override the defaults (e.g. ``allow_private_webhooks=True`` to deliver
+    alerts to a local receiver)."""
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), TEST_KEY)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
-    app = create_app(Settings(database_url=store.url), context=ctx)
+    app = create_app(Settings(database_url=store.url, **settings), context=ctx)
     with TestClient(app) as http:
         yield Client(http, store, clock)

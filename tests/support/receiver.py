@@ -21,11 +21,13 @@ class Receiver:
     url: str
     statuses: list[int]  # answers in order; the last one repeats
     requests: list[Received] = field(default_factory=list)
+    body: bytes = b""  # the body of every answer
 
 
 @contextmanager
-def webhook_receiver(statuses: list[int]) -> Iterator[Receiver]:
-    receiver = Receiver(url="", statuses=list(statuses))
+def webhook_receiver(statuses: list[int], body: bytes = b"") -> Iterator[Receiver]:
+    """Answers POST and GET with the scripted statuses and ``body``."""
+    receiver = Receiver(url="", statuses=list(statuses), body=body)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -37,8 +39,12 @@ def webhook_receiver(statuses: list[int]) -> Iterator[Receiver]:
                 index = min(len(receiver.requests), len(receiver.statuses)) - 1
                 status = receiver.statuses[index]
             self.send_response(status)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(receiver.body)))
+            self.send_header("Content-Type", "application/json")
             self.end_headers()
+            self.wfile.write(receiver.body)
+
+        do_GET = do_POST
 
         def log_message(self, format: str, *args: object) -> None:
             return

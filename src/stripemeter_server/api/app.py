@@ -32,12 +32,14 @@ from stripemeter_server.api.routes.stripe_sync import pushes
 from stripemeter_server.api.telemetry import Telemetry
 from stripemeter_server.api.ui import install_ui
 from stripemeter_server.config import Settings
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.ports.stripe import StripeCredentials
+from stripemeter_server.service.stripe_sync.accounts import AccountPolicy
 from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
@@ -79,8 +81,14 @@ def stripe_access(settings: Settings,
             settings.stripe_secret_key.get_secret_value(),
             webhook.get_secret_value() if webhook else None,
             settings.stripe_api_base)
+    hosts = HostAllowList.parse(settings.stripe_api_hosts, extra=tuple(
+        base for base in (environment.api_base if environment else None,) if base))
+    policy = AccountPolicy(allowed_hosts=hosts,
+                           webhook_grace_seconds=settings.webhook_secret_grace_seconds)
     return StripeAccess(cipher=SecretBox(keys) if keys else None, environment=environment,
-                        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds))
+                        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds,
+                                            allowed_hosts=hosts),
+                        policy=policy)
 
 
 def create_app(

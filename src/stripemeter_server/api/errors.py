@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,8 +24,11 @@ from stripemeter_server.domain.errors import (
     UnauthorizedError,
     UnavailableError,
     ValidationError,
+    WebhookEventError,
     WebhookSignatureError,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (ValidationError, 422),
@@ -37,6 +41,7 @@ STATUS_BY_ERROR: tuple[tuple[type[StripemeterError], int], ...] = (
     (UnavailableError, 503),
     (RetryableConflict, 503),
     (WebhookSignatureError, 400),
+    (WebhookEventError, 400),
     # Stripe could not be reached or refused: the gateway's fault, not the client's.
     (StripeRetryableError, 503),
     (StripeCallError, 502),
@@ -101,6 +106,8 @@ def problem(
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StripemeterError)
     status = status_for(exc)
+    if isinstance(exc, StripeCallError):
+        _log_stripe_failure(request, exc)
     errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else None
     headers = None
     if isinstance(exc, RateLimitedError):
@@ -108,6 +115,14 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     elif status == 503:
         headers = {"Retry-After": "1"}
     return problem(status, exc.code, exc.message, request=request, errors=errors, headers=headers)
+
+
+def _log_stripe_failure(request: Request, exc: StripeCallError) -> None:
+    """What Stripe (or whatever answered) said goes to the log with the request id; the
+    client gets the generic problem only."""
+    log.warning("stripe call failed: %s (%s, HTTP %s): %s", exc.code, exc.stripe_code,
+                exc.http_status, exc.log_detail or exc.message,
+                extra={"requestId": getattr(request.state, "request_id", None)})
 
 
 async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,8 @@
   route sees it; beyond that the answer is ``413`` (a declared ``Content-Length`` over the
   limit is refused without reading at all).
 * ``guard_request``: an app-wide dependency that refuses, with ``422`` naming the parameter,
-  any path or query parameter longer than an identifier or holding a NUL or an unpaired
+  any path or query parameter whose percent-escapes are not UTF-8 (the framework would
+  decode them lossily into U+FFFD), longer than an identifier or holding a NUL or an unpaired
   surrogate, and any string (key or value) of a JSON body that is longer than the free-text
   limit or holds such a character. PostgreSQL cannot store NUL and no store can encode an
   unpaired surrogate, so one rule for every string keeps both stores alike.
@@ -16,6 +17,7 @@ same bounded parsers in ``domain/events.py``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,6 +96,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def guard_request(request: Request) -> None:
     """Refuse unstorable or oversized strings in the path, the query and a JSON body."""
+    _check_percent_escapes(request)
     params = [*request.path_params.items(), *request.query_params.multi_items()]
     for name, value in params:
         for text in (name, value):
@@ -110,6 +113,40 @@ async def guard_request(request: Request) -> None:
     found_in_body = find_unsafe(body, max_length=MAX_TEXT_LENGTH)
     if found_in_body is not None:
         _refuse_field(*found_in_body)
+
+
+def _check_percent_escapes(request: Request) -> None:
+    """Percent-escapes that do not decode as UTF-8 (``%FF%FE``) are refused, naming the path
+    parameter or query key they are in, instead of being replaced by U+FFFD."""
+    raw_path: bytes = request.scope.get("raw_path") or b""
+    if b"%" in raw_path:
+        route: Any = request.scope.get("route")
+        template = str(getattr(route, "path", "")).split("/")
+        for index, segment in enumerate(raw_path.split(b"/")):
+            if not _utf8(segment):
+                name = template[index] if index < len(template) else ""
+                field = name.strip("{}").split(":")[0] if name.startswith("{") else "path"
+                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not "
+                              "UTF-8")
+    query: bytes = request.scope.get("query_string") or b""
+    if b"%" in query:
+        for pair in query.split(b"&"):
+            key, _, value = pair.partition(b"=")
+            if not _utf8(key):
+                _refuse_field("query", "invalid_encoding", "has a parameter name whose "
+                              "percent-escapes are not UTF-8")
+            if not _utf8(value):
+                field = _printable(unquote_to_bytes(key.replace(b"+", b" ")).decode())
+                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not "
+                              "UTF-8")
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _refuse_field(field: str, code: str, reason: str) -> None:

@@ -21,6 +21,7 @@ from stripemeter_server.storage.engine import masked_url
 from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 
 if TYPE_CHECKING:
+    from stripemeter_server.workers.alert_delivery import DeliveryPolicy
     from stripemeter_server.workers.reconciliation import ReconciliationWorker
 
 
@@ -36,6 +37,13 @@ def reconciliation_worker(ctx: ServiceContext, settings: Settings) -> Reconcilia
                                 schedule=settings.reconcile_schedule)
 
 
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """Alert delivery's policy: private destinations only if the operator allows them."""
+    from stripemeter_server.workers.alert_delivery import DeliveryPolicy
+
+    return DeliveryPolicy(allow_private=settings.allow_private_webhooks)
+
+
 def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool = True,
                         stripe: bool = False) -> threading.Event:
     """Start the loops in daemon threads (``serve``): alert delivery and, with ``stripe``,
@@ -47,7 +55,8 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
     stop = threading.Event()
     loops: list[tuple[str, object, float]] = []
     if alerts:
-        loops.append(("alert-delivery", AlertDeliveryWorker(ctx.store, ctx.clock), 1.0))
+        loops.append(("alert-delivery", AlertDeliveryWorker(
+            ctx.store, ctx.clock, delivery_policy(settings)), 1.0))
     if stripe:
         loops.append(("stripe-push", StripePushWorker(ctx, push_policy(settings)),
                       settings.push_interval_seconds))
@@ -86,7 +95,7 @@ def worker(
     store = ctx.store
     if settings.auto_migrate or store.dialect == "sqlite":
         store.migrate()
-    delivery = AlertDeliveryWorker(store, ctx.clock)
+    delivery = AlertDeliveryWorker(store, ctx.clock, delivery_policy(settings))
     pusher = StripePushWorker(ctx, push_policy(settings),
                               hook=crash_hook(settings.test_crash_point))
     jobs = InvoiceJobWorker(ctx)

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from stripemeter_server.domain.bounded import unsafe_reason
 from stripemeter_server.domain.canonical_json import canonicalize
 from stripemeter_server.domain.errors import EventRejected
 
@@ -58,6 +59,9 @@ def _attribute(raw: Mapping[str, Any], name: str) -> str:
     if len(value) > MAX_ATTRIBUTE_LENGTH:
         raise EventRejected(f"{name} is longer than {MAX_ATTRIBUTE_LENGTH} characters",
                             code="field_too_long", field=name)
+    reason = unsafe_reason(value)  # a lone surrogate cannot be hashed into the key
+    if reason is not None:
+        raise EventRejected(f"{name} {reason}", code="invalid_field", field=name)
     return value
 
 

@@ -16,6 +16,7 @@ error classes to HTTP statuses in exactly one table (``api/errors.py``).
     ├── RetryableConflict        (503) the store aborted a transaction to resolve contention;
     │                            the use-case runner retries the whole transaction
     ├── WebhookSignatureError    (400) a Stripe webhook's signature does not verify
+    ├── WebhookEventError        (400) a signed webhook body that cannot be taken
     └── StripeCallError          (502) a call to Stripe failed (translated by stripe/gateway.py)
         ├── StripeRetryableError     5xx, timeouts, lost connections, lock contention
         │   └── StripeRateLimitedError   429: slow down, then retry
@@ -95,16 +96,27 @@ class WebhookSignatureError(StripemeterError):
     code = "invalid_signature"
 
 
+class WebhookEventError(StripemeterError):
+    """A webhook whose signature verifies but whose body cannot be taken (not UTF-8, nested
+    too deep, an id holding NUL or an unpaired surrogate): 400, nothing recorded."""
+
+    code = "invalid_webhook_event"
+
+
 class StripeCallError(StripemeterError):
-    """A call to Stripe failed. ``stripe_code`` is Stripe's own error code, if any."""
+    """A call to Stripe failed. ``stripe_code`` is Stripe's own error code, if any;
+    ``log_detail`` is what the upstream said, for the log only (never shown to a client:
+    an upstream body may hold anything)."""
 
     code = "stripe_error"
 
-    def __init__(self, message: str, *, stripe_code: str | None = None,
-                 http_status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, code: str | None = None,
+                 stripe_code: str | None = None, http_status: int | None = None,
+                 log_detail: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.stripe_code = stripe_code
         self.http_status = http_status
+        self.log_detail = log_detail
 
 
 class StripeRetryableError(StripeCallError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from stripemeter_server.domain.errors import ConflictError
 from stripemeter_server.domain.events import EventLimits
@@ -14,20 +15,29 @@ from stripemeter_server.service.ports.stripe import (
     StripePort,
 )
 from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
-from stripemeter_server.service.stripe_sync.accounts import credentials_for
+from stripemeter_server.service.stripe_sync.accounts import (
+    AccountPolicy,
+    credentials_for,
+    webhook_secrets,
+)
 
 
 @dataclass(frozen=True)
 class StripeAccess:
     """How use cases reach a tenant's Stripe account: the cipher that opens stored secrets,
-    the environment's single-tenant account, and the factory of ports (the adapter)."""
+    the environment's single-tenant account, the factory of ports (the adapter), and the
+    operator's rules for stored accounts (API hosts, webhook secret grace)."""
 
     cipher: Cipher | None = None
     environment: StripeCredentials | None = None
     factory: StripeFactory | None = None
+    policy: AccountPolicy = field(default_factory=AccountPolicy)
 
     def credentials(self, uow: UnitOfWork) -> StripeCredentials | None:
         return credentials_for(uow, self.cipher, self.environment)
+
+    def webhook_secrets(self, uow: UnitOfWork, now: datetime) -> list[str]:
+        return webhook_secrets(uow, self.cipher, self.environment, now)
 
     def port(self, credentials: StripeCredentials) -> StripePort:
         if self.factory is None:

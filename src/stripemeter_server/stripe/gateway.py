@@ -16,19 +16,22 @@ from typing import Any, TypeVar
 
 import stripe
 
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.errors import (
     StripeCallError,
     StripePermanentError,
     StripeRateLimitedError,
     StripeRetryableError,
-    WebhookSignatureError,
 )
+from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
     MeterEventOut,
     MeterInfo,
     StripeCredentials,
     SubscriptionItemInfo,
 )
+from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.webhooks import verify_stripe_signature
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -39,24 +42,55 @@ LEGACY_USAGE_RECORDS_VERSION = "2024-12-18.acacia"
 
 
 def _translate(exc: stripe.StripeError) -> StripeCallError:
+    """The project's error for a library error. The message a client sees is Stripe's own
+    error message when the answer was a Stripe error object, else a generic one: an
+    upstream body is never echoed (it may come from anywhere); it goes to ``log_detail``,
+    which the API logs with the request id."""
     status = exc.http_status
     code = exc.code
-    message = f"Stripe: {exc.user_message or exc.__class__.__name__}"[:500]
+    detail = f"{exc.__class__.__name__}: {exc.user_message or ''}"[:2000]
+    blocked = isinstance(exc.__cause__, BlockedDestination)
+    if blocked:
+        return StripePermanentError("Stripe: the account's API host may not be reached from "
+                                    "this server (STRIPEMETER_STRIPE_API_HOSTS)",
+                                    code="stripe_host_blocked", stripe_code="stripe_host_blocked",
+                                    log_detail=str(exc.__cause__))
+    message = f"Stripe: {_safe_message(exc, status)}"[:500]
+    kind: type[StripeCallError] = StripePermanentError
     if isinstance(exc, stripe.RateLimitError) or status == 429:
-        return StripeRateLimitedError(message, stripe_code=code, http_status=status)
-    if isinstance(exc, stripe.APIConnectionError) or status is None or status >= 500:
-        return StripeRetryableError(message, stripe_code=code, http_status=status)
-    if status == 409 or code == "idempotency_key_in_use":
-        return StripeRetryableError(message, stripe_code=code, http_status=status)
-    return StripePermanentError(message, stripe_code=code, http_status=status)
+        kind = StripeRateLimitedError
+    elif isinstance(exc, stripe.APIConnectionError) or status is None or status >= 500 \
+            or status == 409 or code == "idempotency_key_in_use":
+        kind = StripeRetryableError
+    return kind(message, stripe_code=code, http_status=status, log_detail=detail)
+
+
+def _safe_message(exc: stripe.StripeError, status: int | None) -> str:
+    error = exc.error
+    text = getattr(error, "message", None) if error is not None else None
+    if isinstance(text, str) and text and getattr(error, "type", None):
+        return text  # Stripe's own error object: its message is meant for API users
+    if isinstance(exc, stripe.APIConnectionError):
+        return "the API could not be reached"
+    return f"unexpected answer (HTTP {status})" if status else exc.__class__.__name__
+
+
+def _bad_shape(exc: Exception) -> StripeCallError:
+    return StripeCallError("Stripe: the answer did not have the expected shape",
+                           code="stripe_bad_response",
+                           log_detail=f"{exc.__class__.__name__}: {exc}"[:2000])
 
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
+    """Library errors, and answers of an unexpected shape (a ``200 {}`` where a list was
+    due), as the project's Stripe errors: never a 500."""
     try:
         yield
     except stripe.StripeError as exc:
         raise _translate(exc) from None
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise _bad_shape(exc) from None
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -68,9 +102,11 @@ class StripeGateway:
     """One Stripe account, through the official library."""
 
     def __init__(self, credentials: StripeCredentials, *,
-                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+                 allowed_hosts: HostAllowList | None = None) -> None:
         self._credentials = credentials
-        self._http = stripe.HTTPXClient(timeout=timeout_seconds, allow_sync_methods=True)
+        self._http = PinnedHTTPXClient(allowed_hosts or default_hosts(),
+                                       timeout=timeout_seconds)
         self._client = self._build(credentials.secret_key)
 
     def __repr__(self) -> str:
@@ -106,7 +142,7 @@ class StripeGateway:
                 "event_name": event_name,
                 "default_aggregation": {"formula": formula},
             })
-        return _meter(meter)
+            return _meter(meter)
 
     def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
                     end_s: int) -> Decimal:
@@ -257,22 +293,12 @@ class StripeGateway:
 
     # --- webhooks ---------------------------------------------------------------------
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    def verify_webhook(self, payload: bytes, signature_header: str | None,
+                       secrets: Sequence[str]) -> dict[str, Any]:
         """Verify ``Stripe-Signature`` with the library (HMAC and the 5-minute tolerance)
-        against this account's webhook secret; the event comes back as a plain dict."""
-        secret = self._credentials.webhook_secret
-        if not secret:
-            raise WebhookSignatureError("no webhook signing secret is configured for this "
-                                        "tenant (PUT /v1/stripe/account webhookSecret)")
-        if not signature_header:
-            raise WebhookSignatureError("the Stripe-Signature header is missing")
-        try:
-            event = self._client.construct_event(payload, signature_header, secret)
-        except stripe.StripeError:  # SignatureVerificationError (bad, stale or malformed)
-            raise WebhookSignatureError("the Stripe-Signature does not verify") from None
-        except (ValueError, TypeError, AttributeError, KeyError):
-            raise WebhookSignatureError("the webhook body is not a JSON Stripe event") from None
-        return _plain(event)
+        against each of ``secrets`` (the tenant's current secret and, during a rotation's
+        grace, the previous one), then parse the body with bounded depth."""
+        return verify_stripe_signature(payload, signature_header, secrets)
 
     def raw(self, method: str, path: str, *, stripe_version: str | None = None,
             idempotency_key: str | None = None, **params: Any) -> dict[str, Any]:
@@ -308,12 +334,14 @@ def _meter(meter: Any) -> MeterInfo:
 
 class GatewayPool:
     """The process's ``StripeFactory``: one gateway (one HTTP connection pool) per account,
-    bounded, so a request or a push pass never builds a client per call."""
+    bounded, so a request or a push pass never builds a client per call. Webhook secrets are
+    not part of a gateway: verification takes the tenant's current secrets each time."""
 
     def __init__(self, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-                 max_accounts: int = 1000) -> None:
+                 max_accounts: int = 1000, allowed_hosts: HostAllowList | None = None) -> None:
         self._timeout = timeout_seconds
         self._max = max_accounts
+        self._allowed = allowed_hosts or default_hosts()
         self._gateways: dict[tuple[str, str | None], StripeGateway] = {}
         self._lock = threading.Lock()
 
@@ -324,7 +352,8 @@ class GatewayPool:
             if gateway is None:
                 if len(self._gateways) >= self._max:
                     self.close()
-                gateway = StripeGateway(credentials, timeout_seconds=self._timeout)
+                gateway = StripeGateway(credentials, timeout_seconds=self._timeout,
+                                        allowed_hosts=self._allowed)
                 self._gateways[key] = gateway
             return gateway
 

@@ -6,6 +6,12 @@ records each attempt and the next state in a second short transaction. No transa
 open across HTTP: on SQLite that would block every writer. Failed attempts are retried with
 exponential backoff (capped) until 24 hours after the event, then given up as ``failed``.
 
+Destinations are checked and pinned by ``outbound/`` (ADR 0700): a name resolving to a
+loopback, private, link-local… address is refused (``blocked``, not retried) unless the
+operator allows private webhooks, and the connection goes to the address that was checked.
+An attempt's ``error`` is a category (``timeout``, ``refused``, ``tls``, ``http_status``,
+``blocked``), never the socket error itself, which would tell a prober which ports are open.
+
 Two rules keep a slow receiver from causing a double delivery or a stale signature: the lease
 is derived from the policy so that a live worker always finishes its batch inside it
 (``DeliveryPolicy.lease``), and each request is signed when it is sent, not when the pass began.
@@ -26,6 +32,7 @@ import httpx
 from stripemeter_server import __version__
 from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.outbound.pinned import PublicAddressGuard, failure_category, pinned_client
 from stripemeter_server.service.alerts.ports import (
     DELIVERED,
     FAILED,
@@ -50,6 +57,7 @@ class DeliveryPolicy:
     timeout_seconds: float = 10.0
     batch: int = 50
     concurrency: int = 8
+    allow_private: bool = False  # STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS
 
     @property
     def lease(self) -> timedelta:
@@ -70,8 +78,9 @@ class AlertDeliveryWorker:
         self._store = store
         self._clock = clock
         self._policy = policy or DeliveryPolicy()
-        self._client = client or httpx.Client(timeout=self._policy.timeout_seconds,
-                                              follow_redirects=False)
+        self._client = client or pinned_client(
+            PublicAddressGuard(allow_private=self._policy.allow_private),
+            timeout=self._policy.timeout_seconds)
 
     def close(self) -> None:
         self._client.close()
@@ -131,15 +140,17 @@ class AlertDeliveryWorker:
             response = self._client.post(item.url, content=body, headers=headers)
             status_code = response.status_code
             if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
+                error = "http_status"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = failure_category(exc)
+            log.info("alert delivery %s failed: %s", item.delivery_id, error)
         duration = int((time.perf_counter() - started) * MICROS)
         if error is None:
             self._record(item, now, attempt, status_code, "delivered", None, duration, DELIVERED)
             return
         retry_at = now + self._policy.retry_delay(attempt)
-        if retry_at - from_micros(item.created_us) > self._policy.give_up_after:
+        if error == "blocked" or \
+                retry_at - from_micros(item.created_us) > self._policy.give_up_after:
             self._record(item, now, attempt, status_code, "failed", error, duration, FAILED)
             return
         self._record(item, now, attempt, status_code, "retrying", error, duration, PENDING,

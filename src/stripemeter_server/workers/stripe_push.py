@@ -2,9 +2,11 @@
 
 Each pass plans the tenants' changed counters into the outbox, then claims due rows with a
 lease in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one
-writer), sends them with no transaction open, and records each result in a second short
-transaction. Any number of workers may run against one PostgreSQL: planning is optimistic
-per counter and claiming skips rows another worker holds, so no delta is pushed twice.
+writer), renews the lease by a heartbeat while it works on them (so a crashed worker's rows
+are taken over within one short lease), sends them with no transaction open, and records
+each result in a second short transaction. Any number of workers may run against one
+PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
+so no delta is pushed twice.
 Runs in ``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``.
 """
 
@@ -23,6 +25,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.accounts import tenants_with_stripe
+from stripemeter_server.service.stripe_sync.leases import LeaseKeeper
 from stripemeter_server.service.stripe_sync.planner import plan_tenant
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender, SendReport
 
@@ -62,6 +65,7 @@ class StripePushWorker:
         self._policy = policy or PushPolicy()
         self._hook = hook
         self._sender = PushSender(ctx, self._policy, hook)
+        self._leases = LeaseKeeper(ctx.store, ctx.clock, self._policy.lease_s)
         self._since_us: int | None = None  # the next incremental scan's lower bound
         self._last_full_us: int | None = None
 
@@ -101,7 +105,9 @@ class StripePushWorker:
         lease_us = int(self._policy.lease_s * MICROS)
         rows = run_use_case(self._ctx.store, "", lambda uow: uow.pushes.claim_due(
             now_us, lease_us, self._policy.batch))
-        return len(rows), self._sender.send(rows, at)
+        with self._leases.holding(rows, now_us):  # the heartbeat: see service/.../leases.py
+            report = self._sender.send(rows, at)
+        return len(rows), report
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
         """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store)."""

@@ -103,3 +103,12 @@ def test_the_openmeter_client_sees_a_refusal_as_an_error(metered: Api) -> None:
     with serving(metered.client.app) as url, pytest.raises(HttpResponseError) as caught:
         Client(endpoint=url, token=metered.key).events.ingest_event(bad)
     assert caught.value.status_code == 400
+
+
+@pytest.mark.parametrize("attribute", ["id", "source"])
+def test_a_lone_surrogate_in_id_or_source_is_a_400_naming_it(metered: Api,
+                                                             attribute: str) -> None:
+    event = cloudevent("e1", **{attribute: "x\ud800y"})
+    response = metered.client.post("/api/v1/events", content=json.dumps(event),
+                                   headers={**metered.headers(), "Content-Type": SINGLE})
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (400, attribute)

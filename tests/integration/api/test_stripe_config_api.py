@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.operations.tenancy import bootstrap, create_tenant, issue_key
 from stripemeter_server.service.ports.stripe import StripeCredentials
+from stripemeter_server.service.stripe_sync.accounts import AccountPolicy
 from stripemeter_server.storage.schema import stripe_accounts
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
@@ -22,6 +24,7 @@ from stripemeter_server.storage.unit_of_work import Store
 ADMIN = "smk_test_stripe_admin_0001"
 SECRET = "sk_test_TopSecretValue9876"
 WEBHOOK = "whsec_AlsoSecretValue5432"
+EMULATOR = "http://127.0.0.1:12111"
 
 
 def _client(store: Store, clock: FrozenClock, access: StripeAccess) -> TestClient:
@@ -34,7 +37,9 @@ def _client(store: Store, clock: FrozenClock, access: StripeAccess) -> TestClien
 
 @pytest.fixture
 def http(store: Store, clock: FrozenClock) -> Iterator[TestClient]:
-    with _client(store, clock, StripeAccess(cipher=SecretBox("k" * 32))) as client:
+    access = StripeAccess(cipher=SecretBox("k" * 32), policy=AccountPolicy(
+        allowed_hosts=HostAllowList.of_urls(EMULATOR)))
+    with _client(store, clock, access) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN}"
         yield client
 
@@ -54,12 +59,12 @@ def test_an_unconfigured_account_says_so(http: TestClient) -> None:
 
 def test_put_account_shows_last4_and_mode_never_the_secrets(http: TestClient) -> None:
     body = http.put("/v1/stripe/account", json={"secretKey": SECRET, "webhookSecret": WEBHOOK,
-                                                "apiBase": "http://127.0.0.1:12111"})
+                                                "apiBase": EMULATOR})
     assert body.status_code == 200
     shown = http.get("/v1/stripe/account")
     assert shown.json() == {"configured": True, "source": "api", "livemode": False,
                             "keyLast4": "9876", "webhookSecretConfigured": True,
-                            "apiBase": "http://127.0.0.1:12111"}
+                            "previousWebhookSecretValidUntil": None, "apiBase": EMULATOR}
     assert SECRET not in body.text + shown.text and WEBHOOK not in body.text + shown.text
 
 

@@ -22,10 +22,12 @@ from fastapi.testclient import TestClient
 from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.service.ports.stripe import StripeCredentials, StripePort
+from stripemeter_server.service.stripe_sync.accounts import AccountPolicy
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
@@ -175,9 +177,11 @@ def flow(store: Store, emulator: EmulatorServer, relay: Relay) -> Iterator[Flow]
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), KEY)
         uow.commit()
-    hook = PortHook(GatewayPool())
+    hook = PortHook(GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)))
+    hosts = HostAllowList.of_urls(emulator.url)
     ctx = ServiceContext(store=store, clock=clock,
-                         stripe=StripeAccess(cipher=SecretBox("x" * 32), factory=hook))
+                         stripe=StripeAccess(cipher=SecretBox("x" * 32), factory=hook,
+                                             policy=AccountPolicy(allowed_hosts=hosts)))
     app = create_app(Settings(database_url=store.url), context=ctx)
     with TestClient(app) as http:
         flow = Flow(http, store, clock, ctx, emulator, emulator.stripe_client(), relay, hook)

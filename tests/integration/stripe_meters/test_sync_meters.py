@@ -14,6 +14,7 @@ from stripe_emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
 from stripemeter_server.cli.main import app
 from stripemeter_server.config import Settings
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
@@ -38,7 +39,8 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def gateway(emulator: EmulatorServer) -> StripeGateway:
     emulator.control("POST", "/reset")
-    return StripeGateway(StripeCredentials(SECRET, api_base=emulator.url))
+    return StripeGateway(StripeCredentials(SECRET, api_base=emulator.url),
+                         allowed_hosts=HostAllowList.of_urls(emulator.url))
 
 
 def _mapped(store: Store, clock: FrozenClock, metrics: dict[str, str],
@@ -128,7 +130,7 @@ def api(store: Store, clock: FrozenClock, emulator: EmulatorServer,
         gateway: StripeGateway) -> Iterator[TestClient]:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
     access = StripeAccess(environment=StripeCredentials(SECRET, api_base=emulator.url),
-                          factory=GatewayPool())
+                          factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)))
     app = create_app(Settings(database_url=store.url),
                      context=ServiceContext(store=store, clock=clock, stripe=access))
     with TestClient(app) as client:

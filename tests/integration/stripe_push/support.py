@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from stripe_emulator import EmulatorServer
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
@@ -144,7 +145,7 @@ def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0,
         with store.unit_of_work() as uow:
             bootstrap(uow, clock.now(), TEST_KEY)
             uow.commit()
-    pool = GatewayPool(timeout_seconds=timeout)
+    pool = GatewayPool(timeout_seconds=timeout, allowed_hosts=HostAllowList.of_urls(emu.url))
     credentials = StripeCredentials("sk_test_push_tests", None, emu.url)
     ctx = ServiceContext(store=store, clock=clock,
                          stripe=StripeAccess(environment=credentials, factory=pool))

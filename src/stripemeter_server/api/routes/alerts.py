@@ -58,7 +58,9 @@ async def create(body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
                  who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view = await write(state, who, lambda uow: alerts_service.create_rule(uow, body, now))
+    private = state.settings.allow_private_webhooks
+    view = await write(state, who, lambda uow: alerts_service.create_rule(
+        uow, body, now, allow_private=private))
     return rule_json(view)
 
 
@@ -157,8 +159,9 @@ async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view = await write(state, who,
-                     lambda uow: alerts_service.update_rule(uow, rule_id, body, now))
+    private = state.settings.allow_private_webhooks
+    view = await write(state, who, lambda uow: alerts_service.update_rule(
+        uow, rule_id, body, now, allow_private=private))
     return rule_json(view)
 
 

@@ -22,7 +22,8 @@ from stripemeter_server.domain.alerts import AlertKind, AlertRule, Recurrence, r
 from stripemeter_server.domain.alerts import rule_to_dict as _rule_to_dict
 from stripemeter_server.domain.bounded import check_text, is_sequence
 from stripemeter_server.domain.decimals import to_plain_string
-from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.destinations import blocked_reason, is_local_name, parse_destination
+from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.pricing import Price
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.alerts.ports import (
@@ -68,10 +69,31 @@ def _record(rule_id: str, rule: AlertRule, secret: str | None, created_us: int,
                            rule.webhook_url, secret, created_us, now_us)
 
 
-def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime) -> RuleView:
+def check_webhook_url(url: str | None, *, allow_private: bool) -> None:
+    """Refuse a webhook URL that names a loopback, private, link-local, unspecified,
+    multicast or reserved address (or ``localhost``), unless the operator allows private
+    destinations. Names are resolved, and every address checked again, at delivery time
+    (``outbound/``), where the connection is pinned to the checked address (ADR 0700)."""
+    if url is None:
+        return
+    destination = parse_destination(url, "webhookUrl")
+    if allow_private:
+        return
+    reason = "a loopback name" if is_local_name(destination.host) else \
+        None if destination.address is None else blocked_reason(destination.address)
+    if reason is not None:
+        raise ValidationError(
+            f"webhookUrl names {reason}: alert webhooks go to public addresses only "
+            "(STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS=true allows private ones)",
+            code="webhook_destination_blocked", field="webhookUrl")
+
+
+def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime, *,
+                allow_private: bool = False) -> RuleView:
     """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
     once in the response), because an unsigned alert could be forged by anyone."""
     rule = rule_from_dict(body)
+    check_webhook_url(rule.webhook_url, allow_private=allow_private)
     secret = check_text(body.get("secret"), "secret", max_length=255,
                         code="invalid_alert_rule") or None
     if secret is None and rule.webhook_url is not None:
@@ -95,7 +117,7 @@ def list_rules(uow: UnitOfWork) -> list[RuleView]:
 
 
 def update_rule(uow: UnitOfWork, rule_id: str, changes: Mapping[str, object],
-                now: datetime) -> RuleView:
+                now: datetime, *, allow_private: bool = False) -> RuleView:
     """Merge ``changes`` into the rule (JSON merge-patch style); events already fired stay."""
     current = uow.alerts.get_rule(rule_id)
     if current is None:
@@ -104,6 +126,8 @@ def update_rule(uow: UnitOfWork, rule_id: str, changes: Mapping[str, object],
     merged = {**json.loads(current.definition), **changes}
     given = merged.pop("secret", None)
     rule = rule_from_dict(merged)
+    if "webhookUrl" in changes:
+        check_webhook_url(rule.webhook_url, allow_private=allow_private)
     secret = given if isinstance(given, str) and given else current.secret
     record = _record(rule_id, rule, secret, current.created_us, to_micros(now))
     uow.alerts.replace_rule(record)
@@ -259,8 +283,8 @@ def event_body(event: AlertEventRecord) -> dict[str, Any]:
     return body
 
 
-__all__ = ["RuleView", "create_rule", "delete_rule", "evaluate_alerts", "event_body",
-           "get_rule", "list_rules", "replace_named_rules", "update_rule"]
+__all__ = ["RuleView", "check_webhook_url", "create_rule", "delete_rule", "evaluate_alerts",
+           "event_body", "get_rule", "list_rules", "replace_named_rules", "update_rule"]
 
 
 def list_events(uow: UnitOfWork, *, after_seq: int, limit: int, rule_id: str | None = None,

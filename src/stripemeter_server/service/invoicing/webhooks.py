@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stripemeter_server.domain.errors import ValidationError, WebhookSignatureError
+from stripemeter_server.domain.bounded import unsafe_reason
+from stripemeter_server.domain.errors import (
+    ValidationError,
+    WebhookEventError,
+    WebhookSignatureError,
+)
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import StripeAccess
 from stripemeter_server.service.invoicing.ports import (
@@ -45,9 +50,14 @@ class Received:
 
 
 def _text(value: object, name: str) -> str:
+    """The event's ``id`` or ``type``: stored, so storable on every store (no NUL, no
+    unpaired surrogate) — else 400 naming the field, the same on both stores."""
     if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
-        raise ValidationError(f"the event's {name} must be a string of at most "
-                              f"{MAX_ID_LENGTH} characters", code="invalid_event", field=name)
+        raise WebhookEventError(f"the event's {name} must be a string of at most "
+                                f"{MAX_ID_LENGTH} characters", field=name)
+    reason = unsafe_reason(value)
+    if reason is not None:
+        raise WebhookEventError(f"the event's {name} {reason}", field=name)
     return value
 
 
@@ -55,7 +65,8 @@ def _object_id(event: dict[str, Any]) -> str | None:
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     ident = obj.get("id") if isinstance(obj, dict) else None
-    return ident if isinstance(ident, str) and len(ident) <= MAX_ID_LENGTH else None
+    return ident if isinstance(ident, str) and len(ident) <= MAX_ID_LENGTH \
+        and unsafe_reason(ident) is None else None
 
 
 def record_webhook(uow: UnitOfWork, access: StripeAccess, body: bytes,
@@ -63,10 +74,11 @@ def record_webhook(uow: UnitOfWork, access: StripeAccess, body: bytes,
     """Verify and record one delivery. A redelivery (same event id) is acknowledged and
     records nothing; an event type the flow does not handle is recorded as ``ignored``."""
     credentials = access.credentials(uow)
-    if credentials is None or not credentials.webhook_secret:
+    secrets = access.webhook_secrets(uow, now)
+    if credentials is None or not secrets:
         raise WebhookSignatureError("no webhook signing secret is configured for this tenant "
                                     "(PUT /v1/stripe/account webhookSecret)")
-    event = access.port(credentials).verify_webhook(body, signature_header)
+    event = access.port(credentials).verify_webhook(body, signature_header, secrets)
     event_id, event_type = _text(event.get("id"), "id"), _text(event.get("type"), "type")
     handled = event_type in HANDLED_TYPES
     now_us = to_micros(now)

@@ -95,9 +95,12 @@ class StripePort(Protocol):
         """The legacy usage-record summary total of the item's period containing ``at_s``."""
         ...
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
-        """The event, once its signature verifies with the account's webhook secret; raises
-        ``WebhookSignatureError`` otherwise."""
+    def verify_webhook(self, payload: bytes, signature_header: str | None,
+                       secrets: Sequence[str]) -> dict[str, Any]:
+        """The event, once its signature verifies with one of ``secrets`` (the tenant's
+        current ones, passed on every call: a port never caches a secret); raises
+        ``WebhookSignatureError`` otherwise, ``WebhookEventError`` for a body it cannot
+        take."""
         ...
 
     def raw(self, method: str, path: str, *, stripe_version: str | None = None,

@@ -34,6 +34,7 @@ from stripemeter_server.service.reconciliation.compare import (
     expected_charge,
 )
 from stripemeter_server.service.reconciliation.reader import StripeReader
+from stripemeter_server.service.stripe_sync.leases import LeaseKeeper
 from stripemeter_server.service.stripe_sync.planner import formula_of, target_of
 from stripemeter_server.service.stripe_sync.ports.pushes import PENDING, PushRow, PushState
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender
@@ -133,7 +134,8 @@ def send_pushes(ctx: ServiceContext, tenant: str, policy: PushPolicy, push_ids: 
     with ctx.store.unit_of_work(tenant) as uow:
         rows = uow.pushes.claim_ids(push_ids, to_micros(now), int(policy.lease_s * MICROS))
         uow.commit()
-    PushSender(ctx, policy).send(rows, now)
+    with LeaseKeeper(ctx.store, ctx.clock, policy.lease_s).holding(rows, to_micros(now)):
+        PushSender(ctx, policy).send(rows, now)
 
 
 # --- invoice items -------------------------------------------------------------------------

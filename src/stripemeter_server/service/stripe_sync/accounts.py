@@ -3,17 +3,25 @@ resolve the credentials a push or webhook needs.
 
 A single-tenant install may configure the ``default`` tenant from the environment
 (``STRIPEMETER_STRIPE_*``); an account stored through the API always wins over it.
+
+``apiBase`` is accepted only for a host on the operator's allow-list (ADR 0700). A new
+webhook secret takes effect at once; the one it replaces stays valid for a grace period
+(the body's ``webhookSecretGraceSeconds``, else the operator's default), then is refused
+(ADR 0701).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from stripemeter_server.domain.destinations import STRIPE_API_HOSTS, HostAllowList
+from stripemeter_server.domain.destinations import parse_destination as _destination
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -24,7 +32,26 @@ _SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=]{1,240}", re.ASCII)
 _API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?",
                        re.ASCII)
-_FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId"})
+_FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId",
+                     "webhookSecretGraceSeconds"})
+MAX_GRACE_SECONDS = 7 * 86400
+MICROS = 1_000_000
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """The operator's rules for stored accounts: the Stripe API hosts an ``apiBase`` may
+    name, and how long a replaced webhook secret stays valid by default."""
+
+    allowed_hosts: HostAllowList = field(
+        default_factory=lambda: HostAllowList.parse(",".join(STRIPE_API_HOSTS)))
+    webhook_grace_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    credentials: StripeCredentials
+    grace_seconds: int
 
 
 def _field(body: Mapping[str, Any], name: str, pattern: re.Pattern[str], what: str,
@@ -40,7 +67,7 @@ def _field(body: Mapping[str, Any], name: str, pattern: re.Pattern[str], what: s
     return value
 
 
-def parse_account(body: object) -> StripeCredentials:
+def parse_account(body: object, policy: AccountPolicy | None = None) -> AccountChange:
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - _FIELDS)
@@ -54,11 +81,31 @@ def parse_account(body: object) -> StripeCredentials:
     webhook = _field(body, "webhookSecret", _WEBHOOK_SECRET,
                      "a webhook signing secret (whsec_…)")
     base = _field(body, "apiBase", _API_BASE, "an http(s) base URL (e.g. the emulator's)")
-    return StripeCredentials(secret, webhook, base.rstrip("/") if base else None)
+    rules = policy or AccountPolicy()
+    if base is not None:
+        _check_api_base(base, rules.allowed_hosts)
+    grace = body.get("webhookSecretGraceSeconds", rules.webhook_grace_seconds)
+    if not isinstance(grace, int) or isinstance(grace, bool) \
+            or not 0 <= grace <= MAX_GRACE_SECONDS:
+        raise ValidationError(f"webhookSecretGraceSeconds must be an integer 0..."
+                              f"{MAX_GRACE_SECONDS}", code="invalid_field",
+                              field="webhookSecretGraceSeconds")
+    credentials = StripeCredentials(secret, webhook, base.rstrip("/") if base else None)
+    return AccountChange(credentials, grace)
 
 
-def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCredentials,
+def _check_api_base(base: str, allowed: HostAllowList) -> None:
+    destination = _destination(base, "apiBase")
+    if not allowed.allows(destination):
+        raise ValidationError(
+            f"apiBase host {destination.authority} is not on this server's Stripe API host "
+            f"allow-list (STRIPEMETER_STRIPE_API_HOSTS: {allowed.describe()})",
+            code="api_base_not_allowed", field="apiBase")
+
+
+def set_account(uow: UnitOfWork, cipher: Cipher | None, change: AccountChange,
                 now: datetime) -> dict[str, Any]:
+    credentials = change.credentials
     if cipher is None:
         raise ConflictError(
             "secrets cannot be stored: STRIPEMETER_SECRET_KEY is not set on this server",
@@ -66,6 +113,8 @@ def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCrede
     existing = uow.stripe_accounts.get()
     before = None if existing is None else _audit_view(existing, cipher)
     now_us = to_micros(now)
+    previous, until = _previous_secret(existing, before, credentials, change.grace_seconds,
+                                       now_us)
     uow.stripe_accounts.put(StoredStripeAccount(
         secret_key_enc=cipher.seal(credentials.secret_key),
         webhook_secret_enc=None if credentials.webhook_secret is None
@@ -75,6 +124,8 @@ def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCrede
         livemode=credentials.livemode,
         created_us=existing.created_us if existing else now_us,
         updated_us=now_us,
+        previous_webhook_secret_enc=previous,
+        previous_valid_until_us=until,
     ))
     given = {"secretKey": credentials.secret_key, "webhookSecret": credentials.webhook_secret,
              "apiBase": credentials.api_base, "livemode": credentials.livemode}
@@ -85,6 +136,20 @@ def set_account(uow: UnitOfWork, cipher: Cipher | None, credentials: StripeCrede
 
 
 _SECRETS = ("secretKey", "webhookSecret")
+
+
+def _previous_secret(existing: StoredStripeAccount | None, before: dict[str, Any] | None,
+                     new: StripeCredentials, grace_s: int,
+                     now_us: int) -> tuple[str | None, int | None]:
+    """The (sealed) secret to keep accepting, and until when: the replaced one for
+    ``grace_s`` when the webhook secret changes; the pending grace when it does not."""
+    if existing is None or before is None:
+        return None, None
+    if before.get("webhookSecret") == new.webhook_secret:
+        return existing.previous_webhook_secret_enc, existing.previous_valid_until_us
+    if existing.webhook_secret_enc is None or grace_s <= 0:
+        return None, None
+    return existing.webhook_secret_enc, now_us + grace_s * MICROS
 
 
 def _audit_view(stored: StoredStripeAccount, cipher: Cipher | None) -> dict[str, Any]:
@@ -116,18 +181,22 @@ def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict
     """What the API shows: whether it is configured and how, never a secret."""
     stored = uow.stripe_accounts.get()
     if stored is not None:
+        until = stored.previous_valid_until_us if stored.previous_webhook_secret_enc else None
         return {"configured": True, "source": "api", "livemode": stored.livemode,
                 "keyLast4": stored.key_last4,
                 "webhookSecretConfigured": stored.webhook_secret_enc is not None,
+                "previousWebhookSecretValidUntil":
+                    None if until is None else format_timestamp(from_micros(until)),
                 "apiBase": stored.api_base}
     env = environment if uow.tenant_id == ENVIRONMENT_TENANT else None
     if env is not None:
         return {"configured": True, "source": "environment", "livemode": env.livemode,
                 "keyLast4": env.secret_key[-4:],
                 "webhookSecretConfigured": env.webhook_secret is not None,
-                "apiBase": env.api_base}
+                "previousWebhookSecretValidUntil": None, "apiBase": env.api_base}
     return {"configured": False, "source": None, "livemode": False, "keyLast4": None,
-            "webhookSecretConfigured": False, "apiBase": None}
+            "webhookSecretConfigured": False, "previousWebhookSecretValidUntil": None,
+            "apiBase": None}
 
 
 def credentials_for(uow: UnitOfWork, cipher: Cipher | None,
@@ -145,6 +214,20 @@ def credentials_for(uow: UnitOfWork, cipher: Cipher | None,
     if uow.tenant_id == ENVIRONMENT_TENANT:
         return environment
     return None
+
+
+def webhook_secrets(uow: UnitOfWork, cipher: Cipher | None,
+                    environment: StripeCredentials | None, now: datetime) -> list[str]:
+    """The secrets a webhook of this tenant may be signed with right now, read from the
+    store on every call: the current one, and the previous one until its grace ends."""
+    credentials = credentials_for(uow, cipher, environment)
+    found = [credentials.webhook_secret] if credentials and credentials.webhook_secret else []
+    stored = uow.stripe_accounts.get()
+    if stored is not None and cipher is not None and stored.previous_webhook_secret_enc \
+            and stored.previous_valid_until_us is not None \
+            and to_micros(now) < stored.previous_valid_until_us:
+        found.append(cipher.open(stored.previous_webhook_secret_enc))
+    return found
 
 
 def tenants_with_stripe(uow: UnitOfWork, environment: StripeCredentials | None) -> list[str]:

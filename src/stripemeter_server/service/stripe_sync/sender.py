@@ -57,7 +57,7 @@ class PushPolicy:
     call_wait_max: float = 2.0
     first_retry_s: float = 5.0
     max_retry_s: float = 600.0
-    lease_s: float = 120.0
+    lease_s: float = 8.0  # renewed by a heartbeat while held (service/stripe_sync/leases.py)
     batch: int = 200
     concurrency: int = 8  # Stripe calls in flight at once (never two for one counter)
     overlap_s: float = 60.0

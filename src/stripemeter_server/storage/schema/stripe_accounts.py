@@ -1,4 +1,4 @@
-"""Stripe accounts, mappings and the customer cache (migration 0003)."""
+"""Stripe accounts, mappings and the customer cache (migrations 0003, 0010)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ stripe_accounts = Table(
     Column("livemode", Boolean, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
+    # A rotation's previous webhook secret (sealed) and the end of its grace (migration 0010).
+    Column("previous_webhook_secret_enc", Text, nullable=True),
+    Column("previous_valid_until_us", BigInteger, nullable=True),
 )
 
 stripe_mappings = Table(

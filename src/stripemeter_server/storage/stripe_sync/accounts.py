@@ -26,6 +26,7 @@ class StripeAccountsRepository:
         return StoredStripeAccount(
             row.secret_key_enc, row.webhook_secret_enc, row.api_base, row.key_last4,
             bool(row.livemode), row.created_us, row.updated_us,
+            row.previous_webhook_secret_enc, row.previous_valid_until_us,
         )
 
     def put(self, account: StoredStripeAccount) -> None:
@@ -36,6 +37,8 @@ class StripeAccountsRepository:
             "key_last4": account.key_last4,
             "livemode": account.livemode,
             "updated_us": account.updated_us,
+            "previous_webhook_secret_enc": account.previous_webhook_secret_enc,
+            "previous_valid_until_us": account.previous_valid_until_us,
         }
         statement = self._dialect.upsert(stripe_accounts).values(
             tenant_id=self._tenant, created_us=account.created_us, **values

@@ -176,6 +176,17 @@ class PushesRepository:
                      attempts=row.attempts + 1, updated_us=now_us))
         return rows
 
+    def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int,
+                    until_us: int) -> bool:
+        """Worker only (across tenants): move a lease this worker still holds (its
+        ``lease_until_us`` is the one it set) to ``until_us``; False when the row was
+        recorded, or another worker took it over after the lease lapsed."""
+        result = self._conn.execute(update(push_outbox).where(
+            push_outbox.c.tenant_id == tenant_id, push_outbox.c.push_id == push_id,
+            push_outbox.c.status == PENDING, push_outbox.c.lease_until_us == held_until_us,
+        ).values(next_attempt_us=until_us, lease_until_us=until_us))
+        return bool(result.rowcount)
+
     def _where_pending(self, push_id: str) -> Any:
         return and_(push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id,
                     push_outbox.c.status == PENDING)

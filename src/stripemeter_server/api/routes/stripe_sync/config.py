@@ -37,16 +37,16 @@ async def get_account(state: AppState = Depends(app_state),
 @router.put("/v1/stripe/account", summary="Set the tenant's Stripe account (secrets encrypted)")
 async def put_account(
     body: dict[str, Any] = Body(examples=[{"secretKey": "sk_test_…", "webhookSecret": "whsec_…",
-                                           "apiBase": "http://127.0.0.1:12111"}]),
+                                           "webhookSecretGraceSeconds": 86400}]),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    credentials = stripe_accounts.parse_account(body)
+    change = stripe_accounts.parse_account(body, state.ctx.stripe.policy)
     now = state.ctx.clock.now()
     cipher = state.ctx.stripe.cipher
     return await write(state, who,
-                     lambda uow: stripe_accounts.set_account(uow, cipher, credentials, now))
+                     lambda uow: stripe_accounts.set_account(uow, cipher, change, now))
 
 
 @router.delete("/v1/stripe/account", status_code=204, summary="Forget the stored Stripe account")

@@ -17,6 +17,9 @@ class StoredStripeAccount:
     livemode: bool
     created_us: int
     updated_us: int
+    # The webhook secret a rotation replaced, accepted until ``previous_valid_until_us``.
+    previous_webhook_secret_enc: str | None = None
+    previous_valid_until_us: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,10 @@ class PushesRepository(Protocol):
 
     def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]: ...
 
+    def renew_lease(
+        self, tenant_id: str, push_id: str, held_until_us: int, until_us: int
+    ) -> bool: ...
+
     def prepare(
         self, push_id: str, *, target: str, stripe_customer_id: str, timestamp_s: int, now_us: int
     ) -> None: ...
