@@ -164,7 +164,7 @@ class PostgresFloor:
         rows = self.conn.execute("SELECT customer_ref, sum(sum) FROM floor_counters"
                                  " WHERE metric = %s GROUP BY customer_ref", (metric,)).fetchall()
         self.conn.commit()
-        return {customer: value for customer, value in rows}
+        return dict(rows)
 
     def close(self) -> None:
         self.conn.close()

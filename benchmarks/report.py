@@ -122,14 +122,14 @@ def print_tables(doc: dict[str, Any], console: Console) -> None:
 def markdown(doc: dict[str, Any]) -> str:
     meta = doc["meta"]
     lines = ["# stripemeter benchmark results", "",
-             f"Run {meta['started']} — mode `{meta['profile']}`, command `{meta['command']}`, "
+             (f"Run {meta['started']} — mode `{meta['profile']}`, command `{meta['command']}`, "
              f"commit `{meta['commit']}`, {meta['cpus']} CPUs, Python {meta['python']}, "
              f"SQLite {meta['sqlite']}, PostgreSQL {meta.get('postgres') or '-'}; "
              f"total {meta['duration_s']:.0f} s; machine load average (1/5/15 min) "
              f"{meta.get('load_average_start')} at start, {meta.get('load_average_end')} "
              "at end. The machine is shared with other engineers' test runs, so absolute "
              "figures are pessimistic and noisy; `floor_ratio` (server ÷ the plain floor run "
-             "right after it on the same bodies) is the figure that compares across runs.", "",
+             "right after it on the same bodies) is the figure that compares across runs."), "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |"
               for r in doc["results"] if not _is_push(r)]
@@ -142,14 +142,14 @@ def markdown(doc: dict[str, Any]) -> str:
     lines += ["", "## Targets", "", "| " + " | ".join(TARGET_COLUMNS) + " |",
               "|" + "---|" * len(TARGET_COLUMNS)]
     lines += ["| " + " | ".join(_target_cells(t)) + " |" for t in doc["targets"]]
-    lines += ["", "`exact` = every response accounted for (accepted, or duplicate on replays) "
+    lines += ["", ("`exact` = every response accounted for (accepted, or duplicate on replays) "
               "and `GET /v1/usage/current` equal to the client-side totals for the checked "
               "customers; for `rebuild`, counters unchanged by the rebuild; for `floor_*`, "
               "every event accepted (duplicate on replays) and the floor's counters equal to "
               "the totals of what it processed. `floor_ratio` = server events/s ÷ floor "
               "events/s; `cpu_ratio` = server events per server CPU-s ÷ floor events per "
               "floor CPU-s (`events_per_cpu_s`, floor rows); `dup_ratio` = replay rate ÷ "
-              "new-event rate. Details per row in the JSON file (`checks`).", ""]
+              "new-event rate. Details per row in the JSON file (`checks`)."), ""]
     return "\n".join(lines)
 
 

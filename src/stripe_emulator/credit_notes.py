@@ -118,7 +118,7 @@ def _split(p: dict[str, Any], total: int, paid: bool) -> dict[str, int]:
     parts = {k: get_int(p, k) or 0 for k in ("credit_amount", "refund_amount",
                                               "out_of_band_amount")}
     if not paid:
-        return {k: 0 for k in parts}
+        return dict.fromkeys(parts, 0)
     if not any(parts.values()):
         parts["credit_amount"] = total
     if sum(parts.values()) != total:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from stripe_emulator import (
     alerts,
     credit_notes,
-    credits,
     customer_balance,
     event_destinations,
     invoice_ops,
@@ -13,11 +12,12 @@ from stripe_emulator import (
     sub_changes,
     test_clocks,
 )
+from stripe_emulator import credits as billing_credits
 from stripe_emulator.routing import Router
 
 
 def register(router: Router) -> None:
-    for module in (test_clocks, sub_changes, credits, customer_balance, credit_notes,
+    for module in (test_clocks, sub_changes, billing_credits, customer_balance, credit_notes,
                    invoice_ops, alerts, event_destinations):
         module.register(router)
     # `POST /v1/invoices/create_preview` must win over `POST /v1/invoices/{id}`, which

@@ -25,8 +25,9 @@ def _serve(tmp_path: Path, port: int, emulator_port: int) -> tuple[subprocess.Po
     for name in ("STRIPEMETER_STRIPE_SECRET_KEY", "STRIPEMETER_LOCAL_STRIPE"):
         env.pop(name, None)
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen([STRIPEMETER, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    with log.open("w") as out:  # the child keeps its own descriptor
+        proc = subprocess.Popen([STRIPEMETER, "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()

@@ -48,8 +48,9 @@ def _wait(check: Any, what: str, log: Path | None = None) -> None:
 class Process:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
-        self.proc = subprocess.Popen([STRIPEMETER, *args], env=env, stdout=log.open("w"),
-                                     stderr=subprocess.STDOUT)
+        with log.open("w") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([STRIPEMETER, *args], env=env, stdout=out,
+                                         stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         self.proc.terminate()

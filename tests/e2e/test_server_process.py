@@ -38,12 +38,13 @@ class Server:
             env["STRIPEMETER_BOOTSTRAP_KEY"] = key
         self.url = f"http://127.0.0.1:{port}"
         self.log = db.with_suffix(f".{port}.log")
-        self.proc = subprocess.Popen(
-            [STRIPEMETER, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
+        with self.log.open("w") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [STRIPEMETER, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=out,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()

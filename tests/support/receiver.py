@@ -44,9 +44,9 @@ def webhook_receiver(statuses: list[int], body: bytes = b"") -> Iterator[Receive
             self.end_headers()
             self.wfile.write(receiver.body)
 
-        do_GET = do_POST
+        do_GET = do_POST  # noqa: N815 (http.server names its handlers so)
 
-        def log_message(self, format: str, *args: object) -> None:
+        def log_message(self, fmt: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy import exc as sa_exc
@@ -104,36 +105,121 @@ class UnitOfWork:
             if self._read_only:
                 self._conn = self._conn.execution_options(stripemeter_read_only=True)
             self._conn.begin()
-        conn, dialect, tenant = self._conn, self._adapter.dialect, self.tenant_id
-        self.events: EventsRepository = self._adapter.events(conn, tenant)
-        self.counters: CountersRepository = self._adapter.counters(conn, tenant)
-        self.metrics = MetricsRepository(conn, dialect, tenant)
-        self.customers: CustomersRepository = self._adapter.customers(conn, dialect, tenant)
-        self.adjustments = AdjustmentsRepository(conn, tenant)
-        self.period_closes = PeriodClosesRepository(conn, dialect, tenant)
-        self.tenants = TenantsRepository(conn)
-        self.api_keys = ApiKeysRepository(conn)
-        self.prices = PricesRepository(conn, dialect, tenant)
-        self.alerts = AlertsRepository(conn, dialect, tenant)
-        self.stripe_accounts = StripeAccountsRepository(conn, dialect, tenant)
-        self.mappings = MappingsRepository(conn, dialect, tenant)
-        self.stripe_customers = StripeCustomersRepository(conn, dialect, tenant)
-        self.reconciliation = ReconciliationRepository(conn, dialect, tenant)
-        self.webhook_jobs = WebhookJobsRepository(conn, dialect, tenant)
-        self.invoice_items = InvoiceItemsRepository(conn, dialect, tenant)
-        self.stripe_invoices = StripeInvoicesRepository(conn, dialect, tenant)
-        self.pushes = PushesRepository(conn, dialect, tenant)
-        self.subscription_items = SubscriptionItemsRepository(conn, dialect, tenant)
-        self.backfills = BackfillsRepository(conn, dialect, tenant)
-        self.approvals = ApprovalsRepository(conn, dialect, tenant)
-        self.rebuild_jobs = RebuildJobsRepository(conn, tenant)
-        self.audit = AuditRepository(conn, tenant)
-        self.rate_limits = RateLimitRepository(conn, dialect, tenant)
-        self.heartbeats = HeartbeatRepository(conn, dialect)
-        self.gauges = GaugesRepository(conn)
-        self.dashboard = DashboardRepository(conn, tenant)
-        self.ingest_tallies = IngestTalliesRepository(conn, dialect, tenant)
         return self
+
+    # The repositories, each built on first use in this transaction: a use case touches a
+    # few of them, so a unit of work no longer builds all of them up front.
+    @cached_property
+    def events(self) -> EventsRepository:
+        return self._adapter.events(self.connection, self.tenant_id)
+
+    @cached_property
+    def counters(self) -> CountersRepository:
+        return self._adapter.counters(self.connection, self.tenant_id)
+
+    @cached_property
+    def metrics(self) -> MetricsRepository:
+        return MetricsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def customers(self) -> CustomersRepository:
+        return self._adapter.customers(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def adjustments(self) -> AdjustmentsRepository:
+        return AdjustmentsRepository(self.connection, self.tenant_id)
+
+    @cached_property
+    def period_closes(self) -> PeriodClosesRepository:
+        return PeriodClosesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def tenants(self) -> TenantsRepository:
+        return TenantsRepository(self.connection)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysRepository:
+        return ApiKeysRepository(self.connection)
+
+    @cached_property
+    def prices(self) -> PricesRepository:
+        return PricesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def alerts(self) -> AlertsRepository:
+        return AlertsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def stripe_accounts(self) -> StripeAccountsRepository:
+        return StripeAccountsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def mappings(self) -> MappingsRepository:
+        return MappingsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def stripe_customers(self) -> StripeCustomersRepository:
+        return StripeCustomersRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def reconciliation(self) -> ReconciliationRepository:
+        return ReconciliationRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def webhook_jobs(self) -> WebhookJobsRepository:
+        return WebhookJobsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def invoice_items(self) -> InvoiceItemsRepository:
+        return InvoiceItemsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def stripe_invoices(self) -> StripeInvoicesRepository:
+        return StripeInvoicesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def pushes(self) -> PushesRepository:
+        return PushesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def subscription_items(self) -> SubscriptionItemsRepository:
+        return SubscriptionItemsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def backfills(self) -> BackfillsRepository:
+        return BackfillsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def approvals(self) -> ApprovalsRepository:
+        return ApprovalsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def rebuild_jobs(self) -> RebuildJobsRepository:
+        return RebuildJobsRepository(self.connection, self.tenant_id)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.connection, self.tenant_id)
+
+    @cached_property
+    def rate_limits(self) -> RateLimitRepository:
+        return RateLimitRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def heartbeats(self) -> HeartbeatRepository:
+        return HeartbeatRepository(self.connection, self._adapter.dialect)
+
+    @cached_property
+    def gauges(self) -> GaugesRepository:
+        return GaugesRepository(self.connection)
+
+    @cached_property
+    def dashboard(self) -> DashboardRepository:
+        return DashboardRepository(self.connection, self.tenant_id)
+
+    @cached_property
+    def ingest_tallies(self) -> IngestTalliesRepository:
+        return IngestTalliesRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
     @property
     def connection(self) -> Connection:

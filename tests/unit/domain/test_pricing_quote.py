@@ -158,7 +158,7 @@ def test_graduated_fractional_tier_bounds() -> None:
 
 
 def test_graduated_huge_quantity() -> None:
-    # 100 + 5 + 450 + 10 + (12345678901234567890 - 1000) * 0.1 + 20
+    # the tiers up to 1000 units add 585 (fees included), then a tenth per unit beyond
     expected = D(585) + (D(12345678901234567890) - 1000) * D("0.1")
     assert amount(GRADUATED, "12345678901234567890") == expected
 

@@ -199,11 +199,11 @@ def _intent(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
             ) -> InvoiceItemRecord:
     key = item_key(uow.tenant_id, ref, mapping.metric, period.start)
     now_us = to_micros(now)
-    base: dict[str, Any] = dict(
-        metric=mapping.metric, customer_ref=ref, period_start_us=to_micros(period.start),
-        period_end_us=to_micros(period.end), invoice_id=invoice.invoice_id,
-        stripe_customer_id=invoice.customer_id, event_id=event_id, idempotency_key=key,
-        stripe_item_id=None, created_us=now_us, updated_us=now_us)
+    base: dict[str, Any] = {
+        "metric": mapping.metric, "customer_ref": ref, "period_start_us": to_micros(period.start),
+        "period_end_us": to_micros(period.end), "invoice_id": invoice.invoice_id,
+        "stripe_customer_id": invoice.customer_id, "event_id": event_id, "idempotency_key": key,
+        "stripe_item_id": None, "created_us": now_us, "updated_us": now_us}
     try:
         charge = charge_for(mapping, effective_price(uow, mapping.metric, ref), value)
     except ValidationError as exc:

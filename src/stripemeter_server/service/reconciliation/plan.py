@@ -123,9 +123,9 @@ def plan_page(uow: UnitOfWork, scope: RunScope, customers: list[str],
         wanted: list[tuple[str, Period]] = []
         for ref in customers:
             spec = spec_for(metric, records.get(ref))
-            for period in _periods(scope, spec, metric, ref, intents, statuses, now,
-                                   billed_only=mapping.mode is SyncMode.INVOICE_ITEMS):
-                wanted.append((ref, period))
+            wanted.extend((ref, period) for period in _periods(
+                scope, spec, metric, ref, intents, statuses, now,
+                billed_only=mapping.mode is SyncMode.INVOICE_ITEMS))
         locks = uow.period_closes.find_many([(metric.code, ref, to_micros(p.start))
                                      for ref, p in wanted])
         for ref, period in wanted:

@@ -76,10 +76,10 @@ class Projection:
 
 def credited_quantity(adjustments: list[AdjustmentRecord], period_start_us: int) -> Decimal:
     """Units taken off by ``credit`` adjustments in the period (reverted credits excluded)."""
-    credits = {a.adjustment_id: a for a in adjustments
-               if a.reason == CREDIT_REASON and a.period_start_us == period_start_us}
-    delta = sum((a.delta for a in credits.values()), ZERO)
-    delta += sum((a.delta for a in adjustments if a.reverts in credits), ZERO)
+    credit_adjustments = {a.adjustment_id: a for a in adjustments
+                          if a.reason == CREDIT_REASON and a.period_start_us == period_start_us}
+    delta = sum((a.delta for a in credit_adjustments.values()), ZERO)
+    delta += sum((a.delta for a in adjustments if a.reverts in credit_adjustments), ZERO)
     return max(-delta, ZERO)
 
 
@@ -118,10 +118,10 @@ def _totals(metrics: list[MetricProjection]) -> list[Totals]:
         row[2] += item.gross_projected_cost.amount
         row[3] += item.credit_amount or ZERO
     out = []
-    for currency, (current, subtotal, projected, credits, _) in sorted(sums.items()):
+    for currency, (current, subtotal, projected, credited, _) in sorted(sums.items()):
         zero = zero_amount(currency)
         out.append(Totals(currency, current + zero, subtotal + zero, projected + zero,
-                          credits + zero, projected + credits + zero))
+                          credited + zero, projected + credited + zero))
     return out
 
 

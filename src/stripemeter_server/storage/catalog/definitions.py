@@ -128,7 +128,7 @@ class MetricsRepository:
             .where(metrics.c.tenant_id == self._tenant)
             .order_by(metrics.c.code)
         )
-        return {code: definition for code, definition in rows}
+        return {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
 
     def get(self, code: str) -> str | None:
         return self._conn.execute(
