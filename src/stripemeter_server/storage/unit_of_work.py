@@ -51,6 +51,7 @@ from stripemeter_server.storage.operations import (
     HeartbeatRepository,
     RateLimitRepository,
 )
+from stripemeter_server.storage.portal import PortalRepository
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
 from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
@@ -133,6 +134,7 @@ class UnitOfWork:
         self.gauges = GaugesRepository(conn)
         self.dashboard = DashboardRepository(conn, tenant)
         self.ingest_tallies = IngestTalliesRepository(conn, dialect, tenant)
+        self.portal = PortalRepository(conn, dialect, tenant)
         return self
 
     @property
