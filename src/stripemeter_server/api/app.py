@@ -26,6 +26,7 @@ from stripemeter_server.api.routes.corrections import (
 )
 from stripemeter_server.api.routes.ingest import cloudevents, events
 from stripemeter_server.api.routes.operations import admin, audit, health
+from stripemeter_server.api.routes.portal import page as portal_page
 from stripemeter_server.api.routes.portal import reads as portal_reads
 from stripemeter_server.api.routes.portal import tokens as portal_tokens
 from stripemeter_server.api.routes.portal.cors import PortalCorsMiddleware
@@ -117,7 +118,7 @@ def create_app(
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, invoicing, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents, portal_tokens,
-                   portal_reads):
+                   portal_reads, portal_page):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     # Sessions are sealed with the secrets key; without one, with a key of this process's own.

@@ -9,7 +9,7 @@ then the portal shows none of them (docs/portal.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.pricing import Quote
@@ -46,3 +46,10 @@ def history(uow: UnitOfWork, grant: PortalGrant, metric: str, start: datetime,
 
 def projection(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> Projection:
     return project_customer(uow, grant.customer_ref, now, None, only=grant.metrics)
+
+
+def history_window(uow: UnitOfWork, grant: PortalGrant, codes: list[str], now: datetime,
+                   days: int) -> dict[str, list[HistoryPoint]]:
+    """Each listed metric's daily history of the last ``days`` days (the page's charts)."""
+    start = now - timedelta(days=days)
+    return {code: history(uow, grant, code, start, now, "day") for code in codes}
