@@ -49,7 +49,7 @@ def embedder() -> Iterator[Embedder]:
     site = Embedder("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             body = f"<!doctype html><html><body>{site.html[0]}</body></html>".encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
