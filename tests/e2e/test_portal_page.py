@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ class Portal:
     http: TestClient
     allowed: Embedder
     stranger: Embedder
+    clock: FrozenClock
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         answer = self.http.request(method, f"{self.url}{path}", json=body,
@@ -106,7 +108,7 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
                      context=ServiceContext(store=store, clock=clock, limits=EventLimits()))
     with (TestClient(app) as http, serving(app) as url, embedder() as allowed,
           embedder() as stranger):
-        site = Portal(url, http, allowed, stranger)
+        site = Portal(url, http, allowed, stranger, clock)
         site.call("POST", "/v1/metrics", {"code": "api_calls", "aggregation": "sum",
                                           "unit": "calls"})
         site.call("PUT", "/v1/prices/api_calls", {"model": "per_unit", "currency": "usd",
@@ -167,6 +169,20 @@ def test_the_page_is_usable_from_the_keyboard(portal: Portal, page: Page) -> Non
 
 
 def test_an_expired_token_gets_the_401_page(portal: Portal, page: Page) -> None:
+    token = portal.token(expiresIn=60)
+    portal.clock.advance(timedelta(seconds=61))
+    answer = page.goto(f"{portal.url}/portal?token={token}")
+    assert answer is not None and answer.status == 401
+    assert page.get_by_role("alert").inner_text() == "This usage link has expired."
+
+
+def test_a_tampered_token_gets_the_401_page(portal: Portal, page: Page) -> None:
+    answer = page.goto(f"{portal.url}/portal?token={portal.token()}x")
+    assert answer is not None and answer.status == 401
+    assert page.get_by_role("alert").inner_text() == "This usage link is not valid."
+
+
+def test_a_revoked_token_gets_the_401_page(portal: Portal, page: Page) -> None:
     token = portal.token(expiresIn=60)
     portal.call("DELETE", f"/v1/portal/tokens/{token[4:].split('.')[0]}")
     answer = page.goto(f"{portal.url}/portal?token={token}")
