@@ -53,6 +53,7 @@ bench: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.ui
+	$(BIN)/python -m benchmarks.portal
 
 # Reconciliation over 10 000 customers (~7 min): kept out of `make bench` to hold it at ~20 min.
 bench-reconcile: $(STAMP)

@@ -1,6 +1,7 @@
 import { type BufferOptions } from "./buffer.js";
 import { type FetchLike, type LoadBalancing, type RetryOptions } from "./transport.js";
 import type { CurrentUsage, IngestResponse, Metric, MetricSchema, Period, PreparedEvent, Projection, TrackResult, UsageEvent, UsageQueryResult } from "./types.js";
+import { PortalApi } from "./portal.js";
 export declare const SDK_VERSION = "0.1.0";
 export interface ClientOptions {
     /** One node URL or a list (failover / load spreading). Default: STRIPEMETER_URL (comma-separated; also read as STRIPEMETER_API_URL, its former name) or http://127.0.0.1:3000. */
@@ -48,6 +49,7 @@ export declare class StripeMeterClient {
     readonly tenantId: string | undefined;
     readonly customerId: string | undefined;
     readonly metrics: MetricsApi;
+    readonly portal: PortalApi;
     private readonly transport;
     private readonly buffer;
     private readonly clock;

@@ -5,6 +5,7 @@ import { computeIdempotencyKey } from "./idempotency.js";
 import { lastBillingPeriod } from "./period.js";
 import { canonicalTimestamp } from "./timestamp.js";
 import { Transport } from "./transport.js";
+import { PortalApi } from "./portal.js";
 export const SDK_VERSION = "0.1.0";
 /** Largest JSON body the SDK sends in one ingest request (server limit 1 MiB). */
 const MAX_BODY_BYTES = 900 * 1024;
@@ -63,6 +64,7 @@ export class StripeMeterClient {
     tenantId;
     customerId;
     metrics;
+    portal;
     transport;
     buffer;
     clock;
@@ -113,6 +115,7 @@ export class StripeMeterClient {
             transportOptions.sleep = options.sleep;
         this.transport = new Transport(transportOptions);
         this.metrics = new MetricsApi(this);
+        this.portal = new PortalApi(this);
         if (options.buffered) {
             const bufferOptions = options.buffered === true ? {} : options.buffered;
             this.buffer = new EventBuffer((events) => this.sendBatch(events), bufferOptions);

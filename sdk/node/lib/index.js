@@ -1,4 +1,5 @@
 export { createClient, StripeMeterClient, MetricsApi, SDK_VERSION } from "./client.js";
+export { PortalApi } from "./portal.js";
 export { computeIdempotencyKey, canonicalKeyMaterial } from "./idempotency.js";
 export { normalizeQuantity, normalizeDecimalString } from "./decimal.js";
 export { canonicalTimestamp } from "./timestamp.js";

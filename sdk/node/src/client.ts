@@ -18,6 +18,7 @@ import type {
   UsageEvent,
   UsageQueryResult,
 } from "./types.js";
+import { PortalApi } from "./portal.js";
 
 export const SDK_VERSION = "0.1.0";
 
@@ -124,6 +125,7 @@ export class StripeMeterClient {
   readonly tenantId: string | undefined;
   readonly customerId: string | undefined;
   readonly metrics: MetricsApi;
+  readonly portal: PortalApi;
   private readonly transport: Transport;
   private readonly buffer: EventBuffer | undefined;
   private readonly clock: () => Date;
@@ -172,6 +174,7 @@ export class StripeMeterClient {
     if (options.sleep) transportOptions.sleep = options.sleep;
     this.transport = new Transport(transportOptions);
     this.metrics = new MetricsApi(this);
+    this.portal = new PortalApi(this);
     if (options.buffered) {
       const bufferOptions = options.buffered === true ? {} : options.buffered;
       this.buffer = new EventBuffer((events) => this.sendBatch(events), bufferOptions);

@@ -143,3 +143,9 @@ test("the API key is read from STRIPEMETER_API_KEY", async () => {
   }
   assert.equal(normalizeDecimalString((await queryTotals(client, "cus_env", "api_calls")).sum), "1");
 });
+
+test("portal.createToken mints a token that reads its customer", async () => {
+  const minted = await client.portal.createToken({ customerRef: "cus_portal", expiresIn: 600 });
+  const me = await fetch(`${server.url}/portal/v1/me`, { headers: { Authorization: `Bearer ${minted.token}` } });
+  assert.equal(((await me.json()) as { customerRef: string }).customerRef, "cus_portal");
+});

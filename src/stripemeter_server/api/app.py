@@ -26,6 +26,10 @@ from stripemeter_server.api.routes.corrections import (
 )
 from stripemeter_server.api.routes.ingest import cloudevents, events
 from stripemeter_server.api.routes.operations import admin, audit, health
+from stripemeter_server.api.routes.portal import page as portal_page
+from stripemeter_server.api.routes.portal import reads as portal_reads
+from stripemeter_server.api.routes.portal import tokens as portal_tokens
+from stripemeter_server.api.routes.portal.cors import PortalCorsMiddleware
 from stripemeter_server.api.routes.reconciliation_gauges import ReconciliationCollector
 from stripemeter_server.api.routes.stripe_sync import config as stripe_config
 from stripemeter_server.api.routes.stripe_sync import pushes
@@ -129,12 +133,14 @@ def create_app(
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, invoicing, pushes, audit, reconciliation,
-                   voids, approvals, backfills, rebuilds, cloudevents):
+                   voids, approvals, backfills, rebuilds, cloudevents, portal_tokens,
+                   portal_reads, portal_page):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     # Sessions are sealed with the secrets key; without one, with a key of this process's own.
     install_ui(app, ctx.stripe.cipher or SecretBox(new_secret_key()))
 
+    app.add_middleware(PortalCorsMiddleware)  # /portal/v1 only, per tenant (ADR 0911)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
 

@@ -4,8 +4,8 @@ The request line carries the request id, tenant, route template, method, status 
 duration — never the path's query, a header or a body, so no key, secret or password can
 reach it. As a second guard every line (also other loggers' and exception text) passes
 :func:`scrub`, which masks anything shaped like an API key, a Stripe secret, a webhook secret,
-a bearer token or a URL password. Logging is configured at the entry points (``serve``,
-``worker``), never at import time.
+a portal token, a bearer token or a URL password. Logging is configured at the entry
+points (``serve``, ``worker``), never at import time.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from stripemeter_server.storage.engine import masked_url
 
 ACCESS_LOGGER = "stripemeter.access"
 _SECRETS = re.compile(
-    r"(smk_[A-Za-z0-9_\-]{6,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]+|whsec_[A-Za-z0-9_+/=]+|"
+    r"(smk_[A-Za-z0-9_\-]{6,}|smp_[A-Za-z0-9_.\-]{6,}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9_]+|"
+    r"whsec_[A-Za-z0-9_+/=]+|"
     r"(?i:bearer)\s+\S+)"
 )
 _FIELDS = ("requestId", "tenant", "route", "method", "status", "durationMs")

@@ -52,6 +52,7 @@ from stripemeter_server.storage.operations import (
     HeartbeatRepository,
     RateLimitRepository,
 )
+from stripemeter_server.storage.portal import PortalRepository
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
 from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
@@ -220,6 +221,10 @@ class UnitOfWork:
     @cached_property
     def ingest_tallies(self) -> IngestTalliesRepository:
         return IngestTalliesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def portal(self) -> PortalRepository:
+        return PortalRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
     @property
     def connection(self) -> Connection:

@@ -50,6 +50,7 @@ from .models import (
     UsageQueryResult,
 )
 from .periods import BillingPeriod, current_billing_period, last_billing_period
+from .portal import AsyncPortal, Portal, PortalToken
 from .retry import RetryPolicy
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "AsyncClient",
     "AsyncEventBuffer",
     "AsyncMetrics",
+    "AsyncPortal",
     "AuthenticationError",
     "BadRequestError",
     "BillingPeriod",
@@ -84,6 +86,8 @@ __all__ = [
     "PayloadTooLargeError",
     "PeriodType",
     "PermissionDeniedError",
+    "Portal",
+    "PortalToken",
     "Projection",
     "RateLimitError",
     "RetryPolicy",

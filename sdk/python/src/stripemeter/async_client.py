@@ -24,6 +24,7 @@ from .models import (
     UsageQueryResult,
 )
 from .periods import BillingPeriod, current_billing_period, last_billing_period
+from .portal import AsyncPortal
 from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ class AsyncClient:
         self._sync_transport = sync_transport
         self._buffers: list[AsyncEventBuffer] = []
         self.metrics = AsyncMetrics(self)
+        self.portal = AsyncPortal(self)
 
     @property
     def tenant_id(self) -> str | None:

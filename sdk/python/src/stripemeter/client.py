@@ -21,6 +21,7 @@ from .models import (
     UsageQueryResult,
 )
 from .periods import BillingPeriod, current_billing_period, last_billing_period
+from .portal import Portal
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class StripeMeterClient:
         self._sleep = sleep
         self._buffers: list[EventBuffer] = []
         self.metrics = Metrics(self)
+        self.portal = Portal(self)
 
     # -- configuration ---------------------------------------------------------------------
 

@@ -94,3 +94,14 @@ def test_tenant_other_than_the_keys_is_refused(shared_server: Server, unique: st
         PermissionDeniedError
     ):
         client.track(f"m_{unique}", f"cus_{unique}")
+
+
+def test_a_portal_token_minted_by_the_sdk_reads_its_customer(shared_server: Server,
+                                                             unique: str) -> None:
+    import httpx
+
+    with client_for(shared_server) as client:
+        minted = client.portal.create_token(f"cus_{unique}", expires_in=600)
+    me = httpx.get(f"{shared_server.url}/portal/v1/me",
+                   headers={"Authorization": f"Bearer {minted.token}"}).json()
+    assert me["customerRef"] == f"cus_{unique}"

@@ -19,9 +19,10 @@ from stripemeter_server.domain.errors import (
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord, TenantRecord
 from stripemeter_server.service.operations import audit
+from stripemeter_server.service.portal.tokens import end_tokens_of_key
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
-SCOPES = frozenset({"ingest", "read", "admin"})
+SCOPES = frozenset({"ingest", "read", "admin", "portal"})  # portal: mint portal tokens
 MAX_GRACE_SECONDS = 86_400  # a rotated key may keep working this long, at most
 KEY_PREFIX = "smk_"
 _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
@@ -71,7 +72,7 @@ def parse_scopes(raw: object) -> frozenset[str]:
     scopes = frozenset(str(s).strip() for s in items if str(s).strip())
     if not scopes or not scopes <= SCOPES:
         raise ValidationError(
-            "scopes must be a non-empty subset of ingest, read, admin",
+            "scopes must be a non-empty subset of ingest, read, admin, portal",
             code="invalid_scopes",
             field="scopes",
         )
@@ -163,6 +164,7 @@ def revoke_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime) -> N
     assert after is not None
     audit.record(uow, now, "api_key.revoke", "api_key", key_id, before=key_state(before),
                  after=key_state(after), tenant_id=tenant_id)
+    end_tokens_of_key(uow, tenant_id, key_id, now)  # a revoked key's portal tokens end too
 
 
 def parse_grace(raw: object) -> int:
@@ -188,6 +190,7 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
         uow.api_keys.expire(tenant_id, key_id, to_micros(now) + grace_seconds * 1_000_000)
     else:
         uow.api_keys.revoke(tenant_id, key_id, to_micros(now))
+        end_tokens_of_key(uow, tenant_id, key_id, now)
     issued = _issue(uow, tenant_id, current.scopes, label=current.label, now=now)
     retired = _key(uow, tenant_id, key_id)
     assert retired is not None

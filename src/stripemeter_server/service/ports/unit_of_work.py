@@ -41,6 +41,7 @@ from stripemeter_server.service.operations.ports import (
     HeartbeatRepository,
     RateLimitRepository,
 )
+from stripemeter_server.service.portal.ports import PortalRepository
 from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
 from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
 from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
@@ -133,6 +134,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def gauges(self) -> GaugesRepository: ...
     @property
     def dashboard(self) -> DashboardReads: ...
+    @property
+    def portal(self) -> PortalRepository: ...
 
     def commit(self) -> None: ...
 

@@ -126,9 +126,13 @@ def _totals(metrics: list[MetricProjection]) -> list[Totals]:
 
 
 def project_customer(uow: UnitOfWork, customer_ref: str, now: datetime,
-                     metric_code: str | None = None) -> Projection:
-    """Every metric's (or one metric's) current and projected quantity and cost."""
+                     metric_code: str | None = None,
+                     only: frozenset[str] | None = None) -> Projection:
+    """Every metric's (or one metric's) current and projected quantity and cost; ``only``
+    keeps the listed metrics, totals included (a portal token limited to some metrics)."""
     usages = current_usage(uow, customer_ref, now, metric_code)
+    if only is not None:
+        usages = [u for u in usages if u.metric.code in only]
     prices = effective_prices(uow, customer_ref)
     adjustments = uow.adjustments.find(metric=metric_code, customer_ref=customer_ref)
     by_metric: dict[str, list[AdjustmentRecord]] = defaultdict(list)

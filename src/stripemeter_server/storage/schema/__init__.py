@@ -44,6 +44,12 @@ from stripemeter_server.storage.schema.operations import (
     tenant_rate_limits,
     worker_heartbeats,
 )
+from stripemeter_server.storage.schema.portal import (
+    portal_alert_rules,
+    portal_origins,
+    portal_settings,
+    portal_tokens,
+)
 from stripemeter_server.storage.schema.pushes import (
     push_outbox,
     push_state,
@@ -81,6 +87,10 @@ __all__ = [
     "metadata",
     "metrics",
     "period_locks",
+    "portal_alert_rules",
+    "portal_origins",
+    "portal_settings",
+    "portal_tokens",
     "prices",
     "push_outbox",
     "push_state",

@@ -1,0 +1,112 @@
+"""The read API of a portal token (``/portal/v1/...``): its customer's usage, history,
+projection and own alert rules. Every route takes the grant, never a customer id from the
+request, so another customer's data cannot even be named."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
+from stripemeter_server.api.deps import AppState, app_state, read, write
+from stripemeter_server.api.routes.alerts import rule_json
+from stripemeter_server.api.routes.portal.auth import acting, portal_grant
+from stripemeter_server.api.routes.usage import cost_json, projection_json
+from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
+from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.service.portal import alerts as portal_alerts
+from stripemeter_server.service.portal import reads as portal_reads
+from stripemeter_server.service.portal.tokens import PortalGrant
+from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS, PeriodUsage
+
+router = APIRouter(prefix="/portal/v1", tags=["portal"])
+DEFAULT_HISTORY = timedelta(days=31)
+
+
+def usage_json(item: PeriodUsage) -> dict[str, Any]:
+    """A metric's open period as a customer sees it (no ledger internals)."""
+    return {"metric": item.metric.code, "aggregation": item.metric.aggregation.value,
+            "unit": item.metric.unit, "value": dec(item.value),
+            "periodStart": ts(item.period.start), "periodEnd": ts(item.period.end),
+            "status": item.status}
+
+
+@router.get("/me", summary="What this portal token may read")
+async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    return {"customerRef": grant.customer_ref,
+            "metrics": None if grant.metrics is None else sorted(grant.metrics),
+            "scopes": sorted(grant.scopes), "expiresAt": ts(grant.expires_us)}
+
+
+@router.get("/usage", summary="Current-period usage and cost of every allowed metric")
+async def usage(request: Request, state: AppState = Depends(app_state),
+                grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found, costs = await read(state, acting(grant, request),
+                              lambda uow: portal_reads.current(uow, grant, now))
+    return {"customerRef": grant.customer_ref, "asOf": ts(now),
+            "metrics": [{**usage_json(u), "cost": cost_json(costs.get(u.metric.code))}
+                        for u in found]}
+
+
+@router.get("/history", summary="One metric's usage per hour, day or month (for charts)")
+async def history(request: Request, metric: str = Query(max_length=255),
+                  start: str | None = Query(None, alias="from", max_length=64),
+                  end: str | None = Query(None, alias="to", max_length=64),
+                  step: str = Query("day", max_length=8),
+                  limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS),
+                  state: AppState = Depends(app_state),
+                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    finish = parse_time_param(end, "to") or now
+    begin = parse_time_param(start, "from") or finish - DEFAULT_HISTORY
+    code = check_identifier(metric, "metric")
+    points = await read(state, acting(grant, request), lambda uow: portal_reads.history(
+        uow, grant, code, begin, finish, step))
+    shown, next_from = first_page(points, lambda p: p.start, limit)
+    return {"customerRef": grant.customer_ref, "metric": code, "step": step,
+            "nextFrom": ts(next_from),
+            "data": [{"start": ts(p.start), "end": ts(p.end), "value": dec(p.value)}
+                     for p in shown]}
+
+
+@router.get("/projection", summary="Current and projected quantity and cost of the period")
+async def projection(request: Request, state: AppState = Depends(app_state),
+                     grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await read(state, acting(grant, request),
+                       lambda uow: portal_reads.projection(uow, grant, now))
+    return projection_json(found)
+
+
+@router.get("/alerts", summary="The alert thresholds this customer set")
+async def list_alerts(request: Request, state: AppState = Depends(app_state),
+                      grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    found = await read(state, acting(grant, request),
+                       lambda uow: portal_alerts.list_rules(uow, grant))
+    return {"data": [rule_json(v) for v in found]}
+
+
+@router.post("/alerts", status_code=201,
+             summary="Set an alert threshold (the token's alerts:write scope)")
+async def create_alert(request: Request,
+                       body: dict[str, Any] = Body(examples=[{
+                           "metric": "api_calls", "threshold": "80", "percentOf": "100000",
+                           "webhookUrl": "https://hooks.example.com/usage"}]),
+                       state: AppState = Depends(app_state),
+                       grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    view = await write(state, acting(grant, request),
+                       lambda uow: portal_alerts.create_rule(uow, grant, body, now))
+    return rule_json(view)
+
+
+@router.delete("/alerts/{rule_id}", status_code=204,
+               summary="Delete an alert threshold this customer set")
+async def delete_alert(rule_id: str, request: Request, state: AppState = Depends(app_state),
+                       grant: PortalGrant = Depends(portal_grant)) -> Response:
+    now = state.ctx.clock.now()
+    await write(state, acting(grant, request),
+                lambda uow: portal_alerts.delete_rule(uow, grant, rule_id[:64], now))
+    return Response(status_code=204)

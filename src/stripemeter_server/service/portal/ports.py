@@ -1,0 +1,74 @@
+"""What the portal stores: tokens, a tenant's embedding settings and the alert rules a
+customer made through the portal (so a token sees and deletes only those)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PortalTokenRecord:
+    tenant_id: str
+    token_id: str
+    customer_ref: str
+    metrics: tuple[str, ...] | None  # None: every metric of the customer
+    scopes: frozenset[str]
+    secret_hash: str  # SHA-256 of the token's secret part, never the secret itself
+    minted_by: str  # the API key id that minted it
+    created_us: int
+    expires_us: int
+    revoked_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenWithKey:
+    """A token with the state of the key that minted it (one read at authentication)."""
+
+    token: PortalTokenRecord
+    key_revoked_us: int | None
+    key_expires_us: int | None
+    key_exists: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSettingsRecord:
+    allowed_origins: tuple[str, ...]
+    frame_ancestors: tuple[str, ...]
+    theme: str  # canonical JSON: {"cssVariables": {...}, "logoUrl": ...}
+    updated_us: int
+
+
+class PortalRepository(Protocol):
+    def add_token(self, record: PortalTokenRecord) -> None: ...
+
+    def token_with_key(self, token_id: str) -> TokenWithKey | None:
+        """Looked up by id across tenants: the token names its tenant."""
+        ...
+
+    def tokens(self, customer_ref: str | None, limit: int) -> list[PortalTokenRecord]: ...
+
+    def revoke_token(self, token_id: str, now_us: int) -> bool: ...
+
+    def revoke_minted_by(self, tenant_id: str, key_id: str, now_us: int) -> list[str]:
+        """Revoke every live token the key minted; the ids revoked. The tenant is named,
+        as key commands run outside any one tenant (the CLI)."""
+        ...
+
+    def settings(self) -> PortalSettingsRecord | None: ...
+
+    def put_settings(self, record: PortalSettingsRecord) -> None: ...
+
+    def origins_of(self, tenant_id: str) -> tuple[str, ...]:
+        """The origins ``tenant_id`` allows (read with a token, before the tenant is bound)."""
+        ...
+
+    def origin_allowed_anywhere(self, origin: str) -> bool:
+        """Whether any tenant allows ``origin`` (a CORS preflight carries no token)."""
+        ...
+
+    def add_alert_rule(self, customer_ref: str, rule_id: str, now_us: int) -> None: ...
+
+    def alert_rules(self, customer_ref: str) -> list[str]: ...
+
+    def remove_alert_rule(self, customer_ref: str, rule_id: str) -> bool: ...
