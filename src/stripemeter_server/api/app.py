@@ -38,7 +38,7 @@ from stripemeter_server.service.clock import Clock, SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.ports.stripe import StripeCredentials
-from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
+from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
 
@@ -116,8 +116,7 @@ def create_app(
                    voids, approvals, backfills, rebuilds, cloudevents):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
-    # Sessions are sealed with the secrets key; without one, with a key of this process's own.
-    install_ui(app, ctx.stripe.cipher or SecretBox(new_secret_key()))
+    install_ui(app)
 
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)

@@ -36,6 +36,7 @@ from stripemeter_server.storage.corrections.backfills import (
 )
 from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
+from stripemeter_server.storage.dashboard_sessions import DashboardSessionsRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
@@ -132,6 +133,7 @@ class UnitOfWork:
         self.heartbeats = HeartbeatRepository(conn, dialect)
         self.gauges = GaugesRepository(conn)
         self.dashboard = DashboardRepository(conn, tenant)
+        self.dashboard_sessions = DashboardSessionsRepository(conn)
         self.ingest_tallies = IngestTalliesRepository(conn, dialect, tenant)
         return self
 

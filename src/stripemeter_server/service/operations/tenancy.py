@@ -159,10 +159,12 @@ def revoke_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime) -> N
     before = _key(uow, tenant_id, key_id)
     if before is None or not uow.api_keys.revoke(tenant_id, key_id, to_micros(now)):
         raise NotFoundError(f"no active key {key_id!r}", code="key_not_found", field="keyId")
+    ended = uow.dashboard_sessions.delete_for_key(tenant_id, key_id)
     after = _key(uow, tenant_id, key_id)
     assert after is not None
     audit.record(uow, now, "api_key.revoke", "api_key", key_id, before=key_state(before),
-                 after=key_state(after), tenant_id=tenant_id)
+                 after={**key_state(after), "dashboardSessionsEnded": ended},
+                 tenant_id=tenant_id)
 
 
 def parse_grace(raw: object) -> int:
@@ -186,8 +188,9 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
                             field="keyId")
     if grace_seconds:
         uow.api_keys.expire(tenant_id, key_id, to_micros(now) + grace_seconds * 1_000_000)
-    else:
+    else:  # its dashboard sessions end with it (with a grace, they end at its expiry)
         uow.api_keys.revoke(tenant_id, key_id, to_micros(now))
+        uow.dashboard_sessions.delete_for_key(tenant_id, key_id)
     issued = _issue(uow, tenant_id, current.scopes, label=current.label, now=now)
     retired = _key(uow, tenant_id, key_id)
     assert retired is not None

@@ -28,7 +28,7 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
-from stripemeter_server.service.dashboard.ports import DashboardReads
+from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
 from stripemeter_server.service.ingest.ports import IngestTalliesRepository
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
@@ -133,6 +133,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def gauges(self) -> GaugesRepository: ...
     @property
     def dashboard(self) -> DashboardReads: ...
+    @property
+    def dashboard_sessions(self) -> DashboardSessionsRepository: ...
 
     def commit(self) -> None: ...
 
