@@ -58,7 +58,8 @@ def test_revoking_the_key_by_api_deletes_its_sessions(ui: Ui) -> None:
     key = ui.new_key({"read"})
     ui.sign_in(key)
     ui.sign_in(key)
-    key_id = next(k["id"] for k in ui.api_get("/v1/admin/api-keys")["data"] if k["prefix"] == key[:8])
+    keys = ui.api_get("/v1/admin/api-keys")["data"]
+    key_id = next(k["id"] for k in keys if k["prefix"] == key[:8])
     answer = ui.browser().delete(f"/v1/admin/api-keys/{key_id}",
                                  headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert answer.status_code == 200, answer.text

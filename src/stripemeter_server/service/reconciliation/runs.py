@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier, parse_sequence
+from stripemeter_server.domain.csv_cells import safe_row
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.reconciliation import LineStatus, needs_attention
@@ -176,12 +177,13 @@ def list_runs(uow: UnitOfWork, *, cursor: str | None, limit: int) -> dict[str, A
 
 
 def csv_chunks(store_uow: Any, tenant: str, run_id: str) -> Iterator[str]:
-    """The run's lines as CSV, one page (one short read transaction) at a time."""
+    """The run's lines as CSV, one page (one short read transaction) at a time; every cell
+    spreadsheet-safe (``domain/csv_cells.py``)."""
     with store_uow(tenant, read_only=True) as uow:
         get_run(uow, run_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(safe_row(CSV_COLUMNS))
     yield buffer.getvalue()
     after = 0
     while True:
@@ -193,7 +195,7 @@ def csv_chunks(store_uow: Any, tenant: str, run_id: str) -> Iterator[str]:
         buffer.truncate()
         for line in lines:
             view = line_view(line)
-            writer.writerow(["" if view[c] is None else view[c] for c in CSV_COLUMNS])
+            writer.writerow(safe_row("" if view[c] is None else view[c] for c in CSV_COLUMNS))
         yield buffer.getvalue()
         after = lines[-1].line_no
 
