@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.cli.test_import_export import GOOD, env, jsonl, run  # noqa: F401
+from tests.integration.cli.test_import_export import GOOD, jsonl, run
 
 LINE = json.dumps(GOOD).encode()
 
