@@ -64,7 +64,7 @@ def _setup(store: Store, emulator: EmulatorServer, count: int) -> tuple[ServiceC
                          stripe=StripeAccess(environment=credentials, factory=GatewayPool()))
     now = ctx.clock.now()
     with store.unit_of_work("default") as uow:
-        bootstrap(uow, now, None)
+        bootstrap(uow, now, None, auto_create_metrics=True)
         create_metric(uow, {"code": METRIC, "aggregation": "sum"}, now)
         put_mapping(uow, {"metric": METRIC}, now)
         uow.commit()

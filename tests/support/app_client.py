@@ -50,7 +50,7 @@ class Client:
 def running_app(store: Store, clock: FrozenClock) -> Iterator[Client]:
     """The app with a bootstrapped admin key of tenant ``default`` (auto-created metrics)."""
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), TEST_KEY)
+        bootstrap(uow, clock.now(), TEST_KEY, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
     app = create_app(Settings(database_url=store.url), context=ctx)

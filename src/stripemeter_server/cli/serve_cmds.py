@@ -68,8 +68,9 @@ def serve(
         ctx.store.migrate()
     try:
         now = ctx.clock.now()
-        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(uow, now,
-                                                                   settings.bootstrap_key))
+        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(
+            uow, now, settings.bootstrap_key,
+            auto_create_metrics=settings.default_auto_create_metrics))
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
         raise typer.Exit(2) from None
@@ -172,7 +173,12 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
         )
         return
     console.print(f"API key (tenant 'default', scopes ingest,read,admin): {new_key}")
-    console.print("Try it (export KEY=<the key above>):")
+    console.print("Try it (export KEY=<the key above>): define the metric, then send usage")
+    console.print(
+        f"  curl -s -X POST {base}/v1/metrics -H \"Authorization: Bearer $KEY\" "
+        "-H 'Content-Type: application/json' "
+        """-d '{"code":"api_calls","aggregation":"sum"}'"""
+    )
     console.print(
         f"  curl -s -X POST {base}/v1/events/ingest -H \"Authorization: Bearer $KEY\" "
         "-H 'Content-Type: application/json' "

@@ -26,7 +26,7 @@ WEBHOOK = "whsec_AlsoSecretValue5432"
 
 def _client(store: Store, clock: FrozenClock, access: StripeAccess) -> TestClient:
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN)
+        bootstrap(uow, clock.now(), ADMIN, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, stripe=access)
     return TestClient(create_app(Settings(database_url=store.url), context=ctx))

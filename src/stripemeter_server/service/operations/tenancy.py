@@ -201,11 +201,14 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
     return issued
 
 
-def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None) -> IssuedKey | None:
-    """On an empty database: tenant ``default`` (autoCreateMetrics on) and one admin key."""
+def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None, *,
+              auto_create_metrics: bool = False) -> IssuedKey | None:
+    """On an empty database: tenant ``default`` and one admin key. ``default`` creates no
+    metric an event names unless asked to, like every tenant (a typo is refused)."""
     if uow.tenants.count():
         return None
-    create_tenant(uow, "default", name="Default tenant", auto_create_metrics=True, now=now)
+    create_tenant(uow, "default", name="Default tenant",
+                  auto_create_metrics=auto_create_metrics, now=now)
     return issue_key(uow, "default", SCOPES, label="bootstrap", now=now, secret=secret)
 
 

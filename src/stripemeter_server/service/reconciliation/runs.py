@@ -20,6 +20,7 @@ from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.reconciliation import LineStatus, needs_attention
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.service.catalog.metrics import require_metric
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.plan import RunScope, in_scope_mappings
 from stripemeter_server.service.reconciliation.ports import GateVerdict, LineRecord, RunRecord
@@ -64,7 +65,9 @@ def parse_scope(body: object) -> tuple[RunScope, bool]:
 
 def start_run(uow: UnitOfWork, scope: RunScope, repair: bool, now: datetime, *,
               trigger: str = "manual", run_id: str | None = None) -> RunRecord:
-    """Queue a run (it executes as a job); the metric must be mapped."""
+    """Queue a run (it executes as a job); the metric must exist and be mapped."""
+    if scope.metric is not None:
+        require_metric(uow, scope.metric)
     in_scope_mappings(uow, scope)
     ident = run_id or new_run_id()
     uow.reconciliation.create_run(ident, trigger=trigger, filters=scope.to_json(),
