@@ -29,7 +29,7 @@ from stripemeter_server.service.corrections.ports.backfills import (
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
-from stripemeter_server.service.ingest.ports import IngestTalliesRepository
+from stripemeter_server.service.ingest.ports import IngestTalliesRepository, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -135,6 +135,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def dashboard(self) -> DashboardReads: ...
     @property
     def dashboard_sessions(self) -> DashboardSessionsRepository: ...
+    @property
+    def ingest_tallies(self) -> PrunableTallies: ...
 
     def commit(self) -> None: ...
 
