@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from stripemeter_server.cli.main import app as cli
 from stripemeter_server.service.operations.tenancy import hash_key, revoke_key, rotate_key
 from stripemeter_server.storage.schema import dashboard_sessions
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
@@ -67,6 +69,18 @@ def test_revoking_the_key_by_api_deletes_its_sessions(ui: Ui) -> None:
         left = uow.connection.execute(
             select(dashboard_sessions).where(dashboard_sessions.c.key_id == key_id)).all()
     assert left == []
+
+
+def test_revoking_the_key_with_the_cli_ends_its_sessions(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    client = ui.sign_in(key)
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(key))
+    assert record is not None
+    done = CliRunner().invoke(cli, ["keys", "revoke", record.key_id, "--tenant", "default"],
+                              env={"STRIPEMETER_DATABASE_URL": ui.store.url})
+    assert done.exit_code == 0, done.output
+    assert client.get("/ui/overview").status_code == 303
 
 
 def test_a_session_of_a_revoked_key_is_refused_even_if_its_row_remains(ui: Ui) -> None:
