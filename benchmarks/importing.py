@@ -58,7 +58,7 @@ def run_import(database: str, url: str, profile: Profile, workdir: Path,
     store = Store(url)
     store.migrate()
     with store.unit_of_work() as uow:
-        bootstrap(uow, SystemClock().now(), None)  # the default tenant auto-creates metrics
+        bootstrap(uow, SystemClock().now(), None, auto_create_metrics=True)  # metrics made as named
         uow.commit()
     store.close()
     events = profile.import_lines

@@ -66,7 +66,7 @@ def _setup(store: Store, emulator: EmulatorServer, count: int) -> tuple[ServiceC
                              allowed_hosts=HostAllowList.of_urls(emulator.url))))
     now = ctx.clock.now()
     with store.unit_of_work("default") as uow:
-        bootstrap(uow, now, None)
+        bootstrap(uow, now, None, auto_create_metrics=True)
         create_metric(uow, {"code": METRIC, "aggregation": "sum"}, now)
         put_mapping(uow, {"metric": METRIC}, now)
         uow.commit()

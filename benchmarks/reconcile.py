@@ -62,7 +62,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
         ctx = ServiceContext(store=store, clock=FrozenClock(now),
                              stripe=StripeAccess(environment=credentials, factory=pool))
         with store.unit_of_work() as uow:
-            bootstrap(uow, now, "smk_bench_reconcile_0001")
+            bootstrap(uow, now, "smk_bench_reconcile_0001", auto_create_metrics=True)
             uow.commit()
         with store.unit_of_work("default") as uow:
             create_metric(uow, {"code": "bench_calls", "aggregation": "sum"}, now)

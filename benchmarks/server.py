@@ -85,7 +85,7 @@ class Server:
         # webhook poller costs CPU every 0.5 s (see the README, "Where the time goes").
         env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
                "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
-               "STRIPEMETER_LOCAL_STRIPE": "off"}
+               "STRIPEMETER_LOCAL_STRIPE": "off", "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true"}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         args = [*cmd, "serve", "--host", HOST, "--port", str(self.port)]
         if workers > 1:

@@ -132,7 +132,7 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
     store = Store(url)
     store.migrate()
     with store.unit_of_work() as uow:
-        bootstrap(uow, NOW, KEY)
+        bootstrap(uow, NOW, KEY, auto_create_metrics=True)
         uow.commit()
     reporter.log(f"{label}: filling {args.customers:,} customers, {args.events:,} events")
     _fill(store, args.customers, args.events, reporter)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     http_processes: int = 1
     auto_migrate: bool = True
     bootstrap_key: str | None = None
+    # Whether tenant ``default``, made on first start, creates a metric for an event naming
+    # an unknown one. Off: a typo is refused ("did you mean …?"), never a new metric (0713).
+    default_auto_create_metrics: bool = False
     max_batch_events: int = 1000
     max_body_bytes: int = 1024 * 1024
     max_meta_bytes: int = 4096
@@ -72,7 +75,8 @@ class Settings(BaseSettings):
     push_full_sweep_seconds: float = 60.0
     push_retry_max_seconds: float = 600.0
     # Per-tenant rate limit defaults (token bucket; a tenant's own limits win; 0: unlimited).
-    rate_limit_per_second: float = 100.0
+    # Off by default: a single-tenant install must not throttle its own traffic (ADR 0713).
+    rate_limit_per_second: float = 0.0
     rate_limit_burst: float = 200.0
     # /health/ready: loops that must have a fresh heartbeat (comma-separated names, e.g.
     # "alert-delivery,stripe-push,stripe-webhook-jobs"), and how old a beat may be.

@@ -34,7 +34,7 @@ def test_pg_dump_and_pg_restore_round_trip(pg_server: PostgresServer, tmp_path: 
     source = Store(pg_server.create_database("backup_source"))
     source.migrate()
     with source.unit_of_work("default") as uow:
-        bootstrap(uow, NOW, "smk_backup_admin_key_0001")
+        bootstrap(uow, NOW, "smk_backup_admin_key_0001", auto_create_metrics=True)
         create_metric(uow, {"code": "calls", "aggregation": "sum"}, NOW)
         create_metric(uow, {"code": "users", "aggregation": "unique_count",
                             "uniqueProperty": "resourceId"}, NOW)

@@ -250,3 +250,26 @@ def test_prices_are_shown_per_currency(site: Site, page: Page) -> None:
     amounts = page.locator("#price-list td.amount").all_inner_texts()
     assert amounts == ["0.0025 USD per unit", "500 JPY per 1,000 units"]
     screenshot(page, "metrics-prices")
+
+
+def _pages(site: Site, ref: str) -> list[str]:
+    return ["/ui/overview", "/ui/customers", f"/ui/customers/{ref}", "/ui/events",
+            "/ui/corrections", "/ui/stripe", "/ui/metrics", "/ui/alerts"]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_logs_a_console_error(site: Site, browser: Browser, width: int) -> None:
+    ref = _synced(site.env)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    page.goto(f"{site.url}/ui/sign-in")
+    site.sign_in(page)
+    for path in _pages(site, ref):
+        page.goto(f"{site.url}{path}")
+        page.wait_for_load_state("networkidle")
+    context.close()
+    assert errors == []

@@ -18,9 +18,11 @@ STRIPEMETER = str(Path(sys.executable).with_name("stripemeter"))
 KEY = "smk_e2e_local_stripe_0001"
 
 
-def _serve(tmp_path: Path, port: int, emulator_port: int) -> tuple[subprocess.Popen[bytes], Path]:
+def _serve(tmp_path: Path, port: int, emulator_port: int, *,
+           auto_create: bool = True) -> tuple[subprocess.Popen[bytes], Path]:
     env = {**os.environ, "STRIPEMETER_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'sm.db'}",
            "STRIPEMETER_BOOTSTRAP_KEY": KEY,
+           "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true" if auto_create else "false",
            "STRIPEMETER_LOCAL_STRIPE_PORT": str(emulator_port)}
     for name in ("STRIPEMETER_STRIPE_SECRET_KEY", "STRIPEMETER_LOCAL_STRIPE"):
         env.pop(name, None)

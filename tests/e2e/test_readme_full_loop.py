@@ -24,7 +24,7 @@ def full_loop_block() -> str:
 
 def test_the_readme_full_loop_works_as_written(tmp_path: Path) -> None:
     port, emulator_port = free_port(), free_port()
-    proc, _log = _serve(tmp_path, port, emulator_port)
+    proc, _log = _serve(tmp_path, port, emulator_port, auto_create=False)  # the defaults
     (tmp_path / "data" / ".bootstrap-key").write_text(KEY + "\n")
     env = {**os.environ, "API": f"http://127.0.0.1:{port}",
            "STRIPE": f"http://127.0.0.1:{emulator_port}"}

@@ -67,7 +67,7 @@ def cluster(pg_server: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any
     store = Store(url)
     store.migrate()
     with store.unit_of_work() as uow:  # bootstrapped here, so no node prints the key
-        bootstrap(uow, datetime.now(UTC), KEY)
+        bootstrap(uow, datetime.now(UTC), KEY, auto_create_metrics=True)
         uow.commit()
     store.close()
     env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",

@@ -50,7 +50,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     store.migrate()
     clock = FrozenClock(NOW)
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN_KEY)
+        bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
     context = ServiceContext(store=store, clock=clock, limits=EventLimits())
     app = create_app(Settings(database_url=store.url), context=context)

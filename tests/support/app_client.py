@@ -52,7 +52,7 @@ def running_app(store: Store, clock: FrozenClock, **settings: Any) -> Iterator[C
     ``settings`` override the defaults (e.g. ``allow_private_webhooks=True`` to deliver
     alerts to a local receiver)."""
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), TEST_KEY)
+        bootstrap(uow, clock.now(), TEST_KEY, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
     app = create_app(Settings(database_url=store.url, **settings), context=ctx)

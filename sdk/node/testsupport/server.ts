@@ -90,6 +90,7 @@ export class ServerProcess {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("STRIPEMETER_")) env[k] = v;
     env["STRIPEMETER_DATABASE_URL"] = this.db.url;
     env["STRIPEMETER_BOOTSTRAP_KEY"] = this.db.key;
+    env["STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS"] = "true"; // the tests name metrics freely
     const log = createWriteStream(this.logPath, { flags: "a" });
     const child = spawn(stripemeterBin, ["serve", "--host", "127.0.0.1", "--port", String(this.port)], {
       env,

@@ -44,7 +44,7 @@ from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.ports.stripe import StripeCredentials
 from stripemeter_server.service.stripe_sync.accounts import AccountPolicy
-from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file, new_secret_key
+from stripemeter_server.storage.secret_box import SecretBox, embedded_key_file
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.stripe.gateway import GatewayPool
 from stripemeter_server.unimeter.backend import Backend
@@ -137,8 +137,7 @@ def create_app(
                    portal_reads, portal_page):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
-    # Sessions are sealed with the secrets key; without one, with a key of this process's own.
-    install_ui(app, ctx.stripe.cipher or SecretBox(new_secret_key()))
+    install_ui(app)
 
     app.add_middleware(PortalCorsMiddleware)  # /portal/v1 only, per tenant (ADR 0911)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -16,12 +16,15 @@ from stripemeter_server.domain.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
-from stripemeter_server.domain.token_bucket import BucketLimits
+from stripemeter_server.domain.token_bucket import BucketLimits, Decision
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.rebuild_jobs import RebuildRunner
+from stripemeter_server.service.dashboard import sessions
+from stripemeter_server.service.dashboard.sessions import DashboardSession
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.operations import admission
 from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import UseCase, run_use_case
 
 T = TypeVar("T")
@@ -63,8 +66,7 @@ async def principal(request: Request, state: AppState = Depends(app_state)) -> P
 
 
 async def admit_key(request: Request, state: AppState, secret: str) -> Principal:
-    """Authenticate ``secret`` and rate-limit its tenant (the header's key, or the key
-    a dashboard session holds)."""
+    """Authenticate ``secret`` and rate-limit its tenant (the header's key)."""
     now = state.ctx.clock.now()
     defaults = state.rate_defaults
     if state.shared_buckets:
@@ -76,6 +78,37 @@ async def admit_key(request: Request, state: AppState, secret: str) -> Principal
             state, "", lambda uow: admission.admit_local(uow, secret, now, defaults),
             read_only=True)
         decision = state.buckets.take(found.tenant_id, limits)
+    return _admitted(request, found, decision)
+
+
+async def admit_session(request: Request, state: AppState,
+                        token: str | None) -> DashboardSession | None:
+    """The dashboard session of a cookie's token (``None``: none, ended, or its key
+    revoked), its tenant rate-limited exactly as a header key's would be."""
+    now = state.ctx.clock.now()
+    defaults = state.rate_defaults
+    if state.shared_buckets:
+        def shared(uow: UnitOfWork) -> tuple[DashboardSession | None, Decision | None]:
+            found = sessions.open_session(uow, token, now)
+            return found, None if found is None else admission.take_shared(
+                uow, found.who, defaults)
+
+        session, decision = await run_as_system(state, "", shared, read_only=False)
+    else:
+        def local(uow: UnitOfWork) -> tuple[DashboardSession | None, BucketLimits | None]:
+            found = sessions.open_session(uow, token, now)
+            return found, None if found is None else admission.local_limits(
+                uow, found.who, defaults)
+
+        session, limits = await run_as_system(state, "", local, read_only=True)
+        decision = None if session is None or limits is None else state.buckets.take(
+            session.who.tenant_id, limits)
+    if session is None or decision is None:
+        return None
+    return replace(session, who=_admitted(request, session.who, decision))
+
+
+def _admitted(request: Request, found: Principal, decision: Decision) -> Principal:
     request.state.tenant_id = found.tenant_id  # for the request's log line
     if not decision.allowed:
         raise RateLimitedError(

@@ -85,8 +85,9 @@ def serve(
         ctx.store.migrate()
     try:
         now = ctx.clock.now()
-        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(uow, now,
-                                                                   settings.bootstrap_key))
+        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(
+            uow, now, settings.bootstrap_key,
+            auto_create_metrics=settings.default_auto_create_metrics))
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
         raise typer.Exit(2) from None
@@ -204,7 +205,13 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
     # The example carries a fixed `ts`: running the command again is then a duplicate of the
     # same event (the key is derived from ts), never a second count.
     ts = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    console.print("Try it (export KEY=<the key above>; the fixed ts makes a rerun a duplicate):")
+    console.print("Try it (export KEY=<the key above>): define the metric, then send usage "
+                  "(the fixed ts makes a rerun a duplicate)")
+    console.print(
+        f"  curl -s -X POST {base}/v1/metrics -H \"Authorization: Bearer $KEY\" "
+        "-H 'Content-Type: application/json' "
+        """-d '{"code":"api_calls","aggregation":"sum"}'"""
+    )
     console.print(
         f"  curl -s -X POST {base}/v1/events/ingest -H \"Authorization: Bearer $KEY\" "
         "-H 'Content-Type: application/json' "

@@ -9,7 +9,7 @@ import typer
 
 from stripemeter_server.cli import export_cmds
 from stripemeter_server.cli.import_progress import ImportProgress
-from stripemeter_server.cli.records import Row, detect_format, read_rows, text_input
+from stripemeter_server.cli.records import Row, binary_input, detect_format, read_rows
 from stripemeter_server.config import Settings
 from stripemeter_server.domain import exact_json
 from stripemeter_server.domain.errors import ValidationError
@@ -46,17 +46,19 @@ def import_cmd(
     """Import events through the ingest path: batched, resumable, with a rejects file.
 
     Re-running after a crash counts nothing twice (every row needs ts or idempotencyKey).
-    Exits 1 when some lines were refused.
+    A line over 64 KiB, not UTF-8 or nested over 32 deep is refused alone. Exits 1 when
+    some lines were refused.
     """
     if fmt not in ("auto", "jsonl", "csv") or not 1 <= batch_size <= MAX_BATCH:
         raise ValidationError("--format must be auto, jsonl or csv; --batch-size 1..1000")
+    source = binary_input(file)  # a missing file or a directory: one line, before anything
     store = Store(Settings().database_url)
     store.migrate()
     _check_tenant(store, tenant)
     default = Path("import.rejects.jsonl") if file == "-" else Path(file + ".rejects.jsonl")
     rejects_path = rejects or default
     tally = ImportTally()
-    with text_input(file) as stream, ImportProgress(file, sys.stderr.isatty()) as progress:
+    with source as stream, ImportProgress(file, sys.stderr.isatty()) as progress:
         batch: list[Row] = []
         for row in read_rows(stream, detect_format(file, fmt)):
             batch.append(row)

@@ -1,5 +1,6 @@
 """`worker`: the background loops — alert webhook delivery, the Stripe pusher, the Stripe
-webhook jobs (invoice items) and reconciliation runs — as their own process.
+webhook jobs (invoice items), reconciliation runs and housekeeping (old ingest tallies,
+expired dashboard sessions) — as their own process.
 
 Run as many workers as you like against PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``
 and a lease, so no delivery attempt, push or webhook job is worked on by two at once.
@@ -23,6 +24,9 @@ from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 if TYPE_CHECKING:
     from stripemeter_server.workers.alert_delivery import DeliveryPolicy
     from stripemeter_server.workers.reconciliation import ReconciliationWorker
+
+
+HOUSEKEEPING_SECONDS = 60.0  # old ingest tallies and expired sessions: no hurry
 
 
 def register(app: typer.Typer) -> None:
@@ -49,11 +53,15 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
     """Start the loops in daemon threads (``serve``): alert delivery and, with ``stripe``,
     the pusher, the webhook jobs and reconciliation. Set the returned event to stop them."""
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
+    from stripemeter_server.workers.housekeeping import HousekeepingWorker
     from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
     from stripemeter_server.workers.stripe_push import StripePushWorker
 
     stop = threading.Event()
     loops: list[tuple[str, object, float]] = []
+    if alerts or stripe:
+        loops.append(("housekeeping", HousekeepingWorker(ctx.store, ctx.clock),
+                      HOUSEKEEPING_SECONDS))
     if alerts:
         loops.append(("alert-delivery", AlertDeliveryWorker(
             ctx.store, ctx.clock, delivery_policy(settings)), 1.0))
@@ -73,7 +81,8 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
 
 def loop_names(*, alerts: bool, stripe: bool) -> list[str]:
     """The loops ``start_in_background`` runs (their heartbeat names)."""
-    return (["alert-delivery"] if alerts else []) + (
+    return (["housekeeping"] if alerts or stripe else []) + (
+        ["alert-delivery"] if alerts else []) + (
         ["stripe-push", "stripe-webhook-jobs", "reconciliation"] if stripe else [])
 
 
@@ -85,6 +94,7 @@ def worker(
     reconciliation runs."""
     from stripemeter_server.api.app import build_context
     from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker
+    from stripemeter_server.workers.housekeeping import HousekeepingWorker
     from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
     from stripemeter_server.workers.stripe_push import StripePushWorker, crash_hook
 
@@ -100,6 +110,7 @@ def worker(
                               hook=crash_hook(settings.test_crash_point))
     jobs = InvoiceJobWorker(ctx)
     reconciler = reconciliation_worker(ctx, settings)
+    housekeeping = HousekeepingWorker(store, ctx.clock)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")
@@ -108,6 +119,9 @@ def worker(
                        f"retrying {report.retrying}, failed {report.failed}")
             typer.echo(f"ran {jobs.run_once()} Stripe webhook jobs")
             typer.echo(f"executed {reconciler.run_once()} reconciliation runs")
+            swept = housekeeping.run_once()
+            typer.echo(f"pruned {swept.tallies} ingest tallies, {swept.sessions} expired "
+                       "dashboard sessions")
             return
         stop = threading.Event()
 
@@ -120,10 +134,12 @@ def worker(
                    "alerts, pushing usage to Stripe, running Stripe webhook jobs and "
                    "reconciliation runs")
         process = worker_id()
-        for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
+        for name, loop, every in (("alert-delivery", delivery, interval),
+                                  ("stripe-webhook-jobs", jobs, interval),
+                                  ("housekeeping", housekeeping, HOUSEKEEPING_SECONDS)):
             threading.Thread(target=loop.run_forever,
                              args=(BeatingStop(stop, store, ctx.clock, name, process=process),
-                                   interval),
+                                   every),
                              name=f"stripemeter-{name}", daemon=True).start()
         threading.Thread(target=reconciler.run_forever,
                          args=(BeatingStop(stop, store, ctx.clock, "reconciliation",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.ingest.ports import TALLY_FIELDS, IngestTally
@@ -33,3 +33,17 @@ class IngestTalliesRepository:
             c.tenant_id == self._tenant, c.minute_us >= since_us)
         row = self._conn.execute(query).one()
         return IngestTally(*(int(value) for value in row))
+
+    def prune(self, before_us: int, limit: int) -> int:
+        """The oldest minutes first, found on the primary key's range (tenant, minute): the
+        last of ``limit`` rows found bounds a range delete of whole minutes."""
+        c = ingest_tallies.c
+        oldest = select(c.minute_us).where(
+            c.tenant_id == self._tenant, c.minute_us < before_us,
+        ).order_by(c.minute_us).limit(limit)
+        minutes = [row.minute_us for row in self._conn.execute(oldest)]
+        if not minutes:
+            return 0
+        result = self._conn.execute(delete(ingest_tallies).where(
+            c.tenant_id == self._tenant, c.minute_us <= minutes[-1], c.minute_us < before_us))
+        return int(result.rowcount)

@@ -37,6 +37,7 @@ from stripemeter_server.storage.corrections.backfills import (
 )
 from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
+from stripemeter_server.storage.dashboard_sessions import DashboardSessionsRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
@@ -225,6 +226,10 @@ class UnitOfWork:
     @cached_property
     def portal(self) -> PortalRepository:
         return PortalRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def dashboard_sessions(self) -> DashboardSessionsRepository:
+        return DashboardSessionsRepository(self.connection)
 
     @property
     def connection(self) -> Connection:

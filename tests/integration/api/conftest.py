@@ -54,7 +54,7 @@ class Api:
 @pytest.fixture
 def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN_KEY)
+        bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
     app = create_app(Settings(database_url=store.url), context=ctx)

@@ -38,7 +38,7 @@ def test_a_rebuild_job_can_be_polled_by_its_id(api: Api) -> None:
 
 def test_a_rebuild_of_an_unknown_metric_is_refused(api: Api) -> None:
     response = api.post("/v1/rebuilds", {"metric": "nosuch"})
-    assert (response.status_code, response.json()["code"]) == (404, "metric_not_found")
+    assert (response.status_code, response.json()["code"]) == (422, "unknown_metric")
 
 
 def test_a_rebuild_needs_the_admin_scope(api: Api) -> None:

@@ -29,7 +29,7 @@ EMULATOR = "http://127.0.0.1:12111"
 
 def _client(store: Store, clock: FrozenClock, access: StripeAccess) -> TestClient:
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN)
+        bootstrap(uow, clock.now(), ADMIN, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, stripe=access)
     return TestClient(create_app(Settings(database_url=store.url), context=ctx))

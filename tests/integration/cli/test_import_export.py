@@ -7,29 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from stripemeter_server.cli.main import app
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.corrections.backfills import open_backfill
-from stripemeter_server.service.operations.tenancy import create_tenant
 from stripemeter_server.storage.unit_of_work import Store
 
 GOOD = {"metric": "api_calls", "customerRef": "cus_1", "quantity": "2",
         "ts": "2025-01-10T00:00:00Z"}
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    store = Store(url)
-    store.migrate()
-    with store.unit_of_work("acme") as uow:
-        create_tenant(uow, "acme", name=None, auto_create_metrics=True, now=SystemClock().now())
-        uow.commit()
-    store.close()
-    return {"STRIPEMETER_DATABASE_URL": url}
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:

@@ -63,3 +63,12 @@ def test_banner_points_to_the_dashboard(capsys: pytest.CaptureFixture[str]) -> N
     settings = Settings(database_url="sqlite:///x.db")
     _print_welcome("127.0.0.1", 3000, None, settings)
     assert "Dashboard: http://127.0.0.1:3000/ui" in capsys.readouterr().err
+
+
+def test_the_banner_defines_the_metric_before_sending_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(database_url="sqlite:///x.db", bootstrap_key="smk_bootstrap_key_0001")
+    _print_welcome("127.0.0.1", 3000, "smk_bootstrap_key_0001", settings)
+    printed = capsys.readouterr().err
+    assert 0 <= printed.index("/v1/metrics") < printed.index("/v1/events/ingest")

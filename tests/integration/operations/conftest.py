@@ -53,7 +53,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh bootstrapped database (tenant ``default``, admin key ``ADMIN``)."""
     store = open_store(request.param, request, tmp_path)
     with store.unit_of_work() as uow:
-        bootstrap(uow, NOW, ADMIN)
+        bootstrap(uow, NOW, ADMIN, auto_create_metrics=True)
         uow.commit()
     yield store.url
     store.close()
@@ -63,7 +63,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     store = open_store("postgres", request, tmp_path)
     with store.unit_of_work() as uow:
-        bootstrap(uow, NOW, ADMIN)
+        bootstrap(uow, NOW, ADMIN, auto_create_metrics=True)
         uow.commit()
     yield store.url
     store.close()

@@ -62,10 +62,15 @@ def _runner_calls(tree: ast.AST) -> list[str]:
 def test_only_admission_and_stripe_webhooks_run_without_a_key() -> None:
     """Every route and page goes through ``read``/``write``, which take the ``Principal``;
     the keyless runner serves only admission (no key known yet), Stripe's signed webhook and
-    the unauthenticated probes' reads (``/health/ready``, the ``/metrics`` gauges)."""
+    the unauthenticated probes' reads (``/health/ready``, the ``/metrics`` gauges), sign-in
+    and the admission of portal tokens."""
     allowed = {"deps.py": {"run_as_system", "_run", "run_use_case"},
                "invoicing.py": {"run_as_system"},
-               "health.py": {"run_use_case"}, "reconciliation_gauges.py": {"run_use_case"}}
+               "health.py": {"run_use_case"}, "reconciliation_gauges.py": {"run_use_case"},
+               # signing in checks the key itself; portal tokens are admitted (and a page's
+               # tenant settings read) before any key or token is known
+               "sign_in.py": {"run_as_system"}, "auth.py": {"run_as_system"},
+               "cors.py": {"run_as_system"}, "page.py": {"run_as_system"}}
     found = {}
     for path in API.rglob("*.py"):
         calls = set(_runner_calls(ast.parse(path.read_text())))

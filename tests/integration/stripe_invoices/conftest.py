@@ -175,7 +175,7 @@ def flow(store: Store, emulator: EmulatorServer, relay: Relay) -> Iterator[Flow]
     relay.deliveries.clear()
     clock = FrozenClock(at(JAN_1 + 14 * 86400))
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), KEY)
+        bootstrap(uow, clock.now(), KEY, auto_create_metrics=True)
         uow.commit()
     hook = PortHook(GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)))
     hosts = HostAllowList.of_urls(emulator.url)

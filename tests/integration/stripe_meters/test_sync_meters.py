@@ -46,7 +46,7 @@ def gateway(emulator: EmulatorServer) -> StripeGateway:
 def _mapped(store: Store, clock: FrozenClock, metrics: dict[str, str],
             mappings: list[dict[str, object]]) -> None:
     with store.unit_of_work("default") as uow:
-        bootstrap(uow, clock.now(), ADMIN)
+        bootstrap(uow, clock.now(), ADMIN, auto_create_metrics=True)
         for code, aggregation in metrics.items():
             create_metric(uow, {"code": code, "aggregation": aggregation}, clock.now())
         for mapping in mappings:

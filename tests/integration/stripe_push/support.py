@@ -143,7 +143,7 @@ def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0,
     clock = FrozenClock(NOW)
     if bootstrap_tenant:
         with store.unit_of_work() as uow:
-            bootstrap(uow, clock.now(), TEST_KEY)
+            bootstrap(uow, clock.now(), TEST_KEY, auto_create_metrics=True)
             uow.commit()
     pool = GatewayPool(timeout_seconds=timeout, allowed_hosts=HostAllowList.of_urls(emu.url))
     credentials = StripeCredentials("sk_test_push_tests", None, emu.url)

@@ -81,7 +81,7 @@ def csrf_of(page: httpx.Response) -> str:
 @pytest.fixture
 def ui(store: Store, clock: FrozenClock) -> Iterator[Ui]:
     with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN_KEY)
+        bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
     app = create_app(Settings(database_url=store.url), context=ctx)

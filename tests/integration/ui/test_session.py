@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stripemeter_server.service.operations.tenancy import hash_key, revoke_key
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from stripemeter_server.cli.main import app as cli
+from stripemeter_server.service.operations.tenancy import hash_key, revoke_key, rotate_key
+from stripemeter_server.storage.schema import dashboard_sessions
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
 
 
@@ -24,9 +29,92 @@ def test_the_session_cookie_is_http_only_strict_and_expires(ui: Ui) -> None:
     assert {"httponly", "max-age", "path"} <= flags and "samesite=strict" in cookie.lower()
 
 
-def test_the_cookie_does_not_hold_the_key_in_clear(ui: Ui) -> None:
+def test_the_cookie_holds_no_key_material(ui: Ui) -> None:
     client = ui.sign_in()
-    assert ADMIN_KEY not in (client.cookies.get("stripemeter_session") or "")
+    cookie = client.cookies.get("stripemeter_session") or ""
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(ADMIN_KEY))
+    assert record is not None
+    assert len(cookie) == 43 and not {ADMIN_KEY, record.key_id, record.key_hash} & {cookie}
+    assert ADMIN_KEY not in cookie and record.key_hash not in cookie
+
+
+def test_the_store_holds_a_digest_of_the_cookie_not_the_cookie(ui: Ui) -> None:
+    cookie = ui.sign_in().cookies.get("stripemeter_session") or ""
+    with ui.store.unit_of_work() as uow:
+        rows = uow.connection.execute(select(dashboard_sessions)).all()
+    assert len(rows) == 1 and rows[0].session_id != cookie and cookie not in str(rows[0])
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_opens_the_overview(ui: Ui) -> None:
+    client = ui.sign_in()
+    copied = ui.browser()
+    copied.cookies.set("stripemeter_session", client.cookies.get("stripemeter_session") or "",
+                       path="/ui")
+    assert copied.get("/ui/overview").status_code == 200
+    client.post("/ui/sign-out", data={"csrf": csrf_of(client.get("/ui/overview"))})
+    assert copied.get("/ui/overview").status_code == 303
+
+
+def test_revoking_the_key_by_api_deletes_its_sessions(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    ui.sign_in(key)
+    ui.sign_in(key)
+    keys = ui.api_get("/v1/admin/api-keys")["data"]
+    key_id = next(k["id"] for k in keys if k["prefix"] == key[:8])
+    answer = ui.browser().delete(f"/v1/admin/api-keys/{key_id}",
+                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert answer.status_code == 200, answer.text
+    with ui.store.unit_of_work() as uow:
+        left = uow.connection.execute(
+            select(dashboard_sessions).where(dashboard_sessions.c.key_id == key_id)).all()
+    assert left == []
+
+
+def test_revoking_the_key_with_the_cli_ends_its_sessions(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    client = ui.sign_in(key)
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(key))
+    assert record is not None
+    done = CliRunner().invoke(cli, ["keys", "revoke", record.key_id, "--tenant", "default"],
+                              env={"STRIPEMETER_DATABASE_URL": ui.store.url})
+    assert done.exit_code == 0, done.output
+    assert client.get("/ui/overview").status_code == 303
+
+
+def test_a_session_of_a_revoked_key_is_refused_even_if_its_row_remains(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    client = ui.sign_in(key)
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(key))
+        assert record is not None
+        uow.api_keys.revoke("default", record.key_id, 1)  # the row only, sessions left
+        uow.commit()
+    assert client.get("/ui/overview").status_code == 303
+
+
+def test_the_other_keys_sessions_survive_a_revocation(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    other = ui.sign_in()
+    ui.sign_in(key)
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(key))
+        assert record is not None
+        revoke_key(uow, "default", record.key_id, ui.clock.now())
+        uow.commit()
+    assert other.get("/ui/overview").status_code == 200
+
+
+def test_a_rotation_without_grace_ends_the_old_keys_sessions(ui: Ui) -> None:
+    key = ui.new_key({"read"})
+    client = ui.sign_in(key)
+    with ui.store.unit_of_work() as uow:
+        record = uow.api_keys.by_hash(hash_key(key))
+        assert record is not None
+        rotate_key(uow, "default", record.key_id, ui.clock.now())
+        uow.commit()
+    assert client.get("/ui/overview").status_code == 303
 
 
 def test_a_wrong_key_is_refused(ui: Ui) -> None:

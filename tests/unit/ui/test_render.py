@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from stripemeter_server.api.ui.render import format_money, format_number, format_unit_price
-from stripemeter_server.api.ui.session import SessionSealer
-from stripemeter_server.storage.secret_box import SecretBox, new_secret_key
-
-NOW = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=6,
@@ -50,25 +45,3 @@ def test_a_unit_price_is_padded_to_the_currencys_minor_unit() -> None:
 
 def test_a_sub_cent_unit_price_keeps_its_digits() -> None:
     assert format_unit_price("0.002", "usd") == "0.002 USD"
-
-
-def test_a_sealed_session_opens_until_it_expires() -> None:
-    sealer = SessionSealer(_box(), ttl=timedelta(hours=1))
-    session, sealed = sealer.issue("smk_secret_key", NOW)
-    opened = sealer.open(sealed, NOW + timedelta(minutes=59))
-    assert opened is not None and opened.csrf == session.csrf
-    assert sealer.open(sealed, NOW + timedelta(hours=1)) is None
-
-
-def test_another_apps_cookie_does_not_open() -> None:
-    _, sealed = SessionSealer(_box()).issue("smk_secret_key", NOW)
-    assert SessionSealer(_box()).open(sealed, NOW) is None
-
-
-def test_the_session_repr_hides_the_key() -> None:
-    session, _ = SessionSealer(_box()).issue("smk_secret_key", NOW)
-    assert "smk_secret_key" not in repr(session)
-
-
-def _box() -> SecretBox:
-    return SecretBox(new_secret_key())

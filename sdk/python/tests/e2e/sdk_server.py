@@ -45,6 +45,7 @@ class Server:
         env.update({
             "STRIPEMETER_DATABASE_URL": f"sqlite:///{self.database}",
             "STRIPEMETER_BOOTSTRAP_KEY": self.api_key,
+            "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
         })
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(

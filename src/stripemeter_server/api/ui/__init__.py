@@ -18,14 +18,12 @@ from stripemeter_server.api.ui.pages import (
     stripe,
 )
 from stripemeter_server.api.ui.render import Pages
-from stripemeter_server.api.ui.session import SessionSealer
 from stripemeter_server.api.ui.web import UiTools
-from stripemeter_server.service.ports.stripe import Cipher
 
 
-def install_ui(app: FastAPI, cipher: Cipher) -> None:
-    """Mount the dashboard; ``cipher`` seals its session cookies."""
-    app.state.stripemeter_ui = UiTools(pages=Pages(), sealer=SessionSealer(cipher))
+def install_ui(app: FastAPI) -> None:
+    """Mount the dashboard (its sessions are rows of the store, ADR 0711)."""
+    app.state.stripemeter_ui = UiTools(pages=Pages())
     install_assets(app)
     for module in (sign_in, overview, customers, events, stripe, corrections, catalog, alerts):
         app.include_router(module.router, include_in_schema=False)

@@ -1,9 +1,9 @@
 """What every dashboard route shares: who the operator is, CSRF-checked writes, HTML errors.
 
 A page is read with the session's key, exactly as the JSON API reads with a header key
-(``deps.admit_key``): same authentication, same rate limit, same tenant. A write needs the
-session's CSRF token in the form and a key with the ``admin`` scope; both are checked here,
-on the server, whatever the page showed.
+(``deps.admit_session``): the key's state read on every page, same rate limit, same
+tenant. A write needs the session's CSRF token in the form and a key with the ``admin``
+scope; both are checked here, on the server, whatever the page showed.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from stripemeter_server.api.deps import AppState, admit_key, app_state
+from stripemeter_server.api.deps import AppState, admit_session, app_state
 from stripemeter_server.api.errors import status_for
 from stripemeter_server.api.ui.render import Pages
-from stripemeter_server.api.ui.session import COOKIE, Session, SessionSealer
-from stripemeter_server.domain.errors import ForbiddenError, StripemeterError, UnauthorizedError
+from stripemeter_server.api.ui.session import COOKIE
+from stripemeter_server.domain.errors import ForbiddenError, StripemeterError
+from stripemeter_server.service.dashboard.sessions import DashboardSession
 from stripemeter_server.service.operations.tenancy import Principal
 
 MAX_FORM_BYTES = 16 * 1024
@@ -33,7 +34,7 @@ class Operator:
     """The signed-in operator: the key's principal and the session's CSRF token."""
 
     who: Principal
-    session: Session
+    session: DashboardSession
 
     @property
     def tenant_id(self) -> str:
@@ -53,7 +54,6 @@ class UiTools:
     """The dashboard's per-app parts (kept on ``app.state``, never module-global)."""
 
     pages: Pages
-    sealer: SessionSealer
 
 
 class SignInRequired(Exception):
@@ -67,15 +67,11 @@ def ui_tools(request: Request) -> UiTools:
 
 async def operator(request: Request) -> Operator:
     """The operator of a page, or ``SignInRequired``."""
-    state, tools = app_state(request), ui_tools(request)
-    session = tools.sealer.open(request.cookies.get(COOKIE), state.ctx.clock.now())
+    state = app_state(request)
+    session = await admit_session(request, state, request.cookies.get(COOKIE))
     if session is None:
         raise SignInRequired()
-    try:
-        who = await admit_key(request, state, session.key)
-    except UnauthorizedError:
-        raise SignInRequired() from None
-    found = Operator(who, session)
+    found = Operator(session.who, session)
     request.state.operator = found
     return found
 

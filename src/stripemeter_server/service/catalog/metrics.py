@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
+from stripemeter_server.domain.metric_codes import check_new_code, unknown_metric_message
 from stripemeter_server.domain.metrics import Metric, metric_from_dict
 from stripemeter_server.domain.periods import PeriodSpec, PeriodType
 from stripemeter_server.domain.timestamps import to_micros
@@ -34,7 +35,9 @@ def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Sa
     """Idempotent create: the same definition again is fine, a different one is a conflict."""
     metric = metric_from_dict(data)
     existing = uow.metrics.get(metric.code)
-    if existing is not None:
+    if existing is None:
+        check_new_code(metric.code)  # an older code outside the alphabet keeps working
+    else:
         if decode_metric(existing) == metric:
             return SavedMetric(metric, created=False)
         raise ConflictError(
@@ -74,6 +77,16 @@ def get_metric(uow: UnitOfWork, code: str) -> Metric:
         raise NotFoundError(
             f"metric {code!r} does not exist", code="metric_not_found", field="code"
         )
+    return decode_metric(text)
+
+
+def require_metric(uow: UnitOfWork, code: str, field: str = "metric") -> Metric:
+    """A request naming a metric to act on (a backfill, a rebuild, a reconciliation run):
+    an unknown name is a 422 naming the field and the nearest known codes."""
+    text = uow.metrics.get(code)
+    if text is None:
+        raise ValidationError(unknown_metric_message(code, uow.metrics.all()),
+                              code="unknown_metric", field=field)
     return decode_metric(text)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import parse_timestamp, to_micros
-from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.catalog.metrics import get_metric, require_metric
 from stripemeter_server.service.corrections.backfill_effects import (
     count_session,
     refresh,
@@ -53,7 +53,7 @@ def open_backfill(
     metric = body.get("metric")
     if not isinstance(metric, str) or not metric:
         raise ValidationError("metric is required", code="missing_field", field="metric")
-    get_metric(uow, metric)
+    require_metric(uow, metric)
     ts_from, ts_to = _instant(body, "from"), _instant(body, "to")
     if ts_from is not None and ts_to is not None and ts_to <= ts_from:
         raise ValidationError("to must be after from", code="invalid_range", field="to")

@@ -19,7 +19,7 @@ from stripemeter_server.domain.errors import (
     ValidationError,
 )
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.catalog.metrics import get_metric, require_metric
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
 from stripemeter_server.service.corrections.rebuild import rebuild_requested
@@ -38,7 +38,7 @@ def submit_rebuild(
     if customer_ref is not None and (not isinstance(customer_ref, str) or not customer_ref):
         raise ValidationError("customerRef must be a non-empty string", code="invalid_field",
                               field="customerRef")
-    get_metric(uow, metric)
+    require_metric(uow, metric)
     record = RebuildJobRecord(f"rbj_{uuid.uuid4().hex[:24]}", metric, customer_ref, RUNNING,
                               0, 0, 0, None, actor, to_micros(now), None)
     uow.rebuild_jobs.add(record)

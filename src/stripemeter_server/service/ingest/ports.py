@@ -33,3 +33,12 @@ class IngestTalliesRepository(Protocol):
     def sums(self, since_us: int) -> IngestTally:
         """The totals of the minutes starting at or after ``since_us``."""
         ...
+
+
+class PrunableTallies(IngestTalliesRepository, Protocol):
+    """The tallies as the housekeeping worker sees them: it also deletes old minutes."""
+
+    def prune(self, before_us: int, limit: int) -> int:
+        """Delete about ``limit`` of the tenant's oldest rows before ``before_us`` (whole
+        minutes: at most ``limit`` plus the slots of the last minute); the number deleted."""
+        ...

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Self
 from stripemeter_server.domain.errors import EventRejected
 from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
 from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.domain.metric_codes import is_valid_code, unknown_metric_message
 from stripemeter_server.domain.metrics import Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import to_micros
@@ -98,9 +99,7 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
     for index, event in valid:
         metric = metrics.get(event.metric)
         if metric is None:
-            verdicts[index] = rejected(EventRejected(
-                f"metric {event.metric!r} is not defined (create it, or turn on "
-                "autoCreateMetrics)", code="unknown_metric", field="metric"))
+            verdicts[index] = rejected(_unknown_metric(event.metric, metrics))
             continue
         counts = metric.matches(event.resource_id, event.meta)
         try:
@@ -146,11 +145,22 @@ def _metrics(uow: IngestUnitOfWork, codes: set[str], now: datetime) -> dict[str,
     tenant = uow.tenants.get(uow.tenant_id)
     if tenant is None or not tenant.auto_create_metrics:
         return metrics
-    for code in sorted(missing):
+    for code in sorted(c for c in missing if is_valid_code(c)):  # new codes: the alphabet
         metric = Metric(code=code)
         if uow.metrics.add(code, encode_metric(metric), to_micros(now)):
             metrics[code] = metric
     return load_metrics(uow) if missing - metrics.keys() else metrics
+
+
+def _unknown_metric(name: str, metrics: Mapping[str, Metric]) -> EventRejected:
+    """No such metric: the nearest codes named (a typo is refused, never a new metric), or
+    why auto-creation could not make it."""
+    if is_valid_code(name):
+        return EventRejected(unknown_metric_message(name, metrics), code="unknown_metric",
+                             field="metric")
+    return EventRejected(f"metric {name!r} is not defined, and a new metric code must be a "
+                         "letter, then up to 127 letters, digits, '_', '.', ':' or '-'",
+                         code="unknown_metric", field="metric")
 
 
 def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdicts]:

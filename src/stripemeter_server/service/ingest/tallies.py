@@ -7,7 +7,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ingest.outcome import (
@@ -18,10 +18,14 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
 )
 from stripemeter_server.service.ingest.ports import IngestTally
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
 MINUTE_US = 60_000_000
 TALLY_SLOTS = 8
+# The overview shows the last hour and the last day; an hour more covers clock skew between
+# nodes. Older minutes are deleted by the housekeeping worker, a bounded batch at a time.
+RETENTION = timedelta(days=1, hours=1)
+PRUNE_BATCH = 1000
 
 
 def tally_of(verdicts: Iterable[Verdict]) -> IngestTally:
@@ -43,3 +47,10 @@ def record_tallies(
     if not tally.empty:
         slot = zlib.crc32(group_id.encode()) % TALLY_SLOTS
         uow.ingest_tallies.add(to_micros(now) // MINUTE_US * MINUTE_US, tally, slot)
+
+
+def prune_tallies(uow: UnitOfWork, now: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete one batch of the unit of work's tenant's minutes older than the dashboard
+    shows (``RETENTION``); the number deleted (below ``batch``: nothing more is due)."""
+    cutoff = to_micros(now - RETENTION) // MINUTE_US * MINUTE_US
+    return uow.ingest_tallies.prune(cutoff, batch)

@@ -43,25 +43,34 @@ def admit_shared(uow: UnitOfWork, secret: str, now: datetime,
                  defaults: BucketLimits) -> tuple[Principal, Decision]:
     """Authenticate and take a token from the shared bucket (PostgreSQL)."""
     who = authenticate(uow, secret, now)
-    bucket_rows = uow.rate_limits.of(who.tenant_id)  # the key decides the tenant
+    return who, take_shared(uow, who, defaults)
+
+
+def take_shared(uow: UnitOfWork, who: Principal, defaults: BucketLimits) -> Decision:
+    """A token from the shared bucket of ``who``'s tenant (the key decides the tenant)."""
+    bucket_rows = uow.rate_limits.of(who.tenant_id)
     if defaults.unlimited:  # most tenants then have no row: no lock, no write
         limits = limits_for(bucket_rows.settings(), defaults)
         if limits.unlimited:
-            return who, Decision(True, limits.burst, 0)
+            return Decision(True, limits.burst, 0)
     bucket = bucket_rows.lock(initial_tokens=max(1.0, defaults.burst))
     limits = limits_for((bucket.rate_per_second, bucket.burst), defaults)
     decision = take(limits, bucket.tokens, (bucket.now_us - bucket.updated_us) / MICROS)
     if decision.allowed and not limits.unlimited:
         bucket_rows.store(decision.tokens, bucket.now_us)
-    return who, decision
+    return decision
 
 
 def admit_local(uow: UnitOfWork, secret: str, now: datetime,
                 defaults: BucketLimits) -> tuple[Principal, BucketLimits]:
     """Authenticate and read the tenant's limits; the caller takes the token in process."""
     who = authenticate(uow, secret, now)
-    configured = uow.rate_limits.of(who.tenant_id).settings()
-    return who, limits_for(configured, defaults)
+    return who, local_limits(uow, who, defaults)
+
+
+def local_limits(uow: UnitOfWork, who: Principal, defaults: BucketLimits) -> BucketLimits:
+    """The limits of ``who``'s tenant, for a bucket kept in this process."""
+    return limits_for(uow.rate_limits.of(who.tenant_id).settings(), defaults)
 
 
 class LocalBuckets:

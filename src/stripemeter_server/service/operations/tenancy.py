@@ -160,10 +160,12 @@ def revoke_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime) -> N
     before = _key(uow, tenant_id, key_id)
     if before is None or not uow.api_keys.revoke(tenant_id, key_id, to_micros(now)):
         raise NotFoundError(f"no active key {key_id!r}", code="key_not_found", field="keyId")
+    ended = uow.dashboard_sessions.delete_for_key(tenant_id, key_id)
     after = _key(uow, tenant_id, key_id)
     assert after is not None
     audit.record(uow, now, "api_key.revoke", "api_key", key_id, before=key_state(before),
-                 after=key_state(after), tenant_id=tenant_id)
+                 after={**key_state(after), "dashboardSessionsEnded": ended},
+                 tenant_id=tenant_id)
     end_tokens_of_key(uow, tenant_id, key_id, now)  # a revoked key's portal tokens end too
 
 
@@ -188,8 +190,9 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
                             field="keyId")
     if grace_seconds:
         uow.api_keys.expire(tenant_id, key_id, to_micros(now) + grace_seconds * 1_000_000)
-    else:
+    else:  # its dashboard sessions end with it (with a grace, they end at its expiry)
         uow.api_keys.revoke(tenant_id, key_id, to_micros(now))
+        uow.dashboard_sessions.delete_for_key(tenant_id, key_id)
         end_tokens_of_key(uow, tenant_id, key_id, now)
     issued = _issue(uow, tenant_id, current.scopes, label=current.label, now=now)
     retired = _key(uow, tenant_id, key_id)
@@ -201,11 +204,14 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
     return issued
 
 
-def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None) -> IssuedKey | None:
-    """On an empty database: tenant ``default`` (autoCreateMetrics on) and one admin key."""
+def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None, *,
+              auto_create_metrics: bool = False) -> IssuedKey | None:
+    """On an empty database: tenant ``default`` and one admin key. ``default`` creates no
+    metric an event names unless asked to, like every tenant (a typo is refused)."""
     if uow.tenants.count():
         return None
-    create_tenant(uow, "default", name="Default tenant", auto_create_metrics=True, now=now)
+    create_tenant(uow, "default", name="Default tenant",
+                  auto_create_metrics=auto_create_metrics, now=now)
     return issue_key(uow, "default", SCOPES, label="bootstrap", now=now, secret=secret)
 
 

@@ -28,8 +28,8 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
-from stripemeter_server.service.dashboard.ports import DashboardReads
-from stripemeter_server.service.ingest.ports import IngestTalliesRepository
+from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
+from stripemeter_server.service.ingest.ports import IngestTalliesRepository, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -136,6 +136,10 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def dashboard(self) -> DashboardReads: ...
     @property
     def portal(self) -> PortalRepository: ...
+    @property
+    def dashboard_sessions(self) -> DashboardSessionsRepository: ...
+    @property
+    def ingest_tallies(self) -> PrunableTallies: ...
 
     def commit(self) -> None: ...
 

@@ -14,11 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier, parse_sequence
+from stripemeter_server.domain.csv_cells import safe_row
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.reconciliation import LineStatus, needs_attention
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.service.catalog.metrics import require_metric
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.plan import RunScope, in_scope_mappings
 from stripemeter_server.service.reconciliation.ports import GateVerdict, LineRecord, RunRecord
@@ -63,7 +65,9 @@ def parse_scope(body: object) -> tuple[RunScope, bool]:
 
 def start_run(uow: UnitOfWork, scope: RunScope, repair: bool, now: datetime, *,
               trigger: str = "manual", run_id: str | None = None) -> RunRecord:
-    """Queue a run (it executes as a job); the metric must be mapped."""
+    """Queue a run (it executes as a job); the metric must exist and be mapped."""
+    if scope.metric is not None:
+        require_metric(uow, scope.metric)
     in_scope_mappings(uow, scope)
     ident = run_id or new_run_id()
     uow.reconciliation.create_run(ident, trigger=trigger, filters=scope.to_json(),
@@ -176,12 +180,13 @@ def list_runs(uow: UnitOfWork, *, cursor: str | None, limit: int) -> dict[str, A
 
 
 def csv_chunks(store_uow: Any, tenant: str, run_id: str) -> Iterator[str]:
-    """The run's lines as CSV, one page (one short read transaction) at a time."""
+    """The run's lines as CSV, one page (one short read transaction) at a time; every cell
+    spreadsheet-safe (``domain/csv_cells.py``)."""
     with store_uow(tenant, read_only=True) as uow:
         get_run(uow, run_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(safe_row(CSV_COLUMNS))
     yield buffer.getvalue()
     after = 0
     while True:
@@ -193,7 +198,7 @@ def csv_chunks(store_uow: Any, tenant: str, run_id: str) -> Iterator[str]:
         buffer.truncate()
         for line in lines:
             view = line_view(line)
-            writer.writerow(["" if view[c] is None else view[c] for c in CSV_COLUMNS])
+            writer.writerow(safe_row("" if view[c] is None else view[c] for c in CSV_COLUMNS))
         yield buffer.getvalue()
         after = lines[-1].line_no
 

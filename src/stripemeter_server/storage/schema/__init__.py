@@ -33,6 +33,7 @@ from stripemeter_server.storage.schema.corrections import (
     corrections_policy,
     rebuild_jobs,
 )
+from stripemeter_server.storage.schema.dashboard_sessions import dashboard_sessions
 from stripemeter_server.storage.schema.ingest_tallies import ingest_tallies
 from stripemeter_server.storage.schema.invoice_flow import (
     stripe_invoice_items,
@@ -82,6 +83,7 @@ __all__ = [
     "counter_uniques",
     "counters",
     "customers",
+    "dashboard_sessions",
     "events",
     "ingest_tallies",
     "metadata",

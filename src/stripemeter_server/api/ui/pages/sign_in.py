@@ -8,7 +8,7 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from stripemeter_server.api.deps import admit_key
+from stripemeter_server.api.deps import run_as_system, write
 from stripemeter_server.api.ui.session import COOKIE, COOKIE_PATH, SIGN_IN_COOKIE, tokens_match
 from stripemeter_server.api.ui.web import (
     SIGN_IN_PATH,
@@ -19,6 +19,7 @@ from stripemeter_server.api.ui.web import (
     ui_tools,
 )
 from stripemeter_server.domain.errors import ForbiddenError, UnauthorizedError
+from stripemeter_server.service.dashboard.sessions import DEFAULT_TTL, end_session, start_session
 
 router = APIRouter(route_class=UiRoute)
 
@@ -48,14 +49,15 @@ async def sign_in(request: Request) -> Response:
     if not tokens_match(form.get("token"), request.cookies.get(SIGN_IN_COOKIE)):
         raise ForbiddenError("the sign-in form expired; reload the page", code="csrf_failed")
     key = form.get("key", "").strip()
-    state, tools = state_of(request), ui_tools(request)
+    state = state_of(request)
+    now = state.ctx.clock.now()
     try:
-        await admit_key(request, state, key)
+        token, _ = await run_as_system(state, "", lambda uow: start_session(uow, key, now),
+                                       read_only=False)
     except UnauthorizedError:
         return RedirectResponse(f"{SIGN_IN_PATH}?error=invalid", status_code=303)
-    _, sealed = tools.sealer.issue(key, state.ctx.clock.now())
     response = RedirectResponse("/ui/overview", status_code=303)
-    _cookie(response, request, COOKIE, sealed, int(tools.sealer.ttl.total_seconds()))
+    _cookie(response, request, COOKIE, token, int(DEFAULT_TTL.total_seconds()))
     response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH)
     return response
 
@@ -66,6 +68,8 @@ async def sign_out(request: Request) -> Response:
     form = await read_form(request)
     if not who.session.csrf_matches(form.get("csrf")):
         raise ForbiddenError("the form's CSRF token is missing or wrong", code="csrf_failed")
+    token = request.cookies.get(COOKIE)
+    await write(state_of(request), who.who, lambda uow: end_session(uow, token))
     response = RedirectResponse(SIGN_IN_PATH, status_code=303)
     response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response
