@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import (
     ApiKeyRecord,
     CustomerRecord,
+    KeyStamp,
     TenantRecord,
 )
-from stripemeter_server.storage.schema import api_keys, customers, metrics, tenants
+from stripemeter_server.storage.schema import (
+    api_keys,
+    customers,
+    metrics,
+    tenant_rate_limits,
+    tenants,
+)
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
 
@@ -98,6 +105,16 @@ class ApiKeysRepository:
             .values(expires_us=at_us)
         )
         return bool(result.rowcount)
+
+    def stamp(self, tenant_id: str) -> KeyStamp:
+        """The tenant's key stamp in one statement (one round trip per ingest group)."""
+        revisions = (select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us))
+                     .where(api_keys.c.tenant_id == tenant_id).scalar_subquery())
+        limits = tenant_rate_limits.c
+        rate, burst = (select(column).where(limits.tenant_id == tenant_id).scalar_subquery()
+                       for column in (limits.rate_per_second, limits.burst))
+        row = self._conn.execute(select(revisions, rate, burst)).one()
+        return KeyStamp(int(row[0]), row[1], row[2])
 
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:
