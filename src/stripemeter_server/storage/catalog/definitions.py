@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import (
@@ -21,6 +21,15 @@ from stripemeter_server.storage.schema import (
     tenants,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+# Built once (ingest runs them for every group): no statement object or cache key per call.
+_METRICS = select(metrics.c.code, metrics.c.definition).where(
+    metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
+_REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
+    api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
+_KEY_STAMP = select(_REVISIONS, *(
+    select(column).where(tenant_rate_limits.c.tenant_id == bindparam("tenant")).scalar_subquery()
+    for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)))
 
 
 class TenantsRepository:
@@ -108,12 +117,7 @@ class ApiKeysRepository:
 
     def stamp(self, tenant_id: str) -> KeyStamp:
         """The tenant's key stamp in one statement (one round trip per ingest group)."""
-        revisions = (select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us))
-                     .where(api_keys.c.tenant_id == tenant_id).scalar_subquery())
-        limits = tenant_rate_limits.c
-        rate, burst = (select(column).where(limits.tenant_id == tenant_id).scalar_subquery()
-                       for column in (limits.rate_per_second, limits.burst))
-        row = self._conn.execute(select(revisions, rate, burst)).one()
+        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
         return KeyStamp(int(row[0]), row[1], row[2])
 
     @staticmethod
@@ -140,11 +144,7 @@ class MetricsRepository:
         self._tenant = tenant_id
 
     def all(self) -> dict[str, str]:
-        rows = self._conn.execute(
-            select(metrics.c.code, metrics.c.definition)
-            .where(metrics.c.tenant_id == self._tenant)
-            .order_by(metrics.c.code)
-        )
+        rows = self._conn.execute(_METRICS, {"tenant": self._tenant})
         return {code: definition for code, definition in rows}
 
     def get(self, code: str) -> str | None:

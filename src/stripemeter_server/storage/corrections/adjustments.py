@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
@@ -69,6 +69,13 @@ def _adjustment(row: Any) -> AdjustmentRecord:
     return AdjustmentRecord(**{name: row._mapping[name] for name in AdjustmentRecord.__slots__})
 
 
+# Built once: ingest asks for every group (a statement object built per call, and its cache
+# key, cost more than running it).
+_CLOSES_OF_CUSTOMERS = select(period_locks).where(
+    period_locks.c.tenant_id == bindparam("tenant"),
+    period_locks.c.customer_ref.in_(bindparam("refs", expanding=True)))
+
+
 class PeriodClosesRepository:
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
@@ -82,12 +89,8 @@ class PeriodClosesRepository:
         wanted = set(keys)
         found: dict[tuple[str, str, int], PeriodClose] = {}
         for part in chunks(sorted({c for _, c, _ in wanted})):
-            rows = self._conn.execute(
-                select(period_locks).where(
-                    period_locks.c.tenant_id == self._tenant,
-                    period_locks.c.customer_ref.in_(list(part)),
-                )
-            )
+            rows = self._conn.execute(_CLOSES_OF_CUSTOMERS,
+                                      {"tenant": self._tenant, "refs": list(part)})
             for row in rows:
                 lock = _lock(row)
                 key = (lock.metric, lock.customer_ref, lock.period_start_us)
