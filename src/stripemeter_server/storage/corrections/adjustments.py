@@ -89,6 +89,8 @@ class PeriodClosesRepository:
         wanted = set(keys)
         found: dict[tuple[str, str, int], PeriodClose] = {}
         for part in chunks(sorted({c for _, c, _ in wanted})):
+            if not wanted & self._closed_keys(list(part)):
+                continue  # the usual answer, from one plain statement on the driver
             rows = self._conn.execute(_CLOSES_OF_CUSTOMERS,
                                       {"tenant": self._tenant, "refs": list(part)})
             for row in rows:
@@ -97,6 +99,19 @@ class PeriodClosesRepository:
                 if key in wanted:
                     found[key] = lock
         return found
+
+    def _closed_keys(self, refs: list[str]) -> set[tuple[str, str, int]]:
+        """The closed periods of these customers, keys only: ingest asks for every group and
+        almost always hears "none", so this skips SQLAlchemy's per-call parameter expansion."""
+        if self._dialect.name == "sqlite":
+            where, params = f"IN ({', '.join('?' * len(refs))})", (self._tenant, *refs)
+        else:
+            where, params = "= ANY(%s)", (self._tenant, refs)
+        rows = self._conn.exec_driver_sql(
+            "SELECT metric, customer_ref, period_start_us FROM period_locks "
+            f"WHERE tenant_id = {'?' if self._dialect.name == 'sqlite' else '%s'} "
+            f"AND customer_ref {where}", params)
+        return {(m, c, int(p)) for m, c, p in rows}
 
     def find(
         self, *, metric: str | None = None, customer_ref: str | None = None
