@@ -103,14 +103,14 @@ class PeriodClosesRepository:
     def _closed_keys(self, refs: list[str]) -> set[tuple[str, str, int]]:
         """The closed periods of these customers, keys only: ingest asks for every group and
         almost always hears "none", so this skips SQLAlchemy's per-call parameter expansion."""
+        params: tuple[object, ...]
         if self._dialect.name == "sqlite":
-            where, params = f"IN ({', '.join('?' * len(refs))})", (self._tenant, *refs)
+            sql = f"tenant_id = ? AND customer_ref IN ({', '.join('?' * len(refs))})"
+            params = (self._tenant, *refs)
         else:
-            where, params = "= ANY(%s)", (self._tenant, refs)
+            sql, params = "tenant_id = %s AND customer_ref = ANY(%s)", (self._tenant, refs)
         rows = self._conn.exec_driver_sql(
-            "SELECT metric, customer_ref, period_start_us FROM period_locks "
-            f"WHERE tenant_id = {'?' if self._dialect.name == 'sqlite' else '%s'} "
-            f"AND customer_ref {where}", params)
+            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}", params)
         return {(m, c, int(p)) for m, c, p in rows}
 
     def find(
