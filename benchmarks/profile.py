@@ -1,7 +1,7 @@
 """Where the server's time goes during batch ingest: py-spy samples a fresh ``serve``.
 
 Usage: ``python -m benchmarks.profile [--database sqlite|postgres] [--seconds 20]
-[--events 200000] [--top 25] [--single] [--keep FILE]``
+[--events 200000] [--top 25] [--single] [--gil] [--keep FILE]``
 
 Starts a server as ``make bench`` does (one process), drives it with the headline batch load
 (500 events x 4 clients, one sum metric, 10 000 customers) and records it with
@@ -69,7 +69,8 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
         raw = workdir / "profile.txt"
         spy = subprocess.Popen([_py_spy(), "record", "--pid", str(server.proc.pid), "--format",
                                 "raw", "--output", str(raw), "--duration", str(args.seconds),
-                                "--rate", "200", "--nonblocking"],
+                                "--rate", "200", "--nonblocking",
+                                *(["--gil"] if args.gil else [])],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         load = run_load(server.port, server.key, requests, clients=clients,
                         time_limit=args.seconds)
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--single", action="store_true",
                         help="requests of one event over 16 connections instead of 500 x 4")
+    parser.add_argument("--gil", action="store_true",
+                        help="only samples of the thread holding the GIL (CPU, not waiting)")
     parser.add_argument("--keep", help="save the collapsed stacks to this file")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="stripemeter-profile-"))
