@@ -1,4 +1,4 @@
-"""Where the server's time goes during batch ingest: py-spy samples a fresh ``serve``.
+"""Where the server's time goes during ingest: py-spy samples a fresh ``serve``.
 
 Usage: ``python -m benchmarks.profile [--database sqlite|postgres] [--seconds 20]
 [--events 200000] [--top 25] [--single] [--gil] [--keep FILE]``
@@ -9,6 +9,9 @@ Starts a server as ``make bench`` does (one process), drives it with the headlin
 over the server, which a process started by this user has). Prints the frames that hold the
 largest share of the samples: ``total`` = the frame is on the stack, ``self`` = it is the
 innermost frame. ``--keep FILE`` saves the collapsed stacks (for a flame graph tool).
+``--single`` drives it with one-event requests over 16 connections instead; ``--gil`` keeps
+only samples of the thread holding the GIL, so threads waiting for it (the event loop while
+the group-commit writer runs, and the other way round) do not show as busy.
 """
 
 from __future__ import annotations
