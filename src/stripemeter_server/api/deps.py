@@ -103,12 +103,12 @@ async def admit_cached(request: Request, state: AppState, scope: str
     stamp = entry.stamp
     limits = admission.limits_for((stamp.rate_per_second, stamp.burst), state.rate_defaults)
     check: KeyCheck | None = KeyCheck(key_hash, stamp)
+    request.state.tenant_id = who.tenant_id  # for the request's log line
     if not limits.unlimited:
         if state.shared_buckets:
             who, check = await admit_key(request, state, secret), None
         else:
             _refuse_over_limit(who.tenant_id, state.buckets.take(who.tenant_id, limits))
-    request.state.tenant_id = who.tenant_id  # for the request's log line
     _check_scope(who, scope)
     return replace(who, request_id=getattr(request.state, "request_id", None)), check
 
