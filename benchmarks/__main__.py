@@ -61,12 +61,13 @@ def _commit() -> str:
 
 
 def run_database(database: str, url: str, floor_url: str, args: argparse.Namespace,
-                 workdir: Path, reporter: Reporter) -> list[dict[str, Any]]:
+                 workdir: Path, reporter: Reporter, asgi_floor_url: str | None = None
+                 ) -> list[dict[str, Any]]:
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
     reporter.log(f"{database}: starting server")
     server = Server(url, workdir)
     run = DbRun(database, url, server, profile, reporter, args.preload,
-                floor=open_floor(floor_url))
+                floor=open_floor(floor_url), asgi_floor_url=asgi_floor_url)
     try:
         create_metrics(server)
         for name in args.scenario or SCENARIOS:
@@ -80,6 +81,8 @@ def run_database(database: str, url: str, floor_url: str, args: argparse.Namespa
         server.stop()
         if run.floor is not None:
             run.floor.close()
+        if run.asgi_floor is not None:
+            run.asgi_floor.stop()
     return run.rows
 
 
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             if database == "sqlite":
                 rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}",
                                      f"sqlite:///{workdir / 'floor.db'}", args, workdir,
-                                     reporter)
+                                     reporter, f"sqlite:///{workdir / 'asgi_floor.db'}")
                 rows += _extra(database, lambda name: f"sqlite:///{workdir / name}.db", args,
                                workdir, reporter)
                 continue
@@ -158,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 meta["postgres"] = pg.version()
                 rows += run_database(database, pg.database("bench"),
-                                     pg.database("bench_floor"), args, workdir, reporter)
+                                     pg.database("bench_floor"), args, workdir, reporter,
+                                     pg.database("bench_asgi_floor"))
                 rows += _extra(database, lambda name, pg=pg: pg.database(f"bench_{name}"),
                                args, workdir, reporter)
                 rows += _workers(pg, args, workdir, reporter, rows)

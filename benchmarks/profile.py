@@ -1,7 +1,7 @@
-"""Where the server's time goes during batch ingest: py-spy samples a fresh ``serve``.
+"""Where the server's time goes during ingest: py-spy samples a fresh ``serve``.
 
 Usage: ``python -m benchmarks.profile [--database sqlite|postgres] [--seconds 20]
-[--events 200000] [--top 25] [--keep FILE]``
+[--events 200000] [--top 25] [--single] [--gil] [--keep FILE]``
 
 Starts a server as ``make bench`` does (one process), drives it with the headline batch load
 (500 events x 4 clients, one sum metric, 10 000 customers) and records it with
@@ -9,6 +9,9 @@ Starts a server as ``make bench`` does (one process), drives it with the headlin
 over the server, which a process started by this user has). Prints the frames that hold the
 largest share of the samples: ``total`` = the frame is on the stack, ``self`` = it is the
 innermost frame. ``--keep FILE`` saves the collapsed stacks (for a flame graph tool).
+``--single`` drives it with one-event requests over 16 connections instead; ``--gil`` keeps
+only samples of the thread holding the GIL, so threads waiting for it (the event loop while
+the group-commit writer runs, and the other way round) do not show as busy.
 """
 
 from __future__ import annotations
@@ -64,13 +67,16 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
     try:
         create_metrics(server)
         events = generate("profile", args.events, 10_000, seed=9)
-        requests = [Request("POST", INGEST, body, n) for body, n in bodies(events, 500)]
+        size, clients = (1, 16) if args.single else (500, 4)
+        requests = [Request("POST", INGEST, body, n) for body, n in bodies(events, size)]
         raw = workdir / "profile.txt"
         spy = subprocess.Popen([_py_spy(), "record", "--pid", str(server.proc.pid), "--format",
                                 "raw", "--output", str(raw), "--duration", str(args.seconds),
-                                "--rate", "200", "--nonblocking"],
+                                "--rate", "200", "--nonblocking",
+                                *(["--gil"] if args.gil else [])],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        load = run_load(server.port, server.key, requests, clients=4, time_limit=args.seconds)
+        load = run_load(server.port, server.key, requests, clients=clients,
+                        time_limit=args.seconds)
         _, err = spy.communicate(timeout=args.seconds + 60)
         reporter.log(f"{load.events} events in {load.wall_s:.1f} s "
                      f"({load.events / max(load.wall_s, 1e-9):,.0f} events/s) while sampling")
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--single", action="store_true",
+                        help="requests of one event over 16 connections instead of 500 x 4")
+    parser.add_argument("--gil", action="store_true",
+                        help="only samples of the thread holding the GIL (CPU, not waiting)")
     parser.add_argument("--keep", help="save the collapsed stacks to this file")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="stripemeter-profile-"))
@@ -111,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     for by_self in (False, True):
         order = "self" if by_self else "total"
-        print(f"\n{'total':>6} {'self':>6}  frame ({args.database}, batch ingest 500 x 4, "
-              f"by {order})")
+        load = "single events x 16" if args.single else "batch ingest 500 x 4"
+        print(f"\n{'total':>6} {'self':>6}  frame ({args.database}, {load}, by {order})")
         for frame, total, own in summarise(collapsed, args.top, by_self=by_self):
             print(f"{total:6.1%} {own:6.1%}  {frame}")
     return 0

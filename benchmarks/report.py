@@ -15,8 +15,8 @@ from benchmarks.config import TARGETS, Target
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 COLUMNS = ("database", "scenario", "events", "seconds", "events_per_s", "requests_per_s",
            "p50_ms", "p95_ms", "p99_ms", "floor_events_per_s", "floor_ratio", "cpu_ratio",
-           "dup_ratio", "events_per_server_cpu_s", "events_per_cpu_s", "server_cpu_util",
-           "peak_rss_mb", "exact")
+           "asgi_floor_ratio", "dup_ratio", "events_per_server_cpu_s", "events_per_cpu_s",
+           "server_cpu_util", "peak_rss_mb", "exact")
 TARGET_COLUMNS = ("target", "database", "required", "measured", "floor ratio", "cpu ratio",
                   "events per server CPU-s", "status")
 # The Stripe pusher's rows (benchmarks/push.py) have figures of their own.

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from benchmarks.asgi_floor import AsgiFloor
 from benchmarks.config import HEADLINE_METRICS, METRICS, MIX_METRICS, Profile
 from benchmarks.floor import FloorStore, run_floor
 from benchmarks.loadgen import LoadResult, Request, run_load
 from benchmarks.preload import preload
 from benchmarks.progress import Reporter
-from benchmarks.server import Server
+from benchmarks.server import Server, free_port
 from benchmarks.verify import check_counts, check_totals, sample_customers, snapshot
 from benchmarks.workload import Event, Totals, bodies, customer_ref, generate
 
@@ -55,6 +56,8 @@ class DbRun:
     floor: FloorStore | None = None
     floor_totals: Totals = field(default_factory=Totals)
     floor_replay: dict[str, list[Request]] = field(default_factory=dict)
+    asgi_floor_url: str | None = None  # the framework floor's scratch store (single events)
+    asgi_floor: AsgiFloor | None = None
     rates: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -174,6 +177,8 @@ def ingest_new(run: DbRun, scenario: str, *, report: bool = True) -> None:
         _verify_and_record(run, scenario, requests, load, "accepted", rss)
     if not mix:
         floor_phase(run, scenario, requests, chunks, report=report)
+    if single:
+        asgi_floor_phase(run, scenario, requests, report=report)
 
 
 def ingest_dup(run: DbRun, scenario: str) -> None:
@@ -187,6 +192,9 @@ def ingest_dup(run: DbRun, scenario: str) -> None:
     new_rate = run.rates.get(scenario.replace("_dup", "_new"))
     run.rows[-1]["dup_ratio"] = round(rate / new_rate, 2) if new_rate else None
     floor_phase(run, scenario, run.floor_replay.get(scenario, []), [], report=True)
+    if scenario.startswith("single"):
+        asgi_floor_phase(run, scenario, run.floor_replay.get(f"asgi_{scenario}", []),
+                         report=True)
 
 
 def floor_phase(run: DbRun, scenario: str, requests: Sequence[Request],
@@ -223,6 +231,51 @@ def floor_phase(run: DbRun, scenario: str, requests: Sequence[Request],
     run.reporter.log(f"{run.database} floor_{scenario}: {rate:,.0f} events/s, "
                      f"exact={row['exact']}; server / floor = "
                      f"{server.get('floor_ratio') if server else None}")
+
+
+def asgi_floor_phase(run: DbRun, scenario: str, requests: Sequence[Request], *,
+                     report: bool) -> None:
+    """The framework floor (benchmarks/asgi_floor.py) on the same one-event bodies, on a
+    scratch store: a row ``asgi_floor_<scenario>`` and, in the server's row,
+    ``asgi_floor_events_per_s`` and ``asgi_floor_ratio`` (server ÷ this floor)."""
+    if run.asgi_floor_url is None or not requests:
+        return
+    if run.asgi_floor is None:
+        run.asgi_floor = AsgiFloor(run.asgi_floor_url, run.server.log_path.parent,
+                                   free_port())
+    floor = run.asgi_floor
+    cpu_before = floor.cpu_seconds()
+    with run.reporter.task(f"{run.database} asgi floor {scenario}", len(requests)) as update:
+        load = run_load(floor.port, "", requests, clients=_clients(run, scenario),
+                        time_limit=run.profile.time_limit_s, on_progress=update)
+    cpu = floor.cpu_seconds() - cpu_before
+    replay = scenario.endswith("_dup")
+    if not replay:
+        run.floor_replay[f"asgi_{scenario.replace('_new', '_dup')}"] = [
+            requests[i] for i in load.completed]
+    if not report:
+        return
+    sent = sum(requests[i].events for i in load.completed)
+    counts = check_counts(load, planned_requests=len(requests), completed_events=sent,
+                          expect="duplicates" if replay else "accepted")
+    rate = load.events / load.wall_s if load.wall_s else 0.0
+    row = {"database": run.database, "scenario": f"asgi_floor_{scenario}",
+           "requests": load.requests, "events": load.events, "seconds": round(load.wall_s, 3),
+           "events_per_s": round(rate, 1), "requests_per_s": round(rate, 1),
+           **{f"p{p}_ms": _round(load.percentile(p)) for p in (50, 95, 99)},
+           "server_cpu_s": round(cpu, 2),
+           "server_cpu_util": round(cpu / load.wall_s, 2) if load.wall_s else None,
+           "events_per_server_cpu_s": round(load.events / cpu, 1) if cpu else None,
+           "exact": counts["ok"], "timed_out": load.timed_out,
+           "clients": _clients(run, scenario), "checks": {"responses": counts}}
+    run.rows.append(row)
+    server = next((r for r in reversed(run.rows) if r["scenario"] == scenario), None)
+    if server is not None and server.get("events_per_s") and rate:
+        server["asgi_floor_events_per_s"] = row["events_per_s"]
+        server["asgi_floor_ratio"] = round(server["events_per_s"] / rate, 3)
+    run.reporter.log(f"{run.database} asgi_floor_{scenario}: {rate:,.0f} req/s, p99 "
+                     f"{row['p99_ms']} ms, {row['events_per_server_cpu_s']} per CPU-s; "
+                     f"server / asgi floor = {server.get('asgi_floor_ratio') if server else None}")
 
 
 def _floor_row(run: DbRun, scenario: str, result: Any, rate: float, *,

@@ -16,14 +16,16 @@ from stripemeter_server.domain.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.domain.token_bucket import BucketLimits, Decision
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.rebuild_jobs import RebuildRunner
 from stripemeter_server.service.dashboard import sessions
 from stripemeter_server.service.dashboard.sessions import DashboardSession
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
-from stripemeter_server.service.operations import admission
-from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.operations import admission, key_cache
+from stripemeter_server.service.operations.key_cache import KeyCheck
+from stripemeter_server.service.operations.tenancy import Principal, hash_key
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import UseCase, run_use_case
 
@@ -47,7 +49,7 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def _presented_key(request: Request) -> str:
+def presented_key(request: Request) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
@@ -62,7 +64,7 @@ def _presented_key(request: Request) -> str:
 async def principal(request: Request, state: AppState = Depends(app_state)) -> Principal:
     """Authenticate the key against the database and take a token from its tenant's bucket
     (``service/admission.py``): no cache, so a revocation holds on every node at once."""
-    return await admit_key(request, state, _presented_key(request))
+    return await admit_key(request, state, presented_key(request))
 
 
 async def admit_key(request: Request, state: AppState, secret: str) -> Principal:
@@ -110,19 +112,58 @@ async def admit_session(request: Request, state: AppState,
 
 def _admitted(request: Request, found: Principal, decision: Decision) -> Principal:
     request.state.tenant_id = found.tenant_id  # for the request's log line
+    _refuse_over_limit(found.tenant_id, decision)
+    return replace(found, request_id=getattr(request.state, "request_id", None))
+
+
+async def admit_cached(request: Request, state: AppState, scope: str
+                       ) -> tuple[Principal, KeyCheck | None]:
+    """Ingest's admission: the key from the process's cache when it was seen before (read
+    once otherwise), re-checked by the ingest group's own transaction through the returned
+    ``KeyCheck`` (ADR 0800). With no rate limit in force no bucket is touched; a limit on a
+    shared bucket (PostgreSQL, several processes) still takes the per-request path."""
+    secret = presented_key(request)
+    keys = state.committer.keys
+    key_hash = hash_key(secret)
+    entry = cached = keys.get(key_hash)
+    if entry is None:
+        entry = await run_as_system(state, "", lambda uow: key_cache.load_key(uow, secret),
+                                    read_only=True)
+        if entry is None:
+            raise UnauthorizedError("invalid API key", code="invalid_api_key")
+    who = keys.admit(entry, key_hash, to_micros(state.ctx.clock.now()))  # or its refusal
+    if cached is None:
+        keys.put(entry)  # only a usable key is kept
+    stamp = entry.stamp
+    limits = admission.limits_for((stamp.rate_per_second, stamp.burst), state.rate_defaults)
+    check: KeyCheck | None = KeyCheck(key_hash, stamp)
+    request.state.tenant_id = who.tenant_id  # for the request's log line
+    if not limits.unlimited:
+        if state.shared_buckets:
+            who, check = await admit_key(request, state, secret), None
+        else:
+            _refuse_over_limit(who.tenant_id, state.buckets.take(who.tenant_id, limits))
+    _check_scope(who, scope)
+    return replace(who, request_id=getattr(request.state, "request_id", None)), check
+
+
+def _refuse_over_limit(tenant_id: str, decision: Decision) -> None:
     if not decision.allowed:
         raise RateLimitedError(
-            f"tenant {found.tenant_id!r} is over its rate limit; retry after "
+            f"tenant {tenant_id!r} is over its rate limit; retry after "
             f"{decision.retry_after_seconds} s", retry_after_seconds=decision.retry_after_seconds)
-    return replace(found, request_id=getattr(request.state, "request_id", None))
+
+
+def _check_scope(who: Principal, scope: str) -> None:
+    if scope not in who.scopes and "admin" not in who.scopes:
+        raise ForbiddenError(f"this API key lacks the '{scope}' scope", code="missing_scope")
 
 
 def require(scope: str) -> Callable[..., Any]:
     """A dependency that admits keys holding ``scope`` (``admin`` holds every scope)."""
 
     async def dependency(who: Principal = Depends(principal)) -> Principal:
-        if scope not in who.scopes and "admin" not in who.scopes:
-            raise ForbiddenError(f"this API key lacks the '{scope}' scope", code="missing_scope")
+        _check_scope(who, scope)
         return who
 
     return dependency

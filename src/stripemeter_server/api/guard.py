@@ -94,8 +94,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def guard_request(request: Request) -> None:
-    """Refuse unstorable or oversized strings in the path, the query and a JSON body."""
+def check_params(request: Request) -> None:
+    """Refuse unstorable or oversized strings in the path and the query (lean routes, which
+    skip the app-wide dependency, call this themselves)."""
     _check_percent_escapes(request)
     params = [*request.path_params.items(), *request.query_params.multi_items()]
     for name, value in params:
@@ -103,6 +104,11 @@ async def guard_request(request: Request) -> None:
             found = string_problem(str(text), MAX_IDENTIFIER_LENGTH)
             if found is not None:
                 _refuse_field(_printable(name), *found)
+
+
+async def guard_request(request: Request) -> None:
+    """Refuse unstorable or oversized strings in the path, the query and a JSON body."""
+    check_params(request)
     route: Any = request.scope.get("route")
     if getattr(route, "body_field", None) is None:
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.alerts.ports import (
@@ -34,6 +34,11 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 
 def _fields(cls: Any, row: Any) -> Any:
     return cls(**{name: row._mapping[name] for name in cls.__slots__})
+
+
+# Built once: ingest reads the rules in every group.
+_RULES = select(alert_rules).where(alert_rules.c.tenant_id == bindparam("tenant")).order_by(
+    alert_rules.c.created_us, alert_rules.c.rule_id)
 
 
 class AlertsRepository:
@@ -60,9 +65,7 @@ class AlertsRepository:
         return _fields(AlertRuleRecord, row) if row else None
 
     def rules(self) -> list[AlertRuleRecord]:
-        rows = self._conn.execute(select(alert_rules).where(
-            alert_rules.c.tenant_id == self._tenant).order_by(alert_rules.c.created_us,
-                                                              alert_rules.c.rule_id))
+        rows = self._conn.execute(_RULES, {"tenant": self._tenant})
         return [_fields(AlertRuleRecord, row) for row in rows]
 
     def delete_rule(self, rule_id: str) -> bool:

@@ -6,6 +6,10 @@ tenant's requests as one batch (``ingest_group``) and commit once. A request is 
 only after that commit, so nothing unacknowledged is ever durable-but-unanswered in a way a
 retry could double-count, and nothing acknowledged can be lost. If a group fails, its
 requests are retried one by one, so one bad request cannot fail its neighbours.
+
+Requests admitted from the process's key cache carry a :class:`KeyCheck`; the group's
+transaction re-checks them once per group (``KeyCache.recheck``, ADR 0800), so a key revoked
+on any node is refused here before anything of its request is stored.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from stripemeter_server.domain.errors import UnauthorizedError
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_parsed, parse_group
+from stripemeter_server.service.operations.key_cache import KeyCache, KeyCheck
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import run_use_case
 
 DEFAULT_MAX_GROUP_EVENTS = 5000
@@ -28,6 +36,7 @@ DEFAULT_MAX_GROUP_EVENTS = 5000
 class _Job:
     tenant_id: str
     request: BatchRequest
+    key_check: KeyCheck | None = None
     future: Future[IngestOutcome] = field(default_factory=Future)
 
 
@@ -38,9 +47,11 @@ def _size(job: _Job) -> int:
 
 class GroupCommitter:
     def __init__(
-        self, ctx: ServiceContext, *, writers: int = 1, max_events: int = DEFAULT_MAX_GROUP_EVENTS
+        self, ctx: ServiceContext, *, writers: int = 1, max_events: int = DEFAULT_MAX_GROUP_EVENTS,
+        keys: KeyCache | None = None,
     ) -> None:
         self._ctx = ctx
+        self._keys = keys or KeyCache()
         self._writers = max(1, writers)
         self._max_events = max_events
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -48,9 +59,16 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._stopped = False
 
-    def submit(self, tenant_id: str, request: BatchRequest) -> Future[IngestOutcome]:
+    @property
+    def keys(self) -> KeyCache:
+        """The key cache whose admissions this committer re-checks."""
+        return self._keys
+
+    def submit(self, tenant_id: str, request: BatchRequest,
+               key_check: KeyCheck | None = None) -> Future[IngestOutcome]:
+        """Queue a request; ``key_check`` when its key was admitted from the cache."""
         self._ensure_started()
-        job = _Job(tenant_id, request)
+        job = _Job(tenant_id, request, key_check)
         self._queue.put(job)
         return job.future
 
@@ -100,7 +118,7 @@ class GroupCommitter:
 
     def _commit(self, tenant_id: str, jobs: Sequence[_Job]) -> None:
         try:
-            outcomes = self._run(tenant_id, [j.request for j in jobs])
+            refused, outcomes = self._run(tenant_id, jobs)
         except BaseException as exc:
             if len(jobs) == 1:
                 jobs[0].future.set_exception(exc)
@@ -108,10 +126,26 @@ class GroupCommitter:
             for job in jobs:
                 self._commit(tenant_id, [job])
             return
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            job.future.set_result(outcome)
+        kept = iter(outcomes)
+        for position, job in enumerate(jobs):
+            if position in refused:
+                job.future.set_exception(refused[position])
+            else:
+                job.future.set_result(next(kept))
 
-    def _run(self, tenant_id: str, requests: list[BatchRequest]) -> list[IngestOutcome]:
+    def _run(self, tenant_id: str, jobs: Sequence[_Job]
+             ) -> tuple[dict[int, UnauthorizedError], list[IngestOutcome]]:
+        requests = [j.request for j in jobs]
         group = parse_group(requests, tenant_id, self._ctx.limits)  # before the transaction
-        return run_use_case(self._ctx.store, tenant_id,
-                            lambda uow: ingest_parsed(uow, group, now=self._ctx.clock.now()))
+        checks = [j.key_check for j in jobs]
+
+        def use_case(uow: UnitOfWork) -> tuple[dict[int, UnauthorizedError], list[IngestOutcome]]:
+            now = self._ctx.clock.now()
+            refused = self._keys.recheck(uow, tenant_id, checks, to_micros(now))
+            if not refused:
+                return refused, ingest_parsed(uow, group, now=now)
+            kept = [r for n, r in enumerate(requests) if n not in refused]  # rare: re-parse
+            parsed = parse_group(kept, tenant_id, self._ctx.limits)
+            return refused, ingest_parsed(uow, parsed, now=now) if kept else []
+
+        return run_use_case(self._ctx.store, tenant_id, use_case)

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import (
     ApiKeyRecord,
     CustomerRecord,
+    KeyStamp,
     TenantRecord,
 )
-from stripemeter_server.storage.schema import api_keys, customers, metrics, tenants
+from stripemeter_server.storage.schema import (
+    api_keys,
+    customers,
+    metrics,
+    tenant_rate_limits,
+    tenants,
+)
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+# Built once (ingest runs them for every group): no statement object or cache key per call.
+_METRICS = select(metrics.c.code, metrics.c.definition).where(
+    metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
+_REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
+    api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
+_KEY_STAMP = select(_REVISIONS, *(
+    select(column).where(tenant_rate_limits.c.tenant_id == bindparam("tenant")).scalar_subquery()
+    for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)))
 
 
 class TenantsRepository:
@@ -99,6 +115,11 @@ class ApiKeysRepository:
         )
         return bool(result.rowcount)
 
+    def stamp(self, tenant_id: str) -> KeyStamp:
+        """The tenant's key stamp in one statement (one round trip per ingest group)."""
+        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
+        return KeyStamp(int(row[0]), row[1], row[2])
+
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:
         return ApiKeyRecord(
@@ -123,11 +144,7 @@ class MetricsRepository:
         self._tenant = tenant_id
 
     def all(self) -> dict[str, str]:
-        rows = self._conn.execute(
-            select(metrics.c.code, metrics.c.definition)
-            .where(metrics.c.tenant_id == self._tenant)
-            .order_by(metrics.c.code)
-        )
+        rows = self._conn.execute(_METRICS, {"tenant": self._tenant})
         return {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
 
     def get(self, code: str) -> str | None:

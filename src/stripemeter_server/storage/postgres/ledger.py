@@ -43,6 +43,10 @@ _EVENT_INSERT = (
     + f") AS t({_EVENT_NAMES}) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
     "RETURNING idempotency_key"
 )
+# Batches this large go in by binary COPY (fewer: one array insert, one round trip less).
+COPY_MIN_ROWS = 64
+_EVENT_COPY = f"COPY events (tenant_id, {_EVENT_NAMES}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = ["text", *(_EVENT_TYPES[name] for name in LedgerEntry._fields)]
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
 _COUNTER_SELECT = (
     f"SELECT c.metric, c.customer_ref, c.period_start_us, c.period_end_us, {_QUOTED_STATE} "
@@ -101,10 +105,31 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         if not entries:
             return set()
         ordered = sorted(entries)  # by key: racing batches wait on each other in one order
+        if len(ordered) >= COPY_MIN_ROWS and self._copied(ordered):
+            return {entry.idempotency_key for entry in ordered}
         columns = [list(column) for column in zip(*ordered, strict=True)]
         with self._cursor() as cursor:
             cursor.execute(_EVENT_INSERT, (self._tenant, *columns))
             return {row[0] for row in cursor.fetchall()}
+
+    def _copied(self, ordered: Sequence[LedgerEntry]) -> bool:
+        """Binary ``COPY`` straight into the ledger, inside a savepoint: half the client CPU
+        of binding arrays, and no temporary table (no session state, so transaction pooling
+        still works). ``COPY`` has no ``ON CONFLICT``: a key a concurrent transaction stored
+        since the caller's check fails it, the savepoint is rolled back and the caller falls
+        back to the array insert, which answers that key as already there."""
+        driver = self._conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        tenant = self._tenant
+        try:
+            with driver.transaction(), driver.cursor() as cursor, \
+                    cursor.copy(_EVENT_COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for entry in ordered:
+                    copy.write_row((tenant, *entry))
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
         if not keys:

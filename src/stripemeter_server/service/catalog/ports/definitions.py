@@ -28,6 +28,17 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyStamp:
+    """What decides whether a cached key is still good: how many revocations and rotations
+    the tenant's keys have seen (each sets a column that is never cleared, so the count only
+    grows) and the tenant's own rate limits. Equal stamps: nothing changed in between."""
+
+    revisions: int
+    rate_per_second: float | None
+    burst: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerRecord:
     customer_ref: str
     stripe_customer_id: str | None
@@ -57,6 +68,8 @@ class ApiKeysRepository(Protocol):
     def revoke(self, tenant_id: str, key_id: str, now_us: int) -> bool: ...
 
     def expire(self, tenant_id: str, key_id: str, at_us: int) -> bool: ...
+
+    def stamp(self, tenant_id: str) -> KeyStamp: ...
 
 
 class MetricsRepository(Protocol):

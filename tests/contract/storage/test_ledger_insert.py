@@ -1,0 +1,66 @@
+"""The ledger's bulk insert, whatever way it writes (PostgreSQL: binary COPY for large
+batches, arrays for small ones): it reports exactly the keys it stored, on both stores. On
+PostgreSQL a key already in the ledger — stored by a concurrent request after the caller
+checked — is left as it was, never doubled, and the rest of the batch is stored. (On SQLite
+the caller's check and the insert share one ``BEGIN IMMEDIATE`` transaction, so no other
+writer can store a key in between.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from stripemeter_server.domain.ledger import LedgerEntry
+from stripemeter_server.storage.postgres.ledger import COPY_MIN_ROWS
+from stripemeter_server.storage.unit_of_work import Store
+from tests.conftest import NOW, open_store
+from tests.support.ledger import make_tenant
+
+
+def _entries(prefix: str, count: int) -> list[LedgerEntry]:
+    return [LedgerEntry(f"{prefix}-{n:04d}", "calls", f"cus_{n % 7}", Decimal("1.25"),
+                        1_736_000_000_000_000 + n, 1_736_000_000_000_000, None, None, "f" * 32,
+                        False, False, None, "req_1", None) for n in range(count)]
+
+
+def _insert(store: Store, entries: list[LedgerEntry]) -> set[str]:
+    with store.unit_of_work("acme") as uow:
+        stored = uow.events.insert_new(entries)
+        uow.commit()
+    return stored
+
+
+@pytest.mark.parametrize("size", [3, COPY_MIN_ROWS + 6])
+def test_every_new_key_is_stored_and_reported(store: Store, size: int) -> None:
+    make_tenant(store, "acme", NOW)
+    entries = _entries("new", size)
+    assert _insert(store, entries) == {e.idempotency_key for e in entries}
+    with store.unit_of_work("acme", read_only=True) as uow:
+        assert uow.events.fingerprints([e.idempotency_key for e in entries]) == {
+            e.idempotency_key: e.fingerprint for e in entries}
+
+
+@pytest.fixture
+def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = open_store("postgres", request, tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize("size", [3, COPY_MIN_ROWS + 6])
+def test_keys_stored_by_a_racing_writer_are_left_alone_and_the_rest_stored(
+    pg_store: Store, size: int,
+) -> None:
+    store = pg_store
+    make_tenant(store, "acme", NOW)
+    entries = _entries("race", size)
+    first = [entries[1]._replace(fingerprint="a" * 32)]
+    assert _insert(store, first) == {entries[1].idempotency_key}
+    stored = _insert(store, entries)
+    assert stored == {e.idempotency_key for e in entries} - {entries[1].idempotency_key}
+    with store.unit_of_work("acme", read_only=True) as uow:
+        kept = uow.events.fingerprints([entries[1].idempotency_key])
+    assert kept == {entries[1].idempotency_key: "a" * 32}
