@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_emulator.errors import invalid, not_found
+from stripe_emulator.errors import invalid, missing_param, not_found
 from stripe_emulator.forms import (
     get_bool,
     get_decimal,
     get_dict,
+    get_dicts,
     get_int,
+    get_list,
     get_str,
     metadata,
     req_str,
@@ -87,9 +89,7 @@ def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
     if req.emu.store.get("products", product_id) is not None:
         raise invalid(f"Product already exists: {product_id}", param="id",
                       code="resource_already_exists")
-    features = p.get("marketing_features") or []
-    if not isinstance(features, list):
-        raise invalid("Invalid array", param="marketing_features")
+    features = get_dicts(p, "marketing_features")
     product = {
         **product_fields(),
         "id": product_id,
@@ -97,7 +97,7 @@ def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
         "active": get_bool(p, "active", True),
         "created": req.now,
         "description": get_str(p, "description"),
-        "images": [str(i) for i in (p.get("images") or [])],
+        "images": [str(i) for i in get_list(p, "images")],
         "livemode": False,
         "marketing_features": [{"name": get_str(f, "name")} for f in features],
         "metadata": metadata(p),
@@ -142,14 +142,14 @@ def create_price(req: Req) -> Any:
     if product_id is None:
         product_data = get_dict(p, "product_data")
         if not product_data:
-            raise invalid("Missing required param: product.", param="product")
+            raise missing_param("product")
         product_id = new_product(req, product_data)["id"]
     elif req.emu.store.get("products", product_id) is None:
         raise not_found("product", product_id, param="product")
     unit_amount = get_int(p, "unit_amount")
     unit_decimal = get_decimal(p, "unit_amount_decimal")
     if unit_amount is None and unit_decimal is None:
-        raise invalid("Missing required param: unit_amount.", param="unit_amount")
+        raise missing_param("unit_amount")
     if unit_decimal is None:
         assert unit_amount is not None
         unit_decimal = get_decimal({"v": str(unit_amount)}, "v")

@@ -90,7 +90,17 @@ def configure(req: Req) -> Any:
     return {key: getattr(req.emu.config, key) for key in _TUNABLE}
 
 
+def reset_clock(req: Req) -> Any:
+    """Back to the clock the emulator started with (wall time for `stripemeter
+    stripe-emulator`): undoes every advance, e.g. before re-running a scenario whose meter
+    events are stamped with the real time."""
+    req.emu.clock.restore(req.emu.initial_clock)
+    return _clock(req)
+
+
 def reset(req: Req) -> Any:
+    """Forget every object, fault and rate-limit count, and return the clock to its start."""
+    req.emu.clock.restore(req.emu.initial_clock)
     req.emu.store.reset()
     req.emu.faults.clear()
     req.emu.limiter.reset()
@@ -150,6 +160,7 @@ def register(router: Router) -> None:
     router.add("POST", f"{P}/clock/set", set_clock)
     router.add("POST", f"{P}/clock/freeze", freeze)
     router.add("POST", f"{P}/clock/unfreeze", unfreeze)
+    router.add("POST", f"{P}/clock/reset", reset_clock)
     router.add("POST", f"{P}/process", process)
     router.add("POST", f"{P}/faults", add_fault)
     router.add("GET", f"{P}/faults", list_faults)

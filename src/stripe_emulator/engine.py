@@ -49,6 +49,20 @@ class Outcome:
     drop: bool = False
 
 
+_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
+
+
+def mask_key(key: str) -> str:
+    """Stripe's masking in "Invalid API Key provided": the mode prefix (`sk_test_`) and the
+    last four characters stay, everything between becomes `*`. A key too short to hide
+    anything behind its last four is starred whole, never shown or garbled."""
+    head = next((p for p in _KEY_PREFIXES if key.startswith(p)), "")
+    rest = len(key) - len(head)
+    if rest < 8:
+        return head + "*" * rest
+    return head + "*" * (rest - 4) + key[-4:]
+
+
 class Emulator:
     """All state and behaviour of one emulated Stripe account."""
 
@@ -56,6 +70,8 @@ class Emulator:
         self.config = config
         self.clock = config.clock
         self.store = StateStore(config.state_file)
+        # What `POST /_emulator/reset` and `/clock/reset` return the clock to.
+        self.initial_clock = self.clock.snapshot()
         if "clock" in self.store.extra:
             self.clock.restore(self.store.extra["clock"])
         self.faults = FaultInjector()
@@ -94,7 +110,7 @@ class Emulator:
         allowed = self.config.api_keys
         valid = key in allowed if allowed is not None else key.startswith(("sk_", "rk_"))
         if not valid:
-            shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
+            shown = mask_key(key)
             raise StripeError(401, f"Invalid API Key provided: {shown}",
                               code="api_key_invalid" if req.v2 else None)
         req.api_key = key
@@ -103,7 +119,10 @@ class Emulator:
                content_type: str) -> dict[str, Any]:
         params = decode_form(query) if query else {}
         if method in ("POST", "DELETE") and body:
-            text = body.decode("utf-8")
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise StripeError(400, "The request body is not valid UTF-8.") from None
             if path.startswith(("/v2/", CONTROL_PREFIX)) or "json" in content_type:
                 try:
                     loaded = json.loads(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.aggregation import FORMULAS
-from stripe_emulator.errors import invalid, not_found
+from stripe_emulator.errors import invalid, missing_param, not_found
 from stripe_emulator.forms import get_dict, get_str, req_str
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.store import new_id, public
@@ -31,8 +31,7 @@ def create_meter(req: Req) -> Any:
     event_name = req_str(p, "event_name")
     formula = get_str(get_dict(p, "default_aggregation"), "formula")
     if formula is None:
-        raise invalid("Missing required param: default_aggregation[formula].",
-                      param="default_aggregation[formula]")
+        raise missing_param("default_aggregation[formula]")
     if formula not in FORMULAS:
         raise invalid(f"Invalid default_aggregation[formula]: must be one of "
                       f"{', '.join(FORMULAS)}", param="default_aggregation[formula]")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stripe_emulator.aggregation import aggregate
-from stripe_emulator.errors import StripeError, invalid, not_found
+from stripe_emulator.errors import StripeError, invalid, missing_param, not_found
 from stripe_emulator.forms import get_int, get_str, metadata, req_str
 from stripe_emulator.invoices import add_line, cents, new_invoice
 from stripe_emulator.meter_events import usage_events
@@ -44,14 +44,16 @@ def create_subscription(req: Req) -> Any:
         raise not_found("customer", customer, param="customer")
     raw_items = p.get("items")
     if not raw_items or not isinstance(raw_items, list):
-        raise invalid("Missing required param: items.", param="items")
+        raise missing_param("items")
     prices = []
     for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            raise invalid("Invalid object", param=f"items[{index}]")
         price = emu.store.get("prices", str(raw.get("price")))
         if price is None or price["recurring"] is None:
             raise invalid(f"items[{index}][price] must be an existing recurring price.",
                           param=f"items[{index}][price]")
-        prices.append((price, int(raw.get("quantity") or 1), metadata(raw)))
+        prices.append((price, get_int(raw, "quantity") or 1, metadata(raw)))
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
