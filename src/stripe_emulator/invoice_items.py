@@ -24,7 +24,7 @@ from stripe_emulator.invoices import (
     sync_item_line,
 )
 from stripe_emulator.routing import Req, Router, list_envelope
-from stripe_emulator.shapes import invoice_item_fields
+from stripe_emulator.shapes import invoice_item_fields, price_fields, product_fields
 from stripe_emulator.store import new_id, public
 from stripe_emulator.webhooks import emit
 
@@ -37,13 +37,33 @@ def _quantity_fields(quantity: Decimal) -> dict[str, Any]:
             "quantity_decimal": str(quantity)}
 
 
-def _pricing(price: dict[str, Any] | None, unit: Decimal) -> dict[str, Any]:
+def _pricing(price: dict[str, Any], unit: Decimal) -> dict[str, Any]:
     return {
         "type": "price_details",
-        "price_details": None if price is None else {"price": price["id"],
-                                                     "product": price["product"]},
+        "price_details": {"price": price["id"], "product": price["product"]},
         "unit_amount_decimal": str(unit),
     }
+
+
+def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
+                 description: str | None) -> dict[str, Any]:
+    """An item given only an amount gets a price of its own, as Stripe creates one: an
+    inactive one-time price, on an inactive product named after the item."""
+    product = {
+        **product_fields(), "id": new_id("prod", 14), "object": "product", "active": False,
+        "created": now, "livemode": False, "metadata": {},
+        "name": description or "Invoice item", "updated": now,
+    }
+    price = {
+        **price_fields(), "id": new_id("price", 14), "object": "price", "active": False,
+        "created": now, "currency": currency, "livemode": False, "metadata": {},
+        "product": product["id"], "recurring": None, "type": "one_time",
+        "unit_amount": int(unit) if unit == unit.to_integral_value() else None,
+        "unit_amount_decimal": str(unit),
+    }
+    emu.store.put("products", product["id"], product)
+    emu.store.put("prices", price["id"], price)
+    return price
 
 
 def _amounts(p: dict[str, Any], price: dict[str, Any] | None
@@ -89,6 +109,8 @@ def create_invoice_item(req: Req) -> Any:
     quantity, unit, amount = _amounts(p, price)
     currency = (get_str(p, "currency") or (price or {}).get("currency")
                 or (invoice or {}).get("currency") or "usd").lower()
+    if price is None:
+        price = inline_price(emu, currency, unit, req.now, get_str(p, "description"))
     period = get_dict(p, "period")
     start = get_int(period, "start") if period else None
     end = get_int(period, "end") if period else None

@@ -198,7 +198,7 @@ class Deliverer:
 
 # -- API routes ---------------------------------------------------------------------------
 def _endpoint_view(endpoint: dict[str, Any], with_secret: bool = False) -> dict[str, Any]:
-    view = public(endpoint)
+    view = {"application": None, **public(endpoint)}
     if not with_secret:
         view.pop("secret", None)
     return view
