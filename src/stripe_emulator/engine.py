@@ -15,6 +15,7 @@ from stripe_emulator import (
     billing,
     control,
     control_drift,
+    echo,
     invoice_items,
     invoices,
     meter_events,
@@ -187,8 +188,10 @@ class Emulator:
             if fault is not None and fault.kind == "hang":
                 await asyncio.sleep(fault.delay)
             with self.store.lock:
+                echo.before(req, (route.method, route.pattern))
                 result = route.handler(req)
                 reply = result if isinstance(result, Reply) else Reply(result)
+                echo.after(req, (route.method, route.pattern), reply.body)
                 if not v2_mode:
                     reply.body = shape(copy.deepcopy(reply.body), req.stripe_version,
                                        self.store)

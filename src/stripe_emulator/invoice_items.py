@@ -45,15 +45,40 @@ def _pricing(price: dict[str, Any], unit: Decimal) -> dict[str, Any]:
     }
 
 
+def price_from_data(emu: Emulator, data: dict[str, Any], now: int) -> dict[str, Any]:
+    """`price_data`: an inline one-time price on an existing product, as Stripe makes."""
+    currency = get_str(data, "currency")
+    if currency is None:
+        raise missing_param("price_data[currency]")
+    product_id = get_str(data, "product")
+    if product_id is None:
+        raise missing_param("price_data[product]")
+    if emu.store.get("products", product_id) is None:
+        raise not_found("product", product_id, param="price_data[product]")
+    unit = get_decimal(data, "unit_amount_decimal")
+    if unit is None:
+        whole = get_int(data, "unit_amount")
+        if whole is None:
+            raise missing_param("price_data[unit_amount]")
+        unit = Decimal(whole)
+    price = inline_price(emu, currency.lower(), unit, now, None, product_id=product_id)
+    price["tax_behavior"] = get_str(data, "tax_behavior") or "unspecified"
+    return price
+
+
 def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
-                 description: str | None) -> dict[str, Any]:
+                 description: str | None, *, product_id: str | None = None
+                 ) -> dict[str, Any]:
     """An item given only an amount gets a price of its own, as Stripe creates one: an
-    inactive one-time price, on an inactive product named after the item."""
+    inactive one-time price, on an inactive product named after the item (or on
+    `product_id`)."""
     product = {
-        **product_fields(), "id": new_id("prod", 14), "object": "product", "active": False,
-        "created": now, "livemode": False, "metadata": {},
+        **product_fields(), "id": product_id or new_id("prod", 14), "object": "product",
+        "active": False, "created": now, "livemode": False, "metadata": {},
         "name": description or "Invoice item", "updated": now,
     }
+    if product_id is None:
+        emu.store.put("products", product["id"], product)
     price = {
         **price_fields(), "id": new_id("price", 14), "object": "price", "active": False,
         "created": now, "currency": currency, "livemode": False, "metadata": {},
@@ -61,7 +86,6 @@ def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
         "unit_amount": int(unit) if unit == unit.to_integral_value() else None,
         "unit_amount_decimal": str(unit),
     }
-    emu.store.put("products", product["id"], product)
     emu.store.put("prices", price["id"], price)
     return price
 
@@ -106,6 +130,8 @@ def create_invoice_item(req: Req) -> Any:
         price = emu.store.get("prices", price_id)
         if price is None:
             raise not_found("price", price_id, param="pricing[price]")
+    if price is None and get_dict(p, "price_data"):
+        price = price_from_data(emu, get_dict(p, "price_data"), req.now)
     quantity, unit, amount = _amounts(p, price)
     currency = (get_str(p, "currency") or (price or {}).get("currency")
                 or (invoice or {}).get("currency") or "usd").lower()
@@ -197,10 +223,14 @@ def update_invoice_item(req: Req) -> Any:
     price_id = get_str(get_dict(p, "pricing"), "price")
     changes = {k: p[k] for k in ("quantity", "quantity_decimal", "unit_amount_decimal",
                                  "amount") if k in p}
+    price = None
     if price_id is not None:
         price = req.emu.store.get("prices", price_id)
         if price is None:
             raise not_found("price", price_id, param="pricing[price]")
+    elif get_dict(p, "price_data"):
+        price = price_from_data(req.emu, get_dict(p, "price_data"), req.now)
+    if price is not None:
         item["pricing"] = _pricing(price, Decimal(price["unit_amount_decimal"]))
         changes.setdefault("unit_amount_decimal", price["unit_amount_decimal"])
     if "description" in p:
