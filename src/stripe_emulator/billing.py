@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from stripe_emulator.errors import invalid, missing_param, not_found
@@ -56,7 +57,7 @@ def create_customer(req: Req) -> Any:
 
 
 def get_customer(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
-    customer = req.emu.store.get("customers", ident)
+    customer = req.emu.store.find("customers", ident)
     if customer is None:
         raise not_found("customer", ident, param=param)
     return customer
@@ -152,7 +153,7 @@ def create_price(req: Req) -> Any:
         raise missing_param("unit_amount")
     if unit_decimal is None:
         assert unit_amount is not None
-        unit_decimal = get_decimal({"v": str(unit_amount)}, "v")
+        unit_decimal = Decimal(unit_amount)
     recurring_in = get_dict(p, "recurring")
     recurring = None
     if recurring_in:
@@ -193,7 +194,7 @@ def create_price(req: Req) -> Any:
 
 
 def get_price(req: Req, ident: str, param: str = "price") -> dict[str, Any]:
-    price = req.emu.store.get("prices", ident)
+    price = req.emu.store.find("prices", ident)
     if price is None:
         raise not_found("price", ident, param=param)
     return price

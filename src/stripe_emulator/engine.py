@@ -152,10 +152,10 @@ class Emulator:
         req = Req(method, path, params, {}, headers, self, query=query,
                   stripe_version=headers.get("stripe-version"))
         if matched is None:
-            err = StripeError(404, f"Unrecognized request URL ({method}: {path}). Please see "
-                              "https://stripe.com/docs or we can help at "
-                              "https://support.stripe.com/.")
-            return Outcome(404, err.body(v2=v2_mode), base)
+            unrouted = StripeError(404, f"Unrecognized request URL ({method}: {path}). Please "
+                                   "see https://stripe.com/docs or we can help at "
+                                   "https://support.stripe.com/.")
+            return Outcome(404, unrouted.body(v2=v2_mode), base)
         route, req.path_params = matched
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fp = fingerprint(method, path, params)
@@ -201,9 +201,9 @@ class Emulator:
         except StripeError as err:
             status, out, extra = err.status, err.body(v2=v2_mode), err.headers
         except Exception as exc:  # a bug in the emulator: answer like Stripe's 500
-            err = StripeError(500, f"Emulator internal error: {type(exc).__name__}: {exc}",
+            bug = StripeError(500, f"Emulator internal error: {type(exc).__name__}: {exc}",
                               type="api_error")
-            status, out, extra = err.status, err.body(v2=v2_mode), {}
+            status, out, extra = bug.status, bug.body(v2=v2_mode), {}
         finally:
             if lock is not None:
                 self.limiter.release(lock)

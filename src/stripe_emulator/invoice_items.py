@@ -221,8 +221,8 @@ def update_invoice_item(req: Req) -> Any:
                       "longer be changed.", param="invoice", code="invoice_not_editable")
     p = req.params
     price_id = get_str(get_dict(p, "pricing"), "price")
-    changes = {k: p[k] for k in ("quantity", "quantity_decimal", "unit_amount_decimal",
-                                 "amount") if k in p}
+    changes: dict[str, Any] = {k: p[k] for k in ("quantity", "quantity_decimal",
+                                                 "unit_amount_decimal", "amount") if k in p}
     price = None
     if price_id is not None:
         price = req.emu.store.get("prices", price_id)

@@ -90,7 +90,7 @@ def recompute(invoice: dict[str, Any]) -> None:
 
 
 def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
-    view = public(invoice)
+    view: dict[str, Any] = public(invoice)
     lines = [public(line) for line in invoice["_lines"]]
     view["lines"] = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10,
                      "total_count": len(lines), "url": f"/v1/invoices/{invoice['id']}/lines"}
@@ -137,7 +137,7 @@ def finalize_due(emu: Emulator, now: int) -> list[str]:
 
 
 def get_invoice(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
-    invoice = req.emu.store.get("invoices", ident)
+    invoice = req.emu.store.find("invoices", ident)
     if invoice is None:
         raise not_found("invoice", ident, param=param)
     return invoice

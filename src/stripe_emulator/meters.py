@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from stripe_emulator.aggregation import FORMULAS
 from stripe_emulator.errors import invalid, missing_param, not_found
@@ -12,7 +12,7 @@ from stripe_emulator.store import new_id, public
 
 
 def get_meter(req: Req, meter_id: str) -> dict[str, Any]:
-    meter = req.emu.store.get("meters", meter_id)
+    meter = req.emu.store.find("meters", meter_id)
     if meter is None:
         raise not_found("billing.meter", meter_id)
     return meter
@@ -21,7 +21,7 @@ def get_meter(req: Req, meter_id: str) -> dict[str, Any]:
 def meter_for_event(req: Req, event_name: str) -> dict[str, Any] | None:
     for meter in req.emu.store.collection("meters").values():
         if meter["event_name"] == event_name:
-            return meter
+            return cast(dict[str, Any], meter)
     return None
 
 

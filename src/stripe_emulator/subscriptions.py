@@ -29,7 +29,7 @@ USAGE_RECORDS_REMOVED_IN = "2025-03-31"
 
 
 def _render(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
-    view = public(sub)
+    view: dict[str, Any] = public(sub)
     items = [public(emu.store.get("subscription_items", i)) for i in sub["_items"]]
     view["items"] = {"object": "list", "data": items, "has_more": False,
                      "total_count": len(items),
@@ -83,7 +83,7 @@ def create_subscription(req: Req) -> Any:
 
 
 def _get_sub(req: Req) -> dict[str, Any]:
-    sub = req.emu.store.get("subscriptions", req.path_params["id"])
+    sub = req.emu.store.find("subscriptions", req.path_params["id"])
     if sub is None:
         raise not_found("subscription", req.path_params["id"])
     return sub
@@ -204,7 +204,7 @@ def _require_legacy_version(req: Req) -> None:
 
 
 def _get_item(req: Req) -> dict[str, Any]:
-    item = req.emu.store.get("subscription_items", req.path_params["id"])
+    item = req.emu.store.find("subscription_items", req.path_params["id"])
     if item is None:
         raise not_found("subscription_item", req.path_params["id"])
     return item

@@ -242,7 +242,7 @@ def create_endpoint(req: Req) -> Any:
 
 
 def _get_endpoint(req: Req) -> dict[str, Any]:
-    endpoint = req.emu.store.get("webhook_endpoints", req.path_params["id"])
+    endpoint = req.emu.store.find("webhook_endpoints", req.path_params["id"])
     if endpoint is None:
         raise not_found("webhook_endpoint", req.path_params["id"])
     return endpoint
