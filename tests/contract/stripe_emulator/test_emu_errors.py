@@ -140,3 +140,19 @@ def test_an_identifier_is_still_refused_twice_on_the_same_meter(client: stripe.S
     with pytest.raises(stripe.InvalidRequestError) as info:
         send_event(client, customer.id, "1", identifier="same")
     assert info.value.code == "duplicate_meter_event"
+
+
+def test_clock_reset_undoes_every_advance(server: Any) -> None:
+    started = server.control("GET", "/clock")["now"]
+    server.control("POST", "/clock/advance", {"seconds": 40 * 86400})
+    assert server.control("POST", "/clock/reset")["now"] == started
+
+
+def test_reset_empties_the_account_and_puts_the_clock_back(server: Any,
+                                                           client: stripe.StripeClient) -> None:
+    started = server.control("GET", "/clock")["now"]
+    client.v1.customers.create(params={"name": "Gone"})
+    server.control("POST", "/clock/advance", {"seconds": 3600})
+    server.control("POST", "/reset")
+    assert (client.v1.customers.list().data, server.control("GET", "/clock")["now"]) == (
+        [], started)
