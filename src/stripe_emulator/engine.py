@@ -26,7 +26,7 @@ from stripe_emulator import (
 )
 from stripe_emulator.config import EmulatorConfig
 from stripe_emulator.errors import StripeError
-from stripe_emulator.faults import Fault, FaultInjector, fault_error
+from stripe_emulator.faults import ERROR_KINDS, Fault, FaultInjector, fault_error
 from stripe_emulator.forms import decode_form
 from stripe_emulator.idempotency import IdempotencyCache, fingerprint
 from stripe_emulator.params import check_params
@@ -166,7 +166,7 @@ class Emulator:
             with self.store.lock:
                 self._authenticate(req)
                 fault = self.faults.take(method, path)
-                if fault is not None and fault.kind in ("rate_limit", "server_error"):
+                if fault is not None and fault.kind in ERROR_KINDS:
                     raise fault_error(fault)
                 now = self.clock.now()
                 self.limiter.hit("all", self.config.requests_per_second, now)
