@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from stripe_emulator.engine import Emulator
 
 P = "/_emulator"
+# One clock move runs every renewal it passes: ten years bounds the work of one call.
+MAX_STEP = 10 * 366 * 86400
 _TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_customers",
             "meter_event_concurrency_per_customer", "invoice_finalize_grace")
 
@@ -38,17 +40,19 @@ def get_clock(req: Req) -> Any:
 
 def advance(req: Req) -> Any:
     seconds = req.params.get("seconds")
-    if not isinstance(seconds, int) or seconds < 0:
-        raise invalid("`seconds` must be a non-negative integer", param="seconds")
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_STEP:
+        raise invalid(f"`seconds` must be an integer from 0 to {MAX_STEP} (ten years)",
+                      param="seconds")
     req.emu.clock.advance(seconds)
     return {**_clock(req), **process_time(req.emu)}
 
 
 def set_clock(req: Req) -> Any:
     at = req.params.get("at")
-    if not isinstance(at, int) or at < req.emu.clock.now():
-        raise invalid("`at` must be an integer not before the current emulator time",
-                      param="at")
+    now = req.emu.clock.now()
+    if not isinstance(at, int) or not now <= at <= now + MAX_STEP:
+        raise invalid("`at` must be an integer from the current emulator time to ten years "
+                      "after it", param="at")
     req.emu.clock.set(at)
     return {**_clock(req), **process_time(req.emu)}
 
