@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stripe_emulator.param_tables import ECHOED, IGNORED, NOT_MODELLED
 from stripe_emulator.params import Arr, Free, Legacy, NotModelled, Obj, Spec
 from stripe_emulator.routing import Router
 from stripe_emulator.schemas import SCHEMAS, check_coverage, schema_for
@@ -172,3 +173,17 @@ def test_most_real_parameters_are_honoured(route: tuple[str, str]) -> None:
     fields = schema_for(*route).fields
     honoured = {name for name in real if not isinstance(fields.get(name), NotModelled)}
     assert len(honoured) / len(real) >= COVERAGE_FLOOR[route]
+
+
+def test_a_parameter_is_in_one_table_only() -> None:
+    """A route that starts modelling a parameter moves it out of NOT_MODELLED."""
+    overlaps = {}
+    for route in set(NOT_MODELLED) | set(IGNORED) | set(ECHOED):
+        tables = [set(SCHEMAS[route].fields), set(ECHOED.get(route, {})),
+                  set(IGNORED.get(route, ())), set(NOT_MODELLED.get(route, ()))]
+        seen: set[str] = set()
+        for names in tables:
+            if names & seen:
+                overlaps[route] = names & seen
+            seen |= names
+    assert overlaps == {}
