@@ -23,7 +23,13 @@ ROOTS = ("Customer", "Product", "Price", "Subscription", "SubscriptionItem", "In
          "Billing.MeterEvent", "Billing.MeterEventAdjustment", "Billing.MeterEventSummary",
          "V2.Billing.MeterEvent", "V2.Billing.MeterEventAdjustment",
          "V2.Billing.MeterEventSession", "DeletedCustomer", "DeletedInvoice",
-         "DeletedInvoiceItem", "DeletedWebhookEndpoint", "DeletedProduct")
+         "DeletedInvoiceItem", "DeletedWebhookEndpoint", "DeletedProduct",
+         # the billing surface beyond metering
+         "TestHelpers.TestClock", "TestHelpers.DeletedTestClock", "Billing.CreditGrant",
+         "Billing.CreditBalanceSummary", "Billing.CreditBalanceTransaction", "Billing.Alert",
+         "Billing.AlertTriggered", "CreditNote", "CreditNoteLineItem",
+         "CustomerBalanceTransaction", "V2.Core.EventDestination", "V2.Core.EventBase",
+         "DeletedSubscriptionItem", "V2.DeletedObject")
 # Objects the emulator never returns inside its own (payments): checked as "an object".
 NOT_FOLLOWED = ("PaymentIntent", "PaymentMethod", "SetupIntent", "InvoicePayment",
                 "CashBalance", "TaxId", "TaxRate", "Discount", "Plan")

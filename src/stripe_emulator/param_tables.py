@@ -44,19 +44,22 @@ _INVOICE_ECHO: Echo = {
 }
 _SUBSCRIPTION_ECHO: Echo = {
     "application_fee_percent": ("application_fee_percent", "num"),
-    "automatic_tax": ("automatic_tax", "obj"), "billing_mode": ("billing_mode", "obj"),
-    "collection_method": ("collection_method", "str"), "currency": ("currency", "str"),
-    "customer_account": ("customer_account", "str"),
+    "automatic_tax": ("automatic_tax", "obj"),
+    "collection_method": ("collection_method", "str"),
     "days_until_due": ("days_until_due", "int"),
     "default_payment_method": ("default_payment_method", "str"),
-    "default_source": ("default_source", "str"), "description": ("description", "str"),
+    "default_source": ("default_source", "str"),
     "invoice_settings": ("invoice_settings", "obj"), "on_behalf_of": ("on_behalf_of", "str"),
     "payment_settings": ("payment_settings", "obj"),
     "pending_invoice_item_interval": ("pending_invoice_item_interval", "obj"),
     "transfer_data": ("transfer_data", "obj"),
 }
+_SUBSCRIPTION_CREATE_ECHO: Echo = {  # set once at creation (update honours `description`)
+    "billing_mode": ("billing_mode", "obj"), "currency": ("currency", "str"),
+    "customer_account": ("customer_account", "str"), "description": ("description", "str"),
+}
 _PRICE_ECHO: Echo = {
-    "billing_scheme": ("billing_scheme", "str"), "currency_options": ("currency_options", "obj"),
+    "currency_options": ("currency_options", "obj"),
     "custom_unit_amount": ("custom_unit_amount", "obj"), "tax_behavior": ("tax_behavior", "str"),
     "transfer_lookup_key": ("_transfer_lookup_key", "bool"),
 }
@@ -67,7 +70,7 @@ _PRODUCT_ECHO: Echo = {
 }
 
 ECHOED: dict[tuple[str, str], Echo] = {
-    ("POST", "/v1/customers"): {**_CUSTOMER_ECHO, "test_clock": ("test_clock", "str")},
+    ("POST", "/v1/customers"): _CUSTOMER_ECHO,
     ("POST", "/v1/customers/{id}"): {**_CUSTOMER_ECHO,
                                      "default_source": ("default_source", "str")},
     ("POST", "/v1/invoices"): {**_INVOICE_ECHO,
@@ -75,14 +78,19 @@ ECHOED: dict[tuple[str, str], Echo] = {
     ("POST", "/v1/invoices/{id}"): _INVOICE_ECHO,
     ("POST", "/v1/invoiceitems"): {"customer_account": ("customer_account", "str")},
     ("POST", "/v1/invoiceitems/{id}"): {"discountable": ("discountable", "bool")},
-    ("POST", "/v1/subscriptions"): _SUBSCRIPTION_ECHO,
+    ("POST", "/v1/subscriptions"): {**_SUBSCRIPTION_ECHO, **_SUBSCRIPTION_CREATE_ECHO},
+    ("POST", "/v1/subscriptions/{id}"): _SUBSCRIPTION_ECHO,
     ("POST", "/v1/prices"): _PRICE_ECHO,
     ("POST", "/v1/products"): _PRODUCT_ECHO,
 }
 
 IGNORED: dict[tuple[str, str], tuple[str, ...]] = {
     # No payment is attempted in the emulated account, so these have nothing to act on.
-    ("POST", "/v1/subscriptions"): ("off_session", "payment_behavior", "proration_behavior"),
+    ("POST", "/v1/subscriptions"): ("off_session", "payment_behavior"),
+    ("POST", "/v1/subscriptions/{id}"): ("off_session", "payment_behavior"),
+    ("POST", "/v1/subscription_items"): ("payment_behavior",),
+    ("POST", "/v1/subscription_items/{id}"): ("off_session", "payment_behavior"),
+    ("DELETE", "/v1/subscription_items/{id}"): ("payment_behavior",),
     ("POST", "/v1/invoices/{id}/pay"): ("forgive", "mandate", "off_session", "payment_method",
                                         "source"),
     # Tax is never computed (as in a Stripe account without automatic tax).
@@ -90,25 +98,36 @@ IGNORED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/invoiceitems/{id}"): ("tax_behavior", "tax_code"),
     # The emulated account has no connected accounts, so no connect events exist.
     ("POST", "/v1/webhook_endpoints"): ("connect",),
+    # No email is ever sent.
+    ("POST", "/v1/credit_notes"): ("email_type",),
+    ("GET", "/v1/credit_notes/preview"): ("email_type",),
+    ("GET", "/v1/credit_notes/preview/lines"): ("email_type",),
 }
+_CREDIT_NOTE_NOT_MODELLED = ("effective_at", "refunds", "shipping_cost")
+_SUB_ITEM_NOT_MODELLED = ("billing_thresholds", "current_trial", "discounts", "plan",
+                          "price_data", "tax_rates")
 
 NOT_MODELLED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/customers"): ("payment_method", "tax", "tax_id_data", "validate"),
     ("POST", "/v1/customers/{id}"): ("tax", "validate"),
-    ("GET", "/v1/customers"): ("created", "test_clock"),
+    ("GET", "/v1/customers"): ("created",),
     ("POST", "/v1/products"): ("default_price_data", "tax_details"),
     ("GET", "/v1/products"): ("created", "ids", "shippable", "type", "url"),
-    ("POST", "/v1/prices"): ("tiers", "tiers_mode", "transform_quantity"),
     ("GET", "/v1/prices"): ("created", "currency", "lookup_keys", "recurring", "type"),
     ("POST", "/v1/subscriptions"): (
         "add_invoice_items", "backdate_start_date", "billing_cycle_anchor_config",
-        "billing_schedules", "billing_thresholds", "cancel_at", "cancel_at_period_end",
-        "default_tax_rates", "discounts", "trial_end", "trial_from_plan",
-        "trial_period_days", "trial_settings"),
+        "billing_schedules", "billing_thresholds", "cancel_at", "default_tax_rates",
+        "discounts", "trial_from_plan", "trial_settings"),
+    ("POST", "/v1/subscriptions/{id}"): (
+        "add_invoice_items", "billing_cycle_anchor", "billing_schedules", "billing_thresholds",
+        "cancellation_details", "default_tax_rates", "discounts", "pause_collection",
+        "trial_from_plan", "trial_settings"),
     ("GET", "/v1/subscriptions"): ("automatic_tax", "collection_method", "created",
                                    "current_period_end", "current_period_start",
                                    "customer_account", "plan", "test_clock"),
-    ("DELETE", "/v1/subscriptions/{id}"): ("cancellation_details", "invoice_now", "prorate"),
+    ("POST", "/v1/subscription_items"): _SUB_ITEM_NOT_MODELLED,
+    ("POST", "/v1/subscription_items/{id}"): _SUB_ITEM_NOT_MODELLED,
+    ("DELETE", "/v1/subscription_items/{id}"): ("clear_usage",),
     ("POST", "/v1/invoices"): ("automatically_finalizes_at", "default_tax_rates", "discounts",
                                "from_invoice", "shipping_cost", "subscription"),
     ("POST", "/v1/invoices/{id}"): ("automatically_finalizes_at", "default_tax_rates",
@@ -118,4 +137,23 @@ NOT_MODELLED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/invoiceitems/{id}"): ("discounts", "invoicing_rules", "tax_rates"),
     ("GET", "/v1/invoiceitems"): ("created", "customer_account"),
     ("GET", "/v1/events"): ("created", "delivery_success"),
+    ("POST", "/v1/invoices/create_preview"): (
+        "automatic_tax", "currency", "customer_account", "customer_details", "discounts",
+        "invoice_items", "issuer", "on_behalf_of", "preview_mode", "schedule",
+        "schedule_details"),
+    ("POST", "/v1/invoices/{id}/lines/{line}"): ("discounts", "price_data", "tax_amounts",
+                                                  "tax_rates"),
+    ("POST", "/v1/test_helpers/test_clocks"): ("customer",),
+    ("POST", "/v1/billing/credit_grants"): ("customer_account",),
+    ("GET", "/v1/billing/credit_grants"): ("customer_account",),
+    ("GET", "/v1/billing/credit_balance_summary"): ("customer_account",),
+    ("GET", "/v1/billing/credit_balance_transactions"): ("customer_account",),
+    ("POST", "/v1/credit_notes"): _CREDIT_NOTE_NOT_MODELLED,
+    ("GET", "/v1/credit_notes/preview"): _CREDIT_NOTE_NOT_MODELLED,
+    ("GET", "/v1/credit_notes/preview/lines"): _CREDIT_NOTE_NOT_MODELLED,
+    ("GET", "/v1/credit_notes"): ("created", "customer_account"),
+    ("GET", "/v1/customers/{id}/balance_transactions"): ("created", "invoice"),
+    ("POST", "/v2/core/event_destinations"): ("amazon_eventbridge", "azure_event_grid",
+                                              "events_from", "snapshot_api_version"),
+    ("GET", "/v2/core/events"): ("created",),
 }

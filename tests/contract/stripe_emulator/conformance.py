@@ -28,10 +28,21 @@ OBJECT_TYPES = {
     "v2.billing.meter_event": "V2.Billing.MeterEvent",
     "v2.billing.meter_event_adjustment": "V2.Billing.MeterEventAdjustment",
     "v2.billing.meter_event_session": "V2.Billing.MeterEventSession",
+    "test_helpers.test_clock": "TestHelpers.TestClock",
+    "billing.credit_grant": "Billing.CreditGrant",
+    "billing.credit_balance_summary": "Billing.CreditBalanceSummary",
+    "billing.credit_balance_transaction": "Billing.CreditBalanceTransaction",
+    "billing.alert": "Billing.Alert", "billing.alert_triggered": "Billing.AlertTriggered",
+    "credit_note": "CreditNote", "credit_note_line_item": "CreditNoteLineItem",
+    "customer_balance_transaction": "CustomerBalanceTransaction",
+    "v2.core.event_destination": "V2.Core.EventDestination", "v2.core.event": "V2.Core.EventBase",
 }
 DELETED_TYPES = {"customer": "DeletedCustomer", "invoice": "DeletedInvoice",
                  "invoiceitem": "DeletedInvoiceItem", "product": "DeletedProduct",
-                 "webhook_endpoint": "DeletedWebhookEndpoint"}
+                 "webhook_endpoint": "DeletedWebhookEndpoint",
+                 "test_helpers.test_clock": "TestHelpers.DeletedTestClock",
+                 "subscription_item": "DeletedSubscriptionItem",
+                 "v2.core.event_destination": "V2.DeletedObject"}
 
 
 def _matches(value: Any, alt: Any, path: str) -> list[str] | None:
@@ -103,6 +114,8 @@ def check_response(body: Any, path: str = "$") -> list[str]:
     """Validate a response: an object, a list or search result of objects, or an event."""
     if not isinstance(body, dict):
         return [f"{path}: not a JSON object"]
+    if "object" not in body and "next_page_url" in body:  # a v2 list: data and page urls
+        body = {**body, "object": "list", "has_more": body["next_page_url"] is not None}
     if body.get("object") in ("list", "search_result"):
         data = body.get("data")
         if not isinstance(data, list) or not isinstance(body.get("has_more"), bool):

@@ -14,6 +14,7 @@ import stripe
 from stripe_emulator import EmulatorServer
 from stripe_emulator.schemas import SCHEMAS
 from tests.contract.stripe_emulator.conformance import check_response
+from tests.contract.stripe_emulator.conformance_surface import drive_surface
 from tests.contract.stripe_emulator.stripe_emulator_support import (
     T0,
     Receiver,
@@ -132,6 +133,7 @@ def drive(client: stripe.StripeClient, server: EmulatorServer) -> list[tuple[Rou
          lambda: v1.billing.meters.deactivate(meter.id))
     call("POST", "/v1/billing/meters/{id}/reactivate",
          lambda: v1.billing.meters.reactivate(meter.id))
+    drive_surface(client, server, call)
     return seen
 
 
