@@ -13,6 +13,8 @@ from stripe_emulator.errors import invalid
 
 FORMULAS = ("sum", "count", "last")
 WINDOW_SECONDS = {"hour": 3600, "day": 86400}
+# Grouped summaries list every window, empty ones too; this bounds one query's memory.
+MAX_WINDOWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ def check_range(start: int, end: int, window: str | None) -> None:
             param="value_grouping_window",
         )
     size = WINDOW_SECONDS[window]
+    if (end - start) // size > MAX_WINDOWS:
+        raise invalid(f"The range from start_time to end_time spans more than {MAX_WINDOWS} "
+                      f"{window} windows; query a shorter range.", param="end_time")
     if start % size:
         raise invalid(
             f"start_time must be aligned with {window} boundaries when "
@@ -75,7 +80,8 @@ def aggregate(formula: str, events: list[UsageEvent]) -> Decimal:
 def summarize(
     formula: str, events: list[UsageEvent], start: int, end: int, window: str | None
 ) -> list[Bucket]:
-    """Buckets newest first; without a window one bucket always, with one only non-empty."""
+    """Buckets oldest first, as Stripe lists them: without a window one bucket always,
+    with one every window of the range, empty windows included (value 0)."""
     inside = [e for e in events if start <= e.timestamp < end]
     if window is None:
         return [Bucket(start, end, aggregate(formula, inside))]
@@ -84,8 +90,8 @@ def summarize(
     for event in inside:
         grouped.setdefault(event.timestamp - (event.timestamp - start) % size, []).append(event)
     return [
-        Bucket(b, min(b + size, end), aggregate(formula, grouped[b]))
-        for b in sorted(grouped, reverse=True)
+        Bucket(b, min(b + size, end), aggregate(formula, grouped.get(b, [])))
+        for b in range(start, end, size)
     ]
 
 

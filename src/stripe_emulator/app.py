@@ -14,6 +14,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+# A bound on one request body (Stripe's own limit is of this order).
+MAX_BODY_BYTES = 1 << 20
 
 
 class EmulatorApp:
@@ -32,12 +34,16 @@ class EmulatorApp:
         while True:
             message = await receive()
             body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await _too_large(send)
+                return
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
         outcome = await self.emulator.handle(
-            scope["method"].upper(), scope["path"], scope.get("query_string", b"").decode(),
+            scope["method"].upper(), scope["path"],
+            scope.get("query_string", b"").decode("utf-8", "replace"),
             headers, body)
         payload = json.dumps(outcome.body).encode()
         raw_headers = [(b"content-type", b"application/json")]
@@ -66,6 +72,16 @@ class EmulatorApp:
                 await self.emulator.delivery.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _too_large(send: Send) -> None:
+    payload = json.dumps({"error": {
+        "type": "invalid_request_error",
+        "message": f"The request body is larger than {MAX_BODY_BYTES} bytes."}}).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from stripe_emulator.errors import invalid, not_found
+from stripe_emulator.errors import invalid, missing_param, not_found
 from stripe_emulator.forms import (
     get_bool,
     get_decimal,
     get_dict,
+    get_dicts,
     get_int,
+    get_list,
     get_str,
     metadata,
     req_str,
@@ -57,7 +60,7 @@ def create_customer(req: Req) -> Any:
 
 
 def get_customer(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
-    customer = req.emu.store.get("customers", ident)
+    customer = req.emu.store.find("customers", ident)
     if customer is None:
         raise not_found("customer", ident, param=param)
     return customer
@@ -92,9 +95,7 @@ def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
     if req.emu.store.get("products", product_id) is not None:
         raise invalid(f"Product already exists: {product_id}", param="id",
                       code="resource_already_exists")
-    features = p.get("marketing_features") or []
-    if not isinstance(features, list):
-        raise invalid("Invalid array", param="marketing_features")
+    features = get_dicts(p, "marketing_features")
     product = {
         **product_fields(),
         "id": product_id,
@@ -102,7 +103,7 @@ def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
         "active": get_bool(p, "active", True),
         "created": req.now,
         "description": get_str(p, "description"),
-        "images": [str(i) for i in (p.get("images") or [])],
+        "images": [str(i) for i in get_list(p, "images")],
         "livemode": False,
         "marketing_features": [{"name": get_str(f, "name")} for f in features],
         "metadata": metadata(p),
@@ -147,7 +148,7 @@ def create_price(req: Req) -> Any:
     if product_id is None:
         product_data = get_dict(p, "product_data")
         if not product_data:
-            raise invalid("Missing required param: product.", param="product")
+            raise missing_param("product")
         product_id = new_product(req, product_data)["id"]
     elif req.emu.store.get("products", product_id) is None:
         raise not_found("product", product_id, param="product")
@@ -156,9 +157,9 @@ def create_price(req: Req) -> Any:
     unit_amount = get_int(p, "unit_amount")
     unit_decimal = get_decimal(p, "unit_amount_decimal")
     if unit_amount is None and unit_decimal is None and not tiered:
-        raise invalid("Missing required param: unit_amount.", param="unit_amount")
+        raise missing_param("unit_amount")
     if unit_decimal is None and unit_amount is not None:
-        unit_decimal = get_decimal({"v": str(unit_amount)}, "v")
+        unit_decimal = Decimal(unit_amount)
     recurring_in = get_dict(p, "recurring")
     recurring = None
     if recurring_in:
@@ -201,7 +202,7 @@ def create_price(req: Req) -> Any:
 
 
 def get_price(req: Req, ident: str, param: str = "price") -> dict[str, Any]:
-    price = req.emu.store.get("prices", ident)
+    price = req.emu.store.find("prices", ident)
     if price is None:
         raise not_found("price", ident, param=param)
     return price

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from stripe_emulator.engine import Emulator
 
 P = "/_emulator"
+# One clock move runs every renewal it passes: ten years bounds the work of one call.
+MAX_STEP = 10 * 366 * 86400
 _TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_customers",
             "meter_event_concurrency_per_customer", "invoice_finalize_grace",
             "async_meter_errors")
@@ -39,17 +41,19 @@ def get_clock(req: Req) -> Any:
 
 def advance(req: Req) -> Any:
     seconds = req.params.get("seconds")
-    if not isinstance(seconds, int) or seconds < 0:
-        raise invalid("`seconds` must be a non-negative integer", param="seconds")
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_STEP:
+        raise invalid(f"`seconds` must be an integer from 0 to {MAX_STEP} (ten years)",
+                      param="seconds")
     req.emu.clock.advance(seconds)
     return {**_clock(req), **process_time(req.emu)}
 
 
 def set_clock(req: Req) -> Any:
     at = req.params.get("at")
-    if not isinstance(at, int) or at < req.emu.clock.now():
-        raise invalid("`at` must be an integer not before the current emulator time",
-                      param="at")
+    now = req.emu.clock.now()
+    if not isinstance(at, int) or not now <= at <= now + MAX_STEP:
+        raise invalid("`at` must be an integer from the current emulator time to ten years "
+                      "after it", param="at")
     req.emu.clock.set(at)
     return {**_clock(req), **process_time(req.emu)}
 
@@ -91,7 +95,17 @@ def configure(req: Req) -> Any:
     return {key: getattr(req.emu.config, key) for key in _TUNABLE}
 
 
+def reset_clock(req: Req) -> Any:
+    """Back to the clock the emulator started with (wall time for `stripemeter
+    stripe-emulator`): undoes every advance, e.g. before re-running a scenario whose meter
+    events are stamped with the real time."""
+    req.emu.clock.restore(req.emu.initial_clock)
+    return _clock(req)
+
+
 def reset(req: Req) -> Any:
+    """Forget every object, fault and rate-limit count, and return the clock to its start."""
+    req.emu.clock.restore(req.emu.initial_clock)
     req.emu.store.reset()
     req.emu.faults.clear()
     req.emu.limiter.reset()
@@ -151,6 +165,7 @@ def register(router: Router) -> None:
     router.add("POST", f"{P}/clock/set", set_clock)
     router.add("POST", f"{P}/clock/freeze", freeze)
     router.add("POST", f"{P}/clock/unfreeze", unfreeze)
+    router.add("POST", f"{P}/clock/reset", reset_clock)
     router.add("POST", f"{P}/process", process)
     router.add("POST", f"{P}/faults", add_fault)
     router.add("GET", f"{P}/faults", list_faults)

@@ -148,13 +148,12 @@ def _scope(p: dict[str, Any]) -> dict[str, Any]:
             raise invalid("Invalid array", param="applicability_config[scope][prices]")
         if not all(isinstance(p_, dict) for p_ in prices):
             raise invalid("Invalid object", param="applicability_config[scope][prices]")
-        return {"price_type": None,
-                "prices": [{"id": get_str(p_, "id", required=True)} for p_ in prices]}
+        return {"prices": [{"id": get_str(p_, "id", required=True)} for p_ in prices]}
     if price_type != "metered":
         raise invalid("applicability_config[scope][price_type] must be metered.",
                       param="applicability_config[scope][price_type]",
                       code="parameter_missing" if price_type is None else None)
-    return {"price_type": "metered", "prices": None}
+    return {"price_type": "metered"}  # Stripe omits the alternative it was not given
 
 
 def create_grant(req: Req) -> Any:

@@ -15,6 +15,7 @@ from stripe_emulator import (
     billing,
     control,
     control_drift,
+    echo,
     invoice_items,
     invoices,
     meter_events,
@@ -26,7 +27,7 @@ from stripe_emulator import (
 )
 from stripe_emulator.config import EmulatorConfig
 from stripe_emulator.errors import StripeError
-from stripe_emulator.faults import Fault, FaultInjector, fault_error
+from stripe_emulator.faults import ERROR_KINDS, Fault, FaultInjector, fault_error
 from stripe_emulator.forms import decode_form
 from stripe_emulator.idempotency import IdempotencyCache, fingerprint
 from stripe_emulator.params import check_params
@@ -50,6 +51,20 @@ class Outcome:
     drop: bool = False
 
 
+_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
+
+
+def mask_key(key: str) -> str:
+    """Stripe's masking in "Invalid API Key provided": the mode prefix (`sk_test_`) and the
+    last four characters stay, everything between becomes `*`. A key too short to hide
+    anything behind its last four is starred whole, never shown or garbled."""
+    head = next((p for p in _KEY_PREFIXES if key.startswith(p)), "")
+    rest = len(key) - len(head)
+    if rest < 8:
+        return head + "*" * rest
+    return head + "*" * (rest - 4) + key[-4:]
+
+
 class Emulator:
     """All state and behaviour of one emulated Stripe account."""
 
@@ -57,6 +72,8 @@ class Emulator:
         self.config = config
         self.clock = config.clock
         self.store = StateStore(config.state_file)
+        # What `POST /_emulator/reset` and `/clock/reset` return the clock to.
+        self.initial_clock = self.clock.snapshot()
         if "clock" in self.store.extra:
             self.clock.restore(self.store.extra["clock"])
         self.faults = FaultInjector()
@@ -96,7 +113,7 @@ class Emulator:
         allowed = self.config.api_keys
         valid = key in allowed if allowed is not None else key.startswith(("sk_", "rk_"))
         if not valid:
-            shown = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
+            shown = mask_key(key)
             raise StripeError(401, f"Invalid API Key provided: {shown}",
                               code="api_key_invalid" if req.v2 else None)
         req.api_key = key
@@ -105,7 +122,10 @@ class Emulator:
                content_type: str) -> dict[str, Any]:
         params = decode_form(query) if query else {}
         if method in ("POST", "DELETE") and body:
-            text = body.decode("utf-8")
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise StripeError(400, "The request body is not valid UTF-8.") from None
             if path.startswith(("/v2/", CONTROL_PREFIX)) or "json" in content_type:
                 try:
                     loaded = json.loads(text)
@@ -134,10 +154,10 @@ class Emulator:
         req = Req(method, path, params, {}, headers, self, query=query,
                   stripe_version=headers.get("stripe-version"))
         if matched is None:
-            err = StripeError(404, f"Unrecognized request URL ({method}: {path}). Please see "
-                              "https://stripe.com/docs or we can help at "
-                              "https://support.stripe.com/.")
-            return Outcome(404, err.body(v2=v2_mode), base)
+            unrouted = StripeError(404, f"Unrecognized request URL ({method}: {path}). Please "
+                                   "see https://stripe.com/docs or we can help at "
+                                   "https://support.stripe.com/.")
+            return Outcome(404, unrouted.body(v2=v2_mode), base)
         route, req.path_params = matched
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fp = fingerprint(method, path, params)
@@ -148,7 +168,7 @@ class Emulator:
             with self.store.lock:
                 self._authenticate(req)
                 fault = self.faults.take(method, path)
-                if fault is not None and fault.kind in ("rate_limit", "server_error"):
+                if fault is not None and fault.kind in ERROR_KINDS:
                     raise fault_error(fault)
                 now = self.clock.now()
                 self.limiter.hit("all", self.config.requests_per_second, now)
@@ -170,8 +190,10 @@ class Emulator:
             if fault is not None and fault.kind == "hang":
                 await asyncio.sleep(fault.delay)
             with self.store.lock:
+                echo.before(req, (route.method, route.pattern))
                 result = route.handler(req)
                 reply = result if isinstance(result, Reply) else Reply(result)
+                echo.after(req, (route.method, route.pattern), reply.body)
                 if not v2_mode:
                     reply.body = shape(copy.deepcopy(reply.body), req.stripe_version,
                                        self.store)
@@ -181,9 +203,9 @@ class Emulator:
         except StripeError as err:
             status, out, extra = err.status, err.body(v2=v2_mode), err.headers
         except Exception as exc:  # a bug in the emulator: answer like Stripe's 500
-            err = StripeError(500, f"Emulator internal error: {type(exc).__name__}: {exc}",
+            bug = StripeError(500, f"Emulator internal error: {type(exc).__name__}: {exc}",
                               type="api_error")
-            status, out, extra = err.status, err.body(v2=v2_mode), {}
+            status, out, extra = bug.status, bug.body(v2=v2_mode), {}
         finally:
             if lock is not None:
                 self.limiter.release(lock)

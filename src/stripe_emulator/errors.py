@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stripe_emulator.doc_urls import doc_url
+
 # The code a v2 error gets when its raise site names none (v2 errors always have one).
 V2_DEFAULT_CODES = {400: "invalid_request", 401: "unauthorized", 404: "not_found",
                     409: "conflict", 429: "rate_limit", 500: "internal_error"}
@@ -33,8 +35,9 @@ class StripeError(Exception):
             err["code"] = code
         if self.param is not None:
             err["param"] = self.param
-        if not v2 and self.code is not None:
-            err["doc_url"] = f"https://stripe.com/docs/error-codes/{self.code.replace('_', '-')}"
+        url = doc_url(self.code) if self.code is not None and not v2 else None
+        if url is not None:
+            err["doc_url"] = url
         return {"error": err}
 
 
@@ -50,6 +53,14 @@ def missing_param(param: str) -> StripeError:
 
 
 def not_found(kind: str, ident: str, *, param: str = "id") -> StripeError:
+    """Stripe answers 404 for a missing object named in the URL (`param="id"`) and 400
+    for one named by a request parameter (`customer=cus_missing`)."""
+    status = 404 if param == "id" else 400
     return StripeError(
-        404, f"No such {kind}: '{ident}'", code="resource_missing", param=param
+        status, f"No such {kind}: '{ident}'", code="resource_missing", param=param
     )
+
+
+def invalid_integer(param: str, value: object) -> StripeError:
+    return StripeError(400, f"Invalid integer: {value}", code="parameter_invalid_integer",
+                       param=param)

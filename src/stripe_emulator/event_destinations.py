@@ -40,7 +40,7 @@ def report_meter_error(emu: Emulator, meter: dict[str, Any] | None, code: str, m
         else "v1.billing.meter.error_report_triggered"
     event: dict[str, Any] = {
         "id": new_id("evt"), "object": "v2.core.event", "type": kind, "created": iso(now),
-        "livemode": False, "context": None, "reason": None,
+        "livemode": False,  # `context` and `reason`: absent, as Stripe omits them here
         "related_object": None if meter is None else {
             "id": meter["id"], "type": "billing.meter", "url": f"/v1/billing/meters/{meter['id']}"},
         "data": {
@@ -99,12 +99,12 @@ def create_destination(req: Req) -> Any:
                       code="emulator_unsupported")
     now = iso(req.now)
     dest: dict[str, Any] = {"id": new_id("ed"), "object": "v2.core.event_destination",
-            "amazon_eventbridge": None, "azure_event_grid": None, "created": now,
+            "created": now,
             "description": get_str(p, "description") or "",
             "enabled_events": [str(e) for e in events], "event_payload": "thin",
-            "events_from": None, "livemode": False, "metadata": metadata(p),
-            "name": get_str(p, "name", required=True), "snapshot_api_version": None,
-            "status": "enabled", "status_details": None, "type": "webhook_endpoint",
+            "livemode": False, "metadata": metadata(p),
+            "name": get_str(p, "name", required=True),
+            "status": "enabled", "type": "webhook_endpoint",
             "updated": now, "webhook_endpoint": {"url": url},
             "_secret": "whsec_" + secrets.token_hex(16)}
     req.emu.store.put("event_destinations", dest["id"], dest)

@@ -1,8 +1,10 @@
 """Fault injection by route: the next N matching requests fail in a chosen way.
 
-Kinds: `rate_limit` (429), `server_error` (500), `hang` (wait `delay` seconds, past the
-client's timeout, then process normally), `drop_response` (commit, then cut the
-connection before the response is complete — the exactly-once nightmare).
+Kinds: `rate_limit` (429), `server_error` (500), `refuse` (400 with the given `code` and
+`message`: Stripe refusing a request for good, e.g. `timestamp_too_far_in_past`), `hang`
+(wait `delay` seconds, past the client's timeout, then process normally), `drop_response`
+(commit, then cut the connection before the response is complete — the exactly-once
+nightmare).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from stripe_emulator.errors import StripeError, invalid
 
-KINDS = ("rate_limit", "server_error", "hang", "drop_response")
+KINDS = ("rate_limit", "server_error", "refuse", "hang", "drop_response")
+# Kinds answered with an error instead of running the handler.
+ERROR_KINDS = ("rate_limit", "server_error", "refuse")
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Fault:
     count: int
     delay: float = 0.0
     should_retry: bool | None = None
+    code: str | None = None
+    message: str | None = None
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -50,14 +56,20 @@ class FaultInjector:
         if not path:
             raise invalid("A fault needs a `path` (exact, or a prefix ending in `*`)")
         retry = spec.get("should_retry")
+        try:
+            count, delay = int(spec.get("count", 1)), float(spec.get("delay", 30.0))
+        except (TypeError, ValueError):
+            raise invalid("`count` must be an integer and `delay` a number") from None
         fault = Fault(
             id=f"fault_{next(self._ids)}",
             kind=kind,
             method=(str(spec["method"]).upper() if spec.get("method") else None),
             path=path,
-            count=int(spec.get("count", 1)),
-            delay=float(spec.get("delay", 30.0)),
+            count=count,
+            delay=delay,
             should_retry=None if retry is None else bool(retry),
+            code=None if spec.get("code") is None else str(spec["code"]),
+            message=None if spec.get("message") is None else str(spec["message"]),
         )
         self._faults.append(fault)
         return fault
@@ -82,6 +94,9 @@ def fault_error(fault: Fault) -> StripeError:
     headers: dict[str, str] = {}
     if fault.should_retry is not None:
         headers["Stripe-Should-Retry"] = "true" if fault.should_retry else "false"
+    if fault.kind == "refuse":
+        return StripeError(400, fault.message or "Request refused (injected fault).",
+                           code=fault.code, headers=headers)
     if fault.kind == "rate_limit":
         return StripeError(
             429,

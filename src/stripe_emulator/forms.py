@@ -11,34 +11,26 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stripe_emulator.errors import invalid, missing_param
+from stripe_emulator.errors import invalid, invalid_integer, missing_param
 
+# A bound on one request's parameters (Stripe's largest bodies have a few hundred).
+MAX_FIELDS = 5000
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
 
 def _set(container: dict[str, Any], parts: list[str], value: str) -> None:
-    node: Any = container
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        nxt = None if last else parts[i + 1]
-        child_default: Any = [] if nxt == "" or (nxt is not None and nxt.isdigit()) else {}
-        if isinstance(node, list):
-            idx = len(node) if part == "" else int(part)
-            while len(node) <= idx:
-                node.append(None)
-            if last:
-                node[idx] = value
-            else:
-                if node[idx] is None:
-                    node[idx] = child_default
-                node = node[idx]
-        else:
-            if last:
-                node[part] = value
-            else:
-                if part not in node or not isinstance(node[part], dict | list):
-                    node[part] = child_default
-                node = node[part]
+    """Place one bracket key. Every level is built as a dict (an empty `[]` appends the
+    next index), so no index, however large or mixed with names, can allocate a list;
+    `_listify` turns all-digit dicts into lists afterwards."""
+    node = container
+    for part in parts[:-1]:
+        key = str(len(node)) if part == "" else part
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    last = parts[-1]
+    node[str(len(node)) if last == "" else last] = value
 
 
 def _listify(node: Any) -> Any:
@@ -48,15 +40,17 @@ def _listify(node: Any) -> Any:
         if out and all(k.isdigit() for k in out):
             return [out[k] for k in sorted(out, key=int)]
         return out
-    if isinstance(node, list):
-        return [_listify(v) for v in node if v is not None]
     return node
 
 
 def decode_form(raw: str) -> dict[str, Any]:
     """Decode an `application/x-www-form-urlencoded` Stripe body into nested data."""
     result: dict[str, Any] = {}
-    for key, value in parse_qsl(raw, keep_blank_values=True):
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        raise invalid(f"Too many parameters: at most {MAX_FIELDS} are accepted.") from None
+    for key, value in pairs:
         m = _KEY.match(key)
         if not m:
             result[key] = value
@@ -92,7 +86,7 @@ def get_int(params: dict[str, Any], key: str, *, required: bool = False) -> int 
     try:
         return int(value)
     except ValueError:
-        raise invalid(f"Invalid integer: {value}", param=key) from None
+        raise invalid_integer(key, value) from None
 
 
 def get_decimal(params: dict[str, Any], key: str) -> Decimal | None:
@@ -124,6 +118,37 @@ def get_dict(params: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid(f"Invalid object: {key}", param=key)
     return value
+
+
+def get_list(params: dict[str, Any], key: str) -> list[Any]:
+    """An array parameter (`key[0]=…`); absent or empty is an empty list."""
+    value = params.get(key)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        raise invalid(f"Invalid array: {key}", param=key)
+    return value
+
+
+def get_strings(params: dict[str, Any], key: str) -> list[str]:
+    """An array of strings; a single string counts as a one-element array."""
+    value = params.get(key)
+    if isinstance(value, str | int | float) and value != "":
+        return [str(value)]
+    found = get_list(params, key)
+    for index, element in enumerate(found):
+        if not isinstance(element, str | int | float):
+            raise invalid(f"Invalid string: {key}[{index}]", param=f"{key}[{index}]")
+    return [str(e) for e in found]
+
+
+def get_dicts(params: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """An array of hashes (`items[0][price]=…`)."""
+    found = get_list(params, key)
+    for index, element in enumerate(found):
+        if not isinstance(element, dict):
+            raise invalid(f"Invalid object: {key}[{index}]", param=f"{key}[{index}]")
+    return found
 
 
 def metadata(params: dict[str, Any]) -> dict[str, str]:

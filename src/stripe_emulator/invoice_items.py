@@ -24,7 +24,7 @@ from stripe_emulator.invoices import (
     sync_item_line,
 )
 from stripe_emulator.routing import Req, Router, list_envelope
-from stripe_emulator.shapes import invoice_item_fields
+from stripe_emulator.shapes import invoice_item_fields, price_fields, product_fields
 from stripe_emulator.store import new_id, public
 from stripe_emulator.webhooks import emit
 
@@ -37,13 +37,57 @@ def _quantity_fields(quantity: Decimal) -> dict[str, Any]:
             "quantity_decimal": str(quantity)}
 
 
-def _pricing(price: dict[str, Any] | None, unit: Decimal) -> dict[str, Any]:
+def _pricing(price: dict[str, Any], unit: Decimal) -> dict[str, Any]:
     return {
         "type": "price_details",
-        "price_details": None if price is None else {"price": price["id"],
-                                                     "product": price["product"]},
+        "price_details": {"price": price["id"], "product": price["product"]},
         "unit_amount_decimal": str(unit),
     }
+
+
+def price_from_data(emu: Emulator, data: dict[str, Any], now: int) -> dict[str, Any]:
+    """`price_data`: an inline one-time price on an existing product, as Stripe makes."""
+    currency = get_str(data, "currency")
+    if currency is None:
+        raise missing_param("price_data[currency]")
+    product_id = get_str(data, "product")
+    if product_id is None:
+        raise missing_param("price_data[product]")
+    if emu.store.get("products", product_id) is None:
+        raise not_found("product", product_id, param="price_data[product]")
+    unit = get_decimal(data, "unit_amount_decimal")
+    if unit is None:
+        whole = get_int(data, "unit_amount")
+        if whole is None:
+            raise missing_param("price_data[unit_amount]")
+        unit = Decimal(whole)
+    price = inline_price(emu, currency.lower(), unit, now, None, product_id=product_id)
+    price["tax_behavior"] = get_str(data, "tax_behavior") or "unspecified"
+    return price
+
+
+def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
+                 description: str | None, *, product_id: str | None = None
+                 ) -> dict[str, Any]:
+    """An item given only an amount gets a price of its own, as Stripe creates one: an
+    inactive one-time price, on an inactive product named after the item (or on
+    `product_id`)."""
+    product = {
+        **product_fields(), "id": product_id or new_id("prod", 14), "object": "product",
+        "active": False, "created": now, "livemode": False, "metadata": {},
+        "name": description or "Invoice item", "updated": now,
+    }
+    if product_id is None:
+        emu.store.put("products", product["id"], product)
+    price = {
+        **price_fields(), "id": new_id("price", 14), "object": "price", "active": False,
+        "created": now, "currency": currency, "livemode": False, "metadata": {},
+        "product": product["id"], "recurring": None, "type": "one_time",
+        "unit_amount": int(unit) if unit == unit.to_integral_value() else None,
+        "unit_amount_decimal": str(unit),
+    }
+    emu.store.put("prices", price["id"], price)
+    return price
 
 
 def _amounts(p: dict[str, Any], price: dict[str, Any] | None
@@ -88,9 +132,13 @@ def create_invoice_item(req: Req) -> Any:
         price = emu.store.get("prices", price_id)
         if price is None:
             raise not_found("price", price_id, param="pricing[price]")
+    if price is None and get_dict(p, "price_data"):
+        price = price_from_data(emu, get_dict(p, "price_data"), req.now)
     quantity, unit, amount = _amounts(p, price)
     currency = (get_str(p, "currency") or (price or {}).get("currency")
                 or (invoice or {}).get("currency") or "usd").lower()
+    if price is None:
+        price = inline_price(emu, currency, unit, req.now, get_str(p, "description"))
     period = get_dict(p, "period")
     start = get_int(period, "start") if period else None
     end = get_int(period, "end") if period else None
@@ -175,12 +223,16 @@ def update_invoice_item(req: Req) -> Any:
                       "longer be changed.", param="invoice", code="invoice_not_editable")
     p = req.params
     price_id = get_str(get_dict(p, "pricing"), "price")
-    changes = {k: p[k] for k in ("quantity", "quantity_decimal", "unit_amount_decimal",
-                                 "amount") if k in p}
+    changes: dict[str, Any] = {k: p[k] for k in ("quantity", "quantity_decimal",
+                                                 "unit_amount_decimal", "amount") if k in p}
+    price = None
     if price_id is not None:
         price = req.emu.store.get("prices", price_id)
         if price is None:
             raise not_found("price", price_id, param="pricing[price]")
+    elif get_dict(p, "price_data"):
+        price = price_from_data(req.emu, get_dict(p, "price_data"), req.now)
+    if price is not None:
         item["pricing"] = _pricing(price, Decimal(price["unit_amount_decimal"]))
         changes.setdefault("unit_amount_decimal", price["unit_amount_decimal"])
     if "description" in p:

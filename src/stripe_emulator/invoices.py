@@ -59,8 +59,7 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
         "number": None,
         "parent": None if subscription is None else {
             "type": "subscription_details", "quote_details": None,
-            "subscription_details": {"subscription": subscription, "metadata": {},
-                                     "subscription_proration_date": None},
+            "subscription_details": {"subscription": subscription, "metadata": {}},
         },
         "period_end": period_end,
         "period_start": period_start,
@@ -98,7 +97,7 @@ def recompute(invoice: dict[str, Any]) -> None:
 
 
 def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
-    view = public(invoice)
+    view: dict[str, Any] = public(invoice)
     lines = [public(line) for line in invoice["_lines"]]
     view["lines"] = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10,
                      "total_count": len(lines), "url": f"/v1/invoices/{invoice['id']}/lines"}
@@ -157,7 +156,7 @@ def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]
 
 
 def get_invoice(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
-    invoice = req.emu.store.get("invoices", ident)
+    invoice = req.emu.store.find("invoices", ident)
     if invoice is None:
         raise not_found("invoice", ident, param=param)
     return invoice

@@ -33,9 +33,20 @@ def _identifier_index(store: StateStore) -> dict[str, str]:
     return index
 
 
-def find_by_identifier(store: StateStore, identifier: str) -> dict[str, Any] | None:
-    event_id = _identifier_index(store).get(identifier)
-    return None if event_id is None else store.get("meter_events", event_id)
+def _index_key(meter_id: str, identifier: str) -> str:
+    """Identifiers are unique per meter (two meters may each have an event `abc`)."""
+    return f"{meter_id}|{identifier}"
+
+
+def find_by_identifier(store: StateStore, identifier: str,
+                       meter_id: str | None = None) -> dict[str, Any] | None:
+    """The newest event with `identifier` on `meter_id` (on any meter when None)."""
+    if meter_id is not None:
+        event_id = _identifier_index(store).get(_index_key(meter_id, identifier))
+        return None if event_id is None else store.get("meter_events", event_id)
+    found = [e for e in store.collection("meter_events").values()
+             if e["identifier"] == identifier]
+    return found[-1] if found else None
 
 
 def concurrency_key(req: Req) -> tuple[str, str] | None:
@@ -113,7 +124,7 @@ def ingest(
                       f"Expected a timestamp less than or equal to {clock_now + FUTURE_LIMIT}.",
                       param="timestamp", code="timestamp_in_future")
     ident = identifier or str(uuid.uuid4())
-    previous = find_by_identifier(emu.store, ident)
+    previous = find_by_identifier(emu.store, ident, meter["id"])
     if previous is not None and previous["created"] + DEDUPE_WINDOW > now:
         raise StripeError(400, f"An event already exists with identifier {ident}.",
                           param="identifier", code="duplicate_meter_event",
@@ -135,7 +146,7 @@ def ingest(
         "_source": source,
     }
     emu.store.put("meter_events", event["_id"], event)
-    _identifier_index(emu.store)[ident] = event["_id"]
+    _identifier_index(emu.store)[_index_key(meter["id"], ident)] = event["_id"]
     from stripe_emulator.alerts import check_alerts
 
     check_alerts(emu, meter, customer)  # billing alerts (alerts.py)
@@ -163,8 +174,10 @@ def cancel(req: Req, event_name: str | None, identifier: str | None, source: str
         raise missing_param("event_name")
     if not identifier:
         raise missing_param("cancel[identifier]")
-    event = find_by_identifier(req.emu.store, identifier)
-    if event is None or event["event_name"] != event_name:
+    meter = meter_for_event(req, event_name)
+    event = None if meter is None else find_by_identifier(req.emu.store, identifier,
+                                                          meter["id"])
+    if event is None:
         raise invalid(f"No meter event found with identifier '{identifier}' for event_name "
                       f"'{event_name}'.", param="cancel[identifier]", code="resource_missing")
     if event["created"] + DEDUPE_WINDOW <= req.now:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from stripe_emulator.aggregation import FORMULAS
-from stripe_emulator.errors import invalid, not_found
+from stripe_emulator.errors import invalid, missing_param, not_found
 from stripe_emulator.forms import get_dict, get_str, req_str
 from stripe_emulator.routing import Req, Router, list_envelope
 from stripe_emulator.store import new_id, public
 
 
 def get_meter(req: Req, meter_id: str) -> dict[str, Any]:
-    meter = req.emu.store.get("meters", meter_id)
+    meter = req.emu.store.find("meters", meter_id)
     if meter is None:
         raise not_found("billing.meter", meter_id)
     return meter
@@ -21,7 +21,7 @@ def get_meter(req: Req, meter_id: str) -> dict[str, Any]:
 def meter_for_event(req: Req, event_name: str) -> dict[str, Any] | None:
     for meter in req.emu.store.collection("meters").values():
         if meter["event_name"] == event_name:
-            return meter
+            return cast(dict[str, Any], meter)
     return None
 
 
@@ -31,8 +31,7 @@ def create_meter(req: Req) -> Any:
     event_name = req_str(p, "event_name")
     formula = get_str(get_dict(p, "default_aggregation"), "formula")
     if formula is None:
-        raise invalid("Missing required param: default_aggregation[formula].",
-                      param="default_aggregation[formula]")
+        raise missing_param("default_aggregation[formula]")
     if formula not in FORMULAS:
         raise invalid(f"Invalid default_aggregation[formula]: must be one of "
                       f"{', '.join(FORMULAS)}", param="default_aggregation[formula]")

@@ -54,7 +54,15 @@ class Ignored:
     spec: Spec
 
 
-Spec = Scalar | Free | Obj | Arr | Legacy | Ignored
+@dataclass(frozen=True)
+class NotModelled:
+    """A real Stripe parameter whose behaviour the emulator does not model yet: refused
+    with `emulator_parameter_not_modelled`, never `parameter_unknown` (the caller's code
+    is right; the emulator is incomplete)."""
+
+
+Spec = Scalar | Free | Obj | Arr | Legacy | Ignored | NotModelled
+NOT_MODELLED_CODE = "emulator_parameter_not_modelled"
 
 S = Scalar()
 FREE = Free()
@@ -74,7 +82,7 @@ def unknown_params(value: Any, spec: Spec, *, legacy: bool, path: str = "") -> l
     """Every parameter path in `value` that `spec` does not declare."""
     if isinstance(spec, Legacy):
         return unknown_params(value, spec.spec, legacy=legacy, path=path)
-    if isinstance(spec, Free | Ignored):
+    if isinstance(spec, Free | Ignored | NotModelled):
         return []
     if isinstance(spec, Arr):
         if isinstance(value, list):
@@ -101,8 +109,13 @@ def unknown_params(value: Any, spec: Spec, *, legacy: bool, path: str = "") -> l
 def check_params(params: dict[str, Any], spec: Obj, *, legacy: bool) -> None:
     """Raise Stripe's 400 `parameter_unknown` if any parameter is not declared."""
     unknown = unknown_params(params, spec, legacy=legacy)
-    if not unknown:
-        return
-    noun = "parameter" if len(unknown) == 1 else "parameters"
-    raise StripeError(400, f"Received unknown {noun}: {', '.join(unknown)}",
-                      code="parameter_unknown", param=unknown[0])
+    if unknown:
+        noun = "parameter" if len(unknown) == 1 else "parameters"
+        raise StripeError(400, f"Received unknown {noun}: {', '.join(unknown)}",
+                          code="parameter_unknown", param=unknown[0])
+    for key in params:
+        if isinstance(spec.fields.get(str(key)), NotModelled):
+            raise StripeError(
+                400, f"The Stripe emulator does not model the parameter `{key}` yet. It is a "
+                "real Stripe parameter: see the compatibility table in "
+                "docs/stripe-emulator.md.", code=NOT_MODELLED_CODE, param=str(key))

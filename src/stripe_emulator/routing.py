@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stripe_emulator.errors import StripeError
+
 if TYPE_CHECKING:
     from stripe_emulator.engine import Emulator
 
@@ -86,14 +88,38 @@ class Router:
         return None
 
 
+def page_limit(params: dict[str, Any]) -> int:
+    """`limit` as Stripe reads it: an integer from 1 to 100, default 10; anything else is a
+    400 (Stripe refuses 0 and 1000 rather than clamping them)."""
+    raw = params.get("limit")
+    if raw is None or raw == "":
+        return 10
+    if not isinstance(raw, str | int) or not str(raw).lstrip("-").isdigit():
+        raise StripeError(400, f"Invalid integer: {raw}", code="parameter_invalid_integer",
+                          param="limit")
+    limit = int(raw)
+    if not 1 <= limit <= 100:
+        raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")
+    return limit
+
+
+def cursor(params: dict[str, Any], key: str) -> str | None:
+    """A pagination cursor: an object id string, or absent."""
+    raw = params.get(key)
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise StripeError(400, f"Invalid string: {key}", param=key)
+    return raw
+
+
 def list_envelope(
     items: list[Any], url: str, params: dict[str, Any], *, id_key: str = "id"
 ) -> dict[str, Any]:
     """Stripe's cursor pagination over an ordered list (newest first, as Stripe does)."""
-    limit = int(params.get("limit") or 10)
-    limit = max(1, min(limit, 100))
-    after = params.get("starting_after")
-    before = params.get("ending_before")
+    limit = page_limit(params)
+    after = cursor(params, "starting_after")
+    before = cursor(params, "ending_before")
     if after:
         ids = [i.get(id_key) for i in items]
         items = items[ids.index(after) + 1 :] if after in ids else []

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from stripe_emulator.param_tables import ECHOED, IGNORED, NOT_MODELLED
 from stripe_emulator.params import (
     EXPAND,
     FREE,
     PAGE,
     Arr,
+    Ignored,
     Legacy,
+    NotModelled,
     Obj,
     S,
+    Spec,
     obj,
 )
 from stripe_emulator.routing import Route
@@ -27,6 +31,7 @@ _CUSTOMER = obj(description=S, email=S, metadata=FREE, name=S, phone=S)
 _METER_EVENT = obj(event_name=S, identifier=S, payload=FREE, timestamp=S)
 _ADJUSTMENT = obj(event_name=S, type=S, cancel=obj(identifier=S))
 _NONE = obj()
+_PRICE_DATA = obj(currency=S, product=S, tax_behavior=S, unit_amount=S, unit_amount_decimal=S)
 
 SCHEMAS: dict[tuple[str, str], Obj] = {
     # customers
@@ -93,13 +98,15 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
     ("POST", "/v1/invoiceitems"): obj(
         amount=S, currency=S, customer=S, description=S, discountable=S, invoice=S,
         metadata=FREE, period=obj(start=S, end=S), pricing=obj(price=S),
-        price=Legacy(S), quantity=S, quantity_decimal=S, unit_amount=Legacy(S),
+        price=Legacy(S), price_data=_PRICE_DATA, quantity=S, quantity_decimal=S,
+        unit_amount=Legacy(S),
         unit_amount_decimal=S),
     ("GET", "/v1/invoiceitems"): obj(customer=S, invoice=S, pending=S, **PAGE),
     ("GET", "/v1/invoiceitems/{id}"): _NONE,
     ("POST", "/v1/invoiceitems/{id}"): obj(
         amount=S, description=S, metadata=FREE, period=obj(start=S, end=S),
-        pricing=obj(price=S), quantity=S, quantity_decimal=S, unit_amount_decimal=S),
+        pricing=obj(price=S), price_data=_PRICE_DATA, quantity=S, quantity_decimal=S,
+        unit_amount_decimal=S),
     # webhook endpoints and events
     ("POST", "/v1/webhook_endpoints"): obj(
         url=S, enabled_events=Arr(S), api_version=S, description=S, metadata=FREE),
@@ -116,11 +123,16 @@ merge_into(SCHEMAS)  # the billing surface beyond metering: surface_schemas.py
 
 
 def schema_for(method: str, pattern: str) -> Obj:
-    """The declared parameters of a route; v1 routes also take `expand[]`."""
-    declared = SCHEMAS[(method, pattern)]
+    """The declared parameters of a route, then the rest of its real Stripe parameters
+    (`param_tables`: echoed, ignored, not modelled); v1 routes also take `expand[]`."""
+    route = (method, pattern)
+    fields: dict[str, Spec] = {name: NotModelled() for name in NOT_MODELLED.get(route, ())}
+    fields |= {name: Ignored(FREE) for name in IGNORED.get(route, ())}
+    fields |= {name: FREE for name in ECHOED.get(route, {})}
+    fields |= SCHEMAS[route].fields
     if pattern.startswith("/v1/"):
-        return Obj({**declared.fields, "expand": EXPAND})
-    return declared
+        fields["expand"] = EXPAND
+    return Obj(fields)
 
 
 def check_coverage(routes: Iterable[Route]) -> None:

@@ -17,9 +17,15 @@ from stripe_emulator.config import EmulatorConfig
 from stripe_emulator.engine import Emulator
 
 
-def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = None) -> None:
-    """Serve the emulator in the foreground (the `stripemeter stripe-emulator` command)."""
+def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = None,
+        *, reset: bool = False) -> None:
+    """Serve the emulator in the foreground (the `stripemeter stripe-emulator` command);
+    `reset` starts from an empty account and today's clock, wiping `state_file`."""
     app = create_app(EmulatorConfig(state_file=state_file))
+    if reset:
+        emulator = app.emulator
+        emulator.clock.restore(emulator.initial_clock)
+        emulator.store.reset()
     uvicorn.run(app, host=host, port=port, http="h11", interface="asgi3", log_level="info")
 
 

@@ -23,7 +23,8 @@ def product_fields() -> dict[str, Any]:
     return {
         "default_price": None, "description": None, "images": [], "marketing_features": [],
         "package_dimensions": None, "shippable": None, "statement_descriptor": None,
-        "tax_code": None, "type": "service", "unit_label": None, "url": None,
+        "tax_code": None, "tax_details": None, "type": "service", "unit_label": None,
+        "url": None,
     }
 
 
@@ -38,13 +39,15 @@ def price_fields() -> dict[str, Any]:
 def invoice_fields() -> dict[str, Any]:
     return {
         "account_country": "US", "account_name": "Stripe emulator", "account_tax_ids": None,
-        "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0, "amount_remaining": 0,
+        "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0, "amount_paid_off_stripe": 0,
+        "amount_remaining": 0,
         "amount_shipping": 0, "application": None, "attempt_count": 0, "attempted": False,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None,
                           "provider": None, "status": None},
         "confirmation_secret": None, "custom_fields": None, "customer_address": None,
         "customer_email": None, "customer_name": None, "customer_phone": None,
-        "customer_shipping": None, "customer_tax_exempt": "none", "customer_tax_ids": [],
+        "customer_account": None, "customer_shipping": None, "customer_tax_exempt": "none",
+        "customer_tax_ids": [],
         "default_payment_method": None, "default_source": None, "default_tax_rates": [],
         "discounts": [], "due_date": None, "effective_at": None, "ending_balance": None,
         "footer": None, "from_invoice": None, "hosted_invoice_url": None,
@@ -55,8 +58,8 @@ def invoice_fields() -> dict[str, Any]:
         "post_payment_credit_notes_amount": 0, "pre_payment_credit_notes_amount": 0,
         "receipt_number": None, "rendering": None, "shipping_cost": None,
         "shipping_details": None, "starting_balance": 0, "statement_descriptor": None,
-        "status_details": None, "subtotal_excluding_tax": 0, "test_clock": None,
-        "threshold_reason": None, "total_discount_amounts": [], "total_excluding_tax": 0,
+        "subtotal_excluding_tax": 0, "test_clock": None,
+        "total_discount_amounts": [], "total_excluding_tax": 0,
         "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
     }
 
@@ -71,7 +74,8 @@ def line_fields() -> dict[str, Any]:
 
 def invoice_item_fields() -> dict[str, Any]:
     return {
-        "discounts": [], "discountable": True, "livemode": False, "net_amount": None,
+        "customer_account": None, "discounts": [], "discountable": True, "livemode": False,
+        "net_amount": None,
         "parent": None, "proration": False,
         "proration_details": {"credited_items": None, "discount_amounts": []},
         "tax_rates": [], "test_clock": None,
@@ -83,15 +87,19 @@ def subscription_fields() -> dict[str, Any]:
         "application": None, "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor_config": None,
-        "billing_mode": {"type": "classic", "updated_at": None},
+        "billing_mode": {"flexible": None, "type": "classic"},
         "billing_schedules": [], "billing_thresholds": None, "cancel_at": None,
         "cancel_at_period_end": False, "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "cancellation_details": {"comment": None, "feedback": None, "feedback_option": None,
+                                 "reason": None},
+        "customer_account": None,
         "collection_method": "charge_automatically", "days_until_due": None,
         "default_payment_method": None, "default_source": None, "default_tax_rates": [],
         "description": None, "discounts": [], "ended_at": None,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "latest_invoice": None, "next_pending_invoice_item_invoice": None,
+        "invoice_settings": {"account_tax_ids": None, "custom_fields": None,
+                             "description": None, "footer": None, "issuer": {"type": "self"}},
+        "latest_invoice": None, "managed_payments": None,
+        "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None, "pause_collection": None, "payment_settings": None,
         "pending_invoice_item_interval": None, "pending_setup_intent": None,
         "pending_update": None, "schedule": None, "test_clock": None, "transfer_data": None,
@@ -100,7 +108,8 @@ def subscription_fields() -> dict[str, Any]:
 
 
 def subscription_item_fields() -> dict[str, Any]:
-    return {"billing_thresholds": None, "discounts": [], "plan": None, "tax_rates": []}
+    return {"billing_thresholds": None, "current_trial": None, "discounts": [], "plan": None,
+            "tax_rates": []}
 
 
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:

@@ -74,8 +74,13 @@ class StateStore:
     def get(self, name: str, ident: str) -> Any:
         return self.data[name].get(ident)
 
-    def put(self, name: str, ident: str, obj: Any) -> Any:
-        self.data[name][ident] = obj
+    def find(self, name: str, ident: str) -> dict[str, Any] | None:
+        """`get`, typed: every stored object is a JSON object."""
+        found: dict[str, Any] | None = self.data[name].get(ident)
+        return found
+
+    def put(self, name: str, ident: object, obj: Any) -> Any:
+        self.data[name][str(ident)] = obj
         return obj
 
     def reset(self) -> None:

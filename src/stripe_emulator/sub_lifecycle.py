@@ -86,6 +86,7 @@ def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any
         sub.update(cancel_at_period_end=True, cancel_at=sub["current_period_end"],
                    canceled_at=now)
         sub["cancellation_details"]["reason"] = "cancellation_requested"
+    _cancel_at(emu, sub, get_int(params, "cancel_at"), now)
     lines = opening_lines(sub, items_of(emu, sub), start=now, end=sub["current_period_end"],
                           invoice_id=None, trial=trial_end is not None)
     invoice = new_invoice(emu, sub["customer"], sub["currency"], created=now,
@@ -95,6 +96,20 @@ def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any
     invoice["auto_advance"] = True
     finalize(emu, invoice, now)
     sub["latest_invoice"] = invoice["id"]
+
+
+def _cancel_at(emu: Emulator, sub: dict[str, Any], at: int | None, now: int) -> None:
+    """`cancel_at` at creation: the subscription ends then (a first period it shortens
+    stops there, a later one is stopped by `renew_once`)."""
+    if at is None:
+        return
+    if at <= now:
+        raise invalid("cancel_at must be in the future.", param="cancel_at")
+    sub.update(cancel_at=at, canceled_at=now)
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    if at < sub["current_period_end"]:
+        sub["_periods"][-1][1] = at
+        set_period(emu, sub, sub["current_period_start"], at)
 
 
 def pending_items(emu: Emulator, customer: str) -> list[dict[str, Any]]:
@@ -130,6 +145,9 @@ def renew_once(emu: Emulator, sub: dict[str, Any]) -> str | None:
     ending = _ends_at(sub, end)
     new_end = None if ending else next_boundary(sub["billing_cycle_anchor"], end,
                                                 rec["interval"], rec["interval_count"])
+    cancel_at = sub.get("cancel_at")
+    if new_end is not None and cancel_at is not None and cancel_at < new_end:
+        new_end = cancel_at  # the last period stops at `cancel_at`, which then ends it
     trial = sub["status"] == "trialing"
     invoice = _boundary_invoice(emu, sub, start, end, new_end, trial)
     previous: dict[str, Any] = {"latest_invoice": sub["latest_invoice"]}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from stripe_emulator.errors import StripeError, invalid, not_found
+from stripe_emulator.errors import StripeError, invalid, missing_param, not_found
 from stripe_emulator.forms import get_int, get_str, metadata, req_str
 from stripe_emulator.periods import next_boundary
 from stripe_emulator.routing import Req, Router, list_envelope
@@ -34,7 +34,7 @@ def create_subscription(req: Req) -> Any:
     now = customer_now(emu, customer)
     raw_items = p.get("items")
     if not raw_items or not isinstance(raw_items, list):
-        raise invalid("Missing required param: items.", param="items")
+        raise missing_param("items")
     prices = []
     for index, raw in enumerate(raw_items):
         if not isinstance(raw, dict):
@@ -75,7 +75,7 @@ def create_subscription(req: Req) -> Any:
 
 
 def _get_sub(req: Req) -> dict[str, Any]:
-    sub = req.emu.store.get("subscriptions", req.path_params["id"])
+    sub = req.emu.store.find("subscriptions", req.path_params["id"])
     if sub is None:
         raise not_found("subscription", req.path_params["id"])
     return sub
@@ -113,7 +113,7 @@ def _require_legacy_version(req: Req) -> None:
 
 
 def _get_item(req: Req) -> dict[str, Any]:
-    item = req.emu.store.get("subscription_items", req.path_params["id"])
+    item = req.emu.store.find("subscription_items", req.path_params["id"])
     if item is None:
         raise not_found("subscription_item", req.path_params["id"])
     return item

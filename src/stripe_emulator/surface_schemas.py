@@ -26,7 +26,8 @@ EXTENSIONS: dict[tuple[str, str], dict[str, Spec]] = {
     ("POST", "/v1/prices"): {"billing_scheme": S, "tiers": Arr(_TIER), "tiers_mode": S,
                              "transform_quantity": obj(divide_by=S, round=S)},
     ("POST", "/v1/subscriptions"): {"trial_period_days": S, "trial_end": S,
-                                    "cancel_at_period_end": S, "proration_behavior": S},
+                                    "cancel_at_period_end": S, "cancel_at": S,
+                                    "proration_behavior": S},
     ("DELETE", "/v1/subscriptions/{id}"): {"invoice_now": S, "prorate": S,
                                            "cancellation_details": obj(comment=S, feedback=S)},
 }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stripe_emulator.errors import StripeError, invalid, missing_param
+from stripe_emulator.forms import get_dict, get_str
 from stripe_emulator.meter_events import cancel, ingest
 from stripe_emulator.routing import Req, Router
 from stripe_emulator.store import new_id, public
@@ -83,17 +84,18 @@ def _v2_event(event: dict[str, Any]) -> dict[str, Any]:
 
 def create_event(req: Req) -> Any:
     body = req.params
-    event = ingest(req, body.get("event_name"), _payload(body), body.get("identifier"),
-                   parse_ts(body.get("timestamp"), "timestamp"), "v2")
+    event = ingest(req, get_str(body, "event_name"), _payload(body),
+                   get_str(body, "identifier"), parse_ts(body.get("timestamp"), "timestamp"),
+                   "v2")
     return _v2_event(event)
 
 
 def create_adjustment(req: Req) -> Any:
     body = req.params
-    if (body.get("type") or "cancel") != "cancel":
+    if (get_str(body, "type") or "cancel") != "cancel":
         raise invalid("type must be cancel", param="type")
-    cancel_spec = body.get("cancel") or {}
-    record = cancel(req, body.get("event_name"), cancel_spec.get("identifier"), "v2")
+    record = cancel(req, get_str(body, "event_name"),
+                    get_str(get_dict(body, "cancel"), "identifier"), "v2")
     return {
         "id": record["id"],
         "object": "v2.billing.meter_event_adjustment",
@@ -120,8 +122,9 @@ def stream(req: Req) -> Any:
         try:
             if not isinstance(raw, dict):
                 raise invalid("each event must be an object", param=f"events[{index}]")
-            ingest(req, raw.get("event_name"), _payload(raw), raw.get("identifier"),
-                   parse_ts(raw.get("timestamp"), "timestamp"), "stream")
+            ingest(req, get_str(raw, "event_name"), _payload(raw),
+                   get_str(raw, "identifier"), parse_ts(raw.get("timestamp"), "timestamp"),
+                   "stream")
         except StripeError as err:
             errors.append({"index": index, "identifier": (raw or {}).get("identifier")
                            if isinstance(raw, dict) else None,

@@ -25,7 +25,7 @@ LEGACY_ONLY: dict[str, tuple[str, ...]] = {
     "invoice": ("subscription", "subscription_details", "quote", "subscription_proration_date",
                 "paid", "paid_out_of_band", "charge", "payment_intent", "tax",
                 "total_tax_amounts"),
-    "line_item": ("type", "subscription", "subscription_item", "invoice_item", "proration",
+    "line_item": ("type", "subscription_item", "invoice_item", "proration",
                   "proration_details", "price", "plan", "tax_amounts", "tax_rates",
                   "amount_excluding_tax", "unit_amount_excluding_tax"),
     "invoiceitem": ("price", "plan", "unit_amount", "unit_amount_decimal", "subscription",
@@ -115,6 +115,17 @@ _LEGACY_FILL: dict[str, Callable[[dict[str, Any], StateStore], None]] = {
 }
 
 
+def _current_fill(kind: str, obj: dict[str, Any]) -> None:
+    """Fields of the current shape derived from others: a line's `subscription` (Stripe
+    kept it on lines), an item's `net_amount` (no discounts are modelled: the amount)."""
+    if kind == "line_item" and obj.get("subscription") is None:
+        parent = obj.get("parent") or {}
+        details = parent.get("subscription_item_details") or {}
+        obj["subscription"] = details.get("subscription")
+    elif kind == "invoiceitem" and obj.get("net_amount") is None:
+        obj["net_amount"] = obj.get("amount")
+
+
 def _reshape(obj: dict[str, Any], legacy: bool, store: StateStore) -> None:
     kind = obj.get("object")
     if not isinstance(kind, str):
@@ -130,6 +141,7 @@ def _reshape(obj: dict[str, Any], legacy: bool, store: StateStore) -> None:
     else:
         for name in LEGACY_ONLY.get(kind, ()):
             obj.pop(name, None)
+        _current_fill(kind, obj)
 
 
 def shape(body: Any, version: str | None, store: StateStore) -> Any:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from stripe_emulator.errors import invalid, missing_param, not_found
-from stripe_emulator.forms import get_str, metadata, req_str
+from stripe_emulator.forms import get_str, get_strings, metadata, req_str
 from stripe_emulator.routing import Reply, Req, Router, list_envelope
 from stripe_emulator.store import new_id, public
 from stripe_emulator.versions import shape
@@ -203,31 +203,39 @@ class Deliverer:
 
 # -- API routes ---------------------------------------------------------------------------
 def _endpoint_view(endpoint: dict[str, Any], with_secret: bool = False) -> dict[str, Any]:
-    view = public(endpoint)
+    view = {"application": None, **public(endpoint)}
     if not with_secret:
         view.pop("secret", None)
     return view
 
 
-def create_endpoint(req: Req) -> Any:
-    p = req.params
-    url = req_str(p, "url")
-    host = urlsplit(url).hostname
+def _loopback_url(params: dict[str, Any]) -> str:
+    """The endpoint URL, refused unless it is on this machine (the emulator never sends
+    anything elsewhere)."""
+    url = req_str(params, "url")
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
     if host not in LOOPBACK_HOSTS:
         raise invalid("The emulator only delivers webhooks to loopback URLs "
                       "(127.0.0.1, localhost, ::1).", param="url", code="url_invalid")
-    events = p.get("enabled_events")
+    return url
+
+
+def create_endpoint(req: Req) -> Any:
+    p = req.params
+    url = _loopback_url(p)
+    events = get_strings(p, "enabled_events")
     if not events:
         raise missing_param("enabled_events")
-    if isinstance(events, str):
-        events = [events]
     endpoint = {
         "id": new_id("we"),
         "object": "webhook_endpoint",
         "api_version": get_str(p, "api_version"),
         "created": req.now,
         "description": get_str(p, "description"),
-        "enabled_events": [str(e) for e in events],
+        "enabled_events": events,
         "livemode": False,
         "metadata": metadata(p),
         "secret": "whsec_" + secrets.token_hex(16),
@@ -239,7 +247,7 @@ def create_endpoint(req: Req) -> Any:
 
 
 def _get_endpoint(req: Req) -> dict[str, Any]:
-    endpoint = req.emu.store.get("webhook_endpoints", req.path_params["id"])
+    endpoint = req.emu.store.find("webhook_endpoints", req.path_params["id"])
     if endpoint is None:
         raise not_found("webhook_endpoint", req.path_params["id"])
     return endpoint
@@ -254,10 +262,10 @@ def update_endpoint(req: Req) -> Any:
     if "disabled" in req.params:
         endpoint["status"] = "disabled" if req.params["disabled"] == "true" else "enabled"
     if "url" in req.params:
-        endpoint["url"] = req_str(req.params, "url")
-    if req.params.get("enabled_events"):
-        events = req.params["enabled_events"]
-        endpoint["enabled_events"] = [events] if isinstance(events, str) else list(events)
+        endpoint["url"] = _loopback_url(req.params)
+    events = get_strings(req.params, "enabled_events")
+    if events:
+        endpoint["enabled_events"] = events
     if "description" in req.params:
         endpoint["description"] = get_str(req.params, "description")
     for key, value in metadata(req.params).items():
@@ -282,8 +290,8 @@ def list_endpoints(req: Req) -> Any:
 
 def list_events(req: Req) -> Any:
     kind = get_str(req.params, "type")
-    types = req.params.get("types")
-    wanted = None if not types else set([types] if isinstance(types, str) else types)
+    types = get_strings(req.params, "types")
+    wanted = set(types) if types else None
     items = [public(e) for e in reversed(list(req.emu.store.collection("events").values()))
              if (kind is None or e["type"] == kind) and (wanted is None or e["type"] in wanted)]
     return list_envelope(items, "/v1/events", req.params)

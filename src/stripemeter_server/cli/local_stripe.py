@@ -25,13 +25,19 @@ WEBHOOK_EVENTS = ("invoice.created", "invoice.finalized")
 class LocalStripe:
     server: EmulatorServer
     credentials: StripeCredentials
+    # The port asked for when another process holds it (the emulator runs elsewhere).
+    port_taken: int | None = None
 
     def stop(self) -> None:
         self.server.stop()
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether the emulator can listen on ``port``. Bound with ``SO_REUSEADDR`` as uvicorn
+    binds, so the connections of a server stopped a moment ago (in TIME_WAIT) do not count
+    as a listener: a quick restart keeps the port."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -39,20 +45,21 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _start(config: EmulatorConfig, port: int) -> EmulatorServer:
+def _start(config: EmulatorConfig, port: int) -> tuple[EmulatorServer, int | None]:
+    """The server, and the asked port when another process holds it."""
     if _port_is_free(port):
         try:
-            return EmulatorServer(config, port=port).start()
+            return EmulatorServer(config, port=port).start(), None
         except RuntimeError:  # another process took the port between the check and the bind
             pass
-    return EmulatorServer(config).start()
+    return EmulatorServer(config).start(), port
 
 
 def start_local_stripe(database_path: Path, emulator_port: int, service_url: str) -> LocalStripe:
     """Start the emulator (on ``emulator_port``, or a free port if that one is taken)."""
     state = database_path.parent / "stripe-emulator.db"
     state.parent.mkdir(parents=True, exist_ok=True)
-    server = _start(EmulatorConfig(state_file=str(state)), emulator_port)
+    server, taken = _start(EmulatorConfig(state_file=str(state)), emulator_port)
     client = server.stripe_client(EMULATOR_KEY)
     hook_url = f"{service_url}/v1/stripe/webhook/default"
     for endpoint in client.v1.webhook_endpoints.list().data:
@@ -61,4 +68,4 @@ def start_local_stripe(database_path: Path, emulator_port: int, service_url: str
     created = client.v1.webhook_endpoints.create(
         params={"url": hook_url, "enabled_events": list(WEBHOOK_EVENTS)})
     credentials = StripeCredentials(EMULATOR_KEY, str(created.secret), server.url)
-    return LocalStripe(server, credentials)
+    return LocalStripe(server, credentials, taken)

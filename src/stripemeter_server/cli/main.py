@@ -38,11 +38,14 @@ def stripe_emulator(
     state_file: str | None = typer.Option(
         None, "--state-file", help="Persist emulator state to this SQLite file."
     ),
+    reset: bool = typer.Option(
+        False, "--reset", help="Start empty: forget the state file's objects and clock."
+    ),
 ) -> None:
     """Run the local Stripe-compatible emulator (no Stripe account needed)."""
     from stripe_emulator.server import run
 
-    run(host=host, port=port, state_file=state_file)
+    run(host=host, port=port, state_file=state_file, reset=reset)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -97,6 +97,11 @@ def serve(
                    f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
                    "set STRIPEMETER_STRIPE_SECRET_KEY or PUT /v1/stripe/account for real Stripe.",
                    err=True)
+        if local.port_taken is not None:
+            typer.echo(f"warning: port {local.port_taken} is held by another process, so the "
+                       f"local Stripe emulator listens on {local.server.url} instead; point "
+                       f"your Stripe calls there (STRIPE={local.server.url} for the README's "
+                       "full loop) or stop that process and restart.", err=True)
     pushing = _pushes_here(push_worker, settings, ctx.store.dialect, with_worker)
     if with_worker or pushing:
         # The background loops run once, in this (the supervising) process, also under

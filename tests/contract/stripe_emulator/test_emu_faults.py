@@ -100,3 +100,11 @@ def test_hang_times_out_the_client_but_commits_later(customer: Any, meter: Any,
         send_event(impatient, customer.id, "5", identifier="slow")
     wait_until(lambda: server.control("GET", "/meter_events")["data"], "the hung request")
     assert server.control("GET", "/meter_events")["data"][0]["identifier"] == "slow"
+
+
+def test_refuse_fault_answers_a_permanent_400_with_the_given_code(
+        client: stripe.StripeClient, customer: Any, meter: Any, server: EmulatorServer) -> None:
+    fault(server, "refuse", code="timestamp_too_far_in_past", message="too old")
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        send_event(client, customer.id, "1")
+    assert (info.value.http_status, info.value.code) == (400, "timestamp_too_far_in_past")

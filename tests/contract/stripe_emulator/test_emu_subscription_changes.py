@@ -116,6 +116,37 @@ def test_cancel_at_period_end_ends_the_subscription_at_renewal(
     assert (flagged.cancel_at, ended.status, ended.ended_at) == (FEB_15, "canceled", FEB_15)
 
 
+def test_cancel_at_beyond_the_current_period_ends_the_subscription_then(
+    client: stripe.StripeClient, server: EmulatorServer, sub: Any
+) -> None:
+    cancel_at = FEB_15 + 10 * 86400  # inside the second period
+    client.v1.subscriptions.update(sub.id, params={"cancel_at": cancel_at})
+    _advance(server, cancel_at - T0)
+    ended = client.v1.subscriptions.retrieve(sub.id)
+    assert (ended.status, ended.ended_at) == ("canceled", cancel_at)
+
+
+def test_cancel_at_on_creation_shortens_the_first_period(
+    client: stripe.StripeClient, customer: Any, seat: Any
+) -> None:
+    cancel_at = T0 + 10 * 86400
+    created = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": seat.id}], "cancel_at": cancel_at})
+    assert (created.cancel_at, created["items"].data[0].current_period_end) == (
+        cancel_at, cancel_at)
+
+
+def test_cancel_at_on_creation_ends_the_subscription_then(
+    client: stripe.StripeClient, server: EmulatorServer, customer: Any, seat: Any
+) -> None:
+    cancel_at = T0 + 10 * 86400
+    sub = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": seat.id}], "cancel_at": cancel_at})
+    _advance(server, cancel_at - T0)
+    ended = client.v1.subscriptions.retrieve(sub.id)
+    assert (ended.status, ended.ended_at) == ("canceled", cancel_at)
+
+
 def test_adding_an_item_prorates_it(client: stripe.StripeClient, server: EmulatorServer,
                                     sub: Any) -> None:
     _advance(server, HALF)

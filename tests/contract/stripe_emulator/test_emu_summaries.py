@@ -81,13 +81,13 @@ def test_day_window_requires_day_alignment(client: stripe.StripeClient, customer
         summaries(client, meter, customer, T0 - DAY + HOUR, T0, value_grouping_window="day")
 
 
-def test_hour_window_groups_newest_first(client: stripe.StripeClient, customer: Any,
-                                         meter: Any) -> None:
+def test_hour_window_groups_oldest_first_with_empty_windows(
+        client: stripe.StripeClient, customer: Any, meter: Any) -> None:
     send_event(client, customer.id, "1", timestamp=T0 - 2 * HOUR + 10)
     send_event(client, customer.id, "4", timestamp=T0 - 30)
     page = summaries(client, meter, customer, T0 - 3 * HOUR, T0, value_grouping_window="hour")
     assert [(s.start_time, s.aggregated_value) for s in page.data] == [
-        (T0 - HOUR, 4), (T0 - 2 * HOUR, 1)]
+        (T0 - 3 * HOUR, 0), (T0 - 2 * HOUR, 1), (T0 - HOUR, 4)]
 
 
 def test_pagination_walks_every_bucket_with_stable_ids(
@@ -100,4 +100,4 @@ def test_pagination_walks_every_bucket_with_stable_ids(
     walked = [s.id for s in first.auto_paging_iter()]
     again = [s.id for s in summaries(client, meter, customer, T0 - DAY, T0, **params)
              .auto_paging_iter()]
-    assert first.has_more and len(walked) == 5 and walked == again
+    assert first.has_more and len(walked) == 24 and walked == again

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import stripe
 
+from stripe_emulator.params import NOT_MODELLED_CODE
+
 LEGACY = "2024-06-20"
 
 
@@ -96,9 +98,12 @@ def test_expand_is_accepted_and_ignored(client: stripe.StripeClient, customer: A
     assert fetched.id == customer.id
 
 
-def test_real_but_unmodelled_parameter_is_refused(client: stripe.StripeClient) -> None:
-    err = refused(lambda: client.v1.customers.create(params={"balance": 100}))
-    assert err.param == "balance"
+def test_real_but_unmodelled_parameter_is_refused_as_not_modelled(
+        client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.create(params={"tax_id_data": [{"type": "eu_vat",
+                                                            "value": "DE123456789"}]})
+    assert (info.value.code, info.value.param) == (NOT_MODELLED_CODE, "tax_id_data")
 
 
 def test_parameter_removed_in_basil_is_refused_on_the_current_version(

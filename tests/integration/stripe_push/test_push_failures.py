@@ -73,7 +73,8 @@ def test_a_failing_push_survives_the_period_close_and_shows(env: Env, http: Test
     metrics = http.get("/metrics").text
     assert "stripemeter_push_failed 1.0" in metrics
     ready = http.get("/health/ready").json()
-    assert (ready["status"], ready["pushes"]["failed"]) == ("ok", 1)
+    assert (ready["status"], ready["degraded"], ready["pushes"]["failed"]) == (
+        "degraded", ["pushes_failed"], 1)
 
 
 def test_retry_of_another_tenants_push_is_404(env: Env, http: TestClient) -> None:
@@ -106,3 +107,15 @@ def test_pushes_page_with_a_keyset_cursor_and_refuse_a_bad_one(env: Env,
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "cursor")
     wrong = http.get("/v1/pushes", params={"status": "lost"}, headers=AUTH)
     assert (wrong.status_code, wrong.json()["errors"][0]["field"]) == (422, "status")
+
+
+def test_a_parked_push_is_logged_as_an_error_naming_stripes_reason(
+        env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR", logger="stripemeter_server.service.stripe_sync.sender"):
+        _park_for_missing_meter(env)
+    assert [r.levelname for r in caplog.records if "no_meter" in r.getMessage()] == ["ERROR"]
+
+
+def test_ready_says_ok_while_no_push_is_parked(env: Env, http: TestClient) -> None:
+    ready = http.get("/health/ready").json()
+    assert (ready["status"], ready["degraded"]) == ("ok", [])

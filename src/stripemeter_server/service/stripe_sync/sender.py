@@ -10,6 +10,7 @@ exponential backoff and jitter; a permanent refusal parks it as ``failed`` with 
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,8 @@ T = TypeVar("T")
 MICROS = 1_000_000
 STREAM_BATCH = 100
 SESSION_RENEW_MARGIN_S = 60
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,10 @@ class PushSender:
         elif result.permanent:
             uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
                                    now_us=now_us)
+            # Loud by design: a parked push is usage Stripe will not bill until acted on.
+            log.error("Stripe refused push %s (tenant %s, %s): %s; parked as failed, retry "
+                      "with POST /v1/pushes/%s/retry once fixed", row.push_id, row.tenant_id,
+                      result.code, result.message, row.push_id)
             report.failed += 1
         else:
             delay = retry_delay_s(row.attempts + 1, self.policy.first_retry_s,

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from stripe_emulator.aggregation import (
+    MAX_WINDOWS,
     Bucket,
     UsageEvent,
     aggregate,
@@ -56,10 +57,15 @@ def test_ungrouped_summary_is_one_bucket_even_when_empty() -> None:
     assert summarize("sum", [], 0, H, None) == [Bucket(0, H, Decimal(0))]
 
 
-def test_hour_buckets_are_newest_first_and_skip_empty_hours() -> None:
+def test_hour_buckets_are_oldest_first_and_keep_empty_hours() -> None:
     events = [UsageEvent(10, Decimal(1), 1), UsageEvent(2 * H + 5, Decimal(4), 2)]
     assert summarize("sum", events, 0, 3 * H, "hour") == [
-        Bucket(2 * H, 3 * H, Decimal(4)), Bucket(0, H, Decimal(1))]
+        Bucket(0, H, Decimal(1)), Bucket(H, 2 * H, Decimal(0)), Bucket(2 * H, 3 * H, Decimal(4))]
+
+
+def test_a_range_of_too_many_windows_is_refused() -> None:
+    with pytest.raises(StripeError):
+        check_range(0, (MAX_WINDOWS + 1) * H, "hour")
 
 
 def test_summary_ids_are_deterministic() -> None:

@@ -67,17 +67,20 @@ async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
     """Not ready when the database is unreachable or not migrated, or a background loop
     stopped beating (``workers`` says which; ``failed`` lists the failed checks). Push lag
     and parked pushes are reported (``pushes``) but never make a node unready: taking API
-    nodes out of rotation cannot fix a Stripe outage or a missing meter."""
+    nodes out of rotation cannot fix a Stripe outage or a missing meter. They make a ready
+    node ``degraded`` (still 200), so a push Stripe refused is visible on every probe."""
     checks = await run_in_threadpool(state.ctx.store.readiness)
     pushes = workers = None
     if checks.get("migrations"):
         pushes = await run_in_threadpool(_pushes, state)
         checks["workers"], workers = await run_in_threadpool(_workers, state)
     ok = all(checks.values())
+    degraded = ["pushes_failed"] if pushes is not None and pushes["failed"] else []
+    status = "unavailable" if not ok else "degraded" if degraded else "ok"
     return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks,
+        {"status": status, "checks": checks,
          "failed": sorted(name for name, passed in checks.items() if not passed),
-         "workers": workers, "pushes": pushes},
+         "degraded": degraded, "workers": workers, "pushes": pushes},
         status_code=200 if ok else 503,
     )
 
