@@ -24,6 +24,9 @@ from stripemeter_server.api.routes.corrections import (
     rebuilds,
     voids,
 )
+from stripemeter_server.api.routes.entitlements import access as entitlement_access
+from stripemeter_server.api.routes.entitlements import features as entitlement_features
+from stripemeter_server.api.routes.entitlements import reservations as entitlement_holds
 from stripemeter_server.api.routes.ingest import cloudevents, events
 from stripemeter_server.api.routes.operations import admin, audit, health
 from stripemeter_server.api.routes.reconciliation_gauges import ReconciliationCollector
@@ -113,7 +116,8 @@ def create_app(
     install_error_handlers(app)
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, invoicing, pushes, audit, reconciliation,
-                   voids, approvals, backfills, rebuilds, cloudevents):
+                   voids, approvals, backfills, rebuilds, cloudevents, entitlement_features,
+                   entitlement_access, entitlement_holds):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     # Sessions are sealed with the secrets key; without one, with a key of this process's own.

@@ -37,6 +37,11 @@ from stripemeter_server.storage.corrections.backfills import (
 from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
+from stripemeter_server.storage.entitlements import (
+    FeaturesRepository,
+    GrantsRepository,
+    ReservationsRepository,
+)
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
     InvoiceItemsRepository,
@@ -133,6 +138,9 @@ class UnitOfWork:
         self.gauges = GaugesRepository(conn)
         self.dashboard = DashboardRepository(conn, tenant)
         self.ingest_tallies = IngestTalliesRepository(conn, dialect, tenant)
+        self.features = FeaturesRepository(conn, dialect, tenant)
+        self.grants = GrantsRepository(conn, dialect, tenant)
+        self.reservations = ReservationsRepository(conn, dialect, tenant)
         return self
 
     @property

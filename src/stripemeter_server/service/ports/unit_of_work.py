@@ -29,6 +29,11 @@ from stripemeter_server.service.corrections.ports.backfills import (
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads
+from stripemeter_server.service.entitlements.ports import (
+    FeaturesRepository,
+    GrantsRepository,
+    ReservationsRepository,
+)
 from stripemeter_server.service.ingest.ports import IngestTalliesRepository
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
@@ -133,6 +138,12 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def gauges(self) -> GaugesRepository: ...
     @property
     def dashboard(self) -> DashboardReads: ...
+    @property
+    def features(self) -> FeaturesRepository: ...
+    @property
+    def grants(self) -> GrantsRepository: ...
+    @property
+    def reservations(self) -> ReservationsRepository: ...
 
     def commit(self) -> None: ...
 

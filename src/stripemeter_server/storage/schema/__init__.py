@@ -33,6 +33,12 @@ from stripemeter_server.storage.schema.corrections import (
     corrections_policy,
     rebuild_jobs,
 )
+from stripemeter_server.storage.schema.entitlements import (
+    entitlement_extras,
+    entitlement_grants,
+    entitlement_reservations,
+    features,
+)
 from stripemeter_server.storage.schema.ingest_tallies import ingest_tallies
 from stripemeter_server.storage.schema.invoice_flow import (
     stripe_invoice_items,
@@ -76,7 +82,11 @@ __all__ = [
     "counter_uniques",
     "counters",
     "customers",
+    "entitlement_extras",
+    "entitlement_grants",
+    "entitlement_reservations",
     "events",
+    "features",
     "ingest_tallies",
     "metadata",
     "metrics",
