@@ -35,6 +35,7 @@ from stripemeter_server.storage.corrections.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.storage.credits import CreditGrantsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.entitlements import (
@@ -141,6 +142,7 @@ class UnitOfWork:
         self.features = FeaturesRepository(conn, dialect, tenant)
         self.grants = GrantsRepository(conn, dialect, tenant)
         self.reservations = ReservationsRepository(conn, dialect, tenant)
+        self.credit_grants = CreditGrantsRepository(conn, dialect, tenant)
         return self
 
     @property

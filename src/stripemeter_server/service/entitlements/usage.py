@@ -21,6 +21,7 @@ from stripemeter_server.domain.periods import Period, PeriodSpec, period_contain
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
+from stripemeter_server.service.credits.balance import credit_left_for
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events
 
@@ -70,4 +71,13 @@ def metered_state(uow: UnitOfWork, feature: Feature, grant: Grant,
     extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
     reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))
     return MeteredState(usage, reserved, sum((e.amount for e in extras), ZERO), window.start,
-                        window.end)
+                        window.end, _credit_exhausted(uow, feature, grant, now))
+
+
+def _credit_exhausted(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> bool:
+    """Only for a grant that stops at zero credit (the burn-down is read for it alone); no
+    grant that could pay for the metric counts as zero."""
+    if not grant.stop_at_zero_credit:
+        return False
+    left = credit_left_for(uow, grant.customer_ref, feature.metric or "", now)
+    return left is None or left <= ZERO

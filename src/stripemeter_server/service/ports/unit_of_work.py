@@ -28,6 +28,7 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.service.credits.ports import CreditGrantsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads
 from stripemeter_server.service.entitlements.ports import (
     FeaturesRepository,
@@ -144,6 +145,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def grants(self) -> GrantsRepository: ...
     @property
     def reservations(self) -> ReservationsRepository: ...
+    @property
+    def credit_grants(self) -> CreditGrantsRepository: ...
 
     def commit(self) -> None: ...
 

@@ -34,6 +34,7 @@ from stripemeter_server.storage.schema.corrections import (
     rebuild_jobs,
 )
 from stripemeter_server.storage.schema.entitlements import (
+    credit_grants,
     entitlement_extras,
     entitlement_grants,
     entitlement_reservations,
@@ -81,6 +82,7 @@ __all__ = [
     "corrections_policy",
     "counter_uniques",
     "counters",
+    "credit_grants",
     "customers",
     "entitlement_extras",
     "entitlement_grants",

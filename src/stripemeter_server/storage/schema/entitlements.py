@@ -1,8 +1,18 @@
-"""Features, customer grants, extra grants and reservations (migration 0020)."""
+"""Features, customer grants, extra grants, reservations and credit grants (migration 0020)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from stripemeter_server.storage.schema.base import metadata
 from stripemeter_server.storage.types import ExactDecimal
@@ -73,4 +83,26 @@ entitlement_reservations = Table(
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_entitlement_reservations_key"),
     Index("ix_entitlement_reservations_held", "tenant_id", "customer_ref", "feature_key",
           "status", "expires_us"),
+)
+
+# Prepaid credit grants (money in a currency, or units of one metric); the burn-down is
+# computed from the priced period totals when read, so no balance column can drift.
+credit_grants = Table(
+    "credit_grants",
+    metadata,
+    Column("tenant_id", String(255), primary_key=True),
+    Column("grant_id", String(64), primary_key=True),
+    Column("customer_ref", String(255), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("denomination", String(300), nullable=False),  # currency, or unit:<metric>
+    Column("category", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("effective_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=True),
+    Column("applies_to", Text, nullable=True),  # JSON list of metric codes
+    Column("voided_us", BigInteger, nullable=True),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_credit_grants_key"),
+    Index("ix_credit_grants_customer", "tenant_id", "customer_ref"),
 )

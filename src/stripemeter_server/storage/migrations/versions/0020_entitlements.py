@@ -1,4 +1,4 @@
-"""entitlements: features, customer grants, extra grants and reservations
+"""entitlements and credits: features, customer grants, extra grants, reservations, credit grants
 
 Revision ID: 0020
 Revises: 0009
@@ -82,9 +82,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_entitlement_reservations_held", "entitlement_reservations",
                     ["tenant_id", "customer_ref", "feature_key", "status", "expires_us"])
+    op.create_table(
+        "credit_grants",
+        sa.Column("tenant_id", sa.String(length=255), nullable=False),
+        sa.Column("grant_id", sa.String(length=64), nullable=False),
+        sa.Column("customer_ref", sa.String(length=255), nullable=False),
+        sa.Column("amount", ExactDecimal(), nullable=False),
+        sa.Column("denomination", sa.String(length=300), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("effective_us", sa.BigInteger(), nullable=False),
+        sa.Column("expires_us", sa.BigInteger(), nullable=True),
+        sa.Column("applies_to", sa.Text(), nullable=True),
+        sa.Column("voided_us", sa.BigInteger(), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=255), nullable=False),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "grant_id"),
+        sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_credit_grants_key"),
+    )
+    op.create_index("ix_credit_grants_customer", "credit_grants", ["tenant_id", "customer_ref"])
 
 
 def downgrade() -> None:
+    op.drop_table("credit_grants")
     op.drop_table("entitlement_reservations")
     op.drop_table("entitlement_extras")
     op.drop_table("entitlement_grants")
