@@ -3,8 +3,6 @@ expiry order, units before money, voids, burn rate and run-out."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from tests.integration.credits.conftest import credits, event, grant, track
 from tests.support.app_client import Client
 
