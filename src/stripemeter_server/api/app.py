@@ -15,7 +15,14 @@ from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
-from stripemeter_server.api.routes import alerts, credits, invoicing, reconciliation, usage
+from stripemeter_server.api.routes import (
+    alerts,
+    credits,
+    invoicing,
+    reconciliation,
+    upcoming_invoice,
+    usage,
+)
 from stripemeter_server.api.routes.catalog import metrics, prices
 from stripemeter_server.api.routes.corrections import (
     adjustments,
@@ -117,7 +124,7 @@ def create_app(
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, invoicing, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents, entitlement_features,
-                   entitlement_access, entitlement_holds, credits):
+                   entitlement_access, entitlement_holds, credits, upcoming_invoice):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     # Sessions are sealed with the secrets key; without one, with a key of this process's own.
