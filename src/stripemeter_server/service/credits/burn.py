@@ -27,7 +27,7 @@ from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.catalog.prices import effective_prices
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events
 
 
@@ -39,7 +39,7 @@ class BurnDown:
     periods: list[PeriodBurn]
 
 
-def _metrics(uow: UnitOfWork, grants: list[CreditGrant],
+def _metrics(uow: IngestUnitOfWork, grants: list[CreditGrant],
              prices: dict[str, Price]) -> dict[str, Metric]:
     codes = {g.unit for g in grants if g.unit is not None}
     currencies = {g.currency for g in grants if g.currency is not None}
@@ -52,7 +52,7 @@ def _metrics(uow: UnitOfWork, grants: list[CreditGrant],
     return found
 
 
-def period_totals(uow: UnitOfWork, customer_ref: str, metrics: dict[str, Metric],
+def period_totals(uow: IngestUnitOfWork, customer_ref: str, metrics: dict[str, Metric],
                   since: datetime, until: datetime) -> list[PeriodTotal]:
     """Each stored period of the metrics that bills in [since, until] (ends after ``since``
     and starts before ``until``), with its live value."""
@@ -68,8 +68,9 @@ def period_totals(uow: UnitOfWork, customer_ref: str, metrics: dict[str, Metric]
     return out
 
 
-def burn_down(uow: UnitOfWork, customer_ref: str, now: datetime) -> BurnDown:
-    """The customer's grants and what the usage up to ``now`` drew from each."""
+def burn_down(uow: IngestUnitOfWork, customer_ref: str, now: datetime) -> BurnDown:
+    """The customer's grants and what the usage up to ``now`` drew from each (the ingest
+    transaction's unit of work is enough: credit alerts read it there)."""
     grants = uow.credit_grants.for_customer(customer_ref)
     prices = effective_prices(uow, customer_ref)
     pool = CreditPool(list(grants))
