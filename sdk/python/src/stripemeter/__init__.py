@@ -13,6 +13,7 @@ from ._core import __version__
 from .async_client import AsyncClient, AsyncEventBuffer, AsyncMetrics
 from .buffer import BufferStats, EventBuffer
 from .client import Metrics, StripeMeterClient
+from .entitlements import EntitlementCheck, Entitlements, Reservation
 from .errors import (
     APIConnectionError,
     APIError,
@@ -71,6 +72,8 @@ __all__ = [
     "BufferingError",
     "ConfigurationError",
     "ConflictError",
+    "EntitlementCheck",
+    "Entitlements",
     "Event",
     "EventBuffer",
     "EventRejectedError",
@@ -86,6 +89,7 @@ __all__ = [
     "PermissionDeniedError",
     "Projection",
     "RateLimitError",
+    "Reservation",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 from ._core import ClientCore, EventLike, Op, PeriodLike, Retry, build_timeout
+from .entitlements import Entitlements
 from .idempotency import Quantity, Timestamp
 from .models import (
     EventResult,
@@ -87,6 +88,7 @@ class StripeMeterClient:
         self._sleep = sleep
         self._buffers: list[EventBuffer] = []
         self.metrics = Metrics(self)
+        self.entitlements = Entitlements(self)
 
     # -- configuration ---------------------------------------------------------------------
 
