@@ -42,6 +42,7 @@ class Reason(StrEnum):
     LIMIT_REACHED = "limit_reached"
     OVER_SOFT_LIMIT = "over_soft_limit"
     NO_CREDIT = "no_credit"
+    METRIC_NOT_FOUND = "metric_not_found"  # the metered feature's metric was deleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,3 +127,10 @@ def test_check_records_nothing(client: Client) -> None:
     client.post("/v1/entitlements/check", {"customerRef": "cus_1", "feature": "tokens",
                                            "quantity": "4"})
     assert client.get("/v1/customers/cus_1/entitlements/tokens").json()["usage"] == "0"
+
+
+def test_a_deleted_metric_takes_access_away_without_breaking_the_list(client: Client) -> None:
+    grant(client, "cus_1", "10")
+    client.delete("/v1/metrics/tokens")
+    data = client.get("/v1/customers/cus_1/entitlements").json()["data"]
+    assert [(a["hasAccess"], a["reason"]) for a in data] == [(False, "metric_not_found")]

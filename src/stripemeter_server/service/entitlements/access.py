@@ -36,6 +36,8 @@ def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: date
     """Access under ``grant`` (its usage read only when the grant stands)."""
     if (feature.kind is FeatureKind.METERED and grant is not None
             and grant.limit is not None and grant_reason(grant, now) is Reason.OK):
+        if uow.metrics.get(feature.metric or "") is None:
+            return Access(feature, False, Reason.METRIC_NOT_FOUND)
         return evaluate(feature, grant, now, metered_state(uow, feature, grant, now))
     return evaluate(feature, grant, now)
 
