@@ -82,6 +82,18 @@ class Consumption:
     denomination: str
     amount: Decimal
     instant: datetime
+    period_start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What one grant gave to one consumption (an invoice's credit line sums these)."""
+
+    grant_id: str
+    metric: str
+    period_start: datetime | None
+    denomination: str
+    amount: Decimal
 
 
 @dataclass
@@ -90,6 +102,7 @@ class CreditPool:
 
     grants: list[CreditGrant]
     drawn: dict[str, Decimal] = field(default_factory=dict)
+    draws: list[Draw] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.grants = sorted(self.grants, key=lambda g: g.draw_order)
@@ -112,6 +125,8 @@ class CreditPool:
             given = min(self.remaining(grant), left)
             if given > ZERO:
                 self.drawn[grant.grant_id] += given
+                self.draws.append(Draw(grant.grant_id, item.metric, item.period_start,
+                                       item.denomination, given))
                 left -= given
         return item.amount - left
 
@@ -158,12 +173,13 @@ def burn(pool: CreditPool, totals: Iterable[PeriodTotal], prices: Mapping[str, P
         instant = min(total.period_end, now)
         value = max(total.value, ZERO)
         units = pool.take(Consumption(total.metric, unit_denomination(total.metric), value,
-                                      instant))
+                                      instant, total.period_start))
         price = prices.get(total.metric)
         if price is None:
             out.append(PeriodBurn(total, instant, units, None, None, ZERO))
             continue
         cost = quote(price, value - units).amount
-        money = pool.take(Consumption(total.metric, price.currency, cost, instant))
+        money = pool.take(Consumption(total.metric, price.currency, cost, instant,
+                                      total.period_start))
         out.append(PeriodBurn(total, instant, units, cost, price.currency, money))
     return out
