@@ -59,3 +59,13 @@ def test_without_credit_grants_no_credit_line_is_added(flow: Flow) -> None:
     billed_customer(flow)
     renewal = renew(flow)
     assert credit_lines(flow, renewal.invoice_id) == {}
+
+
+def test_an_invoice_with_a_credit_line_passes_the_gate(flow: Flow) -> None:
+    assert flow.send("PUT", "/v1/reconciliation/settings", {"gate": "hold"})["gate"] == "hold"
+    billed_customer(flow)
+    grant(flow, "10", "g1")
+    renewal = renew(flow)
+    verdicts = [(v["invoiceId"], v["state"])
+                for v in flow.get("/v1/reconciliation/invoices")["data"]]
+    assert verdicts == [(renewal.invoice_id, "agreed")]
