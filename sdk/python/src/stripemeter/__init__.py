@@ -13,7 +13,7 @@ from ._core import __version__
 from .async_client import AsyncClient, AsyncEventBuffer, AsyncMetrics
 from .buffer import BufferStats, EventBuffer
 from .client import Metrics, StripeMeterClient
-from .entitlements import EntitlementCheck, Entitlements, Reservation
+from .entitlements import AsyncEntitlements, EntitlementCheck, Entitlements, Reservation
 from .errors import (
     APIConnectionError,
     APIError,
@@ -60,6 +60,7 @@ __all__ = [
     "AggType",
     "AggregateValues",
     "AsyncClient",
+    "AsyncEntitlements",
     "AsyncEventBuffer",
     "AsyncMetrics",
     "AuthenticationError",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import httpx
 import pytest
 from sdk_server import Server
-from stripemeter import ConflictError, StripeMeterClient
+from stripemeter import AsyncClient, ConflictError, StripeMeterClient
 
 
 def _setup(server: Server, unique: str, limit: str = "100") -> StripeMeterClient:
@@ -60,3 +61,17 @@ def test_the_local_cache_answers_within_its_lifetime(shared_server: Server,
         client.entitlements.cache_seconds = 0.0
         fresh = client.entitlements.check(f"c_{unique}", f"f_{unique}")
     assert (cached.balance, fresh.balance) == (first.balance, Decimal(60))
+
+
+def test_the_async_client_reserves_and_commits(shared_server: Server, unique: str) -> None:
+    _setup(shared_server, unique).close()
+
+    async def run() -> tuple[str, Decimal | None]:
+        async with AsyncClient(shared_server.url, api_key=shared_server.api_key,
+                               tenant_id="default") as client:
+            held = await client.entitlements.reserve(f"c_{unique}", f"f_{unique}", 30)
+            await client.entitlements.commit(held.id)
+            answer = await client.entitlements.check(f"c_{unique}", f"f_{unique}")
+            return held.status, answer.usage
+
+    assert asyncio.run(run()) == ("held", Decimal(30))
