@@ -128,7 +128,7 @@ def schema_for(method: str, pattern: str) -> Obj:
     route = (method, pattern)
     fields: dict[str, Spec] = {name: NotModelled() for name in NOT_MODELLED.get(route, ())}
     fields |= {name: Ignored(FREE) for name in IGNORED.get(route, ())}
-    fields |= {name: FREE for name in ECHOED.get(route, {})}
+    fields |= dict.fromkeys(ECHOED.get(route, {}), FREE)
     fields |= SCHEMAS[route].fields
     if pattern.startswith("/v1/"):
         fields["expand"] = EXPAND

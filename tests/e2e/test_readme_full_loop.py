@@ -32,12 +32,11 @@ def _run_loop(tmp_path: Path, times: int) -> list[subprocess.CompletedProcess[st
     (tmp_path / "data" / ".bootstrap-key").write_text(KEY + "\n")
     env = {**os.environ, "API": f"http://127.0.0.1:{port}",
            "STRIPE": f"http://127.0.0.1:{emulator_port}"}
-    runs = []
-    try:
-        for _ in range(times):
-            runs.append(subprocess.run(["bash", "-euo", "pipefail", "-c", full_loop_block()],
-                                       cwd=tmp_path, env=env, capture_output=True, text=True,
-                                       timeout=120))
+    try:  # one run after the other: each sees what the previous one left
+        runs = [subprocess.run(["bash", "-euo", "pipefail", "-c", full_loop_block()],
+                               cwd=tmp_path, env=env, capture_output=True, text=True,
+                               timeout=120)
+                for _ in range(times)]
     finally:
         proc.kill()
         proc.wait(10)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from stripemeter_server.domain.credits import CreditGrant
 from stripemeter_server.domain.metrics import metric_from_dict
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import encode_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
@@ -41,6 +42,7 @@ class CatalogTables:
     metrics: dict[str, str] = field(default_factory=dict)
     customers: dict[str, CustomerRecord] = field(default_factory=dict)
     prices: dict[tuple[str, str], StoredPrice] = field(default_factory=dict)
+    credit_grants: dict[str, CreditGrant] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,6 +146,34 @@ class FakePrices:
         return self._prices.pop((metric, customer_ref), None) is not None
 
 
+class FakeCreditGrants:
+    """Prepaid credit grants (the ingest path reads them for credit alerts)."""
+
+    def __init__(self, tables: CatalogTables) -> None:
+        self._grants = tables.credit_grants
+
+    def add(self, grant: CreditGrant) -> bool:
+        if any(g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
+            return False
+        self._grants[grant.grant_id] = grant
+        return True
+
+    def get(self, grant_id: str) -> CreditGrant | None:
+        return self._grants.get(grant_id)
+
+    def by_idempotency_key(self, idempotency_key: str) -> CreditGrant | None:
+        return next((g for g in self._grants.values()
+                     if g.idempotency_key == idempotency_key), None)
+
+    def for_customer(self, customer_ref: str) -> list[CreditGrant]:
+        return [g for g in self._grants.values() if g.customer_ref == customer_ref]
+
+    def void(self, grant_id: str, now_us: int) -> None:
+        grant = self._grants[grant_id]
+        if grant.voided_at is None:
+            self._grants[grant_id] = replace(grant, voided_at=from_micros(now_us))
+
+
 class FakeUnitOfWork:
     """One tenant's transaction over the fake tables; only ``commit`` keeps its writes."""
 
@@ -168,6 +198,7 @@ class FakeUnitOfWork:
         self.prices = FakePrices(catalog)
         self.tenants = FakeTenants(data.tenants)
         self.ingest_tallies = FakeIngestTallies(ledger)
+        self.credit_grants = FakeCreditGrants(catalog)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)

@@ -15,7 +15,14 @@ from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
-from stripemeter_server.api.routes import alerts, invoicing, reconciliation, usage
+from stripemeter_server.api.routes import (
+    alerts,
+    credits,
+    invoicing,
+    reconciliation,
+    upcoming_invoice,
+    usage,
+)
 from stripemeter_server.api.routes.catalog import metrics, prices
 from stripemeter_server.api.routes.corrections import (
     adjustments,
@@ -24,6 +31,9 @@ from stripemeter_server.api.routes.corrections import (
     rebuilds,
     voids,
 )
+from stripemeter_server.api.routes.entitlements import access as entitlement_access
+from stripemeter_server.api.routes.entitlements import features as entitlement_features
+from stripemeter_server.api.routes.entitlements import reservations as entitlement_holds
 from stripemeter_server.api.routes.ingest import cloudevents, events
 from stripemeter_server.api.routes.operations import admin, audit, health
 from stripemeter_server.api.routes.portal import page as portal_page
@@ -134,7 +144,8 @@ def create_app(
     for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
                    stripe_config, invoicing, pushes, audit, reconciliation,
                    voids, approvals, backfills, rebuilds, cloudevents, portal_tokens,
-                   portal_reads, portal_page):
+                   portal_reads, portal_page, entitlement_features, entitlement_access,
+                   entitlement_holds, credits, upcoming_invoice):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     install_ui(app)

@@ -32,6 +32,8 @@ class AlertKind(StrEnum):
     # The invoice gate found a draft whose usage lines disagree with the ledger; the
     # threshold (optional, default 0) is the least money at stake that alerts.
     RECONCILIATION = "reconciliation"
+    # A customer's prepaid credit balance (in ``currency``, or any) fell below the threshold.
+    CREDIT_BALANCE_BELOW = "credit_balance_below"
 
 
 class Recurrence(StrEnum):
@@ -117,7 +119,8 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     try:
         kind = AlertKind(str(data.get("type", "quantity")))
     except ValueError:
-        raise _invalid("type must be quantity, spend or reconciliation", "type") from None
+        raise _invalid("type must be quantity, spend, reconciliation or credit_balance_below",
+                       "type") from None
     try:
         recurrence = Recurrence(str(data.get("recurrence", "period")))
     except ValueError:
@@ -127,8 +130,8 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
         raise _invalid("a quantity alert needs a metric", "metric")
     currency = _text(data.get("currency"), "currency", 3)
     if currency is not None:
-        if kind is not AlertKind.SPEND:
-            raise _invalid("currency applies to spend alerts only", "currency")
+        if kind not in (AlertKind.SPEND, AlertKind.CREDIT_BALANCE_BELOW):
+            raise _invalid("currency applies to spend and credit alerts only", "currency")
         try:
             currency = normalize_currency(currency)
         except ValidationError as exc:

@@ -36,9 +36,15 @@ from stripemeter_server.storage.corrections.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.storage.credits import CreditGrantsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
 from stripemeter_server.storage.dashboard_sessions import DashboardSessionsRepository
 from stripemeter_server.storage.engine import create_store_engine, masked_url
+from stripemeter_server.storage.entitlements import (
+    FeaturesRepository,
+    GrantsRepository,
+    ReservationsRepository,
+)
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
     InvoiceItemsRepository,
@@ -230,6 +236,22 @@ class UnitOfWork:
     @cached_property
     def dashboard_sessions(self) -> DashboardSessionsRepository:
         return DashboardSessionsRepository(self.connection)
+
+    @cached_property
+    def features(self) -> FeaturesRepository:
+        return FeaturesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def grants(self) -> GrantsRepository:
+        return GrantsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def reservations(self) -> ReservationsRepository:
+        return ReservationsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def credit_grants(self) -> CreditGrantsRepository:
+        return CreditGrantsRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
     @property
     def connection(self) -> Connection:

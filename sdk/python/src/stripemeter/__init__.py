@@ -13,6 +13,7 @@ from ._core import __version__
 from .async_client import AsyncClient, AsyncEventBuffer, AsyncMetrics
 from .buffer import BufferStats, EventBuffer
 from .client import Metrics, StripeMeterClient
+from .entitlements import AsyncEntitlements, EntitlementCheck, Entitlements, Reservation
 from .errors import (
     APIConnectionError,
     APIError,
@@ -60,6 +61,7 @@ __all__ = [
     "AggType",
     "AggregateValues",
     "AsyncClient",
+    "AsyncEntitlements",
     "AsyncEventBuffer",
     "AsyncMetrics",
     "AsyncPortal",
@@ -73,6 +75,8 @@ __all__ = [
     "BufferingError",
     "ConfigurationError",
     "ConflictError",
+    "EntitlementCheck",
+    "Entitlements",
     "Event",
     "EventBuffer",
     "EventRejectedError",
@@ -90,6 +94,7 @@ __all__ = [
     "PortalToken",
     "Projection",
     "RateLimitError",
+    "Reservation",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",

@@ -12,6 +12,7 @@ import httpx
 from ._core import ClientCore, EventLike, Op, PeriodLike, Retry, build_timeout
 from .buffer import DropCallback, EventBuffer, RejectCallback
 from .client import sync_call
+from .entitlements import AsyncEntitlements
 from .idempotency import Quantity, Timestamp
 from .models import (
     Event,
@@ -64,6 +65,7 @@ class AsyncClient:
         self._buffers: list[AsyncEventBuffer] = []
         self.metrics = AsyncMetrics(self)
         self.portal = AsyncPortal(self)
+        self.entitlements = AsyncEntitlements(self)
 
     @property
     def tenant_id(self) -> str | None:

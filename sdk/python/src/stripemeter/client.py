@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 from ._core import ClientCore, EventLike, Op, PeriodLike, Retry, build_timeout
+from .entitlements import Entitlements
 from .idempotency import Quantity, Timestamp
 from .models import (
     EventResult,
@@ -89,6 +90,7 @@ class StripeMeterClient:
         self._buffers: list[EventBuffer] = []
         self.metrics = Metrics(self)
         self.portal = Portal(self)
+        self.entitlements = Entitlements(self)
 
     # -- configuration ---------------------------------------------------------------------
 

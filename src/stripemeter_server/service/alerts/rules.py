@@ -34,6 +34,7 @@ from stripemeter_server.service.alerts.ports import (
 )
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.prices import cost_of, effective_prices
+from stripemeter_server.service.credits.alerts import low_balances
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
@@ -215,12 +216,14 @@ def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[Counte
     rules = [(r, _decode(r)) for r in uow.alerts.rules()]
     rules = [(record, rule) for record, rule in rules
              if rule.enabled and rule.kind is not AlertKind.RECONCILIATION]
+    credit = [(r, rule) for r, rule in rules if rule.kind is AlertKind.CREDIT_BALANCE_BELOW]
+    rules = [(r, rule) for r, rule in rules if rule.kind is not AlertKind.CREDIT_BALANCE_BELOW]
+    fired = _fire_credit_rules(uow, credit, keys, now) if credit else []
     if not rules:
-        return []
+        return fired
     aggregations = {code: m.aggregation for code, m in load_metrics(uow).items()}
     uow.alerts.lock_customers(_spend_customers(keys, [rule for _, rule in rules]))
     ev = _Evaluation(uow, {}, {})  # every counter read happens after the locks
-    fired = []
     for key in keys:
         metric, customer_ref, period_start_us = key
         for record, rule in rules:
@@ -233,6 +236,25 @@ def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[Counte
             if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
                 continue
             event = _fire(ev, record, rule, key, value, currency, now)
+            if event is not None:
+                fired.append(event)
+    return fired
+
+
+def _fire_credit_rules(uow: IngestUnitOfWork, rules: list[tuple[AlertRuleRecord, AlertRule]],
+                       keys: list[CounterKey], now: datetime) -> list[AlertEventRecord]:
+    """Fire each credit rule once per customer and billing period (or once ever) when the
+    customer's balance is below its threshold after this transaction's usage."""
+    first_key = {ref: key for key in reversed(keys) for ref in [key[1]]}
+    ev = _Evaluation(uow, {}, {})
+    fired = []
+    for record, rule in rules:
+        for low in low_balances(uow, rule, first_key, now):
+            key = first_key[low.customer_ref]
+            scope = None if rule.recurrence is Recurrence.ONCE else key[2]
+            if uow.alerts.has_fired(record.rule_id, low.customer_ref, scope):
+                continue
+            event = _fire(ev, record, rule, key, low.balance, low.currency, now)
             if event is not None:
                 fired.append(event)
     return fired

@@ -46,6 +46,7 @@ from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.catalog.prices import effective_price
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.adjustments import close_period
+from stripemeter_server.service.invoicing.credit_lines import plan_credit_lines
 from stripemeter_server.service.invoicing.ports import (
     ITEM_CREATED,
     ITEM_FAILED,
@@ -156,6 +157,8 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
         if not _is_ours(uow, ref, declared or by_metadata):
             return Outcome(JOB_IGNORED, "unknown customer")
         planned, notes = _plan(uow, event_id, invoice, ref, mappings, now)
+        planned += plan_credit_lines(uow, event_id, invoice.invoice_id, invoice.customer_id,
+                                     invoice.currency, ref, [r for r, _ in planned], now)
         _remember_invoice(uow, invoice, ref, now)
         uow.commit()
     for record, fresh in planned:

@@ -44,10 +44,6 @@ class IngestCounters(Protocol):
 
     def get(self, key: CounterKey) -> StoredCounter | None: ...
 
-
-class CountersRepository(IngestCounters, Protocol):
-    """Live counters and the distinct-value sets behind ``unique_count`` (rebuilds too)."""
-
     def find(
         self,
         *,
@@ -56,6 +52,11 @@ class CountersRepository(IngestCounters, Protocol):
         start_from_us: int | None = None,
         start_before_us: int | None = None,
     ) -> list[StoredCounter]: ...
+
+
+class CountersRepository(IngestCounters, Protocol):
+    """Live counters and the distinct-value sets behind ``unique_count`` (rebuilds too)."""
+
 
     def delete(self, *, metric: str, customer_ref: str | None = None) -> None: ...
 

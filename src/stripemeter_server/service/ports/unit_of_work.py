@@ -28,7 +28,13 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
+from stripemeter_server.service.credits.ports import CreditGrantsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
+from stripemeter_server.service.entitlements.ports import (
+    FeaturesRepository,
+    GrantsRepository,
+    ReservationsRepository,
+)
 from stripemeter_server.service.ingest.ports import IngestTalliesRepository, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
@@ -86,6 +92,8 @@ class IngestUnitOfWork(Protocol):
     def prices(self) -> PricesRepository: ...
     @property
     def ingest_tallies(self) -> IngestTalliesRepository: ...
+    @property
+    def credit_grants(self) -> CreditGrantsRepository: ...
 
 
 class UnitOfWork(IngestUnitOfWork, Protocol):
@@ -140,6 +148,12 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def dashboard_sessions(self) -> DashboardSessionsRepository: ...
     @property
     def ingest_tallies(self) -> PrunableTallies: ...
+    @property
+    def features(self) -> FeaturesRepository: ...
+    @property
+    def grants(self) -> GrantsRepository: ...
+    @property
+    def reservations(self) -> ReservationsRepository: ...
 
     def commit(self) -> None: ...
 

@@ -34,6 +34,13 @@ from stripemeter_server.storage.schema.corrections import (
     rebuild_jobs,
 )
 from stripemeter_server.storage.schema.dashboard_sessions import dashboard_sessions
+from stripemeter_server.storage.schema.entitlements import (
+    credit_grants,
+    entitlement_extras,
+    entitlement_grants,
+    entitlement_reservations,
+    features,
+)
 from stripemeter_server.storage.schema.ingest_tallies import ingest_tallies
 from stripemeter_server.storage.schema.invoice_flow import (
     stripe_invoice_items,
@@ -82,9 +89,14 @@ __all__ = [
     "corrections_policy",
     "counter_uniques",
     "counters",
+    "credit_grants",
     "customers",
     "dashboard_sessions",
+    "entitlement_extras",
+    "entitlement_grants",
+    "entitlement_reservations",
     "events",
+    "features",
     "ingest_tallies",
     "metadata",
     "metrics",

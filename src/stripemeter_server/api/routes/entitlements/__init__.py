@@ -1,0 +1,1 @@
+"""Routes of the entitlements feature: features, grants, checks and reservations."""

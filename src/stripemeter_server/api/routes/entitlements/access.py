@@ -1,0 +1,49 @@
+"""Entitlement checks: what a customer may use now, from the live counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
+from stripemeter_server.api.routes.entitlements.views import access_json
+from stripemeter_server.api.serialize import dec
+from stripemeter_server.service.entitlements import access as checks
+from stripemeter_server.service.operations.tenancy import Principal
+
+router = APIRouter(tags=["entitlements"])
+
+
+@router.get("/v1/customers/{customer_ref}/entitlements",
+            summary="Every feature and the customer's access to it now")
+async def list_entitlements(customer_ref: str, state: AppState = Depends(app_state),
+                            who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await read(state, who, lambda uow: checks.check_all(uow, customer_ref, now))
+    return {"data": [access_json(a, customer_ref) for a in found]}
+
+
+@router.get("/v1/customers/{customer_ref}/entitlements/{feature}",
+            summary="The customer's access to one feature now (usage, limit, balance)")
+async def get_entitlement(customer_ref: str, feature: str,
+                          state: AppState = Depends(app_state),
+                          who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    access = await read(state, who,
+                        lambda uow: checks.check_feature(uow, customer_ref, feature, now))
+    return access_json(access, customer_ref)
+
+
+@router.post("/v1/entitlements/check",
+             summary="May this quantity be used now? (records nothing)")
+async def check(
+    body: dict[str, Any] = Body(examples=[{"customerRef": "cus_1", "feature": "tokens",
+                                           "quantity": "4000"}]),
+    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    answer = await read(state, who, lambda uow: checks.check_quantity(uow, body, now))
+    return {"allowed": answer.allowed, "quantity": dec(answer.quantity),
+            **access_json(answer.access, answer.customer_ref)}

@@ -1,0 +1,68 @@
+"""Reservations: hold quantity against a hard limit, then commit it as usage or release it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Response
+
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.entitlements import reservations as holds
+from stripemeter_server.service.operations.tenancy import Principal
+
+router = APIRouter(tags=["entitlements"])
+
+RESERVE_EXAMPLE = {"customerRef": "cus_1", "feature": "tokens", "quantity": "4000",
+                   "ttlSeconds": 60, "idempotencyKey": "call-7f3a"}
+
+
+@router.post("/v1/entitlements/reservations", status_code=201,
+             summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",
+             responses={200: {"description": "The same idempotencyKey reserved before"}})
+async def reserve(
+    response: Response, body: dict[str, Any] = Body(examples=[RESERVE_EXAMPLE]),
+    state: AppState = Depends(app_state), who: Principal = Depends(require("ingest")),
+) -> dict[str, Any]:
+    check_tenant(who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    done = await write(state, who, lambda uow: holds.reserve(uow, body, now))
+    if not done.created:
+        response.status_code = 200
+    out = reservation_json(done.reservation, to_micros(now))
+    if done.access is not None:
+        out["entitlement"] = access_json(done.access, done.reservation.customer_ref)
+    return out
+
+
+@router.get("/v1/entitlements/reservations/{reservation_id}", summary="Get a reservation")
+async def get_reservation(reservation_id: str, state: AppState = Depends(app_state),
+                          who: Principal = Depends(require("read"))) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await read(state, who, lambda uow: holds.get_reservation(uow, reservation_id))
+    return reservation_json(found, to_micros(now))
+
+
+@router.post("/v1/entitlements/reservations/{reservation_id}/commit",
+             summary="Record the reservation's usage (idempotent; quantity defaults to all)")
+async def commit(
+    reservation_id: str, body: dict[str, Any] | None = Body(default=None,
+                                                            examples=[{"quantity": "3120"}]),
+    state: AppState = Depends(app_state), who: Principal = Depends(require("ingest")),
+) -> dict[str, Any]:
+    data = body or {}
+    check_tenant(who, data.pop("tenantId", None))
+    now, limits = state.ctx.clock.now(), state.ctx.limits
+    found = await write(state, who,
+                        lambda uow: holds.commit(uow, reservation_id, data, now, limits))
+    return reservation_json(found, to_micros(now))
+
+
+@router.post("/v1/entitlements/reservations/{reservation_id}/release",
+             summary="Free the reservation's hold (idempotent)")
+async def release(reservation_id: str, state: AppState = Depends(app_state),
+                  who: Principal = Depends(require("ingest"))) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await write(state, who, lambda uow: holds.release(uow, reservation_id, now))
+    return reservation_json(found, to_micros(now))

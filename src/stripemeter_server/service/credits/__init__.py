@@ -1,0 +1,1 @@
+"""credits (see README.md in this folder)."""

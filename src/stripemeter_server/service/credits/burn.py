@@ -1,0 +1,121 @@
+"""The live burn-down: every priced period total drawn from the customer's grants.
+
+Nothing is stored per event: the counters the ingest transaction keeps are the usage, the
+prices are the pricing engine's, and the draw order is the domain's (``domain/credits.py``).
+So the burn is exact and the same however, in whatever order and batches, the usage
+arrived, late events and adjustments included (they are in the counters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.credits import (
+    CreditGrant,
+    CreditPool,
+    PeriodBurn,
+    PeriodTotal,
+    burn,
+)
+from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.domain.metrics import Metric
+from stripemeter_server.domain.pricing import Price
+from stripemeter_server.domain.queries import EventFilter
+from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.catalog.definitions import decode_metric
+from stripemeter_server.service.catalog.prices import effective_prices
+from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
+from stripemeter_server.service.usage.reads import fold_events
+
+
+@dataclass(frozen=True, slots=True)
+class BurnDown:
+    as_of: datetime
+    grants: list[CreditGrant]
+    pool: CreditPool
+    periods: list[PeriodBurn]
+
+
+def _metrics(uow: IngestUnitOfWork, grants: list[CreditGrant],
+             prices: dict[str, Price]) -> dict[str, Metric]:
+    codes = {g.unit for g in grants if g.unit is not None}
+    currencies = {g.currency for g in grants if g.currency is not None}
+    codes |= {code for code, price in prices.items() if price.currency in currencies}
+    found = {}
+    for code in sorted(codes):
+        text = uow.metrics.get(code)
+        if text is not None:
+            found[code] = decode_metric(text)
+    return found
+
+
+def period_totals(uow: IngestUnitOfWork, customer_ref: str, metrics: dict[str, Metric],
+                  since: datetime, until: datetime) -> list[PeriodTotal]:
+    """Each stored period of the metrics that bills in [since, until] (ends after ``since``
+    and starts before ``until``), with its live value."""
+    out = []
+    for code, metric in metrics.items():
+        for counter in uow.counters.find(customer_ref=customer_ref, metric=code,
+                                         start_before_us=to_micros(until)):
+            if counter.period_end_us <= to_micros(since):
+                continue
+            out.append(PeriodTotal(code, from_micros(counter.period_start_us),
+                                   from_micros(counter.period_end_us),
+                                   counter.state.value(metric.aggregation) or ZERO))
+    return out
+
+
+def burn_down(uow: IngestUnitOfWork, customer_ref: str, now: datetime) -> BurnDown:
+    """The customer's grants and what the usage up to ``now`` drew from each (the ingest
+    transaction's unit of work is enough: credit alerts read it there)."""
+    grants = uow.credit_grants.for_customer(customer_ref)
+    prices = effective_prices(uow, customer_ref)
+    pool = CreditPool(list(grants))
+    if not grants:
+        return BurnDown(now, grants, pool, [])
+    since = min(g.effective_at for g in grants)
+    totals = period_totals(uow, customer_ref, _metrics(uow, grants, prices), since, now)
+    return BurnDown(now, grants, pool, burn(pool, totals, prices, now))
+
+
+def burn_before(uow: UnitOfWork, customer_ref: str, current: BurnDown,
+                then: datetime) -> CreditPool:
+    """What the usage recorded before ``then`` had drawn at ``then``: periods open at
+    ``then`` are folded from the ledger up to it (the counters hold only the latest value)."""
+    prices = effective_prices(uow, customer_ref)
+    metrics = _metrics(uow, current.grants, prices)
+    totals = []
+    for item in current.periods:
+        total = item.total
+        if total.period_start >= then:
+            continue
+        if total.period_end > then:
+            total = PeriodTotal(total.metric, total.period_start, total.period_end,
+                                _value_before(uow, customer_ref, metrics[total.metric],
+                                              total, then))
+        totals.append(total)
+    pool = CreditPool(list(current.grants))
+    burn(pool, totals, prices, then)
+    return pool
+
+
+def _value_before(uow: UnitOfWork, customer_ref: str, metric: Metric, total: PeriodTotal,
+                  then: datetime) -> Decimal:
+    state: CounterState = fold_events(metric, uow.events.stream(EventFilter(
+        metric=metric.code, customer_ref=customer_ref, ts_from_us=to_micros(total.period_start),
+        ts_to_us=to_micros(then), only_counting=True)))
+    return state.value(metric.aggregation) or ZERO
+
+
+def drawn_by_denomination(pool: CreditPool) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for grant in pool.grants:
+        out[grant.denomination] = out.get(grant.denomination, ZERO) + pool.drawn[grant.grant_id]
+    return out
+
+
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)

@@ -1,0 +1,1 @@
+"""entitlements (see README.md in this folder)."""

@@ -1,0 +1,85 @@
+"""Checking access: one feature, every feature, or "may this quantity be used now?".
+
+Read-only and straight from the live counters (the ingest transaction keeps them), so an
+answer includes every event acknowledged before the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from stripemeter_server.domain.bounded import check_identifier, parse_decimal_field
+from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.domain.entitlement_parsing import CODE, reject_unknown
+from stripemeter_server.domain.entitlements import (
+    Access,
+    Feature,
+    FeatureKind,
+    Grant,
+    Reason,
+    evaluate,
+    grant_reason,
+)
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.entitlements.features import get_feature, list_features
+from stripemeter_server.service.entitlements.usage import metered_state
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+
+_CHECK_FIELDS = frozenset({"customerRef", "feature", "quantity"})
+
+
+def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime) -> Access:
+    """Access under ``grant`` (its usage read only when the grant stands)."""
+    if (feature.kind is FeatureKind.METERED and grant is not None
+            and grant.limit is not None and grant_reason(grant, now) is Reason.OK):
+        if uow.metrics.get(feature.metric or "") is None:
+            return Access(feature, False, Reason.METRIC_NOT_FOUND)
+        return evaluate(feature, grant, now, metered_state(uow, feature, grant, now))
+    return evaluate(feature, grant, now)
+
+
+def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str,
+                  now: datetime) -> Access:
+    check_identifier(customer_ref, "customerRef", code=CODE)
+    feature = get_feature(uow, feature_key)
+    record = uow.grants.get(customer_ref, feature.key)
+    return access_for(uow, feature, record.grant if record else None, now)
+
+
+def check_all(uow: UnitOfWork, customer_ref: str, now: datetime) -> list[Access]:
+    """Every feature of the tenant, as this customer may use it."""
+    check_identifier(customer_ref, "customerRef", code=CODE)
+    grants = {r.grant.feature: r.grant for r in uow.grants.for_customer(customer_ref)}
+    return [access_for(uow, f, grants.get(f.key), now) for f in list_features(uow)]
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityCheck:
+    customer_ref: str
+    quantity: Decimal
+    access: Access
+
+    @property
+    def allowed(self) -> bool:
+        return self.access.allows(self.quantity)
+
+
+def parse_quantity(raw: object, field: str = "quantity") -> Decimal:
+    quantity = parse_decimal_field(raw, field, code=CODE)
+    if quantity < ZERO:
+        raise ValidationError(f"{field} must not be negative", code=CODE, field=field)
+    return quantity
+
+
+def check_quantity(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> QuantityCheck:
+    """Whether ``quantity`` more may be used now; records nothing."""
+    reject_unknown(data, _CHECK_FIELDS)
+    customer_ref = check_identifier(data.get("customerRef"), "customerRef", code=CODE)
+    feature_key = check_identifier(data.get("feature"), "feature", code=CODE)
+    quantity = parse_quantity(data.get("quantity", "1"))
+    return QuantityCheck(customer_ref, quantity,
+                         check_feature(uow, customer_ref, feature_key, now))

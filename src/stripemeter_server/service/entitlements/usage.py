@@ -1,0 +1,83 @@
+"""A metered feature's usage window and its usage in it, from the live counters.
+
+With no filter of its own and the metric's billing period as its window, a feature's usage
+is the counter the ingest transaction keeps (exact, read-your-writes, one row read). A
+filter or a fixed interval of its own folds the window's counting events from the ledger
+instead, through the same fold the window queries use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.domain.entitlements import Feature, Grant, MeteredState
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.metrics import Metric
+from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
+from stripemeter_server.domain.queries import EventFilter
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
+from stripemeter_server.service.credits.balance import credit_left_for
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.reads import fold_events
+
+
+def feature_metric(uow: UnitOfWork, feature: Feature) -> Metric:
+    text = uow.metrics.get(feature.metric or "")
+    if text is None:
+        raise ValidationError(f"feature {feature.key!r} counts metric {feature.metric!r}, "
+                              "which no longer exists", code="metric_not_found", field="metric")
+    return decode_metric(text)
+
+
+def _spec(uow: UnitOfWork, feature: Feature, metric: Metric,
+          customer_ref: str) -> tuple[PeriodSpec, PeriodSpec]:
+    billing = spec_for(metric, uow.customers.get(customer_ref))
+    return (billing if feature.reset is None else PeriodSpec(feature.reset)), billing
+
+
+def usage_window(uow: UnitOfWork, feature: Feature, customer_ref: str, now: datetime) -> Period:
+    """The window whose usage counts against the limit at ``now``."""
+    spec, _ = _spec(uow, feature, feature_metric(uow, feature), customer_ref)
+    return period_containing(spec, now)
+
+
+def window_usage(uow: UnitOfWork, feature: Feature, customer_ref: str,
+                 now: datetime) -> tuple[Decimal, Period]:
+    metric = feature_metric(uow, feature)
+    spec, billing = _spec(uow, feature, metric, customer_ref)
+    window = period_containing(spec, now)
+    start_us = to_micros(window.start)
+    if not feature.filter and spec == billing:
+        counter = uow.counters.get((metric.code, customer_ref, start_us))
+        state = counter.state if counter else CounterState()
+    else:
+        scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
+        state = fold_events(scoped, uow.events.stream(EventFilter(
+            metric=metric.code, customer_ref=customer_ref, ts_from_us=start_us,
+            ts_to_us=to_micros(window.end), only_counting=True)))
+    return state.value(metric.aggregation) or ZERO, window
+
+
+def metered_state(uow: UnitOfWork, feature: Feature, grant: Grant,
+                  now: datetime) -> MeteredState:
+    """Usage, held reservations and extra grants of the grant's current window."""
+    usage, window = window_usage(uow, feature, grant.customer_ref, now)
+    start_us = to_micros(window.start)
+    extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
+    reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))
+    return MeteredState(usage, reserved, sum((e.amount for e in extras), ZERO), window.start,
+                        window.end, _credit_exhausted(uow, feature, grant, now))
+
+
+def _credit_exhausted(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> bool:
+    """Only for a grant that stops at zero credit (the burn-down is read for it alone); no
+    grant that could pay for the metric counts as zero."""
+    if not grant.stop_at_zero_credit:
+        return False
+    left = credit_left_for(uow, grant.customer_ref, feature.metric or "", now)
+    return left is None or left <= ZERO

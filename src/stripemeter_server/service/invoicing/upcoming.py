@@ -1,0 +1,126 @@
+"""The upcoming invoice as stripemeter will bill it: one line per mapped or priced metric
+for the customer's period containing an instant, the credit its usage draws, and totals.
+
+Lines are priced the way the invoice flow prices them (``domain/invoice_items.charge_for``:
+the project's price first, else the mapping's Stripe price or unit amount), from the live
+counters; credits are the burn-down's (``service/credits/burn.py``) for the same periods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.domain.decimals import ZERO
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.invoice_items import PricingKind, charge_for
+from stripemeter_server.domain.money import minor_unit_exponent, zero_amount
+from stripemeter_server.domain.periods import Period, period_containing
+from stripemeter_server.domain.pricing import Price, PriceLine, quote
+from stripemeter_server.domain.stripe_mapping import StripeMapping
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog.definitions import load_metrics, spec_for
+from stripemeter_server.service.catalog.prices import effective_prices
+from stripemeter_server.service.credits.burn import burn_down
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.mappings import decode_mapping
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    metric: str
+    period: Period
+    quantity: Decimal
+    pricing: str  # price, stripe_price or unit_amount
+    stripe_price: str | None
+    currency: str | None
+    amount: Decimal | None  # None where Stripe prices it (a Stripe price)
+    tiers: tuple[PriceLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotal:
+    currency: str
+    subtotal: Decimal
+    credits: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingInvoice:
+    customer_ref: str
+    at: datetime
+    as_of: datetime
+    lines: list[InvoiceLine]
+    totals: list[CurrencyTotal]
+
+    @property
+    def period(self) -> Period | None:
+        if not self.lines:
+            return None
+        return Period(min(line.period.start for line in self.lines),
+                      max(line.period.end for line in self.lines))
+
+
+def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime,
+                     now: datetime) -> UpcomingInvoice:
+    check_identifier(customer_ref, "customerRef", code="invalid_request")
+    if at > now and to_micros(at) - to_micros(now) > 400 * 86_400_000_000:
+        raise ValidationError("at may be at most 400 days ahead", code="invalid_timestamp",
+                              field="at")
+    metrics = load_metrics(uow)
+    prices = effective_prices(uow, customer_ref)
+    mappings = {s.metric: decode_mapping(s.definition) for s in uow.mappings.all()}
+    customer = uow.customers.get(customer_ref)
+    lines = []
+    for code in sorted((set(mappings) | set(prices)) & set(metrics)):
+        metric = metrics[code]
+        period = period_containing(spec_for(metric, customer), at)
+        counter = uow.counters.get((code, customer_ref, to_micros(period.start)))
+        value = counter.state.value(metric.aggregation) if counter else None
+        line = _line(code, mappings.get(code), prices.get(code), value, period)
+        if line is not None:
+            lines.append(line)
+    return UpcomingInvoice(customer_ref, at, now, lines, _totals(uow, customer_ref, lines, now))
+
+
+def _line(code: str, mapping: StripeMapping | None, price: Price | None, value: Decimal | None,
+          period: Period) -> InvoiceLine | None:
+    quantity = ZERO if value is None or value < ZERO else value
+    if mapping is None:
+        mapping = StripeMapping(code)
+    try:
+        charge = charge_for(mapping, price, quantity)
+    except ValidationError:
+        return None  # nothing prices the metric: it bills nothing
+    tiers: tuple[PriceLine, ...] = ()
+    amount = None
+    if charge.pricing == PricingKind.PRICE and price is not None:
+        priced = quote(price, quantity)
+        tiers, amount = priced.lines, priced.amount
+    elif charge.amount is not None and charge.currency is not None:
+        amount = Decimal(charge.amount).scaleb(-minor_unit_exponent(charge.currency))
+    return InvoiceLine(code, period, quantity, charge.pricing, mapping.price, charge.currency,
+                       amount, tiers)
+
+
+def _totals(uow: UnitOfWork, customer_ref: str, lines: list[InvoiceLine],
+            now: datetime) -> list[CurrencyTotal]:
+    subtotals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        if line.currency is not None and line.amount is not None:
+            subtotals[line.currency] += line.amount
+    billed = {(line.metric, line.period.start) for line in lines}
+    credits: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for item in burn_down(uow, customer_ref, now).periods:
+        if item.currency is not None and (item.total.metric, item.total.period_start) in billed:
+            credits[item.currency] += item.money_drawn
+    out = []
+    for currency in sorted(set(subtotals) | set(credits)):
+        zero = zero_amount(currency)
+        subtotal, credit = subtotals[currency] + zero, credits[currency] + zero
+        out.append(CurrencyTotal(currency, subtotal, credit, max(subtotal - credit, zero)))
+    return out
