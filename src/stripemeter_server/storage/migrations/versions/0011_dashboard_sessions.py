@@ -1,7 +1,7 @@
 """dashboard sessions held by the server: the cookie carries an opaque token only
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """portal: customer portal tokens, embedding settings, allowed origins, customers' alert rules
 
-Revision ID: 0021
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

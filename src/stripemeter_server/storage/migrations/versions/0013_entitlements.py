@@ -1,7 +1,7 @@
 """entitlements and credits: features, customer grants, extra grants, reservations, credit grants
 
-Revision ID: 0020
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from stripemeter_server.storage.types import ExactDecimal
 
-revision = "0020"
-down_revision = "0021"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
