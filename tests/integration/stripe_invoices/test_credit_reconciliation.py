@@ -94,3 +94,17 @@ def test_a_removed_credit_line_is_added_again_by_repair(
     assert credit_attention(repaired) == [(f"credit:{only}", "missing_in_stripe", "10.00",
                                            "repaired", "ok")]
     assert credit_lines(flow, renewal.invoice_id) == {only: -1000}
+
+
+def test_a_drifted_credit_line_on_a_finalized_invoice_is_reported_not_touched(
+        flow: Flow) -> None:
+    gate(flow, "report")
+    billed_customer(flow)
+    only = grant(flow, "10", "g1")
+    renewal = renew(flow)
+    edit_credit_line(flow, renewal.invoice_id, -400)
+    assert flow.advance_stripe(3600)["invoices_finalized"] == [renewal.invoice_id]
+    run = reconcile(flow, period="2026-01", repair=True, customerRef=CUSTOMER)
+    assert credit_attention(run) == [(f"credit:{only}", "drift", "6.00",
+                                      "credit_note_needed", None)]
+    assert credit_lines(flow, renewal.invoice_id) == {only: -400}  # Stripe untouched
