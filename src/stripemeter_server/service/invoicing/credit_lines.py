@@ -25,26 +25,37 @@ from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 CREDIT_PREFIX = "credit:"
 
 
-def plan_credit_lines(uow: UnitOfWork, event_id: str, invoice_id: str, stripe_customer_id: str,
-                      currency: str | None, ref: str, usage: list[InvoiceItemRecord],
-                      now: datetime) -> list[tuple[InvoiceItemRecord, bool]]:
-    """The credit lines of the invoice (``(record, fresh)``, as the usage lines are)."""
+def credit_given(uow: UnitOfWork, ref: str, currency: str, usage: list[InvoiceItemRecord],
+                 now: datetime) -> dict[str, int]:
+    """What each grant paid, in the currency's minor units, for exactly the periods these
+    usage lines bill: what the invoice's credit lines must say (reconciliation reads it
+    too, so a run and the line agree by construction)."""
     billed = {(r.metric, r.period_start_us) for r in usage
               if not r.metric.startswith(CREDIT_PREFIX)}
-    if not billed or currency is None:
-        return []
-    start_us = min(start for _, start in billed)
-    end_us = max(r.period_end_us for r in usage)
+    if not billed:
+        return {}
     given: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for draw in burn_down(uow, ref, now).pool.draws:
         if draw.period_start is None or draw.denomination != currency:
             continue
         if (draw.metric, to_micros(draw.period_start)) in billed:
             given[draw.grant_id] += draw.amount
+    return {grant_id: int(amount.scaleb(minor_unit_exponent(currency)).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP)) for grant_id, amount in sorted(given.items())}
+
+
+def plan_credit_lines(uow: UnitOfWork, event_id: str, invoice_id: str, stripe_customer_id: str,
+                      currency: str | None, ref: str, usage: list[InvoiceItemRecord],
+                      now: datetime) -> list[tuple[InvoiceItemRecord, bool]]:
+    """The credit lines of the invoice (``(record, fresh)``, as the usage lines are)."""
+    billed = [r for r in usage if not r.metric.startswith(CREDIT_PREFIX)]
+    if not billed or currency is None:
+        return []
+    start_us = min(r.period_start_us for r in billed)
+    end_us = max(r.period_end_us for r in usage)
+    given = credit_given(uow, ref, currency, billed, now)
     planned = []
-    for grant_id, amount in sorted(given.items()):
-        minor = int(amount.scaleb(minor_unit_exponent(currency)).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP))
+    for grant_id, minor in given.items():
         if minor <= 0:
             continue
         name = f"{CREDIT_PREFIX}{grant_id}"

@@ -25,6 +25,11 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.reconciliation import repair
 from stripemeter_server.service.reconciliation.compare import Compared, compare
+from stripemeter_server.service.reconciliation.credits import (
+    compare_credit,
+    plan_credits,
+    repair_credits,
+)
 from stripemeter_server.service.reconciliation.gate import InvoiceTally, judge
 from stripemeter_server.service.reconciliation.plan import RunScope, in_scope_mappings, plan_page
 from stripemeter_server.service.reconciliation.ports import (
@@ -114,12 +119,18 @@ def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy,
             break
         with ctx.store.unit_of_work(tenant, read_only=True) as uow:
             tasks = plan_page(uow, scope, page, pairs, now)
+            credit_tasks = plan_credits(uow, scope, page, now)
         found = [c for c in (compare(t, reader, now) for t in tasks) if c is not None]
+        credits = [c for c in (compare_credit(t, reader) for t in credit_tasks)
+                   if c is not None]
         lines = _repair(ctx, run, found, reader, policy, now) if run.repair else \
             [c.line for c in found]
+        lines += repair_credits(credits, reader, run.run_id) if run.repair else \
+            [c.line for c in credits]
         numbered = [replace(line, line_no=line_no + i + 1) for i, line in enumerate(lines)]
         line_no += len(numbered)
-        _tally(invoices, found, numbered)
+        _tally(invoices, [(c.task.customer_ref, c.task.invoice_status) for c in found]
+               + [(c.task.customer_ref, c.task.invoice_status) for c in credits], numbered)
         done += len(page)
         with ctx.store.unit_of_work(tenant) as uow:
             uow.reconciliation.add_lines(run.run_id, numbered)
@@ -143,14 +154,15 @@ def _page(ctx: ServiceContext, tenant: str, scope: RunScope, after: str | None, 
         return uow.reconciliation.customer_page(after=after, limit=size, min_end_us=min_end_us)
 
 
-def _tally(invoices: dict[str, InvoiceTally], found: list[Compared],
+def _tally(invoices: dict[str, InvoiceTally], found: list[tuple[str, str | None]],
            lines: list[LineRecord]) -> None:
-    for compared, line in zip(found, lines, strict=True):
-        task = compared.task
-        if line.invoice_id is None or task.invoice_status != "draft":
+    """Count each draft's lines that still need attention (usage and credit lines alike);
+    ``found`` is (customerRef, invoice status) of each line, in order."""
+    for (customer_ref, invoice_status), line in zip(found, lines, strict=True):
+        if line.invoice_id is None or invoice_status != "draft":
             continue
         tally = invoices.setdefault(line.invoice_id, InvoiceTally(
-            task.customer_ref, line.period_start_us, line.period_end_us))
+            customer_ref, line.period_start_us, line.period_end_us))
         unresolved = needs_attention(line.status) and (
             line.status_after is None or needs_attention(line.status_after))
         tally.add(line.metric, unresolved, line.money_at_stake, line.currency)

@@ -112,6 +112,10 @@ class ReconciliationFacts(Protocol):
         self, metric: str, customers: Sequence[str]
     ) -> dict[FactKey, InvoiceItemRecord]: ...
 
+    def credit_items(
+        self, customers: Sequence[str], min_end_us: int
+    ) -> list[InvoiceItemRecord]: ...
+
     def invoice_statuses(self, invoice_ids: Sequence[str]) -> dict[str, str]: ...
 
 

@@ -71,6 +71,20 @@ class ReconciliationFacts:
                 found[(item.customer_ref, item.period_start_us)] = item
         return found
 
+    def credit_items(self, customers: Sequence[str],
+                     min_end_us: int) -> list[InvoiceItemRecord]:
+        """The credit lines (``credit:{grant}``) billed to these customers whose billed
+        periods end at or after ``min_end_us``."""
+        t = stripe_invoice_items
+        found: list[InvoiceItemRecord] = []
+        for part in chunks(sorted(set(customers))):
+            rows = self._conn.execute(select(t).where(
+                t.c.tenant_id == self._tenant, t.c.metric.startswith("credit:", autoescape=True),
+                t.c.customer_ref.in_(list(part)), t.c.period_end_us >= min_end_us
+            ).order_by(t.c.customer_ref, t.c.period_start_us, t.c.metric))
+            found.extend(_record(InvoiceItemRecord, row) for row in rows)
+        return found
+
     def invoice_statuses(self, invoice_ids: Sequence[str]) -> dict[str, str]:
         """The status stripemeter last recorded for each invoice (draft until finalized)."""
         found: dict[str, str] = {}
