@@ -2,6 +2,7 @@ import { type BufferOptions } from "./buffer.js";
 import { type FetchLike, type LoadBalancing, type RetryOptions } from "./transport.js";
 import type { CurrentUsage, IngestResponse, Metric, MetricSchema, Period, PreparedEvent, Projection, TrackResult, UsageEvent, UsageQueryResult } from "./types.js";
 import { PortalApi } from "./portal.js";
+import { EntitlementsApi } from "./entitlements.js";
 export declare const SDK_VERSION = "0.1.0";
 export interface ClientOptions {
     /** One node URL or a list (failover / load spreading). Default: STRIPEMETER_URL (comma-separated; also read as STRIPEMETER_API_URL, its former name) or http://127.0.0.1:3000. */
@@ -34,6 +35,8 @@ export interface ClientOptions {
     random?: () => number;
     /** Sleep used between retries (default setTimeout-based). */
     sleep?: (ms: number) => Promise<void>;
+    /** How long `entitlements.check` answers are reused, in seconds (default 0: off). */
+    entitlementsCacheSeconds?: number;
 }
 export declare class MetricsApi {
     private readonly client;
@@ -50,6 +53,7 @@ export declare class StripeMeterClient {
     readonly customerId: string | undefined;
     readonly metrics: MetricsApi;
     readonly portal: PortalApi;
+    readonly entitlements: EntitlementsApi;
     private readonly transport;
     private readonly buffer;
     private readonly clock;

@@ -6,6 +6,7 @@ import { lastBillingPeriod } from "./period.js";
 import { canonicalTimestamp } from "./timestamp.js";
 import { Transport } from "./transport.js";
 import { PortalApi } from "./portal.js";
+import { EntitlementsApi } from "./entitlements.js";
 export const SDK_VERSION = "0.1.0";
 /** Largest JSON body the SDK sends in one ingest request (server limit 1 MiB). */
 const MAX_BODY_BYTES = 900 * 1024;
@@ -65,6 +66,7 @@ export class StripeMeterClient {
     customerId;
     metrics;
     portal;
+    entitlements;
     transport;
     buffer;
     clock;
@@ -116,6 +118,7 @@ export class StripeMeterClient {
         this.transport = new Transport(transportOptions);
         this.metrics = new MetricsApi(this);
         this.portal = new PortalApi(this);
+        this.entitlements = new EntitlementsApi(this, { cacheSeconds: options.entitlementsCacheSeconds ?? 0 });
         if (options.buffered) {
             const bufferOptions = options.buffered === true ? {} : options.buffered;
             this.buffer = new EventBuffer((events) => this.sendBatch(events), bufferOptions);

@@ -19,6 +19,7 @@ import type {
   UsageQueryResult,
 } from "./types.js";
 import { PortalApi } from "./portal.js";
+import { EntitlementsApi } from "./entitlements.js";
 
 export const SDK_VERSION = "0.1.0";
 
@@ -53,6 +54,8 @@ export interface ClientOptions {
   random?: () => number;
   /** Sleep used between retries (default setTimeout-based). */
   sleep?: (ms: number) => Promise<void>;
+  /** How long `entitlements.check` answers are reused, in seconds (default 0: off). */
+  entitlementsCacheSeconds?: number;
 }
 
 /** Largest JSON body the SDK sends in one ingest request (server limit 1 MiB). */
@@ -126,6 +129,7 @@ export class StripeMeterClient {
   readonly customerId: string | undefined;
   readonly metrics: MetricsApi;
   readonly portal: PortalApi;
+  readonly entitlements: EntitlementsApi;
   private readonly transport: Transport;
   private readonly buffer: EventBuffer | undefined;
   private readonly clock: () => Date;
@@ -175,6 +179,7 @@ export class StripeMeterClient {
     this.transport = new Transport(transportOptions);
     this.metrics = new MetricsApi(this);
     this.portal = new PortalApi(this);
+    this.entitlements = new EntitlementsApi(this, { cacheSeconds: options.entitlementsCacheSeconds ?? 0 });
     if (options.buffered) {
       const bufferOptions = options.buffered === true ? {} : options.buffered;
       this.buffer = new EventBuffer((events) => this.sendBatch(events), bufferOptions);

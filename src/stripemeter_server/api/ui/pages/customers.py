@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from stripemeter_server.api.deps import read
 from stripemeter_server.api.routes.usage import cost_json, period_json, projection_json
+from stripemeter_server.api.ui.pages.customer_billing import billing_section
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service.dashboard import reads as dashboard
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -50,7 +51,8 @@ def _customer(uow: UnitOfWork, ref: str, now: datetime) -> dict[str, Any]:
             "periods": {code: [period_json(p) for p in found][::-1]
                         for code, found in periods.items()},
             "history": {code: [{"start": p.start.isoformat(), "value": str(p.value)}
-                               for p in points] for code, points in history.items()}}
+                               for p in points] for code, points in history.items()},
+            **billing_section(uow, ref, now)}
 
 
 @router.get("/ui/customers/{ref}")
