@@ -76,6 +76,11 @@ async def get_credits(customer_ref: str, state: AppState = Depends(app_state),
     now = state.ctx.clock.now()
     summary = await read(state, who,
                          lambda uow: credit_balance.credit_summary(uow, customer_ref, now))
+    return credits_json(summary)
+
+
+def credits_json(summary: credit_balance.CreditSummary) -> dict[str, Any]:
+    """The credit summary's JSON (the admin API's and the portal's)."""
     return {
         "customerRef": summary.customer_ref, "asOf": ts(summary.as_of),
         "balances": [{**_denomination(b.denomination), "balance": dec(b.balance),

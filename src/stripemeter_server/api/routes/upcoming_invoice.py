@@ -8,7 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, read, require
 from stripemeter_server.api.serialize import dec, parse_time_param, ts
-from stripemeter_server.service.invoicing.upcoming import InvoiceLine, upcoming_invoice
+from stripemeter_server.service.invoicing.upcoming import (
+    InvoiceLine,
+    UpcomingInvoice,
+    upcoming_invoice,
+)
 from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["invoicing"])
@@ -37,6 +41,11 @@ async def get_upcoming_invoice(
     instant = parse_time_param(at, "at") or now
     found = await read(state, who,
                        lambda uow: upcoming_invoice(uow, customer_ref, instant, now))
+    return upcoming_json(found)
+
+
+def upcoming_json(found: UpcomingInvoice) -> dict[str, Any]:
+    """The preview's JSON (the admin API's and the portal's)."""
     period = found.period
     return {
         "customerRef": found.customer_ref, "at": ts(found.at), "asOf": ts(found.as_of),
