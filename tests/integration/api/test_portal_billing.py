@@ -4,40 +4,15 @@ customer's or tenant's."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.integration.api.conftest import Api
-from tests.integration.api.portal_support import as_token, mint, seed
+from tests.integration.api.portal_support import as_token, mint, seed, seed_billing
 
 BILLING = ["/portal/v1/entitlements", "/portal/v1/credits", "/portal/v1/upcoming-invoice"]
 ADMIN = {"/portal/v1/entitlements": "/v1/customers/cus_a/entitlements",
          "/portal/v1/credits": "/v1/customers/cus_a/credits",
          "/portal/v1/upcoming-invoice": "/v1/customers/cus_a/upcoming-invoice"}
-
-
-def _put(api: Api, path: str, body: dict[str, Any], key: str | None = None) -> None:
-    response = api.client.put(path, json=body, headers=api.headers(key))
-    assert response.status_code in (200, 201), response.text
-
-
-def seed_billing(api: Api) -> None:
-    """``seed``'s usage plus a quota over each metric, a boolean feature, and credit in
-    money (every metric), in money for ``storage`` only and in ``calls`` units."""
-    seed(api)
-    for feature, metric in (("calls_quota", "calls"), ("storage_quota", "storage")):
-        _put(api, f"/v1/features/{feature}", {"type": "metered", "metric": metric})
-        _put(api, f"/v1/customers/cus_a/entitlements/{feature}", {"limit": "5000"})
-    _put(api, "/v1/features/sso", {"type": "boolean"})
-    _put(api, "/v1/customers/cus_a/entitlements/sso", {})
-    grants = [{"amount": "5", "currency": "usd", "idempotencyKey": "g-all"},
-              {"amount": "2", "currency": "usd", "appliesTo": ["storage"],
-               "idempotencyKey": "g-storage"},
-              {"amount": "100", "unit": "calls", "idempotencyKey": "g-units"}]
-    for body in grants:
-        response = api.post("/v1/customers/cus_a/credit-grants", body)
-        assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("path", BILLING)
