@@ -80,7 +80,7 @@ async def get_credits(customer_ref: str, state: AppState = Depends(app_state),
 
 
 def credits_json(summary: credit_balance.CreditSummary) -> dict[str, Any]:
-    """The credit summary's JSON (the admin API's and the portal's)."""
+    """The balance's JSON shape (the dashboard shows the same)."""
     return {
         "customerRef": summary.customer_ref, "asOf": ts(summary.as_of),
         "balances": [{**_denomination(b.denomination), "balance": dec(b.balance),

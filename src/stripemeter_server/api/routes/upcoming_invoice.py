@@ -41,11 +41,11 @@ async def get_upcoming_invoice(
     instant = parse_time_param(at, "at") or now
     found = await read(state, who,
                        lambda uow: upcoming_invoice(uow, customer_ref, instant, now))
-    return upcoming_json(found)
+    return invoice_json(found)
 
 
-def upcoming_json(found: UpcomingInvoice) -> dict[str, Any]:
-    """The preview's JSON (the admin API's and the portal's)."""
+def invoice_json(found: UpcomingInvoice) -> dict[str, Any]:
+    """The preview's JSON shape (the dashboard shows the same)."""
     period = found.period
     return {
         "customerRef": found.customer_ref, "at": ts(found.at), "asOf": ts(found.as_of),

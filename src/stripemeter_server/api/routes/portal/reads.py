@@ -15,7 +15,7 @@ from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_json
 from stripemeter_server.api.routes.portal.auth import acting, portal_grant
-from stripemeter_server.api.routes.upcoming_invoice import upcoming_json
+from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
 from stripemeter_server.domain.bounded import check_identifier
@@ -114,7 +114,7 @@ async def upcoming_invoice(request: Request,
     instant = parse_time_param(at, "at") or now
     found = await read(state, acting(grant, request),
                        lambda uow: portal_reads.upcoming(uow, grant, instant, now))
-    return upcoming_json(found)
+    return invoice_json(found)
 
 
 @router.get("/alerts", summary="The alert thresholds this customer set")
