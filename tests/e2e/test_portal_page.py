@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 
 from stripemeter_server.api.app import create_app
+from stripemeter_server.api.ui.render import format_money
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
@@ -159,13 +160,32 @@ def test_the_page_shows_the_admin_apis_values_at_both_widths(portal: Portal,
     assert errors == []
 
 
+def test_the_page_shows_the_plan_credit_and_upcoming_invoice(portal: Portal,
+                                                             page: Page) -> None:
+    portal.call("PUT", "/v1/features/calls_quota", {"type": "metered", "metric": "api_calls"})
+    portal.call("PUT", "/v1/customers/cus_a/entitlements/calls_quota", {"limit": "2000000"})
+    portal.call("POST", "/v1/customers/cus_a/credit-grants",
+                {"amount": "50", "currency": "usd", "idempotencyKey": "g1"})
+    errors = _errors(page)
+    admin = portal.call("GET", "/v1/customers/cus_a/entitlements")["data"][0]
+    invoice = portal.call("GET", "/v1/customers/cus_a/upcoming-invoice")["totals"][0]
+    page.goto(f"{portal.url}/portal?token={portal.token()}")
+    feature = page.locator('tr[data-feature="calls_quota"]')
+    assert admin["balance"] == "765432.5" and "765,432.5" in feature.inner_text()
+    assert page.locator('[data-invoice="subtotal"]').inner_text() == format_money(
+        invoice["subtotal"], "usd") == "1,234.57 USD"
+    assert page.locator('[data-balance="usd"]').is_visible()
+    assert errors == []
+
+
 def test_the_page_is_usable_from_the_keyboard(portal: Portal, page: Page) -> None:
     page.goto(f"{portal.url}/portal?token={portal.token()}")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     page.keyboard.press("Enter")
     assert "Daily values of api_calls" in focused
-    assert page.get_by_role("cell", name="1,234,567.5").is_visible()
+    history = page.get_by_label("Last 31 days")
+    assert history.get_by_role("cell", name="1,234,567.5").is_visible()
 
 
 def test_an_expired_token_gets_the_401_page(portal: Portal, page: Page) -> None:

@@ -1,4 +1,5 @@
-"""Helpers of the portal API tests: a customer's usage, minting, calling with a token."""
+"""Helpers of the portal API tests: a customer's usage, entitlements and credit, minting,
+calling with a token."""
 
 from __future__ import annotations
 
@@ -37,3 +38,26 @@ def as_token(api: Api, token: str, method: str, path: str, **kwargs: Any) -> Any
 def audit_actions(api: Api) -> list[tuple[str, str, str]]:
     found = api.get("/v1/audit", limit=100).json()["data"]
     return [(e["action"], e["targetId"], e["actor"]) for e in found]
+
+
+def _put(api: Api, path: str, body: dict[str, Any], key: str | None = None) -> None:
+    response = api.client.put(path, json=body, headers=api.headers(key))
+    assert response.status_code in (200, 201), response.text
+
+
+def seed_billing(api: Api) -> None:
+    """``seed``'s usage plus a quota over each metric, a boolean feature, and credit in
+    money (every metric), in money for ``storage`` only and in ``calls`` units."""
+    seed(api)
+    for feature, metric in (("calls_quota", "calls"), ("storage_quota", "storage")):
+        _put(api, f"/v1/features/{feature}", {"type": "metered", "metric": metric})
+        _put(api, f"/v1/customers/cus_a/entitlements/{feature}", {"limit": "5000"})
+    _put(api, "/v1/features/sso", {"type": "boolean"})
+    _put(api, "/v1/customers/cus_a/entitlements/sso", {})
+    grants = [{"amount": "5", "currency": "usd", "idempotencyKey": "g-all"},
+              {"amount": "2", "currency": "usd", "appliesTo": ["storage"],
+               "idempotencyKey": "g-storage"},
+              {"amount": "100", "unit": "calls", "idempotencyKey": "g-units"}]
+    for body in grants:
+        response = api.post("/v1/customers/cus_a/credit-grants", body)
+        assert response.status_code == 201, response.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.api.conftest import Api
-from tests.integration.api.portal_support import ORIGIN, mint, seed
+from tests.integration.api.portal_support import ORIGIN, mint, seed, seed_billing
 
 
 def _settings(api: Api, **body: object) -> None:
@@ -100,3 +100,23 @@ def test_the_widget_script_is_served(api: Api) -> None:
     script = api.client.get("/portal/embed.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert "/portal/v1/usage" in script.text
+
+
+def test_the_page_shows_the_entitlements_credit_and_upcoming_invoice(api: Api) -> None:
+    seed_billing(api)
+    page = api.client.get("/portal", params={"token": mint(api, "cus_a")["token"]}).text
+    assert 'data-feature="calls_quota"' in page and "3,765.5" in page
+    assert 'data-balance="usd"' in page and 'data-line="storage"' in page
+
+
+def test_the_billing_sections_appear_only_with_something_to_show(api: Api) -> None:
+    page = api.client.get("/portal", params={"token": mint(api, "cus_a")["token"]}).text
+    assert not any(f'id="{name}"' in page for name in ("upcoming", "credits",
+                                                         "entitlements"))
+
+
+def test_the_page_shows_only_the_tokens_metrics_billing(api: Api) -> None:
+    seed_billing(api)
+    token = mint(api, "cus_a", metrics=["storage"])["token"]
+    page = api.client.get("/portal", params={"token": token}).text
+    assert 'data-feature="calls_quota"' not in page and 'data-line="calls"' not in page

@@ -65,8 +65,10 @@ class UpcomingInvoice:
                       max(line.period.end for line in self.lines))
 
 
-def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime,
-                     now: datetime) -> UpcomingInvoice:
+def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime, now: datetime,
+                     only: frozenset[str] | None = None) -> UpcomingInvoice:
+    """The preview; ``only`` limits it to those metrics (a portal token's), lines and
+    totals alike, so nothing of another metric shows even in a sum."""
     check_identifier(customer_ref, "customerRef", code="invalid_request")
     if at > now and to_micros(at) - to_micros(now) > 400 * 86_400_000_000:
         raise ValidationError("at may be at most 400 days ahead", code="invalid_timestamp",
@@ -76,7 +78,8 @@ def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime,
     mappings = {s.metric: decode_mapping(s.definition) for s in uow.mappings.all()}
     customer = uow.customers.get(customer_ref)
     lines = []
-    for code in sorted((set(mappings) | set(prices)) & set(metrics)):
+    billable = (set(mappings) | set(prices)) & set(metrics)
+    for code in sorted(billable if only is None else billable & only):
         metric = metrics[code]
         period = period_containing(spec_for(metric, customer), at)
         counter = uow.counters.get((code, customer_ref, to_micros(period.start)))

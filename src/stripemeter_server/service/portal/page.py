@@ -1,14 +1,18 @@
 """Everything the embeddable page shows, read in one unit of work (one snapshot): the
 customer's usage and costs, the projection, a month of daily history per metric, the
-customer's alert thresholds and the tenant's theme."""
+entitlements, credit and upcoming invoice, the customer's alert thresholds and the tenant's
+theme."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from stripemeter_server.domain.entitlements import Access
 from stripemeter_server.domain.pricing import Quote
 from stripemeter_server.service.alerts.rules import RuleView
+from stripemeter_server.service.credits.balance import CreditSummary
+from stripemeter_server.service.invoicing.upcoming import UpcomingInvoice
 from stripemeter_server.service.portal import alerts, reads
 from stripemeter_server.service.portal.settings import PortalSettings, get_settings
 from stripemeter_server.service.portal.tokens import PortalGrant
@@ -27,6 +31,9 @@ class PortalPage:
     history: dict[str, list[HistoryPoint]]
     rules: list[RuleView]
     settings: PortalSettings
+    entitlements: list[Access]
+    credits: CreditSummary
+    upcoming: UpcomingInvoice
 
 
 def page(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> PortalPage:
@@ -34,7 +41,9 @@ def page(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> PortalPage:
     codes = [u.metric.code for u in usage]
     return PortalPage(usage, costs, reads.projection(uow, grant, now),
                       reads.history_window(uow, grant, codes, now, HISTORY_DAYS),
-                      alerts.list_rules(uow, grant), get_settings(uow))
+                      alerts.list_rules(uow, grant), get_settings(uow),
+                      reads.entitlements(uow, grant, now), reads.credits(uow, grant, now),
+                      reads.upcoming(uow, grant, now, now))
 
 
 def frame_ancestors(uow: UnitOfWork) -> tuple[str, ...]:

@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from stripemeter_server.api.deps import AppState, app_state, read, run_as_system
 from stripemeter_server.api.routes.alerts import rule_json
+from stripemeter_server.api.routes.credits import credits_json
+from stripemeter_server.api.routes.entitlements.views import access_json
 from stripemeter_server.api.routes.portal.auth import acting, admit_token
 from stripemeter_server.api.routes.portal.reads import usage_json
+from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.ui.web import ui_tools
 from stripemeter_server.domain.errors import UnauthorizedError
@@ -97,7 +100,9 @@ async def portal(request: Request, token: str = Query("", max_length=256),
                  for u in found.usage],
         projection=projection_json(found.projection), history=history,
         chart=json.dumps(history).replace("<", "\\u003c"),
-        rules=[rule_json(r) for r in found.rules])
+        rules=[rule_json(r) for r in found.rules],
+        entitlements=[access_json(a, grant.customer_ref) for a in found.entitlements],
+        credits=credits_json(found.credits), upcoming=invoice_json(found.upcoming))
 
 
 @router.get("/portal/embed.js")

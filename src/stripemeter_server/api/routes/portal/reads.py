@@ -1,6 +1,7 @@
 """The read API of a portal token (``/portal/v1/...``): its customer's usage, history,
-projection and own alert rules. Every route takes the grant, never a customer id from the
-request, so another customer's data cannot even be named."""
+projection, entitlements, credit, upcoming invoice and own alert rules. Every route takes
+the grant, never a customer id from the request, so another customer's data cannot even be
+named."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from stripemeter_server.api.deps import AppState, app_state, read, write
 from stripemeter_server.api.routes.alerts import rule_json
+from stripemeter_server.api.routes.credits import credits_json
+from stripemeter_server.api.routes.entitlements.views import access_json
 from stripemeter_server.api.routes.portal.auth import acting, portal_grant
+from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
 from stripemeter_server.domain.bounded import check_identifier
@@ -78,6 +82,39 @@ async def projection(request: Request, state: AppState = Depends(app_state),
     found = await read(state, acting(grant, request),
                        lambda uow: portal_reads.projection(uow, grant, now))
     return projection_json(found)
+
+
+@router.get("/entitlements",
+            summary="Every feature and the customer's access to it now (the token's metrics)")
+async def entitlements(request: Request, state: AppState = Depends(app_state),
+                       grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await read(state, acting(grant, request),
+                       lambda uow: portal_reads.entitlements(uow, grant, now))
+    return {"data": [access_json(a, grant.customer_ref) for a in found]}
+
+
+@router.get("/credits", summary="Credit balance per currency, per-grant remaining, run-out")
+async def credits(request: Request, state: AppState = Depends(app_state),
+                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    found = await read(state, acting(grant, request),
+                       lambda uow: portal_reads.credits(uow, grant, now))
+    return credits_json(found)
+
+
+@router.get("/upcoming-invoice",
+            summary="Preview the next invoice: lines of the token's metrics, credits, totals")
+async def upcoming_invoice(request: Request,
+                           at: str | None = Query(None, max_length=64,
+                                                  description="preview the period containing"),
+                           state: AppState = Depends(app_state),
+                           grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+    now = state.ctx.clock.now()
+    instant = parse_time_param(at, "at") or now
+    found = await read(state, acting(grant, request),
+                       lambda uow: portal_reads.upcoming(uow, grant, instant, now))
+    return invoice_json(found)
 
 
 @router.get("/alerts", summary="The alert thresholds this customer set")
