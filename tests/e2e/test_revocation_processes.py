@@ -64,6 +64,9 @@ def test_a_key_revoked_on_one_process_is_refused_by_another_that_cached_it(
     one, two = two_nodes
     admin = {"Authorization": f"Bearer {ADMIN}"}
     with httpx.Client(timeout=30) as http:
+        defined = http.post(f"{one}/v1/metrics", json={"code": "calls", "aggregation": "sum"},
+                            headers=admin)
+        assert defined.status_code == 201, defined.text
         created: Any = http.post(f"{one}/v1/admin/api-keys", json={"scopes": ["ingest"]},
                                  headers=admin).json()
         for n in range(4):  # both processes admit the key, then serve it from their caches
