@@ -60,6 +60,12 @@ bench-reconcile: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	$(BIN)/python -m benchmarks.reconcile
 
+# 30 minutes at half the measured capacity on PostgreSQL with the pusher in its own process:
+# memory, p99 and exactness over time (`python -m benchmarks.soak --minutes 3` for a check).
+bench-soak: $(STAMP)
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m benchmarks.soak
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -72,7 +72,8 @@ class Server:
     """Start ``stripemeter serve [--workers N]`` on ``database_url`` and wait until it is
     ready (and, with N > 1, until its N worker processes exist)."""
 
-    def __init__(self, database_url: str, workdir: Path, *, workers: int = 1) -> None:
+    def __init__(self, database_url: str, workdir: Path, *, workers: int = 1,
+                 env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
         self.workers = workers
         self.port = free_port()
@@ -85,7 +86,8 @@ class Server:
         # webhook poller costs CPU every 0.5 s (see the README, "Where the time goes").
         env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
                "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
-               "STRIPEMETER_LOCAL_STRIPE": "off", "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true"}
+               "STRIPEMETER_LOCAL_STRIPE": "off", "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
+               **(env or {})}
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         args = [*cmd, "serve", "--host", HOST, "--port", str(self.port)]
         if workers > 1:
