@@ -289,6 +289,8 @@ class FakeStripePort:
         merged = {**self.item_params[item_id], **params}
         if "amount" in params:  # an amount replaces a unit amount times a quantity
             merged.pop("unit_amount_decimal", None)
+        elif "unit_amount_decimal" in params:  # and the other way round
+            merged.pop("amount", None)
         self.item_params[item_id] = merged
         item = replace(self.invoice_items[item_id], amount=_amount(merged))
         self.invoice_items[item_id] = self._replies[idempotency_key] = item
