@@ -29,9 +29,13 @@ def _subclasses(cls: type[stripe.StripeError]) -> Iterator[type[stripe.StripeErr
         yield from _subclasses(sub)
 
 
-LIBRARY_ERRORS = sorted({stripe.StripeError, *_subclasses(stripe.StripeError)},
-                        key=lambda c: f"{c.__module__}.{c.__qualname__}")
-IDS = [f"{c.__module__}.{c.__qualname__}" for c in LIBRARY_ERRORS]
+def _name(cls: type[stripe.StripeError]) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+LIBRARY_ERRORS: list[type[stripe.StripeError]] = sorted(
+    {stripe.StripeError, *_subclasses(stripe.StripeError)}, key=_name)
+IDS = [_name(c) for c in LIBRARY_ERRORS]
 
 
 def _instance(cls: type[stripe.StripeError], status: int | None) -> stripe.StripeError:

@@ -4,6 +4,7 @@ exactly once across retries, and a refusal kept visible on the item."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ def test_a_draft_gets_one_item_priced_from_the_usage(env: FakeEnv) -> None:
     stripe_id, invoice = _billed(env)
     bill_invoice(env.ctx, "default", "evt_1", _created(env, stripe_id, invoice))
     assert [(x.amount, x.quantity) for x in env.stripe.invoice_lines(invoice)] == [
-        (617, 1234)]
+        (617, Decimal(1234))]
 
 
 def test_the_item_is_recorded_created_with_stripes_amount(env: FakeEnv) -> None:

@@ -4,6 +4,7 @@ row when Stripe refuses, fails or forgets a session."""
 from __future__ import annotations
 
 from decimal import Decimal
+
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.ports.stripe import (
     StripePermanentError,
