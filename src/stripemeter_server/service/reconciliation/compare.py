@@ -86,7 +86,7 @@ def _in_flight(task: Task, now: datetime) -> bool:
     """The difference is on its way: an unsent (pending) push, or a change the next push
     pass will plan (the counter is still inside Stripe's window)."""
     if task.unsent is not None:
-        return task.unsent.status is PushStatus.PENDING
+        return task.unsent.status == PushStatus.PENDING
     pushable = _seconds(task.period.end) > oldest_pushable_end_s(_seconds(now))
     target = to_units(task.local, task.mapping.scale)
     pushed = task.state.pushed_units if task.state is not None else None
@@ -150,7 +150,7 @@ def _compare_pushed(task: Task, reader: StripeReader, now: datetime) -> Compared
     status = classify(c, tolerance(mapping))
     if in_flight and task.unsent is not None and not _is_sum(task):
         status = LineStatus.PENDING  # a value on its way replaces whatever a last meter holds
-    if task.unsent is not None and task.unsent.status is PushStatus.FAILED:
+    if task.unsent is not None and task.unsent.status == PushStatus.FAILED:
         notes.append(f"push {task.unsent.push_id} is parked as failed "
                      f"({task.unsent.error_code}): fix it and retry it (/v1/pushes)")
     money, currency = _money(task, task.local, stripe) if status is not LineStatus.OK \

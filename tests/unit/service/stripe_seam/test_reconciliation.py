@@ -9,11 +9,12 @@ from decimal import Decimal
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.invoicing.billing import bill_invoice
-from stripemeter_server.service.ports.stripe import MeterEventOut
+from stripemeter_server.service.ports.stripe import MeterEventOut, StripePermanentError
 from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
 from stripemeter_server.service.reconciliation.plan import RunScope
 from stripemeter_server.service.reconciliation.ports import LineRecord
 from stripemeter_server.service.reconciliation.runs import start_run
+from stripemeter_server.workers.stripe_push import StripePushWorker
 from tests.unit.service.stripe_seam.support import FAST, JAN_S, T0, FakeEnv
 
 POLICY = RunPolicy(page_size=50, push=FAST)
@@ -87,3 +88,20 @@ def test_an_invoice_line_changed_on_a_draft_is_corrected(env: FakeEnv) -> None:
     env.stripe.update_invoice_item(item, {"amount": 999}, "by-hand")
     _reconcile(env, repair=True)
     assert [x.amount for x in env.stripe.invoice_lines(invoice)] == [617]
+
+
+def test_a_push_still_in_the_outbox_is_pending_not_drift(env: FakeEnv) -> None:
+    _pushed(env)
+    env.ingest("api_calls", "acme", "5", ts="2026-01-14T00:00:00Z")
+    StripePushWorker(env.ctx, FAST).plan(env.clock.now())  # planned, not sent
+    assert [(x.status, x.stripe_value) for x in _reconcile(env)] == [("pending", Decimal(40))]
+
+
+def test_a_push_parked_as_failed_is_named_on_the_line(env: FakeEnv) -> None:
+    _pushed(env)
+    env.ingest("api_calls", "acme", "5", ts="2026-01-14T00:00:00Z")
+    env.stripe.fail("send_meter_event",
+                    StripePermanentError("Stripe: no", stripe_code="parameter_invalid"))
+    env.push()
+    [line] = _reconcile(env)
+    assert "parked as failed (parameter_invalid)" in (line.note or "")
