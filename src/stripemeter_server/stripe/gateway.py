@@ -108,7 +108,7 @@ def translated_errors() -> Iterator[None]:
         yield
     except stripe.StripeError as exc:
         raise _translate(exc) from None
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
         raise _bad_shape(exc) from None
 
 
