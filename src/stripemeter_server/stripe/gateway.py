@@ -1,9 +1,10 @@
 """The Stripe adapter: builds ``StripeClient``s and translates Stripe's errors, nothing else.
 
-Every call goes through the official ``stripe`` library. Results come back as plain dicts or
-this module's dataclasses, never as ``stripe`` objects, and every failure as one of the
-project's errors (``domain/errors.py``): retryable, rate-limited or permanent. Retrying is
-the caller's policy (the pusher's backoff), so the library's own retries are off.
+Every call goes through the official ``stripe`` library. Results come back as the port's
+typed records (``service/ports/stripe.py``), never as ``stripe`` objects, and every failure
+as one of the port's errors: retryable, rate-limited or permanent (a test walks every error
+class the library defines). Retrying is the caller's policy (the pusher's backoff), so the
+library's own retries are off.
 """
 
 from __future__ import annotations
@@ -11,26 +12,44 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import stripe
 
 from stripemeter_server.domain.destinations import HostAllowList
-from stripemeter_server.domain.errors import (
+from stripemeter_server.domain.stripe_mapping import MeterFormula
+from stripemeter_server.outbound.pinned import BlockedDestination
+from stripemeter_server.service.ports.stripe import (
+    InvoiceItem,
+    InvoiceItemParams,
+    InvoiceLine,
+    InvoiceStatus,
+    MeterEventOut,
+    MeterEventSession,
+    MeterInfo,
+    SentMeterEvent,
     StripeCallError,
+    StripeCredentials,
+    StripeCustomer,
+    StripeInvoice,
     StripePermanentError,
     StripeRateLimitedError,
     StripeRetryableError,
-)
-from stripemeter_server.outbound.pinned import BlockedDestination
-from stripemeter_server.service.ports.stripe import (
-    MeterEventOut,
-    MeterInfo,
-    StripeCredentials,
+    StripeSessionExpiredError,
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.records import (
+    UsageRecordSummary,
+    invoice_item_of,
+    invoice_line,
+    metadata_of,
+    meter_info,
+    plain,
+    usage_summary,
+)
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
 
 T = TypeVar("T")
@@ -89,13 +108,8 @@ def translated_errors() -> Iterator[None]:
         yield
     except stripe.StripeError as exc:
         raise _translate(exc) from None
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
         raise _bad_shape(exc) from None
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    result: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-    return result
 
 
 class StripeGateway:
@@ -133,16 +147,17 @@ class StripeGateway:
     def list_meters(self) -> list[MeterInfo]:
         with translated_errors():
             page = self._client.v1.billing.meters.list(params={"limit": 100})
-            return [_meter(m) for m in page.auto_paging_iter()]
+            return [meter_info(m) for m in page.auto_paging_iter()]
 
-    def create_meter(self, event_name: str, display_name: str, formula: str) -> MeterInfo:
+    def create_meter(self, event_name: str, display_name: str,
+                     formula: MeterFormula) -> MeterInfo:
         with translated_errors():
             meter = self._client.v1.billing.meters.create(params={
                 "display_name": display_name[:250],
                 "event_name": event_name,
-                "default_aggregation": {"formula": formula},
+                "default_aggregation": {"formula": formula.value},
             })
-            return _meter(meter)
+            return meter_info(meter)
 
     def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
                     end_s: int) -> Decimal:
@@ -154,8 +169,8 @@ class StripeGateway:
 
     # --- meter events -----------------------------------------------------------------
 
-    def send_meter_event(self, event: MeterEventOut) -> bool:
-        """Send one meter event; True if Stripe took it now, False if it already had it."""
+    def send_meter_event(self, event: MeterEventOut) -> SentMeterEvent:
+        """Send one meter event: accepted now, or a duplicate Stripe already had."""
         params: Any = {
             "event_name": event.event_name,
             "payload": {"stripe_customer_id": event.stripe_customer_id,
@@ -169,21 +184,22 @@ class StripeGateway:
                     params=params, options={"idempotency_key": event.identifier})
         except StripePermanentError as exc:
             if exc.stripe_code == DUPLICATE_IDENTIFIER:
-                return False
+                return SentMeterEvent.DUPLICATE
             raise
-        return True
+        return SentMeterEvent.ACCEPTED
 
-    def open_meter_event_session(self) -> tuple[str, str]:
-        """A v2 meter-event session: (authentication token, expiry as RFC 3339)."""
+    def open_meter_event_session(self) -> MeterEventSession:
+        """A v2 meter-event session: its authentication token and expiry."""
         with translated_errors():
             session = self._client.v2.billing.meter_event_session.create()
-        return str(session.authentication_token), str(session.expires_at)
+            expires = datetime.fromisoformat(str(session.expires_at).replace("Z", "+00:00"))
+            return MeterEventSession(str(session.authentication_token),
+                                     int(expires.timestamp()))
 
     def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None:
         """Send up to 100 events on a v2 stream. ``stripe.TemporarySessionExpiredError``
-        surfaces as ``SessionExpired`` so the caller renews the session and re-sends."""
-        from datetime import UTC, datetime
-
+        surfaces as ``StripeSessionExpiredError`` so the caller renews the session and
+        re-sends."""
         if len(events) > 100:
             raise ValueError("a v2 meter event stream request takes at most 100 events")
         body: Any = {"events": [{
@@ -198,7 +214,7 @@ class StripeGateway:
                 self._build(token).v2.billing.meter_event_stream.create(params=body)
         except StripeCallError as exc:
             if exc.stripe_code == "billing_meter_event_session_expired":
-                raise SessionExpired(exc.message) from None
+                raise StripeSessionExpiredError(exc.message) from None
             raise
 
     # --- customers --------------------------------------------------------------------
@@ -211,9 +227,10 @@ class StripeGateway:
                 params={"query": f"metadata['{key}']:'{escaped}'", "limit": 1})
         return str(found.data[0].id) if found.data else None
 
-    def get_customer(self, customer_id: str) -> dict[str, Any]:
+    def get_customer(self, customer_id: str) -> StripeCustomer:
         with translated_errors():
-            return _plain(self._client.v1.customers.retrieve(customer_id))
+            customer = plain(self._client.v1.customers.retrieve(customer_id))
+            return StripeCustomer(str(customer["id"]), metadata_of(customer))
 
     # --- legacy usage records ---------------------------------------------------------
 
@@ -237,59 +254,75 @@ class StripeGateway:
     def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
                          idempotency_key: str) -> None:
         """``action=set`` on a subscription item, at the legacy API version pinned here."""
-        self.raw("post", f"/v1/subscription_items/{subscription_item}/usage_records",
-                 stripe_version=LEGACY_USAGE_RECORDS_VERSION, idempotency_key=idempotency_key,
-                 quantity=quantity, timestamp=timestamp_s, action="set")
+        self._legacy("post", f"/v1/subscription_items/{subscription_item}/usage_records",
+                     idempotency_key=idempotency_key, quantity=quantity,
+                     timestamp=timestamp_s, action="set")
 
-    # --- invoices ---------------------------------------------------------------------
-
-    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+    def usage_record_summaries(self, subscription_item: str) -> list[UsageRecordSummary]:
+        """The item's legacy usage-record summaries (first page of 100: one per period)."""
+        found = self._legacy("get", f"/v1/subscription_items/{subscription_item}/"
+                             "usage_record_summaries", limit=100)
         with translated_errors():
-            return _plain(self._client.v1.invoices.retrieve(invoice_id))
-
-    def create_invoice_item(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        with translated_errors():
-            item = self._client.v1.invoice_items.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key})
-        return _plain(item)
-
-    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
-        """Every line of an invoice (≤ 250 on Stripe), as plain dicts."""
-        with translated_errors():
-            page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
-            return [_plain(line) for line in page.auto_paging_iter()]
-
-    def update_invoice(self, invoice_id: str, params: dict[str, Any],
-                       idempotency_key: str) -> dict[str, Any]:
-        """E.g. ``auto_advance`` (the invoice gate holds and releases drafts with it)."""
-        with translated_errors():
-            invoice = self._client.v1.invoices.update(
-                invoice_id, params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key})
-        return _plain(invoice)
-
-    def update_invoice_item(self, item_id: str, params: dict[str, Any],
-                            idempotency_key: str) -> dict[str, Any]:
-        """Correct a draft's item (reconciliation repair): quantity, unit amount, amount."""
-        with translated_errors():
-            item = self._client.v1.invoice_items.update(
-                item_id, params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key})
-        return _plain(item)
+            return [usage_summary(s) for s in found.get("data") or []]
 
     def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
         """``total_usage`` of the legacy summary whose period contains ``at_s`` (at the
         pinned legacy version); None when no summary period contains it."""
-        found = self.raw("get", f"/v1/subscription_items/{subscription_item}/"
-                         "usage_record_summaries", stripe_version=LEGACY_USAGE_RECORDS_VERSION,
-                         limit=100)
-        for summary in found.get("data") or []:
-            period = summary.get("period") or {}
-            start, end = period.get("start"), period.get("end")
-            if isinstance(start, int) and isinstance(end, int) and start <= at_s < end:
-                return Decimal(int(summary.get("total_usage") or 0))
+        for summary in self.usage_record_summaries(subscription_item):
+            start, end = summary.period_start_s, summary.period_end_s
+            if start is not None and end is not None and start <= at_s < end:
+                return Decimal(summary.total_usage)
         return None
+
+    def _legacy(self, method: str, path: str, *, idempotency_key: str | None = None,
+                **params: Any) -> dict[str, Any]:
+        """A request to a legacy route the typed services no longer carry (usage records),
+        at the API version pinned for them. Private: the port names each call."""
+        options: dict[str, Any] = {"stripe_version": LEGACY_USAGE_RECORDS_VERSION}
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        with translated_errors():
+            response = self._client.raw_request(method, path, **params, **options)
+            return plain(self._client.deserialize(response, api_mode="V1"))
+
+    # --- invoices ---------------------------------------------------------------------
+
+    def get_invoice(self, invoice_id: str) -> StripeInvoice:
+        with translated_errors():
+            invoice = self._client.v1.invoices.retrieve(invoice_id)
+            return StripeInvoice(str(invoice.id), InvoiceStatus(str(invoice.status)),
+                                 bool(getattr(invoice, "auto_advance", False)))
+
+    def set_invoice_auto_advance(self, invoice_id: str, auto_advance: bool,
+                                 idempotency_key: str) -> None:
+        """The invoice gate holds (False) and releases (True) drafts with it."""
+        with translated_errors():
+            self._client.v1.invoices.update(
+                invoice_id, params={"auto_advance": auto_advance},
+                options={"idempotency_key": idempotency_key})
+
+    def create_invoice_item(self, params: InvoiceItemParams,
+                            idempotency_key: str) -> InvoiceItem:
+        with translated_errors():
+            item = self._client.v1.invoice_items.create(
+                params=dict(params),  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key})
+            return invoice_item_of(item)
+
+    def invoice_lines(self, invoice_id: str) -> list[InvoiceLine]:
+        """Every line of an invoice (≤ 250 on Stripe)."""
+        with translated_errors():
+            page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
+            return [invoice_line(plain(x)) for x in page.auto_paging_iter()]
+
+    def update_invoice_item(self, item_id: str, params: InvoiceItemParams,
+                            idempotency_key: str) -> InvoiceItem:
+        """Correct a draft's item (reconciliation repair): quantity, unit amount, amount."""
+        with translated_errors():
+            item = self._client.v1.invoice_items.update(
+                item_id, params=dict(params),  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key})
+            return invoice_item_of(item)
 
     # --- webhooks ---------------------------------------------------------------------
 
@@ -299,37 +332,6 @@ class StripeGateway:
         against each of ``secrets`` (the tenant's current secret and, during a rotation's
         grace, the previous one), then parse the body with bounded depth."""
         return verify_stripe_signature(payload, signature_header, secrets)
-
-    def raw(self, method: str, path: str, *, stripe_version: str | None = None,
-            idempotency_key: str | None = None, **params: Any) -> dict[str, Any]:
-        """A raw request (legacy routes the typed services no longer carry)."""
-        options: dict[str, Any] = {}
-        if stripe_version:
-            options["stripe_version"] = stripe_version
-        if idempotency_key:
-            options["idempotency_key"] = idempotency_key
-        with translated_errors():
-            response = self._client.raw_request(method, path, **params, **options)
-            return _plain(self._client.deserialize(response, api_mode="V1"))
-
-
-class SessionExpired(StripeRetryableError):
-    """The v2 meter-event session expired mid-stream: renew it and send again."""
-
-    code = "stripe_session_expired"
-
-
-def _meter(meter: Any) -> MeterInfo:
-    mapping = meter.customer_mapping
-    settings = meter.value_settings
-    return MeterInfo(
-        meter_id=str(meter.id),
-        event_name=str(meter.event_name),
-        formula=str(meter.default_aggregation.formula),
-        status=str(meter.status),
-        customer_key=str(getattr(mapping, "event_payload_key", "stripe_customer_id")),
-        value_key=str(getattr(settings, "event_payload_key", "value")),
-    )
 
 
 class GatewayPool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from stripemeter_server.stripe.gateway import LEGACY_USAGE_RECORDS_VERSION
 from tests.integration.reconciliation.support import reconcile
 from tests.integration.stripe_push.support import T0, Env
 from tests.integration.stripe_push.test_push_modes import _subscribe
@@ -27,9 +26,7 @@ def test_a_total_set_behind_our_back_is_drift_and_repair_sets_it_back(env: Env) 
                 "ts": "2026-01-03T00:00:00Z"})
     env.drain()
     assert [x.status for x in reconcile(env.ctx).lines] == ["ok"]
-    env.gateway.raw("post", f"/v1/subscription_items/{_item(env, ref)}/usage_records",
-                    stripe_version=LEGACY_USAGE_RECORDS_VERSION, quantity=55, timestamp=T0,
-                    action="set")
+    env.gateway.set_usage_record(_item(env, ref), 55, T0, "behind-our-back")
     found = reconcile(env.ctx, repair=True).by(ref, "api_calls")
     assert (found.status, found.stripe_value, found.action, found.status_after) == (
         "drift", Decimal(55), "repaired", "ok")

@@ -15,6 +15,7 @@ from stripemeter_server.api.app import create_app
 from stripemeter_server.cli.main import app
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.destinations import HostAllowList
+from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
@@ -81,7 +82,7 @@ def test_a_second_run_finds_them_ok_and_creates_nothing(
 
 def test_a_meter_with_the_wrong_formula_is_refused_with_the_reason(
         store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
-    gateway.create_meter("seats", "Seats", "sum")
+    gateway.create_meter("seats", "Seats", MeterFormula.SUM)
     _mapped(store, clock, {"seats": "max"}, [{"metric": "seats"}])
     check = _sync(store, gateway)["seats"]
     assert check.status == REFUSED  # type: ignore[attr-defined]
@@ -110,7 +111,7 @@ def test_the_command_prints_a_table_and_fails_on_a_refusal(
     _mapped(store, clock, {"calls": "sum", "seats": "latest"},
             [{"metric": "calls"}, {"metric": "seats"}])
     store.close()
-    gateway.create_meter("seats", "Seats", "sum")
+    gateway.create_meter("seats", "Seats", MeterFormula.SUM)
     env = {"STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
            "STRIPEMETER_STRIPE_API_BASE": emulator.url}
     result = CliRunner().invoke(app, ["stripe", "sync-meters"], env=env)

@@ -10,6 +10,7 @@ from typing import Any
 from stripe_emulator import EmulatorServer
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
@@ -61,7 +62,7 @@ class Env:
             self.meter(code, formula or ("last" if aggregation in ("latest", "max") else "sum"))
 
     def meter(self, event_name: str, formula: str = "sum") -> str:
-        info = self.gateway.create_meter(event_name, event_name, formula)
+        info = self.gateway.create_meter(event_name, event_name, MeterFormula(formula))
         self.meters[event_name] = info.meter_id
         return info.meter_id
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
-from stripemeter_server.service.ports.stripe import MeterEventOut
+from stripemeter_server.service.ports.stripe import MeterEventOut, SentMeterEvent
 from stripemeter_server.stripe.gateway import StripeGateway
 from stripemeter_server.workers.stripe_push import StripePushWorker
 from tests.integration.stripe_push.support import FAST, Env
@@ -29,7 +29,7 @@ class WatchingGateway:
     most_per_meter: int = 0
     most_overall: int = 0
 
-    def send_meter_event(self, event: MeterEventOut) -> bool:
+    def send_meter_event(self, event: MeterEventOut) -> SentMeterEvent:
         key = (event.stripe_customer_id, event.event_name)
         with self.lock:
             self.in_flight[key] += 1

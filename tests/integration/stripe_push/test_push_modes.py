@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.push_plan import to_units
-from stripemeter_server.stripe.gateway import LEGACY_USAGE_RECORDS_VERSION
 from tests.integration.stripe_push.support import JAN, T0, Env, assert_identifiers_consistent
 
 
@@ -60,12 +59,12 @@ def _subscribe(env: Env, customer: str) -> str:
 
 
 def _usage_total(env: Env, customer: str) -> int:
-    def total(c: Any) -> Any:
+    def item_of(c: Any) -> Any:
         subs = c.v1.subscriptions.list(params={"customer": customer})
-        item = subs.data[0]["items"].data[0].id
-        return env.gateway.raw("get", f"/v1/subscription_items/{item}/usage_record_summaries",
-                               stripe_version=LEGACY_USAGE_RECORDS_VERSION)
-    return int(env.gateway.call(total)["data"][0]["total_usage"])
+        return subs.data[0]["items"].data[0].id
+
+    item = str(env.gateway.call(item_of))
+    return env.gateway.usage_record_summaries(item)[0].total_usage
 
 
 def test_usage_records_set_the_periods_total_on_the_subscription_item(env: Env) -> None:

@@ -58,7 +58,7 @@ from stripemeter_server.service.invoicing.ports import (
     InvoiceItemRecord,
     StripeInvoiceRecord,
 )
-from stripemeter_server.service.ports.stripe import StripePort
+from stripemeter_server.service.ports.stripe import InvoiceLine, StripePort
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.customers import METADATA_KEY
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
@@ -117,8 +117,8 @@ def _ref_from_stripe(port: StripePort, stripe_customer_id: str) -> tuple[str | N
         customer = port.get_customer(stripe_customer_id)
     except StripePermanentError:
         return None, False
-    ref = (customer.get("metadata") or {}).get(METADATA_KEY)
-    if isinstance(ref, str) and ref:
+    ref = customer.metadata.get(METADATA_KEY)
+    if ref:
         return ref, True
     return stripe_customer_id, False
 
@@ -245,18 +245,11 @@ def _remember_invoice(uow: UnitOfWork, invoice: InvoiceFields, ref: str,
         created_us=now_us, updated_us=now_us))
 
 
-def _line_with_key(port: StripePort, invoice_id: str, key: str) -> dict[str, Any] | None:
+def _line_with_key(port: StripePort, invoice_id: str, key: str) -> InvoiceLine | None:
     for line in port.invoice_lines(invoice_id):
-        if (line.get("metadata") or {}).get(KEY_METADATA) == key:
+        if line.metadata.get(KEY_METADATA) == key:
             return line
     return None
-
-
-def _line_item_id(line: dict[str, Any]) -> str | None:
-    parent = line.get("parent") or {}
-    details = parent.get("invoice_item_details") or {}
-    found = details.get("invoice_item") or line.get("invoice_item")
-    return str(found) if found else None
 
 
 def _send(ctx: ServiceContext, tenant_id: str, port: StripePort, record: InvoiceItemRecord,
@@ -266,25 +259,25 @@ def _send(ctx: ServiceContext, tenant_id: str, port: StripePort, record: Invoice
     if not fresh:
         line = _line_with_key(port, record.invoice_id, record.idempotency_key)
         if line is not None:
-            _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=_line_item_id(line),
-                    amount=line.get("amount"))
+            _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=line.invoice_item_id,
+                    amount=line.amount)
             return
     try:
         item = port.create_invoice_item(json.loads(record.request), record.idempotency_key)
     except StripePermanentError as exc:
         _settle(ctx, tenant_id, record, ITEM_FAILED, error=exc.message)
         return
-    _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=str(item.get("id")),
-            amount=item.get("amount"))
+    _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=item.item_id,
+            amount=item.amount)
 
 
 def _settle(ctx: ServiceContext, tenant_id: str, record: InvoiceItemRecord, status: str, *,
-            stripe_item_id: str | None = None, amount: object = None,
+            stripe_item_id: str | None = None, amount: int | None = None,
             error: str | None = None) -> None:
     with ctx.store.unit_of_work(tenant_id) as uow:
         uow.invoice_items.settle(record, status=status, now_us=to_micros(ctx.clock.now()),
                                  stripe_item_id=stripe_item_id,
-                                 amount=amount if isinstance(amount, int) else None,
+                                 amount=amount,
                                  error=error)
         uow.commit()
 

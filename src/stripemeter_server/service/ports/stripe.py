@@ -1,16 +1,55 @@
-"""The Stripe port: what the use cases need from Stripe, as a protocol with plain data.
+"""The Stripe port: what the use cases need from Stripe, as a protocol with typed records.
 
-The adapter (``stripe/gateway.py``) implements it with the official library; tests run the
-use cases against the project's emulator through that adapter. Nothing here imports
-``stripe``: library types never leak past the adapter.
+The adapter (``stripe/gateway.py``) implements it with the official library; integration
+tests run the use cases against the project's emulator through that adapter, unit tests
+against the in-memory ``FakeStripePort`` (``tests/support/fake_stripe.py``). Nothing here
+imports ``stripe``: library types never leak past the adapter, and every library error
+reaches a use case as one of the port's errors below (ADR 0020).
+
+Each method answers one question a use case asks, with a record holding only the fields
+read; values Stripe spells as a closed set of strings are enums.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol
+
+from stripemeter_server.domain.errors import (
+    StripeCallError,
+    StripePermanentError,
+    StripeRateLimitedError,
+    StripeRetryableError,
+)
+from stripemeter_server.domain.stripe_mapping import MeterFormula
+
+# The port's error tree (defined in ``domain/errors.py`` so the API maps it to problems):
+# ``StripeCallError`` <- ``StripeRetryableError`` <- ``StripeRateLimitedError``, and
+# ``StripePermanentError``; ``StripeSessionExpiredError`` below is the one retryable case a
+# caller acts on (it renews the v2 session).
+__all__ = [
+    "Cipher", "InvoiceItem", "InvoiceItemParams", "InvoiceLine", "InvoiceStatus",
+    "MeterAggregation", "MeterEventOut", "MeterEventSession", "MeterInfo", "MeterStatus",
+    "SentMeterEvent", "StripeCallError", "StripeCredentials", "StripeCustomer",
+    "StripeFactory", "StripeInvoice", "StripePermanentError", "StripePort",
+    "StripeRateLimitedError", "StripeRetryableError", "StripeSessionExpiredError",
+    "SubscriptionItemInfo",
+]
+
+# An invoice item's create or update request, as Stripe documents it. It stays a mapping:
+# the invoice flow records the exact request with its intent and sends it verbatim on every
+# retry (exactly-once rests on the identical request and key), so it is built once, in
+# ``domain/invoice_items.py``, and never re-shaped here.
+InvoiceItemParams = Mapping[str, Any]
+
+
+class StripeSessionExpiredError(StripeRetryableError):
+    """The v2 meter-event session expired mid-stream: renew it and send again."""
+
+    code = "stripe_session_expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +68,40 @@ class StripeCredentials:
         return self.secret_key.startswith(("sk_live_", "rk_live_"))
 
 
+class MeterStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class MeterAggregation(StrEnum):
+    """A Stripe meter's formula (Stripe has one more than the pusher uses: ``count``)."""
+
+    SUM = "sum"
+    COUNT = "count"
+    LAST = "last"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    UNCOLLECTIBLE = "uncollectible"
+    VOID = "void"
+
+
+class SentMeterEvent(StrEnum):
+    """What became of one meter event: taken now, or Stripe already had its identifier."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+
+
 @dataclass(frozen=True, slots=True)
 class MeterInfo:
     meter_id: str
     event_name: str
-    formula: str
-    status: str
+    formula: MeterAggregation
+    status: MeterStatus
     customer_key: str
     value_key: str
 
@@ -49,24 +116,66 @@ class MeterEventOut:
 
 
 @dataclass(frozen=True, slots=True)
+class MeterEventSession:
+    """A v2 meter-event session: its bearer token (never logged) and expiry."""
+
+    token: str = field(repr=False)
+    expires_at_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionItemInfo:
     item_id: str
     period_start_s: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class StripeCustomer:
+    customer_id: str
+    metadata: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StripeInvoice:
+    invoice_id: str
+    status: InvoiceStatus
+    auto_advance: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One invoice line: the item it shows (if any), its amount in minor units, its
+    quantity (``quantity_decimal`` when Stripe gives one) and its metadata."""
+
+    line_id: str
+    invoice_item_id: str | None
+    amount: int | None
+    quantity: Decimal
+    metadata: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceItem:
+    item_id: str
+    amount: int | None
+
+
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
-    def create_meter(self, event_name: str, display_name: str, formula: str) -> MeterInfo: ...
+    def create_meter(self, event_name: str, display_name: str,
+                     formula: MeterFormula) -> MeterInfo: ...
 
     def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
                     end_s: int) -> Decimal: ...
 
-    def send_meter_event(self, event: MeterEventOut) -> bool: ...
+    def send_meter_event(self, event: MeterEventOut) -> SentMeterEvent: ...
 
-    def open_meter_event_session(self) -> tuple[str, str]: ...
+    def open_meter_event_session(self) -> MeterEventSession: ...
 
-    def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None: ...
+    def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None:
+        """Up to 100 events; ``StripeSessionExpiredError`` when the session expired."""
+        ...
 
     def find_subscription_item(self, stripe_customer_id: str,
                                price: str) -> SubscriptionItemInfo | None: ...
@@ -74,37 +183,37 @@ class StripePort(Protocol):
     def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
                          idempotency_key: str) -> None: ...
 
-    def find_customer_by_metadata(self, key: str, value: str) -> str | None: ...
-
-    def get_customer(self, customer_id: str) -> dict[str, Any]: ...
-
-    def get_invoice(self, invoice_id: str) -> dict[str, Any]: ...
-
-    def create_invoice_item(self, params: dict[str, Any],
-                            idempotency_key: str) -> dict[str, Any]: ...
-
-    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
-
-    def update_invoice(self, invoice_id: str, params: dict[str, Any],
-                       idempotency_key: str) -> dict[str, Any]: ...
-
-    def update_invoice_item(self, item_id: str, params: dict[str, Any],
-                            idempotency_key: str) -> dict[str, Any]: ...
-
     def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
         """The legacy usage-record summary total of the item's period containing ``at_s``."""
         ...
+
+    def find_customer_by_metadata(self, key: str, value: str) -> str | None: ...
+
+    def get_customer(self, customer_id: str) -> StripeCustomer: ...
+
+    def get_invoice(self, invoice_id: str) -> StripeInvoice: ...
+
+    def set_invoice_auto_advance(self, invoice_id: str, auto_advance: bool,
+                                 idempotency_key: str) -> None:
+        """Hold (False) or release (True) a draft: the reconciliation gate's one lever."""
+        ...
+
+    def invoice_lines(self, invoice_id: str) -> list[InvoiceLine]: ...
+
+    def create_invoice_item(self, params: InvoiceItemParams,
+                            idempotency_key: str) -> InvoiceItem: ...
+
+    def update_invoice_item(self, item_id: str, params: InvoiceItemParams,
+                            idempotency_key: str) -> InvoiceItem: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str | None,
                        secrets: Sequence[str]) -> dict[str, Any]:
         """The event, once its signature verifies with one of ``secrets`` (the tenant's
         current ones, passed on every call: a port never caches a secret); raises
         ``WebhookSignatureError`` otherwise, ``WebhookEventError`` for a body it cannot
-        take."""
+        take. The event stays the verified JSON object: the webhook use case parses the
+        fields it reads and names each in a 400 when one is wrong."""
         ...
-
-    def raw(self, method: str, path: str, *, stripe_version: str | None = None,
-            idempotency_key: str | None = None, **params: Any) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 

@@ -33,10 +33,12 @@ from stripemeter_server.domain.reconciliation import (
 from stripemeter_server.domain.stripe_mapping import MeterFormula, StripeMapping, SyncMode
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.prices import cost_of
+from stripemeter_server.service.ports.stripe import InvoiceLine
 from stripemeter_server.service.reconciliation.plan import Task
 from stripemeter_server.service.reconciliation.ports import LineRecord
 from stripemeter_server.service.reconciliation.reader import StripeReader
 from stripemeter_server.service.stripe_sync.planner import formula_of, target_of
+from stripemeter_server.service.stripe_sync.ports.pushes import PushStatus
 
 MICROS = 1_000_000
 
@@ -84,7 +86,7 @@ def _in_flight(task: Task, now: datetime) -> bool:
     """The difference is on its way: an unsent (pending) push, or a change the next push
     pass will plan (the counter is still inside Stripe's window)."""
     if task.unsent is not None:
-        return task.unsent.status == "pending"
+        return task.unsent.status == PushStatus.PENDING
     pushable = _seconds(task.period.end) > oldest_pushable_end_s(_seconds(now))
     target = to_units(task.local, task.mapping.scale)
     pushed = task.state.pushed_units if task.state is not None else None
@@ -148,7 +150,7 @@ def _compare_pushed(task: Task, reader: StripeReader, now: datetime) -> Compared
     status = classify(c, tolerance(mapping))
     if in_flight and task.unsent is not None and not _is_sum(task):
         status = LineStatus.PENDING  # a value on its way replaces whatever a last meter holds
-    if task.unsent is not None and task.unsent.status == "failed":
+    if task.unsent is not None and task.unsent.status == PushStatus.FAILED:
         notes.append(f"push {task.unsent.push_id} is parked as failed "
                      f"({task.unsent.error_code}): fix it and retry it (/v1/pushes)")
     money, currency = _money(task, task.local, stripe) if status is not LineStatus.OK \
@@ -189,29 +191,21 @@ def expected_charge(task: Task) -> Charge | None:
         return None
 
 
-def _item_lines(task: Task, reader: StripeReader) -> list[dict[str, Any]]:
+def _item_lines(task: Task, reader: StripeReader) -> list[InvoiceLine]:
     assert task.intent is not None
     try:
         lines = reader.invoice_lines(task.intent.invoice_id)
     except StripePermanentError:
         return []  # the invoice is gone (deleted draft): no line bills the period
     key = task.intent.idempotency_key
-    return [line for line in lines if (line.get("metadata") or {}).get(KEY_METADATA) == key]
+    return [line for line in lines if line.metadata.get(KEY_METADATA) == key]
 
 
-def _line_quantity(line: dict[str, Any], pricing: str) -> Decimal:
-    raw = line.get("quantity_decimal") or line.get("quantity") or 0
-    quantity = Decimal(str(raw))
+def _line_quantity(line: InvoiceLine, pricing: str) -> Decimal:
     if pricing == "price":  # an exact amount: quantity 1, the usage is in the metadata
-        shown = (line.get("metadata") or {}).get("stripemeter_quantity") or "0"
-        return Decimal(str(shown)) * quantity
-    return quantity
-
-
-def _item_id(line: dict[str, Any]) -> str | None:
-    details = (line.get("parent") or {}).get("invoice_item_details") or {}
-    found = details.get("invoice_item") or line.get("invoice_item")
-    return str(found) if found else None
+        shown = line.metadata.get("stripemeter_quantity") or "0"
+        return Decimal(shown) * line.quantity
+    return line.quantity
 
 
 def _compare_invoice(task: Task, reader: StripeReader) -> Compared | None:
@@ -222,7 +216,7 @@ def _compare_invoice(task: Task, reader: StripeReader) -> Compared | None:
     lines = _item_lines(task, reader)
     pricing = charge.pricing if charge is not None else intent.pricing
     stripe_qty = sum((_line_quantity(x, pricing) for x in lines), Decimal(0)) if lines else None
-    stripe_amount = sum((_major(x.get("amount"), currency) or Decimal(0) for x in lines),
+    stripe_amount = sum((_major(x.amount, currency) or Decimal(0) for x in lines),
                         Decimal(0)) if lines else None
     expected = None if charge is None else _major(charge.amount, currency)
     quantity = None if charge is None else charge.quantity
@@ -241,4 +235,4 @@ def _compare_invoice(task: Task, reader: StripeReader) -> Compared | None:
                  invoice_id=intent.invoice_id, expected_amount=expected,
                  stripe_amount=stripe_amount)
     return Compared(task, line, False, intent.stripe_customer_id, None,
-                    _item_id(lines[0]) if lines else intent.stripe_item_id)
+                    lines[0].invoice_item_id if lines else intent.stripe_item_id)

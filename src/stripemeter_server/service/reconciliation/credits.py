@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from stripemeter_server.domain.errors import StripeCallError, StripePermanentError
 from stripemeter_server.domain.invoice_items import KEY_METADATA
@@ -32,6 +31,7 @@ from stripemeter_server.domain.stripe_mapping import SyncMode
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.invoicing.credit_lines import CREDIT_PREFIX, credit_given
 from stripemeter_server.service.invoicing.ports import InvoiceItemRecord
+from stripemeter_server.service.ports.stripe import InvoiceStatus
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.plan import LOOKBACK, RunScope
 from stripemeter_server.service.reconciliation.ports import LineRecord
@@ -98,23 +98,17 @@ def _major(minor: object, currency: str | None) -> Decimal | None:
     return Decimal(minor).scaleb(-minor_unit_exponent(currency))
 
 
-def _item_id(line: dict[str, Any]) -> str | None:
-    details = (line.get("parent") or {}).get("invoice_item_details") or {}
-    found = details.get("invoice_item") or line.get("invoice_item")
-    return str(found) if found else None
-
-
 def compare_credit(task: CreditTask, reader: StripeReader) -> CreditCompared | None:
     """The credit line's comparison, or None when neither side credits anything."""
     intent = task.intent
     try:
         lines = [x for x in reader.invoice_lines(intent.invoice_id)
-                 if (x.get("metadata") or {}).get(KEY_METADATA) == intent.idempotency_key]
+                 if x.metadata.get(KEY_METADATA) == intent.idempotency_key]
     except StripePermanentError:
         lines = []  # the invoice is gone: no line credits the grant
     currency = intent.currency
     expected = _major(task.expected_minor, currency)
-    stripe = sum((_major(x.get("amount"), currency) or Decimal(0) for x in lines),
+    stripe = sum((_major(x.amount, currency) or Decimal(0) for x in lines),
                  Decimal(0)) if lines else None
     check = InvoiceLineCheck(expected, expected, stripe, stripe)
     if not (expected or stripe):
@@ -132,7 +126,8 @@ def compare_credit(task: CreditTask, reader: StripeReader) -> CreditCompared | N
         status=status.value, money_at_stake=invoice_money_at_stake(check), currency=currency,
         action=None, note="; ".join(notes), invoice_id=intent.invoice_id,
         expected_amount=expected, stripe_amount=stripe)
-    return CreditCompared(task, line, _item_id(lines[0]) if lines else intent.stripe_item_id)
+    return CreditCompared(task, line,
+                          lines[0].invoice_item_id if lines else intent.stripe_item_id)
 
 
 def repair_credits(found: list[CreditCompared], reader: StripeReader,
@@ -164,9 +159,8 @@ def _by_hand(line: LineRecord, why: str) -> tuple[str, str]:
 def _repair(found: CreditCompared, reader: StripeReader, run_id: str) -> tuple[str, str]:
     intent = found.task.intent
     invoice = reader.invoice(intent.invoice_id)
-    status = str(invoice.get("status"))
-    if status != "draft":
-        return _by_hand(found.line, f"invoice {intent.invoice_id} is {status}")
+    if invoice.status is not InvoiceStatus.DRAFT:
+        return _by_hand(found.line, f"invoice {intent.invoice_id} is {invoice.status.value}")
     amount = found.task.expected_minor
     key = f"{intent.idempotency_key}:repair:{run_id}"[:255]
     try:
@@ -182,7 +176,7 @@ def _repair(found: CreditCompared, reader: StripeReader, run_id: str) -> tuple[s
         else:
             params = {**json.loads(intent.request), "amount": amount}
             created = reader.call(lambda: reader.port.create_invoice_item(params, key))
-            note = f"item {created.get('id')} added again"
+            note = f"item {created.item_id} added again"
     except StripeCallError as exc:
         return REPAIR_FAILED, exc.message
     reader.forget_invoice(intent.invoice_id)

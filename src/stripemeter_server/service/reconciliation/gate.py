@@ -21,6 +21,7 @@ from stripemeter_server.domain.alerts import AlertKind, rule_from_dict
 from stripemeter_server.domain.errors import StripeCallError, ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.stripe import InvoiceStatus
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.ports import GateSetting, GateVerdict
 from stripemeter_server.service.reconciliation.reader import StripeReader
@@ -133,12 +134,12 @@ def _set_auto_advance(reader: StripeReader, invoice_id: str, run_id: str, *,
     """Hold (``auto_advance=false``) or release a draft; False when it is not a draft."""
     try:
         invoice = reader.call(lambda: reader.port.get_invoice(invoice_id))
-        if invoice.get("status") != "draft":
+        if invoice.status is not InvoiceStatus.DRAFT:
             return False
-        if bool(invoice.get("auto_advance")) != advance:
+        if invoice.auto_advance != advance:
             key = f"stripemeter:gate:{invoice_id}:{run_id}:{'release' if advance else 'hold'}"
-            reader.call(lambda: reader.port.update_invoice(
-                invoice_id, {"auto_advance": advance}, key[:255]))
+            reader.call(lambda: reader.port.set_invoice_auto_advance(
+                invoice_id, advance, key[:255]))
     except StripeCallError:
         return False
     reader.forget_invoice(invoice_id)

@@ -12,12 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import stamina
 
 from stripemeter_server.domain.errors import StripeRetryableError
-from stripemeter_server.service.ports.stripe import StripeCredentials, StripePort
+from stripemeter_server.service.ports.stripe import (
+    InvoiceLine,
+    MeterStatus,
+    StripeCredentials,
+    StripeInvoice,
+    StripePort,
+)
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_sync.sender import PushPolicy
@@ -41,8 +47,8 @@ class StripeReader:
     calls: int = 0
     _meters: dict[str, str] | None = None
     _customers: dict[str, str | None] = field(default_factory=dict)
-    _invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _lines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _invoices: dict[str, StripeInvoice] = field(default_factory=dict)
+    _lines: dict[str, list[InvoiceLine]] = field(default_factory=dict)
 
     def call(self, fn: Callable[[], T]) -> T:
         """One Stripe call under the rate limit, with the pusher's short in-call retries."""
@@ -59,7 +65,8 @@ class StripeReader:
     def meter_id(self, event_name: str) -> str | None:
         if self._meters is None:
             meters = self.call(self.port.list_meters)
-            self._meters = {m.event_name: m.meter_id for m in meters if m.status == "active"}
+            self._meters = {m.event_name: m.meter_id for m in meters
+                            if m.status is MeterStatus.ACTIVE}
         return self._meters.get(event_name)
 
     def customer(self, customer_ref: str, now: datetime) -> str | None:
@@ -75,12 +82,12 @@ class StripeReader:
     def usage_total(self, subscription_item: str, at_s: int) -> Decimal | None:
         return self.call(lambda: self.port.usage_record_total(subscription_item, at_s))
 
-    def invoice(self, invoice_id: str) -> dict[str, Any]:
+    def invoice(self, invoice_id: str) -> StripeInvoice:
         if invoice_id not in self._invoices:
             self._invoices[invoice_id] = self.call(lambda: self.port.get_invoice(invoice_id))
         return self._invoices[invoice_id]
 
-    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+    def invoice_lines(self, invoice_id: str) -> list[InvoiceLine]:
         if invoice_id not in self._lines:
             self._lines[invoice_id] = self.call(lambda: self.port.invoice_lines(invoice_id))
         return self._lines[invoice_id]

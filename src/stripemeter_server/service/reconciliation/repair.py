@@ -28,6 +28,7 @@ from stripemeter_server.domain.reconciliation import needs_attention
 from stripemeter_server.domain.stripe_mapping import MeterFormula, SyncMode
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.ports.stripe import InvoiceStatus
 from stripemeter_server.service.reconciliation.compare import (
     Compared,
     compare,
@@ -117,8 +118,8 @@ def _row(tenant: str, push_id: str, found: Compared, seq: int, decision: PushDec
     return PushRow(
         tenant_id=tenant, push_id=push_id, metric=task.metric.code,
         customer_ref=task.customer_ref, period_start_us=to_micros(task.period.start),
-        period_end_us=to_micros(task.period.end), seq=seq, mode=task.mapping.mode.value,
-        transport=task.mapping.transport.value,
+        period_end_us=to_micros(task.period.end), seq=seq, mode=task.mapping.mode,
+        transport=task.mapping.transport,
         target=task.mapping.event_name if meter else None,
         stripe_customer_id=found.stripe_customer if meter else None, value=decision.value,
         pushed_after=decision.pushed_units_after, timestamp_s=timestamp, status=PENDING,
@@ -145,9 +146,8 @@ def repair_invoice_item(found: Compared, reader: StripeReader, run_id: str) -> t
     task = found.task
     assert task.intent is not None
     invoice = reader.invoice(task.intent.invoice_id)
-    status = str(invoice.get("status"))
-    if status != "draft":
-        return _by_hand(found, f"invoice {task.intent.invoice_id} is {status}")
+    if invoice.status is not InvoiceStatus.DRAFT:
+        return _by_hand(found, f"invoice {task.intent.invoice_id} is {invoice.status.value}")
     charge = expected_charge(task)
     if charge is None:
         return MANUAL, "no price for the metric: the line cannot be computed"
@@ -162,7 +162,7 @@ def repair_invoice_item(found: Compared, reader: StripeReader, run_id: str) -> t
             note = f"item {found.item_id} corrected"
         else:
             created = reader.call(lambda: reader.port.create_invoice_item(params, key))
-            note = f"item {created.get('id')} added again"
+            note = f"item {created.item_id} added again"
     except StripeCallError as exc:
         return REPAIR_FAILED, exc.message
     reader.forget_invoice(task.intent.invoice_id)

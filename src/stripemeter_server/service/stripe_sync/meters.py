@@ -13,10 +13,15 @@ from dataclasses import dataclass
 
 from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.domain.metrics import Metric
-from stripemeter_server.domain.stripe_mapping import StripeMapping, SyncMode, meter_formula
+from stripemeter_server.domain.stripe_mapping import (
+    MeterFormula,
+    StripeMapping,
+    SyncMode,
+    meter_formula,
+)
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.ports.stripe import MeterInfo, StripePort
+from stripemeter_server.service.ports.stripe import MeterInfo, MeterStatus, StripePort
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
 
 CREATED, OK, MISSING, REFUSED = "created", "ok", "missing", "refused"
@@ -27,16 +32,16 @@ CUSTOMER_KEY, VALUE_KEY = "stripe_customer_id", "value"
 class MeterCheck:
     metric: str
     event_name: str
-    formula: str
+    formula: MeterFormula
     status: str
     meter_id: str | None = None
     reason: str | None = None
 
 
-def _refusal(metric: Metric | None, meter: MeterInfo, formula: str) -> str | None:
+def _refusal(metric: Metric | None, meter: MeterInfo, formula: MeterFormula) -> str | None:
     if metric is None:
         return "the mapped metric no longer exists"
-    if meter.formula != formula:
+    if meter.formula.value != formula.value:
         return (f"meter {meter.meter_id} aggregates with '{meter.formula}', but a "
                 f"{metric.aggregation.value} metric needs '{formula}' (Stripe meters cannot "
                 "change formula: create a meter with another event name and set meterEventName)")
@@ -49,13 +54,13 @@ def _refusal(metric: Metric | None, meter: MeterInfo, formula: str) -> str | Non
 def sync_meters(port: StripePort, mappings: list[StripeMapping], metrics: dict[str, Metric],
                 *, create: bool = True) -> list[MeterCheck]:
     """Check (and with ``create``, create) the meter of every meter_events mapping."""
-    meters = {m.event_name: m for m in port.list_meters() if m.status == "active"}
+    meters = {m.event_name: m for m in port.list_meters() if m.status is MeterStatus.ACTIVE}
     checks = []
     for mapping in mappings:
         if mapping.mode is not SyncMode.METER_EVENTS:
             continue
         metric = metrics.get(mapping.metric)
-        formula = meter_formula(metric.aggregation).value if metric else "sum"
+        formula = meter_formula(metric.aggregation) if metric else MeterFormula.SUM
         existing = meters.get(mapping.event_name)
         if existing is not None or metric is None:
             checks.append(_check_existing(mapping, metric, existing, formula))
@@ -72,7 +77,7 @@ def sync_meters(port: StripePort, mappings: list[StripeMapping], metrics: dict[s
 
 
 def _check_existing(mapping: StripeMapping, metric: Metric | None, meter: MeterInfo | None,
-                    formula: str) -> MeterCheck:
+                    formula: MeterFormula) -> MeterCheck:
     if meter is None:  # only when the metric is gone
         return MeterCheck(mapping.metric, mapping.event_name, formula, REFUSED,
                           reason="the mapped metric no longer exists")

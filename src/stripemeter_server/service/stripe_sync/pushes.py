@@ -39,10 +39,11 @@ def _iso(us: int | None) -> str | None:
 def push_view(row: PushRow) -> dict[str, Any]:
     return {"id": row.push_id, "metric": row.metric, "customerRef": row.customer_ref,
             "periodStart": _iso(row.period_start_us), "periodEnd": _iso(row.period_end_us),
-            "seq": row.seq, "mode": row.mode, "transport": row.transport, "target": row.target,
+            "seq": row.seq, "mode": row.mode.value, "transport": row.transport.value,
+            "target": row.target,
             "stripeCustomerId": row.stripe_customer_id, "value": str(row.value),
             "pushedTotal": str(row.pushed_after), "timestamp": row.timestamp_s,
-            "status": row.status, "attempts": row.attempts, "lastError": row.last_error,
+            "status": row.status.value, "attempts": row.attempts, "lastError": row.last_error,
             "lastErrorCode": row.last_error_code, "nextAttemptAt": _iso(row.next_attempt_us)
             if row.status == PENDING else None, "createdAt": _iso(row.created_us),
             "sentAt": _iso(row.sent_us)}

@@ -28,9 +28,15 @@ from stripemeter_server.domain.errors import (
     StripeRetryableError,
 )
 from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
+from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.ports.stripe import MeterEventOut, StripeCredentials, StripePort
+from stripemeter_server.service.ports.stripe import (
+    MeterEventOut,
+    StripeCredentials,
+    StripePort,
+    StripeSessionExpiredError,
+)
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.planner import TOO_OLD
 from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
@@ -74,12 +80,31 @@ class SendReport:
     failed: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """Stripe has the row's value (now, or already from an earlier attempt)."""
+
+    stripe_customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotSent:
+    """The row ends this attempt unsent: retried later, or parked when ``permanent``."""
+
+    message: str
+    code: str | None
+    permanent: bool
+
+
+AttemptResult = Sent | NotSent
+
+
 class _Failure(Exception):
-    """A row ends this attempt without being sent: retry later or park."""
+    """Raised inside an attempt to end it with ``result``."""
 
     def __init__(self, message: str, code: str | None, *, permanent: bool) -> None:
         super().__init__(message)
-        self.message, self.code, self.permanent = message, code, permanent
+        self.result = NotSent(message, code, permanent)
 
 
 @dataclass
@@ -107,12 +132,13 @@ class PushSender:
             credentials = self.ctx.stripe.credentials(uow)
         if credentials is None:
             for row in rows:
-                self._finish(row, now, report, _Failure(
+                self._finish(row, now, report, NotSent(
                     "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
                     "stripe_not_configured", permanent=True))
             return
         port = self.ctx.stripe.port(credentials)
-        stream = [r for r in rows if r.transport == "v2_stream" and r.mode == "meter_events"]
+        stream = [r for r in rows if r.transport is Transport.V2_STREAM
+                  and r.mode is SyncMode.METER_EVENTS]
         singles = [r for r in rows if r not in stream]
         results = self._attempt_all(singles, port, credentials, now)
         self._finish_all(list(zip(singles, results, strict=True)), now, report)
@@ -121,14 +147,14 @@ class PushSender:
                               report)
 
     def _attempt_all(self, rows: list[PushRow], port: StripePort,
-                     credentials: StripeCredentials, now: datetime) -> list[_Failure | str]:
+                     credentials: StripeCredentials, now: datetime) -> list[AttemptResult]:
         """Send the rows, several at once (bounded), but never two for one customer and
         meter at the same time (Stripe allows one call in flight per customer per meter):
         rows are grouped by (customer, target) and each group is sent in order."""
         groups: dict[tuple[str, str | None], list[int]] = {}
         for index, row in enumerate(rows):
             groups.setdefault((row.customer_ref, row.target), []).append(index)
-        results: list[_Failure | str | None] = [None] * len(rows)
+        results: list[AttemptResult | None] = [None] * len(rows)
 
         def send_group(indexes: list[int]) -> None:
             for index in indexes:
@@ -145,22 +171,22 @@ class PushSender:
         return [r for r in results if r is not None]
 
     def _attempt(self, row: PushRow, port: StripePort, credentials: StripeCredentials,
-                 now: datetime) -> _Failure | str:
-        """Send one row; returns the Stripe customer id on success or the failure."""
+                 now: datetime) -> AttemptResult:
+        """Send one row: sent (to which Stripe customer), or why not."""
         try:
             self._check_age(row, now)
-            if row.mode == "usage_records":
-                return self._send_usage_record(row, port, credentials, now)
-            return self._send_meter_event(row, port, credentials, now)
+            if row.mode is SyncMode.USAGE_RECORDS:
+                return Sent(self._send_usage_record(row, port, credentials, now))
+            return Sent(self._send_meter_event(row, port, credentials, now))
         except _Failure as failure:
-            return failure
+            return failure.result
         except StripeCallError as exc:
             return _failure_of(exc)
         except StripemeterError as exc:  # e.g. the store is briefly unavailable
-            return _Failure(exc.message, exc.code, permanent=False)
+            return NotSent(exc.message, exc.code, permanent=False)
 
     def _check_age(self, row: PushRow, now: datetime) -> None:
-        if row.mode == "meter_events" and row.timestamp_s is not None and \
+        if row.mode is SyncMode.METER_EVENTS and row.timestamp_s is not None and \
                 too_old_for_stripe(row.timestamp_s, to_micros(now) // MICROS):
             raise _Failure("the push is more than 35 days old: Stripe refuses it", TOO_OLD,
                            permanent=True)
@@ -218,7 +244,7 @@ class PushSender:
                 self._check_age(row, now)
                 customer = self._customer(row, port, now, refresh=False)
             except _Failure as failure:
-                self._finish(row, now, report, failure)
+                self._finish(row, now, report, failure.result)
                 continue
             except StripeCallError as exc:
                 self._finish(row, now, report, _failure_of(exc))
@@ -235,14 +261,13 @@ class PushSender:
             token = self._session(key, port, now)
             try:
                 port.stream_meter_events(token, outs)
-            except StripeRetryableError as exc:
-                if exc.code == "stripe_session_expired":
-                    self._sessions.pop(key, None)  # renew on the next attempt
+            except StripeSessionExpiredError:
+                self._sessions.pop(key, None)  # renew on the next attempt
                 raise
 
         try:
             self._call(credentials, once, tokens=1)
-            results: list[_Failure | str] = [e.stripe_customer_id for _, e in events]
+            results: list[AttemptResult] = [Sent(e.stripe_customer_id) for _, e in events]
         except StripeCallError as exc:
             results = [_failure_of(exc)] * len(events)
         for (row, _), result in zip(events, results, strict=True):
@@ -252,9 +277,8 @@ class PushSender:
         held = self._sessions.get(key)
         now_s = to_micros(now) // MICROS
         if held is None or held[1] - SESSION_RENEW_MARGIN_S <= now_s:
-            token, expires = port.open_meter_event_session()
-            held = (token, int(datetime.fromisoformat(expires.replace("Z", "+00:00"))
-                               .timestamp()))
+            session = port.open_meter_event_session()
+            held = (session.token, session.expires_at_s)
             self._sessions[key] = held
         return held[0]
 
@@ -286,7 +310,7 @@ class PushSender:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _finish_all(self, results: list[tuple[PushRow, _Failure | str]], now: datetime,
+    def _finish_all(self, results: list[tuple[PushRow, AttemptResult]], now: datetime,
                     report: SendReport) -> None:
         """Record a tenant's results in one transaction (if it fails, the rows stay leased
         and are sent again with the same identifiers, which Stripe drops)."""
@@ -298,16 +322,17 @@ class PushSender:
             uow.commit()
 
     def _finish(self, row: PushRow, now: datetime, report: SendReport,
-                result: _Failure | str) -> None:
+                result: AttemptResult) -> None:
         with self.ctx.store.unit_of_work(row.tenant_id) as uow:
             self._record(uow, row, now, report, result)
             uow.commit()
 
     def _record(self, uow: UnitOfWork, row: PushRow, now: datetime, report: SendReport,
-                result: _Failure | str) -> None:
+                result: AttemptResult) -> None:
         now_us = to_micros(now)
-        if isinstance(result, str):
-            uow.pushes.mark_sent(row.push_id, stripe_customer_id=result, now_us=now_us)
+        if isinstance(result, Sent):
+            uow.pushes.mark_sent(row.push_id, stripe_customer_id=result.stripe_customer_id,
+                                 now_us=now_us)
             report.sent += 1
         elif result.permanent:
             uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
@@ -325,9 +350,9 @@ class PushSender:
             report.retrying += 1
 
 
-def _failure_of(exc: StripemeterError) -> _Failure:
+def _failure_of(exc: StripemeterError) -> NotSent:
     code = getattr(exc, "stripe_code", None) or exc.code
-    return _Failure(exc.message, code, permanent=isinstance(exc, StripePermanentError))
+    return NotSent(exc.message, code, permanent=isinstance(exc, StripePermanentError))
 
 
 def _account_key(credentials: StripeCredentials) -> tuple[str, str | None]:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -26,6 +27,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     PushRow,
     PushState,
     PushStats,
+    PushStatus,
     StateKey,
     unsent_target,
 )
@@ -42,6 +44,9 @@ def _row(raw: Any) -> PushRow:
     values = {name: m[name] for name in _ROW_FIELDS}
     values["value"] = int(m["value"])
     values["pushed_after"] = int(m["pushed_after"])
+    values["mode"] = SyncMode(m["mode"])
+    values["transport"] = Transport(m["transport"])
+    values["status"] = PushStatus(m["status"])
     return PushRow(**values)
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
+from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.service.ports.counters import StoredCounter
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+class PushStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+PENDING, SENT, FAILED = PushStatus.PENDING, PushStatus.SENT, PushStatus.FAILED
 
 
 UNSENT = (PENDING, FAILED)
@@ -42,14 +51,14 @@ class PushRow:
     period_start_us: int
     period_end_us: int
     seq: int
-    mode: str
-    transport: str
+    mode: SyncMode
+    transport: Transport
     target: str | None
     stripe_customer_id: str | None
     value: int
     pushed_after: int
     timestamp_s: int | None
-    status: str
+    status: PushStatus
     attempts: int
     last_error: str | None
     last_error_code: str | None
