@@ -155,5 +155,4 @@ NOT_MODELLED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/customers/{id}/balance_transactions"): ("created", "invoice"),
     ("POST", "/v2/core/event_destinations"): ("amazon_eventbridge", "azure_event_grid",
                                               "events_from", "snapshot_api_version"),
-    ("GET", "/v2/core/events"): ("created",),
 }

@@ -103,7 +103,8 @@ ROUTES: dict[tuple[str, str], Obj] = {
     ("DELETE", "/v2/core/event_destinations/{id}"): obj(),
     ("POST", "/v2/core/event_destinations/{id}/enable"): obj(),
     ("POST", "/v2/core/event_destinations/{id}/disable"): obj(),
-    ("GET", "/v2/core/events"): obj(object_id=S, types=Arr(S), limit=S),
+    ("GET", "/v2/core/events"): obj(object_id=S, types=Arr(S), limit=S, page=S,
+                                    created=obj(gt=S, gte=S, lt=S, lte=S)),
     ("GET", "/v2/core/events/{id}"): obj(),
     # billing credits
     ("POST", "/v1/billing/credit_grants"): obj(

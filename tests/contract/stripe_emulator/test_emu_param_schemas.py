@@ -89,7 +89,9 @@ LIBRARY_PARAMS.update(SURFACE_LIBRARY_PARAMS)
 NO_LIBRARY_PARAMS = {("POST", "/v1/subscription_items/{id}/usage_records"),
                      ("GET", "/v1/subscription_items/{id}/usage_record_summaries")}
 # `expand` is accepted on every v1 route (and ignored); the library omits it on deletes.
-ALWAYS_ALLOWED = {"expand"}
+# `page` is the opaque token of a v2 list's `next_page_url`, which the library follows
+# without typing it.
+ALWAYS_ALLOWED = {"expand", "page"}
 
 
 def _annotations(cls: type) -> dict[str, Any]:
