@@ -25,12 +25,14 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
+    MeterErrorReport,
     MeterEventOut,
     MeterInfo,
     StripeCredentials,
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.meter_errors import read_reports
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
 
 T = TypeVar("T")
@@ -165,13 +167,18 @@ class StripeGateway:
         }
         try:
             with translated_errors():
-                self._client.v1.billing.meter_events.create(
-                    params=params, options={"idempotency_key": event.identifier})
+                self._client.v1.billing.meter_events.create(params=params, options={
+                    "idempotency_key": event.idempotency_key or event.identifier})
         except StripePermanentError as exc:
             if exc.stripe_code == DUPLICATE_IDENTIFIER:
                 return False
             raise
         return True
+
+    def meter_error_reports(self, created_since: str | None) -> list[MeterErrorReport]:
+        """Stripe's asynchronous meter error reports, oldest first (stripe/meter_errors.py)."""
+        with translated_errors():
+            return read_reports(self._client, created_since)
 
     def open_meter_event_session(self) -> tuple[str, str]:
         """A v2 meter-event session: (authentication token, expiry as RFC 3339)."""
