@@ -59,3 +59,15 @@ def test_a_forged_page_token_is_a_400_naming_page(client: stripe.StripeClient) -
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.raw_request("get", "/v2/core/events?page=not-a-token")
     assert caught.value.param == "page"
+
+
+def test_a_report_fault_answers_200_then_reports_the_given_code(
+    client: stripe.StripeClient, server: EmulatorServer, customer: Any, meter: Any
+) -> None:
+    server.control("POST", "/faults", {"kind": "report", "path": "/v1/billing/meter_events",
+                                       "code": "meter_event_customer_not_found"})
+    send_event(client, customer.id, "5", identifier="push-f")
+    error = _reports(client).data[0].data.reason.error_types[0]
+    assert (error.code, error.sample_errors[0].request.identifier,
+            server.control("GET", "/meter_events")["data"]) == (
+        "meter_event_customer_not_found", "push-f", [])
