@@ -138,8 +138,9 @@ def create_added_items(emu: Emulator, entries: list[AddedItem], sub: dict[str, A
             "currency": price["currency"], "customer": sub["customer"], "date": now,
             "description": None, "discountable": entry.discountable, "invoice": None,
             "metadata": entry.meta,
-            "parent": {"type": "subscription_details", "subscription_details": {
-                "subscription": sub["id"], "subscription_item": None}},
+            # `subscription_item` is absent (not null) for an item of no subscription item
+            "parent": {"type": "subscription_details",
+                       "subscription_details": {"subscription": sub["id"]}},
             "period": {"start": start, "end": end},
             "pricing": {"type": "price_details",
                         "price_details": {"price": price["id"], "product": price["product"]},
