@@ -19,10 +19,18 @@ REPORT_TYPES = ("v1.billing.meter.error_report_triggered", "v1.billing.meter.no_
 PAGE = 100
 MAX_REPORTS = 10_000  # per poll: bounded memory whatever the account holds
 MAX_TEXT = 500
+MAX_ID = 255
+MAX_CODE = 64
 
 
 def _text(value: Any, default: str = "") -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else default
+
+
+def _ident(value: Any) -> str:
+    """An id stored as a key (at most 255 printable characters), else empty (skipped)."""
+    return value if isinstance(value, str) and len(value) <= MAX_ID \
+        and value.isprintable() else ""
 
 
 def _count(value: Any) -> int:
@@ -30,7 +38,7 @@ def _count(value: Any) -> int:
 
 
 def _samples(error_type: dict[str, Any]) -> list[MeterErrorSample]:
-    code = _text(error_type.get("code"), "meter_error")
+    code = _text(error_type.get("code"), "meter_error")[:MAX_CODE]  # stored as a push's code
     found = []
     for sample in error_type.get("sample_errors") or []:
         if not isinstance(sample, dict):
@@ -38,7 +46,7 @@ def _samples(error_type: dict[str, Any]) -> list[MeterErrorSample]:
         request = sample.get("request")
         ident = request.get("identifier") if isinstance(request, dict) else None
         found.append(MeterErrorSample(code, _text(sample.get("error_message"), code),
-                                      _text(ident) or None))
+                                      _ident(ident) or None))
     return found
 
 
@@ -55,9 +63,8 @@ def report_of(event: dict[str, Any]) -> MeterErrorReport:
     related = event.get("related_object")
     meter_id = related.get("id") if isinstance(related, dict) else None
     return MeterErrorReport(
-        event_id=_text(event.get("id")), event_type=_text(event.get("type")),
-        created=_text(event.get("created")),
-        meter_id=meter_id if isinstance(meter_id, str) else None,
+        event_id=_ident(event.get("id")), event_type=_ident(event.get("type")),
+        created=_text(event.get("created")), meter_id=_ident(meter_id) or None,
         error_count=max(_count(reason.get("error_count")), len(samples)),
         samples=tuple(samples))
 

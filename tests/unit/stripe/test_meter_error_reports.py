@@ -1,5 +1,5 @@
-"""Reading a meter error report is bounded: any shape becomes a report, never a crash, and
-the count it gives never undercounts the events it names."""
+"""Reading a meter error report is bounded: any shape becomes a report, never a crash, the
+count it gives never undercounts the events it names, and what it gives fits its columns."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def test_any_event_shape_reads_as_a_report_counting_every_named_error(
 ) -> None:
     report = report_of(event)
     assert report.error_count >= max(len(report.samples), 1)
+
+
+@given(event=EVENT)
+def test_what_a_report_gives_fits_the_columns_it_is_stored_in(event: dict[str, Any]) -> None:
+    report = report_of(event)
+    assert (len(report.event_id) <= 255, len(report.event_type) <= 255,
+            all(len(s.code) <= 64 and len(s.identifier or "") <= 255
+                for s in report.samples)) == (True, True, True)
 
 
 def test_a_report_names_the_refused_identifier() -> None:
