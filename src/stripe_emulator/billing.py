@@ -25,6 +25,8 @@ from stripe_emulator.store import new_id, public
 from stripe_emulator.test_clocks import attachable_clock
 from stripe_emulator.webhooks import emit
 
+MAX_PLAN_TRIAL_DAYS = 730  # as for a subscription's trial_period_days
+
 
 def _merge_metadata(obj: dict[str, Any], update: dict[str, str]) -> None:
     for key, value in update.items():
@@ -172,7 +174,7 @@ def create_price(req: Req) -> Any:
             "interval_count": get_int(recurring_in, "interval_count") or 1,
             "aggregate_usage": get_str(recurring_in, "aggregate_usage"),
             "meter": get_str(recurring_in, "meter"),
-            "trial_period_days": None,
+            "trial_period_days": _trial_days(recurring_in),
             "usage_type": get_str(recurring_in, "usage_type") or "licensed",
         }
         if recurring["usage_type"] not in ("licensed", "metered"):
@@ -231,3 +233,12 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/prices", create_price)
     router.add("GET", "/v1/prices", list_prices)
     router.add("GET", "/v1/prices/{id}", retrieve_price)
+
+
+def _trial_days(recurring: dict[str, Any]) -> int | None:
+    """`recurring[trial_period_days]`: the trial `trial_from_plan` gives a subscription."""
+    days = get_int(recurring, "trial_period_days")
+    if days is not None and not 0 <= days <= MAX_PLAN_TRIAL_DAYS:
+        raise invalid(f"recurring[trial_period_days] must be between 0 and "
+                      f"{MAX_PLAN_TRIAL_DAYS}.", param="recurring[trial_period_days]")
+    return days

@@ -29,8 +29,9 @@ class EmulatorConfig:
     # these asynchronously; synchronous rejection makes tests explicit).
     require_known_customers: bool = True
     # Answer 200 to meter events for an unknown meter or customer and report the error
-    # later as a v2 event, as Stripe does (event_destinations.py); off = refuse at once.
-    async_meter_errors: bool = False
+    # later as a v2 event, as Stripe does (event_destinations.py); off = refuse at once
+    # (400 `no_meter` / `meter_event_customer_not_found`, for tests that want it explicit).
+    async_meter_errors: bool = True
     # Deliver webhooks from a background task; off = only via the control surface.
     auto_deliver_webhooks: bool = True
     webhook_poll_interval: float = 0.5

@@ -170,6 +170,9 @@ class Emulator:
                 fault = self.faults.take(method, path)
                 if fault is not None and fault.kind in ERROR_KINDS:
                     raise fault_error(fault)
+                if fault is not None and fault.kind == "report":
+                    req.reported = (fault.code or "meter_event_customer_not_found",
+                                    fault.message or "Meter event refused (injected fault).")
                 now = self.clock.now()
                 self.limiter.hit("all", self.config.requests_per_second, now)
                 if path in _METER_EVENT_PATHS:

@@ -11,15 +11,18 @@ failed event at once (one error per report).
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from stripe_emulator.errors import StripeError, invalid, missing_param
-from stripe_emulator.forms import get_str, metadata
+from stripe_emulator.forms import get_int, get_str, metadata
 from stripe_emulator.routing import Reply, Req, Router
 from stripe_emulator.store import new_id, public
-from stripe_emulator.v2 import iso
+from stripe_emulator.v2 import iso, parse_ts
 from stripe_emulator.webhooks import LOOPBACK_HOSTS
 
 if TYPE_CHECKING:
@@ -155,15 +158,61 @@ def retrieve_event(req: Req) -> Any:
     return event
 
 
+_BOUNDS: dict[str, Callable[[int, int], bool]] = {
+    "gt": lambda at, bound: at > bound, "gte": lambda at, bound: at >= bound,
+    "lt": lambda at, bound: at < bound, "lte": lambda at, bound: at <= bound}
+DEFAULT_PAGE = 20
+
+
+def _filters(p: dict[str, Any]) -> dict[str, Any]:
+    """The filters of a first page, or those a `page` token carries (`next_page_url`)."""
+    token = get_str(p, "page")
+    if token is None:
+        return p
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError):
+        decoded = None
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("offset"), int):
+        raise invalid("Invalid page token.", param="page")
+    return decoded
+
+
+def _created_ok(event: dict[str, Any], created: Any) -> bool:
+    if not isinstance(created, dict):
+        return True
+    at = parse_ts(event["created"], "created")
+    assert at is not None
+    for op, check in _BOUNDS.items():
+        bound = parse_ts(created.get(op), f"created[{op}]")
+        if bound is not None and not check(at, bound):
+            return False
+    return True
+
+
 def list_events(req: Req) -> Any:
-    p = req.params
-    types = p.get("types")
+    """Newest first, `limit` a page (at most 100), filtered by `types`, `object_id` and
+    `created`; `next_page_url` carries the filters and the position in a `page` token."""
+    f = _filters(req.params)
+    types = f.get("types")
     wanted = None if types in (None, "") else set(types if isinstance(types, list) else [types])
-    object_id = get_str(p, "object_id")
+    object_id = get_str(f, "object_id")
+    limit = get_int(f, "limit") or DEFAULT_PAGE
+    if not 1 <= limit <= MAX_LIST:
+        raise invalid(f"limit must be between 1 and {MAX_LIST}.", param="limit")
     events = [e for e in reversed(list(req.emu.store.collection("v2_events").values()))
               if (wanted is None or e["type"] in wanted) and object_id in (
-                  None, (e["related_object"] or {}).get("id"))]
-    return {"data": events[:MAX_LIST], "next_page_url": None, "previous_page_url": None}
+                  None, (e["related_object"] or {}).get("id"))
+              and _created_ok(e, f.get("created"))]
+    offset = int(f.get("offset", 0))
+    page = events[offset:offset + limit]
+    following = None
+    if offset + limit < len(events):
+        carried = {k: f[k] for k in ("types", "object_id", "created") if f.get(k) is not None}
+        token = base64.urlsafe_b64encode(json.dumps(
+            {**carried, "limit": limit, "offset": offset + limit}).encode()).decode()
+        following = f"/v2/core/events?page={token}"
+    return {"data": page, "next_page_url": following, "previous_page_url": None}
 
 
 def register(router: Router) -> None:

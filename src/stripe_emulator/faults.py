@@ -4,7 +4,8 @@ Kinds: `rate_limit` (429), `server_error` (500), `refuse` (400 with the given `c
 `message`: Stripe refusing a request for good, e.g. `timestamp_too_far_in_past`), `hang`
 (wait `delay` seconds, past the client's timeout, then process normally), `drop_response`
 (commit, then cut the connection before the response is complete — the exactly-once
-nightmare).
+nightmare), `report` (meter events only: answered 200, not counted, and reported later as
+Stripe reports a refusal — an asynchronous meter error report with the given `code`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from stripe_emulator.errors import StripeError, invalid
 
-KINDS = ("rate_limit", "server_error", "refuse", "hang", "drop_response")
+KINDS = ("rate_limit", "server_error", "refuse", "hang", "drop_response", "report")
 # Kinds answered with an error instead of running the handler.
 ERROR_KINDS = ("rate_limit", "server_error", "refuse")
 

@@ -77,6 +77,8 @@ def ingest(
     if not payload:
         raise missing_param("payload")
     meter = meter_for_event(req, event_name)
+    if req.reported is not None:  # an injected `report` fault (faults.py)
+        return _deferred(req, meter, *req.reported, event_name, payload, identifier, timestamp)
     if meter is None and emu.config.async_meter_errors:
         return _deferred(req, None, "no_meter", f"No active meter was found for event_name "
                          f"'{event_name}'.", event_name, payload, identifier, timestamp)

@@ -115,9 +115,9 @@ NOT_MODELLED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/products"): ("created", "ids", "shippable", "type", "url"),
     ("GET", "/v1/prices"): ("created", "currency", "lookup_keys", "recurring", "type"),
     ("POST", "/v1/subscriptions"): (
-        "add_invoice_items", "backdate_start_date", "billing_cycle_anchor_config",
+        "backdate_start_date", "billing_cycle_anchor_config",
         "billing_schedules", "billing_thresholds", "default_tax_rates", "discounts",
-        "trial_from_plan", "trial_settings"),
+        "trial_settings"),
     ("POST", "/v1/subscriptions/{id}"): (
         "add_invoice_items", "billing_cycle_anchor", "billing_schedules", "billing_thresholds",
         "cancellation_details", "default_tax_rates", "discounts", "pause_collection",
@@ -155,5 +155,4 @@ NOT_MODELLED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/customers/{id}/balance_transactions"): ("created", "invoice"),
     ("POST", "/v2/core/event_destinations"): ("amazon_eventbridge", "azure_event_grid",
                                               "events_from", "snapshot_api_version"),
-    ("GET", "/v2/core/events"): ("created",),
 }

@@ -36,6 +36,9 @@ class Req:
     api_key: str | None = None
     stripe_version: str | None = None
     query: str = ""
+    # (code, message) of an injected `report` fault: the meter events of this request are
+    # refused asynchronously (meter_events.ingest).
+    reported: tuple[str, str] | None = None
 
     @property
     def now(self) -> int:

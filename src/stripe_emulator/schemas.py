@@ -50,7 +50,7 @@ SCHEMAS: dict[tuple[str, str], Obj] = {
         active=S, currency=S, lookup_key=S, metadata=FREE, nickname=S, product=S,
         product_data=obj(name=S, metadata=FREE),
         recurring=obj(interval=S, interval_count=S, meter=S, usage_type=S,
-                      aggregate_usage=Legacy(S)),
+                      trial_period_days=S, aggregate_usage=Legacy(S)),
         unit_amount=S, unit_amount_decimal=S),
     ("GET", "/v1/prices"): obj(active=S, product=S, **PAGE),
     ("GET", "/v1/prices/{id}"): _NONE,

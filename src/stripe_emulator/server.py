@@ -18,10 +18,11 @@ from stripe_emulator.engine import Emulator
 
 
 def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = None,
-        *, reset: bool = False) -> None:
+        *, reset: bool = False, async_meter_errors: bool = True) -> None:
     """Serve the emulator in the foreground (the `stripemeter stripe-emulator` command);
     `reset` starts from an empty account and today's clock, wiping `state_file`."""
-    app = create_app(EmulatorConfig(state_file=state_file))
+    app = create_app(EmulatorConfig(state_file=state_file,
+                                    async_meter_errors=async_meter_errors))
     if reset:
         emulator = app.emulator
         emulator.clock.restore(emulator.initial_clock)

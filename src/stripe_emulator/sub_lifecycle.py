@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stripe_emulator.errors import invalid
-from stripe_emulator.forms import get_int, get_str
+from stripe_emulator.forms import get_bool, get_int, get_str
 from stripe_emulator.invoices import finalize, item_line, new_invoice
 from stripe_emulator.periods import next_boundary
 from stripe_emulator.store import public
+from stripe_emulator.sub_added_items import AddedItem, announce, create_added_items
 from stripe_emulator.sub_lines import cycle_lines, opening_lines
 from stripe_emulator.test_clocks import customer_clock
 from stripe_emulator.webhooks import emit
@@ -41,10 +42,19 @@ def render_sub(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def trial_end_from(params: dict[str, Any], now: int) -> int | None:
-    """`trial_end` (a timestamp or `now`) or `trial_period_days`, checked as Stripe does."""
+def trial_end_from(params: dict[str, Any], now: int,
+                   prices: list[dict[str, Any]] | None = None) -> int | None:
+    """`trial_end` (a timestamp or `now`) or `trial_period_days`, checked as Stripe does;
+    at creation also `trial_from_plan`: the longest `recurring[trial_period_days]` of the
+    subscribed prices (none set: no trial)."""
     raw_end = get_str(params, "trial_end")
     days = get_int(params, "trial_period_days")
+    if get_bool(params, "trial_from_plan", False):
+        if raw_end is not None or days is not None:
+            raise invalid("You cannot set trial_from_plan together with trial_end or "
+                          "trial_period_days.", param="trial_from_plan")
+        plan_days = [int(p["recurring"].get("trial_period_days") or 0) for p in prices or []]
+        days = max(plan_days, default=0)
     if raw_end is not None and days is not None:
         raise invalid("You may only specify one of trial_end and trial_period_days.",
                       param="trial_end")
@@ -73,11 +83,12 @@ def set_period(emu: Emulator, sub: dict[str, Any], start: int, end: int) -> None
 
 
 def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any],
-                       now: int) -> None:
-    """Apply a trial, then bill the opening invoice (finalized at once, as Stripe does for
-    automatically charged subscriptions)."""
+                       now: int, trial_end: int | None,
+                       added: list[AddedItem] | None = None) -> None:
+    """Apply a trial (`trial_end_from`, checked before the subscription was stored), then
+    bill the opening invoice with the `add_invoice_items` (finalized at once, as Stripe does
+    for automatically charged subscriptions)."""
     sub["test_clock"] = customer_clock(emu, sub["customer"])
-    trial_end = trial_end_from(params, now)
     if trial_end is not None:
         sub.update(status="trialing", trial_start=now, trial_end=trial_end,
                    billing_cycle_anchor=trial_end, _periods=[[now, trial_end]])
@@ -89,10 +100,14 @@ def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any
     _cancel_at(emu, sub, get_int(params, "cancel_at"), now)
     lines = opening_lines(sub, items_of(emu, sub), start=now, end=sub["current_period_end"],
                           invoice_id=None, trial=trial_end is not None)
+    extras = create_added_items(emu, added or [], sub, now)
     invoice = new_invoice(emu, sub["customer"], sub["currency"], created=now,
                           period_start=now, period_end=now, auto_advance=False,
                           billing_reason="subscription_create", subscription=sub["id"],
-                          lines=lines)
+                          lines=lines + [item_line(i, "") for i in extras])
+    for extra in extras:
+        extra["invoice"] = invoice["id"]
+    announce(emu, extras)
     invoice["auto_advance"] = True
     finalize(emu, invoice, now)
     sub["latest_invoice"] = invoice["id"]

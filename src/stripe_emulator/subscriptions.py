@@ -17,8 +17,9 @@ from stripe_emulator.shapes import (
     subscription_item_fields,
 )
 from stripe_emulator.store import new_id, public
+from stripe_emulator.sub_added_items import parse_added_items
 from stripe_emulator.sub_changes import cancel_subscription, item_quantity
-from stripe_emulator.sub_lifecycle import render_sub, start_subscription
+from stripe_emulator.sub_lifecycle import render_sub, start_subscription, trial_end_from
 from stripe_emulator.sub_lines import records_total
 from stripe_emulator.test_clocks import customer_now
 from stripe_emulator.webhooks import emit
@@ -45,6 +46,8 @@ def create_subscription(req: Req) -> Any:
                           param=f"items[{index}][price]")
         prices.append((price, item_quantity(raw, f"items[{index}][quantity]", 1),
                        metadata(raw)))
+    trial_end = trial_end_from(p, now, [price for price, _, _ in prices])
+    added = parse_added_items(emu, p, prices[0][0]["currency"])
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
@@ -69,7 +72,7 @@ def create_subscription(req: Req) -> Any:
         emu.store.put("subscription_items", item["id"], item)
         sub["_items"].append(item["id"])
     emu.store.put("subscriptions", sub["id"], sub)
-    start_subscription(emu, sub, p, now)
+    start_subscription(emu, sub, p, now, trial_end, added)
     emit(emu, "customer.subscription.created", render_sub(emu, sub))
     return render_sub(emu, sub)
 

@@ -7,10 +7,16 @@ family's parameters live next to each other); `ROUTES` declares the new routes.
 
 from __future__ import annotations
 
-from stripe_emulator.params import FREE, PAGE, Arr, Obj, S, Spec, obj
+from stripe_emulator.params import FREE, PAGE, Arr, NotModelled, Obj, S, Spec, obj
 
 _TIER = obj(flat_amount=S, flat_amount_decimal=S, unit_amount=S, unit_amount_decimal=S,
             up_to=S)
+_BOUND = obj(type=S, timestamp=S)
+_ADDED_ITEM = obj(  # discounts and tax rates are refused by the handler (sub_added_items)
+    price=S, price_data=obj(currency=S, product=S, tax_behavior=S, unit_amount=S,
+                            unit_amount_decimal=S),
+    quantity=S, metadata=FREE, discountable=S, period=obj(start=_BOUND, end=_BOUND),
+    discounts=NotModelled(), tax_rates=NotModelled())
 _SUB_ITEM_CHANGE = obj(id=S, price=S, quantity=S, metadata=FREE, deleted=S)
 _PRORATION = {"proration_behavior": S, "proration_date": S}
 
@@ -26,8 +32,10 @@ EXTENSIONS: dict[tuple[str, str], dict[str, Spec]] = {
     ("POST", "/v1/prices"): {"billing_scheme": S, "tiers": Arr(_TIER), "tiers_mode": S,
                              "transform_quantity": obj(divide_by=S, round=S)},
     ("POST", "/v1/subscriptions"): {"trial_period_days": S, "trial_end": S,
+                                    "trial_from_plan": S,
                                     "cancel_at_period_end": S, "cancel_at": S,
-                                    "proration_behavior": S},
+                                    "proration_behavior": S,
+                                    "add_invoice_items": Arr(_ADDED_ITEM)},
     ("DELETE", "/v1/subscriptions/{id}"): {"invoice_now": S, "prorate": S,
                                            "cancellation_details": obj(comment=S, feedback=S)},
 }
@@ -95,7 +103,8 @@ ROUTES: dict[tuple[str, str], Obj] = {
     ("DELETE", "/v2/core/event_destinations/{id}"): obj(),
     ("POST", "/v2/core/event_destinations/{id}/enable"): obj(),
     ("POST", "/v2/core/event_destinations/{id}/disable"): obj(),
-    ("GET", "/v2/core/events"): obj(object_id=S, types=Arr(S), limit=S),
+    ("GET", "/v2/core/events"): obj(object_id=S, types=Arr(S), limit=S, page=S,
+                                    created=obj(gt=S, gte=S, lt=S, lte=S)),
     ("GET", "/v2/core/events/{id}"): obj(),
     # billing credits
     ("POST", "/v1/billing/credit_grants"): obj(

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     push_lease_seconds: float = 8.0
     push_full_sweep_seconds: float = 60.0
     push_retry_max_seconds: float = 600.0
+    # How often the pusher reads Stripe's asynchronous meter error reports (ADR 0120).
+    push_meter_errors_poll_seconds: float = 30.0
     # Per-tenant rate limit defaults (token bucket; a tenant's own limits win; 0: unlimited).
     # Off by default: a single-tenant install must not throttle its own traffic (ADR 0713).
     rate_limit_per_second: float = 0.0
@@ -100,7 +102,8 @@ def push_policy(settings: Settings) -> PushPolicy:
     return PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
                       lease_s=settings.push_lease_seconds,
                       full_sweep_s=settings.push_full_sweep_seconds,
-                      max_retry_s=settings.push_retry_max_seconds)
+                      max_retry_s=settings.push_retry_max_seconds,
+                      meter_errors_poll_s=settings.push_meter_errors_poll_seconds)
 
 
 def reconcile_policy(settings: Settings) -> RunPolicy:

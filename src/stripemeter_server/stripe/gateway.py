@@ -26,6 +26,7 @@ from stripemeter_server.service.ports.stripe import (
     InvoiceItemParams,
     InvoiceLine,
     InvoiceStatus,
+    MeterErrorReport,
     MeterEventOut,
     MeterEventSession,
     MeterInfo,
@@ -41,6 +42,7 @@ from stripemeter_server.service.ports.stripe import (
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.meter_errors import read_reports
 from stripemeter_server.stripe.records import (
     UsageRecordSummary,
     invoice_item_of,
@@ -180,13 +182,18 @@ class StripeGateway:
         }
         try:
             with translated_errors():
-                self._client.v1.billing.meter_events.create(
-                    params=params, options={"idempotency_key": event.identifier})
+                self._client.v1.billing.meter_events.create(params=params, options={
+                    "idempotency_key": event.idempotency_key or event.identifier})
         except StripePermanentError as exc:
             if exc.stripe_code == DUPLICATE_IDENTIFIER:
                 return SentMeterEvent.DUPLICATE
             raise
         return SentMeterEvent.ACCEPTED
+
+    def meter_error_reports(self, created_since: str | None) -> list[MeterErrorReport]:
+        """Stripe's asynchronous meter error reports, oldest first (stripe/meter_errors.py)."""
+        with translated_errors():
+            return read_reports(self._client, created_since)
 
     def open_meter_event_session(self) -> MeterEventSession:
         """A v2 meter-event session: its authentication token and expiry."""

@@ -26,6 +26,7 @@ from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.accounts import tenants_with_stripe
 from stripemeter_server.service.stripe_sync.leases import LeaseKeeper
+from stripemeter_server.service.stripe_sync.meter_errors import MeterErrorPoller
 from stripemeter_server.service.stripe_sync.planner import plan_tenant
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender, SendReport
 
@@ -56,6 +57,7 @@ class PassReport:
     sent: int
     retrying: int
     failed: int
+    reported: int = 0  # sent pushes parked by Stripe's asynchronous error reports
 
 
 class StripePushWorker:
@@ -66,18 +68,29 @@ class StripePushWorker:
         self._hook = hook
         self._sender = PushSender(ctx, self._policy, hook)
         self._leases = LeaseKeeper(ctx.store, ctx.clock, self._policy.lease_s)
+        self._errors = MeterErrorPoller(ctx, self._policy.meter_errors_poll_s)
         self._since_us: int | None = None  # the next incremental scan's lower bound
         self._last_full_us: int | None = None
 
     def run_once(self, now: datetime | None = None, *, full: bool = False) -> PassReport:
-        """One pass at ``now``: plan, then send what is due. ``full`` forces a full sweep
-        (a worker's first pass is always one)."""
+        """One pass at ``now``: plan, send what is due, then read Stripe's asynchronous
+        meter error reports when due. ``full`` forces a full sweep and a read (a worker's
+        first pass is always both)."""
         at = now or self._ctx.clock.now()
         planned = self.plan(at, full=full)
         if self._hook is not None and planned:
             self._hook("after_plan")
         claimed, report = self.send_due(at)
-        return PassReport(planned, claimed, report.sent, report.retrying, report.failed)
+        reported = self._read_error_reports(at, force=full)
+        return PassReport(planned, claimed, report.sent, report.retrying, report.failed,
+                          reported)
+
+    def _read_error_reports(self, at: datetime, *, force: bool) -> int:
+        try:
+            return self._errors.poll(at, force=force)
+        except StripemeterError:
+            log.exception("reading Stripe's meter error reports failed")
+        return 0
 
     def plan(self, at: datetime, *, full: bool = False) -> int:
         now_us = to_micros(at)

@@ -31,8 +31,13 @@ def _clocks(client: stripe.StripeClient, call: Call) -> None:
 def _subscription(client: stripe.StripeClient, call: Call, cus: Any,
                   prices: dict[str, Any]) -> Any:
     v1 = client.v1
-    sub = v1.subscriptions.create(params={"customer": cus.id, "items": [
-        {"price": prices["seat"].id, "quantity": 2}, {"price": prices["api"].id}]})
+    fee = v1.prices.create(params={"currency": "usd", "unit_amount": 900,
+                                   "product_data": {"name": "Setup"}})
+    sub = call("POST", "/v1/subscriptions", lambda: v1.subscriptions.create(params={
+        "customer": cus.id, "add_invoice_items": [{"price": fee.id, "quantity": 2}],
+        "items": [{"price": prices["seat"].id, "quantity": 2}, {"price": prices["api"].id}]}))
+    added = v1.invoice_items.list(params={"customer": cus.id}).data[0]
+    call("GET", "/v1/invoiceitems/{id}", lambda: v1.invoice_items.retrieve(added.id))
     call("POST", "/v1/subscriptions/{id}", lambda: v1.subscriptions.update(
         sub.id, params={"items": [{"id": sub["items"].data[0].id, "quantity": 3}]}))
     item = call("POST", "/v1/subscription_items", lambda: v1.subscription_items.create(
@@ -138,10 +143,8 @@ def _v2_events(client: stripe.StripeClient, server: EmulatorServer, call: Call) 
     call("GET", "/v2/core/event_destinations/{id}", lambda: dests.retrieve(dest.id))
     call("POST", "/v2/core/event_destinations/{id}/disable", lambda: dests.disable(dest.id))
     call("POST", "/v2/core/event_destinations/{id}/enable", lambda: dests.enable(dest.id))
-    server.control("POST", "/config", {"async_meter_errors": True})
     client.v1.billing.meter_events.create(params={
         "event_name": "no_such_meter", "payload": {"stripe_customer_id": "cus_x", "value": "1"}})
-    server.control("POST", "/config", {"async_meter_errors": False})
     events = call("GET", "/v2/core/events", lambda: client.v2.core.events.list())
     call("GET", "/v2/core/events/{id}", lambda: client.v2.core.events.retrieve(
         events.data[0].id))

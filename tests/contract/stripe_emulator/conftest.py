@@ -26,7 +26,7 @@ def _fresh(server: EmulatorServer) -> None:
     server.control("POST", "/config", {
         "requests_per_second": None, "meter_events_per_second": None,
         "require_known_customers": True, "meter_event_concurrency_per_customer": True,
-        "invoice_finalize_grace": 3600, "async_meter_errors": False})
+        "invoice_finalize_grace": 3600, "async_meter_errors": True})  # the default
     server.emulator.clock.restore({"frozen_at": T0, "offset": 0})
 
 
@@ -57,3 +57,9 @@ def _fresh_receiver(request: pytest.FixtureRequest) -> None:
         rec: Receiver = request.getfixturevalue("receiver")
         rec.received.clear()
         rec.statuses.clear()
+
+
+@pytest.fixture
+def sync_meter_errors(server: EmulatorServer) -> None:
+    """Refuse meter events for an unknown meter or customer at once (reset by `_fresh`)."""
+    server.control("POST", "/config", {"async_meter_errors": False})

@@ -70,12 +70,6 @@ def test_alerts_are_listed_by_meter(client: stripe.StripeClient, meter: Any) -> 
     assert [a.id for a in listed.data] == [alert.id]
 
 
-@pytest.fixture
-def async_errors(server: EmulatorServer) -> None:
-    server.control("POST", "/config", {"async_meter_errors": True})  # reset by conftest
-
-
-@pytest.mark.usefixtures("async_errors")
 def test_an_unknown_customer_is_accepted_then_reported(client: stripe.StripeClient,
                                                        meter: Any) -> None:
     accepted = send_event(client, "cus_missing", "5", identifier="lost-1")
@@ -87,7 +81,6 @@ def test_an_unknown_customer_is_accepted_then_reported(client: stripe.StripeClie
         "meter_event_customer_not_found", "lost-1")
 
 
-@pytest.mark.usefixtures("async_errors")
 def test_an_unknown_meter_is_accepted_then_reported(client: stripe.StripeClient,
                                                     customer: Any) -> None:
     send_event(client, customer.id, "5", event_name="nobody_listens")
@@ -96,13 +89,13 @@ def test_an_unknown_meter_is_accepted_then_reported(client: stripe.StripeClient,
     assert report.data.reason.error_types[0].code == "no_meter"
 
 
-@pytest.mark.usefixtures("async_errors")
 def test_a_refused_event_is_not_counted(client: stripe.StripeClient, server: EmulatorServer,
                                         meter: Any) -> None:
     send_event(client, "cus_missing", "5")
     assert server.control("GET", "/meter_events")["data"] == []
 
 
+@pytest.mark.usefixtures("sync_meter_errors")
 def test_without_async_errors_an_unknown_customer_is_refused_at_once(
     client: stripe.StripeClient, meter: Any
 ) -> None:
@@ -111,7 +104,6 @@ def test_without_async_errors_an_unknown_customer_is_refused_at_once(
     assert caught.value.code == "meter_event_customer_not_found"
 
 
-@pytest.mark.usefixtures("async_errors")
 def test_an_event_destination_receives_the_signed_thin_event(
     client: stripe.StripeClient, server: EmulatorServer, receiver: Receiver, meter: Any
 ) -> None:

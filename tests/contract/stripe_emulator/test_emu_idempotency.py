@@ -58,6 +58,7 @@ def test_concurrent_use_of_a_key_is_409(client: stripe.StripeClient, server: Emu
     assert info.value.json_body["error"]["code"] == "idempotency_key_in_use"
 
 
+@pytest.mark.usefixtures("sync_meter_errors")  # a refusal on the call
 def test_failed_request_is_not_saved_under_its_key(client: stripe.StripeClient, meter: Any
                                                    ) -> None:
     with pytest.raises(stripe.InvalidRequestError):

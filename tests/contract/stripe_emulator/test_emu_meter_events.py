@@ -102,12 +102,14 @@ def test_event_for_inactive_meter_is_rejected(customer: Any, meter: Any,
     assert info.value.code == "archived_meter"
 
 
+@pytest.mark.usefixtures("sync_meter_errors")
 def test_event_without_meter_is_rejected(customer: Any, client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         send_event(client, customer.id, "1", event_name="nothing")
     assert info.value.code == "no_meter"
 
 
+@pytest.mark.usefixtures("sync_meter_errors")
 def test_event_for_unknown_customer_is_rejected(meter: Any, client: stripe.StripeClient
                                                 ) -> None:
     with pytest.raises(stripe.InvalidRequestError):

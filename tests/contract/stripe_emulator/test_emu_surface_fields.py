@@ -118,7 +118,6 @@ def test_proration_item_and_updated_subscription(client: stripe.StripeClient,
 def test_v2_event_destination_and_error_report(client: stripe.StripeClient,
                                                server: EmulatorServer, meter: Any,
                                                kind: str) -> None:
-    server.control("POST", "/config", {"async_meter_errors": True})
     destination = client.v2.core.event_destinations.create(params={
         "name": "errors", "type": "webhook_endpoint", "event_payload": "thin",
         "enabled_events": ["v1.billing.meter.error_report_triggered"],

@@ -34,7 +34,6 @@ def _form(key: str, value: Any) -> list[tuple[str, str]]:
 def objects(client: stripe.StripeClient, server: EmulatorServer, customer: Any,
             meter: Any) -> dict[str, str]:
     """One live object of each kind, so handlers run past their lookups."""
-    server.control("POST", "/config", {"async_meter_errors": True})
     price = client.v1.prices.create(params={
         "currency": "usd", "unit_amount": 10, "product_data": {"name": "API"},
         "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})

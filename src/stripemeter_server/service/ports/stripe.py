@@ -113,6 +113,32 @@ class MeterEventOut:
     value: int
     identifier: str
     timestamp_s: int
+    # The request's idempotency key; None: the identifier. A push Stripe accepted and then
+    # reported as failed is resent under a new key (the old one would replay the 200).
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterErrorSample:
+    """One meter event Stripe refused after answering 200 (its identifier, when given)."""
+
+    code: str
+    message: str
+    identifier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterErrorReport:
+    """An asynchronous meter error report (``v1.billing.meter.error_report_triggered`` or
+    ``v1.billing.meter.no_meter_found``): ``error_count`` events refused in a window, a
+    sample of them named."""
+
+    event_id: str
+    event_type: str
+    created: str  # RFC 3339, Stripe's clock: the next poll's lower bound
+    meter_id: str | None
+    error_count: int
+    samples: tuple[MeterErrorSample, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +198,8 @@ class StripePort(Protocol):
     def send_meter_event(self, event: MeterEventOut) -> SentMeterEvent: ...
 
     def open_meter_event_session(self) -> MeterEventSession: ...
+
+    def meter_error_reports(self, created_since: str | None) -> list[MeterErrorReport]: ...
 
     def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None:
         """Up to 100 events; ``StripeSessionExpiredError`` when the session expired."""

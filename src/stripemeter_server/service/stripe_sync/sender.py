@@ -71,6 +71,7 @@ class PushPolicy:
     concurrency: int = 8  # Stripe calls in flight at once (never two for one counter)
     overlap_s: float = 60.0
     full_sweep_s: float = 60.0
+    meter_errors_poll_s: float = 30.0  # reading Stripe's asynchronous error reports
 
 
 @dataclass
@@ -198,7 +199,8 @@ class PushSender:
         for refresh in (False, True):
             if refresh:
                 customer = self._customer(row, port, now, refresh=True)
-            event = MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s)
+            event = MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s,
+                                  resend_key(row))
             try:
                 self._call(credentials, partial(port.send_meter_event, event))
                 return customer
@@ -348,6 +350,13 @@ class PushSender:
             uow.pushes.mark_retry(row.push_id, next_attempt_us=now_us + int(delay * MICROS),
                                   error=result.message, code=result.code, now_us=now_us)
             report.retrying += 1
+
+
+def resend_key(row: PushRow) -> str | None:
+    """The idempotency key of a push Stripe once accepted and then reported refused
+    (``service/stripe_sync/meter_errors.py``): a new one per acceptance, else the cached 200
+    would be replayed and the usage never counted. None: the identifier, as planned."""
+    return None if row.sent_us is None else f"{row.push_id}-after-{row.sent_us}"
 
 
 def _failure_of(exc: StripemeterError) -> NotSent:

@@ -221,6 +221,21 @@ class PushesRepository:
             status=FAILED, lease_until_us=None, last_error=error[:1000], last_error_code=code,
             updated_us=now_us))
 
+    def reject_sent(self, push_id: str, *, error: str, code: str | None, now_us: int,
+                    look_up_again: bool = False) -> bool:
+        """A sent push Stripe reported refused after answering 200: parked as failed, like a
+        refusal at send time — or, ``look_up_again``, back to pending with its Stripe
+        customer cleared, to be resolved afresh and resent. ``sent_us`` stays, so the resend
+        uses a new idempotency key. False when the push is not (or no longer) ``sent``."""
+        values: dict[str, Any] = {"status": FAILED, "last_error": error[:1000],
+                                  "last_error_code": code, "updated_us": now_us}
+        if look_up_again:
+            values.update(status=PENDING, next_attempt_us=now_us, stripe_customer_id=None)
+        result = self._conn.execute(update(push_outbox).where(
+            push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id,
+            push_outbox.c.status == SENT).values(**values))
+        return bool(result.rowcount)
+
     def stats(self) -> PushStats:
         query = select(push_outbox.c.status, func.count(), func.min(push_outbox.c.created_us)
                        ).where(push_outbox.c.status.in_(UNSENT)).group_by(push_outbox.c.status)
