@@ -30,6 +30,7 @@ from stripemeter_server.service.ports.stripe import (
     InvoiceLine,
     InvoiceStatus,
     MeterAggregation,
+    MeterErrorReport,
     MeterEventOut,
     MeterEventSession,
     MeterInfo,
@@ -176,6 +177,11 @@ class FakeStripePort:
                 return SentMeterEvent.DUPLICATE
             self.meter_events[event.identifier] = event
         return SentMeterEvent.ACCEPTED
+
+    def meter_error_reports(self, created_since: str | None) -> list[MeterErrorReport]:
+        """Stripe's asynchronous error reports: this fake refuses at send time instead."""
+        self._call("meter_error_reports")
+        return []
 
     def open_meter_event_session(self) -> MeterEventSession:
         self._call("open_meter_event_session")
