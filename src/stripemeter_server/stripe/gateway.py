@@ -25,12 +25,14 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
+    InvoicePreview,
     MeterEventOut,
     MeterInfo,
     StripeCredentials,
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.previews import invoice_preview
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
 
 T = TypeVar("T")
@@ -259,6 +261,20 @@ class StripeGateway:
         with translated_errors():
             page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
             return [_plain(line) for line in page.auto_paging_iter()]
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """Stripe's preview of the customer's next invoice; ``None`` when Stripe answers
+        ``invoice_upcoming_none`` (no subscription nor pending item to bill)."""
+        try:
+            with translated_errors():
+                preview = self._client.v1.invoices.create_preview(
+                    params={"customer": stripe_customer_id})
+                lines = [_plain(line) for line in preview.lines.auto_paging_iter()]
+                return invoice_preview(_plain(preview), lines)
+        except StripeCallError as exc:
+            if exc.stripe_code == "invoice_upcoming_none":
+                return None
+            raise
 
     def update_invoice(self, invoice_id: str, params: dict[str, Any],
                        idempotency_key: str) -> dict[str, Any]:

@@ -54,6 +54,31 @@ class SubscriptionItemInfo:
     period_start_s: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    """One line of Stripe's invoice preview, as far as a comparison needs it."""
+
+    price: str | None
+    description: str | None
+    quantity: Decimal | None
+    amount: int  # minor units
+    currency: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePreview:
+    """Stripe's own preview of a customer's next invoice (``invoices.create_preview``)."""
+
+    currency: str
+    subtotal: int
+    total: int
+    period_start_s: int | None
+    period_end_s: int | None
+    subscription: str | None
+    lines: tuple[PreviewLine, ...]
+
+
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
@@ -84,6 +109,11 @@ class StripePort(Protocol):
                             idempotency_key: str) -> dict[str, Any]: ...
 
     def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """Stripe's preview of the customer's next invoice (from among their
+        subscriptions); ``None`` when Stripe says there is none to preview."""
+        ...
 
     def update_invoice(self, invoice_id: str, params: dict[str, Any],
                        idempotency_key: str) -> dict[str, Any]: ...
