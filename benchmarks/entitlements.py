@@ -94,14 +94,17 @@ def _setup(server: Server, granted: int) -> None:
 
 
 Request = Callable[[int], tuple[str, str, Any]]
-PHASES: dict[str, Request] = {
-    "GET entitlement": lambda n: ("GET", f"/v1/customers/{_ref(n)}/entitlements/{FEATURE}",
-                                  None),
-    "POST check": lambda n: ("POST", "/v1/entitlements/check",
-                             {"customerRef": _ref(n), "feature": FEATURE, "quantity": "5"}),
-    "POST reserve": lambda n: ("POST", "/v1/entitlements/reservations",
-                               {"customerRef": _ref(n), "feature": FEATURE, "quantity": "5",
-                                "ttlSeconds": 60, "idempotencyKey": f"bench-res-{n}"}),
+Build = Callable[[int, int], tuple[str, str, Any]]  # (customer number, call number)
+PHASES: dict[str, Build] = {
+    "GET entitlement": lambda c, n: (
+        "GET", f"/v1/customers/{_ref(c)}/entitlements/{FEATURE}", None),
+    "POST check": lambda c, n: (
+        "POST", "/v1/entitlements/check",
+        {"customerRef": _ref(c), "feature": FEATURE, "quantity": "5"}),
+    "POST reserve": lambda c, n: (
+        "POST", "/v1/entitlements/reservations",
+        {"customerRef": _ref(c), "feature": FEATURE, "quantity": "5", "ttlSeconds": 60,
+         "idempotencyKey": f"bench-res-{n}"}),
 }
 
 
@@ -134,11 +137,8 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str,
         _setup(server, args.granted)
         timed = Timed(server)
         for index, (name, build) in enumerate(PHASES.items()):
-            def request(n: int, build: Request = build) -> tuple[str, str, Any]:
-                method, path, body = build(n % args.granted)
-                if body is not None and "idempotencyKey" in body:
-                    body = {**body, "idempotencyKey": f"bench-res-{index}-{n}"}
-                return method, path, body
+            def request(n: int, build: Build = build) -> tuple[str, str, Any]:
+                return build(n % args.granted, n)
             p50, p99, cpu = _phase(server, timed, request, args, index * 100_000)
             verdict = "ok" if p99 < BUDGET_MS else "OVER BUDGET"
             ok = ok and p99 < BUDGET_MS
