@@ -13,6 +13,7 @@ import pytest
 
 from stripemeter_server.domain.alerts import SIGNATURE_HEADER, verify_signature
 from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.operations.tenancy import create_tenant, issue_key
 from stripemeter_server.storage.unit_of_work import Store
 from stripemeter_server.workers.alert_delivery import AlertDeliveryWorker, DeliveryPolicy
 from tests.integration.entitlements.conftest import TOKENS, grant, track
@@ -137,3 +138,44 @@ def test_a_feature_not_counted_by_the_counter_is_refused(client: Client,
 def test_an_unknown_feature_is_refused(client: Client) -> None:
     response = client.post("/v1/alerts", {**RULE, "feature": "nope"})
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "feature")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**RULE, "threshold": "1e80"}, "threshold"),
+    ({**RULE, "threshold": "0"}, "threshold"),
+    ({**RULE, "feature": "a\u0000b"}, "feature"),
+    ({**RULE, "feature": "f" * 256}, "feature"),
+    ({**RULE, "metric": "tokens"}, "metric"),
+    ({**RULE, "percentOf": "100"}, "percentOf"),
+    ({"type": "quantity", "metric": "tokens", "threshold": "1", "feature": "tokens"}, "feature"),
+    ({k: v for k, v in RULE.items() if k != "feature"}, "feature"),
+])
+def test_bad_rule_fields_are_a_problem_naming_the_field(client: Client, body: dict[str, Any],
+                                                        field: str) -> None:
+    response = client.post("/v1/alerts", body)
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, field)
+
+
+def test_another_tenant_cannot_watch_this_tenants_feature(client: Client) -> None:
+    with client.store.unit_of_work() as uow:
+        create_tenant(uow, "other", name=None, auto_create_metrics=True, now=client.clock.now())
+        issued = issue_key(uow, "other", frozenset({"admin"}), label=None,
+                           now=client.clock.now())
+        uow.commit()
+    response = client.http.post("/v1/alerts", json=RULE,
+                                headers={"Authorization": f"Bearer {issued.secret}"})
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "feature")
+
+
+def test_another_tenants_usage_never_fires_this_tenants_rule(client: Client) -> None:
+    client.post("/v1/alerts", RULE)
+    grant(client, "cus_1", "10")
+    with client.store.unit_of_work() as uow:
+        create_tenant(uow, "other", name=None, auto_create_metrics=True, now=client.clock.now())
+        issued = issue_key(uow, "other", frozenset({"admin"}), label=None,
+                           now=client.clock.now())
+        uow.commit()
+    other = {"Authorization": f"Bearer {issued.secret}"}
+    client.http.post("/v1/events/ingest", headers=other, json={"events": [
+        {"metric": "tokens", "customerRef": "cus_1", "quantity": "10", "idempotencyKey": "o1"}]})
+    assert fired(client) == []
