@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from stripemeter_server.stripe.previews import invoice_preview, preview_line
 
-LINE = {"amount": 21, "currency": "usd", "description": "7 × Exports", "quantity": 7,
+LINE = {"amount": 21, "currency": "usd", "description": "7 Exports", "quantity": 7,
         "metadata": {"stripemeter_metric": "exports"}}
 
 
