@@ -25,12 +25,15 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
+    CreditGrantOut,
     InvoicePreview,
     MeterEventOut,
     MeterInfo,
     StripeCredentials,
+    StripeCreditGrant,
     SubscriptionItemInfo,
 )
+from stripemeter_server.stripe import credit_grants as grants_api
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
 from stripemeter_server.stripe.previews import invoice_preview
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
@@ -261,6 +264,22 @@ class StripeGateway:
         with translated_errors():
             page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
             return [_plain(line) for line in page.auto_paging_iter()]
+
+    def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
+        with translated_errors():
+            return grants_api.create(self._client, grant)
+
+    def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]:
+        with translated_errors():
+            return grants_api.of_customer(self._client, stripe_customer_id)
+
+    def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None:
+        with translated_errors():
+            grants_api.void(self._client, grant_id, idempotency_key)
+
+    def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
+        with translated_errors():
+            return grants_api.balance(self._client, stripe_customer_id, currency)
 
     def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
         """Stripe's preview of the customer's next invoice; ``None`` when Stripe answers

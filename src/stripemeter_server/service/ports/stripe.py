@@ -79,6 +79,27 @@ class InvoicePreview:
     lines: tuple[PreviewLine, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class CreditGrantOut:
+    """A Stripe billing credit grant to create (monetary, for metered prices)."""
+
+    stripe_customer_id: str
+    currency: str
+    amount: int  # minor units
+    name: str
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StripeCreditGrant:
+    grant_id: str
+    currency: str
+    amount: int  # minor units
+    voided: bool
+    metadata: dict[str, str]
+
+
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
@@ -109,6 +130,20 @@ class StripePort(Protocol):
                             idempotency_key: str) -> dict[str, Any]: ...
 
     def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+    def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
+        """Stripe credit that Stripe applies to the customer's metered price lines when an
+        invoice finalizes (``billing.credit_grants``), once per idempotency key."""
+        ...
+
+    def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]: ...
+
+    def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None: ...
+
+    def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
+        """The available balance of the customer's usable grants (the credit balance
+        summary), in minor units."""
+        ...
 
     def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
         """Stripe's preview of the customer's next invoice (from among their
