@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.ui
 	$(BIN)/python -m benchmarks.portal
+	$(BIN)/python -m benchmarks.entitlements
 
 # Reconciliation over 10 000 customers (~7 min): kept out of `make bench` to hold it at ~20 min.
 bench-reconcile: $(STAMP)

@@ -17,11 +17,13 @@ from types import TracebackType
 from typing import Any
 
 from stripemeter_server.domain.credits import CreditGrant
+from stripemeter_server.domain.entitlements import Grant
 from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import encode_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.entitlements.ports import ExtraGrant, GrantRecord, StoredFeature
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 from tests.support.fake_repos import (
     FakeAdjustments,
@@ -43,6 +45,9 @@ class CatalogTables:
     customers: dict[str, CustomerRecord] = field(default_factory=dict)
     prices: dict[tuple[str, str], StoredPrice] = field(default_factory=dict)
     credit_grants: dict[str, CreditGrant] = field(default_factory=dict)
+    features: dict[str, StoredFeature] = field(default_factory=dict)
+    grants: dict[tuple[str, str], GrantRecord] = field(default_factory=dict)
+    extras: list[ExtraGrant] = field(default_factory=list)
 
 
 @dataclass
@@ -174,6 +179,45 @@ class FakeCreditGrants:
             self._grants[grant_id] = replace(grant, voided_at=from_micros(now_us))
 
 
+class FakeFeatures:
+    """Features as alert evaluation reads them, plus ``put`` to set tests up."""
+
+    def __init__(self, tables: CatalogTables) -> None:
+        self._features = tables.features
+
+    def put(self, key: str, kind: str, definition: str, now_us: int) -> bool:
+        created = key not in self._features
+        self._features[key] = StoredFeature(key, kind, definition, now_us, now_us)
+        return created
+
+    def get(self, key: str) -> StoredFeature | None:
+        return self._features.get(key)
+
+
+class FakeGrants:
+    """Customers' grants and extra grants as alert evaluation reads them (and ``put``)."""
+
+    def __init__(self, tables: CatalogTables) -> None:
+        self._t = tables
+
+    def put(self, grant: Grant, now_us: int) -> bool:
+        key = (grant.customer_ref, grant.feature)
+        created = key not in self._t.grants
+        self._t.grants[key] = GrantRecord(grant, now_us, now_us)
+        return created
+
+    def get(self, customer_ref: str, feature: str) -> GrantRecord | None:
+        return self._t.grants.get((customer_ref, feature))
+
+    def add_extra(self, extra: ExtraGrant) -> bool:
+        self._t.extras.append(extra)
+        return True
+
+    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
+        return [e for e in self._t.extras if (e.customer_ref, e.feature, e.window_start_us)
+                == (customer_ref, feature, window_start_us)]
+
+
 class FakeUnitOfWork:
     """One tenant's transaction over the fake tables; only ``commit`` keeps its writes."""
 
@@ -199,6 +243,8 @@ class FakeUnitOfWork:
         self.tenants = FakeTenants(data.tenants)
         self.ingest_tallies = FakeIngestTallies(ledger)
         self.credit_grants = FakeCreditGrants(catalog)
+        self.features = FakeFeatures(catalog)
+        self.grants = FakeGrants(catalog)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)

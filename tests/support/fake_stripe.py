@@ -25,9 +25,11 @@ from typing import Any
 from stripemeter_server.domain.errors import WebhookSignatureError
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.ports.stripe import (
+    CreditGrantOut,
     InvoiceItem,
     InvoiceItemParams,
     InvoiceLine,
+    InvoicePreview,
     InvoiceStatus,
     MeterAggregation,
     MeterErrorReport,
@@ -38,6 +40,7 @@ from stripemeter_server.service.ports.stripe import (
     SentMeterEvent,
     StripeCallError,
     StripeCredentials,
+    StripeCreditGrant,
     StripeCustomer,
     StripeInvoice,
     StripePermanentError,
@@ -86,6 +89,8 @@ class FakeStripePort:
     invoice_items: dict[str, InvoiceItem] = field(default_factory=dict)
     item_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, int] = field(default_factory=dict)  # token → expires_at_s
+    credit_grants_made: dict[str, StripeCreditGrant] = field(default_factory=dict)
+    _grant_replies: dict[str, str] = field(default_factory=dict)  # idempotency key → grant
     webhook_signature: str = "fake-signature"
     _faults: dict[str, deque[StripeCallError]] = field(
         default_factory=lambda: defaultdict(deque))
@@ -182,6 +187,39 @@ class FakeStripePort:
         """Stripe's asynchronous error reports: this fake refuses at send time instead."""
         self._call("meter_error_reports")
         return []
+
+    # --- billing credit grants and previews ------------------------------------------------
+
+    def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
+        self._call("create_credit_grant")
+        known = self._grant_replies.get(grant.idempotency_key)
+        if known is not None:
+            return self.credit_grants_made[known]
+        made = StripeCreditGrant(self._id("credgr"), grant.currency, grant.amount, False,
+                                 {**grant.metadata, "customer": grant.stripe_customer_id})
+        self.credit_grants_made[made.grant_id] = made
+        self._grant_replies[grant.idempotency_key] = made.grant_id
+        return made
+
+    def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]:
+        self._call("credit_grants")
+        return [g for g in self.credit_grants_made.values()
+                if g.metadata.get("customer") == stripe_customer_id]
+
+    def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None:
+        self._call("void_credit_grant")
+        self.credit_grants_made[grant_id] = replace(self.credit_grants_made[grant_id],
+                                                    voided=True)
+
+    def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
+        self._call("credit_balance")
+        return sum(g.amount for g in self.credit_grants(stripe_customer_id)
+                   if not g.voided and g.currency == currency)
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """No subscriptions in this fake: Stripe's ``invoice_upcoming_none``."""
+        self._call("preview_invoice")
+        return None
 
     def open_meter_event_session(self) -> MeterEventSession:
         self._call("open_meter_event_session")

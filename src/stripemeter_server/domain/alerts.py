@@ -34,6 +34,9 @@ class AlertKind(StrEnum):
     RECONCILIATION = "reconciliation"
     # A customer's prepaid credit balance (in ``currency``, or any) fell below the threshold.
     CREDIT_BALANCE_BELOW = "credit_balance_below"
+    # A customer's usage of a metered feature reached ``threshold`` percent of their limit
+    # (the grant's limit plus the window's extra grants), once per usage window.
+    ENTITLEMENT_USAGE = "entitlement_usage"
 
 
 class Recurrence(StrEnum):
@@ -53,6 +56,7 @@ class AlertRule:
     webhook_url: str | None = None
     name: str | None = None
     enabled: bool = True
+    feature: str | None = None  # entitlement_usage: the metered feature watched
 
     @property
     def trigger_value(self) -> Decimal:
@@ -68,7 +72,8 @@ class AlertRule:
 
 
 _KEYS: Final = frozenset({"type", "metric", "customerRef", "threshold", "percentOf", "currency",
-                          "recurrence", "webhookUrl", "name", "enabled", "secret"})
+                          "recurrence", "webhookUrl", "name", "enabled", "secret",
+                          "feature"})
 
 
 def _invalid(message: str, field: str) -> ValidationError:
@@ -119,8 +124,8 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     try:
         kind = AlertKind(str(data.get("type", "quantity")))
     except ValueError:
-        raise _invalid("type must be quantity, spend, reconciliation or credit_balance_below",
-                       "type") from None
+        raise _invalid("type must be quantity, spend, reconciliation, credit_balance_below "
+                       "or entitlement_usage", "type") from None
     try:
         recurrence = Recurrence(str(data.get("recurrence", "period")))
     except ValueError:
@@ -128,6 +133,7 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     metric = _text(data.get("metric"), "metric")
     if kind is AlertKind.QUANTITY and metric is None:
         raise _invalid("a quantity alert needs a metric", "metric")
+    feature = _entitlement_fields(kind, data, metric)
     currency = _text(data.get("currency"), "currency", 3)
     if currency is not None:
         if kind not in (AlertKind.SPEND, AlertKind.CREDIT_BALANCE_BELOW):
@@ -148,7 +154,26 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
         threshold=threshold, percent_of=_amount(data.get("percentOf"), "percentOf",
                                                 required=False),
         currency=currency, recurrence=recurrence, webhook_url=_webhook_url(data.get("webhookUrl")),
-        name=_text(data.get("name"), "name"), enabled=enabled)
+        name=_text(data.get("name"), "name"), enabled=enabled, feature=feature)
+
+
+def _entitlement_fields(kind: AlertKind, data: Mapping[str, object],
+                        metric: str | None) -> str | None:
+    """An entitlement rule names a feature (its metric is the feature's) and a percent of
+    the customer's limit, so ``metric`` and ``percentOf`` belong to other kinds."""
+    feature = _text(data.get("feature"), "feature")
+    if kind is not AlertKind.ENTITLEMENT_USAGE:
+        if feature is not None:
+            raise _invalid("feature applies to entitlement_usage alerts only", "feature")
+        return None
+    if feature is None:
+        raise _invalid("an entitlement_usage alert needs a feature", "feature")
+    if metric is not None:
+        raise _invalid("an entitlement_usage alert watches its feature's metric", "metric")
+    if data.get("percentOf") is not None:
+        raise _invalid("an entitlement_usage threshold is a percent of the customer's limit",
+                       "percentOf")
+    return feature
 
 
 def rule_to_dict(rule: AlertRule) -> dict[str, object]:
@@ -158,6 +183,7 @@ def rule_to_dict(rule: AlertRule) -> dict[str, object]:
         "percentOf": None if rule.percent_of is None else to_plain_string(rule.percent_of),
         "currency": rule.currency, "recurrence": rule.recurrence.value,
         "webhookUrl": rule.webhook_url, "name": rule.name, "enabled": rule.enabled,
+        "feature": rule.feature,
     }
 
 

@@ -22,9 +22,11 @@ from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
+    CreditGrantOut,
     InvoiceItem,
     InvoiceItemParams,
     InvoiceLine,
+    InvoicePreview,
     InvoiceStatus,
     MeterErrorReport,
     MeterEventOut,
@@ -33,6 +35,7 @@ from stripemeter_server.service.ports.stripe import (
     SentMeterEvent,
     StripeCallError,
     StripeCredentials,
+    StripeCreditGrant,
     StripeCustomer,
     StripeInvoice,
     StripePermanentError,
@@ -41,8 +44,10 @@ from stripemeter_server.service.ports.stripe import (
     StripeSessionExpiredError,
     SubscriptionItemInfo,
 )
+from stripemeter_server.stripe import credit_grants as grants_api
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
 from stripemeter_server.stripe.meter_errors import read_reports
+from stripemeter_server.stripe.previews import invoice_preview
 from stripemeter_server.stripe.records import (
     UsageRecordSummary,
     invoice_item_of,
@@ -271,6 +276,36 @@ class StripeGateway:
                              "usage_record_summaries", limit=100)
         with translated_errors():
             return [usage_summary(s) for s in found.get("data") or []]
+
+    def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
+        with translated_errors():
+            return grants_api.create(self._client, grant)
+
+    def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]:
+        with translated_errors():
+            return grants_api.of_customer(self._client, stripe_customer_id)
+
+    def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None:
+        with translated_errors():
+            grants_api.void(self._client, grant_id, idempotency_key)
+
+    def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
+        with translated_errors():
+            return grants_api.balance(self._client, stripe_customer_id, currency)
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """Stripe's preview of the customer's next invoice; ``None`` when Stripe answers
+        ``invoice_upcoming_none`` (no subscription nor pending item to bill)."""
+        try:
+            with translated_errors():
+                preview = self._client.v1.invoices.create_preview(
+                    params={"customer": stripe_customer_id})
+                lines = [plain(line) for line in preview.lines.auto_paging_iter()]
+                return invoice_preview(plain(preview), lines)
+        except StripeCallError as exc:
+            if exc.stripe_code == "invoice_upcoming_none":
+                return None
+            raise
 
     def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
         """``total_usage`` of the legacy summary whose period contains ``at_s`` (at the

@@ -66,3 +66,10 @@ def test_the_same_idempotency_key_in_another_tenant_is_its_own_grant(client: Cli
     response = client.http.post("/v1/customers/cus_1/credit-grants", headers=_other(client),
                                 json={"amount": "5", "currency": "usd", "idempotencyKey": "g1"})
     assert response.status_code == 201
+
+
+def test_a_20_mib_body_is_refused_with_413(client: Client) -> None:
+    response = client.http.post("/v1/customers/cus_1/credit-grants",
+                                content=b"[" + b"1," * (10 << 20) + b"1]",
+                                headers={**client.headers, "Content-Type": "application/json"})
+    assert response.status_code == 413

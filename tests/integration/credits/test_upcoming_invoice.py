@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from stripemeter_server.service.operations.tenancy import create_tenant, issue_key
 from tests.integration.credits.conftest import event, grant, track
 from tests.support.app_client import Client
@@ -71,3 +73,19 @@ def test_another_tenant_sees_no_line(client: Client) -> None:
     body = client.http.get("/v1/customers/cus_1/upcoming-invoice",
                            headers={"Authorization": f"Bearer {issued.secret}"}).json()
     assert (body["lines"], body["totals"]) == ([], [])
+
+
+@pytest.mark.parametrize(("at", "field"), [
+    ("12025-01-01T00:00:00Z", "at"),  # 10 000 years on
+    ("2025-01-01T00:00:00\u0000Z", "at"),
+    ("1e80", "at"),
+])
+def test_an_unparsable_at_is_a_problem_naming_it(client: Client, at: str, field: str) -> None:
+    response = client.get("/v1/customers/cus_1/upcoming-invoice", at=at)
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, field)
+
+
+def test_a_nul_in_the_customer_ref_is_a_problem(client: Client) -> None:
+    response = client.get("/v1/customers/cus%001/upcoming-invoice")
+    assert response.status_code in (400, 404, 422)
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -140,3 +140,19 @@ def test_a_ttl_past_a_day_names_the_field(client: Client) -> None:
 def test_an_unknown_reservation_is_404(client: Client) -> None:
     assert client.post("/v1/entitlements/reservations/rsv_nope/release", None
                        ).status_code == 404
+
+
+def test_every_reservation_and_feature_write_leaves_an_audit_entry(client: Client) -> None:
+    """Issue 20: every write is audited — reservations made, committed and released, and a
+    grant and a feature withdrawn (the puts are checked in test_features_api)."""
+    client.put("/v1/customers/cus_1/entitlements/tokens", {"limit": "100"})
+    reserve = {"customerRef": "cus_1", "feature": "tokens", "quantity": "5"}
+    first = client.post("/v1/entitlements/reservations", {**reserve, "idempotencyKey": "a1"})
+    second = client.post("/v1/entitlements/reservations", {**reserve, "idempotencyKey": "a2"})
+    client.post(f"/v1/entitlements/reservations/{first.json()['id']}/commit", {})
+    client.post(f"/v1/entitlements/reservations/{second.json()['id']}/release", {})
+    client.delete("/v1/customers/cus_1/entitlements/tokens")
+    client.delete("/v1/features/tokens")
+    actions = {e["action"] for e in client.get("/v1/audit", limit=500).json()["data"]}
+    assert {"reservation.create", "reservation.commit", "reservation.release",
+            "entitlement.delete", "feature.delete"} <= actions

@@ -24,7 +24,8 @@ BODY = b'{"id":"alev_1"}'
 def test_a_rule_round_trips_through_its_json_shape() -> None:
     raw = {"type": "spend", "metric": None, "customerRef": "cus_1", "threshold": "50",
            "percentOf": None, "currency": "usd", "recurrence": "once",
-           "webhookUrl": "https://example.com/h", "name": "n", "enabled": True}
+           "webhookUrl": "https://example.com/h", "name": "n", "enabled": True,
+           "feature": None}
     assert rule_to_dict(rule_from_dict(raw)) == raw
 
 

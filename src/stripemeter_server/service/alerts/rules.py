@@ -35,6 +35,7 @@ from stripemeter_server.service.alerts.ports import (
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.prices import cost_of, effective_prices
 from stripemeter_server.service.credits.alerts import low_balances
+from stripemeter_server.service.entitlements.alerts import counted_feature, crossings
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
@@ -89,11 +90,23 @@ def check_webhook_url(url: str | None, *, allow_private: bool) -> None:
             code="webhook_destination_blocked", field="webhookUrl")
 
 
+def check_feature(uow: UnitOfWork, rule: AlertRule) -> None:
+    """An entitlement rule watches a metered feature counted by the live counter (ADR 0920):
+    refuse one whose feature is missing, not metered, filtered or on its own interval."""
+    if rule.kind is not AlertKind.ENTITLEMENT_USAGE or rule.feature is None:
+        return
+    if counted_feature(uow, rule.feature) is None:
+        raise ValidationError(
+            f"feature {rule.feature!r} must exist and be metered over the customer's billing "
+            "period without a filter of its own", code="invalid_alert_rule", field="feature")
+
+
 def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime, *,
                 allow_private: bool = False) -> RuleView:
     """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
     once in the response), because an unsigned alert could be forged by anyone."""
     rule = rule_from_dict(body)
+    check_feature(uow, rule)
     check_webhook_url(rule.webhook_url, allow_private=allow_private)
     secret = check_text(body.get("secret"), "secret", max_length=255,
                         code="invalid_alert_rule") or None
@@ -127,6 +140,7 @@ def update_rule(uow: UnitOfWork, rule_id: str, changes: Mapping[str, object],
     merged = {**json.loads(current.definition), **changes}
     given = merged.pop("secret", None)
     rule = rule_from_dict(merged)
+    check_feature(uow, rule)
     if "webhookUrl" in changes:
         check_webhook_url(rule.webhook_url, allow_private=allow_private)
     secret = given if isinstance(given, str) and given else current.secret
@@ -217,11 +231,17 @@ def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[Counte
     rules = [(record, rule) for record, rule in rules
              if rule.enabled and rule.kind is not AlertKind.RECONCILIATION]
     credit = [(r, rule) for r, rule in rules if rule.kind is AlertKind.CREDIT_BALANCE_BELOW]
-    rules = [(r, rule) for r, rule in rules if rule.kind is not AlertKind.CREDIT_BALANCE_BELOW]
+    quota = [(r, rule) for r, rule in rules if rule.kind is AlertKind.ENTITLEMENT_USAGE]
+    rules = [(r, rule) for r, rule in rules
+             if rule.kind not in (AlertKind.CREDIT_BALANCE_BELOW, AlertKind.ENTITLEMENT_USAGE)]
     fired = _fire_credit_rules(uow, credit, keys, now) if credit else []
-    if not rules:
+    if not rules and not quota:
         return fired
     aggregations = {code: m.aggregation for code, m in load_metrics(uow).items()}
+    if quota:
+        fired += _fire_entitlement_rules(uow, quota, keys, aggregations, now)
+    if not rules:
+        return fired
     uow.alerts.lock_customers(_spend_customers(keys, [rule for _, rule in rules]))
     ev = _Evaluation(uow, {}, {})  # every counter read happens after the locks
     for key in keys:
@@ -260,6 +280,33 @@ def _fire_credit_rules(uow: IngestUnitOfWork, rules: list[tuple[AlertRuleRecord,
     return fired
 
 
+def _fire_entitlement_rules(uow: IngestUnitOfWork,
+                            rules: list[tuple[AlertRuleRecord, AlertRule]],
+                            keys: list[CounterKey], aggregations: dict[str, Any],
+                            now: datetime) -> list[AlertEventRecord]:
+    """Fire each entitlement rule once per customer and usage window (or once ever) when
+    usage of its feature reached the rule's percent of the customer's limit. The usage is
+    the counter this transaction wrote (and holds locked), so concurrent writers of one
+    customer's counter cross one after another and exactly one fires."""
+    ev = _Evaluation(uow, {}, {})
+    fired = []
+    for record, rule in rules:
+        def state_at(key: CounterKey) -> Any:
+            counter = ev.counter(key)
+            return counter.state if counter else None
+        for crossing in crossings(uow, rule, keys, aggregations, state_at, now):
+            customer_ref, period_start_us = crossing.key[1], crossing.key[2]
+            scope = None if rule.recurrence is Recurrence.ONCE else period_start_us
+            if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
+                continue
+            extra = {"feature": rule.feature, "limit": to_plain_string(crossing.limit)}
+            event = _fire(ev, record, rule, crossing.key, crossing.usage, None, now,
+                          threshold=crossing.trigger, extra=extra)
+            if event is not None:
+                fired.append(event)
+    return fired
+
+
 def _spend_customers(keys: list[CounterKey], rules: list[AlertRule]) -> list[str]:
     """Customers whose evaluation reads counters this transaction did not write: those a
     spend rule over all metrics watches. Two transactions adding to different metrics of one
@@ -272,23 +319,27 @@ def _spend_customers(keys: list[CounterKey], rules: list[AlertRule]) -> list[str
 
 
 def _fire(ev: _Evaluation, record: AlertRuleRecord, rule: AlertRule, key: CounterKey,
-          value: Decimal, currency: str | None, now: datetime) -> AlertEventRecord | None:
+          value: Decimal, currency: str | None, now: datetime, *,
+          threshold: Decimal | None = None,
+          extra: Mapping[str, object] | None = None) -> AlertEventRecord | None:
     metric, customer_ref, period_start_us = key
     counter = ev.counter(key)
     period_end_us = counter.period_end_us if counter else period_start_us
     event_id = f"alev_{uuid.uuid4().hex[:24]}"
+    watched = rule.metric if rule.kind is AlertKind.SPEND else metric
     payload = {
         "id": event_id, "type": EVENT_TYPE, "tenantId": ev.uow.tenant_id,
         "ruleId": record.rule_id, "ruleName": rule.name, "kind": rule.kind.value,
-        "metric": rule.metric if rule.kind is AlertKind.SPEND else metric,
+        "metric": watched,
         "customerRef": customer_ref, "periodStart": format_timestamp(from_micros(period_start_us)),
         "periodEnd": format_timestamp(from_micros(period_end_us)),
-        "threshold": to_plain_string(rule.trigger_value), "value": format(value, "f"),
-        "currency": currency, "triggeredAt": format_timestamp(now),
+        "threshold": to_plain_string(rule.trigger_value if threshold is None else threshold),
+        "value": format(value, "f"), "currency": currency,
+        "triggeredAt": format_timestamp(now), **(extra or {}),
     }
     event = ev.uow.alerts.fire(
         event_id=event_id, rule_id=record.rule_id, customer_ref=customer_ref,
-        metric=payload["metric"], period_start_us=period_start_us, period_end_us=period_end_us,
+        metric=watched, period_start_us=period_start_us, period_end_us=period_end_us,
         payload=json.dumps(payload, separators=(",", ":")), now_us=to_micros(now))
     if event is not None and record.webhook_url is not None:
         ev.uow.alerts.enqueue(delivery_id=f"dlv_{uuid.uuid4().hex[:24]}", event_seq=event.seq,

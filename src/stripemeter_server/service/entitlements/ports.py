@@ -61,24 +61,36 @@ class Reservation:
         return "expired" if self.status == HELD and now_us >= self.expires_us else self.status
 
 
-class FeaturesRepository(Protocol):
+class FeatureReads(Protocol):
+    """What alert evaluation reads of features inside the ingest transaction."""
+
+    def get(self, key: str) -> StoredFeature | None: ...
+
+
+class FeaturesRepository(FeatureReads, Protocol):
     def put(self, key: str, kind: str, definition: str, now_us: int) -> bool:
         """Insert or replace; True when the feature is new."""
         ...
-
-    def get(self, key: str) -> StoredFeature | None: ...
 
     def list(self) -> list[StoredFeature]: ...
 
     def delete(self, key: str) -> bool: ...
 
 
-class GrantsRepository(Protocol):
+class GrantReads(Protocol):
+    """What alert evaluation reads of grants inside the ingest transaction: the customer's
+    grant and the window's extra grants (its limit), nothing it could write."""
+
+    def get(self, customer_ref: str, feature: str) -> GrantRecord | None: ...
+
+    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
+        ...
+
+
+class GrantsRepository(GrantReads, Protocol):
     def put(self, grant: Grant, now_us: int) -> bool:
         """Insert or replace; True when the grant is new."""
         ...
-
-    def get(self, customer_ref: str, feature: str) -> GrantRecord | None: ...
 
     def lock(self, customer_ref: str, feature: str) -> GrantRecord | None:
         """The grant, its row held until commit: every reservation of one (customer,
@@ -94,9 +106,6 @@ class GrantsRepository(Protocol):
         ...
 
     def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None: ...
-
-    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
-        ...
 
 
 class ReservationsRepository(Protocol):

@@ -186,6 +186,52 @@ class InvoiceItem:
     amount: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    """One line of Stripe's invoice preview, as far as a comparison needs it."""
+
+    price: str | None
+    description: str | None
+    quantity: Decimal | None
+    amount: int  # minor units
+    currency: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePreview:
+    """Stripe's own preview of a customer's next invoice (``invoices.create_preview``)."""
+
+    currency: str
+    subtotal: int
+    total: int
+    period_start_s: int | None
+    period_end_s: int | None
+    subscription: str | None
+    lines: tuple[PreviewLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditGrantOut:
+    """A Stripe billing credit grant to create (monetary, for metered prices)."""
+
+    stripe_customer_id: str
+    currency: str
+    amount: int  # minor units
+    name: str
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class StripeCreditGrant:
+    grant_id: str
+    currency: str
+    amount: int  # minor units
+    voided: bool
+    metadata: dict[str, str]
+
+
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
@@ -210,6 +256,25 @@ class StripePort(Protocol):
 
     def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
                          idempotency_key: str) -> None: ...
+
+    def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
+        """Stripe credit that Stripe applies to the customer's metered price lines when an
+        invoice finalizes (``billing.credit_grants``), once per idempotency key."""
+        ...
+
+    def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]: ...
+
+    def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None: ...
+
+    def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
+        """The available balance of the customer's usable grants (the credit balance
+        summary), in minor units."""
+        ...
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """Stripe's preview of the customer's next invoice (from among their
+        subscriptions); ``None`` when Stripe says there is none to preview."""
+        ...
 
     def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
         """The legacy usage-record summary total of the item's period containing ``at_s``."""

@@ -31,7 +31,9 @@ from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJob
 from stripemeter_server.service.credits.ports import CreditGrantsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
 from stripemeter_server.service.entitlements.ports import (
+    FeatureReads,
     FeaturesRepository,
+    GrantReads,
     GrantsRepository,
     ReservationsRepository,
 )
@@ -94,6 +96,10 @@ class IngestUnitOfWork(Protocol):
     def ingest_tallies(self) -> IngestTalliesRepository: ...
     @property
     def credit_grants(self) -> CreditGrantsRepository: ...
+    @property
+    def features(self) -> FeatureReads: ...
+    @property
+    def grants(self) -> GrantReads: ...
 
 
 class UnitOfWork(IngestUnitOfWork, Protocol):
