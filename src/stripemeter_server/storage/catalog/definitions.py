@@ -27,9 +27,17 @@ _METRICS = select(metrics.c.code, metrics.c.definition).where(
     metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
 _REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
     api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
-_KEY_STAMP = select(_REVISIONS, *(
+# The stamp's three columns (``:tenant`` bound): other statements that must check a key
+# stamp in the same round trip (the portal's token check) select them too.
+KEY_STAMP_COLUMNS = (_REVISIONS, *(
     select(column).where(tenant_rate_limits.c.tenant_id == bindparam("tenant")).scalar_subquery()
     for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)))
+_KEY_STAMP = select(*KEY_STAMP_COLUMNS)
+
+
+def key_stamp(row: Any, first: int = 0) -> KeyStamp:
+    """The stamp from a row holding ``KEY_STAMP_COLUMNS`` from position ``first``."""
+    return KeyStamp(int(row[first]), row[first + 1], row[first + 2])
 
 
 class TenantsRepository:
@@ -117,8 +125,7 @@ class ApiKeysRepository:
 
     def stamp(self, tenant_id: str) -> KeyStamp:
         """The tenant's key stamp in one statement (one round trip per ingest group)."""
-        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
-        return KeyStamp(int(row[0]), row[1], row[2])
+        return key_stamp(self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one())
 
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:

@@ -10,11 +10,17 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
-from stripemeter_server.api.deps import AppState, app_state, read, write
+from stripemeter_server.api.deps import AppState, app_state, write
 from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_json
-from stripemeter_server.api.routes.portal.auth import acting, portal_grant
+from stripemeter_server.api.routes.portal.auth import (
+    PortalReader,
+    acting,
+    portal_grant,
+    portal_read,
+    portal_reader,
+)
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
@@ -45,9 +51,10 @@ async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
 
 @router.get("/usage", summary="Current-period usage and cost of every allowed metric")
 async def usage(request: Request, state: AppState = Depends(app_state),
-                grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found, costs = await read(state, acting(grant, request),
+    found, costs = await portal_read(request, state, reader,
                               lambda uow: portal_reads.current(uow, grant, now))
     return {"customerRef": grant.customer_ref, "asOf": ts(now),
             "metrics": [{**usage_json(u), "cost": cost_json(costs.get(u.metric.code))}
@@ -61,12 +68,13 @@ async def history(request: Request, metric: str = Query(max_length=255),
                   step: str = Query("day", max_length=8),
                   limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS),
                   state: AppState = Depends(app_state),
-                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                  reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
     finish = parse_time_param(end, "to") or now
     begin = parse_time_param(start, "from") or finish - DEFAULT_HISTORY
     code = check_identifier(metric, "metric")
-    points = await read(state, acting(grant, request), lambda uow: portal_reads.history(
+    points = await portal_read(request, state, reader, lambda uow: portal_reads.history(
         uow, grant, code, begin, finish, step))
     shown, next_from = first_page(points, lambda p: p.start, limit)
     return {"customerRef": grant.customer_ref, "metric": code, "step": step,
@@ -77,9 +85,10 @@ async def history(request: Request, metric: str = Query(max_length=255),
 
 @router.get("/projection", summary="Current and projected quantity and cost of the period")
 async def projection(request: Request, state: AppState = Depends(app_state),
-                     grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                     reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
+    found = await portal_read(request, state, reader,
                        lambda uow: portal_reads.projection(uow, grant, now))
     return projection_json(found)
 
@@ -87,18 +96,20 @@ async def projection(request: Request, state: AppState = Depends(app_state),
 @router.get("/entitlements",
             summary="Every feature and the customer's access to it now (the token's metrics)")
 async def entitlements(request: Request, state: AppState = Depends(app_state),
-                       grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                       reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
+    found = await portal_read(request, state, reader,
                        lambda uow: portal_reads.entitlements(uow, grant, now))
     return {"data": [access_json(a, grant.customer_ref) for a in found]}
 
 
 @router.get("/credits", summary="Credit balance per currency, per-grant remaining, run-out")
 async def credits(request: Request, state: AppState = Depends(app_state),
-                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                  reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
+    found = await portal_read(request, state, reader,
                        lambda uow: portal_reads.credits(uow, grant, now))
     return credits_json(found)
 
@@ -109,18 +120,20 @@ async def upcoming_invoice(request: Request,
                            at: str | None = Query(None, max_length=64,
                                                   description="preview the period containing"),
                            state: AppState = Depends(app_state),
-                           grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                           reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
     instant = parse_time_param(at, "at") or now
-    found = await read(state, acting(grant, request),
+    found = await portal_read(request, state, reader,
                        lambda uow: portal_reads.upcoming(uow, grant, instant, now))
     return invoice_json(found)
 
 
 @router.get("/alerts", summary="The alert thresholds this customer set")
 async def list_alerts(request: Request, state: AppState = Depends(app_state),
-                      grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
-    found = await read(state, acting(grant, request),
+                      reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
+    found = await portal_read(request, state, reader,
                        lambda uow: portal_alerts.list_rules(uow, grant))
     return {"data": [rule_json(v) for v in found]}
 
