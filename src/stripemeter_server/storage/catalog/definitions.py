@@ -25,6 +25,8 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 # Built once (ingest runs them for every group): no statement object or cache key per call.
 _METRICS = select(metrics.c.code, metrics.c.definition).where(
     metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
+_METRIC = select(metrics.c.definition).where(
+    metrics.c.tenant_id == bindparam("tenant"), metrics.c.code == bindparam("code"))
 _REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
     api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
 # The stamp's three columns (``:tenant`` bound): other statements that must check a key
@@ -155,11 +157,7 @@ class MetricsRepository:
         return {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
 
     def get(self, code: str) -> str | None:
-        return self._conn.execute(
-            select(metrics.c.definition).where(
-                metrics.c.tenant_id == self._tenant, metrics.c.code == code
-            )
-        ).scalar()
+        return self._conn.execute(_METRIC, {"tenant": self._tenant, "code": code}).scalar()
 
     def add(self, code: str, definition: str, now_us: int) -> bool:
         """Insert unless present; returns False when another writer created it first."""
