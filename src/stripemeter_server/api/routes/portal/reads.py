@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, write
+from stripemeter_server.api.lean import LeanRoute
 from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_json
@@ -42,6 +44,13 @@ def usage_json(item: PeriodUsage) -> dict[str, Any]:
             "status": item.status}
 
 
+def _lean_get(path: str, endpoint: Any, summary: str) -> None:
+    """A read served as a lean route (``api/lean.py``, ADR 0830): no dependency solving,
+    the same OpenAPI entry (its ``dict`` response schema) and the same JSON bytes."""
+    router.add_api_route(path, endpoint, methods=["GET"], summary=summary,
+                         response_model=dict[str, Any], route_class_override=LeanRoute)
+
+
 @router.get("/me", summary="What this portal token may read")
 async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
     return {"customerRef": grant.customer_ref,
@@ -49,16 +58,22 @@ async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
             "scopes": sorted(grant.scopes), "expiresAt": ts(grant.expires_us)}
 
 
-@router.get("/usage", summary="Current-period usage and cost of every allowed metric")
-async def usage(request: Request, state: AppState = Depends(app_state),
-                reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def usage(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
     found, costs = await portal_read(request, state, reader,
-                              lambda uow: portal_reads.current(uow, grant, now))
-    return {"customerRef": grant.customer_ref, "asOf": ts(now),
-            "metrics": [{**usage_json(u), "cost": cost_json(costs.get(u.metric.code))}
-                        for u in found]}
+                                     lambda uow: portal_reads.current(uow, grant, now))
+    return JSONResponse({"customerRef": grant.customer_ref, "asOf": ts(now),
+                         "metrics": [{**usage_json(u),
+                                      "cost": cost_json(costs.get(u.metric.code))}
+                                     for u in found]})
+
+
+_lean_get("/usage", usage,
+          "Current-period usage and cost of every allowed metric")
 
 
 @router.get("/history", summary="One metric's usage per hour, day or month (for charts)")
@@ -83,35 +98,49 @@ async def history(request: Request, metric: str = Query(max_length=255),
                      for p in shown]}
 
 
-@router.get("/projection", summary="Current and projected quantity and cost of the period")
-async def projection(request: Request, state: AppState = Depends(app_state),
-                     reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def projection(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
     found = await portal_read(request, state, reader,
-                       lambda uow: portal_reads.projection(uow, grant, now))
-    return projection_json(found)
+                              lambda uow: portal_reads.projection(uow, grant, now))
+    return JSONResponse(projection_json(found))
 
 
-@router.get("/entitlements",
-            summary="Every feature and the customer's access to it now (the token's metrics)")
-async def entitlements(request: Request, state: AppState = Depends(app_state),
-                       reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+_lean_get("/projection", projection,
+          "Current and projected quantity and cost of the period")
+
+
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def entitlements(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
     found = await portal_read(request, state, reader,
-                       lambda uow: portal_reads.entitlements(uow, grant, now))
-    return {"data": [access_json(a, grant.customer_ref) for a in found]}
+                              lambda uow: portal_reads.entitlements(uow, grant, now))
+    return JSONResponse({"data": [access_json(a, grant.customer_ref) for a in found]})
 
 
-@router.get("/credits", summary="Credit balance per currency, per-grant remaining, run-out")
-async def credits(request: Request, state: AppState = Depends(app_state),
-                  reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+_lean_get("/entitlements", entitlements,
+          "Every feature and the customer's access to it now (the token's metrics)")
+
+
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def credits(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
     found = await portal_read(request, state, reader,
-                       lambda uow: portal_reads.credits(uow, grant, now))
-    return credits_json(found)
+                              lambda uow: portal_reads.credits(uow, grant, now))
+    return JSONResponse(credits_json(found))
+
+
+_lean_get("/credits", credits,
+          "Credit balance per currency, per-grant remaining, run-out")
 
 
 @router.get("/upcoming-invoice",
@@ -125,17 +154,22 @@ async def upcoming_invoice(request: Request,
     now = state.ctx.clock.now()
     instant = parse_time_param(at, "at") or now
     found = await portal_read(request, state, reader,
-                       lambda uow: portal_reads.upcoming(uow, grant, instant, now))
+                              lambda uow: portal_reads.upcoming(uow, grant, instant, now))
     return invoice_json(found)
 
 
-@router.get("/alerts", summary="The alert thresholds this customer set")
-async def list_alerts(request: Request, state: AppState = Depends(app_state),
-                      reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def list_alerts(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
     grant = reader.grant
     found = await portal_read(request, state, reader,
-                       lambda uow: portal_alerts.list_rules(uow, grant))
-    return {"data": [rule_json(v) for v in found]}
+                              lambda uow: portal_alerts.list_rules(uow, grant))
+    return JSONResponse({"data": [rule_json(v) for v in found]})
+
+
+_lean_get("/alerts", list_alerts,
+          "The alert thresholds this customer set")
 
 
 @router.post("/alerts", status_code=201,
