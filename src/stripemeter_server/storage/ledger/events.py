@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -104,12 +105,30 @@ class EventsRepository(ABC):
         after = None
         while True:
             query = self._filtered(replace(flt, after_seq=after), columns)
-            rows = [CountingRow(*row) for row in
-                    self._conn.execute(query.order_by(events.c.seq).limit(batch))]
+            rows = self._raw_counting(query.order_by(events.c.seq).limit(batch))
             yield from rows
             if len(rows) < batch:
                 return
             after = rows[-1].seq
+
+    def _raw_counting(self, query: Any) -> list[CountingRow]:
+        """One page through the driver's own cursor: a rebuild reads every event of a metric,
+        and SQLAlchemy's per-row result processing was a third of its time (ADR 0830).
+        The quantity arrives as decimal text (SQLite) or a ``Decimal`` (PostgreSQL), the
+        flag as 0/1 or a bool: both made exactly what the typed path gave."""
+        compiled = query.compile(dialect=self._conn.dialect)
+        params = compiled.construct_params()
+        args: Any = (tuple(params[name] for name in compiled.positiontup or ())
+                     if compiled.positional else params)
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.execute(str(compiled), args)
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [CountingRow(seq, key, customer, q if type(q) is Decimal else Decimal(q),
+                            ts_us, resource, meta, bool(late))
+                for seq, key, customer, q, ts_us, resource, meta, late in fetched]
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
         query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)
