@@ -26,6 +26,7 @@ from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.operations import admission, key_cache
 from stripemeter_server.service.operations.key_cache import KeyCheck
 from stripemeter_server.service.operations.tenancy import Principal, hash_key
+from stripemeter_server.service.portal.token_cache import TokenCache
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import UseCase, run_use_case
 
@@ -42,6 +43,7 @@ class AppState:
     rate_defaults: BucketLimits = field(default_factory=lambda: BucketLimits(0.0, 1.0))
     shared_buckets: bool = False  # PostgreSQL: one bucket row per tenant for every node
     buckets: admission.LocalBuckets = field(default_factory=admission.LocalBuckets)
+    portal_tokens: TokenCache = field(default_factory=TokenCache)  # ADR 0830
 
 
 def app_state(request: Request) -> AppState:
@@ -143,7 +145,7 @@ async def admit_cached(request: Request, state: AppState, scope: str
             who, check = await admit_key(request, state, secret), None
         else:
             _refuse_over_limit(who.tenant_id, state.buckets.take(who.tenant_id, limits))
-    _check_scope(who, scope)
+    check_scope(who, scope)
     return replace(who, request_id=getattr(request.state, "request_id", None)), check
 
 
@@ -154,7 +156,7 @@ def _refuse_over_limit(tenant_id: str, decision: Decision) -> None:
             f"{decision.retry_after_seconds} s", retry_after_seconds=decision.retry_after_seconds)
 
 
-def _check_scope(who: Principal, scope: str) -> None:
+def check_scope(who: Principal, scope: str) -> None:
     if scope not in who.scopes and "admin" not in who.scopes:
         raise ForbiddenError(f"this API key lacks the '{scope}' scope", code="missing_scope")
 
@@ -163,7 +165,7 @@ def require(scope: str) -> Callable[..., Any]:
     """A dependency that admits keys holding ``scope`` (``admin`` holds every scope)."""
 
     async def dependency(who: Principal = Depends(principal)) -> Principal:
-        _check_scope(who, scope)
+        check_scope(who, scope)
         return who
 
     return dependency

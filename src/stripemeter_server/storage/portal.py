@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.service.portal.ports import (
     PortalSettingsRecord,
     PortalTokenRecord,
+    TokenState,
     TokenWithKey,
 )
+from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.schema import (
     api_keys,
     portal_alert_rules,
@@ -22,6 +24,13 @@ from stripemeter_server.storage.schema import (
     portal_tokens,
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+# Built once: a cached token's re-check runs them on every portal read (ADR 0830).
+_TOKEN_STATE = select(portal_tokens.c.revoked_us, *KEY_STAMP_COLUMNS).where(
+    portal_tokens.c.tenant_id == bindparam("tenant"),
+    portal_tokens.c.token_id == bindparam("token"))
+_ORIGINS = select(portal_origins.c.origin).where(
+    portal_origins.c.tenant_id == bindparam("tenant")).order_by(portal_origins.c.origin)
 
 
 class PortalRepository:
@@ -53,6 +62,13 @@ class PortalRepository:
             return None
         return TokenWithKey(_token(row), row.key_revoked_us, row.key_expires_us,
                             row.key_found is not None)
+
+    def token_state(self, tenant_id: str, token_id: str) -> TokenState | None:
+        params = {"tenant": tenant_id, "token": token_id}
+        row = self._conn.execute(_TOKEN_STATE, params).first()
+        if row is None:
+            return None
+        return TokenState(row[0], key_stamp(row, 1), self.origins_of(tenant_id))
 
     def tokens(self, customer_ref: str | None, limit: int) -> list[PortalTokenRecord]:
         c = portal_tokens.c
@@ -105,9 +121,7 @@ class PortalRepository:
                 for origin in record.allowed_origins])
 
     def origins_of(self, tenant_id: str) -> tuple[str, ...]:
-        c = portal_origins.c
-        return tuple(self._conn.execute(
-            select(c.origin).where(c.tenant_id == tenant_id).order_by(c.origin)).scalars())
+        return tuple(self._conn.execute(_ORIGINS, {"tenant": tenant_id}).scalars())
 
     def origin_allowed_anywhere(self, origin: str) -> bool:
         query = select(exists().where(portal_origins.c.origin == origin))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 
-from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.cached_reads import Reader, read_checked, reader
+from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, write
 from stripemeter_server.api.routes.corrections.shapes import held_json
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
@@ -65,17 +66,18 @@ def period_json(item: usage_service.PeriodUsage) -> dict[str, Any]:
 
 @router.get("/v1/usage/current", summary="Current-period usage of every metric")
 async def current(
+    request: Request,
     customer_ref: str = Query(alias="customerRef"),
     metric: str | None = None,
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
-    who: Principal = Depends(require("read")),
+    admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(who, tenant_id)
+    check_tenant(admitted.who, tenant_id)
     now = state.ctx.clock.now()
 
-    found, costs, held = await read(state, who, lambda uow: current_with_costs(
-        uow, customer_ref, now, metric))
+    found, costs, held = await read_checked(request, state, admitted, lambda uow: (
+        current_with_costs(uow, customer_ref, now, metric)))
     return {
         "customerRef": customer_ref,
         "asOf": ts(now),
@@ -152,24 +154,25 @@ def projection_json(found: projection_service.Projection) -> dict[str, Any]:
 
 @router.post("/v1/usage/projection", summary="Current and projected quantity and cost")
 async def projection(
+    request: Request,
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
     state: AppState = Depends(app_state),
-    who: Principal = Depends(require("read")),
+    admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(who, body.get("tenantId"))
+    check_tenant(admitted.who, body.get("tenantId"))
     customer_ref = _customer(body.get("customerRef"))
     metric = body.get("metric")
     if metric is not None and (not isinstance(metric, str) or not metric):
         raise ValidationError("metric must be a metric code", code="invalid_metric", field="metric")
     now = state.ctx.clock.now()
-    found = await read(state,
-        who,
+    found = await read_checked(request, state, admitted,
         lambda uow: projection_service.project_customer(uow, customer_ref, now, metric))
     return projection_json(found)
 
 
 @router.get("/v1/usage/periods", summary="Billing periods with value and open/closed status")
 async def periods(
+    request: Request,
     customer_ref: str = Query(alias="customerRef"),
     metric: str = Query(),
     start: str = Query(alias="from"),
@@ -178,13 +181,12 @@ async def periods(
                        description="Periods per page; `nextFrom` continues the list"),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
-    who: Principal = Depends(require("read")),
+    admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(who, tenant_id)
+    check_tenant(admitted.who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found, held = await read(state,
-        who,
+    found, held = await read_checked(request, state, admitted,
         lambda uow: (
             usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
             held_json(open_sessions_for(uow, customer_ref, metric)),
@@ -201,6 +203,7 @@ async def periods(
 
 @router.post("/v1/usage/query", summary="All aggregates over any window")
 async def query(
+    request: Request,
     body: dict[str, Any] = Body(
         examples=[
             {
@@ -212,13 +215,12 @@ async def query(
         ]
     ),
     state: AppState = Depends(app_state),
-    who: Principal = Depends(require("read")),
+    admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(who, body.get("tenantId"))
+    check_tenant(admitted.who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
-    found = await read(state,
-        who,
+    found = await read_checked(request, state, admitted,
         lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end))
     return {
         "customerRef": customer_ref,
@@ -241,6 +243,7 @@ async def query(
 
 @router.get("/v1/usage/history", summary="Usage per hour/day/month, optionally grouped")
 async def history(
+    request: Request,
     customer_ref: str = Query(alias="customerRef"),
     metric: str = Query(),
     start: str = Query(alias="from"),
@@ -251,12 +254,11 @@ async def history(
                        description="Time buckets per page; `nextFrom` continues the series"),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
-    who: Principal = Depends(require("read")),
+    admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(who, tenant_id)
+    check_tenant(admitted.who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
-    points = await read(state,
-        who,
+    points = await read_checked(request, state, admitted,
         lambda uow: usage_service.usage_history(
             uow, customer_ref, metric, begin, finish, step, group_by
         ))

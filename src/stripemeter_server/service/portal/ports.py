@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from stripemeter_server.service.catalog.ports.definitions import KeyStamp
+
 
 @dataclass(frozen=True, slots=True)
 class PortalTokenRecord:
@@ -32,6 +34,17 @@ class TokenWithKey:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenState:
+    """What a cached portal token is re-checked against in a read's own transaction: the
+    token's revocation, its tenant's key stamp (the minting key revoked or rotated, the
+    rate limits changed) and the tenant's allowed origins (for CORS)."""
+
+    revoked_us: int | None
+    key_stamp: KeyStamp
+    origins: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PortalSettingsRecord:
     allowed_origins: tuple[str, ...]
     frame_ancestors: tuple[str, ...]
@@ -47,6 +60,11 @@ class PortalRepository(Protocol):
         ...
 
     def tokens(self, customer_ref: str | None, limit: int) -> list[PortalTokenRecord]: ...
+
+    def token_state(self, tenant_id: str, token_id: str) -> TokenState | None:
+        """The token's revocation and its tenant's key stamp in one statement, then the
+        origins (``None``: no such token in that tenant)."""
+        ...
 
     def revoke_token(self, token_id: str, now_us: int) -> bool: ...
 

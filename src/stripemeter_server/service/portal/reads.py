@@ -21,10 +21,15 @@ from stripemeter_server.service.portal.tokens import PortalGrant
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.projection import (
     Projection,
-    current_with_costs,
+    current_costs,
     project_customer,
 )
-from stripemeter_server.service.usage.reads import HistoryPoint, PeriodUsage, usage_history
+from stripemeter_server.service.usage.reads import (
+    HistoryPoint,
+    PeriodUsage,
+    current_usage,
+    usage_history,
+)
 
 
 def check_metric(grant: PortalGrant, code: str) -> None:
@@ -37,9 +42,9 @@ def current(uow: UnitOfWork, grant: PortalGrant,
             now: datetime) -> tuple[list[PeriodUsage], dict[str, Quote | None]]:
     """Each allowed metric's open period and its cost (backfill sessions are the
     operator's business, not the customer's: left out)."""
-    found, costs, _ = current_with_costs(uow, grant.customer_ref, now, None)
+    found = current_usage(uow, grant.customer_ref, now, None)
     shown = [u for u in found if grant.allows_metric(u.metric.code)]
-    return shown, {u.metric.code: costs.get(u.metric.code) for u in shown}
+    return shown, current_costs(uow, grant.customer_ref, shown)
 
 
 def history(uow: UnitOfWork, grant: PortalGrant, metric: str, start: datetime,

@@ -25,11 +25,21 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 # Built once (ingest runs them for every group): no statement object or cache key per call.
 _METRICS = select(metrics.c.code, metrics.c.definition).where(
     metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
+_METRIC = select(metrics.c.definition).where(
+    metrics.c.tenant_id == bindparam("tenant"), metrics.c.code == bindparam("code"))
 _REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
     api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
-_KEY_STAMP = select(_REVISIONS, *(
+# The stamp's three columns (``:tenant`` bound): other statements that must check a key
+# stamp in the same round trip (the portal's token check) select them too.
+KEY_STAMP_COLUMNS = (_REVISIONS, *(
     select(column).where(tenant_rate_limits.c.tenant_id == bindparam("tenant")).scalar_subquery()
     for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)))
+_KEY_STAMP = select(*KEY_STAMP_COLUMNS)
+
+
+def key_stamp(row: Any, first: int = 0) -> KeyStamp:
+    """The stamp from a row holding ``KEY_STAMP_COLUMNS`` from position ``first``."""
+    return KeyStamp(int(row[first]), row[first + 1], row[first + 2])
 
 
 class TenantsRepository:
@@ -117,8 +127,7 @@ class ApiKeysRepository:
 
     def stamp(self, tenant_id: str) -> KeyStamp:
         """The tenant's key stamp in one statement (one round trip per ingest group)."""
-        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
-        return KeyStamp(int(row[0]), row[1], row[2])
+        return key_stamp(self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one())
 
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:
@@ -148,11 +157,7 @@ class MetricsRepository:
         return {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
 
     def get(self, code: str) -> str | None:
-        return self._conn.execute(
-            select(metrics.c.definition).where(
-                metrics.c.tenant_id == self._tenant, metrics.c.code == code
-            )
-        ).scalar()
+        return self._conn.execute(_METRIC, {"tenant": self._tenant, "code": code}).scalar()
 
     def add(self, code: str, definition: str, now_us: int) -> bool:
         """Insert unless present; returns False when another writer created it first."""

@@ -6,12 +6,18 @@ storage layer needs no knowledge of price models; parsing stays in the domain.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.storage.schema import prices
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+# Built once: every current-usage and portal read prices the customer's metrics (ADR 0830).
+_FOR_CUSTOMER = select(prices).where(
+    prices.c.tenant_id == bindparam("tenant"),
+    prices.c.customer_ref.in_([bindparam("default"), bindparam("customer")]),
+).order_by(prices.c.metric, prices.c.customer_ref)
 
 
 class PricesRepository:
@@ -39,11 +45,8 @@ class PricesRepository:
 
     def for_customer(self, customer_ref: str) -> list[StoredPrice]:
         """Every default price plus the customer's overrides (the caller resolves)."""
-        query = select(prices).where(
-            prices.c.tenant_id == self._tenant,
-            prices.c.customer_ref.in_([DEFAULT_CUSTOMER, customer_ref]),
-        ).order_by(prices.c.metric, prices.c.customer_ref)
-        return [_stored(row) for row in self._conn.execute(query)]
+        params = {"tenant": self._tenant, "default": DEFAULT_CUSTOMER, "customer": customer_ref}
+        return [_stored(row) for row in self._conn.execute(_FOR_CUSTOMER, params)]
 
     def list(self, *, metric: str | None = None,
              customer_ref: str | None = None) -> list[StoredPrice]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.corrections.ports.backfills import (
@@ -17,6 +17,17 @@ from stripemeter_server.service.corrections.ports.backfills import (
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import approvals, backfills, corrections_policy
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+# Built once, by filter: every current-usage read asks for the open sessions (ADR 0830).
+_FIND = {
+    (statuses, metric): (
+        select(backfills).where(backfills.c.tenant_id == bindparam("tenant"))
+        .where(*([backfills.c.status.in_(bindparam("statuses", expanding=True))]
+                 if statuses else []))
+        .where(*([backfills.c.metric == bindparam("metric")] if metric else []))
+        .order_by(backfills.c.created_us, backfills.c.backfill_id))
+    for statuses in (False, True) for metric in (False, True)
+}
 
 _BACKFILL_FIELDS = tuple(f.name for f in fields(BackfillRecord))
 
@@ -82,13 +93,13 @@ class BackfillsRepository:
     def find(
         self, *, statuses: Sequence[str] | None = None, metric: str | None = None
     ) -> list[BackfillRecord]:
-        query = select(backfills).where(backfills.c.tenant_id == self._tenant)
+        params: dict[str, Any] = {"tenant": self._tenant}
         if statuses is not None:
-            query = query.where(backfills.c.status.in_(list(statuses)))
+            params["statuses"] = list(statuses)
         if metric is not None:
-            query = query.where(backfills.c.metric == metric)
-        query = query.order_by(backfills.c.created_us, backfills.c.backfill_id)
-        return [_backfill(row) for row in self._conn.execute(query)]
+            params["metric"] = metric
+        statement = _FIND[(statuses is not None, metric is not None)]
+        return [_backfill(row) for row in self._conn.execute(statement, params)]
 
 
 class ApprovalsRepository:

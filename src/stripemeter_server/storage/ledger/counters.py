@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import product
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Select, and_, bindparam, delete, select
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.counters import CounterState
@@ -45,6 +46,25 @@ def lock_order(key: CounterKey) -> tuple[str, str, int]:
     """The one global order in which every transaction locks counters (no deadlocks)."""
     metric, customer_ref, period_start_us = key
     return (customer_ref, metric, period_start_us)
+
+
+def _find_statement(customer: bool, metric: bool, start_from: bool,
+                    start_before: bool) -> Select[Any]:
+    query = select(counters).where(counters.c.tenant_id == bindparam("tenant"))
+    if customer:
+        query = query.where(counters.c.customer_ref == bindparam("customer"))
+    if metric:
+        query = query.where(counters.c.metric == bindparam("metric"))
+    if start_from:
+        query = query.where(counters.c.period_end_us > bindparam("start_from"))
+    if start_before:
+        query = query.where(counters.c.period_start_us < bindparam("start_before"))
+    return query.order_by(counters.c.metric, counters.c.customer_ref,
+                          counters.c.period_start_us)
+
+
+# Built once for each combination of filters: reads run them on every request (ADR 0830).
+_FIND = {flags: _find_statement(*flags) for flags in product((False, True), repeat=4)}
 
 
 class CountersRepository(ABC):
@@ -94,19 +114,13 @@ class CountersRepository(ABC):
         start_from_us: int | None = None,
         start_before_us: int | None = None,
     ) -> list[StoredCounter]:
-        query = select(counters).where(counters.c.tenant_id == self._tenant)
-        if customer_ref is not None:
-            query = query.where(counters.c.customer_ref == customer_ref)
-        if metric is not None:
-            query = query.where(counters.c.metric == metric)
-        if start_from_us is not None:
-            query = query.where(counters.c.period_end_us > start_from_us)
-        if start_before_us is not None:
-            query = query.where(counters.c.period_start_us < start_before_us)
-        query = query.order_by(
-            counters.c.metric, counters.c.customer_ref, counters.c.period_start_us
-        )
-        return [_stored(row) for row in self._conn.execute(query)]
+        params = {"tenant": self._tenant, "customer": customer_ref, "metric": metric,
+                  "start_from": start_from_us, "start_before": start_before_us}
+        flags = (customer_ref is not None, metric is not None, start_from_us is not None,
+                 start_before_us is not None)
+        statement = _FIND[flags]
+        return [_stored(row) for row in self._conn.execute(
+            statement, {k: v for k, v in params.items() if v is not None})]
 
     def delete(self, *, metric: str, customer_ref: str | None = None) -> None:
         for table in (counters, counter_uniques):

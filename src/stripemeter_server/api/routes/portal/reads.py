@@ -9,12 +9,20 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from stripemeter_server.api.deps import AppState, app_state, read, write
+from stripemeter_server.api.deps import AppState, app_state, write
+from stripemeter_server.api.lean import LeanRoute
 from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_json
-from stripemeter_server.api.routes.portal.auth import acting, portal_grant
+from stripemeter_server.api.routes.portal.auth import (
+    PortalReader,
+    acting,
+    portal_grant,
+    portal_read,
+    portal_reader,
+)
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
@@ -36,6 +44,13 @@ def usage_json(item: PeriodUsage) -> dict[str, Any]:
             "status": item.status}
 
 
+def _lean_get(path: str, endpoint: Any, summary: str) -> None:
+    """A read served as a lean route (``api/lean.py``, ADR 0830): no dependency solving,
+    the same OpenAPI entry (its ``dict`` response schema) and the same JSON bytes."""
+    router.add_api_route(path, endpoint, methods=["GET"], summary=summary,
+                         response_model=dict[str, Any], route_class_override=LeanRoute)
+
+
 @router.get("/me", summary="What this portal token may read")
 async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
     return {"customerRef": grant.customer_ref,
@@ -43,15 +58,22 @@ async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
             "scopes": sorted(grant.scopes), "expiresAt": ts(grant.expires_us)}
 
 
-@router.get("/usage", summary="Current-period usage and cost of every allowed metric")
-async def usage(request: Request, state: AppState = Depends(app_state),
-                grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def usage(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found, costs = await read(state, acting(grant, request),
-                              lambda uow: portal_reads.current(uow, grant, now))
-    return {"customerRef": grant.customer_ref, "asOf": ts(now),
-            "metrics": [{**usage_json(u), "cost": cost_json(costs.get(u.metric.code))}
-                        for u in found]}
+    found, costs = await portal_read(request, state, reader,
+                                     lambda uow: portal_reads.current(uow, grant, now))
+    return JSONResponse({"customerRef": grant.customer_ref, "asOf": ts(now),
+                         "metrics": [{**usage_json(u),
+                                      "cost": cost_json(costs.get(u.metric.code))}
+                                     for u in found]})
+
+
+_lean_get("/usage", usage,
+          "Current-period usage and cost of every allowed metric")
 
 
 @router.get("/history", summary="One metric's usage per hour, day or month (for charts)")
@@ -61,12 +83,13 @@ async def history(request: Request, metric: str = Query(max_length=255),
                   step: str = Query("day", max_length=8),
                   limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS),
                   state: AppState = Depends(app_state),
-                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                  reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
     finish = parse_time_param(end, "to") or now
     begin = parse_time_param(start, "from") or finish - DEFAULT_HISTORY
     code = check_identifier(metric, "metric")
-    points = await read(state, acting(grant, request), lambda uow: portal_reads.history(
+    points = await portal_read(request, state, reader, lambda uow: portal_reads.history(
         uow, grant, code, begin, finish, step))
     shown, next_from = first_page(points, lambda p: p.start, limit)
     return {"customerRef": grant.customer_ref, "metric": code, "step": step,
@@ -75,32 +98,49 @@ async def history(request: Request, metric: str = Query(max_length=255),
                      for p in shown]}
 
 
-@router.get("/projection", summary="Current and projected quantity and cost of the period")
-async def projection(request: Request, state: AppState = Depends(app_state),
-                     grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def projection(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
-                       lambda uow: portal_reads.projection(uow, grant, now))
-    return projection_json(found)
+    found = await portal_read(request, state, reader,
+                              lambda uow: portal_reads.projection(uow, grant, now))
+    return JSONResponse(projection_json(found))
 
 
-@router.get("/entitlements",
-            summary="Every feature and the customer's access to it now (the token's metrics)")
-async def entitlements(request: Request, state: AppState = Depends(app_state),
-                       grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+_lean_get("/projection", projection,
+          "Current and projected quantity and cost of the period")
+
+
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def entitlements(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
-                       lambda uow: portal_reads.entitlements(uow, grant, now))
-    return {"data": [access_json(a, grant.customer_ref) for a in found]}
+    found = await portal_read(request, state, reader,
+                              lambda uow: portal_reads.entitlements(uow, grant, now))
+    return JSONResponse({"data": [access_json(a, grant.customer_ref) for a in found]})
 
 
-@router.get("/credits", summary="Credit balance per currency, per-grant remaining, run-out")
-async def credits(request: Request, state: AppState = Depends(app_state),
-                  grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+_lean_get("/entitlements", entitlements,
+          "Every feature and the customer's access to it now (the token's metrics)")
+
+
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def credits(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
+    grant = reader.grant
     now = state.ctx.clock.now()
-    found = await read(state, acting(grant, request),
-                       lambda uow: portal_reads.credits(uow, grant, now))
-    return credits_json(found)
+    found = await portal_read(request, state, reader,
+                              lambda uow: portal_reads.credits(uow, grant, now))
+    return JSONResponse(credits_json(found))
+
+
+_lean_get("/credits", credits,
+          "Credit balance per currency, per-grant remaining, run-out")
 
 
 @router.get("/upcoming-invoice",
@@ -109,20 +149,27 @@ async def upcoming_invoice(request: Request,
                            at: str | None = Query(None, max_length=64,
                                                   description="preview the period containing"),
                            state: AppState = Depends(app_state),
-                           grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+                           reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+    grant = reader.grant
     now = state.ctx.clock.now()
     instant = parse_time_param(at, "at") or now
-    found = await read(state, acting(grant, request),
-                       lambda uow: portal_reads.upcoming(uow, grant, instant, now))
+    found = await portal_read(request, state, reader,
+                              lambda uow: portal_reads.upcoming(uow, grant, instant, now))
     return invoice_json(found)
 
 
-@router.get("/alerts", summary="The alert thresholds this customer set")
-async def list_alerts(request: Request, state: AppState = Depends(app_state),
-                      grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
-    found = await read(state, acting(grant, request),
-                       lambda uow: portal_alerts.list_rules(uow, grant))
-    return {"data": [rule_json(v) for v in found]}
+# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+async def list_alerts(request: Request) -> Response:
+    state = app_state(request)
+    reader = await portal_reader(request, state)
+    grant = reader.grant
+    found = await portal_read(request, state, reader,
+                              lambda uow: portal_alerts.list_rules(uow, grant))
+    return JSONResponse({"data": [rule_json(v) for v in found]})
+
+
+_lean_get("/alerts", list_alerts,
+          "The alert thresholds this customer set")
 
 
 @router.post("/alerts", status_code=201,

@@ -1,0 +1,76 @@
+"""Admin reads admitted from the process's key cache (ADR 0830, after ADR 0800's ingest).
+
+A read used to run two transactions: one to read its key and rate limits (ADR 0012), one
+for the read itself. Here the key comes from the ingest key cache when it was seen before,
+and the read's own transaction starts by reading the tenant's key stamp: unchanged, the read
+goes on; moved (a key of the tenant was revoked or rotated, or its limits changed since),
+the tenant's cached keys are dropped and the request is admitted from the database as
+before — so a revoked key gets the same 401, on every node, once the revoke has committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from stripemeter_server.api.deps import (
+    AppState,
+    admit_cached,
+    admit_key,
+    app_state,
+    check_scope,
+    presented_key,
+    read,
+)
+from stripemeter_server.service.operations.key_cache import KeyCheck
+from stripemeter_server.service.operations.tenancy import Principal
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.runner import T, UseCase
+
+
+class _StaleKey(Exception):
+    """The tenant's key stamp moved since the key was cached: admit afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """An admitted read: the caller, and the stamp its transaction re-checks (``None``:
+    admitted from the database, nothing to re-check)."""
+
+    who: Principal
+    scope: str
+    check: KeyCheck | None
+
+
+def reader(scope: str) -> Any:
+    """A dependency admitting keys that hold ``scope``, from the key cache."""
+
+    async def dependency(request: Request, state: AppState = Depends(app_state)) -> Reader:
+        who, check = await admit_cached(request, state, scope)
+        return Reader(who, scope, check)
+
+    return dependency
+
+
+async def read_checked(request: Request, state: AppState, admitted: Reader,
+                       fn: UseCase[T]) -> T:
+    """Run a read-only use case whose transaction first re-checks the key's stamp."""
+    check = admitted.check
+    if check is None:
+        return await read(state, admitted.who, fn)
+    tenant_id = admitted.who.tenant_id
+
+    def checked(uow: UnitOfWork) -> T:
+        if uow.api_keys.stamp(tenant_id) != check.stamp:
+            raise _StaleKey(tenant_id)
+        return fn(uow)
+
+    try:
+        return await read(state, admitted.who, checked)
+    except _StaleKey:
+        state.committer.keys.forget_tenant(tenant_id)
+    who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
+    check_scope(who, admitted.scope)
+    return await read(state, who, fn)
