@@ -1,0 +1,75 @@
+"""Every key of a tenant table starts from the tenant: the schema distributes by `tenant_id`
+(Citus requires the distribution column in every primary key and unique constraint), and no
+unique rule can ever relate two tenants' rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.storage.unit_of_work import Store
+from tests.support.ledger import ingest, make_tenant
+
+# Tables that are not tenant data, and may keep keys without ``tenant_id`` (and why):
+GLOBAL_KEYS = {
+    # Authentication finds a key by its hash before the tenant is known, so the hash is
+    # unique across tenants; ``api_keys`` is a reference table on Citus (on every node).
+    ("api_keys", ("key_hash",)),
+}
+GLOBAL_TABLES = {
+    "worker_heartbeats",  # a row per background loop per process, no tenant; local on Citus
+    "alembic_version",  # the schema's revision
+}
+
+
+def _keys(store: Store) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(table, kind, columns) of every primary key, unique constraint and unique index."""
+    inspector = inspect(store.engine)
+    found = []
+    for table in inspector.get_table_names():
+        if table in GLOBAL_TABLES:
+            continue
+        primary = inspector.get_pk_constraint(table)["constrained_columns"]
+        found.append((table, "primary key", tuple(primary)))
+        found += [(table, "unique", tuple(u["column_names"]))
+                  for u in inspector.get_unique_constraints(table)]
+        found += [(table, "unique index", tuple(str(c) for c in i["column_names"]))
+                  for i in inspector.get_indexes(table) if i["unique"]]
+    return found
+
+
+def test_every_key_of_a_tenant_table_includes_the_tenant(store: Store) -> None:
+    keys = _keys(store)
+    lacking = [(table, kind, columns) for table, kind, columns in keys
+               if "tenant_id" not in columns and (table, columns) not in GLOBAL_KEYS]
+    assert lacking == []
+
+
+def test_the_ledger_is_keyed_by_tenant_then_sequence(store: Store) -> None:
+    primary = inspect(store.engine).get_pk_constraint("events")["constrained_columns"]
+    assert primary[:2] == ["tenant_id", "seq"]
+
+
+def test_every_table_has_a_primary_key(store: Store) -> None:
+    assert [table for table, kind, columns in _keys(store)
+            if kind == "primary key" and not columns] == []
+
+
+def test_events_take_increasing_sequence_numbers_across_tenants(
+    store: Store, clock: FrozenClock
+) -> None:
+    metric = [{"code": "calls", "aggregation": "sum"}]
+    for tenant in ("t_a", "t_b"):
+        make_tenant(store, tenant, clock.now(), metric)
+    for n in range(3):
+        for tenant in ("t_a", "t_b"):
+            ingest(store, tenant, [_event(f"k{n}")], clock.now())
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT tenant_id, seq FROM events ORDER BY seq")).all()
+    assert [tenant for tenant, _ in rows] == ["t_a", "t_b"] * 3
+    assert len({seq for _, seq in rows}) == 6
+
+
+def _event(key: str) -> dict[str, object]:
+    return {"metric": "calls", "customerRef": "c", "quantity": "1",
+            "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}
