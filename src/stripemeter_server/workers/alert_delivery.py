@@ -1,10 +1,11 @@
 """Delivers alert events to their webhooks from the outbox, with retries and a log.
 
-Each pass claims due deliveries in a short transaction that leases them (so no other worker
-takes them while the HTTP call runs), POSTs them signed — several at once, bounded — then
-records each attempt and the next state in a second short transaction. No transaction is held
-open across HTTP: on SQLite that would block every writer. Failed attempts are retried with
-exponential backoff (capped) until 24 hours after the event, then given up as ``failed``.
+Each pass claims due deliveries, tenant by tenant, in short transactions that lease them (so
+no other worker takes them while the HTTP call runs), POSTs them signed — several at once,
+bounded — then records each attempt and the next state in a second short transaction. No
+transaction is held open across HTTP: on SQLite that would block every writer. Failed
+attempts are retried with exponential backoff (capped) until 24 hours after the event, then
+given up as ``failed``.
 
 Two rules keep a slow receiver from causing a double delivery or a stale signature: the lease
 is derived from the policy so that a live worker always finishes its batch inside it
@@ -37,6 +38,7 @@ from stripemeter_server.service.alerts.rules import event_body
 from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
+from stripemeter_server.service.tenant_rounds import TenantRounds, all_tenants
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000
@@ -72,6 +74,7 @@ class AlertDeliveryWorker:
         self._policy = policy or DeliveryPolicy()
         self._client = client or httpx.Client(timeout=self._policy.timeout_seconds,
                                               follow_redirects=False)
+        self._rounds = TenantRounds()
 
     def close(self) -> None:
         self._client.close()
@@ -86,8 +89,10 @@ class AlertDeliveryWorker:
         """One pass: claim what is due at ``now`` and attempt each; returns attempts made."""
         at = now or self._clock.now()
         lease_us = int(self._policy.lease.total_seconds() * MICROS)
-        items = run_use_case(self._store, "", lambda uow: uow.alerts.claim_due(
-            to_micros(at), lease_us, self._policy.batch))
+        items = self._rounds.claim(
+            all_tenants(self._store), self._policy.batch,
+            lambda tenant, most: run_use_case(self._store, tenant, lambda uow: (
+                uow.alerts.claim_due(to_micros(at), lease_us, most))))
         if len(items) <= 1:
             for item in items:
                 self._attempt(item, at)

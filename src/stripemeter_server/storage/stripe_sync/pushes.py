@@ -145,12 +145,13 @@ class PushesRepository:
         values["tenant_id"] = self._tenant
         self._conn.execute(push_outbox.insert().values(**values))
 
-    # --- sending (claims run across tenants) --------------------------------------------
+    # --- sending --------------------------------------------------------------------------
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]:
-        """Worker only: take due pending rows and lease them (the lease moves
+        """Worker only: take the tenant's due pending rows and lease them (the lease moves
         ``next_attempt_us`` on, so once this commits no other worker sees them as due)."""
-        query = select(push_outbox).where(push_outbox.c.status == PENDING,
+        query = select(push_outbox).where(push_outbox.c.tenant_id == self._tenant,
+                                          push_outbox.c.status == PENDING,
                                           push_outbox.c.next_attempt_us <= now_us)
         query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
                                push_outbox.c.push_id).limit(limit)

@@ -2,7 +2,8 @@
 
 Citus distributes a table by one column and requires that column in every primary key and
 unique constraint; every other tenant table already starts its keys with ``tenant_id``. The
-index ``ix_events_tenant_seq`` duplicated the new key and goes.
+index ``ix_events_tenant_seq`` duplicated the new key and goes. The workers claim tenant by
+tenant, so the indexes they claim through start with the tenant too.
 
 Revision ID: 0022
 Revises: 0009
@@ -21,7 +22,23 @@ branch_labels = None
 depends_on = None
 
 
+# (table, index, columns before, columns after)
+_DUE_INDEXES = [
+    ("push_outbox", "ix_push_outbox_due", ["status", "next_attempt_us"]),
+    ("alert_outbox", "ix_alert_outbox_due", ["status", "next_attempt_us"]),
+    ("stripe_webhook_events", "ix_stripe_webhook_events_due", ["status", "next_attempt_us"]),
+    ("reconciliation_runs", "ix_reconciliation_runs_status", ["status", "created_us"]),
+]
+
+
+def _due_indexes(tenant_first: bool) -> None:
+    for table, name, columns in _DUE_INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, ["tenant_id", *columns] if tenant_first else columns)
+
+
 def upgrade() -> None:
+    _due_indexes(tenant_first=True)
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_upgrade()
         return
@@ -52,6 +69,7 @@ def _sqlite_rekey() -> None:
 
 
 def downgrade() -> None:
+    _due_indexes(tenant_first=False)
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("events", recreate="always") as batch_op:
             batch_op.create_primary_key("pk_events", ["seq"])
