@@ -18,11 +18,21 @@ from stripemeter_server.api import logs
 from stripemeter_server.config import Settings, push_policy, reconcile_policy
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.storage.engine import masked_url
+from stripemeter_server.workers.event_partitions import EventPartitionsWorker
 from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 
 if TYPE_CHECKING:
     from stripemeter_server.workers.reconciliation import ReconciliationWorker
 
+
+PARTITIONS_INTERVAL_S = 3600.0  # the ledger's months are prepared two ahead: hourly is plenty
+
+
+def _start_partitions(loop: EventPartitionsWorker, stop: threading.Event) -> None:
+    """The ledger partitions' loop: hourly, so it has no heartbeat (readiness would call an
+    hour-old beat stale); a missed pass costs nothing for two months (ADR 0810)."""
+    threading.Thread(target=loop.run_forever, args=(stop, PARTITIONS_INTERVAL_S),
+                     name="stripemeter-event-partitions", daemon=True).start()
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
@@ -46,6 +56,7 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
 
     stop = threading.Event()
     loops: list[tuple[str, object, float]] = []
+    _start_partitions(EventPartitionsWorker(ctx.store, ctx.clock), stop)
     if alerts:
         loops.append(("alert-delivery", AlertDeliveryWorker(ctx.store, ctx.clock), 1.0))
     if stripe:
@@ -91,8 +102,10 @@ def worker(
                               hook=crash_hook(settings.test_crash_point))
     jobs = InvoiceJobWorker(ctx)
     reconciler = reconciliation_worker(ctx, settings)
+    partitions = EventPartitionsWorker(store, ctx.clock)
     try:
         if once:
+            typer.echo(f"created {len(partitions.run_once())} ledger partitions")
             typer.echo(f"attempted {delivery.run_once()} deliveries")
             report = pusher.run_once()
             typer.echo(f"planned {report.planned} pushes, sent {report.sent}, "
@@ -111,6 +124,7 @@ def worker(
                    "alerts, pushing usage to Stripe, running Stripe webhook jobs and "
                    "reconciliation runs")
         process = worker_id()
+        _start_partitions(partitions, stop)
         for name, loop in (("alert-delivery", delivery), ("stripe-webhook-jobs", jobs)):
             threading.Thread(target=loop.run_forever,
                              args=(BeatingStop(stop, store, ctx.clock, name, process=process),

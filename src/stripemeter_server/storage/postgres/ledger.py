@@ -37,11 +37,18 @@ _EVENT_TYPES = {
     "voided_us": "bigint", "request_id": "text", "backfill_id": "text",
 }
 _EVENT_NAMES = ", ".join(LedgerEntry._fields)
+# ``events`` is partitioned by month (ADR 0810) and cannot hold its keys unique: each key is
+# claimed in ``event_keys`` first (a racing insert of the same key waits, then claims
+# nothing), and only the claimed rows go into ``events`` — one statement either way.
 _EVENT_INSERT = (
-    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) SELECT %s, t.* FROM unnest("
+    "WITH t AS (SELECT * FROM unnest("
     + ", ".join(f"%s::{_EVENT_TYPES[name]}[]" for name in LedgerEntry._fields)
-    + f") AS t({_EVENT_NAMES}) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
-    "RETURNING idempotency_key"
+    + f") AS t({_EVENT_NAMES})), "
+    "k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint) "
+    "SELECT %s, t.idempotency_key, t.fingerprint FROM t ON CONFLICT DO NOTHING "
+    "RETURNING idempotency_key) "
+    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) "
+    "SELECT %s, t.* FROM t JOIN k USING (idempotency_key) RETURNING idempotency_key"
 )
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
 _COUNTER_SELECT = (
@@ -103,7 +110,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         ordered = sorted(entries)  # by key: racing batches wait on each other in one order
         columns = [list(column) for column in zip(*ordered, strict=True)]
         with self._cursor() as cursor:
-            cursor.execute(_EVENT_INSERT, (self._tenant, *columns))
+            cursor.execute(_EVENT_INSERT, (*columns, self._tenant, self._tenant))
             return {row[0] for row in cursor.fetchall()}
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
@@ -112,7 +119,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         with self._cursor() as cursor:
             cursor.execute(
                 "SELECT e.idempotency_key, e.fingerprint FROM unnest(%s::text[]) AS k(key) "
-                "JOIN events e ON e.tenant_id = %s AND e.idempotency_key = k.key",
+                "JOIN event_keys e ON e.tenant_id = %s AND e.idempotency_key = k.key",
                 (list(keys), self._tenant),
             )
             return dict(cursor.fetchall())

@@ -33,6 +33,7 @@ from stripemeter_server.storage.schema.corrections import (
     corrections_policy,
     rebuild_jobs,
 )
+from stripemeter_server.storage.schema.event_keys import event_keys
 from stripemeter_server.storage.schema.ingest_tallies import ingest_tallies
 from stripemeter_server.storage.schema.invoice_flow import (
     stripe_invoice_items,
@@ -76,6 +77,7 @@ __all__ = [
     "counter_uniques",
     "counters",
     "customers",
+    "event_keys",
     "events",
     "ingest_tallies",
     "metadata",
