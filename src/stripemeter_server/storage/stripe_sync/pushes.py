@@ -3,8 +3,8 @@
 Planning writes an outbox row and advances the counter's push state in one transaction,
 before any Stripe call. The state is advanced optimistically (``WHERE next_seq = ?``), so two
 planners racing on one counter cannot both write: the loser's update matches no row and it
-skips the counter. Sending claims rows across tenants with a lease (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
+skips the counter. Sending claims one tenant's rows at a time with a lease (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
 """
 
 from __future__ import annotations
