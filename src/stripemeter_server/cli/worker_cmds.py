@@ -105,13 +105,13 @@ def worker(
     partitions = EventPartitionsWorker(store, ctx.clock)
     try:
         if once:
-            typer.echo(f"created {len(partitions.run_once())} ledger partitions")
             typer.echo(f"attempted {delivery.run_once()} deliveries")
             report = pusher.run_once()
             typer.echo(f"planned {report.planned} pushes, sent {report.sent}, "
                        f"retrying {report.retrying}, failed {report.failed}")
             typer.echo(f"ran {jobs.run_once()} Stripe webhook jobs")
             typer.echo(f"executed {reconciler.run_once()} reconciliation runs")
+            typer.echo(f"created {len(partitions.run_once())} ledger partitions")
             return
         stop = threading.Event()
 

@@ -15,4 +15,5 @@ def test_worker_once_makes_one_pass_and_exits(tmp_path: Path) -> None:
                                 env={"STRIPEMETER_DATABASE_URL": url})
     assert (result.exit_code, result.output.strip()) == (
         0, "attempted 0 deliveries\nplanned 0 pushes, sent 0, retrying 0, failed 0\n"
-        "ran 0 Stripe webhook jobs\nexecuted 0 reconciliation runs")
+        "ran 0 Stripe webhook jobs\nexecuted 0 reconciliation runs\n"
+        "created 0 ledger partitions")
