@@ -4,9 +4,12 @@ unique rule can ever relate two tenants' rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
 
 from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.storage import migrate
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant
 
@@ -73,3 +76,27 @@ def test_events_take_increasing_sequence_numbers_across_tenants(
 def _event(key: str) -> dict[str, object]:
     return {"metric": "calls", "customerRef": "c", "quantity": "1",
             "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}
+
+
+def test_sqlite_keeps_numbering_after_the_last_sequence_of_a_migrated_ledger(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate.upgrade(engine, "0009")
+    with engine.begin() as conn:
+        for seq, key in ((5, "old-a"), (9, "old-b")):
+            conn.execute(text(
+                "INSERT INTO events (seq, tenant_id, idempotency_key, metric, customer_ref,"
+                " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
+                " VALUES (:seq, 't_a', :key, 'calls', 'c', '1', 0, 0, 'f', 0, 0)"),
+                {"seq": seq, "key": key})
+    engine.dispose()
+    store = Store(url)
+    store.migrate()
+    make_tenant(store, "t_a", clock.now(), [{"code": "calls", "aggregation": "sum"}])
+    ingest(store, "t_a", [_event("new")], clock.now())
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT idempotency_key, seq, rowid FROM events")).all()
+    store.close()
+    assert sorted(rows) == [("new", 10, 10), ("old-a", 5, 5), ("old-b", 9, 9)]
