@@ -6,7 +6,8 @@ the migrations make (``events`` in monthly partitions of ``received_us``, ADR 08
 key (tenant_id, seq), same indexes; the keys in ``event_keys`` either way, so the only
 difference is the partitioning). Each is filled with ``--events`` ledger rows received over
 the past twelve months (one tenant, 10 000 customers, one sum metric; straight SQL), then
-measured through the service code in this process, one client:
+measured through the service code in this process, one client, in four rounds that
+alternate between the two layouts (so a change of the machine's load falls on both):
 
 * **ingest**: new events in batches of 500, and single-event batches (each its own
   transaction): events/s and the p50/p99 of a batch;
@@ -125,20 +126,21 @@ def _event(n: int, at: datetime) -> dict[str, Any]:
             "ts": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "idempotencyKey": f"new-{uuid.uuid4()}"}
 
 
-def _ingest(store: Store, now: datetime, batch: int, batches: int) -> dict[str, float]:
-    def one(n: int) -> None:
-        with store.unit_of_work(TENANT) as uow:
-            ingest_batch(uow, [_event(n * batch + i, now) for i in range(batch)], now=now,
-                         limits=EventLimits())
-            uow.commit()
-
-    took = _timed(batches, one)
-    p50, p99 = _percentiles(took)
-    return {"events_per_s": batch * batches / (sum(took) / 1000), "p50_ms": p50, "p99_ms": p99}
+Samples = dict[str, list[float]]
 
 
-def _reads(store: Store, now: datetime, count: int) -> dict[str, float]:
-    rng = random.Random(7)
+def _measure(store: Store, now: datetime, sizes: tuple[int, int, int], into: Samples,
+             rng: random.Random) -> None:
+    """One round on one layout: batches of 500, single events, then both reads."""
+    batches, singles, reads = sizes
+
+    def ingest(batch: int) -> Callable[[int], None]:
+        def one(n: int) -> None:
+            with store.unit_of_work(TENANT) as uow:
+                ingest_batch(uow, [_event(n * batch + i, now) for i in range(batch)],
+                             now=now, limits=EventLimits())
+                uow.commit()
+        return one
 
     def usage(_n: int) -> None:
         with store.unit_of_work(TENANT, read_only=True) as uow:
@@ -149,35 +151,48 @@ def _reads(store: Store, now: datetime, count: int) -> dict[str, float]:
             uow.events.page(EventFilter(metric=METRIC,
                                         customer_ref=f"cus_{rng.randrange(CUSTOMERS)}"), 100)
 
-    usage_p50, usage_p99 = _percentiles(_timed(count, usage))
-    page_p50, page_p99 = _percentiles(_timed(count, page))
-    return {"usage_p50_ms": usage_p50, "usage_p99_ms": usage_p99,
-            "page_p50_ms": page_p50, "page_p99_ms": page_p99}
+    into.setdefault("batch", []).extend(_timed(batches, ingest(500)))
+    into.setdefault("single", []).extend(_timed(singles, ingest(1)))
+    into.setdefault("usage", []).extend(_timed(reads, usage))
+    into.setdefault("page", []).extend(_timed(reads, page))
 
 
-def run(events: int, batches: int, singles: int, reads: int) -> list[tuple[str, dict[str, float]]]:
+def _figures(samples: Samples) -> dict[str, float]:
+    figures = {"batch_events_per_s": 500 * len(samples["batch"]) / (sum(samples["batch"]) / 1000),
+               "single_per_s": len(samples["single"]) / (sum(samples["single"]) / 1000)}
+    for kind in ("batch", "single", "usage", "page"):
+        figures[f"{kind}_p50_ms"], figures[f"{kind}_p99_ms"] = _percentiles(samples[kind])
+    return figures
+
+
+def run(events: int, batches: int, singles: int, reads: int,
+        rounds: int = 4) -> list[tuple[str, dict[str, float]]]:
+    """Fill both layouts, then measure them in alternating rounds, so a change in the
+    machine's load during the run falls on both alike."""
     from tests.support.postgres import PostgresServer
 
     now = datetime.now(UTC).replace(microsecond=0)
     server = PostgresServer.start(fsync=True)
-    results = []
+    layouts = ("unpartitioned", "partitioned")
+    stores: dict[str, Store] = {}
+    samples: dict[str, Samples] = {layout: {} for layout in layouts}
+    rng = random.Random(7)
+    sizes = (max(1, batches // rounds), max(1, singles // rounds), max(1, reads // rounds))
     try:
-        for layout in ("unpartitioned", "partitioned"):
-            store = Store(server.create_database(f"scale_{layout}"))
-            store.migrate()
+        for layout in layouts:
+            stores[layout] = Store(server.create_database(f"scale_{layout}"))
+            stores[layout].migrate()
             print(f"{layout}: filling {events:,} events", flush=True)
-            _setup(store, now, events, partitioned=layout == "partitioned")
-            batch = _ingest(store, now, 500, batches)
-            single = _ingest(store, now, 1, singles)
-            read = _reads(store, now, reads)
-            store.close()
-            results.append((layout, {
-                "batch_events_per_s": batch["events_per_s"], "batch_p99_ms": batch["p99_ms"],
-                "single_per_s": single["events_per_s"], "single_p99_ms": single["p99_ms"],
-                **read}))
+            _setup(stores[layout], now, events, partitioned=layout == "partitioned")
+        for n in range(rounds):
+            for layout in layouts if n % 2 == 0 else layouts[::-1]:
+                _measure(stores[layout], now, sizes, samples[layout], rng)
+            print(f"  round {n + 1} of {rounds} measured", flush=True)
     finally:
+        for store in stores.values():
+            store.close()
         server.stop()
-    return results
+    return [(layout, _figures(samples[layout])) for layout in layouts]
 
 
 def _table(events: int, results: list[tuple[str, dict[str, float]]]) -> str:
