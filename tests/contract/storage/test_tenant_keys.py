@@ -87,7 +87,7 @@ def test_sqlite_keeps_numbering_after_the_last_sequence_of_a_migrated_ledger(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
-    migrate.upgrade(engine, "0009")
+    migrate.upgrade(engine, "0013")  # main's head before the tenant-first keys
     with engine.begin() as conn:
         for seq, key in ((5, "old-a"), (9, "old-b")):
             conn.execute(text(
