@@ -179,7 +179,7 @@ class PushesRepository:
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int,
                     until_us: int) -> bool:
-        """Worker only (across tenants): move a lease this worker still holds (its
+        """Worker only (the heartbeat, in the row's tenant): move a lease this worker holds (its
         ``lease_until_us`` is the one it set) to ``until_us``; False when the row was
         recorded, or another worker took it over after the lease lapsed."""
         result = self._conn.execute(update(push_outbox).where(
