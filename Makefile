@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: install run test test-python test-node test-go sdk bench bench-reconcile lint typecheck lock emulator clean
+.PHONY: install run test test-python test-node test-go sdk bench bench-reconcile bench-scale lint typecheck lock emulator clean
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ui
 	$(BIN)/python -m benchmarks.portal
 	$(BIN)/python -m benchmarks.entitlements
+
+# The ledger partitioned by month against one plain table, 10M events on PostgreSQL (the
+# fill alone takes minutes); smaller: `make bench-scale BENCH_SCALE_ARGS="--events 1000000"`.
+bench-scale: $(STAMP)
+	@bash scripts/ensure-postgres.sh
+	$(BIN)/python -m benchmarks.scale $(BENCH_SCALE_ARGS)
 
 # Reconciliation over 10 000 customers (~7 min): kept out of `make bench` to hold it at ~20 min.
 bench-reconcile: $(STAMP)

@@ -36,6 +36,7 @@ from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.schema import counters, events, ingest_tallies
+from stripemeter_server.storage.schema.event_keys import event_keys
 from stripemeter_server.storage.unit_of_work import Store
 
 BUDGET_MS = 300.0
@@ -92,13 +93,26 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
                      "late": False, "late_after_close": False, "voided_us": None,
                      "request_id": None}
                     for i in range(start, min(start + CHUNK, total_events))]
-            _insert(store, events, rows)
+            _insert_events(store, rows, first_seq=start + 1)
             update(start + len(rows))
     per_minute = Counter((received + i * step) // MINUTE_US * MINUTE_US
                          for i in range(total_events))
     _insert(store, ingest_tallies, [
         {"tenant_id": "default", "minute_us": minute, "slot": 0, "accepted": count, "duplicates": 0,
          "conflicts": 0, "rejected": 0, "late": 0} for minute, count in per_minute.items()])
+
+
+def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> None:
+    """Ledger rows as the ingest stores them (ADR 0810): on SQLite the key ``(tenant_id,
+    seq)`` has no rowid alias, so each row is given its ``seq`` (the store is fresh, so it
+    equals the rowid the insert takes); on PostgreSQL ``seq`` comes from the sequence and
+    each key is also claimed in ``event_keys``, where the ledger's keys are unique."""
+    if store.dialect == "sqlite":
+        _insert(store, events, [{**row, "seq": first_seq + n} for n, row in enumerate(rows)])
+        return
+    _insert(store, events, rows)
+    _insert(store, event_keys, [{"tenant_id": r["tenant_id"], "fingerprint": r["fingerprint"],
+                                 "idempotency_key": r["idempotency_key"]} for r in rows])
 
 
 def _insert(store: Store, table: Any, rows: list[dict[str, Any]]) -> None:

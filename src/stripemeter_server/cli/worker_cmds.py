@@ -19,6 +19,7 @@ from stripemeter_server.api import logs
 from stripemeter_server.config import Settings, push_policy, reconcile_policy
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.storage.engine import masked_url
+from stripemeter_server.workers.event_partitions import EventPartitionsWorker
 from stripemeter_server.workers.heartbeat import BeatingStop, worker_id
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ if TYPE_CHECKING:
 
 HOUSEKEEPING_SECONDS = 60.0  # old ingest tallies and expired sessions: no hurry
 
+
+PARTITIONS_INTERVAL_S = 3600.0  # the ledger's months are prepared two ahead: hourly is plenty
+
+
+def _start_partitions(loop: EventPartitionsWorker, stop: threading.Event) -> None:
+    """The ledger partitions' loop: hourly, so it has no heartbeat (readiness would call an
+    hour-old beat stale); a missed pass costs nothing for two months (ADR 0810)."""
+    threading.Thread(target=loop.run_forever, args=(stop, PARTITIONS_INTERVAL_S),
+                     name="stripemeter-event-partitions", daemon=True).start()
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
@@ -62,6 +72,7 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
     if alerts or stripe:
         loops.append(("housekeeping", HousekeepingWorker(ctx.store, ctx.clock),
                       HOUSEKEEPING_SECONDS))
+    _start_partitions(EventPartitionsWorker(ctx.store, ctx.clock), stop)
     if alerts:
         loops.append(("alert-delivery", AlertDeliveryWorker(
             ctx.store, ctx.clock, delivery_policy(settings)), 1.0))
@@ -111,6 +122,7 @@ def worker(
     jobs = InvoiceJobWorker(ctx)
     reconciler = reconciliation_worker(ctx, settings)
     housekeeping = HousekeepingWorker(store, ctx.clock)
+    partitions = EventPartitionsWorker(store, ctx.clock)
     try:
         if once:
             typer.echo(f"attempted {delivery.run_once()} deliveries")
@@ -122,6 +134,7 @@ def worker(
             swept = housekeeping.run_once()
             typer.echo(f"pruned {swept.tallies} ingest tallies, {swept.sessions} expired "
                        "dashboard sessions")
+            typer.echo(f"created {len(partitions.run_once())} ledger partitions")
             return
         stop = threading.Event()
 
@@ -134,6 +147,7 @@ def worker(
                    "alerts, pushing usage to Stripe, running Stripe webhook jobs and "
                    "reconciliation runs")
         process = worker_id()
+        _start_partitions(partitions, stop)
         for name, loop, every in (("alert-delivery", delivery, interval),
                                   ("stripe-webhook-jobs", jobs, interval),
                                   ("housekeeping", housekeeping, HOUSEKEEPING_SECONDS)):

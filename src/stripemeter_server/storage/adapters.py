@@ -3,12 +3,15 @@ dialect object, ADR 0017) and its raw-driver ingest hot path (ADR 0018)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
 
 from stripemeter_server.storage.catalog.definitions import CustomersRepository
 from stripemeter_server.storage.ledger.counters import CountersRepository
 from stripemeter_server.storage.ledger.events import EventsRepository
-from stripemeter_server.storage.postgres import PostgresDialect
+from stripemeter_server.storage.postgres import PostgresDialect, partitions
 from stripemeter_server.storage.postgres.ledger import (
     PostgresCountersRepository,
     PostgresCustomersRepository,
@@ -29,6 +32,12 @@ class StoreAdapter:
     events: type[EventsRepository]
     counters: type[CountersRepository]
     customers: type[CustomersRepository]
+    # Create the ledger's partitions due by ``now_us`` (PostgreSQL, ADR 0810); their names.
+    prepare_partitions: Callable[[Connection, int], list[str]]
+
+
+def _unpartitioned(_conn: Connection, _now_us: int) -> list[str]:
+    return []
 
 
 def adapter_for(name: str) -> StoreAdapter:
@@ -36,10 +45,11 @@ def adapter_for(name: str) -> StoreAdapter:
     store this is; repositories are handed the answer)."""
     if name == "postgresql":
         return StoreAdapter(PostgresDialect(), PostgresEventsRepository,
-                            PostgresCountersRepository, PostgresCustomersRepository)
+                            PostgresCountersRepository, PostgresCustomersRepository,
+                            partitions.prepare)
     if name == "sqlite":
         return StoreAdapter(SqliteDialect(), SqliteEventsRepository, SqliteCountersRepository,
-                            SqliteCustomersRepository)
+                            SqliteCustomersRepository, _unpartitioned)
     raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
 
 

@@ -151,13 +151,14 @@ class AlertsRepository:
             created_us=now_us, updated_us=now_us))
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[OutboxItem]:
-        """Worker only, across tenants: take due deliveries and lease them.
+        """Worker only: take the tenant's due deliveries and lease them.
 
         The lease moves ``next_attempt_us`` forward in the claiming transaction, so once it
         commits no other worker sees the row as due; on PostgreSQL ``SKIP LOCKED`` keeps
         concurrent claimers from waiting on (or double-taking) each other's rows.
         """
-        query = select(alert_outbox).where(alert_outbox.c.status == PENDING,
+        query = select(alert_outbox).where(alert_outbox.c.tenant_id == self._tenant,
+                                           alert_outbox.c.status == PENDING,
                                            alert_outbox.c.next_attempt_us <= now_us)
         query = self._dialect.claim_due(query.order_by(alert_outbox.c.next_attempt_us).limit(limit))
         items = [_fields(OutboxItem, row) for row in self._conn.execute(query)]

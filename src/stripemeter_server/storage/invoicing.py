@@ -36,7 +36,7 @@ def _values(record: Any) -> dict[str, Any]:
 
 
 class WebhookJobsRepository:
-    """Tenant-scoped, except ``claim_due`` (the worker's work list spans tenants)."""
+    """Tenant-scoped, like every repository (the worker claims tenant by tenant)."""
 
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
@@ -73,11 +73,12 @@ class WebhookJobsRepository:
         return self.get(event_id) if row is not None else None
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[WebhookJob]:
-        """Worker only, across tenants: take due jobs and lease them (SKIP LOCKED on
+        """Worker only: take the tenant's due jobs and lease them (SKIP LOCKED on
         PostgreSQL, so concurrent workers never take the same job)."""
         query = self._dialect.claim_due(
             select(self._t)
-            .where(self._t.c.status == JOB_PENDING, self._t.c.next_attempt_us <= now_us)
+            .where(self._t.c.tenant_id == self._tenant, self._t.c.status == JOB_PENDING,
+                   self._t.c.next_attempt_us <= now_us)
             .order_by(self._t.c.next_attempt_us).limit(limit))
         jobs = [_record(WebhookJob, row) for row in self._conn.execute(query)]
         claimed = []

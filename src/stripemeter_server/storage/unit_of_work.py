@@ -319,6 +319,11 @@ class Store:
         with translate_errors():
             migrate.upgrade(self.engine)
 
+    def prepare_partitions(self, now_us: int) -> list[str]:
+        """Create the ledger partitions due by ``now_us`` (none on SQLite); their names."""
+        with translate_errors(), self.engine.begin() as conn:
+            return self.adapter.prepare_partitions(conn, now_us)
+
     def readiness(self) -> dict[str, bool]:
         try:
             with self.engine.connect() as conn:

@@ -1,10 +1,11 @@
 """Delivers alert events to their webhooks from the outbox, with retries and a log.
 
-Each pass claims due deliveries in a short transaction that leases them (so no other worker
-takes them while the HTTP call runs), POSTs them signed — several at once, bounded — then
-records each attempt and the next state in a second short transaction. No transaction is held
-open across HTTP: on SQLite that would block every writer. Failed attempts are retried with
-exponential backoff (capped) until 24 hours after the event, then given up as ``failed``.
+Each pass claims due deliveries, tenant by tenant, in short transactions that lease them (so
+no other worker takes them while the HTTP call runs), POSTs them signed — several at once,
+bounded — then records each attempt and the next state in a second short transaction. No
+transaction is held open across HTTP: on SQLite that would block every writer. Failed
+attempts are retried with exponential backoff (capped) until 24 hours after the event, then
+given up as ``failed``.
 
 Destinations are checked and pinned by ``outbound/`` (ADR 0700): a name resolving to a
 loopback, private, link-local… address is refused (``blocked``, not retried) unless the
@@ -44,6 +45,7 @@ from stripemeter_server.service.alerts.rules import event_body
 from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
+from stripemeter_server.service.tenant_rounds import TenantRounds, all_tenants
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000
@@ -81,6 +83,7 @@ class AlertDeliveryWorker:
         self._client = client or pinned_client(
             PublicAddressGuard(allow_private=self._policy.allow_private),
             timeout=self._policy.timeout_seconds)
+        self._rounds = TenantRounds()
 
     def close(self) -> None:
         self._client.close()
@@ -95,8 +98,10 @@ class AlertDeliveryWorker:
         """One pass: claim what is due at ``now`` and attempt each; returns attempts made."""
         at = now or self._clock.now()
         lease_us = int(self._policy.lease.total_seconds() * MICROS)
-        items = run_use_case(self._store, "", lambda uow: uow.alerts.claim_due(
-            to_micros(at), lease_us, self._policy.batch))
+        items = self._rounds.claim(
+            all_tenants(self._store), self._policy.batch,
+            lambda tenant, most: run_use_case(self._store, tenant, lambda uow: (
+                uow.alerts.claim_due(to_micros(at), lease_us, most))))
         if len(items) <= 1:
             for item in items:
                 self._attempt(item, at)

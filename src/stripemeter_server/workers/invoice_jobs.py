@@ -3,7 +3,7 @@
 The webhook route already runs each job right after its commit; this loop is what makes
 that safe to lose: it claims every job that is due (never processed, retrying, or whose
 lease expired because a process died mid-job) and runs it. Any number of loops may run
-against PostgreSQL; claims use ``FOR UPDATE SKIP LOCKED`` and a lease.
+against PostgreSQL; claims go tenant by tenant and use ``FOR UPDATE SKIP LOCKED`` and a lease.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.invoicing.flow import DEFAULT_POLICY, JobPolicy, claim_due, run_job
+from stripemeter_server.service.tenant_rounds import TenantRounds
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,11 @@ class InvoiceJobWorker:
     def __init__(self, ctx: ServiceContext, policy: JobPolicy = DEFAULT_POLICY) -> None:
         self._ctx = ctx
         self._policy = policy
+        self._rounds = TenantRounds()
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass: claim what is due and run each job; returns the number claimed."""
-        jobs = claim_due(self._ctx, self._policy, now)
+        jobs = claim_due(self._ctx, self._policy, now, self._rounds)
         for job in jobs:
             try:
                 run_job(self._ctx, job, self._policy)

@@ -12,6 +12,7 @@ from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
 from stripemeter_server.service.reconciliation.schedule import schedule_due
 from stripemeter_server.service.runner import run_use_case
+from stripemeter_server.service.tenant_rounds import TenantRounds, all_tenants
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +25,17 @@ class ReconciliationWorker:
         self._lead = lead_seconds
         self._schedule = schedule
         self._batch = batch
+        self._rounds = TenantRounds()
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass; returns how many runs it executed."""
         at = now or self._ctx.clock.now()
         if self._schedule:
             schedule_due(self._ctx, at, self._lead)
-        waiting = run_use_case(self._ctx.store, "",
-                               lambda uow: uow.reconciliation.queued_runs(self._batch),
-                               read_only=True)
+        waiting = self._rounds.claim(
+            all_tenants(self._ctx.store), self._batch, lambda tenant, most: run_use_case(
+                self._ctx.store, tenant, lambda uow: uow.reconciliation.queued_runs(most),
+                read_only=True))
         executed = 0
         for tenant, run_id in waiting:
             try:

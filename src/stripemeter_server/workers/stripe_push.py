@@ -1,14 +1,12 @@
 """The Stripe push loop: plan (one transaction per tenant), claim, send, record.
 
 Each pass plans the tenants' changed counters into the outbox, then claims due rows with a
-lease in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one
-writer), renews the lease by a heartbeat while it works on them (so a crashed worker's rows
-are taken over within one short lease), sends them with no transaction open, and records
-each result in a second short transaction. Any number of workers may run against one
+lease in short transactions, one per tenant (``service/tenant_rounds.py``; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, SQLite has one writer), sends them with no transaction open, and
+records each result in a second short transaction. Any number of workers may run against one
 PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
-so no delta is pushed twice.
-Runs in ``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``.
-"""
+so no delta is pushed twice. Runs in ``stripemeter worker`` and, on the embedded SQLite
+store, inside ``serve``. """
 
 from __future__ import annotations
 
@@ -29,6 +27,7 @@ from stripemeter_server.service.stripe_sync.leases import LeaseKeeper
 from stripemeter_server.service.stripe_sync.meter_errors import MeterErrorPoller
 from stripemeter_server.service.stripe_sync.planner import plan_tenant
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender, SendReport
+from stripemeter_server.service.tenant_rounds import TenantRounds
 
 log = logging.getLogger(__name__)
 MICROS = 1_000_000
@@ -71,6 +70,8 @@ class StripePushWorker:
         self._errors = MeterErrorPoller(ctx, self._policy.meter_errors_poll_s)
         self._since_us: int | None = None  # the next incremental scan's lower bound
         self._last_full_us: int | None = None
+        self._rounds = TenantRounds()
+        self._tenants: list[str] | None = None  # the last plan's list, reused by send_due
 
     def run_once(self, now: datetime | None = None, *, full: bool = False) -> PassReport:
         """One pass at ``now``: plan, send what is due, then read Stripe's asynchronous
@@ -97,8 +98,8 @@ class StripePushWorker:
         sweep = full or self._last_full_us is None or \
             now_us - self._last_full_us >= self._policy.full_sweep_s * MICROS
         since = None if sweep else self._since_us
-        tenants = run_use_case(self._ctx.store, "", lambda uow: tenants_with_stripe(
-            uow, self._ctx.stripe.environment), read_only=True)
+        tenants = self._tenants = tenants_with_stripe(self._ctx.store,
+                                                      self._ctx.stripe.environment)
         planned = sum(self._plan_tenant(tenant, at, since) for tenant in tenants)
         self._since_us = now_us - int(self._policy.overlap_s * MICROS)
         if sweep:
@@ -116,8 +117,11 @@ class StripePushWorker:
     def send_due(self, at: datetime) -> tuple[int, SendReport]:
         now_us = to_micros(at)
         lease_us = int(self._policy.lease_s * MICROS)
-        rows = run_use_case(self._ctx.store, "", lambda uow: uow.pushes.claim_due(
-            now_us, lease_us, self._policy.batch))
+        tenants = self._tenants
+        if tenants is None:
+            tenants = tenants_with_stripe(self._ctx.store, self._ctx.stripe.environment)
+        rows = self._rounds.claim(tenants, self._policy.batch, lambda tenant, most: run_use_case(
+            self._ctx.store, tenant, lambda uow: uow.pushes.claim_due(now_us, lease_us, most)))
         with self._leases.holding(rows, now_us):  # the heartbeat: see service/.../leases.py
             report = self._sender.send(rows, at)
         return len(rows), report

@@ -144,7 +144,7 @@ def test_a_webhook_rule_queues_one_delivery_that_one_claim_takes(
     ingest(store, "acme", [ev("11")], clock.now())
     claims = []
     for _ in range(2):
-        with store.unit_of_work() as uow:
+        with store.unit_of_work("acme") as uow:
             claims.append(uow.alerts.claim_due(us(clock.now()), 60_000_000, 10))
             uow.commit()
     assert [len(c) for c in claims] == [1, 0]

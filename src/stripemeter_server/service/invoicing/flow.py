@@ -35,6 +35,8 @@ from stripemeter_server.service.invoicing.webhooks import (
     INVOICE_FINALIZED,
     event_payload,
 )
+from stripemeter_server.service.runner import run_use_case
+from stripemeter_server.service.tenant_rounds import TenantRounds, all_tenants
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +69,15 @@ def claim(ctx: ServiceContext, tenant_id: str, event_id: str,
 
 
 def claim_due(ctx: ServiceContext, policy: JobPolicy = DEFAULT_POLICY,
-              now: datetime | None = None) -> list[WebhookJob]:
-    """Lease the due jobs of every tenant (the worker loop's pass)."""
+              now: datetime | None = None, rounds: TenantRounds | None = None,
+              ) -> list[WebhookJob]:
+    """Lease the due jobs of every tenant (the worker loop's pass), one tenant's claim per
+    transaction."""
     now_us = to_micros(now or ctx.clock.now())
-    with ctx.store.unit_of_work() as uow:
-        jobs = uow.webhook_jobs.claim_due(now_us, _micros(policy.lease), policy.batch)
-        uow.commit()
-    return jobs
+    lease_us = _micros(policy.lease)
+    return (rounds or TenantRounds()).claim(
+        all_tenants(ctx.store), policy.batch, lambda tenant, most: run_use_case(
+            ctx.store, tenant, lambda uow: uow.webhook_jobs.claim_due(now_us, lease_us, most)))
 
 
 def run_job(ctx: ServiceContext, job: WebhookJob, policy: JobPolicy = DEFAULT_POLICY) -> str:

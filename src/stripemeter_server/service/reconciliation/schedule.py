@@ -32,8 +32,7 @@ def _ident(prefix: str, *parts: object) -> str:
 def schedule_due(ctx: ServiceContext, now: datetime, default_lead_seconds: int) -> list[str]:
     """Queue the run of every mapped metric whose period closes within the tenant's lead
     (``end + latenessWindow - lead <= now < end + latenessWindow``); returns new run ids."""
-    with ctx.store.unit_of_work(read_only=True) as uow:
-        tenants = tenants_with_stripe(uow, ctx.stripe.environment)
+    tenants = tenants_with_stripe(ctx.store, ctx.stripe.environment)
     created = []
     for tenant in tenants:
         with ctx.store.unit_of_work(tenant) as uow:

@@ -24,8 +24,10 @@ from stripemeter_server.domain.errors import ConflictError, NotFoundError, Valid
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredStripeAccount
+from stripemeter_server.service.tenant_rounds import all_tenants
 
 ENVIRONMENT_TENANT = "default"
 _SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
@@ -230,9 +232,13 @@ def webhook_secrets(uow: UnitOfWork, cipher: Cipher | None,
     return found
 
 
-def tenants_with_stripe(uow: UnitOfWork, environment: StripeCredentials | None) -> list[str]:
-    """Every tenant whose usage can reach Stripe (the background workers' work list)."""
-    tenants = set(uow.stripe_accounts.tenants_with_accounts())
-    if environment is not None:
-        tenants.add(ENVIRONMENT_TENANT)
-    return sorted(tenants)
+def tenants_with_stripe(store: Store, environment: StripeCredentials | None) -> list[str]:
+    """Every tenant whose usage can reach Stripe (the background workers' work list): the
+    tenants list, then each tenant's own account, one single-tenant read each (ADR 0810)."""
+    found = {ENVIRONMENT_TENANT} if environment is not None else set()
+    for tenant in all_tenants(store):
+        if tenant not in found and run_use_case(
+                store, tenant, lambda uow: uow.stripe_accounts.get() is not None,
+                read_only=True):
+            found.add(tenant)
+    return sorted(found)

@@ -6,13 +6,15 @@ never loses rows however slow Stripe is, and a dead one's rows lapse within one 
 next worker's pass takes them over and resends them with the same identifiers, which
 Stripe drops as repeats (ADR 0007, ADR 0702). A renewal is a compare-and-set on the lease
 this worker wrote, so it never takes back a row another worker has since claimed.
+Each beat renews tenant by tenant, one short transaction per tenant, so no transaction
+spans tenants (ADR 0810).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from stripemeter_server.domain.timestamps import to_micros
@@ -64,11 +66,13 @@ class LeaseKeeper:
         if not due:
             return 0
 
-        def extend(uow: UnitOfWork) -> dict[tuple[str, str], bool]:
-            return {key: uow.pushes.renew_lease(key[0], key[1], was, until_us)
-                    for key, was in due.items()}
+        def extend(tenant: str) -> Callable[[UnitOfWork], dict[tuple[str, str], bool]]:
+            return lambda uow: {key: uow.pushes.renew_lease(key[0], key[1], was, until_us)
+                                for key, was in due.items() if key[0] == tenant}
 
-        renewed = run_use_case(self._store, "", extend)
+        renewed: dict[tuple[str, str], bool] = {}
+        for tenant in sorted({key[0] for key in due}):  # one single-tenant transaction each
+            renewed |= run_use_case(self._store, tenant, extend(tenant))
         for key, kept in renewed.items():
             if kept:
                 held[key] = until_us

@@ -37,16 +37,19 @@ _EVENT_TYPES = {
     "voided_us": "bigint", "request_id": "text", "backfill_id": "text",
 }
 _EVENT_NAMES = ", ".join(LedgerEntry._fields)
+# ``events`` is partitioned by month (ADR 0810) and cannot hold its keys unique: each key is
+# claimed in ``event_keys`` first (a racing insert of the same key waits, then claims
+# nothing), and only the claimed rows go into ``events`` — one statement either way.
 _EVENT_INSERT = (
-    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) SELECT %s, t.* FROM unnest("
+    "WITH t AS (SELECT * FROM unnest("
     + ", ".join(f"%s::{_EVENT_TYPES[name]}[]" for name in LedgerEntry._fields)
-    + f") AS t({_EVENT_NAMES}) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
-    "RETURNING idempotency_key"
+    + f") AS t({_EVENT_NAMES})), "
+    "k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint) "
+    "SELECT %s, t.idempotency_key, t.fingerprint FROM t ON CONFLICT DO NOTHING "
+    "RETURNING idempotency_key) "
+    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) "
+    "SELECT %s, t.* FROM t JOIN k USING (idempotency_key) RETURNING idempotency_key"
 )
-# Batches this large go in by binary COPY (fewer: one array insert, one round trip less).
-COPY_MIN_ROWS = 64
-_EVENT_COPY = f"COPY events (tenant_id, {_EVENT_NAMES}) FROM STDIN (FORMAT BINARY)"
-_COPY_TYPES = ["text", *(_EVENT_TYPES[name] for name in LedgerEntry._fields)]
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
 _COUNTER_SELECT = (
     f"SELECT c.metric, c.customer_ref, c.period_start_us, c.period_end_us, {_QUOTED_STATE} "
@@ -105,31 +108,14 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         if not entries:
             return set()
         ordered = sorted(entries)  # by key: racing batches wait on each other in one order
-        if len(ordered) >= COPY_MIN_ROWS and self._copied(ordered):
-            return {entry.idempotency_key for entry in ordered}
+        # One statement claims the keys and stores only the claimed rows. (The binary COPY
+        # of ADR 0800 wrote straight into ``events`` and relied on its unique key, which the
+        # partitioned ledger no longer has: it would store a racing key twice. ADR 0810.)
         columns = [list(column) for column in zip(*ordered, strict=True)]
         with self._cursor() as cursor:
-            cursor.execute(_EVENT_INSERT, (self._tenant, *columns))
+            cursor.execute(_EVENT_INSERT, (*columns, self._tenant, self._tenant))
             return {row[0] for row in cursor.fetchall()}
 
-    def _copied(self, ordered: Sequence[LedgerEntry]) -> bool:
-        """Binary ``COPY`` straight into the ledger, inside a savepoint: half the client CPU
-        of binding arrays, and no temporary table (no session state, so transaction pooling
-        still works). ``COPY`` has no ``ON CONFLICT``: a key a concurrent transaction stored
-        since the caller's check fails it, the savepoint is rolled back and the caller falls
-        back to the array insert, which answers that key as already there."""
-        driver = self._conn.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        tenant = self._tenant
-        try:
-            with driver.transaction(), driver.cursor() as cursor, \
-                    cursor.copy(_EVENT_COPY) as copy:
-                copy.set_types(_COPY_TYPES)
-                for entry in ordered:
-                    copy.write_row((tenant, *entry))
-        except psycopg.errors.UniqueViolation:
-            return False
-        return True
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
         if not keys:
@@ -137,7 +123,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         with self._cursor() as cursor:
             cursor.execute(
                 "SELECT e.idempotency_key, e.fingerprint FROM unnest(%s::text[]) AS k(key) "
-                "JOIN events e ON e.tenant_id = %s AND e.idempotency_key = k.key",
+                "JOIN event_keys e ON e.tenant_id = %s AND e.idempotency_key = k.key",
                 (list(keys), self._tenant),
             )
             return dict(cursor.fetchall())

@@ -113,10 +113,11 @@ class ReconciliationRepository:
         return self.get_run(run_id)
 
     def queued_runs(self, limit: int) -> list[tuple[str, str]]:
-        """(tenant, run id) of runs waiting for a worker, oldest first, every tenant."""
+        """(tenant, run id) of the tenant's runs waiting for a worker, oldest first."""
         rows = self._conn.execute(
             select(reconciliation_runs.c.tenant_id, reconciliation_runs.c.run_id)
-            .where(reconciliation_runs.c.status.in_([QUEUED, RUNNING]))
+            .where(reconciliation_runs.c.tenant_id == self._tenant,
+                   reconciliation_runs.c.status.in_([QUEUED, RUNNING]))
             .order_by(reconciliation_runs.c.created_us).limit(limit))
         return [(r[0], r[1]) for r in rows]
 

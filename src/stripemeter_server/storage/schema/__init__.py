@@ -41,6 +41,7 @@ from stripemeter_server.storage.schema.entitlements import (
     entitlement_reservations,
     features,
 )
+from stripemeter_server.storage.schema.event_keys import event_keys
 from stripemeter_server.storage.schema.ingest_tallies import ingest_tallies
 from stripemeter_server.storage.schema.invoice_flow import (
     stripe_invoice_items,
@@ -95,6 +96,7 @@ __all__ = [
     "entitlement_extras",
     "entitlement_grants",
     "entitlement_reservations",
+    "event_keys",
     "events",
     "features",
     "ingest_tallies",

@@ -71,7 +71,7 @@ alert_outbox = Table(
     Column("next_attempt_us", BigInteger, nullable=False),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
-    Index("ix_alert_outbox_due", "status", "next_attempt_us"),
+    Index("ix_alert_outbox_due", "tenant_id", "status", "next_attempt_us"),
 )
 
 alert_deliveries = Table(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -66,9 +67,10 @@ customers = Table(
 events = Table(
     "events",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    # A global sequence on PostgreSQL; on SQLite the row's rowid, given by the insert (a
+    # composite key has no rowid alias). The key starts with the tenant (migration 0014), as
+    # every unique key of a tenant table must for the schema to distribute by tenant.
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("tenant_id", String(255), nullable=False),
     Column("idempotency_key", String(255), nullable=False),
     Column("metric", String(255), nullable=False),
@@ -83,9 +85,9 @@ events = Table(
     Column("late_after_close", Boolean, nullable=False, default=False),
     Column("voided_us", BigInteger, nullable=True),
     Column("request_id", String(64), nullable=True),
+    PrimaryKeyConstraint("tenant_id", "seq", name="pk_events"),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_events_tenant_key"),
     Index("ix_events_tenant_metric_customer_ts", "tenant_id", "metric", "customer_ref", "ts_us"),
-    Index("ix_events_tenant_seq", "tenant_id", "seq"),
 )
 
 counters = Table(

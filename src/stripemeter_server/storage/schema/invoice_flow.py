@@ -25,7 +25,7 @@ stripe_webhook_events = Table(
     Column("next_attempt_us", BigInteger, nullable=False),
     Column("processed_us", BigInteger, nullable=True),
     Column("updated_us", BigInteger, nullable=False),
-    Index("ix_stripe_webhook_events_due", "status", "next_attempt_us"),
+    Index("ix_stripe_webhook_events_due", "tenant_id", "status", "next_attempt_us"),
     Index("ix_stripe_webhook_events_received", "tenant_id", "received_us"),
 )
 

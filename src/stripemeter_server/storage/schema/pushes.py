@@ -53,7 +53,7 @@ push_outbox = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("sent_us", BigInteger, nullable=True),
     Column("updated_us", BigInteger, nullable=False),
-    Index("ix_push_outbox_due", "status", "next_attempt_us"),
+    Index("ix_push_outbox_due", "tenant_id", "status", "next_attempt_us"),
     Index("ix_push_outbox_counter", "tenant_id", "metric", "customer_ref", "period_start_us"),
     Index("ix_push_outbox_list", "tenant_id", "created_us", "push_id"),
 )

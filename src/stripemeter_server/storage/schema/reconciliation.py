@@ -34,7 +34,7 @@ reconciliation_runs = Table(
     Column("started_us", BigInteger, nullable=True),
     Column("finished_us", BigInteger, nullable=True),
     Index("ix_reconciliation_runs_created", "tenant_id", "created_us"),
-    Index("ix_reconciliation_runs_status", "status", "created_us"),
+    Index("ix_reconciliation_runs_status", "tenant_id", "status", "created_us"),
 )
 
 reconciliation_lines = Table(

@@ -53,13 +53,6 @@ class StripeAccountsRepository:
         )
         return bool(result.rowcount)
 
-    def tenants_with_accounts(self) -> list[str]:
-        """Every tenant with a stored account (the pusher's work list; not tenant-scoped)."""
-        rows = self._conn.execute(
-            select(stripe_accounts.c.tenant_id).order_by(stripe_accounts.c.tenant_id)
-        )
-        return [r[0] for r in rows]
-
 
 class MappingsRepository:
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:

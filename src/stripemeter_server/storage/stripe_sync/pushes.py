@@ -3,8 +3,8 @@
 Planning writes an outbox row and advances the counter's push state in one transaction,
 before any Stripe call. The state is advanced optimistically (``WHERE next_seq = ?``), so two
 planners racing on one counter cannot both write: the loser's update matches no row and it
-skips the counter. Sending claims rows across tenants with a lease (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
+skips the counter. Sending claims one tenant's rows at a time with a lease (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
 """
 
 from __future__ import annotations
@@ -150,12 +150,13 @@ class PushesRepository:
         values["tenant_id"] = self._tenant
         self._conn.execute(push_outbox.insert().values(**values))
 
-    # --- sending (claims run across tenants) --------------------------------------------
+    # --- sending --------------------------------------------------------------------------
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]:
-        """Worker only: take due pending rows and lease them (the lease moves
+        """Worker only: take the tenant's due pending rows and lease them (the lease moves
         ``next_attempt_us`` on, so once this commits no other worker sees them as due)."""
-        query = select(push_outbox).where(push_outbox.c.status == PENDING,
+        query = select(push_outbox).where(push_outbox.c.tenant_id == self._tenant,
+                                          push_outbox.c.status == PENDING,
                                           push_outbox.c.next_attempt_us <= now_us)
         query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
                                push_outbox.c.push_id).limit(limit)
@@ -183,7 +184,7 @@ class PushesRepository:
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int,
                     until_us: int) -> bool:
-        """Worker only (across tenants): move a lease this worker still holds (its
+        """Worker only (the heartbeat, in the row's tenant): move a lease this worker holds (its
         ``lease_until_us`` is the one it set) to ``until_us``; False when the row was
         recorded, or another worker took it over after the lease lapsed."""
         result = self._conn.execute(update(push_outbox).where(
