@@ -179,8 +179,7 @@ class MeterErrorPoller:
                 and now_us - self._last_us < self.interval_s * MICROS:
             return 0
         self._last_us = now_us
-        tenants = run_use_case(self.ctx.store, "", lambda uow: tenants_with_stripe(
-            uow, self.ctx.stripe.environment), read_only=True)
+        tenants = tenants_with_stripe(self.ctx.store, self.ctx.stripe.environment)
         return sum(self._poll_tenant(tenant, now) for tenant in tenants)
 
     def _poll_tenant(self, tenant: str, now: datetime) -> int:
