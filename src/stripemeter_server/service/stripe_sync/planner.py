@@ -79,24 +79,28 @@ def formula_of(mapping: StripeMapping, metric: Metric) -> MeterFormula:
     return meter_formula(metric.aggregation)
 
 
-def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None) -> int:
+def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None,
+                overlap_us: int | None = None) -> int:
     """Write the outbox rows the tenant's counters need; ``since_us=None`` is a full sweep.
-    Returns how many rows were written (the caller commits)."""
+    ``overlap_us`` (incremental passes): how long a write may take to commit; a counter
+    planned that long after its last write is not read again. Returns how many rows were
+    written (the caller commits)."""
     metrics = load_metrics(uow)
     planned = 0
     for mapping in list_mappings(uow):
         metric = metrics.get(mapping.metric)
         if mapping.mode in PUSHED_MODES and metric is not None:
-            planned += _plan_metric(uow, mapping, metric, now, since_us)
+            planned += _plan_metric(uow, mapping, metric, now, since_us, overlap_us)
     return planned
 
 
 def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
-                since_us: int | None) -> list[_Candidate]:
+                since_us: int | None, overlap_us: int | None) -> list[_Candidate]:
     if since_us is None:
         changed = uow.pushes.changed_counters(metric.code, since_us=None, min_end_us=min_end_us)
     else:
-        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None)
+        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None,
+                                              settled_us=overlap_us)
     found = [_Candidate(c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
                         c.state.value(metric.aggregation)) for c in changed]
     if since_us is None:
@@ -106,10 +110,10 @@ def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
 
 
 def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: datetime,
-                 since_us: int | None) -> int:
+                 since_us: int | None, overlap_us: int | None) -> int:
     now_us = to_micros(now)
     min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
-    candidates = _candidates(uow, metric, min_end_us, since_us)
+    candidates = _candidates(uow, metric, min_end_us, since_us, overlap_us)
     if not candidates:
         return 0
     states = uow.pushes.states(metric.code, {c.customer_ref for c in candidates})
@@ -117,7 +121,7 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
     target = target_of(mapping)
     formula = formula_of(mapping, metric)
     blocking = unsent_target(mapping.mode.value, mapping.event_name)
-    planned = 0
+    rows: list[PushRow] = []
     for candidate in candidates:
         if (*candidate.key, blocking) in unsent:
             continue
@@ -128,15 +132,19 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
         if decision is None or (state is None and candidate.period_end_us <= min_end_us):
             continue  # nothing to do, or history from before the mapping, outside Stripe's window
         previous_ts = state.last_ts_s if state is not None and same_target else None
-        if _write(uow, mapping, formula, candidate, state, previous_ts, decision, target,
-                  now_us):
-            planned += 1
-    return planned
+        row = _write(uow, mapping, formula, candidate, state, previous_ts, decision, target,
+                     now_us)
+        if row is not None:
+            rows.append(row)
+    uow.pushes.add_many(rows)  # one executemany for the pass's outbox rows
+    return len(rows)
 
 
 def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
            candidate: _Candidate, state: PushState | None, previous_ts: int | None,
-           decision: PushDecision, target: str, now_us: int) -> bool:
+           decision: PushDecision, target: str, now_us: int) -> PushRow | None:
+    """Advance the counter's push state; the outbox row to add, or None when another
+    planner wrote this counter's push first."""
     now_s = now_us // MICROS
     seq = state.next_seq if state is not None else 0
     start_s, end_s = candidate.period_start_us // MICROS, candidate.period_end_us // MICROS
@@ -155,8 +163,8 @@ def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
                       candidate.period_end_us, target, decision.pushed_units_after, seq + 1,
                       timestamp)
     if not uow.pushes.advance(state, after, now_us):
-        return False  # another planner wrote this counter's push first
-    uow.pushes.add(PushRow(
+        return None  # another planner wrote this counter's push first
+    return PushRow(
         tenant_id=uow.tenant_id,
         push_id=push_identifier(uow.tenant_id, candidate.metric, candidate.customer_ref,
                                 candidate.period_start_us, seq),
@@ -167,5 +175,4 @@ def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
         stripe_customer_id=None, value=decision.value, pushed_after=decision.pushed_units_after,
         timestamp_s=timestamp, status=status, attempts=0, last_error=error,
         last_error_code=code, next_attempt_us=now_us, lease_until_us=None, created_us=now_us,
-        sent_us=None, updated_us=now_us))
-    return True
+        sent_us=None, updated_us=now_us)

@@ -14,7 +14,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.ports.counters import StoredCounter
@@ -35,6 +35,21 @@ from stripemeter_server.storage.schema import counters, push_outbox, push_state
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
 _ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+# Built once: executemany binds every row's values to the one compiled statement.
+_STATE_VALUES: dict[str, Any] = {
+    "period_end_us": bindparam("end"), "target": bindparam("tgt"),
+    "pushed_units": bindparam("units", type_=push_state.c.pushed_units.type),
+    "next_seq": bindparam("seq"), "last_ts_s": bindparam("ts"), "updated_us": bindparam("now")}
+_ADVANCE_STATE = update(push_state).where(
+    push_state.c.tenant_id == bindparam("t"), push_state.c.metric == bindparam("m"),
+    push_state.c.customer_ref == bindparam("c"), push_state.c.period_start_us == bindparam("s"),
+    push_state.c.next_seq == bindparam("was"),
+).values(**_STATE_VALUES).returning(push_state.c.next_seq)
+_MARK_SENT = update(push_outbox).where(
+    push_outbox.c.tenant_id == bindparam("t"), push_outbox.c.push_id == bindparam("pid"),
+    push_outbox.c.status == PENDING,
+).values(status=SENT, sent_us=bindparam("now"), lease_until_us=None, updated_us=bindparam("now"),
+         stripe_customer_id=func.coalesce(bindparam("cus"), push_outbox.c.stripe_customer_id))
 
 
 def _row(raw: Any) -> PushRow:
@@ -62,19 +77,31 @@ class PushesRepository:
         self._conn = conn
         self._dialect = dialect
         self._tenant = tenant_id
+        self._insert_state: Any = None
 
     # --- planning ---------------------------------------------------------------------
 
     def changed_counters(self, metric: str, *, since_us: int | None,
-                         min_end_us: int | None) -> list[StoredCounter]:
+                         min_end_us: int | None,
+                         settled_us: int | None = None) -> list[StoredCounter]:
         """The metric's counters written at or after ``since_us`` (None: all) whose period
-        ends after ``min_end_us`` (None: any)."""
+        ends after ``min_end_us`` (None: any). With ``settled_us``, a counter planned at
+        least that long after its last write is left out: that plan saw the write (a write
+        commits within the overlap), so only the overlap's new writes are read again."""
         query = select(counters).where(counters.c.tenant_id == self._tenant,
                                        counters.c.metric == metric)
         if since_us is not None:
             query = query.where(counters.c.updated_us >= since_us)
         if min_end_us is not None:
             query = query.where(counters.c.period_end_us > min_end_us)
+        if settled_us is not None:
+            planned = select(push_state.c.updated_us).where(
+                push_state.c.tenant_id == counters.c.tenant_id,
+                push_state.c.metric == counters.c.metric,
+                push_state.c.customer_ref == counters.c.customer_ref,
+                push_state.c.period_start_us == counters.c.period_start_us,
+                push_state.c.updated_us >= counters.c.updated_us + settled_us)
+            query = query.where(~planned.exists())
         return [_stored(r) for r in self._conn.execute(query)]
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
@@ -113,23 +140,23 @@ class PushesRepository:
         return {(metric, r[0], r[1], unsent_target(r[2], r[3])) for r in self._conn.execute(query)}
 
     def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool:
-        """Move the counter's push state on; False when another planner got there first."""
-        values = {"period_end_us": after.period_end_us, "target": after.target,
-                  "pushed_units": _units(after.pushed_units), "next_seq": after.next_seq,
-                  "last_ts_s": after.last_ts_s, "updated_us": now_us}
+        """Move the counter's push state on; False when another planner got there first.
+        One prebuilt statement per kind, its values bound (a pass advances hundreds)."""
+        values = {"t": self._tenant, "m": after.metric, "c": after.customer_ref,
+                  "s": after.period_start_us, "end": after.period_end_us,
+                  "tgt": after.target, "units": _units(after.pushed_units),
+                  "seq": after.next_seq, "ts": after.last_ts_s, "now": now_us,
+                  "was": None if before is None else before.next_seq}
         if before is None:
-            statement = self._dialect.upsert(push_state).values(
-                tenant_id=self._tenant, metric=after.metric, customer_ref=after.customer_ref,
-                period_start_us=after.period_start_us, **values,
-            ).on_conflict_do_nothing().returning(push_state.c.next_seq)
-            return self._conn.execute(statement).first() is not None
-        result = self._conn.execute(update(push_state).where(
-            push_state.c.tenant_id == self._tenant, push_state.c.metric == before.metric,
-            push_state.c.customer_ref == before.customer_ref,
-            push_state.c.period_start_us == before.period_start_us,
-            push_state.c.next_seq == before.next_seq).values(**values).returning(
-            push_state.c.next_seq))
-        return result.first() is not None
+            if self._insert_state is None:
+                self._insert_state = self._dialect.upsert(push_state).values(
+                    tenant_id=bindparam("t"), metric=bindparam("m"),
+                    customer_ref=bindparam("c"), period_start_us=bindparam("s"),
+                    **_STATE_VALUES).on_conflict_do_nothing().returning(push_state.c.next_seq)
+            statement = self._insert_state
+        else:
+            statement = _ADVANCE_STATE
+        return self._conn.execute(statement, values).first() is not None
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key
@@ -139,11 +166,20 @@ class PushesRepository:
         ).values(last_ts_s=timestamp_s))
 
     def add(self, row: PushRow) -> None:
-        values = {name: getattr(row, name) for name in _ROW_FIELDS}
-        values["value"] = Decimal(row.value)
-        values["pushed_after"] = Decimal(row.pushed_after)
-        values["tenant_id"] = self._tenant
-        self._conn.execute(push_outbox.insert().values(**values))
+        self.add_many([row])
+
+    def add_many(self, rows: Sequence[PushRow]) -> None:
+        """Insert outbox rows in one executemany (a planning pass writes hundreds)."""
+        if not rows:
+            return
+        params = []
+        for row in rows:
+            values = {name: getattr(row, name) for name in _ROW_FIELDS}
+            values["value"] = Decimal(row.value)
+            values["pushed_after"] = Decimal(row.pushed_after)
+            values["tenant_id"] = self._tenant
+            params.append(values)
+        self._conn.execute(push_outbox.insert(), params)
 
     # --- sending --------------------------------------------------------------------------
 
@@ -156,11 +192,7 @@ class PushesRepository:
         query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
                                push_outbox.c.push_id).limit(limit)
         rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
-        for row in rows:
-            self._conn.execute(update(push_outbox).where(
-                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
-            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
-                     attempts=row.attempts + 1, updated_us=now_us))
+        self._lease(rows, now_us, lease_us)
         return rows
 
     def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
@@ -170,12 +202,16 @@ class PushesRepository:
             push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(push_ids)),
             push_outbox.c.status == PENDING, push_outbox.c.next_attempt_us <= now_us)
         rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
-        for row in rows:
-            self._conn.execute(update(push_outbox).where(
-                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
-            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
-                     attempts=row.attempts + 1, updated_us=now_us))
+        self._lease(rows, now_us, lease_us)
         return rows
+
+    def _lease(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> None:
+        """Lease the claimed rows: one ``UPDATE … WHERE push_id IN (…)`` per 500 rows."""
+        for part in chunks([r.push_id for r in rows]):
+            self._conn.execute(update(push_outbox).where(
+                push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(part)),
+            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
+                     attempts=push_outbox.c.attempts + 1, updated_us=now_us))
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int,
                     until_us: int) -> bool:
@@ -204,6 +240,14 @@ class PushesRepository:
             status=SENT, sent_us=now_us, lease_until_us=None, updated_us=now_us,
             stripe_customer_id=func.coalesce(stripe_customer_id,
                                              push_outbox.c.stripe_customer_id)))
+
+    def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None:
+        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs in one executemany."""
+        if not sent:
+            return
+        self._conn.execute(_MARK_SENT, [
+            {"t": self._tenant, "pid": push_id, "cus": customer, "now": now_us}
+            for push_id, customer in sent])
 
     def mark_retry(self, push_id: str, *, next_attempt_us: int, error: str, code: str | None,
                    now_us: int) -> None:
