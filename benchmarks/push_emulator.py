@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     app = create_app(EmulatorConfig(auto_deliver_webhooks=False))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, http="h11", interface="asgi3",
-                log_level="critical", lifespan="on")
+    uvicorn.run(app, host="127.0.0.1", port=args.port, http="httptools",
+                interface="asgi3", log_level="critical", lifespan="on")
 
 
 if __name__ == "__main__":

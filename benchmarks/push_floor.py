@@ -41,7 +41,11 @@ def _run(concurrency: int, jobs: list[Callable[[], bool]]) -> tuple[float, float
     lock = threading.Lock()
 
     def one(job: Callable[[], bool]) -> None:
-        if not job():
+        try:
+            ok = job()
+        except httpx.HTTPError:
+            ok = False
+        if not ok:
             with lock:
                 errors[0] += 1
 
