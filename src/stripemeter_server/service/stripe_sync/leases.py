@@ -64,9 +64,16 @@ class LeaseKeeper:
         if not due:
             return 0
 
+        groups: dict[tuple[str, int], list[str]] = {}  # rows leased together renew together
+        for (tenant, push_id), was in due.items():
+            groups.setdefault((tenant, was), []).append(push_id)
+
         def extend(uow: UnitOfWork) -> dict[tuple[str, str], bool]:
-            return {key: uow.pushes.renew_lease(key[0], key[1], was, until_us)
-                    for key, was in due.items()}
+            kept: dict[tuple[str, str], bool] = {}
+            for (tenant, was), ids in groups.items():
+                moved = uow.pushes.renew_leases(tenant, ids, was, until_us)
+                kept.update({(tenant, i): i in moved for i in ids})
+            return kept
 
         renewed = run_use_case(self._store, "", extend)
         for key, kept in renewed.items():

@@ -105,6 +105,10 @@ class PushesRepository(Protocol):
         self, tenant_id: str, push_id: str, held_until_us: int, until_us: int
     ) -> bool: ...
 
+    def renew_leases(
+        self, tenant_id: str, push_ids: Sequence[str], held_until_us: int, until_us: int
+    ) -> set[str]: ...
+
     def prepare(
         self, push_id: str, *, target: str, stripe_customer_id: str, timestamp_s: int, now_us: int
     ) -> None: ...
