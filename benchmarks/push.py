@@ -114,7 +114,7 @@ class Bench:
         while time.perf_counter() - started < limit_s:
             report = self.worker.run_once(full=full)  # later passes: what changed since
             full = False
-            if report.planned == 0 and report.claimed == 0 and self.pending() == 0:
+            if report.planned == 0 and self.pending() == 0:  # all planned, all sent
                 break
         return time.perf_counter() - started, time.process_time() - cpu
 
