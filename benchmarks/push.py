@@ -114,8 +114,8 @@ class Bench:
         while time.perf_counter() - started < limit_s:
             report = self.worker.run_once(full=full)  # later passes: what changed since
             full = False
-            if report.planned == 0 and self.pending() == 0:  # all planned, all sent
-                break
+            if report.planned == 0 and report.claimed == 0 and self.pending() == 0:
+                break  # a pass that planned (not deferred: nothing was claimed) nothing
         return time.perf_counter() - started, time.process_time() - cpu
 
     def exact(self, metric: str, sample: int = 200) -> bool:

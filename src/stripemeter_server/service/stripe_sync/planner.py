@@ -6,7 +6,9 @@ transaction committed after the previous scan is not missed), or, in a full swee
 counter whose period is still inside Stripe's 35-day window plus the pushed counters that
 vanished (all events voided, metric rebuilt). For each it computes ``next_push`` from the
 ledger's whole value and writes the outbox row together with the counter's new push state,
-in the caller's one transaction, before any Stripe call.
+in the caller's one transaction, before any Stripe call: all of a metric's moves at once
+(ADR 0820); if another planner advanced one of those counters first, the transaction is
+rolled back and planned again (``RetryableConflict``, which the runner retries).
 
 A counter that still has an unsent row (pending, or parked as failed) gets no new one: one
 push per counter at a time keeps the order and means one call in flight per customer and
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.push_plan import (
     PushDecision,
@@ -121,7 +124,7 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
     target = target_of(mapping)
     formula = formula_of(mapping, metric)
     blocking = unsent_target(mapping.mode.value, mapping.event_name)
-    rows: list[PushRow] = []
+    moves: list[tuple[PushState | None, PushState, PushRow]] = []
     for candidate in candidates:
         if (*candidate.key, blocking) in unsent:
             continue
@@ -132,19 +135,21 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
         if decision is None or (state is None and candidate.period_end_us <= min_end_us):
             continue  # nothing to do, or history from before the mapping, outside Stripe's window
         previous_ts = state.last_ts_s if state is not None and same_target else None
-        row = _write(uow, mapping, formula, candidate, state, previous_ts, decision, target,
-                     now_us)
-        if row is not None:
-            rows.append(row)
-    uow.pushes.add_many(rows)  # one executemany for the pass's outbox rows
-    return len(rows)
+        moves.append(_move(uow.tenant_id, mapping, formula, candidate, state, previous_ts,
+                           decision, target, now_us))
+    if not uow.pushes.advance_many([(m[0], m[1]) for m in moves], now_us):
+        # Another planner advanced one of these counters first: roll back, plan again.
+        raise RetryableConflict("another worker planned some of these counters first")
+    uow.pushes.add_many([m[2] for m in moves])  # one executemany for the outbox rows
+    return len(moves)
 
 
-def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
-           candidate: _Candidate, state: PushState | None, previous_ts: int | None,
-           decision: PushDecision, target: str, now_us: int) -> PushRow | None:
-    """Advance the counter's push state; the outbox row to add, or None when another
-    planner wrote this counter's push first."""
+def _move(tenant_id: str, mapping: StripeMapping, formula: MeterFormula,
+          candidate: _Candidate, state: PushState | None, previous_ts: int | None,
+          decision: PushDecision, target: str,
+          now_us: int) -> tuple[PushState | None, PushState, PushRow]:
+    """The counter's push state before and after, and the outbox row that goes with it
+    (written together, all of a pass at once, by the caller)."""
     now_s = now_us // MICROS
     seq = state.next_seq if state is not None else 0
     start_s, end_s = candidate.period_start_us // MICROS, candidate.period_end_us // MICROS
@@ -162,11 +167,9 @@ def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
     after = PushState(candidate.metric, candidate.customer_ref, candidate.period_start_us,
                       candidate.period_end_us, target, decision.pushed_units_after, seq + 1,
                       timestamp)
-    if not uow.pushes.advance(state, after, now_us):
-        return None  # another planner wrote this counter's push first
-    return PushRow(
-        tenant_id=uow.tenant_id,
-        push_id=push_identifier(uow.tenant_id, candidate.metric, candidate.customer_ref,
+    return state, after, PushRow(
+        tenant_id=tenant_id,
+        push_id=push_identifier(tenant_id, candidate.metric, candidate.customer_ref,
                                 candidate.period_start_us, seq),
         metric=candidate.metric, customer_ref=candidate.customer_ref,
         period_start_us=candidate.period_start_us, period_end_us=candidate.period_end_us,

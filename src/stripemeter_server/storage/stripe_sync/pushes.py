@@ -2,9 +2,10 @@
 
 Planning writes an outbox row and advances the counter's push state in one transaction,
 before any Stripe call. The state is advanced optimistically (``WHERE next_seq = ?``), so two
-planners racing on one counter cannot both write: the loser's update matches no row and it
-skips the counter. Sending claims one tenant's rows at a time with a lease (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
+planners racing on one counter cannot both write: the loser's update matches no row (a
+batch whose row count falls short is rolled back and planned again, ADR 0820). Sending
+claims one tenant's rows at a time with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+the house pattern of the alert outbox.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ _ADVANCE_STATE = update(push_state).where(
     push_state.c.customer_ref == bindparam("c"), push_state.c.period_start_us == bindparam("s"),
     push_state.c.next_seq == bindparam("was"),
 ).values(**_STATE_VALUES).returning(push_state.c.next_seq)
+_INSERT_STATES = ("INSERT INTO push_state (tenant_id, metric, customer_ref, period_start_us, "
+                  "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us) "
+                  "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+                  "ON CONFLICT DO NOTHING")
+_MOVE_STATES = ("UPDATE push_state SET period_end_us = {p}, target = {p}, pushed_units = {p}, "
+                "next_seq = {p}, last_ts_s = {p}, updated_us = {p} WHERE tenant_id = {p} "
+                "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
+                "AND next_seq = {p}")
 _MARK_SENT_SQL = ("UPDATE push_outbox SET status = '" + SENT + "', sent_us = {p}, "
                   "lease_until_us = NULL, updated_us = {p}, "
                   "stripe_customer_id = COALESCE({p}, stripe_customer_id) "
@@ -158,6 +167,30 @@ class PushesRepository:
         else:
             statement = _ADVANCE_STATE
         return self._conn.execute(statement, values).first() is not None
+
+    def advance_many(self, moves: Sequence[tuple[PushState | None, PushState]],
+                     now_us: int) -> bool:
+        """``advance`` for many counters: two executemanys on the driver (new states, moved
+        states). True when every move applied; False when another planner got to one of
+        them first — some may have applied, so the caller must roll back and plan again."""
+        pg = self._dialect.name != "sqlite"
+        fresh, moved = [], []
+        for before, after in moves:
+            units = _units(after.pushed_units)
+            unit_value = None if units is None else units if pg else format(units, "f")
+            values = (after.period_end_us, after.target, unit_value, after.next_seq,
+                      after.last_ts_s, now_us)
+            key = (self._tenant, after.metric, after.customer_ref, after.period_start_us)
+            if before is None:
+                fresh.append((*key, *values))
+            else:
+                moved.append((*values, *key, before.next_seq))
+        applied = 0
+        for sql, params in ((_INSERT_STATES, fresh), (_MOVE_STATES, moved)):
+            if params:
+                statement = sql.format(p="%s" if pg else "?")
+                applied += self._conn.exec_driver_sql(statement, params).rowcount
+        return applied == len(moves)
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key
