@@ -335,12 +335,14 @@ class PushSender:
         which Stripe drops)."""
         if not results:
             return
+        ordered = sorted(results, key=lambda pair: pair[0].push_id)  # the lease beat's order
         with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
-            sent = [(row.push_id, result) for row, result in results if isinstance(result, str)]
-            uow.pushes.mark_sent_many(sent, to_micros(now))
-            report.sent += len(sent)
-            for row, result in results:
-                if not isinstance(result, str):
+            if all(isinstance(result, str) for _, result in ordered):
+                uow.pushes.mark_sent_many([(row.push_id, str(result)) for row, result in ordered],
+                                          to_micros(now))
+                report.sent += len(ordered)
+            else:  # rare: keep push-id order across sent and failed rows
+                for row, result in ordered:
                     self._record(uow, row, now, report, result)
             uow.commit()
 

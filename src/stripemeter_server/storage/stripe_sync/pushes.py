@@ -263,14 +263,19 @@ class PushesRepository:
         """``renew_lease`` for rows of one tenant leased together: one statement per 500
         rows; the ids whose lease moved (the others were recorded or taken over)."""
         renewed: set[str] = set()
-        for part in chunks(list(push_ids)):
-            result = self._conn.execute(update(push_outbox).where(
+        for part in chunks(sorted(push_ids)):
+            # Rows locked in push-id order, as the sender records them: no deadlock.
+            held = self._dialect.lock_rows(select(push_outbox.c.push_id).where(
                 push_outbox.c.tenant_id == tenant_id, push_outbox.c.push_id.in_(list(part)),
                 push_outbox.c.status == PENDING,
                 push_outbox.c.lease_until_us == held_until_us,
-            ).values(next_attempt_us=until_us, lease_until_us=until_us).returning(
-                push_outbox.c.push_id))
-            renewed.update(str(r[0]) for r in result)
+            ).order_by(push_outbox.c.push_id))
+            ids = [str(r[0]) for r in self._conn.execute(held)]
+            if ids:
+                self._conn.execute(update(push_outbox).where(
+                    push_outbox.c.tenant_id == tenant_id, push_outbox.c.push_id.in_(ids),
+                ).values(next_attempt_us=until_us, lease_until_us=until_us))
+            renewed.update(ids)
         return renewed
 
     def _where_pending(self, push_id: str) -> Any:
@@ -298,7 +303,7 @@ class PushesRepository:
             return
         sql = _MARK_SENT_SQLITE if self._dialect.name == "sqlite" else _MARK_SENT_POSTGRES
         self._conn.exec_driver_sql(sql, [(now_us, now_us, customer, self._tenant, push_id)
-                                         for push_id, customer in sent])
+                                         for push_id, customer in sorted(sent)])
 
     def mark_retry(self, push_id: str, *, next_attempt_us: int, error: str, code: str | None,
                    now_us: int) -> None:
