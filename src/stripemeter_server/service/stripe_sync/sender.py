@@ -65,7 +65,7 @@ class PushPolicy:
     lease_s: float = 8.0  # renewed by a heartbeat while held (service/stripe_sync/leases.py)
     batch: int = 1000  # rows claimed per pass (ADR 0820)
     concurrency: int = 8  # Stripe calls in flight at once (never two for one counter)
-    overlap_s: float = 5.0  # how long an ingest may take to commit; the sweep catches later
+    overlap_s: float = 60.0  # how long an ingest may take to commit; the sweep catches later
     full_sweep_s: float = 60.0
     plan_interval_s: float = 0.5  # with a backlog, plan at most this often (ADR 0820)
 
