@@ -58,11 +58,11 @@ LAG_RATE = 500  # changes per second while the lag is measured
 
 
 def _customers(profile: Profile) -> int:
-    return {"full": 5000, "quick": 1500}.get(profile.name, 100)
+    return {"full": 5000, "quick": 1500}.get(profile.name, 50)
 
 
 def _lag_seconds(profile: Profile) -> float:
-    return {"full": 20.0, "quick": 8.0}.get(profile.name, 2.0)
+    return {"full": 20.0, "quick": 8.0}.get(profile.name, 1.5)
 
 
 class Bench:
