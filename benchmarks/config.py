@@ -113,4 +113,9 @@ TARGETS = (
     Target("read_current", None, "p99_ms", "<", 5, "current-usage read p99 at >= 1M events"),
     Target("rebuild", None, "events_per_s", ">=", 200_000, "rebuild"),
     Target("*", None, "peak_rss_mb", "<", 300, "server peak RSS"),
+    Target("push_drain", None, "changes_per_s", ">=", 1_000, "Stripe pusher, v1 meter events"),
+    Target("push_drain_v2", None, "changes_per_s", ">=", 5_000, "Stripe pusher, v2 streams"),
+    Target("push_drain", None, "floor_ratio", ">=", 0.8, "Stripe pusher v1 / httpx floor"),
+    Target("push_drain_v2", None, "floor_ratio", ">=", 0.8, "Stripe pusher v2 / httpx floor"),
+    Target("push_lag", None, "lag_p99_s", "<", 2, "push lag p99 at 500 changes/s"),
 )

@@ -21,7 +21,9 @@ TARGET_COLUMNS = ("target", "database", "required", "measured", "floor ratio", "
                   "events per server CPU-s", "status")
 # The Stripe pusher's rows (benchmarks/push.py) have figures of their own.
 PUSH_COLUMNS = ("database", "scenario", "events", "seconds", "changes_per_s", "events_per_s",
-                "lag_p50_s", "lag_max_s", "drain_s", "exact")
+                "floor_events_per_s", "floor_ratio", "events_per_cpu_s",
+                "floor_events_per_cpu_s", "emulator_cpu_util", "lag_p50_s", "lag_p99_s",
+                "lag_max_s", "drain_s", "exact")
 
 
 def _is_push(row: dict[str, Any]) -> bool:
@@ -90,6 +92,16 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def print_push_rows(rows: list[dict[str, Any]]) -> None:
+    """The pusher's table alone (``python -m benchmarks.push``)."""
+    table = Table(title="Stripe pusher (emulator in its own process, token bucket lifted)")
+    for col in PUSH_COLUMNS:
+        table.add_column(col, justify="left" if col in ("database", "scenario") else "right")
+    for row in rows:
+        table.add_row(*(_fmt(row.get(c)) for c in PUSH_COLUMNS))
+    Console(width=220).print(table)
 
 
 def print_tables(doc: dict[str, Any], console: Console) -> None:

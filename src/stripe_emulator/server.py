@@ -27,7 +27,10 @@ def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = Non
         emulator = app.emulator
         emulator.clock.restore(emulator.initial_clock)
         emulator.store.reset()
-    uvicorn.run(app, host=host, port=port, http="h11", interface="asgi3", log_level="info")
+    # httptools parses HTTP in C: a meter event costs the emulator far less CPU than with
+    # h11, which matters when a pusher is load-tested against it (the faults behave alike).
+    uvicorn.run(app, host=host, port=port, http="httptools", interface="asgi3",
+                log_level="info")
 
 
 def free_port() -> int:

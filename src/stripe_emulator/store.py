@@ -42,7 +42,14 @@ _ALPHABET = string.ascii_letters + string.digits
 
 def new_id(prefix: str, length: int = 24) -> str:
     """Stripe-looking ids (`cus_…`): random, so they never collide across resets."""
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # One random draw for the whole id (a draw per character was most of a meter event's
+    # cost); 6 bits per character of entropy and more, uniform enough for unique ids.
+    number = int.from_bytes(secrets.token_bytes(length * 6 // 8 + 2), "big")
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return prefix + "_" + "".join(chars)
 
 
 def public(obj: Any) -> Any:

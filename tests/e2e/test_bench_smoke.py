@@ -35,7 +35,7 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
     assert rows["read_current"]["checks"]["allOk"] is True
     assert (tmp_path / "latest.md").exists()
-    for scenario in ("push_drain", "push_lag"):
+    for scenario in ("push_drain", "push_drain_v2", "push_lag"):
         assert rows[scenario]["exact"] is True, rows[scenario]
     for scenario in ("import_new", "import_dup"):
         assert rows[scenario]["exact"] is True, rows[scenario]

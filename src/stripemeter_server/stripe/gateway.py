@@ -129,6 +129,7 @@ class StripeGateway:
         self._http = PinnedHTTPXClient(allowed_hosts or default_hosts(),
                                        timeout=timeout_seconds)
         self._client = self._build(credentials.secret_key)
+        self._session_client: tuple[str, stripe.StripeClient] | None = None
 
     def __repr__(self) -> str:
         return f"StripeGateway(api_base={self._credentials.api_base!r})"
@@ -143,6 +144,14 @@ class StripeGateway:
 
     def close(self) -> None:
         self._http.close()  # type: ignore[no-untyped-call]
+
+    def _stream_client(self, token: str) -> stripe.StripeClient:
+        """The client for a v2 session's token, built once per session (a session serves
+        thousands of stream requests; the pool, and its connections, is the account's)."""
+        held = self._session_client
+        if held is None or held[0] != token:
+            held = self._session_client = (token, self._build(token))
+        return held[1]
 
     def call(self, fn: Callable[[stripe.StripeClient], T]) -> T:
         """Run one library call with translated errors (for the few one-off calls)."""
@@ -223,7 +232,7 @@ class StripeGateway:
         } for e in events]}
         try:
             with translated_errors():
-                self._build(token).v2.billing.meter_event_stream.create(params=body)
+                self._stream_client(token).v2.billing.meter_event_stream.create(params=body)
         except StripeCallError as exc:
             if exc.stripe_code == "billing_meter_event_session_expired":
                 raise StripeSessionExpiredError(exc.message) from None

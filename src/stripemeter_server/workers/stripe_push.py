@@ -72,16 +72,21 @@ class StripePushWorker:
         self._last_full_us: int | None = None
         self._rounds = TenantRounds()
         self._tenants: list[str] | None = None  # the last plan's list, reused by send_due
+        self._backlog = False  # the last pass claimed a full batch
+        self._planned_us: int | None = None
 
     def run_once(self, now: datetime | None = None, *, full: bool = False) -> PassReport:
         """One pass at ``now``: plan, send what is due, then read Stripe's asynchronous
         meter error reports when due. ``full`` forces a full sweep and a read (a worker's
         first pass is always both)."""
         at = now or self._ctx.clock.now()
-        planned = self.plan(at, full=full)
+        planned = 0
+        if full or not self._behind(at):
+            planned = self.plan(at, full=full)
         if self._hook is not None and planned:
             self._hook("after_plan")
         claimed, report = self.send_due(at)
+        self._backlog = claimed >= self._policy.batch
         reported = self._read_error_reports(at, force=full)
         return PassReport(planned, claimed, report.sent, report.retrying, report.failed,
                           reported)
@@ -93,6 +98,14 @@ class StripePushWorker:
             log.exception("reading Stripe's meter error reports failed")
         return 0
 
+    def _behind(self, at: datetime) -> bool:
+        """While the last pass filled its batch (more is due than one pass sends), planning
+        waits up to ``plan_interval_s``: each plan re-reads the counters written since the
+        last one, and a pass that only sends drains the backlog faster."""
+        if not self._backlog or self._planned_us is None:
+            return False
+        return to_micros(at) - self._planned_us < self._policy.plan_interval_s * MICROS
+
     def plan(self, at: datetime, *, full: bool = False) -> int:
         now_us = to_micros(at)
         sweep = full or self._last_full_us is None or \
@@ -102,14 +115,17 @@ class StripePushWorker:
                                                       self._ctx.stripe.environment)
         planned = sum(self._plan_tenant(tenant, at, since) for tenant in tenants)
         self._since_us = now_us - int(self._policy.overlap_s * MICROS)
+        self._planned_us = now_us
         if sweep:
             self._last_full_us = now_us
         return planned
 
     def _plan_tenant(self, tenant: str, at: datetime, since_us: int | None) -> int:
+        overlap_us = int(self._policy.overlap_s * MICROS)
         try:
             return run_use_case(self._ctx.store, tenant,
-                                lambda uow: plan_tenant(uow, at, since_us=since_us))
+                                lambda uow: plan_tenant(uow, at, since_us=since_us,
+                                                        overlap_us=overlap_us))
         except StripemeterError:
             log.exception("planning pushes for tenant %s failed", tenant)
         return 0

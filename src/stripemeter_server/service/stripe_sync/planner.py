@@ -6,7 +6,9 @@ transaction committed after the previous scan is not missed), or, in a full swee
 counter whose period is still inside Stripe's 35-day window plus the pushed counters that
 vanished (all events voided, metric rebuilt). For each it computes ``next_push`` from the
 ledger's whole value and writes the outbox row together with the counter's new push state,
-in the caller's one transaction, before any Stripe call.
+in the caller's one transaction, before any Stripe call: all of a metric's moves at once
+(ADR 0820); if another planner advanced one of those counters first, the transaction is
+rolled back and planned again (``RetryableConflict``, which the runner retries).
 
 A counter that still has an unsent row (pending, or parked as failed) gets no new one: one
 push per counter at a time keeps the order and means one call in flight per customer and
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.push_plan import (
     PushDecision,
@@ -79,24 +82,28 @@ def formula_of(mapping: StripeMapping, metric: Metric) -> MeterFormula:
     return meter_formula(metric.aggregation)
 
 
-def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None) -> int:
+def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None,
+                overlap_us: int | None = None) -> int:
     """Write the outbox rows the tenant's counters need; ``since_us=None`` is a full sweep.
-    Returns how many rows were written (the caller commits)."""
+    ``overlap_us`` (incremental passes): how long a write may take to commit; a counter
+    planned that long after its last write is not read again. Returns how many rows were
+    written (the caller commits)."""
     metrics = load_metrics(uow)
     planned = 0
     for mapping in list_mappings(uow):
         metric = metrics.get(mapping.metric)
         if mapping.mode in PUSHED_MODES and metric is not None:
-            planned += _plan_metric(uow, mapping, metric, now, since_us)
+            planned += _plan_metric(uow, mapping, metric, now, since_us, overlap_us)
     return planned
 
 
 def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
-                since_us: int | None) -> list[_Candidate]:
+                since_us: int | None, overlap_us: int | None) -> list[_Candidate]:
     if since_us is None:
         changed = uow.pushes.changed_counters(metric.code, since_us=None, min_end_us=min_end_us)
     else:
-        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None)
+        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None,
+                                              settled_us=overlap_us)
     found = [_Candidate(c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
                         c.state.value(metric.aggregation)) for c in changed]
     if since_us is None:
@@ -106,10 +113,10 @@ def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
 
 
 def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: datetime,
-                 since_us: int | None) -> int:
+                 since_us: int | None, overlap_us: int | None) -> int:
     now_us = to_micros(now)
     min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
-    candidates = _candidates(uow, metric, min_end_us, since_us)
+    candidates = _candidates(uow, metric, min_end_us, since_us, overlap_us)
     if not candidates:
         return 0
     states = uow.pushes.states(metric.code, {c.customer_ref for c in candidates})
@@ -117,7 +124,7 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
     target = target_of(mapping)
     formula = formula_of(mapping, metric)
     blocking = unsent_target(mapping.mode.value, mapping.event_name)
-    planned = 0
+    moves: list[tuple[PushState | None, PushState, PushRow]] = []
     for candidate in candidates:
         if (*candidate.key, blocking) in unsent:
             continue
@@ -128,15 +135,21 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
         if decision is None or (state is None and candidate.period_end_us <= min_end_us):
             continue  # nothing to do, or history from before the mapping, outside Stripe's window
         previous_ts = state.last_ts_s if state is not None and same_target else None
-        if _write(uow, mapping, formula, candidate, state, previous_ts, decision, target,
-                  now_us):
-            planned += 1
-    return planned
+        moves.append(_move(uow.tenant_id, mapping, formula, candidate, state, previous_ts,
+                           decision, target, now_us))
+    if not uow.pushes.advance_many([(m[0], m[1]) for m in moves], now_us):
+        # Another planner advanced one of these counters first: roll back, plan again.
+        raise RetryableConflict("another worker planned some of these counters first")
+    uow.pushes.add_many([m[2] for m in moves])  # one executemany for the outbox rows
+    return len(moves)
 
 
-def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
-           candidate: _Candidate, state: PushState | None, previous_ts: int | None,
-           decision: PushDecision, target: str, now_us: int) -> bool:
+def _move(tenant_id: str, mapping: StripeMapping, formula: MeterFormula,
+          candidate: _Candidate, state: PushState | None, previous_ts: int | None,
+          decision: PushDecision, target: str,
+          now_us: int) -> tuple[PushState | None, PushState, PushRow]:
+    """The counter's push state before and after, and the outbox row that goes with it
+    (written together, all of a pass at once, by the caller)."""
     now_s = now_us // MICROS
     seq = state.next_seq if state is not None else 0
     start_s, end_s = candidate.period_start_us // MICROS, candidate.period_end_us // MICROS
@@ -154,11 +167,9 @@ def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
     after = PushState(candidate.metric, candidate.customer_ref, candidate.period_start_us,
                       candidate.period_end_us, target, decision.pushed_units_after, seq + 1,
                       timestamp)
-    if not uow.pushes.advance(state, after, now_us):
-        return False  # another planner wrote this counter's push first
-    uow.pushes.add(PushRow(
-        tenant_id=uow.tenant_id,
-        push_id=push_identifier(uow.tenant_id, candidate.metric, candidate.customer_ref,
+    return state, after, PushRow(
+        tenant_id=tenant_id,
+        push_id=push_identifier(tenant_id, candidate.metric, candidate.customer_ref,
                                 candidate.period_start_us, seq),
         metric=candidate.metric, customer_ref=candidate.customer_ref,
         period_start_us=candidate.period_start_us, period_end_us=candidate.period_end_us,
@@ -167,5 +178,4 @@ def _write(uow: UnitOfWork, mapping: StripeMapping, formula: MeterFormula,
         stripe_customer_id=None, value=decision.value, pushed_after=decision.pushed_units_after,
         timestamp_s=timestamp, status=status, attempts=0, last_error=error,
         last_error_code=code, next_attempt_us=now_us, lease_until_us=None, created_us=now_us,
-        sent_us=None, updated_us=now_us))
-    return True
+        sent_us=None, updated_us=now_us)

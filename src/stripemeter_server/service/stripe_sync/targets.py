@@ -5,6 +5,7 @@ resend after a crash repeats exactly the same call)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -63,6 +64,23 @@ def resolve_customer(store: Store, tenant: str, port: StripePort, customer_ref: 
                                      refresh=True)
         uow.commit()
     return result
+
+
+def known_customers(store: Store, tenant: str, customer_refs: Iterable[str],
+                    now: datetime) -> dict[str, str]:
+    """The Stripe customers known without asking Stripe (record, ``cus_`` ref, cache), for
+    a batch of refs in one read transaction; refs that need a Stripe search are left out
+    (``resolve_customer`` looks them up one by one)."""
+    found: dict[str, str] = {}
+    with store.unit_of_work(tenant, read_only=True) as uow:
+        for ref in set(customer_refs):
+            try:
+                customer = stripe_customer_for(uow, cast(Any, _NoNetwork()), ref, now)
+            except _LookupNeeded:
+                continue
+            if customer is not None:
+                found[ref] = customer
+    return found
 
 
 def resolve_usage_target(store: Store, row: PushRow, port: StripePort, customer: str,

@@ -2,9 +2,10 @@
 
 Planning writes an outbox row and advances the counter's push state in one transaction,
 before any Stripe call. The state is advanced optimistically (``WHERE next_seq = ?``), so two
-planners racing on one counter cannot both write: the loser's update matches no row and it
-skips the counter. Sending claims one tenant's rows at a time with a lease (``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL), the house pattern of the alert outbox.
+planners racing on one counter cannot both write: the loser's update matches no row (a
+batch whose row count falls short is rolled back and planned again, ADR 0820). Sending
+claims one tenant's rows at a time with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+the house pattern of the alert outbox.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
@@ -37,6 +38,30 @@ from stripemeter_server.storage.schema import counters, push_outbox, push_state
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
 _ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+# Built once: executemany binds every row's values to the one compiled statement.
+_STATE_VALUES: dict[str, Any] = {
+    "period_end_us": bindparam("end"), "target": bindparam("tgt"),
+    "pushed_units": bindparam("units", type_=push_state.c.pushed_units.type),
+    "next_seq": bindparam("seq"), "last_ts_s": bindparam("ts"), "updated_us": bindparam("now")}
+_ADVANCE_STATE = update(push_state).where(
+    push_state.c.tenant_id == bindparam("t"), push_state.c.metric == bindparam("m"),
+    push_state.c.customer_ref == bindparam("c"), push_state.c.period_start_us == bindparam("s"),
+    push_state.c.next_seq == bindparam("was"),
+).values(**_STATE_VALUES).returning(push_state.c.next_seq)
+_INSERT_STATES = ("INSERT INTO push_state (tenant_id, metric, customer_ref, period_start_us, "
+                  "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us) "
+                  "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+                  "ON CONFLICT DO NOTHING")
+_MOVE_STATES = ("UPDATE push_state SET period_end_us = {p}, target = {p}, pushed_units = {p}, "
+                "next_seq = {p}, last_ts_s = {p}, updated_us = {p} WHERE tenant_id = {p} "
+                "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
+                "AND next_seq = {p}")
+_MARK_SENT_SQL = ("UPDATE push_outbox SET status = '" + SENT + "', sent_us = {p}, "
+                  "lease_until_us = NULL, updated_us = {p}, "
+                  "stripe_customer_id = COALESCE({p}, stripe_customer_id) "
+                  "WHERE tenant_id = {p} AND push_id = {p} AND status = '" + PENDING + "'")
+_MARK_SENT_SQLITE = _MARK_SENT_SQL.format(p="?")
+_MARK_SENT_POSTGRES = _MARK_SENT_SQL.format(p="%s")
 
 
 def _row(raw: Any) -> PushRow:
@@ -67,19 +92,31 @@ class PushesRepository:
         self._conn = conn
         self._dialect = dialect
         self._tenant = tenant_id
+        self._insert_state: Any = None
 
     # --- planning ---------------------------------------------------------------------
 
     def changed_counters(self, metric: str, *, since_us: int | None,
-                         min_end_us: int | None) -> list[StoredCounter]:
+                         min_end_us: int | None,
+                         settled_us: int | None = None) -> list[StoredCounter]:
         """The metric's counters written at or after ``since_us`` (None: all) whose period
-        ends after ``min_end_us`` (None: any)."""
+        ends after ``min_end_us`` (None: any). With ``settled_us``, a counter planned at
+        least that long after its last write is left out: that plan saw the write (a write
+        commits within the overlap), so only the overlap's new writes are read again."""
         query = select(counters).where(counters.c.tenant_id == self._tenant,
                                        counters.c.metric == metric)
         if since_us is not None:
             query = query.where(counters.c.updated_us >= since_us)
         if min_end_us is not None:
             query = query.where(counters.c.period_end_us > min_end_us)
+        if settled_us is not None:
+            planned = select(push_state.c.updated_us).where(
+                push_state.c.tenant_id == counters.c.tenant_id,
+                push_state.c.metric == counters.c.metric,
+                push_state.c.customer_ref == counters.c.customer_ref,
+                push_state.c.period_start_us == counters.c.period_start_us,
+                push_state.c.updated_us >= counters.c.updated_us + settled_us)
+            query = query.where(~planned.exists())
         return [_stored(r) for r in self._conn.execute(query)]
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
@@ -118,23 +155,47 @@ class PushesRepository:
         return {(metric, r[0], r[1], unsent_target(r[2], r[3])) for r in self._conn.execute(query)}
 
     def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool:
-        """Move the counter's push state on; False when another planner got there first."""
-        values = {"period_end_us": after.period_end_us, "target": after.target,
-                  "pushed_units": _units(after.pushed_units), "next_seq": after.next_seq,
-                  "last_ts_s": after.last_ts_s, "updated_us": now_us}
+        """Move the counter's push state on; False when another planner got there first.
+        One prebuilt statement per kind, its values bound (a pass advances hundreds)."""
+        values = {"t": self._tenant, "m": after.metric, "c": after.customer_ref,
+                  "s": after.period_start_us, "end": after.period_end_us,
+                  "tgt": after.target, "units": _units(after.pushed_units),
+                  "seq": after.next_seq, "ts": after.last_ts_s, "now": now_us,
+                  "was": None if before is None else before.next_seq}
         if before is None:
-            statement = self._dialect.upsert(push_state).values(
-                tenant_id=self._tenant, metric=after.metric, customer_ref=after.customer_ref,
-                period_start_us=after.period_start_us, **values,
-            ).on_conflict_do_nothing().returning(push_state.c.next_seq)
-            return self._conn.execute(statement).first() is not None
-        result = self._conn.execute(update(push_state).where(
-            push_state.c.tenant_id == self._tenant, push_state.c.metric == before.metric,
-            push_state.c.customer_ref == before.customer_ref,
-            push_state.c.period_start_us == before.period_start_us,
-            push_state.c.next_seq == before.next_seq).values(**values).returning(
-            push_state.c.next_seq))
-        return result.first() is not None
+            if self._insert_state is None:
+                self._insert_state = self._dialect.upsert(push_state).values(
+                    tenant_id=bindparam("t"), metric=bindparam("m"),
+                    customer_ref=bindparam("c"), period_start_us=bindparam("s"),
+                    **_STATE_VALUES).on_conflict_do_nothing().returning(push_state.c.next_seq)
+            statement = self._insert_state
+        else:
+            statement = _ADVANCE_STATE
+        return self._conn.execute(statement, values).first() is not None
+
+    def advance_many(self, moves: Sequence[tuple[PushState | None, PushState]],
+                     now_us: int) -> bool:
+        """``advance`` for many counters: two executemanys on the driver (new states, moved
+        states). True when every move applied; False when another planner got to one of
+        them first — some may have applied, so the caller must roll back and plan again."""
+        pg = self._dialect.name != "sqlite"
+        fresh, moved = [], []
+        for before, after in moves:
+            units = _units(after.pushed_units)
+            unit_value = None if units is None else units if pg else format(units, "f")
+            values = (after.period_end_us, after.target, unit_value, after.next_seq,
+                      after.last_ts_s, now_us)
+            key = (self._tenant, after.metric, after.customer_ref, after.period_start_us)
+            if before is None:
+                fresh.append((*key, *values))
+            else:
+                moved.append((*values, *key, before.next_seq))
+        applied = 0
+        for sql, params in ((_INSERT_STATES, fresh), (_MOVE_STATES, moved)):
+            if params:
+                statement = sql.format(p="%s" if pg else "?")
+                applied += self._conn.exec_driver_sql(statement, params).rowcount
+        return applied == len(moves)
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key
@@ -144,11 +205,20 @@ class PushesRepository:
         ).values(last_ts_s=timestamp_s))
 
     def add(self, row: PushRow) -> None:
-        values = {name: getattr(row, name) for name in _ROW_FIELDS}
-        values["value"] = Decimal(row.value)
-        values["pushed_after"] = Decimal(row.pushed_after)
-        values["tenant_id"] = self._tenant
-        self._conn.execute(push_outbox.insert().values(**values))
+        self.add_many([row])
+
+    def add_many(self, rows: Sequence[PushRow]) -> None:
+        """Insert outbox rows in one executemany (a planning pass writes hundreds)."""
+        if not rows:
+            return
+        params = []
+        for row in rows:
+            values = {name: getattr(row, name) for name in _ROW_FIELDS}
+            values["value"] = Decimal(row.value)
+            values["pushed_after"] = Decimal(row.pushed_after)
+            values["tenant_id"] = self._tenant
+            params.append(values)
+        self._conn.execute(push_outbox.insert(), params)
 
     # --- sending --------------------------------------------------------------------------
 
@@ -161,11 +231,7 @@ class PushesRepository:
         query = query.order_by(push_outbox.c.next_attempt_us, push_outbox.c.created_us,
                                push_outbox.c.push_id).limit(limit)
         rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
-        for row in rows:
-            self._conn.execute(update(push_outbox).where(
-                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
-            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
-                     attempts=row.attempts + 1, updated_us=now_us))
+        self._lease(rows, now_us, lease_us)
         return rows
 
     def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
@@ -175,12 +241,16 @@ class PushesRepository:
             push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(push_ids)),
             push_outbox.c.status == PENDING, push_outbox.c.next_attempt_us <= now_us)
         rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
-        for row in rows:
-            self._conn.execute(update(push_outbox).where(
-                push_outbox.c.tenant_id == row.tenant_id, push_outbox.c.push_id == row.push_id,
-            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
-                     attempts=row.attempts + 1, updated_us=now_us))
+        self._lease(rows, now_us, lease_us)
         return rows
+
+    def _lease(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> None:
+        """Lease the claimed rows: one ``UPDATE … WHERE push_id IN (…)`` per 500 rows."""
+        for part in chunks([r.push_id for r in rows]):
+            self._conn.execute(update(push_outbox).where(
+                push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id.in_(list(part)),
+            ).values(next_attempt_us=now_us + lease_us, lease_until_us=now_us + lease_us,
+                     attempts=push_outbox.c.attempts + 1, updated_us=now_us))
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int,
                     until_us: int) -> bool:
@@ -192,6 +262,26 @@ class PushesRepository:
             push_outbox.c.status == PENDING, push_outbox.c.lease_until_us == held_until_us,
         ).values(next_attempt_us=until_us, lease_until_us=until_us))
         return bool(result.rowcount)
+
+    def renew_leases(self, tenant_id: str, push_ids: Sequence[str], held_until_us: int,
+                     until_us: int) -> set[str]:
+        """``renew_lease`` for rows of one tenant leased together: one statement per 500
+        rows; the ids whose lease moved (the others were recorded or taken over)."""
+        renewed: set[str] = set()
+        for part in chunks(sorted(push_ids)):
+            # Rows locked in push-id order, as the sender records them: no deadlock.
+            held = self._dialect.lock_rows(select(push_outbox.c.push_id).where(
+                push_outbox.c.tenant_id == tenant_id, push_outbox.c.push_id.in_(list(part)),
+                push_outbox.c.status == PENDING,
+                push_outbox.c.lease_until_us == held_until_us,
+            ).order_by(push_outbox.c.push_id))
+            ids = [str(r[0]) for r in self._conn.execute(held)]
+            if ids:
+                self._conn.execute(update(push_outbox).where(
+                    push_outbox.c.tenant_id == tenant_id, push_outbox.c.push_id.in_(ids),
+                ).values(next_attempt_us=until_us, lease_until_us=until_us))
+            renewed.update(ids)
+        return renewed
 
     def _where_pending(self, push_id: str) -> Any:
         return and_(push_outbox.c.tenant_id == self._tenant, push_outbox.c.push_id == push_id,
@@ -209,6 +299,16 @@ class PushesRepository:
             status=SENT, sent_us=now_us, lease_until_us=None, updated_us=now_us,
             stripe_customer_id=func.coalesce(stripe_customer_id,
                                              push_outbox.c.stripe_customer_id)))
+
+    def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None:
+        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs: one executemany on
+        the driver with text built once (SQLAlchemy's per-row parameter processing cost
+        more than the statements)."""
+        if not sent:
+            return
+        sql = _MARK_SENT_SQLITE if self._dialect.name == "sqlite" else _MARK_SENT_POSTGRES
+        self._conn.exec_driver_sql(sql, [(now_us, now_us, customer, self._tenant, push_id)
+                                         for push_id, customer in sorted(sent)])
 
     def mark_retry(self, push_id: str, *, next_attempt_us: int, error: str, code: str | None,
                    now_us: int) -> None:

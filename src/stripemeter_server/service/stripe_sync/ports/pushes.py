@@ -88,7 +88,8 @@ class PushStats:
 
 class PushesRepository(Protocol):
     def changed_counters(
-        self, metric: str, *, since_us: int | None, min_end_us: int | None
+        self, metric: str, *, since_us: int | None, min_end_us: int | None,
+        settled_us: int | None = None,
     ) -> list[StoredCounter]: ...
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
@@ -99,9 +100,15 @@ class PushesRepository(Protocol):
 
     def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool: ...
 
+    def advance_many(
+        self, moves: Sequence[tuple[PushState | None, PushState]], now_us: int
+    ) -> bool: ...
+
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None: ...
 
     def add(self, row: PushRow) -> None: ...
+
+    def add_many(self, rows: Sequence[PushRow]) -> None: ...
 
     def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]: ...
 
@@ -111,11 +118,17 @@ class PushesRepository(Protocol):
         self, tenant_id: str, push_id: str, held_until_us: int, until_us: int
     ) -> bool: ...
 
+    def renew_leases(
+        self, tenant_id: str, push_ids: Sequence[str], held_until_us: int, until_us: int
+    ) -> set[str]: ...
+
     def prepare(
         self, push_id: str, *, target: str, stripe_customer_id: str, timestamp_s: int, now_us: int
     ) -> None: ...
 
     def mark_sent(self, push_id: str, *, stripe_customer_id: str | None, now_us: int) -> None: ...
+
+    def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None: ...
 
     def mark_retry(
         self, push_id: str, *, next_attempt_us: int, error: str, code: str | None, now_us: int
