@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import reconciliation as reconciliation_wire
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
@@ -47,7 +48,8 @@ def _background(state: AppState, tenant: str, run_id: str) -> None:
         log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
 
 
-@router.post("/v1/reconciliation/runs", status_code=202,
+@router.post("/v1/reconciliation/runs", openapi_extra=reconciliation_wire.RUN,
+             status_code=202,
              summary="Start a reconciliation run (executes as a job; poll it by id)")
 async def start_run(background: BackgroundTasks,
                     body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
@@ -102,7 +104,8 @@ async def get_settings(state: AppState = Depends(app_state),
     return gate_view(await read(state, who, lambda uow: gate_setting(uow, lead)))
 
 
-@router.put("/v1/reconciliation/settings",
+@router.put("/v1/reconciliation/settings", openapi_extra=reconciliation_wire.GATE,
+
             summary="Set the invoice gate (off | report | hold) and the schedule's lead")
 async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
                                                                "leadSeconds": 3600}]),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import held_json
+from stripemeter_server.api.schemas import usage as usage_wire
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
     dec,
@@ -150,7 +151,8 @@ def projection_json(found: projection_service.Projection) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/usage/projection", summary="Current and projected quantity and cost")
+@router.post("/v1/usage/projection", openapi_extra=usage_wire.PROJECTION,
+             summary="Current and projected quantity and cost")
 async def projection(
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
     state: AppState = Depends(app_state),
@@ -199,7 +201,8 @@ async def periods(
     }
 
 
-@router.post("/v1/usage/query", summary="All aggregates over any window")
+@router.post("/v1/usage/query", openapi_extra=usage_wire.QUERY,
+             summary="All aggregates over any window")
 async def query(
     body: dict[str, Any] = Body(
         examples=[
@@ -281,7 +284,7 @@ async def history(
 
 
 @router.post(
-    "/v1/periods/close",
+    "/v1/periods/close", openapi_extra=usage_wire.CLOSE,
     tags=["periods"],
     summary="Close a billing period early and freeze its value (invoice lock)",
 )

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections import adjustments as corrections
@@ -31,7 +32,8 @@ async def list_adjustments(
     return {"data": [adjustment_json(a) for a in found]}
 
 
-@router.post("/v1/adjustments", status_code=201, summary="Book an adjustment on an open period")
+@router.post("/v1/adjustments", openapi_extra=corrections_wire.ADJUSTMENT,
+             status_code=201, summary="Book an adjustment on an open period")
 async def create(
     body: dict[str, Any] = Body(
         examples=[
