@@ -12,9 +12,11 @@ not validate, which keeps every problem body byte-for-byte what it was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
+import msgspec.inspect
 
 # A decimal given as a JSON string or number (quantities, amounts): read exactly either way.
 DecimalInput = Annotated[str, msgspec.Meta(extra_json_schema={"type": ["string", "number"]})]
@@ -34,7 +36,8 @@ def schema_of(struct: type[msgspec.Struct]) -> dict[str, Any]:
     an operation's schema stands alone in the document."""
     generated = msgspec.json.schema(struct)
     definitions: dict[str, Any] = generated.pop("$defs", {})
-    return _inline(generated, definitions)
+    inlined: dict[str, Any] = _inline(generated, definitions)
+    return inlined
 
 
 def _inline(node: Any, definitions: dict[str, Any]) -> Any:
@@ -98,3 +101,59 @@ class Body(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
 
 class StrictBody(Body, forbid_unknown_fields=True):
     """A request body whose route refuses a key it does not know (``unknown_field``)."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The keys a body may carry, and the shapes of its nested declared objects."""
+
+    keys: frozenset[str]
+    nested: tuple[tuple[str, Shape], ...] = ()
+
+
+def shape_of(struct: type[msgspec.Struct]) -> Shape:
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return _shape(info)
+
+
+def _shape(info: msgspec.inspect.StructType) -> Shape:
+    nested = []
+    for field in info.fields:
+        inner = _struct_in(field.type)
+        if inner is not None:
+            nested.append((field.encode_name, _shape(inner)))
+    return Shape(frozenset(f.encode_name for f in info.fields), tuple(nested))
+
+
+def _struct_in(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
+    """The declared object a field holds: itself, in a list, or in a union with null."""
+    if isinstance(info, msgspec.inspect.StructType):
+        return info
+    if isinstance(info, msgspec.inspect.ListType):
+        return _struct_in(info.item_type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        found = [s for s in map(_struct_in, info.types) if s is not None]
+        return found[0] if found else None
+    return None
+
+
+def declared(shape: Shape, value: Any) -> Any:
+    """``value`` with every key its declaration lacks left out, at every declared level.
+
+    Routes that ignore unknown keys hand their use case only this, so a key the code reads
+    but the schema does not declare never reaches the code: such a drift breaks the
+    feature's own tests instead of hiding in the document. Anything not an object is
+    returned as it is, for the bounded parsers to refuse as before.
+    """
+    if not isinstance(value, dict):
+        if isinstance(value, list):
+            return [declared(shape, item) for item in value]
+        return value
+    if value.keys() <= shape.keys and not shape.nested:
+        return value
+    kept = {key: item for key, item in value.items() if key in shape.keys}
+    for key, inner in shape.nested:
+        if key in kept:
+            kept[key] = declared(inner, kept[key])
+    return kept

@@ -18,6 +18,7 @@ from stripemeter_server.api.serialize import (
     require_time,
     ts,
 )
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
@@ -158,6 +159,7 @@ async def projection(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.PROJECTION_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     customer_ref = _customer(body.get("customerRef"))
     metric = body.get("metric")
@@ -217,6 +219,7 @@ async def query(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.QUERY_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
@@ -301,6 +304,7 @@ async def close(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.CLOSE_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     now = state.ctx.clock.now()

@@ -12,6 +12,7 @@ from stripemeter_server.api.wire import (
     StrictBody,
     Unset,
     request_body,
+    shape_of,
 )
 
 
@@ -84,3 +85,5 @@ CHANGE_METRIC = request_body(MetricChange, examples=({"displayName": "API calls 
 PUT_CUSTOMER = request_body(CustomerChange, examples=(
     {"stripeCustomerId": "cus_123", "anchorDay": 15, "timezone": "Europe/Berlin"},))
 PUT_PRICE = request_body(PriceChange, examples=(PRICE_EXAMPLE,))
+METRIC_SHAPE = shape_of(MetricChange)
+CUSTOMER_SHAPE = shape_of(CustomerChange)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import msgspec
 
-from stripemeter_server.api.wire import UNSET, Body, DecimalInput, Instant, Unset, request_body
+from stripemeter_server.api.wire import (
+    UNSET,
+    Body,
+    DecimalInput,
+    Instant,
+    Unset,
+    request_body,
+    shape_of,
+)
 
 
 class AdjustmentRequest(Body):
@@ -59,3 +67,9 @@ BACKFILL = request_body(BackfillRequest, examples=({
     "to": "2025-01-01T00:00:00Z", "note": "re-import 2024 from the warehouse"},))
 REBUILD = request_body(RebuildRequest, examples=({
     "metric": "api_calls", "customerRef": "cus_ABC123"},))
+ADJUSTMENT_SHAPE = shape_of(AdjustmentRequest)
+VOID_SHAPE = shape_of(VoidRequest)
+POLICY_SHAPE = shape_of(PolicyChange)
+DECISION_SHAPE = shape_of(Decision)
+BACKFILL_SHAPE = shape_of(BackfillRequest)
+REBUILD_SHAPE = shape_of(RebuildRequest)

@@ -16,6 +16,7 @@ from stripemeter_server.api.wire import (
     declared_body,
     request_body,
     schema_of,
+    shape_of,
 )
 
 MAX_BATCH = 1000
@@ -72,3 +73,5 @@ def cloudevents_body(single: str, batch: str) -> dict[str, Any]:
         batch: {"schema": {**many, "examples": [[CLOUDEVENT_EXAMPLE]]}},
         "application/json": {"schema": {"anyOf": [one, many]}},
     }})
+EVENT_KEYS = shape_of(UsageEvent).keys
+CLOUDEVENT_SHAPE = shape_of(CloudEvent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripemeter_server.api.wire import UNSET, Body, Unset, request_body
+from stripemeter_server.api.wire import UNSET, Body, Unset, request_body, shape_of
 
 
 class KeyRequest(Body):
@@ -18,3 +18,5 @@ class RotateRequest(Body):
 ISSUE_KEY = request_body(KeyRequest, examples=({"scopes": ["ingest", "read"],
                                                 "label": "backend"},))
 ROTATE_KEY = request_body(RotateRequest, examples=({"graceSeconds": 300},), required=False)
+ISSUE_KEY_SHAPE = shape_of(KeyRequest)
+ROTATE_KEY_SHAPE = shape_of(RotateRequest)

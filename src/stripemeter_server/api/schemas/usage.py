@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripemeter_server.api.wire import UNSET, Body, Instant, Unset, request_body
+from stripemeter_server.api.wire import UNSET, Body, Instant, Unset, request_body, shape_of
 
 
 class ProjectionQuery(Body):
@@ -32,3 +32,6 @@ QUERY = request_body(UsageQuery, examples=({
     "end": "2025-02-01T00:00:00Z"},))
 CLOSE = request_body(PeriodClose, examples=({
     "customerRef": "cus_ABC123", "metric": "api_calls", "periodStart": "2025-01-01T00:00:00Z"},))
+PROJECTION_SHAPE = shape_of(ProjectionQuery)
+QUERY_SHAPE = shape_of(UsageQuery)
+CLOSE_SHAPE = shape_of(PeriodClose)

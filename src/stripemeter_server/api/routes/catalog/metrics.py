@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import catalog as catalog_wire
 from stripemeter_server.api.schemas import catalog as wire
 from stripemeter_server.api.serialize import ts
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.metrics import metric_to_dict
 from stripemeter_server.service.catalog import metrics as metrics_admin
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
@@ -31,6 +33,7 @@ async def create_metric(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
@@ -63,6 +66,7 @@ async def update_metric(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     saved = await write(state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now))
@@ -112,6 +116,7 @@ async def put_customer(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.CUSTOMER_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     record, rebuilt = await write(

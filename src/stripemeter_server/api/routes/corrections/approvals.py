@@ -10,6 +10,7 @@ from stripemeter_server.api.deps import AppState, app_state, read, require, writ
 from stripemeter_server.api.routes.corrections.shapes import approval_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.serialize import adjustment_json
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.approvals import (
     APPROVED,
@@ -38,6 +39,7 @@ async def put_policy(
     body: dict[str, Any] = Body(examples=[{"fourEyes": True}]),
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.POLICY_SHAPE, body)
     on = body.get("fourEyes")
     if not isinstance(on, bool):
         raise ValidationError("fourEyes must be true or false", code="invalid_field",
@@ -79,6 +81,7 @@ async def reject(
 
 async def _decide(adjustment_id: str, decision: str, body: dict[str, Any] | None,
                   state: AppState, who: Principal) -> dict[str, Any]:
+    body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
     record = await write(state, who, lambda uow: decide_adjustment(

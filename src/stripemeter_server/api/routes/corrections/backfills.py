@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import backfill_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.service.corrections import backfills as service
 from stripemeter_server.service.corrections.approvals import APPROVED, decide_backfill
 from stripemeter_server.service.operations.tenancy import Principal
@@ -26,6 +27,7 @@ async def open_session(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.BACKFILL_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     now = state.ctx.clock.now()
 
@@ -101,6 +103,7 @@ async def reject_session(
 
 async def _decide(backfill_id: str, decision: str, body: dict[str, Any] | None,
                   state: AppState, who: Principal) -> dict[str, Any]:
+    body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
     view = await write(state, who, lambda uow: decide_backfill(

@@ -16,6 +16,7 @@ from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.api.errors import problem
 from stripemeter_server.api.json_body import decode_exact
 from stripemeter_server.api.schemas import ingest as wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.ingest.cloudevents import CloudEventsRejected, ingest_cloudevents
 from stripemeter_server.service.operations.tenancy import Principal
@@ -65,4 +66,4 @@ async def _read(request: Request, state: AppState) -> list[Any]:
     if not events or len(events) > state.settings.max_batch_events:
         raise PayloadTooLargeError(
             f"a batch holds 1..{state.settings.max_batch_events} events", code="batch_too_large")
-    return events
+    return [declared(wire.CLOUDEVENT_SHAPE, event) for event in events]

@@ -98,9 +98,11 @@ async def ingest(request: Request) -> Response:
     state = app_state(request)
     who, key_check = await admit_cached(request, state, "ingest")
     events = await read_batch(request, state)
-    for raw in events:
+    for index, raw in enumerate(events):
         if isinstance(raw, dict):
             check_tenant(who, raw.get("tenantId"))
+            if not raw.keys() <= wire.EVENT_KEYS:  # only undeclared keys cost a copy
+                events[index] = {k: v for k, v in raw.items() if k in wire.EVENT_KEYS}
     batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
     outcome = await asyncio.wrap_future(
         state.committer.submit(who.tenant_id, batch, key_check))

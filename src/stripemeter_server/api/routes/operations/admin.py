@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import operations as operations_wire
 from stripemeter_server.api.serialize import ts
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord
 from stripemeter_server.service.operations import admission, tenancy
@@ -65,6 +66,7 @@ async def create_key(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(operations_wire.ISSUE_KEY_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
     label = check_text(body.get("label"), "label", max_length=255)
@@ -87,6 +89,7 @@ async def rotate_key(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(operations_wire.ROTATE_KEY_SHAPE, body)
     grace = tenancy.parse_grace((body or {}).get("graceSeconds"))
     now = state.ctx.clock.now()
     issued = await write(state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,
