@@ -26,6 +26,7 @@ from stripemeter_server.service.reconciliation.gate import (
     REPORTED,
     gate_setting,
     gate_view,
+    parse_gate_change,
     put_gate_setting,
 )
 
@@ -105,17 +106,16 @@ async def get_settings(state: AppState = Depends(app_state),
 
 
 @router.put("/v1/reconciliation/settings", openapi_extra=reconciliation_wire.GATE,
-
             summary="Set the invoice gate (off | report | hold) and the schedule's lead")
 async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
                                                                "leadSeconds": 3600}]),
                        state: AppState = Depends(app_state),
                        who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
+    change = parse_gate_change(body)
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
-
     return gate_view(await write(state, who,
-                                   lambda uow: put_gate_setting(uow, body, now, lead)))
+                                   lambda uow: put_gate_setting(uow, change, now, lead)))
 
 
 @router.get("/v1/reconciliation/invoices",

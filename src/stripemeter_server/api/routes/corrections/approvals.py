@@ -60,7 +60,6 @@ async def get_adjustment(
 
 
 @router.post("/v1/adjustments/{adjustment_id}/approve", openapi_extra=corrections_wire.DECISION,
-
              summary="Four-eyes: approve a pending adjustment (another key); it counts now")
 async def approve(
     adjustment_id: str, body: dict[str, Any] | None = Body(None),
@@ -70,7 +69,6 @@ async def approve(
 
 
 @router.post("/v1/adjustments/{adjustment_id}/reject", openapi_extra=corrections_wire.DECISION,
-
              summary="Four-eyes: reject a pending adjustment; it never counts")
 async def reject(
     adjustment_id: str, body: dict[str, Any] | None = Body(None),

@@ -82,7 +82,6 @@ async def revert_session(
 
 
 @router.post("/v1/backfills/{backfill_id}/approve", openapi_extra=corrections_wire.DECISION,
-
              summary="Four-eyes: approve a pending close (another key)")
 async def approve_session(
     backfill_id: str, body: dict[str, Any] | None = Body(None),
@@ -92,7 +91,6 @@ async def approve_session(
 
 
 @router.post("/v1/backfills/{backfill_id}/reject", openapi_extra=corrections_wire.DECISION,
-
              summary="Four-eyes: reject a pending close (its events never count)")
 async def reject_session(
     backfill_id: str, body: dict[str, Any] | None = Body(None),

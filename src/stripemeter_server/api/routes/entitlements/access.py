@@ -37,7 +37,6 @@ async def get_entitlement(customer_ref: str, feature: str,
 
 
 @router.post("/v1/entitlements/check", openapi_extra=entitlements_wire.CHECK,
-
              summary="May this quantity be used now? (records nothing)")
 async def check(
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_1", "feature": "tokens",

@@ -63,7 +63,6 @@ async def get_settings(state: AppState = Depends(app_state),
 
 
 @router.put("/v1/portal/settings", openapi_extra=portal_wire.SETTINGS,
-
             summary="Set the portal's allowed origins, frame ancestors and theme")
 async def put_settings(body: dict[str, Any] = Body(examples=[SETTINGS_EXAMPLE]),
                        state: AppState = Depends(app_state),
