@@ -144,3 +144,17 @@ def test_no_documented_key_is_refused_as_unknown(api: Api) -> None:
                     if refused_as_unknown(call(api, route, case,
                                                {**example, key: example.get(key)}), key)]
     assert not refused, "\n".join(refused)
+
+
+def test_an_ingest_answer_of_every_outcome_is_documented(api: Api) -> None:
+    api.post("/v1/metrics", {"code": "api_calls", "aggregation": "sum"})
+    event = {"metric": "api_calls", "customerRef": "cus_1", "idempotencyKey": "k1"}
+    api.post("/v1/events/ingest", {"events": [event]})
+    answer = api.post("/v1/events/ingest", {"events": [
+        event, {**event, "quantity": "2"}, {"metric": "api_calls"},
+        {**event, "idempotencyKey": "k2", "ts": "2024-01-01T00:00:00Z"}]})
+    statuses = {r["status"] for r in answer.json()["results"]}
+    schema = operation(document(api), "POST /v1/events/ingest")["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    assert statuses == {"duplicate", "conflict", "rejected", "accepted"}
+    jsonschema_rs.validator_for(schema).validate(answer.json())

@@ -98,7 +98,8 @@ async def get_run(run_id: str = RUN_ID,
         uow, run_id, status=status, after=cursor, limit=limit))
 
 
-@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead")
+@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead",
+            responses=reconciliation_wire.GATE_ANSWER)
 async def get_settings(state: AppState = Depends(app_state),
                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
@@ -106,6 +107,7 @@ async def get_settings(state: AppState = Depends(app_state),
 
 
 @router.put("/v1/reconciliation/settings", openapi_extra=reconciliation_wire.GATE,
+            responses=reconciliation_wire.GATE_ANSWER,
             summary="Set the invoice gate (off | report | hold) and the schedule's lead")
 async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
                                                                "leadSeconds": 3600}]),

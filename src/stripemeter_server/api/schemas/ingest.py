@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -12,9 +12,11 @@ from stripemeter_server.api.wire import (
     DecimalInput,
     Instant,
     JsonObject,
+    StrictBody,
     Unset,
     declared_body,
     request_body,
+    response,
     schema_of,
     shape_of,
 )
@@ -75,3 +77,33 @@ def cloudevents_body(single: str, batch: str) -> dict[str, Any]:
     }})
 EVENT_KEYS = shape_of(UsageEvent).keys
 CLOUDEVENT_SHAPE = shape_of(CloudEvent)
+
+
+class EventError(StrictBody):
+    code: str
+    message: str | None
+    field: str | None
+
+
+class EventResult(StrictBody):
+    index: int
+    idempotency_key: str | None
+    status: Literal["accepted", "duplicate", "conflict", "rejected"]
+    error: EventError | Unset = UNSET
+    late: bool | Unset = UNSET
+    late_after_close: bool | Unset = UNSET
+
+
+class IngestOutcome(StrictBody):
+    """The answer to a batch: counts, and one result per event in the batch's order."""
+
+    accepted: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    request_id: str | None
+    results: list[EventResult]
+
+
+INGEST_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: response(IngestOutcome, "Each event's outcome, in the batch's order")}

@@ -117,6 +117,7 @@ async def ingest(request: Request) -> Response:
 
 
 router.add_api_route("/v1/events/ingest", ingest, methods=["POST"], openapi_extra=wire.INGEST,
+                     responses=wire.INGEST_ANSWER,
                      summary="Ingest a batch of events (one transaction)",
                      route_class_override=LeanRoute)
 
