@@ -9,10 +9,13 @@ document's components, so clients and the schema fuzzer see what the API really 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from stripemeter_server.api.wire import DECLARED_BODY
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -83,7 +86,38 @@ def install_openapi(app: FastAPI) -> None:
             document.setdefault("components", {}).setdefault("schemas", {})[
                 "Problem"
             ] = PROBLEM_SCHEMA
+            _apply_declared_bodies(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _apply_declared_bodies(document: dict[str, Any]) -> None:
+    """Put each declared body (``api.wire``) in place of what FastAPI inferred from the
+    route's ``dict[str, Any]`` parameter or return type; FastAPI would merge the two."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            declared = operation.pop(DECLARED_BODY, None)
+            if declared is not None:
+                operation["requestBody"] = copy.deepcopy(declared)
+            responses = operation.get("responses", {})
+            for status, answer in list(responses.items()):
+                body = answer.get(DECLARED_BODY)
+                if body is not None:
+                    rest = {k: v for k, v in answer.items() if k != DECLARED_BODY}
+                    responses[status] = {**rest, "content": copy.deepcopy(body)}
+            _same_body_for_every_success(responses)
+
+
+def _same_body_for_every_success(responses: dict[str, Any]) -> None:
+    """A route that answers 200 or 201 (created or replaced) returns one body either way;
+    the status declared only by its description gets the other's body schema."""
+    successes = [s for s in responses if s.startswith("2") and s != "204"]
+    bodies = [responses[s]["content"] for s in successes if "content" in responses[s]]
+    if len(bodies) != 1:
+        return
+    for status in successes:
+        if "content" not in responses[status]:
+            # FastAPI shares these dicts between routes: replace, never mutate.
+            responses[status] = {**responses[status], "content": bodies[0]}

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import alerts as alerts_wire
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.alerts import rule_to_dict
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
@@ -52,7 +53,8 @@ def outbox_json(item: OutboxItem) -> dict[str, Any]:
             "nextAttemptAt": ts(item.next_attempt_us) if item.status == "pending" else None}
 
 
-@router.post("/v1/alerts", status_code=201, summary="Create an alert rule")
+@router.post("/v1/alerts", openapi_extra=alerts_wire.CREATE_RULE,
+             status_code=201, summary="Create an alert rule")
 async def create(body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
                  state: AppState = Depends(app_state),
                  who: Principal = Depends(require("admin"))) -> dict[str, Any]:
@@ -153,7 +155,8 @@ async def get_rule(rule_id: str, state: AppState = Depends(app_state),
     return rule_json(view)
 
 
-@router.patch("/v1/alerts/{rule_id}", summary="Change an alert rule")
+@router.patch("/v1/alerts/{rule_id}", openapi_extra=alerts_wire.CHANGE_RULE,
+              summary="Change an alert rule")
 async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
                       state: AppState = Depends(app_state),
                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import credits as credits_wire
 from stripemeter_server.api.serialize import dec, ts
 from stripemeter_server.domain.credit_parsing import credit_grant_to_dict
 from stripemeter_server.domain.credits import UNIT_PREFIX
@@ -33,7 +34,8 @@ def _grant_state_json(state: credit_balance.GrantState) -> dict[str, Any]:
             "remaining": dec(state.remaining), "status": state.status}
 
 
-@router.post("/v1/customers/{customer_ref}/credit-grants", status_code=201,
+@router.post("/v1/customers/{customer_ref}/credit-grants", openapi_extra=credits_wire.CREDIT_GRANT,
+             status_code=201,
              summary="Grant prepaid credit (money or units; idempotent)",
              responses={200: {"description": "The same idempotencyKey was granted before"}})
 async def create_grant(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import reconciliation as reconciliation_wire
 from stripemeter_server.config import reconcile_policy
 from stripemeter_server.domain.bounded import MAX_SEQUENCE
 from stripemeter_server.domain.errors import ValidationError
@@ -25,6 +26,7 @@ from stripemeter_server.service.reconciliation.gate import (
     REPORTED,
     gate_setting,
     gate_view,
+    parse_gate_change,
     put_gate_setting,
 )
 
@@ -47,7 +49,8 @@ def _background(state: AppState, tenant: str, run_id: str) -> None:
         log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
 
 
-@router.post("/v1/reconciliation/runs", status_code=202,
+@router.post("/v1/reconciliation/runs", openapi_extra=reconciliation_wire.RUN,
+             status_code=202,
              summary="Start a reconciliation run (executes as a job; poll it by id)")
 async def start_run(background: BackgroundTasks,
                     body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
@@ -95,24 +98,26 @@ async def get_run(run_id: str = RUN_ID,
         uow, run_id, status=status, after=cursor, limit=limit))
 
 
-@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead")
+@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead",
+            responses=reconciliation_wire.GATE_ANSWER)
 async def get_settings(state: AppState = Depends(app_state),
                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
     return gate_view(await read(state, who, lambda uow: gate_setting(uow, lead)))
 
 
-@router.put("/v1/reconciliation/settings",
+@router.put("/v1/reconciliation/settings", openapi_extra=reconciliation_wire.GATE,
+            responses=reconciliation_wire.GATE_ANSWER,
             summary="Set the invoice gate (off | report | hold) and the schedule's lead")
 async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
                                                                "leadSeconds": 3600}]),
                        state: AppState = Depends(app_state),
                        who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
+    change = parse_gate_change(body)
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
-
     return gate_view(await write(state, who,
-                                   lambda uow: put_gate_setting(uow, body, now, lead)))
+                                   lambda uow: put_gate_setting(uow, change, now, lead)))
 
 
 @router.get("/v1/reconciliation/invoices",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from stripemeter_server.api.cached_reads import Reader, read_checked, reader
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, write
 from stripemeter_server.api.routes.corrections.shapes import held_json
+from stripemeter_server.api.schemas import usage as usage_wire
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
     dec,
@@ -18,6 +19,7 @@ from stripemeter_server.api.serialize import (
     require_time,
     ts,
 )
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.pricing import Quote
@@ -152,13 +154,15 @@ def projection_json(found: projection_service.Projection) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/usage/projection", summary="Current and projected quantity and cost")
+@router.post("/v1/usage/projection", openapi_extra=usage_wire.PROJECTION,
+             summary="Current and projected quantity and cost")
 async def projection(
     request: Request,
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.PROJECTION_SHAPE, body)
     check_tenant(admitted.who, body.get("tenantId"))
     customer_ref = _customer(body.get("customerRef"))
     metric = body.get("metric")
@@ -201,7 +205,8 @@ async def periods(
     }
 
 
-@router.post("/v1/usage/query", summary="All aggregates over any window")
+@router.post("/v1/usage/query", openapi_extra=usage_wire.QUERY,
+             summary="All aggregates over any window")
 async def query(
     request: Request,
     body: dict[str, Any] = Body(
@@ -217,6 +222,7 @@ async def query(
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.QUERY_SHAPE, body)
     check_tenant(admitted.who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
@@ -283,7 +289,7 @@ async def history(
 
 
 @router.post(
-    "/v1/periods/close",
+    "/v1/periods/close", openapi_extra=usage_wire.CLOSE,
     tags=["periods"],
     summary="Close a billing period early and freeze its value (invoice lock)",
 )
@@ -300,6 +306,7 @@ async def close(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(usage_wire.CLOSE_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     now = state.ctx.clock.now()

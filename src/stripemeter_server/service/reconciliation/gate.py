@@ -44,25 +44,43 @@ def gate_view(setting: GateSetting) -> dict[str, Any]:
     return {"gate": setting.gate, "leadSeconds": setting.lead_seconds}
 
 
-def put_gate_setting(uow: UnitOfWork, body: object, now: datetime,
-                     default_lead_seconds: int = DEFAULT_LEAD_SECONDS) -> GateSetting:
-    """``{"gate": "off|report|hold", "leadSeconds": 0..2678400}`` (each optional)."""
+@dataclass(frozen=True)
+class GateChange:
+    """A change of the invoice gate; ``None`` keeps the current value."""
+
+    gate: str | None = None
+    lead_seconds: int | None = None
+
+
+def parse_gate_change(body: object) -> GateChange:
+    """``{"gate": "off|report|hold", "leadSeconds": 0..2678400}`` (each optional); every
+    refusal names its field."""
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - {"gate", "leadSeconds", "tenantId"})
     if unknown:
         raise ValidationError(f"unknown field: {unknown[0]}", code="unknown_field",
                               field=unknown[0])
-    current = gate_setting(uow, default_lead_seconds)
-    gate = body.get("gate", current.gate)
-    if gate not in GATES:
+    gate = body.get("gate")
+    if "gate" in body and gate not in GATES:
         raise ValidationError("gate must be one of: off, report, hold", code="invalid_field",
                               field="gate")
-    lead = body.get("leadSeconds", current.lead_seconds)
-    if isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= MAX_LEAD_SECONDS:
+    lead = body.get("leadSeconds")
+    if "leadSeconds" in body and (isinstance(lead, bool) or not isinstance(lead, int)
+                                  or not 0 <= lead <= MAX_LEAD_SECONDS):
         raise ValidationError(f"leadSeconds must be an integer from 0 to {MAX_LEAD_SECONDS}",
                               code="invalid_field", field="leadSeconds")
-    setting = GateSetting(str(gate), lead)
+    return GateChange(str(gate) if "gate" in body else None,
+                      lead if "leadSeconds" in body else None)
+
+
+def put_gate_setting(uow: UnitOfWork, change: GateChange, now: datetime,
+                     default_lead_seconds: int = DEFAULT_LEAD_SECONDS) -> GateSetting:
+    """Apply a parsed change over the current setting (or the defaults)."""
+    current = gate_setting(uow, default_lead_seconds)
+    setting = GateSetting(
+        current.gate if change.gate is None else change.gate,
+        current.lead_seconds if change.lead_seconds is None else change.lead_seconds)
     uow.reconciliation.put_gate(setting, to_micros(now))
     return setting
 

@@ -7,7 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import catalog as catalog_wire
+from stripemeter_server.api.schemas import catalog as wire
 from stripemeter_server.api.serialize import ts
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.metrics import metric_to_dict
 from stripemeter_server.service.catalog import metrics as metrics_admin
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
@@ -15,15 +18,6 @@ from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["metrics"])
 
-METRIC_EXAMPLE = {
-    "code": "api_calls",
-    "displayName": "API calls",
-    "unit": "call",
-    "aggregation": "sum",
-    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
-    "latenessWindow": "PT48H",
-    "latePolicy": "adjust",
-}
 
 
 @router.post(
@@ -31,13 +25,15 @@ METRIC_EXAMPLE = {
     status_code=201,
     summary="Create a metric (idempotent)",
     responses={200: {"description": "The same definition existed already"}},
+    openapi_extra=wire.CREATE_METRIC,
 )
 async def create_metric(
     response: Response,
-    body: dict[str, Any] = Body(examples=[METRIC_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
@@ -62,20 +58,23 @@ async def get_metric(
     return metric_to_dict(metric)
 
 
-@router.patch("/v1/metrics/{code}", summary="Change a metric (rebuilds counters if needed)")
+@router.patch("/v1/metrics/{code}", summary="Change a metric (rebuilds counters if needed)",
+              openapi_extra=wire.CHANGE_METRIC)
 async def update_metric(
     code: str,
     body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     saved = await write(state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now))
     return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
 
 
-@router.put("/v1/metrics/{code}", summary="Replace a metric (same as PATCH with every field)")
+@router.put("/v1/metrics/{code}", summary="Replace a metric (same as PATCH with every field)",
+            openapi_extra=wire.CHANGE_METRIC)
 async def put_metric(
     code: str,
     body: dict[str, Any] = Body(),
@@ -109,15 +108,15 @@ def customer_json(record: CustomerRecord) -> dict[str, Any]:
     "/v1/customers/{customer_ref}",
     tags=["customers"],
     summary="Create or replace a customer record (anchor, time zone, Stripe id)",
+    openapi_extra=wire.PUT_CUSTOMER,
 )
 async def put_customer(
     customer_ref: str,
-    body: dict[str, Any] = Body(
-        examples=[{"stripeCustomerId": "cus_123", "anchorDay": 15, "timezone": "Europe/Berlin"}]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(catalog_wire.CUSTOMER_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     record, rebuilt = await write(

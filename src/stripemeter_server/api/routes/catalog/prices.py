@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import catalog as wire
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.domain.pricing import price_to_dict
 from stripemeter_server.service.catalog import prices as pricing
@@ -14,10 +15,6 @@ from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["prices"])
 
-PRICE_EXAMPLE = {"model": "graduated", "currency": "usd",
-                 "tiers": [{"upTo": "1000", "unitAmount": "0"},
-                           {"upTo": None, "unitAmount": "0.002"}],
-                 "minimum": None, "maximum": None}
 
 
 def price_json(view: pricing.PriceView) -> dict[str, Any]:
@@ -50,9 +47,10 @@ CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created (200 when it replaced a price)"}}
 
 
-@router.put("/v1/prices/{metric}", summary="Set the metric's default price", responses=CREATED)
+@router.put("/v1/prices/{metric}", summary="Set the metric's default price", responses=CREATED,
+             openapi_extra=wire.PUT_PRICE)
 async def put_default(metric: str, response: Response,
-                      body: dict[str, Any] = Body(examples=[PRICE_EXAMPLE]),
+                      body: dict[str, Any] = Body(),
                       state: AppState = Depends(app_state),
                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     return await _put(metric, None, body, response, state, who)
@@ -74,9 +72,10 @@ async def delete_default(metric: str, state: AppState = Depends(app_state),
 
 
 @router.put("/v1/customers/{customer_ref}/prices/{metric}",
-            summary="Set a customer's price override for a metric", responses=CREATED)
+            summary="Set a customer's price override for a metric", responses=CREATED,
+            openapi_extra=wire.PUT_PRICE)
 async def put_override(customer_ref: str, metric: str, response: Response,
-                       body: dict[str, Any] = Body(examples=[PRICE_EXAMPLE]),
+                       body: dict[str, Any] = Body(),
                        state: AppState = Depends(app_state),
                        who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     return await _put(metric, customer_ref, body, response, state, who)

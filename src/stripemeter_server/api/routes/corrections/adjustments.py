@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections import adjustments as corrections
 from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
@@ -31,7 +33,8 @@ async def list_adjustments(
     return {"data": [adjustment_json(a) for a in found]}
 
 
-@router.post("/v1/adjustments", status_code=201, summary="Book an adjustment on an open period")
+@router.post("/v1/adjustments", openapi_extra=corrections_wire.ADJUSTMENT,
+             status_code=201, summary="Book an adjustment on an open period")
 async def create(
     body: dict[str, Any] = Body(
         examples=[
@@ -47,6 +50,7 @@ async def create(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.ADJUSTMENT_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     for name in ("metric", "customerRef"):
         if not isinstance(body.get(name), str) or not body[name]:

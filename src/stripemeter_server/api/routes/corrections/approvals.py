@@ -8,7 +8,9 @@ from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import approval_json
+from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.serialize import adjustment_json
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.approvals import (
     APPROVED,
@@ -31,11 +33,13 @@ async def get_policy(
     return {"fourEyes": on}
 
 
-@router.put("/v1/corrections/policy", summary="Turn four-eyes mode on or off")
+@router.put("/v1/corrections/policy", openapi_extra=corrections_wire.POLICY,
+            summary="Turn four-eyes mode on or off")
 async def put_policy(
     body: dict[str, Any] = Body(examples=[{"fourEyes": True}]),
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.POLICY_SHAPE, body)
     on = body.get("fourEyes")
     if not isinstance(on, bool):
         raise ValidationError("fourEyes must be true or false", code="invalid_field",
@@ -55,7 +59,7 @@ async def get_adjustment(
     return {**adjustment_json(record), "approval": approval_json(approval)}
 
 
-@router.post("/v1/adjustments/{adjustment_id}/approve",
+@router.post("/v1/adjustments/{adjustment_id}/approve", openapi_extra=corrections_wire.DECISION,
              summary="Four-eyes: approve a pending adjustment (another key); it counts now")
 async def approve(
     adjustment_id: str, body: dict[str, Any] | None = Body(None),
@@ -64,7 +68,7 @@ async def approve(
     return await _decide(adjustment_id, APPROVED, body, state, who)
 
 
-@router.post("/v1/adjustments/{adjustment_id}/reject",
+@router.post("/v1/adjustments/{adjustment_id}/reject", openapi_extra=corrections_wire.DECISION,
              summary="Four-eyes: reject a pending adjustment; it never counts")
 async def reject(
     adjustment_id: str, body: dict[str, Any] | None = Body(None),
@@ -75,6 +79,7 @@ async def reject(
 
 async def _decide(adjustment_id: str, decision: str, body: dict[str, Any] | None,
                   state: AppState, who: Principal) -> dict[str, Any]:
+    body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
     record = await write(state, who, lambda uow: decide_adjustment(

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import backfill_json
+from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.service.corrections import backfills as service
 from stripemeter_server.service.corrections.approvals import APPROVED, decide_backfill
 from stripemeter_server.service.operations.tenancy import Principal
@@ -16,7 +18,8 @@ router = APIRouter(tags=["corrections"])
 REJECTED = "rejected"
 
 
-@router.post("/v1/backfills", status_code=201, summary="Open a backfill session")
+@router.post("/v1/backfills", openapi_extra=corrections_wire.BACKFILL,
+             status_code=201, summary="Open a backfill session")
 async def open_session(
     body: dict[str, Any] = Body(examples=[{
         "metric": "api_calls", "customers": ["cus_ABC123"], "from": "2024-01-01T00:00:00Z",
@@ -24,6 +27,7 @@ async def open_session(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.BACKFILL_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     now = state.ctx.clock.now()
 
@@ -77,7 +81,7 @@ async def revert_session(
     return backfill_json(view)
 
 
-@router.post("/v1/backfills/{backfill_id}/approve",
+@router.post("/v1/backfills/{backfill_id}/approve", openapi_extra=corrections_wire.DECISION,
              summary="Four-eyes: approve a pending close (another key)")
 async def approve_session(
     backfill_id: str, body: dict[str, Any] | None = Body(None),
@@ -86,7 +90,7 @@ async def approve_session(
     return await _decide(backfill_id, APPROVED, body, state, who)
 
 
-@router.post("/v1/backfills/{backfill_id}/reject",
+@router.post("/v1/backfills/{backfill_id}/reject", openapi_extra=corrections_wire.DECISION,
              summary="Four-eyes: reject a pending close (its events never count)")
 async def reject_session(
     backfill_id: str, body: dict[str, Any] | None = Body(None),
@@ -97,6 +101,7 @@ async def reject_session(
 
 async def _decide(backfill_id: str, decision: str, body: dict[str, Any] | None,
                   state: AppState, who: Principal) -> dict[str, Any]:
+    body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
     view = await write(state, who, lambda uow: decide_backfill(

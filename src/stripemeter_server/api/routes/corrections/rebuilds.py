@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.corrections.shapes import job_json
+from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.rebuild_jobs import RUNNING, get_job, submit_rebuild
 from stripemeter_server.service.operations.tenancy import Principal
@@ -19,12 +21,14 @@ DEFAULT_WAIT_SECONDS = 5
 MAX_WAIT_SECONDS = 30
 
 
-@router.post("/v1/rebuilds", summary="Rebuild counters from the ledger (a job)",
+@router.post("/v1/rebuilds", openapi_extra=corrections_wire.REBUILD,
+             summary="Rebuild counters from the ledger (a job)",
              responses={202: {"description": "Still running: poll Location"}})
 async def start(
     body: dict[str, Any] = Body(examples=[{"metric": "api_calls", "customerRef": "cus_ABC123"}]),
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
 ) -> JSONResponse:
+    body = declared(corrections_wire.REBUILD_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     wait = _wait_seconds(body.get("waitSeconds", DEFAULT_WAIT_SECONDS))
     now = state.ctx.clock.now()

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, require, write
+from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.adjustments import void_event
 from stripemeter_server.service.operations.tenancy import Principal
@@ -14,11 +16,13 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["events"])
 
 
-@router.post("/v1/events/void", summary="Void an event by its idempotencyKey (in the body)")
+@router.post("/v1/events/void", openapi_extra=corrections_wire.VOID,
+             summary="Void an event by its idempotencyKey (in the body)")
 async def void_by_body(
     body: dict[str, Any] = Body(examples=[{"idempotencyKey": "order/42/line/4"}]),
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(corrections_wire.VOID_SHAPE, body)
     key = body.get("idempotencyKey")
     if not isinstance(key, str) or not key:
         raise ValidationError("idempotencyKey is required", code="missing_field",

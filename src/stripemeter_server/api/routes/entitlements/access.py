@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
 from stripemeter_server.api.routes.entitlements.views import access_json
+from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.api.serialize import dec
 from stripemeter_server.service.entitlements import access as checks
 from stripemeter_server.service.operations.tenancy import Principal
@@ -35,7 +36,7 @@ async def get_entitlement(customer_ref: str, feature: str,
     return access_json(access, customer_ref)
 
 
-@router.post("/v1/entitlements/check",
+@router.post("/v1/entitlements/check", openapi_extra=entitlements_wire.CHECK,
              summary="May this quantity be used now? (records nothing)")
 async def check(
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_1", "feature": "tokens",

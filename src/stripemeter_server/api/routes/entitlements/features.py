@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.entitlements.views import extra_json, grant_json
+from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.domain.entitlement_parsing import feature_to_dict
 from stripemeter_server.service.entitlements import features as features_admin
 from stripemeter_server.service.entitlements import grants as grants_admin
@@ -21,7 +22,9 @@ GRANT_EXAMPLE = {"limit": "1000000", "enforcement": "hard", "overage": "5000",
                  "effectiveAt": "2025-01-01T00:00:00Z", "expiresAt": None}
 
 
-@router.put("/v1/features/{key}", status_code=201,
+@router.put("/v1/features/{key}",
+            openapi_extra=entitlements_wire.FEATURE,
+            status_code=201,
             summary="Create or replace a feature (boolean, static or metered)",
             responses={200: {"description": "An existing feature was replaced"}})
 async def put_feature(
@@ -58,7 +61,9 @@ async def delete_feature(key: str, state: AppState = Depends(app_state),
     return Response(status_code=204)
 
 
-@router.put("/v1/customers/{customer_ref}/entitlements/{feature}", status_code=201,
+@router.put("/v1/customers/{customer_ref}/entitlements/{feature}",
+            openapi_extra=entitlements_wire.GRANT,
+            status_code=201,
             summary="Grant a customer a feature (limit, hard/soft, overage, validity)",
             responses={200: {"description": "An existing grant was replaced"}})
 async def put_grant(
@@ -95,6 +100,7 @@ async def delete_grant(customer_ref: str, feature: str, state: AppState = Depend
 
 
 @router.post("/v1/customers/{customer_ref}/entitlements/{feature}/extra-grants",
+             openapi_extra=entitlements_wire.EXTRA_GRANT,
              status_code=201,
              summary="Add a one-off amount to the limit for the current usage window",
              responses={200: {"description": "The same idempotencyKey was granted before"}})

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
+from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import reservations as holds
 from stripemeter_server.service.operations.tenancy import Principal
@@ -18,7 +19,9 @@ RESERVE_EXAMPLE = {"customerRef": "cus_1", "feature": "tokens", "quantity": "400
                    "ttlSeconds": 60, "idempotencyKey": "call-7f3a"}
 
 
-@router.post("/v1/entitlements/reservations", status_code=201,
+@router.post("/v1/entitlements/reservations",
+             openapi_extra=entitlements_wire.RESERVE,
+             status_code=201,
              summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",
              responses={200: {"description": "The same idempotencyKey reserved before"}})
 async def reserve(
@@ -45,6 +48,7 @@ async def get_reservation(reservation_id: str, state: AppState = Depends(app_sta
 
 
 @router.post("/v1/entitlements/reservations/{reservation_id}/commit",
+             openapi_extra=entitlements_wire.COMMIT,
              summary="Record the reservation's usage (idempotent; quantity defaults to all)")
 async def commit(
     reservation_id: str, body: dict[str, Any] | None = Body(default=None,

@@ -15,6 +15,8 @@ from fastapi.responses import Response
 from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.api.errors import problem
 from stripemeter_server.api.json_body import decode_exact
+from stripemeter_server.api.schemas import ingest as wire
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.ingest.cloudevents import CloudEventsRejected, ingest_cloudevents
 from stripemeter_server.service.operations.tenancy import Principal
@@ -22,13 +24,7 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["events"])
 SINGLE, BATCH = "application/cloudevents+json", "application/cloudevents-batch+json"
 
-CLOUDEVENTS_SCHEMA = {
-    "requestBody": {"required": True, "content": {
-        SINGLE: {"schema": {"type": "object", "required": ["specversion", "id", "source", "type",
-                                                           "subject"]}},
-        BATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
-    }},
-}
+CLOUDEVENTS_SCHEMA = wire.cloudevents_body(SINGLE, BATCH)
 
 
 @router.post("/api/v1/events", status_code=204, openapi_extra=CLOUDEVENTS_SCHEMA,
@@ -70,4 +66,4 @@ async def _read(request: Request, state: AppState) -> list[Any]:
     if not events or len(events) > state.settings.max_batch_events:
         raise PayloadTooLargeError(
             f"a batch holds 1..{state.settings.max_batch_events} events", code="batch_too_large")
-    return events
+    return [declared(wire.CLOUDEVENT_SHAPE, event) for event in events]

@@ -19,6 +19,7 @@ from stripemeter_server.api.deps import (
 )
 from stripemeter_server.api.json_body import decode_exact, encode_plain
 from stripemeter_server.api.lean import LeanRoute
+from stripemeter_server.api.schemas import ingest as wire
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
@@ -31,39 +32,6 @@ from stripemeter_server.service.usage.ledger import events_page
 
 router = APIRouter(tags=["events"])
 
-INGEST_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["events"],
-                    "properties": {
-                        "events": {
-                            "type": "array",
-                            "maxItems": 1000,
-                            "items": {
-                                "type": "object",
-                                "required": ["metric", "customerRef"],
-                                "properties": {
-                                    "tenantId": {"type": "string"},
-                                    "metric": {"type": "string", "maxLength": 255},
-                                    "customerRef": {"type": "string", "maxLength": 255},
-                                    "quantity": {"type": ["string", "number"], "default": "1"},
-                                    "ts": {"type": "string", "format": "date-time"},
-                                    "resourceId": {"type": "string", "maxLength": 255},
-                                    "meta": {"type": "object"},
-                                    "idempotencyKey": {"type": "string", "maxLength": 255},
-                                },
-                            },
-                        }
-                    },
-                }
-            }
-        },
-    },
-}
 
 
 async def read_batch(request: Request, state: AppState) -> list[Any]:
@@ -130,9 +98,11 @@ async def ingest(request: Request) -> Response:
     state = app_state(request)
     who, key_check = await admit_cached(request, state, "ingest")
     events = await read_batch(request, state)
-    for raw in events:
+    for index, raw in enumerate(events):
         if isinstance(raw, dict):
             check_tenant(who, raw.get("tenantId"))
+            if not raw.keys() <= wire.EVENT_KEYS:  # only undeclared keys cost a copy
+                events[index] = {k: v for k, v in raw.items() if k in wire.EVENT_KEYS}
     batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
     outcome = await asyncio.wrap_future(
         state.committer.submit(who.tenant_id, batch, key_check))
@@ -146,7 +116,8 @@ async def ingest(request: Request) -> Response:
     return Response(encode_plain(outcome_json(outcome)), media_type="application/json")
 
 
-router.add_api_route("/v1/events/ingest", ingest, methods=["POST"], openapi_extra=INGEST_SCHEMA,
+router.add_api_route("/v1/events/ingest", ingest, methods=["POST"], openapi_extra=wire.INGEST,
+                     responses=wire.INGEST_ANSWER,
                      summary="Ingest a batch of events (one transaction)",
                      route_class_override=LeanRoute)
 

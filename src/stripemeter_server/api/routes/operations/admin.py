@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import operations as operations_wire
 from stripemeter_server.api.serialize import ts
+from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord
 from stripemeter_server.service.operations import admission, tenancy
@@ -57,12 +59,14 @@ async def list_keys(
     return {"data": [key_json(k) for k in found]}
 
 
-@router.post("/v1/admin/api-keys", status_code=201, summary="Create an API key (shown once)")
+@router.post("/v1/admin/api-keys", openapi_extra=operations_wire.ISSUE_KEY,
+             status_code=201, summary="Create an API key (shown once)")
 async def create_key(
     body: dict[str, Any] = Body(examples=[{"scopes": ["ingest", "read"], "label": "backend"}]),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(operations_wire.ISSUE_KEY_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
     label = check_text(body.get("label"), "label", max_length=255)
@@ -74,7 +78,7 @@ async def create_key(
 
 
 @router.post(
-    "/v1/admin/api-keys/{key_id}/rotate",
+    "/v1/admin/api-keys/{key_id}/rotate", openapi_extra=operations_wire.ROTATE_KEY,
     status_code=201,
     summary="Issue a replacement with the same scopes (shown once); revoke the old key now "
     "or after graceSeconds",
@@ -85,6 +89,7 @@ async def rotate_key(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    body = declared(operations_wire.ROTATE_KEY_SHAPE, body)
     grace = tenancy.parse_grace((body or {}).get("graceSeconds"))
     now = state.ctx.clock.now()
     issued = await write(state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,

@@ -25,6 +25,7 @@ from stripemeter_server.api.routes.portal.auth import (
 )
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
 from stripemeter_server.api.routes.usage import cost_json, projection_json
+from stripemeter_server.api.schemas import portal as portal_wire
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.service.portal import alerts as portal_alerts
@@ -172,7 +173,8 @@ _lean_get("/alerts", list_alerts,
           "The alert thresholds this customer set")
 
 
-@router.post("/alerts", status_code=201,
+@router.post("/alerts", openapi_extra=portal_wire.ALERT_RULE,
+             status_code=201,
              summary="Set an alert threshold (the token's alerts:write scope)")
 async def create_alert(request: Request,
                        body: dict[str, Any] = Body(examples=[{

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.schemas import portal as portal_wire
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.portal import settings as portal_settings
 from stripemeter_server.service.portal import tokens as portal_tokens
@@ -22,7 +23,8 @@ SETTINGS_EXAMPLE = {"allowedOrigins": ["https://app.example.com"],
                               "logoUrl": "https://app.example.com/logo.svg"}}
 
 
-@router.post("/v1/portal/tokens", status_code=201,
+@router.post("/v1/portal/tokens", openapi_extra=portal_wire.TOKEN,
+             status_code=201,
              summary="Mint a short-lived portal token for one customer")
 async def mint(body: dict[str, Any] = Body(examples=[TOKEN_EXAMPLE]),
                state: AppState = Depends(app_state),
@@ -60,7 +62,7 @@ async def get_settings(state: AppState = Depends(app_state),
     return portal_settings.settings_json(found)
 
 
-@router.put("/v1/portal/settings",
+@router.put("/v1/portal/settings", openapi_extra=portal_wire.SETTINGS,
             summary="Set the portal's allowed origins, frame ancestors and theme")
 async def put_settings(body: dict[str, Any] = Body(examples=[SETTINGS_EXAMPLE]),
                        state: AppState = Depends(app_state),

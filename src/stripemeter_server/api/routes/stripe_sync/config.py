@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.openapi import STRIPE_PROBLEM_RESPONSES
+from stripemeter_server.api.schemas import stripe_sync as stripe_sync_wire
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service.operations.tenancy import Principal
@@ -34,7 +35,8 @@ async def get_account(state: AppState = Depends(app_state),
                      lambda uow: stripe_accounts.account_view(uow, env))
 
 
-@router.put("/v1/stripe/account", summary="Set the tenant's Stripe account (secrets encrypted)")
+@router.put("/v1/stripe/account", openapi_extra=stripe_sync_wire.ACCOUNT,
+            summary="Set the tenant's Stripe account (secrets encrypted)")
 async def put_account(
     body: dict[str, Any] = Body(examples=[{"secretKey": "sk_test_…", "webhookSecret": "whsec_…",
                                            "webhookSecretGraceSeconds": 86400}]),
@@ -64,7 +66,8 @@ async def list_mappings(state: AppState = Depends(app_state),
     return {"data": [mapping_to_dict(m) for m in found]}
 
 
-@router.post("/v1/mappings", status_code=201, summary="Create or replace a metric's mapping",
+@router.post("/v1/mappings", openapi_extra=stripe_sync_wire.MAPPING,
+             status_code=201, summary="Create or replace a metric's mapping",
              responses={200: {"description": "Replaced the metric's existing mapping"}})
 async def create_mapping(response: Response,
                          body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),
@@ -86,7 +89,8 @@ async def get_mapping(metric: str, state: AppState = Depends(app_state),
     return mapping_to_dict(found)
 
 
-@router.put("/v1/mappings/{metric}", summary="Create or replace a metric's mapping",
+@router.put("/v1/mappings/{metric}", openapi_extra=stripe_sync_wire.MAPPING,
+            summary="Create or replace a metric's mapping",
             responses={201: {"description": "Created (200 when it replaced a mapping)"}})
 async def put_mapping(metric: str, response: Response,
                       body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from stripemeter_server.api.deps import AppState, app_state, read, require, write
+from stripemeter_server.api.schemas import stripe_sync as stripe_sync_wire
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.stripe_sync import pushes
 
@@ -37,7 +38,8 @@ async def retry_push(push_id: str, state: AppState = Depends(app_state),
     return await write(state, who, lambda uow: pushes.retry_push(uow, push_id, now))
 
 
-@router.put(ITEM_PATH, summary="Set the subscription item a metric's usage records go to")
+@router.put(ITEM_PATH, openapi_extra=stripe_sync_wire.SUBSCRIPTION_ITEM,
+            summary="Set the subscription item a metric's usage records go to")
 async def put_subscription_item(
     customer_ref: str = Path(alias="customerRef", max_length=255),
     metric: str = Path(max_length=255),
