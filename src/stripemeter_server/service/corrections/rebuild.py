@@ -19,9 +19,11 @@ from stripemeter_server.domain.periods import PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import customers_for, spec_for
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]
 

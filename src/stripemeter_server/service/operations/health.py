@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
 
 MICROS = 1_000_000
 

@@ -24,8 +24,10 @@ from stripemeter_server.domain.errors import ConflictError, NotFoundError, Valid
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredStripeAccount
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 
 ENVIRONMENT_TENANT = "default"
 _SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)

@@ -36,7 +36,6 @@ from stripemeter_server.domain.stripe_mapping import (
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import load_metrics
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -45,6 +44,9 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     PushState,
     StateKey,
     unsent_target,
+)
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
 )
 
 MICROS = 1_000_000

@@ -31,9 +31,11 @@ from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_strip
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import MeterEventOut, StripeCredentials, StripePort
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.planner import TOO_OLD
 from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_sync.targets import (
     UNKNOWN_CUSTOMER_CODES,

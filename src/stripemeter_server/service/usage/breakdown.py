@@ -13,7 +13,7 @@ from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Metric, lookup
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events, window_filter
 
 MAX_GROUPS = 10_000

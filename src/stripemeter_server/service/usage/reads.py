@@ -25,7 +25,7 @@ from stripemeter_server.service.catalog.definitions import is_closed, load_metri
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 
 MAX_HISTORY_POINTS = 5000
 
