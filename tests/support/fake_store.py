@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -19,13 +19,24 @@ from typing import Any
 from stripemeter_server.domain.credits import CreditGrant
 from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.alerts.ports import AlertsUnitOfWork
 from stripemeter_server.service.catalog.definitions import encode_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork
+from stripemeter_server.service.corrections.ports.unit_of_work import CorrectionsUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
+from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.service.usage.ports import UsageUnitOfWork
+from tests.support.fake_alerts import FakeAlerts
+from tests.support.fake_corrections import (
+    CorrectionTables,
+    FakeApprovals,
+    FakeAudit,
+    FakeRebuildJobs,
+)
 from tests.support.fake_repos import (
     FakeAdjustments,
-    FakeAlerts,
     FakeBackfills,
     FakeCounters,
     FakeEvents,
@@ -50,6 +61,8 @@ class FakeData:
     tenants: dict[str, TenantRecord] = field(default_factory=dict)
     catalogs: dict[str, CatalogTables] = field(default_factory=dict)
     ledgers: dict[str, LedgerTables] = field(default_factory=dict)
+    corrections: dict[str, CorrectionTables] = field(default_factory=dict)
+    audit: list[tuple[str, AuditRecord]] = field(default_factory=list)
 
 
 class FakeTenants:
@@ -187,12 +200,17 @@ class FakeUnitOfWork:
         data = store.data
         catalog = data.catalogs.setdefault(tenant_id, CatalogTables())
         ledger = data.ledgers.setdefault(tenant_id, LedgerTables())
+        corrections = data.corrections.setdefault(tenant_id, CorrectionTables())
         self.events = FakeEvents(ledger)
         self.counters = FakeCounters(ledger)
         self.adjustments = FakeAdjustments(ledger)
         self.period_closes = FakePeriodCloses(ledger)
         self.backfills = FakeBackfills(ledger)
-        self.alerts = FakeAlerts(ledger.alerts)
+        self.alerts = FakeAlerts(ledger.alerts, tenant_id,
+                                 lambda: [t.alerts for t in data.ledgers.values()])
+        self.approvals = FakeApprovals(corrections)
+        self.rebuild_jobs = FakeRebuildJobs(corrections)
+        self.audit = FakeAudit(data.audit, tenant_id)
         self.metrics = FakeMetrics(catalog)
         self.customers = FakeCustomers(catalog)
         self.prices = FakePrices(catalog)
@@ -236,16 +254,31 @@ class FakeStore:
 
     def restore(self, snapshot: FakeData) -> None:
         """Roll back: put every table back as it was (in place, so repositories stay bound)."""
-        self.data.tenants.clear()
-        self.data.tenants.update(snapshot.tenants)
-        self.data.catalogs.clear()
-        self.data.catalogs.update(snapshot.catalogs)
-        self.data.ledgers.clear()
-        self.data.ledgers.update(snapshot.ledgers)
+        for table in fields(FakeData):
+            kept, current = getattr(snapshot, table.name), getattr(self.data, table.name)
+            current.clear()
+            current.extend(kept) if isinstance(current, list) else current.update(kept)
 
 
-def _conforms(uow: FakeUnitOfWork) -> IngestUnitOfWork:
-    return uow  # mypy checks here that the fake satisfies the port
+# mypy checks here that the fake satisfies the ports (``make lint`` type-checks this file)
+def _as_ingest(uow: FakeUnitOfWork) -> IngestUnitOfWork:
+    return uow
+
+
+def _as_catalog(uow: FakeUnitOfWork) -> CatalogUnitOfWork:
+    return uow
+
+
+def _as_corrections(uow: FakeUnitOfWork) -> CorrectionsUnitOfWork:
+    return uow
+
+
+def _as_usage(uow: FakeUnitOfWork) -> UsageUnitOfWork:
+    return uow
+
+
+def _as_alerts(uow: FakeUnitOfWork) -> AlertsUnitOfWork:
+    return uow
 
 
 __all__ = ["FakeStore", "FakeUnitOfWork"]
