@@ -79,7 +79,7 @@ class FakeTenants:
         self._tenants[record.tenant_id] = record
 
     def count(self) -> int:
-        return len(self._tenants)
+        return min(len(self._tenants), 1)  # as the adapter: whether any tenant exists
 
 
 class FakeMetrics:
@@ -166,9 +166,11 @@ class FakeCreditGrants:
         self._grants = tables.credit_grants
 
     def add(self, grant: CreditGrant) -> bool:
-        if any(g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
-            return False
-        self._grants[grant.grant_id] = grant
+        if grant.grant_id in self._grants or any(
+                g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
+            return False  # the primary key or the idempotency key: the insert does nothing
+        self._grants[grant.grant_id] = replace(
+            grant, created_at=grant.created_at or grant.effective_at)
         return True
 
     def get(self, grant_id: str) -> CreditGrant | None:
@@ -179,7 +181,8 @@ class FakeCreditGrants:
                      if g.idempotency_key == idempotency_key), None)
 
     def for_customer(self, customer_ref: str) -> list[CreditGrant]:
-        return [g for g in self._grants.values() if g.customer_ref == customer_ref]
+        return sorted((g for g in self._grants.values() if g.customer_ref == customer_ref),
+                      key=lambda g: (g.created_at, g.grant_id))
 
     def void(self, grant_id: str, now_us: int) -> None:
         grant = self._grants[grant_id]
