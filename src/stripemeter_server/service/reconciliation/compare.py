@@ -31,14 +31,12 @@ from stripemeter_server.domain.reconciliation import (
     tolerance_for,
 )
 from stripemeter_server.domain.stripe_mapping import MeterFormula, StripeMapping, SyncMode
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.catalog.prices import cost_of
 from stripemeter_server.service.reconciliation.plan import Task
 from stripemeter_server.service.reconciliation.ports import LineRecord
 from stripemeter_server.service.reconciliation.reader import StripeReader
 from stripemeter_server.service.stripe_sync.planner import formula_of, target_of
-
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

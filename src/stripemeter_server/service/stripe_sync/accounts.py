@@ -21,7 +21,7 @@ from typing import Any
 from stripemeter_server.domain.destinations import STRIPE_API_HOSTS, HostAllowList
 from stripemeter_server.domain.destinations import parse_destination as _destination
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.domain.timestamps import MICROS, format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredStripeAccount
@@ -37,7 +37,6 @@ _API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{
 _FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId",
                      "webhookSecretGraceSeconds"})
 MAX_GRACE_SECONDS = 7 * 86400
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True)

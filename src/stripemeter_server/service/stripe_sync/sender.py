@@ -28,7 +28,7 @@ from stripemeter_server.domain.errors import (
     StripeRetryableError,
 )
 from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import MeterEventOut, StripeCredentials, StripePort
 from stripemeter_server.service.stripe_sync.planner import TOO_OLD
@@ -44,7 +44,6 @@ from stripemeter_server.service.stripe_sync.targets import (
 )
 
 T = TypeVar("T")
-MICROS = 1_000_000
 STREAM_BATCH = 100
 SESSION_RENEW_MARGIN_S = 60
 
