@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from fastapi import Request
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)  # stateless: safe to share
@@ -46,8 +46,8 @@ async def read_exact(request: Request, limit: int) -> Any:
 
 def encode_plain(data: Any) -> bytes:
     """A document of strings, integers, booleans and nulls only (an ingest answer) as compact
-    JSON: the same bytes ``exact_json`` writes, encoded by msgspec (property-tested)."""
+    JSON: the same bytes ``json_text.dumps`` writes, encoded by msgspec (property-tested)."""
     try:
         return _ENCODER.encode(data)
     except (TypeError, ValueError, OverflowError):  # beyond what msgspec writes: the long way
-        return exact_json.dumps(data).encode("utf-8")
+        return json_text.dumps(data).encode("utf-8")

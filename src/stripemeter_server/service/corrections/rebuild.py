@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
@@ -59,7 +59,7 @@ def rebuild_metric(
         seen += 1
         if progress is not None and seen % 10_000 == 0:
             progress(seen)
-        meta = exact_json.loads(event.meta) if event.meta and needs_meta else None
+        meta = json_text.loads(event.meta) if event.meta and needs_meta else None
         if not metric.matches(event.resource_id, meta):
             continue
         try:
