@@ -1,10 +1,13 @@
-"""A fake unit of work at the ports (as in cosmicpython): the ingest pipeline in memory.
+"""The in-memory store at the ports: every tenant's tables in plain dicts (ADR 0026).
 
-``FakeStore`` holds every tenant's rows in plain dicts; ``FakeStore.unit_of_work`` hands out
-a ``FakeUnitOfWork`` that satisfies ``service.ports.unit_of_work.IngestUnitOfWork``, so
-``ingest_batch`` runs against it unchanged, in microseconds per event. A unit of work that
-is left without ``commit`` rolls back (its tables are restored from a snapshot), like the SQL
-one. The ledger-side repositories live in ``fake_repos.py``; the catalog ones are here.
+``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies the units of work
+of ingest, catalog, corrections, usage, alerts, credits, the audit log and tally pruning
+(mypy checks it at the end of this file), so those use cases run against it unchanged, in
+microseconds. A unit of work left without ``commit`` rolls back (its tables are restored
+from a snapshot), like the SQL one. The repositories' SQL semantics are held by the contract
+suite in ``tests/contract/storage/repositories/`` (fake = SQLite = PostgreSQL). The ledger
+repositories are in ``fake_repos.py``, alerts in ``fake_alerts.py``, approvals, rebuild jobs
+and the audit log in ``fake_corrections.py``; the catalog ones are here.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from stripemeter_server.service.catalog.ports.definitions import CustomerRecord,
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork
 from stripemeter_server.service.corrections.ports.unit_of_work import CorrectionsUnitOfWork
-from stripemeter_server.service.ingest.ports import IngestUnitOfWork
-from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.service.credits.ports import CreditsUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork, TallyPruningUnitOfWork
+from stripemeter_server.service.operations.ports import AuditRecord, AuditUnitOfWork
 from stripemeter_server.service.usage.ports import UsageUnitOfWork
 from tests.support.fake_alerts import FakeAlerts
 from tests.support.fake_corrections import (
@@ -285,3 +289,15 @@ def _as_alerts(uow: FakeUnitOfWork) -> AlertsUnitOfWork:
 
 
 __all__ = ["FakeStore", "FakeUnitOfWork"]
+
+
+def _as_credits(uow: FakeUnitOfWork) -> CreditsUnitOfWork:
+    return uow
+
+
+def _as_audit(uow: FakeUnitOfWork) -> AuditUnitOfWork:
+    return uow
+
+
+def _as_tally_pruning(uow: FakeUnitOfWork) -> TallyPruningUnitOfWork:
+    return uow
