@@ -36,8 +36,8 @@ from stripemeter_server.service.alerts.ports import AlertsUnitOfWork as UnitOfWo
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.prices import cost_of, effective_prices
 from stripemeter_server.service.credits.alerts import low_balances
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 EVENT_TYPE = "alert.triggered"
 

@@ -147,4 +147,4 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["IngestUnitOfWork", "Store", "UnitOfWork"]  # IngestUnitOfWork: where it was
+__all__ = ["IngestUnitOfWork", "Store", "UnitOfWork"]  # the narrow ingest one and the whole
