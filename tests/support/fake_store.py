@@ -1,13 +1,14 @@
 """The in-memory store at the ports: every tenant's tables in plain dicts (ADR 0026).
 
-``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies the units of work
-of ingest, catalog, corrections, usage, alerts, credits, the audit log and tally pruning
-(mypy checks it at the end of this file), so those use cases run against it unchanged, in
-microseconds. A unit of work left without ``commit`` rolls back (its tables are restored
-from a snapshot), like the SQL one. The repositories' SQL semantics are held by the contract
-suite in ``tests/contract/storage/repositories/`` (fake = SQLite = PostgreSQL). The ledger
-repositories are in ``fake_repos.py``, alerts in ``fake_alerts.py``, approvals, rebuild jobs
-and the audit log in ``fake_corrections.py``; the catalog ones are here.
+``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies the units of
+work of ingest, catalog, corrections, usage, alerts, credits, entitlements, the audit log
+and tally pruning (mypy checks it at the end of this file), so those use cases run
+against it unchanged, in microseconds. A unit of work left without ``commit`` rolls back
+(its tables are restored from a snapshot), like the SQL one. The repositories' SQL
+semantics are held by the contract suite in ``tests/contract/storage/repositories/``
+(fake = SQLite = PostgreSQL). The ledger repositories are in ``fake_repos.py``, alerts in
+``fake_alerts.py``, approvals, rebuild jobs and the audit log in ``fake_corrections.py``,
+features, grants and reservations in ``fake_entitlements.py``; the catalog ones are here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, St
 from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork
 from stripemeter_server.service.corrections.ports.unit_of_work import CorrectionsUnitOfWork
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork
 from stripemeter_server.service.ingest.ports import IngestUnitOfWork, TallyPruningUnitOfWork
 from stripemeter_server.service.operations.ports import AuditRecord, AuditUnitOfWork
 from stripemeter_server.service.usage.ports import UsageUnitOfWork
@@ -38,6 +40,12 @@ from tests.support.fake_corrections import (
     FakeApprovals,
     FakeAudit,
     FakeRebuildJobs,
+)
+from tests.support.fake_entitlements import (
+    EntitlementTables,
+    FakeFeatures,
+    FakeGrants,
+    FakeReservations,
 )
 from tests.support.fake_repos import (
     FakeAdjustments,
@@ -66,6 +74,7 @@ class FakeData:
     catalogs: dict[str, CatalogTables] = field(default_factory=dict)
     ledgers: dict[str, LedgerTables] = field(default_factory=dict)
     corrections: dict[str, CorrectionTables] = field(default_factory=dict)
+    entitlements: dict[str, EntitlementTables] = field(default_factory=dict)
     audit: list[tuple[str, AuditRecord]] = field(default_factory=list)
 
 
@@ -218,6 +227,10 @@ class FakeUnitOfWork:
         self.approvals = FakeApprovals(corrections)
         self.rebuild_jobs = FakeRebuildJobs(corrections)
         self.audit = FakeAudit(data.audit, tenant_id)
+        entitlements = data.entitlements.setdefault(tenant_id, EntitlementTables())
+        self.features = FakeFeatures(entitlements)
+        self.grants = FakeGrants(entitlements)
+        self.reservations = FakeReservations(entitlements)
         self.metrics = FakeMetrics(catalog)
         self.customers = FakeCustomers(catalog)
         self.prices = FakePrices(catalog)
@@ -292,6 +305,10 @@ __all__ = ["FakeStore", "FakeUnitOfWork"]
 
 
 def _as_credits(uow: FakeUnitOfWork) -> CreditsUnitOfWork:
+    return uow
+
+
+def _as_entitlements(uow: FakeUnitOfWork) -> EntitlementsUnitOfWork:
     return uow
 
 
