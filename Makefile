@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
+# `make test` reports line coverage of src/ (files below 100 %) and fails under the floor:
+# the total measured when the floor was set (ADR 0029); raise it as coverage grows.
+COVERAGE_FLOOR ?= 61
+COVERAGE := --cov=src --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 PORT ?= 3000
 
 .PHONY: install run test test-python test-node test-go sdk bench bench-reconcile bench-scale lint typecheck lock emulator clean
@@ -32,7 +36,7 @@ test: $(STAMP)
 	@bash scripts/ensure-chromium.sh
 	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
 	@$(MAKE) --no-print-directory test-go
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests sdk/python/tests
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(COVERAGE) tests sdk/python/tests
 
 test-node: $(STAMP)
 	@bash scripts/test-node.sh

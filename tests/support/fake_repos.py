@@ -10,27 +10,23 @@ customer, period). They hold one tenant's slice of a ``FakeStore``'s data (``fak
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
-from stripemeter_server.service.alerts.ports import AlertEventRecord, AlertRuleRecord
+from stripemeter_server.domain.periods import Period
+from stripemeter_server.domain.queries import EventFilter
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
 from stripemeter_server.service.ingest.ports import TALLY_FIELDS, IngestTally
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.events import CountingRow, StoredEvent
+from tests.support.fake_alerts import AlertTables
 
 UniqueValue = tuple[str, str, int, str]  # (metric, customer_ref, period_start_us, value)
-
-
-@dataclass
-class AlertTables:
-    rules: dict[str, AlertRuleRecord] = field(default_factory=dict)
-    events: list[AlertEventRecord] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +56,16 @@ class FakeIngestTallies:
     def sums(self, since_us: int) -> IngestTally:
         rows = [t for (minute, _), t in self._t.tallies.items() if minute >= since_us]
         return IngestTally(*(sum(getattr(t, name) for t in rows) for name in TALLY_FIELDS))
+
+    def prune(self, before_us: int, limit: int) -> int:
+        """Whole minutes, oldest first, up to the minute of the ``limit``-th oldest row."""
+        minutes = sorted(m for (m, _) in self._t.tallies if m < before_us)[:limit]
+        if not minutes:
+            return 0
+        doomed = [k for k in self._t.tallies if k[0] <= minutes[-1]]
+        for key in doomed:
+            del self._t.tallies[key]
+        return len(doomed)
 
 
 class FakeEvents:
@@ -92,6 +98,66 @@ class FakeEvents:
     def get(self, key: str) -> StoredEvent | None:
         return self._t.events.get(key)
 
+    def void(self, key: str, now_us: int) -> None:
+        self.void_many([key], now_us)
+
+    def void_many(self, keys: Sequence[str], now_us: int) -> None:
+        self._flag(keys, voided_us=now_us)
+
+    def mark_late_after_close(self, keys: Sequence[str]) -> None:
+        self._flag(keys, late_after_close=True)
+
+    def _flag(self, keys: Sequence[str], **values: Any) -> None:
+        for key in keys:
+            if key in self._t.events:
+                self._t.events[key] = replace(self._t.events[key], **values)
+
+    def page(self, flt: EventFilter, limit: int) -> list[StoredEvent]:
+        return self._matching(flt)[:limit]
+
+    def stream(self, flt: EventFilter, batch: int = 5000) -> Iterator[StoredEvent]:
+        yield from self._matching(flt)
+
+    def counting_rows(self, metric: str, customer_ref: str | None,
+                      batch: int = 10_000) -> Iterator[CountingRow]:
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        for e in self._matching(flt):
+            yield CountingRow(e.seq, e.idempotency_key, e.customer_ref, e.quantity, e.ts_us,
+                              e.resource_id, e.meta, e.late)
+
+    def _matching(self, flt: EventFilter) -> list[StoredEvent]:
+        """The SQL adapter's ``_filtered``, as a list comprehension, in ledger order."""
+        closed = {b.backfill_id for b in self._t.backfills.values() if b.status == "closed"}
+        return sorted((
+            e for e in self._t.events.values()
+            if (flt.metric is None or e.metric == flt.metric)
+            and (flt.customer_ref is None or e.customer_ref == flt.customer_ref)
+            and (flt.ts_from_us is None or e.ts_us >= flt.ts_from_us)
+            and (flt.ts_to_us is None or e.ts_us < flt.ts_to_us)
+            and (flt.after_seq is None or e.seq > flt.after_seq)
+            and ((flt.include_void and not flt.only_counting) or e.voided_us is None)
+            and (not flt.only_counting or e.backfill_id is None or e.backfill_id in closed)
+            and (flt.backfill_id is None or e.backfill_id == flt.backfill_id)
+        ), key=lambda e: e.seq)
+
+    def flag_backfill_range(self, backfill_id: str, customer_ref: str, period: Period,
+                            **values: Any) -> int:
+        start, end = to_micros(period.start), to_micros(period.end)
+        keys = [e.idempotency_key for e in self._t.events.values()
+                if e.backfill_id == backfill_id and e.customer_ref == customer_ref
+                and start <= e.ts_us < end and e.voided_us is None]
+        self._flag(keys, **values)
+        return len(keys)
+
+    def backfill_tallies(self, backfill_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for e in self._t.events.values():
+            session = e.backfill_id
+            if session is not None and session in backfill_ids:
+                held, void = found.get(session, (0, 0))
+                found[session] = (held + 1, void + (e.voided_us is not None))
+        return found
+
 
 class FakeCounters:
     def __init__(self, tables: LedgerTables) -> None:
@@ -118,6 +184,20 @@ class FakeCounters:
     def get(self, key: CounterKey) -> StoredCounter | None:
         found = self._t.counters.get(key)
         return copy.deepcopy(found) if found is not None else None
+
+    def delete(self, *, metric: str, customer_ref: str | None = None) -> None:
+        def doomed(m: str, c: str) -> bool:
+            return m == metric and (customer_ref is None or c == customer_ref)
+
+        self._t.counters = {k: v for k, v in self._t.counters.items() if not doomed(k[0], k[1])}
+        self._t.uniques = {u for u in self._t.uniques if not doomed(u[0], u[1])}
+
+    def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
+        for counter in rebuilt:
+            self._t.counters[counter.key] = copy.deepcopy(counter)
+
+    def insert_uniques(self, values: Iterable[UniqueValue]) -> None:
+        self._t.uniques |= set(values)
 
     def find(self, *, customer_ref: str | None = None, metric: str | None = None,
              start_from_us: int | None = None,
@@ -200,38 +280,3 @@ class FakeBackfills:
                  if (statuses is None or b.status in statuses)
                  and (metric is None or b.metric == metric)]
         return sorted(found, key=lambda b: (b.created_us, b.backfill_id))
-
-
-class FakeAlerts:
-    """The firing side of alerts (``AlertFiring``), plus ``add_rule`` to set tests up."""
-
-    def __init__(self, tables: AlertTables) -> None:
-        self._t = tables
-
-    def add_rule(self, rule: AlertRuleRecord) -> None:
-        self._t.rules[rule.rule_id] = rule
-
-    def rules(self) -> list[AlertRuleRecord]:
-        return sorted(self._t.rules.values(), key=lambda r: (r.created_us, r.rule_id))
-
-    def lock_customers(self, customer_refs: list[str]) -> None:
-        """Nothing to serialise: the fake has one writer."""
-
-    def has_fired(self, rule_id: str, customer_ref: str, period_start_us: int | None) -> bool:
-        return any(e.rule_id == rule_id and e.customer_ref == customer_ref
-                   and period_start_us in (None, e.period_start_us) for e in self._t.events)
-
-    def fire(self, *, event_id: str, rule_id: str, customer_ref: str, metric: str | None,
-             period_start_us: int, period_end_us: int, payload: str,
-             now_us: int) -> AlertEventRecord | None:
-        if self.has_fired(rule_id, customer_ref, period_start_us):
-            return None  # the unique key; the sequence number is not spent
-        event = AlertEventRecord(len(self._t.events) + 1, event_id, rule_id, customer_ref,
-                                 metric, period_start_us, period_end_us, payload, now_us)
-        self._t.events.append(event)
-        return event
-
-    def enqueue(self, *, delivery_id: str, event_seq: int, rule_id: str, url: str,
-                now_us: int) -> None:
-        self._t.outbox.append({"delivery_id": delivery_id, "event_seq": event_seq,
-                               "rule_id": rule_id, "url": url, "created_us": now_us})

@@ -1,33 +1,54 @@
-"""A fake unit of work at the ports (as in cosmicpython): the ingest pipeline in memory.
+"""The in-memory store at the ports: every tenant's tables in plain dicts (ADR 0026).
 
-``FakeStore`` holds every tenant's rows in plain dicts; ``FakeStore.unit_of_work`` hands out
-a ``FakeUnitOfWork`` that satisfies ``service.ports.unit_of_work.IngestUnitOfWork``, so
-``ingest_batch`` runs against it unchanged, in microseconds per event. A unit of work that
-is left without ``commit`` rolls back (its tables are restored from a snapshot), like the SQL
-one. The ledger-side repositories live in ``fake_repos.py``; the catalog ones are here.
+``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies the units of
+work of ingest, catalog, corrections, usage, alerts, credits, entitlements, the audit log
+and tally pruning (mypy checks it at the end of this file), so those use cases run
+against it unchanged, in microseconds. A unit of work left without ``commit`` rolls back
+(its tables are restored from a snapshot), like the SQL one. The repositories' SQL
+semantics are held by the contract suite in ``tests/contract/storage/repositories/``
+(fake = SQLite = PostgreSQL). The ledger repositories are in ``fake_repos.py``, alerts in
+``fake_alerts.py``, approvals, rebuild jobs and the audit log in ``fake_corrections.py``,
+features, grants and reservations in ``fake_entitlements.py``; the catalog ones are here.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from stripemeter_server.domain.credits import CreditGrant
-from stripemeter_server.domain.entitlements import Grant
 from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.alerts.ports import AlertsUnitOfWork
 from stripemeter_server.service.catalog.definitions import encode_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
-from stripemeter_server.service.entitlements.ports import ExtraGrant, GrantRecord, StoredFeature
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork
+from stripemeter_server.service.corrections.ports.unit_of_work import CorrectionsUnitOfWork
+from stripemeter_server.service.credits.ports import CreditsUnitOfWork
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork, TallyPruningUnitOfWork
+from stripemeter_server.service.operations.ports import AuditRecord, AuditUnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork
+from tests.support.fake_alerts import FakeAlerts
+from tests.support.fake_corrections import (
+    CorrectionTables,
+    FakeApprovals,
+    FakeAudit,
+    FakeRebuildJobs,
+)
+from tests.support.fake_entitlements import (
+    EntitlementTables,
+    FakeFeatures,
+    FakeGrants,
+    FakeReservations,
+)
 from tests.support.fake_repos import (
     FakeAdjustments,
-    FakeAlerts,
     FakeBackfills,
     FakeCounters,
     FakeEvents,
@@ -45,9 +66,6 @@ class CatalogTables:
     customers: dict[str, CustomerRecord] = field(default_factory=dict)
     prices: dict[tuple[str, str], StoredPrice] = field(default_factory=dict)
     credit_grants: dict[str, CreditGrant] = field(default_factory=dict)
-    features: dict[str, StoredFeature] = field(default_factory=dict)
-    grants: dict[tuple[str, str], GrantRecord] = field(default_factory=dict)
-    extras: list[ExtraGrant] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +73,9 @@ class FakeData:
     tenants: dict[str, TenantRecord] = field(default_factory=dict)
     catalogs: dict[str, CatalogTables] = field(default_factory=dict)
     ledgers: dict[str, LedgerTables] = field(default_factory=dict)
+    corrections: dict[str, CorrectionTables] = field(default_factory=dict)
+    entitlements: dict[str, EntitlementTables] = field(default_factory=dict)
+    audit: list[tuple[str, AuditRecord]] = field(default_factory=list)
 
 
 class FakeTenants:
@@ -71,7 +92,7 @@ class FakeTenants:
         self._tenants[record.tenant_id] = record
 
     def count(self) -> int:
-        return len(self._tenants)
+        return min(len(self._tenants), 1)  # as the adapter: whether any tenant exists
 
 
 class FakeMetrics:
@@ -158,9 +179,11 @@ class FakeCreditGrants:
         self._grants = tables.credit_grants
 
     def add(self, grant: CreditGrant) -> bool:
-        if any(g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
-            return False
-        self._grants[grant.grant_id] = grant
+        if grant.grant_id in self._grants or any(
+                g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
+            return False  # the primary key or the idempotency key: the insert does nothing
+        self._grants[grant.grant_id] = replace(
+            grant, created_at=grant.created_at or grant.effective_at)
         return True
 
     def get(self, grant_id: str) -> CreditGrant | None:
@@ -171,51 +194,13 @@ class FakeCreditGrants:
                      if g.idempotency_key == idempotency_key), None)
 
     def for_customer(self, customer_ref: str) -> list[CreditGrant]:
-        return [g for g in self._grants.values() if g.customer_ref == customer_ref]
+        return sorted((g for g in self._grants.values() if g.customer_ref == customer_ref),
+                      key=lambda g: (g.created_at, g.grant_id))
 
     def void(self, grant_id: str, now_us: int) -> None:
         grant = self._grants[grant_id]
         if grant.voided_at is None:
             self._grants[grant_id] = replace(grant, voided_at=from_micros(now_us))
-
-
-class FakeFeatures:
-    """Features as alert evaluation reads them, plus ``put`` to set tests up."""
-
-    def __init__(self, tables: CatalogTables) -> None:
-        self._features = tables.features
-
-    def put(self, key: str, kind: str, definition: str, now_us: int) -> bool:
-        created = key not in self._features
-        self._features[key] = StoredFeature(key, kind, definition, now_us, now_us)
-        return created
-
-    def get(self, key: str) -> StoredFeature | None:
-        return self._features.get(key)
-
-
-class FakeGrants:
-    """Customers' grants and extra grants as alert evaluation reads them (and ``put``)."""
-
-    def __init__(self, tables: CatalogTables) -> None:
-        self._t = tables
-
-    def put(self, grant: Grant, now_us: int) -> bool:
-        key = (grant.customer_ref, grant.feature)
-        created = key not in self._t.grants
-        self._t.grants[key] = GrantRecord(grant, now_us, now_us)
-        return created
-
-    def get(self, customer_ref: str, feature: str) -> GrantRecord | None:
-        return self._t.grants.get((customer_ref, feature))
-
-    def add_extra(self, extra: ExtraGrant) -> bool:
-        self._t.extras.append(extra)
-        return True
-
-    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
-        return [e for e in self._t.extras if (e.customer_ref, e.feature, e.window_start_us)
-                == (customer_ref, feature, window_start_us)]
 
 
 class FakeUnitOfWork:
@@ -231,20 +216,27 @@ class FakeUnitOfWork:
         data = store.data
         catalog = data.catalogs.setdefault(tenant_id, CatalogTables())
         ledger = data.ledgers.setdefault(tenant_id, LedgerTables())
+        corrections = data.corrections.setdefault(tenant_id, CorrectionTables())
         self.events = FakeEvents(ledger)
         self.counters = FakeCounters(ledger)
         self.adjustments = FakeAdjustments(ledger)
         self.period_closes = FakePeriodCloses(ledger)
         self.backfills = FakeBackfills(ledger)
-        self.alerts = FakeAlerts(ledger.alerts)
+        self.alerts = FakeAlerts(ledger.alerts, tenant_id,
+                                 lambda: [t.alerts for t in data.ledgers.values()])
+        self.approvals = FakeApprovals(corrections)
+        self.rebuild_jobs = FakeRebuildJobs(corrections)
+        self.audit = FakeAudit(data.audit, tenant_id)
+        entitlements = data.entitlements.setdefault(tenant_id, EntitlementTables())
+        self.features = FakeFeatures(entitlements)
+        self.grants = FakeGrants(entitlements)
+        self.reservations = FakeReservations(entitlements)
         self.metrics = FakeMetrics(catalog)
         self.customers = FakeCustomers(catalog)
         self.prices = FakePrices(catalog)
         self.tenants = FakeTenants(data.tenants)
         self.ingest_tallies = FakeIngestTallies(ledger)
         self.credit_grants = FakeCreditGrants(catalog)
-        self.features = FakeFeatures(catalog)
-        self.grants = FakeGrants(catalog)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)
@@ -282,16 +274,47 @@ class FakeStore:
 
     def restore(self, snapshot: FakeData) -> None:
         """Roll back: put every table back as it was (in place, so repositories stay bound)."""
-        self.data.tenants.clear()
-        self.data.tenants.update(snapshot.tenants)
-        self.data.catalogs.clear()
-        self.data.catalogs.update(snapshot.catalogs)
-        self.data.ledgers.clear()
-        self.data.ledgers.update(snapshot.ledgers)
+        for table in fields(FakeData):
+            kept, current = getattr(snapshot, table.name), getattr(self.data, table.name)
+            current.clear()
+            current.extend(kept) if isinstance(current, list) else current.update(kept)
 
 
-def _conforms(uow: FakeUnitOfWork) -> IngestUnitOfWork:
-    return uow  # mypy checks here that the fake satisfies the port
+# mypy checks here that the fake satisfies the ports (``make lint`` type-checks this file)
+def _as_ingest(uow: FakeUnitOfWork) -> IngestUnitOfWork:
+    return uow
+
+
+def _as_catalog(uow: FakeUnitOfWork) -> CatalogUnitOfWork:
+    return uow
+
+
+def _as_corrections(uow: FakeUnitOfWork) -> CorrectionsUnitOfWork:
+    return uow
+
+
+def _as_usage(uow: FakeUnitOfWork) -> UsageUnitOfWork:
+    return uow
+
+
+def _as_alerts(uow: FakeUnitOfWork) -> AlertsUnitOfWork:
+    return uow
 
 
 __all__ = ["FakeStore", "FakeUnitOfWork"]
+
+
+def _as_credits(uow: FakeUnitOfWork) -> CreditsUnitOfWork:
+    return uow
+
+
+def _as_entitlements(uow: FakeUnitOfWork) -> EntitlementsUnitOfWork:
+    return uow
+
+
+def _as_audit(uow: FakeUnitOfWork) -> AuditUnitOfWork:
+    return uow
+
+
+def _as_tally_pruning(uow: FakeUnitOfWork) -> TallyPruningUnitOfWork:
+    return uow

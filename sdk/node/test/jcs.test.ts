@@ -69,7 +69,7 @@ test("property: the canonical text equals the server's JCS for random JSON value
   const python = join(repoRoot, ".venv", "bin", "python");
   const server = spawnSync(python, ["-c", [
     "import json, sys",
-    "from stripemeter_server.domain.canonical_json import canonicalize",
+    "from stripemeter_server.domain.json_text import canonicalize",
     "values = json.loads(sys.stdin.read())",
     "print(json.dumps([canonicalize(v).decode('utf-8') for v in values]))",
   ].join("\n")], { input: JSON.stringify(values), encoding: "utf8" });

@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from fastapi import Request
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
+from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)  # stateless: safe to share
 _ENCODER = msgspec.json.Encoder()
@@ -29,10 +31,23 @@ def decode_exact(body: bytes) -> Any:
         return json.loads(body, parse_float=Decimal)
 
 
+async def read_exact(request: Request, limit: int) -> Any:
+    """The request's body parsed as exact-decimal JSON: 413 beyond ``limit`` bytes (the
+    declared length was checked by BodyLimitMiddleware; this bounds what arrived), 422
+    ``invalid_json`` when it does not parse. Both ingest endpoints read their bodies here."""
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
+    try:
+        return decode_exact(body)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+
+
 def encode_plain(data: Any) -> bytes:
     """A document of strings, integers, booleans and nulls only (an ingest answer) as compact
-    JSON: the same bytes ``exact_json`` writes, encoded by msgspec (property-tested)."""
+    JSON: the same bytes ``json_text.dumps`` writes, encoded by msgspec (property-tested)."""
     try:
         return _ENCODER.encode(data)
     except (TypeError, ValueError, OverflowError):  # beyond what msgspec writes: the long way
-        return exact_json.dumps(data).encode("utf-8")
+        return json_text.dumps(data).encode("utf-8")

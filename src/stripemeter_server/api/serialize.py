@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
@@ -48,7 +48,7 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
         "ts": ts(event.ts_us),
         "receivedAt": ts(event.received_us),
         "resourceId": event.resource_id,
-        "meta": exact_json.loads(event.meta) if event.meta else None,
+        "meta": json_text.loads(event.meta) if event.meta else None,
         "late": event.late,
         "lateAfterClose": event.late_after_close,
         "voided": event.voided_us is not None,
@@ -77,7 +77,7 @@ def adjustment_json(record: AdjustmentRecord) -> dict[str, Any]:
 
 def json_response_body(data: Any) -> bytes:
     """Encode with exact decimals (meta may carry Decimal numbers)."""
-    return exact_json.dumps(data).encode("utf-8")
+    return json_text.dumps(data).encode("utf-8")
 
 
 def money(value: Decimal | None) -> str | None:

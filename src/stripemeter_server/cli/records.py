@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from stripemeter_server.cli.line_reader import LineReader, RawLine, nesting_exceeds
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.csv_cells import restored_cell, safe_cell
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 
@@ -128,7 +128,7 @@ def write_rows(out: IO[str], rows: Iterable[dict[str, Any]], fmt: str,
         writer.writeheader()
     for row in rows:
         if writer is None:
-            out.write(exact_json.dumps(row) + "\n")
+            out.write(json_text.dumps(row) + "\n")
         else:
             writer.writerow({k: safe_cell(_cell(v)) for k, v in row.items()})
         written += 1
@@ -137,7 +137,7 @@ def write_rows(out: IO[str], rows: Iterable[dict[str, Any]], fmt: str,
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return exact_json.dumps(value)
+        return json_text.dumps(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else value

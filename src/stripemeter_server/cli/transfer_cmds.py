@@ -11,7 +11,7 @@ from stripemeter_server.cli import export_cmds
 from stripemeter_server.cli.import_progress import ImportProgress
 from stripemeter_server.cli.records import Row, binary_input, detect_format, read_rows
 from stripemeter_server.config import Settings
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import SystemClock
@@ -105,5 +105,5 @@ def _write_rejects(path: Path, refused: list[Refusal]) -> None:
         return
     with path.open("w", encoding="utf-8") as out:
         for r in sorted(refused, key=lambda r: r.line):
-            out.write(exact_json.dumps({"line": r.line, "code": r.code, "message": r.message,
+            out.write(json_text.dumps({"line": r.line, "code": r.code, "message": r.message,
                                         "field": r.field}) + "\n")

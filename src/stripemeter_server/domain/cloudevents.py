@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from stripemeter_server.domain.bounded import unsafe_reason
-from stripemeter_server.domain.canonical_json import canonicalize
 from stripemeter_server.domain.errors import EventRejected
+from stripemeter_server.domain.json_text import canonicalize
 
 SPEC_VERSION = "1.0"
 MAX_ATTRIBUTE_LENGTH = 255

@@ -47,7 +47,7 @@ def parse_decimal(raw: object) -> Decimal:
     """Read a JSON number or string as an exact decimal inside the ledger's range.
 
     Raises ``ValueError`` with a human reason; callers attach the field name. The one
-    bounded decimal parser lives in ``domain/bounded.py``; this name is kept for callers.
+    bounded decimal parser lives in ``domain/bounded/numbers.py``; this name is kept for callers.
     """
     return decimal_value(raw)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.bounded import (
     MAX_INSTANT,
     MIN_INSTANT,
@@ -22,10 +22,10 @@ from stripemeter_server.domain.bounded import (
     parse_instant,
     unsafe_reason,
 )
-from stripemeter_server.domain.canonical_json import canonicalize
 from stripemeter_server.domain.decimals import ONE, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
+from stripemeter_server.domain.json_text import canonicalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +233,7 @@ def _meta(raw: object, limits: EventLimits) -> tuple[Mapping[str, Any] | None, s
     if unsafe is not None:
         raise EventRejected(f"{unsafe[0]} {unsafe[2]}", code="invalid_meta", field=unsafe[0])
     try:
-        text = exact_json.dumps(raw)
+        text = json_text.dumps(raw)
     except (TypeError, ValueError) as exc:
         raise EventRejected(f"meta {exc}", code="invalid_meta", field="meta") from None
     try:  # the derived key hashes meta as RFC 8785 JSON: numbers must be finite doubles

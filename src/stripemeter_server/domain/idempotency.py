@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from stripemeter_server.domain.canonical_json import canonicalize
+from stripemeter_server.domain.json_text import canonicalize
 from stripemeter_server.domain.timestamps import format_timestamp
 
 __all__ = ["derive_idempotency_key", "format_quantity", "payload_fingerprint"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from stripemeter_server.domain.errors import ValidationError
 
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROS: Final = 1_000_000  # microseconds in a second: stored instants are integer microseconds
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 # RFC 3339 section 5.6 (date-time); section 5.6's note allows "t"/"z" and a space separator.

@@ -2,7 +2,8 @@
 
 A bucket holds at most ``burst`` tokens and gains ``rate`` tokens per second; a request
 takes one. The store keeps ``(tokens, at)`` per tenant and applies :func:`take` under a
-row lock, so every node shares one bucket per tenant.
+row lock, so every node shares one bucket per tenant. The pusher's per-account limit on
+Stripe calls (``service/stripe_sync/rate_limit.py``) refills with the same :func:`refill`.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ class Decision:
     retry_after_seconds: int  # whole seconds until one token is back (0 when allowed)
 
 
+def refill(tokens: float, elapsed_seconds: float, rate: float, burst: float) -> float:
+    """The level after ``elapsed_seconds`` at ``rate`` tokens a second, capped at ``burst``
+    (a negative elapsed time, a clock stepping back, counts as 0)."""
+    return min(burst, tokens + max(0.0, elapsed_seconds) * rate)
+
+
 def take(limits: BucketLimits, tokens: float, elapsed_seconds: float) -> Decision:
     """Refill for ``elapsed_seconds`` (a negative value — clocks stepping back — counts as
     0), then take one token if there is one."""
     if limits.unlimited:
         return Decision(True, limits.burst, 0)
     burst = max(1.0, limits.burst)
-    level = min(burst, tokens + max(0.0, elapsed_seconds) * limits.rate)
+    level = refill(tokens, elapsed_seconds, limits.rate, burst)
     if level >= 1.0:
         return Decision(True, level - 1.0, 0)
     return Decision(False, level, max(1, math.ceil((1.0 - level) / limits.rate)))

@@ -14,12 +14,13 @@ from stripemeter_server.service.ports.stripe import (
     StripeFactory,
     StripePort,
 )
-from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.stripe_sync.accounts import (
     AccountPolicy,
     credentials_for,
     webhook_secrets,
 )
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import StripeSyncUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ class StripeAccess:
     factory: StripeFactory | None = None
     policy: AccountPolicy = field(default_factory=AccountPolicy)
 
-    def credentials(self, uow: UnitOfWork) -> StripeCredentials | None:
+    def credentials(self, uow: StripeSyncUnitOfWork) -> StripeCredentials | None:
         return credentials_for(uow, self.cipher, self.environment)
 
-    def webhook_secrets(self, uow: UnitOfWork, now: datetime) -> list[str]:
+    def webhook_secrets(self, uow: StripeSyncUnitOfWork, now: datetime) -> list[str]:
         return webhook_secrets(uow, self.cipher, self.environment, now)
 
     def port(self, credentials: StripeCredentials) -> StripePort:
@@ -45,7 +46,7 @@ class StripeAccess:
                                 code="stripe_not_configured")
         return self.factory(credentials)
 
-    def port_for(self, uow: UnitOfWork) -> StripePort:
+    def port_for(self, uow: StripeSyncUnitOfWork) -> StripePort:
         """The tenant's port, or 409 ``stripe_not_configured``."""
         credentials = self.credentials(uow)
         if credentials is None:

@@ -32,7 +32,7 @@ import httpx
 
 from stripemeter_server import __version__
 from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
-from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.domain.timestamps import MICROS, from_micros, to_micros
 from stripemeter_server.outbound.pinned import PublicAddressGuard, failure_category, pinned_client
 from stripemeter_server.service.alerts.ports import (
     DELIVERED,
@@ -48,7 +48,6 @@ from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.tenant_rounds import TenantRounds, all_tenants
 
 log = logging.getLogger(__name__)
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.accounts import tenants_with_stripe
@@ -30,7 +30,6 @@ from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender
 from stripemeter_server.service.tenant_rounds import TenantRounds
 
 log = logging.getLogger(__name__)
-MICROS = 1_000_000
 CRASH_POINTS = frozenset({"after_plan", "before_send", "after_send"})
 
 

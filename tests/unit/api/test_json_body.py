@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stripemeter_server.api.json_body import decode_exact, encode_plain
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text()
@@ -67,4 +67,4 @@ plain_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(plain_values)
 def test_plain_documents_encode_as_the_exact_encoder_writes_them(value: object) -> None:
-    assert encode_plain(value) == exact_json.dumps(value).encode("utf-8")
+    assert encode_plain(value) == json_text.dumps(value).encode("utf-8")

@@ -11,7 +11,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stripemeter_server.domain.canonical_json import canonicalize, format_double
+from stripemeter_server.domain.json_text import canonicalize, format_double
 
 SAFE_INT = 2**53 - 1
 

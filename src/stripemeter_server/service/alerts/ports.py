@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # annotations only: the ports modules import one another
+    from stripemeter_server.service.entitlements.ports import FeatureReads, GrantReads
+    from stripemeter_server.service.ports.counters import CountersRepository
+
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -120,3 +125,18 @@ class AlertsRepository(AlertFiring, Protocol):
     def record_attempt(self, attempt: DeliveryAttempt, *, status: str, now_us: int) -> None: ...
 
     def attempts(self, event_seq: int) -> list[DeliveryAttempt]: ...
+
+
+class AlertsUnitOfWork(Protocol):
+    """One transaction as the alerts use cases see it (ADR 0026)."""
+
+    tenant_id: str
+
+    @property
+    def features(self) -> FeatureReads: ...
+    @property
+    def grants(self) -> GrantReads: ...
+    @property
+    def alerts(self) -> AlertsRepository: ...
+    @property
+    def counters(self) -> CountersRepository: ...

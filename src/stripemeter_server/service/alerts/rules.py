@@ -32,12 +32,13 @@ from stripemeter_server.service.alerts.ports import (
     DeliveryAttempt,
     OutboxItem,
 )
+from stripemeter_server.service.alerts.ports import AlertsUnitOfWork as UnitOfWork
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.prices import cost_of, effective_prices
 from stripemeter_server.service.credits.alerts import low_balances
 from stripemeter_server.service.entitlements.alerts import counted_feature, crossings
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
 EVENT_TYPE = "alert.triggered"
 

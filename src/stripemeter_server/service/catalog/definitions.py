@@ -18,7 +18,7 @@ from stripemeter_server.domain.periods import (
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 
 
 def load_metrics(uow: IngestUnitOfWork) -> dict[str, Metric]:

@@ -19,9 +19,9 @@ from stripemeter_server.service.catalog.definitions import (
     load_metrics,
 )
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork as UnitOfWork
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,9 @@ from stripemeter_server.domain.pricing import Price, Quote, price_from_dict, pri
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork as UnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

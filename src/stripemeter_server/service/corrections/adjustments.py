@@ -15,9 +15,11 @@ from stripemeter_server.service.alerts.rules import evaluate_alerts
 from stripemeter_server.service.catalog.definitions import is_closed, spec_for
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_REASON_LENGTH = 64
 MAX_NOTE_LENGTH = 4096  # characters; a note is an audit remark, not a document

@@ -15,8 +15,10 @@ from stripemeter_server.service.corrections.adjustments import book_on_counter, 
 from stripemeter_server.service.corrections.backfills import BackfillView, apply_close, get_backfill
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.backfills import PENDING, REJECTED, ApprovalRecord
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 APPROVED = "approved"
 

@@ -25,9 +25,11 @@ from stripemeter_server.service.alerts.rules import evaluate_alerts
 from stripemeter_server.service.catalog.definitions import current_open_period, is_closed, spec_for
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.service.ports.counters import CounterKey
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events
 
 

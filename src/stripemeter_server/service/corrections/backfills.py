@@ -30,8 +30,10 @@ from stripemeter_server.service.corrections.ports.backfills import (
     ApprovalRecord,
     BackfillRecord,
 )
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_SESSION_CUSTOMERS = 1000
 MAX_NOTE_LENGTH = 1000

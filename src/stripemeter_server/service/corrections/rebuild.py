@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
@@ -19,9 +19,11 @@ from stripemeter_server.domain.periods import PeriodSpec, period_containing
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import customers_for, spec_for
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 Progress = Callable[[int], None]
 
@@ -57,7 +59,7 @@ def rebuild_metric(
         seen += 1
         if progress is not None and seen % 10_000 == 0:
             progress(seen)
-        meta = exact_json.loads(event.meta) if event.meta and needs_meta else None
+        meta = json_text.loads(event.meta) if event.meta and needs_meta else None
         if not metric.matches(event.resource_id, meta):
             continue
         try:

@@ -22,8 +22,10 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric, require_metric
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
+from stripemeter_server.service.corrections.ports.unit_of_work import (
+    CorrectionsUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.corrections.rebuild import rebuild_requested
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import run_use_case
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"

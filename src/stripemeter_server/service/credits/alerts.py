@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from stripemeter_server.domain.alerts import AlertRule
 from stripemeter_server.service.credits.burn import burn_down
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from stripemeter_server.service.credits.burn import (
     burn_down,
     drawn_by_denomination,
 )
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
 
 RATE_PLACES = Decimal("0.000001")
 

@@ -27,7 +27,8 @@ from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.catalog.prices import effective_prices
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
+from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.usage.reads import fold_events
 
 

@@ -16,8 +16,8 @@ from stripemeter_server.domain.credit_parsing import (
 from stripemeter_server.domain.credits import CreditGrant
 from stripemeter_server.domain.errors import ConflictError, NotFoundError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 def create_grant(uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any],

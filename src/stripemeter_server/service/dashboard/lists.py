@@ -7,7 +7,7 @@ from stripemeter_server.domain.errors import NotFoundError
 from stripemeter_server.service.alerts.ports import AlertEventRecord, DeliveryAttempt, OutboxItem
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.dashboard.ports import DashboardUnitOfWork as UnitOfWork
 
 EVENTS_PAGE = 50
 RECENT_REBUILDS = 20

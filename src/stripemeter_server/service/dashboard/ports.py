@@ -3,9 +3,58 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from stripemeter_server.service.ports.events import StoredEvent
+if TYPE_CHECKING:  # annotations only: the ports modules import one another
+    from stripemeter_server.service.alerts.ports import AlertsRepository
+    from stripemeter_server.service.catalog.ports.definitions import (
+        ApiKeysRepository,
+        CustomersRepository,
+        MetricsRepository,
+        TenantsRepository,
+    )
+    from stripemeter_server.service.catalog.ports.prices import PricesRepository
+    from stripemeter_server.service.corrections.ports.adjustments import (
+        AdjustmentsRepository,
+        PeriodClosesRepository,
+    )
+    from stripemeter_server.service.corrections.ports.backfills import (
+        ApprovalsRepository,
+        BackfillsRepository,
+    )
+    from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
+    from stripemeter_server.service.credits.ports import CreditGrantsRepository
+    from stripemeter_server.service.entitlements.ports import (
+        FeaturesRepository,
+        GrantsRepository,
+        ReservationsRepository,
+    )
+    from stripemeter_server.service.ingest.ports import PrunableTallies
+    from stripemeter_server.service.invoicing.ports import (
+        InvoiceItemsRepository,
+        StripeInvoicesRepository,
+        WebhookJobsRepository,
+    )
+    from stripemeter_server.service.operations.ports import (
+        AuditRepository,
+        GaugesRepository,
+        HeartbeatRepository,
+        RateLimitRepository,
+    )
+    from stripemeter_server.service.portal.ports import PortalRepository
+    from stripemeter_server.service.ports.counters import CountersRepository
+    from stripemeter_server.service.ports.events import EventsRepository, StoredEvent
+    from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
+    from stripemeter_server.service.stripe_sync.ports.accounts import (
+        MappingsRepository,
+        StripeAccountsRepository,
+        StripeCustomersRepository,
+    )
+    from stripemeter_server.service.stripe_sync.ports.pushes import PushesRepository
+    from stripemeter_server.service.stripe_sync.ports.subscription_items import (
+        SubscriptionItemsRepository,
+    )
+
 
 
 @dataclass(frozen=True)
@@ -72,3 +121,82 @@ class DashboardSessionsRepository(Protocol):
     def delete_for_key(self, tenant_id: str, key_id: str) -> int: ...
 
     def delete_expired(self, now_us: int, limit: int) -> int: ...
+
+
+class DashboardUnitOfWork(Protocol):
+    """One transaction as the dashboard use cases see it (ADR 0026)."""
+
+    actor: str
+    request_id: str | None
+    tenant_id: str
+
+    @property
+    def adjustments(self) -> AdjustmentsRepository: ...
+    @property
+    def alerts(self) -> AlertsRepository: ...
+    @property
+    def api_keys(self) -> ApiKeysRepository: ...
+    @property
+    def approvals(self) -> ApprovalsRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def backfills(self) -> BackfillsRepository: ...
+    @property
+    def counters(self) -> CountersRepository: ...
+    @property
+    def credit_grants(self) -> CreditGrantsRepository: ...
+    @property
+    def customers(self) -> CustomersRepository: ...
+    @property
+    def dashboard(self) -> DashboardReads: ...
+    @property
+    def dashboard_sessions(self) -> DashboardSessionsRepository: ...
+    @property
+    def events(self) -> EventsRepository: ...
+    @property
+    def features(self) -> FeaturesRepository: ...
+    @property
+    def gauges(self) -> GaugesRepository: ...
+    @property
+    def grants(self) -> GrantsRepository: ...
+    @property
+    def heartbeats(self) -> HeartbeatRepository: ...
+    @property
+    def ingest_tallies(self) -> PrunableTallies: ...
+    @property
+    def invoice_items(self) -> InvoiceItemsRepository: ...
+    @property
+    def mappings(self) -> MappingsRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
+    @property
+    def period_closes(self) -> PeriodClosesRepository: ...
+    @property
+    def portal(self) -> PortalRepository: ...
+    @property
+    def prices(self) -> PricesRepository: ...
+    @property
+    def pushes(self) -> PushesRepository: ...
+    @property
+    def rate_limits(self) -> RateLimitRepository: ...
+    @property
+    def rebuild_jobs(self) -> RebuildJobsRepository: ...
+    @property
+    def reconciliation(self) -> ReconciliationRepository: ...
+    @property
+    def reservations(self) -> ReservationsRepository: ...
+    @property
+    def stripe_accounts(self) -> StripeAccountsRepository: ...
+    @property
+    def stripe_customers(self) -> StripeCustomersRepository: ...
+    @property
+    def stripe_invoices(self) -> StripeInvoicesRepository: ...
+    @property
+    def subscription_items(self) -> SubscriptionItemsRepository: ...
+    @property
+    def tenants(self) -> TenantsRepository: ...
+    @property
+    def webhook_jobs(self) -> WebhookJobsRepository: ...
+
+    def commit(self) -> None: ...

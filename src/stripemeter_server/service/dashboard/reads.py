@@ -19,10 +19,10 @@ from stripemeter_server.service.dashboard.ports import (
     DashboardReads,
     TenantPushStats,
 )
+from stripemeter_server.service.dashboard.ports import DashboardUnitOfWork as UnitOfWork
 from stripemeter_server.service.ingest.ports import IngestTally
 from stripemeter_server.service.ingest.tallies import MINUTE_US
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.ports import GateVerdict, RunRecord
 from stripemeter_server.service.stripe_sync.pushes import subscription_item_view
 

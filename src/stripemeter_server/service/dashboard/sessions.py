@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.service.dashboard.ports import DashboardUnitOfWork as UnitOfWork
 from stripemeter_server.service.dashboard.ports import SessionRecord
 from stripemeter_server.service.operations.tenancy import Principal, authenticate
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 DEFAULT_TTL = timedelta(hours=8)
 PRUNE_BATCH = 100  # expired sessions deleted per sign-in (bounded work per request)

@@ -26,8 +26,8 @@ from stripemeter_server.domain.entitlements import (
 )
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.entitlements.features import get_feature, list_features
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.usage import metered_state
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 _CHECK_FIELDS = frozenset({"customerRef", "feature", "quantity"})
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from stripemeter_server.domain.alerts import HUNDRED, AlertRule
 from stripemeter_server.domain.counters import CounterState
@@ -22,8 +23,16 @@ from stripemeter_server.domain.decimals import ARITHMETIC, ZERO
 from stripemeter_server.domain.entitlement_parsing import feature_from_dict
 from stripemeter_server.domain.entitlements import Feature, FeatureKind, Reason, grant_reason
 from stripemeter_server.domain.metrics import Aggregation
+from stripemeter_server.service.entitlements.ports import FeatureReads
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ports.counters import CounterKey
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+
+
+class FeatureSource(Protocol):
+    """Any unit of work that reads features: creating a rule checks its feature too."""
+
+    @property
+    def features(self) -> FeatureReads: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +45,7 @@ class Crossing:
     trigger: Decimal
 
 
-def counted_feature(uow: IngestUnitOfWork, key: str) -> Feature | None:
+def counted_feature(uow: FeatureSource, key: str) -> Feature | None:
     """The feature when an entitlement rule can watch it from the counter (metered, the
     billing period as window, no filter of its own); ``None`` otherwise (the rule waits)."""
     stored = uow.features.get(key)

@@ -12,8 +12,8 @@ from stripemeter_server.domain.entitlement_parsing import feature_from_dict, fea
 from stripemeter_server.domain.entitlements import Feature
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

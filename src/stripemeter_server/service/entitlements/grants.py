@@ -19,10 +19,10 @@ from stripemeter_server.domain.entitlements import FeatureKind
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements.features import get_feature
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.ports import ExtraGrant, GrantRecord
 from stripemeter_server.service.entitlements.usage import usage_window
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 _EXTRA_FIELDS = frozenset({"amount", "idempotencyKey", "note"})
 

@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stripemeter_server.domain.entitlements import Grant
+
+if TYPE_CHECKING:  # annotations only: the ports modules import one another
+    from stripemeter_server.service.alerts.ports import AlertsRepository
+    from stripemeter_server.service.catalog.ports.definitions import (
+        CustomersRepository,
+        MetricsRepository,
+        TenantsRepository,
+    )
+    from stripemeter_server.service.catalog.ports.prices import PricesRepository
+    from stripemeter_server.service.corrections.ports.adjustments import (
+        AdjustmentsRepository,
+        PeriodClosesRepository,
+    )
+    from stripemeter_server.service.corrections.ports.backfills import BackfillsRepository
+    from stripemeter_server.service.credits.ports import CreditGrantsRepository
+    from stripemeter_server.service.ingest.ports import PrunableTallies
+    from stripemeter_server.service.operations.ports import AuditRepository
+    from stripemeter_server.service.ports.counters import CountersRepository
+    from stripemeter_server.service.ports.events import EventsRepository
 
 HELD, COMMITTED, RELEASED = "held", "committed", "released"
 
@@ -124,3 +143,44 @@ class ReservationsRepository(Protocol):
     def finish(self, reservation_id: str, status: str, now_us: int, *,
                committed_quantity: Decimal | None = None, event_key: str | None = None) -> None:
         ...
+
+
+class EntitlementsUnitOfWork(Protocol):
+    """One transaction as the entitlements use cases see it (ADR 0026)."""
+
+    actor: str
+    request_id: str | None
+    tenant_id: str
+
+    @property
+    def adjustments(self) -> AdjustmentsRepository: ...
+    @property
+    def alerts(self) -> AlertsRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def backfills(self) -> BackfillsRepository: ...
+    @property
+    def counters(self) -> CountersRepository: ...
+    @property
+    def credit_grants(self) -> CreditGrantsRepository: ...
+    @property
+    def customers(self) -> CustomersRepository: ...
+    @property
+    def events(self) -> EventsRepository: ...
+    @property
+    def features(self) -> FeaturesRepository: ...
+    @property
+    def grants(self) -> GrantsRepository: ...
+    @property
+    def ingest_tallies(self) -> PrunableTallies: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
+    @property
+    def period_closes(self) -> PeriodClosesRepository: ...
+    @property
+    def prices(self) -> PricesRepository: ...
+    @property
+    def reservations(self) -> ReservationsRepository: ...
+    @property
+    def tenants(self) -> TenantsRepository: ...

@@ -33,10 +33,10 @@ from stripemeter_server.service.entitlements.ports import (
     GrantRecord,
     Reservation,
 )
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.ingest.outcome import ACCEPTED, DUPLICATE
 from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_TTL_SECONDS = 86_400
 DEFAULT_TTL_SECONDS = 60

@@ -22,7 +22,7 @@ from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
 from stripemeter_server.service.credits.balance import credit_left_for
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events
 
 

@@ -10,7 +10,7 @@ from stripemeter_server.domain.events import ValidEvent
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections.ports.backfills import OPEN, BackfillRecord
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 
 
 class Candidate(Protocol):

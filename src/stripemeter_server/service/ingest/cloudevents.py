@@ -16,7 +16,7 @@ from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.ingest.outcome import IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_batch
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork as UnitOfWork
 
 
 class CloudEventsRejected(ValidationError):

@@ -18,9 +18,9 @@ from stripemeter_server.domain.counters import Contribution, value_delta
 from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ingest.stages import Candidate
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

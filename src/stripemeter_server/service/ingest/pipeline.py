@@ -28,8 +28,8 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
     rejected,
 )
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ingest.tallies import record_tallies
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 
 def ingest_batch(

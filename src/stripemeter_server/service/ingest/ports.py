@@ -4,7 +4,25 @@ status counts; duplicates, conflicts and rejections are never stored as events).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # annotations only: the ports modules import one another
+    from stripemeter_server.service.alerts.ports import AlertFiring
+    from stripemeter_server.service.catalog.ports.definitions import (
+        CustomersRepository,
+        MetricsRepository,
+        TenantsRepository,
+    )
+    from stripemeter_server.service.catalog.ports.prices import PricesRepository
+    from stripemeter_server.service.corrections.ports.adjustments import (
+        AdjustmentsRepository,
+        PeriodClosesRepository,
+    )
+    from stripemeter_server.service.corrections.ports.backfills import BackfillsRepository
+    from stripemeter_server.service.credits.ports import CreditGrantsRepository
+    from stripemeter_server.service.entitlements.ports import FeatureReads, GrantReads
+    from stripemeter_server.service.ports.counters import IngestCounters
+    from stripemeter_server.service.ports.events import IngestEvents
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +60,49 @@ class PrunableTallies(IngestTalliesRepository, Protocol):
         """Delete about ``limit`` of the tenant's oldest rows before ``before_us`` (whole
         minutes: at most ``limit`` plus the slots of the last minute); the number deleted."""
         ...
+
+
+# Repositories are read-only properties here: a protocol's plain attribute would be
+# invariant, and the adapter's concrete repository types must match it structurally.
+
+
+class TallyPruningUnitOfWork(Protocol):
+    """What the housekeeping worker's pruning of old minutes needs."""
+
+    @property
+    def ingest_tallies(self) -> PrunableTallies: ...
+
+
+class IngestUnitOfWork(Protocol):
+    """What the ingest pipeline reads and writes (and alert evaluation, which it calls)."""
+
+    tenant_id: str
+
+    @property
+    def events(self) -> IngestEvents: ...
+    @property
+    def counters(self) -> IngestCounters: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
+    @property
+    def customers(self) -> CustomersRepository: ...
+    @property
+    def adjustments(self) -> AdjustmentsRepository: ...
+    @property
+    def period_closes(self) -> PeriodClosesRepository: ...
+    @property
+    def tenants(self) -> TenantsRepository: ...
+    @property
+    def alerts(self) -> AlertFiring: ...
+    @property
+    def backfills(self) -> BackfillsRepository: ...
+    @property
+    def prices(self) -> PricesRepository: ...
+    @property
+    def ingest_tallies(self) -> IngestTalliesRepository: ...
+    @property
+    def credit_grants(self) -> CreditGrantsRepository: ...
+    @property
+    def features(self) -> FeatureReads: ...
+    @property
+    def grants(self) -> GrantReads: ...

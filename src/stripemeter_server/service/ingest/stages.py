@@ -31,8 +31,8 @@ from stripemeter_server.service.ingest.outcome import (
     Verdict,
     rejected,
 )
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ports.counters import CounterKey
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork
 
 Verdicts = dict[int, Verdict]
 

@@ -17,8 +17,11 @@ from stripemeter_server.service.ingest.outcome import (
     REJECTED,
     Verdict,
 )
-from stripemeter_server.service.ingest.ports import IngestTally
-from stripemeter_server.service.ports.unit_of_work import IngestUnitOfWork, UnitOfWork
+from stripemeter_server.service.ingest.ports import (
+    IngestTally,
+    IngestUnitOfWork,
+    TallyPruningUnitOfWork,
+)
 
 MINUTE_US = 60_000_000
 TALLY_SLOTS = 8
@@ -49,7 +52,7 @@ def record_tallies(
         uow.ingest_tallies.add(to_micros(now) // MINUTE_US * MINUTE_US, tally, slot)
 
 
-def prune_tallies(uow: UnitOfWork, now: datetime, batch: int = PRUNE_BATCH) -> int:
+def prune_tallies(uow: TallyPruningUnitOfWork, now: datetime, batch: int = PRUNE_BATCH) -> int:
     """Delete one batch of the unit of work's tenant's minutes older than the dashboard
     shows (``RETENTION``); the number deleted (below ``batch``: nothing more is due)."""
     cutoff = to_micros(now - RETENTION) // MINUTE_US * MINUTE_US

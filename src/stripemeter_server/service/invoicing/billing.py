@@ -58,8 +58,8 @@ from stripemeter_server.service.invoicing.ports import (
     InvoiceItemRecord,
     StripeInvoiceRecord,
 )
+from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 from stripemeter_server.service.ports.stripe import InvoiceLine, StripePort
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.customers import METADATA_KEY
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
 

@@ -20,7 +20,7 @@ from stripemeter_server.domain.money import minor_unit_exponent
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.credits.burn import burn_down
 from stripemeter_server.service.invoicing.ports import ITEM_PENDING, InvoiceItemRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 
 CREDIT_PREFIX = "credit:"
 

@@ -25,7 +25,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import load_metrics, spec_for
 from stripemeter_server.service.catalog.prices import effective_prices
 from stripemeter_server.service.credits.burn import burn_down
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import decode_mapping
 
 

@@ -29,7 +29,7 @@ from stripemeter_server.service.invoicing.ports import (
     StripeInvoiceRecord,
     WebhookJob,
 )
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 
 INVOICE_CREATED = "invoice.created"
 INVOICE_FINALIZED = "invoice.finalized"

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.domain.timestamps import MICROS
 from stripemeter_server.domain.token_bucket import BucketLimits, Decision, take
 from stripemeter_server.service.catalog.ports.definitions import TenantRecord
 from stripemeter_server.service.operations import audit
+from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
 from stripemeter_server.service.operations.tenancy import Principal, authenticate
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
-MICROS = 1_000_000
 MAX_RATE = 1_000_000.0
 
 

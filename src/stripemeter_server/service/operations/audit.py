@@ -21,7 +21,7 @@ from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations.ports import AuditRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.operations.ports import AuditUnitOfWork as UnitOfWork
 
 CHANGED = "changed"
 UNCHANGED = "unchanged"

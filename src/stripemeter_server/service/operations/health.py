@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-
-MICROS = 1_000_000
+from stripemeter_server.domain.timestamps import MICROS, format_timestamp, from_micros, to_micros
+from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
 
 
 def parse_loops(raw: str) -> frozenset[str]:

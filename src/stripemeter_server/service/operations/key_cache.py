@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from stripemeter_server.domain.errors import UnauthorizedError
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord, KeyStamp
+from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
 from stripemeter_server.service.operations.tenancy import Principal, hash_key
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 MAX_ENTRIES = 10_000  # keys, over every tenant; beyond it the cache starts afresh
 

@@ -19,8 +19,8 @@ from stripemeter_server.domain.errors import (
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord, TenantRecord
 from stripemeter_server.service.operations import audit
+from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
 from stripemeter_server.service.portal.tokens import end_tokens_of_key
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 SCOPES = frozenset({"ingest", "read", "admin", "portal"})  # portal: mint portal tokens
 MAX_GRACE_SECONDS = 86_400  # a rotated key may keep working this long, at most

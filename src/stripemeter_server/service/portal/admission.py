@@ -8,8 +8,8 @@ from datetime import datetime
 
 from stripemeter_server.domain.token_bucket import BucketLimits
 from stripemeter_server.service.operations.admission import limits_for
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 from stripemeter_server.service.portal.tokens import PortalGrant, authenticate
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

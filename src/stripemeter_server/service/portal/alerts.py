@@ -12,9 +12,9 @@ from stripemeter_server.domain.errors import ConflictError, NotFoundError, Valid
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts import rules as alert_rules
 from stripemeter_server.service.operations import audit
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 from stripemeter_server.service.portal.reads import check_metric
 from stripemeter_server.service.portal.tokens import ALERTS_WRITE, PortalGrant, require_scope
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 
 FIELDS = frozenset({"name", "metric", "threshold", "percentOf", "recurrence", "webhookUrl",
                     "enabled"})

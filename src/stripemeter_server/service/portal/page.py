@@ -14,9 +14,9 @@ from stripemeter_server.service.alerts.rules import RuleView
 from stripemeter_server.service.credits.balance import CreditSummary
 from stripemeter_server.service.invoicing.upcoming import UpcomingInvoice
 from stripemeter_server.service.portal import alerts, reads
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 from stripemeter_server.service.portal.settings import PortalSettings, get_settings
 from stripemeter_server.service.portal.tokens import PortalGrant
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.projection import Projection
 from stripemeter_server.service.usage.reads import HistoryPoint, PeriodUsage
 

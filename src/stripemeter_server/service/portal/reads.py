@@ -17,8 +17,8 @@ from stripemeter_server.domain.pricing import Quote
 from stripemeter_server.service.credits.balance import CreditSummary, credit_summary
 from stripemeter_server.service.entitlements.access import check_all
 from stripemeter_server.service.invoicing.upcoming import UpcomingInvoice, upcoming_invoice
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 from stripemeter_server.service.portal.tokens import PortalGrant
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.projection import (
     Projection,
     current_costs,

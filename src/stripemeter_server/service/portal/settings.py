@@ -17,7 +17,7 @@ from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.portal.ports import PortalSettingsRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 
 MAX_ORIGINS = 50
 MAX_URL = 2048

@@ -26,7 +26,7 @@ from stripemeter_server.domain.errors import (
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.portal.ports import PortalTokenRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWork
 
 TOKEN_PREFIX = "smp_"
 ID_PREFIX = "ptk_"

@@ -2,8 +2,9 @@
 
 A unit of work is one transaction and the repositories bound to it; only it commits. The
 SQL adapter (``storage/unit_of_work.py``) implements these structurally, and so does the
-in-memory fake the tests use. ``IngestUnitOfWork`` is the narrow part the ingest pipeline
-needs, so a fake for it stays small (interface segregation); ``UnitOfWork`` is the whole.
+in-memory fake the tests use. Each feature declares the narrow part its use cases need in
+its own ports (``IngestUnitOfWork`` in ``service/ingest/ports.py``, ADR 0026);
+``UnitOfWork`` is the whole, which the runner hands out and every narrow one accepts.
 """
 
 from __future__ import annotations
@@ -11,33 +12,21 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from stripemeter_server.service.alerts.ports import AlertFiring, AlertsRepository
+from stripemeter_server.service.alerts.ports import AlertsRepository
 from stripemeter_server.service.catalog.ports.definitions import (
     ApiKeysRepository,
-    CustomersRepository,
-    MetricsRepository,
-    TenantsRepository,
-)
-from stripemeter_server.service.catalog.ports.prices import PricesRepository
-from stripemeter_server.service.corrections.ports.adjustments import (
-    AdjustmentsRepository,
-    PeriodClosesRepository,
 )
 from stripemeter_server.service.corrections.ports.backfills import (
     ApprovalsRepository,
-    BackfillsRepository,
 )
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobsRepository
-from stripemeter_server.service.credits.ports import CreditGrantsRepository
 from stripemeter_server.service.dashboard.ports import DashboardReads, DashboardSessionsRepository
 from stripemeter_server.service.entitlements.ports import (
-    FeatureReads,
     FeaturesRepository,
-    GrantReads,
     GrantsRepository,
     ReservationsRepository,
 )
-from stripemeter_server.service.ingest.ports import IngestTalliesRepository, PrunableTallies
+from stripemeter_server.service.ingest.ports import IngestUnitOfWork, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -50,8 +39,8 @@ from stripemeter_server.service.operations.ports import (
     RateLimitRepository,
 )
 from stripemeter_server.service.portal.ports import PortalRepository
-from stripemeter_server.service.ports.counters import CountersRepository, IngestCounters
-from stripemeter_server.service.ports.events import EventsRepository, IngestEvents
+from stripemeter_server.service.ports.counters import CountersRepository
+from stripemeter_server.service.ports.events import EventsRepository
 from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
 from stripemeter_server.service.stripe_sync.ports.accounts import (
     MappingsRepository,
@@ -65,41 +54,6 @@ from stripemeter_server.service.stripe_sync.ports.subscription_items import (
 
 # Repositories are read-only properties here: a protocol's plain attribute would be
 # invariant, and the adapter's concrete repository types must match it structurally.
-
-
-class IngestUnitOfWork(Protocol):
-    """What the ingest pipeline reads and writes (and alert evaluation, which it calls)."""
-
-    tenant_id: str
-
-    @property
-    def events(self) -> IngestEvents: ...
-    @property
-    def counters(self) -> IngestCounters: ...
-    @property
-    def metrics(self) -> MetricsRepository: ...
-    @property
-    def customers(self) -> CustomersRepository: ...
-    @property
-    def adjustments(self) -> AdjustmentsRepository: ...
-    @property
-    def period_closes(self) -> PeriodClosesRepository: ...
-    @property
-    def tenants(self) -> TenantsRepository: ...
-    @property
-    def alerts(self) -> AlertFiring: ...
-    @property
-    def backfills(self) -> BackfillsRepository: ...
-    @property
-    def prices(self) -> PricesRepository: ...
-    @property
-    def ingest_tallies(self) -> IngestTalliesRepository: ...
-    @property
-    def credit_grants(self) -> CreditGrantsRepository: ...
-    @property
-    def features(self) -> FeatureReads: ...
-    @property
-    def grants(self) -> GrantReads: ...
 
 
 class UnitOfWork(IngestUnitOfWork, Protocol):
@@ -193,3 +147,6 @@ class Store(Protocol):
     def readiness(self) -> dict[str, bool]: ...
 
     def close(self) -> None: ...
+
+
+__all__ = ["IngestUnitOfWork", "Store", "UnitOfWork"]  # the narrow ingest one and the whole

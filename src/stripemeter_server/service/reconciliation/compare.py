@@ -31,7 +31,7 @@ from stripemeter_server.domain.reconciliation import (
     tolerance_for,
 )
 from stripemeter_server.domain.stripe_mapping import MeterFormula, StripeMapping, SyncMode
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.catalog.prices import cost_of
 from stripemeter_server.service.ports.stripe import InvoiceLine
 from stripemeter_server.service.reconciliation.plan import Task
@@ -39,8 +39,6 @@ from stripemeter_server.service.reconciliation.ports import LineRecord
 from stripemeter_server.service.reconciliation.reader import StripeReader
 from stripemeter_server.service.stripe_sync.planner import formula_of, target_of
 from stripemeter_server.service.stripe_sync.ports.pushes import PushStatus
-
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

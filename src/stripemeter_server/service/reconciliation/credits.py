@@ -32,9 +32,9 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.invoicing.credit_lines import CREDIT_PREFIX, credit_given
 from stripemeter_server.service.invoicing.ports import InvoiceItemRecord
 from stripemeter_server.service.ports.stripe import InvoiceStatus
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.plan import LOOKBACK, RunScope
 from stripemeter_server.service.reconciliation.ports import LineRecord
+from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork as UnitOfWork
 from stripemeter_server.service.reconciliation.reader import StripeReader
 
 REPAIRED, REPAIR_FAILED, MANUAL = "repaired", "repair_failed", "manual"

@@ -22,8 +22,8 @@ from stripemeter_server.domain.errors import StripeCallError, ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import InvoiceStatus
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.ports import GateSetting, GateVerdict
+from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork as UnitOfWork
 from stripemeter_server.service.reconciliation.reader import StripeReader
 
 OFF, REPORT, HOLD = "off", "report", "hold"

@@ -30,7 +30,7 @@ from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import load_metrics, spec_for
 from stripemeter_server.service.catalog.prices import effective_prices
 from stripemeter_server.service.invoicing.ports import InvoiceItemRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork as UnitOfWork
 from stripemeter_server.service.reconciliation.ports import UnsentPush
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
 from stripemeter_server.service.stripe_sync.ports.pushes import PushState

@@ -26,7 +26,7 @@ from stripemeter_server.domain.push_plan import (
 )
 from stripemeter_server.domain.reconciliation import needs_attention
 from stripemeter_server.domain.stripe_mapping import MeterFormula, SyncMode
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import InvoiceStatus
 from stripemeter_server.service.reconciliation.compare import (
@@ -40,7 +40,6 @@ from stripemeter_server.service.stripe_sync.planner import formula_of, target_of
 from stripemeter_server.service.stripe_sync.ports.pushes import PENDING, PushRow, PushState
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender
 
-MICROS = 1_000_000
 REPAIRED, REPAIR_FAILED = "repaired", "repair_failed"
 CREDIT_NOTE, INVOICE_ITEM, MANUAL = "credit_note_needed", "invoice_item_needed", "manual"
 

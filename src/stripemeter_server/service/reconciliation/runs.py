@@ -21,9 +21,9 @@ from stripemeter_server.domain.reconciliation import LineStatus, needs_attention
 from stripemeter_server.domain.reconciliation_scope import parse_period_selector
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.catalog.metrics import require_metric
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation.plan import RunScope, in_scope_mappings
 from stripemeter_server.service.reconciliation.ports import GateVerdict, LineRecord, RunRecord
+from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork as UnitOfWork
 
 MAX_LIMIT = 1000
 _RUN_ID = re.compile(r"[A-Za-z0-9_]{1,64}", re.ASCII)

@@ -21,12 +21,15 @@ from typing import Any
 from stripemeter_server.domain.destinations import STRIPE_API_HOSTS, HostAllowList
 from stripemeter_server.domain.destinations import parse_destination as _destination
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.domain.timestamps import MICROS, format_timestamp, from_micros, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
-from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredStripeAccount
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.tenant_rounds import all_tenants
 
 ENVIRONMENT_TENANT = "default"
@@ -37,7 +40,6 @@ _API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{
 _FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId",
                      "webhookSecretGraceSeconds"})
 MAX_GRACE_SECONDS = 7 * 86400
-MICROS = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.ports.stripe import StripePort
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 
 METADATA_KEY = "stripemeter_customer_ref"
 

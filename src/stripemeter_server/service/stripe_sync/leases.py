@@ -18,14 +18,16 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.clock import Clock
-from stripemeter_server.service.ports.unit_of_work import Store, UnitOfWork
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 
 log = logging.getLogger(__name__)
-MICROS = 1_000_000
 Held = dict[tuple[str, str], int]  # (tenant, push id) → the lease_until_us this worker set
 
 

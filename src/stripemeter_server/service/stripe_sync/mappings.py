@@ -14,7 +14,9 @@ from stripemeter_server.domain.stripe_mapping import (
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 
 
 @lru_cache(maxsize=4096)

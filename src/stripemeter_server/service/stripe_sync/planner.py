@@ -37,9 +37,8 @@ from stripemeter_server.domain.stripe_mapping import (
     SyncMode,
     meter_formula,
 )
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.catalog.definitions import load_metrics
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import list_mappings
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -49,8 +48,10 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     StateKey,
     unsent_target,
 )
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 
-MICROS = 1_000_000
 TOO_OLD = "timestamp_too_far_in_past"
 PUSHED_MODES = (SyncMode.METER_EVENTS, SyncMode.USAGE_RECORDS)
 

@@ -12,7 +12,6 @@ from typing import Any
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.operations import audit
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import get_mapping
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -24,6 +23,9 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 from stripemeter_server.service.stripe_sync.ports.subscription_items import (
     OVERRIDE,
     SubscriptionItemRecord,
+)
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
 )
 
 MAX_LIMIT = 500

@@ -2,7 +2,9 @@
 
 Stripe allows 1000 meter events per second on a live account (far fewer in test mode); the
 pusher stays under it rather than leaning on 429s. Time is the real monotonic clock (a rate
-is a real-time concern); both clock and sleep are injectable for tests.
+is a real-time concern); both clock and sleep are injectable for tests. The arithmetic is
+the domain's (``domain/token_bucket.refill``, shared with the per-tenant rate limit); this
+class adds the waiting.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+
+from stripemeter_server.domain.token_bucket import refill
 
 
 class TokenBucket:
@@ -31,7 +35,7 @@ class TokenBucket:
         with self._lock:
             while True:
                 now = self._monotonic()
-                self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+                self._tokens = refill(self._tokens, now - self._at, self.rate, self.burst)
                 self._at = now
                 if self._tokens >= tokens:
                     self._tokens -= tokens

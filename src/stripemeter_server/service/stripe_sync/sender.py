@@ -29,7 +29,7 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import (
     MeterEventOut,
@@ -37,9 +37,11 @@ from stripemeter_server.service.ports.stripe import (
     StripePort,
     StripeSessionExpiredError,
 )
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.stripe_sync.planner import TOO_OLD
 from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
+    StripeSyncUnitOfWork as UnitOfWork,
+)
 from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
 from stripemeter_server.service.stripe_sync.targets import (
     UNKNOWN_CUSTOMER_CODES,
@@ -50,7 +52,6 @@ from stripemeter_server.service.stripe_sync.targets import (
 
 T = TypeVar("T")
 U = TypeVar("U")
-MICROS = 1_000_000
 STREAM_BATCH = 100
 SESSION_RENEW_MARGIN_S = 60
 

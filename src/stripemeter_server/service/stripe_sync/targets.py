@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.ports.stripe import StripePort
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.stripe_sync.customers import stripe_customer_for
@@ -21,7 +21,6 @@ from stripemeter_server.service.stripe_sync.ports.subscription_items import (
     SubscriptionItemRecord,
 )
 
-MICROS = 1_000_000
 # Stripe's codes for "no such customer" on a meter event (sync and error-report forms).
 UNKNOWN_CUSTOMER_CODES = frozenset({"meter_event_customer_not_found", "resource_missing",
                                     "customer_not_found"})

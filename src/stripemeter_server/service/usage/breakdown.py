@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Metric, lookup
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 from stripemeter_server.service.usage.reads import fold_events, window_filter
 
 MAX_GROUPS = 10_000
@@ -34,7 +34,7 @@ def window_breakdown(uow: UnitOfWork, customer_ref: str, metric_code: str, start
     metric = get_metric(uow, metric_code)
     groups: dict[tuple[str, ...], list[StoredEvent]] = {}
     for event in uow.events.stream(window_filter(metric_code, customer_ref, start, end)):
-        meta = exact_json.loads(event.meta) if event.meta else None
+        meta = json_text.loads(event.meta) if event.meta else None
         group = tuple(_value(key, meta) for key in keys)
         if group not in groups and len(groups) >= MAX_GROUPS:
             raise ValidationError(f"more than {MAX_GROUPS} groups", code="range_too_large",
@@ -49,4 +49,4 @@ def _value(key: str, meta: object) -> str:
     found, raw = lookup(f"meta.{key}", None, meta if isinstance(meta, dict) else None)
     if not found or raw is None:
         return ""
-    return raw if isinstance(raw, str) else exact_json.dumps(raw)
+    return raw if isinstance(raw, str) else json_text.dumps(raw)

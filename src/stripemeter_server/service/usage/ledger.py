@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 
 
 def events_page(uow: UnitOfWork, where: EventFilter, limit: int) -> list[StoredEvent]:

@@ -20,7 +20,7 @@ from stripemeter_server.service.catalog.prices import cost_of, effective_prices
 from stripemeter_server.service.corrections.backfills import open_sessions_for
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 from stripemeter_server.service.usage.reads import PeriodUsage, current_usage
 
 CREDIT_REASON = "credit"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from stripemeter_server.domain import exact_json
+from stripemeter_server.domain import json_text
 from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError, lookup
@@ -25,7 +25,7 @@ from stripemeter_server.service.catalog.definitions import is_closed, load_metri
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.events import StoredEvent
-from stripemeter_server.service.ports.unit_of_work import UnitOfWork
+from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 
 MAX_HISTORY_POINTS = 5000
 
@@ -175,7 +175,7 @@ def fold_events(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
     state = CounterState()
     seen: set[str] = set()
     for event in events:
-        meta = exact_json.loads(event.meta) if event.meta else None
+        meta = json_text.loads(event.meta) if event.meta else None
         if not metric.matches(event.resource_id, meta):
             continue
         try:
@@ -236,10 +236,10 @@ def usage_history(
         group = None
         if group_by is not None:
             found, raw = lookup(
-                group_by, None, exact_json.loads(event.meta) if event.meta else None
+                group_by, None, json_text.loads(event.meta) if event.meta else None
             )
             group = (
-                exact_json.dumps(raw)
+                json_text.dumps(raw)
                 if found and not isinstance(raw, str)
                 else (raw if found else None)
             )

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.api.errors import problem
-from stripemeter_server.api.json_body import decode_exact
+from stripemeter_server.api.json_body import read_exact
 from stripemeter_server.api.schemas import ingest as wire
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
@@ -52,14 +52,7 @@ async def _read(request: Request, state: AppState) -> list[Any]:
     if kind not in (SINGLE, BATCH, "application/json"):
         raise ValidationError(f"Content-Type must be {SINGLE} or {BATCH}",
                               code="unsupported_media_type", field="Content-Type")
-    limit = state.settings.max_body_bytes
-    body = await request.body()
-    if len(body) > limit:
-        raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
-    try:
-        data = decode_exact(body)
-    except (ValueError, RecursionError) as exc:
-        raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    data = await read_exact(request, state.settings.max_body_bytes)
     events = data if isinstance(data, list) else [data]
     if kind == BATCH and not isinstance(data, list):
         raise ValidationError("a CloudEvents batch is a JSON array", code="invalid_batch")

@@ -17,7 +17,7 @@ from stripemeter_server.api.deps import (
     require,
     write,
 )
-from stripemeter_server.api.json_body import decode_exact, encode_plain
+from stripemeter_server.api.json_body import encode_plain, read_exact
 from stripemeter_server.api.lean import LeanRoute
 from stripemeter_server.api.schemas import ingest as wire
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
@@ -36,14 +36,7 @@ router = APIRouter(tags=["events"])
 
 async def read_batch(request: Request, state: AppState) -> list[Any]:
     """Read the body as exact decimals, enforcing size and shape before any work."""
-    limit = state.settings.max_body_bytes
-    body = await request.body()  # the declared length was checked by BodyLimitMiddleware
-    if len(body) > limit:
-        raise PayloadTooLargeError(f"the body is {len(body)} bytes; at most {limit} allowed")
-    try:
-        data = decode_exact(body)
-    except (ValueError, RecursionError) as exc:
-        raise ValidationError(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+    data = await read_exact(request, state.settings.max_body_bytes)
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise ValidationError(
             'the body must be an object with an "events" array',

@@ -1,10 +1,16 @@
-"""RFC 8785 (JSON Canonicalization Scheme) serialisation.
+"""JSON text, written two ways by one writer: exact, and canonical (RFC 8785).
 
-Derived idempotency keys must be byte-identical on the server and in every SDK, whatever the
-language: JCS fixes key order, string escaping and number formatting so that they are.
-JCS numbers are IEEE-754 doubles printed the way ECMAScript prints them, so a Decimal or a
-large int is first rounded to the nearest double — exactly what a JavaScript client does when
-it parses the same JSON text.
+* ``dumps``/``loads`` keep decimals exact: event ``meta`` is parsed with ``Decimal``
+  numbers so that ``0.1`` stays 0.1, and is stored and returned the same way, which the
+  standard encoder cannot do on its own. Keys stay in their order.
+* ``canonicalize`` is the JSON Canonicalization Scheme: derived idempotency keys must be
+  byte-identical on the server and in every SDK, whatever the language, so JCS fixes key
+  order, string escaping and number formatting. JCS numbers are IEEE-754 doubles printed the
+  way ECMAScript prints them, so a Decimal or a large int is first rounded to the nearest
+  double — exactly what a JavaScript client does when it parses the same JSON text.
+
+The two differ only in numbers and in object keys (order, and whether a key must be a
+string); null, booleans, strings (the same escapes) and arrays are written by the same code.
 """
 
 from __future__ import annotations
@@ -13,8 +19,23 @@ import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
-__all__ = ["canonicalize", "format_double"]
+__all__ = ["canonicalize", "dumps", "format_double", "loads"]
+
+_encode_string = json.encoder.encode_basestring  # escapes quote, backslash and C0 controls
+_MAX_SAFE_INTEGER = 2**53
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON; ``Decimal`` numbers written as their exact text."""
+    parts: list[str] = []
+    _write(value, parts, False)
+    return "".join(parts)
+
+
+def loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
 
 
 def canonicalize(value: object) -> bytes:
@@ -31,15 +52,12 @@ def canonicalize(value: object) -> bytes:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     else:
         parts: list[str] = []
-        _write(value, parts)
+        _write(value, parts, True)
         text = "".join(parts)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("string contains a lone surrogate; it is not valid Unicode") from None
-
-
-_MAX_SAFE_INTEGER = 2**53
 
 
 def _is_plain(value: object, depth: int = 0) -> bool:
@@ -59,7 +77,7 @@ def _is_plain(value: object, depth: int = 0) -> bool:
     return False
 
 
-def _write(value: object, out: list[str]) -> None:
+def _write(value: object, out: list[str], canonical: bool) -> None:
     # Order matters: bool is a subclass of int.
     if value is None:
         out.append("null")
@@ -68,51 +86,73 @@ def _write(value: object, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, str):
-        out.append(_string(value))
-    elif isinstance(value, int | float | Decimal):
-        out.append(_number(value))
+        out.append(_encode_string(value))
+    elif canonical:
+        _write_canonical(value, out)
+    elif isinstance(value, Decimal):
+        out.append(_exact_decimal(value))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value, allow_nan=False))
+    elif isinstance(value, dict):
+        _write_object(list(value.items()), out, False)
     elif isinstance(value, list | tuple):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
+        _write_array(value, out, False)
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _write_canonical(value: object, out: list[str]) -> None:
+    if isinstance(value, int | float | Decimal):
+        out.append(_double(value))
+    elif isinstance(value, list | tuple):
+        _write_array(value, out, True)
     elif isinstance(value, Mapping):
-        _write_object(value, out)
+        items: list[tuple[str, object]] = []
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+            items.append((key, value[key]))
+        # JCS orders keys by their UTF-16 code units, which differs from code point order
+        # once astral characters (surrogate pairs) meet characters in U+E000..U+FFFF.
+        items.sort(key=lambda item: _utf16_key(item[0]))
+        _write_object(items, out, True)
     else:
         raise TypeError(f"cannot canonicalize a value of type {type(value).__name__}")
 
 
-def _write_object(value: Mapping[object, object], out: list[str]) -> None:
-    keys: list[str] = []
-    for key in value:
-        if not isinstance(key, str):
-            raise TypeError(f"object keys must be strings, not {type(key).__name__}")
-        keys.append(key)
-    out.append("{")
-    # JCS orders keys by their UTF-16 code units, which differs from code point order once
-    # astral characters (surrogate pairs) meet characters in U+E000..U+FFFF.
-    for index, key in enumerate(sorted(keys, key=_utf16_key)):
+def _write_array(items: list[Any] | tuple[Any, ...], out: list[str], canonical: bool) -> None:
+    out.append("[")
+    for index, item in enumerate(items):
         if index:
             out.append(",")
-        out.append(_string(key))
+        _write(item, out, canonical)
+    out.append("]")
+
+
+def _write_object(items: list[tuple[Any, Any]], out: list[str], canonical: bool) -> None:
+    out.append("{")
+    for index, (key, item) in enumerate(items):
+        if index:
+            out.append(",")
+        out.append(_encode_string(str(key)))
         out.append(":")
-        _write(value[key], out)
+        _write(item, out, canonical)
     out.append("}")
+
+
+def _exact_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError("NaN and Infinity are not JSON numbers")
+    return format(value, "f") if value == value.to_integral_value() else str(value)
 
 
 def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _string(text: str) -> str:
-    # With ensure_ascii=False the standard encoder escapes exactly what JCS escapes: the
-    # quote, the backslash and C0 controls (short forms for \b \t \n \f \r, else \u00xx).
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _number(value: int | float | Decimal) -> str:
+def _double(value: int | float | Decimal) -> str:
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"{value} is not a finite number and has no JSON form")
     try:

@@ -1,0 +1,81 @@
+"""CountersRepository: a locked counter that is missing starts at zero and ``save`` stores
+it, distinct values are recorded once, find filters, and a rebuild deletes and re-inserts.
+
+Whether ``lock`` alone creates the row differs by store (PostgreSQL inserts it to lock it,
+SQLite's one writer leaves it to ``save``); the pipeline always saves what it locked, so
+the contract is lock-then-save and these tests use no other."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.service.ports.counters import StoredCounter
+from tests.contract.storage.repositories.conftest import TENANT, AnyStore
+
+A = ("calls", "cus_1", 100)
+B = ("calls", "cus_2", 100)
+C = ("gb", "cus_1", 200)
+
+
+def locked_and_saved(store: AnyStore, periods: dict[tuple[str, str, int], int]) -> None:
+    with store.unit_of_work(TENANT) as uow:
+        uow.counters.save(uow.counters.lock(periods, 1).values(), 1)
+        uow.commit()
+
+
+def test_a_missing_counter_starts_at_zero(any_store: AnyStore) -> None:
+    with any_store.unit_of_work(TENANT) as uow:
+        locked = uow.counters.lock({A: 150}, 1)
+        uow.counters.save(locked.values(), 1)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = uow.counters.get(A)
+    assert stored is not None
+    assert (locked[A].period_end_us, stored.period_end_us, stored.state.count,
+            stored.state.sum) == (150, 150, 0, 0)
+
+
+def test_saved_changes_are_kept(any_store: AnyStore) -> None:
+    with any_store.unit_of_work(TENANT) as uow:
+        counter = uow.counters.lock({A: 150}, 1)[A]
+        counter.state.count, counter.state.sum = 3, Decimal("4.5")
+        uow.counters.save([counter], 2)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = uow.counters.get(A)
+    assert stored is not None and (stored.state.count, stored.state.sum) == (3, Decimal("4.5"))
+
+
+def test_add_uniques_returns_only_new_values(any_store: AnyStore) -> None:
+    with any_store.unit_of_work(TENANT) as uow:
+        first = uow.counters.add_uniques([(*A, "x"), (*A, "y")])
+        second = uow.counters.add_uniques([(*A, "y"), (*A, "z")])
+        uow.commit()
+    assert (set(first), set(second)) == ({(*A, "x"), (*A, "y")}, {(*A, "z")})
+
+
+def test_find_filters_by_customer_metric_and_period(any_store: AnyStore) -> None:
+    locked_and_saved(any_store, {A: 150, B: 150, C: 250})
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        mine = sorted(c.key for c in uow.counters.find(customer_ref="cus_1"))
+        calls = sorted(c.key for c in uow.counters.find(metric="calls"))
+        later = sorted(c.key for c in uow.counters.find(start_from_us=160))
+        earlier = sorted(c.key for c in uow.counters.find(start_before_us=150))
+    assert (mine, calls, later, earlier) == ([A, C], [A, B], [C], [A, B])
+
+
+def test_a_rebuild_replaces_a_metrics_counters_and_values(any_store: AnyStore) -> None:
+    locked_and_saved(any_store, {A: 150, B: 150, C: 250})
+    with any_store.unit_of_work(TENANT) as uow:
+        uow.counters.add_uniques([(*A, "x"), (*C, "x")])
+        uow.counters.delete(metric="calls", customer_ref="cus_1")
+        uow.counters.insert_many([StoredCounter(*A, 150, CounterState(count=9))], 2)
+        uow.counters.insert_uniques([(*A, "q")])
+        uow.commit()
+    with any_store.unit_of_work(TENANT) as uow:
+        rebuilt = uow.counters.get(A)
+        left = sorted(c.key for c in uow.counters.find())
+        new = uow.counters.add_uniques([(*A, "x"), (*A, "q"), (*C, "x")])
+    assert rebuilt is not None
+    assert (rebuilt.state.count, left, set(new)) == (9, [A, B, C], {(*A, "x")})

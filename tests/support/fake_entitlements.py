@@ -1,0 +1,124 @@
+"""In-memory features, entitlement grants (with their one-off extras) and reservations,
+with the SQL adapter's rules: ``put`` inserts or replaces and answers whether it was new,
+keeping the creation time; an extra or a reservation whose idempotency key (or id) is
+taken is left out and answers False; ``held_total`` sums the held, unexpired reservations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from stripemeter_server.domain.entitlements import Grant
+from stripemeter_server.service.entitlements.ports import (
+    HELD,
+    ExtraGrant,
+    GrantRecord,
+    Reservation,
+    StoredFeature,
+)
+
+
+@dataclass
+class EntitlementTables:
+    """One tenant's features, grants, extras and reservations."""
+
+    features: dict[str, StoredFeature] = field(default_factory=dict)
+    grants: dict[tuple[str, str], GrantRecord] = field(default_factory=dict)
+    extras: dict[str, ExtraGrant] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+
+
+class FakeFeatures:
+    def __init__(self, tables: EntitlementTables) -> None:
+        self._t = tables
+
+    def put(self, key: str, kind: str, definition: str, now_us: int) -> bool:
+        kept = self._t.features.get(key)
+        created = kept.created_us if kept is not None else now_us
+        self._t.features[key] = StoredFeature(key, kind, definition, created, now_us)
+        return kept is None
+
+    def get(self, key: str) -> StoredFeature | None:
+        return self._t.features.get(key)
+
+    def list(self) -> list[StoredFeature]:
+        return [self._t.features[k] for k in sorted(self._t.features)]
+
+    def delete(self, key: str) -> bool:
+        return self._t.features.pop(key, None) is not None
+
+
+class FakeGrants:
+    def __init__(self, tables: EntitlementTables) -> None:
+        self._t = tables
+
+    def put(self, grant: Grant, now_us: int) -> bool:
+        key = (grant.customer_ref, grant.feature)
+        kept = self._t.grants.get(key)
+        created = kept.created_us if kept is not None else now_us
+        self._t.grants[key] = GrantRecord(grant, created, now_us)
+        return kept is None
+
+    def get(self, customer_ref: str, feature: str) -> GrantRecord | None:
+        return self._t.grants.get((customer_ref, feature))
+
+    def lock(self, customer_ref: str, feature: str) -> GrantRecord | None:
+        return self.get(customer_ref, feature)  # one writer: nothing to wait for
+
+    def for_customer(self, customer_ref: str) -> list[GrantRecord]:
+        return [g for (c, _), g in sorted(self._t.grants.items()) if c == customer_ref]
+
+    def delete(self, customer_ref: str, feature: str) -> bool:
+        return self._t.grants.pop((customer_ref, feature), None) is not None
+
+    def add_extra(self, extra: ExtraGrant) -> bool:
+        key = extra.idempotency_key
+        if extra.extra_id in self._t.extras or (key is not None and self.extra_by_key(key)):
+            return False
+        self._t.extras[extra.extra_id] = extra
+        return True
+
+    def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None:
+        return next((e for e in self._t.extras.values()
+                     if e.idempotency_key == idempotency_key), None)
+
+    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
+        found = [e for e in self._t.extras.values()
+                 if (e.customer_ref, e.feature, e.window_start_us)
+                 == (customer_ref, feature, window_start_us)]
+        return sorted(found, key=lambda e: (e.created_us, e.extra_id))
+
+
+class FakeReservations:
+    def __init__(self, tables: EntitlementTables) -> None:
+        self._t = tables
+
+    def add(self, reservation: Reservation) -> bool:
+        if reservation.reservation_id in self._t.reservations or self.by_idempotency_key(
+                reservation.idempotency_key):
+            return False
+        # the insert stores what a new reservation has: no finish yet
+        self._t.reservations[reservation.reservation_id] = replace(
+            reservation, finished_us=None, committed_quantity=None, event_key=None)
+        return True
+
+    def get(self, reservation_id: str) -> Reservation | None:
+        return self._t.reservations.get(reservation_id)
+
+    def by_idempotency_key(self, idempotency_key: str) -> Reservation | None:
+        return next((r for r in self._t.reservations.values()
+                     if r.idempotency_key == idempotency_key), None)
+
+    def held_total(self, customer_ref: str, feature: str, now_us: int) -> Decimal:
+        return sum((r.quantity for r in self._t.reservations.values()
+                    if (r.customer_ref, r.feature, r.status) == (customer_ref, feature, HELD)
+                    and r.expires_us > now_us), Decimal(0))
+
+    def finish(self, reservation_id: str, status: str, now_us: int, *,
+               committed_quantity: Decimal | None = None, event_key: str | None = None) -> None:
+        found = self._t.reservations.get(reservation_id)
+        if found is not None:
+            self._t.reservations[reservation_id] = replace(
+                found, status=status, finished_us=now_us,
+                committed_quantity=committed_quantity, event_key=event_key)
