@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import partial
 
 from stripemeter_server.domain.errors import StripemeterError
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.invoicing.ports import JOB_DONE, JOB_FAILED, WebhookJob
 from stripemeter_server.service.ports.stripe import MeterErrorReport, MeterErrorSample
@@ -34,7 +34,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import PENDING, SENT, P
 from stripemeter_server.service.stripe_sync.targets import UNKNOWN_CUSTOMER_CODES
 
 log = logging.getLogger(__name__)
-MICROS = 1_000_000
+
 MAX_SAMPLES_KEPT = 20  # in the recorded payload; every named push is parked regardless
 
 
