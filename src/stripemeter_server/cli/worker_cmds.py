@@ -85,8 +85,9 @@ def start_in_background(ctx: ServiceContext, settings: Settings, *, alerts: bool
     process = worker_id()
     for name, loop, interval in loops:
         beating = BeatingStop(stop, ctx.store, ctx.clock, name, process=process)
-        threading.Thread(target=loop.run_forever, args=(beating, interval),  # type: ignore[attr-defined]
-                         name=f"stripemeter-{name}", daemon=True).start()
+        run = loop.run_forever  # type: ignore[attr-defined]
+        threading.Thread(target=run, args=(beating, interval), name=f"stripemeter-{name}",
+                         daemon=True).start()
     return stop
 
 

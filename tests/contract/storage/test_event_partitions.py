@@ -91,9 +91,9 @@ def test_the_migration_moves_a_ledger_into_its_months(pg_server: PostgresServer)
     with engine.begin() as conn:
         for key, received in (("a", JAN), ("b", FEB), ("c", FEB)):
             conn.execute(text(
-                "INSERT INTO events (tenant_id, idempotency_key, metric, customer_ref, quantity,"
-                " ts_us, received_us, fingerprint, late, late_after_close) VALUES ('acme', :k,"
-                " 'calls', 'c', 1, 0, :r, 'f', false, false)"),
+                "INSERT INTO events (tenant_id, idempotency_key, metric, customer_ref,"
+                " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
+                " VALUES ('acme', :k, 'calls', 'c', 1, 0, :r, 'f', false, false)"),
                 {"k": key, "r": to_micros(received)})
     migrate.upgrade(engine)
     with engine.connect() as conn:
