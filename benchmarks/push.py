@@ -36,6 +36,7 @@ from benchmarks.push_emulator import EmulatorProcess
 from benchmarks.push_floor import FloorResult, floor_v1, floor_v2
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -84,7 +85,7 @@ class Bench:
             uow.commit()
         sync_tenant_meters(self.ctx, "default")
         for name in (FLOOR_V1, FLOOR_V2):
-            self.gateway.create_meter(name, name, "sum")
+            self.gateway.create_meter(name, name, MeterFormula.SUM)
         with ThreadPoolExecutor(8) as pool:
             self.refs = list(pool.map(lambda i: str(self.gateway.call(
                 lambda c: c.v1.customers.create(params={"name": f"bench {i}"})).id),

@@ -36,6 +36,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
     from stripe_emulator import EmulatorClock, EmulatorConfig, EmulatorServer
     from stripemeter_server.domain.destinations import HostAllowList
     from stripemeter_server.domain.events import EventLimits
+    from stripemeter_server.domain.stripe_mapping import MeterFormula
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.clock import FrozenClock
     from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -68,7 +69,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
             create_metric(uow, {"code": "bench_calls", "aggregation": "sum"}, now)
             put_mapping(uow, {"metric": "bench_calls"}, now)
             uow.commit()
-        pool(credentials).create_meter("bench_calls", "bench_calls", "sum")
+        pool(credentials).create_meter("bench_calls", "bench_calls", MeterFormula.SUM)
         refs = [f"cus_bench{i:06d}" for i in range(customers)]
         for start in range(0, customers, 1000):
             events = [{"metric": "bench_calls", "customerRef": ref, "quantity": str(i % 97 + 1),
