@@ -6,10 +6,13 @@ a repair voids and recreates it (ADR 0922)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from stripemeter_server.workers.invoice_jobs import InvoiceJobWorker
 from tests.integration.stripe_invoices.conftest import Flow
 from tests.integration.stripe_invoices.support import (
     CUSTOMER,
@@ -19,6 +22,7 @@ from tests.integration.stripe_invoices.support import (
     renew,
     subscribe,
 )
+from tests.integration.stripe_invoices.test_crash_retry import crash
 from tests.integration.stripe_invoices.test_credit_lines import grant
 from tests.integration.stripe_invoices.test_reconciliation_gate import gate, reconcile, verdicts
 
@@ -175,3 +179,43 @@ def test_without_a_local_grant_no_stripe_grant_is_created(flow: Flow) -> None:
     stripe_customer = metered_customer(flow)
     renew(flow)
     assert stripe_grants(flow, stripe_customer) == []
+
+
+def _retry_after_the_lease(flow: Flow) -> int:
+    flow.clock.advance(timedelta(minutes=5))
+    return InvoiceJobWorker(flow.ctx).run_once()
+
+
+def test_a_crash_before_the_grant_is_created_then_a_retry_creates_exactly_one(
+        flow: Flow) -> None:
+    stripe_customer = metered_customer(flow)
+    only = grant(flow, "10", "g1")
+    flow.hook.before_create = crash
+    renew(flow)
+    assert stripe_grants(flow, stripe_customer) == []
+    assert _retry_after_the_lease(flow) == 1
+    assert live(flow, stripe_customer) == [(only, 1000, "usd")]
+
+
+def test_a_crash_after_stripe_created_the_grant_creates_no_second_even_if_stripe_forgot_the_key(
+        flow: Flow) -> None:
+    stripe_customer = metered_customer(flow)
+    only = grant(flow, "10", "g1")
+    flow.hook.after_create = crash
+    renew(flow)
+    with flow.emulator.emulator.store.lock:  # Stripe's 24 h key memory has passed
+        flow.emulator.emulator.store.collection("idempotency").clear()
+    _retry_after_the_lease(flow)
+    assert len(stripe_grants(flow, stripe_customer)) == 1
+    assert live(flow, stripe_customer) == [(only, 1000, "usd")]
+
+
+def test_a_metered_only_invoice_without_credit_is_ignored_as_before(flow: Flow) -> None:
+    metered_customer(flow)
+    renewal = renew(flow)
+    jobs = flow.get("/v1/stripe/webhook-events")["data"]
+    [job] = [j for j in jobs if renewal.invoice_id in json.dumps(j)
+             and j["type"] == "invoice.created"]
+    assert (job["status"], job["error"]) == (
+        "ignored", ("no metric is mapped with mode invoice_items and no prepaid credit paid "
+                   "for a metered metric"))

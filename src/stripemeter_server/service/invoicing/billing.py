@@ -171,6 +171,9 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
         planned += plan_credit_grants(uow, event_id, invoice.invoice_id, invoice.customer_id,
                                       invoice.currency, ref,
                                       _metered_periods(uow, invoice, ref, metered), now)
+        if not mappings and not planned:  # metered only, and no credit to grant: as before
+            return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items and no "
+                                        "prepaid credit paid for a metered metric")
         _remember_invoice(uow, invoice, ref, now)
         uow.commit()
     for record, fresh in planned:
