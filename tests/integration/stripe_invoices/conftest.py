@@ -113,11 +113,17 @@ class _HookedPort:
         return getattr(self._inner, name)
 
     def create_invoice_item(self, params: dict[str, Any], idempotency_key: str) -> Any:
+        return self._create(lambda: self._inner.create_invoice_item(params, idempotency_key))
+
+    def create_credit_grant(self, grant: Any) -> Any:
+        return self._create(lambda: self._inner.create_credit_grant(grant))
+
+    def _create(self, create: Callable[[], Any]) -> Any:
         if self._hook.before_create is not None:
             crash, self._hook.before_create = self._hook.before_create, None
             crash()
         self._hook.creates += 1
-        item = self._inner.create_invoice_item(params, idempotency_key)
+        item = create()
         if self._hook.after_create is not None:
             crash, self._hook.after_create = self._hook.after_create, None
             crash()

@@ -46,6 +46,12 @@ from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.catalog.prices import effective_price
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.adjustments import close_period
+from stripemeter_server.service.invoicing.credit_grants import (
+    Billed,
+    is_grant_record,
+    plan_credit_grants,
+    send_grant,
+)
 from stripemeter_server.service.invoicing.credit_lines import plan_credit_lines
 from stripemeter_server.service.invoicing.ports import (
     ITEM_CREATED,
@@ -139,11 +145,14 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
     if invoice.period_end <= invoice.period_start:
         return Outcome(JOB_IGNORED, "the invoice has no usage period")
     with ctx.store.unit_of_work(tenant_id, read_only=True) as uow:
-        mappings = [m for m in list_mappings(uow) if m.mode is SyncMode.INVOICE_ITEMS]
+        every = list_mappings(uow)
+        mappings = [m for m in every if m.mode is SyncMode.INVOICE_ITEMS]
+        metered = [m for m in every if m.mode is SyncMode.METER_EVENTS]
         ref = _local_ref(uow, invoice.customer_id)
-        port = ctx.stripe.port_for(uow) if mappings else None
+        port = ctx.stripe.port_for(uow) if mappings or metered else None
     if port is None:
-        return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items")
+        return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items or "
+                                    "meter_events")
     declared = ref is not None
     by_metadata = False
     if ref is None:
@@ -159,6 +168,12 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
         planned, notes = _plan(uow, event_id, invoice, ref, mappings, now)
         planned += plan_credit_lines(uow, event_id, invoice.invoice_id, invoice.customer_id,
                                      invoice.currency, ref, [r for r, _ in planned], now)
+        planned += plan_credit_grants(uow, event_id, invoice.invoice_id, invoice.customer_id,
+                                      invoice.currency, ref,
+                                      _metered_periods(uow, invoice, ref, metered), now)
+        if not mappings and not planned:  # metered only, and no credit to grant: as before
+            return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items and no "
+                                        "prepaid credit paid for a metered metric")
         _remember_invoice(uow, invoice, ref, now)
         uow.commit()
     for record, fresh in planned:
@@ -195,6 +210,22 @@ def _plan(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
         uow.invoice_items.add(record)
         planned.append((record, True))
     return planned, notes
+
+
+def _metered_periods(uow: UnitOfWork, invoice: InvoiceFields, ref: str,
+                     metered: list[StripeMapping]) -> list[Billed]:
+    """The period of each metric pushed to Billing Meters that the invoice bills."""
+    customer = uow.customers.get(ref)
+    billed = []
+    for mapping in metered:
+        try:
+            metric = get_metric(uow, mapping.metric)
+        except NotFoundError:
+            continue
+        period = usage_period(spec_for(metric, customer), invoice.period_start,
+                              invoice.period_end)
+        billed.append((mapping.metric, to_micros(period.start), to_micros(period.end)))
+    return billed
 
 
 def _intent(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
@@ -256,6 +287,15 @@ def _send(ctx: ServiceContext, tenant_id: str, port: StripePort, record: Invoice
           fresh: bool) -> None:
     """One Stripe call for one intent (none if an earlier attempt's line is found)."""
     assert record.request is not None
+    if is_grant_record(record):
+        try:
+            grant = send_grant(port, record, fresh)
+        except StripePermanentError as exc:
+            _settle(ctx, tenant_id, record, ITEM_FAILED, error=exc.message)
+            return
+        _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=grant.grant_id,
+                amount=grant.amount)
+        return
     if not fresh:
         line = _line_with_key(port, record.invoice_id, record.idempotency_key)
         if line is not None:

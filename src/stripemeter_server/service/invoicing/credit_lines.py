@@ -30,8 +30,14 @@ def credit_given(uow: UnitOfWork, ref: str, currency: str, usage: list[InvoiceIt
     """What each grant paid, in the currency's minor units, for exactly the periods these
     usage lines bill: what the invoice's credit lines must say (reconciliation reads it
     too, so a run and the line agree by construction)."""
-    billed = {(r.metric, r.period_start_us) for r in usage
-              if not r.metric.startswith(CREDIT_PREFIX)}
+    return credit_drawn(uow, ref, currency, {(r.metric, r.period_start_us) for r in usage
+                                             if not r.metric.startswith(CREDIT_PREFIX)}, now)
+
+
+def credit_drawn(uow: UnitOfWork, ref: str, currency: str, billed: set[tuple[str, int]],
+                 now: datetime) -> dict[str, int]:
+    """What each grant paid, in minor units, for exactly these ``(metric, periodStart)``
+    periods: shared by credit lines and Stripe credit grants (ADR 0922)."""
     if not billed:
         return {}
     given: dict[str, Decimal] = defaultdict(lambda: ZERO)

@@ -29,9 +29,15 @@ from stripemeter_server.domain.reconciliation import (
 )
 from stripemeter_server.domain.stripe_mapping import SyncMode
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.invoicing.credit_grants import is_grant_record
 from stripemeter_server.service.invoicing.credit_lines import CREDIT_PREFIX, credit_given
 from stripemeter_server.service.invoicing.ports import InvoiceItemRecord
 from stripemeter_server.service.ports.stripe import InvoiceStatus
+from stripemeter_server.service.reconciliation.credit_grants import (
+    compare_grant,
+    expected_grant,
+    fix_grant,
+)
 from stripemeter_server.service.reconciliation.plan import LOOKBACK, RunScope
 from stripemeter_server.service.reconciliation.ports import LineRecord
 from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork as UnitOfWork
@@ -75,6 +81,10 @@ def plan_credits(uow: UnitOfWork, scope: RunScope, customers: list[str],
     expected: dict[str, dict[str, int]] = {}
     tasks = []
     for item in items:
+        if is_grant_record(item):
+            tasks.append(CreditTask(item.customer_ref, item, -expected_grant(uow, item, now),
+                                    statuses.get(item.invoice_id)))
+            continue
         if item.invoice_id not in expected:
             expected[item.invoice_id] = _expected(uow, item, now)
         grant = item.metric.removeprefix(CREDIT_PREFIX)
@@ -101,6 +111,10 @@ def _major(minor: object, currency: str | None) -> Decimal | None:
 def compare_credit(task: CreditTask, reader: StripeReader) -> CreditCompared | None:
     """The credit line's comparison, or None when neither side credits anything."""
     intent = task.intent
+    if is_grant_record(intent):
+        grant = compare_grant(task.customer_ref, intent, task.expected_minor,
+                              task.invoice_status, reader)
+        return None if grant is None else CreditCompared(task, *grant)
     try:
         lines = [x for x in reader.invoice_lines(intent.invoice_id)
                  if x.metadata.get(KEY_METADATA) == intent.idempotency_key]
@@ -164,6 +178,8 @@ def _repair(found: CreditCompared, reader: StripeReader, run_id: str) -> tuple[s
     amount = found.task.expected_minor
     key = f"{intent.idempotency_key}:repair:{run_id}"[:255]
     try:
+        if is_grant_record(intent):
+            return REPAIRED, fix_grant(intent, amount, reader, run_id)
         if found.item_id is not None and found.line.stripe_value is not None:
             if amount == 0:
                 return MANUAL, "the ledger gives this grant nothing here: remove the line"
