@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 # `make test` reports line coverage of src/ (files below 100 %) and fails under the floor:
 # the total measured when the floor was set (ADR 0029); raise it as coverage grows.
-COVERAGE_FLOOR ?= 61
+COVERAGE_FLOOR ?= 94
 COVERAGE := --cov=src --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 PORT ?= 3000
 
@@ -79,6 +79,7 @@ bench-soak: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

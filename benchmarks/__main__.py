@@ -31,16 +31,27 @@ from benchmarks.server import Postgres, Server, load_average
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller sizes (sanity check)")
     size.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     parser.add_argument("--only", choices=DATABASES, help="one database only")
-    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, *EXTRA, "workers"),
-                        help="run only this scenario (repeatable); prerequisites run untimed")
-    parser.add_argument("--preload", choices=("http", "direct"), default="http",
-                        help="how to fill the ledger to 1M events (default: http)")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=(*SCENARIOS, *EXTRA, "workers"),
+        help="run only this scenario (repeatable); prerequisites run untimed",
+    )
+    parser.add_argument(
+        "--preload",
+        choices=("http", "direct"),
+        default="http",
+        help="how to fill the ledger to 1M events (default: http)",
+    )
     parser.add_argument("--results-dir", type=Path, default=report.RESULTS_DIR)
     parser.add_argument("--plain", action="store_true", help="plain progress lines")
     return parser.parse_args(argv)
@@ -51,23 +62,47 @@ def _commit() -> str:
     runs from the working tree, so uncommitted changes there change the figures."""
     here = Path(__file__).parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, cwd=here).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../src"],
-                               capture_output=True, text=True, timeout=10, cwd=here).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=here,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "../src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=here,
+        ).stdout
     except OSError:
         return "unknown"
     return (head or "unknown") + ("+dirty" if dirty.strip() else "")
 
 
-def run_database(database: str, url: str, floor_url: str, args: argparse.Namespace,
-                 workdir: Path, reporter: Reporter, asgi_floor_url: str | None = None
-                 ) -> list[dict[str, Any]]:
+def run_database(
+    database: str,
+    url: str,
+    floor_url: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    reporter: Reporter,
+    asgi_floor_url: str | None = None,
+) -> list[dict[str, Any]]:
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
     reporter.log(f"{database}: starting server")
     server = Server(url, workdir)
-    run = DbRun(database, url, server, profile, reporter, args.preload,
-                floor=open_floor(floor_url), asgi_floor_url=asgi_floor_url)
+    run = DbRun(
+        database,
+        url,
+        server,
+        profile,
+        reporter,
+        args.preload,
+        floor=open_floor(floor_url),
+        asgi_floor_url=asgi_floor_url,
+    )
     try:
         create_metrics(server)
         for name in args.scenario or SCENARIOS:
@@ -75,8 +110,9 @@ def run_database(database: str, url: str, floor_url: str, args: argparse.Namespa
                 RUNNERS[name](run)
     except Exception as exc:
         reporter.log(f"{database}: FAILED: {exc!r} (server log: {server.log_path})")
-        run.rows.append({"database": database, "scenario": "error", "error": repr(exc),
-                         "exact": False})
+        run.rows.append(
+            {"database": database, "scenario": "error", "error": repr(exc), "exact": False}
+        )
     finally:
         server.stop()
         if run.floor is not None:
@@ -90,8 +126,13 @@ def run_database(database: str, url: str, floor_url: str, args: argparse.Namespa
 EXTRA = ("push", "import")
 
 
-def _extra(database: str, url_for: Callable[[str], str], args: argparse.Namespace,
-           workdir: Path, reporter: Reporter) -> list[dict[str, Any]]:
+def _extra(
+    database: str,
+    url_for: Callable[[str], str],
+    args: argparse.Namespace,
+    workdir: Path,
+    reporter: Reporter,
+) -> list[dict[str, Any]]:
     """The pusher's figures (benchmarks/push.py) and the import's (benchmarks/importing.py),
     each on a fresh store made by ``url_for(name)``."""
     from benchmarks.importing import run_import
@@ -109,13 +150,24 @@ def _extra(database: str, url_for: Callable[[str], str], args: argparse.Namespac
                 rows += run_import(database, url_for(name), profile, workdir, reporter)
         except Exception as exc:
             reporter.log(f"{database}: {name} FAILED: {exc!r}")
-            rows.append({"database": database, "scenario": f"{name}_error",
-                         "error": repr(exc), "exact": False})
+            rows.append(
+                {
+                    "database": database,
+                    "scenario": f"{name}_error",
+                    "error": repr(exc),
+                    "exact": False,
+                }
+            )
     return rows
 
 
-def _workers(pg: Postgres, args: argparse.Namespace, workdir: Path, reporter: Reporter,
-             rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _workers(
+    pg: Postgres,
+    args: argparse.Namespace,
+    workdir: Path,
+    reporter: Reporter,
+    rows: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """``serve --workers 1, 2, 4`` on one PostgreSQL (benchmarks/workers.py), each beside
     the PostgreSQL batch floor measured earlier in this run (``rows``)."""
     if args.scenario is not None and "workers" not in args.scenario:
@@ -123,14 +175,21 @@ def _workers(pg: Postgres, args: argparse.Namespace, workdir: Path, reporter: Re
     from benchmarks.workers import run_workers
 
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
-    floor = next((r for r in rows if r["database"] == "postgres"
-                  and r["scenario"] == "floor_batch_new"), {})
+    floor = next(
+        (r for r in rows if r["database"] == "postgres" and r["scenario"] == "floor_batch_new"), {}
+    )
     try:
         return run_workers(pg, profile, workdir, reporter, floor)
     except Exception as exc:
         reporter.log(f"postgres: workers FAILED: {exc!r}")
-        return [{"database": "postgres", "scenario": "workers_error", "error": repr(exc),
-                 "exact": False}]
+        return [
+            {
+                "database": "postgres",
+                "scenario": "workers_error",
+                "error": repr(exc),
+                "exact": False,
+            }
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,31 +199,55 @@ def main(argv: list[str] | None = None) -> int:
     started, t0 = datetime.now(UTC), time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="stripemeter-bench-"))
     meta: dict[str, Any] = {
-        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile.name,
+        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "profile": profile.name,
         "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
-        "commit": _commit(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
-        "sqlite": sqlite3.sqlite_version, "postgres": None, "load_average_start": load_average(),
-        "sizes": {k: v for k, v in vars(profile).items() if k != "name"}}
+        "commit": _commit(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "postgres": None,
+        "load_average_start": load_average(),
+        "sizes": {k: v for k, v in vars(profile).items() if k != "name"},
+    }
     rows: list[dict[str, Any]] = []
     try:
         for database in DATABASES:
             if args.only not in (None, database):
                 continue
             if database == "sqlite":
-                rows += run_database(database, f"sqlite:///{workdir / 'bench.db'}",
-                                     f"sqlite:///{workdir / 'floor.db'}", args, workdir,
-                                     reporter, f"sqlite:///{workdir / 'asgi_floor.db'}")
-                rows += _extra(database, lambda name: f"sqlite:///{workdir / name}.db", args,
-                               workdir, reporter)
+                rows += run_database(
+                    database,
+                    f"sqlite:///{workdir / 'bench.db'}",
+                    f"sqlite:///{workdir / 'floor.db'}",
+                    args,
+                    workdir,
+                    reporter,
+                    f"sqlite:///{workdir / 'asgi_floor.db'}",
+                )
+                rows += _extra(
+                    database, lambda name: f"sqlite:///{workdir / name}.db", args, workdir, reporter
+                )
                 continue
             pg = Postgres()
             try:
                 meta["postgres"] = pg.version()
-                rows += run_database(database, pg.database("bench"),
-                                     pg.database("bench_floor"), args, workdir, reporter,
-                                     pg.database("bench_asgi_floor"))
-                rows += _extra(database, lambda name, pg=pg: pg.database(f"bench_{name}"),
-                               args, workdir, reporter)
+                rows += run_database(
+                    database,
+                    pg.database("bench"),
+                    pg.database("bench_floor"),
+                    args,
+                    workdir,
+                    reporter,
+                    pg.database("bench_asgi_floor"),
+                )
+                rows += _extra(
+                    database,
+                    lambda name, pg=pg: pg.database(f"bench_{name}"),
+                    args,
+                    workdir,
+                    reporter,
+                )
                 rows += _workers(pg, args, workdir, reporter, rows)
             finally:
                 pg.stop()

@@ -91,18 +91,26 @@ class AsgiFloor:
         self.port = port
         self.log_path = workdir / f"asgi-floor-{port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
-               "STRIPEMETER_LOCAL_STRIPE": "off"}
+        env = {
+            **os.environ,
+            "STRIPEMETER_DATABASE_URL": database_url,
+            "STRIPEMETER_LOCAL_STRIPE": "off",
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.asgi_floor", "--port", str(port)], env=env,
-            cwd=Path(__file__).resolve().parent.parent, stdout=self._log,
-            stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "benchmarks.asgi_floor", "--port", str(port)],
+            env=env,
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while not self._ready():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("the ASGI floor did not start: "
-                                   + self.log_path.read_text(errors="replace")[-2000:])
+                raise RuntimeError(
+                    "the ASGI floor did not start: "
+                    + self.log_path.read_text(errors="replace")[-2000:]
+                )
             time.sleep(0.1)
 
     def _ready(self) -> bool:
@@ -138,8 +146,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     app = build_app(os.environ["STRIPEMETER_DATABASE_URL"])
-    uvicorn.run(app, host=HOST, port=args.port, http=DEFAULT_PROTOCOL, lifespan="off",
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=HOST,
+        port=args.port,
+        http=DEFAULT_PROTOCOL,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

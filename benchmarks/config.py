@@ -38,26 +38,62 @@ class Profile:
 # (server and floor) stops after 20 s, the preload (1M events in the ledger) has a budget.
 # If the budget runs out, the ledger stays smaller (the row records ``ledger_events``, and the
 # read target is then reported as not judged at 1M).
-FULL = Profile(name="full", customers=10_000, batch_size=500, batch_events=400_000,
-               batch_clients=4, single_requests=60_000, single_clients=16,
-               ledger_events=1_000_000, preload_batch=1000, read_requests=2_000,
-               verify_sample=500, time_limit_s=20.0,
-               preload_time_limit_s={"sqlite": 150.0, "postgres": 150.0},
-               import_lines=50_000, worker_counts=(1, 2, 4), worker_clients=8)
+FULL = Profile(
+    name="full",
+    customers=10_000,
+    batch_size=500,
+    batch_events=400_000,
+    batch_clients=4,
+    single_requests=60_000,
+    single_clients=16,
+    ledger_events=1_000_000,
+    preload_batch=1000,
+    read_requests=2_000,
+    verify_sample=500,
+    time_limit_s=20.0,
+    preload_time_limit_s={"sqlite": 150.0, "postgres": 150.0},
+    import_lines=50_000,
+    worker_counts=(1, 2, 4),
+    worker_clients=8,
+)
 
-QUICK = Profile(name="quick", customers=1_000, batch_size=500, batch_events=40_000,
-                batch_clients=4, single_requests=4_000, single_clients=16,
-                ledger_events=60_000, preload_batch=1000, read_requests=500,
-                verify_sample=1_000, time_limit_s=8.0,
-                preload_time_limit_s={"sqlite": 60.0, "postgres": 60.0},
-                import_lines=20_000, worker_counts=(1, 2, 4), worker_clients=8)
+QUICK = Profile(
+    name="quick",
+    customers=1_000,
+    batch_size=500,
+    batch_events=40_000,
+    batch_clients=4,
+    single_requests=4_000,
+    single_clients=16,
+    ledger_events=60_000,
+    preload_batch=1000,
+    read_requests=500,
+    verify_sample=1_000,
+    time_limit_s=8.0,
+    preload_time_limit_s={"sqlite": 60.0, "postgres": 60.0},
+    import_lines=20_000,
+    worker_counts=(1, 2, 4),
+    worker_clients=8,
+)
 
-SMOKE = Profile(name="smoke", customers=50, batch_size=100, batch_events=400,
-                batch_clients=2, single_requests=40, single_clients=2,
-                ledger_events=1_000, preload_batch=200, read_requests=20,
-                verify_sample=50, time_limit_s=20.0,
-                preload_time_limit_s={"sqlite": 20.0, "postgres": 20.0},
-                import_lines=1_000, worker_counts=(1, 2), worker_clients=2)
+SMOKE = Profile(
+    name="smoke",
+    customers=50,
+    batch_size=100,
+    batch_events=400,
+    batch_clients=2,
+    single_requests=40,
+    single_clients=2,
+    ledger_events=1_000,
+    preload_batch=200,
+    read_requests=20,
+    verify_sample=50,
+    time_limit_s=20.0,
+    preload_time_limit_s={"sqlite": 20.0, "postgres": 20.0},
+    import_lines=1_000,
+    worker_counts=(1, 2),
+    worker_clients=2,
+)
 
 PROFILES = {p.name: p for p in (FULL, QUICK, SMOKE)}
 
@@ -76,8 +112,15 @@ MIX_METRICS = tuple(METRICS)
 #: Distinct resource ids per customer for ``bench_unique`` (so that duplicates of a value occur).
 RESOURCES_PER_CUSTOMER = 40
 
-SCENARIOS = ("batch_new", "batch_dup", "single_new", "single_dup", "batch_mix", "read_current",
-             "rebuild")
+SCENARIOS = (
+    "batch_new",
+    "batch_dup",
+    "single_new",
+    "single_dup",
+    "batch_mix",
+    "read_current",
+    "rebuild",
+)
 DATABASES = ("sqlite", "postgres")
 
 
@@ -101,8 +144,7 @@ class Target:
 
 TARGETS = (
     Target("batch_new", "sqlite", "events_per_s", ">=", 30_000, "batch ingest (500 x 4 clients)"),
-    Target("batch_new", "postgres", "events_per_s", ">=", 15_000,
-           "batch ingest (500 x 4 clients)"),
+    Target("batch_new", "postgres", "events_per_s", ">=", 15_000, "batch ingest (500 x 4 clients)"),
     Target("batch_new", None, "floor_ratio", ">=", 0.8, "batch ingest / floor, same run"),
     Target("batch_new", "sqlite", "events_per_s", ">=", 50_000, "batch ingest, stretch"),
     Target("batch_new", "postgres", "events_per_s", ">=", 30_000, "batch ingest, stretch"),

@@ -38,8 +38,11 @@ FEATURE = "calls"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.entitlements", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.entitlements",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="10 000 customers, 100 000 events")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -57,8 +60,7 @@ class Timed:
 
     def __init__(self, server: Server) -> None:
         self.conn = http.client.HTTPConnection(HOST, server.port, timeout=60)
-        self.headers = {"Authorization": f"Bearer {server.key}",
-                        "Content-Type": "application/json"}
+        self.headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "application/json"}
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, float]:
         data = None if body is None else json.dumps(body).encode()
@@ -74,19 +76,30 @@ class Timed:
 
 def _setup(server: Server, granted: int) -> None:
     client = server.client()
-    calls = [("POST", "/v1/metrics", {"code": "api_calls", "aggregation": "sum"}),
-             ("PUT", f"/v1/features/{FEATURE}", {"type": "metered", "metric": "api_calls"})]
+    calls = [
+        ("POST", "/v1/metrics", {"code": "api_calls", "aggregation": "sum"}),
+        ("PUT", f"/v1/features/{FEATURE}", {"type": "metered", "metric": "api_calls"}),
+    ]
     for method, path, body in calls:
         status, answer = client.call(method, path, body)
         if status not in (200, 201, 409):
             raise RuntimeError(f"{path} answered {status}: {answer}")
     for i in range(granted):
-        client.call("PUT", f"/v1/customers/{_ref(i)}/entitlements/{FEATURE}",
-                    {"limit": "1000000000", "enforcement": "hard"})
+        client.call(
+            "PUT",
+            f"/v1/customers/{_ref(i)}/entitlements/{FEATURE}",
+            {"limit": "1000000000", "enforcement": "hard"},
+        )
     for start in range(0, granted, 500):  # this period's usage, so the counter row exists
-        events = [{"metric": "api_calls", "customerRef": _ref(i), "quantity": 3,
-                   "idempotencyKey": f"bench-ent-{i}"}
-                  for i in range(start, min(start + 500, granted))]
+        events = [
+            {
+                "metric": "api_calls",
+                "customerRef": _ref(i),
+                "quantity": 3,
+                "idempotencyKey": f"bench-ent-{i}",
+            }
+            for i in range(start, min(start + 500, granted))
+        ]
         status, answer = client.call("POST", "/v1/events/ingest", {"events": events})
         if status not in (200, 201, 202):
             raise RuntimeError(f"ingest answered {status}: {answer}")
@@ -97,19 +110,32 @@ Request = Callable[[int], tuple[str, str, Any]]
 Build = Callable[[int, int], tuple[str, str, Any]]  # (customer number, call number)
 PHASES: dict[str, Build] = {
     "GET entitlement": lambda c, n: (
-        "GET", f"/v1/customers/{_ref(c)}/entitlements/{FEATURE}", None),
+        "GET",
+        f"/v1/customers/{_ref(c)}/entitlements/{FEATURE}",
+        None,
+    ),
     "POST check": lambda c, n: (
-        "POST", "/v1/entitlements/check",
-        {"customerRef": _ref(c), "feature": FEATURE, "quantity": "5"}),
+        "POST",
+        "/v1/entitlements/check",
+        {"customerRef": _ref(c), "feature": FEATURE, "quantity": "5"},
+    ),
     "POST reserve": lambda c, n: (
-        "POST", "/v1/entitlements/reservations",
-        {"customerRef": _ref(c), "feature": FEATURE, "quantity": "5", "ttlSeconds": 60,
-         "idempotencyKey": f"bench-res-{n}"}),
+        "POST",
+        "/v1/entitlements/reservations",
+        {
+            "customerRef": _ref(c),
+            "feature": FEATURE,
+            "quantity": "5",
+            "ttlSeconds": 60,
+            "idempotencyKey": f"bench-res-{n}",
+        },
+    ),
 }
 
 
-def _phase(server: Server, timed: Timed, request: Request, args: argparse.Namespace,
-           offset: int) -> tuple[float, float, float]:
+def _phase(
+    server: Server, timed: Timed, request: Request, args: argparse.Namespace, offset: int
+) -> tuple[float, float, float]:
     """(p50 ms, p99 ms, server CPU ms per request) of ``args.requests`` calls."""
     for n in range(20):  # warm-up: statements prepared, pools filled
         timed.call(*request(offset + args.requests + n))
@@ -125,8 +151,9 @@ def _phase(server: Server, timed: Timed, request: Request, args: argparse.Namesp
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], cpu_ms
 
 
-def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str,
-            workdir: Path) -> bool:
+def measure(
+    url: str, args: argparse.Namespace, reporter: Reporter, label: str, workdir: Path
+) -> bool:
     server = Server(url, workdir)
     ok = True
     try:
@@ -137,13 +164,17 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str,
         _setup(server, args.granted)
         timed = Timed(server)
         for index, (name, build) in enumerate(PHASES.items()):
+
             def request(n: int, build: Build = build) -> tuple[str, str, Any]:
                 return build(n % args.granted, n)
+
             p50, p99, cpu = _phase(server, timed, request, args, index * 100_000)
             verdict = "ok" if p99 < BUDGET_MS else "OVER BUDGET"
             ok = ok and p99 < BUDGET_MS
-            reporter.log(f"{label}: {name:16s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
-                         f"server CPU {cpu:5.2f} ms/request  [{verdict}]")
+            reporter.log(
+                f"{label}: {name:16s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
+                f"server CPU {cpu:5.2f} ms/request  [{verdict}]"
+            )
         timed.close()
     finally:
         server.stop()
@@ -168,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             if postgres is not None:
                 postgres.stop()
     reporter.log(f"load average (1/5/15 min): {load_average()}")
-    reporter.log("entitlements: " + ("p99 within 5 ms" if all(results)
-                                     else "some p99 over 5 ms"))
+    reporter.log("entitlements: " + ("p99 within 5 ms" if all(results) else "some p99 over 5 ms"))
     return 0 if all(results) else 1
 
 

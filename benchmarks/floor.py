@@ -75,7 +75,8 @@ class SqliteFloor:
             "CREATE TABLE IF NOT EXISTS floor_counters (metric TEXT NOT NULL,"
             " customer_ref TEXT NOT NULL, period_start_us INTEGER NOT NULL,"
             " count INTEGER NOT NULL, sum TEXT NOT NULL,"
-            " PRIMARY KEY (metric, customer_ref, period_start_us));")
+            " PRIMARY KEY (metric, customer_ref, period_start_us));"
+        )
         self._placeholders: dict[int, str] = {}
         self.conn.execute("BEGIN IMMEDIATE")
 
@@ -83,22 +84,27 @@ class SqliteFloor:
         marks = self._placeholders.get(len(keys))
         if marks is None:
             marks = self._placeholders[len(keys)] = ",".join("?" * len(keys))
-        cursor = self.conn.execute("SELECT idempotency_key, fingerprint FROM floor_events"
-                                   f" WHERE idempotency_key IN ({marks})", keys)
+        cursor = self.conn.execute(
+            "SELECT idempotency_key, fingerprint FROM floor_events"
+            f" WHERE idempotency_key IN ({marks})",
+            keys,
+        )
         return dict(cursor.fetchall())
 
     def insert(self, rows: Sequence[Row]) -> None:
         self.conn.executemany(
             "INSERT INTO floor_events (idempotency_key, metric, customer_ref, quantity, ts_us,"
             " received_us, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(k, m, c, format(q, "f"), t, r, f) for k, m, c, q, t, r, f in rows])
+            [(k, m, c, format(q, "f"), t, r, f) for k, m, c, q, t, r, f in rows],
+        )
 
     def upsert_counters(self, deltas: Deltas) -> None:
         self.conn.executemany(
             "INSERT INTO floor_counters (metric, customer_ref, period_start_us, count, sum)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (metric, customer_ref, period_start_us)"
             " DO UPDATE SET count = count + excluded.count, sum = dec_add(sum, excluded.sum)",
-            [(m, c, p, n, format(s, "f")) for (m, c, p), (n, s) in sorted(deltas.items())])
+            [(m, c, p, n, format(s, "f")) for (m, c, p), (n, s) in sorted(deltas.items())],
+        )
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -107,7 +113,8 @@ class SqliteFloor:
     def sums(self, metric: str) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
         for customer, value in self.conn.execute(
-                "SELECT customer_ref, sum FROM floor_counters WHERE metric = ?", (metric,)):
+            "SELECT customer_ref, sum FROM floor_counters WHERE metric = ?", (metric,)
+        ):
             out[customer] = out.get(customer, Decimal(0)) + Decimal(value)
         return out
 
@@ -127,17 +134,21 @@ class PostgresFloor:
             "CREATE TABLE IF NOT EXISTS floor_events (seq BIGSERIAL PRIMARY KEY,"
             " idempotency_key TEXT NOT NULL UNIQUE, metric TEXT NOT NULL,"
             " customer_ref TEXT NOT NULL, quantity NUMERIC NOT NULL, ts_us BIGINT NOT NULL,"
-            " received_us BIGINT NOT NULL, fingerprint TEXT NOT NULL)")
+            " received_us BIGINT NOT NULL, fingerprint TEXT NOT NULL)"
+        )
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS floor_counters (metric TEXT NOT NULL,"
             " customer_ref TEXT NOT NULL, period_start_us BIGINT NOT NULL,"
             " count BIGINT NOT NULL, sum NUMERIC NOT NULL,"
-            " PRIMARY KEY (metric, customer_ref, period_start_us))")
+            " PRIMARY KEY (metric, customer_ref, period_start_us))"
+        )
         self.conn.commit()
 
     def existing(self, keys: Sequence[str]) -> dict[str, str]:
-        cursor = self.conn.execute("SELECT idempotency_key, fingerprint FROM floor_events"
-                                   " WHERE idempotency_key = ANY(%s)", (list(keys),))
+        cursor = self.conn.execute(
+            "SELECT idempotency_key, fingerprint FROM floor_events WHERE idempotency_key = ANY(%s)",
+            (list(keys),),
+        )
         return dict(cursor.fetchall())
 
     def insert(self, rows: Sequence[Row]) -> None:
@@ -145,7 +156,8 @@ class PostgresFloor:
             "INSERT INTO floor_events (idempotency_key, metric, customer_ref, quantity, ts_us,"
             " received_us, fingerprint) SELECT * FROM unnest(%s::text[], %s::text[],"
             " %s::text[], %s::numeric[], %s::bigint[], %s::bigint[], %s::text[])",
-            [list(column) for column in zip(*rows, strict=True)])
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
     def upsert_counters(self, deltas: Deltas) -> None:
         items = sorted(deltas.items())
@@ -154,15 +166,24 @@ class PostgresFloor:
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[],"
             " %s::numeric[]) ON CONFLICT (metric, customer_ref, period_start_us)"
             " DO UPDATE SET count = c.count + excluded.count, sum = c.sum + excluded.sum",
-            ([k[0] for k, _ in items], [k[1] for k, _ in items], [k[2] for k, _ in items],
-             [v[0] for _, v in items], [v[1] for _, v in items]))
+            (
+                [k[0] for k, _ in items],
+                [k[1] for k, _ in items],
+                [k[2] for k, _ in items],
+                [v[0] for _, v in items],
+                [v[1] for _, v in items],
+            ),
+        )
 
     def commit(self) -> None:
         self.conn.commit()
 
     def sums(self, metric: str) -> dict[str, Decimal]:
-        rows = self.conn.execute("SELECT customer_ref, sum(sum) FROM floor_counters"
-                                 " WHERE metric = %s GROUP BY customer_ref", (metric,)).fetchall()
+        rows = self.conn.execute(
+            "SELECT customer_ref, sum(sum) FROM floor_counters"
+            " WHERE metric = %s GROUP BY customer_ref",
+            (metric,),
+        ).fetchall()
         self.conn.commit()
         return dict(rows)
 
@@ -211,8 +232,15 @@ def _parse(body: bytes, received_us: int) -> _Parsed:
         quantity = event.get("quantity", 1)
         quantity = quantity if isinstance(quantity, Decimal) else Decimal(quantity)
         ts = datetime.fromisoformat(event["ts"])
-        parsed.rows[key] = (key, event["metric"], event["customerRef"], quantity, _micros(ts),
-                            received_us, fingerprint)
+        parsed.rows[key] = (
+            key,
+            event["metric"],
+            event["customerRef"],
+            quantity,
+            _micros(ts),
+            received_us,
+            fingerprint,
+        )
     return parsed
 
 
@@ -269,8 +297,9 @@ class FloorRun:
     timed_out: bool = False
 
 
-def run_floor(store: FloorStore, requests: Sequence[Request], *, time_limit: float,
-              on_progress: Any = None) -> FloorRun:
+def run_floor(
+    store: FloorStore, requests: Sequence[Request], *, time_limit: float, on_progress: Any = None
+) -> FloorRun:
     """Every request body in order, one at a time, until done or ``time_limit`` passes."""
     run, cache = FloorRun(), dict[int, int]()
     cpu0, start = time.process_time(), time.perf_counter()

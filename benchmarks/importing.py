@@ -31,9 +31,17 @@ def write_history(path: Path, events: int, customers: int) -> None:
     with path.open("w") as fh:
         for i in range(events):
             ts = start + timedelta(microseconds=i * step)
-            fh.write(json.dumps({"metric": "bench_import", "customerRef": f"imp_{i % customers}",
-                                 "quantity": str(1 + i % 9),
-                                 "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "metric": "bench_import",
+                        "customerRef": f"imp_{i % customers}",
+                        "quantity": str(1 + i % 9),
+                        "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    }
+                )
+                + "\n"
+            )
 
 
 def _run_import(path: Path, url: str) -> tuple[float, tuple[int, ...] | None, str]:
@@ -41,16 +49,22 @@ def _run_import(path: Path, url: str) -> tuple[float, tuple[int, ...] | None, st
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stripemeter_server.cli.main"]
     env = {**os.environ, "STRIPEMETER_DATABASE_URL": url}
     started = time.perf_counter()
-    done = subprocess.run([*cmd, "import", str(path), "--tenant", "default"], env=env,
-                          capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [*cmd, "import", str(path), "--tenant", "default"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     seconds = time.perf_counter() - started
     found = SUMMARY.search(done.stdout + done.stderr)
     counts = tuple(int(g) for g in found.groups()) if found else None
     return seconds, counts, (done.stdout + done.stderr)[-500:]
 
 
-def run_import(database: str, url: str, profile: Profile, workdir: Path,
-               reporter: Reporter) -> list[dict[str, Any]]:
+def run_import(
+    database: str, url: str, profile: Profile, workdir: Path, reporter: Reporter
+) -> list[dict[str, Any]]:
     from stripemeter_server.service.clock import SystemClock
     from stripemeter_server.service.operations.tenancy import bootstrap
     from stripemeter_server.storage.unit_of_work import Store
@@ -70,10 +84,17 @@ def run_import(database: str, url: str, profile: Profile, workdir: Path,
         reporter.log(f"{database} {scenario}: stripemeter import of {events:,} lines")
         seconds, counts, tail = _run_import(path, url)
         exact = counts is not None and counts[0] == events and counts[column] == events
-        rows.append({"database": database, "scenario": scenario, "events": events,
-                     "seconds": round(seconds, 2), "events_per_s": round(events / seconds, 1),
-                     "exact": exact, "checks": {"summary": counts,
-                                                "output": None if exact else tail}})
+        rows.append(
+            {
+                "database": database,
+                "scenario": scenario,
+                "events": events,
+                "seconds": round(seconds, 2),
+                "events_per_s": round(events / seconds, 1),
+                "exact": exact,
+                "checks": {"summary": counts, "output": None if exact else tail},
+            }
+        )
         reporter.log(f"{database} {scenario}: {events / seconds:,.0f} lines/s, exact={exact}")
     path.unlink(missing_ok=True)
     return rows

@@ -59,9 +59,18 @@ class LoadResult:
         return ordered[rank]
 
 
-def _client(index: int, port: int, key: str, requests: Sequence[Request],
-            positions: Sequence[int], time_limit: float, ready: Any, go: Any,
-            progress: Any, out: Any) -> None:
+def _client(
+    index: int,
+    port: int,
+    key: str,
+    requests: Sequence[Request],
+    positions: Sequence[int],
+    time_limit: float,
+    ready: Any,
+    go: Any,
+    progress: Any,
+    out: Any,
+) -> None:
     """One client process: connect, wait for ``go``, send, report through ``out``."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -112,14 +121,32 @@ def _client(index: int, port: int, key: str, requests: Sequence[Request],
         progress[index] = done + 1
     end = time.perf_counter()
     conn.close()
-    out.put({"index": index, "start": start, "end": end, "latencies": latencies.tobytes(),
-             "counts": counts, "statuses": statuses, "completed": completed,
-             "errors": errors, "events": events, "timed_out": timed_out,
-             "dropped": dropped})
+    out.put(
+        {
+            "index": index,
+            "start": start,
+            "end": end,
+            "latencies": latencies.tobytes(),
+            "counts": counts,
+            "statuses": statuses,
+            "completed": completed,
+            "errors": errors,
+            "events": events,
+            "timed_out": timed_out,
+            "dropped": dropped,
+        }
+    )
 
 
-def run_load(port: int | Sequence[int], key: str, requests: Sequence[Request], *, clients: int,
-             time_limit: float, on_progress: Callable[[int], None] | None = None) -> LoadResult:
+def run_load(
+    port: int | Sequence[int],
+    key: str,
+    requests: Sequence[Request],
+    *,
+    clients: int,
+    time_limit: float,
+    on_progress: Callable[[int], None] | None = None,
+) -> LoadResult:
     """Send ``requests`` split round-robin over ``clients`` processes; wall time is measured
     from the common start signal to the last client's finish (CLOCK_MONOTONIC is shared).
     Several ports (server nodes) are shared out round-robin over the clients."""
@@ -128,11 +155,25 @@ def run_load(port: int | Sequence[int], key: str, requests: Sequence[Request], *
     ready, out = ctx.Queue(), ctx.Queue()
     go = ctx.Event()
     progress = ctx.Array("q", clients, lock=False)
-    procs = [ctx.Process(target=_client, daemon=True,
-                         args=(i, ports[i % len(ports)], key, requests,
-                               range(i, len(requests), clients),
-                               time_limit, ready, go, progress, out))
-             for i in range(clients)]
+    procs = [
+        ctx.Process(
+            target=_client,
+            daemon=True,
+            args=(
+                i,
+                ports[i % len(ports)],
+                key,
+                requests,
+                range(i, len(requests), clients),
+                time_limit,
+                ready,
+                go,
+                progress,
+                out,
+            ),
+        )
+        for i in range(clients)
+    ]
     for proc in procs:
         proc.start()
     for _ in procs:

@@ -32,21 +32,31 @@ from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.unit_of_work import Store
 
 BUDGET_MS = 10.0
-READS = {"usage": "/portal/v1/usage", "projection": "/portal/v1/projection",
-         "history (31 days, daily)": "/portal/v1/history?metric=api_calls",
-         "alerts": "/portal/v1/alerts", "entitlements": "/portal/v1/entitlements",
-         "credits": "/portal/v1/credits", "upcoming-invoice": "/portal/v1/upcoming-invoice"}
-ADMIN_READS = {"usage/current": "/v1/usage/current?customerRef={ref}",
-               "usage/periods": "/v1/usage/periods?customerRef={ref}&metric=api_calls"
-                                "&from=2025-12-01T00:00:00Z&to=2026-02-01T00:00:00Z",
-               "usage/history": "/v1/usage/history?customerRef={ref}&metric=api_calls"
-                                "&from=2025-12-20T00:00:00Z&to=2026-01-20T00:00:00Z"}
+READS = {
+    "usage": "/portal/v1/usage",
+    "projection": "/portal/v1/projection",
+    "history (31 days, daily)": "/portal/v1/history?metric=api_calls",
+    "alerts": "/portal/v1/alerts",
+    "entitlements": "/portal/v1/entitlements",
+    "credits": "/portal/v1/credits",
+    "upcoming-invoice": "/portal/v1/upcoming-invoice",
+}
+ADMIN_READS = {
+    "usage/current": "/v1/usage/current?customerRef={ref}",
+    "usage/periods": "/v1/usage/periods?customerRef={ref}&metric=api_calls"
+    "&from=2025-12-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+    "usage/history": "/v1/usage/history?customerRef={ref}&metric=api_calls"
+    "&from=2025-12-20T00:00:00Z&to=2026-01-20T00:00:00Z",
+}
 FLOOR = "/health/live"  # the harness's own cost: TestClient, middleware, no database
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.portal", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.portal",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="10 000 customers, 100 000 events")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -58,8 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _percentiles(client: TestClient, path: str, token: str,
-                 count: int) -> tuple[float, float, float]:
+def _percentiles(
+    client: TestClient, path: str, token: str, count: int
+) -> tuple[float, float, float]:
     """p50 and p99 wall time and the process's CPU per call (ms): the TestClient runs the
     app in this process, so the CPU is the server's work plus the harness's (the floor row,
     ``/health/live``, shows the harness's share)."""
@@ -76,19 +87,26 @@ def _percentiles(client: TestClient, path: str, token: str,
             raise RuntimeError(f"{path} answered {answer.status_code}")
     cpu_ms = (time.process_time() - cpu_started) * 1000 / count
     times.sort()
-    return (statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))],
-            cpu_ms)
+    return (statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], cpu_ms)
 
 
 def _seed_billing(client: TestClient, admin: dict[str, str], ref: str) -> None:
     """A price, a metered entitlement and a credit grant for the token's customer, so the
     projection, entitlements, credits and upcoming-invoice reads have something to show."""
-    calls = [("put", "/v1/prices/api_calls",
-              {"model": "per_unit", "currency": "usd", "unitAmount": "0.01"}),
-             ("put", "/v1/features/calls_quota", {"type": "metered", "metric": "api_calls"}),
-             ("put", f"/v1/customers/{ref}/entitlements/calls_quota", {"limit": "5000"}),
-             ("post", f"/v1/customers/{ref}/credit-grants",
-              {"amount": "5", "currency": "usd", "idempotencyKey": "bench-grant"})]
+    calls = [
+        (
+            "put",
+            "/v1/prices/api_calls",
+            {"model": "per_unit", "currency": "usd", "unitAmount": "0.01"},
+        ),
+        ("put", "/v1/features/calls_quota", {"type": "metered", "metric": "api_calls"}),
+        ("put", f"/v1/customers/{ref}/entitlements/calls_quota", {"limit": "5000"}),
+        (
+            "post",
+            f"/v1/customers/{ref}/credit-grants",
+            {"amount": "5", "currency": "usd", "idempotencyKey": "bench-grant"},
+        ),
+    ]
     for method, path, body in calls:
         answer = client.request(method, path, json=body, headers=admin)
         if answer.status_code not in (200, 201):
@@ -98,8 +116,10 @@ def _seed_billing(client: TestClient, admin: dict[str, str], ref: str) -> None:
 def _line(label: str, name: str, timed: tuple[float, float, float], budget: float | None) -> str:
     p50, p99, cpu = timed
     verdict = "" if budget is None else ("  [ok]" if p99 < budget else "  [OVER BUDGET]")
-    return (f"{label}: {name:34s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
-            f"cpu {cpu:5.2f} ms/request{verdict}")
+    return (
+        f"{label}: {name:34s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
+        f"cpu {cpu:5.2f} ms/request{verdict}"
+    )
 
 
 def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) -> bool:
@@ -115,18 +135,25 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
     ok = True
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {KEY}"}
-        client.post("/v1/metrics", json={"code": "api_calls", "aggregation": "sum"},
-                    headers=admin)
+        client.post("/v1/metrics", json={"code": "api_calls", "aggregation": "sum"}, headers=admin)
         ref = _ref(7)
         _seed_billing(client, admin, ref)
         minted = client.post("/v1/portal/tokens", json={"customerRef": ref}, headers=admin)
         token = minted.json()["token"]
-        reporter.log(_line(label, "floor (/health/live)",
-                           _percentiles(client, FLOOR, KEY, args.requests), None))
+        reporter.log(
+            _line(
+                label, "floor (/health/live)", _percentiles(client, FLOOR, KEY, args.requests), None
+            )
+        )
         for name, template in ADMIN_READS.items():
-            reporter.log(_line(label, f"admin {name}",
-                               _percentiles(client, template.format(ref=ref), KEY,
-                                            args.requests), None))
+            reporter.log(
+                _line(
+                    label,
+                    f"admin {name}",
+                    _percentiles(client, template.format(ref=ref), KEY, args.requests),
+                    None,
+                )
+            )
         for name, path in READS.items():
             timed = _percentiles(client, path, token, args.requests)
             ok = ok and timed[1] < BUDGET_MS
@@ -152,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if postgres is not None:
                 postgres.stop()
-    reporter.log("portal reads: " + ("p99 within 10 ms" if all(results)
-                                     else "some p99 over 10 ms"))
+    reporter.log("portal reads: " + ("p99 within 10 ms" if all(results) else "some p99 over 10 ms"))
     return 0 if all(results) else 1
 
 

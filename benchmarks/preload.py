@@ -19,8 +19,15 @@ from benchmarks.workload import bodies, generate
 ROUND = 200_000
 
 
-def preload(server: Server, url: str, count: int, profile: Profile, reporter: Reporter,
-            mode: str, database: str) -> int:
+def preload(
+    server: Server,
+    url: str,
+    count: int,
+    profile: Profile,
+    reporter: Reporter,
+    mode: str,
+    database: str,
+) -> int:
     """Add ``count`` new events (fewer if the time limit is hit); returns how many were added."""
     budget = profile.preload_time_limit_s[database]
     if mode == "direct":
@@ -35,12 +42,19 @@ def preload(server: Server, url: str, count: int, profile: Profile, reporter: Re
                 break
             n = min(ROUND, count - rnd * ROUND)
             events = generate(f"preload-{rnd}", n, profile.customers, seed=100 + rnd)
-            reqs = [Request("POST", "/v1/events/ingest", body, k)
-                    for body, k in bodies(events, profile.preload_batch)]
+            reqs = [
+                Request("POST", "/v1/events/ingest", body, k)
+                for body, k in bodies(events, profile.preload_batch)
+            ]
             base = added
-            load = run_load(server.port, server.key, reqs, clients=4, time_limit=remaining_s,
-                            on_progress=lambda done, base=base: update(
-                                base + done * profile.preload_batch))
+            load = run_load(
+                server.port,
+                server.key,
+                reqs,
+                clients=4,
+                time_limit=remaining_s,
+                on_progress=lambda done, base=base: update(base + done * profile.preload_batch),
+            )
             added += load.counts.get("accepted", 0)
             if load.errors:
                 reporter.log(f"preload errors: {load.errors[:3]}")
@@ -65,7 +79,7 @@ def _direct(url: str, count: int, profile: Profile, reporter: Reporter, budget: 
                     if datetime.now(UTC).timestamp() > deadline:
                         reporter.log("preload: time limit reached")
                         return added
-                    raw = [e.as_json() for e in events[offset:offset + profile.preload_batch]]
+                    raw = [e.as_json() for e in events[offset : offset + profile.preload_batch]]
                     with store.unit_of_work("default") as uow:
                         outcome = ingest_batch(uow, raw, now=datetime.now(UTC), limits=limits)
                         uow.commit()

@@ -38,8 +38,7 @@ def _frame(raw: str) -> str:
     return f"{name} ({module})" if module else name
 
 
-def summarise(collapsed: str, top: int, *,
-              by_self: bool = False) -> list[tuple[str, float, float]]:
+def summarise(collapsed: str, top: int, *, by_self: bool = False) -> list[tuple[str, float, float]]:
     """(frame, total share, self share) for the ``top`` frames by total (or self) share."""
     totals: Counter[str] = Counter()
     selfs: Counter[str] = Counter()
@@ -57,8 +56,10 @@ def summarise(collapsed: str, top: int, *,
     if not samples:
         return []
     ranked = selfs if by_self else totals
-    return [(frame, totals[frame] / samples, selfs[frame] / samples)
-            for frame, _ in ranked.most_common(top)]
+    return [
+        (frame, totals[frame] / samples, selfs[frame] / samples)
+        for frame, _ in ranked.most_common(top)
+    ]
 
 
 def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
@@ -70,16 +71,32 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
         size, clients = (1, 16) if args.single else (500, 4)
         requests = [Request("POST", INGEST, body, n) for body, n in bodies(events, size)]
         raw = workdir / "profile.txt"
-        spy = subprocess.Popen([_py_spy(), "record", "--pid", str(server.proc.pid), "--format",
-                                "raw", "--output", str(raw), "--duration", str(args.seconds),
-                                "--rate", "200", "--nonblocking",
-                                *(["--gil"] if args.gil else [])],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        load = run_load(server.port, server.key, requests, clients=clients,
-                        time_limit=args.seconds)
+        spy = subprocess.Popen(
+            [
+                _py_spy(),
+                "record",
+                "--pid",
+                str(server.proc.pid),
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+                "--duration",
+                str(args.seconds),
+                "--rate",
+                "200",
+                "--nonblocking",
+                *(["--gil"] if args.gil else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        load = run_load(server.port, server.key, requests, clients=clients, time_limit=args.seconds)
         _, err = spy.communicate(timeout=args.seconds + 60)
-        reporter.log(f"{load.events} events in {load.wall_s:.1f} s "
-                     f"({load.events / max(load.wall_s, 1e-9):,.0f} events/s) while sampling")
+        reporter.log(
+            f"{load.events} events in {load.wall_s:.1f} s "
+            f"({load.events / max(load.wall_s, 1e-9):,.0f} events/s) while sampling"
+        )
         if not raw.exists():
             raise RuntimeError(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
         if args.keep:
@@ -98,16 +115,25 @@ def _py_spy() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--single", action="store_true",
-                        help="requests of one event over 16 connections instead of 500 x 4")
-    parser.add_argument("--gil", action="store_true",
-                        help="only samples of the thread holding the GIL (CPU, not waiting)")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="requests of one event over 16 connections instead of 500 x 4",
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of the thread holding the GIL (CPU, not waiting)",
+    )
     parser.add_argument("--keep", help="save the collapsed stacks to this file")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="stripemeter-profile-"))

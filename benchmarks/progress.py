@@ -36,8 +36,14 @@ class Reporter:
             yield lambda _done: None
             return
         if self.fancy:
-            with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=self.console, transient=True) as bar:
+            with Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            ) as bar:
                 task_id = bar.add_task(label, total=total)
                 yield lambda done: bar.update(task_id, completed=done)
             return

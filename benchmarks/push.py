@@ -73,8 +73,11 @@ class Bench:
         self.store, self.emulator = store, emulator
         credentials = StripeCredentials(KEY, api_base=emulator.url)
         hosts = HostAllowList.of_urls(emulator.url)
-        self.ctx = ServiceContext(store=store, clock=SystemClock(), stripe=StripeAccess(
-            environment=credentials, factory=GatewayPool(allowed_hosts=hosts)))
+        self.ctx = ServiceContext(
+            store=store,
+            clock=SystemClock(),
+            stripe=StripeAccess(environment=credentials, factory=GatewayPool(allowed_hosts=hosts)),
+        )
         self.gateway = StripeGateway(credentials, allowed_hosts=hosts)
         now = self.ctx.clock.now()
         with store.unit_of_work("default") as uow:
@@ -87,16 +90,23 @@ class Bench:
         for name in (FLOOR_V1, FLOOR_V2):
             self.gateway.create_meter(name, name, MeterFormula.SUM)
         with ThreadPoolExecutor(8) as pool:
-            self.refs = list(pool.map(lambda i: str(self.gateway.call(
-                lambda c: c.v1.customers.create(params={"name": f"bench {i}"})).id),
-                range(count)))
+            self.refs = list(
+                pool.map(
+                    lambda i: str(
+                        self.gateway.call(
+                            lambda c: c.v1.customers.create(params={"name": f"bench {i}"})
+                        ).id
+                    ),
+                    range(count),
+                )
+            )
         self.expected: dict[tuple[str, str], Decimal] = {}
         self.worker = StripePushWorker(self.ctx, UNCAPPED)
         self.commits: list[tuple[int, str, str]] = []  # (commit µs, metric, customer)
 
     def ingest(self, events: list[dict[str, Any]]) -> None:
         for start in range(0, len(events), 500):
-            part = events[start:start + 500]
+            part = events[start : start + 500]
             with self.store.unit_of_work("default") as uow:
                 ingest_batch(uow, part, now=self.ctx.clock.now(), limits=EventLimits())
                 uow.commit()
@@ -123,39 +133,54 @@ class Bench:
         meters = {m.event_name: m.meter_id for m in self.gateway.list_meters()}
         day = int(time.time()) // 86400 * 86400
         refs = random.Random(7).sample(self.refs, min(sample, len(self.refs)))
-        return all(self.gateway.meter_total(meters[metric], ref, day - 40 * 86400,
-                                            day + 2 * 86400)
-                   == self.expected.get((metric, ref), Decimal(0)) for ref in refs)
+        return all(
+            self.gateway.meter_total(meters[metric], ref, day - 40 * 86400, day + 2 * 86400)
+            == self.expected.get((metric, ref), Decimal(0))
+            for ref in refs
+        )
 
 
 def _event(metric: str, ref: str, n: int) -> dict[str, Any]:
-    return {"metric": metric, "customerRef": ref, "quantity": str(1 + n % 7),
-            "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "idempotencyKey": f"push-{metric}-{ref}-{n}"}
+    return {
+        "metric": metric,
+        "customerRef": ref,
+        "quantity": str(1 + n % 7),
+        "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "idempotencyKey": f"push-{metric}-{ref}-{n}",
+    }
 
 
-def _drain_row(bench: Bench, database: str, metric: str, floor: FloorResult,
-               reporter: Reporter) -> dict[str, Any]:
+def _drain_row(
+    bench: Bench, database: str, metric: str, floor: FloorResult, reporter: Reporter
+) -> dict[str, Any]:
     bench.ingest([_event(metric, ref, i) for i, ref in enumerate(bench.refs)])
     cpu0 = bench.emulator.cpu_seconds()
     seconds, cpu = bench.drain()
     count = len(bench.refs)
     rate = count / seconds if seconds else 0.0
     floor_rate = floor.events / floor.seconds if floor.seconds else 0.0
-    row = {"database": database, "scenario": "push_drain" if metric == V1 else "push_drain_v2",
-           "events": count, "seconds": round(seconds, 2), "changes_per_s": round(rate, 1),
-           "floor_events_per_s": round(floor_rate, 1),
-           "floor_ratio": round(rate / floor_rate, 2) if floor_rate else None,
-           "events_per_cpu_s": round(count / cpu, 1) if cpu else None,
-           "floor_events_per_cpu_s": round(floor.events / floor.cpu_s, 1) if floor.cpu_s
-           else None,
-           "emulator_cpu_util": round((bench.emulator.cpu_seconds() - cpu0) / seconds, 2)
-           if seconds else None,
-           "floor_errors": floor.errors, "exact": bench.exact(metric)}
-    reporter.log(f"{database} {row['scenario']}: {count} changes in {seconds:.2f} s "
-                 f"({row['changes_per_s']}/s; floor {row['floor_events_per_s']}/s, ratio "
-                 f"{row['floor_ratio']}; {row['events_per_cpu_s']} per pusher CPU-s), "
-                 f"exact={row['exact']}")
+    row = {
+        "database": database,
+        "scenario": "push_drain" if metric == V1 else "push_drain_v2",
+        "events": count,
+        "seconds": round(seconds, 2),
+        "changes_per_s": round(rate, 1),
+        "floor_events_per_s": round(floor_rate, 1),
+        "floor_ratio": round(rate / floor_rate, 2) if floor_rate else None,
+        "events_per_cpu_s": round(count / cpu, 1) if cpu else None,
+        "floor_events_per_cpu_s": round(floor.events / floor.cpu_s, 1) if floor.cpu_s else None,
+        "emulator_cpu_util": round((bench.emulator.cpu_seconds() - cpu0) / seconds, 2)
+        if seconds
+        else None,
+        "floor_errors": floor.errors,
+        "exact": bench.exact(metric),
+    }
+    reporter.log(
+        f"{database} {row['scenario']}: {count} changes in {seconds:.2f} s "
+        f"({row['changes_per_s']}/s; floor {row['floor_events_per_s']}/s, ratio "
+        f"{row['floor_ratio']}; {row['events_per_cpu_s']} per pusher CPU-s), "
+        f"exact={row['exact']}"
+    )
     return row
 
 
@@ -166,17 +191,18 @@ def _floor(bench: Bench, transport: str) -> FloorResult:
     return floor_v2(bench.emulator.url, KEY, FLOOR_V2, bench.refs, "v2", concurrency)
 
 
-def run_push(database: str, url: str, profile: Profile,
-             reporter: Reporter) -> list[dict[str, Any]]:
+def run_push(database: str, url: str, profile: Profile, reporter: Reporter) -> list[dict[str, Any]]:
     store = Store(url)
     store.migrate()
     with EmulatorProcess() as emulator:
         count = _customers(profile)
         reporter.log(f"{database} push: creating {count} Stripe customers in the emulator")
         bench = Bench(store, emulator, count)
-        rows = [_drain_row(bench, database, V1, _floor(bench, "v1"), reporter),
-                _drain_row(bench, database, V2, _floor(bench, "v2"), reporter),
-                _steady(bench, database, profile, reporter)]
+        rows = [
+            _drain_row(bench, database, V1, _floor(bench, "v1"), reporter),
+            _drain_row(bench, database, V2, _floor(bench, "v2"), reporter),
+            _steady(bench, database, profile, reporter),
+        ]
     store.close()
     return rows
 
@@ -184,8 +210,12 @@ def run_push(database: str, url: str, profile: Profile,
 def _lags(bench: Bench, since_us: int) -> list[float]:
     """Per event: first ``sent`` of a push of its counter planned after its commit."""
     pushes: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    query = select(push_outbox.c.metric, push_outbox.c.customer_ref, push_outbox.c.created_us,
-                   push_outbox.c.sent_us).where(push_outbox.c.created_us >= since_us)
+    query = select(
+        push_outbox.c.metric,
+        push_outbox.c.customer_ref,
+        push_outbox.c.created_us,
+        push_outbox.c.sent_us,
+    ).where(push_outbox.c.created_us >= since_us)
     with bench.store.engine.connect() as conn:
         for metric, ref, created, sent in conn.execute(query):
             if sent is not None:
@@ -201,8 +231,7 @@ def _lags(bench: Bench, since_us: int) -> list[float]:
     return sorted(lags)
 
 
-def _steady(bench: Bench, database: str, profile: Profile,
-            reporter: Reporter) -> dict[str, Any]:
+def _steady(bench: Bench, database: str, profile: Profile, reporter: Reporter) -> dict[str, Any]:
     stop, rng = threading.Event(), random.Random(11)
     loop = threading.Thread(target=bench.worker.run_forever, args=(stop, 0.1), daemon=True)
     since_us, sent = int(time.time() * 1e6), 0
@@ -212,8 +241,12 @@ def _steady(bench: Bench, database: str, profile: Profile,
     while (elapsed := time.monotonic() - started) < duration:
         target = int(elapsed * LAG_RATE) + per_tick
         metric = V1 if (sent // per_tick) % 2 == 0 else V2
-        bench.ingest([_event(metric, rng.choice(bench.refs), 10**6 + sent + i)
-                      for i in range(max(0, target - sent))])
+        bench.ingest(
+            [
+                _event(metric, rng.choice(bench.refs), 10**6 + sent + i)
+                for i in range(max(0, target - sent))
+            ]
+        )
         sent = max(sent, target)
         time.sleep(0.1)
     seconds = time.monotonic() - started
@@ -221,16 +254,23 @@ def _steady(bench: Bench, database: str, profile: Profile,
     loop.join(timeout=60)
     drain, _ = bench.drain()
     lags = _lags(bench, since_us)
-    row = {"database": database, "scenario": "push_lag", "events": sent,
-           "seconds": round(seconds, 1), "events_per_s": round(sent / seconds, 1),
-           "lag_p50_s": round(lags[len(lags) // 2], 3) if lags else None,
-           "lag_p99_s": round(lags[min(len(lags) - 1, len(lags) * 99 // 100)], 3)
-           if lags else None,
-           "lag_max_s": round(lags[-1], 3) if lags else None, "drain_s": round(drain, 2),
-           "exact": bench.exact(V1) and bench.exact(V2)}
-    reporter.log(f"{database} push_lag: {sent} changes at {row['events_per_s']}/s, lag p50 "
-                 f"{row['lag_p50_s']} s, p99 {row['lag_p99_s']} s, max {row['lag_max_s']} s, "
-                 f"drained in {drain:.2f} s, exact={row['exact']}")
+    row = {
+        "database": database,
+        "scenario": "push_lag",
+        "events": sent,
+        "seconds": round(seconds, 1),
+        "events_per_s": round(sent / seconds, 1),
+        "lag_p50_s": round(lags[len(lags) // 2], 3) if lags else None,
+        "lag_p99_s": round(lags[min(len(lags) - 1, len(lags) * 99 // 100)], 3) if lags else None,
+        "lag_max_s": round(lags[-1], 3) if lags else None,
+        "drain_s": round(drain, 2),
+        "exact": bench.exact(V1) and bench.exact(V2),
+    }
+    reporter.log(
+        f"{database} push_lag: {sent} changes at {row['events_per_s']}/s, lag p50 "
+        f"{row['lag_p50_s']} s, p99 {row['lag_p99_s']} s, max {row['lag_max_s']} s, "
+        f"drained in {drain:.2f} s, exact={row['exact']}"
+    )
     return row
 
 

@@ -35,7 +35,10 @@ class EmulatorProcess:
     def start(self) -> EmulatorProcess:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.push_emulator", "--port", str(self.port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -64,8 +67,12 @@ class EmulatorProcess:
     def __enter__(self) -> EmulatorProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -79,8 +86,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     app = create_app(EmulatorConfig(auto_deliver_webhooks=False))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, http="httptools",
-                interface="asgi3", log_level="critical", lifespan="on")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        http="httptools",
+        interface="asgi3",
+        log_level="critical",
+        lifespan="on",
+    )
 
 
 if __name__ == "__main__":

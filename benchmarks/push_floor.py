@@ -55,49 +55,67 @@ def _run(concurrency: int, jobs: list[Callable[[], bool]]) -> tuple[float, float
     return time.perf_counter() - started, time.process_time() - cpu, errors[0]
 
 
-def floor_v1(base: str, key: str, event_name: str, customers: list[str], tag: str,
-             concurrency: int) -> FloorResult:
+def floor_v1(
+    base: str, key: str, event_name: str, customers: list[str], tag: str, concurrency: int
+) -> FloorResult:
     """One meter event per customer (each customer appears once: one call per customer and
     meter at a time holds by construction)."""
     now = int(time.time())
     headers = {"Authorization": f"Bearer {key}"}
     with _client(base, concurrency) as client:
+
         def job(i: int, customer: str) -> Callable[[], bool]:
             ident = f"floor-{tag}-{i}"
-            form = {"event_name": event_name, "payload[stripe_customer_id]": customer,
-                    "payload[value]": str(1 + i % 7), "identifier": ident,
-                    "timestamp": str(now)}
+            form = {
+                "event_name": event_name,
+                "payload[stripe_customer_id]": customer,
+                "payload[value]": str(1 + i % 7),
+                "identifier": ident,
+                "timestamp": str(now),
+            }
 
             def send() -> bool:
-                response = client.post("/v1/billing/meter_events", data=form,
-                                       headers={**headers, "Idempotency-Key": ident})
+                response = client.post(
+                    "/v1/billing/meter_events",
+                    data=form,
+                    headers={**headers, "Idempotency-Key": ident},
+                )
                 return response.status_code == 200
+
             return send
 
         seconds, cpu, errors = _run(concurrency, [job(i, c) for i, c in enumerate(customers)])
     return FloorResult(len(customers), seconds, cpu, errors)
 
 
-def floor_v2(base: str, key: str, event_name: str, customers: list[str], tag: str,
-             concurrency: int) -> FloorResult:
+def floor_v2(
+    base: str, key: str, event_name: str, customers: list[str], tag: str, concurrency: int
+) -> FloorResult:
     """One session, then the events 100 per stream request, ``concurrency`` in flight."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with _client(base, concurrency) as client:
-        session = client.post("/v2/billing/meter_event_session",
-                              headers={"Authorization": f"Bearer {key}"}).json()
+        session = client.post(
+            "/v2/billing/meter_event_session", headers={"Authorization": f"Bearer {key}"}
+        ).json()
         auth = {"Authorization": f"Bearer {session['authentication_token']}"}
 
         def job(start: int) -> Callable[[], bool]:
-            body = {"events": [
-                {"event_name": event_name, "identifier": f"floor-{tag}-{start + i}",
-                 "timestamp": stamp,
-                 "payload": {"stripe_customer_id": c, "value": str(1 + (start + i) % 7)}}
-                for i, c in enumerate(customers[start:start + STREAM_BATCH])]}
+            body = {
+                "events": [
+                    {
+                        "event_name": event_name,
+                        "identifier": f"floor-{tag}-{start + i}",
+                        "timestamp": stamp,
+                        "payload": {"stripe_customer_id": c, "value": str(1 + (start + i) % 7)},
+                    }
+                    for i, c in enumerate(customers[start : start + STREAM_BATCH])
+                ]
+            }
 
             def send() -> bool:
-                response = client.post("/v2/billing/meter_event_stream", json=body,
-                                       headers=auth)
+                response = client.post("/v2/billing/meter_event_stream", json=body, headers=auth)
                 return response.status_code == 200
+
             return send
 
         jobs = [job(s) for s in range(0, len(customers), STREAM_BATCH)]

@@ -55,13 +55,19 @@ def bench(url: str, customers: int) -> dict[str, object]:
     now = datetime.fromtimestamp(T0, UTC)
     store = Store(url)
     store.migrate()
-    config = EmulatorConfig(clock=EmulatorClock(frozen_at=T0), auto_deliver_webhooks=False,
-                            require_known_customers=False)
+    config = EmulatorConfig(
+        clock=EmulatorClock(frozen_at=T0),
+        auto_deliver_webhooks=False,
+        require_known_customers=False,
+    )
     with EmulatorServer(config) as emu:
         pool = GatewayPool(allowed_hosts=HostAllowList.of_urls(emu.url))
         credentials = StripeCredentials("sk_live_bench_reconcile", None, emu.url)
-        ctx = ServiceContext(store=store, clock=FrozenClock(now),
-                             stripe=StripeAccess(environment=credentials, factory=pool))
+        ctx = ServiceContext(
+            store=store,
+            clock=FrozenClock(now),
+            stripe=StripeAccess(environment=credentials, factory=pool),
+        )
         with store.unit_of_work() as uow:
             bootstrap(uow, now, "smk_bench_reconcile_0001", auto_create_metrics=True)
             uow.commit()
@@ -72,9 +78,15 @@ def bench(url: str, customers: int) -> dict[str, object]:
         pool(credentials).create_meter("bench_calls", "bench_calls", MeterFormula.SUM)
         refs = [f"cus_bench{i:06d}" for i in range(customers)]
         for start in range(0, customers, 1000):
-            events = [{"metric": "bench_calls", "customerRef": ref, "quantity": str(i % 97 + 1),
-                       "ts": "2026-01-10T00:00:00Z"}
-                      for i, ref in enumerate(refs[start:start + 1000], start)]
+            events = [
+                {
+                    "metric": "bench_calls",
+                    "customerRef": ref,
+                    "quantity": str(i % 97 + 1),
+                    "ts": "2026-01-10T00:00:00Z",
+                }
+                for i, ref in enumerate(refs[start : start + 1000], start)
+            ]
             with store.unit_of_work("default") as uow:
                 ingest_batch(uow, events, now=now, limits=EventLimits())
                 uow.commit()
@@ -85,9 +97,15 @@ def bench(url: str, customers: int) -> dict[str, object]:
             pass
         pushed_s = time.perf_counter() - pushed_s
         for ref in refs[:: max(1, customers // DRIFTED)][:DRIFTED]:
-            emu.control("POST", "/meter_events", {"event_name": "bench_calls", "timestamp": T0,
-                                                  "payload": {"stripe_customer_id": ref,
-                                                              "value": "5"}})
+            emu.control(
+                "POST",
+                "/meter_events",
+                {
+                    "event_name": "bench_calls",
+                    "timestamp": T0,
+                    "payload": {"stripe_customer_id": ref, "value": "5"},
+                },
+            )
         with store.unit_of_work("default") as uow:
             run = start_run(uow, RunScope(), False, now)
             uow.commit()
@@ -100,12 +118,18 @@ def bench(url: str, customers: int) -> dict[str, object]:
     summary = json.loads(done.summary)
     store.close()
     flagged = sum(n for s, n in summary["counts"].items() if s not in ("ok", "pending"))
-    return {"customers": customers, "lines": sum(summary["counts"].values()),
-            "flagged": flagged, "flagged_expected": DRIFTED, "seconds": round(seconds, 2),
-            "stripe_calls": summary["stripeCalls"],
-            "calls_per_second": round(summary["stripeCalls"] / seconds, 1),
-            "rate_limit_per_second": 500, "push_seconds": round(pushed_s, 2),
-            "peak_rss_growth_mb": round(_rss_mb() - rss_before, 1)}
+    return {
+        "customers": customers,
+        "lines": sum(summary["counts"].values()),
+        "flagged": flagged,
+        "flagged_expected": DRIFTED,
+        "seconds": round(seconds, 2),
+        "stripe_calls": summary["stripeCalls"],
+        "calls_per_second": round(summary["stripeCalls"] / seconds, 1),
+        "rate_limit_per_second": 500,
+        "push_seconds": round(pushed_s, 2),
+        "peak_rss_growth_mb": round(_rss_mb() - rss_before, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

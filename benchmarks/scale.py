@@ -60,8 +60,10 @@ UNPARTITION = [
     "ALTER SEQUENCE events_seq_seq OWNED BY events.seq",
     "ALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY (tenant_id, seq)",
     "CREATE INDEX ix_events_tenant_key ON events (tenant_id, idempotency_key)",
-    ("CREATE INDEX ix_events_tenant_metric_customer_ts "
-    "ON events (tenant_id, metric, customer_ref, ts_us)"),
+    (
+        "CREATE INDEX ix_events_tenant_metric_customer_ts "
+        "ON events (tenant_id, metric, customer_ref, ts_us)"
+    ),
     "CREATE INDEX ix_events_tenant_backfill ON events (tenant_id, backfill_id)",
 ]
 
@@ -109,10 +111,15 @@ def _setup(store: Store, now: datetime, events: int, partitioned: bool) -> None:
     chunk = 250_000
     for first in range(0, events, chunk):
         last = min(events, first + chunk) - 1
-        params = {"tenant": TENANT, "metric": METRIC, "customers": CUSTOMERS,
-                  "start": to_micros(start),
-                  "step": (to_micros(now) - to_micros(start)) // events,
-                  "first": first, "last": last}
+        params = {
+            "tenant": TENANT,
+            "metric": METRIC,
+            "customers": CUSTOMERS,
+            "start": to_micros(start),
+            "step": (to_micros(now) - to_micros(start)) // events,
+            "first": first,
+            "last": last,
+        }
         with store.engine.begin() as conn:
             conn.execute(text(FILL), params)
             conn.execute(text(FILL_KEYS), params)
@@ -122,24 +129,35 @@ def _setup(store: Store, now: datetime, events: int, partitioned: bool) -> None:
 
 
 def _event(n: int, at: datetime) -> dict[str, Any]:
-    return {"metric": METRIC, "customerRef": f"cus_{n % CUSTOMERS}", "quantity": "2.5",
-            "ts": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "idempotencyKey": f"new-{uuid.uuid4()}"}
+    return {
+        "metric": METRIC,
+        "customerRef": f"cus_{n % CUSTOMERS}",
+        "quantity": "2.5",
+        "ts": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "idempotencyKey": f"new-{uuid.uuid4()}",
+    }
 
 
 Samples = dict[str, list[float]]
 
 
-def _measure(store: Store, now: datetime, sizes: tuple[int, int, int], into: Samples,
-             rng: random.Random) -> None:
+def _measure(
+    store: Store, now: datetime, sizes: tuple[int, int, int], into: Samples, rng: random.Random
+) -> None:
     """One round on one layout: batches of 500, single events, then both reads."""
     batches, singles, reads = sizes
 
     def ingest(batch: int) -> Callable[[int], None]:
         def one(n: int) -> None:
             with store.unit_of_work(TENANT) as uow:
-                ingest_batch(uow, [_event(n * batch + i, now) for i in range(batch)],
-                             now=now, limits=EventLimits())
+                ingest_batch(
+                    uow,
+                    [_event(n * batch + i, now) for i in range(batch)],
+                    now=now,
+                    limits=EventLimits(),
+                )
                 uow.commit()
+
         return one
 
     def usage(_n: int) -> None:
@@ -148,8 +166,9 @@ def _measure(store: Store, now: datetime, sizes: tuple[int, int, int], into: Sam
 
     def page(_n: int) -> None:
         with store.unit_of_work(TENANT, read_only=True) as uow:
-            uow.events.page(EventFilter(metric=METRIC,
-                                        customer_ref=f"cus_{rng.randrange(CUSTOMERS)}"), 100)
+            uow.events.page(
+                EventFilter(metric=METRIC, customer_ref=f"cus_{rng.randrange(CUSTOMERS)}"), 100
+            )
 
     into.setdefault("batch", []).extend(_timed(batches, ingest(500)))
     into.setdefault("single", []).extend(_timed(singles, ingest(1)))
@@ -158,15 +177,18 @@ def _measure(store: Store, now: datetime, sizes: tuple[int, int, int], into: Sam
 
 
 def _figures(samples: Samples) -> dict[str, float]:
-    figures = {"batch_events_per_s": 500 * len(samples["batch"]) / (sum(samples["batch"]) / 1000),
-               "single_per_s": len(samples["single"]) / (sum(samples["single"]) / 1000)}
+    figures = {
+        "batch_events_per_s": 500 * len(samples["batch"]) / (sum(samples["batch"]) / 1000),
+        "single_per_s": len(samples["single"]) / (sum(samples["single"]) / 1000),
+    }
     for kind in ("batch", "single", "usage", "page"):
         figures[f"{kind}_p50_ms"], figures[f"{kind}_p99_ms"] = _percentiles(samples[kind])
     return figures
 
 
-def run(events: int, batches: int, singles: int, reads: int,
-        rounds: int = 4) -> list[tuple[str, dict[str, float]]]:
+def run(
+    events: int, batches: int, singles: int, reads: int, rounds: int = 4
+) -> list[tuple[str, dict[str, float]]]:
     """Fill both layouts, then measure them in alternating rounds, so a change in the
     machine's load during the run falls on both alike."""
     from tests.support.postgres import PostgresServer
@@ -197,11 +219,16 @@ def run(events: int, batches: int, singles: int, reads: int,
 
 def _table(events: int, results: list[tuple[str, dict[str, float]]]) -> str:
     columns = list(results[0][1])
-    lines = [f"PostgreSQL, {events:,} events in the ledger (one client, fsync on)", "",
-             "| layout | " + " | ".join(columns) + " |",
-             "|---|" + "---:|" * len(columns)]
-    lines += [f"| {layout} | " + " | ".join(f"{figures[c]:,.1f}" for c in columns) + " |"
-              for layout, figures in results]
+    lines = [
+        f"PostgreSQL, {events:,} events in the ledger (one client, fsync on)",
+        "",
+        "| layout | " + " | ".join(columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    lines += [
+        f"| {layout} | " + " | ".join(f"{figures[c]:,.1f}" for c in columns) + " |"
+        for layout, figures in results
+    ]
     return "\n".join(lines)
 
 

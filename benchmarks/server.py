@@ -72,8 +72,14 @@ class Server:
     """Start ``stripemeter serve [--workers N]`` on ``database_url`` and wait until it is
     ready (and, with N > 1, until its N worker processes exist)."""
 
-    def __init__(self, database_url: str, workdir: Path, *, workers: int = 1,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.workers = workers
         self.port = free_port()
@@ -84,16 +90,22 @@ class Server:
         # The load generator is one tenant far above the default per-tenant rate limit. No
         # in-process Stripe emulator: a deployment has a Stripe account, and the emulator's
         # webhook poller costs CPU every 0.5 s (see the README, "Where the time goes").
-        env = {**os.environ, "STRIPEMETER_DATABASE_URL": database_url,
-               "STRIPEMETER_BOOTSTRAP_KEY": self.key, "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
-               "STRIPEMETER_LOCAL_STRIPE": "off", "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
-               **(env or {})}
+        env = {
+            **os.environ,
+            "STRIPEMETER_DATABASE_URL": database_url,
+            "STRIPEMETER_BOOTSTRAP_KEY": self.key,
+            "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
+            "STRIPEMETER_LOCAL_STRIPE": "off",
+            "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
+            **(env or {}),
+        }
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         args = [*cmd, "serve", "--host", HOST, "--port", str(self.port)]
         if workers > 1:
             args += ["--workers", str(workers)]
-        self.proc = subprocess.Popen(args, env=env, cwd=workdir, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            args, env=env, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT
+        )
         self._wait_ready()
         self.rss = RssProbe(self.proc.pid)
 
@@ -101,8 +113,10 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited ({self.proc.returncode}); log: "
-                                   f"{self.log_path.read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"server exited ({self.proc.returncode}); log: "
+                    f"{self.log_path.read_text(errors='replace')[-2000:]}"
+                )
             if self._answers_ready() and len(descendants(self.proc.pid)) > self._children():
                 return
             time.sleep(0.1)

@@ -46,8 +46,11 @@ SECRET = "sk_test_soak_emulator"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.soak",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--rate", type=float, help="events/s (default: half the capacity)")
     parser.add_argument("--customers", type=int, default=2000)
@@ -72,11 +75,21 @@ class Emulator:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._log = open(workdir / "emulator.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([*_console("stripemeter"), "stripe-emulator", "--host", HOST,
-                                      "--port", str(self.port)], stdout=self._log,
-                                     stderr=subprocess.STDOUT, cwd=workdir)
-        self.client = stripe.StripeClient(SECRET, base_addresses={
-            "api": self.url, "meter_events": self.url, "files": self.url, "connect": self.url})
+        self.proc = subprocess.Popen(
+            [*_console("stripemeter"), "stripe-emulator", "--host", HOST, "--port", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+        self.client = stripe.StripeClient(
+            SECRET,
+            base_addresses={
+                "api": self.url,
+                "meter_events": self.url,
+                "files": self.url,
+                "connect": self.url,
+            },
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -98,9 +111,13 @@ class Worker:
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
         self._log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([*_console("stripemeter"), "worker", "--interval", "0.2"],
-                                     env={**os.environ, **env}, stdout=self._log,
-                                     stderr=subprocess.STDOUT, cwd=workdir)
+        self.proc = subprocess.Popen(
+            [*_console("stripemeter"), "worker", "--interval", "0.2"],
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -112,8 +129,11 @@ def _rss_mb(pid: int) -> float:
     return round(sum(proc_kb(p, "VmRSS") or 0 for p in descendants(pid)) / 1024, 1)
 
 
-_GAUGE = re.compile(r"^(stripemeter_push_lag_seconds|stripemeter_push_pending)(?:\{[^}]*\})? "
-                    r"([0-9.eE+-]+)$", re.MULTILINE)
+_GAUGE = re.compile(
+    r"^(stripemeter_push_lag_seconds|stripemeter_push_pending)(?:\{[^}]*\})? "
+    r"([0-9.eE+-]+)$",
+    re.MULTILINE,
+)
 
 
 def _push_gauges(client: Client) -> dict[str, float]:
@@ -132,9 +152,11 @@ def _push_gauges(client: Client) -> dict[str, float]:
 
 
 def _setup(client: Client, emulator: Emulator, customers: int, reporter: Reporter) -> list[str]:
-    for method, path, body in (("POST", "/v1/metrics", {"code": METRIC, "aggregation": "sum"}),
-                               ("POST", "/v1/mappings", {"metric": METRIC}),
-                               ("POST", "/v1/stripe/meters/sync", None)):
+    for method, path, body in (
+        ("POST", "/v1/metrics", {"code": METRIC, "aggregation": "sum"}),
+        ("POST", "/v1/mappings", {"metric": METRIC}),
+        ("POST", "/v1/stripe/meters/sync", None),
+    ):
         status, answer = client.call(method, path, body)
         if status >= 300:
             raise RuntimeError(f"{method} {path}: HTTP {status} {answer}")
@@ -149,38 +171,61 @@ def _setup(client: Client, emulator: Emulator, customers: int, reporter: Reporte
 def _capacity(server: Server, refs: list[str], reporter: Reporter) -> float:
     """Events/s of back-to-back batches of 500 from 4 clients for 15 s: the ceiling."""
     ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    requests = [Request("POST", "/v1/events/ingest", json.dumps({"events": [
-        {"metric": METRIC, "customerRef": refs[(b * 500 + i) % len(refs)], "quantity": "0",
-         "ts": ts, "idempotencyKey": f"cap-{b}-{i}"} for i in range(500)]}).encode(), 500)
-                for b in range(400)]
+    requests = [
+        Request(
+            "POST",
+            "/v1/events/ingest",
+            json.dumps(
+                {
+                    "events": [
+                        {
+                            "metric": METRIC,
+                            "customerRef": refs[(b * 500 + i) % len(refs)],
+                            "quantity": "0",
+                            "ts": ts,
+                            "idempotencyKey": f"cap-{b}-{i}",
+                        }
+                        for i in range(500)
+                    ]
+                }
+            ).encode(),
+            500,
+        )
+        for b in range(400)
+    ]
     load = run_load(server.port, server.key, requests, clients=4, time_limit=15.0)
     rate = load.events / load.wall_s if load.wall_s else 0.0
     reporter.log(f"capacity: {rate:,.0f} events/s (zero quantities, so totals are unchanged)")
     return rate
 
 
-def _settle(client: Client, emulator: Emulator, refs: list[str], want: dict[str, Decimal],
-            limit_s: float = 600.0) -> tuple[float, dict[str, Decimal], dict[str, Decimal]]:
+def _settle(
+    client: Client,
+    emulator: Emulator,
+    refs: list[str],
+    want: dict[str, Decimal],
+    limit_s: float = 600.0,
+) -> tuple[float, dict[str, Decimal], dict[str, Decimal]]:
     """Wait until Stripe's totals equal the service's (the pusher plans on its next pass,
     so an empty outbox alone proves nothing); returns the wait and both sides' totals."""
     started = time.monotonic()
     while True:
         service, in_stripe = _service_totals(client, refs), _stripe_totals(emulator, refs)
         waited = time.monotonic() - started
-        if service == in_stripe == {r: want.get(r, Decimal(0)) for r in refs} or \
-                waited > limit_s:
+        if service == in_stripe == {r: want.get(r, Decimal(0)) for r in refs} or waited > limit_s:
             return waited, service, in_stripe
         time.sleep(2.0)
 
 
 def _stripe_totals(emulator: Emulator, refs: list[str]) -> dict[str, Decimal]:
-    meter = next(m for m in emulator.client.v1.billing.meters.list().data
-                 if m.event_name == METRIC)
+    meter = next(m for m in emulator.client.v1.billing.meters.list().data if m.event_name == METRIC)
     day = int(time.time()) // 86400 * 86400
     totals = {}
     for ref in refs:
-        page = emulator.client.v1.billing.meters.event_summaries.list(meter.id, params={
-            "customer": ref, "start_time": day - 40 * 86400, "end_time": day + 2 * 86400})
+        page = emulator.client.v1.billing.meters.event_summaries.list(
+            meter.id,
+            params={"customer": ref, "start_time": day - 40 * 86400, "end_time": day + 2 * 86400},
+        )
         totals[ref] = sum((Decimal(str(s.aggregated_value)) for s in page.data), Decimal(0))
     return totals
 
@@ -199,27 +244,37 @@ def _service_totals(client: Client, refs: list[str]) -> dict[str, Decimal]:
 def _verdicts(rows: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
     settled = [r for r in rows if r["t_s"] > warmup_s] or rows
     first, last = settled[0], settled[-1]
-    growth = {name: round((last[name] - first[name]) / first[name] * 100, 1) if first[name]
-              else None for name in ("serve_rss_mb", "worker_rss_mb")}
+    growth = {
+        name: round((last[name] - first[name]) / first[name] * 100, 1) if first[name] else None
+        for name in ("serve_rss_mb", "worker_rss_mb")
+    }
     p99s = [r["p99_ms"] for r in rows if r["p99_ms"] is not None]
     third = max(1, len(p99s) // 3)
     early, late = statistics.median(p99s[:third]), statistics.median(p99s[-third:])
-    return {"rss_growth_pct": growth,
-            "rss_flat": all(g is not None and g < 10 for g in growth.values()),
-            "p99_first_third_ms": round(early, 2), "p99_last_third_ms": round(late, 2),
-            "p99_stable": late <= 2 * early}
+    return {
+        "rss_growth_pct": growth,
+        "rss_flat": all(g is not None and g < 10 for g in growth.values()),
+        "p99_first_third_ms": round(early, 2),
+        "p99_last_third_ms": round(late, 2),
+        "p99_stable": late <= 2 * early,
+    }
 
 
-def _row(window: Window, server: Server, worker: Worker, gauges: dict[str, float],
-         seconds: float) -> dict[str, Any]:
+def _row(
+    window: Window, server: Server, worker: Worker, gauges: dict[str, float], seconds: float
+) -> dict[str, Any]:
     p50, p99 = window.percentile(50), window.percentile(99)
-    return {"t_s": round(window.end_s), "events_per_s": round(window.acked / seconds, 1),
-            "p50_ms": None if p50 is None else round(p50, 2),
-            "p99_ms": None if p99 is None else round(p99, 2),
-            "non_200": sum(n for s, n in window.statuses.items() if s != 200),
-            "serve_rss_mb": _rss_mb(server.proc.pid), "worker_rss_mb": _rss_mb(worker.proc.pid),
-            "push_lag_s": round(gauges.get("stripemeter_push_lag_seconds", 0.0), 2),
-            "push_pending": int(gauges.get("stripemeter_push_pending", 0.0))}
+    return {
+        "t_s": round(window.end_s),
+        "events_per_s": round(window.acked / seconds, 1),
+        "p50_ms": None if p50 is None else round(p50, 2),
+        "p99_ms": None if p99 is None else round(p99, 2),
+        "non_200": sum(n for s, n in window.statuses.items() if s != 200),
+        "serve_rss_mb": _rss_mb(server.proc.pid),
+        "worker_rss_mb": _rss_mb(worker.proc.pid),
+        "push_lag_s": round(gauges.get("stripemeter_push_lag_seconds", 0.0), 2),
+        "push_pending": int(gauges.get("stripemeter_push_pending", 0.0)),
+    }
 
 
 def run(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
@@ -227,20 +282,33 @@ def run(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="stripemeter-soak-"))
     url = pg.database("soak")
     emulator = Emulator(workdir)
-    stripe_env = {"STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
-                  "STRIPEMETER_STRIPE_API_BASE": emulator.url,
-                  "STRIPEMETER_PUSH_RATE_TEST": "1000000", "STRIPEMETER_PUSH_WORKER": "false"}
+    stripe_env = {
+        "STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
+        "STRIPEMETER_STRIPE_API_BASE": emulator.url,
+        "STRIPEMETER_PUSH_RATE_TEST": "1000000",
+        "STRIPEMETER_PUSH_WORKER": "false",
+    }
     server = Server(url, workdir, env=stripe_env)
     worker = Worker({**stripe_env, "STRIPEMETER_DATABASE_URL": url}, workdir)
     client = server.client()
     try:
         refs = _setup(client, emulator, args.customers, reporter)
         rate = args.rate or _capacity(server, refs, reporter) / 2
-        plan = PacedPlan(port=server.port, key=server.key, metric=METRIC, customers=tuple(refs),
-                         rate=rate, batch=args.batch, seconds=args.minutes * 60,
-                         window_s=args.window, clients=args.clients)
-        reporter.log(f"soak: {rate:,.0f} events/s for {args.minutes:g} min on PostgreSQL, "
-                     f"{args.customers} customers, pusher in its own process")
+        plan = PacedPlan(
+            port=server.port,
+            key=server.key,
+            metric=METRIC,
+            customers=tuple(refs),
+            rate=rate,
+            batch=args.batch,
+            seconds=args.minutes * 60,
+            window_s=args.window,
+            clients=args.clients,
+        )
+        reporter.log(
+            f"soak: {rate:,.0f} events/s for {args.minutes:g} min on PostgreSQL, "
+            f"{args.customers} customers, pusher in its own process"
+        )
         load = PacedLoad(plan)
         rows: list[dict[str, Any]] = []
         for window in load.windows():
@@ -251,13 +319,22 @@ def run(args: argparse.Namespace, reporter: Reporter) -> dict[str, Any]:
         load.close()
         want = load.expected_totals()
         drain_s, service, in_stripe = _settle(client, emulator, refs, want)
-        bad = [f"{r}: sent {want.get(r, Decimal(0))}, service {service[r]}, Stripe {in_stripe[r]}"
-               for r in refs if not want.get(r, Decimal(0)) == service[r] == in_stripe[r]]
-        return {"rate": round(rate, 1), "minutes": args.minutes, "customers": args.customers,
-                "windows": rows, "drain_s": round(drain_s, 2),
-                "events_sent": sum(load.batches.values()) * args.batch,
-                "exact": not bad, "mismatches": bad[:5],
-                **_verdicts(rows, args.warmup * 60)}
+        bad = [
+            f"{r}: sent {want.get(r, Decimal(0))}, service {service[r]}, Stripe {in_stripe[r]}"
+            for r in refs
+            if not want.get(r, Decimal(0)) == service[r] == in_stripe[r]
+        ]
+        return {
+            "rate": round(rate, 1),
+            "minutes": args.minutes,
+            "customers": args.customers,
+            "windows": rows,
+            "drain_s": round(drain_s, 2),
+            "events_sent": sum(load.batches.values()) * args.batch,
+            "exact": not bad,
+            "mismatches": bad[:5],
+            **_verdicts(rows, args.warmup * 60),
+        }
     finally:
         client.close()
         worker.stop()

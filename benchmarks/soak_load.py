@@ -50,15 +50,28 @@ def client_events(plan: PacedPlan, index: int, batch_no: int) -> list[tuple[str,
     """Batch ``batch_no`` of client ``index`` as (idempotency key, customer, quantity): a
     pure function of its arguments, so the orchestrator can replay it to get the totals."""
     rng = random.Random(index * 1_000_003 + batch_no)
-    return [(f"soak-{index}-{batch_no}-{i}", rng.choice(plan.customers), _quantity(rng))
-            for i in range(plan.batch)]
+    return [
+        (f"soak-{index}-{batch_no}-{i}", rng.choice(plan.customers), _quantity(rng))
+        for i in range(plan.batch)
+    ]
 
 
 def _body(plan: PacedPlan, events: list[tuple[str, str, str]]) -> bytes:
     ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return json.dumps({"events": [
-        {"metric": plan.metric, "customerRef": ref, "quantity": qty, "ts": ts,
-         "idempotencyKey": key} for key, ref, qty in events]}).encode()
+    return json.dumps(
+        {
+            "events": [
+                {
+                    "metric": plan.metric,
+                    "customerRef": ref,
+                    "quantity": qty,
+                    "ts": ts,
+                    "idempotencyKey": key,
+                }
+                for key, ref, qty in events
+            ]
+        }
+    ).encode()
 
 
 def _post(conn: http.client.HTTPConnection, body: bytes, key: str) -> int:
@@ -84,8 +97,16 @@ def _paced_client(plan: PacedPlan, index: int, start_at: float, out: Any) -> Non
         if due - start_at >= plan.seconds:
             break
         while due >= window_end:
-            out.put({"index": index, "window_end": window_end, "latencies": latencies,
-                     "statuses": statuses, "acked": acked, "done": False})
+            out.put(
+                {
+                    "index": index,
+                    "window_end": window_end,
+                    "latencies": latencies,
+                    "statuses": statuses,
+                    "acked": acked,
+                    "done": False,
+                }
+            )
             latencies, statuses, acked = [], {}, 0
             window_end += plan.window_s
         time.sleep(max(0.0, due - time.monotonic()))
@@ -105,8 +126,17 @@ def _paced_client(plan: PacedPlan, index: int, start_at: float, out: Any) -> Non
         sent_batches += 1
         batch_no += 1
     conn.close()
-    out.put({"index": index, "window_end": window_end, "latencies": latencies,
-             "statuses": statuses, "acked": acked, "done": True, "batches": batch_no})
+    out.put(
+        {
+            "index": index,
+            "window_end": window_end,
+            "latencies": latencies,
+            "statuses": statuses,
+            "acked": acked,
+            "done": True,
+            "batches": batch_no,
+        }
+    )
 
 
 @dataclass
@@ -133,9 +163,10 @@ class PacedLoad:
         ctx = mp.get_context("fork")
         self._out: Any = ctx.Queue()
         self.start_at = time.monotonic() + 1.0
-        self._procs = [ctx.Process(target=_paced_client, daemon=True,
-                                   args=(plan, i, self.start_at, self._out))
-                       for i in range(plan.clients)]
+        self._procs = [
+            ctx.Process(target=_paced_client, daemon=True, args=(plan, i, self.start_at, self._out))
+            for i in range(plan.clients)
+        ]
         for proc in self._procs:
             proc.start()
         self.batches: dict[int, int] = {}

@@ -50,8 +50,11 @@ MINUTE_US = 60_000_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.ui", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.ui",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="10 000 customers, 100 000 events")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -75,31 +78,74 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
     step = DAY_US // total_events
     with reporter.task("counters", customers) as update:
         for start in range(0, customers, CHUNK):
-            rows = [{"tenant_id": "default", "metric": "api_calls", "customer_ref": _ref(i),
-                     "period_start_us": JAN, "period_end_us": FEB, "count": 1,
-                     "sum": Decimal(1), "max": Decimal(1), "min": Decimal(1),
-                     "latest_value": None, "latest_ts_us": None, "latest_key": None,
-                     "unique_count": 0, "adjustments": Decimal(0), "late_out": Decimal(0),
-                     "watermark_us": JAN, "late_count": 0, "updated_us": JAN}
-                    for i in range(start, min(start + CHUNK, customers))]
+            rows = [
+                {
+                    "tenant_id": "default",
+                    "metric": "api_calls",
+                    "customer_ref": _ref(i),
+                    "period_start_us": JAN,
+                    "period_end_us": FEB,
+                    "count": 1,
+                    "sum": Decimal(1),
+                    "max": Decimal(1),
+                    "min": Decimal(1),
+                    "latest_value": None,
+                    "latest_ts_us": None,
+                    "latest_key": None,
+                    "unique_count": 0,
+                    "adjustments": Decimal(0),
+                    "late_out": Decimal(0),
+                    "watermark_us": JAN,
+                    "late_count": 0,
+                    "updated_us": JAN,
+                }
+                for i in range(start, min(start + CHUNK, customers))
+            ]
             _insert(store, counters, rows)
             update(start + len(rows))
     with reporter.task("events", total_events) as update:
         for start in range(0, total_events, CHUNK):
-            rows = [{"tenant_id": "default", "idempotency_key": f"bench-{i}",
-                     "metric": "api_calls", "customer_ref": _ref(i % customers),
-                     "quantity": Decimal(1), "ts_us": JAN + i, "received_us": received + i * step,
-                     "resource_id": None, "meta": None, "fingerprint": "0" * 32,
-                     "late": False, "late_after_close": False, "voided_us": None,
-                     "request_id": None}
-                    for i in range(start, min(start + CHUNK, total_events))]
+            rows = [
+                {
+                    "tenant_id": "default",
+                    "idempotency_key": f"bench-{i}",
+                    "metric": "api_calls",
+                    "customer_ref": _ref(i % customers),
+                    "quantity": Decimal(1),
+                    "ts_us": JAN + i,
+                    "received_us": received + i * step,
+                    "resource_id": None,
+                    "meta": None,
+                    "fingerprint": "0" * 32,
+                    "late": False,
+                    "late_after_close": False,
+                    "voided_us": None,
+                    "request_id": None,
+                }
+                for i in range(start, min(start + CHUNK, total_events))
+            ]
             _insert_events(store, rows, first_seq=start + 1)
             update(start + len(rows))
-    per_minute = Counter((received + i * step) // MINUTE_US * MINUTE_US
-                         for i in range(total_events))
-    _insert(store, ingest_tallies, [
-        {"tenant_id": "default", "minute_us": minute, "slot": 0, "accepted": count, "duplicates": 0,
-         "conflicts": 0, "rejected": 0, "late": 0} for minute, count in per_minute.items()])
+    per_minute = Counter(
+        (received + i * step) // MINUTE_US * MINUTE_US for i in range(total_events)
+    )
+    _insert(
+        store,
+        ingest_tallies,
+        [
+            {
+                "tenant_id": "default",
+                "minute_us": minute,
+                "slot": 0,
+                "accepted": count,
+                "duplicates": 0,
+                "conflicts": 0,
+                "rejected": 0,
+                "late": 0,
+            }
+            for minute, count in per_minute.items()
+        ],
+    )
 
 
 def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> None:
@@ -111,8 +157,18 @@ def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> 
         _insert(store, events, [{**row, "seq": first_seq + n} for n, row in enumerate(rows)])
         return
     _insert(store, events, rows)
-    _insert(store, event_keys, [{"tenant_id": r["tenant_id"], "fingerprint": r["fingerprint"],
-                                 "idempotency_key": r["idempotency_key"]} for r in rows])
+    _insert(
+        store,
+        event_keys,
+        [
+            {
+                "tenant_id": r["tenant_id"],
+                "fingerprint": r["fingerprint"],
+                "idempotency_key": r["idempotency_key"],
+            }
+            for r in rows
+        ],
+    )
 
 
 def _insert(store: Store, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -152,24 +208,27 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
     _fill(store, args.customers, args.events, reporter)
     ctx = ServiceContext(store=store, clock=FrozenClock(NOW), limits=EventLimits())
     app = create_app(Settings(database_url=url), context=ctx)
-    pages = {"customer list": "/ui/customers",
-             "customer search": "/ui/customers?q=cus_00999",
-             "customer list, later page": f"/ui/customers?after={_ref(args.customers // 2)}",
-             "event list": "/ui/events",
-             "event list, later page": f"/ui/events?before={args.events // 2}",
-             "event list, one customer": f"/ui/events?customer={_ref(7)}",
-             "customer page": f"/ui/customers/{_ref(7)}",
-             "overview": "/ui/overview",
-             "corrections": "/ui/corrections",
-             "metrics and prices": "/ui/metrics"}
+    pages = {
+        "customer list": "/ui/customers",
+        "customer search": "/ui/customers?q=cus_00999",
+        "customer list, later page": f"/ui/customers?after={_ref(args.customers // 2)}",
+        "event list": "/ui/events",
+        "event list, later page": f"/ui/events?before={args.events // 2}",
+        "event list, one customer": f"/ui/events?customer={_ref(7)}",
+        "customer page": f"/ui/customers/{_ref(7)}",
+        "overview": "/ui/overview",
+        "corrections": "/ui/corrections",
+        "metrics and prices": "/ui/metrics",
+    }
     ok = True
     with TestClient(app), _signed_in(app) as client:
         for name, path in pages.items():
             median, worst = _timed(client, path, args.repeat)
             verdict = "ok" if median < BUDGET_MS else "OVER BUDGET"
             ok = ok and median < BUDGET_MS
-            reporter.log(f"{label}: {name:28s} median {median:7.1f} ms, worst {worst:7.1f} ms"
-                         f"  [{verdict}]")
+            reporter.log(
+                f"{label}: {name:28s} median {median:7.1f} ms, worst {worst:7.1f} ms  [{verdict}]"
+            )
     store.close()
     return ok
 
@@ -191,8 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if postgres is not None:
                 postgres.stop()
-    reporter.log("dashboard pages: " + ("every page within 300 ms" if all(results)
-                                        else "some page over 300 ms"))
+    reporter.log(
+        "dashboard pages: "
+        + ("every page within 300 ms" if all(results) else "some page over 300 ms")
+    )
     return 0 if all(results) else 1
 
 

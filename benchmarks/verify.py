@@ -45,25 +45,41 @@ def check_totals(client: Client, totals: Totals, customers: list[str]) -> dict[s
         for metric, want in totals.expected(customer).items():
             if got.get(metric) != want:
                 mismatches.append(f"{customer}/{metric}: got {got.get(metric)} want {want}")
-    return {"customersChecked": len(customers), "mismatches": len(mismatches),
-            "firstMismatches": mismatches[:5]}
+    return {
+        "customersChecked": len(customers),
+        "mismatches": len(mismatches),
+        "firstMismatches": mismatches[:5],
+    }
 
 
-def check_counts(load: LoadResult, *, planned_requests: int, completed_events: int,
-                 expect: str) -> dict[str, Any]:
+def check_counts(
+    load: LoadResult, *, planned_requests: int, completed_events: int, expect: str
+) -> dict[str, Any]:
     """Per-response counts: ``expect`` is ``accepted`` or ``duplicates``. A phase may stop at
     its time limit before sending all ``planned_requests``; what counts is that every request
     sent was answered 200 and that the answers account for exactly the events they carried."""
-    counts = {name: load.counts.get(name, 0)
-              for name in ("accepted", "duplicates", "conflicts", "rejected")}
-    all_ok = (set(load.statuses) <= {200} and len(load.completed) == load.requests
-              and load.dropped == 0)
-    ok = (all_ok and len(load.completed) > 0 and counts[expect] == completed_events
-          and sum(counts.values()) == completed_events)
-    return {"ok": ok, "requestsCompleted": len(load.completed),
-            "requestsPlanned": planned_requests, "eventsCompleted": completed_events,
-            "dropped": load.dropped,
-            "statuses": {str(k): v for k, v in load.statuses.items()}, **counts}
+    counts = {
+        name: load.counts.get(name, 0)
+        for name in ("accepted", "duplicates", "conflicts", "rejected")
+    }
+    all_ok = (
+        set(load.statuses) <= {200} and len(load.completed) == load.requests and load.dropped == 0
+    )
+    ok = (
+        all_ok
+        and len(load.completed) > 0
+        and counts[expect] == completed_events
+        and sum(counts.values()) == completed_events
+    )
+    return {
+        "ok": ok,
+        "requestsCompleted": len(load.completed),
+        "requestsPlanned": planned_requests,
+        "eventsCompleted": completed_events,
+        "dropped": load.dropped,
+        "statuses": {str(k): v for k, v in load.statuses.items()},
+        **counts,
+    }
 
 
 def snapshot(client: Client, customers: list[str]) -> dict[str, dict[str, Decimal]]:

@@ -35,8 +35,14 @@ class Event:
     ts: str
 
     def as_json(self) -> dict[str, str]:
-        return {"metric": self.metric, "customerRef": self.customer, "quantity": self.quantity,
-                "resourceId": self.resource, "ts": self.ts, "idempotencyKey": self.key}
+        return {
+            "metric": self.metric,
+            "customerRef": self.customer,
+            "quantity": self.quantity,
+            "resourceId": self.resource,
+            "ts": self.ts,
+            "idempotencyKey": self.key,
+        }
 
 
 def customer_ref(index: int) -> str:
@@ -50,9 +56,15 @@ def month_window(now: datetime) -> tuple[datetime, datetime]:
     return start, max(end, start + timedelta(microseconds=1))
 
 
-def generate(prefix: str, count: int, customers: int, *, seed: int,
-             now: datetime | None = None,
-             metrics: Sequence[str] = HEADLINE_METRICS) -> list[Event]:
+def generate(
+    prefix: str,
+    count: int,
+    customers: int,
+    *,
+    seed: int,
+    now: datetime | None = None,
+    metrics: Sequence[str] = HEADLINE_METRICS,
+) -> list[Event]:
     """``count`` events spread at random over ``customers`` customers, round-robin over
     ``metrics`` (one sum metric unless told otherwise)."""
     rng = random.Random(seed)
@@ -62,12 +74,16 @@ def generate(prefix: str, count: int, customers: int, *, seed: int,
     for i in range(count):
         ts = start + timedelta(microseconds=rng.randrange(span_us))
         cents = rng.randrange(1, 100_000)
-        events.append(Event(
-            key=f"{prefix}-{i:07d}", metric=metrics[i % len(metrics)],
-            customer=customer_ref(rng.randrange(customers)),
-            quantity=f"{cents // 100}.{cents % 100:02d}",
-            resource=f"res_{rng.randrange(RESOURCES_PER_CUSTOMER)}",
-            ts=ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+        events.append(
+            Event(
+                key=f"{prefix}-{i:07d}",
+                metric=metrics[i % len(metrics)],
+                customer=customer_ref(rng.randrange(customers)),
+                quantity=f"{cents // 100}.{cents % 100:02d}",
+                resource=f"res_{rng.randrange(RESOURCES_PER_CUSTOMER)}",
+                ts=ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            )
+        )
     return events
 
 
@@ -75,7 +91,7 @@ def bodies(events: Sequence[Event], batch_size: int) -> list[tuple[bytes, int]]:
     """Ingest request bodies as (bytes, event count), in order."""
     out = []
     for offset in range(0, len(events), batch_size):
-        chunk = events[offset:offset + batch_size]
+        chunk = events[offset : offset + batch_size]
         payload = {"events": [e.as_json() for e in chunk]}
         body = json.dumps(payload, separators=(",", ":")).encode()
         out.append((_QUANTITY.sub(rb'"quantity":\1', body), len(chunk)))
@@ -103,6 +119,8 @@ class Totals:
 
     def expected(self, customer: str) -> dict[str, Decimal]:
         """What ``GET /v1/usage/current`` must report for ``customer``, per metric."""
-        return {"bench_sum": self.sums.get(customer, Decimal(0)),
-                "bench_count": Decimal(self.counts.get(customer, 0)),
-                "bench_unique": Decimal(len(self.uniques.get(customer, ())))}
+        return {
+            "bench_sum": self.sums.get(customer, Decimal(0)),
+            "bench_count": Decimal(self.counts.get(customer, 0)),
+            "bench_unique": Decimal(len(self.uniques.get(customer, ()))),
+        }

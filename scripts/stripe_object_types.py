@@ -18,23 +18,61 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOTS = ("Customer", "Product", "Price", "Subscription", "SubscriptionItem", "Invoice",
-         "InvoiceLineItem", "InvoiceItem", "WebhookEndpoint", "Event", "Billing.Meter",
-         "Billing.MeterEvent", "Billing.MeterEventAdjustment", "Billing.MeterEventSummary",
-         "V2.Billing.MeterEvent", "V2.Billing.MeterEventAdjustment",
-         "V2.Billing.MeterEventSession", "DeletedCustomer", "DeletedInvoice",
-         "DeletedInvoiceItem", "DeletedWebhookEndpoint", "DeletedProduct",
-         # the billing surface beyond metering
-         "TestHelpers.TestClock", "TestHelpers.DeletedTestClock", "Billing.CreditGrant",
-         "Billing.CreditBalanceSummary", "Billing.CreditBalanceTransaction", "Billing.Alert",
-         "Billing.AlertTriggered", "CreditNote", "CreditNoteLineItem",
-         "CustomerBalanceTransaction", "V2.Core.EventDestination", "V2.Core.EventBase",
-         "DeletedSubscriptionItem", "V2.DeletedObject")
+ROOTS = (
+    "Customer",
+    "Product",
+    "Price",
+    "Subscription",
+    "SubscriptionItem",
+    "Invoice",
+    "InvoiceLineItem",
+    "InvoiceItem",
+    "WebhookEndpoint",
+    "Event",
+    "Billing.Meter",
+    "Billing.MeterEvent",
+    "Billing.MeterEventAdjustment",
+    "Billing.MeterEventSummary",
+    "V2.Billing.MeterEvent",
+    "V2.Billing.MeterEventAdjustment",
+    "V2.Billing.MeterEventSession",
+    "DeletedCustomer",
+    "DeletedInvoice",
+    "DeletedInvoiceItem",
+    "DeletedWebhookEndpoint",
+    "DeletedProduct",
+    # the billing surface beyond metering
+    "TestHelpers.TestClock",
+    "TestHelpers.DeletedTestClock",
+    "Billing.CreditGrant",
+    "Billing.CreditBalanceSummary",
+    "Billing.CreditBalanceTransaction",
+    "Billing.Alert",
+    "Billing.AlertTriggered",
+    "CreditNote",
+    "CreditNoteLineItem",
+    "CustomerBalanceTransaction",
+    "V2.Core.EventDestination",
+    "V2.Core.EventBase",
+    "DeletedSubscriptionItem",
+    "V2.DeletedObject",
+)
 # Objects the emulator never returns inside its own (payments): checked as "an object".
-NOT_FOLLOWED = ("PaymentIntent", "PaymentMethod", "SetupIntent", "InvoicePayment",
-                "CashBalance", "TaxId", "TaxRate", "Discount", "Plan")
-_OPEN = re.compile(r"(?:export\s+)?(?:declare\s+)?(interface|namespace|class)\s+(\w+)"
-                   r"(?:<[^>]*>)?(?:\s+extends\s+[^{]+)?\s*\{$")
+NOT_FOLLOWED = (
+    "PaymentIntent",
+    "PaymentMethod",
+    "SetupIntent",
+    "InvoicePayment",
+    "CashBalance",
+    "TaxId",
+    "TaxRate",
+    "Discount",
+    "Plan",
+)
+_OPEN = re.compile(
+    r"(?:export\s+)?(?:declare\s+)?(interface|namespace|class)\s+(\w+)"
+    r"(?:<[^>]*>)?(?:\s+extends\s+[^{]+)?\s*\{$"
+)
 _FIELD = re.compile(r"^(\w+)(\?)?\s*:\s*(.*);$", re.S)
 
 
@@ -84,8 +122,10 @@ def parse(text: str, prefix: str, found: dict[str, dict[str, Any]]) -> None:
             buf = ""
             if field:
                 owner = prefix + ".".join(n for _, n in stack)
-                found[owner][field[1]] = {"optional": bool(field[2]),
-                                          "type": " ".join(field[3].split())}
+                found[owner][field[1]] = {
+                    "optional": bool(field[2]),
+                    "type": " ".join(field[3].split()),
+                }
 
 
 def resolve(name: str, owner: str, known: dict[str, Any]) -> str | None:
@@ -144,17 +184,20 @@ def main(package: Path) -> None:
         name = todo.pop()
         if name in keep or name not in known or name.split(".")[0] in NOT_FOLLOWED:
             continue
-        fields = {field: {"optional": spec["optional"],
-                          "type": describe(spec["type"], name, known)}
-                  for field, spec in known[name].items()}
+        fields = {
+            field: {"optional": spec["optional"], "type": describe(spec["type"], name, known)}
+            for field, spec in known[name].items()
+        }
         keep[name] = fields
         todo += [ref for spec in fields.values() for ref in _followed(spec["type"])]
     version = (package / "OPENAPI_VERSION").read_text().strip()
     source = f"stripe (npm) {(package / 'VERSION').read_text().strip()}, OpenAPI {version}"
-    lines = [f" {json.dumps(name)}: {json.dumps(keep[name], sort_keys=True)}"
-             for name in sorted(keep)]
-    sys.stdout.write('{"source": ' + json.dumps(source) + ', "types": {\n'
-                     + ",\n".join(lines) + "\n}}\n")
+    lines = [
+        f" {json.dumps(name)}: {json.dumps(keep[name], sort_keys=True)}" for name in sorted(keep)
+    ]
+    sys.stdout.write(
+        '{"source": ' + json.dumps(source) + ', "types": {\n' + ",\n".join(lines) + "\n}}\n"
+    )
 
 
 if __name__ == "__main__":

@@ -6,5 +6,4 @@ from stripe_emulator.clock import EmulatorClock
 from stripe_emulator.config import EmulatorConfig
 from stripe_emulator.server import EmulatorServer, run
 
-__all__ = ["EmulatorApp", "EmulatorClock", "EmulatorConfig", "EmulatorServer", "create_app",
-           "run"]
+__all__ = ["EmulatorApp", "EmulatorClock", "EmulatorConfig", "EmulatorServer", "create_app", "run"]

@@ -50,8 +50,11 @@ def check_range(start: int, end: int, window: str | None) -> None:
         )
     size = WINDOW_SECONDS[window]
     if (end - start) // size > MAX_WINDOWS:
-        raise invalid(f"The range from start_time to end_time spans more than {MAX_WINDOWS} "
-                      f"{window} windows; query a shorter range.", param="end_time")
+        raise invalid(
+            f"The range from start_time to end_time spans more than {MAX_WINDOWS} "
+            f"{window} windows; query a shorter range.",
+            param="end_time",
+        )
     if start % size:
         raise invalid(
             f"start_time must be aligned with {window} boundaries when "

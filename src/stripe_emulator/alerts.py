@@ -35,12 +35,16 @@ def _filters(req: Req, raw: Any) -> list[dict[str, Any]] | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, list) or len(raw) != 1:
-        raise invalid("usage_threshold[filters] takes exactly one customer filter.",
-                      param="usage_threshold[filters]")
+        raise invalid(
+            "usage_threshold[filters] takes exactly one customer filter.",
+            param="usage_threshold[filters]",
+        )
     entry = raw[0] if isinstance(raw[0], dict) else {}
     if get_str(entry, "type") != "customer":
-        raise invalid("usage_threshold[filters][0][type] must be customer.",
-                      param="usage_threshold[filters][0][type]")
+        raise invalid(
+            "usage_threshold[filters][0][type] must be customer.",
+            param="usage_threshold[filters][0][type]",
+        )
     customer = str(get_str(entry, "customer", required=True))
     if req.emu.store.get("customers", customer) is None:
         raise not_found("customer", str(customer), param="usage_threshold[filters][0][customer]")
@@ -56,24 +60,38 @@ def create_alert(req: Req) -> Any:
         raise invalid(f"title must be at most {MAX_TITLE} characters.", param="title")
     raw = p.get("usage_threshold")
     if not isinstance(raw, dict):
-        raise invalid("Missing required param: usage_threshold.", param="usage_threshold",
-                      code="parameter_missing")
+        raise invalid(
+            "Missing required param: usage_threshold.",
+            param="usage_threshold",
+            code="parameter_missing",
+        )
     meter_id = str(get_str(raw, "meter", required=True))
     if req.emu.store.get("meters", meter_id) is None:
         raise not_found("billing.meter", str(meter_id), param="usage_threshold[meter]")
     gte = get_int(raw, "gte", required=True)
     if gte is None or gte < 1:
-        raise invalid("usage_threshold[gte] must be a positive integer.",
-                      param="usage_threshold[gte]")
+        raise invalid(
+            "usage_threshold[gte] must be a positive integer.", param="usage_threshold[gte]"
+        )
     if get_str(raw, "recurrence", required=True) != "one_time":
-        raise invalid("usage_threshold[recurrence] must be one_time.",
-                      param="usage_threshold[recurrence]")
+        raise invalid(
+            "usage_threshold[recurrence] must be one_time.", param="usage_threshold[recurrence]"
+        )
     alert: dict[str, Any] = {
-        "id": new_id("alrt"), "object": "billing.alert", "alert_type": "usage_threshold",
-        "livemode": False, "status": "active", "title": title,
-        "usage_threshold": {"filters": _filters(req, raw.get("filters")), "gte": gte,
-                            "meter": meter_id, "recurrence": "one_time"},
-        "_triggered_for": []}
+        "id": new_id("alrt"),
+        "object": "billing.alert",
+        "alert_type": "usage_threshold",
+        "livemode": False,
+        "status": "active",
+        "title": title,
+        "usage_threshold": {
+            "filters": _filters(req, raw.get("filters")),
+            "gte": gte,
+            "meter": meter_id,
+            "recurrence": "one_time",
+        },
+        "_triggered_for": [],
+    }
     req.emu.store.put("billing_alerts", alert["id"], alert)
     return _view(alert)
 
@@ -91,9 +109,11 @@ def retrieve_alert(req: Req) -> Any:
 
 def list_alerts(req: Req) -> Any:
     meter = get_str(req.params, "meter")
-    alerts = [_view(a) for a in reversed(list(req.emu.store.collection("billing_alerts")
-                                              .values()))
-              if meter in (None, a["usage_threshold"]["meter"])]
+    alerts = [
+        _view(a)
+        for a in reversed(list(req.emu.store.collection("billing_alerts").values()))
+        if meter in (None, a["usage_threshold"]["meter"])
+    ]
     return list_envelope(alerts, "/v1/billing/alerts", req.params)
 
 
@@ -123,19 +143,32 @@ def check_alerts(emu: Emulator, meter: dict[str, Any], customer: str) -> None:
     for alert in emu.store.collection("billing_alerts").values():
         threshold = alert["usage_threshold"]
         filters = threshold["filters"] or []
-        if alert["status"] != "active" or threshold["meter"] != meter["id"] \
-                or customer in alert["_triggered_for"] \
-                or (filters and filters[0]["customer"] != customer):
+        if (
+            alert["status"] != "active"
+            or threshold["meter"] != meter["id"]
+            or customer in alert["_triggered_for"]
+            or (filters and filters[0]["customer"] != customer)
+        ):
             continue
         if usage is None:
-            usage = aggregate(meter["default_aggregation"]["formula"],
-                              usage_events(emu.store, meter["id"], customer))
+            usage = aggregate(
+                meter["default_aggregation"]["formula"],
+                usage_events(emu.store, meter["id"], customer),
+            )
         if usage >= threshold["gte"]:
             alert["_triggered_for"].append(customer)
-            emit(emu, "billing.alert.triggered", {
-                "object": "billing.alert_triggered", "alert": _view(alert),
-                "created": customer_now(emu, customer), "customer": customer,
-                "livemode": False, "value": int(usage)})
+            emit(
+                emu,
+                "billing.alert.triggered",
+                {
+                    "object": "billing.alert_triggered",
+                    "alert": _view(alert),
+                    "created": customer_now(emu, customer),
+                    "customer": customer,
+                    "livemode": False,
+                    "value": int(usage),
+                },
+            )
 
 
 def register(router: Router) -> None:

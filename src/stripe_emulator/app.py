@@ -39,12 +39,16 @@ class EmulatorApp:
                 return
             if not message.get("more_body"):
                 break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         outcome = await self.emulator.handle(
-            scope["method"].upper(), scope["path"],
+            scope["method"].upper(),
+            scope["path"],
             scope.get("query_string", b"").decode("utf-8", "replace"),
-            headers, body)
+            headers,
+            body,
+        )
         payload = json.dumps(outcome.body).encode()
         raw_headers = [(b"content-type", b"application/json")]
         raw_headers += [(k.encode(), v.encode()) for k, v in outcome.headers.items()]
@@ -52,14 +56,21 @@ class EmulatorApp:
             # Promise more bytes than we send, then stop: the server closes the
             # connection and the client sees a broken response after the commit.
             raw_headers.append((b"content-length", str(len(payload) + 64).encode()))
-            await send({"type": "http.response.start", "status": outcome.status,
-                        "headers": raw_headers})
-            await send({"type": "http.response.body", "body": payload[: len(payload) // 2],
-                        "more_body": True})
+            await send(
+                {"type": "http.response.start", "status": outcome.status, "headers": raw_headers}
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": payload[: len(payload) // 2],
+                    "more_body": True,
+                }
+            )
             return
         raw_headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": outcome.status,
-                    "headers": raw_headers})
+        await send(
+            {"type": "http.response.start", "status": outcome.status, "headers": raw_headers}
+        )
         await send({"type": "http.response.body", "body": payload})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -75,12 +86,24 @@ class EmulatorApp:
 
 
 async def _too_large(send: Send) -> None:
-    payload = json.dumps({"error": {
-        "type": "invalid_request_error",
-        "message": f"The request body is larger than {MAX_BODY_BYTES} bytes."}}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode())]})
+    payload = json.dumps(
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "message": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 

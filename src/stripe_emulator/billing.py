@@ -85,18 +85,21 @@ def update_customer(req: Req) -> Any:
 def list_customers(req: Req) -> Any:
     email = get_str(req.params, "email")
     clock = get_str(req.params, "test_clock")
-    items = [c for c in _newest_first(req, "customers") if email in (None, c["email"])
-             and clock in (None, c["test_clock"])]
+    items = [
+        c
+        for c in _newest_first(req, "customers")
+        if email in (None, c["email"]) and clock in (None, c["test_clock"])
+    ]
     return list_envelope(items, "/v1/customers", req.params)
 
 
 # -- products -----------------------------------------------------------------------------
-def new_product(req: Req, p: dict[str, Any], product_id: str | None = None
-                ) -> dict[str, Any]:
+def new_product(req: Req, p: dict[str, Any], product_id: str | None = None) -> dict[str, Any]:
     product_id = product_id or new_id("prod", 14)
     if req.emu.store.get("products", product_id) is not None:
-        raise invalid(f"Product already exists: {product_id}", param="id",
-                      code="resource_already_exists")
+        raise invalid(
+            f"Product already exists: {product_id}", param="id", code="resource_already_exists"
+        )
     features = get_dicts(p, "marketing_features")
     product = {
         **product_fields(),
@@ -167,8 +170,9 @@ def create_price(req: Req) -> Any:
     if recurring_in:
         interval = req_str(recurring_in, "interval")
         if interval not in ("day", "week", "month", "year"):
-            raise invalid("recurring[interval] must be day, week, month or year",
-                          param="recurring[interval]")
+            raise invalid(
+                "recurring[interval] must be day, week, month or year", param="recurring[interval]"
+            )
         recurring = {
             "interval": interval,
             "interval_count": get_int(recurring_in, "interval_count") or 1,
@@ -178,8 +182,9 @@ def create_price(req: Req) -> Any:
             "usage_type": get_str(recurring_in, "usage_type") or "licensed",
         }
         if recurring["usage_type"] not in ("licensed", "metered"):
-            raise invalid("recurring[usage_type] must be licensed or metered",
-                          param="recurring[usage_type]")
+            raise invalid(
+                "recurring[usage_type] must be licensed or metered", param="recurring[usage_type]"
+            )
     price = {
         **price_fields(),
         "id": new_id("price", 14),
@@ -194,7 +199,8 @@ def create_price(req: Req) -> Any:
         "product": product_id,
         "recurring": recurring,
         "type": "recurring" if recurring else "one_time",
-        "unit_amount": None if unit_decimal is None or unit_decimal != int(unit_decimal)
+        "unit_amount": None
+        if unit_decimal is None or unit_decimal != int(unit_decimal)
         else int(unit_decimal),
         "unit_amount_decimal": None if unit_decimal is None else str(unit_decimal),
         **scheme,
@@ -216,8 +222,11 @@ def retrieve_price(req: Req) -> Any:
 
 def list_prices(req: Req) -> Any:
     product = get_str(req.params, "product")
-    items = [i for i in _active_filter(req, _newest_first(req, "prices"))
-             if product in (None, i["product"])]
+    items = [
+        i
+        for i in _active_filter(req, _newest_first(req, "prices"))
+        if product in (None, i["product"])
+    ]
     return list_envelope(items, "/v1/prices", req.params)
 
 
@@ -239,6 +248,8 @@ def _trial_days(recurring: dict[str, Any]) -> int | None:
     """`recurring[trial_period_days]`: the trial `trial_from_plan` gives a subscription."""
     days = get_int(recurring, "trial_period_days")
     if days is not None and not 0 <= days <= MAX_PLAN_TRIAL_DAYS:
-        raise invalid(f"recurring[trial_period_days] must be between 0 and "
-                      f"{MAX_PLAN_TRIAL_DAYS}.", param="recurring[trial_period_days]")
+        raise invalid(
+            f"recurring[trial_period_days] must be between 0 and {MAX_PLAN_TRIAL_DAYS}.",
+            param="recurring[trial_period_days]",
+        )
     return days

@@ -8,7 +8,17 @@ from stripe_emulator.clock import EmulatorClock
 
 # Stripe retries failed webhook deliveries with exponential backoff for up to three days.
 DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[int, ...] = (
-    60, 300, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400, 86400
+    60,
+    300,
+    1800,
+    3600,
+    7200,
+    14400,
+    28800,
+    57600,
+    86400,
+    86400,
+    86400,
 )
 
 

@@ -15,9 +15,14 @@ if TYPE_CHECKING:
 P = "/_emulator"
 # One clock move runs every renewal it passes: ten years bounds the work of one call.
 MAX_STEP = 10 * 366 * 86400
-_TUNABLE = ("requests_per_second", "meter_events_per_second", "require_known_customers",
-            "meter_event_concurrency_per_customer", "invoice_finalize_grace",
-            "async_meter_errors")
+_TUNABLE = (
+    "requests_per_second",
+    "meter_events_per_second",
+    "require_known_customers",
+    "meter_event_concurrency_per_customer",
+    "invoice_finalize_grace",
+    "async_meter_errors",
+)
 
 
 def process_time(emu: Emulator) -> dict[str, Any]:
@@ -42,8 +47,9 @@ def get_clock(req: Req) -> Any:
 def advance(req: Req) -> Any:
     seconds = req.params.get("seconds")
     if not isinstance(seconds, int) or not 0 <= seconds <= MAX_STEP:
-        raise invalid(f"`seconds` must be an integer from 0 to {MAX_STEP} (ten years)",
-                      param="seconds")
+        raise invalid(
+            f"`seconds` must be an integer from 0 to {MAX_STEP} (ten years)", param="seconds"
+        )
     req.emu.clock.advance(seconds)
     return {**_clock(req), **process_time(req.emu)}
 
@@ -52,8 +58,10 @@ def set_clock(req: Req) -> Any:
     at = req.params.get("at")
     now = req.emu.clock.now()
     if not isinstance(at, int) or not now <= at <= now + MAX_STEP:
-        raise invalid("`at` must be an integer from the current emulator time to ten years "
-                      "after it", param="at")
+        raise invalid(
+            "`at` must be an integer from the current emulator time to ten years after it",
+            param="at",
+        )
     req.emu.clock.set(at)
     return {**_clock(req), **process_time(req.emu)}
 
@@ -113,13 +121,23 @@ def reset(req: Req) -> Any:
 
 
 def _events(req: Req) -> Any:
-    return {"data": [
-        {"identifier": e["identifier"], "event_name": e["event_name"], "meter": e["_meter"],
-         "customer": e["_customer"], "value": e["_value"], "timestamp": e["timestamp"],
-         "received_at": e["created"], "cancelled_at": e["_cancelled_at"],
-         "source": e["_source"], "payload": e["payload"]}
-        for e in req.emu.store.collection("meter_events").values()
-    ]}
+    return {
+        "data": [
+            {
+                "identifier": e["identifier"],
+                "event_name": e["event_name"],
+                "meter": e["_meter"],
+                "customer": e["_customer"],
+                "value": e["_value"],
+                "timestamp": e["timestamp"],
+                "received_at": e["created"],
+                "cancelled_at": e["_cancelled_at"],
+                "source": e["_source"],
+                "payload": e["payload"],
+            }
+            for e in req.emu.store.collection("meter_events").values()
+        ]
+    }
 
 
 def _adjustments(req: Req) -> Any:
@@ -141,8 +159,10 @@ def _stream_errors(req: Req) -> Any:
 def _locks(req: Req) -> Any:
     """Held (customer, meter) slots and in-flight idempotency keys: lets tests wait for a
     request to be mid-flight before racing a second one."""
-    return {"data": [list(k) for k in req.emu.limiter.held()],
-            "idempotency_keys": req.emu.idempotency.in_flight()}
+    return {
+        "data": [list(k) for k in req.emu.limiter.held()],
+        "idempotency_keys": req.emu.idempotency.in_flight(),
+    }
 
 
 def _state(req: Req) -> Any:

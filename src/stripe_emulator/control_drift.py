@@ -42,12 +42,13 @@ def edit_invoice_item(req: Req) -> Any:
 
 def remove_invoice_item(req: Req) -> Any:
     item = _item(req)
-    invoice = None if item["invoice"] is None else req.emu.store.get("invoices",
-                                                                     item["invoice"])
+    invoice = None if item["invoice"] is None else req.emu.store.get("invoices", item["invoice"])
     if invoice is not None:
         if invoice["status"] != "draft":
-            raise invalid(f"Invoice {invoice['id']} is {invoice['status']}; only items on "
-                          "draft invoices (or pending items) can be removed.")
+            raise invalid(
+                f"Invoice {invoice['id']} is {invoice['status']}; only items on "
+                "draft invoices (or pending items) can be removed."
+            )
         detach_item(invoice, item)
     del req.emu.store.collection("invoice_items")[item["id"]]
     return {"id": item["id"], "deleted": True}
@@ -75,11 +76,18 @@ def cancel_meter_event(req: Req) -> Any:
     if event is None:
         raise not_found("meter event with identifier", req.path_params["identifier"])
     if event["_cancelled_at"] is not None:
-        raise invalid(f"The meter event {event['identifier']} is already cancelled.",
-                      code="meter_event_already_cancelled")
+        raise invalid(
+            f"The meter event {event['identifier']} is already cancelled.",
+            code="meter_event_already_cancelled",
+        )
     event["_cancelled_at"] = req.now
-    record = {"id": f"ctladj_{event['_id'][4:]}", "event_name": event["event_name"],
-              "identifier": event["identifier"], "created": req.now, "source": "control"}
+    record = {
+        "id": f"ctladj_{event['_id'][4:]}",
+        "event_name": event["event_name"],
+        "identifier": event["identifier"],
+        "created": req.now,
+        "source": "control",
+    }
     req.emu.store.put("meter_event_adjustments", record["id"], record)
     return {"identifier": event["identifier"], "cancelled_at": req.now}
 

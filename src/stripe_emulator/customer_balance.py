@@ -22,23 +22,39 @@ if TYPE_CHECKING:
 MAX_AMOUNT = 10**11
 
 
-def record(emu: Emulator, customer: dict[str, Any], amount: int, currency: str, kind: str,
-           *, invoice: str | None = None, credit_note: str | None = None,
-           description: str | None = None, meta: dict[str, str] | None = None
-           ) -> dict[str, Any]:
+def record(
+    emu: Emulator,
+    customer: dict[str, Any],
+    amount: int,
+    currency: str,
+    kind: str,
+    *,
+    invoice: str | None = None,
+    credit_note: str | None = None,
+    description: str | None = None,
+    meta: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Move the customer's balance by `amount` and record why."""
     if customer["currency"] not in (None, currency):
-        raise invalid(f"The customer's balance is in {customer['currency']}.",
-                      param="currency")
+        raise invalid(f"The customer's balance is in {customer['currency']}.", param="currency")
     customer["currency"] = currency
     customer["balance"] += amount
     txn: dict[str, Any] = {
-        "id": new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
-        "checkout_session": None, "created": customer_now(emu, customer["id"]),
-        "credit_note": credit_note, "currency": currency, "customer": customer["id"],
-        "customer_account": None, "description": description,
-        "ending_balance": customer["balance"], "invoice": invoice, "livemode": False,
-        "metadata": meta or {}, "type": kind,
+        "id": new_id("cbtxn"),
+        "object": "customer_balance_transaction",
+        "amount": amount,
+        "checkout_session": None,
+        "created": customer_now(emu, customer["id"]),
+        "credit_note": credit_note,
+        "currency": currency,
+        "customer": customer["id"],
+        "customer_account": None,
+        "description": description,
+        "ending_balance": customer["balance"],
+        "invoice": invoice,
+        "livemode": False,
+        "metadata": meta or {},
+        "type": kind,
     }
     emu.store.put("customer_balance_transactions", txn["id"], txn)
     return txn
@@ -54,8 +70,14 @@ def apply_balance(emu: Emulator, invoice: dict[str, Any]) -> None:
     due = invoice["amount_due"]
     applied = max(balance, -due) if balance < 0 else balance
     if applied:
-        record(emu, customer, -applied, invoice["currency"], "applied_to_invoice",
-               invoice=invoice["id"])
+        record(
+            emu,
+            customer,
+            -applied,
+            invoice["currency"],
+            "applied_to_invoice",
+            invoice=invoice["id"],
+        )
     invoice["ending_balance"] = customer["balance"]
     invoice["amount_due"] = due + applied
     invoice["amount_remaining"] = invoice["amount_due"] - invoice["amount_paid"]
@@ -76,15 +98,23 @@ def create_transaction(req: Req) -> Any:
     if amount == 0 or abs(amount) > MAX_AMOUNT:
         raise invalid("amount must be a non-zero integer.", param="amount")
     currency = (get_str(p, "currency", required=True) or "").lower()
-    txn = record(req.emu, customer, amount, currency, "adjustment",
-                 description=get_str(p, "description"), meta=metadata(p))
+    txn = record(
+        req.emu,
+        customer,
+        amount,
+        currency,
+        "adjustment",
+        description=get_str(p, "description"),
+        meta=metadata(p),
+    )
     return public(txn)
 
 
 def _get(req: Req) -> dict[str, Any]:
     customer = _customer(req)
-    txn: dict[str, Any] | None = req.emu.store.get("customer_balance_transactions",
-                                                   req.path_params["txn"])
+    txn: dict[str, Any] | None = req.emu.store.get(
+        "customer_balance_transactions", req.path_params["txn"]
+    )
     if txn is None or txn["customer"] != customer["id"]:
         raise not_found("customer_balance_transaction", req.path_params["txn"])
     return txn
@@ -108,11 +138,12 @@ def update_transaction(req: Req) -> Any:
 
 def list_transactions(req: Req) -> Any:
     customer = _customer(req)
-    txns = [public(t) for t in reversed(list(
-        req.emu.store.collection("customer_balance_transactions").values()))
-        if t["customer"] == customer["id"]]
-    return list_envelope(txns, f"/v1/customers/{customer['id']}/balance_transactions",
-                         req.params)
+    txns = [
+        public(t)
+        for t in reversed(list(req.emu.store.collection("customer_balance_transactions").values()))
+        if t["customer"] == customer["id"]
+    ]
+    return list_envelope(txns, f"/v1/customers/{customer['id']}/balance_transactions", req.params)
 
 
 def register(router: Router) -> None:

@@ -21,8 +21,14 @@ from stripe_emulator.forms import (
 from stripe_emulator.param_tables import ECHOED
 from stripe_emulator.routing import Req
 
-COLLECTIONS = {"customer": "customers", "invoice": "invoices", "invoiceitem": "invoice_items",
-               "subscription": "subscriptions", "price": "prices", "product": "products"}
+COLLECTIONS = {
+    "customer": "customers",
+    "invoice": "invoices",
+    "invoiceitem": "invoice_items",
+    "subscription": "subscriptions",
+    "price": "prices",
+    "product": "products",
+}
 Route = tuple[str, str]
 
 
@@ -43,8 +49,11 @@ def _parse(params: dict[str, Any], key: str, kind: str) -> Any:
 
 def before(req: Req, route: Route) -> None:
     """Checks Stripe makes on echoed parameters before anything is created."""
-    if route == ("POST", "/v1/prices") and get_str(req.params, "billing_scheme") == "tiered" \
-            and not req.params.get("tiers"):
+    if (
+        route == ("POST", "/v1/prices")
+        and get_str(req.params, "billing_scheme") == "tiered"
+        and not req.params.get("tiers")
+    ):
         raise missing_param("tiers")
     for key, (_field, kind) in ECHOED.get(route, {}).items():
         if key in req.params:

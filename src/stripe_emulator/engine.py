@@ -80,8 +80,17 @@ class Emulator:
         self.limiter = RateLimiter()
         self.idempotency = IdempotencyCache(self.store, config.idempotency_ttl)
         self.router = Router()
-        for module in (billing, meters, meter_events, v2, subscriptions, invoices,
-                       invoice_items, webhooks, surface):
+        for module in (
+            billing,
+            meters,
+            meter_events,
+            v2,
+            subscriptions,
+            invoices,
+            invoice_items,
+            webhooks,
+            surface,
+        ):
             module.register(self.router)
         check_coverage(self.router.routes)
         self.control = Router()
@@ -108,18 +117,25 @@ class Emulator:
             req.api_key = key
             return
         if not key:
-            raise StripeError(401, "You did not provide an API key. You need to provide your "
-                              "API key in the Authorization header, using Bearer auth.")
+            raise StripeError(
+                401,
+                "You did not provide an API key. You need to provide your "
+                "API key in the Authorization header, using Bearer auth.",
+            )
         allowed = self.config.api_keys
         valid = key in allowed if allowed is not None else key.startswith(("sk_", "rk_"))
         if not valid:
             shown = mask_key(key)
-            raise StripeError(401, f"Invalid API Key provided: {shown}",
-                              code="api_key_invalid" if req.v2 else None)
+            raise StripeError(
+                401,
+                f"Invalid API Key provided: {shown}",
+                code="api_key_invalid" if req.v2 else None,
+            )
         req.api_key = key
 
-    def _parse(self, method: str, path: str, query: str, body: bytes,
-               content_type: str) -> dict[str, Any]:
+    def _parse(
+        self, method: str, path: str, query: str, body: bytes, content_type: str
+    ) -> dict[str, Any]:
         params = decode_form(query) if query else {}
         if method in ("POST", "DELETE") and body:
             try:
@@ -139,8 +155,9 @@ class Emulator:
         return params
 
     # -- the pipeline ------------------------------------------------------------------
-    async def handle(self, method: str, path: str, query: str, headers: dict[str, str],
-                     body: bytes) -> Outcome:
+    async def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Outcome:
         request_id = "req_" + secrets.token_hex(7)
         base = {"Request-Id": request_id}
         v2_mode = path.startswith("/v2/")
@@ -151,12 +168,23 @@ class Emulator:
         if path.startswith(CONTROL_PREFIX):
             return await self._control(method, path, params, headers, base)
         matched = self.router.match(method, path)
-        req = Req(method, path, params, {}, headers, self, query=query,
-                  stripe_version=headers.get("stripe-version"))
+        req = Req(
+            method,
+            path,
+            params,
+            {},
+            headers,
+            self,
+            query=query,
+            stripe_version=headers.get("stripe-version"),
+        )
         if matched is None:
-            unrouted = StripeError(404, f"Unrecognized request URL ({method}: {path}). Please "
-                                   "see https://stripe.com/docs or we can help at "
-                                   "https://support.stripe.com/.")
+            unrouted = StripeError(
+                404,
+                f"Unrecognized request URL ({method}: {path}). Please "
+                "see https://stripe.com/docs or we can help at "
+                "https://support.stripe.com/.",
+            )
             return Outcome(404, unrouted.body(v2=v2_mode), base)
         route, req.path_params = matched
         idem_key = headers.get("idempotency-key") if method == "POST" else None
@@ -171,20 +199,28 @@ class Emulator:
                 if fault is not None and fault.kind in ERROR_KINDS:
                     raise fault_error(fault)
                 if fault is not None and fault.kind == "report":
-                    req.reported = (fault.code or "meter_event_customer_not_found",
-                                    fault.message or "Meter event refused (injected fault).")
+                    req.reported = (
+                        fault.code or "meter_event_customer_not_found",
+                        fault.message or "Meter event refused (injected fault).",
+                    )
                 now = self.clock.now()
                 self.limiter.hit("all", self.config.requests_per_second, now)
                 if path in _METER_EVENT_PATHS:
                     self.limiter.hit("meter_events", self.config.meter_events_per_second, now)
-                check_params(params, schema_for(route.method, route.pattern),
-                             legacy=is_legacy(req.stripe_version))
+                check_params(
+                    params,
+                    schema_for(route.method, route.pattern),
+                    legacy=is_legacy(req.stripe_version),
+                )
                 if idem_key:
                     assert req.api_key is not None
                     saved = self.idempotency.begin(req.api_key, idem_key, fp, now, v2=v2_mode)
                     if saved is not None:
-                        return Outcome(saved.status, saved.body, {
-                            **base, "Idempotency-Key": idem_key, "Idempotent-Replayed": "true"})
+                        return Outcome(
+                            saved.status,
+                            saved.body,
+                            {**base, "Idempotency-Key": idem_key, "Idempotent-Replayed": "true"},
+                        )
                     began = True
                 if path in _METER_EVENT_PATHS and self.config.meter_event_concurrency_per_customer:
                     key = meter_events.concurrency_key(req)
@@ -198,16 +234,16 @@ class Emulator:
                 reply = result if isinstance(result, Reply) else Reply(result)
                 echo.after(req, (route.method, route.pattern), reply.body)
                 if not v2_mode:
-                    reply.body = shape(copy.deepcopy(reply.body), req.stripe_version,
-                                       self.store)
+                    reply.body = shape(copy.deepcopy(reply.body), req.stripe_version, self.store)
                 if method != "GET":
                     self.persist()
             status, out, extra = reply.status, reply.body, reply.headers
         except StripeError as err:
             status, out, extra = err.status, err.body(v2=v2_mode), err.headers
         except Exception as exc:  # a bug in the emulator: answer like Stripe's 500
-            bug = StripeError(500, f"Emulator internal error: {type(exc).__name__}: {exc}",
-                              type="api_error")
+            bug = StripeError(
+                500, f"Emulator internal error: {type(exc).__name__}: {exc}", type="api_error"
+            )
             status, out, extra = bug.status, bug.body(v2=v2_mode), {}
         finally:
             if lock is not None:
@@ -224,12 +260,26 @@ class Emulator:
         drop = fault is not None and fault.kind == "drop_response"
         return Outcome(status, out, resp_headers, drop=drop)
 
-    async def _control(self, method: str, path: str, params: dict[str, Any],
-                       headers: dict[str, str], base: dict[str, str]) -> Outcome:
+    async def _control(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        headers: dict[str, str],
+        base: dict[str, str],
+    ) -> Outcome:
         matched = self.control.match(method, path)
         if matched is None:
-            return Outcome(404, {"error": {"type": "invalid_request_error",
-                                           "message": f"Unknown control route {path}"}}, base)
+            return Outcome(
+                404,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Unknown control route {path}",
+                    }
+                },
+                base,
+            )
         route, path_params = matched
         req = Req(method, path, params, path_params, headers, self)
         try:

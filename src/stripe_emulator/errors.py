@@ -8,8 +8,14 @@ from typing import Any
 from stripe_emulator.doc_urls import doc_url
 
 # The code a v2 error gets when its raise site names none (v2 errors always have one).
-V2_DEFAULT_CODES = {400: "invalid_request", 401: "unauthorized", 404: "not_found",
-                    409: "conflict", 429: "rate_limit", 500: "internal_error"}
+V2_DEFAULT_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    404: "not_found",
+    409: "conflict",
+    429: "rate_limit",
+    500: "internal_error",
+}
 
 
 @dataclass
@@ -56,11 +62,10 @@ def not_found(kind: str, ident: str, *, param: str = "id") -> StripeError:
     """Stripe answers 404 for a missing object named in the URL (`param="id"`) and 400
     for one named by a request parameter (`customer=cus_missing`)."""
     status = 404 if param == "id" else 400
-    return StripeError(
-        status, f"No such {kind}: '{ident}'", code="resource_missing", param=param
-    )
+    return StripeError(status, f"No such {kind}: '{ident}'", code="resource_missing", param=param)
 
 
 def invalid_integer(param: str, value: object) -> StripeError:
-    return StripeError(400, f"Invalid integer: {value}", code="parameter_invalid_integer",
-                       param=param)
+    return StripeError(
+        400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param
+    )

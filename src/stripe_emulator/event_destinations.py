@@ -35,30 +35,58 @@ def _not_found(kind: str, ident: str) -> StripeError:
     return StripeError(404, f"No such {kind}: '{ident}'", code="not_found")
 
 
-def report_meter_error(emu: Emulator, meter: dict[str, Any] | None, code: str, message: str,
-                       identifier: str) -> dict[str, Any]:
+def report_meter_error(
+    emu: Emulator, meter: dict[str, Any] | None, code: str, message: str, identifier: str
+) -> dict[str, Any]:
     """Record the asynchronous error report of one refused meter event."""
     now = emu.clock.now()
-    kind = "v1.billing.meter.no_meter_found" if meter is None \
+    kind = (
+        "v1.billing.meter.no_meter_found"
+        if meter is None
         else "v1.billing.meter.error_report_triggered"
+    )
     event: dict[str, Any] = {
-        "id": new_id("evt"), "object": "v2.core.event", "type": kind, "created": iso(now),
+        "id": new_id("evt"),
+        "object": "v2.core.event",
+        "type": kind,
+        "created": iso(now),
         "livemode": False,  # `context` and `reason`: absent, as Stripe omits them here
-        "related_object": None if meter is None else {
-            "id": meter["id"], "type": "billing.meter", "url": f"/v1/billing/meters/{meter['id']}"},
+        "related_object": None
+        if meter is None
+        else {
+            "id": meter["id"],
+            "type": "billing.meter",
+            "url": f"/v1/billing/meters/{meter['id']}",
+        },
         "data": {
             "developer_message_summary": message,
-            "reason": {"error_count": 1, "error_types": [{
-                "code": code, "error_count": 1,
-                "sample_errors": [{"error_message": message,
-                                   "request": {"identifier": identifier}}]}]},
-            "validation_end": iso(now), "validation_start": iso(now)},
+            "reason": {
+                "error_count": 1,
+                "error_types": [
+                    {
+                        "code": code,
+                        "error_count": 1,
+                        "sample_errors": [
+                            {"error_message": message, "request": {"identifier": identifier}}
+                        ],
+                    }
+                ],
+            },
+            "validation_end": iso(now),
+            "validation_start": iso(now),
+        },
     }
     emu.store.put("v2_events", event["id"], event)
     for dest in emu.store.collection("event_destinations").values():
         if dest["status"] == "enabled" and kind in dest["enabled_events"]:
-            delivery = {"id": new_id("whdel"), "event": event["id"], "endpoint": dest["id"],
-                        "status": "pending", "attempts": [], "next_attempt_at": now}
+            delivery = {
+                "id": new_id("whdel"),
+                "event": event["id"],
+                "endpoint": dest["id"],
+                "status": "pending",
+                "attempts": [],
+                "next_attempt_at": now,
+            }
             emu.store.put("deliveries", delivery["id"], delivery)
     return event
 
@@ -85,31 +113,46 @@ def _view(dest: dict[str, Any]) -> dict[str, Any]:
 def create_destination(req: Req) -> Any:
     p = req.params
     if get_str(p, "type") != "webhook_endpoint":
-        raise invalid("The emulator models only event destinations of type "
-                      "webhook_endpoint.", param="type", code="emulator_unsupported")
-    url = get_str(p.get("webhook_endpoint") or {}, "url") if isinstance(
-        p.get("webhook_endpoint"), dict) else None
+        raise invalid(
+            "The emulator models only event destinations of type webhook_endpoint.",
+            param="type",
+            code="emulator_unsupported",
+        )
+    url = (
+        get_str(p.get("webhook_endpoint") or {}, "url")
+        if isinstance(p.get("webhook_endpoint"), dict)
+        else None
+    )
     if url is None:
         raise missing_param("webhook_endpoint.url")
     if urlsplit(url).hostname not in LOOPBACK_HOSTS:
-        raise invalid("The emulator only delivers to loopback URLs.",
-                      param="webhook_endpoint.url")
+        raise invalid("The emulator only delivers to loopback URLs.", param="webhook_endpoint.url")
     events = p.get("enabled_events")
     if not isinstance(events, list) or not events:
         raise missing_param("enabled_events")
     if get_str(p, "event_payload") != "thin":
-        raise invalid("The emulator sends thin event payloads only.", param="event_payload",
-                      code="emulator_unsupported")
+        raise invalid(
+            "The emulator sends thin event payloads only.",
+            param="event_payload",
+            code="emulator_unsupported",
+        )
     now = iso(req.now)
-    dest: dict[str, Any] = {"id": new_id("ed"), "object": "v2.core.event_destination",
-            "created": now,
-            "description": get_str(p, "description") or "",
-            "enabled_events": [str(e) for e in events], "event_payload": "thin",
-            "livemode": False, "metadata": metadata(p),
-            "name": get_str(p, "name", required=True),
-            "status": "enabled", "type": "webhook_endpoint",
-            "updated": now, "webhook_endpoint": {"url": url},
-            "_secret": "whsec_" + secrets.token_hex(16)}
+    dest: dict[str, Any] = {
+        "id": new_id("ed"),
+        "object": "v2.core.event_destination",
+        "created": now,
+        "description": get_str(p, "description") or "",
+        "enabled_events": [str(e) for e in events],
+        "event_payload": "thin",
+        "livemode": False,
+        "metadata": metadata(p),
+        "name": get_str(p, "name", required=True),
+        "status": "enabled",
+        "type": "webhook_endpoint",
+        "updated": now,
+        "webhook_endpoint": {"url": url},
+        "_secret": "whsec_" + secrets.token_hex(16),
+    }
     req.emu.store.put("event_destinations", dest["id"], dest)
     return _view(dest)
 
@@ -159,8 +202,11 @@ def retrieve_event(req: Req) -> Any:
 
 
 _BOUNDS: dict[str, Callable[[int, int], bool]] = {
-    "gt": lambda at, bound: at > bound, "gte": lambda at, bound: at >= bound,
-    "lt": lambda at, bound: at < bound, "lte": lambda at, bound: at <= bound}
+    "gt": lambda at, bound: at > bound,
+    "gte": lambda at, bound: at >= bound,
+    "lt": lambda at, bound: at < bound,
+    "lte": lambda at, bound: at <= bound,
+}
 DEFAULT_PAGE = 20
 
 
@@ -200,17 +246,21 @@ def list_events(req: Req) -> Any:
     limit = get_int(f, "limit") or DEFAULT_PAGE
     if not 1 <= limit <= MAX_LIST:
         raise invalid(f"limit must be between 1 and {MAX_LIST}.", param="limit")
-    events = [e for e in reversed(list(req.emu.store.collection("v2_events").values()))
-              if (wanted is None or e["type"] in wanted) and object_id in (
-                  None, (e["related_object"] or {}).get("id"))
-              and _created_ok(e, f.get("created"))]
+    events = [
+        e
+        for e in reversed(list(req.emu.store.collection("v2_events").values()))
+        if (wanted is None or e["type"] in wanted)
+        and object_id in (None, (e["related_object"] or {}).get("id"))
+        and _created_ok(e, f.get("created"))
+    ]
     offset = int(f.get("offset", 0))
-    page = events[offset:offset + limit]
+    page = events[offset : offset + limit]
     following = None
     if offset + limit < len(events):
         carried = {k: f[k] for k in ("types", "object_id", "created") if f.get(k) is not None}
-        token = base64.urlsafe_b64encode(json.dumps(
-            {**carried, "limit": limit, "offset": offset + limit}).encode()).decode()
+        token = base64.urlsafe_b64encode(
+            json.dumps({**carried, "limit": limit, "offset": offset + limit}).encode()
+        ).decode()
         following = f"/v2/core/events?page={token}"
     return {"data": page, "next_page_url": following, "previous_page_url": None}
 

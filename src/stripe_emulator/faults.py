@@ -96,8 +96,12 @@ def fault_error(fault: Fault) -> StripeError:
     if fault.should_retry is not None:
         headers["Stripe-Should-Retry"] = "true" if fault.should_retry else "false"
     if fault.kind == "refuse":
-        return StripeError(400, fault.message or "Request refused (injected fault).",
-                           code=fault.code, headers=headers)
+        return StripeError(
+            400,
+            fault.message or "Request refused (injected fault).",
+            code=fault.code,
+            headers=headers,
+        )
     if fault.kind == "rate_limit":
         return StripeError(
             429,

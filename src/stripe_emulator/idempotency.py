@@ -68,9 +68,7 @@ class IdempotencyCache:
         self._in_flight.add(scope)
         return None
 
-    def finish(
-        self, api_key: str, key: str, fp: str, now: int, status: int, body: Any
-    ) -> None:
+    def finish(self, api_key: str, key: str, fp: str, now: int, status: int, body: Any) -> None:
         """Save successful results only: Stripe saves nothing for requests that failed
         validation or conflicted, and a 5xx/429 must stay retryable with the same key."""
         scope = self._scope(api_key, key)

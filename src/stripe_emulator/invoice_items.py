@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 
 
 def _quantity_fields(quantity: Decimal) -> dict[str, Any]:
-    return {"quantity": int(quantity) if quantity == int(quantity) else None,
-            "quantity_decimal": str(quantity)}
+    return {
+        "quantity": int(quantity) if quantity == int(quantity) else None,
+        "quantity_decimal": str(quantity),
+    }
 
 
 def _pricing(price: dict[str, Any], unit: Decimal) -> dict[str, Any]:
@@ -66,23 +68,43 @@ def price_from_data(emu: Emulator, data: dict[str, Any], now: int) -> dict[str, 
     return price
 
 
-def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
-                 description: str | None, *, product_id: str | None = None
-                 ) -> dict[str, Any]:
+def inline_price(
+    emu: Emulator,
+    currency: str,
+    unit: Decimal,
+    now: int,
+    description: str | None,
+    *,
+    product_id: str | None = None,
+) -> dict[str, Any]:
     """An item given only an amount gets a price of its own, as Stripe creates one: an
     inactive one-time price, on an inactive product named after the item (or on
     `product_id`)."""
     product = {
-        **product_fields(), "id": product_id or new_id("prod", 14), "object": "product",
-        "active": False, "created": now, "livemode": False, "metadata": {},
-        "name": description or "Invoice item", "updated": now,
+        **product_fields(),
+        "id": product_id or new_id("prod", 14),
+        "object": "product",
+        "active": False,
+        "created": now,
+        "livemode": False,
+        "metadata": {},
+        "name": description or "Invoice item",
+        "updated": now,
     }
     if product_id is None:
         emu.store.put("products", product["id"], product)
     price = {
-        **price_fields(), "id": new_id("price", 14), "object": "price", "active": False,
-        "created": now, "currency": currency, "livemode": False, "metadata": {},
-        "product": product["id"], "recurring": None, "type": "one_time",
+        **price_fields(),
+        "id": new_id("price", 14),
+        "object": "price",
+        "active": False,
+        "created": now,
+        "currency": currency,
+        "livemode": False,
+        "metadata": {},
+        "product": product["id"],
+        "recurring": None,
+        "type": "one_time",
         "unit_amount": int(unit) if unit == unit.to_integral_value() else None,
         "unit_amount_decimal": str(unit),
     }
@@ -90,8 +112,7 @@ def inline_price(emu: Emulator, currency: str, unit: Decimal, now: int,
     return price
 
 
-def _amounts(p: dict[str, Any], price: dict[str, Any] | None
-             ) -> tuple[Decimal, Decimal, int]:
+def _amounts(p: dict[str, Any], price: dict[str, Any] | None) -> tuple[Decimal, Decimal, int]:
     """(quantity, unit amount, amount) from the parameters and the price."""
     quantity = get_decimal(p, "quantity_decimal")
     if quantity is None:
@@ -122,8 +143,11 @@ def create_invoice_item(req: Req) -> Any:
     if invoice_id is not None:
         invoice = get_invoice(req, invoice_id, "invoice")
         if invoice["status"] != "draft":
-            raise invalid("You can only add invoice items to draft invoices.",
-                          param="invoice", code="invoice_not_editable")
+            raise invalid(
+                "You can only add invoice items to draft invoices.",
+                param="invoice",
+                code="invoice_not_editable",
+            )
         if invoice["customer"] != customer_id:
             raise invalid("The invoice belongs to a different customer.", param="invoice")
     price_id = get_str(get_dict(p, "pricing"), "price") or get_str(p, "price")
@@ -135,8 +159,12 @@ def create_invoice_item(req: Req) -> Any:
     if price is None and get_dict(p, "price_data"):
         price = price_from_data(emu, get_dict(p, "price_data"), req.now)
     quantity, unit, amount = _amounts(p, price)
-    currency = (get_str(p, "currency") or (price or {}).get("currency")
-                or (invoice or {}).get("currency") or "usd").lower()
+    currency = (
+        get_str(p, "currency")
+        or (price or {}).get("currency")
+        or (invoice or {}).get("currency")
+        or "usd"
+    ).lower()
     if price is None:
         price = inline_price(emu, currency, unit, req.now, get_str(p, "description"))
     period = get_dict(p, "period")
@@ -154,8 +182,10 @@ def create_invoice_item(req: Req) -> Any:
         "discountable": get_bool(p, "discountable", True),
         "invoice": None,
         "metadata": metadata(p),
-        "period": {"start": req.now if start is None else start,
-                   "end": req.now if end is None else end},
+        "period": {
+            "start": req.now if start is None else start,
+            "end": req.now if end is None else end,
+        },
         "pricing": _pricing(price, unit),
         **_quantity_fields(quantity),
     }
@@ -177,8 +207,10 @@ def list_invoice_items(req: Req) -> Any:
     p = req.params
     pending = p.get("pending")
     items = [
-        public(i) for i in reversed(list(req.emu.store.collection("invoice_items").values()))
-        if p.get("customer") in (None, i["customer"]) and p.get("invoice") in (None, i["invoice"])
+        public(i)
+        for i in reversed(list(req.emu.store.collection("invoice_items").values()))
+        if p.get("customer") in (None, i["customer"])
+        and p.get("invoice") in (None, i["invoice"])
         and (pending is None or (pending == "true") == (i["invoice"] is None))
     ]
     return list_envelope(items, "/v1/invoiceitems", p)
@@ -191,8 +223,11 @@ def amend(emu: Emulator, item: dict[str, Any], changes: dict[str, Any]) -> dict[
     the item would; an explicit `amount` wins. No webhook is sent."""
     invoice = None if item["invoice"] is None else emu.store.get("invoices", item["invoice"])
     if invoice is not None and invoice["status"] != "draft":
-        raise invalid(f"Invoice {invoice['id']} is {invoice['status']}; only items on draft "
-                      "invoices (or pending items) can be changed.", param="invoice")
+        raise invalid(
+            f"Invoice {invoice['id']} is {invoice['status']}; only items on draft "
+            "invoices (or pending items) can be changed.",
+            param="invoice",
+        )
     pricing = item["pricing"]
     q = get_decimal(changes, "quantity_decimal")
     q = get_decimal(changes, "quantity") if q is None else q
@@ -200,11 +235,19 @@ def amend(emu: Emulator, item: dict[str, Any], changes: dict[str, Any]) -> dict[
     given_amount = get_int(changes, "amount")
     unit = get_decimal(changes, "unit_amount_decimal")
     if unit is None:
-        unit = Decimal(pricing["unit_amount_decimal"]) if given_amount is None or not quantity \
+        unit = (
+            Decimal(pricing["unit_amount_decimal"])
+            if given_amount is None or not quantity
             else Decimal(given_amount) / quantity
+        )
     amount = cents(unit * quantity) if given_amount is None else given_amount
-    item.update({"amount": amount, "pricing": {**pricing, "unit_amount_decimal": str(unit)},
-                 **_quantity_fields(quantity)})
+    item.update(
+        {
+            "amount": amount,
+            "pricing": {**pricing, "unit_amount_decimal": str(unit)},
+            **_quantity_fields(quantity),
+        }
+    )
     if invoice is not None:
         sync_item_line(invoice, item)
     view: dict[str, Any] = public(item)
@@ -219,12 +262,16 @@ def update_invoice_item(req: Req) -> Any:
         raise not_found("invoiceitem", req.path_params["id"])
     invoice = None if item["invoice"] is None else req.emu.store.get("invoices", item["invoice"])
     if invoice is not None and invoice["status"] != "draft":
-        raise invalid(f"Invoice {invoice['id']} is {invoice['status']}: its items can no "
-                      "longer be changed.", param="invoice", code="invoice_not_editable")
+        raise invalid(
+            f"Invoice {invoice['id']} is {invoice['status']}: its items can no longer be changed.",
+            param="invoice",
+            code="invoice_not_editable",
+        )
     p = req.params
     price_id = get_str(get_dict(p, "pricing"), "price")
-    changes: dict[str, Any] = {k: p[k] for k in ("quantity", "quantity_decimal",
-                                                 "unit_amount_decimal", "amount") if k in p}
+    changes: dict[str, Any] = {
+        k: p[k] for k in ("quantity", "quantity_decimal", "unit_amount_decimal", "amount") if k in p
+    }
     price = None
     if price_id is not None:
         price = req.emu.store.get("prices", price_id)
@@ -239,8 +286,10 @@ def update_invoice_item(req: Req) -> Any:
         item["description"] = get_str(p, "description")
     period = get_dict(p, "period")
     if period:
-        item["period"] = {"start": get_int(period, "start") or item["period"]["start"],
-                          "end": get_int(period, "end") or item["period"]["end"]}
+        item["period"] = {
+            "start": get_int(period, "start") or item["period"]["start"],
+            "end": get_int(period, "end") or item["period"]["end"],
+        }
     for key, value in metadata(p).items():
         if value == "":
             item["metadata"].pop(key, None)

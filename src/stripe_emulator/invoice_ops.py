@@ -24,8 +24,16 @@ if TYPE_CHECKING:
     from stripe_emulator.engine import Emulator
 
 RETRY_AFTER = 3 * 86400
-ITEM_FIELDS = ("amount", "description", "discountable", "metadata", "period", "pricing",
-               "quantity", "quantity_decimal")
+ITEM_FIELDS = (
+    "amount",
+    "description",
+    "discountable",
+    "metadata",
+    "period",
+    "pricing",
+    "quantity",
+    "quantity_decimal",
+)
 
 
 def fails_payments(emu: Emulator, customer_id: str) -> bool:
@@ -44,13 +52,15 @@ def fail_attempt(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
 
 def attempt_automatic_payment(emu: Emulator, invoice: dict[str, Any], now: int) -> None:
     """Finalization's automatic attempt: fails only for customers told to fail."""
-    if invoice["auto_advance"] and invoice["amount_due"] > 0 \
-            and fails_payments(emu, invoice["customer"]):
+    if (
+        invoice["auto_advance"]
+        and invoice["amount_due"] > 0
+        and fails_payments(emu, invoice["customer"])
+    ):
         fail_attempt(emu, invoice, now)
 
 
-def check_payment(emu: Emulator, invoice: dict[str, Any], now: int, out_of_band: bool
-                  ) -> None:
+def check_payment(emu: Emulator, invoice: dict[str, Any], now: int, out_of_band: bool) -> None:
     """`pay`: a customer told to fail gets Stripe's decline (after the event is sent)."""
     if out_of_band or not fails_payments(emu, invoice["customer"]):
         return
@@ -62,8 +72,9 @@ def check_payment(emu: Emulator, invoice: dict[str, Any], now: int, out_of_band:
 def mark_uncollectible(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "open":
-        raise invalid("You can only mark an open invoice as uncollectible.",
-                      code="invoice_not_editable")
+        raise invalid(
+            "You can only mark an open invoice as uncollectible.", code="invoice_not_editable"
+        )
     invoice["status"] = "uncollectible"
     invoice["status_transitions"]["marked_uncollectible_at"] = req.now
     invoice["next_payment_attempt"] = None
@@ -76,25 +87,34 @@ def update_line(req: Req) -> Any:
     subscription line only takes description, discountable and metadata."""
     invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "draft":
-        raise invalid("Invoice lines can only be updated on draft invoices.",
-                      code="invoice_not_editable")
+        raise invalid(
+            "Invoice lines can only be updated on draft invoices.", code="invoice_not_editable"
+        )
     line = next((li for li in invoice["_lines"] if li["id"] == req.path_params["line"]), None)
     if line is None:
         raise not_found("line_item", req.path_params["line"])
-    item_id = ((line.get("parent") or {}).get("invoice_item_details") or {}).get(
-        "invoice_item")
+    item_id = ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item")
     p = req.params
     if item_id is not None:
-        update_invoice_item(Req("POST", f"/v1/invoiceitems/{item_id}",
-                                {k: v for k, v in p.items() if k in ITEM_FIELDS},
-                                {"id": item_id}, req.headers, req.emu))
+        update_invoice_item(
+            Req(
+                "POST",
+                f"/v1/invoiceitems/{item_id}",
+                {k: v for k, v in p.items() if k in ITEM_FIELDS},
+                {"id": item_id},
+                req.headers,
+                req.emu,
+            )
+        )
         line = next(li for li in invoice["_lines"] if li["id"] == req.path_params["line"])
         return public(line)
-    priced = [k for k in ("amount", "quantity", "quantity_decimal", "pricing", "period")
-              if k in p]
+    priced = [k for k in ("amount", "quantity", "quantity_decimal", "pricing", "period") if k in p]
     if priced:
-        raise invalid(f"{priced[0]} can only be changed on lines of invoice items; change "
-                      "the subscription instead.", param=priced[0])
+        raise invalid(
+            f"{priced[0]} can only be changed on lines of invoice items; change "
+            "the subscription instead.",
+            param=priced[0],
+        )
     if "description" in p:
         line["description"] = get_str(p, "description")
     if "discountable" in p:
@@ -114,8 +134,12 @@ def delete_item(req: Req) -> Any:
     invoice = None if item["invoice"] is None else req.emu.store.get("invoices", item["invoice"])
     if invoice is not None:
         if invoice["status"] != "draft":
-            raise invalid(f"Invoice {invoice['id']} is {invoice['status']}: its items can no "
-                          "longer be deleted.", param="invoice", code="invoice_not_editable")
+            raise invalid(
+                f"Invoice {invoice['id']} is {invoice['status']}: its items can no "
+                "longer be deleted.",
+                param="invoice",
+                code="invoice_not_editable",
+            )
         detach_item(invoice, item)
     del req.emu.store.collection("invoice_items")[item["id"]]
     emit(req.emu, "invoiceitem.deleted", public(item))

@@ -32,11 +32,21 @@ def cents(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
-                period_start: int, period_end: int, auto_advance: bool,
-                billing_reason: str, subscription: str | None = None,
-                meta: dict[str, str] | None = None, description: str | None = None,
-                lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def new_invoice(
+    emu: Emulator,
+    customer: str,
+    currency: str,
+    *,
+    created: int,
+    period_start: int,
+    period_end: int,
+    auto_advance: bool,
+    billing_reason: str,
+    subscription: str | None = None,
+    meta: dict[str, str] | None = None,
+    description: str | None = None,
+    lines: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Create a draft invoice (with `lines`, if given), emit `invoice.created` and schedule
     auto-finalization."""
     who = emu.store.get("customers", customer) or {}
@@ -51,23 +61,33 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
         "created": created,
         "currency": currency,
         "customer": customer,
-        "customer_email": who.get("email"), "customer_name": who.get("name"),
+        "customer_email": who.get("email"),
+        "customer_name": who.get("name"),
         "customer_phone": who.get("phone"),
         "description": description,
         "livemode": False,
         "metadata": meta or {},
         "number": None,
-        "parent": None if subscription is None else {
-            "type": "subscription_details", "quote_details": None,
+        "parent": None
+        if subscription is None
+        else {
+            "type": "subscription_details",
+            "quote_details": None,
             "subscription_details": {"subscription": subscription, "metadata": {}},
         },
         "period_end": period_end,
         "period_start": period_start,
         "status": "draft",
-        "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
-                               "paid_at": None, "voided_at": None},
+        "status_transitions": {
+            "finalized_at": None,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
         "subscription": subscription,
-        "subtotal": 0, "test_clock": who.get("test_clock"), "total": 0,
+        "subtotal": 0,
+        "test_clock": who.get("test_clock"),
+        "total": 0,
         "_lines": [],
     }
     for line in lines or []:
@@ -77,7 +97,8 @@ def new_invoice(emu: Emulator, customer: str, currency: str, *, created: int,
     if auto_advance:
         wait = NO_DELIVERY_FALLBACK if listeners(emu, "invoice.created") else 0
         invoice["automatically_finalizes_at"] = (
-            created + wait + (0 if wait else emu.config.invoice_finalize_grace))
+            created + wait + (0 if wait else emu.config.invoice_finalize_grace)
+        )
     emu.store.put("invoices", invoice["id"], invoice)
     emit(emu, "invoice.created", render(emu, invoice))
     return invoice
@@ -99,8 +120,13 @@ def recompute(invoice: dict[str, Any]) -> None:
 def render(emu: Emulator, invoice: dict[str, Any]) -> dict[str, Any]:
     view: dict[str, Any] = public(invoice)
     lines = [public(line) for line in invoice["_lines"]]
-    view["lines"] = {"object": "list", "data": lines[:10], "has_more": len(lines) > 10,
-                     "total_count": len(lines), "url": f"/v1/invoices/{invoice['id']}/lines"}
+    view["lines"] = {
+        "object": "list",
+        "data": lines[:10],
+        "has_more": len(lines) > 10,
+        "total_count": len(lines),
+        "url": f"/v1/invoices/{invoice['id']}/lines",
+    }
     return view
 
 
@@ -136,8 +162,7 @@ def on_created_delivered(emu: Emulator, invoice_id: str, now: int) -> None:
         now = customer_now(emu, invoice["customer"])
     deadline = now + emu.config.invoice_finalize_grace
     current = invoice["automatically_finalizes_at"]
-    invoice["automatically_finalizes_at"] = deadline if current is None else min(current,
-                                                                                 deadline)
+    invoice["automatically_finalizes_at"] = deadline if current is None else min(current, deadline)
 
 
 def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]:
@@ -148,8 +173,12 @@ def finalize_due(emu: Emulator, now: int, clock: str | None = None) -> list[str]
         if invoice.get("test_clock") != clock:
             continue
         due = invoice["automatically_finalizes_at"]
-        if invoice["status"] == "draft" and invoice["auto_advance"] and due is not None \
-                and due <= now:
+        if (
+            invoice["status"] == "draft"
+            and invoice["auto_advance"]
+            and due is not None
+            and due <= now
+        ):
             finalize(emu, invoice, now)
             done.append(invoice["id"])
     return done
@@ -174,11 +203,16 @@ def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
         "discountable": item["discountable"],
         "invoice": invoice_id,
         "metadata": dict(item["metadata"]),
-        "parent": {"type": "invoice_item_details", "subscription_item_details": None,
-                   "invoice_item_details": {
-                       "invoice_item": item["id"], "proration": item["proration"],
-                       "proration_details": {"credited_items": None},
-                       "subscription": item.get("_subscription")}},
+        "parent": {
+            "type": "invoice_item_details",
+            "subscription_item_details": None,
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": item["proration"],
+                "proration_details": {"credited_items": None},
+                "subscription": item.get("_subscription"),
+            },
+        },
         "period": dict(item["period"]),
         "pricing": item["pricing"],
         "quantity": item["quantity"],
@@ -189,8 +223,11 @@ def item_line(item: dict[str, Any], invoice_id: str) -> dict[str, Any]:
 
 def attach_item(invoice: dict[str, Any], item: dict[str, Any]) -> None:
     if len(invoice["_lines"]) >= MAX_ITEMS_PER_INVOICE:
-        raise invalid(f"An invoice cannot have more than {MAX_ITEMS_PER_INVOICE} invoice "
-                      "items.", param="invoice", code="invoice_too_many_items")
+        raise invalid(
+            f"An invoice cannot have more than {MAX_ITEMS_PER_INVOICE} invoice items.",
+            param="invoice",
+            code="invoice_too_many_items",
+        )
     item["invoice"] = invoice["id"]
     add_line(invoice, item_line(item, invoice["id"]))
 
@@ -198,8 +235,9 @@ def attach_item(invoice: dict[str, Any], item: dict[str, Any]) -> None:
 def sync_item_line(invoice: dict[str, Any], item: dict[str, Any]) -> None:
     """Replace an item's line after the item changed, then recompute the totals."""
     fresh = item_line(item, invoice["id"])
-    invoice["_lines"] = [fresh if line.get("id") == fresh["id"] else line
-                         for line in invoice["_lines"]]
+    invoice["_lines"] = [
+        fresh if line.get("id") == fresh["id"] else line for line in invoice["_lines"]
+    ]
     recompute(invoice)
 
 
@@ -217,9 +255,17 @@ def create_invoice(req: Req) -> Any:
     if req.emu.store.get("customers", customer_id) is None:
         raise not_found("customer", customer_id, param="customer")
     invoice = new_invoice(
-        req.emu, customer_id, (get_str(p, "currency") or "usd").lower(), created=req.now,
-        period_start=req.now, period_end=req.now, auto_advance=get_bool(p, "auto_advance", False),
-        billing_reason="manual", meta=metadata(p), description=get_str(p, "description"))
+        req.emu,
+        customer_id,
+        (get_str(p, "currency") or "usd").lower(),
+        created=req.now,
+        period_start=req.now,
+        period_end=req.now,
+        auto_advance=get_bool(p, "auto_advance", False),
+        billing_reason="manual",
+        meta=metadata(p),
+        description=get_str(p, "description"),
+    )
     if get_str(p, "pending_invoice_items_behavior") == "include":
         for item in req.emu.store.collection("invoice_items").values():
             if item["customer"] == customer_id and item["invoice"] is None:
@@ -234,7 +280,8 @@ def retrieve_invoice(req: Req) -> Any:
 def list_invoices(req: Req) -> Any:
     p = req.params
     items = [
-        render(req.emu, i) for i in reversed(list(req.emu.store.collection("invoices").values()))
+        render(req.emu, i)
+        for i in reversed(list(req.emu.store.collection("invoices").values()))
         if all(p.get(k) in (None, i.get(k)) for k in ("customer", "status", "subscription"))
     ]
     return list_envelope(items, "/v1/invoices", p)
@@ -242,8 +289,11 @@ def list_invoices(req: Req) -> Any:
 
 def list_lines(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
-    return list_envelope([public(line) for line in invoice["_lines"]],
-                         f"/v1/invoices/{invoice['id']}/lines", req.params)
+    return list_envelope(
+        [public(line) for line in invoice["_lines"]],
+        f"/v1/invoices/{invoice['id']}/lines",
+        req.params,
+    )
 
 
 def update_invoice(req: Req) -> Any:
@@ -254,12 +304,15 @@ def update_invoice(req: Req) -> Any:
     p = req.params
     if "auto_advance" in p:
         if invoice["status"] != "draft":
-            raise invalid("auto_advance can only be changed on a draft invoice.",
-                          param="auto_advance", code="invoice_not_editable")
+            raise invalid(
+                "auto_advance can only be changed on a draft invoice.",
+                param="auto_advance",
+                code="invoice_not_editable",
+            )
         invoice["auto_advance"] = get_bool(p, "auto_advance", False)
         invoice["automatically_finalizes_at"] = (
-            req.now + req.emu.config.invoice_finalize_grace if invoice["auto_advance"]
-            else None)
+            req.now + req.emu.config.invoice_finalize_grace if invoice["auto_advance"] else None
+        )
     if "description" in p:
         invoice["description"] = get_str(p, "description")
     for key, value in metadata(p).items():
@@ -274,8 +327,10 @@ def update_invoice(req: Req) -> Any:
 def finalize_invoice(req: Req) -> Any:
     invoice = get_invoice(req, req.path_params["id"])
     if invoice["status"] != "draft":
-        raise invalid("This invoice is already finalized, you can't re-finalize a "
-                      "non-draft invoice.", code="invoice_not_editable")
+        raise invalid(
+            "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+            code="invoice_not_editable",
+        )
     if "auto_advance" in req.params:
         invoice["auto_advance"] = get_bool(req.params, "auto_advance", False)
     finalize(req.emu, invoice, req.now)

@@ -33,11 +33,12 @@ def create_meter(req: Req) -> Any:
     if formula is None:
         raise missing_param("default_aggregation[formula]")
     if formula not in FORMULAS:
-        raise invalid(f"Invalid default_aggregation[formula]: must be one of "
-                      f"{', '.join(FORMULAS)}", param="default_aggregation[formula]")
+        raise invalid(
+            f"Invalid default_aggregation[formula]: must be one of {', '.join(FORMULAS)}",
+            param="default_aggregation[formula]",
+        )
     if meter_for_event(req, event_name) is not None:
-        raise invalid(f"A meter with event_name '{event_name}' already exists.",
-                      param="event_name")
+        raise invalid(f"A meter with event_name '{event_name}' already exists.", param="event_name")
     mapping = get_dict(p, "customer_mapping")
     mapping_type = get_str(mapping, "type") or "by_id"
     if mapping_type != "by_id":

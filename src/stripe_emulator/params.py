@@ -88,8 +88,7 @@ def unknown_params(value: Any, spec: Spec, *, legacy: bool, path: str = "") -> l
         if isinstance(value, list):
             found: list[str] = []
             for index, element in enumerate(value):
-                found += unknown_params(element, spec.item, legacy=legacy,
-                                        path=f"{path}[{index}]")
+                found += unknown_params(element, spec.item, legacy=legacy, path=f"{path}[{index}]")
             return found
         return unknown_params(value, spec.item, legacy=legacy, path=path)
     if not isinstance(value, dict):
@@ -111,11 +110,19 @@ def check_params(params: dict[str, Any], spec: Obj, *, legacy: bool) -> None:
     unknown = unknown_params(params, spec, legacy=legacy)
     if unknown:
         noun = "parameter" if len(unknown) == 1 else "parameters"
-        raise StripeError(400, f"Received unknown {noun}: {', '.join(unknown)}",
-                          code="parameter_unknown", param=unknown[0])
+        raise StripeError(
+            400,
+            f"Received unknown {noun}: {', '.join(unknown)}",
+            code="parameter_unknown",
+            param=unknown[0],
+        )
     for key in params:
         if isinstance(spec.fields.get(str(key)), NotModelled):
             raise StripeError(
-                400, f"The Stripe emulator does not model the parameter `{key}` yet. It is a "
+                400,
+                f"The Stripe emulator does not model the parameter `{key}` yet. It is a "
                 "real Stripe parameter: see the compatibility table in "
-                "docs/stripe-emulator.md.", code=NOT_MODELLED_CODE, param=str(key))
+                "docs/stripe-emulator.md.",
+                code=NOT_MODELLED_CODE,
+                param=str(key),
+            )

@@ -33,19 +33,25 @@ def _subscription(req: Req, customer: str | None) -> dict[str, Any] | None:
         if sub is None:
             raise not_found("subscription", sub_id, param="subscription")
         if sub["status"] not in LIVE:
-            raise invalid("The subscription is canceled: it has no upcoming invoice.",
-                          param="subscription", code="invoice_upcoming_none")
+            raise invalid(
+                "The subscription is canceled: it has no upcoming invoice.",
+                param="subscription",
+                code="invoice_upcoming_none",
+            )
         if customer is not None and sub["customer"] != customer:
-            raise invalid("The subscription belongs to a different customer.",
-                          param="subscription")
+            raise invalid("The subscription belongs to a different customer.", param="subscription")
         return sub
-    live = [s for s in req.emu.store.collection("subscriptions").values()
-            if s["customer"] == customer and s["status"] in LIVE]
+    live = [
+        s
+        for s in req.emu.store.collection("subscriptions").values()
+        if s["customer"] == customer and s["status"] in LIVE
+    ]
     return min(live, key=lambda s: s["current_period_end"]) if live else None
 
 
-def _apply_details(req: Req, sub: dict[str, Any], details: dict[str, Any], now: int
-                   ) -> dict[str, Any] | None:
+def _apply_details(
+    req: Req, sub: dict[str, Any], details: dict[str, Any], now: int
+) -> dict[str, Any] | None:
     """Make the proposed changes; returns the invoice they bill at once, if any."""
     chosen = behavior(details)
     prorate = chosen != "none" and sub["status"] != "trialing"
@@ -60,8 +66,9 @@ def _apply_details(req: Req, sub: dict[str, Any], details: dict[str, Any], now: 
     if get_bool(details, "cancel_now", False):
         if prorate:
             for item in items_of(req.emu, sub):
-                prorate_change(req.emu, sub, item["id"], (item["price"], item["quantity"]),
-                               None, now)
+                prorate_change(
+                    req.emu, sub, item["id"], (item["price"], item["quantity"]), None, now
+                )
         return invoice_now(req, sub, now, "subscription_cycle", usage_until=now)
     if chosen == "always_invoice" and raw_items:
         return invoice_now(req, sub, now, "subscription_update")
@@ -73,8 +80,11 @@ def _next_renewal(req: Req, sub: dict[str, Any]) -> dict[str, Any]:
     end = sub["current_period_end"]
     invoice_id = renew_once(req.emu, sub)
     if invoice_id is None:
-        raise invalid("The subscription has nothing to bill at its next period end.",
-                      param="subscription", code="invoice_upcoming_none")
+        raise invalid(
+            "The subscription has nothing to bill at its next period end.",
+            param="subscription",
+            code="invoice_upcoming_none",
+        )
     invoice: dict[str, Any] = req.emu.store.get("invoices", invoice_id)
     finalize(req.emu, invoice, end)
     return invoice
@@ -84,9 +94,21 @@ def _new_subscription(req: Req, customer: str, details: dict[str, Any]) -> dict[
     """A subscription that does not exist yet: the invoice its creation would bill."""
     from stripe_emulator.subscriptions import create_subscription
 
-    sub_req = Req("POST", "/v1/subscriptions", {"customer": customer, **{
-        k: v for k, v in details.items() if k in ("items", "trial_end", "cancel_at_period_end")
-    }}, {}, req.headers, req.emu)
+    sub_req = Req(
+        "POST",
+        "/v1/subscriptions",
+        {
+            "customer": customer,
+            **{
+                k: v
+                for k, v in details.items()
+                if k in ("items", "trial_end", "cancel_at_period_end")
+            },
+        },
+        {},
+        req.headers,
+        req.emu,
+    )
     view = create_subscription(sub_req)
     invoice: dict[str, Any] = req.emu.store.get("invoices", view["latest_invoice"])
     return invoice
@@ -103,8 +125,11 @@ def _preview(req: Req) -> dict[str, Any]:
         return _new_subscription(req, customer, details)
     if sub is None:
         if customer is None:
-            raise invalid("Missing required param: customer or subscription.",
-                          param="customer", code="parameter_missing")
+            raise invalid(
+                "Missing required param: customer or subscription.",
+                param="customer",
+                code="parameter_missing",
+            )
         return _pending_only(req, customer)
     now = customer_now(req.emu, sub["customer"])
     immediate = _apply_details(req, sub, details, now) if details else None
@@ -117,42 +142,70 @@ def _pending_only(req: Req, customer: str) -> dict[str, Any]:
 
     pending = pending_items(req.emu, customer)
     if not pending:
-        raise invalid("No upcoming invoices for customer.", param="customer",
-                      code="invoice_upcoming_none")
+        raise invalid(
+            "No upcoming invoices for customer.", param="customer", code="invoice_upcoming_none"
+        )
     now = customer_now(req.emu, customer)
-    invoice = new_invoice(req.emu, customer, pending[0]["currency"], created=now,
-                          period_start=now, period_end=now, auto_advance=False,
-                          billing_reason="upcoming",
-                          lines=[item_line(i, "") for i in pending])
+    invoice = new_invoice(
+        req.emu,
+        customer,
+        pending[0]["currency"],
+        created=now,
+        period_start=now,
+        period_end=now,
+        auto_advance=False,
+        billing_reason="upcoming",
+        lines=[item_line(i, "") for i in pending],
+    )
     finalize(req.emu, invoice, now)
     return invoice
 
 
 # What a preview never writes: usage, its indexes and the request log. Leaving them out of
 # the rehearsal's snapshot keeps a preview's cost independent of how much usage is stored.
-UNTOUCHED = frozenset({"meter_events", "meter_event_adjustments", "meter_event_sessions",
-                       "usage_records", "idempotency"})
+UNTOUCHED = frozenset(
+    {
+        "meter_events",
+        "meter_event_adjustments",
+        "meter_event_sessions",
+        "usage_records",
+        "idempotency",
+    }
+)
 UNTOUCHED_EXTRA = frozenset({"identifier_index"})
 
 
 def create_preview(req: Req) -> Any:
     store = req.emu.store
-    saved = {name: copy.deepcopy(items) for name, items in store.data.items()
-             if name not in UNTOUCHED}
-    saved_extra = {k: copy.deepcopy(v) for k, v in store.extra.items()
-                   if k not in UNTOUCHED_EXTRA}
+    saved = {
+        name: copy.deepcopy(items) for name, items in store.data.items() if name not in UNTOUCHED
+    }
+    saved_extra = {k: copy.deepcopy(v) for k, v in store.extra.items() if k not in UNTOUCHED_EXTRA}
     try:
         invoice = _preview(req)
         view = render(req.emu, invoice)
     finally:
         store.data.update(saved)
-        store.extra = {**{k: v for k, v in store.extra.items() if k in UNTOUCHED_EXTRA},
-                       **saved_extra}
-    view.update(id="upcoming_" + new_id("in"), number=None, status="draft",
-                status_transitions={"finalized_at": None, "marked_uncollectible_at": None,
-                                    "paid_at": None, "voided_at": None},
-                effective_at=None, ending_balance=None, automatically_finalizes_at=None,
-                amount_paid=0, amount_remaining=view["amount_due"])
+        store.extra = {
+            **{k: v for k, v in store.extra.items() if k in UNTOUCHED_EXTRA},
+            **saved_extra,
+        }
+    view.update(
+        id="upcoming_" + new_id("in"),
+        number=None,
+        status="draft",
+        status_transitions={
+            "finalized_at": None,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
+        effective_at=None,
+        ending_balance=None,
+        automatically_finalizes_at=None,
+        amount_paid=0,
+        amount_remaining=view["amount_due"],
+    )
     for line in view["lines"]["data"]:
         line["invoice"] = view["id"]
     return view

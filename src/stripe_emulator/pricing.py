@@ -27,8 +27,9 @@ def _amount_pair(raw: dict[str, Any], key: str, where: str) -> tuple[int | None,
     whole = get_int(raw, key)
     exact = get_decimal(raw, f"{key}_decimal")
     if whole is not None and exact is not None:
-        raise invalid(f"You may only specify one of {key} and {key}_decimal.",
-                      param=f"{where}[{key}]")
+        raise invalid(
+            f"You may only specify one of {key} and {key}_decimal.", param=f"{where}[{key}]"
+        )
     if whole is not None:
         if whole > MAX_AMOUNT:
             raise invalid(f"Invalid {key}: too large.", param=f"{where}[{key}]")
@@ -39,8 +40,9 @@ def _amount_pair(raw: dict[str, Any], key: str, where: str) -> tuple[int | None,
         if exact > MAX_AMOUNT:
             raise invalid(f"Invalid {key}_decimal: too large.", param=f"{where}[{key}_decimal]")
         if exact < 0:
-            raise invalid(f"Invalid {key}_decimal: must be non-negative.",
-                          param=f"{where}[{key}_decimal]")
+            raise invalid(
+                f"Invalid {key}_decimal: must be non-negative.", param=f"{where}[{key}_decimal]"
+            )
         return (int(exact) if exact == int(exact) else None), str(exact)
     return None, None
 
@@ -69,16 +71,21 @@ def _tiers(p: dict[str, Any]) -> list[dict[str, Any]]:
             if last:
                 raise invalid("The last tier must have up_to=inf.", param=f"{where}[up_to]")
             if up_to <= previous:
-                raise invalid("Tiers must be in ascending order of up_to.",
-                              param=f"{where}[up_to]")
+                raise invalid("Tiers must be in ascending order of up_to.", param=f"{where}[up_to]")
             previous = up_to
         flat, flat_decimal = _amount_pair(entry, "flat_amount", where)
         unit, unit_decimal = _amount_pair(entry, "unit_amount", where)
         if flat_decimal is None and unit_decimal is None:
             raise invalid("Each tier needs unit_amount or flat_amount.", param=where)
-        tiers.append({"flat_amount": flat, "flat_amount_decimal": flat_decimal,
-                      "unit_amount": unit, "unit_amount_decimal": unit_decimal,
-                      "up_to": up_to})
+        tiers.append(
+            {
+                "flat_amount": flat,
+                "flat_amount_decimal": flat_decimal,
+                "unit_amount": unit,
+                "unit_amount_decimal": unit_decimal,
+                "up_to": up_to,
+            }
+        )
     return tiers
 
 
@@ -89,12 +96,15 @@ def _transform(p: dict[str, Any]) -> dict[str, Any] | None:
     divide_by = get_int(raw, "divide_by", required=True)
     assert divide_by is not None
     if divide_by < 1:
-        raise invalid("transform_quantity[divide_by] must be at least 1.",
-                      param="transform_quantity[divide_by]")
+        raise invalid(
+            "transform_quantity[divide_by] must be at least 1.",
+            param="transform_quantity[divide_by]",
+        )
     rounding = get_str(raw, "round", required=True)
     if rounding not in ("up", "down"):
-        raise invalid("transform_quantity[round] must be up or down.",
-                      param="transform_quantity[round]")
+        raise invalid(
+            "transform_quantity[round] must be up or down.", param="transform_quantity[round]"
+        )
     return {"divide_by": divide_by, "round": rounding}
 
 
@@ -116,13 +126,19 @@ def price_scheme(p: dict[str, Any]) -> dict[str, Any]:
     if mode not in ("graduated", "volume"):
         raise invalid("tiers_mode must be graduated or volume.", param="tiers_mode")
     if transform is not None:
-        raise invalid("transform_quantity cannot be combined with billing_scheme=tiered.",
-                      param="transform_quantity")
+        raise invalid(
+            "transform_quantity cannot be combined with billing_scheme=tiered.",
+            param="transform_quantity",
+        )
     for key in ("unit_amount", "unit_amount_decimal"):
         if p.get(key) not in (None, ""):
             raise invalid(f"{key} is not allowed when billing_scheme=tiered.", param=key)
-    return {"billing_scheme": scheme, "tiers": _tiers(p), "tiers_mode": mode,
-            "transform_quantity": None}
+    return {
+        "billing_scheme": scheme,
+        "tiers": _tiers(p),
+        "tiers_mode": mode,
+        "transform_quantity": None,
+    }
 
 
 def _tier_cost(tier: dict[str, Any], units: Decimal, *, flat: bool) -> Decimal:
@@ -168,8 +184,11 @@ def charge(price: dict[str, Any], quantity: Decimal) -> int:
     """The amount in minor units that `quantity` of `price` costs for one period."""
     if price.get("billing_scheme") == "tiered":
         tiers = price["tiers"]
-        raw = _graduated(tiers, quantity) if price["tiers_mode"] == "graduated" \
+        raw = (
+            _graduated(tiers, quantity)
+            if price["tiers_mode"] == "graduated"
             else _volume(tiers, quantity)
+        )
         return cents(raw)
     return cents(billed_quantity(price, quantity) * Decimal(price["unit_amount_decimal"]))
 

@@ -98,8 +98,9 @@ def page_limit(params: dict[str, Any]) -> int:
     if raw is None or raw == "":
         return 10
     if not isinstance(raw, str | int) or not str(raw).lstrip("-").isdigit():
-        raise StripeError(400, f"Invalid integer: {raw}", code="parameter_invalid_integer",
-                          param="limit")
+        raise StripeError(
+            400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param="limit"
+        )
     limit = int(raw)
     if not 1 <= limit <= 100:
         raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")

@@ -25,7 +25,8 @@ MAX_CLAUSES = 10
 _CLAUSE = re.compile(
     r"""\s*(?P<neg>-)?(?P<field>metadata\[(?P<q>['"])(?P<key>[^'"\]]+)(?P=q)\]|[a-z_]+)"""
     r"""\s*(?P<op>>=|<=|:|~|>|<)\s*"""
-    r"""(?:'(?P<sq>(?:[^'\\]|\\.)*)'|"(?P<dq>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s'"]+))\s*""")
+    r"""(?:'(?P<sq>(?:[^'\\]|\\.)*)'|"(?P<dq>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s'"]+))\s*"""
+)
 _JOINER = re.compile(r"\s*(AND|OR)\s+")
 
 
@@ -48,8 +49,11 @@ class Clause:
     def _test(self, customer: dict[str, Any]) -> bool:
         if self.field == "created":
             return _compare(int(customer["created"]), self.op, int(self.value or 0))
-        actual = (customer.get("metadata") or {}).get(self.key or "") \
-            if self.field == "metadata" else customer.get(self.field)
+        actual = (
+            (customer.get("metadata") or {}).get(self.key or "")
+            if self.field == "metadata"
+            else customer.get(self.field)
+        )
         if self.value is None:
             return actual is None
         if actual is None:
@@ -61,8 +65,12 @@ class Clause:
 
 def _compare(actual: int, op: str, wanted: int) -> bool:
     ops: dict[str, Callable[[int, int], bool]] = {
-        ":": lambda a, b: a == b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
-        ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+        ":": lambda a, b: a == b,
+        ">": lambda a, b: a > b,
+        "<": lambda a, b: a < b,
+        ">=": lambda a, b: a >= b,
+        "<=": lambda a, b: a <= b,
+    }
     return ops[op](actual, wanted)
 
 
@@ -75,9 +83,11 @@ def _clause(m: re.Match[str]) -> Clause:
     if not quoted and raw == "null":
         value = None
     if field not in (*STRING_FIELDS, "metadata", "created"):
-        raise _bad_query(f"Field '{raw_field}' is an unsupported search field for resource "
-                         "customers. See https://stripe.com/docs/search#query-fields-for-"
-                         "customers for a list of supported fields.")
+        raise _bad_query(
+            f"Field '{raw_field}' is an unsupported search field for resource "
+            "customers. See https://stripe.com/docs/search#query-fields-for-"
+            "customers for a list of supported fields."
+        )
     if field == "created":
         if value is None or not value.isdigit():
             raise _bad_query(f"created must be compared with a Unix timestamp, got {raw!r}.")
@@ -128,12 +138,20 @@ def search_customers(req: Req) -> Any:
     p = req.params
     clauses, joiner = parse_query(req_str(p, "query"))
     combine = all if joiner == "AND" else any
-    found = [public(c) for c in reversed(list(req.emu.store.collection("customers").values()))
-             if combine(clause.matches(c) for clause in clauses)]
+    found = [
+        public(c)
+        for c in reversed(list(req.emu.store.collection("customers").values()))
+        if combine(clause.matches(c) for clause in clauses)
+    ]
     limit = max(1, min(get_int(p, "limit") or 10, 100))
     start = _offset(get_str(p, "page"))
-    chunk = found[start:start + limit]
+    chunk = found[start : start + limit]
     more = start + limit < len(found)
     token = base64.urlsafe_b64encode(f"offset:{start + limit}".encode()).decode()
-    return {"object": "search_result", "data": chunk, "has_more": more,
-            "next_page": token if more else None, "url": "/v1/customers/search"}
+    return {
+        "object": "search_result",
+        "data": chunk,
+        "has_more": more,
+        "next_page": token if more else None,
+        "url": "/v1/customers/search",
+    }

@@ -17,20 +17,24 @@ from stripe_emulator.config import EmulatorConfig
 from stripe_emulator.engine import Emulator
 
 
-def run(host: str = "127.0.0.1", port: int = 12111, state_file: str | None = None,
-        *, reset: bool = False, async_meter_errors: bool = True) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 12111,
+    state_file: str | None = None,
+    *,
+    reset: bool = False,
+    async_meter_errors: bool = True,
+) -> None:
     """Serve the emulator in the foreground (the `stripemeter stripe-emulator` command);
     `reset` starts from an empty account and today's clock, wiping `state_file`."""
-    app = create_app(EmulatorConfig(state_file=state_file,
-                                    async_meter_errors=async_meter_errors))
+    app = create_app(EmulatorConfig(state_file=state_file, async_meter_errors=async_meter_errors))
     if reset:
         emulator = app.emulator
         emulator.clock.restore(emulator.initial_clock)
         emulator.store.reset()
     # httptools parses HTTP in C: a meter event costs the emulator far less CPU than with
     # h11, which matters when a pusher is load-tested against it (the faults behave alike).
-    uvicorn.run(app, host=host, port=port, http="httptools", interface="asgi3",
-                log_level="info")
+    uvicorn.run(app, host=host, port=port, http="httptools", interface="asgi3", log_level="info")
 
 
 def free_port() -> int:
@@ -52,12 +56,22 @@ class EmulatorServer:
         self.app: EmulatorApp = create_app(self.config)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, http="h11", log_level="critical",
-            lifespan="on", interface="asgi3", timeout_graceful_shutdown=1))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                http="h11",
+                log_level="critical",
+                lifespan="on",
+                interface="asgi3",
+                timeout_graceful_shutdown=1,
+            )
+        )
         self._http: httpx.Client | None = None
-        self._thread = threading.Thread(target=self._server.run, daemon=True,
-                                        name=f"stripe-emulator-{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.run, daemon=True, name=f"stripe-emulator-{self.port}"
+        )
 
     @property
     def emulator(self) -> Emulator:
@@ -82,8 +96,12 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- conveniences for tests --------------------------------------------------------

@@ -33,8 +33,14 @@ COLLECTIONS = (
     "deliveries",
     "idempotency",
     # the billing surface beyond metering (test clocks, credits, credit notes, alerts)
-    "test_clocks", "credit_grants", "credit_balance_transactions", "credit_notes",
-    "customer_balance_transactions", "billing_alerts", "event_destinations", "v2_events",
+    "test_clocks",
+    "credit_grants",
+    "credit_balance_transactions",
+    "credit_notes",
+    "customer_balance_transactions",
+    "billing_alerts",
+    "event_destinations",
+    "v2_events",
 )
 
 _ALPHABET = string.ascii_letters + string.digits

@@ -45,9 +45,14 @@ class AddedItem:
 
 
 def _not_modelled(name: str) -> StripeError:
-    return StripeError(400, f"The Stripe emulator does not model the parameter `{name}` yet. "
-                       "It is a real Stripe parameter: see the compatibility table in "
-                       "docs/stripe-emulator.md.", code=NOT_MODELLED_CODE, param=name)
+    return StripeError(
+        400,
+        f"The Stripe emulator does not model the parameter `{name}` yet. "
+        "It is a real Stripe parameter: see the compatibility table in "
+        "docs/stripe-emulator.md.",
+        code=NOT_MODELLED_CODE,
+        param=name,
+    )
 
 
 def _bound(period: dict[str, Any], side: str, where: str) -> int | None:
@@ -82,36 +87,52 @@ def _entry(emu: Emulator, raw: Any, index: int, currency: str) -> AddedItem:
             raise _not_modelled(f"{where}[{name}]")
     price_id, data = get_str(raw, "price"), get_dict(raw, "price_data")
     if (price_id is None) == (not data):
-        raise invalid(f"You must specify exactly one of {where}[price] or "
-                      f"{where}[price_data].", param=f"{where}[price]")
+        raise invalid(
+            f"You must specify exactly one of {where}[price] or {where}[price_data].",
+            param=f"{where}[price]",
+        )
     price = None
     if price_id is not None:
         price = emu.store.get("prices", price_id)
         if price is None:
             raise not_found("price", price_id, param=f"{where}[price]")
         if price["recurring"] is not None:
-            raise invalid("The price specified is a recurring price, but this field only "
-                          "accepts one-time prices.", param=f"{where}[price]")
+            raise invalid(
+                "The price specified is a recurring price, but this field only "
+                "accepts one-time prices.",
+                param=f"{where}[price]",
+            )
     if data:
         _check_price_data(emu, data, f"{where}[price_data]")
     given = (price or {}).get("currency") or str(get_str(data, "currency") or "").lower()
     if given != currency:
-        raise invalid(f"The price's currency ({given or 'none'}) must match the "
-                      f"subscription's ({currency}).", param=f"{where}[price]")
+        raise invalid(
+            f"The price's currency ({given or 'none'}) must match the subscription's ({currency}).",
+            param=f"{where}[price]",
+        )
     quantity = get_int(raw, "quantity")
     if quantity is not None and quantity < 0:
         raise invalid("Invalid positive integer", param=f"{where}[quantity]")
     period = get_dict(raw, "period")
     start, end = _bound(period, "start", where), _bound(period, "end", where)
     if start is not None and end is not None and end < start:
-        raise invalid("The period end must be on or after the period start.",
-                      param=f"{where}[period][end][timestamp]")
-    return AddedItem(index, price, data, 1 if quantity is None else quantity,
-                     get_bool(raw, "discountable", True), metadata(raw), start, end)
+        raise invalid(
+            "The period end must be on or after the period start.",
+            param=f"{where}[period][end][timestamp]",
+        )
+    return AddedItem(
+        index,
+        price,
+        data,
+        1 if quantity is None else quantity,
+        get_bool(raw, "discountable", True),
+        metadata(raw),
+        start,
+        end,
+    )
 
 
-def parse_added_items(emu: Emulator, params: dict[str, Any], currency: str
-                      ) -> list[AddedItem]:
+def parse_added_items(emu: Emulator, params: dict[str, Any], currency: str) -> list[AddedItem]:
     """The checked `add_invoice_items` of a creation request (empty when absent)."""
     raw = params.get(PARAM)
     if raw in (None, ""):
@@ -123,8 +144,9 @@ def parse_added_items(emu: Emulator, params: dict[str, Any], currency: str
     return [_entry(emu, entry, index, currency) for index, entry in enumerate(raw)]
 
 
-def create_added_items(emu: Emulator, entries: list[AddedItem], sub: dict[str, Any],
-                       now: int) -> list[dict[str, Any]]:
+def create_added_items(
+    emu: Emulator, entries: list[AddedItem], sub: dict[str, Any], now: int
+) -> list[dict[str, Any]]:
     """Store the entries as invoice items of `sub`, not yet on an invoice."""
     made = []
     for entry in entries:
@@ -134,19 +156,31 @@ def create_added_items(emu: Emulator, entries: list[AddedItem], sub: dict[str, A
         amount = charge(price, Decimal(entry.quantity))
         item = {
             **invoice_item_fields(),
-            "id": new_id("ii"), "object": "invoiceitem", "amount": amount,
-            "currency": price["currency"], "customer": sub["customer"], "date": now,
-            "description": None, "discountable": entry.discountable, "invoice": None,
+            "id": new_id("ii"),
+            "object": "invoiceitem",
+            "amount": amount,
+            "currency": price["currency"],
+            "customer": sub["customer"],
+            "date": now,
+            "description": None,
+            "discountable": entry.discountable,
+            "invoice": None,
             "metadata": entry.meta,
             # `subscription_item` is absent (not null) for an item of no subscription item
-            "parent": {"type": "subscription_details",
-                       "subscription_details": {"subscription": sub["id"]}},
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {"subscription": sub["id"]},
+            },
             "period": {"start": start, "end": end},
-            "pricing": {"type": "price_details",
-                        "price_details": {"price": price["id"], "product": price["product"]},
-                        "unit_amount_decimal": unit_amount_decimal(price)},
-            "quantity": entry.quantity, "quantity_decimal": str(entry.quantity),
-            "test_clock": sub.get("test_clock"), "_subscription": sub["id"],
+            "pricing": {
+                "type": "price_details",
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "unit_amount_decimal": unit_amount_decimal(price),
+            },
+            "quantity": entry.quantity,
+            "quantity_decimal": str(entry.quantity),
+            "test_clock": sub.get("test_clock"),
+            "_subscription": sub["id"],
         }
         emu.store.put("invoice_items", item["id"], item)
         made.append(item)

@@ -47,24 +47,28 @@ def get_sub(req: Req, ident: str, param: str = "id") -> dict[str, Any]:
 
 def _live(sub: dict[str, Any]) -> None:
     if sub["status"] not in LIVE:
-        raise invalid("A canceled subscription can only update its cancellation_details and "
-                      "metadata.")
+        raise invalid(
+            "A canceled subscription can only update its cancellation_details and metadata."
+        )
 
 
-def _price(req: Req, price_id: str | None, param: str, sub: dict[str, Any]
-           ) -> dict[str, Any]:
+def _price(req: Req, price_id: str | None, param: str, sub: dict[str, Any]) -> dict[str, Any]:
     price: dict[str, Any] | None = req.emu.store.get("prices", price_id) if price_id else None
     if price is None or price["recurring"] is None:
         raise invalid(f"{param} must be an existing recurring price.", param=param)
     if price["currency"] != sub["currency"]:
-        raise invalid("All prices on a subscription must have the same currency.",
-                      param=param)
+        raise invalid("All prices on a subscription must have the same currency.", param=param)
     current = items_of(req.emu, sub)[0]["price"]["recurring"] if sub["_items"] else None
     if current is not None and (current["interval"], current["interval_count"]) != (
-            price["recurring"]["interval"], price["recurring"]["interval_count"]):
-        raise invalid("The emulator does not model changing a subscription's billing "
-                      "interval: all items must share the current interval.", param=param,
-                      code="emulator_unsupported")
+        price["recurring"]["interval"],
+        price["recurring"]["interval_count"],
+    ):
+        raise invalid(
+            "The emulator does not model changing a subscription's billing "
+            "interval: all items must share the current interval.",
+            param=param,
+            code="emulator_unsupported",
+        )
     return price
 
 
@@ -78,42 +82,61 @@ def item_quantity(raw: dict[str, Any], param: str, default: int) -> int:
     return quantity
 
 
-def new_item(req: Req, sub: dict[str, Any], price: dict[str, Any], quantity: int,
-             meta: dict[str, str], now: int) -> dict[str, Any]:
-    item = {**subscription_item_fields(),
-            "id": new_id("si", 14), "object": "subscription_item", "created": now,
-            "current_period_end": sub["current_period_end"],
-            "current_period_start": sub["current_period_start"], "metadata": meta,
-            "plan": plan_from_price(price), "price": public(price), "quantity": quantity,
-            "subscription": sub["id"]}
+def new_item(
+    req: Req,
+    sub: dict[str, Any],
+    price: dict[str, Any],
+    quantity: int,
+    meta: dict[str, str],
+    now: int,
+) -> dict[str, Any]:
+    item = {
+        **subscription_item_fields(),
+        "id": new_id("si", 14),
+        "object": "subscription_item",
+        "created": now,
+        "current_period_end": sub["current_period_end"],
+        "current_period_start": sub["current_period_start"],
+        "metadata": meta,
+        "plan": plan_from_price(price),
+        "price": public(price),
+        "quantity": quantity,
+        "subscription": sub["id"],
+    }
     req.emu.store.put("subscription_items", item["id"], item)
     sub["_items"].append(item["id"])
     return item
 
 
-def apply_item_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int,
-                      when: int, prorate: bool) -> None:
+def apply_item_change(
+    req: Req, sub: dict[str, Any], raw: dict[str, Any], index: int, when: int, prorate: bool
+) -> None:
     """One `items[index]` entry: add an item (no `id`), delete one (`deleted`), or change
     its price / quantity / metadata, prorating from `when` if asked."""
     where = f"items[{index}]"
     item_id = get_str(raw, "id")
     if item_id is None:
         price = _price(req, get_str(raw, "price"), f"{where}[price]", sub)
-        item = new_item(req, sub, price, item_quantity(raw, f"{where}[quantity]", 1),
-                        metadata(raw), when)
+        item = new_item(
+            req, sub, price, item_quantity(raw, f"{where}[quantity]", 1), metadata(raw), when
+        )
         if prorate:
             prorate_change(req.emu, sub, item["id"], None, (price, item["quantity"]), when)
         return
     if item_id not in sub["_items"]:
-        raise invalid(f"Subscription item {item_id} is not on this subscription.",
-                      param=f"{where}[id]")
+        raise invalid(
+            f"Subscription item {item_id} is not on this subscription.", param=f"{where}[id]"
+        )
     item = req.emu.store.get("subscription_items", item_id)
     before = (item["price"], item["quantity"])
     if get_bool(raw, "deleted", False):
         remove_item(req, sub, item, when, prorate)
         return
-    price = before[0] if get_str(raw, "price") is None else \
-        public(_price(req, get_str(raw, "price"), f"{where}[price]", sub))
+    price = (
+        before[0]
+        if get_str(raw, "price") is None
+        else public(_price(req, get_str(raw, "price"), f"{where}[price]", sub))
+    )
     quantity = item_quantity(raw, f"{where}[quantity]", item["quantity"])
     merge_metadata(item["metadata"], metadata(raw))
     if (price["id"], quantity) == (before[0]["id"], before[1]):
@@ -123,33 +146,52 @@ def apply_item_change(req: Req, sub: dict[str, Any], raw: dict[str, Any], index:
         prorate_change(req.emu, sub, item_id, before, (price, quantity), when)
 
 
-def remove_item(req: Req, sub: dict[str, Any], item: dict[str, Any], when: int,
-                prorate: bool) -> None:
+def remove_item(
+    req: Req, sub: dict[str, Any], item: dict[str, Any], when: int, prorate: bool
+) -> None:
     if len(sub["_items"]) == 1:
-        raise invalid("A subscription must have at least one active item; cancel the "
-                      "subscription instead.", param="items")
+        raise invalid(
+            "A subscription must have at least one active item; cancel the subscription instead.",
+            param="items",
+        )
     if prorate:
         prorate_change(req.emu, sub, item["id"], (item["price"], item["quantity"]), None, when)
     sub["_items"].remove(item["id"])
     req.emu.store.collection("subscription_items").pop(item["id"], None)
 
 
-def invoice_now(req: Req, sub: dict[str, Any], now: int, reason: str,
-                usage_until: int | None = None) -> dict[str, Any] | None:
+def invoice_now(
+    req: Req, sub: dict[str, Any], now: int, reason: str, usage_until: int | None = None
+) -> dict[str, Any] | None:
     """Invoice pending items (prorations) at once, plus metered usage up to `usage_until`
     when the subscription ends; finalized immediately."""
     lines: list[dict[str, Any]] = []
     if usage_until is not None:
-        lines = cycle_lines(req.emu, sub, items_of(req.emu, sub),
-                            start=sub["current_period_start"], end=usage_until, new_end=None,
-                            invoice_id=None, trial_ended=sub["status"] == "trialing")
+        lines = cycle_lines(
+            req.emu,
+            sub,
+            items_of(req.emu, sub),
+            start=sub["current_period_start"],
+            end=usage_until,
+            new_end=None,
+            invoice_id=None,
+            trial_ended=sub["status"] == "trialing",
+        )
     pending = pending_items(req.emu, sub["customer"])
     if not lines and not pending:
         return None
-    invoice = new_invoice(req.emu, sub["customer"], sub["currency"], created=now,
-                          period_start=sub["current_period_start"], period_end=now,
-                          auto_advance=False, billing_reason=reason, subscription=sub["id"],
-                          lines=lines + [item_line(i, "") for i in pending])
+    invoice = new_invoice(
+        req.emu,
+        sub["customer"],
+        sub["currency"],
+        created=now,
+        period_start=sub["current_period_start"],
+        period_end=now,
+        auto_advance=False,
+        billing_reason=reason,
+        subscription=sub["id"],
+        lines=lines + [item_line(i, "") for i in pending],
+    )
     for item in pending:
         item["invoice"] = invoice["id"]
     invoice["auto_advance"] = True
@@ -218,19 +260,23 @@ def cancel_subscription(req: Req) -> Any:
     bills metered usage so far and pending items (prorations) on a final invoice."""
     sub = get_sub(req, req.path_params["id"])
     if sub["status"] == "canceled":
-        raise invalid(f"No such subscription: '{sub['id']}'; it is already canceled.",
-                      code="resource_missing", param="id")
+        raise invalid(
+            f"No such subscription: '{sub['id']}'; it is already canceled.",
+            code="resource_missing",
+            param="id",
+        )
     p, now = req.params, customer_now(req.emu, sub["customer"])
     if get_bool(p, "prorate", False) and sub["status"] != "trialing":
         for item in items_of(req.emu, sub):
-            prorate_change(req.emu, sub, item["id"], (item["price"], item["quantity"]), None,
-                           now)
+            prorate_change(req.emu, sub, item["id"], (item["price"], item["quantity"]), None, now)
     if get_bool(p, "invoice_now", False):
         invoice_now(req, sub, now, "subscription_cycle", usage_until=now)
     details = get_dict(p, "cancellation_details")
     sub["cancellation_details"].update(
-        reason="cancellation_requested", comment=get_str(details, "comment"),
-        feedback=get_str(details, "feedback"))
+        reason="cancellation_requested",
+        comment=get_str(details, "comment"),
+        feedback=get_str(details, "feedback"),
+    )
     sub.update(status="canceled", canceled_at=now, ended_at=now)
     emit(req.emu, "customer.subscription.deleted", render_sub(req.emu, sub))
     return render_sub(req.emu, sub)
@@ -238,8 +284,7 @@ def cancel_subscription(req: Req) -> Any:
 
 # -- /v1/subscription_items -----------------------------------------------------------
 def _get_item(req: Req) -> dict[str, Any]:
-    item: dict[str, Any] | None = req.emu.store.get("subscription_items",
-                                                    req.path_params["id"])
+    item: dict[str, Any] | None = req.emu.store.get("subscription_items", req.path_params["id"])
     if item is None:
         raise not_found("subscription_item", req.path_params["id"])
     return item
@@ -254,15 +299,20 @@ def _item_change(req: Req, sub: dict[str, Any], raw: dict[str, Any]) -> Any:
     apply_item_change(req, sub, raw, 0, when, chosen != "none" and sub["status"] != "trialing")
     if chosen == "always_invoice":
         invoice_now(req, sub, now, "subscription_update")
-    emit(req.emu, "customer.subscription.updated", render_sub(req.emu, sub),
-         {"items": before["items"]})
+    emit(
+        req.emu,
+        "customer.subscription.updated",
+        render_sub(req.emu, sub),
+        {"items": before["items"]},
+    )
 
 
 def create_item(req: Req) -> Any:
     sub = get_sub(req, str(get_str(req.params, "subscription", required=True)), "subscription")
     known = set(sub["_items"])
-    _item_change(req, sub, {k: v for k, v in req.params.items()
-                            if k in ("price", "quantity", "metadata")})
+    _item_change(
+        req, sub, {k: v for k, v in req.params.items() if k in ("price", "quantity", "metadata")}
+    )
     added = next(i for i in sub["_items"] if i not in known)
     return public(req.emu.store.get("subscription_items", added))
 
@@ -274,8 +324,14 @@ def retrieve_item(req: Req) -> Any:
 def update_item(req: Req) -> Any:
     item = _get_item(req)
     sub = req.emu.store.get("subscriptions", item["subscription"])
-    _item_change(req, sub, {"id": item["id"], **{k: v for k, v in req.params.items()
-                                                 if k in ("price", "quantity", "metadata")}})
+    _item_change(
+        req,
+        sub,
+        {
+            "id": item["id"],
+            **{k: v for k, v in req.params.items() if k in ("price", "quantity", "metadata")},
+        },
+    )
     return public(item)
 
 

@@ -36,14 +36,19 @@ def render_sub(emu: Emulator, sub: dict[str, Any]) -> dict[str, Any]:
     """The API view of a subscription, its items inlined as a list."""
     view: dict[str, Any] = public(sub)
     items = [public(i) for i in items_of(emu, sub)]
-    view["items"] = {"object": "list", "data": items, "has_more": False,
-                     "total_count": len(items),
-                     "url": f"/v1/subscription_items?subscription={sub['id']}"}
+    view["items"] = {
+        "object": "list",
+        "data": items,
+        "has_more": False,
+        "total_count": len(items),
+        "url": f"/v1/subscription_items?subscription={sub['id']}",
+    }
     return view
 
 
-def trial_end_from(params: dict[str, Any], now: int,
-                   prices: list[dict[str, Any]] | None = None) -> int | None:
+def trial_end_from(
+    params: dict[str, Any], now: int, prices: list[dict[str, Any]] | None = None
+) -> int | None:
     """`trial_end` (a timestamp or `now`) or `trial_period_days`, checked as Stripe does;
     at creation also `trial_from_plan`: the longest `recurring[trial_period_days]` of the
     subscribed prices (none set: no trial)."""
@@ -51,28 +56,33 @@ def trial_end_from(params: dict[str, Any], now: int,
     days = get_int(params, "trial_period_days")
     if get_bool(params, "trial_from_plan", False):
         if raw_end is not None or days is not None:
-            raise invalid("You cannot set trial_from_plan together with trial_end or "
-                          "trial_period_days.", param="trial_from_plan")
+            raise invalid(
+                "You cannot set trial_from_plan together with trial_end or trial_period_days.",
+                param="trial_from_plan",
+            )
         plan_days = [int(p["recurring"].get("trial_period_days") or 0) for p in prices or []]
         days = max(plan_days, default=0)
     if raw_end is not None and days is not None:
-        raise invalid("You may only specify one of trial_end and trial_period_days.",
-                      param="trial_end")
+        raise invalid(
+            "You may only specify one of trial_end and trial_period_days.", param="trial_end"
+        )
     if days is not None:
         if not 0 <= days <= MAX_TRIAL_DAYS:
-            raise invalid(f"trial_period_days must be between 0 and {MAX_TRIAL_DAYS}.",
-                          param="trial_period_days")
+            raise invalid(
+                f"trial_period_days must be between 0 and {MAX_TRIAL_DAYS}.",
+                param="trial_period_days",
+            )
         return now + days * DAY if days else None
     if raw_end is None or raw_end == "now":
         return None
     end = get_int(params, "trial_end")
     assert end is not None
     if end <= now + 1:
-        raise invalid("Invalid timestamp: must be an integer Unix timestamp in the future.",
-                      param="trial_end")
+        raise invalid(
+            "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
+        )
     if end > now + MAX_TRIAL_DAYS * DAY:
-        raise invalid("trial_end can be no more than 730 days in the future.",
-                      param="trial_end")
+        raise invalid("trial_end can be no more than 730 days in the future.", param="trial_end")
     return end
 
 
@@ -82,29 +92,52 @@ def set_period(emu: Emulator, sub: dict[str, Any], start: int, end: int) -> None
         item["current_period_start"], item["current_period_end"] = start, end
 
 
-def start_subscription(emu: Emulator, sub: dict[str, Any], params: dict[str, Any],
-                       now: int, trial_end: int | None,
-                       added: list[AddedItem] | None = None) -> None:
+def start_subscription(
+    emu: Emulator,
+    sub: dict[str, Any],
+    params: dict[str, Any],
+    now: int,
+    trial_end: int | None,
+    added: list[AddedItem] | None = None,
+) -> None:
     """Apply a trial (`trial_end_from`, checked before the subscription was stored), then
     bill the opening invoice with the `add_invoice_items` (finalized at once, as Stripe does
     for automatically charged subscriptions)."""
     sub["test_clock"] = customer_clock(emu, sub["customer"])
     if trial_end is not None:
-        sub.update(status="trialing", trial_start=now, trial_end=trial_end,
-                   billing_cycle_anchor=trial_end, _periods=[[now, trial_end]])
+        sub.update(
+            status="trialing",
+            trial_start=now,
+            trial_end=trial_end,
+            billing_cycle_anchor=trial_end,
+            _periods=[[now, trial_end]],
+        )
         set_period(emu, sub, now, trial_end)
     if str(params.get("cancel_at_period_end")).lower() == "true":
-        sub.update(cancel_at_period_end=True, cancel_at=sub["current_period_end"],
-                   canceled_at=now)
+        sub.update(cancel_at_period_end=True, cancel_at=sub["current_period_end"], canceled_at=now)
         sub["cancellation_details"]["reason"] = "cancellation_requested"
     _cancel_at(emu, sub, get_int(params, "cancel_at"), now)
-    lines = opening_lines(sub, items_of(emu, sub), start=now, end=sub["current_period_end"],
-                          invoice_id=None, trial=trial_end is not None)
+    lines = opening_lines(
+        sub,
+        items_of(emu, sub),
+        start=now,
+        end=sub["current_period_end"],
+        invoice_id=None,
+        trial=trial_end is not None,
+    )
     extras = create_added_items(emu, added or [], sub, now)
-    invoice = new_invoice(emu, sub["customer"], sub["currency"], created=now,
-                          period_start=now, period_end=now, auto_advance=False,
-                          billing_reason="subscription_create", subscription=sub["id"],
-                          lines=lines + [item_line(i, "") for i in extras])
+    invoice = new_invoice(
+        emu,
+        sub["customer"],
+        sub["currency"],
+        created=now,
+        period_start=now,
+        period_end=now,
+        auto_advance=False,
+        billing_reason="subscription_create",
+        subscription=sub["id"],
+        lines=lines + [item_line(i, "") for i in extras],
+    )
     for extra in extras:
         extra["invoice"] = invoice["id"]
     announce(emu, extras)
@@ -128,21 +161,41 @@ def _cancel_at(emu: Emulator, sub: dict[str, Any], at: int | None, now: int) -> 
 
 
 def pending_items(emu: Emulator, customer: str) -> list[dict[str, Any]]:
-    return [i for i in emu.store.collection("invoice_items").values()
-            if i["customer"] == customer and i["invoice"] is None]
+    return [
+        i
+        for i in emu.store.collection("invoice_items").values()
+        if i["customer"] == customer and i["invoice"] is None
+    ]
 
 
-def _boundary_invoice(emu: Emulator, sub: dict[str, Any], start: int, end: int,
-                      new_end: int | None, trial: bool) -> dict[str, Any] | None:
-    lines = cycle_lines(emu, sub, items_of(emu, sub), start=start, end=end, new_end=new_end,
-                        invoice_id=None, trial_ended=trial)
+def _boundary_invoice(
+    emu: Emulator, sub: dict[str, Any], start: int, end: int, new_end: int | None, trial: bool
+) -> dict[str, Any] | None:
+    lines = cycle_lines(
+        emu,
+        sub,
+        items_of(emu, sub),
+        start=start,
+        end=end,
+        new_end=new_end,
+        invoice_id=None,
+        trial_ended=trial,
+    )
     pending = pending_items(emu, sub["customer"])
     if not lines and not pending:
         return None
-    invoice = new_invoice(emu, sub["customer"], sub["currency"], created=end,
-                          period_start=start, period_end=end, auto_advance=True,
-                          billing_reason="subscription_cycle", subscription=sub["id"],
-                          lines=lines + [item_line(i, "") for i in pending])
+    invoice = new_invoice(
+        emu,
+        sub["customer"],
+        sub["currency"],
+        created=end,
+        period_start=start,
+        period_end=end,
+        auto_advance=True,
+        billing_reason="subscription_cycle",
+        subscription=sub["id"],
+        lines=lines + [item_line(i, "") for i in pending],
+    )
     for item in pending:
         item["invoice"] = invoice["id"]
     return invoice
@@ -158,8 +211,11 @@ def renew_once(emu: Emulator, sub: dict[str, Any]) -> str | None:
     start, end = sub["current_period_start"], sub["current_period_end"]
     rec = items_of(emu, sub)[0]["price"]["recurring"]
     ending = _ends_at(sub, end)
-    new_end = None if ending else next_boundary(sub["billing_cycle_anchor"], end,
-                                                rec["interval"], rec["interval_count"])
+    new_end = (
+        None
+        if ending
+        else next_boundary(sub["billing_cycle_anchor"], end, rec["interval"], rec["interval_count"])
+    )
     cancel_at = sub.get("cancel_at")
     if new_end is not None and cancel_at is not None and cancel_at < new_end:
         new_end = cancel_at  # the last period stops at `cancel_at`, which then ends it
@@ -183,8 +239,11 @@ def renew_once(emu: Emulator, sub: dict[str, Any]) -> str | None:
 
 
 def _trial_notice(emu: Emulator, sub: dict[str, Any], now: int) -> None:
-    if sub["status"] == "trialing" and not sub.get("_trial_notice") \
-            and sub["trial_end"] - TRIAL_WILL_END_NOTICE <= now:
+    if (
+        sub["status"] == "trialing"
+        and not sub.get("_trial_notice")
+        and sub["trial_end"] - TRIAL_WILL_END_NOTICE <= now
+    ):
         sub["_trial_notice"] = True
         emit(emu, "customer.subscription.trial_will_end", render_sub(emu, sub))
 

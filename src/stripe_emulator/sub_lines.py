@@ -40,8 +40,7 @@ def records_total(emu: Emulator, item: dict[str, Any], start: int, end: int) -> 
     return sum(by_ts.values(), Decimal(0))
 
 
-def usage(emu: Emulator, customer: str, item: dict[str, Any], start: int, end: int
-          ) -> Decimal:
+def usage(emu: Emulator, customer: str, item: dict[str, Any], start: int, end: int) -> Decimal:
     """A metered item's usage over [start, end): the meter's aggregate for the customer
     (what the meter's event summaries give for that period), or legacy usage records."""
     meter_id = (item["price"]["recurring"] or {}).get("meter")
@@ -50,37 +49,66 @@ def usage(emu: Emulator, customer: str, item: dict[str, Any], start: int, end: i
     meter = emu.store.get("meters", meter_id)
     if meter is None:
         return Decimal(0)
-    events = [e for e in usage_events(emu.store, meter_id, customer)
-              if start <= e.timestamp < end]
+    events = [e for e in usage_events(emu.store, meter_id, customer) if start <= e.timestamp < end]
     return aggregate(meter["default_aggregation"]["formula"], events)
 
 
-def subscription_line(sub: dict[str, Any], item: dict[str, Any], *, amount: int,
-                      quantity: Decimal, start: int, end: int, invoice_id: str | None,
-                      description: str | None = None) -> dict[str, Any]:
+def subscription_line(
+    sub: dict[str, Any],
+    item: dict[str, Any],
+    *,
+    amount: int,
+    quantity: Decimal,
+    start: int,
+    end: int,
+    invoice_id: str | None,
+    description: str | None = None,
+) -> dict[str, Any]:
     """A `line_item` whose parent is a subscription item."""
     price = item["price"]
     return {
         **line_fields(),
-        "id": new_id("il"), "object": "line_item", "amount": amount,
-        "currency": price["currency"], "description": description, "invoice": invoice_id,
-        "parent": {"type": "subscription_item_details", "invoice_item_details": None,
-                   "subscription_item_details": {
-                       "invoice_item": None, "proration": False,
-                       "proration_details": {"credited_items": None},
-                       "subscription": sub["id"], "subscription_item": item["id"]}},
+        "id": new_id("il"),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price["currency"],
+        "description": description,
+        "invoice": invoice_id,
+        "parent": {
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": sub["id"],
+                "subscription_item": item["id"],
+            },
+        },
         "period": {"start": start, "end": end},
-        "pricing": {"type": "price_details",
-                    "price_details": {"price": price["id"], "product": price["product"]},
-                    "unit_amount_decimal": unit_amount_decimal(price)},
+        "pricing": {
+            "type": "price_details",
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "unit_amount_decimal": unit_amount_decimal(price),
+        },
         "quantity": int(quantity) if quantity == int(quantity) else None,
-        "quantity_decimal": str(quantity), "subscription": sub["id"], "subtotal": amount,
+        "quantity_decimal": str(quantity),
+        "subscription": sub["id"],
+        "subtotal": amount,
     }
 
 
-def cycle_lines(emu: Emulator, sub: dict[str, Any], items: list[dict[str, Any]], *,
-                start: int, end: int, new_end: int | None, invoice_id: str | None,
-                trial_ended: bool) -> list[dict[str, Any]]:
+def cycle_lines(
+    emu: Emulator,
+    sub: dict[str, Any],
+    items: list[dict[str, Any]],
+    *,
+    start: int,
+    end: int,
+    new_end: int | None,
+    invoice_id: str | None,
+    trial_ended: bool,
+) -> list[dict[str, Any]]:
     """The lines billed at the boundary `end` between [start, end) and [end, new_end).
 
     Metered items bill the ended period's usage (nothing for a trial period); licensed
@@ -92,17 +120,42 @@ def cycle_lines(emu: Emulator, sub: dict[str, Any], items: list[dict[str, Any]],
             if trial_ended:
                 continue
             qty = usage(emu, sub["customer"], item, start, end)
-            lines.append(subscription_line(sub, item, amount=charge(price, qty), quantity=qty,
-                                           start=start, end=end, invoice_id=invoice_id))
+            lines.append(
+                subscription_line(
+                    sub,
+                    item,
+                    amount=charge(price, qty),
+                    quantity=qty,
+                    start=start,
+                    end=end,
+                    invoice_id=invoice_id,
+                )
+            )
         elif new_end is not None:
             qty = Decimal(item["quantity"])
-            lines.append(subscription_line(sub, item, amount=charge(price, qty), quantity=qty,
-                                           start=end, end=new_end, invoice_id=invoice_id))
+            lines.append(
+                subscription_line(
+                    sub,
+                    item,
+                    amount=charge(price, qty),
+                    quantity=qty,
+                    start=end,
+                    end=new_end,
+                    invoice_id=invoice_id,
+                )
+            )
     return lines
 
 
-def opening_lines(sub: dict[str, Any], items: list[dict[str, Any]], *, start: int, end: int,
-                  invoice_id: str | None, trial: bool) -> list[dict[str, Any]]:
+def opening_lines(
+    sub: dict[str, Any],
+    items: list[dict[str, Any]],
+    *,
+    start: int,
+    end: int,
+    invoice_id: str | None,
+    trial: bool,
+) -> list[dict[str, Any]]:
     """The invoice at creation: licensed items in advance (zero during a trial), metered
     items as zero lines (their usage is billed in arrears)."""
     lines = []
@@ -112,6 +165,16 @@ def opening_lines(sub: dict[str, Any], items: list[dict[str, Any]], *, start: in
         qty = Decimal(0) if metered else Decimal(item["quantity"])
         amount = 0 if metered or trial else charge(price, qty)
         description = "Trial period" if trial and not metered else None
-        lines.append(subscription_line(sub, item, amount=amount, quantity=qty, start=start,
-                                       end=end, invoice_id=invoice_id, description=description))
+        lines.append(
+            subscription_line(
+                sub,
+                item,
+                amount=amount,
+                quantity=qty,
+                start=start,
+                end=end,
+                invoice_id=invoice_id,
+                description=description,
+            )
+        )
     return lines

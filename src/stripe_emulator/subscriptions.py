@@ -42,33 +42,53 @@ def create_subscription(req: Req) -> Any:
             raise invalid("Invalid object", param=f"items[{index}]")
         price = emu.store.get("prices", str(raw.get("price")))
         if price is None or price["recurring"] is None:
-            raise invalid(f"items[{index}][price] must be an existing recurring price.",
-                          param=f"items[{index}][price]")
-        prices.append((price, item_quantity(raw, f"items[{index}][quantity]", 1),
-                       metadata(raw)))
+            raise invalid(
+                f"items[{index}][price] must be an existing recurring price.",
+                param=f"items[{index}][price]",
+            )
+        prices.append((price, item_quantity(raw, f"items[{index}][quantity]", 1), metadata(raw)))
     trial_end = trial_end_from(p, now, [price for price, _, _ in prices])
     added = parse_added_items(emu, p, prices[0][0]["currency"])
     recurring = prices[0][0]["recurring"]
     anchor = get_int(p, "billing_cycle_anchor") or now
     if anchor < now:
         raise invalid("billing_cycle_anchor cannot be in the past.", param="billing_cycle_anchor")
-    end = anchor if anchor > now else next_boundary(anchor, now, recurring["interval"],
-                                                     recurring["interval_count"])
+    end = (
+        anchor
+        if anchor > now
+        else next_boundary(anchor, now, recurring["interval"], recurring["interval_count"])
+    )
     sub: dict[str, Any] = {
         **subscription_fields(),
-        "id": new_id("sub"), "object": "subscription", "billing_cycle_anchor": anchor,
+        "id": new_id("sub"),
+        "object": "subscription",
+        "billing_cycle_anchor": anchor,
         "created": now,
-        "currency": prices[0][0]["currency"], "current_period_end": end,
-        "current_period_start": now, "customer": customer, "livemode": False,
-        "metadata": metadata(p), "start_date": now, "status": "active",
-        "_items": [], "_periods": [[now, end]],
+        "currency": prices[0][0]["currency"],
+        "current_period_end": end,
+        "current_period_start": now,
+        "customer": customer,
+        "livemode": False,
+        "metadata": metadata(p),
+        "start_date": now,
+        "status": "active",
+        "_items": [],
+        "_periods": [[now, end]],
     }
     for price, quantity, item_meta in prices:
-        item = {**subscription_item_fields(),
-                "id": new_id("si", 14), "object": "subscription_item", "created": now,
-                "current_period_end": end, "current_period_start": now, "metadata": item_meta,
-                "plan": plan_from_price(price), "price": public(price), "quantity": quantity,
-                "subscription": sub["id"]}
+        item = {
+            **subscription_item_fields(),
+            "id": new_id("si", 14),
+            "object": "subscription_item",
+            "created": now,
+            "current_period_end": end,
+            "current_period_start": now,
+            "metadata": item_meta,
+            "plan": plan_from_price(price),
+            "price": public(price),
+            "quantity": quantity,
+            "subscription": sub["id"],
+        }
         emu.store.put("subscription_items", item["id"], item)
         sub["_items"].append(item["id"])
     emu.store.put("subscriptions", sub["id"], sub)
@@ -100,9 +120,11 @@ def _listed(req: Req, sub: dict[str, Any]) -> bool:
 
 
 def list_subscriptions(req: Req) -> Any:
-    items = [render_sub(req.emu, s) for s in
-             reversed(list(req.emu.store.collection("subscriptions").values()))
-             if _listed(req, s)]
+    items = [
+        render_sub(req.emu, s)
+        for s in reversed(list(req.emu.store.collection("subscriptions").values()))
+        if _listed(req, s)
+    ]
     return list_envelope(items, "/v1/subscriptions", req.params)
 
 
@@ -110,9 +132,12 @@ def list_subscriptions(req: Req) -> Any:
 def _require_legacy_version(req: Req) -> None:
     version = req.stripe_version or ""
     if not version or version[:10] >= USAGE_RECORDS_REMOVED_IN:
-        raise StripeError(404, "Usage records are not available in API version "
-                          f"{version or 'unknown'}: they were removed in 2025-03-31.basil. "
-                          "Use Billing Meters, or pin an earlier Stripe-Version.")
+        raise StripeError(
+            404,
+            "Usage records are not available in API version "
+            f"{version or 'unknown'}: they were removed in 2025-03-31.basil. "
+            "Use Billing Meters, or pin an earlier Stripe-Version.",
+        )
 
 
 def _get_item(req: Req) -> dict[str, Any]:
@@ -132,9 +157,12 @@ def create_usage_record(req: Req) -> Any:
     ts = now if raw_ts in (None, "now") else get_int(p, "timestamp")
     assert ts is not None
     if ts < item["current_period_start"] or ts > max(now, item["current_period_end"]) + 300:
-        raise invalid("Cannot create the usage record with this timestamp because timestamps "
-                      "must be after the subscription's last invoice period (or current "
-                      "period start time).", param="timestamp")
+        raise invalid(
+            "Cannot create the usage record with this timestamp because timestamps "
+            "must be after the subscription's last invoice period (or current "
+            "period start time).",
+            param="timestamp",
+        )
     action = get_str(p, "action") or "increment"
     if action not in ("increment", "set"):
         raise invalid("action must be one of increment, set", param="action")
@@ -143,9 +171,16 @@ def create_usage_record(req: Req) -> Any:
     value = Decimal(quantity)
     if action == "increment" and existing is not None:
         value += Decimal(existing["_value"])
-    record = {"id": new_id("mbur"), "object": "usage_record", "livemode": False,
-              "quantity": quantity, "subscription_item": item["id"], "timestamp": ts,
-              "_value": str(value), "_action": action}
+    record = {
+        "id": new_id("mbur"),
+        "object": "usage_record",
+        "livemode": False,
+        "quantity": quantity,
+        "subscription_item": item["id"],
+        "timestamp": ts,
+        "_value": str(value),
+        "_action": action,
+    }
     req.emu.store.put("usage_records", key, record)
     return public(record)
 
@@ -157,12 +192,20 @@ def usage_record_summaries(req: Req) -> Any:
     summaries = []
     for start, end in reversed(sub["_periods"]):
         total = records_total(req.emu, item, start, end)
-        summaries.append({"id": f"sis_{item['id'][3:]}_{start}",
-                          "object": "usage_record_summary", "invoice": None, "livemode": False,
-                          "period": {"start": start, "end": end},
-                          "subscription_item": item["id"], "total_usage": int(total)})
-    return list_envelope(summaries,
-                         f"/v1/subscription_items/{item['id']}/usage_record_summaries", req.params)
+        summaries.append(
+            {
+                "id": f"sis_{item['id'][3:]}_{start}",
+                "object": "usage_record_summary",
+                "invoice": None,
+                "livemode": False,
+                "period": {"start": start, "end": end},
+                "subscription_item": item["id"],
+                "total_usage": int(total),
+            }
+        )
+    return list_envelope(
+        summaries, f"/v1/subscription_items/{item['id']}/usage_record_summaries", req.params
+    )
 
 
 def register(router: Router) -> None:
@@ -171,5 +214,4 @@ def register(router: Router) -> None:
     router.add("GET", "/v1/subscriptions/{id}", retrieve_subscription)
     router.add("DELETE", "/v1/subscriptions/{id}", cancel_subscription)  # sub_changes.py
     router.add("POST", "/v1/subscription_items/{id}/usage_records", create_usage_record)
-    router.add("GET", "/v1/subscription_items/{id}/usage_record_summaries",
-               usage_record_summaries)
+    router.add("GET", "/v1/subscription_items/{id}/usage_record_summaries", usage_record_summaries)

@@ -17,8 +17,16 @@ from stripe_emulator.routing import Router
 
 
 def register(router: Router) -> None:
-    for module in (test_clocks, sub_changes, billing_credits, customer_balance, credit_notes,
-                   invoice_ops, alerts, event_destinations):
+    for module in (
+        test_clocks,
+        sub_changes,
+        billing_credits,
+        customer_balance,
+        credit_notes,
+        invoice_ops,
+        alerts,
+        event_destinations,
+    ):
         module.register(router)
     # `POST /v1/invoices/create_preview` must win over `POST /v1/invoices/{id}`, which
     # was registered first: routes match in order, so the literal one goes to the front.

@@ -33,7 +33,7 @@ def customer_clock(emu: Emulator, customer_id: str | None) -> str | None:
 
 
 def customer_now(emu: Emulator, customer_id: str | None) -> int:
-    """"Now" for a customer: its test clock's frozen time, else the emulator clock."""
+    """ "Now" for a customer: its test clock's frozen time, else the emulator clock."""
     clock_id = customer_clock(emu, customer_id)
     clock = emu.store.get("test_clocks", clock_id) if clock_id else None
     return emu.clock.now() if clock is None else int(clock["frozen_time"])
@@ -63,10 +63,17 @@ def _get(req: Req) -> dict[str, Any]:
 def create_clock(req: Req) -> Any:
     frozen = get_int(req.params, "frozen_time", required=True)
     assert frozen is not None
-    clock: dict[str, Any] = {"id": new_id("clock"), "object": "test_helpers.test_clock",
-             "created": req.now, "deletes_after": req.now + DELETES_AFTER,
-             "frozen_time": frozen, "livemode": False, "name": get_str(req.params, "name"),
-             "status": "ready", "status_details": {}}
+    clock: dict[str, Any] = {
+        "id": new_id("clock"),
+        "object": "test_helpers.test_clock",
+        "created": req.now,
+        "deletes_after": req.now + DELETES_AFTER,
+        "frozen_time": frozen,
+        "livemode": False,
+        "name": get_str(req.params, "name"),
+        "status": "ready",
+        "status_details": {},
+    }
     req.emu.store.put("test_clocks", clock["id"], clock)
     emit(req.emu, "test_helpers.test_clock.created", _view(clock))
     return _view(clock)
@@ -88,10 +95,14 @@ def _horizon(emu: Emulator, clock: dict[str, Any]) -> int:
         if sub.get("test_clock") == clock["id"] and sub["status"] != "canceled":
             item = emu.store.get("subscription_items", sub["_items"][0])
             rec = item["price"]["recurring"]
-            limits.append(add_interval(clock["frozen_time"], rec["interval"],
-                                       2 * rec["interval_count"]))
-    return min(limits) if limits else add_interval(clock["frozen_time"], "year",
-                                                   NO_SUBSCRIPTION_HORIZON_YEARS)
+            limits.append(
+                add_interval(clock["frozen_time"], rec["interval"], 2 * rec["interval_count"])
+            )
+    return (
+        min(limits)
+        if limits
+        else add_interval(clock["frozen_time"], "year", NO_SUBSCRIPTION_HORIZON_YEARS)
+    )
 
 
 def advance_clock(req: Req) -> Any:
@@ -102,15 +113,22 @@ def advance_clock(req: Req) -> Any:
     target = get_int(req.params, "frozen_time", required=True)
     assert target is not None
     if target <= clock["frozen_time"]:
-        raise invalid("The test clock can only be advanced to a time after its current "
-                      "frozen_time.", param="frozen_time")
+        raise invalid(
+            "The test clock can only be advanced to a time after its current frozen_time.",
+            param="frozen_time",
+        )
     horizon = _horizon(req.emu, clock)
     if target > horizon:
-        raise invalid("Cannot advance more than two intervals of the shortest subscription "
-                      f"on this test clock (or two years without one): at most {horizon}.",
-                      param="frozen_time")
-    answer = {**_view(clock), "status": "advancing",
-              "status_details": {"advancing": {"target_frozen_time": target}}}
+        raise invalid(
+            "Cannot advance more than two intervals of the shortest subscription "
+            f"on this test clock (or two years without one): at most {horizon}.",
+            param="frozen_time",
+        )
+    answer = {
+        **_view(clock),
+        "status": "advancing",
+        "status_details": {"advancing": {"target_frozen_time": target}},
+    }
     emit(req.emu, "test_helpers.test_clock.advancing", answer)
     clock["frozen_time"] = target
     renew_due(req.emu, target, clock["id"])
@@ -123,8 +141,9 @@ def delete_clock(req: Req) -> Any:
     """Deleting a clock deletes its customers and their subscriptions, as Stripe does."""
     clock = _get(req)
     store = req.emu.store
-    doomed = {c for c, v in store.collection("customers").items()
-              if v.get("test_clock") == clock["id"]}
+    doomed = {
+        c for c, v in store.collection("customers").items() if v.get("test_clock") == clock["id"]
+    }
     for sub_id, sub in list(store.collection("subscriptions").items()):
         if sub["customer"] in doomed:
             for item_id in sub["_items"]:

@@ -46,12 +46,19 @@ def authenticate_stream(req: Req, token: str) -> None:
     sessions = req.emu.store.collection("meter_event_sessions")
     session = next((s for s in sessions.values() if s["authentication_token"] == token), None)
     if session is None:
-        raise StripeError(401, "Invalid or missing meter event session token.",
-                          type="invalid_request_error", code="unauthorized")
+        raise StripeError(
+            401,
+            "Invalid or missing meter event session token.",
+            type="invalid_request_error",
+            code="unauthorized",
+        )
     if session["_expires_at"] <= req.now:
-        raise StripeError(401, "The meter event session has expired; create a new one.",
-                          type="temporary_session_expired",
-                          code="billing_meter_event_session_expired")
+        raise StripeError(
+            401,
+            "The meter event session has expired; create a new one.",
+            type="temporary_session_expired",
+            code="billing_meter_event_session_expired",
+        )
 
 
 def create_session(req: Req) -> Any:
@@ -84,9 +91,14 @@ def _v2_event(event: dict[str, Any]) -> dict[str, Any]:
 
 def create_event(req: Req) -> Any:
     body = req.params
-    event = ingest(req, get_str(body, "event_name"), _payload(body),
-                   get_str(body, "identifier"), parse_ts(body.get("timestamp"), "timestamp"),
-                   "v2")
+    event = ingest(
+        req,
+        get_str(body, "event_name"),
+        _payload(body),
+        get_str(body, "identifier"),
+        parse_ts(body.get("timestamp"), "timestamp"),
+        "v2",
+    )
     return _v2_event(event)
 
 
@@ -94,8 +106,9 @@ def create_adjustment(req: Req) -> Any:
     body = req.params
     if (get_str(body, "type") or "cancel") != "cancel":
         raise invalid("type must be cancel", param="type")
-    record = cancel(req, get_str(body, "event_name"),
-                    get_str(get_dict(body, "cancel"), "identifier"), "v2")
+    record = cancel(
+        req, get_str(body, "event_name"), get_str(get_dict(body, "cancel"), "identifier"), "v2"
+    )
     return {
         "id": record["id"],
         "object": "v2.billing.meter_event_adjustment",
@@ -115,20 +128,32 @@ def stream(req: Req) -> Any:
     if not isinstance(events, list) or not events:
         raise missing_param("events")
     if len(events) > MAX_STREAM_EVENTS:
-        raise invalid(f"A stream request can contain at most {MAX_STREAM_EVENTS} events.",
-                      param="events")
+        raise invalid(
+            f"A stream request can contain at most {MAX_STREAM_EVENTS} events.", param="events"
+        )
     errors: list[dict[str, Any]] = req.emu.store.extra.setdefault("stream_errors", [])
     for index, raw in enumerate(events):
         try:
             if not isinstance(raw, dict):
                 raise invalid("each event must be an object", param=f"events[{index}]")
-            ingest(req, get_str(raw, "event_name"), _payload(raw),
-                   get_str(raw, "identifier"), parse_ts(raw.get("timestamp"), "timestamp"),
-                   "stream")
+            ingest(
+                req,
+                get_str(raw, "event_name"),
+                _payload(raw),
+                get_str(raw, "identifier"),
+                parse_ts(raw.get("timestamp"), "timestamp"),
+                "stream",
+            )
         except StripeError as err:
-            errors.append({"index": index, "identifier": (raw or {}).get("identifier")
-                           if isinstance(raw, dict) else None,
-                           "code": err.code, "message": err.message, "at": req.now})
+            errors.append(
+                {
+                    "index": index,
+                    "identifier": (raw or {}).get("identifier") if isinstance(raw, dict) else None,
+                    "code": err.code,
+                    "message": err.message,
+                    "at": req.now,
+                }
+            )
     return {}
 
 

@@ -22,20 +22,50 @@ BASIL = "2025-03-31"
 
 # Fields that exist only before basil (dropped for current requests).
 LEGACY_ONLY: dict[str, tuple[str, ...]] = {
-    "invoice": ("subscription", "subscription_details", "quote", "subscription_proration_date",
-                "paid", "paid_out_of_band", "charge", "payment_intent", "tax",
-                "total_tax_amounts"),
-    "line_item": ("type", "subscription_item", "invoice_item", "proration",
-                  "proration_details", "price", "plan", "tax_amounts", "tax_rates",
-                  "amount_excluding_tax", "unit_amount_excluding_tax"),
-    "invoiceitem": ("price", "plan", "unit_amount", "unit_amount_decimal", "subscription",
-                    "subscription_item"),
+    "invoice": (
+        "subscription",
+        "subscription_details",
+        "quote",
+        "subscription_proration_date",
+        "paid",
+        "paid_out_of_band",
+        "charge",
+        "payment_intent",
+        "tax",
+        "total_tax_amounts",
+    ),
+    "line_item": (
+        "type",
+        "subscription_item",
+        "invoice_item",
+        "proration",
+        "proration_details",
+        "price",
+        "plan",
+        "tax_amounts",
+        "tax_rates",
+        "amount_excluding_tax",
+        "unit_amount_excluding_tax",
+    ),
+    "invoiceitem": (
+        "price",
+        "plan",
+        "unit_amount",
+        "unit_amount_decimal",
+        "subscription",
+        "subscription_item",
+    ),
     "subscription": ("current_period_start", "current_period_end"),
 }
 # Fields introduced by basil (dropped for older pinned versions).
 CURRENT_ONLY: dict[str, tuple[str, ...]] = {
-    "invoice": ("parent", "amount_overpaid", "total_taxes", "total_pretax_credit_amounts",
-                "confirmation_secret"),
+    "invoice": (
+        "parent",
+        "amount_overpaid",
+        "total_taxes",
+        "total_pretax_credit_amounts",
+        "confirmation_secret",
+    ),
     "line_item": ("parent", "pricing", "taxes", "pretax_credit_amounts"),
     "invoiceitem": ("parent", "pricing", "net_amount"),
 }
@@ -60,14 +90,22 @@ def _legacy_price(store: StateStore, pricing: Any) -> dict[str, Any] | None:
 def _legacy_invoice(obj: dict[str, Any], store: StateStore) -> None:
     details = (obj.get("parent") or {}).get("subscription_details")
     sub = obj.get("subscription") or (details or {}).get("subscription")
-    obj.update({
-        "subscription": sub,
-        "subscription_details": {"metadata": (details or {}).get("metadata") or {}}
-        if sub else None,
-        "quote": None, "subscription_proration_date": None,
-        "paid": obj.get("status") == "paid", "paid_out_of_band": False, "charge": None,
-        "payment_intent": None, "tax": None, "total_tax_amounts": [],
-    })
+    obj.update(
+        {
+            "subscription": sub,
+            "subscription_details": {"metadata": (details or {}).get("metadata") or {}}
+            if sub
+            else None,
+            "quote": None,
+            "subscription_proration_date": None,
+            "paid": obj.get("status") == "paid",
+            "paid_out_of_band": False,
+            "charge": None,
+            "payment_intent": None,
+            "tax": None,
+            "total_tax_amounts": [],
+        }
+    )
 
 
 def _legacy_line(obj: dict[str, Any], store: StateStore) -> None:
@@ -75,16 +113,22 @@ def _legacy_line(obj: dict[str, Any], store: StateStore) -> None:
     sub_item = parent.get("subscription_item_details")
     item = parent.get("invoice_item_details")
     pricing = obj.get("pricing") or {}
-    obj.update({
-        "type": "subscription" if sub_item else "invoiceitem",
-        "subscription": (sub_item or {}).get("subscription"),
-        "subscription_item": (sub_item or {}).get("subscription_item"),
-        "invoice_item": (item or {}).get("invoice_item"),
-        "proration": False, "proration_details": {"credited_items": None},
-        "price": _legacy_price(store, pricing), "plan": None,
-        "tax_amounts": [], "tax_rates": [], "amount_excluding_tax": obj.get("amount"),
-        "unit_amount_excluding_tax": pricing.get("unit_amount_decimal"),
-    })
+    obj.update(
+        {
+            "type": "subscription" if sub_item else "invoiceitem",
+            "subscription": (sub_item or {}).get("subscription"),
+            "subscription_item": (sub_item or {}).get("subscription_item"),
+            "invoice_item": (item or {}).get("invoice_item"),
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "price": _legacy_price(store, pricing),
+            "plan": None,
+            "tax_amounts": [],
+            "tax_rates": [],
+            "amount_excluding_tax": obj.get("amount"),
+            "unit_amount_excluding_tax": pricing.get("unit_amount_decimal"),
+        }
+    )
 
 
 def _legacy_invoice_item(obj: dict[str, Any], store: StateStore) -> None:
@@ -92,12 +136,16 @@ def _legacy_invoice_item(obj: dict[str, Any], store: StateStore) -> None:
     unit = pricing.get("unit_amount_decimal")
     value = None if unit is None else Decimal(str(unit))
     whole = value is not None and value == value.to_integral_value()
-    obj.update({
-        "price": _legacy_price(store, pricing), "plan": None,
-        "unit_amount": int(value) if whole and value is not None else None,
-        "unit_amount_decimal": unit,
-        "subscription": None, "subscription_item": None,
-    })
+    obj.update(
+        {
+            "price": _legacy_price(store, pricing),
+            "plan": None,
+            "unit_amount": int(value) if whole and value is not None else None,
+            "unit_amount_decimal": unit,
+            "subscription": None,
+            "subscription_item": None,
+        }
+    )
 
 
 def _legacy_subscription(obj: dict[str, Any], store: StateStore) -> None:

@@ -38,12 +38,14 @@ def sign(payload: str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def emit(emu: Emulator, event_type: str, obj: dict[str, Any],
-         previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def emit(
+    emu: Emulator, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Record an event and queue a delivery to every endpoint that wants it."""
     now = emu.clock.now()
     endpoints = [
-        e for e in emu.store.collection("webhook_endpoints").values()
+        e
+        for e in emu.store.collection("webhook_endpoints").values()
         if e["status"] == "enabled"
         and ("*" in e["enabled_events"] or event_type in e["enabled_events"])
     ]
@@ -77,7 +79,8 @@ def emit(emu: Emulator, event_type: str, obj: dict[str, Any],
 
 def listeners(emu: Emulator, event_type: str) -> int:
     return sum(
-        1 for e in emu.store.collection("webhook_endpoints").values()
+        1
+        for e in emu.store.collection("webhook_endpoints").values()
         if e["status"] == "enabled"
         and ("*" in e["enabled_events"] or event_type in e["enabled_events"])
     )
@@ -101,8 +104,7 @@ class Deliverer:
         """Schedule a delivery run soon (after the current response is sent)."""
         if self._kicked is not None and not self._kicked.done():
             return
-        if any(d["status"] == "pending" for d in
-               self._emu.store.collection("deliveries").values()):
+        if any(d["status"] == "pending" for d in self._emu.store.collection("deliveries").values()):
             self._kicked = asyncio.get_running_loop().create_task(self.run_due())
 
     def start(self) -> None:
@@ -139,15 +141,19 @@ class Deliverer:
                     if d["status"] == "pending" and d["next_attempt_at"] <= now:
                         from stripe_emulator.event_destinations import delivery_target, thin
 
-                        endpoint = emu.store.get("webhook_endpoints", d["endpoint"]) \
-                            or delivery_target(emu, d["endpoint"])  # a v2 event destination
+                        endpoint = emu.store.get(
+                            "webhook_endpoints", d["endpoint"]
+                        ) or delivery_target(emu, d["endpoint"])  # a v2 event destination
                         event = emu.store.get("events", d["event"])
                         v2_event = emu.store.get("v2_events", d["event"])
                         if endpoint is None or (event is None and v2_event is None):
                             d["status"] = "failed"
                             continue
-                        body = thin(v2_event) if event is None \
+                        body = (
+                            thin(v2_event)
+                            if event is None
                             else shape(public(event), API_VERSION, emu.store)
+                        )
                         due.append((d["id"], endpoint["url"], endpoint["secret"], body))
             reports: list[dict[str, Any]] = []
             if not due:  # the common poll: no client (its TLS context costs milliseconds)
@@ -172,8 +178,9 @@ class Deliverer:
                 emu.persist()
             return reports
 
-    def _record(self, delivery_id: str, event: dict[str, Any], status: int | None,
-                error: str | None) -> dict[str, Any]:
+    def _record(
+        self, delivery_id: str, event: dict[str, Any], status: int | None, error: str | None
+    ) -> dict[str, Any]:
         emu = self._emu
         with emu.store.lock:
             now = emu.clock.now()
@@ -195,9 +202,14 @@ class Deliverer:
             else:
                 d["next_attempt_at"] = now + schedule[len(d["attempts"]) - 1]
             return {
-                "delivery": delivery_id, "event": event["id"], "type": event["type"],
-                "endpoint": d["endpoint"], "status": status, "error": error,
-                "result": d["status"], "next_attempt_at": d["next_attempt_at"],
+                "delivery": delivery_id,
+                "event": event["id"],
+                "type": event["type"],
+                "endpoint": d["endpoint"],
+                "status": status,
+                "error": error,
+                "result": d["status"],
+                "next_attempt_at": d["next_attempt_at"],
             }
 
 
@@ -218,8 +230,11 @@ def _loopback_url(params: dict[str, Any]) -> str:
     except ValueError:
         host = None
     if host not in LOOPBACK_HOSTS:
-        raise invalid("The emulator only delivers webhooks to loopback URLs "
-                      "(127.0.0.1, localhost, ::1).", param="url", code="url_invalid")
+        raise invalid(
+            "The emulator only delivers webhooks to loopback URLs (127.0.0.1, localhost, ::1).",
+            param="url",
+            code="url_invalid",
+        )
     return url
 
 
@@ -283,8 +298,10 @@ def delete_endpoint(req: Req) -> Any:
 
 
 def list_endpoints(req: Req) -> Any:
-    items = [_endpoint_view(e) for e in
-             reversed(list(req.emu.store.collection("webhook_endpoints").values()))]
+    items = [
+        _endpoint_view(e)
+        for e in reversed(list(req.emu.store.collection("webhook_endpoints").values()))
+    ]
     return list_envelope(items, "/v1/webhook_endpoints", req.params)
 
 
@@ -292,8 +309,11 @@ def list_events(req: Req) -> Any:
     kind = get_str(req.params, "type")
     types = get_strings(req.params, "types")
     wanted = set(types) if types else None
-    items = [public(e) for e in reversed(list(req.emu.store.collection("events").values()))
-             if (kind is None or e["type"] == kind) and (wanted is None or e["type"] in wanted)]
+    items = [
+        public(e)
+        for e in reversed(list(req.emu.store.collection("events").values()))
+        if (kind is None or e["type"] == kind) and (wanted is None or e["type"] in wanted)
+    ]
     return list_envelope(items, "/v1/events", req.params)
 
 

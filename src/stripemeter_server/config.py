@@ -99,15 +99,20 @@ class Settings(BaseSettings):
 
 def push_policy(settings: Settings) -> PushPolicy:
     """The pusher's rates, lease, sweep and retry ceiling."""
-    return PushPolicy(rate_live=settings.push_rate_live, rate_test=settings.push_rate_test,
-                      lease_s=settings.push_lease_seconds,
-                      full_sweep_s=settings.push_full_sweep_seconds,
-                      max_retry_s=settings.push_retry_max_seconds,
-                      meter_errors_poll_s=settings.push_meter_errors_poll_seconds)
+    return PushPolicy(
+        rate_live=settings.push_rate_live,
+        rate_test=settings.push_rate_test,
+        lease_s=settings.push_lease_seconds,
+        full_sweep_s=settings.push_full_sweep_seconds,
+        max_retry_s=settings.push_retry_max_seconds,
+        meter_errors_poll_s=settings.push_meter_errors_poll_seconds,
+    )
 
 
 def reconcile_policy(settings: Settings) -> RunPolicy:
     """A run's page size and lease, and the pusher's policy (the same Stripe account)."""
-    return RunPolicy(page_size=settings.reconcile_page_size,
-                     lease=timedelta(seconds=settings.reconcile_lease_seconds),
-                     push=push_policy(settings))
+    return RunPolicy(
+        page_size=settings.reconcile_page_size,
+        lease=timedelta(seconds=settings.reconcile_lease_seconds),
+        push=push_policy(settings),
+    )

@@ -30,8 +30,9 @@ def chromium_path() -> str:
 
 def launch() -> Iterator[Browser]:
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=chromium_path(), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu"])
+        browser = driver.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         yield browser
         browser.close()
 

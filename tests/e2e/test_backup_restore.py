@@ -24,8 +24,9 @@ NOW = datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 
 def _snapshot(store: Store) -> tuple[object, ...]:
     with store.unit_of_work("default", read_only=True) as uow:
-        audit = [(e.action, e.target_id) for e in uow.audit.page(
-            AuditFilter(), before=None, limit=1000)]
+        audit = [
+            (e.action, e.target_id) for e in uow.audit.page(AuditFilter(), before=None, limit=1000)
+        ]
         keys = [(k.key_id, k.key_hash) for k in uow.api_keys.list()]
     return counters(store, "default"), audit, keys, migrate.current_revision(store.engine)
 
@@ -36,20 +37,49 @@ def test_pg_dump_and_pg_restore_round_trip(pg_server: PostgresServer, tmp_path: 
     with source.unit_of_work("default") as uow:
         bootstrap(uow, NOW, "smk_backup_admin_key_0001", auto_create_metrics=True)
         create_metric(uow, {"code": "calls", "aggregation": "sum"}, NOW)
-        create_metric(uow, {"code": "users", "aggregation": "unique_count",
-                            "uniqueProperty": "resourceId"}, NOW)
-        events = [{"metric": m, "customerRef": f"cus_{n % 7}", "quantity": n % 5 + 1,
-                   "resourceId": f"u{n % 11}", "ts": "2025-01-10T00:00:00Z",
-                   "idempotencyKey": f"k{m}{n}"} for n in range(300) for m in ("calls", "users")]
+        create_metric(
+            uow,
+            {"code": "users", "aggregation": "unique_count", "uniqueProperty": "resourceId"},
+            NOW,
+        )
+        events = [
+            {
+                "metric": m,
+                "customerRef": f"cus_{n % 7}",
+                "quantity": n % 5 + 1,
+                "resourceId": f"u{n % 11}",
+                "ts": "2025-01-10T00:00:00Z",
+                "idempotencyKey": f"k{m}{n}",
+            }
+            for n in range(300)
+            for m in ("calls", "users")
+        ]
         ingest_batch(uow, events, now=NOW, limits=EventLimits())
         uow.commit()
     dump = tmp_path / "stripemeter.dump"
     base = f"postgresql://postgres@127.0.0.1:{pg_server.port}"
-    subprocess.run([_bin("pg_dump"), "--format=custom", "--no-owner", f"--file={dump}",
-                    f"{base}/backup_source"], check=True)
+    subprocess.run(
+        [
+            _bin("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            f"--file={dump}",
+            f"{base}/backup_source",
+        ],
+        check=True,
+    )
     pg_server.create_database("backup_restored")
-    subprocess.run([_bin("pg_restore"), "--no-owner", "--exit-on-error",
-                    "--dbname", f"{base}/backup_restored", str(dump)], check=True)
+    subprocess.run(
+        [
+            _bin("pg_restore"),
+            "--no-owner",
+            "--exit-on-error",
+            "--dbname",
+            f"{base}/backup_restored",
+            str(dump),
+        ],
+        check=True,
+    )
     restored = Store(pg_server.url("backup_restored"))
     try:
         assert _snapshot(restored) == _snapshot(source)

@@ -32,8 +32,9 @@ def _requests(prefix: str, count: int, size: int) -> tuple[list[Request], Totals
     events = generate(prefix, count, 20, seed=4)
     totals = Totals()
     totals.add(events)
-    return [Request("POST", "/v1/events/ingest", body, n) for body, n in bodies(events, size)], \
-        totals
+    return [
+        Request("POST", "/v1/events/ingest", body, n) for body, n in bodies(events, size)
+    ], totals
 
 
 def test_floor_counters_equal_the_sum_of_what_it_accepted(floor: FloorStore) -> None:
@@ -46,13 +47,18 @@ def test_floor_replay_is_all_duplicates_and_moves_no_counter(floor: FloorStore) 
     requests, totals = _requests("b", 200, 50)
     run_floor(floor, requests, time_limit=60)
     replay = run_floor(floor, requests, time_limit=60)
-    assert (replay.outcome.duplicates, replay.outcome.accepted, floor.sums("bench_sum")) == \
-        (200, 0, totals.sums)
+    assert (replay.outcome.duplicates, replay.outcome.accepted, floor.sums("bench_sum")) == (
+        200,
+        0,
+        totals.sums,
+    )
 
 
 def test_floor_same_key_with_another_payload_is_a_conflict(floor: FloorStore) -> None:
-    first = (b'{"events":[{"metric":"bench_sum","customerRef":"c1","quantity":1.10,'
-             b'"ts":"2026-01-02T03:04:05.000000Z","idempotencyKey":"k1"}]}')
+    first = (
+        b'{"events":[{"metric":"bench_sum","customerRef":"c1","quantity":1.10,'
+        b'"ts":"2026-01-02T03:04:05.000000Z","idempotencyKey":"k1"}]}'
+    )
     changed = first.replace(b"1.10", b"2.20")
     ingest_body(floor, first, {})
     outcome = ingest_body(floor, changed, {})

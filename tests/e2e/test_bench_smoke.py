@@ -18,16 +18,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--smoke", "--only", "sqlite", "--plain",
-         "--results-dir", str(tmp_path)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--smoke",
+            "--only",
+            "sqlite",
+            "--plain",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     doc = json.loads((tmp_path / "latest.json").read_text())
     rows = {row["scenario"]: row for row in doc["results"]}
-    for scenario in ("batch_new", "batch_dup", "single_new", "single_dup", "batch_mix",
-                     "floor_batch_new", "floor_batch_dup", "floor_single_new",
-                     "floor_single_dup", "rebuild"):
+    for scenario in (
+        "batch_new",
+        "batch_dup",
+        "single_new",
+        "single_dup",
+        "batch_mix",
+        "floor_batch_new",
+        "floor_batch_dup",
+        "floor_single_new",
+        "floor_single_dup",
+        "rebuild",
+    ):
         assert rows[scenario]["exact"] is True, rows[scenario]
     assert rows["batch_new"]["floor_events_per_s"] == rows["floor_batch_new"]["events_per_s"]
     assert rows["batch_new"]["checks"]["responses"]["accepted"] == rows["batch_new"]["events"]
@@ -45,10 +67,25 @@ def test_the_dashboard_benchmark_fills_its_data_and_times_every_page() -> None:
     # Tiny sizes: whether a page is under the budget is not asserted (no timed assertions),
     # only that the data fill runs against the current schema and every page is measured.
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ui", "--only", "sqlite", "--customers", "50",
-         "--events", "500", "--repeat", "1"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.ui",
+            "--only",
+            "sqlite",
+            "--customers",
+            "50",
+            "--events",
+            "500",
+            "--repeat",
+            "1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output[-3000:]
     for page in ("customer list", "overview", "event list"):
@@ -60,10 +97,27 @@ def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
     # Tiny sizes, a real server: only that every phase answers and is measured (with the
     # server's CPU per request); whether p99 is under 5 ms is never asserted.
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.entitlements", "--only", "sqlite", "--customers", "50",
-         "--events", "500", "--granted", "10", "--requests", "20"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.entitlements",
+            "--only",
+            "sqlite",
+            "--customers",
+            "50",
+            "--events",
+            "500",
+            "--granted",
+            "10",
+            "--requests",
+            "20",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output[-3000:]
     for phase in ("GET entitlement", "POST check", "POST reserve"):

@@ -48,8 +48,7 @@ def site(request: pytest.FixtureRequest, tmp_path: Path, emu: EmulatorServer) ->
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     opened = context.new_page()
     yield opened
     context.close()
@@ -59,10 +58,22 @@ def _synced(env: Env) -> str:
     """A mapped metric, one Stripe customer and January usage pushed to Stripe."""
     env.metric("api_calls", "sum")
     ref = env.customer("Acme")
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "100",
-                "ts": "2026-01-10T00:00:00Z", "idempotencyKey": "evt-big"},
-               {"metric": "api_calls", "customerRef": ref, "quantity": "20",
-                "ts": "2026-01-11T00:00:00Z", "idempotencyKey": "evt-small"})
+    env.ingest(
+        {
+            "metric": "api_calls",
+            "customerRef": ref,
+            "quantity": "100",
+            "ts": "2026-01-10T00:00:00Z",
+            "idempotencyKey": "evt-big",
+        },
+        {
+            "metric": "api_calls",
+            "customerRef": ref,
+            "quantity": "20",
+            "ts": "2026-01-11T00:00:00Z",
+            "idempotencyKey": "evt-small",
+        },
+    )
     env.drain()
     return ref
 
@@ -77,8 +88,10 @@ def _key(env: Env, scopes: set[str], tenant: str = "default") -> str:
 
 
 def _api_usage(page: Page, site: Site, ref: str) -> str:
-    answer = page.request.get(f"{site.url}/v1/usage/current?customerRef={ref}",
-                              headers={"Authorization": f"Bearer {TEST_KEY}"})
+    answer = page.request.get(
+        f"{site.url}/v1/usage/current?customerRef={ref}",
+        headers={"Authorization": f"Bearer {TEST_KEY}"},
+    )
     return str(answer.json()["metrics"][0]["value"])
 
 
@@ -115,8 +128,9 @@ def test_a_failed_push_is_retried(site: Site, page: Page) -> None:
     env = site.env
     env.metric("api_calls", "sum", meter=False)  # no meter in Stripe: the push parks
     ref = env.customer()
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "9",
-                "ts": "2026-01-10T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "9", "ts": "2026-01-10T00:00:00Z"}
+    )
     env.drain()
     site.sign_in(page)
     page.goto(f"{site.url}/ui/stripe?status=failed")
@@ -132,9 +146,15 @@ def test_a_failed_push_is_retried(site: Site, page: Page) -> None:
 
 def test_a_reconciliation_shows_drift_and_its_csv_downloads(site: Site, page: Page) -> None:
     ref = _synced(site.env)
-    site.env.emu.control("POST", "/meter_events", {
-        "event_name": "api_calls", "payload": {"stripe_customer_id": ref, "value": "7"},
-        "timestamp": T0 - 3600})
+    site.env.emu.control(
+        "POST",
+        "/meter_events",
+        {
+            "event_name": "api_calls",
+            "payload": {"stripe_customer_id": ref, "value": "7"},
+            "timestamp": T0 - 3600,
+        },
+    )
     site.sign_in(page)
     page.goto(f"{site.url}/ui/stripe")
     page.get_by_role("button", name="Run a reconciliation").click()
@@ -182,14 +202,19 @@ def test_another_tenants_ids_are_404(site: Site, page: Page) -> None:
 def test_a_write_without_the_csrf_token_is_refused(site: Site, page: Page) -> None:
     ref = _synced(site.env)
     site.sign_in(page)
-    refused = page.request.post(f"{site.url}/ui/events/void",
-                                form={"key": "evt-big", "confirm": "yes"})
+    refused = page.request.post(
+        f"{site.url}/ui/events/void", form={"key": "evt-big", "confirm": "yes"}
+    )
     assert refused.status == 403 and _api_usage(page, site, ref) == "120"
 
 
 def _api(page: Page, site: Site, method: str, path: str, body: object) -> dict[str, Any]:
-    answer = page.request.fetch(f"{site.url}{path}", method=method, data=body,
-                                headers={"Authorization": f"Bearer {TEST_KEY}"})
+    answer = page.request.fetch(
+        f"{site.url}{path}",
+        method=method,
+        data=body,
+        headers={"Authorization": f"Bearer {TEST_KEY}"},
+    )
     assert answer.ok, answer.text()
     found: dict[str, Any] = answer.json()
     return found
@@ -197,14 +222,21 @@ def _api(page: Page, site: Site, method: str, path: str, body: object) -> dict[s
 
 def test_the_overview_counts_each_answer(site: Site, page: Page) -> None:
     site.env.metric("api_calls", "sum", meter=False)
-    event = {"metric": "api_calls", "customerRef": "cus_A", "quantity": "1",
-             "ts": "2026-01-10T00:00:00Z", "idempotencyKey": "evt-1"}
+    event = {
+        "metric": "api_calls",
+        "customerRef": "cus_A",
+        "quantity": "1",
+        "ts": "2026-01-10T00:00:00Z",
+        "idempotencyKey": "evt-1",
+    }
     for events in ([event], [event, {**event, "quantity": "2"}, {**event, "quantity": "x"}]):
         _api(page, site, "POST", "/v1/events/ingest", {"events": events})
     site.sign_in(page)
     hour = page.locator("#ingest-counts tr", has_text="Last hour")
-    shown = [hour.locator(f'td[data-status="{s}"]').inner_text()
-             for s in ("accepted", "duplicate", "conflict", "rejected")]
+    shown = [
+        hour.locator(f'td[data-status="{s}"]').inner_text()
+        for s in ("accepted", "duplicate", "conflict", "rejected")
+    ]
     assert shown == ["1", "1", "1", "1"]
     screenshot(page, "overview-counts")
 
@@ -213,9 +245,24 @@ def test_another_key_approves_a_backfill_close(site: Site, page: Page) -> None:
     ref = _synced(site.env)
     _api(page, site, "PUT", "/v1/corrections/policy", {"fourEyes": True})
     session = _api(page, site, "POST", "/v1/backfills", {"metric": "api_calls"})["id"]
-    _api(page, site, "POST", "/v1/events/ingest", {"events": [{
-        "metric": "api_calls", "customerRef": ref, "quantity": "30", "backfillId": session,
-        "ts": "2026-01-12T00:00:00Z", "idempotencyKey": "evt-backfill"}]})
+    _api(
+        page,
+        site,
+        "POST",
+        "/v1/events/ingest",
+        {
+            "events": [
+                {
+                    "metric": "api_calls",
+                    "customerRef": ref,
+                    "quantity": "30",
+                    "backfillId": session,
+                    "ts": "2026-01-12T00:00:00Z",
+                    "idempotencyKey": "evt-backfill",
+                }
+            ]
+        },
+    )
     _api(page, site, "POST", f"/v1/backfills/{session}/close", {})
     site.sign_in(page, _key(site.env, {"admin"}))
     page.goto(f"{site.url}/ui/corrections")
@@ -241,10 +288,20 @@ def test_a_rebuild_is_started_and_its_progress_shown(site: Site, page: Page) -> 
 
 def test_prices_are_shown_per_currency(site: Site, page: Page) -> None:
     ref = _synced(site.env)
-    _api(page, site, "PUT", "/v1/prices/api_calls",
-         {"model": "per_unit", "currency": "usd", "unitAmount": "0.0025", "minimum": "10"})
-    _api(page, site, "PUT", f"/v1/customers/{ref}/prices/api_calls",
-         {"model": "package", "currency": "jpy", "packageSize": "1000", "packageAmount": "500"})
+    _api(
+        page,
+        site,
+        "PUT",
+        "/v1/prices/api_calls",
+        {"model": "per_unit", "currency": "usd", "unitAmount": "0.0025", "minimum": "10"},
+    )
+    _api(
+        page,
+        site,
+        "PUT",
+        f"/v1/customers/{ref}/prices/api_calls",
+        {"model": "package", "currency": "jpy", "packageSize": "1000", "packageAmount": "500"},
+    )
     site.sign_in(page)
     page.get_by_role("link", name="Metrics and prices").click()
     amounts = page.locator("#price-list td.amount").all_inner_texts()
@@ -253,8 +310,16 @@ def test_prices_are_shown_per_currency(site: Site, page: Page) -> None:
 
 
 def _pages(site: Site, ref: str) -> list[str]:
-    return ["/ui/overview", "/ui/customers", f"/ui/customers/{ref}", "/ui/events",
-            "/ui/corrections", "/ui/stripe", "/ui/metrics", "/ui/alerts"]
+    return [
+        "/ui/overview",
+        "/ui/customers",
+        f"/ui/customers/{ref}",
+        "/ui/events",
+        "/ui/corrections",
+        "/ui/stripe",
+        "/ui/metrics",
+        "/ui/alerts",
+    ]
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -263,8 +328,9 @@ def test_no_page_logs_a_console_error(site: Site, browser: Browser, width: int) 
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
-            if m.type == "error" else None)
+    page.on(
+        "console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     page.goto(f"{site.url}/ui/sign-in")
     site.sign_in(page)

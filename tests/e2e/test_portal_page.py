@@ -82,14 +82,16 @@ class Portal:
     clock: FrozenClock
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self.http.request(method, f"{self.url}{path}", json=body,
-                                   headers={"Authorization": f"Bearer {KEY}"})
+        answer = self.http.request(
+            method, f"{self.url}{path}", json=body, headers={"Authorization": f"Bearer {KEY}"}
+        )
         assert answer.status_code < 300, answer.text
         return answer.json() if answer.content else None
 
     def token(self, customer: str = "cus_a", **extra: Any) -> str:
-        token: str = self.call("POST", "/v1/portal/tokens",
-                               {"customerRef": customer, **extra})["token"]
+        token: str = self.call("POST", "/v1/portal/tokens", {"customerRef": customer, **extra})[
+            "token"
+        ]
         return token
 
 
@@ -105,21 +107,46 @@ def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Portal]:
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), KEY)
         uow.commit()
-    app = create_app(Settings(database_url=store.url),
-                     context=ServiceContext(store=store, clock=clock, limits=EventLimits()))
-    with (TestClient(app) as http, serving(app) as url, embedder() as allowed,
-          embedder() as stranger):
+    app = create_app(
+        Settings(database_url=store.url),
+        context=ServiceContext(store=store, clock=clock, limits=EventLimits()),
+    )
+    with (
+        TestClient(app) as http,
+        serving(app) as url,
+        embedder() as allowed,
+        embedder() as stranger,
+    ):
         site = Portal(url, http, allowed, stranger, clock)
-        site.call("POST", "/v1/metrics", {"code": "api_calls", "aggregation": "sum",
-                                          "unit": "calls"})
-        site.call("PUT", "/v1/prices/api_calls", {"model": "per_unit", "currency": "usd",
-                                                  "unitAmount": "0.001"})
-        site.call("POST", "/v1/events/ingest", {"events": [
-            {"metric": "api_calls", "customerRef": c, "quantity": q,
-             "ts": "2025-01-15T10:00:00Z", "idempotencyKey": f"e-{c}"}
-            for c, q in (("cus_a", "1234567.5"), ("cus_b", "3"))]})
-        site.call("PUT", "/v1/portal/settings", {"allowedOrigins": [allowed.url],
-                                                 "frameAncestors": [allowed.url]})
+        site.call(
+            "POST", "/v1/metrics", {"code": "api_calls", "aggregation": "sum", "unit": "calls"}
+        )
+        site.call(
+            "PUT",
+            "/v1/prices/api_calls",
+            {"model": "per_unit", "currency": "usd", "unitAmount": "0.001"},
+        )
+        site.call(
+            "POST",
+            "/v1/events/ingest",
+            {
+                "events": [
+                    {
+                        "metric": "api_calls",
+                        "customerRef": c,
+                        "quantity": q,
+                        "ts": "2025-01-15T10:00:00Z",
+                        "idempotencyKey": f"e-{c}",
+                    }
+                    for c, q in (("cus_a", "1234567.5"), ("cus_b", "3"))
+                ]
+            },
+        )
+        site.call(
+            "PUT",
+            "/v1/portal/settings",
+            {"allowedOrigins": [allowed.url], "frameAncestors": [allowed.url]},
+        )
         yield site
     store.close()
 
@@ -145,8 +172,7 @@ def _embedder(page: Page, site: Embedder, html: str) -> None:
     page.goto(f"{site.url}/billing")
 
 
-def test_the_page_shows_the_admin_apis_values_at_both_widths(portal: Portal,
-                                                             page: Page) -> None:
+def test_the_page_shows_the_admin_apis_values_at_both_widths(portal: Portal, page: Page) -> None:
     errors = _errors(page)
     admin = portal.call("GET", "/v1/usage/current?customerRef=cus_a")["metrics"][0]
     for width in WIDTHS.values():
@@ -160,20 +186,25 @@ def test_the_page_shows_the_admin_apis_values_at_both_widths(portal: Portal,
     assert errors == []
 
 
-def test_the_page_shows_the_plan_credit_and_upcoming_invoice(portal: Portal,
-                                                             page: Page) -> None:
+def test_the_page_shows_the_plan_credit_and_upcoming_invoice(portal: Portal, page: Page) -> None:
     portal.call("PUT", "/v1/features/calls_quota", {"type": "metered", "metric": "api_calls"})
     portal.call("PUT", "/v1/customers/cus_a/entitlements/calls_quota", {"limit": "2000000"})
-    portal.call("POST", "/v1/customers/cus_a/credit-grants",
-                {"amount": "50", "currency": "usd", "idempotencyKey": "g1"})
+    portal.call(
+        "POST",
+        "/v1/customers/cus_a/credit-grants",
+        {"amount": "50", "currency": "usd", "idempotencyKey": "g1"},
+    )
     errors = _errors(page)
     admin = portal.call("GET", "/v1/customers/cus_a/entitlements")["data"][0]
     invoice = portal.call("GET", "/v1/customers/cus_a/upcoming-invoice")["totals"][0]
     page.goto(f"{portal.url}/portal?token={portal.token()}")
     feature = page.locator('tr[data-feature="calls_quota"]')
     assert admin["balance"] == "765432.5" and "765,432.5" in feature.inner_text()
-    assert page.locator('[data-invoice="subtotal"]').inner_text() == format_money(
-        invoice["subtotal"], "usd") == "1,234.57 USD"
+    assert (
+        page.locator('[data-invoice="subtotal"]').inner_text()
+        == format_money(invoice["subtotal"], "usd")
+        == "1,234.57 USD"
+    )
     assert page.locator('[data-balance="usd"]').is_visible()
     assert errors == []
 
@@ -212,16 +243,23 @@ def test_a_revoked_token_gets_the_401_page(portal: Portal, page: Page) -> None:
 
 
 def test_an_allowed_origin_can_frame_the_page(portal: Portal, page: Page) -> None:
-    _embedder(page, portal.allowed, f'<iframe title="usage" src="{portal.url}/portal?token='
-                              f'{portal.token()}" width="600" height="600"></iframe>')
+    _embedder(
+        page,
+        portal.allowed,
+        f'<iframe title="usage" src="{portal.url}/portal?token='
+        f'{portal.token()}" width="600" height="600"></iframe>',
+    )
     frame = page.frame_locator('iframe[title="usage"]')
     assert frame.locator("[data-value]").first.get_attribute("data-value") == "1234567.5"
 
 
 def test_another_origin_cannot_frame_the_page(portal: Portal, page: Page) -> None:
     errors = _errors(page)
-    _embedder(page, portal.stranger, f'<iframe title="usage" src="{portal.url}/portal?token='
-                              f'{portal.token()}"></iframe>')
+    _embedder(
+        page,
+        portal.stranger,
+        f'<iframe title="usage" src="{portal.url}/portal?token={portal.token()}"></iframe>',
+    )
     page.wait_for_timeout(500)  # let the browser refuse the frame (not an assertion on time)
     child = page.frames[1]
     assert child.url != f"{portal.url}/portal" and "frame-ancestors" in " ".join(errors)
@@ -235,7 +273,9 @@ def _fetch_usage(page: Page, portal: Portal) -> Any:
                                      {headers: {Authorization: "Bearer " + token}});
                return (await r.json()).metrics[0].value;
              } catch (e) { return "refused"; }
-           }""", [portal.url, portal.token()])
+           }""",
+        [portal.url, portal.token()],
+    )
 
 
 def test_an_allowed_origin_can_call_the_read_api(portal: Portal, page: Page) -> None:
@@ -250,8 +290,12 @@ def test_another_origin_cannot_call_the_read_api(portal: Portal, page: Page) -> 
 
 def test_the_widget_renders_into_a_div(portal: Portal, page: Page) -> None:
     errors = _errors(page)
-    _embedder(page, portal.allowed, f'<div data-stripemeter-portal data-token="{portal.token()}">'
-                              f'</div><script src="{portal.url}/portal/embed.js"></script>')
+    _embedder(
+        page,
+        portal.allowed,
+        f'<div data-stripemeter-portal data-token="{portal.token()}">'
+        f'</div><script src="{portal.url}/portal/embed.js"></script>',
+    )
     row = page.get_by_role("row", name="api_calls")
     assert row.inner_text().split("\t")[1:] == ["1,234,567.5 calls", "1,234.57 USD"]
     assert errors == []

@@ -48,14 +48,22 @@ def env(tmp_path: Path) -> Iterator[Env]:
 
 
 def _worker(env: Env, log: Path, crash: str | None) -> subprocess.Popen[bytes]:
-    environment = {**os.environ, "STRIPEMETER_DATABASE_URL": env.store.url,
-                   "STRIPEMETER_STRIPE_SECRET_KEY": "sk_test_push_tests",
-                   "STRIPEMETER_STRIPE_API_BASE": env.emu.url, "STRIPEMETER_LOG_FORMAT": "text"}
+    environment = {
+        **os.environ,
+        "STRIPEMETER_DATABASE_URL": env.store.url,
+        "STRIPEMETER_STRIPE_SECRET_KEY": "sk_test_push_tests",
+        "STRIPEMETER_STRIPE_API_BASE": env.emu.url,
+        "STRIPEMETER_LOG_FORMAT": "text",
+    }
     environment.pop("STRIPEMETER_PUSH_LEASE_SECONDS", None)  # the default lease is tested
     if crash:
         environment["STRIPEMETER_TEST_CRASH_POINT"] = crash
-    return subprocess.Popen([STRIPEMETER, "worker", "--interval", "0.2"], env=environment,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [STRIPEMETER, "worker", "--interval", "0.2"],
+        env=environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _usage(env: Env) -> tuple[list[str], tuple[datetime, datetime]]:
@@ -63,14 +71,19 @@ def _usage(env: Env) -> tuple[list[str], tuple[datetime, datetime]]:
     refs = [env.customer(f"C{i}") for i in range(CUSTOMERS)]
     now = env.clock.now()
     ts = (now - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
-    env.ingest(*[{"metric": "api_calls", "customerRef": r, "quantity": str(3 + i), "ts": ts}
-                 for i, r in enumerate(refs)])
+    env.ingest(
+        *[
+            {"metric": "api_calls", "customerRef": r, "quantity": str(3 + i), "ts": ts}
+            for i, r in enumerate(refs)
+        ]
+    )
     start = now.replace(day=1, hour=0, minute=0, second=0)
     return refs, (start, (start + timedelta(days=32)).replace(day=1))
 
 
 def test_a_killed_pushers_work_is_finished_by_another_within_one_lease(
-        env: Env, tmp_path: Path) -> None:
+    env: Env, tmp_path: Path
+) -> None:
     refs, period = _usage(env)
     first = _worker(env, tmp_path / "a.log", crash="after_send")
     assert first.wait(GUARD_S) == -9, (tmp_path / "a.log").read_text()[-2000:]
@@ -78,8 +91,9 @@ def test_a_killed_pushers_work_is_finished_by_another_within_one_lease(
     lease_us = int(Settings().push_lease_seconds * 1_000_000)
     held = [r for r in env.rows() if r.status == "pending"]
     # The dead worker's pushes are held for at most one lease past its death.
-    assert held and all(r.lease_until_us is not None and
-                        r.lease_until_us <= died_us + lease_us for r in held)
+    assert held and all(
+        r.lease_until_us is not None and r.lease_until_us <= died_us + lease_us for r in held
+    )
     lapse_s = (max(r.lease_until_us or 0 for r in held) - died_us) / 1_000_000
     print(f"\nthe dead worker's pushes were held for {lapse_s:.1f} s more")
     second = _worker(env, tmp_path / "b.log", crash=None)

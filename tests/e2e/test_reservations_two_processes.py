@@ -37,16 +37,24 @@ def two_processes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[list[st
         bootstrap(uow, datetime.now(UTC), KEY)
         uow.commit()
     store.close()
-    env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",
-           "STRIPEMETER_PUSH_WORKER": "false", "STRIPEMETER_RATE_LIMIT_PER_SECOND": "10000",
-           "STRIPEMETER_RATE_LIMIT_BURST": "10000"}
+    env = {
+        **os.environ,
+        "STRIPEMETER_DATABASE_URL": url,
+        "STRIPEMETER_LOCAL_STRIPE": "off",
+        "STRIPEMETER_PUSH_WORKER": "false",
+        "STRIPEMETER_RATE_LIMIT_PER_SECOND": "10000",
+        "STRIPEMETER_RATE_LIMIT_BURST": "10000",
+    }
     env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
     ports = [free_port(), free_port()]
     with ExitStack() as stack:
         urls = []
         for n, port in enumerate(ports):
-            node = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env,
-                           tmp_path / f"node{n}.log")
+            node = Process(
+                ["serve", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp_path / f"node{n}.log",
+            )
             stack.callback(node.stop)
             base = f"http://127.0.0.1:{port}"
             _wait(lambda b=base: _ready(b), "node did not become ready", node.log)
@@ -59,26 +67,39 @@ def test_reservations_over_two_processes_never_over_commit(two_processes: list[s
     auth = {"Authorization": f"Bearer {KEY}"}
     with httpx.Client(headers=auth, timeout=60) as http:
         assert http.post(f"{one}/v1/metrics", json={"code": "tokens"}).status_code == 201
-        assert http.put(f"{two}/v1/features/tokens",
-                        json={"type": "metered", "metric": "tokens"}).status_code == 201
-        assert http.put(f"{one}/v1/customers/cus_1/entitlements/tokens",
-                        json={"limit": str(LIMIT)}).status_code == 201
+        assert (
+            http.put(
+                f"{two}/v1/features/tokens", json={"type": "metered", "metric": "tokens"}
+            ).status_code
+            == 201
+        )
+        assert (
+            http.put(
+                f"{one}/v1/customers/cus_1/entitlements/tokens", json={"limit": str(LIMIT)}
+            ).status_code
+            == 201
+        )
     quantities = [random.Random(i).randint(1, 5) for i in range(RESERVERS)]
     start = threading.Barrier(RESERVERS)
 
     def reserve(index: int) -> int:
         with httpx.Client(headers=auth, timeout=60) as http:
             start.wait()
-            return http.post(f"{two_processes[index % 2]}/v1/entitlements/reservations", json={
-                "customerRef": "cus_1", "feature": "tokens",
-                "quantity": str(quantities[index]), "idempotencyKey": f"r-{index}",
-                "ttlSeconds": 600}).status_code
+            return http.post(
+                f"{two_processes[index % 2]}/v1/entitlements/reservations",
+                json={
+                    "customerRef": "cus_1",
+                    "feature": "tokens",
+                    "quantity": str(quantities[index]),
+                    "idempotencyKey": f"r-{index}",
+                    "ttlSeconds": 600,
+                },
+            ).status_code
 
     with ThreadPoolExecutor(RESERVERS) as pool:
         statuses = list(pool.map(reserve, range(RESERVERS)))
     with httpx.Client(headers=auth, timeout=60) as http:
-        held = Decimal(http.get(f"{one}/v1/customers/cus_1/entitlements/tokens"
-                                ).json()["reserved"])
+        held = Decimal(http.get(f"{one}/v1/customers/cus_1/entitlements/tokens").json()["reserved"])
     granted = sum(Decimal(q) for s, q in zip(statuses, quantities, strict=True) if s == 201)
     refused = [q for s, q in zip(statuses, quantities, strict=True) if s == 409]
     assert set(statuses) <= {201, 409}

@@ -35,15 +35,23 @@ def two_nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[list[str]]:
         bootstrap(uow, datetime.now(UTC), ADMIN)
         uow.commit()
     store.close()
-    env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",
-           "STRIPEMETER_PUSH_WORKER": "false", "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0"}
+    env = {
+        **os.environ,
+        "STRIPEMETER_DATABASE_URL": url,
+        "STRIPEMETER_LOCAL_STRIPE": "off",
+        "STRIPEMETER_PUSH_WORKER": "false",
+        "STRIPEMETER_RATE_LIMIT_PER_SECOND": "0",
+    }
     env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
     with ExitStack() as stack:
         urls = []
         for n in range(2):
             port = free_port()
-            node = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env,
-                           tmp_path / f"node{n}.log")
+            node = Process(
+                ["serve", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp_path / f"node{n}.log",
+            )
             stack.callback(node.stop)
             base = f"http://127.0.0.1:{port}"
             _wait(lambda b=base: _ready(b), "node did not become ready", node.log)
@@ -52,10 +60,17 @@ def two_nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[list[str]]:
 
 
 def _ingest(http: httpx.Client, base: str, key: str, n: int) -> httpx.Response:
-    event = {"metric": "calls", "customerRef": "cus_1", "idempotencyKey": f"k{n}",
-             "ts": format_timestamp(datetime.now(UTC) - timedelta(minutes=1))}
-    return http.post(f"{base}/v1/events/ingest", json={"events": [event]},
-                     headers={"Authorization": f"Bearer {key}"})
+    event = {
+        "metric": "calls",
+        "customerRef": "cus_1",
+        "idempotencyKey": f"k{n}",
+        "ts": format_timestamp(datetime.now(UTC) - timedelta(minutes=1)),
+    }
+    return http.post(
+        f"{base}/v1/events/ingest",
+        json={"events": [event]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
 
 
 def test_a_key_revoked_on_one_process_is_refused_by_another_that_cached_it(
@@ -64,11 +79,13 @@ def test_a_key_revoked_on_one_process_is_refused_by_another_that_cached_it(
     one, two = two_nodes
     admin = {"Authorization": f"Bearer {ADMIN}"}
     with httpx.Client(timeout=30) as http:
-        defined = http.post(f"{one}/v1/metrics", json={"code": "calls", "aggregation": "sum"},
-                            headers=admin)
+        defined = http.post(
+            f"{one}/v1/metrics", json={"code": "calls", "aggregation": "sum"}, headers=admin
+        )
         assert defined.status_code == 201, defined.text
-        created: Any = http.post(f"{one}/v1/admin/api-keys", json={"scopes": ["ingest"]},
-                                 headers=admin).json()
+        created: Any = http.post(
+            f"{one}/v1/admin/api-keys", json={"scopes": ["ingest"]}, headers=admin
+        ).json()
         for n in range(4):  # both processes admit the key, then serve it from their caches
             assert _ingest(http, (one, two)[n % 2], created["key"], n).status_code == 200
         revoked = http.delete(f"{one}/v1/admin/api-keys/{created['id']}", headers=admin)
@@ -76,6 +93,7 @@ def test_a_key_revoked_on_one_process_is_refused_by_another_that_cached_it(
         for n, base in enumerate((two, one), start=4):
             refused = _ingest(http, base, created["key"], n)
             assert (refused.status_code, refused.json()["code"]) == (401, "revoked_api_key")
-        usage = http.get(f"{two}/v1/usage/current", params={"customerRef": "cus_1"},
-                         headers=admin).json()
+        usage = http.get(
+            f"{two}/v1/usage/current", params={"customerRef": "cus_1"}, headers=admin
+        ).json()
         assert [m["value"] for m in usage["metrics"]] == ["4"]

@@ -49,8 +49,9 @@ class Process:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         with log.open("w") as out:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen([STRIPEMETER, *args], env=env, stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [STRIPEMETER, *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -70,18 +71,26 @@ def cluster(pg_server: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any
         bootstrap(uow, datetime.now(UTC), KEY, auto_create_metrics=True)
         uow.commit()
     store.close()
-    env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",
-           "STRIPEMETER_SECRET_KEY": "scale-out-test-secret-key-material",
-           "STRIPEMETER_PUSH_WORKER": "false", "STRIPEMETER_LOG_FORMAT": "json",
-           "STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS": "true"}  # the receiver is on 127.0.0.1
+    env = {
+        **os.environ,
+        "STRIPEMETER_DATABASE_URL": url,
+        "STRIPEMETER_LOCAL_STRIPE": "off",
+        "STRIPEMETER_SECRET_KEY": "scale-out-test-secret-key-material",
+        "STRIPEMETER_PUSH_WORKER": "false",
+        "STRIPEMETER_LOG_FORMAT": "json",
+        "STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS": "true",
+    }  # the receiver is on 127.0.0.1
     env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     ports = [free_port(), free_port()]
     with ExitStack() as stack:
         nodes = []
         for n, (port, extra) in enumerate(zip(ports, (["--workers", "2"], []), strict=True)):
-            node = Process(["serve", "--host", "127.0.0.1", "--port", str(port), *extra], env,
-                           tmp_path / f"node{n}.log")
+            node = Process(
+                ["serve", "--host", "127.0.0.1", "--port", str(port), *extra],
+                env,
+                tmp_path / f"node{n}.log",
+            )
             stack.callback(node.stop)
             nodes.append(node)
         worker = Process(["worker", "--interval", "0.2"], env, tmp_path / "worker.log")
@@ -89,8 +98,11 @@ def cluster(pg_server: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for node, base in zip(nodes, urls, strict=True):
             _wait(lambda b=base: _ready(b), "node did not become ready", node.log)
-        yield {"urls": urls, "logs": [n.log for n in (*nodes, worker)],
-               "stop": lambda: stack.close()}
+        yield {
+            "urls": urls,
+            "logs": [n.log for n in (*nodes, worker)],
+            "stop": lambda: stack.close(),
+        }
 
 
 def _ready(base: str) -> bool:
@@ -107,14 +119,17 @@ def test_two_nodes_and_a_worker_count_exactly_and_run_each_job_once(
     auth = {"Authorization": f"Bearer {KEY}"}
     with webhook_receiver([200]) as receiver, httpx.Client(headers=auth, timeout=30) as http:
         assert http.post(f"{one}/v1/metrics", json={"code": "calls"}).status_code == 201
-        rule = http.post(f"{two}/v1/alerts", json={"metric": "calls", "threshold": THRESHOLD,
-                                                   "webhookUrl": receiver.url})
+        rule = http.post(
+            f"{two}/v1/alerts",
+            json={"metric": "calls", "threshold": THRESHOLD, "webhookUrl": receiver.url},
+        )
         assert rule.status_code == 201, rule.text
         accepted = _load(one, two)
         for base in (one, two):
             for customer in CUSTOMERS:
-                usage = http.get(f"{base}/v1/usage/current",
-                                 params={"customerRef": customer, "metric": "calls"}).json()
+                usage = http.get(
+                    f"{base}/v1/usage/current", params={"customerRef": customer, "metric": "calls"}
+                ).json()
                 assert [m["value"] for m in usage["metrics"]] == [str(EVENTS_PER_CUSTOMER)], usage
         fired = http.get(f"{one}/v1/alerts/events", params={"limit": 1000}).json()["data"]
         assert sorted(e["customerRef"] for e in fired) == sorted(CUSTOMERS)
@@ -122,8 +137,12 @@ def test_two_nodes_and_a_worker_count_exactly_and_run_each_job_once(
 
         def delivered() -> bool:
             return all(
-                d["status"] == "delivered" for e in fired for d in http.get(
-                    f"{two}/v1/alerts/events/{e['id']}/deliveries").json()["deliveries"])
+                d["status"] == "delivered"
+                for e in fired
+                for d in http.get(f"{two}/v1/alerts/events/{e['id']}/deliveries").json()[
+                    "deliveries"
+                ]
+            )
 
         _wait(delivered, "alerts were not all delivered", cluster["logs"][2])
         posted = [json.loads(r.body)["id"] for r in receiver.requests]
@@ -140,18 +159,32 @@ def _load(one: str, two: str) -> dict[str, int]:
     now = datetime.now(UTC) - timedelta(minutes=1)
     batches = []
     for customer in CUSTOMERS:
-        events = [{"metric": "calls", "customerRef": customer, "quantity": 1,
-                   "ts": format_timestamp(now), "idempotencyKey": f"{customer}-{n}"}
-                  for n in range(EVENTS_PER_CUSTOMER)]
-        batches += [events[i:i + 20] for i in range(0, len(events), 20)]
+        events = [
+            {
+                "metric": "calls",
+                "customerRef": customer,
+                "quantity": 1,
+                "ts": format_timestamp(now),
+                "idempotencyKey": f"{customer}-{n}",
+            }
+            for n in range(EVENTS_PER_CUSTOMER)
+        ]
+        batches += [events[i : i + 20] for i in range(0, len(events), 20)]
     accepted = {one: 0, two: 0}
 
     def send(index: int) -> list[tuple[str, int]]:
         targets = [one, two] if index % 3 == 0 else [(one, two)[index % 2]]
-        with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as http, \
-                ThreadPoolExecutor(2) as both:
-            answers = both.map(lambda base: (base, http.post(
-                f"{base}/v1/events/ingest", json={"events": batches[index]})), targets)
+        with (
+            httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as http,
+            ThreadPoolExecutor(2) as both,
+        ):
+            answers = both.map(
+                lambda base: (
+                    base,
+                    http.post(f"{base}/v1/events/ingest", json={"events": batches[index]}),
+                ),
+                targets,
+            )
             found = []
             for base, answer in answers:
                 assert answer.status_code == 200, answer.text
@@ -170,8 +203,11 @@ def _metrics_add_up(http: httpx.Client, base: str, accepted: int) -> None:
     """Node one runs two HTTP processes: whichever answers a scrape reports both."""
     for _ in range(4):
         text = http.get(f"{base}/metrics").text
-        line = next(x for x in text.splitlines()
-                    if x.startswith('stripemeter_ingest_events_total{status="accepted"}'))
+        line = next(
+            x
+            for x in text.splitlines()
+            if x.startswith('stripemeter_ingest_events_total{status="accepted"}')
+        )
         assert float(line.split()[-1]) == accepted
         assert "stripemeter_open_periods" in text
 
@@ -179,12 +215,20 @@ def _metrics_add_up(http: httpx.Client, base: str, accepted: int) -> None:
 def _requests_with_secrets(one: str, two: str) -> None:
     with httpx.Client(timeout=30) as http:
         for base in (one, two):
-            assert http.get(f"{base}/v1/metrics",
-                            headers={"Authorization": f"Bearer {BOGUS_KEY}"}).status_code == 401
-            assert http.get(f"{base}/v1/metrics", headers={"X-Api-Key": BOGUS_KEY}
-                            ).status_code == 401
-            put = http.put(f"{base}/v1/stripe/account", json={"secretKey": STRIPE_SECRET},
-                           headers={"Authorization": f"Bearer {KEY}"})
+            assert (
+                http.get(
+                    f"{base}/v1/metrics", headers={"Authorization": f"Bearer {BOGUS_KEY}"}
+                ).status_code
+                == 401
+            )
+            assert (
+                http.get(f"{base}/v1/metrics", headers={"X-Api-Key": BOGUS_KEY}).status_code == 401
+            )
+            put = http.put(
+                f"{base}/v1/stripe/account",
+                json={"secretKey": STRIPE_SECRET},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
             assert put.status_code == 200, put.text
 
 
@@ -200,8 +244,10 @@ def _logs_hold_no_secret(logs: list[Path]) -> None:
                 if entry["logger"] == "stripemeter.access":
                     request_lines.append(entry)
     assert request_lines
-    assert all({"requestId", "tenant", "route", "method", "status", "durationMs"} <= set(e)
-               for e in request_lines)
+    assert all(
+        {"requestId", "tenant", "route", "method", "status", "durationMs"} <= set(e)
+        for e in request_lines
+    )
     refused = [e for e in request_lines if e["status"] == 401]
     assert len(refused) == 4 and all(e["tenant"] is None for e in refused)
     puts = [e for e in request_lines if e["route"] == "/v1/stripe/account"]

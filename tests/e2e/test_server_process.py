@@ -32,8 +32,11 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, db: Path, port: int, key: str | None) -> None:
-        env = {**os.environ, "STRIPEMETER_DATABASE_URL": f"sqlite:///{db}",
-               "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true"}
+        env = {
+            **os.environ,
+            "STRIPEMETER_DATABASE_URL": f"sqlite:///{db}",
+            "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
+        }
         env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
         if key:
             env["STRIPEMETER_BOOTSTRAP_KEY"] = key

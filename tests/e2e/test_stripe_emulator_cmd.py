@@ -25,7 +25,9 @@ def _emulator(*args: str) -> Iterator[stripe.StripeClient]:
     port = free_port()
     proc = subprocess.Popen(
         [STRIPEMETER, "stripe-emulator", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(400):  # wait until it answers (bounded: a loaded machine is slow)
@@ -61,23 +63,31 @@ def test_reset_starts_a_kept_state_file_empty(tmp_path: Path) -> None:
 
 
 def _send_to_unknown_customer(client: stripe.StripeClient) -> None:
-    client.v1.billing.meters.create(params={
-        "display_name": "API calls", "event_name": "api_calls",
-        "default_aggregation": {"formula": "sum"}})
-    client.v1.billing.meter_events.create(params={
-        "event_name": "api_calls", "payload": {"stripe_customer_id": "cus_x", "value": "1"}})
+    client.v1.billing.meters.create(
+        params={
+            "display_name": "API calls",
+            "event_name": "api_calls",
+            "default_aggregation": {"formula": "sum"},
+        }
+    )
+    client.v1.billing.meter_events.create(
+        params={"event_name": "api_calls", "payload": {"stripe_customer_id": "cus_x", "value": "1"}}
+    )
 
 
 def test_by_default_an_unknown_customer_is_answered_then_reported() -> None:
     with _emulator() as client:
         _send_to_unknown_customer(client)
         reports = client.v2.core.events.list(
-            params={"types": ["v1.billing.meter.error_report_triggered"]}).data
+            params={"types": ["v1.billing.meter.error_report_triggered"]}
+        ).data
     assert len(reports) == 1
 
 
 def test_sync_meter_errors_refuses_an_unknown_customer_at_once() -> None:
-    with _emulator("--sync-meter-errors") as client, \
-            pytest.raises(stripe.InvalidRequestError) as caught:
+    with (
+        _emulator("--sync-meter-errors") as client,
+        pytest.raises(stripe.InvalidRequestError) as caught,
+    ):
         _send_to_unknown_customer(client)
     assert caught.value.code == "meter_event_customer_not_found"

@@ -28,8 +28,7 @@ class Request:
 
 
 @pytest.fixture
-def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[UnimeterServer]:
+def server(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UnimeterServer]:
     shared = tmp_path_factory.getbasetemp().parent  # the same for every test worker
     with port_held(shared, UNIMETER_PORT):
         running = UnimeterServer(tmp_path / "stripemeter.db").start()
@@ -52,14 +51,20 @@ def test_step_1_defines_the_metric_and_may_run_again(server: UnimeterServer) -> 
     run(run_sample("step1_define_metric.py", {}))  # "you only need to do this once"
     metric = server.admin("GET", "/v1/metrics/api_calls").json()
     assert (metric["aggregation"], metric["period"]["type"], metric["period"]["anchorDay"]) == (
-        "count", "month", 1)
+        "count",
+        "month",
+        1,
+    )
 
 
 def test_step_2_counts_every_request_once(server: UnimeterServer) -> None:
     run(run_sample("step1_define_metric.py", {}))
     sample = run(run_sample("step2_record_usage.py", {}))
-    requests = ([Request({"X-Account-ID": "1"})] * 25 + [Request({"X-Account-ID": "2"})] * 12
-                + [Request({"X-Account-ID": "0"}), Request({})] * 3)
+    requests = (
+        [Request({"X-Account-ID": "1"})] * 25
+        + [Request({"X-Account-ID": "2"})] * 12
+        + [Request({"X-Account-ID": "0"}), Request({})] * 3
+    )
 
     async def traffic() -> None:
         async with AsyncClient(NODES) as client:
@@ -75,8 +80,15 @@ def test_step_2_counts_every_request_once(server: UnimeterServer) -> None:
 def test_a_resent_batch_counts_once_even_across_a_crash(server: UnimeterServer) -> None:
     run(run_sample("step1_define_metric.py", {}))
     start = datetime.now(UTC) - timedelta(seconds=30)
-    batch = [Event(account_id=3, metric_code="api_calls", value=1,
-                   timestamp=start + timedelta(milliseconds=i)) for i in range(40)]
+    batch = [
+        Event(
+            account_id=3,
+            metric_code="api_calls",
+            value=1,
+            timestamp=start + timedelta(milliseconds=i),
+        )
+        for i in range(40)
+    ]
 
     async def send() -> tuple[int, int]:
         async with AsyncClient(NODES) as client:

@@ -91,21 +91,44 @@ def stripe_globals() -> Iterator[None]:
 def record_last_months_usage(meter: UnimeterServer) -> None:
     """The Step 1 metric, and last month's calls as the Step 2 middleware recorded them then
     (backdated here, so last month's period must still be open: a 62-day lateness window)."""
+
     async def record() -> None:
         async with AsyncClient([f"127.0.0.1:{meter.unimeter_port}"]) as client:
-            await client.metrics.create(MetricSchema(
-                code="api_calls", agg_type=AggType.COUNT, period_type=PeriodType.CALENDAR,
-                billing_cycle_day=1))
-            assert meter.admin("PATCH", "/v1/metrics/api_calls",
-                               json={"latenessWindow": "P62D"}).status_code == 200
+            await client.metrics.create(
+                MetricSchema(
+                    code="api_calls",
+                    agg_type=AggType.COUNT,
+                    period_type=PeriodType.CALENDAR,
+                    billing_cycle_day=1,
+                )
+            )
+            assert (
+                meter.admin(
+                    "PATCH", "/v1/metrics/api_calls", json={"latenessWindow": "P62D"}
+                ).status_code
+                == 200
+            )
             start = last_billing_period(1).start
             await client.ingest(
-                [Event(account_id=1, metric_code="api_calls", value=1,
-                       timestamp=start + timedelta(hours=1, seconds=i))
-                 for i in range(ALICE_CALLS)]
-                + [Event(account_id=2, metric_code="api_calls", value=1,
-                         timestamp=start + timedelta(hours=2, seconds=i))
-                   for i in range(BOB_CALLS)])
+                [
+                    Event(
+                        account_id=1,
+                        metric_code="api_calls",
+                        value=1,
+                        timestamp=start + timedelta(hours=1, seconds=i),
+                    )
+                    for i in range(ALICE_CALLS)
+                ]
+                + [
+                    Event(
+                        account_id=2,
+                        metric_code="api_calls",
+                        value=1,
+                        timestamp=start + timedelta(hours=2, seconds=i),
+                    )
+                    for i in range(BOB_CALLS)
+                ]
+            )
 
     asyncio.run(asyncio.wait_for(record(), GUARD_SECONDS))
 
@@ -117,11 +140,15 @@ def demo_customer(emu: EmulatorServer, customer_id: str) -> None:
     emu.emulator.store.put("customers", customer_id, record)
 
 
-def load_program(meter: UnimeterServer, secret: str,
-                 monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def load_program(
+    meter: UnimeterServer, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
     """The program as its Step 4 runs it: configured by environment variables."""
-    for name, value in (("STRIPE_SECRET_KEY", STRIPE_KEY), ("STRIPE_WEBHOOK_SECRET", secret),
-                        ("BILLING_NODES", f"127.0.0.1:{meter.unimeter_port}")):
+    for name, value in (
+        ("STRIPE_SECRET_KEY", STRIPE_KEY),
+        ("STRIPE_WEBHOOK_SECRET", secret),
+        ("BILLING_NODES", f"127.0.0.1:{meter.unimeter_port}"),
+    ):
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(SAMPLES / "step3_webhook.py"), run_name="unimeter_step3")
 
@@ -139,35 +166,53 @@ def wait_for(predicate: Any, what: str) -> None:
 
 
 def test_the_webhook_program_adds_last_months_usage_once(
-        meter: UnimeterServer, emulator: EmulatorServer, stripe_globals: None,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    meter: UnimeterServer,
+    emulator: EmulatorServer,
+    stripe_globals: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     record_last_months_usage(meter)
     for customer_id in ("cus_demo_alice", "cus_demo_bob"):
         demo_customer(emulator, customer_id)
     port = free_port()
-    endpoint = emulator.stripe_client().v1.webhook_endpoints.create(params={
-        "url": f"http://127.0.0.1:{port}/webhook", "enabled_events": ["invoice.created"]})
+    endpoint = emulator.stripe_client().v1.webhook_endpoints.create(
+        params={"url": f"http://127.0.0.1:{port}/webhook", "enabled_events": ["invoice.created"]}
+    )
     program = load_program(meter, endpoint.secret, monkeypatch)
     stripe.api_base, stripe.api_version = emulator.url, PRE_BASIL
     with WebApp(program["app"], port):
-        invoice = emulator.stripe_client().v1.invoices.create(
-            params={"customer": "cus_demo_alice"})
+        invoice = emulator.stripe_client().v1.invoices.create(params={"customer": "cus_demo_alice"})
         wait_for(lambda: items_on(emulator, invoice.id), "the invoice item")
-        event = next(e for e in emulator.stripe_client().v1.events.list(
-            params={"type": "invoice.created"}).data if e.data.object.id == invoice.id)
+        event = next(
+            e
+            for e in emulator.stripe_client()
+            .v1.events.list(params={"type": "invoice.created"})
+            .data
+            if e.data.object.id == invoice.id
+        )
         replayed = replay(emulator, port, event.id, endpoint.secret)
         items = items_on(emulator, invoice.id)
     assert replayed == 200
     assert [(i.quantity, i.amount, i.currency, i.description) for i in items] == [
-        (ALICE_CALLS, ALICE_CALLS * 10, "usd", "API calls")]
+        (ALICE_CALLS, ALICE_CALLS * 10, "usd", "API calls")
+    ]
 
 
 def replay(emu: EmulatorServer, port: int, event_id: str, secret: str) -> int:
     """Stripe sends the same event again (a retry, or `stripe events resend`)."""
-    body = httpx.get(f"{emu.url}/v1/events/{event_id}", timeout=10,
-                     headers={"Authorization": f"Bearer {STRIPE_KEY}"}).json()
+    body = httpx.get(
+        f"{emu.url}/v1/events/{event_id}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+    ).json()
     payload = json.dumps(body)
-    response = httpx.post(f"http://127.0.0.1:{port}/webhook", content=payload, timeout=30,
-                          headers={"Content-Type": "application/json",
-                                   "Stripe-Signature": sign(payload, secret, int(time.time()))})
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/webhook",
+        content=payload,
+        timeout=30,
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(payload, secret, int(time.time())),
+        },
+    )
     return response.status_code

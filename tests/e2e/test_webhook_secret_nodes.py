@@ -35,16 +35,23 @@ def nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[list[str]]:
         bootstrap(uow, datetime.now(UTC), KEY)
         uow.commit()
     store.close()
-    env = {**os.environ, "STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_LOCAL_STRIPE": "off",
-           "STRIPEMETER_SECRET_KEY": "webhook-nodes-test-secret-key-material",
-           "STRIPEMETER_PUSH_WORKER": "false"}
+    env = {
+        **os.environ,
+        "STRIPEMETER_DATABASE_URL": url,
+        "STRIPEMETER_LOCAL_STRIPE": "off",
+        "STRIPEMETER_SECRET_KEY": "webhook-nodes-test-secret-key-material",
+        "STRIPEMETER_PUSH_WORKER": "false",
+    }
     env.pop("STRIPEMETER_BOOTSTRAP_KEY", None)
     with ExitStack() as stack:
         urls = []
         for n in range(2):
             port = free_port()
-            node = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env,
-                           tmp_path / f"node{n}.log")
+            node = Process(
+                ["serve", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp_path / f"node{n}.log",
+            )
             stack.callback(node.stop)
             urls.append(f"http://127.0.0.1:{port}")
             _wait(lambda b=urls[-1]: _ready(b), "node did not become ready", node.log)
@@ -52,22 +59,44 @@ def nodes(pg_server: PostgresServer, tmp_path: Path) -> Iterator[list[str]]:
 
 
 def _deliver(base: str, secret: str, event_id: str) -> int:
-    body = json.dumps({"id": event_id, "object": "event", "type": "customer.created",
-                       "data": {"object": {"id": "cus_1", "object": "customer"}}})
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "customer.created",
+            "data": {"object": {"id": "cus_1", "object": "customer"}},
+        }
+    )
     signature = WebhookSignature.generate_signature_header(body, secret)
-    return httpx.post(f"{base}/v1/stripe/webhook/default", content=body, timeout=30,
-                      headers={"Stripe-Signature": signature}).status_code
+    return httpx.post(
+        f"{base}/v1/stripe/webhook/default",
+        content=body,
+        timeout=30,
+        headers={"Stripe-Signature": signature},
+    ).status_code
 
 
-def test_a_rotation_through_one_node_is_honoured_by_the_other_at_once(
-        nodes: list[str]) -> None:
+def test_a_rotation_through_one_node_is_honoured_by_the_other_at_once(nodes: list[str]) -> None:
     a, b = nodes
     auth = {"Authorization": f"Bearer {KEY}"}
-    assert httpx.put(f"{a}/v1/stripe/account", json={**ACCOUNT, "webhookSecret": OLD},
-                     headers=auth, timeout=30).status_code == 200
+    assert (
+        httpx.put(
+            f"{a}/v1/stripe/account",
+            json={**ACCOUNT, "webhookSecret": OLD},
+            headers=auth,
+            timeout=30,
+        ).status_code
+        == 200
+    )
     before = _deliver(b, OLD, "evt_nodes_1")
-    assert httpx.put(f"{a}/v1/stripe/account",
-                     json={**ACCOUNT, "webhookSecret": NEW, "webhookSecretGraceSeconds": 0},
-                     headers=auth, timeout=30).status_code == 200
+    assert (
+        httpx.put(
+            f"{a}/v1/stripe/account",
+            json={**ACCOUNT, "webhookSecret": NEW, "webhookSecretGraceSeconds": 0},
+            headers=auth,
+            timeout=30,
+        ).status_code
+        == 200
+    )
     after = (_deliver(b, NEW, "evt_nodes_2"), _deliver(b, OLD, "evt_nodes_3"))
     assert (before, after) == (200, (200, 400))

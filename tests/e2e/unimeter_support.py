@@ -57,12 +57,29 @@ class UnimeterServer:
 
     def start(self) -> UnimeterServer:
         assert not port_is_open(self.unimeter_port), f"port {self.unimeter_port} is taken"
-        env = {**os.environ, "STRIPEMETER_DATABASE_URL": f"sqlite:///{self.db}",
-               "STRIPEMETER_BOOTSTRAP_KEY": ADMIN_KEY, "STRIPEMETER_LOCAL_STRIPE": "off"}
+        env = {
+            **os.environ,
+            "STRIPEMETER_DATABASE_URL": f"sqlite:///{self.db}",
+            "STRIPEMETER_BOOTSTRAP_KEY": ADMIN_KEY,
+            "STRIPEMETER_LOCAL_STRIPE": "off",
+        }
         self.proc = subprocess.Popen(
-            [STRIPEMETER, "serve", "--host", "127.0.0.1", "--port", str(self.http_port),
-             "--unimeter-port", str(self.unimeter_port), "--unimeter-tenant", "default"],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+            [
+                STRIPEMETER,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.http_port),
+                "--unimeter-port",
+                str(self.unimeter_port),
+                "--unimeter-tenant",
+                "default",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()
@@ -81,8 +98,13 @@ class UnimeterServer:
             self.proc.wait(10)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}{path}", timeout=10,
-                             headers={"Authorization": f"Bearer {ADMIN_KEY}"}, **kwargs)
+        return httpx.request(
+            method,
+            f"{self.url}{path}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            **kwargs,
+        )
 
 
 async def run_sample(name: str, namespace: dict[str, Any]) -> dict[str, Any]:

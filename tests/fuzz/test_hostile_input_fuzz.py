@@ -33,12 +33,19 @@ from tests.conftest import NOW
 
 ADMIN_KEY = "smk_fuzz_hostile_admin_0001"
 WEBHOOK_SECRET = "whsec_FuzzHostileSecret0001"
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 ANY_TEXT = st.text(st.characters(codec=None), max_size=40)  # surrogates and NUL included
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | ANY_TEXT,
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(ANY_TEXT, inner, max_size=4), max_leaves=20)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +57,12 @@ def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     cipher = SecretBox("h" * 32)
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), ADMIN_KEY)
-        set_account(uow, cipher, AccountChange(
-            StripeCredentials("sk_test_FuzzHostile0001", WEBHOOK_SECRET), 0), clock.now())
+        set_account(
+            uow,
+            cipher,
+            AccountChange(StripeCredentials("sk_test_FuzzHostile0001", WEBHOOK_SECRET), 0),
+            clock.now(),
+        )
         uow.commit()
     access = StripeAccess(cipher=cipher, factory=GatewayPool())
     context = ServiceContext(store=store, clock=clock, limits=EventLimits(), stripe=access)
@@ -69,16 +80,28 @@ def _no_5xx(response: Any) -> None:
 
 def test_cloudevents_with_any_attribute_text_never_give_a_5xx(http: TestClient) -> None:
     attribute = ANY_TEXT | st.sampled_from(["calls", "cus_1", "//src", "e1"])
-    event = st.fixed_dictionaries({
-        "specversion": st.just("1.0"), "id": attribute, "source": attribute,
-        "type": attribute, "subject": attribute}, optional={"data": JSON, "time": attribute})
+    event = st.fixed_dictionaries(
+        {
+            "specversion": st.just("1.0"),
+            "id": attribute,
+            "source": attribute,
+            "type": attribute,
+            "subject": attribute,
+        },
+        optional={"data": JSON, "time": attribute},
+    )
 
     @FUZZ
     @given(st.lists(event, min_size=1, max_size=3))
     def run(events: list[dict[str, Any]]) -> None:
         body = json.dumps(events)  # ASCII: a lone surrogate travels as its escape
-        _no_5xx(http.post("/api/v1/events", content=body,
-                          headers={"Content-Type": "application/cloudevents-batch+json"}))
+        _no_5xx(
+            http.post(
+                "/api/v1/events",
+                content=body,
+                headers={"Content-Type": "application/cloudevents-batch+json"},
+            )
+        )
 
     run()
 
@@ -86,30 +109,44 @@ def test_cloudevents_with_any_attribute_text_never_give_a_5xx(http: TestClient) 
 def test_signed_webhooks_of_any_body_never_give_a_5xx(http: TestClient) -> None:
     event = st.fixed_dictionaries({"id": ANY_TEXT, "type": ANY_TEXT, "data": JSON})
     deep = st.integers(min_value=1, max_value=3000).map(
-        lambda n: '{"id": "evt_deep", "type": "x", "data": ' + "[" * n + "]" * n + "}")
+        lambda n: '{"id": "evt_deep", "type": "x", "data": ' + "[" * n + "]" * n + "}"
+    )
 
     @FUZZ
     @given(event.map(json.dumps) | deep | JSON.map(json.dumps))
     def run(body: str) -> None:
         signature = WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
-        _no_5xx(http.post("/v1/stripe/webhook/default", content=body.encode(),
-                          headers={"Stripe-Signature": signature}))
+        _no_5xx(
+            http.post(
+                "/v1/stripe/webhook/default",
+                content=body.encode(),
+                headers={"Stripe-Signature": signature},
+            )
+        )
 
     run()
 
 
-def test_percent_escaped_bytes_in_paths_and_queries_never_give_a_5xx(
-        http: TestClient) -> None:
-    routes = st.sampled_from(["GET /v1/customers/{}", "PUT /v1/customers/{}",
-                              "GET /v1/usage/current?customerRef={}&metric=calls",
-                              "GET /v1/metrics/{}", "GET /v1/events?customerRef={}"])
+def test_percent_escaped_bytes_in_paths_and_queries_never_give_a_5xx(http: TestClient) -> None:
+    routes = st.sampled_from(
+        [
+            "GET /v1/customers/{}",
+            "PUT /v1/customers/{}",
+            "GET /v1/usage/current?customerRef={}&metric=calls",
+            "GET /v1/metrics/{}",
+            "GET /v1/events?customerRef={}",
+        ]
+    )
 
     @FUZZ
     @given(routes, st.binary(min_size=1, max_size=12))
     def run(route: str, raw: bytes) -> None:
         method, path = route.split(" ")
-        response = http.request(method, path.format(quote_from_bytes(raw, safe="")),
-                                json={} if method == "PUT" else None)
+        response = http.request(
+            method,
+            path.format(quote_from_bytes(raw, safe="")),
+            json={} if method == "PUT" else None,
+        )
         _no_5xx(response)
         try:
             raw.decode("utf-8")

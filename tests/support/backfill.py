@@ -20,8 +20,9 @@ def open_session(store: Store, tenant: str, now: datetime, **body: Any) -> str:
     return record.backfill_id
 
 
-def close(store: Store, tenant: str, backfill_id: str, now: datetime,
-          actor: str = "key_a") -> BackfillView:
+def close(
+    store: Store, tenant: str, backfill_id: str, now: datetime, actor: str = "key_a"
+) -> BackfillView:
     with store.unit_of_work(tenant) as uow:
         view = backfills.close_backfill(uow, backfill_id, actor, now)
         uow.commit()
@@ -35,8 +36,9 @@ def revert(store: Store, tenant: str, backfill_id: str, now: datetime) -> Backfi
     return view
 
 
-def decide(store: Store, tenant: str, backfill_id: str, decision: str, actor: str,
-           now: datetime) -> BackfillView:
+def decide(
+    store: Store, tenant: str, backfill_id: str, decision: str, actor: str, now: datetime
+) -> BackfillView:
     with store.unit_of_work(tenant) as uow:
         view = decide_backfill(uow, backfill_id, decision, actor, now)
         uow.commit()
@@ -49,7 +51,6 @@ def four_eyes(store: Store, tenant: str, now: datetime) -> None:
         uow.commit()
 
 
-def current(store: Store, tenant: str, customer: str, metric: str,
-            now: datetime) -> Decimal | None:
+def current(store: Store, tenant: str, customer: str, metric: str, now: datetime) -> Decimal | None:
     with store.unit_of_work(tenant, read_only=True) as uow:
         return current_usage(uow, customer, now, metric)[0].value

@@ -59,8 +59,9 @@ class FakeRebuildJobs:
         return self._t.rebuild_jobs.get(job_id)
 
     def recent(self, limit: int) -> list[RebuildJobRecord]:
-        return sorted(self._t.rebuild_jobs.values(), key=lambda j: (j.created_us, j.job_id),
-                      reverse=True)[:limit]
+        return sorted(
+            self._t.rebuild_jobs.values(), key=lambda j: (j.created_us, j.job_id), reverse=True
+        )[:limit]
 
     def finish(self, job_id: str, **values: Any) -> None:
         if job_id in self._t.rebuild_jobs:
@@ -77,16 +78,28 @@ class FakeAudit:
     def add(self, tenant_id: str, record: AuditRecord) -> None:
         self._log.append((tenant_id, record))
 
-    def page(self, where: AuditFilter, *, before: tuple[int, str] | None,
-             limit: int) -> list[AuditRecord]:
-        found = [r for t, r in self._log if t == self._tenant and _matches(r, where)
-                 and (before is None or (r.created_us, r.audit_id) < before)]
+    def page(
+        self, where: AuditFilter, *, before: tuple[int, str] | None, limit: int
+    ) -> list[AuditRecord]:
+        found = [
+            r
+            for t, r in self._log
+            if t == self._tenant
+            and _matches(r, where)
+            and (before is None or (r.created_us, r.audit_id) < before)
+        ]
         return sorted(found, key=lambda r: (r.created_us, r.audit_id), reverse=True)[:limit]
 
 
 def _matches(record: AuditRecord, where: AuditFilter) -> bool:
-    wanted = ((record.action, where.action), (record.actor, where.actor),
-              (record.target_type, where.target_type), (record.target_id, where.target_id))
-    return (all(value is None or have == value for have, value in wanted)
-            and (where.from_us is None or record.created_us >= where.from_us)
-            and (where.to_us is None or record.created_us < where.to_us))
+    wanted = (
+        (record.action, where.action),
+        (record.actor, where.actor),
+        (record.target_type, where.target_type),
+        (record.target_id, where.target_id),
+    )
+    return (
+        all(value is None or have == value for have, value in wanted)
+        and (where.from_us is None or record.created_us >= where.from_us)
+        and (where.to_us is None or record.created_us < where.to_us)
+    )

@@ -80,13 +80,17 @@ class FakeGrants:
         return True
 
     def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None:
-        return next((e for e in self._t.extras.values()
-                     if e.idempotency_key == idempotency_key), None)
+        return next(
+            (e for e in self._t.extras.values() if e.idempotency_key == idempotency_key), None
+        )
 
     def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
-        found = [e for e in self._t.extras.values()
-                 if (e.customer_ref, e.feature, e.window_start_us)
-                 == (customer_ref, feature, window_start_us)]
+        found = [
+            e
+            for e in self._t.extras.values()
+            if (e.customer_ref, e.feature, e.window_start_us)
+            == (customer_ref, feature, window_start_us)
+        ]
         return sorted(found, key=lambda e: (e.created_us, e.extra_id))
 
 
@@ -96,29 +100,49 @@ class FakeReservations:
 
     def add(self, reservation: Reservation) -> bool:
         if reservation.reservation_id in self._t.reservations or self.by_idempotency_key(
-                reservation.idempotency_key):
+            reservation.idempotency_key
+        ):
             return False
         # the insert stores what a new reservation has: no finish yet
         self._t.reservations[reservation.reservation_id] = replace(
-            reservation, finished_us=None, committed_quantity=None, event_key=None)
+            reservation, finished_us=None, committed_quantity=None, event_key=None
+        )
         return True
 
     def get(self, reservation_id: str) -> Reservation | None:
         return self._t.reservations.get(reservation_id)
 
     def by_idempotency_key(self, idempotency_key: str) -> Reservation | None:
-        return next((r for r in self._t.reservations.values()
-                     if r.idempotency_key == idempotency_key), None)
+        return next(
+            (r for r in self._t.reservations.values() if r.idempotency_key == idempotency_key), None
+        )
 
     def held_total(self, customer_ref: str, feature: str, now_us: int) -> Decimal:
-        return sum((r.quantity for r in self._t.reservations.values()
-                    if (r.customer_ref, r.feature, r.status) == (customer_ref, feature, HELD)
-                    and r.expires_us > now_us), Decimal(0))
+        return sum(
+            (
+                r.quantity
+                for r in self._t.reservations.values()
+                if (r.customer_ref, r.feature, r.status) == (customer_ref, feature, HELD)
+                and r.expires_us > now_us
+            ),
+            Decimal(0),
+        )
 
-    def finish(self, reservation_id: str, status: str, now_us: int, *,
-               committed_quantity: Decimal | None = None, event_key: str | None = None) -> None:
+    def finish(
+        self,
+        reservation_id: str,
+        status: str,
+        now_us: int,
+        *,
+        committed_quantity: Decimal | None = None,
+        event_key: str | None = None,
+    ) -> None:
         found = self._t.reservations.get(reservation_id)
         if found is not None:
             self._t.reservations[reservation_id] = replace(
-                found, status=status, finished_us=now_us,
-                committed_quantity=committed_quantity, event_key=event_key)
+                found,
+                status=status,
+                finished_us=now_us,
+                committed_quantity=committed_quantity,
+                event_key=event_key,
+            )

@@ -50,8 +50,9 @@ class FakeIngestTallies:
 
     def add(self, minute_us: int, counts: IngestTally, slot: int = 0) -> None:
         before = self._t.tallies.get((minute_us, slot), IngestTally())
-        self._t.tallies[(minute_us, slot)] = IngestTally(*(
-            getattr(before, name) + getattr(counts, name) for name in TALLY_FIELDS))
+        self._t.tallies[(minute_us, slot)] = IngestTally(
+            *(getattr(before, name) + getattr(counts, name) for name in TALLY_FIELDS)
+        )
 
     def sums(self, since_us: int) -> IngestTally:
         rows = [t for (minute, _), t in self._t.tallies.items() if minute >= since_us]
@@ -79,8 +80,18 @@ class FakeEvents:
             if key in self._t.events:
                 continue
             self._t.events[key] = StoredEvent(
-                len(self._t.events) + 1, key, e.metric, e.customer_ref, e.quantity, e.ts_us,
-                e.received_us, e.resource_id, e.meta, e.late, e.late_after_close, e.voided_us,
+                len(self._t.events) + 1,
+                key,
+                e.metric,
+                e.customer_ref,
+                e.quantity,
+                e.ts_us,
+                e.received_us,
+                e.resource_id,
+                e.meta,
+                e.late,
+                e.late_after_close,
+                e.voided_us,
                 e.backfill_id,
             )
             self._t.fingerprints[key] = e.fingerprint
@@ -118,34 +129,53 @@ class FakeEvents:
     def stream(self, flt: EventFilter, batch: int = 5000) -> Iterator[StoredEvent]:
         yield from self._matching(flt)
 
-    def counting_rows(self, metric: str, customer_ref: str | None,
-                      batch: int = 10_000) -> Iterator[CountingRow]:
+    def counting_rows(
+        self, metric: str, customer_ref: str | None, batch: int = 10_000
+    ) -> Iterator[CountingRow]:
         flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
         for e in self._matching(flt):
-            yield CountingRow(e.seq, e.idempotency_key, e.customer_ref, e.quantity, e.ts_us,
-                              e.resource_id, e.meta, e.late)
+            yield CountingRow(
+                e.seq,
+                e.idempotency_key,
+                e.customer_ref,
+                e.quantity,
+                e.ts_us,
+                e.resource_id,
+                e.meta,
+                e.late,
+            )
 
     def _matching(self, flt: EventFilter) -> list[StoredEvent]:
         """The SQL adapter's ``_filtered``, as a list comprehension, in ledger order."""
         closed = {b.backfill_id for b in self._t.backfills.values() if b.status == "closed"}
-        return sorted((
-            e for e in self._t.events.values()
-            if (flt.metric is None or e.metric == flt.metric)
-            and (flt.customer_ref is None or e.customer_ref == flt.customer_ref)
-            and (flt.ts_from_us is None or e.ts_us >= flt.ts_from_us)
-            and (flt.ts_to_us is None or e.ts_us < flt.ts_to_us)
-            and (flt.after_seq is None or e.seq > flt.after_seq)
-            and ((flt.include_void and not flt.only_counting) or e.voided_us is None)
-            and (not flt.only_counting or e.backfill_id is None or e.backfill_id in closed)
-            and (flt.backfill_id is None or e.backfill_id == flt.backfill_id)
-        ), key=lambda e: e.seq)
+        return sorted(
+            (
+                e
+                for e in self._t.events.values()
+                if (flt.metric is None or e.metric == flt.metric)
+                and (flt.customer_ref is None or e.customer_ref == flt.customer_ref)
+                and (flt.ts_from_us is None or e.ts_us >= flt.ts_from_us)
+                and (flt.ts_to_us is None or e.ts_us < flt.ts_to_us)
+                and (flt.after_seq is None or e.seq > flt.after_seq)
+                and ((flt.include_void and not flt.only_counting) or e.voided_us is None)
+                and (not flt.only_counting or e.backfill_id is None or e.backfill_id in closed)
+                and (flt.backfill_id is None or e.backfill_id == flt.backfill_id)
+            ),
+            key=lambda e: e.seq,
+        )
 
-    def flag_backfill_range(self, backfill_id: str, customer_ref: str, period: Period,
-                            **values: Any) -> int:
+    def flag_backfill_range(
+        self, backfill_id: str, customer_ref: str, period: Period, **values: Any
+    ) -> int:
         start, end = to_micros(period.start), to_micros(period.end)
-        keys = [e.idempotency_key for e in self._t.events.values()
-                if e.backfill_id == backfill_id and e.customer_ref == customer_ref
-                and start <= e.ts_us < end and e.voided_us is None]
+        keys = [
+            e.idempotency_key
+            for e in self._t.events.values()
+            if e.backfill_id == backfill_id
+            and e.customer_ref == customer_ref
+            and start <= e.ts_us < end
+            and e.voided_us is None
+        ]
         self._flag(keys, **values)
         return len(keys)
 
@@ -199,11 +229,17 @@ class FakeCounters:
     def insert_uniques(self, values: Iterable[UniqueValue]) -> None:
         self._t.uniques |= set(values)
 
-    def find(self, *, customer_ref: str | None = None, metric: str | None = None,
-             start_from_us: int | None = None,
-             start_before_us: int | None = None) -> list[StoredCounter]:
+    def find(
+        self,
+        *,
+        customer_ref: str | None = None,
+        metric: str | None = None,
+        start_from_us: int | None = None,
+        start_before_us: int | None = None,
+    ) -> list[StoredCounter]:
         return [
-            copy.deepcopy(c) for _, c in sorted(self._t.counters.items())
+            copy.deepcopy(c)
+            for _, c in sorted(self._t.counters.items())
             if (customer_ref is None or c.customer_ref == customer_ref)
             and (metric is None or c.metric == metric)
             and (start_from_us is None or c.period_end_us > start_from_us)
@@ -222,15 +258,25 @@ class FakeAdjustments:
         return next((a for a in self._t.adjustments if a.adjustment_id == adjustment_id), None)
 
     def set_status(self, adjustment_id: str, status: str) -> None:
-        self._t.adjustments = [replace(a, status=status) if a.adjustment_id == adjustment_id
-                               else a for a in self._t.adjustments]
+        self._t.adjustments = [
+            replace(a, status=status) if a.adjustment_id == adjustment_id else a
+            for a in self._t.adjustments
+        ]
 
-    def find(self, *, metric: str | None = None, customer_ref: str | None = None,
-             reverts: str | None = None) -> list[AdjustmentRecord]:
-        found = [a for a in self._t.adjustments
-                 if (metric is None or a.metric == metric)
-                 and (customer_ref is None or a.customer_ref == customer_ref)
-                 and (reverts is None or a.reverts == reverts)]
+    def find(
+        self,
+        *,
+        metric: str | None = None,
+        customer_ref: str | None = None,
+        reverts: str | None = None,
+    ) -> list[AdjustmentRecord]:
+        found = [
+            a
+            for a in self._t.adjustments
+            if (metric is None or a.metric == metric)
+            and (customer_ref is None or a.customer_ref == customer_ref)
+            and (reverts is None or a.reverts == reverts)
+        ]
         return sorted(found, key=lambda a: (a.created_us, a.adjustment_id))
 
 
@@ -243,11 +289,15 @@ class FakePeriodCloses:
     ) -> dict[tuple[str, str, int], PeriodClose]:
         return {k: self._t.period_closes[k] for k in keys if k in self._t.period_closes}
 
-    def find(self, *, metric: str | None = None,
-             customer_ref: str | None = None) -> list[PeriodClose]:
-        return [c for c in self._t.period_closes.values()
-                if (metric is None or c.metric == metric)
-                and (customer_ref is None or c.customer_ref == customer_ref)]
+    def find(
+        self, *, metric: str | None = None, customer_ref: str | None = None
+    ) -> list[PeriodClose]:
+        return [
+            c
+            for c in self._t.period_closes.values()
+            if (metric is None or c.metric == metric)
+            and (customer_ref is None or c.customer_ref == customer_ref)
+        ]
 
     def add(self, lock: PeriodClose) -> bool:
         key = (lock.metric, lock.customer_ref, lock.period_start_us)
@@ -274,9 +324,12 @@ class FakeBackfills:
         if record.backfill_id in self._t.backfills:
             self._t.backfills[record.backfill_id] = record
 
-    def find(self, *, statuses: Sequence[str] | None = None,
-             metric: str | None = None) -> list[BackfillRecord]:
-        found = [b for b in self._t.backfills.values()
-                 if (statuses is None or b.status in statuses)
-                 and (metric is None or b.metric == metric)]
+    def find(
+        self, *, statuses: Sequence[str] | None = None, metric: str | None = None
+    ) -> list[BackfillRecord]:
+        found = [
+            b
+            for b in self._t.backfills.values()
+            if (statuses is None or b.status in statuses) and (metric is None or b.metric == metric)
+        ]
         return sorted(found, key=lambda b: (b.created_us, b.backfill_id))

@@ -133,15 +133,22 @@ class FakeCustomers:
         return dict(self._customers)
 
     def by_stripe_id(self, stripe_customer_id: str) -> CustomerRecord | None:
-        return next((c for c in self._customers.values()
-                     if c.stripe_customer_id == stripe_customer_id), None)
+        return next(
+            (c for c in self._customers.values() if c.stripe_customer_id == stripe_customer_id),
+            None,
+        )
 
     def upsert(self, record: CustomerRecord) -> None:
         kept = self._customers.get(record.customer_ref)
         created = kept.created_us if kept is not None else record.created_us
         self._customers[record.customer_ref] = CustomerRecord(
-            record.customer_ref, record.stripe_customer_id, record.anchor_day,
-            record.timezone, created, record.updated_us)
+            record.customer_ref,
+            record.stripe_customer_id,
+            record.anchor_day,
+            record.timezone,
+            created,
+            record.updated_us,
+        )
 
 
 class FakePrices:
@@ -152,7 +159,8 @@ class FakePrices:
         kept = self._prices.get((metric, customer_ref))
         created = kept.created_us if kept is not None else now_us
         self._prices[(metric, customer_ref)] = StoredPrice(
-            metric, customer_ref, definition, created, now_us)
+            metric, customer_ref, definition, created, now_us
+        )
         return kept is None
 
     def get(self, metric: str, customer_ref: str) -> StoredPrice | None:
@@ -162,11 +170,14 @@ class FakePrices:
         wanted = (DEFAULT_CUSTOMER, customer_ref)
         return [p for k, p in sorted(self._prices.items()) if k[1] in wanted]
 
-    def list(self, *, metric: str | None = None,
-             customer_ref: str | None = None) -> list[StoredPrice]:
-        return [p for k, p in sorted(self._prices.items())
-                if (metric is None or k[0] == metric)
-                and (customer_ref is None or k[1] == customer_ref)]
+    def list(
+        self, *, metric: str | None = None, customer_ref: str | None = None
+    ) -> list[StoredPrice]:
+        return [
+            p
+            for k, p in sorted(self._prices.items())
+            if (metric is None or k[0] == metric) and (customer_ref is None or k[1] == customer_ref)
+        ]
 
     def delete(self, metric: str, customer_ref: str) -> bool:
         return self._prices.pop((metric, customer_ref), None) is not None
@@ -180,22 +191,27 @@ class FakeCreditGrants:
 
     def add(self, grant: CreditGrant) -> bool:
         if grant.grant_id in self._grants or any(
-                g.idempotency_key == grant.idempotency_key for g in self._grants.values()):
+            g.idempotency_key == grant.idempotency_key for g in self._grants.values()
+        ):
             return False  # the primary key or the idempotency key: the insert does nothing
         self._grants[grant.grant_id] = replace(
-            grant, created_at=grant.created_at or grant.effective_at)
+            grant, created_at=grant.created_at or grant.effective_at
+        )
         return True
 
     def get(self, grant_id: str) -> CreditGrant | None:
         return self._grants.get(grant_id)
 
     def by_idempotency_key(self, idempotency_key: str) -> CreditGrant | None:
-        return next((g for g in self._grants.values()
-                     if g.idempotency_key == idempotency_key), None)
+        return next(
+            (g for g in self._grants.values() if g.idempotency_key == idempotency_key), None
+        )
 
     def for_customer(self, customer_ref: str) -> list[CreditGrant]:
-        return sorted((g for g in self._grants.values() if g.customer_ref == customer_ref),
-                      key=lambda g: (g.created_at, g.grant_id))
+        return sorted(
+            (g for g in self._grants.values() if g.customer_ref == customer_ref),
+            key=lambda g: (g.created_at, g.grant_id),
+        )
 
     def void(self, grant_id: str, now_us: int) -> None:
         grant = self._grants[grant_id]
@@ -222,8 +238,9 @@ class FakeUnitOfWork:
         self.adjustments = FakeAdjustments(ledger)
         self.period_closes = FakePeriodCloses(ledger)
         self.backfills = FakeBackfills(ledger)
-        self.alerts = FakeAlerts(ledger.alerts, tenant_id,
-                                 lambda: [t.alerts for t in data.ledgers.values()])
+        self.alerts = FakeAlerts(
+            ledger.alerts, tenant_id, lambda: [t.alerts for t in data.ledgers.values()]
+        )
         self.approvals = FakeApprovals(corrections)
         self.rebuild_jobs = FakeRebuildJobs(corrections)
         self.audit = FakeAudit(data.audit, tenant_id)
@@ -245,8 +262,12 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         self._committed = True
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if not self._committed and self._snapshot is not None:
             self._store.restore(self._snapshot)
 
@@ -258,12 +279,18 @@ class FakeStore:
         self.data = FakeData()
         self.actor = "system"
 
-    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
-                     actor: str | None = None) -> FakeUnitOfWork:
+    def unit_of_work(
+        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+    ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id, actor or self.actor)
 
-    def add_tenant(self, tenant_id: str, now: datetime,
-                   metrics: Iterable[Mapping[str, Any]] = (), auto_create: bool = False) -> None:
+    def add_tenant(
+        self,
+        tenant_id: str,
+        now: datetime,
+        metrics: Iterable[Mapping[str, Any]] = (),
+        auto_create: bool = False,
+    ) -> None:
         """A tenant with metric definitions, stored as ``create_metric`` stores them."""
         self.data.tenants[tenant_id] = TenantRecord(tenant_id, None, auto_create, to_micros(now))
         with self.unit_of_work(tenant_id) as uow:

@@ -54,8 +54,9 @@ SESSION_SECONDS = 15 * 60
 
 def missing(kind: str, ident: str) -> StripePermanentError:
     """Stripe's 404 for an unknown id, as the adapter translates it."""
-    return StripePermanentError(f"Stripe: No such {kind}: '{ident}'",
-                                stripe_code="resource_missing", http_status=404)
+    return StripePermanentError(
+        f"Stripe: No such {kind}: '{ident}'", stripe_code="resource_missing", http_status=404
+    )
 
 
 @dataclass
@@ -92,8 +93,7 @@ class FakeStripePort:
     credit_grants_made: dict[str, StripeCreditGrant] = field(default_factory=dict)
     _grant_replies: dict[str, str] = field(default_factory=dict)  # idempotency key → grant
     webhook_signature: str = "fake-signature"
-    _faults: dict[str, deque[StripeCallError]] = field(
-        default_factory=lambda: defaultdict(deque))
+    _faults: dict[str, deque[StripeCallError]] = field(default_factory=lambda: defaultdict(deque))
     _replies: dict[str, InvoiceItem] = field(default_factory=dict)  # idempotency key → answer
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
@@ -122,21 +122,28 @@ class FakeStripePort:
         self.customers[ident] = StripeCustomer(ident, dict(metadata))
         return ident
 
-    def add_subscription_item(self, customer: str, price: str, start_s: int,
-                              end_s: int) -> str:
+    def add_subscription_item(self, customer: str, price: str, start_s: int, end_s: int) -> str:
         ident = self._id("si")
         self.subscription_items[ident] = FakeSubscriptionItem(customer, price, start_s, end_s)
         return ident
 
-    def add_invoice(self, customer: str, *, status: InvoiceStatus = InvoiceStatus.DRAFT,
-                    auto_advance: bool = True) -> str:
+    def add_invoice(
+        self,
+        customer: str,
+        *,
+        status: InvoiceStatus = InvoiceStatus.DRAFT,
+        auto_advance: bool = True,
+    ) -> str:
         ident = self._id("in")
         self.invoices[ident] = FakeInvoice(customer, status, auto_advance)
         return ident
 
     def events_for(self, event_name: str, customer: str) -> list[MeterEventOut]:
-        return [e for e in self.meter_events.values()
-                if (e.event_name, e.stripe_customer_id) == (event_name, customer)]
+        return [
+            e
+            for e in self.meter_events.values()
+            if (e.event_name, e.stripe_customer_id) == (event_name, customer)
+        ]
 
     # --- meters -------------------------------------------------------------------------
 
@@ -144,22 +151,34 @@ class FakeStripePort:
         self._call("list_meters")
         return list(self.meters.values())
 
-    def create_meter(self, event_name: str, display_name: str,
-                     formula: MeterFormula) -> MeterInfo:
+    def create_meter(self, event_name: str, display_name: str, formula: MeterFormula) -> MeterInfo:
         self._call("create_meter")
-        meter = MeterInfo(self._id("mtr"), event_name, MeterAggregation(formula.value),
-                          MeterStatus.ACTIVE, "stripe_customer_id", "value")
+        meter = MeterInfo(
+            self._id("mtr"),
+            event_name,
+            MeterAggregation(formula.value),
+            MeterStatus.ACTIVE,
+            "stripe_customer_id",
+            "value",
+        )
         self.meters[meter.meter_id] = meter
         return meter
 
-    def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
-                    end_s: int) -> Decimal:
+    def meter_total(
+        self, meter_id: str, stripe_customer_id: str, start_s: int, end_s: int
+    ) -> Decimal:
         self._call("meter_total")
         meter = self.meters.get(meter_id)
         if meter is None:
             raise missing("billing.meter", meter_id)
-        events = sorted((e for e in self.events_for(meter.event_name, stripe_customer_id)
-                         if start_s <= e.timestamp_s < end_s), key=lambda e: e.timestamp_s)
+        events = sorted(
+            (
+                e
+                for e in self.events_for(meter.event_name, stripe_customer_id)
+                if start_s <= e.timestamp_s < end_s
+            ),
+            key=lambda e: e.timestamp_s,
+        )
         if meter.formula is MeterAggregation.LAST:
             return Decimal(events[-1].value) if events else Decimal(0)
         if meter.formula is MeterAggregation.COUNT:
@@ -174,9 +193,11 @@ class FakeStripePort:
 
     def _take(self, event: MeterEventOut) -> SentMeterEvent:
         if event.stripe_customer_id not in self.customers:
-            raise StripePermanentError("Stripe: no such customer",
-                                       stripe_code="meter_event_customer_not_found",
-                                       http_status=400)
+            raise StripePermanentError(
+                "Stripe: no such customer",
+                stripe_code="meter_event_customer_not_found",
+                http_status=400,
+            )
         with self._lock:
             if event.identifier in self.meter_events:
                 return SentMeterEvent.DUPLICATE
@@ -195,26 +216,36 @@ class FakeStripePort:
         known = self._grant_replies.get(grant.idempotency_key)
         if known is not None:
             return self.credit_grants_made[known]
-        made = StripeCreditGrant(self._id("credgr"), grant.currency, grant.amount, False,
-                                 {**grant.metadata, "customer": grant.stripe_customer_id})
+        made = StripeCreditGrant(
+            self._id("credgr"),
+            grant.currency,
+            grant.amount,
+            False,
+            {**grant.metadata, "customer": grant.stripe_customer_id},
+        )
         self.credit_grants_made[made.grant_id] = made
         self._grant_replies[grant.idempotency_key] = made.grant_id
         return made
 
     def credit_grants(self, stripe_customer_id: str) -> list[StripeCreditGrant]:
         self._call("credit_grants")
-        return [g for g in self.credit_grants_made.values()
-                if g.metadata.get("customer") == stripe_customer_id]
+        return [
+            g
+            for g in self.credit_grants_made.values()
+            if g.metadata.get("customer") == stripe_customer_id
+        ]
 
     def void_credit_grant(self, grant_id: str, idempotency_key: str) -> None:
         self._call("void_credit_grant")
-        self.credit_grants_made[grant_id] = replace(self.credit_grants_made[grant_id],
-                                                    voided=True)
+        self.credit_grants_made[grant_id] = replace(self.credit_grants_made[grant_id], voided=True)
 
     def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
         self._call("credit_balance")
-        return sum(g.amount for g in self.credit_grants(stripe_customer_id)
-                   if not g.voided and g.currency == currency)
+        return sum(
+            g.amount
+            for g in self.credit_grants(stripe_customer_id)
+            if not g.voided and g.currency == currency
+        )
 
     def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
         """No subscriptions in this fake: Stripe's ``invoice_upcoming_none``."""
@@ -241,16 +272,18 @@ class FakeStripePort:
 
     # --- legacy usage records -----------------------------------------------------------
 
-    def find_subscription_item(self, stripe_customer_id: str,
-                               price: str) -> SubscriptionItemInfo | None:
+    def find_subscription_item(
+        self, stripe_customer_id: str, price: str
+    ) -> SubscriptionItemInfo | None:
         self._call("find_subscription_item")
         for ident, item in self.subscription_items.items():
             if (item.customer, item.price) == (stripe_customer_id, price):
                 return SubscriptionItemInfo(ident, item.period_start_s)
         return None
 
-    def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
-                         idempotency_key: str) -> None:
+    def set_usage_record(
+        self, subscription_item: str, quantity: int, timestamp_s: int, idempotency_key: str
+    ) -> None:
         self._call("set_usage_record")
         item = self.subscription_items.get(subscription_item)
         if item is None:
@@ -264,15 +297,17 @@ class FakeStripePort:
             raise missing("subscription_item", subscription_item)
         if not item.period_start_s <= at_s < item.period_end_s:
             return None
-        return Decimal(sum(q for t, q in item.usage.items()
-                           if item.period_start_s <= t < item.period_end_s))
+        return Decimal(
+            sum(q for t, q in item.usage.items() if item.period_start_s <= t < item.period_end_s)
+        )
 
     # --- customers ----------------------------------------------------------------------
 
     def find_customer_by_metadata(self, key: str, value: str) -> str | None:
         self._call("find_customer_by_metadata")
-        return next((c.customer_id for c in self.customers.values()
-                     if c.metadata.get(key) == value), None)
+        return next(
+            (c.customer_id for c in self.customers.values() if c.metadata.get(key) == value), None
+        )
 
     def get_customer(self, customer_id: str) -> StripeCustomer:
         self._call("get_customer")
@@ -292,8 +327,9 @@ class FakeStripePort:
         found = self._invoice(invoice_id)
         return StripeInvoice(invoice_id, found.status, found.auto_advance)
 
-    def set_invoice_auto_advance(self, invoice_id: str, auto_advance: bool,
-                                 idempotency_key: str) -> None:
+    def set_invoice_auto_advance(
+        self, invoice_id: str, auto_advance: bool, idempotency_key: str
+    ) -> None:
         self._call("set_invoice_auto_advance")
         self._invoice(invoice_id).auto_advance = auto_advance
 
@@ -304,18 +340,25 @@ class FakeStripePort:
     def _line(self, item_id: str) -> InvoiceLine:
         params = self.item_params[item_id]
         quantity = params.get("quantity_decimal") or params.get("quantity") or 1
-        return InvoiceLine(f"il_{item_id}", item_id, self.invoice_items[item_id].amount,
-                           Decimal(str(quantity)), dict(params.get("metadata") or {}))
+        return InvoiceLine(
+            f"il_{item_id}",
+            item_id,
+            self.invoice_items[item_id].amount,
+            Decimal(str(quantity)),
+            dict(params.get("metadata") or {}),
+        )
 
-    def create_invoice_item(self, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem:
+    def create_invoice_item(self, params: InvoiceItemParams, idempotency_key: str) -> InvoiceItem:
         self._call("create_invoice_item")
         if idempotency_key in self._replies:
             return self._replies[idempotency_key]
         invoice = self._invoice(str(params["invoice"]))
         if invoice.status is not InvoiceStatus.DRAFT:
-            raise StripePermanentError("Stripe: the invoice is not a draft",
-                                       stripe_code="invoice_not_editable", http_status=400)
+            raise StripePermanentError(
+                "Stripe: the invoice is not a draft",
+                stripe_code="invoice_not_editable",
+                http_status=400,
+            )
         item = InvoiceItem(self._id("ii"), _amount(params))
         self.invoice_items[item.item_id] = item
         self.item_params[item.item_id] = json.loads(json.dumps(dict(params)))
@@ -323,8 +366,9 @@ class FakeStripePort:
         self._replies[idempotency_key] = item
         return item
 
-    def update_invoice_item(self, item_id: str, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem:
+    def update_invoice_item(
+        self, item_id: str, params: InvoiceItemParams, idempotency_key: str
+    ) -> InvoiceItem:
         self._call("update_invoice_item")
         if idempotency_key in self._replies:
             return self._replies[idempotency_key]
@@ -342,8 +386,9 @@ class FakeStripePort:
 
     # --- webhooks -----------------------------------------------------------------------
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None,
-                       secrets: Sequence[str]) -> dict[str, Any]:
+    def verify_webhook(
+        self, payload: bytes, signature_header: str | None, secrets: Sequence[str]
+    ) -> dict[str, Any]:
         """Verifies when the header is ``webhook_signature`` and a secret is configured."""
         self._call("verify_webhook")
         if not secrets or signature_header != self.webhook_signature:

@@ -4,6 +4,7 @@ Unimeter's async Python sample (numeric account ids, metric schemas, billing per
 Run against a stripemeter server with STRIPEMETER_URL (comma-separated for several nodes),
 STRIPEMETER_API_KEY and STRIPEMETER_TENANT set. Exits 0 and prints OK when every check holds.
 """
+
 import asyncio
 import os
 import secrets
@@ -23,16 +24,25 @@ async def main() -> None:
     account = secrets.randbelow(10**9) + 1  # fresh per run: reruns count only their own events
     nodes = os.environ["STRIPEMETER_URL"].split(",")
     async with AsyncClient(nodes) as client:
-        await client.metrics.create(MetricSchema(
-            code="example_requests",
-            agg_type=AggType.COUNT,
-            period_type=PeriodType.CALENDAR,
-            billing_cycle_day=1,
-        ))
+        await client.metrics.create(
+            MetricSchema(
+                code="example_requests",
+                agg_type=AggType.COUNT,
+                period_type=PeriodType.CALENDAR,
+                billing_cycle_day=1,
+            )
+        )
 
         now = datetime.now(UTC)
-        events = [Event(account_id=account, metric_code="example_requests", value=1,
-                        timestamp=now.replace(microsecond=i)) for i in range(3)]
+        events = [
+            Event(
+                account_id=account,
+                metric_code="example_requests",
+                value=1,
+                timestamp=now.replace(microsecond=i),
+            )
+            for i in range(3)
+        ]
         sent = await client.ingest(events)
         assert sent.accepted == 3, sent
 

@@ -3,6 +3,7 @@
 Run against a stripemeter server with STRIPEMETER_URL, STRIPEMETER_API_KEY (scopes ingest,
 read, admin) and STRIPEMETER_TENANT set. Exits 0 and prints OK when every check holds.
 """
+
 import os
 import secrets
 from datetime import UTC, datetime
@@ -17,15 +18,24 @@ with StripeMeterClient(
     tenant_id=os.environ["STRIPEMETER_TENANT"],
     customer_id=customer,
 ) as client:
-    client.metrics.create(MetricSchema(code="example_api_calls", agg_type=AggType.SUM,
-                                       unit="call"))
+    client.metrics.create(MetricSchema(code="example_api_calls", agg_type=AggType.SUM, unit="call"))
 
     # A fixed timestamp makes the event's idempotency key stable, so a retry is a duplicate.
     ts = datetime.now(UTC).replace(microsecond=0)
-    first = client.track(metric="example_api_calls", customer_ref=customer, quantity=100,
-                         ts=ts, meta={"endpoint": "/v1/search"})
-    retry = client.track(metric="example_api_calls", customer_ref=customer, quantity=100,
-                         ts=ts, meta={"endpoint": "/v1/search"})
+    first = client.track(
+        metric="example_api_calls",
+        customer_ref=customer,
+        quantity=100,
+        ts=ts,
+        meta={"endpoint": "/v1/search"},
+    )
+    retry = client.track(
+        metric="example_api_calls",
+        customer_ref=customer,
+        quantity=100,
+        ts=ts,
+        meta={"endpoint": "/v1/search"},
+    )
     assert (first.status, retry.status) == ("accepted", "duplicate"), (first, retry)
     assert first.idempotency_key == retry.idempotency_key
 

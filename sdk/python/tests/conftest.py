@@ -27,8 +27,9 @@ def make_client(sleeps: list[float]) -> Iterator[Callable[..., Any]]:
         kw.setdefault("api_key", "sk_test")
         kw.setdefault("tenant_id", "acme")
         kw.setdefault("retry", RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4.0))
-        client = StripeMeterClient(urls, transport=httpx.MockTransport(recorder),
-                                   sleep=sleeps.append, **kw)
+        client = StripeMeterClient(
+            urls, transport=httpx.MockTransport(recorder), sleep=sleeps.append, **kw
+        )
         created.append(client)
         return client
 

@@ -38,15 +38,25 @@ def ingest_ok(request: httpx.Request) -> httpx.Response:
         {"index": i, "idempotencyKey": e.get("idempotencyKey", f"evt_{i}"), "status": "accepted"}
         for i, e in enumerate(events)
     ]
-    return httpx.Response(200, json={"accepted": len(events), "duplicates": 0, "rejected": 0,
-                                     "conflicts": 0, "requestId": "req_1", "results": results})
+    return httpx.Response(
+        200,
+        json={
+            "accepted": len(events),
+            "duplicates": 0,
+            "rejected": 0,
+            "conflicts": 0,
+            "requestId": "req_1",
+            "results": results,
+        },
+    )
 
 
 def status(
     code: int, headers: dict[str, str] | None = None
 ) -> Callable[[httpx.Request], httpx.Response]:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(code, headers=headers,
-                              json={"title": "x", "status": code, "code": f"c{code}"})
+        return httpx.Response(
+            code, headers=headers, json={"title": "x", "status": code, "code": f"c{code}"}
+        )
 
     return answer

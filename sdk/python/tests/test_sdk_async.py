@@ -18,8 +18,13 @@ def make(rec: Recorder, sleeps: list[float], **kw: Any) -> AsyncClient:
 
     kw.setdefault("api_key", "sk_test")
     kw.setdefault("tenant_id", "acme")
-    return AsyncClient(kw.pop("urls", "http://127.0.0.1:9"), transport=httpx.MockTransport(rec),
-                       sleep=sleep, retry=RetryPolicy(max_attempts=4), **kw)
+    return AsyncClient(
+        kw.pop("urls", "http://127.0.0.1:9"),
+        transport=httpx.MockTransport(rec),
+        sleep=sleep,
+        retry=RetryPolicy(max_attempts=4),
+        **kw,
+    )
 
 
 def test_async_track_retries_5xx_with_the_same_key() -> None:

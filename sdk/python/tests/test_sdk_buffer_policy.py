@@ -28,9 +28,14 @@ FAST = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.005)
 
 
 def client_with(handler: Callable[[httpx.Request], httpx.Response]) -> StripeMeterClient:
-    return StripeMeterClient("http://127.0.0.1:9", api_key="sk_test", tenant_id="acme",
-                             transport=httpx.MockTransport(handler), retry=FAST,
-                             sleep=lambda s: None)
+    return StripeMeterClient(
+        "http://127.0.0.1:9",
+        api_key="sk_test",
+        tenant_id="acme",
+        transport=httpx.MockTransport(handler),
+        retry=FAST,
+        sleep=lambda s: None,
+    )
 
 
 def unreachable(request: httpx.Request) -> httpx.Response:
@@ -56,8 +61,12 @@ def test_drop_policy_requires_a_callback() -> None:
 def test_drop_policy_reports_the_dropped_event() -> None:
     dropped: list[tuple[list[Event], str]] = []
     client = client_with(unreachable)
-    buf = client.buffer(max_events=2, max_buffered=2, on_full="drop",
-                        on_drop=lambda evs, why: dropped.append((evs, why)))
+    buf = client.buffer(
+        max_events=2,
+        max_buffered=2,
+        on_full="drop",
+        on_drop=lambda evs, why: dropped.append((evs, why)),
+    )
     buf.track("m", "c")
     buf.track("m", "c")
     taken = buf.track("m", "c", resource_id="third")
@@ -69,8 +78,12 @@ def test_drop_policy_reports_the_dropped_event() -> None:
 def test_unsent_events_reach_on_drop_at_close() -> None:
     dropped: list[tuple[list[Event], str]] = []
     client = client_with(unreachable)
-    buf = client.buffer(max_events=10, max_buffered=10, on_full="drop",
-                        on_drop=lambda evs, why: dropped.append((evs, why)))
+    buf = client.buffer(
+        max_events=10,
+        max_buffered=10,
+        on_full="drop",
+        on_drop=lambda evs, why: dropped.append((evs, why)),
+    )
     for _ in range(3):
         buf.track("m", "c")
     buf.close(timeout=0.05)
@@ -110,10 +123,18 @@ def test_close_sends_everything_queued() -> None:
 def test_server_rejections_reach_on_rejected() -> None:
     def reject_all(request: httpx.Request) -> httpx.Response:
         events = json.loads(request.content)["events"]
-        return httpx.Response(200, json={"accepted": 0, "duplicates": 0,
-                                         "rejected": len(events), "results": [
-            {"index": i, "status": "rejected", "error": {"code": "unknown_metric"}}
-            for i in range(len(events))]})
+        return httpx.Response(
+            200,
+            json={
+                "accepted": 0,
+                "duplicates": 0,
+                "rejected": len(events),
+                "results": [
+                    {"index": i, "status": "rejected", "error": {"code": "unknown_metric"}}
+                    for i in range(len(events))
+                ],
+            },
+        )
 
     seen: list[tuple[Event, EventResult]] = []
     with client_with(reject_all) as client:

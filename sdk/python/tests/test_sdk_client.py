@@ -30,15 +30,26 @@ def reply(body: Any, code: int = 200) -> Callable[[httpx.Request], httpx.Respons
 
 def test_track_sends_a_complete_event(make_client: MakeClient) -> None:
     rec = Recorder([ingest_ok])
-    make_client(rec).track("api_calls", "cus_1", quantity="1.50", resource_id="r1",
-                           meta={"a": 1}, ts="2025-01-16T14:30:00Z")
+    make_client(rec).track(
+        "api_calls",
+        "cus_1",
+        quantity="1.50",
+        resource_id="r1",
+        meta={"a": 1},
+        ts="2025-01-16T14:30:00Z",
+    )
     event = rec.bodies()[0]["events"][0]
     assert event == {
-        "metric": "api_calls", "customerRef": "cus_1", "quantity": "1.5",
-        "ts": "2025-01-16T14:30:00.000000Z", "tenantId": "acme", "resourceId": "r1",
+        "metric": "api_calls",
+        "customerRef": "cus_1",
+        "quantity": "1.5",
+        "ts": "2025-01-16T14:30:00.000000Z",
+        "tenantId": "acme",
+        "resourceId": "r1",
         "meta": {"a": 1},
-        "idempotencyKey": compute_idempotency_key("acme", "api_calls", "cus_1",
-                                                  "2025-01-16T14:30:00Z", "1.5", "r1", {"a": 1}),
+        "idempotencyKey": compute_idempotency_key(
+            "acme", "api_calls", "cus_1", "2025-01-16T14:30:00Z", "1.5", "r1", {"a": 1}
+        ),
     }
 
 
@@ -60,8 +71,9 @@ def test_explicit_key_is_kept(make_client: MakeClient) -> None:
     assert rec.bodies()[0]["events"][0]["idempotencyKey"] == "mine"
 
 
-def test_without_tenant_ts_is_sent_but_no_key(make_client: MakeClient,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_tenant_ts_is_sent_but_no_key(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("STRIPEMETER_TENANT", raising=False)
     rec = Recorder([ingest_ok])
     make_client(rec, tenant_id=None).track("api_calls", "cus_1")
@@ -89,8 +101,14 @@ def test_missing_api_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatc
 
 
 def test_rejected_event_raises_from_track(make_client: MakeClient) -> None:
-    body = {"accepted": 0, "duplicates": 0, "rejected": 1, "results": [
-        {"index": 0, "status": "rejected", "error": {"code": "unknown_metric", "message": "x"}}]}
+    body = {
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": 1,
+        "results": [
+            {"index": 0, "status": "rejected", "error": {"code": "unknown_metric", "message": "x"}}
+        ],
+    }
     with pytest.raises(EventRejectedError) as info:
         make_client(Recorder([reply(body)])).track("nope", "cus_1")
     assert info.value.result.error_code == "unknown_metric"
@@ -101,7 +119,9 @@ def test_large_batches_are_split_and_reindexed(make_client: MakeClient) -> None:
     events = [Event("m", "c") for _ in range(MAX_BATCH_EVENTS + 5)]
     result = make_client(rec).ingest(events)
     assert ([len(b["events"]) for b in rec.bodies()], result.results[-1].index) == (
-        [MAX_BATCH_EVENTS, 5], MAX_BATCH_EVENTS + 4)
+        [MAX_BATCH_EVENTS, 5],
+        MAX_BATCH_EVENTS + 4,
+    )
 
 
 def test_track_batch_accepts_dicts(make_client: MakeClient) -> None:
@@ -112,12 +132,19 @@ def test_track_batch_accepts_dicts(make_client: MakeClient) -> None:
 
 def test_query_posts_the_period_bounds(make_client: MakeClient) -> None:
     from datetime import UTC, datetime
+
     period = BillingPeriod(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC))
     rec = Recorder([reply({"customerRef": "1", "metric": "m", "value": {"count": 2}})])
     result = make_client(rec).query(1, "m", period)
     assert (rec.bodies()[0], result.value.count) == (
-        {"customerRef": "1", "metric": "m", "start": "2025-01-01T00:00:00.000000Z",
-         "end": "2025-02-01T00:00:00.000000Z"}, 2)
+        {
+            "customerRef": "1",
+            "metric": "m",
+            "start": "2025-01-01T00:00:00.000000Z",
+            "end": "2025-02-01T00:00:00.000000Z",
+        },
+        2,
+    )
 
 
 def test_get_usage_queries_the_customer(make_client: MakeClient) -> None:
@@ -153,5 +180,6 @@ def test_float_quantity_sent_as_decimal_text(make_client: MakeClient) -> None:
 def test_response_decimals_are_decimal(make_client: MakeClient) -> None:
     body = {"customerRef": "c", "metric": "m", "value": {"count": 1, "sum": "0.1"}}
     rec = Recorder([reply(body)])
-    assert make_client(rec).query("c", "m", ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
-                                  ).value.sum == Decimal("0.1")
+    assert make_client(rec).query(
+        "c", "m", ("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z")
+    ).value.sum == Decimal("0.1")

@@ -17,7 +17,8 @@ def test_float_quantity_goes_through_its_shortest_text() -> None:
 
 def test_decimal_quantity_keeps_all_digits() -> None:
     assert canonical_quantity(Decimal("12345678901234567890.123456789012")) == (
-        "12345678901234567890.123456789012")
+        "12345678901234567890.123456789012"
+    )
 
 
 def test_negative_zero_with_fraction_is_zero() -> None:

@@ -27,8 +27,13 @@ def test_vectors_file_is_not_empty() -> None:
 def test_key_matches_vector(vector: dict[str, Any]) -> None:
     i = vector["input"]
     key = compute_idempotency_key(
-        i["tenantId"], i["metric"], i["customerRef"], i["ts"], i["quantity"],
-        i.get("resourceId"), i.get("meta"),
+        i["tenantId"],
+        i["metric"],
+        i["customerRef"],
+        i["ts"],
+        i["quantity"],
+        i.get("resourceId"),
+        i.get("meta"),
     )
     assert key == vector["expected"]
 
@@ -47,8 +52,18 @@ def test_canonical_quantity_matches_vector(vector: dict[str, Any]) -> None:
 def test_event_payload_carries_vector_key(vector: dict[str, Any]) -> None:
     i = vector["input"]
     core = ClientCore("http://127.0.0.1:9", "sk_test", i["tenantId"], None, None)
-    event = core.make_event(i["metric"], i["customerRef"], i["quantity"], i["ts"],
-                            i.get("meta"), i.get("resourceId"), None)
+    event = core.make_event(
+        i["metric"],
+        i["customerRef"],
+        i["quantity"],
+        i["ts"],
+        i.get("meta"),
+        i.get("resourceId"),
+        None,
+    )
     payload = core.event_payload(event)
     assert (payload["idempotencyKey"], payload["ts"], payload["quantity"]) == (
-        vector["expected"], vector["canonicalTs"], vector["canonicalQuantity"])
+        vector["expected"],
+        vector["canonicalTs"],
+        vector["canonicalQuantity"],
+    )

@@ -103,8 +103,9 @@ def test_fails_over_to_the_next_node(make_client: MakeClient) -> None:
     assert [r.url.port for r in rec.requests] == [1, 2]
 
 
-def test_failover_to_a_fresh_node_does_not_sleep(make_client: MakeClient,
-                                                 sleeps: list[float]) -> None:
+def test_failover_to_a_fresh_node_does_not_sleep(
+    make_client: MakeClient, sleeps: list[float]
+) -> None:
     rec = Recorder([connect_error(), ingest_ok])
     make_client(rec, ["http://127.0.0.1:1", "http://127.0.0.1:2"]).track("api_calls", "cus_1")
     assert sleeps == []
@@ -130,15 +131,17 @@ def test_backoff_is_full_jitter_within_the_exponential_ceiling() -> None:
     assert all(0 <= d <= c for d, c in zip(delays, ceilings, strict=True))
 
 
-def test_backoff_sleeps_grow_between_attempts_on_one_node(make_client: MakeClient,
-                                                          sleeps: list[float]) -> None:
+def test_backoff_sleeps_grow_between_attempts_on_one_node(
+    make_client: MakeClient, sleeps: list[float]
+) -> None:
     class Top(random.Random):
         def uniform(self, a: float, b: float) -> float:
             return b
 
     rec = Recorder([status(503), status(503), status(503), ingest_ok])
     make_client(rec, retry=RetryPolicy(max_attempts=4, base_delay=0.5, rng=Top())).track(
-        "api_calls", "cus_1")
+        "api_calls", "cus_1"
+    )
     assert sleeps == [0.5, 1.0, 2.0]
 
 

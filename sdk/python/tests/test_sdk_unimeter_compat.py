@@ -24,8 +24,9 @@ def test_connect_asks_a_node_whether_it_is_live() -> None:
     rec = Recorder([live])
 
     async def run() -> None:
-        async with AsyncClient(["localhost:7001"], api_key="sk_test",
-                               transport=httpx.MockTransport(rec)) as client:
+        async with AsyncClient(
+            ["localhost:7001"], api_key="sk_test", transport=httpx.MockTransport(rec)
+        ) as client:
             await client.connect()
 
     asyncio.run(run())
@@ -36,8 +37,12 @@ def test_an_event_names_its_backfill_session() -> None:
     rec = Recorder([ingest_ok])
 
     async def run() -> None:
-        async with AsyncClient("http://127.0.0.1:9", api_key="sk_test", tenant_id="acme",
-                               transport=httpx.MockTransport(rec)) as client:
+        async with AsyncClient(
+            "http://127.0.0.1:9",
+            api_key="sk_test",
+            tenant_id="acme",
+            transport=httpx.MockTransport(rec),
+        ) as client:
             await client.ingest([Event("m", "c", backfill_id="bf_1")])
 
     asyncio.run(run())

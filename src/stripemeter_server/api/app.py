@@ -66,8 +66,12 @@ Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 problem det
 Quantities and values are exact decimal strings."""
 
 
-def build_context(settings: Settings, clock: Clock | None = None, *,
-                  stripe_environment: StripeCredentials | None = None) -> ServiceContext:
+def build_context(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    stripe_environment: StripeCredentials | None = None,
+) -> ServiceContext:
     """The process's services; ``stripe_environment`` overrides the settings' account
     (``serve`` passes the local emulator's)."""
     store = Store(
@@ -79,12 +83,15 @@ def build_context(settings: Settings, clock: Clock | None = None, *,
         max_meta_bytes=settings.max_meta_bytes,
         max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
     )
-    return ServiceContext(store=store, clock=clock or SystemClock(), limits=limits,
-                          stripe=stripe_access(settings, stripe_environment))
+    return ServiceContext(
+        store=store,
+        clock=clock or SystemClock(),
+        limits=limits,
+        stripe=stripe_access(settings, stripe_environment),
+    )
 
 
-def stripe_access(settings: Settings,
-                  environment: StripeCredentials | None = None) -> StripeAccess:
+def stripe_access(settings: Settings, environment: StripeCredentials | None = None) -> StripeAccess:
     """Secrets at rest and Stripe clients, from the settings (read once, here)."""
     keys = settings.secret_key.get_secret_value() if settings.secret_key else None
     if keys is None and settings.database_url.startswith("sqlite:///"):
@@ -94,15 +101,21 @@ def stripe_access(settings: Settings,
         environment = StripeCredentials(
             settings.stripe_secret_key.get_secret_value(),
             webhook.get_secret_value() if webhook else None,
-            settings.stripe_api_base)
-    hosts = HostAllowList.parse(settings.stripe_api_hosts, extra=tuple(
-        base for base in (environment.api_base if environment else None,) if base))
-    policy = AccountPolicy(allowed_hosts=hosts,
-                           webhook_grace_seconds=settings.webhook_secret_grace_seconds)
-    return StripeAccess(cipher=SecretBox(keys) if keys else None, environment=environment,
-                        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds,
-                                            allowed_hosts=hosts),
-                        policy=policy)
+            settings.stripe_api_base,
+        )
+    hosts = HostAllowList.parse(
+        settings.stripe_api_hosts,
+        extra=tuple(base for base in (environment.api_base if environment else None,) if base),
+    )
+    policy = AccountPolicy(
+        allowed_hosts=hosts, webhook_grace_seconds=settings.webhook_secret_grace_seconds
+    )
+    return StripeAccess(
+        cipher=SecretBox(keys) if keys else None,
+        environment=environment,
+        factory=GatewayPool(timeout_seconds=settings.stripe_timeout_seconds, allowed_hosts=hosts),
+        policy=policy,
+    )
 
 
 def create_app(
@@ -111,10 +124,14 @@ def create_app(
     ctx = context or build_context(settings, clock)
     writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 2)
     committer = GroupCommitter(ctx, writers=writers, max_events=settings.max_group_events)
-    state = AppState(settings=settings, ctx=ctx, telemetry=Telemetry(), committer=committer,
-                     rate_defaults=BucketLimits(settings.rate_limit_per_second,
-                                                settings.rate_limit_burst),
-                     shared_buckets=_shared_buckets(ctx.store.dialect, settings))
+    state = AppState(
+        settings=settings,
+        ctx=ctx,
+        telemetry=Telemetry(),
+        committer=committer,
+        rate_defaults=BucketLimits(settings.rate_limit_per_second, settings.rate_limit_burst),
+        shared_buckets=_shared_buckets(ctx.store.dialect, settings),
+    )
 
     unimeter = _unimeter_server(settings, ctx, committer)
 
@@ -141,11 +158,34 @@ def create_app(
     app.state.stripemeter = state
     state.telemetry.registry.register(ReconciliationCollector(ctx))
     install_error_handlers(app)
-    for module in (events, metrics, usage, adjustments, admin, health, prices, alerts,
-                   stripe_config, invoicing, pushes, audit, reconciliation,
-                   voids, approvals, backfills, rebuilds, cloudevents, portal_tokens,
-                   portal_reads, portal_page, entitlement_features, entitlement_access,
-                   entitlement_holds, credits, upcoming_invoice):
+    for module in (
+        events,
+        metrics,
+        usage,
+        adjustments,
+        admin,
+        health,
+        prices,
+        alerts,
+        stripe_config,
+        invoicing,
+        pushes,
+        audit,
+        reconciliation,
+        voids,
+        approvals,
+        backfills,
+        rebuilds,
+        cloudevents,
+        portal_tokens,
+        portal_reads,
+        portal_page,
+        entitlement_features,
+        entitlement_access,
+        entitlement_holds,
+        credits,
+        upcoming_invoice,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     install_openapi(app)
     install_ui(app)
@@ -157,13 +197,15 @@ def create_app(
     return app
 
 
-def _unimeter_server(settings: Settings, ctx: ServiceContext,
-                     committer: GroupCommitter) -> UnimeterServer | None:
+def _unimeter_server(
+    settings: Settings, ctx: ServiceContext, committer: GroupCommitter
+) -> UnimeterServer | None:
     """The Unimeter wire-protocol listener, when a port is configured (off by default)."""
     if settings.unimeter_port is None:
         return None
-    config = UnimeterConfig(settings.unimeter_host, settings.unimeter_port,
-                            settings.unimeter_tenant)
+    config = UnimeterConfig(
+        settings.unimeter_host, settings.unimeter_port, settings.unimeter_tenant
+    )
     return UnimeterServer(Backend(ctx, committer, settings.unimeter_tenant), config)
 
 

@@ -54,8 +54,7 @@ def reader(scope: str) -> Any:
     return dependency
 
 
-async def read_checked(request: Request, state: AppState, admitted: Reader,
-                       fn: UseCase[T]) -> T:
+async def read_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:
     """Run a read-only use case whose transaction first re-checks the key's stamp."""
     check = admitted.check
     if check is None:

@@ -75,38 +75,47 @@ async def admit_key(request: Request, state: AppState, secret: str) -> Principal
     defaults = state.rate_defaults
     if state.shared_buckets:
         found, decision = await run_as_system(
-            state, "", lambda uow: admission.admit_shared(uow, secret, now, defaults),
-            read_only=False)
+            state,
+            "",
+            lambda uow: admission.admit_shared(uow, secret, now, defaults),
+            read_only=False,
+        )
     else:
         found, limits = await run_as_system(
-            state, "", lambda uow: admission.admit_local(uow, secret, now, defaults),
-            read_only=True)
+            state, "", lambda uow: admission.admit_local(uow, secret, now, defaults), read_only=True
+        )
         decision = state.buckets.take(found.tenant_id, limits)
     return _admitted(request, found, decision)
 
 
-async def admit_session(request: Request, state: AppState,
-                        token: str | None) -> DashboardSession | None:
+async def admit_session(
+    request: Request, state: AppState, token: str | None
+) -> DashboardSession | None:
     """The dashboard session of a cookie's token (``None``: none, ended, or its key
     revoked), its tenant rate-limited exactly as a header key's would be."""
     now = state.ctx.clock.now()
     defaults = state.rate_defaults
     if state.shared_buckets:
+
         def shared(uow: UnitOfWork) -> tuple[DashboardSession | None, Decision | None]:
             found = sessions.open_session(uow, token, now)
-            return found, None if found is None else admission.take_shared(
-                uow, found.who, defaults)
+            return found, None if found is None else admission.take_shared(uow, found.who, defaults)
 
         session, decision = await run_as_system(state, "", shared, read_only=False)
     else:
+
         def local(uow: UnitOfWork) -> tuple[DashboardSession | None, BucketLimits | None]:
             found = sessions.open_session(uow, token, now)
             return found, None if found is None else admission.local_limits(
-                uow, found.who, defaults)
+                uow, found.who, defaults
+            )
 
         session, limits = await run_as_system(state, "", local, read_only=True)
-        decision = None if session is None or limits is None else state.buckets.take(
-            session.who.tenant_id, limits)
+        decision = (
+            None
+            if session is None or limits is None
+            else state.buckets.take(session.who.tenant_id, limits)
+        )
     if session is None or decision is None:
         return None
     return replace(session, who=_admitted(request, session.who, decision))
@@ -118,8 +127,9 @@ def _admitted(request: Request, found: Principal, decision: Decision) -> Princip
     return replace(found, request_id=getattr(request.state, "request_id", None))
 
 
-async def admit_cached(request: Request, state: AppState, scope: str
-                       ) -> tuple[Principal, KeyCheck | None]:
+async def admit_cached(
+    request: Request, state: AppState, scope: str
+) -> tuple[Principal, KeyCheck | None]:
     """Ingest's admission: the key from the process's cache when it was seen before (read
     once otherwise), re-checked by the ingest group's own transaction through the returned
     ``KeyCheck`` (ADR 0800). With no rate limit in force no bucket is touched; a limit on a
@@ -129,8 +139,9 @@ async def admit_cached(request: Request, state: AppState, scope: str
     key_hash = hash_key(secret)
     entry = cached = keys.get(key_hash)
     if entry is None:
-        entry = await run_as_system(state, "", lambda uow: key_cache.load_key(uow, secret),
-                                    read_only=True)
+        entry = await run_as_system(
+            state, "", lambda uow: key_cache.load_key(uow, secret), read_only=True
+        )
         if entry is None:
             raise UnauthorizedError("invalid API key", code="invalid_api_key")
     who = keys.admit(entry, key_hash, to_micros(state.ctx.clock.now()))  # or its refusal
@@ -153,7 +164,9 @@ def _refuse_over_limit(tenant_id: str, decision: Decision) -> None:
     if not decision.allowed:
         raise RateLimitedError(
             f"tenant {tenant_id!r} is over its rate limit; retry after "
-            f"{decision.retry_after_seconds} s", retry_after_seconds=decision.retry_after_seconds)
+            f"{decision.retry_after_seconds} s",
+            retry_after_seconds=decision.retry_after_seconds,
+        )
 
 
 def check_scope(who: Principal, scope: str) -> None:
@@ -180,26 +193,40 @@ def check_tenant(who: Principal, tenant_id: object) -> None:
 
 async def read(state: AppState, who: Principal, fn: UseCase[T]) -> T:
     """Run a read-only use case for the calling key (never commits)."""
-    return await _run(state, who.tenant_id, fn, read_only=True,
-                      actor=who.key_id, request_id=who.request_id)
+    return await _run(
+        state, who.tenant_id, fn, read_only=True, actor=who.key_id, request_id=who.request_id
+    )
 
 
 async def write(state: AppState, who: Principal, fn: UseCase[T]) -> T:
     """Run a writing use case for the calling key. A write takes the ``Principal``, never a
     bare tenant id, so every audit entry it leaves names the key that asked for it."""
-    return await _run(state, who.tenant_id, fn, read_only=False,
-                      actor=who.key_id, request_id=who.request_id)
+    return await _run(
+        state, who.tenant_id, fn, read_only=False, actor=who.key_id, request_id=who.request_id
+    )
 
 
-async def run_as_system(state: AppState, tenant_id: str, fn: UseCase[T], *,
-                        read_only: bool) -> T:
+async def run_as_system(state: AppState, tenant_id: str, fn: UseCase[T], *, read_only: bool) -> T:
     """Run a use case before any key is known (admission itself): its actor is the system."""
     return await _run(state, tenant_id, fn, read_only=read_only, actor=None, request_id=None)
 
 
-async def _run(state: AppState, tenant_id: str, fn: UseCase[T], *, read_only: bool,
-               actor: str | None, request_id: str | None) -> T:
+async def _run(
+    state: AppState,
+    tenant_id: str,
+    fn: UseCase[T],
+    *,
+    read_only: bool,
+    actor: str | None,
+    request_id: str | None,
+) -> T:
     """One use case through the shared runner (``service/runner.py``) in a worker thread."""
     return await run_in_threadpool(
-        run_use_case, state.ctx.store, tenant_id, fn,
-        read_only=read_only, actor=actor, request_id=request_id)
+        run_use_case,
+        state.ctx.store,
+        tenant_id,
+        fn,
+        read_only=read_only,
+        actor=actor,
+        request_id=request_id,
+    )

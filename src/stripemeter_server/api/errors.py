@@ -120,9 +120,14 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 def _log_stripe_failure(request: Request, exc: StripeCallError) -> None:
     """What Stripe (or whatever answered) said goes to the log with the request id; the
     client gets the generic problem only."""
-    log.warning("stripe call failed: %s (%s, HTTP %s): %s", exc.code, exc.stripe_code,
-                exc.http_status, exc.log_detail or exc.message,
-                extra={"requestId": getattr(request.state, "request_id", None)})
+    log.warning(
+        "stripe call failed: %s (%s, HTTP %s): %s",
+        exc.code,
+        exc.stripe_code,
+        exc.http_status,
+        exc.log_detail or exc.message,
+        extra={"requestId": getattr(request.state, "request_id", None)},
+    )
 
 
 async def _on_request_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -132,19 +132,20 @@ def _check_percent_escapes(request: Request) -> None:
             if not _utf8(segment):
                 name = template[index] if index < len(template) else ""
                 field = name.strip("{}").split(":")[0] if name.startswith("{") else "path"
-                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not "
-                              "UTF-8")
+                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not UTF-8")
     query: bytes = request.scope.get("query_string") or b""
     if b"%" in query:
         for pair in query.split(b"&"):
             key, _, value = pair.partition(b"=")
             if not _utf8(key):
-                _refuse_field("query", "invalid_encoding", "has a parameter name whose "
-                              "percent-escapes are not UTF-8")
+                _refuse_field(
+                    "query",
+                    "invalid_encoding",
+                    "has a parameter name whose percent-escapes are not UTF-8",
+                )
             if not _utf8(value):
                 field = _printable(unquote_to_bytes(key.replace(b"+", b" ")).decode())
-                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not "
-                              "UTF-8")
+                _refuse_field(field, "invalid_encoding", "has percent-escapes that are not UTF-8")
 
 
 def _utf8(raw: bytes) -> bool:

@@ -31,6 +31,7 @@ _FIELDS = ("requestId", "tenant", "route", "method", "status", "durationMs")
 def scrub(text: str) -> str:
     """``text`` with secrets masked (keys keep their first 8 characters, like the API's
     ``prefix``, so a line can still be matched to a key)."""
+
     def mask(match: re.Match[str]) -> str:
         found = match.group(0)
         if found.lower().startswith("bearer"):
@@ -43,8 +44,7 @@ def scrub(text: str) -> str:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).strftime(
-                "%Y-%m-%dT%H:%M:%S.%fZ"),
+            "ts": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": scrub(record.getMessage()),
@@ -66,11 +66,16 @@ class TextFormatter(logging.Formatter):
 def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the process, uvicorn's loggers included (passed
     to ``uvicorn.run(log_config=...)`` so its worker processes use it too)."""
-    formatter = ({"()": JsonFormatter} if fmt == "json"
-                 else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s "
-                                                     "%(message)s"})
-    handler = {"class": "logging.StreamHandler", "formatter": "default",
-               "stream": "ext://sys.stderr"}
+    formatter = (
+        {"()": JsonFormatter}
+        if fmt == "json"
+        else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "default",
+        "stream": "ext://sys.stderr",
+    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -96,10 +101,21 @@ def configure(fmt: str = "json") -> None:
     sys.stderr.flush()
 
 
-def request_line(request_id: str, tenant: str | None, route: str, method: str, status: int,
-                 duration_s: float) -> None:
+def request_line(
+    request_id: str, tenant: str | None, route: str, method: str, status: int, duration_s: float
+) -> None:
     """The one log line of a request."""
     logging.getLogger(ACCESS_LOGGER).info(
-        "%s %s %s", method, route, status,
-        extra={"requestId": request_id, "tenant": tenant, "route": route, "method": method,
-               "status": status, "durationMs": round(duration_s * 1000, 3)})
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={
+            "requestId": request_id,
+            "tenant": tenant,
+            "route": route,
+            "method": method,
+            "status": status,
+            "durationMs": round(duration_s * 1000, 3),
+        },
+    )

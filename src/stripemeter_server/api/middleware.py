@@ -46,9 +46,9 @@ class RequestContextMiddleware:
             route: Any = scope.get("route")
             template = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
-            self.telemetry.requests.labels(
-                template, scope.get("method", ""), str(status)
-            ).observe(elapsed)
+            self.telemetry.requests.labels(template, scope.get("method", ""), str(status)).observe(
+                elapsed
+            )
             tenant = scope["state"].get("tenant_id")  # set once the key is authenticated
             request_line(request_id, tenant, template, scope.get("method", ""), status, elapsed)
 

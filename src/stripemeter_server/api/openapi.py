@@ -67,8 +67,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 # Routes that call Stripe while the client waits may also answer these.
 STRIPE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    502: {"description": "Stripe refused the request (the problem carries Stripe's reason)",
-          "content": {"application/problem+json": {"schema": PROBLEM_REF}}},
+    502: {
+        "description": "Stripe refused the request (the problem carries Stripe's reason)",
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    },
 }
 
 
@@ -83,9 +85,9 @@ def install_openapi(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            document.setdefault("components", {}).setdefault("schemas", {})[
-                "Problem"
-            ] = PROBLEM_SCHEMA
+            document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                PROBLEM_SCHEMA
+            )
             _apply_declared_bodies(document)
             app.openapi_schema = document
         return app.openapi_schema

@@ -90,8 +90,9 @@ T = TypeVar("T")
 PAGE_DEFAULT = 1000
 
 
-def first_page(items: Sequence[T], start_of: Callable[[T], datetime],
-               limit: int) -> tuple[list[T], datetime | None]:
+def first_page(
+    items: Sequence[T], start_of: Callable[[T], datetime], limit: int
+) -> tuple[list[T], datetime | None]:
     """The items of the first ``limit`` distinct starts (items are in start order; several
     may share a start, e.g. history groups) and the start the next page begins at (pass it
     as ``from``), or None when nothing is left."""

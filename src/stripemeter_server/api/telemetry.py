@@ -75,9 +75,13 @@ class _Fixed(Collector):
         return self._metrics
 
 
-def gauge(name: str, documentation: str, value: float | None = None,
-          labels: dict[tuple[str, ...], float] | None = None,
-          label_names: tuple[str, ...] = ()) -> GaugeMetricFamily:
+def gauge(
+    name: str,
+    documentation: str,
+    value: float | None = None,
+    labels: dict[tuple[str, ...], float] | None = None,
+    label_names: tuple[str, ...] = (),
+) -> GaugeMetricFamily:
     """A state gauge: one value, or one value per label tuple."""
     family = GaugeMetricFamily(name, documentation, labels=list(label_names) or None)
     if labels is not None:

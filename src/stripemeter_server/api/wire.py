@@ -71,10 +71,12 @@ def request_body(
     schema = schema_of(struct)
     if examples:
         schema["examples"] = list(examples)
-    return declared_body({
-        "required": required,
-        "content": {media: {"schema": schema} for media in media_types},
-    })
+    return declared_body(
+        {
+            "required": required,
+            "content": {media: {"schema": schema} for media in media_types},
+        }
+    )
 
 
 def declared_body(request_body_object: dict[str, Any]) -> dict[str, Any]:

@@ -48,8 +48,13 @@ def tenants_create(
 ) -> None:
     """Create a tenant."""
     now = SystemClock().now()
-    run_use_case(_store(), "", lambda uow: tenancy.create_tenant(
-        uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=now))
+    run_use_case(
+        _store(),
+        "",
+        lambda uow: tenancy.create_tenant(
+            uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=now
+        ),
+    )
     typer.echo(f"created tenant {tenant}")
 
 
@@ -82,8 +87,9 @@ def tenants_rate_limit(
     if not run_use_case(_store(), tenant, configure):
         typer.echo(f"error: no tenant {tenant!r}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"rate limit of {tenant}: " + ("defaults" if default else
-                                              f"rate={rate} burst={burst}"))
+    typer.echo(
+        f"rate limit of {tenant}: " + ("defaults" if default else f"rate={rate} burst={burst}")
+    )
 
 
 @keys.command("create")
@@ -109,8 +115,7 @@ def keys_create(
 @keys.command("list")
 def keys_list(tenant: str | None = typer.Option(None, help="Only this tenant.")) -> None:
     """List API keys (never their secrets)."""
-    found = run_use_case(_store(), "", lambda uow: tenancy.list_keys(uow, tenant),
-                         read_only=True)
+    found = run_use_case(_store(), "", lambda uow: tenancy.list_keys(uow, tenant), read_only=True)
     for record in found:
         state = "revoked" if record.revoked_us else "active"
         typer.echo(
@@ -151,8 +156,9 @@ def rebuild(
         )
 
 
-def _rebuild_one(uow: UnitOfWork, metric: Metric, customer: str | None, now: datetime,
-                 console: Console) -> RebuildReport:
+def _rebuild_one(
+    uow: UnitOfWork, metric: Metric, customer: str | None, now: datetime, console: Console
+) -> RebuildReport:
     if not sys.stderr.isatty():
 
         def progress_line(done: int) -> None:

@@ -23,14 +23,37 @@ from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.storage.unit_of_work import Store
 
-EVENT_COLUMNS = ("idempotencyKey", "metric", "customerRef", "quantity", "ts", "receivedAt",
-                 "resourceId", "meta", "late", "lateAfterClose", "voided", "voidedAt",
-                 "backfillId")
-USAGE_COLUMNS = ("metric", "customerRef", "periodStart", "periodEnd", "status", "value",
-                 "eventCount", "adjustments")
+EVENT_COLUMNS = (
+    "idempotencyKey",
+    "metric",
+    "customerRef",
+    "quantity",
+    "ts",
+    "receivedAt",
+    "resourceId",
+    "meta",
+    "late",
+    "lateAfterClose",
+    "voided",
+    "voidedAt",
+    "backfillId",
+)
+USAGE_COLUMNS = (
+    "metric",
+    "customerRef",
+    "periodStart",
+    "periodEnd",
+    "status",
+    "value",
+    "eventCount",
+    "adjustments",
+)
 
-export_app = typer.Typer(help="Export events or per-period usage (JSON Lines or CSV).",
-                         no_args_is_help=True, rich_markup_mode=None)
+export_app = typer.Typer(
+    help="Export events or per-period usage (JSON Lines or CSV).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 TENANT = typer.Option("default", help="Tenant to export.")
 METRIC = typer.Option(None, help="Only this metric.")
@@ -46,15 +69,23 @@ def register(app: typer.Typer) -> None:
 
 
 @export_app.command("events")
-def export_events(tenant: str = TENANT, metric: str | None = METRIC,
-                  customer: str | None = CUSTOMER, since: str | None = SINCE,
-                  until: str | None = UNTIL, fmt: str = FORMAT,
-                  output: Path | None = OUTPUT) -> None:
+def export_events(
+    tenant: str = TENANT,
+    metric: str | None = METRIC,
+    customer: str | None = CUSTOMER,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    fmt: str = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
     """Every event of the ledger (void ones too, marked), in ledger order."""
     start, end = parse_time_param(since, "--from"), parse_time_param(until, "--to")
-    flt = EventFilter(metric=metric, customer_ref=customer,
-                      ts_from_us=to_micros(start) if start else None,
-                      ts_to_us=to_micros(end) if end else None)
+    flt = EventFilter(
+        metric=metric,
+        customer_ref=customer,
+        ts_from_us=to_micros(start) if start else None,
+        ts_to_us=to_micros(end) if end else None,
+    )
     with _snapshot(tenant) as uow, _output(output) as out:
         rows = (event_json(e) for e in uow.events.stream(flt))
         written = write_rows(out, rows, _format(fmt), EVENT_COLUMNS)
@@ -62,25 +93,35 @@ def export_events(tenant: str = TENANT, metric: str | None = METRIC,
 
 
 @export_app.command("usage")
-def export_usage(tenant: str = TENANT, metric: str | None = METRIC,
-                 customer: str | None = CUSTOMER, since: str | None = SINCE,
-                 until: str | None = UNTIL, fmt: str = FORMAT,
-                 output: Path | None = OUTPUT) -> None:
+def export_usage(
+    tenant: str = TENANT,
+    metric: str | None = METRIC,
+    customer: str | None = CUSTOMER,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    fmt: str = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
     """Each customer's value per billing period, with open/closed status."""
     start, end = parse_time_param(since, "--from"), parse_time_param(until, "--to")
     with _snapshot(tenant) as uow, _output(output) as out:
-        written = write_rows(out, _usage_rows(uow, metric, customer, start, end),
-                             _format(fmt), USAGE_COLUMNS)
+        written = write_rows(
+            out, _usage_rows(uow, metric, customer, start, end), _format(fmt), USAGE_COLUMNS
+        )
     typer.echo(f"exported {written} periods", err=True)
 
 
-def _usage_rows(uow: UnitOfWork, metric: str | None, customer: str | None,
-                start: Any, end: Any) -> Iterator[dict[str, Any]]:
+def _usage_rows(
+    uow: UnitOfWork, metric: str | None, customer: str | None, start: Any, end: Any
+) -> Iterator[dict[str, Any]]:
     metrics = load_metrics(uow)
     now = SystemClock().now()
-    found = uow.counters.find(customer_ref=customer, metric=metric,
-                              start_from_us=to_micros(start) if start else None,
-                              start_before_us=to_micros(end) if end else None)
+    found = uow.counters.find(
+        customer_ref=customer,
+        metric=metric,
+        start_from_us=to_micros(start) if start else None,
+        start_before_us=to_micros(end) if end else None,
+    )
     locks = uow.period_closes.find_many([c.key for c in found])
     for counter in found:
         definition = metrics.get(counter.metric)
@@ -88,11 +129,16 @@ def _usage_rows(uow: UnitOfWork, metric: str | None, customer: str | None,
             continue
         period = Period(from_micros(counter.period_start_us), from_micros(counter.period_end_us))
         closed = is_closed(definition, period, locks.get(counter.key), now)
-        yield {"metric": counter.metric, "customerRef": counter.customer_ref,
-               "periodStart": ts(counter.period_start_us), "periodEnd": ts(counter.period_end_us),
-               "status": "closed" if closed else "open",
-               "value": dec(counter.state.value(definition.aggregation)),
-               "eventCount": counter.state.count, "adjustments": dec(counter.state.adjustments)}
+        yield {
+            "metric": counter.metric,
+            "customerRef": counter.customer_ref,
+            "periodStart": ts(counter.period_start_us),
+            "periodEnd": ts(counter.period_end_us),
+            "status": "closed" if closed else "open",
+            "value": dec(counter.state.value(definition.aggregation)),
+            "eventCount": counter.state.count,
+            "adjustments": dec(counter.state.adjustments),
+        }
 
 
 def _format(fmt: str) -> str:

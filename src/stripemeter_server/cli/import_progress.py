@@ -36,19 +36,26 @@ class ImportProgress:
             self._task = self._bar.add_task("import", total=None, detail="")
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._bar is not None:
             self._bar.stop()
 
     def update(self, tally: ImportTally) -> None:
         now = time.monotonic()
         rate = tally.lines / max(now - self._started, 1e-6)
-        detail = (f"{tally.accepted} accepted, {tally.duplicates} duplicates, "
-                  f"{len(tally.refused)} rejected, {rate:,.0f} events/s")
+        detail = (
+            f"{tally.accepted} accepted, {tally.duplicates} duplicates, "
+            f"{len(tally.refused)} rejected, {rate:,.0f} events/s"
+        )
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=tally.lines, detail=detail)
         elif now - self._last_line >= LINE_EVERY_SECONDS:
             self._last_line = now
-            print(f"import {self._name}: {tally.lines} lines, {detail}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"import {self._name}: {tally.lines} lines, {detail}", file=sys.stderr, flush=True
+            )

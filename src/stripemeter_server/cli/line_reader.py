@@ -31,13 +31,20 @@ class LineReader:
     """Iterates a binary stream's lines; ``peak_buffer`` is the most bytes it ever held for
     one line (at most ``max_line_bytes`` + 1, whatever the input)."""
 
-    def __init__(self, stream: IO[bytes], *, max_line_bytes: int = MAX_LINE_BYTES,
-                 chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
         # ``readline(limit)`` of a buffered stream stops at ``limit`` bytes (in C, fast):
         # a raw stream gets a buffer of ``chunk_bytes`` first.
         self._stream: IO[bytes] = (
             io.BufferedReader(stream, buffer_size=chunk_bytes)
-            if isinstance(stream, io.RawIOBase) else stream)
+            if isinstance(stream, io.RawIOBase)
+            else stream
+        )
         self._max = max_line_bytes
         self._chunk = chunk_bytes
         self.peak_buffer = 0
@@ -49,8 +56,12 @@ class LineReader:
             if len(data) > self.peak_buffer:
                 self.peak_buffer = len(data)
             if len(data) > self._max and not data.endswith(b"\n"):
-                yield RawLine(number, None, f"the line is {self._skip_rest(len(data))} bytes "
-                                            f"or more; at most {self._max} allowed")
+                yield RawLine(
+                    number,
+                    None,
+                    f"the line is {self._skip_rest(len(data))} bytes "
+                    f"or more; at most {self._max} allowed",
+                )
             else:
                 yield self._decoded(number, data)
 

@@ -66,6 +66,7 @@ def start_local_stripe(database_path: Path, emulator_port: int, service_url: str
         if endpoint.url == hook_url:
             client.v1.webhook_endpoints.delete(endpoint.id)
     created = client.v1.webhook_endpoints.create(
-        params={"url": hook_url, "enabled_events": list(WEBHOOK_EVENTS)})
+        params={"url": hook_url, "enabled_events": list(WEBHOOK_EVENTS)}
+    )
     credentials = StripeCredentials(EMULATOR_KEY, str(created.secret), server.url)
     return LocalStripe(server, credentials, taken)

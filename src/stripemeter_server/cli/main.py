@@ -42,16 +42,22 @@ def stripe_emulator(
         False, "--reset", help="Start empty: forget the state file's objects and clock."
     ),
     sync_meter_errors: bool = typer.Option(
-        False, "--sync-meter-errors",
+        False,
+        "--sync-meter-errors",
         help="Refuse meter events for an unknown meter or customer at once (400) instead of "
-             "answering 200 and reporting them later, as Stripe does.",
+        "answering 200 and reporting them later, as Stripe does.",
     ),
 ) -> None:
     """Run the local Stripe-compatible emulator (no Stripe account needed)."""
     from stripe_emulator.server import run
 
-    run(host=host, port=port, state_file=state_file, reset=reset,
-        async_meter_errors=not sync_meter_errors)
+    run(
+        host=host,
+        port=port,
+        state_file=state_file,
+        reset=reset,
+        async_meter_errors=not sync_meter_errors,
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -40,8 +40,14 @@ def register(app: typer.Typer) -> None:
 
 def _progress(console: Console) -> tuple[Callable[[int, int | None], None], Callable[[], None]]:
     if console.is_terminal:
-        bar = Progress(TextColumn("reconciling"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("customers"), console=console, transient=True)
+        bar = Progress(
+            TextColumn("reconciling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("customers"),
+            console=console,
+            transient=True,
+        )
         task = bar.add_task("run", total=None)
         bar.start()
 
@@ -58,8 +64,11 @@ def _progress(console: Console) -> tuple[Callable[[int, int | None], None], Call
 
 def reconcile(
     tenant: str = typer.Option("default", help="Tenant to reconcile."),
-    period: str | None = typer.Option(None, help="YYYY-MM (periods starting that month) or "
-                                      "an RFC 3339 instant; default: current and just ended."),
+    period: str | None = typer.Option(
+        None,
+        help="YYYY-MM (periods starting that month) or "
+        "an RFC 3339 instant; default: current and just ended.",
+    ),
     metric: str | None = typer.Option(None, help="Only this metric."),
     customer: str | None = typer.Option(None, help="Only this customerRef."),
     repair: bool = typer.Option(False, "--repair", help="Push / correct what drifted."),
@@ -70,27 +79,34 @@ def reconcile(
     settings = Settings()
     ctx = build_context(settings)
     console = Console(highlight=False)
-    body = {k: v for k, v in (("period", period), ("metric", metric),
-                              ("customerRef", customer)) if v is not None}
+    body = {
+        k: v
+        for k, v in (("period", period), ("metric", metric), ("customerRef", customer))
+        if v is not None
+    }
     try:
         if settings.auto_migrate or ctx.store.dialect == "sqlite":
             ctx.store.migrate()
         scope, _ = parse_scope(body)
         now = ctx.clock.now()
-        if not run_use_case(ctx.store, tenant, lambda uow: tenancy.tenant_exists(uow, tenant),
-                            read_only=True):
+        if not run_use_case(
+            ctx.store, tenant, lambda uow: tenancy.tenant_exists(uow, tenant), read_only=True
+        ):
             raise typer.BadParameter(f"tenant {tenant!r} does not exist", param_hint="--tenant")
-        run = run_use_case(ctx.store, tenant,
-                           lambda uow: start_run(uow, scope, repair, now, trigger="cli"))
+        run = run_use_case(
+            ctx.store, tenant, lambda uow: start_run(uow, scope, repair, now, trigger="cli")
+        )
         update, stop = _progress(console)
         try:
             done = execute(ctx, tenant, run.run_id, reconcile_policy(settings), update)
         finally:
             stop()
         lines, unresolved = run_use_case(
-            ctx.store, tenant,
+            ctx.store,
+            tenant,
             lambda uow: lines_needing_attention(uow, run.run_id, ATTENTION_SHOWN),
-            read_only=True)
+            read_only=True,
+        )
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
@@ -105,20 +121,37 @@ def reconcile(
         raise typer.Exit(1)
 
 
-def _print(console: Console, run_id: str, lines: list[LineRecord], summary: dict[str, Any],
-           unresolved: int) -> None:
+def _print(
+    console: Console, run_id: str, lines: list[LineRecord], summary: dict[str, Any], unresolved: int
+) -> None:
     if lines:
-        table = Table("customer", "metric", "period start", "local", "stripe", "drift",
-                      "money", "status", "action", "after")
+        table = Table(
+            "customer",
+            "metric",
+            "period start",
+            "local",
+            "stripe",
+            "drift",
+            "money",
+            "status",
+            "action",
+            "after",
+        )
         for line in lines:
             view = line_view(line)
-            table.add_row(view["customerRef"], view["metric"], view["periodStart"] or "",
-                          view["local"] or "", view["stripe"] or "",
-                          view["absoluteDrift"] or "", " ".join(
-                              x for x in (view["moneyAtStake"], view["currency"]) if x),
-                          view["status"], view["action"] or "", view["statusAfter"] or "")
+            table.add_row(
+                view["customerRef"],
+                view["metric"],
+                view["periodStart"] or "",
+                view["local"] or "",
+                view["stripe"] or "",
+                view["absoluteDrift"] or "",
+                " ".join(x for x in (view["moneyAtStake"], view["currency"]) if x),
+                view["status"],
+                view["action"] or "",
+                view["statusAfter"] or "",
+            )
         console.print(table)
     counts = ", ".join(f"{n} {s}" for s, n in sorted((summary.get("counts") or {}).items()))
-    console.print(f"run {run_id}: {counts or 'nothing to compare'}; "
-                  f"{unresolved} need attention")
+    console.print(f"run {run_id}: {counts or 'nothing to compare'}; {unresolved} need attention")
     sys.stdout.flush()

@@ -18,8 +18,7 @@ from stripemeter_server.domain.errors import NotFoundError, ValidationError
 # What an imported row may carry; anything else (an export's receivedAt, voided, …) is
 # ignored, so an exported file imports again as it is.
 MAX_NESTING = 32  # arrays and objects in one line (meta is small and flat in practice)
-IMPORT_FIELDS = ("metric", "customerRef", "quantity", "ts", "resourceId", "meta",
-                 "idempotencyKey")
+IMPORT_FIELDS = ("metric", "customerRef", "quantity", "ts", "resourceId", "meta", "idempotencyKey")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +107,11 @@ def _csv_rows(lines: Iterable[RawLine]) -> Iterator[Row]:
 
 
 def _csv_event(number: int, record: dict[str | Any, str | Any]) -> Row:
-    event: dict[str, Any] = {k: restored_cell(v) for k, v in record.items()
-                             if k in IMPORT_FIELDS and isinstance(v, str) and v}
+    event: dict[str, Any] = {
+        k: restored_cell(v)
+        for k, v in record.items()
+        if k in IMPORT_FIELDS and isinstance(v, str) and v
+    }
     if "meta" in event:
         event["meta"], error = _parse_json(event["meta"], "meta")
         if error is not None:
@@ -117,13 +119,17 @@ def _csv_event(number: int, record: dict[str | Any, str | Any]) -> Row:
     return Row(number, event)
 
 
-def write_rows(out: IO[str], rows: Iterable[dict[str, Any]], fmt: str,
-               columns: Sequence[str]) -> int:
+def write_rows(
+    out: IO[str], rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str]
+) -> int:
     """Write rows as JSON Lines (exact decimals) or CSV (``meta`` as JSON text, every cell
     spreadsheet-safe: ``domain/csv_cells.py``)."""
     written = 0
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore") \
-        if fmt == "csv" else None
+    writer = (
+        csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+        if fmt == "csv"
+        else None
+    )
     if writer is not None:
         writer.writeheader()
     for row in rows:
@@ -155,8 +161,8 @@ def binary_input(path: str) -> IO[bytes]:
     except FileNotFoundError:
         raise NotFoundError(f"cannot read {path}: no such file", code="file_not_found") from None
     except IsADirectoryError:
-        raise ValidationError(f"cannot read {path}: it is a directory",
-                              code="not_a_file") from None
+        raise ValidationError(f"cannot read {path}: it is a directory", code="not_a_file") from None
     except PermissionError:
-        raise ValidationError(f"cannot read {path}: permission denied",
-                              code="not_readable") from None
+        raise ValidationError(
+            f"cannot read {path}: permission denied", code="not_readable"
+        ) from None

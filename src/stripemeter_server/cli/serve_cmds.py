@@ -38,11 +38,13 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default STRIPEMETER_PORT or 3000)."),
     access_log: bool = typer.Option(False, help="Log every request."),
     with_worker: bool = typer.Option(
-        False, "--with-worker",
+        False,
+        "--with-worker",
         help="Also deliver alert webhooks and push usage to Stripe in this process.",
     ),
     push_worker: bool | None = typer.Option(
-        None, "--push-worker/--no-push-worker",
+        None,
+        "--push-worker/--no-push-worker",
         help="Push usage to Stripe in this process (default: on for the embedded SQLite "
         "store, off on PostgreSQL; STRIPEMETER_PUSH_WORKER).",
     ),
@@ -50,15 +52,17 @@ def serve(
         1, help="HTTP worker processes (each runs its own group-commit writers)."
     ),
     unimeter_port: int | None = typer.Option(
-        None, help="Also speak Unimeter's wire protocol on this port (default "
+        None,
+        help="Also speak Unimeter's wire protocol on this port (default "
         "STRIPEMETER_UNIMETER_PORT; off when unset). It has no authentication.",
     ),
     unimeter_host: str | None = typer.Option(
-        None, help="Interface of the Unimeter port (default STRIPEMETER_UNIMETER_HOST or "
-        "127.0.0.1).",
+        None,
+        help="Interface of the Unimeter port (default STRIPEMETER_UNIMETER_HOST or 127.0.0.1).",
     ),
     unimeter_tenant: str | None = typer.Option(
-        None, help="The tenant the Unimeter port speaks for (default "
+        None,
+        help="The tenant the Unimeter port speaks for (default "
         "STRIPEMETER_UNIMETER_TENANT or 'default').",
     ),
 ) -> None:
@@ -70,8 +74,7 @@ def serve(
 
     settings = _with_unimeter(Settings(), unimeter_port, unimeter_host, unimeter_tenant)
     if settings.unimeter_port is not None and workers > 1:
-        typer.echo("error: the Unimeter port is served by one process; use --workers 1",
-                   err=True)
+        typer.echo("error: the Unimeter port is served by one process; use --workers 1", err=True)
         raise typer.Exit(2)
     logs.configure(settings.log_format)
     if workers > 1:
@@ -85,23 +88,35 @@ def serve(
         ctx.store.migrate()
     try:
         now = ctx.clock.now()
-        issued = run_use_case(ctx.store, "", lambda uow: bootstrap(
-            uow, now, settings.bootstrap_key,
-            auto_create_metrics=settings.default_auto_create_metrics))
+        issued = run_use_case(
+            ctx.store,
+            "",
+            lambda uow: bootstrap(
+                uow,
+                now,
+                settings.bootstrap_key,
+                auto_create_metrics=settings.default_auto_create_metrics,
+            ),
+        )
     except StripemeterError as exc:
         typer.echo(f"error: {exc.message} (STRIPEMETER_BOOTSTRAP_KEY)", err=True)
         raise typer.Exit(2) from None
     _print_welcome(host, port, issued.secret if issued else None, settings)
     if local is not None:
-        typer.echo(f"Stripe: no account configured, so tenant 'default' uses the local Stripe "
-                   f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
-                   "set STRIPEMETER_STRIPE_SECRET_KEY or PUT /v1/stripe/account for real Stripe.",
-                   err=True)
+        typer.echo(
+            f"Stripe: no account configured, so tenant 'default' uses the local Stripe "
+            f"emulator at {local.server.url} (state in {_emulator_state(settings)}); "
+            "set STRIPEMETER_STRIPE_SECRET_KEY or PUT /v1/stripe/account for real Stripe.",
+            err=True,
+        )
         if local.port_taken is not None:
-            typer.echo(f"warning: port {local.port_taken} is held by another process, so the "
-                       f"local Stripe emulator listens on {local.server.url} instead; point "
-                       f"your Stripe calls there (STRIPE={local.server.url} for the README's "
-                       "full loop) or stop that process and restart.", err=True)
+            typer.echo(
+                f"warning: port {local.port_taken} is held by another process, so the "
+                f"local Stripe emulator listens on {local.server.url} instead; point "
+                f"your Stripe calls there (STRIPE={local.server.url} for the README's "
+                "full loop) or stop that process and restart.",
+                err=True,
+            )
     pushing = _pushes_here(push_worker, settings, ctx.store.dialect, with_worker)
     if with_worker or pushing:
         # The background loops run once, in this (the supervising) process, also under
@@ -129,18 +144,33 @@ def serve(
         return
     app = create_app(settings, context=ctx)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log,
-                    http=DEFAULT_PROTOCOL, log_config=logs.log_config(settings.log_format))
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            http=DEFAULT_PROTOCOL,
+            log_config=logs.log_config(settings.log_format),
+        )
     finally:
         if local is not None:
             local.stop()
 
 
-def _with_unimeter(settings: Settings, port: int | None, host: str | None,
-                   tenant: str | None) -> Settings:
+def _with_unimeter(
+    settings: Settings, port: int | None, host: str | None, tenant: str | None
+) -> Settings:
     """The command line's Unimeter options over the settings'."""
-    changes = {name: value for name, value in (("unimeter_port", port), ("unimeter_host", host),
-                                               ("unimeter_tenant", tenant)) if value is not None}
+    changes = {
+        name: value
+        for name, value in (
+            ("unimeter_port", port),
+            ("unimeter_host", host),
+            ("unimeter_tenant", tenant),
+        )
+        if value is not None
+    }
     return settings.model_copy(update=changes) if changes else settings
 
 
@@ -172,22 +202,29 @@ def _pushes_here(flag: bool | None, settings: Settings, dialect: str, with_worke
 
 def _local_stripe(settings: Settings, host: str, port: int, workers: int) -> LocalStripe | None:
     """The local emulator, when the embedded store has no Stripe account to use."""
-    if (settings.local_stripe == "off" or settings.stripe_secret_key is not None
-            or not settings.database_url.startswith("sqlite:///") or workers > 1):
+    if (
+        settings.local_stripe == "off"
+        or settings.stripe_secret_key is not None
+        or not settings.database_url.startswith("sqlite:///")
+        or workers > 1
+    ):
         return None
     from stripemeter_server.cli.local_stripe import start_local_stripe
 
-    return start_local_stripe(Path(settings.database_url.removeprefix("sqlite:///")),
-                              settings.local_stripe_port, f"http://{host}:{port}")
+    return start_local_stripe(
+        Path(settings.database_url.removeprefix("sqlite:///")),
+        settings.local_stripe_port,
+        f"http://{host}:{port}",
+    )
 
 
 def _emulator_state(settings: Settings) -> str:
-    return str(Path(settings.database_url.removeprefix("sqlite:///")).parent
-               / "stripe-emulator.db")
+    return str(Path(settings.database_url.removeprefix("sqlite:///")).parent / "stripe-emulator.db")
 
 
-def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings,
-                   now: datetime | None = None) -> None:
+def _print_welcome(
+    host: str, port: int, new_key: str | None, settings: Settings, now: datetime | None = None
+) -> None:
     """The banner. A bootstrap key is printed once, when it is created; on later starts at
     most its prefix (a log collector keeps every start). The store URL is masked."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -197,8 +234,10 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
     console.print(f"API docs: {base}/docs")
     console.print(f"Dashboard: {base}/ui  (sign in with an API key)")
     if settings.unimeter_port is not None:
-        console.print(f"Unimeter protocol: {settings.unimeter_host}:{settings.unimeter_port} "
-                      f"(tenant '{settings.unimeter_tenant}', no authentication)")
+        console.print(
+            f"Unimeter protocol: {settings.unimeter_host}:{settings.unimeter_port} "
+            f"(tenant '{settings.unimeter_tenant}', no authentication)"
+        )
     if new_key is None:
         hint = f" ({settings.bootstrap_key[:8]}…)" if settings.bootstrap_key else ""
         console.print(
@@ -210,15 +249,17 @@ def _print_welcome(host: str, port: int, new_key: str | None, settings: Settings
     # The example carries a fixed `ts`: running the command again is then a duplicate of the
     # same event (the key is derived from ts), never a second count.
     ts = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    console.print("Try it (export KEY=<the key above>): define the metric, then send usage "
-                  "(the fixed ts makes a rerun a duplicate)")
     console.print(
-        f"  curl -s -X POST {base}/v1/metrics -H \"Authorization: Bearer $KEY\" "
+        "Try it (export KEY=<the key above>): define the metric, then send usage "
+        "(the fixed ts makes a rerun a duplicate)"
+    )
+    console.print(
+        f'  curl -s -X POST {base}/v1/metrics -H "Authorization: Bearer $KEY" '
         "-H 'Content-Type: application/json' "
         """-d '{"code":"api_calls","aggregation":"sum"}'"""
     )
     console.print(
-        f"  curl -s -X POST {base}/v1/events/ingest -H \"Authorization: Bearer $KEY\" "
+        f'  curl -s -X POST {base}/v1/events/ingest -H "Authorization: Bearer $KEY" '
         "-H 'Content-Type: application/json' "
         """-d '{"events":[{"metric":"api_calls","customerRef":"cus_ABC123","quantity":100,"""
         f""""ts":"{ts}"}}]}}'"""

@@ -37,8 +37,7 @@ def sync_meters_cmd(
         ctx.store.close()
     table = Table("metric", "event name", "formula", "status", "meter", "reason")
     for c in checks:
-        table.add_row(c.metric, c.event_name, c.formula, c.status, c.meter_id or "",
-                      c.reason or "")
+        table.add_row(c.metric, c.event_name, c.formula, c.status, c.meter_id or "", c.reason or "")
     console.print(table if checks else "no meter_events mappings")
     if any(c.status == REFUSED for c in checks):
         raise typer.Exit(1)

@@ -37,11 +37,13 @@ def import_cmd(
     file: str = typer.Argument(..., help="A .jsonl or .csv file of events, or - for stdin."),
     tenant: str = typer.Option("default", help="Tenant the events belong to."),
     backfill: str | None = typer.Option(
-        None, help="Import inside this open backfill session (its id, bf_...)."),
+        None, help="Import inside this open backfill session (its id, bf_...)."
+    ),
     fmt: str = typer.Option("auto", "--format", help="auto (by file name), jsonl or csv."),
     batch_size: int = typer.Option(1000, help="Events per transaction (1..1000)."),
     rejects: Path | None = typer.Option(
-        None, help="Where refused lines go (default: FILE.rejects.jsonl)."),
+        None, help="Where refused lines go (default: FILE.rejects.jsonl)."
+    ),
 ) -> None:
     """Import events through the ingest path: batched, resumable, with a rejects file.
 
@@ -68,15 +70,23 @@ def import_cmd(
         _flush(store, tenant, batch, backfill, tally, progress)
     store.close()
     _write_rejects(rejects_path, tally.refused)
-    typer.echo(f"imported {file}: {tally.lines} lines, {tally.accepted} accepted, "
-               f"{tally.duplicates} duplicates, {len(tally.refused)} rejected"
-               + (f" (see {rejects_path})" if tally.refused else ""))
+    typer.echo(
+        f"imported {file}: {tally.lines} lines, {tally.accepted} accepted, "
+        f"{tally.duplicates} duplicates, {len(tally.refused)} rejected"
+        + (f" (see {rejects_path})" if tally.refused else "")
+    )
     if tally.refused:
         raise typer.Exit(1)
 
 
-def _flush(store: Store, tenant: str, batch: list[Row], backfill: str | None,
-           tally: ImportTally, progress: ImportProgress) -> None:
+def _flush(
+    store: Store,
+    tenant: str,
+    batch: list[Row],
+    backfill: str | None,
+    tally: ImportTally,
+    progress: ImportProgress,
+) -> None:
     lines, events = [], []
     for row in batch:
         if row.event is None:
@@ -84,15 +94,29 @@ def _flush(store: Store, tenant: str, batch: list[Row], backfill: str | None,
             tally.refused.append(Refusal(row.line, "invalid_line", row.error or "unreadable"))
         elif unresumable(row.event):
             tally.lines += 1
-            tally.refused.append(Refusal(
-                row.line, "missing_ts", "an imported event needs ts (or idempotencyKey) so "
-                "that a re-run counts it once", "ts"))
+            tally.refused.append(
+                Refusal(
+                    row.line,
+                    "missing_ts",
+                    "an imported event needs ts (or idempotencyKey) so "
+                    "that a re-run counts it once",
+                    "ts",
+                )
+            )
         else:
             lines.append(row.line)
             events.append({**row.event, "backfillId": backfill} if backfill else row.event)
     if events:
-        import_batch(store, tenant, lines, events, now=SystemClock().now(),
-                     limits=EventLimits(), actor="import", tally=tally)
+        import_batch(
+            store,
+            tenant,
+            lines,
+            events,
+            now=SystemClock().now(),
+            limits=EventLimits(),
+            actor="import",
+            tally=tally,
+        )
     progress.update(tally)
 
 
@@ -105,5 +129,9 @@ def _write_rejects(path: Path, refused: list[Refusal]) -> None:
         return
     with path.open("w", encoding="utf-8") as out:
         for r in sorted(refused, key=lambda r: r.line):
-            out.write(json_text.dumps({"line": r.line, "code": r.code, "message": r.message,
-                                        "field": r.field}) + "\n")
+            out.write(
+                json_text.dumps(
+                    {"line": r.line, "code": r.code, "message": r.message, "field": r.field}
+                )
+                + "\n"
+            )

@@ -71,17 +71,29 @@ class AlertRule:
         return self.metric is None or self.metric == metric
 
 
-_KEYS: Final = frozenset({"type", "metric", "customerRef", "threshold", "percentOf", "currency",
-                          "recurrence", "webhookUrl", "name", "enabled", "secret",
-                          "feature"})
+_KEYS: Final = frozenset(
+    {
+        "type",
+        "metric",
+        "customerRef",
+        "threshold",
+        "percentOf",
+        "currency",
+        "recurrence",
+        "webhookUrl",
+        "name",
+        "enabled",
+        "secret",
+        "feature",
+    }
+)
 
 
 def _invalid(message: str, field: str) -> ValidationError:
     return ValidationError(message, code="invalid_alert_rule", field=field)
 
 
-def _amount(raw: object, field: str, *, required: bool,
-            allow_zero: bool = False) -> Decimal | None:
+def _amount(raw: object, field: str, *, required: bool, allow_zero: bool = False) -> Decimal | None:
     if raw is None:
         if required:
             raise _invalid(f"{field} is required", field)
@@ -124,8 +136,11 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     try:
         kind = AlertKind(str(data.get("type", "quantity")))
     except ValueError:
-        raise _invalid("type must be quantity, spend, reconciliation, credit_balance_below "
-                       "or entitlement_usage", "type") from None
+        raise _invalid(
+            "type must be quantity, spend, reconciliation, credit_balance_below "
+            "or entitlement_usage",
+            "type",
+        ) from None
     try:
         recurrence = Recurrence(str(data.get("recurrence", "period")))
     except ValueError:
@@ -146,19 +161,28 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
     if not isinstance(enabled, bool):
         raise _invalid("enabled must be true or false", "enabled")
     gate = kind is AlertKind.RECONCILIATION
-    threshold = _amount(data.get("threshold", "0" if gate else None), "threshold",
-                        required=True, allow_zero=gate)
+    threshold = _amount(
+        data.get("threshold", "0" if gate else None), "threshold", required=True, allow_zero=gate
+    )
     assert threshold is not None
     return AlertRule(
-        kind=kind, metric=metric, customer_ref=_text(data.get("customerRef"), "customerRef"),
-        threshold=threshold, percent_of=_amount(data.get("percentOf"), "percentOf",
-                                                required=False),
-        currency=currency, recurrence=recurrence, webhook_url=_webhook_url(data.get("webhookUrl")),
-        name=_text(data.get("name"), "name"), enabled=enabled, feature=feature)
+        kind=kind,
+        metric=metric,
+        customer_ref=_text(data.get("customerRef"), "customerRef"),
+        threshold=threshold,
+        percent_of=_amount(data.get("percentOf"), "percentOf", required=False),
+        currency=currency,
+        recurrence=recurrence,
+        webhook_url=_webhook_url(data.get("webhookUrl")),
+        name=_text(data.get("name"), "name"),
+        enabled=enabled,
+        feature=feature,
+    )
 
 
-def _entitlement_fields(kind: AlertKind, data: Mapping[str, object],
-                        metric: str | None) -> str | None:
+def _entitlement_fields(
+    kind: AlertKind, data: Mapping[str, object], metric: str | None
+) -> str | None:
     """An entitlement rule names a feature (its metric is the feature's) and a percent of
     the customer's limit, so ``metric`` and ``percentOf`` belong to other kinds."""
     feature = _text(data.get("feature"), "feature")
@@ -171,18 +195,24 @@ def _entitlement_fields(kind: AlertKind, data: Mapping[str, object],
     if metric is not None:
         raise _invalid("an entitlement_usage alert watches its feature's metric", "metric")
     if data.get("percentOf") is not None:
-        raise _invalid("an entitlement_usage threshold is a percent of the customer's limit",
-                       "percentOf")
+        raise _invalid(
+            "an entitlement_usage threshold is a percent of the customer's limit", "percentOf"
+        )
     return feature
 
 
 def rule_to_dict(rule: AlertRule) -> dict[str, object]:
     return {
-        "type": rule.kind.value, "metric": rule.metric, "customerRef": rule.customer_ref,
+        "type": rule.kind.value,
+        "metric": rule.metric,
+        "customerRef": rule.customer_ref,
         "threshold": to_plain_string(rule.threshold),
         "percentOf": None if rule.percent_of is None else to_plain_string(rule.percent_of),
-        "currency": rule.currency, "recurrence": rule.recurrence.value,
-        "webhookUrl": rule.webhook_url, "name": rule.name, "enabled": rule.enabled,
+        "currency": rule.currency,
+        "recurrence": rule.recurrence.value,
+        "webhookUrl": rule.webhook_url,
+        "name": rule.name,
+        "enabled": rule.enabled,
         "feature": rule.feature,
     }
 
@@ -197,8 +227,9 @@ def signature_header(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={signature(secret, timestamp, body)}"
 
 
-def verify_signature(secret: str, header: str, body: bytes, *, now: int,
-                     tolerance_seconds: int = 300) -> bool:
+def verify_signature(
+    secret: str, header: str, body: bytes, *, now: int, tolerance_seconds: int = 300
+) -> bool:
     """What a receiver does: recompute, compare in constant time, bound the clock skew."""
     fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:

@@ -33,8 +33,9 @@ def to_event(raw: object) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         raise EventRejected("each CloudEvent must be a JSON object", code="invalid_event")
     if raw.get("specversion") != SPEC_VERSION:
-        raise EventRejected('specversion must be "1.0"', code="invalid_specversion",
-                            field="specversion")
+        raise EventRejected(
+            'specversion must be "1.0"', code="invalid_specversion", field="specversion"
+        )
     source, event_id = _attribute(raw, "source"), _attribute(raw, "id")
     event: dict[str, Any] = {
         "metric": _attribute(raw, "type"),
@@ -54,11 +55,15 @@ def to_event(raw: object) -> dict[str, Any]:
 def _attribute(raw: Mapping[str, Any], name: str) -> str:
     value = raw.get(name)
     if not isinstance(value, str) or not value:
-        raise EventRejected(f"{name} is required (a non-empty string)", code="missing_field",
-                            field=name)
+        raise EventRejected(
+            f"{name} is required (a non-empty string)", code="missing_field", field=name
+        )
     if len(value) > MAX_ATTRIBUTE_LENGTH:
-        raise EventRejected(f"{name} is longer than {MAX_ATTRIBUTE_LENGTH} characters",
-                            code="field_too_long", field=name)
+        raise EventRejected(
+            f"{name} is longer than {MAX_ATTRIBUTE_LENGTH} characters",
+            code="field_too_long",
+            field=name,
+        )
     reason = unsafe_reason(value)  # a lone surrogate cannot be hashed into the key
     if reason is not None:
         raise EventRejected(f"{name} {reason}", code="invalid_field", field=name)
@@ -68,8 +73,11 @@ def _attribute(raw: Mapping[str, Any], name: str) -> str:
 def _data(raw: Mapping[str, Any]) -> Mapping[str, Any] | None:
     content_type = raw.get("datacontenttype")
     if content_type is not None and content_type != "application/json":
-        raise EventRejected('datacontenttype must be "application/json"',
-                            code="invalid_data", field="datacontenttype")
+        raise EventRejected(
+            'datacontenttype must be "application/json"',
+            code="invalid_data",
+            field="datacontenttype",
+        )
     data = raw.get("data")
     if data is None:
         return None

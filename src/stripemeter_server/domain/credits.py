@@ -65,13 +65,19 @@ class CreditGrant:
 
     def covers(self, denomination: str, metric: str) -> bool:
         return self.denomination == denomination and (
-            self.applies_to is None or metric in self.applies_to)
+            self.applies_to is None or metric in self.applies_to
+        )
 
     @property
     def draw_order(self) -> tuple[int, int, datetime, datetime, str]:
         expires = self.expires_at
-        return (self.priority, 0 if expires is not None else 1,
-                expires or self.effective_at, self.effective_at, self.grant_id)
+        return (
+            self.priority,
+            0 if expires is not None else 1,
+            expires or self.effective_at,
+            self.effective_at,
+            self.grant_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +125,14 @@ class CreditPool:
         for grant in self.grants:
             if left <= ZERO:
                 break
-            if not (grant.covers(item.denomination, item.metric)
-                    and grant.stands_at(item.instant)):
+            if not (grant.covers(item.denomination, item.metric) and grant.stands_at(item.instant)):
                 continue
             given = min(self.remaining(grant), left)
             if given > ZERO:
                 self.drawn[grant.grant_id] += given
-                self.draws.append(Draw(grant.grant_id, item.metric, item.period_start,
-                                       item.denomination, given))
+                self.draws.append(
+                    Draw(grant.grant_id, item.metric, item.period_start, item.denomination, given)
+                )
                 left -= given
         return item.amount - left
 
@@ -137,8 +143,14 @@ class CreditPool:
 
     def balance(self, denomination: str, instant: datetime) -> Decimal:
         """What the grants of ``denomination`` that stand at ``instant`` still hold."""
-        return sum((self.remaining(g) for g in self.grants
-                    if g.denomination == denomination and g.stands_at(instant)), ZERO)
+        return sum(
+            (
+                self.remaining(g)
+                for g in self.grants
+                if g.denomination == denomination and g.stands_at(instant)
+            ),
+            ZERO,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,25 +173,29 @@ class PeriodBurn:
     money_drawn: Decimal
 
 
-def burn(pool: CreditPool, totals: Iterable[PeriodTotal], prices: Mapping[str, Price],
-         now: datetime) -> list[PeriodBurn]:
+def burn(
+    pool: CreditPool, totals: Iterable[PeriodTotal], prices: Mapping[str, Price], now: datetime
+) -> list[PeriodBurn]:
     """Draw every period's usage from ``pool``, in billing order. A period bills at its end,
     or at ``now`` while it is open; its units go first to unit grants of its metric, and the
     price of the units left (the pricing engine's own quote, tiers and minimums included)
     goes to money grants of the price's currency."""
     out = []
-    for total in sorted(totals, key=lambda t: (min(t.period_end, now), t.metric,
-                                               t.period_start)):
+    for total in sorted(totals, key=lambda t: (min(t.period_end, now), t.metric, t.period_start)):
         instant = min(total.period_end, now)
         value = max(total.value, ZERO)
-        units = pool.take(Consumption(total.metric, unit_denomination(total.metric), value,
-                                      instant, total.period_start))
+        units = pool.take(
+            Consumption(
+                total.metric, unit_denomination(total.metric), value, instant, total.period_start
+            )
+        )
         price = prices.get(total.metric)
         if price is None:
             out.append(PeriodBurn(total, instant, units, None, None, ZERO))
             continue
         cost = quote(price, value - units).amount
-        money = pool.take(Consumption(total.metric, price.currency, cost, instant,
-                                      total.period_start))
+        money = pool.take(
+            Consumption(total.metric, price.currency, cost, instant, total.period_start)
+        )
         out.append(PeriodBurn(total, instant, units, cost, price.currency, money))
     return out

@@ -25,8 +25,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Stripe's own API hosts (api, files, meter events): the allow-list's default.
 STRIPE_API_HOSTS = ("api.stripe.com", "files.stripe.com", "meter-events.stripe.com")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
-_CANONICAL_V4 = re.compile(r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-                           r"(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}", re.ASCII)
+_CANONICAL_V4 = re.compile(
+    r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    r"(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}",
+    re.ASCII,
+)
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -41,8 +44,7 @@ class Destination:
 
     @property
     def authority(self) -> str:
-        host = f"[{self.host}]" if isinstance(self.address, ipaddress.IPv6Address) \
-            else self.host
+        host = f"[{self.host}]" if isinstance(self.address, ipaddress.IPv6Address) else self.host
         return f"{host}:{self.port}"
 
 
@@ -75,11 +77,17 @@ def parse_host(raw: str, field: str) -> tuple[str, IPAddress | None]:
         v4 = ipaddress.IPv4Address(host)
         return str(v4), v4
     if _is_numeric_form(host):
-        raise _invalid(field, "must write an IP address as four decimal numbers "
-                              "(a.b.c.d) or a bracketed IPv6 address")
+        raise _invalid(
+            field,
+            "must write an IP address as four decimal numbers "
+            "(a.b.c.d) or a bracketed IPv6 address",
+        )
     labels = host.split(".")
-    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels) \
-            or labels[-1].isdigit():
+    if (
+        len(host) > 253
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         raise _invalid(field, "must name a valid host")
     return host, None
 
@@ -98,9 +106,14 @@ def blocked_reason(address: IPAddress) -> str | None:
     unspecified, multicast, reserved…), or None when it is one."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return blocked_reason(address.ipv4_mapped)
-    for flag, reason in (("is_unspecified", "unspecified"), ("is_loopback", "loopback"),
-                         ("is_link_local", "link-local"), ("is_multicast", "multicast"),
-                         ("is_private", "private"), ("is_reserved", "reserved")):
+    for flag, reason in (
+        ("is_unspecified", "unspecified"),
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_multicast", "multicast"),
+        ("is_private", "private"),
+        ("is_reserved", "reserved"),
+    ):
         if getattr(address, flag):
             return f"a {reason} address"
     if not address.is_global:
@@ -143,14 +156,17 @@ class HostAllowList:
 
     def allows(self, destination: Destination) -> bool:
         default = DEFAULT_PORTS[destination.scheme]
-        return any(entry.host == destination.host
-                   and (entry.port or default) == destination.port for entry in self.entries)
+        return any(
+            entry.host == destination.host and (entry.port or default) == destination.port
+            for entry in self.entries
+        )
 
     def literal_allowed(self, destination: Destination) -> bool:
         """True when the operator listed this very address (e.g. ``127.0.0.1:12111``)
         or ``localhost``: then a non-public address is what they meant to reach."""
-        return self.allows(destination) and (destination.address is not None
-                                             or is_local_name(destination.host))
+        return self.allows(destination) and (
+            destination.address is not None or is_local_name(destination.host)
+        )
 
     def describe(self) -> str:
         def shown(entry: AllowedHost) -> str:

@@ -33,9 +33,20 @@ from stripemeter_server.domain.timestamps import format_timestamp
 BILLING_PERIOD: Final = "billingPeriod"
 MAX_FILTER_ENTRIES: Final = 16
 _FEATURE_FIELDS: Final = frozenset({"key", "type", "name", "config", "metric", "filter", "reset"})
-_GRANT_FIELDS: Final = frozenset({"enabled", "limit", "enforcement", "overage", "config",
-                                  "effectiveAt", "expiresAt", "stopAtZeroCredit",
-                                  "customerRef", "feature"})
+_GRANT_FIELDS: Final = frozenset(
+    {
+        "enabled",
+        "limit",
+        "enforcement",
+        "overage",
+        "config",
+        "effectiveAt",
+        "expiresAt",
+        "stopAtZeroCredit",
+        "customerRef",
+        "feature",
+    }
+)
 CODE: Final = "invalid_entitlement"
 
 
@@ -109,8 +120,15 @@ def feature_from_dict(key: str, data: Mapping[str, Any]) -> Feature:
         for field in ("config",):
             if data.get(field) is not None:
                 raise _invalid(f"{field} is for static features", field)
-        return Feature(key, kind, name, None, metric, _parse_filter(data.get("filter")),
-                       _parse_reset(data.get("reset")))
+        return Feature(
+            key,
+            kind,
+            name,
+            None,
+            metric,
+            _parse_filter(data.get("filter")),
+            _parse_reset(data.get("reset")),
+        )
     for field in ("metric", "filter", "reset"):
         if data.get(field) is not None:
             raise _invalid(f"{field} is for metered features", field)
@@ -170,11 +188,17 @@ def grant_from_dict(customer_ref: str, feature: Feature, data: Mapping[str, Any]
     if effective is not None and expires is not None and expires <= effective:
         raise _invalid("expiresAt must be after effectiveAt", "expiresAt")
     return Grant(
-        customer_ref, feature.key, _bool(data.get("enabled"), "enabled", True),
-        _non_negative(data["limit"], "limit") if metered else None, enforcement,
+        customer_ref,
+        feature.key,
+        _bool(data.get("enabled"), "enabled", True),
+        _non_negative(data["limit"], "limit") if metered else None,
+        enforcement,
         _non_negative(data.get("overage") or "0", "overage") if metered else ZERO,
         parse_config(data["config"]) if data.get("config") is not None else None,
-        effective, expires, _bool(data.get("stopAtZeroCredit"), "stopAtZeroCredit", False))
+        effective,
+        expires,
+        _bool(data.get("stopAtZeroCredit"), "stopAtZeroCredit", False),
+    )
 
 
 def _instant(raw: object, field: str) -> Any:
@@ -192,7 +216,10 @@ def grant_to_dict(grant: Grant) -> dict[str, Any]:
     if grant.config is not None:
         out["config"] = json.loads(grant.config)
     if grant.limit is not None:
-        out.update(limit=to_plain_string(grant.limit), enforcement=grant.enforcement.value,
-                   overage=to_plain_string(grant.overage),
-                   stopAtZeroCredit=grant.stop_at_zero_credit)
+        out.update(
+            limit=to_plain_string(grant.limit),
+            enforcement=grant.enforcement.value,
+            overage=to_plain_string(grant.overage),
+            stopAtZeroCredit=grant.stop_at_zero_credit,
+        )
     return out

@@ -125,16 +125,18 @@ def grant_reason(grant: Grant | None, now: datetime) -> Reason:
     return Reason.OK
 
 
-def evaluate(feature: Feature, grant: Grant | None, now: datetime,
-             metered: MeteredState | None = None) -> Access:
+def evaluate(
+    feature: Feature, grant: Grant | None, now: datetime, metered: MeteredState | None = None
+) -> Access:
     """Access to ``feature`` under ``grant`` at ``now`` (``metered`` for a metered one)."""
     reason = grant_reason(grant, now)
-    config = (grant.config if grant and grant.config is not None else feature.config)
+    config = grant.config if grant and grant.config is not None else feature.config
     if reason is not Reason.OK or grant is None:
         return Access(feature, False, reason, config=config if feature.config else None)
     if feature.kind is not FeatureKind.METERED or metered is None or grant.limit is None:
-        return Access(feature, True, Reason.OK,
-                      config=config if feature.kind is FeatureKind.STATIC else None)
+        return Access(
+            feature, True, Reason.OK, config=config if feature.kind is FeatureKind.STATIC else None
+        )
     return _metered_access(feature, grant, metered)
 
 
@@ -152,13 +154,23 @@ def _metered_access(feature: Feature, grant: Grant, state: MeteredState) -> Acce
         reason = Reason.OK if balance > ZERO else Reason.OVER_SOFT_LIMIT
     if state.credit_exhausted and grant.stop_at_zero_credit:
         has_access, reason = False, Reason.NO_CREDIT
-    return Access(feature, has_access, reason, usage=state.usage, reserved=state.reserved,
-                  limit=limit, balance=balance, headroom=headroom, resets_at=state.resets_at,
-                  enforcement=grant.enforcement)
+    return Access(
+        feature,
+        has_access,
+        reason,
+        usage=state.usage,
+        reserved=state.reserved,
+        limit=limit,
+        balance=balance,
+        headroom=headroom,
+        resets_at=state.resets_at,
+        enforcement=grant.enforcement,
+    )
 
 
 def canonical_config(value: Any) -> str:
     """A JSON configuration value as compact, key-sorted text (raises ``ValueError`` for
     NaN, infinities and anything JSON cannot hold)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )

@@ -110,9 +110,15 @@ class StripeCallError(StripemeterError):
 
     code = "stripe_error"
 
-    def __init__(self, message: str, *, code: str | None = None,
-                 stripe_code: str | None = None, http_status: int | None = None,
-                 log_detail: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        stripe_code: str | None = None,
+        http_status: int | None = None,
+        log_detail: str | None = None,
+    ) -> None:
         super().__init__(message, code=code)
         self.stripe_code = stripe_code
         self.http_status = http_status

@@ -102,7 +102,15 @@ def validate_fully(
     )
     backfill_id = _optional_string(raw, "backfillId", limits)
     return ValidEvent(
-        metric, customer_ref, quantity, ts, resource_id, meta, meta_json, key, fingerprint,
+        metric,
+        customer_ref,
+        quantity,
+        ts,
+        resource_id,
+        meta,
+        meta_json,
+        key,
+        fingerprint,
         backfill_id or None,
     )
 
@@ -153,15 +161,32 @@ def _accept_plain(
     assert isinstance(metric, str) and isinstance(customer_ref, str)
     if key is None:
         key = derive_idempotency_key(
-            tenant_id=tenant_id, metric=metric, customer_ref=customer_ref,
-            resource_id=resource_id, ts=ts, quantity=quantity, meta=None,
+            tenant_id=tenant_id,
+            metric=metric,
+            customer_ref=customer_ref,
+            resource_id=resource_id,
+            ts=ts,
+            quantity=quantity,
+            meta=None,
         )
     fingerprint = payload_fingerprint(
-        metric=metric, customer_ref=customer_ref, resource_id=resource_id,
-        ts=ts if ts_text is not None else None, quantity=quantity, meta=None,
+        metric=metric,
+        customer_ref=customer_ref,
+        resource_id=resource_id,
+        ts=ts if ts_text is not None else None,
+        quantity=quantity,
+        meta=None,
     )
     return ValidEvent(
-        metric, customer_ref, quantity, ts, resource_id, None, None, str(key), fingerprint,
+        metric,
+        customer_ref,
+        quantity,
+        ts,
+        resource_id,
+        None,
+        None,
+        str(key),
+        fingerprint,
         backfill_id,
     )
 

@@ -64,8 +64,11 @@ def usage_period(spec: PeriodSpec, invoice_start: datetime, invoice_end: datetim
     it has no period that "just ended", and billing the running one would close it early.
     """
     if invoice_end <= invoice_start:
-        raise ValidationError("the invoice has no usage period (period_end <= period_start)",
-                              code="no_usage_period", field="period_end")
+        raise ValidationError(
+            "the invoice has no usage period (period_end <= period_start)",
+            code="no_usage_period",
+            field="period_end",
+        )
     return period_containing(spec, invoice_start + (invoice_end - invoice_start) / 2)
 
 
@@ -100,38 +103,70 @@ def charge_for(mapping: StripeMapping, price: Price | None, value: Decimal | Non
     if price is not None:
         priced = quote(price, quantity)
         amount = _minor(priced.amount, price.currency)
-        return Charge(PricingKind.PRICE, quantity, price.currency, amount,
-                      {"amount": amount, "currency": price.currency})
+        return Charge(
+            PricingKind.PRICE,
+            quantity,
+            price.currency,
+            amount,
+            {"amount": amount, "currency": price.currency},
+        )
     if mapping.price is not None:
-        return Charge(PricingKind.STRIPE_PRICE, quantity, mapping.currency, None,
-                      {"pricing": {"price": mapping.price}, **_quantity_params(quantity)})
+        return Charge(
+            PricingKind.STRIPE_PRICE,
+            quantity,
+            mapping.currency,
+            None,
+            {"pricing": {"price": mapping.price}, **_quantity_params(quantity)},
+        )
     if mapping.unit_amount is not None and mapping.currency is not None:
-        amount = int((mapping.unit_amount * quantity).quantize(Decimal(1),
-                                                               rounding=ROUND_HALF_UP))
-        return Charge(PricingKind.UNIT_AMOUNT, quantity, mapping.currency, amount,
-                      {"unit_amount_decimal": to_plain_string(mapping.unit_amount),
-                       "currency": mapping.currency, **_quantity_params(quantity)})
+        amount = int((mapping.unit_amount * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return Charge(
+            PricingKind.UNIT_AMOUNT,
+            quantity,
+            mapping.currency,
+            amount,
+            {
+                "unit_amount_decimal": to_plain_string(mapping.unit_amount),
+                "currency": mapping.currency,
+                **_quantity_params(quantity),
+            },
+        )
     raise ValidationError(
         f"metric {mapping.metric!r} has no price: set a price (/v1/prices) or the mapping's "
-        "price or unitAmount", code="no_price", field="price")
+        "price or unitAmount",
+        code="no_price",
+        field="price",
+    )
 
 
 def describe(mapping: StripeMapping, quantity: Decimal, period: Period) -> str:
     """The line's text: the metric, the quantity and the period (UTC bounds)."""
     name = mapping.description or mapping.metric
-    return (f"{name}: {to_plain_string(quantity)} "
-            f"({format_timestamp(period.start)} to {format_timestamp(period.end)})")[:500]
+    return (
+        f"{name}: {to_plain_string(quantity)} "
+        f"({format_timestamp(period.start)} to {format_timestamp(period.end)})"
+    )[:500]
 
 
-def item_params(*, mapping: StripeMapping, charge: Charge, key: str, invoice_id: str,
-                stripe_customer_id: str, period: Period) -> dict[str, Any]:
+def item_params(
+    *,
+    mapping: StripeMapping,
+    charge: Charge,
+    key: str,
+    invoice_id: str,
+    stripe_customer_id: str,
+    period: Period,
+) -> dict[str, Any]:
     """The complete ``POST /v1/invoiceitems`` parameters (stored, and re-sent verbatim)."""
     return {
         "customer": stripe_customer_id,
         "invoice": invoice_id,
         "description": describe(mapping, charge.quantity, period),
         "period": {"start": int(period.start.timestamp()), "end": int(period.end.timestamp())},
-        "metadata": {KEY_METADATA: key, "stripemeter_metric": mapping.metric,
-                     "stripemeter_quantity": to_plain_string(charge.quantity)},
+        "metadata": {
+            KEY_METADATA: key,
+            "stripemeter_metric": mapping.metric,
+            "stripemeter_quantity": to_plain_string(charge.quantity),
+        },
         **charge.params,
     }

@@ -31,7 +31,9 @@ def check_new_code(code: str, field: str = "code") -> str:
     if not is_valid_code(code):
         raise ValidationError(
             "a metric code is a letter, then up to 127 letters, digits, '_', '.', ':' or '-'",
-            code="invalid_metric_code", field=field)
+            code="invalid_metric_code",
+            field=field,
+        )
     return code
 
 

@@ -73,8 +73,14 @@ def push_identifier(
     return "smp_" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
-def push_timestamp(now_s: int, period_start_s: int, period_end_s: int,
-                   previous_s: int | None = None, *, strictly_after: bool = False) -> int:
+def push_timestamp(
+    now_s: int,
+    period_start_s: int,
+    period_end_s: int,
+    previous_s: int | None = None,
+    *,
+    strictly_after: bool = False,
+) -> int:
     """A meter event time inside the period: now, clamped to ``[start, end - 1]``, and never
     before the counter's previous push.
 

@@ -124,8 +124,11 @@ def classify_invoice_line(c: InvoiceLineCheck, tolerance: Decimal) -> LineStatus
             return LineStatus.MISSING_LOCALLY
         return LineStatus.OK
     quantity_off = abs(ARITHMETIC.subtract(_value(c.stripe), _value(c.local))) > tolerance
-    amount_off = (c.expected_amount is not None and c.stripe_amount is not None
-                  and c.expected_amount != c.stripe_amount)
+    amount_off = (
+        c.expected_amount is not None
+        and c.stripe_amount is not None
+        and c.expected_amount != c.stripe_amount
+    )
     return LineStatus.DRIFT if quantity_off or amount_off else LineStatus.OK
 
 

@@ -60,8 +60,11 @@ def parse_period_selector(raw: object, field: str = "period") -> PeriodSelector 
             return PeriodSelector(month=(int(found.group(1)), int(found.group(2))))
         if "T" in raw:
             return PeriodSelector(instant=parse_instant(raw, field, code="invalid_period"))
-    raise ValidationError(f"{field} must be a month (YYYY-MM) or an RFC 3339 instant",
-                          code="invalid_period", field=field)
+    raise ValidationError(
+        f"{field} must be a month (YYYY-MM) or an RFC 3339 instant",
+        code="invalid_period",
+        field=field,
+    )
 
 
 def _month_bounds(year: int, month: int, zone: str) -> tuple[datetime, datetime]:
@@ -77,11 +80,13 @@ def selected_periods(spec: PeriodSpec, selector: PeriodSelector) -> list[Period]
         return [period_containing(spec, selector.instant)]
     assert selector.month is not None
     start, end = _month_bounds(*selector.month, spec.timezone)
-    found = periods_overlapping(spec, start, end, limit=MAX_PERIODS_PER_SELECTOR,
-                                field="period")
+    found = periods_overlapping(spec, start, end, limit=MAX_PERIODS_PER_SELECTOR, field="period")
     tz = ZoneInfo(spec.timezone)
-    return [p for p in found if (p.start.astimezone(tz).year, p.start.astimezone(tz).month)
-            == selector.month]
+    return [
+        p
+        for p in found
+        if (p.start.astimezone(tz).year, p.start.astimezone(tz).month) == selector.month
+    ]
 
 
 def default_periods(spec: PeriodSpec, now: datetime) -> tuple[Period, Period]:
@@ -90,8 +95,9 @@ def default_periods(spec: PeriodSpec, now: datetime) -> tuple[Period, Period]:
     return current, period_before(spec, current)
 
 
-def previous_in_scope(previous: Period, now: datetime, lateness: timedelta, *,
-                      locked: bool, invoice_draft: bool) -> bool:
+def previous_in_scope(
+    previous: Period, now: datetime, lateness: timedelta, *, locked: bool, invoice_draft: bool
+) -> bool:
     """Whether the period just ended is still compared by a default run: its invoice is a
     draft (the gate's window), or it is neither locked nor past ``end + latenessWindow``."""
     if invoice_draft:

@@ -23,8 +23,19 @@ MAX_PRECISION = 12
 _EVENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}", re.ASCII)
 _STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}", re.ASCII)
 _FIELDS = frozenset(
-    {"metric", "mode", "meterEventName", "transport", "precision", "price", "unitAmount",
-     "currency", "description", "tolerance", "tenantId"}
+    {
+        "metric",
+        "mode",
+        "meterEventName",
+        "transport",
+        "precision",
+        "price",
+        "unitAmount",
+        "currency",
+        "description",
+        "tolerance",
+        "tenantId",
+    }
 )
 
 
@@ -88,7 +99,8 @@ def _text(raw: MappingType[str, Any], name: str, limit: int = 255) -> str | None
     if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
         raise ValidationError(
             f"{name} must be a non-empty string of at most {limit} characters",
-            code="invalid_field", field=name,
+            code="invalid_field",
+            field=name,
         )
     return value
 
@@ -114,7 +126,8 @@ def _precision(raw: MappingType[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRECISION:
         raise ValidationError(
             f"precision must be an integer from 0 to {MAX_PRECISION} (decimal places sent)",
-            code="invalid_field", field="precision",
+            code="invalid_field",
+            field="precision",
         )
     return value
 
@@ -129,7 +142,8 @@ def _unit_amount(raw: MappingType[str, Any]) -> Decimal | None:
     except (ValueError, ArithmeticError):
         raise ValidationError(
             "unitAmount must be a decimal amount in the currency's minor unit (e.g. cents)",
-            code="invalid_field", field="unitAmount",
+            code="invalid_field",
+            field="unitAmount",
         ) from None
     if amount < 0:
         raise ValidationError(
@@ -148,8 +162,11 @@ def _tolerance(raw: MappingType[str, Any]) -> Decimal | None:
     except (ValueError, ArithmeticError):
         tolerance = Decimal(-1)
     if tolerance < 0:
-        raise ValidationError("tolerance must be a non-negative decimal in the metric's unit",
-                              code="invalid_field", field="tolerance")
+        raise ValidationError(
+            "tolerance must be a non-negative decimal in the metric's unit",
+            code="invalid_field",
+            field="tolerance",
+        )
     return tolerance
 
 
@@ -169,12 +186,14 @@ def mapping_from_dict(raw: object, *, metric: str | None = None) -> StripeMappin
     if event_name is not None and not _EVENT_NAME.fullmatch(event_name):
         raise ValidationError(
             "meterEventName may hold letters, digits and _ . : - (at most 100)",
-            code="invalid_field", field="meterEventName",
+            code="invalid_field",
+            field="meterEventName",
         )
     price = _text(raw, "price")
     if price is not None and not _STRIPE_ID.fullmatch(price):
-        raise ValidationError("price must be a Stripe price id (price_…)",
-                              code="invalid_field", field="price")
+        raise ValidationError(
+            "price must be a Stripe price id (price_…)", code="invalid_field", field="price"
+        )
     currency = _text(raw, "currency", 3)
     mapping = StripeMapping(
         metric=code,
@@ -205,11 +224,13 @@ def _check_mode_fields(mapping: StripeMapping) -> None:
     if mapping.mode is SyncMode.USAGE_RECORDS and mapping.price is None:
         raise ValidationError(
             "price (the subscription item's Stripe price) is required for usage_records",
-            code="missing_field", field="price",
+            code="missing_field",
+            field="price",
         )
     if mapping.mode is not SyncMode.METER_EVENTS and mapping.transport is Transport.V2_STREAM:
         raise ValidationError(
-            "transport v2_stream applies to meter_events only", code="invalid_field",
+            "transport v2_stream applies to meter_events only",
+            code="invalid_field",
             field="transport",
         )
     if mapping.unit_amount is not None and mapping.currency is None:
@@ -227,8 +248,7 @@ def mapping_to_dict(mapping: StripeMapping) -> dict[str, Any]:
         "transport": mapping.transport.value,
         "precision": mapping.precision,
         "price": mapping.price,
-        "unitAmount": None if mapping.unit_amount is None
-        else to_plain_string(mapping.unit_amount),
+        "unitAmount": None if mapping.unit_amount is None else to_plain_string(mapping.unit_amount),
         "currency": mapping.currency,
         "description": mapping.description,
         "tolerance": None if mapping.tolerance is None else to_plain_string(mapping.tolerance),

@@ -39,8 +39,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise httpx.ConnectError(f"the host name does not resolve ({type(exc).__name__})") \
-            from None
+        raise httpx.ConnectError(f"the host name does not resolve ({type(exc).__name__})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -49,8 +48,10 @@ def _addresses(destination: Destination, resolver: Resolver) -> list[IPAddress]:
 
     if destination.address is not None:
         return [destination.address]
-    found = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolver(destination.host,
-                                                                        destination.port)]
+    found = [
+        ipaddress.ip_address(a.split("%", 1)[0])
+        for a in resolver(destination.host, destination.port)
+    ]
     if not found:
         raise httpx.ConnectError("the host name does not resolve")
     return found
@@ -85,8 +86,10 @@ class StripeHostGuard:
 
     def __call__(self, destination: Destination) -> IPAddress:
         if not self.allowed.allows(destination):
-            raise BlockedDestination(f"{destination.authority} is not on the Stripe API host "
-                                     "allow-list (STRIPEMETER_STRIPE_API_HOSTS)")
+            raise BlockedDestination(
+                f"{destination.authority} is not on the Stripe API host "
+                "allow-list (STRIPEMETER_STRIPE_API_HOSTS)"
+            )
         addresses = _addresses(destination, self.resolver)
         if destination.address is not None:
             return destination.address
@@ -119,21 +122,33 @@ class PinnedTransport(httpx.BaseTransport):
         extensions: dict[str, Any] = dict(request.extensions)
         if destination.scheme == "https" and destination.address is None:
             extensions["sni_hostname"] = destination.host
-        pinned = httpx.Request(request.method, request.url.copy_with(host=str(address)),
-                               headers=request.headers, stream=request.stream,
-                               extensions=extensions)
+        pinned = httpx.Request(
+            request.method,
+            request.url.copy_with(host=str(address)),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=extensions,
+        )
         return self._inner.handle_request(pinned)
 
     def close(self) -> None:
         self._inner.close()
 
 
-def pinned_client(guard: Guard, *, timeout: float, verify: ssl.SSLContext | bool = True,
-                  ) -> httpx.Client:
+def pinned_client(
+    guard: Guard,
+    *,
+    timeout: float,
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.Client:
     """An httpx client whose every request goes through :class:`PinnedTransport` (no
     proxies from the environment, no redirects followed)."""
-    return httpx.Client(transport=PinnedTransport(guard, verify=verify), timeout=timeout,
-                        follow_redirects=False, trust_env=False)
+    return httpx.Client(
+        transport=PinnedTransport(guard, verify=verify),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 def failure_category(exc: BaseException) -> str:

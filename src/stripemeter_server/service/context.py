@@ -42,8 +42,9 @@ class StripeAccess:
 
     def port(self, credentials: StripeCredentials) -> StripePort:
         if self.factory is None:
-            raise ConflictError("Stripe is not reachable from this process",
-                                code="stripe_not_configured")
+            raise ConflictError(
+                "Stripe is not reachable from this process", code="stripe_not_configured"
+            )
         return self.factory(credentials)
 
     def port_for(self, uow: StripeSyncUnitOfWork) -> StripePort:
@@ -52,7 +53,8 @@ class StripeAccess:
         if credentials is None:
             raise ConflictError(
                 "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
-                code="stripe_not_configured")
+                code="stripe_not_configured",
+            )
         return self.port(credentials)
 
 

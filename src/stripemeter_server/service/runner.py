@@ -44,8 +44,10 @@ def run_use_case(
     cross-tenant work) and return its result once committed. ``actor`` is who the audit log
     names (the store's default when None); ``request_id`` ties audit rows to a request."""
     for attempt in stamina.retry_context(
-        on=RetryableConflict, attempts=RETRY_ATTEMPTS,
-        wait_initial=RETRY_WAIT_INITIAL_S, wait_max=RETRY_WAIT_MAX_S,
+        on=RetryableConflict,
+        attempts=RETRY_ATTEMPTS,
+        wait_initial=RETRY_WAIT_INITIAL_S,
+        wait_max=RETRY_WAIT_MAX_S,
     ):
         with attempt, store.unit_of_work(tenant_id, read_only=read_only, actor=actor) as uow:
             uow.request_id = request_id

@@ -21,8 +21,9 @@ T = TypeVar("T")
 
 def all_tenants(store: Store) -> list[str]:
     """Every tenant id, sorted (the one cross-tenant read the workers make)."""
-    return run_use_case(store, "", lambda uow: [t.tenant_id for t in uow.tenants.list()],
-                        read_only=True)
+    return run_use_case(
+        store, "", lambda uow: [t.tenant_id for t in uow.tenants.list()], read_only=True
+    )
 
 
 class TenantRounds:
@@ -31,8 +32,9 @@ class TenantRounds:
     def __init__(self) -> None:
         self._start = 0  # where the next pass begins in the tenant list
 
-    def claim(self, tenants: Sequence[str], limit: int,
-              claim_one: Callable[[str, int], list[T]]) -> list[T]:
+    def claim(
+        self, tenants: Sequence[str], limit: int, claim_one: Callable[[str, int], list[T]]
+    ) -> list[T]:
         """``claim_one(tenant, at_most)`` for each tenant in turn until ``limit`` are held."""
         claimed: list[T] = []
         if not tenants:

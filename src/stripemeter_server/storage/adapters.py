@@ -44,12 +44,21 @@ def adapter_for(name: str) -> StoreAdapter:
     """The adapter of the store SQLAlchemy names ``name`` (the one place that asks which
     store this is; repositories are handed the answer)."""
     if name == "postgresql":
-        return StoreAdapter(PostgresDialect(), PostgresEventsRepository,
-                            PostgresCountersRepository, PostgresCustomersRepository,
-                            partitions.prepare)
+        return StoreAdapter(
+            PostgresDialect(),
+            PostgresEventsRepository,
+            PostgresCountersRepository,
+            PostgresCustomersRepository,
+            partitions.prepare,
+        )
     if name == "sqlite":
-        return StoreAdapter(SqliteDialect(), SqliteEventsRepository, SqliteCountersRepository,
-                            SqliteCustomersRepository, _unpartitioned)
+        return StoreAdapter(
+            SqliteDialect(),
+            SqliteEventsRepository,
+            SqliteCountersRepository,
+            SqliteCustomersRepository,
+            _unpartitioned,
+        )
     raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
 
 

@@ -40,32 +40,50 @@ class FeaturesRepository:
     def put(self, key: str, kind: str, definition: str, now_us: int) -> bool:
         existed = self.get(key) is not None
         stmt = self._dialect.upsert(features).values(
-            tenant_id=self._tenant, feature_key=key, kind=kind, definition=definition,
-            created_us=now_us, updated_us=now_us)
-        self._conn.execute(stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "feature_key"],
-            set_={"kind": kind, "definition": definition, "updated_us": now_us}))
+            tenant_id=self._tenant,
+            feature_key=key,
+            kind=kind,
+            definition=definition,
+            created_us=now_us,
+            updated_us=now_us,
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id", "feature_key"],
+                set_={"kind": kind, "definition": definition, "updated_us": now_us},
+            )
+        )
         return not existed
 
     def get(self, key: str) -> StoredFeature | None:
-        row = self._conn.execute(select(features).where(
-            features.c.tenant_id == self._tenant, features.c.feature_key == key)).first()
+        row = self._conn.execute(
+            select(features).where(
+                features.c.tenant_id == self._tenant, features.c.feature_key == key
+            )
+        ).first()
         return _feature(row._mapping) if row else None
 
     def list(self) -> list[StoredFeature]:
-        query = select(features).where(features.c.tenant_id == self._tenant).order_by(
-            features.c.feature_key)
+        query = (
+            select(features)
+            .where(features.c.tenant_id == self._tenant)
+            .order_by(features.c.feature_key)
+        )
         return [_feature(row._mapping) for row in self._conn.execute(query)]
 
     def delete(self, key: str) -> bool:
-        result = self._conn.execute(delete(features).where(
-            features.c.tenant_id == self._tenant, features.c.feature_key == key))
+        result = self._conn.execute(
+            delete(features).where(
+                features.c.tenant_id == self._tenant, features.c.feature_key == key
+            )
+        )
         return bool(result.rowcount)
 
 
 def _feature(row: Any) -> StoredFeature:
-    return StoredFeature(row["feature_key"], row["kind"], row["definition"], row["created_us"],
-                         row["updated_us"])
+    return StoredFeature(
+        row["feature_key"], row["kind"], row["definition"], row["created_us"], row["updated_us"]
+    )
 
 
 class GrantsRepository:
@@ -78,18 +96,27 @@ class GrantsRepository:
         existed = self.get(grant.customer_ref, grant.feature) is not None
         values = _grant_values(grant)
         stmt = self._dialect.upsert(entitlement_grants).values(
-            tenant_id=self._tenant, customer_ref=grant.customer_ref, feature_key=grant.feature,
-            created_us=now_us, updated_us=now_us, **values)
-        self._conn.execute(stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "customer_ref", "feature_key"],
-            set_={**values, "updated_us": now_us}))
+            tenant_id=self._tenant,
+            customer_ref=grant.customer_ref,
+            feature_key=grant.feature,
+            created_us=now_us,
+            updated_us=now_us,
+            **values,
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id", "customer_ref", "feature_key"],
+                set_={**values, "updated_us": now_us},
+            )
+        )
         return not existed
 
     def _select(self, customer_ref: str, feature: str) -> Any:
         return select(entitlement_grants).where(
             entitlement_grants.c.tenant_id == self._tenant,
             entitlement_grants.c.customer_ref == customer_ref,
-            entitlement_grants.c.feature_key == feature)
+            entitlement_grants.c.feature_key == feature,
+        )
 
     def get(self, customer_ref: str, feature: str) -> GrantRecord | None:
         row = self._conn.execute(self._select(customer_ref, feature)).first()
@@ -101,48 +128,74 @@ class GrantsRepository:
         return _grant(row._mapping) if row else None
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
-        query = select(entitlement_grants).where(
-            entitlement_grants.c.tenant_id == self._tenant,
-            entitlement_grants.c.customer_ref == customer_ref,
-        ).order_by(entitlement_grants.c.feature_key)
+        query = (
+            select(entitlement_grants)
+            .where(
+                entitlement_grants.c.tenant_id == self._tenant,
+                entitlement_grants.c.customer_ref == customer_ref,
+            )
+            .order_by(entitlement_grants.c.feature_key)
+        )
         return [_grant(row._mapping) for row in self._conn.execute(query)]
 
     def delete(self, customer_ref: str, feature: str) -> bool:
-        result = self._conn.execute(delete(entitlement_grants).where(
-            entitlement_grants.c.tenant_id == self._tenant,
-            entitlement_grants.c.customer_ref == customer_ref,
-            entitlement_grants.c.feature_key == feature))
+        result = self._conn.execute(
+            delete(entitlement_grants).where(
+                entitlement_grants.c.tenant_id == self._tenant,
+                entitlement_grants.c.customer_ref == customer_ref,
+                entitlement_grants.c.feature_key == feature,
+            )
+        )
         return bool(result.rowcount)
 
     def add_extra(self, extra: ExtraGrant) -> bool:
-        stmt = self._dialect.upsert(entitlement_extras).values(
-            tenant_id=self._tenant, extra_id=extra.extra_id, customer_ref=extra.customer_ref,
-            feature_key=extra.feature, amount=extra.amount,
-            window_start_us=extra.window_start_us, window_end_us=extra.window_end_us,
-            idempotency_key=extra.idempotency_key, note=extra.note,
-            created_us=extra.created_us).on_conflict_do_nothing()
+        stmt = (
+            self._dialect.upsert(entitlement_extras)
+            .values(
+                tenant_id=self._tenant,
+                extra_id=extra.extra_id,
+                customer_ref=extra.customer_ref,
+                feature_key=extra.feature,
+                amount=extra.amount,
+                window_start_us=extra.window_start_us,
+                window_end_us=extra.window_end_us,
+                idempotency_key=extra.idempotency_key,
+                note=extra.note,
+                created_us=extra.created_us,
+            )
+            .on_conflict_do_nothing()
+        )
         return bool(self._conn.execute(stmt).rowcount)
 
     def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None:
-        row = self._conn.execute(select(entitlement_extras).where(
-            entitlement_extras.c.tenant_id == self._tenant,
-            entitlement_extras.c.idempotency_key == idempotency_key)).first()
+        row = self._conn.execute(
+            select(entitlement_extras).where(
+                entitlement_extras.c.tenant_id == self._tenant,
+                entitlement_extras.c.idempotency_key == idempotency_key,
+            )
+        ).first()
         return _extra(row._mapping) if row else None
 
     def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
-        query = select(entitlement_extras).where(
-            entitlement_extras.c.tenant_id == self._tenant,
-            entitlement_extras.c.customer_ref == customer_ref,
-            entitlement_extras.c.feature_key == feature,
-            entitlement_extras.c.window_start_us == window_start_us,
-        ).order_by(entitlement_extras.c.created_us, entitlement_extras.c.extra_id)
+        query = (
+            select(entitlement_extras)
+            .where(
+                entitlement_extras.c.tenant_id == self._tenant,
+                entitlement_extras.c.customer_ref == customer_ref,
+                entitlement_extras.c.feature_key == feature,
+                entitlement_extras.c.window_start_us == window_start_us,
+            )
+            .order_by(entitlement_extras.c.created_us, entitlement_extras.c.extra_id)
+        )
         return [_extra(row._mapping) for row in self._conn.execute(query)]
 
 
 def _grant_values(grant: Grant) -> dict[str, Any]:
     return {
-        "enabled": grant.enabled, "limit_value": grant.limit,
-        "enforcement": grant.enforcement.value, "overage": grant.overage,
+        "enabled": grant.enabled,
+        "limit_value": grant.limit,
+        "enforcement": grant.enforcement.value,
+        "overage": grant.overage,
         "config": grant.config,
         "effective_us": None if grant.effective_at is None else to_micros(grant.effective_at),
         "expires_us": None if grant.expires_at is None else to_micros(grant.expires_at),
@@ -153,17 +206,32 @@ def _grant_values(grant: Grant) -> dict[str, Any]:
 def _grant(row: Any) -> GrantRecord:
     effective, expires = row["effective_us"], row["expires_us"]
     grant = Grant(
-        row["customer_ref"], row["feature_key"], bool(row["enabled"]), row["limit_value"],
-        Enforcement(row["enforcement"]), row["overage"], row["config"],
+        row["customer_ref"],
+        row["feature_key"],
+        bool(row["enabled"]),
+        row["limit_value"],
+        Enforcement(row["enforcement"]),
+        row["overage"],
+        row["config"],
         None if effective is None else from_micros(effective),
-        None if expires is None else from_micros(expires), bool(row["stop_at_zero_credit"]))
+        None if expires is None else from_micros(expires),
+        bool(row["stop_at_zero_credit"]),
+    )
     return GrantRecord(grant, row["created_us"], row["updated_us"])
 
 
 def _extra(row: Any) -> ExtraGrant:
-    return ExtraGrant(row["extra_id"], row["customer_ref"], row["feature_key"], row["amount"],
-                      row["window_start_us"], row["window_end_us"], row["idempotency_key"],
-                      row["note"], row["created_us"])
+    return ExtraGrant(
+        row["extra_id"],
+        row["customer_ref"],
+        row["feature_key"],
+        row["amount"],
+        row["window_start_us"],
+        row["window_end_us"],
+        row["idempotency_key"],
+        row["note"],
+        row["created_us"],
+    )
 
 
 class ReservationsRepository:
@@ -175,11 +243,16 @@ class ReservationsRepository:
     def add(self, reservation: Reservation) -> bool:
         """Insert; a taken idempotency key leaves the row out and answers False."""
         stmt = self._dialect.upsert(entitlement_reservations).values(
-            tenant_id=self._tenant, reservation_id=reservation.reservation_id,
-            customer_ref=reservation.customer_ref, feature_key=reservation.feature,
-            quantity=reservation.quantity, status=reservation.status,
+            tenant_id=self._tenant,
+            reservation_id=reservation.reservation_id,
+            customer_ref=reservation.customer_ref,
+            feature_key=reservation.feature,
+            quantity=reservation.quantity,
+            status=reservation.status,
             idempotency_key=reservation.idempotency_key,
-            created_us=reservation.created_us, expires_us=reservation.expires_us)
+            created_us=reservation.created_us,
+            expires_us=reservation.expires_us,
+        )
         return bool(self._conn.execute(stmt.on_conflict_do_nothing()).rowcount)
 
     def get(self, reservation_id: str) -> Reservation | None:
@@ -189,30 +262,61 @@ class ReservationsRepository:
         return self._one(entitlement_reservations.c.idempotency_key == idempotency_key)
 
     def _one(self, condition: Any) -> Reservation | None:
-        row = self._conn.execute(select(entitlement_reservations).where(
-            entitlement_reservations.c.tenant_id == self._tenant, condition)).first()
+        row = self._conn.execute(
+            select(entitlement_reservations).where(
+                entitlement_reservations.c.tenant_id == self._tenant, condition
+            )
+        ).first()
         return _reservation(row._mapping) if row else None
 
     def held_total(self, customer_ref: str, feature: str, now_us: int) -> Decimal:
         table = entitlement_reservations
-        quantities = self._conn.execute(select(table.c.quantity).where(
-            table.c.tenant_id == self._tenant, table.c.customer_ref == customer_ref,
-            table.c.feature_key == feature, table.c.status == HELD,
-            table.c.expires_us > now_us)).scalars()
+        quantities = self._conn.execute(
+            select(table.c.quantity).where(
+                table.c.tenant_id == self._tenant,
+                table.c.customer_ref == customer_ref,
+                table.c.feature_key == feature,
+                table.c.status == HELD,
+                table.c.expires_us > now_us,
+            )
+        ).scalars()
         return sum(quantities, Decimal(0))  # summed here: exact on both stores
 
-    def finish(self, reservation_id: str, status: str, now_us: int, *,
-               committed_quantity: Decimal | None = None, event_key: str | None = None) -> None:
-        self._conn.execute(update(entitlement_reservations).where(
-            entitlement_reservations.c.tenant_id == self._tenant,
-            entitlement_reservations.c.reservation_id == reservation_id,
-        ).values(status=status, finished_us=now_us, committed_quantity=committed_quantity,
-                 event_key=event_key))
+    def finish(
+        self,
+        reservation_id: str,
+        status: str,
+        now_us: int,
+        *,
+        committed_quantity: Decimal | None = None,
+        event_key: str | None = None,
+    ) -> None:
+        self._conn.execute(
+            update(entitlement_reservations)
+            .where(
+                entitlement_reservations.c.tenant_id == self._tenant,
+                entitlement_reservations.c.reservation_id == reservation_id,
+            )
+            .values(
+                status=status,
+                finished_us=now_us,
+                committed_quantity=committed_quantity,
+                event_key=event_key,
+            )
+        )
 
 
 def _reservation(row: Any) -> Reservation:
     return Reservation(
-        row["reservation_id"], row["customer_ref"], row["feature_key"], row["quantity"],
-        row["status"], row["idempotency_key"], row["created_us"], row["expires_us"],
-        row["finished_us"], row["committed_quantity"], row["event_key"])
-
+        row["reservation_id"],
+        row["customer_ref"],
+        row["feature_key"],
+        row["quantity"],
+        row["status"],
+        row["idempotency_key"],
+        row["created_us"],
+        row["expires_us"],
+        row["finished_us"],
+        row["committed_quantity"],
+        row["event_key"],
+    )

@@ -37,7 +37,8 @@ class IngestTalliesRepository:
         """The totals of the minutes starting at or after ``since_us`` (a primary key range)."""
         c = ingest_tallies.c
         query = select(*(func.coalesce(func.sum(c[name]), 0) for name in TALLY_FIELDS)).where(
-            c.tenant_id == self._tenant, c.minute_us >= since_us)
+            c.tenant_id == self._tenant, c.minute_us >= since_us
+        )
         row = self._conn.execute(query).one()
         return IngestTally(*(int(value) for value in row))
 
@@ -45,12 +46,21 @@ class IngestTalliesRepository:
         """The oldest minutes first, found on the primary key's range (tenant, minute): the
         last of ``limit`` rows found bounds a range delete of whole minutes."""
         c = ingest_tallies.c
-        oldest = select(c.minute_us).where(
-            c.tenant_id == self._tenant, c.minute_us < before_us,
-        ).order_by(c.minute_us).limit(limit)
+        oldest = (
+            select(c.minute_us)
+            .where(
+                c.tenant_id == self._tenant,
+                c.minute_us < before_us,
+            )
+            .order_by(c.minute_us)
+            .limit(limit)
+        )
         minutes = [row.minute_us for row in self._conn.execute(oldest)]
         if not minutes:
             return 0
-        result = self._conn.execute(delete(ingest_tallies).where(
-            c.tenant_id == self._tenant, c.minute_us <= minutes[-1], c.minute_us < before_us))
+        result = self._conn.execute(
+            delete(ingest_tallies).where(
+                c.tenant_id == self._tenant, c.minute_us <= minutes[-1], c.minute_us < before_us
+            )
+        )
         return int(result.rowcount)

@@ -27,10 +27,13 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 
 # Built once: a cached token's re-check runs them on every portal read (ADR 0830).
 _TOKEN_STATE = select(portal_tokens.c.revoked_us, *KEY_STAMP_COLUMNS).where(
-    portal_tokens.c.tenant_id == bindparam("tenant"),
-    portal_tokens.c.token_id == bindparam("token"))
-_ORIGINS = select(portal_origins.c.origin).where(
-    portal_origins.c.tenant_id == bindparam("tenant")).order_by(portal_origins.c.origin)
+    portal_tokens.c.tenant_id == bindparam("tenant"), portal_tokens.c.token_id == bindparam("token")
+)
+_ORIGINS = (
+    select(portal_origins.c.origin)
+    .where(portal_origins.c.tenant_id == bindparam("tenant"))
+    .order_by(portal_origins.c.origin)
+)
 
 
 class PortalRepository:
@@ -42,26 +45,43 @@ class PortalRepository:
     # --- tokens -----------------------------------------------------------------------
 
     def add_token(self, record: PortalTokenRecord) -> None:
-        self._conn.execute(portal_tokens.insert().values(
-            tenant_id=record.tenant_id, token_id=record.token_id,
-            customer_ref=record.customer_ref,
-            metrics=None if record.metrics is None else json.dumps(list(record.metrics)),
-            scopes=",".join(sorted(record.scopes)), secret_hash=record.secret_hash,
-            minted_by=record.minted_by, created_us=record.created_us,
-            expires_us=record.expires_us, revoked_us=record.revoked_us))
+        self._conn.execute(
+            portal_tokens.insert().values(
+                tenant_id=record.tenant_id,
+                token_id=record.token_id,
+                customer_ref=record.customer_ref,
+                metrics=None if record.metrics is None else json.dumps(list(record.metrics)),
+                scopes=",".join(sorted(record.scopes)),
+                secret_hash=record.secret_hash,
+                minted_by=record.minted_by,
+                created_us=record.created_us,
+                expires_us=record.expires_us,
+                revoked_us=record.revoked_us,
+            )
+        )
 
     def token_with_key(self, token_id: str) -> TokenWithKey | None:
         t, k = portal_tokens.c, api_keys.c
-        query = (select(portal_tokens, k.revoked_us.label("key_revoked_us"),
-                        k.expires_us.label("key_expires_us"), k.key_id.label("key_found"))
-                 .select_from(portal_tokens.outerjoin(
-                     api_keys, (k.tenant_id == t.tenant_id) & (k.key_id == t.minted_by)))
-                 .where(t.token_id == token_id))
+        query = (
+            select(
+                portal_tokens,
+                k.revoked_us.label("key_revoked_us"),
+                k.expires_us.label("key_expires_us"),
+                k.key_id.label("key_found"),
+            )
+            .select_from(
+                portal_tokens.outerjoin(
+                    api_keys, (k.tenant_id == t.tenant_id) & (k.key_id == t.minted_by)
+                )
+            )
+            .where(t.token_id == token_id)
+        )
         row = self._conn.execute(query).first()
         if row is None:
             return None
-        return TokenWithKey(_token(row), row.key_revoked_us, row.key_expires_us,
-                            row.key_found is not None)
+        return TokenWithKey(
+            _token(row), row.key_revoked_us, row.key_expires_us, row.key_found is not None
+        )
 
     def token_state(self, tenant_id: str, token_id: str) -> TokenState | None:
         params = {"tenant": tenant_id, "token": token_id}
@@ -80,9 +100,15 @@ class PortalRepository:
 
     def revoke_token(self, token_id: str, now_us: int) -> bool:
         c = portal_tokens.c
-        result = self._conn.execute(update(portal_tokens).where(
-            c.tenant_id == self._tenant, c.token_id == token_id, c.revoked_us.is_(None),
-        ).values(revoked_us=now_us))
+        result = self._conn.execute(
+            update(portal_tokens)
+            .where(
+                c.tenant_id == self._tenant,
+                c.token_id == token_id,
+                c.revoked_us.is_(None),
+            )
+            .values(revoked_us=now_us)
+        )
         return bool(result.rowcount)
 
     def revoke_minted_by(self, tenant_id: str, key_id: str, now_us: int) -> list[str]:
@@ -90,35 +116,45 @@ class PortalRepository:
         live = (c.tenant_id == tenant_id) & (c.minted_by == key_id) & c.revoked_us.is_(None)
         ids = sorted(self._conn.execute(select(c.token_id).where(live)).scalars())
         if ids:
-            self._conn.execute(update(portal_tokens).where(live, c.token_id.in_(ids))
-                               .values(revoked_us=now_us))
+            self._conn.execute(
+                update(portal_tokens).where(live, c.token_id.in_(ids)).values(revoked_us=now_us)
+            )
         return ids
 
     # --- settings ---------------------------------------------------------------------
 
     def settings(self) -> PortalSettingsRecord | None:
-        row = self._conn.execute(select(portal_settings).where(
-            portal_settings.c.tenant_id == self._tenant)).first()
+        row = self._conn.execute(
+            select(portal_settings).where(portal_settings.c.tenant_id == self._tenant)
+        ).first()
         if row is None:
             return None
         origins = self._conn.execute(
-            select(portal_origins.c.origin).where(portal_origins.c.tenant_id == self._tenant)
-            .order_by(portal_origins.c.origin)).scalars()
-        return PortalSettingsRecord(tuple(origins), tuple(json.loads(row.frame_ancestors)),
-                                    row.theme, row.updated_us)
+            select(portal_origins.c.origin)
+            .where(portal_origins.c.tenant_id == self._tenant)
+            .order_by(portal_origins.c.origin)
+        ).scalars()
+        return PortalSettingsRecord(
+            tuple(origins), tuple(json.loads(row.frame_ancestors)), row.theme, row.updated_us
+        )
 
     def put_settings(self, record: PortalSettingsRecord) -> None:
-        values = {"frame_ancestors": json.dumps(list(record.frame_ancestors)),
-                  "theme": record.theme, "updated_us": record.updated_us}
+        values = {
+            "frame_ancestors": json.dumps(list(record.frame_ancestors)),
+            "theme": record.theme,
+            "updated_us": record.updated_us,
+        }
         stmt = self._dialect.upsert(portal_settings).values(tenant_id=self._tenant, **values)
-        self._conn.execute(stmt.on_conflict_do_update(index_elements=["tenant_id"],
-                                                      set_=values))
-        self._conn.execute(delete(portal_origins).where(
-            portal_origins.c.tenant_id == self._tenant))
+        self._conn.execute(stmt.on_conflict_do_update(index_elements=["tenant_id"], set_=values))
+        self._conn.execute(delete(portal_origins).where(portal_origins.c.tenant_id == self._tenant))
         if record.allowed_origins:
-            self._conn.execute(portal_origins.insert(), [
-                {"tenant_id": self._tenant, "origin": origin}
-                for origin in record.allowed_origins])
+            self._conn.execute(
+                portal_origins.insert(),
+                [
+                    {"tenant_id": self._tenant, "origin": origin}
+                    for origin in record.allowed_origins
+                ],
+            )
 
     def origins_of(self, tenant_id: str) -> tuple[str, ...]:
         return tuple(self._conn.execute(_ORIGINS, {"tenant": tenant_id}).scalars())
@@ -130,21 +166,31 @@ class PortalRepository:
     # --- customers' alert rules -------------------------------------------------------
 
     def add_alert_rule(self, customer_ref: str, rule_id: str, now_us: int) -> None:
-        self._conn.execute(portal_alert_rules.insert().values(
-            tenant_id=self._tenant, rule_id=rule_id, customer_ref=customer_ref,
-            created_us=now_us))
+        self._conn.execute(
+            portal_alert_rules.insert().values(
+                tenant_id=self._tenant,
+                rule_id=rule_id,
+                customer_ref=customer_ref,
+                created_us=now_us,
+            )
+        )
 
     def alert_rules(self, customer_ref: str) -> list[str]:
         c = portal_alert_rules.c
-        query = (select(c.rule_id)
-                 .where(c.tenant_id == self._tenant, c.customer_ref == customer_ref)
-                 .order_by(c.created_us, c.rule_id))
+        query = (
+            select(c.rule_id)
+            .where(c.tenant_id == self._tenant, c.customer_ref == customer_ref)
+            .order_by(c.created_us, c.rule_id)
+        )
         return list(self._conn.execute(query).scalars())
 
     def remove_alert_rule(self, customer_ref: str, rule_id: str) -> bool:
         c = portal_alert_rules.c
-        result = self._conn.execute(delete(portal_alert_rules).where(
-            c.tenant_id == self._tenant, c.customer_ref == customer_ref, c.rule_id == rule_id))
+        result = self._conn.execute(
+            delete(portal_alert_rules).where(
+                c.tenant_id == self._tenant, c.customer_ref == customer_ref, c.rule_id == rule_id
+            )
+        )
         return bool(result.rowcount)
 
 
@@ -152,8 +198,14 @@ def _token(row: Row[object]) -> PortalTokenRecord:
     m = row._mapping
     metrics = m["metrics"]
     return PortalTokenRecord(
-        tenant_id=m["tenant_id"], token_id=m["token_id"], customer_ref=m["customer_ref"],
+        tenant_id=m["tenant_id"],
+        token_id=m["token_id"],
+        customer_ref=m["customer_ref"],
         metrics=None if metrics is None else tuple(json.loads(metrics)),
         scopes=frozenset(s for s in str(m["scopes"]).split(",") if s),
-        secret_hash=m["secret_hash"], minted_by=m["minted_by"], created_us=m["created_us"],
-        expires_us=m["expires_us"], revoked_us=m["revoked_us"])
+        secret_hash=m["secret_hash"],
+        minted_by=m["minted_by"],
+        created_us=m["created_us"],
+        expires_us=m["expires_us"],
+        revoked_us=m["revoked_us"],
+    )

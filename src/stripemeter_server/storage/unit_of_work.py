@@ -96,8 +96,15 @@ def translate_errors() -> Iterator[None]:
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, adapter: StoreAdapter, tenant_id: str, *,
-                 read_only: bool = False, actor: str = "system") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        adapter: StoreAdapter,
+        tenant_id: str,
+        *,
+        read_only: bool = False,
+        actor: str = "system",
+    ) -> None:
         self._engine = engine
         self._adapter = adapter
         self._read_only = read_only
@@ -291,7 +298,11 @@ class Store:
     """The storage port's entry: one per process, shared by every request."""
 
     def __init__(
-        self, url: str, *, sqlite_synchronous: str = "NORMAL", pool_size: int = 10,
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "NORMAL",
+        pool_size: int = 10,
         actor: str = "system",
     ) -> None:
         self.url = url
@@ -310,10 +321,12 @@ class Store:
     def dialect(self) -> str:
         return self.sql_dialect.name
 
-    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
-                     actor: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.adapter, tenant_id, read_only=read_only,
-                          actor=actor or self.actor)
+    def unit_of_work(
+        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+    ) -> UnitOfWork:
+        return UnitOfWork(
+            self.engine, self.adapter, tenant_id, read_only=read_only, actor=actor or self.actor
+        )
 
     def migrate(self) -> None:
         with translate_errors():

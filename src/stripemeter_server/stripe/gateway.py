@@ -77,16 +77,24 @@ def _translate(exc: stripe.StripeError) -> StripeCallError:
     detail = f"{exc.__class__.__name__}: {exc.user_message or ''}"[:2000]
     blocked = isinstance(exc.__cause__, BlockedDestination)
     if blocked:
-        return StripePermanentError("Stripe: the account's API host may not be reached from "
-                                    "this server (STRIPEMETER_STRIPE_API_HOSTS)",
-                                    code="stripe_host_blocked", stripe_code="stripe_host_blocked",
-                                    log_detail=str(exc.__cause__))
+        return StripePermanentError(
+            "Stripe: the account's API host may not be reached from "
+            "this server (STRIPEMETER_STRIPE_API_HOSTS)",
+            code="stripe_host_blocked",
+            stripe_code="stripe_host_blocked",
+            log_detail=str(exc.__cause__),
+        )
     message = f"Stripe: {_safe_message(exc, status)}"[:500]
     kind: type[StripeCallError] = StripePermanentError
     if isinstance(exc, stripe.RateLimitError) or status == 429:
         kind = StripeRateLimitedError
-    elif isinstance(exc, stripe.APIConnectionError) or status is None or status >= 500 \
-            or status == 409 or code == "idempotency_key_in_use":
+    elif (
+        isinstance(exc, stripe.APIConnectionError)
+        or status is None
+        or status >= 500
+        or status == 409
+        or code == "idempotency_key_in_use"
+    ):
         kind = StripeRetryableError
     return kind(message, stripe_code=code, http_status=status, log_detail=detail)
 
@@ -102,9 +110,11 @@ def _safe_message(exc: stripe.StripeError, status: int | None) -> str:
 
 
 def _bad_shape(exc: Exception) -> StripeCallError:
-    return StripeCallError("Stripe: the answer did not have the expected shape",
-                           code="stripe_bad_response",
-                           log_detail=f"{exc.__class__.__name__}: {exc}"[:2000])
+    return StripeCallError(
+        "Stripe: the answer did not have the expected shape",
+        code="stripe_bad_response",
+        log_detail=f"{exc.__class__.__name__}: {exc}"[:2000],
+    )
 
 
 @contextmanager
@@ -122,12 +132,15 @@ def translated_errors() -> Iterator[None]:
 class StripeGateway:
     """One Stripe account, through the official library."""
 
-    def __init__(self, credentials: StripeCredentials, *,
-                 timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-                 allowed_hosts: HostAllowList | None = None) -> None:
+    def __init__(
+        self,
+        credentials: StripeCredentials,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        allowed_hosts: HostAllowList | None = None,
+    ) -> None:
         self._credentials = credentials
-        self._http = PinnedHTTPXClient(allowed_hosts or default_hosts(),
-                                       timeout=timeout_seconds)
+        self._http = PinnedHTTPXClient(allowed_hosts or default_hosts(), timeout=timeout_seconds)
         self._client = self._build(credentials.secret_key)
         self._session_client: tuple[str, stripe.StripeClient] | None = None
 
@@ -139,8 +152,9 @@ class StripeGateway:
         addresses: Any = None
         if base:
             addresses = {"api": base, "meter_events": base, "files": base, "connect": base}
-        return stripe.StripeClient(api_key, base_addresses=addresses, max_network_retries=0,
-                                   http_client=self._http)
+        return stripe.StripeClient(
+            api_key, base_addresses=addresses, max_network_retries=0, http_client=self._http
+        )
 
     def close(self) -> None:
         self._http.close()  # type: ignore[no-untyped-call]
@@ -165,22 +179,26 @@ class StripeGateway:
             page = self._client.v1.billing.meters.list(params={"limit": 100})
             return [meter_info(m) for m in page.auto_paging_iter()]
 
-    def create_meter(self, event_name: str, display_name: str,
-                     formula: MeterFormula) -> MeterInfo:
+    def create_meter(self, event_name: str, display_name: str, formula: MeterFormula) -> MeterInfo:
         with translated_errors():
-            meter = self._client.v1.billing.meters.create(params={
-                "display_name": display_name[:250],
-                "event_name": event_name,
-                "default_aggregation": {"formula": formula.value},
-            })
+            meter = self._client.v1.billing.meters.create(
+                params={
+                    "display_name": display_name[:250],
+                    "event_name": event_name,
+                    "default_aggregation": {"formula": formula.value},
+                }
+            )
             return meter_info(meter)
 
-    def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
-                    end_s: int) -> Decimal:
+    def meter_total(
+        self, meter_id: str, stripe_customer_id: str, start_s: int, end_s: int
+    ) -> Decimal:
         """The meter's aggregated value for a customer over ``[start, end)``."""
         with translated_errors():
-            page = self._client.v1.billing.meters.event_summaries.list(meter_id, params={
-                "customer": stripe_customer_id, "start_time": start_s, "end_time": end_s})
+            page = self._client.v1.billing.meters.event_summaries.list(
+                meter_id,
+                params={"customer": stripe_customer_id, "start_time": start_s, "end_time": end_s},
+            )
             return sum((Decimal(str(s.aggregated_value)) for s in page.data), Decimal(0))
 
     # --- meter events -----------------------------------------------------------------
@@ -189,15 +207,16 @@ class StripeGateway:
         """Send one meter event: accepted now, or a duplicate Stripe already had."""
         params: Any = {
             "event_name": event.event_name,
-            "payload": {"stripe_customer_id": event.stripe_customer_id,
-                        "value": str(event.value)},
+            "payload": {"stripe_customer_id": event.stripe_customer_id, "value": str(event.value)},
             "identifier": event.identifier,
             "timestamp": event.timestamp_s,
         }
         try:
             with translated_errors():
-                self._client.v1.billing.meter_events.create(params=params, options={
-                    "idempotency_key": event.idempotency_key or event.identifier})
+                self._client.v1.billing.meter_events.create(
+                    params=params,
+                    options={"idempotency_key": event.idempotency_key or event.identifier},
+                )
         except StripePermanentError as exc:
             if exc.stripe_code == DUPLICATE_IDENTIFIER:
                 return SentMeterEvent.DUPLICATE
@@ -214,8 +233,7 @@ class StripeGateway:
         with translated_errors():
             session = self._client.v2.billing.meter_event_session.create()
             expires = datetime.fromisoformat(str(session.expires_at).replace("Z", "+00:00"))
-            return MeterEventSession(str(session.authentication_token),
-                                     int(expires.timestamp()))
+            return MeterEventSession(str(session.authentication_token), int(expires.timestamp()))
 
     def stream_meter_events(self, token: str, events: Sequence[MeterEventOut]) -> None:
         """Send up to 100 events on a v2 stream. ``stripe.TemporarySessionExpiredError``
@@ -223,13 +241,19 @@ class StripeGateway:
         re-sends."""
         if len(events) > 100:
             raise ValueError("a v2 meter event stream request takes at most 100 events")
-        body: Any = {"events": [{
-            "event_name": e.event_name,
-            "payload": {"stripe_customer_id": e.stripe_customer_id, "value": str(e.value)},
-            "identifier": e.identifier,
-            "timestamp": datetime.fromtimestamp(e.timestamp_s, UTC).isoformat()
-            .replace("+00:00", "Z"),
-        } for e in events]}
+        body: Any = {
+            "events": [
+                {
+                    "event_name": e.event_name,
+                    "payload": {"stripe_customer_id": e.stripe_customer_id, "value": str(e.value)},
+                    "identifier": e.identifier,
+                    "timestamp": datetime.fromtimestamp(e.timestamp_s, UTC)
+                    .isoformat()
+                    .replace("+00:00", "Z"),
+                }
+                for e in events
+            ]
+        }
         try:
             with translated_errors():
                 self._stream_client(token).v2.billing.meter_event_stream.create(params=body)
@@ -245,7 +269,8 @@ class StripeGateway:
         escaped = value.replace("\\", "\\\\").replace("'", "\\'")
         with translated_errors():
             found = self._client.v1.customers.search(
-                params={"query": f"metadata['{key}']:'{escaped}'", "limit": 1})
+                params={"query": f"metadata['{key}']:'{escaped}'", "limit": 1}
+            )
         return str(found.data[0].id) if found.data else None
 
     def get_customer(self, customer_id: str) -> StripeCustomer:
@@ -255,34 +280,45 @@ class StripeGateway:
 
     # --- legacy usage records ---------------------------------------------------------
 
-    def find_subscription_item(self, stripe_customer_id: str,
-                               price: str) -> SubscriptionItemInfo | None:
+    def find_subscription_item(
+        self, stripe_customer_id: str, price: str
+    ) -> SubscriptionItemInfo | None:
         """The item with ``price`` on the customer's active subscription, if any."""
         with translated_errors():
             page = self._client.v1.subscriptions.list(
-                params={"customer": stripe_customer_id, "limit": 100})
+                params={"customer": stripe_customer_id, "limit": 100}
+            )
             for sub in page.data:
                 if sub.status not in ("active", "trialing", "past_due"):
                     continue
                 for item in sub["items"].data:
                     if str(item.price.id) == price:
-                        start = getattr(item, "current_period_start", None) \
-                            or getattr(sub, "current_period_start", None)
-                        return SubscriptionItemInfo(str(item.id),
-                                                    None if start is None else int(start))
+                        start = getattr(item, "current_period_start", None) or getattr(
+                            sub, "current_period_start", None
+                        )
+                        return SubscriptionItemInfo(
+                            str(item.id), None if start is None else int(start)
+                        )
         return None
 
-    def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
-                         idempotency_key: str) -> None:
+    def set_usage_record(
+        self, subscription_item: str, quantity: int, timestamp_s: int, idempotency_key: str
+    ) -> None:
         """``action=set`` on a subscription item, at the legacy API version pinned here."""
-        self._legacy("post", f"/v1/subscription_items/{subscription_item}/usage_records",
-                     idempotency_key=idempotency_key, quantity=quantity,
-                     timestamp=timestamp_s, action="set")
+        self._legacy(
+            "post",
+            f"/v1/subscription_items/{subscription_item}/usage_records",
+            idempotency_key=idempotency_key,
+            quantity=quantity,
+            timestamp=timestamp_s,
+            action="set",
+        )
 
     def usage_record_summaries(self, subscription_item: str) -> list[UsageRecordSummary]:
         """The item's legacy usage-record summaries (first page of 100: one per period)."""
-        found = self._legacy("get", f"/v1/subscription_items/{subscription_item}/"
-                             "usage_record_summaries", limit=100)
+        found = self._legacy(
+            "get", f"/v1/subscription_items/{subscription_item}/usage_record_summaries", limit=100
+        )
         with translated_errors():
             return [usage_summary(s) for s in found.get("data") or []]
 
@@ -308,7 +344,8 @@ class StripeGateway:
         try:
             with translated_errors():
                 preview = self._client.v1.invoices.create_preview(
-                    params={"customer": stripe_customer_id})
+                    params={"customer": stripe_customer_id}
+                )
                 lines = [plain(line) for line in preview.lines.auto_paging_iter()]
                 return invoice_preview(plain(preview), lines)
         except StripeCallError as exc:
@@ -325,8 +362,9 @@ class StripeGateway:
                 return Decimal(summary.total_usage)
         return None
 
-    def _legacy(self, method: str, path: str, *, idempotency_key: str | None = None,
-                **params: Any) -> dict[str, Any]:
+    def _legacy(
+        self, method: str, path: str, *, idempotency_key: str | None = None, **params: Any
+    ) -> dict[str, Any]:
         """A request to a legacy route the typed services no longer carry (usage records),
         at the API version pinned for them. Private: the port names each call."""
         options: dict[str, Any] = {"stripe_version": LEGACY_USAGE_RECORDS_VERSION}
@@ -341,23 +379,29 @@ class StripeGateway:
     def get_invoice(self, invoice_id: str) -> StripeInvoice:
         with translated_errors():
             invoice = self._client.v1.invoices.retrieve(invoice_id)
-            return StripeInvoice(str(invoice.id), InvoiceStatus(str(invoice.status)),
-                                 bool(getattr(invoice, "auto_advance", False)))
+            return StripeInvoice(
+                str(invoice.id),
+                InvoiceStatus(str(invoice.status)),
+                bool(getattr(invoice, "auto_advance", False)),
+            )
 
-    def set_invoice_auto_advance(self, invoice_id: str, auto_advance: bool,
-                                 idempotency_key: str) -> None:
+    def set_invoice_auto_advance(
+        self, invoice_id: str, auto_advance: bool, idempotency_key: str
+    ) -> None:
         """The invoice gate holds (False) and releases (True) drafts with it."""
         with translated_errors():
             self._client.v1.invoices.update(
-                invoice_id, params={"auto_advance": auto_advance},
-                options={"idempotency_key": idempotency_key})
+                invoice_id,
+                params={"auto_advance": auto_advance},
+                options={"idempotency_key": idempotency_key},
+            )
 
-    def create_invoice_item(self, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem:
+    def create_invoice_item(self, params: InvoiceItemParams, idempotency_key: str) -> InvoiceItem:
         with translated_errors():
             item = self._client.v1.invoice_items.create(
                 params=dict(params),  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key})
+                options={"idempotency_key": idempotency_key},
+            )
             return invoice_item_of(item)
 
     def invoice_lines(self, invoice_id: str) -> list[InvoiceLine]:
@@ -366,19 +410,23 @@ class StripeGateway:
             page = self._client.v1.invoices.line_items.list(invoice_id, params={"limit": 100})
             return [invoice_line(plain(x)) for x in page.auto_paging_iter()]
 
-    def update_invoice_item(self, item_id: str, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem:
+    def update_invoice_item(
+        self, item_id: str, params: InvoiceItemParams, idempotency_key: str
+    ) -> InvoiceItem:
         """Correct a draft's item (reconciliation repair): quantity, unit amount, amount."""
         with translated_errors():
             item = self._client.v1.invoice_items.update(
-                item_id, params=dict(params),  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key})
+                item_id,
+                params=dict(params),  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
             return invoice_item_of(item)
 
     # --- webhooks ---------------------------------------------------------------------
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None,
-                       secrets: Sequence[str]) -> dict[str, Any]:
+    def verify_webhook(
+        self, payload: bytes, signature_header: str | None, secrets: Sequence[str]
+    ) -> dict[str, Any]:
         """Verify ``Stripe-Signature`` with the library (HMAC and the 5-minute tolerance)
         against each of ``secrets`` (the tenant's current secret and, during a rotation's
         grace, the previous one), then parse the body with bounded depth."""
@@ -390,8 +438,13 @@ class GatewayPool:
     bounded, so a request or a push pass never builds a client per call. Webhook secrets are
     not part of a gateway: verification takes the tenant's current secrets each time."""
 
-    def __init__(self, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-                 max_accounts: int = 1000, allowed_hosts: HostAllowList | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        max_accounts: int = 1000,
+        allowed_hosts: HostAllowList | None = None,
+    ) -> None:
         self._timeout = timeout_seconds
         self._max = max_accounts
         self._allowed = allowed_hosts or default_hosts()
@@ -405,8 +458,9 @@ class GatewayPool:
             if gateway is None:
                 if len(self._gateways) >= self._max:
                     self.close()
-                gateway = StripeGateway(credentials, timeout_seconds=self._timeout,
-                                        allowed_hosts=self._allowed)
+                gateway = StripeGateway(
+                    credentials, timeout_seconds=self._timeout, allowed_hosts=self._allowed
+                )
                 self._gateways[key] = gateway
             return gateway
 

@@ -22,8 +22,9 @@ class PinnedHTTPXClient(stripe.HTTPXClient):
     def __init__(self, allowed: HostAllowList, *, timeout: float) -> None:
         super().__init__(timeout=timeout, allow_sync_methods=True)
         unpinned = self._client
-        self._client = pinned_client(StripeHostGuard(allowed), timeout=timeout,
-                                     verify=_verify_context())
+        self._client = pinned_client(
+            StripeHostGuard(allowed), timeout=timeout, verify=_verify_context()
+        )
         if unpinned is not None:
             unpinned.close()
 

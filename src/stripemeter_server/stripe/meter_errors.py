@@ -29,8 +29,7 @@ def _text(value: Any, default: str = "") -> str:
 
 def _ident(value: Any) -> str:
     """An id stored as a key (at most 255 printable characters), else empty (skipped)."""
-    return value if isinstance(value, str) and len(value) <= MAX_ID \
-        and value.isprintable() else ""
+    return value if isinstance(value, str) and len(value) <= MAX_ID and value.isprintable() else ""
 
 
 def _count(value: Any) -> int:
@@ -45,8 +44,9 @@ def _samples(error_type: dict[str, Any]) -> list[MeterErrorSample]:
             continue
         request = sample.get("request")
         ident = request.get("identifier") if isinstance(request, dict) else None
-        found.append(MeterErrorSample(code, _text(sample.get("error_message"), code),
-                                      _ident(ident) or None))
+        found.append(
+            MeterErrorSample(code, _text(sample.get("error_message"), code), _ident(ident) or None)
+        )
     return found
 
 
@@ -63,14 +63,16 @@ def report_of(event: dict[str, Any]) -> MeterErrorReport:
     related = event.get("related_object")
     meter_id = related.get("id") if isinstance(related, dict) else None
     return MeterErrorReport(
-        event_id=_ident(event.get("id")), event_type=_ident(event.get("type")),
-        created=_text(event.get("created")), meter_id=_ident(meter_id) or None,
+        event_id=_ident(event.get("id")),
+        event_type=_ident(event.get("type")),
+        created=_text(event.get("created")),
+        meter_id=_ident(meter_id) or None,
         error_count=max(_count(reason.get("error_count")), len(samples)),
-        samples=tuple(samples))
+        samples=tuple(samples),
+    )
 
 
-def read_reports(client: stripe.StripeClient, created_since: str | None
-                 ) -> list[MeterErrorReport]:
+def read_reports(client: stripe.StripeClient, created_since: str | None) -> list[MeterErrorReport]:
     """Every report created at or after ``created_since`` (all retained ones when None),
     oldest first."""
     params: Any = {"types": list(REPORT_TYPES), "limit": PAGE}

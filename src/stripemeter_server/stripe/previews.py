@@ -34,19 +34,28 @@ def _quantity_of(line: dict[str, Any]) -> Decimal | None:
 
 def preview_line(line: dict[str, Any]) -> PreviewLine:
     metadata = line.get("metadata") or {}
-    return PreviewLine(_price_of(line), line.get("description"), _quantity_of(line),
-                       int(line["amount"]), str(line["currency"]),
-                       {str(k): str(v) for k, v in metadata.items()})
+    return PreviewLine(
+        _price_of(line),
+        line.get("description"),
+        _quantity_of(line),
+        int(line["amount"]),
+        str(line["currency"]),
+        {str(k): str(v) for k, v in metadata.items()},
+    )
 
 
 def invoice_preview(invoice: dict[str, Any], lines: list[dict[str, Any]]) -> InvoicePreview:
     """The record for a preview and all its lines (raises ``KeyError``/``TypeError`` on a
     shape it cannot read, which the gateway turns into ``stripe_bad_response``)."""
-    subscription = invoice.get("subscription") or \
-        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    subscription = invoice.get("subscription") or (
+        (invoice.get("parent") or {}).get("subscription_details") or {}
+    ).get("subscription")
     return InvoicePreview(
-        currency=str(invoice["currency"]), subtotal=int(invoice["subtotal"]),
-        total=int(invoice["total"]), period_start_s=invoice.get("period_start"),
+        currency=str(invoice["currency"]),
+        subtotal=int(invoice["subtotal"]),
+        total=int(invoice["total"]),
+        period_start_s=invoice.get("period_start"),
         period_end_s=invoice.get("period_end"),
         subscription=str(subscription) if subscription else None,
-        lines=tuple(preview_line(line) for line in lines))
+        lines=tuple(preview_line(line) for line in lines),
+    )

@@ -63,9 +63,13 @@ def invoice_line(line: Mapping[str, Any]) -> InvoiceLine:
     details = (line.get("parent") or {}).get("invoice_item_details") or {}
     item = details.get("invoice_item") or line.get("invoice_item")
     quantity = line.get("quantity_decimal") or line.get("quantity") or 0
-    return InvoiceLine(line_id=str(line.get("id")), invoice_item_id=str(item) if item else None,
-                       amount=optional_int(line.get("amount")),
-                       quantity=Decimal(str(quantity)), metadata=metadata_of(line))
+    return InvoiceLine(
+        line_id=str(line.get("id")),
+        invoice_item_id=str(item) if item else None,
+        amount=optional_int(line.get("amount")),
+        quantity=Decimal(str(quantity)),
+        metadata=metadata_of(line),
+    )
 
 
 def invoice_item_of(item: Any) -> InvoiceItem:
@@ -75,6 +79,8 @@ def invoice_item_of(item: Any) -> InvoiceItem:
 
 def usage_summary(summary: Mapping[str, Any]) -> UsageRecordSummary:
     period = summary.get("period") or {}
-    return UsageRecordSummary(optional_int(period.get("start")),
-                              optional_int(period.get("end")),
-                              int(summary.get("total_usage") or 0))
+    return UsageRecordSummary(
+        optional_int(period.get("start")),
+        optional_int(period.get("end")),
+        int(summary.get("total_usage") or 0),
+    )

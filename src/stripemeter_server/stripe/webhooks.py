@@ -18,14 +18,17 @@ from stripemeter_server.domain.errors import WebhookEventError, WebhookSignature
 MAX_WEBHOOK_DEPTH = 64
 
 
-def verify_stripe_signature(payload: bytes, signature_header: str | None,
-                            secrets: Sequence[str]) -> dict[str, Any]:
+def verify_stripe_signature(
+    payload: bytes, signature_header: str | None, secrets: Sequence[str]
+) -> dict[str, Any]:
     """The event once its signature verifies with one of ``secrets``; a body that verifies
     but is not a bounded JSON object (bad UTF-8, nested past ``MAX_WEBHOOK_DEPTH``) is a
     ``WebhookEventError`` (400), never a 500."""
     if not secrets:
-        raise WebhookSignatureError("no webhook signing secret is configured for this "
-                                    "tenant (PUT /v1/stripe/account webhookSecret)")
+        raise WebhookSignatureError(
+            "no webhook signing secret is configured for this "
+            "tenant (PUT /v1/stripe/account webhookSecret)"
+        )
     if not signature_header:
         raise WebhookSignatureError("the Stripe-Signature header is missing")
     try:
@@ -35,8 +38,9 @@ def verify_stripe_signature(payload: bytes, signature_header: str | None,
     if not any(_verifies(text, signature_header, secret) for secret in secrets):
         raise WebhookSignatureError("the Stripe-Signature does not verify")
     if _depth(text) > MAX_WEBHOOK_DEPTH:
-        raise WebhookEventError(f"the webhook body nests deeper than {MAX_WEBHOOK_DEPTH} "
-                                "levels", field="body")
+        raise WebhookEventError(
+            f"the webhook body nests deeper than {MAX_WEBHOOK_DEPTH} levels", field="body"
+        )
     try:
         event = json.loads(text)
     except (ValueError, RecursionError):
@@ -48,8 +52,11 @@ def verify_stripe_signature(payload: bytes, signature_header: str | None,
 
 def _verifies(text: str, header: str, secret: str) -> bool:
     try:
-        return bool(stripe.WebhookSignature.verify_header(
-            text, header, secret, stripe.Webhook.DEFAULT_TOLERANCE))
+        return bool(
+            stripe.WebhookSignature.verify_header(
+                text, header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        )
     except stripe.SignatureVerificationError:
         return False
 

@@ -28,8 +28,9 @@ class Backend:
 
     async def run(self, use_case: UseCase[T], *, read_only: bool = False) -> T:
         """One use case, one transaction, in a worker thread (the loop keeps serving)."""
-        return await asyncio.to_thread(run_use_case, self.ctx.store, self.tenant_id, use_case,
-                                       read_only=read_only, actor=ACTOR)
+        return await asyncio.to_thread(
+            run_use_case, self.ctx.store, self.tenant_id, use_case, read_only=read_only, actor=ACTOR
+        )
 
     async def ingest(self, request: BatchRequest) -> IngestOutcome:
         """Through the group committer, exactly as the HTTP route ingests."""

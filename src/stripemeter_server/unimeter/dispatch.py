@@ -80,8 +80,9 @@ async def ingest(backend: Backend, payload: bytes, _: Peer) -> Reply:
     stored, duplicates = outcome.count(ACCEPTED), outcome.count(DUPLICATE)
     errors = [r.error_code for r in outcome.results if r.error_code is not None]
     if errors:
-        log.info("unimeter ingest: %d events refused (%s)", len(errors),
-                 ", ".join(sorted(set(errors))))
+        log.info(
+            "unimeter ingest: %d events refused (%s)", len(errors), ", ".join(sorted(set(errors)))
+        )
     return ingest_status(stored, duplicates, errors), replies.ingest_result(stored, duplicates, 0)
 
 
@@ -123,8 +124,9 @@ async def metric_delete(backend: Backend, payload: bytes, _: Peer) -> Reply:
 async def metric_list(backend: Backend, _payload: bytes, _: Peer) -> Reply:
     metrics = await backend.run(list_metrics, read_only=True)
     entries = [(m.code, um.listable(m)) for m in metrics]
-    return Status.OK, b"".join(replies.metric_entry(code, *shown)
-                               for code, shown in entries if shown is not None)
+    return Status.OK, b"".join(
+        replies.metric_entry(code, *shown) for code, shown in entries if shown is not None
+    )
 
 
 async def partition_map(_backend: Backend, _payload: bytes, peer: Peer) -> Reply:
@@ -154,8 +156,7 @@ async def usage_realtime(backend: Backend, payload: bytes, _: Peer) -> Reply:
 async def usage_breakdown(backend: Backend, payload: bytes, _: Peer) -> Reply:
     query = payloads.decode_breakdown(payload)
     cells = await reads.breakdown(backend, query)
-    return Status.OK, b"".join(replies.breakdown_entry(list(dims), value)
-                               for dims, value in cells)
+    return Status.OK, b"".join(replies.breakdown_entry(list(dims), value) for dims, value in cells)
 
 
 async def events_list(backend: Backend, payload: bytes, _: Peer) -> Reply:

@@ -26,7 +26,10 @@ THRESHOLD_RULE_PREFIX: Final = "unimeter:"
 MAX_THRESHOLD_FLAGS: Final = 8  # Unimeter keeps at most 8 thresholds per metric
 
 AGG_TYPES: Final[Mapping[int, Aggregation]] = {
-    0: Aggregation.COUNT, 1: Aggregation.SUM, 2: Aggregation.MAX, 3: Aggregation.LATEST,
+    0: Aggregation.COUNT,
+    1: Aggregation.SUM,
+    2: Aggregation.MAX,
+    3: Aggregation.LATEST,
     4: Aggregation.UNIQUE_COUNT,
 }
 AGG_CODES: Final = {aggregation: code for code, aggregation in AGG_TYPES.items()}
@@ -57,8 +60,11 @@ def metric_body(schema: WireSchema) -> dict[str, Any]:
         raise MappingError(f"unknown agg_type {schema.agg_type}")
     if schema.recurring:
         raise MappingError("recurring metrics are not supported")
-    body: dict[str, Any] = {"code": schema.code, "aggregation": aggregation.value,
-                            "period": _period(schema)}
+    body: dict[str, Any] = {
+        "code": schema.code,
+        "aggregation": aggregation.value,
+        "period": _period(schema),
+    }
     field = schema.field_name
     if aggregation is Aggregation.UNIQUE_COUNT:
         if not field:
@@ -99,10 +105,16 @@ def threshold_rules(schema: WireSchema) -> list[dict[str, Any]]:
     update above the line, our rules fire at most once per period), named
     ``unimeter:<metric>:<position>:<code>`` so replies can give the code and the flag bit
     back."""
-    return [{"type": "quantity", "metric": schema.code, "threshold": str(t.value),
-             "recurrence": "period",
-             "name": f"{THRESHOLD_RULE_PREFIX}{schema.code}:{position}:{t.code}"}
-            for position, t in enumerate(schema.thresholds[:MAX_THRESHOLD_FLAGS])]
+    return [
+        {
+            "type": "quantity",
+            "metric": schema.code,
+            "threshold": str(t.value),
+            "recurrence": "period",
+            "name": f"{THRESHOLD_RULE_PREFIX}{schema.code}:{position}:{t.code}",
+        }
+        for position, t in enumerate(schema.thresholds[:MAX_THRESHOLD_FLAGS])
+    ]
 
 
 def _threshold_name(rule_name: str | None, metric: str) -> tuple[int, str] | None:
@@ -110,7 +122,7 @@ def _threshold_name(rule_name: str | None, metric: str) -> tuple[int, str] | Non
     prefix = f"{THRESHOLD_RULE_PREFIX}{metric}:"
     if not rule_name or not rule_name.startswith(prefix):
         return None
-    position, _, code = rule_name[len(prefix):].partition(":")
+    position, _, code = rule_name[len(prefix) :].partition(":")
     return (int(position), code) if position.isdigit() else None
 
 
@@ -120,15 +132,20 @@ def threshold_code(rule_name: str | None, metric: str, fallback: str) -> str:
     return named[1] if named is not None else (rule_name or fallback)
 
 
-def alert_flags(metric: str, rules: Sequence[tuple[str | None, Decimal]],
-                value: Decimal | None) -> int:
+def alert_flags(
+    metric: str, rules: Sequence[tuple[str | None, Decimal]], value: Decimal | None
+) -> int:
     """Bit i set while the value is at or over the metric's threshold i, as Unimeter's
     aggregate flags say (``rules``: each rule's name and threshold)."""
     flags = 0
     for name, threshold in rules:
         named = _threshold_name(name, metric)
-        if named is not None and named[0] < MAX_THRESHOLD_FLAGS and value is not None \
-                and value >= threshold:
+        if (
+            named is not None
+            and named[0] < MAX_THRESHOLD_FLAGS
+            and value is not None
+            and value >= threshold
+        ):
             flags |= 1 << named[0]
     return flags
 
@@ -138,8 +155,11 @@ def listable(metric: Metric) -> tuple[int, str] | None:
     code = AGG_CODES.get(metric.aggregation)
     if code is None:
         return None
-    prop = (metric.unique_property if metric.aggregation is Aggregation.UNIQUE_COUNT
-            else metric.value_property)
+    prop = (
+        metric.unique_property
+        if metric.aggregation is Aggregation.UNIQUE_COUNT
+        else metric.value_property
+    )
     return code, prop.removeprefix("meta.") if prop.startswith("meta.") else ""
 
 
@@ -149,8 +169,11 @@ def event_key(event: WireEvent) -> str:
     because identical events without a time are distinct calls, not retries."""
     if event.timestamp_ns == 0:
         return KEY_PREFIX + uuid.uuid4().hex
-    text = json.dumps([event.metric, event.account_id, event.timestamp_ns, event.value,
-                       sorted(event.properties)], ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(
+        [event.metric, event.account_id, event.timestamp_ns, event.value, sorted(event.properties)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return KEY_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -159,8 +182,12 @@ def ingest_event(event: WireEvent) -> dict[str, Any]:
     the receive time, as for an HTTP event without ``ts``."""
     if event.operation not in (OperationType.NONE, OperationType.ADD):
         raise MappingError("operation_type REMOVE is not supported (book an adjustment)")
-    raw: dict[str, Any] = {"metric": event.metric, "customerRef": customer_ref(event.account_id),
-                           "quantity": str(event.value), "idempotencyKey": event_key(event)}
+    raw: dict[str, Any] = {
+        "metric": event.metric,
+        "customerRef": customer_ref(event.account_id),
+        "quantity": str(event.value),
+        "idempotencyKey": event_key(event),
+    }
     if event.timestamp_ns != 0:
         raw["ts"] = format_timestamp(from_micros(event.timestamp_ns // 1000))
     if event.properties:
@@ -168,20 +195,32 @@ def ingest_event(event: WireEvent) -> dict[str, Any]:
     return raw
 
 
-def aggregate(metric: Metric, state: CounterState,
-              rules: Sequence[tuple[str | None, Decimal]] = ()) -> AggValue:
+def aggregate(
+    metric: Metric, state: CounterState, rules: Sequence[tuple[str | None, Decimal]] = ()
+) -> AggValue:
     """The aggregate value: every field from the events, and the metric's own field as its
     billable value (adjustments included), so the field a client reads is what we invoice."""
     billable = state.value(metric.aggregation)
     fields: dict[str, Decimal | int | None] = {
-        "sum": state.sum, "count": state.count, "max": state.max,
-        "last_value": state.latest_value}
-    target = {Aggregation.COUNT: "count", Aggregation.SUM: "sum", Aggregation.MAX: "max",
-              Aggregation.LATEST: "last_value", Aggregation.UNIQUE_COUNT: "count"}
+        "sum": state.sum,
+        "count": state.count,
+        "max": state.max,
+        "last_value": state.latest_value,
+    }
+    target = {
+        Aggregation.COUNT: "count",
+        Aggregation.SUM: "sum",
+        Aggregation.MAX: "max",
+        Aggregation.LATEST: "last_value",
+        Aggregation.UNIQUE_COUNT: "count",
+    }
     if metric.aggregation in target:
         fields[target[metric.aggregation]] = billable
     return AggValue(
-        sum=whole(fields["sum"], U128_MAX), count=whole(fields["count"]),
-        max=whole(fields["max"]), last_value=whole(fields["last_value"]),
+        sum=whole(fields["sum"], U128_MAX),
+        count=whole(fields["count"]),
+        max=whole(fields["max"]),
+        last_value=whole(fields["last_value"]),
         last_ts_ns=(state.latest_ts_us or 0) * 1000,
-        alert_flags=alert_flags(metric.code, rules, billable))
+        alert_flags=alert_flags(metric.code, rules, billable),
+    )

@@ -114,7 +114,7 @@ def text(raw: bytes, field: str) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data":
-            return value[:exc.start].decode("utf-8")
+            return value[: exc.start].decode("utf-8")
         raise PayloadError(f"{field} is not UTF-8") from None
 
 
@@ -129,10 +129,14 @@ def decode_ingest(payload: bytes) -> list[WireEvent]:
     n_events, n_props = _INGEST_HEAD.unpack_from(payload)
     if n_events > MAX_INGEST_EVENTS:
         raise PayloadError(f"{n_events} events in one frame; at most {MAX_INGEST_EVENTS}")
-    _need(payload, _INGEST_HEAD.size + n_events * _EVENT.size + n_props * _PROPERTY.size,
-          "ingest payload")
-    heads = [_EVENT.unpack_from(payload, _INGEST_HEAD.size + i * _EVENT.size)
-             for i in range(n_events)]
+    _need(
+        payload,
+        _INGEST_HEAD.size + n_events * _EVENT.size + n_props * _PROPERTY.size,
+        "ingest payload",
+    )
+    heads = [
+        _EVENT.unpack_from(payload, _INGEST_HEAD.size + i * _EVENT.size) for i in range(n_events)
+    ]
     if sum(h[5] for h in heads) != n_props:
         raise PayloadError("the events' property counts do not add up to the frame's")
     props_at = _INGEST_HEAD.size + n_events * _EVENT.size
@@ -143,8 +147,7 @@ def decode_ingest(payload: bytes) -> list[WireEvent]:
             key, val = _PROPERTY.unpack_from(payload, props_at)
             props.append((text(key, "property key"), text(val, "property value")))
             props_at += _PROPERTY.size
-        events.append(WireEvent(text(metric, "metric_code"), account, ts, value, op,
-                                tuple(props)))
+        events.append(WireEvent(text(metric, "metric_code"), account, ts, value, op, tuple(props)))
     return events
 
 
@@ -154,7 +157,7 @@ def _filters(payload: bytes, at: int, count: int) -> tuple[WireFilter, ...]:
         key, n_values, blob = _FILTER.unpack_from(payload, at + i * _FILTER.size)
         if n_values > MAX_FILTER_VALUES:
             raise PayloadError(f"a filter has {n_values} values; at most {MAX_FILTER_VALUES}")
-        values = tuple(text(blob[j * 32:(j + 1) * 32], "filter value") for j in range(n_values))
+        values = tuple(text(blob[j * 32 : (j + 1) * 32], "filter value") for j in range(n_values))
         found.append(WireFilter(text(key, "filter key"), values))
     return tuple(found)
 
@@ -178,14 +181,25 @@ def decode_metric_put(payload: bytes) -> WireSchema:
             raise PayloadError("metric payload shorter than its thresholds")
         thresholds = tuple(
             WireThreshold(text(c, "threshold code"), v, bool(r))
-            for c, v, r in (_THRESHOLD.unpack_from(payload, at + i * _THRESHOLD.size)
-                            for i in range(n_thresholds)))
+            for c, v, r in (
+                _THRESHOLD.unpack_from(payload, at + i * _THRESHOLD.size)
+                for i in range(n_thresholds)
+            )
+        )
         at += n_thresholds * _THRESHOLD.size
         if len(payload) != at:
             _need(payload, at + _PERIOD.size, "metric payload")
             period_type, billing_day = _PERIOD.unpack_from(payload, at)
-    return WireSchema(text(code, "code"), agg, bool(recurring), text(field, "field"),
-                      filters, thresholds, period_type, billing_day)
+    return WireSchema(
+        text(code, "code"),
+        agg,
+        bool(recurring),
+        text(field, "field"),
+        filters,
+        thresholds,
+        period_type,
+        billing_day,
+    )
 
 
 def decode_metric_code(payload: bytes) -> str:
@@ -198,8 +212,13 @@ def decode_usage_query(payload: bytes) -> RangeQuery:
         raise PayloadError("query payload shorter than its header")
     account, start, end, metric, n_filters = _RANGE_QUERY.unpack_from(payload)
     _need(payload, _RANGE_QUERY.size + n_filters * _FILTER.size, "query payload")
-    return RangeQuery(account, text(metric, "metric_code"), start, end,
-                      filters=_filters(payload, _RANGE_QUERY.size, n_filters))
+    return RangeQuery(
+        account,
+        text(metric, "metric_code"),
+        start,
+        end,
+        filters=_filters(payload, _RANGE_QUERY.size, n_filters),
+    )
 
 
 def decode_breakdown(payload: bytes) -> RangeQuery:
@@ -209,9 +228,13 @@ def decode_breakdown(payload: bytes) -> RangeQuery:
     if not 1 <= n_keys <= MAX_GROUP_BY:
         raise PayloadError(f"group_by must have 1..{MAX_GROUP_BY} keys")
     _need(payload, _RANGE_QUERY.size + n_keys * _GROUP_KEY, "breakdown payload")
-    keys = tuple(text(payload[_RANGE_QUERY.size + i * _GROUP_KEY:
-                              _RANGE_QUERY.size + (i + 1) * _GROUP_KEY], "group_by key")
-                 for i in range(n_keys))
+    keys = tuple(
+        text(
+            payload[_RANGE_QUERY.size + i * _GROUP_KEY : _RANGE_QUERY.size + (i + 1) * _GROUP_KEY],
+            "group_by key",
+        )
+        for i in range(n_keys)
+    )
     return RangeQuery(account, text(metric, "metric_code"), start, end, group_by=keys)
 
 

@@ -59,8 +59,15 @@ class AggValue:
 
 def agg_value(value: AggValue) -> bytes:
     total = whole(value.sum, U128_MAX)
-    return _AGG.pack(total & U64_MAX, total >> 64, whole(value.count), whole(value.max),
-                     whole(value.last_value), value.last_ts_ns, whole(value.alert_flags))
+    return _AGG.pack(
+        total & U64_MAX,
+        total >> 64,
+        whole(value.count),
+        whole(value.max),
+        whole(value.last_value),
+        value.last_ts_ns,
+        whole(value.alert_flags),
+    )
 
 
 def ingest_result(stored: int, duplicates: int, last_offset: int) -> bytes:
@@ -83,24 +90,37 @@ def breakdown_entry(dims: list[tuple[str, str]], value: AggValue) -> bytes:
     keys = b"".join(fixed(k, 32) for k, _ in dims).ljust(128, b"\x00")
     values = b"".join(fixed(v, 32) for _, v in dims).ljust(128, b"\x00")
     total = whole(value.sum, U128_MAX)
-    return _BREAKDOWN.pack(len(dims), keys, values, total & U64_MAX, total >> 64,
-                           whole(value.count), whole(value.max), whole(value.last_value),
-                           value.last_ts_ns, whole(value.alert_flags))
+    return _BREAKDOWN.pack(
+        len(dims),
+        keys,
+        values,
+        total & U64_MAX,
+        total >> 64,
+        whole(value.count),
+        whole(value.max),
+        whole(value.last_value),
+        value.last_ts_ns,
+        whole(value.alert_flags),
+    )
 
 
 def event_records(records: list[tuple[int, int, int, str, int, int]]) -> bytes:
     """EVENTS_LIST's reply: an 8-byte count, then one 104-byte record per event
     (offset, ts ns, account, metric, value, operation), as Unimeter's server writes it."""
     return _LIST_HEAD.pack(len(records)) + b"".join(
-        _EVENT_RECORD.pack(whole(offset), ts_ns, account_id, fixed(metric, 64), whole(value),
-                           operation)
-        for offset, ts_ns, account_id, metric, value, operation in records)
+        _EVENT_RECORD.pack(
+            whole(offset), ts_ns, account_id, fixed(metric, 64), whole(value), operation
+        )
+        for offset, ts_ns, account_id, metric, value, operation in records
+    )
 
 
-def alert_record(offset: int, account_id: int, metric: str, code: str, value: int,
-                 triggered_ns: int) -> bytes:
-    return _ALERT_RECORD.pack(whole(offset), account_id, fixed(metric, 64), fixed(code, 32),
-                              whole(value), triggered_ns)
+def alert_record(
+    offset: int, account_id: int, metric: str, code: str, value: int, triggered_ns: int
+) -> bytes:
+    return _ALERT_RECORD.pack(
+        whole(offset), account_id, fixed(metric, 64), fixed(code, 32), whole(value), triggered_ns
+    )
 
 
 def alert_push(record: bytes, node_id: int = 0) -> bytes:
@@ -111,5 +131,7 @@ def alert_push(record: bytes, node_id: int = 0) -> bytes:
 def cluster_status(uptime_ns: int) -> bytes:
     """One node (id 0) leading every partition: the 40-byte header, then 256 partition
     entries. The storage counters of Unimeter's own engine have no equivalent here: 0."""
-    return (_CLUSTER_HEAD.pack(0, 1, 0, 0, 0, uptime_ns)
-            + _PARTITION_STATUS.pack(0, 0, 0, 0) * PARTITION_COUNT)
+    return (
+        _CLUSTER_HEAD.pack(0, 1, 0, 0, 0, uptime_ns)
+        + _PARTITION_STATUS.pack(0, 0, 0, 0) * PARTITION_COUNT
+    )

@@ -58,8 +58,9 @@ class UnimeterServer:
 
     async def start(self) -> None:
         self._started = time.monotonic()
-        self._server = await asyncio.start_server(self._accept, self._config.host,
-                                                  self._config.port)
+        self._server = await asyncio.start_server(
+            self._accept, self._config.host, self._config.port
+        )
         self._alerts = asyncio.create_task(self._push_alerts())
 
     async def stop(self) -> None:
@@ -78,8 +79,13 @@ class UnimeterServer:
         if len(self._sessions) >= self._config.max_connections:
             writer.close()
             return
-        session = Session(self._backend, reader, writer,
-                          Peer(_address(writer), self._started), self._config.limits)
+        session = Session(
+            self._backend,
+            reader,
+            writer,
+            Peer(_address(writer), self._started),
+            self._config.limits,
+        )
         self._sessions.add(session)
         task = asyncio.current_task()
         if task is not None:
@@ -115,7 +121,8 @@ class UnimeterServer:
 
     async def _alerts_after(self, position: int) -> list[AlertEventRecord]:
         return await self._backend.run(
-            lambda uow: list_events(uow, after_seq=position, limit=ALERT_PAGE), read_only=True)
+            lambda uow: list_events(uow, after_seq=position, limit=ALERT_PAGE), read_only=True
+        )
 
     async def _latest_alert(self) -> int:
         position = 0
@@ -130,8 +137,7 @@ async def _broadcast(listeners: list[Session], event: AlertEventRecord) -> None:
     account = um.account_id(event.customer_ref)
     if account is None:
         return  # not a Unimeter account: its clients cannot name it
-    record = alert_record(event.seq, account, event.metric or "", event.payload,
-                          event.created_us)
+    record = alert_record(event.seq, account, event.metric or "", event.payload, event.created_us)
     for session in listeners:
         await session.push(PacketType.ALERT_PUSH, replies.alert_push(record))
 

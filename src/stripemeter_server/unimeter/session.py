@@ -54,8 +54,14 @@ class Writer(Protocol):
 
 
 class Session:
-    def __init__(self, backend: Backend, reader: asyncio.StreamReader, writer: Writer,
-                 peer: Peer, limits: SessionLimits) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        reader: asyncio.StreamReader,
+        writer: Writer,
+        peer: Peer,
+        limits: SessionLimits,
+    ) -> None:
         self._backend, self._reader, self._writer = backend, reader, writer
         self._peer, self._limits = peer, limits
         self._write_lock = asyncio.Lock()
@@ -76,15 +82,17 @@ class Session:
                 await asyncio.wait_for(self._writer.wait_closed(), self._limits.frame_seconds)
 
     async def _serve_one(self) -> bool:
-        head = await asyncio.wait_for(self._reader.readexactly(REQUEST_HEADER_SIZE),
-                                      self._limits.idle_seconds)
+        head = await asyncio.wait_for(
+            self._reader.readexactly(REQUEST_HEADER_SIZE), self._limits.idle_seconds
+        )
         header = parse_request_header(head, self._limits.max_payload)
         if isinstance(header, FrameRefused):
             log.info("unimeter frame refused, closing: %s", header.reason)
             await self._send(encode_response(Status.ERR, header.request_id))
             return False
-        payload = await asyncio.wait_for(self._reader.readexactly(header.payload_len),
-                                         self._limits.frame_seconds)
+        payload = await asyncio.wait_for(
+            self._reader.readexactly(header.payload_len), self._limits.frame_seconds
+        )
         if header.version != VERSION or header.packet_type not in KNOWN_PACKETS:
             await self._send(encode_response(Status.ERR, header.request_id))
             return True

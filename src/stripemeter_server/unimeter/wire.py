@@ -75,8 +75,9 @@ class FrameRefused:
     reason: str
 
 
-def parse_request_header(data: bytes, max_payload: int = DEFAULT_MAX_PAYLOAD
-                         ) -> RequestHeader | FrameRefused:
+def parse_request_header(
+    data: bytes, max_payload: int = DEFAULT_MAX_PAYLOAD
+) -> RequestHeader | FrameRefused:
     """The header in ``data`` (exactly 16 bytes), or why the connection must end."""
     if len(data) != REQUEST_HEADER_SIZE:
         return FrameRefused(0, f"a request header is {REQUEST_HEADER_SIZE} bytes")
@@ -88,11 +89,15 @@ def parse_request_header(data: bytes, max_payload: int = DEFAULT_MAX_PAYLOAD
     return RequestHeader(version, packet_type, partition, length, request_id)
 
 
-def encode_request(packet_type: int, payload: bytes, request_id: int,
-                   partition: int = 0xFFFF, version: int = VERSION) -> bytes:
+def encode_request(
+    packet_type: int,
+    payload: bytes,
+    request_id: int,
+    partition: int = 0xFFFF,
+    version: int = VERSION,
+) -> bytes:
     """A whole request frame (tests and tools speak to the server with it)."""
-    return _REQUEST.pack(MAGIC, version, packet_type, partition, len(payload),
-                         request_id) + payload
+    return _REQUEST.pack(MAGIC, version, packet_type, partition, len(payload), request_id) + payload
 
 
 def encode_response(status: int, request_id: int, payload: bytes = b"") -> bytes:

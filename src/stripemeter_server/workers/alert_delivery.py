@@ -74,14 +74,20 @@ class DeliveryPolicy:
 
 
 class AlertDeliveryWorker:
-    def __init__(self, store: Store, clock: Clock, policy: DeliveryPolicy | None = None,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._policy = policy or DeliveryPolicy()
         self._client = client or pinned_client(
             PublicAddressGuard(allow_private=self._policy.allow_private),
-            timeout=self._policy.timeout_seconds)
+            timeout=self._policy.timeout_seconds,
+        )
         self._rounds = TenantRounds()
 
     def close(self) -> None:
@@ -98,15 +104,19 @@ class AlertDeliveryWorker:
         at = now or self._clock.now()
         lease_us = int(self._policy.lease.total_seconds() * MICROS)
         items = self._rounds.claim(
-            all_tenants(self._store), self._policy.batch,
-            lambda tenant, most: run_use_case(self._store, tenant, lambda uow: (
-                uow.alerts.claim_due(to_micros(at), lease_us, most))))
+            all_tenants(self._store),
+            self._policy.batch,
+            lambda tenant, most: run_use_case(
+                self._store, tenant, lambda uow: uow.alerts.claim_due(to_micros(at), lease_us, most)
+            ),
+        )
         if len(items) <= 1:
             for item in items:
                 self._attempt(item, at)
             return len(items)
-        with ThreadPoolExecutor(max_workers=self._policy.concurrency,
-                                thread_name_prefix="alert-delivery") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self._policy.concurrency, thread_name_prefix="alert-delivery"
+        ) as pool:
             list(pool.map(lambda item: self._attempt(item, at), items))
         return len(items)
 
@@ -122,21 +132,30 @@ class AlertDeliveryWorker:
                 stop.wait(interval_seconds)
 
     def _attempt(self, item: OutboxItem, now: datetime) -> None:
-        event, rule = run_use_case(self._store, item.tenant_id, lambda uow: (
-            uow.alerts.event_by_seq(item.event_seq), uow.alerts.get_rule(item.rule_id)),
-            read_only=True)
+        event, rule = run_use_case(
+            self._store,
+            item.tenant_id,
+            lambda uow: (
+                uow.alerts.event_by_seq(item.event_seq),
+                uow.alerts.get_rule(item.rule_id),
+            ),
+            read_only=True,
+        )
         attempt = item.attempts + 1
         if event is None or rule is None or rule.secret is None:
-            self._record(item, now, attempt, None, "cancelled", "the alert rule was deleted",
-                         0, FAILED)
+            self._record(
+                item, now, attempt, None, "cancelled", "the alert rule was deleted", 0, FAILED
+            )
             return
         body = json.dumps(event_body(event), separators=(",", ":")).encode("utf-8")
         stamp = int(self._signing_time(now).timestamp())
-        headers = {"Content-Type": "application/json",
-                   "User-Agent": f"stripemeter/{__version__}",
-                   SIGNATURE_HEADER: signature_header(rule.secret, stamp, body),
-                   "Stripemeter-Event-Id": event.event_id,
-                   "Stripemeter-Delivery-Id": item.delivery_id}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"stripemeter/{__version__}",
+            SIGNATURE_HEADER: signature_header(rule.secret, stamp, body),
+            "Stripemeter-Event-Id": event.event_id,
+            "Stripemeter-Delivery-Id": item.delivery_id,
+        }
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None = None
@@ -153,26 +172,48 @@ class AlertDeliveryWorker:
             self._record(item, now, attempt, status_code, "delivered", None, duration, DELIVERED)
             return
         retry_at = now + self._policy.retry_delay(attempt)
-        if error == "blocked" or \
-                retry_at - from_micros(item.created_us) > self._policy.give_up_after:
+        if (
+            error == "blocked"
+            or retry_at - from_micros(item.created_us) > self._policy.give_up_after
+        ):
             self._record(item, now, attempt, status_code, "failed", error, duration, FAILED)
             return
-        self._record(item, now, attempt, status_code, "retrying", error, duration, PENDING,
-                     next_at=retry_at)
+        self._record(
+            item, now, attempt, status_code, "retrying", error, duration, PENDING, next_at=retry_at
+        )
 
     def _signing_time(self, pass_time: datetime) -> datetime:
         """The time of sending (receivers check it against their clock); a pass's time is
         used only when it is later, i.e. a pass run for a future instant in a simulation."""
         return max(self._clock.now(), pass_time)
 
-    def _record(self, item: OutboxItem, now: datetime, attempt: int, status_code: int | None,
-                outcome: str, error: str | None, duration_us: int, status: str, *,
-                next_at: datetime | None = None) -> None:
+    def _record(
+        self,
+        item: OutboxItem,
+        now: datetime,
+        attempt: int,
+        status_code: int | None,
+        outcome: str,
+        error: str | None,
+        duration_us: int,
+        status: str,
+        *,
+        next_at: datetime | None = None,
+    ) -> None:
         record = DeliveryAttempt(
-            delivery_id=item.delivery_id, attempt=attempt, event_seq=item.event_seq,
-            url=item.url, attempted_us=to_micros(now), status_code=status_code, outcome=outcome,
-            error=error, duration_us=duration_us,
-            next_attempt_us=None if next_at is None else to_micros(next_at))
-        run_use_case(self._store, item.tenant_id, lambda uow: uow.alerts.record_attempt(
-            record, status=status, now_us=to_micros(now)))
-
+            delivery_id=item.delivery_id,
+            attempt=attempt,
+            event_seq=item.event_seq,
+            url=item.url,
+            attempted_us=to_micros(now),
+            status_code=status_code,
+            outcome=outcome,
+            error=error,
+            duration_us=duration_us,
+            next_attempt_us=None if next_at is None else to_micros(next_at),
+        )
+        run_use_case(
+            self._store,
+            item.tenant_id,
+            lambda uow: uow.alerts.record_attempt(record, status=status, now_us=to_micros(now)),
+        )

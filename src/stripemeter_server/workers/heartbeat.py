@@ -34,8 +34,16 @@ def worker_id() -> str:
 class BeatingStop(threading.Event):
     """A view of ``stop`` that beats for ``loop`` whenever the loop checks it."""
 
-    def __init__(self, stop: threading.Event, store: Store, clock: Clock, loop: str, *,
-                 process: str | None = None, every_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        stop: threading.Event,
+        store: Store,
+        clock: Clock,
+        loop: str,
+        *,
+        process: str | None = None,
+        every_seconds: float = 5.0,
+    ) -> None:
         super().__init__()
         self._stop = stop
         self._store = store
@@ -43,8 +51,9 @@ class BeatingStop(threading.Event):
         self._every = every_seconds
         self._last: float | None = None
         now_us = to_micros(clock.now())
-        self._beat = Heartbeat(process or worker_id(), loop, socket.gethostname()[:255],
-                               os.getpid(), now_us, now_us)
+        self._beat = Heartbeat(
+            process or worker_id(), loop, socket.gethostname()[:255], os.getpid(), now_us, now_us
+        )
 
     def is_set(self) -> bool:
         self.beat()
@@ -62,8 +71,12 @@ class BeatingStop(threading.Event):
         if not force and self._last is not None and now - self._last < self._every:
             return
         self._last = now
-        beat = Heartbeat(**{**{k: getattr(self._beat, k) for k in Heartbeat.__slots__},
-                            "beat_us": to_micros(self._clock.now())})
+        beat = Heartbeat(
+            **{
+                **{k: getattr(self._beat, k) for k in Heartbeat.__slots__},
+                "beat_us": to_micros(self._clock.now()),
+            }
+        )
         try:
             run_use_case(self._store, "", lambda uow: uow.heartbeats.beat(beat))
         except StripemeterError:  # the database is away: the stale beat will say so

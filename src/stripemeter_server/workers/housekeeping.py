@@ -35,8 +35,9 @@ class Swept:
 
 
 class HousekeepingWorker:
-    def __init__(self, store: Store, clock: Clock, *, batch: int = PRUNE_BATCH,
-                 max_batches: int = 10) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, *, batch: int = PRUNE_BATCH, max_batches: int = 10
+    ) -> None:
         self._store = store
         self._clock = clock
         self._batch = batch
@@ -44,17 +45,23 @@ class HousekeepingWorker:
 
     def run_once(self, now: datetime | None = None) -> Swept:
         at = now or self._clock.now()
-        tallies = sum(self._prune_tenant(tenant.tenant_id, at) for tenant in
-                      run_use_case(self._store, "", list_tenants, read_only=True))
-        sessions = run_use_case(self._store, "", lambda uow: uow.dashboard_sessions
-                                .delete_expired(to_micros(at), SESSION_BATCH))
+        tallies = sum(
+            self._prune_tenant(tenant.tenant_id, at)
+            for tenant in run_use_case(self._store, "", list_tenants, read_only=True)
+        )
+        sessions = run_use_case(
+            self._store,
+            "",
+            lambda uow: uow.dashboard_sessions.delete_expired(to_micros(at), SESSION_BATCH),
+        )
         return Swept(tallies, sessions)
 
     def _prune_tenant(self, tenant_id: str, now: datetime) -> int:
         deleted = 0
         for _ in range(self._max_batches):
-            done = run_use_case(self._store, tenant_id,
-                                lambda uow: prune_tallies(uow, now, self._batch))
+            done = run_use_case(
+                self._store, tenant_id, lambda uow: prune_tallies(uow, now, self._batch)
+            )
             deleted += done
             if done < self._batch:
                 break

@@ -32,8 +32,11 @@ class InvoiceJobWorker:
             try:
                 run_job(self._ctx, job, self._policy)
             except Exception:  # like a crash: the lease expires and a later pass retries
-                log.exception("Stripe webhook job %s (tenant %s) failed; it will be retried",
-                              job.event_id, job.tenant_id)
+                log.exception(
+                    "Stripe webhook job %s (tenant %s) failed; it will be retried",
+                    job.event_id,
+                    job.tenant_id,
+                )
         return len(jobs)
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:

@@ -18,8 +18,15 @@ log = logging.getLogger(__name__)
 
 
 class ReconciliationWorker:
-    def __init__(self, ctx: ServiceContext, policy: RunPolicy | None = None, *,
-                 lead_seconds: int = 3600, schedule: bool = True, batch: int = 10) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        policy: RunPolicy | None = None,
+        *,
+        lead_seconds: int = 3600,
+        schedule: bool = True,
+        batch: int = 10,
+    ) -> None:
         self._ctx = ctx
         self._policy = policy or RunPolicy()
         self._lead = lead_seconds
@@ -33,9 +40,15 @@ class ReconciliationWorker:
         if self._schedule:
             schedule_due(self._ctx, at, self._lead)
         waiting = self._rounds.claim(
-            all_tenants(self._ctx.store), self._batch, lambda tenant, most: run_use_case(
-                self._ctx.store, tenant, lambda uow: uow.reconciliation.queued_runs(most),
-                read_only=True))
+            all_tenants(self._ctx.store),
+            self._batch,
+            lambda tenant, most: run_use_case(
+                self._ctx.store,
+                tenant,
+                lambda uow: uow.reconciliation.queued_runs(most),
+                read_only=True,
+            ),
+        )
         executed = 0
         for tenant, run_id in waiting:
             try:

@@ -6,7 +6,7 @@ LOCKED`` on PostgreSQL, SQLite has one writer), sends them with no transaction o
 records each result in a second short transaction. Any number of workers may run against one
 PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
 so no delta is pushed twice. Runs in ``stripemeter worker`` and, on the embedded SQLite
-store, inside ``serve``. """
+store, inside ``serve``."""
 
 from __future__ import annotations
 
@@ -59,8 +59,13 @@ class PassReport:
 
 
 class StripePushWorker:
-    def __init__(self, ctx: ServiceContext, policy: PushPolicy | None = None, *,
-                 hook: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        policy: PushPolicy | None = None,
+        *,
+        hook: Callable[[str], None] | None = None,
+    ) -> None:
         self._ctx = ctx
         self._policy = policy or PushPolicy()
         self._hook = hook
@@ -87,8 +92,7 @@ class StripePushWorker:
         claimed, report = self.send_due(at)
         self._backlog = claimed >= self._policy.batch
         reported = self._read_error_reports(at, force=full)
-        return PassReport(planned, claimed, report.sent, report.retrying, report.failed,
-                          reported)
+        return PassReport(planned, claimed, report.sent, report.retrying, report.failed, reported)
 
     def _read_error_reports(self, at: datetime, *, force: bool) -> int:
         try:
@@ -107,11 +111,13 @@ class StripePushWorker:
 
     def plan(self, at: datetime, *, full: bool = False) -> int:
         now_us = to_micros(at)
-        sweep = full or self._last_full_us is None or \
-            now_us - self._last_full_us >= self._policy.full_sweep_s * MICROS
+        sweep = (
+            full
+            or self._last_full_us is None
+            or now_us - self._last_full_us >= self._policy.full_sweep_s * MICROS
+        )
         since = None if sweep else self._since_us
-        tenants = self._tenants = tenants_with_stripe(self._ctx.store,
-                                                      self._ctx.stripe.environment)
+        tenants = self._tenants = tenants_with_stripe(self._ctx.store, self._ctx.stripe.environment)
         planned = sum(self._plan_tenant(tenant, at, since) for tenant in tenants)
         self._since_us = now_us - int(self._policy.overlap_s * MICROS)
         self._planned_us = now_us
@@ -122,9 +128,11 @@ class StripePushWorker:
     def _plan_tenant(self, tenant: str, at: datetime, since_us: int | None) -> int:
         overlap_us = int(self._policy.overlap_s * MICROS)
         try:
-            return run_use_case(self._ctx.store, tenant,
-                                lambda uow: plan_tenant(uow, at, since_us=since_us,
-                                                        overlap_us=overlap_us))
+            return run_use_case(
+                self._ctx.store,
+                tenant,
+                lambda uow: plan_tenant(uow, at, since_us=since_us, overlap_us=overlap_us),
+            )
         except StripemeterError:
             log.exception("planning pushes for tenant %s failed", tenant)
         return 0
@@ -135,8 +143,13 @@ class StripePushWorker:
         tenants = self._tenants
         if tenants is None:
             tenants = tenants_with_stripe(self._ctx.store, self._ctx.stripe.environment)
-        rows = self._rounds.claim(tenants, self._policy.batch, lambda tenant, most: run_use_case(
-            self._ctx.store, tenant, lambda uow: uow.pushes.claim_due(now_us, lease_us, most)))
+        rows = self._rounds.claim(
+            tenants,
+            self._policy.batch,
+            lambda tenant, most: run_use_case(
+                self._ctx.store, tenant, lambda uow: uow.pushes.claim_due(now_us, lease_us, most)
+            ),
+        )
         with self._leases.holding(rows, now_us):  # the heartbeat: see service/.../leases.py
             report = self._sender.send(rows, at)
         return len(rows), report

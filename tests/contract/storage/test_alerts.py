@@ -25,8 +25,13 @@ _keys = itertools.count()
 
 
 def ev(quantity: str, ts: str = "2025-01-10T00:00:00Z", customer: str = "cus_1") -> dict[str, Any]:
-    return {"metric": "calls", "customerRef": customer, "quantity": quantity, "ts": ts,
-            "idempotencyKey": f"k{next(_keys)}"}
+    return {
+        "metric": "calls",
+        "customerRef": customer,
+        "quantity": quantity,
+        "ts": ts,
+        "idempotencyKey": f"k{next(_keys)}",
+    }
 
 
 def setup(store: Store, clock: FrozenClock, **rule: Any) -> str:
@@ -49,7 +54,8 @@ def test_a_threshold_crossed_inside_one_batch_fires_once(store: Store, clock: Fr
 
 
 def test_a_threshold_crossed_across_batches_fires_on_the_crossing_batch(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     setup(store, clock)
     ingest(store, "acme", [ev("6")], clock.now())
     before = len(fired(store))
@@ -58,7 +64,8 @@ def test_a_threshold_crossed_across_batches_fires_on_the_crossing_batch(
 
 
 def test_later_usage_in_the_same_period_does_not_fire_again(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     setup(store, clock)
     for _ in range(3):
         ingest(store, "acme", [ev("11")], clock.now())
@@ -76,8 +83,17 @@ def test_an_adjustment_can_cross(store: Store, clock: FrozenClock) -> None:
     setup(store, clock)
     ingest(store, "acme", [ev("6")], clock.now())
     with store.unit_of_work("acme") as uow:
-        create_adjustment(uow, metric_code="calls", customer_ref="cus_1", delta_raw="5",
-                          reason="correction", note=None, actor="test", at=None, now=clock.now())
+        create_adjustment(
+            uow,
+            metric_code="calls",
+            customer_ref="cus_1",
+            delta_raw="5",
+            reason="correction",
+            note=None,
+            actor="test",
+            at=None,
+            now=clock.now(),
+        )
         uow.commit()
     assert len(fired(store)) == 1
 
@@ -111,7 +127,8 @@ def test_a_rule_for_all_customers_fires_for_each(store: Store, clock: FrozenCloc
 
 
 def test_a_percent_threshold_fires_at_that_share_of_the_limit(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     setup(store, clock, threshold="80", percentOf="100")
     ingest(store, "acme", [ev("79")], clock.now())
     before = len(fired(store))
@@ -122,8 +139,13 @@ def test_a_percent_threshold_fires_at_that_share_of_the_limit(
 def test_a_spend_rule_fires_on_the_priced_amount(store: Store, clock: FrozenClock) -> None:
     setup(store, clock, type="spend", metric=None, threshold="5")
     with store.unit_of_work("acme") as uow:
-        put_price(uow, "calls", None, {"model": "per_unit", "currency": "usd",
-                                       "unitAmount": "0.5"}, clock.now())
+        put_price(
+            uow,
+            "calls",
+            None,
+            {"model": "per_unit", "currency": "usd", "unitAmount": "0.5"},
+            clock.now(),
+        )
         uow.commit()
     ingest(store, "acme", [ev("9")], clock.now())
     before = len(fired(store))
@@ -139,7 +161,8 @@ def test_events_are_numbered_in_sequence_per_tenant(store: Store, clock: FrozenC
 
 
 def test_a_webhook_rule_queues_one_delivery_that_one_claim_takes(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     setup(store, clock, webhookUrl="https://hooks.example.com/hook")
     ingest(store, "acme", [ev("11")], clock.now())
     claims = []
@@ -175,21 +198,30 @@ def test_concurrent_crossings_fire_once(store: Store, clock: FrozenClock) -> Non
 
 
 def test_alert_sequence_numbers_have_no_gaps_when_a_rule_had_already_fired(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     setup(store, clock)
     with store.unit_of_work("acme") as uow:
         second = create_rule(uow, {"metric": "calls", "threshold": "20"}, clock.now())
         uow.commit()
-    ingest(store, "acme", [ev("11")], clock.now())   # fires the first rule
-    ingest(store, "acme", [ev("1")], clock.now())    # the first rule again: already fired
-    with store.unit_of_work("acme") as uow:          # a repeat fire, refused by the once-key
+    ingest(store, "acme", [ev("11")], clock.now())  # fires the first rule
+    ingest(store, "acme", [ev("1")], clock.now())  # the first rule again: already fired
+    with store.unit_of_work("acme") as uow:  # a repeat fire, refused by the once-key
         first = fired(store)[0]
-        assert uow.alerts.fire(event_id="again", rule_id=first.rule_id,
-                               customer_ref=first.customer_ref, metric=first.metric,
-                               period_start_us=first.period_start_us,
-                               period_end_us=first.period_end_us, payload="{}",
-                               now_us=us(clock.now())) is None
+        assert (
+            uow.alerts.fire(
+                event_id="again",
+                rule_id=first.rule_id,
+                customer_ref=first.customer_ref,
+                metric=first.metric,
+                period_start_us=first.period_start_us,
+                period_end_us=first.period_end_us,
+                payload="{}",
+                now_us=us(clock.now()),
+            )
+            is None
+        )
         uow.commit()
-    ingest(store, "acme", [ev("10")], clock.now())   # crosses the second rule
+    ingest(store, "acme", [ev("10")], clock.now())  # crosses the second rule
     assert [e.seq for e in fired(store)] == [1, 2]
     assert fired(store)[1].rule_id == second.rule_id

@@ -22,10 +22,21 @@ METRICS = [
 DEC = datetime(2024, 12, 10, tzinfo=UTC)
 
 
-def ev(quantity: str, ts: str, key: str, bf: str | None = None, metric: str = "calls",
-       customer: str = "cus_1") -> dict[str, object]:
-    body: dict[str, object] = {"metric": metric, "customerRef": customer, "quantity": quantity,
-                               "ts": ts, "idempotencyKey": key}
+def ev(
+    quantity: str,
+    ts: str,
+    key: str,
+    bf: str | None = None,
+    metric: str = "calls",
+    customer: str = "cus_1",
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "metric": metric,
+        "customerRef": customer,
+        "quantity": quantity,
+        "ts": ts,
+        "idempotencyKey": key,
+    }
     if bf is not None:
         body["backfillId"] = bf
     return body
@@ -87,8 +98,14 @@ def test_a_reverted_open_session_takes_no_more_events(acme: Store, clock: Frozen
 def test_an_event_outside_the_session_scope_is_rejected(
     acme: Store, clock: FrozenClock, event: dict[str, object], code: str
 ) -> None:
-    bf = open_session(acme, "acme", clock.now(), metric="calls", customers=["cus_1"],
-                      **{"from": "2024-12-01T00:00:00Z"})
+    bf = open_session(
+        acme,
+        "acme",
+        clock.now(),
+        metric="calls",
+        customers=["cus_1"],
+        **{"from": "2024-12-01T00:00:00Z"},
+    )
     if event["backfillId"] == "{bf}":
         event = {**event, "backfillId": bf}
     outcome = ingest(acme, "acme", [event], clock.now())
@@ -126,9 +143,15 @@ def test_closing_into_a_closed_period_with_reject_policy_voids_those_events(
     acme: Store, clock: FrozenClock
 ) -> None:
     bf = open_session(acme, "acme", clock.now(), metric="strict")
-    ingest(acme, "acme", [ev("4", "2024-12-10T00:00:00Z", "k1", bf, metric="strict"),
-                          ev("3", "2025-01-10T00:00:00Z", "k2", bf, metric="strict")],
-           clock.now())
+    ingest(
+        acme,
+        "acme",
+        [
+            ev("4", "2024-12-10T00:00:00Z", "k1", bf, metric="strict"),
+            ev("3", "2025-01-10T00:00:00Z", "k2", bf, metric="strict"),
+        ],
+        clock.now(),
+    )
     view = close(acme, "acme", bf, clock.now())
     assert view.voided == 1
     assert current(acme, "acme", "cus_1", "strict", clock.now()) == Decimal(3)
@@ -153,8 +176,7 @@ def test_a_revert_that_would_change_a_closed_reject_period_is_refused(
     acme: Store, clock: FrozenClock
 ) -> None:
     bf = open_session(acme, "acme", clock.now(), metric="strict")
-    ingest(acme, "acme", [ev("4", "2025-01-10T00:00:00Z", "k1", bf, metric="strict")],
-           clock.now())
+    ingest(acme, "acme", [ev("4", "2025-01-10T00:00:00Z", "k1", bf, metric="strict")], clock.now())
     close(acme, "acme", bf, clock.now())
     with pytest.raises(ConflictError) as caught:
         revert(acme, "acme", bf, datetime(2025, 3, 1, tzinfo=UTC))

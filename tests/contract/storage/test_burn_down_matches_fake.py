@@ -26,21 +26,35 @@ from tests.support.ledger import ingest, make_tenant
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
 METRICS = [{"code": "tokens", "aggregation": "sum"}, {"code": "images", "aggregation": "sum"}]
-PRICES = {"tokens": {"model": "graduated", "currency": "usd", "minimum": "1",
-                     "tiers": [{"upTo": "1000", "unitAmount": "0"},
-                               {"upTo": None, "unitAmount": "0.002"}]},
-          "images": {"model": "per_unit", "currency": "usd", "unitAmount": "0.05"}}
-GRANTS = [("cheap", Decimal(30), 1, None), ("units", Decimal(500), 5, "tokens"),
-          ("rest", Decimal(1000), 10, None)]
+PRICES = {
+    "tokens": {
+        "model": "graduated",
+        "currency": "usd",
+        "minimum": "1",
+        "tiers": [{"upTo": "1000", "unitAmount": "0"}, {"upTo": None, "unitAmount": "0.002"}],
+    },
+    "images": {"model": "per_unit", "currency": "usd", "unitAmount": "0.05"},
+}
+GRANTS = [
+    ("cheap", Decimal(30), 1, None),
+    ("units", Decimal(500), 5, "tokens"),
+    ("rest", Decimal(1000), 10, None),
+]
 
-usage = st.lists(st.fixed_dictionaries({
-    "metric": st.sampled_from(["tokens", "images"]),
-    "customerRef": st.sampled_from(["cus_a", "cus_b"]),
-    "quantity": st.decimals(min_value=0, max_value=5000, places=3).map(str),
-    "ts": st.integers(59, 78).map(
-        lambda day: (datetime(2025, 1, 1, 6, tzinfo=UTC) + timedelta(days=day)).isoformat()),
-}), min_size=1, max_size=30).map(
-    lambda rows: [{**row, "idempotencyKey": f"k{i}"} for i, row in enumerate(rows)])
+usage = st.lists(
+    st.fixed_dictionaries(
+        {
+            "metric": st.sampled_from(["tokens", "images"]),
+            "customerRef": st.sampled_from(["cus_a", "cus_b"]),
+            "quantity": st.decimals(min_value=0, max_value=5000, places=3).map(str),
+            "ts": st.integers(59, 78).map(
+                lambda day: (datetime(2025, 1, 1, 6, tzinfo=UTC) + timedelta(days=day)).isoformat()
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+).map(lambda rows: [{**row, "idempotencyKey": f"k{i}"} for i, row in enumerate(rows)])
 
 
 def prepare(store: Store | FakeStore, tenant: str) -> None:
@@ -50,14 +64,23 @@ def prepare(store: Store | FakeStore, tenant: str) -> None:
         make_tenant(store, tenant, NOW, METRICS)
     with store.unit_of_work(tenant) as uow:
         for code, body in PRICES.items():
-            uow.prices.put(code, DEFAULT_CUSTOMER, encode_price(price_from_dict(body)),
-                           to_micros(NOW))
+            uow.prices.put(
+                code, DEFAULT_CUSTOMER, encode_price(price_from_dict(body)), to_micros(NOW)
+            )
         for customer in ("cus_a", "cus_b"):
             for key, amount, priority, unit in GRANTS:
-                uow.credit_grants.add(CreditGrant(
-                    f"cg_{customer}_{key}", customer, amount,
-                    f"unit:{unit}" if unit else "usd", CreditCategory.PAID, priority,
-                    datetime(2025, 1, 1, tzinfo=UTC), idempotency_key=f"{customer}-{key}"))
+                uow.credit_grants.add(
+                    CreditGrant(
+                        f"cg_{customer}_{key}",
+                        customer,
+                        amount,
+                        f"unit:{unit}" if unit else "usd",
+                        CreditCategory.PAID,
+                        priority,
+                        datetime(2025, 1, 1, tzinfo=UTC),
+                        idempotency_key=f"{customer}-{key}",
+                    )
+                )
         uow.commit()
 
 
@@ -72,9 +95,9 @@ def drawn(store: Store | FakeStore, tenant: str) -> dict[str, Decimal]:
 
 @SETTINGS
 @given(stream=usage, cuts=st.lists(st.integers(0, 30), max_size=6), order=st.randoms())
-def test_the_fake_and_both_stores_burn_the_same(both_stores: list[Store],
-                                                stream: list[dict[str, Any]],
-                                                cuts: list[int], order: Any) -> None:
+def test_the_fake_and_both_stores_burn_the_same(
+    both_stores: list[Store], stream: list[dict[str, Any]], cuts: list[int], order: Any
+) -> None:
     tenant = f"t{uuid.uuid4().hex[:8]}"
     shuffled = order.sample(stream, len(stream))
     outcomes = []

@@ -33,14 +33,23 @@ LIMIT = Decimal(100)
 PERCENTS = ("50", "80", "100", "150")
 CUSTOMERS = ("cus_a", "cus_b")
 
-usage_events = st.lists(st.fixed_dictionaries({
-    "customerRef": st.sampled_from(CUSTOMERS),
-    "quantity": st.decimals(min_value=0, max_value=60, places=2).map(str),
-    "ts": st.integers(59, 78).map(  # March: February is closed (late events book to March)
-        lambda day: (datetime(2025, 1, 1, 6, tzinfo=UTC) + timedelta(days=day)).isoformat()),
-}), min_size=1, max_size=30).map(
-    lambda rows: [{**row, "metric": "tokens", "idempotencyKey": f"k{i}"}
-                  for i, row in enumerate(rows)])
+usage_events = st.lists(
+    st.fixed_dictionaries(
+        {
+            "customerRef": st.sampled_from(CUSTOMERS),
+            "quantity": st.decimals(min_value=0, max_value=60, places=2).map(str),
+            "ts": st.integers(59, 78).map(  # March: February is closed (late events book to March)
+                lambda day: (datetime(2025, 1, 1, 6, tzinfo=UTC) + timedelta(days=day)).isoformat()
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+).map(
+    lambda rows: [
+        {**row, "metric": "tokens", "idempotencyKey": f"k{i}"} for i, row in enumerate(rows)
+    ]
+)
 
 
 def prepare(store: Store | FakeStore, tenant: str) -> None:
@@ -55,18 +64,25 @@ def prepare(store: Store | FakeStore, tenant: str) -> None:
         for customer in CUSTOMERS:
             uow.grants.put(Grant(customer, "tokens", limit=LIMIT), to_micros(NOW))
         for percent in PERCENTS:
-            create_rule(cast(UnitOfWork, uow), {"type": "entitlement_usage",
-                                                "feature": "tokens", "threshold": percent}, NOW)
+            create_rule(
+                cast(UnitOfWork, uow),
+                {"type": "entitlement_usage", "feature": "tokens", "threshold": percent},
+                NOW,
+            )
         uow.commit()
 
 
 def fired(store: Store | FakeStore, tenant: str) -> list[tuple[str, int, str]]:
     """(customer, period start, threshold) of every entitlement alert, sorted."""
     with store.unit_of_work(tenant) as uow:
-        events = cast(UnitOfWork, uow).alerts.events(limit=10_000) \
-            if not isinstance(store, FakeStore) else store.data.ledgers[tenant].alerts.events
-    return sorted((e.customer_ref, e.period_start_us, json.loads(e.payload)["threshold"])
-                  for e in events)
+        events = (
+            cast(UnitOfWork, uow).alerts.events(limit=10_000)
+            if not isinstance(store, FakeStore)
+            else store.data.ledgers[tenant].alerts.events
+        )
+    return sorted(
+        (e.customer_ref, e.period_start_us, json.loads(e.payload)["threshold"]) for e in events
+    )
 
 
 def expected(stream: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
@@ -75,9 +91,12 @@ def expected(stream: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
         ts = datetime.fromisoformat(event["ts"])
         key = (event["customerRef"], to_micros(ts.replace(day=1, hour=0)))
         totals[key] = totals.get(key, Decimal(0)) + Decimal(event["quantity"])
-    return sorted((customer, start, str(LIMIT * Decimal(p) / 100))
-                  for (customer, start), total in totals.items() for p in PERCENTS
-                  if total > 0 and total >= LIMIT * Decimal(p) / 100)
+    return sorted(
+        (customer, start, str(LIMIT * Decimal(p) / 100))
+        for (customer, start), total in totals.items()
+        for p in PERCENTS
+        if total > 0 and total >= LIMIT * Decimal(p) / 100
+    )
 
 
 def _normalised(rows: list[tuple[str, int, str]]) -> list[tuple[str, int, Decimal]]:
@@ -87,7 +106,8 @@ def _normalised(rows: list[tuple[str, int, str]]) -> list[tuple[str, int, Decima
 @SETTINGS
 @given(stream=usage_events, cuts=st.lists(st.integers(0, 30), max_size=6))
 def test_the_fake_and_both_stores_fire_exactly_the_thresholds_reached(
-        both_stores: list[Store], stream: list[dict[str, Any]], cuts: list[int]) -> None:
+    both_stores: list[Store], stream: list[dict[str, Any]], cuts: list[int]
+) -> None:
     tenant = f"t{uuid.uuid4().hex[:8]}"
     outcomes, accepted = [], set()
     for store in [FakeStore(), *both_stores]:
@@ -95,8 +115,7 @@ def test_the_fake_and_both_stores_fire_exactly_the_thresholds_reached(
         for batch in split(stream, cuts):
             if batch:
                 result = ingest(store, tenant, batch, NOW)  # type: ignore[arg-type]
-                accepted |= {r.idempotency_key for r in result.results
-                             if r.status == "accepted"}
+                accepted |= {r.idempotency_key for r in result.results if r.status == "accepted"}
         outcomes.append(_normalised(fired(store, tenant)))
     counted = [e for e in stream if e["idempotencyKey"] in accepted]
     assert outcomes == [_normalised(expected(counted))] * 3
@@ -110,9 +129,20 @@ def test_concurrent_writers_of_one_customer_fire_each_threshold_once(store: Stor
         barrier.wait()
         for attempt in stamina.retry_context(on=RetryableConflict, attempts=20):
             with attempt:
-                ingest(store, "acme", [{"metric": "tokens", "customerRef": "cus_a",
-                                        "quantity": "10", "ts": "2025-03-10T00:00:00Z",
-                                        "idempotencyKey": f"c{n}"}], NOW)
+                ingest(
+                    store,
+                    "acme",
+                    [
+                        {
+                            "metric": "tokens",
+                            "customerRef": "cus_a",
+                            "quantity": "10",
+                            "ts": "2025-03-10T00:00:00Z",
+                            "idempotencyKey": f"c{n}",
+                        }
+                    ],
+                    NOW,
+                )
 
     barrier = threading.Barrier(20)
     with ThreadPoolExecutor(20) as pool:

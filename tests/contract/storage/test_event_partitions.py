@@ -35,8 +35,13 @@ def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def _event(key: str, quantity: str = "1") -> dict[str, object]:
-    return {"metric": "calls", "customerRef": "c", "quantity": quantity,
-            "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}
+    return {
+        "metric": "calls",
+        "customerRef": "c",
+        "quantity": quantity,
+        "ts": "2025-01-10T00:00:00Z",
+        "idempotencyKey": key,
+    }
 
 
 def _where(store: Store) -> dict[str, str]:
@@ -48,7 +53,10 @@ def _where(store: Store) -> dict[str, str]:
 
 def test_an_event_is_stored_in_the_partition_of_the_month_it_was_received(pg: Store) -> None:
     assert pg.prepare_partitions(to_micros(JAN)) == [
-        "events_y2025m01", "events_y2025m02", "events_y2025m03"]
+        "events_y2025m01",
+        "events_y2025m02",
+        "events_y2025m03",
+    ]
     ingest(pg, "acme", [_event("a")], JAN)
     ingest(pg, "acme", [_event("b")], FEB)
     assert _where(pg) == {"a": "events_y2025m01", "b": "events_y2025m02"}
@@ -90,18 +98,21 @@ def test_the_migration_moves_a_ledger_into_its_months(pg_server: PostgresServer)
     migrate.upgrade(engine, "0013")  # main's head before the tenant-first keys
     with engine.begin() as conn:
         for key, received in (("a", JAN), ("b", FEB), ("c", FEB)):
-            conn.execute(text(
-                "INSERT INTO events (tenant_id, idempotency_key, metric, customer_ref,"
-                " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
-                " VALUES ('acme', :k, 'calls', 'c', 1, 0, :r, 'f', false, false)"),
-                {"k": key, "r": to_micros(received)})
+            conn.execute(
+                text(
+                    "INSERT INTO events (tenant_id, idempotency_key, metric, customer_ref,"
+                    " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
+                    " VALUES ('acme', :k, 'calls', 'c', 1, 0, :r, 'f', false, false)"
+                ),
+                {"k": key, "r": to_micros(received)},
+            )
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        placed = dict(conn.execute(text(
-            "SELECT idempotency_key, tableoid::regclass::text FROM events")).all())
+        placed = dict(
+            conn.execute(text("SELECT idempotency_key, tableoid::regclass::text FROM events")).all()
+        )
         keys = conn.execute(text("SELECT count(*) FROM event_keys")).scalar_one()
         next_seq = conn.execute(text("SELECT nextval('events_seq_seq')")).scalar_one()
     engine.dispose()
     assert placed == {"a": "events_y2025m01", "b": "events_y2025m02", "c": "events_y2025m02"}
     assert (keys, next_seq) == (3, 4)
-

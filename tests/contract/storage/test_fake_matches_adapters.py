@@ -60,8 +60,13 @@ streams = st.builds(
 )
 
 
-def run(store: Store | FakeStore, tenant: str, stream: list[dict[str, Any]],
-        cuts: list[int], close_march: bool) -> tuple[Any, ...]:
+def run(
+    store: Store | FakeStore,
+    tenant: str,
+    stream: list[dict[str, Any]],
+    cuts: list[int],
+    close_march: bool,
+) -> tuple[Any, ...]:
     if close_march:
         with store.unit_of_work(tenant) as uow:
             uow.period_closes.add(PeriodClose("s", "cus_a", MARCH, APRIL, "invoice", None, 0))
@@ -71,22 +76,41 @@ def run(store: Store | FakeStore, tenant: str, stream: list[dict[str, Any]],
         with store.unit_of_work(tenant) as uow:
             result = ingest_batch(uow, batch, now=NOW, limits=EventLimits())
             uow.commit()
-        outcomes.append([(r.idempotency_key, r.status, r.error_code, r.late, r.late_after_close)
-                         for r in result.results])
+        outcomes.append(
+            [
+                (r.idempotency_key, r.status, r.error_code, r.late, r.late_after_close)
+                for r in result.results
+            ]
+        )
     accepted = [key for batch in outcomes for key, status, *_ in batch if status == "accepted"]
     with store.unit_of_work(tenant) as uow:
-        flags = [(e.idempotency_key, e.late, e.late_after_close)
-                 for e in map(uow.events.get, accepted) if e is not None]
-        booked = sorted((a.metric, a.customer_ref, a.period_start_us, a.delta.normalize(),
-                         a.reason, a.event_key, a.source_period_start_us)
-                        for a in uow.adjustments.find())
+        flags = [
+            (e.idempotency_key, e.late, e.late_after_close)
+            for e in map(uow.events.get, accepted)
+            if e is not None
+        ]
+        booked = sorted(
+            (
+                a.metric,
+                a.customer_ref,
+                a.period_start_us,
+                a.delta.normalize(),
+                a.reason,
+                a.event_key,
+                a.source_period_start_us,
+            )
+            for a in uow.adjustments.find()
+        )
         tallies = uow.ingest_tallies.sums(0)
     return outcomes, flags, counters(store, tenant), booked, tallies
 
 
 @SETTINGS
-@given(stream=streams, cuts=st.lists(st.integers(0, 100), min_size=1, max_size=5),
-       close_march=st.booleans())
+@given(
+    stream=streams,
+    cuts=st.lists(st.integers(0, 100), min_size=1, max_size=5),
+    close_march=st.booleans(),
+)
 def test_fake_sqlite_and_postgresql_give_the_same_outcomes_and_counters(
     both_stores: list[Store], stream: list[dict[str, Any]], cuts: list[int], close_march: bool
 ) -> None:

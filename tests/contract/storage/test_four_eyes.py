@@ -21,23 +21,43 @@ from tests.support.ledger import ingest, make_tenant
 @pytest.fixture
 def acme(store: Store, clock: FrozenClock) -> Store:
     make_tenant(store, "acme", clock.now(), [{"code": "calls", "aggregation": "sum"}])
-    ingest(store, "acme", [{"metric": "calls", "customerRef": "cus_1", "quantity": "10",
-                            "ts": "2025-01-05T00:00:00Z"}], clock.now())
+    ingest(
+        store,
+        "acme",
+        [
+            {
+                "metric": "calls",
+                "customerRef": "cus_1",
+                "quantity": "10",
+                "ts": "2025-01-05T00:00:00Z",
+            }
+        ],
+        clock.now(),
+    )
     four_eyes(store, "acme", clock.now())
     return store
 
 
 def adjust(store: Store, now: datetime, delta: str = "-3") -> AdjustmentRecord:
     with store.unit_of_work("acme") as uow:
-        record = create_adjustment(uow, metric_code="calls", customer_ref="cus_1",
-                                   delta_raw=delta, reason="credit", note=None,
-                                   actor="key_a", at=None, now=now)
+        record = create_adjustment(
+            uow,
+            metric_code="calls",
+            customer_ref="cus_1",
+            delta_raw=delta,
+            reason="credit",
+            note=None,
+            actor="key_a",
+            at=None,
+            now=now,
+        )
         uow.commit()
     return record
 
 
-def decide_adj(store: Store, adjustment_id: str, decision: str, actor: str,
-               now: datetime) -> AdjustmentRecord:
+def decide_adj(
+    store: Store, adjustment_id: str, decision: str, actor: str, now: datetime
+) -> AdjustmentRecord:
     with store.unit_of_work("acme") as uow:
         record = decide_adjustment(uow, adjustment_id, decision, actor, now)
         uow.commit()
@@ -52,8 +72,10 @@ def test_a_pending_adjustment_does_not_count(acme: Store, clock: FrozenClock) ->
 
 def test_an_approved_adjustment_counts(acme: Store, clock: FrozenClock) -> None:
     record = adjust(acme, clock.now())
-    assert decide_adj(acme, record.adjustment_id, "approved", "key_b", clock.now()).status \
+    assert (
+        decide_adj(acme, record.adjustment_id, "approved", "key_b", clock.now()).status
         == "approved"
+    )
     assert current(acme, "acme", "cus_1", "calls", clock.now()) == Decimal(7)
 
 
@@ -84,7 +106,10 @@ def test_the_decision_is_recorded_with_who_asked_and_who_decided(
         approval = uow.approvals.get(record.adjustment_id)
     assert approval is not None
     assert (approval.requested_by, approval.decided_by, approval.decision) == (
-        "key_a", "key_b", "approved")
+        "key_a",
+        "key_b",
+        "approved",
+    )
 
 
 def test_a_pending_adjustment_cannot_be_reverted(acme: Store, clock: FrozenClock) -> None:
@@ -96,8 +121,20 @@ def test_a_pending_adjustment_cannot_be_reverted(acme: Store, clock: FrozenClock
 
 def test_a_backfill_close_waits_for_a_second_key(acme: Store, clock: FrozenClock) -> None:
     bf = open_session(acme, "acme", clock.now(), metric="calls")
-    ingest(acme, "acme", [{"metric": "calls", "customerRef": "cus_1", "quantity": "5",
-                           "ts": "2025-01-06T00:00:00Z", "backfillId": bf}], clock.now())
+    ingest(
+        acme,
+        "acme",
+        [
+            {
+                "metric": "calls",
+                "customerRef": "cus_1",
+                "quantity": "5",
+                "ts": "2025-01-06T00:00:00Z",
+                "backfillId": bf,
+            }
+        ],
+        clock.now(),
+    )
     assert close(acme, "acme", bf, clock.now()).record.status == "pending"
     assert current(acme, "acme", "cus_1", "calls", clock.now()) == Decimal(10)
     assert decide(acme, "acme", bf, "approved", "key_b", clock.now()).record.status == "closed"
@@ -106,11 +143,22 @@ def test_a_backfill_close_waits_for_a_second_key(acme: Store, clock: FrozenClock
 
 def test_a_rejected_backfill_close_never_counts(acme: Store, clock: FrozenClock) -> None:
     bf = open_session(acme, "acme", clock.now(), metric="calls")
-    ingest(acme, "acme", [{"metric": "calls", "customerRef": "cus_1", "quantity": "5",
-                           "ts": "2025-01-06T00:00:00Z", "backfillId": bf}], clock.now())
+    ingest(
+        acme,
+        "acme",
+        [
+            {
+                "metric": "calls",
+                "customerRef": "cus_1",
+                "quantity": "5",
+                "ts": "2025-01-06T00:00:00Z",
+                "backfillId": bf,
+            }
+        ],
+        clock.now(),
+    )
     close(acme, "acme", bf, clock.now())
-    assert decide(acme, "acme", bf, "rejected", "key_b", clock.now()).record.status \
-        == "rejected"
+    assert decide(acme, "acme", bf, "rejected", "key_b", clock.now()).record.status == "rejected"
     assert current(acme, "acme", "cus_1", "calls", clock.now()) == Decimal(10)
 
 

@@ -22,10 +22,16 @@ METRICS = [{"code": "calls", "aggregation": "sum"}]
 MINUTE = 60_000_000
 
 
-def event(key: str, quantity: str = "1", ts: str = "2025-01-16T14:00:00Z",
-          metric: str = "calls") -> dict[str, object]:
-    return {"metric": metric, "customerRef": "cus_1", "quantity": quantity, "ts": ts,
-            "idempotencyKey": key}
+def event(
+    key: str, quantity: str = "1", ts: str = "2025-01-16T14:00:00Z", metric: str = "calls"
+) -> dict[str, object]:
+    return {
+        "metric": metric,
+        "customerRef": "cus_1",
+        "quantity": quantity,
+        "ts": ts,
+        "idempotencyKey": key,
+    }
 
 
 def sums(store: Store, since_us: int = 0) -> IngestTally:
@@ -49,15 +55,25 @@ def test_the_tallies_equal_the_results_of_a_batch_with_every_status(
 ) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     seed = ingest(store, "acme", [event("seen")], clock.now())
-    batch = ingest(store, "acme", [
-        event("new"),
-        event("late", ts="2025-01-16T09:00:00Z"),  # behind the counter's watermark
-        event("seen"),  # the same payload again
-        event("seen", quantity="2"),  # the same key, another payload
-        event("bad", metric="no_such_metric"),
-    ], clock.now())
+    batch = ingest(
+        store,
+        "acme",
+        [
+            event("new"),
+            event("late", ts="2025-01-16T09:00:00Z"),  # behind the counter's watermark
+            event("seen"),  # the same payload again
+            event("seen", quantity="2"),  # the same key, another payload
+            event("bad", metric="no_such_metric"),
+        ],
+        clock.now(),
+    )
     assert [r.status for r in batch.results] == [
-        "accepted", "accepted", "duplicate", "conflict", "rejected"]
+        "accepted",
+        "accepted",
+        "duplicate",
+        "conflict",
+        "rejected",
+    ]
     assert sums(store) == expected(seed, batch) == IngestTally(3, 1, 1, 1, 1)
 
 
@@ -75,8 +91,9 @@ def test_a_retried_group_is_counted_once(
     monkeypatch.setattr(UnitOfWork, "commit", commit_after_one_conflict)
     committer = GroupCommitter(ServiceContext(store=store, clock=clock))
     try:
-        request = BatchRequest([event("a"), event("a"), event("b", metric="nope")],
-                               clock.now(), "r1")
+        request = BatchRequest(
+            [event("a"), event("a"), event("b", metric="nope")], clock.now(), "r1"
+        )
         outcome = committer.submit("acme", request).result(timeout=30)
     finally:
         committer.stop()
@@ -118,17 +135,23 @@ def test_events_are_tallied_in_the_minute_they_were_answered(
     assert sums(store, to_micros(later) // MINUTE * MINUTE) == IngestTally(accepted=1)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 5)),
-                min_size=1, max_size=6))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=6
+    )
+)
 def test_the_sum_of_added_tallies_is_their_total(
     store: Store, clock: FrozenClock, adds: list[tuple[int, int, int]]
 ) -> None:
     with store.unit_of_work("acme") as uow:  # never committed: each example starts empty
         for minute, accepted, rejected in adds:
-            uow.ingest_tallies.add(MINUTE * minute, IngestTally(accepted=accepted,
-                                                                 rejected=rejected))
+            uow.ingest_tallies.add(
+                MINUTE * minute, IngestTally(accepted=accepted, rejected=rejected)
+            )
         found = uow.ingest_tallies.sums(0)
-    assert found == IngestTally(accepted=sum(a for _, a, _ in adds),
-                                rejected=sum(r for _, _, r in adds))
+    assert found == IngestTally(
+        accepted=sum(a for _, a, _ in adds), rejected=sum(r for _, _, r in adds)
+    )

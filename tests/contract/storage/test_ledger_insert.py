@@ -19,9 +19,25 @@ from tests.support.ledger import make_tenant
 
 
 def _entries(prefix: str, count: int) -> list[LedgerEntry]:
-    return [LedgerEntry(f"{prefix}-{n:04d}", "calls", f"cus_{n % 7}", Decimal("1.25"),
-                        1_736_000_000_000_000 + n, 1_736_000_000_000_000, None, None, "f" * 32,
-                        False, False, None, "req_1", None) for n in range(count)]
+    return [
+        LedgerEntry(
+            f"{prefix}-{n:04d}",
+            "calls",
+            f"cus_{n % 7}",
+            Decimal("1.25"),
+            1_736_000_000_000_000 + n,
+            1_736_000_000_000_000,
+            None,
+            None,
+            "f" * 32,
+            False,
+            False,
+            None,
+            "req_1",
+            None,
+        )
+        for n in range(count)
+    ]
 
 
 def _insert(store: Store, entries: list[LedgerEntry]) -> set[str]:
@@ -38,7 +54,8 @@ def test_every_new_key_is_stored_and_reported(store: Store, size: int) -> None:
     assert _insert(store, entries) == {e.idempotency_key for e in entries}
     with store.unit_of_work("acme", read_only=True) as uow:
         assert uow.events.fingerprints([e.idempotency_key for e in entries]) == {
-            e.idempotency_key: e.fingerprint for e in entries}
+            e.idempotency_key: e.fingerprint for e in entries
+        }
 
 
 @pytest.fixture
@@ -50,7 +67,8 @@ def pg_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.mark.parametrize("size", [3, 70])
 def test_keys_stored_by_a_racing_writer_are_left_alone_and_the_rest_stored(
-    pg_store: Store, size: int,
+    pg_store: Store,
+    size: int,
 ) -> None:
     store = pg_store
     make_tenant(store, "acme", NOW)

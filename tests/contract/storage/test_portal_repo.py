@@ -24,8 +24,18 @@ def _tenant_with_key(store: Store, clock: FrozenClock, tenant: str) -> str:
 
 
 def _token(tenant: str, token_id: str, key_id: str, now_us: int) -> PortalTokenRecord:
-    return PortalTokenRecord(tenant, token_id, "cus_1", ("calls",), frozenset({"usage:read"}),
-                             "0" * 64, key_id, now_us, now_us + HOUR_US, None)
+    return PortalTokenRecord(
+        tenant,
+        token_id,
+        "cus_1",
+        ("calls",),
+        frozenset({"usage:read"}),
+        "0" * 64,
+        key_id,
+        now_us,
+        now_us + HOUR_US,
+        None,
+    )
 
 
 def _add(store: Store, record: PortalTokenRecord) -> None:
@@ -44,8 +54,9 @@ def test_a_token_is_found_by_id_with_its_keys_state(store: Store, clock: FrozenC
     assert (found.token, found.key_exists, found.key_revoked_us) == (record, True, None)
 
 
-def test_revoking_a_keys_tokens_leaves_another_tenants_alone(store: Store,
-                                                             clock: FrozenClock) -> None:
+def test_revoking_a_keys_tokens_leaves_another_tenants_alone(
+    store: Store, clock: FrozenClock
+) -> None:
     now_us = to_micros(clock.now())
     key_a = _tenant_with_key(store, clock, "acme")
     key_b = _tenant_with_key(store, clock, "globex")
@@ -64,12 +75,13 @@ def test_settings_replace_the_allowed_origins(store: Store, clock: FrozenClock) 
     now_us = to_micros(clock.now())
     with store.unit_of_work("acme") as uow:
         uow.portal.put_settings(PortalSettingsRecord(("https://a.example",), (), "{}", now_us))
-        uow.portal.put_settings(PortalSettingsRecord(("https://b.example",), (), "{}",
-                                                     now_us + 1))
+        uow.portal.put_settings(PortalSettingsRecord(("https://b.example",), (), "{}", now_us + 1))
         uow.commit()
     with store.unit_of_work("", read_only=True) as uow:
-        found = (uow.portal.origins_of("acme"),
-                 uow.portal.origin_allowed_anywhere("https://a.example"))
+        found = (
+            uow.portal.origins_of("acme"),
+            uow.portal.origin_allowed_anywhere("https://a.example"),
+        )
     assert found == (("https://b.example",), False)
 
 

@@ -23,8 +23,9 @@ PER_UNIT = {"model": "per_unit", "currency": "usd", "unitAmount": "0.01"}
 OVERRIDE = {"model": "per_unit", "currency": "usd", "unitAmount": "0.005"}
 
 
-def put(store: Store, clock: FrozenClock, metric: str, customer: str | None,
-        body: dict[str, object]) -> bool:
+def put(
+    store: Store, clock: FrozenClock, metric: str, customer: str | None, body: dict[str, object]
+) -> bool:
     with store.unit_of_work("acme") as uow:
         _, created = put_price(uow, metric, customer, body, clock.now())
         uow.commit()

@@ -229,8 +229,9 @@ def test_rebuilt_counters_equal_live_counters_with_backfill_sessions(
             close(store, tenant, session, NOW)
         if what == "revert":
             revert(store, tenant, session, NOW)
-    ingest(store, tenant, [e for e, h in zip(stream[half:], held[half:], strict=False) if not h],
-           NOW)
+    ingest(
+        store, tenant, [e for e, h in zip(stream[half:], held[half:], strict=False) if not h], NOW
+    )
     live = counters(store, tenant)
     with store.unit_of_work(tenant) as uow:
         for definition in METRICS:

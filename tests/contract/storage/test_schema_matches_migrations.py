@@ -28,14 +28,16 @@ def _significant(diff: object) -> bool:
 
 
 def _included(store: Store) -> Any:
-    def include(obj: object, name: str | None, kind: str, reflected: bool,
-                _compare_to: object) -> bool:
+    def include(
+        obj: object, name: str | None, kind: str, reflected: bool, _compare_to: object
+    ) -> bool:
         if kind != "table":
             return True
         if store.dialect == "sqlite":
             return not getattr(obj, "info", {}).get(POSTGRESQL_ONLY, False)
         # the partitions of ``events`` (each a table to the inspector) are not the schema's
         return not (reflected and name is not None and name.startswith("events_"))
+
     return include
 
 

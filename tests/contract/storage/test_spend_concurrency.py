@@ -42,17 +42,31 @@ def _setup(store: Store, clock: FrozenClock, customers: list[str]) -> None:
     make_tenant(store, "acme", clock.now(), METRICS)
     with store.unit_of_work("acme") as uow:
         for code in ("a", "b"):
-            put_price(uow, code, None, {"model": "per_unit", "currency": "usd",
-                                        "unitAmount": "1"}, clock.now())
+            put_price(
+                uow,
+                code,
+                None,
+                {"model": "per_unit", "currency": "usd", "unitAmount": "1"},
+                clock.now(),
+            )
         create_rule(uow, {"type": "spend", "metric": None, "threshold": "20"}, clock.now())
         uow.commit()
-    ingest(store, "acme", [_event(m, c, "5", f"seed-{m}-{c}") for c in customers
-                           for m in ("a", "b")], clock.now())
+    ingest(
+        store,
+        "acme",
+        [_event(m, c, "5", f"seed-{m}-{c}") for c in customers for m in ("a", "b")],
+        clock.now(),
+    )
 
 
 def _event(metric: str, customer: str, quantity: str, key: str) -> dict[str, Any]:
-    return {"metric": metric, "customerRef": customer, "quantity": quantity, "ts": TS,
-            "idempotencyKey": key}
+    return {
+        "metric": metric,
+        "customerRef": customer,
+        "quantity": quantity,
+        "ts": TS,
+        "idempotencyKey": key,
+    }
 
 
 def _fired(store: Store) -> dict[str, int]:
@@ -88,18 +102,20 @@ def test_two_transactions_on_different_metrics_fire_the_crossing_once(
 
         def second() -> None:
             with pg.unit_of_work("acme") as uow:
-                ingest_batch(uow, [_event("b", "cus_1", "6", "t2")], now=clock.now(),
-                             limits=limits)
+                ingest_batch(uow, [_event("b", "cus_1", "6", "t2")], now=clock.now(), limits=limits)
                 uow.commit()
 
-        with ThreadPoolExecutor(1) as pool, psycopg.connect(_admin_url(pg),
-                                                            autocommit=True) as admin:
+        with (
+            ThreadPoolExecutor(1) as pool,
+            psycopg.connect(_admin_url(pg), autocommit=True) as admin,
+        ):
             other = pool.submit(second)
 
             def blocked_on_the_customer_lock() -> bool:
                 row = admin.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'").fetchone()
+                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                ).fetchone()
                 return bool(row and row[0])
 
             _wait_until(lambda: other.done() or blocked_on_the_customer_lock())
@@ -121,8 +137,9 @@ def test_many_customers_crossing_on_two_metrics_at_once_each_fire_once(
         barrier.wait()
         for attempt in stamina.retry_context(on=RetryableConflict, attempts=10):
             with attempt:
-                ingest(pg, "acme", [_event(metric, customer, "6", f"{metric}-{customer}")],
-                       clock.now())
+                ingest(
+                    pg, "acme", [_event(metric, customer, "6", f"{metric}-{customer}")], clock.now()
+                )
 
     with ThreadPoolExecutor(2) as pool:
         for customer in customers:

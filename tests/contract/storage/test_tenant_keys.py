@@ -38,17 +38,25 @@ def _keys(store: Store) -> list[tuple[str, str, tuple[str, ...]]]:
             continue
         primary = inspector.get_pk_constraint(table)["constrained_columns"]
         found.append((table, "primary key", tuple(primary)))
-        found += [(table, "unique", tuple(u["column_names"]))
-                  for u in inspector.get_unique_constraints(table)]
-        found += [(table, "unique index", tuple(str(c) for c in i["column_names"]))
-                  for i in inspector.get_indexes(table) if i["unique"]]
+        found += [
+            (table, "unique", tuple(u["column_names"]))
+            for u in inspector.get_unique_constraints(table)
+        ]
+        found += [
+            (table, "unique index", tuple(str(c) for c in i["column_names"]))
+            for i in inspector.get_indexes(table)
+            if i["unique"]
+        ]
     return found
 
 
 def test_every_key_of_a_tenant_table_includes_the_tenant(store: Store) -> None:
     keys = _keys(store)
-    lacking = [(table, kind, columns) for table, kind, columns in keys
-               if "tenant_id" not in columns and (table, columns) not in GLOBAL_KEYS]
+    lacking = [
+        (table, kind, columns)
+        for table, kind, columns in keys
+        if "tenant_id" not in columns and (table, columns) not in GLOBAL_KEYS
+    ]
     assert lacking == []
 
 
@@ -58,8 +66,9 @@ def test_the_ledger_is_keyed_by_tenant_then_sequence(store: Store) -> None:
 
 
 def test_every_table_has_a_primary_key(store: Store) -> None:
-    assert [table for table, kind, columns in _keys(store)
-            if kind == "primary key" and not columns] == []
+    assert [
+        table for table, kind, columns in _keys(store) if kind == "primary key" and not columns
+    ] == []
 
 
 def test_events_take_increasing_sequence_numbers_across_tenants(
@@ -78,8 +87,13 @@ def test_events_take_increasing_sequence_numbers_across_tenants(
 
 
 def _event(key: str) -> dict[str, object]:
-    return {"metric": "calls", "customerRef": "c", "quantity": "1",
-            "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}
+    return {
+        "metric": "calls",
+        "customerRef": "c",
+        "quantity": "1",
+        "ts": "2025-01-10T00:00:00Z",
+        "idempotencyKey": key,
+    }
 
 
 def test_sqlite_keeps_numbering_after_the_last_sequence_of_a_migrated_ledger(
@@ -90,11 +104,14 @@ def test_sqlite_keeps_numbering_after_the_last_sequence_of_a_migrated_ledger(
     migrate.upgrade(engine, "0013")  # main's head before the tenant-first keys
     with engine.begin() as conn:
         for seq, key in ((5, "old-a"), (9, "old-b")):
-            conn.execute(text(
-                "INSERT INTO events (seq, tenant_id, idempotency_key, metric, customer_ref,"
-                " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
-                " VALUES (:seq, 't_a', :key, 'calls', 'c', '1', 0, 0, 'f', 0, 0)"),
-                {"seq": seq, "key": key})
+            conn.execute(
+                text(
+                    "INSERT INTO events (seq, tenant_id, idempotency_key, metric, customer_ref,"
+                    " quantity, ts_us, received_us, fingerprint, late, late_after_close)"
+                    " VALUES (:seq, 't_a', :key, 'calls', 'c', '1', 0, 0, 'f', 0, 0)"
+                ),
+                {"seq": seq, "key": key},
+            )
     engine.dispose()
     store = Store(url)
     store.migrate()

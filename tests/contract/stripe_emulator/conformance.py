@@ -18,10 +18,16 @@ TYPES: dict[str, dict[str, Any]] = json.loads(FIXTURE.read_text())["types"]
 
 # The `object` value of a response → its type in the fixture.
 OBJECT_TYPES = {
-    "customer": "Customer", "product": "Product", "price": "Price",
-    "subscription": "Subscription", "subscription_item": "SubscriptionItem",
-    "invoice": "Invoice", "line_item": "InvoiceLineItem", "invoiceitem": "InvoiceItem",
-    "webhook_endpoint": "WebhookEndpoint", "billing.meter": "Billing.Meter",
+    "customer": "Customer",
+    "product": "Product",
+    "price": "Price",
+    "subscription": "Subscription",
+    "subscription_item": "SubscriptionItem",
+    "invoice": "Invoice",
+    "line_item": "InvoiceLineItem",
+    "invoiceitem": "InvoiceItem",
+    "webhook_endpoint": "WebhookEndpoint",
+    "billing.meter": "Billing.Meter",
     "billing.meter_event": "Billing.MeterEvent",
     "billing.meter_event_adjustment": "Billing.MeterEventAdjustment",
     "billing.meter_event_summary": "Billing.MeterEventSummary",
@@ -32,17 +38,24 @@ OBJECT_TYPES = {
     "billing.credit_grant": "Billing.CreditGrant",
     "billing.credit_balance_summary": "Billing.CreditBalanceSummary",
     "billing.credit_balance_transaction": "Billing.CreditBalanceTransaction",
-    "billing.alert": "Billing.Alert", "billing.alert_triggered": "Billing.AlertTriggered",
-    "credit_note": "CreditNote", "credit_note_line_item": "CreditNoteLineItem",
+    "billing.alert": "Billing.Alert",
+    "billing.alert_triggered": "Billing.AlertTriggered",
+    "credit_note": "CreditNote",
+    "credit_note_line_item": "CreditNoteLineItem",
     "customer_balance_transaction": "CustomerBalanceTransaction",
-    "v2.core.event_destination": "V2.Core.EventDestination", "v2.core.event": "V2.Core.EventBase",
+    "v2.core.event_destination": "V2.Core.EventDestination",
+    "v2.core.event": "V2.Core.EventBase",
 }
-DELETED_TYPES = {"customer": "DeletedCustomer", "invoice": "DeletedInvoice",
-                 "invoiceitem": "DeletedInvoiceItem", "product": "DeletedProduct",
-                 "webhook_endpoint": "DeletedWebhookEndpoint",
-                 "test_helpers.test_clock": "TestHelpers.DeletedTestClock",
-                 "subscription_item": "DeletedSubscriptionItem",
-                 "v2.core.event_destination": "V2.DeletedObject"}
+DELETED_TYPES = {
+    "customer": "DeletedCustomer",
+    "invoice": "DeletedInvoice",
+    "invoiceitem": "DeletedInvoiceItem",
+    "product": "DeletedProduct",
+    "webhook_endpoint": "DeletedWebhookEndpoint",
+    "test_helpers.test_clock": "TestHelpers.DeletedTestClock",
+    "subscription_item": "DeletedSubscriptionItem",
+    "v2.core.event_destination": "V2.DeletedObject",
+}
 
 
 def _matches(value: Any, alt: Any, path: str) -> list[str] | None:
@@ -67,8 +80,7 @@ def _matches(value: Any, alt: Any, path: str) -> list[str] | None:
         data = value.get("data")
         if not isinstance(data, list) or not isinstance(value.get("has_more"), bool):
             return [f"{path}: a list without data/has_more"]
-        return [p for i, v in enumerate(data)
-                for p in _value(v, alt["list"], f"{path}.data[{i}]")]
+        return [p for i, v in enumerate(data) for p in _value(v, alt["list"], f"{path}.data[{i}]")]
     if not isinstance(value, dict):
         return None
     name = alt["ref"]

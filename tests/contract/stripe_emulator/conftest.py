@@ -23,10 +23,18 @@ def server() -> Iterator[EmulatorServer]:
 @pytest.fixture(autouse=True)
 def _fresh(server: EmulatorServer) -> None:
     server.control("POST", "/reset")
-    server.control("POST", "/config", {
-        "requests_per_second": None, "meter_events_per_second": None,
-        "require_known_customers": True, "meter_event_concurrency_per_customer": True,
-        "invoice_finalize_grace": 3600, "async_meter_errors": True})  # the default
+    server.control(
+        "POST",
+        "/config",
+        {
+            "requests_per_second": None,
+            "meter_events_per_second": None,
+            "require_known_customers": True,
+            "meter_event_concurrency_per_customer": True,
+            "invoice_finalize_grace": 3600,
+            "async_meter_errors": True,
+        },
+    )  # the default
     server.emulator.clock.restore({"frozen_at": T0, "offset": 0})
 
 

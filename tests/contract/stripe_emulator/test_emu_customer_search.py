@@ -12,24 +12,30 @@ REF = "stripemeter_customer_ref"
 
 @pytest.fixture
 def customers(client: stripe.StripeClient) -> list[Any]:
-    return [client.v1.customers.create(params={
-        "name": name, "email": f"{name}@example.com", "metadata": {REF: ref, "tier": tier}})
-        for name, ref, tier in (("ann", "r1", "gold"), ("bob", "r2", "gold"),
-                                ("cid", "r3", "free"))]
+    return [
+        client.v1.customers.create(
+            params={
+                "name": name,
+                "email": f"{name}@example.com",
+                "metadata": {REF: ref, "tier": tier},
+            }
+        )
+        for name, ref, tier in (("ann", "r1", "gold"), ("bob", "r2", "gold"), ("cid", "r3", "free"))
+    ]
 
 
 def search(client: stripe.StripeClient, query: str, **extra: Any) -> Any:
     return client.v1.customers.search(params={"query": query, **extra})
 
 
-def test_metadata_query_finds_the_customer(client: stripe.StripeClient, customers: list[Any]
-                                           ) -> None:
+def test_metadata_query_finds_the_customer(
+    client: stripe.StripeClient, customers: list[Any]
+) -> None:
     found = search(client, f"metadata['{REF}']:'r2'")
     assert [c.id for c in found.data] == [customers[1].id]
 
 
-def test_email_query_finds_the_customer(client: stripe.StripeClient, customers: list[Any]
-                                        ) -> None:
+def test_email_query_finds_the_customer(client: stripe.StripeClient, customers: list[Any]) -> None:
     assert [c.name for c in search(client, "email:'cid@example.com'").data] == ["cid"]
 
 
@@ -47,20 +53,23 @@ def test_negated_clause_excludes(client: stripe.StripeClient, customers: list[An
     assert [c.name for c in search(client, "-metadata['tier']:'gold'").data] == ["cid"]
 
 
-def test_no_match_is_an_empty_result(client: stripe.StripeClient, customers: list[Any]
-                                     ) -> None:
+def test_no_match_is_an_empty_result(client: stripe.StripeClient, customers: list[Any]) -> None:
     assert search(client, f"metadata['{REF}']:'nope'").data == []
 
 
-def test_result_uses_the_search_result_envelope(client: stripe.StripeClient,
-                                                customers: list[Any]) -> None:
+def test_result_uses_the_search_result_envelope(
+    client: stripe.StripeClient, customers: list[Any]
+) -> None:
     result = search(client, "metadata['tier']:'gold'", limit=1)
     assert (result.object, result.url, result.has_more, bool(result.next_page)) == (
-        "search_result", "/v1/customers/search", True, True)
+        "search_result",
+        "/v1/customers/search",
+        True,
+        True,
+    )
 
 
-def test_auto_paging_walks_every_page(client: stripe.StripeClient, customers: list[Any]
-                                      ) -> None:
+def test_auto_paging_walks_every_page(client: stripe.StripeClient, customers: list[Any]) -> None:
     pages = search(client, "email~'example.com'", limit=1)
     assert [c.name for c in pages.auto_paging_iter()] == ["cid", "bob", "ann"]
 

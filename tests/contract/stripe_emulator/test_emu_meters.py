@@ -18,12 +18,20 @@ def test_create_meter_applies_stripe_defaults(meter: Any) -> None:
 
 
 def test_create_meter_keeps_custom_payload_keys(client: stripe.StripeClient) -> None:
-    meter = make_meter(client, "tokens", "last",
-                       customer_mapping={"type": "by_id", "event_payload_key": "cust"},
-                       value_settings={"event_payload_key": "n"}, event_time_window="hour")
-    assert (meter.customer_mapping.event_payload_key, meter.value_settings.event_payload_key,
-            meter.event_time_window, meter.default_aggregation.formula) == (
-        "cust", "n", "hour", "last")
+    meter = make_meter(
+        client,
+        "tokens",
+        "last",
+        customer_mapping={"type": "by_id", "event_payload_key": "cust"},
+        value_settings={"event_payload_key": "n"},
+        event_time_window="hour",
+    )
+    assert (
+        meter.customer_mapping.event_payload_key,
+        meter.value_settings.event_payload_key,
+        meter.event_time_window,
+        meter.default_aggregation.formula,
+    ) == ("cust", "n", "hour", "last")
 
 
 def test_list_meters_returns_created_meter(client: stripe.StripeClient, meter: Any) -> None:

@@ -34,60 +34,91 @@ LIBRARY_PARAMS = {
     ("GET", "/v1/billing/meters"): "billing._meter_list_params:MeterListParams",
     ("GET", "/v1/billing/meters/{id}"): "billing._meter_retrieve_params:MeterRetrieveParams",
     ("POST", "/v1/billing/meters/{id}"): "billing._meter_update_params:MeterUpdateParams",
-    ("POST", "/v1/billing/meters/{id}/deactivate"):
-        "billing._meter_deactivate_params:MeterDeactivateParams",
-    ("POST", "/v1/billing/meters/{id}/reactivate"):
-        "billing._meter_reactivate_params:MeterReactivateParams",
-    ("POST", "/v1/billing/meter_events"):
-        "billing._meter_event_create_params:MeterEventCreateParams",
-    ("POST", "/v1/billing/meter_event_adjustments"):
-        "billing._meter_event_adjustment_create_params:MeterEventAdjustmentCreateParams",
-    ("GET", "/v1/billing/meters/{id}/event_summaries"):
-        "billing._meter_list_event_summaries_params:MeterListEventSummariesParams",
-    ("POST", "/v2/billing/meter_event_session"):
-        "v2.billing._meter_event_session_create_params:MeterEventSessionCreateParams",
-    ("POST", "/v2/billing/meter_event_stream"):
-        "v2.billing._meter_event_stream_create_params:MeterEventStreamCreateParams",
-    ("POST", "/v2/billing/meter_events"):
-        "v2.billing._meter_event_create_params:MeterEventCreateParams",
-    ("POST", "/v2/billing/meter_event_adjustments"):
-        "v2.billing._meter_event_adjustment_create_params:MeterEventAdjustmentCreateParams",
+    (
+        "POST",
+        "/v1/billing/meters/{id}/deactivate",
+    ): "billing._meter_deactivate_params:MeterDeactivateParams",
+    (
+        "POST",
+        "/v1/billing/meters/{id}/reactivate",
+    ): "billing._meter_reactivate_params:MeterReactivateParams",
+    (
+        "POST",
+        "/v1/billing/meter_events",
+    ): "billing._meter_event_create_params:MeterEventCreateParams",
+    (
+        "POST",
+        "/v1/billing/meter_event_adjustments",
+    ): "billing._meter_event_adjustment_create_params:MeterEventAdjustmentCreateParams",
+    (
+        "GET",
+        "/v1/billing/meters/{id}/event_summaries",
+    ): "billing._meter_list_event_summaries_params:MeterListEventSummariesParams",
+    (
+        "POST",
+        "/v2/billing/meter_event_session",
+    ): "v2.billing._meter_event_session_create_params:MeterEventSessionCreateParams",
+    (
+        "POST",
+        "/v2/billing/meter_event_stream",
+    ): "v2.billing._meter_event_stream_create_params:MeterEventStreamCreateParams",
+    (
+        "POST",
+        "/v2/billing/meter_events",
+    ): "v2.billing._meter_event_create_params:MeterEventCreateParams",
+    (
+        "POST",
+        "/v2/billing/meter_event_adjustments",
+    ): "v2.billing._meter_event_adjustment_create_params:MeterEventAdjustmentCreateParams",
     ("POST", "/v1/subscriptions"): "_subscription_create_params:SubscriptionCreateParams",
     ("GET", "/v1/subscriptions"): "_subscription_list_params:SubscriptionListParams",
-    ("GET", "/v1/subscriptions/{id}"):
-        "_subscription_retrieve_params:SubscriptionRetrieveParams",
+    ("GET", "/v1/subscriptions/{id}"): "_subscription_retrieve_params:SubscriptionRetrieveParams",
     ("DELETE", "/v1/subscriptions/{id}"): "_subscription_cancel_params:SubscriptionCancelParams",
-    ("GET", "/v1/subscription_items/{id}"):
-        "_subscription_item_retrieve_params:SubscriptionItemRetrieveParams",
+    (
+        "GET",
+        "/v1/subscription_items/{id}",
+    ): "_subscription_item_retrieve_params:SubscriptionItemRetrieveParams",
     ("POST", "/v1/invoices"): "_invoice_create_params:InvoiceCreateParams",
     ("GET", "/v1/invoices"): "_invoice_list_params:InvoiceListParams",
     ("GET", "/v1/invoices/{id}"): "_invoice_retrieve_params:InvoiceRetrieveParams",
     ("POST", "/v1/invoices/{id}"): "_invoice_update_params:InvoiceUpdateParams",
     ("DELETE", "/v1/invoices/{id}"): "_invoice_delete_params:InvoiceDeleteParams",
     ("GET", "/v1/invoices/{id}/lines"): "_invoice_list_lines_params:InvoiceListLinesParams",
-    ("POST", "/v1/invoices/{id}/finalize"):
-        "_invoice_finalize_invoice_params:InvoiceFinalizeInvoiceParams",
+    (
+        "POST",
+        "/v1/invoices/{id}/finalize",
+    ): "_invoice_finalize_invoice_params:InvoiceFinalizeInvoiceParams",
     ("POST", "/v1/invoices/{id}/pay"): "_invoice_pay_params:InvoicePayParams",
     ("POST", "/v1/invoices/{id}/void"): "_invoice_void_invoice_params:InvoiceVoidInvoiceParams",
     ("POST", "/v1/invoiceitems"): "_invoice_item_create_params:InvoiceItemCreateParams",
     ("GET", "/v1/invoiceitems"): "_invoice_item_list_params:InvoiceItemListParams",
     ("GET", "/v1/invoiceitems/{id}"): "_invoice_item_retrieve_params:InvoiceItemRetrieveParams",
     ("POST", "/v1/invoiceitems/{id}"): "_invoice_item_update_params:InvoiceItemUpdateParams",
-    ("POST", "/v1/webhook_endpoints"):
-        "_webhook_endpoint_create_params:WebhookEndpointCreateParams",
+    (
+        "POST",
+        "/v1/webhook_endpoints",
+    ): "_webhook_endpoint_create_params:WebhookEndpointCreateParams",
     ("GET", "/v1/webhook_endpoints"): "_webhook_endpoint_list_params:WebhookEndpointListParams",
-    ("GET", "/v1/webhook_endpoints/{id}"):
-        "_webhook_endpoint_retrieve_params:WebhookEndpointRetrieveParams",
-    ("POST", "/v1/webhook_endpoints/{id}"):
-        "_webhook_endpoint_update_params:WebhookEndpointUpdateParams",
-    ("DELETE", "/v1/webhook_endpoints/{id}"):
-        "_webhook_endpoint_delete_params:WebhookEndpointDeleteParams",
+    (
+        "GET",
+        "/v1/webhook_endpoints/{id}",
+    ): "_webhook_endpoint_retrieve_params:WebhookEndpointRetrieveParams",
+    (
+        "POST",
+        "/v1/webhook_endpoints/{id}",
+    ): "_webhook_endpoint_update_params:WebhookEndpointUpdateParams",
+    (
+        "DELETE",
+        "/v1/webhook_endpoints/{id}",
+    ): "_webhook_endpoint_delete_params:WebhookEndpointDeleteParams",
     ("GET", "/v1/events"): "_event_list_params:EventListParams",
     ("GET", "/v1/events/{id}"): "_event_retrieve_params:EventRetrieveParams",
 }
 LIBRARY_PARAMS.update(SURFACE_LIBRARY_PARAMS)
-NO_LIBRARY_PARAMS = {("POST", "/v1/subscription_items/{id}/usage_records"),
-                     ("GET", "/v1/subscription_items/{id}/usage_record_summaries")}
+NO_LIBRARY_PARAMS = {
+    ("POST", "/v1/subscription_items/{id}/usage_records"),
+    ("GET", "/v1/subscription_items/{id}/usage_record_summaries"),
+}
 # `expand` is accepted on every v1 route (and ignored); the library omits it on deletes.
 # `page` is the opaque token of a v2 list's `next_page_url`, which the library follows
 # without typing it.
@@ -149,16 +180,28 @@ def test_a_route_without_a_schema_is_refused_at_start() -> None:
 
 
 # What the library's params classes inherit from its request options (not API parameters).
-REQUEST_OPTIONS = {"api_key", "content_type", "headers", "idempotency_key",
-                   "max_network_retries", "stripe_account", "stripe_context", "stripe_version"}
+REQUEST_OPTIONS = {
+    "api_key",
+    "content_type",
+    "headers",
+    "idempotency_key",
+    "max_network_retries",
+    "stripe_account",
+    "stripe_context",
+    "stripe_version",
+}
 # Create and update routes of the resources a billing integration is built on. Subscription
 # creation honours trials (also from the plan), add_invoice_items, cancel_at_period_end and
 # cancel_at (28 of 35); discounts and tax rates are what it lacks beyond 0.8.
 COVERAGE_FLOOR = {
-    ("POST", "/v1/customers"): 0.8, ("POST", "/v1/customers/{id}"): 0.8,
-    ("POST", "/v1/invoices"): 0.8, ("POST", "/v1/invoices/{id}"): 0.8,
-    ("POST", "/v1/invoiceitems"): 0.8, ("POST", "/v1/invoiceitems/{id}"): 0.8,
-    ("POST", "/v1/prices"): 0.8, ("POST", "/v1/subscriptions"): 0.8,
+    ("POST", "/v1/customers"): 0.8,
+    ("POST", "/v1/customers/{id}"): 0.8,
+    ("POST", "/v1/invoices"): 0.8,
+    ("POST", "/v1/invoices/{id}"): 0.8,
+    ("POST", "/v1/invoiceitems"): 0.8,
+    ("POST", "/v1/invoiceitems/{id}"): 0.8,
+    ("POST", "/v1/prices"): 0.8,
+    ("POST", "/v1/subscriptions"): 0.8,
 }
 
 
@@ -185,8 +228,12 @@ def test_a_parameter_is_in_one_table_only() -> None:
     """A route that starts modelling a parameter moves it out of NOT_MODELLED."""
     overlaps = {}
     for route in set(NOT_MODELLED) | set(IGNORED) | set(ECHOED):
-        tables = [set(SCHEMAS[route].fields), set(ECHOED.get(route, {})),
-                  set(IGNORED.get(route, ())), set(NOT_MODELLED.get(route, ()))]
+        tables = [
+            set(SCHEMAS[route].fields),
+            set(ECHOED.get(route, {})),
+            set(IGNORED.get(route, ())),
+            set(NOT_MODELLED.get(route, ())),
+        ]
         seen: set[str] = set()
         for names in tables:
             if names & seen:

@@ -23,8 +23,9 @@ def test_requests_over_the_per_second_limit_get_429(
     assert info.value.json_body["error"]["code"] == "rate_limit"
 
 
-def test_budget_refills_in_the_next_second(server: EmulatorServer,
-                                           client: stripe.StripeClient) -> None:
+def test_budget_refills_in_the_next_second(
+    server: EmulatorServer, client: stripe.StripeClient
+) -> None:
     server.control("POST", "/config", {"requests_per_second": 1})
     client.v1.customers.list()
     server.control("POST", "/clock/advance", {"seconds": 1})
@@ -41,10 +42,14 @@ def test_meter_event_limit_counts_only_meter_events(
         send_event(client, customer.id, "1")
 
 
-def _hold_slot(server: EmulatorServer, client: stripe.StripeClient, customer: Any
-               ) -> threading.Thread:
-    server.control("POST", "/faults", {"kind": "hang", "path": "/v1/billing/meter_events",
-                                       "count": 1, "delay": 1.0})
+def _hold_slot(
+    server: EmulatorServer, client: stripe.StripeClient, customer: Any
+) -> threading.Thread:
+    server.control(
+        "POST",
+        "/faults",
+        {"kind": "hang", "path": "/v1/billing/meter_events", "count": 1, "delay": 1.0},
+    )
     slow = threading.Thread(target=lambda: send_event(client, customer.id, "1", identifier="a"))
     slow.start()
     wait_until(lambda: server.control("GET", "/locks")["data"], "the slot to be held")

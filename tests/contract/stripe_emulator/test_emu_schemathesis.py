@@ -28,8 +28,10 @@ def _json_schema(spec: Spec, depth: int = 0) -> dict[str, Any]:
     if isinstance(spec, Legacy | Ignored):
         return _json_schema(spec.spec, depth)
     if isinstance(spec, Obj) and depth < 3:
-        return {"type": "object",
-                "properties": {k: _json_schema(v, depth + 1) for k, v in spec.fields.items()}}
+        return {
+            "type": "object",
+            "properties": {k: _json_schema(v, depth + 1) for k, v in spec.fields.items()},
+        }
     if isinstance(spec, Arr) and depth < 3:
         return {"type": "array", "items": _json_schema(spec.item, depth + 1), "maxItems": 3}
     if isinstance(spec, Free | NotModelled | Obj | Arr):
@@ -40,23 +42,47 @@ def _json_schema(spec: Spec, depth: int = 0) -> dict[str, Any]:
 def _operation(method: str, pattern: str) -> dict[str, Any]:
     fields = schema_for(method, pattern).fields
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,30}$"}}
-        for name in re.findall(r"{(\w+)}", pattern)]
-    operation: dict[str, Any] = {"operationId": f"{method} {pattern}",
-                                 "responses": {"default": {"description": "any"}}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,30}$"},
+        }
+        for name in re.findall(r"{(\w+)}", pattern)
+    ]
+    operation: dict[str, Any] = {
+        "operationId": f"{method} {pattern}",
+        "responses": {"default": {"description": "any"}},
+    }
     if method in ("GET", "DELETE"):
-        params += [{"name": name, "in": "query", "style": "deepObject", "explode": True,
-                    "schema": _json_schema(spec)}
-                   if isinstance(spec, Obj | Free | NotModelled) else
-                   {"name": name, "in": "query", "schema": _json_schema(spec)}
-                   for name, spec in fields.items()]
+        params += [
+            {
+                "name": name,
+                "in": "query",
+                "style": "deepObject",
+                "explode": True,
+                "schema": _json_schema(spec),
+            }
+            if isinstance(spec, Obj | Free | NotModelled)
+            else {"name": name, "in": "query", "schema": _json_schema(spec)}
+            for name, spec in fields.items()
+        ]
     else:
-        kind = "application/json" if pattern.startswith("/v2/") \
+        kind = (
+            "application/json"
+            if pattern.startswith("/v2/")
             else "application/x-www-form-urlencoded"
-        operation["requestBody"] = {"content": {kind: {"schema": {
-            "type": "object",
-            "properties": {k: _json_schema(v) for k, v in fields.items()}}}}}
+        )
+        operation["requestBody"] = {
+            "content": {
+                kind: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {k: _json_schema(v) for k, v in fields.items()},
+                    }
+                }
+            }
+        }
     operation["parameters"] = params
     return operation
 
@@ -65,14 +91,22 @@ def _document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, pattern in sorted(SCHEMAS):
         paths.setdefault(pattern, {})[method.lower()] = _operation(method, pattern)
-    return {"openapi": "3.0.3", "info": {"title": "stripe emulator", "version": "1"},
-            "paths": paths}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "stripe emulator", "version": "1"},
+        "paths": paths,
+    }
 
 
 def _fuzz(operation: Any, mode: GenerationMode, base_url: str) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         case.call_and_validate(base_url=base_url, headers=AUTH, checks=[not_a_server_error])
 

@@ -31,39 +31,76 @@ def _form(key: str, value: Any) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def objects(client: stripe.StripeClient, server: EmulatorServer, customer: Any,
-            meter: Any) -> dict[str, str]:
+def objects(
+    client: stripe.StripeClient, server: EmulatorServer, customer: Any, meter: Any
+) -> dict[str, str]:
     """One live object of each kind, so handlers run past their lookups."""
-    price = client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 10, "product_data": {"name": "API"},
-        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})
-    seat = client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 500, "product_data": {"name": "Seat"},
-        "recurring": {"interval": "month"}})
-    sub = client.v1.subscriptions.create(params={"customer": customer.id, "items": [
-        {"price": price.id}, {"price": seat.id}]})
+    price = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 10,
+            "product_data": {"name": "API"},
+            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
+        }
+    )
+    seat = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 500,
+            "product_data": {"name": "Seat"},
+            "recurring": {"interval": "month"},
+        }
+    )
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}, {"price": seat.id}]}
+    )
     send_event(client, customer.id, "5", timestamp=T0 + 60)
     invoice = client.v1.invoices.retrieve(sub.latest_invoice)
-    grant = client.v1.billing.credit_grants.create(params={
-        "customer": customer.id, "applicability_config": {"scope": {"price_type": "metered"}},
-        "amount": {"type": "monetary", "monetary": {"currency": "usd", "value": 100}}})
+    grant = client.v1.billing.credit_grants.create(
+        params={
+            "customer": customer.id,
+            "applicability_config": {"scope": {"price_type": "metered"}},
+            "amount": {"type": "monetary", "monetary": {"currency": "usd", "value": 100}},
+        }
+    )
     note = client.v1.credit_notes.create(params={"invoice": invoice.id, "amount": 1})
-    txn = client.v1.customers.balance_transactions.create(customer.id, params={
-        "amount": -5, "currency": "usd"})
-    alert = client.v1.billing.alerts.create(params={
-        "alert_type": "usage_threshold", "title": "t",
-        "usage_threshold": {"gte": 1000, "meter": meter.id, "recurrence": "one_time"}})
+    txn = client.v1.customers.balance_transactions.create(
+        customer.id, params={"amount": -5, "currency": "usd"}
+    )
+    alert = client.v1.billing.alerts.create(
+        params={
+            "alert_type": "usage_threshold",
+            "title": "t",
+            "usage_threshold": {"gte": 1000, "meter": meter.id, "recurrence": "one_time"},
+        }
+    )
     clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": T0})
-    dest = client.v2.core.event_destinations.create(params={
-        "name": "d", "type": "webhook_endpoint", "event_payload": "thin",
-        "enabled_events": ["v1.billing.meter.error_report_triggered"],
-        "webhook_endpoint": {"url": "http://127.0.0.1:9/x"}})
-    return {"subscriptions": sub.id, "subscription_items": sub["items"].data[0].id,
-            "invoices": invoice.id, "line": invoice.lines.data[0].id,
-            "credit_grants": grant.id, "credit_notes": note.id, "customers": customer.id,
-            "txn": txn.id, "alerts": alert.id, "test_clocks": clock.id,
-            "event_destinations": dest.id, "invoiceitems": "ii_missing", "events": "evt_x",
-            "credit_balance_transactions": "cbtxn_x", "prices": price.id}
+    dest = client.v2.core.event_destinations.create(
+        params={
+            "name": "d",
+            "type": "webhook_endpoint",
+            "event_payload": "thin",
+            "enabled_events": ["v1.billing.meter.error_report_triggered"],
+            "webhook_endpoint": {"url": "http://127.0.0.1:9/x"},
+        }
+    )
+    return {
+        "subscriptions": sub.id,
+        "subscription_items": sub["items"].data[0].id,
+        "invoices": invoice.id,
+        "line": invoice.lines.data[0].id,
+        "credit_grants": grant.id,
+        "credit_notes": note.id,
+        "customers": customer.id,
+        "txn": txn.id,
+        "alerts": alert.id,
+        "test_clocks": clock.id,
+        "event_destinations": dest.id,
+        "invoiceitems": "ii_missing",
+        "events": "evt_x",
+        "credit_balance_transactions": "cbtxn_x",
+        "prices": price.id,
+    }
 
 
 def _path(pattern: str, objects: dict[str, str]) -> str:
@@ -81,9 +118,9 @@ def _schema(route: tuple[str, str]) -> Obj:
 
 
 @pytest.mark.parametrize("route", ROUTE_LIST, ids=lambda r: f"{r[0]} {r[1]}")
-def test_no_parameter_shape_makes_a_route_fail(server: EmulatorServer,
-                                               objects: dict[str, str],
-                                               route: tuple[str, str]) -> None:
+def test_no_parameter_shape_makes_a_route_fail(
+    server: EmulatorServer, objects: dict[str, str], route: tuple[str, str]
+) -> None:
     method, pattern = route
     path = _path(pattern, objects)
     auth = {"Authorization": "Bearer sk_test_fuzz"}
@@ -96,7 +133,8 @@ def test_no_parameter_shape_makes_a_route_fail(server: EmulatorServer,
                 elif method == "GET":
                     response = http.get(path, params=_form(name, shape), headers=auth)
                 else:
-                    response = http.request(method, path, data=dict(_form(name, shape)),
-                                            headers=auth)
+                    response = http.request(
+                        method, path, data=dict(_form(name, shape)), headers=auth
+                    )
                 statuses.append((name, shape, response.status_code))
     assert [s for s in statuses if s[2] >= 500] == []

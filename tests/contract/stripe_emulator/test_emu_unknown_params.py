@@ -27,17 +27,27 @@ def test_unknown_top_level_parameter_is_refused(client: stripe.StripeClient) -> 
 
 
 def test_unknown_nested_parameter_is_refused(client: stripe.StripeClient) -> None:
-    err = refused(lambda: client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 5, "product_data": {"name": "P"},
-        "recurring": {"interval": "month", "foo": "x"}}))
+    err = refused(
+        lambda: client.v1.prices.create(
+            params={
+                "currency": "usd",
+                "unit_amount": 5,
+                "product_data": {"name": "P"},
+                "recurring": {"interval": "month", "foo": "x"},
+            }
+        )
+    )
     assert err.param == "recurring[foo]"
 
 
 def test_unknown_parameter_inside_an_array_element_is_refused(
     client: stripe.StripeClient, customer: Any
 ) -> None:
-    err = refused(lambda: client.v1.subscriptions.create(params={
-        "customer": customer.id, "items": [{"price": "price_x", "foo": "1"}]}))
+    err = refused(
+        lambda: client.v1.subscriptions.create(
+            params={"customer": customer.id, "items": [{"price": "price_x", "foo": "1"}]}
+        )
+    )
     assert err.param == "items[0][foo]"
 
 
@@ -51,18 +61,26 @@ def test_unknown_query_parameter_is_refused(client: stripe.StripeClient) -> None
     assert err.param == "foo"
 
 
-def test_unknown_parameter_on_a_delete_is_refused(client: stripe.StripeClient,
-                                                  customer: Any) -> None:
+def test_unknown_parameter_on_a_delete_is_refused(
+    client: stripe.StripeClient, customer: Any
+) -> None:
     draft = client.v1.invoices.create(params={"customer": customer.id})
     err = refused(lambda: client.raw_request("delete", f"/v1/invoices/{draft.id}", foo="1"))
     assert err.param == "foo"
 
 
-def test_unknown_v2_json_parameter_is_refused(client: stripe.StripeClient, customer: Any,
-                                              meter: Any) -> None:
-    err = refused(lambda: client.v2.billing.meter_events.create(params={  # type: ignore[typeddict-unknown-key]
-        "event_name": "api_calls", "payload": {"stripe_customer_id": customer.id, "value": "1"},
-        "foo": "1"}))
+def test_unknown_v2_json_parameter_is_refused(
+    client: stripe.StripeClient, customer: Any, meter: Any
+) -> None:
+    err = refused(
+        lambda: client.v2.billing.meter_events.create(
+            params={  # type: ignore[typeddict-unknown-key]
+                "event_name": "api_calls",
+                "payload": {"stripe_customer_id": customer.id, "value": "1"},
+                "foo": "1",
+            }
+        )
+    )
     assert err.param == "foo"
 
 
@@ -71,11 +89,15 @@ def test_metadata_takes_any_keys(client: stripe.StripeClient) -> None:
     assert created.metadata["anything_at_all"] == "1"
 
 
-def test_meter_event_payload_takes_any_keys(client: stripe.StripeClient, customer: Any,
-                                            meter: Any) -> None:
-    event = client.v1.billing.meter_events.create(params={
-        "event_name": "api_calls",
-        "payload": {"stripe_customer_id": customer.id, "value": "1", "region": "eu"}})
+def test_meter_event_payload_takes_any_keys(
+    client: stripe.StripeClient, customer: Any, meter: Any
+) -> None:
+    event = client.v1.billing.meter_events.create(
+        params={
+            "event_name": "api_calls",
+            "payload": {"stripe_customer_id": customer.id, "value": "1", "region": "eu"},
+        }
+    )
     assert event.payload["region"] == "eu"
 
 
@@ -99,37 +121,52 @@ def test_expand_is_accepted_and_ignored(client: stripe.StripeClient, customer: A
 
 
 def test_real_but_unmodelled_parameter_is_refused_as_not_modelled(
-        client: stripe.StripeClient) -> None:
+    client: stripe.StripeClient,
+) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
-        client.v1.customers.create(params={"tax_id_data": [{"type": "eu_vat",
-                                                            "value": "DE123456789"}]})
+        client.v1.customers.create(
+            params={"tax_id_data": [{"type": "eu_vat", "value": "DE123456789"}]}
+        )
     assert (info.value.code, info.value.param) == (NOT_MODELLED_CODE, "tax_id_data")
 
 
 def test_parameter_removed_in_basil_is_refused_on_the_current_version(
     client: stripe.StripeClient, customer: Any
 ) -> None:
-    price = client.v1.prices.create(params={"currency": "usd", "unit_amount": 5,
-                                            "product_data": {"name": "P"}})
-    err = refused(lambda: client.v1.invoice_items.create(params={  # type: ignore[typeddict-unknown-key]
-        "customer": customer.id, "price": price.id}))
+    price = client.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 5, "product_data": {"name": "P"}}
+    )
+    err = refused(
+        lambda: client.v1.invoice_items.create(
+            params={  # type: ignore[typeddict-unknown-key]
+                "customer": customer.id,
+                "price": price.id,
+            }
+        )
+    )
     assert err.param == "price"
 
 
 def test_parameter_removed_in_basil_is_accepted_on_an_older_version(
     client: stripe.StripeClient, customer: Any
 ) -> None:
-    price = client.v1.prices.create(params={"currency": "usd", "unit_amount": 5,
-                                            "product_data": {"name": "P"}})
-    item = client.v1.invoice_items.create(params={  # type: ignore[typeddict-unknown-key]
-        "customer": customer.id, "price": price.id}, options={"stripe_version": LEGACY})
+    price = client.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 5, "product_data": {"name": "P"}}
+    )
+    item = client.v1.invoice_items.create(
+        params={  # type: ignore[typeddict-unknown-key]
+            "customer": customer.id,
+            "price": price.id,
+        },
+        options={"stripe_version": LEGACY},
+    )
     assert item.amount == 5
 
 
 def test_refused_request_is_not_saved_under_its_idempotency_key(
-    client: stripe.StripeClient
+    client: stripe.StripeClient,
 ) -> None:
-    refused(lambda: client.v1.customers.create(params={"foo": "1"},
-                                               options={"idempotency_key": "k"}))
+    refused(
+        lambda: client.v1.customers.create(params={"foo": "1"}, options={"idempotency_key": "k"})
+    )
     assert client.v1.customers.create(params={"name": "A"}, options={"idempotency_key": "k"})
-

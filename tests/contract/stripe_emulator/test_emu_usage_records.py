@@ -15,27 +15,47 @@ LEGACY = "2024-06-20"
 @pytest.fixture
 def item(client: stripe.StripeClient, customer: Any) -> Any:
     legacy = {"stripe_version": LEGACY}  # aggregate_usage only exists before basil
-    price = client.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 3, "product_data": {"name": "Seats"},
-        "recurring": {"interval": "month", "usage_type": "metered",
-                      "aggregate_usage": "last_during_period"}}, options=legacy)
-    sub = client.v1.subscriptions.create(params={"customer": customer.id,
-                                                 "items": [{"price": price.id}]},
-                                         options=legacy)
+    price = client.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": 3,
+            "product_data": {"name": "Seats"},
+            "recurring": {
+                "interval": "month",
+                "usage_type": "metered",
+                "aggregate_usage": "last_during_period",
+            },
+        },
+        options=legacy,
+    )
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}, options=legacy
+    )
     return sub["items"]["data"][0]
 
 
-def record(client: stripe.StripeClient, item: Any, quantity: int, ts: int, action: str,
-           version: str = LEGACY) -> Any:
-    return client.raw_request("post", f"/v1/subscription_items/{item['id']}/usage_records",
-                              quantity=quantity, timestamp=ts, action=action,
-                              stripe_version=version)
+def record(
+    client: stripe.StripeClient,
+    item: Any,
+    quantity: int,
+    ts: int,
+    action: str,
+    version: str = LEGACY,
+) -> Any:
+    return client.raw_request(
+        "post",
+        f"/v1/subscription_items/{item['id']}/usage_records",
+        quantity=quantity,
+        timestamp=ts,
+        action=action,
+        stripe_version=version,
+    )
 
 
 def summary(client: stripe.StripeClient, item: Any) -> Any:
-    resp = client.raw_request("get",
-                              f"/v1/subscription_items/{item['id']}/usage_record_summaries",
-                              stripe_version=LEGACY)
+    resp = client.raw_request(
+        "get", f"/v1/subscription_items/{item['id']}/usage_record_summaries", stripe_version=LEGACY
+    )
     return client.deserialize(resp, api_mode="V1")
 
 
@@ -56,20 +76,19 @@ def test_increment_adds_at_the_same_timestamp(client: stripe.StripeClient, item:
     assert summary(client, item).data[0].total_usage == 7
 
 
-def test_timestamp_before_the_period_is_rejected(client: stripe.StripeClient, item: Any
-                                                 ) -> None:
+def test_timestamp_before_the_period_is_rejected(client: stripe.StripeClient, item: Any) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         record(client, item, 5, T0 - 60, "set")
     assert info.value.param == "timestamp"
 
 
-def test_current_api_version_has_no_usage_records(client: stripe.StripeClient, item: Any
-                                                  ) -> None:
+def test_current_api_version_has_no_usage_records(client: stripe.StripeClient, item: Any) -> None:
     with pytest.raises(stripe.InvalidRequestError):
         record(client, item, 5, T0, "set", version="2025-03-31.basil")
 
 
-def test_a_subscription_item_is_retrievable_with_its_price(client: stripe.StripeClient,
-                                                           item: Any) -> None:
+def test_a_subscription_item_is_retrievable_with_its_price(
+    client: stripe.StripeClient, item: Any
+) -> None:
     fetched = client.v1.subscription_items.retrieve(item["id"])
     assert (fetched.id, fetched.price.id) == (item["id"], item["price"]["id"])

@@ -14,13 +14,25 @@ def seed(api: Api) -> None:
     """Two metrics with prices, usage of customers ``cus_a`` and ``cus_b``."""
     for code in ("calls", "storage"):
         assert api.post("/v1/metrics", {"code": code, "aggregation": "sum"}).status_code == 201
-        api.client.put(f"/v1/prices/{code}", json={"model": "per_unit", "currency": "usd",
-                                                   "unitAmount": "0.01"},
-                       headers=api.headers())
-    events = [{"metric": m, "customerRef": c, "quantity": q, "ts": "2025-01-16T10:00:00Z",
-               "idempotencyKey": f"{m}-{c}"}
-              for m, c, q in [("calls", "cus_a", "1234.5"), ("storage", "cus_a", "7"),
-                              ("calls", "cus_b", "99")]]
+        api.client.put(
+            f"/v1/prices/{code}",
+            json={"model": "per_unit", "currency": "usd", "unitAmount": "0.01"},
+            headers=api.headers(),
+        )
+    events = [
+        {
+            "metric": m,
+            "customerRef": c,
+            "quantity": q,
+            "ts": "2025-01-16T10:00:00Z",
+            "idempotencyKey": f"{m}-{c}",
+        }
+        for m, c, q in [
+            ("calls", "cus_a", "1234.5"),
+            ("storage", "cus_a", "7"),
+            ("calls", "cus_b", "99"),
+        ]
+    ]
     assert api.post("/v1/events/ingest", {"events": events}).status_code == 200
 
 
@@ -54,10 +66,11 @@ def seed_billing(api: Api) -> None:
         _put(api, f"/v1/customers/cus_a/entitlements/{feature}", {"limit": "5000"})
     _put(api, "/v1/features/sso", {"type": "boolean"})
     _put(api, "/v1/customers/cus_a/entitlements/sso", {})
-    grants = [{"amount": "5", "currency": "usd", "idempotencyKey": "g-all"},
-              {"amount": "2", "currency": "usd", "appliesTo": ["storage"],
-               "idempotencyKey": "g-storage"},
-              {"amount": "100", "unit": "calls", "idempotencyKey": "g-units"}]
+    grants = [
+        {"amount": "5", "currency": "usd", "idempotencyKey": "g-all"},
+        {"amount": "2", "currency": "usd", "appliesTo": ["storage"], "idempotencyKey": "g-storage"},
+        {"amount": "100", "unit": "calls", "idempotencyKey": "g-units"},
+    ]
     for body in grants:
         response = api.post("/v1/customers/cus_a/credit-grants", body)
         assert response.status_code == 201, response.text

@@ -25,18 +25,31 @@ def client(store: Store, clock: FrozenClock) -> Iterator[Client]:
 
 
 def usage(client: Client, *customers: str) -> None:
-    response = client.post("/v1/events/ingest", {"events": [
-        {"metric": "calls", "customerRef": c, "quantity": "11", "ts": "2025-01-10T00:00:00Z"}
-        for c in customers]})
+    response = client.post(
+        "/v1/events/ingest",
+        {
+            "events": [
+                {
+                    "metric": "calls",
+                    "customerRef": c,
+                    "quantity": "11",
+                    "ts": "2025-01-10T00:00:00Z",
+                }
+                for c in customers
+            ]
+        },
+    )
     assert response.status_code == 200, response.text
 
 
-def read_stream(client: Client, headers: dict[str, str] | None = None,
-                **params: Any) -> list[tuple[int, str]]:
+def read_stream(
+    client: Client, headers: dict[str, str] | None = None, **params: Any
+) -> list[tuple[int, str]]:
     """(id, customerRef) of each event frame of a finite stream."""
     frames: list[tuple[int, str]] = []
-    with client.http.stream("GET", "/v1/alerts/stream", params=params,
-                            headers={**client.headers, **(headers or {})}) as response:
+    with client.http.stream(
+        "GET", "/v1/alerts/stream", params=params, headers={**client.headers, **(headers or {})}
+    ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         event_id = None
         for line in response.iter_lines():
@@ -50,12 +63,17 @@ def read_stream(client: Client, headers: dict[str, str] | None = None,
 def test_a_rule_round_trips(client: Client) -> None:
     created = client.post("/v1/alerts", {**RULE, "name": "ten calls"}).json()
     fetched = client.get(f"/v1/alerts/{created['id']}").json()
-    assert (fetched["name"], fetched["threshold"], fetched["recurrence"]) == \
-        ("ten calls", "10", "period")
+    assert (fetched["name"], fetched["threshold"], fetched["recurrence"]) == (
+        "ten calls",
+        "10",
+        "period",
+    )
 
 
 def test_a_webhook_rule_gets_a_secret_shown_once(client: Client) -> None:
-    created = client.post("/v1/alerts", {**RULE, "webhookUrl": "https://hooks.example.com/h"}).json()
+    created = client.post(
+        "/v1/alerts", {**RULE, "webhookUrl": "https://hooks.example.com/h"}
+    ).json()
     fetched = client.get(f"/v1/alerts/{created['id']}").json()
     assert created["secret"].startswith("whsec_") and "secret" not in fetched
 
@@ -91,8 +109,10 @@ def test_crossing_usage_lists_one_event(client: Client) -> None:
 
 def test_an_adjustment_that_crosses_fires(client: Client) -> None:
     client.post("/v1/alerts", {**RULE, "threshold": "5"})
-    client.post("/v1/adjustments", {"metric": "calls", "customerRef": "cus_9", "delta": "6",
-                                    "reason": "correction"})
+    client.post(
+        "/v1/adjustments",
+        {"metric": "calls", "customerRef": "cus_9", "delta": "6", "reason": "correction"},
+    )
     assert len(client.get("/v1/alerts/events").json()["data"]) == 1
 
 
@@ -111,11 +131,25 @@ def test_the_stream_resumes_after_last_event_id_without_gaps_or_repeats(client: 
 
 
 def test_the_stream_delivers_an_event_fired_while_it_is_open(
-        client: Client, store: Store, clock: FrozenClock) -> None:
+    client: Client, store: Store, clock: FrozenClock
+) -> None:
     client.post("/v1/alerts", RULE)
-    writer = threading.Thread(target=ingest, args=(store, "default", [
-        {"metric": "calls", "customerRef": "late", "quantity": "11",
-         "ts": "2025-01-10T00:00:00Z"}], clock.now()))
+    writer = threading.Thread(
+        target=ingest,
+        args=(
+            store,
+            "default",
+            [
+                {
+                    "metric": "calls",
+                    "customerRef": "late",
+                    "quantity": "11",
+                    "ts": "2025-01-10T00:00:00Z",
+                }
+            ],
+            clock.now(),
+        ),
+    )
     writer.start()
     frames = read_stream(client, limit=1)
     writer.join()
@@ -123,6 +157,7 @@ def test_the_stream_delivers_an_event_fired_while_it_is_open(
 
 
 def test_a_bad_last_event_id_is_422(client: Client) -> None:
-    response = client.http.get("/v1/alerts/stream", headers={**client.headers,
-                                                             "Last-Event-ID": "x"})
+    response = client.http.get(
+        "/v1/alerts/stream", headers={**client.headers, "Last-Event-ID": "x"}
+    )
     assert response.status_code == 422

@@ -12,8 +12,13 @@ def ingest(api: Api, *events: dict[str, Any]) -> Any:
 
 
 def event(quantity: str, key: str, backfill: str | None = None) -> dict[str, Any]:
-    body = {"metric": "api_calls", "customerRef": "cus_1", "quantity": quantity,
-            "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}
+    body = {
+        "metric": "api_calls",
+        "customerRef": "cus_1",
+        "quantity": quantity,
+        "ts": "2025-01-10T00:00:00Z",
+        "idempotencyKey": key,
+    }
     return {**body, "backfillId": backfill} if backfill else body
 
 
@@ -33,7 +38,9 @@ def test_reads_name_the_open_session_whose_events_they_leave_out(api: Api) -> No
     assert ingest(api, event("5", "k1", bf))["accepted"] == 1
     body = usage(api)
     assert (body["metrics"][0]["value"], body["heldBackfills"]) == (
-        "0", [{"id": bf, "metric": "api_calls", "status": "open"}])
+        "0",
+        [{"id": bf, "metric": "api_calls", "status": "open"}],
+    )
 
 
 def test_closing_a_session_counts_its_events_and_clears_the_notice(api: Api) -> None:
@@ -64,8 +71,9 @@ def test_the_event_listing_shows_the_session_of_each_event(api: Api) -> None:
 def test_four_eyes_close_needs_a_second_key(api: Api) -> None:
     bf = open_session(api)
     ingest(api, event("5", "k1", bf))
-    assert api.client.put("/v1/corrections/policy", json={"fourEyes": True},
-                          headers=api.headers()).json() == {"fourEyes": True}
+    assert api.client.put(
+        "/v1/corrections/policy", json={"fourEyes": True}, headers=api.headers()
+    ).json() == {"fourEyes": True}
     assert api.post(f"/v1/backfills/{bf}/close", {}).json()["status"] == "pending"
     assert api.post(f"/v1/backfills/{bf}/approve", {}).status_code == 403
     second = api.new_key({"admin"})
@@ -78,8 +86,10 @@ def test_four_eyes_adjustment_counts_after_approval_by_another_key(api: Api) -> 
     open_session(api)
     ingest(api, event("10", "k1"))
     api.client.put("/v1/corrections/policy", json={"fourEyes": True}, headers=api.headers())
-    made = api.post("/v1/adjustments", {"metric": "api_calls", "customerRef": "cus_1",
-                                        "delta": "-4", "reason": "credit"}).json()
+    made = api.post(
+        "/v1/adjustments",
+        {"metric": "api_calls", "customerRef": "cus_1", "delta": "-4", "reason": "credit"},
+    ).json()
     assert (made["status"], usage(api)["metrics"][0]["value"]) == ("pending", "10")
     second = api.new_key({"admin"})
     decided = api.post(f"/v1/adjustments/{made['id']}/approve", {}, key=second).json()
@@ -92,11 +102,15 @@ def test_a_rejected_adjustment_never_counts(api: Api) -> None:
     open_session(api)
     ingest(api, event("10", "k1"))
     api.client.put("/v1/corrections/policy", json={"fourEyes": True}, headers=api.headers())
-    made = api.post("/v1/adjustments", {"metric": "api_calls", "customerRef": "cus_1",
-                                        "delta": "-4", "reason": "credit"}).json()
+    made = api.post(
+        "/v1/adjustments",
+        {"metric": "api_calls", "customerRef": "cus_1", "delta": "-4", "reason": "credit"},
+    ).json()
     second = api.new_key({"admin"})
-    assert api.post(f"/v1/adjustments/{made['id']}/reject", {}, key=second).json()["status"] \
+    assert (
+        api.post(f"/v1/adjustments/{made['id']}/reject", {}, key=second).json()["status"]
         == "rejected"
+    )
     assert usage(api)["metrics"][0]["value"] == "10"
 
 

@@ -73,8 +73,11 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading(api: Api) -
     response = api.client.post(
         "/v1/metrics",
         content=b"{}",
-        headers={**api.headers(), "Content-Type": "application/json",
-                 "Content-Length": str(50 * 1024 * 1024)},
+        headers={
+            **api.headers(),
+            "Content-Type": "application/json",
+            "Content-Length": str(50 * 1024 * 1024),
+        },
     )
     assert response.status_code == 413
 
@@ -93,7 +96,9 @@ def test_a_long_but_allowed_note_is_kept_whole(api: Api) -> None:
 def test_the_widest_allowed_range_of_periods_is_refused_without_building_it(api: Api) -> None:
     api.post("/v1/metrics", {"code": "hourly", "period": {"type": "hour"}})
     response = api.get(
-        "/v1/usage/periods", customerRef="cus_1", metric="hourly",
+        "/v1/usage/periods",
+        customerRef="cus_1",
+        metric="hourly",
         **{"from": "1000-01-01T00:00:00Z", "to": "8999-12-31T23:00:00Z"},
     )
     assert response.status_code == 422

@@ -20,14 +20,24 @@ SINGLE, BATCH = "application/cloudevents+json", "application/cloudevents-batch+j
 
 
 def cloudevent(event_id: str, tokens: int = 3, **extra: Any) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": event_id, "source": "//chat/api", "type": "tokens",
-            "subject": "cus_1", "time": "2025-01-10T12:00:00Z", "data": {"tokens": tokens},
-            **extra}
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "//chat/api",
+        "type": "tokens",
+        "subject": "cus_1",
+        "time": "2025-01-10T12:00:00Z",
+        "data": {"tokens": tokens},
+        **extra,
+    }
 
 
 def post(api: Api, body: Any, content_type: str) -> Any:
-    return api.client.post("/api/v1/events", content=json.dumps(body),
-                           headers={**api.headers(), "Content-Type": content_type})
+    return api.client.post(
+        "/api/v1/events",
+        content=json.dumps(body),
+        headers={**api.headers(), "Content-Type": content_type},
+    )
 
 
 def tokens(api: Api) -> Any:
@@ -37,8 +47,9 @@ def tokens(api: Api) -> Any:
 
 @pytest.fixture
 def metered(api: Api) -> Api:
-    created = api.post("/v1/metrics", {"code": "tokens", "aggregation": "sum",
-                                       "valueProperty": "meta.tokens"})
+    created = api.post(
+        "/v1/metrics", {"code": "tokens", "aggregation": "sum", "valueProperty": "meta.tokens"}
+    )
     assert created.status_code == 201, created.text
     return api
 
@@ -59,14 +70,19 @@ def test_the_key_comes_from_source_and_id(metered: Api) -> None:
     post(metered, cloudevent("e1"), SINGLE)
     stored = metered.get("/v1/events").json()["data"][0]
     assert (stored["idempotencyKey"], stored["meta"]) == (
-        cloudevent_key("//chat/api", "e1"), {"tokens": 3})
+        cloudevent_key("//chat/api", "e1"),
+        {"tokens": 3},
+    )
 
 
 def test_one_bad_event_refuses_the_batch_and_stores_nothing(metered: Api) -> None:
     response = post(metered, [cloudevent("e1"), cloudevent("e2", subject=None)], BATCH)
     body = response.json()
     assert (response.status_code, body["errors"][0]["index"], body["errors"][0]["field"]) == (
-        400, 1, "subject")
+        400,
+        1,
+        "subject",
+    )
     assert tokens(metered) == "0"
 
 
@@ -74,7 +90,10 @@ def test_a_value_that_is_not_a_number_names_the_data_attribute(metered: Api) -> 
     response = post(metered, cloudevent("e1", data={"tokens": "many"}), SINGLE)
     error = response.json()["errors"][0]
     assert (response.status_code, error["code"], error["field"]) == (
-        400, "invalid_value", "data.tokens")
+        400,
+        "invalid_value",
+        "data.tokens",
+    )
 
 
 def test_another_content_type_is_refused(metered: Api) -> None:
@@ -83,9 +102,15 @@ def test_another_content_type_is_refused(metered: Api) -> None:
 
 
 def om_event(event_id: str, tokens: int) -> Event:
-    return Event(id=event_id, source="//chat/api", specversion="1.0", type="tokens",
-                 subject="cus_1", time=datetime(2025, 1, 10, 12, tzinfo=UTC),
-                 data={"tokens": tokens})
+    return Event(
+        id=event_id,
+        source="//chat/api",
+        specversion="1.0",
+        type="tokens",
+        subject="cus_1",
+        time=datetime(2025, 1, 10, 12, tzinfo=UTC),
+        data={"tokens": tokens},
+    )
 
 
 def test_the_openmeter_client_ingests_one_event_and_a_batch(metered: Api) -> None:
@@ -97,18 +122,26 @@ def test_the_openmeter_client_ingests_one_event_and_a_batch(metered: Api) -> Non
 
 
 def test_the_openmeter_client_sees_a_refusal_as_an_error(metered: Api) -> None:
-    bad = Event(id="e1", source="//chat/api", specversion="1.0", type="tokens",
-                subject="cus_1", time=datetime(2025, 1, 10, 12, tzinfo=UTC),
-                data={"tokens": "many"})
+    bad = Event(
+        id="e1",
+        source="//chat/api",
+        specversion="1.0",
+        type="tokens",
+        subject="cus_1",
+        time=datetime(2025, 1, 10, 12, tzinfo=UTC),
+        data={"tokens": "many"},
+    )
     with serving(metered.client.app) as url, pytest.raises(HttpResponseError) as caught:
         Client(endpoint=url, token=metered.key).events.ingest_event(bad)
     assert caught.value.status_code == 400
 
 
 @pytest.mark.parametrize("attribute", ["id", "source"])
-def test_a_lone_surrogate_in_id_or_source_is_a_400_naming_it(metered: Api,
-                                                             attribute: str) -> None:
+def test_a_lone_surrogate_in_id_or_source_is_a_400_naming_it(metered: Api, attribute: str) -> None:
     event = cloudevent("e1", **{attribute: "x\ud800y"})
-    response = metered.client.post("/api/v1/events", content=json.dumps(event),
-                                   headers={**metered.headers(), "Content-Type": SINGLE})
+    response = metered.client.post(
+        "/api/v1/events",
+        content=json.dumps(event),
+        headers={**metered.headers(), "Content-Type": SINGLE},
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (400, attribute)

@@ -10,8 +10,11 @@ from tests.integration.api.conftest import Api
 
 def _field(response: object) -> tuple[int, str, str]:
     body = response.json()  # type: ignore[attr-defined]
-    return (response.status_code, body["code"],  # type: ignore[attr-defined]
-            body["errors"][0]["field"])
+    return (
+        response.status_code,
+        body["code"],  # type: ignore[attr-defined]
+        body["errors"][0]["field"],
+    )
 
 
 def test_a_path_parameter_with_invalid_utf8_is_refused_naming_it(api: Api) -> None:

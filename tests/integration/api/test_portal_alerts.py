@@ -8,8 +8,12 @@ from typing import Any
 from tests.integration.api.conftest import Api
 from tests.integration.api.portal_support import as_token, audit_actions, mint, seed
 
-RULE = {"metric": "calls", "threshold": "80", "percentOf": "1000",
-        "webhookUrl": "https://hooks.example.com/usage"}
+RULE = {
+    "metric": "calls",
+    "threshold": "80",
+    "percentOf": "1000",
+    "webhookUrl": "https://hooks.example.com/usage",
+}
 
 
 def _writer(api: Api, customer: str = "cus_a", **extra: Any) -> str:
@@ -22,13 +26,15 @@ def test_a_customer_sets_a_threshold_for_itself(api: Api) -> None:
     token = _writer(api)
     made = as_token(api, token, "POST", "/portal/v1/alerts", json=RULE)
     assert (made.status_code, made.json()["customerRef"], made.json()["type"]) == (
-        201, "cus_a", "quantity")
+        201,
+        "cus_a",
+        "quantity",
+    )
 
 
 def test_the_customer_cannot_name_another_customer(api: Api) -> None:
     token = _writer(api)
-    made = as_token(api, token, "POST", "/portal/v1/alerts",
-                    json={**RULE, "customerRef": "cus_b"})
+    made = as_token(api, token, "POST", "/portal/v1/alerts", json={**RULE, "customerRef": "cus_b"})
     assert (made.status_code, made.json()["errors"][0]["field"]) == (422, "customerRef")
 
 
@@ -47,8 +53,13 @@ def test_a_metric_outside_the_token_is_refused(api: Api) -> None:
 
 def test_a_webhook_into_the_private_network_is_refused(api: Api) -> None:
     token = _writer(api)
-    made = as_token(api, token, "POST", "/portal/v1/alerts",
-                    json={**RULE, "webhookUrl": "http://127.0.0.1:8080/x"})
+    made = as_token(
+        api,
+        token,
+        "POST",
+        "/portal/v1/alerts",
+        json={**RULE, "webhookUrl": "http://127.0.0.1:8080/x"},
+    )
     assert (made.status_code, made.json()["errors"][0]["field"]) == (422, "webhookUrl")
 
 
@@ -70,8 +81,9 @@ def test_another_customer_cannot_delete_the_rule(api: Api) -> None:
 
 def test_the_operators_rule_cannot_be_deleted_by_the_customer(api: Api) -> None:
     token = _writer(api)
-    rule = api.post("/v1/alerts", {"metric": "calls", "customerRef": "cus_a",
-                                   "threshold": "5"}).json()["id"]
+    rule = api.post(
+        "/v1/alerts", {"metric": "calls", "customerRef": "cus_a", "threshold": "5"}
+    ).json()["id"]
     assert as_token(api, token, "DELETE", f"/portal/v1/alerts/{rule}").status_code == 404
 
 

@@ -10,9 +10,11 @@ from tests.integration.api.conftest import Api
 from tests.integration.api.portal_support import as_token, mint, seed, seed_billing
 
 BILLING = ["/portal/v1/entitlements", "/portal/v1/credits", "/portal/v1/upcoming-invoice"]
-ADMIN = {"/portal/v1/entitlements": "/v1/customers/cus_a/entitlements",
-         "/portal/v1/credits": "/v1/customers/cus_a/credits",
-         "/portal/v1/upcoming-invoice": "/v1/customers/cus_a/upcoming-invoice"}
+ADMIN = {
+    "/portal/v1/entitlements": "/v1/customers/cus_a/entitlements",
+    "/portal/v1/credits": "/v1/customers/cus_a/credits",
+    "/portal/v1/upcoming-invoice": "/v1/customers/cus_a/upcoming-invoice",
+}
 
 
 @pytest.mark.parametrize("path", BILLING)
@@ -29,7 +31,11 @@ def test_the_entitlements_show_usage_limit_and_balance(api: Api) -> None:
     data = as_token(api, token, "GET", "/portal/v1/entitlements").json()["data"]
     calls = next(a for a in data if a["feature"] == "calls_quota")
     assert (calls["hasAccess"], calls["usage"], calls["limit"], calls["balance"]) == (
-        True, "1234.5", "5000", "3765.5")
+        True,
+        "1234.5",
+        "5000",
+        "3765.5",
+    )
 
 
 def test_a_token_limited_to_a_metric_sees_only_its_entitlements(api: Api) -> None:
@@ -57,8 +63,7 @@ def test_a_token_limited_to_a_metric_sees_no_other_metrics_credit(api: Api) -> N
 
 
 @pytest.mark.parametrize("path", BILLING)
-def test_another_customers_token_never_shows_this_customers_values(api: Api,
-                                                                   path: str) -> None:
+def test_another_customers_token_never_shows_this_customers_values(api: Api, path: str) -> None:
     seed_billing(api)
     token = mint(api, "cus_b")["token"]
     response = as_token(api, token, "GET", f"{path}?customerRef=cus_a")
@@ -80,6 +85,7 @@ def test_another_tenants_token_never_shows_this_tenants_values(api: Api, path: s
 def test_a_bad_at_names_the_field(api: Api) -> None:
     seed(api)
     token = mint(api, "cus_a")["token"]
-    response = as_token(api, token, "GET", "/portal/v1/upcoming-invoice",
-                        params={"at": "yesterday"})
+    response = as_token(
+        api, token, "GET", "/portal/v1/upcoming-invoice", params={"at": "yesterday"}
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "at")

@@ -6,13 +6,16 @@ from __future__ import annotations
 from tests.integration.api.conftest import Api
 from tests.integration.api.portal_support import ORIGIN, as_token, mint
 
-PREFLIGHT = {"Access-Control-Request-Method": "GET",
-             "Access-Control-Request-Headers": "authorization"}
+PREFLIGHT = {
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "authorization",
+}
 
 
 def _allow(api: Api, *origins: str, key: str | None = None) -> None:
-    response = api.client.put("/v1/portal/settings", json={"allowedOrigins": list(origins)},
-                              headers=api.headers(key))
+    response = api.client.put(
+        "/v1/portal/settings", json={"allowedOrigins": list(origins)}, headers=api.headers(key)
+    )
     assert response.status_code == 200, response.text
 
 
@@ -26,8 +29,9 @@ def test_an_allowed_origin_can_read(api: Api) -> None:
 def test_another_origin_gets_no_cors_header(api: Api) -> None:
     _allow(api, ORIGIN)
     token = mint(api)["token"]
-    response = as_token(api, token, "GET", "/portal/v1/me",
-                        headers={"Origin": "https://evil.example.net"})
+    response = as_token(
+        api, token, "GET", "/portal/v1/me", headers={"Origin": "https://evil.example.net"}
+    )
     assert "access-control-allow-origin" not in response.headers
 
 
@@ -41,16 +45,15 @@ def test_an_origin_allowed_by_another_tenant_gets_no_cors_header(api: Api) -> No
 def test_a_preflight_from_an_allowed_origin_is_answered(api: Api) -> None:
     _allow(api, ORIGIN)
     response = api.client.options("/portal/v1/usage", headers={"Origin": ORIGIN, **PREFLIGHT})
-    assert (response.status_code, response.headers["access-control-allow-origin"]) == (
-        204, ORIGIN)
+    assert (response.status_code, response.headers["access-control-allow-origin"]) == (204, ORIGIN)
 
 
 def test_a_preflight_from_another_origin_is_refused(api: Api) -> None:
     _allow(api, ORIGIN)
-    response = api.client.options("/portal/v1/usage",
-                                  headers={"Origin": "https://evil.example.net", **PREFLIGHT})
-    assert (response.status_code, "access-control-allow-origin" in response.headers) == (
-        403, False)
+    response = api.client.options(
+        "/portal/v1/usage", headers={"Origin": "https://evil.example.net", **PREFLIGHT}
+    )
+    assert (response.status_code, "access-control-allow-origin" in response.headers) == (403, False)
 
 
 def test_the_admin_api_answers_no_cors(api: Api) -> None:
@@ -60,18 +63,21 @@ def test_the_admin_api_answers_no_cors(api: Api) -> None:
 
 
 def test_an_origin_with_a_path_is_refused_naming_the_field(api: Api) -> None:
-    response = api.client.put("/v1/portal/settings",
-                              json={"allowedOrigins": ["https://a.example.com/x"]},
-                              headers=api.headers())
-    assert (response.status_code, response.json()["errors"][0]["field"]) == (
-        422, "allowedOrigins")
+    response = api.client.put(
+        "/v1/portal/settings",
+        json={"allowedOrigins": ["https://a.example.com/x"]},
+        headers=api.headers(),
+    )
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "allowedOrigins")
 
 
 def test_a_css_value_that_could_end_the_rule_is_refused(api: Api) -> None:
     body = {"theme": {"cssVariables": {"--portal-accent": "red;}body{x:y"}}}
     response = api.client.put("/v1/portal/settings", json=body, headers=api.headers())
     assert (response.status_code, response.json()["errors"][0]["field"]) == (
-        422, "theme.cssVariables")
+        422,
+        "theme.cssVariables",
+    )
 
 
 def test_settings_changes_are_audited(api: Api) -> None:

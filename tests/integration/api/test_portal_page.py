@@ -55,8 +55,9 @@ def test_the_theme_is_applied_by_nonce(api: Api) -> None:
 def test_the_logo_origin_is_allowed_as_an_image(api: Api) -> None:
     _settings(api, theme={"logoUrl": "https://cdn.example.com/logo.svg"})
     page = api.client.get("/portal", params={"token": mint(api)["token"]})
-    assert "img-src 'self' data: https://cdn.example.com;" in page.headers[
-        "content-security-policy"]
+    assert (
+        "img-src 'self' data: https://cdn.example.com;" in page.headers["content-security-policy"]
+    )
 
 
 def test_the_page_sends_no_referrer(api: Api) -> None:
@@ -111,8 +112,7 @@ def test_the_page_shows_the_entitlements_credit_and_upcoming_invoice(api: Api) -
 
 def test_the_billing_sections_appear_only_with_something_to_show(api: Api) -> None:
     page = api.client.get("/portal", params={"token": mint(api, "cus_a")["token"]}).text
-    assert not any(f'id="{name}"' in page for name in ("upcoming", "credits",
-                                                         "entitlements"))
+    assert not any(f'id="{name}"' in page for name in ("upcoming", "credits", "entitlements"))
 
 
 def test_the_page_shows_only_the_tokens_metrics_billing(api: Api) -> None:

@@ -9,8 +9,13 @@ import pytest
 from tests.integration.api.conftest import Api
 from tests.integration.api.portal_support import as_token, mint, seed
 
-READS = ["/portal/v1/usage", "/portal/v1/projection", "/portal/v1/history?metric=calls",
-         "/portal/v1/alerts", "/portal/v1/me"]
+READS = [
+    "/portal/v1/usage",
+    "/portal/v1/projection",
+    "/portal/v1/history?metric=calls",
+    "/portal/v1/alerts",
+    "/portal/v1/me",
+]
 
 
 def _with(path: str, query: str) -> str:
@@ -50,26 +55,26 @@ def test_history_matches_the_admin_api(api: Api) -> None:
     seed(api)
     token = mint(api, "cus_a")["token"]
     window = {"from": "2025-01-10T00:00:00Z", "to": "2025-01-17T00:00:00Z"}
-    portal = as_token(api, token, "GET", "/portal/v1/history",
-                      params={"metric": "calls", **window}).json()
+    portal = as_token(
+        api, token, "GET", "/portal/v1/history", params={"metric": "calls", **window}
+    ).json()
     admin = api.get("/v1/usage/history", customerRef="cus_a", metric="calls", **window).json()
     assert [(p["start"], p["value"]) for p in portal["data"]] == [
-        (p["start"], p["value"]) for p in admin["data"]]
+        (p["start"], p["value"]) for p in admin["data"]
+    ]
 
 
 def test_a_token_limited_to_a_metric_sees_only_it(api: Api) -> None:
     seed(api)
     token = mint(api, "cus_a", metrics=["calls"])["token"]
-    assert _values(as_token(api, token, "GET", "/portal/v1/usage").json()) == {
-        "calls": "1234.5"}
+    assert _values(as_token(api, token, "GET", "/portal/v1/usage").json()) == {"calls": "1234.5"}
 
 
 def test_the_projection_totals_only_the_tokens_metrics(api: Api) -> None:
     seed(api)
     token = mint(api, "cus_a", metrics=["storage"])["token"]
     body = as_token(api, token, "GET", "/portal/v1/projection").json()
-    assert ([m["metric"] for m in body["metrics"]], body["currentTotal"]) == (
-        ["storage"], "0.07")
+    assert ([m["metric"] for m in body["metrics"]], body["currentTotal"]) == (["storage"], "0.07")
 
 
 def test_history_of_a_metric_outside_the_token_is_404(api: Api) -> None:
@@ -80,8 +85,7 @@ def test_history_of_a_metric_outside_the_token_is_404(api: Api) -> None:
 
 
 @pytest.mark.parametrize("path", READS)
-def test_another_customers_token_never_shows_this_customers_values(api: Api,
-                                                                   path: str) -> None:
+def test_another_customers_token_never_shows_this_customers_values(api: Api, path: str) -> None:
     seed(api)
     token = mint(api, "cus_b")["token"]
     response = as_token(api, token, "GET", _with(path, "customerRef=cus_a"))
@@ -107,6 +111,7 @@ def test_a_missing_token_is_401(api: Api) -> None:
 def test_a_bad_history_step_names_the_field(api: Api) -> None:
     seed(api)
     token = mint(api, "cus_a")["token"]
-    response = as_token(api, token, "GET", "/portal/v1/history",
-                        params={"metric": "calls", "step": "week"})
+    response = as_token(
+        api, token, "GET", "/portal/v1/history", params={"metric": "calls", "step": "week"}
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "step")

@@ -27,8 +27,7 @@ def test_a_key_with_the_portal_scope_may_mint(api: Api) -> None:
 
 
 def test_a_read_key_may_not_mint(api: Api) -> None:
-    response = api.post("/v1/portal/tokens", {"customerRef": "cus_a"},
-                        key=api.new_key({"read"}))
+    response = api.post("/v1/portal/tokens", {"customerRef": "cus_a"}, key=api.new_key({"read"}))
     assert (response.status_code, response.json()["code"]) == (403, "missing_scope")
 
 
@@ -70,7 +69,10 @@ def test_a_revoked_token_is_refused(api: Api) -> None:
     deleted = api.client.delete(f"/v1/portal/tokens/{minted['id']}", headers=api.headers())
     response = as_token(api, minted["token"], "GET", "/portal/v1/me")
     assert (deleted.status_code, response.status_code, response.json()["code"]) == (
-        204, 401, "revoked_portal_token")
+        204,
+        401,
+        "revoked_portal_token",
+    )
 
 
 def test_revoking_the_minting_key_ends_its_tokens(api: Api) -> None:
@@ -110,8 +112,10 @@ def test_minting_and_revoking_are_audited_under_the_key(api: Api) -> None:
     minted = mint(api)
     api.client.delete(f"/v1/portal/tokens/{minted['id']}", headers=api.headers())
     actions = audit_actions(api)
-    assert {("portal_token.create", minted["id"], key_id),
-            ("portal_token.revoke", minted["id"], key_id)} <= set(actions)
+    assert {
+        ("portal_token.create", minted["id"], key_id),
+        ("portal_token.revoke", minted["id"], key_id),
+    } <= set(actions)
 
 
 def test_the_audit_log_never_holds_the_token(api: Api) -> None:

@@ -10,9 +10,14 @@ from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.app_client import Client, running_app
 
-GRADUATED = {"model": "graduated", "currency": "usd",
-             "tiers": [{"upTo": "1000", "unitAmount": "0"},
-                       {"upTo": None, "unitAmount": "0.002", "flatAmount": "1"}]}
+GRADUATED = {
+    "model": "graduated",
+    "currency": "usd",
+    "tiers": [
+        {"upTo": "1000", "unitAmount": "0"},
+        {"upTo": None, "unitAmount": "0.002", "flatAmount": "1"},
+    ],
+}
 
 
 @pytest.fixture
@@ -47,8 +52,10 @@ def test_delete_removes_the_price(client: Client) -> None:
 
 
 def test_an_invalid_price_names_the_field(client: Client) -> None:
-    response = client.put("/v1/prices/calls", {"model": "package", "currency": "usd",
-                                               "packageSize": "0", "packageAmount": "5"})
+    response = client.put(
+        "/v1/prices/calls",
+        {"model": "package", "currency": "usd", "packageSize": "0", "packageAmount": "5"},
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "packageSize")
 
 

@@ -22,7 +22,7 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 def step_body(marker: str) -> Any:
     """The JSON body (-d '…') of the quickstart curl after the comment starting ``marker``."""
     text = README.read_text()
-    after = text[text.index(marker):]
+    after = text[text.index(marker) :]
     raw = re.search(r"-d '(\{.*\})'", after)
     assert raw is not None
     return json.loads(raw.group(1).replace("""'"$TS"'""", "2025-01-16T14:00:00Z"))
@@ -42,12 +42,19 @@ def test_step_two_sent_twice_is_one_event(api: Api) -> None:
 
 
 def test_the_banners_try_it_line_sent_twice_is_one_event(
-    api: Api, capsys: pytest.CaptureFixture[str],
+    api: Api,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _print_welcome("127.0.0.1", 3000, "smk_new_key", Settings(database_url="sqlite:///x.db"),
-                   now=api.clock.now())
-    metric, body = (json.loads(raw) for raw in re.findall(r"-d '(\{.*\})'",
-                                                           capsys.readouterr().err))
+    _print_welcome(
+        "127.0.0.1",
+        3000,
+        "smk_new_key",
+        Settings(database_url="sqlite:///x.db"),
+        now=api.clock.now(),
+    )
+    metric, body = (
+        json.loads(raw) for raw in re.findall(r"-d '(\{.*\})'", capsys.readouterr().err)
+    )
     assert api.post("/v1/metrics", metric).status_code in (200, 201)
     first = api.post("/v1/events/ingest", body)
     api.clock.advance(timedelta(seconds=5))  # pasted again a little later: same event

@@ -10,8 +10,17 @@ SLASHED = "order/42/line/4"
 
 
 def ingest(api: Api, key: str, quantity: str = "3") -> None:
-    body = {"events": [{"metric": "api_calls", "customerRef": "cus_1", "quantity": quantity,
-                        "ts": "2025-01-10T00:00:00Z", "idempotencyKey": key}]}
+    body = {
+        "events": [
+            {
+                "metric": "api_calls",
+                "customerRef": "cus_1",
+                "quantity": quantity,
+                "ts": "2025-01-10T00:00:00Z",
+                "idempotencyKey": key,
+            }
+        ]
+    }
     assert api.post("/v1/events/ingest", body).json()["accepted"] == 1
 
 
@@ -29,11 +38,15 @@ def test_a_rebuild_done_within_the_wait_answers_with_its_result(api: Api) -> Non
 
 def test_a_rebuild_job_can_be_polled_by_its_id(api: Api) -> None:
     ingest(api, "k1")
-    started = api.post("/v1/rebuilds", {"metric": "api_calls", "customerRef": "cus_1",
-                                        "waitSeconds": 30})
+    started = api.post(
+        "/v1/rebuilds", {"metric": "api_calls", "customerRef": "cus_1", "waitSeconds": 30}
+    )
     polled = api.get(started.headers["location"]).json()
     assert (polled["id"], polled["customerRef"], polled["counters"]) == (
-        started.json()["id"], "cus_1", 1)
+        started.json()["id"],
+        "cus_1",
+        1,
+    )
 
 
 def test_a_rebuild_of_an_unknown_metric_is_refused(api: Api) -> None:

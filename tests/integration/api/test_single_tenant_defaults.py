@@ -34,8 +34,12 @@ def http(store: Store, clock: FrozenClock) -> Iterator[TestClient]:
         uow.commit()
     ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
     with TestClient(create_app(Settings(database_url=store.url), context=ctx)) as client:
-        assert client.post("/v1/metrics", json={"code": "api_calls", "aggregation": "sum"},
-                           headers=HEADERS).status_code == 201
+        assert (
+            client.post(
+                "/v1/metrics", json={"code": "api_calls", "aggregation": "sum"}, headers=HEADERS
+            ).status_code
+            == 201
+        )
         yield client
 
 
@@ -60,23 +64,34 @@ def test_the_default_tenant_does_not_auto_create_metrics(http: TestClient) -> No
 def test_a_typo_is_refused_naming_the_nearest_metric(http: TestClient) -> None:
     result = ingest(http, "api_cals")
     assert (result["status"], result["error"]["code"], result["error"]["field"]) == (
-        "rejected", "unknown_metric", "metric")
+        "rejected",
+        "unknown_metric",
+        "metric",
+    )
     assert "did you mean 'api_calls'?" in result["error"]["message"]
     assert [m["code"] for m in http.get("/v1/metrics", headers=HEADERS).json()["data"]] == [
-        "api_calls"]
+        "api_calls"
+    ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/v1/backfills", {"metric": "api_cals"}),
-    ("POST", "/v1/rebuilds", {"metric": "api_cals"}),
-    ("POST", "/v1/reconciliation/runs", {"metric": "api_cals"}),
-])
-def test_requests_naming_an_unknown_metric_are_422(http: TestClient, method: str, path: str,
-                                                    body: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/backfills", {"metric": "api_cals"}),
+        ("POST", "/v1/rebuilds", {"metric": "api_cals"}),
+        ("POST", "/v1/reconciliation/runs", {"metric": "api_cals"}),
+    ],
+)
+def test_requests_naming_an_unknown_metric_are_422(
+    http: TestClient, method: str, path: str, body: dict[str, str]
+) -> None:
     answer = http.request(method, path, json=body, headers=HEADERS)
     problem = answer.json()
     assert (answer.status_code, problem["code"], problem["errors"][0]["field"]) == (
-        422, "unknown_metric", "metric")
+        422,
+        "unknown_metric",
+        "metric",
+    )
     assert "did you mean 'api_calls'?" in problem["detail"]
 
 
@@ -86,8 +101,7 @@ def test_a_new_metric_code_outside_the_alphabet_is_refused(http: TestClient, cod
     assert (answer.status_code, answer.json()["errors"][0]["field"]) == (422, "code")
 
 
-def test_a_code_stored_before_the_alphabet_keeps_working(http: TestClient,
-                                                          store: Store) -> None:
+def test_a_code_stored_before_the_alphabet_keeps_working(http: TestClient, store: Store) -> None:
     legacy = "calls per (region)"
     with store.unit_of_work("default") as uow:
         uow.metrics.add(legacy, encode_metric(Metric(code=legacy)), 0)

@@ -37,8 +37,10 @@ def _client(store: Store, clock: FrozenClock, access: StripeAccess) -> TestClien
 
 @pytest.fixture
 def http(store: Store, clock: FrozenClock) -> Iterator[TestClient]:
-    access = StripeAccess(cipher=SecretBox("k" * 32), policy=AccountPolicy(
-        allowed_hosts=HostAllowList.of_urls(EMULATOR)))
+    access = StripeAccess(
+        cipher=SecretBox("k" * 32),
+        policy=AccountPolicy(allowed_hosts=HostAllowList.of_urls(EMULATOR)),
+    )
     with _client(store, clock, access) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN}"
         yield client
@@ -58,13 +60,21 @@ def test_an_unconfigured_account_says_so(http: TestClient) -> None:
 
 
 def test_put_account_shows_last4_and_mode_never_the_secrets(http: TestClient) -> None:
-    body = http.put("/v1/stripe/account", json={"secretKey": SECRET, "webhookSecret": WEBHOOK,
-                                                "apiBase": EMULATOR})
+    body = http.put(
+        "/v1/stripe/account",
+        json={"secretKey": SECRET, "webhookSecret": WEBHOOK, "apiBase": EMULATOR},
+    )
     assert body.status_code == 200
     shown = http.get("/v1/stripe/account")
-    assert shown.json() == {"configured": True, "source": "api", "livemode": False,
-                            "keyLast4": "9876", "webhookSecretConfigured": True,
-                            "previousWebhookSecretValidUntil": None, "apiBase": EMULATOR}
+    assert shown.json() == {
+        "configured": True,
+        "source": "api",
+        "livemode": False,
+        "keyLast4": "9876",
+        "webhookSecretConfigured": True,
+        "previousWebhookSecretValidUntil": None,
+        "apiBase": EMULATOR,
+    }
     assert SECRET not in body.text + shown.text and WEBHOOK not in body.text + shown.text
 
 
@@ -90,25 +100,32 @@ def test_an_invalid_key_is_refused_without_echoing_it(http: TestClient) -> None:
 
 
 def test_without_a_secret_key_setting_the_account_cannot_be_stored(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     with _client(store, clock, StripeAccess(cipher=None)) as client:
-        response = client.put("/v1/stripe/account", json={"secretKey": SECRET},
-                              headers={"Authorization": f"Bearer {ADMIN}"})
+        response = client.put(
+            "/v1/stripe/account",
+            json={"secretKey": SECRET},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
     assert response.status_code == 409
     assert response.json()["code"] == "secret_key_not_configured"
 
 
 def test_the_environment_account_configures_the_default_tenant(
-        store: Store, clock: FrozenClock) -> None:
+    store: Store, clock: FrozenClock
+) -> None:
     access = StripeAccess(environment=StripeCredentials("sk_live_EnvironmentKey1111"))
     with _client(store, clock, access) as client:
-        shown = client.get("/v1/stripe/account",
-                           headers={"Authorization": f"Bearer {ADMIN}"}).json()
+        shown = client.get(
+            "/v1/stripe/account", headers={"Authorization": f"Bearer {ADMIN}"}
+        ).json()
     assert (shown["source"], shown["livemode"], shown["keyLast4"]) == ("environment", True, "1111")
 
 
-def test_reading_the_account_needs_the_admin_scope(http: TestClient, store: Store,
-                                                   clock: FrozenClock) -> None:
+def test_reading_the_account_needs_the_admin_scope(
+    http: TestClient, store: Store, clock: FrozenClock
+) -> None:
     reader = _key(store, clock, "default", {"read"})
     response = http.get("/v1/stripe/account", headers={"Authorization": f"Bearer {reader}"})
     assert response.status_code == 403
@@ -137,8 +154,9 @@ def test_a_path_and_body_metric_that_differ_are_refused(http: TestClient) -> Non
     assert response.status_code == 422
 
 
-def test_mappings_are_invisible_to_other_tenants(http: TestClient, store: Store,
-                                                 clock: FrozenClock) -> None:
+def test_mappings_are_invisible_to_other_tenants(
+    http: TestClient, store: Store, clock: FrozenClock
+) -> None:
     http.post("/v1/metrics", json={"code": "api_calls", "aggregation": "sum"})
     http.post("/v1/mappings", json={"metric": "api_calls"})
     other = {"Authorization": f"Bearer {_key(store, clock, 'other', {'admin'})}"}

@@ -22,12 +22,20 @@ def closed_port() -> int:
 
 def test_an_unreachable_database_is_503_with_a_problem() -> None:
     store = Store(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none")
-    app = create_app(Settings(database_url=store.url),
-                     context=ServiceContext(store=store, clock=FrozenClock(NOW)))
+    app = create_app(
+        Settings(database_url=store.url),
+        context=ServiceContext(store=store, clock=FrozenClock(NOW)),
+    )
     with TestClient(app) as client:
-        response = client.post("/v1/events/ingest", headers={"Authorization": "Bearer smk_x"},
-                               json={"events": [{"metric": "m", "customerRef": "c"}]})
+        response = client.post(
+            "/v1/events/ingest",
+            headers={"Authorization": "Bearer smk_x"},
+            json={"events": [{"metric": "m", "customerRef": "c"}]},
+        )
         ready = client.get("/health/ready")
     assert (response.status_code, response.json()["code"], ready.status_code) == (
-        503, "unavailable", 503)
+        503,
+        "unavailable",
+        503,
+    )
     assert response.headers["content-type"].startswith("application/problem+json")

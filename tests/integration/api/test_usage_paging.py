@@ -7,8 +7,12 @@ from typing import Any
 
 from tests.integration.api.conftest import Api
 
-DAILY = {"code": "daily", "aggregation": "sum", "period": {"type": "day", "timezone": "UTC"},
-         "latenessWindow": "P30D"}
+DAILY = {
+    "code": "daily",
+    "aggregation": "sum",
+    "period": {"type": "day", "timezone": "UTC"},
+    "latenessWindow": "P30D",
+}
 RANGE = {"from": "2025-01-01T00:00:00Z", "to": "2025-01-08T00:00:00Z"}
 
 
@@ -24,9 +28,20 @@ def _all_pages(api: Api, path: str, limit: int, **params: Any) -> tuple[list[Any
 
 def test_periods_page_through_the_whole_range(api: Api) -> None:
     api.post("/v1/metrics", DAILY)
-    api.post("/v1/events/ingest", {"events": [
-        {"metric": "daily", "customerRef": "c", "quantity": str(d), "ts": f"2025-01-0{d}T12:00:00Z"}
-        for d in range(1, 8)]})
+    api.post(
+        "/v1/events/ingest",
+        {
+            "events": [
+                {
+                    "metric": "daily",
+                    "customerRef": "c",
+                    "quantity": str(d),
+                    "ts": f"2025-01-0{d}T12:00:00Z",
+                }
+                for d in range(1, 8)
+            ]
+        },
+    )
     whole = api.get("/v1/usage/periods", customerRef="c", metric="daily", **RANGE).json()
     paged, pages = _all_pages(api, "/v1/usage/periods", 3, customerRef="c", metric="daily")
     assert (whole["nextFrom"], pages) == (None, 3)
@@ -34,10 +49,22 @@ def test_periods_page_through_the_whole_range(api: Api) -> None:
 
 
 def test_history_pages_by_time_bucket_keeping_groups_together(api: Api) -> None:
-    api.post("/v1/events/ingest", {"events": [
-        {"metric": "calls", "customerRef": "c", "quantity": "1",
-         "ts": f"2025-01-0{d}T01:00:00Z", "meta": {"region": region}}
-        for d in range(1, 8) for region in ("eu", "us")]})
+    api.post(
+        "/v1/events/ingest",
+        {
+            "events": [
+                {
+                    "metric": "calls",
+                    "customerRef": "c",
+                    "quantity": "1",
+                    "ts": f"2025-01-0{d}T01:00:00Z",
+                    "meta": {"region": region},
+                }
+                for d in range(1, 8)
+                for region in ("eu", "us")
+            ]
+        },
+    )
     params = {"customerRef": "c", "metric": "calls", "step": "day", "groupBy": "meta.region"}
     whole = api.get("/v1/usage/history", **params, **RANGE).json()["data"]
     paged, pages = _all_pages(api, "/v1/usage/history", 2, **params)

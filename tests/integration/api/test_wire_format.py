@@ -38,8 +38,12 @@ def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
-    ctx = ServiceContext(store=store, clock=clock, limits=EventLimits(),
-                         stripe=StripeAccess(cipher=SecretBox("k" * 32)))
+    ctx = ServiceContext(
+        store=store,
+        clock=clock,
+        limits=EventLimits(),
+        stripe=StripeAccess(cipher=SecretBox("k" * 32)),
+    )
     app = create_app(Settings(database_url=store.url), context=ctx)
     with TestClient(app) as client:
         yield Api(client, store, clock, ADMIN_KEY)
@@ -51,8 +55,12 @@ def document(api: Api) -> dict[str, Any]:
 
 
 def body_routes(doc: dict[str, Any]) -> list[str]:
-    return sorted(f"{method.upper()} {path}" for path, operations in doc["paths"].items()
-                  for method, operation in operations.items() if "requestBody" in operation)
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, operations in doc["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    )
 
 
 def operation(doc: dict[str, Any], route: str) -> dict[str, Any]:
@@ -63,7 +71,8 @@ def operation(doc: dict[str, Any], route: str) -> dict[str, Any]:
 
 def body_schema(doc: dict[str, Any], route: str, case: Case) -> dict[str, Any]:
     found: dict[str, Any] = operation(doc, route)["requestBody"]["content"][case.media_type][
-        "schema"]
+        "schema"
+    ]
     return found
 
 
@@ -96,8 +105,11 @@ def test_every_route_with_a_body_has_a_case(api: Api) -> None:
 
 def test_every_body_documents_its_keys(api: Api) -> None:
     doc = document(api)
-    free_form = [route for route, case in CASES.items()
-                 if not body_schema(doc, route, case).get("properties")]
+    free_form = [
+        route
+        for route, case in CASES.items()
+        if not body_schema(doc, route, case).get("properties")
+    ]
     assert free_form == []
 
 
@@ -115,8 +127,9 @@ def test_every_documented_example_is_accepted_and_answered_as_documented(api: Ap
             if schema is None:
                 failures.append(f"{route}: {answer.status_code} answers an undocumented body")
                 continue
-            errors = [str(e) for e in jsonschema_rs.validator_for(schema).iter_errors(
-                answer.json())]
+            errors = [
+                str(e) for e in jsonschema_rs.validator_for(schema).iter_errors(answer.json())
+            ]
             failures += [f"{route}: {error}" for error in errors]
     assert not failures, "\n".join(failures)
 
@@ -129,7 +142,8 @@ def test_an_undocumented_key_is_refused_exactly_where_the_document_forbids_it(ap
         answer = call(api, route, case, {**schema["examples"][0], UNDOCUMENTED: "x"})
         strict = schema.get("additionalProperties") is False
         if strict != refused_for_an_extra_key(answer, UNDOCUMENTED) or (
-                not strict and answer.status_code >= 300):
+            not strict and answer.status_code >= 300
+        ):
             failures.append(f"{route} (strict={strict}): {answer.status_code} {answer.text}")
     assert not failures, "\n".join(failures)
 
@@ -140,9 +154,11 @@ def test_no_documented_key_is_refused_as_unknown(api: Api) -> None:
     for route, case in CASES.items():
         schema = body_schema(doc, route, case)
         example = schema["examples"][0]
-        refused += [f"{route}: {key}" for key in schema["properties"]
-                    if refused_as_unknown(call(api, route, case,
-                                               {**example, key: example.get(key)}), key)]
+        refused += [
+            f"{route}: {key}"
+            for key in schema["properties"]
+            if refused_as_unknown(call(api, route, case, {**example, key: example.get(key)}), key)
+        ]
     assert not refused, "\n".join(refused)
 
 
@@ -150,11 +166,20 @@ def test_an_ingest_answer_of_every_outcome_is_documented(api: Api) -> None:
     api.post("/v1/metrics", {"code": "api_calls", "aggregation": "sum"})
     event = {"metric": "api_calls", "customerRef": "cus_1", "idempotencyKey": "k1"}
     api.post("/v1/events/ingest", {"events": [event]})
-    answer = api.post("/v1/events/ingest", {"events": [
-        event, {**event, "quantity": "2"}, {"metric": "api_calls"},
-        {**event, "idempotencyKey": "k2", "ts": "2024-01-01T00:00:00Z"}]})
+    answer = api.post(
+        "/v1/events/ingest",
+        {
+            "events": [
+                event,
+                {**event, "quantity": "2"},
+                {"metric": "api_calls"},
+                {**event, "idempotencyKey": "k2", "ts": "2024-01-01T00:00:00Z"},
+            ]
+        },
+    )
     statuses = {r["status"] for r in answer.json()["results"]}
     schema = operation(document(api), "POST /v1/events/ingest")["responses"]["200"]["content"][
-        "application/json"]["schema"]
+        "application/json"
+    ]["schema"]
     assert statuses == {"duplicate", "conflict", "rejected", "accepted"}
     jsonschema_rs.validator_for(schema).validate(answer.json())

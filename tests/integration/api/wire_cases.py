@@ -89,8 +89,12 @@ def four_eyes(api: Api) -> None:
 def pending_adjustment(decision: str) -> Prepare:
     def prepare(api: Api) -> str:
         four_eyes(api)
-        made = ok(api.post("/v1/adjustments", {"metric": "api_calls", "customerRef": "cus_1",
-                                               "delta": "5", "reason": "credit"}))
+        made = ok(
+            api.post(
+                "/v1/adjustments",
+                {"metric": "api_calls", "customerRef": "cus_1", "delta": "5", "reason": "credit"},
+            )
+        )
         return f"/v1/adjustments/{made['id']}/{decision}"
 
     return prepare
@@ -99,9 +103,17 @@ def pending_adjustment(decision: str) -> Prepare:
 def pending_backfill(decision: str) -> Prepare:
     def prepare(api: Api) -> str:
         four_eyes(api)
-        made = ok(api.post("/v1/backfills", {"metric": "api_calls", "customers": ["cus_1"],
-                                             "from": "2024-01-01T00:00:00Z",
-                                             "to": "2025-01-01T00:00:00Z"}))
+        made = ok(
+            api.post(
+                "/v1/backfills",
+                {
+                    "metric": "api_calls",
+                    "customers": ["cus_1"],
+                    "from": "2024-01-01T00:00:00Z",
+                    "to": "2025-01-01T00:00:00Z",
+                },
+            )
+        )
         ok(api.post(f"/v1/backfills/{made['id']}/close", {}))
         return f"/v1/backfills/{made['id']}/{decision}"
 
@@ -115,30 +127,57 @@ def rotate(api: Api) -> str:
 
 def alert_rule(api: Api) -> str:
     metric(api)
-    made = ok(api.post("/v1/alerts", {"name": "r", "type": "quantity", "metric": "api_calls",
-                                      "threshold": "10"}))
+    made = ok(
+        api.post(
+            "/v1/alerts",
+            {"name": "r", "type": "quantity", "metric": "api_calls", "threshold": "10"},
+        )
+    )
     return f"/v1/alerts/{made['id']}"
 
 
 def reservation(api: Api) -> str:
     entitled(api)
-    made = ok(api.post("/v1/entitlements/reservations",
-                       {"customerRef": "cus_1", "feature": "tokens", "quantity": "4000",
-                        "idempotencyKey": f"hold-{uuid4().hex}"}))
+    made = ok(
+        api.post(
+            "/v1/entitlements/reservations",
+            {
+                "customerRef": "cus_1",
+                "feature": "tokens",
+                "quantity": "4000",
+                "idempotencyKey": f"hold-{uuid4().hex}",
+            },
+        )
+    )
     return f"/v1/entitlements/reservations/{made['id']}/commit"
 
 
 def ingested_key(api: Api) -> str:
     metric(api)
-    ok(api.post("/v1/events/ingest", {"events": [
-        {"metric": "api_calls", "customerRef": "cus_1", "idempotencyKey": "order/42/line/4"}]}))
+    ok(
+        api.post(
+            "/v1/events/ingest",
+            {
+                "events": [
+                    {
+                        "metric": "api_calls",
+                        "customerRef": "cus_1",
+                        "idempotencyKey": "order/42/line/4",
+                    }
+                ]
+            },
+        )
+    )
     return "/v1/events/void"
 
 
 def portal_token(api: Api) -> str:
     metric(api)
-    made = ok(api.post("/v1/portal/tokens", {"customerRef": "cus_1",
-                                             "scopes": ["usage:read", "alerts:write"]}))
+    made = ok(
+        api.post(
+            "/v1/portal/tokens", {"customerRef": "cus_1", "scopes": ["usage:read", "alerts:write"]}
+        )
+    )
     return str(made["token"])
 
 
@@ -155,43 +194,52 @@ CASES: dict[str, Case] = {
     "POST /v1/admin/api-keys": Case(fixed("/v1/admin/api-keys")),
     "POST /v1/admin/api-keys/{key_id}/rotate": Case(rotate),
     "PUT /v1/prices/{metric}": Case(fixed("/v1/prices/api_calls", metric)),
-    "PUT /v1/customers/{customer_ref}/prices/{metric}":
-        Case(fixed("/v1/customers/cus_1/prices/api_calls", metric)),
+    "PUT /v1/customers/{customer_ref}/prices/{metric}": Case(
+        fixed("/v1/customers/cus_1/prices/api_calls", metric)
+    ),
     "POST /v1/alerts": Case(fixed("/v1/alerts", metric)),
     "PATCH /v1/alerts/{rule_id}": Case(alert_rule),
     "PUT /v1/stripe/account": Case(fixed("/v1/stripe/account")),
     "POST /v1/mappings": Case(fixed("/v1/mappings", metric)),
     "PUT /v1/mappings/{metric}": Case(fixed("/v1/mappings/api_calls", metric)),
-    "PUT /v1/customers/{customerRef}/stripe-subscription-items/{metric}":
-        Case(fixed("/v1/customers/cus_1/stripe-subscription-items/api_calls", metric)),
+    "PUT /v1/customers/{customerRef}/stripe-subscription-items/{metric}": Case(
+        fixed("/v1/customers/cus_1/stripe-subscription-items/api_calls", metric)
+    ),
     "POST /v1/reconciliation/runs": Case(fixed("/v1/reconciliation/runs", mapped)),
     "PUT /v1/reconciliation/settings": Case(fixed("/v1/reconciliation/settings")),
     "POST /v1/events/void": Case(ingested_key),
     "PUT /v1/corrections/policy": Case(fixed("/v1/corrections/policy")),
-    "POST /v1/adjustments/{adjustment_id}/approve":
-        Case(pending_adjustment("approve"), key=second_admin),
-    "POST /v1/adjustments/{adjustment_id}/reject":
-        Case(pending_adjustment("reject"), key=second_admin),
+    "POST /v1/adjustments/{adjustment_id}/approve": Case(
+        pending_adjustment("approve"), key=second_admin
+    ),
+    "POST /v1/adjustments/{adjustment_id}/reject": Case(
+        pending_adjustment("reject"), key=second_admin
+    ),
     "POST /v1/backfills": Case(fixed("/v1/backfills", metric)),
-    "POST /v1/backfills/{backfill_id}/approve":
-        Case(pending_backfill("approve"), key=second_admin),
-    "POST /v1/backfills/{backfill_id}/reject":
-        Case(pending_backfill("reject"), key=second_admin),
+    "POST /v1/backfills/{backfill_id}/approve": Case(pending_backfill("approve"), key=second_admin),
+    "POST /v1/backfills/{backfill_id}/reject": Case(pending_backfill("reject"), key=second_admin),
     "POST /v1/rebuilds": Case(fixed("/v1/rebuilds", metric)),
-    "POST /api/v1/events": Case(fixed("/api/v1/events", metric),
-                                media_type="application/cloudevents+json"),
+    "POST /api/v1/events": Case(
+        fixed("/api/v1/events", metric), media_type="application/cloudevents+json"
+    ),
     "POST /v1/portal/tokens": Case(fixed("/v1/portal/tokens", metric)),
     "PUT /v1/portal/settings": Case(fixed("/v1/portal/settings")),
     "POST /portal/v1/alerts": Case(fixed("/portal/v1/alerts"), key=portal_token),
     "PUT /v1/features/{key}": Case(fixed("/v1/features/tokens", tokens_metric)),
-    "PUT /v1/customers/{customer_ref}/entitlements/{feature}":
-        Case(fixed("/v1/customers/cus_1/entitlements/tokens", metric,
-                   lambda api: put(api, "/v1/features/tokens", FEATURE))),
-    "POST /v1/customers/{customer_ref}/entitlements/{feature}/extra-grants":
-        Case(fixed("/v1/customers/cus_1/entitlements/tokens/extra-grants", entitled)),
+    "PUT /v1/customers/{customer_ref}/entitlements/{feature}": Case(
+        fixed(
+            "/v1/customers/cus_1/entitlements/tokens",
+            metric,
+            lambda api: put(api, "/v1/features/tokens", FEATURE),
+        )
+    ),
+    "POST /v1/customers/{customer_ref}/entitlements/{feature}/extra-grants": Case(
+        fixed("/v1/customers/cus_1/entitlements/tokens/extra-grants", entitled)
+    ),
     "POST /v1/entitlements/check": Case(fixed("/v1/entitlements/check", entitled)),
     "POST /v1/entitlements/reservations": Case(fixed("/v1/entitlements/reservations", entitled)),
     "POST /v1/entitlements/reservations/{reservation_id}/commit": Case(reservation),
-    "POST /v1/customers/{customer_ref}/credit-grants":
-        Case(fixed("/v1/customers/cus_ABC123/credit-grants")),
+    "POST /v1/customers/{customer_ref}/credit-grants": Case(
+        fixed("/v1/customers/cus_ABC123/credit-grants")
+    ),
 }

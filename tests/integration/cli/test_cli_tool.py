@@ -24,8 +24,10 @@ def run(env: dict[str, str], *args: str) -> object:
     ("args", "line"),
     [
         (["rebuild", "--tenant", "nope"], "error: tenant 'nope' does not exist"),
-        (["rebuild", "--tenant", "acme", "--metric", "nosuch"],
-         "error: metric 'nosuch' does not exist"),
+        (
+            ["rebuild", "--tenant", "acme", "--metric", "nosuch"],
+            "error: metric 'nosuch' does not exist",
+        ),
         (["keys", "create", "--tenant", "ghost"], "error: tenant 'ghost' does not exist"),
         (["tenants", "create", "acme"], "error: tenant 'acme' exists"),
         (["export", "events", "--tenant", "ghost"], "error: tenant 'ghost' does not exist"),
@@ -37,13 +39,26 @@ def test_an_operator_error_is_one_line_on_stderr_and_exit_1(
     assert run(env, "tenants", "create", "acme").exit_code == 0  # type: ignore[attr-defined]
     result = run(env, *args)
     assert (result.exit_code, result.stderr.strip(), result.stdout) == (  # type: ignore[attr-defined]
-        1, line, "")
+        1,
+        line,
+        "",
+    )
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["tenants", "create"], ["keys", "create"], ["keys", "revoke"], ["rebuild"],
-     ["import"], ["export", "events"], ["export", "usage"], ["serve"], ["worker"]],
+    [
+        [],
+        ["tenants", "create"],
+        ["keys", "create"],
+        ["keys", "revoke"],
+        ["rebuild"],
+        ["import"],
+        ["export", "events"],
+        ["export", "usage"],
+        ["serve"],
+        ["worker"],
+    ],
 )
 def test_help_has_no_bool_metavars_and_fits_80_columns(
     env: dict[str, str], command: list[str]

@@ -14,8 +14,12 @@ from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.corrections.backfills import open_backfill
 from stripemeter_server.storage.unit_of_work import Store
 
-GOOD = {"metric": "api_calls", "customerRef": "cus_1", "quantity": "2",
-        "ts": "2025-01-10T00:00:00Z"}
+GOOD = {
+    "metric": "api_calls",
+    "customerRef": "cus_1",
+    "quantity": "2",
+    "ts": "2025-01-10T00:00:00Z",
+}
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
@@ -30,14 +34,19 @@ def jsonl(path: Path, *rows: object) -> Path:
 def test_refused_lines_go_to_the_rejects_file_with_line_numbers_and_codes(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    source = jsonl(tmp_path / "in.jsonl", GOOD, "{oops", {**GOOD, "ts": None},
-                   {**GOOD, "quantity": "-1"})
+    source = jsonl(
+        tmp_path / "in.jsonl", GOOD, "{oops", {**GOOD, "ts": None}, {**GOOD, "quantity": "-1"}
+    )
     result = run(env, "import", str(source), "--tenant", "acme")
-    refused = [json.loads(x) for x in (tmp_path / "in.jsonl.rejects.jsonl").read_text()
-               .splitlines()]
+    refused = [
+        json.loads(x) for x in (tmp_path / "in.jsonl.rejects.jsonl").read_text().splitlines()
+    ]
     assert result.exit_code == 1
     assert [(r["line"], r["code"]) for r in refused] == [
-        (2, "invalid_line"), (3, "missing_ts"), (4, "invalid_quantity")]
+        (2, "invalid_line"),
+        (3, "missing_ts"),
+        (4, "invalid_quantity"),
+    ]
 
 
 def test_a_rerun_counts_nothing_twice(env: dict[str, str], tmp_path: Path) -> None:
@@ -45,12 +54,15 @@ def test_a_rerun_counts_nothing_twice(env: dict[str, str], tmp_path: Path) -> No
     run(env, "import", str(source), "--tenant", "acme")
     again = run(env, "import", str(source), "--tenant", "acme", "--batch-size", "1")
     assert (again.exit_code, again.stdout.strip()) == (
-        0, f"imported {source}: 2 lines, 0 accepted, 2 duplicates, 0 rejected")
+        0,
+        f"imported {source}: 2 lines, 0 accepted, 2 duplicates, 0 rejected",
+    )
 
 
 def test_csv_from_stdin_is_imported(env: dict[str, str]) -> None:
-    text = ('metric,customerRef,quantity,ts,meta\n'
-            'api_calls,cus_1,3,2025-01-10T00:00:00Z,"{""a"":1}"\n')
+    text = (
+        'metric,customerRef,quantity,ts,meta\napi_calls,cus_1,3,2025-01-10T00:00:00Z,"{""a"":1}"\n'
+    )
     result = run(env, "import", "-", "--tenant", "acme", "--format", "csv", stdin=text)
     assert "1 accepted" in result.stdout
 
@@ -64,12 +76,21 @@ def test_an_import_into_a_backfill_session_tags_every_event(
     with store.unit_of_work("acme") as uow:
         session = open_backfill(uow, {"metric": "api_calls"}, "op", SystemClock().now())
         uow.commit()
-    run(env, "import", str(jsonl(tmp_path / "in.jsonl", GOOD)), "--tenant", "acme",
-        "--backfill", session.backfill_id)
+    run(
+        env,
+        "import",
+        str(jsonl(tmp_path / "in.jsonl", GOOD)),
+        "--tenant",
+        "acme",
+        "--backfill",
+        session.backfill_id,
+    )
     exported = run(env, "export", "events", "--tenant", "acme").stdout
     store.close()
     assert [json.loads(x)["backfillId"] for x in exported.splitlines()] == [
-        None, session.backfill_id]
+        None,
+        session.backfill_id,
+    ]
 
 
 def test_exported_events_import_again_as_duplicates(env: dict[str, str], tmp_path: Path) -> None:
@@ -86,8 +107,12 @@ def test_usage_export_lists_each_period_with_its_status(
 ) -> None:
     source = jsonl(tmp_path / "in.jsonl", GOOD, {**GOOD, "ts": "2025-02-03T00:00:00Z"})
     run(env, "import", str(source), "--tenant", "acme")
-    rows = [json.loads(x) for x in run(env, "export", "usage", "--tenant", "acme",
-                                       "--metric", "api_calls").stdout.splitlines()]
+    rows = [
+        json.loads(x)
+        for x in run(
+            env, "export", "usage", "--tenant", "acme", "--metric", "api_calls"
+        ).stdout.splitlines()
+    ]
     # 2025's periods closed long ago: the imported events are late, billed on today's period
     assert [(r["periodStart"], r["eventCount"], r["status"]) for r in rows[:2]] == [
         ("2025-01-01T00:00:00.000000Z", 1, "closed"),

@@ -25,7 +25,8 @@ def test_a_bad_utf8_line_is_refused_alone(env: dict[str, str], tmp_path: Path) -
     result = run(env, "import", str(source), "--tenant", "acme")
     assert (result.exit_code, "2 accepted" in result.stdout) == (1, True)
     assert [(r["line"], r["code"], "UTF-8" in str(r["message"])) for r in rejects(source)] == [
-        (2, "invalid_line", True)]
+        (2, "invalid_line", True)
+    ]
 
 
 def test_a_line_nested_too_deep_is_refused_alone(env: dict[str, str], tmp_path: Path) -> None:
@@ -42,7 +43,8 @@ def test_a_line_over_the_bound_is_refused_alone(env: dict[str, str], tmp_path: P
     result = run(env, "import", str(source), "--tenant", "acme")
     assert "1 accepted" in result.stdout
     assert [(r["line"], "65536 allowed" in str(r["message"])) for r in rejects(source)] == [
-        (1, True)]
+        (1, True)
+    ]
 
 
 def test_a_utf8_bom_is_accepted(env: dict[str, str], tmp_path: Path) -> None:
@@ -54,27 +56,32 @@ def test_a_utf8_bom_is_accepted(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_a_csv_with_a_bom_keeps_its_first_column(env: dict[str, str], tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
-    source.write_bytes(b"\xef\xbb\xbfmetric,customerRef,quantity,ts\r\n"
-                       b"api_calls,cus_1,3,2025-01-10T00:00:00Z\r\n")
+    source.write_bytes(
+        b"\xef\xbb\xbfmetric,customerRef,quantity,ts\r\napi_calls,cus_1,3,2025-01-10T00:00:00Z\r\n"
+    )
     result = run(env, "import", str(source), "--tenant", "acme")
     assert (result.exit_code, "1 accepted" in result.stdout) == (0, True)
 
 
-def test_a_missing_file_is_one_line_and_no_traceback(env: dict[str, str],
-                                                     tmp_path: Path) -> None:
+def test_a_missing_file_is_one_line_and_no_traceback(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "import", str(tmp_path / "nope.jsonl"), "--tenant", "acme")
     assert (result.exit_code, result.stderr.strip().splitlines()) == (
-        1, [f"error: cannot read {tmp_path / 'nope.jsonl'}: no such file"])
+        1,
+        [f"error: cannot read {tmp_path / 'nope.jsonl'}: no such file"],
+    )
 
 
 def test_a_directory_is_one_line_and_no_traceback(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "import", str(tmp_path), "--tenant", "acme")
     assert (result.exit_code, result.stderr.strip().splitlines()) == (
-        1, [f"error: cannot read {tmp_path}: it is a directory"])
+        1,
+        [f"error: cannot read {tmp_path}: it is a directory"],
+    )
 
 
-def test_a_csv_export_quotes_formula_cells_and_imports_again(env: dict[str, str],
-                                                             tmp_path: Path) -> None:
+def test_a_csv_export_quotes_formula_cells_and_imports_again(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     hostile = {**GOOD, "customerRef": "=cmd|' /C calc'!A0"}
     run(env, "import", str(jsonl(tmp_path / "in.jsonl", hostile)), "--tenant", "acme")
     out = tmp_path / "out.csv"

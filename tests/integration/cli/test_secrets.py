@@ -18,9 +18,15 @@ SECRET = "S3cr3t-pass"
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("postgresql://postgres:S3cr3t@127.0.0.1:5432/db", "postgresql://postgres:***@127.0.0.1:5432/db"),
+        (
+            "postgresql://postgres:S3cr3t@127.0.0.1:5432/db",
+            "postgresql://postgres:***@127.0.0.1:5432/db",
+        ),
         ("postgresql+psycopg://u:p@ss:w@h/db", "postgresql+psycopg://u:***@h/db"),
-        ("postgresql://u@h/db?password=zz&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+        (
+            "postgresql://u@h/db?password=zz&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
         ("postgresql://h/db", "postgresql://h/db"),
         ("sqlite:///data/stripemeter.db", "sqlite:///data/stripemeter.db"),
     ],

@@ -12,9 +12,12 @@ from stripemeter_server.storage.unit_of_work import Store
 from tests.support.app_client import Client, running_app
 
 # 1000 tokens free, then 0.2 cents each; a minimum of $1 a period.
-PRICE = {"model": "graduated", "currency": "usd", "minimum": "1",
-         "tiers": [{"upTo": "1000", "unitAmount": "0"},
-                   {"upTo": None, "unitAmount": "0.002"}]}
+PRICE = {
+    "model": "graduated",
+    "currency": "usd",
+    "minimum": "1",
+    "tiers": [{"upTo": "1000", "unitAmount": "0"}, {"upTo": None, "unitAmount": "0.002"}],
+}
 
 
 @pytest.fixture
@@ -23,8 +26,12 @@ def client(store: Store, clock: FrozenClock) -> Iterator[Client]:
         running.post("/v1/metrics", {"code": "tokens", "aggregation": "sum"})
         running.post("/v1/metrics", {"code": "images", "aggregation": "sum"})
         assert running.put("/v1/prices/tokens", PRICE).status_code == 201
-        assert running.put("/v1/prices/images", {"model": "per_unit", "currency": "usd",
-                                                 "unitAmount": "0.05"}).status_code == 201
+        assert (
+            running.put(
+                "/v1/prices/images", {"model": "per_unit", "currency": "usd", "unitAmount": "0.05"}
+            ).status_code
+            == 201
+        )
         yield running
 
 
@@ -34,8 +41,13 @@ def track(client: Client, events: list[dict[str, Any]]) -> None:
 
 
 def event(quantity: str, key: str, metric: str = "tokens", **extra: Any) -> dict[str, Any]:
-    return {"metric": metric, "customerRef": "cus_1", "quantity": quantity,
-            "idempotencyKey": key, **extra}
+    return {
+        "metric": metric,
+        "customerRef": "cus_1",
+        "quantity": quantity,
+        "idempotencyKey": key,
+        **extra,
+    }
 
 
 def grant(client: Client, amount: str, key: str, **fields: Any) -> Any:

@@ -24,8 +24,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("priority 1e80", {**BASE, "priority": 10**80}, "priority"),
     ("expiry in 10 000 years", {**BASE, "expiresAt": "12025-01-01T00:00:00Z"}, "expiresAt"),
     ("effective year 1", {**BASE, "effectiveAt": "0001-01-01T00:00:00Z"}, "effectiveAt"),
-    ("expiry before effective", {**BASE, "effectiveAt": "2025-02-01T00:00:00Z",
-                                 "expiresAt": "2025-01-01T00:00:00Z"}, "expiresAt"),
+    (
+        "expiry before effective",
+        {**BASE, "effectiveAt": "2025-02-01T00:00:00Z", "expiresAt": "2025-01-01T00:00:00Z"},
+        "expiresAt",
+    ),
     ("appliesTo not a list", {**BASE, "appliesTo": "tokens"}, "appliesTo"),
     ("NUL in appliesTo", {**BASE, "appliesTo": ["a\u0000"]}, "appliesTo.0"),
     ("no idempotency key", {"amount": "1", "currency": "usd"}, "idempotencyKey"),
@@ -34,18 +37,21 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("body", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_a_problem_naming_the_field(client: Client, body: dict[str, Any],
-                                                 field: str) -> None:
-    response = client.http.post("/v1/customers/cus_1/credit-grants", content=json.dumps(body),
-                                headers={**client.headers, "Content-Type": "application/json"})
+def test_bad_input_is_a_problem_naming_the_field(
+    client: Client, body: dict[str, Any], field: str
+) -> None:
+    response = client.http.post(
+        "/v1/customers/cus_1/credit-grants",
+        content=json.dumps(body),
+        headers={**client.headers, "Content-Type": "application/json"},
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, field)
 
 
 def _other(client: Client) -> dict[str, str]:
     with client.store.unit_of_work() as uow:
         create_tenant(uow, "other", name=None, auto_create_metrics=True, now=client.clock.now())
-        issued = issue_key(uow, "other", frozenset({"admin"}), label=None,
-                           now=client.clock.now())
+        issued = issue_key(uow, "other", frozenset({"admin"}), label=None, now=client.clock.now())
         uow.commit()
     return {"Authorization": f"Bearer {issued.secret}"}
 
@@ -55,21 +61,27 @@ def test_another_tenant_sees_no_grant_and_cannot_void_it(client: Client) -> None
     other = _other(client)
     listed = client.http.get("/v1/customers/cus_1/credit-grants", headers=other).json()
     credits = client.http.get("/v1/customers/cus_1/credits", headers=other).json()
-    voided = client.http.post(f"/v1/customers/cus_1/credit-grants/{first['id']}/void",
-                              headers=other)
+    voided = client.http.post(
+        f"/v1/customers/cus_1/credit-grants/{first['id']}/void", headers=other
+    )
     assert (listed["data"], credits["balances"], voided.status_code) == ([], [], 404)
     assert client.get("/v1/customers/cus_1/credit-grants").json()["data"][0]["status"] == "active"
 
 
 def test_the_same_idempotency_key_in_another_tenant_is_its_own_grant(client: Client) -> None:
     grant(client, "100", "g1")
-    response = client.http.post("/v1/customers/cus_1/credit-grants", headers=_other(client),
-                                json={"amount": "5", "currency": "usd", "idempotencyKey": "g1"})
+    response = client.http.post(
+        "/v1/customers/cus_1/credit-grants",
+        headers=_other(client),
+        json={"amount": "5", "currency": "usd", "idempotencyKey": "g1"},
+    )
     assert response.status_code == 201
 
 
 def test_a_20_mib_body_is_refused_with_413(client: Client) -> None:
-    response = client.http.post("/v1/customers/cus_1/credit-grants",
-                                content=b"[" + b"1," * (10 << 20) + b"1]",
-                                headers={**client.headers, "Content-Type": "application/json"})
+    response = client.http.post(
+        "/v1/customers/cus_1/credit-grants",
+        content=b"[" + b"1," * (10 << 20) + b"1]",
+        headers={**client.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 413

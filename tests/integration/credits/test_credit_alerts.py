@@ -12,8 +12,11 @@ RULE = {"type": "credit_balance_below", "threshold": "97", "currency": "usd"}
 
 
 def fired(client: Client) -> list[Any]:
-    return [e for e in client.get("/v1/alerts/events").json()["data"]
-            if e["kind"] == "credit_balance_below"]
+    return [
+        e
+        for e in client.get("/v1/alerts/events").json()["data"]
+        if e["kind"] == "credit_balance_below"
+    ]
 
 
 def test_usage_that_takes_the_balance_below_fires(client: Client) -> None:
@@ -22,7 +25,8 @@ def test_usage_that_takes_the_balance_below_fires(client: Client) -> None:
     track(client, [event("3000", "e1")])  # $4: the balance is 96
     events = fired(client)
     assert [(e["customerRef"], e["value"], e["currency"]) for e in events] == [
-        ("cus_1", "96.00", "usd")]
+        ("cus_1", "96.00", "usd")
+    ]
 
 
 def test_a_balance_above_the_threshold_does_not_fire(client: Client) -> None:
@@ -47,6 +51,7 @@ def test_a_customer_without_credit_never_fires(client: Client) -> None:
 
 
 def test_currency_is_refused_on_a_quantity_rule(client: Client) -> None:
-    response = client.post("/v1/alerts", {"type": "quantity", "metric": "tokens",
-                                          "threshold": "1", "currency": "usd"})
+    response = client.post(
+        "/v1/alerts", {"type": "quantity", "metric": "tokens", "threshold": "1", "currency": "usd"}
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "currency")

@@ -14,8 +14,13 @@ def remaining(client: Client) -> dict[str, str]:
 def test_a_grant_answers_its_terms(client: Client) -> None:
     response = grant(client, "100.00", "g1", priority=5, appliesTo=["tokens"])
     body = response.json()
-    assert (response.status_code, body["amount"], body["currency"], body["priority"],
-            body["appliesTo"]) == (201, "100", "usd", 5, ["tokens"])
+    assert (
+        response.status_code,
+        body["amount"],
+        body["currency"],
+        body["priority"],
+        body["appliesTo"],
+    ) == (201, "100", "usd", 5, ["tokens"])
 
 
 def test_the_same_idempotency_key_answers_the_first_grant(client: Client) -> None:
@@ -70,15 +75,17 @@ def test_unit_credit_is_drawn_before_the_rest_is_priced(client: Client) -> None:
 
 
 def test_a_voided_grant_keeps_what_billed_periods_drew(client: Client) -> None:
-    client.post("/v1/metrics", {"code": "calls", "aggregation": "sum",
-                                "period": {"type": "day"}})
+    client.post("/v1/metrics", {"code": "calls", "aggregation": "sum", "period": {"type": "day"}})
     client.put("/v1/prices/calls", {"model": "per_unit", "currency": "usd", "unitAmount": "1"})
     first = grant(client, "100", "g1", effectiveAt="2025-01-01T00:00:00Z").json()
     track(client, [event("4", "e1", metric="calls", ts="2025-01-14T10:00:00Z")])
     client.post(f"/v1/customers/cus_1/credit-grants/{first['id']}/void", None)
     body = credits(client)
-    assert (body["grants"][0]["status"], body["grants"][0]["drawn"],
-            body["balances"][0]["balance"]) == ("voided", "4", "0")
+    assert (
+        body["grants"][0]["status"],
+        body["grants"][0]["drawn"],
+        body["balances"][0]["balance"],
+    ) == ("voided", "4", "0")
 
 
 def test_a_voided_grant_no_longer_pays_the_open_period(client: Client) -> None:
@@ -97,8 +104,13 @@ def test_a_grant_not_yet_effective_is_pending_and_draws_nothing(client: Client) 
 
 def test_the_burn_of_the_last_day_and_week_comes_from_the_ledger(client: Client) -> None:
     grant(client, "100", "g1", effectiveAt="2025-01-01T00:00:00Z")
-    track(client, [event("2000", "e1", ts="2025-01-10T00:00:00Z"),
-                   event("1000", "e2", ts="2025-01-16T10:00:00Z")])
+    track(
+        client,
+        [
+            event("2000", "e1", ts="2025-01-10T00:00:00Z"),
+            event("1000", "e2", ts="2025-01-16T10:00:00Z"),
+        ],
+    )
     balance = credits(client)["balances"][0]
     # a day ago: 2000 tokens, $2; a week ago: none yet, the $1 minimum; now 3000 tokens, $4
     assert (balance["burnedLastDay"], balance["burnedLastWeek"]) == ("2", "3")
@@ -109,13 +121,17 @@ def test_the_run_out_projects_the_weekly_rate(client: Client) -> None:
     track(client, [event("140", "e1", metric="images", ts="2025-01-16T10:00:00Z")])  # $7
     balance = credits(client)["balances"][0]
     assert (balance["balance"], balance["dailyBurnRate"], balance["projectedRunOut"]) == (
-        "3", "1", "2025-01-19T14:30:00.000000Z")
+        "3",
+        "1",
+        "2025-01-19T14:30:00.000000Z",
+    )
 
 
 def test_a_zero_balance_stops_an_entitlement_that_asks_for_it(client: Client) -> None:
     client.put("/v1/features/tokens", {"type": "metered", "metric": "tokens"})
-    client.put("/v1/customers/cus_1/entitlements/tokens",
-               {"limit": "1000000", "stopAtZeroCredit": True})
+    client.put(
+        "/v1/customers/cus_1/entitlements/tokens", {"limit": "1000000", "stopAtZeroCredit": True}
+    )
     grant(client, "4", "g1")
     track(client, [event("3000", "e1")])
     body = client.get("/v1/customers/cus_1/entitlements/tokens").json()
@@ -124,8 +140,9 @@ def test_a_zero_balance_stops_an_entitlement_that_asks_for_it(client: Client) ->
 
 def test_credit_left_keeps_an_entitlement_open(client: Client) -> None:
     client.put("/v1/features/tokens", {"type": "metered", "metric": "tokens"})
-    client.put("/v1/customers/cus_1/entitlements/tokens",
-               {"limit": "1000000", "stopAtZeroCredit": True})
+    client.put(
+        "/v1/customers/cus_1/entitlements/tokens", {"limit": "1000000", "stopAtZeroCredit": True}
+    )
     grant(client, "5", "g1")
     track(client, [event("3000", "e1")])
     assert client.get("/v1/customers/cus_1/entitlements/tokens").json()["hasAccess"] is True

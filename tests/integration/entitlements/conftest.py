@@ -17,19 +17,24 @@ TOKENS = {"type": "metered", "metric": "tokens"}
 @pytest.fixture
 def client(store: Store, clock: FrozenClock) -> Iterator[Client]:
     with running_app(store, clock) as running:
-        assert running.post("/v1/metrics", {"code": "tokens", "aggregation": "sum"}
-                            ).status_code == 201
+        assert (
+            running.post("/v1/metrics", {"code": "tokens", "aggregation": "sum"}).status_code == 201
+        )
         assert running.put("/v1/features/tokens", TOKENS).status_code == 201
         yield running
 
 
 def track(client: Client, customer: str, quantity: str, key: str, **extra: Any) -> None:
-    event = {"metric": "tokens", "customerRef": customer, "quantity": quantity,
-             "idempotencyKey": key, **extra}
+    event = {
+        "metric": "tokens",
+        "customerRef": customer,
+        "quantity": quantity,
+        "idempotencyKey": key,
+        **extra,
+    }
     response = client.post("/v1/events/ingest", {"events": [event]})
     assert response.status_code in (200, 201, 202), response.text
 
 
 def grant(client: Client, customer: str, limit: str, **fields: Any) -> Any:
-    return client.put(f"/v1/customers/{customer}/entitlements/tokens",
-                      {"limit": limit, **fields})
+    return client.put(f"/v1/customers/{customer}/entitlements/tokens", {"limit": limit, **fields})

@@ -13,7 +13,11 @@ def test_usage_includes_the_events_just_ingested(client: Client) -> None:
     track(client, "cus_1", "30.5", "e1")
     body = client.get("/v1/customers/cus_1/entitlements/tokens").json()
     assert (body["usage"], body["limit"], body["balance"], body["hasAccess"]) == (
-        "30.5", "100", "69.5", True)
+        "30.5",
+        "100",
+        "69.5",
+        True,
+    )
 
 
 def test_reaching_a_hard_limit_takes_access_away(client: Client) -> None:
@@ -53,8 +57,10 @@ def test_a_daily_reset_counts_only_todays_usage(client: Client) -> None:
 
 
 def test_a_feature_filter_counts_only_matching_events(client: Client) -> None:
-    client.put("/v1/features/large", {"type": "metered", "metric": "tokens",
-                                      "filter": {"meta.model": "large"}})
+    client.put(
+        "/v1/features/large",
+        {"type": "metered", "metric": "tokens", "filter": {"meta.model": "large"}},
+    )
     client.put("/v1/customers/cus_1/entitlements/large", {"limit": "100"})
     track(client, "cus_1", "7", "e1", meta={"model": "large"})
     track(client, "cus_1", "5", "e2", meta={"model": "small"})
@@ -63,10 +69,14 @@ def test_a_feature_filter_counts_only_matching_events(client: Client) -> None:
 
 def test_an_extra_grant_adds_to_the_limit_of_the_window(client: Client) -> None:
     grant(client, "cus_1", "10")
-    client.post("/v1/customers/cus_1/entitlements/tokens/extra-grants",
-                {"amount": "2.5", "idempotencyKey": "pack-1"})
-    client.post("/v1/customers/cus_1/entitlements/tokens/extra-grants",
-                {"amount": "2.5", "idempotencyKey": "pack-1"})
+    client.post(
+        "/v1/customers/cus_1/entitlements/tokens/extra-grants",
+        {"amount": "2.5", "idempotencyKey": "pack-1"},
+    )
+    client.post(
+        "/v1/customers/cus_1/entitlements/tokens/extra-grants",
+        {"amount": "2.5", "idempotencyKey": "pack-1"},
+    )
     assert client.get("/v1/customers/cus_1/entitlements/tokens").json()["limit"] == "12.5"
 
 
@@ -110,22 +120,25 @@ def test_the_list_shows_every_feature_granted_or_not(client: Client) -> None:
 def test_check_allows_a_quantity_within_the_headroom(client: Client) -> None:
     grant(client, "cus_1", "10")
     track(client, "cus_1", "6", "e1")
-    body = client.post("/v1/entitlements/check",
-                       {"customerRef": "cus_1", "feature": "tokens", "quantity": "4"}).json()
+    body = client.post(
+        "/v1/entitlements/check", {"customerRef": "cus_1", "feature": "tokens", "quantity": "4"}
+    ).json()
     assert (body["allowed"], body["balance"]) == (True, "4")
 
 
 def test_check_refuses_a_quantity_past_the_headroom(client: Client) -> None:
     grant(client, "cus_1", "10")
-    body = client.post("/v1/entitlements/check",
-                       {"customerRef": "cus_1", "feature": "tokens", "quantity": "10.5"}).json()
+    body = client.post(
+        "/v1/entitlements/check", {"customerRef": "cus_1", "feature": "tokens", "quantity": "10.5"}
+    ).json()
     assert body["allowed"] is False
 
 
 def test_check_records_nothing(client: Client) -> None:
     grant(client, "cus_1", "10")
-    client.post("/v1/entitlements/check", {"customerRef": "cus_1", "feature": "tokens",
-                                           "quantity": "4"})
+    client.post(
+        "/v1/entitlements/check", {"customerRef": "cus_1", "feature": "tokens", "quantity": "4"}
+    )
     assert client.get("/v1/customers/cus_1/entitlements/tokens").json()["usage"] == "0"
 
 

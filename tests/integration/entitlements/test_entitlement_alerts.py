@@ -27,23 +27,29 @@ SECRET = "whsec_entitlement_test"
 @pytest.fixture
 def client(store: Store, clock: FrozenClock) -> Iterator[Client]:
     with running_app(store, clock, allow_private_webhooks=True) as running:
-        assert running.post("/v1/metrics", {"code": "tokens", "aggregation": "sum"}
-                            ).status_code == 201
+        assert (
+            running.post("/v1/metrics", {"code": "tokens", "aggregation": "sum"}).status_code == 201
+        )
         assert running.put("/v1/features/tokens", TOKENS).status_code == 201
         yield running
 
 
 def fired(client: Client) -> list[Any]:
-    return [e for e in client.get("/v1/alerts/events").json()["data"]
-            if e["kind"] == "entitlement_usage"]
+    return [
+        e
+        for e in client.get("/v1/alerts/events").json()["data"]
+        if e["kind"] == "entitlement_usage"
+    ]
 
 
 def test_usage_reaching_the_percent_of_the_limit_fires(client: Client) -> None:
     assert client.post("/v1/alerts", RULE).status_code == 201
     grant(client, "cus_1", "100")
     track(client, "cus_1", "80", "e1")
-    assert [(e["customerRef"], e["feature"], e["value"], e["threshold"], e["limit"])
-            for e in fired(client)] == [("cus_1", "tokens", "80", "80", "100")]
+    assert [
+        (e["customerRef"], e["feature"], e["value"], e["threshold"], e["limit"])
+        for e in fired(client)
+    ] == [("cus_1", "tokens", "80", "80", "100")]
 
 
 def test_usage_below_the_percent_does_not_fire(client: Client) -> None:
@@ -103,14 +109,17 @@ def test_a_rule_for_one_customer_ignores_the_others(client: Client) -> None:
 def test_a_committed_reservation_can_cross_the_threshold(client: Client) -> None:
     client.post("/v1/alerts", RULE)
     grant(client, "cus_1", "10")
-    held = client.post("/v1/entitlements/reservations", {
-        "customerRef": "cus_1", "feature": "tokens", "quantity": "9", "idempotencyKey": "r1"})
+    held = client.post(
+        "/v1/entitlements/reservations",
+        {"customerRef": "cus_1", "feature": "tokens", "quantity": "9", "idempotencyKey": "r1"},
+    )
     client.post(f"/v1/entitlements/reservations/{held.json()['id']}/commit", {})
     assert [e["value"] for e in fired(client)] == ["9"]
 
 
-def test_the_crossing_is_delivered_as_a_signed_webhook(client: Client, store: Store,
-                                                        clock: FrozenClock) -> None:
+def test_the_crossing_is_delivered_as_a_signed_webhook(
+    client: Client, store: Store, clock: FrozenClock
+) -> None:
     with webhook_receiver([200]) as receiver:
         client.post("/v1/alerts", {**RULE, "webhookUrl": receiver.url, "secret": SECRET})
         grant(client, "cus_1", "100")
@@ -118,18 +127,23 @@ def test_the_crossing_is_delivered_as_a_signed_webhook(client: Client, store: St
         with AlertDeliveryWorker(store, clock, DeliveryPolicy(allow_private=True)) as worker:
             worker.run_once(clock.now())
     request = receiver.requests[0]
-    assert verify_signature(SECRET, request.headers[SIGNATURE_HEADER], request.body,
-                            now=int(clock.now().timestamp()))
+    assert verify_signature(
+        SECRET, request.headers[SIGNATURE_HEADER], request.body, now=int(clock.now().timestamp())
+    )
     assert json.loads(request.body)["feature"] == "tokens"
 
 
-@pytest.mark.parametrize("feature", [
-    {"type": "metered", "metric": "tokens", "reset": "day"},
-    {"type": "metered", "metric": "tokens", "filter": {"meta.model": "large"}},
-    {"type": "boolean"},
-])
-def test_a_feature_not_counted_by_the_counter_is_refused(client: Client,
-                                                         feature: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "feature",
+    [
+        {"type": "metered", "metric": "tokens", "reset": "day"},
+        {"type": "metered", "metric": "tokens", "filter": {"meta.model": "large"}},
+        {"type": "boolean"},
+    ],
+)
+def test_a_feature_not_counted_by_the_counter_is_refused(
+    client: Client, feature: dict[str, Any]
+) -> None:
     client.put("/v1/features/other", feature)
     response = client.post("/v1/alerts", {**RULE, "feature": "other"})
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "feature")
@@ -140,18 +154,25 @@ def test_an_unknown_feature_is_refused(client: Client) -> None:
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "feature")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({**RULE, "threshold": "1e80"}, "threshold"),
-    ({**RULE, "threshold": "0"}, "threshold"),
-    ({**RULE, "feature": "a\u0000b"}, "feature"),
-    ({**RULE, "feature": "f" * 256}, "feature"),
-    ({**RULE, "metric": "tokens"}, "metric"),
-    ({**RULE, "percentOf": "100"}, "percentOf"),
-    ({"type": "quantity", "metric": "tokens", "threshold": "1", "feature": "tokens"}, "feature"),
-    ({k: v for k, v in RULE.items() if k != "feature"}, "feature"),
-])
-def test_bad_rule_fields_are_a_problem_naming_the_field(client: Client, body: dict[str, Any],
-                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**RULE, "threshold": "1e80"}, "threshold"),
+        ({**RULE, "threshold": "0"}, "threshold"),
+        ({**RULE, "feature": "a\u0000b"}, "feature"),
+        ({**RULE, "feature": "f" * 256}, "feature"),
+        ({**RULE, "metric": "tokens"}, "metric"),
+        ({**RULE, "percentOf": "100"}, "percentOf"),
+        (
+            {"type": "quantity", "metric": "tokens", "threshold": "1", "feature": "tokens"},
+            "feature",
+        ),
+        ({k: v for k, v in RULE.items() if k != "feature"}, "feature"),
+    ],
+)
+def test_bad_rule_fields_are_a_problem_naming_the_field(
+    client: Client, body: dict[str, Any], field: str
+) -> None:
     response = client.post("/v1/alerts", body)
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, field)
 
@@ -159,11 +180,11 @@ def test_bad_rule_fields_are_a_problem_naming_the_field(client: Client, body: di
 def test_another_tenant_cannot_watch_this_tenants_feature(client: Client) -> None:
     with client.store.unit_of_work() as uow:
         create_tenant(uow, "other", name=None, auto_create_metrics=True, now=client.clock.now())
-        issued = issue_key(uow, "other", frozenset({"admin"}), label=None,
-                           now=client.clock.now())
+        issued = issue_key(uow, "other", frozenset({"admin"}), label=None, now=client.clock.now())
         uow.commit()
-    response = client.http.post("/v1/alerts", json=RULE,
-                                headers={"Authorization": f"Bearer {issued.secret}"})
+    response = client.http.post(
+        "/v1/alerts", json=RULE, headers={"Authorization": f"Bearer {issued.secret}"}
+    )
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "feature")
 
 
@@ -172,10 +193,21 @@ def test_another_tenants_usage_never_fires_this_tenants_rule(client: Client) -> 
     grant(client, "cus_1", "10")
     with client.store.unit_of_work() as uow:
         create_tenant(uow, "other", name=None, auto_create_metrics=True, now=client.clock.now())
-        issued = issue_key(uow, "other", frozenset({"admin"}), label=None,
-                           now=client.clock.now())
+        issued = issue_key(uow, "other", frozenset({"admin"}), label=None, now=client.clock.now())
         uow.commit()
     other = {"Authorization": f"Bearer {issued.secret}"}
-    client.http.post("/v1/events/ingest", headers=other, json={"events": [
-        {"metric": "tokens", "customerRef": "cus_1", "quantity": "10", "idempotencyKey": "o1"}]})
+    client.http.post(
+        "/v1/events/ingest",
+        headers=other,
+        json={
+            "events": [
+                {
+                    "metric": "tokens",
+                    "customerRef": "cus_1",
+                    "quantity": "10",
+                    "idempotencyKey": "o1",
+                }
+            ]
+        },
+    )
     assert fired(client) == []

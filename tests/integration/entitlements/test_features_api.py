@@ -8,13 +8,13 @@ from tests.support.app_client import Client
 
 def test_a_metered_feature_round_trips(client: Client) -> None:
     body = client.get("/v1/features/tokens").json()
-    assert (body["type"], body["metric"], body["reset"]) == ("metered", "tokens",
-                                                             "billingPeriod")
+    assert (body["type"], body["metric"], body["reset"]) == ("metered", "tokens", "billingPeriod")
 
 
 def test_replacing_a_feature_answers_200(client: Client) -> None:
-    response = client.put("/v1/features/tokens", {"type": "metered", "metric": "tokens",
-                                                  "reset": "day"})
+    response = client.put(
+        "/v1/features/tokens", {"type": "metered", "metric": "tokens", "reset": "day"}
+    )
     assert (response.status_code, response.json()["reset"]) == (200, "day")
 
 
@@ -48,7 +48,10 @@ def test_a_grant_round_trips_with_exact_decimals(client: Client) -> None:
     assert grant(client, "cus_1", "1000.000000000001", overage="5").status_code == 201
     body = client.get("/v1/customers/cus_1/entitlements/tokens/grant").json()
     assert (body["limit"], body["overage"], body["enforcement"]) == (
-        "1000.000000000001", "5", "hard")
+        "1000.000000000001",
+        "5",
+        "hard",
+    )
 
 
 def test_replacing_a_grant_answers_200(client: Client) -> None:

@@ -18,10 +18,18 @@ LIMIT = Decimal(100)
 
 def _setup(node: Node) -> None:
     assert node.call("POST", "/v1/metrics", json={"code": "tokens"}).status_code == 201
-    assert node.call("PUT", "/v1/features/tokens",
-                     json={"type": "metered", "metric": "tokens"}).status_code == 201
-    assert node.call("PUT", "/v1/customers/cus_1/entitlements/tokens",
-                     json={"limit": str(LIMIT)}).status_code == 201
+    assert (
+        node.call(
+            "PUT", "/v1/features/tokens", json={"type": "metered", "metric": "tokens"}
+        ).status_code
+        == 201
+    )
+    assert (
+        node.call(
+            "PUT", "/v1/customers/cus_1/entitlements/tokens", json={"limit": str(LIMIT)}
+        ).status_code
+        == 201
+    )
 
 
 def _race(pair: list[Node], quantities: list[int]) -> list[tuple[int, int]]:
@@ -29,9 +37,17 @@ def _race(pair: list[Node], quantities: list[int]) -> list[tuple[int, int]]:
 
     def one(index: int) -> tuple[int, int]:
         start.wait()
-        response = pair[index % 2].call("POST", "/v1/entitlements/reservations", json={
-            "customerRef": "cus_1", "feature": "tokens", "quantity": str(quantities[index]),
-            "idempotencyKey": f"race-{index}", "ttlSeconds": 600})
+        response = pair[index % 2].call(
+            "POST",
+            "/v1/entitlements/reservations",
+            json={
+                "customerRef": "cus_1",
+                "feature": "tokens",
+                "quantity": str(quantities[index]),
+                "idempotencyKey": f"race-{index}",
+                "ttlSeconds": 600,
+            },
+        )
         return response.status_code, quantities[index]
 
     with ThreadPoolExecutor(max_workers=len(quantities)) as pool:
@@ -43,8 +59,9 @@ def test_concurrent_reservations_never_over_commit_a_hard_limit(db_url: str) -> 
     with nodes(db_url) as pair:
         _setup(pair[0])
         outcomes = _race(pair, quantities)
-        held = Decimal(pair[1].call("GET", "/v1/customers/cus_1/entitlements/tokens"
-                                    ).json()["reserved"])
+        held = Decimal(
+            pair[1].call("GET", "/v1/customers/cus_1/entitlements/tokens").json()["reserved"]
+        )
     assert {status for status, _ in outcomes} <= {201, 409}
     granted = sum(Decimal(q) for status, q in outcomes if status == 201)
     refused = [q for status, q in outcomes if status == 409]

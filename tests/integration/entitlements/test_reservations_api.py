@@ -10,9 +10,16 @@ from tests.support.app_client import Client
 
 
 def reserve(client: Client, quantity: str, key: str, **fields: Any) -> Any:
-    return client.post("/v1/entitlements/reservations", {
-        "customerRef": "cus_1", "feature": "tokens", "quantity": quantity,
-        "idempotencyKey": key, **fields})
+    return client.post(
+        "/v1/entitlements/reservations",
+        {
+            "customerRef": "cus_1",
+            "feature": "tokens",
+            "quantity": quantity,
+            "idempotencyKey": key,
+            **fields,
+        },
+    )
 
 
 def entitlement(client: Client) -> Any:
@@ -47,7 +54,10 @@ def test_the_same_idempotency_key_answers_the_first_reservation(client: Client) 
     first = reserve(client, "40", "r1").json()
     again = reserve(client, "40", "r1")
     assert (again.status_code, again.json()["id"], entitlement(client)["reserved"]) == (
-        200, first["id"], "40")
+        200,
+        first["id"],
+        "40",
+    )
 
 
 def test_an_idempotency_key_reused_for_another_quantity_is_409(client: Client) -> None:
@@ -76,26 +86,29 @@ def test_commit_records_the_event_through_the_ledger(client: Client) -> None:
     grant(client, "cus_1", "100")
     held = reserve(client, "40", "r1").json()
     client.post(f"/v1/entitlements/reservations/{held['id']}/commit", None)
-    keys = [e["idempotencyKey"] for e in client.get("/v1/events", customerRef="cus_1"
-                                                    ).json()["data"]]
+    keys = [
+        e["idempotencyKey"] for e in client.get("/v1/events", customerRef="cus_1").json()["data"]
+    ]
     assert keys == [f"reservation:{held['id']}"]
 
 
 def test_commit_of_more_than_the_reserved_quantity_names_the_field(client: Client) -> None:
     grant(client, "cus_1", "100")
     held = reserve(client, "40", "r1").json()
-    response = client.post(f"/v1/entitlements/reservations/{held['id']}/commit",
-                           {"quantity": "41"})
+    response = client.post(f"/v1/entitlements/reservations/{held['id']}/commit", {"quantity": "41"})
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "quantity")
 
 
 def test_a_committed_event_matches_the_feature_filter(client: Client) -> None:
-    client.put("/v1/features/large", {"type": "metered", "metric": "tokens",
-                                      "filter": {"meta.model": "large"}})
+    client.put(
+        "/v1/features/large",
+        {"type": "metered", "metric": "tokens", "filter": {"meta.model": "large"}},
+    )
     client.put("/v1/customers/cus_1/entitlements/large", {"limit": "100"})
-    held = client.post("/v1/entitlements/reservations", {
-        "customerRef": "cus_1", "feature": "large", "quantity": "9",
-        "idempotencyKey": "r1"}).json()
+    held = client.post(
+        "/v1/entitlements/reservations",
+        {"customerRef": "cus_1", "feature": "large", "quantity": "9", "idempotencyKey": "r1"},
+    ).json()
     client.post(f"/v1/entitlements/reservations/{held['id']}/commit", None)
     assert client.get("/v1/customers/cus_1/entitlements/large").json()["usage"] == "9"
 
@@ -138,8 +151,7 @@ def test_a_ttl_past_a_day_names_the_field(client: Client) -> None:
 
 
 def test_an_unknown_reservation_is_404(client: Client) -> None:
-    assert client.post("/v1/entitlements/reservations/rsv_nope/release", None
-                       ).status_code == 404
+    assert client.post("/v1/entitlements/reservations/rsv_nope/release", None).status_code == 404
 
 
 def test_every_reservation_and_feature_write_leaves_an_audit_entry(client: Client) -> None:
@@ -154,5 +166,10 @@ def test_every_reservation_and_feature_write_leaves_an_audit_entry(client: Clien
     client.delete("/v1/customers/cus_1/entitlements/tokens")
     client.delete("/v1/features/tokens")
     actions = {e["action"] for e in client.get("/v1/audit", limit=500).json()["data"]}
-    assert {"reservation.create", "reservation.commit", "reservation.release",
-            "entitlement.delete", "feature.delete"} <= actions
+    assert {
+        "reservation.create",
+        "reservation.commit",
+        "reservation.release",
+        "entitlement.delete",
+        "feature.delete",
+    } <= actions

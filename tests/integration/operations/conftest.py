@@ -41,8 +41,12 @@ def nodes(url: str, count: int = 2, **settings: Any) -> Iterator[list[Node]]:
         for _ in range(count):
             store = Store(url, pool_size=4)
             stack.callback(store.close)
-            ctx = ServiceContext(store=store, clock=FrozenClock(NOW), limits=EventLimits(),
-                                 stripe=StripeAccess(cipher=SecretBox("k" * 32)))
+            ctx = ServiceContext(
+                store=store,
+                clock=FrozenClock(NOW),
+                limits=EventLimits(),
+                stripe=StripeAccess(cipher=SecretBox("k" * 32)),
+            )
             app = create_app(Settings(database_url=url, **settings), context=ctx)
             found.append(Node(stack.enter_context(TestClient(app)), store))
         yield found

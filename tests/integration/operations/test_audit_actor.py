@@ -30,8 +30,22 @@ def test_corrections_writes_name_the_calling_key(db_url: str) -> None:
         first_id, first = _key(node, "first")
         second_id, second = _key(node, "second")
         _ok(node, "POST", "/v1/metrics", first, json={"code": "calls", "aggregation": "sum"})
-        _ok(node, "POST", "/v1/events/ingest", first, json={"events": [
-            {"metric": "calls", "customerRef": "cus_1", "quantity": 1, "idempotencyKey": "v1"}]})
+        _ok(
+            node,
+            "POST",
+            "/v1/events/ingest",
+            first,
+            json={
+                "events": [
+                    {
+                        "metric": "calls",
+                        "customerRef": "cus_1",
+                        "quantity": 1,
+                        "idempotencyKey": "v1",
+                    }
+                ]
+            },
+        )
         _ok(node, "POST", "/v1/events/void", first, json={"idempotencyKey": "v1"})
         _ok(node, "PUT", "/v1/corrections/policy", first, json={"fourEyes": True})
         opened = _ok(node, "POST", "/v1/backfills", first, json={"metric": "calls"})
@@ -54,9 +68,13 @@ def test_corrections_writes_name_the_calling_key(db_url: str) -> None:
 
 
 def _runner_calls(tree: ast.AST) -> list[str]:
-    return [node.func.id for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in {"_run", "run_as_system", "run_use_case"}]
+    return [
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"_run", "run_as_system", "run_use_case"}
+    ]
 
 
 def test_only_admission_and_stripe_webhooks_run_without_a_key() -> None:
@@ -64,13 +82,18 @@ def test_only_admission_and_stripe_webhooks_run_without_a_key() -> None:
     the keyless runner serves only admission (no key known yet), Stripe's signed webhook and
     the unauthenticated probes' reads (``/health/ready``, the ``/metrics`` gauges), sign-in
     and the admission of portal tokens."""
-    allowed = {"deps.py": {"run_as_system", "_run", "run_use_case"},
-               "invoicing.py": {"run_as_system"},
-               "health.py": {"run_use_case"}, "reconciliation_gauges.py": {"run_use_case"},
-               # signing in checks the key itself; portal tokens are admitted (and a page's
-               # tenant settings read) before any key or token is known
-               "sign_in.py": {"run_as_system"}, "auth.py": {"run_as_system"},
-               "cors.py": {"run_as_system"}, "page.py": {"run_as_system"}}
+    allowed = {
+        "deps.py": {"run_as_system", "_run", "run_use_case"},
+        "invoicing.py": {"run_as_system"},
+        "health.py": {"run_use_case"},
+        "reconciliation_gauges.py": {"run_use_case"},
+        # signing in checks the key itself; portal tokens are admitted (and a page's
+        # tenant settings read) before any key or token is known
+        "sign_in.py": {"run_as_system"},
+        "auth.py": {"run_as_system"},
+        "cors.py": {"run_as_system"},
+        "page.py": {"run_as_system"},
+    }
     found = {}
     for path in API.rglob("*.py"):
         calls = set(_runner_calls(ast.parse(path.read_text())))

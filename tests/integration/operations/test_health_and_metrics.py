@@ -57,24 +57,46 @@ def test_a_loop_beats_when_it_checks_its_stop_event(db_url: str) -> None:
     with store.unit_of_work(read_only=True) as uow:
         [beat] = uow.heartbeats.all()
     store.close()
-    assert (beat.worker_id, beat.loop, beat.beat_us) == ("p", "alert-delivery",
-                                                        int(NOW.timestamp() * 1_000_000))
+    assert (beat.worker_id, beat.loop, beat.beat_us) == (
+        "p",
+        "alert-delivery",
+        int(NOW.timestamp() * 1_000_000),
+    )
 
 
 def test_metrics_have_units_and_the_operations_series(db_url: str) -> None:
     _beat(db_url, "alert-delivery", FrozenClock(NOW - timedelta(seconds=2)))
     with nodes(db_url, count=1) as (node,):
-        done = node.call("POST", "/v1/events/ingest", json={"events": [
-            {"metric": "calls", "customerRef": "c1", "quantity": 1, "ts": "2025-01-16T14:00:00Z"},
-            {"metric": "calls", "customerRef": "c2", "quantity": 1, "ts": "2025-01-16T14:00:00Z"},
-            {"metric": "calls", "customerRef": "c2", "quantity": "x"}]})
+        done = node.call(
+            "POST",
+            "/v1/events/ingest",
+            json={
+                "events": [
+                    {
+                        "metric": "calls",
+                        "customerRef": "c1",
+                        "quantity": 1,
+                        "ts": "2025-01-16T14:00:00Z",
+                    },
+                    {
+                        "metric": "calls",
+                        "customerRef": "c2",
+                        "quantity": 1,
+                        "ts": "2025-01-16T14:00:00Z",
+                    },
+                    {"metric": "calls", "customerRef": "c2", "quantity": "x"},
+                ]
+            },
+        )
         assert done.status_code == 200
         text = node.http.get("/metrics").text
     assert 'stripemeter_ingest_events_total{status="accepted"} 2.0' in text
     assert 'stripemeter_ingest_events_total{status="rejected"} 1.0' in text
     assert "stripemeter_counter_updates_total 2.0" in text
-    assert ('stripemeter_http_request_seconds_bucket{le="0.001",method="POST",'
-            'route="/v1/events/ingest",status="200"}') in text
+    assert (
+        'stripemeter_http_request_seconds_bucket{le="0.001",method="POST",'
+        'route="/v1/events/ingest",status="200"}'
+    ) in text
     assert "stripemeter_open_periods 2.0" in text
     assert 'stripemeter_worker_heartbeat_age_seconds{loop="alert-delivery"} 2.0' in text
     assert "stripemeter_push_lag_seconds 0.0" in text

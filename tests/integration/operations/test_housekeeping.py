@@ -74,10 +74,13 @@ def test_every_tenant_is_pruned(store: Store) -> None:
 
 def test_expired_dashboard_sessions_are_deleted(store: Store) -> None:
     with store.unit_of_work() as uow:
-        for name, ends in (("gone", NOW - timedelta(seconds=1)),
-                           ("open", NOW + timedelta(hours=1))):
-            uow.dashboard_sessions.add(SessionRecord("acme", name, "key_x", "c" * 64, 0,
-                                                     to_micros(ends)))
+        for name, ends in (
+            ("gone", NOW - timedelta(seconds=1)),
+            ("open", NOW + timedelta(hours=1)),
+        ):
+            uow.dashboard_sessions.add(
+                SessionRecord("acme", name, "key_x", "c" * 64, 0, to_micros(ends))
+            )
         uow.commit()
     swept = HousekeepingWorker(store, FrozenClock(NOW)).run_once()
     with store.unit_of_work() as uow:

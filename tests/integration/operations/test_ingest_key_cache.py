@@ -25,8 +25,12 @@ def _new_key(node: Any, scopes: tuple[str, ...] = ("ingest", "read")) -> Any:
 
 
 def _ingest(node: Any, key: str, n: int) -> Any:
-    return node.call("POST", "/v1/events/ingest", key=key,
-                     json={"events": [{**EVENT, "idempotencyKey": f"k{n}"}]})
+    return node.call(
+        "POST",
+        "/v1/events/ingest",
+        key=key,
+        json={"events": [{**EVENT, "idempotencyKey": f"k{n}"}]},
+    )
 
 
 def _usage(node: Any) -> str:
@@ -51,8 +55,11 @@ def test_a_key_revoked_by_the_cli_is_refused_by_every_node_cached_ingest(db_url:
         key = _new_key(one)
         for n, node in enumerate((one, two)):
             assert _ingest(node, key["key"], n).status_code == 200
-        done = CliRunner().invoke(cli, ["keys", "revoke", key["id"], "--tenant", "default"],
-                                  env={"STRIPEMETER_DATABASE_URL": db_url})
+        done = CliRunner().invoke(
+            cli,
+            ["keys", "revoke", key["id"], "--tenant", "default"],
+            env={"STRIPEMETER_DATABASE_URL": db_url},
+        )
         assert done.exit_code == 0, done.output
         assert [_ingest(node, key["key"], 9).status_code for node in (one, two)] == [401, 401]
 
@@ -94,8 +101,10 @@ def test_a_rate_limit_set_on_one_node_applies_to_a_node_that_cached_the_key(
         key = _new_key(one)
         assert _ingest(two, key["key"], 0).status_code == 200
         done = CliRunner().invoke(
-            cli, ["tenants", "rate-limit", "default", "--rate", "0.001", "--burst", "1"],
-            env={"STRIPEMETER_DATABASE_URL": db_url})
+            cli,
+            ["tenants", "rate-limit", "default", "--rate", "0.001", "--burst", "1"],
+            env={"STRIPEMETER_DATABASE_URL": db_url},
+        )
         assert done.exit_code == 0, done.output
         statuses = [_ingest(two, key["key"], n).status_code for n in range(1, 5)]
         assert statuses[-1] == 429

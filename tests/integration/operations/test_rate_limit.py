@@ -40,15 +40,21 @@ def test_one_process_store_limits_in_process(db_url: str) -> None:
 
 
 def test_limits_are_per_tenant_and_configurable(db_url: str) -> None:
-    done = CliRunner().invoke(cli, ["tenants", "rate-limit", "default", "--rate", "0.001",
-                                    "--burst", "1"], env={"STRIPEMETER_DATABASE_URL": db_url})
+    done = CliRunner().invoke(
+        cli,
+        ["tenants", "rate-limit", "default", "--rate", "0.001", "--burst", "1"],
+        env={"STRIPEMETER_DATABASE_URL": db_url},
+    )
     assert done.exit_code == 0, done.output
     with nodes(db_url, count=1) as (one,):  # generous defaults, but the tenant's own win
         tenant = one.call("GET", "/v1/admin/tenants").json()["data"][0]
         assert tenant["rateLimit"] == {"perSecond": 0.001, "burst": 1.0, "source": "tenant"}
         assert one.call("GET", "/v1/metrics").status_code == 429
-    done = CliRunner().invoke(cli, ["tenants", "rate-limit", "default", "--default"],
-                              env={"STRIPEMETER_DATABASE_URL": db_url})
+    done = CliRunner().invoke(
+        cli,
+        ["tenants", "rate-limit", "default", "--default"],
+        env={"STRIPEMETER_DATABASE_URL": db_url},
+    )
     assert done.exit_code == 0, done.output
     with nodes(db_url, count=1) as (one,):
         assert one.call("GET", "/v1/metrics").status_code == 200
@@ -69,4 +75,8 @@ def test_unauthenticated_requests_do_not_spend_the_tenants_tokens(pg_url: str) -
         for _ in range(5):
             assert one.call("GET", "/v1/metrics", key="smk_not_a_key_at_all").status_code == 401
         assert [one.call("GET", "/v1/metrics").status_code for _ in range(4)] == [
-            200, 200, 200, 429]
+            200,
+            200,
+            200,
+            429,
+        ]

@@ -48,8 +48,7 @@ def test_a_key_revoked_on_one_node_is_refused_by_anothers_cached_read(db_url: st
         assert _refusal(refused) == _refusal(_read(fresh, key))
 
 
-def test_a_key_revoked_on_one_node_is_refused_by_anothers_cached_read_again(
-        db_url: str) -> None:
+def test_a_key_revoked_on_one_node_is_refused_by_anothers_cached_read_again(db_url: str) -> None:
     with nodes(db_url, **UNLIMITED) as (one, two):
         created = _new_key(one)
         key = created["key"]
@@ -58,8 +57,7 @@ def test_a_key_revoked_on_one_node_is_refused_by_anothers_cached_read_again(
         assert [_read(two, key).status_code for _ in range(2)] == [401, 401]
 
 
-def test_a_portal_token_revoked_on_one_node_is_refused_by_anothers_cached_read(
-        db_url: str) -> None:
+def test_a_portal_token_revoked_on_one_node_is_refused_by_anothers_cached_read(db_url: str) -> None:
     with nodes(db_url, count=3, **UNLIMITED) as (one, two, fresh):
         token = _mint(one, _new_key(one)["key"])
         assert _portal(two, token["token"]).status_code == 200  # two's cache holds it
@@ -69,8 +67,7 @@ def test_a_portal_token_revoked_on_one_node_is_refused_by_anothers_cached_read(
         assert _refusal(refused) == _refusal(_portal(fresh, token["token"]))
 
 
-def test_a_portal_token_ends_on_every_node_when_its_minting_key_is_revoked(
-        db_url: str) -> None:
+def test_a_portal_token_ends_on_every_node_when_its_minting_key_is_revoked(db_url: str) -> None:
     with nodes(db_url, **UNLIMITED) as (one, two):
         created = _new_key(one)
         token = _mint(one, created["key"])["token"]
@@ -84,8 +81,9 @@ def test_another_customers_cached_token_never_reads_this_customer(db_url: str) -
     with nodes(db_url, **UNLIMITED) as (one, _):
         key = _new_key(one)["key"]
         mine = _mint(one, key)["token"]
-        other = one.call("POST", "/v1/portal/tokens", key=key,
-                         json={"customerRef": "cus_2"}).json()["token"]
+        other = one.call(
+            "POST", "/v1/portal/tokens", key=key, json={"customerRef": "cus_2"}
+        ).json()["token"]
         for token in (mine, other, mine, other):  # both cached, read in turn
             body = _portal(one, token, "/portal/v1/projection").json()
             assert body["customerRef"] == ("cus_1" if token == mine else "cus_2")

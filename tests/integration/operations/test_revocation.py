@@ -31,8 +31,11 @@ def test_a_key_revoked_by_the_cli_is_refused_by_every_node(db_url: str) -> None:
     with nodes(db_url) as (one, two):
         key = _new_key(one)
         assert two.call("GET", "/v1/metrics", key=key["key"]).status_code == 200
-        done = CliRunner().invoke(cli, ["keys", "revoke", key["id"], "--tenant", "default"],
-                                  env={"STRIPEMETER_DATABASE_URL": db_url})
+        done = CliRunner().invoke(
+            cli,
+            ["keys", "revoke", key["id"], "--tenant", "default"],
+            env={"STRIPEMETER_DATABASE_URL": db_url},
+        )
         assert done.exit_code == 0, done.output
         for node in (one, two):
             assert node.call("GET", "/v1/metrics", key=key["key"]).status_code == 401
@@ -56,8 +59,9 @@ def test_rotation_with_grace_keeps_the_old_key_until_the_stated_time(db_url: str
     a revoke during the grace ends it at once."""
     with nodes(db_url) as (one, two):
         old = _new_key(one)
-        rotated = one.call("POST", f"/v1/admin/api-keys/{old['id']}/rotate",
-                           json={"graceSeconds": 300})
+        rotated = one.call(
+            "POST", f"/v1/admin/api-keys/{old['id']}/rotate", json={"graceSeconds": 300}
+        )
         assert rotated.status_code == 201, rotated.text
         assert two.call("GET", "/v1/metrics", key=old["key"]).status_code == 200
         listed = {k["id"]: k for k in one.call("GET", "/v1/admin/api-keys").json()["data"]}
@@ -70,8 +74,9 @@ def test_grace_is_bounded(db_url: str) -> None:
     with nodes(db_url, count=1) as (one,):
         old = _new_key(one)
         for bad in (-1, 86_401, "300", True):
-            refused = one.call("POST", f"/v1/admin/api-keys/{old['id']}/rotate",
-                               json={"graceSeconds": bad})
+            refused = one.call(
+                "POST", f"/v1/admin/api-keys/{old['id']}/rotate", json={"graceSeconds": bad}
+            )
             assert (refused.status_code, refused.json()["code"]) == (422, "invalid_grace")
 
 
@@ -79,6 +84,8 @@ def test_the_admin_key_itself_is_not_cached_either(pg_url: str) -> None:
     with nodes(pg_url) as (one, two):
         other_admin = _new_key(one, scopes=("admin",))
         assert two.call("GET", "/v1/admin/api-keys", key=other_admin["key"]).status_code == 200
-        assert two.call("DELETE", f"/v1/admin/api-keys/{other_admin['id']}",
-                        key=ADMIN).status_code == 200
+        assert (
+            two.call("DELETE", f"/v1/admin/api-keys/{other_admin['id']}", key=ADMIN).status_code
+            == 200
+        )
         assert one.call("GET", "/v1/admin/api-keys", key=other_admin["key"]).status_code == 401

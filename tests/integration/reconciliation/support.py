@@ -30,8 +30,9 @@ class Result:
         return found[0]
 
 
-def reconcile(ctx: ServiceContext, *, repair: bool = False, tenant: str = "default",
-              **scope: Any) -> Result:
+def reconcile(
+    ctx: ServiceContext, *, repair: bool = False, tenant: str = "default", **scope: Any
+) -> Result:
     period = scope.pop("period", None)
     wanted = RunScope(selector=parse_period_selector(period), **scope)
     with ctx.store.unit_of_work(tenant) as uow:

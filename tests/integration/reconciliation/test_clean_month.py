@@ -26,8 +26,7 @@ def test_a_realistic_month_reconciles_to_zero_drift(env: Env) -> None:
         env.ingest(
             {"metric": "api_calls", "customerRef": a, "quantity": str(10 * day + 1), "ts": stamp},
             {"metric": "api_calls", "customerRef": b, "quantity": "3", "ts": late},
-            {"metric": "requests", "customerRef": a, "ts": stamp,
-             "idempotencyKey": f"req-a-{day}"},
+            {"metric": "requests", "customerRef": a, "ts": stamp, "idempotencyKey": f"req-a-{day}"},
             {"metric": "requests", "customerRef": b, "ts": late},
             {"metric": "seats", "customerRef": a, "quantity": str(day + 2), "ts": stamp},
             {"metric": "storage_gb", "customerRef": b, "quantity": "0.1234", "ts": stamp},
@@ -41,5 +40,10 @@ def test_a_realistic_month_reconciles_to_zero_drift(env: Env) -> None:
     assert result.attention() == []
     assert {x.status for x in result.lines} == {"ok"}
     assert {(x.customer_ref, x.metric) for x in result.lines} >= {
-        (a, "api_calls"), (b, "api_calls"), (a, "requests"), (b, "requests"), (a, "seats"),
-        (b, "storage_gb")}
+        (a, "api_calls"),
+        (b, "api_calls"),
+        (a, "requests"),
+        (b, "requests"),
+        (a, "seats"),
+        (b, "storage_gb"),
+    }

@@ -22,12 +22,17 @@ def test_a_total_set_behind_our_back_is_drift_and_repair_sets_it_back(env: Env) 
     ref = env.customer()
     price = _subscribe(env, ref)
     env.metric("api_calls", "sum", meter=False, mode="usage_records", price=price)
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "40",
-                "ts": "2026-01-03T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "40", "ts": "2026-01-03T00:00:00Z"}
+    )
     env.drain()
     assert [x.status for x in reconcile(env.ctx).lines] == ["ok"]
     env.gateway.set_usage_record(_item(env, ref), 55, T0, "behind-our-back")
     found = reconcile(env.ctx, repair=True).by(ref, "api_calls")
     assert (found.status, found.stripe_value, found.action, found.status_after) == (
-        "drift", Decimal(55), "repaired", "ok")
+        "drift",
+        Decimal(55),
+        "repaired",
+        "ok",
+    )
     assert [x.status for x in reconcile(env.ctx).lines] == ["ok"]

@@ -169,8 +169,9 @@ class Flow:
         return reports
 
     def advance_stripe(self, seconds: int) -> dict[str, Any]:
-        result: dict[str, Any] = self.emulator.control("POST", "/clock/advance",
-                                                       {"seconds": seconds})
+        result: dict[str, Any] = self.emulator.control(
+            "POST", "/clock/advance", {"seconds": seconds}
+        )
         return result
 
 
@@ -185,9 +186,13 @@ def flow(store: Store, emulator: EmulatorServer, relay: Relay) -> Iterator[Flow]
         uow.commit()
     hook = PortHook(GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)))
     hosts = HostAllowList.of_urls(emulator.url)
-    ctx = ServiceContext(store=store, clock=clock,
-                         stripe=StripeAccess(cipher=SecretBox("x" * 32), factory=hook,
-                                             policy=AccountPolicy(allowed_hosts=hosts)))
+    ctx = ServiceContext(
+        store=store,
+        clock=clock,
+        stripe=StripeAccess(
+            cipher=SecretBox("x" * 32), factory=hook, policy=AccountPolicy(allowed_hosts=hosts)
+        ),
+    )
     app = create_app(Settings(database_url=store.url), context=ctx)
     with TestClient(app) as http:
         flow = Flow(http, store, clock, ctx, emulator, emulator.stripe_client(), relay, hook)
@@ -196,12 +201,19 @@ def flow(store: Store, emulator: EmulatorServer, relay: Relay) -> Iterator[Flow]
             return int(flow.post_webhook(body, signature).status_code)
 
         relay.target = forward
-        endpoint = flow.stripe.v1.webhook_endpoints.create(params={
-            "url": relay.url, "enabled_events": ["invoice.created", "invoice.finalized"]})
+        endpoint = flow.stripe.v1.webhook_endpoints.create(
+            params={"url": relay.url, "enabled_events": ["invoice.created", "invoice.finalized"]}
+        )
         flow.webhook_secret = str(endpoint.secret)
-        flow.send("PUT", "/v1/stripe/account", {"secretKey": "sk_test_invoice_flow",
-                                                "webhookSecret": flow.webhook_secret,
-                                                "apiBase": emulator.url})
+        flow.send(
+            "PUT",
+            "/v1/stripe/account",
+            {
+                "secretKey": "sk_test_invoice_flow",
+                "webhookSecret": flow.webhook_secret,
+                "apiBase": emulator.url,
+            },
+        )
         yield flow
         relay.target = None
     hook.pool.close()

@@ -26,9 +26,15 @@ class Renewal:
 
 
 def metric(flow: Flow, code: str, aggregation: str) -> None:
-    flow.send("POST", "/v1/metrics", {"code": code, "aggregation": aggregation,
-                                      "period": {"type": "month", "anchorDay": 1,
-                                                 "timezone": "UTC"}})
+    flow.send(
+        "POST",
+        "/v1/metrics",
+        {
+            "code": code,
+            "aggregation": aggregation,
+            "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+        },
+    )
 
 
 def subscribe(flow: Flow, customer: str, metadata: dict[str, str] | None = None) -> str:
@@ -37,11 +43,17 @@ def subscribe(flow: Flow, customer: str, metadata: dict[str, str] | None = None)
     tag = {"stripemeter_customer_ref": customer} if metadata is None else metadata
     created = flow.stripe.v1.customers.create(params={"name": "Alice", "metadata": tag})
     customer = str(created.id)
-    plan = flow.stripe.v1.prices.create(params={
-        "currency": "usd", "unit_amount": PLAN_CENTS, "product_data": {"name": "Plan"},
-        "recurring": {"interval": "month"}})
-    flow.stripe.v1.subscriptions.create(params={"customer": customer,
-                                                "items": [{"price": plan.id}]})
+    plan = flow.stripe.v1.prices.create(
+        params={
+            "currency": "usd",
+            "unit_amount": PLAN_CENTS,
+            "product_data": {"name": "Plan"},
+            "recurring": {"interval": "month"},
+        }
+    )
+    flow.stripe.v1.subscriptions.create(
+        params={"customer": customer, "items": [{"price": plan.id}]}
+    )
     # Stripe bills (and finalizes) the first invoice at creation: its `invoice.created`
     # reaches the app now, so the renewal's events are the only ones left to deliver.
     reports = flow.deliver()
@@ -61,28 +73,68 @@ def billed_customer(flow: Flow) -> None:
     metric(flow, "api_calls", "sum")
     metric(flow, "seats", "max")
     metric(flow, "exports", "sum")
-    export_price = flow.stripe.v1.prices.create(params={
-        "currency": "usd", "unit_amount": 3, "product_data": {"name": "Exports"}})
-    flow.send("PUT", "/v1/mappings/api_calls", {"mode": "invoice_items", "unitAmount": "0.5",
-                                                "currency": "usd", "description": "API calls"})
+    export_price = flow.stripe.v1.prices.create(
+        params={"currency": "usd", "unit_amount": 3, "product_data": {"name": "Exports"}}
+    )
+    flow.send(
+        "PUT",
+        "/v1/mappings/api_calls",
+        {
+            "mode": "invoice_items",
+            "unitAmount": "0.5",
+            "currency": "usd",
+            "description": "API calls",
+        },
+    )
     flow.send("PUT", "/v1/mappings/seats", {"mode": "invoice_items", "description": "Seats"})
-    flow.send("PUT", "/v1/prices/seats", {"model": "per_unit", "currency": "usd",
-                                          "unitAmount": "2.50"})
-    flow.send("PUT", "/v1/mappings/exports", {"mode": "invoice_items",
-                                              "price": str(export_price.id)})
+    flow.send(
+        "PUT", "/v1/prices/seats", {"model": "per_unit", "currency": "usd", "unitAmount": "2.50"}
+    )
+    flow.send(
+        "PUT", "/v1/mappings/exports", {"mode": "invoice_items", "price": str(export_price.id)}
+    )
     day = 86400
-    ingest(flow, [
-        {"metric": "api_calls", "customerRef": CUSTOMER, "quantity": "1000",
-         "ts": "2026-01-03T10:00:00Z"},
-        {"metric": "api_calls", "customerRef": CUSTOMER, "quantity": "234",
-         "ts": "2026-01-12T10:00:00Z"},
-        {"metric": "seats", "customerRef": CUSTOMER, "quantity": "5", "ts": "2026-01-02T00:00:00Z"},
-        {"metric": "seats", "customerRef": CUSTOMER, "quantity": "12",
-         "ts": "2026-01-05T00:00:00Z"},
-        {"metric": "seats", "customerRef": CUSTOMER, "quantity": "8", "ts": "2026-01-09T00:00:00Z"},
-        {"metric": "exports", "customerRef": CUSTOMER, "quantity": "7",
-         "ts": "2026-01-14T00:00:00Z"},
-    ])
+    ingest(
+        flow,
+        [
+            {
+                "metric": "api_calls",
+                "customerRef": CUSTOMER,
+                "quantity": "1000",
+                "ts": "2026-01-03T10:00:00Z",
+            },
+            {
+                "metric": "api_calls",
+                "customerRef": CUSTOMER,
+                "quantity": "234",
+                "ts": "2026-01-12T10:00:00Z",
+            },
+            {
+                "metric": "seats",
+                "customerRef": CUSTOMER,
+                "quantity": "5",
+                "ts": "2026-01-02T00:00:00Z",
+            },
+            {
+                "metric": "seats",
+                "customerRef": CUSTOMER,
+                "quantity": "12",
+                "ts": "2026-01-05T00:00:00Z",
+            },
+            {
+                "metric": "seats",
+                "customerRef": CUSTOMER,
+                "quantity": "8",
+                "ts": "2026-01-09T00:00:00Z",
+            },
+            {
+                "metric": "exports",
+                "customerRef": CUSTOMER,
+                "quantity": "7",
+                "ts": "2026-01-14T00:00:00Z",
+            },
+        ],
+    )
     assert flow.clock.now() == at(JAN_1 + 14 * day)
 
 

@@ -32,9 +32,7 @@ def _item_counts(flow: Flow, invoice_id: str) -> dict[str, int]:
     return {code: len(found) for code, found in usage_lines(flow, invoice_id).items()}
 
 
-def test_a_crash_after_the_intent_commit_then_a_retry_creates_exactly_one_item(
-    flow: Flow
-) -> None:
+def test_a_crash_after_the_intent_commit_then_a_retry_creates_exactly_one_item(flow: Flow) -> None:
     billed_customer(flow)
     flow.hook.before_create = crash
     renewal = renew(flow)
@@ -44,7 +42,7 @@ def test_a_crash_after_the_intent_commit_then_a_retry_creates_exactly_one_item(
 
 
 def test_a_crash_after_stripe_created_the_item_is_not_billed_twice_even_if_stripe_forgot_the_key(
-    flow: Flow
+    flow: Flow,
 ) -> None:
     billed_customer(flow)
     flow.hook.after_create = crash

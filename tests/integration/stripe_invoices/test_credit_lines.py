@@ -26,8 +26,13 @@ def credit_lines(flow: Flow, invoice_id: str) -> dict[str, int]:
 
 
 def grant(flow: Flow, amount: str, key: str, **fields: Any) -> str:
-    body = {"amount": amount, "currency": "usd", "idempotencyKey": key,
-            "effectiveAt": "2026-01-01T00:00:00Z", **fields}
+    body = {
+        "amount": amount,
+        "currency": "usd",
+        "idempotencyKey": key,
+        "effectiveAt": "2026-01-01T00:00:00Z",
+        **fields,
+    }
     return str(flow.send("POST", f"/v1/customers/{CUSTOMER}/credit-grants", body)["id"])
 
 
@@ -66,6 +71,7 @@ def test_an_invoice_with_a_credit_line_passes_the_gate(flow: Flow) -> None:
     billed_customer(flow)
     grant(flow, "10", "g1")
     renewal = renew(flow)
-    verdicts = [(v["invoiceId"], v["state"])
-                for v in flow.get("/v1/reconciliation/invoices")["data"]]
+    verdicts = [
+        (v["invoiceId"], v["state"]) for v in flow.get("/v1/reconciliation/invoices")["data"]
+    ]
     assert verdicts == [(renewal.invoice_id, "agreed")]

@@ -19,9 +19,11 @@ from tests.integration.stripe_invoices.test_reconciliation_gate import (
 
 
 def credit_attention(run: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted((x["metric"], x["status"], x["moneyAtStake"], x["action"], x["statusAfter"])
-                  for x in run["lines"]
-                  if x["metric"].startswith("credit:") and x["status"] != "ok")
+    return sorted(
+        (x["metric"], x["status"], x["moneyAtStake"], x["action"], x["statusAfter"])
+        for x in run["lines"]
+        if x["metric"].startswith("credit:") and x["status"] != "ok"
+    )
 
 
 def edit_credit_line(flow: Flow, invoice_id: str, amount: int) -> None:
@@ -42,17 +44,22 @@ def credited(flow: Flow) -> tuple[Renewal, str]:
     return renew(flow), only
 
 
-def test_an_agreeing_credit_line_is_compared_and_ok(flow: Flow,
-                                                     credited: tuple[Renewal, str]) -> None:
+def test_an_agreeing_credit_line_is_compared_and_ok(
+    flow: Flow, credited: tuple[Renewal, str]
+) -> None:
     renewal, only = credited
     run = reconcile(flow)
-    lines = [(x["metric"], x["status"], x["invoiceId"]) for x in run["lines"]
-             if x["metric"].startswith("credit:")]
+    lines = [
+        (x["metric"], x["status"], x["invoiceId"])
+        for x in run["lines"]
+        if x["metric"].startswith("credit:")
+    ]
     assert lines == [(f"credit:{only}", "ok", renewal.invoice_id)]
 
 
 def test_a_drifted_credit_line_is_found_with_its_money_at_stake(
-        flow: Flow, credited: tuple[Renewal, str]) -> None:
+    flow: Flow, credited: tuple[Renewal, str]
+) -> None:
     renewal, only = credited
     edit_credit_line(flow, renewal.invoice_id, -400)  # Stripe credits $4 instead of $10
     run = reconcile(flow)
@@ -60,7 +67,8 @@ def test_a_drifted_credit_line_is_found_with_its_money_at_stake(
 
 
 def test_the_gate_holds_a_draft_whose_credit_line_drifted(
-        flow: Flow, credited: tuple[Renewal, str]) -> None:
+    flow: Flow, credited: tuple[Renewal, str]
+) -> None:
     renewal, _ = credited
     edit_credit_line(flow, renewal.invoice_id, -400)
     run = reconcile(flow)
@@ -71,7 +79,8 @@ def test_the_gate_holds_a_draft_whose_credit_line_drifted(
 
 
 def test_repair_corrects_the_credit_line_and_releases_the_draft(
-        flow: Flow, credited: tuple[Renewal, str]) -> None:
+    flow: Flow, credited: tuple[Renewal, str]
+) -> None:
     renewal, only = credited
     edit_credit_line(flow, renewal.invoice_id, -400)
     reconcile(flow)
@@ -83,21 +92,24 @@ def test_repair_corrects_the_credit_line_and_releases_the_draft(
 
 
 def test_a_removed_credit_line_is_added_again_by_repair(
-        flow: Flow, credited: tuple[Renewal, str]) -> None:
+    flow: Flow, credited: tuple[Renewal, str]
+) -> None:
     renewal, only = credited
     lines = flow.stripe.v1.invoices.line_items.list(renewal.invoice_id, params={"limit": 100})
-    item_id = next(x["parent"]["invoice_item_details"]["invoice_item"]
-                   for x in (i.to_dict() for i in lines.auto_paging_iter())
-                   if (x.get("metadata") or {}).get("stripemeter_credit_grant"))
+    item_id = next(
+        x["parent"]["invoice_item_details"]["invoice_item"]
+        for x in (i.to_dict() for i in lines.auto_paging_iter())
+        if (x.get("metadata") or {}).get("stripemeter_credit_grant")
+    )
     flow.emulator.control("DELETE", f"/invoice_items/{item_id}")
     repaired = reconcile(flow, repair=True, customerRef=CUSTOMER)
-    assert credit_attention(repaired) == [(f"credit:{only}", "missing_in_stripe", "10.00",
-                                           "repaired", "ok")]
+    assert credit_attention(repaired) == [
+        (f"credit:{only}", "missing_in_stripe", "10.00", "repaired", "ok")
+    ]
     assert credit_lines(flow, renewal.invoice_id) == {only: -1000}
 
 
-def test_a_drifted_credit_line_on_a_finalized_invoice_is_reported_not_touched(
-        flow: Flow) -> None:
+def test_a_drifted_credit_line_on_a_finalized_invoice_is_reported_not_touched(flow: Flow) -> None:
     gate(flow, "report")
     billed_customer(flow)
     only = grant(flow, "10", "g1")
@@ -105,6 +117,7 @@ def test_a_drifted_credit_line_on_a_finalized_invoice_is_reported_not_touched(
     edit_credit_line(flow, renewal.invoice_id, -400)
     assert flow.advance_stripe(3600)["invoices_finalized"] == [renewal.invoice_id]
     run = reconcile(flow, period="2026-01", repair=True, customerRef=CUSTOMER)
-    assert credit_attention(run) == [(f"credit:{only}", "drift", "6.00",
-                                      "credit_note_needed", None)]
+    assert credit_attention(run) == [
+        (f"credit:{only}", "drift", "6.00", "credit_note_needed", None)
+    ]
     assert credit_lines(flow, renewal.invoice_id) == {only: -400}  # Stripe untouched

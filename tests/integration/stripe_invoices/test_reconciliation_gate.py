@@ -27,16 +27,25 @@ def gate(flow: Flow, mode: str) -> None:
 def reconcile(flow: Flow, **body: Any) -> dict[str, Any]:
     started = flow.http.post("/v1/reconciliation/runs", json=body, headers=flow.headers)
     assert started.status_code == 202, started.text
-    run: dict[str, Any] = flow.get(f"/v1/reconciliation/runs/{started.json()['id']}",
-                                   limit=1000)
+    run: dict[str, Any] = flow.get(f"/v1/reconciliation/runs/{started.json()['id']}", limit=1000)
     assert run["status"] == "done", run
     return run
 
 
 def attention(run: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted((x["metric"], x["status"], x["local"], x["stripe"], x["moneyAtStake"],
-                   x["action"], x["statusAfter"]) for x in run["lines"]
-                  if x["status"] not in ("ok", "pending"))
+    return sorted(
+        (
+            x["metric"],
+            x["status"],
+            x["local"],
+            x["stripe"],
+            x["moneyAtStake"],
+            x["action"],
+            x["statusAfter"],
+        )
+        for x in run["lines"]
+        if x["status"] not in ("ok", "pending")
+    )
 
 
 def edit_api_calls(flow: Flow, renewal: Renewal, quantity: int) -> None:
@@ -58,16 +67,19 @@ def held_gate(flow: Flow) -> Renewal:
 
 
 def test_an_agreeing_invoice_is_checked_on_creation_and_finalizes_untouched(
-        flow: Flow, held_gate: Renewal) -> None:
+    flow: Flow, held_gate: Renewal
+) -> None:
     runs = flow.get("/v1/reconciliation/runs")["data"]
     assert [(r["trigger"], r["status"], r["summary"]["unresolved"]) for r in runs] == [
-        ("invoice", "done", 0)]
+        ("invoice", "done", 0)
+    ]
     assert verdicts(flow) == [(held_gate.invoice_id, "agreed")]
     assert flow.advance_stripe(3600)["invoices_finalized"] == [held_gate.invoice_id]
 
 
 def test_an_edited_line_is_found_exactly_and_the_draft_is_held(
-        flow: Flow, held_gate: Renewal) -> None:
+    flow: Flow, held_gate: Renewal
+) -> None:
     edit_api_calls(flow, held_gate, 1300)
     run = reconcile(flow)
     # 66 more calls at the mapping's 0.5 cents: 0.33 USD billed too much
@@ -78,16 +90,17 @@ def test_an_edited_line_is_found_exactly_and_the_draft_is_held(
     assert flow.advance_stripe(2 * 3600)["invoices_finalized"] == []
     events = flow.get("/v1/alerts/events")["data"]
     assert [(e["kind"], e["invoiceId"], e["state"]) for e in events] == [
-        ("reconciliation", held_gate.invoice_id, "held")]
+        ("reconciliation", held_gate.invoice_id, "held")
+    ]
 
 
 def test_repair_corrects_the_line_releases_the_draft_and_it_finalizes(
-        flow: Flow, held_gate: Renewal) -> None:
+    flow: Flow, held_gate: Renewal
+) -> None:
     edit_api_calls(flow, held_gate, 1300)
     reconcile(flow)
     repaired = reconcile(flow, repair=True)
-    assert attention(repaired) == [("api_calls", "drift", "1234", "1300", "0.33", "repaired",
-                                    "ok")]
+    assert attention(repaired) == [("api_calls", "drift", "1234", "1300", "0.33", "repaired", "ok")]
     line = usage_lines(flow, held_gate.invoice_id)["api_calls"][0]
     assert (line["quantity"], line["amount"]) == EXPECTED["api_calls"]
     assert verdicts(flow) == [(held_gate.invoice_id, "released")]
@@ -102,8 +115,9 @@ def test_drift_on_a_finalized_invoice_is_reported_as_a_credit_note(flow: Flow) -
     edit_api_calls(flow, renewal, 1300)
     assert flow.advance_stripe(3600)["invoices_finalized"] == [renewal.invoice_id]
     run = reconcile(flow, period="2026-01", repair=True, customerRef=CUSTOMER)
-    assert attention(run) == [("api_calls", "drift", "1234", "1300", "0.33",
-                               "credit_note_needed", None)]
+    assert attention(run) == [
+        ("api_calls", "drift", "1234", "1300", "0.33", "credit_note_needed", None)
+    ]
     line = usage_lines(flow, renewal.invoice_id)["api_calls"][0]
     assert line["quantity"] == 1300  # Stripe untouched
 
@@ -116,4 +130,5 @@ def test_the_csv_export_holds_every_line(flow: Flow, held_gate: Renewal) -> None
     assert response.headers["content-type"].startswith("text/csv")
     assert (rows[0][:3], sorted((r[2], r[11]) for r in rows[1:])) == (
         ["lineNo", "customerRef", "metric"],
-        sorted((code, "drift" if code == "api_calls" else "ok") for code in EXPECTED))
+        sorted((code, "drift" if code == "api_calls" else "ok") for code in EXPECTED),
+    )

@@ -32,15 +32,23 @@ def test_each_mapped_metric_gets_one_item_with_its_quantity_and_amount(
     flow: Flow, renewal: Renewal
 ) -> None:
     lines = usage_lines(flow, renewal.invoice_id)
-    billed = {code: [(int(Decimal(line["metadata"]["stripemeter_quantity"])), line["amount"])
-                     for line in found] for code, found in lines.items()}
+    billed = {
+        code: [
+            (int(Decimal(line["metadata"]["stripemeter_quantity"])), line["amount"])
+            for line in found
+        ]
+        for code, found in lines.items()
+    }
     assert billed == {code: [pair] for code, pair in EXPECTED.items()}
 
 
 def test_the_items_bill_the_period_that_ended(flow: Flow, renewal: Renewal) -> None:
     lines = usage_lines(flow, renewal.invoice_id)
-    periods = {(line["period"]["start"], line["period"]["end"])
-               for found in lines.values() for line in found}
+    periods = {
+        (line["period"]["start"], line["period"]["end"])
+        for found in lines.values()
+        for line in found
+    }
     assert periods == {(JAN_1, FEB_1)}
 
 
@@ -49,8 +57,9 @@ def test_a_replayed_invoice_created_is_acknowledged_and_adds_nothing(
 ) -> None:
     replay = flow.post_webhook(renewal.delivery.body, renewal.delivery.signature)
     assert (replay.status_code, replay.json()["duplicate"]) == (200, True)
-    assert {code: len(found) for code, found in usage_lines(flow, renewal.invoice_id).items()} \
-        == dict.fromkeys(EXPECTED, 1)
+    assert {
+        code: len(found) for code, found in usage_lines(flow, renewal.invoice_id).items()
+    } == dict.fromkeys(EXPECTED, 1)
 
 
 def test_the_finalized_invoice_is_recorded_with_its_number_and_total(
@@ -62,29 +71,51 @@ def test_the_finalized_invoice_is_recorded_with_its_number_and_total(
     invoice = flow.get("/v1/stripe/invoices")["data"][0]
     stripe_invoice = flow.stripe.v1.invoices.retrieve(renewal.invoice_id)
     assert (invoice["invoiceId"], invoice["status"], invoice["number"], invoice["total"]) == (
-        renewal.invoice_id, "open", stripe_invoice.number, EXPECTED_TOTAL)
+        renewal.invoice_id,
+        "open",
+        stripe_invoice.number,
+        EXPECTED_TOTAL,
+    )
 
 
 def test_the_period_is_locked_by_the_invoice_with_its_final_value(
     flow: Flow, renewal: Renewal
 ) -> None:
     with flow.store.unit_of_work("default", read_only=True) as uow:
-        locks = {(lock.metric, lock.reason, lock.final_value)
-                 for lock in uow.period_closes.find(customer_ref=CUSTOMER)}
-    assert locks == {(code, "invoice", Decimal(quantity))
-                     for code, (quantity, _) in EXPECTED.items()}
+        locks = {
+            (lock.metric, lock.reason, lock.final_value)
+            for lock in uow.period_closes.find(customer_ref=CUSTOMER)
+        }
+    assert locks == {
+        (code, "invoice", Decimal(quantity)) for code, (quantity, _) in EXPECTED.items()
+    }
 
 
 def test_a_late_event_after_the_lock_is_billed_in_the_next_period(
     flow: Flow, renewal: Renewal
 ) -> None:
-    result = ingest(flow, [{"metric": "api_calls", "customerRef": CUSTOMER, "quantity": "66",
-                            "ts": "2026-01-20T00:00:00Z"}])
-    periods = flow.get("/v1/usage/periods", customerRef=CUSTOMER, metric="api_calls",
-                       **{"from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"})["data"]
+    result = ingest(
+        flow,
+        [
+            {
+                "metric": "api_calls",
+                "customerRef": CUSTOMER,
+                "quantity": "66",
+                "ts": "2026-01-20T00:00:00Z",
+            }
+        ],
+    )
+    periods = flow.get(
+        "/v1/usage/periods",
+        customerRef=CUSTOMER,
+        metric="api_calls",
+        **{"from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
+    )["data"]
     values = [(p["periodStart"][:10], p["status"], p["value"]) for p in periods]
-    assert (result["results"][0]["status"], values) == ("accepted", [
-        ("2026-01-01", "closed", "1234"), ("2026-02-01", "open", "66")])
+    assert (result["results"][0]["status"], values) == (
+        "accepted",
+        [("2026-01-01", "closed", "1234"), ("2026-02-01", "open", "66")],
+    )
 
 
 def test_operators_see_the_job_done_and_the_items_created(flow: Flow, renewal: Renewal) -> None:
@@ -93,7 +124,8 @@ def test_operators_see_the_job_done_and_the_items_created(flow: Flow, renewal: R
     assert (job["type"], job["status"]) == ("invoice.created", "done")
     assert sorted((i["metric"], i["status"], i["idempotencyKey"]) for i in items) == sorted(
         (code, "created", f"stripemeter:default:{CUSTOMER}:{code}:2026-01-01T00:00:00.000000Z")
-        for code in EXPECTED)
+        for code in EXPECTED
+    )
 
 
 def test_the_lock_time_is_the_processing_time(flow: Flow, renewal: Renewal) -> None:

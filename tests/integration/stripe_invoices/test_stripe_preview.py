@@ -16,12 +16,22 @@ def preview(flow: Flow, **params: Any) -> Any:
 def stripe_line(flow: Flow, quantity: int) -> None:
     """An invoice item for ``exports`` waiting in Stripe for the next invoice, at the
     mapping's Stripe price, tied to the metric by the flow's metadata."""
-    stripe_customer = flow.stripe.v1.customers.search(
-        params={"query": f"metadata['stripemeter_customer_ref']:'{CUSTOMER}'"}).data[0].id
+    stripe_customer = (
+        flow.stripe.v1.customers.search(
+            params={"query": f"metadata['stripemeter_customer_ref']:'{CUSTOMER}'"}
+        )
+        .data[0]
+        .id
+    )
     mapping = flow.get("/v1/mappings/exports")
-    flow.stripe.v1.invoice_items.create(params={
-        "customer": stripe_customer, "pricing": {"price": mapping["price"]}, "quantity": quantity,
-        "metadata": {"stripemeter_metric": "exports"}})
+    flow.stripe.v1.invoice_items.create(
+        params={
+            "customer": stripe_customer,
+            "pricing": {"price": mapping["price"]},
+            "quantity": quantity,
+            "metadata": {"stripemeter_metric": "exports"},
+        }
+    )
 
 
 def by_metric(body: Any) -> dict[Any, Any]:
@@ -33,7 +43,11 @@ def test_stripe_lines_that_agree_with_ours_match(flow: Flow) -> None:
     stripe_line(flow, 7)
     line = by_metric(preview(flow))["exports"]
     assert (line["status"], line["quantity"], line["stripeQuantity"], line["stripeAmount"]) == (
-        "match", "7", "7", "0.21")
+        "match",
+        "7",
+        "7",
+        "0.21",
+    )
 
 
 def test_a_deliberate_difference_is_shown_with_its_size(flow: Flow) -> None:
@@ -47,7 +61,10 @@ def test_lines_we_add_at_invoice_creation_are_not_in_stripe_yet(flow: Flow) -> N
     billed_customer(flow)
     line = by_metric(preview(flow))["api_calls"]
     assert (line["status"], line["amount"], line["stripeAmount"]) == (
-        "added_at_invoice", "6.17", None)
+        "added_at_invoice",
+        "6.17",
+        None,
+    )
 
 
 def test_a_stripe_line_nothing_of_ours_explains_is_listed(flow: Flow) -> None:
@@ -55,7 +72,9 @@ def test_a_stripe_line_nothing_of_ours_explains_is_listed(flow: Flow) -> None:
     body = preview(flow)
     plan = [line for line in body["stripe"]["lines"] if line["status"] == "only_stripe"]
     assert ([line["stripeAmount"] for line in plan], body["stripe"]["status"]) == (
-        ["10"], "compared")
+        ["10"],
+        "compared",
+    )
 
 
 def test_stripes_totals_come_with_the_comparison(flow: Flow) -> None:
@@ -63,7 +82,10 @@ def test_stripes_totals_come_with_the_comparison(flow: Flow) -> None:
     stripe_line(flow, 7)
     stripe = preview(flow)["stripe"]
     assert (stripe["currency"], stripe["total"], stripe["subscription"] is not None) == (
-        "usd", "10.21", True)
+        "usd",
+        "10.21",
+        True,
+    )
 
 
 def test_a_preview_of_another_instant_has_no_stripe_side(flow: Flow) -> None:

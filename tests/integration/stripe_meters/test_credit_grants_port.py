@@ -24,8 +24,10 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def gateway(emulator: EmulatorServer) -> Iterator[StripeGateway]:
     emulator.control("POST", "/reset")
-    port = StripeGateway(StripeCredentials(SECRET, api_base=emulator.url),
-                         allowed_hosts=HostAllowList.of_urls(emulator.url))
+    port = StripeGateway(
+        StripeCredentials(SECRET, api_base=emulator.url),
+        allowed_hosts=HostAllowList.of_urls(emulator.url),
+    )
     yield port
     port.close()
 
@@ -37,26 +39,30 @@ def customer(emulator: EmulatorServer) -> str:
 
 
 def grant(customer: str, amount: int = 500, key: str = "k1") -> CreditGrantOut:
-    return CreditGrantOut(customer, "usd", amount, "Prepaid credit (cg_1)",
-                          {"stripemeter_key": key}, f"idem-{key}")
+    return CreditGrantOut(
+        customer, "usd", amount, "Prepaid credit (cg_1)", {"stripemeter_key": key}, f"idem-{key}"
+    )
 
 
-def test_a_grant_is_created_with_its_amount_and_metadata(gateway: StripeGateway,
-                                                         customer: str) -> None:
+def test_a_grant_is_created_with_its_amount_and_metadata(
+    gateway: StripeGateway, customer: str
+) -> None:
     created = gateway.create_credit_grant(grant(customer))
-    assert (created.currency, created.amount, created.voided,
-            created.metadata["stripemeter_key"]) == ("usd", 500, False, "k1")
+    assert (
+        created.currency,
+        created.amount,
+        created.voided,
+        created.metadata["stripemeter_key"],
+    ) == ("usd", 500, False, "k1")
 
 
-def test_the_same_idempotency_key_creates_one_grant(gateway: StripeGateway,
-                                                    customer: str) -> None:
+def test_the_same_idempotency_key_creates_one_grant(gateway: StripeGateway, customer: str) -> None:
     first = gateway.create_credit_grant(grant(customer))
     again = gateway.create_credit_grant(grant(customer))
     assert (again.grant_id, len(gateway.credit_grants(customer))) == (first.grant_id, 1)
 
 
-def test_the_balance_summary_sums_the_usable_grants(gateway: StripeGateway,
-                                                    customer: str) -> None:
+def test_the_balance_summary_sums_the_usable_grants(gateway: StripeGateway, customer: str) -> None:
     gateway.create_credit_grant(grant(customer, 500, "a"))
     gateway.create_credit_grant(grant(customer, 250, "b"))
     assert gateway.credit_balance(customer, "usd") == 750

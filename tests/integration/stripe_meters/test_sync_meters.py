@@ -40,12 +40,15 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def gateway(emulator: EmulatorServer) -> StripeGateway:
     emulator.control("POST", "/reset")
-    return StripeGateway(StripeCredentials(SECRET, api_base=emulator.url),
-                         allowed_hosts=HostAllowList.of_urls(emulator.url))
+    return StripeGateway(
+        StripeCredentials(SECRET, api_base=emulator.url),
+        allowed_hosts=HostAllowList.of_urls(emulator.url),
+    )
 
 
-def _mapped(store: Store, clock: FrozenClock, metrics: dict[str, str],
-            mappings: list[dict[str, object]]) -> None:
+def _mapped(
+    store: Store, clock: FrozenClock, metrics: dict[str, str], mappings: list[dict[str, object]]
+) -> None:
     with store.unit_of_work("default") as uow:
         bootstrap(uow, clock.now(), ADMIN, auto_create_metrics=True)
         for code, aggregation in metrics.items():
@@ -62,18 +65,30 @@ def _sync(store: Store, gateway: StripeGateway, *, create: bool = True) -> dict[
 
 
 def test_missing_meters_are_created_with_the_formula_the_push_needs(
-        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
-    _mapped(store, clock, {"calls": "sum", "seats": "latest", "hits": "count"},
-            [{"metric": "calls"}, {"metric": "seats"}, {"metric": "hits"}])
+    store: Store, clock: FrozenClock, gateway: StripeGateway
+) -> None:
+    _mapped(
+        store,
+        clock,
+        {"calls": "sum", "seats": "latest", "hits": "count"},
+        [{"metric": "calls"}, {"metric": "seats"}, {"metric": "hits"}],
+    )
     checks = _sync(store, gateway)
     assert {m: (c.status, c.formula) for m, c in checks.items()} == {  # type: ignore[attr-defined]
-        "calls": (CREATED, "sum"), "seats": (CREATED, "last"), "hits": (CREATED, "sum")}
+        "calls": (CREATED, "sum"),
+        "seats": (CREATED, "last"),
+        "hits": (CREATED, "sum"),
+    }
     assert {(m.event_name, m.formula) for m in gateway.list_meters()} == {
-        ("calls", "sum"), ("seats", "last"), ("hits", "sum")}
+        ("calls", "sum"),
+        ("seats", "last"),
+        ("hits", "sum"),
+    }
 
 
 def test_a_second_run_finds_them_ok_and_creates_nothing(
-        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
+    store: Store, clock: FrozenClock, gateway: StripeGateway
+) -> None:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
     _sync(store, gateway)
     assert _sync(store, gateway)["calls"].status == OK  # type: ignore[attr-defined]
@@ -81,7 +96,8 @@ def test_a_second_run_finds_them_ok_and_creates_nothing(
 
 
 def test_a_meter_with_the_wrong_formula_is_refused_with_the_reason(
-        store: Store, clock: FrozenClock, gateway: StripeGateway) -> None:
+    store: Store, clock: FrozenClock, gateway: StripeGateway
+) -> None:
     gateway.create_meter("seats", "Seats", MeterFormula.SUM)
     _mapped(store, clock, {"seats": "max"}, [{"metric": "seats"}])
     check = _sync(store, gateway)["seats"]
@@ -89,31 +105,40 @@ def test_a_meter_with_the_wrong_formula_is_refused_with_the_reason(
     assert "needs 'last'" in check.reason  # type: ignore[attr-defined]
 
 
-def test_check_only_reports_missing_meters(store: Store, clock: FrozenClock,
-                                           gateway: StripeGateway) -> None:
+def test_check_only_reports_missing_meters(
+    store: Store, clock: FrozenClock, gateway: StripeGateway
+) -> None:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls", "meterEventName": "api.calls"}])
     assert _sync(store, gateway, create=False)["calls"].status == MISSING  # type: ignore[attr-defined]
     assert gateway.list_meters() == []
 
 
-def test_other_modes_need_no_meter(store: Store, clock: FrozenClock,
-                                   gateway: StripeGateway) -> None:
+def test_other_modes_need_no_meter(
+    store: Store, clock: FrozenClock, gateway: StripeGateway
+) -> None:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls", "mode": "invoice_items"}])
     assert _sync(store, gateway) == {}
 
 
 def test_the_command_prints_a_table_and_fails_on_a_refusal(
-        tmp_path: Path, clock: FrozenClock, emulator: EmulatorServer,
-        gateway: StripeGateway) -> None:
+    tmp_path: Path, clock: FrozenClock, emulator: EmulatorServer, gateway: StripeGateway
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = Store(url)
     store.migrate()
-    _mapped(store, clock, {"calls": "sum", "seats": "latest"},
-            [{"metric": "calls"}, {"metric": "seats"}])
+    _mapped(
+        store,
+        clock,
+        {"calls": "sum", "seats": "latest"},
+        [{"metric": "calls"}, {"metric": "seats"}],
+    )
     store.close()
     gateway.create_meter("seats", "Seats", MeterFormula.SUM)
-    env = {"STRIPEMETER_DATABASE_URL": url, "STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
-           "STRIPEMETER_STRIPE_API_BASE": emulator.url}
+    env = {
+        "STRIPEMETER_DATABASE_URL": url,
+        "STRIPEMETER_STRIPE_SECRET_KEY": SECRET,
+        "STRIPEMETER_STRIPE_API_BASE": emulator.url,
+    }
     result = CliRunner().invoke(app, ["stripe", "sync-meters"], env=env)
     assert result.exit_code == 1
     assert "created" in result.output and "refused" in result.output
@@ -127,13 +152,18 @@ def test_the_command_names_an_unknown_tenant(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def api(store: Store, clock: FrozenClock, emulator: EmulatorServer,
-        gateway: StripeGateway) -> Iterator[TestClient]:
+def api(
+    store: Store, clock: FrozenClock, emulator: EmulatorServer, gateway: StripeGateway
+) -> Iterator[TestClient]:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
-    access = StripeAccess(environment=StripeCredentials(SECRET, api_base=emulator.url),
-                          factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)))
-    app = create_app(Settings(database_url=store.url),
-                     context=ServiceContext(store=store, clock=clock, stripe=access))
+    access = StripeAccess(
+        environment=StripeCredentials(SECRET, api_base=emulator.url),
+        factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)),
+    )
+    app = create_app(
+        Settings(database_url=store.url),
+        context=ServiceContext(store=store, clock=clock, stripe=access),
+    )
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN}"
         yield client
@@ -147,15 +177,19 @@ def test_the_api_creates_the_meters(api: TestClient, gateway: StripeGateway) -> 
 
 
 def test_the_api_check_creates_nothing(api: TestClient, gateway: StripeGateway) -> None:
-    assert api.post("/v1/stripe/meters/sync", params={"check": "true"}).json()["data"][0][
-        "status"] == MISSING
+    assert (
+        api.post("/v1/stripe/meters/sync", params={"check": "true"}).json()["data"][0]["status"]
+        == MISSING
+    )
     assert gateway.list_meters() == []
 
 
-def test_stripe_failing_is_a_503_problem_not_a_500(api: TestClient,
-                                                    emulator: EmulatorServer) -> None:
-    emulator.control("POST", "/faults", {"kind": "server_error", "path": "/v1/billing/meters",
-                                         "count": 5})
+def test_stripe_failing_is_a_503_problem_not_a_500(
+    api: TestClient, emulator: EmulatorServer
+) -> None:
+    emulator.control(
+        "POST", "/faults", {"kind": "server_error", "path": "/v1/billing/meters", "count": 5}
+    )
     response = api.post("/v1/stripe/meters/sync")
     emulator.control("DELETE", "/faults")
     assert response.status_code == 503
@@ -164,9 +198,11 @@ def test_stripe_failing_is_a_503_problem_not_a_500(api: TestClient,
 
 def test_a_tenant_without_a_stripe_account_gets_409(store: Store, clock: FrozenClock) -> None:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
-    app = create_app(Settings(database_url=store.url),
-                     context=ServiceContext(store=store, clock=clock))
+    app = create_app(
+        Settings(database_url=store.url), context=ServiceContext(store=store, clock=clock)
+    )
     with TestClient(app) as client:
-        response = client.post("/v1/stripe/meters/sync",
-                               headers={"Authorization": f"Bearer {ADMIN}"})
+        response = client.post(
+            "/v1/stripe/meters/sync", headers={"Authorization": f"Bearer {ADMIN}"}
+        )
     assert (response.status_code, response.json()["code"]) == (409, "stripe_not_configured")

@@ -22,9 +22,16 @@ def emu() -> Iterator[EmulatorServer]:
 @pytest.fixture(autouse=True)
 def _fresh(emu: EmulatorServer) -> None:
     emu.control("POST", "/reset")
-    emu.control("POST", "/config", {
-        "requests_per_second": None, "meter_events_per_second": None,
-        "require_known_customers": True, "meter_event_concurrency_per_customer": True})
+    emu.control(
+        "POST",
+        "/config",
+        {
+            "requests_per_second": None,
+            "meter_events_per_second": None,
+            "require_known_customers": True,
+            "meter_event_concurrency_per_customer": True,
+        },
+    )
     emu.emulator.clock.restore({"frozen_at": T0, "offset": 0})
 
 

@@ -32,9 +32,17 @@ NOW = datetime.fromtimestamp(T0, UTC)
 JAN = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 DEC = (datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
 TEST_KEY = "smk_test_push_0001"
-FAST = PushPolicy(rate_live=10_000, rate_test=10_000, call_attempts=2, call_wait_initial=0.001,
-                  call_wait_max=0.002, first_retry_s=0.0, max_retry_s=0.0, lease_s=30,
-                  full_sweep_s=0.0)
+FAST = PushPolicy(
+    rate_live=10_000,
+    rate_test=10_000,
+    call_attempts=2,
+    call_wait_initial=0.001,
+    call_wait_max=0.002,
+    first_retry_s=0.0,
+    max_retry_s=0.0,
+    lease_s=30,
+    full_sweep_s=0.0,
+)
 
 
 @dataclass
@@ -50,12 +58,26 @@ class Env:
     def worker(self, policy: PushPolicy = FAST, **kwargs: Any) -> StripePushWorker:
         return StripePushWorker(self.ctx, policy, **kwargs)
 
-    def metric(self, code: str, aggregation: str = "sum", *, meter: bool = True,
-               formula: str | None = None, **mapping: Any) -> None:
+    def metric(
+        self,
+        code: str,
+        aggregation: str = "sum",
+        *,
+        meter: bool = True,
+        formula: str | None = None,
+        **mapping: Any,
+    ) -> None:
         with self.store.unit_of_work("default") as uow:
-            create_metric(uow, {"code": code, "aggregation": aggregation,
-                                "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
-                                "latenessWindow": "PT48H"}, self.clock.now())
+            create_metric(
+                uow,
+                {
+                    "code": code,
+                    "aggregation": aggregation,
+                    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+                    "latenessWindow": "PT48H",
+                },
+                self.clock.now(),
+            )
             put_mapping(uow, {"metric": code, **mapping}, self.clock.now())
             uow.commit()
         if meter:
@@ -67,8 +89,9 @@ class Env:
         return info.meter_id
 
     def customer(self, name: str = "Acme", **metadata: str) -> str:
-        created = self.gateway.call(lambda c: c.v1.customers.create(
-            params={"name": name, "metadata": metadata}))
+        created = self.gateway.call(
+            lambda c: c.v1.customers.create(params={"name": name, "metadata": metadata})
+        )
         return str(created.id)
 
     def ingest(self, *events: dict[str, Any]) -> None:
@@ -79,9 +102,17 @@ class Env:
 
     def adjust(self, metric: str, customer: str, delta: str, at: datetime | None = None) -> None:
         with self.store.unit_of_work("default") as uow:
-            corrections.create_adjustment(uow, metric_code=metric, customer_ref=customer,
-                                          delta_raw=delta, reason="correction", note=None,
-                                          actor="test", at=at, now=self.clock.now())
+            corrections.create_adjustment(
+                uow,
+                metric_code=metric,
+                customer_ref=customer,
+                delta_raw=delta,
+                reason="correction",
+                note=None,
+                actor="test",
+                at=at,
+                now=self.clock.now(),
+            )
             uow.commit()
 
     def void(self, key: str) -> None:
@@ -98,10 +129,15 @@ class Env:
         value = counter.state.value(agg) if counter else None
         return value if value is not None else Decimal(0)
 
-    def stripe_total(self, event_name: str, customer: str,
-                     period: tuple[datetime, datetime]) -> Decimal:
-        return self.gateway.meter_total(self.meters[event_name], customer,
-                                        int(period[0].timestamp()), int(period[1].timestamp()))
+    def stripe_total(
+        self, event_name: str, customer: str, period: tuple[datetime, datetime]
+    ) -> Decimal:
+        return self.gateway.meter_total(
+            self.meters[event_name],
+            customer,
+            int(period[0].timestamp()),
+            int(period[1].timestamp()),
+        )
 
     def drain(self, worker: StripePushWorker | None = None, passes: int = 50) -> PassReport:
         """Run passes until one plans and claims nothing (bounded)."""
@@ -115,9 +151,13 @@ class Env:
 
     def rows(self, **filters: Any) -> list[PushRow]:
         with self.store.unit_of_work("default", read_only=True) as uow:
-            return uow.pushes.find(status=filters.get("status"), metric=filters.get("metric"),
-                                   customer_ref=filters.get("customer"), before=None,
-                                   limit=1000)
+            return uow.pushes.find(
+                status=filters.get("status"),
+                metric=filters.get("metric"),
+                customer_ref=filters.get("customer"),
+                before=None,
+                limit=1000,
+            )
 
     def advance(self, seconds: int) -> None:
         self.clock.advance(timedelta(seconds=seconds))
@@ -139,8 +179,9 @@ def assert_identifiers_consistent(emu: EmulatorServer) -> None:
         seen[ident] = value
 
 
-def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0,
-              bootstrap_tenant: bool = True) -> Env:
+def build_env(
+    store: Store, emu: EmulatorServer, *, timeout: float = 5.0, bootstrap_tenant: bool = True
+) -> Env:
     clock = FrozenClock(NOW)
     if bootstrap_tenant:
         with store.unit_of_work() as uow:
@@ -148,6 +189,7 @@ def build_env(store: Store, emu: EmulatorServer, *, timeout: float = 5.0,
             uow.commit()
     pool = GatewayPool(timeout_seconds=timeout, allowed_hosts=HostAllowList.of_urls(emu.url))
     credentials = StripeCredentials("sk_test_push_tests", None, emu.url)
-    ctx = ServiceContext(store=store, clock=clock,
-                         stripe=StripeAccess(environment=credentials, factory=pool))
+    ctx = ServiceContext(
+        store=store, clock=clock, stripe=StripeAccess(environment=credentials, factory=pool)
+    )
     return Env(store, emu, clock, ctx, pool(credentials), pool)

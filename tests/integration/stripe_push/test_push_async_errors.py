@@ -31,29 +31,39 @@ def http(env: Env) -> Iterator[TestClient]:
 
 def _push_to_unknown_customer(env: Env) -> None:
     env.metric("api_calls")
-    env.ingest({"metric": "api_calls", "customerRef": TYPO, "quantity": "4",
-                "ts": "2026-01-10T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": TYPO, "quantity": "4", "ts": "2026-01-10T00:00:00Z"}
+    )
     env.drain()
 
 
 def _report(push_id: str, event_id: str = "evt_test_1", *, count: int = 1) -> MeterErrorReport:
-    return MeterErrorReport(event_id, "v1.billing.meter.error_report_triggered",
-                            "2026-01-15T00:00:00.000Z", "mtr_1", count,
-                            (MeterErrorSample(CUSTOMER_CODE, "No such customer", push_id),))
+    return MeterErrorReport(
+        event_id,
+        "v1.billing.meter.error_report_triggered",
+        "2026-01-15T00:00:00.000Z",
+        "mtr_1",
+        count,
+        (MeterErrorSample(CUSTOMER_CODE, "No such customer", push_id),),
+    )
 
 
 def test_a_push_stripe_accepts_then_reports_is_parked_with_its_code(env: Env) -> None:
     _push_to_unknown_customer(env)
     rows = env.rows()
     assert [(r.status, r.last_error_code, r.sent_us is not None) for r in rows] == [
-        ("failed", CUSTOMER_CODE, True)]
+        ("failed", CUSTOMER_CODE, True)
+    ]
 
 
 def test_a_push_parked_by_a_report_degrades_readiness(env: Env, http: TestClient) -> None:
     _push_to_unknown_customer(env)
     ready = http.get("/health/ready").json()
-    assert (ready["status"], ready["degraded"], "stripemeter_push_failed 1.0" in
-            http.get("/metrics").text) == ("degraded", ["pushes_failed"], True)
+    assert (
+        ready["status"],
+        ready["degraded"],
+        "stripemeter_push_failed 1.0" in http.get("/metrics").text,
+    ) == ("degraded", ["pushes_failed"], True)
 
 
 def test_a_push_parked_by_a_report_is_logged_as_an_error(
@@ -61,8 +71,7 @@ def test_a_push_parked_by_a_report_is_logged_as_an_error(
 ) -> None:
     with caplog.at_level(logging.ERROR):
         _push_to_unknown_customer(env)
-    assert [r.levelname for r in caplog.records if CUSTOMER_CODE in r.getMessage()] == [
-        "ERROR"]
+    assert [r.levelname for r in caplog.records if CUSTOMER_CODE in r.getMessage()] == ["ERROR"]
 
 
 def test_the_report_is_listed_once_with_what_it_parked(env: Env, http: TestClient) -> None:
@@ -71,7 +80,8 @@ def test_the_report_is_listed_once_with_what_it_parked(env: Env, http: TestClien
     events = http.get("/v1/stripe/webhook-events", headers=AUTH).json()["data"]
     push_id = env.rows()[0].push_id
     assert [(e["type"], e["status"], push_id in (e["error"] or "")) for e in events] == [
-        ("v1.billing.meter.error_report_triggered", JOB_DONE, True)]
+        ("v1.billing.meter.error_report_triggered", JOB_DONE, True)
+    ]
 
 
 def test_a_recorded_report_parks_nothing_again(env: Env, http: TestClient) -> None:
@@ -87,8 +97,9 @@ def test_a_recorded_report_parks_nothing_again(env: Env, http: TestClient) -> No
 
 def test_a_report_naming_a_push_in_flight_waits_for_the_next_poll(env: Env) -> None:
     env.metric("api_calls")
-    env.ingest({"metric": "api_calls", "customerRef": TYPO, "quantity": "4",
-                "ts": "2026-01-10T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": TYPO, "quantity": "4", "ts": "2026-01-10T00:00:00Z"}
+    )
     env.worker().plan(NOW, full=True)  # planned, not sent: still pending
     push_id = env.rows()[0].push_id
     with env.store.unit_of_work("default") as uow:
@@ -113,4 +124,5 @@ def test_with_synchronous_errors_the_push_is_parked_at_send_time(env: Env) -> No
     finally:
         env.emu.control("POST", "/config", {"async_meter_errors": True})
     assert [(r.status, r.last_error_code, r.sent_us) for r in env.rows()] == [
-        ("failed", CUSTOMER_CODE, None)]
+        ("failed", CUSTOMER_CODE, None)
+    ]

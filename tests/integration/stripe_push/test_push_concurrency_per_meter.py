@@ -54,14 +54,26 @@ def test_calls_overlap_across_customers_but_not_within_one_customer_and_meter(en
             uow.customers.upsert(CustomerRecord(ref, None, 14, "UTC", 0, 0))
         uow.commit()
     for ref in refs:  # two counters per customer and meter, both still open
-        env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "2",
-                    "ts": "2026-01-10T00:00:00Z"},
-                   {"metric": "api_calls", "customerRef": ref, "quantity": "3",
-                    "ts": "2026-01-14T12:00:00Z"})
+        env.ingest(
+            {
+                "metric": "api_calls",
+                "customerRef": ref,
+                "quantity": "2",
+                "ts": "2026-01-10T00:00:00Z",
+            },
+            {
+                "metric": "api_calls",
+                "customerRef": ref,
+                "quantity": "3",
+                "ts": "2026-01-14T12:00:00Z",
+            },
+        )
     watching = WatchingGateway(env.gateway)
     access = replace(env.ctx.stripe, factory=lambda _c: watching)  # type: ignore[arg-type]
     worker = StripePushWorker(replace(env.ctx, stripe=access), replace(FAST, concurrency=8))
     env.drain(worker)
     assert (watching.most_per_meter, watching.most_overall > 1) == (1, True)
-    assert [(env.stripe_total("api_calls", ref, BEFORE), env.stripe_total("api_calls", ref, AFTER))
-            for ref in refs] == [(2, 3)] * len(refs)
+    assert [
+        (env.stripe_total("api_calls", ref, BEFORE), env.stripe_total("api_calls", ref, AFTER))
+        for ref in refs
+    ] == [(2, 3)] * len(refs)

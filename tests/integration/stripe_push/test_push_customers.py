@@ -8,8 +8,9 @@ from tests.integration.stripe_push.support import JAN, NOW, Env
 
 
 def _ingest_for(env: Env, ref: str) -> None:
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "4",
-                "ts": "2026-01-10T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "4", "ts": "2026-01-10T00:00:00Z"}
+    )
 
 
 def test_a_ref_is_found_by_stripe_metadata_and_cached(env: Env) -> None:

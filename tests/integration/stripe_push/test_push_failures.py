@@ -26,8 +26,9 @@ def http(env: Env) -> Iterator[TestClient]:
 def _park_for_missing_meter(env: Env) -> str:
     env.metric("api_calls", "sum", meter=False)
     ref = env.customer()
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "9",
-                "ts": "2026-01-10T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "9", "ts": "2026-01-10T00:00:00Z"}
+    )
     env.drain()
     return ref
 
@@ -35,21 +36,25 @@ def _park_for_missing_meter(env: Env) -> str:
 def test_no_meter_parks_the_push_then_a_retry_sends_it(env: Env, http: TestClient) -> None:
     ref = _park_for_missing_meter(env)
     failed = http.get("/v1/pushes", params={"status": "failed"}, headers=AUTH).json()["data"]
-    assert [(p["customerRef"], p["value"], p["lastErrorCode"]) for p in failed] == \
-        [(ref, "9", "no_meter")]
+    assert [(p["customerRef"], p["value"], p["lastErrorCode"]) for p in failed] == [
+        (ref, "9", "no_meter")
+    ]
     env.meter("api_calls")
     retried = http.post(f"/v1/pushes/{failed[0]['id']}/retry", headers=AUTH)
     assert (retried.status_code, retried.json()["status"]) == (200, "pending")
     env.drain()
     assert env.stripe_total("api_calls", ref, JAN) == 9
-    assert http.get(f"/v1/pushes?status=sent&customerRef={ref}",
-                    headers=AUTH).json()["data"][0]["id"] == failed[0]["id"]
+    assert (
+        http.get(f"/v1/pushes?status=sent&customerRef={ref}", headers=AUTH).json()["data"][0]["id"]
+        == failed[0]["id"]
+    )
 
 
 def test_a_parked_push_holds_back_newer_changes_of_its_counter(env: Env) -> None:
     ref = _park_for_missing_meter(env)
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "1",
-                "ts": "2026-01-11T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "1", "ts": "2026-01-11T00:00:00Z"}
+    )
     env.drain()
     assert [r.status for r in env.rows()] == ["failed"]  # nothing skipped, nothing reordered
 
@@ -74,7 +79,10 @@ def test_a_failing_push_survives_the_period_close_and_shows(env: Env, http: Test
     assert "stripemeter_push_failed 1.0" in metrics
     ready = http.get("/health/ready").json()
     assert (ready["status"], ready["degraded"], ready["pushes"]["failed"]) == (
-        "degraded", ["pushes_failed"], 1)
+        "degraded",
+        ["pushes_failed"],
+        1,
+    )
 
 
 def test_retry_of_another_tenants_push_is_404(env: Env, http: TestClient) -> None:
@@ -84,23 +92,25 @@ def test_retry_of_another_tenants_push_is_404(env: Env, http: TestClient) -> Non
         other = issue_key(uow, "other", frozenset({"admin"}), label=None, now=NOW).secret
         uow.commit()
     push_id = env.rows()[0].push_id
-    response = http.post(f"/v1/pushes/{push_id}/retry",
-                         headers={"Authorization": f"Bearer {other}"})
+    response = http.post(
+        f"/v1/pushes/{push_id}/retry", headers={"Authorization": f"Bearer {other}"}
+    )
     assert (response.status_code, response.json()["code"]) == (404, "push_not_found")
     listed = http.get("/v1/pushes", headers={"Authorization": f"Bearer {other}"}).json()
     assert listed["data"] == []
 
 
-def test_pushes_page_with_a_keyset_cursor_and_refuse_a_bad_one(env: Env,
-                                                                 http: TestClient) -> None:
+def test_pushes_page_with_a_keyset_cursor_and_refuse_a_bad_one(env: Env, http: TestClient) -> None:
     env.metric("api_calls", "sum")
     refs = [env.customer(f"C{i}") for i in range(3)]
-    env.ingest(*[{"metric": "api_calls", "customerRef": r, "ts": "2026-01-10T00:00:00Z"}
-                 for r in refs])
+    env.ingest(
+        *[{"metric": "api_calls", "customerRef": r, "ts": "2026-01-10T00:00:00Z"} for r in refs]
+    )
     env.drain()
     first = http.get("/v1/pushes", params={"limit": 2}, headers=AUTH).json()
-    second = http.get("/v1/pushes", params={"limit": 2, "cursor": first["nextCursor"]},
-                      headers=AUTH).json()
+    second = http.get(
+        "/v1/pushes", params={"limit": 2, "cursor": first["nextCursor"]}, headers=AUTH
+    ).json()
     ids = [p["id"] for p in first["data"] + second["data"]]
     assert (len(ids), len(set(ids)), second["nextCursor"]) == (3, 3, None)
     bad = http.get("/v1/pushes", params={"cursor": "nope"}, headers=AUTH)
@@ -110,7 +120,8 @@ def test_pushes_page_with_a_keyset_cursor_and_refuse_a_bad_one(env: Env,
 
 
 def test_a_parked_push_is_logged_as_an_error_naming_stripes_reason(
-        env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level("ERROR", logger="stripemeter_server.service.stripe_sync.sender"):
         _park_for_missing_meter(env)
     assert [r.levelname for r in caplog.records if "no_meter" in r.getMessage()] == ["ERROR"]

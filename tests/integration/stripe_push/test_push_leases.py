@@ -21,16 +21,25 @@ LEASE_US = int(LEASE_S * 1_000_000)
 def _planned(env: Env) -> None:
     env.metric("api_calls", "sum")
     refs = [env.customer(f"C{i}") for i in range(3)]
-    env.ingest(*[{"metric": "api_calls", "customerRef": r, "quantity": "2",
-                  "ts": "2026-01-10T00:00:00Z"} for r in refs])
+    env.ingest(
+        *[
+            {"metric": "api_calls", "customerRef": r, "quantity": "2", "ts": "2026-01-10T00:00:00Z"}
+            for r in refs
+        ]
+    )
     env.worker().plan(env.clock.now(), full=True)
 
 
 def _claim(env: Env) -> tuple[list[PushRow], int]:
     """Claim as a worker pass does: one single-tenant claim per tenant, in rounds."""
     now_us = to_micros(env.clock.now())
-    rows = TenantRounds().claim(all_tenants(env.store), 100, lambda tenant, most: run_use_case(
-        env.store, tenant, lambda uow: uow.pushes.claim_due(now_us, LEASE_US, most)))
+    rows = TenantRounds().claim(
+        all_tenants(env.store),
+        100,
+        lambda tenant, most: run_use_case(
+            env.store, tenant, lambda uow: uow.pushes.claim_due(now_us, LEASE_US, most)
+        ),
+    )
     return rows, now_us
 
 

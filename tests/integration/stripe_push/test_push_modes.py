@@ -13,8 +13,14 @@ def test_decimal_metrics_are_pushed_in_units_of_the_mappings_precision(env: Env)
     env.metric("gb_hours", "sum", precision=3)
     ref = env.customer()
     for quantity in ("0.1234", "2.0005", "0.0004"):
-        env.ingest({"metric": "gb_hours", "customerRef": ref, "quantity": quantity,
-                    "ts": "2026-01-10T00:00:00Z"})
+        env.ingest(
+            {
+                "metric": "gb_hours",
+                "customerRef": ref,
+                "quantity": quantity,
+                "ts": "2026-01-10T00:00:00Z",
+            }
+        )
         env.drain()
     env.adjust("gb_hours", ref, "-0.5")
     env.drain()
@@ -26,13 +32,21 @@ def test_decimal_metrics_are_pushed_in_units_of_the_mappings_precision(env: Env)
 def test_a_v2_stream_survives_its_session_expiring_mid_run(env: Env) -> None:
     env.metric("tokens", "sum", transport="v2_stream")
     refs = [env.customer(f"C{i}") for i in range(3)]
-    env.ingest(*[{"metric": "tokens", "customerRef": r, "quantity": "5",
-                  "ts": "2026-01-10T00:00:00Z"} for r in refs])
+    env.ingest(
+        *[
+            {"metric": "tokens", "customerRef": r, "quantity": "5", "ts": "2026-01-10T00:00:00Z"}
+            for r in refs
+        ]
+    )
     worker = env.worker()
     env.drain(worker)
     env.emu.control("POST", "/clock/advance", {"seconds": 16 * 60})  # Stripe's side only
-    env.ingest(*[{"metric": "tokens", "customerRef": r, "quantity": "2",
-                  "ts": "2026-01-11T00:00:00Z"} for r in refs])
+    env.ingest(
+        *[
+            {"metric": "tokens", "customerRef": r, "quantity": "2", "ts": "2026-01-11T00:00:00Z"}
+            for r in refs
+        ]
+    )
     env.drain(worker)
     assert [env.stripe_total("tokens", r, JAN) for r in refs] == [7, 7, 7]
     sessions = env.emu.control("GET", "/state")["data"]["meter_event_sessions"]
@@ -48,11 +62,15 @@ def _events(env: Env) -> list[dict[str, Any]]:
 
 def _subscribe(env: Env, customer: str) -> str:
     def create(c: Any) -> Any:
-        price = c.v1.prices.create(params={
-            "currency": "usd", "unit_amount": 2, "product_data": {"name": "Calls"},
-            "recurring": {"interval": "month", "usage_type": "metered"}})
-        c.v1.subscriptions.create(params={"customer": customer,
-                                          "items": [{"price": price.id}]})
+        price = c.v1.prices.create(
+            params={
+                "currency": "usd",
+                "unit_amount": 2,
+                "product_data": {"name": "Calls"},
+                "recurring": {"interval": "month", "usage_type": "metered"},
+            }
+        )
+        c.v1.subscriptions.create(params={"customer": customer, "items": [{"price": price.id}]})
         return price.id
 
     return str(env.gateway.call(create))
@@ -71,11 +89,13 @@ def test_usage_records_set_the_periods_total_on_the_subscription_item(env: Env) 
     ref = env.customer()
     price = _subscribe(env, ref)
     env.metric("api_calls", "sum", meter=False, mode="usage_records", price=price)
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "40",
-                "ts": "2026-01-03T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "40", "ts": "2026-01-03T00:00:00Z"}
+    )
     env.drain()
-    env.ingest({"metric": "api_calls", "customerRef": ref, "quantity": "2",
-                "ts": "2026-01-14T00:00:00Z"})
+    env.ingest(
+        {"metric": "api_calls", "customerRef": ref, "quantity": "2", "ts": "2026-01-14T00:00:00Z"}
+    )
     env.adjust("api_calls", ref, "-12")
     env.drain()
     assert _usage_total(env, ref) == env.local("api_calls", ref, JAN) == 30

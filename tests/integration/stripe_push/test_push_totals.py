@@ -22,8 +22,12 @@ def test_sum_count_and_latest_totals_match_the_ledger(env: Env) -> None:
     env.ingest(
         {"metric": "api_calls", "customerRef": a, "quantity": "11", "ts": "2026-01-02T00:00:00Z"},
         {"metric": "seats", "customerRef": a, "quantity": "2", "ts": "2026-01-14T00:00:00Z"},
-        {"metric": "requests", "customerRef": b, "ts": "2026-01-14T00:00:00Z",
-         "idempotencyKey": "req-b-1"},
+        {
+            "metric": "requests",
+            "customerRef": b,
+            "ts": "2026-01-14T00:00:00Z",
+            "idempotencyKey": "req-b-1",
+        },
     )
     env.adjust("api_calls", b, "-2")
     env.drain()
@@ -32,8 +36,9 @@ def test_sum_count_and_latest_totals_match_the_ledger(env: Env) -> None:
     for metric in ("api_calls", "requests", "seats"):
         for customer in (a, b):
             for period in (JAN, DEC):
-                assert env.stripe_total(metric, customer, period) == \
-                    env.local(metric, customer, period), (metric, customer, period)
+                assert env.stripe_total(metric, customer, period) == env.local(
+                    metric, customer, period
+                ), (metric, customer, period)
     # the December event arrived after December closed: billed in January (late_policy adjust)
     assert (env.local("api_calls", a, JAN), env.local("api_calls", a, DEC)) == (19, 0)
     assert env.local("seats", a, JAN) == 2

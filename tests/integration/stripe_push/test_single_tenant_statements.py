@@ -40,17 +40,17 @@ from tests.integration.stripe_push.support import Env, build_env
 REFERENCE = {"tenants", "api_keys"}
 TENANT_TABLES = {t.name for t in metadata.sorted_tables if "tenant_id" in t.c} - REFERENCE
 _TABLE = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(\w+)', re.IGNORECASE)
-_TENANT_PARAM = re.compile(r'tenant_id\s*=\s*%\((\w+)\)s')
-_PLACEHOLDER = re.compile(r'%s')
-_TENANT_POSITION = re.compile(r'tenant_id\s*=\s*%s$')
+_TENANT_PARAM = re.compile(r"tenant_id\s*=\s*%\((\w+)\)s")
+_PLACEHOLDER = re.compile(r"%s")
+_TENANT_POSITION = re.compile(r"tenant_id\s*=\s*%s$")
 _INSERT_COLUMNS = re.compile(
-    r'\s*INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*(?:VALUES\s*\(|SELECT\s)', re.IGNORECASE)
+    r'\s*INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*(?:VALUES\s*\(|SELECT\s)', re.IGNORECASE
+)
 Seen = list[tuple[str, list[Any]]]
 
 
 @pytest.fixture
-def pg_env(request: pytest.FixtureRequest, tmp_path: Path,
-           emu: EmulatorServer) -> Iterator[Env]:
+def pg_env(request: pytest.FixtureRequest, tmp_path: Path, emu: EmulatorServer) -> Iterator[Env]:
     store = open_store("postgres", request, tmp_path)
     built = build_env(store, emu)
     yield built
@@ -89,14 +89,21 @@ def _statements(store: Store, monkeypatch: pytest.MonkeyPatch) -> Seen:
     """Every statement sent, with its parameter sets (one, or each of an executemany)."""
     seen: Seen = []
 
-    def record(_conn: object, _cursor: object, statement: str, parameters: Any,
-               _context: object, many: bool) -> None:
+    def record(
+        _conn: object,
+        _cursor: object,
+        statement: str,
+        parameters: Any,
+        _context: object,
+        many: bool,
+    ) -> None:
         seen.append((statement, list(parameters) if many else [parameters]))
 
     event.listen(store.engine, "before_cursor_execute", record)
     driver_cursor = ledger._Raw._cursor
-    monkeypatch.setattr(ledger._Raw, "_cursor",
-                        lambda raw: _RecordingCursor(driver_cursor(raw), seen))
+    monkeypatch.setattr(
+        ledger._Raw, "_cursor", lambda raw: _RecordingCursor(driver_cursor(raw), seen)
+    )
     return seen
 
 
@@ -108,14 +115,12 @@ def _tenant_keys(statement: str) -> set[Any]:
     if is_insert:
         keys.add("tenant_id")
     marks = list(_PLACEHOLDER.finditer(statement))
-    keys |= {n for n, mark in enumerate(marks)
-             if _TENANT_POSITION.search(statement[:mark.end()])}
+    keys |= {n for n, mark in enumerate(marks) if _TENANT_POSITION.search(statement[: mark.end()])}
     columns = _INSERT_COLUMNS.match(statement)
     if is_insert and columns:  # a positional row: the n-th column is the n-th mark after it
         names = [c.strip().strip('"') for c in columns.group(1).split(",")]
         after = [n for n, mark in enumerate(marks) if mark.start() >= columns.end()]
-        keys |= {after[n] for n, name in enumerate(names)
-                 if name == "tenant_id" and n < len(after)}
+        keys |= {after[n] for n, name in enumerate(names) if name == "tenant_id" and n < len(after)}
     return keys
 
 
@@ -135,22 +140,48 @@ def _queue_work(env: Env) -> None:
     now = env.clock.now()
     now_us = to_micros(now)
     env.metric("api_calls")
-    env.ingest({"metric": "api_calls", "customerRef": env.customer("Acme"), "quantity": "3",
-                "ts": "2026-01-14T00:00:00Z"})
+    env.ingest(
+        {
+            "metric": "api_calls",
+            "customerRef": env.customer("Acme"),
+            "quantity": "3",
+            "ts": "2026-01-14T00:00:00Z",
+        }
+    )
     with env.store.unit_of_work("default") as uow:
         start_run(uow, RunScope(metric="api_calls"), False, now)
         uow.commit()
     with env.store.unit_of_work("other") as uow:
         create_tenant(uow, "other", name=None, auto_create_metrics=True, now=now)
-        uow.alerts.enqueue(delivery_id="dlv_1", event_seq=1, rule_id="rule_gone",
-                           url="http://127.0.0.1:9/hook", now_us=now_us)
-        uow.webhook_jobs.add(WebhookJob("other", "evt_1", "customer.created", None, "{}",
-                                        JOB_PENDING, 0, None, now_us, now_us, None, now_us))
+        uow.alerts.enqueue(
+            delivery_id="dlv_1",
+            event_seq=1,
+            rule_id="rule_gone",
+            url="http://127.0.0.1:9/hook",
+            now_us=now_us,
+        )
+        uow.webhook_jobs.add(
+            WebhookJob(
+                "other",
+                "evt_1",
+                "customer.created",
+                None,
+                "{}",
+                JOB_PENDING,
+                0,
+                None,
+                now_us,
+                now_us,
+                None,
+                now_us,
+            )
+        )
         uow.commit()
 
 
 def test_every_worker_statement_on_a_tenant_table_is_bound_to_one_tenant(
-        pg_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _queue_work(pg_env)
     seen = _statements(pg_env.store, monkeypatch)
     now = pg_env.clock.now()

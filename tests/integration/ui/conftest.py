@@ -47,8 +47,9 @@ class Ui:
     def new_key(self, scopes: set[str], tenant: str = "default") -> str:
         with self.store.unit_of_work() as uow:
             if uow.tenants.get(tenant) is None:
-                create_tenant(uow, tenant, name=None, auto_create_metrics=True,
-                              now=self.clock.now())
+                create_tenant(
+                    uow, tenant, name=None, auto_create_metrics=True, now=self.clock.now()
+                )
             issued = issue_key(uow, tenant, frozenset(scopes), label=None, now=self.clock.now())
             uow.commit()
         return issued.secret
@@ -56,18 +57,19 @@ class Ui:
     def ingest(self, events: list[dict[str, Any]], key: str = ADMIN_KEY) -> httpx.Response:
         # No ``with``: the fixture's client runs the app's lifespan once for the whole test
         # (a client's own ``with`` would stop the ingest committer on leaving).
-        return self.browser().post("/v1/events/ingest", json={"events": events},
-                                   headers={"Authorization": f"Bearer {key}"})
+        return self.browser().post(
+            "/v1/events/ingest", json={"events": events}, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def api_send(self, method: str, path: str, body: Any, key: str = ADMIN_KEY) -> Any:
-        answer = self.browser().request(method, path, json=body,
-                                        headers={"Authorization": f"Bearer {key}"})
+        answer = self.browser().request(
+            method, path, json=body, headers={"Authorization": f"Bearer {key}"}
+        )
         assert answer.status_code in (200, 201), answer.text
         return answer.json()
 
     def api_get(self, path: str, key: str = ADMIN_KEY, **params: Any) -> Any:
-        answer = self.browser().get(path, params=params,
-                                    headers={"Authorization": f"Bearer {key}"})
+        answer = self.browser().get(path, params=params, headers={"Authorization": f"Bearer {key}"})
         assert answer.status_code == 200, answer.text
         return answer.json()
 

@@ -10,8 +10,13 @@ import pytest
 from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
 
-EVENT = {"metric": "api_calls", "customerRef": "cus_A", "quantity": "5",
-         "ts": "2025-01-16T10:00:00Z", "idempotencyKey": "k-1"}
+EVENT = {
+    "metric": "api_calls",
+    "customerRef": "cus_A",
+    "quantity": "5",
+    "ts": "2025-01-16T10:00:00Z",
+    "idempotencyKey": "k-1",
+}
 
 
 def _pending_close(ui: Ui) -> str:
@@ -80,9 +85,7 @@ def test_the_key_that_asked_for_the_close_cannot_approve_it(ui: Ui) -> None:
     assert (answer.status_code, _status(ui, session)) == (403, "pending")
 
 
-def test_a_backfill_decision_without_the_csrf_token_is_refused(
-    ui: Ui, second_admin: str
-) -> None:
+def test_a_backfill_decision_without_the_csrf_token_is_refused(ui: Ui, second_admin: str) -> None:
     session = _pending_close(ui)
     answer = ui.sign_in(second_admin).post(f"/ui/corrections/backfills/{session}/approve")
     assert (answer.status_code, _status(ui, session)) == (403, "pending")
@@ -119,5 +122,4 @@ def test_a_read_only_key_cannot_start_a_rebuild(ui: Ui) -> None:
     client = ui.sign_in(ui.new_key({"read"}))
     token = csrf_of(client.get("/ui/corrections"))  # the sign-out form carries it
     answer = client.post("/ui/corrections/rebuilds", data={"csrf": token, "metric": "api_calls"})
-    assert answer.status_code == 403 and "No rebuild has run." in client.get(
-        "/ui/corrections").text
+    assert answer.status_code == 403 and "No rebuild has run." in client.get("/ui/corrections").text

@@ -9,10 +9,22 @@ import pytest
 
 from tests.integration.ui.conftest import Ui
 
-EVENTS = [{"metric": "api_calls", "customerRef": "cus_A", "quantity": "0.1",
-           "ts": "2025-01-16T10:00:00Z", "idempotencyKey": "k-1"},
-          {"metric": "api_calls", "customerRef": "cus_A", "quantity": "0.2",
-           "ts": "2025-01-16T11:00:00Z", "idempotencyKey": "k-2"}]
+EVENTS = [
+    {
+        "metric": "api_calls",
+        "customerRef": "cus_A",
+        "quantity": "0.1",
+        "ts": "2025-01-16T10:00:00Z",
+        "idempotencyKey": "k-1",
+    },
+    {
+        "metric": "api_calls",
+        "customerRef": "cus_A",
+        "quantity": "0.2",
+        "ts": "2025-01-16T11:00:00Z",
+        "idempotencyKey": "k-2",
+    },
+]
 
 
 def _heading(html: str) -> str:
@@ -21,12 +33,20 @@ def _heading(html: str) -> str:
     return re.sub(r"<[^>]+>", "", found.group(1)).strip()
 
 
-@pytest.mark.parametrize(("path", "heading"), [
-    ("/ui/overview", "Overview"), ("/ui/customers", "Customers"), ("/ui/events", "Events"),
-    ("/ui/corrections", "Corrections"), ("/ui/stripe", "Stripe"),
-    ("/ui/metrics", "Metrics and prices"), ("/ui/alerts", "Alerts"),
-    ("/ui/customers/cus_A", "Customer cus_A"), ("/ui/events/detail?key=k-1", "Event"),
-])
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/ui/overview", "Overview"),
+        ("/ui/customers", "Customers"),
+        ("/ui/events", "Events"),
+        ("/ui/corrections", "Corrections"),
+        ("/ui/stripe", "Stripe"),
+        ("/ui/metrics", "Metrics and prices"),
+        ("/ui/alerts", "Alerts"),
+        ("/ui/customers/cus_A", "Customer cus_A"),
+        ("/ui/events/detail?key=k-1", "Event"),
+    ],
+)
 def test_each_page_renders_with_its_heading(ui: Ui, path: str, heading: str) -> None:
     assert ui.ingest(EVENTS).status_code == 200
     page = ui.sign_in().get(path)
@@ -41,8 +61,12 @@ def test_the_customer_page_shows_the_apis_exact_value(ui: Ui) -> None:
 
 
 def test_the_customer_list_searches_by_prefix(ui: Ui) -> None:
-    ui.ingest([{**EVENTS[0], "customerRef": ref, "idempotencyKey": ref}
-               for ref in ("acme", "acorn", "beta")])
+    ui.ingest(
+        [
+            {**EVENTS[0], "customerRef": ref, "idempotencyKey": ref}
+            for ref in ("acme", "acorn", "beta")
+        ]
+    )
     page = ui.sign_in().get("/ui/customers", params={"q": "ac"}).text
     assert "acme" in page and "acorn" in page and "beta" not in page
 
@@ -83,14 +107,23 @@ def test_docs_load_swagger_from_the_package_not_a_cdn(ui: Ui) -> None:
 
 def test_the_vendored_assets_are_served(ui: Ui) -> None:
     client = ui.browser()
-    for path in ("vendor/htmx/htmx.min.js", "vendor/uplot/uPlot.iife.min.js",
-                 "vendor/swagger-ui/swagger-ui-bundle.js", "app.css", "chart.js"):
+    for path in (
+        "vendor/htmx/htmx.min.js",
+        "vendor/uplot/uPlot.iife.min.js",
+        "vendor/swagger-ui/swagger-ui-bundle.js",
+        "app.css",
+        "chart.js",
+    ):
         assert client.get(f"/ui/static/{path}").status_code == 200, path
 
 
 def test_the_ledger_filters_by_customer(ui: Ui) -> None:
-    ui.ingest([{**EVENTS[0], "customerRef": ref, "idempotencyKey": f"key-of-{ref}"}
-               for ref in ("cus_X", "cus_Y")])
+    ui.ingest(
+        [
+            {**EVENTS[0], "customerRef": ref, "idempotencyKey": f"key-of-{ref}"}
+            for ref in ("cus_X", "cus_Y")
+        ]
+    )
     page = ui.sign_in().get("/ui/events", params={"customer": "cus_X"}).text
     assert "key-of-cus_X" in page and "key-of-cus_Y" not in page
 
@@ -114,8 +147,10 @@ def test_the_overview_counts_each_answer_of_the_last_hour(ui: Ui) -> None:
     bad = {**EVENTS[0], "idempotencyKey": "k-3", "quantity": "x"}
     ui.ingest([EVENTS[0], {**EVENTS[1], "quantity": "5"}, bad])  # duplicate, conflict, rejected
     page = ui.sign_in().get("/ui/overview").text
-    shown = {s: _overview_count(page, "Last hour", s)
-             for s in ("accepted", "duplicate", "conflict", "rejected")}
+    shown = {
+        s: _overview_count(page, "Last hour", s)
+        for s in ("accepted", "duplicate", "conflict", "rejected")
+    }
     assert shown == {"accepted": "2", "duplicate": "1", "conflict": "1", "rejected": "1"}
 
 
@@ -123,6 +158,8 @@ def test_the_overviews_last_hour_leaves_out_older_minutes(ui: Ui) -> None:
     ui.ingest(EVENTS)
     ui.clock.advance(timedelta(hours=2))
     page = ui.sign_in().get("/ui/overview").text
-    counts = (_overview_count(page, "Last hour", "accepted"),
-              _overview_count(page, "Last day", "accepted"))
+    counts = (
+        _overview_count(page, "Last hour", "accepted"),
+        _overview_count(page, "Last day", "accepted"),
+    )
     assert counts == ("0", "2")

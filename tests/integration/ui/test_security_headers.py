@@ -22,12 +22,15 @@ def test_the_docs_page_has_no_inline_script(ui: Ui) -> None:
     page = ui.browser().get("/docs")
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
     assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
-    assert "'unsafe-inline'" not in page.headers["content-security-policy"].split(
-        "script-src")[1].split(";")[0]
+    assert (
+        "'unsafe-inline'"
+        not in page.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    )
 
 
-@pytest.mark.parametrize("path", ["app.css", "chart.js", "swagger-init.js",
-                                  "vendor/htmx/htmx.min.js", "no-such-file.js"])
+@pytest.mark.parametrize(
+    "path", ["app.css", "chart.js", "swagger-init.js", "vendor/htmx/htmx.min.js", "no-such-file.js"]
+)
 def test_static_files_are_not_sniffed(ui: Ui, path: str) -> None:
     assert ui.browser().get(f"/ui/static/{path}").headers["x-content-type-options"] == "nosniff"
 

@@ -23,8 +23,11 @@ def test_the_session_cookie_is_http_only_strict_and_expires(ui: Ui) -> None:
     client = ui.browser()
     token = client.get("/ui/sign-in").text.split('name="token" value="')[1].split('"')[0]
     answer = client.post("/ui/sign-in", data={"key": ADMIN_KEY, "token": token})
-    cookie = next(v for k, v in answer.headers.multi_items()
-                  if k == "set-cookie" and v.startswith("stripemeter_session="))
+    cookie = next(
+        v
+        for k, v in answer.headers.multi_items()
+        if k == "set-cookie" and v.startswith("stripemeter_session=")
+    )
     flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert {"httponly", "max-age", "path"} <= flags and "samesite=strict" in cookie.lower()
 
@@ -49,8 +52,9 @@ def test_the_store_holds_a_digest_of_the_cookie_not_the_cookie(ui: Ui) -> None:
 def test_a_cookie_copied_before_sign_out_no_longer_opens_the_overview(ui: Ui) -> None:
     client = ui.sign_in()
     copied = ui.browser()
-    copied.cookies.set("stripemeter_session", client.cookies.get("stripemeter_session") or "",
-                       path="/ui")
+    copied.cookies.set(
+        "stripemeter_session", client.cookies.get("stripemeter_session") or "", path="/ui"
+    )
     assert copied.get("/ui/overview").status_code == 200
     client.post("/ui/sign-out", data={"csrf": csrf_of(client.get("/ui/overview"))})
     assert copied.get("/ui/overview").status_code == 303
@@ -62,12 +66,14 @@ def test_revoking_the_key_by_api_deletes_its_sessions(ui: Ui) -> None:
     ui.sign_in(key)
     keys = ui.api_get("/v1/admin/api-keys")["data"]
     key_id = next(k["id"] for k in keys if k["prefix"] == key[:8])
-    answer = ui.browser().delete(f"/v1/admin/api-keys/{key_id}",
-                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    answer = ui.browser().delete(
+        f"/v1/admin/api-keys/{key_id}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
     assert answer.status_code == 200, answer.text
     with ui.store.unit_of_work() as uow:
         left = uow.connection.execute(
-            select(dashboard_sessions).where(dashboard_sessions.c.key_id == key_id)).all()
+            select(dashboard_sessions).where(dashboard_sessions.c.key_id == key_id)
+        ).all()
     assert left == []
 
 
@@ -77,8 +83,11 @@ def test_revoking_the_key_with_the_cli_ends_its_sessions(ui: Ui) -> None:
     with ui.store.unit_of_work() as uow:
         record = uow.api_keys.by_hash(hash_key(key))
     assert record is not None
-    done = CliRunner().invoke(cli, ["keys", "revoke", record.key_id, "--tenant", "default"],
-                              env={"STRIPEMETER_DATABASE_URL": ui.store.url})
+    done = CliRunner().invoke(
+        cli,
+        ["keys", "revoke", record.key_id, "--tenant", "default"],
+        env={"STRIPEMETER_DATABASE_URL": ui.store.url},
+    )
     assert done.exit_code == 0, done.output
     assert client.get("/ui/overview").status_code == 303
 

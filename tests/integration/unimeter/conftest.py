@@ -16,8 +16,9 @@ from tests.conftest import open_store
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest, tmp_path: Path,
-            clock: FrozenClock) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
+) -> Iterator[Backend]:
     store = open_store("sqlite", request, tmp_path)
     ctx = ServiceContext(store=store, clock=clock)
     committer = GroupCommitter(ctx)

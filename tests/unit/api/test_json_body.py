@@ -13,10 +13,14 @@ from stripemeter_server.api.json_body import decode_exact, encode_plain
 from stripemeter_server.domain import json_text
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
     | st.decimals(allow_nan=False, allow_infinity=False).map(lambda d: float(d) if d else 0.5),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -44,10 +48,19 @@ def test_any_bytes_decode_or_fail_as_the_standard_decoder_does(body: bytes) -> N
     _same(body)
 
 
-@pytest.mark.parametrize("body", [
-    b'{"q": 1.50}', b'{"q": 1e400}', b"[NaN]", b'["\\ud800"]', '{"a": 1}'.encode("utf-16"),
-    b'{"a": 1, "a": 2}', b"[" * 5000 + b"]" * 5000, b'{"n": 100000000000000000000000000}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"q": 1.50}',
+        b'{"q": 1e400}',
+        b"[NaN]",
+        b'["\\ud800"]',
+        '{"a": 1}'.encode("utf-16"),
+        b'{"a": 1, "a": 2}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"n": 100000000000000000000000000}',
+    ],
+)
 def test_edge_cases_match(body: bytes) -> None:
     _same(body)
 
@@ -58,8 +71,9 @@ def test_decimals_stay_exact() -> None:
 
 plain_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -62,14 +62,19 @@ def test_a_bom_at_the_start_is_dropped() -> None:
     assert lines(BOM + b'{"a":1}\r\n')[0].text == '{"a":1}'
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r",
-                                                 blacklist_categories=("Cs",))), max_size=20),
-       st.integers(min_value=1, max_value=64))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",))),
+        max_size=20,
+    ),
+    st.integers(min_value=1, max_value=64),
+)
 def test_good_lines_come_out_as_they_went_in(texts: list[str], chunk: int) -> None:
     data = "".join(t + "\n" for t in texts).encode()
     found = lines(data, chunk_bytes=chunk)
-    assert [r.text for r in found] == [t.removeprefix("\ufeff") if i == 0 else t
-                                       for i, t in enumerate(texts)]
+    assert [r.text for r in found] == [
+        t.removeprefix("\ufeff") if i == 0 else t for i, t in enumerate(texts)
+    ]
 
 
 def test_nesting_is_measured_outside_strings() -> None:

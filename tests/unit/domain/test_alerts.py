@@ -22,10 +22,19 @@ BODY = b'{"id":"alev_1"}'
 
 
 def test_a_rule_round_trips_through_its_json_shape() -> None:
-    raw = {"type": "spend", "metric": None, "customerRef": "cus_1", "threshold": "50",
-           "percentOf": None, "currency": "usd", "recurrence": "once",
-           "webhookUrl": "https://example.com/h", "name": "n", "enabled": True,
-           "feature": None}
+    raw = {
+        "type": "spend",
+        "metric": None,
+        "customerRef": "cus_1",
+        "threshold": "50",
+        "percentOf": None,
+        "currency": "usd",
+        "recurrence": "once",
+        "webhookUrl": "https://example.com/h",
+        "name": "n",
+        "enabled": True,
+        "feature": None,
+    }
     assert rule_to_dict(rule_from_dict(raw)) == raw
 
 
@@ -38,14 +47,17 @@ def test_the_default_kind_is_quantity() -> None:
     assert rule_from_dict({"metric": "m", "threshold": "1"}).kind is AlertKind.QUANTITY
 
 
-@pytest.mark.parametrize(("raw", "field"), [
-    ({"metric": "m", "threshold": "0"}, "threshold"),
-    ({"metric": "m", "threshold": 1.5}, "threshold"),
-    ({"metric": "m", "threshold": "1", "webhookUrl": "ftp://x"}, "webhookUrl"),
-    ({"metric": "m", "threshold": "1", "currency": "usd"}, "currency"),
-    ({"metric": "m", "threshold": "1", "recurrence": "daily"}, "recurrence"),
-    ({"metric": "m", "threshold": "1", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"metric": "m", "threshold": "0"}, "threshold"),
+        ({"metric": "m", "threshold": 1.5}, "threshold"),
+        ({"metric": "m", "threshold": "1", "webhookUrl": "ftp://x"}, "webhookUrl"),
+        ({"metric": "m", "threshold": "1", "currency": "usd"}, "currency"),
+        ({"metric": "m", "threshold": "1", "recurrence": "daily"}, "recurrence"),
+        ({"metric": "m", "threshold": "1", "colour": "red"}, "colour"),
+    ],
+)
 def test_invalid_rules_name_the_field(raw: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         rule_from_dict(raw)

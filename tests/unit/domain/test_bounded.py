@@ -77,15 +77,25 @@ def test_the_issue_s_decimals_are_refused(raw: object) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("99999999999999999999", "99999999999999999999"), ("0.000000000001", "0.000000000001"),
-     ("1E+2", "100"), ("-0", "0"), ("1.50", "1.5"), ("0e999999", "0")],
+    [
+        ("99999999999999999999", "99999999999999999999"),
+        ("0.000000000001", "0.000000000001"),
+        ("1E+2", "100"),
+        ("-0", "0"),
+        ("1.50", "1.5"),
+        ("0e999999", "0"),
+    ],
 )
 def test_the_edges_of_the_range_are_accepted(raw: str, expected: str) -> None:
     assert to_plain_string(decimal_value(raw)) == expected
 
 
-@given(st.one_of(st.text(max_size=80), st.datetimes(timezones=st.just(UTC)).map(
-    lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))))
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.datetimes(timezones=st.just(UTC)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+    )
+)
 def test_instant_is_in_bounds_or_a_validation_error(raw: str) -> None:
     try:
         instant = parse_instant(raw, "from")
@@ -95,8 +105,15 @@ def test_instant_is_in_bounds_or_a_validation_error(raw: str) -> None:
     assert MIN_INSTANT <= instant < MAX_INSTANT
 
 
-@pytest.mark.parametrize("raw", ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z",
-                                 "9000-01-01T00:00:00Z", "0999-12-31T23:59:59Z"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "9999-12-31T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "9000-01-01T00:00:00Z",
+        "0999-12-31T23:59:59Z",
+    ],
+)
 def test_instants_outside_the_supported_range_are_refused(raw: str) -> None:
     with pytest.raises(ValidationError):
         parse_instant(raw, "periodStart")

@@ -31,12 +31,12 @@ def test_a_negative_decimal_stays_a_number(value: Decimal) -> None:
 
 def test_each_formula_start_is_quoted() -> None:
     assert [safe_cell(start + "1+1") for start in FORMULA_STARTS] == [
-        "'" + start + "1+1" for start in FORMULA_STARTS]
+        "'" + start + "1+1" for start in FORMULA_STARTS
+    ]
 
 
 def test_a_minus_that_is_not_a_plain_number_is_quoted() -> None:
-    assert (safe_cell("-1+1"), safe_cell("-cmd"), safe_cell("-1e5")) == (
-        "'-1+1", "'-cmd", "'-1e5")
+    assert (safe_cell("-1+1"), safe_cell("-cmd"), safe_cell("-1e5")) == ("'-1+1", "'-cmd", "'-1e5")
 
 
 def test_non_strings_pass_through() -> None:

@@ -24,16 +24,26 @@ FEATURE = Feature("tokens", FeatureKind.METERED, metric="tokens")
 amounts = st.decimals(min_value=0, max_value=10**8, places=3, allow_nan=False)
 
 
-def state(usage: Decimal, reserved: Decimal = Decimal(0), extra: Decimal = Decimal(0),
-          credit_exhausted: bool = False) -> MeteredState:
+def state(
+    usage: Decimal,
+    reserved: Decimal = Decimal(0),
+    extra: Decimal = Decimal(0),
+    credit_exhausted: bool = False,
+) -> MeteredState:
     return MeteredState(usage, reserved, extra, NOW, END, credit_exhausted)
 
 
-@given(limit=amounts, overage=amounts, usage=amounts, reserved=amounts, extra=amounts,
-       quantity=amounts)
-def test_a_hard_limit_allows_exactly_what_fits(limit: Decimal, overage: Decimal,
-                                               usage: Decimal, reserved: Decimal,
-                                               extra: Decimal, quantity: Decimal) -> None:
+@given(
+    limit=amounts, overage=amounts, usage=amounts, reserved=amounts, extra=amounts, quantity=amounts
+)
+def test_a_hard_limit_allows_exactly_what_fits(
+    limit: Decimal,
+    overage: Decimal,
+    usage: Decimal,
+    reserved: Decimal,
+    extra: Decimal,
+    quantity: Decimal,
+) -> None:
     grant = Grant("c", "tokens", limit=limit, overage=overage)
     access = evaluate(FEATURE, grant, NOW, state(usage, reserved, extra))
     fits = quantity <= limit + extra + overage - usage - reserved
@@ -42,9 +52,11 @@ def test_a_hard_limit_allows_exactly_what_fits(limit: Decimal, overage: Decimal,
 
 @given(limit=amounts, usage=amounts, reserved=amounts, extra=amounts)
 def test_the_balance_is_limit_plus_extra_minus_usage_and_holds(
-        limit: Decimal, usage: Decimal, reserved: Decimal, extra: Decimal) -> None:
-    access = evaluate(FEATURE, Grant("c", "tokens", limit=limit), NOW,
-                      state(usage, reserved, extra))
+    limit: Decimal, usage: Decimal, reserved: Decimal, extra: Decimal
+) -> None:
+    access = evaluate(
+        FEATURE, Grant("c", "tokens", limit=limit), NOW, state(usage, reserved, extra)
+    )
     assert access.balance == limit + extra - usage - reserved
 
 

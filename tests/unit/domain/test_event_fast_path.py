@@ -39,12 +39,22 @@ timestamps = st.one_of(
     st.datetimes(
         min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
     ).map(lambda d: d.isoformat().replace("+00:00", "Z")),
-    st.sampled_from([
-        "2026-11-30T11:00:00Z", "2026-11-30T11:00:00.123+01:00", "2026-11-30T24:00:00Z",
-        "2026-02-30T10:00:00Z", "2026-11-30T11:00:60Z", "2026-11-30t11:00:00z",
-        "2026-11-30 11:00:00Z", "2026-11-30T11:00:00", "2026-11-30T11:00:00.1234567Z",
-        "2026-11-30T12:10:00Z", "0000-01-01T00:00:00Z", "2026-11-30T11:00:00-19:59",
-    ]),
+    st.sampled_from(
+        [
+            "2026-11-30T11:00:00Z",
+            "2026-11-30T11:00:00.123+01:00",
+            "2026-11-30T24:00:00Z",
+            "2026-02-30T10:00:00Z",
+            "2026-11-30T11:00:60Z",
+            "2026-11-30t11:00:00z",
+            "2026-11-30 11:00:00Z",
+            "2026-11-30T11:00:00",
+            "2026-11-30T11:00:00.1234567Z",
+            "2026-11-30T12:10:00Z",
+            "0000-01-01T00:00:00Z",
+            "2026-11-30T11:00:00-19:59",
+        ]
+    ),
     st.integers(),
     st.none(),
 )
@@ -54,8 +64,12 @@ timestamps = st.one_of(
 def raw_events(draw: st.DrawFn) -> object:
     event: dict[str, object] = {}
     for name, values in (
-        ("metric", identifiers), ("customerRef", identifiers), ("quantity", quantities),
-        ("ts", timestamps), ("idempotencyKey", identifiers), ("resourceId", identifiers),
+        ("metric", identifiers),
+        ("customerRef", identifiers),
+        ("quantity", quantities),
+        ("ts", timestamps),
+        ("idempotencyKey", identifiers),
+        ("resourceId", identifiers),
         ("backfillId", identifiers),
     ):
         if draw(st.booleans()):
@@ -87,15 +101,23 @@ def test_validate_event_gives_the_full_checks_result_or_error(raw: object) -> No
             validate_event(raw, tenant_id="t_1", received_at=NOW, limits=LIMITS)
         except EventRejected as got:
             assert (got.code, got.field, got.message) == (
-                expected.code, expected.field, expected.message)
+                expected.code,
+                expected.field,
+                expected.message,
+            )
             return
         raise AssertionError("validate_event accepted what the full checks reject") from None
     assert validate_event(raw, tenant_id="t_1", received_at=NOW, limits=LIMITS) == full
 
 
 def test_a_plain_event_takes_the_fast_path() -> None:
-    raw = {"metric": "api_calls", "customerRef": "c_1", "quantity": "2.5",
-           "ts": "2026-11-30T11:00:00.5+01:00", "idempotencyKey": "k1"}
+    raw = {
+        "metric": "api_calls",
+        "customerRef": "c_1",
+        "quantity": "2.5",
+        "ts": "2026-11-30T11:00:00.5+01:00",
+        "idempotencyKey": "k1",
+    }
     fast = _accept_plain(raw, "t_1", NOW, LIMITS)
     assert fast is not None
     assert fast.ts == datetime(2026, 11, 30, 10, 0, 0, 500_000, tzinfo=UTC)

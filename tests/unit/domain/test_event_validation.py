@@ -42,8 +42,9 @@ def check(raw: object) -> tuple[str, str | None]:
         ({"idempotencyKey": ""}, ("invalid_idempotency_key", "idempotencyKey")),
     ],
 )
-def test_each_problem_has_its_code_and_field(change: dict[str, object],
-                                             expected: tuple[str, str]) -> None:
+def test_each_problem_has_its_code_and_field(
+    change: dict[str, object], expected: tuple[str, str]
+) -> None:
     assert check({**BASE, **change}) == expected
 
 
@@ -52,28 +53,40 @@ def test_a_non_object_event_is_rejected() -> None:
 
 
 def test_quantity_defaults_to_one_and_ts_to_the_receive_time() -> None:
-    event = validate_event({"metric": "m", "customerRef": "c"}, tenant_id="t", received_at=NOW,
-                           limits=EventLimits())
+    event = validate_event(
+        {"metric": "m", "customerRef": "c"}, tenant_id="t", received_at=NOW, limits=EventLimits()
+    )
     assert (event.quantity, event.ts) == (Decimal(1), NOW)
 
 
 def test_five_minutes_ahead_is_still_accepted() -> None:
-    event = validate_event({**BASE, "ts": "2025-01-16T14:35:00Z"}, tenant_id="t",
-                           received_at=NOW, limits=EventLimits())
+    event = validate_event(
+        {**BASE, "ts": "2025-01-16T14:35:00Z"}, tenant_id="t", received_at=NOW, limits=EventLimits()
+    )
     assert event.ts == datetime(2025, 1, 16, 14, 35, tzinfo=UTC)
 
 
 def test_equal_quantities_in_different_notation_give_the_same_key() -> None:
-    keys = {validate_event({**BASE, "quantity": q}, tenant_id="t", received_at=NOW,
-                           limits=EventLimits()).idempotency_key
-            for q in ["1.50", "1.5", Decimal("1.500")]}
+    keys = {
+        validate_event(
+            {**BASE, "quantity": q}, tenant_id="t", received_at=NOW, limits=EventLimits()
+        ).idempotency_key
+        for q in ["1.50", "1.5", Decimal("1.500")]
+    }
     assert len(keys) == 1
 
 
 def test_a_payload_without_ts_fingerprints_without_the_receive_time() -> None:
-    first = validate_event({"metric": "m", "customerRef": "c", "idempotencyKey": "k"},
-                           tenant_id="t", received_at=NOW, limits=EventLimits())
-    later = validate_event({"metric": "m", "customerRef": "c", "idempotencyKey": "k"},
-                           tenant_id="t", received_at=NOW.replace(minute=31),
-                           limits=EventLimits())
+    first = validate_event(
+        {"metric": "m", "customerRef": "c", "idempotencyKey": "k"},
+        tenant_id="t",
+        received_at=NOW,
+        limits=EventLimits(),
+    )
+    later = validate_event(
+        {"metric": "m", "customerRef": "c", "idempotencyKey": "k"},
+        tenant_id="t",
+        received_at=NOW.replace(minute=31),
+        limits=EventLimits(),
+    )
     assert first.fingerprint == later.fingerprint

@@ -15,13 +15,31 @@ from stripemeter_server.domain.events import EventLimits, validate_event
 NOW = datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 nasty_text = st.one_of(
     st.text(max_size=20),
-    st.sampled_from(["x\ud800", "a\x00b", "\udfff", "¹", "9999-12-31T00:00:00Z",
-                     "0001-01-01T00:00:00Z", "2025-01-16T14:00:00Z", "1e80", "1e400", "NaN"]),
+    st.sampled_from(
+        [
+            "x\ud800",
+            "a\x00b",
+            "\udfff",
+            "¹",
+            "9999-12-31T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "2025-01-16T14:00:00Z",
+            "1e80",
+            "1e400",
+            "NaN",
+        ]
+    ),
     st.text(min_size=250, max_size=300),
 )
 scalars = st.one_of(
-    st.none(), st.booleans(), nasty_text, st.integers(), st.integers(min_value=10**300),
-    st.floats(), st.decimals(), st.sampled_from([Decimal("1e999"), Decimal("-1e-999")]),
+    st.none(),
+    st.booleans(),
+    nasty_text,
+    st.integers(),
+    st.integers(min_value=10**300),
+    st.floats(),
+    st.decimals(),
+    st.sampled_from([Decimal("1e999"), Decimal("-1e-999")]),
 )
 json_like = st.recursive(
     scalars,
@@ -35,8 +53,13 @@ events = st.one_of(
     json_like,
     st.fixed_dictionaries(
         {"metric": st.just("m"), "customerRef": st.just("c")},
-        optional={"quantity": json_like, "ts": json_like, "meta": json_like,
-                  "idempotencyKey": json_like, "resourceId": json_like},
+        optional={
+            "quantity": json_like,
+            "ts": json_like,
+            "meta": json_like,
+            "idempotencyKey": json_like,
+            "resourceId": json_like,
+        },
     ),
     st.dictionaries(fields, json_like),
 )

@@ -20,8 +20,13 @@ TS = datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 
 def _key(**over: object) -> str:
     args: dict[str, object] = {
-        "tenant_id": "acme", "metric": "api_calls", "customer_ref": "cus_1",
-        "resource_id": None, "ts": TS, "quantity": Decimal("1"), "meta": None,
+        "tenant_id": "acme",
+        "metric": "api_calls",
+        "customer_ref": "cus_1",
+        "resource_id": None,
+        "ts": TS,
+        "quantity": Decimal("1"),
+        "meta": None,
     }
     args.update(over)
     return derive_idempotency_key(**args)  # type: ignore[arg-type]
@@ -29,8 +34,12 @@ def _key(**over: object) -> str:
 
 def _fingerprint(**over: object) -> str:
     args: dict[str, object] = {
-        "metric": "api_calls", "customer_ref": "cus_1", "resource_id": None, "ts": TS,
-        "quantity": Decimal("1"), "meta": None,
+        "metric": "api_calls",
+        "customer_ref": "cus_1",
+        "resource_id": None,
+        "ts": TS,
+        "quantity": Decimal("1"),
+        "meta": None,
     }
     args.update(over)
     return payload_fingerprint(**args)  # type: ignore[arg-type]

@@ -39,8 +39,10 @@ def test_an_invoice_without_a_usage_period_is_refused() -> None:
 
 
 def test_the_key_names_tenant_customer_metric_and_period_start() -> None:
-    assert item_key("acme", "cus_1", "api_calls", JAN_1) == \
-        "stripemeter:acme:cus_1:api_calls:2026-01-01T00:00:00.000000Z"
+    assert (
+        item_key("acme", "cus_1", "api_calls", JAN_1)
+        == "stripemeter:acme:cus_1:api_calls:2026-01-01T00:00:00.000000Z"
+    )
 
 
 def test_a_key_too_long_for_stripe_is_hashed() -> None:
@@ -62,7 +64,9 @@ def test_a_stripe_price_sends_a_decimal_quantity_as_quantity_decimal() -> None:
 def test_a_unit_amount_sends_unit_amount_decimal_and_an_integer_quantity() -> None:
     charge = charge_for(_mapping(unit_amount=Decimal("0.5"), currency="usd"), None, Decimal(7))
     assert (charge.params, charge.amount) == (
-        {"unit_amount_decimal": "0.5", "currency": "usd", "quantity": 7}, 4)
+        {"unit_amount_decimal": "0.5", "currency": "usd", "quantity": 7},
+        4,
+    )
 
 
 def test_a_negative_value_bills_as_zero() -> None:
@@ -83,7 +87,12 @@ def test_a_metric_without_any_price_is_refused() -> None:
 
 def test_a_stripe_cycle_starting_at_its_time_of_day_bills_the_period_starting_that_day() -> None:
     anchored = PeriodSpec(PeriodType.MONTH, anchor_day=30)
-    period = usage_period(anchored, datetime(2026, 11, 30, 5, 44, 44, tzinfo=UTC),
-                          datetime(2026, 12, 30, 5, 44, 44, tzinfo=UTC))
-    assert (period.start, period.end) == (datetime(2026, 11, 30, tzinfo=UTC),
-                                          datetime(2026, 12, 30, tzinfo=UTC))
+    period = usage_period(
+        anchored,
+        datetime(2026, 11, 30, 5, 44, 44, tzinfo=UTC),
+        datetime(2026, 12, 30, 5, 44, 44, tzinfo=UTC),
+    )
+    assert (period.start, period.end) == (
+        datetime(2026, 11, 30, tzinfo=UTC),
+        datetime(2026, 12, 30, tzinfo=UTC),
+    )

@@ -19,28 +19,46 @@ from stripemeter_server.domain.metrics import (
 
 
 def test_a_metric_round_trips_through_its_api_shape() -> None:
-    metric = metric_from_dict({"code": "gb", "aggregation": "max", "valueProperty": "meta.gb",
-                               "filter": {"meta.region": "eu"},
-                               "period": {"type": "day", "timezone": "Europe/Berlin"},
-                               "latenessWindow": "PT2H", "latePolicy": "reject"})
+    metric = metric_from_dict(
+        {
+            "code": "gb",
+            "aggregation": "max",
+            "valueProperty": "meta.gb",
+            "filter": {"meta.region": "eu"},
+            "period": {"type": "day", "timezone": "Europe/Berlin"},
+            "latenessWindow": "PT2H",
+            "latePolicy": "reject",
+        }
+    )
     assert metric_from_dict(metric_to_dict(metric)) == metric
 
 
-@pytest.mark.parametrize(("alias", "expected"), [("COUNT", "count"), ("SUM", "sum"),
-                                                  ("MAX", "max"), ("LATEST", "latest"),
-                                                  ("COUNT_UNIQUE", "unique_count")])
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [
+        ("COUNT", "count"),
+        ("SUM", "sum"),
+        ("MAX", "max"),
+        ("LATEST", "latest"),
+        ("COUNT_UNIQUE", "unique_count"),
+    ],
+)
 def test_unimeter_aliases(alias: str, expected: str) -> None:
     assert metric_from_dict({"code": "m", "aggregation": alias}).aggregation.value == expected
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"code": ""}, "code"), ({"code": "m", "aggregation": "median"}, "aggregation"),
-    ({"code": "m", "valueProperty": "resourceId"}, "valueProperty"),
-    ({"code": "m", "latenessWindow": "P1M"}, "latenessWindow"),
-    ({"code": "m", "latePolicy": "drop"}, "latePolicy"),
-    ({"code": "m", "period": {"type": "year"}}, "period.type"),
-    ({"code": "m", "filter": {"region": "eu"}}, "filter.region"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": ""}, "code"),
+        ({"code": "m", "aggregation": "median"}, "aggregation"),
+        ({"code": "m", "valueProperty": "resourceId"}, "valueProperty"),
+        ({"code": "m", "latenessWindow": "P1M"}, "latenessWindow"),
+        ({"code": "m", "latePolicy": "drop"}, "latePolicy"),
+        ({"code": "m", "period": {"type": "year"}}, "period.type"),
+        ({"code": "m", "filter": {"region": "eu"}}, "filter.region"),
+    ],
+)
 def test_invalid_definitions_name_the_field(body: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         metric_from_dict(body)
@@ -61,13 +79,19 @@ def test_a_missing_meta_value_is_an_error() -> None:
 def test_filters_compare_json_values() -> None:
     metric = metric_from_dict({"code": "m", "filter": {"meta.region": "eu"}})
     assert (metric.matches(None, {"region": "eu"}), metric.matches(None, {"region": "us"})) == (
-        True, False)
+        True,
+        False,
+    )
 
 
 def test_an_empty_counter_has_zero_count_and_null_max() -> None:
     state = CounterState()
-    assert (state.value(Aggregation.COUNT), state.value(Aggregation.SUM),
-            state.value(Aggregation.MAX), state.value(Aggregation.AVG)) == (0, 0, None, None)
+    assert (
+        state.value(Aggregation.COUNT),
+        state.value(Aggregation.SUM),
+        state.value(Aggregation.MAX),
+        state.value(Aggregation.AVG),
+    ) == (0, 0, None, None)
 
 
 def test_adjustments_add_to_the_value() -> None:
@@ -77,10 +101,12 @@ def test_adjustments_add_to_the_value() -> None:
     assert state.value(Aggregation.SUM) == Decimal(3)
 
 
-contributions = st.lists(st.tuples(st.decimals(0, 1000, places=2), st.integers(0, 10**6),
-                                    st.booleans()), max_size=30).map(
+contributions = st.lists(
+    st.tuples(st.decimals(0, 1000, places=2), st.integers(0, 10**6), st.booleans()), max_size=30
+).map(
     # every event has its own idempotency key, as in the ledger
-    lambda rows: [Contribution(v, ts, f"k{i}", new) for i, (v, ts, new) in enumerate(rows)])
+    lambda rows: [Contribution(v, ts, f"k{i}", new) for i, (v, ts, new) in enumerate(rows)]
+)
 
 
 @given(items=contributions, seed=st.randoms())

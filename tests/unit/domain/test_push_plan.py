@@ -15,15 +15,17 @@ from stripemeter_server.domain.push_plan import (
 )
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 
-values = st.decimals(min_value=-10**9, max_value=10**9, places=6, allow_nan=False,
-                     allow_infinity=False)
+values = st.decimals(
+    min_value=-(10**9), max_value=10**9, places=6, allow_nan=False, allow_infinity=False
+)
 scales = st.sampled_from([Decimal(1), Decimal(10), Decimal(1000)])
 sequences = st.lists(st.one_of(st.none(), values), min_size=1, max_size=30)
 
 
 @given(sequences, scales)
-def test_sum_pushes_track_every_value_within_half_a_unit(seq: list[Decimal | None],
-                                                         scale: Decimal) -> None:
+def test_sum_pushes_track_every_value_within_half_a_unit(
+    seq: list[Decimal | None], scale: Decimal
+) -> None:
     pushed: int | None = None
     stripe_sum = 0
     for value in seq:
@@ -48,11 +50,16 @@ def test_last_pushes_leave_the_final_value(seq: list[Decimal | None], scale: Dec
         assert last_sent == to_units(seq[-1], scale)
 
 
-@given(st.integers(0, 10**10), st.integers(0, 10**6), st.integers(1, 10**6),
-       st.one_of(st.none(), st.integers(0, 10**10)), st.booleans())
-def test_timestamps_stay_in_the_period_and_never_go_back(now: int, start: int, length: int,
-                                                         previous: int | None,
-                                                         strict: bool) -> None:
+@given(
+    st.integers(0, 10**10),
+    st.integers(0, 10**6),
+    st.integers(1, 10**6),
+    st.one_of(st.none(), st.integers(0, 10**10)),
+    st.booleans(),
+)
+def test_timestamps_stay_in_the_period_and_never_go_back(
+    now: int, start: int, length: int, previous: int | None, strict: bool
+) -> None:
     end = start + length
     if previous is not None:
         previous = min(max(previous, start), end - 1)

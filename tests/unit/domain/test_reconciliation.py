@@ -67,7 +67,7 @@ def test_relative_drift_of_an_empty_ledger_is_undefined() -> None:
     assert relative_drift(Comparison(None, None, D(3))) is None
 
 
-decimals = st.decimals(min_value=-10**9, max_value=10**9, places=6, allow_nan=False)
+decimals = st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False)
 
 
 @given(decimals, st.integers(min_value=0, max_value=6))
@@ -85,8 +85,10 @@ def test_repairing_by_the_delta_makes_the_line_ok(local: Decimal, stripe: Decima
 
 # --- invoice lines -------------------------------------------------------------------------
 
-def line(local: str | None, expected: str | None, stripe: str | None,
-         amount: str | None) -> InvoiceLineCheck:
+
+def line(
+    local: str | None, expected: str | None, stripe: str | None, amount: str | None
+) -> InvoiceLineCheck:
     def d(x: str | None) -> Decimal | None:
         return None if x is None else D(x)
 
@@ -100,35 +102,48 @@ def test_an_invoice_line_billing_the_ledger_is_ok() -> None:
 def test_an_invoice_line_with_the_wrong_amount_is_drift_even_with_the_right_quantity() -> None:
     check = line("12", "30.00", "12", "31.00")
     assert (classify_invoice_line(check, EXACT), invoice_money_at_stake(check)) == (
-        LineStatus.DRIFT, D("1.00"))
+        LineStatus.DRIFT,
+        D("1.00"),
+    )
 
 
 def test_a_missing_line_for_billable_usage_is_missing_in_stripe() -> None:
     check = line("12", "30.00", None, None)
     assert (classify_invoice_line(check, EXACT), invoice_money_at_stake(check)) == (
-        LineStatus.MISSING_IN_STRIPE, D("-30.00"))
+        LineStatus.MISSING_IN_STRIPE,
+        D("-30.00"),
+    )
 
 
 def test_no_line_for_no_usage_is_ok_and_a_line_for_none_is_missing_locally() -> None:
-    assert (classify_invoice_line(line("0", "0", None, None), EXACT),
-            classify_invoice_line(line("0", "0", "3", "1.50"), EXACT)) == (
-        LineStatus.OK, LineStatus.MISSING_LOCALLY)
+    assert (
+        classify_invoice_line(line("0", "0", None, None), EXACT),
+        classify_invoice_line(line("0", "0", "3", "1.50"), EXACT),
+    ) == (LineStatus.OK, LineStatus.MISSING_LOCALLY)
 
 
 def test_a_stripe_priced_line_is_compared_on_quantity_only() -> None:
     assert classify_invoice_line(line("7", None, "7", "0.21"), EXACT) is LineStatus.OK
 
 
-@given(st.decimals(min_value=1, max_value=10**9, places=6, allow_nan=False),
-       st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False))
-def test_an_exact_line_is_ok_and_any_other_amount_is_drift(quantity: Decimal,
-                                                           amount: Decimal) -> None:
+@given(
+    st.decimals(min_value=1, max_value=10**9, places=6, allow_nan=False),
+    st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False),
+)
+def test_an_exact_line_is_ok_and_any_other_amount_is_drift(
+    quantity: Decimal, amount: Decimal
+) -> None:
     good = InvoiceLineCheck(abs(quantity), amount, abs(quantity), amount)
     bad = InvoiceLineCheck(abs(quantity), amount, abs(quantity), amount + D("0.01"))
     assert (classify_invoice_line(good, EXACT), classify_invoice_line(bad, EXACT)) == (
-        LineStatus.OK, LineStatus.DRIFT)
+        LineStatus.OK,
+        LineStatus.DRIFT,
+    )
 
 
 def test_only_ok_and_pending_need_no_attention() -> None:
     assert [s.value for s in LineStatus if needs_attention(s)] == [
-        "drift", "missing_in_stripe", "missing_locally"]
+        "drift",
+        "missing_in_stripe",
+        "missing_locally",
+    ]

@@ -41,12 +41,16 @@ def test_a_month_of_a_daily_metric_selects_every_day() -> None:
 
 def test_an_instant_selects_the_period_holding_it() -> None:
     (period,) = selected_periods(MONTHLY_15, parse_period_selector("2026-01-10T00:00:00Z"))
-    assert (period.start, period.end) == (datetime(2025, 12, 15, tzinfo=UTC),
-                                          datetime(2026, 1, 15, tzinfo=UTC))
+    assert (period.start, period.end) == (
+        datetime(2025, 12, 15, tzinfo=UTC),
+        datetime(2026, 1, 15, tzinfo=UTC),
+    )
 
 
-@pytest.mark.parametrize("raw", ["2026-13", "2026-1", "0999-01", "9000-01", "", 202601,
-                                 "2026-01-01", "0999-12-31T00:00:00Z"])
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-13", "2026-1", "0999-01", "9000-01", "", 202601, "2026-01-01", "0999-12-31T00:00:00Z"],
+)
 def test_anything_else_is_refused_naming_the_field(raw: object) -> None:
     with pytest.raises(ValidationError) as info:
         parse_period_selector(raw)
@@ -64,9 +68,12 @@ def test_the_parser_returns_a_selector_or_refuses(raw: str) -> None:
 def test_the_period_just_ended_stays_while_open_or_its_invoice_is_a_draft() -> None:
     _, previous = default_periods(MONTHLY_15, NOW)
     lateness = timedelta(hours=48)
-    assert [previous_in_scope(previous, at, lateness, locked=locked, invoice_draft=draft)
-            for at, locked, draft in [
-                (previous.end + timedelta(hours=47), False, False),
-                (previous.end + timedelta(hours=49), False, False),
-                (previous.end + timedelta(hours=1), True, False),
-                (previous.end + timedelta(days=3), True, True)]] == [True, False, False, True]
+    assert [
+        previous_in_scope(previous, at, lateness, locked=locked, invoice_draft=draft)
+        for at, locked, draft in [
+            (previous.end + timedelta(hours=47), False, False),
+            (previous.end + timedelta(hours=49), False, False),
+            (previous.end + timedelta(hours=1), True, False),
+            (previous.end + timedelta(days=3), True, True),
+        ]
+    ] == [True, False, False, True]

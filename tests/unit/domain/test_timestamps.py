@@ -32,18 +32,15 @@ def test_result_is_in_utc() -> None:
 
 
 def test_positive_offset_is_subtracted() -> None:
-    assert parse_timestamp("2025-01-16T20:00:00+05:30") == datetime(2025, 1, 16, 14, 30,
-                                                                    tzinfo=UTC)
+    assert parse_timestamp("2025-01-16T20:00:00+05:30") == datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 
 
 def test_negative_offset_is_added() -> None:
-    assert parse_timestamp("2025-01-16T06:30:00-08:00") == datetime(2025, 1, 16, 14, 30,
-                                                                    tzinfo=UTC)
+    assert parse_timestamp("2025-01-16T06:30:00-08:00") == datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 
 
 def test_negative_zero_offset_is_utc() -> None:
-    assert parse_timestamp("2025-01-16T14:30:00-00:00") == datetime(2025, 1, 16, 14, 30,
-                                                                    tzinfo=UTC)
+    assert parse_timestamp("2025-01-16T14:30:00-00:00") == datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["2025-01-16t14:30:00z", "2025-01-16 14:30:00Z"])
@@ -60,8 +57,7 @@ def test_short_fraction_is_scaled() -> None:
 
 
 def test_date_rolls_over_with_offset() -> None:
-    assert parse_timestamp("2025-01-01T01:00:00+02:00") == datetime(2024, 12, 31, 23,
-                                                                    tzinfo=UTC)
+    assert parse_timestamp("2025-01-01T01:00:00+02:00") == datetime(2024, 12, 31, 23, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -145,8 +141,7 @@ def test_to_micros_rejects_naive() -> None:
 
 
 def test_from_micros_is_utc() -> None:
-    assert from_micros(1_700_000_000_000_001) == datetime(2023, 11, 14, 22, 13, 20, 1,
-                                                          tzinfo=UTC)
+    assert from_micros(1_700_000_000_000_001) == datetime(2023, 11, 14, 22, 13, 20, 1, tzinfo=UTC)
 
 
 @given(aware_datetimes)
@@ -174,8 +169,23 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["P1Y", "P1M", "P1Y2M3D", "P", "PT", "P1DT", "-PT1H", "pt1h", "PT1.5H", "PT0.0000001S",
-     "PT1H ", "1H", "PT1S2M", "", "P99999999999D"],
+    [
+        "P1Y",
+        "P1M",
+        "P1Y2M3D",
+        "P",
+        "PT",
+        "P1DT",
+        "-PT1H",
+        "pt1h",
+        "PT1.5H",
+        "PT0.0000001S",
+        "PT1H ",
+        "1H",
+        "PT1S2M",
+        "",
+        "P99999999999D",
+    ],
 )
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValidationError) as info:

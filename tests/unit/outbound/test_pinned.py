@@ -45,7 +45,8 @@ def test_an_unlisted_host_is_blocked_before_any_resolution() -> None:
     resolver = Resolver(["93.184.216.34"])
     with pytest.raises(BlockedDestination):
         StripeHostGuard(HostAllowList.parse("api.stripe.com"), resolver)(
-            parse_destination("https://evil.example.com/", "u"))
+            parse_destination("https://evil.example.com/", "u")
+        )
     assert resolver.calls == 0
 
 
@@ -55,18 +56,22 @@ def test_the_connection_goes_to_the_address_that_was_checked() -> None:
     with webhook_receiver([200]) as receiver:
         port = receiver.url.split(":")[2].split("/")[0]
         resolver = Resolver(["127.0.0.1"], ["10.9.9.9"])
-        client = pinned_client(PublicAddressGuard(allow_private=True, resolver=resolver),
-                               timeout=5)
+        client = pinned_client(PublicAddressGuard(allow_private=True, resolver=resolver), timeout=5)
         with client:
             response = client.post(f"http://rebind.example:{port}/hook", content=b"x")
-    assert (response.status_code, resolver.calls,
-            receiver.requests[0].headers["Host"]) == (200, 1, f"rebind.example:{port}")
+    assert (response.status_code, resolver.calls, receiver.requests[0].headers["Host"]) == (
+        200,
+        1,
+        f"rebind.example:{port}",
+    )
 
 
 def test_a_blocked_request_never_connects_and_is_categorised_blocked() -> None:
-    with webhook_receiver([200]) as receiver, \
-            pinned_client(PublicAddressGuard(), timeout=5) as client, \
-            pytest.raises(httpx.HTTPError) as failed:
+    with (
+        webhook_receiver([200]) as receiver,
+        pinned_client(PublicAddressGuard(), timeout=5) as client,
+        pytest.raises(httpx.HTTPError) as failed,
+    ):
         client.post(receiver.url, content=b"x")
     assert (failure_category(failed.value), receiver.requests) == ("blocked", [])
 
@@ -74,7 +79,9 @@ def test_a_blocked_request_never_connects_and_is_categorised_blocked() -> None:
 def test_a_closed_port_is_categorised_refused_not_described() -> None:
     with webhook_receiver([200]) as receiver:
         url = receiver.url
-    with pinned_client(PublicAddressGuard(allow_private=True), timeout=5) as client, \
-            pytest.raises(httpx.HTTPError) as failed:
+    with (
+        pinned_client(PublicAddressGuard(allow_private=True), timeout=5) as client,
+        pytest.raises(httpx.HTTPError) as failed,
+    ):
         client.post(url, content=b"x")
     assert failure_category(failed.value) == "refused"

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from stripemeter_server.domain.invoice_items import MAX_KEY_LENGTH
 from stripemeter_server.service.invoicing.credit_grants import grant_key
 
-names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
-                max_size=300)
+names = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=300
+)
 
 
 def test_the_key_names_tenant_grant_and_invoice() -> None:
@@ -23,7 +24,6 @@ def test_every_key_fits_stripe(tenant: str, grant: str, invoice: str) -> None:
 
 
 @given(names, names, names, names)
-def test_two_invoices_never_share_a_key(tenant: str, grant: str, first: str,
-                                        second: str) -> None:
+def test_two_invoices_never_share_a_key(tenant: str, grant: str, first: str, second: str) -> None:
     same = grant_key(tenant, grant, first) == grant_key(tenant, grant, second)
     assert same == (first == second)

@@ -32,8 +32,13 @@ METRICS = [
 
 
 def event(**changes: Any) -> dict[str, Any]:
-    return {"metric": "calls", "customerRef": "cus_a", "quantity": "5",
-            "ts": "2025-03-10T12:00:00Z", **changes}
+    return {
+        "metric": "calls",
+        "customerRef": "cus_a",
+        "quantity": "5",
+        "ts": "2025-03-10T12:00:00Z",
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -81,12 +86,15 @@ def test_the_same_key_with_another_payload_is_a_conflict(store: FakeStore) -> No
     assert (result.status, result.error_code) == ("conflict", "idempotency_conflict")
 
 
-@pytest.mark.parametrize(("broken", "code"), [
-    ({"customerRef": None}, "missing_field"),
-    ({"quantity": "x"}, "invalid_quantity"),
-    ({"ts": "yesterday"}, "invalid_timestamp"),
-    ({"meta": [1]}, "invalid_meta"),
-])
+@pytest.mark.parametrize(
+    ("broken", "code"),
+    [
+        ({"customerRef": None}, "missing_field"),
+        ({"quantity": "x"}, "invalid_quantity"),
+        ({"ts": "yesterday"}, "invalid_timestamp"),
+        ({"meta": [1]}, "invalid_meta"),
+    ],
+)
 def test_an_invalid_event_is_rejected_with_its_code(
     store: FakeStore, broken: dict[str, Any], code: str
 ) -> None:
@@ -98,7 +106,10 @@ def test_an_invalid_event_is_rejected_with_its_code(
 def test_an_unknown_metric_is_rejected(store: FakeStore) -> None:
     result = ingest(store, event(metric="nope")).results[0]
     assert (result.status, result.error_code, result.error_field) == (
-        "rejected", "unknown_metric", "metric")
+        "rejected",
+        "unknown_metric",
+        "metric",
+    )
 
 
 def test_an_unknown_metric_is_created_when_the_tenant_auto_creates(store: FakeStore) -> None:
@@ -137,7 +148,8 @@ def test_a_late_after_close_event_books_an_adjustment(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
         booked = uow.adjustments.find()
     assert [(a.reason, a.event_key, a.period_start_us, a.delta) for a in booked] == [
-        ("late_event", "k1", APRIL, Decimal("5"))]
+        ("late_event", "k1", APRIL, Decimal("5"))
+    ]
 
 
 def test_a_closed_period_refuses_events_under_the_reject_policy(store: FakeStore) -> None:
@@ -147,8 +159,13 @@ def test_a_closed_period_refuses_events_under_the_reject_policy(store: FakeStore
 
 
 def test_unique_count_counts_each_value_once(store: FakeStore) -> None:
-    ingest(store, *[event(metric="users", idempotencyKey=f"k{i}", meta={"user": user})
-                    for i, user in enumerate(["ann", "bob", "ann"])])
+    ingest(
+        store,
+        *[
+            event(metric="users", idempotencyKey=f"k{i}", meta={"user": user})
+            for i, user in enumerate(["ann", "bob", "ann"])
+        ],
+    )
     assert counter(store, "users").state.unique_count == 2
 
 

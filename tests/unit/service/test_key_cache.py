@@ -17,8 +17,9 @@ BEFORE, AFTER = KeyStamp(0, None, None), KeyStamp(1, None, None)
 
 
 def _record(secret: str, **changes: Any) -> ApiKeyRecord:
-    record = ApiKeyRecord("t1", f"key_{secret}", hash_key(secret), secret[:8],
-                          frozenset({"ingest"}), None, 0, None)
+    record = ApiKeyRecord(
+        "t1", f"key_{secret}", hash_key(secret), secret[:8], frozenset({"ingest"}), None, 0, None
+    )
     return replace(record, **changes)
 
 

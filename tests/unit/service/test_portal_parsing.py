@@ -43,15 +43,16 @@ def test_expires_in_is_accepted_only_up_to_a_day(seconds: int) -> None:
 
 def test_every_token_has_usage_read() -> None:
     assert parse_request({"customerRef": "c", "scopes": ["alerts:write"]}).scopes == {
-        "usage:read", "alerts:write"}
+        "usage:read",
+        "alerts:write",
+    }
 
 
-@pytest.mark.parametrize("token", ["", "smk_abc", "smp_", "smp_ptk_x", "smp_abc.def",
-                                   "smp_ptk_" + "a" * 200 + ".s"])
+@pytest.mark.parametrize(
+    "token", ["", "smk_abc", "smp_", "smp_ptk_x", "smp_abc.def", "smp_ptk_" + "a" * 200 + ".s"]
+)
 def test_a_malformed_token_is_refused_before_any_read(token: str) -> None:
     from stripemeter_server.service.portal.tokens import _split
 
     with pytest.raises(UnauthorizedError):
         _split(token)
-
-

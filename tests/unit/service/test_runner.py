@@ -29,8 +29,12 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         self.committed = True
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.rolled_back = not self.committed
 
 
@@ -38,8 +42,9 @@ class FakeUnitOfWork:
 class FakeStore:
     opened: list[FakeUnitOfWork] = field(default_factory=list)
 
-    def unit_of_work(self, tenant_id: str = "", *, read_only: bool = False,
-                     actor: str | None = None) -> FakeUnitOfWork:
+    def unit_of_work(
+        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+    ) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(tenant_id, read_only, actor)
         self.opened.append(uow)
         return uow
@@ -94,7 +99,6 @@ def test_a_use_case_error_rolls_back_and_propagates_without_a_retry() -> None:
 
 def test_the_unit_of_work_carries_the_tenant_actor_and_request() -> None:
     store = FakeStore()
-    run_use_case(store, "acme", lambda uow: None, actor="key_1",
-                 request_id="req_9")
+    run_use_case(store, "acme", lambda uow: None, actor="key_1", request_id="req_9")
     uow = store.opened[0]
     assert (uow.tenant_id, uow.actor, uow.request_id) == ("acme", "key_1", "req_9")

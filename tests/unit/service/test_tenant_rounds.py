@@ -13,6 +13,7 @@ def _claim(asked: list[tuple[str, int]]) -> Callable[[str, int], list[int]]:
     def claim_one(tenant: str, most: int) -> list[int]:
         asked.append((tenant, most))
         return QUEUED[tenant][:most]
+
     return claim_one
 
 

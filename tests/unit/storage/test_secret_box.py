@@ -56,9 +56,9 @@ def test_embedded_key_is_made_once_private_and_reused(tmp_path: Path) -> None:
     assert stat.S_IMODE(mode) == 0o600
 
 
-def test_an_in_memory_store_gets_a_key_without_writing_a_file(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch
-                                                               ) -> None:
+def test_an_in_memory_store_gets_a_key_without_writing_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert len(embedded_key_file(Path(":memory:"))) >= 32
     assert not (tmp_path / ".secret-key").exists()

@@ -16,8 +16,7 @@ from stripemeter_server.storage.sqlite import SqliteDialect
 
 DIALECTS = [PostgresDialect, SqliteDialect]
 PORT_MEMBERS = sorted(
-    name for name in vars(SqlDialect)
-    if not name.startswith("_") and name not in {"__init__"}
+    name for name in vars(SqlDialect) if not name.startswith("_") and name not in {"__init__"}
 )
 jobs = table("jobs", column("id"), column("due_us"))
 
@@ -31,8 +30,16 @@ def _due() -> Select[tuple[object]]:
 
 
 def test_the_port_has_the_members_the_repositories_use() -> None:
-    assert PORT_MEMBERS == ["claim_due", "clock_us", "lock_keys", "lock_rows", "name",
-                            "relax_commit_durability", "share_rows", "upsert"]
+    assert PORT_MEMBERS == [
+        "claim_due",
+        "clock_us",
+        "lock_keys",
+        "lock_rows",
+        "name",
+        "relax_commit_durability",
+        "share_rows",
+        "upsert",
+    ]
 
 
 @pytest.mark.parametrize("implementation", DIALECTS)
@@ -44,16 +51,18 @@ def test_each_dialect_implements_every_method_with_the_ports_signature(
     assert list(inspect.signature(getattr(implementation, member)).parameters) == wanted
 
 
-@pytest.mark.parametrize(("implementation", "name"),
-                         [(PostgresDialect, "postgresql"), (SqliteDialect, "sqlite")])
+@pytest.mark.parametrize(
+    ("implementation", "name"), [(PostgresDialect, "postgresql"), (SqliteDialect, "sqlite")]
+)
 def test_each_dialect_is_named_as_sqlalchemy_names_its_store(
     implementation: type, name: str
 ) -> None:
     assert implementation().name == name
 
 
-@pytest.mark.parametrize(("name", "implementation"),
-                         [("postgresql", PostgresDialect), ("sqlite", SqliteDialect)])
+@pytest.mark.parametrize(
+    ("name", "implementation"), [("postgresql", PostgresDialect), ("sqlite", SqliteDialect)]
+)
 def test_the_store_picks_the_dialect_by_the_engines_name(name: str, implementation: type) -> None:
     assert isinstance(dialect_for(name), implementation)
 
@@ -82,8 +91,10 @@ def test_sqlite_leaves_row_locks_to_its_single_writer(shape: str) -> None:
     assert getattr(SqliteDialect(), shape)(query) is query
 
 
-@pytest.mark.parametrize(("implementation", "insert"),
-                         [(PostgresDialect, postgresql.Insert), (SqliteDialect, sqlite.Insert)])
+@pytest.mark.parametrize(
+    ("implementation", "insert"),
+    [(PostgresDialect, postgresql.Insert), (SqliteDialect, sqlite.Insert)],
+)
 def test_each_dialect_upserts_with_its_own_on_conflict_insert(
     implementation: type, insert: type
 ) -> None:

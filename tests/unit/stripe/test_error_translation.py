@@ -36,7 +36,8 @@ def _name(cls: type[stripe.StripeError]) -> str:
 
 
 LIBRARY_ERRORS: list[type[stripe.StripeError]] = sorted(
-    {stripe.StripeError, *_subclasses(stripe.StripeError)}, key=_name)
+    {stripe.StripeError, *_subclasses(stripe.StripeError)}, key=_name
+)
 IDS = [_name(c) for c in LIBRARY_ERRORS]
 
 
@@ -45,8 +46,13 @@ def _instance(cls: type[stripe.StripeError], status: int | None) -> stripe.Strip
     constructors differ (``CardError`` wants a param, ``OAuthError`` a description), so the
     base constructor fills the fields every one of them shares."""
     exc = cls.__new__(cls)
-    stripe.StripeError.__init__(exc, "upstream said no", http_body='{"secret": "body"}',
-                                http_status=status, code="some_code")
+    stripe.StripeError.__init__(
+        exc,
+        "upstream said no",
+        http_body='{"secret": "body"}',
+        http_status=status,
+        code="some_code",
+    )
     return exc
 
 
@@ -68,22 +74,29 @@ def _translated(gateway: StripeGateway, exc: stripe.StripeError) -> StripeCallEr
 
 
 def test_the_walk_finds_the_classes_the_gateway_names() -> None:
-    named = {stripe.RateLimitError, stripe.APIConnectionError, stripe.InvalidRequestError,
-             stripe.SignatureVerificationError, stripe.TemporarySessionExpiredError,
-             stripe.oauth_error.OAuthError}
+    named = {
+        stripe.RateLimitError,
+        stripe.APIConnectionError,
+        stripe.InvalidRequestError,
+        stripe.SignatureVerificationError,
+        stripe.TemporarySessionExpiredError,
+        stripe.oauth_error.OAuthError,
+    }
     assert named <= set(LIBRARY_ERRORS)
 
 
 @pytest.mark.parametrize("cls", LIBRARY_ERRORS, ids=IDS)
 def test_every_library_error_becomes_a_port_error_carrying_its_status_and_code(
-        gateway: StripeGateway, cls: type[stripe.StripeError]) -> None:
+    gateway: StripeGateway, cls: type[stripe.StripeError]
+) -> None:
     found = _translated(gateway, _instance(cls, 400))
     assert (found.http_status, found.stripe_code) == (400, "some_code")
 
 
 @pytest.mark.parametrize("cls", LIBRARY_ERRORS, ids=IDS)
 def test_a_refusal_is_permanent_unless_it_is_a_rate_limit_or_a_connection_failure(
-        gateway: StripeGateway, cls: type[stripe.StripeError]) -> None:
+    gateway: StripeGateway, cls: type[stripe.StripeError]
+) -> None:
     found = _translated(gateway, _instance(cls, 400))
     if issubclass(cls, stripe.RateLimitError):
         assert isinstance(found, StripeRateLimitedError)
@@ -94,14 +107,16 @@ def test_a_refusal_is_permanent_unless_it_is_a_rate_limit_or_a_connection_failur
 
 
 @pytest.mark.parametrize("cls", LIBRARY_ERRORS, ids=IDS)
-def test_the_upstream_body_is_never_in_the_message(gateway: StripeGateway,
-                                                    cls: type[stripe.StripeError]) -> None:
+def test_the_upstream_body_is_never_in_the_message(
+    gateway: StripeGateway, cls: type[stripe.StripeError]
+) -> None:
     assert "secret" not in _translated(gateway, _instance(cls, 400)).message
 
 
 @pytest.mark.parametrize("cls", LIBRARY_ERRORS, ids=IDS)
 def test_the_library_error_is_not_chained_to_the_port_error(
-        gateway: StripeGateway, cls: type[stripe.StripeError]) -> None:
+    gateway: StripeGateway, cls: type[stripe.StripeError]
+) -> None:
     found = _translated(gateway, _instance(cls, 400))
     assert found.__cause__ is None and found.__suppress_context__
 
@@ -111,15 +126,22 @@ def _expected_kind(cls: type[stripe.StripeError], status: int | None) -> type[St
     connection failure, a conflict or a server error is retried, anything else is final."""
     if issubclass(cls, stripe.RateLimitError) or status == 429:
         return StripeRateLimitedError
-    if issubclass(cls, stripe.APIConnectionError) or status is None or status >= 500 \
-            or status == 409:
+    if (
+        issubclass(cls, stripe.APIConnectionError)
+        or status is None
+        or status >= 500
+        or status == 409
+    ):
         return StripeRetryableError
     return StripePermanentError
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cls=st.sampled_from(LIBRARY_ERRORS),
-       status=st.one_of(st.none(), st.integers(min_value=100, max_value=599)))
+@given(
+    cls=st.sampled_from(LIBRARY_ERRORS),
+    status=st.one_of(st.none(), st.integers(min_value=100, max_value=599)),
+)
 def test_any_class_with_any_status_gets_exactly_the_promised_kind(
-        gateway: StripeGateway, cls: type[stripe.StripeError], status: int | None) -> None:
+    gateway: StripeGateway, cls: type[stripe.StripeError], status: int | None
+) -> None:
     assert type(_translated(gateway, _instance(cls, status))) is _expected_kind(cls, status)

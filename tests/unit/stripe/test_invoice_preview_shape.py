@@ -6,13 +6,19 @@ from decimal import Decimal
 
 from stripemeter_server.stripe.previews import invoice_preview, preview_line
 
-LINE = {"amount": 21, "currency": "usd", "description": "7 Exports", "quantity": 7,
-        "metadata": {"stripemeter_metric": "exports"}}
+LINE = {
+    "amount": 21,
+    "currency": "usd",
+    "description": "7 Exports",
+    "quantity": 7,
+    "metadata": {"stripemeter_metric": "exports"},
+}
 
 
 def test_the_price_is_read_from_the_pricing_details() -> None:
-    line = preview_line({**LINE, "pricing": {"type": "price_details",
-                                             "price_details": {"price": "price_1"}}})
+    line = preview_line(
+        {**LINE, "pricing": {"type": "price_details", "price_details": {"price": "price_1"}}}
+    )
     assert (line.price, line.quantity, line.amount) == ("price_1", Decimal(7), 21)
 
 
@@ -25,7 +31,13 @@ def test_a_decimal_quantity_is_preferred() -> None:
 
 
 def test_the_subscription_is_read_from_the_parent_details() -> None:
-    preview = invoice_preview({"currency": "usd", "subtotal": 21, "total": 21,
-                               "parent": {"subscription_details": {"subscription": "sub_1"}}},
-                              [LINE])
+    preview = invoice_preview(
+        {
+            "currency": "usd",
+            "subtotal": 21,
+            "total": 21,
+            "parent": {"subscription_details": {"subscription": "sub_1"}},
+        },
+        [LINE],
+    )
     assert (preview.subscription, preview.total, len(preview.lines)) == ("sub_1", 21, 1)

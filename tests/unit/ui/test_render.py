@@ -10,8 +10,15 @@ from hypothesis import strategies as st
 from stripemeter_server.api.ui.render import format_money, format_number, format_unit_price
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=6,
-                   min_value=Decimal("-1e12"), max_value=Decimal("1e12")))
+@given(
+    st.decimals(
+        allow_nan=False,
+        allow_infinity=False,
+        places=6,
+        min_value=Decimal("-1e12"),
+        max_value=Decimal("1e12"),
+    )
+)
 def test_a_number_keeps_every_digit(value: Decimal) -> None:
     assert Decimal(format_number(str(value)).replace(",", "")) == value
 
@@ -32,8 +39,15 @@ def test_a_missing_amount_is_a_dash() -> None:
     assert format_money(None, "usd") == "—"
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=8,
-                   min_value=Decimal("0"), max_value=Decimal("1e9")))
+@given(
+    st.decimals(
+        allow_nan=False,
+        allow_infinity=False,
+        places=8,
+        min_value=Decimal("0"),
+        max_value=Decimal("1e9"),
+    )
+)
 def test_a_unit_price_is_never_rounded(value: Decimal) -> None:
     shown = format_unit_price(str(value), "usd")
     assert Decimal(shown.removesuffix(" USD").replace(",", "")) == value

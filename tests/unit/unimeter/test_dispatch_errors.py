@@ -29,8 +29,10 @@ class DownStore:
 
 
 def test_a_store_that_is_down_answers_backpressure() -> None:
-    ctx = ServiceContext(store=DownStore(),  # type: ignore[arg-type]
-                         clock=FrozenClock(datetime(2025, 1, 16, tzinfo=UTC)))
+    ctx = ServiceContext(
+        store=DownStore(),  # type: ignore[arg-type]
+        clock=FrozenClock(datetime(2025, 1, 16, tzinfo=UTC)),
+    )
     backend = Backend(ctx, committer=None, tenant_id="default")  # type: ignore[arg-type]
     reply = asyncio.run(dispatch(backend, PacketType.METRIC_LIST, b"", Peer("")))
     assert reply == (Status.BACKPRESSURE, b"")

@@ -212,8 +212,8 @@ class ClientCore:
                 "an API key is required: pass api_key= or set STRIPEMETER_API_KEY"
             )
         self.api_key = key
-        self.tenant_id = tenant_id if tenant_id is not None else (
-            os.environ.get("STRIPEMETER_TENANT") or None
+        self.tenant_id = (
+            tenant_id if tenant_id is not None else (os.environ.get("STRIPEMETER_TENANT") or None)
         )
         self.customer_id = customer_id
         self.retry = retry if retry is not None else RetryPolicy()
@@ -303,8 +303,13 @@ class ClientCore:
         if self.tenant_id is None:
             return None
         return compute_idempotency_key(
-            self.tenant_id, event.metric, event.customer_ref, event.ts, event.quantity,
-            event.resource_id, event.meta,
+            self.tenant_id,
+            event.metric,
+            event.customer_ref,
+            event.ts,
+            event.quantity,
+            event.resource_id,
+            event.meta,
         )
 
     def event_payload(self, event: Event) -> dict[str, Any]:
@@ -362,8 +367,12 @@ class ClientCore:
         return Op("GET", "/health/live", lambda _: None)
 
     def usage_op(self, customer_ref: object) -> Op[Usage]:
-        return Op("GET", "/v1/usage/current", Usage.from_json,
-                  params={"customerRef": self.customer(customer_ref)})
+        return Op(
+            "GET",
+            "/v1/usage/current",
+            Usage.from_json,
+            params={"customerRef": self.customer(customer_ref)},
+        )
 
     def projection_op(self, customer_ref: object, metric: str | None) -> Op[Projection]:
         body: dict[str, Any] = {"customerRef": self.customer(customer_ref)}

@@ -192,8 +192,7 @@ class EventBuffer:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise BufferFullError(
-                        f"buffer stayed full ({self.max_buffered} events) for "
-                        f"{self.block_timeout}s"
+                        f"buffer stayed full ({self.max_buffered} events) for {self.block_timeout}s"
                     )
                 self._cond.wait(remaining)
             if not drop:
@@ -269,8 +268,7 @@ class EventBuffer:
         if self._closing or self._flush_requested or len(self._queue) >= self.max_events:
             return True
         return (
-            self._oldest_at is not None
-            and time.monotonic() - self._oldest_at >= self.max_interval
+            self._oldest_at is not None and time.monotonic() - self._oldest_at >= self.max_interval
         )
 
     def _run(self) -> None:

@@ -33,17 +33,16 @@ T = TypeVar("T")
 __all__ = ["Metrics", "StripeMeterClient"]
 
 
-def sync_call(
-    core: ClientCore, http: httpx.Client, sleep: Callable[[float], None], op: Op[T]
-) -> T:
+def sync_call(core: ClientCore, http: httpx.Client, sleep: Callable[[float], None], op: Op[T]) -> T:
     """Run one op with retries and failover (the I/O half of :class:`CallState`)."""
     state = core.start_call()
     headers = core.headers()
     while True:
         url = state.next_node() + op.path
         try:
-            response = http.request(op.method, url, content=op.body, params=op.params,
-                                    headers=headers)
+            response = http.request(
+                op.method, url, content=op.body, params=op.params, headers=headers
+            )
         except httpx.TransportError as exc:
             outcome: Any = state.on_transport_error(exc)
         else:

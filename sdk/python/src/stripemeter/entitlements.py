@@ -44,10 +44,17 @@ class EntitlementCheck:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> EntitlementCheck:
-        return cls(bool(data.get("allowed")), bool(data.get("hasAccess")),
-                   str(data.get("reason")), _dec(data.get("usage")), _dec(data.get("limit")),
-                   _dec(data.get("balance")), _dec(data.get("headroom")),
-                   _dt(data.get("resetsAt")), dict(data))
+        return cls(
+            bool(data.get("allowed")),
+            bool(data.get("hasAccess")),
+            str(data.get("reason")),
+            _dec(data.get("usage")),
+            _dec(data.get("limit")),
+            _dec(data.get("balance")),
+            _dec(data.get("headroom")),
+            _dt(data.get("resetsAt")),
+            dict(data),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,14 @@ class Reservation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Reservation:
-        return cls(str(data.get("id")), str(data.get("status")), _dec(data.get("quantity")),
-                   _dt(data.get("expiresAt")), _dec(data.get("committedQuantity")), dict(data))
+        return cls(
+            str(data.get("id")),
+            str(data.get("status")),
+            _dec(data.get("quantity")),
+            _dt(data.get("expiresAt")),
+            _dec(data.get("committedQuantity")),
+            dict(data),
+        )
 
 
 def _reservation_path(reservation_id: str, action: str) -> str:
@@ -71,29 +84,42 @@ def _reservation_path(reservation_id: str, action: str) -> str:
 
 def check_op(customer: str, feature: str, quantity: object) -> Op[EntitlementCheck]:
     body = {"customerRef": customer, "feature": feature, "quantity": str(quantity)}
-    return Op("POST", "/v1/entitlements/check", EntitlementCheck.from_json,
-              body=encode_json(body))
+    return Op("POST", "/v1/entitlements/check", EntitlementCheck.from_json, body=encode_json(body))
 
 
-def reserve_op(customer: str, feature: str, quantity: object, ttl_seconds: int,
-               idempotency_key: str | None) -> Op[Reservation]:
+def reserve_op(
+    customer: str, feature: str, quantity: object, ttl_seconds: int, idempotency_key: str | None
+) -> Op[Reservation]:
     """The idempotency key is made here, once per call, so a retried request holds once."""
-    body = {"customerRef": customer, "feature": feature, "quantity": str(quantity),
-            "ttlSeconds": ttl_seconds,
-            "idempotencyKey": idempotency_key or f"rsv-{uuid.uuid4().hex}"}
-    return Op("POST", "/v1/entitlements/reservations", Reservation.from_json,
-              body=encode_json(body))
+    body = {
+        "customerRef": customer,
+        "feature": feature,
+        "quantity": str(quantity),
+        "ttlSeconds": ttl_seconds,
+        "idempotencyKey": idempotency_key or f"rsv-{uuid.uuid4().hex}",
+    }
+    return Op(
+        "POST", "/v1/entitlements/reservations", Reservation.from_json, body=encode_json(body)
+    )
 
 
 def commit_op(reservation_id: str, quantity: object | None) -> Op[Reservation]:
     body = {} if quantity is None else {"quantity": str(quantity)}
-    return Op("POST", _reservation_path(reservation_id, "commit"), Reservation.from_json,
-              body=encode_json(body))
+    return Op(
+        "POST",
+        _reservation_path(reservation_id, "commit"),
+        Reservation.from_json,
+        body=encode_json(body),
+    )
 
 
 def release_op(reservation_id: str) -> Op[Reservation]:
-    return Op("POST", _reservation_path(reservation_id, "release"), Reservation.from_json,
-              body=encode_json({}))
+    return Op(
+        "POST",
+        _reservation_path(reservation_id, "release"),
+        Reservation.from_json,
+        body=encode_json({}),
+    )
 
 
 class CheckCache:
@@ -121,8 +147,13 @@ class CheckCache:
 class Entitlements:
     """Entitlement calls of one client (thread-safe; the cache is per client)."""
 
-    def __init__(self, client: StripeMeterClient, *, cache_seconds: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: StripeMeterClient,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._cache = CheckCache(cache_seconds, clock)
 
@@ -134,8 +165,9 @@ class Entitlements:
     def cache_seconds(self, seconds: float) -> None:
         self._cache.seconds = seconds
 
-    def check(self, customer_ref: object, feature: str,
-              quantity: Decimal | int | str = 1) -> EntitlementCheck:
+    def check(
+        self, customer_ref: object, feature: str, quantity: Decimal | int | str = 1
+    ) -> EntitlementCheck:
         """May ``quantity`` more of ``feature`` be used now? Records nothing."""
         key = (self._client._core.customer(customer_ref), feature, str(quantity))
         cached = self._cache.get(key)
@@ -145,14 +177,29 @@ class Entitlements:
         self._cache.put(key, answer)
         return answer
 
-    def reserve(self, customer_ref: object, feature: str, quantity: Decimal | int | str, *,
-                ttl_seconds: int = 60, idempotency_key: str | None = None) -> Reservation:
+    def reserve(
+        self,
+        customer_ref: object,
+        feature: str,
+        quantity: Decimal | int | str,
+        *,
+        ttl_seconds: int = 60,
+        idempotency_key: str | None = None,
+    ) -> Reservation:
         """Hold ``quantity`` (raises ``ConflictError`` past a hard limit)."""
-        return self._client._call(reserve_op(self._client._core.customer(customer_ref),
-                                             feature, quantity, ttl_seconds, idempotency_key))
+        return self._client._call(
+            reserve_op(
+                self._client._core.customer(customer_ref),
+                feature,
+                quantity,
+                ttl_seconds,
+                idempotency_key,
+            )
+        )
 
-    def commit(self, reservation_id: str,
-               quantity: Decimal | int | str | None = None) -> Reservation:
+    def commit(
+        self, reservation_id: str, quantity: Decimal | int | str | None = None
+    ) -> Reservation:
         """Record what was used (default: all of the reservation) as usage (idempotent)."""
         return self._client._call(commit_op(reservation_id, quantity))
 
@@ -164,8 +211,13 @@ class Entitlements:
 class AsyncEntitlements:
     """The same calls for ``AsyncClient``."""
 
-    def __init__(self, client: AsyncClient, *, cache_seconds: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._cache = CheckCache(cache_seconds, clock)
 
@@ -177,8 +229,9 @@ class AsyncEntitlements:
     def cache_seconds(self, seconds: float) -> None:
         self._cache.seconds = seconds
 
-    async def check(self, customer_ref: object, feature: str,
-                    quantity: Decimal | int | str = 1) -> EntitlementCheck:
+    async def check(
+        self, customer_ref: object, feature: str, quantity: Decimal | int | str = 1
+    ) -> EntitlementCheck:
         key = (self._client._core.customer(customer_ref), feature, str(quantity))
         cached = self._cache.get(key)
         if cached is not None:
@@ -187,15 +240,28 @@ class AsyncEntitlements:
         self._cache.put(key, answer)
         return answer
 
-    async def reserve(self, customer_ref: object, feature: str,
-                      quantity: Decimal | int | str, *, ttl_seconds: int = 60,
-                      idempotency_key: str | None = None) -> Reservation:
-        return await self._client._call(reserve_op(
-            self._client._core.customer(customer_ref), feature, quantity, ttl_seconds,
-            idempotency_key))
+    async def reserve(
+        self,
+        customer_ref: object,
+        feature: str,
+        quantity: Decimal | int | str,
+        *,
+        ttl_seconds: int = 60,
+        idempotency_key: str | None = None,
+    ) -> Reservation:
+        return await self._client._call(
+            reserve_op(
+                self._client._core.customer(customer_ref),
+                feature,
+                quantity,
+                ttl_seconds,
+                idempotency_key,
+            )
+        )
 
-    async def commit(self, reservation_id: str,
-                     quantity: Decimal | int | str | None = None) -> Reservation:
+    async def commit(
+        self, reservation_id: str, quantity: Decimal | int | str | None = None
+    ) -> Reservation:
         return await self._client._call(commit_op(reservation_id, quantity))
 
     async def release(self, reservation_id: str) -> Reservation:

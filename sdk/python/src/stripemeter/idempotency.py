@@ -99,8 +99,14 @@ def parse_ts(value: Timestamp) -> datetime:
         tz = timezone(-offset if sign == "-" else offset)
     leap = int(second) == 60  # 23:59:60 is legal RFC 3339; fold it onto the next second
     stamp = datetime(
-        int(year), int(month), int(day), int(hour), int(minute),
-        59 if leap else int(second), micro, tzinfo=tz,
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        59 if leap else int(second),
+        micro,
+        tzinfo=tz,
     )
     if leap:
         stamp += timedelta(seconds=1)

@@ -63,8 +63,16 @@ class Event:
     deduplicated by the server.
     """
 
-    __slots__ = ("backfill_id", "customer_ref", "idempotency_key", "meta", "metric", "quantity",
-                 "resource_id", "ts")
+    __slots__ = (
+        "backfill_id",
+        "customer_ref",
+        "idempotency_key",
+        "meta",
+        "metric",
+        "quantity",
+        "resource_id",
+        "ts",
+    )
 
     metric: str
     customer_ref: str

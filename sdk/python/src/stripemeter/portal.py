@@ -35,13 +35,23 @@ class PortalToken:
 
     @classmethod
     def from_json(cls, data: Any) -> PortalToken:
-        return cls(id=data["id"], token=data["token"], customer_ref=data["customerRef"],
-                   metrics=data.get("metrics"), scopes=list(data.get("scopes") or []),
-                   expires_at=data["expiresAt"], minted_by=data["mintedBy"])
+        return cls(
+            id=data["id"],
+            token=data["token"],
+            customer_ref=data["customerRef"],
+            metrics=data.get("metrics"),
+            scopes=list(data.get("scopes") or []),
+            expires_at=data["expiresAt"],
+            minted_by=data["mintedBy"],
+        )
 
 
-def create_token_op(customer_ref: str, metrics: Sequence[str] | None,
-                    scopes: Sequence[str] | None, expires_in: int | None) -> Op[PortalToken]:
+def create_token_op(
+    customer_ref: str,
+    metrics: Sequence[str] | None,
+    scopes: Sequence[str] | None,
+    expires_in: int | None,
+) -> Op[PortalToken]:
     body: dict[str, Any] = {"customerRef": customer_ref}
     if metrics is not None:
         body["metrics"] = list(metrics)
@@ -62,9 +72,14 @@ class Portal:
     def __init__(self, client: StripeMeterClient) -> None:
         self._client = client
 
-    def create_token(self, customer_ref: str, *, metrics: Sequence[str] | None = None,
-                     scopes: Sequence[str] | None = None,
-                     expires_in: int | None = None) -> PortalToken:
+    def create_token(
+        self,
+        customer_ref: str,
+        *,
+        metrics: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
+        expires_in: int | None = None,
+    ) -> PortalToken:
         """A token reading ``customer_ref`` only (and only ``metrics`` when given) for
         ``expires_in`` seconds (at most 86 400; the server's default is 3 600)."""
         return self._client._call(create_token_op(customer_ref, metrics, scopes, expires_in))
@@ -79,11 +94,15 @@ class AsyncPortal:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def create_token(self, customer_ref: str, *, metrics: Sequence[str] | None = None,
-                           scopes: Sequence[str] | None = None,
-                           expires_in: int | None = None) -> PortalToken:
-        return await self._client._call(
-            create_token_op(customer_ref, metrics, scopes, expires_in))
+    async def create_token(
+        self,
+        customer_ref: str,
+        *,
+        metrics: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
+        expires_in: int | None = None,
+    ) -> PortalToken:
+        return await self._client._call(create_token_op(customer_ref, metrics, scopes, expires_in))
 
     async def revoke_token(self, token_id: str) -> None:
         await self._client._call(revoke_token_op(token_id))

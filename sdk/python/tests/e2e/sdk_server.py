@@ -42,22 +42,29 @@ class Server:
 
     def start(self) -> Server:
         env = dict(os.environ)
-        env.update({
-            "STRIPEMETER_DATABASE_URL": f"sqlite:///{self.database}",
-            "STRIPEMETER_BOOTSTRAP_KEY": self.api_key,
-            "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
-        })
+        env.update(
+            {
+                "STRIPEMETER_DATABASE_URL": f"sqlite:///{self.database}",
+                "STRIPEMETER_BOOTSTRAP_KEY": self.api_key,
+                "STRIPEMETER_DEFAULT_AUTO_CREATE_METRICS": "true",
+            }
+        )
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [str(SERVER_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"stripemeter serve exited ({self.proc.returncode}):\n"
-                                   + self.log_path.read_text(errors="replace"))
+                raise RuntimeError(
+                    f"stripemeter serve exited ({self.proc.returncode}):\n"
+                    + self.log_path.read_text(errors="replace")
+                )
             try:
                 if httpx.get(self.url + "/health/ready", timeout=1.0).status_code == 200:
                     return self
@@ -65,8 +72,9 @@ class Server:
                 pass
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError("stripemeter serve did not become ready:\n"
-                           + self.log_path.read_text(errors="replace"))
+        raise RuntimeError(
+            "stripemeter serve did not become ready:\n" + self.log_path.read_text(errors="replace")
+        )
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, in-flight requests are cut."""

@@ -20,8 +20,9 @@ def count(server: Server, metric: str, customer: str) -> int:
 
 def test_close_flushes_every_buffered_event(shared_server: Server, unique: str) -> None:
     metric, customer = f"buf_{unique}", f"cus_{unique}"
-    with StripeMeterClient(shared_server.url, api_key=shared_server.api_key,
-                           tenant_id="default") as client:
+    with StripeMeterClient(
+        shared_server.url, api_key=shared_server.api_key, tenant_id="default"
+    ) as client:
         buf = client.buffer(max_events=100, max_interval=60.0)
         for _ in range(1234):
             buf.track(metric, customer)
@@ -36,8 +37,9 @@ def test_events_buffered_while_the_server_is_down_are_delivered(
     metric, customer = f"buf_{unique}", f"cus_{unique}"
     retry = RetryPolicy(max_attempts=3, base_delay=0.02, max_delay=0.1)
     try:
-        with StripeMeterClient(server.url, api_key=api_key, tenant_id="default",
-                               retry=retry) as client:
+        with StripeMeterClient(
+            server.url, api_key=api_key, tenant_id="default", retry=retry
+        ) as client:
             buf = client.buffer(max_events=20, max_interval=0.05, close_timeout=120.0)
             for _ in range(200):
                 buf.track(metric, customer)
@@ -52,8 +54,9 @@ def test_async_buffer_flushes_on_aclose(shared_server: Server, unique: str) -> N
     metric, customer = f"abuf_{unique}", f"cus_{unique}"
 
     async def run() -> None:
-        async with AsyncClient([shared_server.url], api_key=shared_server.api_key,
-                               tenant_id="default") as client:
+        async with AsyncClient(
+            [shared_server.url], api_key=shared_server.api_key, tenant_id="default"
+        ) as client:
             buf = client.buffer(max_events=50, max_interval=60.0)
             for _ in range(321):
                 await buf.track(metric, customer)
@@ -74,6 +77,12 @@ def test_buffer_is_flushed_at_interpreter_exit(shared_server: Server, unique: st
         print("queued", buf.pending)
     """)
     env = dict(os.environ, STRIPEMETER_API_KEY=shared_server.api_key)
-    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (done.returncode, count(shared_server, metric, customer)) == (0, 77), done.stderr

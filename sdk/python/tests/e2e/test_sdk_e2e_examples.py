@@ -22,8 +22,19 @@ def test_examples_are_present() -> None:
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
 def test_example_prints_ok(program: os.PathLike[str], shared_server: Server) -> None:
     env = dict(os.environ)
-    env.update({"STRIPEMETER_URL": shared_server.url, "STRIPEMETER_API_KEY": shared_server.api_key,
-                "STRIPEMETER_TENANT": "default"})
-    done = subprocess.run([sys.executable, str(program)], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    env.update(
+        {
+            "STRIPEMETER_URL": shared_server.url,
+            "STRIPEMETER_API_KEY": shared_server.api_key,
+            "STRIPEMETER_TENANT": "default",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, str(program)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (done.returncode, done.stdout.strip().splitlines()[-1:]) == (0, ["OK"]), done.stderr

@@ -23,77 +23,121 @@ from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["alerts"])
 
-RULE_EXAMPLE = {"name": "80% of plan", "type": "quantity", "metric": "api_calls",
-                "customerRef": None, "threshold": "80", "percentOf": "100000",
-                "recurrence": "period", "webhookUrl": "https://example.com/hooks/stripemeter"}
+RULE_EXAMPLE = {
+    "name": "80% of plan",
+    "type": "quantity",
+    "metric": "api_calls",
+    "customerRef": None,
+    "threshold": "80",
+    "percentOf": "100000",
+    "recurrence": "period",
+    "webhookUrl": "https://example.com/hooks/stripemeter",
+}
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.5
 PAGE = 100
 
 
 def rule_json(view: alerts_service.RuleView) -> dict[str, Any]:
-    body = {"id": view.rule_id, **rule_to_dict(view.rule), "hasSecret": view.has_secret,
-            "createdAt": ts(view.created_us), "updatedAt": ts(view.updated_us)}
+    body = {
+        "id": view.rule_id,
+        **rule_to_dict(view.rule),
+        "hasSecret": view.has_secret,
+        "createdAt": ts(view.created_us),
+        "updatedAt": ts(view.updated_us),
+    }
     if view.secret is not None:
         body["secret"] = view.secret  # shown once, on creation
     return body
 
 
 def attempt_json(attempt: DeliveryAttempt) -> dict[str, Any]:
-    return {"deliveryId": attempt.delivery_id, "attempt": attempt.attempt, "url": attempt.url,
-            "attemptedAt": ts(attempt.attempted_us), "statusCode": attempt.status_code,
-            "outcome": attempt.outcome, "error": attempt.error,
-            "durationMs": attempt.duration_us // 1000,
-            "nextAttemptAt": ts(attempt.next_attempt_us)}
+    return {
+        "deliveryId": attempt.delivery_id,
+        "attempt": attempt.attempt,
+        "url": attempt.url,
+        "attemptedAt": ts(attempt.attempted_us),
+        "statusCode": attempt.status_code,
+        "outcome": attempt.outcome,
+        "error": attempt.error,
+        "durationMs": attempt.duration_us // 1000,
+        "nextAttemptAt": ts(attempt.next_attempt_us),
+    }
 
 
 def outbox_json(item: OutboxItem) -> dict[str, Any]:
-    return {"deliveryId": item.delivery_id, "url": item.url, "status": item.status,
-            "attempts": item.attempts,
-            "nextAttemptAt": ts(item.next_attempt_us) if item.status == "pending" else None}
+    return {
+        "deliveryId": item.delivery_id,
+        "url": item.url,
+        "status": item.status,
+        "attempts": item.attempts,
+        "nextAttemptAt": ts(item.next_attempt_us) if item.status == "pending" else None,
+    }
 
 
-@router.post("/v1/alerts", openapi_extra=alerts_wire.CREATE_RULE,
-             status_code=201, summary="Create an alert rule")
-async def create(body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
-                 state: AppState = Depends(app_state),
-                 who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.post(
+    "/v1/alerts",
+    openapi_extra=alerts_wire.CREATE_RULE,
+    status_code=201,
+    summary="Create an alert rule",
+)
+async def create(
+    body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     private = state.settings.allow_private_webhooks
-    view = await write(state, who, lambda uow: alerts_service.create_rule(
-        uow, body, now, allow_private=private))
+    view = await write(
+        state, who, lambda uow: alerts_service.create_rule(uow, body, now, allow_private=private)
+    )
     return rule_json(view)
 
 
 @router.get("/v1/alerts", summary="List alert rules")
-async def list_rules(state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def list_rules(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     found = await read(state, who, alerts_service.list_rules)
     return {"data": [rule_json(v) for v in found]}
 
 
 @router.get("/v1/alerts/events", summary="Fired alert events, oldest first")
-async def list_events(after: int = Query(0, ge=0, le=MAX_SEQUENCE,
-                                        description="Return events after this id"),
-                      limit: int = Query(100, ge=1, le=1000),
-                      rule_id: str | None = Query(None, alias="ruleId"),
-                      customer_ref: str | None = Query(None, alias="customerRef"),
-                      state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await read(state, who, lambda uow: alerts_service.list_events(
-        uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref))
-    return {"data": [alerts_service.event_body(e) for e in found],
-            "nextAfter": found[-1].seq if found else after}
+async def list_events(
+    after: int = Query(0, ge=0, le=MAX_SEQUENCE, description="Return events after this id"),
+    limit: int = Query(100, ge=1, le=1000),
+    rule_id: str | None = Query(None, alias="ruleId"),
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    found = await read(
+        state,
+        who,
+        lambda uow: alerts_service.list_events(
+            uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref
+        ),
+    )
+    return {
+        "data": [alerts_service.event_body(e) for e in found],
+        "nextAfter": found[-1].seq if found else after,
+    }
 
 
-@router.get("/v1/alerts/events/{event_id}/deliveries",
-            summary="Webhook deliveries of an alert event and every attempt")
-async def deliveries(event_id: str, state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("read"))) -> dict[str, Any]:
+@router.get(
+    "/v1/alerts/events/{event_id}/deliveries",
+    summary="Webhook deliveries of an alert event and every attempt",
+)
+async def deliveries(
+    event_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     outbox, attempts = await read(state, who, lambda uow: alerts_service.deliveries(uow, event_id))
-    return {"eventId": event_id, "deliveries": [outbox_json(o) for o in outbox],
-            "data": [attempt_json(a) for a in attempts]}
+    return {
+        "eventId": event_id,
+        "deliveries": [outbox_json(o) for o in outbox],
+        "data": [attempt_json(a) for a in attempts],
+    }
 
 
 def _resume_point(header: str | None, query: int | None) -> int:
@@ -109,16 +153,22 @@ def sse_frame(event: AlertEventRecord) -> str:
     return f"id: {event.seq}\nevent: alert\ndata: {data}\n\n"
 
 
-@router.get("/v1/alerts/stream", summary="Server-sent events of the tenant's alert events",
-            response_class=StreamingResponse)
-async def stream(request: Request,
-                 last_event_id: str | None = Header(None, alias="Last-Event-ID"),
-                 after: int | None = Query(None, ge=0, le=MAX_SEQUENCE, alias="lastEventId"),
-                 once: bool = Query(False, description="End after sending the backlog"),
-                 limit: int | None = Query(None, ge=1, le=MAX_SEQUENCE,
-                                           description="End after this many events"),
-                 state: AppState = Depends(app_state),
-                 who: Principal = Depends(require("read"))) -> StreamingResponse:
+@router.get(
+    "/v1/alerts/stream",
+    summary="Server-sent events of the tenant's alert events",
+    response_class=StreamingResponse,
+)
+async def stream(
+    request: Request,
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+    after: int | None = Query(None, ge=0, le=MAX_SEQUENCE, alias="lastEventId"),
+    once: bool = Query(False, description="End after sending the backlog"),
+    limit: int | None = Query(
+        None, ge=1, le=MAX_SEQUENCE, description="End after this many events"
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> StreamingResponse:
     """Events after ``Last-Event-ID`` (header, or ``lastEventId`` query), then new ones as
     they are fired; a comment line every 15 s keeps proxies from closing an idle stream.
     Event ids are the per-tenant sequence, so a reconnecting client resumes exactly."""
@@ -128,8 +178,9 @@ async def stream(request: Request,
         position, sent, beat = cursor, 0, time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            found = await read(state, who, partial(alerts_service.list_events,
-                                                     after_seq=position, limit=PAGE))
+            found = await read(
+                state, who, partial(alerts_service.list_events, after_seq=position, limit=PAGE)
+            )
             for event in found:
                 yield sse_frame(event)
                 position, sent = event.seq, sent + 1
@@ -144,32 +195,44 @@ async def stream(request: Request,
                 yield ": heartbeat\n\n"
             await asyncio.sleep(POLL_SECONDS)
 
-    return StreamingResponse(frames(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/v1/alerts/{rule_id}", summary="Get an alert rule")
-async def get_rule(rule_id: str, state: AppState = Depends(app_state),
-                   who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def get_rule(
+    rule_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     view = await read(state, who, lambda uow: alerts_service.get_rule(uow, rule_id))
     return rule_json(view)
 
 
-@router.patch("/v1/alerts/{rule_id}", openapi_extra=alerts_wire.CHANGE_RULE,
-              summary="Change an alert rule")
-async def update_rule(rule_id: str, body: dict[str, Any] = Body(),
-                      state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.patch(
+    "/v1/alerts/{rule_id}", openapi_extra=alerts_wire.CHANGE_RULE, summary="Change an alert rule"
+)
+async def update_rule(
+    rule_id: str,
+    body: dict[str, Any] = Body(),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     private = state.settings.allow_private_webhooks
-    view = await write(state, who, lambda uow: alerts_service.update_rule(
-        uow, rule_id, body, now, allow_private=private))
+    view = await write(
+        state,
+        who,
+        lambda uow: alerts_service.update_rule(uow, rule_id, body, now, allow_private=private),
+    )
     return rule_json(view)
 
 
 @router.delete("/v1/alerts/{rule_id}", status_code=204, summary="Delete an alert rule")
-async def delete_rule(rule_id: str, state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("admin"))) -> Response:
+async def delete_rule(
+    rule_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> Response:
     await write(state, who, lambda uow: alerts_service.delete_rule(uow, rule_id))
     return Response(status_code=204)

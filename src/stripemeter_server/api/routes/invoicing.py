@@ -52,58 +52,92 @@ async def _limited_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/v1/stripe/webhook/{tenant_id}",
-             summary="Stripe webhook endpoint (signed by Stripe; no API key)")
-async def receive_webhook(tenant_id: str, request: Request, background: BackgroundTasks,
-                          state: AppState = Depends(app_state)) -> dict[str, Any]:
+@router.post(
+    "/v1/stripe/webhook/{tenant_id}",
+    summary="Stripe webhook endpoint (signed by Stripe; no API key)",
+)
+async def receive_webhook(
+    tenant_id: str,
+    request: Request,
+    background: BackgroundTasks,
+    state: AppState = Depends(app_state),
+) -> dict[str, Any]:
     if not tenant_id or len(tenant_id) > MAX_TENANT_LENGTH:
-        raise ValidationError("tenantId must be 1..255 characters", code="invalid_tenant",
-                              field="tenantId")
+        raise ValidationError(
+            "tenantId must be 1..255 characters", code="invalid_tenant", field="tenantId"
+        )
     body = await _limited_body(request, state.settings.max_body_bytes)
     signature = request.headers.get("stripe-signature")
     ctx = state.ctx
     now = ctx.clock.now()
     # Stripe, not a key, is the caller: the signature is the authentication.
-    received = await run_as_system(state, tenant_id, lambda uow: invoice_webhooks.record_webhook(
-        uow, ctx.stripe, body, signature, now), read_only=False)
+    received = await run_as_system(
+        state,
+        tenant_id,
+        lambda uow: invoice_webhooks.record_webhook(uow, ctx.stripe, body, signature, now),
+        read_only=False,
+    )
     if received.needs_processing:
         background.add_task(process_received, ctx, tenant_id, received.event_id)
-    return {"received": True, "eventId": received.event_id, "type": received.event_type,
-            "status": received.status, "duplicate": received.duplicate}
+    return {
+        "received": True,
+        "eventId": received.event_id,
+        "type": received.event_type,
+        "status": received.status,
+        "duplicate": received.duplicate,
+    }
 
 
 def _choice(value: str | None, allowed: frozenset[str], field: str) -> str | None:
     if value is not None and value not in allowed:
-        raise ValidationError(f"{field} must be one of: {', '.join(sorted(allowed))}",
-                              code="invalid_field", field=field)
+        raise ValidationError(
+            f"{field} must be one of: {', '.join(sorted(allowed))}",
+            code="invalid_field",
+            field=field,
+        )
     return value
 
 
-@router.get("/v1/stripe/webhook-events",
-            summary="Received Stripe webhook events and their processing state (newest first)")
+@router.get(
+    "/v1/stripe/webhook-events",
+    summary="Received Stripe webhook events and their processing state (newest first)",
+)
 async def list_webhook_events(
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
-    status: str | None = None, cursor: str | None = Query(None, max_length=300),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+    status: str | None = None,
+    cursor: str | None = Query(None, max_length=300),
     limit: int = Query(50, ge=1, le=500),
     tenant_id: str | None = Query(None, alias="tenantId"),
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, JOB_STATUSES, "status")
-    return await read(state, who, lambda uow: invoice_webhooks.list_jobs(
-        uow, status=wanted, cursor=cursor, limit=limit))
+    return await read(
+        state,
+        who,
+        lambda uow: invoice_webhooks.list_jobs(uow, status=wanted, cursor=cursor, limit=limit),
+    )
 
 
-@router.get("/v1/stripe/invoices",
-            summary="Stripe invoices the invoice flow billed, with their items (newest first)")
+@router.get(
+    "/v1/stripe/invoices",
+    summary="Stripe invoices the invoice flow billed, with their items (newest first)",
+)
 async def list_invoices(
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
-    status: str | None = None, customer_ref: str | None = Query(None, alias="customerRef",
-                                                                max_length=255),
-    cursor: str | None = Query(None, max_length=300), limit: int = Query(50, ge=1, le=500),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+    status: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef", max_length=255),
+    cursor: str | None = Query(None, max_length=300),
+    limit: int = Query(50, ge=1, le=500),
     tenant_id: str | None = Query(None, alias="tenantId"),
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, INVOICE_STATUSES, "status")
-    return await read(state, who, lambda uow: invoice_webhooks.list_invoices(
-        uow, status=wanted, customer_ref=customer_ref, cursor=cursor, limit=limit))
-
+    return await read(
+        state,
+        who,
+        lambda uow: invoice_webhooks.list_invoices(
+            uow, status=wanted, customer_ref=customer_ref, cursor=cursor, limit=limit
+        ),
+    )

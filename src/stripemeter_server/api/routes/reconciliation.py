@@ -32,11 +32,18 @@ from stripemeter_server.service.reconciliation.gate import (
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])
-RUN_EXAMPLE = {"period": "2026-01", "metric": "api_calls", "customerRef": "cus_123",
-               "repair": False}
+RUN_EXAMPLE = {
+    "period": "2026-01",
+    "metric": "api_calls",
+    "customerRef": "cus_123",
+    "repair": False,
+}
 CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The run's lines as CSV (streamed)",
-          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    200: {
+        "description": "The run's lines as CSV (streamed)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 VERDICT_STATES = frozenset({AGREED, HELD, RELEASED, REPORTED})
 RUN_ID = Path(alias="run_id", max_length=64, pattern=r"^[A-Za-z0-9_]+$")
 
@@ -49,13 +56,18 @@ def _background(state: AppState, tenant: str, run_id: str) -> None:
         log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
 
 
-@router.post("/v1/reconciliation/runs", openapi_extra=reconciliation_wire.RUN,
-             status_code=202,
-             summary="Start a reconciliation run (executes as a job; poll it by id)")
-async def start_run(background: BackgroundTasks,
-                    body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
-                    state: AppState = Depends(app_state),
-                    who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.post(
+    "/v1/reconciliation/runs",
+    openapi_extra=reconciliation_wire.RUN,
+    status_code=202,
+    summary="Start a reconciliation run (executes as a job; poll it by id)",
+)
+async def start_run(
+    background: BackgroundTasks,
+    body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, (body or {}).get("tenantId"))
     scope, repair = runs.parse_scope(body)
     now = state.ctx.clock.now()
@@ -65,72 +77,104 @@ async def start_run(background: BackgroundTasks,
 
 
 @router.get("/v1/reconciliation/runs", summary="Reconciliation runs, newest first")
-async def list_runs(cursor: str | None = Query(None, max_length=90),
-                    limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
-                    state: AppState = Depends(app_state),
-                    who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return await read(state, who, lambda uow: runs.list_runs(
-        uow, cursor=cursor, limit=limit))
+async def list_runs(
+    cursor: str | None = Query(None, max_length=90),
+    limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    return await read(state, who, lambda uow: runs.list_runs(uow, cursor=cursor, limit=limit))
 
 
-@router.get("/v1/reconciliation/runs/{run_id}.csv", response_class=StreamingResponse,
-            responses=CSV_RESPONSES, summary="A run's lines as CSV")
-async def run_csv(run_id: str = RUN_ID, state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("read"))) -> StreamingResponse:
+@router.get(
+    "/v1/reconciliation/runs/{run_id}.csv",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSES,
+    summary="A run's lines as CSV",
+)
+async def run_csv(
+    run_id: str = RUN_ID,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> StreamingResponse:
     await read(state, who, lambda uow: runs.get_run(uow, run_id))
     chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
-    return StreamingResponse(chunks, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'},
+    )
 
 
-@router.get("/v1/reconciliation/runs/{run_id}",
-            summary="A run: summary (per-metric totals, counts per status, progress) and lines")
-async def get_run(run_id: str = RUN_ID,
-                  status: str | None = Query(None, max_length=24,
-                                             description="ok | pending | drift | "
-                                             "missing_in_stripe | missing_locally"),
-                  cursor: str | None = Query(None, max_length=19,
-                                             description="the nextCursor of the last page"),
-                  limit: int = Query(100, ge=1, le=runs.MAX_LIMIT),
-                  state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return await read(state, who, lambda uow: runs.run_with_lines(
-        uow, run_id, status=status, after=cursor, limit=limit))
+@router.get(
+    "/v1/reconciliation/runs/{run_id}",
+    summary="A run: summary (per-metric totals, counts per status, progress) and lines",
+)
+async def get_run(
+    run_id: str = RUN_ID,
+    status: str | None = Query(
+        None,
+        max_length=24,
+        description="ok | pending | drift | missing_in_stripe | missing_locally",
+    ),
+    cursor: str | None = Query(None, max_length=19, description="the nextCursor of the last page"),
+    limit: int = Query(100, ge=1, le=runs.MAX_LIMIT),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    return await read(
+        state,
+        who,
+        lambda uow: runs.run_with_lines(uow, run_id, status=status, after=cursor, limit=limit),
+    )
 
 
-@router.get("/v1/reconciliation/settings", summary="The invoice gate and the schedule's lead",
-            responses=reconciliation_wire.GATE_ANSWER)
-async def get_settings(state: AppState = Depends(app_state),
-                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
+@router.get(
+    "/v1/reconciliation/settings",
+    summary="The invoice gate and the schedule's lead",
+    responses=reconciliation_wire.GATE_ANSWER,
+)
+async def get_settings(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
     return gate_view(await read(state, who, lambda uow: gate_setting(uow, lead)))
 
 
-@router.put("/v1/reconciliation/settings", openapi_extra=reconciliation_wire.GATE,
-            responses=reconciliation_wire.GATE_ANSWER,
-            summary="Set the invoice gate (off | report | hold) and the schedule's lead")
-async def put_settings(body: dict[str, Any] = Body(examples=[{"gate": "hold",
-                                                               "leadSeconds": 3600}]),
-                       state: AppState = Depends(app_state),
-                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.put(
+    "/v1/reconciliation/settings",
+    openapi_extra=reconciliation_wire.GATE,
+    responses=reconciliation_wire.GATE_ANSWER,
+    summary="Set the invoice gate (off | report | hold) and the schedule's lead",
+)
+async def put_settings(
+    body: dict[str, Any] = Body(examples=[{"gate": "hold", "leadSeconds": 3600}]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
     change = parse_gate_change(body)
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
-    return gate_view(await write(state, who,
-                                   lambda uow: put_gate_setting(uow, change, now, lead)))
+    return gate_view(await write(state, who, lambda uow: put_gate_setting(uow, change, now, lead)))
 
 
-@router.get("/v1/reconciliation/invoices",
-            summary="The invoice gate's verdicts on draft invoices (newest first)")
-async def list_verdicts(state_filter: str | None = Query(None, alias="state", max_length=16,
-                                                         description="agreed | held | "
-                                                         "reported | released"),
-                        limit: int = Query(100, ge=1, le=MAX_SEQUENCE),
-                        state: AppState = Depends(app_state),
-                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
+@router.get(
+    "/v1/reconciliation/invoices",
+    summary="The invoice gate's verdicts on draft invoices (newest first)",
+)
+async def list_verdicts(
+    state_filter: str | None = Query(
+        None, alias="state", max_length=16, description="agreed | held | reported | released"
+    ),
+    limit: int = Query(100, ge=1, le=MAX_SEQUENCE),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     if state_filter is not None and state_filter not in VERDICT_STATES:
-        raise ValidationError("state must be one of: agreed, held, released, reported",
-                              code="invalid_field", field="state")
-    found = await read(state, who, lambda uow: runs.verdicts(
-        uow, state=state_filter, limit=limit))
+        raise ValidationError(
+            "state must be one of: agreed, held, released, reported",
+            code="invalid_field",
+            field="state",
+        )
+    found = await read(state, who, lambda uow: runs.verdicts(uow, state=state_filter, limit=limit))
     return {"data": [runs.verdict_view(v) for v in found]}

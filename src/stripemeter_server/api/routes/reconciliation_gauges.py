@@ -53,29 +53,40 @@ def families(runs: list[RunRecord], held: int) -> list[Metric]:
     drift = GaugeMetricFamily(
         "stripemeter_reconciliation_drift_units",
         "Sum of |Stripe - ledger| over the lines needing attention of the latest run, in "
-        "the metric's own unit", labels=["tenant", "metric"])
+        "the metric's own unit",
+        labels=["tenant", "metric"],
+    )
     lines = GaugeMetricFamily(
         "stripemeter_reconciliation_drift_lines",
         "Lines of the latest run that are not ok or pending (drift, missing_in_stripe, "
-        "missing_locally)", labels=["tenant", "metric"])
+        "missing_locally)",
+        labels=["tenant", "metric"],
+    )
     money = GaugeMetricFamily(
         "stripemeter_reconciliation_drift_amount",
         "Money at stake of the latest run's lines needing attention, in the currency's "
-        "major unit (positive: Stripe bills too much)", labels=["tenant", "metric"])
+        "major unit (positive: Stripe bills too much)",
+        labels=["tenant", "metric"],
+    )
     last = GaugeMetricFamily(
         "stripemeter_reconciliation_last_run_timestamp_seconds",
-        "When the tenant's latest reconciliation run finished", labels=["tenant"])
+        "When the tenant's latest reconciliation run finished",
+        labels=["tenant"],
+    )
     status = GaugeMetricFamily(
         "stripemeter_reconciliation_last_run_status",
         "1 for the status of the tenant's latest run (done or failed)",
-        labels=["tenant", "status"])
+        labels=["tenant", "status"],
+    )
     unresolved = GaugeMetricFamily(
         "stripemeter_reconciliation_unresolved_lines",
         "Lines of the latest run still needing attention after any repair",
-        labels=["tenant"])
+        labels=["tenant"],
+    )
     held_gauge = GaugeMetricFamily(
         "stripemeter_reconciliation_held_invoices",
-        "Draft invoices the invoice gate holds from finalizing (all tenants)")
+        "Draft invoices the invoice gate holds from finalizing (all tenants)",
+    )
     held_gauge.add_metric([], held)
     for run in runs:
         last.add_metric([run.tenant_id], (run.finished_us or 0) / 1_000_000)
@@ -87,8 +98,10 @@ def families(runs: list[RunRecord], held: int) -> list[Metric]:
             by_status = entry.get("byStatus") or {}
             bad = sum(n for s, n in by_status.items() if s not in ("ok", "pending"))
             lines.add_metric([run.tenant_id, metric], float(bad))
-            drift.add_metric([run.tenant_id, metric], float(
-                Decimal(entry.get("attentionDrift") or "0")))
-            money.add_metric([run.tenant_id, metric], float(
-                Decimal(entry.get("attentionMoney") or "0")))
+            drift.add_metric(
+                [run.tenant_id, metric], float(Decimal(entry.get("attentionDrift") or "0"))
+            )
+            money.add_metric(
+                [run.tenant_id, metric], float(Decimal(entry.get("attentionMoney") or "0"))
+            )
     return [drift, lines, money, last, status, unresolved, held_gauge]

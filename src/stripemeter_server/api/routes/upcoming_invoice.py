@@ -29,29 +29,47 @@ router = APIRouter(tags=["invoicing"])
 
 def _line_json(line: InvoiceLine) -> dict[str, Any]:
     return {
-        "metric": line.metric, "periodStart": ts(line.period.start),
-        "periodEnd": ts(line.period.end), "quantity": dec(line.quantity),
-        "pricing": line.pricing, "stripePrice": line.stripe_price, "currency": line.currency,
+        "metric": line.metric,
+        "periodStart": ts(line.period.start),
+        "periodEnd": ts(line.period.end),
+        "quantity": dec(line.quantity),
+        "pricing": line.pricing,
+        "stripePrice": line.stripe_price,
+        "currency": line.currency,
         "amount": dec(line.amount),
-        "tiers": [{"description": t.description, "quantity": dec(t.quantity),
-                   "unitAmount": dec(t.unit_amount), "amount": dec(t.amount)}
-                  for t in line.tiers],
+        "tiers": [
+            {
+                "description": t.description,
+                "quantity": dec(t.quantity),
+                "unitAmount": dec(t.unit_amount),
+                "amount": dec(t.amount),
+            }
+            for t in line.tiers
+        ],
     }
 
 
-@router.get("/v1/customers/{customer_ref}/upcoming-invoice",
-            summary="Preview the next invoice: usage lines, credits, subtotal and total")
+@router.get(
+    "/v1/customers/{customer_ref}/upcoming-invoice",
+    summary="Preview the next invoice: usage lines, credits, subtotal and total",
+)
 async def get_upcoming_invoice(
-    customer_ref: str, at: str | None = Query(default=None,
-                                              description="preview the period containing"),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
+    customer_ref: str,
+    at: str | None = Query(default=None, description="preview the period containing"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     instant = parse_time_param(at, "at") or now
     access = state.ctx.stripe
-    found, target = await read(state, who, lambda uow: (
-        upcoming_invoice(uow, customer_ref, instant, now),
-        preview_target(uow, access, customer_ref) if at is None else None))
+    found, target = await read(
+        state,
+        who,
+        lambda uow: (
+            upcoming_invoice(uow, customer_ref, instant, now),
+            preview_target(uow, access, customer_ref) if at is None else None,
+        ),
+    )
     body = invoice_json(found)
     if target is not None:  # Stripe previews the next invoice only, so never with ?at=
         comparison = await run_in_threadpool(compare_with_stripe, access, target, found)
@@ -63,12 +81,20 @@ async def get_upcoming_invoice(
 def _difference_json(line: LineDifference) -> dict[str, Any]:
     def minus(a: Any, b: Any) -> Any:
         return None if a is None or b is None else dec(b - a)
-    return {"metric": line.metric, "stripePrice": line.stripe_price, "status": line.status,
-            "currency": line.currency, "description": line.description,
-            "quantity": dec(line.our_quantity), "stripeQuantity": dec(line.stripe_quantity),
-            "quantityDifference": minus(line.our_quantity, line.stripe_quantity),
-            "amount": dec(line.our_amount), "stripeAmount": dec(line.stripe_amount),
-            "amountDifference": minus(line.our_amount, line.stripe_amount)}
+
+    return {
+        "metric": line.metric,
+        "stripePrice": line.stripe_price,
+        "status": line.status,
+        "currency": line.currency,
+        "description": line.description,
+        "quantity": dec(line.our_quantity),
+        "stripeQuantity": dec(line.stripe_quantity),
+        "quantityDifference": minus(line.our_quantity, line.stripe_quantity),
+        "amount": dec(line.our_amount),
+        "stripeAmount": dec(line.stripe_amount),
+        "amountDifference": minus(line.our_amount, line.stripe_amount),
+    }
 
 
 def comparison_json(found: StripeComparison) -> dict[str, Any]:
@@ -76,13 +102,16 @@ def comparison_json(found: StripeComparison) -> dict[str, Any]:
     a difference is Stripe's value minus ours."""
     preview = found.preview
     return {
-        "status": found.status, "error": found.error,
+        "status": found.status,
+        "error": found.error,
         "subscription": preview.subscription if preview else None,
         "currency": preview.currency if preview else None,
-        "subtotal": dec(Decimal(preview.subtotal).scaleb(-minor_unit_exponent(
-            preview.currency))) if preview else None,
-        "total": dec(Decimal(preview.total).scaleb(-minor_unit_exponent(
-            preview.currency))) if preview else None,
+        "subtotal": dec(Decimal(preview.subtotal).scaleb(-minor_unit_exponent(preview.currency)))
+        if preview
+        else None,
+        "total": dec(Decimal(preview.total).scaleb(-minor_unit_exponent(preview.currency)))
+        if preview
+        else None,
         "lines": [_difference_json(line) for line in found.lines],
     }
 
@@ -91,10 +120,19 @@ def invoice_json(found: UpcomingInvoice) -> dict[str, Any]:
     """The preview's JSON shape (the dashboard shows the same)."""
     period = found.period
     return {
-        "customerRef": found.customer_ref, "at": ts(found.at), "asOf": ts(found.as_of),
+        "customerRef": found.customer_ref,
+        "at": ts(found.at),
+        "asOf": ts(found.as_of),
         "periodStart": ts(period.start) if period else None,
         "periodEnd": ts(period.end) if period else None,
         "lines": [_line_json(line) for line in found.lines],
-        "totals": [{"currency": t.currency, "subtotal": dec(t.subtotal),
-                    "credits": dec(t.credits), "total": dec(t.total)} for t in found.totals],
+        "totals": [
+            {
+                "currency": t.currency,
+                "subtotal": dec(t.subtotal),
+                "credits": dec(t.credits),
+                "total": dec(t.total),
+            }
+            for t in found.totals
+        ],
     }

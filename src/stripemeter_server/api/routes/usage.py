@@ -78,8 +78,9 @@ async def current(
     check_tenant(admitted.who, tenant_id)
     now = state.ctx.clock.now()
 
-    found, costs, held = await read_checked(request, state, admitted, lambda uow: (
-        current_with_costs(uow, customer_ref, now, metric)))
+    found, costs, held = await read_checked(
+        request, state, admitted, lambda uow: current_with_costs(uow, customer_ref, now, metric)
+    )
     return {
         "customerRef": customer_ref,
         "asOf": ts(now),
@@ -154,8 +155,11 @@ def projection_json(found: projection_service.Projection) -> dict[str, Any]:
     }
 
 
-@router.post("/v1/usage/projection", openapi_extra=usage_wire.PROJECTION,
-             summary="Current and projected quantity and cost")
+@router.post(
+    "/v1/usage/projection",
+    openapi_extra=usage_wire.PROJECTION,
+    summary="Current and projected quantity and cost",
+)
 async def projection(
     request: Request,
     body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
@@ -169,8 +173,12 @@ async def projection(
     if metric is not None and (not isinstance(metric, str) or not metric):
         raise ValidationError("metric must be a metric code", code="invalid_metric", field="metric")
     now = state.ctx.clock.now()
-    found = await read_checked(request, state, admitted,
-        lambda uow: projection_service.project_customer(uow, customer_ref, now, metric))
+    found = await read_checked(
+        request,
+        state,
+        admitted,
+        lambda uow: projection_service.project_customer(uow, customer_ref, now, metric),
+    )
     return projection_json(found)
 
 
@@ -181,8 +189,12 @@ async def periods(
     metric: str = Query(),
     start: str = Query(alias="from"),
     end: str = Query(alias="to"),
-    limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS,
-                       description="Periods per page; `nextFrom` continues the list"),
+    limit: int = Query(
+        PAGE_DEFAULT,
+        ge=1,
+        le=MAX_HISTORY_POINTS,
+        description="Periods per page; `nextFrom` continues the list",
+    ),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
@@ -190,11 +202,15 @@ async def periods(
     check_tenant(admitted.who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found, held = await read_checked(request, state, admitted,
+    found, held = await read_checked(
+        request,
+        state,
+        admitted,
         lambda uow: (
             usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
             held_json(open_sessions_for(uow, customer_ref, metric)),
-        ))
+        ),
+    )
     shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return {
         "customerRef": customer_ref,
@@ -205,8 +221,9 @@ async def periods(
     }
 
 
-@router.post("/v1/usage/query", openapi_extra=usage_wire.QUERY,
-             summary="All aggregates over any window")
+@router.post(
+    "/v1/usage/query", openapi_extra=usage_wire.QUERY, summary="All aggregates over any window"
+)
 async def query(
     request: Request,
     body: dict[str, Any] = Body(
@@ -226,8 +243,12 @@ async def query(
     check_tenant(admitted.who, body.get("tenantId"))
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
-    found = await read_checked(request, state, admitted,
-        lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end))
+    found = await read_checked(
+        request,
+        state,
+        admitted,
+        lambda uow: usage_service.query_window(uow, customer_ref, metric, start, end),
+    )
     return {
         "customerRef": customer_ref,
         "metric": metric,
@@ -256,18 +277,26 @@ async def history(
     end: str = Query(alias="to"),
     step: str = Query("day"),
     group_by: str | None = Query(None, alias="groupBy"),
-    limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS,
-                       description="Time buckets per page; `nextFrom` continues the series"),
+    limit: int = Query(
+        PAGE_DEFAULT,
+        ge=1,
+        le=MAX_HISTORY_POINTS,
+        description="Time buckets per page; `nextFrom` continues the series",
+    ),
     tenant_id: str | None = Query(None, alias="tenantId"),
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
     check_tenant(admitted.who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
-    points = await read_checked(request, state, admitted,
+    points = await read_checked(
+        request,
+        state,
+        admitted,
         lambda uow: usage_service.usage_history(
             uow, customer_ref, metric, begin, finish, step, group_by
-        ))
+        ),
+    )
     points, next_from = first_page(points, lambda p: p.start, limit)
     return {
         "customerRef": customer_ref,
@@ -289,7 +318,8 @@ async def history(
 
 
 @router.post(
-    "/v1/periods/close", openapi_extra=usage_wire.CLOSE,
+    "/v1/periods/close",
+    openapi_extra=usage_wire.CLOSE,
     tags=["periods"],
     summary="Close a billing period early and freeze its value (invoice lock)",
 )
@@ -312,9 +342,9 @@ async def close(
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart") or now
     reason = body.get("reason") or "manual"
-    lock = await write(state,
-        who,
-        lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64]))
+    lock = await write(
+        state, who, lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64])
+    )
     return {
         "customerRef": customer_ref,
         "metric": metric,

@@ -22,8 +22,18 @@ class AlertRuleChange(StrictBody):
     tenant_id: str | Unset = UNSET
 
 
-CREATE_RULE = request_body(AlertRuleChange, examples=({
-    "name": "80% of plan", "type": "quantity", "metric": "api_calls", "threshold": "80",
-    "percentOf": "100000", "recurrence": "period",
-    "webhookUrl": "https://example.com/hooks/stripemeter"},))
+CREATE_RULE = request_body(
+    AlertRuleChange,
+    examples=(
+        {
+            "name": "80% of plan",
+            "type": "quantity",
+            "metric": "api_calls",
+            "threshold": "80",
+            "percentOf": "100000",
+            "recurrence": "period",
+            "webhookUrl": "https://example.com/hooks/stripemeter",
+        },
+    ),
+)
 CHANGE_RULE = request_body(AlertRuleChange, examples=({"name": "90% of plan"},))

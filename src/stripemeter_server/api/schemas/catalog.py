@@ -82,8 +82,10 @@ PRICE_EXAMPLE: dict[str, Any] = {
 }
 CREATE_METRIC = request_body(MetricChange, examples=(METRIC_EXAMPLE,))
 CHANGE_METRIC = request_body(MetricChange, examples=({"displayName": "API calls (v2)"},))
-PUT_CUSTOMER = request_body(CustomerChange, examples=(
-    {"stripeCustomerId": "cus_123", "anchorDay": 15, "timezone": "Europe/Berlin"},))
+PUT_CUSTOMER = request_body(
+    CustomerChange,
+    examples=({"stripeCustomerId": "cus_123", "anchorDay": 15, "timezone": "Europe/Berlin"},),
+)
 PUT_PRICE = request_body(PriceChange, examples=(PRICE_EXAMPLE,))
 METRIC_SHAPE = shape_of(MetricChange)
 CUSTOMER_SHAPE = shape_of(CustomerChange)

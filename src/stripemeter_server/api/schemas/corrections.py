@@ -55,18 +55,38 @@ class RebuildRequest(Body):
     tenant_id: str | Unset = UNSET
 
 
-ADJUSTMENT = request_body(AdjustmentRequest, examples=({
-    "metric": "api_calls", "customerRef": "cus_ABC123", "delta": "-100", "reason": "credit",
-    "note": "outage on the 3rd"},))
+ADJUSTMENT = request_body(
+    AdjustmentRequest,
+    examples=(
+        {
+            "metric": "api_calls",
+            "customerRef": "cus_ABC123",
+            "delta": "-100",
+            "reason": "credit",
+            "note": "outage on the 3rd",
+        },
+    ),
+)
 VOID = request_body(VoidRequest, examples=({"idempotencyKey": "order/42/line/4"},))
 POLICY = request_body(PolicyChange, examples=({"fourEyes": True},))
-DECISION = request_body(Decision, examples=({"note": "checked against the contract"},),
-                        required=False)
-BACKFILL = request_body(BackfillRequest, examples=({
-    "metric": "api_calls", "customers": ["cus_ABC123"], "from": "2024-01-01T00:00:00Z",
-    "to": "2025-01-01T00:00:00Z", "note": "re-import 2024 from the warehouse"},))
-REBUILD = request_body(RebuildRequest, examples=({
-    "metric": "api_calls", "customerRef": "cus_ABC123"},))
+DECISION = request_body(
+    Decision, examples=({"note": "checked against the contract"},), required=False
+)
+BACKFILL = request_body(
+    BackfillRequest,
+    examples=(
+        {
+            "metric": "api_calls",
+            "customers": ["cus_ABC123"],
+            "from": "2024-01-01T00:00:00Z",
+            "to": "2025-01-01T00:00:00Z",
+            "note": "re-import 2024 from the warehouse",
+        },
+    ),
+)
+REBUILD = request_body(
+    RebuildRequest, examples=({"metric": "api_calls", "customerRef": "cus_ABC123"},)
+)
 ADJUSTMENT_SHAPE = shape_of(AdjustmentRequest)
 VOID_SHAPE = shape_of(VoidRequest)
 POLICY_SHAPE = shape_of(PolicyChange)

@@ -25,7 +25,18 @@ class CreditGrantRequest(StrictBody):
     tenant_id: str | Unset = UNSET
 
 
-CREDIT_GRANT = request_body(CreditGrantRequest, examples=({
-    "amount": "100.00", "currency": "usd", "category": "paid", "priority": 10,
-    "effectiveAt": "2025-01-01T00:00:00Z", "expiresAt": "2026-01-01T00:00:00Z",
-    "appliesTo": ["tokens"], "idempotencyKey": "topup-2025-01"},))
+CREDIT_GRANT = request_body(
+    CreditGrantRequest,
+    examples=(
+        {
+            "amount": "100.00",
+            "currency": "usd",
+            "category": "paid",
+            "priority": 10,
+            "effectiveAt": "2025-01-01T00:00:00Z",
+            "expiresAt": "2026-01-01T00:00:00Z",
+            "appliesTo": ["tokens"],
+            "idempotencyKey": "topup-2025-01",
+        },
+    ),
+)

@@ -66,17 +66,43 @@ class ReservationCommit(StrictBody):
     tenant_id: str | Unset = UNSET
 
 
-FEATURE = request_body(FeatureChange, examples=({
-    "type": "metered", "name": "LLM tokens", "metric": "tokens",
-    "filter": {"meta.model": "large"}, "reset": "billingPeriod"},))
-GRANT = request_body(GrantChange, examples=({
-    "limit": "1000000", "enforcement": "hard", "overage": "5000",
-    "effectiveAt": "2025-01-01T00:00:00Z"},))
-EXTRA_GRANT = request_body(ExtraGrant, examples=({"amount": "50000",
-                                                  "idempotencyKey": "pack-1"},))
-CHECK = request_body(AccessCheck, examples=({"customerRef": "cus_1", "feature": "tokens",
-                                             "quantity": "4000"},))
-RESERVE = request_body(ReservationRequest, examples=({
-    "customerRef": "cus_1", "feature": "tokens", "quantity": "4000", "ttlSeconds": 60,
-    "idempotencyKey": "call-7f3a"},))
+FEATURE = request_body(
+    FeatureChange,
+    examples=(
+        {
+            "type": "metered",
+            "name": "LLM tokens",
+            "metric": "tokens",
+            "filter": {"meta.model": "large"},
+            "reset": "billingPeriod",
+        },
+    ),
+)
+GRANT = request_body(
+    GrantChange,
+    examples=(
+        {
+            "limit": "1000000",
+            "enforcement": "hard",
+            "overage": "5000",
+            "effectiveAt": "2025-01-01T00:00:00Z",
+        },
+    ),
+)
+EXTRA_GRANT = request_body(ExtraGrant, examples=({"amount": "50000", "idempotencyKey": "pack-1"},))
+CHECK = request_body(
+    AccessCheck, examples=({"customerRef": "cus_1", "feature": "tokens", "quantity": "4000"},)
+)
+RESERVE = request_body(
+    ReservationRequest,
+    examples=(
+        {
+            "customerRef": "cus_1",
+            "feature": "tokens",
+            "quantity": "4000",
+            "ttlSeconds": 60,
+            "idempotencyKey": "call-7f3a",
+        },
+    ),
+)
 COMMIT = request_body(ReservationCommit, examples=({"quantity": "3120"},), required=False)

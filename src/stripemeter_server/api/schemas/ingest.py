@@ -57,12 +57,26 @@ class CloudEvent(Body):
     data: JsonObject | Unset | None = UNSET
 
 
-INGEST_EXAMPLE: dict[str, Any] = {"events": [{
-    "metric": "api_calls", "customerRef": "cus_ABC123", "quantity": "1",
-    "ts": "2025-01-15T10:00:00Z", "idempotencyKey": "req-7f3a"}]}
+INGEST_EXAMPLE: dict[str, Any] = {
+    "events": [
+        {
+            "metric": "api_calls",
+            "customerRef": "cus_ABC123",
+            "quantity": "1",
+            "ts": "2025-01-15T10:00:00Z",
+            "idempotencyKey": "req-7f3a",
+        }
+    ]
+}
 CLOUDEVENT_EXAMPLE: dict[str, Any] = {
-    "specversion": "1.0", "id": "evt-1", "source": "api-gateway", "type": "api_calls",
-    "subject": "cus_ABC123", "time": "2025-01-15T10:00:00Z", "data": {"quantity": "1"}}
+    "specversion": "1.0",
+    "id": "evt-1",
+    "source": "api-gateway",
+    "type": "api_calls",
+    "subject": "cus_ABC123",
+    "time": "2025-01-15T10:00:00Z",
+    "data": {"quantity": "1"},
+}
 INGEST = request_body(IngestBatch, examples=(INGEST_EXAMPLE,))
 
 
@@ -70,11 +84,18 @@ def cloudevents_body(single: str, batch: str) -> dict[str, Any]:
     """One event as ``single``, an array as ``batch``, either as plain JSON."""
     one = schema_of(CloudEvent)
     many = {"type": "array", "items": schema_of(CloudEvent)}
-    return declared_body({"required": True, "content": {
-        single: {"schema": {**one, "examples": [CLOUDEVENT_EXAMPLE]}},
-        batch: {"schema": {**many, "examples": [[CLOUDEVENT_EXAMPLE]]}},
-        "application/json": {"schema": {"anyOf": [one, many]}},
-    }})
+    return declared_body(
+        {
+            "required": True,
+            "content": {
+                single: {"schema": {**one, "examples": [CLOUDEVENT_EXAMPLE]}},
+                batch: {"schema": {**many, "examples": [[CLOUDEVENT_EXAMPLE]]}},
+                "application/json": {"schema": {"anyOf": [one, many]}},
+            },
+        }
+    )
+
+
 EVENT_KEYS = shape_of(UsageEvent).keys
 CLOUDEVENT_SHAPE = shape_of(CloudEvent)
 
@@ -106,4 +127,5 @@ class IngestOutcome(StrictBody):
 
 
 INGEST_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: response(IngestOutcome, "Each event's outcome, in the batch's order")}
+    200: response(IngestOutcome, "Each event's outcome, in the batch's order")
+}

@@ -15,8 +15,7 @@ class RotateRequest(Body):
     grace_seconds: int | Unset | None = UNSET
 
 
-ISSUE_KEY = request_body(KeyRequest, examples=({"scopes": ["ingest", "read"],
-                                                "label": "backend"},))
+ISSUE_KEY = request_body(KeyRequest, examples=({"scopes": ["ingest", "read"], "label": "backend"},))
 ROTATE_KEY = request_body(RotateRequest, examples=({"graceSeconds": 300},), required=False)
 ISSUE_KEY_SHAPE = shape_of(KeyRequest)
 ROTATE_KEY_SHAPE = shape_of(RotateRequest)

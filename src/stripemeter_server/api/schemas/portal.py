@@ -41,14 +41,38 @@ class PortalAlertRule(StrictBody):
     enabled: bool | Unset = UNSET
 
 
-TOKEN = request_body(TokenRequest, examples=({
-    "customerRef": "cus_ABC123", "metrics": ["api_calls"], "scopes": ["usage:read",
-                                                                      "alerts:write"],
-    "expiresIn": 3600},))
-SETTINGS = request_body(SettingsChange, examples=({
-    "allowedOrigins": ["https://app.example.com"], "frameAncestors": ["https://app.example.com"],
-    "theme": {"cssVariables": {"--portal-accent": "#6b21a8"},
-              "logoUrl": "https://app.example.com/logo.svg"}},))
-ALERT_RULE = request_body(PortalAlertRule, examples=({
-    "metric": "api_calls", "threshold": "80", "percentOf": "100000",
-    "webhookUrl": "https://hooks.example.com/usage"},))
+TOKEN = request_body(
+    TokenRequest,
+    examples=(
+        {
+            "customerRef": "cus_ABC123",
+            "metrics": ["api_calls"],
+            "scopes": ["usage:read", "alerts:write"],
+            "expiresIn": 3600,
+        },
+    ),
+)
+SETTINGS = request_body(
+    SettingsChange,
+    examples=(
+        {
+            "allowedOrigins": ["https://app.example.com"],
+            "frameAncestors": ["https://app.example.com"],
+            "theme": {
+                "cssVariables": {"--portal-accent": "#6b21a8"},
+                "logoUrl": "https://app.example.com/logo.svg",
+            },
+        },
+    ),
+)
+ALERT_RULE = request_body(
+    PortalAlertRule,
+    examples=(
+        {
+            "metric": "api_calls",
+            "threshold": "80",
+            "percentOf": "100000",
+            "webhookUrl": "https://hooks.example.com/usage",
+        },
+    ),
+)

@@ -21,9 +21,13 @@ class GateChange(StrictBody):
     tenant_id: str | Unset = UNSET
 
 
-RUN = request_body(RunRequest, examples=({
-    "period": "2026-01", "metric": "api_calls", "customerRef": "cus_123", "repair": False},),
-    required=False)
+RUN = request_body(
+    RunRequest,
+    examples=(
+        {"period": "2026-01", "metric": "api_calls", "customerRef": "cus_123", "repair": False},
+    ),
+    required=False,
+)
 GATE = request_body(GateChange, examples=({"gate": "hold", "leadSeconds": 3600},))
 
 
@@ -33,4 +37,5 @@ class GateView(StrictBody):
 
 
 GATE_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: response(GateView, "The invoice gate and the schedule's lead")}
+    200: response(GateView, "The invoice gate and the schedule's lead")
+}

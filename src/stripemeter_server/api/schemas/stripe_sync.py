@@ -37,11 +37,22 @@ class SubscriptionItemChange(StrictBody):
     subscription_item: str
 
 
-MAPPING_EXAMPLE = {"metric": "api_calls", "mode": "meter_events",
-                   "meterEventName": "api_calls", "transport": "v1", "precision": 0}
-ACCOUNT = request_body(AccountChange, examples=({
-    "secretKey": "sk_test_example", "webhookSecret": "whsec_example",
-    "webhookSecretGraceSeconds": 86400},))
+MAPPING_EXAMPLE = {
+    "metric": "api_calls",
+    "mode": "meter_events",
+    "meterEventName": "api_calls",
+    "transport": "v1",
+    "precision": 0,
+}
+ACCOUNT = request_body(
+    AccountChange,
+    examples=(
+        {
+            "secretKey": "sk_test_example",
+            "webhookSecret": "whsec_example",
+            "webhookSecretGraceSeconds": 86400,
+        },
+    ),
+)
 MAPPING = request_body(MappingChange, examples=(MAPPING_EXAMPLE,))
-SUBSCRIPTION_ITEM = request_body(SubscriptionItemChange,
-                                 examples=({"subscriptionItem": "si_123"},))
+SUBSCRIPTION_ITEM = request_body(SubscriptionItemChange, examples=({"subscriptionItem": "si_123"},))

@@ -27,11 +27,23 @@ class PeriodClose(Body):
 
 
 PROJECTION = request_body(ProjectionQuery, examples=({"customerRef": "cus_ABC123"},))
-QUERY = request_body(UsageQuery, examples=({
-    "customerRef": "cus_ABC123", "metric": "api_calls", "start": "2025-01-01T00:00:00Z",
-    "end": "2025-02-01T00:00:00Z"},))
-CLOSE = request_body(PeriodClose, examples=({
-    "customerRef": "cus_ABC123", "metric": "api_calls", "periodStart": "2025-01-01T00:00:00Z"},))
+QUERY = request_body(
+    UsageQuery,
+    examples=(
+        {
+            "customerRef": "cus_ABC123",
+            "metric": "api_calls",
+            "start": "2025-01-01T00:00:00Z",
+            "end": "2025-02-01T00:00:00Z",
+        },
+    ),
+)
+CLOSE = request_body(
+    PeriodClose,
+    examples=(
+        {"customerRef": "cus_ABC123", "metric": "api_calls", "periodStart": "2025-01-01T00:00:00Z"},
+    ),
+)
 PROJECTION_SHAPE = shape_of(ProjectionQuery)
 QUERY_SHAPE = shape_of(UsageQuery)
 CLOSE_SHAPE = shape_of(PeriodClose)

@@ -17,8 +17,8 @@ NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 DOCS_HEADERS = {
     **SECURITY_HEADERS,
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                               "style-src 'self' 'unsafe-inline'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
 DOCUMENT_HEADERS = {  # a JSON document: nothing to run, never framed
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",

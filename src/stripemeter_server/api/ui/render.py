@@ -21,8 +21,12 @@ from stripemeter_server.domain.money import minor_unit_exponent, round_amount
 
 def build_environment() -> Environment:
     folder = str(files("stripemeter_server.api.ui") / "templates")
-    env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["number"] = format_number
     env.filters["money"] = format_money
     env.filters["unit_price"] = format_unit_price
@@ -88,8 +92,9 @@ class Pages:
     def __init__(self) -> None:
         self.env = build_environment()
 
-    def render(self, request: Request, template: str, status_code: int = 200,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, request: Request, template: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
         context.setdefault("operator", getattr(request.state, "operator", None))
         context["request_path"] = request.url.path
         body = self.env.get_template(template).render(**context)
@@ -99,8 +104,8 @@ class Pages:
 # No framing, no sniffing, no referrer, and scripts and styles only from this origin.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                               "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
-                               "form-action 'self'; base-uri 'none'",
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

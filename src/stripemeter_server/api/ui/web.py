@@ -94,11 +94,13 @@ async def writer(request: Request) -> tuple[Operator, dict[str, str]]:
     form = await read_form(request)
     presented = form.get("csrf") or request.headers.get("x-csrf-token")
     if not who.session.csrf_matches(presented):
-        raise ForbiddenError("the form's CSRF token is missing or wrong; reload the page",
-                             code="csrf_failed")
+        raise ForbiddenError(
+            "the form's CSRF token is missing or wrong; reload the page", code="csrf_failed"
+        )
     if not who.can_write:
-        raise ForbiddenError("this API key is read-only (it lacks the 'admin' scope)",
-                             code="missing_scope")
+        raise ForbiddenError(
+            "this API key is read-only (it lacks the 'admin' scope)", code="missing_scope"
+        )
     return who, form
 
 
@@ -122,8 +124,13 @@ class UiRoute(APIRoute):
             except StripemeterError as error:
                 status = status_for(error)
                 return ui_tools(request).pages.render(
-                    request, "error.html", status_code=status, status=status,
-                    message=str(error), code=error.code)
+                    request,
+                    "error.html",
+                    status_code=status,
+                    status=status,
+                    message=str(error),
+                    code=error.code,
+                )
 
         return guarded
 

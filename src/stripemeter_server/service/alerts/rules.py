@@ -62,14 +62,29 @@ def _decode(record: AlertRuleRecord) -> AlertRule:
 
 
 def _view(record: AlertRuleRecord, secret: str | None = None) -> RuleView:
-    return RuleView(record.rule_id, _decode(record), record.secret is not None,
-                    record.created_us, record.updated_us, secret)
+    return RuleView(
+        record.rule_id,
+        _decode(record),
+        record.secret is not None,
+        record.created_us,
+        record.updated_us,
+        secret,
+    )
 
 
-def _record(rule_id: str, rule: AlertRule, secret: str | None, created_us: int,
-            now_us: int) -> AlertRuleRecord:
-    return AlertRuleRecord(rule_id, rule.metric, rule.customer_ref, _encode(rule),
-                           rule.webhook_url, secret, created_us, now_us)
+def _record(
+    rule_id: str, rule: AlertRule, secret: str | None, created_us: int, now_us: int
+) -> AlertRuleRecord:
+    return AlertRuleRecord(
+        rule_id,
+        rule.metric,
+        rule.customer_ref,
+        _encode(rule),
+        rule.webhook_url,
+        secret,
+        created_us,
+        now_us,
+    )
 
 
 def check_webhook_url(url: str | None, *, allow_private: bool) -> None:
@@ -82,13 +97,20 @@ def check_webhook_url(url: str | None, *, allow_private: bool) -> None:
     destination = parse_destination(url, "webhookUrl")
     if allow_private:
         return
-    reason = "a loopback name" if is_local_name(destination.host) else \
-        None if destination.address is None else blocked_reason(destination.address)
+    reason = (
+        "a loopback name"
+        if is_local_name(destination.host)
+        else None
+        if destination.address is None
+        else blocked_reason(destination.address)
+    )
     if reason is not None:
         raise ValidationError(
             f"webhookUrl names {reason}: alert webhooks go to public addresses only "
             "(STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS=true allows private ones)",
-            code="webhook_destination_blocked", field="webhookUrl")
+            code="webhook_destination_blocked",
+            field="webhookUrl",
+        )
 
 
 def check_feature(uow: UnitOfWork, rule: AlertRule) -> None:
@@ -99,22 +121,26 @@ def check_feature(uow: UnitOfWork, rule: AlertRule) -> None:
     if counted_feature(uow, rule.feature) is None:
         raise ValidationError(
             f"feature {rule.feature!r} must exist and be metered over the customer's billing "
-            "period without a filter of its own", code="invalid_alert_rule", field="feature")
+            "period without a filter of its own",
+            code="invalid_alert_rule",
+            field="feature",
+        )
 
 
-def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime, *,
-                allow_private: bool = False) -> RuleView:
+def create_rule(
+    uow: UnitOfWork, body: Mapping[str, object], now: datetime, *, allow_private: bool = False
+) -> RuleView:
     """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
     once in the response), because an unsigned alert could be forged by anyone."""
     rule = rule_from_dict(body)
     check_feature(uow, rule)
     check_webhook_url(rule.webhook_url, allow_private=allow_private)
-    secret = check_text(body.get("secret"), "secret", max_length=255,
-                        code="invalid_alert_rule") or None
+    secret = (
+        check_text(body.get("secret"), "secret", max_length=255, code="invalid_alert_rule") or None
+    )
     if secret is None and rule.webhook_url is not None:
         secret = f"whsec_{secrets.token_hex(24)}"
-    record = _record(f"alr_{uuid.uuid4().hex[:24]}", rule, secret, to_micros(now),
-                     to_micros(now))
+    record = _record(f"alr_{uuid.uuid4().hex[:24]}", rule, secret, to_micros(now), to_micros(now))
     uow.alerts.add_rule(record)
     return _view(record, secret)
 
@@ -122,8 +148,9 @@ def create_rule(uow: UnitOfWork, body: Mapping[str, object], now: datetime, *,
 def get_rule(uow: UnitOfWork, rule_id: str) -> RuleView:
     record = uow.alerts.get_rule(rule_id)
     if record is None:
-        raise NotFoundError(f"alert rule {rule_id!r} does not exist", code="alert_rule_not_found",
-                            field="id")
+        raise NotFoundError(
+            f"alert rule {rule_id!r} does not exist", code="alert_rule_not_found", field="id"
+        )
     return _view(record)
 
 
@@ -131,8 +158,14 @@ def list_rules(uow: UnitOfWork) -> list[RuleView]:
     return [_view(r) for r in uow.alerts.rules()]
 
 
-def update_rule(uow: UnitOfWork, rule_id: str, changes: Mapping[str, object],
-                now: datetime, *, allow_private: bool = False) -> RuleView:
+def update_rule(
+    uow: UnitOfWork,
+    rule_id: str,
+    changes: Mapping[str, object],
+    now: datetime,
+    *,
+    allow_private: bool = False,
+) -> RuleView:
     """Merge ``changes`` into the rule (JSON merge-patch style); events already fired stay."""
     current = uow.alerts.get_rule(rule_id)
     if current is None:
@@ -155,8 +188,9 @@ def delete_rule(uow: UnitOfWork, rule_id: str) -> None:
         get_rule(uow, rule_id)
 
 
-def replace_named_rules(uow: UnitOfWork, prefix: str, bodies: list[Mapping[str, object]],
-                        now: datetime) -> list[RuleView]:
+def replace_named_rules(
+    uow: UnitOfWork, prefix: str, bodies: list[Mapping[str, object]], now: datetime
+) -> list[RuleView]:
     """Make the rules whose name starts with ``prefix`` exactly ``bodies``: a definition
     that owns its rules (a metric's thresholds) restates them all on every change. A rule
     that stays the same is kept, with its id, so what it already fired stays fired."""
@@ -197,8 +231,9 @@ class _Evaluation:
         return self.counters[key]
 
 
-def _observed(ev: _Evaluation, rule: AlertRule, key: CounterKey,
-              aggregations: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
+def _observed(
+    ev: _Evaluation, rule: AlertRule, key: CounterKey, aggregations: Mapping[str, Any]
+) -> tuple[Decimal | None, str | None]:
     """The watched value for the rule at the counter ``key`` (and its currency if spend)."""
     metric, customer_ref, period_start_us = key
     if rule.kind is AlertKind.QUANTITY:
@@ -222,19 +257,26 @@ def _observed(ev: _Evaluation, rule: AlertRule, key: CounterKey,
     return total, currency
 
 
-def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[CounterKey],
-                    now: datetime) -> list[AlertEventRecord]:
+def evaluate_alerts(
+    uow: IngestUnitOfWork, touched_counter_keys: Iterable[CounterKey], now: datetime
+) -> list[AlertEventRecord]:
     """Fire every enabled rule whose watched value reached its threshold at a changed counter."""
     keys = sorted(set(touched_counter_keys))
     if not keys:
         return []
     rules = [(r, _decode(r)) for r in uow.alerts.rules()]
-    rules = [(record, rule) for record, rule in rules
-             if rule.enabled and rule.kind is not AlertKind.RECONCILIATION]
+    rules = [
+        (record, rule)
+        for record, rule in rules
+        if rule.enabled and rule.kind is not AlertKind.RECONCILIATION
+    ]
     credit = [(r, rule) for r, rule in rules if rule.kind is AlertKind.CREDIT_BALANCE_BELOW]
     quota = [(r, rule) for r, rule in rules if rule.kind is AlertKind.ENTITLEMENT_USAGE]
-    rules = [(r, rule) for r, rule in rules
-             if rule.kind not in (AlertKind.CREDIT_BALANCE_BELOW, AlertKind.ENTITLEMENT_USAGE)]
+    rules = [
+        (r, rule)
+        for r, rule in rules
+        if rule.kind not in (AlertKind.CREDIT_BALANCE_BELOW, AlertKind.ENTITLEMENT_USAGE)
+    ]
     fired = _fire_credit_rules(uow, credit, keys, now) if credit else []
     if not rules and not quota:
         return fired
@@ -262,8 +304,12 @@ def evaluate_alerts(uow: IngestUnitOfWork, touched_counter_keys: Iterable[Counte
     return fired
 
 
-def _fire_credit_rules(uow: IngestUnitOfWork, rules: list[tuple[AlertRuleRecord, AlertRule]],
-                       keys: list[CounterKey], now: datetime) -> list[AlertEventRecord]:
+def _fire_credit_rules(
+    uow: IngestUnitOfWork,
+    rules: list[tuple[AlertRuleRecord, AlertRule]],
+    keys: list[CounterKey],
+    now: datetime,
+) -> list[AlertEventRecord]:
     """Fire each credit rule once per customer and billing period (or once ever) when the
     customer's balance is below its threshold after this transaction's usage."""
     first_key = {ref: key for key in reversed(keys) for ref in [key[1]]}
@@ -281,10 +327,13 @@ def _fire_credit_rules(uow: IngestUnitOfWork, rules: list[tuple[AlertRuleRecord,
     return fired
 
 
-def _fire_entitlement_rules(uow: IngestUnitOfWork,
-                            rules: list[tuple[AlertRuleRecord, AlertRule]],
-                            keys: list[CounterKey], aggregations: dict[str, Any],
-                            now: datetime) -> list[AlertEventRecord]:
+def _fire_entitlement_rules(
+    uow: IngestUnitOfWork,
+    rules: list[tuple[AlertRuleRecord, AlertRule]],
+    keys: list[CounterKey],
+    aggregations: dict[str, Any],
+    now: datetime,
+) -> list[AlertEventRecord]:
     """Fire each entitlement rule once per customer and usage window (or once ever) when
     usage of its feature reached the rule's percent of the customer's limit. The usage is
     the counter this transaction wrote (and holds locked), so concurrent writers of one
@@ -292,17 +341,28 @@ def _fire_entitlement_rules(uow: IngestUnitOfWork,
     ev = _Evaluation(uow, {}, {})
     fired = []
     for record, rule in rules:
+
         def state_at(key: CounterKey) -> Any:
             counter = ev.counter(key)
             return counter.state if counter else None
+
         for crossing in crossings(uow, rule, keys, aggregations, state_at, now):
             customer_ref, period_start_us = crossing.key[1], crossing.key[2]
             scope = None if rule.recurrence is Recurrence.ONCE else period_start_us
             if uow.alerts.has_fired(record.rule_id, customer_ref, scope):
                 continue
             extra = {"feature": rule.feature, "limit": to_plain_string(crossing.limit)}
-            event = _fire(ev, record, rule, crossing.key, crossing.usage, None, now,
-                          threshold=crossing.trigger, extra=extra)
+            event = _fire(
+                ev,
+                record,
+                rule,
+                crossing.key,
+                crossing.usage,
+                None,
+                now,
+                threshold=crossing.trigger,
+                extra=extra,
+            )
             if event is not None:
                 fired.append(event)
     return fired
@@ -315,37 +375,61 @@ def _spend_customers(keys: list[CounterKey], rules: list[AlertRule]) -> list[str
     lock the second reads (READ COMMITTED: each statement a fresh snapshot) what the first
     committed, so every crossing fires exactly once (ADR 0012)."""
     spanning = [r for r in rules if r.kind is AlertKind.SPEND and r.metric is None]
-    return [ref for _, ref, _ in keys
-            if any(r.customer_ref in (None, ref) for r in spanning)]
+    return [ref for _, ref, _ in keys if any(r.customer_ref in (None, ref) for r in spanning)]
 
 
-def _fire(ev: _Evaluation, record: AlertRuleRecord, rule: AlertRule, key: CounterKey,
-          value: Decimal, currency: str | None, now: datetime, *,
-          threshold: Decimal | None = None,
-          extra: Mapping[str, object] | None = None) -> AlertEventRecord | None:
+def _fire(
+    ev: _Evaluation,
+    record: AlertRuleRecord,
+    rule: AlertRule,
+    key: CounterKey,
+    value: Decimal,
+    currency: str | None,
+    now: datetime,
+    *,
+    threshold: Decimal | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> AlertEventRecord | None:
     metric, customer_ref, period_start_us = key
     counter = ev.counter(key)
     period_end_us = counter.period_end_us if counter else period_start_us
     event_id = f"alev_{uuid.uuid4().hex[:24]}"
     watched = rule.metric if rule.kind is AlertKind.SPEND else metric
     payload = {
-        "id": event_id, "type": EVENT_TYPE, "tenantId": ev.uow.tenant_id,
-        "ruleId": record.rule_id, "ruleName": rule.name, "kind": rule.kind.value,
+        "id": event_id,
+        "type": EVENT_TYPE,
+        "tenantId": ev.uow.tenant_id,
+        "ruleId": record.rule_id,
+        "ruleName": rule.name,
+        "kind": rule.kind.value,
         "metric": watched,
-        "customerRef": customer_ref, "periodStart": format_timestamp(from_micros(period_start_us)),
+        "customerRef": customer_ref,
+        "periodStart": format_timestamp(from_micros(period_start_us)),
         "periodEnd": format_timestamp(from_micros(period_end_us)),
         "threshold": to_plain_string(rule.trigger_value if threshold is None else threshold),
-        "value": format(value, "f"), "currency": currency,
-        "triggeredAt": format_timestamp(now), **(extra or {}),
+        "value": format(value, "f"),
+        "currency": currency,
+        "triggeredAt": format_timestamp(now),
+        **(extra or {}),
     }
     event = ev.uow.alerts.fire(
-        event_id=event_id, rule_id=record.rule_id, customer_ref=customer_ref,
-        metric=watched, period_start_us=period_start_us, period_end_us=period_end_us,
-        payload=json.dumps(payload, separators=(",", ":")), now_us=to_micros(now))
+        event_id=event_id,
+        rule_id=record.rule_id,
+        customer_ref=customer_ref,
+        metric=watched,
+        period_start_us=period_start_us,
+        period_end_us=period_end_us,
+        payload=json.dumps(payload, separators=(",", ":")),
+        now_us=to_micros(now),
+    )
     if event is not None and record.webhook_url is not None:
-        ev.uow.alerts.enqueue(delivery_id=f"dlv_{uuid.uuid4().hex[:24]}", event_seq=event.seq,
-                              rule_id=record.rule_id, url=record.webhook_url,
-                              now_us=to_micros(now))
+        ev.uow.alerts.enqueue(
+            delivery_id=f"dlv_{uuid.uuid4().hex[:24]}",
+            event_seq=event.seq,
+            rule_id=record.rule_id,
+            url=record.webhook_url,
+            now_us=to_micros(now),
+        )
     return event
 
 
@@ -357,15 +441,32 @@ def event_body(event: AlertEventRecord) -> dict[str, Any]:
     return body
 
 
-__all__ = ["RuleView", "check_webhook_url", "create_rule", "delete_rule", "evaluate_alerts",
-           "event_body", "get_rule", "list_rules", "replace_named_rules", "update_rule"]
+__all__ = [
+    "RuleView",
+    "check_webhook_url",
+    "create_rule",
+    "delete_rule",
+    "evaluate_alerts",
+    "event_body",
+    "get_rule",
+    "list_rules",
+    "replace_named_rules",
+    "update_rule",
+]
 
 
-def list_events(uow: UnitOfWork, *, after_seq: int, limit: int, rule_id: str | None = None,
-                customer_ref: str | None = None) -> list[AlertEventRecord]:
+def list_events(
+    uow: UnitOfWork,
+    *,
+    after_seq: int,
+    limit: int,
+    rule_id: str | None = None,
+    customer_ref: str | None = None,
+) -> list[AlertEventRecord]:
     """Fired alert events after ``after_seq`` (the per-tenant sequence), oldest first."""
-    return uow.alerts.events(after_seq=after_seq, limit=limit, rule_id=rule_id,
-                             customer_ref=customer_ref)
+    return uow.alerts.events(
+        after_seq=after_seq, limit=limit, rule_id=rule_id, customer_ref=customer_ref
+    )
 
 
 def find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
@@ -374,8 +475,9 @@ def find_event(uow: UnitOfWork, event_id: str) -> AlertEventRecord:
     if event is None and is_sequence(event_id):
         event = uow.alerts.event_by_seq(int(event_id))
     if event is None:
-        raise NotFoundError(f"alert event {event_id!r} does not exist",
-                            code="alert_event_not_found", field="id")
+        raise NotFoundError(
+            f"alert event {event_id!r} does not exist", code="alert_event_not_found", field="id"
+        )
     return event
 
 

@@ -85,8 +85,9 @@ def require_metric(uow: UnitOfWork, code: str, field: str = "metric") -> Metric:
     an unknown name is a 422 naming the field and the nearest known codes."""
     text = uow.metrics.get(code)
     if text is None:
-        raise ValidationError(unknown_metric_message(code, uow.metrics.all()),
-                              code="unknown_metric", field=field)
+        raise ValidationError(
+            unknown_metric_message(code, uow.metrics.all()), code="unknown_metric", field=field
+        )
     return decode_metric(text)
 
 
@@ -106,8 +107,15 @@ def update_metric(
     rebuilt = updated.counting_shape != current.counting_shape
     if rebuilt:
         rebuild_metric(uow, updated, customer_ref=None, now_us=to_micros(now))
-    audit.record(uow, now, "metric.update", "metric", code, before=_state(current),
-                 after={**_state(updated), "rebuilt": rebuilt})
+    audit.record(
+        uow,
+        now,
+        "metric.update",
+        "metric",
+        code,
+        before=_state(current),
+        after={**_state(updated), "rebuilt": rebuilt},
+    )
     return SavedMetric(updated, created=False, rebuilt=rebuilt)
 
 
@@ -160,9 +168,15 @@ def put_customer(
     if moved and (anchor is not None or timezone is not None or previous is not None):
         for metric in load_metrics(uow).values():
             rebuild_metric(uow, metric, customer_ref=customer_ref, now_us=to_micros(now))
-    audit.record(uow, now, "customer.put", "customer", customer_ref,
-                 before=None if previous is None else _customer_state(previous),
-                 after=_customer_state(record))
+    audit.record(
+        uow,
+        now,
+        "customer.put",
+        "customer",
+        customer_ref,
+        before=None if previous is None else _customer_state(previous),
+        after=_customer_state(record),
+    )
     return record, moved
 
 
@@ -178,5 +192,8 @@ def get_customer(uow: UnitOfWork, customer_ref: str) -> CustomerRecord:
 
 
 def _customer_state(record: CustomerRecord) -> dict[str, Any]:
-    return {"stripeCustomerId": record.stripe_customer_id, "anchorDay": record.anchor_day,
-            "timezone": record.timezone}
+    return {
+        "stripeCustomerId": record.stripe_customer_id,
+        "anchorDay": record.anchor_day,
+        "timezone": record.timezone,
+    }

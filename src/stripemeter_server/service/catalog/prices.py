@@ -41,32 +41,50 @@ def decode_price(text: str) -> Price:
 
 
 def _view(stored: StoredPrice) -> PriceView:
-    return PriceView(stored.metric, None if stored.is_default else stored.customer_ref,
-                     decode_price(stored.definition), stored.created_us, stored.updated_us)
+    return PriceView(
+        stored.metric,
+        None if stored.is_default else stored.customer_ref,
+        decode_price(stored.definition),
+        stored.created_us,
+        stored.updated_us,
+    )
 
 
 def _customer_key(customer_ref: str | None) -> str:
     if customer_ref is None:
         return DEFAULT_CUSTOMER
     if not customer_ref:
-        raise ValidationError("customerRef must not be empty", code="invalid_customer",
-                              field="customerRef")
+        raise ValidationError(
+            "customerRef must not be empty", code="invalid_customer", field="customerRef"
+        )
     return customer_ref
 
 
-def put_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None,
-              body: Mapping[str, object], now: datetime) -> tuple[PriceView, bool]:
+def put_price(
+    uow: UnitOfWork,
+    metric_code: str,
+    customer_ref: str | None,
+    body: Mapping[str, object],
+    now: datetime,
+) -> tuple[PriceView, bool]:
     """Validate and store (replace) a price; returns it and whether it was new."""
     get_metric(uow, metric_code)  # a price for an unknown metric is a typo, not a wish
     price = price_from_dict(body)
     previous = uow.prices.get(metric_code, _customer_key(customer_ref))
-    created = uow.prices.put(metric_code, _customer_key(customer_ref), encode_price(price),
-                             to_micros(now))
+    created = uow.prices.put(
+        metric_code, _customer_key(customer_ref), encode_price(price), to_micros(now)
+    )
     stored = uow.prices.get(metric_code, _customer_key(customer_ref))
     assert stored is not None
-    audit.record(uow, now, "price.put", "price", _target(metric_code, customer_ref),
-                 before=None if previous is None else json.loads(previous.definition),
-                 after=json.loads(stored.definition))
+    audit.record(
+        uow,
+        now,
+        "price.put",
+        "price",
+        _target(metric_code, customer_ref),
+        before=None if previous is None else json.loads(previous.definition),
+        after=json.loads(stored.definition),
+    )
     return _view(stored), created
 
 
@@ -79,23 +97,32 @@ def get_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None) -> Pr
     stored = uow.prices.get(metric_code, _customer_key(customer_ref))
     if stored is None:
         whose = "default" if customer_ref is None else f"customer {customer_ref!r}"
-        raise NotFoundError(f"no {whose} price for metric {metric_code!r}",
-                            code="price_not_found", field="metric")
+        raise NotFoundError(
+            f"no {whose} price for metric {metric_code!r}", code="price_not_found", field="metric"
+        )
     return _view(stored)
 
 
-def delete_price(uow: UnitOfWork, metric_code: str, customer_ref: str | None,
-                 now: datetime) -> None:
+def delete_price(
+    uow: UnitOfWork, metric_code: str, customer_ref: str | None, now: datetime
+) -> None:
     previous = uow.prices.get(metric_code, _customer_key(customer_ref))
     if previous is None or not uow.prices.delete(metric_code, _customer_key(customer_ref)):
         get_price(uow, metric_code, customer_ref)  # raises the right 404
         return
-    audit.record(uow, now, "price.delete", "price", _target(metric_code, customer_ref),
-                 before=json.loads(previous.definition))
+    audit.record(
+        uow,
+        now,
+        "price.delete",
+        "price",
+        _target(metric_code, customer_ref),
+        before=json.loads(previous.definition),
+    )
 
 
-def list_prices(uow: UnitOfWork, *, metric: str | None = None,
-                customer_ref: str | None = None) -> list[PriceView]:
+def list_prices(
+    uow: UnitOfWork, *, metric: str | None = None, customer_ref: str | None = None
+) -> list[PriceView]:
     return [_view(s) for s in uow.prices.list(metric=metric, customer_ref=customer_ref)]
 
 

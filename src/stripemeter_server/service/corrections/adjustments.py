@@ -46,9 +46,18 @@ def close_period(
         metric_code, customer_ref, key[2], to_micros(period.end), reason, value, to_micros(now)
     )
     uow.period_closes.add(lock)
-    audit.record(uow, now, "period.close", "period", f"{metric_code}/{customer_ref}/{key[2]}",
-                 after={"reason": reason, "value": None if value is None else str(value),
-                        "periodStart": format_timestamp(period.start)})
+    audit.record(
+        uow,
+        now,
+        "period.close",
+        "period",
+        f"{metric_code}/{customer_ref}/{key[2]}",
+        after={
+            "reason": reason,
+            "value": None if value is None else str(value),
+            "periodStart": format_timestamp(period.start),
+        },
+    )
     return lock
 
 
@@ -112,8 +121,14 @@ def create_adjustment(
     uow.adjustments.add_many([record])
     if not pending:
         book_on_counter(uow, key, period, delta, now)
-    audit.record(uow, now, "adjustment.revert" if reverts else "adjustment.create",
-                 "adjustment", record.adjustment_id, after=adjustment_state(record))
+    audit.record(
+        uow,
+        now,
+        "adjustment.revert" if reverts else "adjustment.create",
+        "adjustment",
+        record.adjustment_id,
+        after=adjustment_state(record),
+    )
     return record
 
 
@@ -137,10 +152,16 @@ def open_period_of(
 
 
 def adjustment_state(record: AdjustmentRecord) -> dict[str, object]:
-    return {"metric": record.metric, "customerRef": record.customer_ref,
-            "periodStart": format_timestamp(from_micros(record.period_start_us)),
-            "delta": str(record.delta), "reason": record.reason, "note": record.note,
-            "status": record.status, "reverts": record.reverts}
+    return {
+        "metric": record.metric,
+        "customerRef": record.customer_ref,
+        "periodStart": format_timestamp(from_micros(record.period_start_us)),
+        "delta": str(record.delta),
+        "reason": record.reason,
+        "note": record.note,
+        "status": record.status,
+        "reverts": record.reverts,
+    }
 
 
 def revert_adjustment(
@@ -192,11 +213,18 @@ def void_event(uow: UnitOfWork, key: str, now: datetime) -> None:
     uow.events.void(key, to_micros(now))
     metric = get_metric(uow, event.metric)
     rebuild_metric(uow, metric, customer_ref=event.customer_ref, now_us=to_micros(now))
-    audit.record(uow, now, "event.void", "event", key,
-                 before={"metric": event.metric, "customerRef": event.customer_ref,
-                         "voided": False}, after={"voided": True})
+    audit.record(
+        uow,
+        now,
+        "event.void",
+        "event",
+        key,
+        before={"metric": event.metric, "customerRef": event.customer_ref, "voided": False},
+        after={"voided": True},
+    )
 
 
-def list_adjustments(uow: UnitOfWork, *, metric: str | None,
-                     customer_ref: str | None) -> list[AdjustmentRecord]:
+def list_adjustments(
+    uow: UnitOfWork, *, metric: str | None, customer_ref: str | None
+) -> list[AdjustmentRecord]:
     return uow.adjustments.find(metric=metric, customer_ref=customer_ref)

@@ -25,24 +25,39 @@ APPROVED = "approved"
 
 def set_four_eyes(uow: UnitOfWork, on: bool, actor: str, now: datetime) -> bool:
     uow.approvals.set_four_eyes(on, actor, to_micros(now))
-    audit.record(uow, now, "corrections_policy.update", "tenant", uow.tenant_id,
-                 after={"fourEyes": on})
+    audit.record(
+        uow, now, "corrections_policy.update", "tenant", uow.tenant_id, after={"fourEyes": on}
+    )
     return on
 
 
 def decide_adjustment(
-    uow: UnitOfWork, adjustment_id: str, decision: str, actor: str, now: datetime,
+    uow: UnitOfWork,
+    adjustment_id: str,
+    decision: str,
+    actor: str,
+    now: datetime,
     note: str | None = None,
 ) -> AdjustmentRecord:
     """Approve (it counts now; its period must still be open) or reject (it never counts)."""
     record = uow.adjustments.get(adjustment_id)
     if record is None:
-        raise NotFoundError(f"adjustment {adjustment_id!r} does not exist",
-                            code="adjustment_not_found", field="id")
+        raise NotFoundError(
+            f"adjustment {adjustment_id!r} does not exist", code="adjustment_not_found", field="id"
+        )
     _check_pending(record.status, adjustment_id)
     _check_second_key(record.actor, actor)
-    _record(uow, adjustment_id, "adjustment", record.actor, record.created_us, decision,
-            actor, now, note)
+    _record(
+        uow,
+        adjustment_id,
+        "adjustment",
+        record.actor,
+        record.created_us,
+        decision,
+        actor,
+        now,
+        note,
+    )
     uow.adjustments.set_status(adjustment_id, decision)
     if decision == APPROVED:
         period, key = open_period_of(uow, record, now)
@@ -51,19 +66,35 @@ def decide_adjustment(
 
 
 def decide_backfill(
-    uow: UnitOfWork, backfill_id: str, decision: str, actor: str, now: datetime,
+    uow: UnitOfWork,
+    backfill_id: str,
+    decision: str,
+    actor: str,
+    now: datetime,
     note: str | None = None,
 ) -> BackfillView:
     """Approve a pending close (the session's events count now) or reject it (never)."""
     session = uow.backfills.get(backfill_id, lock=True)
     if session is None:
-        raise NotFoundError(f"backfill session {backfill_id!r} does not exist",
-                            code="backfill_not_found", field="id")
+        raise NotFoundError(
+            f"backfill session {backfill_id!r} does not exist",
+            code="backfill_not_found",
+            field="id",
+        )
     _check_pending(session.status, backfill_id)
     requester = session.close_requested_by or session.created_by
     _check_second_key(requester, actor)
-    _record(uow, backfill_id, "backfill_close", requester,
-            session.close_requested_us or session.created_us, decision, actor, now, note)
+    _record(
+        uow,
+        backfill_id,
+        "backfill_close",
+        requester,
+        session.close_requested_us or session.created_us,
+        decision,
+        actor,
+        now,
+        note,
+    )
     if decision == APPROVED:
         return apply_close(uow, session, actor, now)
     uow.backfills.save(session.with_changes(status=REJECTED))
@@ -72,8 +103,11 @@ def decide_backfill(
 
 def _check_pending(status: str, subject_id: str) -> None:
     if status != PENDING:
-        raise ConflictError(f"{subject_id} is {status}; only a pending one can be decided",
-                            code="not_pending", field="id")
+        raise ConflictError(
+            f"{subject_id} is {status}; only a pending one can be decided",
+            code="not_pending",
+            field="id",
+        )
 
 
 def _check_second_key(requester: str, actor: str) -> None:
@@ -85,16 +119,30 @@ def _check_second_key(requester: str, actor: str) -> None:
 
 
 def _record(
-    uow: UnitOfWork, subject_id: str, kind: str, requested_by: str, requested_us: int,
-    decision: str, actor: str, now: datetime, note: str | None,
+    uow: UnitOfWork,
+    subject_id: str,
+    kind: str,
+    requested_by: str,
+    requested_us: int,
+    decision: str,
+    actor: str,
+    now: datetime,
+    note: str | None,
 ) -> None:
-    record = ApprovalRecord(subject_id, kind, requested_by, requested_us, decision, actor,
-                            to_micros(now), note)
+    record = ApprovalRecord(
+        subject_id, kind, requested_by, requested_us, decision, actor, to_micros(now), note
+    )
     if not uow.approvals.add(record):
         raise ConflictError(f"{subject_id} was already decided", code="not_pending", field="id")
-    audit.record(uow, now, f"{kind}.{'approve' if decision == APPROVED else 'reject'}", kind,
-                 subject_id, before={"status": PENDING, "requestedBy": requested_by},
-                 after={"status": decision})
+    audit.record(
+        uow,
+        now,
+        f"{kind}.{'approve' if decision == APPROVED else 'reject'}",
+        kind,
+        subject_id,
+        before={"status": PENDING, "requestedBy": requested_by},
+        after={"status": decision},
+    )
 
 
 def four_eyes(uow: UnitOfWork) -> bool:
@@ -107,6 +155,7 @@ def adjustment_with_approval(
 ) -> tuple[AdjustmentRecord, ApprovalRecord | None]:
     record = uow.adjustments.get(adjustment_id)
     if record is None:
-        raise NotFoundError(f"adjustment {adjustment_id!r} does not exist",
-                            code="adjustment_not_found", field="id")
+        raise NotFoundError(
+            f"adjustment {adjustment_id!r} does not exist", code="adjustment_not_found", field="id"
+        )
     return record, uow.approvals.get(adjustment_id)

@@ -171,9 +171,7 @@ def _aggregate(
         ts_to_us=to_micros(period.end),
         only_counting=True,
     )
-    events = [
-        e for e in uow.events.stream(window) if exclude is None or e.backfill_id != exclude
-    ]
+    events = [e for e in uow.events.stream(window) if exclude is None or e.backfill_id != exclude]
     if include is not None:
         extra = EventFilter(
             metric=metric.code,

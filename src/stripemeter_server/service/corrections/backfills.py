@@ -71,8 +71,14 @@ def open_backfill(
         created_us=to_micros(now),
     )
     uow.backfills.add(record)
-    audit.record(uow, now, "backfill.open", "backfill", record.backfill_id,
-                 after={"metric": metric, "status": OPEN})
+    audit.record(
+        uow,
+        now,
+        "backfill.open",
+        "backfill",
+        record.backfill_id,
+        after={"metric": metric, "status": OPEN},
+    )
     return record
 
 
@@ -94,8 +100,15 @@ def close_backfill(uow: UnitOfWork, backfill_id: str, actor: str, now: datetime)
     session = _locked(uow, backfill_id, expected=(OPEN,))
     session = session.with_changes(close_requested_by=actor, close_requested_us=to_micros(now))
     pending = uow.approvals.four_eyes()
-    audit.record(uow, now, "backfill.close", "backfill", backfill_id, before={"status": OPEN},
-                 after={"status": PENDING if pending else CLOSED})
+    audit.record(
+        uow,
+        now,
+        "backfill.close",
+        "backfill",
+        backfill_id,
+        before={"status": OPEN},
+        after={"status": PENDING if pending else CLOSED},
+    )
     if pending:
         uow.backfills.save(session.with_changes(status=PENDING))
         return get_backfill(uow, backfill_id)
@@ -122,10 +135,19 @@ def apply_close(
 def revert_backfill(uow: UnitOfWork, backfill_id: str, actor: str, now: datetime) -> BackfillView:
     """Stop counting the session's events. An open or pending session just ends."""
     session = _locked(uow, backfill_id, expected=(OPEN, PENDING, CLOSED))
-    audit.record(uow, now, "backfill.revert", "backfill", backfill_id,
-                 before={"status": session.status}, after={"status": REVERTED})
+    audit.record(
+        uow,
+        now,
+        "backfill.revert",
+        "backfill",
+        backfill_id,
+        before={"status": session.status},
+        after={"status": REVERTED},
+    )
     changes: dict[str, Any] = {
-        "status": REVERTED, "reverted_by": actor, "reverted_us": to_micros(now)
+        "status": REVERTED,
+        "reverted_by": actor,
+        "reverted_us": to_micros(now),
     }
     if session.status != CLOSED:
         uow.backfills.save(session.with_changes(**changes))
@@ -178,9 +200,7 @@ def _not_found(backfill_id: str) -> NotFoundError:
 
 
 def _view(uow: UnitOfWork, record: BackfillRecord) -> BackfillView:
-    held, voided = uow.events.backfill_tallies([record.backfill_id]).get(
-        record.backfill_id, (0, 0)
-    )
+    held, voided = uow.events.backfill_tallies([record.backfill_id]).get(record.backfill_id, (0, 0))
     return BackfillView(record, held, voided, uow.approvals.get(record.backfill_id))
 
 
@@ -189,13 +209,15 @@ def _instant(body: Mapping[str, Any], name: str) -> int | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise ValidationError(f"{name} must be an RFC 3339 string", code="invalid_timestamp",
-                              field=name)
+        raise ValidationError(
+            f"{name} must be an RFC 3339 string", code="invalid_timestamp", field=name
+        )
     try:
         return to_micros(parse_timestamp(raw))
     except ValidationError as exc:
-        raise ValidationError(f"{name}: {exc.message}", code="invalid_timestamp",
-                              field=name) from None
+        raise ValidationError(
+            f"{name}: {exc.message}", code="invalid_timestamp", field=name
+        ) from None
 
 
 def _customers(raw: object) -> tuple[str, ...] | None:
@@ -209,8 +231,11 @@ def _customers(raw: object) -> tuple[str, ...] | None:
             field="customers",
         )
     if not all(isinstance(c, str) and 0 < len(c) <= 255 for c in raw):
-        raise ValidationError("each customerRef must be a string of 1..255 characters",
-                              code="invalid_customers", field="customers")
+        raise ValidationError(
+            "each customerRef must be a string of 1..255 characters",
+            code="invalid_customers",
+            field="customers",
+        )
     return tuple(dict.fromkeys(raw))
 
 
@@ -218,6 +243,9 @@ def _note(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or len(raw) > MAX_NOTE_LENGTH:
-        raise ValidationError(f"note must be a string of at most {MAX_NOTE_LENGTH} characters",
-                              code="invalid_note", field="note")
+        raise ValidationError(
+            f"note must be a string of at most {MAX_NOTE_LENGTH} characters",
+            code="invalid_note",
+            field="note",
+        )
     return raw

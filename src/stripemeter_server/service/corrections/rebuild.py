@@ -161,14 +161,31 @@ def _counter_for(
     return counter
 
 
-def rebuild_requested(uow: UnitOfWork, metric: Metric, *, customer_ref: str | None,
-                      now: datetime, progress: Progress | None = None) -> RebuildReport:
+def rebuild_requested(
+    uow: UnitOfWork,
+    metric: Metric,
+    *,
+    customer_ref: str | None,
+    now: datetime,
+    progress: Progress | None = None,
+) -> RebuildReport:
     """A rebuild an operator asked for (CLI, API): the same work, recorded in the audit log.
     Rebuilds that are part of another change (a metric's new aggregation, a void) are
     recorded as that change."""
-    report = rebuild_metric(uow, metric, customer_ref=customer_ref, now_us=to_micros(now),
-                            progress=progress)
-    audit.record(uow, now, "counters.rebuild", "metric", metric.code,
-                 after={"customerRef": customer_ref, "events": report.events,
-                        "counters": report.counters, "skipped": report.skipped})
+    report = rebuild_metric(
+        uow, metric, customer_ref=customer_ref, now_us=to_micros(now), progress=progress
+    )
+    audit.record(
+        uow,
+        now,
+        "counters.rebuild",
+        "metric",
+        metric.code,
+        after={
+            "customerRef": customer_ref,
+            "events": report.events,
+            "counters": report.counters,
+            "skipped": report.skipped,
+        },
+    )
     return report

@@ -38,11 +38,23 @@ def submit_rebuild(
     if not isinstance(metric, str) or not metric:
         raise ValidationError("metric is required", code="missing_field", field="metric")
     if customer_ref is not None and (not isinstance(customer_ref, str) or not customer_ref):
-        raise ValidationError("customerRef must be a non-empty string", code="invalid_field",
-                              field="customerRef")
+        raise ValidationError(
+            "customerRef must be a non-empty string", code="invalid_field", field="customerRef"
+        )
     require_metric(uow, metric)
-    record = RebuildJobRecord(f"rbj_{uuid.uuid4().hex[:24]}", metric, customer_ref, RUNNING,
-                              0, 0, 0, None, actor, to_micros(now), None)
+    record = RebuildJobRecord(
+        f"rbj_{uuid.uuid4().hex[:24]}",
+        metric,
+        customer_ref,
+        RUNNING,
+        0,
+        0,
+        0,
+        None,
+        actor,
+        to_micros(now),
+        None,
+    )
     uow.rebuild_jobs.add(record)
     return record
 
@@ -51,21 +63,33 @@ def run_rebuild_job(
     ctx: ServiceContext, tenant_id: str, job: RebuildJobRecord, progress: Callable[[int], None]
 ) -> None:
     """Do the job (retried whole on a deadlock); a failure is recorded on the job's row."""
+
     def rebuild(uow: UnitOfWork) -> None:
         metric = get_metric(uow, job.metric)
-        report = rebuild_requested(uow, metric, customer_ref=job.customer_ref,
-                                   now=ctx.clock.now(), progress=progress)
-        uow.rebuild_jobs.finish(job.job_id, status=SUCCEEDED, events=report.events,
-                                counters=report.counters, skipped=report.skipped,
-                                finished_us=to_micros(ctx.clock.now()))
+        report = rebuild_requested(
+            uow, metric, customer_ref=job.customer_ref, now=ctx.clock.now(), progress=progress
+        )
+        uow.rebuild_jobs.finish(
+            job.job_id,
+            status=SUCCEEDED,
+            events=report.events,
+            counters=report.counters,
+            skipped=report.skipped,
+            finished_us=to_micros(ctx.clock.now()),
+        )
 
     try:
         # The job's key is the rebuild's actor in the audit log, as if it ran in the request.
         run_use_case(ctx.store, tenant_id, rebuild, actor=job.requested_by)
     except Exception as exc:  # recorded for the poller, whatever it was
         reason = exc.message if isinstance(exc, StripemeterError) else type(exc).__name__
-        run_use_case(ctx.store, tenant_id, lambda uow: uow.rebuild_jobs.finish(
-            job.job_id, status=FAILED, error=reason, finished_us=to_micros(ctx.clock.now())))
+        run_use_case(
+            ctx.store,
+            tenant_id,
+            lambda uow: uow.rebuild_jobs.finish(
+                job.job_id, status=FAILED, error=reason, finished_us=to_micros(ctx.clock.now())
+            ),
+        )
 
 
 @dataclass
@@ -101,6 +125,7 @@ class RebuildRunner:
 def get_job(uow: UnitOfWork, job_id: str) -> RebuildJobRecord:
     job = uow.rebuild_jobs.get(job_id)
     if job is None:
-        raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
-                            field="id")
+        raise NotFoundError(
+            f"rebuild job {job_id!r} does not exist", code="job_not_found", field="id"
+        )
     return job

@@ -24,8 +24,9 @@ class LowBalance:
     balance: Decimal
 
 
-def low_balances(uow: IngestUnitOfWork, rule: AlertRule, customers: Iterable[str],
-                 now: datetime) -> list[LowBalance]:
+def low_balances(
+    uow: IngestUnitOfWork, rule: AlertRule, customers: Iterable[str], now: datetime
+) -> list[LowBalance]:
     """The customers (of those given) whose money balance is below the rule's threshold:
     in the rule's currency, or in each currency they hold credit in."""
     found = []

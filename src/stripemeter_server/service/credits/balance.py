@@ -53,9 +53,10 @@ class CreditSummary:
 
 def grant_states(current: BurnDown) -> list[GrantState]:
     now, pool = current.as_of, current.pool
-    return [GrantState(g, pool.drawn[g.grant_id], pool.remaining(g), _status(g, pool.remaining(g),
-                                                                             now))
-            for g in current.grants]
+    return [
+        GrantState(g, pool.drawn[g.grant_id], pool.remaining(g), _status(g, pool.remaining(g), now))
+        for g in current.grants
+    ]
 
 
 def _status(grant: CreditGrant, remaining: Decimal, now: datetime) -> str:
@@ -89,21 +90,32 @@ def credit_summary(uow: UnitOfWork, customer_ref: str, now: datetime) -> CreditS
         balance = current.pool.balance(denomination, now)
         week = drawn_now[denomination] - drawn_week[denomination]
         rate = ARITHMETIC.divide(week, Decimal(7)).quantize(RATE_PLACES, ROUND_HALF_UP)
-        balances.append(Balance(denomination, balance,
-                                drawn_now[denomination] - drawn_day[denomination], week,
-                                rate, _run_out(balance, week, now)))
+        balances.append(
+            Balance(
+                denomination,
+                balance,
+                drawn_now[denomination] - drawn_day[denomination],
+                week,
+                rate,
+                _run_out(balance, week, now),
+            )
+        )
     return CreditSummary(customer_ref, now, balances, grant_states(current))
 
 
-def credit_left_for(uow: UnitOfWork, customer_ref: str, metric: str,
-                    now: datetime) -> Decimal | None:
+def credit_left_for(
+    uow: UnitOfWork, customer_ref: str, metric: str, now: datetime
+) -> Decimal | None:
     """What the grants that could pay for ``metric`` (its units, or its price's currency)
     still hold now; None when the customer has no such grant."""
     current = burn_down(uow, customer_ref, now)
     price = effective_prices(uow, customer_ref).get(metric)
     denominations = {unit_denomination(metric)} | ({price.currency} if price else set())
-    covering = [g for g in current.grants
-                if g.denomination in denominations and g.covers(g.denomination, metric)]
+    covering = [
+        g
+        for g in current.grants
+        if g.denomination in denominations and g.covers(g.denomination, metric)
+    ]
     if not covering:
         return None
     return sum((current.pool.remaining(g) for g in covering if g.stands_at(now)), ZERO)

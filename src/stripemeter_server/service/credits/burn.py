@@ -40,8 +40,9 @@ class BurnDown:
     periods: list[PeriodBurn]
 
 
-def _metrics(uow: IngestUnitOfWork, grants: list[CreditGrant],
-             prices: dict[str, Price]) -> dict[str, Metric]:
+def _metrics(
+    uow: IngestUnitOfWork, grants: list[CreditGrant], prices: dict[str, Price]
+) -> dict[str, Metric]:
     codes = {g.unit for g in grants if g.unit is not None}
     currencies = {g.currency for g in grants if g.currency is not None}
     codes |= {code for code, price in prices.items() if price.currency in currencies}
@@ -53,19 +54,30 @@ def _metrics(uow: IngestUnitOfWork, grants: list[CreditGrant],
     return found
 
 
-def period_totals(uow: IngestUnitOfWork, customer_ref: str, metrics: dict[str, Metric],
-                  since: datetime, until: datetime) -> list[PeriodTotal]:
+def period_totals(
+    uow: IngestUnitOfWork,
+    customer_ref: str,
+    metrics: dict[str, Metric],
+    since: datetime,
+    until: datetime,
+) -> list[PeriodTotal]:
     """Each stored period of the metrics that bills in [since, until] (ends after ``since``
     and starts before ``until``), with its live value."""
     out = []
     for code, metric in metrics.items():
-        for counter in uow.counters.find(customer_ref=customer_ref, metric=code,
-                                         start_before_us=to_micros(until)):
+        for counter in uow.counters.find(
+            customer_ref=customer_ref, metric=code, start_before_us=to_micros(until)
+        ):
             if counter.period_end_us <= to_micros(since):
                 continue
-            out.append(PeriodTotal(code, from_micros(counter.period_start_us),
-                                   from_micros(counter.period_end_us),
-                                   counter.state.value(metric.aggregation) or ZERO))
+            out.append(
+                PeriodTotal(
+                    code,
+                    from_micros(counter.period_start_us),
+                    from_micros(counter.period_end_us),
+                    counter.state.value(metric.aggregation) or ZERO,
+                )
+            )
     return out
 
 
@@ -82,8 +94,9 @@ def burn_down(uow: IngestUnitOfWork, customer_ref: str, now: datetime) -> BurnDo
     return BurnDown(now, grants, pool, burn(pool, totals, prices, now))
 
 
-def burn_before(uow: UnitOfWork, customer_ref: str, current: BurnDown,
-                then: datetime) -> CreditPool:
+def burn_before(
+    uow: UnitOfWork, customer_ref: str, current: BurnDown, then: datetime
+) -> CreditPool:
     """What the usage recorded before ``then`` had drawn at ``then``: periods open at
     ``then`` are folded from the ledger up to it (the counters hold only the latest value)."""
     prices = effective_prices(uow, customer_ref)
@@ -94,20 +107,33 @@ def burn_before(uow: UnitOfWork, customer_ref: str, current: BurnDown,
         if total.period_start >= then:
             continue
         if total.period_end > then:
-            total = PeriodTotal(total.metric, total.period_start, total.period_end,
-                                _value_before(uow, customer_ref, metrics[total.metric],
-                                              total, then))
+            total = PeriodTotal(
+                total.metric,
+                total.period_start,
+                total.period_end,
+                _value_before(uow, customer_ref, metrics[total.metric], total, then),
+            )
         totals.append(total)
     pool = CreditPool(list(current.grants))
     burn(pool, totals, prices, then)
     return pool
 
 
-def _value_before(uow: UnitOfWork, customer_ref: str, metric: Metric, total: PeriodTotal,
-                  then: datetime) -> Decimal:
-    state: CounterState = fold_events(metric, uow.events.stream(EventFilter(
-        metric=metric.code, customer_ref=customer_ref, ts_from_us=to_micros(total.period_start),
-        ts_to_us=to_micros(then), only_counting=True)))
+def _value_before(
+    uow: UnitOfWork, customer_ref: str, metric: Metric, total: PeriodTotal, then: datetime
+) -> Decimal:
+    state: CounterState = fold_events(
+        metric,
+        uow.events.stream(
+            EventFilter(
+                metric=metric.code,
+                customer_ref=customer_ref,
+                ts_from_us=to_micros(total.period_start),
+                ts_to_us=to_micros(then),
+                only_counting=True,
+            )
+        ),
+    )
     return state.value(metric.aggregation) or ZERO
 
 

@@ -24,8 +24,9 @@ def four_eyes(uow: UnitOfWork) -> bool:
 def rebuild_job(uow: UnitOfWork, job_id: str) -> RebuildJobRecord:
     job = uow.rebuild_jobs.get(job_id)
     if job is None:
-        raise NotFoundError(f"rebuild job {job_id!r} does not exist", code="job_not_found",
-                            field="id")
+        raise NotFoundError(
+            f"rebuild job {job_id!r} does not exist", code="job_not_found", field="id"
+        )
     return job
 
 
@@ -38,10 +39,12 @@ def alert_events(uow: UnitOfWork, after_seq: int) -> list[AlertEventRecord]:
     return uow.alerts.events(after_seq=after_seq, limit=EVENTS_PAGE)
 
 
-def alert_deliveries(uow: UnitOfWork, event_id: str
-                     ) -> tuple[AlertEventRecord, list[OutboxItem], list[DeliveryAttempt]]:
+def alert_deliveries(
+    uow: UnitOfWork, event_id: str
+) -> tuple[AlertEventRecord, list[OutboxItem], list[DeliveryAttempt]]:
     event = uow.alerts.get_event(event_id)
     if event is None:
-        raise NotFoundError(f"alert event {event_id!r} does not exist",
-                            code="alert_event_not_found", field="id")
+        raise NotFoundError(
+            f"alert event {event_id!r} does not exist", code="alert_event_not_found", field="id"
+        )
     return event, uow.alerts.outbox_for_event(event.seq), uow.alerts.attempts(event.seq)

@@ -56,7 +56,6 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     )
 
 
-
 @dataclass(frozen=True)
 class ClosingPeriod:
     metric: str
@@ -79,8 +78,9 @@ class DashboardReads(Protocol):
 
     def customer_known(self, customer_ref: str) -> bool: ...
 
-    def events_newest_first(self, *, metric: str | None, customer_ref: str | None,
-                            before_seq: int | None, limit: int) -> list[StoredEvent]: ...
+    def events_newest_first(
+        self, *, metric: str | None, customer_ref: str | None, before_seq: int | None, limit: int
+    ) -> list[StoredEvent]: ...
 
     def periods_closing(self, now_us: int, until_us: int, limit: int) -> list[ClosingPeriod]: ...
 

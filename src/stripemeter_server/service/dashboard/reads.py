@@ -52,8 +52,7 @@ def _reads(uow: UnitOfWork) -> DashboardReads:
     return uow.dashboard
 
 
-def customer_page(uow: UnitOfWork, prefix: str, after: str | None,
-                  limit: int = PAGE) -> Page[str]:
+def customer_page(uow: UnitOfWork, prefix: str, after: str | None, limit: int = PAGE) -> Page[str]:
     """Customers in reference order, optionally those starting with ``prefix``."""
     prefix = check_identifier(prefix, "q") if prefix else ""
     found = _reads(uow).customer_refs(prefix=prefix, after=after or None, limit=limit + 1)
@@ -63,16 +62,23 @@ def customer_page(uow: UnitOfWork, prefix: str, after: str | None,
 def require_customer(uow: UnitOfWork, customer_ref: str) -> None:
     """404 for a customer this tenant has never counted nor recorded."""
     if not _reads(uow).customer_known(customer_ref):
-        raise NotFoundError(f"no customer {customer_ref!r}", code="customer_not_found",
-                            field="customerRef")
+        raise NotFoundError(
+            f"no customer {customer_ref!r}", code="customer_not_found", field="customerRef"
+        )
 
 
-def ledger_page(uow: UnitOfWork, *, metric: str | None, customer_ref: str | None,
-                before: int | None, limit: int = PAGE) -> Page[StoredEvent]:
+def ledger_page(
+    uow: UnitOfWork,
+    *,
+    metric: str | None,
+    customer_ref: str | None,
+    before: int | None,
+    limit: int = PAGE,
+) -> Page[StoredEvent]:
     """The ledger newest first; the cursor is the last shown event's position."""
-    found = _reads(uow).events_newest_first(metric=metric or None,
-                                            customer_ref=customer_ref or None,
-                                            before_seq=before, limit=limit + 1)
+    found = _reads(uow).events_newest_first(
+        metric=metric or None, customer_ref=customer_ref or None, before_seq=before, limit=limit + 1
+    )
     shown = found[:limit]
     return Page(shown, str(shown[-1].seq) if len(found) > limit else None)
 
@@ -80,8 +86,9 @@ def ledger_page(uow: UnitOfWork, *, metric: str | None, customer_ref: str | None
 def event_detail(uow: UnitOfWork, key: str) -> StoredEvent:
     event = uow.events.get(key)
     if event is None:
-        raise NotFoundError(f"no event with idempotencyKey {key!r}", code="event_not_found",
-                            field="idempotencyKey")
+        raise NotFoundError(
+            f"no event with idempotencyKey {key!r}", code="event_not_found", field="idempotencyKey"
+        )
     return event
 
 
@@ -104,14 +111,19 @@ def _minute_of(at: datetime) -> int:
     return to_micros(at) // MINUTE_US * MINUTE_US
 
 
-def stripe_mapping(uow: UnitOfWork, customer_ref: str,
-                   metrics: list[str]) -> tuple[str | None, dict[str, dict[str, Any]]]:
+def stripe_mapping(
+    uow: UnitOfWork, customer_ref: str, metrics: list[str]
+) -> tuple[str | None, dict[str, dict[str, Any]]]:
     """The customer's Stripe customer id and the subscription items its metrics go to."""
     record = uow.customers.get(customer_ref)
     stripe_id = uow.stripe_customers.get(customer_ref) or (
-        record.stripe_customer_id if record else None)
-    items = {code: subscription_item_view(uow, customer_ref, code) for code in metrics
-             if uow.subscription_items.get(customer_ref, code) is not None}
+        record.stripe_customer_id if record else None
+    )
+    items = {
+        code: subscription_item_view(uow, customer_ref, code)
+        for code in metrics
+        if uow.subscription_items.get(customer_ref, code) is not None
+    }
     return stripe_id, items
 
 

@@ -50,8 +50,9 @@ class DashboardSession:
         return presented is not None and hmac.compare_digest(presented, self.csrf)
 
 
-def start_session(uow: UnitOfWork, secret: str, now: datetime,
-                  ttl: timedelta = DEFAULT_TTL) -> tuple[str, DashboardSession]:
+def start_session(
+    uow: UnitOfWork, secret: str, now: datetime, ttl: timedelta = DEFAULT_TTL
+) -> tuple[str, DashboardSession]:
     """Authenticate ``secret`` and open a session for its key: the cookie's token and the
     session. Expired sessions of any tenant are deleted on the way, a bounded batch."""
     who = authenticate(uow, secret, now)
@@ -59,9 +60,16 @@ def start_session(uow: UnitOfWork, secret: str, now: datetime,
     csrf_secret = secrets.token_hex(32)
     expires_at = now + ttl
     uow.dashboard_sessions.delete_expired(to_micros(now), PRUNE_BATCH)
-    uow.dashboard_sessions.add(SessionRecord(
-        who.tenant_id, derive(token, _SESSION_ID), who.key_id, csrf_secret,
-        to_micros(now), to_micros(expires_at)))
+    uow.dashboard_sessions.add(
+        SessionRecord(
+            who.tenant_id,
+            derive(token, _SESSION_ID),
+            who.key_id,
+            csrf_secret,
+            to_micros(now),
+            to_micros(expires_at),
+        )
+    )
     return token, DashboardSession(who, derive(csrf_secret, _CSRF_TOKEN), expires_at)
 
 
@@ -75,12 +83,14 @@ def open_session(uow: UnitOfWork, token: str | None, now: datetime) -> Dashboard
     if found is None or found.session.expires_us <= now_us:
         return None
     if found.key_revoked_us is not None or (
-            found.key_expires_us is not None and found.key_expires_us <= now_us):
+        found.key_expires_us is not None and found.key_expires_us <= now_us
+    ):
         return None
     record = found.session
     who = Principal(record.tenant_id, record.key_id, found.scopes)
-    return DashboardSession(who, derive(record.csrf_secret, _CSRF_TOKEN),
-                            from_micros(record.expires_us))
+    return DashboardSession(
+        who, derive(record.csrf_secret, _CSRF_TOKEN), from_micros(record.expires_us)
+    )
 
 
 def end_session(uow: UnitOfWork, token: str | None) -> None:

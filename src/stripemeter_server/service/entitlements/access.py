@@ -34,16 +34,19 @@ _CHECK_FIELDS = frozenset({"customerRef", "feature", "quantity"})
 
 def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime) -> Access:
     """Access under ``grant`` (its usage read only when the grant stands)."""
-    if (feature.kind is FeatureKind.METERED and grant is not None
-            and grant.limit is not None and grant_reason(grant, now) is Reason.OK):
+    if (
+        feature.kind is FeatureKind.METERED
+        and grant is not None
+        and grant.limit is not None
+        and grant_reason(grant, now) is Reason.OK
+    ):
         if uow.metrics.get(feature.metric or "") is None:
             return Access(feature, False, Reason.METRIC_NOT_FOUND)
         return evaluate(feature, grant, now, metered_state(uow, feature, grant, now))
     return evaluate(feature, grant, now)
 
 
-def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str,
-                  now: datetime) -> Access:
+def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str, now: datetime) -> Access:
     check_identifier(customer_ref, "customerRef", code=CODE)
     feature = get_feature(uow, feature_key)
     record = uow.grants.get(customer_ref, feature.key)
@@ -81,5 +84,4 @@ def check_quantity(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Q
     customer_ref = check_identifier(data.get("customerRef"), "customerRef", code=CODE)
     feature_key = check_identifier(data.get("feature"), "feature", code=CODE)
     quantity = parse_quantity(data.get("quantity", "1"))
-    return QuantityCheck(customer_ref, quantity,
-                         check_feature(uow, customer_ref, feature_key, now))
+    return QuantityCheck(customer_ref, quantity, check_feature(uow, customer_ref, feature_key, now))

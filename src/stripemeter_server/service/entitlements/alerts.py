@@ -57,10 +57,14 @@ def counted_feature(uow: FeatureSource, key: str) -> Feature | None:
     return feature
 
 
-def crossings(uow: IngestUnitOfWork, rule: AlertRule, keys: list[CounterKey],
-              aggregations: dict[str, Aggregation],
-              state_at: Callable[[CounterKey], CounterState | None],
-              now: datetime) -> list[Crossing]:
+def crossings(
+    uow: IngestUnitOfWork,
+    rule: AlertRule,
+    keys: list[CounterKey],
+    aggregations: dict[str, Aggregation],
+    state_at: Callable[[CounterKey], CounterState | None],
+    now: datetime,
+) -> list[Crossing]:
     """The changed counters at which the rule's feature reached its threshold."""
     feature = counted_feature(uow, rule.feature or "")
     if feature is None or feature.metric not in aggregations:
@@ -71,8 +75,11 @@ def crossings(uow: IngestUnitOfWork, rule: AlertRule, keys: list[CounterKey],
         if metric != feature.metric or rule.customer_ref not in (None, customer_ref):
             continue
         record = uow.grants.get(customer_ref, feature.key)
-        if record is None or record.grant.limit is None \
-                or grant_reason(record.grant, now) is not Reason.OK:
+        if (
+            record is None
+            or record.grant.limit is None
+            or grant_reason(record.grant, now) is not Reason.OK
+        ):
             continue
         state = state_at(key)
         usage = state.value(aggregations[metric]) if state is not None else None

@@ -34,22 +34,31 @@ def put_feature(uow: UnitOfWork, key: str, data: Mapping[str, Any], now: datetim
     """Create or replace a feature; a metered one must name a metric that exists."""
     feature = feature_from_dict(key, data)
     if feature.metric is not None and uow.metrics.get(feature.metric) is None:
-        raise ValidationError(f"metric {feature.metric!r} does not exist",
-                              code="metric_not_found", field="metric")
+        raise ValidationError(
+            f"metric {feature.metric!r} does not exist", code="metric_not_found", field="metric"
+        )
     before = uow.features.get(feature.key)
-    created = uow.features.put(feature.key, feature.kind.value, encode_feature(feature),
-                               to_micros(now))
-    audit.record(uow, now, "feature.put", "feature", feature.key,
-                 before=json.loads(before.definition) if before else None,
-                 after=feature_to_dict(feature))
+    created = uow.features.put(
+        feature.key, feature.kind.value, encode_feature(feature), to_micros(now)
+    )
+    audit.record(
+        uow,
+        now,
+        "feature.put",
+        "feature",
+        feature.key,
+        before=json.loads(before.definition) if before else None,
+        after=feature_to_dict(feature),
+    )
     return SavedFeature(feature, created)
 
 
 def get_feature(uow: UnitOfWork, key: str) -> Feature:
     stored = uow.features.get(key)
     if stored is None:
-        raise NotFoundError(f"feature {key!r} does not exist", code="feature_not_found",
-                            field="feature")
+        raise NotFoundError(
+            f"feature {key!r} does not exist", code="feature_not_found", field="feature"
+        )
     return decode_feature(stored.key, stored.definition)
 
 

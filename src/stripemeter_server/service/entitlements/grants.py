@@ -27,16 +27,23 @@ from stripemeter_server.service.operations import audit
 _EXTRA_FIELDS = frozenset({"amount", "idempotencyKey", "note"})
 
 
-def put_grant(uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any],
-              now: datetime) -> tuple[GrantRecord, bool]:
+def put_grant(
+    uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any], now: datetime
+) -> tuple[GrantRecord, bool]:
     """Create or replace the customer's grant of the feature."""
     feature = get_feature(uow, feature_key)
     grant = grant_from_dict(customer_ref, feature, data)
     before = uow.grants.get(customer_ref, feature.key)
     created = uow.grants.put(grant, to_micros(now))
-    audit.record(uow, now, "entitlement.put", "entitlement", f"{customer_ref}/{feature.key}",
-                 before=grant_to_dict(before.grant) if before else None,
-                 after=grant_to_dict(grant))
+    audit.record(
+        uow,
+        now,
+        "entitlement.put",
+        "entitlement",
+        f"{customer_ref}/{feature.key}",
+        before=grant_to_dict(before.grant) if before else None,
+        after=grant_to_dict(grant),
+    )
     saved = uow.grants.get(customer_ref, feature.key)
     assert saved is not None
     return saved, created
@@ -45,20 +52,30 @@ def put_grant(uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mappin
 def get_grant(uow: UnitOfWork, customer_ref: str, feature_key: str) -> GrantRecord:
     found = uow.grants.get(customer_ref, feature_key)
     if found is None:
-        raise NotFoundError(f"customer {customer_ref!r} has no grant of {feature_key!r}",
-                            code="entitlement_not_found", field="feature")
+        raise NotFoundError(
+            f"customer {customer_ref!r} has no grant of {feature_key!r}",
+            code="entitlement_not_found",
+            field="feature",
+        )
     return found
 
 
 def delete_grant(uow: UnitOfWork, customer_ref: str, feature_key: str, now: datetime) -> None:
     found = get_grant(uow, customer_ref, feature_key)
     uow.grants.delete(customer_ref, feature_key)
-    audit.record(uow, now, "entitlement.delete", "entitlement", f"{customer_ref}/{feature_key}",
-                 before=grant_to_dict(found.grant))
+    audit.record(
+        uow,
+        now,
+        "entitlement.delete",
+        "entitlement",
+        f"{customer_ref}/{feature_key}",
+        before=grant_to_dict(found.grant),
+    )
 
 
-def add_extra(uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any],
-              now: datetime) -> tuple[ExtraGrant, bool]:
+def add_extra(
+    uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any], now: datetime
+) -> tuple[ExtraGrant, bool]:
     """Add ``amount`` to the grant's limit for the usage window containing ``now`` (an
     overage pack). Idempotent by ``idempotencyKey``: the same key answers the first grant."""
     reject_unknown(data, _EXTRA_FIELDS)
@@ -70,29 +87,52 @@ def add_extra(uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mappin
     note = check_text(data.get("note"), "note", max_length=1024, code=CODE)
     feature = get_feature(uow, feature_key)
     if feature.kind is not FeatureKind.METERED:
-        raise ValidationError("extra grants are for metered features", code=CODE,
-                              field="feature")
+        raise ValidationError("extra grants are for metered features", code=CODE, field="feature")
     get_grant(uow, customer_ref, feature_key)
     if key is not None and (existing := uow.grants.extra_by_key(key)) is not None:
         return _same_extra(existing, customer_ref, feature_key, amount), False
     window = usage_window(uow, feature, customer_ref, now)
-    extra = ExtraGrant(f"xg_{secrets.token_hex(10)}", customer_ref, feature_key, amount,
-                       to_micros(window.start), to_micros(window.end), key, note, to_micros(now))
+    extra = ExtraGrant(
+        f"xg_{secrets.token_hex(10)}",
+        customer_ref,
+        feature_key,
+        amount,
+        to_micros(window.start),
+        to_micros(window.end),
+        key,
+        note,
+        to_micros(now),
+    )
     if not uow.grants.add_extra(extra):  # the key was taken by a concurrent request
         existing = uow.grants.extra_by_key(key or "")
         assert existing is not None
         return _same_extra(existing, customer_ref, feature_key, amount), False
-    audit.record(uow, now, "entitlement.extra_grant", "entitlement",
-                 f"{customer_ref}/{feature_key}",
-                 after={"extraId": extra.extra_id, "amount": to_plain_string(amount),
-                        "windowStartUs": extra.window_start_us})
+    audit.record(
+        uow,
+        now,
+        "entitlement.extra_grant",
+        "entitlement",
+        f"{customer_ref}/{feature_key}",
+        after={
+            "extraId": extra.extra_id,
+            "amount": to_plain_string(amount),
+            "windowStartUs": extra.window_start_us,
+        },
+    )
     return extra, True
 
 
-def _same_extra(existing: ExtraGrant, customer_ref: str, feature_key: str,
-                amount: Any) -> ExtraGrant:
+def _same_extra(
+    existing: ExtraGrant, customer_ref: str, feature_key: str, amount: Any
+) -> ExtraGrant:
     if (existing.customer_ref, existing.feature, existing.amount) != (
-            customer_ref, feature_key, amount):
-        raise ConflictError("idempotencyKey was used for another extra grant",
-                            code="idempotency_key_reused", field="idempotencyKey")
+        customer_ref,
+        feature_key,
+        amount,
+    ):
+        raise ConflictError(
+            "idempotencyKey was used for another extra grant",
+            code="idempotency_key_reused",
+            field="idempotencyKey",
+        )
     return existing

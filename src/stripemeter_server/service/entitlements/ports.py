@@ -102,8 +102,7 @@ class GrantReads(Protocol):
 
     def get(self, customer_ref: str, feature: str) -> GrantRecord | None: ...
 
-    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]:
-        ...
+    def extras(self, customer_ref: str, feature: str, window_start_us: int) -> list[ExtraGrant]: ...
 
 
 class GrantsRepository(GrantReads, Protocol):
@@ -140,9 +139,15 @@ class ReservationsRepository(Protocol):
         """The quantity held by reservations that are neither finished nor expired."""
         ...
 
-    def finish(self, reservation_id: str, status: str, now_us: int, *,
-               committed_quantity: Decimal | None = None, event_key: str | None = None) -> None:
-        ...
+    def finish(
+        self,
+        reservation_id: str,
+        status: str,
+        now_us: int,
+        *,
+        committed_quantity: Decimal | None = None,
+        event_key: str | None = None,
+    ) -> None: ...
 
 
 class EntitlementsUnitOfWork(Protocol):

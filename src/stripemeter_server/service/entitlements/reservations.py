@@ -40,8 +40,7 @@ from stripemeter_server.service.operations import audit
 
 MAX_TTL_SECONDS = 86_400
 DEFAULT_TTL_SECONDS = 60
-_RESERVE_FIELDS = frozenset({"customerRef", "feature", "quantity", "ttlSeconds",
-                             "idempotencyKey"})
+_RESERVE_FIELDS = frozenset({"customerRef", "feature", "quantity", "ttlSeconds", "idempotencyKey"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +54,9 @@ def _ttl(raw: object) -> int:
     if raw is None:
         return DEFAULT_TTL_SECONDS
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_TTL_SECONDS:
-        raise ValidationError(f"ttlSeconds must be an integer 1..{MAX_TTL_SECONDS}",
-                              code=CODE, field="ttlSeconds")
+        raise ValidationError(
+            f"ttlSeconds must be an integer 1..{MAX_TTL_SECONDS}", code=CODE, field="ttlSeconds"
+        )
     return raw
 
 
@@ -81,47 +81,70 @@ def reserve(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Reserved
             f"{to_plain_string(quantity)} exceeds what {customer_ref!r} may still use of "
             f"{feature_key!r} ({access.reason.value}; headroom "
             f"{to_plain_string(access.headroom or ZERO)})",
-            code="entitlement_exceeded", field="quantity")
+            code="entitlement_exceeded",
+            field="quantity",
+        )
     reservation = Reservation(
-        f"rsv_{secrets.token_hex(12)}", customer_ref, feature_key, quantity, HELD, key,
-        to_micros(now), to_micros(now + timedelta(seconds=ttl)))
+        f"rsv_{secrets.token_hex(12)}",
+        customer_ref,
+        feature_key,
+        quantity,
+        HELD,
+        key,
+        to_micros(now),
+        to_micros(now + timedelta(seconds=ttl)),
+    )
     if not uow.reservations.add(reservation):  # the key was taken by another feature's hold
         taken = uow.reservations.by_idempotency_key(key)
         assert taken is not None
         return Reserved(_replayed(taken, wanted), None, False)
-    audit.record(uow, now, "reservation.create", "reservation", reservation.reservation_id,
-                 after=_audit_state(reservation))
+    audit.record(
+        uow,
+        now,
+        "reservation.create",
+        "reservation",
+        reservation.reservation_id,
+        after=_audit_state(reservation),
+    )
     return Reserved(reservation, access_for(uow, feature, record.grant, now), True)
 
 
 def _replayed(existing: Reservation, wanted: tuple[str, str, Any]) -> Reservation:
     if (existing.customer_ref, existing.feature, existing.quantity) != wanted:
-        raise ConflictError("idempotencyKey was used for another reservation",
-                            code="idempotency_key_reused", field="idempotencyKey")
+        raise ConflictError(
+            "idempotencyKey was used for another reservation",
+            code="idempotency_key_reused",
+            field="idempotencyKey",
+        )
     return existing
 
 
 def _metered(uow: UnitOfWork, feature_key: str) -> Feature:
     feature = get_feature(uow, feature_key)
     if feature.kind is not FeatureKind.METERED:
-        raise ValidationError(f"feature {feature_key!r} is not metered", code=CODE,
-                              field="feature")
+        raise ValidationError(f"feature {feature_key!r} is not metered", code=CODE, field="feature")
     return feature
 
 
 def _locked_grant(uow: UnitOfWork, customer_ref: str, feature_key: str) -> GrantRecord:
     record = uow.grants.lock(customer_ref, feature_key)
     if record is None:
-        raise ConflictError(f"customer {customer_ref!r} has no grant of {feature_key!r}",
-                            code="entitlement_exceeded", field="feature")
+        raise ConflictError(
+            f"customer {customer_ref!r} has no grant of {feature_key!r}",
+            code="entitlement_exceeded",
+            field="feature",
+        )
     return record
 
 
 def get_reservation(uow: UnitOfWork, reservation_id: str) -> Reservation:
     found = uow.reservations.get(reservation_id)
     if found is None:
-        raise NotFoundError(f"reservation {reservation_id!r} does not exist",
-                            code="reservation_not_found", field="id")
+        raise NotFoundError(
+            f"reservation {reservation_id!r} does not exist",
+            code="reservation_not_found",
+            field="id",
+        )
     return found
 
 
@@ -133,42 +156,70 @@ def _held(uow: UnitOfWork, reservation_id: str) -> Reservation:
     return get_reservation(uow, reservation_id)
 
 
-def commit(uow: UnitOfWork, reservation_id: str, data: Mapping[str, Any], now: datetime,
-           limits: EventLimits) -> Reservation:
+def commit(
+    uow: UnitOfWork,
+    reservation_id: str,
+    data: Mapping[str, Any],
+    now: datetime,
+    limits: EventLimits,
+) -> Reservation:
     """Record the used quantity (default: all of it, at most all of it) as a usage event."""
     reject_unknown(data, frozenset({"quantity"}))
     found = _held(uow, reservation_id)
-    quantity = found.quantity if data.get("quantity") is None else parse_quantity(
-        data["quantity"])
+    quantity = found.quantity if data.get("quantity") is None else parse_quantity(data["quantity"])
     state = found.state_at(to_micros(now))
     if state == COMMITTED:
         if quantity != found.committed_quantity and data.get("quantity") is not None:
-            raise ConflictError("the reservation was committed with another quantity",
-                                code="reservation_committed", field="quantity")
+            raise ConflictError(
+                "the reservation was committed with another quantity",
+                code="reservation_committed",
+                field="quantity",
+            )
         return found
     if state != HELD:
-        raise ConflictError(f"the reservation is {state}", code=f"reservation_{state}",
-                            field="id")
+        raise ConflictError(f"the reservation is {state}", code=f"reservation_{state}", field="id")
     if quantity > found.quantity:
-        raise ValidationError("quantity must not exceed the reserved quantity", code=CODE,
-                              field="quantity")
+        raise ValidationError(
+            "quantity must not exceed the reserved quantity", code=CODE, field="quantity"
+        )
     event_key = f"reservation:{found.reservation_id}"
     if quantity > ZERO:
         _record_usage(uow, _metered(uow, found.feature), found, quantity, event_key, now, limits)
-    uow.reservations.finish(found.reservation_id, COMMITTED, to_micros(now),
-                            committed_quantity=quantity, event_key=event_key)
-    audit.record(uow, now, "reservation.commit", "reservation", found.reservation_id,
-                 before=_audit_state(found),
-                 after={"status": COMMITTED, "committedQuantity": to_plain_string(quantity)})
+    uow.reservations.finish(
+        found.reservation_id,
+        COMMITTED,
+        to_micros(now),
+        committed_quantity=quantity,
+        event_key=event_key,
+    )
+    audit.record(
+        uow,
+        now,
+        "reservation.commit",
+        "reservation",
+        found.reservation_id,
+        before=_audit_state(found),
+        after={"status": COMMITTED, "committedQuantity": to_plain_string(quantity)},
+    )
     return get_reservation(uow, reservation_id)
 
 
-def _record_usage(uow: UnitOfWork, feature: Feature, found: Reservation, quantity: Any,
-                  event_key: str, now: datetime, limits: EventLimits) -> None:
+def _record_usage(
+    uow: UnitOfWork,
+    feature: Feature,
+    found: Reservation,
+    quantity: Any,
+    event_key: str,
+    now: datetime,
+    limits: EventLimits,
+) -> None:
     event: dict[str, Any] = {
-        "metric": feature.metric, "customerRef": found.customer_ref,
-        "quantity": to_plain_string(quantity), "ts": format_timestamp(now),
-        "idempotencyKey": event_key}
+        "metric": feature.metric,
+        "customerRef": found.customer_ref,
+        "quantity": to_plain_string(quantity),
+        "ts": format_timestamp(now),
+        "idempotencyKey": event_key,
+    }
     meta: dict[str, Any] = {}
     for path, value in feature.filter:  # the event must count for the feature it reserved
         if path == "resourceId":
@@ -180,8 +231,11 @@ def _record_usage(uow: UnitOfWork, feature: Feature, found: Reservation, quantit
     outcome = ingest_batch(uow, [event], now=now, limits=limits, actor=uow.actor)
     result = outcome.results[0]
     if result.status not in (ACCEPTED, DUPLICATE):
-        raise ConflictError(f"the usage event was refused: {result.error_message}",
-                            code=result.error_code or "usage_refused", field="id")
+        raise ConflictError(
+            f"the usage event was refused: {result.error_message}",
+            code=result.error_code or "usage_refused",
+            field="id",
+        )
 
 
 def _place(meta: dict[str, Any], parts: list[str], value: Any) -> None:
@@ -202,15 +256,27 @@ def release(uow: UnitOfWork, reservation_id: str, now: datetime) -> Reservation:
     if found.status == RELEASED:
         return found
     if found.status == COMMITTED:
-        raise ConflictError("the reservation is committed", code="reservation_committed",
-                            field="id")
+        raise ConflictError(
+            "the reservation is committed", code="reservation_committed", field="id"
+        )
     uow.reservations.finish(found.reservation_id, RELEASED, to_micros(now))
-    audit.record(uow, now, "reservation.release", "reservation", found.reservation_id,
-                 before=_audit_state(found), after={"status": RELEASED})
+    audit.record(
+        uow,
+        now,
+        "reservation.release",
+        "reservation",
+        found.reservation_id,
+        before=_audit_state(found),
+        after={"status": RELEASED},
+    )
     return get_reservation(uow, reservation_id)
 
 
 def _audit_state(reservation: Reservation) -> dict[str, Any]:
-    return {"customerRef": reservation.customer_ref, "feature": reservation.feature,
-            "quantity": to_plain_string(reservation.quantity), "status": reservation.status,
-            "expiresUs": reservation.expires_us}
+    return {
+        "customerRef": reservation.customer_ref,
+        "feature": reservation.feature,
+        "quantity": to_plain_string(reservation.quantity),
+        "status": reservation.status,
+        "expiresUs": reservation.expires_us,
+    }

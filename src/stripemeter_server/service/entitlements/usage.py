@@ -29,13 +29,17 @@ from stripemeter_server.service.usage.reads import fold_events
 def feature_metric(uow: UnitOfWork, feature: Feature) -> Metric:
     text = uow.metrics.get(feature.metric or "")
     if text is None:
-        raise ValidationError(f"feature {feature.key!r} counts metric {feature.metric!r}, "
-                              "which no longer exists", code="metric_not_found", field="metric")
+        raise ValidationError(
+            f"feature {feature.key!r} counts metric {feature.metric!r}, which no longer exists",
+            code="metric_not_found",
+            field="metric",
+        )
     return decode_metric(text)
 
 
-def _spec(uow: UnitOfWork, feature: Feature, metric: Metric,
-          customer_ref: str) -> tuple[PeriodSpec, PeriodSpec]:
+def _spec(
+    uow: UnitOfWork, feature: Feature, metric: Metric, customer_ref: str
+) -> tuple[PeriodSpec, PeriodSpec]:
     billing = spec_for(metric, uow.customers.get(customer_ref))
     return (billing if feature.reset is None else PeriodSpec(feature.reset)), billing
 
@@ -46,8 +50,9 @@ def usage_window(uow: UnitOfWork, feature: Feature, customer_ref: str, now: date
     return period_containing(spec, now)
 
 
-def window_usage(uow: UnitOfWork, feature: Feature, customer_ref: str,
-                 now: datetime) -> tuple[Decimal, Period]:
+def window_usage(
+    uow: UnitOfWork, feature: Feature, customer_ref: str, now: datetime
+) -> tuple[Decimal, Period]:
     metric = feature_metric(uow, feature)
     spec, billing = _spec(uow, feature, metric, customer_ref)
     window = period_containing(spec, now)
@@ -57,21 +62,35 @@ def window_usage(uow: UnitOfWork, feature: Feature, customer_ref: str,
         state = counter.state if counter else CounterState()
     else:
         scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
-        state = fold_events(scoped, uow.events.stream(EventFilter(
-            metric=metric.code, customer_ref=customer_ref, ts_from_us=start_us,
-            ts_to_us=to_micros(window.end), only_counting=True)))
+        state = fold_events(
+            scoped,
+            uow.events.stream(
+                EventFilter(
+                    metric=metric.code,
+                    customer_ref=customer_ref,
+                    ts_from_us=start_us,
+                    ts_to_us=to_micros(window.end),
+                    only_counting=True,
+                )
+            ),
+        )
     return state.value(metric.aggregation) or ZERO, window
 
 
-def metered_state(uow: UnitOfWork, feature: Feature, grant: Grant,
-                  now: datetime) -> MeteredState:
+def metered_state(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> MeteredState:
     """Usage, held reservations and extra grants of the grant's current window."""
     usage, window = window_usage(uow, feature, grant.customer_ref, now)
     start_us = to_micros(window.start)
     extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
     reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))
-    return MeteredState(usage, reserved, sum((e.amount for e in extras), ZERO), window.start,
-                        window.end, _credit_exhausted(uow, feature, grant, now))
+    return MeteredState(
+        usage,
+        reserved,
+        sum((e.amount for e in extras), ZERO),
+        window.start,
+        window.end,
+        _credit_exhausted(uow, feature, grant, now),
+    )
 
 
 def _credit_exhausted(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> bool:

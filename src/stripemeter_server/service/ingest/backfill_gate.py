@@ -57,14 +57,20 @@ def hold_backfilled(
 def misfit(session: BackfillRecord | None, event: ValidEvent, metric: str) -> EventRejected | None:
     """Why the event cannot join the session, or None when it can."""
     if session is None:
-        return _rejected(f"backfill session {event.backfill_id!r} does not exist",
-                         "backfill_not_found")
+        return _rejected(
+            f"backfill session {event.backfill_id!r} does not exist", "backfill_not_found"
+        )
     if session.status != OPEN:
-        return _rejected(f"backfill session {session.backfill_id!r} is {session.status}; "
-                         "only an open session takes events", "backfill_not_open")
+        return _rejected(
+            f"backfill session {session.backfill_id!r} is {session.status}; "
+            "only an open session takes events",
+            "backfill_not_open",
+        )
     if metric != session.metric:
-        return _rejected(f"backfill session {session.backfill_id!r} is for metric "
-                         f"{session.metric!r}", "outside_backfill")
+        return _rejected(
+            f"backfill session {session.backfill_id!r} is for metric {session.metric!r}",
+            "outside_backfill",
+        )
     if session.customers is not None and event.customer_ref not in session.customers:
         return _rejected("the session is not open for this customerRef", "outside_backfill")
     ts_us = to_micros(event.ts)

@@ -47,8 +47,7 @@ def ingest_cloudevents(
             errors.append(_problem(index, exc.code, exc.message, exc.field))
     if errors:
         raise CloudEventsRejected(errors)
-    outcome = ingest_batch(uow, mapped, now=now, limits=limits, request_id=request_id,
-                           actor=actor)
+    outcome = ingest_batch(uow, mapped, now=now, limits=limits, request_id=request_id, actor=actor)
     errors = [
         _problem(r.index, r.error_code or r.status, r.error_message or r.status, r.error_field)
         for r in outcome.results
@@ -65,8 +64,13 @@ def _problem(index: int, code: str, message: str, field: str | None) -> dict[str
 
 def _attribute_for(field: str | None) -> str | None:
     """Name the CloudEvents attribute the client sent, not the internal field."""
-    names = {"metric": "type", "customerRef": "subject", "ts": "time",
-             "idempotencyKey": "id", "quantity": "data.quantity"}
+    names = {
+        "metric": "type",
+        "customerRef": "subject",
+        "ts": "time",
+        "idempotencyKey": "id",
+        "quantity": "data.quantity",
+    }
     if field is not None and field.startswith("meta."):
         return "data." + field.removeprefix("meta.")
     return names.get(field or "", field)

@@ -77,8 +77,12 @@ def _target_key(item: Candidate) -> CounterKey:
 
 
 def _book_late(
-    source: StoredCounter, target: StoredCounter, item: Candidate, effect: Decimal,
-    now: datetime, actor: str,
+    source: StoredCounter,
+    target: StoredCounter,
+    item: Candidate,
+    effect: Decimal,
+    now: datetime,
+    actor: str,
 ) -> AdjustmentRecord:
     """Move a late event's effect out of its closed period onto the open one."""
     source.state.late_out = add(source.state.late_out, effect)

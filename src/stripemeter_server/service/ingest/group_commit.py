@@ -47,7 +47,11 @@ def _size(job: _Job) -> int:
 
 class GroupCommitter:
     def __init__(
-        self, ctx: ServiceContext, *, writers: int = 1, max_events: int = DEFAULT_MAX_GROUP_EVENTS,
+        self,
+        ctx: ServiceContext,
+        *,
+        writers: int = 1,
+        max_events: int = DEFAULT_MAX_GROUP_EVENTS,
         keys: KeyCache | None = None,
     ) -> None:
         self._ctx = ctx
@@ -64,8 +68,9 @@ class GroupCommitter:
         """The key cache whose admissions this committer re-checks."""
         return self._keys
 
-    def submit(self, tenant_id: str, request: BatchRequest,
-               key_check: KeyCheck | None = None) -> Future[IngestOutcome]:
+    def submit(
+        self, tenant_id: str, request: BatchRequest, key_check: KeyCheck | None = None
+    ) -> Future[IngestOutcome]:
         """Queue a request; ``key_check`` when its key was admitted from the cache."""
         self._ensure_started()
         job = _Job(tenant_id, request, key_check)
@@ -133,8 +138,9 @@ class GroupCommitter:
             else:
                 job.future.set_result(next(kept))
 
-    def _run(self, tenant_id: str, jobs: Sequence[_Job]
-             ) -> tuple[dict[int, UnauthorizedError], list[IngestOutcome]]:
+    def _run(
+        self, tenant_id: str, jobs: Sequence[_Job]
+    ) -> tuple[dict[int, UnauthorizedError], list[IngestOutcome]]:
         requests = [j.request for j in jobs]
         group = parse_group(requests, tenant_id, self._ctx.limits)  # before the transaction
         checks = [j.key_check for j in jobs]

@@ -51,8 +51,11 @@ def import_batch(
     tally: ImportTally,
 ) -> None:
     """Ingest one batch (retried whole on a deadlock) and add its outcome to ``tally``."""
-    outcome = run_use_case(store, tenant_id, lambda uow: ingest_batch(
-        uow, list(events), now=now, limits=limits, actor=actor))
+    outcome = run_use_case(
+        store,
+        tenant_id,
+        lambda uow: ingest_batch(uow, list(events), now=now, limits=limits, actor=actor),
+    )
     tally.lines += len(events)
     for result in outcome.results:
         if result.status == "accepted":
@@ -60,5 +63,11 @@ def import_batch(
         elif result.status == "duplicate":
             tally.duplicates += 1
         else:
-            tally.refused.append(Refusal(lines[result.index], result.error_code or result.status,
-                                         result.error_message or "", result.error_field))
+            tally.refused.append(
+                Refusal(
+                    lines[result.index],
+                    result.error_code or result.status,
+                    result.error_message or "",
+                    result.error_field,
+                )
+            )

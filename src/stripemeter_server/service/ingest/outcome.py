@@ -63,11 +63,14 @@ class EventResult:
     def of(cls, index: int, key: str | None, verdict: Verdict) -> EventResult:
         error = verdict.error
         return cls(
-            index, verdict.status, key,
+            index,
+            verdict.status,
+            key,
             None if error is None else error.code,
             None if error is None else error.message,
             None if error is None else error.field,
-            verdict.late, verdict.late_after_close,
+            verdict.late,
+            verdict.late_after_close,
         )
 
 

@@ -99,9 +99,13 @@ def ingest_parsed(
     counted = count(uow, stored, now, group.actors)
     evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
     verdicts = {
-        **parsed.verdicts, **resolved.verdicts,
+        **parsed.verdicts,
+        **resolved.verdicts,
         **{index: rejected(error) for index, error in held_out.items()},
-        **in_ledger, **in_batch, **closed, **raced,
+        **in_ledger,
+        **in_batch,
+        **closed,
+        **raced,
         **_accepted(stored, counted),
     }
     record_tallies(uow, verdicts.values(), now, group.request_ids[0] if group.request_ids else "")
@@ -110,14 +114,19 @@ def ingest_parsed(
 
 def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
     return {
-        item.position: Verdict(ACCEPTED, late=item.position in counted.late,
-                            late_after_close=item.late_target is not None)
+        item.position: Verdict(
+            ACCEPTED,
+            late=item.position in counted.late,
+            late_after_close=item.late_target is not None,
+        )
         for item in stored
     }
 
 
 def _outcomes(
-    requests: Sequence[BatchRequest], keys: Sequence[str | None], verdicts: dict[int, Verdict],
+    requests: Sequence[BatchRequest],
+    keys: Sequence[str | None],
+    verdicts: dict[int, Verdict],
     counted: Counted,
 ) -> list[IngestOutcome]:
     """One outcome per request, indexes relative to the request's own events."""

@@ -65,7 +65,9 @@ class Parsed:
 
 
 def parse(
-    raw_events: Sequence[Any], tenant_id: str, received_at: Sequence[datetime],
+    raw_events: Sequence[Any],
+    tenant_id: str,
+    received_at: Sequence[datetime],
     limits: EventLimits,
 ) -> Parsed:
     valid, keys, verdicts = [], [], {}
@@ -108,14 +110,17 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
             )
         except MetricValueError as exc:
             verdicts[index] = rejected(
-                EventRejected(str(exc), code="invalid_value", field=metric.value_property))
+                EventRejected(str(exc), code="invalid_value", field=metric.value_property)
+            )
             continue
         ts_us = to_micros(event.ts)
         start_us, period = periods.containing(
-            spec_for(metric, customers.get(event.customer_ref)), event.ts, ts_us)
+            spec_for(metric, customers.get(event.customer_ref)), event.ts, ts_us
+        )
         key = (metric.code, event.customer_ref, start_us)
         candidates.append(
-            Candidate(index, event, ts_us, metric, period, key, counts, value, unique))
+            Candidate(index, event, ts_us, metric, period, key, counts, value, unique)
+        )
     return Resolved(candidates, customers, verdicts)
 
 
@@ -156,11 +161,15 @@ def _unknown_metric(name: str, metrics: Mapping[str, Metric]) -> EventRejected:
     """No such metric: the nearest codes named (a typo is refused, never a new metric), or
     why auto-creation could not make it."""
     if is_valid_code(name):
-        return EventRejected(unknown_metric_message(name, metrics), code="unknown_metric",
-                             field="metric")
-    return EventRejected(f"metric {name!r} is not defined, and a new metric code must be a "
-                         "letter, then up to 127 letters, digits, '_', '.', ':' or '-'",
-                         code="unknown_metric", field="metric")
+        return EventRejected(
+            unknown_metric_message(name, metrics), code="unknown_metric", field="metric"
+        )
+    return EventRejected(
+        f"metric {name!r} is not defined, and a new metric code must be a "
+        "letter, then up to 127 letters, digits, '_', '.', ':' or '-'",
+        code="unknown_metric",
+        field="metric",
+    )
 
 
 def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdicts]:
@@ -199,20 +208,25 @@ def _against(stored_fingerprint: str, event: ValidEvent) -> Verdict:
 
 
 def apply_close_policy(
-    uow: IngestUnitOfWork, fresh: list[Candidate], customers: Mapping[str, CustomerRecord],
+    uow: IngestUnitOfWork,
+    fresh: list[Candidate],
+    customers: Mapping[str, CustomerRecord],
     now: datetime,
 ) -> tuple[list[Candidate], Verdicts]:
     """Events of closed periods: rejected, or kept with the open period their effect goes to."""
     closes = uow.period_closes.find_many(list({p.counter_key for p in fresh}))
     kept, verdicts = [], {}
     for item in fresh:
-        if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key),
-                                      now):
+        if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key), now):
             kept.append(item)
         elif item.metric.late_policy.value == "reject":
-            verdicts[item.position] = rejected(EventRejected(
-                "the event's billing period is closed and the metric's latePolicy is reject",
-                code="period_closed", field="ts"))
+            verdicts[item.position] = rejected(
+                EventRejected(
+                    "the event's billing period is closed and the metric's latePolicy is reject",
+                    code="period_closed",
+                    field="ts",
+                )
+            )
         else:
             spec = spec_for(item.metric, customers.get(item.event.customer_ref))
             target = current_open_period(uow, item.metric, spec, item.event.customer_ref, now)
@@ -221,17 +235,29 @@ def apply_close_policy(
 
 
 def record(
-    uow: IngestUnitOfWork, fresh: list[Candidate], received_us: Sequence[int],
+    uow: IngestUnitOfWork,
+    fresh: list[Candidate],
+    received_us: Sequence[int],
     request_ids: Sequence[str],
 ) -> tuple[list[Candidate], Verdicts]:
     """Append the new events to the ledger. A key a concurrent request stored first (after
     the ledger check) is a duplicate or a conflict, as if it had been there all along."""
     entries = [
         LedgerEntry(
-            p.event.idempotency_key, p.event.metric, p.event.customer_ref, p.event.quantity,
-            p.ts_us, received_us[p.position], p.event.resource_id, p.event.meta_json,
-            p.event.fingerprint, False, p.late_target is not None, None,
-            request_ids[p.position], p.event.backfill_id,
+            p.event.idempotency_key,
+            p.event.metric,
+            p.event.customer_ref,
+            p.event.quantity,
+            p.ts_us,
+            received_us[p.position],
+            p.event.resource_id,
+            p.event.meta_json,
+            p.event.fingerprint,
+            False,
+            p.late_target is not None,
+            None,
+            request_ids[p.position],
+            p.event.backfill_id,
         )
         for p in fresh
     ]

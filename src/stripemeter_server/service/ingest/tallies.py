@@ -37,8 +37,9 @@ def tally_of(verdicts: Iterable[Verdict]) -> IngestTally:
     for verdict in verdicts:
         statuses[verdict.status] += 1
         late += verdict.status == ACCEPTED and (verdict.late or verdict.late_after_close)
-    return IngestTally(statuses[ACCEPTED], statuses[DUPLICATE], statuses[CONFLICT],
-                       statuses[REJECTED], late)
+    return IngestTally(
+        statuses[ACCEPTED], statuses[DUPLICATE], statuses[CONFLICT], statuses[REJECTED], late
+    )
 
 
 def record_tallies(

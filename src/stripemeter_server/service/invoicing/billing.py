@@ -100,14 +100,25 @@ def invoice_fields(invoice: object) -> InvoiceFields:
         customer = customer.get("id")
     ident, status = invoice.get("id"), invoice.get("status")
     start, end = invoice.get("period_start"), invoice.get("period_end")
-    if not (isinstance(ident, str) and isinstance(customer, str) and isinstance(status, str)
-            and isinstance(start, int) and isinstance(end, int)):
-        raise ValidationError("the invoice lacks id, customer, status or its period",
-                              code="invalid_event")
+    if not (
+        isinstance(ident, str)
+        and isinstance(customer, str)
+        and isinstance(status, str)
+        and isinstance(start, int)
+        and isinstance(end, int)
+    ):
+        raise ValidationError(
+            "the invoice lacks id, customer, status or its period", code="invalid_event"
+        )
     currency = invoice.get("currency")
-    return InvoiceFields(ident, customer, status,
-                         currency.lower() if isinstance(currency, str) else None,
-                         datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+    return InvoiceFields(
+        ident,
+        customer,
+        status,
+        currency.lower() if isinstance(currency, str) else None,
+        datetime.fromtimestamp(start, UTC),
+        datetime.fromtimestamp(end, UTC),
+    )
 
 
 def _local_ref(uow: UnitOfWork, stripe_customer_id: str) -> str | None:
@@ -131,12 +142,14 @@ def _ref_from_stripe(port: StripePort, stripe_customer_id: str) -> tuple[str | N
 
 def _is_ours(uow: UnitOfWork, ref: str, declared: bool) -> bool:
     """A customer we meter: declared (record or metadata), or one with usage on record."""
-    return declared or uow.customers.get(ref) is not None \
-        or bool(uow.counters.find(customer_ref=ref))
+    return (
+        declared or uow.customers.get(ref) is not None or bool(uow.counters.find(customer_ref=ref))
+    )
 
 
-def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
-                 invoice_obj: object) -> Outcome:
+def bill_invoice(
+    ctx: ServiceContext, tenant_id: str, event_id: str, invoice_obj: object
+) -> Outcome:
     """Handle one ``invoice.created``. Stripe errors other than a refusal propagate (the job
     is retried); a refusal marks that item failed, visible to operators."""
     invoice = invoice_fields(invoice_obj)
@@ -151,8 +164,7 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
         ref = _local_ref(uow, invoice.customer_id)
         port = ctx.stripe.port_for(uow) if mappings or metered else None
     if port is None:
-        return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items or "
-                                    "meter_events")
+        return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items or meter_events")
     declared = ref is not None
     by_metadata = False
     if ref is None:
@@ -166,14 +178,32 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
         if not _is_ours(uow, ref, declared or by_metadata):
             return Outcome(JOB_IGNORED, "unknown customer")
         planned, notes = _plan(uow, event_id, invoice, ref, mappings, now)
-        planned += plan_credit_lines(uow, event_id, invoice.invoice_id, invoice.customer_id,
-                                     invoice.currency, ref, [r for r, _ in planned], now)
-        planned += plan_credit_grants(uow, event_id, invoice.invoice_id, invoice.customer_id,
-                                      invoice.currency, ref,
-                                      _metered_periods(uow, invoice, ref, metered), now)
+        planned += plan_credit_lines(
+            uow,
+            event_id,
+            invoice.invoice_id,
+            invoice.customer_id,
+            invoice.currency,
+            ref,
+            [r for r, _ in planned],
+            now,
+        )
+        planned += plan_credit_grants(
+            uow,
+            event_id,
+            invoice.invoice_id,
+            invoice.customer_id,
+            invoice.currency,
+            ref,
+            _metered_periods(uow, invoice, ref, metered),
+            now,
+        )
         if not mappings and not planned:  # metered only, and no credit to grant: as before
-            return Outcome(JOB_IGNORED, "no metric is mapped with mode invoice_items and no "
-                                        "prepaid credit paid for a metered metric")
+            return Outcome(
+                JOB_IGNORED,
+                "no metric is mapped with mode invoice_items and no "
+                "prepaid credit paid for a metered metric",
+            )
         _remember_invoice(uow, invoice, ref, now)
         uow.commit()
     for record, fresh in planned:
@@ -182,9 +212,14 @@ def bill_invoice(ctx: ServiceContext, tenant_id: str, event_id: str,
     return _summary(ctx, tenant_id, invoice.invoice_id, notes)
 
 
-def _plan(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
-          mappings: list[StripeMapping], now: datetime
-          ) -> tuple[list[tuple[InvoiceItemRecord, bool]], list[str]]:
+def _plan(
+    uow: UnitOfWork,
+    event_id: str,
+    invoice: InvoiceFields,
+    ref: str,
+    mappings: list[StripeMapping],
+    now: datetime,
+) -> tuple[list[tuple[InvoiceItemRecord, bool]], list[str]]:
     planned: list[tuple[InvoiceItemRecord, bool]] = []
     notes: list[str] = []
     customer = uow.customers.get(ref)
@@ -194,16 +229,16 @@ def _plan(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
         except NotFoundError:
             notes.append(f"{mapping.metric}: the metric no longer exists")
             continue
-        period = usage_period(spec_for(metric, customer), invoice.period_start,
-                              invoice.period_end)
+        period = usage_period(spec_for(metric, customer), invoice.period_start, invoice.period_end)
         start_us = to_micros(period.start)
         existing = uow.invoice_items.get(mapping.metric, ref, start_us)
         if existing is not None:
             if existing.invoice_id == invoice.invoice_id:
                 planned.append((existing, False))
             else:
-                notes.append(f"{mapping.metric}: the period was already billed on "
-                             f"{existing.invoice_id}")
+                notes.append(
+                    f"{mapping.metric}: the period was already billed on {existing.invoice_id}"
+                )
             continue
         lock = close_period(uow, ref, mapping.metric, period.start, now, reason="invoice")
         record = _intent(uow, event_id, invoice, ref, mapping, lock.final_value, period, now)
@@ -212,8 +247,9 @@ def _plan(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
     return planned, notes
 
 
-def _metered_periods(uow: UnitOfWork, invoice: InvoiceFields, ref: str,
-                     metered: list[StripeMapping]) -> list[Billed]:
+def _metered_periods(
+    uow: UnitOfWork, invoice: InvoiceFields, ref: str, metered: list[StripeMapping]
+) -> list[Billed]:
     """The period of each metric pushed to Billing Meters that the invoice bills."""
     customer = uow.customers.get(ref)
     billed = []
@@ -222,58 +258,105 @@ def _metered_periods(uow: UnitOfWork, invoice: InvoiceFields, ref: str,
             metric = get_metric(uow, mapping.metric)
         except NotFoundError:
             continue
-        period = usage_period(spec_for(metric, customer), invoice.period_start,
-                              invoice.period_end)
+        period = usage_period(spec_for(metric, customer), invoice.period_start, invoice.period_end)
         billed.append((mapping.metric, to_micros(period.start), to_micros(period.end)))
     return billed
 
 
-def _intent(uow: UnitOfWork, event_id: str, invoice: InvoiceFields, ref: str,
-            mapping: StripeMapping, value: Decimal | None, period: Period, now: datetime
-            ) -> InvoiceItemRecord:
+def _intent(
+    uow: UnitOfWork,
+    event_id: str,
+    invoice: InvoiceFields,
+    ref: str,
+    mapping: StripeMapping,
+    value: Decimal | None,
+    period: Period,
+    now: datetime,
+) -> InvoiceItemRecord:
     key = item_key(uow.tenant_id, ref, mapping.metric, period.start)
     now_us = to_micros(now)
     base: dict[str, Any] = {
-        "metric": mapping.metric, "customer_ref": ref, "period_start_us": to_micros(period.start),
-        "period_end_us": to_micros(period.end), "invoice_id": invoice.invoice_id,
-        "stripe_customer_id": invoice.customer_id, "event_id": event_id, "idempotency_key": key,
-        "stripe_item_id": None, "created_us": now_us, "updated_us": now_us}
+        "metric": mapping.metric,
+        "customer_ref": ref,
+        "period_start_us": to_micros(period.start),
+        "period_end_us": to_micros(period.end),
+        "invoice_id": invoice.invoice_id,
+        "stripe_customer_id": invoice.customer_id,
+        "event_id": event_id,
+        "idempotency_key": key,
+        "stripe_item_id": None,
+        "created_us": now_us,
+        "updated_us": now_us,
+    }
     try:
         charge = charge_for(mapping, effective_price(uow, mapping.metric, ref), value)
     except ValidationError as exc:
-        return InvoiceItemRecord(**base, pricing="none", quantity=value or Decimal(0),
-                                 amount=None,
-                                 currency=None, request=None, status=ITEM_FAILED,
-                                 error=exc.message)
+        return InvoiceItemRecord(
+            **base,
+            pricing="none",
+            quantity=value or Decimal(0),
+            amount=None,
+            currency=None,
+            request=None,
+            status=ITEM_FAILED,
+            error=exc.message,
+        )
     error = None
     status = ITEM_SKIPPED if charge.is_zero else ITEM_PENDING
     if charge.currency and invoice.currency and charge.currency != invoice.currency:
-        status, error = ITEM_FAILED, (f"the price is in {charge.currency} but the invoice "
-                                      f"is in {invoice.currency}")
+        status, error = (
+            ITEM_FAILED,
+            (f"the price is in {charge.currency} but the invoice is in {invoice.currency}"),
+        )
     request = None
     if status == ITEM_PENDING:
-        request = json.dumps(item_params(
-            mapping=mapping, charge=charge, key=key, invoice_id=invoice.invoice_id,
-            stripe_customer_id=invoice.customer_id, period=period), sort_keys=True)
-    return InvoiceItemRecord(**base, pricing=charge.pricing, quantity=charge.quantity,
-                             amount=charge.amount, currency=charge.currency, request=request,
-                             status=status, error=error if status == ITEM_FAILED else (
-                                 "zero usage: no line added" if status == ITEM_SKIPPED
-                                 else None))
+        request = json.dumps(
+            item_params(
+                mapping=mapping,
+                charge=charge,
+                key=key,
+                invoice_id=invoice.invoice_id,
+                stripe_customer_id=invoice.customer_id,
+                period=period,
+            ),
+            sort_keys=True,
+        )
+    return InvoiceItemRecord(
+        **base,
+        pricing=charge.pricing,
+        quantity=charge.quantity,
+        amount=charge.amount,
+        currency=charge.currency,
+        request=request,
+        status=status,
+        error=error
+        if status == ITEM_FAILED
+        else ("zero usage: no line added" if status == ITEM_SKIPPED else None),
+    )
 
 
-def _remember_invoice(uow: UnitOfWork, invoice: InvoiceFields, ref: str,
-                      now: datetime) -> None:
+def _remember_invoice(uow: UnitOfWork, invoice: InvoiceFields, ref: str, now: datetime) -> None:
     if uow.stripe_invoices.get(invoice.invoice_id) is not None:
         return
     now_us = to_micros(now)
-    uow.stripe_invoices.put(StripeInvoiceRecord(
-        invoice_id=invoice.invoice_id, customer_ref=ref,
-        stripe_customer_id=invoice.customer_id,
-        period_start_us=to_micros(invoice.period_start),
-        period_end_us=to_micros(invoice.period_end), currency=invoice.currency, number=None,
-        status="draft", subtotal=None, total=None, amount_due=None, finalized_us=None,
-        created_us=now_us, updated_us=now_us))
+    uow.stripe_invoices.put(
+        StripeInvoiceRecord(
+            invoice_id=invoice.invoice_id,
+            customer_ref=ref,
+            stripe_customer_id=invoice.customer_id,
+            period_start_us=to_micros(invoice.period_start),
+            period_end_us=to_micros(invoice.period_end),
+            currency=invoice.currency,
+            number=None,
+            status="draft",
+            subtotal=None,
+            total=None,
+            amount_due=None,
+            finalized_us=None,
+            created_us=now_us,
+            updated_us=now_us,
+        )
+    )
 
 
 def _line_with_key(port: StripePort, invoice_id: str, key: str) -> InvoiceLine | None:
@@ -283,8 +366,9 @@ def _line_with_key(port: StripePort, invoice_id: str, key: str) -> InvoiceLine |
     return None
 
 
-def _send(ctx: ServiceContext, tenant_id: str, port: StripePort, record: InvoiceItemRecord,
-          fresh: bool) -> None:
+def _send(
+    ctx: ServiceContext, tenant_id: str, port: StripePort, record: InvoiceItemRecord, fresh: bool
+) -> None:
     """One Stripe call for one intent (none if an earlier attempt's line is found)."""
     assert record.request is not None
     if is_grant_record(record):
@@ -293,42 +377,59 @@ def _send(ctx: ServiceContext, tenant_id: str, port: StripePort, record: Invoice
         except StripePermanentError as exc:
             _settle(ctx, tenant_id, record, ITEM_FAILED, error=exc.message)
             return
-        _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=grant.grant_id,
-                amount=grant.amount)
+        _settle(
+            ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=grant.grant_id, amount=grant.amount
+        )
         return
     if not fresh:
         line = _line_with_key(port, record.invoice_id, record.idempotency_key)
         if line is not None:
-            _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=line.invoice_item_id,
-                    amount=line.amount)
+            _settle(
+                ctx,
+                tenant_id,
+                record,
+                ITEM_CREATED,
+                stripe_item_id=line.invoice_item_id,
+                amount=line.amount,
+            )
             return
     try:
         item = port.create_invoice_item(json.loads(record.request), record.idempotency_key)
     except StripePermanentError as exc:
         _settle(ctx, tenant_id, record, ITEM_FAILED, error=exc.message)
         return
-    _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=item.item_id,
-            amount=item.amount)
+    _settle(ctx, tenant_id, record, ITEM_CREATED, stripe_item_id=item.item_id, amount=item.amount)
 
 
-def _settle(ctx: ServiceContext, tenant_id: str, record: InvoiceItemRecord, status: str, *,
-            stripe_item_id: str | None = None, amount: int | None = None,
-            error: str | None = None) -> None:
+def _settle(
+    ctx: ServiceContext,
+    tenant_id: str,
+    record: InvoiceItemRecord,
+    status: str,
+    *,
+    stripe_item_id: str | None = None,
+    amount: int | None = None,
+    error: str | None = None,
+) -> None:
     with ctx.store.unit_of_work(tenant_id) as uow:
-        uow.invoice_items.settle(record, status=status, now_us=to_micros(ctx.clock.now()),
-                                 stripe_item_id=stripe_item_id,
-                                 amount=amount,
-                                 error=error)
+        uow.invoice_items.settle(
+            record,
+            status=status,
+            now_us=to_micros(ctx.clock.now()),
+            stripe_item_id=stripe_item_id,
+            amount=amount,
+            error=error,
+        )
         uow.commit()
 
 
-def _summary(ctx: ServiceContext, tenant_id: str, invoice_id: str,
-             notes: list[str]) -> Outcome:
+def _summary(ctx: ServiceContext, tenant_id: str, invoice_id: str, notes: list[str]) -> Outcome:
     with ctx.store.unit_of_work(tenant_id, read_only=True) as uow:
         items = uow.invoice_items.for_invoices([invoice_id])
     failed = [f"{i.metric}: {i.error}" for i in items if i.status == ITEM_FAILED]
-    counts = {s: sum(1 for i in items if i.status == s)
-              for s in (ITEM_CREATED, ITEM_SKIPPED, ITEM_FAILED)}
+    counts = {
+        s: sum(1 for i in items if i.status == s) for s in (ITEM_CREATED, ITEM_SKIPPED, ITEM_FAILED)
+    }
     text = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     note = "; ".join([text, *notes, *failed]) or None
     return Outcome(JOB_FAILED if failed else JOB_DONE, note)

@@ -67,16 +67,25 @@ def grant_out(record: InvoiceItemRecord, amount: int, key: str) -> CreditGrantOu
     """The Stripe grant a record asks for, for ``amount`` minor units, under ``key``."""
     request: dict[str, Any] = json.loads(record.request or "{}")
     return CreditGrantOut(
-        stripe_customer_id=record.stripe_customer_id, currency=str(record.currency),
-        amount=amount, name=str(request.get("name") or "Prepaid credit"),
+        stripe_customer_id=record.stripe_customer_id,
+        currency=str(record.currency),
+        amount=amount,
+        name=str(request.get("name") or "Prepaid credit"),
         metadata={str(k): str(v) for k, v in (request.get("metadata") or {}).items()},
-        idempotency_key=key)
+        idempotency_key=key,
+    )
 
 
-def plan_credit_grants(uow: UnitOfWork, event_id: str, invoice_id: str,
-                       stripe_customer_id: str, currency: str | None, ref: str,
-                       billed: list[Billed], now: datetime
-                       ) -> list[tuple[InvoiceItemRecord, bool]]:
+def plan_credit_grants(
+    uow: UnitOfWork,
+    event_id: str,
+    invoice_id: str,
+    stripe_customer_id: str,
+    currency: str | None,
+    ref: str,
+    billed: list[Billed],
+    now: datetime,
+) -> list[tuple[InvoiceItemRecord, bool]]:
     """The Stripe credit grants of the invoice (``(record, fresh)``, as the usage lines)."""
     if not billed or currency is None:
         return []
@@ -94,16 +103,31 @@ def plan_credit_grants(uow: UnitOfWork, event_id: str, invoice_id: str,
                 planned.append((existing, False))
             continue
         key = grant_key(uow.tenant_id, grant_id, invoice_id)
-        request = {"name": f"Prepaid credit ({grant_id})", "billed": periods,
-                   "metadata": {KEY_METADATA: key, GRANT_METADATA: grant_id,
-                                INVOICE_METADATA: invoice_id}}
+        request = {
+            "name": f"Prepaid credit ({grant_id})",
+            "billed": periods,
+            "metadata": {KEY_METADATA: key, GRANT_METADATA: grant_id, INVOICE_METADATA: invoice_id},
+        }
         record = InvoiceItemRecord(
-            metric=name, customer_ref=ref, period_start_us=start_us, period_end_us=end_us,
-            invoice_id=invoice_id, stripe_customer_id=stripe_customer_id, event_id=event_id,
-            idempotency_key=key, pricing=GRANT_PRICING, quantity=ZERO, amount=minor,
-            currency=currency, request=json.dumps(request, sort_keys=True),
-            status=ITEM_PENDING, stripe_item_id=None, error=None,
-            created_us=to_micros(now), updated_us=to_micros(now))
+            metric=name,
+            customer_ref=ref,
+            period_start_us=start_us,
+            period_end_us=end_us,
+            invoice_id=invoice_id,
+            stripe_customer_id=stripe_customer_id,
+            event_id=event_id,
+            idempotency_key=key,
+            pricing=GRANT_PRICING,
+            quantity=ZERO,
+            amount=minor,
+            currency=currency,
+            request=json.dumps(request, sort_keys=True),
+            status=ITEM_PENDING,
+            stripe_item_id=None,
+            error=None,
+            created_us=to_micros(now),
+            updated_us=to_micros(now),
+        )
         uow.invoice_items.add(record)
         planned.append((record, True))
     return planned
@@ -111,12 +135,14 @@ def plan_credit_grants(uow: UnitOfWork, event_id: str, invoice_id: str,
 
 def live_grants(port: StripePort, record: InvoiceItemRecord) -> list[StripeCreditGrant]:
     """The customer's unvoided Stripe grants that carry this record's key."""
-    return [g for g in port.credit_grants(record.stripe_customer_id)
-            if not g.voided and g.metadata.get(KEY_METADATA) == record.idempotency_key]
+    return [
+        g
+        for g in port.credit_grants(record.stripe_customer_id)
+        if not g.voided and g.metadata.get(KEY_METADATA) == record.idempotency_key
+    ]
 
 
-def send_grant(port: StripePort, record: InvoiceItemRecord,
-               fresh: bool) -> StripeCreditGrant:
+def send_grant(port: StripePort, record: InvoiceItemRecord, fresh: bool) -> StripeCreditGrant:
     """Create the record's grant (none if an earlier attempt's grant is found). A refusal
     (``StripePermanentError``) propagates for the caller to record."""
     if not fresh:

@@ -58,8 +58,9 @@ class JobPolicy:
 DEFAULT_POLICY = JobPolicy()
 
 
-def claim(ctx: ServiceContext, tenant_id: str, event_id: str,
-          policy: JobPolicy = DEFAULT_POLICY) -> WebhookJob | None:
+def claim(
+    ctx: ServiceContext, tenant_id: str, event_id: str, policy: JobPolicy = DEFAULT_POLICY
+) -> WebhookJob | None:
     """Lease one job if it is due and nobody holds it."""
     now_us = to_micros(ctx.clock.now())
     with ctx.store.unit_of_work(tenant_id) as uow:
@@ -68,16 +69,23 @@ def claim(ctx: ServiceContext, tenant_id: str, event_id: str,
     return job
 
 
-def claim_due(ctx: ServiceContext, policy: JobPolicy = DEFAULT_POLICY,
-              now: datetime | None = None, rounds: TenantRounds | None = None,
-              ) -> list[WebhookJob]:
+def claim_due(
+    ctx: ServiceContext,
+    policy: JobPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+    rounds: TenantRounds | None = None,
+) -> list[WebhookJob]:
     """Lease the due jobs of every tenant (the worker loop's pass), one tenant's claim per
     transaction."""
     now_us = to_micros(now or ctx.clock.now())
     lease_us = _micros(policy.lease)
     return (rounds or TenantRounds()).claim(
-        all_tenants(ctx.store), policy.batch, lambda tenant, most: run_use_case(
-            ctx.store, tenant, lambda uow: uow.webhook_jobs.claim_due(now_us, lease_us, most)))
+        all_tenants(ctx.store),
+        policy.batch,
+        lambda tenant, most: run_use_case(
+            ctx.store, tenant, lambda uow: uow.webhook_jobs.claim_due(now_us, lease_us, most)
+        ),
+    )
 
 
 def run_job(ctx: ServiceContext, job: WebhookJob, policy: JobPolicy = DEFAULT_POLICY) -> str:
@@ -87,8 +95,11 @@ def run_job(ctx: ServiceContext, job: WebhookJob, policy: JobPolicy = DEFAULT_PO
     the retry resumes from what was committed.
     """
     if job.attempts > policy.max_attempts:
-        _finish(ctx, job, Outcome(JOB_FAILED, f"gave up after {policy.max_attempts} "
-                                              f"attempts: {job.error}"))
+        _finish(
+            ctx,
+            job,
+            Outcome(JOB_FAILED, f"gave up after {policy.max_attempts} attempts: {job.error}"),
+        )
         return JOB_FAILED
     try:
         outcome = _handle(ctx, job)
@@ -109,8 +120,11 @@ def process_received(ctx: ServiceContext, tenant_id: str, event_id: str) -> None
         if job is not None:
             run_job(ctx, job)
     except Exception:
-        log.exception("Stripe webhook job %s (tenant %s) did not complete; the worker "
-                      "will retry it", event_id, tenant_id)
+        log.exception(
+            "Stripe webhook job %s (tenant %s) did not complete; the worker will retry it",
+            event_id,
+            tenant_id,
+        )
 
 
 def _handle(ctx: ServiceContext, job: WebhookJob) -> Outcome:
@@ -139,36 +153,42 @@ def _record_final(ctx: ServiceContext, job: WebhookJob, invoice: object) -> Outc
     fields = invoice_fields(invoice)
     assert isinstance(invoice, dict)
     transitions = invoice.get("status_transitions") or {}
-    finalized_at = _int(transitions.get("finalized_at")) if isinstance(transitions, dict) \
-        else None
+    finalized_at = _int(transitions.get("finalized_at")) if isinstance(transitions, dict) else None
     now_us = to_micros(ctx.clock.now())
     with ctx.store.unit_of_work(job.tenant_id) as uow:
         known = uow.stripe_invoices.get(fields.invoice_id)
         if known is None:
             return Outcome(JOB_IGNORED, "not an invoice stripemeter added usage to")
         number = invoice.get("number")
-        uow.stripe_invoices.put(replace(
-            known, number=number if isinstance(number, str) else None, status=fields.status,
-            currency=fields.currency, subtotal=_int(invoice.get("subtotal")),
-            total=_int(invoice.get("total")), amount_due=_int(invoice.get("amount_due")),
-            finalized_us=None if finalized_at is None else finalized_at * 1_000_000,
-            updated_us=now_us))
+        uow.stripe_invoices.put(
+            replace(
+                known,
+                number=number if isinstance(number, str) else None,
+                status=fields.status,
+                currency=fields.currency,
+                subtotal=_int(invoice.get("subtotal")),
+                total=_int(invoice.get("total")),
+                amount_due=_int(invoice.get("amount_due")),
+                finalized_us=None if finalized_at is None else finalized_at * 1_000_000,
+                updated_us=now_us,
+            )
+        )
         uow.commit()
     return Outcome(JOB_DONE, f"finalized as {number}" if isinstance(number, str) else None)
 
 
 def _finish(ctx: ServiceContext, job: WebhookJob, outcome: Outcome) -> None:
     with ctx.store.unit_of_work(job.tenant_id) as uow:
-        uow.webhook_jobs.finish(job.event_id, outcome.status, outcome.note,
-                                to_micros(ctx.clock.now()))
+        uow.webhook_jobs.finish(
+            job.event_id, outcome.status, outcome.note, to_micros(ctx.clock.now())
+        )
         uow.commit()
 
 
 def _reschedule(ctx: ServiceContext, job: WebhookJob, policy: JobPolicy, why: str) -> None:
     now = ctx.clock.now()
     at = now + policy.retry_delay(job.attempts)
-    log.warning("Stripe webhook job %s: %s; retrying at %s", job.event_id, why,
-                at.isoformat())
+    log.warning("Stripe webhook job %s: %s; retrying at %s", job.event_id, why, at.isoformat())
     with ctx.store.unit_of_work(job.tenant_id) as uow:
         uow.webhook_jobs.retry_at(job.event_id, to_micros(at), why[:1000], to_micros(now))
         uow.commit()

@@ -59,8 +59,9 @@ class StripeComparison:
     error: str | None = None
 
 
-def preview_target(uow: UnitOfWork, access: StripeAccess,
-                   customer_ref: str) -> PreviewTarget | None:
+def preview_target(
+    uow: UnitOfWork, access: StripeAccess, customer_ref: str
+) -> PreviewTarget | None:
     """The tenant's Stripe account and what is known of the customer's Stripe id (the
     customer record's, a ``cus_`` ref, or the cached metadata lookup): no Stripe call and no
     write here, so the read stays a read."""
@@ -70,28 +71,34 @@ def preview_target(uow: UnitOfWork, access: StripeAccess,
     record = uow.customers.get(customer_ref)
     stripe_id = record.stripe_customer_id if record and record.stripe_customer_id else None
     if stripe_id is None:
-        stripe_id = customer_ref if customer_ref.startswith("cus_") else \
-            uow.stripe_customers.get(customer_ref)
+        stripe_id = (
+            customer_ref
+            if customer_ref.startswith("cus_")
+            else uow.stripe_customers.get(customer_ref)
+        )
     mappings = {s.metric: decode_mapping(s.definition) for s in uow.mappings.all()}
     return PreviewTarget(credentials, customer_ref, stripe_id, mappings)
 
 
-def compare_with_stripe(access: StripeAccess, target: PreviewTarget,
-                        ours: UpcomingInvoice) -> StripeComparison | None:
+def compare_with_stripe(
+    access: StripeAccess, target: PreviewTarget, ours: UpcomingInvoice
+) -> StripeComparison | None:
     """Fetch Stripe's preview and compare it with ours, line by line; ``None`` when Stripe
     knows no customer for the ref."""
     port = access.port(target.credentials)
     try:
-        stripe_id = target.stripe_customer_id or \
-            port.find_customer_by_metadata(METADATA_KEY, target.customer_ref)
+        stripe_id = target.stripe_customer_id or port.find_customer_by_metadata(
+            METADATA_KEY, target.customer_ref
+        )
         if stripe_id is None:
             return None
         preview = port.preview_invoice(stripe_id)
     except StripeCallError as exc:
         return StripeComparison("unavailable", None, [], exc.message)
     if preview is None:
-        return StripeComparison("no_upcoming_invoice", None,
-                                [_ours_alone(line, target) for line in ours.lines])
+        return StripeComparison(
+            "no_upcoming_invoice", None, [_ours_alone(line, target) for line in ours.lines]
+        )
     return StripeComparison("compared", preview, differences(ours.lines, preview, target))
 
 
@@ -102,9 +109,16 @@ def _major(amount: int, currency: str) -> Decimal:
 def _ours_alone(line: InvoiceLine, target: PreviewTarget) -> LineDifference:
     mapping = target.mappings.get(line.metric)
     billed_as_item = mapping is not None and mapping.mode is SyncMode.INVOICE_ITEMS
-    return LineDifference(line.metric, line.stripe_price,
-                          ADDED_AT_INVOICE if billed_as_item else ONLY_OURS, line.currency,
-                          line.quantity, None, line.amount, None)
+    return LineDifference(
+        line.metric,
+        line.stripe_price,
+        ADDED_AT_INVOICE if billed_as_item else ONLY_OURS,
+        line.currency,
+        line.quantity,
+        None,
+        line.amount,
+        None,
+    )
 
 
 def _stripe_quantity(line: PreviewLine, mapping: StripeMapping | None) -> Decimal | None:
@@ -114,8 +128,9 @@ def _stripe_quantity(line: PreviewLine, mapping: StripeMapping | None) -> Decima
     return line.quantity / mapping.scale
 
 
-def differences(ours: list[InvoiceLine], preview: InvoicePreview,
-                target: PreviewTarget) -> list[LineDifference]:
+def differences(
+    ours: list[InvoiceLine], preview: InvoicePreview, target: PreviewTarget
+) -> list[LineDifference]:
     left = list(preview.lines)
     found = []
     for line in ours:
@@ -126,14 +141,36 @@ def differences(ours: list[InvoiceLine], preview: InvoicePreview,
         left.remove(match)
         stripe_quantity = _stripe_quantity(match, target.mappings.get(line.metric))
         stripe_amount = _major(match.amount, match.currency)
-        same = stripe_quantity == line.quantity and \
-            (line.amount is None or line.amount == stripe_amount)
-        found.append(LineDifference(line.metric, line.stripe_price, MATCH if same else DIFFERS,
-                                    match.currency, line.quantity, stripe_quantity,
-                                    line.amount, stripe_amount, match.description))
-    found += [LineDifference(s.metadata.get("stripemeter_metric"), s.price, ONLY_STRIPE,
-                             s.currency, None, s.quantity, None, _major(s.amount, s.currency),
-                             s.description) for s in left]
+        same = stripe_quantity == line.quantity and (
+            line.amount is None or line.amount == stripe_amount
+        )
+        found.append(
+            LineDifference(
+                line.metric,
+                line.stripe_price,
+                MATCH if same else DIFFERS,
+                match.currency,
+                line.quantity,
+                stripe_quantity,
+                line.amount,
+                stripe_amount,
+                match.description,
+            )
+        )
+    found += [
+        LineDifference(
+            s.metadata.get("stripemeter_metric"),
+            s.price,
+            ONLY_STRIPE,
+            s.currency,
+            None,
+            s.quantity,
+            None,
+            _major(s.amount, s.currency),
+            s.description,
+        )
+        for s in left
+    ]
     return found
 
 

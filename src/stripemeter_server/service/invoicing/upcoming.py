@@ -61,18 +61,26 @@ class UpcomingInvoice:
     def period(self) -> Period | None:
         if not self.lines:
             return None
-        return Period(min(line.period.start for line in self.lines),
-                      max(line.period.end for line in self.lines))
+        return Period(
+            min(line.period.start for line in self.lines),
+            max(line.period.end for line in self.lines),
+        )
 
 
-def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime, now: datetime,
-                     only: frozenset[str] | None = None) -> UpcomingInvoice:
+def upcoming_invoice(
+    uow: UnitOfWork,
+    customer_ref: str,
+    at: datetime,
+    now: datetime,
+    only: frozenset[str] | None = None,
+) -> UpcomingInvoice:
     """The preview; ``only`` limits it to those metrics (a portal token's), lines and
     totals alike, so nothing of another metric shows even in a sum."""
     check_identifier(customer_ref, "customerRef", code="invalid_request")
     if at > now and to_micros(at) - to_micros(now) > 400 * 86_400_000_000:
-        raise ValidationError("at may be at most 400 days ahead", code="invalid_timestamp",
-                              field="at")
+        raise ValidationError(
+            "at may be at most 400 days ahead", code="invalid_timestamp", field="at"
+        )
     metrics = load_metrics(uow)
     prices = effective_prices(uow, customer_ref)
     mappings = {s.metric: decode_mapping(s.definition) for s in uow.mappings.all()}
@@ -90,8 +98,13 @@ def upcoming_invoice(uow: UnitOfWork, customer_ref: str, at: datetime, now: date
     return UpcomingInvoice(customer_ref, at, now, lines, _totals(uow, customer_ref, lines, now))
 
 
-def _line(code: str, mapping: StripeMapping | None, price: Price | None, value: Decimal | None,
-          period: Period) -> InvoiceLine | None:
+def _line(
+    code: str,
+    mapping: StripeMapping | None,
+    price: Price | None,
+    value: Decimal | None,
+    period: Period,
+) -> InvoiceLine | None:
     quantity = ZERO if value is None or value < ZERO else value
     if mapping is None:
         mapping = StripeMapping(code)
@@ -106,12 +119,14 @@ def _line(code: str, mapping: StripeMapping | None, price: Price | None, value: 
         tiers, amount = priced.lines, priced.amount
     elif charge.amount is not None and charge.currency is not None:
         amount = Decimal(charge.amount).scaleb(-minor_unit_exponent(charge.currency))
-    return InvoiceLine(code, period, quantity, charge.pricing, mapping.price, charge.currency,
-                       amount, tiers)
+    return InvoiceLine(
+        code, period, quantity, charge.pricing, mapping.price, charge.currency, amount, tiers
+    )
 
 
-def _totals(uow: UnitOfWork, customer_ref: str, lines: list[InvoiceLine],
-            now: datetime) -> list[CurrencyTotal]:
+def _totals(
+    uow: UnitOfWork, customer_ref: str, lines: list[InvoiceLine], now: datetime
+) -> list[CurrencyTotal]:
     subtotals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         if line.currency is not None and line.amount is not None:

@@ -53,8 +53,9 @@ def _text(value: object, name: str) -> str:
     """The event's ``id`` or ``type``: stored, so storable on every store (no NUL, no
     unpaired surrogate) — else 400 naming the field, the same on both stores."""
     if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
-        raise WebhookEventError(f"the event's {name} must be a string of at most "
-                                f"{MAX_ID_LENGTH} characters", field=name)
+        raise WebhookEventError(
+            f"the event's {name} must be a string of at most {MAX_ID_LENGTH} characters", field=name
+        )
     reason = unsafe_reason(value)
     if reason is not None:
         raise WebhookEventError(f"the event's {name} {reason}", field=name)
@@ -65,30 +66,45 @@ def _object_id(event: dict[str, Any]) -> str | None:
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     ident = obj.get("id") if isinstance(obj, dict) else None
-    return ident if isinstance(ident, str) and len(ident) <= MAX_ID_LENGTH \
-        and unsafe_reason(ident) is None else None
+    return (
+        ident
+        if isinstance(ident, str) and len(ident) <= MAX_ID_LENGTH and unsafe_reason(ident) is None
+        else None
+    )
 
 
-def record_webhook(uow: UnitOfWork, access: StripeAccess, body: bytes,
-                   signature_header: str | None, now: datetime) -> Received:
+def record_webhook(
+    uow: UnitOfWork, access: StripeAccess, body: bytes, signature_header: str | None, now: datetime
+) -> Received:
     """Verify and record one delivery. A redelivery (same event id) is acknowledged and
     records nothing; an event type the flow does not handle is recorded as ``ignored``."""
     credentials = access.credentials(uow)
     secrets = access.webhook_secrets(uow, now)
     if credentials is None or not secrets:
-        raise WebhookSignatureError("no webhook signing secret is configured for this tenant "
-                                    "(PUT /v1/stripe/account webhookSecret)")
+        raise WebhookSignatureError(
+            "no webhook signing secret is configured for this tenant "
+            "(PUT /v1/stripe/account webhookSecret)"
+        )
     event = access.port(credentials).verify_webhook(body, signature_header, secrets)
     event_id, event_type = _text(event.get("id"), "id"), _text(event.get("type"), "type")
     handled = event_type in HANDLED_TYPES
     now_us = to_micros(now)
-    added = uow.webhook_jobs.add(WebhookJob(
-        tenant_id=uow.tenant_id, event_id=event_id, event_type=event_type,
-        object_id=_object_id(event), payload=body.decode("utf-8"),
-        status=JOB_PENDING if handled else JOB_IGNORED, attempts=0,
-        error=None if handled else f"event type {event_type} is not handled",
-        received_us=now_us, next_attempt_us=now_us,
-        processed_us=None if handled else now_us, updated_us=now_us))
+    added = uow.webhook_jobs.add(
+        WebhookJob(
+            tenant_id=uow.tenant_id,
+            event_id=event_id,
+            event_type=event_type,
+            object_id=_object_id(event),
+            payload=body.decode("utf-8"),
+            status=JOB_PENDING if handled else JOB_IGNORED,
+            attempts=0,
+            error=None if handled else f"event type {event_type} is not handled",
+            received_us=now_us,
+            next_attempt_us=now_us,
+            processed_us=None if handled else now_us,
+            updated_us=now_us,
+        )
+    )
     if not added:
         stored = uow.webhook_jobs.get(event_id)
         return Received(event_id, event_type, stored.status if stored else JOB_PENDING, True)
@@ -97,37 +113,61 @@ def record_webhook(uow: UnitOfWork, access: StripeAccess, body: bytes,
 
 # --- operator views ------------------------------------------------------------------------
 
+
 def _when(us: int | None) -> str | None:
     return None if us is None else format_timestamp(from_micros(us))
 
 
 def job_view(job: WebhookJob) -> dict[str, Any]:
-    return {"eventId": job.event_id, "type": job.event_type, "objectId": job.object_id,
-            "status": job.status, "attempts": job.attempts, "error": job.error,
-            "receivedAt": _when(job.received_us), "processedAt": _when(job.processed_us),
-            "nextAttemptAt": _when(job.next_attempt_us) if job.status == JOB_PENDING else None}
+    return {
+        "eventId": job.event_id,
+        "type": job.event_type,
+        "objectId": job.object_id,
+        "status": job.status,
+        "attempts": job.attempts,
+        "error": job.error,
+        "receivedAt": _when(job.received_us),
+        "processedAt": _when(job.processed_us),
+        "nextAttemptAt": _when(job.next_attempt_us) if job.status == JOB_PENDING else None,
+    }
 
 
 def item_view(item: InvoiceItemRecord) -> dict[str, Any]:
-    return {"metric": item.metric, "customerRef": item.customer_ref,
-            "periodStart": _when(item.period_start_us), "periodEnd": _when(item.period_end_us),
-            "invoiceId": item.invoice_id, "status": item.status, "pricing": item.pricing,
-            "quantity": str(item.quantity), "amount": item.amount, "currency": item.currency,
-            "idempotencyKey": item.idempotency_key, "stripeItemId": item.stripe_item_id,
-            "eventId": item.event_id, "error": item.error}
+    return {
+        "metric": item.metric,
+        "customerRef": item.customer_ref,
+        "periodStart": _when(item.period_start_us),
+        "periodEnd": _when(item.period_end_us),
+        "invoiceId": item.invoice_id,
+        "status": item.status,
+        "pricing": item.pricing,
+        "quantity": str(item.quantity),
+        "amount": item.amount,
+        "currency": item.currency,
+        "idempotencyKey": item.idempotency_key,
+        "stripeItemId": item.stripe_item_id,
+        "eventId": item.event_id,
+        "error": item.error,
+    }
 
 
-def invoice_view(invoice: StripeInvoiceRecord,
-                 items: list[InvoiceItemRecord]) -> dict[str, Any]:
-    return {"invoiceId": invoice.invoice_id, "customerRef": invoice.customer_ref,
-            "stripeCustomerId": invoice.stripe_customer_id, "status": invoice.status,
-            "number": invoice.number, "currency": invoice.currency,
-            "subtotal": invoice.subtotal, "total": invoice.total,
-            "amountDue": invoice.amount_due,
-            "periodStart": _when(invoice.period_start_us),
-            "periodEnd": _when(invoice.period_end_us),
-            "finalizedAt": _when(invoice.finalized_us), "createdAt": _when(invoice.created_us),
-            "items": [item_view(i) for i in items]}
+def invoice_view(invoice: StripeInvoiceRecord, items: list[InvoiceItemRecord]) -> dict[str, Any]:
+    return {
+        "invoiceId": invoice.invoice_id,
+        "customerRef": invoice.customer_ref,
+        "stripeCustomerId": invoice.stripe_customer_id,
+        "status": invoice.status,
+        "number": invoice.number,
+        "currency": invoice.currency,
+        "subtotal": invoice.subtotal,
+        "total": invoice.total,
+        "amountDue": invoice.amount_due,
+        "periodStart": _when(invoice.period_start_us),
+        "periodEnd": _when(invoice.period_end_us),
+        "finalizedAt": _when(invoice.finalized_us),
+        "createdAt": _when(invoice.created_us),
+        "items": [item_view(i) for i in items],
+    }
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
@@ -136,32 +176,41 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
         return None
     head, _, tail = cursor.partition(".")
     if not head.isdigit() or len(head) > 19 or not tail or len(tail) > MAX_ID_LENGTH:
-        raise ValidationError("cursor is not one this API returned", code="invalid_cursor",
-                              field="cursor")
+        raise ValidationError(
+            "cursor is not one this API returned", code="invalid_cursor", field="cursor"
+        )
     return int(head), tail
 
 
-def list_jobs(uow: UnitOfWork, *, status: str | None, cursor: str | None,
-              limit: int) -> dict[str, Any]:
+def list_jobs(
+    uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
     page = uow.webhook_jobs.page(status=status, before=decode_cursor(cursor), limit=limit + 1)
     more, page = len(page) > limit, page[:limit]
     last = page[-1] if page else None
-    return {"data": [job_view(j) for j in page], "hasMore": more,
-            "nextCursor": f"{last.received_us}.{last.event_id}" if more and last else None}
+    return {
+        "data": [job_view(j) for j in page],
+        "hasMore": more,
+        "nextCursor": f"{last.received_us}.{last.event_id}" if more and last else None,
+    }
 
 
-def list_invoices(uow: UnitOfWork, *, status: str | None, customer_ref: str | None,
-                  cursor: str | None, limit: int) -> dict[str, Any]:
-    page = uow.stripe_invoices.page(status=status, customer_ref=customer_ref,
-                                    before=decode_cursor(cursor), limit=limit + 1)
+def list_invoices(
+    uow: UnitOfWork, *, status: str | None, customer_ref: str | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    page = uow.stripe_invoices.page(
+        status=status, customer_ref=customer_ref, before=decode_cursor(cursor), limit=limit + 1
+    )
     more, page = len(page) > limit, page[:limit]
     items: dict[str, list[InvoiceItemRecord]] = {}
     for item in uow.invoice_items.for_invoices([i.invoice_id for i in page]):
         items.setdefault(item.invoice_id, []).append(item)
     last = page[-1] if page else None
-    return {"data": [invoice_view(i, items.get(i.invoice_id, [])) for i in page],
-            "hasMore": more,
-            "nextCursor": f"{last.created_us}.{last.invoice_id}" if more and last else None}
+    return {
+        "data": [invoice_view(i, items.get(i.invoice_id, [])) for i in page],
+        "hasMore": more,
+        "nextCursor": f"{last.created_us}.{last.invoice_id}" if more and last else None,
+    }
 
 
 def event_payload(job: WebhookJob) -> dict[str, Any]:

@@ -31,16 +31,19 @@ from stripemeter_server.service.operations.tenancy import Principal, authenticat
 MAX_RATE = 1_000_000.0
 
 
-def limits_for(configured: tuple[float | None, float | None],
-               defaults: BucketLimits) -> BucketLimits:
+def limits_for(
+    configured: tuple[float | None, float | None], defaults: BucketLimits
+) -> BucketLimits:
     """The tenant's own limits where set, else the deployment's defaults."""
     rate, burst = configured
-    return BucketLimits(defaults.rate if rate is None else rate,
-                        defaults.burst if burst is None else burst)
+    return BucketLimits(
+        defaults.rate if rate is None else rate, defaults.burst if burst is None else burst
+    )
 
 
-def admit_shared(uow: UnitOfWork, secret: str, now: datetime,
-                 defaults: BucketLimits) -> tuple[Principal, Decision]:
+def admit_shared(
+    uow: UnitOfWork, secret: str, now: datetime, defaults: BucketLimits
+) -> tuple[Principal, Decision]:
     """Authenticate and take a token from the shared bucket (PostgreSQL)."""
     who = authenticate(uow, secret, now)
     return who, take_shared(uow, who, defaults)
@@ -61,8 +64,9 @@ def take_shared(uow: UnitOfWork, who: Principal, defaults: BucketLimits) -> Deci
     return decision
 
 
-def admit_local(uow: UnitOfWork, secret: str, now: datetime,
-                defaults: BucketLimits) -> tuple[Principal, BucketLimits]:
+def admit_local(
+    uow: UnitOfWork, secret: str, now: datetime, defaults: BucketLimits
+) -> tuple[Principal, BucketLimits]:
     """Authenticate and read the tenant's limits; the caller takes the token in process."""
     who = authenticate(uow, secret, now)
     return who, local_limits(uow, who, defaults)
@@ -96,20 +100,29 @@ def _limit(raw: float | None, field: str) -> float | None:
     if raw is None:
         return None
     if not 0 <= raw <= MAX_RATE:
-        raise ValidationError(f"{field} must be between 0 and {MAX_RATE:.0f}",
-                              code="invalid_rate_limit", field=field)
+        raise ValidationError(
+            f"{field} must be between 0 and {MAX_RATE:.0f}", code="invalid_rate_limit", field=field
+        )
     return float(raw)
 
 
-def configure_rate_limit(uow: UnitOfWork, rate: float | None, burst: float | None,
-                         now: datetime) -> None:
+def configure_rate_limit(
+    uow: UnitOfWork, rate: float | None, burst: float | None, now: datetime
+) -> None:
     """Set the tenant's own limits (``None``: back to the deployment's defaults; a rate of
     0: unlimited). Takes effect on every node with the next request."""
     before = dict(zip(("ratePerSecond", "burst"), uow.rate_limits.settings(), strict=True))
     rate, burst = _limit(rate, "ratePerSecond"), _limit(burst, "burst")
     uow.rate_limits.configure(rate, burst)
-    audit.record(uow, now, "tenant.rate_limit", "tenant", uow.tenant_id, before=before,
-                 after={"ratePerSecond": rate, "burst": burst})
+    audit.record(
+        uow,
+        now,
+        "tenant.rate_limit",
+        "tenant",
+        uow.tenant_id,
+        before=before,
+        after={"ratePerSecond": rate, "burst": burst},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,16 +35,34 @@ def _json(state: Mapping[str, Any] | None) -> str | None:
     return json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def record(uow: UnitOfWork, now: datetime, action: str, target_type: str, target_id: str, *,
-           before: Mapping[str, Any] | None = None,
-           after: Mapping[str, Any] | None = None, tenant_id: str | None = None) -> None:
+def record(
+    uow: UnitOfWork,
+    now: datetime,
+    action: str,
+    target_type: str,
+    target_id: str,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    tenant_id: str | None = None,
+) -> None:
     """Append one entry to the trail of ``tenant_id`` (default: the unit of work's tenant;
     key and tenant commands name theirs, as the CLI works outside any one tenant), in
     ``uow``'s transaction."""
-    uow.audit.add(tenant_id or uow.tenant_id, AuditRecord(
-        audit_id=_new_id(), created_us=to_micros(now), actor=uow.actor,
-        action=action, target_type=target_type, target_id=target_id[:MAX_TARGET],
-        before=_json(before), after=_json(after), request_id=uow.request_id))
+    uow.audit.add(
+        tenant_id or uow.tenant_id,
+        AuditRecord(
+            audit_id=_new_id(),
+            created_us=to_micros(now),
+            actor=uow.actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id[:MAX_TARGET],
+            before=_json(before),
+            after=_json(after),
+            request_id=uow.request_id,
+        ),
+    )
 
 
 def _new_id() -> str:
@@ -53,8 +71,11 @@ def _new_id() -> str:
     return f"aud_{time.time_ns():016x}{secrets.token_hex(4)}"
 
 
-def redacted(state: Mapping[str, Any], secret_fields: Iterable[str],
-             previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def redacted(
+    state: Mapping[str, Any],
+    secret_fields: Iterable[str],
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """``state`` with each secret field replaced: compared with ``previous``, ``"changed"``
     or ``"unchanged"``; without ``previous``, ``"set"``. An unset secret stays ``None``."""
     shown = dict(state)
@@ -74,10 +95,17 @@ def decoded(text: str | None) -> Any:
 
 
 def entry_json(entry: AuditRecord) -> dict[str, Any]:
-    return {"id": entry.audit_id, "at": format_timestamp(from_micros(entry.created_us)),
-            "actor": entry.actor, "action": entry.action, "targetType": entry.target_type,
-            "targetId": entry.target_id, "before": decoded(entry.before),
-            "after": decoded(entry.after), "requestId": entry.request_id}
+    return {
+        "id": entry.audit_id,
+        "at": format_timestamp(from_micros(entry.created_us)),
+        "actor": entry.actor,
+        "action": entry.action,
+        "targetType": entry.target_type,
+        "targetId": entry.target_id,
+        "before": decoded(entry.before),
+        "after": decoded(entry.after),
+        "requestId": entry.request_id,
+    }
 
 
 def encode_cursor(entry: AuditRecord) -> str:
@@ -89,18 +117,23 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
         return None
     stamp, _, audit_id = cursor.partition(".")
     if not is_sequence(stamp) or not audit_id.startswith("aud_"):
-        raise ValidationError("cursor is not one this API returned", code="invalid_cursor",
-                              field="cursor")
-    return parse_sequence(stamp, "cursor"), check_identifier(audit_id, "cursor",
-                                                             code="invalid_cursor")
+        raise ValidationError(
+            "cursor is not one this API returned", code="invalid_cursor", field="cursor"
+        )
+    return parse_sequence(stamp, "cursor"), check_identifier(
+        audit_id, "cursor", code="invalid_cursor"
+    )
 
 
-def audit_page(uow: UnitOfWork, where: AuditFilter, cursor: str | None,
-               limit: int) -> dict[str, Any]:
+def audit_page(
+    uow: UnitOfWork, where: AuditFilter, cursor: str | None, limit: int
+) -> dict[str, Any]:
     """One page of the trail, newest first, with the cursor of the next page."""
     found = uow.audit.page(where, before=decode_cursor(cursor), limit=limit + 1)
     more = len(found) > limit
     found = found[:limit]
-    return {"data": [entry_json(e) for e in found],
-            "nextCursor": encode_cursor(found[-1]) if more and found else None,
-            "hasMore": more}
+    return {
+        "data": [entry_json(e) for e in found],
+        "nextCursor": encode_cursor(found[-1]) if more and found else None,
+        "hasMore": more,
+    }

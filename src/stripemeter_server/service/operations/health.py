@@ -20,8 +20,9 @@ def parse_loops(raw: str) -> frozenset[str]:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
-def worker_health(uow: UnitOfWork, now: datetime, required: Iterable[str],
-                  stale_seconds: float) -> tuple[bool, dict[str, Any]]:
+def worker_health(
+    uow: UnitOfWork, now: datetime, required: Iterable[str], stale_seconds: float
+) -> tuple[bool, dict[str, Any]]:
     """Whether every known or required loop beat recently, and each loop's state."""
     latest = uow.heartbeats.latest()
     now_us = to_micros(now)
@@ -29,15 +30,21 @@ def worker_health(uow: UnitOfWork, now: datetime, required: Iterable[str],
     for name in sorted(set(latest) | set(required)):
         beat = latest.get(name)
         if beat is None:
-            loops[name] = {"ok": False, "lastBeat": None, "ageSeconds": None,
-                           "reason": "required but never beat"}
+            loops[name] = {
+                "ok": False,
+                "lastBeat": None,
+                "ageSeconds": None,
+                "reason": "required but never beat",
+            }
             continue
         age = max(0.0, (now_us - beat) / MICROS)
         ok = age <= stale_seconds
-        loops[name] = {"ok": ok, "lastBeat": format_timestamp(from_micros(beat)),
-                       "ageSeconds": round(age, 3),
-                       **({} if ok else {"reason": f"no beat for {age:.0f} s "
-                                                   f"(limit {stale_seconds:.0f} s)"})}
+        loops[name] = {
+            "ok": ok,
+            "lastBeat": format_timestamp(from_micros(beat)),
+            "ageSeconds": round(age, 3),
+            **({} if ok else {"reason": f"no beat for {age:.0f} s (limit {stale_seconds:.0f} s)"}),
+        }
     return all(loop["ok"] for loop in loops.values()), loops
 
 

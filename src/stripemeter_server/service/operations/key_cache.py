@@ -53,8 +53,9 @@ def refusal(record: ApiKeyRecord | None, key_hash: str, now_us: int) -> Unauthor
     if record.revoked_us is not None:
         return UnauthorizedError("this API key was revoked", code="revoked_api_key")
     if record.expires_us is not None and record.expires_us <= now_us:
-        return UnauthorizedError("this API key was rotated and its grace has ended",
-                                 code="revoked_api_key")
+        return UnauthorizedError(
+            "this API key was rotated and its grace has ended", code="revoked_api_key"
+        )
     return None
 
 
@@ -89,8 +90,9 @@ class KeyCache:
 
     def forget_tenant(self, tenant_id: str) -> None:
         with self._lock:
-            self._entries = {h: e for h, e in self._entries.items()
-                             if e.record.tenant_id != tenant_id}
+            self._entries = {
+                h: e for h, e in self._entries.items() if e.record.tenant_id != tenant_id
+            }
 
     def admit(self, entry: CachedKey, key_hash: str, now_us: int) -> Principal:
         """The principal of a cached key, or the refusal ``authenticate`` would give."""
@@ -100,8 +102,9 @@ class KeyCache:
         record = entry.record
         return Principal(record.tenant_id, record.key_id, record.scopes)
 
-    def recheck(self, uow: UnitOfWork, tenant_id: str, checks: Sequence[KeyCheck | None],
-                now_us: int) -> dict[int, UnauthorizedError]:
+    def recheck(
+        self, uow: UnitOfWork, tenant_id: str, checks: Sequence[KeyCheck | None], now_us: int
+    ) -> dict[int, UnauthorizedError]:
         """Inside a group's transaction: the requests (by position) whose key may no longer
         be used. One stamp read per call; the keys themselves only when the stamp moved."""
         if all(check is None for check in checks):

@@ -66,8 +66,6 @@ class AuditRecord:
     request_id: str | None
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class BucketRow:
     rate_per_second: float | None

@@ -59,9 +59,15 @@ def create_tenant(
         raise ConflictError(f"tenant {tenant_id!r} exists", code="tenant_exists", field="tenantId")
     record = TenantRecord(tenant_id, name, auto_create_metrics, to_micros(now))
     uow.tenants.add(record)
-    audit.record(uow, now, "tenant.create", "tenant", tenant_id,
-                 after={"name": name, "autoCreateMetrics": auto_create_metrics},
-                 tenant_id=tenant_id)
+    audit.record(
+        uow,
+        now,
+        "tenant.create",
+        "tenant",
+        tenant_id,
+        after={"name": name, "autoCreateMetrics": auto_create_metrics},
+        tenant_id=tenant_id,
+    )
     return record
 
 
@@ -89,15 +95,27 @@ def issue_key(
     secret: str | None = None,
 ) -> IssuedKey:
     issued = _issue(uow, tenant_id, scopes, label=label, now=now, secret=secret)
-    audit.record(uow, now, "api_key.create", "api_key", issued.record.key_id,
-                 after=key_state(issued.record), tenant_id=tenant_id)
+    audit.record(
+        uow,
+        now,
+        "api_key.create",
+        "api_key",
+        issued.record.key_id,
+        after=key_state(issued.record),
+        tenant_id=tenant_id,
+    )
     return issued
 
 
 def key_state(record: ApiKeyRecord) -> dict[str, object]:
     """A key as the audit log shows it: never the secret nor its hash."""
-    return {"prefix": record.prefix, "scopes": sorted(record.scopes), "label": record.label,
-            "revokedAt": _iso(record.revoked_us), "expiresAt": _iso(record.expires_us)}
+    return {
+        "prefix": record.prefix,
+        "scopes": sorted(record.scopes),
+        "label": record.label,
+        "revokedAt": _iso(record.revoked_us),
+        "expiresAt": _iso(record.expires_us),
+    }
 
 
 def _iso(us: int | None) -> str | None:
@@ -145,8 +163,9 @@ def authenticate(uow: UnitOfWork, secret: str, now: datetime) -> Principal:
     if record.revoked_us is not None:
         raise UnauthorizedError("this API key was revoked", code="revoked_api_key")
     if record.expires_us is not None and record.expires_us <= to_micros(now):
-        raise UnauthorizedError("this API key was rotated and its grace has ended",
-                                code="revoked_api_key")
+        raise UnauthorizedError(
+            "this API key was rotated and its grace has ended", code="revoked_api_key"
+        )
     return Principal(record.tenant_id, record.key_id, record.scopes)
 
 
@@ -163,9 +182,16 @@ def revoke_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime) -> N
     ended = uow.dashboard_sessions.delete_for_key(tenant_id, key_id)
     after = _key(uow, tenant_id, key_id)
     assert after is not None
-    audit.record(uow, now, "api_key.revoke", "api_key", key_id, before=key_state(before),
-                 after={**key_state(after), "dashboardSessionsEnded": ended},
-                 tenant_id=tenant_id)
+    audit.record(
+        uow,
+        now,
+        "api_key.revoke",
+        "api_key",
+        key_id,
+        before=key_state(before),
+        after={**key_state(after), "dashboardSessionsEnded": ended},
+        tenant_id=tenant_id,
+    )
     end_tokens_of_key(uow, tenant_id, key_id, now)  # a revoked key's portal tokens end too
 
 
@@ -173,21 +199,26 @@ def parse_grace(raw: object) -> int:
     if raw is None:
         return 0
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_GRACE_SECONDS:
-        raise ValidationError(f"graceSeconds must be an integer from 0 to {MAX_GRACE_SECONDS}",
-                              code="invalid_grace", field="graceSeconds")
+        raise ValidationError(
+            f"graceSeconds must be an integer from 0 to {MAX_GRACE_SECONDS}",
+            code="invalid_grace",
+            field="graceSeconds",
+        )
     return raw
 
 
-def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
-               grace_seconds: int = 0) -> IssuedKey:
+def rotate_key(
+    uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *, grace_seconds: int = 0
+) -> IssuedKey:
     """A new secret with the same scopes and label; the old one stops working at once, or
     after ``grace_seconds`` (so clients can be redeployed without a gap)."""
     current = _key(uow, tenant_id, key_id)
     if current is None or current.revoked_us is not None:
         raise NotFoundError(f"no active key {key_id!r}", code="key_not_found", field="keyId")
     if current.expires_us is not None:
-        raise ConflictError(f"key {key_id!r} was already rotated", code="key_already_rotated",
-                            field="keyId")
+        raise ConflictError(
+            f"key {key_id!r} was already rotated", code="key_already_rotated", field="keyId"
+        )
     if grace_seconds:
         uow.api_keys.expire(tenant_id, key_id, to_micros(now) + grace_seconds * 1_000_000)
     else:  # its dashboard sessions end with it (with a grace, they end at its expiry)
@@ -197,21 +228,33 @@ def rotate_key(uow: UnitOfWork, tenant_id: str, key_id: str, now: datetime, *,
     issued = _issue(uow, tenant_id, current.scopes, label=current.label, now=now)
     retired = _key(uow, tenant_id, key_id)
     assert retired is not None
-    audit.record(uow, now, "api_key.rotate", "api_key", key_id,
-                 before=key_state(current),
-                 after={**key_state(retired), "replacedBy": issued.record.key_id,
-                        "replacement": key_state(issued.record)}, tenant_id=tenant_id)
+    audit.record(
+        uow,
+        now,
+        "api_key.rotate",
+        "api_key",
+        key_id,
+        before=key_state(current),
+        after={
+            **key_state(retired),
+            "replacedBy": issued.record.key_id,
+            "replacement": key_state(issued.record),
+        },
+        tenant_id=tenant_id,
+    )
     return issued
 
 
-def bootstrap(uow: UnitOfWork, now: datetime, secret: str | None, *,
-              auto_create_metrics: bool = False) -> IssuedKey | None:
+def bootstrap(
+    uow: UnitOfWork, now: datetime, secret: str | None, *, auto_create_metrics: bool = False
+) -> IssuedKey | None:
     """On an empty database: tenant ``default`` and one admin key. ``default`` creates no
     metric an event names unless asked to, like every tenant (a typo is refused)."""
     if uow.tenants.count():
         return None
-    create_tenant(uow, "default", name="Default tenant",
-                  auto_create_metrics=auto_create_metrics, now=now)
+    create_tenant(
+        uow, "default", name="Default tenant", auto_create_metrics=auto_create_metrics, now=now
+    )
     return issue_key(uow, "default", SCOPES, label="bootstrap", now=now, secret=secret)
 
 

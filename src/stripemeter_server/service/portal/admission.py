@@ -24,5 +24,4 @@ def admit(uow: UnitOfWork, presented: str, now: datetime, defaults: BucketLimits
     draw from the tenant's bucket of this process (the key's own bucket is untouched)."""
     grant = authenticate(uow, presented, now)
     configured = uow.rate_limits.of(grant.tenant_id).settings()
-    return Admitted(grant, uow.portal.origins_of(grant.tenant_id),
-                    limits_for(configured, defaults))
+    return Admitted(grant, uow.portal.origins_of(grant.tenant_id), limits_for(configured, defaults))

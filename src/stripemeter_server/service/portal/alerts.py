@@ -16,19 +16,21 @@ from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWo
 from stripemeter_server.service.portal.reads import check_metric
 from stripemeter_server.service.portal.tokens import ALERTS_WRITE, PortalGrant, require_scope
 
-FIELDS = frozenset({"name", "metric", "threshold", "percentOf", "recurrence", "webhookUrl",
-                    "enabled"})
+FIELDS = frozenset(
+    {"name", "metric", "threshold", "percentOf", "recurrence", "webhookUrl", "enabled"}
+)
 MAX_RULES_PER_CUSTOMER = 20
 
 
 def list_rules(uow: UnitOfWork, grant: PortalGrant) -> list[alert_rules.RuleView]:
-    return [alert_rules.get_rule(uow, rule_id)
-            for rule_id in uow.portal.alert_rules(grant.customer_ref)]
+    return [
+        alert_rules.get_rule(uow, rule_id) for rule_id in uow.portal.alert_rules(grant.customer_ref)
+    ]
 
 
-
-def create_rule(uow: UnitOfWork, grant: PortalGrant, body: Mapping[str, object],
-                now: datetime) -> alert_rules.RuleView:
+def create_rule(
+    uow: UnitOfWork, grant: PortalGrant, body: Mapping[str, object], now: datetime
+) -> alert_rules.RuleView:
     require_scope(grant, ALERTS_WRITE)
     unknown = set(body) - FIELDS
     if unknown:
@@ -41,22 +43,37 @@ def create_rule(uow: UnitOfWork, grant: PortalGrant, body: Mapping[str, object],
     # The webhook's destination is checked by the alert rules themselves (no private
     # addresses unless the operator allows them).
     if len(uow.portal.alert_rules(grant.customer_ref)) >= MAX_RULES_PER_CUSTOMER:
-        raise ConflictError(f"at most {MAX_RULES_PER_CUSTOMER} alert rules per customer",
-                            code="too_many_alert_rules")
+        raise ConflictError(
+            f"at most {MAX_RULES_PER_CUSTOMER} alert rules per customer",
+            code="too_many_alert_rules",
+        )
     view = alert_rules.create_rule(
-        uow, {**body, "type": "quantity", "customerRef": grant.customer_ref}, now)
+        uow, {**body, "type": "quantity", "customerRef": grant.customer_ref}, now
+    )
     uow.portal.add_alert_rule(grant.customer_ref, view.rule_id, to_micros(now))
-    audit.record(uow, now, "portal_alert.create", "alert_rule", view.rule_id,
-                 after={"customerRef": grant.customer_ref, "metric": metric,
-                        "tokenId": grant.token_id})
+    audit.record(
+        uow,
+        now,
+        "portal_alert.create",
+        "alert_rule",
+        view.rule_id,
+        after={"customerRef": grant.customer_ref, "metric": metric, "tokenId": grant.token_id},
+    )
     return view
 
 
 def delete_rule(uow: UnitOfWork, grant: PortalGrant, rule_id: str, now: datetime) -> None:
     require_scope(grant, ALERTS_WRITE)
     if not uow.portal.remove_alert_rule(grant.customer_ref, rule_id):
-        raise NotFoundError(f"alert rule {rule_id!r} does not exist",
-                            code="alert_rule_not_found", field="id")
+        raise NotFoundError(
+            f"alert rule {rule_id!r} does not exist", code="alert_rule_not_found", field="id"
+        )
     alert_rules.delete_rule(uow, rule_id)
-    audit.record(uow, now, "portal_alert.delete", "alert_rule", rule_id,
-                 before={"customerRef": grant.customer_ref, "tokenId": grant.token_id})
+    audit.record(
+        uow,
+        now,
+        "portal_alert.delete",
+        "alert_rule",
+        rule_id,
+        before={"customerRef": grant.customer_ref, "tokenId": grant.token_id},
+    )

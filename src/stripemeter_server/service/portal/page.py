@@ -39,11 +39,17 @@ class PortalPage:
 def page(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> PortalPage:
     usage, costs = reads.current(uow, grant, now)
     codes = [u.metric.code for u in usage]
-    return PortalPage(usage, costs, reads.projection(uow, grant, now),
-                      reads.history_window(uow, grant, codes, now, HISTORY_DAYS),
-                      alerts.list_rules(uow, grant), get_settings(uow),
-                      reads.entitlements(uow, grant, now), reads.credits(uow, grant, now),
-                      reads.upcoming(uow, grant, now, now))
+    return PortalPage(
+        usage,
+        costs,
+        reads.projection(uow, grant, now),
+        reads.history_window(uow, grant, codes, now, HISTORY_DAYS),
+        alerts.list_rules(uow, grant),
+        get_settings(uow),
+        reads.entitlements(uow, grant, now),
+        reads.credits(uow, grant, now),
+        reads.upcoming(uow, grant, now, now),
+    )
 
 
 def frame_ancestors(uow: UnitOfWork) -> tuple[str, ...]:

@@ -34,12 +34,14 @@ from stripemeter_server.service.usage.reads import (
 
 def check_metric(grant: PortalGrant, code: str) -> None:
     if not grant.allows_metric(code):
-        raise NotFoundError(f"metric {code!r} does not exist", code="metric_not_found",
-                            field="metric")
+        raise NotFoundError(
+            f"metric {code!r} does not exist", code="metric_not_found", field="metric"
+        )
 
 
-def current(uow: UnitOfWork, grant: PortalGrant,
-            now: datetime) -> tuple[list[PeriodUsage], dict[str, Quote | None]]:
+def current(
+    uow: UnitOfWork, grant: PortalGrant, now: datetime
+) -> tuple[list[PeriodUsage], dict[str, Quote | None]]:
     """Each allowed metric's open period and its cost (backfill sessions are the
     operator's business, not the customer's: left out)."""
     found = current_usage(uow, grant.customer_ref, now, None)
@@ -47,8 +49,9 @@ def current(uow: UnitOfWork, grant: PortalGrant,
     return shown, current_costs(uow, grant.customer_ref, shown)
 
 
-def history(uow: UnitOfWork, grant: PortalGrant, metric: str, start: datetime,
-            end: datetime, step: str) -> list[HistoryPoint]:
+def history(
+    uow: UnitOfWork, grant: PortalGrant, metric: str, start: datetime, end: datetime, step: str
+) -> list[HistoryPoint]:
     check_metric(grant, metric)
     return usage_history(uow, grant.customer_ref, metric, start, end, step, None)
 
@@ -57,8 +60,9 @@ def projection(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> Projection
     return project_customer(uow, grant.customer_ref, now, None, only=grant.metrics)
 
 
-def history_window(uow: UnitOfWork, grant: PortalGrant, codes: list[str], now: datetime,
-                   days: int) -> dict[str, list[HistoryPoint]]:
+def history_window(
+    uow: UnitOfWork, grant: PortalGrant, codes: list[str], now: datetime, days: int
+) -> dict[str, list[HistoryPoint]]:
     """Each listed metric's daily history of the last ``days`` days (the page's charts)."""
     start = now - timedelta(days=days)
     return {code: history(uow, grant, code, start, now, "day") for code in codes}
@@ -68,8 +72,7 @@ def entitlements(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> list[Acc
     """Every feature as the customer may use it; a metered feature only when its metric
     is the token's (a boolean or config feature measures no metric: always shown)."""
     found = check_all(uow, grant.customer_ref, now)
-    return [a for a in found if a.feature.metric is None or grant.allows_metric(
-        a.feature.metric)]
+    return [a for a in found if a.feature.metric is None or grant.allows_metric(a.feature.metric)]
 
 
 def credits(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> CreditSummary:
@@ -81,18 +84,22 @@ def credits(uow: UnitOfWork, grant: PortalGrant, now: datetime) -> CreditSummary
     return replace(
         summary,
         balances=[b for b in summary.balances if _denomination_allowed(grant, b.denomination)],
-        grants=[replace(s, grant=_trimmed(grant.metrics, s.grant)) for s in summary.grants
-                if _credit_grant_allowed(grant, s.grant)])
+        grants=[
+            replace(s, grant=_trimmed(grant.metrics, s.grant))
+            for s in summary.grants
+            if _credit_grant_allowed(grant, s.grant)
+        ],
+    )
 
 
-def upcoming(uow: UnitOfWork, grant: PortalGrant, at: datetime,
-             now: datetime) -> UpcomingInvoice:
+def upcoming(uow: UnitOfWork, grant: PortalGrant, at: datetime, now: datetime) -> UpcomingInvoice:
     return upcoming_invoice(uow, grant.customer_ref, at, now, only=grant.metrics)
 
 
 def _denomination_allowed(grant: PortalGrant, denomination: str) -> bool:
-    return (not denomination.startswith(UNIT_PREFIX)
-            or grant.allows_metric(denomination.removeprefix(UNIT_PREFIX)))
+    return not denomination.startswith(UNIT_PREFIX) or grant.allows_metric(
+        denomination.removeprefix(UNIT_PREFIX)
+    )
 
 
 def _credit_grant_allowed(grant: PortalGrant, credit: CreditGrant) -> bool:

@@ -21,9 +21,17 @@ from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWo
 
 MAX_ORIGINS = 50
 MAX_URL = 2048
-CSS_VARIABLES = frozenset({"--portal-accent", "--portal-background", "--portal-surface",
-                           "--portal-text", "--portal-muted", "--portal-font",
-                           "--portal-radius"})
+CSS_VARIABLES = frozenset(
+    {
+        "--portal-accent",
+        "--portal-background",
+        "--portal-surface",
+        "--portal-text",
+        "--portal-muted",
+        "--portal-font",
+        "--portal-radius",
+    }
+)
 # A CSS value that cannot end the declaration, the rule or the <style> element.
 _CSS_VALUE = re.compile(r"^[A-Za-z0-9#%., ()'\"-]{1,64}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]{1,253}(:[0-9]{1,5})?$")
@@ -50,8 +58,10 @@ def _origins(raw: object, name: str) -> tuple[str, ...]:
     for item in raw:
         origin = item.lower().rstrip("/") if isinstance(item, str) else ""
         if not _ORIGIN.match(origin):
-            raise _invalid(f"{name} holds {str(item)[:80]!r}: an origin is "
-                           "'https://host[:port]' with no path", name)
+            raise _invalid(
+                f"{name} holds {str(item)[:80]!r}: an origin is 'https://host[:port]' with no path",
+                name,
+            )
         found.append(origin)
     return tuple(sorted(set(found)))
 
@@ -66,8 +76,10 @@ def _css(raw: object) -> dict[str, str]:
         if key not in CSS_VARIABLES:
             raise _invalid(f"{name}: unknown variable {str(key)[:80]!r}", name)
         if not isinstance(value, str) or not _CSS_VALUE.match(value):
-            raise _invalid(f"{name}.{key} must be 1 to 64 of letters, digits, spaces and "
-                           "# % . , ( ) ' \" -", name)
+            raise _invalid(
+                f"{name}.{key} must be 1 to 64 of letters, digits, spaces and # % . , ( ) ' \" -",
+                name,
+            )
     return dict(sorted(raw.items()))
 
 
@@ -91,23 +103,32 @@ def parse_settings(body: Mapping[str, object]) -> PortalSettings:
     theme = body.get("theme") or {}
     if not isinstance(theme, dict) or set(theme) - {"cssVariables", "logoUrl"}:
         raise _invalid("theme must be {cssVariables, logoUrl}", "theme")
-    return PortalSettings(_origins(body.get("allowedOrigins"), "allowedOrigins"),
-                          _origins(body.get("frameAncestors"), "frameAncestors"),
-                          _css(theme.get("cssVariables")), _logo(theme.get("logoUrl")))
+    return PortalSettings(
+        _origins(body.get("allowedOrigins"), "allowedOrigins"),
+        _origins(body.get("frameAncestors"), "frameAncestors"),
+        _css(theme.get("cssVariables")),
+        _logo(theme.get("logoUrl")),
+    )
 
 
 def settings_json(found: PortalSettings) -> dict[str, Any]:
-    return {"allowedOrigins": list(found.allowed_origins),
-            "frameAncestors": list(found.frame_ancestors),
-            "theme": {"cssVariables": found.css_variables, "logoUrl": found.logo_url}}
+    return {
+        "allowedOrigins": list(found.allowed_origins),
+        "frameAncestors": list(found.frame_ancestors),
+        "theme": {"cssVariables": found.css_variables, "logoUrl": found.logo_url},
+    }
 
 
 def _from_record(record: PortalSettingsRecord | None) -> PortalSettings:
     if record is None:
         return PortalSettings()
     theme = json.loads(record.theme)
-    return PortalSettings(record.allowed_origins, record.frame_ancestors,
-                          theme.get("cssVariables") or {}, theme.get("logoUrl"))
+    return PortalSettings(
+        record.allowed_origins,
+        record.frame_ancestors,
+        theme.get("cssVariables") or {},
+        theme.get("logoUrl"),
+    )
 
 
 def get_settings(uow: UnitOfWork) -> PortalSettings:
@@ -117,12 +138,23 @@ def get_settings(uow: UnitOfWork) -> PortalSettings:
 
 def put_settings(uow: UnitOfWork, wanted: PortalSettings, now: datetime) -> PortalSettings:
     before = get_settings(uow)
-    theme = json.dumps({"cssVariables": wanted.css_variables, "logoUrl": wanted.logo_url},
-                       sort_keys=True, separators=(",", ":"))
-    uow.portal.put_settings(PortalSettingsRecord(wanted.allowed_origins, wanted.frame_ancestors,
-                                                 theme, to_micros(now)))
-    audit.record(uow, now, "portal_settings.update", "portal_settings", uow.tenant_id,
-                 before=settings_json(before), after=settings_json(wanted))
+    theme = json.dumps(
+        {"cssVariables": wanted.css_variables, "logoUrl": wanted.logo_url},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    uow.portal.put_settings(
+        PortalSettingsRecord(wanted.allowed_origins, wanted.frame_ancestors, theme, to_micros(now))
+    )
+    audit.record(
+        uow,
+        now,
+        "portal_settings.update",
+        "portal_settings",
+        uow.tenant_id,
+        before=settings_json(before),
+        after=settings_json(wanted),
+    )
     return wanted
 
 

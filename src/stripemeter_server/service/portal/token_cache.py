@@ -43,15 +43,20 @@ class CachedToken:
 
     def usable_at(self, now_us: int) -> bool:
         return self.admitted.grant.expires_us > now_us and (
-            self.key_expires_us is None or self.key_expires_us > now_us)
+            self.key_expires_us is None or self.key_expires_us > now_us
+        )
 
     def recheck(self, uow: UnitOfWork) -> None:
         """Inside the read's transaction, before its first other statement: raise
         :class:`StaleToken` unless nothing the admission relied on has changed."""
         grant = self.admitted.grant
         state = uow.portal.token_state(grant.tenant_id, grant.token_id)
-        if (state is None or state.revoked_us is not None or state.key_stamp != self.stamp
-                or state.origins != self.admitted.allowed_origins):
+        if (
+            state is None
+            or state.revoked_us is not None
+            or state.key_stamp != self.stamp
+            or state.origins != self.admitted.allowed_origins
+        ):
             raise StaleToken(grant.token_id)
 
 
@@ -59,8 +64,9 @@ def token_hash(presented: str) -> str:
     return hashlib.sha256(presented.encode("utf-8")).hexdigest()
 
 
-def admit_fresh(uow: UnitOfWork, presented: str, now: datetime,
-                defaults: BucketLimits) -> CachedToken:
+def admit_fresh(
+    uow: UnitOfWork, presented: str, now: datetime, defaults: BucketLimits
+) -> CachedToken:
     """Admit ``presented`` from the database (the errors of ``admit``), its tenant's stamp
     read first: a key revoked after the token was read then moves the stamp."""
     tenant = named_tenant(uow, presented)

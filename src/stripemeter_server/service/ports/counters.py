@@ -57,7 +57,6 @@ class IngestCounters(Protocol):
 class CountersRepository(IngestCounters, Protocol):
     """Live counters and the distinct-value sets behind ``unique_count`` (rebuilds too)."""
 
-
     def delete(self, *, metric: str, customer_ref: str | None = None) -> None: ...
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None: ...

@@ -29,8 +29,6 @@ class StoredEvent:
     backfill_id: str | None = None
 
 
-
-
 class CountingRow(NamedTuple):
     """An event as a rebuild folds it: no more than that, read as a plain tuple."""
 

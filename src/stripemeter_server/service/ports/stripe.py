@@ -31,11 +31,27 @@ from stripemeter_server.domain.stripe_mapping import MeterFormula
 # ``StripePermanentError``; ``StripeSessionExpiredError`` below is the one retryable case a
 # caller acts on (it renews the v2 session).
 __all__ = [
-    "Cipher", "InvoiceItem", "InvoiceItemParams", "InvoiceLine", "InvoiceStatus",
-    "MeterAggregation", "MeterEventOut", "MeterEventSession", "MeterInfo", "MeterStatus",
-    "SentMeterEvent", "StripeCallError", "StripeCredentials", "StripeCustomer",
-    "StripeFactory", "StripeInvoice", "StripePermanentError", "StripePort",
-    "StripeRateLimitedError", "StripeRetryableError", "StripeSessionExpiredError",
+    "Cipher",
+    "InvoiceItem",
+    "InvoiceItemParams",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "MeterAggregation",
+    "MeterEventOut",
+    "MeterEventSession",
+    "MeterInfo",
+    "MeterStatus",
+    "SentMeterEvent",
+    "StripeCallError",
+    "StripeCredentials",
+    "StripeCustomer",
+    "StripeFactory",
+    "StripeInvoice",
+    "StripePermanentError",
+    "StripePort",
+    "StripeRateLimitedError",
+    "StripeRetryableError",
+    "StripeSessionExpiredError",
     "SubscriptionItemInfo",
 ]
 
@@ -235,11 +251,13 @@ class StripeCreditGrant:
 class StripePort(Protocol):
     def list_meters(self) -> list[MeterInfo]: ...
 
-    def create_meter(self, event_name: str, display_name: str,
-                     formula: MeterFormula) -> MeterInfo: ...
+    def create_meter(
+        self, event_name: str, display_name: str, formula: MeterFormula
+    ) -> MeterInfo: ...
 
-    def meter_total(self, meter_id: str, stripe_customer_id: str, start_s: int,
-                    end_s: int) -> Decimal: ...
+    def meter_total(
+        self, meter_id: str, stripe_customer_id: str, start_s: int, end_s: int
+    ) -> Decimal: ...
 
     def send_meter_event(self, event: MeterEventOut) -> SentMeterEvent: ...
 
@@ -251,11 +269,13 @@ class StripePort(Protocol):
         """Up to 100 events; ``StripeSessionExpiredError`` when the session expired."""
         ...
 
-    def find_subscription_item(self, stripe_customer_id: str,
-                               price: str) -> SubscriptionItemInfo | None: ...
+    def find_subscription_item(
+        self, stripe_customer_id: str, price: str
+    ) -> SubscriptionItemInfo | None: ...
 
-    def set_usage_record(self, subscription_item: str, quantity: int, timestamp_s: int,
-                         idempotency_key: str) -> None: ...
+    def set_usage_record(
+        self, subscription_item: str, quantity: int, timestamp_s: int, idempotency_key: str
+    ) -> None: ...
 
     def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
         """Stripe credit that Stripe applies to the customer's metered price lines when an
@@ -286,21 +306,25 @@ class StripePort(Protocol):
 
     def get_invoice(self, invoice_id: str) -> StripeInvoice: ...
 
-    def set_invoice_auto_advance(self, invoice_id: str, auto_advance: bool,
-                                 idempotency_key: str) -> None:
+    def set_invoice_auto_advance(
+        self, invoice_id: str, auto_advance: bool, idempotency_key: str
+    ) -> None:
         """Hold (False) or release (True) a draft: the reconciliation gate's one lever."""
         ...
 
     def invoice_lines(self, invoice_id: str) -> list[InvoiceLine]: ...
 
-    def create_invoice_item(self, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem: ...
+    def create_invoice_item(
+        self, params: InvoiceItemParams, idempotency_key: str
+    ) -> InvoiceItem: ...
 
-    def update_invoice_item(self, item_id: str, params: InvoiceItemParams,
-                            idempotency_key: str) -> InvoiceItem: ...
+    def update_invoice_item(
+        self, item_id: str, params: InvoiceItemParams, idempotency_key: str
+    ) -> InvoiceItem: ...
 
-    def verify_webhook(self, payload: bytes, signature_header: str | None,
-                       secrets: Sequence[str]) -> dict[str, Any]:
+    def verify_webhook(
+        self, payload: bytes, signature_header: str | None, secrets: Sequence[str]
+    ) -> dict[str, Any]:
         """The event, once its signature verifies with one of ``secrets`` (the tenant's
         current ones, passed on every call: a port never caches a secret); raises
         ``WebhookSignatureError`` otherwise, ``WebhookEventError`` for a body it cannot

@@ -54,8 +54,7 @@ class Compared:
 
 
 def tolerance(mapping: StripeMapping) -> Decimal:
-    return mapping.tolerance if mapping.tolerance is not None else \
-        tolerance_for(mapping.precision)
+    return mapping.tolerance if mapping.tolerance is not None else tolerance_for(mapping.precision)
 
 
 def _seconds(instant: datetime) -> int:
@@ -69,15 +68,34 @@ def compare(task: Task, reader: StripeReader, now: datetime) -> Compared | None:
     return _compare_pushed(task, reader, now)
 
 
-def _line(task: Task, c: Comparison, status: LineStatus, money: Decimal | None,
-          currency: str | None, note: str | None, **extra: Any) -> LineRecord:
+def _line(
+    task: Task,
+    c: Comparison,
+    status: LineStatus,
+    money: Decimal | None,
+    currency: str | None,
+    note: str | None,
+    **extra: Any,
+) -> LineRecord:
     return LineRecord(
-        line_no=0, customer_ref=task.customer_ref, metric=task.metric.code,
-        mode=task.mapping.mode.value, period_start_us=to_micros(task.period.start),
-        period_end_us=to_micros(task.period.end), local_value=c.local, pushed_value=c.pushed,
-        stripe_value=c.stripe, absolute_drift=absolute_drift(c),
-        relative_drift=relative_drift(c), status=status.value, money_at_stake=money,
-        currency=currency, action=None, note=note, **extra)
+        line_no=0,
+        customer_ref=task.customer_ref,
+        metric=task.metric.code,
+        mode=task.mapping.mode.value,
+        period_start_us=to_micros(task.period.start),
+        period_end_us=to_micros(task.period.end),
+        local_value=c.local,
+        pushed_value=c.pushed,
+        stripe_value=c.stripe,
+        absolute_drift=absolute_drift(c),
+        relative_drift=relative_drift(c),
+        status=status.value,
+        money_at_stake=money,
+        currency=currency,
+        action=None,
+        note=note,
+        **extra,
+    )
 
 
 def _in_flight(task: Task, now: datetime) -> bool:
@@ -106,8 +124,9 @@ def _is_sum(task: Task) -> bool:
     return formula_of(task.mapping, task.metric) is MeterFormula.SUM
 
 
-def _money(task: Task, local: Decimal | None, stripe: Decimal | None
-           ) -> tuple[Decimal | None, str | None]:
+def _money(
+    task: Task, local: Decimal | None, stripe: Decimal | None
+) -> tuple[Decimal | None, str | None]:
     """What Stripe bills beyond the ledger, through the project's price (tiers respected),
     else the mapping's unit amount; None when nothing prices the metric."""
     if task.price is not None:
@@ -134,8 +153,9 @@ def _compare_pushed(task: Task, reader: StripeReader, now: datetime) -> Compared
         if meter is None:
             notes.append(f"no active Stripe meter for event name {mapping.event_name!r}")
         else:
-            total = reader.meter_total(meter, customer, _seconds(task.period.start),
-                                       _seconds(task.period.end))
+            total = reader.meter_total(
+                meter, customer, _seconds(task.period.start), _seconds(task.period.end)
+            )
             units = int(total)
     else:
         units = _usage_units(task, reader, customer, notes)
@@ -149,32 +169,48 @@ def _compare_pushed(task: Task, reader: StripeReader, now: datetime) -> Compared
     if in_flight and task.unsent is not None and not _is_sum(task):
         status = LineStatus.PENDING  # a value on its way replaces whatever a last meter holds
     if task.unsent is not None and task.unsent.status == PushStatus.FAILED:
-        notes.append(f"push {task.unsent.push_id} is parked as failed "
-                     f"({task.unsent.error_code}): fix it and retry it (/v1/pushes)")
-    money, currency = _money(task, task.local, stripe) if status is not LineStatus.OK \
-        else (Decimal(0) if task.price is not None else None,
-              task.price.currency if task.price is not None else None)
-    return Compared(task, _line(task, c, status, money, currency, "; ".join(notes) or None),
-                    in_flight, customer, units)
+        notes.append(
+            f"push {task.unsent.push_id} is parked as failed "
+            f"({task.unsent.error_code}): fix it and retry it (/v1/pushes)"
+        )
+    money, currency = (
+        _money(task, task.local, stripe)
+        if status is not LineStatus.OK
+        else (
+            Decimal(0) if task.price is not None else None,
+            task.price.currency if task.price is not None else None,
+        )
+    )
+    return Compared(
+        task,
+        _line(task, c, status, money, currency, "; ".join(notes) or None),
+        in_flight,
+        customer,
+        units,
+    )
 
 
-def _usage_units(task: Task, reader: StripeReader, customer: str,
-                 notes: list[str]) -> int | None:
+def _usage_units(task: Task, reader: StripeReader, customer: str, notes: list[str]) -> int | None:
     item = task.subscription_item
     if item is None and task.mapping.price is not None:
-        found = reader.call(lambda: reader.port.find_subscription_item(
-            customer, str(task.mapping.price)))
+        found = reader.call(
+            lambda: reader.port.find_subscription_item(customer, str(task.mapping.price))
+        )
         item = None if found is None else found.item_id
     if item is None:
         notes.append("no subscription item carries the mapping's price")
         return None
-    at = task.state.last_ts_s if task.state is not None and task.state.last_ts_s else \
-        _seconds(task.period.start)
+    at = (
+        task.state.last_ts_s
+        if task.state is not None and task.state.last_ts_s
+        else _seconds(task.period.start)
+    )
     total = reader.usage_total(item, at)
     return None if total is None else int(total)
 
 
 # --- invoice items -------------------------------------------------------------------------
+
 
 def _major(minor: object, currency: str | None) -> Decimal | None:
     if not isinstance(minor, int) or currency is None:
@@ -214,12 +250,16 @@ def _compare_invoice(task: Task, reader: StripeReader) -> Compared | None:
     lines = _item_lines(task, reader)
     pricing = charge.pricing if charge is not None else intent.pricing
     stripe_qty = sum((_line_quantity(x, pricing) for x in lines), Decimal(0)) if lines else None
-    stripe_amount = sum((_major(x.amount, currency) or Decimal(0) for x in lines),
-                        Decimal(0)) if lines else None
+    stripe_amount = (
+        sum((_major(x.amount, currency) or Decimal(0) for x in lines), Decimal(0))
+        if lines
+        else None
+    )
     expected = None if charge is None else _major(charge.amount, currency)
     quantity = None if charge is None else charge.quantity
-    check = InvoiceLineCheck(quantity if quantity is not None else task.local, expected,
-                             stripe_qty, stripe_amount)
+    check = InvoiceLineCheck(
+        quantity if quantity is not None else task.local, expected, stripe_qty, stripe_amount
+    )
     if not (check.local or check.stripe or expected or stripe_amount):
         return None
     status = classify_invoice_line(check, tolerance(task.mapping))
@@ -228,9 +268,22 @@ def _compare_invoice(task: Task, reader: StripeReader) -> Compared | None:
         notes.append("no price: set one (/v1/prices) or the mapping's price or unitAmount")
     if len(lines) > 1:
         notes.append(f"{len(lines)} lines carry this period's key")
-    line = _line(task, check.comparison, status, invoice_money_at_stake(check)
-                 if expected is not None else None, currency, "; ".join(notes),
-                 invoice_id=intent.invoice_id, expected_amount=expected,
-                 stripe_amount=stripe_amount)
-    return Compared(task, line, False, intent.stripe_customer_id, None,
-                    lines[0].invoice_item_id if lines else intent.stripe_item_id)
+    line = _line(
+        task,
+        check.comparison,
+        status,
+        invoice_money_at_stake(check) if expected is not None else None,
+        currency,
+        "; ".join(notes),
+        invoice_id=intent.invoice_id,
+        expected_amount=expected,
+        stripe_amount=stripe_amount,
+    )
+    return Compared(
+        task,
+        line,
+        False,
+        intent.stripe_customer_id,
+        None,
+        lines[0].invoice_item_id if lines else intent.stripe_item_id,
+    )

@@ -57,36 +57,51 @@ def _major(minor: int, currency: str | None) -> Decimal:
     return Decimal(minor).scaleb(-minor_unit_exponent(currency or "usd"))
 
 
-def compare_grant(customer_ref: str, intent: InvoiceItemRecord, expected_minor: int,
-                  invoice_status: str | None, reader: StripeReader
-                  ) -> tuple[LineRecord, str | None] | None:
+def compare_grant(
+    customer_ref: str,
+    intent: InvoiceItemRecord,
+    expected_minor: int,
+    invoice_status: str | None,
+    reader: StripeReader,
+) -> tuple[LineRecord, str | None] | None:
     """The grant's comparison and the live Stripe grant's id, or None when neither side
     credits anything. ``expected_minor`` is negative (credit)."""
     grants = _in_stripe(reader, intent)
     currency = intent.currency
     matching = [g for g in grants if g.currency == currency]
     expected = _major(expected_minor, currency)
-    stripe = -sum((_major(g.amount, currency) for g in matching), Decimal(0)) \
-        if matching else None
+    stripe = -sum((_major(g.amount, currency) for g in matching), Decimal(0)) if matching else None
     if not (expected or stripe):
         return None
     check = InvoiceLineCheck(expected, expected, stripe, stripe)
     status = classify_invoice_line(check, Decimal(0))
-    notes = [f"invoice {intent.invoice_id} ({invoice_status or 'unknown'})",
-             "Stripe credit grant"]
+    notes = [f"invoice {intent.invoice_id} ({invoice_status or 'unknown'})", "Stripe credit grant"]
     if len(grants) > 1:
         notes.append(f"{len(grants)} Stripe grants carry this credit's key")
     if len(matching) < len(grants):
         notes.append("a Stripe grant with this key is in another currency")
     c = check.comparison
     line = LineRecord(
-        line_no=0, customer_ref=customer_ref, metric=intent.metric,
-        mode=SyncMode.METER_EVENTS.value, period_start_us=intent.period_start_us,
-        period_end_us=intent.period_end_us, local_value=expected, pushed_value=None,
-        stripe_value=stripe, absolute_drift=absolute_drift(c), relative_drift=relative_drift(c),
-        status=status.value, money_at_stake=invoice_money_at_stake(check), currency=currency,
-        action=None, note="; ".join(notes), invoice_id=intent.invoice_id,
-        expected_amount=expected, stripe_amount=stripe)
+        line_no=0,
+        customer_ref=customer_ref,
+        metric=intent.metric,
+        mode=SyncMode.METER_EVENTS.value,
+        period_start_us=intent.period_start_us,
+        period_end_us=intent.period_end_us,
+        local_value=expected,
+        pushed_value=None,
+        stripe_value=stripe,
+        absolute_drift=absolute_drift(c),
+        relative_drift=relative_drift(c),
+        status=status.value,
+        money_at_stake=invoice_money_at_stake(check),
+        currency=currency,
+        action=None,
+        note="; ".join(notes),
+        invoice_id=intent.invoice_id,
+        expected_amount=expected,
+        stripe_amount=stripe,
+    )
     return line, grants[0].grant_id if grants else intent.stripe_item_id
 
 
@@ -94,8 +109,9 @@ def _void(reader: StripeReader, grant_id: str, key: str) -> None:
     reader.call(lambda: reader.port.void_credit_grant(grant_id, key))
 
 
-def fix_grant(intent: InvoiceItemRecord, expected_minor: int, reader: StripeReader,
-              run_id: str) -> str:
+def fix_grant(
+    intent: InvoiceItemRecord, expected_minor: int, reader: StripeReader, run_id: str
+) -> str:
     """Void every live grant with the key, then create the right one under a per-run key.
     Stripe errors (``StripeCallError``) propagate for the caller to record."""
     key = f"{intent.idempotency_key}:repair:{run_id}"[:255]

@@ -64,17 +64,20 @@ class CreditCompared:
     item_id: str | None
 
 
-def plan_credits(uow: UnitOfWork, scope: RunScope, customers: list[str],
-                 now: datetime) -> list[CreditTask]:
+def plan_credits(
+    uow: UnitOfWork, scope: RunScope, customers: list[str], now: datetime
+) -> list[CreditTask]:
     """The credit lines a page compares: a gate run's invoice's, a selected period's, or
     by default those on invoices still in draft (one read-only transaction)."""
     if scope.metric is not None:
         return []  # a run for one metric compares that metric's lines only
     facts = uow.reconciliation.facts
     since = scope.lower_bound(now) if scope.selector is not None else now - LOOKBACK
-    items = [i for i in facts.credit_items(customers, to_micros(since)
-                                           if scope.invoice_id is None else 0)
-             if scope.invoice_id is None or i.invoice_id == scope.invoice_id]
+    items = [
+        i
+        for i in facts.credit_items(customers, to_micros(since) if scope.invoice_id is None else 0)
+        if scope.invoice_id is None or i.invoice_id == scope.invoice_id
+    ]
     statuses = facts.invoice_statuses([i.invoice_id for i in items])
     if scope.invoice_id is None and scope.selector is None:
         items = [i for i in items if statuses.get(i.invoice_id) == "draft"]
@@ -82,23 +85,37 @@ def plan_credits(uow: UnitOfWork, scope: RunScope, customers: list[str],
     tasks = []
     for item in items:
         if is_grant_record(item):
-            tasks.append(CreditTask(item.customer_ref, item, -expected_grant(uow, item, now),
-                                    statuses.get(item.invoice_id)))
+            tasks.append(
+                CreditTask(
+                    item.customer_ref,
+                    item,
+                    -expected_grant(uow, item, now),
+                    statuses.get(item.invoice_id),
+                )
+            )
             continue
         if item.invoice_id not in expected:
             expected[item.invoice_id] = _expected(uow, item, now)
         grant = item.metric.removeprefix(CREDIT_PREFIX)
-        tasks.append(CreditTask(item.customer_ref, item,
-                                -expected[item.invoice_id].get(grant, 0),
-                                statuses.get(item.invoice_id)))
+        tasks.append(
+            CreditTask(
+                item.customer_ref,
+                item,
+                -expected[item.invoice_id].get(grant, 0),
+                statuses.get(item.invoice_id),
+            )
+        )
     return tasks
 
 
 def _expected(uow: UnitOfWork, item: InvoiceItemRecord, now: datetime) -> dict[str, int]:
     if item.currency is None:
         return {}
-    usage = [r for r in uow.invoice_items.for_invoices([item.invoice_id])
-             if not r.metric.startswith(CREDIT_PREFIX)]
+    usage = [
+        r
+        for r in uow.invoice_items.for_invoices([item.invoice_id])
+        if not r.metric.startswith(CREDIT_PREFIX)
+    ]
     return credit_given(uow, item.customer_ref, item.currency, usage, now)
 
 
@@ -112,18 +129,25 @@ def compare_credit(task: CreditTask, reader: StripeReader) -> CreditCompared | N
     """The credit line's comparison, or None when neither side credits anything."""
     intent = task.intent
     if is_grant_record(intent):
-        grant = compare_grant(task.customer_ref, intent, task.expected_minor,
-                              task.invoice_status, reader)
+        grant = compare_grant(
+            task.customer_ref, intent, task.expected_minor, task.invoice_status, reader
+        )
         return None if grant is None else CreditCompared(task, *grant)
     try:
-        lines = [x for x in reader.invoice_lines(intent.invoice_id)
-                 if x.metadata.get(KEY_METADATA) == intent.idempotency_key]
+        lines = [
+            x
+            for x in reader.invoice_lines(intent.invoice_id)
+            if x.metadata.get(KEY_METADATA) == intent.idempotency_key
+        ]
     except StripePermanentError:
         lines = []  # the invoice is gone: no line credits the grant
     currency = intent.currency
     expected = _major(task.expected_minor, currency)
-    stripe = sum((_major(x.amount, currency) or Decimal(0) for x in lines),
-                 Decimal(0)) if lines else None
+    stripe = (
+        sum((_major(x.amount, currency) or Decimal(0) for x in lines), Decimal(0))
+        if lines
+        else None
+    )
     check = InvoiceLineCheck(expected, expected, stripe, stripe)
     if not (expected or stripe):
         return None
@@ -133,19 +157,32 @@ def compare_credit(task: CreditTask, reader: StripeReader) -> CreditCompared | N
         notes.append(f"{len(lines)} lines carry this credit's key")
     c = check.comparison
     line = LineRecord(
-        line_no=0, customer_ref=task.customer_ref, metric=intent.metric,
-        mode=SyncMode.INVOICE_ITEMS.value, period_start_us=intent.period_start_us,
-        period_end_us=intent.period_end_us, local_value=expected, pushed_value=None,
-        stripe_value=stripe, absolute_drift=absolute_drift(c), relative_drift=relative_drift(c),
-        status=status.value, money_at_stake=invoice_money_at_stake(check), currency=currency,
-        action=None, note="; ".join(notes), invoice_id=intent.invoice_id,
-        expected_amount=expected, stripe_amount=stripe)
-    return CreditCompared(task, line,
-                          lines[0].invoice_item_id if lines else intent.stripe_item_id)
+        line_no=0,
+        customer_ref=task.customer_ref,
+        metric=intent.metric,
+        mode=SyncMode.INVOICE_ITEMS.value,
+        period_start_us=intent.period_start_us,
+        period_end_us=intent.period_end_us,
+        local_value=expected,
+        pushed_value=None,
+        stripe_value=stripe,
+        absolute_drift=absolute_drift(c),
+        relative_drift=relative_drift(c),
+        status=status.value,
+        money_at_stake=invoice_money_at_stake(check),
+        currency=currency,
+        action=None,
+        note="; ".join(notes),
+        invoice_id=intent.invoice_id,
+        expected_amount=expected,
+        stripe_amount=stripe,
+    )
+    return CreditCompared(task, line, lines[0].invoice_item_id if lines else intent.stripe_item_id)
 
 
-def repair_credits(found: list[CreditCompared], reader: StripeReader,
-                   run_id: str) -> list[LineRecord]:
+def repair_credits(
+    found: list[CreditCompared], reader: StripeReader, run_id: str
+) -> list[LineRecord]:
     """Each credit line with its repair action and re-checked status."""
     lines = []
     for compared in found:
@@ -184,8 +221,7 @@ def _repair(found: CreditCompared, reader: StripeReader, run_id: str) -> tuple[s
             if amount == 0:
                 return MANUAL, "the ledger gives this grant nothing here: remove the line"
             item_id = found.item_id
-            reader.call(lambda: reader.port.update_invoice_item(
-                item_id, {"amount": amount}, key))
+            reader.call(lambda: reader.port.update_invoice_item(item_id, {"amount": amount}, key))
             note = f"item {item_id} corrected"
         elif intent.request is None:
             return MANUAL, "the credit line's request was not recorded: add it by hand"

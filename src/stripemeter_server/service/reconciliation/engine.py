@@ -61,8 +61,13 @@ def claim(ctx: ServiceContext, tenant: str, run_id: str, policy: RunPolicy) -> R
     return run
 
 
-def execute(ctx: ServiceContext, tenant: str, run_id: str, policy: RunPolicy | None = None,
-            progress: Progress | None = None) -> RunRecord | None:
+def execute(
+    ctx: ServiceContext,
+    tenant: str,
+    run_id: str,
+    policy: RunPolicy | None = None,
+    progress: Progress | None = None,
+) -> RunRecord | None:
     """Claim and work one run to its end; None when another process holds it. Never raises
     for a failed run: the run ends ``failed`` with the reason, visible to operators."""
     policy = policy or RunPolicy()
@@ -82,11 +87,17 @@ def execute(ctx: ServiceContext, tenant: str, run_id: str, policy: RunPolicy | N
         return uow.reconciliation.get_run(run_id)
 
 
-def _finish(ctx: ServiceContext, run: RunRecord, status: str, summary: str | None,
-            error: str | None) -> None:
+def _finish(
+    ctx: ServiceContext, run: RunRecord, status: str, summary: str | None, error: str | None
+) -> None:
     with ctx.store.unit_of_work(run.tenant_id) as uow:
-        uow.reconciliation.finish(run.run_id, status=status, summary=summary, error=error,
-                                  now_us=to_micros(ctx.clock.now()))
+        uow.reconciliation.finish(
+            run.run_id,
+            status=status,
+            summary=summary,
+            error=error,
+            now_us=to_micros(ctx.clock.now()),
+        )
         uow.commit()
 
 
@@ -94,8 +105,7 @@ def _us(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1)
 
 
-def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy,
-          progress: Progress | None) -> str:
+def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy, progress: Progress | None) -> str:
     tenant, scope, now = run.tenant_id, RunScope.from_json(run.filters), ctx.clock.now()
     min_end_us = to_micros(scope.lower_bound(now))
     with ctx.store.unit_of_work(tenant, read_only=True) as uow:
@@ -103,10 +113,16 @@ def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy,
         pairs = in_scope_mappings(uow, scope)
         total = 1 if scope.customer_ref else uow.reconciliation.customer_count(min_end_us)
     if credentials is None:
-        raise ConflictError("no Stripe account is configured for this tenant",
-                            code="stripe_not_configured")
-    reader = StripeReader(ctx.store, tenant, ctx.stripe.port(credentials),
-                          bucket_for(credentials, policy.push), policy.push)
+        raise ConflictError(
+            "no Stripe account is configured for this tenant", code="stripe_not_configured"
+        )
+    reader = StripeReader(
+        ctx.store,
+        tenant,
+        ctx.stripe.port(credentials),
+        bucket_for(credentials, policy.push),
+        policy.push,
+    )
     with ctx.store.unit_of_work(tenant) as uow:
         uow.reconciliation.delete_lines(run.run_id)
         uow.reconciliation.progress(run.run_id, 0, total, to_micros(now) + _us(policy.lease))
@@ -121,21 +137,27 @@ def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy,
             tasks = plan_page(uow, scope, page, pairs, now)
             credit_tasks = plan_credits(uow, scope, page, now)
         found = [c for c in (compare(t, reader, now) for t in tasks) if c is not None]
-        credits = [c for c in (compare_credit(t, reader) for t in credit_tasks)
-                   if c is not None]
-        lines = _repair(ctx, run, found, reader, policy, now) if run.repair else \
-            [c.line for c in found]
-        lines += repair_credits(credits, reader, run.run_id) if run.repair else \
-            [c.line for c in credits]
+        credits = [c for c in (compare_credit(t, reader) for t in credit_tasks) if c is not None]
+        lines = (
+            _repair(ctx, run, found, reader, policy, now) if run.repair else [c.line for c in found]
+        )
+        lines += (
+            repair_credits(credits, reader, run.run_id) if run.repair else [c.line for c in credits]
+        )
         numbered = [replace(line, line_no=line_no + i + 1) for i, line in enumerate(lines)]
         line_no += len(numbered)
-        _tally(invoices, [(c.task.customer_ref, c.task.invoice_status) for c in found]
-               + [(c.task.customer_ref, c.task.invoice_status) for c in credits], numbered)
+        _tally(
+            invoices,
+            [(c.task.customer_ref, c.task.invoice_status) for c in found]
+            + [(c.task.customer_ref, c.task.invoice_status) for c in credits],
+            numbered,
+        )
         done += len(page)
         with ctx.store.unit_of_work(tenant) as uow:
             uow.reconciliation.add_lines(run.run_id, numbered)
-            uow.reconciliation.progress(run.run_id, done, max(total, done),
-                                        to_micros(ctx.clock.now()) + _us(policy.lease))
+            uow.reconciliation.progress(
+                run.run_id, done, max(total, done), to_micros(ctx.clock.now()) + _us(policy.lease)
+            )
             uow.commit()
         if progress is not None:
             progress(done, max(total, done))
@@ -146,30 +168,40 @@ def _work(ctx: ServiceContext, run: RunRecord, policy: RunPolicy,
     return _summary(ctx, run, verdicts, reader.calls)
 
 
-def _page(ctx: ServiceContext, tenant: str, scope: RunScope, after: str | None, size: int,
-          min_end_us: int) -> list[str]:
+def _page(
+    ctx: ServiceContext, tenant: str, scope: RunScope, after: str | None, size: int, min_end_us: int
+) -> list[str]:
     if scope.customer_ref is not None:
         return [] if after is not None else [scope.customer_ref]
     with ctx.store.unit_of_work(tenant, read_only=True) as uow:
         return uow.reconciliation.customer_page(after=after, limit=size, min_end_us=min_end_us)
 
 
-def _tally(invoices: dict[str, InvoiceTally], found: list[tuple[str, str | None]],
-           lines: list[LineRecord]) -> None:
+def _tally(
+    invoices: dict[str, InvoiceTally], found: list[tuple[str, str | None]], lines: list[LineRecord]
+) -> None:
     """Count each draft's lines that still need attention (usage and credit lines alike);
     ``found`` is (customerRef, invoice status) of each line, in order."""
     for (customer_ref, invoice_status), line in zip(found, lines, strict=True):
         if line.invoice_id is None or invoice_status != "draft":
             continue
-        tally = invoices.setdefault(line.invoice_id, InvoiceTally(
-            customer_ref, line.period_start_us, line.period_end_us))
+        tally = invoices.setdefault(
+            line.invoice_id, InvoiceTally(customer_ref, line.period_start_us, line.period_end_us)
+        )
         unresolved = needs_attention(line.status) and (
-            line.status_after is None or needs_attention(line.status_after))
+            line.status_after is None or needs_attention(line.status_after)
+        )
         tally.add(line.metric, unresolved, line.money_at_stake, line.currency)
 
 
-def _repair(ctx: ServiceContext, run: RunRecord, found: list[Compared], reader: StripeReader,
-            policy: RunPolicy, now: datetime) -> list[LineRecord]:
+def _repair(
+    ctx: ServiceContext,
+    run: RunRecord,
+    found: list[Compared],
+    reader: StripeReader,
+    policy: RunPolicy,
+    now: datetime,
+) -> list[LineRecord]:
     """Each line with its repair action and re-checked status (``status_after``)."""
     lines = [c.line for c in found]
     pushes: dict[int, str] = {}
@@ -201,8 +233,9 @@ def _acted(line: LineRecord, action: str, note: str, after: str | None) -> LineR
     return replace(line, action=action, note=text[:2000], status_after=after)
 
 
-def _summary(ctx: ServiceContext, run: RunRecord, verdicts: list[GateVerdict],
-             stripe_calls: int) -> str:
+def _summary(
+    ctx: ServiceContext, run: RunRecord, verdicts: list[GateVerdict], stripe_calls: int
+) -> str:
     with ctx.store.unit_of_work(run.tenant_id, read_only=True) as uow:
         totals = uow.reconciliation.totals(run.run_id)
         unresolved = uow.reconciliation.unresolved_count(run.run_id)
@@ -210,16 +243,29 @@ def _summary(ctx: ServiceContext, run: RunRecord, verdicts: list[GateVerdict],
     metrics: dict[str, dict[str, object]] = {}
     for t in totals:
         counts[t.status] = counts.get(t.status, 0) + t.lines
-        entry = metrics.setdefault(t.metric, {"lines": 0, "byStatus": {}, "local": "0",
-                                              "stripe": "0", "absoluteDrift": "0",
-                                              "moneyAtStake": None, "attentionDrift": "0",
-                                              "attentionMoney": None})
+        entry = metrics.setdefault(
+            t.metric,
+            {
+                "lines": 0,
+                "byStatus": {},
+                "local": "0",
+                "stripe": "0",
+                "absoluteDrift": "0",
+                "moneyAtStake": None,
+                "attentionDrift": "0",
+                "attentionMoney": None,
+            },
+        )
         entry["lines"] = int(str(entry["lines"])) + t.lines
         by_status = entry["byStatus"]
         assert isinstance(by_status, dict)
         by_status[t.status] = t.lines
-        for key, value in (("local", t.local), ("stripe", t.stripe), ("absoluteDrift", t.drift),
-                           ("moneyAtStake", t.money)):
+        for key, value in (
+            ("local", t.local),
+            ("stripe", t.stripe),
+            ("absoluteDrift", t.drift),
+            ("moneyAtStake", t.money),
+        ):
             if value is not None:
                 entry[key] = format(_d(entry[key]) + value, "f")
         if needs_attention(t.status):
@@ -227,10 +273,20 @@ def _summary(ctx: ServiceContext, run: RunRecord, verdicts: list[GateVerdict],
                 if value is not None:
                     entry[key] = format(_d(entry[key]) + abs(value), "f")
     held = [v.invoice_id for v in verdicts if v.state == "held"]
-    return json.dumps({"counts": counts, "metrics": metrics, "unresolved": unresolved,
-                       "invoices": [{"invoiceId": v.invoice_id, "state": v.state,
-                                     "driftLines": v.drift_lines} for v in verdicts],
-                       "held": held, "stripeCalls": stripe_calls}, sort_keys=True)
+    return json.dumps(
+        {
+            "counts": counts,
+            "metrics": metrics,
+            "unresolved": unresolved,
+            "invoices": [
+                {"invoiceId": v.invoice_id, "state": v.state, "driftLines": v.drift_lines}
+                for v in verdicts
+            ],
+            "held": held,
+            "stripeCalls": stripe_calls,
+        },
+        sort_keys=True,
+    )
 
 
 def _d(value: object) -> Decimal:

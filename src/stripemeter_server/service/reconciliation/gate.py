@@ -34,8 +34,7 @@ DEFAULT_LEAD_SECONDS = 3600
 MAX_LEAD_SECONDS = 31 * 86400
 
 
-def gate_setting(uow: UnitOfWork, default_lead_seconds: int = DEFAULT_LEAD_SECONDS
-                 ) -> GateSetting:
+def gate_setting(uow: UnitOfWork, default_lead_seconds: int = DEFAULT_LEAD_SECONDS) -> GateSetting:
     found = uow.reconciliation.gate()
     return found or GateSetting(DEFAULT_GATE, default_lead_seconds)
 
@@ -59,28 +58,40 @@ def parse_gate_change(body: object) -> GateChange:
         raise ValidationError("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - {"gate", "leadSeconds", "tenantId"})
     if unknown:
-        raise ValidationError(f"unknown field: {unknown[0]}", code="unknown_field",
-                              field=unknown[0])
+        raise ValidationError(
+            f"unknown field: {unknown[0]}", code="unknown_field", field=unknown[0]
+        )
     gate = body.get("gate")
     if "gate" in body and gate not in GATES:
-        raise ValidationError("gate must be one of: off, report, hold", code="invalid_field",
-                              field="gate")
+        raise ValidationError(
+            "gate must be one of: off, report, hold", code="invalid_field", field="gate"
+        )
     lead = body.get("leadSeconds")
-    if "leadSeconds" in body and (isinstance(lead, bool) or not isinstance(lead, int)
-                                  or not 0 <= lead <= MAX_LEAD_SECONDS):
-        raise ValidationError(f"leadSeconds must be an integer from 0 to {MAX_LEAD_SECONDS}",
-                              code="invalid_field", field="leadSeconds")
-    return GateChange(str(gate) if "gate" in body else None,
-                      lead if "leadSeconds" in body else None)
+    if "leadSeconds" in body and (
+        isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= MAX_LEAD_SECONDS
+    ):
+        raise ValidationError(
+            f"leadSeconds must be an integer from 0 to {MAX_LEAD_SECONDS}",
+            code="invalid_field",
+            field="leadSeconds",
+        )
+    return GateChange(
+        str(gate) if "gate" in body else None, lead if "leadSeconds" in body else None
+    )
 
 
-def put_gate_setting(uow: UnitOfWork, change: GateChange, now: datetime,
-                     default_lead_seconds: int = DEFAULT_LEAD_SECONDS) -> GateSetting:
+def put_gate_setting(
+    uow: UnitOfWork,
+    change: GateChange,
+    now: datetime,
+    default_lead_seconds: int = DEFAULT_LEAD_SECONDS,
+) -> GateSetting:
     """Apply a parsed change over the current setting (or the defaults)."""
     current = gate_setting(uow, default_lead_seconds)
     setting = GateSetting(
         current.gate if change.gate is None else change.gate,
-        current.lead_seconds if change.lead_seconds is None else change.lead_seconds)
+        current.lead_seconds if change.lead_seconds is None else change.lead_seconds,
+    )
     uow.reconciliation.put_gate(setting, to_micros(now))
     return setting
 
@@ -97,8 +108,9 @@ class InvoiceTally:
     currency: str | None = None
     metrics: frozenset[str] = frozenset()
 
-    def add(self, metric: str, unresolved: bool, money: Decimal | None,
-            currency: str | None) -> None:
+    def add(
+        self, metric: str, unresolved: bool, money: Decimal | None, currency: str | None
+    ) -> None:
         if not unresolved:
             return
         self.unresolved += 1
@@ -108,8 +120,14 @@ class InvoiceTally:
             self.currency = currency
 
 
-def judge(ctx: ServiceContext, tenant: str, run_id: str, reader: StripeReader,
-          invoices: dict[str, InvoiceTally], now: datetime) -> list[GateVerdict]:
+def judge(
+    ctx: ServiceContext,
+    tenant: str,
+    run_id: str,
+    reader: StripeReader,
+    invoices: dict[str, InvoiceTally],
+    now: datetime,
+) -> list[GateVerdict]:
     """Hold, report, release or pass each draft invoice the run compared."""
     with ctx.store.unit_of_work(tenant, read_only=True) as uow:
         gate = gate_setting(uow).gate
@@ -121,16 +139,27 @@ def judge(ctx: ServiceContext, tenant: str, run_id: str, reader: StripeReader,
         previous = before[invoice_id]
         state = _decide(gate, tally, previous)
         if state in (HELD, RELEASED) and not _set_auto_advance(
-                reader, invoice_id, run_id, advance=state == RELEASED):
+            reader, invoice_id, run_id, advance=state == RELEASED
+        ):
             state = REPORTED if state == HELD else AGREED  # no longer a draft: nothing to hold
         now_us = to_micros(now)
-        verdict = GateVerdict(invoice_id, tally.customer_ref, state, gate, run_id,
-                              tally.unresolved, tally.money, tally.currency,
-                              previous.created_us if previous else now_us, now_us)
+        verdict = GateVerdict(
+            invoice_id,
+            tally.customer_ref,
+            state,
+            gate,
+            run_id,
+            tally.unresolved,
+            tally.money,
+            tally.currency,
+            previous.created_us if previous else now_us,
+            now_us,
+        )
         with ctx.store.unit_of_work(tenant) as uow:
             uow.reconciliation.put_verdict(verdict)
-            if state in (HELD, REPORTED) and (previous is None or previous.state
-                                             not in (HELD, REPORTED)):
+            if state in (HELD, REPORTED) and (
+                previous is None or previous.state not in (HELD, REPORTED)
+            ):
                 _alert(uow, verdict, tally, now)
             uow.commit()
         verdicts.append(verdict)
@@ -147,8 +176,7 @@ def _decide(gate: str, tally: InvoiceTally, previous: GateVerdict | None) -> str
     return AGREED
 
 
-def _set_auto_advance(reader: StripeReader, invoice_id: str, run_id: str, *,
-                      advance: bool) -> bool:
+def _set_auto_advance(reader: StripeReader, invoice_id: str, run_id: str, *, advance: bool) -> bool:
     """Hold (``auto_advance=false``) or release a draft; False when it is not a draft."""
     try:
         invoice = reader.call(lambda: reader.port.get_invoice(invoice_id))
@@ -156,8 +184,9 @@ def _set_auto_advance(reader: StripeReader, invoice_id: str, run_id: str, *,
             return False
         if invoice.auto_advance != advance:
             key = f"stripemeter:gate:{invoice_id}:{run_id}:{'release' if advance else 'hold'}"
-            reader.call(lambda: reader.port.set_invoice_auto_advance(
-                invoice_id, advance, key[:255]))
+            reader.call(
+                lambda: reader.port.set_invoice_auto_advance(invoice_id, advance, key[:255])
+            )
     except StripeCallError:
         return False
     reader.forget_invoice(invoice_id)
@@ -177,24 +206,44 @@ def _alert(uow: UnitOfWork, verdict: GateVerdict, tally: InvoiceTally, now: date
             continue
         event_id = f"alev_{uuid.uuid4().hex[:24]}"
         payload = {
-            "id": event_id, "type": "alert.triggered", "tenantId": uow.tenant_id,
-            "ruleId": record.rule_id, "ruleName": rule.name, "kind": rule.kind.value,
-            "metric": rule.metric, "customerRef": verdict.customer_ref,
+            "id": event_id,
+            "type": "alert.triggered",
+            "tenantId": uow.tenant_id,
+            "ruleId": record.rule_id,
+            "ruleName": rule.name,
+            "kind": rule.kind.value,
+            "metric": rule.metric,
+            "customerRef": verdict.customer_ref,
             "periodStart": format_timestamp(from_micros(tally.period_start_us)),
             "periodEnd": format_timestamp(from_micros(tally.period_end_us)),
-            "invoiceId": verdict.invoice_id, "gate": verdict.gate, "state": verdict.state,
-            "driftLines": verdict.drift_lines, "runId": verdict.run_id,
-            "moneyAtStake": None if verdict.money_at_stake is None
-            else format(verdict.money_at_stake, "f"), "currency": verdict.currency,
-            "threshold": format(rule.threshold, "f"), "value": format(
-                abs(verdict.money_at_stake or Decimal(0)), "f"),
-            "triggeredAt": format_timestamp(now)}
+            "invoiceId": verdict.invoice_id,
+            "gate": verdict.gate,
+            "state": verdict.state,
+            "driftLines": verdict.drift_lines,
+            "runId": verdict.run_id,
+            "moneyAtStake": None
+            if verdict.money_at_stake is None
+            else format(verdict.money_at_stake, "f"),
+            "currency": verdict.currency,
+            "threshold": format(rule.threshold, "f"),
+            "value": format(abs(verdict.money_at_stake or Decimal(0)), "f"),
+            "triggeredAt": format_timestamp(now),
+        }
         event = uow.alerts.fire(
-            event_id=event_id, rule_id=record.rule_id, customer_ref=verdict.customer_ref,
-            metric=rule.metric, period_start_us=tally.period_start_us,
-            period_end_us=tally.period_end_us, payload=json.dumps(payload, separators=(",", ":")),
-            now_us=to_micros(now))
+            event_id=event_id,
+            rule_id=record.rule_id,
+            customer_ref=verdict.customer_ref,
+            metric=rule.metric,
+            period_start_us=tally.period_start_us,
+            period_end_us=tally.period_end_us,
+            payload=json.dumps(payload, separators=(",", ":")),
+            now_us=to_micros(now),
+        )
         if event is not None and record.webhook_url is not None:
-            uow.alerts.enqueue(delivery_id=f"dlv_{uuid.uuid4().hex[:24]}", event_seq=event.seq,
-                               rule_id=record.rule_id, url=record.webhook_url,
-                               now_us=to_micros(now))
+            uow.alerts.enqueue(
+                delivery_id=f"dlv_{uuid.uuid4().hex[:24]}",
+                event_seq=event.seq,
+                rule_id=record.rule_id,
+                url=record.webhook_url,
+                now_us=to_micros(now),
+            )

@@ -48,15 +48,25 @@ class RunScope:
     invoice_id: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"metric": self.metric, "customerRef": self.customer_ref,
-                           "period": None if self.selector is None else self.selector.text,
-                           "invoice": self.invoice_id}, sort_keys=True)
+        return json.dumps(
+            {
+                "metric": self.metric,
+                "customerRef": self.customer_ref,
+                "period": None if self.selector is None else self.selector.text,
+                "invoice": self.invoice_id,
+            },
+            sort_keys=True,
+        )
 
     @staticmethod
     def from_json(text: str) -> RunScope:
         raw = json.loads(text)
-        return RunScope(raw.get("metric"), raw.get("customerRef"),
-                        parse_period_selector(raw.get("period")), raw.get("invoice"))
+        return RunScope(
+            raw.get("metric"),
+            raw.get("customerRef"),
+            parse_period_selector(raw.get("period")),
+            raw.get("invoice"),
+        )
 
     def lower_bound(self, now: datetime) -> datetime:
         """Counters ending after this instant may hold a compared period."""
@@ -100,13 +110,21 @@ def in_scope_mappings(uow: UnitOfWork, scope: RunScope) -> list[tuple[StripeMapp
         if metric is not None:
             found.append((mapping, metric))
     if scope.metric is not None and not found:
-        raise ValidationError(f"metric {scope.metric!r} has no Stripe mapping",
-                              code="mapping_not_found", field="metric")
+        raise ValidationError(
+            f"metric {scope.metric!r} has no Stripe mapping",
+            code="mapping_not_found",
+            field="metric",
+        )
     return found
 
 
-def plan_page(uow: UnitOfWork, scope: RunScope, customers: list[str],
-              pairs: list[tuple[StripeMapping, Metric]], now: datetime) -> list[Task]:
+def plan_page(
+    uow: UnitOfWork,
+    scope: RunScope,
+    customers: list[str],
+    pairs: list[tuple[StripeMapping, Metric]],
+    now: datetime,
+) -> list[Task]:
     """Every task of a page of customers (one read-only transaction)."""
     records = uow.customers.get_many(sorted(customers))
     prices = {ref: effective_prices(uow, ref) for ref in customers}
@@ -117,44 +135,83 @@ def plan_page(uow: UnitOfWork, scope: RunScope, customers: list[str],
         counters = facts.counters(metric.code, customers, min_end_us)
         states = uow.pushes.states(metric.code, customers)
         unsent = facts.unsent_pushes(metric.code, customers)
-        intents = facts.invoice_items(metric.code, customers) \
-            if mapping.mode is SyncMode.INVOICE_ITEMS else {}
+        intents = (
+            facts.invoice_items(metric.code, customers)
+            if mapping.mode is SyncMode.INVOICE_ITEMS
+            else {}
+        )
         statuses = facts.invoice_statuses([i.invoice_id for i in intents.values()])
         wanted: list[tuple[str, Period]] = []
         for ref in customers:
             spec = spec_for(metric, records.get(ref))
-            wanted.extend((ref, period) for period in _periods(
-                scope, spec, metric, ref, intents, statuses, now,
-                billed_only=mapping.mode is SyncMode.INVOICE_ITEMS))
-        locks = uow.period_closes.find_many([(metric.code, ref, to_micros(p.start))
-                                     for ref, p in wanted])
+            wanted.extend(
+                (ref, period)
+                for period in _periods(
+                    scope,
+                    spec,
+                    metric,
+                    ref,
+                    intents,
+                    statuses,
+                    now,
+                    billed_only=mapping.mode is SyncMode.INVOICE_ITEMS,
+                )
+            )
+        locks = uow.period_closes.find_many(
+            [(metric.code, ref, to_micros(p.start)) for ref, p in wanted]
+        )
         for ref, period in wanted:
             start_us = to_micros(period.start)
             lock = locks.get((metric.code, ref, start_us))
             counter = counters.get((ref, start_us))
-            local = lock.final_value if lock is not None else (
-                counter.state.value(metric.aggregation) if counter is not None else None)
+            local = (
+                lock.final_value
+                if lock is not None
+                else (counter.state.value(metric.aggregation) if counter is not None else None)
+            )
             intent = intents.get((ref, start_us))
             item = None
             if mapping.mode is SyncMode.USAGE_RECORDS:
                 record = uow.subscription_items.get(ref, metric.code)
                 item = None if record is None else record.subscription_item_id
-            tasks.append(Task(
-                ref, mapping, metric, period, local, lock is not None,
-                states.get((metric.code, ref, start_us)), unsent.get((ref, start_us)), intent,
-                statuses.get(intent.invoice_id) if intent is not None else None,
-                prices[ref].get(metric.code), item))
+            tasks.append(
+                Task(
+                    ref,
+                    mapping,
+                    metric,
+                    period,
+                    local,
+                    lock is not None,
+                    states.get((metric.code, ref, start_us)),
+                    unsent.get((ref, start_us)),
+                    intent,
+                    statuses.get(intent.invoice_id) if intent is not None else None,
+                    prices[ref].get(metric.code),
+                    item,
+                )
+            )
     return tasks
 
 
-def _periods(scope: RunScope, spec: object, metric: Metric, ref: str,
-             intents: dict[tuple[str, int], InvoiceItemRecord], statuses: dict[str, str],
-             now: datetime, *, billed_only: bool) -> list[Period]:
+def _periods(
+    scope: RunScope,
+    spec: object,
+    metric: Metric,
+    ref: str,
+    intents: dict[tuple[str, int], InvoiceItemRecord],
+    statuses: dict[str, str],
+    now: datetime,
+    *,
+    billed_only: bool,
+) -> list[Period]:
     assert isinstance(spec, PeriodSpec)
     billed = {start: item for (who, start), item in intents.items() if who == ref}
     if scope.invoice_id is not None:
-        return [Period(from_micros(i.period_start_us), from_micros(i.period_end_us))
-                for i in billed.values() if i.invoice_id == scope.invoice_id]
+        return [
+            Period(from_micros(i.period_start_us), from_micros(i.period_end_us))
+            for i in billed.values()
+            if i.invoice_id == scope.invoice_id
+        ]
     if scope.selector is not None:
         periods = selected_periods(spec, scope.selector)
     else:
@@ -163,8 +220,9 @@ def _periods(scope: RunScope, spec: object, metric: Metric, ref: str,
         draft = item is not None and statuses.get(item.invoice_id) == "draft"
         key_locked = item is not None  # an invoice lock closes the period it billed
         periods = [current]
-        if previous_in_scope(previous, now, metric.lateness_window, locked=key_locked,
-                             invoice_draft=draft):
+        if previous_in_scope(
+            previous, now, metric.lateness_window, locked=key_locked, invoice_draft=draft
+        ):
             periods.insert(0, previous)
     if billed_only:
         return [p for p in periods if to_micros(p.start) in billed]

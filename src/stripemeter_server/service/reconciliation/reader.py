@@ -53,9 +53,11 @@ class StripeReader:
     def call(self, fn: Callable[[], T]) -> T:
         """One Stripe call under the rate limit, with the pusher's short in-call retries."""
         for attempt in stamina.retry_context(
-                on=StripeRetryableError, attempts=self.policy.call_attempts,
-                wait_initial=self.policy.call_wait_initial,
-                wait_max=self.policy.call_wait_max):
+            on=StripeRetryableError,
+            attempts=self.policy.call_attempts,
+            wait_initial=self.policy.call_wait_initial,
+            wait_max=self.policy.call_wait_max,
+        ):
             with attempt:
                 self.bucket.acquire()
                 self.calls += 1
@@ -65,15 +67,17 @@ class StripeReader:
     def meter_id(self, event_name: str) -> str | None:
         if self._meters is None:
             meters = self.call(self.port.list_meters)
-            self._meters = {m.event_name: m.meter_id for m in meters
-                            if m.status is MeterStatus.ACTIVE}
+            self._meters = {
+                m.event_name: m.meter_id for m in meters if m.status is MeterStatus.ACTIVE
+            }
         return self._meters.get(event_name)
 
     def customer(self, customer_ref: str, now: datetime) -> str | None:
         if customer_ref not in self._customers:
             self.bucket.acquire()
             self._customers[customer_ref] = resolve_customer(
-                self.store, self.tenant, self.port, customer_ref, now, refresh=False)
+                self.store, self.tenant, self.port, customer_ref, now, refresh=False
+            )
         return self._customers[customer_ref]
 
     def meter_total(self, meter_id: str, customer: str, start_s: int, end_s: int) -> Decimal:

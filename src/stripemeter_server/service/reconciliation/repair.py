@@ -63,8 +63,10 @@ def _by_hand(found: Compared, why: str) -> tuple[str, str]:
 
 # --- pushed modes --------------------------------------------------------------------------
 
-def plan_push(ctx: ServiceContext, tenant: str, found: Compared, now: datetime
-              ) -> tuple[str | None, str]:
+
+def plan_push(
+    ctx: ServiceContext, tenant: str, found: Compared, now: datetime
+) -> tuple[str | None, str]:
     """Write the corrective outbox row; (push id, note) or (None, why not)."""
     task = found.task
     if found.in_flight or (task.unsent is not None):
@@ -82,52 +84,96 @@ def plan_push(ctx: ServiceContext, tenant: str, found: Compared, now: datetime
         target = target_of(task.mapping)
         same = state is not None and state.target == target
         seq = state.next_seq if state is not None else 0
-        timestamp = _timestamp(task.mapping.mode, formula, now_s, start_s, end_s,
-                               state.last_ts_s if same and state else None)
+        timestamp = _timestamp(
+            task.mapping.mode,
+            formula,
+            now_s,
+            start_s,
+            end_s,
+            state.last_ts_s if same and state else None,
+        )
         decision = PushDecision(value, target_units)
-        after = PushState(task.metric.code, task.customer_ref, to_micros(task.period.start),
-                          to_micros(task.period.end), target, decision.pushed_units_after,
-                          seq + 1, timestamp)
+        after = PushState(
+            task.metric.code,
+            task.customer_ref,
+            to_micros(task.period.start),
+            to_micros(task.period.end),
+            target,
+            decision.pushed_units_after,
+            seq + 1,
+            timestamp,
+        )
         if not uow.pushes.advance(state, after, now_us):
             return None, "another push of this counter was planned meanwhile: run again"
-        push_id = push_identifier(tenant, task.metric.code, task.customer_ref,
-                                  to_micros(task.period.start), seq)
+        push_id = push_identifier(
+            tenant, task.metric.code, task.customer_ref, to_micros(task.period.start), seq
+        )
         uow.pushes.add(_row(tenant, push_id, found, seq, decision, timestamp, now_us))
         uow.commit()
     return push_id, f"corrective push {push_id} ({value:+d} units)"
 
 
-def _timestamp(mode: SyncMode, formula: MeterFormula, now_s: int, start_s: int, end_s: int,
-               previous: int | None) -> int | None:
+def _timestamp(
+    mode: SyncMode,
+    formula: MeterFormula,
+    now_s: int,
+    start_s: int,
+    end_s: int,
+    previous: int | None,
+) -> int | None:
     """A ``last`` meter keeps the newest value, and the drift may be a newer event than any
     we sent: the correction goes as far ahead as the pusher ever steps (still inside the
     period and Stripe's 5-minute future limit)."""
     if mode is not SyncMode.METER_EVENTS:
         return previous  # a usage record keeps the period's one fixed timestamp
     if formula is MeterFormula.LAST:
-        return push_timestamp(now_s + FUTURE_STEP_SECONDS, start_s, end_s, previous,
-                              strictly_after=True)
+        return push_timestamp(
+            now_s + FUTURE_STEP_SECONDS, start_s, end_s, previous, strictly_after=True
+        )
     return push_timestamp(now_s, start_s, end_s, previous)
 
 
-def _row(tenant: str, push_id: str, found: Compared, seq: int, decision: PushDecision,
-         timestamp: int | None, now_us: int) -> PushRow:
+def _row(
+    tenant: str,
+    push_id: str,
+    found: Compared,
+    seq: int,
+    decision: PushDecision,
+    timestamp: int | None,
+    now_us: int,
+) -> PushRow:
     task = found.task
     meter = task.mapping.mode is SyncMode.METER_EVENTS
     return PushRow(
-        tenant_id=tenant, push_id=push_id, metric=task.metric.code,
-        customer_ref=task.customer_ref, period_start_us=to_micros(task.period.start),
-        period_end_us=to_micros(task.period.end), seq=seq, mode=task.mapping.mode,
+        tenant_id=tenant,
+        push_id=push_id,
+        metric=task.metric.code,
+        customer_ref=task.customer_ref,
+        period_start_us=to_micros(task.period.start),
+        period_end_us=to_micros(task.period.end),
+        seq=seq,
+        mode=task.mapping.mode,
         transport=task.mapping.transport,
         target=task.mapping.event_name if meter else None,
-        stripe_customer_id=found.stripe_customer if meter else None, value=decision.value,
-        pushed_after=decision.pushed_units_after, timestamp_s=timestamp, status=PENDING,
-        attempts=0, last_error=None, last_error_code=None, next_attempt_us=now_us,
-        lease_until_us=None, created_us=now_us, sent_us=None, updated_us=now_us)
+        stripe_customer_id=found.stripe_customer if meter else None,
+        value=decision.value,
+        pushed_after=decision.pushed_units_after,
+        timestamp_s=timestamp,
+        status=PENDING,
+        attempts=0,
+        last_error=None,
+        last_error_code=None,
+        next_attempt_us=now_us,
+        lease_until_us=None,
+        created_us=now_us,
+        sent_us=None,
+        updated_us=now_us,
+    )
 
 
-def send_pushes(ctx: ServiceContext, tenant: str, policy: PushPolicy, push_ids: list[str],
-                now: datetime) -> None:
+def send_pushes(
+    ctx: ServiceContext, tenant: str, policy: PushPolicy, push_ids: list[str], now: datetime
+) -> None:
     """Claim exactly these rows (a worker may race for them: the lease decides) and send."""
     if not push_ids:
         return
@@ -140,6 +186,7 @@ def send_pushes(ctx: ServiceContext, tenant: str, policy: PushPolicy, push_ids: 
 
 # --- invoice items -------------------------------------------------------------------------
 
+
 def repair_invoice_item(found: Compared, reader: StripeReader, run_id: str) -> tuple[str, str]:
     """(action, note) for one invoice line; only a draft is changed."""
     task = found.task
@@ -151,13 +198,21 @@ def repair_invoice_item(found: Compared, reader: StripeReader, run_id: str) -> t
     if charge is None:
         return MANUAL, "no price for the metric: the line cannot be computed"
     key = f"{task.intent.idempotency_key}:repair:{run_id}"[:255]
-    params = item_params(mapping=task.mapping, charge=charge, key=task.intent.idempotency_key,
-                         invoice_id=task.intent.invoice_id,
-                         stripe_customer_id=task.intent.stripe_customer_id, period=task.period)
+    params = item_params(
+        mapping=task.mapping,
+        charge=charge,
+        key=task.intent.idempotency_key,
+        invoice_id=task.intent.invoice_id,
+        stripe_customer_id=task.intent.stripe_customer_id,
+        period=task.period,
+    )
     try:
         if found.item_id is not None and found.line.stripe_value is not None:
-            reader.call(lambda: reader.port.update_invoice_item(
-                str(found.item_id), _update_params(params, charge.pricing), key))
+            reader.call(
+                lambda: reader.port.update_invoice_item(
+                    str(found.item_id), _update_params(params, charge.pricing), key
+                )
+            )
             note = f"item {found.item_id} corrected"
         else:
             created = reader.call(lambda: reader.port.create_invoice_item(params, key))
@@ -169,8 +224,11 @@ def repair_invoice_item(found: Compared, reader: StripeReader, run_id: str) -> t
 
 
 def _update_params(params: dict[str, Any], pricing: str) -> dict[str, Any]:
-    keep = {k: v for k, v in params.items() if k in (
-        "amount", "quantity", "quantity_decimal", "unit_amount_decimal", "pricing")}
+    keep = {
+        k: v
+        for k, v in params.items()
+        if k in ("amount", "quantity", "quantity_decimal", "unit_amount_decimal", "pricing")
+    }
     if pricing == "price":
         keep["quantity"] = 1  # an exact amount is one unit of that amount
     return keep

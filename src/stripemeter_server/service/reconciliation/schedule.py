@@ -45,15 +45,22 @@ def schedule_due(ctx: ServiceContext, now: datetime, default_lead_seconds: int) 
                         continue
                     run_id = _ident("rcs_", tenant, metric.code, to_micros(period.start))
                     if uow.reconciliation.get_run(run_id) is None:
-                        start_run(uow, RunScope(metric=metric.code), False, now,
-                                  trigger="schedule", run_id=run_id)
+                        start_run(
+                            uow,
+                            RunScope(metric=metric.code),
+                            False,
+                            now,
+                            trigger="schedule",
+                            run_id=run_id,
+                        )
                         created.append(run_id)
             uow.commit()
     return created
 
 
-def gate_after_billing(ctx: ServiceContext, tenant: str, invoice_obj: object,
-                       policy: RunPolicy | None = None) -> str | None:
+def gate_after_billing(
+    ctx: ServiceContext, tenant: str, invoice_obj: object, policy: RunPolicy | None = None
+) -> str | None:
     """After ``invoice.created`` put the usage items on a draft: run the gate's check of that
     invoice (unless the tenant's gate is ``off``); returns the run id."""
     try:
@@ -68,9 +75,14 @@ def gate_after_billing(ctx: ServiceContext, tenant: str, invoice_obj: object,
             return None
         run_id = _ident("rci_", tenant, invoice.invoice_id)
         if uow.reconciliation.get_run(run_id) is None:
-            start_run(uow, RunScope(customer_ref=record.customer_ref,
-                                    invoice_id=invoice.invoice_id), False, ctx.clock.now(),
-                      trigger="invoice", run_id=run_id)
+            start_run(
+                uow,
+                RunScope(customer_ref=record.customer_ref, invoice_id=invoice.invoice_id),
+                False,
+                ctx.clock.now(),
+                trigger="invoice",
+                run_id=run_id,
+            )
         uow.commit()
     execute(ctx, tenant, run_id, policy)
     return run_id

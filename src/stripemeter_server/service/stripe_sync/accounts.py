@@ -35,10 +35,10 @@ from stripemeter_server.service.tenant_rounds import all_tenants
 ENVIRONMENT_TENANT = "default"
 _SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=]{1,240}", re.ASCII)
-_API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?",
-                       re.ASCII)
-_FIELDS = frozenset({"secretKey", "webhookSecret", "apiBase", "tenantId",
-                     "webhookSecretGraceSeconds"})
+_API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?", re.ASCII)
+_FIELDS = frozenset(
+    {"secretKey", "webhookSecret", "apiBase", "tenantId", "webhookSecretGraceSeconds"}
+)
 MAX_GRACE_SECONDS = 7 * 86400
 
 
@@ -48,7 +48,8 @@ class AccountPolicy:
     name, and how long a replaced webhook secret stays valid by default."""
 
     allowed_hosts: HostAllowList = field(
-        default_factory=lambda: HostAllowList.parse(",".join(STRIPE_API_HOSTS)))
+        default_factory=lambda: HostAllowList.parse(",".join(STRIPE_API_HOSTS))
+    )
     webhook_grace_seconds: int = 86400
 
 
@@ -58,8 +59,14 @@ class AccountChange:
     grace_seconds: int
 
 
-def _field(body: Mapping[str, Any], name: str, pattern: re.Pattern[str], what: str,
-           *, required: bool = False) -> str | None:
+def _field(
+    body: Mapping[str, Any],
+    name: str,
+    pattern: re.Pattern[str],
+    what: str,
+    *,
+    required: bool = False,
+) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
@@ -76,24 +83,29 @@ def parse_account(body: object, policy: AccountPolicy | None = None) -> AccountC
         raise ValidationError("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
-        raise ValidationError(f"unknown field: {unknown[0]}", code="unknown_field",
-                              field=unknown[0])
-    secret = _field(body, "secretKey", _SECRET_KEY,
-                    "a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)",
-                    required=True)
+        raise ValidationError(
+            f"unknown field: {unknown[0]}", code="unknown_field", field=unknown[0]
+        )
+    secret = _field(
+        body,
+        "secretKey",
+        _SECRET_KEY,
+        "a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)",
+        required=True,
+    )
     assert secret is not None
-    webhook = _field(body, "webhookSecret", _WEBHOOK_SECRET,
-                     "a webhook signing secret (whsec_…)")
+    webhook = _field(body, "webhookSecret", _WEBHOOK_SECRET, "a webhook signing secret (whsec_…)")
     base = _field(body, "apiBase", _API_BASE, "an http(s) base URL (e.g. the emulator's)")
     rules = policy or AccountPolicy()
     if base is not None:
         _check_api_base(base, rules.allowed_hosts)
     grace = body.get("webhookSecretGraceSeconds", rules.webhook_grace_seconds)
-    if not isinstance(grace, int) or isinstance(grace, bool) \
-            or not 0 <= grace <= MAX_GRACE_SECONDS:
-        raise ValidationError(f"webhookSecretGraceSeconds must be an integer 0..."
-                              f"{MAX_GRACE_SECONDS}", code="invalid_field",
-                              field="webhookSecretGraceSeconds")
+    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= MAX_GRACE_SECONDS:
+        raise ValidationError(
+            f"webhookSecretGraceSeconds must be an integer 0...{MAX_GRACE_SECONDS}",
+            code="invalid_field",
+            field="webhookSecretGraceSeconds",
+        )
     credentials = StripeCredentials(secret, webhook, base.rstrip("/") if base else None)
     return AccountChange(credentials, grace)
 
@@ -104,47 +116,67 @@ def _check_api_base(base: str, allowed: HostAllowList) -> None:
         raise ValidationError(
             f"apiBase host {destination.authority} is not on this server's Stripe API host "
             f"allow-list (STRIPEMETER_STRIPE_API_HOSTS: {allowed.describe()})",
-            code="api_base_not_allowed", field="apiBase")
+            code="api_base_not_allowed",
+            field="apiBase",
+        )
 
 
-def set_account(uow: UnitOfWork, cipher: Cipher | None, change: AccountChange,
-                now: datetime) -> dict[str, Any]:
+def set_account(
+    uow: UnitOfWork, cipher: Cipher | None, change: AccountChange, now: datetime
+) -> dict[str, Any]:
     credentials = change.credentials
     if cipher is None:
         raise ConflictError(
             "secrets cannot be stored: STRIPEMETER_SECRET_KEY is not set on this server",
-            code="secret_key_not_configured")
+            code="secret_key_not_configured",
+        )
     existing = uow.stripe_accounts.get()
     before = None if existing is None else _audit_view(existing, cipher)
     now_us = to_micros(now)
-    previous, until = _previous_secret(existing, before, credentials, change.grace_seconds,
-                                       now_us)
-    uow.stripe_accounts.put(StoredStripeAccount(
-        secret_key_enc=cipher.seal(credentials.secret_key),
-        webhook_secret_enc=None if credentials.webhook_secret is None
-        else cipher.seal(credentials.webhook_secret),
-        api_base=credentials.api_base,
-        key_last4=credentials.secret_key[-4:],
-        livemode=credentials.livemode,
-        created_us=existing.created_us if existing else now_us,
-        updated_us=now_us,
-        previous_webhook_secret_enc=previous,
-        previous_valid_until_us=until,
-    ))
-    given = {"secretKey": credentials.secret_key, "webhookSecret": credentials.webhook_secret,
-             "apiBase": credentials.api_base, "livemode": credentials.livemode}
-    audit.record(uow, now, "stripe_account.put", "stripe_account", "default",
-                 before=None if before is None else audit.redacted(before, _SECRETS),
-                 after=audit.redacted(given, _SECRETS, before or {}))
+    previous, until = _previous_secret(existing, before, credentials, change.grace_seconds, now_us)
+    uow.stripe_accounts.put(
+        StoredStripeAccount(
+            secret_key_enc=cipher.seal(credentials.secret_key),
+            webhook_secret_enc=None
+            if credentials.webhook_secret is None
+            else cipher.seal(credentials.webhook_secret),
+            api_base=credentials.api_base,
+            key_last4=credentials.secret_key[-4:],
+            livemode=credentials.livemode,
+            created_us=existing.created_us if existing else now_us,
+            updated_us=now_us,
+            previous_webhook_secret_enc=previous,
+            previous_valid_until_us=until,
+        )
+    )
+    given = {
+        "secretKey": credentials.secret_key,
+        "webhookSecret": credentials.webhook_secret,
+        "apiBase": credentials.api_base,
+        "livemode": credentials.livemode,
+    }
+    audit.record(
+        uow,
+        now,
+        "stripe_account.put",
+        "stripe_account",
+        "default",
+        before=None if before is None else audit.redacted(before, _SECRETS),
+        after=audit.redacted(given, _SECRETS, before or {}),
+    )
     return account_view(uow, None)
 
 
 _SECRETS = ("secretKey", "webhookSecret")
 
 
-def _previous_secret(existing: StoredStripeAccount | None, before: dict[str, Any] | None,
-                     new: StripeCredentials, grace_s: int,
-                     now_us: int) -> tuple[str | None, int | None]:
+def _previous_secret(
+    existing: StoredStripeAccount | None,
+    before: dict[str, Any] | None,
+    new: StripeCredentials,
+    grace_s: int,
+    now_us: int,
+) -> tuple[str | None, int | None]:
     """The (sealed) secret to keep accepting, and until when: the replaced one for
     ``grace_s`` when the webhook secret changes; the pending grace when it does not."""
     if existing is None or before is None:
@@ -159,6 +191,7 @@ def _previous_secret(existing: StoredStripeAccount | None, before: dict[str, Any
 def _audit_view(stored: StoredStripeAccount, cipher: Cipher | None) -> dict[str, Any]:
     """The stored account with its secrets opened, only to tell "changed" from "unchanged"
     (:func:`audit.redacted` replaces them before anything is written)."""
+
     def opened(sealed: str | None) -> str | None:
         if sealed is None or cipher is None:
             return sealed
@@ -167,18 +200,28 @@ def _audit_view(stored: StoredStripeAccount, cipher: Cipher | None) -> dict[str,
         except ValidationError:  # an old key that no longer opens it: count it as changed
             return sealed
 
-    return {"secretKey": opened(stored.secret_key_enc),
-            "webhookSecret": opened(stored.webhook_secret_enc),
-            "apiBase": stored.api_base, "livemode": stored.livemode}
+    return {
+        "secretKey": opened(stored.secret_key_enc),
+        "webhookSecret": opened(stored.webhook_secret_enc),
+        "apiBase": stored.api_base,
+        "livemode": stored.livemode,
+    }
 
 
 def delete_account(uow: UnitOfWork, now: datetime) -> None:
     existing = uow.stripe_accounts.get()
     if existing is None or not uow.stripe_accounts.delete():
-        raise NotFoundError("no Stripe account is stored for this tenant",
-                            code="stripe_account_not_found")
-    audit.record(uow, now, "stripe_account.delete", "stripe_account", "default",
-                 before=audit.redacted(_audit_view(existing, None), _SECRETS))
+        raise NotFoundError(
+            "no Stripe account is stored for this tenant", code="stripe_account_not_found"
+        )
+    audit.record(
+        uow,
+        now,
+        "stripe_account.delete",
+        "stripe_account",
+        "default",
+        before=audit.redacted(_audit_view(existing, None), _SECRETS),
+    )
 
 
 def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict[str, Any]:
@@ -186,50 +229,74 @@ def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict
     stored = uow.stripe_accounts.get()
     if stored is not None:
         until = stored.previous_valid_until_us if stored.previous_webhook_secret_enc else None
-        return {"configured": True, "source": "api", "livemode": stored.livemode,
-                "keyLast4": stored.key_last4,
-                "webhookSecretConfigured": stored.webhook_secret_enc is not None,
-                "previousWebhookSecretValidUntil":
-                    None if until is None else format_timestamp(from_micros(until)),
-                "apiBase": stored.api_base}
+        return {
+            "configured": True,
+            "source": "api",
+            "livemode": stored.livemode,
+            "keyLast4": stored.key_last4,
+            "webhookSecretConfigured": stored.webhook_secret_enc is not None,
+            "previousWebhookSecretValidUntil": None
+            if until is None
+            else format_timestamp(from_micros(until)),
+            "apiBase": stored.api_base,
+        }
     env = environment if uow.tenant_id == ENVIRONMENT_TENANT else None
     if env is not None:
-        return {"configured": True, "source": "environment", "livemode": env.livemode,
-                "keyLast4": env.secret_key[-4:],
-                "webhookSecretConfigured": env.webhook_secret is not None,
-                "previousWebhookSecretValidUntil": None, "apiBase": env.api_base}
-    return {"configured": False, "source": None, "livemode": False, "keyLast4": None,
-            "webhookSecretConfigured": False, "previousWebhookSecretValidUntil": None,
-            "apiBase": None}
+        return {
+            "configured": True,
+            "source": "environment",
+            "livemode": env.livemode,
+            "keyLast4": env.secret_key[-4:],
+            "webhookSecretConfigured": env.webhook_secret is not None,
+            "previousWebhookSecretValidUntil": None,
+            "apiBase": env.api_base,
+        }
+    return {
+        "configured": False,
+        "source": None,
+        "livemode": False,
+        "keyLast4": None,
+        "webhookSecretConfigured": False,
+        "previousWebhookSecretValidUntil": None,
+        "apiBase": None,
+    }
 
 
-def credentials_for(uow: UnitOfWork, cipher: Cipher | None,
-                    environment: StripeCredentials | None) -> StripeCredentials | None:
+def credentials_for(
+    uow: UnitOfWork, cipher: Cipher | None, environment: StripeCredentials | None
+) -> StripeCredentials | None:
     """The tenant's credentials (stored, else the environment's for ``default``), or None."""
     stored = uow.stripe_accounts.get()
     if stored is not None:
         if cipher is None:
             raise ConflictError(
                 "the stored Stripe account cannot be read: STRIPEMETER_SECRET_KEY is not set",
-                code="secret_key_not_configured")
-        webhook = None if stored.webhook_secret_enc is None \
-            else cipher.open(stored.webhook_secret_enc)
+                code="secret_key_not_configured",
+            )
+        webhook = (
+            None if stored.webhook_secret_enc is None else cipher.open(stored.webhook_secret_enc)
+        )
         return StripeCredentials(cipher.open(stored.secret_key_enc), webhook, stored.api_base)
     if uow.tenant_id == ENVIRONMENT_TENANT:
         return environment
     return None
 
 
-def webhook_secrets(uow: UnitOfWork, cipher: Cipher | None,
-                    environment: StripeCredentials | None, now: datetime) -> list[str]:
+def webhook_secrets(
+    uow: UnitOfWork, cipher: Cipher | None, environment: StripeCredentials | None, now: datetime
+) -> list[str]:
     """The secrets a webhook of this tenant may be signed with right now, read from the
     store on every call: the current one, and the previous one until its grace ends."""
     credentials = credentials_for(uow, cipher, environment)
     found = [credentials.webhook_secret] if credentials and credentials.webhook_secret else []
     stored = uow.stripe_accounts.get()
-    if stored is not None and cipher is not None and stored.previous_webhook_secret_enc \
-            and stored.previous_valid_until_us is not None \
-            and to_micros(now) < stored.previous_valid_until_us:
+    if (
+        stored is not None
+        and cipher is not None
+        and stored.previous_webhook_secret_enc
+        and stored.previous_valid_until_us is not None
+        and to_micros(now) < stored.previous_valid_until_us
+    ):
         found.append(cipher.open(stored.previous_webhook_secret_enc))
     return found
 
@@ -240,7 +307,7 @@ def tenants_with_stripe(store: Store, environment: StripeCredentials | None) -> 
     found = {ENVIRONMENT_TENANT} if environment is not None else set()
     for tenant in all_tenants(store):
         if tenant not in found and run_use_case(
-                store, tenant, lambda uow: uow.stripe_accounts.get() is not None,
-                read_only=True):
+            store, tenant, lambda uow: uow.stripe_accounts.get() is not None, read_only=True
+        ):
             found.add(tenant)
     return sorted(found)

@@ -18,8 +18,9 @@ from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
 METADATA_KEY = "stripemeter_customer_ref"
 
 
-def stripe_customer_for(uow: UnitOfWork, stripe: StripePort, customer_ref: str, now: datetime,
-                        *, refresh: bool = False) -> str | None:
+def stripe_customer_for(
+    uow: UnitOfWork, stripe: StripePort, customer_ref: str, now: datetime, *, refresh: bool = False
+) -> str | None:
     """The Stripe customer id, or None when no Stripe customer is known for the ref."""
     record = uow.customers.get(customer_ref)
     if record is not None and record.stripe_customer_id:

@@ -46,8 +46,9 @@ class LeaseKeeper:
             yield held
             return
         stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(held, stop), daemon=True,
-                                name="stripe-push-lease")
+        beat = threading.Thread(
+            target=self._beat, args=(held, stop), daemon=True, name="stripe-push-lease"
+        )
         beat.start()
         try:
             yield held
@@ -80,6 +81,7 @@ class LeaseKeeper:
                     moved = uow.pushes.renew_leases(tenant, ids, was, until_us)
                     kept.update({(tenant, i): i in moved for i in ids})
                 return kept
+
             return run
 
         renewed: dict[tuple[str, str], bool] = {}

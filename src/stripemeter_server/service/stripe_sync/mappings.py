@@ -29,19 +29,27 @@ def encode_mapping(mapping: StripeMapping) -> str:
     return json.dumps(mapping_to_dict(mapping), sort_keys=True, separators=(",", ":"))
 
 
-def put_mapping(uow: UnitOfWork, raw: object, now: datetime, *,
-                metric: str | None = None) -> tuple[StripeMapping, bool]:
+def put_mapping(
+    uow: UnitOfWork, raw: object, now: datetime, *, metric: str | None = None
+) -> tuple[StripeMapping, bool]:
     """Create or replace the metric's mapping; returns it and whether it was new."""
     mapping = mapping_from_dict(raw, metric=metric)
     if uow.metrics.get(mapping.metric) is None:
-        raise ValidationError(f"metric {mapping.metric!r} does not exist",
-                              code="unknown_metric", field="metric")
+        raise ValidationError(
+            f"metric {mapping.metric!r} does not exist", code="unknown_metric", field="metric"
+        )
     previous = uow.mappings.get(mapping.metric)
     created = previous is None
     uow.mappings.put(mapping.metric, encode_mapping(mapping), to_micros(now))
-    audit.record(uow, now, "mapping.put", "mapping", mapping.metric,
-                 before=None if previous is None else json.loads(previous.definition),
-                 after=mapping_to_dict(mapping))
+    audit.record(
+        uow,
+        now,
+        "mapping.put",
+        "mapping",
+        mapping.metric,
+        before=None if previous is None else json.loads(previous.definition),
+        after=mapping_to_dict(mapping),
+    )
     # A changed mapping may be what the parked pushes were waiting for: try them again.
     uow.pushes.requeue(None, to_micros(now), metric=mapping.metric)
     return mapping, created
@@ -50,8 +58,9 @@ def put_mapping(uow: UnitOfWork, raw: object, now: datetime, *,
 def get_mapping(uow: UnitOfWork, metric: str) -> StripeMapping:
     stored = uow.mappings.get(metric)
     if stored is None:
-        raise NotFoundError(f"no mapping for metric {metric!r}", code="mapping_not_found",
-                            field="metric")
+        raise NotFoundError(
+            f"no mapping for metric {metric!r}", code="mapping_not_found", field="metric"
+        )
     return decode_mapping(stored.definition)
 
 
@@ -62,7 +71,9 @@ def list_mappings(uow: UnitOfWork) -> list[StripeMapping]:
 def delete_mapping(uow: UnitOfWork, metric: str, now: datetime) -> None:
     previous = uow.mappings.get(metric)
     if previous is None or not uow.mappings.delete(metric):
-        raise NotFoundError(f"no mapping for metric {metric!r}", code="mapping_not_found",
-                            field="metric")
-    audit.record(uow, now, "mapping.delete", "mapping", metric,
-                 before=json.loads(previous.definition))
+        raise NotFoundError(
+            f"no mapping for metric {metric!r}", code="mapping_not_found", field="metric"
+        )
+    audit.record(
+        uow, now, "mapping.delete", "mapping", metric, before=json.loads(previous.definition)
+    )

@@ -46,24 +46,38 @@ class ReportOutcome:
 
 
 def _payload(report: MeterErrorReport) -> str:
-    return json.dumps({
-        "id": report.event_id, "type": report.event_type, "created": report.created,
-        "meter": report.meter_id, "errorCount": report.error_count,
-        "samples": [{"code": s.code, "message": s.message, "identifier": s.identifier}
-                    for s in report.samples[:MAX_SAMPLES_KEPT]]})
+    return json.dumps(
+        {
+            "id": report.event_id,
+            "type": report.event_type,
+            "created": report.created,
+            "meter": report.meter_id,
+            "errorCount": report.error_count,
+            "samples": [
+                {"code": s.code, "message": s.message, "identifier": s.identifier}
+                for s in report.samples[:MAX_SAMPLES_KEPT]
+            ],
+        }
+    )
 
 
 def _summary(outcome: ReportOutcome, others: int) -> str | None:
     parts = []
     if outcome.parked:
-        parts.append(f"parked {len(outcome.parked)} push(es) as failed: "
-                     + ", ".join(outcome.parked[:MAX_SAMPLES_KEPT]))
+        parts.append(
+            f"parked {len(outcome.parked)} push(es) as failed: "
+            + ", ".join(outcome.parked[:MAX_SAMPLES_KEPT])
+        )
     if others:
-        parts.append(f"{others} named meter event(s) were resent after a fresh customer "
-                     "lookup, or are no sent push of this tenant")
+        parts.append(
+            f"{others} named meter event(s) were resent after a fresh customer "
+            "lookup, or are no sent push of this tenant"
+        )
     if outcome.unnamed:
-        parts.append(f"{outcome.unnamed} refused meter event(s) are not named by Stripe "
-                     "(run reconciliation to find the usage missing in Stripe)")
+        parts.append(
+            f"{outcome.unnamed} refused meter event(s) are not named by Stripe "
+            "(run reconciliation to find the usage missing in Stripe)"
+        )
     return "; ".join(parts) or None
 
 
@@ -80,8 +94,11 @@ def _looked_up(uow: UnitOfWork, row: PushRow, code: str) -> bool:
     """Whether the push went to a Stripe customer found by lookup (the cache), not named
     by the tenant — and this is the first such refusal: then a fresh lookup may fix it, as
     a synchronous refusal makes the sender look up again."""
-    if code not in UNKNOWN_CUSTOMER_CODES or row.last_error_code == code \
-            or row.customer_ref.startswith("cus_"):
+    if (
+        code not in UNKNOWN_CUSTOMER_CODES
+        or row.last_error_code == code
+        or row.customer_ref.startswith("cus_")
+    ):
         return False
     record = uow.customers.get(row.customer_ref)
     if record is not None and record.stripe_customer_id:
@@ -96,21 +113,32 @@ def _reject(uow: UnitOfWork, sample: MeterErrorSample, now_us: int) -> bool:
     row = uow.pushes.get(sample.identifier)
     if row is None or row.status != SENT:
         return False
-    error = (f"Stripe refused the meter event after accepting it ({sample.code}): "
-             f"{sample.message}")
+    error = f"Stripe refused the meter event after accepting it ({sample.code}): {sample.message}"
     if _looked_up(uow, row, sample.code):
         uow.stripe_customers.forget(row.customer_ref)
-        uow.pushes.reject_sent(row.push_id, error=error, code=sample.code, now_us=now_us,
-                               look_up_again=True)
-        log.warning("Stripe refused push %s (tenant %s) for customer %s found by lookup "
-                    "(%s); looking the customer up again and resending", row.push_id,
-                    uow.tenant_id, row.stripe_customer_id, sample.code)
+        uow.pushes.reject_sent(
+            row.push_id, error=error, code=sample.code, now_us=now_us, look_up_again=True
+        )
+        log.warning(
+            "Stripe refused push %s (tenant %s) for customer %s found by lookup "
+            "(%s); looking the customer up again and resending",
+            row.push_id,
+            uow.tenant_id,
+            row.stripe_customer_id,
+            sample.code,
+        )
         return False
     uow.pushes.reject_sent(row.push_id, error=error, code=sample.code, now_us=now_us)
     # Loud by design, as at send time: this usage is not billed until acted on.
-    log.error("Stripe reported push %s (tenant %s) refused after accepting it (%s): %s; "
-              "parked as failed, retry with POST /v1/pushes/%s/retry once fixed",
-              row.push_id, uow.tenant_id, sample.code, sample.message, row.push_id)
+    log.error(
+        "Stripe reported push %s (tenant %s) refused after accepting it (%s): %s; "
+        "parked as failed, retry with POST /v1/pushes/%s/retry once fixed",
+        row.push_id,
+        uow.tenant_id,
+        sample.code,
+        sample.message,
+        row.push_id,
+    )
     return True
 
 
@@ -123,21 +151,42 @@ def record_report(uow: UnitOfWork, report: MeterErrorReport, now: datetime) -> R
         return ReportOutcome()
     if _in_flight(uow, report):
         return ReportOutcome(deferred=True)
-    if not uow.webhook_jobs.add(WebhookJob(
-            tenant_id=uow.tenant_id, event_id=report.event_id, event_type=report.event_type,
-            object_id=report.meter_id, payload=_payload(report), status=JOB_DONE,
-            attempts=1, error=None, received_us=now_us, next_attempt_us=now_us,
-            processed_us=now_us, updated_us=now_us)):
+    if not uow.webhook_jobs.add(
+        WebhookJob(
+            tenant_id=uow.tenant_id,
+            event_id=report.event_id,
+            event_type=report.event_type,
+            object_id=report.meter_id,
+            payload=_payload(report),
+            status=JOB_DONE,
+            attempts=1,
+            error=None,
+            received_us=now_us,
+            next_attempt_us=now_us,
+            processed_us=now_us,
+            updated_us=now_us,
+        )
+    ):
         return ReportOutcome()  # another worker recorded it first
-    parked = [s.identifier for s in report.samples
-              if s.identifier is not None and _reject(uow, s, now_us)]
+    parked = [
+        s.identifier for s in report.samples if s.identifier is not None and _reject(uow, s, now_us)
+    ]
     named = sum(1 for s in report.samples if s.identifier is not None)
     outcome = ReportOutcome(tuple(parked), max(report.error_count - named, 0))
     if outcome.unnamed:
-        log.error("Stripe meter error report %s (tenant %s) counts %d refused meter event(s) "
-                  "it does not name", report.event_id, uow.tenant_id, outcome.unnamed)
-    uow.webhook_jobs.finish(report.event_id, JOB_FAILED if outcome.unnamed else JOB_DONE,
-                            _summary(outcome, named - len(parked)), now_us)
+        log.error(
+            "Stripe meter error report %s (tenant %s) counts %d refused meter event(s) "
+            "it does not name",
+            report.event_id,
+            uow.tenant_id,
+            outcome.unnamed,
+        )
+    uow.webhook_jobs.finish(
+        report.event_id,
+        JOB_FAILED if outcome.unnamed else JOB_DONE,
+        _summary(outcome, named - len(parked)),
+        now_us,
+    )
     return outcome
 
 
@@ -175,8 +224,11 @@ class MeterErrorPoller:
     def poll(self, now: datetime, *, force: bool = False) -> int:
         """Poll if due (or ``force``); the number of pushes parked."""
         now_us = to_micros(now)
-        if not force and self._last_us is not None \
-                and now_us - self._last_us < self.interval_s * MICROS:
+        if (
+            not force
+            and self._last_us is not None
+            and now_us - self._last_us < self.interval_s * MICROS
+        ):
             return 0
         self._last_us = now_us
         tenants = tenants_with_stripe(self.ctx.store, self.ctx.stripe.environment)
@@ -189,19 +241,23 @@ class MeterErrorPoller:
             if credentials is None:
                 return 0
             reports = self.ctx.stripe.port(credentials).meter_error_reports(
-                self._cursors.get(tenant))
+                self._cursors.get(tenant)
+            )
             parked, deferred = 0, []
             for report in reports:
-                outcome = run_use_case(self.ctx.store, tenant, partial(record_report,
-                                                                       report=report, now=now))
+                outcome = run_use_case(
+                    self.ctx.store, tenant, partial(record_report, report=report, now=now)
+                )
                 parked += len(outcome.parked)
                 if outcome.deferred:
                     deferred.append(report)
         except StripemeterError as exc:  # Stripe or the store briefly away: next poll
-            log.warning("reading Stripe's meter error reports for tenant %s failed: %s",
-                        tenant, exc.message)
+            log.warning(
+                "reading Stripe's meter error reports for tenant %s failed: %s", tenant, exc.message
+            )
             return 0
         # The next poll starts at the oldest deferred report, else the newest seen.
-        self._cursors[tenant] = _oldest(deferred) if deferred \
-            else _newest(reports, self._cursors.get(tenant))
+        self._cursors[tenant] = (
+            _oldest(deferred) if deferred else _newest(reports, self._cursors.get(tenant))
+        )
         return parked

@@ -42,17 +42,26 @@ def _refusal(metric: Metric | None, meter: MeterInfo, formula: MeterFormula) -> 
     if metric is None:
         return "the mapped metric no longer exists"
     if meter.formula.value != formula.value:
-        return (f"meter {meter.meter_id} aggregates with '{meter.formula}', but a "
-                f"{metric.aggregation.value} metric needs '{formula}' (Stripe meters cannot "
-                "change formula: create a meter with another event name and set meterEventName)")
+        return (
+            f"meter {meter.meter_id} aggregates with '{meter.formula}', but a "
+            f"{metric.aggregation.value} metric needs '{formula}' (Stripe meters cannot "
+            "change formula: create a meter with another event name and set meterEventName)"
+        )
     if (meter.customer_key, meter.value_key) != (CUSTOMER_KEY, VALUE_KEY):
-        return (f"meter {meter.meter_id} reads payload keys '{meter.customer_key}'/"
-                f"'{meter.value_key}', but pushes send '{CUSTOMER_KEY}'/'{VALUE_KEY}'")
+        return (
+            f"meter {meter.meter_id} reads payload keys '{meter.customer_key}'/"
+            f"'{meter.value_key}', but pushes send '{CUSTOMER_KEY}'/'{VALUE_KEY}'"
+        )
     return None
 
 
-def sync_meters(port: StripePort, mappings: list[StripeMapping], metrics: dict[str, Metric],
-                *, create: bool = True) -> list[MeterCheck]:
+def sync_meters(
+    port: StripePort,
+    mappings: list[StripeMapping],
+    metrics: dict[str, Metric],
+    *,
+    create: bool = True,
+) -> list[MeterCheck]:
     """Check (and with ``create``, create) the meter of every meter_events mapping."""
     meters = {m.event_name: m for m in port.list_meters() if m.status is MeterStatus.ACTIVE}
     checks = []
@@ -71,29 +80,38 @@ def sync_meters(port: StripePort, mappings: list[StripeMapping], metrics: dict[s
         display = metric.display_name or mapping.metric
         made = port.create_meter(mapping.event_name, display, formula)
         meters[made.event_name] = made
-        checks.append(MeterCheck(mapping.metric, mapping.event_name, formula, CREATED,
-                                 made.meter_id))
+        checks.append(
+            MeterCheck(mapping.metric, mapping.event_name, formula, CREATED, made.meter_id)
+        )
     return checks
 
 
-def _check_existing(mapping: StripeMapping, metric: Metric | None, meter: MeterInfo | None,
-                    formula: MeterFormula) -> MeterCheck:
+def _check_existing(
+    mapping: StripeMapping, metric: Metric | None, meter: MeterInfo | None, formula: MeterFormula
+) -> MeterCheck:
     if meter is None:  # only when the metric is gone
-        return MeterCheck(mapping.metric, mapping.event_name, formula, REFUSED,
-                          reason="the mapped metric no longer exists")
+        return MeterCheck(
+            mapping.metric,
+            mapping.event_name,
+            formula,
+            REFUSED,
+            reason="the mapped metric no longer exists",
+        )
     reason = _refusal(metric, meter, formula)
     status = OK if reason is None else REFUSED
     return MeterCheck(mapping.metric, mapping.event_name, formula, status, meter.meter_id, reason)
 
 
-def sync_tenant_meters(ctx: ServiceContext, tenant_id: str, *,
-                       create: bool = True) -> list[MeterCheck]:
+def sync_tenant_meters(
+    ctx: ServiceContext, tenant_id: str, *, create: bool = True
+) -> list[MeterCheck]:
     """The use case behind the CLI and ``POST /v1/stripe/meters/sync``: read the tenant's
     mappings in one short read-only transaction, then talk to Stripe outside of it."""
     with ctx.store.unit_of_work(tenant_id, read_only=True) as uow:
         if uow.tenants.get(tenant_id) is None:
-            raise NotFoundError(f"tenant {tenant_id!r} does not exist", code="tenant_not_found",
-                                field="tenant")
+            raise NotFoundError(
+                f"tenant {tenant_id!r} does not exist", code="tenant_not_found", field="tenant"
+            )
         mappings, metrics = list_mappings(uow), load_metrics(uow)
         port = ctx.stripe.port_for(uow)
     return sync_meters(port, mappings, metrics, create=create)

@@ -83,8 +83,9 @@ def formula_of(mapping: StripeMapping, metric: Metric) -> MeterFormula:
     return meter_formula(metric.aggregation)
 
 
-def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None,
-                overlap_us: int | None = None) -> int:
+def plan_tenant(
+    uow: UnitOfWork, now: datetime, *, since_us: int | None, overlap_us: int | None = None
+) -> int:
     """Write the outbox rows the tenant's counters need; ``since_us=None`` is a full sweep.
     ``overlap_us`` (incremental passes): how long a write may take to commit; a counter
     planned that long after its last write is not read again. Returns how many rows were
@@ -98,23 +99,41 @@ def plan_tenant(uow: UnitOfWork, now: datetime, *, since_us: int | None,
     return planned
 
 
-def _candidates(uow: UnitOfWork, metric: Metric, min_end_us: int,
-                since_us: int | None, overlap_us: int | None) -> list[_Candidate]:
+def _candidates(
+    uow: UnitOfWork, metric: Metric, min_end_us: int, since_us: int | None, overlap_us: int | None
+) -> list[_Candidate]:
     if since_us is None:
         changed = uow.pushes.changed_counters(metric.code, since_us=None, min_end_us=min_end_us)
     else:
-        changed = uow.pushes.changed_counters(metric.code, since_us=since_us, min_end_us=None,
-                                              settled_us=overlap_us)
-    found = [_Candidate(c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
-                        c.state.value(metric.aggregation)) for c in changed]
+        changed = uow.pushes.changed_counters(
+            metric.code, since_us=since_us, min_end_us=None, settled_us=overlap_us
+        )
+    found = [
+        _Candidate(
+            c.metric,
+            c.customer_ref,
+            c.period_start_us,
+            c.period_end_us,
+            c.state.value(metric.aggregation),
+        )
+        for c in changed
+    ]
     if since_us is None:
-        found += [_Candidate(s.metric, s.customer_ref, s.period_start_us, s.period_end_us, None)
-                  for s in uow.pushes.orphaned_states(metric.code, min_end_us)]
+        found += [
+            _Candidate(s.metric, s.customer_ref, s.period_start_us, s.period_end_us, None)
+            for s in uow.pushes.orphaned_states(metric.code, min_end_us)
+        ]
     return found
 
 
-def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: datetime,
-                 since_us: int | None, overlap_us: int | None) -> int:
+def _plan_metric(
+    uow: UnitOfWork,
+    mapping: StripeMapping,
+    metric: Metric,
+    now: datetime,
+    since_us: int | None,
+    overlap_us: int | None,
+) -> int:
     now_us = to_micros(now)
     min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
     candidates = _candidates(uow, metric, min_end_us, since_us, overlap_us)
@@ -136,8 +155,19 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
         if decision is None or (state is None and candidate.period_end_us <= min_end_us):
             continue  # nothing to do, or history from before the mapping, outside Stripe's window
         previous_ts = state.last_ts_s if state is not None and same_target else None
-        moves.append(_move(uow.tenant_id, mapping, formula, candidate, state, previous_ts,
-                           decision, target, now_us))
+        moves.append(
+            _move(
+                uow.tenant_id,
+                mapping,
+                formula,
+                candidate,
+                state,
+                previous_ts,
+                decision,
+                target,
+                now_us,
+            )
+        )
     if not uow.pushes.advance_many([(m[0], m[1]) for m in moves], now_us):
         # Another planner advanced one of these counters first: roll back, plan again.
         raise RetryableConflict("another worker planned some of these counters first")
@@ -145,10 +175,17 @@ def _plan_metric(uow: UnitOfWork, mapping: StripeMapping, metric: Metric, now: d
     return len(moves)
 
 
-def _move(tenant_id: str, mapping: StripeMapping, formula: MeterFormula,
-          candidate: _Candidate, state: PushState | None, previous_ts: int | None,
-          decision: PushDecision, target: str,
-          now_us: int) -> tuple[PushState | None, PushState, PushRow]:
+def _move(
+    tenant_id: str,
+    mapping: StripeMapping,
+    formula: MeterFormula,
+    candidate: _Candidate,
+    state: PushState | None,
+    previous_ts: int | None,
+    decision: PushDecision,
+    target: str,
+    now_us: int,
+) -> tuple[PushState | None, PushState, PushRow]:
     """The counter's push state before and after, and the outbox row that goes with it
     (written together, all of a pass at once, by the caller)."""
     now_s = now_us // MICROS
@@ -156,27 +193,56 @@ def _move(tenant_id: str, mapping: StripeMapping, formula: MeterFormula,
     start_s, end_s = candidate.period_start_us // MICROS, candidate.period_end_us // MICROS
     status, error, code = PENDING, None, None
     if mapping.mode is SyncMode.METER_EVENTS:
-        timestamp: int | None = push_timestamp(now_s, start_s, end_s, previous_ts,
-                                               strictly_after=formula is MeterFormula.LAST)
+        timestamp: int | None = push_timestamp(
+            now_s, start_s, end_s, previous_ts, strictly_after=formula is MeterFormula.LAST
+        )
         assert timestamp is not None
         if too_old_for_stripe(timestamp, now_s):
             status, code = FAILED, TOO_OLD
-            error = ("the period ended more than 35 days ago: Stripe refuses meter events "
-                     "that old (bill the difference by hand, e.g. an invoice item)")
+            error = (
+                "the period ended more than 35 days ago: Stripe refuses meter events "
+                "that old (bill the difference by hand, e.g. an invoice item)"
+            )
     else:
         timestamp = previous_ts  # one fixed time per period, chosen at the first send
-    after = PushState(candidate.metric, candidate.customer_ref, candidate.period_start_us,
-                      candidate.period_end_us, target, decision.pushed_units_after, seq + 1,
-                      timestamp)
-    return state, after, PushRow(
-        tenant_id=tenant_id,
-        push_id=push_identifier(tenant_id, candidate.metric, candidate.customer_ref,
-                                candidate.period_start_us, seq),
-        metric=candidate.metric, customer_ref=candidate.customer_ref,
-        period_start_us=candidate.period_start_us, period_end_us=candidate.period_end_us,
-        seq=seq, mode=mapping.mode, transport=mapping.transport,
-        target=mapping.event_name if mapping.mode is SyncMode.METER_EVENTS else None,
-        stripe_customer_id=None, value=decision.value, pushed_after=decision.pushed_units_after,
-        timestamp_s=timestamp, status=status, attempts=0, last_error=error,
-        last_error_code=code, next_attempt_us=now_us, lease_until_us=None, created_us=now_us,
-        sent_us=None, updated_us=now_us)
+    after = PushState(
+        candidate.metric,
+        candidate.customer_ref,
+        candidate.period_start_us,
+        candidate.period_end_us,
+        target,
+        decision.pushed_units_after,
+        seq + 1,
+        timestamp,
+    )
+    return (
+        state,
+        after,
+        PushRow(
+            tenant_id=tenant_id,
+            push_id=push_identifier(
+                tenant_id, candidate.metric, candidate.customer_ref, candidate.period_start_us, seq
+            ),
+            metric=candidate.metric,
+            customer_ref=candidate.customer_ref,
+            period_start_us=candidate.period_start_us,
+            period_end_us=candidate.period_end_us,
+            seq=seq,
+            mode=mapping.mode,
+            transport=mapping.transport,
+            target=mapping.event_name if mapping.mode is SyncMode.METER_EVENTS else None,
+            stripe_customer_id=None,
+            value=decision.value,
+            pushed_after=decision.pushed_units_after,
+            timestamp_s=timestamp,
+            status=status,
+            attempts=0,
+            last_error=error,
+            last_error_code=code,
+            next_attempt_us=now_us,
+            lease_until_us=None,
+            created_us=now_us,
+            sent_us=None,
+            updated_us=now_us,
+        ),
+    )

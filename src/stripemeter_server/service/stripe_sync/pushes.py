@@ -39,16 +39,28 @@ def _iso(us: int | None) -> str | None:
 
 
 def push_view(row: PushRow) -> dict[str, Any]:
-    return {"id": row.push_id, "metric": row.metric, "customerRef": row.customer_ref,
-            "periodStart": _iso(row.period_start_us), "periodEnd": _iso(row.period_end_us),
-            "seq": row.seq, "mode": row.mode.value, "transport": row.transport.value,
-            "target": row.target,
-            "stripeCustomerId": row.stripe_customer_id, "value": str(row.value),
-            "pushedTotal": str(row.pushed_after), "timestamp": row.timestamp_s,
-            "status": row.status.value, "attempts": row.attempts, "lastError": row.last_error,
-            "lastErrorCode": row.last_error_code, "nextAttemptAt": _iso(row.next_attempt_us)
-            if row.status == PENDING else None, "createdAt": _iso(row.created_us),
-            "sentAt": _iso(row.sent_us)}
+    return {
+        "id": row.push_id,
+        "metric": row.metric,
+        "customerRef": row.customer_ref,
+        "periodStart": _iso(row.period_start_us),
+        "periodEnd": _iso(row.period_end_us),
+        "seq": row.seq,
+        "mode": row.mode.value,
+        "transport": row.transport.value,
+        "target": row.target,
+        "stripeCustomerId": row.stripe_customer_id,
+        "value": str(row.value),
+        "pushedTotal": str(row.pushed_after),
+        "timestamp": row.timestamp_s,
+        "status": row.status.value,
+        "attempts": row.attempts,
+        "lastError": row.last_error,
+        "lastErrorCode": row.last_error_code,
+        "nextAttemptAt": _iso(row.next_attempt_us) if row.status == PENDING else None,
+        "createdAt": _iso(row.created_us),
+        "sentAt": _iso(row.sent_us),
+    }
 
 
 def encode_cursor(row: PushRow) -> str:
@@ -62,25 +74,38 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         text = ""
     match = _CURSOR.fullmatch(text)
     if match is None:
-        raise ValidationError("cursor is not one this API returned", code="invalid_cursor",
-                              field="cursor")
+        raise ValidationError(
+            "cursor is not one this API returned", code="invalid_cursor", field="cursor"
+        )
     return int(match.group(1)), match.group(2)
 
 
-def list_pushes(uow: UnitOfWork, *, status: str | None, metric: str | None,
-                customer_ref: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+def list_pushes(
+    uow: UnitOfWork,
+    *,
+    status: str | None,
+    metric: str | None,
+    customer_ref: str | None,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
     if status is not None and status not in STATUSES:
-        raise ValidationError(f"status must be one of: {', '.join(STATUSES)}",
-                              code="invalid_field", field="status")
+        raise ValidationError(
+            f"status must be one of: {', '.join(STATUSES)}", code="invalid_field", field="status"
+        )
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be from 1 to {MAX_LIMIT}", code="invalid_field",
-                              field="limit")
+        raise ValidationError(
+            f"limit must be from 1 to {MAX_LIMIT}", code="invalid_field", field="limit"
+        )
     before = decode_cursor(cursor) if cursor else None
-    rows = uow.pushes.find(status=status, metric=metric, customer_ref=customer_ref,
-                           before=before, limit=limit + 1)
+    rows = uow.pushes.find(
+        status=status, metric=metric, customer_ref=customer_ref, before=before, limit=limit + 1
+    )
     page = rows[:limit]
-    return {"data": [push_view(r) for r in page],
-            "nextCursor": encode_cursor(page[-1]) if len(rows) > limit else None}
+    return {
+        "data": [push_view(r) for r in page],
+        "nextCursor": encode_cursor(page[-1]) if len(rows) > limit else None,
+    }
 
 
 def retry_push(uow: UnitOfWork, push_id: str, now: datetime) -> dict[str, Any]:
@@ -99,24 +124,36 @@ def requeue_metric(uow: UnitOfWork, metric: str, now: datetime) -> int:
     return uow.pushes.requeue(None, to_micros(now), metric=metric)
 
 
-def set_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str, body: object,
-                          now: datetime) -> dict[str, Any]:
+def set_subscription_item(
+    uow: UnitOfWork, customer_ref: str, metric: str, body: object, now: datetime
+) -> dict[str, Any]:
     if not isinstance(body, dict) or set(body) - {"subscriptionItem"}:
-        raise ValidationError("the body must be {\"subscriptionItem\": \"si_…\"}",
-                              code="invalid_body", field="subscriptionItem")
+        raise ValidationError(
+            'the body must be {"subscriptionItem": "si_…"}',
+            code="invalid_body",
+            field="subscriptionItem",
+        )
     item = body.get("subscriptionItem")
     if not isinstance(item, str) or not _ITEM.fullmatch(item):
-        raise ValidationError("subscriptionItem must be a Stripe subscription item id (si_…)",
-                              code="invalid_field", field="subscriptionItem")
+        raise ValidationError(
+            "subscriptionItem must be a Stripe subscription item id (si_…)",
+            code="invalid_field",
+            field="subscriptionItem",
+        )
     get_mapping(uow, metric)  # 404 when the metric has no mapping
     previous = uow.subscription_items.get(customer_ref, metric)
-    audit.record(uow, now, "subscription_item.put", "subscription_item",
-                 f"{metric}/{customer_ref}",
-                 before=None if previous is None else {"subscriptionItem":
-                                                       previous.subscription_item_id},
-                 after={"subscriptionItem": item})
-    uow.subscription_items.put(SubscriptionItemRecord(customer_ref, metric, item, None,
-                                                      OVERRIDE, to_micros(now)))
+    audit.record(
+        uow,
+        now,
+        "subscription_item.put",
+        "subscription_item",
+        f"{metric}/{customer_ref}",
+        before=None if previous is None else {"subscriptionItem": previous.subscription_item_id},
+        after={"subscriptionItem": item},
+    )
+    uow.subscription_items.put(
+        SubscriptionItemRecord(customer_ref, metric, item, None, OVERRIDE, to_micros(now))
+    )
     requeue_metric(uow, metric, now)
     return subscription_item_view(uow, customer_ref, metric)
 
@@ -124,22 +161,38 @@ def set_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str, body:
 def subscription_item_view(uow: UnitOfWork, customer_ref: str, metric: str) -> dict[str, Any]:
     record = uow.subscription_items.get(customer_ref, metric)
     if record is None:
-        raise NotFoundError("no subscription item is known for this customer and metric",
-                            code="subscription_item_not_found", field="metric")
-    return {"customerRef": customer_ref, "metric": metric,
-            "subscriptionItem": record.subscription_item_id, "source": record.source,
-            "updatedAt": _iso(record.updated_us)}
+        raise NotFoundError(
+            "no subscription item is known for this customer and metric",
+            code="subscription_item_not_found",
+            field="metric",
+        )
+    return {
+        "customerRef": customer_ref,
+        "metric": metric,
+        "subscriptionItem": record.subscription_item_id,
+        "source": record.source,
+        "updatedAt": _iso(record.updated_us),
+    }
 
 
-def delete_subscription_item(uow: UnitOfWork, customer_ref: str, metric: str,
-                             now: datetime) -> None:
+def delete_subscription_item(
+    uow: UnitOfWork, customer_ref: str, metric: str, now: datetime
+) -> None:
     previous = uow.subscription_items.get(customer_ref, metric)
     if previous is None or not uow.subscription_items.delete(customer_ref, metric):
-        raise NotFoundError("no subscription item is known for this customer and metric",
-                            code="subscription_item_not_found", field="metric")
-    audit.record(uow, now, "subscription_item.delete", "subscription_item",
-                 f"{metric}/{customer_ref}",
-                 before={"subscriptionItem": previous.subscription_item_id})
+        raise NotFoundError(
+            "no subscription item is known for this customer and metric",
+            code="subscription_item_not_found",
+            field="metric",
+        )
+    audit.record(
+        uow,
+        now,
+        "subscription_item.delete",
+        "subscription_item",
+        f"{metric}/{customer_ref}",
+        before={"subscriptionItem": previous.subscription_item_id},
+    )
 
 
 def push_health(stats: PushStats, now: datetime) -> dict[str, Any]:

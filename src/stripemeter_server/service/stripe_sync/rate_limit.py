@@ -17,9 +17,14 @@ from stripemeter_server.domain.token_bucket import refill
 
 
 class TokenBucket:
-    def __init__(self, rate: float, burst: float | None = None, *,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate

@@ -131,39 +131,59 @@ class PushSender:
 
     # --- per tenant -------------------------------------------------------------------
 
-    def _send_tenant(self, tenant: str, rows: list[PushRow], now: datetime,
-                     report: SendReport) -> None:
+    def _send_tenant(
+        self, tenant: str, rows: list[PushRow], now: datetime, report: SendReport
+    ) -> None:
         with self.ctx.store.unit_of_work(tenant, read_only=True) as uow:
             credentials = self.ctx.stripe.credentials(uow)
         if credentials is None:
             for row in rows:
-                self._finish(row, now, report, NotSent(
-                    "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
-                    "stripe_not_configured", permanent=True))
+                self._finish(
+                    row,
+                    now,
+                    report,
+                    NotSent(
+                        "no Stripe account is configured for this tenant (PUT /v1/stripe/account)",
+                        "stripe_not_configured",
+                        permanent=True,
+                    ),
+                )
             return
         port = self.ctx.stripe.port(credentials)
         rows = self._with_known_customers(tenant, rows, now)
-        stream = [r for r in rows if r.transport is Transport.V2_STREAM
-                  and r.mode is SyncMode.METER_EVENTS]
-        singles = [r for r in rows if r.transport is not Transport.V2_STREAM
-                   or r.mode is not SyncMode.METER_EVENTS]
+        stream = [
+            r
+            for r in rows
+            if r.transport is Transport.V2_STREAM and r.mode is SyncMode.METER_EVENTS
+        ]
+        singles = [
+            r
+            for r in rows
+            if r.transport is not Transport.V2_STREAM or r.mode is not SyncMode.METER_EVENTS
+        ]
         results = self._attempt_all(singles, port, credentials, now)
         self._finish_all(list(zip(singles, results, strict=True)), now, report)
         self._send_streams(stream, port, credentials, now, report)
 
-    def _with_known_customers(self, tenant: str, rows: list[PushRow],
-                              now: datetime) -> list[PushRow]:
+    def _with_known_customers(
+        self, tenant: str, rows: list[PushRow], now: datetime
+    ) -> list[PushRow]:
         """The rows with their Stripe customer filled in where the store knows it: one read
         transaction for the batch instead of one per row."""
         unknown = {r.customer_ref for r in rows if not r.stripe_customer_id}
         if not unknown:
             return rows
         known = known_customers(self.ctx.store, tenant, unknown, now)
-        return [replace(r, stripe_customer_id=known[r.customer_ref])
-                if not r.stripe_customer_id and r.customer_ref in known else r for r in rows]
+        return [
+            replace(r, stripe_customer_id=known[r.customer_ref])
+            if not r.stripe_customer_id and r.customer_ref in known
+            else r
+            for r in rows
+        ]
 
-    def _attempt_all(self, rows: list[PushRow], port: StripePort,
-                     credentials: StripeCredentials, now: datetime) -> list[AttemptResult]:
+    def _attempt_all(
+        self, rows: list[PushRow], port: StripePort, credentials: StripeCredentials, now: datetime
+    ) -> list[AttemptResult]:
         """Send the rows, several at once (bounded), but never two for one customer and
         meter at the same time (Stripe allows one call in flight per customer per meter):
         rows are grouped by (customer, target) and each group is sent in order."""
@@ -181,13 +201,16 @@ class PushSender:
                 send_group(indexes)
         else:
             self._bucket(credentials)  # made once, before the threads share it
-            with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(groups)),
-                                    thread_name_prefix="stripe-push") as pool:
+            with ThreadPoolExecutor(
+                max_workers=min(self.policy.concurrency, len(groups)),
+                thread_name_prefix="stripe-push",
+            ) as pool:
                 list(pool.map(send_group, groups.values()))
         return [r for r in results if r is not None]
 
-    def _attempt(self, row: PushRow, port: StripePort, credentials: StripeCredentials,
-                 now: datetime) -> AttemptResult:
+    def _attempt(
+        self, row: PushRow, port: StripePort, credentials: StripeCredentials, now: datetime
+    ) -> AttemptResult:
         """Send one row: sent (to which Stripe customer), or why not."""
         try:
             self._check_age(row, now)
@@ -202,20 +225,26 @@ class PushSender:
             return NotSent(exc.message, exc.code, permanent=False)
 
     def _check_age(self, row: PushRow, now: datetime) -> None:
-        if row.mode is SyncMode.METER_EVENTS and row.timestamp_s is not None and \
-                too_old_for_stripe(row.timestamp_s, to_micros(now) // MICROS):
-            raise _Failure("the push is more than 35 days old: Stripe refuses it", TOO_OLD,
-                           permanent=True)
+        if (
+            row.mode is SyncMode.METER_EVENTS
+            and row.timestamp_s is not None
+            and too_old_for_stripe(row.timestamp_s, to_micros(now) // MICROS)
+        ):
+            raise _Failure(
+                "the push is more than 35 days old: Stripe refuses it", TOO_OLD, permanent=True
+            )
 
-    def _send_meter_event(self, row: PushRow, port: StripePort,
-                          credentials: StripeCredentials, now: datetime) -> str:
+    def _send_meter_event(
+        self, row: PushRow, port: StripePort, credentials: StripeCredentials, now: datetime
+    ) -> str:
         assert row.target is not None and row.timestamp_s is not None
         customer = self._customer(row, port, now, refresh=False)
         for refresh in (False, True):
             if refresh:
                 customer = self._customer(row, port, now, refresh=True)
-            event = MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s,
-                                  resend_key(row))
+            event = MeterEventOut(
+                row.target, customer, row.value, row.push_id, row.timestamp_s, resend_key(row)
+            )
             try:
                 self._call(credentials, partial(port.send_meter_event, event))
                 return customer
@@ -224,66 +253,85 @@ class PushSender:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_usage_record(self, row: PushRow, port: StripePort,
-                           credentials: StripeCredentials, now: datetime) -> str:
+    def _send_usage_record(
+        self, row: PushRow, port: StripePort, credentials: StripeCredentials, now: datetime
+    ) -> str:
         customer = self._customer(row, port, now, refresh=False)
         target = resolve_usage_target(self.ctx.store, row, port, customer, now)
         if target is None:
-            raise _Failure(f"no active subscription of {customer} has an item with the "
-                           "mapping's price (or set one: PUT /v1/customers/{customerRef}/"
-                           f"stripe-subscription-items/{row.metric})",
-                           "subscription_item_not_found", permanent=True)
+            raise _Failure(
+                f"no active subscription of {customer} has an item with the "
+                "mapping's price (or set one: PUT /v1/customers/{customerRef}/"
+                f"stripe-subscription-items/{row.metric})",
+                "subscription_item_not_found",
+                permanent=True,
+            )
         item, timestamp = target
-        self._call(credentials, lambda: port.set_usage_record(
-            item, max(row.value, 0), timestamp, row.push_id))
+        self._call(
+            credentials,
+            lambda: port.set_usage_record(item, max(row.value, 0), timestamp, row.push_id),
+        )
         return customer
 
-    def _customer(self, row: PushRow, port: StripePort, now: datetime, *,
-                  refresh: bool) -> str:
+    def _customer(self, row: PushRow, port: StripePort, now: datetime, *, refresh: bool) -> str:
         if row.stripe_customer_id and not refresh:
             return row.stripe_customer_id
-        found = resolve_customer(self.ctx.store, row.tenant_id, port, row.customer_ref, now,
-                                 refresh=refresh)
+        found = resolve_customer(
+            self.ctx.store, row.tenant_id, port, row.customer_ref, now, refresh=refresh
+        )
         if found is None:
-            raise _Failure(f"no Stripe customer for customerRef {row.customer_ref!r} (set the "
-                           "customer's stripeCustomerId, or Stripe metadata "
-                           "stripemeter_customer_ref)", "customer_not_found", permanent=True)
+            raise _Failure(
+                f"no Stripe customer for customerRef {row.customer_ref!r} (set the "
+                "customer's stripeCustomerId, or Stripe metadata "
+                "stripemeter_customer_ref)",
+                "customer_not_found",
+                permanent=True,
+            )
         return found
 
     # --- v2 streams -------------------------------------------------------------------
 
-    def _send_streams(self, rows: list[PushRow], port: StripePort,
-                      credentials: StripeCredentials, now: datetime,
-                      report: SendReport) -> None:
+    def _send_streams(
+        self,
+        rows: list[PushRow],
+        port: StripePort,
+        credentials: StripeCredentials,
+        now: datetime,
+        report: SendReport,
+    ) -> None:
         """v2 stream requests of up to 100 events, several in flight; a (customer, meter)
         is in one request of a wave at most, and waves go one after the other."""
         waves: list[list[PushRow]] = []
         depth: dict[tuple[str, str | None], int] = {}
         for row in rows:
-            level = depth[(row.customer_ref, row.target)] = \
+            level = depth[(row.customer_ref, row.target)] = (
                 depth.get((row.customer_ref, row.target), -1) + 1
+            )
             if level == len(waves):
                 waves.append([])
             waves[level].append(row)
         for wave in waves:
-            chunks = [wave[i:i + STREAM_BATCH] for i in range(0, len(wave), STREAM_BATCH)]
-            results = self._in_parallel(credentials, chunks, lambda chunk: self._send_stream(
-                chunk, port, credentials, now))
+            chunks = [wave[i : i + STREAM_BATCH] for i in range(0, len(wave), STREAM_BATCH)]
+            results = self._in_parallel(
+                credentials, chunks, lambda chunk: self._send_stream(chunk, port, credentials, now)
+            )
             self._finish_all([pair for found in results for pair in found], now, report)
 
-    def _in_parallel(self, credentials: StripeCredentials, items: Sequence[U],
-                     fn: Callable[[U], T]) -> list[T]:
+    def _in_parallel(
+        self, credentials: StripeCredentials, items: Sequence[U], fn: Callable[[U], T]
+    ) -> list[T]:
         """``fn`` over ``items``, up to ``policy.concurrency`` at once, results in order."""
         if len(items) <= 1 or self.policy.concurrency <= 1:
             return [fn(item) for item in items]
         self._bucket(credentials)  # made once, before the threads share it
-        with ThreadPoolExecutor(max_workers=min(self.policy.concurrency, len(items)),
-                                thread_name_prefix="stripe-push") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(self.policy.concurrency, len(items)), thread_name_prefix="stripe-push"
+        ) as pool:
             return list(pool.map(fn, items))
 
-    def _send_stream(self, rows: list[PushRow], port: StripePort,
-                     credentials: StripeCredentials,
-                     now: datetime) -> list[tuple[PushRow, AttemptResult]]:
+    def _send_stream(
+        self, rows: list[PushRow], port: StripePort, credentials: StripeCredentials, now: datetime
+    ) -> list[tuple[PushRow, AttemptResult]]:
         done: list[tuple[PushRow, AttemptResult]] = []
         events: list[tuple[PushRow, MeterEventOut]] = []
         for row in rows:
@@ -297,8 +345,9 @@ class PushSender:
                 done.append((row, _failure_of(exc)))
                 continue
             assert row.target is not None and row.timestamp_s is not None
-            events.append((row, MeterEventOut(row.target, customer, row.value, row.push_id,
-                                              row.timestamp_s)))
+            events.append(
+                (row, MeterEventOut(row.target, customer, row.value, row.push_id, row.timestamp_s))
+            )
         if not events:
             return done
         key = _account_key(credentials)
@@ -342,13 +391,15 @@ class PushSender:
             bucket = self._buckets[key] = TokenBucket(rate)
         return bucket
 
-    def _call(self, credentials: StripeCredentials, fn: Callable[[], T], *,
-              tokens: int = 1) -> T:
+    def _call(self, credentials: StripeCredentials, fn: Callable[[], T], *, tokens: int = 1) -> T:
         """One Stripe call under the account's rate limit, with short in-call retries."""
         self._hook("before_send")
         for attempt in stamina.retry_context(
-                on=StripeRetryableError, attempts=self.policy.call_attempts,
-                wait_initial=self.policy.call_wait_initial, wait_max=self.policy.call_wait_max):
+            on=StripeRetryableError,
+            attempts=self.policy.call_attempts,
+            wait_initial=self.policy.call_wait_initial,
+            wait_max=self.policy.call_wait_max,
+        ):
             with attempt:
                 self._bucket(credentials).acquire(tokens)
                 result = fn()
@@ -356,8 +407,9 @@ class PushSender:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _finish_all(self, results: list[tuple[PushRow, AttemptResult]], now: datetime,
-                    report: SendReport) -> None:
+    def _finish_all(
+        self, results: list[tuple[PushRow, AttemptResult]], now: datetime, report: SendReport
+    ) -> None:
         """Record a tenant's results in one transaction, the sent ones in one executemany
         (if it fails, the rows stay leased and are sent again with the same identifiers,
         which Stripe drops)."""
@@ -365,8 +417,11 @@ class PushSender:
             return
         ordered = sorted(results, key=lambda pair: pair[0].push_id)  # the lease beat's order
         with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
-            sent = [(row.push_id, result.stripe_customer_id) for row, result in ordered
-                    if isinstance(result, Sent)]
+            sent = [
+                (row.push_id, result.stripe_customer_id)
+                for row, result in ordered
+                if isinstance(result, Sent)
+            ]
             if len(sent) == len(ordered):
                 uow.pushes.mark_sent_many(sent, to_micros(now))
                 report.sent += len(ordered)
@@ -375,32 +430,56 @@ class PushSender:
                     self._record(uow, row, now, report, result)
             uow.commit()
 
-    def _finish(self, row: PushRow, now: datetime, report: SendReport,
-                result: AttemptResult) -> None:
+    def _finish(
+        self, row: PushRow, now: datetime, report: SendReport, result: AttemptResult
+    ) -> None:
         with self.ctx.store.unit_of_work(row.tenant_id) as uow:
             self._record(uow, row, now, report, result)
             uow.commit()
 
-    def _record(self, uow: UnitOfWork, row: PushRow, now: datetime, report: SendReport,
-                result: AttemptResult) -> None:
+    def _record(
+        self,
+        uow: UnitOfWork,
+        row: PushRow,
+        now: datetime,
+        report: SendReport,
+        result: AttemptResult,
+    ) -> None:
         now_us = to_micros(now)
         if isinstance(result, Sent):
-            uow.pushes.mark_sent(row.push_id, stripe_customer_id=result.stripe_customer_id,
-                                 now_us=now_us)
+            uow.pushes.mark_sent(
+                row.push_id, stripe_customer_id=result.stripe_customer_id, now_us=now_us
+            )
             report.sent += 1
         elif result.permanent:
-            uow.pushes.mark_failed(row.push_id, error=result.message, code=result.code,
-                                   now_us=now_us)
+            uow.pushes.mark_failed(
+                row.push_id, error=result.message, code=result.code, now_us=now_us
+            )
             # Loud by design: a parked push is usage Stripe will not bill until acted on.
-            log.error("Stripe refused push %s (tenant %s, %s): %s; parked as failed, retry "
-                      "with POST /v1/pushes/%s/retry once fixed", row.push_id, row.tenant_id,
-                      result.code, result.message, row.push_id)
+            log.error(
+                "Stripe refused push %s (tenant %s, %s): %s; parked as failed, retry "
+                "with POST /v1/pushes/%s/retry once fixed",
+                row.push_id,
+                row.tenant_id,
+                result.code,
+                result.message,
+                row.push_id,
+            )
             report.failed += 1
         else:
-            delay = retry_delay_s(row.attempts + 1, self.policy.first_retry_s,
-                                  self.policy.max_retry_s, random.random())
-            uow.pushes.mark_retry(row.push_id, next_attempt_us=now_us + int(delay * MICROS),
-                                  error=result.message, code=result.code, now_us=now_us)
+            delay = retry_delay_s(
+                row.attempts + 1,
+                self.policy.first_retry_s,
+                self.policy.max_retry_s,
+                random.random(),
+            )
+            uow.pushes.mark_retry(
+                row.push_id,
+                next_attempt_us=now_us + int(delay * MICROS),
+                error=result.message,
+                code=result.code,
+                now_us=now_us,
+            )
             report.retrying += 1
 
 
@@ -419,4 +498,3 @@ def _failure_of(exc: StripemeterError) -> NotSent:
 def _account_key(credentials: StripeCredentials) -> tuple[str, str | None]:
     digest = hashlib.sha256(credentials.secret_key.encode("utf-8")).hexdigest()[:16]
     return (digest, credentials.api_base)
-

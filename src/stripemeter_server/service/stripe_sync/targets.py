@@ -22,8 +22,9 @@ from stripemeter_server.service.stripe_sync.ports.subscription_items import (
 )
 
 # Stripe's codes for "no such customer" on a meter event (sync and error-report forms).
-UNKNOWN_CUSTOMER_CODES = frozenset({"meter_event_customer_not_found", "resource_missing",
-                                    "customer_not_found"})
+UNKNOWN_CUSTOMER_CODES = frozenset(
+    {"meter_event_customer_not_found", "resource_missing", "customer_not_found"}
+)
 
 
 class _LookupNeeded(Exception):
@@ -45,28 +46,32 @@ class _Answer:
         return self._found
 
 
-def resolve_customer(store: Store, tenant: str, port: StripePort, customer_ref: str,
-                     now: datetime, *, refresh: bool) -> str | None:
+def resolve_customer(
+    store: Store, tenant: str, port: StripePort, customer_ref: str, now: datetime, *, refresh: bool
+) -> str | None:
     """``stripe_customer_for`` with its one Stripe search made between two short
     transactions (never inside one: on SQLite that would block every writer)."""
     try:
         with store.unit_of_work(tenant, read_only=True) as uow:
-            return stripe_customer_for(uow, cast(Any, _NoNetwork()), customer_ref, now,
-                                       refresh=refresh)
+            return stripe_customer_for(
+                uow, cast(Any, _NoNetwork()), customer_ref, now, refresh=refresh
+            )
     except _LookupNeeded:
         pass
     from stripemeter_server.service.stripe_sync.customers import METADATA_KEY
 
     found = port.find_customer_by_metadata(METADATA_KEY, customer_ref)
     with store.unit_of_work(tenant) as uow:
-        result = stripe_customer_for(uow, cast(Any, _Answer(found)), customer_ref, now,
-                                     refresh=True)
+        result = stripe_customer_for(
+            uow, cast(Any, _Answer(found)), customer_ref, now, refresh=True
+        )
         uow.commit()
     return result
 
 
-def known_customers(store: Store, tenant: str, customer_refs: Iterable[str],
-                    now: datetime) -> dict[str, str]:
+def known_customers(
+    store: Store, tenant: str, customer_refs: Iterable[str], now: datetime
+) -> dict[str, str]:
     """The Stripe customers known without asking Stripe (record, ``cus_`` ref, cache), for
     a batch of refs in one read transaction; refs that need a Stripe search are left out
     (``resolve_customer`` looks them up one by one)."""
@@ -82,8 +87,9 @@ def known_customers(store: Store, tenant: str, customer_refs: Iterable[str],
     return found
 
 
-def resolve_usage_target(store: Store, row: PushRow, port: StripePort, customer: str,
-                         now: datetime) -> tuple[str, int] | None:
+def resolve_usage_target(
+    store: Store, row: PushRow, port: StripePort, customer: str, now: datetime
+) -> tuple[str, int] | None:
     """(subscription item, timestamp) for a usage record, fixed on the row before sending."""
     if row.target is not None and row.timestamp_s is not None:
         return row.target, row.timestamp_s
@@ -99,17 +105,27 @@ def resolve_usage_target(store: Store, row: PushRow, port: StripePort, customer:
         found = port.find_subscription_item(customer, price)
         if found is None:
             return None
-        record = SubscriptionItemRecord(row.customer_ref, row.metric, found.item_id,
-                                        found.period_start_s, LOOKUP, to_micros(now))
+        record = SubscriptionItemRecord(
+            row.customer_ref,
+            row.metric,
+            found.item_id,
+            found.period_start_s,
+            LOOKUP,
+            to_micros(now),
+        )
     period_start_s = row.period_start_us // MICROS
     timestamp = row.timestamp_s or max(period_start_s, record.period_start_s or period_start_s)
     timestamp = min(timestamp, row.period_end_us // MICROS - 1)
     with store.unit_of_work(row.tenant_id) as uow:
         if record.source == LOOKUP:
             uow.subscription_items.put(record)
-        uow.pushes.prepare(row.push_id, target=record.subscription_item_id,
-                           stripe_customer_id=customer, timestamp_s=timestamp,
-                           now_us=to_micros(now))
+        uow.pushes.prepare(
+            row.push_id,
+            target=record.subscription_item_id,
+            stripe_customer_id=customer,
+            timestamp_s=timestamp,
+            now_us=to_micros(now),
+        )
         uow.pushes.set_state_timestamp(row.key, timestamp)
         uow.commit()
     return record.subscription_item_id, timestamp

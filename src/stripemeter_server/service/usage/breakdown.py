@@ -25,8 +25,14 @@ class BreakdownCell:
     state: CounterState
 
 
-def window_breakdown(uow: UnitOfWork, customer_ref: str, metric_code: str, start: datetime,
-                     end: datetime, keys: Sequence[str]) -> tuple[Metric, list[BreakdownCell]]:
+def window_breakdown(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric_code: str,
+    start: datetime,
+    end: datetime,
+    keys: Sequence[str],
+) -> tuple[Metric, list[BreakdownCell]]:
     """The metric's state over [start, end) per combination of the ``meta`` values of
     ``keys`` (at most ``MAX_GROUPS`` combinations)."""
     if end <= start:
@@ -37,12 +43,14 @@ def window_breakdown(uow: UnitOfWork, customer_ref: str, metric_code: str, start
         meta = json_text.loads(event.meta) if event.meta else None
         group = tuple(_value(key, meta) for key in keys)
         if group not in groups and len(groups) >= MAX_GROUPS:
-            raise ValidationError(f"more than {MAX_GROUPS} groups", code="range_too_large",
-                                  field="groupBy")
+            raise ValidationError(
+                f"more than {MAX_GROUPS} groups", code="range_too_large", field="groupBy"
+            )
         groups.setdefault(group, []).append(event)
-    return metric, [BreakdownCell(tuple(zip(keys, group, strict=True)),
-                                  fold_events(metric, events))
-                    for group, events in sorted(groups.items())]
+    return metric, [
+        BreakdownCell(tuple(zip(keys, group, strict=True)), fold_events(metric, events))
+        for group, events in sorted(groups.items())
+    ]
 
 
 def _value(key: str, meta: object) -> str:

@@ -76,8 +76,11 @@ class Projection:
 
 def credited_quantity(adjustments: list[AdjustmentRecord], period_start_us: int) -> Decimal:
     """Units taken off by ``credit`` adjustments in the period (reverted credits excluded)."""
-    credit_adjustments = {a.adjustment_id: a for a in adjustments
-                          if a.reason == CREDIT_REASON and a.period_start_us == period_start_us}
+    credit_adjustments = {
+        a.adjustment_id: a
+        for a in adjustments
+        if a.reason == CREDIT_REASON and a.period_start_us == period_start_us
+    }
     delta = sum((a.delta for a in credit_adjustments.values()), ZERO)
     delta += sum((a.delta for a in adjustments if a.reverts in credit_adjustments), ZERO)
     return max(-delta, ZERO)
@@ -87,23 +90,38 @@ def _non_negative(value: Decimal | None) -> Decimal | None:
     return None if value is None else max(value, ZERO)
 
 
-def _project(usage: PeriodUsage, price: Price | None, credited: Decimal,
-             now: datetime) -> MetricProjection:
+def _project(
+    usage: PeriodUsage, price: Price | None, credited: Decimal, now: datetime
+) -> MetricProjection:
     """Project the usage *before* credits (a credit is a one-off, not a run rate), then take
     the credited units off the projected quantity and price both."""
     net = usage.value
     gross = None if net is None and not credited else (net or ZERO) + credited
-    line = project_line(price, usage.metric.aggregation.value, _non_negative(gross),
-                        usage.period.start, usage.period.end, now)
-    projected_net = None if line.projected_quantity is None else \
-        max(line.projected_quantity - credited, ZERO)
+    line = project_line(
+        price,
+        usage.metric.aggregation.value,
+        _non_negative(gross),
+        usage.period.start,
+        usage.period.end,
+        now,
+    )
+    projected_net = (
+        None if line.projected_quantity is None else max(line.projected_quantity - credited, ZERO)
+    )
     if net is None and not credited:
         projected_net = None
     return MetricProjection(
-        usage=usage, price=price, line=line, credited_quantity=credited,
-        current_quantity=net, projected_quantity=projected_net,
-        current_cost=cost_of(price, net), projected_cost=cost_of(price, projected_net),
-        gross_current_cost=line.current_cost, gross_projected_cost=line.projected_cost)
+        usage=usage,
+        price=price,
+        line=line,
+        credited_quantity=credited,
+        current_quantity=net,
+        projected_quantity=projected_net,
+        current_cost=cost_of(price, net),
+        projected_cost=cost_of(price, projected_net),
+        gross_current_cost=line.current_cost,
+        gross_projected_cost=line.projected_cost,
+    )
 
 
 def _totals(metrics: list[MetricProjection]) -> list[Totals]:
@@ -120,14 +138,26 @@ def _totals(metrics: list[MetricProjection]) -> list[Totals]:
     out = []
     for currency, (current, subtotal, projected, credited, _) in sorted(sums.items()):
         zero = zero_amount(currency)
-        out.append(Totals(currency, current + zero, subtotal + zero, projected + zero,
-                          credited + zero, projected + credited + zero))
+        out.append(
+            Totals(
+                currency,
+                current + zero,
+                subtotal + zero,
+                projected + zero,
+                credited + zero,
+                projected + credited + zero,
+            )
+        )
     return out
 
 
-def project_customer(uow: UnitOfWork, customer_ref: str, now: datetime,
-                     metric_code: str | None = None,
-                     only: frozenset[str] | None = None) -> Projection:
+def project_customer(
+    uow: UnitOfWork,
+    customer_ref: str,
+    now: datetime,
+    metric_code: str | None = None,
+    only: frozenset[str] | None = None,
+) -> Projection:
     """Every metric's (or one metric's) current and projected quantity and cost; ``only``
     keeps the listed metrics, totals included (a portal token limited to some metrics)."""
     usages = current_usage(uow, customer_ref, now, metric_code)
@@ -139,16 +169,20 @@ def project_customer(uow: UnitOfWork, customer_ref: str, now: datetime,
     for record in adjustments:
         by_metric[record.metric].append(record)
     metrics = [
-        _project(usage, prices.get(usage.metric.code),
-                 credited_quantity(by_metric[usage.metric.code], to_micros(usage.period.start)),
-                 now)
+        _project(
+            usage,
+            prices.get(usage.metric.code),
+            credited_quantity(by_metric[usage.metric.code], to_micros(usage.period.start)),
+            now,
+        )
         for usage in usages
     ]
     return Projection(customer_ref, now, metrics, _totals(metrics))
 
 
-def current_costs(uow: UnitOfWork, customer_ref: str,
-                  usages: list[PeriodUsage]) -> dict[str, Quote | None]:
+def current_costs(
+    uow: UnitOfWork, customer_ref: str, usages: list[PeriodUsage]
+) -> dict[str, Quote | None]:
     """The current cost of each listed metric (``None`` where the metric has no price)."""
     prices = effective_prices(uow, customer_ref)
     return {u.metric.code: cost_of(prices.get(u.metric.code), u.value) for u in usages}
@@ -160,5 +194,8 @@ def current_with_costs(
     """What a current-usage read shows, from one snapshot: each metric's open period, its
     cost, and the backfill sessions whose events these values do not include yet."""
     found = current_usage(uow, customer_ref, now, metric)
-    return found, current_costs(uow, customer_ref, found), open_sessions_for(
-        uow, customer_ref, metric)
+    return (
+        found,
+        current_costs(uow, customer_ref, found),
+        open_sessions_for(uow, customer_ref, metric),
+    )

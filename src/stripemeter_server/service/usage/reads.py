@@ -145,15 +145,26 @@ def window_state(
     if period.start == start and period.end == end:
         counter = uow.counters.get((metric_code, customer_ref, to_micros(start)))
         return metric, counter.state if counter else CounterState(), True
-    return metric, fold_events(metric, uow.events.stream(
-        window_filter(metric_code, customer_ref, start, end))), False
+    return (
+        metric,
+        fold_events(
+            metric, uow.events.stream(window_filter(metric_code, customer_ref, start, end))
+        ),
+        False,
+    )
 
 
-def window_filter(metric_code: str, customer_ref: str, start: datetime,
-                  end: datetime) -> EventFilter:
+def window_filter(
+    metric_code: str, customer_ref: str, start: datetime, end: datetime
+) -> EventFilter:
     """The events that count for one customer's metric in [start, end)."""
-    return EventFilter(metric=metric_code, customer_ref=customer_ref,
-                       ts_from_us=to_micros(start), ts_to_us=to_micros(end), only_counting=True)
+    return EventFilter(
+        metric=metric_code,
+        customer_ref=customer_ref,
+        ts_from_us=to_micros(start),
+        ts_to_us=to_micros(end),
+        only_counting=True,
+    )
 
 
 def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> WindowAggregates:
@@ -235,9 +246,7 @@ def usage_history(
         bucket = period_containing(spec, from_micros(event.ts_us))
         group = None
         if group_by is not None:
-            found, raw = lookup(
-                group_by, None, json_text.loads(event.meta) if event.meta else None
-            )
+            found, raw = lookup(group_by, None, json_text.loads(event.meta) if event.meta else None)
             group = (
                 json_text.dumps(raw)
                 if found and not isinstance(raw, str)

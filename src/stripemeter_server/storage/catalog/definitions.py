@@ -23,17 +23,30 @@ from stripemeter_server.storage.schema import (
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
 # Built once (ingest runs them for every group): no statement object or cache key per call.
-_METRICS = select(metrics.c.code, metrics.c.definition).where(
-    metrics.c.tenant_id == bindparam("tenant")).order_by(metrics.c.code)
+_METRICS = (
+    select(metrics.c.code, metrics.c.definition)
+    .where(metrics.c.tenant_id == bindparam("tenant"))
+    .order_by(metrics.c.code)
+)
 _METRIC = select(metrics.c.definition).where(
-    metrics.c.tenant_id == bindparam("tenant"), metrics.c.code == bindparam("code"))
-_REVISIONS = select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us)).where(
-    api_keys.c.tenant_id == bindparam("tenant")).scalar_subquery()
+    metrics.c.tenant_id == bindparam("tenant"), metrics.c.code == bindparam("code")
+)
+_REVISIONS = (
+    select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us))
+    .where(api_keys.c.tenant_id == bindparam("tenant"))
+    .scalar_subquery()
+)
 # The stamp's three columns (``:tenant`` bound): other statements that must check a key
 # stamp in the same round trip (the portal's token check) select them too.
-KEY_STAMP_COLUMNS = (_REVISIONS, *(
-    select(column).where(tenant_rate_limits.c.tenant_id == bindparam("tenant")).scalar_subquery()
-    for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)))
+KEY_STAMP_COLUMNS = (
+    _REVISIONS,
+    *(
+        select(column)
+        .where(tenant_rate_limits.c.tenant_id == bindparam("tenant"))
+        .scalar_subquery()
+        for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)
+    ),
+)
 _KEY_STAMP = select(*KEY_STAMP_COLUMNS)
 
 
@@ -119,8 +132,12 @@ class ApiKeysRepository:
         """Let an active key work until ``at_us`` (a rotation's grace), then refuse it."""
         result = self._conn.execute(
             update(api_keys)
-            .where(api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id,
-                   api_keys.c.revoked_us.is_(None), api_keys.c.expires_us.is_(None))
+            .where(
+                api_keys.c.tenant_id == tenant_id,
+                api_keys.c.key_id == key_id,
+                api_keys.c.revoked_us.is_(None),
+                api_keys.c.expires_us.is_(None),
+            )
             .values(expires_us=at_us)
         )
         return bool(result.rowcount)

@@ -73,7 +73,8 @@ def _adjustment(row: Any) -> AdjustmentRecord:
 # key, cost more than running it).
 _CLOSES_OF_CUSTOMERS = select(period_locks).where(
     period_locks.c.tenant_id == bindparam("tenant"),
-    period_locks.c.customer_ref.in_(bindparam("refs", expanding=True)))
+    period_locks.c.customer_ref.in_(bindparam("refs", expanding=True)),
+)
 
 
 class PeriodClosesRepository:
@@ -91,8 +92,9 @@ class PeriodClosesRepository:
         for part in chunks(sorted({c for _, c, _ in wanted})):
             if not wanted & self._closed_keys(list(part)):
                 continue  # the usual answer, from one plain statement on the driver
-            rows = self._conn.execute(_CLOSES_OF_CUSTOMERS,
-                                      {"tenant": self._tenant, "refs": list(part)})
+            rows = self._conn.execute(
+                _CLOSES_OF_CUSTOMERS, {"tenant": self._tenant, "refs": list(part)}
+            )
             for row in rows:
                 lock = _lock(row)
                 key = (lock.metric, lock.customer_ref, lock.period_start_us)
@@ -110,7 +112,8 @@ class PeriodClosesRepository:
         else:
             sql, params = "tenant_id = %s AND customer_ref = ANY(%s)", (self._tenant, refs)
         rows = self._conn.exec_driver_sql(
-            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}", params)
+            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}", params
+        )
         return {(m, c, int(p)) for m, c, p in rows}
 
     def find(

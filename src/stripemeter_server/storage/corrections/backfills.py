@@ -21,12 +21,16 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 # Built once, by filter: every current-usage read asks for the open sessions (ADR 0830).
 _FIND = {
     (statuses, metric): (
-        select(backfills).where(backfills.c.tenant_id == bindparam("tenant"))
-        .where(*([backfills.c.status.in_(bindparam("statuses", expanding=True))]
-                 if statuses else []))
+        select(backfills)
+        .where(backfills.c.tenant_id == bindparam("tenant"))
+        .where(
+            *([backfills.c.status.in_(bindparam("statuses", expanding=True))] if statuses else [])
+        )
         .where(*([backfills.c.metric == bindparam("metric")] if metric else []))
-        .order_by(backfills.c.created_us, backfills.c.backfill_id))
-    for statuses in (False, True) for metric in (False, True)
+        .order_by(backfills.c.created_us, backfills.c.backfill_id)
+    )
+    for statuses in (False, True)
+    for metric in (False, True)
 }
 
 _BACKFILL_FIELDS = tuple(f.name for f in fields(BackfillRecord))

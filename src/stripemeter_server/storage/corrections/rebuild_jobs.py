@@ -33,11 +33,16 @@ class RebuildJobsRepository:
 
     def recent(self, limit: int) -> list[RebuildJobRecord]:
         """The newest jobs first (a tenant has few: jobs are operator actions)."""
-        query = (select(rebuild_jobs).where(rebuild_jobs.c.tenant_id == self._tenant)
-                 .order_by(rebuild_jobs.c.created_us.desc(), rebuild_jobs.c.job_id.desc())
-                 .limit(limit))
-        return [RebuildJobRecord(**{n: row._mapping[n] for n in _FIELDS})
-                for row in self._conn.execute(query)]
+        query = (
+            select(rebuild_jobs)
+            .where(rebuild_jobs.c.tenant_id == self._tenant)
+            .order_by(rebuild_jobs.c.created_us.desc(), rebuild_jobs.c.job_id.desc())
+            .limit(limit)
+        )
+        return [
+            RebuildJobRecord(**{n: row._mapping[n] for n in _FIELDS})
+            for row in self._conn.execute(query)
+        ]
 
     def finish(self, job_id: str, **values: Any) -> None:
         self._conn.execute(

@@ -48,8 +48,9 @@ def lock_order(key: CounterKey) -> tuple[str, str, int]:
     return (customer_ref, metric, period_start_us)
 
 
-def _find_statement(customer: bool, metric: bool, start_from: bool,
-                    start_before: bool) -> Select[Any]:
+def _find_statement(
+    customer: bool, metric: bool, start_from: bool, start_before: bool
+) -> Select[Any]:
     query = select(counters).where(counters.c.tenant_id == bindparam("tenant"))
     if customer:
         query = query.where(counters.c.customer_ref == bindparam("customer"))
@@ -59,8 +60,7 @@ def _find_statement(customer: bool, metric: bool, start_from: bool,
         query = query.where(counters.c.period_end_us > bindparam("start_from"))
     if start_before:
         query = query.where(counters.c.period_start_us < bindparam("start_before"))
-    return query.order_by(counters.c.metric, counters.c.customer_ref,
-                          counters.c.period_start_us)
+    return query.order_by(counters.c.metric, counters.c.customer_ref, counters.c.period_start_us)
 
 
 # Built once for each combination of filters: reads run them on every request (ADR 0830).
@@ -114,13 +114,26 @@ class CountersRepository(ABC):
         start_from_us: int | None = None,
         start_before_us: int | None = None,
     ) -> list[StoredCounter]:
-        params = {"tenant": self._tenant, "customer": customer_ref, "metric": metric,
-                  "start_from": start_from_us, "start_before": start_before_us}
-        flags = (customer_ref is not None, metric is not None, start_from_us is not None,
-                 start_before_us is not None)
+        params = {
+            "tenant": self._tenant,
+            "customer": customer_ref,
+            "metric": metric,
+            "start_from": start_from_us,
+            "start_before": start_before_us,
+        }
+        flags = (
+            customer_ref is not None,
+            metric is not None,
+            start_from_us is not None,
+            start_before_us is not None,
+        )
         statement = _FIND[flags]
-        return [_stored(row) for row in self._conn.execute(
-            statement, {k: v for k, v in params.items() if v is not None})]
+        return [
+            _stored(row)
+            for row in self._conn.execute(
+                statement, {k: v for k, v in params.items() if v is not None}
+            )
+        ]
 
     def delete(self, *, metric: str, customer_ref: str | None = None) -> None:
         for table in (counters, counter_uniques):

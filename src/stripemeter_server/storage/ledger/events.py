@@ -22,22 +22,33 @@ from stripemeter_server.storage.schema import backfills, events
 
 
 @functools.cache  # a pure function of the filter's shape: each statement is built once
-def _page_statement(metric: bool, customer: bool, ts_from: bool, ts_to: bool, after: bool,
-                    live: bool, counting: bool, backfill: bool) -> Any:
+def _page_statement(
+    metric: bool,
+    customer: bool,
+    ts_from: bool,
+    ts_to: bool,
+    after: bool,
+    live: bool,
+    counting: bool,
+    backfill: bool,
+) -> Any:
     c = events.c
     query = select(events).where(c.tenant_id == bindparam("tenant"))
-    conditions = ((metric, c.metric == bindparam("metric")),
-                  (customer, c.customer_ref == bindparam("customer")),
-                  (ts_from, c.ts_us >= bindparam("ts_from")),
-                  (ts_to, c.ts_us < bindparam("ts_to")),
-                  (after, c.seq > bindparam("after")),
-                  (live, c.voided_us.is_(None)))
+    conditions = (
+        (metric, c.metric == bindparam("metric")),
+        (customer, c.customer_ref == bindparam("customer")),
+        (ts_from, c.ts_us >= bindparam("ts_from")),
+        (ts_to, c.ts_us < bindparam("ts_to")),
+        (after, c.seq > bindparam("after")),
+        (live, c.voided_us.is_(None)),
+    )
     for wanted, condition in conditions:
         if wanted:
             query = query.where(condition)
     if counting:
         closed = select(backfills.c.backfill_id).where(
-            backfills.c.tenant_id == bindparam("tenant"), backfills.c.status == "closed")
+            backfills.c.tenant_id == bindparam("tenant"), backfills.c.status == "closed"
+        )
         query = query.where(or_(c.backfill_id.is_(None), c.backfill_id.in_(closed)))
     if backfill:
         query = query.where(c.backfill_id == bindparam("backfill"))
@@ -108,13 +119,26 @@ class EventsRepository(ABC):
     def page(self, flt: EventFilter, limit: int) -> list[StoredEvent]:
         """One page in ledger order, through a statement built once per filter shape
         (usage history, windows and credit burn read pages on every request, ADR 0830)."""
-        shape = (flt.metric is not None, flt.customer_ref is not None,
-                 flt.ts_from_us is not None, flt.ts_to_us is not None,
-                 flt.after_seq is not None, not flt.include_void or flt.only_counting,
-                 flt.only_counting, flt.backfill_id is not None)
-        params = {"tenant": self._tenant, "metric": flt.metric, "customer": flt.customer_ref,
-                  "ts_from": flt.ts_from_us, "ts_to": flt.ts_to_us, "after": flt.after_seq,
-                  "backfill": flt.backfill_id, "limit": limit}
+        shape = (
+            flt.metric is not None,
+            flt.customer_ref is not None,
+            flt.ts_from_us is not None,
+            flt.ts_to_us is not None,
+            flt.after_seq is not None,
+            not flt.include_void or flt.only_counting,
+            flt.only_counting,
+            flt.backfill_id is not None,
+        )
+        params = {
+            "tenant": self._tenant,
+            "metric": flt.metric,
+            "customer": flt.customer_ref,
+            "ts_from": flt.ts_from_us,
+            "ts_to": flt.ts_to_us,
+            "after": flt.after_seq,
+            "backfill": flt.backfill_id,
+            "limit": limit,
+        }
         statement = _page_statement(*shape)
         used = {k: v for k, v in params.items() if v is not None}
         return [_event(row) for row in self._conn.execute(statement, used)]
@@ -152,17 +176,30 @@ class EventsRepository(ABC):
         flag as 0/1 or a bool: both made exactly what the typed path gave."""
         compiled = query.compile(dialect=self._conn.dialect)
         params = compiled.construct_params()
-        args: Any = (tuple(params[name] for name in compiled.positiontup or ())
-                     if compiled.positional else params)
+        args: Any = (
+            tuple(params[name] for name in compiled.positiontup or ())
+            if compiled.positional
+            else params
+        )
         cursor = self._conn.connection.cursor()
         try:
             cursor.execute(str(compiled), args)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        return [CountingRow(seq, key, customer, q if type(q) is Decimal else Decimal(q),
-                            ts_us, resource, meta, bool(late))
-                for seq, key, customer, q, ts_us, resource, meta, late in fetched]
+        return [
+            CountingRow(
+                seq,
+                key,
+                customer,
+                q if type(q) is Decimal else Decimal(q),
+                ts_us,
+                resource,
+                meta,
+                bool(late),
+            )
+            for seq, key, customer, q, ts_us, resource, meta, late in fetched
+        ]
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
         query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)

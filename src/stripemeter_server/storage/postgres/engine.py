@@ -12,5 +12,10 @@ def postgres_engine(url: str, pool_size: int, execution_options: dict[str, Any])
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # a plain URL means this project's driver
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         execution_options=execution_options)
+    return create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        execution_options=execution_options,
+    )

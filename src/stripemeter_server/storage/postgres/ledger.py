@@ -31,10 +31,20 @@ from stripemeter_server.storage.ledger.counters import (
 from stripemeter_server.storage.ledger.events import EventsRepository
 
 _EVENT_TYPES = {
-    "idempotency_key": "text", "metric": "text", "customer_ref": "text", "quantity": "numeric",
-    "ts_us": "bigint", "received_us": "bigint", "resource_id": "text", "meta": "text",
-    "fingerprint": "text", "late": "boolean", "late_after_close": "boolean",
-    "voided_us": "bigint", "request_id": "text", "backfill_id": "text",
+    "idempotency_key": "text",
+    "metric": "text",
+    "customer_ref": "text",
+    "quantity": "numeric",
+    "ts_us": "bigint",
+    "received_us": "bigint",
+    "resource_id": "text",
+    "meta": "text",
+    "fingerprint": "text",
+    "late": "boolean",
+    "late_after_close": "boolean",
+    "voided_us": "bigint",
+    "request_id": "text",
+    "backfill_id": "text",
 }
 _EVENT_NAMES = ", ".join(LedgerEntry._fields)
 # ``events`` is partitioned by month (ADR 0810) and cannot hold its keys unique: each key is
@@ -74,8 +84,18 @@ _COUNTER_UPDATE = (
     + " WHERE tenant_id = %s AND metric = %s AND customer_ref = %s AND period_start_us = %s"
 )
 _STATE_TYPES = (
-    "bigint", "numeric", "numeric", "numeric", "numeric", "bigint", "text", "bigint", "numeric",
-    "numeric", "bigint", "bigint",
+    "bigint",
+    "numeric",
+    "numeric",
+    "numeric",
+    "numeric",
+    "bigint",
+    "text",
+    "bigint",
+    "numeric",
+    "numeric",
+    "bigint",
+    "bigint",
 )  # STATE_COLUMNS' types, in order
 _COUNTER_INSERT = (
     "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
@@ -85,10 +105,10 @@ _COUNTER_INSERT = (
     + ") AS t"
 )
 _UNIQUES_INSERT = (
-    "INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, \"value\") "
+    'INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, "value") '
     "SELECT %s, t.* FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[]) "
     "AS t(metric, customer_ref, period_start_us, value) "
-    "ON CONFLICT DO NOTHING RETURNING metric, customer_ref, period_start_us, \"value\""
+    'ON CONFLICT DO NOTHING RETURNING metric, customer_ref, period_start_us, "value"'
 )
 
 
@@ -115,7 +135,6 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         with self._cursor() as cursor:
             cursor.execute(_EVENT_INSERT, (*columns, self._tenant, self._tenant))
             return {row[0] for row in cursor.fetchall()}
-
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
         if not keys:
@@ -184,10 +203,16 @@ class PostgresCountersRepository(_Raw, CountersRepository):
             page = rows[start : start + 5000]
             states = [[getattr(c.state, name) for c in page] for name in STATE_COLUMNS]
             with self._cursor() as cursor:
-                cursor.execute(_COUNTER_INSERT, (
-                    self._tenant, now_us, *_columns([c.key for c in page]),
-                    [c.period_end_us for c in page], *states,
-                ))
+                cursor.execute(
+                    _COUNTER_INSERT,
+                    (
+                        self._tenant,
+                        now_us,
+                        *_columns([c.key for c in page]),
+                        [c.period_end_us for c in page],
+                        *states,
+                    ),
+                )
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]

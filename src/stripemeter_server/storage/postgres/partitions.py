@@ -57,14 +57,21 @@ def create_month(conn: Connection, start: datetime) -> bool:
     if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None:
         return False
     lower, upper = _micros(start), _micros(next_month(start))
-    held = conn.execute(text(
-        f"SELECT 1 FROM {DEFAULT_PARTITION} WHERE received_us >= :lower "
-        "AND received_us < :upper LIMIT 1"), {"lower": lower, "upper": upper}).first()
+    held = conn.execute(
+        text(
+            f"SELECT 1 FROM {DEFAULT_PARTITION} WHERE received_us >= :lower "
+            "AND received_us < :upper LIMIT 1"
+        ),
+        {"lower": lower, "upper": upper},
+    ).first()
     if held is not None:
         return False
-    conn.execute(text(
-        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events "
-        f"FOR VALUES FROM ({lower}) TO ({upper})"))
+    conn.execute(
+        text(
+            f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events "
+            f"FOR VALUES FROM ({lower}) TO ({upper})"
+        )
+    )
     return True
 
 

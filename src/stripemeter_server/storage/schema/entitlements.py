@@ -61,8 +61,13 @@ entitlement_extras = Table(
     Column("note", Text, nullable=True),
     Column("created_us", BigInteger, nullable=False),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_entitlement_extras_key"),
-    Index("ix_entitlement_extras_window", "tenant_id", "customer_ref", "feature_key",
-          "window_start_us"),
+    Index(
+        "ix_entitlement_extras_window",
+        "tenant_id",
+        "customer_ref",
+        "feature_key",
+        "window_start_us",
+    ),
 )
 
 entitlement_reservations = Table(
@@ -81,8 +86,14 @@ entitlement_reservations = Table(
     Column("committed_quantity", ExactDecimal, nullable=True),
     Column("event_key", String(255), nullable=True),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_entitlement_reservations_key"),
-    Index("ix_entitlement_reservations_held", "tenant_id", "customer_ref", "feature_key",
-          "status", "expires_us"),
+    Index(
+        "ix_entitlement_reservations_held",
+        "tenant_id",
+        "customer_ref",
+        "feature_key",
+        "status",
+        "expires_us",
+    ),
 )
 
 # Prepaid credit grants (money in a currency, or units of one metric); the burn-down is

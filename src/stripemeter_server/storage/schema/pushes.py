@@ -70,4 +70,3 @@ stripe_subscription_items = Table(
     Column("source", String(16), nullable=False),
     Column("updated_us", BigInteger, nullable=False),
 )
-

@@ -17,9 +17,13 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # A SQLite connection is a file handle, but opening one runs the pragmas below: keep
     # enough for every request thread (AnyIO's pool has 40) so none is opened per request.
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                           pool_size=_POOL, max_overflow=_POOL,
-                           execution_options=execution_options)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=_POOL,
+        max_overflow=_POOL,
+        execution_options=execution_options,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

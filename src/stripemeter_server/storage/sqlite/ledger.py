@@ -64,11 +64,32 @@ def _decimal(value: str | None) -> Decimal | None:
 
 def _state(row: Sequence[Any]) -> CounterState:
     """A state from its columns (``STATE_COLUMNS`` order), the decimals from their text."""
-    (count, total, high, low, latest, latest_ts_us, latest_key, unique_count, adjustments,
-     late_out, watermark_us, late_count) = row
+    (
+        count,
+        total,
+        high,
+        low,
+        latest,
+        latest_ts_us,
+        latest_key,
+        unique_count,
+        adjustments,
+        late_out,
+        watermark_us,
+        late_count,
+    ) = row
     return CounterState(
-        count, Decimal(total), _decimal(high), _decimal(low), _decimal(latest), latest_ts_us,
-        latest_key, unique_count, Decimal(adjustments), Decimal(late_out), watermark_us,
+        count,
+        Decimal(total),
+        _decimal(high),
+        _decimal(low),
+        _decimal(latest),
+        latest_ts_us,
+        latest_key,
+        unique_count,
+        Decimal(adjustments),
+        Decimal(late_out),
+        watermark_us,
         late_count,
     )
 
@@ -155,12 +176,28 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         rows = []
         for c in changed:
             s = c.state
-            rows.append((
-                self._tenant, c.metric, c.customer_ref, c.period_start_us, c.period_end_us,
-                s.count, _text(s.sum), _text(s.max), _text(s.min), _text(s.latest_value),
-                s.latest_ts_us, s.latest_key, s.unique_count, _text(s.adjustments),
-                _text(s.late_out), s.watermark_us, s.late_count, now_us,
-            ))
+            rows.append(
+                (
+                    self._tenant,
+                    c.metric,
+                    c.customer_ref,
+                    c.period_start_us,
+                    c.period_end_us,
+                    s.count,
+                    _text(s.sum),
+                    _text(s.max),
+                    _text(s.min),
+                    _text(s.latest_value),
+                    s.latest_ts_us,
+                    s.latest_key,
+                    s.unique_count,
+                    _text(s.adjustments),
+                    _text(s.late_out),
+                    s.watermark_us,
+                    s.late_count,
+                    now_us,
+                )
+            )
         if rows:
             self._cursor().executemany(_COUNTER_UPSERT, rows)
 
@@ -183,9 +220,7 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         return new
 
 
-_CUSTOMER_COLUMNS = (
-    "customer_ref, stripe_customer_id, anchor_day, timezone, created_us, updated_us"
-)
+_CUSTOMER_COLUMNS = "customer_ref, stripe_customer_id, anchor_day, timezone, created_us, updated_us"
 
 
 class SqliteCustomersRepository(_Raw, CustomersRepository):

@@ -24,9 +24,15 @@ class StripeAccountsRepository:
         if row is None:
             return None
         return StoredStripeAccount(
-            row.secret_key_enc, row.webhook_secret_enc, row.api_base, row.key_last4,
-            bool(row.livemode), row.created_us, row.updated_us,
-            row.previous_webhook_secret_enc, row.previous_valid_until_us,
+            row.secret_key_enc,
+            row.webhook_secret_enc,
+            row.api_base,
+            row.key_last4,
+            bool(row.livemode),
+            row.created_us,
+            row.updated_us,
+            row.previous_webhook_secret_enc,
+            row.previous_valid_until_us,
         )
 
     def put(self, account: StoredStripeAccount) -> None:
@@ -66,8 +72,11 @@ class MappingsRepository:
                 stripe_mappings.c.tenant_id == self._tenant, stripe_mappings.c.metric == metric
             )
         ).first()
-        return StoredMapping(row.metric, row.definition, row.created_us, row.updated_us) if row \
+        return (
+            StoredMapping(row.metric, row.definition, row.created_us, row.updated_us)
+            if row
             else None
+        )
 
     def all(self) -> list[StoredMapping]:
         rows = self._conn.execute(
@@ -79,8 +88,11 @@ class MappingsRepository:
 
     def put(self, metric: str, definition: str, now_us: int) -> None:
         statement = self._dialect.upsert(stripe_mappings).values(
-            tenant_id=self._tenant, metric=metric, definition=definition,
-            created_us=now_us, updated_us=now_us,
+            tenant_id=self._tenant,
+            metric=metric,
+            definition=definition,
+            created_us=now_us,
+            updated_us=now_us,
         )
         self._conn.execute(
             statement.on_conflict_do_update(
@@ -130,8 +142,10 @@ class StripeCustomersRepository:
 
     def put(self, customer_ref: str, stripe_customer_id: str, now_us: int) -> None:
         statement = self._dialect.upsert(stripe_customers).values(
-            tenant_id=self._tenant, customer_ref=customer_ref,
-            stripe_customer_id=stripe_customer_id, looked_up_us=now_us,
+            tenant_id=self._tenant,
+            customer_ref=customer_ref,
+            stripe_customer_id=stripe_customer_id,
+            looked_up_us=now_us,
         )
         self._conn.execute(
             statement.on_conflict_do_update(

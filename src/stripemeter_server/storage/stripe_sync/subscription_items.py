@@ -24,24 +24,38 @@ class SubscriptionItemsRepository:
         return [t.tenant_id == self._tenant, t.customer_ref == customer_ref, t.metric == metric]
 
     def get(self, customer_ref: str, metric: str) -> SubscriptionItemRecord | None:
-        row = self._conn.execute(select(stripe_subscription_items).where(
-            *self._where(customer_ref, metric))).first()
+        row = self._conn.execute(
+            select(stripe_subscription_items).where(*self._where(customer_ref, metric))
+        ).first()
         if row is None:
             return None
-        return SubscriptionItemRecord(row.customer_ref, row.metric, row.subscription_item_id,
-                                      row.period_start_s, row.source, row.updated_us)
+        return SubscriptionItemRecord(
+            row.customer_ref,
+            row.metric,
+            row.subscription_item_id,
+            row.period_start_s,
+            row.source,
+            row.updated_us,
+        )
 
     def put(self, record: SubscriptionItemRecord) -> None:
-        values = {"subscription_item_id": record.subscription_item_id,
-                  "period_start_s": record.period_start_s, "source": record.source,
-                  "updated_us": record.updated_us}
+        values = {
+            "subscription_item_id": record.subscription_item_id,
+            "period_start_s": record.period_start_s,
+            "source": record.source,
+            "updated_us": record.updated_us,
+        }
         statement = self._dialect.upsert(stripe_subscription_items).values(
-            tenant_id=self._tenant, customer_ref=record.customer_ref, metric=record.metric,
-            **values)
-        self._conn.execute(statement.on_conflict_do_update(
-            index_elements=["tenant_id", "customer_ref", "metric"], set_=values))
+            tenant_id=self._tenant, customer_ref=record.customer_ref, metric=record.metric, **values
+        )
+        self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "customer_ref", "metric"], set_=values
+            )
+        )
 
     def delete(self, customer_ref: str, metric: str) -> bool:
-        result = self._conn.execute(delete(stripe_subscription_items).where(
-            *self._where(customer_ref, metric)))
+        result = self._conn.execute(
+            delete(stripe_subscription_items).where(*self._where(customer_ref, metric))
+        )
         return bool(result.rowcount)

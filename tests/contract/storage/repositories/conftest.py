@@ -22,8 +22,9 @@ TENANT = "acme"
 @pytest.fixture(params=["fake", "sqlite", "postgres"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
     """A fresh store of each kind with the tenant ``acme`` (and nothing else) in it."""
-    opened: AnyStore = FakeStore() if request.param == "fake" else open_store(
-        request.param, request, tmp_path)
+    opened: AnyStore = (
+        FakeStore() if request.param == "fake" else open_store(request.param, request, tmp_path)
+    )
     with opened.unit_of_work(TENANT) as uow:
         uow.tenants.add(TenantRecord(TENANT, "Acme", False, 1))
         uow.commit()

@@ -6,10 +6,12 @@ from stripemeter_server.service.corrections.ports.backfills import BackfillRecor
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 
-def session(backfill_id: str, created_us: int, status: str = "open",
-            metric: str = "calls") -> BackfillRecord:
-    return BackfillRecord(backfill_id, metric, ("cus_1", "cus_2"), 10, 20, status, "why",
-                          "key_1", created_us)
+def session(
+    backfill_id: str, created_us: int, status: str = "open", metric: str = "calls"
+) -> BackfillRecord:
+    return BackfillRecord(
+        backfill_id, metric, ("cus_1", "cus_2"), 10, 20, status, "why", "key_1", created_us
+    )
 
 
 def test_a_session_reads_back_as_added(any_store: AnyStore) -> None:
@@ -23,8 +25,9 @@ def test_a_session_reads_back_as_added(any_store: AnyStore) -> None:
 
 
 def test_save_keeps_the_changes(any_store: AnyStore) -> None:
-    closed = session("bf_1", 5).with_changes(status="closed", closed_by="key_2", closed_us=9,
-                                             report='{"events":3}')
+    closed = session("bf_1", 5).with_changes(
+        status="closed", closed_by="key_2", closed_us=9, report='{"events":3}'
+    )
     with any_store.unit_of_work(TENANT) as uow:
         uow.backfills.add(session("bf_1", 5))
         uow.backfills.save(closed)
@@ -52,5 +55,8 @@ def test_find_filters_in_creation_order(any_store: AnyStore) -> None:
         every = [b.backfill_id for b in uow.backfills.find()]
         still_open = [b.backfill_id for b in uow.backfills.find(statuses=["open"])]
         calls = [b.backfill_id for b in uow.backfills.find(metric="calls")]
-    assert (every, still_open, calls) == (["bf_a", "bf_b", "bf_c"], ["bf_a", "bf_b"],
-                                          ["bf_a", "bf_c"])
+    assert (every, still_open, calls) == (
+        ["bf_a", "bf_b", "bf_c"],
+        ["bf_a", "bf_b"],
+        ["bf_a", "bf_c"],
+    )

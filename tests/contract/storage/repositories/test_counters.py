@@ -32,8 +32,12 @@ def test_a_missing_counter_starts_at_zero(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         stored = uow.counters.get(A)
     assert stored is not None
-    assert (locked[A].period_end_us, stored.period_end_us, stored.state.count,
-            stored.state.sum) == (150, 150, 0, 0)
+    assert (
+        locked[A].period_end_us,
+        stored.period_end_us,
+        stored.state.count,
+        stored.state.sum,
+    ) == (150, 150, 0, 0)
 
 
 def test_saved_changes_are_kept(any_store: AnyStore) -> None:

@@ -14,9 +14,18 @@ FEB = datetime(2025, 2, 1, tzinfo=UTC)
 
 
 def grant(grant_id: str, key: str, when: datetime = JAN, customer: str = "cus_1") -> CreditGrant:
-    return CreditGrant(grant_id, customer, Decimal("12.50"), "usd", CreditCategory.PAID, 1,
-                       when, expires_at=FEB, applies_to=frozenset({"calls"}),
-                       idempotency_key=key)
+    return CreditGrant(
+        grant_id,
+        customer,
+        Decimal("12.50"),
+        "usd",
+        CreditCategory.PAID,
+        1,
+        when,
+        expires_at=FEB,
+        applies_to=frozenset({"calls"}),
+        idempotency_key=key,
+    )
 
 
 def test_a_grant_reads_back_with_its_creation_time_defaulted(any_store: AnyStore) -> None:
@@ -25,9 +34,23 @@ def test_a_grant_reads_back_with_its_creation_time_defaulted(any_store: AnyStore
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         found = uow.credit_grants.get("g1")
-    assert (added, found) == (True, CreditGrant(
-        "g1", "cus_1", Decimal("12.50"), "usd", CreditCategory.PAID, 1, JAN, FEB,
-        frozenset({"calls"}), None, "k1", JAN))
+    assert (added, found) == (
+        True,
+        CreditGrant(
+            "g1",
+            "cus_1",
+            Decimal("12.50"),
+            "usd",
+            CreditCategory.PAID,
+            1,
+            JAN,
+            FEB,
+            frozenset({"calls"}),
+            None,
+            "k1",
+            JAN,
+        ),
+    )
 
 
 def test_a_repeated_idempotency_key_adds_nothing(any_store: AnyStore) -> None:

@@ -13,10 +13,29 @@ from stripemeter_server.service.corrections.ports.backfills import BackfillRecor
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 
-def entry(key: str, ts_us: int = 100, customer: str = "cus_1", metric: str = "calls",
-          backfill: str | None = None) -> LedgerEntry:
-    return LedgerEntry(key, metric, customer, Decimal("1.5"), ts_us, 7, None, None,
-                       f"fp-{key}", False, False, None, None, backfill)
+def entry(
+    key: str,
+    ts_us: int = 100,
+    customer: str = "cus_1",
+    metric: str = "calls",
+    backfill: str | None = None,
+) -> LedgerEntry:
+    return LedgerEntry(
+        key,
+        metric,
+        customer,
+        Decimal("1.5"),
+        ts_us,
+        7,
+        None,
+        None,
+        f"fp-{key}",
+        False,
+        False,
+        None,
+        None,
+        backfill,
+    )
 
 
 def insert(store: AnyStore, *entries: LedgerEntry) -> set[str]:
@@ -39,8 +58,7 @@ def test_insert_new_keeps_the_first_row_of_a_key(any_store: AnyStore) -> None:
     later = insert(any_store, entry("c"))
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         prints = uow.events.fingerprints(["a", "c", "zz"])
-    assert (first, replay, later, prints) == (
-        {"a", "b"}, set(), {"c"}, {"a": "fp-a", "c": "fp-c"})
+    assert (first, replay, later, prints) == ({"a", "b"}, set(), {"c"}, {"a": "fp-a", "c": "fp-c"})
 
 
 def test_a_stored_event_reads_back_with_its_values(any_store: AnyStore) -> None:
@@ -49,9 +67,15 @@ def test_a_stored_event_reads_back_with_its_values(any_store: AnyStore) -> None:
         found = uow.events.get("a")
         missing = uow.events.get("nope")
     assert found is not None and missing is None
-    assert (found.metric, found.customer_ref, found.quantity, found.ts_us, found.received_us,
-            found.late, found.voided_us) == ("calls", "cus_1", Decimal("1.5"), 123, 7, False,
-                                             None)
+    assert (
+        found.metric,
+        found.customer_ref,
+        found.quantity,
+        found.ts_us,
+        found.received_us,
+        found.late,
+        found.voided_us,
+    ) == ("calls", "cus_1", Decimal("1.5"), 123, 7, False, None)
 
 
 def test_flags_and_voids_change_only_the_named_events(any_store: AnyStore) -> None:
@@ -63,14 +87,22 @@ def test_flags_and_voids_change_only_the_named_events(any_store: AnyStore) -> No
         uow.events.void_many(["b"], 98)
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
-        got = [(e.late, e.late_after_close, e.voided_us)
-               for e in map(uow.events.get, ["a", "b", "c"]) if e is not None]
+        got = [
+            (e.late, e.late_after_close, e.voided_us)
+            for e in map(uow.events.get, ["a", "b", "c"])
+            if e is not None
+        ]
     assert got == [(True, False, None), (False, True, 98), (False, False, 99)]
 
 
 def test_page_filters_and_keeps_ledger_order(any_store: AnyStore) -> None:
-    insert(any_store, entry("a", 10), entry("b", 20, "cus_2"), entry("c", 30),
-           entry("d", 40, metric="gb"))
+    insert(
+        any_store,
+        entry("a", 10),
+        entry("b", 20, "cus_2"),
+        entry("c", 30),
+        entry("d", 40, metric="gb"),
+    )
     with any_store.unit_of_work(TENANT) as uow:
         uow.events.void("c", 1)
         uow.commit()
@@ -81,7 +113,12 @@ def test_page_filters_and_keeps_ledger_order(any_store: AnyStore) -> None:
         first_two = uow.events.page(EventFilter(), 2)
         after = keys(uow.events.page(EventFilter(after_seq=first_two[-1].seq), 10))
     assert (calls, cus_1, window, keys(first_two), after) == (
-        ["a", "b", "c"], ["a", "d"], ["b", "c"], ["a", "b"], ["c", "d"])
+        ["a", "b", "c"],
+        ["a", "d"],
+        ["b", "c"],
+        ["a", "b"],
+        ["c", "d"],
+    )
 
 
 def test_stream_yields_every_match_across_batches(any_store: AnyStore) -> None:
@@ -94,11 +131,16 @@ def test_stream_yields_every_match_across_batches(any_store: AnyStore) -> None:
 def test_counting_rows_skip_voids_and_open_backfill_sessions(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT) as uow:
         uow.backfills.add(BackfillRecord("open", "calls", None, None, None, "open", None, "k", 1))
-        uow.backfills.add(BackfillRecord("done", "calls", None, None, None, "closed", None, "k",
-                                         1))
+        uow.backfills.add(BackfillRecord("done", "calls", None, None, None, "closed", None, "k", 1))
         uow.commit()
-    insert(any_store, entry("a"), entry("b", backfill="open"), entry("c", backfill="done"),
-           entry("d"), entry("e", metric="gb"))
+    insert(
+        any_store,
+        entry("a"),
+        entry("b", backfill="open"),
+        entry("c", backfill="done"),
+        entry("d"),
+        entry("e", metric="gb"),
+    )
     with any_store.unit_of_work(TENANT) as uow:
         uow.events.void("d", 1)
         uow.commit()
@@ -112,8 +154,13 @@ def test_backfill_flags_and_tallies(any_store: AnyStore) -> None:
     march = Period(datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC))
     inside = int(datetime(2025, 3, 5, tzinfo=UTC).timestamp()) * 1_000_000
     outside = int(datetime(2025, 4, 5, tzinfo=UTC).timestamp()) * 1_000_000
-    insert(any_store, entry("a", inside, backfill="bf"), entry("b", inside, backfill="bf"),
-           entry("c", outside, backfill="bf"), entry("d", inside, "cus_2", backfill="bf"))
+    insert(
+        any_store,
+        entry("a", inside, backfill="bf"),
+        entry("b", inside, backfill="bf"),
+        entry("c", outside, backfill="bf"),
+        entry("d", inside, "cus_2", backfill="bf"),
+    )
     with any_store.unit_of_work(TENANT) as uow:
         uow.events.void("b", 1)
         flagged = uow.events.flag_backfill_range("bf", "cus_1", march, voided_us=5)

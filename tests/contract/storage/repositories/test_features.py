@@ -14,8 +14,11 @@ def test_put_answers_whether_the_feature_is_new(any_store: AnyStore) -> None:
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         found = uow.features.get("seats")
-    assert (first, again, found) == (True, False,
-                                     StoredFeature("seats", "static", '{"v":2}', 10, 20))
+    assert (first, again, found) == (
+        True,
+        False,
+        StoredFeature("seats", "static", '{"v":2}', 10, 20),
+    )
 
 
 def test_list_is_in_key_order_and_delete_removes(any_store: AnyStore) -> None:

@@ -14,13 +14,24 @@ JAN = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def grant(feature: str, customer: str = "cus_1", limit: str = "100") -> Grant:
-    return Grant(customer, feature, True, Decimal(limit), Enforcement.SOFT, Decimal("5"),
-                 None, JAN, None, True)
+    return Grant(
+        customer,
+        feature,
+        True,
+        Decimal(limit),
+        Enforcement.SOFT,
+        Decimal("5"),
+        None,
+        JAN,
+        None,
+        True,
+    )
 
 
 def extra(extra_id: str, key: str | None, created_us: int, window: int = 100) -> ExtraGrant:
-    return ExtraGrant(extra_id, "cus_1", "calls", Decimal("50"), window, window + 10, key,
-                      "pack", created_us)
+    return ExtraGrant(
+        extra_id, "cus_1", "calls", Decimal("50"), window, window + 10, key, "pack", created_us
+    )
 
 
 def test_put_creates_then_replaces_keeping_the_creation_time(any_store: AnyStore) -> None:
@@ -32,7 +43,12 @@ def test_put_creates_then_replaces_keeping_the_creation_time(any_store: AnyStore
         found, locked = uow.grants.get("cus_1", "calls"), uow.grants.lock("cus_1", "calls")
     assert found is not None and found == locked
     assert (first, again, found.grant, found.created_us, found.updated_us) == (
-        True, False, grant("calls", limit="200"), 10, 20)
+        True,
+        False,
+        grant("calls", limit="200"),
+        10,
+        20,
+    )
 
 
 def test_for_customer_lists_by_feature_and_delete_removes(any_store: AnyStore) -> None:

@@ -9,8 +9,15 @@ from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 
 def close(metric: str, customer: str, start: int, value: str | None = "3") -> PeriodClose:
-    return PeriodClose(metric, customer, start, start + 10, "invoice",
-                       None if value is None else Decimal(value), 50)
+    return PeriodClose(
+        metric,
+        customer,
+        start,
+        start + 10,
+        "invoice",
+        None if value is None else Decimal(value),
+        50,
+    )
 
 
 def test_a_period_closes_once(any_store: AnyStore) -> None:
@@ -20,8 +27,11 @@ def test_a_period_closes_once(any_store: AnyStore) -> None:
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         kept = uow.period_closes.find_many([("calls", "cus_1", 100)])
-    assert (first, again, kept) == (True, False, {("calls", "cus_1", 100): close(
-        "calls", "cus_1", 100)})
+    assert (first, again, kept) == (
+        True,
+        False,
+        {("calls", "cus_1", 100): close("calls", "cus_1", 100)},
+    )
 
 
 def test_find_many_answers_only_the_closed_keys(any_store: AnyStore) -> None:

@@ -15,7 +15,12 @@ def test_put_creates_then_replaces_keeping_the_creation_time(any_store: AnyStore
         price = uow.prices.get("calls", DEFAULT_CUSTOMER)
     assert price is not None
     assert (created, replaced, price.definition, price.created_us, price.updated_us) == (
-        True, False, '"b"', 10, 20)
+        True,
+        False,
+        '"b"',
+        10,
+        20,
+    )
 
 
 def test_for_customer_lists_its_overrides_and_the_defaults(any_store: AnyStore) -> None:

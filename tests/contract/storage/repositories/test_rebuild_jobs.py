@@ -7,8 +7,9 @@ from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 
 def job(job_id: str, created_us: int) -> RebuildJobRecord:
-    return RebuildJobRecord(job_id, "calls", None, "running", 0, 0, 0, None, "key_1",
-                            created_us, None)
+    return RebuildJobRecord(
+        job_id, "calls", None, "running", 0, 0, 0, None, "key_1", created_us, None
+    )
 
 
 def test_a_job_reads_back_and_finishes(any_store: AnyStore) -> None:
@@ -18,8 +19,10 @@ def test_a_job_reads_back_and_finishes(any_store: AnyStore) -> None:
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         found, missing = uow.rebuild_jobs.get("job_1"), uow.rebuild_jobs.get("job_2")
-    assert (found, missing) == (RebuildJobRecord(
-        "job_1", "calls", None, "done", 7, 2, 0, None, "key_1", 5, 9), None)
+    assert (found, missing) == (
+        RebuildJobRecord("job_1", "calls", None, "done", 7, 2, 0, None, "key_1", 5, 9),
+        None,
+    )
 
 
 def test_recent_lists_the_newest_first(any_store: AnyStore) -> None:

@@ -9,10 +9,16 @@ from stripemeter_server.service.entitlements.ports import COMMITTED, HELD, Reser
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 
-def hold(reservation_id: str, key: str, quantity: str = "3", expires_us: int = 100,
-         feature: str = "calls") -> Reservation:
-    return Reservation(reservation_id, "cus_1", feature, Decimal(quantity), HELD, key, 10,
-                       expires_us)
+def hold(
+    reservation_id: str,
+    key: str,
+    quantity: str = "3",
+    expires_us: int = 100,
+    feature: str = "calls",
+) -> Reservation:
+    return Reservation(
+        reservation_id, "cus_1", feature, Decimal(quantity), HELD, key, 10, expires_us
+    )
 
 
 def test_a_reservation_is_kept_once_per_idempotency_key(any_store: AnyStore) -> None:
@@ -23,8 +29,13 @@ def test_a_reservation_is_kept_once_per_idempotency_key(any_store: AnyStore) -> 
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         by_id, by_key = uow.reservations.get("rs_1"), uow.reservations.by_idempotency_key("k1")
         missing = uow.reservations.get("rs_2")
-    assert (first, again, by_id, by_key, missing) == (True, False, hold("rs_1", "k1"),
-                                                      hold("rs_1", "k1"), None)
+    assert (first, again, by_id, by_key, missing) == (
+        True,
+        False,
+        hold("rs_1", "k1"),
+        hold("rs_1", "k1"),
+        None,
+    )
 
 
 def test_the_held_total_counts_held_unexpired_reservations(any_store: AnyStore) -> None:
@@ -44,11 +55,17 @@ def test_the_held_total_counts_held_unexpired_reservations(any_store: AnyStore) 
 def test_finishing_records_how_it_ended(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT) as uow:
         uow.reservations.add(hold("rs_1", "k1"))
-        uow.reservations.finish("rs_1", COMMITTED, 40, committed_quantity=Decimal("2"),
-                                event_key="ev_1")
+        uow.reservations.finish(
+            "rs_1", COMMITTED, 40, committed_quantity=Decimal("2"), event_key="ev_1"
+        )
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         found = uow.reservations.get("rs_1")
     assert found is not None
-    assert (found.status, found.finished_us, found.committed_quantity, found.event_key,
-            found.state_at(200)) == (COMMITTED, 40, Decimal("2"), "ev_1", COMMITTED)
+    assert (
+        found.status,
+        found.finished_us,
+        found.committed_quantity,
+        found.event_key,
+        found.state_at(200),
+    ) == (COMMITTED, 40, Decimal("2"), "ev_1", COMMITTED)

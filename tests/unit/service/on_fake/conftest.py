@@ -17,8 +17,7 @@ from tests.support.fake_store import FakeStore
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
 TENANT = "t1"
-METRICS = [{"code": "calls", "aggregation": "sum"},
-           {"code": "peak", "aggregation": "max"}]
+METRICS = [{"code": "calls", "aggregation": "sum"}, {"code": "peak", "aggregation": "max"}]
 
 
 @pytest.fixture
@@ -36,5 +35,10 @@ def ingest(store: FakeStore, *events: dict[str, Any]) -> IngestOutcome:
 
 
 def event(**changes: Any) -> dict[str, Any]:
-    return {"metric": "calls", "customerRef": "cus_a", "quantity": "5",
-            "ts": "2025-03-10T12:00:00Z", **changes}
+    return {
+        "metric": "calls",
+        "customerRef": "cus_a",
+        "quantity": "5",
+        "ts": "2025-03-10T12:00:00Z",
+        **changes,
+    }

@@ -59,7 +59,8 @@ def test_deleting_a_metric_is_audited_with_the_actor(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
         entries = uow.audit.page(AuditFilter(), before=None, limit=10)
     assert [(e.action, e.actor, e.target_id) for e in entries] == [
-        ("metric.delete", "key_9", "peak")]
+        ("metric.delete", "key_9", "peak")
+    ]
 
 
 def test_a_customer_with_an_invalid_time_zone_is_refused(store: FakeStore) -> None:

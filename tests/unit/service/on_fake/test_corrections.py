@@ -22,9 +22,17 @@ from tests.unit.service.on_fake.conftest import NOW, TENANT, event, ingest
 
 def adjust(store: FakeStore, delta: str, actor: str = "key_1") -> str:
     with store.unit_of_work(TENANT, actor=actor) as uow:
-        record = create_adjustment(uow, metric_code="calls", customer_ref="cus_a",
-                                   delta_raw=delta, reason="manual", note=None, actor=actor,
-                                   at=None, now=NOW)
+        record = create_adjustment(
+            uow,
+            metric_code="calls",
+            customer_ref="cus_a",
+            delta_raw=delta,
+            reason="manual",
+            note=None,
+            actor=actor,
+            at=None,
+            now=NOW,
+        )
         uow.commit()
     return record.adjustment_id
 
@@ -49,8 +57,7 @@ def test_an_adjustment_with_a_bad_delta_names_the_field(store: FakeStore) -> Non
 
 
 def test_a_voided_event_stops_counting(store: FakeStore) -> None:
-    ingest(store, event(quantity="5", idempotencyKey="a"), event(quantity="2",
-                                                                  idempotencyKey="b"))
+    ingest(store, event(quantity="5", idempotencyKey="a"), event(quantity="2", idempotencyKey="b"))
     with store.unit_of_work(TENANT) as uow:
         void_event(uow, "a", NOW)
         uow.commit()
@@ -68,7 +75,8 @@ def test_an_adjustment_on_a_closed_period_is_refused(store: FakeStore) -> None:
 
 
 def test_with_four_eyes_an_adjustment_counts_only_once_another_key_approves(
-        store: FakeStore) -> None:
+    store: FakeStore,
+) -> None:
     ingest(store, event(quantity="5"))
     with store.unit_of_work(TENANT) as uow:
         set_four_eyes(uow, True, "key_1", NOW)

@@ -50,4 +50,6 @@ def test_a_voided_grant_leaves_no_balance(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
         after = credit_summary(uow, "cus_a", NOW)
     assert ([b.balance for b in before.balances], [g.status for g in after.grants]) == (
-        [Decimal("25")], ["voided"])
+        [Decimal("25")],
+        ["voided"],
+    )

@@ -23,7 +23,9 @@ def test_current_usage_lists_every_metric_of_the_period(store: FakeStore) -> Non
     with store.unit_of_work(TENANT) as uow:
         usage = current_usage(uow, "cus_a", NOW)
     assert [(u.metric.code, u.value, u.status) for u in usage] == [
-        ("calls", Decimal("5"), "open"), ("peak", Decimal("2"), "open")]
+        ("calls", Decimal("5"), "open"),
+        ("peak", Decimal("2"), "open"),
+    ]
 
 
 def test_a_customer_without_events_reads_zero_and_null(store: FakeStore) -> None:
@@ -33,20 +35,27 @@ def test_a_customer_without_events_reads_zero_and_null(store: FakeStore) -> None
 
 
 def test_a_window_sums_only_its_events(store: FakeStore) -> None:
-    ingest(store, event(quantity="5", ts="2025-03-02T00:00:00Z"),
-           event(quantity="7", ts="2025-03-15T00:00:00Z"))
+    ingest(
+        store,
+        event(quantity="5", ts="2025-03-02T00:00:00Z"),
+        event(quantity="7", ts="2025-03-15T00:00:00Z"),
+    )
     with store.unit_of_work(TENANT) as uow:
         early = query_window(uow, "cus_a", "calls", MARCH, datetime(2025, 3, 10, tzinfo=UTC))
     assert early.value == Decimal("5")
 
 
 def test_history_has_a_point_per_day_with_events(store: FakeStore) -> None:
-    ingest(store, event(quantity="5", ts="2025-03-02T10:00:00Z"),
-           event(quantity="1", ts="2025-03-02T11:00:00Z"),
-           event(quantity="7", ts="2025-03-04T00:00:00Z"))
+    ingest(
+        store,
+        event(quantity="5", ts="2025-03-02T10:00:00Z"),
+        event(quantity="1", ts="2025-03-02T11:00:00Z"),
+        event(quantity="7", ts="2025-03-04T00:00:00Z"),
+    )
     with store.unit_of_work(TENANT) as uow:
-        points = usage_history(uow, "cus_a", "calls", MARCH, datetime(2025, 3, 5, tzinfo=UTC),
-                               "day", None)
+        points = usage_history(
+            uow, "cus_a", "calls", MARCH, datetime(2025, 3, 5, tzinfo=UTC), "day", None
+        )
     assert [p.value for p in points if p.value] == [Decimal("6"), Decimal("7")]
 
 
@@ -57,8 +66,11 @@ def test_history_refuses_an_unknown_step(store: FakeStore) -> None:
 
 
 def test_a_void_event_leaves_the_breakdown(store: FakeStore) -> None:
-    ingest(store, event(quantity="5", idempotencyKey="a", meta={"region": "eu"}),
-           event(quantity="2", idempotencyKey="b", meta={"region": "us"}))
+    ingest(
+        store,
+        event(quantity="5", idempotencyKey="a", meta={"region": "eu"}),
+        event(quantity="2", idempotencyKey="b", meta={"region": "us"}),
+    )
     with store.unit_of_work(TENANT) as uow:
         void_event(uow, "a", NOW)
         uow.commit()

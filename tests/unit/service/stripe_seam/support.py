@@ -30,9 +30,18 @@ T0 = 1768435200  # 2026-01-15T00:00:00Z: January's period is open
 NOW = datetime.fromtimestamp(T0, UTC)
 JAN = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 JAN_S = (int(JAN[0].timestamp()), int(JAN[1].timestamp()))
-FAST = PushPolicy(rate_live=10_000, rate_test=10_000, call_attempts=2, call_wait_initial=0.0,
-                  call_wait_max=0.0, first_retry_s=0.0, max_retry_s=0.0, lease_s=30,
-                  full_sweep_s=0.0, concurrency=1)
+FAST = PushPolicy(
+    rate_live=10_000,
+    rate_test=10_000,
+    call_attempts=2,
+    call_wait_initial=0.0,
+    call_wait_max=0.0,
+    first_retry_s=0.0,
+    max_retry_s=0.0,
+    lease_s=30,
+    full_sweep_s=0.0,
+    concurrency=1,
+)
 CREDENTIALS = StripeCredentials("sk_test_fake", None, "http://127.0.0.1:9")
 
 
@@ -45,9 +54,16 @@ class FakeEnv:
 
     def metric(self, code: str, aggregation: str = "sum", **mapping: Any) -> None:
         with self.store.unit_of_work("default") as uow:
-            create_metric(uow, {"code": code, "aggregation": aggregation,
-                                "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
-                                "latenessWindow": "PT48H"}, self.clock.now())
+            create_metric(
+                uow,
+                {
+                    "code": code,
+                    "aggregation": aggregation,
+                    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+                    "latenessWindow": "PT48H",
+                },
+                self.clock.now(),
+            )
             put_mapping(uow, {"metric": code, **mapping}, self.clock.now())
             uow.commit()
 
@@ -55,8 +71,9 @@ class FakeEnv:
         """A Stripe customer tied to ``ref`` by metadata; returns its Stripe id."""
         return self.stripe.add_customer(**{METADATA_KEY: ref})
 
-    def ingest(self, metric: str, customer: str, quantity: str,
-               ts: str = "2026-01-03T00:00:00Z") -> None:
+    def ingest(
+        self, metric: str, customer: str, quantity: str, ts: str = "2026-01-03T00:00:00Z"
+    ) -> None:
         event = {"metric": metric, "customerRef": customer, "quantity": quantity, "ts": ts}
         with self.store.unit_of_work("default") as uow:
             outcome = ingest_batch(uow, [event], now=self.clock.now(), limits=EventLimits())
@@ -69,12 +86,12 @@ class FakeEnv:
 
     def rows(self) -> list[PushRow]:
         with self.store.unit_of_work("default", read_only=True) as uow:
-            return uow.pushes.find(status=None, metric=None, customer_ref=None, before=None,
-                                   limit=1000)
+            return uow.pushes.find(
+                status=None, metric=None, customer_ref=None, before=None, limit=1000
+            )
 
 
-def fake_env(request: pytest.FixtureRequest, tmp_path: Any, *,
-             configured: bool = True) -> FakeEnv:
+def fake_env(request: pytest.FixtureRequest, tmp_path: Any, *, configured: bool = True) -> FakeEnv:
     store = open_store("sqlite", request, tmp_path)
     request.addfinalizer(store.close)
     clock = FrozenClock(NOW)
@@ -83,5 +100,6 @@ def fake_env(request: pytest.FixtureRequest, tmp_path: Any, *,
         uow.commit()
     factory = FakeStripeFactory()
     access = StripeAccess(environment=CREDENTIALS if configured else None, factory=factory)
-    return FakeEnv(store, clock, factory.port, ServiceContext(store=store, clock=clock,
-                                                               stripe=access))
+    return FakeEnv(
+        store, clock, factory.port, ServiceContext(store=store, clock=clock, stripe=access)
+    )

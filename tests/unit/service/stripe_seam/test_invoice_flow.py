@@ -28,8 +28,14 @@ def _billed(env: FakeEnv) -> tuple[str, str]:
 
 
 def _created(env: FakeEnv, stripe_id: str, invoice_id: str) -> dict[str, Any]:
-    return {"id": invoice_id, "customer": stripe_id, "status": "draft", "currency": "usd",
-            "period_start": JAN_S[0], "period_end": JAN_S[1]}
+    return {
+        "id": invoice_id,
+        "customer": stripe_id,
+        "status": "draft",
+        "currency": "usd",
+        "period_start": JAN_S[0],
+        "period_end": JAN_S[1],
+    }
 
 
 def _items(env: FakeEnv, invoice_id: str) -> list[tuple[str, Any]]:
@@ -41,7 +47,8 @@ def test_a_draft_gets_one_item_priced_from_the_usage(env: FakeEnv) -> None:
     stripe_id, invoice = _billed(env)
     bill_invoice(env.ctx, "default", "evt_1", _created(env, stripe_id, invoice))
     assert [(x.amount, x.quantity) for x in env.stripe.invoice_lines(invoice)] == [
-        (617, Decimal(1234))]
+        (617, Decimal(1234))
+    ]
 
 
 def test_the_item_is_recorded_created_with_stripes_amount(env: FakeEnv) -> None:
@@ -63,20 +70,23 @@ def test_a_call_that_failed_midway_is_retried_into_one_item(env: FakeEnv) -> Non
     with pytest.raises(StripeRetryableError):
         bill_invoice(env.ctx, "default", "evt_1", _created(env, stripe_id, invoice))
     bill_invoice(env.ctx, "default", "evt_1", _created(env, stripe_id, invoice))
-    assert ([x.amount for x in env.stripe.invoice_lines(invoice)],
-            _items(env, invoice)) == ([617], [(ITEM_CREATED, 617)])
+    assert ([x.amount for x in env.stripe.invoice_lines(invoice)], _items(env, invoice)) == (
+        [617],
+        [(ITEM_CREATED, 617)],
+    )
 
 
 def test_a_refusal_marks_the_item_failed(env: FakeEnv) -> None:
     stripe_id, invoice = _billed(env)
-    env.stripe.fail("create_invoice_item",
-                    StripePermanentError("Stripe: no", stripe_code="invoice_not_editable"))
+    env.stripe.fail(
+        "create_invoice_item",
+        StripePermanentError("Stripe: no", stripe_code="invoice_not_editable"),
+    )
     outcome = bill_invoice(env.ctx, "default", "evt_1", _created(env, stripe_id, invoice))
     assert (outcome.status, _items(env, invoice)) == ("failed", [(ITEM_FAILED, 617)])
 
 
 def test_a_customer_stripe_does_not_know_is_ignored(env: FakeEnv) -> None:
     _billed(env)
-    outcome = bill_invoice(env.ctx, "default", "evt_1",
-                           _created(env, "cus_unknown", "in_unknown"))
+    outcome = bill_invoice(env.ctx, "default", "evt_1", _created(env, "cus_unknown", "in_unknown"))
     assert (outcome.status, outcome.note) == ("ignored", "unknown customer")

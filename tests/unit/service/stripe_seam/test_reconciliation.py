@@ -22,8 +22,9 @@ POLICY = RunPolicy(page_size=50, push=FAST)
 
 def _reconcile(env: FakeEnv, *, repair: bool = False) -> list[LineRecord]:
     with env.store.unit_of_work("default") as uow:
-        run = start_run(uow, RunScope(selector=parse_period_selector(None)), repair,
-                        env.clock.now())
+        run = start_run(
+            uow, RunScope(selector=parse_period_selector(None)), repair, env.clock.now()
+        )
         uow.commit()
     done = execute(env.ctx, "default", run.run_id, POLICY)
     assert done is not None and done.status == "done", done
@@ -66,7 +67,8 @@ def test_a_repaired_line_rechecks_as_ok(env: FakeEnv) -> None:
     _, stripe_id = _pushed(env)
     _behind_our_back(env, stripe_id)
     assert [(x.action, x.status_after) for x in _reconcile(env, repair=True)] == [
-        ("repaired", "ok")]
+        ("repaired", "ok")
+    ]
 
 
 def _invoiced(env: FakeEnv) -> str:
@@ -75,9 +77,19 @@ def _invoiced(env: FakeEnv) -> str:
     env.ingest("api_calls", "acme", "1234")
     env.clock.advance(timedelta(days=17, hours=1))  # 2026-02-01T01:00Z
     invoice = env.stripe.add_invoice(stripe_id)
-    bill_invoice(env.ctx, "default", "evt_1", {
-        "id": invoice, "customer": stripe_id, "status": "draft", "currency": "usd",
-        "period_start": JAN_S[0], "period_end": JAN_S[1]})
+    bill_invoice(
+        env.ctx,
+        "default",
+        "evt_1",
+        {
+            "id": invoice,
+            "customer": stripe_id,
+            "status": "draft",
+            "currency": "usd",
+            "period_start": JAN_S[0],
+            "period_end": JAN_S[1],
+        },
+    )
     return invoice
 
 
@@ -100,8 +112,9 @@ def test_a_push_still_in_the_outbox_is_pending_not_drift(env: FakeEnv) -> None:
 def test_a_push_parked_as_failed_is_named_on_the_line(env: FakeEnv) -> None:
     _pushed(env)
     env.ingest("api_calls", "acme", "5", ts="2026-01-14T00:00:00Z")
-    env.stripe.fail("send_meter_event",
-                    StripePermanentError("Stripe: no", stripe_code="parameter_invalid"))
+    env.stripe.fail(
+        "send_meter_event", StripePermanentError("Stripe: no", stripe_code="parameter_invalid")
+    )
     env.push()
     [line] = _reconcile(env)
     assert "parked as failed (parameter_invalid)" in (line.note or "")

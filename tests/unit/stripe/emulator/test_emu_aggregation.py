@@ -18,8 +18,11 @@ from stripe_emulator.aggregation import (
 from stripe_emulator.errors import StripeError
 
 H = 3600
-EVENTS = [UsageEvent(100, Decimal("2"), 1), UsageEvent(50, Decimal("5"), 2),
-          UsageEvent(100, Decimal("3"), 3)]
+EVENTS = [
+    UsageEvent(100, Decimal("2"), 1),
+    UsageEvent(50, Decimal("5"), 2),
+    UsageEvent(100, Decimal("3"), 3),
+]
 
 
 def test_sum_adds_values() -> None:
@@ -60,7 +63,10 @@ def test_ungrouped_summary_is_one_bucket_even_when_empty() -> None:
 def test_hour_buckets_are_oldest_first_and_keep_empty_hours() -> None:
     events = [UsageEvent(10, Decimal(1), 1), UsageEvent(2 * H + 5, Decimal(4), 2)]
     assert summarize("sum", events, 0, 3 * H, "hour") == [
-        Bucket(0, H, Decimal(1)), Bucket(H, 2 * H, Decimal(0)), Bucket(2 * H, 3 * H, Decimal(4))]
+        Bucket(0, H, Decimal(1)),
+        Bucket(H, 2 * H, Decimal(0)),
+        Bucket(2 * H, 3 * H, Decimal(4)),
+    ]
 
 
 def test_a_range_of_too_many_windows_is_refused() -> None:

@@ -15,8 +15,11 @@ def _price(mode: str, tiers: list[dict[str, Any]]) -> dict[str, Any]:
     return price_scheme({"billing_scheme": "tiered", "tiers_mode": mode, "tiers": tiers})
 
 
-TIERS = [{"up_to": "5", "unit_amount": "700"}, {"up_to": "10", "unit_amount": "650"},
-         {"up_to": "inf", "unit_amount": "600"}]
+TIERS = [
+    {"up_to": "5", "unit_amount": "700"},
+    {"up_to": "10", "unit_amount": "650"},
+    {"up_to": "inf", "unit_amount": "600"},
+]
 quantities = st.integers(min_value=0, max_value=10_000)
 
 
@@ -27,12 +30,11 @@ def test_graduated_never_costs_less_for_more(quantity: int) -> None:
 
 
 @given(quantities, st.integers(min_value=0, max_value=10_000))
-def test_one_rate_in_every_tier_makes_graduated_and_volume_agree(quantity: int,
-                                                                 rate: int) -> None:
-    tiers = [{"up_to": "3", "unit_amount": str(rate)}, {"up_to": "inf",
-                                                        "unit_amount": str(rate)}]
+def test_one_rate_in_every_tier_makes_graduated_and_volume_agree(quantity: int, rate: int) -> None:
+    tiers = [{"up_to": "3", "unit_amount": str(rate)}, {"up_to": "inf", "unit_amount": str(rate)}]
     assert charge(_price("graduated", tiers), Decimal(quantity)) == charge(
-        _price("volume", tiers), Decimal(quantity))
+        _price("volume", tiers), Decimal(quantity)
+    )
 
 
 @given(quantities)
@@ -42,10 +44,13 @@ def test_volume_bills_every_unit_at_one_tiers_rate(quantity: int) -> None:
 
 
 @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=100))
-def test_package_rounding_up_never_bills_fewer_packages_than_down(quantity: int,
-                                                                  size: int) -> None:
-    up = {"unit_amount_decimal": "500", **price_scheme(
-        {"transform_quantity": {"divide_by": str(size), "round": "up"}})}
-    down = {"unit_amount_decimal": "500", **price_scheme(
-        {"transform_quantity": {"divide_by": str(size), "round": "down"}})}
+def test_package_rounding_up_never_bills_fewer_packages_than_down(quantity: int, size: int) -> None:
+    up = {
+        "unit_amount_decimal": "500",
+        **price_scheme({"transform_quantity": {"divide_by": str(size), "round": "up"}}),
+    }
+    down = {
+        "unit_amount_decimal": "500",
+        **price_scheme({"transform_quantity": {"divide_by": str(size), "round": "down"}}),
+    }
     assert 0 <= charge(up, Decimal(quantity)) - charge(down, Decimal(quantity)) <= 500

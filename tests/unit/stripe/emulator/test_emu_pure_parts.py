@@ -20,12 +20,14 @@ MAR_31 = 1774915200
 
 def test_bracket_keys_decode_to_nested_dicts() -> None:
     assert decode_form("payload[stripe_customer_id]=cus_1&payload[value]=5") == {
-        "payload": {"stripe_customer_id": "cus_1", "value": "5"}}
+        "payload": {"stripe_customer_id": "cus_1", "value": "5"}
+    }
 
 
 def test_indexed_keys_decode_to_lists() -> None:
     assert decode_form("items[0][price]=p1&items[1][price]=p2") == {
-        "items": [{"price": "p1"}, {"price": "p2"}]}
+        "items": [{"price": "p1"}, {"price": "p2"}]
+    }
 
 
 def test_month_step_clamps_to_month_end() -> None:

@@ -19,7 +19,6 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["metrics"])
 
 
-
 @router.post(
     "/v1/metrics",
     status_code=201,
@@ -58,8 +57,11 @@ async def get_metric(
     return metric_to_dict(metric)
 
 
-@router.patch("/v1/metrics/{code}", summary="Change a metric (rebuilds counters if needed)",
-              openapi_extra=wire.CHANGE_METRIC)
+@router.patch(
+    "/v1/metrics/{code}",
+    summary="Change a metric (rebuilds counters if needed)",
+    openapi_extra=wire.CHANGE_METRIC,
+)
 async def update_metric(
     code: str,
     body: dict[str, Any] = Body(),
@@ -73,8 +75,11 @@ async def update_metric(
     return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
 
 
-@router.put("/v1/metrics/{code}", summary="Replace a metric (same as PATCH with every field)",
-            openapi_extra=wire.CHANGE_METRIC)
+@router.put(
+    "/v1/metrics/{code}",
+    summary="Replace a metric (same as PATCH with every field)",
+    openapi_extra=wire.CHANGE_METRIC,
+)
 async def put_metric(
     code: str,
     body: dict[str, Any] = Body(),
@@ -120,7 +125,8 @@ async def put_customer(
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     record, rebuilt = await write(
-        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now))
+        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now)
+    )
     return {**customer_json(record), "rebuilt": rebuilt}
 
 
@@ -130,7 +136,5 @@ async def get_customer(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    record = await read(state,
-        who,
-        lambda uow: metrics_admin.get_customer(uow, customer_ref))
+    record = await read(state, who, lambda uow: metrics_admin.get_customer(uow, customer_ref))
     return customer_json(record)

@@ -16,84 +16,125 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["prices"])
 
 
-
 def price_json(view: pricing.PriceView) -> dict[str, Any]:
-    return {"metric": view.metric, "customerRef": view.customer_ref,
-            **price_to_dict(view.price), "createdAt": ts(view.created_us),
-            "updatedAt": ts(view.updated_us)}
+    return {
+        "metric": view.metric,
+        "customerRef": view.customer_ref,
+        **price_to_dict(view.price),
+        "createdAt": ts(view.created_us),
+        "updatedAt": ts(view.updated_us),
+    }
 
 
-async def _put(metric: str, customer_ref: str | None, body: dict[str, Any], response: Response,
-               state: AppState, who: Principal) -> dict[str, Any]:
+async def _put(
+    metric: str,
+    customer_ref: str | None,
+    body: dict[str, Any],
+    response: Response,
+    state: AppState,
+    who: Principal,
+) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
-    view, created = await write(state, who, lambda uow: pricing.put_price(
-        uow, metric, customer_ref, body, now))
+    view, created = await write(
+        state, who, lambda uow: pricing.put_price(uow, metric, customer_ref, body, now)
+    )
     response.status_code = 201 if created else 200
     return price_json(view)
 
 
 @router.get("/v1/prices", summary="List prices (defaults and overrides)")
-async def list_prices(metric: str | None = None,
-                      customer_ref: str | None = Query(None, alias="customerRef"),
-                      state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    found = await read(state, who, lambda uow: pricing.list_prices(
-        uow, metric=metric, customer_ref=customer_ref))
+async def list_prices(
+    metric: str | None = None,
+    customer_ref: str | None = Query(None, alias="customerRef"),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    found = await read(
+        state, who, lambda uow: pricing.list_prices(uow, metric=metric, customer_ref=customer_ref)
+    )
     return {"data": [price_json(v) for v in found]}
 
 
 CREATED: dict[int | str, dict[str, Any]] = {
-    201: {"description": "Created (200 when it replaced a price)"}}
+    201: {"description": "Created (200 when it replaced a price)"}
+}
 
 
-@router.put("/v1/prices/{metric}", summary="Set the metric's default price", responses=CREATED,
-             openapi_extra=wire.PUT_PRICE)
-async def put_default(metric: str, response: Response,
-                      body: dict[str, Any] = Body(),
-                      state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.put(
+    "/v1/prices/{metric}",
+    summary="Set the metric's default price",
+    responses=CREATED,
+    openapi_extra=wire.PUT_PRICE,
+)
+async def put_default(
+    metric: str,
+    response: Response,
+    body: dict[str, Any] = Body(),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     return await _put(metric, None, body, response, state, who)
 
 
 @router.get("/v1/prices/{metric}", summary="Get the metric's default price")
-async def get_default(metric: str, state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def get_default(
+    metric: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     view = await read(state, who, lambda uow: pricing.get_price(uow, metric, None))
     return price_json(view)
 
 
 @router.delete("/v1/prices/{metric}", status_code=204, summary="Delete the default price")
-async def delete_default(metric: str, state: AppState = Depends(app_state),
-                         who: Principal = Depends(require("admin"))) -> Response:
+async def delete_default(
+    metric: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> Response:
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: pricing.delete_price(uow, metric, None, now))
     return Response(status_code=204)
 
 
-@router.put("/v1/customers/{customer_ref}/prices/{metric}",
-            summary="Set a customer's price override for a metric", responses=CREATED,
-            openapi_extra=wire.PUT_PRICE)
-async def put_override(customer_ref: str, metric: str, response: Response,
-                       body: dict[str, Any] = Body(),
-                       state: AppState = Depends(app_state),
-                       who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+@router.put(
+    "/v1/customers/{customer_ref}/prices/{metric}",
+    summary="Set a customer's price override for a metric",
+    responses=CREATED,
+    openapi_extra=wire.PUT_PRICE,
+)
+async def put_override(
+    customer_ref: str,
+    metric: str,
+    response: Response,
+    body: dict[str, Any] = Body(),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
     return await _put(metric, customer_ref, body, response, state, who)
 
 
-@router.get("/v1/customers/{customer_ref}/prices/{metric}",
-            summary="Get a customer's price override")
-async def get_override(customer_ref: str, metric: str, state: AppState = Depends(app_state),
-                       who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    view = await read(state, who,
-                     lambda uow: pricing.get_price(uow, metric, customer_ref))
+@router.get(
+    "/v1/customers/{customer_ref}/prices/{metric}", summary="Get a customer's price override"
+)
+async def get_override(
+    customer_ref: str,
+    metric: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    view = await read(state, who, lambda uow: pricing.get_price(uow, metric, customer_ref))
     return price_json(view)
 
 
-@router.delete("/v1/customers/{customer_ref}/prices/{metric}", status_code=204,
-               summary="Delete a customer's price override (the default applies again)")
-async def delete_override(customer_ref: str, metric: str, state: AppState = Depends(app_state),
-                          who: Principal = Depends(require("admin"))) -> Response:
+@router.delete(
+    "/v1/customers/{customer_ref}/prices/{metric}",
+    status_code=204,
+    summary="Delete a customer's price override (the default applies again)",
+)
+async def delete_override(
+    customer_ref: str,
+    metric: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> Response:
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: pricing.delete_price(uow, metric, customer_ref, now))
     return Response(status_code=204)

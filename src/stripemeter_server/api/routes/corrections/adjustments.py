@@ -27,14 +27,20 @@ async def list_adjustments(
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
-    found = await read(state,
+    found = await read(
+        state,
         who,
-        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref))
+        lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref),
+    )
     return {"data": [adjustment_json(a) for a in found]}
 
 
-@router.post("/v1/adjustments", openapi_extra=corrections_wire.ADJUSTMENT,
-             status_code=201, summary="Book an adjustment on an open period")
+@router.post(
+    "/v1/adjustments",
+    openapi_extra=corrections_wire.ADJUSTMENT,
+    status_code=201,
+    summary="Book an adjustment on an open period",
+)
 async def create(
     body: dict[str, Any] = Body(
         examples=[
@@ -59,7 +65,8 @@ async def create(
         raise ValidationError("delta is required", code="missing_field", field="delta")
     now = state.ctx.clock.now()
     at = parse_time_param(body.get("periodStart"), "periodStart")
-    record = await write(state,
+    record = await write(
+        state,
         who,
         lambda uow: create_adjustment(
             uow,
@@ -71,7 +78,8 @@ async def create(
             actor=who.key_id,
             at=at,
             now=now,
-        ))
+        ),
+    )
     return adjustment_json(record)
 
 
@@ -87,5 +95,6 @@ async def revert(
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     record = await write(
-        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now))
+        state, who, lambda uow: revert_adjustment(uow, adjustment_id, who.key_id, now)
+    )
     return adjustment_json(record)

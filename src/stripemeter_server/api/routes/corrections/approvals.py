@@ -27,23 +27,29 @@ REJECTED = "rejected"
 
 @router.get("/v1/corrections/policy", summary="The tenant's corrections policy (four-eyes)")
 async def get_policy(
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     on = await read(state, who, four_eyes)
     return {"fourEyes": on}
 
 
-@router.put("/v1/corrections/policy", openapi_extra=corrections_wire.POLICY,
-            summary="Turn four-eyes mode on or off")
+@router.put(
+    "/v1/corrections/policy",
+    openapi_extra=corrections_wire.POLICY,
+    summary="Turn four-eyes mode on or off",
+)
 async def put_policy(
     body: dict[str, Any] = Body(examples=[{"fourEyes": True}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     body = declared(corrections_wire.POLICY_SHAPE, body)
     on = body.get("fourEyes")
     if not isinstance(on, bool):
-        raise ValidationError("fourEyes must be true or false", code="invalid_field",
-                              field="fourEyes")
+        raise ValidationError(
+            "fourEyes must be true or false", code="invalid_field", field="fourEyes"
+        )
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: set_four_eyes(uow, on, who.key_id, now))
     return {"fourEyes": on}
@@ -51,37 +57,55 @@ async def put_policy(
 
 @router.get("/v1/adjustments/{adjustment_id}", summary="One adjustment with its approval")
 async def get_adjustment(
-    adjustment_id: str, state: AppState = Depends(app_state),
+    adjustment_id: str,
+    state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     record, approval = await read(
-        state, who, lambda uow: adjustment_with_approval(uow, adjustment_id))
+        state, who, lambda uow: adjustment_with_approval(uow, adjustment_id)
+    )
     return {**adjustment_json(record), "approval": approval_json(approval)}
 
 
-@router.post("/v1/adjustments/{adjustment_id}/approve", openapi_extra=corrections_wire.DECISION,
-             summary="Four-eyes: approve a pending adjustment (another key); it counts now")
+@router.post(
+    "/v1/adjustments/{adjustment_id}/approve",
+    openapi_extra=corrections_wire.DECISION,
+    summary="Four-eyes: approve a pending adjustment (another key); it counts now",
+)
 async def approve(
-    adjustment_id: str, body: dict[str, Any] | None = Body(None),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    adjustment_id: str,
+    body: dict[str, Any] | None = Body(None),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     return await _decide(adjustment_id, APPROVED, body, state, who)
 
 
-@router.post("/v1/adjustments/{adjustment_id}/reject", openapi_extra=corrections_wire.DECISION,
-             summary="Four-eyes: reject a pending adjustment; it never counts")
+@router.post(
+    "/v1/adjustments/{adjustment_id}/reject",
+    openapi_extra=corrections_wire.DECISION,
+    summary="Four-eyes: reject a pending adjustment; it never counts",
+)
 async def reject(
-    adjustment_id: str, body: dict[str, Any] | None = Body(None),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    adjustment_id: str,
+    body: dict[str, Any] | None = Body(None),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     return await _decide(adjustment_id, REJECTED, body, state, who)
 
 
-async def _decide(adjustment_id: str, decision: str, body: dict[str, Any] | None,
-                  state: AppState, who: Principal) -> dict[str, Any]:
+async def _decide(
+    adjustment_id: str, decision: str, body: dict[str, Any] | None, state: AppState, who: Principal
+) -> dict[str, Any]:
     body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
-    record = await write(state, who, lambda uow: decide_adjustment(
-        uow, adjustment_id, decision, who.key_id, now, note if isinstance(note, str) else None))
+    record = await write(
+        state,
+        who,
+        lambda uow: decide_adjustment(
+            uow, adjustment_id, decision, who.key_id, now, note if isinstance(note, str) else None
+        ),
+    )
     return adjustment_json(record)

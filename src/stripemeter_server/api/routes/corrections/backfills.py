@@ -18,12 +18,24 @@ router = APIRouter(tags=["corrections"])
 REJECTED = "rejected"
 
 
-@router.post("/v1/backfills", openapi_extra=corrections_wire.BACKFILL,
-             status_code=201, summary="Open a backfill session")
+@router.post(
+    "/v1/backfills",
+    openapi_extra=corrections_wire.BACKFILL,
+    status_code=201,
+    summary="Open a backfill session",
+)
 async def open_session(
-    body: dict[str, Any] = Body(examples=[{
-        "metric": "api_calls", "customers": ["cus_ABC123"], "from": "2024-01-01T00:00:00Z",
-        "to": "2025-01-01T00:00:00Z", "note": "re-import 2024 from the warehouse"}]),
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "metric": "api_calls",
+                "customers": ["cus_ABC123"],
+                "from": "2024-01-01T00:00:00Z",
+                "to": "2025-01-01T00:00:00Z",
+                "note": "re-import 2024 from the warehouse",
+            }
+        ]
+    ),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
@@ -50,60 +62,84 @@ async def list_sessions(
 
 @router.get("/v1/backfills/{backfill_id}", summary="One backfill session with its tallies")
 async def get_session(
-    backfill_id: str, state: AppState = Depends(app_state),
+    backfill_id: str,
+    state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     view = await read(state, who, lambda uow: service.get_backfill(uow, backfill_id))
     return backfill_json(view)
 
 
-@router.post("/v1/backfills/{backfill_id}/close",
-             summary="Close: the session's events start counting (four-eyes: pending)")
+@router.post(
+    "/v1/backfills/{backfill_id}/close",
+    summary="Close: the session's events start counting (four-eyes: pending)",
+)
 async def close_session(
-    backfill_id: str, state: AppState = Depends(app_state),
+    backfill_id: str,
+    state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    view = await write(state, who,
-                     lambda uow: service.close_backfill(uow, backfill_id, who.key_id, now))
+    view = await write(
+        state, who, lambda uow: service.close_backfill(uow, backfill_id, who.key_id, now)
+    )
     return backfill_json(view)
 
 
-@router.post("/v1/backfills/{backfill_id}/revert",
-             summary="Revert: the session's events stop counting")
+@router.post(
+    "/v1/backfills/{backfill_id}/revert", summary="Revert: the session's events stop counting"
+)
 async def revert_session(
-    backfill_id: str, state: AppState = Depends(app_state),
+    backfill_id: str,
+    state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    view = await write(state, who,
-                     lambda uow: service.revert_backfill(uow, backfill_id, who.key_id, now))
+    view = await write(
+        state, who, lambda uow: service.revert_backfill(uow, backfill_id, who.key_id, now)
+    )
     return backfill_json(view)
 
 
-@router.post("/v1/backfills/{backfill_id}/approve", openapi_extra=corrections_wire.DECISION,
-             summary="Four-eyes: approve a pending close (another key)")
+@router.post(
+    "/v1/backfills/{backfill_id}/approve",
+    openapi_extra=corrections_wire.DECISION,
+    summary="Four-eyes: approve a pending close (another key)",
+)
 async def approve_session(
-    backfill_id: str, body: dict[str, Any] | None = Body(None),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    backfill_id: str,
+    body: dict[str, Any] | None = Body(None),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     return await _decide(backfill_id, APPROVED, body, state, who)
 
 
-@router.post("/v1/backfills/{backfill_id}/reject", openapi_extra=corrections_wire.DECISION,
-             summary="Four-eyes: reject a pending close (its events never count)")
+@router.post(
+    "/v1/backfills/{backfill_id}/reject",
+    openapi_extra=corrections_wire.DECISION,
+    summary="Four-eyes: reject a pending close (its events never count)",
+)
 async def reject_session(
-    backfill_id: str, body: dict[str, Any] | None = Body(None),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    backfill_id: str,
+    body: dict[str, Any] | None = Body(None),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     return await _decide(backfill_id, REJECTED, body, state, who)
 
 
-async def _decide(backfill_id: str, decision: str, body: dict[str, Any] | None,
-                  state: AppState, who: Principal) -> dict[str, Any]:
+async def _decide(
+    backfill_id: str, decision: str, body: dict[str, Any] | None, state: AppState, who: Principal
+) -> dict[str, Any]:
     body = declared(corrections_wire.DECISION_SHAPE, body)
     now = state.ctx.clock.now()
     note = (body or {}).get("note")
-    view = await write(state, who, lambda uow: decide_backfill(
-        uow, backfill_id, decision, who.key_id, now, note if isinstance(note, str) else None))
+    view = await write(
+        state,
+        who,
+        lambda uow: decide_backfill(
+            uow, backfill_id, decision, who.key_id, now, note if isinstance(note, str) else None
+        ),
+    )
     return backfill_json(view)

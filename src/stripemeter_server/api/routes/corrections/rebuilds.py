@@ -21,30 +21,44 @@ DEFAULT_WAIT_SECONDS = 5
 MAX_WAIT_SECONDS = 30
 
 
-@router.post("/v1/rebuilds", openapi_extra=corrections_wire.REBUILD,
-             summary="Rebuild counters from the ledger (a job)",
-             responses={202: {"description": "Still running: poll Location"}})
+@router.post(
+    "/v1/rebuilds",
+    openapi_extra=corrections_wire.REBUILD,
+    summary="Rebuild counters from the ledger (a job)",
+    responses={202: {"description": "Still running: poll Location"}},
+)
 async def start(
     body: dict[str, Any] = Body(examples=[{"metric": "api_calls", "customerRef": "cus_ABC123"}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> JSONResponse:
     body = declared(corrections_wire.REBUILD_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     wait = _wait_seconds(body.get("waitSeconds", DEFAULT_WAIT_SECONDS))
     now = state.ctx.clock.now()
-    job = await write(state, who, lambda uow: submit_rebuild(
-        uow, body.get("metric"), body.get("customerRef"), who.key_id, now))
+    job = await write(
+        state,
+        who,
+        lambda uow: submit_rebuild(
+            uow, body.get("metric"), body.get("customerRef"), who.key_id, now
+        ),
+    )
     done = state.rebuilds.start(state.ctx, who.tenant_id, job)
     await asyncio.to_thread(done.wait, wait)
     current = await _job(state, who, job.job_id)
     running = current["status"] == RUNNING
-    return JSONResponse(current, status_code=202 if running else 200,
-                        headers={"Location": f"/v1/rebuilds/{job.job_id}"})
+    return JSONResponse(
+        current,
+        status_code=202 if running else 200,
+        headers={"Location": f"/v1/rebuilds/{job.job_id}"},
+    )
 
 
 @router.get("/v1/rebuilds/{job_id}", summary="A rebuild job's status and progress")
 async def status(
-    job_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
+    job_id: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     return await _job(state, who, job_id)
 
@@ -56,6 +70,9 @@ async def _job(state: AppState, who: Principal, job_id: str) -> dict[str, Any]:
 
 def _wait_seconds(raw: object) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_WAIT_SECONDS:
-        raise ValidationError(f"waitSeconds must be a whole number 0..{MAX_WAIT_SECONDS}",
-                              code="invalid_field", field="waitSeconds")
+        raise ValidationError(
+            f"waitSeconds must be a whole number 0..{MAX_WAIT_SECONDS}",
+            code="invalid_field",
+            field="waitSeconds",
+        )
     return float(raw)

@@ -16,17 +16,22 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["events"])
 
 
-@router.post("/v1/events/void", openapi_extra=corrections_wire.VOID,
-             summary="Void an event by its idempotencyKey (in the body)")
+@router.post(
+    "/v1/events/void",
+    openapi_extra=corrections_wire.VOID,
+    summary="Void an event by its idempotencyKey (in the body)",
+)
 async def void_by_body(
     body: dict[str, Any] = Body(examples=[{"idempotencyKey": "order/42/line/4"}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     body = declared(corrections_wire.VOID_SHAPE, body)
     key = body.get("idempotencyKey")
     if not isinstance(key, str) or not key:
-        raise ValidationError("idempotencyKey is required", code="missing_field",
-                              field="idempotencyKey")
+        raise ValidationError(
+            "idempotencyKey is required", code="missing_field", field="idempotencyKey"
+        )
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: void_event(uow, key, now))
     return {"idempotencyKey": key, "voided": True}

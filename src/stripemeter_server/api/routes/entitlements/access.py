@@ -16,35 +16,54 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["entitlements"])
 
 
-@router.get("/v1/customers/{customer_ref}/entitlements",
-            summary="Every feature and the customer's access to it now")
-async def list_entitlements(customer_ref: str, state: AppState = Depends(app_state),
-                            who: Principal = Depends(require("read"))) -> dict[str, Any]:
+@router.get(
+    "/v1/customers/{customer_ref}/entitlements",
+    summary="Every feature and the customer's access to it now",
+)
+async def list_entitlements(
+    customer_ref: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     found = await read(state, who, lambda uow: checks.check_all(uow, customer_ref, now))
     return {"data": [access_json(a, customer_ref) for a in found]}
 
 
-@router.get("/v1/customers/{customer_ref}/entitlements/{feature}",
-            summary="The customer's access to one feature now (usage, limit, balance)")
-async def get_entitlement(customer_ref: str, feature: str,
-                          state: AppState = Depends(app_state),
-                          who: Principal = Depends(require("read"))) -> dict[str, Any]:
+@router.get(
+    "/v1/customers/{customer_ref}/entitlements/{feature}",
+    summary="The customer's access to one feature now (usage, limit, balance)",
+)
+async def get_entitlement(
+    customer_ref: str,
+    feature: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    access = await read(state, who,
-                        lambda uow: checks.check_feature(uow, customer_ref, feature, now))
+    access = await read(
+        state, who, lambda uow: checks.check_feature(uow, customer_ref, feature, now)
+    )
     return access_json(access, customer_ref)
 
 
-@router.post("/v1/entitlements/check", openapi_extra=entitlements_wire.CHECK,
-             summary="May this quantity be used now? (records nothing)")
+@router.post(
+    "/v1/entitlements/check",
+    openapi_extra=entitlements_wire.CHECK,
+    summary="May this quantity be used now? (records nothing)",
+)
 async def check(
-    body: dict[str, Any] = Body(examples=[{"customerRef": "cus_1", "feature": "tokens",
-                                           "quantity": "4000"}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("read")),
+    body: dict[str, Any] = Body(
+        examples=[{"customerRef": "cus_1", "feature": "tokens", "quantity": "4000"}]
+    ),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     answer = await read(state, who, lambda uow: checks.check_quantity(uow, body, now))
-    return {"allowed": answer.allowed, "quantity": dec(answer.quantity),
-            **access_json(answer.access, answer.customer_ref)}
+    return {
+        "allowed": answer.allowed,
+        "quantity": dec(answer.quantity),
+        **access_json(answer.access, answer.customer_ref),
+    }

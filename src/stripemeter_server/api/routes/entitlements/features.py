@@ -16,20 +16,35 @@ from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["entitlements"])
 
-FEATURE_EXAMPLE = {"type": "metered", "name": "LLM tokens", "metric": "tokens",
-                   "filter": {"meta.model": "large"}, "reset": "billingPeriod"}
-GRANT_EXAMPLE = {"limit": "1000000", "enforcement": "hard", "overage": "5000",
-                 "effectiveAt": "2025-01-01T00:00:00Z", "expiresAt": None}
+FEATURE_EXAMPLE = {
+    "type": "metered",
+    "name": "LLM tokens",
+    "metric": "tokens",
+    "filter": {"meta.model": "large"},
+    "reset": "billingPeriod",
+}
+GRANT_EXAMPLE = {
+    "limit": "1000000",
+    "enforcement": "hard",
+    "overage": "5000",
+    "effectiveAt": "2025-01-01T00:00:00Z",
+    "expiresAt": None,
+}
 
 
-@router.put("/v1/features/{key}",
-            openapi_extra=entitlements_wire.FEATURE,
-            status_code=201,
-            summary="Create or replace a feature (boolean, static or metered)",
-            responses={200: {"description": "An existing feature was replaced"}})
+@router.put(
+    "/v1/features/{key}",
+    openapi_extra=entitlements_wire.FEATURE,
+    status_code=201,
+    summary="Create or replace a feature (boolean, static or metered)",
+    responses={200: {"description": "An existing feature was replaced"}},
+)
 async def put_feature(
-    key: str, response: Response, body: dict[str, Any] = Body(examples=[FEATURE_EXAMPLE]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    key: str,
+    response: Response,
+    body: dict[str, Any] = Body(examples=[FEATURE_EXAMPLE]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
@@ -40,79 +55,105 @@ async def put_feature(
 
 
 @router.get("/v1/features", summary="List features")
-async def list_features(state: AppState = Depends(app_state),
-                        who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def list_features(
+    state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     found = await read(state, who, features_admin.list_features)
     return {"data": [feature_to_dict(f) for f in found]}
 
 
 @router.get("/v1/features/{key}", summary="Get a feature")
-async def get_feature(key: str, state: AppState = Depends(app_state),
-                      who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def get_feature(
+    key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
+) -> dict[str, Any]:
     feature = await read(state, who, lambda uow: features_admin.get_feature(uow, key))
     return feature_to_dict(feature)
 
 
 @router.delete("/v1/features/{key}", status_code=204, summary="Delete a feature")
-async def delete_feature(key: str, state: AppState = Depends(app_state),
-                         who: Principal = Depends(require("admin"))) -> Response:
+async def delete_feature(
+    key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> Response:
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: features_admin.delete_feature(uow, key, now))
     return Response(status_code=204)
 
 
-@router.put("/v1/customers/{customer_ref}/entitlements/{feature}",
-            openapi_extra=entitlements_wire.GRANT,
-            status_code=201,
-            summary="Grant a customer a feature (limit, hard/soft, overage, validity)",
-            responses={200: {"description": "An existing grant was replaced"}})
+@router.put(
+    "/v1/customers/{customer_ref}/entitlements/{feature}",
+    openapi_extra=entitlements_wire.GRANT,
+    status_code=201,
+    summary="Grant a customer a feature (limit, hard/soft, overage, validity)",
+    responses={200: {"description": "An existing grant was replaced"}},
+)
 async def put_grant(
-    customer_ref: str, feature: str, response: Response,
+    customer_ref: str,
+    feature: str,
+    response: Response,
     body: dict[str, Any] = Body(examples=[GRANT_EXAMPLE]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     record, created = await write(
-        state, who, lambda uow: grants_admin.put_grant(uow, customer_ref, feature, body, now))
+        state, who, lambda uow: grants_admin.put_grant(uow, customer_ref, feature, body, now)
+    )
     if not created:
         response.status_code = 200
     return grant_json(record)
 
 
-@router.get("/v1/customers/{customer_ref}/entitlements/{feature}/grant",
-            summary="Get a customer's grant of a feature (as configured)")
-async def get_grant(customer_ref: str, feature: str, state: AppState = Depends(app_state),
-                    who: Principal = Depends(require("read"))) -> dict[str, Any]:
-    record = await read(state, who,
-                        lambda uow: grants_admin.get_grant(uow, customer_ref, feature))
+@router.get(
+    "/v1/customers/{customer_ref}/entitlements/{feature}/grant",
+    summary="Get a customer's grant of a feature (as configured)",
+)
+async def get_grant(
+    customer_ref: str,
+    feature: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    record = await read(state, who, lambda uow: grants_admin.get_grant(uow, customer_ref, feature))
     return grant_json(record)
 
 
-@router.delete("/v1/customers/{customer_ref}/entitlements/{feature}", status_code=204,
-               summary="Withdraw a customer's grant of a feature")
-async def delete_grant(customer_ref: str, feature: str, state: AppState = Depends(app_state),
-                       who: Principal = Depends(require("admin"))) -> Response:
+@router.delete(
+    "/v1/customers/{customer_ref}/entitlements/{feature}",
+    status_code=204,
+    summary="Withdraw a customer's grant of a feature",
+)
+async def delete_grant(
+    customer_ref: str,
+    feature: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
+) -> Response:
     now = state.ctx.clock.now()
-    await write(state, who,
-                lambda uow: grants_admin.delete_grant(uow, customer_ref, feature, now))
+    await write(state, who, lambda uow: grants_admin.delete_grant(uow, customer_ref, feature, now))
     return Response(status_code=204)
 
 
-@router.post("/v1/customers/{customer_ref}/entitlements/{feature}/extra-grants",
-             openapi_extra=entitlements_wire.EXTRA_GRANT,
-             status_code=201,
-             summary="Add a one-off amount to the limit for the current usage window",
-             responses={200: {"description": "The same idempotencyKey was granted before"}})
+@router.post(
+    "/v1/customers/{customer_ref}/entitlements/{feature}/extra-grants",
+    openapi_extra=entitlements_wire.EXTRA_GRANT,
+    status_code=201,
+    summary="Add a one-off amount to the limit for the current usage window",
+    responses={200: {"description": "The same idempotencyKey was granted before"}},
+)
 async def add_extra(
-    customer_ref: str, feature: str, response: Response,
+    customer_ref: str,
+    feature: str,
+    response: Response,
     body: dict[str, Any] = Body(examples=[{"amount": "50000", "idempotencyKey": "pack-1"}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("admin")),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     extra, created = await write(
-        state, who, lambda uow: grants_admin.add_extra(uow, customer_ref, feature, body, now))
+        state, who, lambda uow: grants_admin.add_extra(uow, customer_ref, feature, body, now)
+    )
     if not created:
         response.status_code = 200
     return extra_json(extra)

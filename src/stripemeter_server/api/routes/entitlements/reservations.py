@@ -15,18 +15,27 @@ from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["entitlements"])
 
-RESERVE_EXAMPLE = {"customerRef": "cus_1", "feature": "tokens", "quantity": "4000",
-                   "ttlSeconds": 60, "idempotencyKey": "call-7f3a"}
+RESERVE_EXAMPLE = {
+    "customerRef": "cus_1",
+    "feature": "tokens",
+    "quantity": "4000",
+    "ttlSeconds": 60,
+    "idempotencyKey": "call-7f3a",
+}
 
 
-@router.post("/v1/entitlements/reservations",
-             openapi_extra=entitlements_wire.RESERVE,
-             status_code=201,
-             summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",
-             responses={200: {"description": "The same idempotencyKey reserved before"}})
+@router.post(
+    "/v1/entitlements/reservations",
+    openapi_extra=entitlements_wire.RESERVE,
+    status_code=201,
+    summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",
+    responses={200: {"description": "The same idempotencyKey reserved before"}},
+)
 async def reserve(
-    response: Response, body: dict[str, Any] = Body(examples=[RESERVE_EXAMPLE]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("ingest")),
+    response: Response,
+    body: dict[str, Any] = Body(examples=[RESERVE_EXAMPLE]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("ingest")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
@@ -40,33 +49,45 @@ async def reserve(
 
 
 @router.get("/v1/entitlements/reservations/{reservation_id}", summary="Get a reservation")
-async def get_reservation(reservation_id: str, state: AppState = Depends(app_state),
-                          who: Principal = Depends(require("read"))) -> dict[str, Any]:
+async def get_reservation(
+    reservation_id: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("read")),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     found = await read(state, who, lambda uow: holds.get_reservation(uow, reservation_id))
     return reservation_json(found, to_micros(now))
 
 
-@router.post("/v1/entitlements/reservations/{reservation_id}/commit",
-             openapi_extra=entitlements_wire.COMMIT,
-             summary="Record the reservation's usage (idempotent; quantity defaults to all)")
+@router.post(
+    "/v1/entitlements/reservations/{reservation_id}/commit",
+    openapi_extra=entitlements_wire.COMMIT,
+    summary="Record the reservation's usage (idempotent; quantity defaults to all)",
+)
 async def commit(
-    reservation_id: str, body: dict[str, Any] | None = Body(default=None,
-                                                            examples=[{"quantity": "3120"}]),
-    state: AppState = Depends(app_state), who: Principal = Depends(require("ingest")),
+    reservation_id: str,
+    body: dict[str, Any] | None = Body(default=None, examples=[{"quantity": "3120"}]),
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("ingest")),
 ) -> dict[str, Any]:
     data = body or {}
     check_tenant(who, data.pop("tenantId", None))
     now, limits = state.ctx.clock.now(), state.ctx.limits
-    found = await write(state, who,
-                        lambda uow: holds.commit(uow, reservation_id, data, now, limits))
+    found = await write(
+        state, who, lambda uow: holds.commit(uow, reservation_id, data, now, limits)
+    )
     return reservation_json(found, to_micros(now))
 
 
-@router.post("/v1/entitlements/reservations/{reservation_id}/release",
-             summary="Free the reservation's hold (idempotent)")
-async def release(reservation_id: str, state: AppState = Depends(app_state),
-                  who: Principal = Depends(require("ingest"))) -> dict[str, Any]:
+@router.post(
+    "/v1/entitlements/reservations/{reservation_id}/release",
+    summary="Free the reservation's hold (idempotent)",
+)
+async def release(
+    reservation_id: str,
+    state: AppState = Depends(app_state),
+    who: Principal = Depends(require("ingest")),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     found = await write(state, who, lambda uow: holds.release(uow, reservation_id, now))
     return reservation_json(found, to_micros(now))

@@ -30,15 +30,25 @@ def access_json(access: Access, customer_ref: str) -> dict[str, Any]:
 
 
 def grant_json(record: GrantRecord) -> dict[str, Any]:
-    return {**grant_to_dict(record.grant), "createdAt": ts(record.created_us),
-            "updatedAt": ts(record.updated_us)}
+    return {
+        **grant_to_dict(record.grant),
+        "createdAt": ts(record.created_us),
+        "updatedAt": ts(record.updated_us),
+    }
 
 
 def extra_json(extra: ExtraGrant) -> dict[str, Any]:
-    return {"id": extra.extra_id, "customerRef": extra.customer_ref, "feature": extra.feature,
-            "amount": dec(extra.amount), "windowStart": ts(extra.window_start_us),
-            "windowEnd": ts(extra.window_end_us), "idempotencyKey": extra.idempotency_key,
-            "note": extra.note, "createdAt": ts(extra.created_us)}
+    return {
+        "id": extra.extra_id,
+        "customerRef": extra.customer_ref,
+        "feature": extra.feature,
+        "amount": dec(extra.amount),
+        "windowStart": ts(extra.window_start_us),
+        "windowEnd": ts(extra.window_end_us),
+        "idempotencyKey": extra.idempotency_key,
+        "note": extra.note,
+        "createdAt": ts(extra.created_us),
+    }
 
 
 def reservation_json(reservation: Reservation, now_us: int) -> dict[str, Any]:

@@ -27,11 +27,16 @@ SINGLE, BATCH = "application/cloudevents+json", "application/cloudevents-batch+j
 CLOUDEVENTS_SCHEMA = wire.cloudevents_body(SINGLE, BATCH)
 
 
-@router.post("/api/v1/events", status_code=204, openapi_extra=CLOUDEVENTS_SCHEMA,
-             summary="Ingest CloudEvents (OpenMeter-compatible)",
-             responses={400: {"description": "Refused; nothing stored"}})
+@router.post(
+    "/api/v1/events",
+    status_code=204,
+    openapi_extra=CLOUDEVENTS_SCHEMA,
+    summary="Ingest CloudEvents (OpenMeter-compatible)",
+    responses={400: {"description": "Refused; nothing stored"}},
+)
 async def ingest_cloudevents_route(
-    request: Request, state: AppState = Depends(app_state),
+    request: Request,
+    state: AppState = Depends(app_state),
     who: Principal = Depends(require("ingest")),
 ) -> Response:
     raw_events = await _read(request, state)
@@ -39,9 +44,18 @@ async def ingest_cloudevents_route(
 
     request_id = request.state.request_id
     try:
-        await write(state, who, lambda uow: ingest_cloudevents(
-            uow, raw_events, now=now, limits=state.ctx.limits, request_id=request_id,
-            actor=who.key_id))
+        await write(
+            state,
+            who,
+            lambda uow: ingest_cloudevents(
+                uow,
+                raw_events,
+                now=now,
+                limits=state.ctx.limits,
+                request_id=request_id,
+                actor=who.key_id,
+            ),
+        )
     except CloudEventsRejected as exc:
         return problem(400, exc.code, exc.message, request=request, errors=exc.errors)
     return Response(status_code=204)
@@ -50,13 +64,17 @@ async def ingest_cloudevents_route(
 async def _read(request: Request, state: AppState) -> list[Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in (SINGLE, BATCH, "application/json"):
-        raise ValidationError(f"Content-Type must be {SINGLE} or {BATCH}",
-                              code="unsupported_media_type", field="Content-Type")
+        raise ValidationError(
+            f"Content-Type must be {SINGLE} or {BATCH}",
+            code="unsupported_media_type",
+            field="Content-Type",
+        )
     data = await read_exact(request, state.settings.max_body_bytes)
     events = data if isinstance(data, list) else [data]
     if kind == BATCH and not isinstance(data, list):
         raise ValidationError("a CloudEvents batch is a JSON array", code="invalid_batch")
     if not events or len(events) > state.settings.max_batch_events:
         raise PayloadTooLargeError(
-            f"a batch holds 1..{state.settings.max_batch_events} events", code="batch_too_large")
+            f"a batch holds 1..{state.settings.max_batch_events} events", code="batch_too_large"
+        )
     return [declared(wire.CLOUDEVENT_SHAPE, event) for event in events]

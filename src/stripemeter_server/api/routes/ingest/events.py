@@ -33,7 +33,6 @@ from stripemeter_server.service.usage.ledger import events_page
 router = APIRouter(tags=["events"])
 
 
-
 async def read_batch(request: Request, state: AppState) -> list[Any]:
     """Read the body as exact decimals, enforcing size and shape before any work."""
     data = await read_exact(request, state.settings.max_body_bytes)
@@ -97,8 +96,7 @@ async def ingest(request: Request) -> Response:
             if not raw.keys() <= wire.EVENT_KEYS:  # only undeclared keys cost a copy
                 events[index] = {k: v for k, v in raw.items() if k in wire.EVENT_KEYS}
     batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
-    outcome = await asyncio.wrap_future(
-        state.committer.submit(who.tenant_id, batch, key_check))
+    outcome = await asyncio.wrap_future(state.committer.submit(who.tenant_id, batch, key_check))
     for status in ("accepted", "duplicate", "conflict", "rejected"):
         if n := outcome.count(status):
             state.telemetry.events.labels(status).inc(n)
@@ -109,10 +107,15 @@ async def ingest(request: Request) -> Response:
     return Response(encode_plain(outcome_json(outcome)), media_type="application/json")
 
 
-router.add_api_route("/v1/events/ingest", ingest, methods=["POST"], openapi_extra=wire.INGEST,
-                     responses=wire.INGEST_ANSWER,
-                     summary="Ingest a batch of events (one transaction)",
-                     route_class_override=LeanRoute)
+router.add_api_route(
+    "/v1/events/ingest",
+    ingest,
+    methods=["POST"],
+    openapi_extra=wire.INGEST,
+    responses=wire.INGEST_ANSWER,
+    summary="Ingest a batch of events (one transaction)",
+    route_class_override=LeanRoute,
+)
 
 
 @router.get("/v1/events", summary="List the ledger (keyset pagination)")

@@ -36,7 +36,8 @@ async def tenants(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     record, limit = await read(
-        state, who, lambda uow: admission.tenant_limits(uow, state.rate_defaults))
+        state, who, lambda uow: admission.tenant_limits(uow, state.rate_defaults)
+    )
     return {
         "data": [
             {
@@ -44,8 +45,11 @@ async def tenants(
                 "name": record.name,
                 "autoCreateMetrics": record.auto_create_metrics,
                 "createdAt": ts(record.created_us),
-                "rateLimit": {"perSecond": limit.rate_per_second, "burst": limit.burst,
-                              "source": limit.source},
+                "rateLimit": {
+                    "perSecond": limit.rate_per_second,
+                    "burst": limit.burst,
+                    "source": limit.source,
+                },
             }
         ]
     }
@@ -59,8 +63,12 @@ async def list_keys(
     return {"data": [key_json(k) for k in found]}
 
 
-@router.post("/v1/admin/api-keys", openapi_extra=operations_wire.ISSUE_KEY,
-             status_code=201, summary="Create an API key (shown once)")
+@router.post(
+    "/v1/admin/api-keys",
+    openapi_extra=operations_wire.ISSUE_KEY,
+    status_code=201,
+    summary="Create an API key (shown once)",
+)
 async def create_key(
     body: dict[str, Any] = Body(examples=[{"scopes": ["ingest", "read"], "label": "backend"}]),
     state: AppState = Depends(app_state),
@@ -71,14 +79,15 @@ async def create_key(
     scopes = tenancy.parse_scopes(body.get("scopes", ["ingest", "read"]))
     label = check_text(body.get("label"), "label", max_length=255)
     now = state.ctx.clock.now()
-    issued = await write(state,
-        who,
-        lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now))
+    issued = await write(
+        state, who, lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now)
+    )
     return {**key_json(issued.record), "key": issued.secret}
 
 
 @router.post(
-    "/v1/admin/api-keys/{key_id}/rotate", openapi_extra=operations_wire.ROTATE_KEY,
+    "/v1/admin/api-keys/{key_id}/rotate",
+    openapi_extra=operations_wire.ROTATE_KEY,
     status_code=201,
     summary="Issue a replacement with the same scopes (shown once); revoke the old key now "
     "or after graceSeconds",
@@ -92,8 +101,11 @@ async def rotate_key(
     body = declared(operations_wire.ROTATE_KEY_SHAPE, body)
     grace = tenancy.parse_grace((body or {}).get("graceSeconds"))
     now = state.ctx.clock.now()
-    issued = await write(state, who, lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now,
-                                                  grace_seconds=grace))
+    issued = await write(
+        state,
+        who,
+        lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now, grace_seconds=grace),
+    )
     return {**key_json(issued.record), "key": issued.secret, "replaces": key_id}
 
 

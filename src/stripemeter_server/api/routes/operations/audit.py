@@ -32,9 +32,12 @@ async def audit_log(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     start, end = parse_time_param(ts_from, "from"), parse_time_param(ts_to, "to")
-    where = AuditFilter(action=action, actor=actor, target_type=target_type,
-                        target_id=target_id,
-                        from_us=None if start is None else to_micros(start),
-                        to_us=None if end is None else to_micros(end))
-    return await read(state, who,
-                     lambda uow: audit_service.audit_page(uow, where, cursor, limit))
+    where = AuditFilter(
+        action=action,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        from_us=None if start is None else to_micros(start),
+        to_us=None if end is None else to_micros(end),
+    )
+    return await read(state, who, lambda uow: audit_service.audit_page(uow, where, cursor, limit))

@@ -34,8 +34,9 @@ def _pushes(state: AppState) -> dict[str, Any] | None:
     """Push lag and parked pushes across tenants (None when the store cannot say)."""
     now = state.ctx.clock.now()
     try:
-        return run_use_case(state.ctx.store, "", lambda uow: current_push_health(uow, now),
-                            read_only=True)
+        return run_use_case(
+            state.ctx.store, "", lambda uow: current_push_health(uow, now), read_only=True
+        )
     except StripemeterError:
         return None
 
@@ -52,8 +53,12 @@ def _workers(state: AppState) -> tuple[bool, dict[str, Any]]:
     settings = state.settings
     now, required = state.ctx.clock.now(), parse_loops(settings.ready_workers)
     try:
-        return run_use_case(state.ctx.store, "", lambda uow: worker_health(
-            uow, now, required, settings.worker_stale_seconds), read_only=True)
+        return run_use_case(
+            state.ctx.store,
+            "",
+            lambda uow: worker_health(uow, now, required, settings.worker_stale_seconds),
+            read_only=True,
+        )
     except StripemeterError:
         return False, {}
 
@@ -78,9 +83,14 @@ async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
     degraded = ["pushes_failed"] if pushes is not None and pushes["failed"] else []
     status = "unavailable" if not ok else "degraded" if degraded else "ok"
     return JSONResponse(
-        {"status": status, "checks": checks,
-         "failed": sorted(name for name, passed in checks.items() if not passed),
-         "degraded": degraded, "workers": workers, "pushes": pushes},
+        {
+            "status": status,
+            "checks": checks,
+            "failed": sorted(name for name, passed in checks.items() if not passed),
+            "degraded": degraded,
+            "workers": workers,
+            "pushes": pushes,
+        },
         status_code=200 if ok else 503,
     )
 
@@ -91,29 +101,44 @@ def _state_gauges(state: AppState) -> list[Metric]:
     found: list[Metric] = []
     if pushes is not None:
         found += [
-            gauge("stripemeter_push_lag_seconds",
-                  "Age of the oldest pending push to Stripe (0 when none is pending)",
-                  pushes["lagSeconds"]),
-            gauge("stripemeter_push_pending", "Pushes to Stripe waiting to be sent",
-                  pushes["pending"]),
-            gauge("stripemeter_push_failed",
-                  "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
-                  pushes["failed"]),
+            gauge(
+                "stripemeter_push_lag_seconds",
+                "Age of the oldest pending push to Stripe (0 when none is pending)",
+                pushes["lagSeconds"],
+            ),
+            gauge(
+                "stripemeter_push_pending", "Pushes to Stripe waiting to be sent", pushes["pending"]
+            ),
+            gauge(
+                "stripemeter_push_failed",
+                "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
+                pushes["failed"],
+            ),
         ]
     now = state.ctx.clock.now()
     now_us = to_micros(now)
     try:
         open_periods, beats = run_use_case(
-            state.ctx.store, "", lambda uow: open_periods_and_beats(uow, now), read_only=True)
+            state.ctx.store, "", lambda uow: open_periods_and_beats(uow, now), read_only=True
+        )
     except StripemeterError:
         return found
-    found.append(gauge("stripemeter_open_periods",
-                       "Customer billing periods in progress (counters whose period has not "
-                       "ended), over all tenants", open_periods))
-    found.append(gauge("stripemeter_worker_heartbeat_age_seconds",
-                       "Seconds since each background loop's freshest heartbeat",
-                       labels={(loop,): max(0.0, (now_us - beat) / 1e6)
-                               for loop, beat in beats.items()}, label_names=("loop",)))
+    found.append(
+        gauge(
+            "stripemeter_open_periods",
+            "Customer billing periods in progress (counters whose period has not "
+            "ended), over all tenants",
+            open_periods,
+        )
+    )
+    found.append(
+        gauge(
+            "stripemeter_worker_heartbeat_age_seconds",
+            "Seconds since each background loop's freshest heartbeat",
+            labels={(loop,): max(0.0, (now_us - beat) / 1e6) for loop, beat in beats.items()},
+            label_names=("loop",),
+        )
+    )
     return found
 
 

@@ -33,12 +33,14 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer ") and header[7:].strip():
         return header[7:].strip()
-    raise UnauthorizedError("missing portal token: send 'Authorization: Bearer <token>'",
-                            code="missing_portal_token")
+    raise UnauthorizedError(
+        "missing portal token: send 'Authorization: Bearer <token>'", code="missing_portal_token"
+    )
 
 
-def _admitted(request: Request, state: AppState, admitted: Admitted, *,
-              take: bool = True) -> Admitted:
+def _admitted(
+    request: Request, state: AppState, admitted: Admitted, *, take: bool = True
+) -> Admitted:
     """Mark the request as the token's (log line, CORS) and take from its tenant's bucket."""
     request.state.tenant_id = admitted.grant.tenant_id  # for the request's log line
     setattr(request.state, ORIGINS_STATE, admitted.allowed_origins)
@@ -48,15 +50,18 @@ def _admitted(request: Request, state: AppState, admitted: Admitted, *,
     if not decision.allowed:
         raise RateLimitedError(
             f"over the rate limit; retry after {decision.retry_after_seconds} s",
-            retry_after_seconds=decision.retry_after_seconds)
+            retry_after_seconds=decision.retry_after_seconds,
+        )
     return admitted
 
 
-async def admit_token(request: Request, state: AppState, presented: str, *,
-                      take: bool = True) -> Admitted:
+async def admit_token(
+    request: Request, state: AppState, presented: str, *, take: bool = True
+) -> Admitted:
     now = state.ctx.clock.now()
     admitted = await run_as_system(
-        state, "", lambda uow: admit(uow, presented, now, state.rate_defaults), read_only=True)
+        state, "", lambda uow: admit(uow, presented, now, state.rate_defaults), read_only=True
+    )
     return _admitted(request, state, admitted, take=take)
 
 
@@ -73,8 +78,7 @@ class PortalReader:
     digest: str
 
 
-async def portal_reader(request: Request, state: AppState = Depends(app_state)
-                        ) -> PortalReader:
+async def portal_reader(request: Request, state: AppState = Depends(app_state)) -> PortalReader:
     """The token from the process's cache when it was seen before (read once otherwise)."""
     presented = _bearer(request)
     digest = token_hash(presented)
@@ -83,17 +87,20 @@ async def portal_reader(request: Request, state: AppState = Depends(app_state)
     if entry is None or not entry.usable_at(to_micros(now)):
         state.portal_tokens.forget(digest)
         entry = await run_as_system(
-            state, "", lambda uow: admit_fresh(uow, presented, now, state.rate_defaults),
-            read_only=True)
+            state,
+            "",
+            lambda uow: admit_fresh(uow, presented, now, state.rate_defaults),
+            read_only=True,
+        )
         state.portal_tokens.put(digest, entry)  # only an admitted token gets here
     _admitted(request, state, entry.admitted)
     return PortalReader(entry.admitted.grant, entry, digest)
 
 
-async def portal_read(request: Request, state: AppState, reader: PortalReader,
-                      fn: UseCase[T]) -> T:
+async def portal_read(request: Request, state: AppState, reader: PortalReader, fn: UseCase[T]) -> T:
     """Run a portal read in one transaction that first re-checks the cached token; when it
     no longer holds, admit the token afresh (its 401 if revoked) and read again."""
+
     def checked(uow: UnitOfWork) -> T:
         reader.cached.recheck(uow)
         return fn(uow)
@@ -110,5 +117,6 @@ async def portal_read(request: Request, state: AppState, reader: PortalReader,
 def acting(grant: PortalGrant, request: Request) -> Principal:
     """The grant as the runner's caller: its tenant, and the token id as the audit's actor
     (no API key scope: what a token may do is checked by the portal's use cases)."""
-    return Principal(grant.tenant_id, grant.token_id, frozenset(),
-                     getattr(request.state, "request_id", None))
+    return Principal(
+        grant.tenant_id, grant.token_id, frozenset(), getattr(request.state, "request_id", None)
+    )

@@ -55,13 +55,17 @@ class PortalCorsMiddleware:
     async def _preflight(self, scope: Scope, origin: str, send: Send) -> None:
         state: AppState = scope["app"].state.stripemeter
         allowed = bool(origin) and await run_as_system(
-            state, "", lambda uow: origin_allowed_anywhere(uow, origin), read_only=True)
+            state, "", lambda uow: origin_allowed_anywhere(uow, origin), read_only=True
+        )
         headers = [(b"vary", b"Origin"), (b"content-length", b"0")]
         if allowed:
-            headers += [(b"access-control-allow-origin", origin.encode("latin-1")),
-                        (b"access-control-allow-methods", ALLOW_METHODS),
-                        (b"access-control-allow-headers", ALLOW_HEADERS),
-                        (b"access-control-max-age", MAX_AGE)]
-        await send({"type": "http.response.start", "status": 204 if allowed else 403,
-                    "headers": headers})
+            headers += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"access-control-allow-methods", ALLOW_METHODS),
+                (b"access-control-allow-headers", ALLOW_HEADERS),
+                (b"access-control-max-age", MAX_AGE),
+            ]
+        await send(
+            {"type": "http.response.start", "status": 204 if allowed else 403, "headers": headers}
+        )
         await send({"type": "http.response.body", "body": b""})

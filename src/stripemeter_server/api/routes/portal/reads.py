@@ -39,24 +39,38 @@ DEFAULT_HISTORY = timedelta(days=31)
 
 def usage_json(item: PeriodUsage) -> dict[str, Any]:
     """A metric's open period as a customer sees it (no ledger internals)."""
-    return {"metric": item.metric.code, "aggregation": item.metric.aggregation.value,
-            "unit": item.metric.unit, "value": dec(item.value),
-            "periodStart": ts(item.period.start), "periodEnd": ts(item.period.end),
-            "status": item.status}
+    return {
+        "metric": item.metric.code,
+        "aggregation": item.metric.aggregation.value,
+        "unit": item.metric.unit,
+        "value": dec(item.value),
+        "periodStart": ts(item.period.start),
+        "periodEnd": ts(item.period.end),
+        "status": item.status,
+    }
 
 
 def _lean_get(path: str, endpoint: Any, summary: str) -> None:
     """A read served as a lean route (``api/lean.py``, ADR 0830): no dependency solving,
     the same OpenAPI entry (its ``dict`` response schema) and the same JSON bytes."""
-    router.add_api_route(path, endpoint, methods=["GET"], summary=summary,
-                         response_model=dict[str, Any], route_class_override=LeanRoute)
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        summary=summary,
+        response_model=dict[str, Any],
+        route_class_override=LeanRoute,
+    )
 
 
 @router.get("/me", summary="What this portal token may read")
 async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
-    return {"customerRef": grant.customer_ref,
-            "metrics": None if grant.metrics is None else sorted(grant.metrics),
-            "scopes": sorted(grant.scopes), "expiresAt": ts(grant.expires_us)}
+    return {
+        "customerRef": grant.customer_ref,
+        "metrics": None if grant.metrics is None else sorted(grant.metrics),
+        "scopes": sorted(grant.scopes),
+        "expiresAt": ts(grant.expires_us),
+    }
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -65,38 +79,53 @@ async def usage(request: Request) -> Response:
     reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
-    found, costs = await portal_read(request, state, reader,
-                                     lambda uow: portal_reads.current(uow, grant, now))
-    return JSONResponse({"customerRef": grant.customer_ref, "asOf": ts(now),
-                         "metrics": [{**usage_json(u),
-                                      "cost": cost_json(costs.get(u.metric.code))}
-                                     for u in found]})
+    found, costs = await portal_read(
+        request, state, reader, lambda uow: portal_reads.current(uow, grant, now)
+    )
+    return JSONResponse(
+        {
+            "customerRef": grant.customer_ref,
+            "asOf": ts(now),
+            "metrics": [
+                {**usage_json(u), "cost": cost_json(costs.get(u.metric.code))} for u in found
+            ],
+        }
+    )
 
 
-_lean_get("/usage", usage,
-          "Current-period usage and cost of every allowed metric")
+_lean_get("/usage", usage, "Current-period usage and cost of every allowed metric")
 
 
 @router.get("/history", summary="One metric's usage per hour, day or month (for charts)")
-async def history(request: Request, metric: str = Query(max_length=255),
-                  start: str | None = Query(None, alias="from", max_length=64),
-                  end: str | None = Query(None, alias="to", max_length=64),
-                  step: str = Query("day", max_length=8),
-                  limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS),
-                  state: AppState = Depends(app_state),
-                  reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+async def history(
+    request: Request,
+    metric: str = Query(max_length=255),
+    start: str | None = Query(None, alias="from", max_length=64),
+    end: str | None = Query(None, alias="to", max_length=64),
+    step: str = Query("day", max_length=8),
+    limit: int = Query(PAGE_DEFAULT, ge=1, le=MAX_HISTORY_POINTS),
+    state: AppState = Depends(app_state),
+    reader: PortalReader = Depends(portal_reader),
+) -> dict[str, Any]:
     grant = reader.grant
     now = state.ctx.clock.now()
     finish = parse_time_param(end, "to") or now
     begin = parse_time_param(start, "from") or finish - DEFAULT_HISTORY
     code = check_identifier(metric, "metric")
-    points = await portal_read(request, state, reader, lambda uow: portal_reads.history(
-        uow, grant, code, begin, finish, step))
+    points = await portal_read(
+        request,
+        state,
+        reader,
+        lambda uow: portal_reads.history(uow, grant, code, begin, finish, step),
+    )
     shown, next_from = first_page(points, lambda p: p.start, limit)
-    return {"customerRef": grant.customer_ref, "metric": code, "step": step,
-            "nextFrom": ts(next_from),
-            "data": [{"start": ts(p.start), "end": ts(p.end), "value": dec(p.value)}
-                     for p in shown]}
+    return {
+        "customerRef": grant.customer_ref,
+        "metric": code,
+        "step": step,
+        "nextFrom": ts(next_from),
+        "data": [{"start": ts(p.start), "end": ts(p.end), "value": dec(p.value)} for p in shown],
+    }
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -105,13 +134,13 @@ async def projection(request: Request) -> Response:
     reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
-    found = await portal_read(request, state, reader,
-                              lambda uow: portal_reads.projection(uow, grant, now))
+    found = await portal_read(
+        request, state, reader, lambda uow: portal_reads.projection(uow, grant, now)
+    )
     return JSONResponse(projection_json(found))
 
 
-_lean_get("/projection", projection,
-          "Current and projected quantity and cost of the period")
+_lean_get("/projection", projection, "Current and projected quantity and cost of the period")
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -120,13 +149,17 @@ async def entitlements(request: Request) -> Response:
     reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
-    found = await portal_read(request, state, reader,
-                              lambda uow: portal_reads.entitlements(uow, grant, now))
+    found = await portal_read(
+        request, state, reader, lambda uow: portal_reads.entitlements(uow, grant, now)
+    )
     return JSONResponse({"data": [access_json(a, grant.customer_ref) for a in found]})
 
 
-_lean_get("/entitlements", entitlements,
-          "Every feature and the customer's access to it now (the token's metrics)")
+_lean_get(
+    "/entitlements",
+    entitlements,
+    "Every feature and the customer's access to it now (the token's metrics)",
+)
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -135,27 +168,31 @@ async def credits(request: Request) -> Response:
     reader = await portal_reader(request, state)
     grant = reader.grant
     now = state.ctx.clock.now()
-    found = await portal_read(request, state, reader,
-                              lambda uow: portal_reads.credits(uow, grant, now))
+    found = await portal_read(
+        request, state, reader, lambda uow: portal_reads.credits(uow, grant, now)
+    )
     return JSONResponse(credits_json(found))
 
 
-_lean_get("/credits", credits,
-          "Credit balance per currency, per-grant remaining, run-out")
+_lean_get("/credits", credits, "Credit balance per currency, per-grant remaining, run-out")
 
 
-@router.get("/upcoming-invoice",
-            summary="Preview the next invoice: lines of the token's metrics, credits, totals")
-async def upcoming_invoice(request: Request,
-                           at: str | None = Query(None, max_length=64,
-                                                  description="preview the period containing"),
-                           state: AppState = Depends(app_state),
-                           reader: PortalReader = Depends(portal_reader)) -> dict[str, Any]:
+@router.get(
+    "/upcoming-invoice",
+    summary="Preview the next invoice: lines of the token's metrics, credits, totals",
+)
+async def upcoming_invoice(
+    request: Request,
+    at: str | None = Query(None, max_length=64, description="preview the period containing"),
+    state: AppState = Depends(app_state),
+    reader: PortalReader = Depends(portal_reader),
+) -> dict[str, Any]:
     grant = reader.grant
     now = state.ctx.clock.now()
     instant = parse_time_param(at, "at") or now
-    found = await portal_read(request, state, reader,
-                              lambda uow: portal_reads.upcoming(uow, grant, instant, now))
+    found = await portal_read(
+        request, state, reader, lambda uow: portal_reads.upcoming(uow, grant, instant, now)
+    )
     return invoice_json(found)
 
 
@@ -164,35 +201,56 @@ async def list_alerts(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
     grant = reader.grant
-    found = await portal_read(request, state, reader,
-                              lambda uow: portal_alerts.list_rules(uow, grant))
+    found = await portal_read(
+        request, state, reader, lambda uow: portal_alerts.list_rules(uow, grant)
+    )
     return JSONResponse({"data": [rule_json(v) for v in found]})
 
 
-_lean_get("/alerts", list_alerts,
-          "The alert thresholds this customer set")
+_lean_get("/alerts", list_alerts, "The alert thresholds this customer set")
 
 
-@router.post("/alerts", openapi_extra=portal_wire.ALERT_RULE,
-             status_code=201,
-             summary="Set an alert threshold (the token's alerts:write scope)")
-async def create_alert(request: Request,
-                       body: dict[str, Any] = Body(examples=[{
-                           "metric": "api_calls", "threshold": "80", "percentOf": "100000",
-                           "webhookUrl": "https://hooks.example.com/usage"}]),
-                       state: AppState = Depends(app_state),
-                       grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
+@router.post(
+    "/alerts",
+    openapi_extra=portal_wire.ALERT_RULE,
+    status_code=201,
+    summary="Set an alert threshold (the token's alerts:write scope)",
+)
+async def create_alert(
+    request: Request,
+    body: dict[str, Any] = Body(
+        examples=[
+            {
+                "metric": "api_calls",
+                "threshold": "80",
+                "percentOf": "100000",
+                "webhookUrl": "https://hooks.example.com/usage",
+            }
+        ]
+    ),
+    state: AppState = Depends(app_state),
+    grant: PortalGrant = Depends(portal_grant),
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    view = await write(state, acting(grant, request),
-                       lambda uow: portal_alerts.create_rule(uow, grant, body, now))
+    view = await write(
+        state, acting(grant, request), lambda uow: portal_alerts.create_rule(uow, grant, body, now)
+    )
     return rule_json(view)
 
 
-@router.delete("/alerts/{rule_id}", status_code=204,
-               summary="Delete an alert threshold this customer set")
-async def delete_alert(rule_id: str, request: Request, state: AppState = Depends(app_state),
-                       grant: PortalGrant = Depends(portal_grant)) -> Response:
+@router.delete(
+    "/alerts/{rule_id}", status_code=204, summary="Delete an alert threshold this customer set"
+)
+async def delete_alert(
+    rule_id: str,
+    request: Request,
+    state: AppState = Depends(app_state),
+    grant: PortalGrant = Depends(portal_grant),
+) -> Response:
     now = state.ctx.clock.now()
-    await write(state, acting(grant, request),
-                lambda uow: portal_alerts.delete_rule(uow, grant, rule_id[:64], now))
+    await write(
+        state,
+        acting(grant, request),
+        lambda uow: portal_alerts.delete_rule(uow, grant, rule_id[:64], now),
+    )
     return Response(status_code=204)

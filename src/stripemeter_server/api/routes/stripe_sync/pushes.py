@@ -26,20 +26,28 @@ async def list_pushes(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(state, who, lambda uow: pushes.list_pushes(
-        uow, status=status, metric=metric, customer_ref=customer_ref, cursor=cursor,
-        limit=limit))
+    return await read(
+        state,
+        who,
+        lambda uow: pushes.list_pushes(
+            uow, status=status, metric=metric, customer_ref=customer_ref, cursor=cursor, limit=limit
+        ),
+    )
 
 
 @router.post("/v1/pushes/{push_id}/retry", summary="Retry a parked (failed) push now")
-async def retry_push(push_id: str, state: AppState = Depends(app_state),
-                     who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+async def retry_push(
+    push_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     now = state.ctx.clock.now()
     return await write(state, who, lambda uow: pushes.retry_push(uow, push_id, now))
 
 
-@router.put(ITEM_PATH, openapi_extra=stripe_sync_wire.SUBSCRIPTION_ITEM,
-            summary="Set the subscription item a metric's usage records go to")
+@router.put(
+    ITEM_PATH,
+    openapi_extra=stripe_sync_wire.SUBSCRIPTION_ITEM,
+    summary="Set the subscription item a metric's usage records go to",
+)
 async def put_subscription_item(
     customer_ref: str = Path(alias="customerRef", max_length=255),
     metric: str = Path(max_length=255),
@@ -48,8 +56,9 @@ async def put_subscription_item(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    return await write(state, who, lambda uow: pushes.set_subscription_item(
-        uow, customer_ref, metric, body, now))
+    return await write(
+        state, who, lambda uow: pushes.set_subscription_item(uow, customer_ref, metric, body, now)
+    )
 
 
 @router.get(ITEM_PATH, summary="Show the subscription item a metric's usage records go to")
@@ -59,12 +68,16 @@ async def get_subscription_item(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(state, who, lambda uow: pushes.subscription_item_view(
-        uow, customer_ref, metric))
+    return await read(
+        state, who, lambda uow: pushes.subscription_item_view(uow, customer_ref, metric)
+    )
 
 
-@router.delete(ITEM_PATH, status_code=204,
-               summary="Forget the subscription item (it is looked up again from Stripe)")
+@router.delete(
+    ITEM_PATH,
+    status_code=204,
+    summary="Forget the subscription item (it is looked up again from Stripe)",
+)
 async def delete_subscription_item(
     customer_ref: str = Path(alias="customerRef", max_length=255),
     metric: str = Path(max_length=255),
@@ -72,6 +85,7 @@ async def delete_subscription_item(
     who: Principal = Depends(require("admin")),
 ) -> Response:
     now = state.ctx.clock.now()
-    await write(state, who, lambda uow: pushes.delete_subscription_item(
-        uow, customer_ref, metric, now))
+    await write(
+        state, who, lambda uow: pushes.delete_subscription_item(uow, customer_ref, metric, now)
+    )
     return Response(status_code=204)

@@ -19,24 +19,32 @@ router = APIRouter(route_class=UiRoute)
 
 def _alerts(uow: UnitOfWork, after: int) -> dict[str, Any]:
     events = dashboard_lists.alert_events(uow, after)
-    return {"rules": [rule_json(r) for r in alerts_service.list_rules(uow)],
-            "events": [alerts_service.event_body(e) for e in events],
-            "next_after": events[-1].seq if len(events) == dashboard_lists.EVENTS_PAGE
-            else None}
+    return {
+        "rules": [rule_json(r) for r in alerts_service.list_rules(uow)],
+        "events": [alerts_service.event_body(e) for e in events],
+        "next_after": events[-1].seq if len(events) == dashboard_lists.EVENTS_PAGE else None,
+    }
 
 
 @router.get("/ui/alerts")
-async def alerts_page(request: Request, who: Operator = Depends(operator),
-                      after: int = Query(0, ge=0, le=2**62)) -> Response:
+async def alerts_page(
+    request: Request, who: Operator = Depends(operator), after: int = Query(0, ge=0, le=2**62)
+) -> Response:
     found = await read(state_of(request), who.who, lambda uow: _alerts(uow, after))
     return ui_tools(request).pages.render(request, "alerts.html", **found)
 
 
 @router.get("/ui/alerts/events/{event_id}")
-async def deliveries_page(request: Request, who: Operator = Depends(operator),
-                          event_id: str = Path(max_length=64)) -> Response:
-    event, outbox, attempts = await read(state_of(request), who.who,
-        lambda uow: dashboard_lists.alert_deliveries(uow, event_id))
+async def deliveries_page(
+    request: Request, who: Operator = Depends(operator), event_id: str = Path(max_length=64)
+) -> Response:
+    event, outbox, attempts = await read(
+        state_of(request), who.who, lambda uow: dashboard_lists.alert_deliveries(uow, event_id)
+    )
     return ui_tools(request).pages.render(
-        request, "deliveries.html", event=alerts_service.event_body(event),
-        deliveries=[outbox_json(o) for o in outbox], attempts=[attempt_json(a) for a in attempts])
+        request,
+        "deliveries.html",
+        event=alerts_service.event_body(event),
+        deliveries=[outbox_json(o) for o in outbox],
+        attempts=[attempt_json(a) for a in attempts],
+    )

@@ -21,8 +21,10 @@ router = APIRouter(route_class=UiRoute)
 
 def _catalog(uow: UnitOfWork) -> dict[str, Any]:
     prices = sorted((price_json(v) for v in pricing.list_prices(uow)), key=_default_first)
-    return {"metrics": [metric_to_dict(m) for m in metrics_admin.list_metrics(uow)],
-            "prices": prices}
+    return {
+        "metrics": [metric_to_dict(m) for m in metrics_admin.list_metrics(uow)],
+        "prices": prices,
+    }
 
 
 def _default_first(price: dict[str, Any]) -> tuple[str, bool, str]:

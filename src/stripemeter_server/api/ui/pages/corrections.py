@@ -44,20 +44,22 @@ DECISIONS = {"approve": APPROVED, "reject": "rejected"}
 
 
 def _page(uow: UnitOfWork) -> dict[str, Any]:
-    return {"adjustments": [adjustment_json(a) for a in dashboard_lists.adjustments(uow)][::-1],
-            "four_eyes": dashboard_lists.four_eyes(uow),
-            "backfills": [backfill_json(v) for v in backfill_service.list_backfills(uow)],
-            "rebuilds": dashboard_lists.rebuild_jobs(uow)}
+    return {
+        "adjustments": [adjustment_json(a) for a in dashboard_lists.adjustments(uow)][::-1],
+        "four_eyes": dashboard_lists.four_eyes(uow),
+        "backfills": [backfill_json(v) for v in backfill_service.list_backfills(uow)],
+        "rebuilds": dashboard_lists.rebuild_jobs(uow),
+    }
 
 
 @router.get("/ui/corrections")
 async def corrections_page(request: Request, who: Operator = Depends(operator)) -> Response:
     state = state_of(request)
     found = await read(state, who.who, _page)
-    found["rebuilds"] = [job_json(j, state.rebuilds.progress(j.job_id))
-                         for j in found["rebuilds"]]
-    return ui_tools(request).pages.render(request, "corrections.html",
-                                          notice=request.query_params.get("notice"), **found)
+    found["rebuilds"] = [job_json(j, state.rebuilds.progress(j.job_id)) for j in found["rebuilds"]]
+    return ui_tools(request).pages.render(
+        request, "corrections.html", notice=request.query_params.get("notice"), **found
+    )
 
 
 @router.post("/ui/corrections/adjustments")
@@ -69,10 +71,21 @@ async def create(request: Request) -> Response:
     state = state_of(request)
     now = state.ctx.clock.now()
     at = parse_time_param(form.get("periodStart") or None, "periodStart")
-    record = await write(state, who.who, lambda uow: create_adjustment(
-        uow, metric_code=form["metric"], customer_ref=form["customerRef"],
-        delta_raw=form["delta"], reason=form.get("reason") or "correction",
-        note=form.get("note") or None, actor=who.who.key_id, at=at, now=now))
+    record = await write(
+        state,
+        who.who,
+        lambda uow: create_adjustment(
+            uow,
+            metric_code=form["metric"],
+            customer_ref=form["customerRef"],
+            delta_raw=form["delta"],
+            reason=form.get("reason") or "correction",
+            note=form.get("note") or None,
+            actor=who.who.key_id,
+            at=at,
+            now=now,
+        ),
+    )
     return back_to("/ui/corrections", f"Adjustment {record.adjustment_id} is {record.status}.")
 
 
@@ -81,33 +94,44 @@ async def revert(request: Request, adjustment_id: str = _id()) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    await write(state, who.who, lambda uow: revert_adjustment(uow, adjustment_id,
-                                                            who.who.key_id, now))
+    await write(
+        state, who.who, lambda uow: revert_adjustment(uow, adjustment_id, who.who.key_id, now)
+    )
     return back_to("/ui/corrections", f"Adjustment {adjustment_id} is reverted.")
 
 
 @router.post("/ui/corrections/adjustments/{adjustment_id}/{decision}")
-async def decide(request: Request, adjustment_id: str = _id(),
-                 decision: str = Path(pattern="^(approve|reject)$")) -> Response:
+async def decide(
+    request: Request, adjustment_id: str = _id(), decision: str = Path(pattern="^(approve|reject)$")
+) -> Response:
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    await write(state, who.who, lambda uow: decide_adjustment(
-        uow, adjustment_id, DECISIONS[decision], who.who.key_id, now,
-        form.get("note") or None))
+    await write(
+        state,
+        who.who,
+        lambda uow: decide_adjustment(
+            uow, adjustment_id, DECISIONS[decision], who.who.key_id, now, form.get("note") or None
+        ),
+    )
     return back_to("/ui/corrections", f"Adjustment {adjustment_id}: {DECISIONS[decision]}.")
 
 
 @router.post("/ui/corrections/backfills/{backfill_id}/{decision}")
-async def decide_close(request: Request, backfill_id: str = _id(),
-                       decision: str = Path(pattern="^(approve|reject)$")) -> Response:
+async def decide_close(
+    request: Request, backfill_id: str = _id(), decision: str = Path(pattern="^(approve|reject)$")
+) -> Response:
     """Four-eyes: another key approves (the session's events count now) or rejects a close."""
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    view = await write(state, who.who, lambda uow: decide_backfill(
-        uow, backfill_id, DECISIONS[decision], who.who.key_id, now,
-        form.get("note") or None))
+    view = await write(
+        state,
+        who.who,
+        lambda uow: decide_backfill(
+            uow, backfill_id, DECISIONS[decision], who.who.key_id, now, form.get("note") or None
+        ),
+    )
     return back_to("/ui/corrections", f"Backfill {backfill_id} is {view.record.status}.")
 
 
@@ -116,16 +140,23 @@ async def rebuild(request: Request) -> Response:
     who, form = await writer(request)
     state = state_of(request)
     now = state.ctx.clock.now()
-    job = await write(state, who.who, lambda uow: submit_rebuild(
-        uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now))
+    job = await write(
+        state,
+        who.who,
+        lambda uow: submit_rebuild(
+            uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now
+        ),
+    )
     state.rebuilds.start(state.ctx, who.tenant_id, job)
     return back_to(f"/ui/corrections/rebuilds/{job.job_id}")
 
 
 @router.get("/ui/corrections/rebuilds/{job_id}")
-async def rebuild_page(request: Request, job_id: str = _id(),
-                       who: Operator = Depends(operator)) -> Response:
+async def rebuild_page(
+    request: Request, job_id: str = _id(), who: Operator = Depends(operator)
+) -> Response:
     state = state_of(request)
     job = await read(state, who.who, lambda uow: dashboard_lists.rebuild_job(uow, job_id))
-    return ui_tools(request).pages.render(request, "rebuild.html",
-                                          job=job_json(job, state.rebuilds.progress(job_id)))
+    return ui_tools(request).pages.render(
+        request, "rebuild.html", job=job_json(job, state.rebuilds.progress(job_id))
+    )

@@ -24,5 +24,10 @@ async def overview_page(request: Request, who: Operator = Depends(operator)) -> 
     pushes = found.pushes
     health = push_health(PushStats(pushes.pending, pushes.failed, pushes.oldest_pending_us), now)
     return ui_tools(request).pages.render(
-        request, "overview.html", view=found, pushes=health, ts=ts,
-        last_run=run_view(found.last_run) if found.last_run else None)
+        request,
+        "overview.html",
+        view=found,
+        pushes=health,
+        ts=ts,
+        last_run=run_view(found.last_run) if found.last_run else None,
+    )

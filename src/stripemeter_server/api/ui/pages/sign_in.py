@@ -25,8 +25,15 @@ router = APIRouter(route_class=UiRoute)
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 @router.get("/ui")
@@ -37,8 +44,9 @@ async def home() -> RedirectResponse:
 @router.get(SIGN_IN_PATH)
 async def sign_in_page(request: Request, error: str | None = None) -> Response:
     token = secrets.token_urlsafe(24)
-    response = ui_tools(request).pages.render(request, "sign_in.html", token=token,
-                                              error=error, operator=None)
+    response = ui_tools(request).pages.render(
+        request, "sign_in.html", token=token, error=error, operator=None
+    )
     _cookie(response, request, SIGN_IN_COOKIE, token, 600)
     return response
 
@@ -52,8 +60,9 @@ async def sign_in(request: Request) -> Response:
     state = state_of(request)
     now = state.ctx.clock.now()
     try:
-        token, _ = await run_as_system(state, "", lambda uow: start_session(uow, key, now),
-                                       read_only=False)
+        token, _ = await run_as_system(
+            state, "", lambda uow: start_session(uow, key, now), read_only=False
+        )
     except UnauthorizedError:
         return RedirectResponse(f"{SIGN_IN_PATH}?error=invalid", status_code=303)
     response = RedirectResponse("/ui/overview", status_code=303)

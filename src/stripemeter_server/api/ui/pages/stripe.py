@@ -39,27 +39,36 @@ SCOPE_FIELDS = ("period", "metric", "customerRef")
 PUSH_ID = Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")
 
 
-def _stripe_view(uow: UnitOfWork, state: AppState, push_status: str | None,
-                 cursor: str | None) -> dict[str, Any]:
+def _stripe_view(
+    uow: UnitOfWork, state: AppState, push_status: str | None, cursor: str | None
+) -> dict[str, Any]:
     return {
         "account": stripe_accounts.account_view(uow, state.ctx.stripe.environment),
         "mappings": [mapping_to_dict(m) for m in stripe_mappings.list_mappings(uow)],
-        "pushes": pushes.list_pushes(uow, status=push_status, metric=None, customer_ref=None,
-                                     cursor=cursor, limit=50),
+        "pushes": pushes.list_pushes(
+            uow, status=push_status, metric=None, customer_ref=None, cursor=cursor, limit=50
+        ),
         "runs": runs.list_runs(uow, cursor=None, limit=10)["data"],
         "held": [runs.verdict_view(v) for v in held_invoices(uow)],
     }
 
 
 @router.get("/ui/stripe")
-async def stripe_page(request: Request, who: Operator = Depends(operator),
-                      status: str | None = Query(None, max_length=16),
-                      cursor: str | None = Query(None, max_length=200)) -> Response:
+async def stripe_page(
+    request: Request,
+    who: Operator = Depends(operator),
+    status: str | None = Query(None, max_length=16),
+    cursor: str | None = Query(None, max_length=200),
+) -> Response:
     state = state_of(request)
-    found = await read(state, who.who,
-                      lambda uow: _stripe_view(uow, state, status or None, cursor))
-    return ui_tools(request).pages.render(request, "stripe.html", status=status or "",
-                                          notice=request.query_params.get("notice"), **found)
+    found = await read(state, who.who, lambda uow: _stripe_view(uow, state, status or None, cursor))
+    return ui_tools(request).pages.render(
+        request,
+        "stripe.html",
+        status=status or "",
+        notice=request.query_params.get("notice"),
+        **found,
+    )
 
 
 @router.post("/ui/stripe/pushes/{push_id}/retry")
@@ -79,8 +88,9 @@ def _execute(state: AppState, tenant: str, run_id: str) -> None:
         log.exception("reconciliation run %s (tenant %s) failed", run_id, tenant)
 
 
-async def _start(request: Request, background: BackgroundTasks, who: Operator,
-                 body: dict[str, Any]) -> str:
+async def _start(
+    request: Request, background: BackgroundTasks, who: Operator, body: dict[str, Any]
+) -> str:
     state = state_of(request)
     scope, repair = runs.parse_scope(body)
     now = state.ctx.clock.now()
@@ -98,8 +108,9 @@ async def start_run(request: Request, background: BackgroundTasks) -> Response:
 
 
 @router.post("/ui/stripe/runs/{run_id}/repair")
-async def repair_run(request: Request, background: BackgroundTasks,
-                     run_id: str = RUN_ID) -> Response:
+async def repair_run(
+    request: Request, background: BackgroundTasks, run_id: str = RUN_ID
+) -> Response:
     who, _ = await writer(request)
     state = state_of(request)
     record = await read(state, who.who, lambda uow: runs.get_run(uow, run_id))
@@ -110,21 +121,39 @@ async def repair_run(request: Request, background: BackgroundTasks,
 
 
 @router.get("/ui/stripe/runs/{run_id}")
-async def run_page(request: Request, run_id: str = RUN_ID, who: Operator = Depends(operator),
-                   status: str | None = Query(None, max_length=24),
-                   cursor: str | None = Query(None, max_length=19)) -> Response:
+async def run_page(
+    request: Request,
+    run_id: str = RUN_ID,
+    who: Operator = Depends(operator),
+    status: str | None = Query(None, max_length=24),
+    cursor: str | None = Query(None, max_length=19),
+) -> Response:
     state = state_of(request)
-    found = await read(state, who.who, lambda uow: runs.run_with_lines(
-        uow, run_id, status=status or None, after=cursor, limit=100))
-    return ui_tools(request).pages.render(request, "run.html", run=found, status=status or "",
-                                          notice=request.query_params.get("notice"))
+    found = await read(
+        state,
+        who.who,
+        lambda uow: runs.run_with_lines(
+            uow, run_id, status=status or None, after=cursor, limit=100
+        ),
+    )
+    return ui_tools(request).pages.render(
+        request,
+        "run.html",
+        run=found,
+        status=status or "",
+        notice=request.query_params.get("notice"),
+    )
 
 
 @router.get("/ui/stripe/runs/{run_id}/lines.csv")
-async def run_csv(request: Request, run_id: str = RUN_ID,
-                  who: Operator = Depends(operator)) -> StreamingResponse:
+async def run_csv(
+    request: Request, run_id: str = RUN_ID, who: Operator = Depends(operator)
+) -> StreamingResponse:
     state = state_of(request)
     await read(state, who.who, lambda uow: runs.get_run(uow, run_id))
     chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
-    return StreamingResponse(chunks, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'},
+    )

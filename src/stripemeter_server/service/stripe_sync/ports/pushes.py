@@ -88,7 +88,11 @@ class PushStats:
 
 class PushesRepository(Protocol):
     def changed_counters(
-        self, metric: str, *, since_us: int | None, min_end_us: int | None,
+        self,
+        metric: str,
+        *,
+        since_us: int | None,
+        min_end_us: int | None,
         settled_us: int | None = None,
     ) -> list[StoredCounter]: ...
 
@@ -137,7 +141,12 @@ class PushesRepository(Protocol):
     def mark_failed(self, push_id: str, *, error: str, code: str | None, now_us: int) -> None: ...
 
     def reject_sent(
-        self, push_id: str, *, error: str, code: str | None, now_us: int,
+        self,
+        push_id: str,
+        *,
+        error: str,
+        code: str | None,
+        now_us: int,
         look_up_again: bool = False,
     ) -> bool: ...
 

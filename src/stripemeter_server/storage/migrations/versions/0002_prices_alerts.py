@@ -58,8 +58,9 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "seq"),
-        sa.UniqueConstraint("tenant_id", "rule_id", "customer_ref", "period_start_us",
-                            name="uq_alert_events_once"),
+        sa.UniqueConstraint(
+            "tenant_id", "rule_id", "customer_ref", "period_start_us", name="uq_alert_events_once"
+        ),
         sa.UniqueConstraint("tenant_id", "event_id", name="uq_alert_events_id"),
     )
     op.create_table(

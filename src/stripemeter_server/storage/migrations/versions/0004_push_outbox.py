@@ -60,10 +60,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "push_id"),
     )
     op.create_index("ix_push_outbox_due", "push_outbox", ["status", "next_attempt_us"])
-    op.create_index("ix_push_outbox_counter", "push_outbox",
-                    ["tenant_id", "metric", "customer_ref", "period_start_us"])
-    op.create_index("ix_push_outbox_list", "push_outbox",
-                    ["tenant_id", "created_us", "push_id"])
+    op.create_index(
+        "ix_push_outbox_counter",
+        "push_outbox",
+        ["tenant_id", "metric", "customer_ref", "period_start_us"],
+    )
+    op.create_index("ix_push_outbox_list", "push_outbox", ["tenant_id", "created_us", "push_id"])
     op.create_table(
         "stripe_subscription_items",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),

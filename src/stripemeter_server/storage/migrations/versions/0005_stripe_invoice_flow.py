@@ -34,10 +34,12 @@ def upgrade() -> None:
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
-    op.create_index("ix_stripe_webhook_events_due", "stripe_webhook_events",
-                    ["status", "next_attempt_us"])
-    op.create_index("ix_stripe_webhook_events_received", "stripe_webhook_events",
-                    ["tenant_id", "received_us"])
+    op.create_index(
+        "ix_stripe_webhook_events_due", "stripe_webhook_events", ["status", "next_attempt_us"]
+    )
+    op.create_index(
+        "ix_stripe_webhook_events_received", "stripe_webhook_events", ["tenant_id", "received_us"]
+    )
     op.create_table(
         "stripe_invoice_items",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
@@ -61,8 +63,9 @@ def upgrade() -> None:
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "metric", "customer_ref", "period_start_us"),
     )
-    op.create_index("ix_stripe_invoice_items_invoice", "stripe_invoice_items",
-                    ["tenant_id", "invoice_id"])
+    op.create_index(
+        "ix_stripe_invoice_items_invoice", "stripe_invoice_items", ["tenant_id", "invoice_id"]
+    )
     op.create_table(
         "stripe_invoices",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
@@ -82,8 +85,7 @@ def upgrade() -> None:
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "invoice_id"),
     )
-    op.create_index("ix_stripe_invoices_created", "stripe_invoices",
-                    ["tenant_id", "created_us"])
+    op.create_index("ix_stripe_invoices_created", "stripe_invoices", ["tenant_id", "created_us"])
 
 
 def downgrade() -> None:

@@ -44,10 +44,12 @@ def upgrade() -> None:
         sa.Column("finished_us", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "run_id"),
     )
-    op.create_index("ix_reconciliation_runs_created", "reconciliation_runs",
-                    ["tenant_id", "created_us"])
-    op.create_index("ix_reconciliation_runs_status", "reconciliation_runs",
-                    ["status", "created_us"])
+    op.create_index(
+        "ix_reconciliation_runs_created", "reconciliation_runs", ["tenant_id", "created_us"]
+    )
+    op.create_index(
+        "ix_reconciliation_runs_status", "reconciliation_runs", ["status", "created_us"]
+    )
     op.create_table(
         "reconciliation_lines",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
@@ -74,8 +76,9 @@ def upgrade() -> None:
         sa.Column("status_after", sa.String(length=24), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "run_id", "line_no"),
     )
-    op.create_index("ix_reconciliation_lines_status", "reconciliation_lines",
-                    ["tenant_id", "run_id", "status"])
+    op.create_index(
+        "ix_reconciliation_lines_status", "reconciliation_lines", ["tenant_id", "run_id", "status"]
+    )
     op.create_table(
         "reconciliation_invoices",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
@@ -91,8 +94,9 @@ def upgrade() -> None:
         sa.Column("updated_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "invoice_id"),
     )
-    op.create_index("ix_reconciliation_invoices_state", "reconciliation_invoices",
-                    ["state", "updated_us"])
+    op.create_index(
+        "ix_reconciliation_invoices_state", "reconciliation_invoices", ["state", "updated_us"]
+    )
 
 
 def downgrade() -> None:

@@ -16,10 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("stripe_accounts",
-                  sa.Column("previous_webhook_secret_enc", sa.Text(), nullable=True))
-    op.add_column("stripe_accounts",
-                  sa.Column("previous_valid_until_us", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "stripe_accounts", sa.Column("previous_webhook_secret_enc", sa.Text(), nullable=True)
+    )
+    op.add_column(
+        "stripe_accounts", sa.Column("previous_valid_until_us", sa.BigInteger(), nullable=True)
+    )
 
 
 def downgrade() -> None:

@@ -26,8 +26,7 @@ def upgrade() -> None:
         sa.Column("expires_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "session_id"),
     )
-    op.create_index("ux_dashboard_sessions_id", "dashboard_sessions", ["session_id"],
-                    unique=True)
+    op.create_index("ux_dashboard_sessions_id", "dashboard_sessions", ["session_id"], unique=True)
     op.create_index("ix_dashboard_sessions_key", "dashboard_sessions", ["tenant_id", "key_id"])
     op.create_index("ix_dashboard_sessions_expiry", "dashboard_sessions", ["expires_us"])
 

@@ -55,8 +55,9 @@ def upgrade() -> None:
         sa.Column("created_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "rule_id"),
     )
-    op.create_index("ix_portal_alert_rules_customer", "portal_alert_rules",
-                    ["tenant_id", "customer_ref"])
+    op.create_index(
+        "ix_portal_alert_rules_customer", "portal_alert_rules", ["tenant_id", "customer_ref"]
+    )
 
 
 def downgrade() -> None:

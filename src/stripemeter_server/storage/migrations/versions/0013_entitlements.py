@@ -60,8 +60,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "extra_id"),
         sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_entitlement_extras_key"),
     )
-    op.create_index("ix_entitlement_extras_window", "entitlement_extras",
-                    ["tenant_id", "customer_ref", "feature_key", "window_start_us"])
+    op.create_index(
+        "ix_entitlement_extras_window",
+        "entitlement_extras",
+        ["tenant_id", "customer_ref", "feature_key", "window_start_us"],
+    )
     op.create_table(
         "entitlement_reservations",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),
@@ -77,11 +80,13 @@ def upgrade() -> None:
         sa.Column("committed_quantity", ExactDecimal(), nullable=True),
         sa.Column("event_key", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "reservation_id"),
-        sa.UniqueConstraint("tenant_id", "idempotency_key",
-                            name="uq_entitlement_reservations_key"),
+        sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_entitlement_reservations_key"),
     )
-    op.create_index("ix_entitlement_reservations_held", "entitlement_reservations",
-                    ["tenant_id", "customer_ref", "feature_key", "status", "expires_us"])
+    op.create_index(
+        "ix_entitlement_reservations_held",
+        "entitlement_reservations",
+        ["tenant_id", "customer_ref", "feature_key", "status", "expires_us"],
+    )
     op.create_table(
         "credit_grants",
         sa.Column("tenant_id", sa.String(length=255), nullable=False),

@@ -83,19 +83,25 @@ def _partition_events() -> None:
     op.execute("ALTER TABLE events_unpartitioned RENAME CONSTRAINT pk_events TO pk_events_old")
     for name in ("ix_events_tenant_metric_customer_ts", "ix_events_tenant_backfill"):
         op.execute(f"ALTER INDEX {name} RENAME TO {name}_old")
-    op.execute("ALTER TABLE events_unpartitioned RENAME CONSTRAINT uq_events_tenant_key "
-               "TO uq_events_tenant_key_old")
-    op.execute("CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS) "
-               "PARTITION BY RANGE (received_us)")
+    op.execute(
+        "ALTER TABLE events_unpartitioned RENAME CONSTRAINT uq_events_tenant_key "
+        "TO uq_events_tenant_key_old"
+    )
+    op.execute(
+        "CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS) "
+        "PARTITION BY RANGE (received_us)"
+    )
     op.execute(f"CREATE TABLE {partitions.DEFAULT_PARTITION} PARTITION OF events DEFAULT")
     bind = op.get_bind()
-    first, last = bind.execute(sa.text(
-        "SELECT min(received_us), max(received_us) FROM events_unpartitioned")).one()
+    first, last = bind.execute(
+        sa.text("SELECT min(received_us), max(received_us) FROM events_unpartitioned")
+    ).one()
     if first is not None:
         for month in partitions.months_between(first, last):
             partitions.create_month(bind, month)
-    now_us = bind.execute(sa.text(
-        "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")).scalar_one()
+    now_us = bind.execute(
+        sa.text("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")
+    ).scalar_one()
     partitions.prepare(bind, now_us, months_ahead=1)
     op.execute("INSERT INTO events SELECT * FROM events_unpartitioned")
     op.create_table(
@@ -105,8 +111,10 @@ def _partition_events() -> None:
         sa.Column("fingerprint", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "idempotency_key"),
     )
-    op.execute("INSERT INTO event_keys SELECT tenant_id, idempotency_key, fingerprint "
-               "FROM events_unpartitioned")
+    op.execute(
+        "INSERT INTO event_keys SELECT tenant_id, idempotency_key, fingerprint "
+        "FROM events_unpartitioned"
+    )
     op.drop_table("events_unpartitioned")
     op.execute("ALTER SEQUENCE events_seq_seq OWNED BY events.seq")
     op.create_primary_key("pk_events", "events", ["tenant_id", "seq", "received_us"])
@@ -148,7 +156,6 @@ def _unpartition_events() -> None:
     op.drop_table("event_keys")
     op.execute("ALTER SEQUENCE events_seq_seq OWNED BY events.seq")
     op.create_primary_key("pk_events", "events", ["tenant_id", "seq"])
-    op.create_unique_constraint("uq_events_tenant_key", "events",
-                                ["tenant_id", "idempotency_key"])
+    op.create_unique_constraint("uq_events_tenant_key", "events", ["tenant_id", "idempotency_key"])
     for name, columns in _EVENT_INDEXES[1:]:
         op.create_index(name, "events", columns)
