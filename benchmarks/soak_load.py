@@ -43,7 +43,9 @@ class PacedPlan:
 
 
 def _quantity(rng: random.Random) -> str:
-    return f"{rng.randint(1, 999) / 100:.2f}"
+    """Whole units: Stripe's meters take whole numbers, and the pusher sends the ledger's
+    value rounded half-up (docs/stripe-sync.md), so only whole totals compare exactly."""
+    return str(rng.randint(1, 9))
 
 
 def client_events(plan: PacedPlan, index: int, batch_no: int) -> list[tuple[str, str, str]]:
