@@ -36,8 +36,8 @@ class FakeTenants:
     def add(self, record: TenantRecord) -> None:
         self._tenants[record.tenant_id] = record
 
-    def count(self) -> int:
-        return min(len(self._tenants), 1)  # as the adapter: whether any tenant exists
+    def any_exist(self) -> bool:
+        return bool(self._tenants)
 
 
 class FakeMetrics:
