@@ -4,9 +4,13 @@ settled only while pending, invoices upserted and paged newest first."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stripemeter_server.service.invoicing.ports import (
     ITEM_CREATED,
@@ -188,3 +192,58 @@ def test_invoices_page_newest_first_with_filters(any_store: AnyStore) -> None:
         ["c"],
         ["b"],
     ]
+
+
+JOB_OPS = st.lists(
+    st.tuples(st.sampled_from(["claim", "claim_due", "finish", "retry"]), st.integers(0, 3)),
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=JOB_OPS)
+def test_no_job_is_handed_out_twice_while_its_lease_holds(
+    any_store: AnyStore, ops: list[tuple[str, int]]
+) -> None:
+    """Claims (one or due), finishes and retries at a moving clock, checked against a
+    model: a claimed job is pending, due, and counted once more each time."""
+    ids = [f"evt_{n}" for n in range(3)]
+    tenant = f"h{uuid.uuid4().hex[:10]}"
+    with any_store.unit_of_work(tenant) as uow:
+        for event_id in ids:
+            uow.webhook_jobs.add(replace(job(event_id), tenant_id=tenant))
+        uow.commit()
+    now, lease = 100, 30
+    due = dict.fromkeys(ids, 10)
+    attempts = dict.fromkeys(ids, 0)
+    done: set[str] = set()
+    for op, n in ops:
+        now += 7
+        target = ids[n % len(ids)]
+        with any_store.unit_of_work(tenant) as uow:
+            if op == "claim":
+                one = uow.webhook_jobs.claim(target, now, lease)
+                claimed = [] if one is None else [one]
+                expected = [] if target in done or due[target] > now else [target]
+            else:
+                expected = sorted(i for i in ids if i not in done and due[i] <= now)
+                if op == "claim_due":
+                    claimed = uow.webhook_jobs.claim_due(now, lease, 10)
+                else:
+                    claimed, expected = [], []
+                    if op == "finish":
+                        uow.webhook_jobs.finish(target, JOB_DONE, None, now)
+                        done.add(target)
+                    else:
+                        uow.webhook_jobs.retry_at(target, now, "again", now)
+                        due[target] = now
+            uow.commit()
+        assert sorted(j.event_id for j in claimed) == expected
+        for claimed_job in claimed:
+            attempts[claimed_job.event_id] += 1
+            due[claimed_job.event_id] = now + lease
+            assert claimed_job.attempts == attempts[claimed_job.event_id]
