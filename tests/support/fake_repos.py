@@ -36,6 +36,7 @@ class LedgerTables:
     events: dict[str, StoredEvent] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     counters: dict[CounterKey, StoredCounter] = field(default_factory=dict)
+    counters_written: dict[CounterKey, int] = field(default_factory=dict)  # updated_us
     uniques: set[UniqueValue] = field(default_factory=set)
     adjustments: list[AdjustmentRecord] = field(default_factory=list)
     period_closes: dict[CounterKey, PeriodClose] = field(default_factory=dict)
@@ -199,12 +200,14 @@ class FakeCounters:
         for key, end_us in periods.items():
             if key not in self._t.counters:
                 self._t.counters[key] = StoredCounter(*key, end_us, CounterState())
+                self._t.counters_written[key] = now_us
         return {key: copy.deepcopy(self._t.counters[key]) for key in periods}
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         for counter in changed:
             if counter.key in self._t.counters:  # an UPDATE: it touches existing rows only
                 self._t.counters[counter.key] = copy.deepcopy(counter)
+                self._t.counters_written[counter.key] = now_us
 
     def add_uniques(self, values: Sequence[UniqueValue]) -> set[UniqueValue]:
         new = set(values) - self._t.uniques
@@ -220,11 +223,15 @@ class FakeCounters:
             return m == metric and (customer_ref is None or c == customer_ref)
 
         self._t.counters = {k: v for k, v in self._t.counters.items() if not doomed(k[0], k[1])}
+        self._t.counters_written = {
+            k: v for k, v in self._t.counters_written.items() if not doomed(k[0], k[1])
+        }
         self._t.uniques = {u for u in self._t.uniques if not doomed(u[0], u[1])}
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
         for counter in rebuilt:
             self._t.counters[counter.key] = copy.deepcopy(counter)
+            self._t.counters_written[counter.key] = now_us
 
     def insert_uniques(self, values: Iterable[UniqueValue]) -> None:
         self._t.uniques |= set(values)

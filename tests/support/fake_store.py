@@ -1,40 +1,58 @@
 """The in-memory store at the ports: every tenant's tables in plain dicts (ADR 0026).
 
-``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies the units of
-work of ingest, catalog, corrections, usage, alerts, credits, entitlements, the audit log
-and tally pruning (mypy checks it at the end of this file), so those use cases run
-against it unchanged, in microseconds. A unit of work left without ``commit`` rolls back
-(its tables are restored from a snapshot), like the SQL one. The repositories' SQL
-semantics are held by the contract suite in ``tests/contract/storage/repositories/``
-(fake = SQLite = PostgreSQL). The ledger repositories are in ``fake_repos.py``, alerts in
-``fake_alerts.py``, approvals, rebuild jobs and the audit log in ``fake_corrections.py``,
-features, grants and reservations in ``fake_entitlements.py``; the catalog ones are here.
+``FakeStore.unit_of_work`` hands out a ``FakeUnitOfWork`` that satisfies every feature's
+unit of work and the whole ``UnitOfWork`` the runner hands out (mypy checks it at the end
+of this file), so any use case runs against it unchanged, in microseconds. A unit of work
+left without ``commit`` rolls back (its tables are restored from a snapshot), like the SQL
+one. The repositories' SQL semantics are held by the contract suite in
+``tests/contract/storage/repositories/`` (fake = SQLite = PostgreSQL). The repositories
+live beside this module, one file per area: ``fake_catalog.py``, ``fake_repos.py`` (the
+ledger), ``fake_alerts.py``, ``fake_corrections.py``, ``fake_entitlements.py``,
+``fake_stripe_sync.py``, ``fake_invoicing.py``, ``fake_reconciliation.py``,
+``fake_operations.py`` (keys, buckets, heartbeats, gauges) and ``fake_portal.py`` (portal,
+dashboard sessions and reads).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from stripemeter_server.domain.credits import CreditGrant
 from stripemeter_server.domain.metrics import metric_from_dict
-from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts.ports import AlertsUnitOfWork
 from stripemeter_server.service.catalog.definitions import encode_metric
-from stripemeter_server.service.catalog.ports.definitions import CustomerRecord, TenantRecord
-from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
+from stripemeter_server.service.catalog.ports.definitions import TenantRecord
 from stripemeter_server.service.catalog.ports.unit_of_work import CatalogUnitOfWork
 from stripemeter_server.service.corrections.ports.unit_of_work import CorrectionsUnitOfWork
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork
+from stripemeter_server.service.dashboard.ports import DashboardUnitOfWork
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork
 from stripemeter_server.service.ingest.ports import IngestUnitOfWork, TallyPruningUnitOfWork
-from stripemeter_server.service.operations.ports import AuditRecord, AuditUnitOfWork
+from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork
+from stripemeter_server.service.operations.ports import (
+    AuditRecord,
+    AuditUnitOfWork,
+    OperationsUnitOfWork,
+)
+from stripemeter_server.service.portal.ports import PortalUnitOfWork
+from stripemeter_server.service.ports.unit_of_work import UnitOfWork as WholeUnitOfWork
+from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOfWork
+from stripemeter_server.service.stripe_sync.ports.unit_of_work import StripeSyncUnitOfWork
 from stripemeter_server.service.usage.ports import UsageUnitOfWork
 from tests.support.fake_alerts import FakeAlerts
+from tests.support.fake_catalog import (
+    CatalogTables,
+    FakeCreditGrants,
+    FakeCustomers,
+    FakeMetrics,
+    FakePrices,
+    FakeTenants,
+)
 from tests.support.fake_corrections import (
     CorrectionTables,
     FakeApprovals,
@@ -47,6 +65,25 @@ from tests.support.fake_entitlements import (
     FakeGrants,
     FakeReservations,
 )
+from tests.support.fake_invoicing import (
+    FakeInvoiceItems,
+    FakeStripeInvoices,
+    FakeWebhookJobs,
+    InvoicingTables,
+)
+from tests.support.fake_operations import (
+    FakeApiKeys,
+    FakeGauges,
+    FakeHeartbeats,
+    FakeRateLimits,
+    SharedTables,
+)
+from tests.support.fake_portal import FakeDashboardReads, FakeDashboardSessions, FakePortal
+from tests.support.fake_reconciliation import (
+    FakeReconciliation,
+    ReconciliationTables,
+    TenantSlices,
+)
 from tests.support.fake_repos import (
     FakeAdjustments,
     FakeBackfills,
@@ -56,16 +93,14 @@ from tests.support.fake_repos import (
     FakePeriodCloses,
     LedgerTables,
 )
-
-
-@dataclass
-class CatalogTables:
-    """One tenant's catalog rows: metric definitions (JSON text), customers, prices."""
-
-    metrics: dict[str, str] = field(default_factory=dict)
-    customers: dict[str, CustomerRecord] = field(default_factory=dict)
-    prices: dict[tuple[str, str], StoredPrice] = field(default_factory=dict)
-    credit_grants: dict[str, CreditGrant] = field(default_factory=dict)
+from tests.support.fake_stripe_sync import (
+    FakeMappings,
+    FakePushes,
+    FakeStripeAccounts,
+    FakeStripeCustomers,
+    FakeSubscriptionItems,
+    StripeTables,
+)
 
 
 @dataclass
@@ -75,148 +110,11 @@ class FakeData:
     ledgers: dict[str, LedgerTables] = field(default_factory=dict)
     corrections: dict[str, CorrectionTables] = field(default_factory=dict)
     entitlements: dict[str, EntitlementTables] = field(default_factory=dict)
+    stripe: dict[str, StripeTables] = field(default_factory=dict)
+    invoicing: dict[str, InvoicingTables] = field(default_factory=dict)
+    reconciliation: dict[str, ReconciliationTables] = field(default_factory=dict)
     audit: list[tuple[str, AuditRecord]] = field(default_factory=list)
-
-
-class FakeTenants:
-    def __init__(self, tenants: dict[str, TenantRecord]) -> None:
-        self._tenants = tenants
-
-    def get(self, tenant_id: str) -> TenantRecord | None:
-        return self._tenants.get(tenant_id)
-
-    def list(self) -> list[TenantRecord]:
-        return [self._tenants[t] for t in sorted(self._tenants)]
-
-    def add(self, record: TenantRecord) -> None:
-        self._tenants[record.tenant_id] = record
-
-    def count(self) -> int:
-        return min(len(self._tenants), 1)  # as the adapter: whether any tenant exists
-
-
-class FakeMetrics:
-    def __init__(self, tables: CatalogTables) -> None:
-        self._metrics = tables.metrics
-
-    def all(self) -> dict[str, str]:
-        return dict(sorted(self._metrics.items()))
-
-    def get(self, code: str) -> str | None:
-        return self._metrics.get(code)
-
-    def add(self, code: str, definition: str, now_us: int) -> bool:
-        if code in self._metrics:
-            return False  # another writer created it first
-        self._metrics[code] = definition
-        return True
-
-    def replace(self, code: str, definition: str, now_us: int) -> None:
-        if code in self._metrics:
-            self._metrics[code] = definition
-
-    def delete(self, code: str) -> bool:
-        return self._metrics.pop(code, None) is not None
-
-
-class FakeCustomers:
-    def __init__(self, tables: CatalogTables) -> None:
-        self._customers = tables.customers
-
-    def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
-        return {r: self._customers[r] for r in refs if r in self._customers}
-
-    def get(self, ref: str) -> CustomerRecord | None:
-        return self._customers.get(ref)
-
-    def everyone(self) -> dict[str, CustomerRecord]:
-        return dict(self._customers)
-
-    def by_stripe_id(self, stripe_customer_id: str) -> CustomerRecord | None:
-        return next(
-            (c for c in self._customers.values() if c.stripe_customer_id == stripe_customer_id),
-            None,
-        )
-
-    def upsert(self, record: CustomerRecord) -> None:
-        kept = self._customers.get(record.customer_ref)
-        created = kept.created_us if kept is not None else record.created_us
-        self._customers[record.customer_ref] = CustomerRecord(
-            record.customer_ref,
-            record.stripe_customer_id,
-            record.anchor_day,
-            record.timezone,
-            created,
-            record.updated_us,
-        )
-
-
-class FakePrices:
-    def __init__(self, tables: CatalogTables) -> None:
-        self._prices = tables.prices
-
-    def put(self, metric: str, customer_ref: str, definition: str, now_us: int) -> bool:
-        kept = self._prices.get((metric, customer_ref))
-        created = kept.created_us if kept is not None else now_us
-        self._prices[(metric, customer_ref)] = StoredPrice(
-            metric, customer_ref, definition, created, now_us
-        )
-        return kept is None
-
-    def get(self, metric: str, customer_ref: str) -> StoredPrice | None:
-        return self._prices.get((metric, customer_ref))
-
-    def for_customer(self, customer_ref: str) -> list[StoredPrice]:
-        wanted = (DEFAULT_CUSTOMER, customer_ref)
-        return [p for k, p in sorted(self._prices.items()) if k[1] in wanted]
-
-    def list(
-        self, *, metric: str | None = None, customer_ref: str | None = None
-    ) -> list[StoredPrice]:
-        return [
-            p
-            for k, p in sorted(self._prices.items())
-            if (metric is None or k[0] == metric) and (customer_ref is None or k[1] == customer_ref)
-        ]
-
-    def delete(self, metric: str, customer_ref: str) -> bool:
-        return self._prices.pop((metric, customer_ref), None) is not None
-
-
-class FakeCreditGrants:
-    """Prepaid credit grants (the ingest path reads them for credit alerts)."""
-
-    def __init__(self, tables: CatalogTables) -> None:
-        self._grants = tables.credit_grants
-
-    def add(self, grant: CreditGrant) -> bool:
-        if grant.grant_id in self._grants or any(
-            g.idempotency_key == grant.idempotency_key for g in self._grants.values()
-        ):
-            return False  # the primary key or the idempotency key: the insert does nothing
-        self._grants[grant.grant_id] = replace(
-            grant, created_at=grant.created_at or grant.effective_at
-        )
-        return True
-
-    def get(self, grant_id: str) -> CreditGrant | None:
-        return self._grants.get(grant_id)
-
-    def by_idempotency_key(self, idempotency_key: str) -> CreditGrant | None:
-        return next(
-            (g for g in self._grants.values() if g.idempotency_key == idempotency_key), None
-        )
-
-    def for_customer(self, customer_ref: str) -> list[CreditGrant]:
-        return sorted(
-            (g for g in self._grants.values() if g.customer_ref == customer_ref),
-            key=lambda g: (g.created_at, g.grant_id),
-        )
-
-    def void(self, grant_id: str, now_us: int) -> None:
-        grant = self._grants[grant_id]
-        if grant.voided_at is None:
-            self._grants[grant_id] = replace(grant, voided_at=from_micros(now_us))
+    shared: SharedTables = field(default_factory=SharedTables)  # rows found across tenants
 
 
 class FakeUnitOfWork:
@@ -254,6 +152,35 @@ class FakeUnitOfWork:
         self.tenants = FakeTenants(data.tenants)
         self.ingest_tallies = FakeIngestTallies(ledger)
         self.credit_grants = FakeCreditGrants(catalog)
+        self._stripe_side(store, tenant_id, ledger, catalog)
+
+    def _stripe_side(
+        self, store: FakeStore, tenant_id: str, ledger: LedgerTables, catalog: CatalogTables
+    ) -> None:
+        """The Stripe-side, invoicing, reconciliation, operations and portal repositories."""
+        data = store.data
+        stripe = data.stripe.setdefault(tenant_id, StripeTables())
+        invoicing = data.invoicing.setdefault(tenant_id, InvoicingTables())
+        reconciliation = data.reconciliation.setdefault(tenant_id, ReconciliationTables())
+        self.stripe_accounts = FakeStripeAccounts(stripe)
+        self.mappings = FakeMappings(stripe)
+        self.stripe_customers = FakeStripeCustomers(stripe)
+        self.subscription_items = FakeSubscriptionItems(stripe)
+        self.pushes = FakePushes(stripe, ledger, lambda: data.stripe)
+        self.webhook_jobs = FakeWebhookJobs(invoicing)
+        self.invoice_items = FakeInvoiceItems(invoicing)
+        self.stripe_invoices = FakeStripeInvoices(invoicing)
+        slices = TenantSlices(ledger, stripe, invoicing, lambda: catalog.customers.keys())
+        self.reconciliation = FakeReconciliation(
+            reconciliation, slices, tenant_id, lambda: data.reconciliation
+        )
+        self.api_keys = FakeApiKeys(data.shared)
+        self.rate_limits = FakeRateLimits(data.shared, tenant_id, lambda: store.db_now_us)
+        self.heartbeats = FakeHeartbeats(data.shared)
+        self.gauges = FakeGauges(lambda: data.ledgers.values())
+        self.portal = FakePortal(data.shared, tenant_id)
+        self.dashboard_sessions = FakeDashboardSessions(data.shared)
+        self.dashboard = FakeDashboardReads(ledger, stripe, lambda: catalog.customers.keys())
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)
@@ -278,6 +205,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.data = FakeData()
         self.actor = "system"
+        self.db_now_us = 0  # "the database's clock" a rate-limit bucket reads; tests set it
 
     def unit_of_work(
         self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
@@ -303,11 +231,20 @@ class FakeStore:
         """Roll back: put every table back as it was (in place, so repositories stay bound)."""
         for table in fields(FakeData):
             kept, current = getattr(snapshot, table.name), getattr(self.data, table.name)
-            current.clear()
-            current.extend(kept) if isinstance(current, list) else current.update(kept)
+            if isinstance(current, list):
+                current[:] = kept
+            elif isinstance(current, dict):
+                current.clear()
+                current.update(kept)
+            else:
+                vars(current).update(vars(kept))
 
 
 # mypy checks here that the fake satisfies the ports (``make lint`` type-checks this file)
+def _as_whole(uow: FakeUnitOfWork) -> WholeUnitOfWork:
+    return uow
+
+
 def _as_ingest(uow: FakeUnitOfWork) -> IngestUnitOfWork:
     return uow
 
@@ -328,9 +265,6 @@ def _as_alerts(uow: FakeUnitOfWork) -> AlertsUnitOfWork:
     return uow
 
 
-__all__ = ["FakeStore", "FakeUnitOfWork"]
-
-
 def _as_credits(uow: FakeUnitOfWork) -> CreditsUnitOfWork:
     return uow
 
@@ -345,3 +279,30 @@ def _as_audit(uow: FakeUnitOfWork) -> AuditUnitOfWork:
 
 def _as_tally_pruning(uow: FakeUnitOfWork) -> TallyPruningUnitOfWork:
     return uow
+
+
+def _as_stripe_sync(uow: FakeUnitOfWork) -> StripeSyncUnitOfWork:
+    return uow
+
+
+def _as_invoicing(uow: FakeUnitOfWork) -> InvoicingUnitOfWork:
+    return uow
+
+
+def _as_reconciliation(uow: FakeUnitOfWork) -> ReconciliationUnitOfWork:
+    return uow
+
+
+def _as_portal(uow: FakeUnitOfWork) -> PortalUnitOfWork:
+    return uow
+
+
+def _as_dashboard(uow: FakeUnitOfWork) -> DashboardUnitOfWork:
+    return uow
+
+
+def _as_operations(uow: FakeUnitOfWork) -> OperationsUnitOfWork:
+    return uow
+
+
+__all__ = ["FakeStore", "FakeUnitOfWork"]

@@ -87,11 +87,6 @@ def classify(c: Comparison, tolerance: Decimal) -> LineStatus:
     return LineStatus.DRIFT
 
 
-def repair_delta(c: Comparison) -> Decimal:
-    """What a corrective push adds so Stripe equals the ledger (for ``sum`` meters)."""
-    return ARITHMETIC.subtract(_value(c.local), _value(c.stripe))
-
-
 @dataclass(frozen=True, slots=True)
 class InvoiceLineCheck:
     """One usage line of an invoice: the ledger's quantity and the amount the price gives it

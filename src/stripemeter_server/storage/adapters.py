@@ -60,7 +60,3 @@ def adapter_for(name: str) -> StoreAdapter:
             _unpartitioned,
         )
     raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")
-
-
-def dialect_for(name: str) -> SqlDialect:
-    return adapter_for(name).dialect

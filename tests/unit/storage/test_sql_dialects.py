@@ -9,7 +9,7 @@ from sqlalchemy import Select, column, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from stripemeter_server.storage.adapters import dialect_for
+from stripemeter_server.storage.adapters import adapter_for
 from stripemeter_server.storage.postgres import PostgresDialect
 from stripemeter_server.storage.sql_dialect import SqlDialect
 from stripemeter_server.storage.sqlite import SqliteDialect
@@ -64,12 +64,12 @@ def test_each_dialect_is_named_as_sqlalchemy_names_its_store(
     ("name", "implementation"), [("postgresql", PostgresDialect), ("sqlite", SqliteDialect)]
 )
 def test_the_store_picks_the_dialect_by_the_engines_name(name: str, implementation: type) -> None:
-    assert isinstance(dialect_for(name), implementation)
+    assert isinstance(adapter_for(name).dialect, implementation)
 
 
 def test_an_unsupported_database_is_refused_when_the_store_opens() -> None:
     with pytest.raises(ValueError, match="unsupported database: mysql"):
-        dialect_for("mysql")
+        adapter_for("mysql")
 
 
 def test_postgres_claims_skip_rows_other_workers_hold() -> None:

@@ -250,7 +250,7 @@ def bootstrap(
 ) -> IssuedKey | None:
     """On an empty database: tenant ``default`` and one admin key. ``default`` creates no
     metric an event names unless asked to, like every tenant (a typo is refused)."""
-    if uow.tenants.count():
+    if uow.tenants.any_exist():
         return None
     create_tenant(
         uow, "default", name="Default tenant", auto_create_metrics=auto_create_metrics, now=now

@@ -84,8 +84,8 @@ class TenantsRepository:
             )
         )
 
-    def count(self) -> int:
-        return len(self._conn.execute(select(tenants.c.tenant_id).limit(1)).all())
+    def any_exist(self) -> bool:
+        return self._conn.execute(select(tenants.c.tenant_id).limit(1)).first() is not None
 
 
 class ApiKeysRepository:

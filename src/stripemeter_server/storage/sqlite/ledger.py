@@ -38,6 +38,11 @@ _EVENT_INSERT = (
     "FROM (SELECT coalesce(max(rowid), 0) + 1 AS n FROM events) WHERE true "
     "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
 )
+# The keys of the ``n`` rows inserted last (``insert_new`` of a batch holding stored keys).
+_NEWEST_KEYS = (
+    "SELECT idempotency_key FROM (SELECT tenant_id, idempotency_key FROM events "
+    "ORDER BY rowid DESC LIMIT ?) WHERE tenant_id = ?"
+)
 _COUNTER_COLUMNS = ("period_end_us", *STATE_COLUMNS, "updated_us")
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
 _COUNTER_UPSERT = (
@@ -113,15 +118,17 @@ class SqliteEventsRepository(_Raw, EventsRepository):
         rows = [(tenant, *e[:3], format(e.quantity, "f"), *e[4:]) for e in entries]
         cursor = self._cursor()
         cursor.executemany(_EVENT_INSERT, rows)
-        if cursor.rowcount == len(rows):
+        added = cursor.rowcount
+        if added == len(rows):
             return {e.idempotency_key for e in entries}
-        # Some keys were in the ledger already (the caller usually checked first): tell
-        # which, row by row — rare, and exact.
-        inserted = set()
-        for row, entry in zip(rows, entries, strict=True):
-            if cursor.execute(_EVENT_INSERT, row).rowcount == 1:
-                inserted.add(entry.idempotency_key)
-        return inserted
+        if added <= 0:
+            return set()
+        # Some keys were in the ledger already (the caller usually checked first). Each row
+        # inserted took the next rowid under the write lock the transaction holds, so the
+        # ``added`` newest rows of the table are exactly this batch's new ones.
+        cursor.execute(_NEWEST_KEYS, (added, tenant))
+        batch = {e.idempotency_key for e in entries}
+        return {key for (key,) in cursor.fetchall() if key in batch}
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -20,14 +20,20 @@ TENANT = "acme"
 
 
 @pytest.fixture(params=["fake", "sqlite", "postgres"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
-    """A fresh store of each kind with the tenant ``acme`` (and nothing else) in it."""
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
+    """A fresh store of each kind with no tenant at all."""
     opened: AnyStore = (
         FakeStore() if request.param == "fake" else open_store(request.param, request, tmp_path)
     )
-    with opened.unit_of_work(TENANT) as uow:
-        uow.tenants.add(TenantRecord(TENANT, "Acme", False, 1))
-        uow.commit()
     yield opened
     if isinstance(opened, Store):
         opened.close()
+
+
+@pytest.fixture
+def any_store(empty_store: AnyStore) -> AnyStore:
+    """A fresh store of each kind with the tenant ``acme`` (and nothing else) in it."""
+    with empty_store.unit_of_work(TENANT) as uow:
+        uow.tenants.add(TenantRecord(TENANT, "Acme", False, 1))
+        uow.commit()
+    return empty_store

@@ -49,9 +49,6 @@ def keys(events: object) -> list[str]:
     return [e.idempotency_key for e in events]  # type: ignore[attr-defined]
 
 
-# Batches hold either new keys or replays: the pipeline compares fingerprints first and
-# inserts only the keys it did not find. (A batch mixing both is answered wrongly by the
-# SQLite adapter, which then reports none of the new keys; the pipeline never sends one.)
 def test_insert_new_keeps_the_first_row_of_a_key(any_store: AnyStore) -> None:
     first = insert(any_store, entry("a"), entry("b"))
     replay = insert(any_store, entry("a")._replace(fingerprint="other"))
@@ -59,6 +56,21 @@ def test_insert_new_keeps_the_first_row_of_a_key(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         prints = uow.events.fingerprints(["a", "c", "zz"])
     assert (first, replay, later, prints) == ({"a", "b"}, set(), {"c"}, {"a": "fp-a", "c": "fp-c"})
+
+
+def test_a_batch_mixing_new_and_stored_keys_reports_exactly_the_new_ones(
+    any_store: AnyStore,
+) -> None:
+    insert(any_store, entry("b"), entry("d"))
+    mixed = insert(any_store, entry("a"), entry("b"), entry("c"), entry("d"), entry("e"))
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = sorted(uow.events.fingerprints(["a", "b", "c", "d", "e"]))
+    assert (mixed, stored) == ({"a", "c", "e"}, ["a", "b", "c", "d", "e"])
+
+
+def test_a_batch_of_stored_keys_reports_none(any_store: AnyStore) -> None:
+    insert(any_store, entry("a"), entry("b"))
+    assert insert(any_store, entry("b"), entry("a")) == set()
 
 
 def test_a_stored_event_reads_back_with_its_values(any_store: AnyStore) -> None:

@@ -1,4 +1,4 @@
-"""TenantsRepository: add, get, list in id order, count."""
+"""TenantsRepository: add, get, list in id order, whether any tenant exists."""
 
 from __future__ import annotations
 
@@ -29,12 +29,17 @@ def test_list_is_in_id_order(any_store: AnyStore) -> None:
     assert ids == ["acme", "alpha", "zeta"]
 
 
-def test_count_says_whether_any_tenant_exists(any_store: AnyStore) -> None:
+def test_any_exist_says_whether_any_tenant_exists(any_store: AnyStore) -> None:
     with any_store.unit_of_work() as uow:
         uow.tenants.add(TenantRecord("zeta", None, False, 2))
         uow.commit()
     with any_store.unit_of_work(read_only=True) as uow:
-        assert uow.tenants.count() == 1
+        assert uow.tenants.any_exist() is True
+
+
+def test_an_empty_store_has_no_tenant(empty_store: AnyStore) -> None:
+    with empty_store.unit_of_work(read_only=True) as uow:
+        assert (uow.tenants.any_exist(), uow.tenants.list()) == (False, [])
 
 
 def test_a_unit_of_work_left_without_commit_keeps_nothing(any_store: AnyStore) -> None:

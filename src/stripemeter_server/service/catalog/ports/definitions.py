@@ -55,9 +55,9 @@ class TenantsRepository(Protocol):
 
     def add(self, record: TenantRecord) -> None: ...
 
-    def count(self) -> int:
-        """1 when any tenant exists, else 0: the bootstrap only asks whether the store is
-        empty, and the adapter answers with a one-row read, never a full count."""
+    def any_exist(self) -> bool:
+        """Whether any tenant exists: the bootstrap only asks whether the store is empty,
+        and the adapter answers with a one-row read, never a full count."""
         ...
 
 
