@@ -1,5 +1,5 @@
 """Incremental planning reads only counters written since their push was planned (ADR 0850):
-the push state keeps the counter's ``updated_us`` its plan read."""
+the push state keeps the counter's ``updated_us`` its plan read; ``sent_us`` is the record time."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ def test_a_counter_blocked_by_an_unsent_push_is_read_until_it_is_planned(env: En
     assert _pass(env, worker) == 1
     assert _pass(env, worker) == 0
     assert env.stripe_total("api_calls", a, JAN) == env.local("api_calls", a, JAN) == 7
+
+
+def test_sent_at_is_when_the_answers_were_recorded_not_the_pass_start(env: Env) -> None:
+    env.metric("api_calls", "sum")
+    a = env.customer("A")
+    env.ingest({"metric": "api_calls", "customerRef": a, "quantity": "5", "ts": TS})
+    pass_start = env.clock.now() - timedelta(seconds=5)
+    assert env.worker(INCREMENTAL).run_once(pass_start, full=True).sent == 1
+    [row] = env.rows()
+    assert (row.created_us, row.sent_us) == (to_micros(pass_start), to_micros(env.clock.now()))
