@@ -63,6 +63,7 @@ class _Candidate:
     period_start_us: int
     period_end_us: int
     value: Decimal | None
+    counter_updated_us: int | None = None  # as read: the state's marker (ADR 0850)
 
     @property
     def key(self) -> StateKey:
@@ -110,11 +111,12 @@ def _candidates(
         )
     found = [
         _Candidate(
-            c.metric,
-            c.customer_ref,
-            c.period_start_us,
-            c.period_end_us,
-            c.state.value(metric.aggregation),
+            c.counter.metric,
+            c.counter.customer_ref,
+            c.counter.period_start_us,
+            c.counter.period_end_us,
+            c.counter.state.value(metric.aggregation),
+            c.updated_us,
         )
         for c in changed
     ]
@@ -214,6 +216,7 @@ def _move(
         decision.pushed_units_after,
         seq + 1,
         timestamp,
+        candidate.counter_updated_us,
     )
     return (
         state,

@@ -161,9 +161,11 @@ class PushSender:
             for r in rows
             if r.transport is not Transport.V2_STREAM or r.mode is not SyncMode.METER_EVENTS
         ]
+        # Streams first: 100 events a request take a fraction of one v1 call each, so they
+        # do not wait behind a pass's v1 calls (ADR 0850); the two never share a counter.
+        self._send_streams(stream, port, credentials, now, report)
         results = self._attempt_all(singles, port, credentials, now)
         self._finish_all(list(zip(singles, results, strict=True)), now, report)
-        self._send_streams(stream, port, credentials, now, report)
 
     def _with_known_customers(
         self, tenant: str, rows: list[PushRow], now: datetime
@@ -416,6 +418,7 @@ class PushSender:
         if not results:
             return
         ordered = sorted(results, key=lambda pair: pair[0].push_id)  # the lease beat's order
+        now = self.ctx.clock.now()  # when Stripe had answered: ``sent_us``, not the pass start
         with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
             sent = [
                 (row.push_id, result.stripe_customer_id)

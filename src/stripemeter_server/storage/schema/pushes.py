@@ -23,6 +23,8 @@ push_state = Table(
     Column("next_seq", Integer, nullable=False),
     Column("last_ts_s", BigInteger, nullable=True),
     Column("updated_us", BigInteger, nullable=False),
+    # ``counters.updated_us`` as the plan read it (migration 0015, ADR 0850).
+    Column("counter_updated_us", BigInteger, nullable=True),
 )
 
 push_outbox = Table(

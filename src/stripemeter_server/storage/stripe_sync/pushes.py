@@ -19,12 +19,12 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
-from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
     PENDING,
     SENT,
     UNSENT,
+    ChangedCounter,
     PushRow,
     PushState,
     PushStats,
@@ -46,6 +46,7 @@ _STATE_VALUES: dict[str, Any] = {
     "next_seq": bindparam("seq"),
     "last_ts_s": bindparam("ts"),
     "updated_us": bindparam("now"),
+    "counter_updated_us": bindparam("cu"),
 }
 _ADVANCE_STATE = (
     update(push_state)
@@ -61,13 +62,14 @@ _ADVANCE_STATE = (
 )
 _INSERT_STATES = (
     "INSERT INTO push_state (tenant_id, metric, customer_ref, period_start_us, "
-    "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us, "
+    "counter_updated_us) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
     "ON CONFLICT DO NOTHING"
 )
 _MOVE_STATES = (
     "UPDATE push_state SET period_end_us = {p}, target = {p}, pushed_units = {p}, "
-    "next_seq = {p}, last_ts_s = {p}, updated_us = {p} WHERE tenant_id = {p} "
+    "next_seq = {p}, last_ts_s = {p}, updated_us = {p}, counter_updated_us = {p} "
+    "WHERE tenant_id = {p} "
     "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
     "AND next_seq = {p}"
 )
@@ -104,6 +106,7 @@ def _state(raw: Any) -> PushState:
         None if units is None else int(units),
         m["next_seq"],
         m["last_ts_s"],
+        m["counter_updated_us"],
     )
 
 
@@ -127,11 +130,12 @@ class PushesRepository:
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
-    ) -> list[StoredCounter]:
+    ) -> list[ChangedCounter]:
         """The metric's counters written at or after ``since_us`` (None: all) whose period
-        ends after ``min_end_us`` (None: any). With ``settled_us``, a counter planned at
-        least that long after its last write is left out: that plan saw the write (a write
-        commits within the overlap), so only the overlap's new writes are read again."""
+        ends after ``min_end_us`` (None: any), each with the ``updated_us`` read. With
+        ``settled_us`` (incremental scans), a counter its push state was planned from as it
+        is now (same ``updated_us``, ADR 0850) is left out, and so is one planned at least
+        ``settled_us`` after its last write (states from before that marker)."""
         query = select(counters).where(
             counters.c.tenant_id == self._tenant, counters.c.metric == metric
         )
@@ -145,10 +149,13 @@ class PushesRepository:
                 push_state.c.metric == counters.c.metric,
                 push_state.c.customer_ref == counters.c.customer_ref,
                 push_state.c.period_start_us == counters.c.period_start_us,
-                push_state.c.updated_us >= counters.c.updated_us + settled_us,
+                or_(
+                    push_state.c.counter_updated_us == counters.c.updated_us,
+                    push_state.c.updated_us >= counters.c.updated_us + settled_us,
+                ),
             )
             query = query.where(~planned.exists())
-        return [_stored(r) for r in self._conn.execute(query)]
+        return [ChangedCounter(_stored(r), r.updated_us) for r in self._conn.execute(query)]
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
         """Pushed counters that no longer exist (every event voided, or the metric rebuilt
@@ -212,6 +219,7 @@ class PushesRepository:
             "seq": after.next_seq,
             "ts": after.last_ts_s,
             "now": now_us,
+            "cu": after.counter_updated_us,
             "was": None if before is None else before.next_seq,
         }
         if before is None:
@@ -251,6 +259,7 @@ class PushesRepository:
                 after.next_seq,
                 after.last_ts_s,
                 now_us,
+                after.counter_updated_us,
             )
             key = (self._tenant, after.metric, after.customer_ref, after.period_start_us)
             if before is None:

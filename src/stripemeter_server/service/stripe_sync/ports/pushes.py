@@ -36,10 +36,22 @@ class PushState:
     pushed_units: int | None
     next_seq: int
     last_ts_s: int | None
+    # The counter's ``updated_us`` as the plan that wrote this state read it (ADR 0850): an
+    # incremental scan skips a counter whose ``updated_us`` still equals it. None: planned
+    # before migration 0015, or an orphaned counter.
+    counter_updated_us: int | None = None
 
     @property
     def key(self) -> StateKey:
         return (self.metric, self.customer_ref, self.period_start_us)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedCounter:
+    """A counter an incremental scan found, with the ``updated_us`` it read."""
+
+    counter: StoredCounter
+    updated_us: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +106,7 @@ class PushesRepository(Protocol):
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
-    ) -> list[StoredCounter]: ...
+    ) -> list[ChangedCounter]: ...
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
 
