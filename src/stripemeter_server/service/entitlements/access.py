@@ -26,6 +26,7 @@ from stripemeter_server.domain.entitlements import (
     grant_reason,
 )
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.entitlements.features import get_feature, list_features
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.usage import metered_state
@@ -49,9 +50,10 @@ def access_with_state(
         and grant.limit is not None
         and grant_reason(grant, now) is Reason.OK
     ):
-        if uow.metrics.get(feature.metric or "") is None:
+        text = uow.metrics.get(feature.metric or "")
+        if text is None:
             return Access(feature, False, Reason.METRIC_NOT_FOUND), None
-        state = metered_state(uow, feature, grant, now)
+        state = metered_state(uow, feature, grant, now, decode_metric(text))  # read once
         return evaluate(feature, grant, now, state), state
     return evaluate(feature, grant, now), None
 
