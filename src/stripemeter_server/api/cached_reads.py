@@ -10,6 +10,7 @@ before — so a revoked key gets the same 401, on every node, once the revoke ha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from stripemeter_server.api.deps import (
     check_scope,
     presented_key,
     read,
+    write,
 )
 from stripemeter_server.service.operations.key_cache import KeyCheck
 from stripemeter_server.service.operations.tenancy import Principal
@@ -56,9 +58,26 @@ def reader(scope: str) -> Any:
 
 async def read_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:
     """Run a read-only use case whose transaction first re-checks the key's stamp."""
+    return await _run_checked(request, state, admitted, fn, read)
+
+
+async def write_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:
+    """Run a writing use case whose transaction first re-checks the key's stamp (ADR 0860):
+    a moved stamp rolls it back before anything was written, and the request is admitted
+    afresh (its 401 if the key was revoked) and written once."""
+    return await _run_checked(request, state, admitted, fn, write)
+
+
+async def _run_checked(
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    fn: UseCase[T],
+    run: Callable[[AppState, Principal, UseCase[T]], Awaitable[T]],
+) -> T:
     check = admitted.check
     if check is None:
-        return await read(state, admitted.who, fn)
+        return await run(state, admitted.who, fn)
     tenant_id = admitted.who.tenant_id
 
     def checked(uow: UnitOfWork) -> T:
@@ -67,9 +86,9 @@ async def read_checked(request: Request, state: AppState, admitted: Reader, fn: 
         return fn(uow)
 
     try:
-        return await read(state, admitted.who, checked)
+        return await run(state, admitted.who, checked)
     except _StaleKey:
         state.committer.keys.forget_tenant(tenant_id)
     who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
     check_scope(who, admitted.scope)
-    return await read(state, who, fn)
+    return await run(state, who, fn)

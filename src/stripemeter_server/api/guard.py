@@ -116,6 +116,11 @@ async def guard_request(request: Request) -> None:
         body = await request.json()  # parsed (and cached) by FastAPI already
     except Exception:
         return  # not JSON: FastAPI's own validation answers for it
+    refuse_unsafe_body(body)
+
+
+def refuse_unsafe_body(body: Any) -> None:
+    """Refuse an oversized or unstorable string (key or value) anywhere in a JSON body."""
     found_in_body = find_unsafe(body, max_length=MAX_TEXT_LENGTH)
     if found_in_body is not None:
         _refuse_field(*found_in_body)

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from stripemeter_server.api.cached_reads import Reader, read_checked, reader
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, write
+from stripemeter_server.api.fast_path import fast_route
+from stripemeter_server.api.routes import usage_hot
 from stripemeter_server.api.routes.corrections.shapes import held_json
 from stripemeter_server.api.schemas import usage as usage_wire
 from stripemeter_server.api.serialize import (
@@ -66,7 +68,13 @@ def period_json(item: usage_service.PeriodUsage) -> dict[str, Any]:
     return body
 
 
-@router.get("/v1/usage/current", summary="Current-period usage of every metric")
+@fast_route(  # ADR 0860
+    router,
+    "/v1/usage/current",
+    usage_hot.current,
+    methods=["GET"],
+    summary="Current-period usage of every metric",
+)
 async def current(
     request: Request,
     customer_ref: str = Query(alias="customerRef"),

@@ -20,11 +20,13 @@ from stripemeter_server.domain.entitlements import (
     Feature,
     FeatureKind,
     Grant,
+    MeteredState,
     Reason,
     evaluate,
     grant_reason,
 )
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.entitlements.features import get_feature, list_features
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.usage import metered_state
@@ -34,16 +36,26 @@ _CHECK_FIELDS = frozenset({"customerRef", "feature", "quantity"})
 
 def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime) -> Access:
     """Access under ``grant`` (its usage read only when the grant stands)."""
+    return access_with_state(uow, feature, grant, now)[0]
+
+
+def access_with_state(
+    uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime
+) -> tuple[Access, MeteredState | None]:
+    """Access, and the metered state it was judged on (``None``: none was read), so a
+    reservation can judge the balance after its hold without reading it again."""
     if (
         feature.kind is FeatureKind.METERED
         and grant is not None
         and grant.limit is not None
         and grant_reason(grant, now) is Reason.OK
     ):
-        if uow.metrics.get(feature.metric or "") is None:
-            return Access(feature, False, Reason.METRIC_NOT_FOUND)
-        return evaluate(feature, grant, now, metered_state(uow, feature, grant, now))
-    return evaluate(feature, grant, now)
+        text = uow.metrics.get(feature.metric or "")
+        if text is None:
+            return Access(feature, False, Reason.METRIC_NOT_FOUND), None
+        state = metered_state(uow, feature, grant, now, decode_metric(text))  # read once
+        return evaluate(feature, grant, now, state), state
+    return evaluate(feature, grant, now), None
 
 
 def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str, now: datetime) -> Access:

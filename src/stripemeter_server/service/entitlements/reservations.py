@@ -13,18 +13,29 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.decimals import ZERO, to_plain_string
 from stripemeter_server.domain.entitlement_parsing import CODE, reject_unknown
-from stripemeter_server.domain.entitlements import Access, Feature, FeatureKind
+from stripemeter_server.domain.entitlements import (
+    Access,
+    Feature,
+    FeatureKind,
+    MeteredState,
+    evaluate,
+)
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import format_timestamp, to_micros
-from stripemeter_server.service.entitlements.access import access_for, parse_quantity
+from stripemeter_server.service.entitlements.access import (
+    access_for,
+    access_with_state,
+    parse_quantity,
+)
 from stripemeter_server.service.entitlements.features import get_feature
 from stripemeter_server.service.entitlements.ports import (
     COMMITTED,
@@ -75,7 +86,7 @@ def reserve(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Reserved
         return Reserved(_replayed(existing, wanted), None, False)
     feature = _metered(uow, feature_key)
     record = _locked_grant(uow, customer_ref, feature_key)
-    access = access_for(uow, feature, record.grant, now)
+    access, state = access_with_state(uow, feature, record.grant, now)
     if not access.allows(quantity):
         raise ConflictError(
             f"{to_plain_string(quantity)} exceeds what {customer_ref!r} may still use of "
@@ -106,7 +117,22 @@ def reserve(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Reserved
         reservation.reservation_id,
         after=_audit_state(reservation),
     )
-    return Reserved(reservation, access_for(uow, feature, record.grant, now), True)
+    return Reserved(reservation, _after_hold(uow, feature, record, state, quantity, now), True)
+
+
+def _after_hold(
+    uow: UnitOfWork,
+    feature: Feature,
+    record: GrantRecord,
+    state: MeteredState | None,
+    quantity: Decimal,
+    now: datetime,
+) -> Access:
+    """The balance once the hold is in: the state read under the grant's lock (no other
+    hold of this grant can come in between) with this hold added — no second read."""
+    if state is None:
+        return access_for(uow, feature, record.grant, now)
+    return evaluate(feature, record.grant, now, replace(state, reserved=state.reserved + quantity))
 
 
 def _replayed(existing: Reservation, wanted: tuple[str, str, Any]) -> Reservation:

@@ -51,9 +51,14 @@ def usage_window(uow: UnitOfWork, feature: Feature, customer_ref: str, now: date
 
 
 def window_usage(
-    uow: UnitOfWork, feature: Feature, customer_ref: str, now: datetime
+    uow: UnitOfWork,
+    feature: Feature,
+    customer_ref: str,
+    now: datetime,
+    metric: Metric | None = None,
 ) -> tuple[Decimal, Period]:
-    metric = feature_metric(uow, feature)
+    """The window's usage; ``metric``: the feature's metric when the caller read it already."""
+    metric = metric or feature_metric(uow, feature)
     spec, billing = _spec(uow, feature, metric, customer_ref)
     window = period_containing(spec, now)
     start_us = to_micros(window.start)
@@ -77,9 +82,11 @@ def window_usage(
     return state.value(metric.aggregation) or ZERO, window
 
 
-def metered_state(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> MeteredState:
+def metered_state(
+    uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime, metric: Metric | None = None
+) -> MeteredState:
     """Usage, held reservations and extra grants of the grant's current window."""
-    usage, window = window_usage(uow, feature, grant.customer_ref, now)
+    usage, window = window_usage(uow, feature, grant.customer_ref, now, metric)
     start_us = to_micros(window.start)
     extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
     reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))

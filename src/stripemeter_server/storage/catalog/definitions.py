@@ -31,6 +31,9 @@ _METRICS = (
 _METRIC = select(metrics.c.definition).where(
     metrics.c.tenant_id == bindparam("tenant"), metrics.c.code == bindparam("code")
 )
+_CUSTOMER = select(customers).where(  # one customer's record, built once (ADR 0860)
+    customers.c.tenant_id == bindparam("tenant"), customers.c.customer_ref == bindparam("ref")
+)
 _REVISIONS = (
     select(func.count(api_keys.c.revoked_us) + func.count(api_keys.c.expires_us))
     .where(api_keys.c.tenant_id == bindparam("tenant"))
@@ -222,7 +225,8 @@ class CustomersRepository:
         return {r.customer_ref: self._record(r) for r in rows}
 
     def get(self, ref: str) -> CustomerRecord | None:
-        return self.get_many([ref]).get(ref)
+        row = self._conn.execute(_CUSTOMER, {"tenant": self._tenant, "ref": ref}).first()
+        return self._record(row) if row else None
 
     def everyone(self) -> dict[str, CustomerRecord]:
         """All customer records of the tenant (only customers with overrides have one)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.counters import CounterState
@@ -64,6 +64,12 @@ def _find_statement(
 
 
 # Built once for each combination of filters: reads run them on every request (ADR 0830).
+_ONE = select(counters).where(  # built once (ADR 0860)
+    counters.c.tenant_id == bindparam("tenant"),
+    counters.c.metric == bindparam("metric"),
+    counters.c.customer_ref == bindparam("customer"),
+    counters.c.period_start_us == bindparam("start"),
+)
 _FIND = {flags: _find_statement(*flags) for flags in product((False, True), repeat=4)}
 
 
@@ -94,16 +100,8 @@ class CountersRepository(ABC):
 
     def get(self, key: CounterKey) -> StoredCounter | None:
         metric, customer, start = key
-        row = self._conn.execute(
-            select(counters).where(
-                and_(
-                    counters.c.tenant_id == self._tenant,
-                    counters.c.metric == metric,
-                    counters.c.customer_ref == customer,
-                    counters.c.period_start_us == start,
-                )
-            )
-        ).first()
+        params = {"tenant": self._tenant, "metric": metric, "customer": customer, "start": start}
+        row = self._conn.execute(_ONE, params).first()
         return _stored(row) if row else None
 
     def find(

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
+from stripemeter_server.api.fast_path import fast_route
+from stripemeter_server.api.routes.entitlements import hot
 from stripemeter_server.api.routes.entitlements.views import access_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.api.serialize import dec
@@ -30,8 +32,11 @@ async def list_entitlements(
     return {"data": [access_json(a, customer_ref) for a in found]}
 
 
-@router.get(
+@fast_route(  # ADR 0860
+    router,
     "/v1/customers/{customer_ref}/entitlements/{feature}",
+    hot.get_entitlement,
+    methods=["GET"],
     summary="The customer's access to one feature now (usage, limit, balance)",
 )
 async def get_entitlement(
@@ -47,8 +52,11 @@ async def get_entitlement(
     return access_json(access, customer_ref)
 
 
-@router.post(
+@fast_route(  # ADR 0860
+    router,
     "/v1/entitlements/check",
+    hot.check,
+    methods=["POST"],
     openapi_extra=entitlements_wire.CHECK,
     summary="May this quantity be used now? (records nothing)",
 )

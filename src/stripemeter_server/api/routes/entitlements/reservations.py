@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
+from stripemeter_server.api.fast_path import fast_route
+from stripemeter_server.api.routes.entitlements import hot
 from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.domain.timestamps import to_micros
@@ -24,8 +26,11 @@ RESERVE_EXAMPLE = {
 }
 
 
-@router.post(
+@fast_route(  # ADR 0860
+    router,
     "/v1/entitlements/reservations",
+    hot.reserve,
+    methods=["POST"],
     openapi_extra=entitlements_wire.RESERVE,
     status_code=201,
     summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",

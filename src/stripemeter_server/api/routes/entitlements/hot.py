@@ -1,0 +1,80 @@
+"""The fast paths of the entitlement hot routes (ADR 0860): one check, "may this quantity be
+used now?" and a reservation — what a customer's API calls before each unit of work.
+
+Each is the declared route's ``fast_path`` (``api/fast_path.py``): the key from the process's
+key cache, re-checked by the use case's own transaction (ADR 0830), no dependency solving,
+and the answer rendered as FastAPI rendered the declared endpoint's. A request whose body
+is not a plain JSON object goes to the declared endpoint, so its 422 is FastAPI's.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from stripemeter_server.api.cached_reads import Reader, read_checked, write_checked
+from stripemeter_server.api.deps import AppState, admit_cached, app_state, check_tenant
+from stripemeter_server.api.fast_path import guard_params, json_object
+from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
+from stripemeter_server.api.serialize import dec
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.entitlements import access as checks
+from stripemeter_server.service.entitlements import reservations as holds
+
+
+async def _admit(request: Request, state: AppState, scope: str) -> Reader:
+    who, check = await admit_cached(request, state, scope)
+    return Reader(who, scope, check)
+
+
+async def get_entitlement(request: Request, _: object) -> Response | None:
+    if request.scope.get("query_string"):
+        return None  # the route declares none: FastAPI ignores them, and so does its handler
+    guard_params(request)
+    state = app_state(request)
+    admitted = await _admit(request, state, "read")
+    customer_ref: str = request.path_params["customer_ref"]
+    feature: str = request.path_params["feature"]
+    now = state.ctx.clock.now()
+    access = await read_checked(
+        request,
+        state,
+        admitted,
+        lambda uow: checks.check_feature(uow, customer_ref, feature, now),
+    )
+    return JSONResponse(access_json(access, customer_ref))
+
+
+async def check(request: Request, _: object) -> Response | None:
+    body = await json_object(request)
+    if body is None:
+        return None
+    state = app_state(request)
+    admitted = await _admit(request, state, "read")
+    check_tenant(admitted.who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    answer = await read_checked(
+        request, state, admitted, lambda uow: checks.check_quantity(uow, body, now)
+    )
+    return JSONResponse(
+        {
+            "allowed": answer.allowed,
+            "quantity": dec(answer.quantity),
+            **access_json(answer.access, answer.customer_ref),
+        }
+    )
+
+
+async def reserve(request: Request, _: object) -> Response | None:
+    body = await json_object(request)
+    if body is None:
+        return None
+    state = app_state(request)
+    admitted = await _admit(request, state, "ingest")
+    check_tenant(admitted.who, body.pop("tenantId", None))
+    now = state.ctx.clock.now()
+    done = await write_checked(request, state, admitted, lambda uow: holds.reserve(uow, body, now))
+    out = reservation_json(done.reservation, to_micros(now))
+    if done.access is not None:
+        out["entitlement"] = access_json(done.access, done.reservation.customer_ref)
+    return JSONResponse(out, status_code=201 if done.created else 200)
