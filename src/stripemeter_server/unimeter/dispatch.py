@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import (
     NotFoundError,
     RetryableConflict,
@@ -103,7 +104,7 @@ async def metric_put(backend: Backend, payload: bytes, _: Peer) -> Reply:
 
     def put(uow: UnitOfWork) -> None:
         put_metric(uow, body, now)
-        replace_named_rules(uow, prefix, list(rules), now)
+        replace_named_rules(uow, prefix, [parse_new_rule(rule) for rule in rules], now)
 
     await backend.run(put)
     return Status.OK, NO_REPLY

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import stamina
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.alerts.rules import create_rule
@@ -49,7 +50,9 @@ def _setup(store: Store, clock: FrozenClock, customers: list[str]) -> None:
                 {"model": "per_unit", "currency": "usd", "unitAmount": "1"},
                 clock.now(),
             )
-        create_rule(uow, {"type": "spend", "metric": None, "threshold": "20"}, clock.now())
+        create_rule(
+            uow, parse_new_rule({"type": "spend", "metric": None, "threshold": "20"}), clock.now()
+        )
         uow.commit()
     ingest(
         store,

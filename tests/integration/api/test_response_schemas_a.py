@@ -1,0 +1,160 @@
+"""Every JSON answer of alerts, catalog, corrections, credits, entitlements and usage is the
+one its route documents (ADR 0023, ADR 0030).
+
+Each route is called for real, on state its case prepares, and its answer validated with
+``jsonschema_rs`` against the schema the OpenAPI document gives for that status; the
+answer Structs refuse undeclared keys, so a key rendered but not documented fails too. A
+route of these features that answers JSON without a case here fails the coverage test."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from stripemeter_server.api.app import create_app
+from stripemeter_server.config import Settings
+from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.context import ServiceContext, StripeAccess
+from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.storage.secret_box import SecretBox
+from stripemeter_server.storage.unit_of_work import Store
+from tests.integration.api.conftest import ADMIN_KEY, Api
+from tests.integration.api.wire_cases import METRIC, ok
+
+MODULES = tuple(f"stripemeter_server.api.routes.{name}" for name in ("alerts",))
+# Answers that are not JSON: an empty 204, a server-sent event stream.
+NOT_JSON = frozenset({"GET /v1/alerts/stream"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """The request a case makes once its state is prepared: a concrete path and a body."""
+
+    path: str
+    body: object = None
+
+
+Prepare = Callable[[Api], Call]
+
+
+def at(path: str, *needs: Callable[[Api], object], body: object = None) -> Prepare:
+    """A case whose path is fixed once ``needs`` have made the state it reads."""
+
+    def prepare(api: Api) -> Call:
+        for need in needs:
+            need(api)
+        return Call(path, body)
+
+    return prepare
+
+
+@pytest.fixture
+def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
+    with store.unit_of_work() as uow:
+        bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
+        uow.commit()
+    ctx = ServiceContext(
+        store=store,
+        clock=clock,
+        limits=EventLimits(),
+        stripe=StripeAccess(cipher=SecretBox("k" * 32)),
+    )
+    app = create_app(Settings(database_url=store.url), context=ctx)
+    with TestClient(app) as client:
+        yield Api(client, store, clock, ADMIN_KEY)
+
+
+def metric(api: Api) -> None:
+    api.post("/v1/metrics", METRIC)
+
+
+def ingest(api: Api, key: str, quantity: str = "5", customer: str = "cus_1") -> None:
+    event = {
+        "metric": "api_calls",
+        "customerRef": customer,
+        "idempotencyKey": key,
+        "quantity": quantity,
+    }
+    ok(api.post("/v1/events/ingest", {"events": [event]}))
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+RULE = {
+    "name": "r",
+    "type": "quantity",
+    "metric": "api_calls",
+    "threshold": "1",
+    "webhookUrl": "https://example.com/hooks/stripemeter",
+}
+
+
+def rule(api: Api) -> str:
+    metric(api)
+    return str(ok(api.post("/v1/alerts", RULE))["id"])
+
+
+def fired(api: Api) -> str:
+    rule(api)
+    ingest(api, "fires")
+    return str(ok(api.get("/v1/alerts/events"))["data"][0]["id"])
+
+
+ALERTS: dict[str, Prepare] = {
+    "POST /v1/alerts": at("/v1/alerts", metric, body=RULE),
+    "GET /v1/alerts": at("/v1/alerts", rule),
+    "GET /v1/alerts/events": at("/v1/alerts/events", fired),
+    "GET /v1/alerts/events/{event_id}/deliveries": lambda api: Call(
+        f"/v1/alerts/events/{fired(api)}/deliveries"
+    ),
+    "GET /v1/alerts/{rule_id}": lambda api: Call(f"/v1/alerts/{rule(api)}"),
+    "PATCH /v1/alerts/{rule_id}": lambda api: Call(f"/v1/alerts/{rule(api)}", {"name": "s"}),
+}
+
+CASES: dict[str, Prepare] = {**ALERTS}
+
+
+def document(api: Api) -> dict[str, Any]:
+    found: dict[str, Any] = api.client.get("/openapi.json").json()
+    return found
+
+
+def json_routes() -> set[str]:
+    """The routes of these features that answer with a JSON body."""
+    routes = set()
+    for name in MODULES:
+        for route in importlib.import_module(name).router.routes:
+            if isinstance(route, APIRoute) and route.status_code != 204:
+                routes |= {f"{method} {route.path}" for method in route.methods}
+    return routes - NOT_JSON
+
+
+def test_every_json_route_of_these_features_has_a_case() -> None:
+    assert sorted(json_routes()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("route", sorted(CASES))
+def test_the_answer_is_the_documented_one(api: Api, route: str) -> None:
+    method, template = route.split(" ", 1)
+    call = CASES[route](api)
+    answer = api.client.request(
+        method,
+        call.path,
+        headers={**api.headers(), "Content-Type": "application/json"},
+        content=None if call.body is None else json.dumps(call.body),
+    )
+    assert answer.status_code < 300, answer.text
+    documented = document(api)["paths"][template][method.lower()]["responses"]
+    schema = documented[str(answer.status_code)]["content"]["application/json"]["schema"]
+    assert schema.get("properties"), f"{route} documents a free-form answer"
+    errors = [str(e) for e in jsonschema_rs.validator_for(schema).iter_errors(answer.json())]
+    assert errors == []
