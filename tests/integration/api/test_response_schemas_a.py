@@ -30,7 +30,8 @@ from stripemeter_server.storage.unit_of_work import Store
 from tests.integration.api.conftest import ADMIN_KEY, Api
 from tests.integration.api.wire_cases import METRIC, ok
 
-MODULES = tuple(f"stripemeter_server.api.routes.{name}" for name in ("alerts",))
+FEATURES = ("alerts", "credits")
+MODULES = tuple(f"stripemeter_server.api.routes.{name}" for name in FEATURES)
 # Answers that are not JSON: an empty 204, a server-sent event stream.
 NOT_JSON = frozenset({"GET /v1/alerts/stream"})
 
@@ -120,7 +121,30 @@ ALERTS: dict[str, Prepare] = {
     "PATCH /v1/alerts/{rule_id}": lambda api: Call(f"/v1/alerts/{rule(api)}", {"name": "s"}),
 }
 
-CASES: dict[str, Prepare] = {**ALERTS}
+# --- credits ------------------------------------------------------------------------------
+
+CREDIT = {"amount": "100.00", "currency": "usd", "idempotencyKey": "topup-1"}
+UNIT_CREDIT = {"amount": "50", "unit": "api_calls", "idempotencyKey": "units-1"}
+GRANTS = "/v1/customers/cus_1/credit-grants"
+
+
+def granted(api: Api) -> str:
+    metric(api)
+    ok(api.post(GRANTS, UNIT_CREDIT))
+    ingest(api, "burns")
+    return str(ok(api.post(GRANTS, CREDIT))["id"])
+
+
+CREDITS: dict[str, Prepare] = {
+    "POST /v1/customers/{customer_ref}/credit-grants": at(GRANTS, body=CREDIT),
+    "GET /v1/customers/{customer_ref}/credit-grants": at(GRANTS, granted),
+    "POST /v1/customers/{customer_ref}/credit-grants/{grant_id}/void": lambda api: Call(
+        f"{GRANTS}/{granted(api)}/void"
+    ),
+    "GET /v1/customers/{customer_ref}/credits": at("/v1/customers/cus_1/credits", granted),
+}
+
+CASES: dict[str, Prepare] = {**ALERTS, **CREDITS}
 
 
 def document(api: Api) -> dict[str, Any]:
