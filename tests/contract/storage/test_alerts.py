@@ -11,6 +11,8 @@ import stamina
 
 from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import RetryableConflict
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.service.alerts.ports import AlertEventRecord
 from stripemeter_server.service.alerts.rules import create_rule
 from stripemeter_server.service.catalog.prices import put_price
@@ -146,7 +148,7 @@ def test_a_spend_rule_fires_on_the_priced_amount(store: Store, clock: FrozenCloc
             uow,
             "calls",
             None,
-            {"model": "per_unit", "currency": "usd", "unitAmount": "0.5"},
+            Parsed(price_from_dict({"model": "per_unit", "currency": "usd", "unitAmount": "0.5"})),
             clock.now(),
         )
         uow.commit()

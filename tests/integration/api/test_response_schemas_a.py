@@ -28,9 +28,9 @@ from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 from tests.integration.api.conftest import ADMIN_KEY, Api
-from tests.integration.api.wire_cases import METRIC, ok
+from tests.integration.api.wire_cases import METRIC, PRICE, ok, put
 
-FEATURES = ("alerts", "credits")
+FEATURES = ("alerts", "catalog.metrics", "catalog.prices", "credits")
 MODULES = tuple(f"stripemeter_server.api.routes.{name}" for name in FEATURES)
 # Answers that are not JSON: an empty 204, a server-sent event stream.
 NOT_JSON = frozenset({"GET /v1/alerts/stream"})
@@ -144,7 +144,52 @@ CREDITS: dict[str, Prepare] = {
     "GET /v1/customers/{customer_ref}/credits": at("/v1/customers/cus_1/credits", granted),
 }
 
-CASES: dict[str, Prepare] = {**ALERTS, **CREDITS}
+# --- catalog ------------------------------------------------------------------------------
+
+TIERED = {
+    "model": "graduated",
+    "currency": "usd",
+    "tiers": [{"upTo": "1000", "unitAmount": "0"}, {"upTo": None, "unitAmount": "0.002"}],
+}
+PACKAGE = {"model": "package", "currency": "usd", "packageSize": "100", "packageAmount": "1.5"}
+
+
+def priced(api: Api) -> None:
+    metric(api)
+    put(api, "/v1/prices/api_calls", TIERED)
+    put(api, "/v1/customers/cus_1/prices/api_calls", PACKAGE)
+    ok(api.post("/v1/metrics", {"code": "flat", "aggregation": "max"}))
+    put(api, "/v1/prices/flat", {"model": "flat", "currency": "usd", "flatAmount": "9"})
+    put(api, "/v1/customers/cus_2/prices/flat", PRICE)
+
+
+def customer(api: Api) -> None:
+    put(api, "/v1/customers/cus_1", {"anchorDay": 15, "timezone": "Europe/Berlin"})
+
+
+FILTERED = {**METRIC, "code": "big_calls", "filter": {"meta.size": "big"}}
+CATALOG: dict[str, Prepare] = {
+    "POST /v1/metrics": at("/v1/metrics", body=FILTERED),
+    "GET /v1/metrics": at("/v1/metrics", metric),
+    "GET /v1/metrics/{code}": at("/v1/metrics/api_calls", metric),
+    "PATCH /v1/metrics/{code}": at("/v1/metrics/api_calls", metric, body={"aggregation": "max"}),
+    "PUT /v1/metrics/{code}": at("/v1/metrics/api_calls", metric, body={"displayName": "x"}),
+    "PUT /v1/customers/{customer_ref}": at(
+        "/v1/customers/cus_1", body={"stripeCustomerId": "cus_S", "anchorDay": 3}
+    ),
+    "GET /v1/customers/{customer_ref}": at("/v1/customers/cus_1", customer),
+    "GET /v1/prices": at("/v1/prices", priced),
+    "PUT /v1/prices/{metric}": at("/v1/prices/api_calls", metric, body=TIERED),
+    "GET /v1/prices/{metric}": at("/v1/prices/api_calls", priced),
+    "PUT /v1/customers/{customer_ref}/prices/{metric}": at(
+        "/v1/customers/cus_1/prices/api_calls", priced, body=PACKAGE
+    ),
+    "GET /v1/customers/{customer_ref}/prices/{metric}": at(
+        "/v1/customers/cus_1/prices/api_calls", priced
+    ),
+}
+
+CASES: dict[str, Prepare] = {**ALERTS, **CATALOG, **CREDITS}
 
 
 def document(api: Api) -> dict[str, Any]:
