@@ -28,9 +28,17 @@ from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 from tests.integration.api.conftest import ADMIN_KEY, Api
-from tests.integration.api.wire_cases import METRIC, PRICE, ok, put
+from tests.integration.api.wire_cases import FEATURE, GRANT, METRIC, PRICE, ok, put
 
-FEATURES = ("alerts", "catalog.metrics", "catalog.prices", "credits")
+FEATURES = (
+    "alerts",
+    "catalog.metrics",
+    "catalog.prices",
+    "credits",
+    "entitlements.access",
+    "entitlements.features",
+    "entitlements.reservations",
+)
 MODULES = tuple(f"stripemeter_server.api.routes.{name}" for name in FEATURES)
 # Answers that are not JSON: an empty 204, a server-sent event stream.
 NOT_JSON = frozenset({"GET /v1/alerts/stream"})
@@ -189,7 +197,64 @@ CATALOG: dict[str, Prepare] = {
     ),
 }
 
-CASES: dict[str, Prepare] = {**ALERTS, **CATALOG, **CREDITS}
+# --- entitlements -------------------------------------------------------------------------
+
+ENTITLED = "/v1/customers/cus_1/entitlements"
+STATIC = {"type": "static", "name": "Seats", "config": {"seats": 5}}
+HOLD = {"customerRef": "cus_1", "feature": "tokens", "quantity": "40"}
+
+
+def features(api: Api) -> None:
+    metric(api)
+    put(api, "/v1/features/tokens", FEATURE)
+    put(api, "/v1/features/seats", STATIC)
+    put(api, "/v1/features/beta", {"type": "boolean"})
+
+
+def entitled(api: Api) -> None:
+    features(api)
+    put(api, f"{ENTITLED}/tokens", GRANT)
+    put(api, f"{ENTITLED}/seats", {"config": {"seats": 9}})
+    put(api, f"{ENTITLED}/beta", {"enabled": True})
+    ingest(api, "used")
+
+
+def held(api: Api) -> str:
+    entitled(api)
+    return str(ok(api.post("/v1/entitlements/reservations", {**HOLD, "idempotencyKey": "h"}))["id"])
+
+
+ENTITLEMENTS: dict[str, Prepare] = {
+    "PUT /v1/features/{key}": at("/v1/features/tokens", metric, body=FEATURE),
+    "GET /v1/features": at("/v1/features", features),
+    "GET /v1/features/{key}": at("/v1/features/seats", features),
+    "PUT /v1/customers/{customer_ref}/entitlements/{feature}": at(
+        f"{ENTITLED}/tokens", features, body=GRANT
+    ),
+    "GET /v1/customers/{customer_ref}/entitlements/{feature}/grant": at(
+        f"{ENTITLED}/tokens/grant", entitled
+    ),
+    "POST /v1/customers/{customer_ref}/entitlements/{feature}/extra-grants": at(
+        f"{ENTITLED}/tokens/extra-grants", entitled, body={"amount": "5", "note": "pack"}
+    ),
+    "GET /v1/customers/{customer_ref}/entitlements": at(ENTITLED, entitled),
+    "GET /v1/customers/{customer_ref}/entitlements/{feature}": at(f"{ENTITLED}/tokens", entitled),
+    "POST /v1/entitlements/check": at("/v1/entitlements/check", entitled, body=HOLD),
+    "POST /v1/entitlements/reservations": at(
+        "/v1/entitlements/reservations", entitled, body={**HOLD, "idempotencyKey": "k"}
+    ),
+    "GET /v1/entitlements/reservations/{reservation_id}": lambda api: Call(
+        f"/v1/entitlements/reservations/{held(api)}"
+    ),
+    "POST /v1/entitlements/reservations/{reservation_id}/commit": lambda api: Call(
+        f"/v1/entitlements/reservations/{held(api)}/commit", {"quantity": "30"}
+    ),
+    "POST /v1/entitlements/reservations/{reservation_id}/release": lambda api: Call(
+        f"/v1/entitlements/reservations/{held(api)}/release"
+    ),
+}
+
+CASES: dict[str, Prepare] = {**ALERTS, **CATALOG, **CREDITS, **ENTITLEMENTS}
 
 
 def document(api: Api) -> dict[str, Any]:
