@@ -41,6 +41,7 @@ def build_app(database_url: str) -> Any:
     from stripemeter_server.api.json_body import decode_exact, encode_plain
     from stripemeter_server.api.routes.ingest.events import outcome_json
     from stripemeter_server.config import Settings
+    from stripemeter_server.domain.metrics import metric_from_dict
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.ingest.group_commit import GroupCommitter
     from stripemeter_server.service.ingest.outcome import BatchRequest
@@ -57,7 +58,9 @@ def build_app(database_url: str) -> Any:
         with ctx.store.unit_of_work("default") as uow:
             for code, definition in METRICS.items():
                 period = {"type": "month", "anchorDay": 1, "timezone": "UTC"}
-                create_metric(uow, {"code": code, "period": period, **definition}, now)
+                create_metric(
+                    uow, metric_from_dict({"code": code, "period": period, **definition}), now
+                )
             uow.commit()
     writers = settings.ingest_writers or (1 if ctx.store.dialect == "sqlite" else 2)
     committer = GroupCommitter(ctx, writers=writers, max_events=settings.max_group_events)

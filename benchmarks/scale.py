@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import text
 
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
@@ -106,7 +107,7 @@ def _setup(store: Store, now: datetime, events: int, partitioned: bool) -> None:
         store.prepare_partitions(to_micros(start + timedelta(days=10 * step)))
     with store.unit_of_work(TENANT) as uow:
         create_tenant(uow, TENANT, name=None, auto_create_metrics=False, now=now)
-        create_metric(uow, {"code": METRIC, "aggregation": "sum"}, now)
+        create_metric(uow, metric_from_dict({"code": METRIC, "aggregation": "sum"}), now)
         uow.commit()
     chunk = 250_000
     for first in range(0, events, chunk):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.metrics import create_metric
@@ -36,10 +37,12 @@ def test_pg_dump_and_pg_restore_round_trip(pg_server: PostgresServer, tmp_path: 
     source.migrate()
     with source.unit_of_work("default") as uow:
         bootstrap(uow, NOW, "smk_backup_admin_key_0001", auto_create_metrics=True)
-        create_metric(uow, {"code": "calls", "aggregation": "sum"}, NOW)
+        create_metric(uow, metric_from_dict({"code": "calls", "aggregation": "sum"}), NOW)
         create_metric(
             uow,
-            {"code": "users", "aggregation": "unique_count", "uniqueProperty": "resourceId"},
+            metric_from_dict(
+                {"code": "users", "aggregation": "unique_count", "uniqueProperty": "resourceId"}
+            ),
             NOW,
         )
         events = [

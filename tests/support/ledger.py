@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.ingest.outcome import IngestOutcome
@@ -29,7 +30,7 @@ def make_tenant(
     with store.unit_of_work(tenant) as uow:
         create_tenant(uow, tenant, name=None, auto_create_metrics=auto_create, now=now)
         for definition in metrics:
-            create_metric(uow, definition, now)
+            create_metric(uow, metric_from_dict(definition), now)
         uow.commit()
 
 

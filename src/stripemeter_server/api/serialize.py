@@ -26,6 +26,11 @@ def ts(value: datetime | int | None) -> str | None:
     return format_timestamp(from_micros(value) if isinstance(value, int) else value)
 
 
+def instant(value: datetime | int) -> str:
+    """A time that is always there, as RFC 3339 UTC."""
+    return format_timestamp(from_micros(value) if isinstance(value, int) else value)
+
+
 def parse_time_param(raw: str | None, name: str) -> datetime | None:
     """An optional RFC 3339 parameter, through the one bounded instant parser."""
     return None if raw is None else parse_instant(raw, name)

@@ -97,6 +97,13 @@ def response(
     }
 
 
+def render(answer: msgspec.Struct) -> dict[str, Any]:
+    """An answer Struct as the plain JSON value the route returns (key order: the Struct's
+    field order; unset optional keys left out), so what is sent is what is documented."""
+    rendered: dict[str, Any] = msgspec.to_builtins(answer)
+    return rendered
+
+
 class Body(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """A request body whose route ignores keys it does not know."""
 

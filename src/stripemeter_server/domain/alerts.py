@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Final
 from urllib.parse import urlsplit
 
+from stripemeter_server.domain.bounded import check_text
 from stripemeter_server.domain.decimals import check_precision, parse_decimal, to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.money import normalize_currency
@@ -89,8 +90,11 @@ _KEYS: Final = frozenset(
 )
 
 
+_CODE: Final = "invalid_alert_rule"
+
+
 def _invalid(message: str, field: str) -> ValidationError:
-    return ValidationError(message, code="invalid_alert_rule", field=field)
+    return ValidationError(message, code=_CODE, field=field)
 
 
 def _amount(raw: object, field: str, *, required: bool, allow_zero: bool = False) -> Decimal | None:
@@ -199,6 +203,49 @@ def _entitlement_fields(
             "an entitlement_usage threshold is a percent of the customer's limit", "percentOf"
         )
     return feature
+
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    """The command that creates a rule: the parsed rule and its signing secret. A secret
+    the bounded parser refused is carried, not raised, because a rule's own refusals (its
+    feature, its webhook's destination, which need the store and the settings) come first."""
+
+    rule: AlertRule
+    secret: str | None = None
+    secret_refusal: ValidationError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChanges:
+    """The command that changes a rule: a JSON merge patch of its definition (the keys
+    ``rule_to_dict`` writes). It is merged into the stored definition and the result parsed,
+    so whether it is valid depends on what was stored; ``secret`` replaces the signing
+    secret when given."""
+
+    changes: tuple[tuple[str, object], ...]
+    secret: str | None = None
+
+    @property
+    def names_webhook(self) -> bool:
+        return any(key == "webhookUrl" for key, _ in self.changes)
+
+
+def parse_new_rule(data: Mapping[str, object]) -> NewRule:
+    """A create body as a command; errors name the offending field."""
+    rule = rule_from_dict(data)
+    try:
+        secret = check_text(data.get("secret"), "secret", max_length=255, code=_CODE) or None
+    except ValidationError as refused:
+        return NewRule(rule, None, refused)
+    return NewRule(rule, secret)
+
+
+def parse_rule_changes(data: Mapping[str, object]) -> RuleChanges:
+    """A merge-patch body as a command (parsed once merged with the stored rule)."""
+    given = data.get("secret")
+    changes = tuple((key, value) for key, value in data.items() if key != "secret")
+    return RuleChanges(changes, given if isinstance(given, str) and given else None)
 
 
 def rule_to_dict(rule: AlertRule) -> dict[str, object]:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import (
     NotFoundError,
     RetryableConflict,
@@ -21,6 +22,7 @@ from stripemeter_server.domain.errors import (
     UnavailableError,
 )
 from stripemeter_server.service.alerts.rules import replace_named_rules
+from stripemeter_server.service.catalog.commands import MetricChanges
 from stripemeter_server.service.catalog.metrics import delete_metric, list_metrics, put_metric
 from stripemeter_server.service.ingest.outcome import ACCEPTED, DUPLICATE, BatchRequest
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -102,8 +104,8 @@ async def metric_put(backend: Backend, payload: bytes, _: Peer) -> Reply:
     prefix, now = f"{um.THRESHOLD_RULE_PREFIX}{schema.code}:", backend.now()
 
     def put(uow: UnitOfWork) -> None:
-        put_metric(uow, body, now)
-        replace_named_rules(uow, prefix, list(rules), now)
+        put_metric(uow, MetricChanges.of(body), now)
+        replace_named_rules(uow, prefix, [parse_new_rule(rule) for rule in rules], now)
 
     await backend.run(put)
     return Status.OK, NO_REPLY

@@ -9,7 +9,10 @@ from typing import Any
 
 import stamina
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import RetryableConflict
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.service.alerts.ports import AlertEventRecord
 from stripemeter_server.service.alerts.rules import create_rule
 from stripemeter_server.service.catalog.prices import put_price
@@ -37,7 +40,9 @@ def ev(quantity: str, ts: str = "2025-01-10T00:00:00Z", customer: str = "cus_1")
 def setup(store: Store, clock: FrozenClock, **rule: Any) -> str:
     make_tenant(store, "acme", clock.now(), METRICS)
     with store.unit_of_work("acme") as uow:
-        view = create_rule(uow, {"metric": "calls", "threshold": "10", **rule}, clock.now())
+        view = create_rule(
+            uow, parse_new_rule({"metric": "calls", "threshold": "10", **rule}), clock.now()
+        )
         uow.commit()
     return view.rule_id
 
@@ -143,7 +148,7 @@ def test_a_spend_rule_fires_on_the_priced_amount(store: Store, clock: FrozenCloc
             uow,
             "calls",
             None,
-            {"model": "per_unit", "currency": "usd", "unitAmount": "0.5"},
+            Parsed(price_from_dict({"model": "per_unit", "currency": "usd", "unitAmount": "0.5"})),
             clock.now(),
         )
         uow.commit()
@@ -202,7 +207,9 @@ def test_alert_sequence_numbers_have_no_gaps_when_a_rule_had_already_fired(
 ) -> None:
     setup(store, clock)
     with store.unit_of_work("acme") as uow:
-        second = create_rule(uow, {"metric": "calls", "threshold": "20"}, clock.now())
+        second = create_rule(
+            uow, parse_new_rule({"metric": "calls", "threshold": "20"}), clock.now()
+        )
         uow.commit()
     ingest(store, "acme", [ev("11")], clock.now())  # fires the first rule
     ingest(store, "acme", [ev("1")], clock.now())  # the first rule again: already fired

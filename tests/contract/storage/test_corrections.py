@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.domain.errors import ConflictError
+from stripemeter_server.service.catalog.commands import MetricChanges
 from stripemeter_server.service.catalog.metrics import get_metric, update_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.corrections.adjustments import (
@@ -172,7 +173,7 @@ def test_changing_the_aggregation_rebuilds_the_counters(store: Store, clock: Fro
         clock.now(),
     )
     with store.unit_of_work("acme") as uow:
-        saved = update_metric(uow, "calls", {"aggregation": "max"}, clock.now())
+        saved = update_metric(uow, "calls", MetricChanges.of({"aggregation": "max"}), clock.now())
         uow.commit()
     assert saved.rebuilt is True
     assert value(store, clock.now()) == Decimal(7)

@@ -17,6 +17,7 @@ import stamina
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.entitlements import Feature, FeatureKind, Grant
 from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.timestamps import to_micros
@@ -66,7 +67,9 @@ def prepare(store: Store | FakeStore, tenant: str) -> None:
         for percent in PERCENTS:
             create_rule(
                 cast(UnitOfWork, uow),
-                {"type": "entitlement_usage", "feature": "tokens", "threshold": percent},
+                parse_new_rule(
+                    {"type": "entitlement_usage", "feature": "tokens", "threshold": percent}
+                ),
                 NOW,
             )
         uow.commit()

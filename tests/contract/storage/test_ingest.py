@@ -208,11 +208,12 @@ def test_an_event_inside_the_lateness_window_counts_in_its_own_period(
 
 
 def test_a_customer_anchor_overrides_the_metric_anchor(store: Store, clock: FrozenClock) -> None:
+    from stripemeter_server.api.schemas.catalog import customer_terms
     from stripemeter_server.service.catalog.metrics import put_customer
 
     make_tenant(store, "acme", clock.now(), METRICS)
     with store.unit_of_work("acme") as uow:
-        put_customer(uow, "cus_1", {"anchorDay": 15}, clock.now())
+        put_customer(uow, customer_terms("cus_1", {"anchorDay": 15}), clock.now())
         uow.commit()
     ingest(
         store,

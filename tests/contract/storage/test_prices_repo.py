@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.domain.errors import NotFoundError
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.service.catalog.prices import (
     delete_price,
     effective_price,
@@ -27,7 +29,7 @@ def put(
     store: Store, clock: FrozenClock, metric: str, customer: str | None, body: dict[str, object]
 ) -> bool:
     with store.unit_of_work("acme") as uow:
-        _, created = put_price(uow, metric, customer, body, clock.now())
+        _, created = put_price(uow, metric, customer, Parsed(price_from_dict(body)), clock.now())
         uow.commit()
     return created
 

@@ -17,8 +17,11 @@ import psycopg
 import pytest
 import stamina
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.service.alerts.rules import create_rule
 from stripemeter_server.service.catalog.prices import put_price
 from stripemeter_server.service.clock import FrozenClock
@@ -46,10 +49,14 @@ def _setup(store: Store, clock: FrozenClock, customers: list[str]) -> None:
                 uow,
                 code,
                 None,
-                {"model": "per_unit", "currency": "usd", "unitAmount": "1"},
+                Parsed(
+                    price_from_dict({"model": "per_unit", "currency": "usd", "unitAmount": "1"})
+                ),
                 clock.now(),
             )
-        create_rule(uow, {"type": "spend", "metric": None, "threshold": "20"}, clock.now())
+        create_rule(
+            uow, parse_new_rule({"type": "spend", "metric": None, "threshold": "20"}), clock.now()
+        )
         uow.commit()
     ingest(
         store,

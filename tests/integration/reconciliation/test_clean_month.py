@@ -4,6 +4,7 @@ and out-of-order events, a void and an adjustment, pushed day by day."""
 
 from __future__ import annotations
 
+from stripemeter_server.api.schemas.catalog import customer_terms
 from stripemeter_server.service.catalog.metrics import put_customer
 from tests.integration.reconciliation.support import reconcile
 from tests.integration.stripe_push.support import Env
@@ -18,7 +19,7 @@ def test_a_realistic_month_reconciles_to_zero_drift(env: Env) -> None:
     env.metric("storage_gb", "sum", precision=3)
     a, b = env.customer("A"), env.customer("B")
     with env.store.unit_of_work("default") as uow:
-        put_customer(uow, b, {"anchorDay": 15}, env.clock.now())
+        put_customer(uow, customer_terms(b, {"anchorDay": 15}), env.clock.now())
         uow.commit()
     for day in range(5):
         stamp = f"2026-01-{14 + day:02d}T0{day}:00:00Z"

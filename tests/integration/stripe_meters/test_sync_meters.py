@@ -15,6 +15,7 @@ from stripemeter_server.api.app import create_app
 from stripemeter_server.cli.main import app
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.destinations import HostAllowList
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.metrics import create_metric
@@ -52,7 +53,9 @@ def _mapped(
     with store.unit_of_work("default") as uow:
         bootstrap(uow, clock.now(), ADMIN, auto_create_metrics=True)
         for code, aggregation in metrics.items():
-            create_metric(uow, {"code": code, "aggregation": aggregation}, clock.now())
+            create_metric(
+                uow, metric_from_dict({"code": code, "aggregation": aggregation}), clock.now()
+            )
         for mapping in mappings:
             put_mapping(uow, mapping, clock.now())
         uow.commit()

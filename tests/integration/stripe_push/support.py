@@ -10,6 +10,7 @@ from typing import Any
 from stripe_emulator import EmulatorServer
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.domain.stripe_mapping import MeterFormula
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
@@ -70,12 +71,14 @@ class Env:
         with self.store.unit_of_work("default") as uow:
             create_metric(
                 uow,
-                {
-                    "code": code,
-                    "aggregation": aggregation,
-                    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
-                    "latenessWindow": "PT48H",
-                },
+                metric_from_dict(
+                    {
+                        "code": code,
+                        "aggregation": aggregation,
+                        "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+                        "latenessWindow": "PT48H",
+                    }
+                ),
                 self.clock.now(),
             )
             put_mapping(uow, {"metric": code, **mapping}, self.clock.now())

@@ -14,65 +14,20 @@ from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import alerts as alerts_wire
-from stripemeter_server.api.serialize import ts
-from stripemeter_server.domain.alerts import rule_to_dict
+from stripemeter_server.api.schemas.alerts import attempt_json, outbox_json, rule_json
+from stripemeter_server.domain.alerts import parse_new_rule, parse_rule_changes
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
 from stripemeter_server.service.alerts import rules as alerts_service
-from stripemeter_server.service.alerts.ports import AlertEventRecord, DeliveryAttempt, OutboxItem
+from stripemeter_server.service.alerts.ports import AlertEventRecord
 from stripemeter_server.service.operations.tenancy import Principal
+
+__all__ = ["attempt_json", "outbox_json", "router", "rule_json"]  # the UI and portal show them
 
 router = APIRouter(tags=["alerts"])
 
-RULE_EXAMPLE = {
-    "name": "80% of plan",
-    "type": "quantity",
-    "metric": "api_calls",
-    "customerRef": None,
-    "threshold": "80",
-    "percentOf": "100000",
-    "recurrence": "period",
-    "webhookUrl": "https://example.com/hooks/stripemeter",
-}
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.5
 PAGE = 100
-
-
-def rule_json(view: alerts_service.RuleView) -> dict[str, Any]:
-    body = {
-        "id": view.rule_id,
-        **rule_to_dict(view.rule),
-        "hasSecret": view.has_secret,
-        "createdAt": ts(view.created_us),
-        "updatedAt": ts(view.updated_us),
-    }
-    if view.secret is not None:
-        body["secret"] = view.secret  # shown once, on creation
-    return body
-
-
-def attempt_json(attempt: DeliveryAttempt) -> dict[str, Any]:
-    return {
-        "deliveryId": attempt.delivery_id,
-        "attempt": attempt.attempt,
-        "url": attempt.url,
-        "attemptedAt": ts(attempt.attempted_us),
-        "statusCode": attempt.status_code,
-        "outcome": attempt.outcome,
-        "error": attempt.error,
-        "durationMs": attempt.duration_us // 1000,
-        "nextAttemptAt": ts(attempt.next_attempt_us),
-    }
-
-
-def outbox_json(item: OutboxItem) -> dict[str, Any]:
-    return {
-        "deliveryId": item.delivery_id,
-        "url": item.url,
-        "status": item.status,
-        "attempts": item.attempts,
-        "nextAttemptAt": ts(item.next_attempt_us) if item.status == "pending" else None,
-    }
 
 
 @router.post(
@@ -80,30 +35,38 @@ def outbox_json(item: OutboxItem) -> dict[str, Any]:
     openapi_extra=alerts_wire.CREATE_RULE,
     status_code=201,
     summary="Create an alert rule",
+    responses=alerts_wire.RULE_CREATED,
 )
 async def create(
-    body: dict[str, Any] = Body(examples=[RULE_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    command = parse_new_rule(body)
     now = state.ctx.clock.now()
     private = state.settings.allow_private_webhooks
     view = await write(
-        state, who, lambda uow: alerts_service.create_rule(uow, body, now, allow_private=private)
+        state,
+        who,
+        lambda uow: alerts_service.create_rule(uow, command, now, allow_private=private),
     )
     return rule_json(view)
 
 
-@router.get("/v1/alerts", summary="List alert rules")
+@router.get("/v1/alerts", summary="List alert rules", responses=alerts_wire.RULE_LIST)
 async def list_rules(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     found = await read(state, who, alerts_service.list_rules)
-    return {"data": [rule_json(v) for v in found]}
+    return alerts_wire.rules_json(found)
 
 
-@router.get("/v1/alerts/events", summary="Fired alert events, oldest first")
+@router.get(
+    "/v1/alerts/events",
+    summary="Fired alert events, oldest first",
+    responses=alerts_wire.EVENT_PAGE,
+)
 async def list_events(
     after: int = Query(0, ge=0, le=MAX_SEQUENCE, description="Return events after this id"),
     limit: int = Query(100, ge=1, le=1000),
@@ -119,25 +82,19 @@ async def list_events(
             uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref
         ),
     )
-    return {
-        "data": [alerts_service.event_body(e) for e in found],
-        "nextAfter": found[-1].seq if found else after,
-    }
+    return alerts_wire.events_json(found, after)
 
 
 @router.get(
     "/v1/alerts/events/{event_id}/deliveries",
     summary="Webhook deliveries of an alert event and every attempt",
+    responses=alerts_wire.DELIVERIES,
 )
 async def deliveries(
     event_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     outbox, attempts = await read(state, who, lambda uow: alerts_service.deliveries(uow, event_id))
-    return {
-        "eventId": event_id,
-        "deliveries": [outbox_json(o) for o in outbox],
-        "data": [attempt_json(a) for a in attempts],
-    }
+    return alerts_wire.deliveries_json(event_id, outbox, attempts)
 
 
 def _resume_point(header: str | None, query: int | None) -> int:
@@ -202,7 +159,7 @@ async def stream(
     )
 
 
-@router.get("/v1/alerts/{rule_id}", summary="Get an alert rule")
+@router.get("/v1/alerts/{rule_id}", summary="Get an alert rule", responses=alerts_wire.RULE_ANSWER)
 async def get_rule(
     rule_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
@@ -211,7 +168,10 @@ async def get_rule(
 
 
 @router.patch(
-    "/v1/alerts/{rule_id}", openapi_extra=alerts_wire.CHANGE_RULE, summary="Change an alert rule"
+    "/v1/alerts/{rule_id}",
+    openapi_extra=alerts_wire.CHANGE_RULE,
+    summary="Change an alert rule",
+    responses=alerts_wire.RULE_ANSWER,
 )
 async def update_rule(
     rule_id: str,
@@ -220,12 +180,13 @@ async def update_rule(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    command = parse_rule_changes(body)
     now = state.ctx.clock.now()
     private = state.settings.allow_private_webhooks
     view = await write(
         state,
         who,
-        lambda uow: alerts_service.update_rule(uow, rule_id, body, now, allow_private=private),
+        lambda uow: alerts_service.update_rule(uow, rule_id, command, now, allow_private=private),
     )
     return rule_json(view)
 

@@ -170,7 +170,7 @@ def projection_json(found: projection_service.Projection) -> dict[str, Any]:
 )
 async def projection(
     request: Request,
-    body: dict[str, Any] = Body(examples=[{"customerRef": "cus_ABC123"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
@@ -234,16 +234,7 @@ async def periods(
 )
 async def query(
     request: Request,
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "customerRef": "cus_ABC123",
-                "metric": "api_calls",
-                "start": "2025-01-01T00:00:00Z",
-                "end": "2025-02-01T00:00:00Z",
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
@@ -332,15 +323,7 @@ async def history(
     summary="Close a billing period early and freeze its value (invoice lock)",
 )
 async def close(
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "customerRef": "cus_ABC123",
-                "metric": "api_calls",
-                "periodStart": "2025-01-01T00:00:00Z",
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

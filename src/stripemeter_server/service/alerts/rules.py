@@ -18,9 +18,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from stripemeter_server.domain.alerts import AlertKind, AlertRule, Recurrence, rule_from_dict
+from stripemeter_server.domain.alerts import (
+    AlertKind,
+    AlertRule,
+    NewRule,
+    Recurrence,
+    RuleChanges,
+    rule_from_dict,
+)
 from stripemeter_server.domain.alerts import rule_to_dict as _rule_to_dict
-from stripemeter_server.domain.bounded import check_text, is_sequence
+from stripemeter_server.domain.bounded import is_sequence
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.destinations import blocked_reason, is_local_name, parse_destination
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
@@ -128,16 +135,16 @@ def check_feature(uow: UnitOfWork, rule: AlertRule) -> None:
 
 
 def create_rule(
-    uow: UnitOfWork, body: Mapping[str, object], now: datetime, *, allow_private: bool = False
+    uow: UnitOfWork, command: NewRule, now: datetime, *, allow_private: bool = False
 ) -> RuleView:
     """Store a rule. A webhook rule gets a signing secret (given, or generated and shown
     once in the response), because an unsigned alert could be forged by anyone."""
-    rule = rule_from_dict(body)
+    rule = command.rule
     check_feature(uow, rule)
     check_webhook_url(rule.webhook_url, allow_private=allow_private)
-    secret = (
-        check_text(body.get("secret"), "secret", max_length=255, code="invalid_alert_rule") or None
-    )
+    if command.secret_refusal is not None:
+        raise command.secret_refusal
+    secret = command.secret
     if secret is None and rule.webhook_url is not None:
         secret = f"whsec_{secrets.token_hex(24)}"
     record = _record(f"alr_{uuid.uuid4().hex[:24]}", rule, secret, to_micros(now), to_micros(now))
@@ -161,23 +168,21 @@ def list_rules(uow: UnitOfWork) -> list[RuleView]:
 def update_rule(
     uow: UnitOfWork,
     rule_id: str,
-    changes: Mapping[str, object],
+    command: RuleChanges,
     now: datetime,
     *,
     allow_private: bool = False,
 ) -> RuleView:
-    """Merge ``changes`` into the rule (JSON merge-patch style); events already fired stay."""
+    """Merge the changes into the rule (JSON merge-patch style); events already fired stay."""
     current = uow.alerts.get_rule(rule_id)
     if current is None:
         get_rule(uow, rule_id)  # raises
         raise AssertionError("unreachable")  # pragma: no cover
-    merged = {**json.loads(current.definition), **changes}
-    given = merged.pop("secret", None)
-    rule = rule_from_dict(merged)
+    rule = rule_from_dict({**json.loads(current.definition), **dict(command.changes)})
     check_feature(uow, rule)
-    if "webhookUrl" in changes:
+    if command.names_webhook:
         check_webhook_url(rule.webhook_url, allow_private=allow_private)
-    secret = given if isinstance(given, str) and given else current.secret
+    secret = command.secret or current.secret
     record = _record(rule_id, rule, secret, current.created_us, to_micros(now))
     uow.alerts.replace_rule(record)
     return _view(record)
@@ -189,12 +194,12 @@ def delete_rule(uow: UnitOfWork, rule_id: str) -> None:
 
 
 def replace_named_rules(
-    uow: UnitOfWork, prefix: str, bodies: list[Mapping[str, object]], now: datetime
+    uow: UnitOfWork, prefix: str, commands: list[NewRule], now: datetime
 ) -> list[RuleView]:
-    """Make the rules whose name starts with ``prefix`` exactly ``bodies``: a definition
+    """Make the rules whose name starts with ``prefix`` exactly ``commands``: a definition
     that owns its rules (a metric's thresholds) restates them all on every change. A rule
     that stays the same is kept, with its id, so what it already fired stays fired."""
-    wanted = [rule_from_dict(body) for body in bodies]
+    wanted = [command.rule for command in commands]
     kept = []
     for record in uow.alerts.rules():
         rule = _decode(record)
@@ -205,8 +210,8 @@ def replace_named_rules(
             kept.append(_view(record))
         else:
             uow.alerts.delete_rule(record.rule_id)
-    fresh = [body for body in bodies if rule_from_dict(body) in wanted]
-    return kept + [create_rule(uow, body, now) for body in fresh]
+    fresh = [command for command in commands if command.rule in wanted]
+    return kept + [create_rule(uow, command, now) for command in fresh]
 
 
 # --- evaluation -------------------------------------------------------------------------

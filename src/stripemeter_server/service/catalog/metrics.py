@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,8 +10,8 @@ from typing import Any
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.metric_codes import check_new_code, unknown_metric_message
 from stripemeter_server.domain.metrics import Metric, metric_from_dict
-from stripemeter_server.domain.periods import PeriodSpec, PeriodType
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.catalog.commands import CustomerTerms, MetricChanges
 from stripemeter_server.service.catalog.definitions import (
     decode_metric,
     encode_metric,
@@ -31,9 +30,8 @@ class SavedMetric:
     rebuilt: bool = False
 
 
-def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> SavedMetric:
+def create_metric(uow: UnitOfWork, metric: Metric, now: datetime) -> SavedMetric:
     """Idempotent create: the same definition again is fine, a different one is a conflict."""
-    metric = metric_from_dict(data)
     existing = uow.metrics.get(metric.code)
     if existing is None:
         check_new_code(metric.code)  # an older code outside the alphabet keeps working
@@ -55,16 +53,16 @@ def create_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Sa
     return SavedMetric(metric, created=True)
 
 
-def put_metric(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> SavedMetric:
-    """Create the metric, or make the existing one say ``data`` (a change of how events
+def put_metric(uow: UnitOfWork, changes: MetricChanges, now: datetime) -> SavedMetric:
+    """Create the metric, or make the existing one say ``changes`` (a change of how events
     count rebuilds its counters): the upsert of protocols whose one verb is "put"."""
-    metric = metric_from_dict(data)
+    metric = metric_from_dict(changes.as_dict())
     existing = uow.metrics.get(metric.code)
     if existing is None:
-        return create_metric(uow, data, now)
+        return create_metric(uow, metric, now)
     if decode_metric(existing) == metric:
         return SavedMetric(metric, created=False)
-    return update_metric(uow, metric.code, data, now)
+    return update_metric(uow, metric.code, changes, now)
 
 
 def _state(metric: Metric) -> dict[str, Any]:
@@ -95,11 +93,10 @@ def list_metrics(uow: UnitOfWork) -> list[Metric]:
     return list(load_metrics(uow).values())
 
 
-def update_metric(
-    uow: UnitOfWork, code: str, data: Mapping[str, Any], now: datetime
-) -> SavedMetric:
+def update_metric(uow: UnitOfWork, code: str, changes: MetricChanges, now: datetime) -> SavedMetric:
     """Apply a partial change; a change of how events count rebuilds the metric's counters."""
     current = get_metric(uow, code)
+    data = changes.as_dict()
     if "code" in data and data["code"] != code:
         raise ValidationError("a metric's code cannot change", code="invalid_metric", field="code")
     updated = metric_from_dict(data, base=current)
@@ -130,34 +127,14 @@ def delete_metric(uow: UnitOfWork, code: str, now: datetime) -> None:
 
 
 def put_customer(
-    uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any], now: datetime
+    uow: UnitOfWork, change: CustomerTerms, now: datetime
 ) -> tuple[CustomerRecord, bool]:
     """Create or replace a customer record; a new anchor or time zone rebuilds its counters."""
-    if not customer_ref or len(customer_ref) > 255:
-        raise ValidationError(
-            "customerRef must be 1..255 characters", code="invalid_customer", field="customerRef"
-        )
-    anchor, timezone = data.get("anchorDay"), data.get("timezone")
-    if anchor is not None or timezone is not None:
-        try:  # PeriodSpec validates anchor range and the IANA name
-            PeriodSpec(PeriodType.MONTH, anchor if anchor is not None else 1, timezone or "UTC")
-        except (TypeError, ValidationError) as exc:
-            raise ValidationError(
-                str(exc),
-                code="invalid_customer",
-                field="anchorDay" if "anchor" in str(exc) else "timezone",
-            ) from None
-    stripe_id = data.get("stripeCustomerId")
-    if stripe_id is not None and (not isinstance(stripe_id, str) or len(stripe_id) > 255):
-        raise ValidationError(
-            "stripeCustomerId must be a string of at most 255 characters",
-            code="invalid_customer",
-            field="stripeCustomerId",
-        )
+    customer_ref, anchor, timezone = change.customer_ref, change.anchor_day, change.timezone
     previous = uow.customers.get(customer_ref)
     record = CustomerRecord(
         customer_ref,
-        stripe_id,
+        change.stripe_customer_id,
         anchor,
         timezone,
         previous.created_us if previous else to_micros(now),

@@ -8,12 +8,12 @@ Stripe invoice flow can price invoice items with exactly the same code.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.domain.pricing import Price, Quote, price_from_dict, price_to_dict, quote
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric
@@ -64,12 +64,13 @@ def put_price(
     uow: UnitOfWork,
     metric_code: str,
     customer_ref: str | None,
-    body: Mapping[str, object],
+    parsed: Parsed[Price],
     now: datetime,
 ) -> tuple[PriceView, bool]:
-    """Validate and store (replace) a price; returns it and whether it was new."""
+    """Store (replace) a price; returns it and whether it was new. The price was parsed at
+    the edge; its refusal comes after the metric's, as it always has."""
     get_metric(uow, metric_code)  # a price for an unknown metric is a typo, not a wish
-    price = price_from_dict(body)
+    price = parsed.get()
     previous = uow.prices.get(metric_code, _customer_key(customer_ref))
     created = uow.prices.put(
         metric_code, _customer_key(customer_ref), encode_price(price), to_micros(now)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier
-from stripemeter_server.domain.credit_parsing import (
-    CODE,
-    credit_grant_from_dict,
-    credit_grant_to_dict,
-)
+from stripemeter_server.domain.credit_parsing import CODE, credit_grant_to_dict
 from stripemeter_server.domain.credits import CreditGrant
 from stripemeter_server.domain.errors import ConflictError, NotFoundError
 from stripemeter_server.domain.timestamps import to_micros
@@ -20,11 +14,15 @@ from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOf
 from stripemeter_server.service.operations import audit
 
 
-def create_grant(
-    uow: UnitOfWork, customer_ref: str, data: Mapping[str, Any], now: datetime
-) -> tuple[CreditGrant, bool]:
-    """Store a grant; the same ``idempotencyKey`` with the same terms answers the first."""
-    grant = credit_grant_from_dict(f"cg_{secrets.token_hex(10)}", customer_ref, data, now)
+def new_grant_id() -> str:
+    """The id a grant gets if it is new (a replay answers the first grant's)."""
+    return f"cg_{secrets.token_hex(10)}"
+
+
+def create_grant(uow: UnitOfWork, grant: CreditGrant, now: datetime) -> tuple[CreditGrant, bool]:
+    """Store a grant (the command: parsed at the edge, ``credit_grant_from_dict`` with a
+    :func:`new_grant_id`); the same ``idempotencyKey`` with the same terms answers the
+    first."""
     existing = uow.credit_grants.by_idempotency_key(grant.idempotency_key)
     if existing is None and uow.credit_grants.add(grant):
         audit.record(

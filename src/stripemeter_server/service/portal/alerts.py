@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts import rules as alert_rules
@@ -47,9 +48,8 @@ def create_rule(
             f"at most {MAX_RULES_PER_CUSTOMER} alert rules per customer",
             code="too_many_alert_rules",
         )
-    view = alert_rules.create_rule(
-        uow, {**body, "type": "quantity", "customerRef": grant.customer_ref}, now
-    )
+    rule = parse_new_rule({**body, "type": "quantity", "customerRef": grant.customer_ref})
+    view = alert_rules.create_rule(uow, rule, now)
     uow.portal.add_alert_rule(grant.customer_ref, view.rule_id, to_micros(now))
     audit.record(
         uow,

@@ -6,8 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from stripemeter_server.api.schemas.catalog import customer_terms
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
+from stripemeter_server.domain.metrics import metric_from_dict
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.domain.queries import AuditFilter
+from stripemeter_server.service.catalog.commands import MetricChanges
 from stripemeter_server.service.catalog.metrics import (
     create_metric,
     delete_metric,
@@ -25,7 +30,7 @@ PER_UNIT = {"model": "per_unit", "currency": "usd", "unitAmount": "0.01"}
 
 def test_a_created_metric_is_listed(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
-        saved = create_metric(uow, {"code": "gb", "aggregation": "max"}, NOW)
+        saved = create_metric(uow, metric_from_dict({"code": "gb", "aggregation": "max"}), NOW)
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
         codes = [m.code for m in list_metrics(uow)]
@@ -34,7 +39,7 @@ def test_a_created_metric_is_listed(store: FakeStore) -> None:
 
 def test_creating_a_metric_twice_with_another_shape_conflicts(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow, pytest.raises(ConflictError):
-        create_metric(uow, {"code": "calls", "aggregation": "max"}, NOW)
+        create_metric(uow, metric_from_dict({"code": "calls", "aggregation": "max"}), NOW)
 
 
 def test_an_unknown_metric_is_not_found(store: FakeStore) -> None:
@@ -45,7 +50,7 @@ def test_an_unknown_metric_is_not_found(store: FakeStore) -> None:
 def test_changing_how_a_metric_counts_rebuilds_its_counters(store: FakeStore) -> None:
     ingest(store, event(quantity="5"), event(quantity="7"))
     with store.unit_of_work(TENANT) as uow:
-        saved = update_metric(uow, "calls", {"aggregation": "max"}, NOW)
+        saved = update_metric(uow, "calls", MetricChanges.of({"aggregation": "max"}), NOW)
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
         counter = uow.counters.find(metric="calls")[0]
@@ -63,16 +68,33 @@ def test_deleting_a_metric_is_audited_with_the_actor(store: FakeStore) -> None:
     ]
 
 
-def test_a_customer_with_an_invalid_time_zone_is_refused(store: FakeStore) -> None:
-    with store.unit_of_work(TENANT) as uow, pytest.raises(ValidationError) as refused:
-        put_customer(uow, "cus_a", {"timezone": "Mars/Olympus"}, NOW)
+def test_a_customer_with_an_invalid_time_zone_is_refused_at_the_edge() -> None:
+    with pytest.raises(ValidationError) as refused:
+        customer_terms("cus_a", {"timezone": "Mars/Olympus"})
     assert refused.value.field == "timezone"
+
+
+def test_a_customer_on_its_own_anchor_is_stored(store: FakeStore) -> None:
+    with store.unit_of_work(TENANT) as uow:
+        record, moved = put_customer(uow, customer_terms("cus_a", {"anchorDay": 15}), NOW)
+    assert (record.anchor_day, moved) == (15, True)
+
+
+def test_a_price_refused_at_the_edge_comes_after_an_unknown_metric(store: FakeStore) -> None:
+    refused_price = Parsed.of(lambda: price_from_dict({"model": "nope"}))
+    with store.unit_of_work(TENANT) as uow, pytest.raises(NotFoundError):
+        put_price(uow, "missing", None, refused_price, NOW)
+    with store.unit_of_work(TENANT) as uow, pytest.raises(ValidationError) as refused:
+        put_price(uow, "calls", None, refused_price, NOW)
+    assert refused.value.field == "model"
 
 
 def test_a_customer_override_price_wins_over_the_default(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
-        put_price(uow, "calls", None, PER_UNIT, NOW)
-        put_price(uow, "calls", "cus_a", {**PER_UNIT, "unitAmount": "0.002"}, NOW)
+        put_price(uow, "calls", None, Parsed(price_from_dict(PER_UNIT)), NOW)
+        put_price(
+            uow, "calls", "cus_a", Parsed(price_from_dict({**PER_UNIT, "unitAmount": "0.002"})), NOW
+        )
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
         mine, theirs = effective_price(uow, "calls", "cus_a"), effective_price(uow, "calls", "b")

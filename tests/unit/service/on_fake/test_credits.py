@@ -6,9 +6,15 @@ from decimal import Decimal
 
 import pytest
 
+from stripemeter_server.domain.credit_parsing import credit_grant_from_dict
 from stripemeter_server.domain.errors import ConflictError, NotFoundError
 from stripemeter_server.service.credits.balance import credit_summary
-from stripemeter_server.service.credits.grants import create_grant, get_grant, void_grant
+from stripemeter_server.service.credits.grants import (
+    create_grant,
+    get_grant,
+    new_grant_id,
+    void_grant,
+)
 from tests.support.fake_store import FakeStore
 from tests.unit.service.on_fake.conftest import NOW, TENANT
 
@@ -17,7 +23,9 @@ GRANT = {"amount": "25", "unit": "calls", "idempotencyKey": "g-1"}
 
 def grant(store: FakeStore, body: dict[str, object]) -> tuple[str, bool]:
     with store.unit_of_work(TENANT) as uow:
-        created, new = create_grant(uow, "cus_a", body, NOW)
+        created, new = create_grant(
+            uow, credit_grant_from_dict(new_grant_id(), "cus_a", body, NOW), NOW
+        )
         uow.commit()
     return created.grant_id, new
 

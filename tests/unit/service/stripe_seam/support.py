@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -56,12 +57,14 @@ class FakeEnv:
         with self.store.unit_of_work("default") as uow:
             create_metric(
                 uow,
-                {
-                    "code": code,
-                    "aggregation": aggregation,
-                    "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
-                    "latenessWindow": "PT48H",
-                },
+                metric_from_dict(
+                    {
+                        "code": code,
+                        "aggregation": aggregation,
+                        "period": {"type": "month", "anchorDay": 1, "timezone": "UTC"},
+                        "latenessWindow": "PT48H",
+                    }
+                ),
                 self.clock.now(),
             )
             put_mapping(uow, {"metric": code, **mapping}, self.clock.now())

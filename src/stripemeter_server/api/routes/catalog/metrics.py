@@ -7,13 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
-from stripemeter_server.api.schemas import catalog as catalog_wire
 from stripemeter_server.api.schemas import catalog as wire
-from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.wire import declared
-from stripemeter_server.domain.metrics import metric_to_dict
+from stripemeter_server.domain.metrics import metric_from_dict
 from stripemeter_server.service.catalog import metrics as metrics_admin
-from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.catalog.commands import MetricChanges
 from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["metrics"])
@@ -23,7 +21,7 @@ router = APIRouter(tags=["metrics"])
     "/v1/metrics",
     status_code=201,
     summary="Create a metric (idempotent)",
-    responses={200: {"description": "The same definition existed already"}},
+    responses=wire.METRIC_CREATED,
     openapi_extra=wire.CREATE_METRIC,
 )
 async def create_metric(
@@ -32,35 +30,37 @@ async def create_metric(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
-    body = declared(catalog_wire.METRIC_SHAPE, body)
+    body = declared(wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
+    metric = metric_from_dict(body)
     now = state.ctx.clock.now()
-    saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, body, now))
+    saved = await write(state, who, lambda uow: metrics_admin.create_metric(uow, metric, now))
     if not saved.created:
         response.status_code = 200
-    return metric_to_dict(saved.metric)
+    return wire.metric_json(saved.metric)
 
 
-@router.get("/v1/metrics", summary="List metrics")
+@router.get("/v1/metrics", summary="List metrics", responses=wire.METRICS)
 async def list_metrics(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     found = await read(state, who, metrics_admin.list_metrics)
-    return {"data": [metric_to_dict(m) for m in found]}
+    return wire.metrics_json(found)
 
 
-@router.get("/v1/metrics/{code}", summary="Get a metric")
+@router.get("/v1/metrics/{code}", summary="Get a metric", responses=wire.METRIC)
 async def get_metric(
     code: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     metric = await read(state, who, lambda uow: metrics_admin.get_metric(uow, code))
-    return metric_to_dict(metric)
+    return wire.metric_json(metric)
 
 
 @router.patch(
     "/v1/metrics/{code}",
     summary="Change a metric (rebuilds counters if needed)",
     openapi_extra=wire.CHANGE_METRIC,
+    responses=wire.METRIC,
 )
 async def update_metric(
     code: str,
@@ -68,17 +68,21 @@ async def update_metric(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
-    body = declared(catalog_wire.METRIC_SHAPE, body)
+    body = declared(wire.METRIC_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
+    changes = MetricChanges.of(body)
     now = state.ctx.clock.now()
-    saved = await write(state, who, lambda uow: metrics_admin.update_metric(uow, code, body, now))
-    return {**metric_to_dict(saved.metric), "rebuilt": saved.rebuilt}
+    saved = await write(
+        state, who, lambda uow: metrics_admin.update_metric(uow, code, changes, now)
+    )
+    return wire.metric_json(saved.metric, saved.rebuilt)
 
 
 @router.put(
     "/v1/metrics/{code}",
     summary="Replace a metric (same as PATCH with every field)",
     openapi_extra=wire.CHANGE_METRIC,
+    responses=wire.METRIC,
 )
 async def put_metric(
     code: str,
@@ -98,22 +102,12 @@ async def delete_metric(
     return Response(status_code=204)
 
 
-def customer_json(record: CustomerRecord) -> dict[str, Any]:
-    return {
-        "customerRef": record.customer_ref,
-        "stripeCustomerId": record.stripe_customer_id,
-        "anchorDay": record.anchor_day,
-        "timezone": record.timezone,
-        "createdAt": ts(record.created_us),
-        "updatedAt": ts(record.updated_us),
-    }
-
-
 @router.put(
     "/v1/customers/{customer_ref}",
     tags=["customers"],
     summary="Create or replace a customer record (anchor, time zone, Stripe id)",
     openapi_extra=wire.PUT_CUSTOMER,
+    responses=wire.CUSTOMER,
 )
 async def put_customer(
     customer_ref: str,
@@ -121,20 +115,26 @@ async def put_customer(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
-    body = declared(catalog_wire.CUSTOMER_SHAPE, body)
+    body = declared(wire.CUSTOMER_SHAPE, body)
     check_tenant(who, body.pop("tenantId", None))
+    change = wire.customer_terms(customer_ref, body)
     now = state.ctx.clock.now()
     record, rebuilt = await write(
-        state, who, lambda uow: metrics_admin.put_customer(uow, customer_ref, body, now)
+        state, who, lambda uow: metrics_admin.put_customer(uow, change, now)
     )
-    return {**customer_json(record), "rebuilt": rebuilt}
+    return wire.customer_json(record, rebuilt)
 
 
-@router.get("/v1/customers/{customer_ref}", tags=["customers"], summary="Get a customer record")
+@router.get(
+    "/v1/customers/{customer_ref}",
+    tags=["customers"],
+    summary="Get a customer record",
+    responses=wire.CUSTOMER,
+)
 async def get_customer(
     customer_ref: str,
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     record = await read(state, who, lambda uow: metrics_admin.get_customer(uow, customer_ref))
-    return customer_json(record)
+    return wire.customer_json(record)

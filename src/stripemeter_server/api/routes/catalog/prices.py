@@ -8,22 +8,15 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import catalog as wire
-from stripemeter_server.api.serialize import ts
-from stripemeter_server.domain.pricing import price_to_dict
+from stripemeter_server.api.schemas.catalog import price_json
+from stripemeter_server.domain.parsed import Parsed
+from stripemeter_server.domain.pricing import price_from_dict
 from stripemeter_server.service.catalog import prices as pricing
 from stripemeter_server.service.operations.tenancy import Principal
 
+__all__ = ["price_json", "router"]  # the dashboard shows the same
+
 router = APIRouter(tags=["prices"])
-
-
-def price_json(view: pricing.PriceView) -> dict[str, Any]:
-    return {
-        "metric": view.metric,
-        "customerRef": view.customer_ref,
-        **price_to_dict(view.price),
-        "createdAt": ts(view.created_us),
-        "updatedAt": ts(view.updated_us),
-    }
 
 
 async def _put(
@@ -35,15 +28,16 @@ async def _put(
     who: Principal,
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    price = Parsed.of(lambda: price_from_dict(body))
     now = state.ctx.clock.now()
     view, created = await write(
-        state, who, lambda uow: pricing.put_price(uow, metric, customer_ref, body, now)
+        state, who, lambda uow: pricing.put_price(uow, metric, customer_ref, price, now)
     )
     response.status_code = 201 if created else 200
-    return price_json(view)
+    return wire.price_json(view)
 
 
-@router.get("/v1/prices", summary="List prices (defaults and overrides)")
+@router.get("/v1/prices", summary="List prices (defaults and overrides)", responses=wire.PRICES)
 async def list_prices(
     metric: str | None = None,
     customer_ref: str | None = Query(None, alias="customerRef"),
@@ -53,18 +47,13 @@ async def list_prices(
     found = await read(
         state, who, lambda uow: pricing.list_prices(uow, metric=metric, customer_ref=customer_ref)
     )
-    return {"data": [price_json(v) for v in found]}
-
-
-CREATED: dict[int | str, dict[str, Any]] = {
-    201: {"description": "Created (200 when it replaced a price)"}
-}
+    return wire.prices_json(found)
 
 
 @router.put(
     "/v1/prices/{metric}",
     summary="Set the metric's default price",
-    responses=CREATED,
+    responses=wire.PRICE_PUT,
     openapi_extra=wire.PUT_PRICE,
 )
 async def put_default(
@@ -77,12 +66,12 @@ async def put_default(
     return await _put(metric, None, body, response, state, who)
 
 
-@router.get("/v1/prices/{metric}", summary="Get the metric's default price")
+@router.get("/v1/prices/{metric}", summary="Get the metric's default price", responses=wire.PRICE)
 async def get_default(
     metric: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     view = await read(state, who, lambda uow: pricing.get_price(uow, metric, None))
-    return price_json(view)
+    return wire.price_json(view)
 
 
 @router.delete("/v1/prices/{metric}", status_code=204, summary="Delete the default price")
@@ -97,7 +86,7 @@ async def delete_default(
 @router.put(
     "/v1/customers/{customer_ref}/prices/{metric}",
     summary="Set a customer's price override for a metric",
-    responses=CREATED,
+    responses=wire.PRICE_PUT,
     openapi_extra=wire.PUT_PRICE,
 )
 async def put_override(
@@ -112,7 +101,9 @@ async def put_override(
 
 
 @router.get(
-    "/v1/customers/{customer_ref}/prices/{metric}", summary="Get a customer's price override"
+    "/v1/customers/{customer_ref}/prices/{metric}",
+    summary="Get a customer's price override",
+    responses=wire.PRICE,
 )
 async def get_override(
     customer_ref: str,
@@ -121,7 +112,7 @@ async def get_override(
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     view = await read(state, who, lambda uow: pricing.get_price(uow, metric, customer_ref))
-    return price_json(view)
+    return wire.price_json(view)
 
 
 @router.delete(

@@ -42,17 +42,7 @@ async def list_adjustments(
     summary="Book an adjustment on an open period",
 )
 async def create(
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "metric": "api_calls",
-                "customerRef": "cus_ABC123",
-                "delta": "-100",
-                "reason": "credit",
-                "note": "outage on the 3rd",
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

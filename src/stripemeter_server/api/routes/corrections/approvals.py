@@ -40,7 +40,7 @@ async def get_policy(
     summary="Turn four-eyes mode on or off",
 )
 async def put_policy(
-    body: dict[str, Any] = Body(examples=[{"fourEyes": True}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

@@ -25,17 +25,7 @@ REJECTED = "rejected"
     summary="Open a backfill session",
 )
 async def open_session(
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "metric": "api_calls",
-                "customers": ["cus_ABC123"],
-                "from": "2024-01-01T00:00:00Z",
-                "to": "2025-01-01T00:00:00Z",
-                "note": "re-import 2024 from the warehouse",
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

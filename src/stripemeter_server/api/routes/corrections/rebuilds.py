@@ -28,7 +28,7 @@ MAX_WAIT_SECONDS = 30
     responses={202: {"description": "Still running: poll Location"}},
 )
 async def start(
-    body: dict[str, Any] = Body(examples=[{"metric": "api_calls", "customerRef": "cus_ABC123"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> JSONResponse:

@@ -22,7 +22,7 @@ router = APIRouter(tags=["events"])
     summary="Void an event by its idempotencyKey (in the body)",
 )
 async def void_by_body(
-    body: dict[str, Any] = Body(examples=[{"idempotencyKey": "order/42/line/4"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Body, Depends
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
 from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.routes.entitlements import hot
-from stripemeter_server.api.routes.entitlements.views import access_json
+from stripemeter_server.api.routes.entitlements.views import access_json, check_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
-from stripemeter_server.api.serialize import dec
 from stripemeter_server.service.entitlements import access as checks
 from stripemeter_server.service.operations.tenancy import Principal
 
@@ -21,6 +20,7 @@ router = APIRouter(tags=["entitlements"])
 @router.get(
     "/v1/customers/{customer_ref}/entitlements",
     summary="Every feature and the customer's access to it now",
+    responses=entitlements_wire.ACCESS_LIST,
 )
 async def list_entitlements(
     customer_ref: str,
@@ -29,7 +29,7 @@ async def list_entitlements(
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     found = await read(state, who, lambda uow: checks.check_all(uow, customer_ref, now))
-    return {"data": [access_json(a, customer_ref) for a in found]}
+    return {"data": [access_json(a, customer_ref) for a in found]}  # AccessList
 
 
 @fast_route(  # ADR 0860
@@ -38,6 +38,7 @@ async def list_entitlements(
     hot.get_entitlement,
     methods=["GET"],
     summary="The customer's access to one feature now (usage, limit, balance)",
+    responses=entitlements_wire.ACCESS,
 )
 async def get_entitlement(
     customer_ref: str,
@@ -59,19 +60,14 @@ async def get_entitlement(
     methods=["POST"],
     openapi_extra=entitlements_wire.CHECK,
     summary="May this quantity be used now? (records nothing)",
+    responses=entitlements_wire.CHECK_ANSWER,
 )
 async def check(
-    body: dict[str, Any] = Body(
-        examples=[{"customerRef": "cus_1", "feature": "tokens", "quantity": "4000"}]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     answer = await read(state, who, lambda uow: checks.check_quantity(uow, body, now))
-    return {
-        "allowed": answer.allowed,
-        "quantity": dec(answer.quantity),
-        **access_json(answer.access, answer.customer_ref),
-    }
+    return check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)

@@ -7,29 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
-from stripemeter_server.api.routes.entitlements.views import extra_json, grant_json
+from stripemeter_server.api.routes.entitlements.views import extra_json, feature_json, grant_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
-from stripemeter_server.domain.entitlement_parsing import feature_to_dict
 from stripemeter_server.service.entitlements import features as features_admin
 from stripemeter_server.service.entitlements import grants as grants_admin
 from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["entitlements"])
-
-FEATURE_EXAMPLE = {
-    "type": "metered",
-    "name": "LLM tokens",
-    "metric": "tokens",
-    "filter": {"meta.model": "large"},
-    "reset": "billingPeriod",
-}
-GRANT_EXAMPLE = {
-    "limit": "1000000",
-    "enforcement": "hard",
-    "overage": "5000",
-    "effectiveAt": "2025-01-01T00:00:00Z",
-    "expiresAt": None,
-}
 
 
 @router.put(
@@ -37,12 +21,12 @@ GRANT_EXAMPLE = {
     openapi_extra=entitlements_wire.FEATURE,
     status_code=201,
     summary="Create or replace a feature (boolean, static or metered)",
-    responses={200: {"description": "An existing feature was replaced"}},
+    responses=entitlements_wire.FEATURE_PUT,
 )
 async def put_feature(
     key: str,
     response: Response,
-    body: dict[str, Any] = Body(examples=[FEATURE_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
@@ -51,23 +35,25 @@ async def put_feature(
     saved = await write(state, who, lambda uow: features_admin.put_feature(uow, key, body, now))
     if not saved.created:
         response.status_code = 200
-    return feature_to_dict(saved.feature)
+    return feature_json(saved.feature)
 
 
-@router.get("/v1/features", summary="List features")
+@router.get("/v1/features", summary="List features", responses=entitlements_wire.FEATURES)
 async def list_features(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     found = await read(state, who, features_admin.list_features)
-    return {"data": [feature_to_dict(f) for f in found]}
+    return {"data": [feature_json(f) for f in found]}  # FeatureList
 
 
-@router.get("/v1/features/{key}", summary="Get a feature")
+@router.get(
+    "/v1/features/{key}", summary="Get a feature", responses=entitlements_wire.FEATURE_ANSWER
+)
 async def get_feature(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     feature = await read(state, who, lambda uow: features_admin.get_feature(uow, key))
-    return feature_to_dict(feature)
+    return feature_json(feature)
 
 
 @router.delete("/v1/features/{key}", status_code=204, summary="Delete a feature")
@@ -84,13 +70,13 @@ async def delete_feature(
     openapi_extra=entitlements_wire.GRANT,
     status_code=201,
     summary="Grant a customer a feature (limit, hard/soft, overage, validity)",
-    responses={200: {"description": "An existing grant was replaced"}},
+    responses=entitlements_wire.GRANT_PUT,
 )
 async def put_grant(
     customer_ref: str,
     feature: str,
     response: Response,
-    body: dict[str, Any] = Body(examples=[GRANT_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
@@ -107,6 +93,7 @@ async def put_grant(
 @router.get(
     "/v1/customers/{customer_ref}/entitlements/{feature}/grant",
     summary="Get a customer's grant of a feature (as configured)",
+    responses=entitlements_wire.GRANT_ANSWER,
 )
 async def get_grant(
     customer_ref: str,
@@ -139,13 +126,13 @@ async def delete_grant(
     openapi_extra=entitlements_wire.EXTRA_GRANT,
     status_code=201,
     summary="Add a one-off amount to the limit for the current usage window",
-    responses={200: {"description": "The same idempotencyKey was granted before"}},
+    responses=entitlements_wire.EXTRA_CREATED,
 )
 async def add_extra(
     customer_ref: str,
     feature: str,
     response: Response,
-    body: dict[str, Any] = Body(examples=[{"amount": "50000", "idempotencyKey": "pack-1"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:

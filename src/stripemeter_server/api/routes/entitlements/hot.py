@@ -15,8 +15,11 @@ from fastapi.responses import JSONResponse
 from stripemeter_server.api.cached_reads import Reader, read_checked, write_checked
 from stripemeter_server.api.deps import AppState, admit_cached, app_state, check_tenant
 from stripemeter_server.api.fast_path import guard_params, json_object
-from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
-from stripemeter_server.api.serialize import dec
+from stripemeter_server.api.routes.entitlements.views import (
+    access_json,
+    check_json,
+    reservation_json,
+)
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import access as checks
 from stripemeter_server.service.entitlements import reservations as holds
@@ -57,11 +60,7 @@ async def check(request: Request, _: object) -> Response | None:
         request, state, admitted, lambda uow: checks.check_quantity(uow, body, now)
     )
     return JSONResponse(
-        {
-            "allowed": answer.allowed,
-            "quantity": dec(answer.quantity),
-            **access_json(answer.access, answer.customer_ref),
-        }
+        check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)
     )
 
 
@@ -74,7 +73,5 @@ async def reserve(request: Request, _: object) -> Response | None:
     check_tenant(admitted.who, body.pop("tenantId", None))
     now = state.ctx.clock.now()
     done = await write_checked(request, state, admitted, lambda uow: holds.reserve(uow, body, now))
-    out = reservation_json(done.reservation, to_micros(now))
-    if done.access is not None:
-        out["entitlement"] = access_json(done.access, done.reservation.customer_ref)
+    out = reservation_json(done.reservation, to_micros(now), done.access)
     return JSONResponse(out, status_code=201 if done.created else 200)

@@ -9,21 +9,13 @@ from fastapi import APIRouter, Body, Depends, Response
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.routes.entitlements import hot
-from stripemeter_server.api.routes.entitlements.views import access_json, reservation_json
+from stripemeter_server.api.routes.entitlements.views import reservation_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import reservations as holds
 from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["entitlements"])
-
-RESERVE_EXAMPLE = {
-    "customerRef": "cus_1",
-    "feature": "tokens",
-    "quantity": "4000",
-    "ttlSeconds": 60,
-    "idempotencyKey": "call-7f3a",
-}
 
 
 @fast_route(  # ADR 0860
@@ -34,11 +26,11 @@ RESERVE_EXAMPLE = {
     openapi_extra=entitlements_wire.RESERVE,
     status_code=201,
     summary="Hold quantity against the customer's balance (atomic; 409 past a hard limit)",
-    responses={200: {"description": "The same idempotencyKey reserved before"}},
+    responses=entitlements_wire.RESERVED,
 )
 async def reserve(
     response: Response,
-    body: dict[str, Any] = Body(examples=[RESERVE_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("ingest")),
 ) -> dict[str, Any]:
@@ -47,13 +39,14 @@ async def reserve(
     done = await write(state, who, lambda uow: holds.reserve(uow, body, now))
     if not done.created:
         response.status_code = 200
-    out = reservation_json(done.reservation, to_micros(now))
-    if done.access is not None:
-        out["entitlement"] = access_json(done.access, done.reservation.customer_ref)
-    return out
+    return reservation_json(done.reservation, to_micros(now), done.access)
 
 
-@router.get("/v1/entitlements/reservations/{reservation_id}", summary="Get a reservation")
+@router.get(
+    "/v1/entitlements/reservations/{reservation_id}",
+    summary="Get a reservation",
+    responses=entitlements_wire.RESERVATION,
+)
 async def get_reservation(
     reservation_id: str,
     state: AppState = Depends(app_state),
@@ -68,10 +61,11 @@ async def get_reservation(
     "/v1/entitlements/reservations/{reservation_id}/commit",
     openapi_extra=entitlements_wire.COMMIT,
     summary="Record the reservation's usage (idempotent; quantity defaults to all)",
+    responses=entitlements_wire.RESERVATION,
 )
 async def commit(
     reservation_id: str,
-    body: dict[str, Any] | None = Body(default=None, examples=[{"quantity": "3120"}]),
+    body: dict[str, Any] | None = Body(default=None),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("ingest")),
 ) -> dict[str, Any]:
@@ -87,6 +81,7 @@ async def commit(
 @router.post(
     "/v1/entitlements/reservations/{reservation_id}/release",
     summary="Free the reservation's hold (idempotent)",
+    responses=entitlements_wire.RESERVATION,
 )
 async def release(
     reservation_id: str,
