@@ -15,13 +15,13 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredMapping, StoredStripeAccount
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
     PENDING,
     SENT,
     UNSENT,
+    ChangedCounter,
     PushRow,
     PushState,
     PushStats,
@@ -136,23 +136,26 @@ class FakePushes:
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
-    ) -> list[StoredCounter]:
+    ) -> list[ChangedCounter]:
         found = []
         for key, counter in self._ledger.counters.items():
             written = self._ledger.counters_written.get(key, 0)
             planned = self._t.states_written.get(key)
+            state = self._t.states.get(key)
             if (
                 counter.metric != metric
                 or (since_us is not None and written < since_us)
                 or (min_end_us is not None and counter.period_end_us <= min_end_us)
                 or (
                     settled_us is not None
-                    and planned is not None
-                    and planned >= written + settled_us
+                    and (
+                        (state is not None and state.counter_updated_us == written)
+                        or (planned is not None and planned >= written + settled_us)
+                    )
                 )
             ):
                 continue
-            found.append(copy.deepcopy(counter))
+            found.append(ChangedCounter(copy.deepcopy(counter), written))
         return found
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
