@@ -89,12 +89,29 @@ def test_changed_counters_follow_writes_period_ends_and_plans(any_store: AnyStor
     def changed(**kw: Any) -> list[str]:
         with any_store.unit_of_work(TENANT, read_only=True) as uow:
             found = uow.pushes.changed_counters("calls", **kw)
-        return sorted(c.customer_ref for c in found)
+        return sorted(c.counter.customer_ref for c in found)
 
     assert changed(since_us=None, min_end_us=None) == ["early", "ended", "late"]
     assert changed(since_us=20, min_end_us=None) == ["ended", "late"]
     assert changed(since_us=None, min_end_us=40) == ["early", "late"]
     assert changed(since_us=None, min_end_us=None, settled_us=500) == ["early", "ended"]
+
+
+def test_an_incremental_scan_skips_counters_planned_from_their_current_write(
+    any_store: AnyStore,
+) -> None:
+    write_counter(any_store, "seen", 10)
+    write_counter(any_store, "rewritten", 10)
+    with any_store.unit_of_work(TENANT) as uow:
+        for customer in ("seen", "rewritten"):
+            uow.pushes.advance(None, replace(state(customer), counter_updated_us=10), 20)
+        uow.commit()
+    write_counter(any_store, "rewritten", 30)
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        found = uow.pushes.changed_counters(
+            "calls", since_us=None, min_end_us=None, settled_us=1_000
+        )
+    assert [(c.counter.customer_ref, c.updated_us) for c in found] == [("rewritten", 30)]
 
 
 def test_orphaned_states_are_pushed_counters_that_are_gone(any_store: AnyStore) -> None:
