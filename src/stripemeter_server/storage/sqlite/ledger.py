@@ -31,11 +31,13 @@ from stripemeter_server.storage.ledger.counters import (
 from stripemeter_server.storage.ledger.events import EventsRepository
 
 # The key is (tenant_id, seq), which has no rowid alias: each row takes the next rowid as
-# its ``seq`` (``max(rowid)`` is one step to the end of the table's b-tree).
+# its ``seq``. ``max(rowid)`` must be the scalar subquery's only result column: only then
+# does SQLite read it as one step to the end of the table's b-tree. Wrapped in ``coalesce``
+# it scanned a whole index per row, and a batch's insert grew with the ledger.
 _EVENT_INSERT = (
     f"INSERT INTO events (rowid, seq, tenant_id, {', '.join(LedgerEntry._fields)}) "
     f"SELECT n, n, {', '.join('?' * (len(LedgerEntry._fields) + 1))} "
-    "FROM (SELECT coalesce(max(rowid), 0) + 1 AS n FROM events) WHERE true "
+    "FROM (SELECT coalesce((SELECT max(rowid) FROM events), 0) + 1 AS n) WHERE true "
     "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
 )
 # The keys of the ``n`` rows inserted last (``insert_new`` of a batch holding stored keys).

@@ -83,3 +83,34 @@ def test_a_rebuild_replaces_a_metrics_counters_and_values(any_store: AnyStore) -
         new = uow.counters.add_uniques([(*A, "x"), (*A, "q"), (*C, "x")])
     assert rebuilt is not None
     assert (rebuilt.state.count, left, set(new)) == (9, [A, B, C], {(*A, "x")})
+
+
+def test_every_state_column_is_saved_exactly_for_every_counter(any_store: AnyStore) -> None:
+    """One save writes several counters, every column of each, nulls and exact decimals in
+    any notation included (PostgreSQL receives them as one JSON document)."""
+    states = {
+        A: CounterState(
+            7,
+            Decimal("12345678901234567890.123456789"),
+            Decimal("1E+3"),
+            Decimal("-0.000000001"),
+            Decimal("2.50"),
+            -5,
+            'k "1" \\ é',
+            3,
+            Decimal("-4.25"),
+            Decimal("0.75"),
+            2**62,
+            2,
+        ),
+        B: CounterState(count=1, sum=Decimal("1E-9")),
+    }
+    with any_store.unit_of_work(TENANT) as uow:
+        locked = uow.counters.lock({A: 150, B: 150}, 1)
+        for key, state in states.items():
+            locked[key].state = state
+        uow.counters.save(locked.values(), 2)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = {key: uow.counters.get(key) for key in states}
+    assert {key: c.state if c else None for key, c in stored.items()} == states

@@ -181,3 +181,43 @@ def test_backfill_flags_and_tallies(any_store: AnyStore) -> None:
         tallies = uow.events.backfill_tallies(["bf", "none"])
         voided = [e.voided_us for e in map(uow.events.get, "abcd") if e is not None]
     assert (flagged, tallies, voided) == (1, {"bf": (4, 2)}, [5, 1, None, None])
+
+
+def test_every_value_of_a_stored_event_reads_back_exactly(any_store: AnyStore) -> None:
+    """Text with quotes, backslashes and non-ASCII, JSON-looking text and decimals in every
+    notation are stored as given (PostgreSQL receives the batch as one JSON document)."""
+    odd = LedgerEntry(
+        'k "1" \\ é ✓',
+        "calls",
+        '{"not": "json"}',
+        Decimal("12345678901234567890.123456789"),
+        -5,
+        2**62,
+        "res\ttab",
+        '{"a": [1, "x"]}',
+        "fp",
+        True,
+        True,
+        9,
+        "req_1",
+        "bf_1",
+    )
+    tiny = entry("tiny")._replace(quantity=Decimal("1E-9"))
+    big = entry("big")._replace(quantity=Decimal("1E+3"))
+    assert insert(any_store, odd, tiny, big) == {odd.idempotency_key, "tiny", "big"}
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        found = [uow.events.get(key) for key in (odd.idempotency_key, "tiny", "big")]
+    assert [f is not None for f in found] == [True] * 3
+    first = found[0]
+    assert first is not None
+    assert (
+        first.customer_ref,
+        first.quantity,
+        first.ts_us,
+        first.received_us,
+        first.resource_id,
+        first.meta,
+        first.late,
+        first.voided_us,
+    ) == (odd.customer_ref, odd.quantity, -5, 2**62, "res\ttab", odd.meta, True, 9)
+    assert [f.quantity for f in found[1:] if f is not None] == [Decimal("1E-9"), Decimal("1E+3")]
