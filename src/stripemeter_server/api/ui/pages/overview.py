@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from stripemeter_server.api.deps import read
+from stripemeter_server.api.schemas.reconciliation import run_view
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service.dashboard import reads as dashboard
-from stripemeter_server.service.reconciliation.runs import run_view
 from stripemeter_server.service.stripe_sync.ports.pushes import PushStats
 from stripemeter_server.service.stripe_sync.pushes import push_health
 
