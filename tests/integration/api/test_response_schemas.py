@@ -16,16 +16,20 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from stripe_emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
+from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.operations.tenancy import bootstrap
+from stripemeter_server.service.ports.stripe import StripeCredentials
 from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
+from stripemeter_server.stripe.gateway import GatewayPool
 from tests.integration.api.conftest import ADMIN_KEY, Api
-from tests.integration.api.response_cases import CALLS, Call
+from tests.integration.api.response_cases import CALLS, SECRET, WEBHOOK_SECRET, Call
 from tests.integration.api.wire_cases import CASES
 
 # Routes whose answers another change declares (alerts, catalog, corrections, credits,
@@ -99,48 +103,27 @@ PENDING_ELSEWHERE = frozenset(
         "GET /portal/v1/entitlements",
         "GET /portal/v1/credits",
         "GET /portal/v1/upcoming-invoice",
+        # The portal's own alert rules are made and shown through the alerts feature's
+        # create_rule and rule_json, which that change types.
+        "GET /portal/v1/alerts",
+        "POST /portal/v1/alerts",
     }
 )
 # Routes of the features this change covers whose answers are not declared yet.
-NOT_YET = frozenset(
-    {
-        "DELETE /v1/admin/api-keys/{key_id}",
-        "GET /health/live",
-        "GET /health/ready",
-        "GET /portal/v1/me",
-        "GET /v1/admin/api-keys",
-        "GET /v1/admin/tenants",
-        "GET /v1/audit",
-        "GET /v1/customers/{customerRef}/stripe-subscription-items/{metric}",
-        "GET /v1/customers/{customer_ref}/upcoming-invoice",
-        "GET /v1/mappings",
-        "GET /v1/mappings/{metric}",
-        "GET /v1/portal/settings",
-        "GET /v1/portal/tokens",
-        "GET /v1/pushes",
-        "GET /v1/stripe/account",
-        "GET /v1/stripe/invoices",
-        "GET /v1/stripe/webhook-events",
-        "GET /portal/v1/alerts",
-        "POST /portal/v1/alerts",
-        "POST /v1/admin/api-keys",
-        "POST /v1/admin/api-keys/{key_id}/rotate",
-        "POST /v1/mappings",
-        "POST /v1/portal/tokens",
-        "POST /v1/pushes/{push_id}/retry",
-        "POST /v1/stripe/meters/sync",
-        "POST /v1/stripe/webhook/{tenant_id}",
-        "PUT /v1/customers/{customerRef}/stripe-subscription-items/{metric}",
-        "PUT /v1/mappings/{metric}",
-        "PUT /v1/portal/settings",
-        "PUT /v1/stripe/account",
-    }
-)
+NOT_YET = frozenset[str]()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(auto_deliver_webhooks=False)) as server:
+        yield server
 
 
 @pytest.fixture
-def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
-    """The app with secrets at rest configured, so every route can answer."""
+def api(store: Store, clock: FrozenClock, emulator: EmulatorServer) -> Iterator[Api]:
+    """The app with secrets at rest configured and the environment's Stripe account on the
+    emulator, so every route can answer."""
+    emulator.control("POST", "/reset")
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
@@ -148,7 +131,11 @@ def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
         store=store,
         clock=clock,
         limits=EventLimits(),
-        stripe=StripeAccess(cipher=SecretBox("k" * 32)),
+        stripe=StripeAccess(
+            cipher=SecretBox("k" * 32),
+            environment=StripeCredentials(SECRET, WEBHOOK_SECRET, api_base=emulator.url),
+            factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)),
+        ),
     )
     app = create_app(Settings(database_url=store.url), context=ctx)
     with TestClient(app) as client:
@@ -185,6 +172,8 @@ def call(api: Api, route: str) -> Response:
         case = CASES[route]
         found = Call(case.prepare, body="example", key=case.key, media_type=case.media_type)
     path = found.prepare(api)
+    if found.send is not None:
+        return found.send(api, path)
     body = found.body
     if body == "example":
         doc = document(api)

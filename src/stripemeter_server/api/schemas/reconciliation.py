@@ -207,7 +207,7 @@ def gate_view(setting: GateSetting) -> dict[str, Any]:
     return render(GateView(gate=setting.gate, lead_seconds=setting.lead_seconds))  # type: ignore[arg-type]
 
 
-def _run(run: RunRecord) -> RunView:
+def _run_struct(run: RunRecord) -> RunView:
     return RunView(**_run_fields(run))
 
 
@@ -228,7 +228,7 @@ def _run_fields(run: RunRecord) -> dict[str, Any]:
 
 
 def run_view(run: RunRecord) -> dict[str, Any]:
-    return render(_run(run))
+    return render(_run_struct(run))
 
 
 def _line(line: LineRecord) -> RunLine:
@@ -271,7 +271,7 @@ def run_with_lines(found: RunLines) -> dict[str, Any]:
 
 
 def run_list(page: RunPage) -> dict[str, Any]:
-    return render(RunList(data=[_run(r) for r in page.runs], next_cursor=page.next_cursor))
+    return render(RunList(data=[_run_struct(r) for r in page.runs], next_cursor=page.next_cursor))
 
 
 def _verdict(verdict: GateVerdict) -> Verdict:

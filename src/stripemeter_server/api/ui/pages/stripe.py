@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, read, write
 from stripemeter_server.api.schemas import reconciliation as reconciliation_wire
+from stripemeter_server.api.schemas import stripe_sync as stripe_sync_wire
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
@@ -24,7 +25,6 @@ from stripemeter_server.api.ui.web import (
     writer,
 )
 from stripemeter_server.config import reconcile_policy
-from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service.dashboard.reads import held_invoices
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation import runs
@@ -44,10 +44,14 @@ def _stripe_view(
     uow: UnitOfWork, state: AppState, push_status: str | None, cursor: str | None
 ) -> dict[str, Any]:
     return {
-        "account": stripe_accounts.account_view(uow, state.ctx.stripe.environment),
-        "mappings": [mapping_to_dict(m) for m in stripe_mappings.list_mappings(uow)],
-        "pushes": pushes.list_pushes(
-            uow, status=push_status, metric=None, customer_ref=None, cursor=cursor, limit=50
+        "account": stripe_sync_wire.account_view(
+            stripe_accounts.account_view(uow, state.ctx.stripe.environment)
+        ),
+        "mappings": stripe_sync_wire.mapping_list(stripe_mappings.list_mappings(uow))["data"],
+        "pushes": stripe_sync_wire.push_list(
+            pushes.list_pushes(
+                uow, status=push_status, metric=None, customer_ref=None, cursor=cursor, limit=50
+            )
         ),
         "runs": reconciliation_wire.run_list(runs.list_runs(uow, cursor=None, limit=10))["data"],
         "held": [reconciliation_wire.verdict_view(v) for v in held_invoices(uow)],
