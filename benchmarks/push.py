@@ -37,7 +37,7 @@ from benchmarks.push_floor import FloorResult, floor_v1, floor_v2
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.metrics import metric_from_dict
-from stripemeter_server.domain.stripe_mapping import MeterFormula
+from stripemeter_server.domain.stripe_mapping import MeterFormula, mapping_from_dict
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -85,7 +85,7 @@ class Bench:
             bootstrap(uow, now, None, auto_create_metrics=True)
             for code, transport in ((V1, "v1"), (V2, "v2_stream")):
                 create_metric(uow, metric_from_dict({"code": code, "aggregation": "sum"}), now)
-                put_mapping(uow, {"metric": code, "transport": transport}, now)
+                put_mapping(uow, mapping_from_dict({"metric": code, "transport": transport}), now)
             uow.commit()
         sync_tenant_meters(self.ctx, "default")
         for name in (FLOOR_V1, FLOOR_V2):

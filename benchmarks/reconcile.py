@@ -37,7 +37,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
     from stripemeter_server.domain.destinations import HostAllowList
     from stripemeter_server.domain.events import EventLimits
     from stripemeter_server.domain.metrics import metric_from_dict
-    from stripemeter_server.domain.stripe_mapping import MeterFormula
+    from stripemeter_server.domain.stripe_mapping import MeterFormula, mapping_from_dict
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.clock import FrozenClock
     from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -74,7 +74,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
             uow.commit()
         with store.unit_of_work("default") as uow:
             create_metric(uow, metric_from_dict({"code": "bench_calls", "aggregation": "sum"}), now)
-            put_mapping(uow, {"metric": "bench_calls"}, now)
+            put_mapping(uow, mapping_from_dict({"metric": "bench_calls"}), now)
             uow.commit()
         pool(credentials).create_meter("bench_calls", "bench_calls", MeterFormula.SUM)
         refs = [f"cus_bench{i:06d}" for i in range(customers)]

@@ -18,6 +18,8 @@ from typing import Annotated, Any
 import msgspec
 import msgspec.inspect
 
+from stripemeter_server.domain.errors import ValidationError
+
 # A decimal given as a JSON string or number (quantities, amounts): read exactly either way.
 DecimalInput = Annotated[str, msgspec.Meta(extra_json_schema={"type": ["string", "number"]})]
 # An exact decimal the API writes: always a string.
@@ -54,6 +56,27 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
 def field_names(struct: type[msgspec.Struct]) -> frozenset[str]:
     """The keys the body may carry, as spelled on the wire."""
     return frozenset(struct.__struct_encode_fields__)
+
+
+def refuse_unknown(body: object, struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """``body`` as an object whose every key ``struct`` declares; otherwise the problem a
+    strict body has always answered (``invalid_body``, or ``unknown_field`` naming the first
+    unknown key in sorted order)."""
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object", code="invalid_body")
+    unknown = sorted(set(body) - field_names(struct))
+    if unknown:
+        raise ValidationError(
+            f"unknown field: {unknown[0]}", code="unknown_field", field=unknown[0]
+        )
+    return body
+
+
+def render(answer: msgspec.Struct) -> dict[str, Any]:
+    """The answer as the JSON object the route returns: keys in the declaration's order, an
+    unset optional key left out, ``None`` kept as ``null``."""
+    built: dict[str, Any] = msgspec.to_builtins(answer)
+    return built
 
 
 def refuses_unknown(struct: type[msgspec.Struct]) -> bool:
@@ -95,13 +118,6 @@ def response(
         "description": description,
         DECLARED_BODY: {"application/json": {"schema": schema_of(struct)}},
     }
-
-
-def render(answer: msgspec.Struct) -> dict[str, Any]:
-    """An answer Struct as the plain JSON value the route returns (key order: the Struct's
-    field order; unset optional keys left out), so what is sent is what is documented."""
-    rendered: dict[str, Any] = msgspec.to_builtins(answer)
-    return rendered
 
 
 class Body(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

@@ -19,16 +19,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from stripemeter_server.config import Settings, reconcile_policy
+from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import StripemeterError
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros
 from stripemeter_server.service.operations import tenancy
 from stripemeter_server.service.reconciliation.engine import execute
+from stripemeter_server.service.reconciliation.plan import scope_of
 from stripemeter_server.service.reconciliation.ports import LineRecord
-from stripemeter_server.service.reconciliation.runs import (
-    line_view,
-    lines_needing_attention,
-    parse_scope,
-    start_run,
-)
+from stripemeter_server.service.reconciliation.runs import lines_needing_attention, start_run
 from stripemeter_server.service.runner import run_use_case
 
 ATTENTION_SHOWN = 200
@@ -79,15 +77,10 @@ def reconcile(
     settings = Settings()
     ctx = build_context(settings)
     console = Console(highlight=False)
-    body = {
-        k: v
-        for k, v in (("period", period), ("metric", metric), ("customerRef", customer))
-        if v is not None
-    }
     try:
         if settings.auto_migrate or ctx.store.dialect == "sqlite":
             ctx.store.migrate()
-        scope, _ = parse_scope(body)
+        scope = scope_of(metric, customer, period)
         now = ctx.clock.now()
         if not run_use_case(
             ctx.store, tenant, lambda uow: tenancy.tenant_exists(uow, tenant), read_only=True
@@ -121,6 +114,23 @@ def reconcile(
         raise typer.Exit(1)
 
 
+def _cells(line: LineRecord) -> tuple[str, ...]:
+    """A line as the table shows it: exact decimals, RFC 3339 times, blanks for nothing."""
+    money = None if line.money_at_stake is None else format(line.money_at_stake, "f")
+    return (
+        line.customer_ref,
+        line.metric,
+        format_timestamp(from_micros(line.period_start_us)),
+        "" if line.local_value is None else to_plain_string(line.local_value),
+        "" if line.stripe_value is None else to_plain_string(line.stripe_value),
+        "" if line.absolute_drift is None else to_plain_string(line.absolute_drift),
+        " ".join(x for x in (money, line.currency) if x),
+        line.status,
+        line.action or "",
+        line.status_after or "",
+    )
+
+
 def _print(
     console: Console, run_id: str, lines: list[LineRecord], summary: dict[str, Any], unresolved: int
 ) -> None:
@@ -138,19 +148,7 @@ def _print(
             "after",
         )
         for line in lines:
-            view = line_view(line)
-            table.add_row(
-                view["customerRef"],
-                view["metric"],
-                view["periodStart"] or "",
-                view["local"] or "",
-                view["stripe"] or "",
-                view["absoluteDrift"] or "",
-                " ".join(x for x in (view["moneyAtStake"], view["currency"]) if x),
-                view["status"],
-                view["action"] or "",
-                view["statusAfter"] or "",
-            )
+            table.add_row(*_cells(line))
         console.print(table)
     counts = ", ".join(f"{n} {s}" for s, n in sorted((summary.get("counts") or {}).items()))
     console.print(f"run {run_id}: {counts or 'nothing to compare'}; {unresolved} need attention")

@@ -101,6 +101,20 @@ def test_another_content_type_is_refused(metered: Api) -> None:
     assert (response.status_code, response.json()["code"]) == (422, "unsupported_media_type")
 
 
+@pytest.mark.parametrize("content_type", [BATCH, "application/json"])
+def test_an_empty_batch_is_refused_as_an_empty_ingest_batch_is(
+    metered: Api, content_type: str
+) -> None:
+    refused = post(metered, [], content_type)
+    ingest = metered.client.post(
+        "/v1/events/ingest", json={"events": []}, headers=metered.headers()
+    )
+    assert refused.status_code == ingest.status_code == 422
+    keep = ("code", "detail", "errors", "status", "title", "type")
+    assert {k: refused.json().get(k) for k in keep} == {k: ingest.json().get(k) for k in keep}
+    assert refused.json()["code"] == "invalid_batch"
+
+
 def om_event(event_id: str, tokens: int) -> Event:
     return Event(
         id=event_id,

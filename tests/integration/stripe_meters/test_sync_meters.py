@@ -16,7 +16,7 @@ from stripemeter_server.cli.main import app
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.metrics import metric_from_dict
-from stripemeter_server.domain.stripe_mapping import MeterFormula
+from stripemeter_server.domain.stripe_mapping import MeterFormula, mapping_from_dict
 from stripemeter_server.service.catalog.definitions import load_metrics
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
@@ -57,7 +57,7 @@ def _mapped(
                 uow, metric_from_dict({"code": code, "aggregation": aggregation}), clock.now()
             )
         for mapping in mappings:
-            put_mapping(uow, mapping, clock.now())
+            put_mapping(uow, mapping_from_dict(mapping), clock.now())
         uow.commit()
 
 

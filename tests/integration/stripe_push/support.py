@@ -11,7 +11,7 @@ from stripe_emulator import EmulatorServer
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.metrics import metric_from_dict
-from stripemeter_server.domain.stripe_mapping import MeterFormula
+from stripemeter_server.domain.stripe_mapping import MeterFormula, mapping_from_dict
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
@@ -81,7 +81,7 @@ class Env:
                 ),
                 self.clock.now(),
             )
-            put_mapping(uow, {"metric": code, **mapping}, self.clock.now())
+            put_mapping(uow, mapping_from_dict({"metric": code, **mapping}), self.clock.now())
             uow.commit()
         if meter:
             self.meter(code, formula or ("last" if aggregation in ("latest", "max") else "sum"))

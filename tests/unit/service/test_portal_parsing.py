@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stripemeter_server.api.schemas.portal import parse_settings
+from stripemeter_server.api.schemas.portal import parse_token_request as parse_request
 from stripemeter_server.domain.errors import UnauthorizedError, ValidationError
-from stripemeter_server.service.portal.settings import parse_settings
-from stripemeter_server.service.portal.tokens import MAX_EXPIRES_IN, parse_request
+from stripemeter_server.service.portal.tokens import MAX_EXPIRES_IN
 
 
 @given(st.text(max_size=80))

@@ -20,6 +20,7 @@ from stripemeter_server.api.deps import (
     require,
     run_as_system,
 )
+from stripemeter_server.api.schemas import invoicing as invoicing_wire
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.service.invoicing import webhooks as invoice_webhooks
 from stripemeter_server.service.invoicing.flow import process_received
@@ -55,6 +56,7 @@ async def _limited_body(request: Request, limit: int) -> bytes:
 @router.post(
     "/v1/stripe/webhook/{tenant_id}",
     summary="Stripe webhook endpoint (signed by Stripe; no API key)",
+    responses=invoicing_wire.RECEIVED_ANSWER,
 )
 async def receive_webhook(
     tenant_id: str,
@@ -79,13 +81,7 @@ async def receive_webhook(
     )
     if received.needs_processing:
         background.add_task(process_received, ctx, tenant_id, received.event_id)
-    return {
-        "received": True,
-        "eventId": received.event_id,
-        "type": received.event_type,
-        "status": received.status,
-        "duplicate": received.duplicate,
-    }
+    return invoicing_wire.received_view(received)
 
 
 def _choice(value: str | None, allowed: frozenset[str], field: str) -> str | None:
@@ -101,6 +97,7 @@ def _choice(value: str | None, allowed: frozenset[str], field: str) -> str | Non
 @router.get(
     "/v1/stripe/webhook-events",
     summary="Received Stripe webhook events and their processing state (newest first)",
+    responses=invoicing_wire.JOBS_ANSWER,
 )
 async def list_webhook_events(
     state: AppState = Depends(app_state),
@@ -112,16 +109,18 @@ async def list_webhook_events(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, JOB_STATUSES, "status")
-    return await read(
+    page = await read(
         state,
         who,
         lambda uow: invoice_webhooks.list_jobs(uow, status=wanted, cursor=cursor, limit=limit),
     )
+    return invoicing_wire.job_page(page)
 
 
 @router.get(
     "/v1/stripe/invoices",
     summary="Stripe invoices the invoice flow billed, with their items (newest first)",
+    responses=invoicing_wire.INVOICES_ANSWER,
 )
 async def list_invoices(
     state: AppState = Depends(app_state),
@@ -134,10 +133,11 @@ async def list_invoices(
 ) -> dict[str, Any]:
     check_tenant(who, tenant_id)
     wanted = _choice(status, INVOICE_STATUSES, "status")
-    return await read(
+    page = await read(
         state,
         who,
         lambda uow: invoice_webhooks.list_invoices(
             uow, status=wanted, customer_ref=customer_ref, cursor=cursor, limit=limit
         ),
     )
+    return invoicing_wire.invoice_page(page)

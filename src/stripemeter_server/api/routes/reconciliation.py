@@ -25,19 +25,11 @@ from stripemeter_server.service.reconciliation.gate import (
     RELEASED,
     REPORTED,
     gate_setting,
-    gate_view,
-    parse_gate_change,
     put_gate_setting,
 )
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reconciliation"])
-RUN_EXAMPLE = {
-    "period": "2026-01",
-    "metric": "api_calls",
-    "customerRef": "cus_123",
-    "repair": False,
-}
 CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The run's lines as CSV (streamed)",
@@ -60,30 +52,36 @@ def _background(state: AppState, tenant: str, run_id: str) -> None:
     "/v1/reconciliation/runs",
     openapi_extra=reconciliation_wire.RUN,
     status_code=202,
+    responses=reconciliation_wire.RUN_ANSWER,
     summary="Start a reconciliation run (executes as a job; poll it by id)",
 )
 async def start_run(
     background: BackgroundTasks,
-    body: dict[str, Any] | None = Body(None, examples=[RUN_EXAMPLE]),
+    body: dict[str, Any] | None = Body(None),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, (body or {}).get("tenantId"))
-    scope, repair = runs.parse_scope(body)
+    scope, repair = reconciliation_wire.parse_run_request(body)
     now = state.ctx.clock.now()
     record = await write(state, who, lambda uow: runs.start_run(uow, scope, repair, now))
     background.add_task(_background, state, who.tenant_id, record.run_id)
-    return runs.run_view(record)
+    return reconciliation_wire.run_view(record)
 
 
-@router.get("/v1/reconciliation/runs", summary="Reconciliation runs, newest first")
+@router.get(
+    "/v1/reconciliation/runs",
+    responses=reconciliation_wire.RUNS_ANSWER,
+    summary="Reconciliation runs, newest first",
+)
 async def list_runs(
     cursor: str | None = Query(None, max_length=90),
     limit: int = Query(50, ge=1, le=runs.MAX_LIMIT),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(state, who, lambda uow: runs.list_runs(uow, cursor=cursor, limit=limit))
+    page = await read(state, who, lambda uow: runs.list_runs(uow, cursor=cursor, limit=limit))
+    return reconciliation_wire.run_list(page)
 
 
 @router.get(
@@ -98,7 +96,8 @@ async def run_csv(
     who: Principal = Depends(require("read")),
 ) -> StreamingResponse:
     await read(state, who, lambda uow: runs.get_run(uow, run_id))
-    chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
+    pages = runs.line_pages(state.ctx.store.unit_of_work, who.tenant_id, run_id)
+    chunks = reconciliation_wire.csv_chunks(pages)
     return StreamingResponse(
         chunks,
         media_type="text/csv",
@@ -108,6 +107,7 @@ async def run_csv(
 
 @router.get(
     "/v1/reconciliation/runs/{run_id}",
+    responses=reconciliation_wire.RUN_LINES_ANSWER,
     summary="A run: summary (per-metric totals, counts per status, progress) and lines",
 )
 async def get_run(
@@ -122,11 +122,12 @@ async def get_run(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(
+    found = await read(
         state,
         who,
         lambda uow: runs.run_with_lines(uow, run_id, status=status, after=cursor, limit=limit),
     )
+    return reconciliation_wire.run_with_lines(found)
 
 
 @router.get(
@@ -138,7 +139,9 @@ async def get_settings(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     lead = state.settings.reconcile_lead_seconds
-    return gate_view(await read(state, who, lambda uow: gate_setting(uow, lead)))
+    return reconciliation_wire.gate_view(
+        await read(state, who, lambda uow: gate_setting(uow, lead))
+    )
 
 
 @router.put(
@@ -148,18 +151,20 @@ async def get_settings(
     summary="Set the invoice gate (off | report | hold) and the schedule's lead",
 )
 async def put_settings(
-    body: dict[str, Any] = Body(examples=[{"gate": "hold", "leadSeconds": 3600}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    change = parse_gate_change(body)
+    change = reconciliation_wire.parse_gate_change(body)
     now, lead = state.ctx.clock.now(), state.settings.reconcile_lead_seconds
-    return gate_view(await write(state, who, lambda uow: put_gate_setting(uow, change, now, lead)))
+    setting = await write(state, who, lambda uow: put_gate_setting(uow, change, now, lead))
+    return reconciliation_wire.gate_view(setting)
 
 
 @router.get(
     "/v1/reconciliation/invoices",
+    responses=reconciliation_wire.VERDICTS_ANSWER,
     summary="The invoice gate's verdicts on draft invoices (newest first)",
 )
 async def list_verdicts(
@@ -177,4 +182,4 @@ async def list_verdicts(
             field="state",
         )
     found = await read(state, who, lambda uow: runs.verdicts(uow, state=state_filter, limit=limit))
-    return {"data": [runs.verdict_view(v) for v in found]}
+    return reconciliation_wire.verdict_list(found)

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state, read, require
+from stripemeter_server.api.schemas import invoicing as wire
 from stripemeter_server.api.serialize import dec, parse_time_param, ts
+from stripemeter_server.api.wire import render
 from stripemeter_server.domain.money import minor_unit_exponent
 from stripemeter_server.service.invoicing.stripe_preview import (
     LineDifference,
@@ -27,31 +29,32 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["invoicing"])
 
 
-def _line_json(line: InvoiceLine) -> dict[str, Any]:
-    return {
-        "metric": line.metric,
-        "periodStart": ts(line.period.start),
-        "periodEnd": ts(line.period.end),
-        "quantity": dec(line.quantity),
-        "pricing": line.pricing,
-        "stripePrice": line.stripe_price,
-        "currency": line.currency,
-        "amount": dec(line.amount),
-        "tiers": [
-            {
-                "description": t.description,
-                "quantity": dec(t.quantity),
-                "unitAmount": dec(t.unit_amount),
-                "amount": dec(t.amount),
-            }
+def _line(line: InvoiceLine) -> wire.UpcomingLine:
+    return wire.UpcomingLine(
+        metric=line.metric,
+        period_start=ts(line.period.start),
+        period_end=ts(line.period.end),
+        quantity=dec(line.quantity),
+        pricing=line.pricing,
+        stripe_price=line.stripe_price,
+        currency=line.currency,
+        amount=dec(line.amount),
+        tiers=[
+            wire.Tier(
+                description=t.description,
+                quantity=dec(t.quantity),
+                unit_amount=dec(t.unit_amount),
+                amount=dec(t.amount),
+            )
             for t in line.tiers
         ],
-    }
+    )
 
 
 @router.get(
     "/v1/customers/{customer_ref}/upcoming-invoice",
     summary="Preview the next invoice: usage lines, credits, subtotal and total",
+    responses=wire.UPCOMING_ANSWER,
 )
 async def get_upcoming_invoice(
     customer_ref: str,
@@ -78,61 +81,67 @@ async def get_upcoming_invoice(
     return body
 
 
-def _difference_json(line: LineDifference) -> dict[str, Any]:
+def _difference(line: LineDifference) -> wire.LineDifference:
     def minus(a: Any, b: Any) -> Any:
         return None if a is None or b is None else dec(b - a)
 
-    return {
-        "metric": line.metric,
-        "stripePrice": line.stripe_price,
-        "status": line.status,
-        "currency": line.currency,
-        "description": line.description,
-        "quantity": dec(line.our_quantity),
-        "stripeQuantity": dec(line.stripe_quantity),
-        "quantityDifference": minus(line.our_quantity, line.stripe_quantity),
-        "amount": dec(line.our_amount),
-        "stripeAmount": dec(line.stripe_amount),
-        "amountDifference": minus(line.our_amount, line.stripe_amount),
-    }
+    return wire.LineDifference(
+        metric=line.metric,
+        stripe_price=line.stripe_price,
+        status=line.status,
+        currency=line.currency,
+        description=line.description,
+        quantity=dec(line.our_quantity),
+        stripe_quantity=dec(line.stripe_quantity),
+        quantity_difference=minus(line.our_quantity, line.stripe_quantity),
+        amount=dec(line.our_amount),
+        stripe_amount=dec(line.stripe_amount),
+        amount_difference=minus(line.our_amount, line.stripe_amount),
+    )
+
+
+def _major(minor: int, currency: str) -> str | None:
+    return dec(Decimal(minor).scaleb(-minor_unit_exponent(currency)))
 
 
 def comparison_json(found: StripeComparison) -> dict[str, Any]:
     """Stripe's preview (amounts in the currency's major unit) and the line differences;
     a difference is Stripe's value minus ours."""
     preview = found.preview
-    return {
-        "status": found.status,
-        "error": found.error,
-        "subscription": preview.subscription if preview else None,
-        "currency": preview.currency if preview else None,
-        "subtotal": dec(Decimal(preview.subtotal).scaleb(-minor_unit_exponent(preview.currency)))
-        if preview
-        else None,
-        "total": dec(Decimal(preview.total).scaleb(-minor_unit_exponent(preview.currency)))
-        if preview
-        else None,
-        "lines": [_difference_json(line) for line in found.lines],
-    }
+    return render(
+        wire.StripePreview(
+            status=found.status,
+            error=found.error,
+            subscription=preview.subscription if preview else None,
+            currency=preview.currency if preview else None,
+            subtotal=_major(preview.subtotal, preview.currency) if preview else None,
+            total=_major(preview.total, preview.currency) if preview else None,
+            lines=[_difference(line) for line in found.lines],
+        )
+    )
 
 
 def invoice_json(found: UpcomingInvoice) -> dict[str, Any]:
-    """The preview's JSON shape (the dashboard shows the same)."""
+    """The preview's JSON shape (the dashboard shows the same), declared by
+    ``api/schemas/invoicing.UpcomingInvoice``."""
     period = found.period
-    return {
-        "customerRef": found.customer_ref,
-        "at": ts(found.at),
-        "asOf": ts(found.as_of),
-        "periodStart": ts(period.start) if period else None,
-        "periodEnd": ts(period.end) if period else None,
-        "lines": [_line_json(line) for line in found.lines],
-        "totals": [
-            {
-                "currency": t.currency,
-                "subtotal": dec(t.subtotal),
-                "credits": dec(t.credits),
-                "total": dec(t.total),
-            }
-            for t in found.totals
-        ],
-    }
+    totals = [
+        wire.Total(
+            currency=t.currency,
+            subtotal=dec(t.subtotal),
+            credits=dec(t.credits),
+            total=dec(t.total),
+        )
+        for t in found.totals
+    ]
+    return render(
+        wire.UpcomingInvoice(
+            customer_ref=found.customer_ref,
+            at=ts(found.at),
+            as_of=ts(found.as_of),
+            period_start=ts(period.start) if period else None,
+            period_end=ts(period.end) if period else None,
+            lines=[_line(line) for line in found.lines],
+            totals=totals,
+        )
+    )

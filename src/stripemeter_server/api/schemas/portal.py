@@ -1,14 +1,25 @@
-"""Portal tokens, portal settings and the portal's own alert rules on the wire."""
+"""Portal tokens, portal settings and the portal's own alert rules on the wire: bodies read
+here (each value handed to its bounded checker), answers rendered here from their records."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from stripemeter_server.api.wire import (
     UNSET,
     DecimalInput,
+    Instant,
     StrictBody,
     Unset,
+    field_names,
+    render,
     request_body,
+    response,
 )
+from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.domain.timestamps import format_timestamp, from_micros
+from stripemeter_server.service.portal import settings, tokens
+from stripemeter_server.service.portal.ports import PortalTokenRecord
 
 
 class TokenRequest(StrictBody):
@@ -76,3 +87,127 @@ ALERT_RULE = request_body(
         },
     ),
 )
+
+
+def parse_token_request(body: dict[str, Any]) -> tokens.TokenRequest:
+    """The minting request; an unknown key is refused by name (``invalid_field``)."""
+    unknown = set(body) - field_names(TokenRequest)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError(f"unknown field {field!r}", code="invalid_field", field=field)
+    return tokens.token_request(
+        body.get("customerRef"), body.get("metrics"), body.get("scopes"), body.get("expiresIn")
+    )
+
+
+def parse_settings(body: dict[str, Any]) -> settings.PortalSettings:
+    unknown = set(body) - field_names(SettingsChange)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise settings.invalid(f"unknown field {name!r}", name)
+    theme = body.get("theme") or {}
+    if not isinstance(theme, dict) or set(theme) - field_names(Theme):
+        raise settings.invalid("theme must be {cssVariables, logoUrl}", "theme")
+    return settings.PortalSettings(
+        settings.origins(body.get("allowedOrigins"), "allowedOrigins"),
+        settings.origins(body.get("frameAncestors"), "frameAncestors"),
+        settings.css_variables(theme.get("cssVariables")),
+        settings.logo_url(theme.get("logoUrl")),
+    )
+
+
+class Token(StrictBody):
+    """A portal token as the API shows it: never its secret nor its hash."""
+
+    id: str
+    customer_ref: str
+    metrics: list[str] | None
+    scopes: list[str]
+    minted_by: str
+    created_at: Instant
+    expires_at: Instant
+    revoked_at: Instant | None
+
+
+class MintedToken(Token):
+    token: str  # shown once, like an API key
+
+
+class TokenList(StrictBody):
+    data: list[Token]
+
+
+class ThemeView(StrictBody):
+    css_variables: dict[str, str]
+    logo_url: str | None
+
+
+class Settings(StrictBody):
+    allowed_origins: list[str]
+    frame_ancestors: list[str]
+    theme: ThemeView
+
+
+class Me(StrictBody):
+    """What the presented portal token may read."""
+
+    customer_ref: str
+    metrics: list[str] | None
+    scopes: list[str]
+    expires_at: Instant
+
+
+MINTED_ANSWER: dict[int | str, dict[str, Any]] = {
+    201: response(MintedToken, "The token (its secret shown once)")
+}
+TOKENS_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: response(TokenList, "The tenant's portal tokens, newest first")
+}
+SETTINGS_ANSWER: dict[int | str, dict[str, Any]] = {200: response(Settings, "The settings")}
+ME_ANSWER: dict[int | str, dict[str, Any]] = {200: response(Me, "The token's grant")}
+
+
+def _iso(us: int) -> str:
+    return format_timestamp(from_micros(us))
+
+
+def _token_fields(record: PortalTokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.token_id,
+        "customer_ref": record.customer_ref,
+        "metrics": None if record.metrics is None else list(record.metrics),
+        "scopes": sorted(record.scopes),
+        "minted_by": record.minted_by,
+        "created_at": _iso(record.created_us),
+        "expires_at": _iso(record.expires_us),
+        "revoked_at": None if record.revoked_us is None else _iso(record.revoked_us),
+    }
+
+
+def minted_view(minted: tokens.MintedToken) -> dict[str, Any]:
+    return render(MintedToken(**_token_fields(minted.record), token=minted.token))
+
+
+def token_list(found: list[PortalTokenRecord]) -> dict[str, Any]:
+    return render(TokenList(data=[Token(**_token_fields(t)) for t in found]))
+
+
+def settings_view(found: settings.PortalSettings) -> dict[str, Any]:
+    return render(
+        Settings(
+            allowed_origins=list(found.allowed_origins),
+            frame_ancestors=list(found.frame_ancestors),
+            theme=ThemeView(css_variables=found.css_variables, logo_url=found.logo_url),
+        )
+    )
+
+
+def me_view(grant: tokens.PortalGrant) -> dict[str, Any]:
+    return render(
+        Me(
+            customer_ref=grant.customer_ref,
+            metrics=None if grant.metrics is None else sorted(grant.metrics),
+            scopes=sorted(grant.scopes),
+            expires_at=_iso(grant.expires_us),
+        )
+    )

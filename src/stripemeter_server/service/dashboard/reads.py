@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import NotFoundError
@@ -24,7 +24,9 @@ from stripemeter_server.service.ingest.ports import IngestTally
 from stripemeter_server.service.ingest.tallies import MINUTE_US
 from stripemeter_server.service.ports.events import StoredEvent
 from stripemeter_server.service.reconciliation.ports import GateVerdict, RunRecord
-from stripemeter_server.service.stripe_sync.pushes import subscription_item_view
+from stripemeter_server.service.stripe_sync.ports.subscription_items import (
+    SubscriptionItemRecord,
+)
 
 PAGE = 50
 CLOSING_WITHIN = timedelta(days=3)
@@ -113,16 +115,16 @@ def _minute_of(at: datetime) -> int:
 
 def stripe_mapping(
     uow: UnitOfWork, customer_ref: str, metrics: list[str]
-) -> tuple[str | None, dict[str, dict[str, Any]]]:
+) -> tuple[str | None, dict[str, SubscriptionItemRecord]]:
     """The customer's Stripe customer id and the subscription items its metrics go to."""
     record = uow.customers.get(customer_ref)
     stripe_id = uow.stripe_customers.get(customer_ref) or (
         record.stripe_customer_id if record else None
     )
     items = {
-        code: subscription_item_view(uow, customer_ref, code)
+        code: found
         for code in metrics
-        if uow.subscription_items.get(customer_ref, code) is not None
+        if (found := uow.subscription_items.get(customer_ref, code)) is not None
     }
     return stripe_id, items
 

@@ -4,7 +4,9 @@ The request does only what must happen before Stripe gets its 200: check the sig
 with the tenant's webhook secret (through the library, in the adapter) and record the event
 in the same transaction, deduplicated by Stripe's event id. The work itself runs later
 (``service/invoice_flow.py``), so a slow Stripe or a crash never costs an acknowledged event.
-Also here: the operators' read views (jobs, and invoices with their items).
+Also here: the operators' read views (jobs, and invoices with their items), returned typed
+and rendered in ``api/schemas/invoicing.py``. The body is Stripe's event: verified over its
+exact bytes, so it is parsed here, not at the edge.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from stripemeter_server.domain.errors import (
     WebhookEventError,
     WebhookSignatureError,
 )
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import StripeAccess
 from stripemeter_server.service.invoicing.ports import (
     JOB_IGNORED,
@@ -114,60 +116,23 @@ def record_webhook(
 # --- operator views ------------------------------------------------------------------------
 
 
-def _when(us: int | None) -> str | None:
-    return None if us is None else format_timestamp(from_micros(us))
+@dataclass(frozen=True)
+class JobPage:
+    """Received events, newest first (rendered in ``api/schemas/invoicing.py``)."""
+
+    jobs: list[WebhookJob]
+    has_more: bool
+    next_cursor: str | None
 
 
-def job_view(job: WebhookJob) -> dict[str, Any]:
-    return {
-        "eventId": job.event_id,
-        "type": job.event_type,
-        "objectId": job.object_id,
-        "status": job.status,
-        "attempts": job.attempts,
-        "error": job.error,
-        "receivedAt": _when(job.received_us),
-        "processedAt": _when(job.processed_us),
-        "nextAttemptAt": _when(job.next_attempt_us) if job.status == JOB_PENDING else None,
-    }
+@dataclass(frozen=True)
+class InvoicePage:
+    """Invoices, newest first, and the items of each (by invoice id)."""
 
-
-def item_view(item: InvoiceItemRecord) -> dict[str, Any]:
-    return {
-        "metric": item.metric,
-        "customerRef": item.customer_ref,
-        "periodStart": _when(item.period_start_us),
-        "periodEnd": _when(item.period_end_us),
-        "invoiceId": item.invoice_id,
-        "status": item.status,
-        "pricing": item.pricing,
-        "quantity": str(item.quantity),
-        "amount": item.amount,
-        "currency": item.currency,
-        "idempotencyKey": item.idempotency_key,
-        "stripeItemId": item.stripe_item_id,
-        "eventId": item.event_id,
-        "error": item.error,
-    }
-
-
-def invoice_view(invoice: StripeInvoiceRecord, items: list[InvoiceItemRecord]) -> dict[str, Any]:
-    return {
-        "invoiceId": invoice.invoice_id,
-        "customerRef": invoice.customer_ref,
-        "stripeCustomerId": invoice.stripe_customer_id,
-        "status": invoice.status,
-        "number": invoice.number,
-        "currency": invoice.currency,
-        "subtotal": invoice.subtotal,
-        "total": invoice.total,
-        "amountDue": invoice.amount_due,
-        "periodStart": _when(invoice.period_start_us),
-        "periodEnd": _when(invoice.period_end_us),
-        "finalizedAt": _when(invoice.finalized_us),
-        "createdAt": _when(invoice.created_us),
-        "items": [item_view(i) for i in items],
-    }
+    invoices: list[StripeInvoiceRecord]
+    items: dict[str, list[InvoiceItemRecord]]
+    has_more: bool
+    next_cursor: str | None
 
 
 def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
@@ -182,22 +147,16 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
     return int(head), tail
 
 
-def list_jobs(
-    uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int
-) -> dict[str, Any]:
+def list_jobs(uow: UnitOfWork, *, status: str | None, cursor: str | None, limit: int) -> JobPage:
     page = uow.webhook_jobs.page(status=status, before=decode_cursor(cursor), limit=limit + 1)
     more, page = len(page) > limit, page[:limit]
     last = page[-1] if page else None
-    return {
-        "data": [job_view(j) for j in page],
-        "hasMore": more,
-        "nextCursor": f"{last.received_us}.{last.event_id}" if more and last else None,
-    }
+    return JobPage(page, more, f"{last.received_us}.{last.event_id}" if more and last else None)
 
 
 def list_invoices(
     uow: UnitOfWork, *, status: str | None, customer_ref: str | None, cursor: str | None, limit: int
-) -> dict[str, Any]:
+) -> InvoicePage:
     page = uow.stripe_invoices.page(
         status=status, customer_ref=customer_ref, before=decode_cursor(cursor), limit=limit + 1
     )
@@ -206,11 +165,8 @@ def list_invoices(
     for item in uow.invoice_items.for_invoices([i.invoice_id for i in page]):
         items.setdefault(item.invoice_id, []).append(item)
     last = page[-1] if page else None
-    return {
-        "data": [invoice_view(i, items.get(i.invoice_id, [])) for i in page],
-        "hasMore": more,
-        "nextCursor": f"{last.created_us}.{last.invoice_id}" if more and last else None,
-    }
+    cursor_out = f"{last.created_us}.{last.invoice_id}" if more and last else None
+    return InvoicePage(page, items, more, cursor_out)
 
 
 def event_payload(job: WebhookJob) -> dict[str, Any]:

@@ -13,13 +13,14 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from stripemeter_server.domain.bounded import check_identifier, is_sequence, parse_sequence
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.queries import AuditFilter
-from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations.ports import AuditRecord
 from stripemeter_server.service.operations.ports import AuditUnitOfWork as UnitOfWork
 
@@ -94,18 +95,13 @@ def decoded(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def entry_json(entry: AuditRecord) -> dict[str, Any]:
-    return {
-        "id": entry.audit_id,
-        "at": format_timestamp(from_micros(entry.created_us)),
-        "actor": entry.actor,
-        "action": entry.action,
-        "targetType": entry.target_type,
-        "targetId": entry.target_id,
-        "before": decoded(entry.before),
-        "after": decoded(entry.after),
-        "requestId": entry.request_id,
-    }
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the trail, newest first (rendered in ``api/schemas/operations.py``)."""
+
+    entries: list[AuditRecord]
+    next_cursor: str | None
+    has_more: bool
 
 
 def encode_cursor(entry: AuditRecord) -> str:
@@ -125,15 +121,9 @@ def decode_cursor(cursor: str | None) -> tuple[int, str] | None:
     )
 
 
-def audit_page(
-    uow: UnitOfWork, where: AuditFilter, cursor: str | None, limit: int
-) -> dict[str, Any]:
+def audit_page(uow: UnitOfWork, where: AuditFilter, cursor: str | None, limit: int) -> AuditPage:
     """One page of the trail, newest first, with the cursor of the next page."""
     found = uow.audit.page(where, before=decode_cursor(cursor), limit=limit + 1)
     more = len(found) > limit
     found = found[:limit]
-    return {
-        "data": [entry_json(e) for e in found],
-        "nextCursor": encode_cursor(found[-1]) if more and found else None,
-        "hasMore": more,
-    }
+    return AuditPage(found, encode_cursor(found[-1]) if more and found else None, more)

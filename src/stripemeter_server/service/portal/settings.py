@@ -1,13 +1,13 @@
 """A tenant's portal settings: the origins allowed to call the read API (CORS), the pages
 allowed to frame the portal (``frame-ancestors``) and the theme (a few CSS variables and a
 logo URL). Every value is bounded and checked here, because it ends up in a response header
-or in the page's stylesheet."""
+or in the page's stylesheet; the edge reads the body's keys and hands each value to its
+checker here."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,20 +45,21 @@ class PortalSettings:
     logo_url: str | None = None
 
 
-def _invalid(message: str, name: str) -> ValidationError:
+def invalid(message: str, name: str) -> ValidationError:
+    """The refusal of a settings body (the edge refuses unknown keys with it too)."""
     return ValidationError(message, code="invalid_portal_settings", field=name)
 
 
-def _origins(raw: object, name: str) -> tuple[str, ...]:
+def origins(raw: object, name: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or len(raw) > MAX_ORIGINS:
-        raise _invalid(f"{name} must be a list of at most {MAX_ORIGINS} origins", name)
+        raise invalid(f"{name} must be a list of at most {MAX_ORIGINS} origins", name)
     found = []
     for item in raw:
         origin = item.lower().rstrip("/") if isinstance(item, str) else ""
         if not _ORIGIN.match(origin):
-            raise _invalid(
+            raise invalid(
                 f"{name} holds {str(item)[:80]!r}: an origin is 'https://host[:port]' with no path",
                 name,
             )
@@ -66,52 +67,38 @@ def _origins(raw: object, name: str) -> tuple[str, ...]:
     return tuple(sorted(set(found)))
 
 
-def _css(raw: object) -> dict[str, str]:
+def css_variables(raw: object) -> dict[str, str]:
     if raw is None:
         return {}
     name = "theme.cssVariables"
     if not isinstance(raw, dict) or len(raw) > len(CSS_VARIABLES):
-        raise _invalid(f"{name} must be an object of " + ", ".join(sorted(CSS_VARIABLES)), name)
+        raise invalid(f"{name} must be an object of " + ", ".join(sorted(CSS_VARIABLES)), name)
     for key, value in raw.items():
         if key not in CSS_VARIABLES:
-            raise _invalid(f"{name}: unknown variable {str(key)[:80]!r}", name)
+            raise invalid(f"{name}: unknown variable {str(key)[:80]!r}", name)
         if not isinstance(value, str) or not _CSS_VALUE.match(value):
-            raise _invalid(
+            raise invalid(
                 f"{name}.{key} must be 1 to 64 of letters, digits, spaces and # % . , ( ) ' \" -",
                 name,
             )
     return dict(sorted(raw.items()))
 
 
-def _logo(raw: object) -> str | None:
+def logo_url(raw: object) -> str | None:
     if raw is None:
         return None
     name = "theme.logoUrl"
     if not isinstance(raw, str) or len(raw) > MAX_URL or any(c in raw for c in "\"'<> \\"):
-        raise _invalid(f"{name} must be an http(s) URL of at most {MAX_URL} characters", name)
+        raise invalid(f"{name} must be an http(s) URL of at most {MAX_URL} characters", name)
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid(f"{name} must be an http(s) URL", name)
+        raise invalid(f"{name} must be an http(s) URL", name)
     return raw
 
 
-def parse_settings(body: Mapping[str, object]) -> PortalSettings:
-    unknown = set(body) - {"allowedOrigins", "frameAncestors", "theme", "tenantId"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise _invalid(f"unknown field {name!r}", name)
-    theme = body.get("theme") or {}
-    if not isinstance(theme, dict) or set(theme) - {"cssVariables", "logoUrl"}:
-        raise _invalid("theme must be {cssVariables, logoUrl}", "theme")
-    return PortalSettings(
-        _origins(body.get("allowedOrigins"), "allowedOrigins"),
-        _origins(body.get("frameAncestors"), "frameAncestors"),
-        _css(theme.get("cssVariables")),
-        _logo(theme.get("logoUrl")),
-    )
-
-
 def settings_json(found: PortalSettings) -> dict[str, Any]:
+    """The settings as the audit log stores them (the API renders its own, equal, shape in
+    ``api/schemas/portal.py``)."""
     return {
         "allowedOrigins": list(found.allowed_origins),
         "frameAncestors": list(found.frame_ancestors),

@@ -15,10 +15,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from stripemeter_server.domain.alerts import AlertKind, rule_from_dict
-from stripemeter_server.domain.errors import StripeCallError, ValidationError
+from stripemeter_server.domain.errors import StripeCallError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ports.stripe import InvoiceStatus
@@ -39,45 +38,12 @@ def gate_setting(uow: UnitOfWork, default_lead_seconds: int = DEFAULT_LEAD_SECON
     return found or GateSetting(DEFAULT_GATE, default_lead_seconds)
 
 
-def gate_view(setting: GateSetting) -> dict[str, Any]:
-    return {"gate": setting.gate, "leadSeconds": setting.lead_seconds}
-
-
 @dataclass(frozen=True)
 class GateChange:
-    """A change of the invoice gate; ``None`` keeps the current value."""
+    """A change of the invoice gate (parsed at the edge); ``None`` keeps the current value."""
 
     gate: str | None = None
     lead_seconds: int | None = None
-
-
-def parse_gate_change(body: object) -> GateChange:
-    """``{"gate": "off|report|hold", "leadSeconds": 0..2678400}`` (each optional); every
-    refusal names its field."""
-    if not isinstance(body, dict):
-        raise ValidationError("the body must be a JSON object", code="invalid_body")
-    unknown = sorted(set(body) - {"gate", "leadSeconds", "tenantId"})
-    if unknown:
-        raise ValidationError(
-            f"unknown field: {unknown[0]}", code="unknown_field", field=unknown[0]
-        )
-    gate = body.get("gate")
-    if "gate" in body and gate not in GATES:
-        raise ValidationError(
-            "gate must be one of: off, report, hold", code="invalid_field", field="gate"
-        )
-    lead = body.get("leadSeconds")
-    if "leadSeconds" in body and (
-        isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= MAX_LEAD_SECONDS
-    ):
-        raise ValidationError(
-            f"leadSeconds must be an integer from 0 to {MAX_LEAD_SECONDS}",
-            code="invalid_field",
-            field="leadSeconds",
-        )
-    return GateChange(
-        str(gate) if "gate" in body else None, lead if "leadSeconds" in body else None
-    )
 
 
 def put_gate_setting(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.periods import Period, PeriodSpec
@@ -78,6 +79,18 @@ class RunScope:
         if self.invoice_id is not None:
             return from_micros(0)
         return now - LOOKBACK
+
+
+def scope_of(metric: object, customer_ref: object, period: object) -> RunScope:
+    """A run's filters from the values a caller gave (each optional), each through its
+    bounded parser, so a refusal names the field as the API spells it."""
+    return RunScope(
+        metric=None if metric is None else check_identifier(metric, "metric"),
+        customer_ref=None
+        if customer_ref is None
+        else check_identifier(customer_ref, "customerRef"),
+        selector=parse_period_selector(period),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ webhook secret takes effect at once; the one it replaces stays valid for a grace
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from stripemeter_server.domain.destinations import STRIPE_API_HOSTS, HostAllowList
 from stripemeter_server.domain.destinations import parse_destination as _destination
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import MICROS, format_timestamp, from_micros, to_micros
+from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.ports.stripe import Cipher, StripeCredentials
 from stripemeter_server.service.ports.unit_of_work import Store
@@ -33,12 +32,13 @@ from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
 from stripemeter_server.service.tenant_rounds import all_tenants
 
 ENVIRONMENT_TENANT = "default"
-_SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
-_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=]{1,240}", re.ASCII)
-_API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?", re.ASCII)
-_FIELDS = frozenset(
-    {"secretKey", "webhookSecret", "apiBase", "tenantId", "webhookSecretGraceSeconds"}
-)
+# What each credential must look like (the edge refuses anything else, naming the field).
+SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[A-Za-z0-9_]{1,240}", re.ASCII)
+SECRET_KEY_TEXT = "a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)"
+WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=]{1,240}", re.ASCII)
+WEBHOOK_TEXT = "a webhook signing secret (whsec_…)"
+API_BASE = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]{1,200}(/[A-Za-z0-9._~/\-]{0,40})?", re.ASCII)
+API_BASE_TEXT = "an http(s) base URL (e.g. the emulator's)"
 MAX_GRACE_SECONDS = 7 * 86400
 
 
@@ -55,62 +55,27 @@ class AccountPolicy:
 
 @dataclass(frozen=True)
 class AccountChange:
+    """A parsed ``PUT /v1/stripe/account``: the credentials and the replaced webhook
+    secret's grace period."""
+
     credentials: StripeCredentials
     grace_seconds: int
 
 
-def _field(
-    body: Mapping[str, Any],
-    name: str,
-    pattern: re.Pattern[str],
-    what: str,
-    *,
-    required: bool = False,
-) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ValidationError(f"{name} is required", code="missing_field", field=name)
-        return None
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        # The message never echoes the value: it may be a secret.
-        raise ValidationError(f"{name} must be {what}", code="invalid_field", field=name)
-    return value
+@dataclass(frozen=True)
+class AccountView:
+    """Whether and how the account is configured; never a secret."""
+
+    configured: bool
+    source: str | None
+    livemode: bool
+    key_last4: str | None
+    webhook_secret_configured: bool
+    previous_valid_until_us: int | None
+    api_base: str | None
 
 
-def parse_account(body: object, policy: AccountPolicy | None = None) -> AccountChange:
-    if not isinstance(body, dict):
-        raise ValidationError("the body must be a JSON object", code="invalid_body")
-    unknown = sorted(set(body) - _FIELDS)
-    if unknown:
-        raise ValidationError(
-            f"unknown field: {unknown[0]}", code="unknown_field", field=unknown[0]
-        )
-    secret = _field(
-        body,
-        "secretKey",
-        _SECRET_KEY,
-        "a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)",
-        required=True,
-    )
-    assert secret is not None
-    webhook = _field(body, "webhookSecret", _WEBHOOK_SECRET, "a webhook signing secret (whsec_…)")
-    base = _field(body, "apiBase", _API_BASE, "an http(s) base URL (e.g. the emulator's)")
-    rules = policy or AccountPolicy()
-    if base is not None:
-        _check_api_base(base, rules.allowed_hosts)
-    grace = body.get("webhookSecretGraceSeconds", rules.webhook_grace_seconds)
-    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= MAX_GRACE_SECONDS:
-        raise ValidationError(
-            f"webhookSecretGraceSeconds must be an integer 0...{MAX_GRACE_SECONDS}",
-            code="invalid_field",
-            field="webhookSecretGraceSeconds",
-        )
-    credentials = StripeCredentials(secret, webhook, base.rstrip("/") if base else None)
-    return AccountChange(credentials, grace)
-
-
-def _check_api_base(base: str, allowed: HostAllowList) -> None:
+def check_api_base(base: str, allowed: HostAllowList) -> None:
     destination = _destination(base, "apiBase")
     if not allowed.allows(destination):
         raise ValidationError(
@@ -123,7 +88,7 @@ def _check_api_base(base: str, allowed: HostAllowList) -> None:
 
 def set_account(
     uow: UnitOfWork, cipher: Cipher | None, change: AccountChange, now: datetime
-) -> dict[str, Any]:
+) -> AccountView:
     credentials = change.credentials
     if cipher is None:
         raise ConflictError(
@@ -224,42 +189,32 @@ def delete_account(uow: UnitOfWork, now: datetime) -> None:
     )
 
 
-def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> dict[str, Any]:
+def account_view(uow: UnitOfWork, environment: StripeCredentials | None) -> AccountView:
     """What the API shows: whether it is configured and how, never a secret."""
     stored = uow.stripe_accounts.get()
     if stored is not None:
         until = stored.previous_valid_until_us if stored.previous_webhook_secret_enc else None
-        return {
-            "configured": True,
-            "source": "api",
-            "livemode": stored.livemode,
-            "keyLast4": stored.key_last4,
-            "webhookSecretConfigured": stored.webhook_secret_enc is not None,
-            "previousWebhookSecretValidUntil": None
-            if until is None
-            else format_timestamp(from_micros(until)),
-            "apiBase": stored.api_base,
-        }
+        return AccountView(
+            True,
+            "api",
+            stored.livemode,
+            stored.key_last4,
+            stored.webhook_secret_enc is not None,
+            until,
+            stored.api_base,
+        )
     env = environment if uow.tenant_id == ENVIRONMENT_TENANT else None
     if env is not None:
-        return {
-            "configured": True,
-            "source": "environment",
-            "livemode": env.livemode,
-            "keyLast4": env.secret_key[-4:],
-            "webhookSecretConfigured": env.webhook_secret is not None,
-            "previousWebhookSecretValidUntil": None,
-            "apiBase": env.api_base,
-        }
-    return {
-        "configured": False,
-        "source": None,
-        "livemode": False,
-        "keyLast4": None,
-        "webhookSecretConfigured": False,
-        "previousWebhookSecretValidUntil": None,
-        "apiBase": None,
-    }
+        return AccountView(
+            True,
+            "environment",
+            env.livemode,
+            env.secret_key[-4:],
+            env.webhook_secret is not None,
+            None,
+            env.api_base,
+        )
+    return AccountView(False, None, False, None, False, None, None)
 
 
 def credentials_for(

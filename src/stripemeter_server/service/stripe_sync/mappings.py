@@ -30,10 +30,10 @@ def encode_mapping(mapping: StripeMapping) -> str:
 
 
 def put_mapping(
-    uow: UnitOfWork, raw: object, now: datetime, *, metric: str | None = None
+    uow: UnitOfWork, mapping: StripeMapping, now: datetime
 ) -> tuple[StripeMapping, bool]:
-    """Create or replace the metric's mapping; returns it and whether it was new."""
-    mapping = mapping_from_dict(raw, metric=metric)
+    """Create or replace the metric's mapping (parsed at the edge); returns it and whether
+    it was new. ``mapping_to_dict`` is the stored definition and the audit's JSON here."""
     if uow.metrics.get(mapping.metric) is None:
         raise ValidationError(
             f"metric {mapping.metric!r} does not exist", code="unknown_metric", field="metric"

@@ -1,16 +1,17 @@
 """The pushes as the API shows them: list (filters, keyset cursor), retry a parked one, the
-per-customer subscription item for usage records, and the health figures."""
+per-customer subscription item for usage records, and the health figures. Records go out
+typed; their wire shapes are rendered in ``api/schemas``."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.stripe_sync.mappings import get_mapping
 from stripemeter_server.service.stripe_sync.ports.pushes import (
@@ -31,36 +32,24 @@ from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
 MAX_LIMIT = 500
 STATUSES = (PENDING, SENT, FAILED)
 _CURSOR = re.compile(r"(\d{1,19}):(smp_[0-9a-f]{1,60})", re.ASCII)
-_ITEM = re.compile(r"si_[A-Za-z0-9]{1,250}", re.ASCII)
+SUBSCRIPTION_ITEM_ID = re.compile(r"si_[A-Za-z0-9]{1,250}", re.ASCII)
 
 
-def _iso(us: int | None) -> str | None:
-    return None if us is None else from_micros(us).isoformat().replace("+00:00", "Z")
+@dataclass(frozen=True)
+class PushPage:
+    """One page of pushes, newest first; ``next_cursor`` continues after the last."""
+
+    rows: list[PushRow]
+    next_cursor: str | None
 
 
-def push_view(row: PushRow) -> dict[str, Any]:
-    return {
-        "id": row.push_id,
-        "metric": row.metric,
-        "customerRef": row.customer_ref,
-        "periodStart": _iso(row.period_start_us),
-        "periodEnd": _iso(row.period_end_us),
-        "seq": row.seq,
-        "mode": row.mode.value,
-        "transport": row.transport.value,
-        "target": row.target,
-        "stripeCustomerId": row.stripe_customer_id,
-        "value": str(row.value),
-        "pushedTotal": str(row.pushed_after),
-        "timestamp": row.timestamp_s,
-        "status": row.status.value,
-        "attempts": row.attempts,
-        "lastError": row.last_error,
-        "lastErrorCode": row.last_error_code,
-        "nextAttemptAt": _iso(row.next_attempt_us) if row.status == PENDING else None,
-        "createdAt": _iso(row.created_us),
-        "sentAt": _iso(row.sent_us),
-    }
+@dataclass(frozen=True)
+class PushHealth:
+    """Lag = age of the oldest pending push (seconds, 3 decimals); failed = parked pushes."""
+
+    lag_seconds: float
+    pending: int
+    failed: int
 
 
 def encode_cursor(row: PushRow) -> str:
@@ -88,7 +77,7 @@ def list_pushes(
     customer_ref: str | None,
     cursor: str | None,
     limit: int,
-) -> dict[str, Any]:
+) -> PushPage:
     if status is not None and status not in STATUSES:
         raise ValidationError(
             f"status must be one of: {', '.join(STATUSES)}", code="invalid_field", field="status"
@@ -102,13 +91,10 @@ def list_pushes(
         status=status, metric=metric, customer_ref=customer_ref, before=before, limit=limit + 1
     )
     page = rows[:limit]
-    return {
-        "data": [push_view(r) for r in page],
-        "nextCursor": encode_cursor(page[-1]) if len(rows) > limit else None,
-    }
+    return PushPage(page, encode_cursor(page[-1]) if len(rows) > limit else None)
 
 
-def retry_push(uow: UnitOfWork, push_id: str, now: datetime) -> dict[str, Any]:
+def retry_push(uow: UnitOfWork, push_id: str, now: datetime) -> PushRow:
     """A parked push back to pending, due now (a pending or sent one is left as it is)."""
     row = uow.pushes.get(push_id)
     if row is None:
@@ -116,7 +102,7 @@ def retry_push(uow: UnitOfWork, push_id: str, now: datetime) -> dict[str, Any]:
     uow.pushes.requeue([push_id], to_micros(now))
     found = uow.pushes.get(push_id)
     assert found is not None
-    return push_view(found)
+    return found
 
 
 def requeue_metric(uow: UnitOfWork, metric: str, now: datetime) -> int:
@@ -125,21 +111,10 @@ def requeue_metric(uow: UnitOfWork, metric: str, now: datetime) -> int:
 
 
 def set_subscription_item(
-    uow: UnitOfWork, customer_ref: str, metric: str, body: object, now: datetime
-) -> dict[str, Any]:
-    if not isinstance(body, dict) or set(body) - {"subscriptionItem"}:
-        raise ValidationError(
-            'the body must be {"subscriptionItem": "si_…"}',
-            code="invalid_body",
-            field="subscriptionItem",
-        )
-    item = body.get("subscriptionItem")
-    if not isinstance(item, str) or not _ITEM.fullmatch(item):
-        raise ValidationError(
-            "subscriptionItem must be a Stripe subscription item id (si_…)",
-            code="invalid_field",
-            field="subscriptionItem",
-        )
+    uow: UnitOfWork, customer_ref: str, metric: str, item: str, now: datetime
+) -> SubscriptionItemRecord:
+    """Report the metric's usage records for the customer to ``item`` (parsed at the edge);
+    the audit entry's ``before``/``after`` are stored JSON, not the wire."""
     get_mapping(uow, metric)  # 404 when the metric has no mapping
     previous = uow.subscription_items.get(customer_ref, metric)
     audit.record(
@@ -155,10 +130,10 @@ def set_subscription_item(
         SubscriptionItemRecord(customer_ref, metric, item, None, OVERRIDE, to_micros(now))
     )
     requeue_metric(uow, metric, now)
-    return subscription_item_view(uow, customer_ref, metric)
+    return subscription_item(uow, customer_ref, metric)
 
 
-def subscription_item_view(uow: UnitOfWork, customer_ref: str, metric: str) -> dict[str, Any]:
+def subscription_item(uow: UnitOfWork, customer_ref: str, metric: str) -> SubscriptionItemRecord:
     record = uow.subscription_items.get(customer_ref, metric)
     if record is None:
         raise NotFoundError(
@@ -166,13 +141,7 @@ def subscription_item_view(uow: UnitOfWork, customer_ref: str, metric: str) -> d
             code="subscription_item_not_found",
             field="metric",
         )
-    return {
-        "customerRef": customer_ref,
-        "metric": metric,
-        "subscriptionItem": record.subscription_item_id,
-        "source": record.source,
-        "updatedAt": _iso(record.updated_us),
-    }
+    return record
 
 
 def delete_subscription_item(
@@ -195,14 +164,14 @@ def delete_subscription_item(
     )
 
 
-def push_health(stats: PushStats, now: datetime) -> dict[str, Any]:
+def push_health(stats: PushStats, now: datetime) -> PushHealth:
     """Lag = age of the oldest pending push; failed = parked pushes (all tenants)."""
     lag = 0.0
     if stats.oldest_pending_us is not None:
         lag = max(0.0, (to_micros(now) - stats.oldest_pending_us) / 1_000_000)
-    return {"lagSeconds": round(lag, 3), "pending": stats.pending, "failed": stats.failed}
+    return PushHealth(round(lag, 3), stats.pending, stats.failed)
 
 
-def current_push_health(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+def current_push_health(uow: UnitOfWork, now: datetime) -> PushHealth:
     """``push_health`` of the outbox as it stands (all tenants)."""
     return push_health(uow.pushes.stats(), now)

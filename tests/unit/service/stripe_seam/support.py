@@ -12,6 +12,7 @@ import pytest
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.metrics import metric_from_dict
+from stripemeter_server.domain.stripe_mapping import mapping_from_dict
 from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
@@ -67,7 +68,7 @@ class FakeEnv:
                 ),
                 self.clock.now(),
             )
-            put_mapping(uow, {"metric": code, **mapping}, self.clock.now())
+            put_mapping(uow, mapping_from_dict({"metric": code, **mapping}), self.clock.now())
             uow.commit()
 
     def customer(self, ref: str) -> str:

@@ -73,7 +73,9 @@ async def _read(request: Request, state: AppState) -> list[Any]:
     events = data if isinstance(data, list) else [data]
     if kind == BATCH and not isinstance(data, list):
         raise ValidationError("a CloudEvents batch is a JSON array", code="invalid_batch")
-    if not events or len(events) > state.settings.max_batch_events:
+    if not events:  # the same refusal as an empty ingest batch
+        raise ValidationError("events must not be empty", code="invalid_batch", field="events")
+    if len(events) > state.settings.max_batch_events:
         raise PayloadTooLargeError(
             f"a batch holds 1..{state.settings.max_batch_events} events", code="batch_too_large"
         )

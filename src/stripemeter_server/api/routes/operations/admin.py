@@ -8,69 +8,49 @@ from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import operations as operations_wire
-from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.bounded import check_text
-from stripemeter_server.service.catalog.ports.definitions import ApiKeyRecord
 from stripemeter_server.service.operations import admission, tenancy
 from stripemeter_server.service.operations.tenancy import Principal
 
 router = APIRouter(tags=["admin"])
 
 
-def key_json(record: ApiKeyRecord) -> dict[str, Any]:
-    return {
-        "id": record.key_id,
-        "tenantId": record.tenant_id,
-        "prefix": record.prefix,
-        "scopes": sorted(record.scopes),
-        "label": record.label,
-        "createdAt": ts(record.created_us),
-        "revokedAt": ts(record.revoked_us),
-        "expiresAt": ts(record.expires_us),  # a rotated key's grace end
-    }
-
-
-@router.get("/v1/admin/tenants", summary="The key's own tenant")
+@router.get(
+    "/v1/admin/tenants",
+    responses=operations_wire.TENANTS_ANSWER,
+    summary="The key's own tenant",
+)
 async def tenants(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     record, limit = await read(
         state, who, lambda uow: admission.tenant_limits(uow, state.rate_defaults)
     )
-    return {
-        "data": [
-            {
-                "tenantId": record.tenant_id,
-                "name": record.name,
-                "autoCreateMetrics": record.auto_create_metrics,
-                "createdAt": ts(record.created_us),
-                "rateLimit": {
-                    "perSecond": limit.rate_per_second,
-                    "burst": limit.burst,
-                    "source": limit.source,
-                },
-            }
-        ]
-    }
+    return operations_wire.tenant_list(record, limit)
 
 
-@router.get("/v1/admin/api-keys", summary="List the tenant's API keys (never the secrets)")
+@router.get(
+    "/v1/admin/api-keys",
+    responses=operations_wire.KEYS_ANSWER,
+    summary="List the tenant's API keys (never the secrets)",
+)
 async def list_keys(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     found = await read(state, who, lambda uow: tenancy.list_keys(uow, who.tenant_id))
-    return {"data": [key_json(k) for k in found]}
+    return operations_wire.key_list(found)
 
 
 @router.post(
     "/v1/admin/api-keys",
     openapi_extra=operations_wire.ISSUE_KEY,
     status_code=201,
+    responses=operations_wire.ISSUED_ANSWER,
     summary="Create an API key (shown once)",
 )
 async def create_key(
-    body: dict[str, Any] = Body(examples=[{"scopes": ["ingest", "read"], "label": "backend"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
@@ -82,19 +62,20 @@ async def create_key(
     issued = await write(
         state, who, lambda uow: tenancy.issue_key(uow, who.tenant_id, scopes, label=label, now=now)
     )
-    return {**key_json(issued.record), "key": issued.secret}
+    return operations_wire.issued_view(issued)
 
 
 @router.post(
     "/v1/admin/api-keys/{key_id}/rotate",
     openapi_extra=operations_wire.ROTATE_KEY,
     status_code=201,
+    responses=operations_wire.ROTATED_ANSWER,
     summary="Issue a replacement with the same scopes (shown once); revoke the old key now "
     "or after graceSeconds",
 )
 async def rotate_key(
     key_id: str,
-    body: dict[str, Any] | None = Body(None, examples=[{"graceSeconds": 300}]),
+    body: dict[str, Any] | None = Body(None),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
@@ -106,13 +87,17 @@ async def rotate_key(
         who,
         lambda uow: tenancy.rotate_key(uow, who.tenant_id, key_id, now, grace_seconds=grace),
     )
-    return {**key_json(issued.record), "key": issued.secret, "replaces": key_id}
+    return operations_wire.rotated_view(issued, key_id)
 
 
-@router.delete("/v1/admin/api-keys/{key_id}", summary="Revoke an API key")
+@router.delete(
+    "/v1/admin/api-keys/{key_id}",
+    responses=operations_wire.REVOKED_ANSWER,
+    summary="Revoke an API key",
+)
 async def revoke_key(
     key_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: tenancy.revoke_key(uow, who.tenant_id, key_id, now))
-    return {"id": key_id, "revoked": True}
+    return operations_wire.revoked_view(key_id)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require
+from stripemeter_server.api.schemas import operations as operations_wire
 from stripemeter_server.api.serialize import parse_time_param
 from stripemeter_server.domain.queries import AuditFilter
 from stripemeter_server.domain.timestamps import to_micros
@@ -16,7 +17,11 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/v1/audit", summary="The audit log, newest first (keyset pagination)")
+@router.get(
+    "/v1/audit",
+    responses=operations_wire.AUDIT_ANSWER,
+    summary="The audit log, newest first (keyset pagination)",
+)
 async def audit_log(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
@@ -40,4 +45,5 @@ async def audit_log(
         from_us=None if start is None else to_micros(start),
         to_us=None if end is None else to_micros(end),
     )
-    return await read(state, who, lambda uow: audit_service.audit_page(uow, where, cursor, limit))
+    page = await read(state, who, lambda uow: audit_service.audit_page(uow, where, cursor, limit))
+    return operations_wire.audit_page(page)

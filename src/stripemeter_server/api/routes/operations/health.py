@@ -11,26 +11,28 @@ from prometheus_client.core import Metric
 from starlette.concurrency import run_in_threadpool
 
 from stripemeter_server.api.deps import AppState, app_state
+from stripemeter_server.api.schemas import operations as operations_wire
 from stripemeter_server.api.telemetry import gauge
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations.health import (
+    LoopHealth,
     open_periods_and_beats,
     parse_loops,
     worker_health,
 )
 from stripemeter_server.service.runner import run_use_case
-from stripemeter_server.service.stripe_sync.pushes import current_push_health
+from stripemeter_server.service.stripe_sync.pushes import PushHealth, current_push_health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live", summary="The process is up")
-async def live() -> dict[str, str]:
-    return {"status": "ok"}
+@router.get("/health/live", summary="The process is up", responses=operations_wire.LIVE_ANSWER)
+async def live() -> dict[str, Any]:
+    return operations_wire.live_view()
 
 
-def _pushes(state: AppState) -> dict[str, Any] | None:
+def _pushes(state: AppState) -> PushHealth | None:
     """Push lag and parked pushes across tenants (None when the store cannot say)."""
     now = state.ctx.clock.now()
     try:
@@ -41,15 +43,7 @@ def _pushes(state: AppState) -> dict[str, Any] | None:
         return None
 
 
-READY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    503: {
-        "description": "A check failed (the body says which)",
-        "content": {"application/json": {}},
-    }
-}
-
-
-def _workers(state: AppState) -> tuple[bool, dict[str, Any]]:
+def _workers(state: AppState) -> tuple[bool, dict[str, LoopHealth]]:
     settings = state.settings
     now, required = state.ctx.clock.now(), parse_loops(settings.ready_workers)
     try:
@@ -66,7 +60,7 @@ def _workers(state: AppState) -> tuple[bool, dict[str, Any]]:
 @router.get(
     "/health/ready",
     summary="Database reachable, migrations applied, background loops beating",
-    responses=READY_RESPONSES,
+    responses=operations_wire.READY_ANSWER,
 )
 async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
     """Not ready when the database is unreachable or not migrated, or a background loop
@@ -80,17 +74,10 @@ async def ready(state: AppState = Depends(app_state)) -> JSONResponse:
         pushes = await run_in_threadpool(_pushes, state)
         checks["workers"], workers = await run_in_threadpool(_workers, state)
     ok = all(checks.values())
-    degraded = ["pushes_failed"] if pushes is not None and pushes["failed"] else []
+    degraded = ["pushes_failed"] if pushes is not None and pushes.failed else []
     status = "unavailable" if not ok else "degraded" if degraded else "ok"
     return JSONResponse(
-        {
-            "status": status,
-            "checks": checks,
-            "failed": sorted(name for name, passed in checks.items() if not passed),
-            "degraded": degraded,
-            "workers": workers,
-            "pushes": pushes,
-        },
+        operations_wire.ready_view(status, checks, degraded, workers, pushes),
         status_code=200 if ok else 503,
     )
 
@@ -104,15 +91,15 @@ def _state_gauges(state: AppState) -> list[Metric]:
             gauge(
                 "stripemeter_push_lag_seconds",
                 "Age of the oldest pending push to Stripe (0 when none is pending)",
-                pushes["lagSeconds"],
+                pushes.lag_seconds,
             ),
             gauge(
-                "stripemeter_push_pending", "Pushes to Stripe waiting to be sent", pushes["pending"]
+                "stripemeter_push_pending", "Pushes to Stripe waiting to be sent", pushes.pending
             ),
             gauge(
                 "stripemeter_push_failed",
                 "Pushes to Stripe parked as failed (act on GET /v1/pushes?status=failed)",
-                pushes["failed"],
+                pushes.failed,
             ),
         ]
     now = state.ctx.clock.now()

@@ -63,14 +63,9 @@ def _lean_get(path: str, endpoint: Any, summary: str) -> None:
     )
 
 
-@router.get("/me", summary="What this portal token may read")
+@router.get("/me", summary="What this portal token may read", responses=portal_wire.ME_ANSWER)
 async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
-    return {
-        "customerRef": grant.customer_ref,
-        "metrics": None if grant.metrics is None else sorted(grant.metrics),
-        "scopes": sorted(grant.scopes),
-        "expiresAt": ts(grant.expires_us),
-    }
+    return portal_wire.me_view(grant)
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -218,16 +213,7 @@ _lean_get("/alerts", list_alerts, "The alert thresholds this customer set")
 )
 async def create_alert(
     request: Request,
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "metric": "api_calls",
-                "threshold": "80",
-                "percentOf": "100000",
-                "webhookUrl": "https://hooks.example.com/usage",
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     grant: PortalGrant = Depends(portal_grant),
 ) -> dict[str, Any]:

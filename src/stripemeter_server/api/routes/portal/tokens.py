@@ -15,50 +15,40 @@ from stripemeter_server.service.portal import tokens as portal_tokens
 
 router = APIRouter(tags=["portal"])
 
-TOKEN_EXAMPLE = {
-    "customerRef": "cus_ABC123",
-    "metrics": ["api_calls"],
-    "scopes": ["usage:read", "alerts:write"],
-    "expiresIn": 3600,
-}
-SETTINGS_EXAMPLE = {
-    "allowedOrigins": ["https://app.example.com"],
-    "frameAncestors": ["https://app.example.com"],
-    "theme": {
-        "cssVariables": {"--portal-accent": "#6b21a8"},
-        "logoUrl": "https://app.example.com/logo.svg",
-    },
-}
-
 
 @router.post(
     "/v1/portal/tokens",
     openapi_extra=portal_wire.TOKEN,
     status_code=201,
+    responses=portal_wire.MINTED_ANSWER,
     summary="Mint a short-lived portal token for one customer",
 )
 async def mint(
-    body: dict[str, Any] = Body(examples=[TOKEN_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("portal")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    wanted = portal_tokens.parse_request(body)
+    wanted = portal_wire.parse_token_request(body)
     now = state.ctx.clock.now()
     minted = await write(
         state, who, lambda uow: portal_tokens.mint_token(uow, wanted, who.key_id, now)
     )
-    return {**portal_tokens.token_state(minted.record), "token": minted.token}
+    return portal_wire.minted_view(minted)
 
 
-@router.get("/v1/portal/tokens", summary="The tenant's portal tokens, newest first")
+@router.get(
+    "/v1/portal/tokens",
+    responses=portal_wire.TOKENS_ANSWER,
+    summary="The tenant's portal tokens, newest first",
+)
 async def list_tokens(
     customer_ref: str | None = Query(None, alias="customerRef", max_length=255),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("portal")),
 ) -> dict[str, Any]:
     found = await read(state, who, lambda uow: portal_tokens.list_tokens(uow, customer_ref))
-    return {"data": [portal_tokens.token_state(t) for t in found]}
+    return portal_wire.token_list(found)
 
 
 @router.delete(
@@ -72,26 +62,31 @@ async def revoke(
     return Response(status_code=204)
 
 
-@router.get("/v1/portal/settings", summary="The tenant's portal settings")
+@router.get(
+    "/v1/portal/settings",
+    responses=portal_wire.SETTINGS_ANSWER,
+    summary="The tenant's portal settings",
+)
 async def get_settings(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     found = await read(state, who, portal_settings.get_settings)
-    return portal_settings.settings_json(found)
+    return portal_wire.settings_view(found)
 
 
 @router.put(
     "/v1/portal/settings",
     openapi_extra=portal_wire.SETTINGS,
+    responses=portal_wire.SETTINGS_ANSWER,
     summary="Set the portal's allowed origins, frame ancestors and theme",
 )
 async def put_settings(
-    body: dict[str, Any] = Body(examples=[SETTINGS_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    wanted = portal_settings.parse_settings(body)
+    wanted = portal_wire.parse_settings(body)
     now = state.ctx.clock.now()
     found = await write(state, who, lambda uow: portal_settings.put_settings(uow, wanted, now))
-    return portal_settings.settings_json(found)
+    return portal_wire.settings_view(found)

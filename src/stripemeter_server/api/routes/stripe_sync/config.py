@@ -14,8 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.openapi import STRIPE_PROBLEM_RESPONSES
 from stripemeter_server.api.schemas import stripe_sync as stripe_sync_wire
-from stripemeter_server.domain.errors import ValidationError
-from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.stripe_sync import accounts as stripe_accounts
 from stripemeter_server.service.stripe_sync import mappings as stripe_mappings
@@ -23,48 +21,39 @@ from stripemeter_server.service.stripe_sync import meters as meter_sync
 
 router = APIRouter(tags=["stripe"])
 
-MAPPING_EXAMPLE = {
-    "metric": "api_calls",
-    "mode": "meter_events",
-    "meterEventName": "api_calls",
-    "transport": "v1",
-    "precision": 0,
-}
 
-
-@router.get("/v1/stripe/account", summary="Show the tenant's Stripe account (never its secrets)")
+@router.get(
+    "/v1/stripe/account",
+    responses=stripe_sync_wire.ACCOUNT_ANSWER,
+    summary="Show the tenant's Stripe account (never its secrets)",
+)
 async def get_account(
     state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     env = state.ctx.stripe.environment
-    return await read(state, who, lambda uow: stripe_accounts.account_view(uow, env))
+    found = await read(state, who, lambda uow: stripe_accounts.account_view(uow, env))
+    return stripe_sync_wire.account_view(found)
 
 
 @router.put(
     "/v1/stripe/account",
     openapi_extra=stripe_sync_wire.ACCOUNT,
+    responses=stripe_sync_wire.ACCOUNT_ANSWER,
     summary="Set the tenant's Stripe account (secrets encrypted)",
 )
 async def put_account(
-    body: dict[str, Any] = Body(
-        examples=[
-            {
-                "secretKey": "sk_test_…",
-                "webhookSecret": "whsec_…",
-                "webhookSecretGraceSeconds": 86400,
-            }
-        ]
-    ),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    change = stripe_accounts.parse_account(body, state.ctx.stripe.policy)
+    change = stripe_sync_wire.parse_account(body, state.ctx.stripe.policy)
     now = state.ctx.clock.now()
     cipher = state.ctx.stripe.cipher
-    return await write(
+    found = await write(
         state, who, lambda uow: stripe_accounts.set_account(uow, cipher, change, now)
     )
+    return stripe_sync_wire.account_view(found)
 
 
 @router.delete("/v1/stripe/account", status_code=204, summary="Forget the stored Stripe account")
@@ -76,12 +65,16 @@ async def delete_account(
     return Response(status_code=204)
 
 
-@router.get("/v1/mappings", summary="List metric mappings to Stripe")
+@router.get(
+    "/v1/mappings",
+    responses=stripe_sync_wire.MAPPINGS_ANSWER,
+    summary="List metric mappings to Stripe",
+)
 async def list_mappings(
     state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     found = await read(state, who, stripe_mappings.list_mappings)
-    return {"data": [mapping_to_dict(m) for m in found]}
+    return stripe_sync_wire.mapping_list(found)
 
 
 @router.post(
@@ -89,56 +82,57 @@ async def list_mappings(
     openapi_extra=stripe_sync_wire.MAPPING,
     status_code=201,
     summary="Create or replace a metric's mapping",
-    responses={200: {"description": "Replaced the metric's existing mapping"}},
+    responses=stripe_sync_wire.MAPPING_ANSWER,
 )
 async def create_mapping(
     response: Response,
-    body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
+    parsed = stripe_sync_wire.parse_mapping(body)
     now = state.ctx.clock.now()
     mapping, created = await write(
-        state, who, lambda uow: stripe_mappings.put_mapping(uow, body, now)
+        state, who, lambda uow: stripe_mappings.put_mapping(uow, parsed, now)
     )
     response.status_code = 201 if created else 200
-    return mapping_to_dict(mapping)
+    return stripe_sync_wire.mapping_view(mapping)
 
 
-@router.get("/v1/mappings/{metric}", summary="Get a metric's mapping")
+@router.get(
+    "/v1/mappings/{metric}",
+    responses=stripe_sync_wire.MAPPING_READ,
+    summary="Get a metric's mapping",
+)
 async def get_mapping(
     metric: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
     found = await read(state, who, lambda uow: stripe_mappings.get_mapping(uow, metric))
-    return mapping_to_dict(found)
+    return stripe_sync_wire.mapping_view(found)
 
 
 @router.put(
     "/v1/mappings/{metric}",
     openapi_extra=stripe_sync_wire.MAPPING,
     summary="Create or replace a metric's mapping",
-    responses={201: {"description": "Created (200 when it replaced a mapping)"}},
+    responses=stripe_sync_wire.MAPPING_ANSWER,
 )
 async def put_mapping(
     metric: str,
     response: Response,
-    body: dict[str, Any] = Body(examples=[MAPPING_EXAMPLE]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.get("tenantId"))
-    if "metric" in body and body["metric"] != metric:
-        raise ValidationError(
-            "metric in the body differs from the path", code="invalid_field", field="metric"
-        )
-    body = {k: v for k, v in body.items() if k != "metric"}
+    parsed = stripe_sync_wire.parse_mapping(body, metric)
     now = state.ctx.clock.now()
     mapping, created = await write(
-        state, who, lambda uow: stripe_mappings.put_mapping(uow, body, now, metric=metric)
+        state, who, lambda uow: stripe_mappings.put_mapping(uow, parsed, now)
     )
     response.status_code = 201 if created else 200
-    return mapping_to_dict(mapping)
+    return stripe_sync_wire.mapping_view(mapping)
 
 
 @router.delete("/v1/mappings/{metric}", status_code=204, summary="Delete a metric's mapping")
@@ -153,7 +147,7 @@ async def delete_mapping(
 @router.post(
     "/v1/stripe/meters/sync",
     summary="Create or check the Stripe meter of every meter_events mapping",
-    responses=STRIPE_PROBLEM_RESPONSES,
+    responses={**STRIPE_PROBLEM_RESPONSES, **stripe_sync_wire.METERS_ANSWER},
 )
 async def sync_meters(
     check: bool = False,
@@ -165,16 +159,4 @@ async def sync_meters(
     checks = await run_in_threadpool(
         meter_sync.sync_tenant_meters, state.ctx, who.tenant_id, create=not check
     )
-    return {
-        "data": [
-            {
-                "metric": c.metric,
-                "meterEventName": c.event_name,
-                "formula": c.formula,
-                "status": c.status,
-                "meterId": c.meter_id,
-                "reason": c.reason,
-            }
-            for c in checks
-        ]
-    }
+    return stripe_sync_wire.meter_checks(checks)

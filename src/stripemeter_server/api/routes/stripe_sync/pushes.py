@@ -16,7 +16,11 @@ router = APIRouter(tags=["stripe"])
 ITEM_PATH = "/v1/customers/{customerRef}/stripe-subscription-items/{metric}"
 
 
-@router.get("/v1/pushes", summary="List pushes to Stripe (newest first)")
+@router.get(
+    "/v1/pushes",
+    responses=stripe_sync_wire.PUSHES_ANSWER,
+    summary="List pushes to Stripe (newest first)",
+)
 async def list_pushes(
     status: str | None = Query(None, max_length=16, description="pending | sent | failed"),
     metric: str | None = Query(None, max_length=255),
@@ -26,51 +30,63 @@ async def list_pushes(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(
+    page = await read(
         state,
         who,
         lambda uow: pushes.list_pushes(
             uow, status=status, metric=metric, customer_ref=customer_ref, cursor=cursor, limit=limit
         ),
     )
+    return stripe_sync_wire.push_list(page)
 
 
-@router.post("/v1/pushes/{push_id}/retry", summary="Retry a parked (failed) push now")
+@router.post(
+    "/v1/pushes/{push_id}/retry",
+    responses=stripe_sync_wire.PUSH_ANSWER,
+    summary="Retry a parked (failed) push now",
+)
 async def retry_push(
     push_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
-    return await write(state, who, lambda uow: pushes.retry_push(uow, push_id, now))
+    row = await write(state, who, lambda uow: pushes.retry_push(uow, push_id, now))
+    return stripe_sync_wire.push_view(row)
 
 
 @router.put(
     ITEM_PATH,
     openapi_extra=stripe_sync_wire.SUBSCRIPTION_ITEM,
+    responses=stripe_sync_wire.ITEM_ANSWER,
     summary="Set the subscription item a metric's usage records go to",
 )
 async def put_subscription_item(
     customer_ref: str = Path(alias="customerRef", max_length=255),
     metric: str = Path(max_length=255),
-    body: dict[str, Any] = Body(examples=[{"subscriptionItem": "si_…"}]),
+    body: dict[str, Any] = Body(),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    item = stripe_sync_wire.parse_subscription_item(body)
     now = state.ctx.clock.now()
-    return await write(
-        state, who, lambda uow: pushes.set_subscription_item(uow, customer_ref, metric, body, now)
+    record = await write(
+        state, who, lambda uow: pushes.set_subscription_item(uow, customer_ref, metric, item, now)
     )
+    return stripe_sync_wire.subscription_item_view(record)
 
 
-@router.get(ITEM_PATH, summary="Show the subscription item a metric's usage records go to")
+@router.get(
+    ITEM_PATH,
+    responses=stripe_sync_wire.ITEM_ANSWER,
+    summary="Show the subscription item a metric's usage records go to",
+)
 async def get_subscription_item(
     customer_ref: str = Path(alias="customerRef", max_length=255),
     metric: str = Path(max_length=255),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return await read(
-        state, who, lambda uow: pushes.subscription_item_view(uow, customer_ref, metric)
-    )
+    record = await read(state, who, lambda uow: pushes.subscription_item(uow, customer_ref, metric))
+    return stripe_sync_wire.subscription_item_view(record)
 
 
 @router.delete(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from stripemeter_server.api.deps import read
+from stripemeter_server.api.schemas.reconciliation import run_view
+from stripemeter_server.api.schemas.stripe_sync import push_health_view
 from stripemeter_server.api.serialize import ts
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service.dashboard import reads as dashboard
-from stripemeter_server.service.reconciliation.runs import run_view
 from stripemeter_server.service.stripe_sync.ports.pushes import PushStats
 from stripemeter_server.service.stripe_sync.pushes import push_health
 
@@ -27,7 +28,7 @@ async def overview_page(request: Request, who: Operator = Depends(operator)) -> 
         request,
         "overview.html",
         view=found,
-        pushes=health,
+        pushes=push_health_view(health),
         ts=ts,
         last_run=run_view(found.last_run) if found.last_run else None,
     )

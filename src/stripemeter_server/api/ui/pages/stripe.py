@@ -13,6 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, R
 from fastapi.responses import StreamingResponse
 
 from stripemeter_server.api.deps import AppState, read, write
+from stripemeter_server.api.schemas import reconciliation as reconciliation_wire
+from stripemeter_server.api.schemas import stripe_sync as stripe_sync_wire
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
@@ -23,7 +25,6 @@ from stripemeter_server.api.ui.web import (
     writer,
 )
 from stripemeter_server.config import reconcile_policy
-from stripemeter_server.domain.stripe_mapping import mapping_to_dict
 from stripemeter_server.service.dashboard.reads import held_invoices
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.reconciliation import runs
@@ -43,13 +44,17 @@ def _stripe_view(
     uow: UnitOfWork, state: AppState, push_status: str | None, cursor: str | None
 ) -> dict[str, Any]:
     return {
-        "account": stripe_accounts.account_view(uow, state.ctx.stripe.environment),
-        "mappings": [mapping_to_dict(m) for m in stripe_mappings.list_mappings(uow)],
-        "pushes": pushes.list_pushes(
-            uow, status=push_status, metric=None, customer_ref=None, cursor=cursor, limit=50
+        "account": stripe_sync_wire.account_view(
+            stripe_accounts.account_view(uow, state.ctx.stripe.environment)
         ),
-        "runs": runs.list_runs(uow, cursor=None, limit=10)["data"],
-        "held": [runs.verdict_view(v) for v in held_invoices(uow)],
+        "mappings": stripe_sync_wire.mapping_list(stripe_mappings.list_mappings(uow))["data"],
+        "pushes": stripe_sync_wire.push_list(
+            pushes.list_pushes(
+                uow, status=push_status, metric=None, customer_ref=None, cursor=cursor, limit=50
+            )
+        ),
+        "runs": reconciliation_wire.run_list(runs.list_runs(uow, cursor=None, limit=10))["data"],
+        "held": [reconciliation_wire.verdict_view(v) for v in held_invoices(uow)],
     }
 
 
@@ -92,7 +97,7 @@ async def _start(
     request: Request, background: BackgroundTasks, who: Operator, body: dict[str, Any]
 ) -> str:
     state = state_of(request)
-    scope, repair = runs.parse_scope(body)
+    scope, repair = reconciliation_wire.parse_run_request(body)
     now = state.ctx.clock.now()
     record = await write(state, who.who, lambda uow: runs.start_run(uow, scope, repair, now))
     background.add_task(_execute, state, who.tenant_id, record.run_id)
@@ -139,7 +144,7 @@ async def run_page(
     return ui_tools(request).pages.render(
         request,
         "run.html",
-        run=found,
+        run=reconciliation_wire.run_with_lines(found),
         status=status or "",
         notice=request.query_params.get("notice"),
     )
@@ -151,7 +156,8 @@ async def run_csv(
 ) -> StreamingResponse:
     state = state_of(request)
     await read(state, who.who, lambda uow: runs.get_run(uow, run_id))
-    chunks = runs.csv_chunks(state.ctx.store.unit_of_work, who.tenant_id, run_id)
+    pages = runs.line_pages(state.ctx.store.unit_of_work, who.tenant_id, run_id)
+    chunks = reconciliation_wire.csv_chunks(pages)
     return StreamingResponse(
         chunks,
         media_type="text/csv",

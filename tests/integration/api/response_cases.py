@@ -1,0 +1,120 @@
+"""How to call each route whose JSON answer is checked against its declared schema and that
+is not a wire-format case (reads, and writes without a body): the state it needs, its path.
+
+A ``body`` of ``"example"`` sends the example the document carries; ``None`` sends none."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from httpx import Response
+from stripe import WebhookSignature
+
+from stripemeter_server.service.stripe_sync.planner import plan_tenant
+from tests.integration.api.conftest import Api
+from tests.integration.api.wire_cases import (
+    Prepare,
+    fixed,
+    mapped,
+    ok,
+    portal_token,
+    priced,
+    put,
+)
+
+ITEM = "/v1/customers/cus_1/stripe-subscription-items/api_calls"
+SECRET = "sk_test_response_schemas_01"
+WEBHOOK_SECRET = "whsec_response_schemas_01"
+
+
+@dataclass(frozen=True)
+class Call:
+    prepare: Prepare
+    body: object = None
+    key: Callable[[Api], str] | None = None
+    media_type: str = "application/json"
+    # A request the others cannot make (Stripe's signed webhook); ``prepare`` runs first.
+    send: Callable[[Api, str], Response] | None = None
+
+
+def run(api: Api) -> str:
+    mapped(api)
+    made = ok(api.post("/v1/reconciliation/runs", {}))
+    return f"/v1/reconciliation/runs/{made['id']}"
+
+
+def pushed(api: Api) -> str:
+    """A push in the outbox (the planner's, as the worker writes it): its id."""
+    mapped(api)
+    event = {"metric": "api_calls", "customerRef": "cus_1", "quantity": "3"}
+    ok(api.post("/v1/events/ingest", {"events": [event]}))
+    with api.store.unit_of_work("default") as uow:
+        plan_tenant(uow, api.clock.now(), since_us=None)
+        uow.commit()
+    return str(ok(api.get("/v1/pushes"))["data"][0]["id"])
+
+
+def subscription_item(api: Api) -> str:
+    mapped(api)
+    put(api, ITEM, {"subscriptionItem": "si_123"})
+    return ITEM
+
+
+def new_key(api: Api) -> str:
+    return f"/v1/admin/api-keys/{ok(api.post('/v1/admin/api-keys', {'scopes': ['read']}))['id']}"
+
+
+def priced_usage(api: Api) -> None:
+    priced(api)
+    event = {"metric": "api_calls", "customerRef": "cus_1", "quantity": "30"}
+    ok(api.post("/v1/events/ingest", {"events": [event]}))
+
+
+def webhook(api: Api, path: str) -> Response:
+    """An event Stripe signed with the tenant's webhook secret (one the flow ignores)."""
+    event = {
+        "id": "evt_response_1",
+        "object": "event",
+        "type": "customer.created",
+        "data": {"object": {"id": "cus_x", "object": "customer"}},
+    }
+    body = json.dumps(event)
+    signature = WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+    return api.client.post(path, content=body, headers={"Stripe-Signature": signature})
+
+
+def received(api: Api) -> str:
+    webhook(api, "/v1/stripe/webhook/default")
+    return "/v1/stripe/webhook-events"
+
+
+CALLS: dict[str, Call] = {
+    "GET /v1/customers/{customer_ref}/upcoming-invoice": Call(
+        fixed("/v1/customers/cus_1/upcoming-invoice", priced_usage)
+    ),
+    "POST /v1/stripe/webhook/{tenant_id}": Call(fixed("/v1/stripe/webhook/default"), send=webhook),
+    "GET /v1/stripe/webhook-events": Call(received),
+    "GET /v1/stripe/invoices": Call(fixed("/v1/stripe/invoices")),
+    "GET /health/live": Call(fixed("/health/live")),
+    "GET /health/ready": Call(fixed("/health/ready")),
+    "GET /v1/admin/tenants": Call(fixed("/v1/admin/tenants")),
+    "GET /v1/admin/api-keys": Call(fixed("/v1/admin/api-keys")),
+    "DELETE /v1/admin/api-keys/{key_id}": Call(new_key),
+    "GET /v1/audit": Call(lambda api: new_key(api) and "/v1/audit"),
+    "GET /v1/portal/tokens": Call(lambda api: portal_token(api) and "/v1/portal/tokens"),
+    "GET /v1/portal/settings": Call(fixed("/v1/portal/settings")),
+    "GET /portal/v1/me": Call(fixed("/portal/v1/me"), key=portal_token),
+    "GET /v1/stripe/account": Call(fixed("/v1/stripe/account")),
+    "GET /v1/mappings": Call(fixed("/v1/mappings", mapped)),
+    "GET /v1/mappings/{metric}": Call(fixed("/v1/mappings/api_calls", mapped)),
+    "POST /v1/stripe/meters/sync": Call(fixed("/v1/stripe/meters/sync?check=true")),
+    "GET /v1/pushes": Call(lambda api: pushed(api) and "/v1/pushes"),
+    "POST /v1/pushes/{push_id}/retry": Call(lambda api: f"/v1/pushes/{pushed(api)}/retry"),
+    "GET /v1/customers/{customerRef}/stripe-subscription-items/{metric}": Call(subscription_item),
+    "GET /v1/reconciliation/runs": Call(lambda api: run(api) and "/v1/reconciliation/runs"),
+    "GET /v1/reconciliation/runs/{run_id}": Call(run),
+    "GET /v1/reconciliation/settings": Call(fixed("/v1/reconciliation/settings")),
+    "GET /v1/reconciliation/invoices": Call(fixed("/v1/reconciliation/invoices")),
+}
