@@ -32,13 +32,10 @@ from tests.integration.api.conftest import ADMIN_KEY, Api
 from tests.integration.api.response_cases import CALLS, SECRET, WEBHOOK_SECRET, Call
 from tests.integration.api.wire_cases import CASES
 
-# Routes whose answers another change declares (alerts, catalog, corrections, credits,
-# entitlements, usage, and the portal reads that render their shapes).
-PENDING_ELSEWHERE = frozenset(
+# Declared routes whose real calls live in test_response_schemas_a.py, beside the
+# state each needs (alerts, catalog, credits, entitlements).
+CALLED_PER_FEATURE = frozenset(
     {
-        "GET /v1/events",
-        "POST /v1/events/{key}/void",
-        "POST /v1/events/void",
         "GET /v1/metrics",
         "POST /v1/metrics",
         "GET /v1/metrics/{code}",
@@ -46,29 +43,6 @@ PENDING_ELSEWHERE = frozenset(
         "PUT /v1/metrics/{code}",
         "PUT /v1/customers/{customer_ref}",
         "GET /v1/customers/{customer_ref}",
-        "GET /v1/usage/current",
-        "POST /v1/usage/projection",
-        "GET /v1/usage/periods",
-        "POST /v1/usage/query",
-        "GET /v1/usage/history",
-        "POST /v1/periods/close",
-        "GET /v1/adjustments",
-        "POST /v1/adjustments",
-        "POST /v1/adjustments/{adjustment_id}/revert",
-        "GET /v1/adjustments/{adjustment_id}",
-        "POST /v1/adjustments/{adjustment_id}/approve",
-        "POST /v1/adjustments/{adjustment_id}/reject",
-        "GET /v1/corrections/policy",
-        "PUT /v1/corrections/policy",
-        "POST /v1/backfills",
-        "GET /v1/backfills",
-        "GET /v1/backfills/{backfill_id}",
-        "POST /v1/backfills/{backfill_id}/close",
-        "POST /v1/backfills/{backfill_id}/revert",
-        "POST /v1/backfills/{backfill_id}/approve",
-        "POST /v1/backfills/{backfill_id}/reject",
-        "POST /v1/rebuilds",
-        "GET /v1/rebuilds/{job_id}",
         "GET /v1/prices",
         "PUT /v1/prices/{metric}",
         "GET /v1/prices/{metric}",
@@ -97,20 +71,48 @@ PENDING_ELSEWHERE = frozenset(
         "GET /v1/customers/{customer_ref}/credit-grants",
         "POST /v1/customers/{customer_ref}/credit-grants/{grant_id}/void",
         "GET /v1/customers/{customer_ref}/credits",
+    }
+)
+# Routes whose answers are not declared yet (usage, corrections, the portal reads that
+# render their shapes, the portal's alert rules): issue 17 stays open until this is empty.
+NOT_YET = frozenset(
+    {
+        "GET /v1/events",
+        "POST /v1/events/{key}/void",
+        "POST /v1/events/void",
+        "GET /v1/usage/current",
+        "POST /v1/usage/projection",
+        "GET /v1/usage/periods",
+        "POST /v1/usage/query",
+        "GET /v1/usage/history",
+        "POST /v1/periods/close",
+        "GET /v1/adjustments",
+        "POST /v1/adjustments",
+        "POST /v1/adjustments/{adjustment_id}/revert",
+        "GET /v1/adjustments/{adjustment_id}",
+        "POST /v1/adjustments/{adjustment_id}/approve",
+        "POST /v1/adjustments/{adjustment_id}/reject",
+        "GET /v1/corrections/policy",
+        "PUT /v1/corrections/policy",
+        "POST /v1/backfills",
+        "GET /v1/backfills",
+        "GET /v1/backfills/{backfill_id}",
+        "POST /v1/backfills/{backfill_id}/close",
+        "POST /v1/backfills/{backfill_id}/revert",
+        "POST /v1/backfills/{backfill_id}/approve",
+        "POST /v1/backfills/{backfill_id}/reject",
+        "POST /v1/rebuilds",
+        "GET /v1/rebuilds/{job_id}",
         "GET /portal/v1/usage",
         "GET /portal/v1/history",
         "GET /portal/v1/projection",
         "GET /portal/v1/entitlements",
         "GET /portal/v1/credits",
         "GET /portal/v1/upcoming-invoice",
-        # The portal's own alert rules are made and shown through the alerts feature's
-        # create_rule and rule_json, which that change types.
         "GET /portal/v1/alerts",
         "POST /portal/v1/alerts",
     }
 )
-# Routes of the features this change covers whose answers are not declared yet.
-NOT_YET = frozenset[str]()
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +187,11 @@ def call(api: Api, route: str) -> Response:
     return api.client.request(method, path, content=content, headers=headers)
 
 
-def test_the_pending_lists_name_real_routes(api: Api) -> None:
+def test_the_route_lists_name_real_routes(api: Api) -> None:
     routes = set(json_answers(document(api)))
-    assert PENDING_ELSEWHERE - routes == set()
+    assert CALLED_PER_FEATURE - routes == set()
     assert NOT_YET - routes == set()
+    assert not CALLED_PER_FEATURE & NOT_YET
 
 
 def test_every_json_answer_declares_its_schema(api: Api) -> None:
@@ -196,7 +199,7 @@ def test_every_json_answer_declares_its_schema(api: Api) -> None:
     free_form = sorted(
         f"{route} {status}"
         for route, schemas in answers.items()
-        if route not in PENDING_ELSEWHERE | NOT_YET
+        if route not in NOT_YET
         for status, schema in schemas.items()
         if not declared(schema)
     )
@@ -207,7 +210,7 @@ def test_every_declared_answer_is_what_a_real_call_returns(api: Api) -> None:
     answers = json_answers(document(api))
     checked, failures = 0, []
     for route, schemas in sorted(answers.items()):
-        if route in PENDING_ELSEWHERE | NOT_YET:
+        if route in CALLED_PER_FEATURE | NOT_YET:
             continue
         answer = call(api, route)
         schema = schemas.get(str(answer.status_code))
@@ -218,4 +221,4 @@ def test_every_declared_answer_is_what_a_real_call_returns(api: Api) -> None:
         failures += [f"{route}: {error}" for error in validator.iter_errors(answer.json())]
         checked += 1
     assert not failures, "\n".join(failures)
-    assert checked == len(answers) - len(PENDING_ELSEWHERE | NOT_YET)
+    assert checked == len(answers) - len(CALLED_PER_FEATURE | NOT_YET)
