@@ -214,7 +214,7 @@ class EventsRepository(ABC):
         flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
         load_periods(self._conn, periods)
         sqlite = self._conn.dialect.name == "sqlite"
-        rows = raw_rows(self._conn, totals_query(self._filtered(flt), sqlite))
+        rows = raw_rows(self._conn, totals_query(self._filtered(flt), sqlite), periods_first=sqlite)
         return totals(self._conn, self._tenant, rows)
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:

@@ -34,12 +34,18 @@ _CREATE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS rebuild_periods "
     "(customer_ref TEXT NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL)"
 )
-_INDEX = "CREATE INDEX IF NOT EXISTS ix_rebuild_periods ON rebuild_periods (customer_ref, start_us)"
+_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_rebuild_periods "
+    "ON rebuild_periods (customer_ref, start_us, end_us)"
+)
 
 
-def raw_rows(conn: Connection, query: Any) -> list[Any]:
+def raw_rows(conn: Connection, query: Any, periods_first: bool = False) -> list[Any]:
     """Run a Core query through the driver's own cursor: plain tuples, no result processing
-    (the rebuild reads every event of a metric; ADR 0830)."""
+    (the rebuild reads every event of a metric; ADR 0830). ``periods_first``: SQLite walks
+    the period table in index order and seeks each period's events (``CROSS JOIN`` is its
+    way to fix the join order), so the groups arrive sorted and no temporary B-tree sorts
+    every event (a third of the query's time)."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args: Any = (
@@ -49,7 +55,14 @@ def raw_rows(conn: Connection, query: Any) -> list[Any]:
     )
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(str(compiled), args)
+        sql = str(compiled)
+        if periods_first:
+            sql = sql.replace(
+                "FROM rebuild_periods JOIN events ON",
+                "FROM rebuild_periods CROSS JOIN events ON",
+                1,
+            )
+        cursor.execute(sql, args)
         return list(cursor.fetchall())
     finally:
         cursor.close()
@@ -83,6 +96,7 @@ def totals_query(counting: Any, sqlite: bool) -> Any:
     else:
         newest = func.lpad(cast(shifted, Text), 19, "0").concat(e.idempotency_key).collate("C")
         values = (func.sum(e.quantity), func.max(e.quantity), func.min(e.quantity))
+    on = and_(p.customer_ref == e.customer_ref, e.ts_us >= p.start_us, e.ts_us < p.end_us)
     return (
         counting.with_only_columns(
             p.customer_ref,
@@ -94,10 +108,7 @@ def totals_query(counting: Any, sqlite: bool) -> Any:
             func.max(newest, type_=String),
             *values,
         )
-        .join(
-            _PERIODS,
-            and_(p.customer_ref == e.customer_ref, e.ts_us >= p.start_us, e.ts_us < p.end_us),
-        )
+        .select_from(_PERIODS.join(events, on))
         .group_by(p.customer_ref, p.start_us, p.end_us)
     )
 
