@@ -63,7 +63,7 @@ def preload(
 
 def _direct(url: str, count: int, profile: Profile, reporter: Reporter, budget: float) -> int:
     from stripemeter_server.domain.events import EventLimits
-    from stripemeter_server.service.ingest import ingest_batch
+    from stripemeter_server.service.ingest.pipeline import ingest_batch
     from stripemeter_server.storage.unit_of_work import Store
 
     store = Store(url)

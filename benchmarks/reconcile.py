@@ -41,7 +41,7 @@ def bench(url: str, customers: int) -> dict[str, object]:
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.clock import FrozenClock
     from stripemeter_server.service.context import ServiceContext, StripeAccess
-    from stripemeter_server.service.ingest import ingest_batch
+    from stripemeter_server.service.ingest.pipeline import ingest_batch
     from stripemeter_server.service.operations.tenancy import bootstrap
     from stripemeter_server.service.ports.stripe import StripeCredentials
     from stripemeter_server.service.reconciliation.engine import RunPolicy, execute

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.queries import EventFilter
@@ -23,7 +23,13 @@ from stripemeter_server.service.corrections.ports.adjustments import AdjustmentR
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
 from stripemeter_server.service.ingest.ports import TALLY_FIELDS, IngestTally
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
-from stripemeter_server.service.ports.events import CountingRow, StoredEvent
+from stripemeter_server.service.ports.events import (
+    CountingRow,
+    CustomerSpan,
+    PeriodBounds,
+    PeriodTotals,
+    StoredEvent,
+)
 from tests.support.fake_alerts import AlertTables
 
 UniqueValue = tuple[str, str, int, str]  # (metric, customer_ref, period_start_us, value)
@@ -145,6 +151,35 @@ class FakeEvents:
                 e.meta,
                 e.late,
             )
+
+    def counting_spans(self, metric: str, customer_ref: str | None) -> list[CustomerSpan]:
+        spans: dict[str, tuple[int, int]] = {}
+        for e in self.counting_rows(metric, customer_ref):
+            first, last = spans.get(e.customer_ref, (e.ts_us, e.ts_us))
+            spans[e.customer_ref] = (min(first, e.ts_us), max(last, e.ts_us))
+        return [(customer, first, last) for customer, (first, last) in spans.items()]
+
+    def period_totals(
+        self, metric: str, customer_ref: str | None, periods: Sequence[PeriodBounds]
+    ) -> Iterator[PeriodTotals]:
+        """The SQL adapter's aggregation, folded here event by event with ``CounterState``."""
+        states: dict[PeriodBounds, CounterState] = {}
+        late: dict[PeriodBounds, int] = {}
+        for e in self.counting_rows(metric, customer_ref):
+            bounds = next(p for p in periods if p[0] == e.customer_ref and p[1] <= e.ts_us < p[2])
+            states.setdefault(bounds, CounterState()).apply(
+                Contribution(e.quantity, e.ts_us, e.idempotency_key)
+            )
+            late[bounds] = late.get(bounds, 0) + int(e.late)  # the ledger's flag, as in SQL
+        for (customer, start_us, end_us), s in states.items():
+            s.late_count = late[(customer, start_us, end_us)]
+            assert s.max is not None and s.min is not None and s.latest_value is not None
+            assert s.latest_ts_us is not None and s.latest_key is not None
+            assert s.watermark_us is not None
+            yield PeriodTotals(
+                customer, start_us, end_us, s.count, s.late_count, s.watermark_us,
+                s.sum, s.max, s.min, s.latest_value, s.latest_ts_us, s.latest_key,
+            )  # fmt: skip
 
     def _matching(self, flt: EventFilter) -> list[StoredEvent]:
         """The SQL adapter's ``_filtered``, as a list comprehension, in ledger order."""

@@ -52,6 +52,98 @@ def rebuild_metric(
     specs = _SpecCache(metric, records)
     states: dict[CounterKey, StoredCounter] = {}
     uniques: set[tuple[str, str, int, str]] = set()
+    folded = _fold_in_store(uow, metric, customer_ref, specs, states)
+    if folded is not None:
+        seen, skipped = folded, 0
+    else:
+        seen, skipped = _fold_rows(uow, metric, customer_ref, specs, states, uniques, progress)
+    for adjustment in uow.adjustments.find(metric=metric.code, customer_ref=customer_ref):
+        if adjustment.status != "approved":
+            continue
+        target = _counter_for(
+            metric, adjustment.customer_ref, adjustment.period_start_us, specs, states
+        )
+        target.state.adjustments = add(target.state.adjustments, adjustment.delta)
+        if adjustment.source_period_start_us is not None:
+            source = _counter_for(
+                metric, adjustment.customer_ref, adjustment.source_period_start_us, specs, states
+            )
+            source.state.late_out = add(source.state.late_out, adjustment.delta)
+    uow.counters.insert_many(states.values(), now_us)
+    uow.counters.insert_uniques(sorted(uniques))
+    if progress is not None:
+        progress(seen)
+    return RebuildReport(metric.code, customer_ref, seen, len(states), skipped)
+
+
+def _sql_foldable(metric: Metric) -> bool:
+    """Whether the store can aggregate this metric's counters itself: every counting event
+    counts (no filter), with its quantity as value, and no distinct values to collect."""
+    return (
+        not metric.filter
+        and metric.aggregation is not Aggregation.UNIQUE_COUNT
+        and (metric.value_property == "quantity" or metric.aggregation is Aggregation.COUNT)
+    )
+
+
+# Beyond this many periods per customer on average (e.g. daily periods over decades of
+# backfilled history), the temporary period table would outgrow the events: fold in Python.
+_PERIODS_PER_CUSTOMER = 400
+
+
+def _fold_in_store(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer_ref: str | None,
+    specs: _SpecCache,
+    states: dict[CounterKey, StoredCounter],
+) -> int | None:
+    """The ledger aggregated per counter by the store (ADR 0870): the event count, or None
+    when this metric must be folded row by row (see ``_sql_foldable``, too many periods)."""
+    if not _sql_foldable(metric):
+        return None
+    spans = uow.events.counting_spans(metric.code, customer_ref)
+    limit = _PERIODS_PER_CUSTOMER * len(spans) + 10_000
+    periods: list[tuple[str, int, int]] = []
+    for customer, first_us, last_us in spans:
+        ts_us = first_us
+        while len(periods) <= limit:
+            start_us, end_us = specs.period(customer, ts_us)
+            periods.append((customer, start_us, end_us))
+            if last_us < end_us:
+                break
+            ts_us = end_us
+    if len(periods) > limit:
+        return None
+    seen = 0
+    for t in uow.events.period_totals(metric.code, customer_ref, periods):
+        seen += t.events
+        state = CounterState(
+            count=t.events,
+            sum=t.sum,
+            max=t.max,
+            min=t.min,
+            latest_value=t.latest_value,
+            latest_ts_us=t.latest_ts_us,
+            latest_key=t.latest_key,
+            watermark_us=t.watermark_us,
+            late_count=t.late_count,
+        )
+        key = (metric.code, t.customer_ref, t.period_start_us)
+        states[key] = StoredCounter(*key, t.period_end_us, state)
+    return seen
+
+
+def _fold_rows(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer_ref: str | None,
+    specs: _SpecCache,
+    states: dict[CounterKey, StoredCounter],
+    uniques: set[tuple[str, str, int, str]],
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Every counting event folded in Python, as ingest does; returns (seen, skipped)."""
     late_counts: dict[CounterKey, int] = {}
     seen = skipped = 0
     needs_meta = _reads_meta(metric)
@@ -78,23 +170,7 @@ def rebuild_metric(
     for key, counter in states.items():
         # ``late`` depends on arrival order, which the ledger recorded per event: reuse it.
         counter.state.late_count = late_counts.get(key, 0)
-    for adjustment in uow.adjustments.find(metric=metric.code, customer_ref=customer_ref):
-        if adjustment.status != "approved":
-            continue
-        target = _counter_for(
-            metric, adjustment.customer_ref, adjustment.period_start_us, specs, states
-        )
-        target.state.adjustments = add(target.state.adjustments, adjustment.delta)
-        if adjustment.source_period_start_us is not None:
-            source = _counter_for(
-                metric, adjustment.customer_ref, adjustment.source_period_start_us, specs, states
-            )
-            source.state.late_out = add(source.state.late_out, adjustment.delta)
-    uow.counters.insert_many(states.values(), now_us)
-    uow.counters.insert_uniques(sorted(uniques))
-    if progress is not None:
-        progress(seen)
-    return RebuildReport(metric.code, customer_ref, seen, len(states), skipped)
+    return seen, skipped
 
 
 def _reads_meta(metric: Metric) -> bool:

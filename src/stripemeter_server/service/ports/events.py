@@ -42,6 +42,30 @@ class CountingRow(NamedTuple):
     late: bool
 
 
+class PeriodTotals(NamedTuple):
+    """One counter's worth of counting events, aggregated by the store (a rebuild's fast
+    path): everything ``CounterState`` keeps except uniques and corrections."""
+
+    customer_ref: str
+    period_start_us: int
+    period_end_us: int
+    events: int
+    late_count: int
+    watermark_us: int
+    sum: Decimal
+    max: Decimal
+    min: Decimal
+    latest_value: Decimal
+    latest_ts_us: int
+    latest_key: str
+
+
+# A customer's counting events of one metric: customer ref, first and last ts_us.
+CustomerSpan = tuple[str, int, int]
+# One customer's period: customer ref, period start and end in microseconds.
+PeriodBounds = tuple[str, int, int]
+
+
 class IngestEvents(Protocol):
     """The ledger as ingest writes it: insert the new keys, compare the rest, flag late ones."""
 
@@ -72,6 +96,17 @@ class EventsRepository(IngestEvents, Protocol):
         self, metric: str, customer_ref: str | None, batch: int = 10_000
     ) -> Iterator[CountingRow]:
         """What a rebuild needs of each counting event, in ledger order."""
+        ...
+
+    def counting_spans(self, metric: str, customer_ref: str | None) -> list[CustomerSpan]:
+        """Each customer's first and last counting event time of the metric."""
+        ...
+
+    def period_totals(
+        self, metric: str, customer_ref: str | None, periods: Sequence[PeriodBounds]
+    ) -> Iterator[PeriodTotals]:
+        """The counting events of the metric aggregated per given period (periods of one
+        customer do not overlap; periods without events yield nothing)."""
         ...
 
     def void_many(self, keys: Sequence[str], now_us: int) -> None: ...

@@ -16,8 +16,20 @@ from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.ports.events import CountingRow, StoredEvent
+from stripemeter_server.service.ports.events import (
+    CountingRow,
+    CustomerSpan,
+    PeriodBounds,
+    PeriodTotals,
+    StoredEvent,
+)
 from stripemeter_server.storage.chunking import chunks
+from stripemeter_server.storage.ledger.period_totals import (
+    load_periods,
+    raw_rows,
+    totals,
+    totals_query,
+)
 from stripemeter_server.storage.schema import backfills, events
 
 
@@ -174,19 +186,7 @@ class EventsRepository(ABC):
         and SQLAlchemy's per-row result processing was a third of its time (ADR 0830).
         The quantity arrives as decimal text (SQLite) or a ``Decimal`` (PostgreSQL), the
         flag as 0/1 or a bool: both made exactly what the typed path gave."""
-        compiled = query.compile(dialect=self._conn.dialect)
-        params = compiled.construct_params()
-        args: Any = (
-            tuple(params[name] for name in compiled.positiontup or ())
-            if compiled.positional
-            else params
-        )
-        cursor = self._conn.connection.cursor()
-        try:
-            cursor.execute(str(compiled), args)
-            fetched = cursor.fetchall()
-        finally:
-            cursor.close()
+        fetched = raw_rows(self._conn, query)
         return [
             CountingRow(
                 seq,
@@ -200,6 +200,22 @@ class EventsRepository(ABC):
             )
             for seq, key, customer, q, ts_us, resource, meta, late in fetched
         ]
+
+    def counting_spans(self, metric: str, customer_ref: str | None) -> list[CustomerSpan]:
+        c = events.c
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        query = self._filtered(flt, [c.customer_ref, func.min(c.ts_us), func.max(c.ts_us)])
+        return [tuple(row) for row in raw_rows(self._conn, query.group_by(c.customer_ref))]
+
+    def period_totals(
+        self, metric: str, customer_ref: str | None, periods: Sequence[PeriodBounds]
+    ) -> Iterator[PeriodTotals]:
+        """One row per counter, aggregated in SQL over the given periods (ADR 0870)."""
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        load_periods(self._conn, periods)
+        sqlite = self._conn.dialect.name == "sqlite"
+        rows = raw_rows(self._conn, totals_query(self._filtered(flt), sqlite), periods_first=sqlite)
+        return totals(self._conn, self._tenant, rows)
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
         query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)
