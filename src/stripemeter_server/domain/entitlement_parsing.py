@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 from stripemeter_server.domain.bounded import (
@@ -102,6 +103,14 @@ def _parse_reset(raw: object) -> PeriodType | None:
         return PeriodType(raw) if isinstance(raw, str) else PeriodType("")
     except ValueError:
         raise _invalid("reset must be billingPeriod, month, week, day or hour", "reset") from None
+
+
+def parse_quantity(raw: object, field: str = "quantity") -> Decimal:
+    """A quantity of a check, a hold or a commit: a bounded decimal, never negative."""
+    value = parse_decimal_field(raw, field, code=CODE)
+    if value < ZERO:
+        raise _invalid(f"{field} must not be negative", field)
+    return value
 
 
 def feature_from_dict(key: str, data: Mapping[str, Any]) -> Feature:
