@@ -10,14 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.domain.bounded import check_identifier, check_text, parse_decimal_field
 from stripemeter_server.domain.decimals import ZERO
-from stripemeter_server.domain.entitlement_parsing import CODE, parse_quantity, reject_unknown
+from stripemeter_server.domain.entitlement_parsing import (
+    CODE,
+    feature_from_dict,
+    grant_from_dict,
+    parse_quantity,
+    reject_unknown,
+)
+from stripemeter_server.domain.entitlements import Feature, FeatureKind, Grant
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.service.entitlements.commands import (
     CheckRequest,
     CommitRequest,
+    ExtraGrantRequest,
+    NewGrant,
     ReserveRequest,
 )
 
@@ -28,6 +37,12 @@ _RESERVE_FIELDS: Final = frozenset(
     {"customerRef", "feature", "quantity", "ttlSeconds", "idempotencyKey"}
 )
 _COMMIT_FIELDS: Final = frozenset({"quantity"})
+_EXTRA_FIELDS: Final = frozenset({"amount", "idempotencyKey", "note"})
+
+
+def feature_definition(key: str, body: Mapping[str, Any]) -> Feature:
+    """``PUT /v1/features/{key}`` (``tenantId`` already taken out): the feature itself."""
+    return feature_from_dict(key, body)
 
 
 def check_request(body: Mapping[str, Any]) -> CheckRequest:
@@ -67,3 +82,29 @@ def commit_request(body: Mapping[str, Any]) -> CommitRequest:
     reject_unknown(body, _COMMIT_FIELDS)
     raw = body.get("quantity")
     return CommitRequest(None if raw is None else Parsed.of(lambda: parse_quantity(raw)))
+
+
+def extra_grant_request(body: Mapping[str, Any]) -> ExtraGrantRequest:
+    """``POST …/entitlements/{feature}/extra-grants`` (``tenantId`` already taken out)."""
+    reject_unknown(body, _EXTRA_FIELDS)
+    amount = parse_decimal_field(body.get("amount"), "amount", code=CODE)
+    if amount <= ZERO:
+        raise ValidationError("amount must be positive", code=CODE, field="amount")
+    key = body.get("idempotencyKey")
+    key = None if key is None else check_identifier(key, "idempotencyKey", code=CODE)
+    note = check_text(body.get("note"), "note", max_length=1024, code=CODE)
+    return ExtraGrantRequest(amount, key, note)
+
+
+def new_grant(customer_ref: str, feature_key: str, body: Mapping[str, Any]) -> NewGrant:
+    """``PUT /v1/customers/{ref}/entitlements/{feature}`` (``tenantId`` already taken out),
+    parsed for every kind the stored feature may have; refusals wait for the feature."""
+    return NewGrant(
+        {kind: _grant_of(customer_ref, feature_key, kind, body) for kind in FeatureKind}
+    )
+
+
+def _grant_of(
+    customer_ref: str, feature_key: str, kind: FeatureKind, body: Mapping[str, Any]
+) -> Parsed[Grant]:
+    return Parsed.of(lambda: grant_from_dict(customer_ref, feature_key, kind, body))

@@ -8,9 +8,11 @@ the command carries it as a ``Parsed`` value and the use case raises it at that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from stripemeter_server.domain.entitlements import FeatureKind, Grant
 from stripemeter_server.domain.parsed import Parsed
 
 
@@ -40,3 +42,25 @@ class CommitRequest:
     refused only once the reservation is known to exist."""
 
     quantity: Parsed[Decimal] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraGrantRequest:
+    """Add ``amount`` to a grant's limit for the current usage window; the key (if any)
+    makes a retry answer the first extra grant."""
+
+    amount: Decimal
+    idempotency_key: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewGrant:
+    """A customer's grant of a feature. Which fields a grant may have depends on the
+    stored feature's kind, and an unknown feature is a 404 before any refusal of the body,
+    so the body is parsed once for each kind and the use case takes the stored kind's."""
+
+    by_kind: Mapping[FeatureKind, Parsed[Grant]]
+
+    def for_kind(self, kind: FeatureKind) -> Grant:
+        return self.by_kind[kind].get()
