@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final
 
 from stripemeter_server.domain.bounded import (
@@ -104,6 +105,14 @@ def _parse_reset(raw: object) -> PeriodType | None:
         raise _invalid("reset must be billingPeriod, month, week, day or hour", "reset") from None
 
 
+def parse_quantity(raw: object, field: str = "quantity") -> Decimal:
+    """A quantity of a check, a hold or a commit: a bounded decimal, never negative."""
+    value = parse_decimal_field(raw, field, code=CODE)
+    if value < ZERO:
+        raise _invalid(f"{field} must not be negative", field)
+    return value
+
+
 def feature_from_dict(key: str, data: Mapping[str, Any]) -> Feature:
     """A feature from its API body (``key`` from the path)."""
     key = check_identifier(key, "key", code=CODE)
@@ -167,17 +176,19 @@ def _non_negative(raw: object, field: str) -> Any:
     return value
 
 
-def grant_from_dict(customer_ref: str, feature: Feature, data: Mapping[str, Any]) -> Grant:
-    """A customer's grant of ``feature`` from its API body."""
+def grant_from_dict(
+    customer_ref: str, feature_key: str, kind: FeatureKind, data: Mapping[str, Any]
+) -> Grant:
+    """A customer's grant of the feature ``feature_key`` (of ``kind``) from its API body."""
     customer_ref = check_identifier(customer_ref, "customerRef", code=CODE)
     reject_unknown(data, _GRANT_FIELDS)
-    metered = feature.kind is FeatureKind.METERED
+    metered = kind is FeatureKind.METERED
     if metered and data.get("limit") is None:
         raise _invalid("a metered feature's grant needs a limit", "limit")
     for field in ("limit", "overage", "enforcement", "stopAtZeroCredit"):
         if not metered and data.get(field) is not None:
             raise _invalid(f"{field} is for metered features", field)
-    if data.get("config") is not None and feature.kind is not FeatureKind.STATIC:
+    if data.get("config") is not None and kind is not FeatureKind.STATIC:
         raise _invalid("config is for static features", "config")
     try:
         enforcement = Enforcement(data.get("enforcement") or "hard")
@@ -189,7 +200,7 @@ def grant_from_dict(customer_ref: str, feature: Feature, data: Mapping[str, Any]
         raise _invalid("expiresAt must be after effectiveAt", "expiresAt")
     return Grant(
         customer_ref,
-        feature.key,
+        feature_key,
         _bool(data.get("enabled"), "enabled", True),
         _non_negative(data["limit"], "limit") if metered else None,
         enforcement,

@@ -6,15 +6,12 @@ answer includes every event acknowledged before the check.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from stripemeter_server.domain.bounded import check_identifier, parse_decimal_field
-from stripemeter_server.domain.decimals import ZERO
-from stripemeter_server.domain.entitlement_parsing import CODE, reject_unknown
+from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.domain.entitlement_parsing import CODE
 from stripemeter_server.domain.entitlements import (
     Access,
     Feature,
@@ -25,13 +22,11 @@ from stripemeter_server.domain.entitlements import (
     evaluate,
     grant_reason,
 )
-from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.catalog.definitions import decode_metric
+from stripemeter_server.service.entitlements.commands import CheckRequest
 from stripemeter_server.service.entitlements.features import get_feature, list_features
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.usage import metered_state
-
-_CHECK_FIELDS = frozenset({"customerRef", "feature", "quantity"})
 
 
 def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime) -> Access:
@@ -83,17 +78,7 @@ class QuantityCheck:
         return self.access.allows(self.quantity)
 
 
-def parse_quantity(raw: object, field: str = "quantity") -> Decimal:
-    quantity = parse_decimal_field(raw, field, code=CODE)
-    if quantity < ZERO:
-        raise ValidationError(f"{field} must not be negative", code=CODE, field=field)
-    return quantity
-
-
-def check_quantity(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> QuantityCheck:
+def check_quantity(uow: UnitOfWork, request: CheckRequest, now: datetime) -> QuantityCheck:
     """Whether ``quantity`` more may be used now; records nothing."""
-    reject_unknown(data, _CHECK_FIELDS)
-    customer_ref = check_identifier(data.get("customerRef"), "customerRef", code=CODE)
-    feature_key = check_identifier(data.get("feature"), "feature", code=CODE)
-    quantity = parse_quantity(data.get("quantity", "1"))
-    return QuantityCheck(customer_ref, quantity, check_feature(uow, customer_ref, feature_key, now))
+    access = check_feature(uow, request.customer_ref, request.feature, now)
+    return QuantityCheck(request.customer_ref, request.quantity, access)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from stripemeter_server.domain.entitlement_parsing import feature_from_dict, feature_to_dict
 from stripemeter_server.domain.entitlements import Feature
@@ -30,9 +28,9 @@ def decode_feature(key: str, text: str) -> Feature:
     return feature_from_dict(key, json.loads(text))
 
 
-def put_feature(uow: UnitOfWork, key: str, data: Mapping[str, Any], now: datetime) -> SavedFeature:
-    """Create or replace a feature; a metered one must name a metric that exists."""
-    feature = feature_from_dict(key, data)
+def put_feature(uow: UnitOfWork, feature: Feature, now: datetime) -> SavedFeature:
+    """Create or replace a feature (parsed at the edge); a metered one must name a metric
+    that exists."""
     if feature.metric is not None and uow.metrics.get(feature.metric) is None:
         raise ValidationError(
             f"metric {feature.metric!r} does not exist", code="metric_not_found", field="metric"

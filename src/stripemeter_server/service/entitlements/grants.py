@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from stripemeter_server.domain.bounded import check_identifier, check_text, parse_decimal_field
-from stripemeter_server.domain.decimals import ZERO, to_plain_string
+from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.entitlement_parsing import (
     CODE,
-    grant_from_dict,
     grant_to_dict,
-    reject_unknown,
 )
 from stripemeter_server.domain.entitlements import FeatureKind
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.entitlements.commands import ExtraGrantRequest, NewGrant
 from stripemeter_server.service.entitlements.features import get_feature
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.ports import ExtraGrant, GrantRecord
 from stripemeter_server.service.entitlements.usage import usage_window
 from stripemeter_server.service.operations import audit
 
-_EXTRA_FIELDS = frozenset({"amount", "idempotencyKey", "note"})
-
 
 def put_grant(
-    uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any], now: datetime
+    uow: UnitOfWork, customer_ref: str, feature_key: str, request: NewGrant, now: datetime
 ) -> tuple[GrantRecord, bool]:
     """Create or replace the customer's grant of the feature."""
     feature = get_feature(uow, feature_key)
-    grant = grant_from_dict(customer_ref, feature, data)
+    grant = request.for_kind(feature.kind)
     before = uow.grants.get(customer_ref, feature.key)
     created = uow.grants.put(grant, to_micros(now))
     audit.record(
@@ -74,17 +69,15 @@ def delete_grant(uow: UnitOfWork, customer_ref: str, feature_key: str, now: date
 
 
 def add_extra(
-    uow: UnitOfWork, customer_ref: str, feature_key: str, data: Mapping[str, Any], now: datetime
+    uow: UnitOfWork,
+    customer_ref: str,
+    feature_key: str,
+    request: ExtraGrantRequest,
+    now: datetime,
 ) -> tuple[ExtraGrant, bool]:
     """Add ``amount`` to the grant's limit for the usage window containing ``now`` (an
-    overage pack). Idempotent by ``idempotencyKey``: the same key answers the first grant."""
-    reject_unknown(data, _EXTRA_FIELDS)
-    amount = parse_decimal_field(data.get("amount"), "amount", code=CODE)
-    if amount <= ZERO:
-        raise ValidationError("amount must be positive", code=CODE, field="amount")
-    key = data.get("idempotencyKey")
-    key = None if key is None else check_identifier(key, "idempotencyKey", code=CODE)
-    note = check_text(data.get("note"), "note", max_length=1024, code=CODE)
+    overage pack). Idempotent by its key: the same key answers the first grant."""
+    amount, key, note = request.amount, request.idempotency_key, request.note
     feature = get_feature(uow, feature_key)
     if feature.kind is not FeatureKind.METERED:
         raise ValidationError("extra grants are for metered features", code=CODE, field="feature")

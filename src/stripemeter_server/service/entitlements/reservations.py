@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.domain.decimals import ZERO, to_plain_string
-from stripemeter_server.domain.entitlement_parsing import CODE, reject_unknown
+from stripemeter_server.domain.entitlement_parsing import CODE
 from stripemeter_server.domain.entitlements import (
     Access,
     Feature,
@@ -31,11 +29,8 @@ from stripemeter_server.domain.entitlements import (
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import format_timestamp, to_micros
-from stripemeter_server.service.entitlements.access import (
-    access_for,
-    access_with_state,
-    parse_quantity,
-)
+from stripemeter_server.service.entitlements.access import access_for, access_with_state
+from stripemeter_server.service.entitlements.commands import CommitRequest, ReserveRequest
 from stripemeter_server.service.entitlements.features import get_feature
 from stripemeter_server.service.entitlements.ports import (
     COMMITTED,
@@ -49,10 +44,6 @@ from stripemeter_server.service.ingest.outcome import ACCEPTED, DUPLICATE
 from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.service.operations import audit
 
-MAX_TTL_SECONDS = 86_400
-DEFAULT_TTL_SECONDS = 60
-_RESERVE_FIELDS = frozenset({"customerRef", "feature", "quantity", "ttlSeconds", "idempotencyKey"})
-
 
 @dataclass(frozen=True, slots=True)
 class Reserved:
@@ -61,26 +52,10 @@ class Reserved:
     created: bool
 
 
-def _ttl(raw: object) -> int:
-    if raw is None:
-        return DEFAULT_TTL_SECONDS
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_TTL_SECONDS:
-        raise ValidationError(
-            f"ttlSeconds must be an integer 1..{MAX_TTL_SECONDS}", code=CODE, field="ttlSeconds"
-        )
-    return raw
-
-
-def reserve(uow: UnitOfWork, data: Mapping[str, Any], now: datetime) -> Reserved:
-    """Hold ``quantity`` of a metered feature for ``ttlSeconds``, or refuse with 409."""
-    reject_unknown(data, _RESERVE_FIELDS)
-    customer_ref = check_identifier(data.get("customerRef"), "customerRef", code=CODE)
-    feature_key = check_identifier(data.get("feature"), "feature", code=CODE)
-    quantity = parse_quantity(data.get("quantity"))
-    if quantity <= ZERO:
-        raise ValidationError("quantity must be positive", code=CODE, field="quantity")
-    ttl = _ttl(data.get("ttlSeconds"))
-    key = check_identifier(data.get("idempotencyKey"), "idempotencyKey", code=CODE)
+def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved:
+    """Hold ``quantity`` of a metered feature for ``ttl_seconds``, or refuse with 409."""
+    customer_ref, feature_key, quantity = request.customer_ref, request.feature, request.quantity
+    ttl, key = request.ttl_seconds, request.idempotency_key
     wanted = (customer_ref, feature_key, quantity)
     if (existing := uow.reservations.by_idempotency_key(key)) is not None:
         return Reserved(_replayed(existing, wanted), None, False)
@@ -185,17 +160,16 @@ def _held(uow: UnitOfWork, reservation_id: str) -> Reservation:
 def commit(
     uow: UnitOfWork,
     reservation_id: str,
-    data: Mapping[str, Any],
+    request: CommitRequest,
     now: datetime,
     limits: EventLimits,
 ) -> Reservation:
     """Record the used quantity (default: all of it, at most all of it) as a usage event."""
-    reject_unknown(data, frozenset({"quantity"}))
     found = _held(uow, reservation_id)
-    quantity = found.quantity if data.get("quantity") is None else parse_quantity(data["quantity"])
+    quantity = found.quantity if request.quantity is None else request.quantity.get()
     state = found.state_at(to_micros(now))
     if state == COMMITTED:
-        if quantity != found.committed_quantity and data.get("quantity") is not None:
+        if quantity != found.committed_quantity and request.quantity is not None:
             raise ConflictError(
                 "the reservation was committed with another quantity",
                 code="reservation_committed",

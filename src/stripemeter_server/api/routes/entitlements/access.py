@@ -11,6 +11,8 @@ from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.routes.entitlements import hot
 from stripemeter_server.api.routes.entitlements.views import access_json, check_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
+from stripemeter_server.api.schemas.entitlement_commands import check_request
+from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.service.entitlements import access as checks
 from stripemeter_server.service.operations.tenancy import Principal
 
@@ -68,6 +70,7 @@ async def check(
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    asked = Parsed.of(lambda: check_request(body))  # refused in the transaction, as hot.check
     now = state.ctx.clock.now()
-    answer = await read(state, who, lambda uow: checks.check_quantity(uow, body, now))
+    answer = await read(state, who, lambda uow: checks.check_quantity(uow, asked.get(), now))
     return check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)

@@ -9,6 +9,11 @@ from fastapi import APIRouter, Body, Depends, Response
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.routes.entitlements.views import extra_json, feature_json, grant_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
+from stripemeter_server.api.schemas.entitlement_commands import (
+    extra_grant_request,
+    feature_definition,
+    new_grant,
+)
 from stripemeter_server.service.entitlements import features as features_admin
 from stripemeter_server.service.entitlements import grants as grants_admin
 from stripemeter_server.service.operations.tenancy import Principal
@@ -31,8 +36,9 @@ async def put_feature(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    feature = feature_definition(key, body)
     now = state.ctx.clock.now()
-    saved = await write(state, who, lambda uow: features_admin.put_feature(uow, key, body, now))
+    saved = await write(state, who, lambda uow: features_admin.put_feature(uow, feature, now))
     if not saved.created:
         response.status_code = 200
     return feature_json(saved.feature)
@@ -81,9 +87,10 @@ async def put_grant(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    asked = new_grant(customer_ref, feature, body)
     now = state.ctx.clock.now()
     record, created = await write(
-        state, who, lambda uow: grants_admin.put_grant(uow, customer_ref, feature, body, now)
+        state, who, lambda uow: grants_admin.put_grant(uow, customer_ref, feature, asked, now)
     )
     if not created:
         response.status_code = 200
@@ -137,9 +144,10 @@ async def add_extra(
     who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    asked = extra_grant_request(body)
     now = state.ctx.clock.now()
     extra, created = await write(
-        state, who, lambda uow: grants_admin.add_extra(uow, customer_ref, feature, body, now)
+        state, who, lambda uow: grants_admin.add_extra(uow, customer_ref, feature, asked, now)
     )
     if not created:
         response.status_code = 200

@@ -4,7 +4,9 @@ used now?" and a reservation — what a customer's API calls before each unit of
 Each is the declared route's ``fast_path`` (``api/fast_path.py``): the key from the process's
 key cache, re-checked by the use case's own transaction (ADR 0830), no dependency solving,
 and the answer rendered as FastAPI rendered the declared endpoint's. A request whose body
-is not a plain JSON object goes to the declared endpoint, so its 422 is FastAPI's.
+is not a plain JSON object goes to the declared endpoint, so its 422 is FastAPI's. A body
+is parsed into its command by the declared route's own function, and a refusal is raised
+inside the transaction, after the key's stamp is re-checked (a revoked key's 401 first).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from stripemeter_server.api.routes.entitlements.views import (
     check_json,
     reservation_json,
 )
+from stripemeter_server.api.schemas.entitlement_commands import check_request, reserve_request
+from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import access as checks
 from stripemeter_server.service.entitlements import reservations as holds
@@ -55,9 +59,10 @@ async def check(request: Request, _: object) -> Response | None:
     state = app_state(request)
     admitted = await _admit(request, state, "read")
     check_tenant(admitted.who, body.pop("tenantId", None))
+    asked = Parsed.of(lambda: check_request(body))
     now = state.ctx.clock.now()
     answer = await read_checked(
-        request, state, admitted, lambda uow: checks.check_quantity(uow, body, now)
+        request, state, admitted, lambda uow: checks.check_quantity(uow, asked.get(), now)
     )
     return JSONResponse(
         check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)
@@ -71,7 +76,10 @@ async def reserve(request: Request, _: object) -> Response | None:
     state = app_state(request)
     admitted = await _admit(request, state, "ingest")
     check_tenant(admitted.who, body.pop("tenantId", None))
+    asked = Parsed.of(lambda: reserve_request(body))
     now = state.ctx.clock.now()
-    done = await write_checked(request, state, admitted, lambda uow: holds.reserve(uow, body, now))
+    done = await write_checked(
+        request, state, admitted, lambda uow: holds.reserve(uow, asked.get(), now)
+    )
     out = reservation_json(done.reservation, to_micros(now), done.access)
     return JSONResponse(out, status_code=201 if done.created else 200)

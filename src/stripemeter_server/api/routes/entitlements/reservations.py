@@ -11,6 +11,8 @@ from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.routes.entitlements import hot
 from stripemeter_server.api.routes.entitlements.views import reservation_json
 from stripemeter_server.api.schemas import entitlements as entitlements_wire
+from stripemeter_server.api.schemas.entitlement_commands import commit_request, reserve_request
+from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import reservations as holds
 from stripemeter_server.service.operations.tenancy import Principal
@@ -35,8 +37,9 @@ async def reserve(
     who: Principal = Depends(require("ingest")),
 ) -> dict[str, Any]:
     check_tenant(who, body.pop("tenantId", None))
+    asked = Parsed.of(lambda: reserve_request(body))  # refused in the transaction, as hot.reserve
     now = state.ctx.clock.now()
-    done = await write(state, who, lambda uow: holds.reserve(uow, body, now))
+    done = await write(state, who, lambda uow: holds.reserve(uow, asked.get(), now))
     if not done.created:
         response.status_code = 200
     return reservation_json(done.reservation, to_micros(now), done.access)
@@ -71,9 +74,10 @@ async def commit(
 ) -> dict[str, Any]:
     data = body or {}
     check_tenant(who, data.pop("tenantId", None))
+    asked = commit_request(data)
     now, limits = state.ctx.clock.now(), state.ctx.limits
     found = await write(
-        state, who, lambda uow: holds.commit(uow, reservation_id, data, now, limits)
+        state, who, lambda uow: holds.commit(uow, reservation_id, asked, now, limits)
     )
     return reservation_json(found, to_micros(now))
 
