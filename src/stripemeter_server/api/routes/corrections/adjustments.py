@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import corrections as corrections_wire
-from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.schemas.corrections import adjustment_json, adjustments_json
+from stripemeter_server.api.serialize import parse_time_param
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections import adjustments as corrections
@@ -18,7 +19,9 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["adjustments"])
 
 
-@router.get("/v1/adjustments", summary="List adjustments")
+@router.get(
+    "/v1/adjustments", summary="List adjustments", responses=corrections_wire.ADJUSTMENT_LIST
+)
 async def list_adjustments(
     metric: str | None = None,
     customer_ref: str | None = Query(None, alias="customerRef"),
@@ -32,7 +35,7 @@ async def list_adjustments(
         who,
         lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref),
     )
-    return {"data": [adjustment_json(a) for a in found]}
+    return adjustments_json(found)
 
 
 @router.post(
@@ -40,6 +43,7 @@ async def list_adjustments(
     openapi_extra=corrections_wire.ADJUSTMENT,
     status_code=201,
     summary="Book an adjustment on an open period",
+    responses=corrections_wire.ADJUSTMENT_CREATED,
 )
 async def create(
     body: dict[str, Any] = Body(),
@@ -77,6 +81,7 @@ async def create(
     "/v1/adjustments/{adjustment_id}/revert",
     status_code=201,
     summary="Revert an adjustment (appends its negative twin)",
+    responses=corrections_wire.ADJUSTMENT_CREATED,
 )
 async def revert(
     adjustment_id: str,

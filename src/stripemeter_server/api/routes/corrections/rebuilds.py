@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
-from stripemeter_server.api.routes.corrections.shapes import job_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.schemas.corrections import job_json
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.rebuild_jobs import RUNNING, get_job, submit_rebuild
@@ -25,7 +25,7 @@ MAX_WAIT_SECONDS = 30
     "/v1/rebuilds",
     openapi_extra=corrections_wire.REBUILD,
     summary="Rebuild counters from the ledger (a job)",
-    responses={202: {"description": "Still running: poll Location"}},
+    responses=corrections_wire.REBUILD_STARTED,
 )
 async def start(
     body: dict[str, Any] = Body(),
@@ -54,7 +54,11 @@ async def start(
     )
 
 
-@router.get("/v1/rebuilds/{job_id}", summary="A rebuild job's status and progress")
+@router.get(
+    "/v1/rebuilds/{job_id}",
+    summary="A rebuild job's status and progress",
+    responses=corrections_wire.REBUILD_JOB,
+)
 async def status(
     job_id: str,
     state: AppState = Depends(app_state),

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from stripemeter_server.api.deps import read, write
-from stripemeter_server.api.routes.corrections.shapes import backfill_json, job_json
-from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.schemas.corrections import adjustment_json, backfill_json, job_json
+from stripemeter_server.api.serialize import parse_time_param
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
