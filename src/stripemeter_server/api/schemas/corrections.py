@@ -23,6 +23,12 @@ from stripemeter_server.api.wire import (
     shape_of,
 )
 from stripemeter_server.service.corrections.backfills import BackfillView
+from stripemeter_server.service.corrections.commands import (
+    OpenBackfill,
+    RebuildTarget,
+    open_backfill_command,
+    rebuild_target,
+)
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.backfills import ApprovalRecord
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
@@ -100,6 +106,23 @@ BACKFILL = request_body(
 REBUILD = request_body(
     RebuildRequest, examples=({"metric": "api_calls", "customerRef": "cus_ABC123"},)
 )
+
+
+def backfill_command(body: dict[str, Any]) -> OpenBackfill:
+    """The session a ``POST /v1/backfills`` body asks for (its declared keys only)."""
+    return open_backfill_command(
+        body.get("metric"),
+        customers=body.get("customers"),
+        ts_from=body.get("from"),
+        ts_to=body.get("to"),
+        note=body.get("note"),
+    )
+
+
+def rebuild_command(body: dict[str, Any]) -> RebuildTarget:
+    return rebuild_target(body.get("metric"), body.get("customerRef"))
+
+
 ADJUSTMENT_SHAPE = shape_of(AdjustmentRequest)
 VOID_SHAPE = shape_of(VoidRequest)
 POLICY_SHAPE = shape_of(PolicyChange)

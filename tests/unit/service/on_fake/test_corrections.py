@@ -16,6 +16,7 @@ from stripemeter_server.service.corrections.adjustments import (
 )
 from stripemeter_server.service.corrections.approvals import decide_adjustment, set_four_eyes
 from stripemeter_server.service.corrections.backfills import close_backfill, open_backfill
+from stripemeter_server.service.corrections.commands import open_backfill_command
 from tests.support.fake_store import FakeStore
 from tests.unit.service.on_fake.conftest import NOW, TENANT, event, ingest
 
@@ -100,7 +101,7 @@ def test_the_requester_cannot_approve_their_own_adjustment(store: FakeStore) -> 
 
 def test_events_held_in_a_backfill_count_once_it_closes(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
-        session = open_backfill(uow, {"metric": "calls"}, "key_1", NOW)
+        session = open_backfill(uow, open_backfill_command("calls"), "key_1", NOW)
         uow.commit()
     ingest(store, event(quantity="4", backfillId=session.backfill_id))
     with store.unit_of_work(TENANT) as uow:

@@ -32,10 +32,11 @@ async def open_session(
 ) -> dict[str, Any]:
     body = declared(corrections_wire.BACKFILL_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
+    command = corrections_wire.backfill_command(body)
     now = state.ctx.clock.now()
 
     def work(uow: Any) -> Any:
-        record = service.open_backfill(uow, body, who.key_id, now)
+        record = service.open_backfill(uow, command, who.key_id, now)
         return service.get_backfill(uow, record.backfill_id)
 
     return backfill_json(await write(state, who, work))

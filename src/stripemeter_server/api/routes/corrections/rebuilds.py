@@ -35,14 +35,9 @@ async def start(
     body = declared(corrections_wire.REBUILD_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     wait = _wait_seconds(body.get("waitSeconds", DEFAULT_WAIT_SECONDS))
+    target = corrections_wire.rebuild_command(body)
     now = state.ctx.clock.now()
-    job = await write(
-        state,
-        who,
-        lambda uow: submit_rebuild(
-            uow, body.get("metric"), body.get("customerRef"), who.key_id, now
-        ),
-    )
+    job = await write(state, who, lambda uow: submit_rebuild(uow, target, who.key_id, now))
     done = state.rebuilds.start(state.ctx, who.tenant_id, job)
     await asyncio.to_thread(done.wait, wait)
     current = await _job(state, who, job.job_id)

@@ -28,6 +28,7 @@ from stripemeter_server.service.corrections.approvals import (
     decide_adjustment,
     decide_backfill,
 )
+from stripemeter_server.service.corrections.commands import rebuild_target
 from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -139,14 +140,9 @@ async def decide_close(
 async def rebuild(request: Request) -> Response:
     who, form = await writer(request)
     state = state_of(request)
+    target = rebuild_target(form.get("metric") or None, form.get("customerRef") or None)
     now = state.ctx.clock.now()
-    job = await write(
-        state,
-        who.who,
-        lambda uow: submit_rebuild(
-            uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now
-        ),
-    )
+    job = await write(state, who.who, lambda uow: submit_rebuild(uow, target, who.who.key_id, now))
     state.rebuilds.start(state.ctx, who.tenant_id, job)
     return back_to(f"/ui/corrections/rebuilds/{job.job_id}")
 
