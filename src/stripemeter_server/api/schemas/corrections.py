@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from stripemeter_server.api.serialize import dec, instant, ts
+from stripemeter_server.api.serialize import dec, instant, parse_time_param, ts
 from stripemeter_server.api.wire import (
     UNSET,
     Body,
@@ -22,10 +22,13 @@ from stripemeter_server.api.wire import (
     response,
     shape_of,
 )
+from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.backfills import BackfillView
 from stripemeter_server.service.corrections.commands import (
+    NewAdjustment,
     OpenBackfill,
     RebuildTarget,
+    adjustment_command,
     open_backfill_command,
     rebuild_target,
 )
@@ -106,6 +109,25 @@ BACKFILL = request_body(
 REBUILD = request_body(
     RebuildRequest, examples=({"metric": "api_calls", "customerRef": "cus_ABC123"},)
 )
+
+
+def adjustment_command_of(body: dict[str, Any]) -> NewAdjustment:
+    """The adjustment a ``POST /v1/adjustments`` body asks for: the keys it must carry,
+    then each value through its bounded parser, in the order they always came."""
+    for name in ("metric", "customerRef"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise ValidationError(f"{name} is required", code="missing_field", field=name)
+    if "delta" not in body:
+        raise ValidationError("delta is required", code="missing_field", field="delta")
+    at = parse_time_param(body.get("periodStart"), "periodStart")
+    return adjustment_command(
+        metric=body["metric"],
+        customer_ref=body["customerRef"],
+        delta_raw=body["delta"],
+        reason=str(body.get("reason") or ""),
+        note=body.get("note"),
+        at=at,
+    )
 
 
 def backfill_command(body: dict[str, Any]) -> OpenBackfill:

@@ -7,13 +7,31 @@ must come after one only the store can make (an unknown metric is a 404 before a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
+from stripemeter_server.domain.bounded import check_identifier, check_text
+from stripemeter_server.domain.decimals import check_precision, parse_decimal
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.domain.timestamps import parse_timestamp, to_micros
 
 MAX_SESSION_CUSTOMERS = 1000
-MAX_NOTE_LENGTH = 1000
+MAX_NOTE_LENGTH = 1000  # a session's note
+MAX_REASON_LENGTH = 64
+MAX_ADJUSTMENT_NOTE_LENGTH = 4096  # characters; a note is an audit remark, not a document
+
+
+@dataclass(frozen=True, slots=True)
+class NewAdjustment:
+    """A signed delta for the period containing ``at`` (``None``: the current one)."""
+
+    metric: str
+    customer_ref: str
+    delta: Decimal
+    reason: str
+    note: str | None
+    at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +58,32 @@ class RebuildTarget:
 
     metric: str
     customer_ref: str | None
+
+
+def adjustment_command(
+    *,
+    metric: str,
+    customer_ref: str,
+    delta_raw: object,
+    reason: str,
+    note: object,
+    at: datetime | None,
+) -> NewAdjustment:
+    """Every check an adjustment's values get, in the order they always had (none needs
+    the store: the period's being open is checked by the use case)."""
+    try:
+        delta = parse_decimal(delta_raw)
+        check_precision(delta)
+    except ValueError as exc:
+        raise ValidationError(f"delta {exc}", code="invalid_delta", field="delta") from None
+    check_identifier(metric, "metric", code="missing_field")
+    check_identifier(customer_ref, "customerRef", code="missing_field")
+    if not reason or len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(
+            "reason is required (at most 64 characters)", code="invalid_reason", field="reason"
+        )
+    checked = check_text(note, "note", max_length=MAX_ADJUSTMENT_NOTE_LENGTH, code="invalid_note")
+    return NewAdjustment(metric, customer_ref, delta, reason, checked, at)
 
 
 def open_backfill_command(

@@ -16,7 +16,10 @@ from stripemeter_server.service.corrections.adjustments import (
 )
 from stripemeter_server.service.corrections.approvals import decide_adjustment, set_four_eyes
 from stripemeter_server.service.corrections.backfills import close_backfill, open_backfill
-from stripemeter_server.service.corrections.commands import open_backfill_command
+from stripemeter_server.service.corrections.commands import (
+    adjustment_command,
+    open_backfill_command,
+)
 from tests.support.fake_store import FakeStore
 from tests.unit.service.on_fake.conftest import NOW, TENANT, event, ingest
 
@@ -25,13 +28,15 @@ def adjust(store: FakeStore, delta: str, actor: str = "key_1") -> str:
     with store.unit_of_work(TENANT, actor=actor) as uow:
         record = create_adjustment(
             uow,
-            metric_code="calls",
-            customer_ref="cus_a",
-            delta_raw=delta,
-            reason="manual",
-            note=None,
+            adjustment_command(
+                metric="calls",
+                customer_ref="cus_a",
+                delta_raw=delta,
+                reason="manual",
+                note=None,
+                at=None,
+            ),
             actor=actor,
-            at=None,
             now=NOW,
         )
         uow.commit()

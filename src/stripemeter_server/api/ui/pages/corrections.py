@@ -28,7 +28,7 @@ from stripemeter_server.service.corrections.approvals import (
     decide_adjustment,
     decide_backfill,
 )
-from stripemeter_server.service.corrections.commands import rebuild_target
+from stripemeter_server.service.corrections.commands import adjustment_command, rebuild_target
 from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -77,13 +77,15 @@ async def create(request: Request) -> Response:
         who.who,
         lambda uow: create_adjustment(
             uow,
-            metric_code=form["metric"],
-            customer_ref=form["customerRef"],
-            delta_raw=form["delta"],
-            reason=form.get("reason") or "correction",
-            note=form.get("note") or None,
+            adjustment_command(
+                metric=form["metric"],
+                customer_ref=form["customerRef"],
+                delta_raw=form["delta"],
+                reason=form.get("reason") or "correction",
+                note=form.get("note") or None,
+                at=at,
+            ),
             actor=who.who.key_id,
-            at=at,
             now=now,
         ),
     )
