@@ -9,13 +9,22 @@ from typing import Any
 from stripemeter_server.service.corrections import backfills
 from stripemeter_server.service.corrections.approvals import decide_backfill, set_four_eyes
 from stripemeter_server.service.corrections.backfills import BackfillView
+from stripemeter_server.service.corrections.commands import open_backfill_command
 from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store
 
 
 def open_session(store: Store, tenant: str, now: datetime, **body: Any) -> str:
+    """Open a session from the keys a ``POST /v1/backfills`` body would carry."""
+    command = open_backfill_command(
+        body.get("metric"),
+        customers=body.get("customers"),
+        ts_from=body.get("from"),
+        ts_to=body.get("to"),
+        note=body.get("note"),
+    )
     with store.unit_of_work(tenant) as uow:
-        record = backfills.open_backfill(uow, body, "key_a", now)
+        record = backfills.open_backfill(uow, command, "key_a", now)
         uow.commit()
     return record.backfill_id
 

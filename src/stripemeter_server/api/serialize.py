@@ -12,7 +12,6 @@ from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros
-from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.ports.events import StoredEvent
 
 
@@ -59,24 +58,6 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
         "voided": event.voided_us is not None,
         "voidedAt": ts(event.voided_us),
         "backfillId": event.backfill_id,
-    }
-
-
-def adjustment_json(record: AdjustmentRecord) -> dict[str, Any]:
-    return {
-        "id": record.adjustment_id,
-        "metric": record.metric,
-        "customerRef": record.customer_ref,
-        "periodStart": ts(record.period_start_us),
-        "delta": dec(record.delta),
-        "reason": record.reason,
-        "note": record.note,
-        "actor": record.actor,
-        "status": record.status,
-        "eventKey": record.event_key,
-        "sourcePeriodStart": ts(record.source_period_start_us),
-        "reverts": record.reverts,
-        "createdAt": ts(record.created_us),
     }
 
 

@@ -18,6 +18,7 @@ from stripemeter_server.service.alerts.rules import create_rule
 from stripemeter_server.service.catalog.prices import put_price
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.corrections.adjustments import create_adjustment
+from stripemeter_server.service.corrections.commands import adjustment_command
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant, us
 
@@ -90,13 +91,15 @@ def test_an_adjustment_can_cross(store: Store, clock: FrozenClock) -> None:
     with store.unit_of_work("acme") as uow:
         create_adjustment(
             uow,
-            metric_code="calls",
-            customer_ref="cus_1",
-            delta_raw="5",
-            reason="correction",
-            note=None,
+            adjustment_command(
+                metric="calls",
+                customer_ref="cus_1",
+                delta_raw="5",
+                reason="correction",
+                note=None,
+                at=None,
+            ),
             actor="test",
-            at=None,
             now=clock.now(),
         )
         uow.commit()

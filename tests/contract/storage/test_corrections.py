@@ -17,6 +17,7 @@ from stripemeter_server.service.corrections.adjustments import (
     revert_adjustment,
     void_event,
 )
+from stripemeter_server.service.corrections.commands import adjustment_command
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.service.usage.reads import billing_periods, current_usage
 from stripemeter_server.storage.unit_of_work import Store
@@ -85,13 +86,15 @@ def test_adjustments_change_the_value_and_revert_appends_the_negative_twin(
     with store.unit_of_work("acme") as uow:
         adj = create_adjustment(
             uow,
-            metric_code="calls",
-            customer_ref="cus_1",
-            delta_raw="-2.5",
-            reason="credit",
-            note=None,
+            adjustment_command(
+                metric="calls",
+                customer_ref="cus_1",
+                delta_raw="-2.5",
+                reason="credit",
+                note=None,
+                at=None,
+            ),
             actor="test",
-            at=None,
             now=clock.now(),
         )
         uow.commit()
@@ -110,13 +113,15 @@ def test_adjusting_a_closed_period_is_refused(store: Store, clock: FrozenClock) 
         with pytest.raises(ConflictError):
             create_adjustment(
                 uow,
-                metric_code="calls",
-                customer_ref="cus_1",
-                delta_raw="1",
-                reason="credit",
-                note=None,
+                adjustment_command(
+                    metric="calls",
+                    customer_ref="cus_1",
+                    delta_raw="1",
+                    reason="credit",
+                    note=None,
+                    at=None,
+                ),
                 actor="t",
-                at=None,
                 now=clock.now(),
             )
 

@@ -12,6 +12,7 @@ from stripemeter_server.domain.errors import ConflictError, ForbiddenError
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
 from stripemeter_server.service.corrections.approvals import decide_adjustment
+from stripemeter_server.service.corrections.commands import adjustment_command
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.backfill import close, current, decide, four_eyes, open_session
@@ -42,13 +43,15 @@ def adjust(store: Store, now: datetime, delta: str = "-3") -> AdjustmentRecord:
     with store.unit_of_work("acme") as uow:
         record = create_adjustment(
             uow,
-            metric_code="calls",
-            customer_ref="cus_1",
-            delta_raw=delta,
-            reason="credit",
-            note=None,
+            adjustment_command(
+                metric="calls",
+                customer_ref="cus_1",
+                delta_raw=delta,
+                reason="credit",
+                note=None,
+                at=None,
+            ),
             actor="key_a",
-            at=None,
             now=now,
         )
         uow.commit()

@@ -17,11 +17,15 @@ from tests.integration.api.conftest import Api
 from tests.integration.api.wire_cases import (
     Prepare,
     fixed,
+    ingested_key,
     mapped,
+    metric,
     ok,
+    pending_adjustment,
     portal_token,
     priced,
     put,
+    second_admin,
 )
 
 ITEM = "/v1/customers/cus_1/stripe-subscription-items/api_calls"
@@ -90,6 +94,53 @@ def received(api: Api) -> str:
     return "/v1/stripe/webhook-events"
 
 
+def direct(api: Api) -> None:
+    """Four-eyes off (an earlier call may have turned it on): corrections count at once."""
+    metric(api)
+    put(api, "/v1/corrections/policy", {"fourEyes": False})
+
+
+def adjustment(api: Api) -> str:
+    direct(api)
+    body = {"metric": "api_calls", "customerRef": "cus_1", "delta": "-2", "reason": "credit"}
+    return f"/v1/adjustments/{ok(api.post('/v1/adjustments', body))['id']}"
+
+
+def approved_adjustment(api: Api) -> str:
+    """A four-eyes adjustment a second key approved: it answers with its approval."""
+    path = pending_adjustment("approve")(api)
+    key = second_admin(api)
+    ok(api.client.post(path, headers={"Authorization": f"Bearer {key}"}))
+    return path.removesuffix("/approve")
+
+
+def backfill(api: Api) -> str:
+    """An open session holding one event."""
+    direct(api)
+    made = ok(api.post("/v1/backfills", {"metric": "api_calls", "customers": ["cus_1"]}))
+    event = {"metric": "api_calls", "customerRef": "cus_1", "backfillId": made["id"]}
+    ok(api.post("/v1/events/ingest", {"events": [event]}))
+    return f"/v1/backfills/{made['id']}"
+
+
+def closed_backfill(api: Api) -> str:
+    """A closed session: its answer carries the close report."""
+    path = backfill(api)
+    ok(api.post(f"{path}/close", {}))
+    return path
+
+
+def rebuild_job(api: Api) -> str:
+    metric(api)
+    made = ok(api.post("/v1/rebuilds", {"metric": "api_calls", "waitSeconds": 5}))
+    return f"/v1/rebuilds/{made['id']}"
+
+
+def voided_by_path(api: Api) -> str:
+    ingested_key(api)
+    return "/v1/events/order/42/line/4/void"
+
+
 CALLS: dict[str, Call] = {
     "GET /v1/customers/{customer_ref}/upcoming-invoice": Call(
         fixed("/v1/customers/cus_1/upcoming-invoice", priced_usage)
@@ -117,4 +168,14 @@ CALLS: dict[str, Call] = {
     "GET /v1/reconciliation/runs/{run_id}": Call(run),
     "GET /v1/reconciliation/settings": Call(fixed("/v1/reconciliation/settings")),
     "GET /v1/reconciliation/invoices": Call(fixed("/v1/reconciliation/invoices")),
+    "POST /v1/events/{key}/void": Call(voided_by_path),
+    "GET /v1/adjustments": Call(lambda api: adjustment(api) and "/v1/adjustments"),
+    "GET /v1/adjustments/{adjustment_id}": Call(approved_adjustment),
+    "POST /v1/adjustments/{adjustment_id}/revert": Call(lambda api: f"{adjustment(api)}/revert"),
+    "GET /v1/corrections/policy": Call(fixed("/v1/corrections/policy")),
+    "GET /v1/backfills": Call(lambda api: closed_backfill(api) and "/v1/backfills"),
+    "GET /v1/backfills/{backfill_id}": Call(closed_backfill),
+    "POST /v1/backfills/{backfill_id}/close": Call(lambda api: f"{backfill(api)}/close"),
+    "POST /v1/backfills/{backfill_id}/revert": Call(lambda api: f"{closed_backfill(api)}/revert"),
+    "GET /v1/rebuilds/{job_id}": Call(rebuild_job),
 }

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from stripemeter_server.cli.main import app
 from stripemeter_server.service.clock import SystemClock
 from stripemeter_server.service.corrections.backfills import open_backfill
+from stripemeter_server.service.corrections.commands import open_backfill_command
 from stripemeter_server.storage.unit_of_work import Store
 
 GOOD = {
@@ -74,7 +75,7 @@ def test_an_import_into_a_backfill_session_tags_every_event(
     run(env, "import", str(seed), "--tenant", "acme")
     store = Store(env["STRIPEMETER_DATABASE_URL"])
     with store.unit_of_work("acme") as uow:
-        session = open_backfill(uow, {"metric": "api_calls"}, "op", SystemClock().now())
+        session = open_backfill(uow, open_backfill_command("api_calls"), "op", SystemClock().now())
         uow.commit()
     run(
         env,

@@ -17,6 +17,7 @@ from stripemeter_server.service.catalog.metrics import create_metric
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.corrections import adjustments as corrections
+from stripemeter_server.service.corrections.commands import adjustment_command
 from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.service.operations.tenancy import bootstrap
 from stripemeter_server.service.ports.stripe import StripeCredentials
@@ -107,13 +108,15 @@ class Env:
         with self.store.unit_of_work("default") as uow:
             corrections.create_adjustment(
                 uow,
-                metric_code=metric,
-                customer_ref=customer,
-                delta_raw=delta,
-                reason="correction",
-                note=None,
+                adjustment_command(
+                    metric=metric,
+                    customer_ref=customer,
+                    delta_raw=delta,
+                    reason="correction",
+                    note=None,
+                    at=at,
+                ),
                 actor="test",
-                at=at,
                 now=self.clock.now(),
             )
             uow.commit()

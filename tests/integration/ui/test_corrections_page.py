@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from stripemeter_server.service.corrections.commands import RebuildTarget
 from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from tests.integration.ui.conftest import ADMIN_KEY, Ui, csrf_of
 
@@ -111,7 +112,7 @@ def test_a_started_rebuild_is_listed_with_a_link_to_its_progress(ui: Ui) -> None
 def test_a_running_rebuilds_progress_page_refreshes_itself(ui: Ui) -> None:
     ui.ingest([EVENT])
     with ui.store.unit_of_work("default") as uow:  # a job still running (as another node's)
-        job = submit_rebuild(uow, "api_calls", None, "someone", ui.clock.now())
+        job = submit_rebuild(uow, RebuildTarget("api_calls", None), "someone", ui.clock.now())
         uow.commit()
     page = ui.sign_in().get(f"/ui/corrections/rebuilds/{job.job_id}").text
     assert 'hx-trigger="every 1s"' in page and 'id="job-status">running<' in page

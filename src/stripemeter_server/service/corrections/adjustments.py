@@ -6,23 +6,20 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from stripemeter_server.domain.bounded import check_identifier, check_text
-from stripemeter_server.domain.decimals import add, check_precision, parse_decimal
-from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
+from stripemeter_server.domain.decimals import add
+from stripemeter_server.domain.errors import ConflictError, NotFoundError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
 from stripemeter_server.service.alerts.rules import evaluate_alerts
 from stripemeter_server.service.catalog.definitions import is_closed, spec_for
 from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.corrections.commands import NewAdjustment, adjustment_command
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord, PeriodClose
 from stripemeter_server.service.corrections.ports.unit_of_work import (
     CorrectionsUnitOfWork as UnitOfWork,
 )
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
 from stripemeter_server.service.operations import audit
-
-MAX_REASON_LENGTH = 64
-MAX_NOTE_LENGTH = 4096  # characters; a note is an audit remark, not a document
 
 
 def close_period(
@@ -78,39 +75,24 @@ def _open_period(
 
 def create_adjustment(
     uow: UnitOfWork,
+    command: NewAdjustment,
     *,
-    metric_code: str,
-    customer_ref: str,
-    delta_raw: object,
-    reason: str,
-    note: object,
     actor: str,
-    at: datetime | None,
     now: datetime,
     reverts: str | None = None,
 ) -> AdjustmentRecord:
-    try:
-        delta = parse_decimal(delta_raw)
-        check_precision(delta)
-    except ValueError as exc:
-        raise ValidationError(f"delta {exc}", code="invalid_delta", field="delta") from None
-    check_identifier(metric_code, "metric", code="missing_field")
-    check_identifier(customer_ref, "customerRef", code="missing_field")
-    if not reason or len(reason) > MAX_REASON_LENGTH:
-        raise ValidationError(
-            "reason is required (at most 64 characters)", code="invalid_reason", field="reason"
-        )
-    note = check_text(note, "note", max_length=MAX_NOTE_LENGTH, code="invalid_note")
-    period, key = _open_period(uow, metric_code, customer_ref, at or now, now)
+    """Book ``command`` on its (open) period, or, in four-eyes mode, hold it pending."""
+    metric_code, customer_ref = command.metric, command.customer_ref
+    period, key = _open_period(uow, metric_code, customer_ref, command.at or now, now)
     pending = uow.approvals.four_eyes()  # four-eyes: counts once a second key approves
     record = AdjustmentRecord(
         adjustment_id=f"adj_{uuid.uuid4().hex[:24]}",
         metric=metric_code,
         customer_ref=customer_ref,
         period_start_us=key[2],
-        delta=delta,
-        reason=reason,
-        note=note,
+        delta=command.delta,
+        reason=command.reason,
+        note=command.note,
         actor=actor,
         status="pending" if pending else "approved",
         event_key=None,
@@ -120,7 +102,7 @@ def create_adjustment(
     )
     uow.adjustments.add_many([record])
     if not pending:
-        book_on_counter(uow, key, period, delta, now)
+        book_on_counter(uow, key, period, command.delta, now)
     audit.record(
         uow,
         now,
@@ -186,18 +168,15 @@ def revert_adjustment(
         )
     if original.reverts is not None:
         raise ConflictError("a revert cannot itself be reverted", code="invalid_revert", field="id")
-    return create_adjustment(
-        uow,
-        metric_code=original.metric,
+    command = adjustment_command(
+        metric=original.metric,
         customer_ref=original.customer_ref,
         delta_raw=-original.delta,
         reason="revert",
         note=f"reverts {adjustment_id}",
-        actor=actor,
         at=from_micros(original.period_start_us),
-        now=now,
-        reverts=adjustment_id,
     )
+    return create_adjustment(uow, command, actor=actor, now=now, reverts=adjustment_id)
 
 
 def void_event(uow: UnitOfWork, key: str, now: datetime) -> None:

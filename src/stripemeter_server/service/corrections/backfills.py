@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
-from stripemeter_server.domain.timestamps import parse_timestamp, to_micros
+from stripemeter_server.domain.errors import ConflictError, NotFoundError
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric, require_metric
 from stripemeter_server.service.corrections.backfill_effects import (
     count_session,
     refresh,
     uncount_session,
 )
+from stripemeter_server.service.corrections.commands import OpenBackfill
 from stripemeter_server.service.corrections.ports.backfills import (
     CLOSED,
     OPEN,
@@ -35,9 +36,6 @@ from stripemeter_server.service.corrections.ports.unit_of_work import (
 )
 from stripemeter_server.service.operations import audit
 
-MAX_SESSION_CUSTOMERS = 1000
-MAX_NOTE_LENGTH = 1000
-
 
 @dataclass(frozen=True, slots=True)
 class BackfillView:
@@ -50,23 +48,20 @@ class BackfillView:
 
 
 def open_backfill(
-    uow: UnitOfWork, body: Mapping[str, Any], actor: str, now: datetime
+    uow: UnitOfWork, command: OpenBackfill, actor: str, now: datetime
 ) -> BackfillRecord:
-    metric = body.get("metric")
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("metric is required", code="missing_field", field="metric")
+    """A new open session; an unknown metric (404) is refused before malformed terms."""
+    metric = command.metric
     require_metric(uow, metric)
-    ts_from, ts_to = _instant(body, "from"), _instant(body, "to")
-    if ts_from is not None and ts_to is not None and ts_to <= ts_from:
-        raise ValidationError("to must be after from", code="invalid_range", field="to")
+    terms = command.terms.get()
     record = BackfillRecord(
         backfill_id=f"bf_{uuid.uuid4().hex[:24]}",
         metric=metric,
-        customers=_customers(body.get("customers")),
-        ts_from_us=ts_from,
-        ts_to_us=ts_to,
+        customers=terms.customers,
+        ts_from_us=terms.ts_from_us,
+        ts_to_us=terms.ts_to_us,
         status=OPEN,
-        note=_note(body.get("note")),
+        note=terms.note,
         created_by=actor,
         created_us=to_micros(now),
     )
@@ -202,50 +197,3 @@ def _not_found(backfill_id: str) -> NotFoundError:
 def _view(uow: UnitOfWork, record: BackfillRecord) -> BackfillView:
     held, voided = uow.events.backfill_tallies([record.backfill_id]).get(record.backfill_id, (0, 0))
     return BackfillView(record, held, voided, uow.approvals.get(record.backfill_id))
-
-
-def _instant(body: Mapping[str, Any], name: str) -> int | None:
-    raw = body.get(name)
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ValidationError(
-            f"{name} must be an RFC 3339 string", code="invalid_timestamp", field=name
-        )
-    try:
-        return to_micros(parse_timestamp(raw))
-    except ValidationError as exc:
-        raise ValidationError(
-            f"{name}: {exc.message}", code="invalid_timestamp", field=name
-        ) from None
-
-
-def _customers(raw: object) -> tuple[str, ...] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not raw or len(raw) > MAX_SESSION_CUSTOMERS:
-        raise ValidationError(
-            f"customers must be a list of 1..{MAX_SESSION_CUSTOMERS} customerRefs (or absent "
-            "for any customer)",
-            code="invalid_customers",
-            field="customers",
-        )
-    if not all(isinstance(c, str) and 0 < len(c) <= 255 for c in raw):
-        raise ValidationError(
-            "each customerRef must be a string of 1..255 characters",
-            code="invalid_customers",
-            field="customers",
-        )
-    return tuple(dict.fromkeys(raw))
-
-
-def _note(raw: object) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or len(raw) > MAX_NOTE_LENGTH:
-        raise ValidationError(
-            f"note must be a string of at most {MAX_NOTE_LENGTH} characters",
-            code="invalid_note",
-            field="note",
-        )
-    return raw

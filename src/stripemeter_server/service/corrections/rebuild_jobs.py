@@ -16,11 +16,11 @@ from datetime import datetime
 from stripemeter_server.domain.errors import (
     NotFoundError,
     StripemeterError,
-    ValidationError,
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.metrics import get_metric, require_metric
 from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.corrections.commands import RebuildTarget
 from stripemeter_server.service.corrections.ports.rebuild_jobs import RebuildJobRecord
 from stripemeter_server.service.corrections.ports.unit_of_work import (
     CorrectionsUnitOfWork as UnitOfWork,
@@ -32,20 +32,14 @@ RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 
 
 def submit_rebuild(
-    uow: UnitOfWork, metric: object, customer_ref: object, actor: str, now: datetime
+    uow: UnitOfWork, target: RebuildTarget, actor: str, now: datetime
 ) -> RebuildJobRecord:
     """Record a job for an existing metric (and optionally one customer)."""
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("metric is required", code="missing_field", field="metric")
-    if customer_ref is not None and (not isinstance(customer_ref, str) or not customer_ref):
-        raise ValidationError(
-            "customerRef must be a non-empty string", code="invalid_field", field="customerRef"
-        )
-    require_metric(uow, metric)
+    require_metric(uow, target.metric)
     record = RebuildJobRecord(
         f"rbj_{uuid.uuid4().hex[:24]}",
-        metric,
-        customer_ref,
+        target.metric,
+        target.customer_ref,
         RUNNING,
         0,
         0,

@@ -16,6 +16,10 @@ from stripemeter_server.service.corrections.adjustments import (
 )
 from stripemeter_server.service.corrections.approvals import decide_adjustment, set_four_eyes
 from stripemeter_server.service.corrections.backfills import close_backfill, open_backfill
+from stripemeter_server.service.corrections.commands import (
+    adjustment_command,
+    open_backfill_command,
+)
 from tests.support.fake_store import FakeStore
 from tests.unit.service.on_fake.conftest import NOW, TENANT, event, ingest
 
@@ -24,13 +28,15 @@ def adjust(store: FakeStore, delta: str, actor: str = "key_1") -> str:
     with store.unit_of_work(TENANT, actor=actor) as uow:
         record = create_adjustment(
             uow,
-            metric_code="calls",
-            customer_ref="cus_a",
-            delta_raw=delta,
-            reason="manual",
-            note=None,
+            adjustment_command(
+                metric="calls",
+                customer_ref="cus_a",
+                delta_raw=delta,
+                reason="manual",
+                note=None,
+                at=None,
+            ),
             actor=actor,
-            at=None,
             now=NOW,
         )
         uow.commit()
@@ -100,7 +106,7 @@ def test_the_requester_cannot_approve_their_own_adjustment(store: FakeStore) -> 
 
 def test_events_held_in_a_backfill_count_once_it_closes(store: FakeStore) -> None:
     with store.unit_of_work(TENANT) as uow:
-        session = open_backfill(uow, {"metric": "calls"}, "key_1", NOW)
+        session = open_backfill(uow, open_backfill_command("calls"), "key_1", NOW)
         uow.commit()
     ingest(store, event(quantity="4", backfillId=session.backfill_id))
     with store.unit_of_work(TENANT) as uow:

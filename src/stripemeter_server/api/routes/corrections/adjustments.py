@@ -8,9 +8,8 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
 from stripemeter_server.api.schemas import corrections as corrections_wire
-from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.schemas.corrections import adjustment_json, adjustments_json
 from stripemeter_server.api.wire import declared
-from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections import adjustments as corrections
 from stripemeter_server.service.corrections.adjustments import create_adjustment, revert_adjustment
 from stripemeter_server.service.operations.tenancy import Principal
@@ -18,7 +17,9 @@ from stripemeter_server.service.operations.tenancy import Principal
 router = APIRouter(tags=["adjustments"])
 
 
-@router.get("/v1/adjustments", summary="List adjustments")
+@router.get(
+    "/v1/adjustments", summary="List adjustments", responses=corrections_wire.ADJUSTMENT_LIST
+)
 async def list_adjustments(
     metric: str | None = None,
     customer_ref: str | None = Query(None, alias="customerRef"),
@@ -32,7 +33,7 @@ async def list_adjustments(
         who,
         lambda uow: corrections.list_adjustments(uow, metric=metric, customer_ref=customer_ref),
     )
-    return {"data": [adjustment_json(a) for a in found]}
+    return adjustments_json(found)
 
 
 @router.post(
@@ -40,6 +41,7 @@ async def list_adjustments(
     openapi_extra=corrections_wire.ADJUSTMENT,
     status_code=201,
     summary="Book an adjustment on an open period",
+    responses=corrections_wire.ADJUSTMENT_CREATED,
 )
 async def create(
     body: dict[str, Any] = Body(),
@@ -48,27 +50,10 @@ async def create(
 ) -> dict[str, Any]:
     body = declared(corrections_wire.ADJUSTMENT_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
-    for name in ("metric", "customerRef"):
-        if not isinstance(body.get(name), str) or not body[name]:
-            raise ValidationError(f"{name} is required", code="missing_field", field=name)
-    if "delta" not in body:
-        raise ValidationError("delta is required", code="missing_field", field="delta")
+    command = corrections_wire.adjustment_command_of(body)
     now = state.ctx.clock.now()
-    at = parse_time_param(body.get("periodStart"), "periodStart")
     record = await write(
-        state,
-        who,
-        lambda uow: create_adjustment(
-            uow,
-            metric_code=body["metric"],
-            customer_ref=body["customerRef"],
-            delta_raw=body["delta"],
-            reason=str(body.get("reason") or ""),
-            note=body.get("note"),
-            actor=who.key_id,
-            at=at,
-            now=now,
-        ),
+        state, who, lambda uow: create_adjustment(uow, command, actor=who.key_id, now=now)
     )
     return adjustment_json(record)
 
@@ -77,6 +62,7 @@ async def create(
     "/v1/adjustments/{adjustment_id}/revert",
     status_code=201,
     summary="Revert an adjustment (appends its negative twin)",
+    responses=corrections_wire.ADJUSTMENT_CREATED,
 )
 async def revert(
     adjustment_id: str,

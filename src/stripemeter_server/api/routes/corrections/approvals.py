@@ -7,9 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, read, require, write
-from stripemeter_server.api.routes.corrections.shapes import approval_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
-from stripemeter_server.api.serialize import adjustment_json
+from stripemeter_server.api.schemas.corrections import (
+    adjustment_json,
+    adjustment_with_approval_json,
+    policy_json,
+)
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.approvals import (
@@ -25,19 +28,24 @@ router = APIRouter(tags=["corrections"])
 REJECTED = "rejected"
 
 
-@router.get("/v1/corrections/policy", summary="The tenant's corrections policy (four-eyes)")
+@router.get(
+    "/v1/corrections/policy",
+    summary="The tenant's corrections policy (four-eyes)",
+    responses=corrections_wire.POLICY_ANSWER,
+)
 async def get_policy(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     on = await read(state, who, four_eyes)
-    return {"fourEyes": on}
+    return policy_json(on)
 
 
 @router.put(
     "/v1/corrections/policy",
     openapi_extra=corrections_wire.POLICY,
     summary="Turn four-eyes mode on or off",
+    responses=corrections_wire.POLICY_ANSWER,
 )
 async def put_policy(
     body: dict[str, Any] = Body(),
@@ -52,10 +60,14 @@ async def put_policy(
         )
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: set_four_eyes(uow, on, who.key_id, now))
-    return {"fourEyes": on}
+    return policy_json(on)
 
 
-@router.get("/v1/adjustments/{adjustment_id}", summary="One adjustment with its approval")
+@router.get(
+    "/v1/adjustments/{adjustment_id}",
+    summary="One adjustment with its approval",
+    responses=corrections_wire.ADJUSTMENT_WITH_APPROVAL,
+)
 async def get_adjustment(
     adjustment_id: str,
     state: AppState = Depends(app_state),
@@ -64,13 +76,14 @@ async def get_adjustment(
     record, approval = await read(
         state, who, lambda uow: adjustment_with_approval(uow, adjustment_id)
     )
-    return {**adjustment_json(record), "approval": approval_json(approval)}
+    return adjustment_with_approval_json(record, approval)
 
 
 @router.post(
     "/v1/adjustments/{adjustment_id}/approve",
     openapi_extra=corrections_wire.DECISION,
     summary="Four-eyes: approve a pending adjustment (another key); it counts now",
+    responses=corrections_wire.ADJUSTMENT_ANSWER,
 )
 async def approve(
     adjustment_id: str,
@@ -85,6 +98,7 @@ async def approve(
     "/v1/adjustments/{adjustment_id}/reject",
     openapi_extra=corrections_wire.DECISION,
     summary="Four-eyes: reject a pending adjustment; it never counts",
+    responses=corrections_wire.ADJUSTMENT_ANSWER,
 )
 async def reject(
     adjustment_id: str,

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
-from stripemeter_server.api.routes.corrections.shapes import backfill_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.schemas.corrections import backfill_json, backfills_json
 from stripemeter_server.api.wire import declared
 from stripemeter_server.service.corrections import backfills as service
 from stripemeter_server.service.corrections.approvals import APPROVED, decide_backfill
@@ -23,6 +23,7 @@ REJECTED = "rejected"
     openapi_extra=corrections_wire.BACKFILL,
     status_code=201,
     summary="Open a backfill session",
+    responses=corrections_wire.BACKFILL_CREATED,
 )
 async def open_session(
     body: dict[str, Any] = Body(),
@@ -31,26 +32,33 @@ async def open_session(
 ) -> dict[str, Any]:
     body = declared(corrections_wire.BACKFILL_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
+    command = corrections_wire.backfill_command(body)
     now = state.ctx.clock.now()
 
     def work(uow: Any) -> Any:
-        record = service.open_backfill(uow, body, who.key_id, now)
+        record = service.open_backfill(uow, command, who.key_id, now)
         return service.get_backfill(uow, record.backfill_id)
 
     return backfill_json(await write(state, who, work))
 
 
-@router.get("/v1/backfills", summary="List backfill sessions")
+@router.get(
+    "/v1/backfills", summary="List backfill sessions", responses=corrections_wire.BACKFILL_LIST
+)
 async def list_sessions(
     status: str | None = Query(None, description="open, pending, closed, reverted, rejected"),
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     found = await read(state, who, lambda uow: service.list_backfills(uow, status))
-    return {"data": [backfill_json(v) for v in found]}
+    return backfills_json(found)
 
 
-@router.get("/v1/backfills/{backfill_id}", summary="One backfill session with its tallies")
+@router.get(
+    "/v1/backfills/{backfill_id}",
+    summary="One backfill session with its tallies",
+    responses=corrections_wire.BACKFILL_ANSWER,
+)
 async def get_session(
     backfill_id: str,
     state: AppState = Depends(app_state),
@@ -63,6 +71,7 @@ async def get_session(
 @router.post(
     "/v1/backfills/{backfill_id}/close",
     summary="Close: the session's events start counting (four-eyes: pending)",
+    responses=corrections_wire.BACKFILL_ANSWER,
 )
 async def close_session(
     backfill_id: str,
@@ -77,7 +86,9 @@ async def close_session(
 
 
 @router.post(
-    "/v1/backfills/{backfill_id}/revert", summary="Revert: the session's events stop counting"
+    "/v1/backfills/{backfill_id}/revert",
+    summary="Revert: the session's events stop counting",
+    responses=corrections_wire.BACKFILL_ANSWER,
 )
 async def revert_session(
     backfill_id: str,
@@ -95,6 +106,7 @@ async def revert_session(
     "/v1/backfills/{backfill_id}/approve",
     openapi_extra=corrections_wire.DECISION,
     summary="Four-eyes: approve a pending close (another key)",
+    responses=corrections_wire.BACKFILL_ANSWER,
 )
 async def approve_session(
     backfill_id: str,
@@ -109,6 +121,7 @@ async def approve_session(
     "/v1/backfills/{backfill_id}/reject",
     openapi_extra=corrections_wire.DECISION,
     summary="Four-eyes: reject a pending close (its events never count)",
+    responses=corrections_wire.BACKFILL_ANSWER,
 )
 async def reject_session(
     backfill_id: str,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, read, require, write
-from stripemeter_server.api.routes.corrections.shapes import job_json
 from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.schemas.corrections import job_json
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.rebuild_jobs import RUNNING, get_job, submit_rebuild
@@ -25,7 +25,7 @@ MAX_WAIT_SECONDS = 30
     "/v1/rebuilds",
     openapi_extra=corrections_wire.REBUILD,
     summary="Rebuild counters from the ledger (a job)",
-    responses={202: {"description": "Still running: poll Location"}},
+    responses=corrections_wire.REBUILD_STARTED,
 )
 async def start(
     body: dict[str, Any] = Body(),
@@ -35,14 +35,9 @@ async def start(
     body = declared(corrections_wire.REBUILD_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
     wait = _wait_seconds(body.get("waitSeconds", DEFAULT_WAIT_SECONDS))
+    target = corrections_wire.rebuild_command(body)
     now = state.ctx.clock.now()
-    job = await write(
-        state,
-        who,
-        lambda uow: submit_rebuild(
-            uow, body.get("metric"), body.get("customerRef"), who.key_id, now
-        ),
-    )
+    job = await write(state, who, lambda uow: submit_rebuild(uow, target, who.key_id, now))
     done = state.rebuilds.start(state.ctx, who.tenant_id, job)
     await asyncio.to_thread(done.wait, wait)
     current = await _job(state, who, job.job_id)
@@ -54,7 +49,11 @@ async def start(
     )
 
 
-@router.get("/v1/rebuilds/{job_id}", summary="A rebuild job's status and progress")
+@router.get(
+    "/v1/rebuilds/{job_id}",
+    summary="A rebuild job's status and progress",
+    responses=corrections_wire.REBUILD_JOB,
+)
 async def status(
     job_id: str,
     state: AppState = Depends(app_state),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends
 
 from stripemeter_server.api.deps import AppState, app_state, require, write
 from stripemeter_server.api.schemas import corrections as corrections_wire
+from stripemeter_server.api.schemas.corrections import void_json
 from stripemeter_server.api.wire import declared
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.adjustments import void_event
@@ -20,6 +21,7 @@ router = APIRouter(tags=["events"])
     "/v1/events/void",
     openapi_extra=corrections_wire.VOID,
     summary="Void an event by its idempotencyKey (in the body)",
+    responses=corrections_wire.VOID_ANSWER,
 )
 async def void_by_body(
     body: dict[str, Any] = Body(),
@@ -34,4 +36,4 @@ async def void_by_body(
         )
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: void_event(uow, key, now))
-    return {"idempotencyKey": key, "voided": True}
+    return void_json(key)

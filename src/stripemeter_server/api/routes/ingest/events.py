@@ -19,6 +19,7 @@ from stripemeter_server.api.deps import (
 )
 from stripemeter_server.api.json_body import encode_plain, read_exact
 from stripemeter_server.api.lean import LeanRoute
+from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.schemas import ingest as wire
 from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
@@ -164,10 +165,11 @@ def _decode_cursor(cursor: str | None) -> int | None:
 @router.post(
     "/v1/events/{key:path}/void",
     summary="Void an event (its period must be open); any key, '/' included (or void by body)",
+    responses=corrections_wire.VOID_ANSWER,
 )
 async def void(
     key: str, state: AppState = Depends(app_state), who: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     now = state.ctx.clock.now()
     await write(state, who, lambda uow: void_event(uow, key, now))
-    return {"idempotencyKey": key, "voided": True}
+    return corrections_wire.void_json(key)

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from stripemeter_server.api.deps import read, write
-from stripemeter_server.api.routes.corrections.shapes import backfill_json, job_json
-from stripemeter_server.api.serialize import adjustment_json, parse_time_param
+from stripemeter_server.api.schemas.corrections import adjustment_json, backfill_json, job_json
+from stripemeter_server.api.serialize import parse_time_param
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
@@ -28,6 +28,7 @@ from stripemeter_server.service.corrections.approvals import (
     decide_adjustment,
     decide_backfill,
 )
+from stripemeter_server.service.corrections.commands import adjustment_command, rebuild_target
 from stripemeter_server.service.corrections.rebuild_jobs import submit_rebuild
 from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -76,13 +77,15 @@ async def create(request: Request) -> Response:
         who.who,
         lambda uow: create_adjustment(
             uow,
-            metric_code=form["metric"],
-            customer_ref=form["customerRef"],
-            delta_raw=form["delta"],
-            reason=form.get("reason") or "correction",
-            note=form.get("note") or None,
+            adjustment_command(
+                metric=form["metric"],
+                customer_ref=form["customerRef"],
+                delta_raw=form["delta"],
+                reason=form.get("reason") or "correction",
+                note=form.get("note") or None,
+                at=at,
+            ),
             actor=who.who.key_id,
-            at=at,
             now=now,
         ),
     )
@@ -139,14 +142,9 @@ async def decide_close(
 async def rebuild(request: Request) -> Response:
     who, form = await writer(request)
     state = state_of(request)
+    target = rebuild_target(form.get("metric") or None, form.get("customerRef") or None)
     now = state.ctx.clock.now()
-    job = await write(
-        state,
-        who.who,
-        lambda uow: submit_rebuild(
-            uow, form.get("metric") or None, form.get("customerRef") or None, who.who.key_id, now
-        ),
-    )
+    job = await write(state, who.who, lambda uow: submit_rebuild(uow, target, who.who.key_id, now))
     state.rebuilds.start(state.ctx, who.tenant_id, job)
     return back_to(f"/ui/corrections/rebuilds/{job.job_id}")
 
