@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from httpx import Response
 from stripe import WebhookSignature
@@ -72,6 +74,25 @@ def priced_usage(api: Api) -> None:
     ok(api.post("/v1/events/ingest", {"events": [event]}))
 
 
+def closed_usage(api: Api) -> None:
+    """Priced usage of cus_1 whose current period is closed (so its lock is shown)."""
+    priced_usage(api)
+    ok(api.post("/v1/periods/close", {"customerRef": "cus_1", "metric": "api_calls"}))
+
+
+def window(path: str) -> Prepare:
+    """``path`` over the 62 days around the clock's now, for cus_1's api_calls."""
+
+    def prepare(api: Api) -> str:
+        closed_usage(api)
+        now = api.clock.now()
+        start, end = (now - timedelta(days=31)).isoformat(), (now + timedelta(days=31)).isoformat()
+        query = urlencode({"customerRef": "cus_1", "metric": "api_calls", "from": start, "to": end})
+        return f"{path}?{query}"
+
+    return prepare
+
+
 def webhook(api: Api, path: str) -> Response:
     """An event Stripe signed with the tenant's webhook secret (one the flow ignores)."""
     event = {
@@ -91,6 +112,9 @@ def received(api: Api) -> str:
 
 
 CALLS: dict[str, Call] = {
+    "GET /v1/usage/current": Call(fixed("/v1/usage/current?customerRef=cus_1", closed_usage)),
+    "GET /v1/usage/periods": Call(window("/v1/usage/periods")),
+    "GET /v1/usage/history": Call(window("/v1/usage/history")),
     "GET /v1/customers/{customer_ref}/upcoming-invoice": Call(
         fixed("/v1/customers/cus_1/upcoming-invoice", priced_usage)
     ),

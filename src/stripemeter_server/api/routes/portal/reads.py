@@ -24,8 +24,8 @@ from stripemeter_server.api.routes.portal.auth import (
     portal_reader,
 )
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
-from stripemeter_server.api.routes.usage import cost_json, projection_json
 from stripemeter_server.api.schemas import portal as portal_wire
+from stripemeter_server.api.schemas.usage_answers import cost_json, projection_json
 from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.service.portal import alerts as portal_alerts
