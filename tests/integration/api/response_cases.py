@@ -74,6 +74,16 @@ def priced_usage(api: Api) -> None:
     ok(api.post("/v1/events/ingest", {"events": [event]}))
 
 
+def ledger(api: Api) -> str:
+    """Two events (one with metadata holding a decimal number), listed one per page."""
+    events = [
+        {"metric": "api_calls", "customerRef": "cus_1", "quantity": "3", "meta": {"n": 1.5}},
+        {"metric": "api_calls", "customerRef": "cus_1", "quantity": "2"},
+    ]
+    ok(api.post("/v1/events/ingest", {"events": events}))
+    return "/v1/events?limit=1"
+
+
 def closed_usage(api: Api) -> None:
     """Priced usage of cus_1 whose current period is closed (so its lock is shown)."""
     priced_usage(api)
@@ -112,6 +122,7 @@ def received(api: Api) -> str:
 
 
 CALLS: dict[str, Call] = {
+    "GET /v1/events": Call(ledger),
     "GET /v1/usage/current": Call(fixed("/v1/usage/current?customerRef=cus_1", closed_usage)),
     "GET /v1/usage/periods": Call(window("/v1/usage/periods")),
     "GET /v1/usage/history": Call(window("/v1/usage/history")),
