@@ -84,6 +84,15 @@ def ledger(api: Api) -> str:
     return "/v1/events?limit=1"
 
 
+def portal_rule(api: Api) -> None:
+    """A threshold the customer set through the portal."""
+    key = portal_token(api)
+    body = json.dumps({"metric": "api_calls", "threshold": "80", "percentOf": "100"})
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    answer = api.client.post("/portal/v1/alerts", content=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
 def closed_usage(api: Api) -> None:
     """Priced usage of cus_1 whose current period is closed (so its lock is shown)."""
     priced_usage(api)
@@ -123,6 +132,19 @@ def received(api: Api) -> str:
 
 CALLS: dict[str, Call] = {
     "GET /v1/events": Call(ledger),
+    "GET /portal/v1/usage": Call(fixed("/portal/v1/usage", closed_usage), key=portal_token),
+    "GET /portal/v1/history": Call(
+        fixed("/portal/v1/history?metric=api_calls", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/projection": Call(
+        fixed("/portal/v1/projection", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/entitlements": Call(fixed("/portal/v1/entitlements"), key=portal_token),
+    "GET /portal/v1/credits": Call(fixed("/portal/v1/credits"), key=portal_token),
+    "GET /portal/v1/upcoming-invoice": Call(
+        fixed("/portal/v1/upcoming-invoice", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/alerts": Call(fixed("/portal/v1/alerts", portal_rule), key=portal_token),
     "GET /v1/usage/current": Call(fixed("/v1/usage/current?customerRef=cus_1", closed_usage)),
     "GET /v1/usage/periods": Call(window("/v1/usage/periods")),
     "GET /v1/usage/history": Call(window("/v1/usage/history")),
