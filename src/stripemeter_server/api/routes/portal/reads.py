@@ -220,9 +220,12 @@ async def create_alert(
     state: AppState = Depends(app_state),
     grant: PortalGrant = Depends(portal_grant),
 ) -> dict[str, Any]:
+    command = portal_wire.parse_alert_rule(body, grant.customer_ref)
     now = state.ctx.clock.now()
     view = await write(
-        state, acting(grant, request), lambda uow: portal_alerts.create_rule(uow, grant, body, now)
+        state,
+        acting(grant, request),
+        lambda uow: portal_alerts.create_rule(uow, grant, command, now),
     )
     return alerts_wire.rule_json(view)
 
