@@ -15,12 +15,9 @@ from stripemeter_server.api.schemas import usage_answers as answers
 from stripemeter_server.api.serialize import (
     PAGE_DEFAULT,
     first_page,
-    parse_time_param,
     require_time,
 )
 from stripemeter_server.api.wire import declared
-from stripemeter_server.domain.bounded import check_identifier
-from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.service.corrections.adjustments import close_period
 from stripemeter_server.service.corrections.backfills import open_sessions_for
 from stripemeter_server.service.operations.tenancy import Principal
@@ -30,17 +27,6 @@ from stripemeter_server.service.usage.projection import current_with_costs
 from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS
 
 router = APIRouter(tags=["usage"])
-
-
-def _required(body: dict[str, Any], name: str) -> str:
-    raw = body.get(name)
-    if not isinstance(raw, str) or not raw:
-        raise ValidationError(f"{name} is required", code="missing_field", field=name)
-    return check_identifier(raw, name)
-
-
-def _customer(raw: object) -> str:
-    return _required({"customerRef": raw}, "customerRef")
 
 
 @fast_route(  # ADR 0860
@@ -83,10 +69,7 @@ async def projection(
 ) -> dict[str, Any]:
     body = declared(usage_wire.PROJECTION_SHAPE, body)
     check_tenant(admitted.who, body.get("tenantId"))
-    customer_ref = _customer(body.get("customerRef"))
-    metric = body.get("metric")
-    if metric is not None and (not isinstance(metric, str) or not metric):
-        raise ValidationError("metric must be a metric code", code="invalid_metric", field="metric")
+    customer_ref, metric = usage_wire.parse_projection(body)
     now = state.ctx.clock.now()
     found = await read_checked(
         request,
@@ -148,8 +131,7 @@ async def query(
 ) -> dict[str, Any]:
     body = declared(usage_wire.QUERY_SHAPE, body)
     check_tenant(admitted.who, body.get("tenantId"))
-    customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
-    start, end = require_time(body.get("start"), "start"), require_time(body.get("end"), "end")
+    customer_ref, metric, start, end = usage_wire.parse_query(body)
     found = await read_checked(
         request,
         state,
@@ -210,11 +192,13 @@ async def close(
 ) -> dict[str, Any]:
     body = declared(usage_wire.CLOSE_SHAPE, body)
     check_tenant(who, body.get("tenantId"))
-    customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     now = state.ctx.clock.now()
-    at = parse_time_param(body.get("periodStart"), "periodStart") or now
-    reason = body.get("reason") or "manual"
+    found = usage_wire.parse_close(body, now)
     lock = await write(
-        state, who, lambda uow: close_period(uow, customer_ref, metric, at, now, str(reason)[:64])
+        state,
+        who,
+        lambda uow: close_period(
+            uow, found.customer_ref, found.metric, found.at, now, found.reason
+        ),
     )
     return answers.closed_view(lock)
