@@ -12,7 +12,6 @@ from stripemeter_server.domain.bounded import parse_instant
 from stripemeter_server.domain.decimals import to_plain_string
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros
-from stripemeter_server.service.ports.events import StoredEvent
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -41,24 +40,6 @@ def require_time(raw: object, name: str) -> datetime:
             f"{name} is required (RFC 3339)", code="invalid_timestamp", field=name
         )
     return parse_instant(raw, name)
-
-
-def event_json(event: StoredEvent) -> dict[str, Any]:
-    return {
-        "idempotencyKey": event.idempotency_key,
-        "metric": event.metric,
-        "customerRef": event.customer_ref,
-        "quantity": dec(event.quantity),
-        "ts": ts(event.ts_us),
-        "receivedAt": ts(event.received_us),
-        "resourceId": event.resource_id,
-        "meta": json_text.loads(event.meta) if event.meta else None,
-        "late": event.late,
-        "lateAfterClose": event.late_after_close,
-        "voided": event.voided_us is not None,
-        "voidedAt": ts(event.voided_us),
-        "backfillId": event.backfill_id,
-    }
 
 
 def json_response_body(data: Any) -> bytes:

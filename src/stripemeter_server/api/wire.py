@@ -13,6 +13,7 @@ not validate, which keeps every problem body byte-for-byte what it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -72,10 +73,12 @@ def refuse_unknown(body: object, struct: type[msgspec.Struct]) -> dict[str, Any]
     return body
 
 
-def render(answer: msgspec.Struct) -> dict[str, Any]:
+def render(answer: msgspec.Struct, *, exact: bool = False) -> dict[str, Any]:
     """The answer as the JSON object the route returns: keys in the declaration's order, an
-    unset optional key left out, ``None`` kept as ``null``."""
-    built: dict[str, Any] = msgspec.to_builtins(answer)
+    unset optional key left out, ``None`` kept as ``null``. ``exact`` keeps the ``Decimal``
+    numbers of a value handed on untouched (an event's metadata) for the exact encoder
+    (``serialize.json_response_body``) instead of turning them into strings."""
+    built: dict[str, Any] = msgspec.to_builtins(answer, builtin_types=(Decimal,) if exact else ())
     return built
 
 

@@ -11,7 +11,8 @@ from typing import IO, Any
 
 import typer
 
-from stripemeter_server.api.serialize import dec, event_json, parse_time_param, ts
+from stripemeter_server.api.schemas.ingest import event_json
+from stripemeter_server.api.serialize import dec, parse_time_param, ts
 from stripemeter_server.cli.records import write_rows
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.errors import NotFoundError, ValidationError

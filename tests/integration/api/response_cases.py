@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from httpx import Response
 from stripe import WebhookSignature
@@ -76,6 +78,44 @@ def priced_usage(api: Api) -> None:
     ok(api.post("/v1/events/ingest", {"events": [event]}))
 
 
+def ledger(api: Api) -> str:
+    """Two events (one with metadata holding a decimal number), listed one per page."""
+    events = [
+        {"metric": "api_calls", "customerRef": "cus_1", "quantity": "3", "meta": {"n": 1.5}},
+        {"metric": "api_calls", "customerRef": "cus_1", "quantity": "2"},
+    ]
+    ok(api.post("/v1/events/ingest", {"events": events}))
+    return "/v1/events?limit=1"
+
+
+def portal_rule(api: Api) -> None:
+    """A threshold the customer set through the portal."""
+    key = portal_token(api)
+    body = json.dumps({"metric": "api_calls", "threshold": "80", "percentOf": "100"})
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    answer = api.client.post("/portal/v1/alerts", content=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
+def closed_usage(api: Api) -> None:
+    """Priced usage of cus_1 whose current period is closed (so its lock is shown)."""
+    priced_usage(api)
+    ok(api.post("/v1/periods/close", {"customerRef": "cus_1", "metric": "api_calls"}))
+
+
+def window(path: str) -> Prepare:
+    """``path`` over the 62 days around the clock's now, for cus_1's api_calls."""
+
+    def prepare(api: Api) -> str:
+        closed_usage(api)
+        now = api.clock.now()
+        start, end = (now - timedelta(days=31)).isoformat(), (now + timedelta(days=31)).isoformat()
+        query = urlencode({"customerRef": "cus_1", "metric": "api_calls", "from": start, "to": end})
+        return f"{path}?{query}"
+
+    return prepare
+
+
 def webhook(api: Api, path: str) -> Response:
     """An event Stripe signed with the tenant's webhook secret (one the flow ignores)."""
     event = {
@@ -142,6 +182,23 @@ def voided_by_path(api: Api) -> str:
 
 
 CALLS: dict[str, Call] = {
+    "GET /v1/events": Call(ledger),
+    "GET /portal/v1/usage": Call(fixed("/portal/v1/usage", closed_usage), key=portal_token),
+    "GET /portal/v1/history": Call(
+        fixed("/portal/v1/history?metric=api_calls", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/projection": Call(
+        fixed("/portal/v1/projection", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/entitlements": Call(fixed("/portal/v1/entitlements"), key=portal_token),
+    "GET /portal/v1/credits": Call(fixed("/portal/v1/credits"), key=portal_token),
+    "GET /portal/v1/upcoming-invoice": Call(
+        fixed("/portal/v1/upcoming-invoice", priced_usage), key=portal_token
+    ),
+    "GET /portal/v1/alerts": Call(fixed("/portal/v1/alerts", portal_rule), key=portal_token),
+    "GET /v1/usage/current": Call(fixed("/v1/usage/current?customerRef=cus_1", closed_usage)),
+    "GET /v1/usage/periods": Call(window("/v1/usage/periods")),
+    "GET /v1/usage/history": Call(window("/v1/usage/history")),
     "GET /v1/customers/{customer_ref}/upcoming-invoice": Call(
         fixed("/v1/customers/cus_1/upcoming-invoice", priced_usage)
     ),

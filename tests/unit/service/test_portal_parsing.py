@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stripemeter_server.api.schemas.portal import parse_settings
+from stripemeter_server.api.schemas.portal import parse_alert_rule, parse_settings
 from stripemeter_server.api.schemas.portal import parse_token_request as parse_request
 from stripemeter_server.domain.errors import UnauthorizedError, ValidationError
 from stripemeter_server.service.portal.tokens import MAX_EXPIRES_IN
@@ -57,3 +57,20 @@ def test_a_malformed_token_is_refused_before_any_read(token: str) -> None:
 
     with pytest.raises(UnauthorizedError):
         _split(token)
+
+
+def test_a_portal_rule_carries_its_refusals_for_the_use_case_to_raise_in_order() -> None:
+    unknown = parse_alert_rule({"metric": "calls", "threshold": "5", "type": "spend"}, "cus_1")
+    assert unknown.body_refusal is not None and unknown.body_refusal.field == "type"
+    missing = parse_alert_rule({"threshold": "5"}, "cus_1")
+    assert missing.body_refusal is not None and missing.body_refusal.field == "metric"
+    bad = parse_alert_rule({"metric": "calls", "threshold": "many"}, "cus_1")
+    assert (bad.metric, bad.rule, bad.body_refusal) == ("calls", None, None)
+    assert bad.rule_refusal is not None and bad.rule_refusal.field == "threshold"
+
+
+def test_a_portal_rule_is_a_quantity_rule_pinned_to_the_tokens_customer() -> None:
+    parsed = parse_alert_rule({"metric": "calls", "threshold": "80", "percentOf": "100"}, "cus_1")
+    assert parsed.rule is not None and parsed.rule_refusal is None
+    assert (parsed.rule.rule.kind.value, parsed.rule.rule.customer_ref) == ("quantity", "cus_1")
+    assert parsed.rule.rule.metric == "calls"

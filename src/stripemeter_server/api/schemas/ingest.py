@@ -1,4 +1,5 @@
-"""Events on the wire: the ingest batch and CloudEvents."""
+"""Events on the wire: the ingest batch and CloudEvents, their outcome, and the ledger as
+listed."""
 
 from __future__ import annotations
 
@@ -6,20 +7,25 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from stripemeter_server.api.serialize import dec, ts
 from stripemeter_server.api.wire import (
     UNSET,
     Body,
     DecimalInput,
+    DecimalText,
     Instant,
     JsonObject,
     StrictBody,
     Unset,
     declared_body,
+    render,
     request_body,
     response,
     schema_of,
     shape_of,
 )
+from stripemeter_server.domain import json_text
+from stripemeter_server.service.ports.events import StoredEvent
 
 MAX_BATCH = 1000
 Identifier = Annotated[str, msgspec.Meta(max_length=255)]
@@ -129,3 +135,60 @@ class IngestOutcome(StrictBody):
 INGEST_ANSWER: dict[int | str, dict[str, Any]] = {
     200: response(IngestOutcome, "Each event's outcome, in the batch's order")
 }
+
+
+class LedgerEvent(StrictBody):
+    """A stored event as the API shows it (the dashboard and the CLI export show the same)."""
+
+    idempotency_key: str
+    metric: str
+    customer_ref: str
+    quantity: DecimalText | None
+    ts: Instant | None
+    received_at: Instant | None
+    resource_id: str | None
+    meta: JsonObject | None
+    late: bool
+    late_after_close: bool
+    voided: bool
+    voided_at: Instant | None
+    backfill_id: str | None
+
+
+class EventPage(StrictBody):
+    data: list[LedgerEvent]
+    next_cursor: str | None
+    has_more: bool
+
+
+EVENTS_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: response(EventPage, "One page of the ledger, oldest first")
+}
+
+
+def _event(event: StoredEvent) -> LedgerEvent:
+    return LedgerEvent(
+        idempotency_key=event.idempotency_key,
+        metric=event.metric,
+        customer_ref=event.customer_ref,
+        quantity=dec(event.quantity),
+        ts=ts(event.ts_us),
+        received_at=ts(event.received_us),
+        resource_id=event.resource_id,
+        meta=json_text.loads(event.meta) if event.meta else None,
+        late=event.late,
+        late_after_close=event.late_after_close,
+        voided=event.voided_us is not None,
+        voided_at=ts(event.voided_us),
+        backfill_id=event.backfill_id,
+    )
+
+
+def event_json(event: StoredEvent) -> dict[str, Any]:
+    """Its metadata's numbers stay exact ``Decimal`` (``json_response_body`` writes them)."""
+    return render(_event(event), exact=True)
+
+
+def event_page(events: list[StoredEvent], next_cursor: str | None, more: bool) -> dict[str, Any]:
+    page = EventPage(data=[_event(e) for e in events], next_cursor=next_cursor, has_more=more)
+    return render(page, exact=True)

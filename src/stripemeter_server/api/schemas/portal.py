@@ -16,9 +16,11 @@ from stripemeter_server.api.wire import (
     request_body,
     response,
 )
+from stripemeter_server.domain.alerts import parse_new_rule
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros
 from stripemeter_server.service.portal import settings, tokens
+from stripemeter_server.service.portal.alerts import PortalRule
 from stripemeter_server.service.portal.ports import PortalTokenRecord
 
 
@@ -114,6 +116,25 @@ def parse_settings(body: dict[str, Any]) -> settings.PortalSettings:
         settings.css_variables(theme.get("cssVariables")),
         settings.logo_url(theme.get("logoUrl")),
     )
+
+
+def parse_alert_rule(body: dict[str, Any], customer_ref: str) -> PortalRule:
+    """A threshold for the token's customer, always a quantity rule; each refusal is carried
+    for the use case to raise in its place (after the token's scope is checked)."""
+    unknown = set(body) - field_names(PortalAlertRule)
+    if unknown:
+        name = sorted(unknown)[0]
+        refused = ValidationError(f"unknown field {name!r}", code="invalid_alert_rule", field=name)
+        return PortalRule("", None, body_refusal=refused)
+    metric = body.get("metric")
+    if not isinstance(metric, str) or not metric:
+        refused = ValidationError("metric is required", code="invalid_alert_rule", field="metric")
+        return PortalRule("", None, body_refusal=refused)
+    try:
+        rule = parse_new_rule({**body, "type": "quantity", "customerRef": customer_ref})
+    except ValidationError as refusal:
+        return PortalRule(metric, None, rule_refusal=refusal)
+    return PortalRule(metric, rule)
 
 
 class Token(StrictBody):

@@ -5,10 +5,10 @@ never the operator's rules about the same customer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from stripemeter_server.domain.alerts import parse_new_rule
+from stripemeter_server.domain.alerts import NewRule
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts import rules as alert_rules
@@ -17,9 +17,20 @@ from stripemeter_server.service.portal.ports import PortalUnitOfWork as UnitOfWo
 from stripemeter_server.service.portal.reads import check_metric
 from stripemeter_server.service.portal.tokens import ALERTS_WRITE, PortalGrant, require_scope
 
-FIELDS = frozenset(
-    {"name", "metric", "threshold", "percentOf", "recurrence", "webhookUrl", "enabled"}
-)
+
+@dataclass(frozen=True, slots=True)
+class PortalRule:
+    """The command that sets a customer's threshold, parsed at the edge (ADR 0035). Its
+    refusals are carried, not raised, so they keep their place among the checks that need
+    the grant and the store: ``body_refusal`` (an unknown key, no metric) comes after the
+    scope, ``rule_refusal`` (the rule's own fields) after the metric and the rule limit."""
+
+    metric: str
+    rule: NewRule | None
+    body_refusal: ValidationError | None = None
+    rule_refusal: ValidationError | None = None
+
+
 MAX_RULES_PER_CUSTOMER = 20
 
 
@@ -30,16 +41,12 @@ def list_rules(uow: UnitOfWork, grant: PortalGrant) -> list[alert_rules.RuleView
 
 
 def create_rule(
-    uow: UnitOfWork, grant: PortalGrant, body: Mapping[str, object], now: datetime
+    uow: UnitOfWork, grant: PortalGrant, command: PortalRule, now: datetime
 ) -> alert_rules.RuleView:
     require_scope(grant, ALERTS_WRITE)
-    unknown = set(body) - FIELDS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ValidationError(f"unknown field {name!r}", code="invalid_alert_rule", field=name)
-    metric = body.get("metric")
-    if not isinstance(metric, str) or not metric:
-        raise ValidationError("metric is required", code="invalid_alert_rule", field="metric")
+    if command.body_refusal is not None:
+        raise command.body_refusal
+    metric = command.metric
     check_metric(grant, metric)
     # The webhook's destination is checked by the alert rules themselves (no private
     # addresses unless the operator allows them).
@@ -48,7 +55,10 @@ def create_rule(
             f"at most {MAX_RULES_PER_CUSTOMER} alert rules per customer",
             code="too_many_alert_rules",
         )
-    rule = parse_new_rule({**body, "type": "quantity", "customerRef": grant.customer_ref})
+    if command.rule_refusal is not None:
+        raise command.rule_refusal
+    assert command.rule is not None  # a command without a refusal carries its rule
+    rule = command.rule
     view = alert_rules.create_rule(uow, rule, now)
     uow.portal.add_alert_rule(grant.customer_ref, view.rule_id, to_micros(now))
     audit.record(

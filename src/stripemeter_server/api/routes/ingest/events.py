@@ -21,7 +21,7 @@ from stripemeter_server.api.json_body import encode_plain, read_exact
 from stripemeter_server.api.lean import LeanRoute
 from stripemeter_server.api.schemas import corrections as corrections_wire
 from stripemeter_server.api.schemas import ingest as wire
-from stripemeter_server.api.serialize import event_json, json_response_body, parse_time_param
+from stripemeter_server.api.serialize import json_response_body, parse_time_param
 from stripemeter_server.domain.bounded import is_sequence, parse_sequence
 from stripemeter_server.domain.errors import PayloadTooLargeError, ValidationError
 from stripemeter_server.domain.queries import EventFilter
@@ -119,7 +119,9 @@ router.add_api_route(
 )
 
 
-@router.get("/v1/events", summary="List the ledger (keyset pagination)")
+@router.get(
+    "/v1/events", summary="List the ledger (keyset pagination)", responses=wire.EVENTS_ANSWER
+)
 async def list_events(
     state: AppState = Depends(app_state),
     who: Principal = Depends(require("read")),
@@ -144,11 +146,7 @@ async def list_events(
     page = await read(state, who, lambda uow: events_page(uow, flt, limit + 1))
     more = len(page) > limit
     page = page[:limit]
-    body = {
-        "data": [event_json(e) for e in page],
-        "nextCursor": f"c{page[-1].seq}" if more and page else None,
-        "hasMore": more,
-    }
+    body = wire.event_page(page, f"c{page[-1].seq}" if more and page else None, more)
     return Response(json_response_body(body), media_type="application/json")
 
 

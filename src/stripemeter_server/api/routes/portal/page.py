@@ -18,9 +18,9 @@ from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_json
 from stripemeter_server.api.routes.portal.auth import acting, admit_token
-from stripemeter_server.api.routes.portal.reads import usage_json
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
-from stripemeter_server.api.routes.usage import cost_json, projection_json
+from stripemeter_server.api.schemas.portal_reads import usage_json
+from stripemeter_server.api.schemas.usage_answers import cost_json, projection_json
 from stripemeter_server.api.ui.web import ui_tools
 from stripemeter_server.domain.errors import UnauthorizedError
 from stripemeter_server.service.portal import page as portal_page

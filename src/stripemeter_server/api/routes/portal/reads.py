@@ -13,9 +13,8 @@ from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, write
 from stripemeter_server.api.lean import LeanRoute
-from stripemeter_server.api.routes.alerts import rule_json
 from stripemeter_server.api.routes.credits import credits_json
-from stripemeter_server.api.routes.entitlements.views import access_json
+from stripemeter_server.api.routes.entitlements.views import access_answer
 from stripemeter_server.api.routes.portal.auth import (
     PortalReader,
     acting,
@@ -24,41 +23,36 @@ from stripemeter_server.api.routes.portal.auth import (
     portal_reader,
 )
 from stripemeter_server.api.routes.upcoming_invoice import invoice_json
-from stripemeter_server.api.routes.usage import cost_json, projection_json
+from stripemeter_server.api.schemas import alerts as alerts_wire
+from stripemeter_server.api.schemas import credits as credits_wire
+from stripemeter_server.api.schemas import entitlements as entitlements_wire
+from stripemeter_server.api.schemas import invoicing as invoicing_wire
 from stripemeter_server.api.schemas import portal as portal_wire
-from stripemeter_server.api.serialize import PAGE_DEFAULT, dec, first_page, parse_time_param, ts
+from stripemeter_server.api.schemas import portal_reads as reads_wire
+from stripemeter_server.api.schemas import usage_answers
+from stripemeter_server.api.schemas.entitlements import AccessList
+from stripemeter_server.api.serialize import PAGE_DEFAULT, first_page, parse_time_param
+from stripemeter_server.api.wire import render
 from stripemeter_server.domain.bounded import check_identifier
 from stripemeter_server.service.portal import alerts as portal_alerts
 from stripemeter_server.service.portal import reads as portal_reads
 from stripemeter_server.service.portal.tokens import PortalGrant
-from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS, PeriodUsage
+from stripemeter_server.service.usage.reads import MAX_HISTORY_POINTS
 
 router = APIRouter(prefix="/portal/v1", tags=["portal"])
+Answers = dict[int | str, dict[str, Any]]
 DEFAULT_HISTORY = timedelta(days=31)
 
 
-def usage_json(item: PeriodUsage) -> dict[str, Any]:
-    """A metric's open period as a customer sees it (no ledger internals)."""
-    return {
-        "metric": item.metric.code,
-        "aggregation": item.metric.aggregation.value,
-        "unit": item.metric.unit,
-        "value": dec(item.value),
-        "periodStart": ts(item.period.start),
-        "periodEnd": ts(item.period.end),
-        "status": item.status,
-    }
-
-
-def _lean_get(path: str, endpoint: Any, summary: str) -> None:
+def _lean_get(path: str, endpoint: Any, summary: str, responses: Answers) -> None:
     """A read served as a lean route (``api/lean.py``, ADR 0830): no dependency solving,
-    the same OpenAPI entry (its ``dict`` response schema) and the same JSON bytes."""
+    the same OpenAPI entry (its declared answer) and the same JSON bytes."""
     router.add_api_route(
         path,
         endpoint,
         methods=["GET"],
         summary=summary,
-        response_model=dict[str, Any],
+        responses=responses,
         route_class_override=LeanRoute,
     )
 
@@ -77,21 +71,22 @@ async def usage(request: Request) -> Response:
     found, costs = await portal_read(
         request, state, reader, lambda uow: portal_reads.current(uow, grant, now)
     )
-    return JSONResponse(
-        {
-            "customerRef": grant.customer_ref,
-            "asOf": ts(now),
-            "metrics": [
-                {**usage_json(u), "cost": cost_json(costs.get(u.metric.code))} for u in found
-            ],
-        }
-    )
+    return JSONResponse(reads_wire.usage_view(grant.customer_ref, now, found, costs))
 
 
-_lean_get("/usage", usage, "Current-period usage and cost of every allowed metric")
+_lean_get(
+    "/usage",
+    usage,
+    "Current-period usage and cost of every allowed metric",
+    reads_wire.USAGE_ANSWER,
+)
 
 
-@router.get("/history", summary="One metric's usage per hour, day or month (for charts)")
+@router.get(
+    "/history",
+    summary="One metric's usage per hour, day or month (for charts)",
+    responses=reads_wire.HISTORY_ANSWER,
+)
 async def history(
     request: Request,
     metric: str = Query(max_length=255),
@@ -114,13 +109,7 @@ async def history(
         lambda uow: portal_reads.history(uow, grant, code, begin, finish, step),
     )
     shown, next_from = first_page(points, lambda p: p.start, limit)
-    return {
-        "customerRef": grant.customer_ref,
-        "metric": code,
-        "step": step,
-        "nextFrom": ts(next_from),
-        "data": [{"start": ts(p.start), "end": ts(p.end), "value": dec(p.value)} for p in shown],
-    }
+    return reads_wire.history_view(grant.customer_ref, code, step, shown, next_from)
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -132,10 +121,15 @@ async def projection(request: Request) -> Response:
     found = await portal_read(
         request, state, reader, lambda uow: portal_reads.projection(uow, grant, now)
     )
-    return JSONResponse(projection_json(found))
+    return JSONResponse(usage_answers.projection_view(found))
 
 
-_lean_get("/projection", projection, "Current and projected quantity and cost of the period")
+_lean_get(
+    "/projection",
+    projection,
+    "Current and projected quantity and cost of the period",
+    usage_answers.PROJECTION_ANSWER,
+)
 
 
 # A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
@@ -147,13 +141,15 @@ async def entitlements(request: Request) -> Response:
     found = await portal_read(
         request, state, reader, lambda uow: portal_reads.entitlements(uow, grant, now)
     )
-    return JSONResponse({"data": [access_json(a, grant.customer_ref) for a in found]})
+    listed = AccessList(data=[access_answer(a, grant.customer_ref) for a in found])
+    return JSONResponse(render(listed))
 
 
 _lean_get(
     "/entitlements",
     entitlements,
     "Every feature and the customer's access to it now (the token's metrics)",
+    entitlements_wire.ACCESS_LIST,
 )
 
 
@@ -169,12 +165,18 @@ async def credits(request: Request) -> Response:
     return JSONResponse(credits_json(found))
 
 
-_lean_get("/credits", credits, "Credit balance per currency, per-grant remaining, run-out")
+_lean_get(
+    "/credits",
+    credits,
+    "Credit balance per currency, per-grant remaining, run-out",
+    credits_wire.CREDITS,
+)
 
 
 @router.get(
     "/upcoming-invoice",
     summary="Preview the next invoice: lines of the token's metrics, credits, totals",
+    responses=invoicing_wire.UPCOMING_ANSWER,
 )
 async def upcoming_invoice(
     request: Request,
@@ -199,16 +201,17 @@ async def list_alerts(request: Request) -> Response:
     found = await portal_read(
         request, state, reader, lambda uow: portal_alerts.list_rules(uow, grant)
     )
-    return JSONResponse({"data": [rule_json(v) for v in found]})
+    return JSONResponse(alerts_wire.rules_json(found))
 
 
-_lean_get("/alerts", list_alerts, "The alert thresholds this customer set")
+_lean_get("/alerts", list_alerts, "The alert thresholds this customer set", alerts_wire.RULE_LIST)
 
 
 @router.post(
     "/alerts",
     openapi_extra=portal_wire.ALERT_RULE,
     status_code=201,
+    responses=alerts_wire.RULE_CREATED,
     summary="Set an alert threshold (the token's alerts:write scope)",
 )
 async def create_alert(
@@ -217,11 +220,14 @@ async def create_alert(
     state: AppState = Depends(app_state),
     grant: PortalGrant = Depends(portal_grant),
 ) -> dict[str, Any]:
+    command = portal_wire.parse_alert_rule(body, grant.customer_ref)
     now = state.ctx.clock.now()
     view = await write(
-        state, acting(grant, request), lambda uow: portal_alerts.create_rule(uow, grant, body, now)
+        state,
+        acting(grant, request),
+        lambda uow: portal_alerts.create_rule(uow, grant, command, now),
     )
-    return rule_json(view)
+    return alerts_wire.rule_json(view)
 
 
 @router.delete(

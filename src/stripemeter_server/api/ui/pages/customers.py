@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from stripemeter_server.api.deps import read
-from stripemeter_server.api.routes.usage import cost_json, period_json, projection_json
+from stripemeter_server.api.schemas.usage_answers import cost_json, period_json, projection_json
 from stripemeter_server.api.ui.pages.customer_billing import billing_section
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
 from stripemeter_server.service.dashboard import reads as dashboard

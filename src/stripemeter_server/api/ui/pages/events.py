@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from stripemeter_server.api.deps import read, write
-from stripemeter_server.api.serialize import event_json
+from stripemeter_server.api.schemas.ingest import event_json
 from stripemeter_server.api.ui.web import (
     Operator,
     UiRoute,
