@@ -31,6 +31,9 @@ from tests.integration.api.wire_cases import (
 )
 
 ITEM = "/v1/customers/cus_1/stripe-subscription-items/api_calls"
+# Corrections land on a customer of their own: the usage calls close cus_1's current period
+# (to show its lock), and the store is shared by every call in the run.
+CORRECTED = "cus_2"
 SECRET = "sk_test_response_schemas_01"
 WEBHOOK_SECRET = "whsec_response_schemas_01"
 
@@ -142,7 +145,7 @@ def direct(api: Api) -> None:
 
 def adjustment(api: Api) -> str:
     direct(api)
-    body = {"metric": "api_calls", "customerRef": "cus_1", "delta": "-2", "reason": "credit"}
+    body = {"metric": "api_calls", "customerRef": CORRECTED, "delta": "-2", "reason": "credit"}
     return f"/v1/adjustments/{ok(api.post('/v1/adjustments', body))['id']}"
 
 
@@ -157,8 +160,8 @@ def approved_adjustment(api: Api) -> str:
 def backfill(api: Api) -> str:
     """An open session holding one event."""
     direct(api)
-    made = ok(api.post("/v1/backfills", {"metric": "api_calls", "customers": ["cus_1"]}))
-    event = {"metric": "api_calls", "customerRef": "cus_1", "backfillId": made["id"]}
+    made = ok(api.post("/v1/backfills", {"metric": "api_calls", "customers": [CORRECTED]}))
+    event = {"metric": "api_calls", "customerRef": CORRECTED, "backfillId": made["id"]}
     ok(api.post("/v1/events/ingest", {"events": [event]}))
     return f"/v1/backfills/{made['id']}"
 

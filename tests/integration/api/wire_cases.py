@@ -92,7 +92,7 @@ def pending_adjustment(decision: str) -> Prepare:
         made = ok(
             api.post(
                 "/v1/adjustments",
-                {"metric": "api_calls", "customerRef": "cus_1", "delta": "5", "reason": "credit"},
+                {"metric": "api_calls", "customerRef": "cus_2", "delta": "5", "reason": "credit"},
             )
         )
         return f"/v1/adjustments/{made['id']}/{decision}"
@@ -161,7 +161,7 @@ def ingested_key(api: Api) -> str:
                 "events": [
                     {
                         "metric": "api_calls",
-                        "customerRef": "cus_1",
+                        "customerRef": "cus_2",
                         "idempotencyKey": "order/42/line/4",
                     }
                 ]
