@@ -163,6 +163,20 @@ def test_closing_a_period_by_api_freezes_it(api: Api) -> None:
     ]
 
 
+def test_a_close_asked_for_over_the_api_is_manual_whatever_the_body_claims(api: Api) -> None:
+    ingest(
+        api, {"metric": "calls", "customerRef": "c", "quantity": "5", "ts": "2025-01-10T00:00:00Z"}
+    )
+    body = {
+        "customerRef": "c",
+        "metric": "calls",
+        "periodStart": "2025-01-01T00:00:00Z",
+        "reason": "invoice_finalized",
+    }
+    closed = api.post("/v1/periods/close", body).json()
+    assert closed["reason"] == "manual"
+
+
 def test_customer_record_round_trips(api: Api) -> None:
     api.client.put(
         "/v1/customers/c",

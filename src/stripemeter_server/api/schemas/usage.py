@@ -92,5 +92,7 @@ def parse_close(body: dict[str, Any], now: datetime) -> CloseRequest:
     """The period to close: the one holding ``periodStart``, else the current one."""
     customer_ref, metric = _required(body, "customerRef"), _required(body, "metric")
     at = parse_time_param(body.get("periodStart"), "periodStart") or now
-    reason = body.get("reason") or "manual"
-    return CloseRequest(customer_ref, metric, at, str(reason)[:64])
+    # A close asked for over the API is always ``manual``: the body declares no reason (the
+    # route drops undeclared keys), and the other reasons belong to the watermark and the
+    # invoice lock, which a client must not claim.
+    return CloseRequest(customer_ref, metric, at, "manual")
