@@ -142,13 +142,18 @@ class Target:
         return measured >= self.value if self.op == ">=" else measured < self.value
 
 
+_SINGLE = "single events (16 connections)"
+_BATCH = "batch ingest (500 x 4 clients)"
+
 TARGETS = (
-    Target("batch_new", "sqlite", "events_per_s", ">=", 30_000, "batch ingest (500 x 4 clients)"),
-    Target("batch_new", "postgres", "events_per_s", ">=", 15_000, "batch ingest (500 x 4 clients)"),
-    Target("batch_new", None, "floor_ratio", ">=", 0.8, "batch ingest / floor, same run"),
-    Target("batch_new", "sqlite", "events_per_s", ">=", 50_000, "batch ingest, stretch"),
-    Target("batch_new", "postgres", "events_per_s", ">=", 30_000, "batch ingest, stretch"),
-    Target("single_new", None, "requests_per_s", ">=", 3_000, "single events (16 connections)"),
+    # Issue 19: the ratio to the floor measured in the same run is the target; the absolute
+    # figures are what that ratio meant on the reference 2-core machine when it was filed.
+    Target("batch_new", None, "floor_ratio", ">=", 0.5, "batch ingest / floor, same run"),
+    Target("batch_new", None, "floor_ratio", ">=", 0.8, "batch ingest / floor, stretch"),
+    Target("batch_new", "sqlite", "events_per_s", ">=", 45_000, _BATCH),
+    Target("batch_new", "postgres", "events_per_s", ">=", 20_000, _BATCH),
+    Target("single_new", "sqlite", "requests_per_s", ">=", 3_000, _SINGLE),
+    Target("single_new", "postgres", "requests_per_s", ">=", 2_000, _SINGLE),
     Target("single_new", None, "p99_ms", "<", 20, "single events p99"),
     Target("batch_dup", None, "dup_ratio", ">=", 2, "batch replays / new-event rate"),
     Target("single_dup", None, "dup_ratio", ">=", 2, "single replays / new-event rate"),
