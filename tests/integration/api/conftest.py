@@ -12,13 +12,14 @@ from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.context import ServiceContext
+from stripemeter_server.service.context import ServiceContext, StripeAccess
 from stripemeter_server.service.operations.tenancy import (
     SCOPES,
     bootstrap,
     create_tenant,
     issue_key,
 )
+from stripemeter_server.storage.secret_box import SecretBox
 from stripemeter_server.storage.unit_of_work import Store
 
 ADMIN_KEY = "smk_test_admin_key_0001"
@@ -51,15 +52,25 @@ class Api:
         return issued.secret
 
 
-@pytest.fixture
-def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
+def _serve(store: Store, clock: FrozenClock, stripe: StripeAccess) -> Iterator[Api]:
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
-    ctx = ServiceContext(store=store, clock=clock, limits=EventLimits())
+    ctx = ServiceContext(store=store, clock=clock, limits=EventLimits(), stripe=stripe)
     app = create_app(Settings(database_url=store.url), context=ctx)
     with TestClient(app) as client:
         yield Api(client, store, clock, ADMIN_KEY)
+
+
+@pytest.fixture
+def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
+    yield from _serve(store, clock, StripeAccess())
+
+
+@pytest.fixture
+def api_with_secrets(store: Store, clock: FrozenClock) -> Iterator[Api]:
+    """The app with secrets at rest configured, so routes storing Stripe keys can answer."""
+    yield from _serve(store, clock, StripeAccess(cipher=SecretBox("k" * 32)))
 
 
 __all__ = ["SCOPES", "Api"]

@@ -10,43 +10,22 @@ and a documented key the code does not know fails for every route."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import jsonschema_rs
 import pytest
-from fastapi.testclient import TestClient
 from httpx import Response
 
-from stripemeter_server.api.app import create_app
-from stripemeter_server.config import Settings
-from stripemeter_server.domain.events import EventLimits
-from stripemeter_server.service.clock import FrozenClock
-from stripemeter_server.service.context import ServiceContext, StripeAccess
-from stripemeter_server.service.operations.tenancy import bootstrap
-from stripemeter_server.storage.secret_box import SecretBox
-from stripemeter_server.storage.unit_of_work import Store
-from tests.integration.api.conftest import ADMIN_KEY, Api
+from tests.integration.api.conftest import Api
 from tests.integration.api.wire_cases import CASES, Case
 
 UNDOCUMENTED = "zzUndocumented"
 
 
 @pytest.fixture
-def api(store: Store, clock: FrozenClock) -> Iterator[Api]:
-    """The app with secrets at rest configured, so every route can answer its example."""
-    with store.unit_of_work() as uow:
-        bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
-        uow.commit()
-    ctx = ServiceContext(
-        store=store,
-        clock=clock,
-        limits=EventLimits(),
-        stripe=StripeAccess(cipher=SecretBox("k" * 32)),
-    )
-    app = create_app(Settings(database_url=store.url), context=ctx)
-    with TestClient(app) as client:
-        yield Api(client, store, clock, ADMIN_KEY)
+def api(api_with_secrets: Api) -> Api:
+    """Every route here answers its example, some storing Stripe keys: secrets at rest on."""
+    return api_with_secrets
 
 
 def document(api: Api) -> dict[str, Any]:
