@@ -1,7 +1,7 @@
 """Where the server's time goes during ingest: py-spy samples a fresh ``serve``.
 
 Usage: ``python -m benchmarks.profile [--database sqlite|postgres] [--seconds 20]
-[--events 200000] [--top 25] [--single] [--gil] [--keep FILE]``
+[--events 200000] [--top 25] [--single] [--gil] [--native] [--keep FILE]``
 
 Starts a server as ``make bench`` does (one process), drives it with the headline batch load
 (500 events x 4 clients, one sum metric, 10 000 customers) and records it with
@@ -85,8 +85,8 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
                 str(args.seconds),
                 "--rate",
                 "200",
-                "--nonblocking",
                 *(["--gil"] if args.gil else []),
+                *(["--native"] if args.native else ["--nonblocking"]),  # native must pause it
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         "--gil",
         action="store_true",
         help="only samples of the thread holding the GIL (CPU, not waiting)",
+    )
+    parser.add_argument(
+        "--native", action="store_true", help="C frames too (where a Python frame's self time is)"
     )
     parser.add_argument("--keep", help="save the collapsed stacks to this file")
     args = parser.parse_args(argv)
