@@ -108,6 +108,8 @@ class GroupCommitter:
             thread.join(timeout=30)
 
     def _ensure_started(self) -> None:
+        if len(self._threads) == self._writers and not self._stopped:
+            return  # the usual case, without the lock (a stale read only takes the lock)
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the ingest committer is stopped")
