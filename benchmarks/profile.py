@@ -1,7 +1,7 @@
 """Where the server's time goes during ingest: py-spy samples a fresh ``serve``.
 
 Usage: ``python -m benchmarks.profile [--database sqlite|postgres] [--seconds 20]
-[--events 200000] [--top 25] [--single] [--gil] [--keep FILE]``
+[--events 200000] [--top 25] [--single] [--gil] [--native] [--replay] [--keep FILE]``
 
 Starts a server as ``make bench`` does (one process), drives it with the headline batch load
 (500 events x 4 clients, one sum metric, 10 000 customers) and records it with
@@ -71,6 +71,9 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
         size, clients = (1, 16) if args.single else (500, 4)
         requests = [Request("POST", INGEST, body, n) for body, n in bodies(events, size)]
         raw = workdir / "profile.txt"
+        if args.replay:  # store them first, unsampled: the sampled load is all duplicates
+            first = run_load(server.port, server.key, requests, clients=clients, time_limit=120)
+            requests = [requests[i] for i in first.completed]
         spy = subprocess.Popen(
             [
                 _py_spy(),
@@ -85,8 +88,8 @@ def _profile(url: str, workdir: Path, args: argparse.Namespace) -> str:
                 str(args.seconds),
                 "--rate",
                 "200",
-                "--nonblocking",
                 *(["--gil"] if args.gil else []),
+                *(["--native"] if args.native else ["--nonblocking"]),  # native must pause it
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -133,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         "--gil",
         action="store_true",
         help="only samples of the thread holding the GIL (CPU, not waiting)",
+    )
+    parser.add_argument(
+        "--replay", action="store_true", help="sample a replay of requests already stored"
+    )
+    parser.add_argument(
+        "--native", action="store_true", help="C frames too (where a Python frame's self time is)"
     )
     parser.add_argument("--keep", help="save the collapsed stacks to this file")
     args = parser.parse_args(argv)

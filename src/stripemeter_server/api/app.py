@@ -13,6 +13,7 @@ from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
+from stripemeter_server.api.hot_ingest import HotIngest, StripemeterApp
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
 from stripemeter_server.api.routes import (
@@ -146,7 +147,7 @@ def create_app(
         if context is None:
             ctx.store.close()
 
-    app = FastAPI(
+    app = StripemeterApp(
         title="stripemeter",
         version=__version__,
         description=DESCRIPTION,
@@ -193,6 +194,7 @@ def create_app(
     app.add_middleware(PortalCorsMiddleware)  # /portal/v1 only, per tenant (ADR 0911)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
+    app.hot = HotIngest(app, events.router.routes, state.telemetry, settings.max_body_bytes)
 
     return app
 

@@ -17,7 +17,7 @@ from stripemeter_server.domain.errors import (
     UnauthorizedError,
 )
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.domain.token_bucket import BucketLimits, Decision
+from stripemeter_server.domain.token_bucket import BucketLimits, Decision, lease_size
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.corrections.rebuild_jobs import RebuildRunner
 from stripemeter_server.service.dashboard import sessions
@@ -25,6 +25,7 @@ from stripemeter_server.service.dashboard.sessions import DashboardSession
 from stripemeter_server.service.ingest.group_commit import GroupCommitter
 from stripemeter_server.service.operations import admission, key_cache
 from stripemeter_server.service.operations.key_cache import KeyCheck
+from stripemeter_server.service.operations.leases import LeasedBuckets
 from stripemeter_server.service.operations.tenancy import Principal, hash_key
 from stripemeter_server.service.portal.token_cache import TokenCache
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -43,6 +44,7 @@ class AppState:
     rate_defaults: BucketLimits = field(default_factory=lambda: BucketLimits(0.0, 1.0))
     shared_buckets: bool = False  # PostgreSQL: one bucket row per tenant for every node
     buckets: admission.LocalBuckets = field(default_factory=admission.LocalBuckets)
+    leases: LeasedBuckets = field(default_factory=LeasedBuckets)  # ADR 0887: ingest only
     portal_tokens: TokenCache = field(default_factory=TokenCache)  # ADR 0830
 
 
@@ -133,7 +135,8 @@ async def admit_cached(
     """Ingest's admission: the key from the process's cache when it was seen before (read
     once otherwise), re-checked by the ingest group's own transaction through the returned
     ``KeyCheck`` (ADR 0800). With no rate limit in force no bucket is touched; a limit on a
-    shared bucket (PostgreSQL, several processes) still takes the per-request path."""
+    shared bucket (PostgreSQL, several processes) is taken from this process's lease of it
+    (ADR 0887)."""
     secret = presented_key(request)
     keys = state.committer.keys
     key_hash = hash_key(secret)
@@ -149,15 +152,33 @@ async def admit_cached(
         keys.put(entry)  # only a usable key is kept
     stamp = entry.stamp
     limits = admission.limits_for((stamp.rate_per_second, stamp.burst), state.rate_defaults)
-    check: KeyCheck | None = KeyCheck(key_hash, stamp)
     request.state.tenant_id = who.tenant_id  # for the request's log line
     if not limits.unlimited:
         if state.shared_buckets:
-            who, check = await admit_key(request, state, secret), None
+            await _take_leased(state, who.tenant_id, limits)
         else:
             _refuse_over_limit(who.tenant_id, state.buckets.take(who.tenant_id, limits))
     check_scope(who, scope)
-    return replace(who, request_id=getattr(request.state, "request_id", None)), check
+    return replace(who, request_id=getattr(request.state, "request_id", None)), KeyCheck(
+        key_hash, stamp
+    )
+
+
+async def _take_leased(state: AppState, tenant_id: str, limits: BucketLimits) -> None:
+    """A token of this process's lease of the tenant's shared bucket; when none is held, a
+    new lease (unspent tokens of the last one go back first) in one short transaction."""
+    leases = state.leases
+    if leases.take(tenant_id):
+        return
+    returned, wanted = leases.release(tenant_id), lease_size(limits, leases.lease_seconds)
+    got = await run_as_system(
+        state,
+        "",
+        lambda uow: admission.lease_shared(uow, tenant_id, state.rate_defaults, returned, wanted),
+        read_only=False,
+    )
+    leases.hold(tenant_id, got.granted - 1)
+    _refuse_over_limit(tenant_id, Decision(got.granted > 0, got.tokens, got.retry_after_seconds))
 
 
 def _refuse_over_limit(tenant_id: str, decision: Decision) -> None:

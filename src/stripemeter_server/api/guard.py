@@ -43,10 +43,16 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body = await self.read(scope, receive, send)
+        if body is not None:
+            await self.app(scope, replay(body, receive), send)
+
+    async def read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The body (what arrived, if the client went away), or ``None`` once refused."""
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
             await self._refuse(scope, receive, send, declared)
-            return
+            return None
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
@@ -57,10 +63,10 @@ class BodyLimitMiddleware:
             size += len(chunk)
             if size > self.limit:
                 await self._refuse(scope, receive, send, size)
-                return
+                return None
             chunks.append(chunk)
             more = message.get("more_body", False)
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
         response = problem(
@@ -81,7 +87,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that hands out ``body`` first (already read), then the client's messages."""
     sent = False
 
     async def replayed() -> Message:

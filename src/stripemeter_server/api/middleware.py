@@ -26,7 +26,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or f"req_{uuid.uuid4().hex[:24]}"
+        request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -51,6 +51,11 @@ class RequestContextMiddleware:
             )
             tenant = scope["state"].get("tenant_id")  # set once the key is authenticated
             request_line(request_id, tenant, template, scope.get("method", ""), status, elapsed)
+
+
+def request_id_of(scope: Scope) -> str:
+    """The client's request id when it sent a plain token, else a fresh one."""
+    return _header(scope, b"x-request-id") or f"req_{uuid.uuid4().hex[:24]}"
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}", re.ASCII)

@@ -45,3 +45,29 @@ def take(limits: BucketLimits, tokens: float, elapsed_seconds: float) -> Decisio
     if level >= 1.0:
         return Decision(True, level - 1.0, 0)
     return Decision(False, level, max(1, math.ceil((1.0 - level) / limits.rate)))
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    granted: int  # tokens handed to one process (0: none left, the request is refused)
+    tokens: float  # what the shared bucket holds afterwards
+    retry_after_seconds: int  # whole seconds until one token is back (0 when granted)
+
+
+def lease(
+    limits: BucketLimits, tokens: float, elapsed_seconds: float, returned: float, wanted: int
+) -> Lease:
+    """Refill for ``elapsed_seconds``, put back ``returned`` unused leased tokens (capped at
+    the burst), then hand out up to ``wanted`` whole tokens (ADR 0887)."""
+    burst = max(1.0, limits.burst)
+    level = min(burst, refill(tokens, elapsed_seconds, limits.rate, burst) + max(0.0, returned))
+    granted = min(max(1, wanted), int(level))
+    if granted >= 1:
+        return Lease(granted, level - granted, 0)
+    return Lease(0, level, max(1, math.ceil((1.0 - level) / limits.rate)))
+
+
+def lease_size(limits: BucketLimits, lease_seconds: float) -> int:
+    """Tokens one process leases at a time: a tenth of the burst, at most what the rate
+    refills in one lease period, at least one (so a slow bucket stays exact)."""
+    return max(1, int(min(limits.burst / 10, limits.rate * lease_seconds)))

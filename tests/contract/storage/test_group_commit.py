@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import wait
 from datetime import timedelta
 from decimal import Decimal
@@ -98,3 +99,30 @@ def test_a_failing_request_does_not_fail_its_group(store: Store, clock: FrozenCl
     committer.stop()
     assert futures[0].exception() is not None
     assert futures[1].result().results[0].status == "accepted"
+
+
+def test_loop_callers_get_their_own_outcomes_and_errors(store: Store, clock: FrozenClock) -> None:
+    """``submit_async``: a group's outcomes reach the loop together; each caller gets its own
+    (a failing request its error), a cancelled caller is skipped, and every event counts once."""
+    make_tenant(store, "acme", clock.now(), METRICS)
+    committer = GroupCommitter(ServiceContext(store=store, clock=clock), writers=2)
+
+    def request(n: int, key: str) -> BatchRequest:
+        event = {"metric": "calls", "customerRef": "c", "quantity": "2", "idempotencyKey": key}
+        return BatchRequest([event], clock.now(), f"r{n}")
+
+    async def drive() -> list[object]:
+        bad = BatchRequest(None, clock.now(), "bad")  # type: ignore[arg-type]
+        cancelled = committer.submit_async("acme", request(-1, "k_cancelled"))
+        cancelled.cancel()
+        waiters = [committer.submit_async("acme", request(n, f"k{n % 40}")) for n in range(80)]
+        waiters.insert(7, committer.submit_async("acme", bad))
+        return await asyncio.gather(*waiters, return_exceptions=True)
+
+    answers = asyncio.run(drive())
+    committer.stop()
+    assert isinstance(answers.pop(7), Exception)
+    statuses = [a.results[0].status for a in answers]  # type: ignore[attr-defined]
+    assert (statuses.count("accepted"), statuses.count("duplicate")) == (40, 40)
+    assert [a.request_id for a in answers] == [f"r{n}" for n in range(80)]  # type: ignore[attr-defined]
+    assert total(store, clock) in (Decimal(80), Decimal(82))  # the cancelled one may be stored

@@ -108,3 +108,18 @@ def test_a_rate_limit_set_on_one_node_applies_to_a_node_that_cached_the_key(
         assert done.exit_code == 0, done.output
         statuses = [_ingest(two, key["key"], n).status_code for n in range(1, 5)]
         assert statuses[-1] == 429
+
+
+def test_with_a_rate_limit_a_revoked_key_is_still_refused_by_every_node(db_url: str) -> None:
+    """A limited tenant on a shared bucket spends leased tokens (ADR 0887) and is admitted
+    from the key cache too: the group's stamp read still refuses a revoked key."""
+    limited = {"rate_limit_per_second": 0.001, "rate_limit_burst": 100, "http_processes": 2}
+    with nodes(db_url, **limited) as (one, two):
+        key = _new_key(one)
+        for n, node in enumerate((one, two)):
+            assert _ingest(node, key["key"], n).status_code == 200
+        assert one.call("DELETE", f"/v1/admin/api-keys/{key['id']}").status_code == 200
+        for n, node in enumerate((two, one), start=2):
+            refused = _ingest(node, key["key"], n)
+            assert (refused.status_code, refused.json()["code"]) == (401, "revoked_api_key")
+        assert _usage(one) == "2"

@@ -6,10 +6,12 @@ assertions count tokens, they do not time anything."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from typer.testing import CliRunner
 
 from stripemeter_server.cli.main import app as cli
-from tests.integration.operations.conftest import nodes
+from tests.integration.operations.conftest import Node, nodes
 
 TINY = {"rate_limit_per_second": 0.001, "rate_limit_burst": 3}
 
@@ -80,3 +82,25 @@ def test_unauthenticated_requests_do_not_spend_the_tenants_tokens(pg_url: str) -
             200,
             429,
         ]
+
+
+def _ingest(node: Node, n: int) -> Any:
+    event = {"metric": "api_calls", "customerRef": "cus_1", "idempotencyKey": f"lease-{n}"}
+    return node.call("POST", "/v1/events/ingest", json={"events": [event]})
+
+
+def test_ingest_leases_from_the_shared_bucket_and_never_exceeds_it(db_url: str) -> None:
+    """Ingest spends tokens leased from the shared row (ADR 0887); at a tiny rate a lease is
+    one token, so the nodes together admit exactly the burst, and the refusal is the same
+    problem as ever."""
+    with nodes(db_url, http_processes=2, **TINY) as (one, two):
+        answers = [_ingest(node, n) for n, node in enumerate((one, two, one, two, one))]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+        refused = answers[3]
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 1000
+        assert one.call("GET", "/v1/metrics").status_code == 429  # the same bucket
+        stored = one.store
+    with stored.unit_of_work("default", read_only=True) as uow:
+        assert uow.rate_limits.of("default").settings() == (None, None)

@@ -14,6 +14,8 @@ on any node is refused here before anything of its request is stored.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Sequence
@@ -32,12 +34,20 @@ from stripemeter_server.service.runner import run_use_case
 DEFAULT_MAX_GROUP_EVENTS = 5000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     tenant_id: str
     request: BatchRequest
     key_check: KeyCheck | None = None
     future: Future[IngestOutcome] = field(default_factory=Future)
+    # ``submit_async``: the caller's event loop and its future, settled in one loop call per
+    # group (one wake-up of the loop for the group, not one per request)
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[IngestOutcome] | None = None
+
+
+# a job and its outcome, or the error it is answered with
+_Settled = tuple[_Job, IngestOutcome | None, BaseException | None]
 
 
 def _size(job: _Job) -> int:
@@ -77,6 +87,17 @@ class GroupCommitter:
         self._queue.put(job)
         return job.future
 
+    def submit_async(
+        self, tenant_id: str, request: BatchRequest, key_check: KeyCheck | None = None
+    ) -> asyncio.Future[IngestOutcome]:
+        """``submit`` for a caller on an event loop: the outcome arrives on that loop, all
+        of a group's outcomes for one loop in one ``call_soon_threadsafe``."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[IngestOutcome] = loop.create_future()
+        self._ensure_started()
+        self._queue.put(_Job(tenant_id, request, key_check, loop=loop, waiter=waiter))
+        return waiter
+
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
@@ -87,6 +108,8 @@ class GroupCommitter:
             thread.join(timeout=30)
 
     def _ensure_started(self) -> None:
+        if len(self._threads) == self._writers and not self._stopped:
+            return  # the usual case, without the lock (a stale read only takes the lock)
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the ingest committer is stopped")
@@ -103,8 +126,11 @@ class GroupCommitter:
             if job is None:
                 return
             jobs = self._gather(job)
+            settled: list[_Settled] = []
             for tenant_id in dict.fromkeys(j.tenant_id for j in jobs):
-                self._commit(tenant_id, [j for j in jobs if j.tenant_id == tenant_id])
+                group = [j for j in jobs if j.tenant_id == tenant_id]
+                settled.extend(self._commit(tenant_id, group))
+            _deliver(settled)
 
     def _gather(self, first: _Job) -> list[_Job]:
         """The first job plus whatever else is already waiting, up to the group size."""
@@ -121,22 +147,18 @@ class GroupCommitter:
             size += _size(extra)
         return jobs
 
-    def _commit(self, tenant_id: str, jobs: Sequence[_Job]) -> None:
+    def _commit(self, tenant_id: str, jobs: Sequence[_Job]) -> list[_Settled]:
         try:
             refused, outcomes = self._run(tenant_id, jobs)
         except BaseException as exc:
             if len(jobs) == 1:
-                jobs[0].future.set_exception(exc)
-                return
-            for job in jobs:
-                self._commit(tenant_id, [job])
-            return
+                return [(jobs[0], None, exc)]
+            return [done for job in jobs for done in self._commit(tenant_id, [job])]
         kept = iter(outcomes)
-        for position, job in enumerate(jobs):
-            if position in refused:
-                job.future.set_exception(refused[position])
-            else:
-                job.future.set_result(next(kept))
+        return [
+            (job, None, refused[n]) if n in refused else (job, next(kept), None)
+            for n, job in enumerate(jobs)
+        ]
 
     def _run(
         self, tenant_id: str, jobs: Sequence[_Job]
@@ -155,3 +177,33 @@ class GroupCommitter:
             return refused, ingest_parsed(uow, parsed, now=now) if kept else []
 
         return run_use_case(self._ctx.store, tenant_id, use_case)
+
+
+def _deliver(settled: list[_Settled]) -> None:
+    """Answer every job: thread futures at once, loop futures in one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
+    for done in settled:
+        job, outcome, error = done
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(done)
+        elif job.future.done():  # cancelled by its caller: setting it would raise here
+            continue
+        elif error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(outcome)  # type: ignore[arg-type]
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[_Settled]) -> None:
+    """On the callers' loop: resolve each waiter (unless its request was cancelled)."""
+    for job, outcome, error in items:
+        waiter = job.waiter
+        if waiter is None or waiter.done():
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(outcome)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import MICROS
-from stripemeter_server.domain.token_bucket import BucketLimits, Decision, take
+from stripemeter_server.domain.token_bucket import BucketLimits, Decision, Lease, lease, take
 from stripemeter_server.service.catalog.ports.definitions import TenantRecord
 from stripemeter_server.service.operations import audit
 from stripemeter_server.service.operations.ports import OperationsUnitOfWork as UnitOfWork
@@ -62,6 +62,23 @@ def take_shared(uow: UnitOfWork, who: Principal, defaults: BucketLimits) -> Deci
     if decision.allowed and not limits.unlimited:
         bucket_rows.store(decision.tokens, bucket.now_us)
     return decision
+
+
+def lease_shared(
+    uow: UnitOfWork, tenant_id: str, defaults: BucketLimits, returned: float, wanted: int
+) -> Lease:
+    """Up to ``wanted`` tokens of the tenant's shared bucket for one process, with
+    ``returned`` unused tokens of its expired lease put back first (ADR 0887)."""
+    bucket_rows = uow.rate_limits.of(tenant_id)
+    bucket = bucket_rows.lock(initial_tokens=max(1.0, defaults.burst))
+    limits = limits_for((bucket.rate_per_second, bucket.burst), defaults)
+    if limits.unlimited:
+        return Lease(wanted, limits.burst, 0)
+    elapsed = (bucket.now_us - bucket.updated_us) / MICROS
+    granted = lease(limits, bucket.tokens, elapsed, returned, wanted)
+    if granted.granted or returned:
+        bucket_rows.store(granted.tokens, bucket.now_us)
+    return granted
 
 
 def admit_local(

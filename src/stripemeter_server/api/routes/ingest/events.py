@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -97,7 +96,7 @@ async def ingest(request: Request) -> Response:
             if not raw.keys() <= wire.EVENT_KEYS:  # only undeclared keys cost a copy
                 events[index] = {k: v for k, v in raw.items() if k in wire.EVENT_KEYS}
     batch = BatchRequest(events, state.ctx.clock.now(), request.state.request_id, who.key_id)
-    outcome = await asyncio.wrap_future(state.committer.submit(who.tenant_id, batch, key_check))
+    outcome = await state.committer.submit_async(who.tenant_id, batch, key_check)
     for status in ("accepted", "duplicate", "conflict", "rejected"):
         if n := outcome.count(status):
             state.telemetry.events.labels(status).inc(n)

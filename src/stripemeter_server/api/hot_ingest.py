@@ -1,0 +1,145 @@
+"""``POST /v1/events/ingest`` served ahead of the middleware stack and the router (ADR 0886).
+
+Every integration pattern sends one event per request, so the ingest route's fixed cost per
+request is the product's ceiling. Through the full stack a request passed eight ASGI layers
+(the error middleware, request context, body limit, two path-filtering header middlewares,
+the exception middleware, FastAPI's exit stack, the router's walk of every included router)
+before the lean route's handler (``api/lean.py``) ran. Here the app itself recognises the
+route's exact method and path and runs, in one layer, what those layers do *for this route*:
+
+* the request id (``middleware.request_id_of``), echoed in ``x-request-id``;
+* the body limit (``BodyLimitMiddleware.read``: the same 413 problem, declared or counted);
+* the route's handler (the ``LeanRoute``'s own: parameter guard, admission, decode, commit);
+* errors through the app's own exception handlers (the same problem bodies); anything else
+  through Starlette's ``ServerErrorMiddleware``, as the full stack does (a plain 500);
+* the latency histogram and the request's log line, as ``RequestContextMiddleware`` writes
+  them (a body-limit refusal is logged as ``unmatched``, as before: it precedes routing).
+
+Anything else — another method or path, a ``root_path``, FastAPI's own telemetry enabled —
+goes through the full stack. The OpenAPI entry is the route's, declared as before.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.routing import BaseRoute
+from starlette.types import Message, Receive, Scope, Send
+
+from stripemeter_server.api.guard import BodyLimitMiddleware, replay
+from stripemeter_server.api.logs import request_line
+from stripemeter_server.api.middleware import request_id_of
+from stripemeter_server.api.telemetry import Telemetry
+
+INGEST_PATH = "/v1/events/ingest"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class HotIngest:
+    """The ingest route's requests in one ASGI layer (see the module's docstring)."""
+
+    def __init__(
+        self, app: FastAPI, routes: Sequence[BaseRoute], telemetry: Telemetry, max_body_bytes: int
+    ) -> None:
+        """``routes``: the router declaring the ingest route (FastAPI keeps included routers
+        nested, so the app's own list does not hold it)."""
+        self._app = app
+        self._telemetry = telemetry
+        self._limit = BodyLimitMiddleware(app, max_body_bytes)
+        self._route = _ingest_route(routes)
+        self._handler: Handler = self._route.get_route_handler()
+        self._guarded = ServerErrorMiddleware(self._serve, debug=app.debug)
+
+    def serves(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["path"] == INGEST_PATH
+            and scope["method"] == "POST"
+            and not scope.get("root_path")
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._guarded(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        echoed = (b"x-request-id", request_id.encode("latin-1"))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), echoed]}
+            await send(message)
+
+        try:
+            body = await self._limit.read(scope, receive, send_with_id)
+            if body is not None:
+                scope["route"] = self._route  # the template, for the log line and the guard
+                request = Request(scope, replay(body, receive), send_with_id)
+                response = await self._answer(request)
+                await response(scope, receive, send_with_id)
+        finally:
+            template = self._route.path if "route" in scope else "unmatched"
+            elapsed = time.perf_counter() - started
+            self._telemetry.requests.labels(template, "POST", str(status)).observe(elapsed)
+            tenant = scope["state"].get("tenant_id")  # set once the key is authenticated
+            request_line(request_id, tenant, template, "POST", status, elapsed)
+
+    async def _answer(self, request: Request) -> Response:
+        try:
+            return await self._handler(request)
+        except Exception as exc:
+            handler = _handler_for(self._app.exception_handlers, exc)
+            if handler is None:
+                raise
+            answer = handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+
+
+def _ingest_route(routes: Sequence[BaseRoute]) -> APIRoute:
+    for route in routes:
+        if (
+            isinstance(route, APIRoute)
+            and route.path == INGEST_PATH
+            and "POST" in (route.methods or ())
+        ):
+            return route
+    raise LookupError(f"no POST {INGEST_PATH} route")
+
+
+def _handler_for(handlers: dict[Any, Any], exc: Exception) -> Any:
+    """The app's handler for ``exc`` (by its class, nearest first, as Starlette looks up)."""
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+class StripemeterApp(FastAPI):
+    """The FastAPI app, with :class:`HotIngest` in front once ``create_app`` sets it."""
+
+    hot: HotIngest | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hot = self.hot
+        if hot is not None and hot.serves(scope) and not self.root_path and not _traced(self):
+            scope["app"] = self
+            await hot(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _traced(app: FastAPI) -> bool:
+    """FastAPI's own OpenTelemetry wrapper is on (then the full stack serves, traced)."""
+    native = getattr(app, "_native_telemetry", None)
+    return native is not None and bool(native.enabled())
