@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from stripemeter_server.api.json_body import decode_exact
     from stripemeter_server.domain.events import EventLimits
+    from stripemeter_server.domain.metrics import metric_from_dict
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.ingest.outcome import BatchRequest
     from stripemeter_server.service.ingest.pipeline import ingest_group
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         with store.unit_of_work("default") as uow:
             now = datetime.now(UTC)
             create_tenant(uow, "default", name=None, auto_create_metrics=False, now=now)
-            create_metric(uow, METRIC, now)
+            create_metric(uow, metric_from_dict(METRIC), now)
             uow.commit()
         events = generate("inproc", args.events, 10_000, seed=1)
         batches = [decode_exact(body)["events"] for body, _ in bodies(events, args.batch)]

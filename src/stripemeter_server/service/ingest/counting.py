@@ -33,9 +33,9 @@ NOTHING_COUNTED = Counted(frozenset(), frozenset())
 
 
 def count(
-    uow: IngestUnitOfWork, inserted: list[Candidate], now: datetime, actors: Sequence[str]
+    uow: IngestUnitOfWork, fresh: list[Candidate], now: datetime, actors: Sequence[str]
 ) -> Counted:
-    counting = [p for p in inserted if p.counts]
+    counting = [p for p in fresh if p.counts]
     if not counting:
         return NOTHING_COUNTED
     now_us = to_micros(now)
@@ -66,7 +66,6 @@ def count(
             actor = actors[item.position]
             adjustments.append(_book_late(counter, target, item, effect, now, actor))
     uow.counters.save(counters.values(), now_us)
-    uow.events.mark_late([p.event.idempotency_key for p in late])
     uow.adjustments.add_many(adjustments)
     return Counted(frozenset(p.position for p in late), frozenset(counters))
 

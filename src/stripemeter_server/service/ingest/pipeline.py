@@ -95,8 +95,10 @@ def ingest_parsed(
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
     fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
-    stored, raced = stages.record(uow, fresh, group.received_us, group.request_ids)
-    counted = count(uow, stored, now, group.actors)
+    # Counted before it is stored, so each row goes in with its late flag (no UPDATE per
+    # late event afterwards); a key a racing writer claimed first rolls it all back (ADR 0889).
+    counted = count(uow, fresh, now, group.actors)
+    stages.record(uow, fresh, group.received_us, group.request_ids, counted.late)
     evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
     verdicts = {
         **parsed.verdicts,
@@ -105,8 +107,7 @@ def ingest_parsed(
         **in_ledger,
         **in_batch,
         **closed,
-        **raced,
-        **_accepted(stored, counted),
+        **_accepted(fresh, counted),
     }
     record_tallies(uow, verdicts.values(), now, group.request_ids[0] if group.request_ids else "")
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
