@@ -94,7 +94,9 @@ def payload_fingerprint(
         # The common event (no meta, identifiers the encoder copies as they are): its JSON
         # text written directly, the same bytes ``_digest`` hashes (property-tested).
         when = "null" if ts_text is None else f'"{ts_text}"'
-        text = f'["{metric}","{customer_ref}","{resource}",{when},"{format_quantity(quantity)}",null]'
+        text = (
+            f'["{metric}","{customer_ref}","{resource}",{when},"{format_quantity(quantity)}",null]'
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:_HEX_DIGITS]
     return _digest(
         [metric, customer_ref, resource, ts_text, format_quantity(quantity), meta if meta else None]

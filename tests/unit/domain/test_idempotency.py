@@ -157,6 +157,9 @@ def test_fingerprint_of_plain_identifiers_is_the_generic_digest(
             None,
         ]
     )
-    assert _fingerprint(
-        metric=metric, customer_ref=customer, resource_id=resource, ts=ts, quantity=quantity
-    ) == expected
+    assert (
+        _fingerprint(
+            metric=metric, customer_ref=customer, resource_id=resource, ts=ts, quantity=quantity
+        )
+        == expected
+    )
