@@ -9,6 +9,7 @@ verdicts and the events that go on; the results are built once, at the end.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,13 +114,18 @@ def ingest_parsed(
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
 
 
+# The four answers an accepted event can get, built once: (late, late after close).
+_ACCEPTED = {
+    (late, after): Verdict(ACCEPTED, late=late, late_after_close=after)
+    for late in (False, True)
+    for after in (False, True)
+}
+
+
 def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
+    late = counted.late
     return {
-        item.position: Verdict(
-            ACCEPTED,
-            late=item.position in counted.late,
-            late_after_close=item.late_target is not None,
-        )
+        item.position: _ACCEPTED[item.position in late, item.late_target is not None]
         for item in stored
     }
 
@@ -132,11 +138,11 @@ def _outcomes(
 ) -> list[IngestOutcome]:
     """One outcome per request, indexes relative to the request's own events."""
     outcomes, offset = [], 0
+    of = EventResult.of
     for request in requests:
-        results = tuple(
-            EventResult.of(i, keys[offset + i], verdicts[offset + i])
-            for i in range(len(request.events))
-        )
-        outcomes.append(IngestOutcome(request.request_id, results, counted.touched))
-        offset += len(request.events)
+        size = len(request.events)
+        results = tuple([of(i, keys[offset + i], verdicts[offset + i]) for i in range(size)])
+        tally = Counter(r.status for r in results)
+        outcomes.append(IngestOutcome(request.request_id, results, counted.touched, tally))
+        offset += size
     return outcomes
