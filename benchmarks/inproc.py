@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"{line}; load average {os.getloadavg()[0]:.1f}")
         if args.profile:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(os.environ.get("INPROC_SORT", "tottime")).print_stats(30)
     finally:
         store.close()
         if pg is not None:
