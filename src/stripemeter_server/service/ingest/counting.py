@@ -56,11 +56,12 @@ def count(
         if is_new:  # a value new to the period counts once, for its first event
             new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
-        before = counter.state.aggregate(item.metric.aggregation)
+        moved = item.late_target is not None
+        before = counter.state.aggregate(item.metric.aggregation) if moved else None
         contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)
         if counter.state.apply(contribution):
             late.append(item)
-        if item.late_target is not None:
+        if moved:
             effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
             target = counters[_target_key(item)]
             actor = actors[item.position]

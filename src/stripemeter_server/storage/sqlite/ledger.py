@@ -73,10 +73,6 @@ _COUNTER_UPSERT = (
 )
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
-
-
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
@@ -180,31 +176,31 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
-        rows = []
-        for c in changed:
-            s = c.state
-            rows.append(
-                (
-                    self._tenant,
-                    c.metric,
-                    c.customer_ref,
-                    c.period_start_us,
-                    c.period_end_us,
-                    s.count,
-                    _text(s.sum),
-                    _text(s.max),
-                    _text(s.min),
-                    _text(s.latest_value),
-                    s.latest_ts_us,
-                    s.latest_key,
-                    s.unique_count,
-                    _text(s.adjustments),
-                    _text(s.late_out),
-                    s.watermark_us,
-                    s.late_count,
-                    now_us,
-                )
+        tenant = self._tenant
+        rows = [
+            (
+                tenant,
+                c.metric,
+                c.customer_ref,
+                c.period_start_us,
+                c.period_end_us,
+                s.count,
+                format(s.sum, "f"),
+                None if s.max is None else format(s.max, "f"),
+                None if s.min is None else format(s.min, "f"),
+                None if s.latest_value is None else format(s.latest_value, "f"),
+                s.latest_ts_us,
+                s.latest_key,
+                s.unique_count,
+                format(s.adjustments, "f"),
+                format(s.late_out, "f"),
+                s.watermark_us,
+                s.late_count,
+                now_us,
             )
+            for c in changed
+            for s in (c.state,)
+        ]
         if rows:
             self._cursor().executemany(_COUNTER_UPSERT, rows)
 
