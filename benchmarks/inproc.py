@@ -1,7 +1,7 @@
 """CPU per batched event of the ingest pipeline and the driver alone, no HTTP.
 
 Usage: ``python -m benchmarks.inproc [--database sqlite|postgres] [--events 30000]
-[--batch 500] [--profile]``
+[--batch 500] [--profile [--sort cumulative]]``
 
 Builds the headline workload's bodies (one sum metric, 10 000 customers), decodes them as
 the route does, and runs ``ingest_group`` for each in its own unit of work on a fresh store,
@@ -10,7 +10,8 @@ event and, on PostgreSQL, the CPU time of the database's processes in the same i
 (``/proc``, the throwaway server's whole process tree), so a change that moves work from
 the driver into the database shows as such. CPU time barely depends on how busy the machine
 is, which wall time on a shared machine does. ``--profile`` prints ``cProfile``'s top
-entries by CPU time (its overhead inflates Python frames; compare shares, not totals).
+entries by CPU time, or by another of its keys with ``--sort`` (its overhead inflates
+Python frames; compare shares, not totals).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile's sort key (cumulative...)")
     args = parser.parse_args(argv)
 
     from stripemeter_server.api.json_body import decode_exact
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"{line}; load average {os.getloadavg()[0]:.1f}")
         if args.profile:
-            pstats.Stats(profiler).sort_stats(os.environ.get("INPROC_SORT", "tottime")).print_stats(30)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
     finally:
         store.close()
         if pg is not None:
