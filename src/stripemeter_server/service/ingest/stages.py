@@ -130,10 +130,16 @@ class _PeriodFinder:
 
     def __init__(self) -> None:
         self._known: dict[PeriodSpec, list[tuple[int, int, Period]]] = {}
+        # The spec asked last and its periods: most events of a group share one (the metric's,
+        # the same object), and hashing a spec cost more than the rest of the lookup.
+        self._last: tuple[PeriodSpec | None, list[tuple[int, int, Period]]] = (None, [])
 
     def containing(self, spec: PeriodSpec, ts: datetime, ts_us: int) -> tuple[int, Period]:
         """The period and its start in microseconds."""
-        known = self._known.setdefault(spec, [])
+        last, known = self._last
+        if spec is not last:
+            known = self._known.setdefault(spec, [])
+            self._last = (spec, known)
         for start_us, end_us, period in known:
             if start_us <= ts_us < end_us:
                 return start_us, period
