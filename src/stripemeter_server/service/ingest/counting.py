@@ -3,7 +3,8 @@
 Each touched counter is locked and read once, every event of the group is folded into it in
 memory (the watermark that tells a late event needs the counter's state), and each counter is
 written back once. A late event of a closed period moves its effect onto the open period, as a
-booked adjustment (ADR 0002).
+booked adjustment (ADR 0002). It runs before the events are stored, so each goes into the
+ledger with its late flag (ADR 0889).
 """
 
 from __future__ import annotations
