@@ -1,7 +1,7 @@
 """CPU per batched event of the ingest pipeline and the driver alone, no HTTP.
 
 Usage: ``python -m benchmarks.inproc [--database sqlite|postgres] [--events 30000]
-[--batch 500] [--profile]``
+[--batch 500] [--profile [--sort cumulative]]``
 
 Builds the headline workload's bodies (one sum metric, 10 000 customers), decodes them as
 the route does, and runs ``ingest_group`` for each in its own unit of work on a fresh store,
@@ -10,7 +10,8 @@ event and, on PostgreSQL, the CPU time of the database's processes in the same i
 (``/proc``, the throwaway server's whole process tree), so a change that moves work from
 the driver into the database shows as such. CPU time barely depends on how busy the machine
 is, which wall time on a shared machine does. ``--profile`` prints ``cProfile``'s top
-entries by CPU time (its overhead inflates Python frames; compare shares, not totals).
+entries by CPU time, or by another of its keys with ``--sort`` (its overhead inflates
+Python frames; compare shares, not totals).
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile's sort key (cumulative...)")
     args = parser.parse_args(argv)
 
     from stripemeter_server.api.json_body import decode_exact
     from stripemeter_server.domain.events import EventLimits
+    from stripemeter_server.domain.metrics import metric_from_dict
     from stripemeter_server.service.catalog.metrics import create_metric
     from stripemeter_server.service.ingest.outcome import BatchRequest
     from stripemeter_server.service.ingest.pipeline import ingest_group
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         with store.unit_of_work("default") as uow:
             now = datetime.now(UTC)
             create_tenant(uow, "default", name=None, auto_create_metrics=False, now=now)
-            create_metric(uow, METRIC, now)
+            create_metric(uow, metric_from_dict(METRIC), now)
             uow.commit()
         events = generate("inproc", args.events, 10_000, seed=1)
         batches = [decode_exact(body)["events"] for body, _ in bodies(events, args.batch)]
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"{line}; load average {os.getloadavg()[0]:.1f}")
         if args.profile:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
     finally:
         store.close()
         if pg is not None:

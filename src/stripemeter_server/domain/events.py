@@ -22,7 +22,7 @@ from stripemeter_server.domain.bounded import (
     parse_instant,
     unsafe_reason,
 )
-from stripemeter_server.domain.decimals import ONE, parse_decimal
+from stripemeter_server.domain.decimals import ONE, ZERO, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
 from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
 from stripemeter_server.domain.json_text import canonicalize
@@ -130,6 +130,21 @@ def _plain_id(value: object, limit: int) -> bool:
     )
 
 
+# A quantity as msgspec decodes a JSON number: at most 20 digits, 12 of them after the point,
+# no sign (so inside the range and not negative, as written).
+_PLAIN_QUANTITY = re.compile(r"(?=[0-9.]{1,21}$)[0-9]{1,20}(?:\.[0-9]{1,12})?", re.ASCII)
+
+
+def _plain_quantity(raw: object) -> Decimal | None:
+    """The quantity when it is a plain non-negative decimal; None sends it to the full checks."""
+    if type(raw) is Decimal and _PLAIN_QUANTITY.fullmatch(str(raw)):
+        return ZERO if raw.is_zero() else raw
+    try:
+        return _quantity(raw)
+    except EventRejected:
+        return None
+
+
 def _accept_plain(
     raw: object, tenant_id: str, received_at: datetime, limits: EventLimits
 ) -> ValidEvent | None:
@@ -139,13 +154,16 @@ def _accept_plain(
     key, resource_id = raw.get("idempotencyKey"), raw.get("resourceId")
     backfill_id, ts_text = raw.get("backfillId"), raw.get("ts")
     limit = limits.max_string_length
-    if not (_plain_id(metric, limit) and _plain_id(customer_ref, limit)):
+    if not (
+        _plain_id(metric, limit)
+        and _plain_id(customer_ref, limit)
+        and (key is None or _plain_id(key, limit))
+        and (resource_id is None or _plain_id(resource_id, limit))
+        and (backfill_id is None or _plain_id(backfill_id, limit))
+    ):
         return None
-    if not all(v is None or _plain_id(v, limit) for v in (key, resource_id, backfill_id)):
-        return None
-    try:
-        quantity = _quantity(raw.get("quantity", ONE))
-    except EventRejected:
+    quantity = _plain_quantity(raw.get("quantity", ONE))
+    if quantity is None:
         return None
     if ts_text is None:
         ts = received_at

@@ -98,7 +98,8 @@ def format_timestamp(ts: datetime) -> str:
 
 def to_micros(ts: datetime) -> int:
     """Integer microseconds since the Unix epoch; exact (timedelta floor division, no float)."""
-    _require_aware(ts)
+    if ts.tzinfo is not UTC:  # UTC (nearly every call) is aware by construction
+        _require_aware(ts)
     return (ts - EPOCH) // _ONE_MICROSECOND
 
 

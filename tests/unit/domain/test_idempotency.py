@@ -132,3 +132,34 @@ def test_fingerprint_distinguishes_missing_ts() -> None:
 
 def test_fingerprint_differs_for_other_meta() -> None:
     assert _fingerprint(meta={"region": "eu"}) != _fingerprint(meta={"region": "us"})
+
+
+@given(
+    st.text(max_size=12),
+    st.text(max_size=12),
+    st.none() | st.text(max_size=12),
+    st.none() | st.datetimes(timezones=st.just(UTC)),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4),
+)
+def test_fingerprint_of_plain_identifiers_is_the_generic_digest(
+    metric: str, customer: str, resource: str | None, ts: datetime | None, quantity: Decimal
+) -> None:
+    """The direct JSON text for events without meta hashes the bytes the encoder writes."""
+    from stripemeter_server.domain.idempotency import _digest, format_timestamp
+
+    expected = _digest(
+        [
+            metric,
+            customer,
+            resource or "",
+            None if ts is None else format_timestamp(ts),
+            format_quantity(quantity),
+            None,
+        ]
+    )
+    assert (
+        _fingerprint(
+            metric=metric, customer_ref=customer, resource_id=resource, ts=ts, quantity=quantity
+        )
+        == expected
+    )

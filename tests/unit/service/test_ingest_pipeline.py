@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ingest.outcome import IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_batch
 from stripemeter_server.service.ports.counters import StoredCounter
+from stripemeter_server.service.runner import run_use_case
 from tests.support.fake_store import FakeStore
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
@@ -174,3 +176,49 @@ def test_a_unit_of_work_left_without_commit_stores_nothing(store: FakeStore) -> 
         ingest_batch(uow, [event()], now=NOW, limits=EventLimits())
     with store.unit_of_work(TENANT) as uow:
         assert uow.counters.find() == []
+
+
+def hide_first_lookup(uow: Any) -> None:
+    """The ledger check of this unit of work misses every key once: as if a racing writer
+    stored them between the check and the insert."""
+    lookup, calls = uow.events.fingerprints, []
+
+    def fingerprints(keys: Any) -> dict[str, str]:
+        calls.append(keys)
+        return {} if len(calls) == 1 else lookup(keys)
+
+    uow.events.fingerprints = fingerprints
+
+
+def test_a_key_stored_by_a_racing_writer_reruns_the_group(store: FakeStore) -> None:
+    ingest(store, event(idempotencyKey="k1"))
+    with store.unit_of_work(TENANT) as uow:
+        hide_first_lookup(uow)
+        with pytest.raises(RetryableConflict):
+            ingest_batch(uow, [event(idempotencyKey="k1")], now=NOW, limits=EventLimits())
+    results = [ingest(store, event(idempotencyKey="k1")).results[0].status]
+    assert (results, counter(store).state.count) == (["duplicate"], 1)
+
+
+def test_a_raced_group_run_by_the_runner_is_answered_as_a_duplicate(store: FakeStore) -> None:
+    ingest(store, event(idempotencyKey="k1"))
+    attempts: list[int] = []
+
+    def use_case(uow: Any) -> IngestOutcome:
+        attempts.append(1)
+        if len(attempts) == 1:
+            hide_first_lookup(uow)
+        return ingest_batch(
+            uow,
+            [event(idempotencyKey="k1"), event(idempotencyKey="k2")],
+            now=NOW,
+            limits=EventLimits(),
+        )
+
+    outcome = run_use_case(store, TENANT, use_case)
+    statuses = [r.status for r in outcome.results]
+    assert (statuses, len(attempts), counter(store).state.count) == (
+        ["duplicate", "accepted"],
+        2,
+        2,
+    )

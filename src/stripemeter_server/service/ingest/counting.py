@@ -3,7 +3,8 @@
 Each touched counter is locked and read once, every event of the group is folded into it in
 memory (the watermark that tells a late event needs the counter's state), and each counter is
 written back once. A late event of a closed period moves its effect onto the open period, as a
-booked adjustment (ADR 0002).
+booked adjustment (ADR 0002). It runs before the events are stored, so each goes into the
+ledger with its late flag (ADR 0889).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ NOTHING_COUNTED = Counted(frozenset(), frozenset())
 
 
 def count(
-    uow: IngestUnitOfWork, inserted: list[Candidate], now: datetime, actors: Sequence[str]
+    uow: IngestUnitOfWork, fresh: list[Candidate], now: datetime, actors: Sequence[str]
 ) -> Counted:
-    counting = [p for p in inserted if p.counts]
+    counting = [p for p in fresh if p.counts]
     if not counting:
         return NOTHING_COUNTED
     now_us = to_micros(now)
@@ -56,17 +57,17 @@ def count(
         if is_new:  # a value new to the period counts once, for its first event
             new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
-        before = counter.state.aggregate(item.metric.aggregation)
+        moved = item.late_target is not None
+        before = counter.state.aggregate(item.metric.aggregation) if moved else None
         contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)
         if counter.state.apply(contribution):
             late.append(item)
-        if item.late_target is not None:
+        if moved:
             effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
             target = counters[_target_key(item)]
             actor = actors[item.position]
             adjustments.append(_book_late(counter, target, item, effect, now, actor))
     uow.counters.save(counters.values(), now_us)
-    uow.events.mark_late([p.event.idempotency_key for p in late])
     uow.adjustments.add_many(adjustments)
     return Counted(frozenset(p.position for p in late), frozenset(counters))
 

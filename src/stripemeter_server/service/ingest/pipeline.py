@@ -9,6 +9,7 @@ verdicts and the events that go on; the results are built once, at the end.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,8 +96,10 @@ def ingest_parsed(
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
     fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
-    stored, raced = stages.record(uow, fresh, group.received_us, group.request_ids)
-    counted = count(uow, stored, now, group.actors)
+    # Counted before it is stored, so each row goes in with its late flag (no UPDATE per
+    # late event afterwards); a key a racing writer claimed first rolls it all back (ADR 0889).
+    counted = count(uow, fresh, now, group.actors)
+    stages.record(uow, fresh, group.received_us, group.request_ids, counted.late)
     evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
     verdicts = {
         **parsed.verdicts,
@@ -105,20 +108,24 @@ def ingest_parsed(
         **in_ledger,
         **in_batch,
         **closed,
-        **raced,
-        **_accepted(stored, counted),
+        **_accepted(fresh, counted),
     }
     record_tallies(uow, verdicts.values(), now, group.request_ids[0] if group.request_ids else "")
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
 
 
+# The four answers an accepted event can get, built once: (late, late after close).
+_ACCEPTED = {
+    (late, after): Verdict(ACCEPTED, late=late, late_after_close=after)
+    for late in (False, True)
+    for after in (False, True)
+}
+
+
 def _accepted(stored: list[stages.Candidate], counted: Counted) -> dict[int, Verdict]:
+    late = counted.late
     return {
-        item.position: Verdict(
-            ACCEPTED,
-            late=item.position in counted.late,
-            late_after_close=item.late_target is not None,
-        )
+        item.position: _ACCEPTED[item.position in late, item.late_target is not None]
         for item in stored
     }
 
@@ -131,11 +138,11 @@ def _outcomes(
 ) -> list[IngestOutcome]:
     """One outcome per request, indexes relative to the request's own events."""
     outcomes, offset = [], 0
+    of = EventResult.of
     for request in requests:
-        results = tuple(
-            EventResult.of(i, keys[offset + i], verdicts[offset + i])
-            for i in range(len(request.events))
-        )
-        outcomes.append(IngestOutcome(request.request_id, results, counted.touched))
-        offset += len(request.events)
+        size = len(request.events)
+        results = tuple([of(i, keys[offset + i], verdicts[offset + i]) for i in range(size)])
+        tally = Counter(r.status for r in results)
+        outcomes.append(IngestOutcome(request.request_id, results, counted.touched, tally))
+        offset += size
     return outcomes

@@ -4,12 +4,13 @@ returns those that go on plus its verdicts on the others; none mutates what it w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Self
 
-from stripemeter_server.domain.errors import EventRejected
+from stripemeter_server.domain.errors import EventRejected, RetryableConflict
 from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.metric_codes import is_valid_code, unknown_metric_message
@@ -129,10 +130,16 @@ class _PeriodFinder:
 
     def __init__(self) -> None:
         self._known: dict[PeriodSpec, list[tuple[int, int, Period]]] = {}
+        # The spec asked last and its periods: most events of a group share one (the metric's,
+        # the same object), and hashing a spec cost more than the rest of the lookup.
+        self._last: tuple[PeriodSpec | None, list[tuple[int, int, Period]]] = (None, [])
 
     def containing(self, spec: PeriodSpec, ts: datetime, ts_us: int) -> tuple[int, Period]:
         """The period and its start in microseconds."""
-        known = self._known.setdefault(spec, [])
+        last, known = self._last
+        if spec is not last:
+            known = self._known.setdefault(spec, [])
+            self._last = (spec, known)
         for start_us, end_us, period in known:
             if start_us <= ts_us < end_us:
                 return start_us, period
@@ -239,9 +246,14 @@ def record(
     fresh: list[Candidate],
     received_us: Sequence[int],
     request_ids: Sequence[str],
-) -> tuple[list[Candidate], Verdicts]:
-    """Append the new events to the ledger. A key a concurrent request stored first (after
-    the ledger check) is a duplicate or a conflict, as if it had been there all along."""
+    late: AbstractSet[int],
+) -> None:
+    """Append the new events to the ledger, each with its late flag (counting ran first).
+
+    A key a concurrent request stored after the ledger check (PostgreSQL only: SQLite's
+    transaction holds the write lock from the check on) leaves the events counted that are
+    not stored: the transaction is run again from the start, where the ledger check finds
+    the key and answers duplicate or conflict, as if it had been there all along."""
     entries = [
         LedgerEntry(
             p.event.idempotency_key,
@@ -253,7 +265,7 @@ def record(
             p.event.resource_id,
             p.event.meta_json,
             p.event.fingerprint,
-            False,
+            p.position in late,
             p.late_target is not None,
             None,
             request_ids[p.position],
@@ -261,10 +273,5 @@ def record(
         )
         for p in fresh
     ]
-    inserted = uow.events.insert_new(entries)
-    if len(inserted) == len(fresh):
-        return fresh, {}
-    raced = [p for p in fresh if p.event.idempotency_key not in inserted]
-    stored = uow.events.fingerprints([p.event.idempotency_key for p in raced])
-    verdicts = {p.position: _against(stored[p.event.idempotency_key], p.event) for p in raced}
-    return [p for p in fresh if p.event.idempotency_key in inserted], verdicts
+    if len(uow.events.insert_new(entries)) != len(entries):
+        raise RetryableConflict("an idempotency key was stored by a concurrent request")

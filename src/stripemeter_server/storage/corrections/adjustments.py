@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
@@ -12,6 +13,8 @@ from stripemeter_server.service.corrections.ports.adjustments import AdjustmentR
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import adjustments, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+_JSON = msgspec.json.Encoder()
 
 
 class AdjustmentsRepository:
@@ -105,14 +108,15 @@ class PeriodClosesRepository:
     def _closed_keys(self, refs: list[str]) -> set[tuple[str, str, int]]:
         """The closed periods of these customers, keys only: ingest asks for every group and
         almost always hears "none", so this skips SQLAlchemy's per-call parameter expansion."""
-        params: tuple[object, ...]
+        # The refs as one JSON array: one statement text whatever their number (prepared
+        # once), and no list dumped element by element by the driver (ADR 0889).
         if self._dialect.name == "sqlite":
-            sql = f"tenant_id = ? AND customer_ref IN ({', '.join('?' * len(refs))})"
-            params = (self._tenant, *refs)
+            sql = "tenant_id = ? AND customer_ref IN (SELECT value FROM json_each(?))"
         else:
-            sql, params = "tenant_id = %s AND customer_ref = ANY(%s)", (self._tenant, refs)
+            sql = "tenant_id = %s AND customer_ref IN (SELECT jsonb_array_elements_text(%s::jsonb))"
         rows = self._conn.exec_driver_sql(
-            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}", params
+            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}",
+            (self._tenant, _JSON.encode(refs).decode()),
         )
         return {(m, c, int(p)) for m, c, p in rows}
 

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.storage.catalog.definitions import CustomersRepository
-from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.ledger.counters import (
     STATE_COLUMNS,
     CounterKey,
@@ -47,6 +47,22 @@ _NEWEST_KEYS = (
 )
 _COUNTER_COLUMNS = ("period_end_us", *STATE_COLUMNS, "updated_us")
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
+# Keys travel as one JSON array (``json_each``): the statement's text is the same for every
+# batch, so the driver prepares it once, where an ``IN`` list of as many marks as keys was
+# prepared again for every batch size, and each key is one index lookup (ADR 0889).
+_FINGERPRINTS = (
+    "SELECT e.idempotency_key, e.fingerprint FROM json_each(?) AS k CROSS JOIN events e "
+    "WHERE e.tenant_id = ? AND e.idempotency_key = k.value"
+)
+_COUNTER_SELECT = (
+    "SELECT c.metric, c.customer_ref, c.period_start_us, c.period_end_us, "
+    + ", ".join(f'c."{c}"' for c in STATE_COLUMNS)
+    + " FROM json_each(?) AS k CROSS JOIN counters c WHERE c.tenant_id = ? "
+    "AND c.metric = json_extract(k.value, '$[0]') "
+    "AND c.customer_ref = json_extract(k.value, '$[1]') "
+    "AND c.period_start_us = json_extract(k.value, '$[2]')"
+)
+_JSON = msgspec.json.Encoder()
 _COUNTER_UPSERT = (
     "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, "
     + ", ".join(f'"{c}"' for c in _COUNTER_COLUMNS)
@@ -55,14 +71,6 @@ _COUNTER_UPSERT = (
     "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) DO UPDATE SET "
     + ", ".join(f'"{c}" = excluded."{c}"' for c in _COUNTER_COLUMNS)
 )
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -133,16 +141,11 @@ class SqliteEventsRepository(_Raw, EventsRepository):
         return {key for (key,) in cursor.fetchall() if key in batch}
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+        if not keys:
+            return {}
         cursor = self._cursor()
-        for part in chunks(list(keys)):
-            cursor.execute(
-                "SELECT idempotency_key, fingerprint FROM events "
-                f"WHERE tenant_id = ? AND idempotency_key IN ({_marks(part)})",
-                (self._tenant, *part),
-            )
-            found.update(cursor.fetchall())
-        return found
+        cursor.execute(_FINGERPRINTS, (_JSON.encode(keys).decode(), self._tenant))
+        return dict(cursor.fetchall())
 
     def mark_late(self, keys: Sequence[str]) -> None:
         if keys:
@@ -162,51 +165,42 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         if not periods:
             return found
         keys = sorted(periods, key=lock_order)
-        metrics = sorted({m for m, _, _ in keys})
-        starts = sorted({p for _, _, p in keys})
         cursor = self._cursor()
-        for part in chunks(sorted({c for _, c, _ in keys})):
-            cursor.execute(
-                f"SELECT metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE} "
-                f"FROM counters WHERE tenant_id = ? AND metric IN ({_marks(metrics)}) "
-                f"AND customer_ref IN ({_marks(part)}) AND period_start_us IN ({_marks(starts)})",
-                (self._tenant, *metrics, *part, *starts),
-            )
-            for row in cursor.fetchall():
-                key = (row[0], row[1], row[2])
-                if key in periods:
-                    found[key] = StoredCounter(*key, row[3], _state(row[4:]))
+        cursor.execute(_COUNTER_SELECT, (_JSON.encode(keys).decode(), self._tenant))
+        for row in cursor.fetchall():
+            key = (row[0], row[1], row[2])
+            found[key] = StoredCounter(*key, row[3], _state(row[4:]))
         for key in keys:
             if key not in found:
                 found[key] = StoredCounter(*key, periods[key], CounterState())
         return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
-        rows = []
-        for c in changed:
-            s = c.state
-            rows.append(
-                (
-                    self._tenant,
-                    c.metric,
-                    c.customer_ref,
-                    c.period_start_us,
-                    c.period_end_us,
-                    s.count,
-                    _text(s.sum),
-                    _text(s.max),
-                    _text(s.min),
-                    _text(s.latest_value),
-                    s.latest_ts_us,
-                    s.latest_key,
-                    s.unique_count,
-                    _text(s.adjustments),
-                    _text(s.late_out),
-                    s.watermark_us,
-                    s.late_count,
-                    now_us,
-                )
+        tenant = self._tenant
+        rows = [
+            (
+                tenant,
+                c.metric,
+                c.customer_ref,
+                c.period_start_us,
+                c.period_end_us,
+                s.count,
+                format(s.sum, "f"),
+                None if s.max is None else format(s.max, "f"),
+                None if s.min is None else format(s.min, "f"),
+                None if s.latest_value is None else format(s.latest_value, "f"),
+                s.latest_ts_us,
+                s.latest_key,
+                s.unique_count,
+                format(s.adjustments, "f"),
+                format(s.late_out, "f"),
+                s.watermark_us,
+                s.late_count,
+                now_us,
             )
+            for c in changed
+            for s in (c.state,)
+        ]
         if rows:
             self._cursor().executemany(_COUNTER_UPSERT, rows)
 
@@ -229,19 +223,21 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         return new
 
 
-_CUSTOMER_COLUMNS = "customer_ref, stripe_customer_id, anchor_day, timezone, created_us, updated_us"
+_CUSTOMER_COLUMNS = (
+    "c.customer_ref, c.stripe_customer_id, c.anchor_day, c.timezone, c.created_us, c.updated_us"
+)
 
 
 class SqliteCustomersRepository(_Raw, CustomersRepository):
     def get_many(self, refs: list[str]) -> dict[str, CustomerRecord]:
-        """Ingest asks this for every batch: one plain statement per chunk of refs."""
-        found: dict[str, CustomerRecord] = {}
+        """Ingest asks this for every batch: one prepared statement, the refs as one JSON
+        array."""
+        if not refs:
+            return {}
         cursor = self._cursor()
-        for part in chunks(refs):
-            cursor.execute(
-                f"SELECT {_CUSTOMER_COLUMNS} FROM customers "
-                f"WHERE tenant_id = ? AND customer_ref IN ({_marks(part)})",
-                (self._tenant, *part),
-            )
-            found.update((row[0], CustomerRecord(*row)) for row in cursor.fetchall())
-        return found
+        cursor.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM json_each(?) AS k CROSS JOIN customers c "
+            "WHERE c.tenant_id = ? AND c.customer_ref = k.value",
+            (_JSON.encode(refs).decode(), self._tenant),
+        )
+        return {row[0]: CustomerRecord(*row) for row in cursor.fetchall()}
