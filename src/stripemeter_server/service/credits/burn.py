@@ -8,7 +8,7 @@ arrived, late events and adjustments included (they are in the counters).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -38,14 +38,25 @@ class BurnDown:
     grants: list[CreditGrant]
     pool: CreditPool
     periods: list[PeriodBurn]
+    # What the burn was priced and measured with, read once in its transaction: the burns
+    # before a day and a week ago (``burn_before``) reuse them instead of reading them again.
+    prices: dict[str, Price] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
 
 
 def _metrics(
-    uow: IngestUnitOfWork, grants: list[CreditGrant], prices: dict[str, Price]
+    uow: IngestUnitOfWork,
+    grants: list[CreditGrant],
+    prices: dict[str, Price],
+    loaded: dict[str, Metric] | None,
 ) -> dict[str, Metric]:
+    """The metrics the grants may draw for: their units, and those priced in a grant's
+    currency. ``loaded``: every metric of the tenant, when the caller read them already."""
     codes = {g.unit for g in grants if g.unit is not None}
     currencies = {g.currency for g in grants if g.currency is not None}
     codes |= {code for code, price in prices.items() if price.currency in currencies}
+    if loaded is not None:
+        return {code: loaded[code] for code in sorted(codes) if code in loaded}
     found = {}
     for code in sorted(codes):
         text = uow.metrics.get(code)
@@ -81,26 +92,37 @@ def period_totals(
     return out
 
 
-def burn_down(uow: IngestUnitOfWork, customer_ref: str, now: datetime) -> BurnDown:
+def burn_down(
+    uow: IngestUnitOfWork,
+    customer_ref: str,
+    now: datetime,
+    *,
+    prices: dict[str, Price] | None = None,
+    metrics: dict[str, Metric] | None = None,
+) -> BurnDown:
     """The customer's grants and what the usage up to ``now`` drew from each (the ingest
-    transaction's unit of work is enough: credit alerts read it there)."""
+    transaction's unit of work is enough: credit alerts read it there). ``prices`` (the
+    customer's effective prices) and ``metrics`` (every metric of the tenant): when the
+    caller read them in the same transaction already, so they are not read twice."""
     grants = uow.credit_grants.for_customer(customer_ref)
-    prices = effective_prices(uow, customer_ref)
+    if prices is None:
+        prices = effective_prices(uow, customer_ref)
     pool = CreditPool(list(grants))
     if not grants:
-        return BurnDown(now, grants, pool, [])
+        return BurnDown(now, grants, pool, [], prices)
     since = min(g.effective_at for g in grants)
-    totals = period_totals(uow, customer_ref, _metrics(uow, grants, prices), since, now)
-    return BurnDown(now, grants, pool, burn(pool, totals, prices, now))
+    drawing = _metrics(uow, grants, prices, metrics)
+    totals = period_totals(uow, customer_ref, drawing, since, now)
+    return BurnDown(now, grants, pool, burn(pool, totals, prices, now), prices, drawing)
 
 
 def burn_before(
     uow: UnitOfWork, customer_ref: str, current: BurnDown, then: datetime
 ) -> CreditPool:
     """What the usage recorded before ``then`` had drawn at ``then``: periods open at
-    ``then`` are folded from the ledger up to it (the counters hold only the latest value)."""
-    prices = effective_prices(uow, customer_ref)
-    metrics = _metrics(uow, current.grants, prices)
+    ``then`` are folded from the ledger up to it (the counters hold only the latest value).
+    The prices and metrics are the ones ``current`` was burned with (same transaction)."""
+    prices, metrics = current.prices, current.metrics
     totals = []
     for item in current.periods:
         total = item.total
