@@ -5,6 +5,8 @@ revocation (or its minting key's) is refused at once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.integration.api.conftest import Api
@@ -35,6 +37,37 @@ def test_the_fast_path_answers_as_fastapis_handler_byte_for_byte(api: Api, path:
     assert (fast.content, fast.headers["content-type"]) == (
         full.content,
         full.headers["content-type"],
+    )
+
+
+REFUSED = [
+    "/portal/v1/history?metric=nope",
+    "/portal/v1/history?metric=calls&step=week",
+    "/portal/v1/history?metric=calls&from=yesterday",
+    "/portal/v1/history?metric=bad%20code",
+    "/portal/v1/upcoming-invoice?at=yesterday",
+    "/portal/v1/upcoming-invoice?at=2099-01-01T00:00:00Z",
+]
+
+
+def _problem(answer: Any) -> dict[str, Any]:
+    body = dict(answer.json())
+    body.pop("instance", None)  # names the request
+    body.pop("requestId", None)
+    return body
+
+
+@pytest.mark.parametrize("path", REFUSED)
+def test_a_refusal_on_the_fast_path_is_fastapis_handlers(api: Api, path: str) -> None:
+    seed_billing(api)
+    token = mint(api, "cus_a")["token"]
+    fast = as_token(api, token, "GET", path)
+    full = as_token(api, token, "GET", _declined(path))
+    assert fast.status_code in (404, 422)
+    assert (fast.status_code, fast.headers["content-type"], _problem(fast)) == (
+        full.status_code,
+        full.headers["content-type"],
+        _problem(full),
     )
 
 
