@@ -4,13 +4,17 @@ Fills a fresh store (SQLite, and PostgreSQL unless ``--only sqlite``) as
 ``benchmarks.ui`` does (100 000 customers, 1 000 000 ledger events; ``--quick``: 10 000 and
 100 000), mints a portal token for one customer and times ``--requests`` calls of each
 portal read in process (FastAPI TestClient: the server's own time, token admission
-included, no network), after a warm-up. Reports p50 and p99 against the 10 ms budget.
+included, no network), after a warm-up. Reports p50 and p99 against the 10 ms budget, the
+process's CPU per call, the database server's CPU per call (PostgreSQL: its whole process
+tree, read before and after each route) and the statements each call sent (a SQLAlchemy
+event counter; ``BEGIN`` and ``ROLLBACK`` are not counted), and the load average.
 Usage: ``python -m benchmarks.portal [--quick] [--only sqlite|postgres] [--requests N]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -19,7 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from benchmarks.proctree import tree_cpu_seconds
 from benchmarks.progress import Reporter
 from benchmarks.server import Postgres
 from benchmarks.ui import KEY, NOW, _fill, _ref
@@ -68,16 +74,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _percentiles(
-    client: TestClient, path: str, token: str, count: int
-) -> tuple[float, float, float]:
+class Meter:
+    """What a route costs beyond wall time: the statements the store's engine sent and the
+    database server's CPU (a PostgreSQL server's process tree; nothing for SQLite, whose
+    work is in this process's CPU already)."""
+
+    def __init__(self, store: Store, db_pid: int | None) -> None:
+        self.statements = 0
+        self.db_pid = db_pid
+        event.listen(store.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: object) -> None:
+        self.statements += 1
+
+    def db_cpu(self) -> float:
+        return tree_cpu_seconds(self.db_pid) if self.db_pid is not None else 0.0
+
+
+Timed = tuple[float, float, float, float | None, float]
+
+
+def _percentiles(client: TestClient, path: str, token: str, count: int, meter: Meter) -> Timed:
     """p50 and p99 wall time and the process's CPU per call (ms): the TestClient runs the
     app in this process, so the CPU is the server's work plus the harness's (the floor row,
-    ``/health/live``, shows the harness's share)."""
+    ``/health/live``, shows the harness's share). Then the database server's CPU per call
+    (ms; ``None`` for SQLite) and the statements per call."""
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(20):  # warm-up: statements prepared, pools filled
         client.get(path, headers=headers)
     times = []
+    statements, db_started = meter.statements, meter.db_cpu()
     cpu_started = time.process_time()
     for _ in range(count):
         started = time.perf_counter()
@@ -86,8 +112,10 @@ def _percentiles(
         if answer.status_code != 200:
             raise RuntimeError(f"{path} answered {answer.status_code}")
     cpu_ms = (time.process_time() - cpu_started) * 1000 / count
+    db_ms = (meter.db_cpu() - db_started) * 1000 / count if meter.db_pid is not None else None
     times.sort()
-    return (statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], cpu_ms)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    return statistics.median(times), p99, cpu_ms, db_ms, (meter.statements - statements) / count
 
 
 def _seed_billing(client: TestClient, admin: dict[str, str], ref: str) -> None:
@@ -113,16 +141,23 @@ def _seed_billing(client: TestClient, admin: dict[str, str], ref: str) -> None:
             raise RuntimeError(f"{path} answered {answer.status_code}: {answer.text}")
 
 
-def _line(label: str, name: str, timed: tuple[float, float, float], budget: float | None) -> str:
-    p50, p99, cpu = timed
+def _line(label: str, name: str, timed: Timed, budget: float | None) -> str:
+    p50, p99, cpu, db_cpu, statements = timed
     verdict = "" if budget is None else ("  [ok]" if p99 < budget else "  [OVER BUDGET]")
+    db = "" if db_cpu is None else f", db cpu {db_cpu:5.2f} ms"
     return (
         f"{label}: {name:34s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
-        f"cpu {cpu:5.2f} ms/request{verdict}"
+        f"cpu {cpu:5.2f} ms/request{db}, {statements:4.1f} statements{verdict}"
     )
 
 
-def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) -> bool:
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def measure(
+    url: str, args: argparse.Namespace, reporter: Reporter, label: str, db_pid: int | None
+) -> bool:
     store = Store(url)
     store.migrate()
     with store.unit_of_work() as uow:
@@ -132,6 +167,8 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
     _fill(store, args.customers, args.events, reporter)
     ctx = ServiceContext(store=store, clock=FrozenClock(NOW), limits=EventLimits())
     app = create_app(Settings(database_url=url), context=ctx)
+    meter = Meter(store, db_pid)
+    reporter.log(f"{label}: {_load()}")
     ok = True
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {KEY}"}
@@ -140,24 +177,22 @@ def measure(url: str, args: argparse.Namespace, reporter: Reporter, label: str) 
         _seed_billing(client, admin, ref)
         minted = client.post("/v1/portal/tokens", json={"customerRef": ref}, headers=admin)
         token = minted.json()["token"]
-        reporter.log(
-            _line(
-                label, "floor (/health/live)", _percentiles(client, FLOOR, KEY, args.requests), None
-            )
-        )
+        floor = _percentiles(client, FLOOR, KEY, args.requests, meter)
+        reporter.log(_line(label, "floor (/health/live)", floor, None))
         for name, template in ADMIN_READS.items():
             reporter.log(
                 _line(
                     label,
                     f"admin {name}",
-                    _percentiles(client, template.format(ref=ref), KEY, args.requests),
+                    _percentiles(client, template.format(ref=ref), KEY, args.requests, meter),
                     None,
                 )
             )
         for name, path in READS.items():
-            timed = _percentiles(client, path, token, args.requests)
+            timed = _percentiles(client, path, token, args.requests, meter)
             ok = ok and timed[1] < BUDGET_MS
             reporter.log(_line(label, f"portal {name}", timed, BUDGET_MS))
+    reporter.log(f"{label}: {_load()}")
     store.close()
     return ok
 
@@ -166,16 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     reporter = Reporter(force_plain=True)
     results: list[bool] = []
-    runs: list[tuple[str, Callable[[], str]]] = []
+    runs: list[tuple[str, Callable[[], str], int | None]] = []
     with tempfile.TemporaryDirectory(prefix="bench-portal-") as folder:
         if args.only in (None, "sqlite"):
-            runs.append(("sqlite", lambda: f"sqlite:///{Path(folder) / 'portal.db'}"))
+            runs.append(("sqlite", lambda: f"sqlite:///{Path(folder) / 'portal.db'}", None))
         postgres = Postgres() if args.only in (None, "postgres") else None
         if postgres is not None:
-            runs.append(("postgres", lambda: postgres.database("bench_portal")))
+            runs.append(("postgres", lambda: postgres.database("bench_portal"), postgres.pid()))
         try:
-            for label, url in runs:
-                results.append(measure(url(), args, reporter, label))
+            for label, url, db_pid in runs:
+                results.append(measure(url(), args, reporter, label, db_pid))
         finally:
             if postgres is not None:
                 postgres.stop()

@@ -50,6 +50,16 @@ def guard_params(request: Request) -> None:
         check_params(request)
 
 
+def plain_query(request: Request, declared: frozenset[str]) -> dict[str, str] | None:
+    """The query as one value per declared name, or ``None`` when FastAPI should judge it
+    (an undeclared, repeated or empty parameter)."""
+    items = request.query_params.multi_items()
+    params = dict(items)
+    if len(params) != len(items) or not params.keys() <= declared or "" in params.values():
+        return None
+    return params
+
+
 async def json_object(request: Request) -> dict[str, Any] | None:
     """The body as FastAPI reads a ``dict`` body (the standard decoder), when it is a JSON
     object sent as ``application/json`` (or with no content type); ``None`` otherwise, for

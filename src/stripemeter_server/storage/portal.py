@@ -25,9 +25,22 @@ from stripemeter_server.storage.schema import (
 )
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
-# Built once: a cached token's re-check runs them on every portal read (ADR 0830).
-_TOKEN_STATE = select(portal_tokens.c.revoked_us, *KEY_STAMP_COLUMNS).where(
-    portal_tokens.c.tenant_id == bindparam("tenant"), portal_tokens.c.token_id == bindparam("token")
+# Built once: a cached token's re-check runs it on every portal read (ADR 0830). One
+# statement, one round trip (ADR 0880): the token's row joined to its tenant's origins, one
+# row per origin (a single row with a NULL origin when there is none), each row carrying
+# the revocation and the tenant's key stamp (uncorrelated subqueries, evaluated once).
+_TOKEN_STATE = (
+    select(portal_tokens.c.revoked_us, *KEY_STAMP_COLUMNS, portal_origins.c.origin)
+    .select_from(
+        portal_tokens.outerjoin(
+            portal_origins, portal_origins.c.tenant_id == portal_tokens.c.tenant_id
+        )
+    )
+    .where(
+        portal_tokens.c.tenant_id == bindparam("tenant"),
+        portal_tokens.c.token_id == bindparam("token"),
+    )
+    .order_by(portal_origins.c.origin)
 )
 _ORIGINS = (
     select(portal_origins.c.origin)
@@ -85,10 +98,11 @@ class PortalRepository:
 
     def token_state(self, tenant_id: str, token_id: str) -> TokenState | None:
         params = {"tenant": tenant_id, "token": token_id}
-        row = self._conn.execute(_TOKEN_STATE, params).first()
-        if row is None:
+        rows = self._conn.execute(_TOKEN_STATE, params).all()
+        if not rows:
             return None
-        return TokenState(row[0], key_stamp(row, 1), self.origins_of(tenant_id))
+        origins = tuple(row[4] for row in rows if row[4] is not None)
+        return TokenState(rows[0][0], key_stamp(rows[0], 1), origins)
 
     def tokens(self, customer_ref: str | None, limit: int) -> list[PortalTokenRecord]:
         c = portal_tokens.c

@@ -17,19 +17,9 @@ from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.cached_reads import Reader
 from stripemeter_server.api.deps import admit_cached, app_state
-from stripemeter_server.api.fast_path import guard_params
+from stripemeter_server.api.fast_path import guard_params, plain_query
 
 _CURRENT = frozenset({"customerRef", "metric", "tenantId"})
-
-
-def plain_query(request: Request, declared: frozenset[str]) -> dict[str, str] | None:
-    """The query as one value per declared name, or ``None`` when FastAPI should judge it
-    (an undeclared, repeated or empty parameter)."""
-    items = request.query_params.multi_items()
-    params = dict(items)
-    if len(params) != len(items) or not params.keys() <= declared or "" in params.values():
-        return None
-    return params
 
 
 async def current(request: Request, declared: Callable[..., Any]) -> Response | None:

@@ -16,8 +16,8 @@ from stripemeter_server.service.credits.burn import (
     DAY,
     WEEK,
     BurnDown,
-    burn_before,
     burn_down,
+    burns_before,
     drawn_by_denomination,
 )
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
@@ -83,8 +83,8 @@ def credit_summary(uow: UnitOfWork, customer_ref: str, now: datetime) -> CreditS
     check_identifier(customer_ref, "customerRef", code=CODE)
     current = burn_down(uow, customer_ref, now)
     drawn_now = drawn_by_denomination(current.pool)
-    drawn_day = drawn_by_denomination(burn_before(uow, customer_ref, current, now - DAY))
-    drawn_week = drawn_by_denomination(burn_before(uow, customer_ref, current, now - WEEK))
+    a_day_ago, a_week_ago = burns_before(uow, customer_ref, current, [now - DAY, now - WEEK])
+    drawn_day, drawn_week = drawn_by_denomination(a_day_ago), drawn_by_denomination(a_week_ago)
     balances = []
     for denomination in sorted(drawn_now):
         balance = current.pool.balance(denomination, now)

@@ -8,11 +8,10 @@ arrived, late events and adjustments included (they are in the counters).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.credits import (
     CreditGrant,
     CreditPool,
@@ -29,7 +28,7 @@ from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.catalog.prices import effective_prices
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
 from stripemeter_server.service.ingest.ports import IngestUnitOfWork
-from stripemeter_server.service.usage.reads import fold_events
+from stripemeter_server.service.usage.reads import fold_events_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +37,25 @@ class BurnDown:
     grants: list[CreditGrant]
     pool: CreditPool
     periods: list[PeriodBurn]
+    # What the burn was priced and measured with, read once in its transaction: the burns
+    # before a day and a week ago (``burn_before``) reuse them instead of reading them again.
+    prices: dict[str, Price] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
 
 
 def _metrics(
-    uow: IngestUnitOfWork, grants: list[CreditGrant], prices: dict[str, Price]
+    uow: IngestUnitOfWork,
+    grants: list[CreditGrant],
+    prices: dict[str, Price],
+    loaded: dict[str, Metric] | None,
 ) -> dict[str, Metric]:
+    """The metrics the grants may draw for: their units, and those priced in a grant's
+    currency. ``loaded``: every metric of the tenant, when the caller read them already."""
     codes = {g.unit for g in grants if g.unit is not None}
     currencies = {g.currency for g in grants if g.currency is not None}
     codes |= {code for code, price in prices.items() if price.currency in currencies}
+    if loaded is not None:
+        return {code: loaded[code] for code in sorted(codes) if code in loaded}
     found = {}
     for code in sorted(codes):
         text = uow.metrics.get(code)
@@ -81,60 +91,89 @@ def period_totals(
     return out
 
 
-def burn_down(uow: IngestUnitOfWork, customer_ref: str, now: datetime) -> BurnDown:
+def burn_down(
+    uow: IngestUnitOfWork,
+    customer_ref: str,
+    now: datetime,
+    *,
+    prices: dict[str, Price] | None = None,
+    metrics: dict[str, Metric] | None = None,
+) -> BurnDown:
     """The customer's grants and what the usage up to ``now`` drew from each (the ingest
-    transaction's unit of work is enough: credit alerts read it there)."""
+    transaction's unit of work is enough: credit alerts read it there). ``prices`` (the
+    customer's effective prices) and ``metrics`` (every metric of the tenant): when the
+    caller read them in the same transaction already, so they are not read twice."""
     grants = uow.credit_grants.for_customer(customer_ref)
-    prices = effective_prices(uow, customer_ref)
+    if prices is None:
+        prices = effective_prices(uow, customer_ref)
     pool = CreditPool(list(grants))
     if not grants:
-        return BurnDown(now, grants, pool, [])
+        return BurnDown(now, grants, pool, [], prices)
     since = min(g.effective_at for g in grants)
-    totals = period_totals(uow, customer_ref, _metrics(uow, grants, prices), since, now)
-    return BurnDown(now, grants, pool, burn(pool, totals, prices, now))
+    drawing = _metrics(uow, grants, prices, metrics)
+    totals = period_totals(uow, customer_ref, drawing, since, now)
+    return BurnDown(now, grants, pool, burn(pool, totals, prices, now), prices, drawing)
 
 
-def burn_before(
-    uow: UnitOfWork, customer_ref: str, current: BurnDown, then: datetime
-) -> CreditPool:
-    """What the usage recorded before ``then`` had drawn at ``then``: periods open at
-    ``then`` are folded from the ledger up to it (the counters hold only the latest value)."""
-    prices = effective_prices(uow, customer_ref)
-    metrics = _metrics(uow, current.grants, prices)
-    totals = []
+def burns_before(
+    uow: UnitOfWork, customer_ref: str, current: BurnDown, thens: list[datetime]
+) -> list[CreditPool]:
+    """What the usage recorded before each of ``thens`` had drawn at it. Periods open at a
+    cutoff are folded from the ledger up to it (the counters hold only the latest value):
+    each such period is read once for all its cutoffs (ADR 0880). The prices and metrics
+    are the ones ``current`` was burned with (same transaction)."""
+    totals: list[list[PeriodTotal]] = [[] for _ in thens]
     for item in current.periods:
         total = item.total
-        if total.period_start >= then:
-            continue
-        if total.period_end > then:
-            total = PeriodTotal(
-                total.metric,
-                total.period_start,
-                total.period_end,
-                _value_before(uow, customer_ref, metrics[total.metric], total, then),
-            )
-        totals.append(total)
-    pool = CreditPool(list(current.grants))
-    burn(pool, totals, prices, then)
-    return pool
+        open_at = [t for t in thens if total.period_start < t < total.period_end]
+        folded = _values_before(uow, customer_ref, current.metrics[total.metric], total, open_at)
+        for found, then in zip(totals, thens, strict=True):
+            if total.period_start >= then:
+                continue
+            if then in folded:
+                total_then = PeriodTotal(
+                    total.metric, total.period_start, total.period_end, folded[then]
+                )
+                found.append(total_then)
+            else:
+                found.append(total)
+    pools = []
+    for found, then in zip(totals, thens, strict=True):
+        pool = CreditPool(list(current.grants))
+        burn(pool, found, current.prices, then)
+        pools.append(pool)
+    return pools
 
 
-def _value_before(
-    uow: UnitOfWork, customer_ref: str, metric: Metric, total: PeriodTotal, then: datetime
-) -> Decimal:
-    state: CounterState = fold_events(
+def _values_before(
+    uow: UnitOfWork,
+    customer_ref: str,
+    metric: Metric,
+    total: PeriodTotal,
+    thens: list[datetime],
+) -> dict[datetime, Decimal]:
+    """The period's value at each of ``thens`` (inside it), from one read of its events up
+    to the latest of them."""
+    if not thens:
+        return {}
+    cutoffs = [to_micros(then) for then in thens]
+    states = fold_events_before(
         metric,
         uow.events.stream(
             EventFilter(
                 metric=metric.code,
                 customer_ref=customer_ref,
                 ts_from_us=to_micros(total.period_start),
-                ts_to_us=to_micros(then),
+                ts_to_us=max(cutoffs),
                 only_counting=True,
             )
         ),
+        cutoffs,
     )
-    return state.value(metric.aggregation) or ZERO
+    return {
+        then: state.value(metric.aggregation) or ZERO
+        for then, state in zip(thens, states, strict=True)
+    }
 
 
 def drawn_by_denomination(pool: CreditPool) -> dict[str, Decimal]:

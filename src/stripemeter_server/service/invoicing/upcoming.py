@@ -24,7 +24,7 @@ from stripemeter_server.domain.stripe_mapping import StripeMapping
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import load_metrics, spec_for
 from stripemeter_server.service.catalog.prices import effective_prices
-from stripemeter_server.service.credits.burn import burn_down
+from stripemeter_server.service.credits.burn import BurnDown, burn_down
 from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import decode_mapping
 
@@ -95,7 +95,9 @@ def upcoming_invoice(
         line = _line(code, mappings.get(code), prices.get(code), value, period)
         if line is not None:
             lines.append(line)
-    return UpcomingInvoice(customer_ref, at, now, lines, _totals(uow, customer_ref, lines, now))
+    # The burn-down reuses the prices and metrics read above (one transaction).
+    current = burn_down(uow, customer_ref, now, prices=prices, metrics=metrics)
+    return UpcomingInvoice(customer_ref, at, now, lines, _totals(current, lines))
 
 
 def _line(
@@ -124,16 +126,14 @@ def _line(
     )
 
 
-def _totals(
-    uow: UnitOfWork, customer_ref: str, lines: list[InvoiceLine], now: datetime
-) -> list[CurrencyTotal]:
+def _totals(current: BurnDown, lines: list[InvoiceLine]) -> list[CurrencyTotal]:
     subtotals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         if line.currency is not None and line.amount is not None:
             subtotals[line.currency] += line.amount
     billed = {(line.metric, line.period.start) for line in lines}
     credits: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for item in burn_down(uow, customer_ref, now).periods:
+    for item in current.periods:
         if item.currency is not None and (item.total.metric, item.total.period_start) in billed:
             credits[item.currency] += item.money_drawn
     out = []

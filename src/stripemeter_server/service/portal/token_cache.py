@@ -5,9 +5,10 @@ that minted it, the tenant's origins and rate limits) before the read's transact
 began. Here a token seen before is admitted from memory, and the read's transaction starts
 with one statement (:class:`TokenState`): the token's ``revoked_us`` and its tenant's key
 stamp (ADR 0800: every revocation or rotation of the tenant's keys, and its rate limits),
-then the tenant's origins. The read goes on only when the token is still unrevoked, the
-stamp is the one the token was admitted against and the origins are the same; otherwise the
-entry is dropped and the request is admitted afresh (a revoked token gets the same 401).
+and the tenant's origins (the same statement, ADR 0880). The read goes on only when the
+token is still unrevoked, the stamp is the one the token was admitted against and the
+origins are the same; otherwise the entry is dropped and the request is admitted afresh
+(a revoked token gets the same 401).
 
 So a token (or the key that minted it) whose revocation committed before a read's
 transaction began is refused by that read, on every node and process: revocation holds as

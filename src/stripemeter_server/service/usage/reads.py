@@ -182,22 +182,52 @@ def _aggregates(metric: Metric, state: CounterState, from_counter: bool) -> Wind
     )
 
 
+def _measured(metric: Metric, event: StoredEvent) -> tuple[Decimal, str | None] | None:
+    """What ``event`` contributes to ``metric`` (value, unique key), or None if nothing."""
+    meta = json_text.loads(event.meta) if event.meta else None
+    if not metric.matches(event.resource_id, meta):
+        return None
+    try:
+        return metric.measure(event.quantity, event.resource_id, meta)
+    except MetricValueError:
+        return None
+
+
 def fold_events(metric: Metric, events: Iterable[StoredEvent]) -> CounterState:
     state = CounterState()
     seen: set[str] = set()
     for event in events:
-        meta = json_text.loads(event.meta) if event.meta else None
-        if not metric.matches(event.resource_id, meta):
+        measured = _measured(metric, event)
+        if measured is None:
             continue
-        try:
-            value, unique = metric.measure(event.quantity, event.resource_id, meta)
-        except MetricValueError:
-            continue
+        value, unique = measured
         is_new = unique is not None and unique not in seen
         if unique is not None:
             seen.add(unique)
         state.apply(Contribution(value, event.ts_us, event.idempotency_key, is_new))
     return state
+
+
+def fold_events_before(
+    metric: Metric, events: Iterable[StoredEvent], cutoffs_us: list[int]
+) -> list[CounterState]:
+    """``fold_events`` of the events before each cutoff, in one pass over ``events``: the
+    i-th state is what folding only the events with ``ts_us < cutoffs_us[i]`` gives."""
+    states = [CounterState() for _ in cutoffs_us]
+    seen: list[set[str]] = [set() for _ in cutoffs_us]
+    for event in events:
+        measured = _measured(metric, event)
+        if measured is None:
+            continue
+        value, unique = measured
+        for state, cutoff, keys in zip(states, cutoffs_us, seen, strict=True):
+            if event.ts_us >= cutoff:
+                continue
+            is_new = unique is not None and unique not in keys
+            if unique is not None:
+                keys.add(unique)
+            state.apply(Contribution(value, event.ts_us, event.idempotency_key, is_new))
+    return states
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,32 @@ def test_tokens_are_listed_newest_first_and_revoked_once(any_store: AnyStore) ->
     assert state == TokenState(20, KeyStamp(0, None, None), ())
 
 
+def test_a_token_state_carries_its_tenant_origins_in_one_read(any_store: AnyStore) -> None:
+    """The re-check's single statement (ADR 0880): the token's revocation and key stamp and
+    every origin of its own tenant, sorted, none of another tenant's."""
+    with_key(any_store)
+    with any_store.unit_of_work(TENANT) as uow:
+        uow.portal.add_token(token("t1", 5))
+        uow.portal.put_settings(settings("https://b.test", "https://a.test", "https://c.test"))
+        uow.commit()
+    with any_store.unit_of_work("other") as uow:
+        uow.portal.put_settings(settings("https://z.test"))
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        live = uow.portal.token_state(TENANT, "t1")
+        stamp = uow.api_keys.stamp(TENANT)
+    with any_store.unit_of_work(TENANT) as uow:
+        uow.portal.revoke_token("t1", 40)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        revoked = uow.portal.token_state(TENANT, "t1")
+        elsewhere = uow.portal.token_state("other", "t1")
+    origins = ("https://a.test", "https://b.test", "https://c.test")
+    assert live == TokenState(None, stamp, origins)
+    assert revoked == TokenState(40, stamp, origins)
+    assert elsewhere is None
+
+
 def test_settings_replace_the_origins_wholesale(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT) as uow:
         before = uow.portal.settings()

@@ -12,9 +12,11 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, write
+from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.lean import LeanRoute
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_answer
+from stripemeter_server.api.routes.portal import hot
 from stripemeter_server.api.routes.portal.auth import (
     PortalReader,
     acting,
@@ -82,8 +84,11 @@ _lean_get(
 )
 
 
-@router.get(
+@fast_route(  # ADR 0880
+    router,
     "/history",
+    hot.history,
+    methods=["GET"],
     summary="One metric's usage per hour, day or month (for charts)",
     responses=reads_wire.HISTORY_ANSWER,
 )
@@ -173,8 +178,11 @@ _lean_get(
 )
 
 
-@router.get(
+@fast_route(  # ADR 0880
+    router,
     "/upcoming-invoice",
+    hot.upcoming_invoice,
+    methods=["GET"],
     summary="Preview the next invoice: lines of the token's metrics, credits, totals",
     responses=invoicing_wire.UPCOMING_ANSWER,
 )
