@@ -1,7 +1,7 @@
 """A rebuild at ~1M events on one store, without the HTTP server (issue 19, ADR 0870/0892).
 
 Usage: ``python -m benchmarks.rebuild [--database sqlite|postgres] [--events 1000000]
-[--customers 10000] [--days 60] [--repeat 2] [--url URL] [--keep] [--explain]``
+[--customers 10000] [--days 60] [--repeat 2] [--url URL] [--keep] [--explain] [--analyze]``
 
 Fills a fresh store's ledger in bulk (``COPY`` / ``executemany``; one in a hundred events
 flagged late) and computes reference counters with the row-by-row fold (the path the
@@ -110,9 +110,8 @@ def _fill(url: str, args: argparse.Namespace, reporter: Reporter) -> None:
                         )
                     cursor.close()
                 update(start + n)
-        if postgres:
-            with store.engine.connect() as conn:
-                conn.exec_driver_sql("COMMIT")
+        if postgres and args.analyze:
+            with store.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
         reporter.log("reference counters: a rebuild folded row by row")
         in_store = rebuild._fold_in_store
@@ -227,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a filled store to rebuild (no fill)")
     parser.add_argument("--keep", action="store_true", help="leave PostgreSQL running")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE after the fill (PostgreSQL; else a fresh partition has no statistics)",
+    )
     args = parser.parse_args(argv)
     reporter = Reporter(force_plain=True)
 

@@ -2,15 +2,16 @@
 
 The periods to group by come from the service (a customer's record may override the metric's
 period, which SQL cannot know); they are written to a temporary table and joined on
-``(customer_ref, ts_us)``, so each event is read once by the database and only one row per
-counter crosses into Python (ADR 0870). Sums stay exact: PostgreSQL adds ``numeric``; SQLite
+``(customer_ref, ts_us)`` (on PostgreSQL as each customer's bounds array, an event's period
+being its bucket in it), so each event is read once by the database and only one row per
+counter crosses into Python (ADR 0870, 0892). Sums stay exact: PostgreSQL adds ``numeric``; SQLite
 keeps decimals as text, so it hands each counter's quantities over as one string and Python
 adds them as ``Decimal`` in C (the wide context), never as floating point.
 
 The latest value is the one with the greatest ``(ts_us, idempotency_key)``, compared by code
 point as Python does: the database takes the maximum of a fixed-width timestamp followed by
-the key (byte order, ``COLLATE "C"`` on PostgreSQL), and the winners' quantities are read
-back by key.
+the key (byte order, ``COLLATE "C"`` on PostgreSQL). SQLite hands over the quantity of that
+same row; PostgreSQL's winners are read back by key.
 """
 
 from __future__ import annotations
