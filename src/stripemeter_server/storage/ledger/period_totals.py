@@ -28,8 +28,10 @@ from stripemeter_server.domain.decimals import ARITHMETIC
 from stripemeter_server.service.ports.events import PeriodBounds, PeriodTotals
 from stripemeter_server.storage.schema import events
 
-# Shifts every microsecond timestamp (from year -29 700 to 260 000) to 19 positive digits.
-_TS_SHIFT = 10**18
+# Shifts every microsecond timestamp that ``datetime`` can hold (years 1 to 9999, well inside
+# -29 000 to 250 000) to exactly 19 digits, so its decimal text sorts as the number does
+# and SQLite needs no ``printf`` per event to pad it.
+_TS_SHIFT = 2 * 10**18
 _PERIODS = table("rebuild_periods", column("customer_ref"), column("start_us"), column("end_us"))
 _CREATE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS rebuild_periods "
@@ -138,7 +140,7 @@ def totals_query(counting: Any, sqlite: bool) -> Any:
                 p.end_us,
                 func.count(),
                 func.sum(cast(e.late, Integer)),
-                func.max(func.printf("%019d", shifted).concat(e.idempotency_key), type_=String),
+                func.max(cast(shifted, Text).concat(e.idempotency_key), type_=String),
                 func.group_concat(e.quantity, ","),
                 e.quantity,
             )
