@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.corrections import rebuild
 from stripemeter_server.service.corrections.rebuild import rebuild_metric
-from stripemeter_server.storage.ledger.period_totals import Periods
+from stripemeter_server.storage.ledger.period_totals import Periods, planner_settings
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import counters, ingest, make_tenant, us
 
@@ -148,3 +148,17 @@ def test_buckets_map_back_to_the_given_periods_only() -> None:
         None, (0, 10), None, (20, 30), None,
     ]  # fmt: skip
     assert [periods.period("b", bucket) for bucket in range(4)] == [None, (0, 10), (10, 20), None]
+
+
+def test_the_grouped_querys_settings_are_set_back(store: Store) -> None:
+    """The grouped query's own settings (PostgreSQL's planner, SQLite's mapped file) hold
+    for it alone: the rest of the transaction, and the pooled connection, see the old ones."""
+    sqlite = store.dialect == "sqlite"
+    probe = "PRAGMA mmap_size" if sqlite else "SHOW work_mem"
+    with store.engine.begin() as conn:
+        before = conn.exec_driver_sql(probe).scalar()
+        with planner_settings(conn):
+            inside = conn.exec_driver_sql(probe).scalar()
+        after = conn.exec_driver_sql(probe).scalar()
+    assert inside != before
+    assert after == before

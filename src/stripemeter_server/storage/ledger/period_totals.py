@@ -206,8 +206,10 @@ def planner_settings(conn: Connection) -> Iterator[None]:
             cursor.execute("PRAGMA mmap_size")
             mapped = cursor.fetchone()
             cursor.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            yield
-            cursor.execute(f"PRAGMA mmap_size = {int(mapped[0]) if mapped else 0}")
+            try:
+                yield
+            finally:  # the connection goes back to the pool: never leave it mapped
+                cursor.execute(f"PRAGMA mmap_size = {int(mapped[0]) if mapped else 0}")
             return
         names = list(_PLANNER)
         cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
