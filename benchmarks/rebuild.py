@@ -11,10 +11,10 @@ Every rebuild's counters are compared with those before it (exact: every column 
 ``updated_us``), so the first with the reference.
 Each line gives wall events/s, this process's CPU and, on PostgreSQL, the server's CPU in
 the same interval, and the load average, since the machine is shared. ``--url`` reuses a
-filled store (no fill); ``--keep`` leaves a throwaway PostgreSQL running and prints its URL,
-so rebuilds can be repeated against the same ledger; ``--explain`` prints the plan of the
-grouped query (``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on
-SQLite) after the timed rebuilds.
+filled store (no fill); ``--keep`` leaves the filled store (a throwaway PostgreSQL running)
+and prints its URL, so rebuilds can be repeated against the same ledger; ``--explain``
+prints the plan of the grouped query (``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL,
+``EXPLAIN QUERY PLAN`` on SQLite) after the timed rebuilds.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -224,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--url", help="a filled store to rebuild (no fill)")
-    parser.add_argument("--keep", action="store_true", help="leave PostgreSQL running")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the filled store (and PostgreSQL) in place"
+    )
     parser.add_argument("--explain", action="store_true")
     parser.add_argument(
         "--analyze",
@@ -235,22 +238,29 @@ def main(argv: list[str] | None = None) -> int:
     reporter = Reporter(force_plain=True)
 
     pg = Postgres() if args.database == "postgres" and args.url is None else None
+    scratch = None
     url = args.url
-    if url is None:
-        workdir = Path(tempfile.mkdtemp(prefix="rebuild-"))
-        url = pg.database("rebuild") if pg else f"sqlite:///{workdir / 'store.db'}"
-        reporter.log(f"filling {url}")
-        _fill(url, args, reporter)
     try:
+        if url is None:
+            if pg is not None:
+                url = pg.database("rebuild")
+            else:
+                scratch = Path(tempfile.mkdtemp(prefix="rebuild-"))
+                url = f"sqlite:///{scratch / 'store.db'}"
+            reporter.log(f"filling {url}")
+            _fill(url, args, reporter)
         for _ in range(args.repeat):
             _rebuild(url, pg, reporter)
         if args.explain:
             _explain(url)
     finally:
-        if pg is not None and not args.keep:
-            pg.stop()
+        if args.keep and url is not None and args.url is None:
+            where = f"pg_ctl -D {pg.server.root}/data stop" if pg else f"rm -r {scratch}"
+            reporter.log(f"left in place: {url} (remove with {where})")
         elif pg is not None:
-            reporter.log(f"left running: {url} (stop with pg_ctl -D {pg.server.root}/data stop)")
+            pg.stop()
+        elif scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
