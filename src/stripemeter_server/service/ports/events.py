@@ -99,7 +99,9 @@ class EventsRepository(IngestEvents, Protocol):
         ...
 
     def counting_spans(self, metric: str, customer_ref: str | None) -> list[CustomerSpan]:
-        """Each customer's first and last counting event time of the metric."""
+        """Each customer's first and last event time of the metric: at least the span of
+        its counting events (a store may include void or held events when that is cheaper;
+        the periods they add then yield nothing)."""
         ...
 
     def period_totals(

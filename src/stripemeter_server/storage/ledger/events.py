@@ -25,6 +25,7 @@ from stripemeter_server.service.ports.events import (
 )
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.ledger.period_totals import (
+    grouped_rows,
     load_periods,
     raw_rows,
     totals,
@@ -202,20 +203,23 @@ class EventsRepository(ABC):
         ]
 
     def counting_spans(self, metric: str, customer_ref: str | None) -> list[CustomerSpan]:
+        """From the ledger's index alone: void events and open backfills are not left out
+        (that would read every event's row, a third of a rebuild on SQLite), so the spans
+        may be wider than the counting events'; the periods this adds hold no counter."""
         c = events.c
-        flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
+        flt = EventFilter(metric=metric, customer_ref=customer_ref, include_void=True)
         query = self._filtered(flt, [c.customer_ref, func.min(c.ts_us), func.max(c.ts_us)])
         return [tuple(row) for row in raw_rows(self._conn, query.group_by(c.customer_ref))]
 
     def period_totals(
         self, metric: str, customer_ref: str | None, periods: Sequence[PeriodBounds]
     ) -> Iterator[PeriodTotals]:
-        """One row per counter, aggregated in SQL over the given periods (ADR 0870)."""
+        """One row per counter, aggregated in SQL over the given periods (ADR 0870, 0892)."""
         flt = EventFilter(metric=metric, customer_ref=customer_ref, only_counting=True)
-        load_periods(self._conn, periods)
+        grouped = load_periods(self._conn, periods)
         sqlite = self._conn.dialect.name == "sqlite"
-        rows = raw_rows(self._conn, totals_query(self._filtered(flt), sqlite), periods_first=sqlite)
-        return totals(self._conn, self._tenant, rows)
+        rows = grouped_rows(self._conn, totals_query(self._filtered(flt), sqlite))
+        return totals(self._conn, self._tenant, rows, grouped)
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
         query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)

@@ -130,12 +130,9 @@ _COUNTER_UPDATE = (
     f"AND c.customer_ref = {_field(len(STATE_COLUMNS) + 1, 'text')} "
     f"AND c.period_start_us = {_field(len(STATE_COLUMNS) + 2, 'bigint')}"
 )
-_COUNTER_INSERT = (
-    "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
-    f"{_QUOTED_STATE}, updated_us) SELECT %s, t.*, %s FROM unnest("
-    "%s::text[], %s::text[], %s::bigint[], %s::bigint[], "
-    + ", ".join(f"%s::{kind}[]" for kind in _STATE_TYPES)
-    + ") AS t"
+_COUNTER_COPY = (
+    "COPY counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
+    f"{_QUOTED_STATE}, updated_us) FROM STDIN"
 )
 _UNIQUES_INSERT = (
     'INSERT INTO counter_uniques (tenant_id, metric, customer_ref, period_start_us, "value") '
@@ -225,21 +222,19 @@ class PostgresCountersRepository(_Raw, CountersRepository):
                 cursor.execute(_COUNTER_UPDATE, (now_us, _json_rows(rows), self._tenant))
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
-        """Rebuilt counters, a page of rows per statement (one array per column)."""
-        rows = list(rebuilt)
-        for start in range(0, len(rows), 5000):
-            page = rows[start : start + 5000]
-            states = [[getattr(c.state, name) for c in page] for name in STATE_COLUMNS]
-            with self._cursor() as cursor:
-                cursor.execute(
-                    _COUNTER_INSERT,
+        """Rebuilt counters through ``COPY`` (their old rows are deleted already): the
+        driver formats rows in C, where one array per column was built element by element
+        in Python, a second of a million-event rebuild (ADR 0892)."""
+        with self._cursor() as cursor, cursor.copy(_COUNTER_COPY) as copy:
+            for c in rebuilt:
+                copy.write_row(
                     (
                         self._tenant,
+                        *c.key,
+                        c.period_end_us,
+                        *_STATE_OF(c.state),
                         now_us,
-                        *_columns([c.key for c in page]),
-                        [c.period_end_us for c in page],
-                        *states,
-                    ),
+                    )
                 )
 
     def add_uniques(
