@@ -11,7 +11,9 @@ sequential calls (one keep-alive connection, after a warm-up) of:
 * ``POST /v1/entitlements/reservations`` (an atomic hold, a fresh idempotency key each).
 
 Prints p50 and p99 against the issue's 5 ms budget, and the server's CPU time per request
-(its whole process tree, read before and after each phase).
+(its whole process tree, read before and after each phase); then, in the same run and on the
+same store, the raw driver's floors (``entitlements_floor.py``): a durable one-row write
+transaction per call, and on PostgreSQL one round trip per call.
 Usage: ``python -m benchmarks.entitlements [--quick] [--only sqlite|postgres] [--requests N]``.
 """
 
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.entitlements_floor import floors
 from benchmarks.progress import Reporter
 from benchmarks.server import HOST, Postgres, Server, load_average
 from benchmarks.ui import _fill, _ref
@@ -176,6 +179,8 @@ def measure(
                 f"server CPU {cpu:5.2f} ms/request  [{verdict}]"
             )
         timed.close()
+        for name, (p50, p99) in floors(url, args.requests).items():  # same run, same store
+            reporter.log(f"{label}: {name:16s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms  (raw driver)")
     finally:
         server.stop()
     return ok

@@ -122,3 +122,4 @@ def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
     assert "Traceback" not in output, output[-3000:]
     for phase in ("GET entitlement", "POST check", "POST reserve"):
         assert f"sqlite: {phase}" in output and "ms/request" in output, output[-3000:]
+    assert "sqlite: write floor" in output, output[-3000:]  # the raw driver, same run

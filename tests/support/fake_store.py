@@ -208,7 +208,12 @@ class FakeStore:
         self.db_now_us = 0  # "the database's clock" a rate-limit bucket reads; tests set it
 
     def unit_of_work(
-        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+        self,
+        tenant_id: str = "",
+        *,
+        read_only: bool = False,
+        actor: str | None = None,
+        shared_snapshot: bool = True,
     ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id, actor or self.actor)
 

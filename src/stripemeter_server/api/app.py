@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from stripemeter_server import __version__
 from stripemeter_server.api.deps import AppState
 from stripemeter_server.api.errors import install_error_handlers
+from stripemeter_server.api.fast_dispatch import install_fast_dispatch
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.hot_ingest import HotIngest, StripemeterApp
 from stripemeter_server.api.middleware import RequestContextMiddleware
@@ -159,35 +160,10 @@ def create_app(
     app.state.stripemeter = state
     state.telemetry.registry.register(ReconciliationCollector(ctx))
     install_error_handlers(app)
-    for module in (
-        events,
-        metrics,
-        usage,
-        adjustments,
-        admin,
-        health,
-        prices,
-        alerts,
-        stripe_config,
-        invoicing,
-        pushes,
-        audit,
-        reconciliation,
-        voids,
-        approvals,
-        backfills,
-        rebuilds,
-        cloudevents,
-        portal_tokens,
-        portal_reads,
-        portal_page,
-        entitlement_features,
-        entitlement_access,
-        entitlement_holds,
-        credits,
-        upcoming_invoice,
-    ):
-        app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    routers = route_routers()
+    for router in routers:
+        app.include_router(router, responses=PROBLEM_RESPONSES)
+    install_fast_dispatch(app, routers)  # ADR 0883
     install_openapi(app)
     install_ui(app)
 
@@ -197,6 +173,42 @@ def create_app(
     app.hot = HotIngest(app, events.router.routes, state.telemetry, settings.max_body_bytes)
 
     return app
+
+
+def route_routers() -> list[APIRouter]:
+    """The API's routers, in the order the app includes them (a route declared earlier wins
+    a path two routes could match; the fast-path dispatch table relies on that order)."""
+    return [
+        module.router
+        for module in (
+            events,
+            metrics,
+            usage,
+            adjustments,
+            admin,
+            health,
+            prices,
+            alerts,
+            stripe_config,
+            invoicing,
+            pushes,
+            audit,
+            reconciliation,
+            voids,
+            approvals,
+            backfills,
+            rebuilds,
+            cloudevents,
+            portal_tokens,
+            portal_reads,
+            portal_page,
+            entitlement_features,
+            entitlement_access,
+            entitlement_holds,
+            credits,
+            upcoming_invoice,
+        )
+    ]
 
 
 def _unimeter_server(

@@ -24,6 +24,7 @@ from stripemeter_server.api.deps import (
     check_scope,
     presented_key,
     read,
+    read_statements,
     write,
 )
 from stripemeter_server.service.operations.key_cache import KeyCheck
@@ -56,9 +57,20 @@ def reader(scope: str) -> Any:
     return dependency
 
 
-async def read_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:
-    """Run a read-only use case whose transaction first re-checks the key's stamp."""
-    return await _run_checked(request, state, admitted, fn, read)
+async def read_checked(
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    fn: UseCase[T],
+    *,
+    shared_snapshot: bool = True,
+) -> T:
+    """Run a read-only use case whose transaction first re-checks the key's stamp.
+    ``shared_snapshot=False``: its statements need none (``deps.read_statements``); the
+    stamp is still read first, so a revocation committed before the read began is seen."""
+    return await _run_checked(
+        request, state, admitted, fn, read if shared_snapshot else read_statements
+    )
 
 
 async def write_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:

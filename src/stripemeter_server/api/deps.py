@@ -219,6 +219,20 @@ async def read(state: AppState, who: Principal, fn: UseCase[T]) -> T:
     )
 
 
+async def read_statements(state: AppState, who: Principal, fn: UseCase[T]) -> T:
+    """``read`` for a use case whose statements need no shared snapshot: on PostgreSQL it
+    runs without a transaction, two round trips fewer (ADR 0883)."""
+    return await _run(
+        state,
+        who.tenant_id,
+        fn,
+        read_only=True,
+        actor=who.key_id,
+        request_id=who.request_id,
+        shared_snapshot=False,
+    )
+
+
 async def write(state: AppState, who: Principal, fn: UseCase[T]) -> T:
     """Run a writing use case for the calling key. A write takes the ``Principal``, never a
     bare tenant id, so every audit entry it leaves names the key that asked for it."""
@@ -240,6 +254,7 @@ async def _run(
     read_only: bool,
     actor: str | None,
     request_id: str | None,
+    shared_snapshot: bool = True,
 ) -> T:
     """One use case through the shared runner (``service/runner.py``) in a worker thread."""
     return await run_in_threadpool(
@@ -250,4 +265,5 @@ async def _run(
         read_only=read_only,
         actor=actor,
         request_id=request_id,
+        shared_snapshot=shared_snapshot,
     )

@@ -26,22 +26,33 @@ from stripemeter_server.api.guard import check_params, refuse_unsafe_body
 # only resolves the parameters itself and lets the endpoint do the rest.
 FastEndpoint = Callable[[Request, Callable[..., Any]], Awaitable[Response | None]]
 
+# Set on the scope by the dispatch table (``api/fast_dispatch.py``) when the fast handler
+# declined there: the route then goes straight to FastAPI's handler.
+DECLINED = "stripemeter.fast_path_declined"
 
-def fast_path(fast: FastEndpoint) -> type[APIRoute]:
+
+class FastPathRoute(APIRoute):
+    """A route serving its ``fast`` handler first and the declared endpoint when it declines."""
+
+    fast: FastEndpoint
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        full = super().get_route_handler()
+        declared = self.endpoint
+        fast = self.fast
+
+        async def handler(request: Request) -> Response:
+            if request.scope.get(DECLINED):
+                return await full(request)
+            answer = await fast(request, declared)
+            return answer if answer is not None else await full(request)
+
+        return handler
+
+
+def fast_path(fast: FastEndpoint) -> type[FastPathRoute]:
     """A route class serving ``fast`` first and the declared endpoint when it declines."""
-
-    class FastPathRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            full = super().get_route_handler()
-            declared = self.endpoint
-
-            async def handler(request: Request) -> Response:
-                answer = await fast(request, declared)
-                return answer if answer is not None else await full(request)
-
-            return handler
-
-    return FastPathRoute
+    return type("FastPathRoute", (FastPathRoute,), {"fast": staticmethod(fast)})
 
 
 def guard_params(request: Request) -> None:

@@ -39,17 +39,22 @@ def run_use_case(
     read_only: bool = False,
     actor: str | None = None,
     request_id: str | None = None,
+    shared_snapshot: bool = True,
 ) -> T:
     """Run ``use_case`` in one transaction of ``tenant_id`` (``""``: no tenant, for
     cross-tenant work) and return its result once committed. ``actor`` is who the audit log
-    names (the store's default when None); ``request_id`` ties audit rows to a request."""
+    names (the store's default when None); ``request_id`` ties audit rows to a request;
+    ``shared_snapshot=False`` lets a read run without a transaction (``Store``)."""
     for attempt in stamina.retry_context(
         on=RetryableConflict,
         attempts=RETRY_ATTEMPTS,
         wait_initial=RETRY_WAIT_INITIAL_S,
         wait_max=RETRY_WAIT_MAX_S,
     ):
-        with attempt, store.unit_of_work(tenant_id, read_only=read_only, actor=actor) as uow:
+        opened = store.unit_of_work(
+            tenant_id, read_only=read_only, actor=actor, shared_snapshot=shared_snapshot
+        )
+        with attempt, opened as uow:
             uow.request_id = request_id
             result = use_case(uow)
             if not read_only:

@@ -104,10 +104,14 @@ class UnitOfWork:
         *,
         read_only: bool = False,
         actor: str = "system",
+        statements_alone: bool = False,
     ) -> None:
         self._engine = engine
         self._adapter = adapter
         self._read_only = read_only
+        # PostgreSQL only, read-only only (``Store.unit_of_work``): each statement in its own
+        # implicit transaction, as READ COMMITTED gives each its own snapshot anyway (ADR 0883)
+        self._statements_alone = statements_alone
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
         self.request_id: str | None = None
@@ -119,6 +123,8 @@ class UnitOfWork:
             self._conn = self._engine.connect()
             if self._read_only:
                 self._conn = self._conn.execution_options(stripemeter_read_only=True)
+            if self._statements_alone:
+                self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
             self._conn.begin()
         return self
 
@@ -322,10 +328,20 @@ class Store:
         return self.sql_dialect.name
 
     def unit_of_work(
-        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+        self,
+        tenant_id: str = "",
+        *,
+        read_only: bool = False,
+        actor: str | None = None,
+        shared_snapshot: bool = True,
     ) -> UnitOfWork:
         return UnitOfWork(
-            self.engine, self.adapter, tenant_id, read_only=read_only, actor=actor or self.actor
+            self.engine,
+            self.adapter,
+            tenant_id,
+            read_only=read_only,
+            actor=actor or self.actor,
+            statements_alone=read_only and not shared_snapshot and self.dialect == "postgresql",
         )
 
     def migrate(self) -> None:

@@ -60,6 +60,28 @@ def test_the_same_idempotency_key_answers_the_first_reservation(client: Client) 
     )
 
 
+def test_a_replay_answers_the_first_reservation_though_the_balance_is_gone(
+    client: Client,
+) -> None:
+    grant(client, "cus_1", "100")
+    first = reserve(client, "60", "r1").json()
+    track(client, "cus_1", "40", "e1")  # nothing left: a fresh request would be refused
+    again = reserve(client, "60", "r1")
+    assert (again.status_code, again.json()["id"]) == (200, first["id"])
+    assert reserve(client, "60", "r2").json()["code"] == "entitlement_exceeded"
+    assert reserve(client, "61", "r1").json()["code"] == "idempotency_key_reused"
+
+
+def test_a_replay_answers_the_first_reservation_once_the_grant_is_gone(client: Client) -> None:
+    grant(client, "cus_1", "100")
+    first = reserve(client, "60", "r1").json()
+    removed = client.http.delete("/v1/customers/cus_1/entitlements/tokens", headers=client.headers)
+    assert removed.status_code in (200, 204), removed.text
+    again = reserve(client, "60", "r1")
+    assert (again.status_code, again.json()["id"]) == (200, first["id"])
+    assert reserve(client, "60", "r2").status_code == 409
+
+
 def test_an_idempotency_key_reused_for_another_quantity_is_409(client: Client) -> None:
     grant(client, "cus_1", "100")
     reserve(client, "40", "r1")

@@ -45,6 +45,8 @@ class _Connection:
 
     def __init__(self, fails: bool = False) -> None:
         self.fails, self.executed = fails, 0
+        self.autocommit = False
+        self.in_autocommit: list[bool] = []  # the setting each statement ran under
 
     def cursor(self) -> _Connection:
         return self
@@ -57,6 +59,7 @@ class _Connection:
 
     def execute(self, _: str) -> None:
         self.executed += 1
+        self.in_autocommit.append(self.autocommit)
         if self.fails:
             raise OSError("the server closed the connection")
 
@@ -68,5 +71,7 @@ def test_a_connection_returned_just_now_is_not_pinged_and_an_idle_one_is() -> No
     postgres_engine._ping_if_idle(idle, _Record(now - 2 * postgres_engine.IDLE_PING_S), None)
     postgres_engine._ping_if_idle(new, _Record(None), None)
     assert (recent.executed, idle.executed, new.executed) == (0, 1, 1)
+    # outside a transaction (ADR 0883), and the connection's own setting restored
+    assert (idle.in_autocommit, idle.autocommit) == ([True], False)
     with pytest.raises(DisconnectionError):  # the pool then connects anew
         postgres_engine._ping_if_idle(_Connection(fails=True), _Record(None), None)

@@ -43,7 +43,12 @@ class FakeStore:
     opened: list[FakeUnitOfWork] = field(default_factory=list)
 
     def unit_of_work(
-        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
+        self,
+        tenant_id: str = "",
+        *,
+        read_only: bool = False,
+        actor: str | None = None,
+        shared_snapshot: bool = True,
     ) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(tenant_id, read_only, actor)
         self.opened.append(uow)

@@ -49,7 +49,11 @@ async def current(
     now = state.ctx.clock.now()
 
     found, costs, held = await read_checked(
-        request, state, admitted, lambda uow: current_with_costs(uow, customer_ref, now, metric)
+        request,
+        state,
+        admitted,
+        lambda uow: current_with_costs(uow, customer_ref, now, metric),
+        shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
     )
     # ``held``: sessions whose events these values do not include yet
     return answers.current_view(customer_ref, now, found, costs, held)

@@ -53,23 +53,21 @@ class Reserved:
 
 
 def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved:
-    """Hold ``quantity`` of a metered feature for ``ttl_seconds``, or refuse with 409."""
+    """Hold ``quantity`` of a metered feature for ``ttl_seconds``, or refuse with 409.
+
+    A request whose idempotency key was used before answers with that reservation, whatever
+    the balance is now. The key is looked up only when the request would be refused or its
+    insert meets the key (ADR 0883): a fresh request — nearly every one — reads it no more,
+    and the answer to every request is the one a lookup first would give."""
     customer_ref, feature_key, quantity = request.customer_ref, request.feature, request.quantity
     ttl, key = request.ttl_seconds, request.idempotency_key
     wanted = (customer_ref, feature_key, quantity)
-    if (existing := uow.reservations.by_idempotency_key(key)) is not None:
-        return Reserved(_replayed(existing, wanted), None, False)
-    feature = _metered(uow, feature_key)
-    record = _locked_grant(uow, customer_ref, feature_key)
-    access, state = access_with_state(uow, feature, record.grant, now)
-    if not access.allows(quantity):
-        raise ConflictError(
-            f"{to_plain_string(quantity)} exceeds what {customer_ref!r} may still use of "
-            f"{feature_key!r} ({access.reason.value}; headroom "
-            f"{to_plain_string(access.headroom or ZERO)})",
-            code="entitlement_exceeded",
-            field="quantity",
-        )
+    try:
+        feature, record, state = _judged(uow, customer_ref, feature_key, quantity, now)
+    except (ValidationError, NotFoundError, ConflictError):
+        if (existing := uow.reservations.by_idempotency_key(key)) is not None:
+            return Reserved(_replayed(existing, wanted), None, False)
+        raise
     reservation = Reservation(
         f"rsv_{secrets.token_hex(12)}",
         customer_ref,
@@ -93,6 +91,25 @@ def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved
         after=_audit_state(reservation),
     )
     return Reserved(reservation, _after_hold(uow, feature, record, state, quantity, now), True)
+
+
+def _judged(
+    uow: UnitOfWork, customer_ref: str, feature_key: str, quantity: Decimal, now: datetime
+) -> tuple[Feature, GrantRecord, MeteredState | None]:
+    """The feature, its grant (locked) and the state the balance was judged on, or the
+    refusal: not metered, no grant, or not enough left."""
+    feature = _metered(uow, feature_key)
+    record = _locked_grant(uow, customer_ref, feature_key)
+    access, state = access_with_state(uow, feature, record.grant, now)
+    if not access.allows(quantity):
+        raise ConflictError(
+            f"{to_plain_string(quantity)} exceeds what {customer_ref!r} may still use of "
+            f"{feature_key!r} ({access.reason.value}; headroom "
+            f"{to_plain_string(access.headroom or ZERO)})",
+            code="entitlement_exceeded",
+            field="quantity",
+        )
+    return feature, record, state
 
 
 def _after_hold(

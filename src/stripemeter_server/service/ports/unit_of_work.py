@@ -137,8 +137,18 @@ class Store(Protocol):
     def dialect(self) -> str: ...
 
     def unit_of_work(
-        self, tenant_id: str = "", *, read_only: bool = False, actor: str | None = None
-    ) -> UnitOfWork: ...
+        self,
+        tenant_id: str = "",
+        *,
+        read_only: bool = False,
+        actor: str | None = None,
+        shared_snapshot: bool = True,
+    ) -> UnitOfWork:
+        """``shared_snapshot=False``: a read-only use case whose statements each read what
+        is committed when they run, as they do under PostgreSQL's READ COMMITTED anyway;
+        the store may then run them without a transaction (no BEGIN and ROLLBACK round
+        trips, ADR 0883). Writes are never run that way."""
+        ...
 
     def migrate(self) -> None: ...
 

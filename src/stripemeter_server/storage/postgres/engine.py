@@ -46,7 +46,12 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     if returned is not None and time.monotonic() - returned < IDLE_PING_S:
         return
     try:
+        # Outside a transaction: the connection goes out idle (a unit of work may set it to
+        # autocommit, ADR 0883), and no rollback clears psycopg's prepared statements.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
     except Exception as exc:  # any failure: the pool discards it and connects anew
         raise DisconnectionError() from exc

@@ -48,6 +48,7 @@ async def get_entitlement(request: Request, _: object) -> Response | None:
         state,
         admitted,
         lambda uow: checks.check_feature(uow, customer_ref, feature, now),
+        shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
     )
     return JSONResponse(access_json(access, customer_ref))
 
@@ -62,7 +63,11 @@ async def check(request: Request, _: object) -> Response | None:
     asked = Parsed.of(lambda: check_request(body))
     now = state.ctx.clock.now()
     answer = await read_checked(
-        request, state, admitted, lambda uow: checks.check_quantity(uow, asked.get(), now)
+        request,
+        state,
+        admitted,
+        lambda uow: checks.check_quantity(uow, asked.get(), now),
+        shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
     )
     return JSONResponse(
         check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)
