@@ -53,6 +53,8 @@ def test_every_fast_path_route_is_in_the_table() -> None:
         "/v1/customers/{customer_ref}/entitlements/{feature}",
         "/v1/entitlements/check",
         "/v1/entitlements/reservations",
+        "/portal/v1/history",
+        "/portal/v1/upcoming-invoice",
     }
     table = _table()
     for route in FAST:
