@@ -10,7 +10,6 @@ exponential backoff and jitter; a permanent refusal parks it as ``failed`` with 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -55,7 +54,7 @@ from stripemeter_server.service.stripe_sync.targets import (
 
 __all__ = ["PushPolicy", "PushSender", "SendReport", "resend_key"]
 STREAM_BATCH = 100
-RECORD_EVERY = 200  # v1 results recorded while the other calls are still in flight
+RECORD_EVERY = 200  # results recorded while the other calls are still in flight
 
 
 @dataclass(frozen=True)
@@ -197,24 +196,11 @@ class PushSender:
         send: Callable[[list[PushRow]], list[Outcome]],
         report: SendReport,
     ) -> None:
-        """``send`` over ``items``, up to ``concurrency`` at once, recording the results
-        ``RECORD_EVERY`` at a time as they come in, while the other calls are still in
-        flight: a pass's store work no longer waits for its last call (ADR 0895)."""
-        if len(items) <= 1 or self.policy.concurrency <= 1:
-            for item in items:
-                self._results.record_all(send(item), report)
-            return
-        done: list[Outcome] = []
-        with ThreadPoolExecutor(
-            max_workers=min(self.policy.concurrency, len(items)), thread_name_prefix="stripe-push"
-        ) as pool:
-            futures: list[Future[list[Outcome]]] = [pool.submit(send, item) for item in items]
-            for future in as_completed(futures):
-                done += future.result()
-                if len(done) >= RECORD_EVERY:
-                    self._results.record_all(done, report)
-                    done = []
-        self._results.record_all(done, report)
+        """``send`` over ``items`` in lanes, the results recorded ``RECORD_EVERY`` at a
+        time while the other calls are still in flight (ADR 0895)."""
+        self._calls.in_lanes(
+            items, send, lambda done: self._results.record_all(done, report), RECORD_EVERY
+        )
 
     def _attempt(
         self, row: PushRow, port: StripePort, credentials: StripeCredentials, now: datetime

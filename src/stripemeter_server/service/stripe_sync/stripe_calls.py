@@ -5,12 +5,12 @@ event session each account's stream requests share until it nears its expiry."""
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import stamina
 
@@ -22,6 +22,8 @@ from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
 T = TypeVar("T")
 U = TypeVar("U")
 SESSION_RENEW_MARGIN_S = 60
+LANE_BATCH = 25  # results a sending lane hands over at once
+_DONE = object()
 AccountKey = tuple[str, str | None]
 
 
@@ -72,14 +74,74 @@ class StripeCalls:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def in_parallel(self, items: Sequence[U], fn: Callable[[U], T]) -> list[T]:
-        """``fn`` over ``items``, up to ``concurrency`` at once, results in order."""
+    def in_lanes(
+        self,
+        items: Sequence[U],
+        send: Callable[[U], list[T]],
+        record: Callable[[list[T]], None],
+        record_every: int,
+    ) -> None:
+        """``send`` over ``items`` on up to ``concurrency`` lanes, handing the results to
+        ``record`` (on this thread) ``record_every`` at a time while the other calls are
+        still in flight, so a pass's store work does not wait for its last call. Each lane
+        takes the next item when it is free and hands its results over ``LANE_BATCH`` at a
+        time: a future per item woke this thread once per call, which cost more than the
+        call's own request building (ADR 0895). An exception (a lane's, or recording's)
+        stops the lanes from taking more items and is raised here once every lane has
+        stopped: no call of the pass is still in flight when it ends."""
         if len(items) <= 1 or self.limits.concurrency <= 1:
-            return [fn(item) for item in items]
-        with ThreadPoolExecutor(
-            max_workers=min(self.limits.concurrency, len(items)), thread_name_prefix="stripe-push"
-        ) as pool:
-            return list(pool.map(fn, items))
+            for item in items:
+                record(send(item))
+            return
+        lanes = min(self.limits.concurrency, len(items))
+        out: queue.SimpleQueue[list[T] | BaseException | None] = queue.SimpleQueue()
+        todo = iter(items)
+        take = threading.Lock()
+        stopped = threading.Event()
+
+        def lane() -> None:
+            batch: list[T] = []
+            try:
+                while not stopped.is_set():
+                    with take:
+                        item = next(todo, _DONE)
+                    if item is _DONE:
+                        break
+                    batch += send(cast(U, item))
+                    if len(batch) >= LANE_BATCH:
+                        out.put(batch)
+                        batch = []
+            except BaseException as exc:  # raised by the pass, below
+                stopped.set()
+                out.put(exc)
+            finally:
+                out.put(batch)
+                out.put(None)
+
+        for _ in range(lanes):
+            threading.Thread(target=lane, name="stripe-push", daemon=True).start()
+        done: list[T] = []
+        error: BaseException | None = None
+        finished = 0
+        while finished < lanes:
+            got = out.get()
+            if got is None:
+                finished += 1
+            elif isinstance(got, BaseException):
+                error = error or got
+            elif error is None:
+                done += got
+                if len(done) >= record_every:
+                    try:
+                        record(done)
+                    except BaseException as exc:  # lanes stop; nothing is sent after this
+                        error = exc
+                        stopped.set()
+                    done = []
+        if error is None:
+            record(done)
+        if error is not None:
+            raise error
 
     def session(self, key: AccountKey, port: StripePort, now: datetime) -> str:
         """The account's v2 session token, opened anew when it nears its expiry."""
