@@ -82,7 +82,19 @@ _MARK_SENT_SQL = (
     "WHERE tenant_id = {p} AND push_id = {p} AND status = '" + PENDING + "'"
 )
 _MARK_SENT_SQLITE = _MARK_SENT_SQL.format(p="?")
-_MARK_SENT_POSTGRES = _MARK_SENT_SQL.format(p="%s")
+# PostgreSQL: a chunk's rows locked in push-id order (as the lease beat locks them), then
+# marked by one statement over arrays: an executemany was a round trip per row (ADR 0895).
+_LOCK_SENT_POSTGRES = (
+    "SELECT push_id FROM push_outbox WHERE tenant_id = %s AND push_id = ANY(%s) "
+    "ORDER BY push_id FOR UPDATE"
+)
+_MARK_SENT_POSTGRES = (
+    "UPDATE push_outbox SET status = '" + SENT + "', sent_us = %s, lease_until_us = NULL, "
+    "updated_us = %s, stripe_customer_id = COALESCE(v.customer, push_outbox.stripe_customer_id) "
+    "FROM unnest(%s::text[], %s::text[]) AS v(push_id, customer) "
+    "WHERE push_outbox.tenant_id = %s AND push_outbox.push_id = v.push_id "
+    "AND push_outbox.status = '" + PENDING + "'"
+)
 
 
 _ROW_COLUMNS = tuple(push_outbox.c[name] for name in _ROW_FIELDS)  # in ``PushRow`` order
@@ -477,19 +489,29 @@ class PushesRepository:
         )
 
     def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None:
-        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs: one executemany on
-        the driver with text built once (SQLAlchemy's per-row parameter processing cost
-        more than the statements)."""
+        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs, in push-id order:
+        on SQLite one executemany with text built once (SQLAlchemy's per-row parameter
+        processing cost more than the statements), on PostgreSQL one lock and one update
+        per 500 rows."""
         if not sent:
             return
-        sql = _MARK_SENT_SQLITE if self._dialect.name == "sqlite" else _MARK_SENT_POSTGRES
-        self._conn.exec_driver_sql(
-            sql,
-            [
-                (now_us, now_us, customer, self._tenant, push_id)
-                for push_id, customer in sorted(sent)
-            ],
-        )
+        ordered = sorted(sent)
+        if self._dialect.name == "sqlite":
+            self._conn.exec_driver_sql(
+                _MARK_SENT_SQLITE,
+                [
+                    (now_us, now_us, customer, self._tenant, push_id)
+                    for push_id, customer in ordered
+                ],
+            )
+            return
+        for part in chunks(ordered):
+            ids = [push_id for push_id, _ in part]
+            customers = [customer for _, customer in part]
+            self._conn.exec_driver_sql(_LOCK_SENT_POSTGRES, (self._tenant, ids))
+            self._conn.exec_driver_sql(
+                _MARK_SENT_POSTGRES, (now_us, now_us, ids, customers, self._tenant)
+            )
 
     def mark_retry(
         self, push_id: str, *, next_attempt_us: int, error: str, code: str | None, now_us: int
