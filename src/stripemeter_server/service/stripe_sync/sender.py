@@ -188,18 +188,19 @@ class PushSender:
         def send_group(group: list[PushRow]) -> list[Outcome]:
             return [(row, self._attempt(row, port, credentials, now)) for row in group]
 
-        self._send_recording(list(groups.values()), send_group, report)
+        self._send_recording(list(groups.values()), send_group, report, RECORD_EVERY)
 
     def _send_recording(
         self,
         items: Sequence[list[PushRow]],
         send: Callable[[list[PushRow]], list[Outcome]],
         report: SendReport,
+        record_every: int,
     ) -> None:
-        """``send`` over ``items`` in lanes, the results recorded ``RECORD_EVERY`` at a
+        """``send`` over ``items`` in lanes, the results recorded ``record_every`` at a
         time while the other calls are still in flight (ADR 0895)."""
         self._calls.in_lanes(
-            items, send, lambda done: self._results.record_all(done, report), RECORD_EVERY
+            items, send, lambda done: self._results.record_all(done, report), record_every
         )
 
     def _attempt(
@@ -306,8 +307,11 @@ class PushSender:
             waves[level].append(row)
         for wave in waves:
             chunks = [wave[i : i + STREAM_BATCH] for i in range(0, len(wave), STREAM_BATCH)]
-            self._send_recording(
-                chunks, lambda chunk: self._send_stream(chunk, port, credentials, now), report
+            self._send_recording(  # a wave's requests are short: recorded together
+                chunks,
+                lambda chunk: self._send_stream(chunk, port, credentials, now),
+                report,
+                len(wave),
             )
 
     def _send_stream(
