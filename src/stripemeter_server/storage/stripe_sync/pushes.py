@@ -371,6 +371,12 @@ class PushesRepository:
             push_outbox.c.next_attempt_us, push_outbox.c.created_us, push_outbox.c.push_id
         ).limit(limit)
         rows = [_row(r) for r in self._conn.execute(self._dialect.claim_due(query))]
+        if rows:
+            # The claim's commit need not be durable (ADR 0895): a lease lost in a database
+            # crash leaves the rows due, and whoever takes them resends them with the same
+            # identifiers, which Stripe drops. Its durable commit was most of a PostgreSQL
+            # v1 drain's wall time. Only the worker's claim, alone in its transaction.
+            self._dialect.relax_commit_durability(self._conn)
         self._lease(rows, now_us, lease_us)
         return rows
 
@@ -424,7 +430,9 @@ class PushesRepository:
         self, tenant_id: str, push_ids: Sequence[str], held_until_us: int, until_us: int
     ) -> set[str]:
         """``renew_lease`` for rows of one tenant leased together: one statement per 500
-        rows; the ids whose lease moved (the others were recorded or taken over)."""
+        rows; the ids whose lease moved (the others were recorded or taken over). Not
+        durable, as a claim (the heartbeat's transaction renews leases only)."""
+        self._dialect.relax_commit_durability(self._conn)
         renewed: set[str] = set()
         for part in chunks(sorted(push_ids)):
             # Rows locked in push-id order, as the sender records them: no deadlock.
