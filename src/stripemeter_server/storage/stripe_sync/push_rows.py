@@ -99,6 +99,20 @@ _DECODE = tuple(
 )
 
 
+# The outbox insert, text built once (``{p}``: the driver's placeholder), in ``ROW_FIELDS``
+# order; the positions whose values the insert converts.
+INSERT_OUTBOX = (
+    "INSERT INTO push_outbox ("
+    + ", ".join(ROW_FIELDS)
+    + ") VALUES ("
+    + ", ".join(["{p}"] * len(ROW_FIELDS))
+    + ")"
+)
+TENANT_POSITION = ROW_FIELDS.index("tenant_id")
+ENUM_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("mode", "transport", "status"))
+AMOUNT_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("value", "pushed_after"))
+
+
 def push_row_of(raw: Any) -> PushRow:
     """A row selected as ``ROW_COLUMNS``, by position: a claim decodes a thousand at once,
     and a dict per row was most of its cost (ADR 0895)."""
