@@ -103,6 +103,10 @@ class Bench:
             )
         self.expected: dict[tuple[str, str], Decimal] = {}
         self.worker = StripePushWorker(self.ctx, UNCAPPED)
+        # A worker's first pass (nothing to send yet) loads the library's lazily imported
+        # services and reads the error reports once: a running worker has done it long
+        # before, so the timed drains measure passes, not process start (README).
+        self.worker.run_once(full=True)
         self.commits: list[tuple[int, str, str]] = []  # (commit µs, metric, customer)
 
     def ingest(self, events: list[dict[str, Any]]) -> None:

@@ -9,25 +9,17 @@ exponential backoff and jitter; a permanent refusal parks it as ``failed`` with 
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
-
-import stamina
 
 from stripemeter_server.domain.errors import (
     StripeCallError,
     StripemeterError,
     StripePermanentError,
-    StripeRetryableError,
 )
-from stripemeter_server.domain.push_plan import retry_delay_s, too_old_for_stripe
+from stripemeter_server.domain.push_plan import too_old_for_stripe
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.domain.timestamps import MICROS, to_micros
 from stripemeter_server.service.context import ServiceContext
@@ -39,10 +31,20 @@ from stripemeter_server.service.ports.stripe import (
 )
 from stripemeter_server.service.stripe_sync.planner import TOO_OLD
 from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
-from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
-    StripeSyncUnitOfWork as UnitOfWork,
+from stripemeter_server.service.stripe_sync.push_results import (
+    AttemptResult,
+    NotSent,
+    Outcome,
+    ResultRecorder,
+    SendReport,
+    Sent,
+    failure_of,
 )
-from stripemeter_server.service.stripe_sync.rate_limit import TokenBucket
+from stripemeter_server.service.stripe_sync.stripe_calls import (
+    CallLimits,
+    StripeCalls,
+    account_key,
+)
 from stripemeter_server.service.stripe_sync.targets import (
     UNKNOWN_CUSTOMER_CODES,
     known_customers,
@@ -50,12 +52,9 @@ from stripemeter_server.service.stripe_sync.targets import (
     resolve_usage_target,
 )
 
-T = TypeVar("T")
-U = TypeVar("U")
+__all__ = ["PushPolicy", "PushSender", "SendReport", "resend_key"]
 STREAM_BATCH = 100
-SESSION_RENEW_MARGIN_S = 60
-
-log = logging.getLogger(__name__)
+RECORD_EVERY = 200  # results recorded while the other calls are still in flight
 
 
 @dataclass(frozen=True)
@@ -78,32 +77,6 @@ class PushPolicy:
     plan_interval_s: float = 0.5  # with a backlog, plan at most this often (ADR 0820)
 
 
-@dataclass
-class SendReport:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """Stripe has the row's value (now, or already from an earlier attempt)."""
-
-    stripe_customer_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class NotSent:
-    """The row ends this attempt unsent: retried later, or parked when ``permanent``."""
-
-    message: str
-    code: str | None
-    permanent: bool
-
-
-AttemptResult = Sent | NotSent
-
-
 class _Failure(Exception):
     """Raised inside an attempt to end it with ``result``."""
 
@@ -117,8 +90,23 @@ class PushSender:
     ctx: ServiceContext
     policy: PushPolicy = field(default_factory=PushPolicy)
     hook: Callable[[str], None] | None = None  # test-only crash points (see workers/)
-    _buckets: dict[tuple[str, str | None], TokenBucket] = field(default_factory=dict)
-    _sessions: dict[tuple[str, str | None], tuple[str, int]] = field(default_factory=dict)
+    _calls: StripeCalls = field(init=False)
+    _results: ResultRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        p = self.policy
+        self._calls = StripeCalls(
+            CallLimits(
+                p.rate_live,
+                p.rate_test,
+                p.call_attempts,
+                p.call_wait_initial,
+                p.call_wait_max,
+                p.concurrency,
+            ),
+            self.hook,
+        )
+        self._results = ResultRecorder(self.ctx, p.first_retry_s, p.max_retry_s)
 
     def send(self, rows: Sequence[PushRow], now: datetime) -> SendReport:
         report = SendReport()
@@ -138,7 +126,7 @@ class PushSender:
             credentials = self.ctx.stripe.credentials(uow)
         if credentials is None:
             for row in rows:
-                self._finish(
+                self._results.record_one(
                     row,
                     now,
                     report,
@@ -164,8 +152,7 @@ class PushSender:
         # Streams first: 100 events a request take a fraction of one v1 call each, so they
         # do not wait behind a pass's v1 calls (ADR 0850); the two never share a counter.
         self._send_streams(stream, port, credentials, now, report)
-        results = self._attempt_all(singles, port, credentials, now)
-        self._finish_all(list(zip(singles, results, strict=True)), now, report)
+        self._attempt_all(singles, port, credentials, now, report)
 
     def _with_known_customers(
         self, tenant: str, rows: list[PushRow], now: datetime
@@ -184,31 +171,37 @@ class PushSender:
         ]
 
     def _attempt_all(
-        self, rows: list[PushRow], port: StripePort, credentials: StripeCredentials, now: datetime
-    ) -> list[AttemptResult]:
+        self,
+        rows: list[PushRow],
+        port: StripePort,
+        credentials: StripeCredentials,
+        now: datetime,
+        report: SendReport,
+    ) -> None:
         """Send the rows, several at once (bounded), but never two for one customer and
         meter at the same time (Stripe allows one call in flight per customer per meter):
         rows are grouped by (customer, target) and each group is sent in order."""
-        groups: dict[tuple[str, str | None], list[int]] = {}
-        for index, row in enumerate(rows):
-            groups.setdefault((row.customer_ref, row.target), []).append(index)
-        results: list[AttemptResult | None] = [None] * len(rows)
+        groups: dict[tuple[str, str | None], list[PushRow]] = {}
+        for row in rows:
+            groups.setdefault((row.customer_ref, row.target), []).append(row)
 
-        def send_group(indexes: list[int]) -> None:
-            for index in indexes:
-                results[index] = self._attempt(rows[index], port, credentials, now)
+        def send_group(group: list[PushRow]) -> list[Outcome]:
+            return [(row, self._attempt(row, port, credentials, now)) for row in group]
 
-        if len(groups) <= 1 or self.policy.concurrency <= 1:
-            for indexes in groups.values():
-                send_group(indexes)
-        else:
-            self._bucket(credentials)  # made once, before the threads share it
-            with ThreadPoolExecutor(
-                max_workers=min(self.policy.concurrency, len(groups)),
-                thread_name_prefix="stripe-push",
-            ) as pool:
-                list(pool.map(send_group, groups.values()))
-        return [r for r in results if r is not None]
+        self._send_recording(list(groups.values()), send_group, report, RECORD_EVERY)
+
+    def _send_recording(
+        self,
+        items: Sequence[list[PushRow]],
+        send: Callable[[list[PushRow]], list[Outcome]],
+        report: SendReport,
+        record_every: int,
+    ) -> None:
+        """``send`` over ``items`` in lanes, the results recorded ``record_every`` at a
+        time while the other calls are still in flight (ADR 0895)."""
+        self._calls.in_lanes(
+            items, send, lambda done: self._results.record_all(done, report), record_every
+        )
 
     def _attempt(
         self, row: PushRow, port: StripePort, credentials: StripeCredentials, now: datetime
@@ -222,7 +215,7 @@ class PushSender:
         except _Failure as failure:
             return failure.result
         except StripeCallError as exc:
-            return _failure_of(exc)
+            return failure_of(exc)
         except StripemeterError as exc:  # e.g. the store is briefly unavailable
             return NotSent(exc.message, exc.code, permanent=False)
 
@@ -248,7 +241,7 @@ class PushSender:
                 row.target, customer, row.value, row.push_id, row.timestamp_s, resend_key(row)
             )
             try:
-                self._call(credentials, partial(port.send_meter_event, event))
+                self._calls.call(credentials, partial(port.send_meter_event, event))
                 return customer
             except StripePermanentError as exc:
                 if refresh or exc.stripe_code not in UNKNOWN_CUSTOMER_CODES:
@@ -269,7 +262,7 @@ class PushSender:
                 permanent=True,
             )
         item, timestamp = target
-        self._call(
+        self._calls.call(
             credentials,
             lambda: port.set_usage_record(item, max(row.value, 0), timestamp, row.push_id),
         )
@@ -314,27 +307,17 @@ class PushSender:
             waves[level].append(row)
         for wave in waves:
             chunks = [wave[i : i + STREAM_BATCH] for i in range(0, len(wave), STREAM_BATCH)]
-            results = self._in_parallel(
-                credentials, chunks, lambda chunk: self._send_stream(chunk, port, credentials, now)
+            self._send_recording(  # a wave's requests are short: recorded together
+                chunks,
+                lambda chunk: self._send_stream(chunk, port, credentials, now),
+                report,
+                len(wave),
             )
-            self._finish_all([pair for found in results for pair in found], now, report)
-
-    def _in_parallel(
-        self, credentials: StripeCredentials, items: Sequence[U], fn: Callable[[U], T]
-    ) -> list[T]:
-        """``fn`` over ``items``, up to ``policy.concurrency`` at once, results in order."""
-        if len(items) <= 1 or self.policy.concurrency <= 1:
-            return [fn(item) for item in items]
-        self._bucket(credentials)  # made once, before the threads share it
-        with ThreadPoolExecutor(
-            max_workers=min(self.policy.concurrency, len(items)), thread_name_prefix="stripe-push"
-        ) as pool:
-            return list(pool.map(fn, items))
 
     def _send_stream(
         self, rows: list[PushRow], port: StripePort, credentials: StripeCredentials, now: datetime
-    ) -> list[tuple[PushRow, AttemptResult]]:
-        done: list[tuple[PushRow, AttemptResult]] = []
+    ) -> list[Outcome]:
+        done: list[Outcome] = []
         events: list[tuple[PushRow, MeterEventOut]] = []
         for row in rows:
             try:
@@ -344,7 +327,7 @@ class PushSender:
                 done.append((row, failure.result))
                 continue
             except StripeCallError as exc:
-                done.append((row, _failure_of(exc)))
+                done.append((row, failure_of(exc)))
                 continue
             assert row.target is not None and row.timestamp_s is not None
             events.append(
@@ -352,138 +335,23 @@ class PushSender:
             )
         if not events:
             return done
-        key = _account_key(credentials)
+        key = account_key(credentials)
         outs = [e for _, e in events]
 
         def once() -> None:
-            token = self._session(key, port, now)
+            token = self._calls.session(key, port, now)
             try:
                 port.stream_meter_events(token, outs)
             except StripeSessionExpiredError:
-                self._sessions.pop(key, None)  # renew on the next attempt
+                self._calls.forget_session(key)  # renew on the next attempt
                 raise
 
         try:
-            self._call(credentials, once, tokens=1)
+            self._calls.call(credentials, once, tokens=1)
             done += [(row, Sent(e.stripe_customer_id)) for row, e in events]
         except StripeCallError as exc:
-            done += [(row, _failure_of(exc)) for row, _ in events]
+            done += [(row, failure_of(exc)) for row, _ in events]
         return done
-
-    def _session(self, key: tuple[str, str | None], port: StripePort, now: datetime) -> str:
-        held = self._sessions.get(key)
-        now_s = to_micros(now) // MICROS
-        if held is None or held[1] - SESSION_RENEW_MARGIN_S <= now_s:
-            session = port.open_meter_event_session()
-            held = (session.token, session.expires_at_s)
-            self._sessions[key] = held
-        return held[0]
-
-    # --- plumbing ---------------------------------------------------------------------
-
-    def _hook(self, point: str) -> None:
-        if self.hook is not None:
-            self.hook(point)
-
-    def _bucket(self, credentials: StripeCredentials) -> TokenBucket:
-        key = _account_key(credentials)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            rate = self.policy.rate_live if credentials.livemode else self.policy.rate_test
-            bucket = self._buckets[key] = TokenBucket(rate)
-        return bucket
-
-    def _call(self, credentials: StripeCredentials, fn: Callable[[], T], *, tokens: int = 1) -> T:
-        """One Stripe call under the account's rate limit, with short in-call retries."""
-        self._hook("before_send")
-        for attempt in stamina.retry_context(
-            on=StripeRetryableError,
-            attempts=self.policy.call_attempts,
-            wait_initial=self.policy.call_wait_initial,
-            wait_max=self.policy.call_wait_max,
-        ):
-            with attempt:
-                self._bucket(credentials).acquire(tokens)
-                result = fn()
-                self._hook("after_send")
-                return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _finish_all(
-        self, results: list[tuple[PushRow, AttemptResult]], now: datetime, report: SendReport
-    ) -> None:
-        """Record a tenant's results in one transaction, the sent ones in one executemany
-        (if it fails, the rows stay leased and are sent again with the same identifiers,
-        which Stripe drops)."""
-        if not results:
-            return
-        ordered = sorted(results, key=lambda pair: pair[0].push_id)  # the lease beat's order
-        now = self.ctx.clock.now()  # when Stripe had answered: ``sent_us``, not the pass start
-        with self.ctx.store.unit_of_work(results[0][0].tenant_id) as uow:
-            sent = [
-                (row.push_id, result.stripe_customer_id)
-                for row, result in ordered
-                if isinstance(result, Sent)
-            ]
-            if len(sent) == len(ordered):
-                uow.pushes.mark_sent_many(sent, to_micros(now))
-                report.sent += len(ordered)
-            else:  # rare: keep push-id order across sent and failed rows
-                for row, result in ordered:
-                    self._record(uow, row, now, report, result)
-            uow.commit()
-
-    def _finish(
-        self, row: PushRow, now: datetime, report: SendReport, result: AttemptResult
-    ) -> None:
-        with self.ctx.store.unit_of_work(row.tenant_id) as uow:
-            self._record(uow, row, now, report, result)
-            uow.commit()
-
-    def _record(
-        self,
-        uow: UnitOfWork,
-        row: PushRow,
-        now: datetime,
-        report: SendReport,
-        result: AttemptResult,
-    ) -> None:
-        now_us = to_micros(now)
-        if isinstance(result, Sent):
-            uow.pushes.mark_sent(
-                row.push_id, stripe_customer_id=result.stripe_customer_id, now_us=now_us
-            )
-            report.sent += 1
-        elif result.permanent:
-            uow.pushes.mark_failed(
-                row.push_id, error=result.message, code=result.code, now_us=now_us
-            )
-            # Loud by design: a parked push is usage Stripe will not bill until acted on.
-            log.error(
-                "Stripe refused push %s (tenant %s, %s): %s; parked as failed, retry "
-                "with POST /v1/pushes/%s/retry once fixed",
-                row.push_id,
-                row.tenant_id,
-                result.code,
-                result.message,
-                row.push_id,
-            )
-            report.failed += 1
-        else:
-            delay = retry_delay_s(
-                row.attempts + 1,
-                self.policy.first_retry_s,
-                self.policy.max_retry_s,
-                random.random(),
-            )
-            uow.pushes.mark_retry(
-                row.push_id,
-                next_attempt_us=now_us + int(delay * MICROS),
-                error=result.message,
-                code=result.code,
-                now_us=now_us,
-            )
-            report.retrying += 1
 
 
 def resend_key(row: PushRow) -> str | None:
@@ -491,13 +359,3 @@ def resend_key(row: PushRow) -> str | None:
     (``service/stripe_sync/meter_errors.py``): a new one per acceptance, else the cached 200
     would be replayed and the usage never counted. None: the identifier, as planned."""
     return None if row.sent_us is None else f"{row.push_id}-after-{row.sent_us}"
-
-
-def _failure_of(exc: StripemeterError) -> NotSent:
-    code = getattr(exc, "stripe_code", None) or exc.code
-    return NotSent(exc.message, code, permanent=isinstance(exc, StripePermanentError))
-
-
-def _account_key(credentials: StripeCredentials) -> tuple[str, str | None]:
-    digest = hashlib.sha256(credentials.secret_key.encode("utf-8")).hexdigest()[:16]
-    return (digest, credentials.api_base)

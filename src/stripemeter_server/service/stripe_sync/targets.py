@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from stripemeter_server.domain.errors import StripemeterError
 from stripemeter_server.domain.timestamps import MICROS, to_micros
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.ports.stripe import StripePort
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.stripe_sync.customers import stripe_customer_for
@@ -21,6 +22,7 @@ from stripemeter_server.service.stripe_sync.ports.subscription_items import (
     SubscriptionItemRecord,
 )
 
+KNOWN_CUSTOMERS_CHUNK = 500  # refs per customer-record read (bound parameters per statement)
 # Stripe's codes for "no such customer" on a meter event (sync and error-report forms).
 UNKNOWN_CUSTOMER_CODES = frozenset(
     {"meter_event_customer_not_found", "resource_missing", "customer_not_found"}
@@ -73,17 +75,26 @@ def known_customers(
     store: Store, tenant: str, customer_refs: Iterable[str], now: datetime
 ) -> dict[str, str]:
     """The Stripe customers known without asking Stripe (record, ``cus_`` ref, cache), for
-    a batch of refs in one read transaction; refs that need a Stripe search are left out
-    (``resolve_customer`` looks them up one by one)."""
+    a batch of refs in one read transaction, the customer records read 500 at a time (a
+    read per ref was a tenth of a v2 pass, ADR 0895); refs that need a Stripe search are
+    left out (``resolve_customer`` looks them up one by one). Same order of sources as
+    ``stripe_customer_for``."""
+    refs = sorted(set(customer_refs))
     found: dict[str, str] = {}
     with store.unit_of_work(tenant, read_only=True) as uow:
-        for ref in set(customer_refs):
-            try:
-                customer = stripe_customer_for(uow, cast(Any, _NoNetwork()), ref, now)
-            except _LookupNeeded:
-                continue
-            if customer is not None:
-                found[ref] = customer
+        records: dict[str, CustomerRecord] = {}
+        for start in range(0, len(refs), KNOWN_CUSTOMERS_CHUNK):
+            records.update(uow.customers.get_many(refs[start : start + KNOWN_CUSTOMERS_CHUNK]))
+        for ref in refs:
+            record = records.get(ref)
+            if record is not None and record.stripe_customer_id:
+                found[ref] = record.stripe_customer_id
+            elif ref.startswith("cus_"):
+                found[ref] = ref
+            else:
+                cached = uow.stripe_customers.get(ref)
+                if cached is not None:
+                    found[ref] = cached
     return found
 
 
