@@ -286,7 +286,14 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            if not self._committed:
+            if self._committed:
+                pass
+            elif self._read_only and exc_type is None:
+                # A read ends in COMMIT, not ROLLBACK: the same for a transaction that wrote
+                # nothing, but psycopg forgets every prepared statement on a rollback
+                # (``DEALLOCATE ALL``), the connection's write statements included.
+                conn.commit()
+            else:
                 conn.rollback()
         except sa_exc.DBAPIError:
             pass

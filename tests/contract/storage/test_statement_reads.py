@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import text
 
 from stripemeter_server.storage.unit_of_work import Store
@@ -43,3 +44,25 @@ def test_a_read_without_a_shared_snapshot_keeps_its_prepared_statements(store: S
                 text("SELECT statement FROM pg_prepared_statements")
             ).scalars()
             assert any("FROM features" in statement for statement in prepared)
+
+
+def test_a_read_in_a_transaction_keeps_the_connections_prepared_statements(store: Store) -> None:
+    # A read ends in COMMIT: a rollback would make psycopg deallocate every statement the
+    # connection prepared, its writes' included.
+    for _ in range(40):
+        with store.unit_of_work("t", read_only=True) as uow:
+            assert uow.features.get("nothing") is None
+    if store.dialect == "postgresql":
+        with store.unit_of_work("t", read_only=True) as uow:
+            prepared = uow.connection.execute(
+                text("SELECT statement FROM pg_prepared_statements")
+            ).scalars()
+            assert any("FROM features" in statement for statement in prepared)
+
+
+def test_a_read_that_fails_still_rolls_back(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.unit_of_work("t", read_only=True) as uow:
+        uow.connection.execute(text("SELECT 1"))
+        raise RuntimeError("the use case failed")
+    with store.unit_of_work("t", read_only=True) as uow:
+        assert uow.connection.execute(text("SELECT 1")).scalar_one() == 1
