@@ -7,6 +7,9 @@ from concurrent.futures import wait
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
+from stripemeter_server.domain.errors import UnavailableError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.service.context import ServiceContext
@@ -126,3 +129,21 @@ def test_loop_callers_get_their_own_outcomes_and_errors(store: Store, clock: Fro
     assert (statuses.count("accepted"), statuses.count("duplicate")) == (40, 40)
     assert [a.request_id for a in answers] == [f"r{n}" for n in range(80)]  # type: ignore[attr-defined]
     assert total(store, clock) in (Decimal(80), Decimal(82))  # the cancelled one may be stored
+
+
+def test_a_request_queued_as_the_committer_stops_is_refused_not_left_waiting(
+    store: Store, clock: FrozenClock
+) -> None:
+    make_tenant(store, "acme", clock.now(), METRICS)
+    committer = GroupCommitter(ServiceContext(store=store, clock=clock), writers=1)
+    event = {"metric": "calls", "customerRef": "c", "quantity": "1", "idempotencyKey": "k"}
+    committer.submit("acme", BatchRequest([event], clock.now(), "r1")).result(timeout=30)
+    committer.stop()
+    # a submit that read "running" just before the stop: its job lands after the writers left
+    committer._ensure_started = lambda: None  # type: ignore[method-assign]
+    late = committer.submit(
+        "acme", BatchRequest([dict(event, idempotencyKey="k2")], clock.now(), "r2")
+    )
+    with pytest.raises(UnavailableError):
+        late.result(timeout=30)
+    assert total(store, clock) == Decimal(1)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from stripemeter_server.domain.errors import UnauthorizedError
+from stripemeter_server.domain.errors import UnauthorizedError, UnavailableError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
@@ -85,6 +85,8 @@ class GroupCommitter:
         self._ensure_started()
         job = _Job(tenant_id, request, key_check)
         self._queue.put(job)
+        if self._stopped:
+            self._refuse_waiting()
         return job.future
 
     def submit_async(
@@ -96,6 +98,8 @@ class GroupCommitter:
         waiter: asyncio.Future[IngestOutcome] = loop.create_future()
         self._ensure_started()
         self._queue.put(_Job(tenant_id, request, key_check, loop=loop, waiter=waiter))
+        if self._stopped:
+            self._refuse_waiting()
         return waiter
 
     def stop(self) -> None:
@@ -106,6 +110,26 @@ class GroupCommitter:
             self._queue.put(None)
         for thread in threads:
             thread.join(timeout=30)
+        self._refuse_waiting()
+
+    def _refuse_waiting(self) -> None:
+        """Answer 503 to the jobs queued as the committer stopped (a submit that passed its
+        check just before ``stop``): no writer will take them, and a caller must not wait
+        forever. Nothing of theirs was written, so refusing them loses nothing."""
+        refused: list[_Settled] = []
+        ends = 0
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                ends += 1
+            else:
+                refused.append((job, None, UnavailableError("the ingest committer is stopped")))
+        for _ in range(ends):
+            self._queue.put(None)  # a writer still finishing its group needs its end mark
+        _deliver(refused)
 
     def _ensure_started(self) -> None:
         if len(self._threads) == self._writers and not self._stopped:
