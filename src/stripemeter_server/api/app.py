@@ -139,12 +139,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ctx.store.start_upkeep()  # WAL checkpoints off the request path (ADR 0930)
         if unimeter is not None:  # same loop, same services, same committer (ADR 0620)
             await unimeter.start()
         yield
         if unimeter is not None:
             await unimeter.stop()
         committer.stop()
+        ctx.store.stop_upkeep()
         if context is None:
             ctx.store.close()
 

@@ -61,6 +61,7 @@ from stripemeter_server.storage.operations import (
 )
 from stripemeter_server.storage.portal import PortalRepository
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
+from stripemeter_server.storage.sqlite.engine import sqlite_checkpointer
 from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -326,6 +327,7 @@ class Store:
         # Chosen once here, for every unit of work and every repository it opens.
         self.adapter = adapter_for(self.engine.dialect.name)
         self.sql_dialect = self.adapter.dialect
+        self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
@@ -368,5 +370,15 @@ class Store:
         except sa_exc.DBAPIError:
             return {"database": False, "migrations": False}
 
+    def start_upkeep(self) -> None:
+        # SQLite: WAL checkpoints on the store's own thread, out of commits (ADR 0930).
+        if self._checkpointer is not None:
+            self._checkpointer.start()
+
+    def stop_upkeep(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+
     def close(self) -> None:
+        self.stop_upkeep()
         self.engine.dispose()

@@ -156,6 +156,14 @@ class Store(Protocol):
 
     def readiness(self) -> dict[str, bool]: ...
 
+    def start_upkeep(self) -> None:
+        """Start the store's own background work for a long-running server (SQLite: WAL
+        checkpoints out of the request path, ADR 0930); ``stop_upkeep`` or ``close`` ends it.
+        A store never started works the same, only with its upkeep left to its writers."""
+        ...
+
+    def stop_upkeep(self) -> None: ...
+
     def close(self) -> None: ...
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
+from stripemeter_server.storage.sqlite.checkpoints import FALLBACK_PAGES, WalCheckpointer
+
 _POOL = 40
 
 
@@ -35,6 +37,9 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints run on the store's own thread (ADR 0930); a writer checkpoints only
+        # past this bound, should that thread fall behind or not run (a short CLI command).
+        cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
         # 16 MiB of page cache (the default is 2): a batch's ledger insert lands at random
         # places of the metric/customer/ts index, and with 2 MiB its pages were evicted and
         # read back within one transaction (~8 % of the CPU per batched event, ADR 0889).
@@ -48,3 +53,11 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def sqlite_checkpointer(engine: Engine) -> WalCheckpointer | None:
+    """The engine's WAL checkpointer (not started), or ``None`` for an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return WalCheckpointer(database)
