@@ -155,13 +155,57 @@ class StripePushWorker:
         return len(rows), report
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
-        """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store)."""
+        """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store): a
+        planning thread and this sending loop (ADR 0936). Planning never waits for a send,
+        nor a send for the next plan: a change is planned within ``interval_seconds`` and
+        claimed as soon as the sending loop is free, which the planner wakes."""
+        wake = threading.Event()
+        planner = threading.Thread(
+            target=self._plan_forever,
+            args=(stop, wake, interval_seconds),
+            name="stripe-push-plan",
+            daemon=True,
+        )
+        planner.start()
+        try:
+            self._send_forever(stop, wake, interval_seconds)
+        finally:
+            planner.join()
+
+    def _plan_forever(
+        self, stop: threading.Event, wake: threading.Event, interval_seconds: float
+    ) -> None:
+        """Plan every ``interval_seconds`` (less often while the sender has a full batch
+        to send: ``_behind``); a plan that wrote rows wakes the sending loop."""
         while not stop.is_set():
+            at = self._ctx.clock.now()
             try:
-                report = self.run_once()
-                busy = report.claimed >= self._policy.batch
+                planned = 0 if self._behind(at) else self.plan(at)
+            except Exception:  # a broken plan must not kill the loop; the next one retries
+                log.exception("stripe push planning failed")
+                planned = 0
+            if planned:
+                if self._hook is not None:
+                    self._hook("after_plan")
+                wake.set()
+            stop.wait(interval_seconds)
+        wake.set()  # the sending loop is not left waiting for a plan that will not come
+
+    def _send_forever(
+        self, stop: threading.Event, wake: threading.Event, interval_seconds: float
+    ) -> None:
+        """Claim and send what is due, read Stripe's error reports when due; with less
+        than a full batch sent, wait for the planner (or ``interval_seconds``: retries and
+        rows another worker planned are due without a plan of ours)."""
+        while not stop.is_set():
+            wake.clear()
+            at = self._ctx.clock.now()
+            try:
+                claimed, _ = self.send_due(at)
+                self._backlog = claimed >= self._policy.batch
+                self._read_error_reports(at, force=False)
             except Exception:  # a broken pass must not kill the loop; the next one retries
                 log.exception("stripe push pass failed")
-                busy = False
-            if not busy:
-                stop.wait(interval_seconds)
+                claimed = 0
+            if claimed < self._policy.batch:
+                wake.wait(interval_seconds)
