@@ -5,8 +5,9 @@ lease in short transactions, one per tenant (``service/tenant_rounds.py``; ``FOR
 LOCKED`` on PostgreSQL, SQLite has one writer), sends them with no transaction open, and
 records each result in a second short transaction. Any number of workers may run against one
 PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
-so no delta is pushed twice. Runs in ``stripemeter worker`` and, on the embedded SQLite
-store, inside ``serve``."""
+so no delta is pushed twice. ``run_forever`` plans in a thread of its own beside the
+sending loop (ADR 0936): the two are the halves a second worker already is. Runs in
+``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``."""
 
 from __future__ import annotations
 
@@ -155,13 +156,73 @@ class StripePushWorker:
         return len(rows), report
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
-        """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store)."""
+        """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store): a
+        planning thread beside this sending loop (ADR 0936). Each send pass asks for the
+        next plan as it starts, so that plan runs while the pass's calls are in flight and
+        the next pass claims its rows at once: a change waits for one plan and at most one
+        send pass, not for a whole pass of each. Plans follow the sender's pace (bigger
+        under load, not more often), every ``interval_seconds`` when nothing is sent."""
+        want_plan, planned = threading.Event(), threading.Event()
+        planner = threading.Thread(
+            target=self._plan_forever,
+            args=(stop, want_plan, planned, interval_seconds),
+            name="stripe-push-plan",
+            daemon=True,
+        )
+        planner.start()
+        try:
+            self._send_forever(stop, want_plan, planned, interval_seconds)
+        finally:
+            if stop.is_set():  # else (an interrupt) the daemon thread ends with the process
+                planner.join()  # no plan is left mid-transaction when the store closes
+
+    def _plan_forever(
+        self,
+        stop: threading.Event,
+        want_plan: threading.Event,
+        planned: threading.Event,
+        interval_seconds: float,
+    ) -> None:
+        """Plan once for each send pass, when it asks (an idle sending loop asks every
+        ``interval_seconds``); while the sender has a full batch to send, at most every
+        ``plan_interval_s`` (``_behind``, ADR 0820). A plan that wrote rows wakes the
+        sending loop."""
         while not stop.is_set():
+            if not want_plan.wait(interval_seconds):
+                continue  # a long send pass: its plan has run; the next waits for the next
+            want_plan.clear()
+            at = self._ctx.clock.now()
             try:
-                report = self.run_once()
-                busy = report.claimed >= self._policy.batch
+                count = 0 if self._behind(at) else self.plan(at)
+            except Exception:  # a broken plan must not kill the loop; the next one retries
+                log.exception("stripe push planning failed")
+                count = 0
+            if count:
+                if self._hook is not None:
+                    self._hook("after_plan")
+                planned.set()
+        planned.set()  # the sending loop is not left waiting for a plan that will not come
+
+    def _send_forever(
+        self,
+        stop: threading.Event,
+        want_plan: threading.Event,
+        planned: threading.Event,
+        interval_seconds: float,
+    ) -> None:
+        """Claim and send what is due, read Stripe's error reports when due; with less
+        than a full batch sent, wait for a plan that wrote rows (or ``interval_seconds``:
+        retries and rows another worker planned are due without a plan of ours)."""
+        while not stop.is_set():
+            planned.clear()
+            want_plan.set()  # the next plan runs while this pass sends
+            at = self._ctx.clock.now()
+            try:
+                claimed, _ = self.send_due(at)
+                self._backlog = claimed >= self._policy.batch
+                self._read_error_reports(at, force=False)
             except Exception:  # a broken pass must not kill the loop; the next one retries
                 log.exception("stripe push pass failed")
-                busy = False
-            if not busy:
-                stop.wait(interval_seconds)
+                claimed = 0
+            if claimed < self._policy.batch:
+                planned.wait(interval_seconds)
