@@ -128,7 +128,7 @@ class GrantsRepository(GrantReads, Protocol):
 
     def view(self, customer_ref: str, feature: str) -> GrantView:
         """The feature, the grant and the customer's record in one read (each ``None``
-        when absent); nothing locked."""
+        when absent; no feature: all three); nothing locked."""
         ...
 
     def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
