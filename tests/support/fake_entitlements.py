@@ -10,10 +10,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from stripemeter_server.domain.entitlements import Grant
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.entitlements.ports import (
     HELD,
     ExtraGrant,
     GrantRecord,
+    GrantView,
     Reservation,
     StoredFeature,
 )
@@ -50,8 +52,9 @@ class FakeFeatures:
 
 
 class FakeGrants:
-    def __init__(self, tables: EntitlementTables) -> None:
+    def __init__(self, tables: EntitlementTables, customers: dict[str, CustomerRecord]) -> None:
         self._t = tables
+        self._customers = customers  # the catalog's, read by ``view`` as the SQL join does
 
     def put(self, grant: Grant, now_us: int) -> bool:
         key = (grant.customer_ref, grant.feature)
@@ -65,6 +68,16 @@ class FakeGrants:
 
     def lock(self, customer_ref: str, feature: str) -> GrantRecord | None:
         return self.get(customer_ref, feature)  # one writer: nothing to wait for
+
+    def view(self, customer_ref: str, feature: str) -> GrantView:
+        stored = self._t.features.get(feature)
+        if stored is None:  # as the SQL read: no feature, nothing else
+            return GrantView(None, None, None)
+        return GrantView(stored, self.get(customer_ref, feature), self._customers.get(customer_ref))
+
+    def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
+        found = self.view(customer_ref, feature)
+        return found if found.grant is not None else None  # one writer: nothing to wait for
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
         return [g for (c, _), g in sorted(self._t.grants.items()) if c == customer_ref]

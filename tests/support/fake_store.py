@@ -144,7 +144,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(data.audit, tenant_id)
         entitlements = data.entitlements.setdefault(tenant_id, EntitlementTables())
         self.features = FakeFeatures(entitlements)
-        self.grants = FakeGrants(entitlements)
+        self.grants = FakeGrants(entitlements, catalog.customers)
         self.reservations = FakeReservations(entitlements)
         self.metrics = FakeMetrics(catalog)
         self.customers = FakeCustomers(catalog)

@@ -13,15 +13,17 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.domain.entitlements import Enforcement, Grant
-from stripemeter_server.domain.timestamps import from_micros, to_micros
+from stripemeter_server.domain.entitlements import Grant
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements.ports import (
     HELD,
     ExtraGrant,
     GrantRecord,
+    GrantView,
     Reservation,
     StoredFeature,
 )
+from stripemeter_server.storage.entitlement_views import grant_record, lock_view, view
 from stripemeter_server.storage.schema import (
     entitlement_extras,
     entitlement_grants,
@@ -151,7 +153,13 @@ class GrantsRepository:
     def _one(self, query: Any, customer_ref: str, feature: str) -> GrantRecord | None:
         params = {"tenant": self._tenant, "customer": customer_ref, "feature": feature}
         row = self._conn.execute(query, params).first()
-        return _grant(row._mapping) if row else None
+        return grant_record(row._mapping) if row else None
+
+    def view(self, customer_ref: str, feature: str) -> GrantView:
+        return view(self._conn, self._tenant, customer_ref, feature)
+
+    def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
+        return lock_view(self._conn, self._dialect, self._tenant, customer_ref, feature)
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
         query = (
@@ -162,7 +170,7 @@ class GrantsRepository:
             )
             .order_by(entitlement_grants.c.feature_key)
         )
-        return [_grant(row._mapping) for row in self._conn.execute(query)]
+        return [grant_record(row._mapping) for row in self._conn.execute(query)]
 
     def delete(self, customer_ref: str, feature: str) -> bool:
         result = self._conn.execute(
@@ -223,23 +231,6 @@ def _grant_values(grant: Grant) -> dict[str, Any]:
         "expires_us": None if grant.expires_at is None else to_micros(grant.expires_at),
         "stop_at_zero_credit": grant.stop_at_zero_credit,
     }
-
-
-def _grant(row: Any) -> GrantRecord:
-    effective, expires = row["effective_us"], row["expires_us"]
-    grant = Grant(
-        row["customer_ref"],
-        row["feature_key"],
-        bool(row["enabled"]),
-        row["limit_value"],
-        Enforcement(row["enforcement"]),
-        row["overage"],
-        row["config"],
-        None if effective is None else from_micros(effective),
-        None if expires is None else from_micros(expires),
-        bool(row["stop_at_zero_credit"]),
-    )
-    return GrantRecord(grant, row["created_us"], row["updated_us"])
 
 
 def _extra(row: Any) -> ExtraGrant:

@@ -34,8 +34,9 @@ class SqlDialect(Protocol):
         """An INSERT into ``table`` that takes an ``ON CONFLICT`` clause."""
         ...
 
-    def lock_rows(self, query: Query) -> Query:
-        """The query, holding its rows for update until commit."""
+    def lock_rows(self, query: Query, of: Any = None) -> Query:
+        """The query, holding its rows for update until commit (``of``: only that table's,
+        for a join whose other rows must stay unlocked)."""
         ...
 
     def share_rows(self, query: Query) -> Query:

@@ -24,8 +24,9 @@ from stripemeter_server.domain.entitlements import (
 )
 from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.entitlements.commands import CheckRequest
-from stripemeter_server.service.entitlements.features import get_feature, list_features
+from stripemeter_server.service.entitlements.features import list_features, stored_feature
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
+from stripemeter_server.service.entitlements.ports import GrantView
 from stripemeter_server.service.entitlements.usage import metered_state
 
 
@@ -35,10 +36,15 @@ def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: date
 
 
 def access_with_state(
-    uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime
+    uow: UnitOfWork,
+    feature: Feature,
+    grant: Grant | None,
+    now: datetime,
+    view: GrantView | None = None,
 ) -> tuple[Access, MeteredState | None]:
     """Access, and the metered state it was judged on (``None``: none was read), so a
-    reservation can judge the balance after its hold without reading it again."""
+    reservation can judge the balance after its hold without reading it again. ``view``:
+    the customer's record was read with the grant (ADR 0932)."""
     if (
         feature.kind is FeatureKind.METERED
         and grant is not None
@@ -48,16 +54,17 @@ def access_with_state(
         text = uow.metrics.get(feature.metric or "")
         if text is None:
             return Access(feature, False, Reason.METRIC_NOT_FOUND), None
-        state = metered_state(uow, feature, grant, now, decode_metric(text))  # read once
+        state = metered_state(uow, feature, grant, now, decode_metric(text), view)  # read once
         return evaluate(feature, grant, now, state), state
     return evaluate(feature, grant, now), None
 
 
 def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str, now: datetime) -> Access:
     check_identifier(customer_ref, "customerRef", code=CODE)
-    feature = get_feature(uow, feature_key)
-    record = uow.grants.get(customer_ref, feature.key)
-    return access_for(uow, feature, record.grant if record else None, now)
+    view = uow.grants.view(customer_ref, feature_key)  # feature, grant, customer: one read
+    feature = stored_feature(view.feature, feature_key)
+    record = view.grant
+    return access_with_state(uow, feature, record.grant if record else None, now, view)[0]
 
 
 def check_all(uow: UnitOfWork, customer_ref: str, now: datetime) -> list[Access]:

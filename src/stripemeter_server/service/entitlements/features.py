@@ -11,6 +11,7 @@ from stripemeter_server.domain.entitlements import Feature
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
+from stripemeter_server.service.entitlements.ports import StoredFeature
 from stripemeter_server.service.operations import audit
 
 
@@ -52,7 +53,11 @@ def put_feature(uow: UnitOfWork, feature: Feature, now: datetime) -> SavedFeatur
 
 
 def get_feature(uow: UnitOfWork, key: str) -> Feature:
-    stored = uow.features.get(key)
+    return stored_feature(uow.features.get(key), key)
+
+
+def stored_feature(stored: StoredFeature | None, key: str) -> Feature:
+    """The feature read as ``stored``, or its 404."""
     if stored is None:
         raise NotFoundError(
             f"feature {key!r} does not exist", code="feature_not_found", field="feature"

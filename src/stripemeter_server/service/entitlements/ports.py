@@ -11,6 +11,7 @@ from stripemeter_server.domain.entitlements import Grant
 if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.alerts.ports import AlertsRepository
     from stripemeter_server.service.catalog.ports.definitions import (
+        CustomerRecord,
         CustomersRepository,
         MetricsRepository,
         TenantsRepository,
@@ -96,6 +97,16 @@ class FeaturesRepository(FeatureReads, Protocol):
     def delete(self, key: str) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class GrantView:
+    """A feature, the customer's grant of it and the customer's record, read in one
+    statement (ADR 0932): what an access answer needs before its window is known."""
+
+    feature: StoredFeature | None
+    grant: GrantRecord | None
+    customer: CustomerRecord | None
+
+
 class GrantReads(Protocol):
     """What alert evaluation reads of grants inside the ingest transaction: the customer's
     grant and the window's extra grants (its limit), nothing it could write."""
@@ -113,6 +124,16 @@ class GrantsRepository(GrantReads, Protocol):
     def lock(self, customer_ref: str, feature: str) -> GrantRecord | None:
         """The grant, its row held until commit: every reservation of one (customer,
         feature) queues here, so their balance checks run one after another."""
+        ...
+
+    def view(self, customer_ref: str, feature: str) -> GrantView:
+        """The feature, the grant and the customer's record in one read (each ``None``
+        when absent; no feature: all three); nothing locked."""
+        ...
+
+    def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
+        """As ``view`` with the grant's row held as ``lock`` holds it; ``None`` when there
+        is no grant or no feature (nothing is locked then)."""
         ...
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]: ...

@@ -31,7 +31,7 @@ from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import format_timestamp, to_micros
 from stripemeter_server.service.entitlements.access import access_for, access_with_state
 from stripemeter_server.service.entitlements.commands import CommitRequest, ReserveRequest
-from stripemeter_server.service.entitlements.features import get_feature
+from stripemeter_server.service.entitlements.features import get_feature, stored_feature
 from stripemeter_server.service.entitlements.ports import (
     COMMITTED,
     HELD,
@@ -98,9 +98,14 @@ def _judged(
 ) -> tuple[Feature, GrantRecord, MeteredState | None]:
     """The feature, its grant (locked) and the state the balance was judged on, or the
     refusal: not metered, no grant, or not enough left."""
-    feature = _metered(uow, feature_key)
-    record = _locked_grant(uow, customer_ref, feature_key)
-    access, state = access_with_state(uow, feature, record.grant, now)
+    view = uow.grants.lock_view(customer_ref, feature_key)  # grant locked, one read
+    if view is None or view.grant is None:  # no grant (or feature): the refusal, in order
+        feature = _metered(uow, feature_key)
+        record = _locked_grant(uow, customer_ref, feature_key)
+    else:
+        feature = _metered_of(stored_feature(view.feature, feature_key))
+        record = view.grant
+    access, state = access_with_state(uow, feature, record.grant, now, view)
     if not access.allows(quantity):
         raise ConflictError(
             f"{to_plain_string(quantity)} exceeds what {customer_ref!r} may still use of "
@@ -138,9 +143,12 @@ def _replayed(existing: Reservation, wanted: tuple[str, str, Any]) -> Reservatio
 
 
 def _metered(uow: UnitOfWork, feature_key: str) -> Feature:
-    feature = get_feature(uow, feature_key)
+    return _metered_of(get_feature(uow, feature_key))
+
+
+def _metered_of(feature: Feature) -> Feature:
     if feature.kind is not FeatureKind.METERED:
-        raise ValidationError(f"feature {feature_key!r} is not metered", code=CODE, field="feature")
+        raise ValidationError(f"feature {feature.key!r} is not metered", code=CODE, field="feature")
     return feature
 
 

@@ -23,6 +23,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
 from stripemeter_server.service.credits.balance import credit_left_for
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
+from stripemeter_server.service.entitlements.ports import GrantView
 from stripemeter_server.service.usage.reads import fold_events
 
 
@@ -38,9 +39,15 @@ def feature_metric(uow: UnitOfWork, feature: Feature) -> Metric:
 
 
 def _spec(
-    uow: UnitOfWork, feature: Feature, metric: Metric, customer_ref: str
+    uow: UnitOfWork,
+    feature: Feature,
+    metric: Metric,
+    customer_ref: str,
+    view: GrantView | None = None,
 ) -> tuple[PeriodSpec, PeriodSpec]:
-    billing = spec_for(metric, uow.customers.get(customer_ref))
+    """``view``: the customer's record was read with the grant (ADR 0932), not read again."""
+    customer = view.customer if view is not None else uow.customers.get(customer_ref)
+    billing = spec_for(metric, customer)
     return (billing if feature.reset is None else PeriodSpec(feature.reset)), billing
 
 
@@ -56,10 +63,12 @@ def window_usage(
     customer_ref: str,
     now: datetime,
     metric: Metric | None = None,
+    view: GrantView | None = None,
 ) -> tuple[Decimal, Period]:
-    """The window's usage; ``metric``: the feature's metric when the caller read it already."""
+    """The window's usage; ``metric``: the feature's metric when the caller read it already,
+    ``view``: the customer's record with it."""
     metric = metric or feature_metric(uow, feature)
-    spec, billing = _spec(uow, feature, metric, customer_ref)
+    spec, billing = _spec(uow, feature, metric, customer_ref, view)
     window = period_containing(spec, now)
     start_us = to_micros(window.start)
     if not feature.filter and spec == billing:
@@ -83,10 +92,15 @@ def window_usage(
 
 
 def metered_state(
-    uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime, metric: Metric | None = None
+    uow: UnitOfWork,
+    feature: Feature,
+    grant: Grant,
+    now: datetime,
+    metric: Metric | None = None,
+    view: GrantView | None = None,
 ) -> MeteredState:
     """Usage, held reservations and extra grants of the grant's current window."""
-    usage, window = window_usage(uow, feature, grant.customer_ref, now, metric)
+    usage, window = window_usage(uow, feature, grant.customer_ref, now, metric, view)
     start_us = to_micros(window.start)
     extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
     reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))

@@ -26,8 +26,8 @@ class PostgresDialect:
     def upsert(self, table: Table) -> postgresql.Insert:
         return postgresql.insert(table)
 
-    def lock_rows(self, query: Query) -> Query:
-        return query.with_for_update()
+    def lock_rows(self, query: Query, of: Any = None) -> Query:
+        return query.with_for_update(of=of)
 
     def share_rows(self, query: Query) -> Query:
         return query.with_for_update(read=True)

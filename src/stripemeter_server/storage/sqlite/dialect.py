@@ -27,7 +27,7 @@ class SqliteDialect:
     def upsert(self, table: Table) -> sqlite.Insert:
         return sqlite.insert(table)
 
-    def lock_rows(self, query: Query) -> Query:
+    def lock_rows(self, query: Query, of: Any = None) -> Query:
         return query
 
     def share_rows(self, query: Query) -> Query:

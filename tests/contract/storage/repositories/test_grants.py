@@ -1,5 +1,6 @@
-"""GrantsRepository: entitlement grants put, read, locked, listed and deleted, and the
-one-off extras kept once per idempotency key and listed per usage window."""
+"""GrantsRepository: entitlement grants put, read, locked, listed and deleted, read with
+their feature and customer record in one view, and the one-off extras kept once per
+idempotency key and listed per usage window."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from stripemeter_server.domain.entitlements import Enforcement, Grant
-from stripemeter_server.service.entitlements.ports import ExtraGrant
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.entitlements.ports import ExtraGrant, GrantRecord, GrantView
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 JAN = datetime(2025, 1, 1, tzinfo=UTC)
@@ -85,3 +87,37 @@ def test_extras_are_listed_per_window_oldest_first(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         listed = [e.extra_id for e in uow.grants.extras("cus_1", "calls", 100)]
     assert listed == ["ex_c", "ex_a", "ex_b"]
+
+
+def test_view_reads_the_feature_the_grant_and_the_customer_record(any_store: AnyStore) -> None:
+    anchored = CustomerRecord("cus_1", None, 15, "Europe/Paris", 3, 4)
+    with any_store.unit_of_work(TENANT) as uow:
+        uow.features.put("calls", "metered", '{"metric": "api"}', 1)
+        uow.grants.put(grant("calls"), 10)
+        uow.grants.put(grant("calls", customer="cus_2"), 10)
+        uow.customers.upsert(anchored)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        feature, record = uow.features.get("calls"), uow.grants.get("cus_1", "calls")
+        both = uow.grants.view("cus_1", "calls")
+        no_record = uow.grants.view("cus_2", "calls")
+        no_grant = uow.grants.view("cus_3", "calls")
+        no_feature = uow.grants.view("cus_1", "seats")
+    with any_store.unit_of_work(TENANT) as uow:
+        locked, unlocked = (
+            uow.grants.lock_view("cus_1", "calls"),
+            uow.grants.lock_view("cus_3", "calls"),
+        )
+    assert feature is not None and record is not None
+    assert both == locked == GrantView(feature, record, anchored)
+    assert no_record == GrantView(feature, uow_grant(any_store, "cus_2"), None)
+    assert (no_grant, no_feature, unlocked) == (
+        GrantView(feature, None, None),
+        GrantView(None, None, None),
+        None,
+    )
+
+
+def uow_grant(store: AnyStore, customer: str) -> GrantRecord | None:
+    with store.unit_of_work(TENANT, read_only=True) as uow:
+        return uow.grants.get(customer, "calls")
