@@ -176,7 +176,8 @@ class GroupCommitter:
             parsed = parse_group(kept, tenant_id, self._ctx.limits)
             return refused, ingest_parsed(uow, parsed, now=now) if kept else []
 
-        return run_use_case(self._ctx.store, tenant_id, use_case)
+        # The group runs only the ingest path's statements: pipelined (ADR 0934).
+        return run_use_case(self._ctx.store, tenant_id, use_case, pipelined=True)
 
 
 def _deliver(settled: list[_Settled]) -> None:
