@@ -214,7 +214,6 @@ class FakeStore:
         read_only: bool = False,
         actor: str | None = None,
         shared_snapshot: bool = True,
-        pipelined: bool = False,
     ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id, actor or self.actor)
 

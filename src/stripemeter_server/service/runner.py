@@ -40,13 +40,11 @@ def run_use_case(
     actor: str | None = None,
     request_id: str | None = None,
     shared_snapshot: bool = True,
-    pipelined: bool = False,
 ) -> T:
     """Run ``use_case`` in one transaction of ``tenant_id`` (``""``: no tenant, for
     cross-tenant work) and return its result once committed. ``actor`` is who the audit log
     names (the store's default when None); ``request_id`` ties audit rows to a request;
-    ``shared_snapshot=False`` lets a read run without a transaction, ``pipelined`` its
-    statements in fewer round trips (``Store``)."""
+    ``shared_snapshot=False`` lets a read run without a transaction (``Store``)."""
     for attempt in stamina.retry_context(
         on=RetryableConflict,
         attempts=RETRY_ATTEMPTS,
@@ -54,11 +52,7 @@ def run_use_case(
         wait_max=RETRY_WAIT_MAX_S,
     ):
         opened = store.unit_of_work(
-            tenant_id,
-            read_only=read_only,
-            actor=actor,
-            shared_snapshot=shared_snapshot,
-            pipelined=pipelined,
+            tenant_id, read_only=read_only, actor=actor, shared_snapshot=shared_snapshot
         )
         with attempt, opened as uow:
             uow.request_id = request_id

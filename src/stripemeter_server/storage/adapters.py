@@ -4,7 +4,6 @@ dialect object, ADR 0017) and its raw-driver ingest hot path (ADR 0018)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -18,7 +17,6 @@ from stripemeter_server.storage.postgres.ledger import (
     PostgresCustomersRepository,
     PostgresEventsRepository,
 )
-from stripemeter_server.storage.postgres.pipeline import pipelined
 from stripemeter_server.storage.sql_dialect import SqlDialect
 from stripemeter_server.storage.sqlite import SqliteDialect
 from stripemeter_server.storage.sqlite.ledger import (
@@ -36,13 +34,6 @@ class StoreAdapter:
     customers: type[CustomersRepository]
     # Create the ledger's partitions due by ``now_us`` (PostgreSQL, ADR 0810); their names.
     prepare_partitions: Callable[[Connection, int], list[str]]
-    # A transaction's statements sent without waiting for answers not read yet (PostgreSQL's
-    # pipeline mode, ADR 0934); SQLite talks to no server: nothing to save.
-    pipeline: Callable[[Connection], AbstractContextManager[None]]
-
-
-def _no_pipeline(_conn: Connection) -> AbstractContextManager[None]:
-    return nullcontext()
 
 
 def _unpartitioned(_conn: Connection, _now_us: int) -> list[str]:
@@ -59,7 +50,6 @@ def adapter_for(name: str) -> StoreAdapter:
             PostgresCountersRepository,
             PostgresCustomersRepository,
             partitions.prepare,
-            pipelined,
         )
     if name == "sqlite":
         return StoreAdapter(
@@ -68,6 +58,5 @@ def adapter_for(name: str) -> StoreAdapter:
             SqliteCountersRepository,
             SqliteCustomersRepository,
             _unpartitioned,
-            _no_pipeline,
         )
     raise ValueError(f"unsupported database: {name} (SQLite or PostgreSQL)")

@@ -8,7 +8,7 @@ serialization failures, which the caller retries as a whole).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
 
@@ -105,7 +105,6 @@ class UnitOfWork:
         read_only: bool = False,
         actor: str = "system",
         statements_alone: bool = False,
-        pipelined: bool = False,
     ) -> None:
         self._engine = engine
         self._adapter = adapter
@@ -113,8 +112,6 @@ class UnitOfWork:
         # PostgreSQL only, read-only only (``Store.unit_of_work``): each statement in its own
         # implicit transaction, as READ COMMITTED gives each its own snapshot anyway (ADR 0883)
         self._statements_alone = statements_alone
-        self._pipelined = pipelined
-        self._pipeline = ExitStack()
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
         self.request_id: str | None = None
@@ -129,8 +126,6 @@ class UnitOfWork:
             if self._statements_alone:
                 self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
             self._conn.begin()
-            if self._pipelined:
-                self._pipeline.enter_context(self._adapter.pipeline(self._conn))
         return self
 
     # The repositories, each built on first use in this transaction: a use case touches a
@@ -291,7 +286,6 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            self._pipeline.__exit__(exc_type, exc, tb)  # left before the rollback (ADR 0934)
             if self._committed:
                 pass
             elif self._read_only and exc_type is None:
@@ -347,7 +341,6 @@ class Store:
         read_only: bool = False,
         actor: str | None = None,
         shared_snapshot: bool = True,
-        pipelined: bool = False,
     ) -> UnitOfWork:
         return UnitOfWork(
             self.engine,
@@ -356,7 +349,6 @@ class Store:
             read_only=read_only,
             actor=actor or self.actor,
             statements_alone=read_only and not shared_snapshot and self.dialect == "postgresql",
-            pipelined=pipelined,
         )
 
     def migrate(self) -> None:

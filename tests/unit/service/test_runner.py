@@ -49,7 +49,6 @@ class FakeStore:
         read_only: bool = False,
         actor: str | None = None,
         shared_snapshot: bool = True,
-        pipelined: bool = False,
     ) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(tenant_id, read_only, actor)
         self.opened.append(uow)

@@ -176,8 +176,7 @@ class GroupCommitter:
             parsed = parse_group(kept, tenant_id, self._ctx.limits)
             return refused, ingest_parsed(uow, parsed, now=now) if kept else []
 
-        # The group runs only the ingest path's statements: pipelined (ADR 0934).
-        return run_use_case(self._ctx.store, tenant_id, use_case, pipelined=True)
+        return run_use_case(self._ctx.store, tenant_id, use_case)
 
 
 def _deliver(settled: list[_Settled]) -> None:

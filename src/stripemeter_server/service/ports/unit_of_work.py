@@ -143,15 +143,11 @@ class Store(Protocol):
         read_only: bool = False,
         actor: str | None = None,
         shared_snapshot: bool = True,
-        pipelined: bool = False,
     ) -> UnitOfWork:
         """``shared_snapshot=False``: a read-only use case whose statements each read what
         is committed when they run, as they do under PostgreSQL's READ COMMITTED anyway;
         the store may then run them without a transaction (no BEGIN and ROLLBACK round
-        trips, ADR 0883). Writes are never run that way. ``pipelined``: the store may send
-        a statement before the answers of earlier ones have come back (PostgreSQL's
-        pipeline mode, ADR 0934), for a use case that runs only the ingest path's
-        statements."""
+        trips, ADR 0883). Writes are never run that way."""
         ...
 
     def migrate(self) -> None: ...

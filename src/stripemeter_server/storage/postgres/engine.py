@@ -16,8 +16,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 
-from stripemeter_server.storage.postgres.pipeline import sync_for_sqlalchemy
-
 IDLE_PING_S = 1.0
 _RETURNED = "returned_at"  # the pool record's info: when it was last checked in
 
@@ -34,7 +32,6 @@ def postgres_engine(url: str, pool_size: int, execution_options: dict[str, Any])
     )
     event.listen(engine, "checkin", _returned)
     event.listen(engine, "checkout", _ping_if_idle)
-    event.listen(engine, "after_cursor_execute", sync_for_sqlalchemy)  # ADR 0934
     return engine
 
 
