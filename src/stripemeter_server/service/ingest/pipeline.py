@@ -20,7 +20,7 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts.rules import evaluate_alerts
 from stripemeter_server.service.ingest import stages
 from stripemeter_server.service.ingest.backfill_gate import hold_backfilled
-from stripemeter_server.service.ingest.counting import Counted, count
+from stripemeter_server.service.ingest.counting import NOTHING_COUNTED, Counted, count
 from stripemeter_server.service.ingest.outcome import (
     ACCEPTED,
     BatchRequest,
@@ -92,6 +92,10 @@ def ingest_parsed(
     """The database stages of a parsed group, inside ``uow``; the caller commits."""
     parsed = group.parsed
     unknown, in_ledger = stages.dedupe_against_ledger(uow, parsed.valid)
+    if not unknown:  # replays (and rejections) only: nothing to resolve, count or store
+        verdicts = {**parsed.verdicts, **in_ledger}
+        record_tallies(uow, verdicts.values(), now, _group_id(group))
+        return _outcomes(group.requests, parsed.keys, verdicts, NOTHING_COUNTED)
     resolved = stages.resolve(uow, unknown, now)
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
@@ -110,8 +114,13 @@ def ingest_parsed(
         **closed,
         **_accepted(fresh, counted),
     }
-    record_tallies(uow, verdicts.values(), now, group.request_ids[0] if group.request_ids else "")
+    record_tallies(uow, verdicts.values(), now, _group_id(group))
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
+
+
+def _group_id(group: ParsedGroup) -> str:
+    """What picks the group's tally slot: its first event's request id."""
+    return group.request_ids[0] if group.request_ids else ""
 
 
 # The four answers an accepted event can get, built once: (late, late after close).
