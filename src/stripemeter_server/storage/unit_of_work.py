@@ -7,11 +7,13 @@ serialization failures, which the caller retries as a whole).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
 
+import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -73,14 +75,27 @@ from stripemeter_server.storage.stripe_sync.subscription_items import Subscripti
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:
+# Errors of statements run on the driver's own connection (the ingest and outbox hot paths
+# use its cursors directly), which SQLAlchemy never wraps.
+_DRIVER_ERRORS = (psycopg.Error, sqlite3.Error)
+_DRIVER_LOST = (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError)
+
+
+def translated(exc: BaseException) -> StripemeterError | None:
     """The service error a database error means, or None for a genuine bug."""
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig):
-        return RetryableConflict(str(exc.orig))
-    if exc.connection_invalidated or isinstance(
-        exc, sa_exc.OperationalError | sa_exc.InterfaceError
-    ):
+    if isinstance(exc, sa_exc.DBAPIError):
+        orig: BaseException | None = exc.orig
+        lost = exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    elif isinstance(exc, _DRIVER_ERRORS):
+        orig, lost = exc, isinstance(exc, _DRIVER_LOST)
+    else:
+        return None
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(orig):
+        return RetryableConflict(str(orig))
+    if lost:
         return UnavailableError("the database is unavailable; nothing was stored")
     return None
 
@@ -89,7 +104,7 @@ def translated(exc: sa_exc.DBAPIError) -> StripemeterError | None:
 def translate_errors() -> Iterator[None]:
     try:
         yield
-    except sa_exc.DBAPIError as exc:
+    except (sa_exc.DBAPIError, *_DRIVER_ERRORS) as exc:
         error = translated(exc)
         if error is None:
             raise
@@ -300,7 +315,7 @@ class UnitOfWork:
             pass
         finally:
             conn.close()
-        if isinstance(exc, sa_exc.DBAPIError):
+        if exc is not None:
             # Statements run inside the use case; their errors are translated here, at the
             # boundary, so a deadlock is retried and an outage is a 503, never a 500.
             error = translated(exc)
