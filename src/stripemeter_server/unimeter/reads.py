@@ -10,7 +10,8 @@ from typing import Final
 from stripemeter_server.domain.alerts import AlertKind
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.queries import EventFilter
-from stripemeter_server.service.alerts.rules import list_events, list_rules
+from stripemeter_server.service.alerts.events import list_events
+from stripemeter_server.service.alerts.rules import list_rules
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.usage.breakdown import window_breakdown
 from stripemeter_server.service.usage.ledger import events_page

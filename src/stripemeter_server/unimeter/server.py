@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Final
 
+from stripemeter_server.service.alerts.events import list_events
 from stripemeter_server.service.alerts.ports import AlertEventRecord
-from stripemeter_server.service.alerts.rules import list_events
 from stripemeter_server.unimeter import mapping as um
 from stripemeter_server.unimeter import replies
 from stripemeter_server.unimeter.backend import Backend

@@ -34,6 +34,7 @@ from stripemeter_server import __version__
 from stripemeter_server.domain.alerts import SIGNATURE_HEADER, signature_header
 from stripemeter_server.domain.timestamps import MICROS, from_micros, to_micros
 from stripemeter_server.outbound.pinned import PublicAddressGuard, failure_category, pinned_client
+from stripemeter_server.service.alerts.events import event_body
 from stripemeter_server.service.alerts.ports import (
     DELIVERED,
     FAILED,
@@ -41,7 +42,6 @@ from stripemeter_server.service.alerts.ports import (
     DeliveryAttempt,
     OutboxItem,
 )
-from stripemeter_server.service.alerts.rules import event_body
 from stripemeter_server.service.clock import Clock
 from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.runner import run_use_case

@@ -17,6 +17,7 @@ from stripemeter_server.api.schemas import alerts as alerts_wire
 from stripemeter_server.api.schemas.alerts import attempt_json, outbox_json, rule_json
 from stripemeter_server.domain.alerts import parse_new_rule, parse_rule_changes
 from stripemeter_server.domain.bounded import MAX_SEQUENCE, parse_sequence
+from stripemeter_server.service.alerts import events as alert_events
 from stripemeter_server.service.alerts import rules as alerts_service
 from stripemeter_server.service.alerts.ports import AlertEventRecord
 from stripemeter_server.service.operations.tenancy import Principal
@@ -78,7 +79,7 @@ async def list_events(
     found = await read(
         state,
         who,
-        lambda uow: alerts_service.list_events(
+        lambda uow: alert_events.list_events(
             uow, after_seq=after, limit=limit, rule_id=rule_id, customer_ref=customer_ref
         ),
     )
@@ -93,7 +94,7 @@ async def list_events(
 async def deliveries(
     event_id: str, state: AppState = Depends(app_state), who: Principal = Depends(require("read"))
 ) -> dict[str, Any]:
-    outbox, attempts = await read(state, who, lambda uow: alerts_service.deliveries(uow, event_id))
+    outbox, attempts = await read(state, who, lambda uow: alert_events.deliveries(uow, event_id))
     return alerts_wire.deliveries_json(event_id, outbox, attempts)
 
 
@@ -106,7 +107,7 @@ def _resume_point(header: str | None, query: int | None) -> int:
 
 
 def sse_frame(event: AlertEventRecord) -> str:
-    data = json.dumps(alerts_service.event_body(event), separators=(",", ":"))
+    data = json.dumps(alert_events.event_body(event), separators=(",", ":"))
     return f"id: {event.seq}\nevent: alert\ndata: {data}\n\n"
 
 
@@ -136,7 +137,7 @@ async def stream(
         yield "retry: 2000\n\n"
         while True:
             found = await read(
-                state, who, partial(alerts_service.list_events, after_seq=position, limit=PAGE)
+                state, who, partial(alert_events.list_events, after_seq=position, limit=PAGE)
             )
             for event in found:
                 yield sse_frame(event)

@@ -18,8 +18,9 @@ from stripemeter_server.api.wire import (
     response,
 )
 from stripemeter_server.domain.decimals import to_plain_string
+from stripemeter_server.service.alerts.events import event_body
 from stripemeter_server.service.alerts.ports import AlertEventRecord, DeliveryAttempt, OutboxItem
-from stripemeter_server.service.alerts.rules import RuleView, event_body
+from stripemeter_server.service.alerts.rules import RuleView
 
 
 class AlertRuleChange(StrictBody):

@@ -10,7 +10,7 @@ from stripemeter_server.domain.decimals import add
 from stripemeter_server.domain.errors import ConflictError, NotFoundError
 from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.timestamps import format_timestamp, from_micros, to_micros
-from stripemeter_server.service.alerts.rules import evaluate_alerts
+from stripemeter_server.service.alerts.evaluation import evaluate_alerts
 from stripemeter_server.service.catalog.definitions import is_closed, spec_for
 from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.corrections.commands import NewAdjustment, adjustment_command

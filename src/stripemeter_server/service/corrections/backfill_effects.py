@@ -21,7 +21,7 @@ from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
-from stripemeter_server.service.alerts.rules import evaluate_alerts
+from stripemeter_server.service.alerts.evaluation import evaluate_alerts
 from stripemeter_server.service.catalog.definitions import current_open_period, is_closed, spec_for
 from stripemeter_server.service.corrections.ports.adjustments import AdjustmentRecord
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord

@@ -17,7 +17,7 @@ from typing import Any
 
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.alerts.rules import evaluate_alerts
+from stripemeter_server.service.alerts.evaluation import evaluate_alerts
 from stripemeter_server.service.ingest import stages
 from stripemeter_server.service.ingest.backfill_gate import hold_backfilled
 from stripemeter_server.service.ingest.counting import NOTHING_COUNTED, Counted, count

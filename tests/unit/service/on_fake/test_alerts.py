@@ -6,11 +6,11 @@ import pytest
 
 from stripemeter_server.domain.alerts import parse_new_rule, parse_rule_changes
 from stripemeter_server.domain.errors import NotFoundError, ValidationError
+from stripemeter_server.service.alerts.events import list_events
 from stripemeter_server.service.alerts.rules import (
     create_rule,
     delete_rule,
     get_rule,
-    list_events,
     list_rules,
     update_rule,
 )

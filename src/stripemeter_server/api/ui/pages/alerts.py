@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from stripemeter_server.api.deps import read
 from stripemeter_server.api.routes.alerts import attempt_json, outbox_json, rule_json
 from stripemeter_server.api.ui.web import Operator, UiRoute, operator, state_of, ui_tools
+from stripemeter_server.service.alerts import events as alert_events
 from stripemeter_server.service.alerts import rules as alerts_service
 from stripemeter_server.service.dashboard import lists as dashboard_lists
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -21,7 +22,7 @@ def _alerts(uow: UnitOfWork, after: int) -> dict[str, Any]:
     events = dashboard_lists.alert_events(uow, after)
     return {
         "rules": [rule_json(r) for r in alerts_service.list_rules(uow)],
-        "events": [alerts_service.event_body(e) for e in events],
+        "events": [alert_events.event_body(e) for e in events],
         "next_after": events[-1].seq if len(events) == dashboard_lists.EVENTS_PAGE else None,
     }
 
@@ -44,7 +45,7 @@ async def deliveries_page(
     return ui_tools(request).pages.render(
         request,
         "deliveries.html",
-        event=alerts_service.event_body(event),
+        event=alert_events.event_body(event),
         deliveries=[outbox_json(o) for o in outbox],
         attempts=[attempt_json(a) for a in attempts],
     )
