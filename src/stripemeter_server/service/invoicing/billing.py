@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,7 @@ from stripemeter_server.service.invoicing.credit_grants import (
     send_grant,
 )
 from stripemeter_server.service.invoicing.credit_lines import plan_credit_lines
+from stripemeter_server.service.invoicing.invoice_fields import InvoiceFields, invoice_fields
 from stripemeter_server.service.invoicing.ports import (
     ITEM_CREATED,
     ITEM_FAILED,
@@ -78,47 +79,6 @@ class Outcome:
 
     status: str
     note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceFields:
-    invoice_id: str
-    customer_id: str
-    status: str
-    currency: str | None
-    period_start: datetime
-    period_end: datetime
-
-
-def invoice_fields(invoice: object) -> InvoiceFields:
-    """The few invoice fields the flow reads, checked (the body is Stripe's, but verified
-    bodies can still surprise: a newer API version, an expanded customer)."""
-    if not isinstance(invoice, dict):
-        raise ValidationError("the event carries no invoice object", code="invalid_event")
-    customer = invoice.get("customer")
-    if isinstance(customer, dict):
-        customer = customer.get("id")
-    ident, status = invoice.get("id"), invoice.get("status")
-    start, end = invoice.get("period_start"), invoice.get("period_end")
-    if not (
-        isinstance(ident, str)
-        and isinstance(customer, str)
-        and isinstance(status, str)
-        and isinstance(start, int)
-        and isinstance(end, int)
-    ):
-        raise ValidationError(
-            "the invoice lacks id, customer, status or its period", code="invalid_event"
-        )
-    currency = invoice.get("currency")
-    return InvoiceFields(
-        ident,
-        customer,
-        status,
-        currency.lower() if isinstance(currency, str) else None,
-        datetime.fromtimestamp(start, UTC),
-        datetime.fromtimestamp(end, UTC),
-    )
 
 
 def _local_ref(uow: UnitOfWork, stripe_customer_id: str) -> str | None:
@@ -435,4 +395,4 @@ def _summary(ctx: ServiceContext, tenant_id: str, invoice_id: str, notes: list[s
     return Outcome(JOB_FAILED if failed else JOB_DONE, note)
 
 
-__all__ = ["Outcome", "PricingKind", "bill_invoice", "invoice_fields"]
+__all__ = ["Outcome", "PricingKind", "bill_invoice"]

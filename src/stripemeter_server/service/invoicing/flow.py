@@ -22,7 +22,8 @@ from stripemeter_server.domain.errors import (
 )
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.invoicing.billing import Outcome, bill_invoice, invoice_fields
+from stripemeter_server.service.invoicing.billing import Outcome, bill_invoice
+from stripemeter_server.service.invoicing.invoice_fields import invoice_fields
 from stripemeter_server.service.invoicing.ports import (
     JOB_DONE,
     JOB_FAILED,

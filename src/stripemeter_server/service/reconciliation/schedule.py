@@ -16,7 +16,7 @@ from stripemeter_server.domain.periods import period_before, period_containing
 from stripemeter_server.domain.reconciliation_scope import close_time
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
-from stripemeter_server.service.invoicing.billing import invoice_fields
+from stripemeter_server.service.invoicing.invoice_fields import invoice_fields
 from stripemeter_server.service.reconciliation.engine import RunPolicy, execute
 from stripemeter_server.service.reconciliation.gate import OFF, gate_setting
 from stripemeter_server.service.reconciliation.plan import RunScope, in_scope_mappings
