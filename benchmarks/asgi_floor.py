@@ -81,7 +81,9 @@ def build_app(database_url: str) -> Any:
             request = BatchRequest(events, clock.now(), f"req_{uuid.uuid4().hex[:24]}", "floor")
             outcome = await asyncio.wrap_future(committer.submit("default", request))
             body = encode_plain(outcome_json(outcome))
-        await send({"type": "http.response.start", "status": 200, "headers": _JSON})
+        # With its length, as the service answers: a body without one goes out chunked.
+        headers = [*_JSON, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return app

@@ -10,7 +10,6 @@ or its deadline passes (bounded in count AND time); traffic only goes to 127.0.0
 from __future__ import annotations
 
 import contextlib
-import http.client
 import multiprocessing as mp
 import queue
 import re
@@ -19,6 +18,8 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from benchmarks.rawhttp import RawConnection, encode_request
 
 HOST = "127.0.0.1"
 _COUNT = re.compile(rb'"(accepted|duplicates|conflicts|rejected)":(\d+)')
@@ -73,7 +74,12 @@ def _client(
 ) -> None:
     """One client process: connect, wait for ``go``, send, report through ``out``."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    raw = {
+        pos: encode_request(r.method, r.path, r.body, headers)
+        for pos in positions
+        for r in [requests[pos]]
+    }
+    conn = RawConnection(HOST, port, timeout=30)
     conn.connect()
     ready.put(index)
     go.wait(timeout=60)
@@ -96,28 +102,25 @@ def _client(
         for _attempt in range(2):
             t0 = time.perf_counter()
             try:
-                conn.request(req.method, req.path, body=req.body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
+                status, data = conn.exchange(raw[pos])
                 break
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 if len(errors) < _MAX_ERRORS:
                     errors.append(f"{type(exc).__name__}: {exc}")
                 conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
         else:
             dropped += 1
             continue
         latencies.append((time.perf_counter() - t0) * 1000.0)
-        statuses[resp.status] = statuses.get(resp.status, 0) + 1
-        if resp.status == 200:
+        statuses[status] = statuses.get(status, 0) + 1
+        if status == 200:
             completed.append(pos)
             events += req.events
             if req.events:
                 for name, value in _COUNT.findall(data[:200]):
                     counts[name.decode()] = counts.get(name.decode(), 0) + int(value)
         elif len(errors) < _MAX_ERRORS:
-            errors.append(f"HTTP {resp.status}: {data[:200]!r}")
+            errors.append(f"HTTP {status}: {data[:200]!r}")
         progress[index] = done + 1
     end = time.perf_counter()
     conn.close()
