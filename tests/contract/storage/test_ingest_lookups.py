@@ -17,6 +17,7 @@ from sqlalchemy import insert, text
 
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.storage.schema import customers
 from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
 from tests.conftest import NOW
@@ -71,7 +72,14 @@ def _fill(store: Store) -> None:
         )
         keys = {("calls", f"cus_{n:05d}", START_US): END_US for n in range(ROWS)}
         assert len(uow.counters.lock(keys, received)) == ROWS
+        for n in range(ROWS):  # last period closed for every customer, this one for few
+            start = START_US - END_US if n % 1000 else START_US
+            uow.period_closes.add(_close(f"cus_{n:05d}", start))
         uow.commit()
+
+
+def _close(customer: str, start: int) -> PeriodClose:
+    return PeriodClose("calls", customer, start, start + END_US, "invoice", None, START_US)
 
 
 def _rows_read(uow: UnitOfWork, table: str) -> int:
@@ -95,7 +103,9 @@ def test_a_groups_lookups_read_only_the_rows_asked_for(store: Store) -> None:
     keys = [f"key-{n:05d}" for n in picked]
     refs = [f"cus_{n:05d}" for n in picked]
     with store.unit_of_work(TENANT) as uow:
-        before = {t: _rows_read(uow, t) for t in ("event_keys", "customers", "counters")}
+        before = {
+            t: _rows_read(uow, t) for t in ("event_keys", "customers", "counters", "period_locks")
+        }
         fingerprints = uow.events.fingerprints([*keys, "key-missing"])
         assert fingerprints == {f"key-{n:05d}": f"{n:032d}" for n in picked}
         assert _rows_read(uow, "event_keys") - before["event_keys"] <= ASKED
@@ -103,6 +113,10 @@ def test_a_groups_lookups_read_only_the_rows_asked_for(store: Store) -> None:
         found = uow.customers.get_many([*refs, "cus_missing"])
         assert sorted(found) == refs
         assert _rows_read(uow, "customers") - before["customers"] <= ASKED
+
+        wanted = [("calls", r, START_US) for r in [*refs, "cus_01000"]]
+        assert set(uow.period_closes.find_many(wanted)) == {("calls", "cus_01000", START_US)}
+        assert _rows_read(uow, "period_locks") - before["period_locks"] <= ASKED + 2
 
         locked = uow.counters.lock({("calls", r, START_US): END_US for r in refs}, 0)
         assert sorted(k[1] for k in locked) == refs
