@@ -80,6 +80,21 @@ _CLOSES_OF_CUSTOMERS = select(period_locks).where(
 )
 
 
+_CLOSED_KEYS_POSTGRES = (
+    "SELECT p.metric, p.customer_ref, p.period_start_us "
+    "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL ("
+    "SELECT r.metric, r.customer_ref, r.period_start_us FROM period_locks r "
+    "WHERE r.tenant_id = %s AND r.metric = (k.e->>0) AND r.customer_ref = (k.e->>1) "
+    "AND r.period_start_us = (k.e->>2)::bigint LIMIT 1) p"
+)
+_CLOSED_KEYS_SQLITE = (
+    "SELECT r.metric, r.customer_ref, r.period_start_us FROM json_each(?) AS k "
+    "JOIN period_locks r ON r.tenant_id = ? AND r.metric = json_extract(k.value, '$[0]') "
+    "AND r.customer_ref = json_extract(k.value, '$[1]') "
+    "AND r.period_start_us = json_extract(k.value, '$[2]')"
+)
+
+
 class PeriodClosesRepository:
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
@@ -89,35 +104,34 @@ class PeriodClosesRepository:
     def find_many(
         self, keys: Sequence[tuple[str, str, int]]
     ) -> dict[tuple[str, str, int], PeriodClose]:
-        """Closes of the given counters' periods, selected by customer (cheap to bind), filtered."""
-        wanted = set(keys)
+        """Closes of the given counters' periods: which are closed, by key; then, for those
+        (rare), their rows, selected by customer (cheap to bind) and filtered."""
         found: dict[tuple[str, str, int], PeriodClose] = {}
-        for part in chunks(sorted({c for _, c, _ in wanted})):
-            if not wanted & self._closed_keys(list(part)):
-                continue  # the usual answer, from one plain statement on the driver
+        closed = self._closed_keys(sorted(set(keys)))
+        if not closed:
+            return found  # the usual answer, from one plain statement on the driver
+        for part in chunks(sorted({c for _, c, _ in closed})):
             rows = self._conn.execute(
                 _CLOSES_OF_CUSTOMERS, {"tenant": self._tenant, "refs": list(part)}
             )
             for row in rows:
                 lock = _lock(row)
                 key = (lock.metric, lock.customer_ref, lock.period_start_us)
-                if key in wanted:
+                if key in closed:
                     found[key] = lock
         return found
 
-    def _closed_keys(self, refs: list[str]) -> set[tuple[str, str, int]]:
-        """The closed periods of these customers, keys only: ingest asks for every group and
-        almost always hears "none", so this skips SQLAlchemy's per-call parameter expansion."""
-        # The refs as one JSON array: one statement text whatever their number (prepared
-        # once), and no list dumped element by element by the driver (ADR 0889).
-        if self._dialect.name == "sqlite":
-            sql = "tenant_id = ? AND customer_ref IN (SELECT value FROM json_each(?))"
-        else:
-            sql = "tenant_id = %s AND customer_ref IN (SELECT jsonb_array_elements_text(%s::jsonb))"
-        rows = self._conn.exec_driver_sql(
-            f"SELECT metric, customer_ref, period_start_us FROM period_locks WHERE {sql}",
-            (self._tenant, _JSON.encode(refs).decode()),
-        )
+    def _closed_keys(self, keys: list[tuple[str, str, int]]) -> set[tuple[str, str, int]]:
+        """Which of these counter keys have their period closed: ingest asks for every group
+        and almost always hears "none", so this skips SQLAlchemy's per-call parameter
+        expansion. The keys as one JSON array: one statement text whatever their number
+        (prepared once), and no list dumped element by element by the driver (ADR 0889).
+        Each key is one probe of the primary key: by customer alone, every close of the
+        tenant was read for each group (no index leads with the customer; ADR 0943)."""
+        if not keys:
+            return set()
+        sql = _CLOSED_KEYS_SQLITE if self._dialect.name == "sqlite" else _CLOSED_KEYS_POSTGRES
+        rows = self._conn.exec_driver_sql(sql, (_JSON.encode(keys).decode(), self._tenant))
         return {(m, c, int(p)) for m, c, p in rows}
 
     def find(

@@ -84,15 +84,36 @@ _EVENT_INSERT = (
     f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) "
     "SELECT %s, t.* FROM t JOIN k USING (idempotency_key) RETURNING idempotency_key"
 )
+# Lookups by key probe the table once per key: each key's row comes from a ``LATERAL``
+# subquery with ``LIMIT 1`` (a subquery the planner cannot merge into a join), so the plan is
+# an index probe per key whatever the planner's statistics say. Joined to the keys, or with
+# ``= ANY`` of them, a table the planner had no statistics for yet (a new store's first
+# minute under load) looked small, and PostgreSQL read every row of the tenant to find a
+# group's eight keys: 100-250 ms a statement at 200 000 keys (ADR 0943).
+_FINGERPRINTS = (
+    "SELECT e.idempotency_key, e.fingerprint FROM jsonb_array_elements_text(%s::jsonb) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT r.idempotency_key, r.fingerprint FROM event_keys r "
+    "WHERE r.tenant_id = %s AND r.idempotency_key = k.key LIMIT 1) e"
+)
+_CUSTOMERS = (
+    "SELECT c.customer_ref, c.stripe_customer_id, c.anchor_day, c.timezone, c.created_us, "
+    "c.updated_us FROM jsonb_array_elements_text(%s::jsonb) AS k(ref) "
+    "CROSS JOIN LATERAL (SELECT * FROM customers r WHERE r.tenant_id = %s "
+    "AND r.customer_ref = k.ref LIMIT 1) c"
+)
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
 # The counters' keys as one JSON array of ``[metric, customer, period start(, end)]`` rows,
 # like the ledger's rows (ADR 0840): psycopg dumped three or four lists element by element
 # in Python, which cost more client CPU per batch than the rest of counting (ADR 0889).
+# One probe per counter key, like ``_FINGERPRINTS``; locked in the keys' order.
+_COUNTER_PROBE = (
+    "CROSS JOIN LATERAL (SELECT * FROM counters r WHERE r.tenant_id = %s "
+    "AND r.metric = (k.e->>0) AND r.customer_ref = (k.e->>1) "
+    "AND r.period_start_us = (k.e->>2)::bigint LIMIT 1) c"
+)
 _COUNTER_SELECT = (
     f"SELECT c.metric, c.customer_ref, c.period_start_us, c.period_end_us, {_QUOTED_STATE} "
-    "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) "
-    "JOIN counters c ON c.tenant_id = %s AND c.metric = (k.e->>0) "
-    "AND c.customer_ref = (k.e->>1) AND c.period_start_us = (k.e->>2)::bigint "
+    f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) {_COUNTER_PROBE} "
     "ORDER BY k.n FOR UPDATE OF c"
 )
 _COUNTER_CREATE = (
@@ -118,17 +139,23 @@ _STATE_TYPES = (
     "bigint",
 )  # STATE_COLUMNS' types, in order
 # Every locked counter written back in one statement: a JSON row per counter, its state in
-# ``STATE_COLUMNS`` order, then its key (metric, customer, period start).
+# ``STATE_COLUMNS`` order, then its key (metric, customer, period start). Each row is found
+# by its key (one index probe, as in ``_COUNTER_SELECT``) and updated by its ``ctid`` (one
+# tuple): a join on the key let an unanalysed table be hashed whole. The row is locked by
+# this transaction, so its ``ctid`` cannot move under the statement.
 _COUNTER_UPDATE = (
     "UPDATE counters c SET "
     + ", ".join(
         f'"{name}" = {_field(n, kind)}'
         for n, (name, kind) in enumerate(zip(STATE_COLUMNS, _STATE_TYPES, strict=True))
     )
-    + ', "updated_us" = %s FROM jsonb_array_elements(%s::jsonb) AS e '
-    f"WHERE c.tenant_id = %s AND c.metric = {_field(len(STATE_COLUMNS), 'text')} "
-    f"AND c.customer_ref = {_field(len(STATE_COLUMNS) + 1, 'text')} "
-    f"AND c.period_start_us = {_field(len(STATE_COLUMNS) + 2, 'bigint')}"
+    + ', "updated_us" = %s FROM (SELECT k.e, x.ctid AS row '
+    "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL (SELECT r.ctid "
+    "FROM counters r WHERE r.tenant_id = %s "
+    f"AND r.metric = (k.e->>{len(STATE_COLUMNS)}) "
+    f"AND r.customer_ref = (k.e->>{len(STATE_COLUMNS) + 1}) "
+    f"AND r.period_start_us = (k.e->>{len(STATE_COLUMNS) + 2})::bigint LIMIT 1) x) AS u "
+    "WHERE c.ctid = u.row"
 )
 _COUNTER_COPY = (
     "COPY counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
@@ -169,12 +196,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         if not keys:
             return {}
         with self._cursor() as cursor:
-            cursor.execute(
-                "SELECT e.idempotency_key, e.fingerprint "
-                "FROM jsonb_array_elements_text(%s::jsonb) AS k(key) "
-                "JOIN event_keys e ON e.tenant_id = %s AND e.idempotency_key = k.key",
-                (_json_rows(keys), self._tenant),
-            )
+            cursor.execute(_FINGERPRINTS, (_json_rows(keys), self._tenant))
             return dict(cursor.fetchall())
 
     def mark_late(self, keys: Sequence[str]) -> None:
@@ -262,10 +284,5 @@ class PostgresCustomersRepository(_Raw, CustomersRepository):
         if not refs:
             return {}
         with self._cursor() as cursor:
-            cursor.execute(
-                "SELECT c.customer_ref, c.stripe_customer_id, c.anchor_day, c.timezone, "
-                "c.created_us, c.updated_us FROM jsonb_array_elements_text(%s::jsonb) AS k(ref) "
-                "JOIN customers c ON c.tenant_id = %s AND c.customer_ref = k.ref",
-                (_json_rows(refs), self._tenant),
-            )
+            cursor.execute(_CUSTOMERS, (_json_rows(refs), self._tenant))
             return {row[0]: CustomerRecord(*row) for row in cursor.fetchall()}

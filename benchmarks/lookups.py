@@ -1,0 +1,133 @@
+"""Rows read and database CPU per group of single events, before and after ``ANALYZE``.
+
+Usage: ``python -m benchmarks.lookups [--keys 200000] [--customers 10000] [--groups 200]``
+
+A full run's PostgreSQL store after its batch phases — ``--keys`` stored idempotency keys,
+``--customers`` customers with a counter each, one tenant — filled straight in SQL and never
+analysed (as a store is for up to a minute of load, until autovacuum first gets to it).
+Groups of 8 new single events (random customers) then go through ``ingest_group``, one
+transaction each, as the group committer runs them; then the same after ``ANALYZE``. It
+prints, per group: the rows the transaction read from ``event_keys``, ``customers`` and
+``counters`` (``pg_stat_xact_user_tables``), the database's CPU time (its processes'
+``/proc`` times) and the median wall time. Rows read and CPU time barely depend on how busy
+the machine is; wall time on a shared machine does. The throwaway server runs with fsync off,
+so the shared disk stays out of the figures (ADR 0943).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+from sqlalchemy import text
+
+from benchmarks.proctree import tree_cpu_seconds
+from stripemeter_server.domain.events import EventLimits
+from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ingest.outcome import BatchRequest
+from stripemeter_server.service.ingest.pipeline import ingest_group
+from stripemeter_server.storage.unit_of_work import Store
+from tests.support.ledger import make_tenant
+from tests.support.postgres import PostgresServer
+
+TENANT = "ten_lookups"
+METRIC = "bench_sum"
+GROUP = 8
+_ROWS_READ = text(
+    "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0) "
+    "FROM pg_stat_xact_user_tables WHERE relname IN ('event_keys', 'customers', 'counters')"
+)
+
+
+def _fill(server: PostgresServer, url: str, keys: int, customers: int, now: datetime) -> Store:
+    store = Store(url, pool_size=2)
+    store.migrate()
+    make_tenant(store, TENANT, now, metrics=[{"code": METRIC, "aggregation": "sum"}])
+    with psycopg.connect(server.admin_url.rsplit("/", 1)[0] + "/lookups") as conn:
+        conn.execute(
+            "INSERT INTO event_keys SELECT %s, 'stored-' || g, md5(g::text) "
+            "FROM generate_series(1, %s) g",
+            (TENANT, keys),
+        )
+        conn.execute(
+            "INSERT INTO customers (tenant_id, customer_ref, anchor_day, timezone, created_us, "
+            "updated_us) SELECT %s, 'cus_' || g, 1, 'UTC', 0, 0 FROM generate_series(1, %s) g",
+            (TENANT, customers),
+        )
+    month = to_micros(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+    end = month + 31 * 86_400_000_000  # beyond the month's end: the counter's row only
+    with store.unit_of_work(TENANT) as uow:
+        uow.counters.lock({(METRIC, f"cus_{g}", month): end for g in range(1, customers + 1)}, 0)
+        uow.commit()
+    return store
+
+
+def _group(customers: int, now: datetime, n: int) -> list[BatchRequest]:
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [
+        BatchRequest(
+            [
+                {
+                    "metric": METRIC,
+                    "customerRef": f"cus_{random.randrange(1, customers + 1)}",
+                    "quantity": "1.5",
+                    "ts": stamp,
+                    "idempotencyKey": f"new-{uuid.uuid4().hex}",
+                }
+            ],
+            now,
+            f"req_{n}_{i}",
+        )
+        for i in range(GROUP)
+    ]
+
+
+def _run(label: str, store: Store, pg_pid: int, customers: int, groups: int) -> None:
+    now = datetime.now(UTC)
+    walls, reads = [], []
+    cpu_before = tree_cpu_seconds(pg_pid)
+    for n in range(groups):
+        requests = _group(customers, now, n)
+        started = time.perf_counter()
+        with store.unit_of_work(TENANT) as uow:
+            before = int(uow.connection.execute(_ROWS_READ).scalar_one())
+            outcomes = ingest_group(uow, requests, now=now, limits=EventLimits())
+            reads.append(int(uow.connection.execute(_ROWS_READ).scalar_one()) - before)
+            uow.commit()
+        walls.append((time.perf_counter() - started) * 1000)
+        assert all(o.results[0].status == "accepted" for o in outcomes)
+    cpu_ms = (tree_cpu_seconds(pg_pid) - cpu_before) * 1000 / groups
+    print(
+        f"{label}: {groups} groups of {GROUP}: rows read per group {statistics.median(reads):.0f}"
+        f", database CPU per group {cpu_ms:.2f} ms, wall median {statistics.median(walls):.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, default=200_000)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=200)
+    args = parser.parse_args()
+    server = PostgresServer.start()
+    try:
+        url = server.create_database("lookups")
+        store = _fill(server, url, args.keys, args.customers, datetime.now(UTC))
+        pg_pid = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+        _run("never analysed", store, pg_pid, args.customers, args.groups)
+        with psycopg.connect(server.admin_url.rsplit("/", 1)[0] + "/lookups") as conn:
+            conn.execute("ANALYZE")
+        time.sleep(1)  # the ANALYZE's backend gone before the CPU is sampled
+        _run("analysed", store, pg_pid, args.customers, args.groups)
+        store.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
