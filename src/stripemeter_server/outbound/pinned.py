@@ -119,6 +119,10 @@ class PinnedTransport(httpx.BaseTransport):
         except ValidationError as exc:
             raise BlockedDestination(exc.message, request=request) from None
         address = self._guard(destination)
+        if destination.address is not None:
+            # An address in the URL is reached as written (the guard checked it): the
+            # request goes as it is, without a copy per call (the pusher's hot path).
+            return self._inner.handle_request(request)
         extensions: dict[str, Any] = dict(request.extensions)
         if destination.scheme == "https" and destination.address is None:
             extensions["sni_hostname"] = destination.host
@@ -135,6 +139,30 @@ class PinnedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing: Stripe and alert receivers authenticate by header, and
+    parsing each response's headers into a cookie jar cost ~9% of a meter event's call."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _CookielessClient(httpx.Client):
+    """An httpx client whose responses' cookies are dropped, never sent back."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._jar = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        return None
+
+
 def pinned_client(
     guard: Guard,
     *,
@@ -143,7 +171,7 @@ def pinned_client(
 ) -> httpx.Client:
     """An httpx client whose every request goes through :class:`PinnedTransport` (no
     proxies from the environment, no redirects followed)."""
-    return httpx.Client(
+    return _CookielessClient(
         transport=PinnedTransport(guard, verify=verify),
         timeout=timeout,
         follow_redirects=False,

@@ -213,9 +213,14 @@ class StripeGateway:
         }
         try:
             with translated_errors():
-                self._client.v1.billing.meter_events.create(
-                    params=params,
-                    options={"idempotency_key": event.idempotency_key or event.identifier},
+                # ``raw_request``: the same request and the same errors as the typed
+                # service, without building the answer's ``StripeObject`` (nothing reads
+                # it; ~7% of a call's CPU, ADR 0945).
+                self._client.raw_request(
+                    "post",
+                    "/v1/billing/meter_events",
+                    **params,
+                    idempotency_key=event.idempotency_key or event.identifier,
                 )
         except StripePermanentError as exc:
             if exc.stripe_code == DUPLICATE_IDENTIFIER:
@@ -256,7 +261,9 @@ class StripeGateway:
         }
         try:
             with translated_errors():
-                self._stream_client(token).v2.billing.meter_event_stream.create(params=body)
+                self._stream_client(token).raw_request(
+                    "post", "/v2/billing/meter_event_stream", **body, base="meter_events"
+                )
         except StripeCallError as exc:
             if exc.stripe_code == "billing_meter_event_session_expired":
                 raise StripeSessionExpiredError(exc.message) from None

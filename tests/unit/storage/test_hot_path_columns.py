@@ -27,3 +27,21 @@ def test_the_postgres_rebuild_insert_types_every_state_column() -> None:
     from stripemeter_server.storage.postgres.ledger import _STATE_TYPES
 
     assert len(_STATE_TYPES) == len(STATE_COLUMNS)
+
+
+def test_a_push_state_is_read_by_the_table_column_order() -> None:
+    from stripemeter_server.storage.schema.pushes import push_state
+
+    assert tuple(push_state.c.keys()) == (
+        "tenant_id",
+        "metric",
+        "customer_ref",
+        "period_start_us",
+        "period_end_us",
+        "target",
+        "pushed_units",
+        "next_seq",
+        "last_ts_s",
+        "updated_us",
+        "counter_updated_us",
+    )

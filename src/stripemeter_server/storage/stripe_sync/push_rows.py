@@ -142,25 +142,26 @@ def changed_counter_of(raw: Any) -> ChangedCounter:
             customer_ref,
             start_us,
             end_us,
-            CounterState(**dict(zip(STATE_COLUMNS, state, strict=True))),
+            CounterState(*state),  # STATE_COLUMNS is CounterState's field order
         ),
         updated_us,
     )
 
 
 def push_state_of(raw: Any) -> PushState:
-    m = raw._mapping
-    units = m["pushed_units"]
+    """A ``push_state`` row selected whole, by position (the table's column order): a
+    plan reads one per candidate counter, and ``Row._mapping`` was most of that."""
+    _, metric, customer_ref, start_us, end_us, target, units, seq, ts_s, _, counter_us = raw
     return PushState(
-        m["metric"],
-        m["customer_ref"],
-        m["period_start_us"],
-        m["period_end_us"],
-        m["target"],
+        metric,
+        customer_ref,
+        start_us,
+        end_us,
+        target,
         None if units is None else int(units),
-        m["next_seq"],
-        m["last_ts_s"],
-        m["counter_updated_us"],
+        seq,
+        ts_s,
+        counter_us,
     )
 
 
