@@ -10,8 +10,10 @@ sequential calls (one keep-alive connection, after a warm-up) of:
 * ``POST /v1/entitlements/check`` (may this quantity be used now?),
 * ``POST /v1/entitlements/reservations`` (an atomic hold, a fresh idempotency key each).
 
-Prints p50 and p99 against the issue's 5 ms budget, and the server's CPU time per request
-(its whole process tree, read before and after each phase); then, in the same run and on the
+Prints p50 and p99 against the issue's 5 ms budget, the server's CPU time per request
+(its whole process tree, read before and after each phase) and, on PostgreSQL, the
+database server's (the postmaster's process tree: every backend, the WAL writer and
+autovacuum included); then, in the same run and on the
 same store, the raw driver's floors (``entitlements_floor.py``): a durable one-row write
 transaction per call, and on PostgreSQL one round trip per call.
 Usage: ``python -m benchmarks.entitlements [--quick] [--only sqlite|postgres] [--requests N]``.
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.entitlements_floor import floors
+from benchmarks.proctree import tree_cpu_seconds
 from benchmarks.progress import Reporter
 from benchmarks.server import HOST, Postgres, Server, load_average
 from benchmarks.ui import _fill, _ref
@@ -137,25 +140,42 @@ PHASES: dict[str, Build] = {
 
 
 def _phase(
-    server: Server, timed: Timed, request: Request, args: argparse.Namespace, offset: int
-) -> tuple[float, float, float]:
-    """(p50 ms, p99 ms, server CPU ms per request) of ``args.requests`` calls."""
+    server: Server,
+    timed: Timed,
+    request: Request,
+    args: argparse.Namespace,
+    offset: int,
+    db_pid: int | None,
+) -> tuple[float, float, float, float | None]:
+    """(p50 ms, p99 ms, server CPU ms per request, the database server's CPU ms per request
+    or ``None`` for SQLite, whose work is in the server's) of ``args.requests`` calls."""
     for n in range(20):  # warm-up: statements prepared, pools filled
         timed.call(*request(offset + args.requests + n))
     times = []
-    cpu_before = server.cpu_seconds()
+    cpu_before, db_before = server.cpu_seconds(), _db_cpu(db_pid)
     for n in range(args.requests):
         status, elapsed = timed.call(*request(offset + n))
         if status not in (200, 201):
             raise RuntimeError(f"{request(n)[1]} answered {status}")
         times.append(elapsed)
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / args.requests
+    db_ms = None if db_pid is None else (_db_cpu(db_pid) - db_before) * 1000 / args.requests
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], cpu_ms
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    return statistics.median(times), p99, cpu_ms, db_ms
+
+
+def _db_cpu(db_pid: int | None) -> float:
+    return 0.0 if db_pid is None else tree_cpu_seconds(db_pid)
 
 
 def measure(
-    url: str, args: argparse.Namespace, reporter: Reporter, label: str, workdir: Path
+    url: str,
+    args: argparse.Namespace,
+    reporter: Reporter,
+    label: str,
+    workdir: Path,
+    db_pid: int | None = None,
 ) -> bool:
     server = Server(url, workdir)
     ok = True
@@ -171,12 +191,13 @@ def measure(
             def request(n: int, build: Build = build) -> tuple[str, str, Any]:
                 return build(n % args.granted, n)
 
-            p50, p99, cpu = _phase(server, timed, request, args, index * 100_000)
+            p50, p99, cpu, db = _phase(server, timed, request, args, index * 100_000, db_pid)
             verdict = "ok" if p99 < BUDGET_MS else "OVER BUDGET"
             ok = ok and p99 < BUDGET_MS
+            db_cpu = "" if db is None else f", database CPU {db:5.2f} ms/request"
             reporter.log(
                 f"{label}: {name:16s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
-                f"server CPU {cpu:5.2f} ms/request  [{verdict}]"
+                f"server CPU {cpu:5.2f} ms/request{db_cpu}  [{verdict}]"
             )
         timed.close()
         for name, (p50, p99) in floors(url, args.requests).items():  # same run, same store
@@ -191,15 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     reporter = Reporter(force_plain=True)
     results: list[bool] = []
     with tempfile.TemporaryDirectory(prefix="bench-entitlements-") as folder:
-        runs: list[tuple[str, Callable[[], str]]] = []
+        runs: list[tuple[str, Callable[[], str], int | None]] = []
         if args.only in (None, "sqlite"):
-            runs.append(("sqlite", lambda: f"sqlite:///{Path(folder) / 'entitlements.db'}"))
+            runs.append(("sqlite", lambda: f"sqlite:///{Path(folder) / 'entitlements.db'}", None))
         postgres = Postgres() if args.only in (None, "postgres") else None
         if postgres is not None:
-            runs.append(("postgres", lambda: postgres.database("bench_entitlements")))
+            runs.append(
+                ("postgres", lambda: postgres.database("bench_entitlements"), postgres.pid())
+            )
         try:
-            for label, url in runs:
-                results.append(measure(url(), args, reporter, label, Path(folder)))
+            for label, url, db_pid in runs:
+                results.append(measure(url(), args, reporter, label, Path(folder), db_pid))
         finally:
             if postgres is not None:
                 postgres.stop()

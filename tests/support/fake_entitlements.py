@@ -6,6 +6,7 @@ taken is left out and answers False; ``held_total`` sums the held, unexpired res
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -18,7 +19,10 @@ from stripemeter_server.service.entitlements.ports import (
     GrantView,
     Reservation,
     StoredFeature,
+    WindowBalance,
 )
+from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 
 
 @dataclass
@@ -52,9 +56,15 @@ class FakeFeatures:
 
 
 class FakeGrants:
-    def __init__(self, tables: EntitlementTables, customers: dict[str, CustomerRecord]) -> None:
+    def __init__(
+        self,
+        tables: EntitlementTables,
+        customers: dict[str, CustomerRecord],
+        metrics: dict[str, str],
+    ) -> None:
         self._t = tables
         self._customers = customers  # the catalog's, read by ``view`` as the SQL join does
+        self._metrics = metrics  # the catalog's metric definitions, likewise
 
     def put(self, grant: Grant, now_us: int) -> bool:
         key = (grant.customer_ref, grant.feature)
@@ -73,7 +83,13 @@ class FakeGrants:
         stored = self._t.features.get(feature)
         if stored is None:  # as the SQL read: no feature, nothing else
             return GrantView(None, None, None)
-        return GrantView(stored, self.get(customer_ref, feature), self._customers.get(customer_ref))
+        metric = json.loads(stored.definition).get("metric")
+        return GrantView(
+            stored,
+            self.get(customer_ref, feature),
+            self._customers.get(customer_ref),
+            self._metrics.get(metric) if isinstance(metric, str) else None,
+        )
 
     def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
         found = self.view(customer_ref, feature)
@@ -108,8 +124,17 @@ class FakeGrants:
 
 
 class FakeReservations:
-    def __init__(self, tables: EntitlementTables) -> None:
+    def __init__(
+        self,
+        tables: EntitlementTables,
+        counters: dict[CounterKey, StoredCounter],
+        audit: list[tuple[str, AuditRecord]],
+        tenant_id: str,
+    ) -> None:
         self._t = tables
+        self._counters = counters  # the ledger's, read by ``window_balance`` as the SQL does
+        self._audit = audit  # every tenant's audit log, written by ``hold`` as the SQL does
+        self._tenant = tenant_id
 
     def add(self, reservation: Reservation) -> bool:
         if reservation.reservation_id in self._t.reservations or self.by_idempotency_key(
@@ -120,6 +145,12 @@ class FakeReservations:
         self._t.reservations[reservation.reservation_id] = replace(
             reservation, finished_us=None, committed_quantity=None, event_key=None
         )
+        return True
+
+    def hold(self, reservation: Reservation, entry: AuditRecord) -> bool:
+        if not self.add(reservation):
+            return False
+        self._audit.append((self._tenant, entry))
         return True
 
     def get(self, reservation_id: str) -> Reservation | None:
@@ -159,3 +190,19 @@ class FakeReservations:
                 committed_quantity=committed_quantity,
                 event_key=event_key,
             )
+
+    def window_balance(
+        self, metric: str, customer_ref: str, feature: str, window_start_us: int, now_us: int
+    ) -> WindowBalance:
+        counter = self._counters.get((metric, customer_ref, window_start_us))
+        extras = sum(
+            (
+                e.amount
+                for e in self._t.extras.values()
+                if (e.customer_ref, e.feature, e.window_start_us)
+                == (customer_ref, feature, window_start_us)
+            ),
+            Decimal(0),
+        )
+        held = self.held_total(customer_ref, feature, now_us)
+        return WindowBalance(counter.state if counter else None, extras, held)

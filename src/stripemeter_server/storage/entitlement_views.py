@@ -1,6 +1,6 @@
-"""The feature, the customer's grant of it and the customer's record in one statement
-(ADR 0932): the first reads of every entitlement check and reservation, which used to be
-three round trips (four with the reservation's lock).
+"""The feature, the customer's grant of it, the customer's record and the feature's metric
+in one statement (ADR 0932, ADR 0939): the first reads of every entitlement check and
+reservation, which used to be four round trips (five with the reservation's lock).
 
 ``view`` starts from the feature, so a customer without a grant still gets the feature;
 ``lock_view`` starts from the grant and holds only the grant's row (``FOR UPDATE OF`` on
@@ -14,23 +14,48 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
 
 from stripemeter_server.domain.entitlements import Enforcement, Grant
 from stripemeter_server.domain.timestamps import from_micros
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.entitlements.ports import GrantRecord, GrantView, StoredFeature
-from stripemeter_server.storage.schema import customers, entitlement_grants, features
+from stripemeter_server.storage.schema import customers, entitlement_grants, features, metrics
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
-_F, _G, _C = features, entitlement_grants, customers
+
+class _FeatureMetric(FunctionElement[str]):
+    """The metric code in a feature's stored JSON definition (its ``metric`` member), as
+    each store extracts it, so the metric's row joins the view's one statement."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_FeatureMetric, "postgresql")
+def _pg_metric(element: _FeatureMetric, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'metric')"
+
+
+@compiles(_FeatureMetric)
+def _sqlite_metric(element: _FeatureMetric, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.metric')"
+
+
+_F, _G, _C, _M = features, entitlement_grants, customers, metrics
 _COLUMNS = (
     [c.label(f"f_{c.name}") for c in _F.c if c.name != "tenant_id"]
     + [c.label(f"g_{c.name}") for c in _G.c if c.name != "tenant_id"]
     + [c.label(f"c_{c.name}") for c in _C.c if c.name != "tenant_id"]
+    + [_M.c.definition.label("m_definition")]
 )
 _CUSTOMER_ON = and_(
     _C.c.tenant_id == bindparam("tenant"), _C.c.customer_ref == bindparam("customer")
 )
+_METRIC_ON = and_(_M.c.tenant_id == _F.c.tenant_id, _M.c.code == _FeatureMetric(_F.c.definition))
 _VIEW = (
     select(*_COLUMNS)
     .select_from(_F)
@@ -43,6 +68,7 @@ _VIEW = (
         ),
     )
     .outerjoin(_C, _CUSTOMER_ON)
+    .outerjoin(_M, _METRIC_ON)
     .where(_F.c.tenant_id == bindparam("tenant"), _F.c.feature_key == bindparam("feature"))
 )
 _LOCK_VIEW = (
@@ -50,12 +76,15 @@ _LOCK_VIEW = (
     .select_from(_G)
     .join(_F, and_(_F.c.tenant_id == _G.c.tenant_id, _F.c.feature_key == _G.c.feature_key))
     .outerjoin(_C, _CUSTOMER_ON)
+    .outerjoin(_M, _METRIC_ON)
     .where(
         _G.c.tenant_id == bindparam("tenant"),
         _G.c.customer_ref == bindparam("customer"),
         _G.c.feature_key == bindparam("feature"),
     )
 )
+
+_LOCKING: dict[str, Any] = {}
 
 
 def view(conn: Connection, tenant: str, customer_ref: str, feature: str) -> GrantView:
@@ -66,7 +95,9 @@ def view(conn: Connection, tenant: str, customer_ref: str, feature: str) -> Gran
 def lock_view(
     conn: Connection, dialect: SqlDialect, tenant: str, customer_ref: str, feature: str
 ) -> GrantView | None:
-    query = dialect.lock_rows(_LOCK_VIEW, of=_G)
+    query = _LOCKING.get(dialect.name)
+    if query is None:  # built once per store: a new statement per call costs its cache key
+        query = _LOCKING[dialect.name] = dialect.lock_rows(_LOCK_VIEW, of=_G)
     row = conn.execute(query, _params(tenant, customer_ref, feature)).first()
     return _view(row._mapping) if row else None
 
@@ -96,7 +127,7 @@ def _view(row: Any) -> GrantView:
             row["c_created_us"],
             row["c_updated_us"],
         )
-    return GrantView(feature, grant, customer)
+    return GrantView(feature, grant, customer, row["m_definition"])
 
 
 def grant_record(row: Any) -> GrantRecord:

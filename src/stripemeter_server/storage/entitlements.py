@@ -22,7 +22,11 @@ from stripemeter_server.service.entitlements.ports import (
     GrantView,
     Reservation,
     StoredFeature,
+    WindowBalance,
 )
+from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.storage.entitlement_balance import window_balance
+from stripemeter_server.storage.entitlement_holds import add_hold
 from stripemeter_server.storage.entitlement_views import grant_record, lock_view, view
 from stripemeter_server.storage.schema import (
     entitlement_extras,
@@ -268,6 +272,9 @@ class ReservationsRepository:
         )
         return bool(self._conn.execute(stmt.on_conflict_do_nothing()).rowcount)
 
+    def hold(self, reservation: Reservation, entry: AuditRecord) -> bool:
+        return add_hold(self._conn, self._dialect, self._tenant, reservation, entry)
+
     def get(self, reservation_id: str) -> Reservation | None:
         return self._one(_RESERVATION_BY_ID, reservation_id)
 
@@ -282,6 +289,13 @@ class ReservationsRepository:
         params = {"tenant": self._tenant, "customer": customer_ref, "feature": feature}
         quantities = self._conn.execute(_HELD, {**params, "now": now_us}).scalars()
         return sum(quantities, Decimal(0))  # summed here: exact on both stores
+
+    def window_balance(
+        self, metric: str, customer_ref: str, feature: str, window_start_us: int, now_us: int
+    ) -> WindowBalance:
+        return window_balance(
+            self._conn, self._tenant, metric, customer_ref, feature, window_start_us, now_us
+        )
 
     def finish(
         self,

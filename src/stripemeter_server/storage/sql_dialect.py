@@ -30,6 +30,12 @@ class SqlDialect(Protocol):
         """SQLAlchemy's name for the store (``sqlite`` or ``postgresql``)."""
         ...
 
+    @property
+    def chains_writes(self) -> bool:
+        """Whether one statement may write two tables (an ``INSERT`` inside ``WITH`` whose
+        returned rows feed a second ``INSERT``): a round trip fewer for a pair of writes."""
+        ...
+
     def upsert(self, table: Table) -> Upsert:
         """An INSERT into ``table`` that takes an ``ON CONFLICT`` clause."""
         ...

@@ -44,14 +44,15 @@ def access_with_state(
 ) -> tuple[Access, MeteredState | None]:
     """Access, and the metered state it was judged on (``None``: none was read), so a
     reservation can judge the balance after its hold without reading it again. ``view``:
-    the customer's record was read with the grant (ADR 0932)."""
+    the customer's record and the feature's metric were read with the grant (ADR 0932,
+    ADR 0939), so neither is read again."""
     if (
         feature.kind is FeatureKind.METERED
         and grant is not None
         and grant.limit is not None
         and grant_reason(grant, now) is Reason.OK
     ):
-        text = uow.metrics.get(feature.metric or "")
+        text = view.metric if view is not None else uow.metrics.get(feature.metric or "")
         if text is None:
             return Access(feature, False, Reason.METRIC_NOT_FOUND), None
         state = metered_state(uow, feature, grant, now, decode_metric(text), view)  # read once

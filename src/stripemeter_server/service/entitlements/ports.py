@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.entitlements import Grant
 
 if TYPE_CHECKING:  # annotations only: the ports modules import one another
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.corrections.ports.backfills import BackfillsRepository
     from stripemeter_server.service.credits.ports import CreditGrantsRepository
     from stripemeter_server.service.ingest.ports import PrunableTallies
-    from stripemeter_server.service.operations.ports import AuditRepository
+    from stripemeter_server.service.operations.ports import AuditRecord, AuditRepository
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository
 
@@ -99,12 +100,15 @@ class FeaturesRepository(FeatureReads, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class GrantView:
-    """A feature, the customer's grant of it and the customer's record, read in one
-    statement (ADR 0932): what an access answer needs before its window is known."""
+    """A feature, the customer's grant of it, the customer's record and the definition of
+    the metric the feature counts, read in one statement (ADR 0932, ADR 0939): what an
+    access answer needs before its window is known. ``metric`` is ``None`` when the feature
+    names no metric or a metric that does not exist."""
 
     feature: StoredFeature | None
     grant: GrantRecord | None
     customer: CustomerRecord | None
+    metric: str | None = None
 
 
 class GrantReads(Protocol):
@@ -147,9 +151,25 @@ class GrantsRepository(GrantReads, Protocol):
     def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class WindowBalance:
+    """A metered grant's window read in one statement (ADR 0939): the counter's state
+    (``None``: no row yet), the window's extra grants summed and the quantity its held,
+    unexpired reservations hold."""
+
+    counter: CounterState | None
+    extras: Decimal
+    held: Decimal
+
+
 class ReservationsRepository(Protocol):
     def add(self, reservation: Reservation) -> bool:
         """Store the reservation; False when its idempotency key is taken already."""
+        ...
+
+    def hold(self, reservation: Reservation, entry: AuditRecord) -> bool:
+        """Store the reservation and its audit entry (one statement where the store allows,
+        ADR 0939); False, and neither stored, when its idempotency key is taken already."""
         ...
 
     def get(self, reservation_id: str) -> Reservation | None: ...
@@ -158,6 +178,13 @@ class ReservationsRepository(Protocol):
 
     def held_total(self, customer_ref: str, feature: str, now_us: int) -> Decimal:
         """The quantity held by reservations that are neither finished nor expired."""
+        ...
+
+    def window_balance(
+        self, metric: str, customer_ref: str, feature: str, window_start_us: int, now_us: int
+    ) -> WindowBalance:
+        """The counter of (``metric``, customer, window), the window's extras summed and
+        ``held_total`` at ``now_us``, in one read."""
         ...
 
     def finish(

@@ -78,11 +78,7 @@ def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved
         to_micros(now),
         to_micros(now + timedelta(seconds=ttl)),
     )
-    if not uow.reservations.add(reservation):  # the key was taken by another feature's hold
-        taken = uow.reservations.by_idempotency_key(key)
-        assert taken is not None
-        return Reserved(_replayed(taken, wanted), None, False)
-    audit.record(
+    entry = audit.entry(
         uow,
         now,
         "reservation.create",
@@ -90,6 +86,10 @@ def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved
         reservation.reservation_id,
         after=_audit_state(reservation),
     )
+    if not uow.reservations.hold(reservation, entry):  # the key was taken by another hold
+        taken = uow.reservations.by_idempotency_key(key)
+        assert taken is not None
+        return Reserved(_replayed(taken, wanted), None, False)
     return Reserved(reservation, _after_hold(uow, feature, record, state, quantity, now), True)
 
 

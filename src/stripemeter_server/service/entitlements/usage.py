@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
@@ -57,38 +56,37 @@ def usage_window(uow: UnitOfWork, feature: Feature, customer_ref: str, now: date
     return period_containing(spec, now)
 
 
-def window_usage(
+def _window(
     uow: UnitOfWork,
     feature: Feature,
+    metric: Metric,
     customer_ref: str,
     now: datetime,
-    metric: Metric | None = None,
-    view: GrantView | None = None,
-) -> tuple[Decimal, Period]:
-    """The window's usage; ``metric``: the feature's metric when the caller read it already,
-    ``view``: the customer's record with it."""
-    metric = metric or feature_metric(uow, feature)
+    view: GrantView | None,
+) -> tuple[Period, bool]:
+    """The window at ``now``, and whether its usage is the live counter (no filter of the
+    feature's own, the metric's billing period as its window)."""
     spec, billing = _spec(uow, feature, metric, customer_ref, view)
-    window = period_containing(spec, now)
-    start_us = to_micros(window.start)
-    if not feature.filter and spec == billing:
-        counter = uow.counters.get((metric.code, customer_ref, start_us))
-        state = counter.state if counter else CounterState()
-    else:
-        scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
-        state = fold_events(
-            scoped,
-            uow.events.stream(
-                EventFilter(
-                    metric=metric.code,
-                    customer_ref=customer_ref,
-                    ts_from_us=start_us,
-                    ts_to_us=to_micros(window.end),
-                    only_counting=True,
-                )
-            ),
-        )
-    return state.value(metric.aggregation) or ZERO, window
+    return period_containing(spec, now), not feature.filter and spec == billing
+
+
+def _folded(
+    uow: UnitOfWork, feature: Feature, metric: Metric, customer_ref: str, window: Period
+) -> CounterState:
+    """The window's counting events folded, under the metric's and the feature's filters."""
+    scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
+    return fold_events(
+        scoped,
+        uow.events.stream(
+            EventFilter(
+                metric=metric.code,
+                customer_ref=customer_ref,
+                ts_from_us=to_micros(window.start),
+                ts_to_us=to_micros(window.end),
+                only_counting=True,
+            )
+        ),
+    )
 
 
 def metered_state(
@@ -99,15 +97,27 @@ def metered_state(
     metric: Metric | None = None,
     view: GrantView | None = None,
 ) -> MeteredState:
-    """Usage, held reservations and extra grants of the grant's current window."""
-    usage, window = window_usage(uow, feature, grant.customer_ref, now, metric, view)
+    """Usage, held reservations and extra grants of the grant's current window: one read
+    when the usage is the live counter (ADR 0939), three otherwise."""
+    metric = metric or feature_metric(uow, feature)
+    customer_ref, now_us = grant.customer_ref, to_micros(now)
+    window, from_counter = _window(uow, feature, metric, customer_ref, now, view)
     start_us = to_micros(window.start)
-    extras = uow.grants.extras(grant.customer_ref, feature.key, start_us)
-    reserved = uow.reservations.held_total(grant.customer_ref, feature.key, to_micros(now))
+    if from_counter:
+        balance = uow.reservations.window_balance(
+            metric.code, customer_ref, feature.key, start_us, now_us
+        )
+        state = balance.counter or CounterState()
+        extras, reserved = balance.extras, balance.held
+    else:
+        state = _folded(uow, feature, metric, customer_ref, window)
+        found = uow.grants.extras(customer_ref, feature.key, start_us)
+        extras = sum((e.amount for e in found), ZERO)
+        reserved = uow.reservations.held_total(customer_ref, feature.key, now_us)
     return MeteredState(
-        usage,
+        state.value(metric.aggregation) or ZERO,
         reserved,
-        sum((e.amount for e in extras), ZERO),
+        extras,
         window.start,
         window.end,
         _credit_exhausted(uow, feature, grant, now),

@@ -52,17 +52,32 @@ def record(
     ``uow``'s transaction."""
     uow.audit.add(
         tenant_id or uow.tenant_id,
-        AuditRecord(
-            audit_id=_new_id(),
-            created_us=to_micros(now),
-            actor=uow.actor,
-            action=action,
-            target_type=target_type,
-            target_id=target_id[:MAX_TARGET],
-            before=_json(before),
-            after=_json(after),
-            request_id=uow.request_id,
-        ),
+        entry(uow, now, action, target_type, target_id, before=before, after=after),
+    )
+
+
+def entry(
+    uow: UnitOfWork,
+    now: datetime,
+    action: str,
+    target_type: str,
+    target_id: str,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditRecord:
+    """The entry ``record`` appends, for a repository that writes it with its own change
+    in one statement (a reservation, ADR 0939)."""
+    return AuditRecord(
+        audit_id=_new_id(),
+        created_us=to_micros(now),
+        actor=uow.actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id[:MAX_TARGET],
+        before=_json(before),
+        after=_json(after),
+        request_id=uow.request_id,
     )
 
 

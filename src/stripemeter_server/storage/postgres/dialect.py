@@ -22,6 +22,7 @@ _ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 
 
 class PostgresDialect:
     name = "postgresql"
+    chains_writes = True
 
     def upsert(self, table: Table) -> postgresql.Insert:
         return postgresql.insert(table)

@@ -23,6 +23,7 @@ _MICROS_PER_DAY = 86_400_000_000
 
 class SqliteDialect:
     name = "sqlite"
+    chains_writes = False  # no data-modifying WITH
 
     def upsert(self, table: Table) -> sqlite.Insert:
         return sqlite.insert(table)
