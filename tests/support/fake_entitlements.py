@@ -6,6 +6,8 @@ taken is left out and answers False; ``held_total`` sums the held, unexpired res
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -13,12 +15,17 @@ from stripemeter_server.domain.entitlements import Grant
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.entitlements.ports import (
     HELD,
+    BalanceWindow,
+    CustomerFeatures,
     ExtraGrant,
+    FeatureView,
     GrantRecord,
     GrantView,
     Reservation,
     StoredFeature,
+    WindowBalance,
 )
+from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 
 
 @dataclass
@@ -52,9 +59,19 @@ class FakeFeatures:
 
 
 class FakeGrants:
-    def __init__(self, tables: EntitlementTables, customers: dict[str, CustomerRecord]) -> None:
+    def __init__(
+        self,
+        tables: EntitlementTables,
+        customers: dict[str, CustomerRecord],
+        metrics: Mapping[str, str],
+        counter: Callable[[CounterKey], StoredCounter | None],
+    ) -> None:
         self._t = tables
-        self._customers = customers  # the catalog's, read by ``view`` as the SQL join does
+        # the catalog's and the ledger's, read by ``view``, ``views`` and ``balances`` as
+        # the SQL joins read them
+        self._customers = customers
+        self._metrics = metrics
+        self._counter = counter
 
     def put(self, grant: Grant, now_us: int) -> bool:
         key = (grant.customer_ref, grant.feature)
@@ -78,6 +95,32 @@ class FakeGrants:
     def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
         found = self.view(customer_ref, feature)
         return found if found.grant is not None else None  # one writer: nothing to wait for
+
+    def views(self, customer_ref: str) -> CustomerFeatures:
+        found = [
+            FeatureView(
+                stored,
+                self.get(customer_ref, key),
+                self._metrics.get(json.loads(stored.definition).get("metric", "")),
+            )
+            for key, stored in sorted(self._t.features.items())
+        ]
+        return CustomerFeatures(found, self._customers.get(customer_ref) if found else None)
+
+    def balances(
+        self, customer_ref: str, windows: Sequence[BalanceWindow], now_us: int
+    ) -> dict[str, WindowBalance]:
+        held = FakeReservations(self._t).held_total
+        answer = {}
+        for w in windows:
+            counter = self._counter((w.metric, customer_ref, w.start_us)) if w.counter else None
+            extras = [e.amount for e in self.extras(customer_ref, w.feature, w.start_us)]
+            answer[w.feature] = WindowBalance(
+                counter.state if counter is not None else None,
+                extras,
+                held(customer_ref, w.feature, now_us),
+            )
+        return answer
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
         return [g for (c, _), g in sorted(self._t.grants.items()) if c == customer_ref]

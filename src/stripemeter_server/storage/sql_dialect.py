@@ -58,6 +58,11 @@ class SqlDialect(Protocol):
         sorted order, so two transactions locking overlapping sets never deadlock)."""
         ...
 
+    def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        """A text column's JSON object's ``key`` as text (``NULL`` when absent): to join on
+        a value kept inside a definition's JSON (ADR 0937)."""
+        ...
+
     def relax_commit_durability(self, conn: Connection) -> None:
         """Let this transaction's commit return before it is durable on disk: only for
         writes whose loss in a crash is harmless (a rate-limit bucket level)."""

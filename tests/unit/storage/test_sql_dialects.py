@@ -33,6 +33,7 @@ def test_the_port_has_the_members_the_repositories_use() -> None:
     assert PORT_MEMBERS == [
         "claim_due",
         "clock_us",
+        "json_text",
         "lock_keys",
         "lock_rows",
         "name",
@@ -99,3 +100,12 @@ def test_each_dialect_upserts_with_its_own_on_conflict_insert(
     implementation: type, insert: type
 ) -> None:
     assert isinstance(implementation().upsert(jobs), insert)
+
+
+def test_json_text_reads_a_key_of_a_text_columns_json() -> None:
+    rows = table("rows", column("definition"))
+    query = select(rows.c.definition)
+    pg = PostgresDialect().json_text(rows.c.definition, "metric")
+    lite = SqliteDialect().json_text(rows.c.definition, "metric")
+    assert "CAST(rows.definition AS JSON) ->>" in _sql(query.where(pg == "x"), postgresql.dialect())
+    assert "json_extract(rows.definition," in _sql(query.where(lite == "x"), sqlite.dialect())

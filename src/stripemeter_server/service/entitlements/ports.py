@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.entitlements import Grant
 
 if TYPE_CHECKING:  # annotations only: the ports modules import one another
@@ -107,6 +109,48 @@ class GrantView:
     customer: CustomerRecord | None
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureView:
+    """A feature, the customer's grant of it and the definition of the metric it counts
+    (``None``: it counts none, or that metric no longer exists), read with every other
+    feature of the tenant in one statement (ADR 0937)."""
+
+    feature: StoredFeature
+    grant: GrantRecord | None
+    metric: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFeatures:
+    """Every feature of the tenant as ``FeatureView``s (by key), and the customer's record
+    (``None`` when there is none, or when the tenant has no feature to read it with)."""
+
+    features: list[FeatureView]
+    customer: CustomerRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceWindow:
+    """One metered feature's usage window whose balance an answer needs: ``counter``, read
+    the metric's live counter of the window (else the caller folds the ledger itself)."""
+
+    feature: str
+    metric: str
+    start_us: int
+    counter: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WindowBalance:
+    """What ``counters.get``, ``grants.extras`` and ``reservations.held_total`` answer for
+    a window: the counter's state (``None``: no counter, or none asked for), the extra
+    grants' amounts oldest first, and the quantity held now."""
+
+    counter: CounterState | None
+    extras: list[Decimal]
+    held: Decimal
+
+
 class GrantReads(Protocol):
     """What alert evaluation reads of grants inside the ingest transaction: the customer's
     grant and the window's extra grants (its limit), nothing it could write."""
@@ -134,6 +178,18 @@ class GrantsRepository(GrantReads, Protocol):
     def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
         """As ``view`` with the grant's row held as ``lock`` holds it; ``None`` when there
         is no grant or no feature (nothing is locked then)."""
+        ...
+
+    def views(self, customer_ref: str) -> CustomerFeatures:
+        """Every feature with the customer's grant of it and its metric's definition, and
+        the customer's record, in one read (ADR 0937); nothing locked."""
+        ...
+
+    def balances(
+        self, customer_ref: str, windows: Sequence[BalanceWindow], now_us: int
+    ) -> dict[str, WindowBalance]:
+        """Each window's balance by feature key, in one read (ADR 0937): exactly what the
+        three reads of one window answer in the same transaction."""
         ...
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]: ...

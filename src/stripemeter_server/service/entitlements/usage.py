@@ -14,17 +14,35 @@ from decimal import Decimal
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
-from stripemeter_server.domain.entitlements import Feature, Grant, MeteredState
+from stripemeter_server.domain.entitlements import (
+    Feature,
+    FeatureKind,
+    Grant,
+    MeteredState,
+    Reason,
+    grant_reason,
+)
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import Metric
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.credits.balance import credit_left_for
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.ports import GrantView
 from stripemeter_server.service.usage.reads import fold_events
+
+
+def measured(feature: Feature, grant: Grant, now: datetime) -> bool:
+    """Whether the answer needs the grant's usage: a metered feature under a standing
+    grant with a limit (any other answer is the grant's alone, or of no grant)."""
+    return (
+        feature.kind is FeatureKind.METERED
+        and grant.limit is not None
+        and grant_reason(grant, now) is Reason.OK
+    )
 
 
 def feature_metric(uow: UnitOfWork, feature: Feature) -> Metric:
@@ -47,8 +65,40 @@ def _spec(
 ) -> tuple[PeriodSpec, PeriodSpec]:
     """``view``: the customer's record was read with the grant (ADR 0932), not read again."""
     customer = view.customer if view is not None else uow.customers.get(customer_ref)
+    return window_specs(feature, metric, customer)
+
+
+def window_specs(
+    feature: Feature, metric: Metric, customer: CustomerRecord | None
+) -> tuple[PeriodSpec, PeriodSpec]:
+    """The spec of the feature's usage window, and the metric's billing spec."""
     billing = spec_for(metric, customer)
     return (billing if feature.reset is None else PeriodSpec(feature.reset)), billing
+
+
+def counts_live(feature: Feature, spec: PeriodSpec, billing: PeriodSpec) -> bool:
+    """Whether the live counter is the window's usage: no filter of the feature's own and
+    the billing period as its window (else the window's events are folded)."""
+    return not feature.filter and spec == billing
+
+
+def folded_state(
+    uow: UnitOfWork, feature: Feature, metric: Metric, customer_ref: str, window: Period
+) -> CounterState:
+    """The window's counting events of the customer, folded with the feature's filter."""
+    scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
+    return fold_events(
+        scoped,
+        uow.events.stream(
+            EventFilter(
+                metric=metric.code,
+                customer_ref=customer_ref,
+                ts_from_us=to_micros(window.start),
+                ts_to_us=to_micros(window.end),
+                only_counting=True,
+            )
+        ),
+    )
 
 
 def usage_window(uow: UnitOfWork, feature: Feature, customer_ref: str, now: datetime) -> Period:
@@ -70,24 +120,11 @@ def window_usage(
     metric = metric or feature_metric(uow, feature)
     spec, billing = _spec(uow, feature, metric, customer_ref, view)
     window = period_containing(spec, now)
-    start_us = to_micros(window.start)
-    if not feature.filter and spec == billing:
-        counter = uow.counters.get((metric.code, customer_ref, start_us))
+    if counts_live(feature, spec, billing):
+        counter = uow.counters.get((metric.code, customer_ref, to_micros(window.start)))
         state = counter.state if counter else CounterState()
     else:
-        scoped = replace(metric, filter=tuple(sorted(set(metric.filter) | set(feature.filter))))
-        state = fold_events(
-            scoped,
-            uow.events.stream(
-                EventFilter(
-                    metric=metric.code,
-                    customer_ref=customer_ref,
-                    ts_from_us=start_us,
-                    ts_to_us=to_micros(window.end),
-                    only_counting=True,
-                )
-            ),
-        )
+        state = folded_state(uow, feature, metric, customer_ref, window)
     return state.value(metric.aggregation) or ZERO, window
 
 
@@ -110,11 +147,11 @@ def metered_state(
         sum((e.amount for e in extras), ZERO),
         window.start,
         window.end,
-        _credit_exhausted(uow, feature, grant, now),
+        credit_exhausted(uow, feature, grant, now),
     )
 
 
-def _credit_exhausted(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> bool:
+def credit_exhausted(uow: UnitOfWork, feature: Feature, grant: Grant, now: datetime) -> bool:
     """Only for a grant that stops at zero credit (the burn-down is read for it alone); no
     grant that could pay for the metric counts as zero."""
     if not grant.stop_at_zero_credit:

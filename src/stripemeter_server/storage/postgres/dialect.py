@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, text
+from sqlalchemy import ColumnElement, Table, cast, func, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
@@ -38,6 +38,10 @@ class PostgresDialect:
     def clock_us(self) -> ColumnElement[Any]:
         # clock_timestamp(), not now(): the time of this statement, not of the BEGIN.
         return func.floor(func.extract("epoch", func.clock_timestamp()) * 1_000_000)
+
+    def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        text_of: ColumnElement[Any] = cast(column, postgresql.JSON)[key].astext
+        return text_of
 
     def lock_keys(self, conn: Connection, keys: Iterable[str]) -> None:
         for key in sorted(set(keys)):

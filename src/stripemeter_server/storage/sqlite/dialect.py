@@ -42,6 +42,9 @@ class SqliteDialect:
         julian = func.julianday("now")
         return cast((julian - _UNIX_EPOCH_JULIAN_DAY) * _MICROS_PER_DAY, BigInteger)
 
+    def json_text(self, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        return func.json_extract(column, f"$.{key}")
+
     def lock_keys(self, conn: Connection, keys: Iterable[str]) -> None:
         return None  # BEGIN IMMEDIATE already holds the one write lock
 
