@@ -7,6 +7,7 @@ taken is left out and answers False; ``held_total`` sums the held, unexpired res
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -14,7 +15,10 @@ from stripemeter_server.domain.entitlements import Grant
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.entitlements.ports import (
     HELD,
+    BalanceWindow,
+    CustomerFeatures,
     ExtraGrant,
+    FeatureView,
     GrantRecord,
     GrantView,
     Reservation,
@@ -60,11 +64,15 @@ class FakeGrants:
         self,
         tables: EntitlementTables,
         customers: dict[str, CustomerRecord],
-        metrics: dict[str, str],
+        metrics: Mapping[str, str],
+        counter: Callable[[CounterKey], StoredCounter | None],
     ) -> None:
         self._t = tables
-        self._customers = customers  # the catalog's, read by ``view`` as the SQL join does
-        self._metrics = metrics  # the catalog's metric definitions, likewise
+        # the catalog's and the ledger's, read by ``view``, ``views`` and ``balances`` as
+        # the SQL joins read them
+        self._customers = customers
+        self._metrics = metrics
+        self._counter = counter
 
     def put(self, grant: Grant, now_us: int) -> bool:
         key = (grant.customer_ref, grant.feature)
@@ -95,6 +103,33 @@ class FakeGrants:
         found = self.view(customer_ref, feature)
         return found if found.grant is not None else None  # one writer: nothing to wait for
 
+    def views(self, customer_ref: str) -> CustomerFeatures:
+        found = [
+            FeatureView(
+                stored,
+                self.get(customer_ref, key),
+                self._metrics.get(json.loads(stored.definition).get("metric", "")),
+            )
+            for key, stored in sorted(self._t.features.items())
+        ]
+        return CustomerFeatures(found, self._customers.get(customer_ref) if found else None)
+
+    def balances(
+        self, customer_ref: str, windows: Sequence[BalanceWindow], now_us: int
+    ) -> dict[str, WindowBalance]:
+        answer = {}
+        for w in windows:
+            counter = self._counter((w.metric, customer_ref, w.start_us)) if w.counter else None
+            extras = sum(
+                (e.amount for e in self.extras(customer_ref, w.feature, w.start_us)), Decimal(0)
+            )
+            answer[w.feature] = WindowBalance(
+                counter.state if counter is not None else None,
+                extras,
+                held_total(self._t, customer_ref, w.feature, now_us),
+            )
+        return answer
+
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
         return [g for (c, _), g in sorted(self._t.grants.items()) if c == customer_ref]
 
@@ -121,6 +156,19 @@ class FakeGrants:
             == (customer_ref, feature, window_start_us)
         ]
         return sorted(found, key=lambda e: (e.created_us, e.extra_id))
+
+
+def held_total(tables: EntitlementTables, customer_ref: str, feature: str, now_us: int) -> Decimal:
+    """What unexpired held reservations of the customer's feature hold (``held_total``)."""
+    return sum(
+        (
+            r.quantity
+            for r in tables.reservations.values()
+            if (r.customer_ref, r.feature, r.status) == (customer_ref, feature, HELD)
+            and r.expires_us > now_us
+        ),
+        Decimal(0),
+    )
 
 
 class FakeReservations:
@@ -162,15 +210,7 @@ class FakeReservations:
         )
 
     def held_total(self, customer_ref: str, feature: str, now_us: int) -> Decimal:
-        return sum(
-            (
-                r.quantity
-                for r in self._t.reservations.values()
-                if (r.customer_ref, r.feature, r.status) == (customer_ref, feature, HELD)
-                and r.expires_us > now_us
-            ),
-            Decimal(0),
-        )
+        return held_total(self._t, customer_ref, feature, now_us)
 
     def finish(
         self,

@@ -144,7 +144,9 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(data.audit, tenant_id)
         entitlements = data.entitlements.setdefault(tenant_id, EntitlementTables())
         self.features = FakeFeatures(entitlements)
-        self.grants = FakeGrants(entitlements, catalog.customers, catalog.metrics)
+        self.grants = FakeGrants(
+            entitlements, catalog.customers, catalog.metrics, self.counters.get
+        )
         self.reservations = FakeReservations(entitlements, ledger.counters, data.audit, tenant_id)
         self.metrics = FakeMetrics(catalog)
         self.customers = FakeCustomers(catalog)

@@ -1,6 +1,7 @@
 """The feature, the customer's grant of it, the customer's record and the feature's metric
 in one statement (ADR 0932, ADR 0939): the first reads of every entitlement check and
 reservation, which used to be four round trips (five with the reservation's lock).
+``views``: every feature so, for the answer of all features (ADR 0937).
 
 ``view`` starts from the feature, so a customer without a grant still gets the feature;
 ``lock_view`` starts from the grant and holds only the grant's row (``FOR UPDATE OF`` on
@@ -22,7 +23,13 @@ from sqlalchemy.types import String
 from stripemeter_server.domain.entitlements import Enforcement, Grant
 from stripemeter_server.domain.timestamps import from_micros
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
-from stripemeter_server.service.entitlements.ports import GrantRecord, GrantView, StoredFeature
+from stripemeter_server.service.entitlements.ports import (
+    CustomerFeatures,
+    FeatureView,
+    GrantRecord,
+    GrantView,
+    StoredFeature,
+)
 from stripemeter_server.storage.schema import customers, entitlement_grants, features, metrics
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
@@ -84,7 +91,31 @@ _LOCK_VIEW = (
     )
 )
 
+_VIEWS = (
+    select(*_COLUMNS)
+    .select_from(_F)
+    .outerjoin(
+        _G,
+        and_(
+            _G.c.tenant_id == _F.c.tenant_id,
+            _G.c.feature_key == _F.c.feature_key,
+            _G.c.customer_ref == bindparam("customer"),
+        ),
+    )
+    .outerjoin(_C, _CUSTOMER_ON)
+    .outerjoin(_M, _METRIC_ON)
+    .where(_F.c.tenant_id == bindparam("tenant"))
+    .order_by(_F.c.feature_key)
+)
 _LOCKING: dict[str, Any] = {}
+
+
+def views(conn: Connection, tenant: str, customer_ref: str) -> CustomerFeatures:
+    """Every feature, its grant, the customer and the feature's metric."""
+    params = {"tenant": tenant, "customer": customer_ref}
+    rows = [row._mapping for row in conn.execute(_VIEWS, params)]
+    found = [FeatureView(_feature(r), _grant(r), r["m_definition"]) for r in rows]
+    return CustomerFeatures(found, _customer(rows[0]) if rows else None)  # alike on every row
 
 
 def view(conn: Connection, tenant: str, customer_ref: str, feature: str) -> GrantView:
@@ -107,27 +138,36 @@ def _params(tenant: str, customer_ref: str, feature: str) -> dict[str, str]:
 
 
 def _view(row: Any) -> GrantView:
-    feature = StoredFeature(
+    return GrantView(_feature(row), _grant(row), _customer(row), row["m_definition"])
+
+
+def _feature(row: Any) -> StoredFeature:
+    return StoredFeature(
         row["f_feature_key"],
         row["f_kind"],
         row["f_definition"],
         row["f_created_us"],
         row["f_updated_us"],
     )
-    grant = None
-    if row["g_customer_ref"] is not None:
-        grant = grant_record({c.name: row[f"g_{c.name}"] for c in _G.c if c.name != "tenant_id"})
-    customer = None
-    if row["c_customer_ref"] is not None:
-        customer = CustomerRecord(
-            row["c_customer_ref"],
-            row["c_stripe_customer_id"],
-            row["c_anchor_day"],
-            row["c_timezone"],
-            row["c_created_us"],
-            row["c_updated_us"],
-        )
-    return GrantView(feature, grant, customer, row["m_definition"])
+
+
+def _grant(row: Any) -> GrantRecord | None:
+    if row["g_customer_ref"] is None:
+        return None
+    return grant_record({c.name: row[f"g_{c.name}"] for c in _G.c if c.name != "tenant_id"})
+
+
+def _customer(row: Any) -> CustomerRecord | None:
+    if row["c_customer_ref"] is None:
+        return None
+    return CustomerRecord(
+        row["c_customer_ref"],
+        row["c_stripe_customer_id"],
+        row["c_anchor_day"],
+        row["c_timezone"],
+        row["c_created_us"],
+        row["c_updated_us"],
+    )
 
 
 def grant_record(row: Any) -> GrantRecord:

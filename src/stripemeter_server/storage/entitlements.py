@@ -7,6 +7,7 @@ already holds the one write lock (``BEGIN IMMEDIATE``), so the lock clause is le
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,8 @@ from stripemeter_server.domain.entitlements import Grant
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements.ports import (
     HELD,
+    BalanceWindow,
+    CustomerFeatures,
     ExtraGrant,
     GrantRecord,
     GrantView,
@@ -25,9 +28,10 @@ from stripemeter_server.service.entitlements.ports import (
     WindowBalance,
 )
 from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.storage import entitlement_balances
 from stripemeter_server.storage.entitlement_balance import window_balance
 from stripemeter_server.storage.entitlement_holds import add_hold
-from stripemeter_server.storage.entitlement_views import grant_record, lock_view, view
+from stripemeter_server.storage.entitlement_views import grant_record, lock_view, view, views
 from stripemeter_server.storage.schema import (
     entitlement_extras,
     entitlement_grants,
@@ -164,6 +168,18 @@ class GrantsRepository:
 
     def lock_view(self, customer_ref: str, feature: str) -> GrantView | None:
         return lock_view(self._conn, self._dialect, self._tenant, customer_ref, feature)
+
+    def views(self, customer_ref: str) -> CustomerFeatures:
+        return views(self._conn, self._tenant, customer_ref)
+
+    def balances(
+        self, customer_ref: str, windows: Sequence[BalanceWindow], now_us: int
+    ) -> dict[str, WindowBalance]:
+        if not windows:
+            return {}
+        return entitlement_balances.balances(
+            self._conn, self._tenant, customer_ref, windows, now_us
+        )
 
     def for_customer(self, customer_ref: str) -> list[GrantRecord]:
         query = (

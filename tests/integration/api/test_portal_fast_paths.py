@@ -1,7 +1,8 @@
 """The fast paths of the portal's ``/history`` and ``/upcoming-invoice`` (ADR 0880): the
 same bytes as FastAPI's own handler (which still serves any unusual query: an undeclared
 parameter makes the fast path decline), FastAPI's 422s, and a cached token whose
-revocation (or its minting key's) is refused at once."""
+revocation (or its minting key's) is refused at once — on the parameterless reads found
+by the dispatch table too (ADR 0937)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,16 @@ def test_a_query_fastapi_refuses_keeps_its_422(api: Api, query: str, field: str)
     assert (response.status_code, response.json()["errors"][0]["field"]) == (422, field)
 
 
-@pytest.mark.parametrize("path", ["/portal/v1/history?metric=calls", "/portal/v1/upcoming-invoice"])
+EVERY_READ = [
+    "/portal/v1/history?metric=calls",
+    "/portal/v1/upcoming-invoice",
+    "/portal/v1/entitlements",
+    "/portal/v1/usage",
+    "/portal/v1/alerts",
+]
+
+
+@pytest.mark.parametrize("path", EVERY_READ)
 def test_a_cached_token_revoked_is_refused_at_once(api: Api, path: str) -> None:
     seed_billing(api)
     minted = mint(api, "cus_a")
@@ -103,7 +113,7 @@ def test_a_cached_token_revoked_is_refused_at_once(api: Api, path: str) -> None:
     )
 
 
-@pytest.mark.parametrize("path", ["/portal/v1/history?metric=calls", "/portal/v1/upcoming-invoice"])
+@pytest.mark.parametrize("path", EVERY_READ)
 def test_revoking_the_minting_key_ends_a_cached_token_at_once(api: Api, path: str) -> None:
     seed_billing(api)
     key = api.new_key({"portal"})
@@ -121,3 +131,19 @@ def test_revoking_the_minting_key_ends_a_cached_token_at_once(api: Api, path: st
 def test_a_missing_token_is_401_on_the_fast_path(api: Api) -> None:
     response = api.client.get("/portal/v1/history?metric=calls")
     assert (response.status_code, response.json()["code"]) == (401, "missing_portal_token")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/portal/v1/usage", "/portal/v1/projection", "/portal/v1/entitlements", "/portal/v1/credits"],
+)
+def test_a_parameterless_read_ignores_an_unknown_parameter_as_before(api: Api, path: str) -> None:
+    seed_billing(api)
+    token = mint(api, "cus_a")["token"]
+    plain = as_token(api, token, "GET", path)
+    asked = as_token(api, token, "GET", f"{path}?unused=1")
+    assert plain.status_code == 200
+    assert (plain.content, plain.headers["content-type"]) == (
+        asked.content,
+        asked.headers["content-type"],
+    )

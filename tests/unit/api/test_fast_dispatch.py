@@ -55,6 +55,11 @@ def test_every_fast_path_route_is_in_the_table() -> None:
         "/v1/entitlements/reservations",
         "/portal/v1/history",
         "/portal/v1/upcoming-invoice",
+        "/portal/v1/usage",  # the portal's parameterless reads (ADR 0937)
+        "/portal/v1/projection",
+        "/portal/v1/entitlements",
+        "/portal/v1/credits",
+        "/portal/v1/alerts",
     }
     table = _table()
     for route in FAST:

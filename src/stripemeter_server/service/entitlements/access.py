@@ -1,4 +1,5 @@
-"""Checking access: one feature, every feature, or "may this quantity be used now?".
+"""Checking access: one feature, every feature (``all_features.py``, ADR 0937), or "may this
+quantity be used now?".
 
 Read-only and straight from the live counters (the ingest transaction keeps them), so an
 answer includes every event acknowledged before the check.
@@ -15,19 +16,18 @@ from stripemeter_server.domain.entitlement_parsing import CODE
 from stripemeter_server.domain.entitlements import (
     Access,
     Feature,
-    FeatureKind,
     Grant,
     MeteredState,
     Reason,
     evaluate,
-    grant_reason,
 )
 from stripemeter_server.service.catalog.definitions import decode_metric
+from stripemeter_server.service.entitlements.all_features import check_all as check_all
 from stripemeter_server.service.entitlements.commands import CheckRequest
-from stripemeter_server.service.entitlements.features import list_features, stored_feature
+from stripemeter_server.service.entitlements.features import stored_feature
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.entitlements.ports import GrantView
-from stripemeter_server.service.entitlements.usage import metered_state
+from stripemeter_server.service.entitlements.usage import measured, metered_state
 
 
 def access_for(uow: UnitOfWork, feature: Feature, grant: Grant | None, now: datetime) -> Access:
@@ -46,12 +46,7 @@ def access_with_state(
     reservation can judge the balance after its hold without reading it again. ``view``:
     the customer's record and the feature's metric were read with the grant (ADR 0932,
     ADR 0939), so neither is read again."""
-    if (
-        feature.kind is FeatureKind.METERED
-        and grant is not None
-        and grant.limit is not None
-        and grant_reason(grant, now) is Reason.OK
-    ):
+    if grant is not None and measured(feature, grant, now):
         text = view.metric if view is not None else uow.metrics.get(feature.metric or "")
         if text is None:
             return Access(feature, False, Reason.METRIC_NOT_FOUND), None
@@ -66,13 +61,6 @@ def check_feature(uow: UnitOfWork, customer_ref: str, feature_key: str, now: dat
     feature = stored_feature(view.feature, feature_key)
     record = view.grant
     return access_with_state(uow, feature, record.grant if record else None, now, view)[0]
-
-
-def check_all(uow: UnitOfWork, customer_ref: str, now: datetime) -> list[Access]:
-    """Every feature of the tenant, as this customer may use it."""
-    check_identifier(customer_ref, "customerRef", code=CODE)
-    grants = {r.grant.feature: r.grant for r in uow.grants.for_customer(customer_ref)}
-    return [access_for(uow, f, grants.get(f.key), now) for f in list_features(uow)]
 
 
 @dataclass(frozen=True, slots=True)

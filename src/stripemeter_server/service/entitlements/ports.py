@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -111,6 +112,49 @@ class GrantView:
     metric: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureView:
+    """A feature, the customer's grant of it and the definition of the metric it counts
+    (``None``: it counts none, or that metric no longer exists), read with every other
+    feature of the tenant in one statement (ADR 0937)."""
+
+    feature: StoredFeature
+    grant: GrantRecord | None
+    metric: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFeatures:
+    """Every feature of the tenant as ``FeatureView``s (by key), and the customer's record
+    (``None`` when there is none, or when the tenant has no feature to read it with)."""
+
+    features: list[FeatureView]
+    customer: CustomerRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceWindow:
+    """One metered feature's usage window whose balance an answer needs: ``counter``, read
+    the metric's live counter of the window (else the caller folds the ledger itself)."""
+
+    feature: str
+    metric: str
+    start_us: int
+    counter: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WindowBalance:
+    """What ``counters.get``, ``grants.extras`` and ``reservations.held_total`` answer for
+    a metered grant's window, read in one statement (ADR 0937, ADR 0939): the counter's
+    state (``None``: no row yet, or none asked for), the window's extra grants summed and
+    the quantity unexpired reservations hold now."""
+
+    counter: CounterState | None
+    extras: Decimal
+    held: Decimal
+
+
 class GrantReads(Protocol):
     """What alert evaluation reads of grants inside the ingest transaction: the customer's
     grant and the window's extra grants (its limit), nothing it could write."""
@@ -140,6 +184,18 @@ class GrantsRepository(GrantReads, Protocol):
         is no grant or no feature (nothing is locked then)."""
         ...
 
+    def views(self, customer_ref: str) -> CustomerFeatures:
+        """Every feature with the customer's grant of it and its metric's definition, and
+        the customer's record, in one read (ADR 0937); nothing locked."""
+        ...
+
+    def balances(
+        self, customer_ref: str, windows: Sequence[BalanceWindow], now_us: int
+    ) -> dict[str, WindowBalance]:
+        """Each window's balance by feature key, in one read (ADR 0937): exactly what the
+        three reads of one window answer in the same transaction."""
+        ...
+
     def for_customer(self, customer_ref: str) -> list[GrantRecord]: ...
 
     def delete(self, customer_ref: str, feature: str) -> bool: ...
@@ -149,17 +205,6 @@ class GrantsRepository(GrantReads, Protocol):
         ...
 
     def extra_by_key(self, idempotency_key: str) -> ExtraGrant | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WindowBalance:
-    """A metered grant's window read in one statement (ADR 0939): the counter's state
-    (``None``: no row yet), the window's extra grants summed and the quantity its held,
-    unexpired reservations hold."""
-
-    counter: CounterState | None
-    extras: Decimal
-    held: Decimal
 
 
 class ReservationsRepository(Protocol):

@@ -1,6 +1,6 @@
 """The fast paths of the portal reads with query parameters (ADR 0880): ``/history`` and
 ``/upcoming-invoice``, in front of their declared FastAPI endpoints (``api/fast_path.py``,
-ADR 0860).
+ADR 0860); and ``lean``, the parameterless reads' (ADR 0937).
 
 A fast path only resolves what FastAPI would have — the query (each declared parameter at
 most once, none empty, none longer than declared, ``limit`` a plain integer in range), the
@@ -78,3 +78,12 @@ async def upcoming_invoice(request: Request, declared: Callable[..., Any]) -> Re
         request, at=params.get("at"), state=state, reader=await portal_reader(request, state)
     )
     return JSONResponse(answer)
+
+
+async def lean(request: Request, declared: Callable[..., Any]) -> Response:
+    """A parameterless read's endpoint, as a lean route serves it (``api/lean.py``): the
+    guard's checks, then the endpoint itself. Never declines: the route is in the dispatch
+    table only so that it is found without the router's route matching."""
+    guard_params(request)
+    answer: Response = await declared(request)
+    return answer

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from stripemeter_server.api.deps import AppState, app_state, write
-from stripemeter_server.api.fast_path import fast_route
-from stripemeter_server.api.lean import LeanRoute
+from stripemeter_server.api.fast_path import fast_path, fast_route
 from stripemeter_server.api.routes.credits import credits_json
 from stripemeter_server.api.routes.entitlements.views import access_answer
 from stripemeter_server.api.routes.portal import hot
@@ -47,15 +46,16 @@ DEFAULT_HISTORY = timedelta(days=31)
 
 
 def _lean_get(path: str, endpoint: Any, summary: str, responses: Answers) -> None:
-    """A read served as a lean route (``api/lean.py``, ADR 0830): no dependency solving,
-    the same OpenAPI entry (its declared answer) and the same JSON bytes."""
+    """A read served as a lean route (ADR 0830): no dependency solving, the same OpenAPI
+    entry (its declared answer) and the same JSON bytes; found by the fast-path dispatch
+    table rather than the router's route matching (ADR 0883, ADR 0937)."""
     router.add_api_route(
         path,
         endpoint,
         methods=["GET"],
         summary=summary,
         responses=responses,
-        route_class_override=LeanRoute,
+        route_class_override=fast_path(hot.lean),
     )
 
 
@@ -64,7 +64,7 @@ async def me(grant: PortalGrant = Depends(portal_grant)) -> dict[str, Any]:
     return portal_wire.me_view(grant)
 
 
-# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+# A lean route (ADR 0830, ``_lean_get``): the same OpenAPI entry and answer.
 async def usage(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
@@ -117,7 +117,7 @@ async def history(
     return reads_wire.history_view(grant.customer_ref, code, step, shown, next_from)
 
 
-# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+# A lean route (ADR 0830, ``_lean_get``): the same OpenAPI entry and answer.
 async def projection(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
@@ -137,7 +137,7 @@ _lean_get(
 )
 
 
-# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+# A lean route (ADR 0830, ``_lean_get``): the same OpenAPI entry and answer.
 async def entitlements(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
@@ -158,7 +158,7 @@ _lean_get(
 )
 
 
-# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+# A lean route (ADR 0830, ``_lean_get``): the same OpenAPI entry and answer.
 async def credits(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
@@ -201,7 +201,7 @@ async def upcoming_invoice(
     return invoice_json(found)
 
 
-# A lean route (ADR 0830): no dependency solving; the same OpenAPI entry and answer.
+# A lean route (ADR 0830, ``_lean_get``): the same OpenAPI entry and answer.
 async def list_alerts(request: Request) -> Response:
     state = app_state(request)
     reader = await portal_reader(request, state)
