@@ -107,3 +107,37 @@ def test_a_read_is_one_statement(client: Client, store: Store) -> None:
         event.remove(store.engine, "before_cursor_execute", count)
     assert [s for s in sent if s.strip().upper() not in ("BEGIN", "COMMIT")] == sent[-1:]
     assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+WINDOW = "from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z"
+WIDE = "from=2024-11-01T00:00:00Z&to=2025-03-01T00:00:00Z"
+READS = [
+    f"/v1/usage/periods?customerRef=cus_1&metric=calls&{WINDOW}",
+    "/v1/usage/periods?customerRef=cus_2&metric=hits&" + WIDE,
+    f"/v1/usage/periods?customerRef=cus_anchor&metric=peak&{WINDOW}&tenantId=default",
+    f"/v1/usage/periods?customerRef=cus_1&metric=missing&{WINDOW}",
+    "/v1/usage/periods?customerRef=cus_1&metric=calls&from=yesterday&to=2025-02-01T00:00:00Z",
+    f"/v1/usage/history?customerRef=cus_1&metric=calls&{WINDOW}",
+    f"/v1/usage/history?customerRef=cüs_ß&metric=peak&{WINDOW}&step=hour",
+    f"/v1/usage/history?customerRef=cus_2&metric=calls&{WINDOW}&step=month&tenantId=default",
+    f"/v1/usage/history?customerRef=cus_1&metric=calls&{WINDOW}&step=fortnight",
+    f"/v1/usage/history?customerRef=cus_1&metric=calls&{WINDOW}&groupBy=nothing",
+    f"/v1/usage/history?customerRef=cus_1&metric=calls&{WINDOW}&tenantId=other",
+    f"/v1/usage/history?customerRef=cus_1&metric=calls&{WINDOW}&limit=5",  # FastAPI's own
+]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_periods_and_history_fast_paths_answer_as_the_declared_endpoints(
+    client: Client, path: str
+) -> None:
+    fast = client.http.get(path, headers=client.headers)
+    ref = path.split("?")[1].split("&")[0]
+    declared = client.http.get(f"{path}&{ref}", headers=client.headers)  # repeated: declined
+    assert fast.status_code == declared.status_code
+    assert fast.headers["content-type"] == declared.headers["content-type"]
+    if fast.status_code == 200:
+        assert fast.content == declared.content
+        assert fast.json()["data"]
+    else:
+        assert _problem(fast) == _problem(declared)
