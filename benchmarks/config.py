@@ -119,6 +119,8 @@ SCENARIOS = (
     "single_dup",
     "batch_mix",
     "read_current",
+    "read_periods",
+    "read_history",
     "rebuild",
 )
 DATABASES = ("sqlite", "postgres")
@@ -158,6 +160,8 @@ TARGETS = (
     Target("batch_dup", None, "dup_ratio", ">=", 2, "batch replays / new-event rate"),
     Target("single_dup", None, "dup_ratio", ">=", 2, "single replays / new-event rate"),
     Target("read_current", None, "p99_ms", "<", 5, "current-usage read p99 at >= 1M events"),
+    Target("read_periods", None, "p99_ms", "<", 20, "usage periods read p99 at >= 1M events"),
+    Target("read_history", None, "p99_ms", "<", 20, "usage history read p99 at >= 1M events"),
     Target("rebuild", "sqlite", "events_per_s", ">=", 200_000, "rebuild"),
     Target("rebuild", "postgres", "events_per_s", ">=", 100_000, "rebuild"),
     Target("*", None, "peak_rss_mb", "<", 300, "server peak RSS"),

@@ -57,7 +57,8 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert rows["batch_new"]["checks"]["responses"]["accepted"] == rows["batch_new"]["events"]
     assert rows["batch_dup"]["checks"]["responses"]["duplicates"] == rows["batch_new"]["events"]
     assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
-    assert rows["read_current"]["checks"]["allOk"] is True
+    for scenario in ("read_current", "read_periods", "read_history"):
+        assert rows[scenario]["checks"]["allOk"] is True, rows[scenario]
     assert (tmp_path / "latest.md").exists()
     for scenario in ("push_drain", "push_drain_v2", "push_lag"):
         assert rows[scenario]["exact"] is True, rows[scenario]

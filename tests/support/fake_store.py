@@ -59,6 +59,7 @@ from tests.support.fake_corrections import (
     FakeAudit,
     FakeRebuildJobs,
 )
+from tests.support.fake_current_reads import FakeCurrentReads
 from tests.support.fake_entitlements import (
     EntitlementTables,
     FakeFeatures,
@@ -154,6 +155,7 @@ class FakeUnitOfWork:
         self.tenants = FakeTenants(data.tenants)
         self.ingest_tallies = FakeIngestTallies(ledger)
         self.credit_grants = FakeCreditGrants(catalog)
+        self.current_reads = FakeCurrentReads(self)
         self._stripe_side(store, tenant_id, ledger, catalog)
 
     def _stripe_side(

@@ -27,6 +27,7 @@ from stripemeter_server.api.deps import (
     read_statements,
     write,
 )
+from stripemeter_server.service.catalog.ports.definitions import KeyStamp
 from stripemeter_server.service.operations.key_cache import KeyCheck
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -104,3 +105,32 @@ async def _run_checked(
     who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
     check_scope(who, admitted.scope)
     return await run(state, who, fn)
+
+
+# A read whose first statement also returns the tenant's key stamp (ADR 0941): the stamp,
+# and the rest of the work, done only once the stamp has been judged.
+StampedRead = Callable[[UnitOfWork], tuple[KeyStamp, Callable[[], T]]]
+
+
+async def read_stamped(
+    request: Request, state: AppState, admitted: Reader, fn: StampedRead[T]
+) -> T:
+    """``read_checked(..., shared_snapshot=False)`` for a use case that reads the key stamp
+    in its own first (and only) statement instead of one before it: the stamp is compared
+    before anything else is computed, so a revoked key still gets its 401 first (and an
+    unknown metric its 404 only after that)."""
+    check = admitted.check
+
+    def checked(uow: UnitOfWork) -> T:
+        stamp, finish = fn(uow)
+        if check is not None and stamp != check.stamp:
+            raise _StaleKey(admitted.who.tenant_id)
+        return finish()
+
+    try:
+        return await read_statements(state, admitted.who, checked)
+    except _StaleKey:
+        state.committer.keys.forget_tenant(admitted.who.tenant_id)
+    who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
+    check_scope(who, admitted.scope)
+    return await read_statements(state, who, lambda uow: fn(uow)[1]())

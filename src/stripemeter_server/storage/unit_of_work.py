@@ -71,6 +71,7 @@ from stripemeter_server.storage.stripe_sync.accounts import (
 )
 from stripemeter_server.storage.stripe_sync.pushes import PushesRepository
 from stripemeter_server.storage.stripe_sync.subscription_items import SubscriptionItemsRepository
+from stripemeter_server.storage.usage_views import CurrentReadsRepository
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -144,8 +145,7 @@ class UnitOfWork:
             self._conn.begin()
         return self
 
-    # The repositories, each built on first use in this transaction: a use case touches a
-    # few of them, so a unit of work no longer builds all of them up front.
+    # The repositories, each built on first use: a use case touches only a few of them.
     @cached_property
     def events(self) -> EventsRepository:
         return self._adapter.events(self.connection, self.tenant_id)
@@ -282,6 +282,10 @@ class UnitOfWork:
     def credit_grants(self) -> CreditGrantsRepository:
         return CreditGrantsRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
+    @cached_property
+    def current_reads(self) -> CurrentReadsRepository:
+        return CurrentReadsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
     @property
     def connection(self) -> Connection:
         assert self._conn is not None, "unit of work not entered"
@@ -302,22 +306,19 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            if self._committed:
-                pass
-            elif self._read_only and exc_type is None:
+            if self._read_only and not self._committed and exc_type is None:
                 # A read ends in COMMIT, not ROLLBACK: the same for a transaction that wrote
                 # nothing, but psycopg forgets every prepared statement on a rollback
                 # (``DEALLOCATE ALL``), the connection's write statements included.
                 conn.commit()
-            else:
+            elif not self._committed:
                 conn.rollback()
         except sa_exc.DBAPIError:
             pass
         finally:
             conn.close()
         if exc is not None:
-            # Statements run inside the use case; their errors are translated here, at the
-            # boundary, so a deadlock is retried and an outage is a 503, never a 500.
+            # Translated at the boundary: a deadlock is retried, an outage a 503, never a 500.
             error = translated(exc)
             if error is not None:
                 raise error from exc
@@ -339,8 +340,7 @@ class Store:
         self.engine = create_store_engine(
             url, sqlite_synchronous=sqlite_synchronous, pool_size=pool_size
         )
-        # Chosen once here, for every unit of work and every repository it opens.
-        self.adapter = adapter_for(self.engine.dialect.name)
+        self.adapter = adapter_for(self.engine.dialect.name)  # once, for every unit of work
         self.sql_dialect = self.adapter.dialect
         self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
 

@@ -50,6 +50,8 @@ def _router_picks(method: str, path: str) -> APIRoute | None:
 def test_every_fast_path_route_is_in_the_table() -> None:
     assert {route.path for route in FAST} == {
         "/v1/usage/current",
+        "/v1/usage/periods",
+        "/v1/usage/history",
         "/v1/customers/{customer_ref}/entitlements/{feature}",
         "/v1/entitlements/check",
         "/v1/entitlements/reservations",
@@ -101,7 +103,8 @@ def test_the_table_reads_path_parameters_as_the_router_does() -> None:
         ("GET", "/v1/entitlements/check"),
         ("POST", "/v1/entitlements/reservations/rsv_1/commit"),
         ("GET", "/v1/usage/current/"),
-        ("GET", "/v1/usage/history"),
+        ("GET", "/v1/usage/periods/"),
+        ("POST", "/v1/usage/projection"),
     ],
 )
 def test_anything_else_is_left_to_the_router(method: str, path: str) -> None:

@@ -84,8 +84,11 @@ async def projection(
     return answers.projection_view(found)
 
 
-@router.get(
+@fast_route(  # ADR 0941
+    router,
     "/v1/usage/periods",
+    usage_hot.periods,
+    methods=["GET"],
     summary="Billing periods with value and open/closed status",
     responses=answers.PERIODS_ANSWER,
 )
@@ -145,8 +148,11 @@ async def query(
     return answers.window_view(customer_ref, metric, start, end, found)
 
 
-@router.get(
+@fast_route(  # ADR 0941
+    router,
     "/v1/usage/history",
+    usage_hot.history,
+    methods=["GET"],
     summary="Usage per hour/day/month, optionally grouped",
     responses=answers.HISTORY_ANSWER,
 )

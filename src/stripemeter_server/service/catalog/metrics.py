@@ -72,10 +72,12 @@ def _state(metric: Metric) -> dict[str, Any]:
 def get_metric(uow: UnitOfWork, code: str) -> Metric:
     text = uow.metrics.get(code)
     if text is None:
-        raise NotFoundError(
-            f"metric {code!r} does not exist", code="metric_not_found", field="code"
-        )
+        raise metric_not_found(code)
     return decode_metric(text)
+
+
+def metric_not_found(code: str) -> NotFoundError:
+    return NotFoundError(f"metric {code!r} does not exist", code="metric_not_found", field="code")
 
 
 def require_metric(uow: UnitOfWork, code: str, field: str = "metric") -> Metric:

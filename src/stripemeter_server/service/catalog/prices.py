@@ -8,6 +8,7 @@ Stripe invoice flow can price invoice items with exactly the same code.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -129,8 +130,13 @@ def list_prices(
 
 def effective_prices(uow: IngestUnitOfWork, customer_ref: str) -> dict[str, Price]:
     """The price of every priced metric for the customer (override over default)."""
+    return resolve_prices(uow.prices.for_customer(customer_ref))
+
+
+def resolve_prices(found: Iterable[StoredPrice]) -> dict[str, Price]:
+    """``effective_prices`` from the rows ``PricesRepository.for_customer`` returns."""
     resolved: dict[str, Price] = {}
-    for stored in uow.prices.for_customer(customer_ref):  # defaults sort before overrides
+    for stored in found:  # defaults sort before overrides
         if stored.is_default and stored.metric in resolved:
             continue
         resolved[stored.metric] = decode_price(stored.definition)

@@ -40,6 +40,7 @@ from stripemeter_server.service.operations.ports import (
 )
 from stripemeter_server.service.portal.ports import PortalRepository
 from stripemeter_server.service.ports.counters import CountersRepository
+from stripemeter_server.service.ports.current_reads import CurrentReads
 from stripemeter_server.service.ports.events import EventsRepository
 from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
 from stripemeter_server.service.stripe_sync.ports.accounts import (
@@ -66,6 +67,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def events(self) -> EventsRepository: ...
     @property
     def counters(self) -> CountersRepository: ...
+    @property
+    def current_reads(self) -> CurrentReads: ...
     @property
     def alerts(self) -> AlertsRepository: ...
     @property

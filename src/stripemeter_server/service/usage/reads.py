@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,11 +23,14 @@ from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import is_closed, load_metrics, spec_for
 from stripemeter_server.service.catalog.metrics import get_metric
+from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
+from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.ports.events import StoredEvent
 from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
 
 MAX_HISTORY_POINTS = 5000
+CloseKey = tuple[str, str, int]  # metric, customer, period start (µs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +55,25 @@ def current_usage(
         metrics = {metric_code: get_metric(uow, metric_code)}
     customer = uow.customers.get(customer_ref)
     now_us = to_micros(now)
-    stored = {
-        c.metric: c
-        for c in uow.counters.find(
-            customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
-        )
-    }
-    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
-    locks = uow.period_closes.find_many(
-        [(code, customer_ref, to_micros(p.start)) for code, p in periods.items()]
+    found = uow.counters.find(
+        customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
     )
+    return usage_now(metrics, customer, found, uow.period_closes.find_many, customer_ref, now)
+
+
+def usage_now(
+    metrics: dict[str, Metric],
+    customer: CustomerRecord | None,
+    found: Iterable[StoredCounter],
+    find_closes: Callable[[list[CloseKey]], dict[CloseKey, PeriodClose]],
+    customer_ref: str,
+    now: datetime,
+) -> list[PeriodUsage]:
+    """``current_usage`` from what it read: the counters whose period contains ``now`` and
+    a lookup of period closes by key (shared with the one-statement read, ADR 0941)."""
+    stored = {c.metric: c for c in found}
+    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
+    locks = find_closes([(code, customer_ref, to_micros(p.start)) for code, p in periods.items()])
     out = []
     for code, metric in sorted(metrics.items()):
         period = periods[code]

@@ -36,7 +36,7 @@ _FIND = {
 _BACKFILL_FIELDS = tuple(f.name for f in fields(BackfillRecord))
 
 
-def _backfill(row: Any) -> BackfillRecord:
+def backfill_record(row: Any) -> BackfillRecord:
     values = {name: row._mapping[name] for name in _BACKFILL_FIELDS}
     raw = values["customers"]
     values["customers"] = tuple(json.loads(raw)) if raw is not None else None
@@ -68,7 +68,7 @@ class BackfillsRepository:
         if lock:
             query = self._dialect.lock_rows(query)
         row = self._conn.execute(query).first()
-        return _backfill(row) if row else None
+        return backfill_record(row) if row else None
 
     def get_shared(self, backfill_ids: Sequence[str]) -> dict[str, BackfillRecord]:
         """Sessions that ingest is about to add events to, share-locked on PostgreSQL: a close
@@ -79,7 +79,7 @@ class BackfillsRepository:
                 backfills.c.tenant_id == self._tenant, backfills.c.backfill_id.in_(list(part))
             )
             query = self._dialect.share_rows(query)
-            found.update({r.backfill_id: _backfill(r) for r in self._conn.execute(query)})
+            found.update({r.backfill_id: backfill_record(r) for r in self._conn.execute(query)})
         return found
 
     def save(self, record: BackfillRecord) -> None:
@@ -103,7 +103,7 @@ class BackfillsRepository:
         if metric is not None:
             params["metric"] = metric
         statement = _FIND[(statuses is not None, metric is not None)]
-        return [_backfill(row) for row in self._conn.execute(statement, params)]
+        return [backfill_record(row) for row in self._conn.execute(statement, params)]
 
 
 class ApprovalsRepository:

@@ -1,0 +1,51 @@
+"""Current usage from one statement's inputs (``GET /v1/usage/current``'s fast path, ADR
+0941).
+
+``projection.current_with_costs`` reads its inputs through seven repository calls; here the
+store hands them over at once (``CurrentReads.current_inputs``, the key stamp included) and
+the same functions turn them into the same answer: ``reads.usage_now`` for the periods and
+their closes, ``prices.resolve_prices`` for the costs, the open sessions filtered as
+``backfills.open_sessions_for`` filters them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from stripemeter_server.domain.pricing import Quote
+from stripemeter_server.service.catalog.definitions import decode_metric
+from stripemeter_server.service.catalog.metrics import metric_not_found
+from stripemeter_server.service.catalog.prices import cost_of, resolve_prices
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
+from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
+from stripemeter_server.service.ports.current_reads import CurrentInputs
+from stripemeter_server.service.usage.reads import CloseKey, PeriodUsage, usage_now
+
+CurrentAnswer = tuple[list[PeriodUsage], dict[str, Quote | None], list[BackfillRecord]]
+
+
+def current_from(
+    inputs: CurrentInputs, customer_ref: str, now: datetime, metric: str | None
+) -> CurrentAnswer:
+    """What ``projection.current_with_costs`` returns, from ``inputs``: each metric's (or
+    ``metric``'s) open period with its cost, and the sessions these values do not include."""
+    metrics = {code: decode_metric(text) for code, text in inputs.metrics.items()}
+    if metric is not None:
+        if metric not in metrics:
+            raise metric_not_found(metric)
+        metrics = {metric: metrics[metric]}
+    closes = {(c.metric, c.customer_ref, c.period_start_us): c for c in inputs.closes}
+
+    def find_closes(keys: list[CloseKey]) -> dict[CloseKey, PeriodClose]:
+        return {key: closes[key] for key in keys if key in closes}
+
+    found = usage_now(metrics, inputs.customer, inputs.counters, find_closes, customer_ref, now)
+    prices = resolve_prices(inputs.prices)
+    costs = {u.metric.code: cost_of(prices.get(u.metric.code), u.value) for u in found}
+    held = [
+        r
+        for r in inputs.backfills
+        if (metric is None or r.metric == metric)
+        and (r.customers is None or customer_ref in r.customers)
+    ]
+    return found, costs, held

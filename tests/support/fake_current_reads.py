@@ -1,0 +1,59 @@
+"""The current-usage inputs from the fake's own repositories, read as the adapter's one
+statement reads them (same filters, same order)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from stripemeter_server.service.catalog.ports.definitions import (
+    ApiKeysRepository,
+    CustomersRepository,
+    MetricsRepository,
+)
+from stripemeter_server.service.catalog.ports.prices import PricesRepository
+from stripemeter_server.service.corrections.ports.adjustments import PeriodClosesRepository
+from stripemeter_server.service.corrections.ports.backfills import (
+    OPEN,
+    PENDING,
+    BackfillsRepository,
+)
+from stripemeter_server.service.ports.counters import CountersRepository
+from stripemeter_server.service.ports.current_reads import CurrentInputs
+
+
+class _Repos(Protocol):
+    tenant_id: str
+
+    @property
+    def api_keys(self) -> ApiKeysRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
+    @property
+    def customers(self) -> CustomersRepository: ...
+    @property
+    def counters(self) -> CountersRepository: ...
+    @property
+    def period_closes(self) -> PeriodClosesRepository: ...
+    @property
+    def prices(self) -> PricesRepository: ...
+    @property
+    def backfills(self) -> BackfillsRepository: ...
+
+
+class FakeCurrentReads:
+    def __init__(self, uow: _Repos) -> None:
+        self._uow = uow
+
+    def current_inputs(self, customer_ref: str, now_us: int) -> CurrentInputs:
+        uow = self._uow
+        return CurrentInputs(
+            stamp=uow.api_keys.stamp(uow.tenant_id),
+            metrics=uow.metrics.all(),
+            customer=uow.customers.get(customer_ref),
+            counters=uow.counters.find(
+                customer_ref=customer_ref, start_from_us=now_us, start_before_us=now_us + 1
+            ),
+            closes=uow.period_closes.find(customer_ref=customer_ref),
+            prices=uow.prices.for_customer(customer_ref),
+            backfills=uow.backfills.find(statuses=[OPEN, PENDING]),
+        )
