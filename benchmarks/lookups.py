@@ -6,12 +6,15 @@ A full run's PostgreSQL store after its batch phases — ``--keys`` stored idemp
 ``--customers`` customers with a counter each, one tenant — filled straight in SQL and never
 analysed (as a store is for up to a minute of load, until autovacuum first gets to it).
 Groups of 8 new single events (random customers) then go through ``ingest_group``, one
-transaction each, as the group committer runs them; then the same after ``ANALYZE``. It
-prints, per group: the rows the transaction read from ``event_keys``, ``customers`` and
-``counters`` (``pg_stat_xact_user_tables``), the database's CPU time (its processes'
-``/proc`` times) and the median wall time. Rows read and CPU time barely depend on how busy
-the machine is; wall time on a shared machine does. The throwaway server runs with fsync off,
-so the shared disk stays out of the figures (ADR 0943).
+transaction each, after the key stamp's read, as the group committer runs them; then the same
+after ``ANALYZE``. It prints, per group: the rows the transaction read from ``event_keys``,
+``customers`` and ``counters`` (``pg_stat_xact_user_tables``), the statements sent (each a
+round trip: the stamp's and ``ingest_group``'s; ``BEGIN`` and ``COMMIT`` make two more), the
+database's CPU time (its processes' ``/proc`` times), this process's CPU time (the pipeline,
+the driver and the bench's own two statistics reads) and the median wall time. Rows read,
+statements and CPU time barely depend on how busy the machine is; wall time on a shared
+machine does. The throwaway server runs with fsync off, so the shared disk stays out of the
+figures (ADR 0943, 0947).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from sqlalchemy import text
@@ -87,24 +91,52 @@ def _group(customers: int, now: datetime, n: int) -> list[BatchRequest]:
     ]
 
 
+class _Statements:
+    """Counts the statements sent through ``psycopg`` cursors (SQLAlchemy's and the raw
+    driver's alike) while it is entered."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._execute = psycopg.Cursor.execute
+
+    def __enter__(self) -> _Statements:
+        execute = self._execute
+
+        def counted(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return execute(cursor, *args, **kwargs)
+
+        psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        psycopg.Cursor.execute = self._execute  # type: ignore[method-assign]
+
+
 def _run(label: str, store: Store, pg_pid: int, customers: int, groups: int) -> None:
     now = datetime.now(UTC)
-    walls, reads = [], []
-    cpu_before = tree_cpu_seconds(pg_pid)
+    walls, reads, statements = [], [], []
+    cpu_before, own_before = tree_cpu_seconds(pg_pid), time.process_time()
     for n in range(groups):
         requests = _group(customers, now, n)
         started = time.perf_counter()
         with store.unit_of_work(TENANT) as uow:
             before = int(uow.connection.execute(_ROWS_READ).scalar_one())
-            outcomes = ingest_group(uow, requests, now=now, limits=EventLimits())
+            with _Statements() as sent:
+                uow.api_keys.stamp(TENANT)
+                outcomes = ingest_group(uow, requests, now=now, limits=EventLimits())
+            statements.append(sent.count)
             reads.append(int(uow.connection.execute(_ROWS_READ).scalar_one()) - before)
             uow.commit()
         walls.append((time.perf_counter() - started) * 1000)
         assert all(o.results[0].status == "accepted" for o in outcomes)
     cpu_ms = (tree_cpu_seconds(pg_pid) - cpu_before) * 1000 / groups
+    own_ms = (time.process_time() - own_before) * 1000 / groups
     print(
         f"{label}: {groups} groups of {GROUP}: rows read per group {statistics.median(reads):.0f}"
-        f", database CPU per group {cpu_ms:.2f} ms, wall median {statistics.median(walls):.1f} ms"
+        f", statements per group {statistics.median(statements):.0f}"
+        f", database CPU per group {cpu_ms:.2f} ms, client {own_ms:.2f} ms"
+        f", wall median {statistics.median(walls):.1f} ms"
     )
 
 

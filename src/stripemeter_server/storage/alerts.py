@@ -22,6 +22,7 @@ from stripemeter_server.service.alerts.ports import (
     DeliveryAttempt,
     OutboxItem,
 )
+from stripemeter_server.storage.catalog.stamp import CatalogView
 from stripemeter_server.storage.schema import (
     alert_deliveries,
     alert_events,
@@ -45,14 +46,18 @@ _RULES = (
 
 
 class AlertsRepository:
-    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+    def __init__(
+        self, conn: Connection, dialect: SqlDialect, tenant_id: str, catalog: CatalogView
+    ) -> None:
         self._conn = conn
         self._dialect = dialect
         self._tenant = tenant_id
+        self._catalog = catalog  # rules are part of the tenant's catalog stamp (ADR 0947)
 
     # --- rules ---------------------------------------------------------------------------
 
     def add_rule(self, rule: AlertRuleRecord) -> None:
+        self._catalog.changing(self._conn)
         self._conn.execute(
             alert_rules.insert().values(
                 tenant_id=self._tenant, **{n: getattr(rule, n) for n in AlertRuleRecord.__slots__}
@@ -61,6 +66,7 @@ class AlertsRepository:
 
     def replace_rule(self, rule: AlertRuleRecord) -> None:
         values = {n: getattr(rule, n) for n in AlertRuleRecord.__slots__ if n != "rule_id"}
+        self._catalog.changing(self._conn)
         self._conn.execute(
             update(alert_rules)
             .where(alert_rules.c.tenant_id == self._tenant, alert_rules.c.rule_id == rule.rule_id)
@@ -76,10 +82,18 @@ class AlertsRepository:
         return _fields(AlertRuleRecord, row) if row else None
 
     def rules(self) -> list[AlertRuleRecord]:
+        """Every rule: the store's copy when the transaction's catalog stamp matches it (no
+        statement), else read and kept under the stamp."""
+        kept = self._catalog.rules()
+        if kept is not None:
+            return kept
         rows = self._conn.execute(_RULES, {"tenant": self._tenant})
-        return [_fields(AlertRuleRecord, row) for row in rows]
+        found = [_fields(AlertRuleRecord, row) for row in rows]
+        self._catalog.keep_rules(found)
+        return found
 
     def delete_rule(self, rule_id: str) -> bool:
+        self._catalog.changing(self._conn)
         result = self._conn.execute(
             delete(alert_rules).where(
                 alert_rules.c.tenant_id == self._tenant, alert_rules.c.rule_id == rule_id

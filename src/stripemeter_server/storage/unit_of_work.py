@@ -29,6 +29,7 @@ from stripemeter_server.storage.catalog.definitions import (
     TenantsRepository,
 )
 from stripemeter_server.storage.catalog.prices import PricesRepository
+from stripemeter_server.storage.catalog.stamp import CatalogCache, CatalogView
 from stripemeter_server.storage.corrections.adjustments import (
     AdjustmentsRepository,
     PeriodClosesRepository,
@@ -122,8 +123,10 @@ class UnitOfWork:
         read_only: bool = False,
         actor: str = "system",
         statements_alone: bool = False,
+        catalog: CatalogCache | None = None,
     ) -> None:
         self._engine = engine
+        self._catalog_cache = catalog or CatalogCache()
         self._adapter = adapter
         self._read_only = read_only
         # PostgreSQL only, read-only only (``Store.unit_of_work``): each statement in its own
@@ -145,6 +148,12 @@ class UnitOfWork:
             self._conn.begin()
         return self
 
+    @cached_property
+    def _catalog(self) -> CatalogView:
+        """This transaction's catalog stamp, shared by the repositories that read or write
+        the catalog (ADR 0947)."""
+        return CatalogView(self._catalog_cache, self.tenant_id)
+
     # The repositories, each built on first use: a use case touches only a few of them.
     @cached_property
     def events(self) -> EventsRepository:
@@ -156,7 +165,9 @@ class UnitOfWork:
 
     @cached_property
     def metrics(self) -> MetricsRepository:
-        return MetricsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+        return MetricsRepository(
+            self.connection, self._adapter.dialect, self.tenant_id, self._catalog
+        )
 
     @cached_property
     def customers(self) -> CustomersRepository:
@@ -176,7 +187,7 @@ class UnitOfWork:
 
     @cached_property
     def api_keys(self) -> ApiKeysRepository:
-        return ApiKeysRepository(self.connection)
+        return ApiKeysRepository(self.connection, self._catalog)
 
     @cached_property
     def prices(self) -> PricesRepository:
@@ -184,7 +195,9 @@ class UnitOfWork:
 
     @cached_property
     def alerts(self) -> AlertsRepository:
-        return AlertsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+        return AlertsRepository(
+            self.connection, self._adapter.dialect, self.tenant_id, self._catalog
+        )
 
     @cached_property
     def stripe_accounts(self) -> StripeAccountsRepository:
@@ -343,6 +356,7 @@ class Store:
         self.adapter = adapter_for(self.engine.dialect.name)  # once, for every unit of work
         self.sql_dialect = self.adapter.dialect
         self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
+        self._catalog = CatalogCache()  # each tenant's metrics and alert rules (ADR 0947)
 
     def __repr__(self) -> str:  # a Store in a log line or a traceback shows no password
         return f"Store({masked_url(self.url)!r})"
@@ -366,6 +380,7 @@ class Store:
             read_only=read_only,
             actor=actor or self.actor,
             statements_alone=read_only and not shared_snapshot and self.dialect == "postgresql",
+            catalog=self._catalog,
         )
 
     def migrate(self) -> None:

@@ -13,6 +13,7 @@ from stripemeter_server.service.catalog.ports.definitions import (
     KeyStamp,
     TenantRecord,
 )
+from stripemeter_server.storage.catalog.stamp import CATALOG_VERSION, CatalogView
 from stripemeter_server.storage.schema import (
     api_keys,
     customers,
@@ -50,7 +51,8 @@ KEY_STAMP_COLUMNS = (
         for column in (tenant_rate_limits.c.rate_per_second, tenant_rate_limits.c.burst)
     ),
 )
-_KEY_STAMP = select(*KEY_STAMP_COLUMNS)
+# The key stamp and, beside it, the catalog's number: one round trip for both (ADR 0947).
+_KEY_STAMP = select(*KEY_STAMP_COLUMNS, CATALOG_VERSION)
 
 
 def key_stamp(row: Any, first: int = 0) -> KeyStamp:
@@ -92,8 +94,9 @@ class TenantsRepository:
 
 
 class ApiKeysRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, catalog: CatalogView) -> None:
         self._conn = conn
+        self._catalog = catalog
 
     def add(self, record: ApiKeyRecord) -> None:
         self._conn.execute(
@@ -146,8 +149,11 @@ class ApiKeysRepository:
         return bool(result.rowcount)
 
     def stamp(self, tenant_id: str) -> KeyStamp:
-        """The tenant's key stamp in one statement (one round trip per ingest group)."""
-        return key_stamp(self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one())
+        """The tenant's key stamp in one statement (one round trip per ingest group), which
+        reads the tenant's catalog stamp too (ADR 0947)."""
+        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
+        self._catalog.seen(tenant_id, row[len(KEY_STAMP_COLUMNS)])
+        return key_stamp(row)
 
     @staticmethod
     def _record(row: Any) -> ApiKeyRecord:
@@ -165,22 +171,34 @@ class ApiKeysRepository:
 
 
 class MetricsRepository:
-    """Stores each metric's definition as JSON text (the domain owns its shape)."""
+    """Stores each metric's definition as JSON text (the domain owns its shape). Every write
+    increments the tenant's catalog stamp first, in its transaction (ADR 0947)."""
 
-    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+    def __init__(
+        self, conn: Connection, dialect: SqlDialect, tenant_id: str, catalog: CatalogView
+    ) -> None:
         self._conn = conn
         self._dialect = dialect
         self._tenant = tenant_id
+        self._catalog = catalog
 
     def all(self) -> dict[str, str]:
+        """Every definition: the store's copy when the transaction's catalog stamp matches
+        it (no statement), else read and kept under the stamp."""
+        kept = self._catalog.metrics()
+        if kept is not None:
+            return kept
         rows = self._conn.execute(_METRICS, {"tenant": self._tenant})
-        return {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
+        found = {code: definition for code, definition in rows}  # noqa: C416 (not a mapping)
+        self._catalog.keep_metrics(found)
+        return found
 
     def get(self, code: str) -> str | None:
         return self._conn.execute(_METRIC, {"tenant": self._tenant, "code": code}).scalar()
 
     def add(self, code: str, definition: str, now_us: int) -> bool:
         """Insert unless present; returns False when another writer created it first."""
+        self._catalog.changing(self._conn)
         result = self._conn.execute(
             self._dialect.upsert(metrics)
             .values(
@@ -195,6 +213,7 @@ class MetricsRepository:
         return bool(result.rowcount)
 
     def replace(self, code: str, definition: str, now_us: int) -> None:
+        self._catalog.changing(self._conn)
         self._conn.execute(
             update(metrics)
             .where(metrics.c.tenant_id == self._tenant, metrics.c.code == code)
@@ -202,6 +221,7 @@ class MetricsRepository:
         )
 
     def delete(self, code: str) -> bool:
+        self._catalog.changing(self._conn)
         result = self._conn.execute(
             delete(metrics).where(metrics.c.tenant_id == self._tenant, metrics.c.code == code)
         )

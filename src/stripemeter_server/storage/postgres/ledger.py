@@ -2,15 +2,15 @@
 
 Many writers run at once here, so every write is exact under concurrency by itself: events go
 in with ``ON CONFLICT DO NOTHING`` (a racing insert of the same key waits, then inserts
-nothing), and counters are claimed before they are read — first every missing one is created
-(``ON CONFLICT DO NOTHING`` waits for a racing creator instead of locking), then the rest are
-locked ``FOR UPDATE``, each phase in one global key order (ADR 0005), so no update is lost and
-no two transactions deadlock. Each statement's text stays the same whatever the batch size, so
-psycopg prepares it once per connection. The two statements with many values per row (the
-ledger insert and the counters' write-back) bind the whole batch as one JSON array of rows,
-encoded in C by msgspec, and PostgreSQL parses it once (``jsonb``) and takes it apart: psycopg
-dumps a Python list into an array parameter element by element in Python, which cost more
-client CPU than anything else in a batch (ADR 0840). Decimals travel as their exact text.
+nothing), and counters are claimed before they are read — each created if missing or locked
+if present by one ``INSERT … ON CONFLICT DO UPDATE``, in one global key order (ADR 0005,
+0947), so no update is lost and no two transactions deadlock. Each statement's text stays
+the same whatever the batch size, so psycopg prepares it once per connection. The two
+statements with many values per row (the ledger insert and the counters' write-back) bind
+the whole batch as one JSON array of rows, encoded in C by msgspec, and PostgreSQL parses it
+once (``jsonb``) and takes it apart: psycopg dumps a Python list into an array parameter
+element by element in Python, which cost more client CPU than anything else in a batch
+(ADR 0840). Decimals travel as their exact text.
 """
 
 from __future__ import annotations
@@ -102,27 +102,24 @@ _CUSTOMERS = (
     "AND r.customer_ref = k.ref LIMIT 1) c"
 )
 _QUOTED_STATE = ", ".join(f'"{c}"' for c in STATE_COLUMNS)
-# The counters' keys as one JSON array of ``[metric, customer, period start(, end)]`` rows,
+# The counters' keys as one JSON array of ``[metric, customer, period start, end]`` rows,
 # like the ledger's rows (ADR 0840): psycopg dumped three or four lists element by element
 # in Python, which cost more client CPU per batch than the rest of counting (ADR 0889).
-# One probe per counter key, like ``_FINGERPRINTS``; locked in the keys' order.
-_COUNTER_PROBE = (
-    "CROSS JOIN LATERAL (SELECT * FROM counters r WHERE r.tenant_id = %s "
-    "AND r.metric = (k.e->>0) AND r.customer_ref = (k.e->>1) "
-    "AND r.period_start_us = (k.e->>2)::bigint LIMIT 1) c"
-)
-_COUNTER_SELECT = (
-    f"SELECT c.metric, c.customer_ref, c.period_start_us, c.period_end_us, {_QUOTED_STATE} "
-    f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) {_COUNTER_PROBE} "
-    "ORDER BY k.n FOR UPDATE OF c"
-)
-_COUNTER_CREATE = (
+# Every counter of the group claimed in one statement, in the keys' order (ADR 0005): a
+# missing one is created, an existing one is locked by a no-op update of its ``updated_us``
+# and comes back as it is after any racing writer's commit (``ON CONFLICT DO UPDATE`` waits
+# for the row and acts on its latest version). The conflict check probes the primary key
+# once per key, so the plan reads no other row of the tenant (ADR 0943). Creating the missing
+# ones first and locking the rest in a second statement cost a round trip per group (ADR 0947).
+_COUNTER_CLAIM = (
     "INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
     f"{_QUOTED_STATE}, updated_us) "
-    "SELECT %s, (e->>0), (e->>1), (e->>2)::bigint, (e->>3)::bigint, "
+    "SELECT %s, (k.e->>0), (k.e->>1), (k.e->>2)::bigint, (k.e->>3)::bigint, "
     "0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, %s "
-    "FROM jsonb_array_elements(%s::jsonb) AS e "
-    "ON CONFLICT DO NOTHING RETURNING metric, customer_ref, period_start_us"
+    "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) ORDER BY k.n "
+    "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) "
+    "DO UPDATE SET updated_us = counters.updated_us "
+    f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}"
 )
 _STATE_TYPES = (
     "bigint",
@@ -215,26 +212,14 @@ class PostgresCountersRepository(_Raw, CountersRepository):
     ) -> dict[CounterKey, StoredCounter]:
         if not periods:
             return {}
-        keys = sorted(periods, key=lock_order)
-        found = self._create(keys, periods, now_us)
-        rest = [k for k in keys if k not in found]
-        if rest:
-            with self._cursor() as cursor:
-                cursor.execute(_COUNTER_SELECT, (_json_rows(rest), self._tenant))
-                for row in cursor.fetchall():
-                    key = (row[0], row[1], row[2])
-                    found[key] = StoredCounter(*key, row[3], CounterState(*row[4:]))
-        return found
-
-    def _create(
-        self, keys: Sequence[CounterKey], periods: Mapping[CounterKey, int], now_us: int
-    ) -> dict[CounterKey, StoredCounter]:
-        """Insert zero counters; returns those this transaction created (new and locked)."""
+        rows = [(*k, periods[k]) for k in sorted(periods, key=lock_order)]
+        found: dict[CounterKey, StoredCounter] = {}
         with self._cursor() as cursor:
-            rows = [(*k, periods[k]) for k in keys]
-            cursor.execute(_COUNTER_CREATE, (self._tenant, now_us, _json_rows(rows)))
-            created = {(r[0], r[1], r[2]) for r in cursor.fetchall()}
-        return {key: StoredCounter(*key, periods[key], CounterState()) for key in created}
+            cursor.execute(_COUNTER_CLAIM, (self._tenant, now_us, _json_rows(rows)))
+            for row in cursor.fetchall():
+                key = (row[0], row[1], row[2])
+                found[key] = StoredCounter(*key, row[3], CounterState(*row[4:]))
+        return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         """One UPDATE for every counter (each is locked already, by ``lock``)."""

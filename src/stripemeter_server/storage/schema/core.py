@@ -26,6 +26,8 @@ tenants = Table(
     Column("name", String(255), nullable=True),
     Column("auto_create_metrics", Boolean, nullable=False, default=False),
     Column("created_us", BigInteger, nullable=False),
+    # Transactions that changed the tenant's metrics or alert rules (ADR 0947).
+    Column("catalog_version", BigInteger, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
