@@ -61,13 +61,15 @@ MOVE_STATES = (
     "AND next_seq = {p}"
 )
 # SQLite: a batch's marks in one statement, its ``[push id, customer]`` pairs one JSON
-# array (an executemany stepped the statement once per row, ADR 0946).
+# array (an executemany stepped the statement once per row, ADR 0946). The pairs are
+# materialized first so that they drive the join through the primary key: joined to the
+# table function directly, SQLite scanned the pairs once per pending row of the tenant.
 MARK_SENT_SQLITE = (
+    "WITH v(push_id, customer) AS MATERIALIZED (SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)) "
     "UPDATE push_outbox SET status = '" + SENT + "', sent_us = ?, lease_until_us = NULL, "
     "updated_us = ?, stripe_customer_id = COALESCE(v.customer, push_outbox.stripe_customer_id) "
-    "FROM (SELECT json_extract(value, '$[0]') AS push_id, json_extract(value, '$[1]') "
-    "AS customer FROM json_each(?)) AS v "
-    "WHERE push_outbox.tenant_id = ? AND push_outbox.push_id = v.push_id "
+    "FROM v WHERE push_outbox.tenant_id = ? AND push_outbox.push_id = v.push_id "
     "AND push_outbox.status = '" + PENDING + "'"
 )
 # A claim's lease, one statement for all its rows whatever their number (ids: one JSON

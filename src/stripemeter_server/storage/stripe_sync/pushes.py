@@ -189,7 +189,7 @@ class PushesRepository(PushPlanning):
         ordered = sorted(sent)
         if self._dialect.name == "sqlite":  # one writer at a time: no lock order to keep
             self._conn.exec_driver_sql(
-                MARK_SENT_SQLITE, (now_us, now_us, json.dumps(ordered), self._tenant)
+                MARK_SENT_SQLITE, (json.dumps(ordered), now_us, now_us, self._tenant)
             )
             return
         for part in chunks(ordered):
