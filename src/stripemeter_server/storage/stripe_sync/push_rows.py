@@ -60,13 +60,34 @@ MOVE_STATES = (
     "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
     "AND next_seq = {p}"
 )
-_MARK_SENT_SQL = (
-    "UPDATE push_outbox SET status = '" + SENT + "', sent_us = {p}, "
-    "lease_until_us = NULL, updated_us = {p}, "
-    "stripe_customer_id = COALESCE({p}, stripe_customer_id) "
-    "WHERE tenant_id = {p} AND push_id = {p} AND status = '" + PENDING + "'"
+# SQLite: a batch's marks in one statement, its ``[push id, customer]`` pairs one JSON
+# array (an executemany stepped the statement once per row, ADR 0946). The pairs are
+# materialized first so that they drive the join through the primary key: joined to the
+# table function directly, SQLite scanned the pairs once per pending row of the tenant.
+MARK_SENT_SQLITE = (
+    "WITH v(push_id, customer) AS MATERIALIZED (SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]') FROM json_each(?)) "
+    "UPDATE push_outbox SET status = '" + SENT + "', sent_us = ?, lease_until_us = NULL, "
+    "updated_us = ?, stripe_customer_id = COALESCE(v.customer, push_outbox.stripe_customer_id) "
+    "FROM v WHERE push_outbox.tenant_id = ? AND push_outbox.push_id = v.push_id "
+    "AND push_outbox.status = '" + PENDING + "'"
 )
-MARK_SENT_SQLITE = _MARK_SENT_SQL.format(p="?")
+# A claim's lease, one statement for all its rows whatever their number (ids: one JSON
+# array on SQLite, one text array on PostgreSQL; ADR 0946).
+_LEASE_SQL = (
+    "UPDATE push_outbox SET next_attempt_us = {p}, lease_until_us = {p}, "
+    "attempts = attempts + 1, updated_us = {p} WHERE tenant_id = {p} AND push_id {ids}"
+)
+LEASE_SQLITE = _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
+LEASE_POSTGRES = _LEASE_SQL.format(p="%s", ids="= ANY(%s::text[])")
+# A metric's push states for a set of customers, one statement (the table's columns in
+# order, as ``push_state_of`` reads them; ADR 0946).
+_STATES_SQL = (
+    "SELECT " + ", ".join(c.name for c in push_state.c) + " FROM push_state "
+    "WHERE tenant_id = {p} AND metric = {p} AND customer_ref {ids}"
+)
+STATES_SQLITE = _STATES_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
+STATES_POSTGRES = _STATES_SQL.format(p="%s", ids="= ANY(%s::text[])")
 # PostgreSQL: a chunk's rows locked in push-id order (as the lease beat locks them), then
 # marked by one statement over arrays: an executemany was a round trip per row (ADR 0895).
 LOCK_SENT_POSTGRES = (

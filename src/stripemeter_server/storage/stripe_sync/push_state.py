@@ -8,6 +8,7 @@ outbox's sending and listing to this.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,6 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     StateKey,
     unsent_target,
 )
-from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 from stripemeter_server.storage.sql_dialect import SqlDialect
 from stripemeter_server.storage.stripe_sync.push_rows import (
@@ -36,6 +36,8 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     MOVE_STATES,
     ROW_FIELDS,
     STATE_VALUES,
+    STATES_POSTGRES,
+    STATES_SQLITE,
     TENANT_POSITION,
     changed_counter_of,
     push_state_of,
@@ -84,7 +86,9 @@ class PushPlanning:
                 ),
             )
             query = query.where(~planned.exists())
-        return [changed_counter_of(r) for r in self._conn.execute(query)]
+        # fetchall: one driver call and the result processors run over the whole batch;
+        # iterating the result fetched row by row (ADR 0946).
+        return [changed_counter_of(r) for r in self._conn.execute(query).fetchall()]
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
         """Pushed counters that no longer exist (every event voided, or the metric rebuilt
@@ -103,20 +107,21 @@ class PushPlanning:
             push_state.c.pushed_units != units_of(0),
             ~has_counter,
         )
-        return [push_state_of(r) for r in self._conn.execute(query)]
+        return [push_state_of(r) for r in self._conn.execute(query).fetchall()]
 
     def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]:
-        found: dict[StateKey, PushState] = {}
-        for part in chunks(sorted(set(customers))):
-            query = select(push_state).where(
-                push_state.c.tenant_id == self._tenant,
-                push_state.c.metric == metric,
-                push_state.c.customer_ref.in_(list(part)),
-            )
-            for raw in self._conn.execute(query):
-                state = push_state_of(raw)
-                found[state.key] = state
-        return found
+        """One statement, the customers bound as one value (chunked ``IN`` lists built
+        their parameters in Python, per customer; ADR 0946)."""
+        refs = sorted(set(customers))
+        if not refs:
+            return {}
+        bound: str | list[str]
+        if self._dialect.name == "sqlite":
+            statement, bound = STATES_SQLITE, json.dumps(refs)
+        else:
+            statement, bound = STATES_POSTGRES, refs
+        raws = self._conn.exec_driver_sql(statement, (self._tenant, metric, bound)).fetchall()
+        return {(state := push_state_of(raw)).key: state for raw in raws}
 
     def unsent_keys(self, metric: str) -> set[tuple[str, str, int, str]]:
         """Counters with a push not yet sent (pending, or parked), each with the target it
@@ -132,7 +137,10 @@ class PushPlanning:
             push_outbox.c.metric == metric,
             push_outbox.c.status.in_(UNSENT),
         )
-        return {(metric, r[0], r[1], unsent_target(r[2], r[3])) for r in self._conn.execute(query)}
+        return {
+            (metric, r[0], r[1], unsent_target(r[2], r[3]))
+            for r in self._conn.execute(query).fetchall()
+        }
 
     def advance(self, before: PushState | None, after: PushState, now_us: int) -> bool:
         """Move the counter's push state on; False when another planner got there first.

@@ -8,6 +8,7 @@ records each result in a short transaction of its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import push_outbox
 from stripemeter_server.storage.stripe_sync.push_rows import (
+    LEASE_POSTGRES,
+    LEASE_SQLITE,
     LOCK_SENT_POSTGRES,
     MARK_SENT_POSTGRES,
     MARK_SENT_SQLITE,
@@ -50,7 +53,9 @@ class PushesRepository(PushPlanning):
         query = query.order_by(
             push_outbox.c.next_attempt_us, push_outbox.c.created_us, push_outbox.c.push_id
         ).limit(limit)
-        rows = [push_row_of(r) for r in self._conn.execute(self._dialect.claim_due(query))]
+        rows = [
+            push_row_of(r) for r in self._conn.execute(self._dialect.claim_due(query)).fetchall()
+        ]
         if rows:
             # The claim's commit need not be durable (ADR 0895): a lease lost in a database
             # crash leaves the rows due, and whoever takes them resends them with the same
@@ -69,26 +74,25 @@ class PushesRepository(PushPlanning):
             push_outbox.c.status == PENDING,
             push_outbox.c.next_attempt_us <= now_us,
         )
-        rows = [push_row_of(r) for r in self._conn.execute(self._dialect.claim_due(query))]
+        rows = [
+            push_row_of(r) for r in self._conn.execute(self._dialect.claim_due(query)).fetchall()
+        ]
         self._lease(rows, now_us, lease_us)
         return rows
 
     def _lease(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> None:
-        """Lease the claimed rows: one ``UPDATE … WHERE push_id IN (…)`` per 500 rows."""
-        for part in chunks([r.push_id for r in rows]):
-            self._conn.execute(
-                update(push_outbox)
-                .where(
-                    push_outbox.c.tenant_id == self._tenant,
-                    push_outbox.c.push_id.in_(list(part)),
-                )
-                .values(
-                    next_attempt_us=now_us + lease_us,
-                    lease_until_us=now_us + lease_us,
-                    attempts=push_outbox.c.attempts + 1,
-                    updated_us=now_us,
-                )
-            )
+        """Lease the claimed rows: one statement for the claim, its ids bound as one value
+        (a chunked ``IN (…)`` built its parameters in Python, per id; ADR 0946)."""
+        if not rows:
+            return
+        until = now_us + lease_us
+        ids = [r.push_id for r in rows]
+        bound: str | list[str]
+        if self._dialect.name == "sqlite":
+            statement, bound = LEASE_SQLITE, json.dumps(ids)
+        else:
+            statement, bound = LEASE_POSTGRES, ids
+        self._conn.exec_driver_sql(statement, (until, until, now_us, self._tenant, bound))
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int, until_us: int) -> bool:
         """Worker only (the heartbeat, in the row's tenant): move a lease this worker holds (its
@@ -178,19 +182,14 @@ class PushesRepository(PushPlanning):
 
     def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None:
         """``mark_sent`` for many ``(push id, Stripe customer)`` pairs, in push-id order:
-        on SQLite one executemany with text built once (SQLAlchemy's per-row parameter
-        processing cost more than the statements), on PostgreSQL one lock and one update
-        per 500 rows."""
+        on SQLite one statement, the pairs one JSON array (ADR 0946); on PostgreSQL one lock
+        and one update over arrays per 500 rows."""
         if not sent:
             return
         ordered = sorted(sent)
-        if self._dialect.name == "sqlite":
+        if self._dialect.name == "sqlite":  # one writer at a time: no lock order to keep
             self._conn.exec_driver_sql(
-                MARK_SENT_SQLITE,
-                [
-                    (now_us, now_us, customer, self._tenant, push_id)
-                    for push_id, customer in ordered
-                ],
+                MARK_SENT_SQLITE, (json.dumps(ordered), now_us, now_us, self._tenant)
             )
             return
         for part in chunks(ordered):

@@ -351,3 +351,36 @@ def test_no_push_is_handed_out_twice_while_its_lease_holds(
         with any_store.unit_of_work(tenant, read_only=True) as uow:
             stored = {i: row.status for i in ids if (row := uow.pushes.get(i)) is not None}
         assert stored == status
+
+
+def test_a_batch_past_the_in_list_bound_is_leased_read_and_marked_whole(
+    any_store: AnyStore,
+) -> None:
+    """The lease, the push-state read and the sent marks each bind a batch as one value:
+    600 rows (past the 500 an ``IN`` list took) all move, and only pending ones are marked."""
+    refs = [f"c{n:03}" for n in range(600)]
+    add(any_store, *(push(f"p{n:03}", customer=ref) for n, ref in enumerate(refs)))
+    add(any_store, push("prepared", stripe_customer_id="cus_P"), push("gone", status=FAILED))
+    with any_store.unit_of_work(TENANT) as uow:
+        assert uow.pushes.advance_many([(None, state(ref)) for ref in refs], 5)
+        claimed = uow.pushes.claim_due(100, 50, 1000)
+        found = uow.pushes.states("calls", [*refs, "nobody"])
+        sent = [(f"p{n:03}", f"cus_{n}" if n % 2 else None) for n in range(600)]
+        uow.pushes.mark_sent_many([*sent, ("prepared", None), ("gone", "cus_G")], 120)
+        uow.commit()
+    assert len(claimed) == 601
+    assert sorted(found) == [("calls", ref, 0) for ref in refs]
+    assert found[("calls", "c007", 0)] == state("c007")
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        rows = {n: uow.pushes.get(n) for n in ("p000", "p001", "p599", "prepared", "gone")}
+    assert {n: (r.status, r.stripe_customer_id, r.attempts) for n, r in rows.items() if r} == {
+        "p000": (SENT, None, 1),
+        "p001": (SENT, "cus_1", 1),
+        "p599": (SENT, "cus_599", 1),
+        "prepared": (SENT, "cus_P", 1),
+        "gone": (FAILED, None, 0),
+    }
+    assert rows["p599"] is not None and (rows["p599"].sent_us, rows["p599"].lease_until_us) == (
+        120,
+        None,
+    )
