@@ -22,7 +22,6 @@ Usage: ``python -m benchmarks.entitlements [--quick] [--only sqlite|postgres] [-
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
 import sys
@@ -35,6 +34,7 @@ from typing import Any
 from benchmarks.entitlements_floor import floors
 from benchmarks.proctree import tree_cpu_seconds
 from benchmarks.progress import Reporter
+from benchmarks.rawhttp import RawConnection, encode_request
 from benchmarks.server import HOST, Postgres, Server, load_average
 from benchmarks.ui import _fill, _ref
 from stripemeter_server.storage.unit_of_work import Store
@@ -62,19 +62,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 class Timed:
-    """One keep-alive connection; each call's wall time in milliseconds is kept."""
+    """One keep-alive connection; each call's wall time in milliseconds is kept. The request
+    is encoded before the clock starts and sent on a plain socket (``rawhttp.py``), so the
+    time is the server's and the loopback's, not ``http.client``'s."""
 
     def __init__(self, server: Server) -> None:
-        self.conn = http.client.HTTPConnection(HOST, server.port, timeout=60)
+        self.conn = RawConnection(HOST, server.port, timeout=60)
         self.headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "application/json"}
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, float]:
         data = None if body is None else json.dumps(body).encode()
+        raw = encode_request(method, path, data, self.headers)
         started = time.perf_counter()
-        self.conn.request(method, path, body=data, headers=self.headers)
-        response = self.conn.getresponse()
-        response.read()
-        return response.status, (time.perf_counter() - started) * 1000
+        status, _ = self.conn.exchange(raw)
+        return status, (time.perf_counter() - started) * 1000
 
     def close(self) -> None:
         self.conn.close()

@@ -70,11 +70,22 @@ def _ref(i: int) -> str:
     return f"cus_{i:07d}"
 
 
-def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -> None:
-    """Counters (one per customer), events received over the last day, and the ingest
-    tallies those events would have written (a row per minute), in chunks of one
-    transaction each."""
-    received = int(NOW.timestamp() * 1_000_000) - DAY_US
+def _month_bounds(now: datetime) -> tuple[int, int]:
+    """The UTC calendar month holding ``now``, in microseconds."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return int(start.timestamp() * 1_000_000), int(end.timestamp() * 1_000_000)
+
+
+def _fill(
+    store: Store, customers: int, total_events: int, reporter: Reporter, now: datetime = NOW
+) -> None:
+    """Counters (one per customer) of ``now``'s month, events received over the day before
+    ``now``, and the ingest tallies those events would have written (a row per minute), in
+    chunks of one transaction each. ``now``: a server on the real clock reads this month's
+    data only if the fill is of its month."""
+    month_start, month_end = _month_bounds(now)
+    received = int(now.timestamp() * 1_000_000) - DAY_US
     step = DAY_US // total_events
     with reporter.task("counters", customers) as update:
         for start in range(0, customers, CHUNK):
@@ -83,8 +94,8 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
                     "tenant_id": "default",
                     "metric": "api_calls",
                     "customer_ref": _ref(i),
-                    "period_start_us": JAN,
-                    "period_end_us": FEB,
+                    "period_start_us": month_start,
+                    "period_end_us": month_end,
                     "count": 1,
                     "sum": Decimal(1),
                     "max": Decimal(1),
@@ -95,9 +106,9 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
                     "unique_count": 0,
                     "adjustments": Decimal(0),
                     "late_out": Decimal(0),
-                    "watermark_us": JAN,
+                    "watermark_us": month_start,
                     "late_count": 0,
-                    "updated_us": JAN,
+                    "updated_us": month_start,
                 }
                 for i in range(start, min(start + CHUNK, customers))
             ]
@@ -112,7 +123,7 @@ def _fill(store: Store, customers: int, total_events: int, reporter: Reporter) -
                     "metric": "api_calls",
                     "customer_ref": _ref(i % customers),
                     "quantity": Decimal(1),
-                    "ts_us": JAN + i,
+                    "ts_us": month_start + i,
                     "received_us": received + i * step,
                     "resource_id": None,
                     "meta": None,

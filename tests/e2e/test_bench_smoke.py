@@ -126,3 +126,33 @@ def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
     for phase in ("GET entitlement", "POST check", "POST reserve"):
         assert f"sqlite: {phase}" in output and "ms/request" in output, output[-3000:]
     assert "sqlite: write floor" in output, output[-3000:]  # the raw driver, same run
+
+
+def test_the_portal_benchmark_times_every_read_in_process_and_over_http() -> None:
+    # Tiny sizes: only that every read answers in both harnesses and is measured; whether
+    # p99 is under 10 ms is never asserted.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.portal",
+            "--only",
+            "sqlite",
+            "--customers",
+            "50",
+            "--events",
+            "500",
+            "--requests",
+            "20",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output, output[-3000:]
+    for read in ("usage", "projection", "entitlements", "credits", "upcoming-invoice"):
+        line = next((x for x in output.splitlines() if f"sqlite: portal {read} " in x), "")
+        assert "in process p50" in line and "HTTP p50" in line, output[-3000:]
