@@ -69,28 +69,7 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
 def test_the_dashboard_benchmark_fills_its_data_and_times_every_page() -> None:
     # Tiny sizes: whether a page is under the budget is not asserted (no timed assertions),
     # only that the data fill runs against the current schema and every page is measured.
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.ui",
-            "--only",
-            "sqlite",
-            "--customers",
-            "50",
-            "--events",
-            "500",
-            "--repeat",
-            "1",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = proc.stdout + proc.stderr
-    assert "Traceback" not in output, output[-3000:]
+    output = _bench("benchmarks.ui", "--events", "500", "--repeat", "1", timeout=120)
     for page in ("customer list", "overview", "event list"):
         assert page in output, output[-3000:]
     assert "dashboard pages:" in output
@@ -99,30 +78,9 @@ def test_the_dashboard_benchmark_fills_its_data_and_times_every_page() -> None:
 def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
     # Tiny sizes, a real server: only that every phase answers and is measured (with the
     # server's CPU per request); whether p99 is under 5 ms is never asserted.
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.entitlements",
-            "--only",
-            "sqlite",
-            "--customers",
-            "50",
-            "--events",
-            "500",
-            "--granted",
-            "10",
-            "--requests",
-            "20",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=180,
+    output = _bench(
+        "benchmarks.entitlements", "--events", "500", "--granted", "10", "--requests", "20"
     )
-    output = proc.stdout + proc.stderr
-    assert "Traceback" not in output, output[-3000:]
     for phase in ("GET entitlement", "POST check", "POST reserve"):
         assert f"sqlite: {phase}" in output and "ms/request" in output, output[-3000:]
     assert "sqlite: write floor" in output, output[-3000:]  # the raw driver, same run
@@ -131,28 +89,22 @@ def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
 def test_the_portal_benchmark_times_every_read_in_process_and_over_http() -> None:
     # Tiny sizes: only that every read answers in both harnesses and is measured; whether
     # p99 is under 10 ms is never asserted.
+    output = _bench("benchmarks.portal", "--events", "500", "--requests", "20")
+    for read in ("usage", "projection", "entitlements", "credits", "upcoming-invoice"):
+        line = next((x for x in output.splitlines() if f"sqlite: portal {read} " in x), "")
+        assert "in process p50" in line and "HTTP p50" in line, output[-3000:]
+
+
+def _bench(module: str, *args: str, timeout: int = 180) -> str:
+    """Run ``python -m <module>`` on SQLite at tiny sizes; its output (never its timings)."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.portal",
-            "--only",
-            "sqlite",
-            "--customers",
-            "50",
-            "--events",
-            "500",
-            "--requests",
-            "20",
-        ],
+        [sys.executable, "-m", module, "--only", "sqlite", "--customers", "50", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
     )
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output[-3000:]
-    for read in ("usage", "projection", "entitlements", "credits", "upcoming-invoice"):
-        line = next((x for x in output.splitlines() if f"sqlite: portal {read} " in x), "")
-        assert "in process p50" in line and "HTTP p50" in line, output[-3000:]
+    return output

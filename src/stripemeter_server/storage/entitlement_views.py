@@ -63,35 +63,7 @@ _CUSTOMER_ON = and_(
     _C.c.tenant_id == bindparam("tenant"), _C.c.customer_ref == bindparam("customer")
 )
 _METRIC_ON = and_(_M.c.tenant_id == _F.c.tenant_id, _M.c.code == _FeatureMetric(_F.c.definition))
-_VIEW = (
-    select(*_COLUMNS)
-    .select_from(_F)
-    .outerjoin(
-        _G,
-        and_(
-            _G.c.tenant_id == _F.c.tenant_id,
-            _G.c.feature_key == _F.c.feature_key,
-            _G.c.customer_ref == bindparam("customer"),
-        ),
-    )
-    .outerjoin(_C, _CUSTOMER_ON)
-    .outerjoin(_M, _METRIC_ON)
-    .where(_F.c.tenant_id == bindparam("tenant"), _F.c.feature_key == bindparam("feature"))
-)
-_LOCK_VIEW = (
-    select(*_COLUMNS)
-    .select_from(_G)
-    .join(_F, and_(_F.c.tenant_id == _G.c.tenant_id, _F.c.feature_key == _G.c.feature_key))
-    .outerjoin(_C, _CUSTOMER_ON)
-    .outerjoin(_M, _METRIC_ON)
-    .where(
-        _G.c.tenant_id == bindparam("tenant"),
-        _G.c.customer_ref == bindparam("customer"),
-        _G.c.feature_key == bindparam("feature"),
-    )
-)
-
-_VIEWS = (
+_EVERY_FEATURE = (  # every feature of the tenant, the customer's grant of it when any
     select(*_COLUMNS)
     .select_from(_F)
     .outerjoin(
@@ -105,8 +77,22 @@ _VIEWS = (
     .outerjoin(_C, _CUSTOMER_ON)
     .outerjoin(_M, _METRIC_ON)
     .where(_F.c.tenant_id == bindparam("tenant"))
-    .order_by(_F.c.feature_key)
 )
+_VIEW = _EVERY_FEATURE.where(_F.c.feature_key == bindparam("feature"))
+_VIEWS = _EVERY_FEATURE.order_by(_F.c.feature_key)
+_LOCK_VIEW = (
+    select(*_COLUMNS)
+    .select_from(_G)
+    .join(_F, and_(_F.c.tenant_id == _G.c.tenant_id, _F.c.feature_key == _G.c.feature_key))
+    .outerjoin(_C, _CUSTOMER_ON)
+    .outerjoin(_M, _METRIC_ON)
+    .where(
+        _G.c.tenant_id == bindparam("tenant"),
+        _G.c.customer_ref == bindparam("customer"),
+        _G.c.feature_key == bindparam("feature"),
+    )
+)
+
 _LOCKING: dict[str, Any] = {}
 
 
