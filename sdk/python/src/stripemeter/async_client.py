@@ -9,7 +9,8 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, EventLike, Op, PeriodLike, Retry, build_timeout
+from ._calls import Retry
+from ._core import ClientCore, EventLike, Op, PeriodLike, build_timeout
 from .buffer import DropCallback, EventBuffer, RejectCallback
 from .client import sync_call
 from .entitlements import AsyncEntitlements

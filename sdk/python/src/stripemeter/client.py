@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
-from ._core import ClientCore, EventLike, Op, PeriodLike, Retry, build_timeout
+from ._calls import Retry
+from ._core import ClientCore, EventLike, Op, PeriodLike, build_timeout
 from .entitlements import Entitlements
 from .idempotency import Quantity, Timestamp
 from .models import (

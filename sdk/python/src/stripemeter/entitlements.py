@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ._core import Op, encode_json
-from .models import _dec, _dt
+from .usage_results import decimal_or_none, instant_or_none
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
@@ -48,11 +48,11 @@ class EntitlementCheck:
             bool(data.get("allowed")),
             bool(data.get("hasAccess")),
             str(data.get("reason")),
-            _dec(data.get("usage")),
-            _dec(data.get("limit")),
-            _dec(data.get("balance")),
-            _dec(data.get("headroom")),
-            _dt(data.get("resetsAt")),
+            decimal_or_none(data.get("usage")),
+            decimal_or_none(data.get("limit")),
+            decimal_or_none(data.get("balance")),
+            decimal_or_none(data.get("headroom")),
+            instant_or_none(data.get("resetsAt")),
             dict(data),
         )
 
@@ -71,9 +71,9 @@ class Reservation:
         return cls(
             str(data.get("id")),
             str(data.get("status")),
-            _dec(data.get("quantity")),
-            _dt(data.get("expiresAt")),
-            _dec(data.get("committedQuantity")),
+            decimal_or_none(data.get("quantity")),
+            instant_or_none(data.get("expiresAt")),
+            decimal_or_none(data.get("committedQuantity")),
             dict(data),
         )
 
