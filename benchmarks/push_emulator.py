@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from stripe_emulator import EmulatorConfig
     from stripe_emulator.app import create_app
+    from stripe_emulator.protocol import EmulatorHttpProtocol
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.push_emulator")
     parser.add_argument("--port", type=int, required=True)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         app,
         host="127.0.0.1",
         port=args.port,
-        http="httptools",
+        http=EmulatorHttpProtocol,
         interface="asgi3",
         log_level="critical",
         lifespan="on",

@@ -188,7 +188,7 @@ class Emulator:
             return Outcome(404, unrouted.body(v2=v2_mode), base)
         route, req.path_params = matched
         idem_key = headers.get("idempotency-key") if method == "POST" else None
-        fp = fingerprint(method, path, params)
+        fp = fingerprint(method, path, params) if idem_key else ""
         lock: tuple[str, str] | None = None
         began = False
         fault: Fault | None = None

@@ -9,13 +9,33 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from stripe_emulator.errors import invalid, invalid_integer, missing_param
 
 # A bound on one request's parameters (Stripe's largest bodies have a few hundred).
 MAX_FIELDS = 5000
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _unquote(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
+
+
+def _pairs(raw: str) -> list[tuple[str, str]]:
+    """``parse_qsl(raw, keep_blank_values=True, max_num_fields=MAX_FIELDS)``, with the
+    unquoting skipped for the (most) names and values that need none: the same pairs at
+    a third of the cost, which mattered on the meter-event path (ADR 0953)."""
+    fields = raw.split("&")
+    if len(fields) > MAX_FIELDS:
+        raise invalid(f"Too many parameters: at most {MAX_FIELDS} are accepted.")
+    pairs = []
+    for field in fields:
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((_unquote(name), _unquote(value)))
+    return pairs
 
 
 def _set(container: dict[str, Any], parts: list[str], value: str) -> None:
@@ -46,16 +66,15 @@ def _listify(node: Any) -> Any:
 def decode_form(raw: str) -> dict[str, Any]:
     """Decode an `application/x-www-form-urlencoded` Stripe body into nested data."""
     result: dict[str, Any] = {}
-    try:
-        pairs = parse_qsl(raw, keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except ValueError:
-        raise invalid(f"Too many parameters: at most {MAX_FIELDS} are accepted.") from None
-    for key, value in pairs:
+    for key, value in _pairs(raw):
+        if "[" not in key and "]" not in key:
+            result[key] = value  # what `_KEY` matches with no brackets: a plain name
+            continue
         m = _KEY.match(key)
         if not m:
             result[key] = value
             continue
-        parts = [m.group(1), *re.findall(r"\[([^\[\]]*)\]", m.group(2))]
+        parts = [m.group(1), *_BRACKETS.findall(m.group(2))]
         _set(result, parts, value)
     decoded = _listify(result)
     assert isinstance(decoded, dict)
