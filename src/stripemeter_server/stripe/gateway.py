@@ -10,9 +10,8 @@ library's own retries are off.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -20,7 +19,6 @@ import stripe
 
 from stripemeter_server.domain.destinations import HostAllowList
 from stripemeter_server.domain.stripe_mapping import MeterFormula
-from stripemeter_server.outbound.pinned import BlockedDestination
 from stripemeter_server.service.ports.stripe import (
     CreditGrantOut,
     InvoiceItem,
@@ -39,12 +37,11 @@ from stripemeter_server.service.ports.stripe import (
     StripeCustomer,
     StripeInvoice,
     StripePermanentError,
-    StripeRateLimitedError,
-    StripeRetryableError,
     StripeSessionExpiredError,
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe import credit_grants as grants_api
+from stripemeter_server.stripe.errors import translated_errors
 from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
 from stripemeter_server.stripe.meter_errors import read_reports
 from stripemeter_server.stripe.previews import invoice_preview
@@ -57,23 +54,10 @@ from stripemeter_server.stripe.records import (
     plain,
     usage_summary,
 )
+from stripemeter_server.stripe.streams import stream_body
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
 
 T = TypeVar("T")
-
-
-class JsonOnlyList(list[Any]):
-    """A v2 body's list, which the library sends as JSON and also form-encodes.
-
-    For every request the library builds the form encoding of its parameters, whatever
-    the API: for a v2 request it goes only to a debug log line, and for a stream request's
-    100 events it was ~60 % of the call's CPU (ADR 0952). The library form-encodes a value
-    with an ``id`` attribute as that id alone, so this list's encoding is one empty field;
-    ``json.dumps`` sends it as the plain list it is. Should the library stop doing that, the
-    list is encoded in full again: slower, never different on the wire.
-    """
-
-    id = ""
 
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -81,68 +65,6 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 DUPLICATE_IDENTIFIER = "duplicate_meter_event"
 # The API version pinned for legacy usage records (removed in 2025-03-31.basil).
 LEGACY_USAGE_RECORDS_VERSION = "2024-12-18.acacia"
-
-
-def _translate(exc: stripe.StripeError) -> StripeCallError:
-    """The project's error for a library error. The message a client sees is Stripe's own
-    error message when the answer was a Stripe error object, else a generic one: an
-    upstream body is never echoed (it may come from anywhere); it goes to ``log_detail``,
-    which the API logs with the request id."""
-    status = exc.http_status
-    code = exc.code
-    detail = f"{exc.__class__.__name__}: {exc.user_message or ''}"[:2000]
-    blocked = isinstance(exc.__cause__, BlockedDestination)
-    if blocked:
-        return StripePermanentError(
-            "Stripe: the account's API host may not be reached from "
-            "this server (STRIPEMETER_STRIPE_API_HOSTS)",
-            code="stripe_host_blocked",
-            stripe_code="stripe_host_blocked",
-            log_detail=str(exc.__cause__),
-        )
-    message = f"Stripe: {_safe_message(exc, status)}"[:500]
-    kind: type[StripeCallError] = StripePermanentError
-    if isinstance(exc, stripe.RateLimitError) or status == 429:
-        kind = StripeRateLimitedError
-    elif (
-        isinstance(exc, stripe.APIConnectionError)
-        or status is None
-        or status >= 500
-        or status == 409
-        or code == "idempotency_key_in_use"
-    ):
-        kind = StripeRetryableError
-    return kind(message, stripe_code=code, http_status=status, log_detail=detail)
-
-
-def _safe_message(exc: stripe.StripeError, status: int | None) -> str:
-    error = exc.error
-    text = getattr(error, "message", None) if error is not None else None
-    if isinstance(text, str) and text and getattr(error, "type", None):
-        return text  # Stripe's own error object: its message is meant for API users
-    if isinstance(exc, stripe.APIConnectionError):
-        return "the API could not be reached"
-    return f"unexpected answer (HTTP {status})" if status else exc.__class__.__name__
-
-
-def _bad_shape(exc: Exception) -> StripeCallError:
-    return StripeCallError(
-        "Stripe: the answer did not have the expected shape",
-        code="stripe_bad_response",
-        log_detail=f"{exc.__class__.__name__}: {exc}"[:2000],
-    )
-
-
-@contextmanager
-def translated_errors() -> Iterator[None]:
-    """Library errors, and answers of an unexpected shape (a ``200 {}`` where a list was
-    due), as the project's Stripe errors: never a 500."""
-    try:
-        yield
-    except stripe.StripeError as exc:
-        raise _translate(exc) from None
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
-        raise _bad_shape(exc) from None
 
 
 class StripeGateway:
@@ -262,19 +184,7 @@ class StripeGateway:
         re-sends."""
         if len(events) > 100:
             raise ValueError("a v2 meter event stream request takes at most 100 events")
-        body: Any = {
-            "events": JsonOnlyList(
-                {
-                    "event_name": e.event_name,
-                    "payload": {"stripe_customer_id": e.stripe_customer_id, "value": str(e.value)},
-                    "identifier": e.identifier,
-                    "timestamp": datetime.fromtimestamp(e.timestamp_s, UTC)
-                    .isoformat()
-                    .replace("+00:00", "Z"),
-                }
-                for e in events
-            )
-        }
+        body = stream_body(events)
         try:
             with translated_errors():
                 self._stream_client(token).raw_request(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from stripemeter_server.service.ports.stripe import InvoiceLine, StripeCallError
-from stripemeter_server.stripe.gateway import translated_errors
+from stripemeter_server.stripe.errors import translated_errors
 from stripemeter_server.stripe.records import invoice_line, usage_summary
 
 

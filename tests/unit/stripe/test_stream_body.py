@@ -12,7 +12,8 @@ from stripe._encode import _api_encode
 
 from stripemeter_server.service.ports.stripe import MeterEventOut, StripeCredentials
 from stripemeter_server.stripe import gateway as gateway_module
-from stripemeter_server.stripe.gateway import JsonOnlyList, StripeGateway
+from stripemeter_server.stripe.gateway import StripeGateway
+from stripemeter_server.stripe.streams import JsonOnlyList
 
 
 class RecordingClient(stripe.HTTPClient):
