@@ -24,8 +24,13 @@ from stripemeter_server.domain.bounded import (
 )
 from stripemeter_server.domain.decimals import ONE, ZERO, parse_decimal
 from stripemeter_server.domain.errors import EventRejected, ValidationError
-from stripemeter_server.domain.idempotency import derive_idempotency_key, payload_fingerprint
+from stripemeter_server.domain.idempotency import (
+    derive_idempotency_key,
+    fingerprint_of,
+    payload_fingerprint,
+)
 from stripemeter_server.domain.json_text import canonicalize
+from stripemeter_server.domain.timestamps import format_timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,11 @@ _PLAIN_TS = re.compile(
 )
 
 
+# ``_PLAIN_TS`` text of this length ending in ``Z`` has six fraction digits and no offset:
+# the canonical form the fingerprint hashes, character for character.
+_CANONICAL_TS_LENGTH = len("2000-01-01T00:00:00.000000Z")
+
+
 def _plain_id(value: object, limit: int) -> bool:
     return (
         type(value) is str and 0 < len(value) <= limit and value.isascii() and "\x00" not in value
@@ -187,14 +197,13 @@ def _accept_plain(
             quantity=quantity,
             meta=None,
         )
-    fingerprint = payload_fingerprint(
-        metric=metric,
-        customer_ref=customer_ref,
-        resource_id=resource_id,
-        ts=ts if ts_text is not None else None,
-        quantity=quantity,
-        meta=None,
-    )
+    if ts_text is None:
+        canonical = None
+    elif len(ts_text) == _CANONICAL_TS_LENGTH and ts_text[-1] == "Z":
+        canonical = ts_text  # already ``YYYY-MM-DDTHH:MM:SS.ffffffZ``: what formatting gives
+    else:
+        canonical = format_timestamp(ts)
+    fingerprint = fingerprint_of(metric, customer_ref, resource_id, canonical, quantity)
     return ValidEvent(
         metric,
         customer_ref,

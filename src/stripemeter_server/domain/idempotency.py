@@ -17,7 +17,7 @@ from decimal import Decimal
 from stripemeter_server.domain.json_text import canonicalize
 from stripemeter_server.domain.timestamps import format_timestamp
 
-__all__ = ["derive_idempotency_key", "format_quantity", "payload_fingerprint"]
+__all__ = ["derive_idempotency_key", "fingerprint_of", "format_quantity", "payload_fingerprint"]
 
 KEY_PREFIX = "evt_"
 _HEX_DIGITS = 32
@@ -88,8 +88,21 @@ def payload_fingerprint(
     ``ts`` is None when the client sent none, so a retry stamped with a new receive time is
     still recognised as the same payload.
     """
-    resource = resource_id or ""
     ts_text = format_timestamp(ts) if ts is not None else None
+    return fingerprint_of(metric, customer_ref, resource_id, ts_text, quantity, meta)
+
+
+def fingerprint_of(
+    metric: str,
+    customer_ref: str,
+    resource_id: str | None,
+    ts_text: str | None,
+    quantity: Decimal,
+    meta: Mapping[str, object] | None = None,
+) -> str:
+    """``payload_fingerprint`` with the timestamp already in its canonical text (the ingest
+    hot path has it: most events are sent in that very form)."""
+    resource = resource_id or ""
     if not meta and _VERBATIM.fullmatch(metric + customer_ref + resource):
         # The common event (no meta, identifiers the encoder copies as they are): its JSON
         # text written directly, the same bytes ``_digest`` hashes (property-tested).

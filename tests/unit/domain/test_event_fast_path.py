@@ -16,6 +16,7 @@ from stripemeter_server.domain.events import (
     validate_event,
     validate_fully,
 )
+from stripemeter_server.domain.idempotency import payload_fingerprint
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LIMITS = EventLimits()
@@ -42,6 +43,9 @@ timestamps = st.one_of(
     st.sampled_from(
         [
             "2026-11-30T11:00:00Z",
+            "2026-11-30T11:00:00.000000Z",
+            "2026-11-30T11:00:00.123456Z",
+            "0999-11-30T11:00:00.123456Z",
             "2026-11-30T11:00:00.123+01:00",
             "2026-11-30T24:00:00Z",
             "2026-02-30T10:00:00Z",
@@ -123,3 +127,19 @@ def test_a_plain_event_takes_the_fast_path() -> None:
     assert fast.ts == datetime(2026, 11, 30, 10, 0, 0, 500_000, tzinfo=UTC)
     assert fast.ts.tzinfo is UTC
     assert fast.quantity == Decimal("2.5")
+
+
+def test_a_canonical_ts_is_hashed_as_formatting_it_would_give() -> None:
+    """The fast path hashes a ``…ffffffZ`` text as sent; it is the canonical text."""
+    for ts in ("2026-11-30T11:00:00.000000Z", "2026-11-30T11:00:00.123450Z"):
+        raw = {"metric": "api_calls", "customerRef": "c_1", "quantity": "2.50", "ts": ts}
+        fast = _accept_plain(raw, "t_1", NOW, LIMITS)
+        assert fast is not None
+        assert fast.fingerprint == payload_fingerprint(
+            metric="api_calls",
+            customer_ref="c_1",
+            resource_id=None,
+            ts=fast.ts,
+            quantity=Decimal("2.5"),
+            meta=None,
+        )

@@ -10,7 +10,14 @@ from stripemeter_server.storage.schema.core import events
 # An event ingested inside a backfill session carries the session's id; it counts only once
 # the session is closed (storage/events_repo.py turns that into one SQL condition).
 events.append_column(Column("backfill_id", String(64), nullable=True))
-Index("ix_events_tenant_backfill", events.c.tenant_id, events.c.backfill_id)
+# Partial (ADR 0956): every lookup names a session, and an ordinary event writes no entry.
+Index(
+    "ix_events_tenant_backfill",
+    events.c.tenant_id,
+    events.c.backfill_id,
+    sqlite_where=events.c.backfill_id.is_not(None),
+    postgresql_where=events.c.backfill_id.is_not(None),
+)
 
 backfills = Table(
     "backfills",

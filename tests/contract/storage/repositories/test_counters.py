@@ -114,3 +114,22 @@ def test_every_state_column_is_saved_exactly_for_every_counter(any_store: AnySto
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         stored = {key: uow.counters.get(key) for key in states}
     assert {key: c.state if c else None for key, c in stored.items()} == states
+
+
+def test_a_counter_deleted_between_lock_and_save_does_not_stray(any_store: AnyStore) -> None:
+    """SQLite's ``save`` writes a counter back by the row ``lock`` read it from: when that row
+    is gone, the others are still written in place, and the deleted one is either left
+    deleted (PostgreSQL, the fake: ``save`` updates) or stored as saved (SQLite: the
+    fallback is its upsert), never written anywhere else."""
+    locked_and_saved(any_store, {A: 150, B: 150})
+    with any_store.unit_of_work(TENANT) as uow:
+        locked = uow.counters.lock({A: 150, B: 150}, 1)
+        uow.counters.delete(metric="calls", customer_ref="cus_2")
+        for count, counter in enumerate(locked.values(), start=4):
+            counter.state.count, counter.state.sum = count, Decimal("1.5")
+        uow.counters.save(locked.values(), 2)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = {c.key: (c.state.count, c.state.sum) for c in uow.counters.find()}
+    assert stored.pop(A) == (4, Decimal("1.5"))
+    assert stored in ({}, {B: (5, Decimal("1.5"))})
