@@ -356,6 +356,8 @@ def _summed_history(
 
 def _grid(buckets: list[Period]) -> StepGrid | None:
     """The buckets as steps of one width from the first start, if they are."""
+    if not buckets:
+        return None
     origin = to_micros(buckets[0].start)
     width = to_micros(buckets[0].end) - origin
     for index, bucket in enumerate(buckets):
