@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from stripemeter_server.domain.counters import Contribution, CounterState
+from stripemeter_server.domain.decimals import ARITHMETIC
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.queries import EventFilter
@@ -28,6 +30,8 @@ from stripemeter_server.service.ports.events import (
     CustomerSpan,
     PeriodBounds,
     PeriodTotals,
+    StepGrid,
+    StepTotal,
     StoredEvent,
 )
 from tests.support.fake_alerts import AlertTables
@@ -132,6 +136,17 @@ class FakeEvents:
 
     def page(self, flt: EventFilter, limit: int) -> list[StoredEvent]:
         return self._matching(flt)[:limit]
+
+    def step_totals(
+        self, metric: str, customer_ref: str, span_us: tuple[int, int], steps: StepGrid
+    ) -> list[StepTotal]:
+        flt = EventFilter(metric, customer_ref, *span_us, only_counting=True)
+        found: dict[int, StepTotal] = {}
+        for e in self._matching(flt):
+            step = (e.ts_us - steps.origin_us) // steps.width_us
+            was = found.get(step, StepTotal(step, 0, Decimal(0)))
+            found[step] = StepTotal(step, was.events + 1, ARITHMETIC.add(was.sum, e.quantity))
+        return list(found.values())
 
     def stream(self, flt: EventFilter, batch: int = 5000) -> Iterator[StoredEvent]:
         yield from self._matching(flt)

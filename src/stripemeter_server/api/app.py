@@ -15,6 +15,7 @@ from stripemeter_server.api.errors import install_error_handlers
 from stripemeter_server.api.fast_dispatch import install_fast_dispatch
 from stripemeter_server.api.guard import BodyLimitMiddleware, guard_request
 from stripemeter_server.api.hot_ingest import HotIngest, StripemeterApp
+from stripemeter_server.api.hot_reads import HotReads
 from stripemeter_server.api.middleware import RequestContextMiddleware
 from stripemeter_server.api.openapi import PROBLEM_RESPONSES, install_openapi
 from stripemeter_server.api.routes import (
@@ -173,6 +174,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
     app.hot = HotIngest(app, events.router.routes, state.telemetry, settings.max_body_bytes)
+    app.reads = HotReads(app, [r for router in routers for r in router.routes], state.telemetry)
 
     return app
 

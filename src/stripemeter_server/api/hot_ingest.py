@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
@@ -36,6 +36,9 @@ from stripemeter_server.api.guard import BodyLimitMiddleware, replay
 from stripemeter_server.api.logs import request_line
 from stripemeter_server.api.middleware import request_id_of
 from stripemeter_server.api.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from stripemeter_server.api.hot_reads import HotReads
 
 INGEST_PATH = "/v1/events/ingest"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -96,14 +99,9 @@ class HotIngest:
             request_line(request_id, tenant, template, "POST", status, elapsed)
 
     async def _answer(self, request: Request) -> Response:
-        try:
-            return await self._handler(request)
-        except Exception as exc:
-            handler = _handler_for(self._app.exception_handlers, exc)
-            if handler is None:
-                raise
-            answer = handler(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+        answer = await answer_or_handle(self._app, request, lambda: self._handler(request))
+        assert answer is not None  # the route's handler always answers
+        return answer
 
 
 def _ingest_route(routes: Sequence[BaseRoute]) -> APIRoute:
@@ -117,6 +115,21 @@ def _ingest_route(routes: Sequence[BaseRoute]) -> APIRoute:
     raise LookupError(f"no POST {INGEST_PATH} route")
 
 
+async def answer_or_handle(
+    app: FastAPI, request: Request, call: Callable[[], Awaitable[Response | None]]
+) -> Response | None:
+    """``call()``'s answer, or the app's exception handler's for what it raised (the
+    exception middleware's part, for a layer ahead of it); an unhandled error propagates."""
+    try:
+        return await call()
+    except Exception as exc:
+        handler = _handler_for(app.exception_handlers, exc)
+        if handler is None:
+            raise
+        answer = handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+
+
 def _handler_for(handlers: dict[Any, Any], exc: Exception) -> Any:
     """The app's handler for ``exc`` (by its class, nearest first, as Starlette looks up)."""
     for cls in type(exc).__mro__:
@@ -126,16 +139,23 @@ def _handler_for(handlers: dict[Any, Any], exc: Exception) -> Any:
 
 
 class StripemeterApp(FastAPI):
-    """The FastAPI app, with :class:`HotIngest` in front once ``create_app`` sets it."""
+    """The FastAPI app, with :class:`HotIngest` and the hot reads (``api/hot_reads.py``) in
+    front once ``create_app`` sets them."""
 
     hot: HotIngest | None = None
+    reads: HotReads | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hot = self.hot
-        if hot is not None and hot.serves(scope) and not self.root_path and not _traced(self):
-            scope["app"] = self
-            await hot(scope, receive, send)
-            return
+        hot, reads = self.hot, self.reads
+        if scope["type"] == "http" and not self.root_path and not _traced(self):
+            if hot is not None and hot.serves(scope):
+                scope["app"] = self
+                await hot(scope, receive, send)
+                return
+            if reads is not None and reads.serves(scope):
+                scope["app"] = self
+                if await reads(scope, receive, send):
+                    return
         await super().__call__(scope, receive, send)
 
 

@@ -119,6 +119,7 @@ async def periods(
             usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
             open_sessions_for(uow, customer_ref, metric),
         ),
+        shared_snapshot=False,  # read committed: each statement its own snapshot anyway
     )
     shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return answers.period_page(customer_ref, metric, held, shown, next_from)
@@ -183,6 +184,7 @@ async def history(
         lambda uow: usage_service.usage_history(
             uow, customer_ref, metric, begin, finish, step, group_by
         ),
+        shared_snapshot=False,  # as current usage (ADR 0883): no BEGIN, no ROLLBACK
     )
     shown, next_from = first_page(points, lambda p: p.start, limit)
     return answers.history_page(customer_ref, metric, step, group_by, shown, next_from)

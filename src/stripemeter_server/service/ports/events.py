@@ -42,6 +42,22 @@ class CountingRow(NamedTuple):
     late: bool
 
 
+class StepGrid(NamedTuple):
+    """Steps of one width: step ``i`` is ``[origin_us + i * width_us, origin_us + (i + 1) *
+    width_us)``."""
+
+    origin_us: int
+    width_us: int
+
+
+class StepTotal(NamedTuple):
+    """One step's counting events, aggregated by the store (a usage history's fast path)."""
+
+    step: int
+    events: int
+    sum: Decimal
+
+
 class PeriodTotals(NamedTuple):
     """One counter's worth of counting events, aggregated by the store (a rebuild's fast
     path): everything ``CounterState`` keeps except uniques and corrections."""
@@ -109,6 +125,13 @@ class EventsRepository(IngestEvents, Protocol):
     ) -> Iterator[PeriodTotals]:
         """The counting events of the metric aggregated per given period (periods of one
         customer do not overlap; periods without events yield nothing)."""
+        ...
+
+    def step_totals(
+        self, metric: str, customer_ref: str, span_us: tuple[int, int], steps: StepGrid
+    ) -> list[StepTotal]:
+        """The counting events of one customer's metric in ``span_us`` (from, to), per step
+        of ``steps`` holding any: how many, and the exact sum of their quantities."""
         ...
 
     def void_many(self, keys: Sequence[str], now_us: int) -> None: ...

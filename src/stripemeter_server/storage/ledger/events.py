@@ -9,9 +9,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, String, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
+from stripemeter_server.domain.decimals import ARITHMETIC, ZERO
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.periods import Period
 from stripemeter_server.domain.queries import EventFilter
@@ -21,6 +22,8 @@ from stripemeter_server.service.ports.events import (
     CustomerSpan,
     PeriodBounds,
     PeriodTotals,
+    StepGrid,
+    StepTotal,
     StoredEvent,
 )
 from stripemeter_server.storage.chunking import chunks
@@ -84,6 +87,42 @@ def _event(row: Row[Any]) -> StoredEvent:
         row.voided_us,
         row.backfill_id,
     )
+
+
+@functools.cache  # one statement per store, built once
+def _step_statement(sqlite: bool) -> Any:
+    """The counting events of one customer's metric in a span, counted and summed per step.
+    PostgreSQL adds ``numeric`` exactly; SQLite keeps decimals as text, so it hands each
+    step's quantities over as one string for Python to add (``period_totals`` does the
+    same). The step is grouped by its output name: PostgreSQL would not match two
+    renderings of an expression with parameters."""
+    c = events.c
+    origin = bindparam("origin", type_=BigInteger)
+    step = ((c.ts_us - origin) // bindparam("width", type_=BigInteger)).label("step")
+    total = func.group_concat(c.quantity, ",", type_=String) if sqlite else func.sum(c.quantity)
+    closed = select(backfills.c.backfill_id).where(
+        backfills.c.tenant_id == bindparam("tenant"), backfills.c.status == "closed"
+    )
+    return (
+        select(step, func.count(), total)
+        .where(
+            c.tenant_id == bindparam("tenant"),
+            c.metric == bindparam("metric"),
+            c.customer_ref == bindparam("customer"),
+            c.ts_us >= bindparam("ts_from"),
+            c.ts_us < bindparam("ts_to"),
+            c.voided_us.is_(None),  # what ``only_counting`` selects (``_filtered``)
+            or_(c.backfill_id.is_(None), c.backfill_id.in_(closed)),
+        )
+        .group_by(literal_column("step"))
+    )
+
+
+def _added(text: str) -> Decimal:
+    total = ZERO
+    for part in text.split(","):
+        total = ARITHMETIC.add(total, Decimal(part))
+    return total
 
 
 class EventsRepository(ABC):
@@ -220,6 +259,26 @@ class EventsRepository(ABC):
         sqlite = self._conn.dialect.name == "sqlite"
         rows = grouped_rows(self._conn, totals_query(self._filtered(flt), sqlite))
         return totals(self._conn, self._tenant, rows, grouped)
+
+    def step_totals(
+        self, metric: str, customer_ref: str, span_us: tuple[int, int], steps: StepGrid
+    ) -> list[StepTotal]:
+        """Aggregated in SQL, one row per step holding events (ADR 0955)."""
+        sqlite = self._conn.dialect.name == "sqlite"
+        params = {
+            "tenant": self._tenant,
+            "metric": metric,
+            "customer": customer_ref,
+            "ts_from": span_us[0],
+            "ts_to": span_us[1],
+            "origin": steps.origin_us,
+            "width": steps.width_us,
+        }
+        rows = self._conn.execute(_step_statement(sqlite), params)
+        return [
+            StepTotal(int(step), int(count), _added(total) if sqlite else total)
+            for step, count, total in rows
+        ]
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
         query = select(*(columns or [events])).where(events.c.tenant_id == self._tenant)

@@ -19,11 +19,15 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # A SQLite connection is a file handle, but opening one runs the pragmas below: keep
     # enough for every request thread (AnyIO's pool has 40) so none is opened per request.
+    # Last in, first out: a few concurrent requests reuse the same few connections, whose
+    # page caches stay warm, instead of rotating through all 40 and growing each one's
+    # cache to its 16 MiB bound (ADR 0954: 318 MB of resident set under history reads).
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=_POOL,
         max_overflow=_POOL,
+        pool_use_lifo=True,
         execution_options=execution_options,
     )
 

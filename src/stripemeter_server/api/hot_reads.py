@@ -1,0 +1,127 @@
+"""The fast-path ``GET`` reads served ahead of the middleware stack and the router (ADR 0954).
+
+``GET /v1/usage/current``, ``/periods`` and ``/history`` (and the entitlement ``GET``) have
+fast handlers (``api/fast_path.py``) found by the dispatch table (``api/fast_dispatch.py``),
+but a request still passed the layers in front of that table: the error middleware, the
+request context, the body limit, the portal's CORS filter, the exception middleware and
+FastAPI's exit stack — about a fifth of a current-usage read's CPU once its read was one
+statement. Here the app itself recognises those routes, as it does the ingest route
+(``api/hot_ingest.py``), and does in one layer what those layers do for a ``GET`` without a
+body:
+
+* the request id (``middleware.request_id_of``), echoed in ``x-request-id``;
+* the route's fast handler, its errors through the app's own exception handlers (the same
+  problem bodies); anything else through Starlette's ``ServerErrorMiddleware`` (a plain 500);
+* the latency histogram and the request's log line, as ``RequestContextMiddleware`` writes
+  them.
+
+A request the fast handler declines (it returns ``None`` before doing anything: a repeated
+or missing parameter, say) goes through the full stack unchanged, as does anything else: a
+body (the body limit judges it), another method, a ``root_path``, a path under
+``/portal/`` (its CORS headers), FastAPI's own telemetry enabled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from fastapi import FastAPI, Request
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.routing import BaseRoute
+from starlette.types import Message, Receive, Scope, Send
+
+from stripemeter_server.api.fast_dispatch import FastDispatch
+from stripemeter_server.api.fast_path import FastPathRoute
+from stripemeter_server.api.hot_ingest import answer_or_handle
+from stripemeter_server.api.logs import request_line
+from stripemeter_server.api.middleware import request_id_of
+from stripemeter_server.api.telemetry import Telemetry
+
+_FOUND = "stripemeter.hot_read"  # the route and its path parameters, for ``_serve``
+_DECLINED = "stripemeter.hot_read_declined"  # the fast handler declined: nothing was sent
+_PORTAL = "/portal/"
+
+
+def _hot(route: BaseRoute) -> bool:
+    return (
+        isinstance(route, FastPathRoute)
+        and "GET" in (route.methods or ())
+        and not route.path.startswith(_PORTAL)
+    )
+
+
+class HotReads:
+    """The fast-path ``GET`` reads in one ASGI layer (see the module's docstring)."""
+
+    def __init__(self, app: FastAPI, routes: Iterable[BaseRoute], telemetry: Telemetry) -> None:
+        self._app = app
+        self._telemetry = telemetry
+        self._table = FastDispatch(app, [route for route in routes if _hot(route)])
+        self._guarded = ServerErrorMiddleware(self._serve, debug=app.debug)
+
+    def serves(self, scope: Scope) -> bool:
+        """Whether this layer serves the request (it notes the route on the scope)."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
+            return False
+        if any(_body(name, value) for name, value in scope.get("headers", ())):
+            return False
+        found = self._table.find("GET", scope["path"])
+        if found is None:
+            return False
+        scope[_FOUND] = found
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Serve the request; ``False`` when its fast handler declined (nothing was sent,
+        the scope is as it came) and the full stack must answer it."""
+        await self._guarded(scope, receive, send)
+        return not scope.pop(_DECLINED, False)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route, params = scope.pop(_FOUND)
+        request_id = request_id_of(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        echoed = (b"x-request-id", request_id.encode("latin-1"))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), echoed]}
+            await send(message)
+
+        scope["path_params"] = params
+        scope["endpoint"] = route.endpoint
+        scope["route"] = route  # the template, for the log line
+        request = Request(scope, receive, send_with_id)
+        try:
+            response = await answer_or_handle(
+                self._app, request, lambda: route.fast(request, route.endpoint)
+            )
+            if response is None:
+                _undo(scope)
+                return
+            await response(scope, receive, send_with_id)
+        finally:
+            if not scope.get(_DECLINED):
+                elapsed = time.perf_counter() - started
+                self._telemetry.requests.labels(route.path, "GET", str(status)).observe(elapsed)
+                tenant = state.get("tenant_id")  # set once the key is authenticated
+                request_line(request_id, tenant, route.path, "GET", status, elapsed)
+
+
+def _body(name: bytes, value: bytes) -> bool:
+    """A header announcing a request body (``Content-Length: 0`` announces none)."""
+    return name == b"transfer-encoding" or (name == b"content-length" and value != b"0")
+
+
+def _undo(scope: Scope) -> None:
+    """The scope as the full stack expects it, once the fast handler declined."""
+    for key in ("path_params", "endpoint", "route"):
+        scope.pop(key, None)
+    scope["state"].pop("request_id", None)
+    scope[_DECLINED] = True
