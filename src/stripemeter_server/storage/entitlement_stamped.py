@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from stripemeter_server.service.catalog.ports.definitions import KeyStamp
 from stripemeter_server.service.entitlements.ports import GrantView
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.entitlement_views import (
     COLUMNS,
     CUSTOMER_ON,
@@ -35,7 +36,7 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 
 _F, _G, _C, _M = features, entitlement_grants, customers, metrics
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
-_STAMP_WIDTH = len(KEY_STAMP_COLUMNS)
+_STAMP = [column.label(f"key_stamp_{n}") for n, column in enumerate(KEY_STAMP_COLUMNS)]
 _FEATURE = and_(_F.c.tenant_id == bindparam("tenant"), _F.c.feature_key == bindparam("feature"))
 _GRANT = and_(
     _G.c.tenant_id == bindparam("tenant"),
@@ -54,33 +55,33 @@ _FEATURE_TREE = (  # the feature, the customer's grant of it, the customer and t
     .outerjoin(_C, CUSTOMER_ON)
     .outerjoin(_M, METRIC_ON)
 )
-_STAMPED_VIEW = select(*KEY_STAMP_COLUMNS, *COLUMNS).select_from(
-    _ONE_ROW.outerjoin(_FEATURE_TREE, _FEATURE)
+_STAMPED_VIEW = DriverStatement(
+    select(*_STAMP, *COLUMNS).select_from(_ONE_ROW.outerjoin(_FEATURE_TREE, _FEATURE))
 )
 _GRANT_TREE = (  # the grant, its feature, the customer and the metric
     _G.join(_F, and_(_F.c.tenant_id == _G.c.tenant_id, _F.c.feature_key == _G.c.feature_key))
     .outerjoin(_C, CUSTOMER_ON)
     .outerjoin(_M, METRIC_ON)
 )
-_BUILT: dict[str, Any] = {}
+_BUILT: dict[str, DriverStatement] = {}
 
 
-def _stamped_lock_view(dialect: SqlDialect) -> Any:
+def _stamped_lock_view(dialect: SqlDialect) -> DriverStatement:
     """Built once per store: a new statement per call costs its cache key."""
     if dialect.name not in _BUILT:
         if dialect.name == "postgresql":
             locked = dialect.lock_rows(
                 select(*COLUMNS).select_from(_GRANT_TREE).where(_GRANT), of=_G
             ).subquery("locked")
-            query = select(*KEY_STAMP_COLUMNS, *locked.c).select_from(
-                _ONE_ROW.outerjoin(locked, true())
-            )
+            query = select(*_STAMP, *locked.c).select_from(_ONE_ROW.outerjoin(locked, true()))
         else:
-            query = select(*KEY_STAMP_COLUMNS, *COLUMNS).select_from(
-                _ONE_ROW.outerjoin(_GRANT_TREE, _GRANT)
-            )
-        _BUILT[dialect.name] = query
+            query = select(*_STAMP, *COLUMNS).select_from(_ONE_ROW.outerjoin(_GRANT_TREE, _GRANT))
+        _BUILT[dialect.name] = DriverStatement(query)
     return _BUILT[dialect.name]
+
+
+def _key_stamp(row: dict[str, Any]) -> KeyStamp:
+    return key_stamp([row[column.key] for column in _STAMP])
 
 
 def _params(tenant: str, customer_ref: str, feature: str) -> dict[str, str]:
@@ -91,11 +92,10 @@ def stamped_view(
     conn: Connection, tenant: str, customer_ref: str, feature: str
 ) -> tuple[KeyStamp, GrantView]:
     """The tenant's key stamp and ``view``'s answer."""
-    row = conn.execute(_STAMPED_VIEW, _params(tenant, customer_ref, feature)).one()
-    found = row._mapping
+    (found,) = _STAMPED_VIEW.rows(conn, _params(tenant, customer_ref, feature))
     if found["f_feature_key"] is None:
-        return key_stamp(row), GrantView(None, None, None)
-    return key_stamp(row), view_of(found)
+        return _key_stamp(found), GrantView(None, None, None)
+    return _key_stamp(found), view_of(found)
 
 
 def stamped_lock_view(
@@ -103,11 +103,10 @@ def stamped_lock_view(
 ) -> tuple[KeyStamp, GrantView | None]:
     """The tenant's key stamp and ``lock_view``'s answer (the grant's row held)."""
     query = _stamped_lock_view(dialect)
-    row = conn.execute(query, _params(tenant, customer_ref, feature)).one()
-    found = row._mapping
+    (found,) = query.rows(conn, _params(tenant, customer_ref, feature))
     if found["g_customer_ref"] is None:
-        return key_stamp(row), None
-    return key_stamp(row), view_of(found)
+        return _key_stamp(found), None
+    return _key_stamp(found), view_of(found)
 
 
 class StampedGrantsRepository:
