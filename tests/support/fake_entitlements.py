@@ -10,9 +10,14 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Protocol
 
 from stripemeter_server.domain.entitlements import Grant
-from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
+from stripemeter_server.service.catalog.ports.definitions import (
+    ApiKeysRepository,
+    CustomerRecord,
+    KeyStamp,
+)
 from stripemeter_server.service.entitlements.ports import (
     HELD,
     BalanceWindow,
@@ -246,3 +251,28 @@ class FakeReservations:
         )
         held = self.held_total(customer_ref, feature, now_us)
         return WindowBalance(counter.state if counter else None, extras, held)
+
+
+class _StampedRepos(Protocol):
+    tenant_id: str
+
+    @property
+    def api_keys(self) -> ApiKeysRepository: ...
+    @property
+    def grants(self) -> FakeGrants: ...
+
+
+class FakeStampedGrants:
+    """The key stamp and the grant's view from the fake's own repositories, as the
+    adapter's one statement reads them."""
+
+    def __init__(self, uow: _StampedRepos) -> None:
+        self._uow = uow
+
+    def view(self, customer_ref: str, feature: str) -> tuple[KeyStamp, GrantView]:
+        uow = self._uow
+        return uow.api_keys.stamp(uow.tenant_id), uow.grants.view(customer_ref, feature)
+
+    def lock_view(self, customer_ref: str, feature: str) -> tuple[KeyStamp, GrantView | None]:
+        uow = self._uow
+        return uow.api_keys.stamp(uow.tenant_id), uow.grants.lock_view(customer_ref, feature)

@@ -65,6 +65,7 @@ from tests.support.fake_entitlements import (
     FakeFeatures,
     FakeGrants,
     FakeReservations,
+    FakeStampedGrants,
 )
 from tests.support.fake_invoicing import (
     FakeInvoiceItems,
@@ -156,6 +157,7 @@ class FakeUnitOfWork:
         self.ingest_tallies = FakeIngestTallies(ledger)
         self.credit_grants = FakeCreditGrants(catalog)
         self.current_reads = FakeCurrentReads(self)
+        self.stamped_grants = FakeStampedGrants(self)
         self._stripe_side(store, tenant_id, ledger, catalog)
 
     def _stripe_side(

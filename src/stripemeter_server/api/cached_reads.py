@@ -119,6 +119,25 @@ async def read_stamped(
     in its own first (and only) statement instead of one before it: the stamp is compared
     before anything else is computed, so a revoked key still gets its 401 first (and an
     unknown metric its 404 only after that)."""
+    return await _run_stamped(request, state, admitted, fn, read_statements)
+
+
+async def write_stamped(
+    request: Request, state: AppState, admitted: Reader, fn: StampedRead[T]
+) -> T:
+    """``write_checked`` for a use case whose first statement reads the key stamp with its
+    own first read (ADR 0950): a moved stamp rolls the transaction back before anything was
+    written, and the request is admitted afresh and written once."""
+    return await _run_stamped(request, state, admitted, fn, write)
+
+
+async def _run_stamped(
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    fn: StampedRead[T],
+    run: Callable[[AppState, Principal, UseCase[T]], Awaitable[T]],
+) -> T:
     check = admitted.check
 
     def checked(uow: UnitOfWork) -> T:
@@ -128,9 +147,9 @@ async def read_stamped(
         return finish()
 
     try:
-        return await read_statements(state, admitted.who, checked)
+        return await run(state, admitted.who, checked)
     except _StaleKey:
         state.committer.keys.forget_tenant(admitted.who.tenant_id)
     who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
     check_scope(who, admitted.scope)
-    return await read_statements(state, who, lambda uow: fn(uow)[1]())
+    return await run(state, who, lambda uow: fn(uow)[1]())

@@ -11,20 +11,44 @@ and its ``sum`` would add binary floats).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Text, and_, bindparam, cast, literal, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.functions import aggregate_strings
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
 from stripemeter_server.service.entitlements.ports import HELD, WindowBalance
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, entitlement_extras, entitlement_reservations
 
+
+class _Joined(FunctionElement[str]):
+    """The texts joined with commas, as each store aggregates them; the separator is
+    written into the statement (``aggregate_strings`` binds it at execution time), so the
+    statement runs on the driver (``driver_statements.py``, ADR 0950)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_Joined, "postgresql")
+def _pg_joined(element: _Joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_Joined)
+def _sqlite_joined(element: _Joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
 _K, _X, _R = counters, entitlement_extras, entitlement_reservations
 _EXTRAS = (
-    select(aggregate_strings(cast(_X.c.amount, Text), ","))
+    select(_Joined(cast(_X.c.amount, Text)))
     .where(
         _X.c.tenant_id == bindparam("tenant"),
         _X.c.customer_ref == bindparam("customer"),
@@ -34,7 +58,7 @@ _EXTRAS = (
     .scalar_subquery()
 )
 _HELD = (
-    select(aggregate_strings(cast(_R.c.quantity, Text), ","))
+    select(_Joined(cast(_R.c.quantity, Text)))
     .where(
         _R.c.tenant_id == bindparam("tenant"),
         _R.c.customer_ref == bindparam("customer"),
@@ -45,20 +69,22 @@ _HELD = (
     .scalar_subquery()
 )
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
-_BALANCE = select(
-    _K.c.metric,
-    *(_K.c[name] for name in STATE_COLUMNS),
-    _EXTRAS.label("extras"),
-    _HELD.label("held"),
-).select_from(
-    _ONE_ROW.outerjoin(
-        _K,
-        and_(
-            _K.c.tenant_id == bindparam("tenant"),
-            _K.c.metric == bindparam("metric"),
-            _K.c.customer_ref == bindparam("customer"),
-            _K.c.period_start_us == bindparam("start"),
-        ),
+_BALANCE = DriverStatement(
+    select(
+        _K.c.metric,
+        *(_K.c[name] for name in STATE_COLUMNS),
+        _EXTRAS.label("extras"),
+        _HELD.label("held"),
+    ).select_from(
+        _ONE_ROW.outerjoin(
+            _K,
+            and_(
+                _K.c.tenant_id == bindparam("tenant"),
+                _K.c.metric == bindparam("metric"),
+                _K.c.customer_ref == bindparam("customer"),
+                _K.c.period_start_us == bindparam("start"),
+            ),
+        )
     )
 )
 
@@ -80,7 +106,7 @@ def window_balance(
         "start": window_start_us,
         "now": now_us,
     }
-    row = conn.execute(_BALANCE, params).one()._mapping
+    (row,) = _BALANCE.rows(conn, params)
     counter = None
     if row["metric"] is not None:
         counter = CounterState(**{name: row[name] for name in STATE_COLUMNS})

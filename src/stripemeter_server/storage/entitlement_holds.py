@@ -5,18 +5,18 @@ VALUES`` per call made SQLAlchemy compute its cache key on every reservation. Wh
 store runs a data-modifying ``WITH`` (PostgreSQL), the two are one statement — the audit
 row is inserted from the rows the reservation's insert returned, so a key taken already
 (``ON CONFLICT DO NOTHING``) writes neither, as before; elsewhere they are two statements
-in the same transaction.
+in the same transaction. Both run on the driver's cursor (``driver_statements.py``, ADR
+0950).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.entitlements.ports import Reservation
 from stripemeter_server.service.operations.ports import AuditRecord
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.schema import audit_log, entitlement_reservations
 from stripemeter_server.storage.sql_dialect import SqlDialect
 
@@ -33,13 +33,15 @@ _HOLD_COLUMNS = (
     "expires_us",
 )
 _AUDIT_COLUMNS = ("tenant_id", *AuditRecord.__slots__)
-_AUDIT = _A.insert().values(
-    {name: bindparam(f"a_{name}", type_=_A.c[name].type) for name in _AUDIT_COLUMNS}
+_AUDIT = DriverStatement(
+    _A.insert().values(
+        {name: bindparam(f"a_{name}", type_=_A.c[name].type) for name in _AUDIT_COLUMNS}
+    )
 )
-_BUILT: dict[str, tuple[Any, Any]] = {}
+_BUILT: dict[str, tuple[DriverStatement, DriverStatement | None]] = {}
 
 
-def _statements(dialect: SqlDialect) -> tuple[Any, Any]:
+def _statements(dialect: SqlDialect) -> tuple[DriverStatement, DriverStatement | None]:
     """(the hold's insert, the chained insert of both or ``None``) for this store."""
     if dialect.name not in _BUILT:
         hold = (
@@ -53,8 +55,8 @@ def _statements(dialect: SqlDialect) -> tuple[Any, Any]:
             source = select(
                 *(bindparam(f"a_{name}", type_=_A.c[name].type) for name in _AUDIT_COLUMNS)
             ).select_from(held)
-            chained = _A.insert().from_select(list(_AUDIT_COLUMNS), source)
-        _BUILT[dialect.name] = (hold, chained)
+            chained = DriverStatement(_A.insert().from_select(list(_AUDIT_COLUMNS), source))
+        _BUILT[dialect.name] = (DriverStatement(hold), chained)
     return _BUILT[dialect.name]
 
 
@@ -78,8 +80,8 @@ def add_hold(
     audit = {f"a_{name}": getattr(entry, name) for name in AuditRecord.__slots__}
     audit["a_tenant_id"] = tenant
     if chained is not None:
-        return bool(conn.execute(chained, {**params, **audit}).rowcount)
-    if not conn.execute(insert, params).rowcount:
+        return bool(chained.rowcount(conn, {**params, **audit}))
+    if not insert.rowcount(conn, params):
         return False
-    conn.execute(_AUDIT, audit)
+    _AUDIT.rowcount(conn, audit)
     return True

@@ -53,18 +53,18 @@ def _sqlite_metric(element: _FeatureMetric, compiler: SQLCompiler, **kw: Any) ->
 
 
 _F, _G, _C, _M = features, entitlement_grants, customers, metrics
-_COLUMNS = (
+COLUMNS = (
     [c.label(f"f_{c.name}") for c in _F.c if c.name != "tenant_id"]
     + [c.label(f"g_{c.name}") for c in _G.c if c.name != "tenant_id"]
     + [c.label(f"c_{c.name}") for c in _C.c if c.name != "tenant_id"]
     + [_M.c.definition.label("m_definition")]
 )
-_CUSTOMER_ON = and_(
+CUSTOMER_ON = and_(
     _C.c.tenant_id == bindparam("tenant"), _C.c.customer_ref == bindparam("customer")
 )
-_METRIC_ON = and_(_M.c.tenant_id == _F.c.tenant_id, _M.c.code == _FeatureMetric(_F.c.definition))
+METRIC_ON = and_(_M.c.tenant_id == _F.c.tenant_id, _M.c.code == _FeatureMetric(_F.c.definition))
 _EVERY_FEATURE = (  # every feature of the tenant, the customer's grant of it when any
-    select(*_COLUMNS)
+    select(*COLUMNS)
     .select_from(_F)
     .outerjoin(
         _G,
@@ -74,18 +74,18 @@ _EVERY_FEATURE = (  # every feature of the tenant, the customer's grant of it wh
             _G.c.customer_ref == bindparam("customer"),
         ),
     )
-    .outerjoin(_C, _CUSTOMER_ON)
-    .outerjoin(_M, _METRIC_ON)
+    .outerjoin(_C, CUSTOMER_ON)
+    .outerjoin(_M, METRIC_ON)
     .where(_F.c.tenant_id == bindparam("tenant"))
 )
 _VIEW = _EVERY_FEATURE.where(_F.c.feature_key == bindparam("feature"))
 _VIEWS = _EVERY_FEATURE.order_by(_F.c.feature_key)
 _LOCK_VIEW = (
-    select(*_COLUMNS)
+    select(*COLUMNS)
     .select_from(_G)
     .join(_F, and_(_F.c.tenant_id == _G.c.tenant_id, _F.c.feature_key == _G.c.feature_key))
-    .outerjoin(_C, _CUSTOMER_ON)
-    .outerjoin(_M, _METRIC_ON)
+    .outerjoin(_C, CUSTOMER_ON)
+    .outerjoin(_M, METRIC_ON)
     .where(
         _G.c.tenant_id == bindparam("tenant"),
         _G.c.customer_ref == bindparam("customer"),
@@ -106,7 +106,7 @@ def views(conn: Connection, tenant: str, customer_ref: str) -> CustomerFeatures:
 
 def view(conn: Connection, tenant: str, customer_ref: str, feature: str) -> GrantView:
     row = conn.execute(_VIEW, _params(tenant, customer_ref, feature)).first()
-    return _view(row._mapping) if row else GrantView(None, None, None)
+    return view_of(row._mapping) if row else GrantView(None, None, None)
 
 
 def lock_view(
@@ -116,14 +116,15 @@ def lock_view(
     if query is None:  # built once per store: a new statement per call costs its cache key
         query = _LOCKING[dialect.name] = dialect.lock_rows(_LOCK_VIEW, of=_G)
     row = conn.execute(query, _params(tenant, customer_ref, feature)).first()
-    return _view(row._mapping) if row else None
+    return view_of(row._mapping) if row else None
 
 
 def _params(tenant: str, customer_ref: str, feature: str) -> dict[str, str]:
     return {"tenant": tenant, "customer": customer_ref, "feature": feature}
 
 
-def _view(row: Any) -> GrantView:
+def view_of(row: Any) -> GrantView:
+    """A row of the view's labelled columns (by name) as its view."""
     return GrantView(_feature(row), _grant(row), _customer(row), row["m_definition"])
 
 

@@ -31,6 +31,9 @@ from stripemeter_server.service.operations.ports import AuditRecord
 from stripemeter_server.storage import entitlement_balances
 from stripemeter_server.storage.entitlement_balance import window_balance
 from stripemeter_server.storage.entitlement_holds import add_hold
+from stripemeter_server.storage.entitlement_stamped import (
+    StampedGrantsRepository as StampedGrantsRepository,
+)
 from stripemeter_server.storage.entitlement_views import grant_record, lock_view, view, views
 from stripemeter_server.storage.schema import (
     entitlement_extras,

@@ -47,6 +47,7 @@ from stripemeter_server.storage.entitlements import (
     FeaturesRepository,
     GrantsRepository,
     ReservationsRepository,
+    StampedGrantsRepository,
 )
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
@@ -286,6 +287,10 @@ class UnitOfWork:
     @cached_property
     def grants(self) -> GrantsRepository:
         return GrantsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def stamped_grants(self) -> StampedGrantsRepository:
+        return StampedGrantsRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
     @cached_property
     def reservations(self) -> ReservationsRepository:

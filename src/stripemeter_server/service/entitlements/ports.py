@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.catalog.ports.definitions import (
         CustomerRecord,
         CustomersRepository,
+        KeyStamp,
         MetricsRepository,
         TenantsRepository,
     )
@@ -243,6 +244,20 @@ class ReservationsRepository(Protocol):
     ) -> None: ...
 
 
+class StampedGrantReads(Protocol):
+    """The tenant's key stamp read by the statement that reads the grant's view (ADR
+    0950): the fast paths compare it before anything else, so the stamp is no statement of
+    its own."""
+
+    def view(self, customer_ref: str, feature: str) -> tuple[KeyStamp, GrantView]:
+        """The stamp and ``GrantsRepository.view``'s answer."""
+        ...
+
+    def lock_view(self, customer_ref: str, feature: str) -> tuple[KeyStamp, GrantView | None]:
+        """The stamp and ``GrantsRepository.lock_view``'s answer (the grant's row held)."""
+        ...
+
+
 class EntitlementsUnitOfWork(Protocol):
     """One transaction as the entitlements use cases see it (ADR 0026)."""
 
@@ -282,3 +297,11 @@ class EntitlementsUnitOfWork(Protocol):
     def reservations(self) -> ReservationsRepository: ...
     @property
     def tenants(self) -> TenantsRepository: ...
+
+
+class StampedUnitOfWork(EntitlementsUnitOfWork, Protocol):
+    """The unit of work of the entitlement fast paths, whose first read returns the key
+    stamp too (ADR 0950)."""
+
+    @property
+    def stamped_grants(self) -> StampedGrantReads: ...

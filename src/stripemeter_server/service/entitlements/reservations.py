@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from stripemeter_server.domain.entitlements import (
 from stripemeter_server.domain.errors import ConflictError, NotFoundError, ValidationError
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import format_timestamp, to_micros
+from stripemeter_server.service.catalog.ports.definitions import KeyStamp
 from stripemeter_server.service.entitlements.access import access_for, access_with_state
 from stripemeter_server.service.entitlements.commands import CommitRequest, ReserveRequest
 from stripemeter_server.service.entitlements.features import get_feature, stored_feature
@@ -37,7 +39,9 @@ from stripemeter_server.service.entitlements.ports import (
     HELD,
     RELEASED,
     GrantRecord,
+    GrantView,
     Reservation,
+    StampedUnitOfWork,
 )
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork as UnitOfWork
 from stripemeter_server.service.ingest.outcome import ACCEPTED, DUPLICATE
@@ -52,18 +56,35 @@ class Reserved:
     created: bool
 
 
-def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved:
+def stamped_reserve(
+    uow: StampedUnitOfWork, request: ReserveRequest, now: datetime
+) -> tuple[KeyStamp, Callable[[], Reserved]]:
+    """``reserve`` whose first read (the grant's locked view) returns the tenant's key stamp
+    too (ADR 0950), and the rest of it, for the caller to run once it has judged the stamp."""
+    stamp, view = uow.stamped_grants.lock_view(request.customer_ref, request.feature)
+    return stamp, lambda: reserve(uow, request, now, locked=lambda: view)
+
+
+def reserve(
+    uow: UnitOfWork,
+    request: ReserveRequest,
+    now: datetime,
+    *,
+    locked: Callable[[], GrantView | None] | None = None,
+) -> Reserved:
     """Hold ``quantity`` of a metered feature for ``ttl_seconds``, or refuse with 409.
 
     A request whose idempotency key was used before answers with that reservation, whatever
     the balance is now. The key is looked up only when the request would be refused or its
     insert meets the key (ADR 0883): a fresh request — nearly every one — reads it no more,
-    and the answer to every request is the one a lookup first would give."""
+    and the answer to every request is the one a lookup first would give. ``locked``: the
+    grant's locked view, read already (``stamped_reserve``)."""
     customer_ref, feature_key, quantity = request.customer_ref, request.feature, request.quantity
     ttl, key = request.ttl_seconds, request.idempotency_key
     wanted = (customer_ref, feature_key, quantity)
     try:
-        feature, record, state = _judged(uow, customer_ref, feature_key, quantity, now)
+        read = locked or (lambda: uow.grants.lock_view(customer_ref, feature_key))
+        feature, record, state = _judged(uow, read(), customer_ref, feature_key, quantity, now)
     except (ValidationError, NotFoundError, ConflictError):
         if (existing := uow.reservations.by_idempotency_key(key)) is not None:
             return Reserved(_replayed(existing, wanted), None, False)
@@ -94,11 +115,15 @@ def reserve(uow: UnitOfWork, request: ReserveRequest, now: datetime) -> Reserved
 
 
 def _judged(
-    uow: UnitOfWork, customer_ref: str, feature_key: str, quantity: Decimal, now: datetime
+    uow: UnitOfWork,
+    view: GrantView | None,
+    customer_ref: str,
+    feature_key: str,
+    quantity: Decimal,
+    now: datetime,
 ) -> tuple[Feature, GrantRecord, MeteredState | None]:
-    """The feature, its grant (locked) and the state the balance was judged on, or the
-    refusal: not metered, no grant, or not enough left."""
-    view = uow.grants.lock_view(customer_ref, feature_key)  # grant locked, one read
+    """The feature, its grant (locked: ``view``, one read) and the state the balance was
+    judged on, or the refusal: not metered, no grant, or not enough left."""
     if view is None or view.grant is None:  # no grant (or feature): the refusal, in order
         feature = _metered(uow, feature_key)
         record = _locked_grant(uow, customer_ref, feature_key)

@@ -25,6 +25,7 @@ from stripemeter_server.service.entitlements.ports import (
     FeaturesRepository,
     GrantsRepository,
     ReservationsRepository,
+    StampedGrantReads,
 )
 from stripemeter_server.service.ingest.ports import IngestUnitOfWork, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
@@ -115,6 +116,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def features(self) -> FeaturesRepository: ...
     @property
     def grants(self) -> GrantsRepository: ...
+    @property
+    def stamped_grants(self) -> StampedGrantReads: ...
     @property
     def reservations(self) -> ReservationsRepository: ...
 

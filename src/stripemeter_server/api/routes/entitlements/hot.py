@@ -14,7 +14,13 @@ from __future__ import annotations
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from stripemeter_server.api.cached_reads import Reader, read_checked, write_checked
+from stripemeter_server.api.cached_reads import (
+    Reader,
+    read_checked,
+    read_stamped,
+    write_checked,
+    write_stamped,
+)
 from stripemeter_server.api.deps import AppState, admit_cached, app_state, check_tenant
 from stripemeter_server.api.fast_path import guard_params, json_object
 from stripemeter_server.api.routes.entitlements.views import (
@@ -23,6 +29,8 @@ from stripemeter_server.api.routes.entitlements.views import (
     reservation_json,
 )
 from stripemeter_server.api.schemas.entitlement_commands import check_request, reserve_request
+from stripemeter_server.domain.bounded import check_identifier
+from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.parsed import Parsed
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.entitlements import access as checks
@@ -34,6 +42,19 @@ async def _admit(request: Request, state: AppState, scope: str) -> Reader:
     return Reader(who, scope, check)
 
 
+def _plain(*identifiers: str) -> bool:
+    """Whether each identifier is one the use case accepts: only then is the key stamp read
+    by the view's statement (ADR 0950). Any other goes the way it went, the stamp read alone
+    first, so its refusal (after a revoked key's 401) is unchanged and no statement is sent
+    a string the store refuses."""
+    try:
+        for identifier in identifiers:
+            check_identifier(identifier, "identifier")
+    except ValidationError:
+        return False
+    return True
+
+
 async def get_entitlement(request: Request, _: object) -> Response | None:
     if request.scope.get("query_string"):
         return None  # the route declares none: FastAPI ignores them, and so does its handler
@@ -43,13 +64,21 @@ async def get_entitlement(request: Request, _: object) -> Response | None:
     customer_ref: str = request.path_params["customer_ref"]
     feature: str = request.path_params["feature"]
     now = state.ctx.clock.now()
-    access = await read_checked(
-        request,
-        state,
-        admitted,
-        lambda uow: checks.check_feature(uow, customer_ref, feature, now),
-        shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
-    )
+    if _plain(customer_ref, feature):  # the key stamp read with the view (ADR 0950)
+        access = await read_stamped(
+            request,
+            state,
+            admitted,
+            lambda uow: checks.stamped_check(uow, customer_ref, feature, now),
+        )
+    else:  # the stamp first, alone, then the refusal as before
+        access = await read_checked(
+            request,
+            state,
+            admitted,
+            lambda uow: checks.check_feature(uow, customer_ref, feature, now),
+            shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
+        )
     return JSONResponse(access_json(access, customer_ref))
 
 
@@ -62,13 +91,22 @@ async def check(request: Request, _: object) -> Response | None:
     check_tenant(admitted.who, body.pop("tenantId", None))
     asked = Parsed.of(lambda: check_request(body))
     now = state.ctx.clock.now()
-    answer = await read_checked(
-        request,
-        state,
-        admitted,
-        lambda uow: checks.check_quantity(uow, asked.get(), now),
-        shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
-    )
+    parsed = asked.value
+    if parsed is not None and _plain(parsed.customer_ref, parsed.feature):
+        answer = await read_stamped(
+            request,
+            state,
+            admitted,
+            lambda uow: checks.stamped_quantity_check(uow, parsed, now),
+        )
+    else:  # a refusal, after the stamp read alone as before
+        answer = await read_checked(
+            request,
+            state,
+            admitted,
+            lambda uow: checks.check_quantity(uow, asked.get(), now),
+            shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
+        )
     return JSONResponse(
         check_json(answer.allowed, answer.quantity, answer.access, answer.customer_ref)
     )
@@ -83,8 +121,14 @@ async def reserve(request: Request, _: object) -> Response | None:
     check_tenant(admitted.who, body.pop("tenantId", None))
     asked = Parsed.of(lambda: reserve_request(body))
     now = state.ctx.clock.now()
-    done = await write_checked(
-        request, state, admitted, lambda uow: holds.reserve(uow, asked.get(), now)
-    )
+    parsed = asked.value
+    if parsed is not None and _plain(parsed.customer_ref, parsed.feature):
+        done = await write_stamped(
+            request, state, admitted, lambda uow: holds.stamped_reserve(uow, parsed, now)
+        )
+    else:  # a refusal, after the stamp read alone as before
+        done = await write_checked(
+            request, state, admitted, lambda uow: holds.reserve(uow, asked.get(), now)
+        )
     out = reservation_json(done.reservation, to_micros(now), done.access)
     return JSONResponse(out, status_code=201 if done.created else 200)
