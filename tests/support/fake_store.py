@@ -45,6 +45,7 @@ from stripemeter_server.service.reconciliation.ports import ReconciliationUnitOf
 from stripemeter_server.service.stripe_sync.ports.unit_of_work import StripeSyncUnitOfWork
 from stripemeter_server.service.usage.ports import UsageUnitOfWork
 from tests.support.fake_alerts import FakeAlerts
+from tests.support.fake_billing_reads import FakeBillingReads
 from tests.support.fake_catalog import (
     CatalogTables,
     FakeCreditGrants,
@@ -158,6 +159,7 @@ class FakeUnitOfWork:
         self.credit_grants = FakeCreditGrants(catalog)
         self.current_reads = FakeCurrentReads(self)
         self.stamped_grants = FakeStampedGrants(self)
+        self.billing_reads = FakeBillingReads(self)
         self._stripe_side(store, tenant_id, ledger, catalog)
 
     def _stripe_side(

@@ -49,7 +49,7 @@ class CreditGrantsRepository:
         row = self._conn.execute(
             select(credit_grants).where(credit_grants.c.tenant_id == self._tenant, condition)
         ).first()
-        return _grant(row._mapping) if row else None
+        return grant_record(row._mapping) if row else None
 
     def for_customer(self, customer_ref: str) -> list[CreditGrant]:
         query = (
@@ -60,7 +60,7 @@ class CreditGrantsRepository:
             )
             .order_by(credit_grants.c.created_us, credit_grants.c.grant_id)
         )
-        return [_grant(row._mapping) for row in self._conn.execute(query)]
+        return [grant_record(row._mapping) for row in self._conn.execute(query)]
 
     def void(self, grant_id: str, now_us: int) -> None:
         self._conn.execute(
@@ -74,7 +74,7 @@ class CreditGrantsRepository:
         )
 
 
-def _grant(row: Any) -> CreditGrant:
+def grant_record(row: Any) -> CreditGrant:
     applies, expires, voided = row["applies_to"], row["expires_us"], row["voided_us"]
     return CreditGrant(
         row["grant_id"],

@@ -22,6 +22,7 @@ from stripemeter_server.domain.errors import RetryableConflict, StripemeterError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts import AlertsRepository
+from stripemeter_server.storage.billing_views import BillingReadsRepository
 from stripemeter_server.storage.catalog.definitions import (
     ApiKeysRepository,
     CustomersRepository,
@@ -303,6 +304,10 @@ class UnitOfWork:
     @cached_property
     def current_reads(self) -> CurrentReadsRepository:
         return CurrentReadsRepository(self.connection, self._adapter.dialect, self.tenant_id)
+
+    @cached_property
+    def billing_reads(self) -> BillingReadsRepository:
+        return BillingReadsRepository(self.connection, self._adapter.dialect, self.tenant_id)
 
     @property
     def connection(self) -> Connection:

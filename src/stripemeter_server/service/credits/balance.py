@@ -11,12 +11,14 @@ from stripemeter_server.domain.bounded import MAX_INSTANT, check_identifier
 from stripemeter_server.domain.credit_parsing import CODE
 from stripemeter_server.domain.credits import CreditGrant, unit_denomination
 from stripemeter_server.domain.decimals import ARITHMETIC, ZERO
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.prices import effective_prices
 from stripemeter_server.service.credits.burn import (
     DAY,
     WEEK,
     BurnDown,
     burn_down,
+    burn_from,
     burns_before,
     drawn_by_denomination,
 )
@@ -81,7 +83,8 @@ def _run_out(balance: Decimal, burned_week: Decimal, now: datetime) -> datetime 
 
 def credit_summary(uow: UnitOfWork, customer_ref: str, now: datetime) -> CreditSummary:
     check_identifier(customer_ref, "customerRef", code=CODE)
-    current = burn_down(uow, customer_ref, now)
+    now_us = to_micros(now)
+    current = burn_from(uow.billing_reads.billing_inputs(customer_ref, now_us, now_us), now)
     drawn_now = drawn_by_denomination(current.pool)
     a_day_ago, a_week_ago = burns_before(uow, customer_ref, current, [now - DAY, now - WEEK])
     drawn_day, drawn_week = drawn_by_denomination(a_day_ago), drawn_by_denomination(a_week_ago)

@@ -25,9 +25,11 @@ from stripemeter_server.domain.pricing import Price
 from stripemeter_server.domain.queries import EventFilter
 from stripemeter_server.domain.timestamps import from_micros, to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric
-from stripemeter_server.service.catalog.prices import effective_prices
+from stripemeter_server.service.catalog.prices import effective_prices, resolve_prices
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork as UnitOfWork
 from stripemeter_server.service.ingest.ports import IngestUnitOfWork
+from stripemeter_server.service.ports.billing_reads import BillingInputs
+from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.usage.reads import fold_events_before
 
 
@@ -43,21 +45,28 @@ class BurnDown:
     metrics: dict[str, Metric] = field(default_factory=dict)
 
 
+def _drawing_codes(grants: list[CreditGrant], prices: dict[str, Price]) -> list[str]:
+    """The metrics the grants may draw for: their units, and those priced in a grant's
+    currency."""
+    codes = {g.unit for g in grants if g.unit is not None}
+    currencies = {g.currency for g in grants if g.currency is not None}
+    codes |= {code for code, price in prices.items() if price.currency in currencies}
+    return sorted(codes)
+
+
 def _metrics(
     uow: IngestUnitOfWork,
     grants: list[CreditGrant],
     prices: dict[str, Price],
     loaded: dict[str, Metric] | None,
 ) -> dict[str, Metric]:
-    """The metrics the grants may draw for: their units, and those priced in a grant's
-    currency. ``loaded``: every metric of the tenant, when the caller read them already."""
-    codes = {g.unit for g in grants if g.unit is not None}
-    currencies = {g.currency for g in grants if g.currency is not None}
-    codes |= {code for code, price in prices.items() if price.currency in currencies}
+    """The drawing metrics' definitions. ``loaded``: every metric of the tenant, when the
+    caller read them already."""
+    codes = _drawing_codes(grants, prices)
     if loaded is not None:
-        return {code: loaded[code] for code in sorted(codes) if code in loaded}
+        return {code: loaded[code] for code in codes if code in loaded}
     found = {}
-    for code in sorted(codes):
+    for code in codes:
         text = uow.metrics.get(code)
         if text is not None:
             found[code] = decode_metric(text)
@@ -75,20 +84,20 @@ def period_totals(
     and starts before ``until``), with its live value."""
     out = []
     for code, metric in metrics.items():
-        for counter in uow.counters.find(
+        found = uow.counters.find(
             customer_ref=customer_ref, metric=code, start_before_us=to_micros(until)
-        ):
-            if counter.period_end_us <= to_micros(since):
-                continue
-            out.append(
-                PeriodTotal(
-                    code,
-                    from_micros(counter.period_start_us),
-                    from_micros(counter.period_end_us),
-                    counter.state.value(metric.aggregation) or ZERO,
-                )
-            )
+        )
+        out += [_total(code, metric, c) for c in found if c.period_end_us > to_micros(since)]
     return out
+
+
+def _total(code: str, metric: Metric, counter: StoredCounter) -> PeriodTotal:
+    return PeriodTotal(
+        code,
+        from_micros(counter.period_start_us),
+        from_micros(counter.period_end_us),
+        counter.state.value(metric.aggregation) or ZERO,
+    )
 
 
 def burn_down(
@@ -112,6 +121,23 @@ def burn_down(
     since = min(g.effective_at for g in grants)
     drawing = _metrics(uow, grants, prices, metrics)
     totals = period_totals(uow, customer_ref, drawing, since, now)
+    return BurnDown(now, grants, pool, burn(pool, totals, prices, now), prices, drawing)
+
+
+def burn_from(inputs: BillingInputs, now: datetime) -> BurnDown:
+    """``burn_down`` from the inputs read in one statement (ADR 0948): the same grants,
+    prices, drawing metrics and counters (``inputs.burning`` holds exactly the counters
+    ``period_totals`` keeps, of every metric), so the same answer."""
+    grants, prices = inputs.grants, resolve_prices(inputs.prices)
+    pool = CreditPool(list(grants))
+    if not grants:
+        return BurnDown(now, grants, pool, [], prices)
+    stored = inputs.metrics
+    drawing = {c: decode_metric(stored[c]) for c in _drawing_codes(grants, prices) if c in stored}
+    by_metric: dict[str, list[StoredCounter]] = {}
+    for counter in inputs.burning:  # the repository's order: by metric, then period start
+        by_metric.setdefault(counter.metric, []).append(counter)
+    totals = [_total(k, m, c) for k, m in drawing.items() for c in by_metric.get(k, [])]
     return BurnDown(now, grants, pool, burn(pool, totals, prices, now), prices, drawing)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.entitlements.ports import FeatureReads, GrantReads
     from stripemeter_server.service.ingest.ports import PrunableTallies
     from stripemeter_server.service.operations.ports import AuditRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository
 
@@ -49,6 +50,8 @@ class CreditsUnitOfWork(Protocol):
     request_id: str | None
     tenant_id: str
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def features(self) -> FeatureReads: ...
     @property

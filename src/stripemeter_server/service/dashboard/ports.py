@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
         RateLimitRepository,
     )
     from stripemeter_server.service.portal.ports import PortalRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository, StoredEvent
     from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
@@ -130,6 +131,8 @@ class DashboardUnitOfWork(Protocol):
     request_id: str | None
     tenant_id: str
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def adjustments(self) -> AdjustmentsRepository: ...
     @property

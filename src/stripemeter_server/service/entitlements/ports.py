@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.credits.ports import CreditGrantsRepository
     from stripemeter_server.service.ingest.ports import PrunableTallies
     from stripemeter_server.service.operations.ports import AuditRecord, AuditRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository
 
@@ -265,6 +266,8 @@ class EntitlementsUnitOfWork(Protocol):
     request_id: str | None
     tenant_id: str
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def adjustments(self) -> AdjustmentsRepository: ...
     @property

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.entitlements.ports import FeatureReads, GrantReads
     from stripemeter_server.service.ingest.ports import PrunableTallies
     from stripemeter_server.service.operations.ports import AuditRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository
     from stripemeter_server.service.stripe_sync.ports.accounts import (
@@ -166,6 +167,8 @@ class InvoicingUnitOfWork(Protocol):
 
     @property
     def features(self) -> FeatureReads: ...
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def grants(self) -> GrantReads: ...
     @property

@@ -22,9 +22,9 @@ from stripemeter_server.domain.periods import Period, period_containing
 from stripemeter_server.domain.pricing import Price, PriceLine, quote
 from stripemeter_server.domain.stripe_mapping import StripeMapping
 from stripemeter_server.domain.timestamps import to_micros
-from stripemeter_server.service.catalog.definitions import load_metrics, spec_for
-from stripemeter_server.service.catalog.prices import effective_prices
-from stripemeter_server.service.credits.burn import BurnDown, burn_down
+from stripemeter_server.service.catalog.definitions import decode_metric, spec_for
+from stripemeter_server.service.catalog.prices import resolve_prices
+from stripemeter_server.service.credits.burn import BurnDown, burn_from
 from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork as UnitOfWork
 from stripemeter_server.service.stripe_sync.mappings import decode_mapping
 
@@ -81,22 +81,25 @@ def upcoming_invoice(
         raise ValidationError(
             "at may be at most 400 days ahead", code="invalid_timestamp", field="at"
         )
-    metrics = load_metrics(uow)
-    prices = effective_prices(uow, customer_ref)
-    mappings = {s.metric: decode_mapping(s.definition) for s in uow.mappings.all()}
-    customer = uow.customers.get(customer_ref)
+    # One statement reads every input (ADR 0948); a line's counter is among those whose
+    # stored period contains ``at``, else read by its key (it may not exist).
+    inputs = uow.billing_reads.billing_inputs(customer_ref, to_micros(now), to_micros(at))
+    metrics = {code: decode_metric(text) for code, text in inputs.metrics.items()}
+    prices = resolve_prices(inputs.prices)
+    mappings = {s.metric: decode_mapping(s.definition) for s in inputs.mappings}
+    containing = {c.key: c for c in inputs.containing}
     lines = []
     billable = (set(mappings) | set(prices)) & set(metrics)
     for code in sorted(billable if only is None else billable & only):
         metric = metrics[code]
-        period = period_containing(spec_for(metric, customer), at)
-        counter = uow.counters.get((code, customer_ref, to_micros(period.start)))
+        period = period_containing(spec_for(metric, inputs.customer), at)
+        key = (code, customer_ref, to_micros(period.start))
+        counter = containing[key] if key in containing else uow.counters.get(key)
         value = counter.state.value(metric.aggregation) if counter else None
         line = _line(code, mappings.get(code), prices.get(code), value, period)
         if line is not None:
             lines.append(line)
-    # The burn-down reuses the prices and metrics read above (one transaction).
-    current = burn_down(uow, customer_ref, now, prices=prices, metrics=metrics)
+    current = burn_from(inputs, now)
     return UpcomingInvoice(customer_ref, at, now, lines, _totals(current, lines))
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
         WebhookJobsRepository,
     )
     from stripemeter_server.service.portal.ports import PortalRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository
     from stripemeter_server.service.ports.events import EventsRepository
     from stripemeter_server.service.stripe_sync.ports.accounts import (
@@ -135,6 +136,8 @@ class OperationsUnitOfWork(Protocol):
     request_id: str | None
     tenant_id: str
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def adjustments(self) -> AdjustmentsRepository: ...
     @property

@@ -40,6 +40,7 @@ from stripemeter_server.service.operations.ports import (
     RateLimitRepository,
 )
 from stripemeter_server.service.portal.ports import PortalRepository
+from stripemeter_server.service.ports.billing_reads import BillingReads
 from stripemeter_server.service.ports.counters import CountersRepository
 from stripemeter_server.service.ports.current_reads import CurrentReads
 from stripemeter_server.service.ports.events import EventsRepository
@@ -64,6 +65,8 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     actor: str  # who the audit log names: an API key id, ``cli`` or ``system``
     request_id: str | None
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def events(self) -> EventsRepository: ...
     @property

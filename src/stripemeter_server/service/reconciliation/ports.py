@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
         WebhookJobsRepository,
     )
     from stripemeter_server.service.operations.ports import AuditRepository
+    from stripemeter_server.service.ports.billing_reads import BillingReads
     from stripemeter_server.service.ports.counters import CountersRepository, StoredCounter
     from stripemeter_server.service.ports.events import EventsRepository
     from stripemeter_server.service.stripe_sync.ports.accounts import (
@@ -227,6 +228,8 @@ class ReconciliationUnitOfWork(Protocol):
     request_id: str | None
     tenant_id: str
 
+    @property
+    def billing_reads(self) -> BillingReads: ...
     @property
     def features(self) -> FeatureReads: ...
     @property

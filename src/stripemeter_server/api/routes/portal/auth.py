@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
-from stripemeter_server.api.deps import AppState, app_state, read, run_as_system
+from stripemeter_server.api.deps import AppState, app_state, read_statements, run_as_system
 from stripemeter_server.domain.errors import RateLimitedError, UnauthorizedError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.operations.tenancy import Principal
@@ -98,20 +98,22 @@ async def portal_reader(request: Request, state: AppState = Depends(app_state)) 
 
 
 async def portal_read(request: Request, state: AppState, reader: PortalReader, fn: UseCase[T]) -> T:
-    """Run a portal read in one transaction that first re-checks the cached token; when it
-    no longer holds, admit the token afresh (its 401 if revoked) and read again."""
+    """Run a portal read whose first statement re-checks the cached token; when it no longer
+    holds, admit the token afresh (its 401 if revoked) and read again. On PostgreSQL the
+    read runs without a transaction (ADR 0883, ADR 0948): under READ COMMITTED each of its
+    statements had a snapshot of its own anyway; no ``BEGIN``, no ``ROLLBACK``."""
 
     def checked(uow: UnitOfWork) -> T:
         reader.cached.recheck(uow)
         return fn(uow)
 
     try:
-        return await read(state, acting(reader.grant, request), checked)
+        return await read_statements(state, acting(reader.grant, request), checked)
     except StaleToken:
         state.portal_tokens.forget(reader.digest)
     # Its 401 when revoked; the bucket was already drawn from for this request.
     fresh = await admit_token(request, state, _bearer(request), take=False)
-    return await read(state, acting(fresh.grant, request), fn)
+    return await read_statements(state, acting(fresh.grant, request), fn)
 
 
 def acting(grant: PortalGrant, request: Request) -> Principal:
