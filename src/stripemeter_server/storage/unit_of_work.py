@@ -1,24 +1,18 @@
-"""The unit of work: one transaction, the repositories bound to it, and error translation.
+"""The unit of work: one transaction and the repositories bound to it; the ``Store``.
 
-Only the unit of work commits. Database errors are translated here, at the boundary, into
-the service's own errors (``UnavailableError``; ``RetryableConflict`` for deadlocks and
-serialization failures, which the caller retries as a whole).
+Only the unit of work commits. Database errors are translated at its boundary
+(``database_errors.py``) into the service's own errors.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
 
-import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from stripemeter_server.domain.errors import RetryableConflict, StripemeterError, UnavailableError
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts import AlertsRepository
@@ -43,6 +37,7 @@ from stripemeter_server.storage.corrections.rebuild_jobs import RebuildJobsRepos
 from stripemeter_server.storage.credits import CreditGrantsRepository
 from stripemeter_server.storage.dashboard import DashboardRepository
 from stripemeter_server.storage.dashboard_sessions import DashboardSessionsRepository
+from stripemeter_server.storage.database_errors import translate_errors, translated
 from stripemeter_server.storage.engine import create_store_engine, masked_url
 from stripemeter_server.storage.entitlements import (
     FeaturesRepository,
@@ -75,44 +70,6 @@ from stripemeter_server.storage.stripe_sync.accounts import (
 from stripemeter_server.storage.stripe_sync.pushes import PushesRepository
 from stripemeter_server.storage.stripe_sync.subscription_items import SubscriptionItemsRepository
 from stripemeter_server.storage.usage_views import CurrentReadsRepository
-
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-# Errors of statements run on the driver's own connection (the ingest and outbox hot paths
-# use its cursors directly), which SQLAlchemy never wraps.
-_DRIVER_ERRORS = (psycopg.Error, sqlite3.Error)
-_DRIVER_LOST = (psycopg.OperationalError, psycopg.InterfaceError, sqlite3.OperationalError)
-
-
-def translated(exc: BaseException) -> StripemeterError | None:
-    """The service error a database error means, or None for a genuine bug."""
-    if isinstance(exc, sa_exc.DBAPIError):
-        orig: BaseException | None = exc.orig
-        lost = exc.connection_invalidated or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
-        )
-    elif isinstance(exc, _DRIVER_ERRORS):
-        orig, lost = exc, isinstance(exc, _DRIVER_LOST)
-    else:
-        return None
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(orig):
-        return RetryableConflict(str(orig))
-    if lost:
-        return UnavailableError("the database is unavailable; nothing was stored")
-    return None
-
-
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    try:
-        yield
-    except (sa_exc.DBAPIError, *_DRIVER_ERRORS) as exc:
-        error = translated(exc)
-        if error is None:
-            raise
-        raise error from exc
 
 
 class UnitOfWork:
