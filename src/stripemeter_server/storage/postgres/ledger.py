@@ -119,7 +119,7 @@ _COUNTER_CLAIM = (
     "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) ORDER BY k.n "
     "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) "
     "DO UPDATE SET updated_us = counters.updated_us "
-    f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}"
+    f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid"
 )
 _STATE_TYPES = (
     "bigint",
@@ -135,24 +135,36 @@ _STATE_TYPES = (
     "bigint",
     "bigint",
 )  # STATE_COLUMNS' types, in order
+_SET_STATE = ", ".join(
+    f'"{name}" = {_field(n, kind)}'
+    for n, (name, kind) in enumerate(zip(STATE_COLUMNS, _STATE_TYPES, strict=True))
+)
+_KEY_AT = len(STATE_COLUMNS)  # a write-back row: the state, then the key (and the ctid)
+_SAME_KEY = (
+    f"r.tenant_id = %s AND r.metric = (k.e->>{_KEY_AT}) "
+    f"AND r.customer_ref = (k.e->>{_KEY_AT + 1}) "
+    f"AND r.period_start_us = (k.e->>{_KEY_AT + 2})::bigint"
+)
+# The write-back of counters ``lock`` claimed in this transaction: each row found by the
+# ``ctid`` the claim returned (the version this transaction wrote, which no other can
+# change before it ends), the key compared too, so a ``ctid`` that no longer names that
+# counter updates nothing and ``save`` falls back to ``_COUNTER_UPDATE``. The key's index
+# probe per counter cost the backend more than the rest of the write-back.
+_COUNTER_UPDATE_BY_CTID = (
+    f'UPDATE counters c SET {_SET_STATE}, "updated_us" = %s FROM (SELECT k.e, x.ctid AS row '
+    "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL (SELECT r.ctid "
+    f"FROM counters r WHERE r.ctid = (k.e->>{_KEY_AT + 3})::tid AND {_SAME_KEY} LIMIT 1) x) "
+    "AS u WHERE c.ctid = u.row"
+)
 # Every locked counter written back in one statement: a JSON row per counter, its state in
 # ``STATE_COLUMNS`` order, then its key (metric, customer, period start). Each row is found
 # by its key (one index probe, as in ``_COUNTER_SELECT``) and updated by its ``ctid`` (one
 # tuple): a join on the key let an unanalysed table be hashed whole. The row is locked by
 # this transaction, so its ``ctid`` cannot move under the statement.
 _COUNTER_UPDATE = (
-    "UPDATE counters c SET "
-    + ", ".join(
-        f'"{name}" = {_field(n, kind)}'
-        for n, (name, kind) in enumerate(zip(STATE_COLUMNS, _STATE_TYPES, strict=True))
-    )
-    + ', "updated_us" = %s FROM (SELECT k.e, x.ctid AS row '
+    f'UPDATE counters c SET {_SET_STATE}, "updated_us" = %s FROM (SELECT k.e, x.ctid AS row '
     "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL (SELECT r.ctid "
-    "FROM counters r WHERE r.tenant_id = %s "
-    f"AND r.metric = (k.e->>{len(STATE_COLUMNS)}) "
-    f"AND r.customer_ref = (k.e->>{len(STATE_COLUMNS) + 1}) "
-    f"AND r.period_start_us = (k.e->>{len(STATE_COLUMNS) + 2})::bigint LIMIT 1) x) AS u "
-    "WHERE c.ctid = u.row"
+    f"FROM counters r WHERE {_SAME_KEY} LIMIT 1) x) AS u WHERE c.ctid = u.row"
 )
 _COUNTER_COPY = (
     "COPY counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
@@ -207,6 +219,9 @@ class PostgresEventsRepository(_Raw, EventsRepository):
 
 
 class PostgresCountersRepository(_Raw, CountersRepository):
+    # The ``ctid`` of each counter the last ``lock`` claimed, for the ``save`` that follows.
+    _ctids: dict[CounterKey, str] = {}
+
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
     ) -> dict[CounterKey, StoredCounter]:
@@ -214,19 +229,34 @@ class PostgresCountersRepository(_Raw, CountersRepository):
             return {}
         rows = [(*k, periods[k]) for k in sorted(periods, key=lock_order)]
         found: dict[CounterKey, StoredCounter] = {}
+        self._ctids = ctids = {}
         with self._cursor() as cursor:
             cursor.execute(_COUNTER_CLAIM, (self._tenant, now_us, _json_rows(rows)))
             for row in cursor.fetchall():
                 key = (row[0], row[1], row[2])
-                found[key] = StoredCounter(*key, row[3], CounterState(*row[4:]))
+                found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
+                ctids[key] = row[-1]
         return found
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
-        """One UPDATE for every counter (each is locked already, by ``lock``)."""
+        """One UPDATE for every counter (each is locked already, by ``lock``): by the ``ctid``
+        the claim returned when ``lock`` claimed them all, else (or if any ``ctid`` no longer
+        names its counter) by key; the values are absolute, so writing a row twice is
+        exact."""
+        ctids, self._ctids = self._ctids, {}
         rows = [(*_STATE_OF(c.state), *c.key) for c in changed]
-        if rows:
-            with self._cursor() as cursor:
-                cursor.execute(_COUNTER_UPDATE, (now_us, _json_rows(rows), self._tenant))
+        if not rows:
+            return
+        with self._cursor() as cursor:
+            try:
+                by_ctid = [(*row, ctids[row[-3:]]) for row in rows]
+            except KeyError:
+                by_ctid = None
+            if by_ctid is not None:
+                cursor.execute(_COUNTER_UPDATE_BY_CTID, (now_us, _json_rows(by_ctid), self._tenant))
+                if cursor.rowcount == len(rows):
+                    return
+            cursor.execute(_COUNTER_UPDATE, (now_us, _json_rows(rows), self._tenant))
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
         """Rebuilt counters through ``COPY`` (their old rows are deleted already): the

@@ -133,3 +133,20 @@ def test_a_counter_deleted_between_lock_and_save_does_not_stray(any_store: AnySt
         stored = {c.key: (c.state.count, c.state.sum) for c in uow.counters.find()}
     assert stored.pop(A) == (4, Decimal("1.5"))
     assert stored in ({}, {B: (5, Decimal("1.5"))})
+
+
+def test_a_counter_claimed_again_before_save_is_saved_exactly(any_store: AnyStore) -> None:
+    """PostgreSQL's ``save`` writes counters back by the row version ``lock`` claimed: a
+    second claim in the same transaction writes a new version, and the first lock's
+    counters must still be stored exactly (by key), none twice or lost."""
+    locked_and_saved(any_store, {A: 150, B: 150})
+    with any_store.unit_of_work(TENANT) as uow:
+        locked = uow.counters.lock({A: 150, B: 150}, 1)
+        uow.counters.lock({A: 150}, 1)
+        for count, counter in enumerate(locked.values(), start=7):
+            counter.state.count, counter.state.sum = count, Decimal("2.5")
+        uow.counters.save(locked.values(), 2)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = {c.key: (c.state.count, c.state.sum) for c in uow.counters.find()}
+    assert stored == {A: (7, Decimal("2.5")), B: (8, Decimal("2.5"))}
