@@ -116,3 +116,22 @@ def test_a_hold_written_on_the_driver_is_read_back_exactly(any_store: AnyStore) 
         kept = uow.reservations.by_idempotency_key("k1")
     assert (found.extras, found.held, found.counter) == (Decimal("10.10"), Decimal("2.50"), None)
     assert kept == held
+
+
+def test_the_locked_view_opens_the_transaction_its_writes_belong_to(any_store: AnyStore) -> None:
+    """The locked view is the reservation's first statement (ADR 0950, 0959): the hold written
+    after it belongs to its transaction, undone by a rollback and kept by a commit, and the
+    next unit of work opens its own transaction again."""
+    _seed(any_store)
+    for key, commit in (("k_rolled", False), ("k_kept", True)):
+        with any_store.unit_of_work(TENANT) as uow:
+            _, locked = uow.stamped_grants.lock_view("cus_1", "calls")
+            assert locked is not None
+            held = Reservation(f"r_{key}", "cus_1", "calls", Decimal("1"), HELD, key, 10, 500)
+            assert uow.reservations.hold(held, entry(f"au_{key}"))
+            if commit:
+                uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        rolled, kept = (uow.reservations.by_idempotency_key(k) for k in ("k_rolled", "k_kept"))
+        balance = uow.reservations.window_balance("api", "cus_1", "calls", 100, 200)
+    assert (rolled, kept is not None, balance.held) == (None, True, Decimal("1"))
