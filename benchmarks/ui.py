@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func
 
 from benchmarks.progress import Reporter
 from benchmarks.server import Postgres
@@ -179,7 +180,7 @@ def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> 
     if store.dialect == "sqlite":
         _insert(store, events, [{**row, "seq": first_seq + n} for n, row in enumerate(rows)])
         return
-    _insert(store, events, rows)
+    _insert(store, events, rows, seq=func.nextval("events_seq_seq"))
     _insert(
         store,
         event_keys,
@@ -194,9 +195,11 @@ def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> 
     )
 
 
-def _insert(store: Store, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(store: Store, table: Any, rows: list[dict[str, Any]], **computed: Any) -> None:
+    """Insert ``rows``; ``computed`` are columns the statement fills itself (the ledger's
+    ``seq`` from its sequence on PostgreSQL, named so SQLAlchemy knows the key is given)."""
     with store.unit_of_work("default") as uow:
-        uow.connection.execute(table.insert(), rows)
+        uow.connection.execute(table.insert().values(**computed), rows)
         uow.commit()
 
 
