@@ -241,18 +241,8 @@ class FakeEvents:
 
 
 class FakeCounters:
-    folds_in_place = False  # the lock-and-save path: the stores' results are compared to it
-
     def __init__(self, tables: LedgerTables) -> None:
         self._t = tables
-
-    def add_folds(
-        self,
-        contributions: Mapping[CounterKey, Sequence[Contribution]],
-        periods: Mapping[CounterKey, int],
-        now_us: int,
-    ) -> dict[CounterKey, list[bool]]:
-        raise NotImplementedError
 
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int

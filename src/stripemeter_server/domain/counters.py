@@ -7,7 +7,6 @@ events in any order or batching yields the same state — the property the tests
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -92,50 +91,6 @@ class CounterState:
         if base is None:
             return corrections if corrections != ZERO else None
         return add(base, corrections)
-
-
-class Fold(NamedTuple):
-    """A group's contributions to one counter, folded knowing only the counter's stored
-    watermark (which tells the late ones): merged into the stored row, it gives the state
-    that ``CounterState.apply`` of each in turn would (ADR 0962)."""
-
-    events: int  # how many contributions
-    total: Decimal
-    high: Decimal  # the first of the greatest values, as ``apply`` keeps the first
-    low: Decimal
-    latest: Contribution  # the first of the greatest ``(ts, key)``
-    watermark_us: int  # the stored watermark and every contribution's ``ts`` at most
-    late: list[bool]  # per contribution, in order
-    new_uniques: int
-
-
-def fold(watermark_us: int | None, contributions: Sequence[Contribution]) -> Fold:
-    """Fold ``contributions`` (in arrival order; at least one) behind ``watermark_us``.
-
-    Each field is what ``apply`` does to it, one contribution after another, starting from
-    nothing but the watermark: a count, a sum, strict comparisons (the earlier of two equal
-    values stays) and the late test against the greatest ``ts`` seen before."""
-    first = contributions[0]
-    late = watermark_us is not None and first.ts_us < watermark_us
-    mark = first.ts_us if watermark_us is None or first.ts_us > watermark_us else watermark_us
-    if len(contributions) == 1:  # the usual case: one event per counter in a group
-        value = first.value
-        return Fold(1, value, value, value, first, mark, [late], int(first.is_new_unique))
-    total, high, low, latest, flags = first.value, first.value, first.value, first, [late]
-    new = int(first.is_new_unique)
-    for c in contributions[1:]:
-        flags.append(c.ts_us < mark)
-        if c.ts_us > mark:
-            mark = c.ts_us
-        total = add(total, c.value)
-        if c.value > high:
-            high = c.value
-        if c.value < low:
-            low = c.value
-        if (c.ts_us, c.key) > (latest.ts_us, latest.key):
-            latest = c
-        new += c.is_new_unique
-    return Fold(len(contributions), total, high, low, latest, mark, flags, new)
 
 
 def value_delta(before: Decimal | None, after: Decimal | None) -> Decimal:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stripemeter_server.domain.counters import Contribution, CounterState, fold
+from stripemeter_server.domain.counters import Contribution, CounterState
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.metrics import (
     Aggregation,
@@ -119,41 +119,3 @@ def test_folding_is_independent_of_order(items: list[Contribution], seed) -> Non
     for item in shuffled:
         other.apply(item)
     assert [one.aggregate(a) for a in Aggregation] == [other.aggregate(a) for a in Aggregation]
-
-
-# Equal values with different text, so a tie keeps the first one's digits or shows it did not.
-tied = st.lists(
-    st.tuples(
-        st.sampled_from([Decimal("1.5"), Decimal("1.50"), Decimal(2), Decimal("0.25")]),
-        st.integers(0, 20),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=12,
-).map(lambda rows: [Contribution(v, ts, f"k{i}", new) for i, (v, ts, new) in enumerate(rows)])
-
-
-@given(items=st.one_of(contributions.filter(bool), tied), watermark=st.none() | st.integers(0, 20))
-def test_a_fold_is_what_applying_each_contribution_in_turn_gives(
-    items: list[Contribution], watermark: int | None
-) -> None:
-    """ADR 0962: a fold behind a stored watermark carries the late flags and every field
-    ``apply`` of each contribution would, starting from that watermark."""
-    state = CounterState(watermark_us=watermark)
-    flags = [state.apply(item) for item in items]
-    folded = fold(watermark, items)
-    assert folded.late == flags
-    assert state.late_count == flags.count(True)
-    assert (folded.events, folded.total, folded.new_uniques) == (
-        state.count,
-        state.sum,
-        state.unique_count,
-    )
-    assert (str(folded.high), str(folded.low)) == (str(state.max), str(state.min))
-    latest = folded.latest
-    assert (str(latest.value), latest.ts_us, latest.key) == (
-        str(state.latest_value),
-        state.latest_ts_us,
-        state.latest_key,
-    )
-    assert folded.watermark_us == state.watermark_us

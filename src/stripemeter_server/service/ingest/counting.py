@@ -2,9 +2,7 @@
 
 Each touched counter is locked and read once, every event of the group is folded into it in
 memory (the watermark that tells a late event needs the counter's state), and each counter is
-written back once. On a store with one writer (SQLite) the counters no late event moves are
-folded by the store itself, without a ``CounterState`` per counter (ADR 0962).
-A late event of a closed period moves its effect onto the open period, as a
+written back once. A late event of a closed period moves its effect onto the open period, as a
 booked adjustment (ADR 0002). It runs before the events are stored, so each goes into the
 ledger with its late flag (ADR 0889).
 """
@@ -42,106 +40,26 @@ def count(
     if not counting:
         return NOTHING_COUNTED
     now_us = to_micros(now)
-    contributions = _contributions(uow, counting)
-    if uow.counters.folds_in_place:
-        moved = _moved(counting)
-        if moved:
-            folded = _folded(uow, counting, contributions, moved, now_us)
-            locked = _locked(uow, counting, contributions, moved, now, actors)
-            return Counted(folded.late | locked.late, folded.touched | locked.touched)
-        return _folded(uow, counting, contributions, set(), now_us)
-    return _locked(uow, counting, contributions, None, now, actors)
-
-
-def _contributions(uow: IngestUnitOfWork, counting: list[Candidate]) -> list[Contribution]:
-    """What each event adds, in order; a distinct value counts once, for its first event."""
-    new_uniques = uow.counters.add_uniques(
-        [(*p.counter_key, p.unique) for p in counting if p.unique is not None]
-    )
-    out = []
-    for item in counting:
-        is_new = False
-        if item.unique is not None:
-            unique_key = (*item.counter_key, item.unique)
-            is_new = unique_key in new_uniques
-            if is_new:
-                new_uniques.discard(unique_key)
-        out.append(Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new))
-    return out
-
-
-def _moved(counting: list[Candidate]) -> set[CounterKey]:
-    """Counters a late event of a closed period touches (its own and the open one): their
-    state is read whole, since the effect moved depends on it."""
-    moved: set[CounterKey] = set()
-    for item in counting:
-        if item.late_target is not None:
-            moved.add(item.counter_key)
-            moved.add(_target_key(item))
-    return moved
-
-
-def _folded(
-    uow: IngestUnitOfWork,
-    counting: list[Candidate],
-    contributions: list[Contribution],
-    moved: set[CounterKey],
-    now_us: int,
-) -> Counted:
-    """The counters no late event moves, folded in place by the store (ADR 0962)."""
-    by_counter: dict[CounterKey, list[Contribution]] = {}
-    positions: dict[CounterKey, list[int]] = {}
-    periods: dict[CounterKey, int] = {}
-    for item, contribution in zip(counting, contributions, strict=True):
-        key = item.counter_key
-        if key in moved:
-            continue
-        found = by_counter.get(key)
-        if found is None:
-            by_counter[key], positions[key] = [contribution], [item.position]
-            periods[key] = to_micros(item.period.end)
-        else:
-            found.append(contribution)
-            positions[key].append(item.position)
-    if not by_counter:
-        return NOTHING_COUNTED
-    flags = uow.counters.add_folds(by_counter, periods, now_us)
-    late = frozenset(
-        position
-        for key, late_flags in flags.items()
-        for position, is_late in zip(positions[key], late_flags, strict=True)
-        if is_late
-    )
-    return Counted(late, frozenset(by_counter))
-
-
-def _locked(
-    uow: IngestUnitOfWork,
-    counting: list[Candidate],
-    contributions: list[Contribution],
-    only: set[CounterKey] | None,
-    now: datetime,
-    actors: Sequence[str],
-) -> Counted:
-    """Counters locked, read whole, folded event by event and written back: every counter
-    on PostgreSQL, those a late event moves on SQLite (``only``)."""
-    now_us = to_micros(now)
     periods: dict[CounterKey, int] = {}
     for item in counting:
-        if only is not None and item.counter_key not in only:
-            continue
         periods[item.counter_key] = to_micros(item.period.end)
         if item.late_target is not None:
             periods[_target_key(item)] = to_micros(item.late_target.end)
+    new_uniques = uow.counters.add_uniques(
+        [(*p.counter_key, p.unique) for p in counting if p.unique is not None]
+    )
     counters = uow.counters.lock(periods, now_us)
     late: list[Candidate] = []
     adjustments = []
-    for item, contribution in zip(counting, contributions, strict=True):
-        if only is not None and item.counter_key not in only:
-            continue
+    for item in counting:
+        unique_key = (*item.counter_key, item.unique) if item.unique is not None else None
+        is_new = unique_key in new_uniques
+        if is_new:  # a value new to the period counts once, for its first event
+            new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
         moved = item.late_target is not None
         before = counter.state.aggregate(item.metric.aggregation) if moved else None
+        contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)
         if counter.state.apply(contribution):
             late.append(item)
         if moved:

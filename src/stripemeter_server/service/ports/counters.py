@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from stripemeter_server.domain.counters import Contribution, CounterState
+from stripemeter_server.domain.counters import CounterState
 
 CounterKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
 
@@ -35,22 +35,6 @@ class IngestCounters(Protocol):
         ...
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None: ...
-
-    #: Whether ``add_folds`` is this store's way to count (SQLite: one writer, so a
-    #: counter needs no lock and each can be read and written on its own, ADR 0962).
-    folds_in_place: bool
-
-    def add_folds(
-        self,
-        contributions: Mapping[CounterKey, Sequence[Contribution]],
-        periods: Mapping[CounterKey, int],
-        now_us: int,
-    ) -> dict[CounterKey, list[bool]]:
-        """Fold each counter's contributions (in order) into it, creating it at zero, and
-        return each contribution's late flag: what ``lock``, ``CounterState.apply`` in turn
-        and ``save`` would store, without building the state. Only where
-        ``folds_in_place``; the caller sends no counter that a late event moves."""
-        ...
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.engine import Connection, Row
 
-from stripemeter_server.domain.counters import Contribution, CounterState
+from stripemeter_server.domain.counters import CounterState
 from stripemeter_server.domain.decimals import ZERO
 from stripemeter_server.service.ports.counters import CounterKey, StoredCounter
 from stripemeter_server.storage.schema import counter_uniques, counters
@@ -78,20 +78,9 @@ class CountersRepository(ABC):
     ``add_uniques``) is written per store on the raw driver (``storage/sqlite``,
     ``storage/postgres``)."""
 
-    folds_in_place = False
-
     def __init__(self, conn: Connection, tenant_id: str) -> None:
         self._conn = conn
         self._tenant = tenant_id
-
-    def add_folds(
-        self,
-        contributions: Mapping[CounterKey, Sequence[Contribution]],
-        periods: Mapping[CounterKey, int],
-        now_us: int,
-    ) -> dict[CounterKey, list[bool]]:
-        """Only a store with ``folds_in_place`` counts this way (PostgreSQL locks first)."""
-        raise NotImplementedError
 
     @abstractmethod
     def lock(

@@ -17,8 +17,8 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from stripemeter_server.domain.counters import Contribution, CounterState, Fold, fold
-from stripemeter_server.domain.decimals import ZERO, add
+from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.decimals import ZERO
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.storage.catalog.definitions import CustomersRepository
@@ -117,49 +117,6 @@ def _state(row: Sequence[Any]) -> CounterState:
     )
 
 
-def _fresh(folded: Fold) -> tuple[Any, ...]:
-    """A new counter's state columns (``STATE_COLUMNS`` order) from its first fold."""
-    latest = folded.latest
-    return (
-        folded.events,
-        format(folded.total, "f"),
-        format(folded.high, "f"),
-        format(folded.low, "f"),
-        format(latest.value, "f"),
-        latest.ts_us,
-        latest.key,
-        folded.new_uniques,
-        "0",
-        "0",
-        folded.watermark_us,
-        folded.late.count(True),
-    )
-
-
-def _merged(row: Sequence[Any], folded: Fold) -> tuple[Any, ...]:
-    """A stored counter's state columns with a fold merged in, as ``apply`` of each of the
-    fold's contributions after the stored ones would leave them: the stored max, min and
-    latest stay on a tie (they came first), and the text of what did not change is kept."""
-    (count, total, high, low, latest, latest_ts_us, latest_key, unique_count) = row[:8]
-    top = folded.latest
-    if latest_ts_us is None or (top.ts_us, top.key) > (latest_ts_us, latest_key or ""):
-        latest, latest_ts_us, latest_key = format(top.value, "f"), top.ts_us, top.key
-    return (
-        count + folded.events,
-        format(add(Decimal(total), folded.total), "f"),
-        format(folded.high, "f") if high is None or folded.high > Decimal(high) else high,
-        format(folded.low, "f") if low is None or folded.low < Decimal(low) else low,
-        latest,
-        latest_ts_us,
-        latest_key,
-        unique_count + folded.new_uniques,
-        row[8],
-        row[9],
-        folded.watermark_us,
-        row[11] + folded.late.count(True),
-    )
-
-
 class _Raw:
     """The driver connection under the unit of work's transaction."""
 
@@ -209,56 +166,6 @@ class SqliteEventsRepository(_Raw, EventsRepository):
 class SqliteCountersRepository(_Raw, CountersRepository):
     # The rowids of the counters the last ``lock`` read, for the ``save`` that follows it.
     _rowids: dict[CounterKey, int] = {}
-    folds_in_place = True  # one writer: the transaction's write lock covers every counter
-
-    def add_folds(
-        self,
-        contributions: Mapping[CounterKey, Sequence[Contribution]],
-        periods: Mapping[CounterKey, int],
-        now_us: int,
-    ) -> dict[CounterKey, list[bool]]:
-        """Each counter's row read as stored values, its contributions folded knowing the
-        watermark alone (``domain.counters.fold``) and merged in: no ``CounterState`` per
-        counter, only the sum, max and min parsed, unchanged decimals written back as the
-        text they were read as (ADR 0962)."""
-        tenant = self._tenant
-        late: dict[CounterKey, list[bool]] = {}
-        updates, inserts = [], []
-        for key, row in self._rows(contributions).items():
-            folded = fold(None if row is None else row[13], contributions[key])
-            late[key] = folded.late
-            if row is None:
-                inserts.append((tenant, *key, periods[key], *_fresh(folded), now_us))
-            else:
-                updates.append((row[2], *_merged(row[3:], folded), now_us, row[0], tenant, *key))
-        self._write(updates, inserts)
-        return late
-
-    def _rows(self, keys: Iterable[CounterKey]) -> dict[CounterKey, tuple[Any, ...] | None]:
-        """The counters' rows as ``_COUNTER_SELECT`` reads them (``None``: not created)."""
-        customers: dict[tuple[str, int], list[str]] = {}
-        for metric, customer_ref, start_us in keys:
-            customers.setdefault((metric, start_us), []).append(customer_ref)
-        rows: dict[CounterKey, tuple[Any, ...] | None] = {}
-        cursor = self._cursor()
-        for (metric, start_us), refs in customers.items():
-            rows.update(((metric, ref, start_us), None) for ref in refs)
-            params = (_JSON.encode(refs).decode(), self._tenant, metric, start_us)
-            rows.update(
-                ((metric, row[1], start_us), row) for row in cursor.execute(_COUNTER_SELECT, params)
-            )
-        return rows
-
-    def _write(self, updates: list[tuple[Any, ...]], inserts: list[tuple[Any, ...]]) -> None:
-        """Rows by the rowid they were read from, new ones by the upsert; values are
-        absolute, so a rowid gone stale (it cannot, under the write lock) takes the upsert."""
-        cursor = self._cursor()
-        if updates:
-            cursor.executemany(_COUNTER_UPDATE, updates)
-            if cursor.rowcount != len(updates):
-                inserts.extend((row[-4], *row[-3:], *row[:-5]) for row in updates)
-        if inserts:
-            cursor.executemany(_COUNTER_UPSERT, inserts)
 
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
