@@ -42,7 +42,7 @@ from stripemeter_server.service.ports.stripe import (
 )
 from stripemeter_server.stripe import credit_grants as grants_api
 from stripemeter_server.stripe.errors import translated_errors
-from stripemeter_server.stripe.http import PinnedHTTPXClient, default_hosts
+from stripemeter_server.stripe.http import PinnedStripeHTTPClient, default_hosts
 from stripemeter_server.stripe.meter_errors import read_reports
 from stripemeter_server.stripe.previews import invoice_preview
 from stripemeter_server.stripe.records import (
@@ -78,7 +78,9 @@ class StripeGateway:
         allowed_hosts: HostAllowList | None = None,
     ) -> None:
         self._credentials = credentials
-        self._http = PinnedHTTPXClient(allowed_hosts or default_hosts(), timeout=timeout_seconds)
+        self._http = PinnedStripeHTTPClient(
+            allowed_hosts or default_hosts(), timeout=timeout_seconds
+        )
         self._client = self._build(credentials.secret_key)
         self._session_client: tuple[str, stripe.StripeClient] | None = None
 
@@ -95,7 +97,7 @@ class StripeGateway:
         )
 
     def close(self) -> None:
-        self._http.close()  # type: ignore[no-untyped-call]
+        self._http.close()
 
     def _stream_client(self, token: str) -> stripe.StripeClient:
         """The client for a v2 session's token, built once per session (a session serves

@@ -43,7 +43,7 @@ def _events(count: int) -> list[MeterEventOut]:
 
 
 def test_the_stream_body_is_the_plain_list_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gateway_module, "PinnedHTTPXClient", RecordingClient)
+    monkeypatch.setattr(gateway_module, "PinnedStripeHTTPClient", RecordingClient)
     gateway = StripeGateway(StripeCredentials("sk_test_x", api_base="http://127.0.0.1:9"))
     gateway.stream_meter_events("session-token", _events(100))
     http: Any = gateway._http
