@@ -174,7 +174,12 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, telemetry=state.telemetry)
     app.hot = HotIngest(app, events.router.routes, state.telemetry, settings.max_body_bytes)
-    app.reads = HotReads(app, [r for router in routers for r in router.routes], state.telemetry)
+    app.reads = HotReads(
+        app,
+        [r for router in routers for r in router.routes],
+        state.telemetry,
+        settings.max_body_bytes,
+    )
 
     return app
 

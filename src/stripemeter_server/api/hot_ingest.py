@@ -154,8 +154,10 @@ class StripemeterApp(FastAPI):
                 return
             if reads is not None and reads.serves(scope):
                 scope["app"] = self
-                if await reads(scope, receive, send):
+                declined = await reads(scope, receive, send)
+                if declined is None:
                     return
+                receive = declined  # a body already read is handed on
         await super().__call__(scope, receive, send)
 
 
