@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from stripemeter_server.service.clock import FrozenClock
 from stripemeter_server.storage.unit_of_work import Store
@@ -16,6 +17,14 @@ from tests.support.postgres import PostgresServer
 
 NOW = datetime(2025, 1, 16, 14, 30, tzinfo=UTC)
 TEMPLATE_DB = "stripemeter_template"
+
+# Hypothesis's per-example deadline and "input generation is slow" check time the run: on
+# a shared 2-core machine they fail tests whose properties hold. Tests assert behaviour,
+# never time.
+settings.register_profile(
+    "stripemeter", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("stripemeter")
 
 
 @pytest.fixture(scope="session")
