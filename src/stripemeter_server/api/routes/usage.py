@@ -54,6 +54,7 @@ async def current(
         admitted,
         lambda uow: current_with_costs(uow, customer_ref, now, metric),
         shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     # ``held``: sessions whose events these values do not include yet
     return answers.current_view(customer_ref, now, found, costs, held)
@@ -120,6 +121,7 @@ async def periods(
             open_sessions_for(uow, customer_ref, metric),
         ),
         shared_snapshot=False,  # read committed: each statement its own snapshot anyway
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return answers.period_page(customer_ref, metric, held, shown, next_from)
@@ -185,6 +187,7 @@ async def history(
             uow, customer_ref, metric, begin, finish, step, group_by
         ),
         shared_snapshot=False,  # as current usage (ADR 0883): no BEGIN, no ROLLBACK
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     shown, next_from = first_page(points, lambda p: p.start, limit)
     return answers.history_page(customer_ref, metric, step, group_by, shown, next_from)

@@ -58,7 +58,11 @@ async def current(request: Request, _: object) -> Response | None:
     customer_ref = params["customerRef"]
     now = state.ctx.clock.now()
     found, costs, held = await read_stamped(
-        request, state, Reader(who, "read", check), _read(customer_ref, now, params.get("metric"))
+        request,
+        state,
+        Reader(who, "read", check),
+        _read(customer_ref, now, params.get("metric")),
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     body = encode_plain(answers.current_view(customer_ref, now, found, costs, held))
     return Response(body, media_type="application/json")
