@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
@@ -32,6 +32,7 @@ from stripemeter_server.service.corrections.ports.backfills import OPEN, PENDING
 from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.corrections.backfills import backfill_record
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.json_sets import (
     CUSTOMER,
     CUSTOMERS,
@@ -45,6 +46,15 @@ from stripemeter_server.storage.json_sets import (
 )
 from stripemeter_server.storage.schema import backfills, counters, metrics, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+
+def _on_driver(statement: Select[Any]) -> DriverStatement:
+    """The statement on the driver's cursor (ADR 0950's ``DriverStatement``; ADR 0961): its
+    columns named by position, so the row keeps them all and in order."""
+    return DriverStatement(
+        select(*(c.label(f"c{i}") for i, c in enumerate(statement.selected_columns)))
+    )
+
 
 _COUNTERS = customer_counters(
     counters.c.period_end_us > bindparam("now"), counters.c.period_start_us < bindparam("after")
@@ -66,7 +76,7 @@ _BACKFILLS = JsonSet(
 )
 _SETS = (METRICS, CUSTOMERS, _COUNTERS, _CLOSES, PRICES, _BACKFILLS)
 _STATEMENTS = {
-    dialect: select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS))
+    dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS)))
     for dialect in ("sqlite", "postgresql")
 }
 
@@ -92,7 +102,7 @@ _METRIC_BACKFILLS = JsonSet(
 )
 _PERIOD_SETS = (_METRIC, CUSTOMERS, _RANGE_COUNTERS, _CLOSES, _METRIC_BACKFILLS)
 _PERIOD_STATEMENTS = {
-    dialect: select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _PERIOD_SETS))
+    dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _PERIOD_SETS)))
     for dialect in ("sqlite", "postgresql")
 }
 
@@ -138,7 +148,7 @@ class CurrentReadsRepository:
             "open": OPEN,
             "pending": PENDING,
         }
-        row = self._conn.execute(_STATEMENTS[self._dialect], params).one()
+        row = list(_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
         sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
         found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
         return CurrentInputs(
@@ -163,7 +173,7 @@ class CurrentReadsRepository:
             "open": OPEN,
             "pending": PENDING,
         }
-        row = self._conn.execute(_PERIOD_STATEMENTS[self._dialect], params).one()
+        row = list(_PERIOD_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
         sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
         found_metric, found_customers, found_counters, closes, sessions = sets
         return PeriodInputs(

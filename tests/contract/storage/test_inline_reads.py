@@ -5,7 +5,7 @@ and PostgreSQL has none."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -61,13 +61,19 @@ def test_the_loop_connection_never_waits_and_holds_no_transaction(store: Store) 
         assert uow.connection.connection.dbapi_connection.in_transaction is False  # type: ignore[union-attr]
 
 
+def _no_counters(uow: UnitOfWork) -> bool:
+    """A read on the driver's own cursor (``DriverStatement``): current usage's statement."""
+    return uow.current_reads.current_inputs("cus_a", to_micros(NOW)).counters == []
+
+
+@pytest.mark.parametrize("use_case", [_tenant_known, _no_counters])
 def test_a_read_that_meets_a_lock_is_handed_back_and_the_next_one_reads(
-    store: Store, holder: sqlite3.Connection | None
+    store: Store, holder: sqlite3.Connection | None, use_case: Callable[[UnitOfWork], bool]
 ) -> None:
-    assert read_inline(store, "acme", _tenant_known) is None  # locked (SQLite), or none at all
+    assert read_inline(store, "acme", use_case) is None  # locked (SQLite), or none at all
     if holder is not None:
         holder.close()
-        assert read_inline(store, "acme", _tenant_known) == (False,)
+        assert read_inline(store, "acme", use_case) == (use_case is _no_counters,)
 
 
 def test_a_use_cases_own_error_reaches_the_caller(store: Store) -> None:
