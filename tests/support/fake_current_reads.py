@@ -1,5 +1,5 @@
-"""The current-usage inputs from the fake's own repositories, read as the adapter's one
-statement reads them (same filters, same order)."""
+"""The current-usage and billing-periods inputs from the fake's own repositories, read as
+the adapter's one statement reads them (same filters, same order)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.ports.counters import CountersRepository
-from stripemeter_server.service.ports.current_reads import CurrentInputs
+from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
 
 
 class _Repos(Protocol):
@@ -56,4 +56,22 @@ class FakeCurrentReads:
             closes=uow.period_closes.find(customer_ref=customer_ref),
             prices=uow.prices.for_customer(customer_ref),
             backfills=uow.backfills.find(statuses=[OPEN, PENDING]),
+        )
+
+    def period_inputs(
+        self, customer_ref: str, metric: str, start_us: int, end_us: int
+    ) -> PeriodInputs:
+        uow = self._uow
+        return PeriodInputs(
+            stamp=uow.api_keys.stamp(uow.tenant_id),
+            metric=uow.metrics.get(metric),
+            customer=uow.customers.get(customer_ref),
+            counters=uow.counters.find(
+                customer_ref=customer_ref,
+                metric=metric,
+                start_from_us=start_us,
+                start_before_us=end_us,
+            ),
+            closes=uow.period_closes.find(customer_ref=customer_ref),
+            backfills=uow.backfills.find(statuses=[OPEN, PENDING], metric=metric),
         )

@@ -225,6 +225,10 @@ class FakeStore:
     ) -> FakeUnitOfWork:
         return FakeUnitOfWork(self, tenant_id, actor or self.actor)
 
+    def inline_read(self, tenant_id: str, *, actor: str | None = None) -> FakeUnitOfWork | None:
+        """None: reads run through ``unit_of_work`` (only SQLite reads inline, ADR 0961)."""
+        return None
+
     def add_tenant(
         self,
         tenant_id: str,

@@ -24,6 +24,7 @@ from stripemeter_server.api.deps import (
     check_scope,
     presented_key,
     read,
+    read_on_loop,
     read_statements,
     write,
 )
@@ -65,13 +66,15 @@ async def read_checked(
     fn: UseCase[T],
     *,
     shared_snapshot: bool = True,
+    on_loop: bool = False,
 ) -> T:
     """Run a read-only use case whose transaction first re-checks the key's stamp.
     ``shared_snapshot=False``: its statements need none (``deps.read_statements``); the
-    stamp is still read first, so a revocation committed before the read began is seen."""
-    return await _run_checked(
-        request, state, admitted, fn, read if shared_snapshot else read_statements
-    )
+    stamp is still read first, so a revocation committed before the read began is seen.
+    ``on_loop`` (with ``shared_snapshot=False``): on the event loop where the store can
+    (``deps.read_on_loop``, ADR 0961)."""
+    runner = read if shared_snapshot else read_on_loop if on_loop else read_statements
+    return await _run_checked(request, state, admitted, fn, runner)
 
 
 async def write_checked(request: Request, state: AppState, admitted: Reader, fn: UseCase[T]) -> T:
@@ -113,13 +116,19 @@ StampedRead = Callable[[UnitOfWork], tuple[KeyStamp, Callable[[], T]]]
 
 
 async def read_stamped(
-    request: Request, state: AppState, admitted: Reader, fn: StampedRead[T]
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    fn: StampedRead[T],
+    *,
+    on_loop: bool = False,
 ) -> T:
     """``read_checked(..., shared_snapshot=False)`` for a use case that reads the key stamp
     in its own first (and only) statement instead of one before it: the stamp is compared
     before anything else is computed, so a revoked key still gets its 401 first (and an
-    unknown metric its 404 only after that)."""
-    return await _run_stamped(request, state, admitted, fn, read_statements)
+    unknown metric its 404 only after that). ``on_loop`` as for ``read_checked``."""
+    runner = read_on_loop if on_loop else read_statements
+    return await _run_stamped(request, state, admitted, fn, runner)
 
 
 async def write_stamped(

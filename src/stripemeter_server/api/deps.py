@@ -29,7 +29,7 @@ from stripemeter_server.service.operations.leases import LeasedBuckets
 from stripemeter_server.service.operations.tenancy import Principal, hash_key
 from stripemeter_server.service.portal.token_cache import TokenCache
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.runner import UseCase, run_use_case
+from stripemeter_server.service.runner import UseCase, read_inline, run_use_case
 
 T = TypeVar("T")
 
@@ -231,6 +231,19 @@ async def read_statements(state: AppState, who: Principal, fn: UseCase[T]) -> T:
         request_id=who.request_id,
         shared_snapshot=False,
     )
+
+
+async def read_on_loop(state: AppState, who: Principal, fn: UseCase[T]) -> T:
+    """``read_statements`` run on the event loop when the store can do so without waiting
+    (SQLite, ADR 0961): no hop to a worker thread and back. A read that would wait for a
+    lock, or a store that cannot, runs on a worker thread as ``read_statements`` does. For
+    short reads only (the usage reads): the loop serves nothing else while one runs."""
+    done = read_inline(
+        state.ctx.store, who.tenant_id, fn, actor=who.key_id, request_id=who.request_id
+    )
+    if done is not None:
+        return done[0]
+    return await read_statements(state, who, fn)
 
 
 async def write(state: AppState, who: Principal, fn: UseCase[T]) -> T:

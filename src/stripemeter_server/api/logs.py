@@ -6,6 +6,10 @@ reach it. As a second guard every line (also other loggers' and exception text) 
 :func:`scrub`, which masks anything shaped like an API key, a Stripe secret, a webhook secret,
 a portal token, a bearer token or a URL password. Logging is configured at the entry
 points (``serve``, ``worker``), never at import time.
+
+The request lines are written off the event loop (ADR 0961): the loop only builds the
+record; a writer thread formats them and writes each batch with one ``write``
+(``access_log.BatchedStreamHandler``). Every other line is written where it is logged.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from stripemeter_server.api.access_log import BatchedStreamHandler
 from stripemeter_server.storage.engine import masked_url
 
 ACCESS_LOGGER = "stripemeter.access"
@@ -76,16 +81,19 @@ def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
         "formatter": "default",
         "stream": "ext://sys.stderr",
     }
+    # The request lines: the same formatter and stream, batched on a writer thread.
+    access = {"()": BatchedStreamHandler, "formatter": "default", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "handlers": {"default": handler},
+        "handlers": {"default": handler, "access": access},
         "root": {"handlers": ["default"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.access": {"handlers": [], "level": level, "propagate": True},
+            ACCESS_LOGGER: {"handlers": ["access"], "level": level, "propagate": False},
             "alembic": {"level": "WARNING"},
             # The stripe library logs two lines per call at INFO; a push pass would drown
             # the request log. Its warnings and errors still show.
@@ -104,18 +112,24 @@ def configure(fmt: str = "json") -> None:
 def request_line(
     request_id: str, tenant: str | None, route: str, method: str, status: int, duration_s: float
 ) -> None:
-    """The one log line of a request."""
-    logging.getLogger(ACCESS_LOGGER).info(
-        "%s %s %s",
-        method,
-        route,
-        status,
-        extra={
-            "requestId": request_id,
-            "tenant": tenant,
-            "route": route,
-            "method": method,
-            "status": status,
-            "durationMs": round(duration_s * 1000, 3),
-        },
+    """The one log line of a request. The record is built here and handed to the
+    logger's handlers as ``logger.info`` would, minus the caller's frame lookup, which
+    no line shows (it was a few per cent of a fast read's CPU)."""
+    logger = _ACCESS
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "requestId": request_id,
+        "tenant": tenant,
+        "route": route,
+        "method": method,
+        "status": status,
+        "durationMs": round(duration_s * 1000, 3),
+    }
+    record = logger.makeRecord(
+        ACCESS_LOGGER, logging.INFO, "", 0, "%s %s %s", (method, route, status), None, extra=fields
     )
+    logger.handle(record)
+
+
+_ACCESS = logging.getLogger(ACCESS_LOGGER)

@@ -61,3 +61,27 @@ def run_use_case(
                 uow.commit()
             return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def read_inline(
+    store: Store,
+    tenant_id: str,
+    use_case: UseCase[T],
+    *,
+    actor: str | None = None,
+    request_id: str | None = None,
+) -> tuple[T] | None:
+    """Run a read-only use case that needs no shared snapshot on the store's unit of work
+    that never waits (``Store.inline_read``, ADR 0961), in the caller's thread: its result
+    as a 1-tuple, or ``None`` when it must run through ``run_use_case`` instead — the store
+    has no such unit of work, or the read met a lock (``RetryableConflict``: nothing was
+    written, so running it again is safe). Any other error reaches the caller."""
+    opened = store.inline_read(tenant_id, actor=actor)
+    if opened is None:
+        return None
+    try:
+        with opened as uow:
+            uow.request_id = request_id
+            return (use_case(uow),)
+    except RetryableConflict:
+        return None

@@ -61,7 +61,7 @@ from stripemeter_server.storage.operations import (
 )
 from stripemeter_server.storage.portal import PortalRepository
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
-from stripemeter_server.storage.sqlite.engine import sqlite_checkpointer
+from stripemeter_server.storage.sqlite.engine import loop_engine, sqlite_checkpointer
 from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -322,6 +322,8 @@ class Store:
         )
         self.adapter = adapter_for(self.engine.dialect.name)  # once, for every unit of work
         self.sql_dialect = self.adapter.dialect
+        # SQLite: the connections of the reads run on the event loop (ADR 0961)
+        self.loop_engine = loop_engine(self.engine, sqlite_synchronous)
         self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
         self._catalog = CatalogCache()  # each tenant's metrics and alert rules (ADR 0947)
 
@@ -347,6 +349,20 @@ class Store:
             read_only=read_only,
             actor=actor or self.actor,
             statements_alone=read_only and not shared_snapshot and self.dialect == "postgresql",
+            catalog=self._catalog,
+        )
+
+    def inline_read(self, tenant_id: str, *, actor: str | None = None) -> UnitOfWork | None:
+        """A read-only unit of work that never waits for a lock (SQLite, ADR 0961: a lock
+        it meets raises ``RetryableConflict`` at once), or ``None`` where there is none."""
+        if self.loop_engine is None:
+            return None
+        return UnitOfWork(
+            self.loop_engine,
+            self.adapter,
+            tenant_id,
+            read_only=True,
+            actor=actor or self.actor,
             catalog=self._catalog,
         )
 
@@ -379,3 +395,5 @@ class Store:
     def close(self) -> None:
         self.stop_upkeep()
         self.engine.dispose()
+        if self.loop_engine is not None:
+            self.loop_engine.dispose()

@@ -1,4 +1,5 @@
-"""Everything a current-usage read needs, in one statement (ADR 0941).
+"""Everything a current-usage read needs, in one statement (ADR 0941); a billing-periods
+read likewise (ADR 0961).
 
 ``GET /v1/usage/current`` used to run seven statements after the key stamp — the metrics,
 the customer's record, its counters, its period closes, its prices and the open backfill
@@ -12,23 +13,26 @@ The sets are the ones the repositories read, filtered the same way: counters who
 contains the instant, every period close of the customer (``PeriodClosesRepository``
 selects by customer too), the default prices and the customer's overrides, the tenant's
 open and pending backfill sessions; each set's order is the repository's
-(``storage/json_sets.py``).
+(``storage/json_sets.py``). ``GET /v1/usage/periods`` reads the same way the five sets it
+used to read one by one: the metric, the customer's record, its counters of the metric
+overlapping the range, its period closes and the metric's open and pending sessions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import OPEN, PENDING, BackfillRecord
-from stripemeter_server.service.ports.current_reads import CurrentInputs
+from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.corrections.backfills import backfill_record
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.json_sets import (
     CUSTOMER,
     CUSTOMERS,
@@ -40,8 +44,17 @@ from stripemeter_server.storage.json_sets import (
     names,
     stored_counter,
 )
-from stripemeter_server.storage.schema import backfills, counters, period_locks
+from stripemeter_server.storage.schema import backfills, counters, metrics, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
+
+
+def _on_driver(statement: Select[Any]) -> DriverStatement:
+    """The statement on the driver's cursor (ADR 0950's ``DriverStatement``; ADR 0961): its
+    columns named by position, so the row keeps them all and in order."""
+    return DriverStatement(
+        select(*(c.label(f"c{i}") for i, c in enumerate(statement.selected_columns)))
+    )
+
 
 _COUNTERS = customer_counters(
     counters.c.period_end_us > bindparam("now"), counters.c.period_start_us < bindparam("after")
@@ -63,7 +76,33 @@ _BACKFILLS = JsonSet(
 )
 _SETS = (METRICS, CUSTOMERS, _COUNTERS, _CLOSES, PRICES, _BACKFILLS)
 _STATEMENTS = {
-    dialect: select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS))
+    dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS)))
+    for dialect in ("sqlite", "postgresql")
+}
+
+# ``GET /v1/usage/periods`` (ADR 0961): the metric, the customer's record, its counters of
+# the metric overlapping the range (``CountersRepository.find``'s filter), its closes and
+# the metric's open and pending sessions (``open_sessions_for``'s ``find``).
+_METRIC = JsonSet(
+    metrics,
+    ["code", "definition"],
+    [metrics.c.tenant_id == TENANT, metrics.c.code == bindparam("metric")],
+    ["code"],
+)
+_RANGE_COUNTERS = customer_counters(
+    counters.c.metric == bindparam("metric"),
+    counters.c.period_end_us > bindparam("start"),
+    counters.c.period_start_us < bindparam("end"),
+)
+_METRIC_BACKFILLS = JsonSet(
+    backfills,
+    _BACKFILLS.names,
+    [*_BACKFILLS.where, backfills.c.metric == bindparam("metric")],
+    _BACKFILLS.order,
+)
+_PERIOD_SETS = (_METRIC, CUSTOMERS, _RANGE_COUNTERS, _CLOSES, _METRIC_BACKFILLS)
+_PERIOD_STATEMENTS = {
+    dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _PERIOD_SETS)))
     for dialect in ("sqlite", "postgresql")
 }
 
@@ -92,7 +131,7 @@ def _backfill(row: dict[str, Any]) -> BackfillRecord:
 
 
 class CurrentReadsRepository:
-    """The one-statement read behind ``GET /v1/usage/current``'s fast path."""
+    """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``."""
 
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
@@ -109,7 +148,7 @@ class CurrentReadsRepository:
             "open": OPEN,
             "pending": PENDING,
         }
-        row = self._conn.execute(_STATEMENTS[self._dialect], params).one()
+        row = list(_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
         sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
         found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
         return CurrentInputs(
@@ -119,5 +158,29 @@ class CurrentReadsRepository:
             counters=[stored_counter(r) for r in found_counters],
             closes=[_close(r) for r in closes],
             prices=[_price(r) for r in found_prices],
+            backfills=[_backfill(r) for r in sessions],
+        )
+
+    def period_inputs(
+        self, customer_ref: str, metric: str, start_us: int, end_us: int
+    ) -> PeriodInputs:
+        params = {
+            "tenant": self._tenant,
+            "customer": customer_ref,
+            "metric": metric,
+            "start": start_us,
+            "end": end_us,
+            "open": OPEN,
+            "pending": PENDING,
+        }
+        row = list(_PERIOD_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
+        sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
+        found_metric, found_customers, found_counters, closes, sessions = sets
+        return PeriodInputs(
+            stamp=key_stamp(row),
+            metric=found_metric[0]["definition"] if found_metric else None,
+            customer=_customer(found_customers[0]) if found_customers else None,
+            counters=[stored_counter(r) for r in found_counters],
+            closes=[_close(r) for r in closes],
             backfills=[_backfill(r) for r in sessions],
         )

@@ -8,13 +8,14 @@ trailing zeros and a negative adjustment, a customer ref outside ASCII — on bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
 from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.app_client import Client, running_app
 
@@ -90,23 +91,56 @@ def test_the_fixture_covers_what_the_answer_depends_on(client: Client) -> None:
     assert one["metrics"][0]["cost"] != two["metrics"][0]["cost"]  # default price, override
 
 
-def test_a_read_is_one_statement(client: Client, store: Store) -> None:
-    """Key stamp, metrics, customer, counters, closes, prices and sessions: one statement
-    (besides SQLite's ``BEGIN``; PostgreSQL reads in autocommit, ADR 0883)."""
-    path = "/v1/usage/current?customerRef=cus_1"
-    client.http.get(path, headers=client.headers)  # the key is cached from here on
+def _statements(
+    store: Store, monkeypatch: pytest.MonkeyPatch, send: Callable[[], Any]
+) -> list[str]:
+    """The statements ``send`` makes the server run: through SQLAlchemy (either engine) and
+    on the driver's cursor (``DriverStatement``, ADR 0950) — the only two ways a read sends
+    one."""
     sent: list[str] = []
 
     def count(_c: object, _cur: object, statement: str, *_: object) -> None:
         sent.append(statement)
 
-    event.listen(store.engine, "before_cursor_execute", count)
+    driven = DriverStatement._execute
+
+    def on_driver(self: DriverStatement, conn: Any, params: Any) -> Any:
+        built, cursor = driven(self, conn, params)
+        sent.append(built.sql)
+        return built, cursor
+
+    engines = [e for e in (store.engine, store.loop_engine) if e is not None]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
-        _ok(client.http.get(path, headers=client.headers))
+        with monkeypatch.context() as patched:
+            patched.setattr(DriverStatement, "_execute", on_driver)
+            send()
     finally:
-        event.remove(store.engine, "before_cursor_execute", count)
-    assert [s for s in sent if s.strip().upper() not in ("BEGIN", "COMMIT")] == sent[-1:]
-    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    return sent
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/usage/current?customerRef=cus_1",
+        "/v1/usage/periods?customerRef=cus_1&metric=calls&from=2024-11-01T00:00:00Z&to=2025-03-01T00:00:00Z",
+    ],
+)
+def test_a_read_is_one_statement(
+    client: Client, store: Store, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Current usage: key stamp, metrics, customer, counters, closes, prices and sessions;
+    periods: key stamp, metric, customer, counters, closes and sessions (ADR 0961) — one
+    statement each (PostgreSQL reads in autocommit, ADR 0883; SQLite on its loop
+    connection, without ``BEGIN``, ADR 0961)."""
+    client.http.get(path, headers=client.headers)  # the key is cached from here on
+    sent = _statements(
+        store, monkeypatch, lambda: _ok(client.http.get(path, headers=client.headers))
+    )
+    assert len(sent) == 1 and sent[0].lstrip().upper().startswith("SELECT")
 
 
 WINDOW = "from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z"

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from stripemeter_server.api.cached_reads import Reader, read_checked, reader
+from stripemeter_server.api.cached_reads import Reader, read_checked, read_stamped, reader
 from stripemeter_server.api.deps import AppState, app_state, check_tenant, require, write
 from stripemeter_server.api.fast_path import fast_route
 from stripemeter_server.api.routes import usage_hot
@@ -19,7 +19,6 @@ from stripemeter_server.api.serialize import (
 )
 from stripemeter_server.api.wire import declared
 from stripemeter_server.service.corrections.adjustments import close_period
-from stripemeter_server.service.corrections.backfills import open_sessions_for
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.usage import projection as projection_service
 from stripemeter_server.service.usage import reads as usage_service
@@ -54,6 +53,7 @@ async def current(
         admitted,
         lambda uow: current_with_costs(uow, customer_ref, now, metric),
         shared_snapshot=False,  # each statement reads what is committed (ADR 0883)
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     # ``held``: sessions whose events these values do not include yet
     return answers.current_view(customer_ref, now, found, costs, held)
@@ -111,15 +111,12 @@ async def periods(
     check_tenant(admitted.who, tenant_id)
     begin, finish = require_time(start, "from"), require_time(end, "to")
     now = state.ctx.clock.now()
-    found, held = await read_checked(
+    found, held = await read_stamped(  # one statement, its key stamp first (ADR 0961)
         request,
         state,
         admitted,
-        lambda uow: (
-            usage_service.billing_periods(uow, customer_ref, metric, begin, finish, now),
-            open_sessions_for(uow, customer_ref, metric),
-        ),
-        shared_snapshot=False,  # read committed: each statement its own snapshot anyway
+        usage_hot.periods_read(customer_ref, metric, begin, finish, now),
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     shown, next_from = first_page(found, lambda item: item.period.start, limit)
     return answers.period_page(customer_ref, metric, held, shown, next_from)
@@ -185,6 +182,7 @@ async def history(
             uow, customer_ref, metric, begin, finish, step, group_by
         ),
         shared_snapshot=False,  # as current usage (ADR 0883): no BEGIN, no ROLLBACK
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     shown, next_from = first_page(points, lambda p: p.start, limit)
     return answers.history_page(customer_ref, metric, step, group_by, shown, next_from)

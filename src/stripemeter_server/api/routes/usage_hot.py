@@ -32,7 +32,12 @@ from stripemeter_server.api.serialize import PAGE_DEFAULT
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.ports.definitions import KeyStamp
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
-from stripemeter_server.service.usage.current import CurrentAnswer, current_from
+from stripemeter_server.service.usage.current import (
+    CurrentAnswer,
+    PeriodsAnswer,
+    current_from,
+    periods_from,
+)
 
 _CURRENT = frozenset({"customerRef", "metric", "tenantId"})
 
@@ -43,6 +48,20 @@ def _read(
     def read(uow: UnitOfWork) -> tuple[KeyStamp, Callable[[], CurrentAnswer]]:
         inputs = uow.current_reads.current_inputs(customer_ref, to_micros(now))
         return inputs.stamp, lambda: current_from(inputs, customer_ref, now, metric)
+
+    return read
+
+
+def periods_read(
+    customer_ref: str, metric: str, start: datetime, end: datetime, now: datetime
+) -> Callable[[UnitOfWork], tuple[KeyStamp, Callable[[], PeriodsAnswer]]]:
+    """``GET /v1/usage/periods``'s read (ADR 0961): one statement, its key stamp first."""
+
+    def read(uow: UnitOfWork) -> tuple[KeyStamp, Callable[[], PeriodsAnswer]]:
+        inputs = uow.current_reads.period_inputs(
+            customer_ref, metric, to_micros(start), to_micros(end)
+        )
+        return inputs.stamp, lambda: periods_from(inputs, customer_ref, metric, (start, end), now)
 
     return read
 
@@ -58,7 +77,11 @@ async def current(request: Request, _: object) -> Response | None:
     customer_ref = params["customerRef"]
     now = state.ctx.clock.now()
     found, costs, held = await read_stamped(
-        request, state, Reader(who, "read", check), _read(customer_ref, now, params.get("metric"))
+        request,
+        state,
+        Reader(who, "read", check),
+        _read(customer_ref, now, params.get("metric")),
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
     body = encode_plain(answers.current_view(customer_ref, now, found, costs, held))
     return Response(body, media_type="application/json")

@@ -1,4 +1,5 @@
-"""The one-statement read behind ``GET /v1/usage/current``'s fast path (ADR 0941)."""
+"""The one-statement reads behind ``GET /v1/usage/current`` (ADR 0941) and
+``GET /v1/usage/periods`` (ADR 0961)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,29 @@ class CurrentInputs:
     backfills: list[BackfillRecord]
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodInputs:
+    """What a billing-periods answer is computed from, read at once: the tenant's key
+    stamp, the metric's stored definition (``None``: no such metric), the customer's
+    record, its counters of the metric whose period overlaps the range (as
+    ``CountersRepository.find`` orders them), all its period closes, and the tenant's open
+    and pending backfill sessions of the metric (oldest first)."""
+
+    stamp: KeyStamp
+    metric: str | None
+    customer: CustomerRecord | None
+    counters: list[StoredCounter]
+    closes: list[PeriodClose]
+    backfills: list[BackfillRecord]
+
+
 class CurrentReads(Protocol):
     def current_inputs(self, customer_ref: str, now_us: int) -> CurrentInputs:
         """Everything above; the adapter reads it in one statement (both stores)."""
+        ...
+
+    def period_inputs(
+        self, customer_ref: str, metric: str, start_us: int, end_us: int
+    ) -> PeriodInputs:
+        """``PeriodInputs`` for ``[start_us, end_us)``, in one statement (both stores)."""
         ...

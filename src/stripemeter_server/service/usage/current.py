@@ -1,15 +1,17 @@
-"""Current usage from one statement's inputs (``GET /v1/usage/current``'s fast path, ADR
-0941).
+"""Current usage (ADR 0941) and billing periods (ADR 0961) from one statement's inputs.
 
 ``projection.current_with_costs`` reads its inputs through seven repository calls; here the
 store hands them over at once (``CurrentReads.current_inputs``, the key stamp included) and
 the same functions turn them into the same answer: ``reads.usage_now`` for the periods and
 their closes, ``prices.resolve_prices`` for the costs, the open sessions filtered as
-``backfills.open_sessions_for`` filters them.
+``backfills.open_sessions_for`` filters them. ``GET /v1/usage/periods`` likewise: its five
+reads (metric, customer, counters, closes, sessions) as one (``CurrentReads.period_inputs``),
+turned into the answer by ``reads.periods_of``, as ``reads.billing_periods`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from stripemeter_server.domain.pricing import Quote
@@ -18,10 +20,11 @@ from stripemeter_server.service.catalog.metrics import metric_not_found
 from stripemeter_server.service.catalog.prices import cost_of, resolve_prices
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
-from stripemeter_server.service.ports.current_reads import CurrentInputs
-from stripemeter_server.service.usage.reads import CloseKey, PeriodUsage, usage_now
+from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
+from stripemeter_server.service.usage.reads import CloseKey, PeriodUsage, periods_of, usage_now
 
 CurrentAnswer = tuple[list[PeriodUsage], dict[str, Quote | None], list[BackfillRecord]]
+PeriodsAnswer = tuple[list[PeriodUsage], list[BackfillRecord]]
 
 
 def current_from(
@@ -34,11 +37,7 @@ def current_from(
         if metric not in metrics:
             raise metric_not_found(metric)
         metrics = {metric: metrics[metric]}
-    closes = {(c.metric, c.customer_ref, c.period_start_us): c for c in inputs.closes}
-
-    def find_closes(keys: list[CloseKey]) -> dict[CloseKey, PeriodClose]:
-        return {key: closes[key] for key in keys if key in closes}
-
+    find_closes = _close_lookup(inputs.closes)
     found = usage_now(metrics, inputs.customer, inputs.counters, find_closes, customer_ref, now)
     prices = resolve_prices(inputs.prices)
     costs = {u.metric.code: cost_of(prices.get(u.metric.code), u.value) for u in found}
@@ -49,3 +48,38 @@ def current_from(
         and (r.customers is None or customer_ref in r.customers)
     ]
     return found, costs, held
+
+
+def _close_lookup(
+    closes: list[PeriodClose],
+) -> Callable[[list[CloseKey]], dict[CloseKey, PeriodClose]]:
+    """``PeriodClosesRepository.find_many`` over closes already read."""
+    by_key = {(c.metric, c.customer_ref, c.period_start_us): c for c in closes}
+
+    def find_closes(keys: list[CloseKey]) -> dict[CloseKey, PeriodClose]:
+        return {key: by_key[key] for key in keys if key in by_key}
+
+    return find_closes
+
+
+def periods_from(
+    inputs: PeriodInputs,
+    customer_ref: str,
+    metric: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+) -> PeriodsAnswer:
+    """What ``billing_periods`` and ``open_sessions_for`` return, from ``inputs``."""
+    if inputs.metric is None:
+        raise metric_not_found(metric)
+    found = periods_of(
+        decode_metric(inputs.metric),
+        inputs.customer,
+        inputs.counters,
+        _close_lookup(inputs.closes),
+        customer_ref,
+        span,
+        now,
+    )
+    held = [r for r in inputs.backfills if r.customers is None or customer_ref in r.customers]
+    return found, held

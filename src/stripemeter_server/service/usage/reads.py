@@ -100,19 +100,35 @@ def billing_periods(
 ) -> list[PeriodUsage]:
     """Each billing period overlapping [start, end): bounds, value and open/closed status."""
     metric = get_metric(uow, metric_code)
-    spec = spec_for(metric, uow.customers.get(customer_ref))
-    periods = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS)
-    stored = {
-        c.period_start_us: c
-        for c in uow.counters.find(
-            customer_ref=customer_ref,
-            metric=metric_code,
-            start_from_us=to_micros(start),
-            start_before_us=to_micros(end),
-        )
-    }
-    keys = [(metric_code, customer_ref, to_micros(p.start)) for p in periods]
-    locks = uow.period_closes.find_many(keys)
+    customer = uow.customers.get(customer_ref)
+    found = uow.counters.find(
+        customer_ref=customer_ref,
+        metric=metric_code,
+        start_from_us=to_micros(start),
+        start_before_us=to_micros(end),
+    )
+    return periods_of(
+        metric, customer, found, uow.period_closes.find_many, customer_ref, (start, end), now
+    )
+
+
+def periods_of(
+    metric: Metric,
+    customer: CustomerRecord | None,
+    found: Iterable[StoredCounter],
+    find_closes: Callable[[list[CloseKey]], dict[CloseKey, PeriodClose]],
+    customer_ref: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+) -> list[PeriodUsage]:
+    """``billing_periods`` from what it read: the metric, the customer's record, its
+    counters of the metric overlapping ``span`` and a lookup of period closes by key
+    (shared with the one-statement read, ADR 0961)."""
+    spec = spec_for(metric, customer)
+    periods = periods_overlapping(spec, span[0], span[1], limit=MAX_HISTORY_POINTS)
+    stored = {c.period_start_us: c for c in found}
+    keys = [(metric.code, customer_ref, to_micros(p.start)) for p in periods]
+    locks = find_closes(keys)
     result = []
     for period, key in zip(periods, keys, strict=True):
         counter = stored.get(key[2])

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import SingletonThreadPool
 
 from stripemeter_server.storage.sqlite.checkpoints import FALLBACK_PAGES, WalCheckpointer
 
 _POOL = 40
+_LOOP_THREADS = 4  # event loops of one process that read inline (one, but for tests)
 
 
 def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any]) -> Engine:
@@ -33,23 +35,7 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so that BEGIN IMMEDIATE takes the write
-        # lock up front: a reader never upgrades to a writer mid-transaction (no deadlock).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # Checkpoints run on the store's own thread (ADR 0930); a writer checkpoints only
-        # past this bound, should that thread fall behind or not run (a short CLI command).
-        cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
-        # 16 MiB of page cache (the default is 2): a batch's ledger insert lands at random
-        # places of the metric/customer/ts index, and with 2 MiB its pages were evicted and
-        # read back within one transaction (~8 % of the CPU per batched event, ADR 0889).
-        # Pages are cached as a connection reads them, so an idle one stays small.
-        cursor.execute("PRAGMA cache_size=-16384")
-        cursor.close()
+        _prepare(dbapi_connection, synchronous, busy_timeout_ms=30_000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -57,6 +43,55 @@ def sqlite_engine(url: str, synchronous: str, execution_options: dict[str, Any])
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _prepare(dbapi_connection: Any, synchronous: str, *, busy_timeout_ms: int) -> None:
+    # Take transaction control from the driver so that BEGIN IMMEDIATE takes the write
+    # lock up front: a reader never upgrades to a writer mid-transaction (no deadlock).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Checkpoints run on the store's own thread (ADR 0930); a writer checkpoints only
+    # past this bound, should that thread fall behind or not run (a short CLI command).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
+    # 16 MiB of page cache (the default is 2): a batch's ledger insert lands at random
+    # places of the metric/customer/ts index, and with 2 MiB its pages were evicted and
+    # read back within one transaction (~8 % of the CPU per batched event, ADR 0889).
+    # Pages are cached as a connection reads them, so an idle one stays small.
+    cursor.execute("PRAGMA cache_size=-16384")
+    cursor.close()
+
+
+def loop_engine(engine: Engine, synchronous: str) -> Engine | None:
+    """The connections for the reads run on the event loop (ADR 0961), beside ``engine``'s
+    pool: one per thread that asks (an event loop's thread), so none is ever shared.
+    ``None`` unless ``engine`` is on a SQLite file (another connection to an in-memory
+    database would be another database).
+
+    They never wait for a lock: their busy timeout is zero, so a read that would wait (a
+    checkpoint restarting the WAL, say) fails at once with SQLite's ``database is locked``
+    and is run again on a worker thread, on the pool, which waits as every other request
+    does. Their statements run without ``BEGIN``: each reads what is committed when it
+    runs, which is what those reads ask for (``shared_snapshot=False``)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    loop = create_engine(
+        engine.url,
+        connect_args={"check_same_thread": False, "timeout": 0},
+        poolclass=SingletonThreadPool,
+        pool_size=_LOOP_THREADS,
+        execution_options=engine.get_execution_options(),
+    )
+
+    @event.listens_for(loop, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _prepare(dbapi_connection, synchronous, busy_timeout_ms=0)
+
+    return loop
 
 
 def sqlite_checkpointer(engine: Engine) -> WalCheckpointer | None:
