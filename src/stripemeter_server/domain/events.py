@@ -124,14 +124,14 @@ def validate_fully(
 # ``T``/``Z``/offset form. It is only ever *accepted* here; anything else, valid or not, goes
 # through the full checks above, so every error keeps its one code and message (the
 # equivalence is property-tested).
-_PLAIN_TS = re.compile(
+PLAIN_TS = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?(?:Z|[+-][01]\d:[0-5]\d)", re.ASCII
 )
 
 
-# ``_PLAIN_TS`` text of this length ending in ``Z`` has six fraction digits and no offset:
+# ``PLAIN_TS`` text of this length ending in ``Z`` has six fraction digits and no offset:
 # the canonical form the fingerprint hashes, character for character.
-_CANONICAL_TS_LENGTH = len("2000-01-01T00:00:00.000000Z")
+CANONICAL_TS_LENGTH = len("2000-01-01T00:00:00.000000Z")
 
 
 def _plain_id(value: object, limit: int) -> bool:
@@ -142,12 +142,12 @@ def _plain_id(value: object, limit: int) -> bool:
 
 # A quantity as msgspec decodes a JSON number: at most 20 digits, 12 of them after the point,
 # no sign (so inside the range and not negative, as written).
-_PLAIN_QUANTITY = re.compile(r"(?=[0-9.]{1,21}$)[0-9]{1,20}(?:\.[0-9]{1,12})?", re.ASCII)
+PLAIN_QUANTITY = re.compile(r"(?=[0-9.]{1,21}$)[0-9]{1,20}(?:\.[0-9]{1,12})?", re.ASCII)
 
 
-def _plain_quantity(raw: object) -> Decimal | None:
+def plain_quantity(raw: object) -> Decimal | None:
     """The quantity when it is a plain non-negative decimal; None sends it to the full checks."""
-    if type(raw) is Decimal and _PLAIN_QUANTITY.fullmatch(str(raw)):
+    if type(raw) is Decimal and PLAIN_QUANTITY.fullmatch(str(raw)):
         return ZERO if raw.is_zero() else raw
     try:
         return _quantity(raw)
@@ -172,12 +172,12 @@ def _accept_plain(
         and (backfill_id is None or _plain_id(backfill_id, limit))
     ):
         return None
-    quantity = _plain_quantity(raw.get("quantity", ONE))
+    quantity = plain_quantity(raw.get("quantity", ONE))
     if quantity is None:
         return None
     if ts_text is None:
         ts = received_at
-    elif type(ts_text) is str and _PLAIN_TS.fullmatch(ts_text):
+    elif type(ts_text) is str and PLAIN_TS.fullmatch(ts_text):
         try:
             ts = datetime.fromisoformat(ts_text).astimezone(UTC)
         except ValueError:  # hour 24, day 31 of a short month...: the full parser says why
@@ -199,7 +199,7 @@ def _accept_plain(
         )
     if ts_text is None:
         canonical = None
-    elif len(ts_text) == _CANONICAL_TS_LENGTH and ts_text[-1] == "Z":
+    elif len(ts_text) == CANONICAL_TS_LENGTH and ts_text[-1] == "Z":
         canonical = ts_text  # already ``YYYY-MM-DDTHH:MM:SS.ffffffZ``: what formatting gives
     else:
         canonical = format_timestamp(ts)

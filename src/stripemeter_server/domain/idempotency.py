@@ -24,7 +24,7 @@ _HEX_DIGITS = 32
 # Built once: ``json.dumps`` with options builds a new encoder on every call.
 _STRINGS_ONLY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Printable ASCII but for the quote and the backslash: text the JSON encoder writes as it is.
-_VERBATIM = re.compile(r"[ !#-\[\]-~]*", re.ASCII)
+VERBATIM = re.compile(r"[ !#-\[\]-~]*", re.ASCII)
 
 
 def format_quantity(q: Decimal) -> str:
@@ -103,7 +103,7 @@ def fingerprint_of(
     """``payload_fingerprint`` with the timestamp already in its canonical text (the ingest
     hot path has it: most events are sent in that very form)."""
     resource = resource_id or ""
-    if not meta and _VERBATIM.fullmatch(metric + customer_ref + resource):
+    if not meta and VERBATIM.fullmatch(metric + customer_ref + resource):
         # The common event (no meta, identifiers the encoder copies as they are): its JSON
         # text written directly, the same bytes ``_digest`` hashes (property-tested).
         when = "null" if ts_text is None else f'"{ts_text}"'

@@ -106,3 +106,47 @@ def test_sqlite_numbers_each_row_from_the_end_of_the_ledger_without_scanning_it(
     finally:
         conn.close()
     assert rows == [(n, n) for n in range(1, 10)]
+
+
+def test_sqlite_numbers_a_batch_holding_stored_keys_without_gaps(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A batch is numbered from the end in one step (ADR 0968); a key already stored would
+    skip its number, so such a batch goes in again numbered row by row: ``seq`` stays the
+    rowid, without gaps, and only the new keys are reported."""
+    store = open_store("sqlite", request, tmp_path)
+    try:
+        make_tenant(store, "acme", NOW)
+        entries = _entries("mixed", 6)
+        assert _insert(store, [entries[1], entries[4]]) == {
+            entries[1].idempotency_key,
+            entries[4].idempotency_key,
+        }
+        stored = _insert(store, entries)
+        assert stored == {e.idempotency_key for e in entries} - {
+            entries[1].idempotency_key,
+            entries[4].idempotency_key,
+        }
+        assert _insert(store, _entries("after", 3)) == {f"after-{n:04d}" for n in range(3)}
+        path = str(store.engine.url.database)
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT rowid, seq, idempotency_key FROM events ORDER BY seq"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert [(rowid, seq) for rowid, seq, _ in rows] == [(n, n) for n in range(1, 10)]
+    assert [key for *_, key in rows] == [
+        "mixed-0001",
+        "mixed-0004",
+        "mixed-0000",
+        "mixed-0002",
+        "mixed-0003",
+        "mixed-0005",
+        "after-0000",
+        "after-0001",
+        "after-0002",
+    ]

@@ -52,21 +52,26 @@ def count(
     late: list[Candidate] = []
     adjustments = []
     for item in counting:
-        unique_key = (*item.counter_key, item.unique) if item.unique is not None else None
-        is_new = unique_key in new_uniques
-        if is_new:  # a value new to the period counts once, for its first event
-            new_uniques.discard(unique_key)
+        is_new = False
+        if item.unique is not None:
+            unique_key = (*item.counter_key, item.unique)
+            is_new = unique_key in new_uniques
+            if is_new:  # a value new to the period counts once, for its first event
+                new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
-        moved = item.late_target is not None
-        before = counter.state.aggregate(item.metric.aggregation) if moved else None
+        state = counter.state
         contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)
-        if counter.state.apply(contribution):
+        if item.late_target is None:  # nearly every event: folded in, noted when late
+            if state.apply(contribution):
+                late.append(item)
+            continue
+        before = state.aggregate(item.metric.aggregation)  # moved out of a closed period
+        if state.apply(contribution):
             late.append(item)
-        if moved:
-            effect = value_delta(before, counter.state.aggregate(item.metric.aggregation))
-            target = counters[_target_key(item)]
-            actor = actors[item.position]
-            adjustments.append(_book_late(counter, target, item, effect, now, actor))
+        effect = value_delta(before, state.aggregate(item.metric.aggregation))
+        target = counters[_target_key(item)]
+        actor = actors[item.position]
+        adjustments.append(_book_late(counter, target, item, effect, now, actor))
     uow.counters.save(counters.values(), now_us)
     uow.adjustments.add_many(adjustments)
     return Counted(frozenset(p.position for p in late), frozenset(counters))

@@ -6,17 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple, Self
 
 from stripemeter_server.domain.errors import EventRejected, RetryableConflict
-from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_event
+from stripemeter_server.domain.event_batches import accept_plain_batch
+from stripemeter_server.domain.events import EventLimits, ValidEvent, echoable_key, validate_fully
 from stripemeter_server.domain.ledger import LedgerEntry
 from stripemeter_server.domain.metric_codes import is_valid_code, unknown_metric_message
-from stripemeter_server.domain.metrics import Metric, MetricValueError
+from stripemeter_server.domain.metrics import Aggregation, Metric, MetricValueError
 from stripemeter_server.domain.periods import Period, PeriodSpec, period_containing
-from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.domain.timestamps import EPOCH, to_micros
 from stripemeter_server.service.catalog.definitions import (
     current_open_period,
     customers_for,
@@ -36,6 +37,7 @@ from stripemeter_server.service.ingest.ports import IngestUnitOfWork
 from stripemeter_server.service.ports.counters import CounterKey
 
 Verdicts = dict[int, Verdict]
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Candidate(NamedTuple):
@@ -71,10 +73,18 @@ def parse(
     received_at: Sequence[datetime],
     limits: EventLimits,
 ) -> Parsed:
-    valid, keys, verdicts = [], [], {}
+    valid: list[tuple[int, ValidEvent]] = []
+    keys: list[str | None] = []
+    verdicts: Verdicts = {}
+    plain = accept_plain_batch(raw_events, tenant_id, received_at, limits)
     for index, raw in enumerate(raw_events):
+        event = plain[index]
+        if event is not None:
+            keys.append(event.idempotency_key)
+            valid.append((index, event))
+            continue
         try:
-            event = validate_event(
+            event = validate_fully(
                 raw, tenant_id=tenant_id, received_at=received_at[index], limits=limits
             )
         except EventRejected as error:
@@ -98,31 +108,61 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
     metrics = _metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
     periods = _PeriodFinder()
-    candidates, verdicts = [], {}
+    candidates: list[Candidate] = []
+    verdicts: Verdicts = {}
+    plain = {code: _measures_quantity(metric) for code, metric in metrics.items()}
+    # The period of the event before: most events of a batch fall in the same one (ADR 0968).
+    last: tuple[PeriodSpec | None, int, int, Period | None] = (None, 0, 0, None)
     for index, event in valid:
-        metric = metrics.get(event.metric)
+        code = event.metric
+        metric = metrics.get(code)
         if metric is None:
-            verdicts[index] = rejected(_unknown_metric(event.metric, metrics))
+            verdicts[index] = rejected(_unknown_metric(code, metrics))
             continue
-        counts = metric.matches(event.resource_id, event.meta)
-        try:
-            value, unique = metric.measure(
-                event.quantity, event.resource_id, event.meta, counted=counts
-            )
-        except MetricValueError as exc:
-            verdicts[index] = rejected(
-                EventRejected(str(exc), code="invalid_value", field=metric.value_property)
-            )
-            continue
-        ts_us = to_micros(event.ts)
-        start_us, period = periods.containing(
-            spec_for(metric, customers.get(event.customer_ref)), event.ts, ts_us
-        )
-        key = (metric.code, event.customer_ref, start_us)
+        if plain[code]:  # no filter, the quantity is the value, no distinct key
+            counts, value, unique = True, event.quantity, None
+        else:
+            measured = _measure(metric, event)
+            if isinstance(measured, EventRejected):
+                verdicts[index] = rejected(measured)
+                continue
+            counts, value, unique = measured
+        ts = event.ts
+        ts_us = (ts - EPOCH) // _MICROSECOND if ts.tzinfo is UTC else to_micros(ts)
+        customer = customers.get(event.customer_ref) if customers else None
+        spec = metric.period if customer is None else spec_for(metric, customer)
+        last_spec, start_us, end_us, period = last
+        if spec is not last_spec or not start_us <= ts_us < end_us or period is None:
+            start_us, end_us, period = periods.containing(spec, ts, ts_us)
+            last = (spec, start_us, end_us, period)
+        key = (code, event.customer_ref, start_us)
         candidates.append(
             Candidate(index, event, ts_us, metric, period, key, counts, value, unique)
         )
     return Resolved(candidates, customers, verdicts)
+
+
+def _measures_quantity(metric: Metric) -> bool:
+    """Every event counts with its quantity as its value and no distinct key: what
+    ``matches`` and ``measure`` answer for a metric without a filter or a meta value."""
+    aggregation = metric.aggregation
+    return (
+        not metric.filter
+        and aggregation is not Aggregation.UNIQUE_COUNT
+        and (aggregation is Aggregation.COUNT or metric.value_property == "quantity")
+    )
+
+
+def _measure(metric: Metric, event: ValidEvent) -> tuple[bool, Decimal, str | None] | EventRejected:
+    """Whether the event counts, its value and distinct key, or why it has none."""
+    counts = metric.matches(event.resource_id, event.meta)
+    try:
+        value, unique = metric.measure(
+            event.quantity, event.resource_id, event.meta, counted=counts
+        )
+    except MetricValueError as exc:
+        return EventRejected(str(exc), code="invalid_value", field=metric.value_property)
+    return counts, value, unique
 
 
 class _PeriodFinder:
@@ -134,19 +174,19 @@ class _PeriodFinder:
         # the same object), and hashing a spec cost more than the rest of the lookup.
         self._last: tuple[PeriodSpec | None, list[tuple[int, int, Period]]] = (None, [])
 
-    def containing(self, spec: PeriodSpec, ts: datetime, ts_us: int) -> tuple[int, Period]:
-        """The period and its start in microseconds."""
+    def containing(self, spec: PeriodSpec, ts: datetime, ts_us: int) -> tuple[int, int, Period]:
+        """The period with its start and end in microseconds."""
         last, known = self._last
         if spec is not last:
             known = self._known.setdefault(spec, [])
             self._last = (spec, known)
         for start_us, end_us, period in known:
             if start_us <= ts_us < end_us:
-                return start_us, period
+                return start_us, end_us, period
         period = period_containing(spec, ts)
-        start_us = to_micros(period.start)
-        known.append((start_us, to_micros(period.end), period))
-        return start_us, period
+        found = (to_micros(period.start), to_micros(period.end), period)
+        known.append(found)
+        return found
 
 
 def _metrics(uow: IngestUnitOfWork, codes: set[str], now: datetime) -> dict[str, Metric]:
@@ -254,24 +294,29 @@ def record(
     transaction holds the write lock from the check on) leaves the events counted that are
     not stored: the transaction is run again from the start, where the ledger check finds
     the key and answers duplicate or conflict, as if it had been there all along."""
+    entry = LedgerEntry
     entries = [
-        LedgerEntry(
-            p.event.idempotency_key,
-            p.event.metric,
-            p.event.customer_ref,
-            p.event.quantity,
-            p.ts_us,
-            received_us[p.position],
-            p.event.resource_id,
-            p.event.meta_json,
-            p.event.fingerprint,
-            p.position in late,
-            p.late_target is not None,
+        entry(
+            key,
+            metric,
+            customer_ref,
+            quantity,
+            ts_us,
+            received_us[position],
+            resource_id,
+            meta_json,
+            fingerprint,
+            position in late,
+            late_target is not None,
             None,
-            request_ids[p.position],
-            p.event.backfill_id,
+            request_ids[position],
+            backfill_id,
         )
-        for p in fresh
+        # Unpacked, not read field by field: this runs once per stored event (ADR 0968).
+        for position, event, ts_us, *_, late_target in fresh
+        for metric, customer_ref, quantity, _, resource_id, _, meta_json, key, fingerprint, (
+            backfill_id
+        ) in (event,)
     ]
     if len(uow.events.insert_new(entries)) != len(entries):
         raise RetryableConflict("an idempotency key was stored by a concurrent request")

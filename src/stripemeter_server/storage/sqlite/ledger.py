@@ -30,6 +30,7 @@ from stripemeter_server.storage.ledger.counters import (
     lock_order,
 )
 from stripemeter_server.storage.ledger.events import EventsRepository
+from stripemeter_server.storage.types import decimal_text
 
 # The key is (tenant_id, seq), which has no rowid alias: each row takes the next rowid as
 # its ``seq``. ``max(rowid)`` must be the scalar subquery's only result column: only then
@@ -41,6 +42,19 @@ _EVENT_INSERT = (
     "FROM (SELECT coalesce((SELECT max(rowid) FROM events), 0) + 1 AS n) WHERE true "
     "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
 )
+# A batch numbered from the end once (ADR 0968): the write lock the transaction holds means
+# no row can come in between, so row ``i`` of the batch gets ``last + i``, the number
+# ``_EVENT_INSERT`` would give it, without the per-row subquery (~4-5 µs per event of insert
+# and commit). ``max(rowid)`` alone, so SQLite reads it as one step to the b-tree's end.
+_LAST_ROWID = "SELECT max(rowid) FROM events"
+_EVENT_INSERT_NUMBERED = (
+    f"INSERT INTO events (rowid, seq, tenant_id, {', '.join(LedgerEntry._fields)}) "
+    f"VALUES ({', '.join('?' * (len(LedgerEntry._fields) + 3))}) "
+    "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
+)
+# A key already stored skipped its number: the batch's rows (every rowid past ``last``) are
+# taken back and go in through ``_EVENT_INSERT``, numbered without gaps as before.
+_TAKE_BACK = "DELETE FROM events WHERE rowid > ?"
 # The keys of the ``n`` rows inserted last (``insert_new`` of a batch holding stored keys).
 _NEWEST_KEYS = (
     "SELECT idempotency_key FROM (SELECT tenant_id, idempotency_key FROM events "
@@ -132,13 +146,20 @@ class SqliteEventsRepository(_Raw, EventsRepository):
     def insert_new(self, entries: Sequence[LedgerEntry]) -> set[str]:
         if not entries:
             return set()
-        tenant = self._tenant
-        rows = [(tenant, *e[:3], format(e.quantity, "f"), *e[4:]) for e in entries]
+        tenant, text = self._tenant, decimal_text
         cursor = self._cursor()
-        cursor.executemany(_EVENT_INSERT, rows)
-        added = cursor.rowcount
-        if added == len(rows):
+        (last,) = cursor.execute(_LAST_ROWID).fetchone()
+        rows = [
+            (n, n, tenant, key, metric, customer, text(quantity), *rest)
+            for n, (key, metric, customer, quantity, *rest) in enumerate(entries, (last or 0) + 1)
+        ]
+        cursor.executemany(_EVENT_INSERT_NUMBERED, rows)
+        if cursor.rowcount == len(rows):
             return {e.idempotency_key for e in entries}
+        if cursor.rowcount > 0:
+            cursor.execute(_TAKE_BACK, (last or 0,))
+        cursor.executemany(_EVENT_INSERT, [row[2:] for row in rows])
+        added = cursor.rowcount
         if added <= 0:
             return set()
         # Some keys were in the ledger already (the caller usually checked first). Each row
@@ -196,20 +217,21 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         rowids, self._rowids = self._rowids, {}
         tenant = self._tenant
         updates, inserts = [], []
+        text = decimal_text
         for c in changed:
             s = c.state
             values = (
                 c.period_end_us,
                 s.count,
-                format(s.sum, "f"),
-                None if s.max is None else format(s.max, "f"),
-                None if s.min is None else format(s.min, "f"),
-                None if s.latest_value is None else format(s.latest_value, "f"),
+                text(s.sum),
+                None if s.max is None else text(s.max),
+                None if s.min is None else text(s.min),
+                None if s.latest_value is None else text(s.latest_value),
                 s.latest_ts_us,
                 s.latest_key,
                 s.unique_count,
-                format(s.adjustments, "f"),
-                format(s.late_out, "f"),
+                "0" if s.adjustments is ZERO else text(s.adjustments),
+                "0" if s.late_out is ZERO else text(s.late_out),
                 s.watermark_us,
                 s.late_count,
                 now_us,
