@@ -34,9 +34,7 @@ METRICS = [
 
 timestamps = st.one_of(
     st.integers(-40 * 24 * 3600, 600).map(
-        lambda s: (NOW + timedelta(seconds=s, microseconds=s % 7)).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ"
-        )
+        lambda s: (NOW + timedelta(seconds=s, microseconds=s % 7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     ),
     st.integers(-40 * 24 * 3600, 0).map(
         lambda s: (NOW + timedelta(seconds=s)).astimezone(UTC).isoformat()
