@@ -127,6 +127,7 @@ def test_sqlite_numbers_a_batch_holding_stored_keys_without_gaps(
             entries[1].idempotency_key,
             entries[4].idempotency_key,
         }
+        assert _insert(store, entries) == set()  # every key stored: nothing goes in
         assert _insert(store, _entries("after", 3)) == {f"after-{n:04d}" for n in range(3)}
         path = str(store.engine.url.database)
     finally:

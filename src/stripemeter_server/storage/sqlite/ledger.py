@@ -154,10 +154,12 @@ class SqliteEventsRepository(_Raw, EventsRepository):
             for n, (key, metric, customer, quantity, *rest) in enumerate(entries, (last or 0) + 1)
         ]
         cursor.executemany(_EVENT_INSERT_NUMBERED, rows)
-        if cursor.rowcount == len(rows):
+        numbered = cursor.rowcount
+        if numbered == len(rows):
             return {e.idempotency_key for e in entries}
-        if cursor.rowcount > 0:
-            cursor.execute(_TAKE_BACK, (last or 0,))
+        if numbered <= 0:  # every key was stored already: nothing went in, nothing to number
+            return set()
+        cursor.execute(_TAKE_BACK, (last or 0,))  # gaps in ``seq``: numbered row by row below
         cursor.executemany(_EVENT_INSERT, [row[2:] for row in rows])
         added = cursor.rowcount
         if added <= 0:
