@@ -6,6 +6,7 @@ Only the unit of work commits. Database errors are translated at its boundary
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from types import TracebackType
 
@@ -13,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from stripemeter_server.service.ingest.ports import GroupHead
 from stripemeter_server.storage import migrate
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts import AlertsRepository
@@ -60,6 +62,7 @@ from stripemeter_server.storage.operations import (
     RateLimitRepository,
 )
 from stripemeter_server.storage.portal import PortalRepository
+from stripemeter_server.storage.postgres.group_head import DriverTransaction
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
 from stripemeter_server.storage.sqlite.engine import loop_engine, sqlite_checkpointer
 from stripemeter_server.storage.stripe_sync.accounts import (
@@ -96,6 +99,8 @@ class UnitOfWork:
         self.request_id: str | None = None
         self._conn: Connection | None = None
         self._committed = False
+        # PostgreSQL: a transaction opened with its first statement (ADR 0969)
+        self._driver_tx = DriverTransaction() if adapter.dialect.name == "postgresql" else None
 
     def __enter__(self) -> UnitOfWork:
         with translate_errors():
@@ -228,7 +233,10 @@ class UnitOfWork:
 
     @cached_property
     def ingest_tallies(self) -> IngestTalliesRepository:
-        return IngestTalliesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+        tx = self._driver_tx
+        return IngestTalliesRepository(
+            self.connection, self._adapter.dialect, self.tenant_id, tx.defer if tx else None
+        )
 
     @cached_property
     def portal(self) -> PortalRepository:
@@ -271,8 +279,20 @@ class UnitOfWork:
         assert self._conn is not None, "unit of work not entered"
         return self._conn
 
+    def group_head(self, keys: Sequence[str], *, stamp: bool) -> GroupHead:
+        """The stamp and the ledger check; on PostgreSQL with ``BEGIN``, in one round trip."""
+        tx, tenant = self._driver_tx, self.tenant_id
+        if tx is not None:
+            head = tx.head(self.connection, self._catalog, tenant, keys, stamp=stamp)
+            if head is not None:
+                return head
+        found = self.api_keys.stamp(tenant) if stamp else None
+        return GroupHead(found, self.events.fingerprints(keys))
+
     def commit(self) -> None:
         with translate_errors():
+            if self._driver_tx is not None:
+                self._driver_tx.commit(self.connection)
             self.connection.commit()
         self._committed = True
 
@@ -296,6 +316,8 @@ class UnitOfWork:
         except sa_exc.DBAPIError:
             pass
         finally:
+            if self._driver_tx is not None:
+                self._driver_tx.settle(conn)
             conn.close()
         if exc is not None:
             # Translated at the boundary: a deadlock is retried, an outage a 503, never a 500.

@@ -9,6 +9,7 @@ its own ports (``IngestUnitOfWork`` in ``service/ingest/ports.py``, ADR 0026);
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -27,7 +28,7 @@ from stripemeter_server.service.entitlements.ports import (
     ReservationsRepository,
     StampedGrantReads,
 )
-from stripemeter_server.service.ingest.ports import IngestUnitOfWork, PrunableTallies
+from stripemeter_server.service.ingest.ports import GroupHead, IngestUnitOfWork, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -123,6 +124,12 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def stamped_grants(self) -> StampedGrantReads: ...
     @property
     def reservations(self) -> ReservationsRepository: ...
+
+    def group_head(self, keys: Sequence[str], *, stamp: bool) -> GroupHead:
+        """The first reads of an ingest group, before any other statement of the
+        transaction: the key stamp (if ``stamp``) and the ledger's fingerprints of ``keys``
+        (ADR 0969)."""
+        ...
 
     def commit(self) -> None: ...
 
