@@ -142,28 +142,40 @@ def _run(label: str, store: Store, pg_pid: int, customers: int, groups: int) -> 
     )
 
 
-class _RoundTrips(_Statements):
-    """Statements plus the ``BEGIN`` and ``COMMIT`` psycopg sends on its own (each a round
-    trip of its own; a statement that carries them itself is one)."""
+class _RoundTrips:
+    """Round trips: statements sent alone, the ``BEGIN`` and ``COMMIT`` psycopg sends on its
+    own, and pipelines (what one pipeline sends goes out together, one sync at its end)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.count = 0
+        self._execute = psycopg.Cursor.execute
         self._command = psycopg.Connection._exec_command
+        self._pipeline = psycopg.Connection.pipeline
 
     def __enter__(self) -> _RoundTrips:
-        super().__enter__()
-        command = self._command
+        execute, command, pipeline = self._execute, self._command, self._pipeline
 
-        def counted(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            self.count += 1
+        def counted(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += cursor.connection._pipeline is None
+            return execute(cursor, *args, **kwargs)
+
+        def counted_command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += conn._pipeline is None
             return command(conn, *args, **kwargs)
 
-        psycopg.Connection._exec_command = counted  # type: ignore[method-assign]
+        def counted_pipeline(conn: Any) -> Any:
+            self.count += 1
+            return pipeline(conn)
+
+        psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+        psycopg.Connection._exec_command = counted_command  # type: ignore[method-assign]
+        psycopg.Connection.pipeline = counted_pipeline  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
+        psycopg.Cursor.execute = self._execute  # type: ignore[method-assign]
         psycopg.Connection._exec_command = self._command  # type: ignore[method-assign]
-        super().__exit__(*exc)
+        psycopg.Connection.pipeline = self._pipeline  # type: ignore[method-assign]
 
 
 def _committer_group(uow: Any, requests: list[BatchRequest], now: datetime) -> list[Any]:

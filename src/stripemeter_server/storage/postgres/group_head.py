@@ -48,25 +48,24 @@ _FINGERPRINTS = (
 )
 
 
-_HEAD = f"BEGIN; {_FINGERPRINTS}"
-_HEAD_STAMPED = f"BEGIN; {KEY_STAMP.compile(dialect=_DIALECT)}; {_FINGERPRINTS}"
+_STAMP = str(KEY_STAMP.compile(dialect=_DIALECT))
 _JSON = msgspec.json.Encoder()
 
 
 @dataclass(slots=True)
 class DriverTransaction:
     """One unit of work's transaction as opened on the driver: whether it was, and the
-    statements deferred to its ``COMMIT`` (already bound)."""
+    writes deferred to its ``COMMIT``."""
 
     opened: bool = False
-    deferred: list[str] = field(default_factory=list)
+    deferred: list[tuple[str, Sequence[Any]]] = field(default_factory=list)
 
     def defer(self, conn: Connection, sql: str, params: Sequence[Any]) -> bool:
         """Queue a write whose answer nobody reads, to go out with ``COMMIT``; False when
         this transaction was not opened here (the caller runs the statement itself)."""
         if not self.opened:
             return False
-        self.deferred.append(psycopg.ClientCursor(_driver(conn)).mogrify(sql, params))
+        self.deferred.append((sql, params))
         return True
 
     def head(
@@ -87,17 +86,20 @@ class DriverTransaction:
         driver.autocommit = True
         self.opened = True
         params = {"keys": _JSON.encode(list(keys)).decode(), "tenant": tenant}
-        with translate_errors(), psycopg.ClientCursor(driver) as cursor:
-            cursor.execute(_HEAD_STAMPED if stamp else _HEAD, params)
+        with translate_errors():
+            stamped, checked = driver.cursor(), driver.cursor()
+            with driver.pipeline():  # sent together; one sync as the block ends
+                driver.execute(b"BEGIN")
+                if stamp:
+                    stamped.execute(_STAMP, params)
+                checked.execute(_FINGERPRINTS, params)
             found = None
             if stamp:
-                cursor.nextset()
-                row = cursor.fetchone()
+                row = stamped.fetchone()
                 assert row is not None  # scalar subqueries without FROM: always one row
                 catalog.seen(tenant, row[-1])
                 found = key_stamp(row)
-            cursor.nextset()
-            fingerprints = dict(cursor.fetchall())
+            fingerprints = dict(checked.fetchall())
         return GroupHead(found, fingerprints)
 
     def commit(self, conn: Connection) -> None:
@@ -105,9 +107,12 @@ class DriverTransaction:
         that follows finds the transaction ended and sends nothing."""
         if not self.deferred:
             return
-        statements, self.deferred = self.deferred, []
-        with _driver(conn).cursor() as cursor:
-            cursor.execute("; ".join([*statements, "COMMIT"]))
+        deferred, self.deferred = self.deferred, []
+        driver = _driver(conn)
+        with driver.pipeline(), driver.cursor() as cursor:
+            for sql, params in deferred:
+                cursor.execute(sql, params)
+            cursor.execute(b"COMMIT")
 
     def settle(self, conn: Connection) -> None:
         """After the transaction ended: the driver's autocommit flag as it was."""
