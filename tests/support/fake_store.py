@@ -16,7 +16,7 @@ dashboard sessions and reads).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
@@ -198,7 +198,7 @@ class FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)
         return self
 
-    def group_head(self, keys: Sequence[str], *, stamp: bool) -> GroupHead:
+    def group_head(self, keys: list[str], *, stamp: bool) -> GroupHead:
         found = self.api_keys.stamp(self.tenant_id) if stamp else None
         return GroupHead(found, self.events.fingerprints(keys))
 

@@ -9,7 +9,6 @@ its own ports (``IngestUnitOfWork`` in ``service/ingest/ports.py``, ADR 0026);
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -125,7 +124,7 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     @property
     def reservations(self) -> ReservationsRepository: ...
 
-    def group_head(self, keys: Sequence[str], *, stamp: bool) -> GroupHead:
+    def group_head(self, keys: list[str], *, stamp: bool) -> GroupHead:
         """The first reads of an ingest group, before any other statement of the
         transaction: the key stamp (if ``stamp``) and the ledger's fingerprints of ``keys``
         (ADR 0969)."""

@@ -54,9 +54,11 @@ _JSON = msgspec.json.Encoder()
 
 @dataclass(slots=True)
 class DriverTransaction:
-    """One unit of work's transaction as opened on the driver: whether it was, and the
-    writes deferred to its ``COMMIT``."""
+    """One unit of work's transaction as opened on the driver (PostgreSQL only; on another
+    store every method does nothing): whether it was, and the writes deferred to its
+    ``COMMIT``."""
 
+    store: str  # the SQL dialect's name
     opened: bool = False
     deferred: list[tuple[str, Sequence[Any]]] = field(default_factory=list)
 
@@ -80,6 +82,8 @@ class DriverTransaction:
         """``BEGIN``, the key stamp (when ``stamp``; the catalog's number beside it, ADR
         0947) and the fingerprints of ``keys``, in one round trip; None if a statement ran
         in this transaction already (the caller then reads them the usual way)."""
+        if self.store != "postgresql":
+            return None
         driver = _driver(conn)
         if driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
             return None
