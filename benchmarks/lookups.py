@@ -199,10 +199,13 @@ def _run_committer(label: str, store: Store, pg_pid: int, customers: int, groups
     sent_groups = [_group(customers, now, n) for n in range(groups)]
     for kind, status in (("new", "accepted"), ("replays", "duplicate")):
         trips: list[int] = []
+        walls: list[float] = []
         cpu_before, own_before = tree_cpu_seconds(pg_pid), time.process_time()
         for requests in sent_groups:
+            started = time.perf_counter()
             with store.unit_of_work(TENANT) as uow, _RoundTrips() as sent:
                 outcomes = _committer_group(uow, requests, now)
+            walls.append((time.perf_counter() - started) * 1000)
             trips.append(sent.count)
             assert all(o.results[0].status == status for o in outcomes)
         cpu_ms = (tree_cpu_seconds(pg_pid) - cpu_before) * 1000 / groups
@@ -210,7 +213,7 @@ def _run_committer(label: str, store: Store, pg_pid: int, customers: int, groups
         print(
             f"{label}, {kind}: {groups} groups of {GROUP}: round trips per group "
             f"{statistics.median(trips):.0f}, database CPU per group {cpu_ms:.2f} ms, "
-            f"client {own_ms:.2f} ms"
+            f"client {own_ms:.2f} ms, wall median {statistics.median(walls):.2f} ms"
         )
 
 
