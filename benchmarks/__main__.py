@@ -54,6 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--results-dir", type=Path, default=report.RESULTS_DIR)
     parser.add_argument("--plain", action="store_true", help="plain progress lines")
+    parser.add_argument(
+        "--serve-workers",
+        type=int,
+        default=1,
+        help="serve the scenarios with `serve --workers N` (default 1, as `make bench`)",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,7 +98,7 @@ def run_database(
 ) -> list[dict[str, Any]]:
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
     reporter.log(f"{database}: starting server")
-    server = Server(url, workdir)
+    server = Server(url, workdir, workers=args.serve_workers)
     run = DbRun(
         database,
         url,

@@ -1,6 +1,7 @@
 """Rows read and database CPU per group of single events, before and after ``ANALYZE``.
 
-Usage: ``python -m benchmarks.lookups [--keys 200000] [--customers 10000] [--groups 200]``
+Usage: ``python -m benchmarks.lookups [--keys 200000] [--customers 10000] [--groups 200]
+[--committer]``
 
 A full run's PostgreSQL store after its batch phases — ``--keys`` stored idempotency keys,
 ``--customers`` customers with a counter each, one tenant — filled straight in SQL and never
@@ -33,8 +34,9 @@ from sqlalchemy import text
 from benchmarks.proctree import tree_cpu_seconds
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.domain.timestamps import to_micros
+from stripemeter_server.service.ingest import pipeline
 from stripemeter_server.service.ingest.outcome import BatchRequest
-from stripemeter_server.service.ingest.pipeline import ingest_group
+from stripemeter_server.service.ingest.pipeline import ingest_group, ingest_parsed, parse_group
 from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import make_tenant
 from tests.support.postgres import PostgresServer
@@ -140,22 +142,104 @@ def _run(label: str, store: Store, pg_pid: int, customers: int, groups: int) -> 
     )
 
 
+class _RoundTrips:
+    """Round trips: statements sent alone, the ``BEGIN`` and ``COMMIT`` psycopg sends on its
+    own, and pipelines (what one pipeline sends goes out together, one sync at its end)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._execute = psycopg.Cursor.execute
+        self._command = psycopg.Connection._exec_command
+        self._pipeline = psycopg.Connection.pipeline
+
+    def __enter__(self) -> _RoundTrips:
+        execute, command, pipeline = self._execute, self._command, self._pipeline
+
+        def counted(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += cursor.connection._pipeline is None
+            return execute(cursor, *args, **kwargs)
+
+        def counted_command(conn: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += conn._pipeline is None
+            return command(conn, *args, **kwargs)
+
+        def counted_pipeline(conn: Any) -> Any:
+            self.count += 1
+            return pipeline(conn)
+
+        psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+        psycopg.Connection._exec_command = counted_command  # type: ignore[method-assign]
+        psycopg.Connection.pipeline = counted_pipeline  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        psycopg.Cursor.execute = self._execute  # type: ignore[method-assign]
+        psycopg.Connection._exec_command = self._command  # type: ignore[method-assign]
+        psycopg.Connection.pipeline = self._pipeline  # type: ignore[method-assign]
+
+
+def _committer_group(uow: Any, requests: list[BatchRequest], now: datetime) -> list[Any]:
+    """A group as the group committer runs it: its first reads (``group_head`` where the
+    code has it, ADR 0969; else the key stamp), the pipeline, the commit."""
+    group = parse_group(requests, TENANT, EventLimits())
+    if hasattr(uow, "group_head"):
+        head = uow.group_head(pipeline.ledger_keys(group), stamp=True)
+        outcomes = ingest_parsed(uow, group, now=now, stored=head.fingerprints)
+    else:
+        uow.api_keys.stamp(TENANT)
+        outcomes = ingest_parsed(uow, group, now=now)
+    uow.commit()
+    return outcomes
+
+
+def _run_committer(label: str, store: Store, pg_pid: int, customers: int, groups: int) -> None:
+    """New groups, then the same groups again (replays): round trips (``BEGIN`` and
+    ``COMMIT`` included), database and client CPU per group."""
+    now = datetime.now(UTC)
+    sent_groups = [_group(customers, now, n) for n in range(groups)]
+    for kind, status in (("new", "accepted"), ("replays", "duplicate")):
+        trips: list[int] = []
+        walls: list[float] = []
+        cpu_before, own_before = tree_cpu_seconds(pg_pid), time.process_time()
+        for requests in sent_groups:
+            started = time.perf_counter()
+            with store.unit_of_work(TENANT) as uow, _RoundTrips() as sent:
+                outcomes = _committer_group(uow, requests, now)
+            walls.append((time.perf_counter() - started) * 1000)
+            trips.append(sent.count)
+            assert all(o.results[0].status == status for o in outcomes)
+        cpu_ms = (tree_cpu_seconds(pg_pid) - cpu_before) * 1000 / groups
+        own_ms = (time.process_time() - own_before) * 1000 / groups
+        print(
+            f"{label}, {kind}: {groups} groups of {GROUP}: round trips per group "
+            f"{statistics.median(trips):.0f}, database CPU per group {cpu_ms:.2f} ms, "
+            f"client {own_ms:.2f} ms, wall median {statistics.median(walls):.2f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=200_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=200)
+    parser.add_argument(
+        "--committer",
+        action="store_true",
+        help="groups as the group committer runs them, new then replayed: round trips per "
+        "group, BEGIN and COMMIT included (ADR 0969)",
+    )
     args = parser.parse_args()
+    run = _run_committer if args.committer else _run
     server = PostgresServer.start()
     try:
         url = server.create_database("lookups")
         store = _fill(server, url, args.keys, args.customers, datetime.now(UTC))
         pg_pid = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
-        _run("never analysed", store, pg_pid, args.customers, args.groups)
+        run("never analysed", store, pg_pid, args.customers, args.groups)
         with psycopg.connect(server.admin_url.rsplit("/", 1)[0] + "/lookups") as conn:
             conn.execute("ANALYZE")
         time.sleep(1)  # the ANALYZE's backend gone before the CPU is sampled
-        _run("analysed", store, pg_pid, args.customers, args.groups)
+        run("analysed", store, pg_pid, args.customers, args.groups)
         store.close()
     finally:
         server.stop()

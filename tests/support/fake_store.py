@@ -32,7 +32,11 @@ from stripemeter_server.service.corrections.ports.unit_of_work import Correction
 from stripemeter_server.service.credits.ports import CreditsUnitOfWork
 from stripemeter_server.service.dashboard.ports import DashboardUnitOfWork
 from stripemeter_server.service.entitlements.ports import EntitlementsUnitOfWork
-from stripemeter_server.service.ingest.ports import IngestUnitOfWork, TallyPruningUnitOfWork
+from stripemeter_server.service.ingest.ports import (
+    GroupHead,
+    IngestUnitOfWork,
+    TallyPruningUnitOfWork,
+)
 from stripemeter_server.service.invoicing.ports import InvoicingUnitOfWork
 from stripemeter_server.service.operations.ports import (
     AuditRecord,
@@ -193,6 +197,10 @@ class FakeUnitOfWork:
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = copy.deepcopy(self._store.data)
         return self
+
+    def group_head(self, keys: list[str], *, stamp: bool) -> GroupHead:
+        found = self.api_keys.stamp(self.tenant_id) if stamp else None
+        return GroupHead(found, self.events.fingerprints(keys))
 
     def commit(self) -> None:
         self._committed = True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
@@ -18,20 +21,31 @@ _ADD = (
 _ADD_SQLITE, _ADD_POSTGRES = _ADD.format(mark="?"), _ADD.format(mark="%s")
 
 
+# Queues a write to go out with the transaction's COMMIT (PostgreSQL, ADR 0969); False when
+# the transaction cannot take it (the caller runs the statement itself).
+Defer = Callable[[Connection, str, Sequence[Any]], bool]
+
+
 class IngestTalliesRepository:
-    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+    def __init__(
+        self, conn: Connection, dialect: SqlDialect, tenant_id: str, defer: Defer | None = None
+    ) -> None:
         self._conn = conn
         self._dialect = dialect
         self._tenant = tenant_id
+        self._defer = defer
 
     def add(self, minute_us: int, counts: IngestTally, slot: int = 0) -> None:
         """``INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x``: one statement, and
         concurrent transactions of the tenant add up instead of overwriting each other. Run
         on the driver with text built once: ingest writes it in every group, and building
-        and compiling the statement per call cost more than running it."""
+        and compiling the statement per call cost more than running it. Nothing reads the
+        row back in the transaction that adds to it, so on PostgreSQL it goes out with the
+        ``COMMIT`` when the transaction was opened on the driver (ADR 0969)."""
         sql = _ADD_SQLITE if self._dialect.name == "sqlite" else _ADD_POSTGRES
         params = (self._tenant, minute_us, slot, *(getattr(counts, n) for n in TALLY_FIELDS))
-        self._conn.exec_driver_sql(sql, params)
+        if self._defer is None or not self._defer(self._conn, sql, params):
+            self._conn.exec_driver_sql(sql, params)
 
     def sums(self, since_us: int) -> IngestTally:
         """The totals of the minutes starting at or after ``since_us`` (a primary key range)."""

@@ -13,7 +13,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from stripemeter_server.service.ingest.ports import GroupHead
 from stripemeter_server.storage import migrate
+from stripemeter_server.storage import transaction_bounds as bounds
 from stripemeter_server.storage.adapters import StoreAdapter, adapter_for
 from stripemeter_server.storage.alerts import AlertsRepository
 from stripemeter_server.storage.billing_views import BillingReadsRepository
@@ -60,6 +62,7 @@ from stripemeter_server.storage.operations import (
     RateLimitRepository,
 )
 from stripemeter_server.storage.portal import PortalRepository
+from stripemeter_server.storage.postgres.group_head import DriverTransaction
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
 from stripemeter_server.storage.sqlite.engine import loop_engine, sqlite_checkpointer
 from stripemeter_server.storage.stripe_sync.accounts import (
@@ -88,23 +91,19 @@ class UnitOfWork:
         self._catalog_cache = catalog or CatalogCache()
         self._adapter = adapter
         self._read_only = read_only
-        # PostgreSQL only, read-only only (``Store.unit_of_work``): each statement in its own
-        # implicit transaction, as READ COMMITTED gives each its own snapshot anyway (ADR 0883)
+        # PostgreSQL only, read-only only (``Store.unit_of_work``, ADR 0883)
         self._statements_alone = statements_alone
         self.tenant_id = tenant_id
         self.actor = actor  # who the audit log names: an API key id, ``cli`` or ``system``
         self.request_id: str | None = None
         self._conn: Connection | None = None
         self._committed = False
+        self._driver = DriverTransaction(adapter.dialect.name)  # ADR 0969
 
     def __enter__(self) -> UnitOfWork:
-        with translate_errors():
-            self._conn = self._engine.connect()
-            if self._read_only:
-                self._conn = self._conn.execution_options(stripemeter_read_only=True)
-            if self._statements_alone:
-                self._conn = self._conn.execution_options(isolation_level="AUTOCOMMIT")
-            self._conn.begin()
+        self._conn = bounds.begin(
+            self._engine, read_only=self._read_only, statements_alone=self._statements_alone
+        )
         return self
 
     @cached_property
@@ -228,7 +227,8 @@ class UnitOfWork:
 
     @cached_property
     def ingest_tallies(self) -> IngestTalliesRepository:
-        return IngestTalliesRepository(self.connection, self._adapter.dialect, self.tenant_id)
+        dialect, defer = self._adapter.dialect, self._driver.defer
+        return IngestTalliesRepository(self.connection, dialect, self.tenant_id, defer)
 
     @cached_property
     def portal(self) -> PortalRepository:
@@ -271,9 +271,15 @@ class UnitOfWork:
         assert self._conn is not None, "unit of work not entered"
         return self._conn
 
+    def group_head(self, keys: list[str], *, stamp: bool) -> GroupHead:
+        """The stamp and the ledger check; on PostgreSQL with ``BEGIN``, in one round trip."""
+        tenant = self.tenant_id
+        head = self._driver.head(self.connection, self._catalog, tenant, keys, stamp=stamp)
+        found = None if head or not stamp else self.api_keys.stamp(tenant)
+        return head or GroupHead(found, self.events.fingerprints(keys))
+
     def commit(self) -> None:
-        with translate_errors():
-            self.connection.commit()
+        bounds.commit(self.connection, self._driver)
         self._committed = True
 
     def __exit__(
@@ -285,18 +291,10 @@ class UnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        try:
-            if self._read_only and not self._committed and exc_type is None:
-                # A read ends in COMMIT, not ROLLBACK: the same for a transaction that wrote
-                # nothing, but psycopg forgets every prepared statement on a rollback
-                # (``DEALLOCATE ALL``), the connection's write statements included.
-                conn.commit()
-            elif not self._committed:
-                conn.rollback()
-        except sa_exc.DBAPIError:
-            pass
-        finally:
-            conn.close()
+        failed, read_only = exc_type is not None, self._read_only
+        bounds.end(
+            conn, self._driver, read_only=read_only, committed=self._committed, failed=failed
+        )
         if exc is not None:
             # Translated at the boundary: a deadlock is retried, an outage a 503, never a 500.
             error = translated(exc)

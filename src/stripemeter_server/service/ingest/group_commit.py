@@ -26,7 +26,7 @@ from stripemeter_server.domain.errors import UnauthorizedError, UnavailableError
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.context import ServiceContext
 from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
-from stripemeter_server.service.ingest.pipeline import ingest_parsed, parse_group
+from stripemeter_server.service.ingest.pipeline import ingest_parsed, ledger_keys, parse_group
 from stripemeter_server.service.operations.key_cache import KeyCache, KeyCheck
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import run_use_case
@@ -193,12 +193,16 @@ class GroupCommitter:
 
         def use_case(uow: UnitOfWork) -> tuple[dict[int, UnauthorizedError], list[IngestOutcome]]:
             now = self._ctx.clock.now()
-            refused = self._keys.recheck(uow, tenant_id, checks, to_micros(now))
+            # The stamp and the ledger check first, together: one round trip with the
+            # transaction's BEGIN on PostgreSQL (ADR 0969)
+            head = uow.group_head(ledger_keys(group), stamp=any(c is not None for c in checks))
+            refused = self._keys.recheck(uow, tenant_id, checks, to_micros(now), head.stamp)
+            stored = head.fingerprints
             if not refused:
-                return refused, ingest_parsed(uow, group, now=now)
+                return refused, ingest_parsed(uow, group, now=now, stored=stored)
             kept = [r for n, r in enumerate(requests) if n not in refused]  # rare: re-parse
             parsed = parse_group(kept, tenant_id, self._ctx.limits)
-            return refused, ingest_parsed(uow, parsed, now=now) if kept else []
+            return refused, ingest_parsed(uow, parsed, now=now, stored=stored) if kept else []
 
         return run_use_case(self._ctx.store, tenant_id, use_case)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,11 +87,17 @@ def parse_group(
 
 
 def ingest_parsed(
-    uow: IngestUnitOfWork, group: ParsedGroup, *, now: datetime
+    uow: IngestUnitOfWork,
+    group: ParsedGroup,
+    *,
+    now: datetime,
+    stored: Mapping[str, str] | None = None,
 ) -> list[IngestOutcome]:
-    """The database stages of a parsed group, inside ``uow``; the caller commits."""
+    """The database stages of a parsed group, inside ``uow``; the caller commits.
+    ``stored``: the ledger's fingerprints of the group's keys, when the caller read them in
+    this transaction already (``ledger_keys``)."""
     parsed = group.parsed
-    unknown, in_ledger = stages.dedupe_against_ledger(uow, parsed.valid)
+    unknown, in_ledger = stages.dedupe_against_ledger(uow, parsed.valid, stored)
     if not unknown:  # replays (and rejections) only: nothing to resolve, count or store
         verdicts = {**parsed.verdicts, **in_ledger}
         record_tallies(uow, verdicts.values(), now, _group_id(group))
@@ -116,6 +122,11 @@ def ingest_parsed(
     }
     record_tallies(uow, verdicts.values(), now, _group_id(group))
     return _outcomes(group.requests, parsed.keys, verdicts, counted)
+
+
+def ledger_keys(group: ParsedGroup) -> list[str]:
+    """The keys whose fingerprints the group's ledger check reads (``ingest_parsed``)."""
+    return stages.ledger_keys(group.parsed.valid)
 
 
 def _group_id(group: ParsedGroup) -> str:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # annotations only: the ports modules import one another
     from stripemeter_server.service.alerts.ports import AlertFiring
     from stripemeter_server.service.catalog.ports.definitions import (
         CustomersRepository,
+        KeyStamp,
         MetricsRepository,
         TenantsRepository,
     )
@@ -41,6 +42,16 @@ class IngestTally:
 
 
 TALLY_FIELDS = tuple(f.name for f in fields(IngestTally))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHead:
+    """What an ingest group reads first: the tenant's key stamp (when its requests were
+    admitted from the key cache) and the fingerprints the ledger holds for its keys. A store
+    may read both with the transaction's ``BEGIN`` in one round trip (ADR 0969)."""
+
+    stamp: KeyStamp | None
+    fingerprints: dict[str, str]
 
 
 class IngestTalliesRepository(Protocol):

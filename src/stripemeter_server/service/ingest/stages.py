@@ -231,13 +231,23 @@ def dedupe_in_batch(candidates: list[Candidate]) -> tuple[list[Candidate], Verdi
     return list(first.values()), verdicts
 
 
+def ledger_keys(valid: list[tuple[int, ValidEvent]]) -> list[str]:
+    """The distinct keys whose stored fingerprints the ledger check asks for."""
+    return list({event.idempotency_key for _, event in valid})
+
+
 def dedupe_against_ledger(
-    uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]]
+    uow: IngestUnitOfWork,
+    valid: list[tuple[int, ValidEvent]],
+    stored: Mapping[str, str] | None = None,
 ) -> tuple[list[tuple[int, ValidEvent]], Verdicts]:
     """Keys already in the ledger: a duplicate when the payload matches, else a conflict.
 
-    Runs before anything else reads the database, so a replay costs one query."""
-    stored = uow.events.fingerprints(list({event.idempotency_key for _, event in valid}))
+    Runs before anything else reads the database, so a replay costs one query; ``stored``
+    when the caller read the fingerprints of (at least) these keys already, in this
+    transaction (the group committer's first round trip, ADR 0969)."""
+    if stored is None:
+        stored = uow.events.fingerprints(ledger_keys(valid))
     if not stored:
         return valid, {}
     new, verdicts = [], {}

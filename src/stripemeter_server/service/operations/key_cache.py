@@ -103,13 +103,20 @@ class KeyCache:
         return Principal(record.tenant_id, record.key_id, record.scopes)
 
     def recheck(
-        self, uow: UnitOfWork, tenant_id: str, checks: Sequence[KeyCheck | None], now_us: int
+        self,
+        uow: UnitOfWork,
+        tenant_id: str,
+        checks: Sequence[KeyCheck | None],
+        now_us: int,
+        stamp: KeyStamp | None = None,
     ) -> dict[int, UnauthorizedError]:
         """Inside a group's transaction: the requests (by position) whose key may no longer
-        be used. One stamp read per call; the keys themselves only when the stamp moved."""
+        be used. One stamp read per call (``stamp``: the caller read it in this transaction,
+        before anything was written); the keys themselves only when the stamp moved."""
         if all(check is None for check in checks):
             return {}
-        stamp = uow.api_keys.stamp(tenant_id)
+        if stamp is None:
+            stamp = uow.api_keys.stamp(tenant_id)
         if all(check is None or check.stamp == stamp for check in checks):
             return {}
         self.forget_tenant(tenant_id)

@@ -27,7 +27,7 @@ from stripemeter_server.service.entitlements.ports import (
     ReservationsRepository,
     StampedGrantReads,
 )
-from stripemeter_server.service.ingest.ports import IngestUnitOfWork, PrunableTallies
+from stripemeter_server.service.ingest.ports import GroupHead, IngestUnitOfWork, PrunableTallies
 from stripemeter_server.service.invoicing.ports import (
     InvoiceItemsRepository,
     StripeInvoicesRepository,
@@ -123,6 +123,12 @@ class UnitOfWork(IngestUnitOfWork, Protocol):
     def stamped_grants(self) -> StampedGrantReads: ...
     @property
     def reservations(self) -> ReservationsRepository: ...
+
+    def group_head(self, keys: list[str], *, stamp: bool) -> GroupHead:
+        """The first reads of an ingest group, before any other statement of the
+        transaction: the key stamp (if ``stamp``) and the ledger's fingerprints of ``keys``
+        (ADR 0969)."""
+        ...
 
     def commit(self) -> None: ...
 

@@ -53,6 +53,7 @@ KEY_STAMP_COLUMNS = (
 )
 # The key stamp and, beside it, the catalog's number: one round trip for both (ADR 0947).
 _KEY_STAMP = select(*KEY_STAMP_COLUMNS, CATALOG_VERSION)
+KEY_STAMP = _KEY_STAMP  # and an ingest group's first round trip on PostgreSQL (ADR 0969)
 
 
 def key_stamp(row: Any, first: int = 0) -> KeyStamp:
