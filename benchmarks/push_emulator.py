@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         http=EmulatorHttpProtocol,
         interface="asgi3",
         log_level="critical",
+        access_log=False,
+        proxy_headers=False,  # nothing reads the client's address: no middleware per request
         lifespan="on",
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from stripe_emulator.ratelimit import RateLimiter
 from stripe_emulator.routing import Reply, Req, Router
 from stripe_emulator.schemas import check_coverage, schema_for
 from stripe_emulator.store import StateStore
-from stripe_emulator.versions import is_legacy, shape
+from stripe_emulator.versions import is_legacy, shaped_copy
 
 CONTROL_PREFIX = "/_emulator"
 _METER_EVENT_PATHS = ("/v1/billing/meter_events", "/v2/billing/meter_events")
@@ -234,7 +233,7 @@ class Emulator:
                 reply = result if isinstance(result, Reply) else Reply(result)
                 echo.after(req, (route.method, route.pattern), reply.body)
                 if not v2_mode:
-                    reply.body = shape(copy.deepcopy(reply.body), req.stripe_version, self.store)
+                    reply.body = shaped_copy(reply.body, req.stripe_version, self.store)
                 if method != "GET":
                     self.persist()
             status, out, extra = reply.status, reply.body, reply.headers

@@ -36,8 +36,15 @@ def run(
     # httptools parses HTTP in C and each answer leaves in one write (protocol.py): a meter
     # event costs the emulator far less CPU than with h11, which matters when a pusher is
     # load-tested against it (the faults behave alike).
+    # The emulator never reads the client's address: no forwarded-headers middleware.
     uvicorn.run(
-        app, host=host, port=port, http=EmulatorHttpProtocol, interface="asgi3", log_level="info"
+        app,
+        host=host,
+        port=port,
+        http=EmulatorHttpProtocol,
+        interface="asgi3",
+        log_level="info",
+        proxy_headers=False,
     )
 
 
@@ -67,6 +74,8 @@ class EmulatorServer:
                 port=self.port,
                 http=EmulatorHttpProtocol,  # what `run()` serves, so the suites test it
                 log_level="critical",
+                access_log=False,
+                proxy_headers=False,
                 lifespan="on",
                 interface="asgi3",
                 timeout_graceful_shutdown=1,

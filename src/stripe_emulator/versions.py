@@ -207,3 +207,23 @@ def shape(body: Any, version: str | None, store: StateStore) -> Any:
 
     walk(body)
     return body
+
+
+def shaped_copy(body: Any, version: str | None, store: StateStore) -> Any:
+    """``shape`` of a deep copy of ``body``, in one walk: each dict and list is copied as it
+    is reached (strings and numbers are shared), then reshaped. What a handler returns may
+    be the store's own objects; the answer and its idempotency replay must not follow
+    their later changes. One walk instead of ``copy.deepcopy`` and ``shape``'s own was a
+    fifth of the emulator's work per meter event (ADR 0966)."""
+    legacy = is_legacy(version)
+
+    def copy(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: copy(v) for k, v in node.items()}
+            _reshape(out, legacy, store)
+            return out
+        if isinstance(node, list | tuple):
+            return [copy(v) for v in node]
+        return node
+
+    return copy(body)

@@ -1,19 +1,22 @@
-"""Keep-alive connections to checked, pinned addresses, on the standard library (ADR 0963).
+"""Keep-alive connections to checked, pinned addresses, on the standard library (ADR 0963,
+0966).
 
 The Stripe pusher's v1 calls are bound by the client's CPU per request: httpx's layers
 (request and response models, the transport chain, httpcore's pool and h11) cost more per
 call than the meter event itself. ``PinnedPool`` keeps the guarantees of
 :class:`~stripemeter_server.outbound.pinned.PinnedTransport` (ADR 0700) with less per call:
-each request's destination is checked by the guard, which resolves a name once and checks
-every address; the socket connects to the checked address, and the ``Host`` header and the
-TLS name (SNI and the certificate check) stay the URL's host. A kept-alive socket is only
-reused for the same checked address. The request leaves in one ``send`` (head and body);
-the answer is read by the standard library's ``http.client.HTTPResponse``.
+a new connection's destination is checked by the guard, which resolves a name once and
+checks every address; the socket connects to the checked address, and the ``Host`` header
+and the TLS name (SNI and the certificate check) stay the URL's host. A kept-alive socket
+serves later requests to the same origin (scheme, host, port) without a second resolution
+(ADR 0966): the address it is connected to was checked when it was opened, and a guard's
+rules do not change while the pool lives; a name is resolved and checked again whenever a
+new connection is needed. The request leaves in one ``send`` (head and body); the answer
+is read by ``httptools`` (``answers.py``).
 """
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import re
 import select
@@ -21,27 +24,40 @@ import socket
 import ssl
 import threading
 from collections.abc import Mapping
-from email.message import Message
+from dataclasses import dataclass
 
 from stripemeter_server.domain.destinations import Destination, parse_destination
 from stripemeter_server.domain.errors import ValidationError
+from stripemeter_server.outbound.answers import Headers, read_answer
 from stripemeter_server.outbound.pinned import BlockedDestination, Guard
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# Idle sockets kept per checked address: a push pass sends on 8 lanes at most.
+# Idle sockets kept per origin: a push pass sends on 8 lanes at most.
 MAX_IDLE = 16
 # Parsed origins kept (one per account's API base in practice).
 MAX_ORIGINS = 256
 # What may not appear in a request target, a header name or a header value: a line break
 # would let a value write headers of its own (header injection).
 _BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
-_BAD_HEADER = re.compile(r"[\r\n\x00]")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+_BAD_NAME = re.compile(r"[\r\n\x00:]")
+# Headers the pool writes itself, whatever the caller passes.
+_OWN_HEADERS = frozenset(("host", "content-length", "accept-encoding", "transfer-encoding"))
 
-_Key = tuple[str, str, int, str]
+_Key = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """A parsed ``scheme://authority``: where its sockets are kept, its ``Host`` header."""
+
+    destination: Destination
+    key: _Key
+    host: str
 
 
 class PinnedPool:
-    """``request`` sends one request to its checked address over a kept-alive socket.
+    """``request`` sends one request to a checked address over a kept-alive socket.
 
     Thread-safe: a socket serves one request at a time (taken from the idle list under a
     lock, put back once its answer is read whole)."""
@@ -53,34 +69,33 @@ class PinnedPool:
         self._timeout = timeout
         self._context = context or ssl.create_default_context()
         self._idle: dict[_Key, list[socket.socket]] = {}
-        self._origins: dict[str, Destination] = {}
+        self._origins: dict[str, _Origin] = {}
         self._lock = threading.Lock()
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> tuple[int, bytes, Message]:
+    ) -> tuple[int, bytes, Headers]:
         """Status, body and headers (case-insensitive) of one request; any failure raises
-        (``BlockedDestination`` before anything is connected, ``OSError`` and
-        ``http.client.HTTPException`` from the exchange)."""
-        origin, target = _split(url)
-        destination = self._destination(origin)
-        address = self._guard(destination)
-        head = _head(method.upper(), target, _host_header(destination), headers, body)
-        key = (destination.scheme, str(address), destination.port, destination.host)
-        sock = self._take(key)
+        (``BlockedDestination`` before anything is connected, ``OSError`` from the
+        exchange: the socket's own, or ``AnswerError`` for a broken answer)."""
+        verb = method.upper()
+        if verb == "HEAD":  # its answer's length describes a body that is not sent
+            raise ValueError("HEAD requests are not sent by this pool")
+        authority, target = _split(url)
+        origin = self._origin(authority)
+        head = _head(verb, target, origin.host, headers, body)
+        sock = self._take(origin.key) or self._connect(origin)
         try:
             sock.sendall(head + body if body else head)
-            response = http.client.HTTPResponse(sock, method=method.upper())
-            response.begin()
-            data = response.read()
+            status, data, found, reusable = read_answer(sock)
         except BaseException:
             sock.close()
             raise
-        if response.will_close:
-            sock.close()
+        if reusable:
+            self._give(origin.key, sock)
         else:
-            self._give(key, sock)
-        return response.status, data, response.msg
+            sock.close()
+        return status, data, found
 
     def close(self) -> None:
         with self._lock:
@@ -89,19 +104,22 @@ class PinnedPool:
             for sock in socks:
                 sock.close()
 
-    def _destination(self, origin: str) -> Destination:
-        found = self._origins.get(origin)
+    def _origin(self, authority: str) -> _Origin:
+        found = self._origins.get(authority)
         if found is None:
             try:
-                found = parse_destination(origin, "url")
+                destination = parse_destination(authority, "url")
             except ValidationError as exc:
                 raise BlockedDestination(exc.message) from None
+            key = (destination.scheme, destination.host, destination.port)
+            found = _Origin(destination, key, _host_header(destination))
             if len(self._origins) >= MAX_ORIGINS:
                 self._origins.clear()
-            self._origins[origin] = found
+            self._origins[authority] = found
         return found
 
-    def _take(self, key: _Key) -> socket.socket:
+    def _take(self, key: _Key) -> socket.socket | None:
+        """An idle socket of the origin the server has not closed, if any."""
         with self._lock:
             socks = self._idle.get(key)
             while socks:
@@ -109,12 +127,17 @@ class PinnedPool:
                 if _usable(sock):
                     return sock
                 sock.close()
-        scheme, address, port, host = key
-        sock = socket.create_connection((address, port), timeout=self._timeout)
+        return None
+
+    def _connect(self, origin: _Origin) -> socket.socket:
+        """A new socket to the address the guard checks now (``BlockedDestination`` before
+        anything is connected)."""
+        address = self._guard(origin.destination)
+        sock = socket.create_connection((str(address), origin.key[2]), timeout=self._timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if scheme == "https":
-                return self._context.wrap_socket(sock, server_hostname=host)
+            if origin.key[0] == "https":
+                return self._context.wrap_socket(sock, server_hostname=origin.key[1])
         except BaseException:
             sock.close()
             raise
@@ -153,17 +176,21 @@ def _head(
     method: str, target: str, host: str, headers: Mapping[str, str], body: bytes | None
 ) -> bytes:
     """The request line and headers, as ``http.client`` would write them, refused (not
-    sent) when a target or header would break the framing."""
+    sent) when a target or header would break the framing (the names and the values are
+    each checked in one search)."""
     if _BAD_TARGET.search(target) or _BAD_TARGET.search(method):
         raise ValueError("the request target has a control character or a space")
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+    names: list[str] = []
+    values: list[str] = []
     for name, value in headers.items():
-        lowered = name.lower()
-        if lowered in ("host", "content-length", "accept-encoding", "transfer-encoding"):
+        if name.lower() in _OWN_HEADERS:
             continue
-        if _BAD_HEADER.search(name) or _BAD_HEADER.search(value) or ":" in name:
-            raise ValueError("a header name or value would break the request's framing")
+        names.append(name)
+        values.append(value)
         lines.append(f"{name}: {value}")
+    if _BAD_NAME.search("".join(names)) or _BAD_VALUE.search("".join(values)):
+        raise ValueError("a header name or value would break the request's framing")
     if body is not None or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body or b'')}")
     lines.append("\r\n")

@@ -4,7 +4,8 @@ The official library takes any ``stripe.HTTPClient``. ``PinnedStripeHTTPClient``
 through :class:`~stripemeter_server.outbound.pinned_pool.PinnedPool`: the host is checked
 against the operator's allow-list (``STRIPEMETER_STRIPE_API_HOSTS``), resolved once and
 connected at the checked address, on kept-alive standard-library connections (ADR 0963:
-about a quarter of a meter event's client CPU less than the library's httpx client).
+about a quarter of a meter event's client CPU less than the library's httpx client), the
+answers parsed by ``httptools`` (ADR 0966).
 Failures surface as the library's ``APIConnectionError`` with the cause chained, as the
 library's own clients raise them, so ``errors.py`` tells a blocked host from a blip.
 """

@@ -174,6 +174,42 @@ def test_a_kept_alive_socket_serves_the_next_request() -> None:
     assert (server.connections, len(server.requests)) == (1, 3)
 
 
+def test_a_kept_alive_socket_is_reused_without_resolving_the_name_again() -> None:
+    """The socket's address was checked when it was opened (ADR 0966): a request over it
+    needs no second look-up, so a DNS answer per meter event is saved."""
+    with raw_server([OK]) as server:
+        resolver = Resolver(["127.0.0.1"])
+        pool = _pool(resolver)
+        for _ in range(3):
+            assert pool.request("post", f"http://x.example:{server.port}/", {}, b"a")[0] == 200
+        pool.close()
+    assert (server.connections, len(server.requests), resolver.calls) == (1, 3, 1)
+
+
+def test_a_new_connection_resolves_and_checks_the_name_again() -> None:
+    """Once the server closed the kept-alive socket, the next request resolves the name
+    again and the guard checks the new answer: ``localhost`` rebinding to a private
+    address is blocked before anything is connected."""
+    with raw_server([OK], close_after_each=True) as server:
+        resolver = Resolver(["127.0.0.1"], ["10.9.9.9"])
+        hosts = HostAllowList.parse(f"localhost:{server.port}")
+        pool = PinnedPool(StripeHostGuard(hosts, resolver), timeout=5)
+        url = f"http://localhost:{server.port}/v1/x"
+        assert pool.request("post", url, {}, b"a")[0] == 200
+        assert server.closed.acquire(timeout=10)  # the kept-alive socket is gone
+        with pytest.raises(BlockedDestination):
+            pool.request("post", url, {}, b"a")
+        pool.close()
+    assert (server.connections, len(server.requests), resolver.calls) == (1, 1, 2)
+
+
+def test_head_requests_are_refused_before_anything_is_sent() -> None:
+    """An answer to HEAD announces a body it does not carry; the pool sends no HEAD."""
+    with raw_server([OK]) as server, pytest.raises(ValueError):
+        _pool().request("head", f"http://x.example:{server.port}/", {}, None)
+    assert server.connections == 0
+
+
 def test_a_socket_the_server_closed_is_replaced_not_reused() -> None:
     with raw_server([OK], close_after_each=True) as server:
         pool = _pool()
