@@ -27,8 +27,9 @@ from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.counters import StoredCounter
-from stripemeter_server.service.ports.events import StepGrid, StoredEvent
+from stripemeter_server.service.ports.events import StoredEvent
 from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
+from stripemeter_server.service.usage.steps import step_grid
 
 MAX_HISTORY_POINTS = 5000
 CloseKey = tuple[str, str, int]  # metric, customer, period start (µs)
@@ -281,6 +282,13 @@ def usage_history(
     group_by: str | None,
 ) -> list[HistoryPoint]:
     """The metric's aggregation per time bucket (in the metric's time zone), from the ledger."""
+    check_history(step, group_by, start, end)
+    metric, customer = get_metric(uow, metric_code), uow.customers.get(customer_ref)
+    return history_points(uow, metric, customer, customer_ref, (start, end), step, group_by)
+
+
+def check_history(step: str, group_by: str | None, start: datetime, end: datetime) -> None:
+    """A history's parameters, judged before its metric is looked up."""
     if step not in _STEPS:
         raise ValidationError("step must be hour, day or month", code="invalid_step", field="step")
     if group_by is not None and not group_by.startswith("meta."):
@@ -289,8 +297,21 @@ def usage_history(
         )
     if end <= start:
         raise ValidationError("to must be after from", code="invalid_range", field="to")
-    metric = get_metric(uow, metric_code)
-    spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, uow.customers.get(customer_ref)).timezone)
+
+
+def history_points(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer: CustomerRecord | None,
+    customer_ref: str,
+    window: tuple[datetime, datetime],
+    step: str,
+    group_by: str | None,
+) -> list[HistoryPoint]:
+    """``usage_history``'s points once its parameters are judged and its metric and the
+    customer's record are read (by two reads, or by one, ADR 0967)."""
+    start, end = window
+    spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, customer).timezone)
     buckets = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS, field="step")
     span = (to_micros(start), to_micros(end))
     if group_by is None and (summed := _summed_history(uow, metric, customer_ref, span, buckets)):
@@ -298,10 +319,10 @@ def usage_history(
     grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
     for event in uow.events.stream(
         EventFilter(
-            metric=metric_code,
+            metric=metric.code,
             customer_ref=customer_ref,
-            ts_from_us=to_micros(start),
-            ts_to_us=to_micros(end),
+            ts_from_us=span[0],
+            ts_to_us=span[1],
             only_counting=True,
         )
     ):
@@ -351,7 +372,7 @@ def _summed_history(
     a zone without a clock change in the range); ``None`` otherwise. The events' bucket is
     then ``(ts - first start) // width``, which the store computes without a row reaching
     Python. ``span``: the events' range, as the ledger read is bounded."""
-    grid = _grid(buckets)
+    grid = step_grid(buckets)
     if metric.filter or grid is None:
         return None
     if metric.aggregation is Aggregation.COUNT:
@@ -368,16 +389,3 @@ def _summed_history(
         value = Decimal(count) if counted else summed
         points.append(HistoryPoint(bucket.start, bucket.end, None, value, count))
     return points
-
-
-def _grid(buckets: list[Period]) -> StepGrid | None:
-    """The buckets as steps of one width from the first start, if they are."""
-    if not buckets:
-        return None
-    origin = to_micros(buckets[0].start)
-    width = to_micros(buckets[0].end) - origin
-    for index, bucket in enumerate(buckets):
-        begins = origin + index * width
-        if to_micros(bucket.start) != begins or to_micros(bucket.end) != begins + width:
-            return None
-    return StepGrid(origin, width)
