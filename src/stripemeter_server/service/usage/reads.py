@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -27,9 +27,9 @@ from stripemeter_server.service.catalog.metrics import get_metric
 from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.counters import StoredCounter
-from stripemeter_server.service.ports.events import StoredEvent
+from stripemeter_server.service.ports.events import StepGrid, StoredEvent
 from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
-from stripemeter_server.service.usage.steps import step_grid
+from stripemeter_server.service.usage.steps import history_buckets
 
 MAX_HISTORY_POINTS = 5000
 CloseKey = tuple[str, str, int]  # metric, customer, period start (µs)
@@ -312,9 +312,11 @@ def history_points(
     customer's record are read (by two reads, or by one, ADR 0967)."""
     start, end = window
     spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, customer).timezone)
-    buckets = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS, field="step")
+    buckets, grid = history_buckets(spec, start, end, MAX_HISTORY_POINTS)
     span = (to_micros(start), to_micros(end))
-    if group_by is None and (summed := _summed_history(uow, metric, customer_ref, span, buckets)):
+    if group_by is None and (
+        summed := _summed_history(uow, metric, customer_ref, span, buckets, grid)
+    ):
         return summed
     grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
     for event in uow.events.stream(
@@ -364,7 +366,8 @@ def _summed_history(
     metric: Metric,
     customer_ref: str,
     span: tuple[int, int],
-    buckets: list[Period],
+    buckets: Sequence[Period],
+    grid: StepGrid | None,
 ) -> list[HistoryPoint] | None:
     """The history from the store's count and sum per bucket (ADR 0955), when that is what
     folding the events gives — every counting event counts (no filter), the value is the
@@ -372,7 +375,6 @@ def _summed_history(
     a zone without a clock change in the range); ``None`` otherwise. The events' bucket is
     then ``(ts - first start) // width``, which the store computes without a row reaching
     Python. ``span``: the events' range, as the ledger read is bounded."""
-    grid = step_grid(buckets)
     if metric.filter or grid is None:
         return None
     if metric.aggregation is Aggregation.COUNT:
