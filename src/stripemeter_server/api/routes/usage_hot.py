@@ -89,7 +89,7 @@ async def current(request: Request, _: object) -> Response | None:
         _read(customer_ref, now, params.get("metric")),
         on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
-    body = encode_plain(answers.current_view(customer_ref, now, found, costs, held))
+    body = encode_struct(answers.current_answer(customer_ref, now, found, costs, held))
     return Response(body, media_type="application/json")
 
 

@@ -4,12 +4,10 @@ object the declared endpoint returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from stripemeter_server.api.serialize import dec, ts
+from stripemeter_server.api.serialize import bound, dec, ts
 from stripemeter_server.api.wire import DecimalText, Instant, StrictBody, render, response
 from stripemeter_server.service.usage.reads import HistoryPoint
 
@@ -36,11 +34,6 @@ HISTORY_ANSWER: dict[int | str, dict[str, Any]] = {
 }
 
 
-# A history's bucket bounds recur (each bucket's end is the next one's start; every
-# customer of a zone asking for this month has the same): each formatted once (ADR 0967).
-_instant: Callable[[datetime], str | None] = lru_cache(maxsize=4096)(ts)
-
-
 def history_page(
     customer_ref: str,
     metric: str,
@@ -63,8 +56,8 @@ def history_answer(
     """The page as its Struct (the fast path encodes it as is, ADR 0967)."""
     data = [
         HistoryBucket(
-            start=_instant(p.start),
-            end=_instant(p.end),
+            start=bound(p.start),
+            end=bound(p.end),
             group=p.group,
             value=dec(p.value),
             event_count=p.count,

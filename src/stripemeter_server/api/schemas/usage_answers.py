@@ -11,7 +11,7 @@ from typing import Any
 
 from stripemeter_server.api.schemas.history_answers import HISTORY_ANSWER as HISTORY_ANSWER
 from stripemeter_server.api.schemas.history_answers import history_page as history_page
-from stripemeter_server.api.serialize import dec, money, ts
+from stripemeter_server.api.serialize import bound, dec, money, ts
 from stripemeter_server.api.wire import (
     UNSET,
     DecimalText,
@@ -181,8 +181,8 @@ def _period_fields(item: PeriodUsage) -> dict[str, Any]:
         "aggregation": item.metric.aggregation.value,
         "unit": item.metric.unit,
         "value": dec(item.value),
-        "period_start": ts(item.period.start),
-        "period_end": ts(item.period.end),
+        "period_start": bound(item.period.start),
+        "period_end": bound(item.period.end),
         "status": item.status,
         "event_count": item.state.count,
         "adjustments": dec(item.state.adjustments),
@@ -222,14 +222,23 @@ def current_view(
     costs: Mapping[str, Quote | None],
     sessions: list[BackfillRecord],
 ) -> dict[str, Any]:
+    return render(current_answer(customer_ref, now, found, costs, sessions))
+
+
+def current_answer(
+    customer_ref: str,
+    now: datetime,
+    found: list[PeriodUsage],
+    costs: Mapping[str, Quote | None],
+    sessions: list[BackfillRecord],
+) -> CurrentUsage:
+    """The answer as its Struct (the fast path encodes it as is, ADR 0967)."""
     metrics = [
         CurrentMetric(**_period_fields(item), cost=cost(costs.get(item.metric.code)))
         for item in found
     ]
-    return render(
-        CurrentUsage(
-            customer_ref=customer_ref, as_of=ts(now), held_backfills=held(sessions), metrics=metrics
-        )
+    return CurrentUsage(
+        customer_ref=customer_ref, as_of=ts(now), held_backfills=held(sessions), metrics=metrics
     )
 
 

@@ -29,7 +29,7 @@ from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.ports.events import StepGrid, StoredEvent
 from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
-from stripemeter_server.service.usage.steps import history_buckets
+from stripemeter_server.service.usage.steps import history_buckets, period_at
 
 MAX_HISTORY_POINTS = 5000
 CloseKey = tuple[str, str, int]  # metric, customer, period start (µs)
@@ -74,7 +74,7 @@ def usage_now(
     """``current_usage`` from what it read: the counters whose period contains ``now`` and
     a lookup of period closes by key (shared with the one-statement read, ADR 0941)."""
     stored = {c.metric: c for c in found}
-    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
+    periods = {code: period_at(spec_for(m, customer), now) for code, m in metrics.items()}
     locks = find_closes([(code, customer_ref, to_micros(p.start)) for code, p in periods.items()])
     out = []
     for code, metric in sorted(metrics.items()):
