@@ -23,6 +23,7 @@ from benchmarks.loadgen import LoadResult, Request, run_load
 from benchmarks.preload import preload
 from benchmarks.progress import Reporter
 from benchmarks.server import Server, free_port
+from benchmarks.settle import settle
 from benchmarks.verify import check_counts, check_totals, sample_customers, snapshot
 from benchmarks.workload import Event, Totals, bodies, customer_ref, generate
 
@@ -53,6 +54,7 @@ class DbRun:
     rows: list[dict[str, Any]] = field(default_factory=list)
     last_cpu_s: float = 0.0
     preloaded: bool = False
+    settled: bool = False  # the store's background work after the fill done (settle.py)
     floor: FloorStore | None = None
     floor_totals: Totals = field(default_factory=Totals)
     floor_replay: dict[str, list[Request]] = field(default_factory=dict)
@@ -472,8 +474,12 @@ def _read_path(scenario: str, ref: str) -> str:
 
 def read(run: DbRun, scenario: str) -> None:
     """``GET`` of one usage read for random customers, 4 closed-loop clients, keep-alive,
-    after 100 warm-up requests; the row also carries the server's CPU per request."""
+    after 100 warm-up requests; the row also carries the server's CPU per request. The
+    first read phase waits for the store to settle after the fill (``benchmarks/settle.py``)."""
     fill_ledger(run)
+    if not run.settled:
+        run.settled = True
+        settle(run.database, run.url, run.reporter.log)
     p = run.profile
     rng = random.Random(11)
     paths = [

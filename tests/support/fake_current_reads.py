@@ -1,4 +1,4 @@
-"""The current-usage and billing-periods inputs from the fake's own repositories, read as
+"""The current-usage, billing-periods and history inputs from the fake's own repositories, read as
 the adapter's one statement reads them (same filters, same order)."""
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from stripemeter_server.service.corrections.ports.backfills import (
     BackfillsRepository,
 )
 from stripemeter_server.service.ports.counters import CountersRepository
-from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
+from stripemeter_server.service.ports.current_reads import (
+    CurrentInputs,
+    HistoryInputs,
+    PeriodInputs,
+)
 
 
 class _Repos(Protocol):
@@ -74,4 +78,12 @@ class FakeCurrentReads:
             ),
             closes=uow.period_closes.find(customer_ref=customer_ref),
             backfills=uow.backfills.find(statuses=[OPEN, PENDING], metric=metric),
+        )
+
+    def history_inputs(self, customer_ref: str, metric: str) -> HistoryInputs:
+        uow = self._uow
+        return HistoryInputs(
+            stamp=uow.api_keys.stamp(uow.tenant_id),
+            metric=uow.metrics.get(metric),
+            customer=uow.customers.get(customer_ref),
         )

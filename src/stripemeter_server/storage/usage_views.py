@@ -16,6 +16,8 @@ open and pending backfill sessions; each set's order is the repository's
 (``storage/json_sets.py``). ``GET /v1/usage/periods`` reads the same way the five sets it
 used to read one by one: the metric, the customer's record, its counters of the metric
 overlapping the range, its period closes and the metric's open and pending sessions.
+``GET /v1/usage/history`` reads the metric and the customer's record so (ADR 0967), then
+the ledger's totals per step.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from stripemeter_server.service.catalog.ports.definitions import CustomerRecord
 from stripemeter_server.service.catalog.ports.prices import DEFAULT_CUSTOMER, StoredPrice
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import OPEN, PENDING, BackfillRecord
-from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
+from stripemeter_server.service.ports.current_reads import (
+    CurrentInputs,
+    HistoryInputs,
+    PeriodInputs,
+)
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.corrections.backfills import backfill_record
 from stripemeter_server.storage.driver_statements import DriverStatement
@@ -106,6 +112,14 @@ _PERIOD_STATEMENTS = {
     for dialect in ("sqlite", "postgresql")
 }
 
+# ``GET /v1/usage/history`` (ADR 0967): the metric and the customer's record (its time
+# zone), before the ledger is read.
+_HISTORY_SETS = (_METRIC, CUSTOMERS)
+_HISTORY_STATEMENTS = {
+    dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _HISTORY_SETS)))
+    for dialect in ("sqlite", "postgresql")
+}
+
 
 class _Mapped:
     """A decoded row where a repository's row mapper expects a SQLAlchemy row."""
@@ -131,7 +145,8 @@ def _backfill(row: dict[str, Any]) -> BackfillRecord:
 
 
 class CurrentReadsRepository:
-    """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``."""
+    """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``, and the
+    first statement of ``/history``."""
 
     def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
         self._conn = conn
@@ -183,4 +198,16 @@ class CurrentReadsRepository:
             counters=[stored_counter(r) for r in found_counters],
             closes=[_close(r) for r in closes],
             backfills=[_backfill(r) for r in sessions],
+        )
+
+    def history_inputs(self, customer_ref: str, metric: str) -> HistoryInputs:
+        params = {"tenant": self._tenant, "customer": customer_ref, "metric": metric}
+        row = list(_HISTORY_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
+        found_metric, found_customers = (
+            s.decode(row[3 + i], self._dialect) for i, s in enumerate(_HISTORY_SETS)
+        )
+        return HistoryInputs(
+            stamp=key_stamp(row),
+            metric=found_metric[0]["definition"] if found_metric else None,
+            customer=_customer(found_customers[0]) if found_customers else None,
         )

@@ -143,6 +143,19 @@ def test_a_read_is_one_statement(
     assert len(sent) == 1 and sent[0].lstrip().upper().startswith("SELECT")
 
 
+def test_a_history_read_is_two_statements(
+    client: Client, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """History (ADR 0967): the key stamp, the metric and the customer's record in one
+    statement, then the ledger's totals per step — no ``BEGIN``, on either store."""
+    path = "/v1/usage/history?customerRef=cus_1&metric=calls&" + WINDOW
+    client.http.get(path, headers=client.headers)  # the key is cached from here on
+    sent = _statements(
+        store, monkeypatch, lambda: _ok(client.http.get(path, headers=client.headers))
+    )
+    assert len(sent) == 2 and all(s.lstrip().upper().startswith("SELECT") for s in sent)
+
+
 WINDOW = "from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z"
 WIDE = "from=2024-11-01T00:00:00Z&to=2025-03-01T00:00:00Z"
 READS = [

@@ -17,7 +17,7 @@ from stripemeter_server.api.serialize import (
     first_page,
     require_time,
 )
-from stripemeter_server.api.wire import declared
+from stripemeter_server.api.wire import declared, render
 from stripemeter_server.service.corrections.adjustments import close_period
 from stripemeter_server.service.operations.tenancy import Principal
 from stripemeter_server.service.usage import projection as projection_service
@@ -172,20 +172,17 @@ async def history(
     state: AppState = Depends(app_state),
     admitted: Reader = Depends(reader("read")),
 ) -> dict[str, Any]:
-    check_tenant(admitted.who, tenant_id)
-    begin, finish = require_time(start, "from"), require_time(end, "to")
-    points = await read_checked(
+    page = await usage_hot.history_answer_of(  # two statements (ADR 0967)
         request,
         state,
         admitted,
-        lambda uow: usage_service.usage_history(
-            uow, customer_ref, metric, begin, finish, step, group_by
-        ),
-        shared_snapshot=False,  # as current usage (ADR 0883): no BEGIN, no ROLLBACK
-        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
+        (customer_ref, metric, start, end),
+        step,
+        group_by,
+        limit,
+        tenant_id,
     )
-    shown, next_from = first_page(points, lambda p: p.start, limit)
-    return answers.history_page(customer_ref, metric, step, group_by, shown, next_from)
+    return render(page)
 
 
 @router.post(

@@ -12,7 +12,10 @@ parameter, say) goes to FastAPI's handler, so its 422 is FastAPI's own.
 is left to FastAPI, which validates it), then the declared endpoint called with it — one
 place reads and renders — and its ``dict`` encoded as FastAPI renders it. What they skip is
 FastAPI's route matching and dependency solving (ADR 0883 measured those at 13-20 % of a
-fast read's CPU).
+fast read's CPU). ``/history`` shares the declared endpoint's body (``history_answer_of``)
+and encodes its page's Struct as is, without the ``dict`` between (ADR 0967); its read is
+two statements, the key stamp with the metric and the customer's record, then the
+ledger's totals (``history_read``).
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from typing import Any
 from fastapi import Request, Response
 
 from stripemeter_server.api.cached_reads import Reader, read_stamped
-from stripemeter_server.api.deps import admit_cached, app_state, check_tenant
+from stripemeter_server.api.deps import AppState, admit_cached, app_state, check_tenant
 from stripemeter_server.api.fast_path import guard_params, plain_query
-from stripemeter_server.api.json_body import encode_plain
+from stripemeter_server.api.json_body import encode_plain, encode_struct
 from stripemeter_server.api.schemas import usage_answers as answers
-from stripemeter_server.api.serialize import PAGE_DEFAULT
+from stripemeter_server.api.schemas.history_answers import HistoryPage, history_answer
+from stripemeter_server.api.serialize import PAGE_DEFAULT, first_page, require_time
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.ports.definitions import KeyStamp
 from stripemeter_server.service.ports.unit_of_work import UnitOfWork
@@ -36,8 +40,10 @@ from stripemeter_server.service.usage.current import (
     CurrentAnswer,
     PeriodsAnswer,
     current_from,
+    history_from,
     periods_from,
 )
+from stripemeter_server.service.usage.reads import HistoryPoint
 
 _CURRENT = frozenset({"customerRef", "metric", "tenantId"})
 
@@ -83,7 +89,7 @@ async def current(request: Request, _: object) -> Response | None:
         _read(customer_ref, now, params.get("metric")),
         on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
-    body = encode_plain(answers.current_view(customer_ref, now, found, costs, held))
+    body = encode_struct(answers.current_answer(customer_ref, now, found, costs, held))
     return Response(body, media_type="application/json")
 
 
@@ -120,7 +126,66 @@ async def periods(request: Request, declared: Callable[..., Any]) -> Response | 
     return await _declared_read(request, declared, _PERIODS)
 
 
-async def history(request: Request, declared: Callable[..., Any]) -> Response | None:
-    return await _declared_read(
-        request, declared, _HISTORY, step=("step", "day"), group_by=("groupBy", None)
+def history_read(
+    customer_ref: str,
+    metric: str,
+    window: tuple[datetime, datetime],
+    step: str,
+    group_by: str | None,
+) -> Callable[[UnitOfWork], tuple[KeyStamp, Callable[[], list[HistoryPoint]]]]:
+    """``GET /v1/usage/history``'s read (ADR 0967): the key stamp, the metric and the
+    customer's record in one statement, the stamp judged first; then the ledger."""
+
+    def read(uow: UnitOfWork) -> tuple[KeyStamp, Callable[[], list[HistoryPoint]]]:
+        inputs = uow.current_reads.history_inputs(customer_ref, metric)
+        return inputs.stamp, lambda: history_from(
+            uow, inputs, customer_ref, metric, window, step, group_by
+        )
+
+    return read
+
+
+async def history_answer_of(
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    query: tuple[str, str, str, str],
+    step: str,
+    group_by: str | None,
+    limit: int,
+    tenant_id: str | None,
+) -> HistoryPage:
+    """The history page both the declared endpoint and the fast path answer; ``query``:
+    customer, metric, from and to, as given."""
+    customer_ref, metric, start, end = query
+    check_tenant(admitted.who, tenant_id)
+    begin, finish = require_time(start, "from"), require_time(end, "to")
+    points = await read_stamped(
+        request,
+        state,
+        admitted,
+        history_read(customer_ref, metric, (begin, finish), step, group_by),
+        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
     )
+    shown, next_from = first_page(points, lambda p: p.start, limit)
+    return history_answer(customer_ref, metric, step, group_by, shown, next_from)
+
+
+async def history(request: Request, _: object) -> Response | None:
+    params = plain_query(request, _HISTORY)
+    if params is None or not all(name in params for name in _REQUIRED):
+        return None
+    guard_params(request)
+    state = app_state(request)
+    who, check = await admit_cached(request, state, "read")
+    page = await history_answer_of(
+        request,
+        state,
+        Reader(who, "read", check),
+        (params["customerRef"], params["metric"], params["from"], params["to"]),
+        params.get("step", "day"),
+        params.get("groupBy"),
+        PAGE_DEFAULT,
+        params.get("tenantId"),
+    )
+    return Response(encode_struct(page), media_type="application/json")

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from stripemeter_server.api.serialize import dec, money, ts
+from stripemeter_server.api.schemas.history_answers import HISTORY_ANSWER as HISTORY_ANSWER
+from stripemeter_server.api.schemas.history_answers import history_page as history_page
+from stripemeter_server.api.serialize import bound, dec, money, ts
 from stripemeter_server.api.wire import (
     UNSET,
     DecimalText,
@@ -23,7 +25,7 @@ from stripemeter_server.domain.pricing import Quote
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
 from stripemeter_server.service.usage.projection import MetricProjection, Projection, Totals
-from stripemeter_server.service.usage.reads import HistoryPoint, PeriodUsage, WindowAggregates
+from stripemeter_server.service.usage.reads import PeriodUsage, WindowAggregates
 
 Answers = dict[int | str, dict[str, Any]]
 
@@ -151,23 +153,6 @@ class WindowAnswer(StrictBody):
     value: WindowValue
 
 
-class HistoryBucket(StrictBody):
-    start: Instant | None
-    end: Instant | None
-    group: str | None
-    value: DecimalText | None
-    event_count: int
-
-
-class HistoryPage(StrictBody):
-    customer_ref: str
-    metric: str
-    step: str
-    group_by: str | None
-    next_from: Instant | None
-    data: list[HistoryBucket]
-
-
 class ClosedPeriod(StrictBody):
     customer_ref: str
     metric: str
@@ -183,7 +168,6 @@ CURRENT_ANSWER: Answers = {200: response(CurrentUsage, "Every metric's open peri
 PROJECTION_ANSWER: Answers = {200: response(ProjectionAnswer, "The projection")}
 PERIODS_ANSWER: Answers = {200: response(PeriodPage, "One page of billing periods")}
 QUERY_ANSWER: Answers = {200: response(WindowAnswer, "Every aggregate over the window")}
-HISTORY_ANSWER: Answers = {200: response(HistoryPage, "One page of time buckets")}
 CLOSE_ANSWER: Answers = {200: response(ClosedPeriod, "The closed period and its value")}
 
 
@@ -197,8 +181,8 @@ def _period_fields(item: PeriodUsage) -> dict[str, Any]:
         "aggregation": item.metric.aggregation.value,
         "unit": item.metric.unit,
         "value": dec(item.value),
-        "period_start": ts(item.period.start),
-        "period_end": ts(item.period.end),
+        "period_start": bound(item.period.start),
+        "period_end": bound(item.period.end),
         "status": item.status,
         "event_count": item.state.count,
         "adjustments": dec(item.state.adjustments),
@@ -238,14 +222,23 @@ def current_view(
     costs: Mapping[str, Quote | None],
     sessions: list[BackfillRecord],
 ) -> dict[str, Any]:
+    return render(current_answer(customer_ref, now, found, costs, sessions))
+
+
+def current_answer(
+    customer_ref: str,
+    now: datetime,
+    found: list[PeriodUsage],
+    costs: Mapping[str, Quote | None],
+    sessions: list[BackfillRecord],
+) -> CurrentUsage:
+    """The answer as its Struct (the fast path encodes it as is, ADR 0967)."""
     metrics = [
         CurrentMetric(**_period_fields(item), cost=cost(costs.get(item.metric.code)))
         for item in found
     ]
-    return render(
-        CurrentUsage(
-            customer_ref=customer_ref, as_of=ts(now), held_backfills=held(sessions), metrics=metrics
-        )
+    return CurrentUsage(
+        customer_ref=customer_ref, as_of=ts(now), held_backfills=held(sessions), metrics=metrics
     )
 
 
@@ -337,32 +330,6 @@ def window_view(
             end=ts(end),
             source="counter" if found.from_counter else "ledger",
             value=value,
-        )
-    )
-
-
-def history_page(
-    customer_ref: str,
-    metric: str,
-    step: str,
-    group_by: str | None,
-    points: list[HistoryPoint],
-    next_from: datetime | None,
-) -> dict[str, Any]:
-    data = [
-        HistoryBucket(
-            start=ts(p.start), end=ts(p.end), group=p.group, value=dec(p.value), event_count=p.count
-        )
-        for p in points
-    ]
-    return render(
-        HistoryPage(
-            customer_ref=customer_ref,
-            metric=metric,
-            step=step,
-            group_by=group_by,
-            next_from=ts(next_from),
-            data=data,
         )
     )
 

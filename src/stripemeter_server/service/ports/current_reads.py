@@ -1,5 +1,6 @@
-"""The one-statement reads behind ``GET /v1/usage/current`` (ADR 0941) and
-``GET /v1/usage/periods`` (ADR 0961)."""
+"""The one-statement reads behind ``GET /v1/usage/current`` (ADR 0941),
+``GET /v1/usage/periods`` (ADR 0961) and the first of ``GET /v1/usage/history``'s two
+(ADR 0967)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,17 @@ class PeriodInputs:
     backfills: list[BackfillRecord]
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryInputs:
+    """What a usage history needs before it reads the ledger, read at once: the tenant's
+    key stamp, the metric's stored definition (``None``: no such metric) and the
+    customer's record (its time zone)."""
+
+    stamp: KeyStamp
+    metric: str | None
+    customer: CustomerRecord | None
+
+
 class CurrentReads(Protocol):
     def current_inputs(self, customer_ref: str, now_us: int) -> CurrentInputs:
         """Everything above; the adapter reads it in one statement (both stores)."""
@@ -55,4 +67,8 @@ class CurrentReads(Protocol):
         self, customer_ref: str, metric: str, start_us: int, end_us: int
     ) -> PeriodInputs:
         """``PeriodInputs`` for ``[start_us, end_us)``, in one statement (both stores)."""
+        ...
+
+    def history_inputs(self, customer_ref: str, metric: str) -> HistoryInputs:
+        """``HistoryInputs``, in one statement (both stores)."""
         ...

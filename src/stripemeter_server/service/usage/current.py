@@ -7,6 +7,8 @@ their closes, ``prices.resolve_prices`` for the costs, the open sessions filtere
 ``backfills.open_sessions_for`` filters them. ``GET /v1/usage/periods`` likewise: its five
 reads (metric, customer, counters, closes, sessions) as one (``CurrentReads.period_inputs``),
 turned into the answer by ``reads.periods_of``, as ``reads.billing_periods`` does.
+``GET /v1/usage/history``'s metric and customer record likewise, before the ledger's totals
+(``CurrentReads.history_inputs``, ADR 0967), then ``reads.history_points``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,21 @@ from stripemeter_server.service.catalog.metrics import metric_not_found
 from stripemeter_server.service.catalog.prices import cost_of, resolve_prices
 from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.corrections.ports.backfills import BackfillRecord
-from stripemeter_server.service.ports.current_reads import CurrentInputs, PeriodInputs
-from stripemeter_server.service.usage.reads import CloseKey, PeriodUsage, periods_of, usage_now
+from stripemeter_server.service.ports.current_reads import (
+    CurrentInputs,
+    HistoryInputs,
+    PeriodInputs,
+)
+from stripemeter_server.service.usage.ports import UsageUnitOfWork
+from stripemeter_server.service.usage.reads import (
+    CloseKey,
+    HistoryPoint,
+    PeriodUsage,
+    check_history,
+    history_points,
+    periods_of,
+    usage_now,
+)
 
 CurrentAnswer = tuple[list[PeriodUsage], dict[str, Quote | None], list[BackfillRecord]]
 PeriodsAnswer = tuple[list[PeriodUsage], list[BackfillRecord]]
@@ -83,3 +98,21 @@ def periods_from(
     )
     held = [r for r in inputs.backfills if r.customers is None or customer_ref in r.customers]
     return found, held
+
+
+def history_from(
+    uow: UsageUnitOfWork,
+    inputs: HistoryInputs,
+    customer_ref: str,
+    metric: str,
+    window: tuple[datetime, datetime],
+    step: str,
+    group_by: str | None,
+) -> list[HistoryPoint]:
+    """What ``reads.usage_history`` returns, its metric and the customer's record from
+    ``inputs``: the parameters judged first, then the metric's 404, as there."""
+    check_history(step, group_by, *window)
+    if inputs.metric is None:
+        raise metric_not_found(metric)
+    definition = decode_metric(inputs.metric)
+    return history_points(uow, definition, inputs.customer, customer_ref, window, step, group_by)

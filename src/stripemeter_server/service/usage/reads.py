@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from stripemeter_server.service.corrections.ports.adjustments import PeriodClose
 from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.ports.events import StepGrid, StoredEvent
 from stripemeter_server.service.usage.ports import UsageUnitOfWork as UnitOfWork
+from stripemeter_server.service.usage.steps import history_buckets, period_at
 
 MAX_HISTORY_POINTS = 5000
 CloseKey = tuple[str, str, int]  # metric, customer, period start (µs)
@@ -73,7 +74,7 @@ def usage_now(
     """``current_usage`` from what it read: the counters whose period contains ``now`` and
     a lookup of period closes by key (shared with the one-statement read, ADR 0941)."""
     stored = {c.metric: c for c in found}
-    periods = {code: period_containing(spec_for(m, customer), now) for code, m in metrics.items()}
+    periods = {code: period_at(spec_for(m, customer), now) for code, m in metrics.items()}
     locks = find_closes([(code, customer_ref, to_micros(p.start)) for code, p in periods.items()])
     out = []
     for code, metric in sorted(metrics.items()):
@@ -281,6 +282,13 @@ def usage_history(
     group_by: str | None,
 ) -> list[HistoryPoint]:
     """The metric's aggregation per time bucket (in the metric's time zone), from the ledger."""
+    check_history(step, group_by, start, end)
+    metric, customer = get_metric(uow, metric_code), uow.customers.get(customer_ref)
+    return history_points(uow, metric, customer, customer_ref, (start, end), step, group_by)
+
+
+def check_history(step: str, group_by: str | None, start: datetime, end: datetime) -> None:
+    """A history's parameters, judged before its metric is looked up."""
     if step not in _STEPS:
         raise ValidationError("step must be hour, day or month", code="invalid_step", field="step")
     if group_by is not None and not group_by.startswith("meta."):
@@ -289,19 +297,34 @@ def usage_history(
         )
     if end <= start:
         raise ValidationError("to must be after from", code="invalid_range", field="to")
-    metric = get_metric(uow, metric_code)
-    spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, uow.customers.get(customer_ref)).timezone)
-    buckets = periods_overlapping(spec, start, end, limit=MAX_HISTORY_POINTS, field="step")
+
+
+def history_points(
+    uow: UnitOfWork,
+    metric: Metric,
+    customer: CustomerRecord | None,
+    customer_ref: str,
+    window: tuple[datetime, datetime],
+    step: str,
+    group_by: str | None,
+) -> list[HistoryPoint]:
+    """``usage_history``'s points once its parameters are judged and its metric and the
+    customer's record are read (by two reads, or by one, ADR 0967)."""
+    start, end = window
+    spec = PeriodSpec(_STEPS[step], 1, spec_for(metric, customer).timezone)
+    buckets, grid = history_buckets(spec, start, end, MAX_HISTORY_POINTS)
     span = (to_micros(start), to_micros(end))
-    if group_by is None and (summed := _summed_history(uow, metric, customer_ref, span, buckets)):
+    if group_by is None and (
+        summed := _summed_history(uow, metric, customer_ref, span, buckets, grid)
+    ):
         return summed
     grouped: dict[tuple[int, str | None], list[StoredEvent]] = defaultdict(list)
     for event in uow.events.stream(
         EventFilter(
-            metric=metric_code,
+            metric=metric.code,
             customer_ref=customer_ref,
-            ts_from_us=to_micros(start),
-            ts_to_us=to_micros(end),
+            ts_from_us=span[0],
+            ts_to_us=span[1],
             only_counting=True,
         )
     ):
@@ -343,7 +366,8 @@ def _summed_history(
     metric: Metric,
     customer_ref: str,
     span: tuple[int, int],
-    buckets: list[Period],
+    buckets: Sequence[Period],
+    grid: StepGrid | None,
 ) -> list[HistoryPoint] | None:
     """The history from the store's count and sum per bucket (ADR 0955), when that is what
     folding the events gives — every counting event counts (no filter), the value is the
@@ -351,7 +375,6 @@ def _summed_history(
     a zone without a clock change in the range); ``None`` otherwise. The events' bucket is
     then ``(ts - first start) // width``, which the store computes without a row reaching
     Python. ``span``: the events' range, as the ledger read is bounded."""
-    grid = _grid(buckets)
     if metric.filter or grid is None:
         return None
     if metric.aggregation is Aggregation.COUNT:
@@ -368,16 +391,3 @@ def _summed_history(
         value = Decimal(count) if counted else summed
         points.append(HistoryPoint(bucket.start, bucket.end, None, value, count))
     return points
-
-
-def _grid(buckets: list[Period]) -> StepGrid | None:
-    """The buckets as steps of one width from the first start, if they are."""
-    if not buckets:
-        return None
-    origin = to_micros(buckets[0].start)
-    width = to_micros(buckets[0].end) - origin
-    for index, bucket in enumerate(buckets):
-        begins = origin + index * width
-        if to_micros(bucket.start) != begins or to_micros(bucket.end) != begins + width:
-            return None
-    return StepGrid(origin, width)

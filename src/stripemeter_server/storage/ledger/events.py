@@ -27,6 +27,7 @@ from stripemeter_server.service.ports.events import (
     StoredEvent,
 )
 from stripemeter_server.storage.chunking import chunks
+from stripemeter_server.storage.driver_statements import DriverStatement
 from stripemeter_server.storage.ledger.period_totals import (
     grouped_rows,
     load_periods,
@@ -104,7 +105,7 @@ def _step_statement(sqlite: bool) -> Any:
         backfills.c.tenant_id == bindparam("tenant"), backfills.c.status == "closed"
     )
     return (
-        select(step, func.count(), total)
+        select(step, func.count().label("events"), total.label("total"))
         .where(
             c.tenant_id == bindparam("tenant"),
             c.metric == bindparam("metric"),
@@ -116,6 +117,14 @@ def _step_statement(sqlite: bool) -> Any:
         )
         .group_by(literal_column("step"))
     )
+
+
+# On the driver's cursor (ADR 0950's ``DriverStatement``; ADR 0967): a history's one ledger
+# statement, without SQLAlchemy's execution context and result per call.
+_STEP_STATEMENTS = {
+    dialect: DriverStatement(_step_statement(dialect == "sqlite"))
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 def _added(text: str) -> Decimal:
@@ -274,10 +283,10 @@ class EventsRepository(ABC):
             "origin": steps.origin_us,
             "width": steps.width_us,
         }
-        rows = self._conn.execute(_step_statement(sqlite), params)
+        rows = _STEP_STATEMENTS[self._conn.dialect.name].rows(self._conn, params)
         return [
             StepTotal(int(step), int(count), _added(total) if sqlite else total)
-            for step, count, total in rows
+            for step, count, total in (row.values() for row in rows)
         ]
 
     def _filtered(self, flt: EventFilter, columns: Sequence[Any] | None = None) -> Any:
