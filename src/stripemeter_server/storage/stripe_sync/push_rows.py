@@ -60,6 +60,25 @@ MOVE_STATES = (
     "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
     "AND next_seq = {p}"
 )
+# PostgreSQL: a plan's new and moved push states, one statement each over arrays (ADR 0965;
+# the values in ``advance_many``'s order: key, then the state).
+INSERT_STATES_POSTGRES = (
+    "INSERT INTO push_state (tenant_id, metric, customer_ref, period_start_us, "
+    "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us, "
+    "counter_updated_us) SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], "
+    "%s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[]) ON CONFLICT DO NOTHING"
+)
+MOVE_STATES_POSTGRES = (
+    "UPDATE push_state SET period_end_us = v.e, target = v.tgt, pushed_units = v.units, "
+    "next_seq = v.seq, last_ts_s = v.ts, updated_us = v.now, counter_updated_us = v.cu "
+    "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::bigint[], "
+    "%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::integer[]) "
+    "AS v(e, tgt, units, seq, ts, now, cu, m, c, s, was) "
+    "WHERE push_state.tenant_id = %s AND push_state.metric = v.m "
+    "AND push_state.customer_ref = v.c AND push_state.period_start_us = v.s "
+    "AND push_state.next_seq = v.was"
+)
 # SQLite: a batch's marks in one statement, its ``[push id, customer]`` pairs one JSON
 # array (an executemany stepped the statement once per row, ADR 0946). The pairs are
 # materialized first so that they drive the join through the primary key: joined to the
@@ -80,6 +99,26 @@ _LEASE_SQL = (
 )
 LEASE_SQLITE = _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
 LEASE_POSTGRES = _LEASE_SQL.format(p="%s", ids="= ANY(%s::text[])")
+# The lease of rows the worker planned itself and holds (ADR 0965): only rows no claim has
+# touched (``attempts = 0``: what the plan wrote, unchanged), still pending and due; the
+# ids leased come back. PostgreSQL passes over rows another worker's claim holds.
+_NEVER_CLAIMED = "status = '" + PENDING + "' AND attempts = 0 AND next_attempt_us <= {p}"
+LEASE_PLANNED_SQLITE = (
+    _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
+    + " AND "
+    + _NEVER_CLAIMED.format(p="?")
+    + " RETURNING push_id"
+)
+LEASE_PLANNED_POSTGRES = (
+    _LEASE_SQL.format(
+        p="%s",
+        ids="IN (SELECT push_id FROM push_outbox WHERE tenant_id = %s "
+        "AND push_id = ANY(%s::text[]) AND "
+        + _NEVER_CLAIMED.format(p="%s")
+        + " ORDER BY push_id FOR UPDATE SKIP LOCKED)",
+    )
+    + " RETURNING push_id"
+)
 # A metric's push states for a set of customers, one statement (the table's columns in
 # order, as ``push_state_of`` reads them; ADR 0946).
 _STATES_SQL = (
@@ -129,7 +168,32 @@ INSERT_OUTBOX = (
     + ", ".join(["{p}"] * len(ROW_FIELDS))
     + ")"
 )
+# PostgreSQL: a plan's outbox rows in one statement, the tenant one value and each other
+# column one array (``unnest``): an executemany ran the insert once per row on the server
+# (ADR 0965). The arrays' types (text unless named here).
+_OUTBOX_ARRAY_TYPES = {
+    "period_start_us": "bigint",
+    "period_end_us": "bigint",
+    "seq": "integer",
+    "value": "numeric",
+    "pushed_after": "numeric",
+    "timestamp_s": "bigint",
+    "attempts": "integer",
+    "next_attempt_us": "bigint",
+    "lease_until_us": "bigint",
+    "created_us": "bigint",
+    "sent_us": "bigint",
+    "updated_us": "bigint",
+}
 TENANT_POSITION = ROW_FIELDS.index("tenant_id")
+assert TENANT_POSITION == 0  # bound once, as one value, ahead of the arrays
+INSERT_OUTBOX_POSTGRES = (
+    "INSERT INTO push_outbox ("
+    + ", ".join(ROW_FIELDS)
+    + ") SELECT %s, * FROM unnest("
+    + ", ".join(f"%s::{_OUTBOX_ARRAY_TYPES.get(name, 'text')}[]" for name in ROW_FIELDS[1:])
+    + ")"
+)
 ENUM_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("mode", "transport", "status"))
 AMOUNT_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("value", "pushed_after"))
 

@@ -32,8 +32,11 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     CHANGED_COLUMNS,
     ENUM_POSITIONS,
     INSERT_OUTBOX,
+    INSERT_OUTBOX_POSTGRES,
     INSERT_STATES,
+    INSERT_STATES_POSTGRES,
     MOVE_STATES,
+    MOVE_STATES_POSTGRES,
     ROW_FIELDS,
     STATE_VALUES,
     STATES_POSTGRES,
@@ -181,9 +184,10 @@ class PushPlanning:
     def advance_many(
         self, moves: Sequence[tuple[PushState | None, PushState]], now_us: int
     ) -> bool:
-        """``advance`` for many counters: two executemanys on the driver (new states, moved
-        states). True when every move applied; False when another planner got to one of
-        them first — some may have applied, so the caller must roll back and plan again."""
+        """``advance`` for many counters: two statements (new states, moved states; on
+        SQLite executemanys, on PostgreSQL over arrays). True when every move applied;
+        False when another planner got to one of them first — some may have applied, so
+        the caller must roll back and plan again."""
         pg = self._dialect.name != "sqlite"
         fresh, moved = [], []
         for before, after in moves:
@@ -203,12 +207,31 @@ class PushPlanning:
                 fresh.append((*key, *values))
             else:
                 moved.append((*values, *key, before.next_seq))
+        if pg:
+            return self._advance_arrays(fresh, moved) == len(moves)
         applied = 0
         for sql, params in ((INSERT_STATES, fresh), (MOVE_STATES, moved)):
             if params:
-                statement = sql.format(p="%s" if pg else "?")
-                applied += self._conn.exec_driver_sql(statement, params).rowcount
+                applied += self._conn.exec_driver_sql(sql.format(p="?"), params).rowcount
         return applied == len(moves)
+
+    def _advance_arrays(self, fresh: list[tuple[Any, ...]], moved: list[tuple[Any, ...]]) -> int:
+        """PostgreSQL: the new states in one insert and the moved ones in one update, each
+        column one array (an executemany ran its statement once per row, ADR 0965); how
+        many rows the two wrote."""
+        applied = 0
+        if fresh:  # (tenant, metric, customer, start, *state): the tenant bound once
+            columns = [list(c) for c in zip(*fresh, strict=True)][1:]
+            applied += self._conn.exec_driver_sql(
+                INSERT_STATES_POSTGRES, (self._tenant, *columns)
+            ).rowcount
+        if moved:  # (*state, tenant, metric, customer, start, was)
+            columns = [list(c) for c in zip(*moved, strict=True)]
+            del columns[7]
+            applied += self._conn.exec_driver_sql(
+                MOVE_STATES_POSTGRES, (*columns, self._tenant)
+            ).rowcount
+        return applied
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key
@@ -227,10 +250,11 @@ class PushPlanning:
         self.add_many([row])
 
     def add_many(self, rows: Sequence[PushRow]) -> None:
-        """Insert outbox rows in one driver-level executemany with text built once (a
-        planning pass writes hundreds; SQLAlchemy's per-row parameter processing was half
-        of the insert's cost, ADR 0895). Values as ``ExactDecimal`` stores them: numeric
-        on PostgreSQL, canonical text on SQLite; enums as their values."""
+        """Insert outbox rows with text built once (a planning pass writes hundreds;
+        SQLAlchemy's per-row parameter processing was half of the insert's cost, ADR 0895):
+        on SQLite one driver-level executemany, on PostgreSQL one statement over arrays
+        (ADR 0965). Values as ``ExactDecimal`` stores them: numeric on PostgreSQL,
+        canonical text on SQLite; enums as their values."""
         if not rows:
             return
         pg = self._dialect.name != "sqlite"
@@ -243,4 +267,8 @@ class PushPlanning:
             for at in AMOUNT_POSITIONS:
                 values[at] = Decimal(values[at]) if pg else str(values[at])
             params.append(tuple(values))
-        self._conn.exec_driver_sql(INSERT_OUTBOX.format(p="%s" if pg else "?"), params)
+        if pg:  # one statement, each column one array (ADR 0965)
+            columns = [list(c) for c in zip(*params, strict=True)][TENANT_POSITION + 1 :]
+            self._conn.exec_driver_sql(INSERT_OUTBOX_POSTGRES, (self._tenant, *columns))
+        else:
+            self._conn.exec_driver_sql(INSERT_OUTBOX.format(p="?"), params)
