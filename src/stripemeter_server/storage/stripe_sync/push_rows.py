@@ -25,6 +25,16 @@ from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 
 ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+
+
+def _fields(names: tuple[str, ...], types: dict[str, str]) -> list[str]:
+    """``e``'s items by position, cast to their columns' types (text as it comes)."""
+    return [
+        f"(e->>{at})" + (f"::{types[name]}" if name in types else "")
+        for at, name in enumerate(names)
+    ]
+
+
 # Built once: executemany binds every row's values to the one compiled statement.
 STATE_VALUES: dict[str, Any] = {
     "period_end_us": bindparam("end"),
@@ -60,24 +70,38 @@ MOVE_STATES = (
     "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
     "AND next_seq = {p}"
 )
-# PostgreSQL: a plan's new and moved push states, one statement each over arrays (ADR 0965;
-# the values in ``advance_many``'s order: key, then the state).
+# PostgreSQL: a plan's new and moved push states, one statement each, the states one JSON
+# array of arrays (ADR 0965; items in ``STATE_KEYS`` order, then the sequence read).
+STATE_KEYS = (
+    "metric", "customer_ref", "period_start_us", "period_end_us", "target", "pushed_units",
+    "next_seq", "last_ts_s", "updated_us", "counter_updated_us",
+)  # fmt: skip
+_STATE_TYPES = {
+    "period_start_us": "bigint",
+    "period_end_us": "bigint",
+    "pushed_units": "numeric",
+    "next_seq": "integer",
+    "last_ts_s": "bigint",
+    "updated_us": "bigint",
+    "counter_updated_us": "bigint",
+    "was": "integer",
+}
+_STATE_NAMES = (*STATE_KEYS, "was")
+_STATE_ITEMS = dict(zip(_STATE_NAMES, _fields(_STATE_NAMES, _STATE_TYPES), strict=True))
 INSERT_STATES_POSTGRES = (
-    "INSERT INTO push_state (tenant_id, metric, customer_ref, period_start_us, "
-    "period_end_us, target, pushed_units, next_seq, last_ts_s, updated_us, "
-    "counter_updated_us) SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::bigint[], "
-    "%s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::bigint[], %s::bigint[], "
-    "%s::bigint[]) ON CONFLICT DO NOTHING"
+    "INSERT INTO push_state (tenant_id, "
+    + ", ".join(STATE_KEYS)
+    + ") SELECT %s, "
+    + ", ".join(_STATE_ITEMS[k] for k in STATE_KEYS)
+    + " FROM jsonb_array_elements(%s::jsonb) AS e ON CONFLICT DO NOTHING"
 )
 MOVE_STATES_POSTGRES = (
-    "UPDATE push_state SET period_end_us = v.e, target = v.tgt, pushed_units = v.units, "
-    "next_seq = v.seq, last_ts_s = v.ts, updated_us = v.now, counter_updated_us = v.cu "
-    "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::integer[], %s::bigint[], "
-    "%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::integer[]) "
-    "AS v(e, tgt, units, seq, ts, now, cu, m, c, s, was) "
-    "WHERE push_state.tenant_id = %s AND push_state.metric = v.m "
-    "AND push_state.customer_ref = v.c AND push_state.period_start_us = v.s "
-    "AND push_state.next_seq = v.was"
+    "UPDATE push_state SET "
+    + ", ".join(f"{k} = {_STATE_ITEMS[k]}" for k in STATE_KEYS[3:])
+    + " FROM jsonb_array_elements(%s::jsonb) AS e WHERE push_state.tenant_id = %s AND "
+    + " AND ".join(f"push_state.{k} = {_STATE_ITEMS[k]}" for k in STATE_KEYS[:3])
+    + " AND push_state.next_seq = "
+    + _STATE_ITEMS["was"]
 )
 # SQLite: a batch's marks in one statement, its ``[push id, customer]`` pairs one JSON
 # array (an executemany stepped the statement once per row, ADR 0946). The pairs are
@@ -101,7 +125,10 @@ LEASE_SQLITE = _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))
 LEASE_POSTGRES = _LEASE_SQL.format(p="%s", ids="= ANY(%s::text[])")
 # The lease of rows the worker planned itself and holds (ADR 0965): only rows no claim has
 # touched (``attempts = 0``: what the plan wrote, unchanged), still pending and due; the
-# ids leased come back. PostgreSQL passes over rows another worker's claim holds.
+# ids leased come back. PostgreSQL passes over rows another worker's claim holds; the ids
+# it locked are one array (``= ANY(ARRAY(…))``): as ``IN (…)``, a planner that took the
+# outbox for empty (statistics from before the plan) joined by nested loops, 3-13 s per
+# 1 000 rows in the bench's first drain.
 _NEVER_CLAIMED = "status = '" + PENDING + "' AND attempts = 0 AND next_attempt_us <= {p}"
 LEASE_PLANNED_SQLITE = (
     _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
@@ -112,10 +139,10 @@ LEASE_PLANNED_SQLITE = (
 LEASE_PLANNED_POSTGRES = (
     _LEASE_SQL.format(
         p="%s",
-        ids="IN (SELECT push_id FROM push_outbox WHERE tenant_id = %s "
+        ids="= ANY(ARRAY(SELECT push_id FROM push_outbox WHERE tenant_id = %s "
         "AND push_id = ANY(%s::text[]) AND "
         + _NEVER_CLAIMED.format(p="%s")
-        + " ORDER BY push_id FOR UPDATE SKIP LOCKED)",
+        + " ORDER BY push_id FOR UPDATE SKIP LOCKED))",
     )
     + " RETURNING push_id"
 )
@@ -168,10 +195,14 @@ INSERT_OUTBOX = (
     + ", ".join(["{p}"] * len(ROW_FIELDS))
     + ")"
 )
-# PostgreSQL: a plan's outbox rows in one statement, the tenant one value and each other
-# column one array (``unnest``): an executemany ran the insert once per row on the server
-# (ADR 0965). The arrays' types (text unless named here).
-_OUTBOX_ARRAY_TYPES = {
+TENANT_POSITION = ROW_FIELDS.index("tenant_id")
+assert TENANT_POSITION == 0  # bound once, as one value, ahead of the rows
+# PostgreSQL: a plan's outbox rows in one statement, the tenant one value and the rows one
+# JSON array of arrays (ADR 0965): an executemany ran the insert once per row on the
+# server; arrays per column (``unnest``) and JSON objects cost more of the pusher's CPU
+# than the executemany did (the driver dumps each array element in Python; the objects
+# repeat every key), a JSON array of arrays a quarter of it (one C call).
+_PG_TYPES = {
     "period_start_us": "bigint",
     "period_end_us": "bigint",
     "seq": "integer",
@@ -185,14 +216,14 @@ _OUTBOX_ARRAY_TYPES = {
     "sent_us": "bigint",
     "updated_us": "bigint",
 }
-TENANT_POSITION = ROW_FIELDS.index("tenant_id")
-assert TENANT_POSITION == 0  # bound once, as one value, ahead of the arrays
+
+
 INSERT_OUTBOX_POSTGRES = (
     "INSERT INTO push_outbox ("
     + ", ".join(ROW_FIELDS)
-    + ") SELECT %s, * FROM unnest("
-    + ", ".join(f"%s::{_OUTBOX_ARRAY_TYPES.get(name, 'text')}[]" for name in ROW_FIELDS[1:])
-    + ")"
+    + ") SELECT %s, "
+    + ", ".join(_fields(ROW_FIELDS[1:], _PG_TYPES))
+    + " FROM jsonb_array_elements(%s::jsonb) AS e"
 )
 ENUM_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("mode", "transport", "status"))
 AMOUNT_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("value", "pushed_after"))
