@@ -5,9 +5,11 @@ lease in short transactions, one per tenant (``service/tenant_rounds.py``; ``FOR
 LOCKED`` on PostgreSQL, SQLite has one writer), sends them with no transaction open, and
 records each result in a second short transaction. Any number of workers may run against one
 PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
-so no delta is pushed twice. ``run_forever`` plans in a thread of its own beside the
-sending loop (ADR 0936): the two are the halves a second worker already is. Runs in
-``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``."""
+so no delta is pushed twice. The rows a plan wrote are held for the next send pass, which
+leases them as written instead of reading them back (``planned.py``, ADR 0965).
+``run_forever`` plans in a thread of its own beside the sending loop (ADR 0936): the two
+are the halves a second worker already is. Runs in ``stripemeter worker`` and, on the
+embedded SQLite store, inside ``serve``."""
 
 from __future__ import annotations
 
