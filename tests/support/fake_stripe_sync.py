@@ -216,14 +216,13 @@ class FakePushes:
         return row.status == PENDING and row.next_attempt_us <= now_us
 
     def claim_due(
-        self, now_us: int, lease_us: int, limit: int, *, planned_from_us: int | None = None
+        self, now_us: int, lease_us: int, limit: int, *, planned_at: Sequence[int] = ()
     ) -> list[PushRow]:
         due = sorted(
             (
                 r
                 for r in self._t.outbox.values()
-                if self._due(r, now_us)
-                and (planned_from_us is None or r.attempts > 0 or r.created_us < planned_from_us)
+                if self._due(r, now_us) and (r.attempts > 0 or r.created_us not in planned_at)
             ),
             key=lambda r: (r.next_attempt_us, r.created_us, r.push_id),
         )[:limit]

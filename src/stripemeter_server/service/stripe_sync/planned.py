@@ -3,11 +3,13 @@ back from the outbox (ADR 0965).
 
 A plan's pending rows are what its transaction stored; once it has committed, the worker
 keeps them here, tenant by tenant, oldest first. A send pass first claims from the store
-the due rows older than any it holds (retries, rows of other workers), then leases held
-rows by id (``lease_planned``): only rows no claim has touched since the plan (``attempts``
-0), so a held row is exactly the stored one. A held row that another worker has taken, or
-that the pass could not lease, simply stays in the outbox, where a claim finds it: holding
-rows is an optimisation, never the only way a row is sent.
+the due rows other than those of the plans it holds rows of (retries, rows of other
+workers and of a plan that committed but is not held yet: a claim by time would make
+those wait a pass), then leases held rows by id (``lease_planned``): only rows no claim
+has touched since the plan (``attempts`` 0), so a held row is exactly the stored one. A
+held row that another worker has taken, or that the pass could not lease, simply stays in
+the outbox, where a claim finds it: holding rows is an optimisation, never the only way a
+row is sent.
 """
 
 from __future__ import annotations
@@ -37,12 +39,15 @@ class PlannedRows:
             room = self._most - len(held)
             held.extend([r for r in rows if r.status is PENDING][: max(room, 0)])
 
-    def take(self, tenant: str, most: int) -> list[PushRow]:
+    def take(self, tenant: str, most: int) -> tuple[list[PushRow], set[int]]:
+        """Up to ``most`` held rows, oldest first, and the times of the plans that wrote
+        every row held (a plan's rows share its ``created_us``): a claim leaves those out."""
         with self._lock:
             held = self._held.get(tenant)
             if not held:
-                return []
-            return [held.popleft() for _ in range(min(most, len(held)))]
+                return [], set()
+            plans = {r.created_us for r in held}
+            return [held.popleft() for _ in range(min(most, len(held)))], plans
 
     def give_back(self, tenant: str, rows: Sequence[PushRow]) -> None:
         """Rows taken but not leased for want of room: first in line again."""
@@ -55,12 +60,11 @@ class PlannedRows:
     ) -> tuple[Callable[[UnitOfWork], list[PushRow]], Callable[[], None]]:
         """The claim of one tenant in a send pass (run in one transaction), and what to do
         once it has committed (give back the held rows it had no room for)."""
-        taken = self.take(tenant, most)
+        taken, plans = self.take(tenant, most)
         unleased: list[PushRow] = []
 
         def claim(uow: UnitOfWork) -> list[PushRow]:
-            planned_from = min((r.created_us for r in taken), default=None)
-            older = uow.pushes.claim_due(now_us, lease_us, most, planned_from_us=planned_from)
+            older = uow.pushes.claim_due(now_us, lease_us, most, planned_at=sorted(plans))
             room = most - len(older)
             unleased[:] = taken[room:]
             return older + uow.pushes.lease_planned(taken[:room], now_us, lease_us)

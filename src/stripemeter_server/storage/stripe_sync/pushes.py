@@ -45,20 +45,21 @@ class PushesRepository(PushPlanning):
     # --- sending --------------------------------------------------------------------------
 
     def claim_due(
-        self, now_us: int, lease_us: int, limit: int, *, planned_from_us: int | None = None
+        self, now_us: int, lease_us: int, limit: int, *, planned_at: Sequence[int] = ()
     ) -> list[PushRow]:
         """Worker only: take the tenant's due pending rows and lease them (the lease moves
         ``next_attempt_us`` on, so once this commits no other worker sees them as due).
-        ``planned_from_us``: rows no claim has touched that were planned then or later are
-        left out (the caller holds the ones it planned, ``lease_planned``, ADR 0965)."""
+        ``planned_at``: rows no claim has touched written by plans of these times (a plan's
+        rows share its ``created_us``) are left out: the caller holds them and leases them
+        with ``lease_planned`` (ADR 0965)."""
         query = select(*ROW_COLUMNS).where(
             push_outbox.c.tenant_id == self._tenant,
             push_outbox.c.status == PENDING,
             push_outbox.c.next_attempt_us <= now_us,
         )
-        if planned_from_us is not None:
+        if planned_at:
             query = query.where(
-                or_(push_outbox.c.attempts > 0, push_outbox.c.created_us < planned_from_us)
+                or_(push_outbox.c.attempts > 0, push_outbox.c.created_us.not_in(planned_at))
             )
         query = query.order_by(
             push_outbox.c.next_attempt_us, push_outbox.c.created_us, push_outbox.c.push_id

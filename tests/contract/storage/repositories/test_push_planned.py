@@ -1,6 +1,6 @@
 """The planner's writes as one statement each (PostgreSQL: one JSON value) and the lease of
 rows a worker planned and holds (ADR 0965): every field stored as given; only rows no
-claim has touched are leased; a claim beside held rows takes the older ones only."""
+claim has touched are leased; a claim beside held rows leaves their plans' rows only."""
 
 from __future__ import annotations
 
@@ -85,19 +85,20 @@ def test_held_rows_are_leased_only_as_planned(any_store: AnyStore) -> None:
     assert (p1.attempts, p1.lease_until_us) == (1, 70)  # the other claim's lease, untouched
 
 
-def test_a_claim_beside_held_rows_takes_the_older_ones_only(any_store: AnyStore) -> None:
-    """``planned_from_us``: never-claimed rows planned then or later are the holder's; rows
-    planned before, and retries whatever their age, are claimed as usual."""
+def test_a_claim_beside_held_rows_leaves_their_plans_rows_only(any_store: AnyStore) -> None:
+    """``planned_at``: never-claimed rows of those plans (a plan's rows share its
+    ``created_us``) are the holder's; other plans' rows, and retries, are claimed as usual."""
     add(
         any_store,
         push("old", created_us=10),
-        push("retry", created_us=40, attempts=2),
+        push("retry", created_us=30, attempts=2),
         push("held", created_us=30),
+        push("held_too", created_us=35),
         push("newer", created_us=45),
     )
     with any_store.unit_of_work(TENANT) as uow:
-        claimed = uow.pushes.claim_due(100, 50, 10, planned_from_us=30)
+        claimed = uow.pushes.claim_due(100, 50, 10, planned_at=[30, 35])
         rest = uow.pushes.claim_due(100, 50, 10)
         uow.commit()
-    assert sorted(r.push_id for r in claimed) == ["old", "retry"]
-    assert sorted(r.push_id for r in rest) == ["held", "newer"]
+    assert sorted(r.push_id for r in claimed) == ["newer", "old", "retry"]
+    assert sorted(r.push_id for r in rest) == ["held", "held_too"]

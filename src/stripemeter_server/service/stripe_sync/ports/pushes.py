@@ -127,7 +127,7 @@ class PushesRepository(Protocol):
     def add_many(self, rows: Sequence[PushRow]) -> None: ...
 
     def claim_due(
-        self, now_us: int, lease_us: int, limit: int, *, planned_from_us: int | None = None
+        self, now_us: int, lease_us: int, limit: int, *, planned_at: Sequence[int] = ()
     ) -> list[PushRow]: ...
 
     def lease_planned(
