@@ -67,6 +67,10 @@ class PlannedRows:
             older = uow.pushes.claim_due(now_us, lease_us, most, planned_at=sorted(plans))
             room = most - len(older)
             unleased[:] = taken[room:]
-            return older + uow.pushes.lease_planned(taken[:room], now_us, lease_us)
+            mine = uow.pushes.lease_planned(taken[:room], now_us, lease_us)
+            # In a claim's order: sent in the plan's order, a pass's v1 calls took about
+            # twice as long in the bench's lag phase (lag p50 0.3 → 1.2 s).
+            mine.sort(key=lambda r: (r.next_attempt_us, r.created_us, r.push_id))
+            return older + mine
 
         return claim, lambda: self.give_back(tenant, unleased)
