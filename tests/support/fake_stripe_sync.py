@@ -215,13 +215,28 @@ class FakePushes:
     def _due(self, row: PushRow, now_us: int) -> bool:
         return row.status == PENDING and row.next_attempt_us <= now_us
 
-    def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]:
+    def claim_due(
+        self, now_us: int, lease_us: int, limit: int, *, planned_at: Sequence[int] = ()
+    ) -> list[PushRow]:
         due = sorted(
-            (r for r in self._t.outbox.values() if self._due(r, now_us)),
+            (
+                r
+                for r in self._t.outbox.values()
+                if self._due(r, now_us) and (r.attempts > 0 or r.created_us not in planned_at)
+            ),
             key=lambda r: (r.next_attempt_us, r.created_us, r.push_id),
         )[:limit]
         self._lease(due, now_us, lease_us)
         return due
+
+    def lease_planned(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> list[PushRow]:
+        mine = []
+        for row in rows:
+            stored = self._t.outbox.get(row.push_id)
+            if stored is not None and stored.attempts == 0 and self._due(stored, now_us):
+                mine.append(row)
+        self._lease(mine, now_us, lease_us)
+        return mine
 
     def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
         wanted = set(push_ids)

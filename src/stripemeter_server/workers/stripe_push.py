@@ -5,9 +5,11 @@ lease in short transactions, one per tenant (``service/tenant_rounds.py``; ``FOR
 LOCKED`` on PostgreSQL, SQLite has one writer), sends them with no transaction open, and
 records each result in a second short transaction. Any number of workers may run against one
 PostgreSQL: planning is optimistic per counter and claiming skips rows another worker holds,
-so no delta is pushed twice. ``run_forever`` plans in a thread of its own beside the
-sending loop (ADR 0936): the two are the halves a second worker already is. Runs in
-``stripemeter worker`` and, on the embedded SQLite store, inside ``serve``."""
+so no delta is pushed twice. The rows a plan wrote are held for the next send pass, which
+leases them as written instead of reading them back (``planned.py``, ADR 0965).
+``run_forever`` plans in a thread of its own beside the sending loop (ADR 0936): the two
+are the halves a second worker already is. Runs in ``stripemeter worker`` and, on the
+embedded SQLite store, inside ``serve``."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.service.stripe_sync.accounts import tenants_with_stripe
 from stripemeter_server.service.stripe_sync.leases import LeaseKeeper
 from stripemeter_server.service.stripe_sync.meter_errors import MeterErrorPoller
-from stripemeter_server.service.stripe_sync.planner import plan_tenant
+from stripemeter_server.service.stripe_sync.planned import PlannedRows
+from stripemeter_server.service.stripe_sync.planner import plan_tenant_rows
+from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
 from stripemeter_server.service.stripe_sync.sender import PushPolicy, PushSender, SendReport
 from stripemeter_server.service.tenant_rounds import TenantRounds
 
@@ -79,6 +83,8 @@ class StripePushWorker:
         self._tenants: list[str] | None = None  # the last plan's list, reused by send_due
         self._backlog = False  # the last pass claimed a full batch
         self._planned_us: int | None = None
+        # A plan's rows, leased by the next send pass without being read back (ADR 0965).
+        self._held = PlannedRows(4 * self._policy.batch)
 
     def run_once(self, now: datetime | None = None, *, full: bool = False) -> PassReport:
         """One pass at ``now``: plan, send what is due, then read Stripe's asynchronous
@@ -129,14 +135,16 @@ class StripePushWorker:
     def _plan_tenant(self, tenant: str, at: datetime, since_us: int | None) -> int:
         overlap_us = int(self._policy.overlap_s * MICROS)
         try:
-            return run_use_case(
+            rows = run_use_case(
                 self._ctx.store,
                 tenant,
-                lambda uow: plan_tenant(uow, at, since_us=since_us, overlap_us=overlap_us),
+                lambda uow: plan_tenant_rows(uow, at, since_us=since_us, overlap_us=overlap_us),
             )
         except StripemeterError:
             log.exception("planning pushes for tenant %s failed", tenant)
-        return 0
+            return 0
+        self._held.add(tenant, rows)  # committed: the next send pass leases them as they are
+        return len(rows)
 
     def send_due(self, at: datetime) -> tuple[int, SendReport]:
         now_us = to_micros(at)
@@ -145,15 +153,19 @@ class StripePushWorker:
         if tenants is None:
             tenants = tenants_with_stripe(self._ctx.store, self._ctx.stripe.environment)
         rows = self._rounds.claim(
-            tenants,
-            self._policy.batch,
-            lambda tenant, most: run_use_case(
-                self._ctx.store, tenant, lambda uow: uow.pushes.claim_due(now_us, lease_us, most)
-            ),
+            tenants, self._policy.batch, lambda t, most: self._claim(t, now_us, lease_us, most)
         )
         with self._leases.holding(rows, now_us):  # the heartbeat: see service/.../leases.py
             report = self._sender.send(rows, at)
         return len(rows), report
+
+    def _claim(self, tenant: str, now_us: int, lease_us: int, most: int) -> list[PushRow]:
+        """One tenant's claim: due rows older than the ones this worker planned and holds,
+        then the held ones, leased as planned (``service/stripe_sync/planned.py``)."""
+        claim, after = self._held.claimer(tenant, now_us, lease_us, most)
+        rows = run_use_case(self._ctx.store, tenant, claim)
+        after()
+        return rows
 
     def run_forever(self, stop: threading.Event, interval_seconds: float = 1.0) -> None:
         """The loop of ``stripemeter worker`` (and of ``serve`` on the embedded store): a

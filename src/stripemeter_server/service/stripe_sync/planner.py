@@ -91,8 +91,17 @@ def plan_tenant(
     ``overlap_us`` (incremental passes): how long a write may take to commit; a counter
     planned that long after its last write is not read again. Returns how many rows were
     written (the caller commits)."""
+    return len(plan_tenant_rows(uow, now, since_us=since_us, overlap_us=overlap_us))
+
+
+def plan_tenant_rows(
+    uow: UnitOfWork, now: datetime, *, since_us: int | None, overlap_us: int | None = None
+) -> list[PushRow]:
+    """``plan_tenant``, returning the rows written as they are stored: once committed, the
+    worker hands its pending ones to its sender, which leases them without reading them
+    back (ADR 0965)."""
     metrics = load_metrics(uow)
-    planned = 0
+    planned: list[PushRow] = []
     for mapping in list_mappings(uow):
         metric = metrics.get(mapping.metric)
         if mapping.mode in PUSHED_MODES and metric is not None:
@@ -135,12 +144,12 @@ def _plan_metric(
     now: datetime,
     since_us: int | None,
     overlap_us: int | None,
-) -> int:
+) -> list[PushRow]:
     now_us = to_micros(now)
     min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
     candidates = _candidates(uow, metric, min_end_us, since_us, overlap_us)
     if not candidates:
-        return 0
+        return []
     states = uow.pushes.states(metric.code, {c.customer_ref for c in candidates})
     unsent = uow.pushes.unsent_keys(metric.code)
     target = target_of(mapping)
@@ -173,8 +182,9 @@ def _plan_metric(
     if not uow.pushes.advance_many([(m[0], m[1]) for m in moves], now_us):
         # Another planner advanced one of these counters first: roll back, plan again.
         raise RetryableConflict("another worker planned some of these counters first")
-    uow.pushes.add_many([m[2] for m in moves])  # one executemany for the outbox rows
-    return len(moves)
+    rows = [m[2] for m in moves]
+    uow.pushes.add_many(rows)  # one statement for the outbox rows
+    return rows
 
 
 def _move(

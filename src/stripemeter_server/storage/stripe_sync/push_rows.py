@@ -25,6 +25,16 @@ from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 
 ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+
+
+def _fields(names: tuple[str, ...], types: dict[str, str]) -> list[str]:
+    """``e``'s items by position, cast to their columns' types (text as it comes)."""
+    return [
+        f"(e->>{at})" + (f"::{types[name]}" if name in types else "")
+        for at, name in enumerate(names)
+    ]
+
+
 # Built once: executemany binds every row's values to the one compiled statement.
 STATE_VALUES: dict[str, Any] = {
     "period_end_us": bindparam("end"),
@@ -60,6 +70,39 @@ MOVE_STATES = (
     "AND metric = {p} AND customer_ref = {p} AND period_start_us = {p} "
     "AND next_seq = {p}"
 )
+# PostgreSQL: a plan's new and moved push states, one statement each, the states one JSON
+# array of arrays (ADR 0965; items in ``STATE_KEYS`` order, then the sequence read).
+STATE_KEYS = (
+    "metric", "customer_ref", "period_start_us", "period_end_us", "target", "pushed_units",
+    "next_seq", "last_ts_s", "updated_us", "counter_updated_us",
+)  # fmt: skip
+_STATE_TYPES = {
+    "period_start_us": "bigint",
+    "period_end_us": "bigint",
+    "pushed_units": "numeric",
+    "next_seq": "integer",
+    "last_ts_s": "bigint",
+    "updated_us": "bigint",
+    "counter_updated_us": "bigint",
+    "was": "integer",
+}
+_STATE_NAMES = (*STATE_KEYS, "was")
+_STATE_ITEMS = dict(zip(_STATE_NAMES, _fields(_STATE_NAMES, _STATE_TYPES), strict=True))
+INSERT_STATES_POSTGRES = (
+    "INSERT INTO push_state (tenant_id, "
+    + ", ".join(STATE_KEYS)
+    + ") SELECT %s, "
+    + ", ".join(_STATE_ITEMS[k] for k in STATE_KEYS)
+    + " FROM jsonb_array_elements(%s::jsonb) AS e ON CONFLICT DO NOTHING"
+)
+MOVE_STATES_POSTGRES = (
+    "UPDATE push_state SET "
+    + ", ".join(f"{k} = {_STATE_ITEMS[k]}" for k in STATE_KEYS[3:])
+    + " FROM jsonb_array_elements(%s::jsonb) AS e WHERE push_state.tenant_id = %s AND "
+    + " AND ".join(f"push_state.{k} = {_STATE_ITEMS[k]}" for k in STATE_KEYS[:3])
+    + " AND push_state.next_seq = "
+    + _STATE_ITEMS["was"]
+)
 # SQLite: a batch's marks in one statement, its ``[push id, customer]`` pairs one JSON
 # array (an executemany stepped the statement once per row, ADR 0946). The pairs are
 # materialized first so that they drive the join through the primary key: joined to the
@@ -80,6 +123,29 @@ _LEASE_SQL = (
 )
 LEASE_SQLITE = _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
 LEASE_POSTGRES = _LEASE_SQL.format(p="%s", ids="= ANY(%s::text[])")
+# The lease of rows the worker planned itself and holds (ADR 0965): only rows no claim has
+# touched (``attempts = 0``: what the plan wrote, unchanged), still pending and due; the
+# ids leased come back. PostgreSQL passes over rows another worker's claim holds; the ids
+# it locked are one array (``= ANY(ARRAY(…))``): as ``IN (…)``, a planner that took the
+# outbox for empty (statistics from before the plan) joined by nested loops, 3-13 s per
+# 1 000 rows in the bench's first drain.
+_NEVER_CLAIMED = "status = '" + PENDING + "' AND attempts = 0 AND next_attempt_us <= {p}"
+LEASE_PLANNED_SQLITE = (
+    _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
+    + " AND "
+    + _NEVER_CLAIMED.format(p="?")
+    + " RETURNING push_id"
+)
+LEASE_PLANNED_POSTGRES = (
+    _LEASE_SQL.format(
+        p="%s",
+        ids="= ANY(ARRAY(SELECT push_id FROM push_outbox WHERE tenant_id = %s "
+        "AND push_id = ANY(%s::text[]) AND "
+        + _NEVER_CLAIMED.format(p="%s")
+        + " ORDER BY push_id FOR UPDATE SKIP LOCKED))",
+    )
+    + " RETURNING push_id"
+)
 # A metric's push states for a set of customers, one statement (the table's columns in
 # order, as ``push_state_of`` reads them; ADR 0946).
 _STATES_SQL = (
@@ -130,6 +196,35 @@ INSERT_OUTBOX = (
     + ")"
 )
 TENANT_POSITION = ROW_FIELDS.index("tenant_id")
+assert TENANT_POSITION == 0  # bound once, as one value, ahead of the rows
+# PostgreSQL: a plan's outbox rows in one statement, the tenant one value and the rows one
+# JSON array of arrays (ADR 0965): an executemany ran the insert once per row on the
+# server; arrays per column (``unnest``) and JSON objects cost more of the pusher's CPU
+# than the executemany did (the driver dumps each array element in Python; the objects
+# repeat every key), a JSON array of arrays a quarter of it (one C call).
+_PG_TYPES = {
+    "period_start_us": "bigint",
+    "period_end_us": "bigint",
+    "seq": "integer",
+    "value": "numeric",
+    "pushed_after": "numeric",
+    "timestamp_s": "bigint",
+    "attempts": "integer",
+    "next_attempt_us": "bigint",
+    "lease_until_us": "bigint",
+    "created_us": "bigint",
+    "sent_us": "bigint",
+    "updated_us": "bigint",
+}
+
+
+INSERT_OUTBOX_POSTGRES = (
+    "INSERT INTO push_outbox ("
+    + ", ".join(ROW_FIELDS)
+    + ") SELECT %s, "
+    + ", ".join(_fields(ROW_FIELDS[1:], _PG_TYPES))
+    + " FROM jsonb_array_elements(%s::jsonb) AS e"
+)
 ENUM_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("mode", "transport", "status"))
 AMOUNT_POSITIONS = tuple(ROW_FIELDS.index(name) for name in ("value", "pushed_after"))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, select, update
@@ -32,8 +31,11 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     CHANGED_COLUMNS,
     ENUM_POSITIONS,
     INSERT_OUTBOX,
+    INSERT_OUTBOX_POSTGRES,
     INSERT_STATES,
+    INSERT_STATES_POSTGRES,
     MOVE_STATES,
+    MOVE_STATES_POSTGRES,
     ROW_FIELDS,
     STATE_VALUES,
     STATES_POSTGRES,
@@ -181,14 +183,15 @@ class PushPlanning:
     def advance_many(
         self, moves: Sequence[tuple[PushState | None, PushState]], now_us: int
     ) -> bool:
-        """``advance`` for many counters: two executemanys on the driver (new states, moved
-        states). True when every move applied; False when another planner got to one of
-        them first — some may have applied, so the caller must roll back and plan again."""
+        """``advance`` for many counters: two statements (new states, moved states; on
+        SQLite executemanys, on PostgreSQL over one JSON value each). True when every move applied;
+        False when another planner got to one of them first — some may have applied, so
+        the caller must roll back and plan again."""
         pg = self._dialect.name != "sqlite"
         fresh, moved = [], []
         for before, after in moves:
             units = units_of(after.pushed_units)
-            unit_value = None if units is None else units if pg else format(units, "f")
+            unit_value = None if units is None else format(units, "f")
             values = (
                 after.period_end_us,
                 after.target,
@@ -203,12 +206,30 @@ class PushPlanning:
                 fresh.append((*key, *values))
             else:
                 moved.append((*values, *key, before.next_seq))
+        if pg:
+            return self._advance_json(fresh, moved) == len(moves)
         applied = 0
         for sql, params in ((INSERT_STATES, fresh), (MOVE_STATES, moved)):
             if params:
-                statement = sql.format(p="%s" if pg else "?")
-                applied += self._conn.exec_driver_sql(statement, params).rowcount
+                applied += self._conn.exec_driver_sql(sql.format(p="?"), params).rowcount
         return applied == len(moves)
+
+    def _advance_json(self, fresh: list[tuple[Any, ...]], moved: list[tuple[Any, ...]]) -> int:
+        """PostgreSQL: the new states in one insert and the moved ones in one update, the
+        states one JSON array of arrays each (an executemany ran its statement once per row,
+        ADR 0965); how many rows the two wrote."""
+        applied = 0
+        if fresh:  # (tenant, *STATE_KEYS): the tenant bound once
+            states = json.dumps([f[1:] for f in fresh])
+            applied += self._conn.exec_driver_sql(
+                INSERT_STATES_POSTGRES, (self._tenant, states)
+            ).rowcount
+        if moved:  # (*STATE_KEYS[3:], tenant, *STATE_KEYS[:3], was)
+            states = json.dumps([(*m[8:11], *m[:7], m[11]) for m in moved])
+            applied += self._conn.exec_driver_sql(
+                MOVE_STATES_POSTGRES, (states, self._tenant)
+            ).rowcount
+        return applied
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         metric, customer, start = key
@@ -227,10 +248,11 @@ class PushPlanning:
         self.add_many([row])
 
     def add_many(self, rows: Sequence[PushRow]) -> None:
-        """Insert outbox rows in one driver-level executemany with text built once (a
-        planning pass writes hundreds; SQLAlchemy's per-row parameter processing was half
-        of the insert's cost, ADR 0895). Values as ``ExactDecimal`` stores them: numeric
-        on PostgreSQL, canonical text on SQLite; enums as their values."""
+        """Insert outbox rows with text built once (a planning pass writes hundreds;
+        SQLAlchemy's per-row parameter processing was half of the insert's cost, ADR 0895):
+        on SQLite one driver-level executemany, on PostgreSQL one statement, the rows one
+        JSON array of arrays (ADR 0965). Amounts as canonical text (``ExactDecimal``'s on SQLite,
+        PostgreSQL's numeric input); enums as their values."""
         if not rows:
             return
         pg = self._dialect.name != "sqlite"
@@ -241,6 +263,10 @@ class PushPlanning:
             for at in ENUM_POSITIONS:
                 values[at] = values[at].value
             for at in AMOUNT_POSITIONS:
-                values[at] = Decimal(values[at]) if pg else str(values[at])
+                values[at] = str(values[at])
             params.append(tuple(values))
-        self._conn.exec_driver_sql(INSERT_OUTBOX.format(p="%s" if pg else "?"), params)
+        if pg:  # one statement, the rows one JSON value (ADR 0965)
+            items = json.dumps([p[1:] for p in params])
+            self._conn.exec_driver_sql(INSERT_OUTBOX_POSTGRES, (self._tenant, items))
+        else:
+            self._conn.exec_driver_sql(INSERT_OUTBOX.format(p="?"), params)

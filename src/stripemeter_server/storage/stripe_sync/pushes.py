@@ -25,6 +25,8 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 from stripemeter_server.storage.chunking import chunks
 from stripemeter_server.storage.schema import push_outbox
 from stripemeter_server.storage.stripe_sync.push_rows import (
+    LEASE_PLANNED_POSTGRES,
+    LEASE_PLANNED_SQLITE,
     LEASE_POSTGRES,
     LEASE_SQLITE,
     LOCK_SENT_POSTGRES,
@@ -42,14 +44,23 @@ class PushesRepository(PushPlanning):
 
     # --- sending --------------------------------------------------------------------------
 
-    def claim_due(self, now_us: int, lease_us: int, limit: int) -> list[PushRow]:
+    def claim_due(
+        self, now_us: int, lease_us: int, limit: int, *, planned_at: Sequence[int] = ()
+    ) -> list[PushRow]:
         """Worker only: take the tenant's due pending rows and lease them (the lease moves
-        ``next_attempt_us`` on, so once this commits no other worker sees them as due)."""
+        ``next_attempt_us`` on, so once this commits no other worker sees them as due).
+        ``planned_at``: rows no claim has touched written by plans of these times (a plan's
+        rows share its ``created_us``) are left out: the caller holds them and leases them
+        with ``lease_planned`` (ADR 0965)."""
         query = select(*ROW_COLUMNS).where(
             push_outbox.c.tenant_id == self._tenant,
             push_outbox.c.status == PENDING,
             push_outbox.c.next_attempt_us <= now_us,
         )
+        if planned_at:
+            query = query.where(
+                or_(push_outbox.c.attempts > 0, push_outbox.c.created_us.not_in(planned_at))
+            )
         query = query.order_by(
             push_outbox.c.next_attempt_us, push_outbox.c.created_us, push_outbox.c.push_id
         ).limit(limit)
@@ -64,6 +75,27 @@ class PushesRepository(PushPlanning):
             self._dialect.relax_commit_durability(self._conn)
         self._lease(rows, now_us, lease_us)
         return rows
+
+    def lease_planned(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> list[PushRow]:
+        """Worker only: lease rows this worker planned and holds as written, without reading
+        them back (ADR 0965); only those no claim has touched (``attempts`` 0: the stored
+        row is still the one held), pending and due. The rows leased, in the given order.
+        Not durable, as a claim."""
+        if not rows:
+            return []
+        until = now_us + lease_us
+        ids = [r.push_id for r in rows]
+        params: tuple[Any, ...]
+        if self._dialect.name == "sqlite":
+            statement = LEASE_PLANNED_SQLITE
+            params = (until, until, now_us, self._tenant, json.dumps(ids), now_us)
+        else:
+            statement = LEASE_PLANNED_POSTGRES
+            params = (until, until, now_us, self._tenant, self._tenant, ids, now_us)
+        leased = {str(r[0]) for r in self._conn.exec_driver_sql(statement, params).fetchall()}
+        if leased:
+            self._dialect.relax_commit_durability(self._conn)
+        return [r for r in rows if r.push_id in leased]
 
     def claim_ids(self, push_ids: Sequence[str], now_us: int, lease_us: int) -> list[PushRow]:
         """Take these due pending rows of the tenant (a reconciliation repair sends its own
