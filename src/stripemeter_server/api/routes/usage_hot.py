@@ -99,7 +99,7 @@ _REQUIRED = ("customerRef", "metric", "from", "to")
 
 
 async def _declared_read(
-    request: Request, declared: Callable[..., Any], names: frozenset[str], **defaults: Any
+    request: Request, declared: Callable[..., Any], names: frozenset[str]
 ) -> Response | None:
     params = plain_query(request, names)
     if params is None or not all(name in params for name in _REQUIRED):
@@ -117,7 +117,6 @@ async def _declared_read(
         tenant_id=params.get("tenantId"),
         state=state,
         admitted=Reader(who, "read", check),
-        **{key: params.get(name, default) for key, (name, default) in defaults.items()},
     )
     return Response(encode_plain(answer), media_type="application/json")
 
