@@ -15,6 +15,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredMapping, StoredStripeAccount
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -136,6 +137,7 @@ class FakePushes:
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
+        aggregation: Aggregation | None = None,  # the whole state either way
     ) -> list[ChangedCounter]:
         found = []
         for key, counter in self._ledger.counters.items():

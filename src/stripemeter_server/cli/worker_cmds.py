@@ -170,6 +170,11 @@ def worker(
             )
             typer.echo(f"created {len(partitions.run_once())} ledger partitions")
             return
+        from stripemeter_server.cli.serve_cmds import settle_startup_objects
+
+        # As ``serve`` does (ADR 0964): a full collection walked the start-up heap again in
+        # each v2 drain, a pause of 0.1-0.5 s that held every sending lane (ADR 0973).
+        settle_startup_objects()
         stop = threading.Event()
 
         def _stop(_signum: int, _frame: FrameType | None) -> None:

@@ -112,11 +112,14 @@ def plan_tenant_rows(
 def _candidates(
     uow: UnitOfWork, metric: Metric, min_end_us: int, since_us: int | None, overlap_us: int | None
 ) -> list[_Candidate]:
+    agg = metric.aggregation  # the scan reads only what the value needs (ADR 0973)
     if since_us is None:
-        changed = uow.pushes.changed_counters(metric.code, since_us=None, min_end_us=min_end_us)
+        changed = uow.pushes.changed_counters(
+            metric.code, since_us=None, min_end_us=min_end_us, aggregation=agg
+        )
     else:
         changed = uow.pushes.changed_counters(
-            metric.code, since_us=since_us, min_end_us=None, settled_us=overlap_us
+            metric.code, since_us=since_us, min_end_us=None, settled_us=overlap_us, aggregation=agg
         )
     found = [
         _Candidate(
@@ -124,7 +127,7 @@ def _candidates(
             c.counter.customer_ref,
             c.counter.period_start_us,
             c.counter.period_end_us,
-            c.counter.state.value(metric.aggregation),
+            c.counter.state.value(agg),
             c.updated_us,
         )
         for c in changed

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from stripemeter_server.domain.counters import CounterState
+from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.service.ports.counters import StoredCounter
 from stripemeter_server.service.stripe_sync.ports.pushes import (
@@ -116,19 +117,28 @@ MARK_SENT_SQLITE = (
     "AND push_outbox.status = '" + PENDING + "'"
 )
 # A claim's lease, one statement for all its rows whatever their number (ids: one JSON
-# array on SQLite, one text array on PostgreSQL; ADR 0946).
+# array on both stores; ADR 0946). PostgreSQL joins the ids to the table (a nested loop of
+# primary-key probes whatever the statistics say) instead of ``= ANY(text[])``: psycopg
+# dumps an array element by element in Python, and an ``ANY`` over a computed array is a
+# linear filter per row when the planner takes the outbox for small (ADR 0973).
 _LEASE_SQL = (
     "UPDATE push_outbox SET next_attempt_us = {p}, lease_until_us = {p}, "
     "attempts = attempts + 1, updated_us = {p} WHERE tenant_id = {p} AND push_id {ids}"
 )
 LEASE_SQLITE = _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
-LEASE_POSTGRES = _LEASE_SQL.format(p="%s", ids="= ANY(%s::text[])")
+_IDS_POSTGRES = "jsonb_array_elements_text(%s::jsonb) AS k(id)"
+LEASE_POSTGRES = (
+    "UPDATE push_outbox SET next_attempt_us = %s, lease_until_us = %s, "
+    "attempts = attempts + 1, updated_us = %s FROM " + _IDS_POSTGRES + " "
+    "WHERE push_outbox.tenant_id = %s AND push_outbox.push_id = k.id"
+)
 # The lease of rows the worker planned itself and holds (ADR 0965): only rows no claim has
 # touched (``attempts = 0``: what the plan wrote, unchanged), still pending and due; the
-# ids leased come back. PostgreSQL passes over rows another worker's claim holds; the ids
-# it locked are one array (``= ANY(ARRAY(…))``): as ``IN (…)``, a planner that took the
-# outbox for empty (statistics from before the plan) joined by nested loops, 3-13 s per
-# 1 000 rows in the bench's first drain.
+# ids leased come back. PostgreSQL passes over rows another worker's claim holds: it locks
+# them in push-id order, then updates the versions it locked by ``ctid`` (the key compared
+# too): ``push_id = ANY(ARRAY(…))`` filtered every pending row of the tenant by a linear
+# search of the array when the planner took the outbox for small, ~60-250 ms per 1 000
+# rows (ADR 0973).
 _NEVER_CLAIMED = "status = '" + PENDING + "' AND attempts = 0 AND next_attempt_us <= {p}"
 LEASE_PLANNED_SQLITE = (
     _LEASE_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
@@ -137,14 +147,15 @@ LEASE_PLANNED_SQLITE = (
     + " RETURNING push_id"
 )
 LEASE_PLANNED_POSTGRES = (
-    _LEASE_SQL.format(
-        p="%s",
-        ids="= ANY(ARRAY(SELECT push_id FROM push_outbox WHERE tenant_id = %s "
-        "AND push_id = ANY(%s::text[]) AND "
-        + _NEVER_CLAIMED.format(p="%s")
-        + " ORDER BY push_id FOR UPDATE SKIP LOCKED))",
-    )
-    + " RETURNING push_id"
+    "WITH held AS MATERIALIZED (SELECT o.ctid AS row, o.push_id AS id FROM "
+    + _IDS_POSTGRES
+    + " JOIN push_outbox o ON o.tenant_id = %s AND o.push_id = k.id WHERE o."
+    + _NEVER_CLAIMED.format(p="%s").replace(" AND ", " AND o.")
+    + " ORDER BY o.push_id FOR UPDATE OF o SKIP LOCKED) "
+    "UPDATE push_outbox SET next_attempt_us = %s, lease_until_us = %s, "
+    "attempts = attempts + 1, updated_us = %s FROM held "
+    "WHERE push_outbox.ctid = held.row AND push_outbox.push_id = held.id "
+    "RETURNING push_outbox.push_id"
 )
 # A metric's push states for a set of customers, one statement (the table's columns in
 # order, as ``push_state_of`` reads them; ADR 0946).
@@ -153,18 +164,26 @@ _STATES_SQL = (
     "WHERE tenant_id = {p} AND metric = {p} AND customer_ref {ids}"
 )
 STATES_SQLITE = _STATES_SQL.format(p="?", ids="IN (SELECT value FROM json_each(?))")
-STATES_POSTGRES = _STATES_SQL.format(p="%s", ids="= ANY(%s::text[])")
-# PostgreSQL: a chunk's rows locked in push-id order (as the lease beat locks them), then
-# marked by one statement over arrays: an executemany was a round trip per row (ADR 0895).
-LOCK_SENT_POSTGRES = (
-    "SELECT push_id FROM push_outbox WHERE tenant_id = %s AND push_id = ANY(%s) "
-    "ORDER BY push_id FOR UPDATE"
+STATES_POSTGRES = (
+    "SELECT "
+    + ", ".join(f"s.{c.name}" for c in push_state.c)
+    + " FROM jsonb_array_elements_text(%s::jsonb) AS k(ref) JOIN push_state s "
+    "ON s.tenant_id = %s AND s.metric = %s AND s.customer_ref = k.ref"
 )
+# PostgreSQL: a batch's sent marks in one statement, its ``[push id, customer]`` pairs one
+# JSON array (as on SQLite): the rows locked in push-id order (as the lease beat locks
+# them: no deadlock), then the versions locked updated by ``ctid``, the key compared too.
+# A lock and an update over ``text[]`` per 500 rows before: two round trips and the arrays
+# dumped per element in Python (ADR 0973).
 MARK_SENT_POSTGRES = (
+    "WITH locked AS MATERIALIZED (SELECT o.ctid AS row, o.push_id AS id, v.e->>1 AS customer "
+    "FROM jsonb_array_elements(%s::jsonb) AS v(e) JOIN push_outbox o "
+    "ON o.tenant_id = %s AND o.push_id = v.e->>0 WHERE o.status = '" + PENDING + "' "
+    "ORDER BY o.push_id FOR UPDATE OF o) "
     "UPDATE push_outbox SET status = '" + SENT + "', sent_us = %s, lease_until_us = NULL, "
-    "updated_us = %s, stripe_customer_id = COALESCE(v.customer, push_outbox.stripe_customer_id) "
-    "FROM unnest(%s::text[], %s::text[]) AS v(push_id, customer) "
-    "WHERE push_outbox.tenant_id = %s AND push_outbox.push_id = v.push_id "
+    "updated_us = %s, "
+    "stripe_customer_id = COALESCE(locked.customer, push_outbox.stripe_customer_id) "
+    "FROM locked WHERE push_outbox.ctid = locked.row AND push_outbox.push_id = locked.id "
     "AND push_outbox.status = '" + PENDING + "'"
 )
 
@@ -248,20 +267,38 @@ CHANGED_COLUMNS = (
     counters.c.updated_us,
     *(counters.c[name] for name in STATE_COLUMNS),
 )
-
-
-def changed_counter_of(raw: Any) -> ChangedCounter:
-    metric, customer_ref, start_us, end_us, updated_us, *state = raw
-    return ChangedCounter(
-        StoredCounter(
-            metric,
-            customer_ref,
-            start_us,
-            end_us,
-            CounterState(*state),  # STATE_COLUMNS is CounterState's field order
-        ),
-        updated_us,
+# What ``CounterState.value`` reads for each aggregation, besides the corrections: a plan
+# scans and decodes only those (every column was ~25 % of a SQLite plan, ADR 0973).
+_CORRECTIONS = ("adjustments", "late_out")
+VALUE_COLUMNS: dict[Aggregation, tuple[str, ...]] = {
+    agg: (*reads, *_CORRECTIONS)
+    for agg, reads in (
+        (Aggregation.COUNT, ("count",)),
+        (Aggregation.SUM, ("sum",)),
+        (Aggregation.MAX, ("max",)),
+        (Aggregation.MIN, ("min",)),
+        (Aggregation.LATEST, ("latest_value",)),
+        (Aggregation.UNIQUE_COUNT, ("unique_count",)),
+        (Aggregation.AVG, ("sum", "count")),
     )
+}
+
+
+def changed_columns(aggregation: Aggregation | None) -> tuple[Any, ...]:
+    """A scan's columns: every state column, or only what the aggregation's value reads."""
+    if aggregation is None:
+        return CHANGED_COLUMNS
+    return (*CHANGED_COLUMNS[:5], *(counters.c[name] for name in VALUE_COLUMNS[aggregation]))
+
+
+def changed_counter_of(raw: Any, aggregation: Aggregation | None = None) -> ChangedCounter:
+    """A scanned row; with ``aggregation``, the state's other fields at their defaults."""
+    metric, customer_ref, start_us, end_us, updated_us, *values = raw
+    if aggregation is None:
+        state = CounterState(*values)  # STATE_COLUMNS is CounterState's field order
+    else:
+        state = CounterState(**dict(zip(VALUE_COLUMNS[aggregation], values, strict=True)))
+    return ChangedCounter(StoredCounter(metric, customer_ref, start_us, end_us, state), updated_us)
 
 
 def push_state_of(raw: Any) -> PushState:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     UNSENT,
     ChangedCounter,
@@ -28,7 +29,6 @@ from stripemeter_server.storage.sql_dialect import SqlDialect
 from stripemeter_server.storage.stripe_sync.push_rows import (
     ADVANCE_STATE,
     AMOUNT_POSITIONS,
-    CHANGED_COLUMNS,
     ENUM_POSITIONS,
     INSERT_OUTBOX,
     INSERT_OUTBOX_POSTGRES,
@@ -41,6 +41,7 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     STATES_POSTGRES,
     STATES_SQLITE,
     TENANT_POSITION,
+    changed_columns,
     changed_counter_of,
     push_state_of,
     units_of,
@@ -63,13 +64,15 @@ class PushPlanning:
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
+        aggregation: Aggregation | None = None,
     ) -> list[ChangedCounter]:
         """The metric's counters written at or after ``since_us`` (None: all) whose period
         ends after ``min_end_us`` (None: any), each with the ``updated_us`` read. With
         ``settled_us`` (incremental scans), a counter its push state was planned from as it
         is now (same ``updated_us``, ADR 0850) is left out, and so is one planned at least
-        ``settled_us`` after its last write (states from before that marker)."""
-        query = select(*CHANGED_COLUMNS).where(
+        ``settled_us`` after its last write (states from before that marker). With
+        ``aggregation``, only the state columns its value reads are read (ADR 0973)."""
+        query = select(*changed_columns(aggregation)).where(
             counters.c.tenant_id == self._tenant, counters.c.metric == metric
         )
         if since_us is not None:
@@ -90,7 +93,8 @@ class PushPlanning:
             query = query.where(~planned.exists())
         # fetchall: one driver call and the result processors run over the whole batch;
         # iterating the result fetched row by row (ADR 0946).
-        return [changed_counter_of(r) for r in self._conn.execute(query).fetchall()]
+        rows = self._conn.execute(query).fetchall()
+        return [changed_counter_of(r, aggregation) for r in rows]
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]:
         """Pushed counters that no longer exist (every event voided, or the metric rebuilt
@@ -117,12 +121,12 @@ class PushPlanning:
         refs = sorted(set(customers))
         if not refs:
             return {}
-        bound: str | list[str]
+        bound = json.dumps(refs)  # PostgreSQL too: a text[] was dumped per element (ADR 0973)
         if self._dialect.name == "sqlite":
-            statement, bound = STATES_SQLITE, json.dumps(refs)
+            statement, params = STATES_SQLITE, (self._tenant, metric, bound)
         else:
-            statement, bound = STATES_POSTGRES, refs
-        raws = self._conn.exec_driver_sql(statement, (self._tenant, metric, bound)).fetchall()
+            statement, params = STATES_POSTGRES, (bound, self._tenant, metric)
+        raws = self._conn.exec_driver_sql(statement, params).fetchall()
         return {(state := push_state_of(raw)).key: state for raw in raws}
 
     def unsent_keys(self, metric: str) -> set[tuple[str, str, int, str]]:

@@ -29,7 +29,6 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     LEASE_PLANNED_SQLITE,
     LEASE_POSTGRES,
     LEASE_SQLITE,
-    LOCK_SENT_POSTGRES,
     MARK_SENT_POSTGRES,
     MARK_SENT_SQLITE,
     ROW_COLUMNS,
@@ -91,7 +90,7 @@ class PushesRepository(PushPlanning):
             params = (until, until, now_us, self._tenant, json.dumps(ids), now_us)
         else:
             statement = LEASE_PLANNED_POSTGRES
-            params = (until, until, now_us, self._tenant, self._tenant, ids, now_us)
+            params = (json.dumps(ids), self._tenant, now_us, until, until, now_us)
         leased = {str(r[0]) for r in self._conn.exec_driver_sql(statement, params).fetchall()}
         if leased:
             self._dialect.relax_commit_durability(self._conn)
@@ -118,13 +117,11 @@ class PushesRepository(PushPlanning):
         if not rows:
             return
         until = now_us + lease_us
-        ids = [r.push_id for r in rows]
-        bound: str | list[str]
+        ids = json.dumps([r.push_id for r in rows])
         if self._dialect.name == "sqlite":
-            statement, bound = LEASE_SQLITE, json.dumps(ids)
+            self._conn.exec_driver_sql(LEASE_SQLITE, (until, until, now_us, self._tenant, ids))
         else:
-            statement, bound = LEASE_POSTGRES, ids
-        self._conn.exec_driver_sql(statement, (until, until, now_us, self._tenant, bound))
+            self._conn.exec_driver_sql(LEASE_POSTGRES, (until, until, now_us, ids, self._tenant))
 
     def renew_lease(self, tenant_id: str, push_id: str, held_until_us: int, until_us: int) -> bool:
         """Worker only (the heartbeat, in the row's tenant): move a lease this worker holds (its
@@ -213,24 +210,16 @@ class PushesRepository(PushPlanning):
         )
 
     def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], now_us: int) -> None:
-        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs, in push-id order:
-        on SQLite one statement, the pairs one JSON array (ADR 0946); on PostgreSQL one lock
-        and one update over arrays per 500 rows."""
+        """``mark_sent`` for many ``(push id, Stripe customer)`` pairs: one statement, the
+        pairs one JSON array (SQLite: ADR 0946; PostgreSQL, which locks them in push-id
+        order first within the statement: ADR 0973)."""
         if not sent:
             return
-        ordered = sorted(sent)
+        pairs = json.dumps(sorted(sent))
         if self._dialect.name == "sqlite":  # one writer at a time: no lock order to keep
-            self._conn.exec_driver_sql(
-                MARK_SENT_SQLITE, (json.dumps(ordered), now_us, now_us, self._tenant)
-            )
-            return
-        for part in chunks(ordered):
-            ids = [push_id for push_id, _ in part]
-            customers = [customer for _, customer in part]
-            self._conn.exec_driver_sql(LOCK_SENT_POSTGRES, (self._tenant, ids))
-            self._conn.exec_driver_sql(
-                MARK_SENT_POSTGRES, (now_us, now_us, ids, customers, self._tenant)
-            )
+            self._conn.exec_driver_sql(MARK_SENT_SQLITE, (pairs, now_us, now_us, self._tenant))
+        else:
+            self._conn.exec_driver_sql(MARK_SENT_POSTGRES, (pairs, self._tenant, now_us, now_us))
 
     def mark_retry(
         self, push_id: str, *, next_attempt_us: int, error: str, code: str | None, now_us: int

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.service.ports.counters import StoredCounter
 
@@ -106,6 +107,7 @@ class PushesRepository(Protocol):
         since_us: int | None,
         min_end_us: int | None,
         settled_us: int | None = None,
+        aggregation: Aggregation | None = None,  # only what its value reads (ADR 0973)
     ) -> list[ChangedCounter]: ...
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
