@@ -264,6 +264,9 @@ class FakeCounters:
         self._t.uniques |= new
         return new
 
+    def flush(self) -> None:
+        """Nothing is held back here."""
+
     def get(self, key: CounterKey) -> StoredCounter | None:
         found = self._t.counters.get(key)
         return copy.deepcopy(found) if found is not None else None

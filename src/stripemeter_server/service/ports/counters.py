@@ -42,6 +42,12 @@ class IngestCounters(Protocol):
         """Record distinct values; returns those that were new (exact, concurrency-safe)."""
         ...
 
+    def flush(self) -> None:
+        """Send the writes this transaction held back for its commit (PostgreSQL's group
+        commits hold the counters' write-back and the ledger insert, ADR 0974): a read of
+        what they wrote, in the same transaction, calls this first."""
+        ...
+
     def get(self, key: CounterKey) -> StoredCounter | None: ...
 
     def find(

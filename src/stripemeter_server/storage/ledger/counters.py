@@ -98,6 +98,11 @@ class CountersRepository(ABC):
     ) -> set[tuple[str, str, int, str]]:
         """Insert distinct values; returns those that were new (exact, concurrency-safe)."""
 
+    def flush(self) -> None:
+        """Writes held for the commit sent now: none here (PostgreSQL's group commits
+        hold some, ADR 0974)."""
+        return
+
     def get(self, key: CounterKey) -> StoredCounter | None:
         metric, customer, start = key
         params = {"tenant": self._tenant, "metric": metric, "customer": customer, "start": start}
