@@ -14,12 +14,13 @@ from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.domain.events import EventLimits
 from stripemeter_server.service.alerts.rules import create_rule
 from stripemeter_server.service.clock import FrozenClock
+from stripemeter_server.service.corrections.adjustments import close_period
 from stripemeter_server.service.ingest.outcome import BatchRequest, IngestOutcome
 from stripemeter_server.service.ingest.pipeline import ingest_parsed, ledger_keys, parse_group
 from stripemeter_server.service.ingest.ports import IngestTally
 from stripemeter_server.service.usage.reads import current_usage
 from stripemeter_server.storage.unit_of_work import Store, UnitOfWork
-from tests.support.ledger import ingest, make_tenant
+from tests.support.ledger import counters, ingest, make_tenant
 
 METRICS = [{"code": "calls", "aggregation": "sum"}]
 
@@ -103,3 +104,45 @@ def test_a_group_of_many_counters_writes_each_back_once(store: Store, clock: Fro
     with store.unit_of_work("acme", read_only=True) as uow:
         values = [current_usage(uow, f"c{i}", clock.now(), "calls")[0].value for i in range(5)]
     assert values == [Decimal(4)] * 5
+
+
+def close_now(store: Store, clock: FrozenClock, customer: str = "c") -> None:
+    with store.unit_of_work("acme") as uow:
+        close_period(uow, customer, "calls", clock.now(), clock.now(), "invoice")
+        uow.commit()
+
+
+def test_a_group_into_a_period_closed_by_a_lock_is_rejected_and_creates_no_counter(
+    store: Store, clock: FrozenClock
+) -> None:
+    """The period locks checked in the counters' claim (ADR 0974): a locked period under
+    ``reject`` refuses the event, and the claim left no counter behind for it."""
+    make_tenant(store, "acme", clock.now(), [{**METRICS[0], "latePolicy": "reject"}])
+    close_now(store, clock, "other")  # the customer's period is closed before any counter
+    with store.unit_of_work("acme") as uow:
+        outcome = as_committer(
+            uow, clock, [{**event("k1"), "customerRef": "other"}, event("k2", "3")]
+        )
+        uow.commit()
+    assert [r.status for r in outcome.results] == ["rejected", "accepted"]
+    assert outcome.results[0].error_code == "period_closed"
+    assert [key[1] for key in counters(store, "acme")] == ["c"]
+    assert total(store, clock) == Decimal(3)
+
+
+def test_a_group_with_one_event_in_a_locked_period_books_it_forward_and_counts_the_rest(
+    store: Store, clock: FrozenClock
+) -> None:
+    make_tenant(store, "acme", clock.now(), METRICS)
+    with store.unit_of_work("acme") as uow:
+        as_committer(uow, clock, [{**event("k0", "4"), "customerRef": "other"}])
+        uow.commit()
+    close_now(store, clock, "other")
+    with store.unit_of_work("acme") as uow:
+        outcome = as_committer(
+            uow, clock, [{**event("k1"), "customerRef": "other"}, event("k2", "3")]
+        )
+        uow.commit()
+    assert [r.status for r in outcome.results] == ["accepted", "accepted"]
+    assert [r.late_after_close for r in outcome.results] == [True, False]
+    assert total(store, clock) == Decimal(3)

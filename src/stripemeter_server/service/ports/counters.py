@@ -34,6 +34,15 @@ class IngestCounters(Protocol):
         the missing ones at zero; the caller changes them and ``save``s them back."""
         ...
 
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """``lock``, unless a period of ``checked`` is closed by a lock (an invoice's or an
+        operator's): then nothing is locked and the answer is None, as it is from a store
+        that does not check both at once (the caller then reads the closes and ``lock``s).
+        PostgreSQL checks and claims in one statement (ADR 0974)."""
+        ...
+
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None: ...
 
     def add_uniques(

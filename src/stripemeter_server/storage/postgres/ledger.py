@@ -132,6 +132,17 @@ _COUNTER_CLAIM = (
     "DO UPDATE SET updated_us = counters.updated_us "
     f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid"
 )
+# The claim guarded by the group's period locks (ADR 0974): when any of the keys in the
+# second array has its period closed by a lock, nothing is claimed and nothing comes back
+# (the caller then reads the closes and claims the usual way). The guard is one probe of
+# ``period_locks``' primary key per key, evaluated once, before any row is claimed.
+_COUNTER_CLAIM_IF_OPEN = _COUNTER_CLAIM.replace(
+    " ORDER BY k.n ",
+    " WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(%s::jsonb) AS c(e) "
+    "CROSS JOIN LATERAL (SELECT 1 FROM period_locks r WHERE r.tenant_id = %s "
+    "AND r.metric = (c.e->>0) AND r.customer_ref = (c.e->>1) "
+    "AND r.period_start_us = (c.e->>2)::bigint LIMIT 1) x) ORDER BY k.n ",
+)
 _STATE_TYPES = (
     "bigint",
     "numeric",
@@ -262,6 +273,25 @@ class PostgresCountersRepository(_Raw, CountersRepository):
                 found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
                 ctids[key] = row[-1]
         return found
+
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """``lock``, in the same statement as the check that no period of ``checked`` is
+        closed by a lock; None (nothing claimed) when one is (ADR 0974)."""
+        if not periods:
+            return None
+        rows = [(*k, periods[k]) for k in sorted(periods, key=lock_order)]
+        params = (self._tenant, now_us, _json_rows(rows), _json_rows(checked), self._tenant)
+        found: dict[CounterKey, StoredCounter] = {}
+        self._ctids = ctids = {}
+        with self._cursor() as cursor:
+            cursor.execute(_COUNTER_CLAIM_IF_OPEN, params)
+            for row in cursor.fetchall():
+                key = (row[0], row[1], row[2])
+                found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
+                ctids[key] = row[-1]
+        return found or None
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         """One UPDATE for every counter (each is locked already, by ``lock``): by the ``ctid``
