@@ -21,7 +21,8 @@ half (ADR 0969).
 
 The group's other writes whose answers nobody reads before the commit — the counters'
 write-back and the ledger insert — are deferred to that last pipeline too (ADR 0974): a
-group of new single events is five round trips. A read of what they write in the same
+group of new single events is four round trips (with the period locks checked by the
+counters' claim, ``count_if_open``). A read of what they write in the same
 transaction (alert evaluation) sends them first (``flush``). The ledger insert then cannot
 answer which keys it stored, so a key a racing transaction claimed first fails it (a unique
 violation on ``event_keys``) and with it the ``COMMIT``: the group runs again from its head,
