@@ -253,6 +253,12 @@ class FakeCounters:
                 self._t.counters_written[key] = now_us
         return {key: copy.deepcopy(self._t.counters[key]) for key in periods}
 
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """Not offered (the SQLite store's answer): the caller reads the closes first."""
+        return None
+
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         for counter in changed:
             if counter.key in self._t.counters:  # an UPDATE: it touches existing rows only
@@ -263,6 +269,9 @@ class FakeCounters:
         new = set(values) - self._t.uniques
         self._t.uniques |= new
         return new
+
+    def flush(self) -> None:
+        """Nothing is held back here."""
 
     def get(self, key: CounterKey) -> StoredCounter | None:
         found = self._t.counters.get(key)

@@ -100,6 +100,8 @@ def evaluate_alerts(
         for r, rule in rules
         if rule.kind not in (AlertKind.CREDIT_BALANCE_BELOW, AlertKind.ENTITLEMENT_USAGE)
     ]
+    if credit or quota or rules:  # they read what this transaction wrote (ADR 0974)
+        uow.counters.flush()
     fired = _fire_credit_rules(uow, credit, keys, now) if credit else []
     if not rules and not quota:
         return fired

@@ -20,7 +20,12 @@ from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.alerts.evaluation import evaluate_alerts
 from stripemeter_server.service.ingest import stages
 from stripemeter_server.service.ingest.backfill_gate import hold_backfilled
-from stripemeter_server.service.ingest.counting import NOTHING_COUNTED, Counted, count
+from stripemeter_server.service.ingest.counting import (
+    NOTHING_COUNTED,
+    Counted,
+    count,
+    count_if_open,
+)
 from stripemeter_server.service.ingest.outcome import (
     ACCEPTED,
     BatchRequest,
@@ -105,10 +110,14 @@ def ingest_parsed(
     resolved = stages.resolve(uow, unknown, now)
     held, held_out = hold_backfilled(uow, resolved.candidates)
     fresh, in_batch = stages.dedupe_in_batch(held)
-    fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
     # Counted before it is stored, so each row goes in with its late flag (no UPDATE per
     # late event afterwards); a key a racing writer claimed first rolls it all back (ADR 0889).
-    counted = count(uow, fresh, now, group.actors)
+    # A small group's period locks are checked by its counters' claim where the store offers
+    # it (ADR 0974); else the close policy reads them first.
+    counted, closed = count_if_open(uow, fresh, now, group.actors), stages.Verdicts()
+    if counted is None:
+        fresh, closed = stages.apply_close_policy(uow, fresh, resolved.customers, now)
+        counted = count(uow, fresh, now, group.actors)
     stages.record(uow, fresh, group.received_us, group.request_ids, counted.late)
     evaluate_alerts(uow, counted.touched, now)  # same transaction: fire-once with the usage
     verdicts = {

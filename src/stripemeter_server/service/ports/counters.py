@@ -34,12 +34,27 @@ class IngestCounters(Protocol):
         the missing ones at zero; the caller changes them and ``save``s them back."""
         ...
 
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """``lock``, unless a period of ``checked`` is closed by a lock (an invoice's or an
+        operator's): then nothing is locked and the answer is None, as it is from a store
+        that does not check both at once (the caller then reads the closes and ``lock``s).
+        PostgreSQL checks and claims in one statement (ADR 0974)."""
+        ...
+
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None: ...
 
     def add_uniques(
         self, values: Sequence[tuple[str, str, int, str]]
     ) -> set[tuple[str, str, int, str]]:
         """Record distinct values; returns those that were new (exact, concurrency-safe)."""
+        ...
+
+    def flush(self) -> None:
+        """Send the writes this transaction held back for its commit (PostgreSQL's group
+        commits hold the counters' write-back and the ledger insert, ADR 0974): a read of
+        what they wrote, in the same transaction, calls this first."""
         ...
 
     def get(self, key: CounterKey) -> StoredCounter | None: ...

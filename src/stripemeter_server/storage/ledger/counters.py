@@ -98,6 +98,17 @@ class CountersRepository(ABC):
     ) -> set[tuple[str, str, int, str]]:
         """Insert distinct values; returns those that were new (exact, concurrency-safe)."""
 
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """Not offered here (None): the caller reads the closes, then ``lock``s."""
+        return None
+
+    def flush(self) -> None:
+        """Writes held for the commit sent now: none here (PostgreSQL's group commits
+        hold some, ADR 0974)."""
+        return
+
     def get(self, key: CounterKey) -> StoredCounter | None:
         metric, customer, start = key
         params = {"tenant": self._tenant, "metric": metric, "customer": customer, "start": start}

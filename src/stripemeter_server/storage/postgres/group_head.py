@@ -18,6 +18,15 @@ cannot be set back is invalidated (never pooled in autocommit). psycopg prepares
 statements in a pipeline as outside one: sent as one simple query with client-side binding
 instead, they were planned per group, and the database's CPU per group rose by a fifth to a
 half (ADR 0969).
+
+The group's other writes whose answers nobody reads before the commit — the counters'
+write-back and the ledger insert — are deferred to that last pipeline too (ADR 0974): a
+group of new single events is four round trips (with the period locks checked by the
+counters' claim, ``count_if_open``). A read of what they write in the same
+transaction (alert evaluation) sends them first (``flush``). The ledger insert then cannot
+answer which keys it stored, so a key a racing transaction claimed first fails it (a unique
+violation on ``event_keys``) and with it the ``COMMIT``: the group runs again from its head,
+where the ledger check finds the key, as when the insert stored fewer rows than it was sent.
 """
 
 from __future__ import annotations
@@ -28,10 +37,12 @@ from typing import Any
 
 import msgspec
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from stripemeter_server.domain.errors import RetryableConflict
 from stripemeter_server.service.ingest.ports import GroupHead
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP, key_stamp
 from stripemeter_server.storage.catalog.stamp import CatalogView
@@ -49,6 +60,14 @@ _FINGERPRINTS = (
 )
 _STAMP = str(KEY_STAMP.compile(dialect=_DIALECT))
 _JSON = msgspec.json.Encoder()
+# Where a connection's open driver transaction is found by the repositories that defer to it
+_OPEN = "stripemeter_driver_transaction"
+
+
+def deferring(conn: Connection) -> DriverTransaction | None:
+    """The driver transaction open on ``conn`` that takes deferred writes, if any."""
+    found = conn.info.get(_OPEN)
+    return found if isinstance(found, DriverTransaction) else None
 
 
 @dataclass(slots=True)
@@ -60,6 +79,8 @@ class DriverTransaction:
     store: str  # the SQL dialect's name
     opened: bool = False
     deferred: list[tuple[str, Sequence[Any]]] = field(default_factory=list)
+    # the pooled connection's ``info``, where ``deferring`` finds this transaction while open
+    info: dict[Any, Any] | None = None
 
     def defer(self, conn: Connection, sql: str, params: Sequence[Any]) -> bool:
         """Queue a write whose answer nobody reads, to go out with ``COMMIT``; False when
@@ -88,6 +109,8 @@ class DriverTransaction:
             return None
         driver.autocommit = True
         self.opened = True
+        self.info = conn.info
+        self.info[_OPEN] = self
         params = {"keys": _JSON.encode(list(keys)).decode(), "tenant": tenant}
         with translate_errors(), driver.cursor() as stamped, driver.cursor() as checked:
             with driver.pipeline():  # sent together; one sync as the block ends
@@ -104,17 +127,31 @@ class DriverTransaction:
             fingerprints = dict(checked.fetchall())
         return GroupHead(found, fingerprints)
 
+    def flush(self, conn: Connection) -> None:
+        """Send the deferred writes now (one round trip), for a read that must see them."""
+        self._send(conn, commit=False)
+
     def commit(self, conn: Connection) -> None:
         """Send the deferred writes with ``COMMIT`` (one round trip); SQLAlchemy's commit
         that follows finds the transaction ended and sends nothing."""
+        self._send(conn, commit=True)
+
+    def _send(self, conn: Connection, *, commit: bool) -> None:
         if not self.deferred:
             return
         deferred, self.deferred = self.deferred, []
         driver = _driver(conn)
-        with driver.pipeline(), driver.cursor() as cursor:
-            for sql, params in deferred:
-                cursor.execute(sql, params)
-            cursor.execute(b"COMMIT")
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:
+                for sql, params in deferred:
+                    cursor.execute(sql, params)
+                if commit:
+                    cursor.execute(b"COMMIT")
+        except pg_errors.UniqueViolation as exc:
+            if exc.diag.table_name != "event_keys":
+                raise
+            raced = "an idempotency key was stored by a concurrent request"
+            raise RetryableConflict(raced) from exc
 
     def settle(self, conn: Connection) -> None:
         """After the transaction ended: the driver's autocommit flag as it was."""
@@ -122,6 +159,9 @@ class DriverTransaction:
             return
         self.opened = False
         self.deferred = []
+        if self.info is not None:
+            self.info.pop(_OPEN, None)
+            self.info = None
         try:
             _driver(conn).autocommit = False
         except psycopg.Error:

@@ -35,6 +35,7 @@ from stripemeter_server.storage.ledger.counters import (
     lock_order,
 )
 from stripemeter_server.storage.ledger.events import EventsRepository
+from stripemeter_server.storage.postgres.group_head import deferring
 
 _EVENT_TYPES = {
     "idempotency_key": "text",
@@ -84,6 +85,16 @@ _EVENT_INSERT = (
     f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) "
     "SELECT %s, t.* FROM t JOIN k USING (idempotency_key) RETURNING idempotency_key"
 )
+# The same, deferred to the group's ``COMMIT`` (ADR 0974): nobody reads which keys it
+# stored, so every row goes in, and a key a racing transaction claimed first fails the
+# statement (a unique violation on ``event_keys``: the group runs again) instead of being
+# left out.
+_EVENT_INSERT_DEFERRED = (
+    _EVENT_INSERT.split(" k AS (")[0]
+    + " k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint) "
+    "SELECT %s, t.idempotency_key, t.fingerprint FROM t) "
+    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) SELECT %s, t.* FROM t"
+)
 # Lookups by key probe the table once per key: each key's row comes from a ``LATERAL``
 # subquery with ``LIMIT 1`` (a subquery the planner cannot merge into a join), so the plan is
 # an index probe per key whatever the planner's statistics say. Joined to the keys, or with
@@ -120,6 +131,17 @@ _COUNTER_CLAIM = (
     "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) "
     "DO UPDATE SET updated_us = counters.updated_us "
     f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid"
+)
+# The claim guarded by the group's period locks (ADR 0974): when any of the keys in the
+# second array has its period closed by a lock, nothing is claimed and nothing comes back
+# (the caller then reads the closes and claims the usual way). The guard is one probe of
+# ``period_locks``' primary key per key, evaluated once, before any row is claimed.
+_COUNTER_CLAIM_IF_OPEN = _COUNTER_CLAIM.replace(
+    " ORDER BY k.n ",
+    " WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(%s::jsonb) AS c(e) "
+    "CROSS JOIN LATERAL (SELECT 1 FROM period_locks r WHERE r.tenant_id = %s "
+    "AND r.metric = (c.e->>0) AND r.customer_ref = (c.e->>1) "
+    "AND r.period_start_us = (c.e->>2)::bigint LIMIT 1) x) ORDER BY k.n ",
 )
 _STATE_TYPES = (
     "bigint",
@@ -166,6 +188,16 @@ _COUNTER_UPDATE = (
     "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL (SELECT r.ctid "
     f"FROM counters r WHERE {_SAME_KEY} LIMIT 1) x) AS u WHERE c.ctid = u.row"
 )
+# The write-back deferred to the group's ``COMMIT`` (ADR 0974), where no row count can be
+# looked at before the commit: each row by its ``ctid`` when that still names its counter,
+# else by its key (the second branch runs only when the first found nothing).
+_COUNTER_WRITE_BACK = (
+    f'UPDATE counters c SET {_SET_STATE}, "updated_us" = %s FROM (SELECT k.e, x.ctid AS row '
+    "FROM jsonb_array_elements(%s::jsonb) AS k(e) CROSS JOIN LATERAL ((SELECT r.ctid "
+    f"FROM counters r WHERE r.ctid = (k.e->>{_KEY_AT + 3})::tid AND {_SAME_KEY}) UNION ALL "
+    f"(SELECT r.ctid FROM counters r WHERE {_SAME_KEY} LIMIT 1) LIMIT 1) x) "
+    "AS u WHERE c.ctid = u.row"
+)
 _COUNTER_COPY = (
     "COPY counters (tenant_id, metric, customer_ref, period_start_us, period_end_us, "
     f"{_QUOTED_STATE}, updated_us) FROM STDIN"
@@ -194,11 +226,15 @@ class PostgresEventsRepository(_Raw, EventsRepository):
         if not entries:
             return set()
         ordered = sorted(entries)  # by key: racing batches wait on each other in one order
+        deferred = deferring(self._conn)
+        params = (_json_rows(ordered), self._tenant, self._tenant)
+        if deferred is not None and deferred.defer(self._conn, _EVENT_INSERT_DEFERRED, params):
+            return {entry.idempotency_key for entry in entries}  # all, or the commit fails
         # One statement claims the keys and stores only the claimed rows. (The binary COPY
         # of ADR 0800 wrote straight into ``events`` and relied on its unique key, which the
         # partitioned ledger no longer has: it would store a racing key twice. ADR 0810.)
         with self._cursor() as cursor:
-            cursor.execute(_EVENT_INSERT, (_json_rows(ordered), self._tenant, self._tenant))
+            cursor.execute(_EVENT_INSERT, params)
             return {row[0] for row in cursor.fetchall()}
 
     def fingerprints(self, keys: Sequence[str]) -> dict[str, str]:
@@ -238,6 +274,25 @@ class PostgresCountersRepository(_Raw, CountersRepository):
                 ctids[key] = row[-1]
         return found
 
+    def lock_if_open(
+        self, periods: Mapping[CounterKey, int], now_us: int, checked: Sequence[CounterKey]
+    ) -> dict[CounterKey, StoredCounter] | None:
+        """``lock``, in the same statement as the check that no period of ``checked`` is
+        closed by a lock; None (nothing claimed) when one is (ADR 0974)."""
+        if not periods:
+            return None
+        rows = [(*k, periods[k]) for k in sorted(periods, key=lock_order)]
+        params = (self._tenant, now_us, _json_rows(rows), _json_rows(checked), self._tenant)
+        found: dict[CounterKey, StoredCounter] = {}
+        self._ctids = ctids = {}
+        with self._cursor() as cursor:
+            cursor.execute(_COUNTER_CLAIM_IF_OPEN, params)
+            for row in cursor.fetchall():
+                key = (row[0], row[1], row[2])
+                found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
+                ctids[key] = row[-1]
+        return found or None
+
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
         """One UPDATE for every counter (each is locked already, by ``lock``): by the ``ctid``
         the claim returned when ``lock`` claimed them all, else (or if any ``ctid`` no longer
@@ -247,6 +302,12 @@ class PostgresCountersRepository(_Raw, CountersRepository):
         rows = [(*_STATE_OF(c.state), *c.key) for c in changed]
         if not rows:
             return
+        deferred = deferring(self._conn)
+        if deferred is not None:  # sent with the group's COMMIT (ADR 0974)
+            by_ctid_or_key = _json_rows([(*row, ctids.get(row[-3:])) for row in rows])
+            params = (now_us, by_ctid_or_key, self._tenant, self._tenant)
+            if deferred.defer(self._conn, _COUNTER_WRITE_BACK, params):
+                return
         with self._cursor() as cursor:
             try:
                 by_ctid = [(*row, ctids[row[-3:]]) for row in rows]
@@ -257,6 +318,12 @@ class PostgresCountersRepository(_Raw, CountersRepository):
                 if cursor.rowcount == len(rows):
                     return
             cursor.execute(_COUNTER_UPDATE, (now_us, _json_rows(rows), self._tenant))
+
+    def flush(self) -> None:
+        """A write-back deferred to the group's commit sent now, for a read to see it."""
+        deferred = deferring(self._conn)
+        if deferred is not None:
+            deferred.flush(self._conn)
 
     def insert_many(self, rebuilt: Iterable[StoredCounter], now_us: int) -> None:
         """Rebuilt counters through ``COPY`` (their old rows are deleted already): the
