@@ -46,9 +46,9 @@ from stripemeter_server.storage.json_sets import (
     PRICES,
     TENANT,
     JsonSet,
+    counter_of,
     customer_counters,
     names,
-    stored_counter,
 )
 from stripemeter_server.storage.schema import backfills, counters, metrics, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
@@ -128,20 +128,28 @@ class _Mapped:
         self._mapping = mapping
 
 
-def _customer(row: dict[str, Any]) -> CustomerRecord:
-    return CustomerRecord(**row)
+def _named(found: JsonSet, row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(found.names, row, strict=True))
 
 
-def _price(row: dict[str, Any]) -> StoredPrice:
-    return StoredPrice(**row)
+def _customer(rows: list[tuple[Any, ...]]) -> CustomerRecord | None:
+    return CustomerRecord(**_named(CUSTOMERS, rows[0])) if rows else None
 
 
-def _close(row: dict[str, Any]) -> PeriodClose:
-    return PeriodClose(**row)
+def _metric(rows: list[tuple[Any, ...]]) -> str | None:
+    return str(rows[0][1]) if rows else None  # (code, definition)
 
 
-def _backfill(row: dict[str, Any]) -> BackfillRecord:
-    return backfill_record(_Mapped(row))
+def _price(row: tuple[Any, ...]) -> StoredPrice:
+    return StoredPrice(**_named(PRICES, row))
+
+
+def _close(row: tuple[Any, ...]) -> PeriodClose:
+    return PeriodClose(**_named(_CLOSES, row))
+
+
+def _backfill(row: tuple[Any, ...]) -> BackfillRecord:
+    return backfill_record(_Mapped(_named(_BACKFILLS, row)))
 
 
 class CurrentReadsRepository:
@@ -164,13 +172,13 @@ class CurrentReadsRepository:
             "pending": PENDING,
         }
         row = list(_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
-        sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
+        sets = [s.rows(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
         found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
         return CurrentInputs(
             stamp=key_stamp(row),
-            metrics={r["code"]: r["definition"] for r in found_metrics},
-            customer=_customer(found_customers[0]) if found_customers else None,
-            counters=[stored_counter(r) for r in found_counters],
+            metrics=dict(found_metrics),  # (code, definition) pairs
+            customer=_customer(found_customers),
+            counters=[counter_of(r) for r in found_counters],
             closes=[_close(r) for r in closes],
             prices=[_price(r) for r in found_prices],
             backfills=[_backfill(r) for r in sessions],
@@ -189,13 +197,13 @@ class CurrentReadsRepository:
             "pending": PENDING,
         }
         row = list(_PERIOD_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
-        sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
+        sets = [s.rows(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
         found_metric, found_customers, found_counters, closes, sessions = sets
         return PeriodInputs(
             stamp=key_stamp(row),
-            metric=found_metric[0]["definition"] if found_metric else None,
-            customer=_customer(found_customers[0]) if found_customers else None,
-            counters=[stored_counter(r) for r in found_counters],
+            metric=_metric(found_metric),
+            customer=_customer(found_customers),
+            counters=[counter_of(r) for r in found_counters],
             closes=[_close(r) for r in closes],
             backfills=[_backfill(r) for r in sessions],
         )
@@ -204,10 +212,10 @@ class CurrentReadsRepository:
         params = {"tenant": self._tenant, "customer": customer_ref, "metric": metric}
         row = list(_HISTORY_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
         found_metric, found_customers = (
-            s.decode(row[3 + i], self._dialect) for i, s in enumerate(_HISTORY_SETS)
+            s.rows(row[3 + i], self._dialect) for i, s in enumerate(_HISTORY_SETS)
         )
         return HistoryInputs(
             stamp=key_stamp(row),
-            metric=found_metric[0]["definition"] if found_metric else None,
-            customer=_customer(found_customers[0]) if found_customers else None,
+            metric=_metric(found_metric),
+            customer=_customer(found_customers),
         )
