@@ -72,7 +72,10 @@ from stripemeter_server.storage.stripe_sync.accounts import (
 )
 from stripemeter_server.storage.stripe_sync.pushes import PushesRepository
 from stripemeter_server.storage.stripe_sync.subscription_items import SubscriptionItemsRepository
+from stripemeter_server.storage.usage_loop_reads import PostgresLoopReads, loop_reads_for
 from stripemeter_server.storage.usage_views import CurrentReadsRepository
+
+_LOOP_CONNECTIONS = 4  # PostgreSQL: an event loop's own connections for reads (ADR 0971)
 
 
 class UnitOfWork:
@@ -322,6 +325,7 @@ class Store:
         self.sql_dialect = self.adapter.dialect
         # SQLite: the connections of the reads run on the event loop (ADR 0961)
         self.loop_engine = loop_engine(self.engine, sqlite_synchronous)
+        self._loop_reads = loop_reads_for(self.engine, _LOOP_CONNECTIONS)  # PostgreSQL
         self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
         self._catalog = CatalogCache()  # each tenant's metrics and alert rules (ADR 0947)
 
@@ -364,6 +368,10 @@ class Store:
             catalog=self._catalog,
         )
 
+    def loop_reads(self) -> PostgresLoopReads | None:
+        """Current usage awaited on the event loop (PostgreSQL, ADR 0971), else ``None``."""
+        return self._loop_reads
+
     def migrate(self) -> None:
         with translate_errors():
             migrate.upgrade(self.engine)
@@ -393,5 +401,7 @@ class Store:
     def close(self) -> None:
         self.stop_upkeep()
         self.engine.dispose()
+        if self._loop_reads is not None:
+            self._loop_reads.close()
         if self.loop_engine is not None:
             self.loop_engine.dispose()

@@ -81,7 +81,7 @@ _BACKFILLS = JsonSet(
     ["created_us", "backfill_id"],
 )
 _SETS = (METRICS, CUSTOMERS, _COUNTERS, _CLOSES, PRICES, _BACKFILLS)
-_STATEMENTS = {
+CURRENT_STATEMENTS = {
     dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS)))
     for dialect in ("sqlite", "postgresql")
 }
@@ -152,6 +152,34 @@ def _backfill(row: tuple[Any, ...]) -> BackfillRecord:
     return backfill_record(_Mapped(_named(_BACKFILLS, row)))
 
 
+def current_params(tenant_id: str, customer_ref: str, now_us: int) -> dict[str, Any]:
+    """The current-usage statement's parameters (``CURRENT_STATEMENTS``)."""
+    return {
+        "tenant": tenant_id,
+        "customer": customer_ref,
+        "now": now_us,
+        "after": now_us + 1,
+        "default": DEFAULT_CUSTOMER,
+        "open": OPEN,
+        "pending": PENDING,
+    }
+
+
+def current_inputs_of(row: list[Any], dialect: str) -> CurrentInputs:
+    """``CurrentInputs`` from the current-usage statement's one row (its values in order)."""
+    sets = [s.rows(row[3 + i], dialect) for i, s in enumerate(_SETS)]
+    found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
+    return CurrentInputs(
+        stamp=key_stamp(row),
+        metrics=dict(found_metrics),  # (code, definition) pairs
+        customer=_customer(found_customers),
+        counters=[counter_of(r) for r in found_counters],
+        closes=[_close(r) for r in closes],
+        prices=[_price(r) for r in found_prices],
+        backfills=[_backfill(r) for r in sessions],
+    )
+
+
 class CurrentReadsRepository:
     """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``, and the
     first statement of ``/history``."""
@@ -162,27 +190,9 @@ class CurrentReadsRepository:
         self._tenant = tenant_id
 
     def current_inputs(self, customer_ref: str, now_us: int) -> CurrentInputs:
-        params = {
-            "tenant": self._tenant,
-            "customer": customer_ref,
-            "now": now_us,
-            "after": now_us + 1,
-            "default": DEFAULT_CUSTOMER,
-            "open": OPEN,
-            "pending": PENDING,
-        }
-        row = list(_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
-        sets = [s.rows(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
-        found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
-        return CurrentInputs(
-            stamp=key_stamp(row),
-            metrics=dict(found_metrics),  # (code, definition) pairs
-            customer=_customer(found_customers),
-            counters=[counter_of(r) for r in found_counters],
-            closes=[_close(r) for r in closes],
-            prices=[_price(r) for r in found_prices],
-            backfills=[_backfill(r) for r in sessions],
-        )
+        params = current_params(self._tenant, customer_ref, now_us)
+        row = list(CURRENT_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
+        return current_inputs_of(row, self._dialect)
 
     def period_inputs(
         self, customer_ref: str, metric: str, start_us: int, end_us: int
