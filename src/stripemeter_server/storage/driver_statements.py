@@ -37,6 +37,16 @@ class _Built:
     results: tuple[tuple[str, Processor], ...] | None = field(default=None)  # on first rows
 
 
+@dataclass(frozen=True, slots=True)
+class DriverHandle:
+    """A driver connection held outside SQLAlchemy's pool (SQLite's event-loop reads,
+    ADR 0971), with the dialect its statements are compiled for: ``rows`` takes it as it
+    takes a ``Connection``."""
+
+    dialect: Dialect
+    driver_connection: Any
+
+
 class DriverStatement:
     """A Core statement run on the driver's cursor; rows come back as dictionaries."""
 
@@ -74,13 +84,20 @@ class DriverStatement:
         args: Any = values if built.order is None else tuple(values[n] for n in built.order)
         return built.sql, args
 
-    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+    def _execute(self, conn: Connection | DriverHandle, params: Mapping[str, Any]) -> Any:
         sql, args = self.bound(conn.dialect, params)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = (
+            conn.driver_connection
+            if isinstance(conn, DriverHandle)
+            else conn.connection.driver_connection
+        )
+        cursor = driver.cursor()  # type: ignore[union-attr]
         cursor.execute(sql, args)
         return cursor
 
-    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def rows(
+        self, conn: Connection | DriverHandle, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
         cursor = self._execute(conn, params)
         try:
             return self.processed(conn.dialect, cursor.description, cursor.fetchall())

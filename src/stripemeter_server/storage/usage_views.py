@@ -38,7 +38,7 @@ from stripemeter_server.service.ports.current_reads import (
 )
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.corrections.backfills import backfill_record
-from stripemeter_server.storage.driver_statements import DriverStatement
+from stripemeter_server.storage.driver_statements import DriverHandle, DriverStatement
 from stripemeter_server.storage.json_sets import (
     CUSTOMER,
     CUSTOMERS,
@@ -184,7 +184,9 @@ class CurrentReadsRepository:
     """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``, and the
     first statement of ``/history``."""
 
-    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+    def __init__(
+        self, conn: Connection | DriverHandle, dialect: SqlDialect, tenant_id: str
+    ) -> None:
         self._conn = conn
         self._dialect = dialect.name
         self._tenant = tenant_id
