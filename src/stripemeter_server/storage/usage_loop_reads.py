@@ -95,7 +95,7 @@ class PostgresLoopReads:
         try:
             cursor = await conn.execute(sql, args, prepare=True)
             found = await cursor.fetchall()
-            rows = _STATEMENT.processed(self._dialect, cursor.description, found)
+            rows = _STATEMENT.processed(self._dialect, cursor, found)
         except BaseException as exc:  # cancelled too: the connection's state is unknown
             pool.opened -= 1
             await _discard(conn)
