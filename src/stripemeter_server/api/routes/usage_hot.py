@@ -5,7 +5,9 @@ it resolves what FastAPI would have — the query parameters (each once, none em
 other), the key from the process's cache (ADR 0830) — and reads everything the answer needs
 in one statement, the tenant's key stamp included (``CurrentReads``, ADR 0941); the answer
 is the declared endpoint's (``routes/usage.py``: the same ``current_view``), encoded by
-msgspec to the bytes ``JSONResponse`` writes. Anything else (a missing or repeated
+msgspec to the bytes ``JSONResponse`` writes. On PostgreSQL that statement is awaited on
+the event loop, on the store's own asynchronous connections (ADR 0971), instead of a worker
+thread. Anything else (a missing or repeated
 parameter, say) goes to FastAPI's handler, so its 422 is FastAPI's own.
 
 ``GET /v1/usage/periods`` and ``/history``: the query resolved the same way (a ``limit``
