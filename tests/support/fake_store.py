@@ -237,6 +237,10 @@ class FakeStore:
         """None: reads run through ``unit_of_work`` (only SQLite reads inline, ADR 0961)."""
         return None
 
+    def loop_reads(self) -> None:
+        """None: reads run through ``unit_of_work`` (only PostgreSQL's await, ADR 0971)."""
+        return
+
     def add_tenant(
         self,
         tenant_id: str,

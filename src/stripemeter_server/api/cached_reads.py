@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -129,6 +129,39 @@ async def read_stamped(
     unknown metric its 404 only after that). ``on_loop`` as for ``read_checked``."""
     runner = read_on_loop if on_loop else read_statements
     return await _run_stamped(request, state, admitted, fn, runner)
+
+
+class _Stamped(Protocol):
+    @property
+    def stamp(self) -> KeyStamp: ...
+
+
+S = TypeVar("S", bound=_Stamped)
+
+
+async def read_stamped_awaiting(
+    request: Request,
+    state: AppState,
+    admitted: Reader,
+    fetch: Callable[[], Awaitable[S | None]],
+    finish: Callable[[S], T],
+    fn: StampedRead[T],
+) -> T:
+    """``read_stamped(..., on_loop=True)`` for a read the store can await on the event loop
+    (PostgreSQL's current usage, ADR 0971): ``fetch`` reads the inputs, the key stamp
+    among them; ``finish`` computes the answer once the stamp has been judged (a revoked
+    key's 401 first, as there). ``fn`` is the same read through a unit of work: for when
+    ``fetch`` cannot (``None``), and for the read once a moved stamp was re-admitted."""
+    inputs = await fetch()
+    if inputs is None:
+        return await read_stamped(request, state, admitted, fn, on_loop=True)
+    check = admitted.check
+    if check is None or inputs.stamp == check.stamp:
+        return finish(inputs)
+    state.committer.keys.forget_tenant(admitted.who.tenant_id)
+    who = await admit_key(request, state, presented_key(request))  # its 401 if revoked
+    check_scope(who, admitted.scope)
+    return await read_on_loop(state, who, lambda uow: fn(uow)[1]())
 
 
 async def write_stamped(

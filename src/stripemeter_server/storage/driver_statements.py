@@ -37,6 +37,16 @@ class _Built:
     results: tuple[tuple[str, Processor], ...] | None = field(default=None)  # on first rows
 
 
+@dataclass(frozen=True, slots=True)
+class DriverHandle:
+    """A driver connection held outside SQLAlchemy's pool (SQLite's event-loop reads,
+    ADR 0971), with the dialect its statements are compiled for: ``rows`` takes it as it
+    takes a ``Connection``."""
+
+    dialect: Dialect
+    driver_connection: Any
+
+
 class DriverStatement:
     """A Core statement run on the driver's cursor; rows come back as dictionaries."""
 
@@ -63,35 +73,54 @@ class DriverStatement:
         self._built[dialect.name] = built
         return built
 
-    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Built, Any]:
-        dialect = conn.dialect
+    def bound(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL text and the driver's arguments for ``params`` (bind processors
+        applied): what ``rows`` hands the driver, for a caller with its own connection
+        (the usage reads on the event loop, ADR 0971)."""
         built = self._built.get(dialect.name) or self._build(dialect)
         values = {**built.fixed, **params} if built.fixed else dict(params)
         for name, processor in built.binds:
             values[name] = processor(values[name])
         args: Any = values if built.order is None else tuple(values[n] for n in built.order)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(built.sql, args)
-        return built, cursor
+        return built.sql, args
 
-    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        built, cursor = self._execute(conn, params)
+    def _execute(self, conn: Connection | DriverHandle, params: Mapping[str, Any]) -> Any:
+        sql, args = self.bound(conn.dialect, params)
+        driver = (
+            conn.driver_connection
+            if isinstance(conn, DriverHandle)
+            else conn.connection.driver_connection
+        )
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, args)
+        return cursor
+
+    def rows(
+        self, conn: Connection | DriverHandle, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        cursor = self._execute(conn, params)
         try:
-            found = cursor.fetchall()
-            if built.results is None:
-                built.results = self._result_processors(conn.dialect, cursor.description)
-            keys, processed = built.keys, built.results
-            rows = [dict(zip(keys, row, strict=True)) for row in found]
-            for row in rows:
-                for key, processor in processed:
-                    row[key] = processor(row[key])
-            return rows
+            return self.processed(conn.dialect, cursor, cursor.fetchall())
         finally:
             cursor.close()
 
+    def processed(self, dialect: Dialect, cursor: Any, found: list[Any]) -> list[dict[str, Any]]:
+        """The driver's rows as ``rows`` returns them: by column name, each value through
+        its type's result processor, built from the driver's column types once (psycopg
+        builds the cursor's ``description`` anew each time it is asked: ~2 % of a read)."""
+        built = self._built.get(dialect.name) or self._build(dialect)
+        if built.results is None:
+            built.results = self._result_processors(dialect, cursor.description)
+        keys, processed = built.keys, built.results
+        rows = [dict(zip(keys, row, strict=True)) for row in found]
+        for row in rows:
+            for key, processor in processed:
+                row[key] = processor(row[key])
+        return rows
+
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """For a write: how many rows it touched."""
-        _, cursor = self._execute(conn, params)
+        cursor = self._execute(conn, params)
         try:
             return int(cursor.rowcount)
         finally:

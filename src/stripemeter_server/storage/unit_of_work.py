@@ -47,6 +47,7 @@ from stripemeter_server.storage.entitlements import (
     ReservationsRepository,
     StampedGrantsRepository,
 )
+from stripemeter_server.storage.event_loop_reads import EventLoopReads
 from stripemeter_server.storage.ingest_tallies import IngestTalliesRepository
 from stripemeter_server.storage.invoicing import (
     InvoiceItemsRepository,
@@ -64,7 +65,7 @@ from stripemeter_server.storage.operations import (
 from stripemeter_server.storage.portal import PortalRepository
 from stripemeter_server.storage.postgres.group_head import DriverTransaction
 from stripemeter_server.storage.reconciliation.runs import ReconciliationRepository
-from stripemeter_server.storage.sqlite.engine import loop_engine, sqlite_checkpointer
+from stripemeter_server.storage.sqlite.engine import sqlite_checkpointer
 from stripemeter_server.storage.stripe_sync.accounts import (
     MappingsRepository,
     StripeAccountsRepository,
@@ -72,6 +73,7 @@ from stripemeter_server.storage.stripe_sync.accounts import (
 )
 from stripemeter_server.storage.stripe_sync.pushes import PushesRepository
 from stripemeter_server.storage.stripe_sync.subscription_items import SubscriptionItemsRepository
+from stripemeter_server.storage.usage_loop_reads import PostgresLoopReads
 from stripemeter_server.storage.usage_views import CurrentReadsRepository
 
 
@@ -320,8 +322,9 @@ class Store:
         )
         self.adapter = adapter_for(self.engine.dialect.name)  # once, for every unit of work
         self.sql_dialect = self.adapter.dialect
-        # SQLite: the connections of the reads run on the event loop (ADR 0961)
-        self.loop_engine = loop_engine(self.engine, sqlite_synchronous)
+        # the connections of the reads run on the event loop (ADR 0961, ADR 0971)
+        self._loop = EventLoopReads(self.engine, sqlite_synchronous)
+        self.loop_engine = self._loop.engine  # SQLite
         self._checkpointer = sqlite_checkpointer(self.engine)  # started by start_upkeep
         self._catalog = CatalogCache()  # each tenant's metrics and alert rules (ADR 0947)
 
@@ -353,16 +356,11 @@ class Store:
     def inline_read(self, tenant_id: str, *, actor: str | None = None) -> UnitOfWork | None:
         """A read-only unit of work that never waits for a lock (SQLite, ADR 0961: a lock
         it meets raises ``RetryableConflict`` at once), or ``None`` where there is none."""
-        if self.loop_engine is None:
-            return None
-        return UnitOfWork(
-            self.loop_engine,
-            self.adapter,
-            tenant_id,
-            read_only=True,
-            actor=actor or self.actor,
-            catalog=self._catalog,
-        )
+        return self._loop.inline_read(self.adapter, tenant_id, actor or self.actor, self._catalog)
+
+    def loop_reads(self) -> PostgresLoopReads | None:
+        """Current usage awaited on the event loop (PostgreSQL, ADR 0971), else ``None``."""
+        return self._loop.postgres
 
     def migrate(self) -> None:
         with translate_errors():

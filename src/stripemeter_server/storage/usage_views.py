@@ -38,7 +38,7 @@ from stripemeter_server.service.ports.current_reads import (
 )
 from stripemeter_server.storage.catalog.definitions import KEY_STAMP_COLUMNS, key_stamp
 from stripemeter_server.storage.corrections.backfills import backfill_record
-from stripemeter_server.storage.driver_statements import DriverStatement
+from stripemeter_server.storage.driver_statements import DriverHandle, DriverStatement
 from stripemeter_server.storage.json_sets import (
     CUSTOMER,
     CUSTOMERS,
@@ -46,9 +46,9 @@ from stripemeter_server.storage.json_sets import (
     PRICES,
     TENANT,
     JsonSet,
+    counter_of,
     customer_counters,
     names,
-    stored_counter,
 )
 from stripemeter_server.storage.schema import backfills, counters, metrics, period_locks
 from stripemeter_server.storage.sql_dialect import SqlDialect
@@ -81,7 +81,7 @@ _BACKFILLS = JsonSet(
     ["created_us", "backfill_id"],
 )
 _SETS = (METRICS, CUSTOMERS, _COUNTERS, _CLOSES, PRICES, _BACKFILLS)
-_STATEMENTS = {
+CURRENT_STATEMENTS = {
     dialect: _on_driver(select(*KEY_STAMP_COLUMNS, *(s.column(dialect) for s in _SETS)))
     for dialect in ("sqlite", "postgresql")
 }
@@ -128,53 +128,73 @@ class _Mapped:
         self._mapping = mapping
 
 
-def _customer(row: dict[str, Any]) -> CustomerRecord:
-    return CustomerRecord(**row)
+def _named(found: JsonSet, row: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(found.names, row, strict=True))
 
 
-def _price(row: dict[str, Any]) -> StoredPrice:
-    return StoredPrice(**row)
+def _customer(rows: list[tuple[Any, ...]]) -> CustomerRecord | None:
+    return CustomerRecord(**_named(CUSTOMERS, rows[0])) if rows else None
 
 
-def _close(row: dict[str, Any]) -> PeriodClose:
-    return PeriodClose(**row)
+def _metric(rows: list[tuple[Any, ...]]) -> str | None:
+    return str(rows[0][1]) if rows else None  # (code, definition)
 
 
-def _backfill(row: dict[str, Any]) -> BackfillRecord:
-    return backfill_record(_Mapped(row))
+def _price(row: tuple[Any, ...]) -> StoredPrice:
+    return StoredPrice(**_named(PRICES, row))
+
+
+def _close(row: tuple[Any, ...]) -> PeriodClose:
+    return PeriodClose(**_named(_CLOSES, row))
+
+
+def _backfill(row: tuple[Any, ...]) -> BackfillRecord:
+    return backfill_record(_Mapped(_named(_BACKFILLS, row)))
+
+
+def current_params(tenant_id: str, customer_ref: str, now_us: int) -> dict[str, Any]:
+    """The current-usage statement's parameters (``CURRENT_STATEMENTS``)."""
+    return {
+        "tenant": tenant_id,
+        "customer": customer_ref,
+        "now": now_us,
+        "after": now_us + 1,
+        "default": DEFAULT_CUSTOMER,
+        "open": OPEN,
+        "pending": PENDING,
+    }
+
+
+def current_inputs_of(row: list[Any], dialect: str) -> CurrentInputs:
+    """``CurrentInputs`` from the current-usage statement's one row (its values in order)."""
+    sets = [s.rows(row[3 + i], dialect) for i, s in enumerate(_SETS)]
+    found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
+    return CurrentInputs(
+        stamp=key_stamp(row),
+        metrics=dict(found_metrics),  # (code, definition) pairs
+        customer=_customer(found_customers),
+        counters=[counter_of(r) for r in found_counters],
+        closes=[_close(r) for r in closes],
+        prices=[_price(r) for r in found_prices],
+        backfills=[_backfill(r) for r in sessions],
+    )
 
 
 class CurrentReadsRepository:
     """The one-statement reads behind ``GET /v1/usage/current`` and ``/periods``, and the
     first statement of ``/history``."""
 
-    def __init__(self, conn: Connection, dialect: SqlDialect, tenant_id: str) -> None:
+    def __init__(
+        self, conn: Connection | DriverHandle, dialect: SqlDialect, tenant_id: str
+    ) -> None:
         self._conn = conn
         self._dialect = dialect.name
         self._tenant = tenant_id
 
     def current_inputs(self, customer_ref: str, now_us: int) -> CurrentInputs:
-        params = {
-            "tenant": self._tenant,
-            "customer": customer_ref,
-            "now": now_us,
-            "after": now_us + 1,
-            "default": DEFAULT_CUSTOMER,
-            "open": OPEN,
-            "pending": PENDING,
-        }
-        row = list(_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
-        sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_SETS)]
-        found_metrics, found_customers, found_counters, closes, found_prices, sessions = sets
-        return CurrentInputs(
-            stamp=key_stamp(row),
-            metrics={r["code"]: r["definition"] for r in found_metrics},
-            customer=_customer(found_customers[0]) if found_customers else None,
-            counters=[stored_counter(r) for r in found_counters],
-            closes=[_close(r) for r in closes],
-            prices=[_price(r) for r in found_prices],
-            backfills=[_backfill(r) for r in sessions],
-        )
+        params = current_params(self._tenant, customer_ref, now_us)
+        row = list(CURRENT_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
+        return current_inputs_of(row, self._dialect)
 
     def period_inputs(
         self, customer_ref: str, metric: str, start_us: int, end_us: int
@@ -189,13 +209,13 @@ class CurrentReadsRepository:
             "pending": PENDING,
         }
         row = list(_PERIOD_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
-        sets = [s.decode(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
+        sets = [s.rows(row[3 + i], self._dialect) for i, s in enumerate(_PERIOD_SETS)]
         found_metric, found_customers, found_counters, closes, sessions = sets
         return PeriodInputs(
             stamp=key_stamp(row),
-            metric=found_metric[0]["definition"] if found_metric else None,
-            customer=_customer(found_customers[0]) if found_customers else None,
-            counters=[stored_counter(r) for r in found_counters],
+            metric=_metric(found_metric),
+            customer=_customer(found_customers),
+            counters=[counter_of(r) for r in found_counters],
             closes=[_close(r) for r in closes],
             backfills=[_backfill(r) for r in sessions],
         )
@@ -204,10 +224,10 @@ class CurrentReadsRepository:
         params = {"tenant": self._tenant, "customer": customer_ref, "metric": metric}
         row = list(_HISTORY_STATEMENTS[self._dialect].rows(self._conn, params)[0].values())
         found_metric, found_customers = (
-            s.decode(row[3 + i], self._dialect) for i, s in enumerate(_HISTORY_SETS)
+            s.rows(row[3 + i], self._dialect) for i, s in enumerate(_HISTORY_SETS)
         )
         return HistoryInputs(
             stamp=key_stamp(row),
-            metric=found_metric[0]["definition"] if found_metric else None,
-            customer=_customer(found_customers[0]) if found_customers else None,
+            metric=_metric(found_metric),
+            customer=_customer(found_customers),
         )

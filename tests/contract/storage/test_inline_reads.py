@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.ports.definitions import TenantRecord
@@ -86,3 +86,23 @@ def test_a_use_cases_own_error_reaches_the_caller(store: Store) -> None:
     with pytest.raises(LookupError):
         read_inline(store, "acme", failing)
     assert read_inline(store, "acme", _tenant_known) == (False,)  # the connection still serves
+
+
+def test_a_one_statement_read_takes_no_pooled_connection(store: Store) -> None:
+    """ADR 0971: current usage's statement runs on the loop thread's own driver connection;
+    SQLAlchemy's loop engine is asked only when a use case needs it."""
+    if store.loop_engine is None:
+        return
+    taken: list[object] = []
+
+    def checkout(*_: object) -> None:
+        taken.append(_)
+
+    event.listen(store.loop_engine, "checkout", checkout)
+    try:
+        assert read_inline(store, "acme", _no_counters) == (True,)
+        assert taken == []
+        assert read_inline(store, "acme", _tenant_known) == (False,)  # through SQLAlchemy
+        assert len(taken) == 1
+    finally:
+        event.remove(store.loop_engine, "checkout", checkout)

@@ -95,26 +95,26 @@ def _statements(
     store: Store, monkeypatch: pytest.MonkeyPatch, send: Callable[[], Any]
 ) -> list[str]:
     """The statements ``send`` makes the server run: through SQLAlchemy (either engine) and
-    on the driver's cursor (``DriverStatement``, ADR 0950) — the only two ways a read sends
-    one."""
+    on the driver (``DriverStatement``, ADR 0950: on a unit of work's connection, or on
+    PostgreSQL's loop connections, ADR 0971) — the only ways a read sends one."""
     sent: list[str] = []
 
     def count(_c: object, _cur: object, statement: str, *_: object) -> None:
         sent.append(statement)
 
-    driven = DriverStatement._execute
+    driven = DriverStatement.bound
 
-    def on_driver(self: DriverStatement, conn: Any, params: Any) -> Any:
-        built, cursor = driven(self, conn, params)
-        sent.append(built.sql)
-        return built, cursor
+    def on_driver(self: DriverStatement, dialect: Any, params: Any) -> Any:
+        sql, args = driven(self, dialect, params)
+        sent.append(sql)
+        return sql, args
 
     engines = [e for e in (store.engine, store.loop_engine) if e is not None]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:
         with monkeypatch.context() as patched:
-            patched.setattr(DriverStatement, "_execute", on_driver)
+            patched.setattr(DriverStatement, "bound", on_driver)
             send()
     finally:
         for engine in engines:
@@ -141,6 +141,25 @@ def test_a_read_is_one_statement(
         store, monkeypatch, lambda: _ok(client.http.get(path, headers=client.headers))
     )
     assert len(sent) == 1 and sent[0].lstrip().upper().startswith("SELECT")
+
+
+def test_a_current_read_takes_no_connection_from_the_pool(client: Client, store: Store) -> None:
+    """SQLite reads it on the event loop's own connection (ADR 0961), PostgreSQL awaits it
+    on the loop's own connections (ADR 0971): the pool is not touched."""
+    path = "/v1/usage/current?customerRef=cus_1"
+    first = _ok(client.http.get(path, headers=client.headers))  # the key is cached from here
+    taken: list[object] = []
+
+    def checkout(*_: object) -> None:
+        taken.append(_)
+
+    event.listen(store.engine, "checkout", checkout)
+    try:
+        assert _ok(client.http.get(path, headers=client.headers)) == first
+    finally:
+        event.remove(store.engine, "checkout", checkout)
+    assert taken == []
+    assert (store.loop_reads() is not None) == (store.dialect == "postgresql")
 
 
 def test_a_history_read_is_two_statements(

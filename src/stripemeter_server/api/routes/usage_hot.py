@@ -5,7 +5,9 @@ it resolves what FastAPI would have — the query parameters (each once, none em
 other), the key from the process's cache (ADR 0830) — and reads everything the answer needs
 in one statement, the tenant's key stamp included (``CurrentReads``, ADR 0941); the answer
 is the declared endpoint's (``routes/usage.py``: the same ``current_view``), encoded by
-msgspec to the bytes ``JSONResponse`` writes. Anything else (a missing or repeated
+msgspec to the bytes ``JSONResponse`` writes. On PostgreSQL that statement is awaited on
+the event loop, on the store's own asynchronous connections (ADR 0971), instead of a worker
+thread. Anything else (a missing or repeated
 parameter, say) goes to FastAPI's handler, so its 422 is FastAPI's own.
 
 ``GET /v1/usage/periods`` and ``/history``: the query resolved the same way (a ``limit``
@@ -26,7 +28,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from stripemeter_server.api.cached_reads import Reader, read_stamped
+from stripemeter_server.api.cached_reads import Reader, read_stamped, read_stamped_awaiting
 from stripemeter_server.api.deps import AppState, admit_cached, app_state, check_tenant
 from stripemeter_server.api.fast_path import guard_params, plain_query
 from stripemeter_server.api.json_body import encode_plain, encode_struct
@@ -40,6 +42,7 @@ from stripemeter_server.service.usage.current import (
     CurrentAnswer,
     PeriodsAnswer,
     current_from,
+    current_inputs_on_loop,
     history_from,
     periods_from,
 )
@@ -80,14 +83,17 @@ async def current(request: Request, _: object) -> Response | None:
     state = app_state(request)
     who, check = await admit_cached(request, state, "read")
     check_tenant(who, params.get("tenantId"))
-    customer_ref = params["customerRef"]
+    customer_ref, metric = params["customerRef"], params.get("metric")
     now = state.ctx.clock.now()
-    found, costs, held = await read_stamped(
+    found, costs, held = await read_stamped_awaiting(
         request,
         state,
         Reader(who, "read", check),
-        _read(customer_ref, now, params.get("metric")),
-        on_loop=True,  # SQLite: on the event loop, never waiting (ADR 0961)
+        # PostgreSQL: awaited on the event loop (ADR 0971); else through a unit of work,
+        # on SQLite on the event loop, never waiting (ADR 0961)
+        lambda: current_inputs_on_loop(state.ctx.store, who.tenant_id, customer_ref, now),
+        lambda inputs: current_from(inputs, customer_ref, now, metric),
+        _read(customer_ref, now, metric),
     )
     body = encode_struct(answers.current_answer(customer_ref, now, found, costs, held))
     return Response(body, media_type="application/json")

@@ -72,3 +72,15 @@ class CurrentReads(Protocol):
     def history_inputs(self, customer_ref: str, metric: str) -> HistoryInputs:
         """``HistoryInputs``, in one statement (both stores)."""
         ...
+
+
+class LoopCurrentReads(Protocol):
+    """The current-usage read awaited on the caller's event loop (PostgreSQL, ADR 0971):
+    one statement, no transaction, no worker thread."""
+
+    async def current_inputs(
+        self, tenant_id: str, customer_ref: str, now_us: int
+    ) -> CurrentInputs | None:
+        """``CurrentReads.current_inputs`` for ``tenant_id``; ``None`` when the loop has no
+        connection free for it (the caller then reads through a unit of work)."""
+        ...

@@ -42,7 +42,7 @@ from stripemeter_server.service.operations.ports import (
 from stripemeter_server.service.portal.ports import PortalRepository
 from stripemeter_server.service.ports.billing_reads import BillingReads
 from stripemeter_server.service.ports.counters import CountersRepository
-from stripemeter_server.service.ports.current_reads import CurrentReads
+from stripemeter_server.service.ports.current_reads import CurrentReads, LoopCurrentReads
 from stripemeter_server.service.ports.events import EventsRepository
 from stripemeter_server.service.reconciliation.ports import ReconciliationRepository
 from stripemeter_server.service.stripe_sync.ports.accounts import (
@@ -169,6 +169,11 @@ class Store(Protocol):
         """A read-only unit of work, as ``shared_snapshot=False`` gives, that never waits
         for a lock: one it would wait for raises ``RetryableConflict`` at once (ADR 0961),
         so it can run on an event loop; ``None`` when the store has none (PostgreSQL)."""
+        ...
+
+    def loop_reads(self) -> LoopCurrentReads | None:
+        """The current-usage read awaited on the event loop (PostgreSQL, ADR 0971);
+        ``None`` when the store has none (SQLite reads inline instead)."""
         ...
 
     def migrate(self) -> None: ...

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from stripemeter_server.domain.pricing import Quote
+from stripemeter_server.domain.timestamps import to_micros
 from stripemeter_server.service.catalog.definitions import decode_metric
 from stripemeter_server.service.catalog.metrics import metric_not_found
 from stripemeter_server.service.catalog.prices import cost_of, resolve_prices
@@ -27,6 +28,7 @@ from stripemeter_server.service.ports.current_reads import (
     HistoryInputs,
     PeriodInputs,
 )
+from stripemeter_server.service.ports.unit_of_work import Store
 from stripemeter_server.service.usage.ports import UsageUnitOfWork
 from stripemeter_server.service.usage.reads import (
     CloseKey,
@@ -37,6 +39,18 @@ from stripemeter_server.service.usage.reads import (
     periods_of,
     usage_now,
 )
+
+
+async def current_inputs_on_loop(
+    store: Store, tenant_id: str, customer_ref: str, now: datetime
+) -> CurrentInputs | None:
+    """Current usage's inputs awaited on the event loop where the store can (PostgreSQL,
+    ADR 0971); ``None``: read them through a unit of work (``CurrentReads``)."""
+    reads = store.loop_reads()
+    if reads is None:
+        return None
+    return await reads.current_inputs(tenant_id, customer_ref, to_micros(now))
+
 
 CurrentAnswer = tuple[list[PeriodUsage], dict[str, Quote | None], list[BackfillRecord]]
 PeriodsAnswer = tuple[list[PeriodUsage], list[BackfillRecord]]
