@@ -14,8 +14,10 @@ same, the key stamp included (revocation is still judged by the read's own state
 Each event loop keeps at most ``limit`` connections, in autocommit, taken last in, first
 out; when all are busy the read returns ``None`` and the caller reads through a unit of
 work as before (on the pool, on a worker thread). A connection that fails, or whose read is
-cancelled, is closed and never reused. Errors are translated as the unit of work
-translates them.
+cancelled, is closed and never reused. A lost session (the server restarted, the link
+dropped) also returns ``None``: the pool's path pings a connection that sat idle and
+replaces a dead one, so a restart costs no client an error it would not have had before.
+Other errors are translated as the unit of work translates them.
 """
 
 from __future__ import annotations
@@ -98,7 +100,10 @@ class PostgresLoopReads:
             rows = _STATEMENT.processed(self._dialect, cursor, found)
         except BaseException as exc:  # cancelled too: the connection's state is unknown
             pool.opened -= 1
+            self._all.discard(conn)
             await _discard(conn)
+            if isinstance(exc, psycopg.OperationalError) and conn.broken:
+                return None  # a lost session (a restart, a dropped link): the pool's path
             error = translated(exc)
             if error is not None:
                 raise error from exc

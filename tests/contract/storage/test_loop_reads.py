@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import create_engine
 
 from stripemeter_server.domain.errors import UnavailableError
 from stripemeter_server.domain.events import EventLimits
@@ -71,7 +72,7 @@ def test_past_its_limit_a_loop_reads_nothing(store: Store) -> None:
         reads.close()
 
 
-def test_a_broken_connection_is_dropped_and_the_next_read_served(store: Store) -> None:
+def test_a_lost_session_is_dropped_and_left_to_the_pools_path(store: Store) -> None:
     if store.dialect != "postgresql":
         return
     _fill(store)
@@ -80,13 +81,26 @@ def test_a_broken_connection_is_dropped_and_the_next_read_served(store: Store) -
     async def scenario() -> None:
         first = await reads.current_inputs("acme", "cus_ä", to_micros(NOW))
         assert first is not None
-        for conn in list(reads._all):  # the server ends the session under the read
+        for conn in list(reads._all):  # the session ends under the read
             conn.pgconn.finish()
-        with pytest.raises(UnavailableError):
-            await reads.current_inputs("acme", "cus_ä", to_micros(NOW))
+        assert await reads.current_inputs("acme", "cus_ä", to_micros(NOW)) is None
+        assert not reads._all  # the dead connection was closed and forgotten
         assert await reads.current_inputs("acme", "cus_ä", to_micros(NOW)) == first
 
     try:
         asyncio.run(scenario())
     finally:
         reads.close()
+
+
+def test_a_server_that_cannot_be_reached_is_unavailable(store: Store) -> None:
+    if store.dialect != "postgresql":
+        return
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    reads = PostgresLoopReads(engine, 1)
+    try:
+        with pytest.raises(UnavailableError):
+            asyncio.run(reads.current_inputs("acme", "cus_a", to_micros(NOW)))
+    finally:
+        reads.close()
+        engine.dispose()
