@@ -65,8 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _commit() -> str:
     """HEAD, plus ``+dirty`` when the server sources differ from it: the server under test
-    runs from the working tree, so uncommitted changes there change the figures."""
+    runs from the working tree, so uncommitted changes there change the figures. When the
+    server's package is imported from elsewhere (another tree on ``PYTHONPATH``, as an A/B
+    against an exported commit does), HEAD does not name the code measured: ``+other-src``."""
     here = Path(__file__).parent
+    elsewhere = "" if _server_from(here.parent / "src") else "+other-src"
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -84,7 +87,15 @@ def _commit() -> str:
         ).stdout
     except OSError:
         return "unknown"
-    return (head or "unknown") + ("+dirty" if dirty.strip() else "")
+    return (head or "unknown") + ("+dirty" if dirty.strip() else "") + elsewhere
+
+
+def _server_from(tree: Path) -> bool:
+    """Whether the ``stripemeter_server`` package the benchmark (and the server processes it
+    starts, which inherit the environment) imports is the one under ``tree``."""
+    import stripemeter_server
+
+    return Path(stripemeter_server.__file__).resolve().is_relative_to(tree.resolve())
 
 
 def run_database(
