@@ -1,12 +1,13 @@
 """A counter another transaction creates while ``lock`` runs is returned as committed.
 
-PostgreSQL's ``lock`` locks the counters its statement's snapshot sees (``FOR UPDATE``) and
-inserts the rest (ADR 0979). A counter a racing transaction inserted but had not committed
-when the statement began is not in that snapshot: the insert waits for the racing
-transaction, meets its committed row, and must lock and return that row as committed — not
-a zero counter, not nothing. SQLite has one writer, so the race cannot happen there; the
-lock of stored and missing counters together is in the repository contract suite, on every
-store.
+PostgreSQL's ``lock`` claims its counters with an ``INSERT … ON CONFLICT DO UPDATE`` (ADR
+0947). A counter a racing transaction inserted but had not committed when the claim began
+is not in the claim's snapshot: the insert waits for the racing transaction, meets its
+committed row, and must lock and return that row as committed — not a zero counter, not
+nothing. ADR 0979 measured claims that lock the stored counters first and insert the rest
+after; this is the race such a claim has to get right. SQLite has one writer, so the race
+cannot happen there; the lock of stored and missing counters together is in the repository
+contract suite, on every store.
 """
 
 from __future__ import annotations

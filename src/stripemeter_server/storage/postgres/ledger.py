@@ -132,33 +132,6 @@ _COUNTER_CLAIM = (
     "DO UPDATE SET updated_us = counters.updated_us "
     f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid"
 )
-# ``lock``'s claim (ADR 0979): each existing counter locked by ``FOR UPDATE`` (a probe per
-# key, in the keys' order), not by a no-op update that wrote a row version and its WAL only
-# to lock it; the keys not found go through the claim above (created, or, when a racing
-# writer stored one after this statement's snapshot, locked and returned as committed). The
-# ``UNION ALL`` reads ``l`` whole before ``i`` inserts anything, each in key order; only a
-# key stored by a racing writer between the two can deadlock, which the runner retries.
-_R_STATE = ", ".join(f'r."{c}"' for c in STATE_COLUMNS)
-_COUNTER_LOCK = (
-    "WITH k AS MATERIALIZED (SELECT k.n, (k.e->>0) AS metric, (k.e->>1) AS customer_ref, "
-    "(k.e->>2)::bigint AS period_start_us, (k.e->>3)::bigint AS period_end_us "
-    "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n)), "
-    "l AS MATERIALIZED (SELECT k.n, c.* FROM k CROSS JOIN LATERAL (SELECT r.metric, "
-    f"r.customer_ref, r.period_start_us, r.period_end_us, {_R_STATE}, "
-    "r.ctid FROM counters r WHERE r.tenant_id = %s AND r.metric = k.metric "
-    "AND r.customer_ref = k.customer_ref AND r.period_start_us = k.period_start_us "
-    "LIMIT 1 FOR UPDATE) c), "
-    "i AS (INSERT INTO counters (tenant_id, metric, customer_ref, period_start_us, "
-    f"period_end_us, {_QUOTED_STATE}, updated_us) "
-    "SELECT %s, k.metric, k.customer_ref, k.period_start_us, k.period_end_us, "
-    "0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, 0, %s "
-    "FROM k WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.n = k.n) ORDER BY k.n "
-    "ON CONFLICT (tenant_id, metric, customer_ref, period_start_us) "
-    "DO UPDATE SET updated_us = counters.updated_us "
-    f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid) "
-    f"SELECT metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid "
-    "FROM l UNION ALL SELECT * FROM i"
-)
 # The claim guarded by the group's period locks (ADR 0974): when any of the keys in the
 # second array has its period closed by a lock, nothing is claimed and nothing comes back
 # (the caller then reads the closes and claims the usual way). The guard is one probe of
@@ -294,8 +267,7 @@ class PostgresCountersRepository(_Raw, CountersRepository):
         found: dict[CounterKey, StoredCounter] = {}
         self._ctids = ctids = {}
         with self._cursor() as cursor:
-            params = (_json_rows(rows), self._tenant, self._tenant, now_us)
-            cursor.execute(_COUNTER_LOCK, params)
+            cursor.execute(_COUNTER_CLAIM, (self._tenant, now_us, _json_rows(rows)))
             for row in cursor.fetchall():
                 key = (row[0], row[1], row[2])
                 found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
