@@ -4,10 +4,10 @@ PostgreSQL's ``lock`` claims its counters with an ``INSERT … ON CONFLICT DO UP
 0947). A counter a racing transaction inserted but had not committed when the claim began
 is not in the claim's snapshot: the insert waits for the racing transaction, meets its
 committed row, and must lock and return that row as committed — not a zero counter, not
-nothing. ADR 0979 measured claims that lock the stored counters first and insert the rest
-after; this is the race such a claim has to get right. SQLite has one writer, so the race
-cannot happen there; the lock of stored and missing counters together is in the repository
-contract suite, on every store.
+nothing. ADR 0979 measured claims that lock the stored counters apart from creating the
+missing ones; this is the race such a claim has to get right. SQLite has one writer, so the
+race cannot happen there; the lock of stored and missing counters together is in the
+repository contract suite, on every store.
 """
 
 from __future__ import annotations

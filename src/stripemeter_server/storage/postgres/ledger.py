@@ -132,17 +132,6 @@ _COUNTER_CLAIM = (
     "DO UPDATE SET updated_us = counters.updated_us "
     f"RETURNING metric, customer_ref, period_start_us, period_end_us, {_QUOTED_STATE}, ctid"
 )
-_R_STATE = ", ".join(f'r."{c}"' for c in STATE_COLUMNS)
-# ``lock``'s first try (ADR 0979): the stored counters locked by ``FOR UPDATE``, one probe each
-# in the keys' order, no row version written; a key not stored is skipped (and ``lock`` then
-# rolls back to its savepoint, releasing these locks, and claims every key in one pass).
-_COUNTER_LOCK_STORED = (
-    "SELECT c.* FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS k(e, n) "
-    "CROSS JOIN LATERAL (SELECT r.metric, r.customer_ref, r.period_start_us, r.period_end_us, "
-    f"{_R_STATE}, r.ctid FROM counters r WHERE r.tenant_id = %s AND r.metric = (k.e->>0) "
-    "AND r.customer_ref = (k.e->>1) AND r.period_start_us = (k.e->>2)::bigint "
-    "LIMIT 1 FOR UPDATE) c"
-)
 # The claim guarded by the group's period locks (ADR 0974): when any of the keys in the
 # second array has its period closed by a lock, nothing is claimed and nothing comes back
 # (the caller then reads the closes and claims the usual way). The guard is one probe of
@@ -268,7 +257,6 @@ class PostgresEventsRepository(_Raw, EventsRepository):
 class PostgresCountersRepository(_Raw, CountersRepository):
     # The ``ctid`` of each counter the last ``lock`` claimed, for the ``save`` that follows.
     _ctids: dict[CounterKey, str] = {}
-    _savepoint = False  # ``lock``'s savepoint is open in this unit of work's transaction
 
     def lock(
         self, periods: Mapping[CounterKey, int], now_us: int
@@ -278,20 +266,9 @@ class PostgresCountersRepository(_Raw, CountersRepository):
         rows = [(*k, periods[k]) for k in sorted(periods, key=lock_order)]
         found: dict[CounterKey, StoredCounter] = {}
         self._ctids = ctids = {}
-        payload = _json_rows(rows)
-        with self._cursor() as mark, self._cursor() as cursor:
-            with cursor.connection.pipeline():  # one round trip
-                if self._savepoint:  # one savepoint per transaction, not one per call
-                    mark.execute("RELEASE SAVEPOINT counters_lock")
-                mark.execute("SAVEPOINT counters_lock")
-                cursor.execute(_COUNTER_LOCK_STORED, (payload, self._tenant))
-            self._savepoint = True
-            claimed = cursor.fetchall()
-            if len(claimed) < len(rows):  # a counter to create: every lock in one pass
-                mark.execute("ROLLBACK TO SAVEPOINT counters_lock")
-                cursor.execute(_COUNTER_CLAIM, (self._tenant, now_us, payload))
-                claimed = cursor.fetchall()
-            for row in claimed:
+        with self._cursor() as cursor:
+            cursor.execute(_COUNTER_CLAIM, (self._tenant, now_us, _json_rows(rows)))
+            for row in cursor.fetchall():
                 key = (row[0], row[1], row[2])
                 found[key] = StoredCounter(*key, row[3], CounterState(*row[4:-1]))
                 ctids[key] = row[-1]

@@ -155,10 +155,10 @@ def test_a_counter_claimed_again_before_save_is_saved_exactly(any_store: AnyStor
 def test_lock_returns_stored_counters_as_they_are_and_missing_ones_at_zero(
     any_store: AnyStore,
 ) -> None:
-    """One ``lock`` over counters that exist and counters that do not (on PostgreSQL one
-    statement locks the first kind and creates the second, ADR 0947 and 0979): every key
-    comes back, each stored one with its state, each new one at zero, and ``save`` stores
-    them all."""
+    """One ``lock`` over counters that exist and counters that do not (ADR 0979 measured
+    PostgreSQL claims that lock the stored ones apart from creating the missing ones): every
+    key comes back, each stored one with its state, each new one at zero, and ``save``
+    stores them all."""
     with any_store.unit_of_work(TENANT) as uow:
         counter = uow.counters.lock({B: 150}, 1)[B]
         counter.state.count, counter.state.sum = 3, Decimal("4.5")
