@@ -106,6 +106,7 @@ def run_database(
     workdir: Path,
     reporter: Reporter,
     asgi_floor_url: str | None = None,
+    database_pid: int | None = None,
 ) -> list[dict[str, Any]]:
     profile = SMOKE if args.smoke else QUICK if args.quick else FULL
     reporter.log(f"{database}: starting server")
@@ -119,6 +120,7 @@ def run_database(
         args.preload,
         floor=open_floor(floor_url),
         asgi_floor_url=asgi_floor_url,
+        database_pid=database_pid,
     )
     try:
         create_metrics(server)
@@ -257,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     workdir,
                     reporter,
                     pg.database("bench_asgi_floor"),
+                    pg.pid(),
                 )
                 rows += _extra(
                     database,

@@ -21,6 +21,7 @@ from benchmarks.config import HEADLINE_METRICS, METRICS, MIX_METRICS, Profile
 from benchmarks.floor import FloorStore, run_floor
 from benchmarks.loadgen import LoadResult, Request, run_load
 from benchmarks.preload import preload
+from benchmarks.proctree import tree_cpu_seconds
 from benchmarks.progress import Reporter
 from benchmarks.server import Server, free_port
 from benchmarks.settle import settle
@@ -53,6 +54,8 @@ class DbRun:
     replay: dict[str, Replayable] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     last_cpu_s: float = 0.0
+    database_pid: int | None = None  # PostgreSQL's postmaster: its backends' CPU per phase
+    last_database_cpu_s: float | None = None
     preloaded: bool = False
     settled: bool = False  # the store's background work after the fill done (settle.py)
     floor: FloorStore | None = None
@@ -114,11 +117,27 @@ def _row(
         "server_cpu_s": round(cpu, 2),
         "server_cpu_util": round(cpu / wall, 2) if load.wall_s else None,
         "events_per_server_cpu_s": round(load.events / cpu, 1) if cpu and load.events else None,
+        **_database_cpu(run, load),
         "statuses": {str(k): v for k, v in sorted(load.statuses.items())},
         "errors": load.errors[:5],
         "checks": checks,
         **extra,
     }
+
+
+def _database_seconds(run: DbRun) -> float | None:
+    """The CPU seconds PostgreSQL's processes used so far (None on SQLite)."""
+    return None if run.database_pid is None else tree_cpu_seconds(run.database_pid)
+
+
+def _database_cpu(run: DbRun, load: LoadResult) -> dict[str, Any]:
+    """PostgreSQL's backends' CPU in the phase, and per event (ADR 0979): on two cores the
+    database's share is what the server's CPU figure leaves out."""
+    cpu = run.last_database_cpu_s
+    if cpu is None:
+        return {}
+    per_event = round(cpu / load.events * 1e6, 1) if load.events else None
+    return {"database_cpu_s": round(cpu, 2), "database_cpu_us_per_event": per_event}
 
 
 def _ingest(
@@ -133,6 +152,7 @@ def _ingest(
     """Time one ingest phase, then verify counts and totals; appends a row when ``report``."""
     run.server.rss.reset()
     cpu_before = run.server.cpu_seconds()
+    database_before = _database_seconds(run)
     with run.reporter.task(f"{run.database} {scenario}", len(requests)) as update:
         load = run_load(
             run.server.port,
@@ -143,6 +163,10 @@ def _ingest(
             on_progress=update,
         )
     run.last_cpu_s = run.server.cpu_seconds() - cpu_before
+    database_after = _database_seconds(run)
+    run.last_database_cpu_s = (
+        None if database_after is None else database_after - (database_before or 0.0)
+    )
     rss = run.server.rss.peak_mb()
     return load if not report else _verify_and_record(run, scenario, requests, load, expect, rss)
 
@@ -198,6 +222,11 @@ def _summary(row: dict[str, Any]) -> str:
         + (
             f", {row['server_cpu_ms_per_request']} ms CPU per request"
             if "server_cpu_ms_per_request" in row
+            else ""
+        )
+        + (
+            f", database {row['database_cpu_us_per_event']} µs CPU per event"
+            if row.get("database_cpu_us_per_event") is not None
             else ""
         )
         + f", exact={row['exact']}"

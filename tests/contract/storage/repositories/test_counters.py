@@ -150,3 +150,28 @@ def test_a_counter_claimed_again_before_save_is_saved_exactly(any_store: AnyStor
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         stored = {c.key: (c.state.count, c.state.sum) for c in uow.counters.find()}
     assert stored == {A: (7, Decimal("2.5")), B: (8, Decimal("2.5"))}
+
+
+def test_lock_returns_stored_counters_as_they_are_and_missing_ones_at_zero(
+    any_store: AnyStore,
+) -> None:
+    """One ``lock`` over counters that exist and counters that do not (ADR 0979 measured
+    PostgreSQL claims that lock the stored ones apart from creating the missing ones): every
+    key comes back, each stored one with its state, each new one at zero, and ``save``
+    stores them all."""
+    with any_store.unit_of_work(TENANT) as uow:
+        counter = uow.counters.lock({B: 150}, 1)[B]
+        counter.state.count, counter.state.sum = 3, Decimal("4.5")
+        uow.counters.save([counter], 1)
+        uow.commit()
+    with any_store.unit_of_work(TENANT) as uow:
+        locked = uow.counters.lock({A: 150, B: 150, C: 250}, 2)
+        seen = {key: (c.period_end_us, c.state.count, c.state.sum) for key, c in locked.items()}
+        for counter in locked.values():
+            counter.state.count += 1
+        uow.counters.save(locked.values(), 2)
+        uow.commit()
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        stored = {c.key: c.state.count for c in uow.counters.find()}
+    assert seen == {A: (150, 0, 0), B: (150, 3, Decimal("4.5")), C: (250, 0, 0)}
+    assert stored == {A: 1, B: 4, C: 1}
