@@ -25,7 +25,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 
-ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+ROW_FIELDS: tuple[str, ...] = PushRow._fields
 
 
 def _fields(names: tuple[str, ...], types: dict[str, str]) -> list[str]:
