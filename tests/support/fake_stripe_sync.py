@@ -248,8 +248,7 @@ class FakePushes:
 
     def _lease(self, rows: Sequence[PushRow], now_us: int, lease_us: int) -> None:
         for row in rows:
-            self._t.outbox[row.push_id] = replace(
-                row,
+            self._t.outbox[row.push_id] = row._replace(
                 next_attempt_us=now_us + lease_us,
                 lease_until_us=now_us + lease_us,
                 attempts=row.attempts + 1,
@@ -267,14 +266,14 @@ class FakePushes:
         for push_id in set(push_ids):
             row = outbox.get(push_id)
             if row is not None and row.status == PENDING and row.lease_until_us == held_until_us:
-                outbox[push_id] = replace(row, next_attempt_us=until_us, lease_until_us=until_us)
+                outbox[push_id] = row._replace(next_attempt_us=until_us, lease_until_us=until_us)
                 renewed.add(push_id)
         return renewed
 
     def _move_pending(self, push_id: str, **values: object) -> None:
         row = self._t.outbox.get(push_id)
         if row is not None and row.status == PENDING:
-            self._t.outbox[push_id] = replace(row, **values)  # type: ignore[arg-type]
+            self._t.outbox[push_id] = row._replace(**values)  # type: ignore[arg-type]
 
     def prepare(
         self, push_id: str, *, target: str, stripe_customer_id: str, timestamp_s: int, now_us: int
@@ -339,11 +338,11 @@ class FakePushes:
         row = self._t.outbox.get(push_id)
         if row is None or row.status != SENT:
             return False
-        moved = replace(
-            row, status=FAILED, last_error=error[:1000], last_error_code=code, updated_us=now_us
+        moved = row._replace(
+            status=FAILED, last_error=error[:1000], last_error_code=code, updated_us=now_us
         )
         if look_up_again:
-            moved = replace(moved, status=PENDING, next_attempt_us=now_us, stripe_customer_id=None)
+            moved = moved._replace(status=PENDING, next_attempt_us=now_us, stripe_customer_id=None)
         self._t.outbox[push_id] = moved
         return True
 
@@ -388,7 +387,7 @@ class FakePushes:
             and (metric is None or r.metric == metric)
         ]
         for row in doomed:
-            self._t.outbox[row.push_id] = replace(
-                row, status=PENDING, next_attempt_us=now_us, lease_until_us=None, updated_us=now_us
+            self._t.outbox[row.push_id] = row._replace(
+                status=PENDING, next_attempt_us=now_us, lease_until_us=None, updated_us=now_us
             )
         return len(doomed)

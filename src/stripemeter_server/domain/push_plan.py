@@ -9,6 +9,7 @@ Stripe's total differs from the ledger by at most half a unit.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -71,6 +72,20 @@ def push_identifier(
     re-send after a crash is dropped by Stripe, and it is unique per (counter, seq)."""
     material = "\x1f".join((tenant_id, metric, customer_ref, str(period_start_us), str(seq)))
     return "smp_" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
+
+
+def push_identifiers(tenant_id: str, metric: str) -> Callable[[str, int, int], str]:
+    """``push_identifier`` for one tenant and metric, as a function of (customer, period
+    start, seq): the hash of the shared prefix is taken once and copied per push (a plan
+    computes thousands); equal to ``push_identifier`` (tested)."""
+    prefix = hashlib.sha256(f"{tenant_id}\x1f{metric}\x1f".encode())
+
+    def identifier(customer_ref: str, period_start_us: int, seq: int) -> str:
+        digest = prefix.copy()
+        digest.update(f"{customer_ref}\x1f{period_start_us}\x1f{seq}".encode())
+        return "smp_" + digest.hexdigest()[:40]
+
+    return identifier
 
 
 def push_timestamp(

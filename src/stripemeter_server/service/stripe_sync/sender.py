@@ -10,7 +10,7 @@ exponential backoff and jitter; a permanent refusal parks it as ``failed`` with 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -356,7 +356,7 @@ class PushSender:
 def _filled(rows: list[PushRow], known: dict[str, str]) -> list[PushRow]:
     """The rows with their Stripe customer filled in where the store knows it."""
     return [
-        replace(r, stripe_customer_id=known[r.customer_ref])
+        r._replace(stripe_customer_id=known[r.customer_ref])
         if not r.stripe_customer_id and r.customer_ref in known
         else r
         for r in rows

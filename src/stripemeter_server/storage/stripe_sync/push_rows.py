@@ -25,7 +25,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 from stripemeter_server.storage.ledger.counters import STATE_COLUMNS
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 
-ROW_FIELDS = tuple(f.name for f in fields(PushRow))
+ROW_FIELDS: tuple[str, ...] = PushRow._fields
 
 
 def _fields(names: tuple[str, ...], types: dict[str, str]) -> list[str]:
@@ -284,6 +284,12 @@ VALUE_COLUMNS: dict[Aggregation, tuple[str, ...]] = {
 }
 
 
+_STATE_DEFAULTS: tuple[Any, ...] = tuple(f.default for f in fields(CounterState))
+_VALUE_POSITIONS = {
+    agg: tuple(STATE_COLUMNS.index(name) for name in names) for agg, names in VALUE_COLUMNS.items()
+}
+
+
 def changed_columns(aggregation: Aggregation | None) -> tuple[Any, ...]:
     """A scan's columns: every state column, or only what the aggregation's value reads."""
     if aggregation is None:
@@ -296,8 +302,11 @@ def changed_counter_of(raw: Any, aggregation: Aggregation | None = None) -> Chan
     metric, customer_ref, start_us, end_us, updated_us, *values = raw
     if aggregation is None:
         state = CounterState(*values)  # STATE_COLUMNS is CounterState's field order
-    else:
-        state = CounterState(**dict(zip(VALUE_COLUMNS[aggregation], values, strict=True)))
+    else:  # by position over the defaults (by keyword through a dict: ~1.7x the cost)
+        args: list[Any] = list(_STATE_DEFAULTS)
+        for at, value in zip(_VALUE_POSITIONS[aggregation], values, strict=True):
+            args[at] = value
+        state = CounterState(*args)
     return ChangedCounter(StoredCounter(metric, customer_ref, start_us, end_us, state), updated_us)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, select, update
@@ -46,6 +47,8 @@ from stripemeter_server.storage.stripe_sync.push_rows import (
     push_state_of,
     units_of,
 )
+
+_ROW_VALUES = attrgetter(*ROW_FIELDS)
 
 
 class PushPlanning:
@@ -194,8 +197,8 @@ class PushPlanning:
         pg = self._dialect.name != "sqlite"
         fresh, moved = [], []
         for before, after in moves:
-            units = units_of(after.pushed_units)
-            unit_value = None if units is None else format(units, "f")
+            units = after.pushed_units  # whole units: their text is the numeric's
+            unit_value = None if units is None else str(units)
             values = (
                 after.period_end_us,
                 after.target,
@@ -262,7 +265,7 @@ class PushPlanning:
         pg = self._dialect.name != "sqlite"
         params = []
         for row in rows:
-            values: list[Any] = [getattr(row, name) for name in ROW_FIELDS]
+            values: list[Any] = list(_ROW_VALUES(row))  # one C call, not 23 getattr
             values[TENANT_POSITION] = self._tenant
             for at in ENUM_POSITIONS:
                 values[at] = values[at].value

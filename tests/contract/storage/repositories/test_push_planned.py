@@ -67,7 +67,7 @@ def test_held_rows_are_leased_only_as_planned(any_store: AnyStore) -> None:
     """``lease_planned`` leases pending due rows no claim has touched, in the given order;
     one another worker claimed (or recorded), one not yet due, one gone are left."""
     rows = [push(f"p{n}", created_us=50) for n in range(5)]
-    add(any_store, *rows, replace(push("later"), next_attempt_us=500))
+    add(any_store, *rows, push("later")._replace(next_attempt_us=500))
     with any_store.unit_of_work(TENANT) as uow:
         assert [r.push_id for r in uow.pushes.claim_ids(["p1", "p3"], 60, 10)] == ["p1", "p3"]
         uow.pushes.mark_sent("p3", stripe_customer_id=None, now_us=61)

@@ -31,7 +31,7 @@ def push(push_id: str, *, customer: str = "cus", created_us: int = 10, **changes
         "api_calls", None, 5, 5, None, PENDING, 0, None, None, created_us, None, created_us,
         None, created_us,
     )  # fmt: skip
-    return replace(row, **changes)
+    return row._replace(**changes)
 
 
 def state(customer: str = "cus", seq: int = 1, units: int | None = 5) -> PushState:
@@ -291,7 +291,7 @@ def test_requeue_moves_failed_pushes_back_to_pending(any_store: AnyStore) -> Non
 def test_stats_count_unsent_pushes_of_every_tenant(any_store: AnyStore) -> None:
     add(any_store, push("p1", created_us=7), push("p2", status=FAILED), push("p3", status=SENT))
     with any_store.unit_of_work("other") as uow:
-        uow.pushes.add(replace(push("q1", created_us=4), tenant_id="other"))
+        uow.pushes.add(push("q1", created_us=4)._replace(tenant_id="other"))
         uow.commit()
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         assert uow.pushes.stats() == PushStats(2, 1, 4)
@@ -317,7 +317,7 @@ def test_no_push_is_handed_out_twice_while_its_lease_holds(
     ids = [f"p{n}" for n in range(4)]
     tenant = f"h{uuid.uuid4().hex[:10]}"
     with any_store.unit_of_work(tenant) as uow:
-        uow.pushes.add_many([replace(push(i), tenant_id=tenant) for i in ids])
+        uow.pushes.add_many([push(i)._replace(tenant_id=tenant) for i in ids])
         uow.commit()
     now, lease = 100, 30
     held: dict[str, int] = {}
