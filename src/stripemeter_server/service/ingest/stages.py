@@ -108,6 +108,7 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
     metrics = _metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
     periods = _PeriodFinder()
+    new = tuple.__new__
     candidates: list[Candidate] = []
     verdicts: Verdicts = {}
     plain = {code: _measures_quantity(metric) for code, metric in metrics.items()}
@@ -136,8 +137,11 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
             start_us, end_us, period = periods.containing(spec, ts, ts_us)
             last = (spec, start_us, end_us, period)
         key = (code, event.customer_ref, start_us)
-        candidates.append(
-            Candidate(index, event, ts_us, metric, period, key, counts, value, unique)
+        candidates.append(  # ``tuple.__new__``: no Python-level ``__new__`` (ADR 0976)
+            new(
+                Candidate,
+                (index, event, ts_us, metric, period, key, counts, value, unique, False, None),
+            )
         )
     return Resolved(candidates, customers, verdicts)
 
@@ -304,23 +308,26 @@ def record(
     transaction holds the write lock from the check on) leaves the events counted that are
     not stored: the transaction is run again from the start, where the ledger check finds
     the key and answers duplicate or conflict, as if it had been there all along."""
-    entry = LedgerEntry
-    entries = [
-        entry(
-            key,
-            metric,
-            customer_ref,
-            quantity,
-            ts_us,
-            received_us[position],
-            resource_id,
-            meta_json,
-            fingerprint,
-            position in late,
-            late_target is not None,
-            None,
-            request_ids[position],
-            backfill_id,
+    entry, new = LedgerEntry, tuple.__new__
+    entries: list[LedgerEntry] = [
+        new(  # ``tuple.__new__``: no Python-level ``__new__`` per row (ADR 0976)
+            entry,
+            (
+                key,
+                metric,
+                customer_ref,
+                quantity,
+                ts_us,
+                received_us[position],
+                resource_id,
+                meta_json,
+                fingerprint,
+                position in late,
+                late_target is not None,
+                None,
+                request_ids[position],
+                backfill_id,
+            ),
         )
         # Unpacked, not read field by field: this runs once per stored event (ADR 0968).
         for position, event, ts_us, *_, late_target in fresh
