@@ -277,8 +277,22 @@ def apply_close_policy(
     """Events of closed periods: rejected, or kept with the open period their effect goes to."""
     closes = uow.period_closes.find_many(list({p.counter_key for p in fresh}))
     kept, verdicts = [], {}
+    # Whether the clock closed the period of the event before: most events of a group share
+    # its metric and period (the same objects, from ``resolve``), so it is asked once (ADR 0976).
+    last: tuple[Metric | None, Period | None, bool] = (None, None, False)
     for item in fresh:
-        if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key), now):
+        if item.held:
+            kept.append(item)
+            continue
+        lock = closes.get(item.counter_key) if closes else None
+        if lock is None:
+            metric, period = item.metric, item.period
+            if metric is not last[0] or period is not last[1]:
+                last = (metric, period, is_closed(metric, period, None, now))
+            closed = last[2]
+        else:
+            closed = True  # ``is_closed`` with a lock
+        if not closed:
             kept.append(item)
         elif item.metric.late_policy.value == "reject":
             verdicts[item.position] = rejected(
@@ -330,7 +344,7 @@ def record(
             ),
         )
         # Unpacked, not read field by field: this runs once per stored event (ADR 0968).
-        for position, event, ts_us, *_, late_target in fresh
+        for position, event, ts_us, _, _, _, _, _, _, _, late_target in fresh  # no list per row
         for metric, customer_ref, quantity, _, resource_id, _, meta_json, key, fingerprint, (
             backfill_id
         ) in (event,)

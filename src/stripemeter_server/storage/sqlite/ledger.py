@@ -164,9 +164,43 @@ class SqliteEventsRepository(_Raw, EventsRepository):
         tenant, text = self._tenant, decimal_text
         cursor = self._cursor()
         (last,) = cursor.execute(_LAST_ROWID).fetchone()
+        # Every field named, not ``*rest``: a starred target built a list per row (ADR 0976).
         rows = [
-            (n, n, tenant, key, metric, customer, text(quantity), *rest)
-            for n, (key, metric, customer, quantity, *rest) in enumerate(entries, (last or 0) + 1)
+            (
+                n,
+                n,
+                tenant,
+                key,
+                metric,
+                customer,
+                text(quantity),
+                ts_us,
+                received_us,
+                resource,
+                meta,
+                fingerprint,
+                late,
+                after_close,
+                voided,
+                request,
+                backfill,
+            )
+            for n, (
+                key,
+                metric,
+                customer,
+                quantity,
+                ts_us,
+                received_us,
+                resource,
+                meta,
+                fingerprint,
+                late,
+                after_close,
+                voided,
+                request,
+                backfill,
+            ) in enumerate(entries, (last or 0) + 1)
         ]
         cursor.executemany(_EVENT_INSERT_NUMBERED, rows)
         numbered = cursor.rowcount
