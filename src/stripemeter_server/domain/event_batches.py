@@ -52,6 +52,7 @@ def accept_plain_batch(
     verbatim = VERBATIM.fullmatch
     parse_ts = datetime.fromisoformat
     sha256 = hashlib.sha256
+    new = tuple.__new__
     out: list[ValidEvent | None] = []
     append = out.append
     latest_received: datetime | None = None
@@ -67,16 +68,32 @@ def accept_plain_batch(
         if type(metric) is not str or type(customer_ref) is not str:
             append(None)
             continue
-        ids: list[object] = [metric, customer_ref]
-        if key is not None:
-            ids.append(key)
-        if resource_id is not None:
-            ids.append(resource_id)
-        if backfill_id is not None:
-            ids.append(backfill_id)
-        if not _plain_ids(ids, limit):
-            append(None)
-            continue
+        # The usual event (a key, no resource or backfill id, identifiers the fingerprint's
+        # encoder writes verbatim, so ASCII without NUL) is checked by lengths and the one
+        # pattern its fingerprint needs anyway; any other goes through ``_plain_ids``.
+        resource = resource_id or ""
+        if (
+            type(key) is str
+            and resource_id is None
+            and backfill_id is None
+            and 0 < len(metric) <= limit
+            and 0 < len(customer_ref) <= limit
+            and 0 < len(key) <= limit
+            and verbatim(metric + customer_ref + key)
+        ):
+            escapes = False
+        else:
+            ids: list[object] = [metric, customer_ref]
+            if key is not None:
+                ids.append(key)
+            if resource_id is not None:
+                ids.append(resource_id)
+            if backfill_id is not None:
+                ids.append(backfill_id)
+            if not _plain_ids(ids, limit):
+                append(None)
+                continue
+            escapes = not verbatim(metric + customer_ref + resource)
         raw_quantity = get("quantity", ONE)
         quantity_text = str(raw_quantity) if type(raw_quantity) is Decimal else ""
         if quantity_match(quantity_text):
@@ -118,32 +135,35 @@ def accept_plain_batch(
                 quantity=quantity,
                 meta=None,
             )
-        resource = resource_id or ""
         if ts_text is None:
             canonical = None
         elif len(ts_text) == CANONICAL_TS_LENGTH and ts_text[-1] == "Z":
             canonical = ts_text  # already ``YYYY-MM-DDTHH:MM:SS.ffffffZ``
         else:
             canonical = format_timestamp(ts)
-        resource = resource_id or ""
-        if verbatim(metric + customer_ref + resource):  # ``fingerprint_of``'s text, inline
+        if not escapes:  # ``fingerprint_of``'s text, inline
             when = "null" if canonical is None else f'"{canonical}"'
             text = f'["{metric}","{customer_ref}","{resource}",{when},"{quantity_text}",null]'
             fingerprint = sha256(text.encode()).hexdigest()[:_FINGERPRINT_HEX]
         else:  # characters the encoder escapes
             fingerprint = fingerprint_of(metric, customer_ref, resource_id, canonical, quantity)
+        # ``tuple.__new__`` builds the named tuple without its Python-level ``__new__``
+        # (a call frame per event: ~0.3 µs of ~0.5; ADR 0976).
         append(
-            ValidEvent(
-                metric,
-                customer_ref,
-                quantity,
-                ts,
-                resource_id,
-                None,
-                None,
-                str(key),
-                fingerprint,
-                backfill_id,
+            new(
+                ValidEvent,
+                (
+                    metric,
+                    customer_ref,
+                    quantity,
+                    ts,
+                    resource_id,
+                    None,
+                    None,
+                    str(key),
+                    fingerprint,
+                    backfill_id,
+                ),
             )
         )
     return out

@@ -19,7 +19,7 @@ LIMITS = EventLimits()
 
 plain_events = st.fixed_dictionaries(
     {
-        "metric": st.sampled_from(["api_calls", "m", "a\x00b", "é", ""]),
+        "metric": st.sampled_from(["api_calls", "m", "a\x00b", "é", "", "m" * 257]),
         "customerRef": st.text(alphabet='ab"\\ 1', min_size=1, max_size=4),
         "quantity": st.one_of(
             st.decimals(min_value=0, max_value=10**6, places=3), st.integers(0, 10), st.none()
@@ -29,7 +29,13 @@ plain_events = st.fixed_dictionaries(
         ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
     },
     optional={
-        "idempotencyKey": st.text(alphabet="k0123", min_size=1, max_size=6),
+        # Keys off the usual shape too (escaped, non-ASCII, NUL, too long): ADR 0976 checks
+        # the usual one inline and sends the rest through ``_plain_ids``.
+        "idempotencyKey": st.one_of(
+            st.text(alphabet="k0123", min_size=1, max_size=6),
+            st.text(alphabet='k"\\\x00é ', min_size=0, max_size=4),
+            st.sampled_from(["k" * 255, "k" * 256]),
+        ),
         "resourceId": st.sampled_from(["r1", "r/2", "r\x00"]),
         "backfillId": st.just("bf_1"),
     },

@@ -101,6 +101,7 @@ def _fold(
     once, the late events' effects booked."""
     late: list[Candidate] = []
     adjustments = []
+    new = tuple.__new__
     for item in counting:
         is_new = False
         if item.unique is not None:
@@ -110,7 +111,9 @@ def _fold(
                 new_uniques.discard(unique_key)
         counter = counters[item.counter_key]
         state = counter.state
-        contribution = Contribution(item.value, item.ts_us, item.event.idempotency_key, is_new)
+        contribution = new(  # no Python-level ``__new__`` per event (ADR 0976)
+            Contribution, (item.value, item.ts_us, item.event.idempotency_key, is_new)
+        )
         if item.late_target is None:  # nearly every event: folded in, noted when late
             if state.apply(contribution):
                 late.append(item)

@@ -108,6 +108,7 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
     metrics = _metrics(uow, {e.metric for _, e in valid}, now)
     customers = customers_for(uow, [e.customer_ref for _, e in valid])
     periods = _PeriodFinder()
+    new = tuple.__new__
     candidates: list[Candidate] = []
     verdicts: Verdicts = {}
     plain = {code: _measures_quantity(metric) for code, metric in metrics.items()}
@@ -136,8 +137,11 @@ def resolve(uow: IngestUnitOfWork, valid: list[tuple[int, ValidEvent]], now: dat
             start_us, end_us, period = periods.containing(spec, ts, ts_us)
             last = (spec, start_us, end_us, period)
         key = (code, event.customer_ref, start_us)
-        candidates.append(
-            Candidate(index, event, ts_us, metric, period, key, counts, value, unique)
+        candidates.append(  # ``tuple.__new__``: no Python-level ``__new__`` (ADR 0976)
+            new(
+                Candidate,
+                (index, event, ts_us, metric, period, key, counts, value, unique, False, None),
+            )
         )
     return Resolved(candidates, customers, verdicts)
 
@@ -273,8 +277,22 @@ def apply_close_policy(
     """Events of closed periods: rejected, or kept with the open period their effect goes to."""
     closes = uow.period_closes.find_many(list({p.counter_key for p in fresh}))
     kept, verdicts = [], {}
+    # Whether the clock closed the period of the event before: most events of a group share
+    # its metric and period (the same objects, from ``resolve``), so it is asked once (ADR 0976).
+    last: tuple[Metric | None, Period | None, bool] = (None, None, False)
     for item in fresh:
-        if item.held or not is_closed(item.metric, item.period, closes.get(item.counter_key), now):
+        if item.held:
+            kept.append(item)
+            continue
+        lock = closes.get(item.counter_key) if closes else None
+        if lock is None:
+            metric, period = item.metric, item.period
+            if metric is not last[0] or period is not last[1]:
+                last = (metric, period, is_closed(metric, period, None, now))
+            closed = last[2]
+        else:
+            closed = True  # ``is_closed`` with a lock
+        if not closed:
             kept.append(item)
         elif item.metric.late_policy.value == "reject":
             verdicts[item.position] = rejected(
@@ -304,26 +322,29 @@ def record(
     transaction holds the write lock from the check on) leaves the events counted that are
     not stored: the transaction is run again from the start, where the ledger check finds
     the key and answers duplicate or conflict, as if it had been there all along."""
-    entry = LedgerEntry
-    entries = [
-        entry(
-            key,
-            metric,
-            customer_ref,
-            quantity,
-            ts_us,
-            received_us[position],
-            resource_id,
-            meta_json,
-            fingerprint,
-            position in late,
-            late_target is not None,
-            None,
-            request_ids[position],
-            backfill_id,
+    entry, new = LedgerEntry, tuple.__new__
+    entries: list[LedgerEntry] = [
+        new(  # ``tuple.__new__``: no Python-level ``__new__`` per row (ADR 0976)
+            entry,
+            (
+                key,
+                metric,
+                customer_ref,
+                quantity,
+                ts_us,
+                received_us[position],
+                resource_id,
+                meta_json,
+                fingerprint,
+                position in late,
+                late_target is not None,
+                None,
+                request_ids[position],
+                backfill_id,
+            ),
         )
         # Unpacked, not read field by field: this runs once per stored event (ADR 0968).
-        for position, event, ts_us, *_, late_target in fresh
+        for position, event, ts_us, _, _, _, _, _, _, _, late_target in fresh  # no list per row
         for metric, customer_ref, quantity, _, resource_id, _, meta_json, key, fingerprint, (
             backfill_id
         ) in (event,)

@@ -27,7 +27,6 @@ from stripemeter_server.storage.ledger.counters import (
     CounterKey,
     CountersRepository,
     StoredCounter,
-    lock_order,
 )
 from stripemeter_server.storage.ledger.events import EventsRepository
 from stripemeter_server.storage.types import decimal_text
@@ -98,10 +97,17 @@ _COUNTER_UPDATE = (
 )
 
 
-def _state(row: Sequence[Any]) -> CounterState:
-    """A state from its columns (``STATE_COLUMNS`` order), the decimals from their text (the
-    nullable ones tested inline: this runs once per counter a batch touches)."""
-    (
+def _counters(
+    rows: Iterable[Sequence[Any]], metric: str, start_us: int
+) -> Iterable[tuple[int, StoredCounter]]:
+    """Each row of ``_COUNTER_SELECT`` as its rowid and counter, the decimals from their text
+    (the nullable ones tested inline). One generator for a statement's rows, not a call per
+    counter: this runs once per counter a batch touches (ADR 0976)."""
+    dec, state, stored = Decimal, CounterState, StoredCounter
+    for (
+        rowid,
+        customer_ref,
+        end_us,
         count,
         total,
         high,
@@ -114,21 +120,30 @@ def _state(row: Sequence[Any]) -> CounterState:
         late_out,
         watermark_us,
         late_count,
-    ) = row
-    return CounterState(
-        count,
-        Decimal(total),
-        None if high is None else Decimal(high),
-        None if low is None else Decimal(low),
-        None if latest is None else Decimal(latest),
-        latest_ts_us,
-        latest_key,
-        unique_count,
-        ZERO if adjustments == "0" else Decimal(adjustments),
-        ZERO if late_out == "0" else Decimal(late_out),
-        watermark_us,
-        late_count,
-    )
+    ) in rows:
+        yield (
+            rowid,
+            stored(
+                metric,
+                customer_ref,
+                start_us,
+                end_us,
+                state(
+                    count,
+                    dec(total),
+                    None if high is None else dec(high),
+                    None if low is None else dec(low),
+                    None if latest is None else dec(latest),
+                    latest_ts_us,
+                    latest_key,
+                    unique_count,
+                    ZERO if adjustments == "0" else dec(adjustments),
+                    ZERO if late_out == "0" else dec(late_out),
+                    watermark_us,
+                    late_count,
+                ),
+            ),
+        )
 
 
 class _Raw:
@@ -149,9 +164,43 @@ class SqliteEventsRepository(_Raw, EventsRepository):
         tenant, text = self._tenant, decimal_text
         cursor = self._cursor()
         (last,) = cursor.execute(_LAST_ROWID).fetchone()
+        # Every field named, not ``*rest``: a starred target built a list per row (ADR 0976).
         rows = [
-            (n, n, tenant, key, metric, customer, text(quantity), *rest)
-            for n, (key, metric, customer, quantity, *rest) in enumerate(entries, (last or 0) + 1)
+            (
+                n,
+                n,
+                tenant,
+                key,
+                metric,
+                customer,
+                text(quantity),
+                ts_us,
+                received_us,
+                resource,
+                meta,
+                fingerprint,
+                late,
+                after_close,
+                voided,
+                request,
+                backfill,
+            )
+            for n, (
+                key,
+                metric,
+                customer,
+                quantity,
+                ts_us,
+                received_us,
+                resource,
+                meta,
+                fingerprint,
+                late,
+                after_close,
+                voided,
+                request,
+                backfill,
+            ) in enumerate(entries, (last or 0) + 1)
         ]
         cursor.executemany(_EVENT_INSERT_NUMBERED, rows)
         numbered = cursor.rowcount
@@ -198,21 +247,25 @@ class SqliteCountersRepository(_Raw, CountersRepository):
         self._rowids = rowids = {}
         if not periods:
             return {}
-        keys = sorted(periods, key=lock_order)
+        # In the caller's order: SQLite's one writer holds the write lock already, so the
+        # global lock order other stores need (``lock_order``) buys nothing here (ADR 0976).
         customers: dict[tuple[str, int], list[str]] = {}
-        for metric, customer_ref, start_us in keys:
+        for metric, customer_ref, start_us in periods:
             customers.setdefault((metric, start_us), []).append(customer_ref)
         found: dict[CounterKey, StoredCounter] = {}
         cursor = self._cursor()
         tenant = self._tenant
         for (metric, start_us), refs in customers.items():
             cursor.execute(_COUNTER_SELECT, (_JSON.encode(refs).decode(), tenant, metric, start_us))
-            for row in cursor.fetchall():
-                key = (metric, row[1], start_us)
-                rowids[key] = row[0]
-                found[key] = StoredCounter(metric, row[1], start_us, row[2], _state(row[3:]))
+            for rowid, counter in _counters(cursor, metric, start_us):
+                key = (metric, counter.customer_ref, start_us)
+                rowids[key] = rowid
+                found[key] = counter
+        if len(found) == len(periods):  # every counter exists: the usual group
+            return {key: found[key] for key in periods}
         return {
-            key: found.get(key) or StoredCounter(*key, periods[key], CounterState()) for key in keys
+            key: found.get(key) or StoredCounter(*key, end_us, CounterState())
+            for key, end_us in periods.items()
         }
 
     def save(self, changed: Iterable[StoredCounter], now_us: int) -> None:
