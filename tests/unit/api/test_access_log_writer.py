@@ -1,5 +1,5 @@
 """The access log's writer never holds up the event loop (ADR 0977): a request line is
-queued while the writer writes a batch, and the writer formats in slices."""
+formatted where it is logged and queued while the writer writes a batch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import threading
 
 import pytest
 
-from stripemeter_server.api import access_log
 from stripemeter_server.api.access_log import BatchedStreamHandler
 from stripemeter_server.api.logs import ACCESS_LOGGER, JsonFormatter
 
@@ -62,30 +61,42 @@ def test_a_line_is_queued_while_the_writer_writes_a_batch() -> None:
     assert _ids(stream.getvalue()) == ["req_0", "req_1"]
 
 
-def test_the_writer_pauses_between_slices_and_keeps_the_order(
+def test_the_line_is_formatted_by_the_caller_and_the_writer_only_writes() -> None:
+    out = io.StringIO()
+    handler = BatchedStreamHandler(out)
+    formatter = JsonFormatter()
+    handler.setFormatter(formatter)
+    calls: list[int] = []
+    format_in = formatter.format
+
+    def counted(record: logging.LogRecord) -> str:
+        calls.append(threading.get_ident())
+        return format_in(record)
+
+    formatter.format = counted  # type: ignore[method-assign]
+    records = [_record(i) for i in range(3)]
+    for record in records:
+        handler.handle(record)
+    assert calls == [threading.get_ident()] * 3  # formatted here, as each line was logged
+    handler.flush()
+    assert calls == [threading.get_ident()] * 3  # the writer formats nothing
+    assert out.getvalue() == "".join(format_in(r) + "\n" for r in records)
+    handler.close()
+
+
+def test_a_line_that_cannot_be_formatted_is_reported_and_the_next_is_written(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pauses: list[float] = []
-    monkeypatch.setattr(access_log.time, "sleep", pauses.append)
     out = io.StringIO()
     handler = BatchedStreamHandler(out)
     handler.setFormatter(JsonFormatter())
-    count = 2 * access_log.SLICE + 3
-    for i in range(count):
-        handler._waiting.append(_record(i))  # as ``emit`` queues, without the writer
-    handler._write_waiting(pause=True)
-    assert pauses == [access_log.PAUSE_SECONDS] * 2
-    assert _ids(out.getvalue()) == [f"req_{i}" for i in range(count)]
-
-
-def test_flush_writes_everything_at_once_without_pausing(monkeypatch: pytest.MonkeyPatch) -> None:
-    pauses: list[float] = []
-    monkeypatch.setattr(access_log.time, "sleep", pauses.append)
-    out = io.StringIO()
-    handler = BatchedStreamHandler(out)
-    handler.setFormatter(JsonFormatter())
-    for i in range(3 * access_log.SLICE):
-        handler._waiting.append(_record(i))
+    reported: list[logging.LogRecord] = []
+    monkeypatch.setattr(handler, "handleError", reported.append)
+    broken = _record(0)
+    broken.args = ("GET",)  # three placeholders, one argument: ``getMessage`` raises
+    handler.handle(broken)
+    handler.handle(_record(1))
     handler.flush()
-    assert pauses == []
-    assert len(_ids(out.getvalue())) == 3 * access_log.SLICE
+    assert reported == [broken]
+    assert _ids(out.getvalue()) == ["req_1"]
+    handler.close()
