@@ -1,19 +1,20 @@
 """The request log lines written by a thread of their own, in batches (ADR 0961, 0977).
 
 A request's log line was formatted (JSON, the secret scrubber, a timestamp) and written to
-stderr (a ``write`` system call) on the event loop, between one answer and the next. Here
-the loop formats the line and appends it to a queue (no lock, no wake-up: appending is
-atomic in CPython), and a writer thread, waking every ``INTERVAL_SECONDS`` (or sooner once
-``WAKE_AT`` lines wait), writes what has gathered with one ``write``. The lines are the
-ones the handler would have written itself, in the same order, with the request's own time.
+stderr (a ``write`` system call) on the event loop, between one answer and the next: about a
+tenth of a fast read's CPU on the loop. Here the loop only appends the record to a list (no
+lock, no wake-up: appending is atomic in CPython), and a writer thread, waking every
+``INTERVAL_SECONDS`` (or sooner once ``WAKE_AT`` records wait), formats what has gathered
+with the handler's own formatter and writes it with one ``write``. The lines are the ones
+the handler would have written itself, in the same order; the records keep the time they
+were made, so a line's ``ts`` is the request's, not the write's.
 
-Why the loop formats (ADR 0977): the writer used to format the batch itself, ~200 records
-and 3-4 ms of CPU at 2 000 reads/s, ten times a second, holding the GIL the loop needs and,
-worse, the handler's lock — ``logging.Handler.handle`` takes that lock around ``emit``, so a
-request that logged its line during a batch stopped the whole event loop until the batch
-was written. Those stalls were the slowest one to two per cent of the fast reads. Formatted
-on the loop, a line costs its request ~15 µs and delays nobody else; ``handle`` here
-queues without the handler's lock, so the loop never waits for the writer's ``write``.
+The loop never waits for the writer (ADR 0977): ``logging.Handler.handle`` takes the
+handler's lock around ``emit``, and the writer holds that lock while it formats and writes a
+batch (~200 records, 3-4 ms at 2 000 requests/s), so a request that logged its line
+meanwhile stopped the whole event loop until the batch was written — some of the slowest
+one to two per cent of the fast reads. ``handle`` here queues without the lock (queueing
+needs none); the lock only keeps two writers (the thread and ``flush`` at exit) apart.
 
 ``flush`` (called by ``logging.shutdown`` at exit, and by ``close``) writes whatever waits
 first, so a process that ends normally loses no line. A process killed outright loses at
@@ -30,16 +31,15 @@ from collections import deque
 from typing import TextIO
 
 INTERVAL_SECONDS = 0.1
-WAKE_AT = 512  # lines waiting that wake the writer before its interval
+WAKE_AT = 512  # records waiting that wake the writer before its interval
 
 
 class BatchedStreamHandler(logging.StreamHandler[TextIO]):
-    """``logging.StreamHandler`` whose ``emit`` formats and queues: a thread writes (see
-    above)."""
+    """``logging.StreamHandler`` whose ``emit`` only queues: a thread writes (see above)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
-        self._waiting: deque[str] = deque()
+        self._waiting: deque[logging.LogRecord] = deque()
         self._wake = threading.Event()
         self._closed = False
         self._writer: threading.Thread | None = None
@@ -47,7 +47,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
     def handle(self, record: logging.LogRecord) -> bool:
         """``Handler.handle`` without the handler's lock: queueing needs none, and the lock
-        is the writer's while it writes a batch (see above)."""
+        is the writer's while it formats and writes a batch (see above)."""
         if not self.filter(record):
             return False
         self.emit(record)
@@ -61,12 +61,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             finally:
                 self.release()
             return
-        try:
-            line = self.format(record) + self.terminator
-        except Exception:  # logging's own rule: never raise
-            self.handleError(record)
-            return
-        self._waiting.append(line)
+        self._waiting.append(record)
         if self._writer is None or self._pid != os.getpid():
             self._start()
         if len(self._waiting) >= WAKE_AT:
@@ -92,12 +87,16 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             self.flush()
 
     def flush(self) -> None:
-        """Write every waiting line, in order, with one ``write``."""
+        """Format and write every waiting record, in order, with one ``write``."""
         self.acquire()
         try:
             lines = []
             while self._waiting:
-                lines.append(self._waiting.popleft())
+                record = self._waiting.popleft()
+                try:
+                    lines.append(self.format(record) + self.terminator)
+                except Exception:  # logging's own rule: never raise
+                    self.handleError(record)
             if lines and self.stream is not None:
                 try:
                     self.stream.write("".join(lines))

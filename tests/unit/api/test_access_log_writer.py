@@ -1,5 +1,5 @@
 """The access log's writer never holds up the event loop (ADR 0977): a request line is
-formatted where it is logged and queued while the writer writes a batch."""
+queued while the writer formats and writes a batch."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import io
 import json
 import logging
 import threading
-
-import pytest
 
 from stripemeter_server.api.access_log import BatchedStreamHandler
 from stripemeter_server.api.logs import ACCESS_LOGGER, JsonFormatter
@@ -59,44 +57,3 @@ def test_a_line_is_queued_while_the_writer_writes_a_batch() -> None:
     stream.released.set()
     handler.close()
     assert _ids(stream.getvalue()) == ["req_0", "req_1"]
-
-
-def test_the_line_is_formatted_by_the_caller_and_the_writer_only_writes() -> None:
-    out = io.StringIO()
-    handler = BatchedStreamHandler(out)
-    formatter = JsonFormatter()
-    handler.setFormatter(formatter)
-    calls: list[int] = []
-    format_in = formatter.format
-
-    def counted(record: logging.LogRecord) -> str:
-        calls.append(threading.get_ident())
-        return format_in(record)
-
-    formatter.format = counted  # type: ignore[method-assign]
-    records = [_record(i) for i in range(3)]
-    for record in records:
-        handler.handle(record)
-    assert calls == [threading.get_ident()] * 3  # formatted here, as each line was logged
-    handler.flush()
-    assert calls == [threading.get_ident()] * 3  # the writer formats nothing
-    assert out.getvalue() == "".join(format_in(r) + "\n" for r in records)
-    handler.close()
-
-
-def test_a_line_that_cannot_be_formatted_is_reported_and_the_next_is_written(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    out = io.StringIO()
-    handler = BatchedStreamHandler(out)
-    handler.setFormatter(JsonFormatter())
-    reported: list[logging.LogRecord] = []
-    monkeypatch.setattr(handler, "handleError", reported.append)
-    broken = _record(0)
-    broken.args = ("GET",)  # three placeholders, one argument: ``getMessage`` raises
-    handler.handle(broken)
-    handler.handle(_record(1))
-    handler.flush()
-    assert reported == [broken]
-    assert _ids(out.getvalue()) == ["req_1"]
-    handler.close()
