@@ -1,4 +1,4 @@
-"""The request log lines written by a thread of their own, in batches (ADR 0961).
+"""The request log lines written by a thread of their own, in batches (ADR 0961, 0977).
 
 A request's log line was formatted (JSON, the secret scrubber, a timestamp) and written to
 stderr (a ``write`` system call) on the event loop, between one answer and the next: about a
@@ -8,6 +8,13 @@ lock, no wake-up: appending is atomic in CPython), and a writer thread, waking e
 with the handler's own formatter and writes it with one ``write``. The lines are the ones
 the handler would have written itself, in the same order; the records keep the time they
 were made, so a line's ``ts`` is the request's, not the write's.
+
+The loop never waits for the writer (ADR 0977): ``logging.Handler.handle`` takes the
+handler's lock around ``emit``, and the writer holds that lock while it formats and writes a
+batch (~200 records, 3-4 ms at 2 000 requests/s), so a request that logged its line
+meanwhile stopped the whole event loop until the batch was written — some of the slowest
+one to two per cent of the fast reads. ``handle`` here queues without the lock (queueing
+needs none); the lock only keeps two writers (the thread and ``flush`` at exit) apart.
 
 ``flush`` (called by ``logging.shutdown`` at exit, and by ``close``) writes whatever waits
 first, so a process that ends normally loses no line. A process killed outright loses at
@@ -38,9 +45,21 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self._writer: threading.Thread | None = None
         self._pid = 0  # the process that started the writer (a fork starts its own)
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """``Handler.handle`` without the handler's lock: queueing needs none, and the lock
+        is the writer's while it formats and writes a batch (see above)."""
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         if self._closed:  # after ``close`` (the process is ending): written right away
-            super().emit(record)
+            self.acquire()
+            try:
+                super().emit(record)
+            finally:
+                self.release()
             return
         self._waiting.append(record)
         if self._writer is None or self._pid != os.getpid():
