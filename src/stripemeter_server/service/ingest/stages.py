@@ -290,8 +290,8 @@ def apply_close_policy(
             if metric is not last[0] or period is not last[1]:
                 last = (metric, period, is_closed(metric, period, None, now))
             closed = last[2]
-        else:
-            closed = True  # ``is_closed`` with a lock
+        else:  # rare: asked with its lock, so the rule stays ``is_closed``'s alone
+            closed = is_closed(item.metric, item.period, lock, now)
         if not closed:
             kept.append(item)
         elif item.metric.late_policy.value == "reject":
