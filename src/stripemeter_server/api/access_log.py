@@ -38,6 +38,17 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self._writer: threading.Thread | None = None
         self._pid = 0  # the process that started the writer (a fork starts its own)
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """``Handler.handle`` without the handler's lock (ADR 0975): queuing is one atomic
+        append, and the lock is held by ``flush`` while it formats a whole batch, so the
+        event loop would wait out the batch's formatting at every request line."""
+        if self._closed:
+            return bool(super().handle(record))
+        allowed = self.filter(record)
+        if allowed:
+            self.emit(allowed if isinstance(allowed, logging.LogRecord) else record)
+        return bool(allowed)
+
     def emit(self, record: logging.LogRecord) -> None:
         if self._closed:  # after ``close`` (the process is ending): written right away
             super().emit(record)

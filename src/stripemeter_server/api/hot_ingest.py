@@ -17,8 +17,9 @@ route's exact method and path and runs, in one layer, what those layers do *for 
   them (a body-limit refusal is logged as ``unmatched``, as before: it precedes routing).
 
 A plain answer is sent as ``Response.__call__`` sends it, its head with ``x-request-id``
-added, without a copy of each message (ADR 0975). Anything else — another method or path, a ``root_path``, FastAPI's own telemetry enabled —
-goes through the full stack. The OpenAPI entry is the route's, declared as before.
+added, without a copy of each message (ADR 0975). Anything else — another method or path,
+a ``root_path``, FastAPI's own telemetry enabled — goes through the full stack. The
+OpenAPI entry is the route's, declared as before.
 """
 
 from __future__ import annotations
