@@ -46,12 +46,13 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self._pid = 0  # the process that started the writer (a fork starts its own)
 
     def handle(self, record: logging.LogRecord) -> bool:
-        """``Handler.handle`` without the handler's lock: queueing needs none, and the lock
-        is the writer's while it formats and writes a batch (see above)."""
-        if not self.filter(record):
-            return False
-        self.emit(record)
-        return True
+        """``Handler.handle`` without the handler's lock (ADR 0975, 0977): queueing needs
+        none, and the lock is the writer's while it formats and writes a batch (see above);
+        after ``close``, ``emit`` takes the lock itself."""
+        allowed = self.filter(record)
+        if allowed:
+            self.emit(allowed if isinstance(allowed, logging.LogRecord) else record)
+        return bool(allowed)
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._closed:  # after ``close`` (the process is ending): written right away

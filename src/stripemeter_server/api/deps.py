@@ -147,21 +147,21 @@ async def admit_cached(
         )
         if entry is None:
             raise UnauthorizedError("invalid API key", code="invalid_api_key")
-    who = keys.admit(entry, key_hash, to_micros(state.ctx.clock.now()))  # or its refusal
+    request_state = request.state
+    request_id = getattr(request_state, "request_id", None)
+    who = keys.admit(entry, key_hash, to_micros(state.ctx.clock.now()), request_id)  # or refusal
     if cached is None:
         keys.put(entry)  # only a usable key is kept
     stamp = entry.stamp
     limits = admission.limits_for((stamp.rate_per_second, stamp.burst), state.rate_defaults)
-    request.state.tenant_id = who.tenant_id  # for the request's log line
+    request_state.tenant_id = who.tenant_id  # for the request's log line
     if not limits.unlimited:
         if state.shared_buckets:
             await _take_leased(state, who.tenant_id, limits)
         else:
             _refuse_over_limit(who.tenant_id, state.buckets.take(who.tenant_id, limits))
     check_scope(who, scope)
-    return replace(who, request_id=getattr(request.state, "request_id", None)), KeyCheck(
-        key_hash, stamp
-    )
+    return who, KeyCheck(key_hash, stamp)
 
 
 async def _take_leased(state: AppState, tenant_id: str, limits: BucketLimits) -> None:

@@ -11,12 +11,15 @@ route's exact method and path and runs, in one layer, what those layers do *for 
 * the body limit (``BodyLimitMiddleware.read``: the same 413 problem, declared or counted);
 * the route's handler (the ``LeanRoute``'s own: parameter guard, admission, decode, commit);
 * errors through the app's own exception handlers (the same problem bodies); anything else
-  through Starlette's ``ServerErrorMiddleware``, as the full stack does (a plain 500);
+  answered with Starlette's ``ServerErrorMiddleware``'s plain 500, as the full stack does
+  (its answer built only then: no wrapper per request, ADR 0975);
 * the latency histogram and the request's log line, as ``RequestContextMiddleware`` writes
   them (a body-limit refusal is logged as ``unmatched``, as before: it precedes routing).
 
-Anything else — another method or path, a ``root_path``, FastAPI's own telemetry enabled —
-goes through the full stack. The OpenAPI entry is the route's, declared as before.
+A plain answer is sent as ``Response.__call__`` sends it, its head with ``x-request-id``
+added, without a copy of each message (ADR 0975). Anything else — another method or path,
+a ``root_path``, FastAPI's own telemetry enabled — goes through the full stack. The
+OpenAPI entry is the route's, declared as before.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
@@ -57,7 +61,8 @@ class HotIngest:
         self._limit = BodyLimitMiddleware(app, max_body_bytes)
         self._route = _ingest_route(routes)
         self._handler: Handler = self._route.get_route_handler()
-        self._guarded = ServerErrorMiddleware(self._serve, debug=app.debug)
+        self._errors = ServerErrorMiddleware(app, debug=app.debug)  # for its error answers
+        self._series: dict[tuple[str, int], Any] = {}
 
     def serves(self, scope: Scope) -> bool:
         return (
@@ -68,40 +73,87 @@ class HotIngest:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._guarded(scope, receive, send)
+        """``ServerErrorMiddleware``'s part, paid only on an error (ADR 0975): an exception
+        before the answer started is answered with its plain 500 (sent without the request
+        id, as the middleware's own ``send`` does), then raised again for the server to log."""
+        reply = _Reply(send)
+        try:
+            await self._serve(scope, receive, send, reply)
+        except Exception as exc:
+            if reply.started:
+                raise
+            request = Request(scope)
+            if self._errors.debug:
+                response = await run_in_threadpool(self._errors.debug_response, request, exc)
+            else:
+                response = self._errors.error_response(request, exc)
+            await response(scope, receive, send)
+            raise
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, reply: _Reply) -> None:
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        echoed = (b"x-request-id", request_id.encode("latin-1"))
+        reply.echoed = (b"x-request-id", request_id.encode("latin-1"))
         started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), echoed]}
-            await send(message)
-
         try:
-            body = await self._limit.read(scope, receive, send_with_id)
+            body = await self._limit.read(scope, receive, reply.send)
             if body is not None:
                 scope["route"] = self._route  # the template, for the log line and the guard
-                request = Request(scope, replay(body, receive), send_with_id)
+                request = Request(scope, replay(body, receive), reply.send)
                 response = await self._answer(request)
-                await response(scope, receive, send_with_id)
+                if response.background is None and type(response).__call__ is _PLAIN_CALL:
+                    await reply.answer(response)  # what ``Response.__call__`` sends
+                else:
+                    await response(scope, receive, reply.send)
         finally:
             template = self._route.path if "route" in scope else "unmatched"
             elapsed = time.perf_counter() - started
-            self._telemetry.requests.labels(template, "POST", str(status)).observe(elapsed)
+            self._latency(template, reply.status).observe(elapsed)
             tenant = scope["state"].get("tenant_id")  # set once the key is authenticated
-            request_line(request_id, tenant, template, "POST", status, elapsed)
+            request_line(request_id, tenant, template, "POST", reply.status, elapsed)
+
+    def _latency(self, template: str, status: int) -> Any:
+        """The latency histogram's series: ``labels`` takes a lock and builds its key on
+        every call, so each route template and status's series is looked up once."""
+        series = self._series.get((template, status))
+        if series is None:
+            series = self._telemetry.requests.labels(template, "POST", str(status))
+            self._series[(template, status)] = series
+        return series
 
     async def _answer(self, request: Request) -> Response:
         answer = await answer_or_handle(self._app, request, lambda: self._handler(request))
         assert answer is not None  # the route's handler always answers
         return answer
+
+
+_PLAIN_CALL = Response.__call__
+
+
+class _Reply:
+    """A request's ``send``: notes the status and adds ``x-request-id`` to the answer's
+    head. ``answer`` sends a plain ``Response`` as ``Response.__call__`` would (its head,
+    then its body), without the message copies of going through ``send`` (ADR 0975)."""
+
+    __slots__ = ("_send", "echoed", "started", "status")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.echoed = (b"x-request-id", b"")
+        self.started = False
+        self.status = 500
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started, self.status = True, message["status"]
+            message = {**message, "headers": [*message.get("headers", []), self.echoed]}
+        await self._send(message)
+
+    async def answer(self, response: Response) -> None:
+        self.started, self.status = True, response.status_code
+        head = [*response.raw_headers, self.echoed]
+        await self._send({"type": "http.response.start", "status": self.status, "headers": head})
+        await self._send({"type": "http.response.body", "body": response.body})
 
 
 def _ingest_route(routes: Sequence[BaseRoute]) -> APIRoute:

@@ -132,3 +132,52 @@ def test_other_methods_and_paths_take_the_full_stack(api: Api) -> None:
         307,
         f"http://testserver{INGEST}",
     )
+
+
+def test_a_replay_is_answered_as_the_full_stack_answers(api: Api) -> None:
+    body = json.dumps({"events": [{**EVENT, "idempotencyKey": "k_replayed"}]}).encode()
+    stored = _send(api, body, {}, "", "req_first")
+    hot, full = _both(api, body, {}, "")
+    assert stored.json()["accepted"] == 1
+    assert hot.status_code == full.status_code == 200
+    assert hot.headers.raw == full.headers.raw
+    assert hot.content == full.content
+    assert json.loads(hot.content)["duplicates"] == 1
+    assert hot.headers["x-request-id"] == "req_same_id"
+    assert len(api.get("/v1/events").json()["data"]) == 1
+
+
+def test_an_unhandled_error_is_the_full_stacks_plain_500_and_raised_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a handler for the error, the answer is ``ServerErrorMiddleware``'s (ADR 0975:
+    built only on an error on the hot path), the log line says 500, and the error reaches
+    the server (the test client raises it)."""
+    app = _app(api)
+    committer = app.state.stripemeter.committer
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the committer broke")
+
+    monkeypatch.setattr(committer, "submit_async", broken)
+    body = json.dumps({"events": [EVENT]}).encode()
+    sent = {**api.headers(), "Content-Type": "application/json", "X-Request-Id": "req_broken"}
+    with pytest.raises(RuntimeError, match="the committer broke"):
+        api.client.post(INGEST, content=body, headers=sent)
+    answers, lines = [], []
+    hot = app.hot
+    quiet = TestClient(app, raise_server_exceptions=False)
+    try:
+        for serve in (hot, None):
+            app.hot = serve
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+                answers.append(quiet.post(INGEST, content=body, headers=sent))
+            lines.append([r.getMessage() for r in caplog.records if r.name == ACCESS_LOGGER])
+    finally:
+        app.hot = hot
+    first, second = answers
+    assert first.status_code == second.status_code == 500
+    assert first.headers.raw == second.headers.raw
+    assert first.content == second.content == b"Internal Server Error"
+    assert lines == [["POST /v1/events/ingest 500"]] * 2

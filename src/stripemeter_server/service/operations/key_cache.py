@@ -94,13 +94,16 @@ class KeyCache:
                 h: e for h, e in self._entries.items() if e.record.tenant_id != tenant_id
             }
 
-    def admit(self, entry: CachedKey, key_hash: str, now_us: int) -> Principal:
-        """The principal of a cached key, or the refusal ``authenticate`` would give."""
+    def admit(
+        self, entry: CachedKey, key_hash: str, now_us: int, request_id: str | None = None
+    ) -> Principal:
+        """The principal of a cached key (for the request ``request_id``), or the refusal
+        ``authenticate`` would give."""
         error = refusal(entry.record, key_hash, now_us)
         if error is not None:
             raise error
         record = entry.record
-        return Principal(record.tenant_id, record.key_id, record.scopes)
+        return Principal(record.tenant_id, record.key_id, record.scopes, request_id)
 
     def recheck(
         self,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from stripemeter_server.service.catalog.ports.definitions import (
@@ -54,6 +56,7 @@ KEY_STAMP_COLUMNS = (
 # The key stamp and, beside it, the catalog's number: one round trip for both (ADR 0947).
 _KEY_STAMP = select(*KEY_STAMP_COLUMNS, CATALOG_VERSION)
 KEY_STAMP = _KEY_STAMP  # and an ingest group's first round trip on PostgreSQL (ADR 0969)
+_SQLITE_KEY_STAMP = str(_KEY_STAMP.compile(dialect=sqlite.dialect(paramstyle="named")))
 
 
 def key_stamp(row: Any, first: int = 0) -> KeyStamp:
@@ -151,8 +154,14 @@ class ApiKeysRepository:
 
     def stamp(self, tenant_id: str) -> KeyStamp:
         """The tenant's key stamp in one statement (one round trip per ingest group), which
-        reads the tenant's catalog stamp too (ADR 0947)."""
-        row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
+        reads the tenant's catalog stamp too (ADR 0947). On SQLite the statement's text runs
+        on the driver (ADR 0975): every SQLite ingest group reads it, and SQLAlchemy's
+        execution of a compiled statement cost more than the read itself."""
+        driver = self._conn.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection):
+            row = driver.execute(_SQLITE_KEY_STAMP, {"tenant": tenant_id}).fetchone()
+        else:
+            row = self._conn.execute(_KEY_STAMP, {"tenant": tenant_id}).one()
         self._catalog.seen(tenant_id, row[len(KEY_STAMP_COLUMNS)])
         return key_stamp(row)
 

@@ -99,7 +99,7 @@ async def ingest(request: Request) -> Response:
     outcome = await state.committer.submit_async(who.tenant_id, batch, key_check)
     for status in ("accepted", "duplicate", "conflict", "rejected"):
         if n := outcome.count(status):
-            state.telemetry.events.labels(status).inc(n)
+            state.telemetry.events_of(status).inc(n)
     if late := sum(1 for r in outcome.results if r.late):
         state.telemetry.late_events.inc(late)
     if outcome.touched:
