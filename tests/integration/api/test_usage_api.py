@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.api.conftest import Api
 
 METRIC = {
@@ -189,6 +191,29 @@ def test_customer_record_round_trips(api: Api) -> None:
         15,
         "Europe/Berlin",
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"timezone": 0.0}, "timezone"),  # falsy, not a string: was stored as given
+        ({"timezone": ""}, "timezone"),
+        ({"timezone": False}, "timezone"),
+        ({"anchorDay": 0}, "anchorDay"),
+        ({"anchorDay": 1.0}, "anchorDay"),
+    ],
+)
+def test_customer_terms_of_the_wrong_type_are_refused_by_field(
+    api: Api, change: dict[str, object], field: str
+) -> None:
+    response = api.client.put("/v1/customers/c", json=change, headers=api.headers())
+    problem = response.json()
+    assert (response.status_code, problem["code"], problem["errors"][0]["field"]) == (
+        422,
+        "invalid_customer",
+        field,
+    )
+    assert api.client.get("/v1/customers/c", headers=api.headers()).status_code == 404
 
 
 def test_unknown_metric_reads_are_404(api: Api) -> None:

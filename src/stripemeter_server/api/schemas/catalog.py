@@ -119,7 +119,11 @@ def customer_terms(customer_ref: str, body: Mapping[str, Any]) -> CustomerTerms:
     anchor, timezone = body.get("anchorDay"), body.get("timezone")
     if anchor is not None or timezone is not None:
         try:  # PeriodSpec validates anchor range and the IANA name
-            PeriodSpec(PeriodType.MONTH, anchor if anchor is not None else 1, timezone or "UTC")
+            PeriodSpec(
+                PeriodType.MONTH,
+                anchor if anchor is not None else 1,
+                timezone if timezone is not None else "UTC",  # a falsy non-string too
+            )
         except (TypeError, ValidationError) as exc:
             raise ValidationError(
                 str(exc),
