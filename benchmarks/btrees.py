@@ -30,7 +30,9 @@ new column the insert leaves at 0 and the indexer sets (one row rewrite per even
 ``seq`` order); ``side`` moves it to a ``WITHOUT ROWID`` side table keyed ``(tenant_id,
 metric, customer_ref, ts_us, seq)`` that the indexer fills in key order (no row rewrite);
 ``defer-tail`` adds a partial index ``WHERE indexed = 0`` (the unindexed rows alone, a
-small b-tree) that the reads take instead of scanning the tail by ``seq``. With
+small b-tree) that the reads take instead of scanning the tail by ``seq``; ``side-tail``
+writes the new rows' keys to a second, small side table at insert, which the indexer
+moves (already in key order) to the big one. With
 ``--reads N`` each layout also times N per-customer reads (``btrees_reads.py``) with the
 tail at its largest, just before an indexer run, their answers checked against a scan.
 """
@@ -97,6 +99,8 @@ def _schema(layout: set[str]) -> str:
             "customer_ref TEXT NOT NULL, ts_us INT NOT NULL, seq INT NOT NULL, "
             "PRIMARY KEY (tenant_id, metric, customer_ref, ts_us, seq)) WITHOUT ROWID;"
         )
+        if "tail" in layout:
+            second += second.replace("ev_cust", "ev_tail")
     elif "nomcts" not in layout:
         second = "CREATE INDEX ix_mcts ON events (tenant_id, metric, customer_ref, ts_us);"
     if layout & {"defer", "side"}:
@@ -221,6 +225,9 @@ class Scratch:
         (high,) = cur.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()
         if "defer" in self.layout:
             cur.execute("UPDATE events SET indexed = 1 WHERE rowid > ? AND rowid <= ?", (low, high))
+        elif "tail" in self.layout:
+            cur.execute("INSERT INTO ev_cust SELECT * FROM ev_tail WHERE seq <= ?", (high,))
+            cur.execute("DELETE FROM ev_tail WHERE seq <= ?", (high,))
         else:
             cur.execute(
                 "INSERT INTO ev_cust SELECT tenant_id, metric, customer_ref, ts_us, seq "
@@ -252,6 +259,12 @@ class Scratch:
             f"INSERT INTO events (rowid, {_EVENT_COLUMNS}) VALUES ({marks}, {tail}",
             [(n, n, TENANT, *r) for n, r in enumerate(rows, (last or 0) + 1)],
         )
+        if self.layout >= {"side", "tail"}:  # the new rows' keys, in a small b-tree
+            cur.execute(
+                "INSERT INTO ev_tail SELECT tenant_id, metric, customer_ref, ts_us, seq "
+                "FROM events WHERE rowid > ?",
+                (last or 0,),
+            )
 
     def _write_back(self, cur: sqlite3.Cursor, found: list[tuple[Any, ...]]) -> None:
         """Every counter read written back whole (the count is the new one; the other state

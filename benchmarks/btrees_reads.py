@@ -6,7 +6,8 @@ period sums and of the history by day). On the deferred layouts it is the indexe
 (through the partial index, or the side table joined to the ledger by rowid) united with
 the unindexed tail: the rows past the indexer's watermark, read by ``seq`` (the ledger's
 rowid, a range of the table itself) or, with ``tail``, through a partial index over the
-unindexed rows alone. Every layout's answer is checked against a scan that uses no index.
+unindexed rows alone (or a second, small side table). Every layout's answer is checked
+against a scan that uses no index.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def statement(layout: set[str]) -> str:
         indexed = f"SELECT quantity AS q FROM events WHERE {_WHERE} AND indexed = 1"
     else:
         return f"SELECT count(*), total(quantity) FROM events WHERE {_WHERE}"
-    if "tail" in layout:
+    if layout >= {"side", "tail"}:
+        tail = indexed.replace("ev_cust", "ev_tail")
+    elif "tail" in layout:
         tail = f"SELECT quantity FROM events WHERE {_WHERE} AND indexed = 0"
     else:
         # ``+column`` keeps the planner off the tenant's key indexes: the tail is a range

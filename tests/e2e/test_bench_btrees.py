@@ -32,7 +32,19 @@ def test_the_scratch_tables_have_the_servers_columns(tmp_path: Path) -> None:
     scratch.conn.close()
 
 
-_LAYOUTS = ["base", "cw-uw", "ew", "cl", "nomcts", "nouq", "sorted", "defer", "defer-tail", "side"]
+_LAYOUTS = [
+    "base",
+    "cw-uw",
+    "ew",
+    "cl",
+    "nomcts",
+    "nouq",
+    "sorted",
+    "defer",
+    "defer-tail",
+    "side",
+    "side-tail",
+]
 
 
 @pytest.mark.parametrize("layout", _LAYOUTS)
@@ -64,7 +76,7 @@ def _indexed(scratch: btrees.Scratch) -> int:
     return int(count)
 
 
-@pytest.mark.parametrize("layout", ["defer", "defer-tail", "side"])
+@pytest.mark.parametrize("layout", ["defer", "defer-tail", "side", "side-tail"])
 def test_a_deferred_layout_reads_exactly_with_any_tail(tmp_path: Path, layout: str) -> None:
     """The indexer indexes every row up to the newest, once; a per-customer read (indexed
     part and unindexed tail) equals a scan of the ledger whatever the tail's size."""
