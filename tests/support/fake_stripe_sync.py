@@ -201,7 +201,7 @@ class FakePushes:
 
     def set_state_timestamp(self, key: StateKey, timestamp_s: int) -> None:
         if key in self._t.states:
-            self._t.states[key] = replace(self._t.states[key], last_ts_s=timestamp_s)
+            self._t.states[key] = self._t.states[key]._replace(last_ts_s=timestamp_s)
 
     def add(self, row: PushRow) -> None:
         self.add_many([row])

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from stripemeter_server.domain.errors import (
     StripeCallError,
@@ -122,8 +122,10 @@ class MeterInfo:
     value_key: str
 
 
-@dataclass(frozen=True, slots=True)
-class MeterEventOut:
+class MeterEventOut(NamedTuple):
+    """One meter event to send. A named tuple: a v2 send builds one per pushed row, and a
+    frozen dataclass's ``__init__`` cost several times a tuple's (ADR 0983)."""
+
     event_name: str
     stripe_customer_id: str
     value: int

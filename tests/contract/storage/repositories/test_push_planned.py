@@ -4,8 +4,6 @@ claim has touched are leased; a claim beside held rows leaves their plans' rows 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
 from stripemeter_server.service.stripe_sync.ports.pushes import FAILED, PENDING
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
@@ -48,7 +46,7 @@ def test_new_and_moved_states_are_written_together(any_store: AnyStore) -> None:
     with any_store.unit_of_work(TENANT) as uow:
         assert uow.pushes.advance_many([(None, state("a")), (None, state("b", units=None))], 5)
         uow.commit()
-    moved = replace(state("a", seq=2, units=10**20), last_ts_s=77, counter_updated_us=88)
+    moved = state("a", seq=2, units=10**20)._replace(last_ts_s=77, counter_updated_us=88)
     with any_store.unit_of_work(TENANT) as uow:
         applied = uow.pushes.advance_many([(state("a"), moved), (None, state("c"))], 6)
         uow.commit()

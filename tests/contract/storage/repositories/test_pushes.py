@@ -6,7 +6,6 @@ push out twice while its lease holds."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -64,7 +63,7 @@ def test_a_state_advances_only_from_the_sequence_it_was_read_at(any_store: AnySt
     with any_store.unit_of_work(TENANT, read_only=True) as uow:
         kept = uow.pushes.states("calls", ["cus", "nobody"])
     assert (created, twice, moved, stale) == (True, False, True, False)
-    assert kept == {("calls", "cus", 0): replace(state(seq=2, units=7), last_ts_s=1234)}
+    assert kept == {("calls", "cus", 0): state(seq=2, units=7)._replace(last_ts_s=1234)}
 
 
 def test_advance_many_says_whether_every_move_applied(any_store: AnyStore) -> None:
@@ -83,7 +82,7 @@ def test_changed_counters_follow_writes_period_ends_and_plans(any_store: AnyStor
     write_counter(any_store, "late", 50)
     write_counter(any_store, "ended", 50, end_us=40)
     with any_store.unit_of_work(TENANT) as uow:
-        uow.pushes.advance(None, replace(state("late"), period_end_us=100), 1_000)
+        uow.pushes.advance(None, state("late")._replace(period_end_us=100), 1_000)
         uow.commit()
 
     def changed(**kw: Any) -> list[str]:
@@ -104,7 +103,7 @@ def test_an_incremental_scan_skips_counters_planned_from_their_current_write(
     write_counter(any_store, "rewritten", 10)
     with any_store.unit_of_work(TENANT) as uow:
         for customer in ("seen", "rewritten"):
-            uow.pushes.advance(None, replace(state(customer), counter_updated_us=10), 20)
+            uow.pushes.advance(None, state(customer)._replace(counter_updated_us=10), 20)
         uow.commit()
     write_counter(any_store, "rewritten", 30)
     with any_store.unit_of_work(TENANT, read_only=True) as uow:

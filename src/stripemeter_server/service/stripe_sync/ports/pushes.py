@@ -27,8 +27,12 @@ UNSENT = (PENDING, FAILED)
 StateKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
 
 
-@dataclass(frozen=True, slots=True)
-class PushState:
+class PushState(NamedTuple):
+    """A counter's push state. A named tuple, not a frozen dataclass: a plan builds two per
+    counter it moves (the state read, the state after), and a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field) cost ~1.5 µs each (ADR 0983).
+    Copies with changes: ``state._replace(...)``."""
+
     metric: str
     customer_ref: str
     period_start_us: int
@@ -47,9 +51,9 @@ class PushState:
         return (self.metric, self.customer_ref, self.period_start_us)
 
 
-@dataclass(frozen=True, slots=True)
-class ChangedCounter:
-    """A counter an incremental scan found, with the ``updated_us`` it read."""
+class ChangedCounter(NamedTuple):
+    """A counter an incremental scan found, with the ``updated_us`` it read (a named tuple:
+    a scan builds one per changed counter, ADR 0983)."""
 
     counter: StoredCounter
     updated_us: int
