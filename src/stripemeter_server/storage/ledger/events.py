@@ -9,7 +9,18 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.decimals import ARITHMETIC, ZERO
@@ -35,7 +46,7 @@ from stripemeter_server.storage.ledger.period_totals import (
     totals,
     totals_query,
 )
-from stripemeter_server.storage.schema import backfills, events
+from stripemeter_server.storage.schema import backfills, event_keys, events
 
 
 @functools.cache  # a pure function of the filter's shape: each statement is built once
@@ -158,20 +169,26 @@ class EventsRepository(ABC):
     def mark_late(self, keys: Sequence[str]) -> None:
         """Flag accepted events that arrived behind their counter's watermark."""
 
+    def _keyed(self, keys: Sequence[str]) -> Any:
+        """The condition naming the tenant's events of ``keys``. On PostgreSQL through
+        ``event_keys``, whose rows name their events' (``seq``, ``received_us``): the ledger
+        keeps no index of its keys there (ADR 0981); SQLite's unique key is on ``events``."""
+        if self._conn.dialect.name == "sqlite":
+            return and_(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(keys))
+        located = select(event_keys.c.seq, event_keys.c.received_us).where(
+            event_keys.c.tenant_id == self._tenant, event_keys.c.idempotency_key.in_(keys)
+        )
+        return and_(
+            events.c.tenant_id == self._tenant,
+            tuple_(events.c.seq, events.c.received_us).in_(located),
+        )
+
     def _set_flag(self, keys: Sequence[str], values: dict[str, Any]) -> None:
         for part in chunks(list(keys)):
-            self._conn.execute(
-                update(events)
-                .where(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(list(part)))
-                .values(**values)
-            )
+            self._conn.execute(update(events).where(self._keyed(list(part))).values(**values))
 
     def get(self, key: str) -> StoredEvent | None:
-        row = self._conn.execute(
-            select(events).where(
-                events.c.tenant_id == self._tenant, events.c.idempotency_key == key
-            )
-        ).first()
+        row = self._conn.execute(select(events).where(self._keyed([key]))).first()
         return _event(row) if row else None
 
     def void(self, key: str, now_us: int) -> None:

@@ -267,12 +267,14 @@ def _as_periods(rows: list[Any], periods: Periods) -> list[Any]:
 def _quantities(conn: Connection, tenant: str, keys: list[str]) -> dict[str, Decimal]:
     """The winners' quantities on PostgreSQL, by key alone (keys are unique in a tenant's
     ledger; a metric condition would steer the planner to the metric's index), in one
-    statement with the keys as one array parameter (no ``IN`` list to split)."""
+    statement with the keys as one array parameter (no ``IN`` list to split). Each event is
+    found through its key's row in ``event_keys``, which names it (ADR 0981)."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(
-            "SELECT idempotency_key, quantity FROM events "
-            "WHERE tenant_id = %s AND idempotency_key = ANY(%s::text[])",
+            "SELECT e.idempotency_key, e.quantity FROM event_keys k JOIN events e "
+            "ON e.tenant_id = k.tenant_id AND e.seq = k.seq AND e.received_us = k.received_us "
+            "WHERE k.tenant_id = %s AND k.idempotency_key = ANY(%s::text[])",
             (tenant, keys),
         )
         return dict(cursor.fetchall())
