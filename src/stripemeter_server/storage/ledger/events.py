@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -46,7 +47,7 @@ from stripemeter_server.storage.ledger.period_totals import (
     totals,
     totals_query,
 )
-from stripemeter_server.storage.schema import backfills, event_keys, events
+from stripemeter_server.storage.schema import backfills, events
 
 
 @functools.cache  # a pure function of the filter's shape: each statement is built once
@@ -145,6 +146,14 @@ def _added(text: str) -> Decimal:
     return total
 
 
+# Each key's event row as ``event_keys`` names it, one primary-key probe per key (ADR 0981).
+_LOCATED = (
+    "SELECT n.seq, n.received_us FROM unnest(CAST(:located_keys AS text[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT r.seq, r.received_us FROM event_keys r "
+    "WHERE r.tenant_id = :located_tenant AND r.idempotency_key = k.key LIMIT 1) n"
+)
+
+
 class EventsRepository(ABC):
     """The ledger, shared by both stores; the ingest hot path is written per store on the
     raw driver (``storage/sqlite``, ``storage/postgres``)."""
@@ -172,15 +181,23 @@ class EventsRepository(ABC):
     def _keyed(self, keys: Sequence[str]) -> Any:
         """The condition naming the tenant's events of ``keys``. On PostgreSQL through
         ``event_keys``, whose rows name their events' (``seq``, ``received_us``): the ledger
-        keeps no index of its keys there (ADR 0981); SQLite's unique key is on ``events``."""
+        keeps no index of its keys there (ADR 0981). Each key's row comes from a ``LATERAL
+        (… LIMIT 1)`` probe, one per key whatever the statistics (ADR 0943): as an ``IN``
+        list the planner read all of ``event_keys`` for a few hundred keys. SQLite's unique
+        key is on ``events``."""
         if self._conn.dialect.name == "sqlite":
             return and_(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(keys))
-        located = select(event_keys.c.seq, event_keys.c.received_us).where(
-            event_keys.c.tenant_id == self._tenant, event_keys.c.idempotency_key.in_(keys)
+        located = (
+            text(_LOCATED)
+            .bindparams(located_keys=list(keys), located_tenant=self._tenant)
+            .columns(seq=BigInteger(), received_us=BigInteger())
+            .subquery()
         )
         return and_(
             events.c.tenant_id == self._tenant,
-            tuple_(events.c.seq, events.c.received_us).in_(located),
+            tuple_(events.c.seq, events.c.received_us).in_(
+                select(located.c.seq, located.c.received_us)
+            ),
         )
 
     def _set_flag(self, keys: Sequence[str], values: dict[str, Any]) -> None:

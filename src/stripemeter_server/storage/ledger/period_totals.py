@@ -268,14 +268,18 @@ def _quantities(conn: Connection, tenant: str, keys: list[str]) -> dict[str, Dec
     """The winners' quantities on PostgreSQL, by key alone (keys are unique in a tenant's
     ledger; a metric condition would steer the planner to the metric's index), in one
     statement with the keys as one array parameter (no ``IN`` list to split). Each event is
-    found through its key's row in ``event_keys``, which names it (ADR 0981)."""
+    found through its key's row in ``event_keys``, which names it (ADR 0981), by two probes
+    per key (``LATERAL … LIMIT 1``): joined, a thousand keys read all of ``event_keys``."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(
-            "SELECT e.idempotency_key, e.quantity FROM event_keys k JOIN events e "
-            "ON e.tenant_id = k.tenant_id AND e.seq = k.seq AND e.received_us = k.received_us "
-            "WHERE k.tenant_id = %s AND k.idempotency_key = ANY(%s::text[])",
-            (tenant, keys),
+            "SELECT e.idempotency_key, e.quantity FROM unnest(%s::text[]) AS k(key) "
+            "CROSS JOIN LATERAL (SELECT r.seq, r.received_us FROM event_keys r "
+            "WHERE r.tenant_id = %s AND r.idempotency_key = k.key LIMIT 1) n "
+            "CROSS JOIN LATERAL (SELECT x.idempotency_key, x.quantity FROM events x "
+            "WHERE x.tenant_id = %s AND x.seq = n.seq AND x.received_us = n.received_us "
+            "LIMIT 1) e",
+            (keys, tenant, tenant),
         )
         return dict(cursor.fetchall())
     finally:

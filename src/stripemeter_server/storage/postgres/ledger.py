@@ -229,12 +229,14 @@ class _Raw:
         return driver.cursor()
 
 
-# Each event found through its key's row (ADR 0981): a probe of ``event_keys``' key, then of
-# the ledger's primary key in the event's month.
+# Each event found through its key's row (ADR 0981): a probe of ``event_keys``' key per key
+# (``LATERAL … LIMIT 1``, whatever the statistics: ADR 0943), then of the ledger's primary
+# key in the event's month.
 _MARK_LATE = (
-    "UPDATE events e SET late = true FROM event_keys k WHERE k.tenant_id = %s "
-    "AND k.idempotency_key = ANY(%s::text[]) AND e.tenant_id = k.tenant_id "
-    "AND e.seq = k.seq AND e.received_us = k.received_us"
+    "UPDATE events e SET late = true FROM (SELECT n.seq, n.received_us "
+    "FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL (SELECT r.seq, r.received_us "
+    "FROM event_keys r WHERE r.tenant_id = %s AND r.idempotency_key = k.key LIMIT 1) n) f "
+    "WHERE e.tenant_id = %s AND e.seq = f.seq AND e.received_us = f.received_us"
 )
 
 
@@ -264,7 +266,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
     def mark_late(self, keys: Sequence[str]) -> None:
         if keys:
             with self._cursor() as cursor:
-                cursor.execute(_MARK_LATE, (self._tenant, sorted(keys)))
+                cursor.execute(_MARK_LATE, (sorted(keys), self._tenant, self._tenant))
 
 
 class PostgresCountersRepository(_Raw, CountersRepository):
