@@ -183,7 +183,7 @@ class EventsRepository(ABC):
         ``event_keys``, whose rows name their events' (``seq``, ``received_us``): the ledger
         keeps no index of its keys there (ADR 0981). Each key's row comes from a ``LATERAL
         (… LIMIT 1)`` probe, one per key whatever the statistics (ADR 0943): as an ``IN``
-        list the planner read all of ``event_keys`` for a few hundred keys. SQLite's unique
+        list the planner read all of ``event_keys`` for a thousand keys. SQLite's unique
         key is on ``events``."""
         if self._conn.dialect.name == "sqlite":
             return and_(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(keys))
