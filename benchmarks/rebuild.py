@@ -111,6 +111,13 @@ def _fill(url: str, args: argparse.Namespace, reporter: Reporter) -> None:
                         )
                     cursor.close()
                 update(start + n)
+        if postgres:  # the keys, each naming its event (the rebuild reads winners by key)
+            with store.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint, seq, "
+                    "received_us) SELECT tenant_id, idempotency_key, fingerprint, seq, "
+                    "received_us FROM events"
+                )
         if postgres and args.analyze:
             with store.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")

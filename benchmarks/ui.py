@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func
+from sqlalchemy import text
 
 from benchmarks.progress import Reporter
 from benchmarks.server import Postgres
@@ -176,23 +176,20 @@ def _insert_events(store: Store, rows: list[dict[str, Any]], first_seq: int) -> 
     """Ledger rows as the ingest stores them (ADR 0810): on SQLite the key ``(tenant_id,
     seq)`` has no rowid alias, so each row is given its ``seq`` (the store is fresh, so it
     equals the rowid the insert takes); on PostgreSQL ``seq`` comes from the sequence and
-    each key is also claimed in ``event_keys``, where the ledger's keys are unique."""
+    each key is also claimed in ``event_keys``, where the ledger's keys are unique, its row
+    naming its event's (``seq``, ``received_us``; ADR 0981)."""
     if store.dialect == "sqlite":
         _insert(store, events, [{**row, "seq": first_seq + n} for n, row in enumerate(rows)])
         return
-    _insert(store, events, rows, seq=func.nextval("events_seq_seq"))
-    _insert(
-        store,
-        event_keys,
-        [
-            {
-                "tenant_id": r["tenant_id"],
-                "fingerprint": r["fingerprint"],
-                "idempotency_key": r["idempotency_key"],
-            }
-            for r in rows
-        ],
-    )
+    with store.engine.connect() as conn:
+        taken = conn.execute(
+            text("SELECT nextval('events_seq_seq') FROM generate_series(1, :n)"), {"n": len(rows)}
+        )
+        numbered = [{**row, "seq": seq} for row, (seq,) in zip(rows, taken, strict=True)]
+        conn.commit()
+    _insert(store, events, numbered)
+    keyed = ("tenant_id", "idempotency_key", "fingerprint", "seq", "received_us")
+    _insert(store, event_keys, [{name: r[name] for name in keyed} for r in numbered])
 
 
 def _insert(store: Store, table: Any, rows: list[dict[str, Any]], **computed: Any) -> None:

@@ -14,11 +14,11 @@ from stripemeter_server.storage.schema.event_keys import POSTGRESQL_ONLY
 from stripemeter_server.storage.unit_of_work import Store
 
 # PostgreSQL's ``events`` is partitioned by month of ``received_us`` (ADR 0810): its key takes
-# the partition column, and its keys are unique in ``event_keys`` instead. Exactly these
-# differences from the shared description are expected there, and no other.
+# the partition column, and its keys are unique in ``event_keys`` instead, whose rows name
+# their events (ADR 0981: no index of the keys on the ledger). Exactly this difference from
+# the shared description is expected there, and no other.
 POSTGRES_EVENTS = [
     ("add_constraint", "uq_events_tenant_key"),  # described for SQLite, absent here
-    ("remove_index", "ix_events_tenant_key"),  # the key lookups' index, not unique here
 ]
 
 

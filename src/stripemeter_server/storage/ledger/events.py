@@ -9,7 +9,19 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 
 from stripemeter_server.domain.decimals import ARITHMETIC, ZERO
@@ -134,6 +146,14 @@ def _added(text: str) -> Decimal:
     return total
 
 
+# Each key's event row as ``event_keys`` names it, one primary-key probe per key (ADR 0981).
+_LOCATED = (
+    "SELECT n.seq, n.received_us FROM unnest(CAST(:located_keys AS text[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT r.seq, r.received_us FROM event_keys r "
+    "WHERE r.tenant_id = :located_tenant AND r.idempotency_key = k.key LIMIT 1) n"
+)
+
+
 class EventsRepository(ABC):
     """The ledger, shared by both stores; the ingest hot path is written per store on the
     raw driver (``storage/sqlite``, ``storage/postgres``)."""
@@ -158,20 +178,34 @@ class EventsRepository(ABC):
     def mark_late(self, keys: Sequence[str]) -> None:
         """Flag accepted events that arrived behind their counter's watermark."""
 
+    def _keyed(self, keys: Sequence[str]) -> Any:
+        """The condition naming the tenant's events of ``keys``. On PostgreSQL through
+        ``event_keys``, whose rows name their events' (``seq``, ``received_us``): the ledger
+        keeps no index of its keys there (ADR 0981). Each key's row comes from a ``LATERAL
+        (… LIMIT 1)`` probe, one per key whatever the statistics (ADR 0943): as an ``IN``
+        list the planner read all of ``event_keys`` for a thousand keys. SQLite's unique
+        key is on ``events``."""
+        if self._conn.dialect.name == "sqlite":
+            return and_(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(keys))
+        located = (
+            text(_LOCATED)
+            .bindparams(located_keys=list(keys), located_tenant=self._tenant)
+            .columns(seq=BigInteger(), received_us=BigInteger())
+            .subquery()
+        )
+        return and_(
+            events.c.tenant_id == self._tenant,
+            tuple_(events.c.seq, events.c.received_us).in_(
+                select(located.c.seq, located.c.received_us)
+            ),
+        )
+
     def _set_flag(self, keys: Sequence[str], values: dict[str, Any]) -> None:
         for part in chunks(list(keys)):
-            self._conn.execute(
-                update(events)
-                .where(events.c.tenant_id == self._tenant, events.c.idempotency_key.in_(list(part)))
-                .values(**values)
-            )
+            self._conn.execute(update(events).where(self._keyed(list(part))).values(**values))
 
     def get(self, key: str) -> StoredEvent | None:
-        row = self._conn.execute(
-            select(events).where(
-                events.c.tenant_id == self._tenant, events.c.idempotency_key == key
-            )
-        ).first()
+        row = self._conn.execute(select(events).where(self._keyed([key]))).first()
         return _event(row) if row else None
 
     def void(self, key: str, now_us: int) -> None:

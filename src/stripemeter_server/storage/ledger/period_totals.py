@@ -267,13 +267,19 @@ def _as_periods(rows: list[Any], periods: Periods) -> list[Any]:
 def _quantities(conn: Connection, tenant: str, keys: list[str]) -> dict[str, Decimal]:
     """The winners' quantities on PostgreSQL, by key alone (keys are unique in a tenant's
     ledger; a metric condition would steer the planner to the metric's index), in one
-    statement with the keys as one array parameter (no ``IN`` list to split)."""
+    statement with the keys as one array parameter (no ``IN`` list to split). Each event is
+    found through its key's row in ``event_keys``, which names it (ADR 0981), by two probes
+    per key (``LATERAL … LIMIT 1``): joined, a thousand keys read all of ``event_keys``."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(
-            "SELECT idempotency_key, quantity FROM events "
-            "WHERE tenant_id = %s AND idempotency_key = ANY(%s::text[])",
-            (tenant, keys),
+            "SELECT e.idempotency_key, e.quantity FROM unnest(%s::text[]) AS k(key) "
+            "CROSS JOIN LATERAL (SELECT r.seq, r.received_us FROM event_keys r "
+            "WHERE r.tenant_id = %s AND r.idempotency_key = k.key LIMIT 1) n "
+            "CROSS JOIN LATERAL (SELECT x.idempotency_key, x.quantity FROM events x "
+            "WHERE x.tenant_id = %s AND x.seq = n.seq AND x.received_us = n.received_us "
+            "LIMIT 1) e",
+            (keys, tenant, tenant),
         )
         return dict(cursor.fetchall())
     finally:

@@ -72,28 +72,36 @@ def _field(position: int, kind: str) -> str:
 
 # ``events`` is partitioned by month (ADR 0810) and cannot hold its keys unique: each key is
 # claimed in ``event_keys`` first (a racing insert of the same key waits, then claims
-# nothing), and only the claimed rows go into ``events`` — one statement either way.
-_EVENT_INSERT = (
+# nothing), and only the claimed rows go into ``events`` — one statement either way. Each
+# row's ``seq`` is taken here, not by the column's default, so the key's row names its
+# event's row (``seq``, ``received_us``): the lookups by key go through ``event_keys`` and the
+# ledger keeps no index of its keys (ADR 0981). A key a racing insert claimed first still
+# takes a number (a gap in ``seq``, as a rolled-back insert leaves).
+_EVENT_COLUMNS = ", ".join(f"t.{name}" for name in LedgerEntry._fields)
+_EVENT_ROWS = (
     "WITH t AS (SELECT "
     + ", ".join(
         f"{_field(n, _EVENT_TYPES[name])} AS {name}" for n, name in enumerate(LedgerEntry._fields)
     )
-    + " FROM jsonb_array_elements(%s::jsonb) AS e), "
-    "k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint) "
-    "SELECT %s, t.idempotency_key, t.fingerprint FROM t ON CONFLICT DO NOTHING "
-    "RETURNING idempotency_key) "
-    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) "
-    "SELECT %s, t.* FROM t JOIN k USING (idempotency_key) RETURNING idempotency_key"
+    + ", nextval('events_seq_seq') AS seq FROM jsonb_array_elements(%s::jsonb) AS e), "
+)
+_KEYS_INSERT = (
+    "k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint, seq, received_us) "
+    "SELECT %s, t.idempotency_key, t.fingerprint, t.seq, t.received_us FROM t"
+)
+_EVENT_INSERT = (
+    _EVENT_ROWS + _KEYS_INSERT + " ON CONFLICT DO NOTHING RETURNING idempotency_key) "
+    f"INSERT INTO events (tenant_id, seq, {_EVENT_NAMES}) "
+    f"SELECT %s, t.seq, {_EVENT_COLUMNS} FROM t JOIN k USING (idempotency_key) "
+    "RETURNING idempotency_key"
 )
 # The same, deferred to the group's ``COMMIT`` (ADR 0974): nobody reads which keys it
 # stored, so every row goes in, and a key a racing transaction claimed first fails the
 # statement (a unique violation on ``event_keys``: the group runs again) instead of being
 # left out.
 _EVENT_INSERT_DEFERRED = (
-    _EVENT_INSERT.split(" k AS (")[0]
-    + " k AS (INSERT INTO event_keys (tenant_id, idempotency_key, fingerprint) "
-    "SELECT %s, t.idempotency_key, t.fingerprint FROM t) "
-    f"INSERT INTO events (tenant_id, {_EVENT_NAMES}) SELECT %s, t.* FROM t"
+    _EVENT_ROWS + _KEYS_INSERT + f") INSERT INTO events (tenant_id, seq, {_EVENT_NAMES}) "
+    f"SELECT %s, t.seq, {_EVENT_COLUMNS} FROM t"
 )
 # Lookups by key probe the table once per key: each key's row comes from a ``LATERAL``
 # subquery with ``LIMIT 1`` (a subquery the planner cannot merge into a join), so the plan is
@@ -221,6 +229,17 @@ class _Raw:
         return driver.cursor()
 
 
+# Each event found through its key's row (ADR 0981): a probe of ``event_keys``' key per key
+# (``LATERAL … LIMIT 1``, whatever the statistics: ADR 0943), then of the ledger's primary
+# key in the event's month.
+_MARK_LATE = (
+    "UPDATE events e SET late = true FROM (SELECT n.seq, n.received_us "
+    "FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL (SELECT r.seq, r.received_us "
+    "FROM event_keys r WHERE r.tenant_id = %s AND r.idempotency_key = k.key LIMIT 1) n) f "
+    "WHERE e.tenant_id = %s AND e.seq = f.seq AND e.received_us = f.received_us"
+)
+
+
 class PostgresEventsRepository(_Raw, EventsRepository):
     def insert_new(self, entries: Sequence[LedgerEntry]) -> set[str]:
         if not entries:
@@ -247,11 +266,7 @@ class PostgresEventsRepository(_Raw, EventsRepository):
     def mark_late(self, keys: Sequence[str]) -> None:
         if keys:
             with self._cursor() as cursor:
-                cursor.execute(
-                    "UPDATE events e SET late = true FROM unnest(%s::text[]) AS k(key) "
-                    "WHERE e.tenant_id = %s AND e.idempotency_key = k.key",
-                    (sorted(keys), self._tenant),
-                )
+                cursor.execute(_MARK_LATE, (sorted(keys), self._tenant, self._tenant))
 
 
 class PostgresCountersRepository(_Raw, CountersRepository):
