@@ -39,12 +39,14 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def gateway(emulator: EmulatorServer) -> StripeGateway:
+def gateway(emulator: EmulatorServer) -> Iterator[StripeGateway]:
     emulator.control("POST", "/reset")
-    return StripeGateway(
+    port = StripeGateway(
         StripeCredentials(SECRET, api_base=emulator.url),
         allowed_hosts=HostAllowList.of_urls(emulator.url),
     )
+    yield port
+    port.close()
 
 
 def _mapped(
