@@ -123,14 +123,14 @@ def _fill(url: str, args: argparse.Namespace, reporter: Reporter) -> None:
                 conn.exec_driver_sql("ANALYZE")
         reporter.log("reference counters: a rebuild folded row by row")
         in_store = rebuild._fold_in_store
-        rebuild._fold_in_store = lambda *_args: None  # type: ignore[assignment]
+        rebuild._fold_in_store = lambda *_args: None
         try:
             with store.unit_of_work("default") as uow:
                 metric = get_metric(uow, METRIC["code"])
                 rebuild.rebuild_metric(uow, metric, customer_ref=None, now_us=0)
                 uow.commit()
         finally:
-            rebuild._fold_in_store = in_store  # type: ignore[assignment]
+            rebuild._fold_in_store = in_store
     finally:
         store.close()
 
@@ -205,7 +205,7 @@ def _explain(url: str) -> None:
             cursor.close()
         return original(conn, query)
 
-    ledger.grouped_rows = explaining  # type: ignore[assignment]
+    ledger.grouped_rows = explaining  # type: ignore[attr-defined]
     store = Store(url)
     try:
         with store.unit_of_work("default") as uow:
@@ -213,7 +213,7 @@ def _explain(url: str) -> None:
             rebuild_metric(uow, metric, customer_ref=None, now_us=0)
         print("\n".join(plan))
     finally:
-        ledger.grouped_rows = original  # type: ignore[assignment]
+        ledger.grouped_rows = original  # type: ignore[attr-defined]
         store.close()
 
 

@@ -120,7 +120,7 @@ def test_a_crash_amid_single_events_loses_no_acknowledged_event(
                 if not cursor:
                     break
             assert set(acknowledged) <= stored
-            statuses = set()
+            statuses: set[str] = set()
             for client in range(CLIENTS):  # every event again, one request each: exactly once
                 for n in range(0, PER_CLIENT, 8):
                     answer = http.post(

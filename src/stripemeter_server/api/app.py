@@ -94,6 +94,15 @@ def build_context(
     )
 
 
+def close_context(ctx: ServiceContext) -> None:
+    """Release what ``build_context`` opened: the store's connections and the kept-alive
+    connections of its Stripe gateways (left open, only the garbage collector closes them,
+    with a ``ResourceWarning`` each)."""
+    ctx.store.close()
+    if isinstance(ctx.stripe.factory, GatewayPool):
+        ctx.stripe.factory.close()
+
+
 def stripe_access(settings: Settings, environment: StripeCredentials | None = None) -> StripeAccess:
     """Secrets at rest and Stripe clients, from the settings (read once, here)."""
     keys = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -148,8 +157,8 @@ def create_app(
             await unimeter.stop()
         committer.stop()
         ctx.store.stop_upkeep()
-        if context is None:
-            ctx.store.close()
+        if context is None:  # what this app built, it releases
+            close_context(ctx)
 
     app = StripemeterApp(
         title="stripemeter",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +23,8 @@ from stripemeter_server.service.ports.unit_of_work import UnitOfWork
 from stripemeter_server.service.runner import run_use_case
 from stripemeter_server.storage.unit_of_work import Store
 
+T = TypeVar("T")
+
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 tenants = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
 
@@ -31,11 +35,15 @@ def register(app: typer.Typer) -> None:
     app.command("rebuild")(rebuild)
 
 
-def _store() -> Store:
-    settings = Settings()
-    store = Store(settings.database_url, actor="cli")  # the audit log's "who"
-    store.migrate()
-    return store
+def _run(tenant: str, use_case: Callable[[UnitOfWork], T], *, read_only: bool = False) -> T:
+    """One use case on a store opened for it and closed after it: the command's database
+    connections are closed by the command, not left to the garbage collector."""
+    store = Store(Settings().database_url, actor="cli")  # the audit log's "who"
+    try:
+        store.migrate()
+        return run_use_case(store, tenant, use_case, read_only=read_only)
+    finally:
+        store.close()
 
 
 @tenants.command("create")
@@ -48,8 +56,7 @@ def tenants_create(
 ) -> None:
     """Create a tenant."""
     now = SystemClock().now()
-    run_use_case(
-        _store(),
+    _run(
         "",
         lambda uow: tenancy.create_tenant(
             uow, tenant, name=name, auto_create_metrics=auto_create_metrics, now=now
@@ -61,7 +68,7 @@ def tenants_create(
 @tenants.command("list")
 def tenants_list() -> None:
     """List tenants."""
-    for record in run_use_case(_store(), "", tenancy.list_tenants, read_only=True):
+    for record in _run("", tenancy.list_tenants, read_only=True):
         typer.echo(f"{record.tenant_id}\tautoCreateMetrics={record.auto_create_metrics}")
 
 
@@ -84,7 +91,7 @@ def tenants_rate_limit(
         configure_rate_limit(uow, rate, burst, now)
         return True
 
-    if not run_use_case(_store(), tenant, configure):
+    if not _run(tenant, configure):
         typer.echo(f"error: no tenant {tenant!r}", err=True)
         raise typer.Exit(2)
     typer.echo(
@@ -108,14 +115,14 @@ def keys_create(
             tenancy.create_tenant(uow, tenant, name=None, auto_create_metrics=False, now=now)
         return tenancy.issue_key(uow, tenant, wanted, label=label, now=now)
 
-    issued = run_use_case(_store(), "", issue)
+    issued = _run("", issue)
     typer.echo(f"{issued.record.key_id}\t{issued.secret}")
 
 
 @keys.command("list")
 def keys_list(tenant: str | None = typer.Option(None, help="Only this tenant.")) -> None:
     """List API keys (never their secrets)."""
-    found = run_use_case(_store(), "", lambda uow: tenancy.list_keys(uow, tenant), read_only=True)
+    found = _run("", lambda uow: tenancy.list_keys(uow, tenant), read_only=True)
     for record in found:
         state = "revoked" if record.revoked_us else "active"
         typer.echo(
@@ -131,7 +138,7 @@ def keys_revoke(
 ) -> None:
     """Revoke an API key."""
     now = SystemClock().now()
-    run_use_case(_store(), "", lambda uow: tenancy.revoke_key(uow, tenant, key_id, now))
+    _run("", lambda uow: tenancy.revoke_key(uow, tenant, key_id, now))
     typer.echo(f"revoked {key_id}")
 
 
@@ -149,7 +156,7 @@ def rebuild(
         chosen = [get_metric(uow, metric)] if metric else list(load_metrics(uow).values())
         return [_rebuild_one(uow, item, customer, now, console) for item in chosen]
 
-    for report in run_use_case(_store(), tenant, rebuild_all):
+    for report in _run(tenant, rebuild_all):
         typer.echo(
             f"rebuilt {report.metric}: {report.events} events, "
             f"{report.counters} counters, {report.skipped} skipped"

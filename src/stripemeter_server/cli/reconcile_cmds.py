@@ -72,7 +72,7 @@ def reconcile(
     repair: bool = typer.Option(False, "--repair", help="Push / correct what drifted."),
 ) -> None:
     """Compare the ledger with Stripe; exit 1 on unrepaired drift."""
-    from stripemeter_server.api.app import build_context
+    from stripemeter_server.api.app import build_context, close_context
 
     settings = Settings()
     ctx = build_context(settings)
@@ -104,7 +104,7 @@ def reconcile(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     finally:
-        ctx.store.close()
+        close_context(ctx)
     if done is None or done.status != "done":
         why = f"{done.status}: {done.error}" if done else "is held by another process"
         typer.echo(f"error: run {run.run_id} {why}", err=True)

@@ -26,7 +26,7 @@ def sync_meters_cmd(
     Exits 1 when a mapping is refused (its meter cannot hold what the pusher sends) or the
     tenant, its Stripe account or Stripe itself is not there.
     """
-    from stripemeter_server.api.app import build_context
+    from stripemeter_server.api.app import build_context, close_context
 
     ctx = build_context(Settings())
     console = Console(highlight=False)
@@ -34,7 +34,7 @@ def sync_meters_cmd(
         ctx.store.migrate()
         checks = sync_tenant_meters(ctx, tenant, create=not check)
     finally:
-        ctx.store.close()
+        close_context(ctx)
     table = Table("metric", "event name", "formula", "status", "meter", "reason")
     for c in checks:
         table.add_row(c.metric, c.event_name, c.formula, c.status, c.meter_id or "", c.reason or "")

@@ -117,7 +117,7 @@ def compared(store: Store | FakeStore, tenant: str, at: datetime) -> list[str]:
             kept = [] if since is None else [c for c in started if c.period_end_us > since]
             assert repr(inputs.burning) == repr(kept)
             assert repr(inputs.containing) == repr([c for c in upto_at if c.period_end_us > at_us])
-            through_repositories = burn_down(uow, customer, NOW)  # type: ignore[arg-type]
+            through_repositories = burn_down(uow, customer, NOW)
             assert _burn(burn_from(inputs, NOW)) == _burn(through_repositories)
             out.append(_burn(through_repositories))
     return out
@@ -140,7 +140,8 @@ def test_billing_inputs_are_the_repositories_reads_on_every_store(
     tenant = f"t{uuid.uuid4().hex[:8]}"
     at = datetime(2025, 1, 1, 7, tzinfo=UTC) + timedelta(days=at_day)
     outcomes = []
-    for store in [FakeStore(), *both_stores]:
+    stores: list[Store | FakeStore] = [FakeStore(), *both_stores]
+    for store in stores:
         prepare(store, tenant, granted)
         for batch in split(stream, cuts):
             if batch:

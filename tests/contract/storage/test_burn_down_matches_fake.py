@@ -26,7 +26,7 @@ from tests.support.ledger import ingest, make_tenant
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
 METRICS = [{"code": "tokens", "aggregation": "sum"}, {"code": "images", "aggregation": "sum"}]
-PRICES = {
+PRICES: dict[str, dict[str, Any]] = {
     "tokens": {
         "model": "graduated",
         "currency": "usd",
@@ -88,7 +88,7 @@ def drawn(store: Store | FakeStore, tenant: str) -> dict[str, Decimal]:
     found = {}
     with store.unit_of_work(tenant) as uow:
         for customer in ("cus_a", "cus_b"):
-            pool = burn_down(uow, customer, NOW).pool  # type: ignore[arg-type]
+            pool = burn_down(uow, customer, NOW).pool
             found.update({k: v.normalize() for k, v in pool.drawn.items()})
     return found
 
@@ -101,7 +101,8 @@ def test_the_fake_and_both_stores_burn_the_same(
     tenant = f"t{uuid.uuid4().hex[:8]}"
     shuffled = order.sample(stream, len(stream))
     outcomes = []
-    for store in [FakeStore(), *both_stores]:
+    stores: list[Store | FakeStore] = [FakeStore(), *both_stores]
+    for store in stores:
         prepare(store, tenant)
         for batch in split(shuffled, cuts):
             if batch:

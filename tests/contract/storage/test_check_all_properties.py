@@ -156,7 +156,8 @@ def test_every_feature_at_once_answers_what_each_feature_alone_does(
 ) -> None:
     tenant = f"t{uuid.uuid4().hex[:8]}"
     found = []
-    for store in [FakeStore(), *both_stores]:
+    stores: list[Store | FakeStore] = [FakeStore(), *both_stores]
+    for store in stores:
         prepare(store, tenant, scenario)
         found.append(answers(store, tenant))
     assert found[0] == found[1] == found[2]

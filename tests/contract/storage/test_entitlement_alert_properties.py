@@ -113,7 +113,8 @@ def test_the_fake_and_both_stores_fire_exactly_the_thresholds_reached(
 ) -> None:
     tenant = f"t{uuid.uuid4().hex[:8]}"
     outcomes, accepted = [], set()
-    for store in [FakeStore(), *both_stores]:
+    stores: list[Store | FakeStore] = [FakeStore(), *both_stores]
+    for store in stores:
         prepare(store, tenant)
         for batch in split(stream, cuts):
             if batch:

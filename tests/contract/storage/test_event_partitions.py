@@ -108,7 +108,7 @@ def test_the_migration_moves_a_ledger_into_its_months(pg_server: PostgresServer)
             )
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        placed = dict(
+        placed: dict[str, str] = dict(
             conn.execute(text("SELECT idempotency_key, tableoid::regclass::text FROM events")).all()
         )
         keys = conn.execute(text("SELECT count(*) FROM event_keys")).scalar_one()

@@ -22,7 +22,7 @@ from tests.support.ledger import ingest, make_tenant, us
 
 NOW = datetime(2025, 4, 20, tzinfo=UTC)
 BASE = datetime(2025, 3, 28, tzinfo=UTC)  # Europe/Berlin moves its clocks on 2025-03-30
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "s", "aggregation": "sum"},
     {"code": "c", "aggregation": "count"},
     {"code": "z", "aggregation": "sum", "period": {"type": "month", "timezone": "Asia/Tokyo"}},

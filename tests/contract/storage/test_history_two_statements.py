@@ -23,7 +23,7 @@ from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import ingest, make_tenant
 
 BASE = datetime(2025, 3, 1, tzinfo=UTC)
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "m", "aggregation": "sum"},
     {"code": "c", "aggregation": "count", "period": {"type": "month", "timezone": "Europe/Berlin"}},
     {"code": "x", "aggregation": "max", "period": {"type": "month", "timezone": "Asia/Tokyo"}},

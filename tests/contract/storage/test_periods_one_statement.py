@@ -27,7 +27,7 @@ from tests.support.ledger import ingest, make_tenant
 
 NOW = datetime(2025, 4, 20, tzinfo=UTC)
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "m", "aggregation": "sum"},
     {"code": "t", "aggregation": "max", "period": {"type": "month", "timezone": "Asia/Tokyo"}},
     {"code": "d", "aggregation": "count", "period": {"type": "day", "timezone": "Europe/Berlin"}},

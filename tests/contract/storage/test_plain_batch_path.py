@@ -22,7 +22,7 @@ from tests.conftest import open_store
 from tests.support.ledger import counters, ingest, make_tenant
 
 NOW = datetime(2025, 3, 20, 12, tzinfo=UTC)
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "s", "aggregation": "sum"},
     {"code": "c", "aggregation": "count"},
     {"code": "u", "aggregation": "unique_count"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
@@ -26,7 +27,7 @@ OVERRIDE = {"model": "per_unit", "currency": "usd", "unitAmount": "0.005"}
 
 
 def put(
-    store: Store, clock: FrozenClock, metric: str, customer: str | None, body: dict[str, object]
+    store: Store, clock: FrozenClock, metric: str, customer: str | None, body: Mapping[str, object]
 ) -> bool:
     with store.unit_of_work("acme") as uow:
         _, created = put_price(uow, metric, customer, Parsed(price_from_dict(body)), clock.now())

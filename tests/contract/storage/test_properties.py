@@ -21,7 +21,7 @@ from tests.support.backfill import close, open_session, revert
 from tests.support.ledger import counters, ingest, make_tenant, us
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "s", "aggregation": "sum"},
     {"code": "c", "aggregation": "count"},
     {"code": "u", "aggregation": "unique_count", "uniqueProperty": "meta.u"},

@@ -22,7 +22,7 @@ from stripemeter_server.storage.unit_of_work import Store
 from tests.support.ledger import counters, ingest, make_tenant, us
 
 NOW = datetime(2025, 3, 20, tzinfo=UTC)
-METRICS = [
+METRICS: list[dict[str, Any]] = [
     {"code": "s", "aggregation": "sum"},
     {"code": "c", "aggregation": "count"},
     {"code": "mx", "aggregation": "max"},

@@ -7,22 +7,38 @@ from typing import Any
 
 import pytest
 import stripe
+from stripe.events import (
+    V1BillingMeterErrorReportTriggeredEvent,
+    V1BillingMeterErrorReportTriggeredEventNotification,
+    V1BillingMeterNoMeterFoundEvent,
+)
+from stripe.params.billing import (
+    AlertCreateParamsUsageThreshold,
+    AlertCreateParamsUsageThresholdFilter,
+)
 
 from stripe_emulator import EmulatorServer
 from tests.contract.stripe_emulator.stripe_emulator_support import Receiver, send_event
 
 
-def _alert(client: stripe.StripeClient, meter: Any, gte: int, **threshold: Any) -> Any:
+def _alert(
+    client: stripe.StripeClient,
+    meter: Any,
+    gte: int,
+    filters: list[AlertCreateParamsUsageThresholdFilter] | None = None,
+) -> Any:
+    threshold: AlertCreateParamsUsageThreshold = {
+        "gte": gte,
+        "meter": meter.id,
+        "recurrence": "one_time",
+    }
+    if filters is not None:
+        threshold["filters"] = filters
     return client.v1.billing.alerts.create(
         params={
             "alert_type": "usage_threshold",
             "title": "Big spender",
-            "usage_threshold": {
-                "gte": gte,
-                "meter": meter.id,
-                "recurrence": "one_time",
-                **threshold,
-            },
+            "usage_threshold": threshold,
         }
     )
 
@@ -94,6 +110,7 @@ def test_an_unknown_customer_is_accepted_then_reported(
 ) -> None:
     accepted = send_event(client, "cus_missing", "5", identifier="lost-1")
     report = client.v2.core.events.list(params={"object_id": meter.id}).data[0]
+    assert isinstance(report, V1BillingMeterErrorReportTriggeredEvent)
     error_type = report.data.reason.error_types[0]
     assert (
         accepted.identifier,
@@ -115,6 +132,7 @@ def test_an_unknown_meter_is_accepted_then_reported(
     report = client.v2.core.events.list(params={"types": ["v1.billing.meter.no_meter_found"]}).data[
         0
     ]
+    assert isinstance(report, V1BillingMeterNoMeterFoundEvent)
     assert report.data.reason.error_types[0].code == "no_meter"
 
 
@@ -149,9 +167,11 @@ def test_an_event_destination_receives_the_signed_thin_event(
     send_event(client, "cus_missing", "5")
     server.control("POST", "/webhooks/deliver")
     headers, body = receiver.received[0]
+    assert destination.webhook_endpoint is not None
     notification = client.parse_event_notification(
         body, headers["stripe-signature"], destination.webhook_endpoint.signing_secret
     )
+    assert isinstance(notification, V1BillingMeterErrorReportTriggeredEventNotification)
     assert (
         notification.type,
         notification.related_object.id,

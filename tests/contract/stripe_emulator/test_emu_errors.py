@@ -36,7 +36,7 @@ def _price(client: stripe.StripeClient, **extra: Any) -> Any:
 CASES = [
     Case(
         "list limit not an integer",
-        lambda c, _: c.v1.customers.list(params={"limit": "abc"}),  # type: ignore[typeddict-item]
+        lambda c, _: c.v1.customers.list(params={"limit": "abc"}),  # type: ignore[arg-type]
         400,
         "parameter_invalid_integer",
         "limit",
@@ -91,7 +91,7 @@ CASES = [
     ),
     Case(
         "an unknown parameter",
-        lambda c, _: c.v1.customers.create(params={"nmae": "x"}),  # type: ignore[typeddict-unknown-key]
+        lambda c, _: c.v1.customers.create(params={"nmae": "x"}),  # type: ignore[arg-type]
         400,
         "parameter_unknown",
         "nmae",

@@ -57,7 +57,7 @@ def test_several_unknown_parameters_are_all_named(client: stripe.StripeClient) -
 
 
 def test_unknown_query_parameter_is_refused(client: stripe.StripeClient) -> None:
-    err = refused(lambda: client.v1.customers.list(params={"foo": "1"}))  # type: ignore[typeddict-unknown-key]
+    err = refused(lambda: client.v1.customers.list(params={"foo": "1"}))  # type: ignore[arg-type]
     assert err.param == "foo"
 
 
@@ -138,7 +138,7 @@ def test_parameter_removed_in_basil_is_refused_on_the_current_version(
     )
     err = refused(
         lambda: client.v1.invoice_items.create(
-            params={  # type: ignore[typeddict-unknown-key]
+            params={  # type: ignore[arg-type]
                 "customer": customer.id,
                 "price": price.id,
             }
@@ -154,7 +154,7 @@ def test_parameter_removed_in_basil_is_accepted_on_an_older_version(
         params={"currency": "usd", "unit_amount": 5, "product_data": {"name": "P"}}
     )
     item = client.v1.invoice_items.create(
-        params={  # type: ignore[typeddict-unknown-key]
+        params={  # type: ignore[arg-type]
             "customer": customer.id,
             "price": price.id,
         },

@@ -118,7 +118,7 @@ def test_v2_invalid_value_error_carries_a_code(client: stripe.StripeClient, mete
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v2.billing.meter_event_adjustments.create(
             params={"event_name": "api_calls", "type": "refund", "cancel": {"identifier": "x"}}
-        )  # type: ignore[typeddict-item]
+        )
     assert (info.value.http_status, info.value.code) == (400, "invalid_request")
 
 

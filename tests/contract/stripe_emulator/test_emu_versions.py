@@ -138,7 +138,7 @@ def test_old_version_invoice_item_takes_a_unit_amount(
     created = client.v1.invoice_items.create(
         params={"customer": customer.id, "quantity": 3, "unit_amount": 10, "currency": "usd"},
         options=OLD,
-    )  # type: ignore[typeddict-unknown-key]
+    )
     assert (created.amount, created.quantity) == (30, 3)
 
 
@@ -147,7 +147,7 @@ def test_current_version_refuses_an_invoice_items_unit_amount(
 ) -> None:
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.invoice_items.create(
-            params={  # type: ignore[typeddict-unknown-key]
+            params={  # type: ignore[arg-type]
                 "customer": customer.id,
                 "quantity": 3,
                 "unit_amount": 10,

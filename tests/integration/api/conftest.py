@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from stripemeter_server.api.app import create_app
 from stripemeter_server.config import Settings
@@ -35,10 +37,10 @@ class Api:
     def headers(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.key}"}
 
-    def post(self, path: str, json: object, key: str | None = None):  # type: ignore[no-untyped-def]
+    def post(self, path: str, json: object, key: str | None = None) -> Response:
         return self.client.post(path, json=json, headers=self.headers(key))
 
-    def get(self, path: str, key: str | None = None, **params: object):  # type: ignore[no-untyped-def]
+    def get(self, path: str, key: str | None = None, **params: Any) -> Response:
         return self.client.get(path, params=params, headers=self.headers(key))
 
     def new_key(self, scopes: set[str], tenant: str = "default") -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from httpx import Response
+from httpx2 import Response
 from stripe import WebhookSignature
 
 from stripemeter_server.service.stripe_sync.planner import plan_tenant

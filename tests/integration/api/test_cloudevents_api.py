@@ -152,7 +152,8 @@ def test_the_openmeter_client_sees_a_refusal_as_an_error(metered: Api) -> None:
 
 @pytest.mark.parametrize("attribute", ["id", "source"])
 def test_a_lone_surrogate_in_id_or_source_is_a_400_naming_it(metered: Api, attribute: str) -> None:
-    event = cloudevent("e1", **{attribute: "x\ud800y"})
+    extra: dict[str, Any] = {attribute: "x\ud800y"}
+    event = cloudevent("e1", **extra)
     response = metered.client.post(
         "/api/v1/events",
         content=json.dumps(event),

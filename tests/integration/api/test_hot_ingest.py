@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 
 from stripemeter_server.api.hot_ingest import StripemeterApp
 from stripemeter_server.api.logs import ACCESS_LOGGER

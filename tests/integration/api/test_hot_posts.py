@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 import pytest
-from httpx import Response
+from httpx2 import Response
 
 from stripemeter_server.api.hot_ingest import StripemeterApp
 from stripemeter_server.api.logs import ACCESS_LOGGER

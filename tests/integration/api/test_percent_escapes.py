@@ -4,15 +4,16 @@ parameter, never decoded lossily into U+FFFD and stored."""
 from __future__ import annotations
 
 import pytest
+from httpx2 import Response
 
 from tests.integration.api.conftest import Api
 
 
-def _field(response: object) -> tuple[int, str, str]:
-    body = response.json()  # type: ignore[attr-defined]
+def _field(response: Response) -> tuple[int, str, str]:
+    body = response.json()
     return (
         response.status_code,
-        body["code"],  # type: ignore[attr-defined]
+        body["code"],
         body["errors"][0]["field"],
     )
 

@@ -4,15 +4,17 @@ paged, and the gate setting round-trips."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.integration.api.conftest import Api
 
 
-def start(api: Api, body: object, key: str | None = None) -> dict[str, object]:
+def start(api: Api, body: object, key: str | None = None) -> dict[str, Any]:
     response = api.post("/v1/reconciliation/runs", body, key)
     assert response.status_code == 202, response.text
-    found: dict[str, object] = response.json()
+    found: dict[str, Any] = response.json()
     return found
 
 

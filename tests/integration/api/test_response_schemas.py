@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 
 from stripe_emulator import EmulatorConfig, EmulatorServer
 from stripemeter_server.api.app import create_app
@@ -92,6 +92,7 @@ def api(store: Store, clock: FrozenClock, emulator: EmulatorServer) -> Iterator[
     with store.unit_of_work() as uow:
         bootstrap(uow, clock.now(), ADMIN_KEY, auto_create_metrics=True)
         uow.commit()
+    pool = GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url))
     ctx = ServiceContext(
         store=store,
         clock=clock,
@@ -99,12 +100,15 @@ def api(store: Store, clock: FrozenClock, emulator: EmulatorServer) -> Iterator[
         stripe=StripeAccess(
             cipher=SecretBox("k" * 32),
             environment=StripeCredentials(SECRET, WEBHOOK_SECRET, api_base=emulator.url),
-            factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)),
+            factory=pool,
         ),
     )
     app = create_app(Settings(database_url=store.url), context=ctx)
-    with TestClient(app) as client:
-        yield Api(client, store, clock, ADMIN_KEY)
+    try:
+        with TestClient(app) as client:
+            yield Api(client, store, clock, ADMIN_KEY)
+    finally:
+        pool.close()  # the app closes only what it built; this pool is the test's
 
 
 def document(api: Api) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def json_routes() -> set[str]:
     for name in MODULES:
         for route in importlib.import_module(name).router.routes:
             if isinstance(route, APIRoute) and route.status_code != 204:
-                routes |= {f"{method} {route.path}" for method in route.methods}
+                routes |= {f"{method} {route.path}" for method in route.methods or ()}
     return routes - NOT_JSON
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from tests.integration.api.conftest import Api
@@ -14,7 +16,7 @@ METRIC = {
 }
 
 
-def ingest(api: Api, *events: dict[str, object]) -> None:
+def ingest(api: Api, *events: Mapping[str, object]) -> None:
     response = api.post("/v1/events/ingest", {"events": list(events)})
     assert response.status_code == 200, response.text
 

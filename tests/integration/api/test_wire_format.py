@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from httpx import Response
+from httpx2 import Response
 
 from tests.integration.api.conftest import Api
 from tests.integration.api.wire_cases import CASES, Case

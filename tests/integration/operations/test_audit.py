@@ -17,7 +17,8 @@ WEBHOOK_SECRET = "whsec_AuditWebhookSecret0001"
 
 def _admin_id(node: Node) -> str:
     keys = node.call("GET", "/v1/admin/api-keys").json()["data"]
-    return next(k["id"] for k in keys if k["prefix"] == ADMIN[:8])
+    found: str = next(k["id"] for k in keys if k["prefix"] == ADMIN[:8])
+    return found
 
 
 def _trail(node: Node, **params: Any) -> list[dict[str, Any]]:

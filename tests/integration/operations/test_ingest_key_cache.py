@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from stripemeter_server.cli.main import app as cli
 from tests.integration.operations.conftest import nodes
 
-UNLIMITED = {"rate_limit_per_second": 0.0}
+UNLIMITED: dict[str, Any] = {"rate_limit_per_second": 0.0}
 EVENT = {"metric": "calls", "customerRef": "cus_1", "ts": "2025-01-16T14:00:00Z"}
 
 
@@ -113,7 +113,11 @@ def test_a_rate_limit_set_on_one_node_applies_to_a_node_that_cached_the_key(
 def test_with_a_rate_limit_a_revoked_key_is_still_refused_by_every_node(db_url: str) -> None:
     """A limited tenant on a shared bucket spends leased tokens (ADR 0887) and is admitted
     from the key cache too: the group's stamp read still refuses a revoked key."""
-    limited = {"rate_limit_per_second": 0.001, "rate_limit_burst": 100, "http_processes": 2}
+    limited: dict[str, Any] = {
+        "rate_limit_per_second": 0.001,
+        "rate_limit_burst": 100,
+        "http_processes": 2,
+    }
     with nodes(db_url, **limited) as (one, two):
         key = _new_key(one)
         for n, node in enumerate((one, two)):

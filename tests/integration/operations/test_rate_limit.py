@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from stripemeter_server.cli.main import app as cli
 from tests.integration.operations.conftest import Node, nodes
 
-TINY = {"rate_limit_per_second": 0.001, "rate_limit_burst": 3}
+TINY: dict[str, Any] = {"rate_limit_per_second": 0.001, "rate_limit_burst": 3}
 
 
 def test_the_bucket_is_shared_by_every_node(pg_url: str) -> None:

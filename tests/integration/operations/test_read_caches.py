@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.integration.operations.conftest import nodes
 
-UNLIMITED = {"rate_limit_per_second": 0.0}
+UNLIMITED: dict[str, Any] = {"rate_limit_per_second": 0.0}
 USAGE = ("/v1/usage/current", {"customerRef": "cus_1"})
 
 

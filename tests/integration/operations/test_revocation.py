@@ -4,16 +4,19 @@ is refused by every other node on its very next request (ADR 0012)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from typer.testing import CliRunner
 
 from stripemeter_server.cli.main import app as cli
-from tests.integration.operations.conftest import ADMIN, nodes
+from tests.integration.operations.conftest import ADMIN, Node, nodes
 
 
-def _new_key(node, scopes=("ingest", "read")):  # type: ignore[no-untyped-def]
+def _new_key(node: Node, scopes: tuple[str, ...] = ("ingest", "read")) -> dict[str, Any]:
     created = node.call("POST", "/v1/admin/api-keys", json={"scopes": list(scopes)})
     assert created.status_code == 201, created.text
-    return created.json()
+    found: dict[str, Any] = created.json()
+    return found
 
 
 def test_a_key_revoked_on_one_node_is_refused_by_the_other_at_once(pg_url: str) -> None:

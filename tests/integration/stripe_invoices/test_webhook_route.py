@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from stripe import WebhookSignature
 
@@ -10,7 +11,9 @@ from tests.integration.stripe_invoices.conftest import FEB_1, JAN_1, Flow, at
 from tests.integration.stripe_invoices.support import metric, subscribe, usage_lines
 
 
-def _signed(flow: Flow, event: dict[str, object], secret: str | None = None) -> tuple[bytes, str]:
+def _signed(
+    flow: Flow, event: Mapping[str, object], secret: str | None = None
+) -> tuple[bytes, str]:
     body = json.dumps(event)
     return body.encode(), WebhookSignature.generate_signature_header(
         body, secret or flow.webhook_secret

@@ -39,12 +39,14 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def gateway(emulator: EmulatorServer) -> StripeGateway:
+def gateway(emulator: EmulatorServer) -> Iterator[StripeGateway]:
     emulator.control("POST", "/reset")
-    return StripeGateway(
+    port = StripeGateway(
         StripeCredentials(SECRET, api_base=emulator.url),
         allowed_hosts=HostAllowList.of_urls(emulator.url),
     )
+    yield port
+    port.close()
 
 
 def _mapped(
@@ -159,17 +161,20 @@ def api(
     store: Store, clock: FrozenClock, emulator: EmulatorServer, gateway: StripeGateway
 ) -> Iterator[TestClient]:
     _mapped(store, clock, {"calls": "sum"}, [{"metric": "calls"}])
+    pool = GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url))
     access = StripeAccess(
-        environment=StripeCredentials(SECRET, api_base=emulator.url),
-        factory=GatewayPool(allowed_hosts=HostAllowList.of_urls(emulator.url)),
+        environment=StripeCredentials(SECRET, api_base=emulator.url), factory=pool
     )
     app = create_app(
         Settings(database_url=store.url),
         context=ServiceContext(store=store, clock=clock, stripe=access),
     )
-    with TestClient(app) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN}"
-        yield client
+    try:
+        with TestClient(app) as client:
+            client.headers["Authorization"] = f"Bearer {ADMIN}"
+            yield client
+    finally:
+        pool.close()  # the app closes only what it built; this pool is the test's
 
 
 def test_the_api_creates_the_meters(api: TestClient, gateway: StripeGateway) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -54,7 +54,7 @@ class Ui:
             uow.commit()
         return issued.secret
 
-    def ingest(self, events: list[dict[str, Any]], key: str = ADMIN_KEY) -> httpx.Response:
+    def ingest(self, events: list[dict[str, Any]], key: str = ADMIN_KEY) -> httpx2.Response:
         # No ``with``: the fixture's client runs the app's lifespan once for the whole test
         # (a client's own ``with`` would stop the ingest committer on leaving).
         return self.browser().post(
@@ -74,7 +74,7 @@ class Ui:
         return answer.json()
 
 
-def csrf_of(page: httpx.Response) -> str:
+def csrf_of(page: httpx2.Response) -> str:
     found = _CSRF.search(page.text)
     assert found is not None, "the page has no CSRF field"
     return found.group(1)

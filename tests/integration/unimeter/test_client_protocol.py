@@ -67,7 +67,7 @@ def calls(**changes: object) -> MetricSchema:
         "period_type": PeriodType.CALENDAR,
         "billing_cycle_day": 1,
     }
-    return MetricSchema(**{**base, **changes})  # type: ignore[arg-type]
+    return MetricSchema(**{**base, **changes})
 
 
 def test_metrics_are_put_listed_changed_and_deleted(backend: Backend) -> None:

@@ -145,7 +145,8 @@ def test_fingerprint_of_plain_identifiers_is_the_generic_digest(
     metric: str, customer: str, resource: str | None, ts: datetime | None, quantity: Decimal
 ) -> None:
     """The direct JSON text for events without meta hashes the bytes the encoder writes."""
-    from stripemeter_server.domain.idempotency import _digest, format_timestamp
+    from stripemeter_server.domain.idempotency import _digest
+    from stripemeter_server.domain.timestamps import format_timestamp
 
     expected = _digest(
         [

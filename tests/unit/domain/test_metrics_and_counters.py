@@ -91,7 +91,7 @@ def test_an_empty_counter_has_zero_count_and_null_max() -> None:
         state.value(Aggregation.SUM),
         state.value(Aggregation.MAX),
         state.value(Aggregation.AVG),
-    ) == (0, 0, None, None)
+    ) == (Decimal(0), Decimal(0), None, None)
 
 
 def test_adjustments_add_to_the_value() -> None:

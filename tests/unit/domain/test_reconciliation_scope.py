@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from stripemeter_server.domain.errors import ValidationError
 from stripemeter_server.domain.periods import PeriodSpec, PeriodType
 from stripemeter_server.domain.reconciliation_scope import (
+    PeriodSelector,
     default_periods,
     parse_period_selector,
     previous_in_scope,
@@ -23,24 +24,32 @@ MONTHLY_15 = PeriodSpec(PeriodType.MONTH, 15, "UTC")
 NOW = datetime(2026, 1, 20, tzinfo=UTC)
 
 
+def _selector(raw: str) -> PeriodSelector:
+    """A selector the test knows is valid (``parse_period_selector`` answers None only for
+    None)."""
+    found = parse_period_selector(raw)
+    assert found is not None
+    return found
+
+
 def test_a_month_selects_the_one_monthly_period_starting_in_it_whatever_the_anchor() -> None:
-    found = selected_periods(MONTHLY_15, parse_period_selector("2026-01"))
+    found = selected_periods(MONTHLY_15, _selector("2026-01"))
     assert [(p.start.day, p.start.month, p.end.month) for p in found] == [(15, 1, 2)]
 
 
 def test_a_month_is_read_in_the_periods_time_zone() -> None:
     spec = PeriodSpec(PeriodType.MONTH, 1, "America/New_York")
-    (period,) = selected_periods(spec, parse_period_selector("2026-01"))
+    (period,) = selected_periods(spec, _selector("2026-01"))
     assert period.start == datetime(2026, 1, 1, 5, tzinfo=UTC)
 
 
 def test_a_month_of_a_daily_metric_selects_every_day() -> None:
     spec = PeriodSpec(PeriodType.DAY, 1, "UTC")
-    assert len(selected_periods(spec, parse_period_selector("2026-02"))) == 28
+    assert len(selected_periods(spec, _selector("2026-02"))) == 28
 
 
 def test_an_instant_selects_the_period_holding_it() -> None:
-    (period,) = selected_periods(MONTHLY_15, parse_period_selector("2026-01-10T00:00:00Z"))
+    (period,) = selected_periods(MONTHLY_15, _selector("2026-01-10T00:00:00Z"))
     assert (period.start, period.end) == (
         datetime(2025, 12, 15, tzinfo=UTC),
         datetime(2026, 1, 15, tzinfo=UTC),

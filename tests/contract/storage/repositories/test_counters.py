@@ -37,7 +37,7 @@ def test_a_missing_counter_starts_at_zero(any_store: AnyStore) -> None:
         stored.period_end_us,
         stored.state.count,
         stored.state.sum,
-    ) == (150, 150, 0, 0)
+    ) == (150, 150, 0, Decimal(0))
 
 
 def test_saved_changes_are_kept(any_store: AnyStore) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from stripemeter_server.domain.alerts import parse_new_rule, parse_rule_changes
@@ -20,7 +22,7 @@ from tests.unit.service.on_fake.conftest import NOW, TENANT, event, ingest
 QUANTITY = {"type": "quantity", "metric": "calls", "threshold": "10"}
 
 
-def rule_id(store: FakeStore, body: dict[str, object]) -> str:
+def rule_id(store: FakeStore, body: Mapping[str, object]) -> str:
     with store.unit_of_work(TENANT) as uow:
         view = create_rule(uow, parse_new_rule(body), NOW)
         uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
@@ -21,7 +22,7 @@ from tests.unit.service.on_fake.conftest import NOW, TENANT
 GRANT = {"amount": "25", "unit": "calls", "idempotencyKey": "g-1"}
 
 
-def grant(store: FakeStore, body: dict[str, object]) -> tuple[str, bool]:
+def grant(store: FakeStore, body: Mapping[str, object]) -> tuple[str, bool]:
     with store.unit_of_work(TENANT) as uow:
         created, new = create_grant(
             uow, credit_grant_from_dict(new_grant_id(), "cus_a", body, NOW), NOW
