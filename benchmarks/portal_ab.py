@@ -6,7 +6,7 @@ run. This fills one store once as ``benchmarks.portal`` does, then measures each
 process of its own (``PYTHONPATH`` = the tree's ``src`` and root, so its code and its
 ``benchmarks.portal`` timing run), the trees' order rotating every round: medians over
 rounds, and the routes a change does not touch as the control. A tree is a directory
-holding a checkout, e.g. ``git archive <commit> | tar -x -C /tmp/before``.
+holding a checkout, e.g. ``git archive <commit> | tar -x -C ../before``.
 Usage: ``python -m benchmarks.portal_ab --tree before=DIR --tree after=. [--only sqlite|postgres]
 [--rounds 4] [--requests 500] [--customers N --events N]``.
 """
