@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -137,3 +138,16 @@ def test_any_other_record_is_formatted_as_before(
     line = formatter.format(record)
     assert line == logs._any_json(formatter, record)
     assert json.loads(line)["msg"] == "x"
+
+
+def test_a_request_line_carries_every_field_the_generic_path_writes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A field added to ``_FIELDS`` (and to ``request_line``) must reach the line: the
+    request line's own encoding (ADR 0982) would otherwise drop it silently."""
+    with caplog.at_level(logging.INFO, logger=logs.ACCESS_LOGGER):
+        logs.request_line("req_1", None, "/v1/usage/current", "GET", 200, 0.0012)
+    (record,) = [r for r in caplog.records if r.name == logs.ACCESS_LOGGER]
+    line = json.loads(JsonFormatter().format(record))
+    assert list(line) == ["ts", "level", "logger", "msg", *logs._FIELDS]
+    assert line["msg"] == "GET /v1/usage/current 200" and line["durationMs"] == 1.2
