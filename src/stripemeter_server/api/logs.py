@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,93 +57,33 @@ def _may_hold_secret(text: str) -> bool:
 
 def _timestamp(created: float) -> str:
     """``created`` as ``2026-01-02T03:04:05.678901Z`` (UTC), as ``strftime`` writes it; the
-    part up to the second is formatted once per second (ADR 0975), and the microseconds are
-    rounded as ``datetime.fromtimestamp`` rounds them (half to even) without building a
-    ``datetime`` per line (ADR 0982)."""
-    fraction, whole = math.modf(created)
-    micros = round(fraction * 1e6)
-    if micros >= 1_000_000:
-        whole, micros = whole + 1, micros - 1_000_000
-    elif micros < 0:  # before 1970: not a time a record has; ``datetime`` as before
-        moment = datetime.fromtimestamp(created, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    part up to the second is formatted once per second (ADR 0975)."""
+    moment = datetime.fromtimestamp(created, UTC)
+    second = moment.replace(microsecond=0)
     global _last_second
     cached = _last_second
-    if cached[0] != whole:
-        second = datetime.fromtimestamp(whole, UTC)
-        cached = _last_second = (whole, second.strftime("%Y-%m-%dT%H:%M:%S."))
-    return f"{cached[1]}{micros:06d}Z"
+    if cached[0] != second:
+        cached = _last_second = (second, second.strftime("%Y-%m-%dT%H:%M:%S."))
+    return f"{cached[1]}{moment.microsecond:06d}Z"
 
 
-_last_second: tuple[float | None, str] = (None, "")
-
-
-_encode: Callable[[str], str] = json.encoder.encode_basestring_ascii  # what json.dumps uses
-# A request line's JSON (ADR 0982): the keys and separators ``json.dumps`` writes for it
-_REQUEST_LINE = (
-    '{"ts":"%s","level":%s,"logger":%s,"msg":%s,"requestId":%s,"tenant":%s,"route":%s,'
-    '"method":%s,"status":%d,"durationMs":%r}'
-)
-
-
-def _request_json(record: logging.LogRecord) -> str | None:
-    """A request line's JSON as ``json.dumps`` writes it, built with one ``%`` from the
-    fields' own encodings (a fifth of ``json.dumps`` of a dict; the access-log writer
-    formats every request's line holding the interpreter lock, ADR 0977, 0982); ``None``
-    for any other record (a field missing or of another type, an exception attached)."""
-    fields = record.__dict__
-    try:
-        rid, tenant, route = fields["requestId"], fields["tenant"], fields["route"]
-        method, status, duration = fields["method"], fields["status"], fields["durationMs"]
-    except KeyError:
-        return None
-    if (
-        record.exc_info
-        or type(record.name) is not str
-        or type(record.levelname) is not str
-        or type(rid) is not str
-        or type(route) is not str
-        or type(method) is not str
-        or type(status) is not int
-        or type(duration) is not float
-        or not math.isfinite(duration)  # json.dumps writes NaN and Infinity, ``%r`` nan, inf
-        or (tenant is not None and type(tenant) is not str)
-    ):
-        return None
-    return _REQUEST_LINE % (
-        _timestamp(record.created),
-        _encode(record.levelname.lower()),
-        _encode(record.name),
-        _encode(scrub(record.getMessage())),
-        _encode(rid),
-        "null" if tenant is None else _encode(tenant),
-        _encode(route),
-        _encode(method),
-        status,
-        duration,
-    )
+_last_second: tuple[datetime | None, str] = (None, "")
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = _request_json(record)
-        return line if line is not None else _any_json(self, record)
-
-
-def _any_json(formatter: logging.Formatter, record: logging.LogRecord) -> str:
-    """Any record's JSON line (the request line's too: ``_request_json`` writes the same)."""
-    line: dict[str, Any] = {
-        "ts": _timestamp(record.created),
-        "level": record.levelname.lower(),
-        "logger": record.name,
-        "msg": scrub(record.getMessage()),
-    }
-    for name in _FIELDS:
-        if hasattr(record, name):
-            line[name] = getattr(record, name)
-    if record.exc_info:
-        line["error"] = scrub(formatter.formatException(record.exc_info))
-    return json.dumps(line, ensure_ascii=True, separators=(",", ":"))
+        line: dict[str, Any] = {
+            "ts": _timestamp(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": scrub(record.getMessage()),
+        }
+        for name in _FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["error"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=True, separators=(",", ":"))
 
 
 class TextFormatter(logging.Formatter):

@@ -6,13 +6,10 @@ lock, which the writer holds while it formats a batch."""
 from __future__ import annotations
 
 import io
-import json
 import logging
-import sys
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,67 +84,3 @@ def test_a_request_line_is_queued_while_another_thread_holds_the_handlers_lock()
     handler.close()
     assert finished
     assert out.getvalue() == "first\na\n"
-
-
-FIELD_VALUES = st.one_of(
-    st.text(max_size=20),
-    st.integers(),
-    st.floats(),
-    st.booleans(),
-    st.none(),
-    st.lists(st.integers(), max_size=2),
-)
-
-
-@given(
-    st.text(max_size=40),
-    st.one_of(st.none(), st.text(max_size=20)),
-    st.text(max_size=30),
-    st.text(max_size=8),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.floats(min_value=0, max_value=4_102_444_800),
-)
-def test_a_request_lines_json_is_json_dumps_of_its_fields(
-    rid: str, tenant: str | None, route: str, method: str, status: int, ms: float, created: float
-) -> None:
-    """ADR 0982: the request line's own encoding writes what ``json.dumps`` of the dict
-    writes, for any text (non-ASCII, quotes, control characters), status and duration."""
-    fields = {"requestId": rid, "tenant": tenant, "route": route, "method": method}
-    record = logging.makeLogRecord(
-        {"name": logs.ACCESS_LOGGER, "msg": "%s %s %s", "args": (method, route, status)}
-    )
-    record.__dict__.update(fields, created=created, status=status, durationMs=ms)
-    formatter = JsonFormatter()
-    assert formatter.format(record) == logs._any_json(formatter, record)
-
-
-@given(st.lists(st.sampled_from(logs._FIELDS), unique=True), FIELD_VALUES, st.booleans())
-def test_any_other_record_is_formatted_as_before(
-    names: list[str], value: object, with_error: bool
-) -> None:
-    """A record missing a request line's field, holding one of another type or an
-    exception is formatted by the generic path, which ``_request_json`` declines."""
-    record = logging.makeLogRecord({"msg": "x", **dict.fromkeys(names, value)})
-    if with_error:
-        try:
-            raise ValueError("boom")
-        except ValueError:
-            record.exc_info = sys.exc_info()
-    formatter = JsonFormatter()
-    line = formatter.format(record)
-    assert line == logs._any_json(formatter, record)
-    assert json.loads(line)["msg"] == "x"
-
-
-def test_a_request_line_carries_every_field_the_generic_path_writes(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A field added to ``_FIELDS`` (and to ``request_line``) must reach the line: the
-    request line's own encoding (ADR 0982) would otherwise drop it silently."""
-    with caplog.at_level(logging.INFO, logger=logs.ACCESS_LOGGER):
-        logs.request_line("req_1", None, "/v1/usage/current", "GET", 200, 0.0012)
-    (record,) = [r for r in caplog.records if r.name == logs.ACCESS_LOGGER]
-    line = json.loads(JsonFormatter().format(record))
-    assert list(line) == ["ts", "level", "logger", "msg", *logs._FIELDS]
-    assert line["msg"] == "GET /v1/usage/current 200" and line["durationMs"] == 1.2
