@@ -15,9 +15,13 @@ them:
   declared or counted, logged as ``unmatched`` since it precedes routing); a ``GET`` with a
   body is not served here (the body limit judges it in the full stack);
 * the route's fast handler, its errors through the app's own exception handlers (the same
-  problem bodies); anything else through Starlette's ``ServerErrorMiddleware`` (a plain 500);
+  problem bodies); anything else answered with Starlette's ``ServerErrorMiddleware``'s plain
+  500, built only then (no wrapper per request, ADR 0982);
 * the latency histogram and the request's log line, as ``RequestContextMiddleware`` writes
   them.
+
+A plain answer is sent as ``Response.__call__`` sends it, its head with ``x-request-id``
+added, without a copy of each message (``hot_ingest.Reply``, ADR 0975, 0982).
 
 A request the fast handler declines (it returns ``None`` before doing anything: a repeated
 or missing parameter, a body that is not a JSON object) goes through the full stack
@@ -35,12 +39,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import BaseRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from stripemeter_server.api.fast_dispatch import FastDispatch
 from stripemeter_server.api.fast_path import FastPathRoute
 from stripemeter_server.api.guard import BodyLimitMiddleware, replay
-from stripemeter_server.api.hot_ingest import answer_or_handle
+from stripemeter_server.api.hot_ingest import Reply, answer_or_handle, plain_500
 from stripemeter_server.api.logs import request_line
 from stripemeter_server.api.middleware import request_id_of
 from stripemeter_server.api.telemetry import Telemetry
@@ -74,7 +78,7 @@ class HotReads:
         self._telemetry = telemetry
         self._limit = BodyLimitMiddleware(app, max_body_bytes)
         self._table = FastDispatch(app, [route for route in routes if _hot(route)])
-        self._guarded = ServerErrorMiddleware(self._serve, debug=app.debug)
+        self._errors = ServerErrorMiddleware(app, debug=app.debug)  # for its error answers
         # each (route, method, status)'s latency series, looked up once (ADR 0971)
         self._series: dict[tuple[str, str, int], Any] = {}
 
@@ -93,33 +97,34 @@ class HotReads:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """Serve the request; when its fast handler declined (nothing was sent, the scope is
-        as it came), the ``receive`` the full stack must answer it with."""
-        await self._guarded(scope, receive, send)
+        as it came), the ``receive`` the full stack must answer it with.
+
+        ``ServerErrorMiddleware``'s part is paid only on an error (ADR 0982, as ADR 0975 for
+        the ingest route): an exception before the answer started is answered with its
+        plain 500, then raised again for the server to log."""
+        reply = Reply(send)
+        try:
+            await self._serve(scope, receive, reply)
+        except Exception as exc:
+            if not reply.started:
+                await plain_500(self._errors, scope, receive, send, exc)
+            raise
         if not scope.pop(_DECLINED, False):
             return None
         body: bytes | None = scope.pop(_BODY, None)
         return receive if body is None else replay(body, receive)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, reply: Reply) -> None:
         route, params = scope.pop(_FOUND)
         method: str = scope["method"]
         request_id = request_id_of(scope)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        echoed = (b"x-request-id", request_id.encode("latin-1"))
+        reply.echoed = (b"x-request-id", request_id.encode("latin-1"))
         started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), echoed]}
-            await send(message)
-
         try:
             if method == "POST":
-                body = await self._limit.read(scope, receive, send_with_id)
+                body = await self._limit.read(scope, receive, reply.send)
                 if body is None:
                     return  # refused (413) before routing, as the body limit does
                 scope[_BODY] = body
@@ -127,7 +132,7 @@ class HotReads:
             scope["path_params"] = params
             scope["endpoint"] = route.endpoint
             scope["route"] = route  # the template, for the log line
-            request = Request(scope, receive, send_with_id)
+            request = Request(scope, receive, reply.send)
             response = await answer_or_handle(
                 self._app, request, lambda: route.fast(request, route.endpoint)
             )
@@ -135,15 +140,15 @@ class HotReads:
                 _undo(scope)
                 return
             scope.pop(_BODY, None)
-            await response(scope, receive, send_with_id)
+            await reply.respond(response, scope, receive)
         finally:
             if not scope.get(_DECLINED):
                 scope.pop(_BODY, None)
                 template = route.path if "route" in scope else "unmatched"
                 elapsed = time.perf_counter() - started
-                self._latency(template, method, status).observe(elapsed)
+                self._latency(template, method, reply.status).observe(elapsed)
                 tenant = state.get("tenant_id")  # set once the key is authenticated
-                request_line(request_id, tenant, template, method, status, elapsed)
+                request_line(request_id, tenant, template, method, reply.status, elapsed)
 
     def _latency(self, template: str, method: str, status: int) -> Any:
         """The latency histogram's series for a route, method and status: ``labels`` takes

@@ -8,10 +8,13 @@ import logging
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from httpx import Response
+from starlette.middleware.errors import ServerErrorMiddleware
 
 from stripemeter_server.api.hot_ingest import StripemeterApp
 from stripemeter_server.api.logs import ACCESS_LOGGER
+from stripemeter_server.api.routes import usage_hot
 from tests.integration.api.conftest import Api
 
 SPAN = "from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z"
@@ -111,3 +114,54 @@ def test_the_log_line_and_the_latency_metric_are_the_full_stacks(
         {"route": "/v1/usage/current", "method": "GET", "status": "200"},
     )
     assert count == 2
+
+
+def test_an_unhandled_error_is_the_full_stacks_plain_500_and_raised_again(
+    api: Api, app: StripemeterApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a handler for the error, the answer is ``ServerErrorMiddleware``'s (ADR 0982:
+    built only on an error on the hot path), the log line says 500, and the error reaches
+    the server (the test client raises it)."""
+
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("the encoder broke")
+
+    monkeypatch.setattr(usage_hot, "encode_struct", broken)
+    sent = {**api.headers(), "X-Request-Id": "req_broken"}
+    with pytest.raises(RuntimeError, match="the encoder broke"):
+        api.client.get(PATHS[0], headers=sent)
+    answers, lines = [], []
+    hot = app.reads
+    quiet = TestClient(app, raise_server_exceptions=False)
+    try:
+        for serve in (hot, None):
+            app.reads = serve
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
+                answers.append(quiet.get(PATHS[0], headers=sent))
+            lines.append([r.getMessage() for r in caplog.records if r.name == ACCESS_LOGGER])
+    finally:
+        app.reads = hot
+    first, second = answers
+    assert first.status_code == second.status_code == 500
+    assert first.headers.raw == second.headers.raw
+    assert first.content == second.content == b"Internal Server Error"
+    assert lines == [["GET /v1/usage/current 500"]] * 2
+
+
+def test_a_hot_read_runs_no_error_middleware_per_request(
+    api: Api, app: StripemeterApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0982: the hot layer answers an unhandled error itself, so a read that raises none
+    passes no ``ServerErrorMiddleware`` (the full stack, for comparison, passes one)."""
+    calls: list[str] = []
+    original = ServerErrorMiddleware.__call__
+
+    async def counted(self: ServerErrorMiddleware, *args: Any) -> None:
+        calls.append(args[0]["path"])
+        await original(self, *args)
+
+    monkeypatch.setattr(ServerErrorMiddleware, "__call__", counted)
+    hot, full = _both(api, app, PATHS[0], {})
+    assert hot.status_code == full.status_code == 200
+    assert calls == ["/v1/usage/current"]  # the full stack's request only
