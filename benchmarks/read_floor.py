@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from benchmarks.loadgen import Request, run_load
-from benchmarks.proctree import tree_cpu_seconds
+from benchmarks.proctree import run_queue_seconds, tree_cpu_seconds
 from benchmarks.server import HOST, free_port
 
 CLIENTS = 4  # as ``reads.READ_CLIENTS``
@@ -109,8 +109,10 @@ def measure(cpu_ms: float, requests: int) -> dict[str, Any]:
         run_load(port, "floor", reads[:WARM_UP], clients=1, time_limit=30)
         load_average = os.getloadavg()[0]
         cpu_before = tree_cpu_seconds(proc.pid)
+        waited_before = run_queue_seconds(proc.pid, main_only=True)
         load = run_load(port, "floor", reads[WARM_UP:], clients=CLIENTS, time_limit=30)
         cpu_s = tree_cpu_seconds(proc.pid) - cpu_before
+        waited_ms = (run_queue_seconds(proc.pid, main_only=True) - waited_before) * 1000
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -124,6 +126,7 @@ def measure(cpu_ms: float, requests: int) -> dict[str, Any]:
         "p95_ms": load.percentile(95),
         "p99_ms": load.percentile(99),
         "server_cpu_ms_per_read": round(cpu_s * 1000 / max(load.requests, 1), 3),
+        "run_queue_ms_per_s": round(waited_ms / max(load.wall_s, 1e-9), 1),
     }
 
 
@@ -131,7 +134,8 @@ def line(row: dict[str, Any]) -> str:
     ms = " ".join(f"{k[:-3]} {row[k]:.2f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
     return (
         f"read floor, burn {row['cpu_ms']} ms: load {row['load']}, {row['reads_per_s']} reads/s, "
-        f"{ms} ms, server CPU {row['server_cpu_ms_per_read']} ms per read, ok={row['ok']}"
+        f"{ms} ms, server CPU {row['server_cpu_ms_per_read']} ms per read, its loop waited "
+        f"{row['run_queue_ms_per_s']} ms/s for a core, ok={row['ok']}"
     )
 
 

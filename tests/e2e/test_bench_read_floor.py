@@ -40,3 +40,4 @@ def test_a_run_answers_every_read_through_the_load_generator() -> None:
     assert row["ok"] is True
     assert row["requests"] == 40
     assert row["p50_ms"] is not None and row["p99_ms"] is not None
+    assert row["run_queue_ms_per_s"] >= 0
