@@ -109,7 +109,9 @@ def read(run: DbRun, scenario: str) -> None:
             clients=READ_CLIENTS,
             server_cpu_ms_per_request=cpu_ms,
             # the event loop's wait for a core (ADR 0987): what the p99 follows on a shared
-            # machine; ``python -m benchmarks.read_floor`` gives a bare app's p99 beside it
+            # machine; ``python -m benchmarks.read_floor`` gives a bare app's p99 beside it.
+            # The served process's main thread: with ``--serve-workers N`` > 1 that is the
+            # supervisor's, not a worker's loop, and the figure says nothing.
             loop_run_queue_ms_per_s=round(waited_ms / max(load.wall_s, 1e-9), 1),
         )
     )
