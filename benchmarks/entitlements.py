@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.entitlements_floor import floors
-from benchmarks.proctree import tree_cpu_seconds
+from benchmarks.proctree import run_queue_seconds, tree_cpu_seconds
 from benchmarks.progress import Reporter
 from benchmarks.rawhttp import RawConnection, encode_request
 from benchmarks.server import HOST, Postgres, Server, load_average
@@ -147,13 +147,15 @@ def _phase(
     args: argparse.Namespace,
     offset: int,
     db_pid: int | None,
-) -> tuple[float, float, float, float | None]:
+) -> tuple[float, float, float, float | None, float]:
     """(p50 ms, p99 ms, server CPU ms per request, the database server's CPU ms per request
-    or ``None`` for SQLite, whose work is in the server's) of ``args.requests`` calls."""
+    or ``None`` for SQLite, whose work is in the server's, and how long the server's threads
+    waited for a core per request, ADR 0987) of ``args.requests`` calls."""
     for n in range(20):  # warm-up: statements prepared, pools filled
         timed.call(*request(offset + args.requests + n))
     times = []
     cpu_before, db_before = server.cpu_seconds(), _db_cpu(db_pid)
+    waited_before = run_queue_seconds(server.proc.pid)
     for n in range(args.requests):
         status, elapsed = timed.call(*request(offset + n))
         if status not in (200, 201):
@@ -161,9 +163,10 @@ def _phase(
         times.append(elapsed)
     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / args.requests
     db_ms = None if db_pid is None else (_db_cpu(db_pid) - db_before) * 1000 / args.requests
+    waited_ms = (run_queue_seconds(server.proc.pid) - waited_before) * 1000 / args.requests
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return statistics.median(times), p99, cpu_ms, db_ms
+    return statistics.median(times), p99, cpu_ms, db_ms, waited_ms
 
 
 def _db_cpu(db_pid: int | None) -> float:
@@ -192,13 +195,16 @@ def measure(
             def request(n: int, build: Build = build) -> tuple[str, str, Any]:
                 return build(n % args.granted, n)
 
-            p50, p99, cpu, db = _phase(server, timed, request, args, index * 100_000, db_pid)
+            p50, p99, cpu, db, waited = _phase(
+                server, timed, request, args, index * 100_000, db_pid
+            )
             verdict = "ok" if p99 < BUDGET_MS else "OVER BUDGET"
             ok = ok and p99 < BUDGET_MS
             db_cpu = "" if db is None else f", database CPU {db:5.2f} ms/request"
             reporter.log(
                 f"{label}: {name:16s} p50 {p50:6.2f} ms, p99 {p99:6.2f} ms, "
-                f"server CPU {cpu:5.2f} ms/request{db_cpu}  [{verdict}]"
+                f"server CPU {cpu:5.2f} ms/request{db_cpu}, server waited for a core "
+                f"{waited:5.2f} ms/request  [{verdict}]"
             )
         timed.close()
         for name, (p50, p99) in floors(url, args.requests).items():  # same run, same store

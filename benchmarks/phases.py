@@ -150,6 +150,11 @@ def summary(row: dict[str, Any]) -> str:
             else ""
         )
         + (
+            f", its loop waited {row['loop_run_queue_ms_per_s']} ms/s for a core"
+            if "loop_run_queue_ms_per_s" in row
+            else ""
+        )
+        + (
             f", database {row['database_cpu_us_per_event']} µs CPU per event"
             if row.get("database_cpu_us_per_event") is not None
             else ""

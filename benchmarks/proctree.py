@@ -92,3 +92,17 @@ class RssProbe:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=1)
+
+
+def run_queue_seconds(pid: int, *, main_only: bool = False) -> float:
+    """How long the threads of ``pid`` (its main thread alone, the event loop's, with
+    ``main_only``) have waited for a core so far: the second field of each thread's
+    ``/proc/<pid>/task/<tid>/schedstat`` (ADR 0987). A server's loop that waits for a core
+    serves nobody meanwhile; on a shared machine that wait, not the server's own work, is
+    what a read's p99 follows."""
+    tasks = [Path(f"/proc/{pid}/task/{pid}")] if main_only else Path(f"/proc/{pid}/task").glob("*")
+    waited = 0
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            waited += int((task / "schedstat").read_text().split()[1])
+    return waited / 1e9

@@ -11,6 +11,7 @@ from benchmarks.dbrun import DbRun
 from benchmarks.loadgen import Request, run_load
 from benchmarks.phases import server_row, summary, timed_phase
 from benchmarks.preload import preload
+from benchmarks.proctree import run_queue_seconds
 from benchmarks.settle import settle
 from benchmarks.verify import snapshot
 from benchmarks.workload import customer_ref
@@ -74,7 +75,8 @@ def _read_path(scenario: str, ref: str) -> str:
 
 def read(run: DbRun, scenario: str) -> None:
     """``GET`` of one usage read for random customers, 4 closed-loop clients, keep-alive,
-    after 100 warm-up requests; the row also carries the server's CPU per request. The
+    after 100 warm-up requests; the row also carries the server's CPU per request and how
+    long its event loop waited for a core, per second of the phase (ADR 0987). The
     first read phase waits for the store to settle after the fill (``benchmarks/settle.py``)."""
     fill_ledger(run)
     if not run.settled:
@@ -89,7 +91,9 @@ def read(run: DbRun, scenario: str) -> None:
     warm = [Request("GET", path) for path in paths[:100]]
     run_load(run.server.port, run.server.key, warm, clients=1, time_limit=30)
     reqs = [Request("GET", path) for path in paths[100:]]
+    waited_before = run_queue_seconds(run.server.proc.pid, main_only=True)
     load = timed_phase(run, scenario, reqs, READ_CLIENTS, expect="", report=False)
+    waited_ms = (run_queue_seconds(run.server.proc.pid, main_only=True) - waited_before) * 1000
     # every answer a 200 (a phase stopped by its time limit says so in ``timed_out``)
     ok = load.statuses.get(200, 0) == load.requests > 0 and not load.errors and not load.dropped
     cpu_ms = round(run.last_cpu_s * 1000 / max(load.requests, 1), 3)
@@ -104,6 +108,11 @@ def read(run: DbRun, scenario: str) -> None:
             ledger_events=run.ledger,
             clients=READ_CLIENTS,
             server_cpu_ms_per_request=cpu_ms,
+            # the event loop's wait for a core (ADR 0987): what the p99 follows on a shared
+            # machine; ``python -m benchmarks.read_floor`` gives a bare app's p99 beside it.
+            # The served process's main thread: with ``--serve-workers N`` > 1 that is the
+            # supervisor's, not a worker's loop, and the figure says nothing.
+            loop_run_queue_ms_per_s=round(waited_ms / max(load.wall_s, 1e-9), 1),
         )
     )
     run.reporter.log(summary(run.rows[-1]))

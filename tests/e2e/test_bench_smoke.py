@@ -59,6 +59,7 @@ def test_bench_smoke_totals_are_exact(tmp_path: Path) -> None:
     assert rows["batch_dup"]["checks"]["totals"]["mismatches"] == 0
     for scenario in ("read_current", "read_periods", "read_history"):
         assert rows[scenario]["checks"]["allOk"] is True, rows[scenario]
+        assert rows[scenario]["loop_run_queue_ms_per_s"] >= 0  # the loop's wait (ADR 0987)
     assert (tmp_path / "latest.md").exists()
     for scenario in ("push_drain", "push_drain_v2", "push_lag"):
         assert rows[scenario]["exact"] is True, rows[scenario]
@@ -83,6 +84,7 @@ def test_the_entitlements_benchmark_times_check_and_reserve_over_http() -> None:
     )
     for phase in ("GET entitlement", "POST check", "POST reserve"):
         assert f"sqlite: {phase}" in output and "ms/request" in output, output[-3000:]
+    assert "server waited for a core" in output, output[-3000:]  # ADR 0987
     assert "sqlite: write floor" in output, output[-3000:]  # the raw driver, same run
 
 
