@@ -137,13 +137,12 @@ def _candidates(pushes: PushesRepository, plan: DeltaPlan) -> list[_Candidate]:
 
 
 def set_based(plan: DeltaPlan) -> bool:
-    """Whether the store computes this plan in SQL (ADR 0985): an incremental pass of a
-    ``meter_events`` mapping whose metric is pushed as a ``sum`` (count, sum, unique count:
-    a value that is never empty, exact in SQL). Full sweeps (orphaned states), ``last``
-    formulas (an average's division), usage records: the Python plan."""
+    """Whether the store computes this plan in SQL (ADR 0985): a ``meter_events`` mapping
+    whose metric is pushed as a ``sum`` (count, sum, unique count: a value that is never
+    empty, exact in SQL), sweeps and incremental passes alike. ``last`` formulas (an
+    average's division, the timestamp's step) and usage records: the Python plan."""
     return (
-        plan.since_us is not None
-        and plan.mapping.mode is SyncMode.METER_EVENTS
+        plan.mapping.mode is SyncMode.METER_EVENTS
         and plan.metric.aggregation in SET_BASED_AGGREGATIONS
     )
 

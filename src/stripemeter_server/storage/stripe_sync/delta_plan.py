@@ -50,45 +50,73 @@ def _floor_s(column: str) -> str:
     return f"(({column} - {rest}) / {MICROS} - CASE WHEN {rest} < 0 THEN 1 ELSE 0 END)"
 
 
-def _deltas(pg: bool, base: str, settled: bool) -> str:
-    """The plan's rows: one per counter that needs a push, with its state's sequence read
-    (``was``; NULL: no state yet), the units after, the delta and the timestamp."""
-    if pg:
-        units = f"round((c.{base} + c.adjustments - c.late_out) * CAST(:scale AS numeric))"
-        delta = "NULLIF(k.after - COALESCE(k.pushed, 0), 0)"
-        least, greatest = "least", "greatest"
-    else:
-        units = f"stripemeter_push_units(c.{base}, c.adjustments, c.late_out, :scale)"
-        delta = "stripemeter_push_delta(k.after, k.pushed)"
-        least, greatest = "min", "max"
-    planned = (
-        "AND NOT COALESCE(s.counter_updated_us = c.updated_us "
-        "OR s.updated_us >= c.updated_us + :settled, FALSE) "
-        if settled
-        else ""
-    )
+def _unblocked(row: str) -> str:
+    """No unsent push of the counter to this meter (pending, or parked): one at a time."""
     return (
-        "WITH k AS MATERIALIZED (SELECT c.customer_ref AS customer, "
-        "c.period_start_us AS start_us, c.period_end_us AS end_us, c.updated_us AS cu, "
-        f"s.next_seq AS was, {units} AS after, "
+        "NOT EXISTS (SELECT 1 FROM push_outbox o WHERE o.tenant_id = :tenant "
+        f"AND o.metric = :metric AND o.customer_ref = {row}.customer_ref "
+        f"AND o.period_start_us = {row}.period_start_us "
+        f"AND o.status IN ('{PENDING}', '{FAILED}') AND o.mode = 'meter_events' "
+        "AND o.target = :event)"
+    )
+
+
+def _kept(row: str, pg: bool) -> str:
+    """A candidate's columns besides its units: the key and end, the state's sequence read
+    (``was``; NULL: no state yet), the units pushed to this target, the previous time, the
+    time clamped into the period and the period's last second."""
+    least, greatest = ("least", "greatest") if pg else ("min", "max")
+    end_s = _floor_s(f"{row}.period_end_us")
+    return (
+        f"{row}.customer_ref AS customer, {row}.period_start_us AS start_us, "
+        f"{row}.period_end_us AS end_us, s.next_seq AS was, "
         "CASE WHEN s.target = :target THEN s.pushed_units END AS pushed, "
         "CASE WHEN s.target = :target THEN s.last_ts_s END AS prev, "
-        f"{least}({greatest}(:now_s, {_floor_s('c.period_start_us')}), "
-        f"{_floor_s('c.period_end_us')} - 1) AS at_s, "
-        f"{_floor_s('c.period_end_us')} - 1 AS last_s "
+        f"{least}({greatest}(:now_s, {_floor_s(row + '.period_start_us')}), {end_s} - 1) AS at_s, "
+        f"{end_s} - 1 AS last_s"
+    )
+
+
+def _deltas(pg: bool, base: str, scan: str) -> str:
+    """The plan's rows (``d``): one per counter that needs a push (``scan``: ``sweep``,
+    ``since`` or ``settled``, as ``changed_counters`` reads), and in a sweep one per orphaned
+    state (no counter left, a non-zero total pushed: pushed back to zero)."""
+    if pg:
+        units = f"round((c.{base} + c.adjustments - c.late_out) * CAST(:scale AS numeric))"
+        delta, zero, least = "NULLIF(k.after - COALESCE(k.pushed, 0), 0)", "0", "least"
+    else:
+        units = f"stripemeter_push_units(c.{base}, c.adjustments, c.late_out, :scale)"
+        delta, zero, least = "stripemeter_push_delta(k.after, k.pushed)", "'0'", "min"
+    which = {
+        "sweep": "c.period_end_us > :min_end ",
+        "since": "c.updated_us >= :since ",
+        "settled": "c.updated_us >= :since AND NOT COALESCE(s.counter_updated_us = "
+        "c.updated_us OR s.updated_us >= c.updated_us + :settled, FALSE) ",
+    }[scan]
+    counted = (
+        f"SELECT {_kept('c', pg)}, c.updated_us AS cu, {units} AS after "
         "FROM counters c LEFT JOIN push_state s ON s.tenant_id = c.tenant_id "
         "AND s.metric = c.metric AND s.customer_ref = c.customer_ref "
         "AND s.period_start_us = c.period_start_us "
-        "WHERE c.tenant_id = :tenant AND c.metric = :metric AND c.updated_us >= :since "
-        + planned
-        + "AND NOT (s.tenant_id IS NULL AND c.period_end_us <= :min_end) "
-        "AND NOT EXISTS (SELECT 1 FROM push_outbox o WHERE o.tenant_id = c.tenant_id "
-        "AND o.metric = c.metric AND o.customer_ref = c.customer_ref "
-        "AND o.period_start_us = c.period_start_us "
-        f"AND o.status IN ('{PENDING}', '{FAILED}') AND o.mode = 'meter_events' "
-        "AND o.target = :event)), "
-        "d AS MATERIALIZED (SELECT * FROM (SELECT k.customer, k.start_us, k.end_us, k.cu, "
-        f"k.was, k.after, {delta} AS value, "
+        "WHERE c.tenant_id = :tenant AND c.metric = :metric AND "
+        + which
+        + "AND NOT (s.tenant_id IS NULL AND c.period_end_us <= :min_end) AND "
+        + _unblocked("c")
+    )
+    orphaned = (
+        f" UNION ALL SELECT {_kept('s', pg)}, NULL AS cu, {zero} AS after FROM push_state s "
+        "WHERE s.tenant_id = :tenant AND s.metric = :metric AND s.period_end_us > :min_end "
+        f"AND s.pushed_units IS NOT NULL AND s.pushed_units <> {zero} AND NOT EXISTS "
+        "(SELECT 1 FROM counters c WHERE c.tenant_id = s.tenant_id AND c.metric = s.metric "
+        "AND c.customer_ref = s.customer_ref AND c.period_start_us = s.period_start_us) AND "
+        + _unblocked("s")
+    )
+    return (
+        "WITH k AS MATERIALIZED ("
+        + counted
+        + (orphaned if scan == "sweep" else "")
+        + "), d AS MATERIALIZED (SELECT * FROM (SELECT k.customer, k.start_us, k.end_us, "
+        f"k.cu, k.was, k.after, {delta} AS value, "
         "CASE WHEN k.prev IS NULL OR k.prev < k.at_s THEN k.at_s "
         f"ELSE {least}(k.prev, k.last_s) END AS ts FROM k) AS x WHERE x.value IS NOT NULL) "
     )
@@ -160,11 +188,11 @@ _RETURNING = " RETURNING " + ", ".join(ROW_FIELDS)
 
 
 @cache
-def postgres_statement(aggregation: Aggregation, settled: bool) -> str:
+def postgres_statement(aggregation: Aggregation, scan: str) -> str:
     """One statement: the plan, the state moves, the outbox rows; then how many rows were
     planned and how many states moved, with each row written (none: one row of NULLs)."""
     text = (
-        _deltas(True, _BASE[aggregation], settled)
+        _deltas(True, _BASE[aggregation], scan)
         + ", fresh AS ("
         + _FRESH.format(source="d")
         + " RETURNING 1), moved AS ("
@@ -186,11 +214,11 @@ _SQLITE_TABLE = (
 
 
 @cache
-def sqlite_statements(aggregation: Aggregation, settled: bool) -> tuple[str, ...]:
+def sqlite_statements(aggregation: Aggregation, scan: str) -> tuple[str, ...]:
     """The plan into a temporary table, the new states, the moved states, the outbox rows."""
     fill = (
         "INSERT INTO temp.stripemeter_plan "
-        + _deltas(False, _BASE[aggregation], settled)
+        + _deltas(False, _BASE[aggregation], scan)
         + "SELECT customer, start_us, end_us, cu, was, after, value, ts FROM d"
     )
     source = "temp.stripemeter_plan"
@@ -231,15 +259,17 @@ def _params(plan: DeltaPlan, tenant: str) -> dict[str, Any]:
 
 def plan_deltas(conn: Connection, tenant: str, plan: DeltaPlan) -> list[PushRow] | None:
     """Write the plan (see the module's docstring); None when a state move matched nothing."""
-    assert plan.since_us is not None and plan.tenant_id == tenant
-    agg, settled = plan.metric.aggregation, plan.settled_us is not None
+    assert plan.tenant_id == tenant
+    agg = plan.metric.aggregation
+    scan = "settled" if plan.settled_us is not None else "since"
+    scan = "sweep" if plan.since_us is None else scan
     params = _params(plan, tenant)
     if conn.dialect.name != "sqlite":
-        raws = conn.exec_driver_sql(postgres_statement(agg, settled), params).fetchall()
+        raws = conn.exec_driver_sql(postgres_statement(agg, scan), params).fetchall()
         planned, moved = raws[0][0], raws[0][1]
         rows = [push_row_of(raw[2:]) for raw in raws if raw[2] is not None]
         return rows if planned == moved == len(rows) else None
-    fill, fresh, moved_sql, outbox = sqlite_statements(agg, settled)
+    fill, fresh, moved_sql, outbox = sqlite_statements(agg, scan)
     conn.exec_driver_sql(_SQLITE_TABLE)
     conn.exec_driver_sql("DELETE FROM temp.stripemeter_plan")
     planned = conn.exec_driver_sql(fill, params).rowcount

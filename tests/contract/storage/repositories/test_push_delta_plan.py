@@ -8,7 +8,6 @@ of work that is rolled back."""
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -86,7 +85,7 @@ case = st.fixed_dictionaries(
             slot,
             max_size=8,
         ),
-        "since": st.sampled_from([0, WRITTEN[1] - 1, WRITTEN[3]]),
+        "since": st.sampled_from([None, 0, WRITTEN[1] - 1, WRITTEN[3]]),
         "settled": st.sampled_from([None, MICROS, 10**12]),
     }
 )
@@ -186,13 +185,12 @@ def test_the_store_plans_what_the_python_plan_plans(any_store: AnyStore, example
         assert [r._asdict() for r in expected[0]] == [r._asdict() for r in expected[1]]
 
 
-def test_only_incremental_sum_meter_event_plans_are_set_based() -> None:
+def test_only_sum_meter_event_plans_are_set_based() -> None:
     mapping = StripeMapping("m", meter_event_name="ev")
     plan = DeltaPlan(TENANT, mapping, Metric("m"), "meter_events:ev", NOW_US, 0, 0, None)
     assert set_based(plan)
-    assert not set_based(plan._replace(since_us=None))  # a sweep reads orphaned states
+    assert set_based(plan._replace(since_us=None))  # a sweep, orphaned states too
     assert not set_based(plan._replace(metric=Metric("m", Aggregation.AVG)))
     assert not set_based(plan._replace(metric=Metric("m", Aggregation.MAX)))
     records = StripeMapping("m", mode=SyncMode.USAGE_RECORDS, price="price_1")
     assert not set_based(plan._replace(mapping=records))
-    assert Decimal(1) == mapping.scale

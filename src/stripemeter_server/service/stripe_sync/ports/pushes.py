@@ -143,9 +143,9 @@ class PushesRepository(Protocol):
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
 
     def plan_deltas(self, plan: DeltaPlan) -> list[PushRow] | None:
-        """Write a set-based plan's outbox rows and state moves (only an incremental
-        ``meter_events`` plan of a ``sum`` formula over count, sum or unique count: see
-        ``set_based``) and return the rows; None when another planner moved one of its
+        """Write a set-based plan's outbox rows and state moves (only a ``meter_events``
+        plan of a ``sum`` formula over count, sum or unique count: see ``set_based``) and
+        return the rows; None when another planner moved one of its
         states first (the caller rolls back). Equal, row for row, to the Python plan."""
         ...
 
