@@ -207,9 +207,12 @@ def postgres_statement(aggregation: Aggregation, scan: str) -> str:
     return _pyformat(text)
 
 
+# Keyed by the counter: the state moves join it to ``push_state`` by key (without a key,
+# SQLite's ``UPDATE … FROM`` scanned the whole table once per state: ~33 µs a row at 1 000).
 _SQLITE_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS stripemeter_plan (customer TEXT, start_us INTEGER, "
-    "end_us INTEGER, cu INTEGER, was INTEGER, after TEXT, value TEXT, ts INTEGER)"
+    "end_us INTEGER, cu INTEGER, was INTEGER, after TEXT, value TEXT, ts INTEGER, "
+    "PRIMARY KEY (customer, start_us))"
 )
 
 
