@@ -183,7 +183,15 @@ _MOVED = (
     "AND push_state.customer_ref = d.customer AND push_state.period_start_us = d.start_us "
     "AND push_state.next_seq = d.was"
 )
-_OUTBOX = "INSERT INTO push_outbox (" + ", ".join(ROW_FIELDS) + ") SELECT {values} FROM {source} d"
+# A row already there (another planner's, same counter and sequence) is left, and counted
+# short: the plan is then rolled back and run again, as when its state move finds the
+# sequence moved (a unique violation would end the pass instead). ``WHERE TRUE``: SQLite
+# would read ``ON`` after ``FROM`` as a join's.
+_OUTBOX = (
+    "INSERT INTO push_outbox ("
+    + ", ".join(ROW_FIELDS)
+    + ") SELECT {values} FROM {source} d WHERE TRUE ON CONFLICT DO NOTHING"
+)
 _RETURNING = " RETURNING " + ", ".join(ROW_FIELDS)
 
 
@@ -282,4 +290,5 @@ def plan_deltas(conn: Connection, tenant: str, plan: DeltaPlan) -> list[PushRow]
     moves += conn.exec_driver_sql(moved_sql, params).rowcount
     if moves != planned:
         return None
-    return [push_row_of(raw) for raw in conn.exec_driver_sql(outbox, params).fetchall()]
+    rows = [push_row_of(raw) for raw in conn.exec_driver_sql(outbox, params).fetchall()]
+    return rows if len(rows) == planned else None
