@@ -8,6 +8,8 @@ of work that is rolled back."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +28,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     PushState,
     PushStatus,
 )
+from stripemeter_server.storage.unit_of_work import Store
 from tests.contract.storage.repositories.conftest import TENANT, AnyStore
 
 DAY = 86_400
@@ -194,3 +197,54 @@ def test_only_sum_meter_event_plans_are_set_based() -> None:
     assert not set_based(plan._replace(metric=Metric("m", Aggregation.MAX)))
     records = StripeMapping("m", mode=SyncMode.USAGE_RECORDS, price="price_1")
     assert not set_based(plan._replace(mapping=records))
+
+
+def test_two_plans_racing_on_the_same_counters_write_them_once(any_store: AnyStore) -> None:
+    """The second plan waits for the first (PostgreSQL: on its rows; SQLite: on the write
+    lock), then finds the sequences moved and answers None (the caller rolls back), or reads
+    the rows the first wrote and plans nothing: either way each counter has one push."""
+    if not isinstance(any_store, Store):
+        return  # the fake has no concurrent transactions
+    metric = f"m{next(_names)}"
+    start_s, end_s = PERIODS[3]
+    counters = [
+        StoredCounter(metric, ref, start_s * MICROS, end_s * MICROS, CounterState(count=3))
+        for ref in CUSTOMERS
+    ]
+    with any_store.unit_of_work(TENANT) as uow:
+        uow.counters.insert_many(counters, WRITTEN[0])
+        uow.commit()
+    mapping = StripeMapping(metric, meter_event_name="ev")
+    plan = DeltaPlan(
+        TENANT,
+        mapping,
+        Metric(metric, Aggregation.COUNT),
+        target_of(mapping),
+        NOW_US,
+        MIN_END_S * MICROS,
+        None,
+        None,
+    )
+    second: list[list[PushRow] | None] = []
+
+    def plan_again() -> None:
+        with any_store.unit_of_work(TENANT) as uow:
+            second.append(uow.pushes.plan_deltas(plan))
+            uow.commit()
+
+    with any_store.unit_of_work(TENANT) as uow:
+        first = uow.pushes.plan_deltas(plan)
+        racing = threading.Thread(target=plan_again)
+        racing.start()
+        time.sleep(0.3)  # let the second plan reach the rows (not asserted on)
+        uow.commit()
+    racing.join()
+    assert first is not None and len(first) == len(CUSTOMERS)
+    assert second in ([None], [[]])
+    with any_store.unit_of_work(TENANT, read_only=True) as uow:
+        states = uow.pushes.states(metric, CUSTOMERS)
+        stored = [uow.pushes.get(r.push_id) for r in first]
+        unsent = uow.pushes.unsent_keys(metric)
+    assert sorted(s.next_seq for s in states.values()) == [1] * len(CUSTOMERS)
+    assert stored == first
+    assert len(unsent) == len(CUSTOMERS)
