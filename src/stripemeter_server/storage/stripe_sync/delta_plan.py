@@ -183,16 +183,19 @@ _MOVED = (
     "AND push_state.customer_ref = d.customer AND push_state.period_start_us = d.start_us "
     "AND push_state.next_seq = d.was"
 )
-# A row already there (another planner's, same counter and sequence) is left, and counted
-# short: the plan is then rolled back and run again, as when its state move finds the
-# sequence moved (a unique violation would end the pass instead). ``WHERE TRUE``: SQLite
-# would read ``ON`` after ``FROM`` as a join's.
-_OUTBOX = (
-    "INSERT INTO push_outbox ("
-    + ", ".join(ROW_FIELDS)
-    + ") SELECT {values} FROM {source} d WHERE TRUE ON CONFLICT DO NOTHING"
-)
+# The outbox rows of the states that moved (``{source}``): on PostgreSQL the moves' own
+# ``RETURNING``, so a plan that lost a race to another planner (its moves matched nothing)
+# inserts none of those rows and is counted short, rolled back and planned again, as before
+# (inserting them all ended the pass with a unique violation on the other planner's rows;
+# a ``DO NOTHING`` on them cost the server a speculative insertion per row).
+_OUTBOX = "INSERT INTO push_outbox (" + ", ".join(ROW_FIELDS) + ") SELECT {values} FROM {source}"
 _RETURNING = " RETURNING " + ", ".join(ROW_FIELDS)
+
+
+_MOVED_ROWS = (
+    "d JOIN (SELECT * FROM fresh UNION ALL SELECT * FROM moved) AS m "
+    "ON m.customer_ref = d.customer AND m.period_start_us = d.start_us"
+)
 
 
 @cache
@@ -203,10 +206,10 @@ def postgres_statement(aggregation: Aggregation, scan: str) -> str:
         _deltas(True, _BASE[aggregation], scan)
         + ", fresh AS ("
         + _FRESH.format(source="d")
-        + " RETURNING 1), moved AS ("
+        + " RETURNING customer_ref, period_start_us), moved AS ("
         + _MOVED.format(source="d")
-        + " RETURNING 1), written AS ("
-        + _OUTBOX.format(values=_row_values(True), source="d")
+        + " RETURNING push_state.customer_ref, push_state.period_start_us), written AS ("
+        + _OUTBOX.format(values=_row_values(True), source=_MOVED_ROWS)
         + _RETURNING
         + ") SELECT (SELECT count(*) FROM d), "
         "(SELECT count(*) FROM fresh) + (SELECT count(*) FROM moved), written.* "
@@ -237,7 +240,7 @@ def sqlite_statements(aggregation: Aggregation, scan: str) -> tuple[str, ...]:
         fill,
         _FRESH.format(source=source),
         _MOVED.format(source=source),
-        _OUTBOX.format(values=_row_values(False), source=source) + _RETURNING,
+        _OUTBOX.format(values=_row_values(False), source=source + " d") + _RETURNING,
     )
 
 
