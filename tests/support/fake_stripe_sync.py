@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from stripemeter_server.domain.metrics import Aggregation
+from stripemeter_server.service.stripe_sync.planner import plan_in_python
 from stripemeter_server.service.stripe_sync.ports.accounts import StoredMapping, StoredStripeAccount
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
@@ -23,6 +24,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
     SENT,
     UNSENT,
     ChangedCounter,
+    DeltaPlan,
     PushRow,
     PushState,
     PushStats,
@@ -169,6 +171,9 @@ class FakePushes:
             and s.pushed_units not in (None, 0)
             and k not in self._ledger.counters
         ]
+
+    def plan_deltas(self, plan: DeltaPlan) -> list[PushRow] | None:
+        return plan_in_python(self, plan)  # the stores' SQL is tested against this
 
     def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]:
         wanted = set(customers)

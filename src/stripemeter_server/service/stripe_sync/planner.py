@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from stripemeter_server.domain.errors import RetryableConflict
-from stripemeter_server.domain.metrics import Metric
+from stripemeter_server.domain.metrics import Aggregation, Metric
 from stripemeter_server.domain.push_plan import (
     PushDecision,
     next_push,
@@ -42,6 +42,10 @@ from stripemeter_server.service.stripe_sync.mappings import list_mappings
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     FAILED,
     PENDING,
+    TOO_OLD,
+    TOO_OLD_ERROR,
+    DeltaPlan,
+    PushesRepository,
     PushRow,
     PushState,
     unsent_target,
@@ -50,12 +54,9 @@ from stripemeter_server.service.stripe_sync.ports.unit_of_work import (
     StripeSyncUnitOfWork as UnitOfWork,
 )
 
-TOO_OLD = "timestamp_too_far_in_past"
-TOO_OLD_ERROR = (
-    "the period ended more than 35 days ago: Stripe refuses meter events "
-    "that old (bill the difference by hand, e.g. an invoice item)"
-)
 PUSHED_MODES = (SyncMode.METER_EVENTS, SyncMode.USAGE_RECORDS)
+# Pushed as a ``sum`` and never empty: the value is the aggregate plus the corrections.
+SET_BASED_AGGREGATIONS = frozenset({Aggregation.COUNT, Aggregation.SUM, Aggregation.UNIQUE_COUNT})
 
 
 # A counter the scan found: (metric, customer_ref, period_start_us, period_end_us, value,
@@ -103,17 +104,16 @@ def plan_tenant_rows(
     return planned
 
 
-def _candidates(
-    uow: UnitOfWork, metric: Metric, min_end_us: int, since_us: int | None, overlap_us: int | None
-) -> list[_Candidate]:
-    agg = metric.aggregation  # the scan reads only what the value needs (ADR 0973)
+def _candidates(pushes: PushesRepository, plan: DeltaPlan) -> list[_Candidate]:
+    agg = plan.metric.aggregation  # the scan reads only what the value needs (ADR 0973)
+    code, since_us = plan.metric.code, plan.since_us
     if since_us is None:
-        changed = uow.pushes.changed_counters(
-            metric.code, since_us=None, min_end_us=min_end_us, aggregation=agg
+        changed = pushes.changed_counters(
+            code, since_us=None, min_end_us=plan.min_end_us, aggregation=agg
         )
     else:
-        changed = uow.pushes.changed_counters(
-            metric.code, since_us=since_us, min_end_us=None, settled_us=overlap_us, aggregation=agg
+        changed = pushes.changed_counters(
+            code, since_us=since_us, min_end_us=None, settled_us=plan.settled_us, aggregation=agg
         )
     found: list[_Candidate] = []
     for c in changed:
@@ -131,9 +131,20 @@ def _candidates(
     if since_us is None:
         found += [
             (s.metric, s.customer_ref, s.period_start_us, s.period_end_us, None, None)
-            for s in uow.pushes.orphaned_states(metric.code, min_end_us)
+            for s in pushes.orphaned_states(code, plan.min_end_us)
         ]
     return found
+
+
+def set_based(plan: DeltaPlan) -> bool:
+    """Whether the store computes this plan in SQL (ADR 0985): a ``meter_events`` mapping
+    whose metric is pushed as a ``sum`` (count, sum, unique count: a value that is never
+    empty, exact in SQL), sweeps and incremental passes alike. ``last`` formulas (an
+    average's division, the timestamp's step) and usage records: the Python plan."""
+    return (
+        plan.mapping.mode is SyncMode.METER_EVENTS
+        and plan.metric.aggregation in SET_BASED_AGGREGATIONS
+    )
 
 
 def _plan_metric(
@@ -146,15 +157,31 @@ def _plan_metric(
 ) -> list[PushRow]:
     now_us = to_micros(now)
     min_end_us = oldest_pushable_end_s(now_us // MICROS) * MICROS
-    candidates = _candidates(uow, metric, min_end_us, since_us, overlap_us)
+    target = target_of(mapping)
+    plan = DeltaPlan(
+        uow.tenant_id, mapping, metric, target, now_us, min_end_us, since_us, overlap_us
+    )
+    rows = uow.pushes.plan_deltas(plan) if set_based(plan) else plan_in_python(uow.pushes, plan)
+    if rows is None:
+        # Another planner advanced one of these counters first: roll back, plan again.
+        raise RetryableConflict("another worker planned some of these counters first")
+    return rows
+
+
+def plan_in_python(pushes: PushesRepository, plan: DeltaPlan) -> list[PushRow] | None:
+    """The plan computed here, row by row, through the store's reads and writes: every
+    plan ``set_based`` does not take, the fake store's ``plan_deltas``, and the oracle the
+    stores' set-based plans are tested against. None: another planner moved a state first."""
+    candidates = _candidates(pushes, plan)
     if not candidates:
         return []
-    states = uow.pushes.states(metric.code, {c[1] for c in candidates})
-    unsent = uow.pushes.unsent_keys(metric.code)
-    target = target_of(mapping)
-    formula = formula_of(mapping, metric)
+    mapping, code, min_end_us = plan.mapping, plan.metric.code, plan.min_end_us
+    states = pushes.states(code, {c[1] for c in candidates})
+    unsent = pushes.unsent_keys(code)
+    target = plan.target
+    formula = formula_of(mapping, plan.metric)
     blocking = unsent_target(mapping.mode.value, mapping.event_name)
-    mover = _Mover(uow.tenant_id, mapping, formula, target, now_us)
+    mover = _Mover(plan.tenant_id, mapping, formula, target, plan.now_us)
     moves: list[tuple[PushState | None, PushState]] = []
     rows: list[PushRow] = []
     for candidate in candidates:
@@ -171,10 +198,9 @@ def _plan_metric(
         after, row = mover.move(candidate, state, previous_ts, decision)
         moves.append((state, after))
         rows.append(row)
-    if not uow.pushes.advance_many(moves, now_us):
-        # Another planner advanced one of these counters first: roll back, plan again.
-        raise RetryableConflict("another worker planned some of these counters first")
-    uow.pushes.add_many(rows)  # one statement for the outbox rows
+    if not pushes.advance_many(moves, plan.now_us):
+        return None
+    pushes.add_many(rows)  # one statement for the outbox rows
     return rows
 
 

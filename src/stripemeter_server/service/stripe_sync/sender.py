@@ -29,8 +29,7 @@ from stripemeter_server.service.ports.stripe import (
     StripePort,
     StripeSessionExpiredError,
 )
-from stripemeter_server.service.stripe_sync.planner import TOO_OLD
-from stripemeter_server.service.stripe_sync.ports.pushes import PushRow
+from stripemeter_server.service.stripe_sync.ports.pushes import TOO_OLD, PushRow
 from stripemeter_server.service.stripe_sync.push_results import (
     AttemptResult,
     NotSent,

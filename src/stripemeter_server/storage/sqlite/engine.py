@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import SingletonThreadPool
 
 from stripemeter_server.storage.sqlite.checkpoints import FALLBACK_PAGES, WalCheckpointer
+from stripemeter_server.storage.sqlite.push_functions import register_push_functions
 
 _POOL = 40
 _LOOP_THREADS = 4  # event loops of one process that read inline (one, but for tests)
@@ -65,6 +66,7 @@ def _prepare(dbapi_connection: Any, synchronous: str, *, busy_timeout_ms: int) -
     # Pages are cached as a connection reads them, so an idle one stays small.
     cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
+    register_push_functions(dbapi_connection)  # the set-based push plan's (ADR 0985)
 
 
 def loop_engine(engine: Engine, synchronous: str) -> Engine | None:

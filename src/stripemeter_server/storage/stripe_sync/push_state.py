@@ -20,6 +20,7 @@ from stripemeter_server.domain.metrics import Aggregation
 from stripemeter_server.service.stripe_sync.ports.pushes import (
     UNSENT,
     ChangedCounter,
+    DeltaPlan,
     PushRow,
     PushState,
     StateKey,
@@ -27,6 +28,7 @@ from stripemeter_server.service.stripe_sync.ports.pushes import (
 )
 from stripemeter_server.storage.schema import counters, push_outbox, push_state
 from stripemeter_server.storage.sql_dialect import SqlDialect
+from stripemeter_server.storage.stripe_sync.delta_plan import plan_deltas
 from stripemeter_server.storage.stripe_sync.push_rows import (
     ADVANCE_STATE,
     AMOUNT_POSITIONS,
@@ -117,6 +119,10 @@ class PushPlanning:
             ~has_counter,
         )
         return [push_state_of(r) for r in self._conn.execute(query).fetchall()]
+
+    def plan_deltas(self, plan: DeltaPlan) -> list[PushRow] | None:
+        """The plan set-based, in SQL (``delta_plan``, ADR 0985)."""
+        return plan_deltas(self._conn, self._tenant, plan)
 
     def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]:
         """One statement, the customers bound as one value (chunked ``IN`` lists built

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
-from stripemeter_server.domain.metrics import Aggregation
-from stripemeter_server.domain.stripe_mapping import SyncMode, Transport
+from stripemeter_server.domain.metrics import Aggregation, Metric
+from stripemeter_server.domain.stripe_mapping import StripeMapping, SyncMode, Transport
 from stripemeter_server.service.ports.counters import StoredCounter
 
 
@@ -22,6 +22,13 @@ PENDING, SENT, FAILED = PushStatus.PENDING, PushStatus.SENT, PushStatus.FAILED
 
 
 UNSENT = (PENDING, FAILED)
+
+# A meter event push parked at planning: its period is beyond Stripe's 35 days.
+TOO_OLD = "timestamp_too_far_in_past"
+TOO_OLD_ERROR = (
+    "the period ended more than 35 days ago: Stripe refuses meter events "
+    "that old (bill the difference by hand, e.g. an invoice item)"
+)
 
 
 StateKey = tuple[str, str, int]  # (metric, customer_ref, period_start_us)
@@ -94,6 +101,21 @@ class PushRow(NamedTuple):
         return (self.metric, self.customer_ref, self.period_start_us)
 
 
+class DeltaPlan(NamedTuple):
+    """One metric's plan as the planner asks for it: what a store needs to compute the
+    deltas from the counters minus the pushed states (ADR 0985). ``target`` is the state's
+    target (``target_of``); ``since_us`` None is a full sweep; ``settled_us`` the overlap."""
+
+    tenant_id: str
+    mapping: StripeMapping
+    metric: Metric
+    target: str
+    now_us: int
+    min_end_us: int
+    since_us: int | None
+    settled_us: int | None
+
+
 def unsent_target(mode: str, target: str | None) -> str:
     return f"meter_events:{target}" if mode == "meter_events" else "usage_records"
 
@@ -119,6 +141,13 @@ class PushesRepository(Protocol):
     ) -> list[ChangedCounter]: ...
 
     def orphaned_states(self, metric: str, min_end_us: int) -> list[PushState]: ...
+
+    def plan_deltas(self, plan: DeltaPlan) -> list[PushRow] | None:
+        """Write a set-based plan's outbox rows and state moves (only a ``meter_events``
+        plan of a ``sum`` formula over count, sum or unique count: see ``set_based``) and
+        return the rows; None when another planner moved one of its
+        states first (the caller rolls back). Equal, row for row, to the Python plan."""
+        ...
 
     def states(self, metric: str, customers: Iterable[str]) -> dict[StateKey, PushState]: ...
 
