@@ -31,16 +31,12 @@ run: $(STAMP)
 	@test -s data/.bootstrap-key || $(BIN)/python -c "import secrets; print('smk_' + secrets.token_urlsafe(24))" > data/.bootstrap-key
 	STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS="$${STRIPEMETER_ALLOW_PRIVATE_WEBHOOKS:-true}" STRIPEMETER_BOOTSTRAP_KEY="$$(cat data/.bootstrap-key)" $(BIN)/stripemeter serve --host $(HOST) --port $(PORT)
 
-# The suite starts many Python processes (two test workers, and the servers and CLIs the
-# end-to-end tests spawn): with bytecode caching off in the environment each of them compiles
-# every module it imports from source again (ADR 0986). The caches are git-ignored.
-test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
 	@bash scripts/ensure-postgres.sh
 	@bash scripts/ensure-chromium.sh
 	@if [ -f sdk/node/package.json ]; then $(MAKE) --no-print-directory test-node; fi
 	@$(MAKE) --no-print-directory test-go
-	$(BIN)/python -m pytest -n 2 --dist worksteal -p no:cacheprovider $(COVERAGE) tests sdk/python/tests
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(COVERAGE) tests sdk/python/tests
 
 test-node: $(STAMP)
 	@bash scripts/test-node.sh
