@@ -65,6 +65,7 @@ class WebApp:
         self._call(self.runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(GUARD_SECONDS)
+        self.loop.close()  # stopped: its selector and self-pipe go now, not at collection
 
 
 @pytest.fixture

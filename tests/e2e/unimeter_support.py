@@ -63,23 +63,25 @@ class UnimeterServer:
             "STRIPEMETER_BOOTSTRAP_KEY": ADMIN_KEY,
             "STRIPEMETER_LOCAL_STRIPE": "off",
         }
-        self.proc = subprocess.Popen(
-            [
-                STRIPEMETER,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.http_port),
-                "--unimeter-port",
-                str(self.unimeter_port),
-                "--unimeter-tenant",
-                "default",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
+        # the child holds its own copy of the log's descriptor: ours is closed at once
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [
+                    STRIPEMETER,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.http_port),
+                    "--unimeter-port",
+                    str(self.unimeter_port),
+                    "--unimeter-tenant",
+                    "default",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()

@@ -41,6 +41,7 @@ from stripemeter_server.service.ports.stripe import (
     SubscriptionItemInfo,
 )
 from stripemeter_server.stripe import credit_grants as grants_api
+from stripemeter_server.stripe import usage_records
 from stripemeter_server.stripe.errors import translated_errors
 from stripemeter_server.stripe.http import PinnedStripeHTTPClient, default_hosts
 from stripemeter_server.stripe.meter_errors import read_reports
@@ -52,7 +53,6 @@ from stripemeter_server.stripe.records import (
     metadata_of,
     meter_info,
     plain,
-    usage_summary,
 )
 from stripemeter_server.stripe.streams import stream_body
 from stripemeter_server.stripe.webhooks import verify_stripe_signature
@@ -63,8 +63,6 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 20.0
 # A resend of a push Stripe already has: the meter event exists, so the push is done.
 DUPLICATE_IDENTIFIER = "duplicate_meter_event"
-# The API version pinned for legacy usage records (removed in 2025-03-31.basil).
-LEGACY_USAGE_RECORDS_VERSION = "2024-12-18.acacia"
 
 
 class StripeGateway:
@@ -220,42 +218,28 @@ class StripeGateway:
     ) -> SubscriptionItemInfo | None:
         """The item with ``price`` on the customer's active subscription, if any."""
         with translated_errors():
-            page = self._client.v1.subscriptions.list(
-                params={"customer": stripe_customer_id, "limit": 100}
-            )
-            for sub in page.data:
-                if sub.status not in ("active", "trialing", "past_due"):
-                    continue
-                for item in sub["items"].data:
-                    if str(item.price.id) == price:
-                        start = getattr(item, "current_period_start", None) or getattr(
-                            sub, "current_period_start", None
-                        )
-                        return SubscriptionItemInfo(
-                            str(item.id), None if start is None else int(start)
-                        )
-        return None
+            return usage_records.find_subscription_item(self._client, stripe_customer_id, price)
 
     def set_usage_record(
         self, subscription_item: str, quantity: int, timestamp_s: int, idempotency_key: str
     ) -> None:
-        """``action=set`` on a subscription item, at the legacy API version pinned here."""
-        self._legacy(
-            "post",
-            f"/v1/subscription_items/{subscription_item}/usage_records",
-            idempotency_key=idempotency_key,
-            quantity=quantity,
-            timestamp=timestamp_s,
-            action="set",
-        )
+        """``action=set`` on a subscription item, at the legacy API version pinned for it."""
+        with translated_errors():
+            usage_records.set_quantity(
+                self._client, subscription_item, quantity, timestamp_s, idempotency_key
+            )
 
     def usage_record_summaries(self, subscription_item: str) -> list[UsageRecordSummary]:
         """The item's legacy usage-record summaries (first page of 100: one per period)."""
-        found = self._legacy(
-            "get", f"/v1/subscription_items/{subscription_item}/usage_record_summaries", limit=100
-        )
         with translated_errors():
-            return [usage_summary(s) for s in found.get("data") or []]
+            return usage_records.summaries(self._client, subscription_item)
+
+    def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
+        """``total_usage`` of the legacy summary whose period contains ``at_s`` (at the
+        pinned legacy version); None when no summary period contains it."""
+        return usage_records.total_at(self.usage_record_summaries(subscription_item), at_s)
+
+    # --- credit grants ----------------------------------------------------------------
 
     def create_credit_grant(self, grant: CreditGrantOut) -> StripeCreditGrant:
         with translated_errors():
@@ -272,42 +256,6 @@ class StripeGateway:
     def credit_balance(self, stripe_customer_id: str, currency: str) -> int:
         with translated_errors():
             return grants_api.balance(self._client, stripe_customer_id, currency)
-
-    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
-        """Stripe's preview of the customer's next invoice; ``None`` when Stripe answers
-        ``invoice_upcoming_none`` (no subscription nor pending item to bill)."""
-        try:
-            with translated_errors():
-                preview = self._client.v1.invoices.create_preview(
-                    params={"customer": stripe_customer_id}
-                )
-                lines = [plain(line) for line in preview.lines.auto_paging_iter()]
-                return invoice_preview(plain(preview), lines)
-        except StripeCallError as exc:
-            if exc.stripe_code == "invoice_upcoming_none":
-                return None
-            raise
-
-    def usage_record_total(self, subscription_item: str, at_s: int) -> Decimal | None:
-        """``total_usage`` of the legacy summary whose period contains ``at_s`` (at the
-        pinned legacy version); None when no summary period contains it."""
-        for summary in self.usage_record_summaries(subscription_item):
-            start, end = summary.period_start_s, summary.period_end_s
-            if start is not None and end is not None and start <= at_s < end:
-                return Decimal(summary.total_usage)
-        return None
-
-    def _legacy(
-        self, method: str, path: str, *, idempotency_key: str | None = None, **params: Any
-    ) -> dict[str, Any]:
-        """A request to a legacy route the typed services no longer carry (usage records),
-        at the API version pinned for them. Private: the port names each call."""
-        options: dict[str, Any] = {"stripe_version": LEGACY_USAGE_RECORDS_VERSION}
-        if idempotency_key:
-            options["idempotency_key"] = idempotency_key
-        with translated_errors():
-            response = self._client.raw_request(method, path, **params, **options)
-            return plain(self._client.deserialize(response, api_mode="V1"))
 
     # --- invoices ---------------------------------------------------------------------
 
@@ -356,6 +304,21 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
             return invoice_item_of(item)
+
+    def preview_invoice(self, stripe_customer_id: str) -> InvoicePreview | None:
+        """Stripe's preview of the customer's next invoice; ``None`` when Stripe answers
+        ``invoice_upcoming_none`` (no subscription nor pending item to bill)."""
+        try:
+            with translated_errors():
+                preview = self._client.v1.invoices.create_preview(
+                    params={"customer": stripe_customer_id}
+                )
+                lines = [plain(line) for line in preview.lines.auto_paging_iter()]
+                return invoice_preview(plain(preview), lines)
+        except StripeCallError as exc:
+            if exc.stripe_code == "invoice_upcoming_none":
+                return None
+            raise
 
     # --- webhooks ---------------------------------------------------------------------
 
